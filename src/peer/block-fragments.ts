@@ -1,0 +1,112 @@
+import { GasError } from '../errors.js'
+import { ID_BYTES } from './frame.js'
+import type { BlockMessage } from './messages.js'
+import { MAX_FRAME } from './transport.js'
+
+/** <version u8><message id u8><id 32><objectType u8><encoding u8><totalLength u32><offset u32> */
+export const BLOCK_HEADER_BYTES = 2 + ID_BYTES + 1 + 1 + 4 + 4
+/** payload bytes per BLOCK frame, so that every fragment is one full MAX_FRAME frame */
+export const BLOCK_FRAGMENT_BYTES = MAX_FRAME - BLOCK_HEADER_BYTES
+/** why: fragments are buffered until the object is whole; a malicious peer announcing huge totalLengths must not fill memory */
+export const MAX_PENDING_BLOCK_BYTES = 64 * 1024 * 1024
+
+/** Cuts one (encoded) object into BLOCK messages of at most one frame each, in offset order. */
+export function fragmentBlock (id: string, objectType: number, encoding: number, bytes: Uint8Array): BlockMessage[] {
+  const totalLength = bytes.byteLength
+  if (totalLength === 0) return [{ type: 'BLOCK', id, objectType, encoding, totalLength, offset: 0, bytes }]
+  const out: BlockMessage[] = []
+  for (let offset = 0; offset < totalLength; offset += BLOCK_FRAGMENT_BYTES) {
+    out.push({ type: 'BLOCK', id, objectType, encoding, totalLength, offset, bytes: bytes.subarray(offset, offset + BLOCK_FRAGMENT_BYTES) })
+  }
+  return out
+}
+
+export interface AssembledObject {
+  id: string
+  objectType: number
+  encoding: number
+  bytes: Uint8Array
+}
+
+interface Pending {
+  objectType: number
+  encoding: number
+  buffer: Uint8Array
+  received: number
+  /** received [start, end) ranges, to refuse overlaps */
+  ranges: Array<[number, number]>
+}
+
+/**
+ * Reassembles BLOCK fragments per object id, in any order. Refuses fragments that disagree with
+ * the first one (totalLength, objectType, encoding) or overlap what has arrived (E_PROTOCOL), and
+ * refuses new objects once `maxPendingBytes` are buffered. It does not verify the id: the caller
+ * hashes the assembled bytes before trusting them.
+ */
+export class BlockAssembler {
+  readonly maxPendingBytes: number
+  #pending = new Map<string, Pending>()
+  #pendingBytes = 0
+
+  constructor (opts: { maxPendingBytes?: number } = {}) {
+    this.maxPendingBytes = opts.maxPendingBytes ?? MAX_PENDING_BLOCK_BYTES
+  }
+
+  /** bytes reserved for incomplete objects */
+  get pendingBytes (): number { return this.#pendingBytes }
+  get pendingIds (): string[] { return [...this.#pending.keys()] }
+
+  /** Adds one fragment; returns the object once its last byte has arrived. */
+  add (msg: BlockMessage): AssembledObject | undefined {
+    const { id, totalLength, offset } = msg
+    const end = offset + msg.bytes.byteLength
+    if (end > totalLength) throw GasError.frameLength(`BLOCK ${id} fragment ${offset}..${end} runs past totalLength ${totalLength}`)
+    let entry = this.#pending.get(id)
+    if (entry === undefined) {
+      if (offset === 0 && end === totalLength) {
+        return { id, objectType: msg.objectType, encoding: msg.encoding, bytes: msg.bytes.slice() }
+      }
+      if (this.#pendingBytes + totalLength > this.maxPendingBytes) {
+        throw GasError.protocol(`BLOCK ${id} of ${totalLength} bytes would exceed ${this.maxPendingBytes} pending bytes`, { id, totalLength, pendingBytes: this.#pendingBytes })
+      }
+      entry = { objectType: msg.objectType, encoding: msg.encoding, buffer: new Uint8Array(totalLength), received: 0, ranges: [] }
+      this.#pending.set(id, entry)
+      this.#pendingBytes += totalLength
+    } else {
+      if (entry.buffer.byteLength !== totalLength) throw this.#reject(id, `totalLength ${totalLength} disagrees with ${entry.buffer.byteLength}`)
+      if (entry.objectType !== msg.objectType || entry.encoding !== msg.encoding) throw this.#reject(id, 'objectType/encoding disagree with the first fragment')
+      for (const [start, stop] of entry.ranges) {
+        if (offset < stop && start < end) throw this.#reject(id, `fragment ${offset}..${end} overlaps ${start}..${stop}`)
+      }
+    }
+    entry.buffer.set(msg.bytes, offset)
+    entry.ranges.push([offset, end])
+    entry.received += end - offset
+    if (entry.received < totalLength) return undefined
+    this.#drop(id)
+    return { id, objectType: entry.objectType, encoding: entry.encoding, bytes: entry.buffer }
+  }
+
+  /** Forgets a partial object (CANCEL sent, peer lost, …). */
+  drop (id: string): void {
+    this.#drop(id)
+  }
+
+  clear (): void {
+    this.#pending.clear()
+    this.#pendingBytes = 0
+  }
+
+  #drop (id: string): void {
+    const entry = this.#pending.get(id)
+    if (entry === undefined) return
+    this.#pending.delete(id)
+    this.#pendingBytes -= entry.buffer.byteLength
+  }
+
+  #reject (id: string, why: string): GasError {
+    // why: a peer that sent inconsistent fragments cannot be trusted to finish this object
+    this.#drop(id)
+    return GasError.protocol(`BLOCK ${id}: ${why}`, { id })
+  }
+}

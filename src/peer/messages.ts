@@ -1,0 +1,335 @@
+import { GasError } from '../errors.js'
+import { BLOCK_HEADER_BYTES } from './block-fragments.js'
+import { FrameReader, FrameWriter, ID_BYTES, canonicalJson, isHexId, utf8 } from './frame.js'
+import { MAX_FRAME } from './transport.js'
+
+export { BLOCK_FRAGMENT_BYTES, BLOCK_HEADER_BYTES, BlockAssembler, MAX_PENDING_BLOCK_BYTES, fragmentBlock } from './block-fragments.js'
+export type { AssembledObject } from './block-fragments.js'
+
+/**
+ * The wire protocol: every frame is
+ *   <version u8 = 1><message id u8><payload>
+ * Integers are big-endian. Object ids are 32 raw bytes on the wire, 64-char lower-case hex here.
+ * Decoders read exactly the frame: short or trailing bytes throw E_FRAME_LENGTH; an unknown
+ * version or message id throws E_PROTOCOL (the session reports it and carries on).
+ */
+export const PROTOCOL_VERSION = 1
+export const FRAME_HEADER_BYTES = 2
+
+/** why: HELLO is identity plus a signed challenge; anything bigger is not a HELLO worth parsing */
+export const MAX_HELLO_BYTES = 4096
+/** why: one REFS advertises a workspace's branches/builds; more than this is a peer trying to make us allocate. A larger set is sent as several REFS (see `chunkRefs`). */
+export const MAX_REFS = 10_000
+/** why: ref names are paths like `builds/win64/1.2.3`; git itself caps a path component well below this */
+export const MAX_REF_NAME_BYTES = 1024
+/** why: ids lists must fit one frame: header 2 + mode/priority 2 + count 2 + 32 per id */
+export const MAX_IDS_PER_MESSAGE = Math.floor((MAX_FRAME - FRAME_HEADER_BYTES - 4) / ID_BYTES)
+
+export type ObjectIdHex = string
+
+export interface HelloMessage {
+  type: 'HELLO'
+  peerId: string
+  name: string
+  /** Ed25519 public key, 32 bytes hex */
+  publicKey: string
+  teamId: string | null
+  /** challenge for the remote to sign, 32 bytes hex */
+  nonce: string
+  /** signature over the remote's nonce, 64 bytes hex; null before the challenge is known */
+  signature: string | null
+}
+export interface RefsMessage { type: 'REFS', refs: Array<{ name: string, id: ObjectIdHex }> }
+export type WantMode = 'have' | 'block'
+export interface WantMessage { type: 'WANT', ids: ObjectIdHex[], mode: WantMode, priority: number }
+export interface HaveMessage { type: 'HAVE', ids: ObjectIdHex[] }
+export interface DontHaveMessage { type: 'DONT_HAVE', ids: ObjectIdHex[] }
+export interface CancelMessage { type: 'CANCEL', ids: ObjectIdHex[] }
+export interface BlockMessage {
+  type: 'BLOCK'
+  id: ObjectIdHex
+  objectType: number
+  /** 0 raw, 1 zstd */
+  encoding: number
+  /** length of the whole (encoded) object; fragments carry `offset` into it */
+  totalLength: number
+  offset: number
+  /** a view into the received frame on decode; copy it to keep it past the frame */
+  bytes: Uint8Array
+}
+export type Message = HelloMessage | RefsMessage | WantMessage | HaveMessage | DontHaveMessage | CancelMessage | BlockMessage
+export type MessageType = Message['type']
+
+export const BLOCK_ENCODING_RAW = 0
+export const BLOCK_ENCODING_ZSTD = 1
+
+export interface Codec<T> {
+  readonly id: number
+  /** payload size in bytes; validates the message (E_BAD_ARGUMENT) */
+  preencode: (msg: T) => number
+  encode: (msg: T, w: FrameWriter) => void
+  decode: (r: FrameReader) => T
+}
+
+// ---- HELLO / REFS: length-prefixed canonical JSON (rare messages; readability wins) ----------
+
+function checkHello (msg: HelloMessage, fail: (why: string) => GasError): void {
+  if (!isHexId(msg.peerId)) throw fail('HELLO peerId must be 32 bytes hex')
+  if (typeof msg.name !== 'string') throw fail('HELLO name must be a string')
+  if (!isHexId(msg.publicKey)) throw fail('HELLO publicKey must be 32 bytes hex')
+  if (msg.teamId !== null && typeof msg.teamId !== 'string') throw fail('HELLO teamId must be a string or null')
+  if (!isHexId(msg.nonce)) throw fail('HELLO nonce must be 32 bytes hex')
+  if (msg.signature !== null && !isHexId(msg.signature, 64)) throw fail('HELLO signature must be 64 bytes hex or null')
+}
+
+function helloJson (msg: HelloMessage): Uint8Array {
+  const { peerId, name, publicKey, teamId, nonce, signature } = msg
+  return utf8(canonicalJson({ peerId, name, publicKey, teamId, nonce, signature }))
+}
+
+const helloCache = new WeakMap<object, Uint8Array>()
+
+/** HELLO: <len u16><canonical JSON {name, nonce, peerId, publicKey, signature, teamId}> (len ≤ MAX_HELLO_BYTES) */
+const HELLO: Codec<HelloMessage> = {
+  id: 1,
+  preencode (msg) {
+    checkHello(msg, GasError.badArgument)
+    const json = helloJson(msg)
+    if (json.byteLength > MAX_HELLO_BYTES) throw GasError.badArgument(`HELLO is ${json.byteLength} bytes, more than ${MAX_HELLO_BYTES}`)
+    helloCache.set(msg, json)
+    return 2 + json.byteLength
+  },
+  encode (msg, w) {
+    const json = helloCache.get(msg) ?? helloJson(msg)
+    w.u16(json.byteLength)
+    w.raw(json)
+  },
+  decode (r) {
+    const len = r.u16('HELLO length')
+    if (len > MAX_HELLO_BYTES) throw GasError.frameLength(`HELLO of ${len} bytes exceeds ${MAX_HELLO_BYTES}`)
+    const body = parseJson(r.text(len, 'HELLO'), 'HELLO')
+    const msg: HelloMessage = {
+      type: 'HELLO',
+      peerId: body.peerId as string,
+      name: body.name as string,
+      publicKey: body.publicKey as string,
+      teamId: body.teamId as string | null,
+      nonce: body.nonce as string,
+      signature: body.signature as string | null
+    }
+    checkHello(msg, why => GasError.protocol(why))
+    return msg
+  }
+}
+
+function parseJson (text: string, what: string): Record<string, unknown> {
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch {
+    throw GasError.protocol(`${what} is not valid JSON`)
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw GasError.protocol(`${what} must be a JSON object`)
+  return value as Record<string, unknown>
+}
+
+function checkRefs (refs: unknown, fail: (why: string) => GasError): asserts refs is RefsMessage['refs'] {
+  if (!Array.isArray(refs)) throw fail('REFS refs must be an array')
+  if (refs.length > MAX_REFS) throw fail(`REFS carries ${refs.length} refs, more than ${MAX_REFS}`)
+  for (const ref of refs as unknown[]) {
+    const { name, id } = (ref ?? {}) as Record<string, unknown>
+    if (typeof name !== 'string' || name === '' || utf8(name).byteLength > MAX_REF_NAME_BYTES) throw fail(`REFS ref name must be 1..${MAX_REF_NAME_BYTES} bytes`)
+    if (!isHexId(id)) throw fail(`REFS ref ${name} id must be 32 bytes hex`)
+  }
+}
+
+const refsCache = new WeakMap<object, Uint8Array>()
+
+function refsJson (msg: RefsMessage): Uint8Array {
+  return utf8(canonicalJson({ refs: msg.refs.map(({ name, id }) => ({ name, id })) }))
+}
+
+/** REFS: <len u32><canonical JSON {refs: [{id, name}…]}> (≤ MAX_REFS refs, must fit one frame) */
+const REFS: Codec<RefsMessage> = {
+  id: 2,
+  preencode (msg) {
+    checkRefs(msg.refs, GasError.badArgument)
+    const json = refsJson(msg)
+    refsCache.set(msg, json)
+    return 4 + json.byteLength
+  },
+  encode (msg, w) {
+    const json = refsCache.get(msg) ?? refsJson(msg)
+    w.u32(json.byteLength)
+    w.raw(json)
+  },
+  decode (r) {
+    const len = r.u32('REFS length')
+    if (len !== r.remaining) throw GasError.frameLength(`REFS length ${len} but ${r.remaining} bytes follow`)
+    const body = parseJson(r.text(len, 'REFS'), 'REFS')
+    checkRefs(body.refs, why => GasError.protocol(why))
+    return { type: 'REFS', refs: body.refs.map(({ name, id }) => ({ name, id })) }
+  }
+}
+
+/** Splits refs into REFS messages that each fit one frame. */
+export function chunkRefs (refs: RefsMessage['refs']): RefsMessage[] {
+  const out: RefsMessage[] = []
+  let current: RefsMessage['refs'] = []
+  let size = FRAME_HEADER_BYTES + 4 + utf8('{"refs":[]}').byteLength
+  for (const ref of refs) {
+    const refSize = utf8(canonicalJson({ id: ref.id, name: ref.name })).byteLength + 1
+    if (current.length > 0 && (size + refSize > MAX_FRAME || current.length >= MAX_REFS)) {
+      out.push({ type: 'REFS', refs: current })
+      current = []
+      size = FRAME_HEADER_BYTES + 4 + utf8('{"refs":[]}').byteLength
+    }
+    current.push({ name: ref.name, id: ref.id })
+    size += refSize
+  }
+  if (current.length > 0 || out.length === 0) out.push({ type: 'REFS', refs: current })
+  return out
+}
+
+// ---- id lists ------------------------------------------------------------------------------
+
+function checkIds (ids: unknown, what: string): void {
+  if (!Array.isArray(ids)) throw GasError.badArgument(`${what} ids must be an array`)
+  if (ids.length > MAX_IDS_PER_MESSAGE) throw GasError.badArgument(`${what} carries ${ids.length} ids, more than ${MAX_IDS_PER_MESSAGE} per frame; split it`)
+  for (const id of ids) if (!isHexId(id)) throw GasError.badArgument(`${what} id ${String(id)} must be 64 lower-case hex chars`)
+}
+
+function writeIds (ids: string[], w: FrameWriter): void {
+  w.u16(ids.length)
+  for (const id of ids) w.id(id)
+}
+
+function readIds (r: FrameReader, what: string): string[] {
+  const count = r.u16(`${what} count`)
+  if (count * ID_BYTES !== r.remaining) throw GasError.frameLength(`${what} count ${count} needs ${count * ID_BYTES} bytes, ${r.remaining} follow`)
+  const ids: string[] = new Array(count)
+  for (let i = 0; i < count; i++) ids[i] = r.id()
+  return ids
+}
+
+function idListCodec<T extends 'HAVE' | 'DONT_HAVE' | 'CANCEL'> (type: T, id: number): Codec<{ type: T, ids: string[] }> {
+  return {
+    id,
+    preencode (msg) {
+      checkIds(msg.ids, type)
+      return 2 + msg.ids.length * ID_BYTES
+    },
+    encode (msg, w) { writeIds(msg.ids, w) },
+    decode (r) { return { type, ids: readIds(r, type) } }
+  }
+}
+
+const WANT_MODES: WantMode[] = ['have', 'block']
+
+/** WANT: <mode u8: 0 have, 1 block><priority u8><count u16><id 32>×count */
+const WANT: Codec<WantMessage> = {
+  id: 3,
+  preencode (msg) {
+    checkIds(msg.ids, 'WANT')
+    if (!WANT_MODES.includes(msg.mode)) throw GasError.badArgument(`WANT mode must be 'have' or 'block', not ${String(msg.mode)}`)
+    if (!Number.isInteger(msg.priority) || msg.priority < 0 || msg.priority > 255) throw GasError.badArgument('WANT priority must be an integer 0..255')
+    return 4 + msg.ids.length * ID_BYTES
+  },
+  encode (msg, w) {
+    w.u8(WANT_MODES.indexOf(msg.mode))
+    w.u8(msg.priority)
+    writeIds(msg.ids, w)
+  },
+  decode (r) {
+    const modeByte = r.u8('WANT mode')
+    const mode = WANT_MODES[modeByte]
+    if (mode === undefined) throw GasError.protocol(`WANT mode ${modeByte} is unknown`, { mode: modeByte })
+    const priority = r.u8('WANT priority')
+    return { type: 'WANT', ids: readIds(r, 'WANT'), mode, priority }
+  }
+}
+
+// ---- BLOCK ---------------------------------------------------------------------------------
+
+function isU32 (n: unknown): n is number {
+  return typeof n === 'number' && Number.isInteger(n) && n >= 0 && n <= 0xffffffff
+}
+
+/** BLOCK: <id 32><objectType u8><encoding u8: 0 raw, 1 zstd><totalLength u32><offset u32><bytes…> (offset + bytes ≤ totalLength) */
+const BLOCK: Codec<BlockMessage> = {
+  id: 6,
+  preencode (msg) {
+    if (!isHexId(msg.id)) throw GasError.badArgument('BLOCK id must be 64 lower-case hex chars')
+    if (!Number.isInteger(msg.objectType) || msg.objectType < 0 || msg.objectType > 255) throw GasError.badArgument('BLOCK objectType must be 0..255')
+    if (msg.encoding !== BLOCK_ENCODING_RAW && msg.encoding !== BLOCK_ENCODING_ZSTD) throw GasError.badArgument('BLOCK encoding must be 0 (raw) or 1 (zstd)')
+    if (!isU32(msg.totalLength) || !isU32(msg.offset)) throw GasError.badArgument('BLOCK totalLength and offset must be u32')
+    if (!(msg.bytes instanceof Uint8Array)) throw GasError.badArgument('BLOCK bytes must be a Uint8Array')
+    checkFragment(msg.totalLength, msg.offset, msg.bytes.byteLength, GasError.badArgument)
+    return BLOCK_HEADER_BYTES - FRAME_HEADER_BYTES + msg.bytes.byteLength
+  },
+  encode (msg, w) {
+    w.id(msg.id)
+    w.u8(msg.objectType)
+    w.u8(msg.encoding)
+    w.u32(msg.totalLength)
+    w.u32(msg.offset)
+    w.raw(msg.bytes)
+  },
+  decode (r) {
+    const id = r.id('BLOCK id')
+    const objectType = r.u8('BLOCK objectType')
+    const encoding = r.u8('BLOCK encoding')
+    if (encoding !== BLOCK_ENCODING_RAW && encoding !== BLOCK_ENCODING_ZSTD) throw GasError.protocol(`BLOCK encoding ${encoding} is unknown`, { encoding })
+    const totalLength = r.u32('BLOCK totalLength')
+    const offset = r.u32('BLOCK offset')
+    const bytes = r.rest()
+    checkFragment(totalLength, offset, bytes.byteLength, GasError.frameLength)
+    return { type: 'BLOCK', id, objectType, encoding, totalLength, offset, bytes }
+  }
+}
+
+function checkFragment (totalLength: number, offset: number, length: number, fail: (why: string) => GasError): void {
+  if (offset + length > totalLength) throw fail(`BLOCK fragment ${offset}+${length} runs past totalLength ${totalLength}`)
+  // why: an empty fragment of a non-empty object advances nothing; only a 0-byte object is sent empty
+  if (length === 0 && !(totalLength === 0 && offset === 0)) throw fail('BLOCK fragment is empty')
+}
+
+/** The wire table. Ids are API: never renumber a row, add new ones at the end. */
+export const MESSAGES = {
+  HELLO,
+  REFS,
+  WANT,
+  HAVE: idListCodec('HAVE', 4), // HAVE: <count u16><id 32>×count
+  DONT_HAVE: idListCodec('DONT_HAVE', 5), // DONT_HAVE: <count u16><id 32>×count
+  BLOCK,
+  CANCEL: idListCodec('CANCEL', 7) // CANCEL: <count u16><id 32>×count
+} as const satisfies { [K in MessageType]: Codec<Extract<Message, { type: K }>> }
+
+const BY_ID = new Map<number, Codec<Message>>(
+  Object.values(MESSAGES).map(codec => [codec.id, codec as unknown as Codec<Message>])
+)
+
+export function encodeMessage (msg: Message): Uint8Array {
+  const codec = MESSAGES[msg.type] as unknown as Codec<Message> | undefined
+  if (codec === undefined) throw GasError.badArgument(`unknown message type ${String((msg as { type: unknown }).type)}`)
+  const size = FRAME_HEADER_BYTES + codec.preencode(msg)
+  if (size > MAX_FRAME) throw GasError.frameLength(`${msg.type} frame of ${size} bytes exceeds MAX_FRAME (${MAX_FRAME})`)
+  const w = new FrameWriter(size)
+  w.u8(PROTOCOL_VERSION)
+  w.u8(codec.id)
+  codec.encode(msg, w)
+  return w.bytes
+}
+
+export function decodeMessage (frame: Uint8Array): Message {
+  if (frame.byteLength > MAX_FRAME) throw GasError.frameLength(`frame of ${frame.byteLength} bytes exceeds MAX_FRAME (${MAX_FRAME})`)
+  const r = new FrameReader(frame)
+  const version = r.u8('protocol version')
+  if (version !== PROTOCOL_VERSION) throw GasError.protocol(`peer speaks protocol version ${version}, this build speaks ${PROTOCOL_VERSION}; upgrade gas on the older side`, { version })
+  const messageId = r.u8('message id')
+  const codec = BY_ID.get(messageId)
+  if (codec === undefined) throw GasError.protocol(`unknown message id ${messageId}`, { messageId })
+  const msg = codec.decode(r)
+  r.end()
+  return msg
+}

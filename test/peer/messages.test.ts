@@ -1,0 +1,246 @@
+import { randomBytes } from 'node:crypto'
+import { describe, expect, it } from 'vitest'
+import { GasError, isGasError } from '../../src/errors.js'
+import {
+  BLOCK_FRAGMENT_BYTES, BlockAssembler, MAX_IDS_PER_MESSAGE, MAX_REFS, MESSAGES, chunkRefs, decodeMessage, encodeMessage, fragmentBlock,
+  type BlockMessage, type Message
+} from '../../src/peer/messages.js'
+import { MAX_FRAME } from '../../src/peer/transport.js'
+
+const hex = (n: number, fill?: number): string => (fill === undefined ? randomBytes(n) : Buffer.alloc(n, fill)).toString('hex')
+const id1 = hex(32, 0x11)
+const id2 = hex(32, 0x22)
+
+function codeOf (fn: () => unknown): string | undefined {
+  try {
+    fn()
+  } catch (err) {
+    if (err instanceof GasError) return err.code
+    throw err
+  }
+  return undefined
+}
+
+const samples: Message[] = [
+  { type: 'HELLO', peerId: hex(32), name: 'Aiko — art', publicKey: hex(32), teamId: 'team-1', nonce: hex(32), signature: hex(64) },
+  { type: 'HELLO', peerId: hex(32), name: '', publicKey: hex(32), teamId: null, nonce: hex(32), signature: null },
+  { type: 'REFS', refs: [{ name: 'main', id: id1 }, { name: 'builds/win64/1.2.3', id: id2 }] },
+  { type: 'REFS', refs: [] },
+  { type: 'WANT', ids: [id1, id2], mode: 'block', priority: 7 },
+  { type: 'WANT', ids: [id1], mode: 'have', priority: 255 },
+  { type: 'HAVE', ids: [id1] },
+  { type: 'DONT_HAVE', ids: [id1, id2] },
+  { type: 'CANCEL', ids: [] },
+  { type: 'BLOCK', id: id1, objectType: 3, encoding: 1, totalLength: 100, offset: 40, bytes: randomBytes(60) },
+  { type: 'BLOCK', id: id2, objectType: 0, encoding: 0, totalLength: 0, offset: 0, bytes: new Uint8Array(0) }
+]
+
+describe('wire table', () => {
+  it('has stable ids', () => {
+    expect(Object.fromEntries(Object.entries(MESSAGES).map(([k, v]) => [k, v.id]))).toEqual({ HELLO: 1, REFS: 2, WANT: 3, HAVE: 4, DONT_HAVE: 5, BLOCK: 6, CANCEL: 7 })
+  })
+
+  it('known bytes: WANT frame layout', () => {
+    const frame = encodeMessage({ type: 'WANT', ids: [id1], mode: 'block', priority: 9 })
+    expect(Buffer.from(frame.subarray(0, 6)).toString('hex')).toBe('010301090001')
+    expect(Buffer.from(frame.subarray(6)).toString('hex')).toBe(id1)
+  })
+
+  it('known bytes: BLOCK frame layout', () => {
+    const frame = encodeMessage({ type: 'BLOCK', id: id2, objectType: 2, encoding: 1, totalLength: 258, offset: 1, bytes: Uint8Array.of(0xaa, 0xbb) })
+    expect(Buffer.from(frame).toString('hex')).toBe('0106' + id2 + '0201' + '00000102' + '00000001' + 'aabb')
+  })
+
+  it('known bytes: HELLO is length-prefixed canonical JSON', () => {
+    const msg: Message = { type: 'HELLO', peerId: id1, name: 'a', publicKey: id2, teamId: null, nonce: id1, signature: null }
+    const frame = encodeMessage(msg)
+    const json = `{"name":"a","nonce":"${id1}","peerId":"${id1}","publicKey":"${id2}","signature":null,"teamId":null}`
+    expect(Buffer.from(frame.subarray(4)).toString()).toBe(json)
+    expect(frame[2] * 256 + frame[3]).toBe(json.length)
+  })
+
+  for (const msg of samples) {
+    describe(`${msg.type} ${JSON.stringify(msg).slice(0, 40)}`, () => {
+      const frame = encodeMessage(msg)
+      it('round-trips', () => {
+        const back = decodeMessage(frame)
+        if (msg.type === 'BLOCK' && back.type === 'BLOCK') {
+          expect({ ...back, bytes: [...back.bytes] }).toEqual({ ...msg, bytes: [...msg.bytes] })
+        } else {
+          expect(back).toEqual(msg)
+        }
+      })
+      it('refuses every truncation with E_FRAME_LENGTH (or E_PROTOCOL for cut JSON)', () => {
+        for (let n = 0; n < frame.byteLength; n++) {
+          const code = codeOf(() => decodeMessage(frame.subarray(0, n)))
+          // a BLOCK cut inside its bytes is a shorter, still valid fragment (the frame is the length prefix)
+          if (msg.type === 'BLOCK' && n > 44) { expect(code).toBeUndefined(); continue }
+          expect(['E_FRAME_LENGTH', 'E_PROTOCOL']).toContain(code)
+        }
+      })
+      it('refuses trailing bytes', () => {
+        const longer = new Uint8Array(frame.byteLength + 1)
+        longer.set(frame)
+        expect(['E_FRAME_LENGTH', 'E_PROTOCOL']).toContain(codeOf(() => decodeMessage(longer)))
+      })
+    })
+  }
+
+  it('BLOCK trailing byte past totalLength is E_FRAME_LENGTH', () => {
+    const frame = encodeMessage({ type: 'BLOCK', id: id1, objectType: 0, encoding: 0, totalLength: 3, offset: 0, bytes: Uint8Array.of(1, 2, 3) })
+    expect(codeOf(() => decodeMessage(Uint8Array.of(...frame, 4)))).toBe('E_FRAME_LENGTH')
+  })
+
+  it('unknown message id is E_PROTOCOL with data.messageId', () => {
+    try {
+      decodeMessage(Uint8Array.of(1, 99, 0))
+      expect.unreachable()
+    } catch (err) {
+      expect(isGasError(err, 'E_PROTOCOL')).toBe(true)
+      expect((err as GasError).data).toEqual({ messageId: 99 })
+    }
+  })
+
+  it('unknown protocol version is E_PROTOCOL', () => {
+    expect(codeOf(() => decodeMessage(Uint8Array.of(2, 4, 0, 0)))).toBe('E_PROTOCOL')
+  })
+
+  it('frames over MAX_FRAME are refused both ways', () => {
+    expect(codeOf(() => decodeMessage(new Uint8Array(MAX_FRAME + 1)))).toBe('E_FRAME_LENGTH')
+    expect(codeOf(() => encodeMessage({ type: 'BLOCK', id: id1, objectType: 0, encoding: 0, totalLength: MAX_FRAME, offset: 0, bytes: new Uint8Array(MAX_FRAME) }))).toBe('E_FRAME_LENGTH')
+  })
+
+  it('refuses malformed values when decoding', () => {
+    expect(codeOf(() => decodeMessage(Uint8Array.of(1, 3, 2, 0, 0, 0)))).toBe('E_PROTOCOL') // WANT mode 2
+    expect(codeOf(() => decodeMessage(Uint8Array.of(1, 6, ...Buffer.from(id1, 'hex'), 0, 9, 0, 0, 0, 1, 0, 0, 0, 0, 5)))).toBe('E_PROTOCOL') // encoding 9
+    expect(codeOf(() => decodeMessage(Uint8Array.of(1, 6, ...Buffer.from(id1, 'hex'), 0, 0, 0, 0, 0, 4, 0, 0, 0, 0)))).toBe('E_FRAME_LENGTH') // empty fragment
+    const json = (s: string): Uint8Array => Uint8Array.of(1, 1, s.length >> 8, s.length & 255, ...Buffer.from(s))
+    expect(codeOf(() => decodeMessage(json('{nope')))).toBe('E_PROTOCOL')
+    expect(codeOf(() => decodeMessage(json('[1]')))).toBe('E_PROTOCOL')
+    expect(codeOf(() => decodeMessage(json('{"peerId":"x"}')))).toBe('E_PROTOCOL')
+    expect(codeOf(() => decodeMessage(Uint8Array.of(1, 1, 0, 2, 0xff, 0xfe)))).toBe('E_PROTOCOL') // not UTF-8
+    expect(codeOf(() => decodeMessage(Uint8Array.of(1, 1, 0xff, 0xff)))).toBe('E_FRAME_LENGTH') // HELLO over cap
+    const refs = (s: string): Uint8Array => Uint8Array.of(1, 2, 0, 0, s.length >> 8, s.length & 255, ...Buffer.from(s))
+    expect(codeOf(() => decodeMessage(refs('{"refs":5}')))).toBe('E_PROTOCOL')
+    expect(codeOf(() => decodeMessage(refs(`{"refs":[{"name":"","id":"${id1}"}]}`)))).toBe('E_PROTOCOL')
+    expect(codeOf(() => decodeMessage(refs('{"refs":[{"name":"a","id":"AB"}]}')))).toBe('E_PROTOCOL')
+    expect(codeOf(() => decodeMessage(refs('{"refs":[null]}')))).toBe('E_PROTOCOL')
+  })
+
+  it('refuses bad messages when encoding with E_BAD_ARGUMENT', () => {
+    const bad: unknown[] = [
+      { type: 'NOPE' },
+      { type: 'WANT', ids: ['XYZ'], mode: 'have', priority: 0 },
+      { type: 'WANT', ids: 'x', mode: 'have', priority: 0 },
+      { type: 'WANT', ids: [id1], mode: 'maybe', priority: 0 },
+      { type: 'WANT', ids: [id1], mode: 'have', priority: 256 },
+      { type: 'HAVE', ids: new Array(MAX_IDS_PER_MESSAGE + 1).fill(id1) },
+      { type: 'HELLO', peerId: 'x', name: 'a', publicKey: id1, teamId: null, nonce: id1, signature: null },
+      { type: 'HELLO', peerId: id1, name: 5, publicKey: id1, teamId: null, nonce: id1, signature: null },
+      { type: 'HELLO', peerId: id1, name: 'a', publicKey: 'x', teamId: null, nonce: id1, signature: null },
+      { type: 'HELLO', peerId: id1, name: 'a', publicKey: id1, teamId: 3, nonce: id1, signature: null },
+      { type: 'HELLO', peerId: id1, name: 'a', publicKey: id1, teamId: null, nonce: 'x', signature: null },
+      { type: 'HELLO', peerId: id1, name: 'a', publicKey: id1, teamId: null, nonce: id1, signature: id1 },
+      { type: 'HELLO', peerId: id1, name: 'a'.repeat(5000), publicKey: id1, teamId: null, nonce: id1, signature: null },
+      { type: 'REFS', refs: new Array(MAX_REFS + 1).fill({ name: 'a', id: id1 }) },
+      { type: 'BLOCK', id: 'x', objectType: 0, encoding: 0, totalLength: 1, offset: 0, bytes: new Uint8Array(1) },
+      { type: 'BLOCK', id: id1, objectType: 300, encoding: 0, totalLength: 1, offset: 0, bytes: new Uint8Array(1) },
+      { type: 'BLOCK', id: id1, objectType: 0, encoding: 2, totalLength: 1, offset: 0, bytes: new Uint8Array(1) },
+      { type: 'BLOCK', id: id1, objectType: 0, encoding: 0, totalLength: -1, offset: 0, bytes: new Uint8Array(1) },
+      { type: 'BLOCK', id: id1, objectType: 0, encoding: 0, totalLength: 1, offset: 0, bytes: [1] },
+      { type: 'BLOCK', id: id1, objectType: 0, encoding: 0, totalLength: 1, offset: 1, bytes: new Uint8Array(1) }
+    ]
+    for (const msg of bad) expect(codeOf(() => encodeMessage(msg as Message)), JSON.stringify(msg).slice(0, 80)).toBe('E_BAD_ARGUMENT')
+  })
+
+  it('fuzz: random bytes never throw anything but GasError', () => {
+    let seed = 12345
+    const rand = (): number => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed / 0x7fffffff }
+    const valid = samples.map(encodeMessage)
+    for (let i = 0; i < 20_000; i++) {
+      let frame: Uint8Array
+      if (i % 2 === 0) {
+        frame = Uint8Array.from({ length: Math.floor(rand() * 80) }, () => Math.floor(rand() * 256))
+        if (frame.length > 1 && i % 4 === 0) { frame[0] = 1; frame[1] = 1 + Math.floor(rand() * 7) }
+      } else {
+        frame = valid[i % valid.length].slice()
+        for (let k = 0; k < 3; k++) frame[Math.floor(rand() * frame.length)] = Math.floor(rand() * 256)
+      }
+      try {
+        decodeMessage(frame)
+      } catch (err) {
+        expect(err).toBeInstanceOf(GasError)
+        expect(['E_FRAME_LENGTH', 'E_PROTOCOL']).toContain((err as GasError).code)
+      }
+    }
+  })
+})
+
+describe('chunkRefs', () => {
+  it('splits a large advertisement into frames that fit', () => {
+    const refs = Array.from({ length: 3000 }, (_, i) => ({ name: `builds/win64/${i}`, id: hex(32) }))
+    const chunks = chunkRefs(refs)
+    expect(chunks.length).toBeGreaterThan(1)
+    for (const c of chunks) expect(encodeMessage(c).byteLength).toBeLessThanOrEqual(MAX_FRAME)
+    expect(chunks.flatMap(c => (decodeMessage(encodeMessage(c)) as { refs: unknown[] }).refs)).toEqual(refs)
+    expect(chunkRefs([])).toEqual([{ type: 'REFS', refs: [] }])
+  })
+})
+
+describe('fragmentBlock / BlockAssembler', () => {
+  const obj = randomBytes(256 * 1024)
+
+  it('fragments into frames ≤ MAX_FRAME and reassembles', () => {
+    const frags = fragmentBlock(id1, 2, 0, obj)
+    expect(frags.length).toBe(Math.ceil(obj.length / BLOCK_FRAGMENT_BYTES))
+    const asm = new BlockAssembler()
+    let done
+    for (const f of frags) {
+      const frame = encodeMessage(f)
+      expect(frame.byteLength).toBeLessThanOrEqual(MAX_FRAME)
+      done = asm.add(decodeMessage(frame) as BlockMessage)
+    }
+    expect(done?.id).toBe(id1)
+    expect(done?.objectType).toBe(2)
+    expect(Buffer.from(done!.bytes).equals(obj)).toBe(true)
+    expect(asm.pendingBytes).toBe(0)
+  })
+
+  it('reassembles out of order and single-frame objects directly', () => {
+    const frags = fragmentBlock(id1, 1, 1, obj).reverse()
+    const asm = new BlockAssembler()
+    const results = frags.map(f => asm.add(f))
+    expect(results.slice(0, -1).every(r => r === undefined)).toBe(true)
+    expect(Buffer.from(results.at(-1)!.bytes).equals(obj)).toBe(true)
+    const small = fragmentBlock(id2, 0, 0, Uint8Array.of(1, 2))
+    expect(small.length).toBe(1)
+    expect([...asm.add(small[0])!.bytes]).toEqual([1, 2])
+    expect(asm.add(fragmentBlock(id2, 0, 0, new Uint8Array(0))[0])!.bytes.length).toBe(0)
+  })
+
+  it('rejects overlaps and inconsistent fragments', () => {
+    const frags = fragmentBlock(id1, 1, 0, obj)
+    const asm = new BlockAssembler()
+    asm.add(frags[0])
+    expect(codeOf(() => asm.add(frags[0]))).toBe('E_PROTOCOL')
+    expect(asm.pendingIds).toEqual([]) // dropped after a bad fragment
+    asm.add(frags[0])
+    expect(codeOf(() => asm.add({ ...frags[1], totalLength: obj.length + 1 }))).toBe('E_PROTOCOL')
+    asm.add(frags[0])
+    expect(codeOf(() => asm.add({ ...frags[1], encoding: 1 }))).toBe('E_PROTOCOL')
+    expect(codeOf(() => asm.add({ ...frags[1], offset: obj.length - 10 }))).toBe('E_FRAME_LENGTH')
+  })
+
+  it('caps pending bytes', () => {
+    const asm = new BlockAssembler({ maxPendingBytes: 300 * 1024 })
+    asm.add(fragmentBlock(id1, 1, 0, obj)[0])
+    expect(asm.pendingBytes).toBe(obj.length)
+    const other = fragmentBlock(id2, 1, 0, obj)
+    expect(codeOf(() => asm.add(other[0]))).toBe('E_PROTOCOL')
+    asm.drop(id1)
+    expect(asm.pendingBytes).toBe(0)
+    asm.add(other[0])
+    asm.clear()
+    expect(asm.pendingIds).toEqual([])
+  })
+})

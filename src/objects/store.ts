@@ -1,0 +1,21 @@
+import type { ObjectId, ObjectType } from './id.js'
+
+export interface StoredObject { type: ObjectType, body: Uint8Array }
+
+/** 0 = raw, 1 = zstd. Ids are always over the raw bytes; the encoding is how they rest and travel. */
+export type Encoding = 0 | 1
+
+/** An object as a pack holds it: sent on the wire as is, so a compressed chunk is never recompressed. */
+export interface EncodedObject { type: ObjectType, encoding: Encoding, rawLength: number, bytes: Uint8Array }
+
+export interface ObjectStore {
+  has (id: ObjectId): Promise<boolean>
+  /** Reads and verifies the id; throws E_NOT_FOUND or E_CORRUPT_OBJECT. */
+  get (id: ObjectId): Promise<StoredObject>
+  put (type: ObjectType, body: Uint8Array): Promise<ObjectId>
+  getEncoded (id: ObjectId): Promise<EncodedObject | undefined>
+  /** Decodes, verifies against `id`, then stores; throws E_CORRUPT_OBJECT on a mismatch and stores nothing. */
+  putEncoded (id: ObjectId, object: EncodedObject): Promise<void>
+  /** Makes everything put so far durable and visible to other processes. */
+  flush (): Promise<void>
+}

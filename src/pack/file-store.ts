@@ -1,0 +1,163 @@
+import { join } from 'node:path'
+import { GasError, fromFsError } from '../errors.js'
+import { compressChunk, decompress } from '../objects/compression.js'
+import { realFs, type FileSystem } from '../objects/fs.js'
+import { hashObject, type ObjectId, type ObjectType } from '../objects/id.js'
+import { LooseStore } from '../objects/loose-store.js'
+import type { EncodedObject, ObjectStore, StoredObject } from '../objects/store.js'
+import { PackFile, readEntry } from './pack-file.js'
+import { PackWriter } from './pack-writer.js'
+import { recoverPack } from './recover.js'
+
+export interface PackProblem { pack: string, code: string, message: string }
+
+/**
+ * The on-disk ObjectStore of a workspace: chunks in append-only packs, other objects loose.
+ * Every read is verified against its id.
+ */
+export class FileStore implements ObjectStore {
+  readonly loose: LooseStore
+  readonly packDir: string
+  private readonly packs = new Map<string, PackFile>()
+  /** Packs that could not be opened; the rest of the store stays readable. */
+  readonly packProblems: PackProblem[] = []
+  private writer: PackWriter | undefined
+  private writerOpening: Promise<PackWriter> | undefined
+
+  private constructor (readonly fs: FileSystem, readonly objectsDir: string) {
+    this.loose = new LooseStore(fs, objectsDir)
+    this.packDir = join(objectsDir, 'pack')
+  }
+
+  static async open (objectsDir: string, fs: FileSystem = realFs): Promise<FileStore> {
+    const store = new FileStore(fs, objectsDir)
+    await store.refreshPacks()
+    return store
+  }
+
+  /** Opens packs that appeared since the last look; recovers the tail of packs whose writer died. */
+  async refreshPacks (): Promise<void> {
+    let names: string[]
+    try {
+      names = await this.fs.readdir(this.packDir)
+    } catch {
+      return
+    }
+    const mine = this.writer?.packPath
+    for (const name of names.filter((n) => /^pack-[0-9a-f]{32}\.pack$/.test(n)).sort()) {
+      const packPath = join(this.packDir, name)
+      if (this.packs.has(packPath) || packPath === mine) continue
+      const indexPath = packPath.replace(/\.pack$/, '.idx')
+      const locked = names.includes(name.replace(/\.pack$/, '.lock'))
+      try {
+        if (locked && (await recoverPack(this.fs, packPath, indexPath)) < 0 && !names.includes(name.replace(/\.pack$/, '.idx'))) continue
+        if (!locked && !names.includes(name.replace(/\.pack$/, '.idx'))) await recoverPack(this.fs, packPath, indexPath)
+        this.packs.set(packPath, await PackFile.open(this.fs, packPath, indexPath))
+      } catch (err) {
+        if (this.packProblems.some((p) => p.pack === packPath)) continue
+        const gasErr = err instanceof GasError ? err : fromFsError(err, packPath)
+        this.packProblems.push({ pack: packPath, code: gasErr.code, message: gasErr.message })
+      }
+    }
+  }
+
+  packFiles (): PackFile[] {
+    return [...this.packs.values()]
+  }
+
+  private findPacked (id: ObjectId): PackFile | undefined {
+    for (const pack of this.packs.values()) if (pack.has(id)) return pack
+    return undefined
+  }
+
+  async has (id: ObjectId): Promise<boolean> {
+    if (this.writer?.has(id) === true || this.findPacked(id) !== undefined) return true
+    if (await this.loose.has(id)) return true
+    await this.refreshPacks()
+    return this.findPacked(id) !== undefined
+  }
+
+  async getEncoded (id: ObjectId): Promise<EncodedObject | undefined> {
+    if (this.writer?.has(id) === true) return await this.readPending(id)
+    let pack = this.findPacked(id)
+    if (pack === undefined) {
+      const loose = await this.loose.read(id)
+      if (loose !== undefined) return { type: loose.type, encoding: 0, rawLength: loose.body.length, bytes: loose.body }
+      await this.refreshPacks()
+      pack = this.findPacked(id)
+    }
+    return await pack?.read(id)
+  }
+
+  private async readPending (id: ObjectId): Promise<EncodedObject | undefined> {
+    const writer = this.writer!
+    const at = (await writer.read(id))!
+    const { header, bytes } = await readEntry(at.handle, at.offset, writer.packPath)
+    return { type: header.type, encoding: header.encoding, rawLength: header.rawLength, bytes }
+  }
+
+  async get (id: ObjectId): Promise<StoredObject> {
+    const encoded = await this.getEncoded(id)
+    if (encoded === undefined) throw GasError.notFound(`object ${id}`, { id })
+    const body = decompress(encoded.encoding, encoded.bytes, encoded.rawLength, id)
+    if (hashObject(encoded.type, body) !== id) throw GasError.corruptObject(id, 'content does not match its id')
+    return { type: encoded.type, body }
+  }
+
+  async put (type: ObjectType, body: Uint8Array): Promise<ObjectId> {
+    const id = hashObject(type, body)
+    if (type === 'chunk') {
+      const { encoding, bytes } = compressChunk(body)
+      await this.putTrusted(id, { type, encoding, rawLength: body.length, bytes })
+    } else {
+      await this.loose.write(type, body, id)
+    }
+    return id
+  }
+
+  async putEncoded (id: ObjectId, object: EncodedObject): Promise<void> {
+    const raw = decompress(object.encoding, object.bytes, object.rawLength, id)
+    if (hashObject(object.type, raw) !== id) throw GasError.corruptObject(id, 'received bytes do not match the id')
+    if (object.type === 'chunk') await this.putTrusted(id, object)
+    else await this.loose.write(object.type, raw, id)
+  }
+
+  /** For callers that just computed `id` from these very bytes (ingest): skips hashing twice. */
+  async putTrusted (id: ObjectId, object: EncodedObject): Promise<void> {
+    if (object.type !== 'chunk') {
+      await this.loose.write(object.type, decompress(object.encoding, object.bytes, object.rawLength, id), id)
+      return
+    }
+    if (this.writer?.has(id) === true || this.findPacked(id) !== undefined) return
+    const writer = await this.openWriter()
+    await writer.append(id, object)
+  }
+
+  private async openWriter (): Promise<PackWriter> {
+    if (this.writer !== undefined) return this.writer
+    this.writerOpening ??= PackWriter.create(this.fs, this.packDir)
+    this.writer = await this.writerOpening
+    return this.writer
+  }
+
+  async flush (): Promise<void> {
+    await this.writer?.checkpoint()
+  }
+
+  /** Checkpoints and closes the open pack; the next chunk starts a new one. */
+  async close (): Promise<void> {
+    const writer = this.writer
+    this.writer = undefined
+    this.writerOpening = undefined
+    if (writer !== undefined) {
+      await writer.close()
+      if (writer.count > 0) this.packs.set(writer.packPath, await PackFile.open(this.fs, writer.packPath, writer.indexPath))
+    }
+  }
+
+  async closeAll (): Promise<void> {
+    await this.close()
+    for (const pack of this.packs.values()) await pack.close()
+    this.packs.clear()
+  }
+}

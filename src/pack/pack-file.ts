@@ -1,0 +1,74 @@
+import type { FileHandle } from 'node:fs/promises'
+import { GasError, fromFsError } from '../errors.js'
+import type { FileSystem } from '../objects/fs.js'
+import type { ObjectId } from '../objects/id.js'
+import type { EncodedObject } from '../objects/store.js'
+import { ENTRY_HEADER, decodeEntryHeader, type EntryHeader } from './pack-entry.js'
+import { PackIndex } from './pack-index.js'
+
+export async function readEntryHeader (handle: FileHandle, offset: number, where: string): Promise<EntryHeader> {
+  const head = Buffer.alloc(ENTRY_HEADER)
+  const { bytesRead } = await handle.read(head, 0, ENTRY_HEADER, offset)
+  if (bytesRead < ENTRY_HEADER) throw new GasError('E_CORRUPT_PACK', `${where}: truncated at offset ${offset}; run \`gas fsck\``, { where })
+  return decodeEntryHeader(head, where)
+}
+
+/** Reads one entry at `offset` of an open pack; checks the header and that the bytes are all there. */
+export async function readEntry (handle: FileHandle, offset: number, where: string): Promise<{ header: EntryHeader, bytes: Buffer }> {
+  const header = await readEntryHeader(handle, offset, where)
+  const bytes = Buffer.alloc(header.storedLength)
+  const got = (await handle.read(bytes, 0, bytes.length, offset + ENTRY_HEADER)).bytesRead
+  if (got < bytes.length) throw new GasError('E_CORRUPT_PACK', `${where}: truncated at offset ${offset}; run \`gas fsck\``, { where })
+  return { header, bytes }
+}
+
+/** A pack with its index, opened for reading. */
+export class PackFile {
+  private constructor (readonly packPath: string, readonly index: PackIndex, private readonly handle: FileHandle) {}
+
+  static async open (fs: FileSystem, packPath: string, indexPath: string): Promise<PackFile> {
+    let indexBytes: Buffer
+    try {
+      indexBytes = await fs.readFile(indexPath)
+    } catch (err) {
+      throw fromFsError(err, indexPath)
+    }
+    const index = PackIndex.parse(indexBytes, indexPath)
+    let handle: FileHandle
+    try {
+      handle = await fs.open(packPath, 'r')
+    } catch (err) {
+      throw fromFsError(err, packPath)
+    }
+    const { size } = await handle.stat()
+    if (size < index.packSize) {
+      await handle.close()
+      throw new GasError('E_CORRUPT_PACK', `${packPath}: truncated to ${size} bytes, its index covers ${index.packSize}; run \`gas fsck\``, { what: packPath })
+    }
+    return new PackFile(packPath, index, handle)
+  }
+
+  has (id: ObjectId): boolean {
+    return this.index.offsetOf(Buffer.from(id, 'hex')) !== undefined
+  }
+
+  async read (id: ObjectId): Promise<EncodedObject | undefined> {
+    const offset = this.index.offsetOf(Buffer.from(id, 'hex'))
+    if (offset === undefined) return undefined
+    return await this.readAt(id, offset)
+  }
+
+  async readAt (id: ObjectId, offset: number): Promise<EncodedObject> {
+    const { header, bytes } = await readEntry(this.handle, offset, this.packPath)
+    if (header.id !== id) throw GasError.corruptObject(id, `pack entry at ${offset} holds ${header.id}`)
+    return { type: header.type, encoding: header.encoding, rawLength: header.rawLength, bytes }
+  }
+
+  async entryLength (offset: number): Promise<number> {
+    return (await readEntryHeader(this.handle, offset, this.packPath)).storedLength
+  }
+
+  async close (): Promise<void> {
+    await this.handle.close().catch(() => {})
+  }
+}

@@ -1,0 +1,71 @@
+import { createHash } from 'node:crypto'
+import { GasError } from '../errors.js'
+import { buildFanout, findInFanout } from './fanout.js'
+
+/**
+ * The .idx of one pack (after gitformat-pack): "GASI" | version u32 = 1 | packSize u64 | count u32 |
+ * fanout 256 × u32 | ids count × 32 (sorted) | offsets count × u64 | trailer checksum: SHA-256 of all
+ * before it. `packSize` is how much of the pack this index covers: a pack is append-only, so an
+ * index of its first N bytes stays valid while more is appended after a checkpoint.
+ */
+const MAGIC = Buffer.from('GASI')
+const HEADER = 4 + 4 + 8 + 4
+const FANOUT_BYTES = 256 * 4
+
+export interface IndexEntry { id: Buffer, offset: number }
+
+export function encodePackIndex (entries: IndexEntry[], packSize: number): Buffer {
+  const sorted = [...entries].sort((a, b) => a.id.compare(b.id))
+  const count = sorted.length
+  const out = Buffer.alloc(HEADER + FANOUT_BYTES + count * 40 + 32)
+  MAGIC.copy(out, 0)
+  out.writeUInt32BE(1, 4)
+  out.writeBigUInt64BE(BigInt(packSize), 8)
+  out.writeUInt32BE(count, 16)
+  const idsStart = HEADER + FANOUT_BYTES
+  const offsetsStart = idsStart + count * 32
+  sorted.forEach((e, i) => {
+    e.id.copy(out, idsStart + i * 32)
+    out.writeBigUInt64BE(BigInt(e.offset), offsetsStart + i * 8)
+  })
+  const fanout = buildFanout(out.subarray(idsStart, offsetsStart), count)
+  for (let b = 0; b < 256; b++) out.writeUInt32BE(fanout[b], HEADER + b * 4)
+  createHash('sha256').update(out.subarray(0, out.length - 32)).digest().copy(out, out.length - 32)
+  return out
+}
+
+export class PackIndex {
+  private constructor (
+    readonly packSize: number,
+    readonly count: number,
+    private readonly fanout: Uint32Array,
+    private readonly ids: Buffer,
+    private readonly offsets: Buffer
+  ) {}
+
+  /** Checks magic, version, lengths and trailer before trusting a byte. */
+  static parse (buf: Buffer, what: string): PackIndex {
+    const corrupt = (why: string): never => { throw new GasError('E_CORRUPT_PACK', `${what}: ${why}; run \`gas fsck\``, { what }) }
+    if (buf.length < HEADER + FANOUT_BYTES + 32) corrupt('index too short')
+    if (!buf.subarray(0, 4).equals(MAGIC)) corrupt('bad index magic')
+    if (buf.readUInt32BE(4) !== 1) corrupt('unsupported index version')
+    const count = buf.readUInt32BE(16)
+    if (buf.length !== HEADER + FANOUT_BYTES + count * 40 + 32) corrupt('index length does not match its count')
+    const sum = createHash('sha256').update(buf.subarray(0, buf.length - 32)).digest()
+    if (!sum.equals(buf.subarray(buf.length - 32))) corrupt('index checksum mismatch')
+    const fanout = new Uint32Array(256)
+    for (let b = 0; b < 256; b++) fanout[b] = buf.readUInt32BE(HEADER + b * 4)
+    if (fanout[255] !== count) corrupt('fanout does not match count')
+    const idsStart = HEADER + FANOUT_BYTES
+    return new PackIndex(Number(buf.readBigUInt64BE(8)), count, fanout, buf.subarray(idsStart, idsStart + count * 32), buf.subarray(idsStart + count * 32, idsStart + count * 40))
+  }
+
+  offsetOf (id: Buffer): number | undefined {
+    const i = findInFanout(this.fanout, this.ids, id)
+    return i < 0 ? undefined : Number(this.offsets.readBigUInt64BE(i * 8))
+  }
+
+  * entries (): Generator<{ id: string, offset: number }> {
+    for (let i = 0; i < this.count; i++) yield { id: this.ids.toString('hex', i * 32, i * 32 + 32), offset: Number(this.offsets.readBigUInt64BE(i * 8)) }
+  }
+}

@@ -1,0 +1,197 @@
+// @ts-ignore -- @thaunknown/simple-peer ships no type declarations; `SimplePeer` below types what we use
+import SimplePeerClass from '@thaunknown/simple-peer'
+import * as polyfill from 'webrtc-polyfill'
+import { GasError } from '../errors.js'
+import { TransportBase, checkFrame, peerLost, type Transport } from './transport.js'
+
+/** why: node-datachannel queues without limit; above this many buffered bytes, send() waits */
+export const PAUSE_BUFFERED_BYTES = 4 * 1024 * 1024
+/** why: resume while 1 MiB is still queued, so the SCTP stack never runs dry (≈110 MB/s on loopback) */
+export const RESUME_BUFFERED_BYTES = 1024 * 1024
+/** why: close() lets queued frames leave first, like a graceful SCTP shutdown, but never hangs on a stuck peer */
+export const CLOSE_DRAIN_TIMEOUT_MS = 2000
+/**
+ * why: webrtc-polyfill never reports the end of ICE gathering, so a non-trickle simple-peer waits
+ * its 5 s iceCompleteTimeout before signalling. Host candidates are gathered at once; 10 ms
+ * later the description holds them. Raise it for networks that need STUN/TURN candidates.
+ */
+export const ICE_COMPLETE_TIMEOUT_MS = 10
+/** why: loopback only, no STUN; the config reaches node-datachannel as is */
+export const LOOPBACK_RTC_CONFIG = { iceServers: [], bindAddress: '127.0.0.1' }
+
+/** The slice of the RTCDataChannel we rely on (webrtc-polyfill's). */
+interface DataChannelLike {
+  bufferedAmount: number
+  bufferedAmountLowThreshold: number
+  addEventListener: (type: 'bufferedamountlow', cb: () => void) => void
+  removeEventListener: (type: 'bufferedamountlow', cb: () => void) => void
+}
+
+/** The slice of a @thaunknown/simple-peer instance we rely on. */
+export interface SimplePeer {
+  readonly connected: boolean
+  readonly destroyed: boolean
+  /** set by bittorrent-tracker to the remote peer id (hex) */
+  id?: string
+  _channel: DataChannelLike | null
+  send: (data: Uint8Array) => void
+  signal: (data: unknown) => void
+  destroy: (err?: Error) => void
+  on: (event: string, cb: (...args: any[]) => void) => void
+  once: (event: string, cb: (...args: any[]) => void) => void
+  removeListener: (event: string, cb: (...args: any[]) => void) => void
+}
+
+export interface SimplePeerOptions {
+  initiator?: boolean
+  trickle?: boolean
+  config?: Record<string, unknown>
+  iceCompleteTimeout?: number
+  channelConfig?: Record<string, unknown>
+}
+
+const SimplePeerCtor = SimplePeerClass as new (opts: Record<string, unknown>) => SimplePeer
+
+/** The WebRTC implementation for simple-peer and bittorrent-tracker: node-datachannel via webrtc-polyfill. */
+export const wrtc = polyfill
+
+export function createSimplePeer (opts: SimplePeerOptions = {}): SimplePeer {
+  return new SimplePeerCtor({ config: LOOPBACK_RTC_CONFIG, iceCompleteTimeout: ICE_COMPLETE_TIMEOUT_MS, ...opts, wrtc })
+}
+
+class WebRtcTransport extends TransportBase {
+  readonly #peer: SimplePeer
+  #waiters: Array<{ resolve: () => void, reject: (err: Error) => void }> = []
+  #ready: Promise<void>
+  #channel: DataChannelLike | undefined
+
+  constructor (peer: SimplePeer, remoteLabel: string) {
+    super(remoteLabel)
+    this.#peer = peer
+    peer.on('data', (data: Uint8Array) => this.deliver(data))
+    peer.on('error', (err: Error) => this.#lost(err.message))
+    peer.on('close', () => this.#lost('remote closed the connection'))
+    this.#ready = peer.connected
+      ? Promise.resolve(this.#setup())
+      : new Promise(resolve => peer.once('connect', () => resolve(this.#setup())))
+  }
+
+  #setup (): void {
+    const channel = this.#peer._channel
+    if (channel === null) return
+    this.#channel = channel
+    channel.bufferedAmountLowThreshold = RESUME_BUFFERED_BYTES
+    channel.addEventListener('bufferedamountlow', this.#onLow)
+  }
+
+  readonly #onLow = (): void => {
+    const waiters = this.#waiters
+    this.#waiters = []
+    for (const w of waiters) w.resolve()
+  }
+
+  async send (frame: Uint8Array): Promise<void> {
+    if (this.closed) throw peerLost(this.remoteLabel, 'transport closed')
+    checkFrame(frame)
+    await this.#ready
+    if (this.closed) throw peerLost(this.remoteLabel, 'transport closed')
+    try {
+      this.#peer.send(frame)
+    } catch (err) {
+      this.#lost((err as Error).message)
+      throw peerLost(this.remoteLabel, (err as Error).message)
+    }
+    if ((this.#channel?.bufferedAmount ?? 0) <= PAUSE_BUFFERED_BYTES) return
+    await new Promise<void>((resolve, reject) => this.#waiters.push({ resolve, reject }))
+  }
+
+  close (): void {
+    if (!this.finish()) return
+    this.#rejectWaiters('transport closed')
+    const channel = this.#channel
+    if (channel === undefined || channel.bufferedAmount === 0 || this.#peer.destroyed) {
+      this.#peer.destroy()
+      return
+    }
+    // let queued frames leave before the connection goes
+    channel.removeEventListener('bufferedamountlow', this.#onLow)
+    const timer = setTimeout(done, CLOSE_DRAIN_TIMEOUT_MS)
+    const peer = this.#peer
+    function done (): void {
+      clearTimeout(timer)
+      channel?.removeEventListener('bufferedamountlow', done)
+      peer.destroy()
+    }
+    channel.bufferedAmountLowThreshold = 0
+    channel.addEventListener('bufferedamountlow', done)
+  }
+
+  #lost (why: string): void {
+    if (this.finish(peerLost(this.remoteLabel, why))) {
+      this.#rejectWaiters(why)
+      this.#peer.destroy()
+    }
+  }
+
+  #rejectWaiters (why: string): void {
+    const waiters = this.#waiters
+    this.#waiters = []
+    for (const w of waiters) w.reject(peerLost(this.remoteLabel, why))
+  }
+}
+
+/**
+ * Wraps a simple-peer (connected or still connecting) as a Transport: one binary message per
+ * frame; send() waits while more than PAUSE_BUFFERED_BYTES are queued and resumes on
+ * 'bufferedamountlow' at RESUME_BUFFERED_BYTES.
+ */
+export function webrtcTransport (peer: SimplePeer, opts: { remoteLabel?: string } = {}): Transport {
+  return new WebRtcTransport(peer, opts.remoteLabel ?? peer.id ?? 'webrtc-peer')
+}
+
+/** Resolves when `peer` connects; rejects (and destroys it) on error or after `timeoutMs`. */
+export function waitConnected (peer: SimplePeer, timeoutMs: number): Promise<void> {
+  if (peer.connected) return Promise.resolve()
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      cleanup()
+      peer.destroy()
+      reject(new GasError('E_TIMEOUT', `WebRTC connection not established within ${timeoutMs} ms; check that the peer is reachable`, { timeoutMs }))
+    }, timeoutMs)
+    const onConnect = (): void => { cleanup(); resolve() }
+    const onError = (err: Error): void => { cleanup(); peer.destroy(); reject(peerLost(peer.id ?? 'webrtc-peer', err.message)) }
+    const onClose = (): void => onError(new Error('closed before connecting'))
+    function cleanup (): void {
+      clearTimeout(timer)
+      peer.removeListener('connect', onConnect)
+      peer.removeListener('error', onError)
+      peer.removeListener('close', onClose)
+    }
+    peer.once('connect', onConnect)
+    peer.once('error', onError)
+    peer.once('close', onClose)
+  })
+}
+
+/**
+ * Two simple-peers in this process, their signals piped to each other over 127.0.0.1: for tests
+ * and benches. Transport[0] is the initiator.
+ */
+export async function connectPair (opts: { timeoutMs?: number, labels?: { a?: string, b?: string } } = {}): Promise<[Transport, Transport]> {
+  const a = createSimplePeer({ initiator: true, trickle: true })
+  const b = createSimplePeer({ trickle: true })
+  a.on('signal', signal => { if (!b.destroyed) b.signal(signal) })
+  b.on('signal', signal => { if (!a.destroyed) a.signal(signal) })
+  const timeoutMs = opts.timeoutMs ?? 10_000
+  try {
+    await Promise.all([waitConnected(a, timeoutMs), waitConnected(b, timeoutMs)])
+  } catch (err) {
+    a.destroy()
+    b.destroy()
+    throw err
+  }
+  return [
+    webrtcTransport(a, { remoteLabel: opts.labels?.b ?? 'webrtc-b' }),
+    webrtcTransport(b, { remoteLabel: opts.labels?.a ?? 'webrtc-a' })
+  ]
+}

@@ -1,0 +1,72 @@
+import { createHash } from 'node:crypto'
+import { afterEach, describe, expect, it } from 'vitest'
+import { isGasError } from '../../src/errors.js'
+import type { Transport } from '../../src/peer/transport.js'
+import { connectPair } from '../../src/peer/webrtc-transport.js'
+
+const open: Transport[] = []
+afterEach(() => {
+  for (const t of open.splice(0)) t.close()
+})
+
+function track<T extends Transport[]> (ts: T): T {
+  open.push(...ts)
+  return ts
+}
+
+describe('webrtcTransport over a real data channel (127.0.0.1)', () => {
+  it('connects a pair in under 2 s and exchanges frames both ways', async () => {
+    const start = performance.now()
+    const [a, b] = track(await connectPair())
+    const ms = performance.now() - start
+    expect(ms).toBeLessThan(2000)
+    const atB = new Promise<Uint8Array>(resolve => b.onFrame(resolve))
+    const atA = new Promise<Uint8Array>(resolve => a.onFrame(resolve))
+    await a.send(Uint8Array.of(1, 2, 3))
+    await b.send(Uint8Array.of(4))
+    expect([...await atB]).toEqual([1, 2, 3])
+    expect([...await atA]).toEqual([4])
+  })
+
+  it('moves 32 MiB through one channel intact and in order', async () => {
+    const [a, b] = track(await connectPair())
+    const total = 32 * 1024 * 1024
+    const frameSize = 64 * 1024
+    const sent = createHash('sha256')
+    const got = createHash('sha256')
+    let received = 0
+    let expectSeq = 0
+    let outOfOrder = 0
+    const done = new Promise<void>(resolve => b.onFrame(f => {
+      if (new DataView(f.buffer, f.byteOffset).getUint32(0) !== expectSeq++) outOfOrder++
+      got.update(f)
+      received += f.byteLength
+      if (received === total) resolve()
+    }))
+    const start = performance.now()
+    for (let i = 0; i < total / frameSize; i++) {
+      const f = new Uint8Array(frameSize)
+      for (let k = 4; k < frameSize; k += 251) f[k] = (i * 7 + k) & 255
+      new DataView(f.buffer).setUint32(0, i)
+      sent.update(f)
+      await a.send(f)
+    }
+    await done
+    const mbps = total / 1e6 / ((performance.now() - start) / 1000)
+    console.log(`webrtc transport: ${mbps.toFixed(0)} MB/s`)
+    expect(outOfOrder).toBe(0)
+    expect(got.digest('hex')).toBe(sent.digest('hex'))
+  })
+
+  it('closing one side fires onClose on the other with E_PEER_LOST', async () => {
+    const [a, b] = track(await connectPair())
+    const lost = new Promise<Error | undefined>(resolve => b.onClose(resolve))
+    const mine = new Promise<Error | undefined>(resolve => a.onClose(resolve))
+    a.close()
+    expect(await mine).toBeUndefined()
+    expect(isGasError(await lost, 'E_PEER_LOST')).toBe(true)
+    expect(b.closed).toBe(true)
+    await expect(a.send(Uint8Array.of(1))).rejects.toMatchObject({ code: 'E_PEER_LOST' })
+    await expect(b.send(Uint8Array.of(1))).rejects.toMatchObject({ code: 'E_PEER_LOST' })
+  })
+})

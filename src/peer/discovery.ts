@@ -13,6 +13,7 @@ export const OFFERS_PER_ANNOUNCE = 5
 interface TrackerClient {
   _trackers: Array<{ _createPeer: (opts?: Record<string, unknown>) => SimplePeer }>
   start: () => void
+  stop: () => void
   update: () => void
   destroy: (cb?: () => void) => void
   on: (event: string, cb: (...args: any[]) => void) => void
@@ -127,7 +128,10 @@ export async function joinSwarm (opts: SwarmOptions): Promise<Swarm> {
       connecting.clear()
       for (const t of connections.values()) t.close()
       connections.clear()
-      await new Promise<void>(resolve => client.destroy(() => resolve()))
+      // tell the tracker now, so others stop sending offers to us
+      client.stop()
+      // why: destroy keeps the socket up to 1 s for a late reply we do not need; it closes itself
+      client.destroy()
     }
   }
 }

@@ -29,7 +29,7 @@ export async function startTracker (opts: { port?: number, host?: string } = {})
   const host = opts.host ?? '127.0.0.1'
   const port = opts.port ?? 0
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw GasError.badArgument(`tracker port must be 0..65535, not ${String(port)}`)
-  const server = new ServerCtor({ ws: true, http: false, udp: false, stats: false })
+  const server = new ServerCtor({ ws: { clientTracking: true }, http: false, udp: false, stats: false })
   // why: an 'error' event without a listener would crash the process; peers misbehaving is routine
   server.on('warning', () => {})
   server.on('error', () => {})
@@ -52,7 +52,7 @@ export async function startTracker (opts: { port?: number, host?: string } = {})
     port: address.port,
     close () {
       closing ??= new Promise<void>(resolve => {
-        // why: ws ≥ 8 leaves open sockets alone on close(); without this the http server never finishes closing
+        // why: ws ≥ 8 leaves open sockets alone on close(); without this close waits for every client to go
         for (const client of server.ws?.clients ?? []) client.terminate()
         server.http?.closeAllConnections()
         server.close(() => resolve())

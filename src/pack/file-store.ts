@@ -70,6 +70,11 @@ export class FileStore implements ObjectStore {
     return undefined
   }
 
+  /** Packs only, no disk access: chunks never rest loose, so ingest asks this per chunk. */
+  hasPacked (id: ObjectId): boolean {
+    return this.writer?.has(id) === true || this.findPacked(id) !== undefined
+  }
+
   async has (id: ObjectId): Promise<boolean> {
     if (this.writer?.has(id) === true || this.findPacked(id) !== undefined) return true
     if (await this.loose.has(id)) return true

@@ -27,6 +27,8 @@ export class PackWriter {
   private buffered: Buffer[] = []
   private bufferedBytes = 0
   private written = 0
+  private inFlight: Promise<void> = Promise.resolve()
+  private inFlightBytes = 0
   private sinceCheckpoint = 0
   private indexedCount = 0
 
@@ -54,7 +56,7 @@ export class PackWriter {
   }
 
   get size (): number {
-    return this.written + this.bufferedBytes
+    return this.written + this.inFlightBytes + this.bufferedBytes
   }
 
   get count (): number {
@@ -77,27 +79,51 @@ export class PackWriter {
   async read (id: ObjectId): Promise<{ offset: number, handle: FileHandle } | undefined> {
     const offset = this.offsets.get(id)
     if (offset === undefined) return undefined
-    if (offset >= this.written) await this.writeBuffered()
+    if (offset >= this.written) await this.drain()
     return { offset, handle: this.handle }
   }
 
+  /**
+   * Starts writing what is buffered and returns once the previous write is done: one write in
+   * flight overlaps the disk with chunking and hashing. writev avoids copying into one buffer.
+   */
   private async writeBuffered (): Promise<void> {
-    if (this.bufferedBytes === 0) return
-    const data = Buffer.concat(this.buffered, this.bufferedBytes)
-    this.buffered = []
-    this.bufferedBytes = 0
+    const previous = this.inFlight
+    if (this.bufferedBytes > 0) {
+      const buffers = this.buffered
+      const position = this.written + this.inFlightBytes
+      const length = this.bufferedBytes
+      this.buffered = []
+      this.bufferedBytes = 0
+      this.inFlightBytes += length
+      this.inFlight = previous.then(async () => {
+        await this.handle.writev(buffers, position)
+        this.written += length
+        this.inFlightBytes -= length
+      })
+      this.inFlight.catch(() => {})
+    }
     try {
-      await this.handle.write(data, 0, data.length, this.written)
+      await previous
     } catch (err) {
       throw fromFsError(err, this.packPath)
     }
-    this.written += data.length
+  }
+
+  /** Waits until every byte appended has reached the file. */
+  private async drain (): Promise<void> {
+    await this.writeBuffered()
+    try {
+      await this.inFlight
+    } catch (err) {
+      throw fromFsError(err, this.packPath)
+    }
   }
 
   /** Makes everything appended so far durable and visible: data first, then the index over it. */
   async checkpoint (): Promise<void> {
     this.sinceCheckpoint = 0
-    await this.writeBuffered()
+    await this.drain()
     if (this.offsets.size === this.indexedCount) return
     const entries: IndexEntry[] = []
     for (const [id, offset] of this.offsets) entries.push({ id: Buffer.from(id, 'hex'), offset })

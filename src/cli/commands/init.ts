@@ -1,0 +1,15 @@
+import type { Command } from 'commander'
+import { Workspace } from '../../repo/workspace.js'
+import { action } from '../action.js'
+import { printResult } from '../output.js'
+
+export function register (program: Command): void {
+  program.command('init').description('create a workspace (.gas/) here, with a new member identity')
+    .option('--name <name>', 'member name').option('--team <team>', 'also create a team with you as lead').option('--json', 'print JSON')
+    .action(action(async (p, opts: { name?: string, team?: string }) => {
+      const ws = await Workspace.init({ dir: process.cwd(), name: opts.name, team: opts.team })
+      await ws.close()
+      printResult(p, { root: ws.root, member: ws.identity.name, publicKey: ws.identity.publicKey, team: ws.config.team?.id ?? null },
+        () => `Initialised gas workspace in ${ws.root} for ${ws.identity.name}${ws.config.team !== null ? ` (team ${ws.config.team.name}, lead)` : ''}`)
+    }))
+}

@@ -1,0 +1,41 @@
+import { Command, CommanderError } from 'commander'
+import { EXIT_USAGE } from './output.js'
+import * as add from './commands/add.js'
+import * as commit from './commands/commit.js'
+import * as find from './commands/find.js'
+import * as fsck from './commands/fsck.js'
+import * as init from './commands/init.js'
+import * as log from './commands/log.js'
+import * as meta from './commands/meta.js'
+import * as restore from './commands/restore.js'
+import * as rm from './commands/rm.js'
+import * as stat from './commands/stat.js'
+import * as tag from './commands/tag.js'
+import * as whoami from './commands/whoami.js'
+
+/** Every command module registers itself; this file holds no logic of its own. */
+const COMMANDS = [init, whoami, add, rm, commit, log, tag, restore, meta, find, stat, fsck]
+
+export function buildProgram (): Command {
+  const program = new Command('gas')
+  program.description('GameAssetShare: peer-to-peer versioned store for game assets and builds').version('0.1.0')
+  // root options only before the subcommand, so `gas restore --version REV` reaches restore
+  program.enablePositionalOptions()
+  program.exitOverride()
+  program.configureOutput({ outputError: (text, write) => { write(`gas: E_BAD_ARGUMENT: ${text.replace(/^error: /, '').trim()}\n`) } })
+  for (const command of COMMANDS) command.register(program)
+  for (const sub of program.commands) sub.exitOverride()
+  return program
+}
+
+export async function main (argv: string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv, { from: 'user' })
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      process.exitCode = err.exitCode === 0 ? 0 : EXIT_USAGE
+      return
+    }
+    throw err
+  }
+}

@@ -1,0 +1,37 @@
+/**
+ * The programmatic API of GameAssetShare: the same operations as the `gas` CLI, typed.
+ *
+ *   const ws = await gas.init({ dir, name: 'ana' })
+ *   await gas.add(ws, { paths: ['textures'], tags: { stage: 'wip' } })
+ *   const version = await gas.commit(ws, { message: 'first textures' })
+ */
+export { GasError, isGasError, type ErrorCode } from './errors.js'
+export type { ObjectId, ObjectType } from './objects/id.js'
+export type { Asset, AssetKind } from './objects/asset.js'
+export type { Version } from './objects/version.js'
+export type { ObjectStore } from './objects/store.js'
+export { MemoryStore } from './objects/memory-store.js'
+export { Workspace, type Clock, type WorkspaceOptions } from './repo/workspace.js'
+export { addPaths as add, removePaths as remove, type AddedAsset } from './repo/add.js'
+export { commit, type CommitOptions } from './repo/commit.js'
+export { log, type LogEntry } from './repo/log.js'
+export { createTag as tag, listTags } from './repo/tag.js'
+export { restore, type RestoreResult } from './repo/restore.js'
+export { setMeta, getMeta, type AssetMeta } from './repo/meta.js'
+export { findAssets as find, type FoundAsset } from './repo/find.js'
+export { stat, type StoreStats } from './repo/stat.js'
+export { fsck, type FsckReport } from './repo/fsck.js'
+export { resolveRevision } from './repo/rev-parse.js'
+export { detectKind } from './repo/asset-kind.js'
+
+import { Workspace, type WorkspaceOptions } from './repo/workspace.js'
+
+/** Creates a workspace (and a member identity) in `dir`. */
+export async function init (opts: { dir: string, name?: string, team?: string } & WorkspaceOptions): Promise<Workspace> {
+  return await Workspace.init(opts)
+}
+
+/** Opens the workspace that holds `dir`. */
+export async function open (opts: { dir: string } & WorkspaceOptions): Promise<Workspace> {
+  return await Workspace.open(opts)
+}

@@ -1,0 +1,103 @@
+import { join } from 'node:path'
+import { GasError, fromFsError } from '../errors.js'
+import { checkTag, encodeAsset, type Asset } from '../objects/asset.js'
+import type { ObjectId } from '../objects/id.js'
+import { SNIFF_BYTES, detectKind } from './asset-kind.js'
+import { ingestFile } from './ingest.js'
+import { readIndex, writeIndex } from './staging-index.js'
+import { GAS_DIR, type Workspace } from './workspace.js'
+
+export interface AddedAsset { path: string, asset: ObjectId, size: number, kind: string, format: string, newChunks: number, unchanged: boolean }
+
+async function sniff (ws: Workspace, abs: string): Promise<Buffer> {
+  const handle = await ws.fs.open(abs, 'r')
+  try {
+    const head = Buffer.alloc(SNIFF_BYTES)
+    const { bytesRead } = await handle.read(head, 0, SNIFF_BYTES, 0)
+    return head.subarray(0, bytesRead)
+  } finally {
+    await handle.close()
+  }
+}
+
+/** Expands folders into the files below them (workspace-relative), skipping the store itself. */
+async function expand (ws: Workspace, relPath: string): Promise<string[]> {
+  const abs = ws.absolutePath(relPath)
+  let st
+  try {
+    st = await ws.fs.lstat(abs)
+  } catch (err) {
+    throw fromFsError(err, relPath === '' ? '.' : relPath)
+  }
+  if (st.isSymbolicLink()) return [] // links could point outside the workspace; assets are files
+  if (st.isFile()) return [relPath]
+  if (!st.isDirectory()) return []
+  const out: string[] = []
+  for (const name of (await ws.fs.readdir(abs)).sort()) {
+    if (relPath === '' && name === GAS_DIR) continue
+    out.push(...await expand(ws, relPath === '' ? name : `${relPath}/${name}`))
+  }
+  return out
+}
+
+/**
+ * Stages files and folders: their content goes into the store, their asset records into the index.
+ * Chunks are made durable before any manifest or index entry names them, so a crash at any point
+ * leaves either the old index or the new one, each fully readable.
+ */
+export async function addPaths (ws: Workspace, opts: { paths: string[], tags?: Record<string, string>, cwd?: string }): Promise<AddedAsset[]> {
+  if (opts.paths.length === 0) throw GasError.badArgument('nothing to add: name files or folders')
+  for (const [k, v] of Object.entries(opts.tags ?? {})) checkTag(k, v)
+  const files = new Set<string>()
+  for (const p of opts.paths) for (const f of await expand(ws, ws.relativePath(p, opts.cwd))) files.add(f)
+  const index = await readIndex(ws.fs, ws.gasDir)
+  const results: AddedAsset[] = []
+  const manifests: Array<{ id: ObjectId, bytes: Uint8Array }> = []
+  const assets: Array<{ path: string, asset: Asset, mtimeMs: number, abs: string }> = []
+  for (const path of [...files].sort()) {
+    const abs = join(ws.root, path)
+    const st = await ws.fs.stat(abs).catch((err) => { throw fromFsError(err, path) })
+    const previous = index.entries[path]
+    const tags = { ...(previous?.meta.tags ?? {}), ...(opts.tags ?? {}) }
+    if (previous !== undefined && previous.mtimeMs === st.mtimeMs && previous.meta.size === st.size && sameTags(previous.meta.tags, tags)) {
+      results.push({ path, asset: previous.asset, size: previous.meta.size, kind: previous.meta.kind, format: previous.meta.format, newChunks: 0, unchanged: true })
+      continue
+    }
+    const { kind, format } = detectKind(path, await sniff(ws, abs).catch((err) => { throw fromFsError(err, path) }))
+    const ingested = await ingestFile(ws.fs, ws.store, abs, format)
+    manifests.push({ id: ingested.fileId, bytes: ingested.manifest })
+    const asset: Asset = { file: ingested.fileId, size: ingested.size, sha256: ingested.sha256, kind, format, tags, previews: [] }
+    assets.push({ path, asset, mtimeMs: st.mtimeMs, abs })
+    results.push({ path, asset: '', size: ingested.size, kind, format, newChunks: ingested.newChunks, unchanged: false })
+  }
+  await ws.store.flush()
+  for (const m of manifests) await ws.store.loose.write('file', m.bytes, m.id)
+  for (const a of assets) {
+    if (ws.previewer !== undefined) a.asset.previews = await ws.previewer(a.abs, a.asset).catch(() => [])
+    const id = await ws.store.put('asset', encodeAsset(a.asset))
+    index.entries[a.path] = { asset: id, meta: a.asset, mtimeMs: a.mtimeMs }
+    const result = results.find((r) => r.path === a.path)
+    if (result !== undefined) result.asset = id
+  }
+  await writeIndex(ws.fs, ws.gasDir, index)
+  return results
+}
+
+function sameTags (a: Record<string, string>, b: Record<string, string>): boolean {
+  const ka = Object.keys(a)
+  return ka.length === Object.keys(b).length && ka.every((k) => a[k] === b[k])
+}
+
+/** Stops tracking paths (the files stay on disk); the next version no longer holds them. */
+export async function removePaths (ws: Workspace, opts: { paths: string[], cwd?: string }): Promise<string[]> {
+  const index = await readIndex(ws.fs, ws.gasDir)
+  const removed: string[] = []
+  for (const p of opts.paths) {
+    const rel = ws.relativePath(p, opts.cwd)
+    const matches = Object.keys(index.entries).filter((path) => path === rel || rel === '' || path.startsWith(`${rel}/`))
+    if (matches.length === 0) throw GasError.notFound(`tracked asset ${rel}`, { path: rel })
+    for (const m of matches) { delete index.entries[m]; removed.push(m) }
+  }
+  await writeIndex(ws.fs, ws.gasDir, index)
+  return removed
+}

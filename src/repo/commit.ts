@@ -1,0 +1,42 @@
+import { GasError } from '../errors.js'
+import { checkTag } from '../objects/asset.js'
+import type { ObjectId } from '../objects/id.js'
+import { checkMessage, encodeVersion, signedPart, type Version } from '../objects/version.js'
+import { signBytes } from './identity.js'
+import { readIndex, writeIndex } from './staging-index.js'
+import { readVersion, writeTree } from './tree-io.js'
+import type { Workspace } from './workspace.js'
+
+export interface CommitOptions { message: string, tags?: Record<string, string>, extraParents?: ObjectId[] }
+
+/**
+ * Records the staged assets as a new signed version and moves the branch to it with
+ * compare-and-swap, so two commits racing on one workspace cannot lose either.
+ */
+export async function commit (ws: Workspace, opts: CommitOptions): Promise<ObjectId> {
+  checkMessage(opts.message)
+  for (const [k, v] of Object.entries(opts.tags ?? {})) checkTag(k, v)
+  const index = await readIndex(ws.fs, ws.gasDir)
+  const head = await ws.head()
+  const assets = new Map(Object.entries(index.entries).map(([path, e]) => [path, e.asset]))
+  const tree = await writeTree(ws.store, assets)
+  const extraParents = opts.extraParents ?? []
+  if (head !== undefined && extraParents.length === 0 && (await readVersion(ws.store, head)).tree === tree) {
+    throw new GasError('E_NOTHING_TO_COMMIT', 'nothing changed since the last version; `gas add` files first')
+  }
+  if (head === undefined && assets.size === 0) throw new GasError('E_NOTHING_TO_COMMIT', 'nothing staged; `gas add` files first')
+  const unsigned: Version = {
+    tree,
+    parents: [...(head === undefined ? [] : [head]), ...extraParents],
+    author: ws.author,
+    time: ws.authorTime(),
+    message: opts.message,
+    tags: opts.tags ?? {},
+    signature: null
+  }
+  const version: Version = { ...unsigned, signature: signBytes(ws.identity, signedPart(unsigned)) }
+  const id = await ws.store.put('version', encodeVersion(version))
+  await ws.refs.update({ name: ws.branchRef, newId: id, expectedOld: head ?? null, message: `commit: ${opts.message.split('\n')[0]}`, who: ws.identity.name, now: ws.clock.now() })
+  await writeIndex(ws.fs, ws.gasDir, { ...index, base: id })
+  return id
+}

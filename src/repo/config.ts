@@ -1,0 +1,27 @@
+import { GasError } from '../errors.js'
+
+/** .gas/config.json: settings shared by every command of one workspace. */
+export interface WorkspaceConfig {
+  version: 1
+  branch: string
+  /** IANA zone stamped on versions; defaults to the machine's */
+  timeZone: string
+  team: { id: string, name: string, rootPublicKey: string } | null
+  trackers: string[]
+  roles: string[]
+}
+
+export function defaultConfig (timeZone: string): WorkspaceConfig {
+  return { version: 1, branch: 'main', timeZone, team: null, trackers: [], roles: [] }
+}
+
+export function parseConfig (text: string, path: string): WorkspaceConfig {
+  let value: Partial<WorkspaceConfig>
+  try {
+    value = JSON.parse(text) as Partial<WorkspaceConfig>
+  } catch {
+    throw new GasError('E_CORRUPT_OBJECT', `${path} is not valid JSON; fix or restore it`)
+  }
+  if (value.version !== 1 || typeof value.branch !== 'string') throw new GasError('E_CORRUPT_OBJECT', `${path} is not a gas config (version 1)`)
+  return { ...defaultConfig(value.timeZone ?? 'UTC'), ...value } as WorkspaceConfig
+}

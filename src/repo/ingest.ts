@@ -1,0 +1,88 @@
+import { GasError, fromFsError } from '../errors.js'
+import { chunkStream } from '../objects/chunker.js'
+import { compressChunk, isPrecompressedFormat } from '../objects/compression.js'
+import { encodeFileManifest, type ChunkRef } from '../objects/file-manifest.js'
+import type { FileSystem } from '../objects/fs.js'
+import { hashObject, type ObjectId } from '../objects/id.js'
+import { createSha256Sink } from '../objects/parallel-sha256.js'
+import type { FileStore } from '../pack/file-store.js'
+
+/** Read size: large reads keep syscalls few; the chunker holds about one 8 MiB window. */
+const READ_SIZE = 4 * 1024 * 1024
+
+/**
+ * After this many chunks in a row that did not compress, a file is taken as incompressible and
+ * only every 16th chunk is tried again (media inside containers can change mid-file).
+ */
+const GIVE_UP_AFTER = 8
+
+export interface IngestResult { fileId: ObjectId, size: number, sha256: string, chunks: number, newChunks: number }
+
+/** Reads ahead one block so the disk read overlaps chunking and hashing of the previous one. */
+async function * readFile (fs: FileSystem, path: string, onBlock: (b: Buffer) => void): AsyncGenerator<Buffer> {
+  const handle = await fs.open(path, 'r')
+  const readBlock = async (): Promise<Buffer> => {
+    const block = Buffer.allocUnsafe(READ_SIZE)
+    const { bytesRead } = await handle.read(block, 0, READ_SIZE, null)
+    return block.subarray(0, bytesRead)
+  }
+  let next = readBlock()
+  try {
+    for (;;) {
+      const piece = await next
+      if (piece.length === 0) return
+      next = readBlock()
+      onBlock(piece)
+      yield piece
+    }
+  } finally {
+    await next.catch(() => {})
+    await handle.close()
+  }
+}
+
+/**
+ * Chunks, hashes and stores one file, streaming: memory stays bounded whatever its size. Returns
+ * the id of its `file` manifest (the manifest itself is written by the caller after the chunks
+ * are durable, so no manifest ever points at a chunk a crash could lose).
+ */
+export async function ingestFile (fs: FileSystem, store: FileStore, path: string, format: string): Promise<IngestResult & { manifest: Uint8Array }> {
+  let size: number
+  try {
+    const st = await fs.stat(path)
+    if (!st.isFile()) throw GasError.badArgument(`${path} is not a regular file`, { path })
+    size = st.size
+  } catch (err) {
+    throw fromFsError(err, path)
+  }
+  const sha = createSha256Sink(size)
+  const chunks: ChunkRef[] = []
+  let newChunks = 0
+  let total = 0
+  let tryCompress = !isPrecompressedFormat(format)
+  let misses = 0
+  try {
+    for await (const chunk of chunkStream(readFile(fs, path, (b) => sha.update(b)))) {
+      const id = hashObject('chunk', chunk)
+      chunks.push({ id, length: chunk.length })
+      total += chunk.length
+      if (store.hasPacked(id)) continue
+      let encoded = { encoding: 0 as 0 | 1, bytes: chunk as Uint8Array }
+      if (tryCompress || (misses > 0 && chunks.length % 16 === 0)) {
+        encoded = compressChunk(chunk)
+        misses = encoded.encoding === 0 ? misses + 1 : 0
+        if (misses >= GIVE_UP_AFTER) tryCompress = false
+        else if (encoded.encoding === 1 && !isPrecompressedFormat(format)) tryCompress = true
+      }
+      await store.putTrusted(id, { type: 'chunk', encoding: encoded.encoding, rawLength: chunk.length, bytes: encoded.bytes })
+      newChunks++
+    }
+  } catch (err) {
+    sha.abort()
+    throw fromFsError(err, path)
+  }
+  const sha256 = await sha.digest()
+  if (total !== size) throw new GasError('E_IO', `${path} changed while it was being added (${size} → ${total} bytes); add it again`, { path })
+  const manifest = encodeFileManifest({ size: total, sha256, chunks })
+  return { fileId: hashObject('file', manifest), manifest, size: total, sha256, chunks: chunks.length, newChunks }
+}

@@ -1,0 +1,56 @@
+import { randomBytes, createHash } from 'node:crypto'
+import { dirname, resolve } from 'node:path'
+import { GasError, fromFsError } from '../errors.js'
+import { decodeFileManifest, type FileManifest } from '../objects/file-manifest.js'
+import type { FileSystem } from '../objects/fs.js'
+import type { ObjectStore } from '../objects/store.js'
+import type { ObjectId } from '../objects/id.js'
+import { resolveRevision } from './rev-parse.js'
+import { lookupPath, readAsset, readTyped, readVersion } from './tree-io.js'
+import type { Workspace } from './workspace.js'
+
+export interface RestoreResult { path: string, version: ObjectId, asset: ObjectId, out: string, size: number, sha256: string }
+
+/**
+ * Writes a file's content from its chunks, streaming, to a temporary name beside `out`; renames it
+ * into place only once size and whole-file SHA-256 match, so a failed restore never clobbers a file.
+ */
+export async function writeFileContent (fs: FileSystem, store: ObjectStore, manifest: FileManifest, out: string): Promise<void> {
+  const tmp = `${out}.gas-tmp-${randomBytes(6).toString('hex')}`
+  const hash = createHash('sha256')
+  try {
+    await fs.mkdir(dirname(out), { recursive: true })
+    const handle = await fs.open(tmp, 'wx')
+    try {
+      let position = 0
+      for (const chunk of manifest.chunks) {
+        const { type, body } = await store.get(chunk.id)
+        if (type !== 'chunk' || body.length !== chunk.length) throw GasError.corruptObject(chunk.id, 'chunk length differs from the manifest')
+        hash.update(body)
+        await handle.write(body, 0, body.length, position)
+        position += body.length
+      }
+    } finally {
+      await handle.close()
+    }
+    if (hash.digest('hex') !== manifest.sha256) throw new GasError('E_CORRUPT_OBJECT', `restored content of ${out} does not match its SHA-256; run \`gas fsck\``)
+    await fs.rename(tmp, out)
+  } catch (err) {
+    await fs.rm(tmp, { force: true }).catch(() => {})
+    throw fromFsError(err, out)
+  }
+}
+
+/** Writes the asset at `path` as it was in revision `rev` (default: in place). */
+export async function restore (ws: Workspace, opts: { path: string, rev: string, out?: string, cwd?: string }): Promise<RestoreResult> {
+  const path = ws.relativePath(opts.path, opts.cwd)
+  const versionId = await resolveRevision(ws, opts.rev)
+  const version = await readVersion(ws.store, versionId)
+  const assetId = await lookupPath(ws.store, version.tree, path)
+  if (assetId === undefined) throw GasError.notFound(`${path} in version ${versionId.slice(0, 12)}`, { path, version: versionId })
+  const asset = await readAsset(ws.store, assetId)
+  const manifest = decodeFileManifest(await readTyped(ws.store, asset.file, 'file'))
+  const out = opts.out !== undefined ? resolve(opts.cwd ?? process.cwd(), opts.out) : ws.absolutePath(path)
+  await writeFileContent(ws.fs, ws.store, manifest, out)
+  return { path, version: versionId, asset: assetId, out, size: manifest.size, sha256: manifest.sha256 }
+}

@@ -1,0 +1,45 @@
+import { randomBytes } from 'node:crypto'
+import { join } from 'node:path'
+import { GasError, fromFsError } from '../errors.js'
+import type { Asset } from '../objects/asset.js'
+import type { FileSystem } from '../objects/fs.js'
+import type { ObjectId } from '../objects/id.js'
+
+/** What the workspace tracks at one path: the staged asset, plus the file's mtime to skip re-reading it. */
+export interface IndexEntry { asset: ObjectId, meta: Asset, mtimeMs: number }
+
+/** .gas/index.json: the next version's tree, flat, like git's index. `base` is the version it started from. */
+export interface StagingIndex { base: ObjectId | null, entries: Record<string, IndexEntry> }
+
+const FILE = 'index.json'
+
+export async function readIndex (fs: FileSystem, gasDir: string): Promise<StagingIndex> {
+  let text: string
+  try {
+    text = await fs.readFile(join(gasDir, FILE), 'utf8')
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { base: null, entries: {} }
+    throw fromFsError(err, FILE)
+  }
+  try {
+    const index = JSON.parse(text) as StagingIndex
+    if (typeof index.entries !== 'object' || index.entries === null) throw new Error('no entries')
+    return index
+  } catch {
+    throw new GasError('E_CORRUPT_OBJECT', `.gas/${FILE} is damaged; run \`gas reset\` to rebuild it from the last version`)
+  }
+}
+
+/** Written whole to a temporary file and renamed: a crash leaves the old index or the new one. */
+export async function writeIndex (fs: FileSystem, gasDir: string, index: StagingIndex): Promise<void> {
+  const sorted: Record<string, IndexEntry> = {}
+  for (const path of Object.keys(index.entries).sort()) sorted[path] = index.entries[path]
+  const tmp = join(gasDir, `${FILE}.tmp-${randomBytes(6).toString('hex')}`)
+  try {
+    await fs.writeFile(tmp, JSON.stringify({ base: index.base, entries: sorted }))
+    await fs.rename(tmp, join(gasDir, FILE))
+  } catch (err) {
+    await fs.rm(tmp, { force: true }).catch(() => {})
+    throw fromFsError(err, FILE)
+  }
+}

@@ -1,0 +1,99 @@
+import { open, type FileHandle } from 'node:fs/promises'
+import { GasError, fromFsError } from '../errors.js'
+import { READ_BLOCK_BYTES } from './limits.js'
+
+/**
+ * Sequential reader over a file with a bounded window, so decoders stream large assets instead of
+ * reading them whole. Decoders call `need(n)` then read synchronously from `bytes` at `pos`.
+ */
+export class ByteSource {
+  readonly path: string
+  readonly size: number
+  private readonly fh: FileHandle
+  /** current window; valid bytes are bytes[pos .. end) */
+  bytes: Uint8Array
+  pos = 0
+  end = 0
+  /** file offset of bytes[0] */
+  private base = 0
+
+  private constructor (path: string, fh: FileHandle, size: number) {
+    this.path = path; this.fh = fh; this.size = size
+    this.bytes = new Uint8Array(Math.min(READ_BLOCK_BYTES, Math.max(size, 1)))
+  }
+
+  static async open (path: string): Promise<ByteSource> {
+    try {
+      const fh = await open(path, 'r')
+      const st = await fh.stat()
+      if (!st.isFile()) { await fh.close(); throw GasError.badArgument(`${path}: not a regular file`, { path }) }
+      return new ByteSource(path, fh, st.size)
+    } catch (err) { throw fromFsError(err, path) }
+  }
+
+  /** Absolute file offset of the read position. */
+  get offset (): number { return this.base + this.pos }
+  get available (): number { return this.end - this.pos }
+  get remaining (): number { return this.size - this.offset }
+
+  /** Makes at least n bytes available (n ≤ window size grows the window); throws when the file ends first. */
+  async need (n: number, what = 'data'): Promise<void> {
+    if (this.end - this.pos >= n) return
+    if (n > this.remaining) throw GasError.malformedAsset(this.path, `truncated: ${what} needs ${n} bytes at offset ${this.offset} but the file ends after ${this.remaining}`)
+    if (n > this.bytes.length) {
+      const grown = new Uint8Array(Math.max(n, this.bytes.length * 2))
+      grown.set(this.bytes.subarray(this.pos, this.end)); this.bytes = grown
+    } else {
+      this.bytes.copyWithin(0, this.pos, this.end)
+    }
+    this.base += this.pos; this.end -= this.pos; this.pos = 0
+    while (this.end < n) {
+      const want = Math.min(this.bytes.length - this.end, this.size - (this.base + this.end))
+      const { bytesRead } = await this.read(this.end, want, this.base + this.end)
+      if (bytesRead === 0) throw GasError.malformedAsset(this.path, `truncated: file shrank while reading at offset ${this.base + this.end}`)
+      this.end += bytesRead
+    }
+  }
+
+  /** Copies n bytes out (for headers and small records). */
+  async take (n: number, what?: string): Promise<Uint8Array> {
+    await this.need(n, what)
+    const out = this.bytes.slice(this.pos, this.pos + n)
+    this.pos += n
+    return out
+  }
+
+  /** Moves to an absolute offset; seeking past the end fails as truncation. */
+  seek (offset: number, what = 'seek'): void {
+    if (offset > this.size || offset < 0) throw GasError.malformedAsset(this.path, `truncated: ${what} points to offset ${offset} but the file is ${this.size} bytes`)
+    if (offset >= this.base && offset <= this.base + this.end) { this.pos = offset - this.base; return }
+    this.base = offset; this.pos = 0; this.end = 0
+  }
+
+  skip (n: number, what?: string): void { this.seek(this.offset + n, what) }
+
+  /** Random-access read that leaves the window alone (zip directory, DDS mips). */
+  async readAt (offset: number, length: number, what = 'data'): Promise<Uint8Array> {
+    if (offset < 0 || length < 0 || offset + length > this.size) throw GasError.malformedAsset(this.path, `truncated: ${what} needs bytes ${offset}..${offset + length} but the file is ${this.size} bytes`)
+    const out = new Uint8Array(length)
+    let done = 0
+    while (done < length) {
+      const { bytesRead } = await this.fh.read(out, done, length - done, offset + done).catch(err => { throw fromFsError(err, this.path) })
+      if (bytesRead === 0) throw GasError.malformedAsset(this.path, `truncated: file shrank while reading at offset ${offset + done}`)
+      done += bytesRead
+    }
+    return out
+  }
+
+  private async read (at: number, length: number, position: number): Promise<{ bytesRead: number }> {
+    try { return await this.fh.read(this.bytes, at, length, position) } catch (err) { throw fromFsError(err, this.path) }
+  }
+
+  async close (): Promise<void> { await this.fh.close().catch(() => {}) }
+}
+
+/** Opens, runs fn, always closes. */
+export async function withSource<T> (path: string, fn: (src: ByteSource) => Promise<T>): Promise<T> {
+  const src = await ByteSource.open(path)
+  try { return await fn(src) } finally { await src.close() }
+}

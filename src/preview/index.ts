@@ -1,0 +1,49 @@
+/**
+ * Asset previews: small derived images, clips and facts about an asset, generated per kind.
+ * Every generator bounds its time and memory by the caps in limits.ts and reports anything it
+ * cannot read as E_MALFORMED_ASSET (corrupt) or E_NO_PREVIEW (nothing to show for this kind).
+ */
+import { GasError } from '../errors.js'
+import { archivePreview } from './archive.js'
+import { audioPreview } from './audio.js'
+import { buildPreview } from './build.js'
+import { DEFAULT_THUMBNAIL_SIZE, MAX_THUMBNAIL_SIZE } from './limits.js'
+import { modelPreview } from './model.js'
+import { textPreview } from './text.js'
+import { texturePreview } from './texture.js'
+import type { GenerateOpts, PreviewParts, PreviewResult } from './types.js'
+
+export type { PreviewImage, PreviewClip, PreviewResult } from './types.js'
+
+const GENERATORS: Record<string, (opts: GenerateOpts) => Promise<PreviewParts>> = {
+  texture: texturePreview,
+  model: modelPreview,
+  audio: audioPreview,
+  video: audioPreview, // container metadata (duration, streams) is what we can read without a video decoder
+  archive: archivePreview,
+  build: buildPreview,
+  code: textPreview,
+  document: textPreview
+}
+
+export async function generatePreview (opts: { path: string, kind: string, format: string, size?: number }): Promise<PreviewResult> {
+  if (typeof opts !== 'object' || opts === null) throw GasError.badArgument('generatePreview needs an options object { path, kind, format }')
+  const { path, kind, format } = opts
+  if (typeof path !== 'string' || path === '') throw GasError.badArgument('generatePreview: path must be a non-empty string')
+  if (typeof kind !== 'string') throw GasError.badArgument('generatePreview: kind must be a string')
+  if (typeof format !== 'string') throw GasError.badArgument('generatePreview: format must be a string')
+  const size = opts.size ?? DEFAULT_THUMBNAIL_SIZE
+  if (!Number.isInteger(size) || size < 1 || size > MAX_THUMBNAIL_SIZE) throw GasError.badArgument(`generatePreview: size must be an integer 1..${MAX_THUMBNAIL_SIZE}, got ${String(size)}`)
+  const generate = GENERATORS[kind]
+  if (generate === undefined) throw new GasError('E_NO_PREVIEW', `no preview for this kind: ${kind}`, { path, kind })
+  const fmt = format.toLowerCase().replace(/^\./, '')
+  try {
+    const parts = await generate({ path, kind, format: fmt, size })
+    return { kind, format: fmt, ...parts }
+  } catch (err) {
+    if (err instanceof GasError) throw err
+    // a decoder tripping over bytes it did not expect is still the file's fault, not a crash
+    const why = err instanceof Error ? err.message : String(err)
+    throw GasError.malformedAsset(path, `cannot read ${fmt} ${kind}: ${why.split('\n')[0]}`)
+  }
+}

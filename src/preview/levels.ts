@@ -1,0 +1,85 @@
+/**
+ * One pass over decoded samples that gathers everything an audio preview shows: peak and RMS
+ * level, a min/max envelope per waveform column, and a mono low-rate clip of the opening.
+ */
+
+export interface LevelsResult {
+  peakDb: number
+  rmsDb: number
+  envelopeMin: Float32Array
+  envelopeMax: Float32Array
+  clip: Int16Array
+  clipRate: number
+}
+
+export class LevelMeter {
+  private peak = 0
+  private sumSq = 0
+  private count = 0
+  private frame = 0
+  readonly envelopeMin: Float32Array
+  readonly envelopeMax: Float32Array
+  private readonly clipSum: Float64Array
+  private readonly clipN: Uint32Array
+  private readonly clipFrames: number
+
+  constructor (private readonly channels: number, private readonly sampleRate: number, private readonly totalFrames: number, columns: number, clipSeconds: number, private readonly clipRate: number) {
+    this.envelopeMin = new Float32Array(columns)
+    this.envelopeMax = new Float32Array(columns)
+    this.clipFrames = Math.min(totalFrames, Math.floor(clipSeconds * sampleRate))
+    const clipLength = Math.ceil(this.clipFrames * clipRate / sampleRate)
+    this.clipSum = new Float64Array(clipLength)
+    this.clipN = new Uint32Array(clipLength)
+  }
+
+  add (samples: Float32Array, frames: number): void {
+    const ch = this.channels
+    const columns = this.envelopeMin.length
+    const colScale = columns / Math.max(1, this.totalFrames)
+    const clipScale = this.clipRate / this.sampleRate
+    let peak = this.peak; let sumSq = this.sumSq
+    for (let f = 0, i = 0; f < frames; f++) {
+      const at = this.frame + f
+      const col = Math.min(columns - 1, Math.floor(at * colScale))
+      let lo = this.envelopeMin[col]; let hi = this.envelopeMax[col]
+      let mono = 0
+      for (let c = 0; c < ch; c++, i++) {
+        const v = samples[i]
+        const a = v < 0 ? -v : v
+        if (a > peak) peak = a
+        sumSq += v * v
+        if (v < lo) lo = v
+        if (v > hi) hi = v
+        mono += v
+      }
+      this.envelopeMin[col] = lo; this.envelopeMax[col] = hi
+      if (at < this.clipFrames) {
+        // box average over the source frames of each clip sample: a cheap anti-alias filter
+        const k = Math.floor(at * clipScale)
+        this.clipSum[k] += mono / ch; this.clipN[k]++
+      }
+    }
+    this.peak = peak; this.sumSq = sumSq
+    this.count += frames * ch
+    this.frame += frames
+  }
+
+  result (): LevelsResult {
+    const clip = new Int16Array(this.clipSum.length)
+    for (let k = 0; k < clip.length; k++) {
+      const v = this.clipN[k] > 0 ? this.clipSum[k] / this.clipN[k] : 0
+      clip[k] = Math.max(-32768, Math.min(32767, Math.round(v * 32767)))
+    }
+    return {
+      peakDb: toDb(this.peak),
+      rmsDb: this.count > 0 ? toDb(Math.sqrt(this.sumSq / this.count)) : -Infinity,
+      envelopeMin: this.envelopeMin,
+      envelopeMax: this.envelopeMax,
+      clip,
+      clipRate: this.clipRate
+    }
+  }
+}
+
+/** dBFS of a linear level; silence is -Infinity, which JSON turns into null. */
+export function toDb (linear: number): number { return linear > 0 ? 20 * Math.log10(linear) : -Infinity }

@@ -1,0 +1,102 @@
+import { GasError } from '../errors.js'
+import type { ByteSource } from './byte-source.js'
+import { MAX_DECODE_PIXELS } from './limits.js'
+
+/**
+ * TGA decoder (types 1/2/3 and their RLE forms 9/10/11). Our own because the npm TGA readers are
+ * unmaintained or browser-only, and three's TGALoader wants the whole file as one ArrayBuffer;
+ * this one streams the pixel data through a bounded window.
+ */
+
+export interface TgaImage { width: number, height: number, channels: number, bitDepth: number, alpha: boolean, rgba: Uint8Array, colorMapped: boolean, rle: boolean }
+
+export async function decodeTga (src: ByteSource): Promise<TgaImage> {
+  const h = await src.take(18, 'TGA header')
+  const bad = (why: string): GasError => GasError.malformedAsset(src.path, `not a valid TGA: ${why}`)
+  const idLength = h[0]; const cmapType = h[1]; const type = h[2]
+  const cmapFirst = h[3] | (h[4] << 8); const cmapLength = h[5] | (h[6] << 8); const cmapBits = h[7]
+  const width = h[12] | (h[13] << 8); const height = h[14] | (h[15] << 8)
+  const depth = h[16]; const descriptor = h[17]
+  const base = type & ~8
+  const rle = (type & 8) !== 0
+  if (![1, 2, 3].includes(base) || type > 11) throw bad(`image type ${type}`)
+  if (cmapType > 1) throw bad(`colour map type ${cmapType}`)
+  if (width === 0 || height === 0) throw bad('zero width or height')
+  if (width * height > MAX_DECODE_PIXELS) throw GasError.malformedAsset(src.path, `TGA claims ${width}×${height} pixels, over the ${MAX_DECODE_PIXELS}-pixel preview limit`)
+  const validDepth = base === 1 ? depth === 8 : base === 3 ? depth === 8 || depth === 16 : [15, 16, 24, 32].includes(depth)
+  if (!validDepth) throw bad(`${depth} bits per pixel for image type ${type}`)
+  if (base === 1 && (cmapType !== 1 || ![15, 16, 24, 32].includes(cmapBits))) throw bad('colour-mapped image without a usable colour map')
+  src.skip(idLength, 'TGA image id')
+  let palette: Uint8Array | null = null
+  if (cmapType === 1) {
+    const entryBytes = Math.ceil(cmapBits / 8)
+    const raw = await src.take(cmapLength * entryBytes, 'TGA colour map')
+    palette = new Uint8Array((cmapFirst + cmapLength) * 4)
+    for (let i = 0; i < cmapLength; i++) readPixel(raw, i * entryBytes, cmapBits, palette, (cmapFirst + i) * 4)
+  }
+  const bpp = Math.ceil(depth / 8)
+  const pixels = width * height
+  // check the claimed size against the bytes present before allocating anything for it
+  const minBytes = rle ? Math.ceil(pixels / 128) * (1 + bpp) : pixels * bpp
+  if (src.remaining < minBytes) throw GasError.malformedAsset(src.path, `truncated: TGA ${width}×${height} needs ${rle ? 'at least ' : ''}${minBytes} bytes of pixels but only ${src.remaining} remain`)
+  const alphaBits = descriptor & 0x0f
+  const alpha = (depth === 32 || depth === 16) && alphaBits > 0
+  const topDown = (descriptor & 0x20) !== 0; const rightToLeft = (descriptor & 0x10) !== 0
+  const rgba = new Uint8Array(pixels * 4)
+  const px = new Uint8Array(4)
+  const decodeOne = (bytes: Uint8Array, o: number): void => {
+    if (base === 1) {
+      const idx = bytes[o]
+      if (palette === null || idx < cmapFirst || idx >= cmapFirst + cmapLength) throw bad(`colour index ${idx} outside the colour map`)
+      px.set(palette.subarray(idx * 4, idx * 4 + 4))
+    } else if (base === 3) {
+      px[0] = px[1] = px[2] = bytes[o]; px[3] = depth === 16 ? bytes[o + 1] : 255
+    } else readPixel(bytes, o, depth, px, 0)
+    if (!alpha) px[3] = 255
+  }
+  let n = 0 // pixels written, in file order
+  const put = (): void => {
+    const fileRow = Math.floor(n / width); const fileCol = n % width
+    const y = topDown ? fileRow : height - 1 - fileRow
+    const x = rightToLeft ? width - 1 - fileCol : fileCol
+    rgba.set(px, (y * width + x) * 4)
+    n++
+  }
+  while (n < pixels) {
+    if (!rle) {
+      // raw: decode whatever whole pixels the window holds, then refill
+      await src.need(Math.min(bpp * 65536, (pixels - n) * bpp), 'TGA pixels')
+      const count = Math.min(Math.floor(src.available / bpp), pixels - n)
+      for (let i = 0; i < count; i++) { decodeOne(src.bytes, src.pos); src.pos += bpp; put() }
+      continue
+    }
+    await src.need(1, 'TGA RLE packet')
+    const head = src.bytes[src.pos++]
+    const count = (head & 0x7f) + 1
+    if (n + count > pixels) throw bad(`RLE packet runs ${n + count - pixels} pixels past the end of the image`)
+    if ((head & 0x80) !== 0) {
+      await src.need(bpp, 'TGA RLE packet')
+      decodeOne(src.bytes, src.pos); src.pos += bpp
+      for (let i = 0; i < count; i++) put()
+    } else {
+      await src.need(bpp * count, 'TGA RLE packet')
+      for (let i = 0; i < count; i++) { decodeOne(src.bytes, src.pos); src.pos += bpp; put() }
+    }
+  }
+  const channels = base === 3 ? (alpha ? 2 : 1) : alpha ? 4 : 3
+  const bitDepth = depth === 15 || (depth === 16 && base !== 3) ? 5 : 8
+  return { width, height, channels, bitDepth, alpha, rgba, colorMapped: base === 1, rle }
+}
+
+/** One true-colour pixel (BGR order, 15/16-bit as A1R5G5B5) into RGBA. */
+function readPixel (b: Uint8Array, o: number, bits: number, out: Uint8Array, d: number): void {
+  if (bits === 15 || bits === 16) {
+    const v = b[o] | (b[o + 1] << 8)
+    const r = (v >> 10) & 31; const g = (v >> 5) & 31; const bl = v & 31
+    out[d] = (r << 3) | (r >> 2); out[d + 1] = (g << 3) | (g >> 2); out[d + 2] = (bl << 3) | (bl >> 2)
+    out[d + 3] = bits === 16 && (v & 0x8000) === 0 ? 0 : 255
+    return
+  }
+  out[d] = b[o + 2]; out[d + 1] = b[o + 1]; out[d + 2] = b[o]
+  out[d + 3] = bits === 32 ? b[o + 3] : 255
+}

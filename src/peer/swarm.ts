@@ -1,0 +1,407 @@
+import { GasError, isGasError } from '../errors.js'
+import type { ObjectId } from '../objects/id.js'
+import type { EncodedObject, ObjectStore } from '../objects/store.js'
+import { systemClock, type Clock } from './ledger.js'
+import type { PeerSession, ReceivedBlock } from './session.js'
+import { PeerWindow, UNKNOWN_SIZE_ESTIMATE } from './want-manager.js'
+
+/**
+ * Fetches a set of objects from every connected peer at once (bitswap-like swarming):
+ * - who has what comes from HAVE answers (`probe`) or is assumed and corrected by DONT_HAVE;
+ * - each peer gets requests while its window (PeerWindow, sized to its own bandwidth-delay
+ *   product) has room, so a slow peer holds few requests and never holds up the fast ones;
+ * - among what a peer has, the highest priority goes first, then the rarest, then request order;
+ * - when only the last few objects are left, idle peers request them too (end game) and the
+ *   losers get a CANCEL;
+ * - every object is verified by `store.putEncoded`; a peer whose bytes do not match their id is
+ *   dropped, and what it had in flight is asked of the others.
+ */
+
+/** why: ≈ two average chunks per peer of a three-seeder swarm: duplicates then cost at most 8 × 64 KiB, yet a slow peer's last requests no longer decide when the transfer ends */
+export const ENDGAME_ITEMS = 8
+/** why: a peer that answers nothing for this long while we wait on it is stuck; dropping it lets the others take over its requests */
+export const STALL_TIMEOUT_MS = 15_000
+/** why: how often stalls are looked for; a fraction of the timeout is precise enough */
+const STALL_CHECK_MS = 1_000
+/** why: progress callbacks drive a terminal bar; more often than this is wasted work */
+const PROGRESS_INTERVAL_MS = 100
+
+export interface WantRequest {
+  id: ObjectId
+  /** 0..255, higher first (WANT's priority byte) */
+  priority: number
+  /** expected bytes, when known (chunks: from the file manifest) */
+  size?: number
+}
+
+export interface FetchOptions {
+  /** ask every peer which of these it has (HAVE/DONT_HAVE) before requesting: needed for rarest first. Otherwise every peer is assumed to have everything. */
+  probe?: boolean
+}
+
+export interface FetchResult {
+  /** objects stored */
+  objects: number
+  /** encoded bytes of the objects stored */
+  bytes: number
+  /** wanted objects that no reachable peer could provide */
+  missing: ObjectId[]
+  /** objects received more than once (end game, late after CANCEL) */
+  duplicates: number
+}
+
+export interface SwarmProgress {
+  objects: number
+  bytes: number
+  totalObjects: number
+  /** sum of the known sizes */
+  totalBytes: number
+  peers: number
+}
+
+export interface DroppedPeer { peer: string, code: string, message: string }
+
+export interface SwarmOptions {
+  store: ObjectStore
+  clock?: Clock
+  onProgress?: (progress: SwarmProgress) => void
+  endGameItems?: number
+  stallTimeoutMs?: number
+}
+
+interface Item {
+  id: ObjectId
+  priority: number
+  size: number | undefined
+  seq: number
+  done: boolean
+  /** received, waiting for verification */
+  verifying: number
+  holders: Set<Member>
+  asking: Set<Member>
+  inFlight: Set<Member>
+}
+
+interface Member {
+  session: PeerSession
+  window: PeerWindow
+  alive: boolean
+  candidates: Item[]
+  cursor: number
+  dirty: boolean
+  asking: number
+  lastHeard: number
+  lastBytes: number
+}
+
+interface Job {
+  items: Map<ObjectId, Item>
+  probe: boolean
+  remaining: number
+  verifying: number
+  result: FetchResult
+  totalBytes: number
+  resolve: (result: FetchResult) => void
+  reject: (err: Error) => void
+  lastProgress: number
+}
+
+export class Swarm {
+  readonly dropped: DroppedPeer[] = []
+  readonly #store: ObjectStore
+  readonly #clock: Clock
+  readonly #opts: SwarmOptions
+  readonly #members = new Map<PeerSession, Member>()
+  #job: Job | undefined
+  #putChain: Promise<void> = Promise.resolve()
+  #pumpScheduled = false
+
+  constructor (opts: SwarmOptions) {
+    this.#opts = opts
+    this.#store = opts.store
+    this.#clock = opts.clock ?? systemClock
+  }
+
+  /** live peers */
+  get peers (): PeerSession[] {
+    return [...this.#members.values()].filter((m) => m.alive).map((m) => m.session)
+  }
+
+  /** the window of one peer, for figures and tests */
+  windowOf (session: PeerSession): PeerWindow | undefined {
+    return this.#members.get(session)?.window
+  }
+
+  addPeer (session: PeerSession): void {
+    if (this.#members.has(session) || session.closed) return
+    const m: Member = { session, window: new PeerWindow(this.#clock), alive: true, candidates: [], cursor: 0, dirty: false, asking: 0, lastHeard: this.#clock.now(), lastBytes: 0 }
+    this.#members.set(session, m)
+    session.onHave((ids) => this.#onHave(m, ids))
+    session.onDontHave((ids) => this.#onDontHave(m, ids))
+    session.onBlock((block) => this.#onBlock(m, block))
+    session.onClose((err) => this.#onClose(m, err))
+    if (this.#job !== undefined) this.#introduce(m, this.#job)
+  }
+
+  /** Fetches `wants` (those already stored are skipped) from every peer; one fetch at a time. */
+  async fetch (wants: WantRequest[], opts: FetchOptions = {}): Promise<FetchResult> {
+    if (this.#job !== undefined) throw GasError.badArgument('a swarm runs one fetch at a time')
+    const items = new Map<ObjectId, Item>()
+    let totalBytes = 0
+    for (const want of wants) {
+      if (items.has(want.id) || await this.#store.has(want.id)) continue
+      items.set(want.id, { id: want.id, priority: want.priority, size: want.size, seq: items.size, done: false, verifying: 0, holders: new Set(), asking: new Set(), inFlight: new Set() })
+      totalBytes += want.size ?? 0
+    }
+    const result: FetchResult = { objects: 0, bytes: 0, missing: [], duplicates: 0 }
+    if (items.size === 0) return result
+    const stallMs = this.#opts.stallTimeoutMs ?? STALL_TIMEOUT_MS
+    let cancelStall = (): void => {}
+    const checkStalls = (): void => {
+      this.#checkStalls(stallMs)
+      cancelStall = this.#clock.after(STALL_CHECK_MS, checkStalls)
+    }
+    try {
+      return await new Promise<FetchResult>((resolve, reject) => {
+        const job: Job = { items, probe: opts.probe === true, remaining: items.size, verifying: 0, result, totalBytes, resolve, reject, lastProgress: -Infinity }
+        this.#job = job
+        for (const m of this.#members.values()) if (m.alive) this.#introduce(m, job)
+        checkStalls()
+        this.#pump()
+      })
+    } finally {
+      cancelStall()
+      this.#job = undefined
+      for (const m of this.#members.values()) {
+        m.candidates = []
+        m.cursor = 0
+        m.asking = 0
+        m.window.clear()
+      }
+      await this.#putChain
+      await this.#store.flush()
+    }
+  }
+
+  /** Tells a peer about the running fetch: probe it, or assume it has everything. */
+  #introduce (m: Member, job: Job): void {
+    const open = [...job.items.values()].filter((item) => !item.done)
+    if (!job.probe) {
+      for (const item of open) {
+        item.holders.add(m)
+        m.candidates.push(item)
+      }
+      m.dirty = true
+      return
+    }
+    for (const item of open) item.asking.add(m)
+    m.asking += open.length
+    m.lastHeard = this.#clock.now()
+    m.session.want(open.map((item) => item.id), 'have', 0).catch(() => {})
+  }
+
+  #onHave (m: Member, ids: ObjectId[]): void {
+    this.#heard(m)
+    const job = this.#job
+    if (job === undefined) return
+    for (const id of ids) {
+      const item = job.items.get(id)
+      if (item === undefined || !item.asking.delete(m)) continue
+      m.asking--
+      if (item.done) continue
+      item.holders.add(m)
+      m.candidates.push(item)
+      m.dirty = true
+    }
+    this.#schedulePump()
+  }
+
+  #onDontHave (m: Member, ids: ObjectId[]): void {
+    this.#heard(m)
+    const job = this.#job
+    if (job === undefined) return
+    for (const id of ids) {
+      const item = job.items.get(id)
+      if (item === undefined) continue
+      if (item.asking.delete(m)) m.asking--
+      item.holders.delete(m)
+      if (item.inFlight.delete(m)) {
+        m.window.dropped(id)
+        this.#released(item)
+      }
+    }
+    this.#schedulePump()
+  }
+
+  #onBlock (m: Member, block: ReceivedBlock): void {
+    this.#heard(m)
+    const job = this.#job
+    const item = job?.items.get(block.id)
+    if (job === undefined || item === undefined) return
+    if (item.inFlight.delete(m)) m.window.completed(block.id, block.object.bytes.byteLength)
+    if (item.done) {
+      job.result.duplicates++
+      return
+    }
+    item.verifying++
+    job.verifying++
+    this.#putChain = this.#putChain.then(async () => await this.#verify(job, m, item, block.object))
+    this.#schedulePump()
+  }
+
+  async #verify (job: Job, m: Member, item: Item, object: EncodedObject): Promise<void> {
+    try {
+      if (item.done) {
+        job.result.duplicates++
+        return
+      }
+      try {
+        await this.#store.putEncoded(item.id, object)
+      } catch (err) {
+        if (!isGasError(err, 'E_CORRUPT_OBJECT')) {
+          job.reject(err as Error)
+          return
+        }
+        // the peer sent bytes that are not what it claimed: drop it, the others take over
+        m.session.ledger.corruptObjects++
+        m.session.close(err)
+        return
+      }
+      item.done = true
+      job.remaining--
+      job.result.objects++
+      job.result.bytes += object.bytes.byteLength
+      for (const other of item.inFlight) {
+        other.window.dropped(item.id)
+        other.session.cancel([item.id]).catch(() => {})
+      }
+      item.inFlight.clear()
+      this.#progress(job, job.remaining === 0)
+    } finally {
+      item.verifying--
+      job.verifying--
+      if (!item.done && item.verifying === 0) this.#released(item)
+      this.#schedulePump()
+    }
+  }
+
+  #onClose (m: Member, err?: GasError): void {
+    if (!m.alive) return
+    m.alive = false
+    this.#members.delete(m.session)
+    if (err !== undefined) this.dropped.push({ peer: m.session.name, code: err.code, message: err.message })
+    const job = this.#job
+    if (job !== undefined) {
+      for (const item of job.items.values()) {
+        item.holders.delete(m)
+        item.asking.delete(m)
+        if (item.inFlight.delete(m)) this.#released(item)
+      }
+    }
+    m.window.clear()
+    this.#schedulePump()
+  }
+
+  /** An item is no longer in flight at some peer without being done: its holders may pick it again. */
+  #released (item: Item): void {
+    for (const holder of item.holders) holder.dirty = true
+  }
+
+  #heard (m: Member): void {
+    m.lastHeard = this.#clock.now()
+  }
+
+  #checkStalls (stallMs: number): void {
+    const t = this.#clock.now()
+    for (const m of this.#members.values()) {
+      const received = m.session.ledger.wireBytesReceived
+      if (received !== m.lastBytes) {
+        m.lastBytes = received
+        m.lastHeard = t
+      }
+      const waiting = m.window.inFlightCount > 0 || m.asking > 0
+      if (m.alive && waiting && t - m.lastHeard > stallMs) {
+        m.session.close(new GasError('E_TIMEOUT', `${m.session.name} sent nothing for ${stallMs} ms while we waited; asking other peers`, { peer: m.session.name }))
+      }
+    }
+  }
+
+  #schedulePump (): void {
+    if (this.#pumpScheduled) return
+    this.#pumpScheduled = true
+    // why: HAVE batches and blocks arrive in bursts; one pass after the burst sorts and requests once
+    setImmediate(() => {
+      this.#pumpScheduled = false
+      this.#pump()
+    })
+  }
+
+  #pump (): void {
+    const job = this.#job
+    if (job === undefined) return
+    if (job.remaining === 0) {
+      job.resolve(job.result)
+      return
+    }
+    let busy = job.verifying > 0
+    for (const m of this.#members.values()) {
+      if (!m.alive) continue
+      const batches = new Map<number, ObjectId[]>()
+      for (let item = this.#next(m, job); item !== undefined; item = this.#next(m, job)) {
+        item.inFlight.add(m)
+        m.window.requested(item.id, item.size ?? UNKNOWN_SIZE_ESTIMATE)
+        const batch = batches.get(item.priority)
+        if (batch === undefined) batches.set(item.priority, [item.id])
+        else batch.push(item.id)
+      }
+      for (const [priority, ids] of batches) m.session.want(ids, 'block', priority).catch(() => {})
+      if (m.window.inFlightCount > 0 || m.asking > 0) busy = true
+    }
+    if (!busy) {
+      // nothing in flight, nothing being verified, no answer awaited: what is left, nobody has
+      job.result.missing = [...job.items.values()].filter((item) => !item.done).map((item) => item.id)
+      job.resolve(job.result)
+    }
+  }
+
+  /** The next item to request from `m`, or undefined when its window is full or it has nothing useful. */
+  #next (m: Member, job: Job): Item | undefined {
+    if (m.dirty) {
+      m.candidates = m.candidates.filter((item) => !item.done && item.holders.has(m))
+      // rarest first within a priority; request order breaks ties (file order for chunks)
+      m.candidates.sort((a, b) => b.priority - a.priority || a.holders.size - b.holders.size || a.seq - b.seq)
+      m.cursor = 0
+      m.dirty = false
+    }
+    while (m.cursor < m.candidates.length) {
+      const item = m.candidates[m.cursor]
+      if (item.done || item.verifying > 0 || item.inFlight.size > 0 || !item.holders.has(m)) {
+        m.cursor++
+        continue
+      }
+      return m.window.canRequest(item.size ?? UNKNOWN_SIZE_ESTIMATE) ? item : undefined
+    }
+    return this.#endGame(m, job)
+  }
+
+  /** End game: only the last few objects are left and all are in flight; an idle peer asks for one too. */
+  #endGame (m: Member, job: Job): Item | undefined {
+    const limit = this.#opts.endGameItems ?? ENDGAME_ITEMS
+    if (job.remaining > limit || m.window.inFlightCount > 0) return undefined
+    let best: Item | undefined
+    for (const item of m.candidates) {
+      if (item.done || item.verifying > 0 || item.inFlight.has(m) || !item.holders.has(m)) continue
+      if (best === undefined || item.inFlight.size < best.inFlight.size) best = item
+    }
+    return best
+  }
+
+  #progress (job: Job, force: boolean): void {
+    const cb = this.#opts.onProgress
+    if (cb === undefined) return
+    const t = this.#clock.now()
+    if (!force && t - job.lastProgress < PROGRESS_INTERVAL_MS) return
+    job.lastProgress = t
+    cb({ objects: job.result.objects, bytes: job.result.bytes, totalObjects: job.items.size, totalBytes: job.totalBytes, peers: this.peers.length })
+  }
+}

@@ -1,0 +1,282 @@
+import { GasError, isGasError } from '../errors.js'
+import type { Asset } from '../objects/asset.js'
+import type { ObjectId } from '../objects/id.js'
+import type { ObjectStore } from '../objects/store.js'
+import type { RefStore } from '../refs/ref-store.js'
+import { computeWantSet, type WantedObject } from '../sync/want-set.js'
+import { systemClock, type Clock, type LedgerTotals } from './ledger.js'
+import type { HelloMessage } from './messages.js'
+import { applyRemoteRefs, isSharedRef, type RefConflict, type RefOutcome, type RemoteRef } from './ref-exchange.js'
+import { PeerSession, asGasError, randomIdentity, type PeerIdentity } from './session.js'
+import { Swarm, type DroppedPeer, type FetchResult } from './swarm.js'
+import type { Transport } from './transport.js'
+
+/**
+ * `gas sync` and `gas serve` on top of sessions and the swarm:
+ *   connect (HELLO) → advertise and receive REFS → fetch metadata of every advertised ref, level
+ *   by level, until the want-set is complete → fetch content (rarest first, every peer) →
+ *   apply refs whose objects are all here → tell peers we are done, keep serving until they are.
+ * Every step starts from what the store holds, so an interrupted sync resumes where it stopped.
+ */
+
+/** why: a remote still fetching from us sends WANTs continuously; this long without a frame means it is gone or finished without saying so */
+export const LINGER_IDLE_MS = 30_000
+/** why: metadata is fetched a level per round (version → tree → asset → file); a history deeper than this is fetched by the next sync */
+export const MAX_METADATA_ROUNDS = 10_000
+const LINGER_POLL_MS = 250
+
+export type SyncPhase = 'connect' | 'refs' | 'metadata' | 'content' | 'apply' | 'linger' | 'done'
+
+export interface SyncProgress {
+  phase: SyncPhase
+  peers: number
+  objects: number
+  bytes: number
+  totalObjects: number
+  totalBytes: number
+}
+
+export interface PeerSecurity {
+  identity?: PeerIdentity
+  /** our name in HELLO when no identity is given */
+  peerName?: string
+  sign?: (remoteNonce: string) => string | Promise<string>
+  verify?: (remote: HelloMessage, ourNonce: string) => void | Promise<void>
+  mayServe?: (id: ObjectId, remote: HelloMessage) => boolean | Promise<boolean>
+}
+
+export interface SyncOptions extends PeerSecurity {
+  store: ObjectStore
+  refs: RefStore
+  /** connections to open (HELLO is exchanged here) */
+  transports?: Transport[]
+  /** sessions already open */
+  sessions?: PeerSession[]
+  /** selective sync: whether an asset's content is wanted */
+  wantContent?: (path: string, asset: Asset) => boolean
+  /** content of older versions too (default true) */
+  contentOfHistory?: boolean
+  /** update refs/heads, tags and builds from the peers' (default true); remote views are recorded either way */
+  applyRefs?: boolean
+  onProgress?: (progress: SyncProgress) => void
+  clock?: Clock
+  /** reflog author */
+  who?: string
+  refsTimeoutMs?: number
+  /** stop serving a peer that sent nothing this long after we finished (default LINGER_IDLE_MS; 0: close at once) */
+  lingerIdleMs?: number
+}
+
+export interface PeerReport extends LedgerTotals {
+  name: string
+  /** bytes/s received, smoothed, at the end */
+  receiveRate: number
+}
+
+export interface SyncResult {
+  /** payload (BLOCK object bytes) received by this sync, duplicates included */
+  fetched: { objects: number, bytes: number }
+  /** payload sent to peers while this sync ran */
+  sent: { objects: number, bytes: number }
+  /** whole frames, headers and control messages included */
+  wire: { sent: number, received: number }
+  peers: number
+  conflicts: RefConflict[]
+  refs: RefOutcome[]
+  /** wanted objects no peer provided (the next sync asks again) */
+  missing: ObjectId[]
+  dropped: DroppedPeer[]
+  duplicates: number
+  perPeer: PeerReport[]
+}
+
+/** Opens sessions over `transports`; the ones that fail the handshake are reported, not thrown. */
+export async function openSessions (transports: Transport[], store: ObjectStore, security: PeerSecurity, clock: Clock = systemClock): Promise<{ sessions: PeerSession[], dropped: DroppedPeer[] }> {
+  const identity = security.identity ?? randomIdentity(security.peerName ?? 'gas')
+  const settled = await Promise.allSettled(transports.map(async (transport) => await PeerSession.open({
+    transport, store, identity, clock, sign: security.sign, verify: security.verify, mayServe: security.mayServe
+  })))
+  const sessions: PeerSession[] = []
+  const dropped: DroppedPeer[] = []
+  settled.forEach((outcome, i) => {
+    if (outcome.status === 'fulfilled') sessions.push(outcome.value)
+    else {
+      const err = asGasError(outcome.reason) ?? GasError.protocol('handshake failed')
+      dropped.push({ peer: transports[i].remoteLabel, code: err.code, message: err.message })
+    }
+  })
+  return { sessions, dropped }
+}
+
+export async function syncRepo (opts: SyncOptions): Promise<SyncResult> {
+  const { store, refs } = opts
+  if (store === undefined || refs === undefined) throw GasError.badArgument('syncRepo needs a store and refs')
+  const clock = opts.clock ?? systemClock
+  const progress = (phase: SyncPhase, counts: Partial<SyncProgress> = {}): void => {
+    opts.onProgress?.({ phase, peers: swarm.peers.length, objects: 0, bytes: 0, totalObjects: 0, totalBytes: 0, ...counts })
+  }
+  const swarm: Swarm = new Swarm({
+    store,
+    clock,
+    onProgress: (p) => progress(phase, p)
+  })
+  let phase: SyncPhase = 'connect'
+  const opened = await openSessions(opts.transports ?? [], store, opts, clock)
+  const sessions = [...(opts.sessions ?? []), ...opened.sessions]
+  for (const session of sessions) swarm.addPeer(session)
+  progress(phase)
+
+  try {
+    phase = 'refs'
+    const ours = (await refs.list()).filter((ref) => isSharedRef(ref.name))
+    await Promise.all(sessions.map(async (session) => await session.advertiseRefs(ours).catch(() => {})))
+    const advertised = new Map<PeerSession, RemoteRef[]>()
+    await Promise.all(sessions.map(async (session) => {
+      try {
+        advertised.set(session, (await session.waitRefs(opts.refsTimeoutMs)).filter((ref) => isSharedRef(ref.name)))
+      } catch (err) {
+        session.close(asGasError(err))
+      }
+    }))
+    const roots = [...new Set([...advertised.values()].flat().map((ref) => ref.id))]
+    progress(phase)
+
+    phase = 'metadata'
+    const wantOpts = { store, roots, wantContent: opts.wantContent, contentOfHistory: opts.contentOfHistory }
+    let wantSet = await computeWantSet(wantOpts)
+    let duplicates = 0
+    for (let round = 0; !wantSet.complete && round < MAX_METADATA_ROUNDS; round++) {
+      const got = await swarm.fetch(wantSet.metadata.map(toRequest))
+      duplicates += got.duplicates
+      if (got.objects === 0) break
+      wantSet = await computeWantSet(wantOpts)
+    }
+
+    phase = 'content'
+    const content: FetchResult = await swarm.fetch(wantSet.content.map(toRequest), { probe: true })
+    duplicates += content.duplicates
+    const missing = [...wantSet.metadata.map((w) => w.id), ...content.missing]
+
+    phase = 'apply'
+    progress(phase)
+    const conflicts: RefConflict[] = []
+    const outcomes: RefOutcome[] = []
+    if (opts.applyRefs !== false) {
+      for (const [session, remoteRefs] of advertised) {
+        const accepted = new Set<ObjectId>()
+        for (const ref of remoteRefs) {
+          if (missing.length === 0 || (await isComplete(store, ref.id, opts))) accepted.add(ref.id)
+        }
+        const applied = await applyRemoteRefs({
+          refs, store, remoteRefs, peerName: safePeerName(session.name), who: opts.who, accept: (ref) => accepted.has(ref.id)
+        })
+        conflicts.push(...applied.conflicts)
+        outcomes.push(...applied.outcomes)
+      }
+    }
+
+    phase = 'linger'
+    progress(phase)
+    await linger(sessions, clock, opts.lingerIdleMs ?? LINGER_IDLE_MS)
+    phase = 'done'
+    progress(phase)
+    return report(sessions, { conflicts, outcomes, missing, duplicates, dropped: [...opened.dropped, ...swarm.dropped] })
+  } finally {
+    for (const session of sessions) session.close()
+  }
+}
+
+function toRequest (want: WantedObject): { id: ObjectId, priority: number, size?: number } {
+  return { id: want.id, priority: want.priority, size: want.size }
+}
+
+async function isComplete (store: ObjectStore, root: ObjectId, opts: SyncOptions): Promise<boolean> {
+  const set = await computeWantSet({ store, roots: [root], wantContent: opts.wantContent, contentOfHistory: opts.contentOfHistory })
+  return set.complete && set.content.length === 0
+}
+
+/** A remote's self-chosen name made safe as one ref path component. */
+export function safePeerName (name: string): string {
+  const safe = name.replace(/[^A-Za-z0-9_@+=,.-]/g, '_').replace(/^\.+/, '_').replace(/\.lock$/, '_lock').replace(/\.\./g, '_')
+  return safe === '' ? 'peer' : safe.slice(0, 64)
+}
+
+/** Says "done" to every peer, then serves them until each says done, closes, or goes quiet. */
+async function linger (sessions: PeerSession[], clock: Clock, idleMs: number): Promise<void> {
+  await Promise.all(sessions.map(async (session) => await session.sendDone().catch(() => {})))
+  if (idleMs <= 0) return
+  await Promise.all(sessions.map(async (session) => await new Promise<void>((resolve) => {
+    let lastBytes = session.ledger.wireBytesReceived
+    let lastHeard = clock.now()
+    let cancel = (): void => {}
+    const check = (): void => {
+      if (session.closed || (session.remoteDone && session.queuedWants === 0)) return resolve()
+      if (session.ledger.wireBytesReceived !== lastBytes) {
+        lastBytes = session.ledger.wireBytesReceived
+        lastHeard = clock.now()
+      }
+      if (clock.now() - lastHeard > idleMs) return resolve()
+      cancel = clock.after(LINGER_POLL_MS, check)
+    }
+    session.onRemoteDone(() => { cancel(); check() })
+    session.onClose(() => { cancel(); resolve() })
+    check()
+  })))
+}
+
+function report (sessions: PeerSession[], parts: { conflicts: RefConflict[], outcomes: RefOutcome[], missing: ObjectId[], duplicates: number, dropped: DroppedPeer[] }): SyncResult {
+  const perPeer: PeerReport[] = sessions.map((s) => ({
+    name: s.name,
+    objectsSent: s.ledger.objectsSent,
+    objectsReceived: s.ledger.objectsReceived,
+    bytesSent: s.ledger.bytesSent,
+    bytesReceived: s.ledger.bytesReceived,
+    wireBytesSent: s.ledger.wireBytesSent,
+    wireBytesReceived: s.ledger.wireBytesReceived,
+    receiveRate: s.ledger.receiveRate.rate()
+  }))
+  const sum = (key: keyof LedgerTotals): number => perPeer.reduce((total, p) => total + p[key], 0)
+  return {
+    fetched: { objects: sum('objectsReceived'), bytes: sum('bytesReceived') },
+    sent: { objects: sum('objectsSent'), bytes: sum('bytesSent') },
+    wire: { sent: sum('wireBytesSent'), received: sum('wireBytesReceived') },
+    peers: sessions.length,
+    conflicts: parts.conflicts,
+    refs: parts.outcomes,
+    missing: parts.missing,
+    dropped: parts.dropped,
+    duplicates: parts.duplicates,
+    perPeer
+  }
+}
+
+export interface ServeOptions extends PeerSecurity {
+  store: ObjectStore
+  refs: RefStore
+  transport: Transport
+  clock?: Clock
+}
+
+/**
+ * `gas serve` for one connection: handshake, advertise our refs, say we want nothing, then serve
+ * the remote's WANTs until it closes. Resolves with the open session (close it to stop serving).
+ */
+export async function serveRepo (opts: ServeOptions): Promise<PeerSession> {
+  const clock = opts.clock ?? systemClock
+  const session = await PeerSession.open({
+    transport: opts.transport,
+    store: opts.store,
+    identity: opts.identity ?? randomIdentity(opts.peerName ?? 'gas'),
+    clock,
+    sign: opts.sign,
+    verify: opts.verify,
+    mayServe: opts.mayServe
+  })
+  try {
+    await session.advertiseRefs((await opts.refs.list()).filter((ref) => isSharedRef(ref.name)))
+    await session.sendDone()
+  } catch (err) {
+    if (!isGasError(err, 'E_PEER_LOST')) session.close(asGasError(err))
+  }
+  return session
+}

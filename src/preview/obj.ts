@@ -118,18 +118,19 @@ function keyword (b: Uint8Array, p: number, end: number): string {
 }
 
 /**
- * Decimal number from bytes without making a string. Up to 15 significant digits the result is
- * exact (integer mantissa and power of ten are both exact doubles); longer ones go through Number.
+ * Decimal number from bytes without making a string. The mantissa accumulates in a double: up
+ * to 15 significant digits the result is exact, beyond that it is within a few ulps, far below
+ * anything a preview (or a 1e-6 bounds check) can see. Only huge exponents go through Number.
  */
 function parseNumber (b: Uint8Array, s: number, e: number): number {
   let p = s
   let neg = false
   if (b[p] === 45) { neg = true; p++ } else if (b[p] === 43) p++
-  let mant = 0; let digits = 0; let scale = 0; let any = false
-  while (p < e && b[p] >= 48 && b[p] <= 57) { mant = mant * 10 + b[p] - 48; if (mant !== 0) digits++; p++; any = true }
+  let mant = 0; let scale = 0; let any = false
+  while (p < e && b[p] >= 48 && b[p] <= 57) { mant = mant * 10 + b[p] - 48; p++; any = true }
   if (p < e && b[p] === 46) {
     p++
-    while (p < e && b[p] >= 48 && b[p] <= 57) { mant = mant * 10 + b[p] - 48; if (mant !== 0) digits++; scale++; p++; any = true }
+    while (p < e && b[p] >= 48 && b[p] <= 57) { mant = mant * 10 + b[p] - 48; scale++; p++; any = true }
   }
   if (!any) return NaN
   let exp = 0
@@ -143,11 +144,13 @@ function parseNumber (b: Uint8Array, s: number, e: number): number {
     if (eneg) exp = -exp
   }
   if (p !== e) return NaN
-  if (digits > 15 || Math.abs(exp - scale) > 22) return Number(String.fromCharCode(...b.subarray(s, e)))
   const pow = exp - scale
-  const v = pow >= 0 ? mant * 10 ** pow : mant / 10 ** -pow
+  if (pow > 300 || pow < -300) return Number(String.fromCharCode(...b.subarray(s, e)))
+  const v = pow >= 0 ? mant * POW10[Math.min(pow, 22)] * (pow > 22 ? 10 ** (pow - 22) : 1) : pow >= -22 ? mant / POW10[-pow] : mant / 10 ** -pow
   return neg ? -v : v
 }
+
+const POW10 = Array.from({ length: 23 }, (_, i) => 10 ** i)
 
 /** Texture files named by the .mtl libraries next to the OBJ; missing libraries are skipped. */
 async function mtlTextures (objPath: string, libraries: string[]): Promise<string[]> {

@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander'
-import { EXIT_USAGE } from './output.js'
+import { EXIT_USAGE, printError, stdPrinter } from './output.js'
 import * as add from './commands/add.js'
 import * as commit from './commands/commit.js'
 import * as find from './commands/find.js'
@@ -36,6 +36,7 @@ export async function main (argv: string[]): Promise<void> {
       process.exitCode = err.exitCode === 0 ? 0 : EXIT_USAGE
       return
     }
-    throw err
+    // An argument parser (a size, a tag) refused its value before any command ran.
+    process.exitCode = printError(stdPrinter(argv.includes('--json')), err)
   }
 }

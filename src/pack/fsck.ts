@@ -15,6 +15,7 @@ function problemOf (id: string, err: unknown): Problem {
  * the rest stays readable. Calls `onObject` for every good object (for stat-like totals).
  */
 export async function checkStore (store: FileStore, onObject?: (id: ObjectId, type: string, storedLength: number) => void): Promise<Problem[]> {
+  await store.close() // the open pack joins the others, so it is checked too
   await store.refreshPacks()
   const problems: Problem[] = store.packProblems.map((p) => ({ id: p.pack, code: p.code, message: p.message }))
   for (const pack of store.packFiles()) {

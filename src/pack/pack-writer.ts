@@ -43,7 +43,7 @@ export class PackWriter {
       await fs.mkdir(packDir, { recursive: true })
       // The lock names the writing process, so recovery never touches a pack that is still growing.
       await fs.writeFile(join(packDir, `${name}.lock`), String(process.pid))
-      const handle = await fs.open(packPath, 'wx')
+      const handle = await fs.open(packPath, 'wx+')
       await handle.write(PACK_MAGIC)
       return new PackWriter(fs, handle, packPath, join(packDir, `${name}.idx`))
     } catch (err) {

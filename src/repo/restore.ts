@@ -50,7 +50,7 @@ export async function restore (ws: Workspace, opts: { path: string, rev: string,
   if (assetId === undefined) throw GasError.notFound(`${path} in version ${versionId.slice(0, 12)}`, { path, version: versionId })
   const asset = await readAsset(ws.store, assetId)
   const manifest = decodeFileManifest(await readTyped(ws.store, asset.file, 'file'))
-  const out = opts.out !== undefined ? resolve(opts.cwd ?? process.cwd(), opts.out) : ws.absolutePath(path)
+  const out = opts.out !== undefined ? resolve(opts.cwd ?? ws.root, opts.out) : ws.absolutePath(path)
   await writeFileContent(ws.fs, ws.store, manifest, out)
   return { path, version: versionId, asset: assetId, out, size: manifest.size, sha256: manifest.sha256 }
 }

@@ -38,6 +38,7 @@ export async function stat (ws: Workspace): Promise<StoreStats> {
       if (r.type === 'asset') logicalBytes += decodeAsset(body).size
     }
   })
+  await ws.store.close() // the open pack joins the others, so it is counted too
   await ws.store.refreshPacks()
   const chunkIds = new Set<ObjectId>()
   let storedBytes = 0

@@ -106,8 +106,8 @@ export class Workspace {
     return await this.refs.read(this.branchRef)
   }
 
-  /** Workspace-relative, '/'-separated path of a user's argument; refuses anything outside the workspace. */
-  relativePath (userPath: string, cwd = process.cwd()): string {
+  /** Workspace-relative, '/'-separated path of a user's argument (relative to `cwd`, default the root); refuses anything outside. */
+  relativePath (userPath: string, cwd = this.root): string {
     const abs = isAbsolute(userPath) ? resolve(userPath) : resolve(cwd, userPath)
     const rel = relative(this.root, abs)
     if (rel.startsWith('..') || isAbsolute(rel)) throw new GasError('E_PATH_ESCAPE', `${userPath} is outside the workspace ${this.root}`, { path: userPath })

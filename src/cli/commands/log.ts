@@ -8,7 +8,7 @@ export function register (program: Command): void {
   program.command('log').description('versions, newest first; with PATH only those that changed it').argument('[path]')
     .option('--rev <rev>', 'start from this revision').option('-n, --limit <n>', 'at most n versions', Number).option('--json', 'print JSON')
     .action(action(async (p, path: string | undefined, opts: { rev?: string, limit?: number }) => {
-      const versions = await withWorkspace(async (ws) => await log(ws, { from: opts.rev, path: path === undefined ? undefined : ws.relativePath(path), limit: opts.limit }))
+      const versions = await withWorkspace(async (ws) => await log(ws, { from: opts.rev, path: path === undefined ? undefined : ws.relativePath(path, process.cwd()), limit: opts.limit }))
       printResult(p, { versions }, () => versions.map((v) => {
         const tags = Object.entries(v.tags).map(([k, val]) => `${k}=${val}`).join(' ')
         return `${v.id.slice(0, 12)} ${v.time} ${v.author}  ${v.message}${tags !== '' ? `  [${tags}]` : ''}`

@@ -11,12 +11,12 @@ export function register (program: Command): void {
     .option('--json', 'print JSON')
     .action(action(async (p, path: string, pairs: string[]) => {
       const tags = Object.fromEntries(pairs.map(parseTagArgument))
-      const result = await withWorkspace(async (ws) => await setMeta(ws, { path, tags }))
+      const result = await withWorkspace(async (ws) => await setMeta(ws, { path, tags, cwd: process.cwd() }))
       printResult(p, result, () => `${result.path}: ${Object.entries(result.tags).map(([k, v]) => `${k}=${v}`).join(' ')}`)
     }))
   meta.command('get').description('tags, kind, format, size and sha256 of an asset').argument('<path>').option('--json', 'print JSON')
     .action(action(async (p, path: string) => {
-      const m = await withWorkspace(async (ws) => await getMeta(ws, { path }))
+      const m = await withWorkspace(async (ws) => await getMeta(ws, { path, cwd: process.cwd() }))
       printResult(p, { tags: m.tags, kind: m.kind, format: m.format, size: m.size, sha256: m.sha256 },
         () => [`${m.path}: ${m.kind}/${m.format}, ${m.size} bytes, sha256 ${m.sha256}`, ...Object.entries(m.tags).map(([k, v]) => `  ${k}=${v}`)].join('\n'))
     }))

@@ -8,7 +8,7 @@ export function register (program: Command): void {
   program.command('restore').description('write an asset as it was in a version').argument('<path>')
     .requiredOption('--version <rev>', 'id, prefix, tag, branch or REV~N').option('--out <file>', 'write here instead of in place').option('--json', 'print JSON')
     .action(action(async (p, path: string, opts: { version: string, out?: string }) => {
-      const result = await withWorkspace(async (ws) => await restore(ws, { path, rev: opts.version, out: opts.out }))
+      const result = await withWorkspace(async (ws) => await restore(ws, { path, rev: opts.version, out: opts.out, cwd: process.cwd() }))
       printResult(p, result, () => `restored ${result.path} from ${result.version.slice(0, 12)} to ${result.out} (${result.size} bytes)`)
     }))
 }

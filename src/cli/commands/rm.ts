@@ -7,7 +7,7 @@ import { printResult } from '../output.js'
 export function register (program: Command): void {
   program.command('rm').description('stop tracking assets (files stay on disk)').argument('<paths...>').option('--json', 'print JSON')
     .action(action(async (p, paths: string[]) => {
-      const removed = await withWorkspace(async (ws) => await removePaths(ws, { paths }))
+      const removed = await withWorkspace(async (ws) => await removePaths(ws, { paths, cwd: process.cwd() }))
       printResult(p, { removed }, () => removed.map((r) => `removed ${r}`).join('\n'))
     }))
 }

@@ -1,0 +1,139 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { cpus, tmpdir, totalmem } from 'node:os'
+import { join } from 'node:path'
+import { formatFigure, type Figure } from './figure.js'
+
+/**
+ * `npm run bench [-- --json] [--only store,preview,datachannel,sync] [--quick] [--strict]`
+ *
+ * Runs every benchmark and prints each figure next to its comparison and floor. With --json,
+ * stdout carries exactly one JSON document ({figures, machine, notes}); progress goes to stderr.
+ * --quick shrinks sizes for a smoke run; --strict exits 1 when a floor fails.
+ */
+
+interface Args { json: boolean, quick: boolean, strict: boolean, only: Set<string> | undefined }
+
+const SECTIONS = ['store', 'preview', 'datachannel', 'sync'] as const
+type Section = typeof SECTIONS[number]
+const ALIASES: Record<string, Section> = { transport: 'datachannel', webrtc: 'datachannel', previews: 'preview' }
+
+function usage (message: string): never {
+  process.stderr.write(`bench: ${message}\nusage: npm run bench -- [--json] [--quick] [--strict] [--only ${SECTIONS.join(',')}]\n`)
+  process.exit(2)
+}
+
+function parseArgs (argv: string[]): Args {
+  const args: Args = { json: false, quick: false, strict: false, only: undefined }
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]
+    if (a === '--json') args.json = true
+    else if (a === '--quick') args.quick = true
+    else if (a === '--strict') args.strict = true
+    else if (a === '--only' || a.startsWith('--only=')) {
+      const list = a === '--only' ? argv[++i] : a.slice('--only='.length)
+      if (list === undefined || list === '') usage('--only needs a list')
+      args.only = new Set(list.split(',').map((s) => {
+        const name = ALIASES[s.trim()] ?? s.trim()
+        if (!(SECTIONS as readonly string[]).includes(name)) usage(`unknown benchmark "${s}"`)
+        return name
+      }))
+    } else usage(`unknown argument "${a}"`)
+  }
+  return args
+}
+
+/** A sibling bench module that may not exist yet (other benches land separately): undefined, with a note, if it fails to load. */
+async function load (name: string, notes: string[]): Promise<Record<string, unknown> | undefined> {
+  try {
+    return await import(`./${name}.js`) as Record<string, unknown>
+  } catch (err) {
+    notes.push(`${name}: skipped, bench/${name}.ts did not load (${(err as Error).message.split('\n')[0]})`)
+    return undefined
+  }
+}
+
+type Runner = (workDir: string, args: Args, notes: string[]) => Promise<Figure[]>
+
+const RUNNERS: Record<Section, Runner> = {
+  store: async (workDir, args) => {
+    const { benchStore } = await import('./store.js')
+    return await benchStore(join(workDir, 'store'), { quick: args.quick })
+  },
+  preview: async (workDir, args, notes) => {
+    const mod = await load('preview', notes)
+    if (typeof mod?.benchPreviews !== 'function') {
+      if (mod !== undefined) notes.push('preview: skipped, bench/preview.ts has no benchPreviews')
+      return []
+    }
+    return await (mod.benchPreviews as (dir: string, opts: { quick: boolean }) => Promise<Figure[]>)(join(workDir, 'preview'), { quick: args.quick })
+  },
+  datachannel: async (_workDir, args, notes) => {
+    const mod = await load('datachannel', notes)
+    if (mod === undefined) return []
+    const bytes = (args.quick ? 32 : 256) * 1024 * 1024
+    if (typeof mod.datachannelFigures === 'function') return await (mod.datachannelFigures as (b: number) => Promise<Figure[]>)(bytes)
+    if (typeof mod.benchRawDataChannel !== 'function' || typeof mod.benchTransport !== 'function') {
+      notes.push('datachannel: skipped, bench/datachannel.ts exports neither datachannelFigures nor benchRawDataChannel/benchTransport')
+      return []
+    }
+    const raw = await (mod.benchRawDataChannel as (b: number) => Promise<number>)(bytes)
+    const transport = await (mod.benchTransport as (b: number) => Promise<number>)(bytes)
+    return [
+      { name: 'node-datachannel raw', value: raw, unit: 'MB/s' },
+      { name: 'webrtcTransport', value: transport, unit: 'MB/s', compare: { name: 'raw node-datachannel', value: raw, unit: 'MB/s' } }
+    ]
+  },
+  sync: async (workDir, args, notes) => {
+    const mod = await load('sync', notes)
+    if (typeof mod?.benchSync !== 'function') {
+      if (mod !== undefined) notes.push('sync: skipped, bench/sync.ts has no benchSync')
+      return []
+    }
+    const result = await (mod.benchSync as (dir: string, opts: { quick: boolean }) => Promise<Figure[] | number>)(join(workDir, 'sync'), { quick: args.quick })
+    return typeof result === 'number' ? [{ name: 'sync', value: result, unit: 'MB/s' }] : result
+  }
+}
+
+async function main (): Promise<void> {
+  const args = parseArgs(process.argv.slice(2))
+  const started = performance.now()
+  const workDir = await mkdtemp(join(tmpdir(), 'gas-bench-'))
+  const figures: Figure[] = []
+  const notes: string[] = []
+  const errors: string[] = []
+  const out = (line: string): void => { if (!args.json) process.stdout.write(`${line}\n`) }
+  try {
+    for (const section of SECTIONS) {
+      if (args.only !== undefined && !args.only.has(section)) continue
+      process.stderr.write(`== ${section}\n`)
+      const t = performance.now()
+      try {
+        const got = await RUNNERS[section](workDir, args, notes)
+        for (const f of got) out(formatFigure(f))
+        figures.push(...got)
+      } catch (err) {
+        const message = `${section}: failed: ${(err as Error).stack ?? String(err)}`
+        errors.push(message)
+        process.stderr.write(`${message}\n`)
+      }
+      process.stderr.write(`== ${section} took ${((performance.now() - t) / 1000).toFixed(1)} s\n`)
+    }
+  } finally {
+    await rm(workDir, { recursive: true, force: true })
+  }
+  const seconds = (performance.now() - started) / 1000
+  const failed = figures.filter((f) => f.pass === false)
+  if (args.json) {
+    const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memoryBytes: totalmem(), node: process.version, date: new Date().toISOString() }
+    process.stdout.write(JSON.stringify({ figures, machine, quick: args.quick, seconds, notes, errors }, null, 2) + '\n')
+  } else {
+    for (const n of notes) out(`note: ${n}`)
+    out(`${figures.length} figures, ${failed.length} below their floor, ${errors.length} benchmarks failed, ${seconds.toFixed(0)} s`)
+  }
+  for (const n of notes) process.stderr.write(`note: ${n}\n`)
+  // native WebRTC threads can keep the loop alive after the last benchmark; exit once stdout is flushed
+  const code = errors.length > 0 || (args.strict && failed.length > 0) ? 1 : 0
+  process.stdout.write('', () => process.exit(code))
+}
+
+await main()

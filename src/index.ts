@@ -24,14 +24,18 @@ export { fsck, type FsckReport } from './repo/fsck.js'
 export { resolveRevision } from './repo/rev-parse.js'
 export { detectKind } from './repo/asset-kind.js'
 
+export { generatePreview, type PreviewResult } from './preview/index.js'
+export { showPreview, type ShownPreview } from './preview/show.js'
+
+import { previewAsset } from './preview/attach.js'
 import { Workspace, type WorkspaceOptions } from './repo/workspace.js'
 
-/** Creates a workspace (and a member identity) in `dir`. */
+/** Creates a workspace (and a member identity) in `dir`. Previews are generated on add unless `previewer` says otherwise. */
 export async function init (opts: { dir: string, name?: string, team?: string } & WorkspaceOptions): Promise<Workspace> {
-  return await Workspace.init(opts)
+  return await Workspace.init({ previewer: previewAsset, ...opts })
 }
 
 /** Opens the workspace that holds `dir`. */
 export async function open (opts: { dir: string } & WorkspaceOptions): Promise<Workspace> {
-  return await Workspace.open(opts)
+  return await Workspace.open({ previewer: previewAsset, ...opts })
 }

@@ -1,9 +1,12 @@
+import type { Previewer } from '../repo/workspace.js'
 import { Workspace } from '../repo/workspace.js'
-import { defaultPreviewer } from './previewer.js'
+
+/** Loaded on first use: sharp and three cost start-up time that most commands never need. */
+const lazyPreviewer: Previewer = async (path, asset, store) => await (await import('../preview/attach.js')).previewAsset(path, asset, store)
 
 /** The workspace around the current directory, with previews wired in as the public API does. */
 export async function openHere (): Promise<Workspace> {
-  return await Workspace.open({ dir: process.cwd(), previewer: await defaultPreviewer() })
+  return await Workspace.open({ dir: process.cwd(), previewer: lazyPreviewer })
 }
 
 /** Runs `fn` with the workspace and always closes it (flushes the open pack). */

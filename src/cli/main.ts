@@ -6,6 +6,7 @@ import * as find from './commands/find.js'
 import * as fsck from './commands/fsck.js'
 import * as init from './commands/init.js'
 import * as log from './commands/log.js'
+import * as preview from './commands/preview.js'
 import * as meta from './commands/meta.js'
 import * as restore from './commands/restore.js'
 import * as rm from './commands/rm.js'
@@ -14,7 +15,7 @@ import * as tag from './commands/tag.js'
 import * as whoami from './commands/whoami.js'
 
 /** Every command module registers itself; this file holds no logic of its own. */
-const COMMANDS = [init, whoami, add, rm, commit, log, tag, restore, meta, find, stat, fsck]
+const COMMANDS = [init, whoami, add, rm, commit, log, tag, restore, meta, find, stat, fsck, preview]
 
 export function buildProgram (): Command {
   const program = new Command('gas')

@@ -88,6 +88,15 @@ export class Fields {
     return Fields.of(this.record[key], `${this.what}.${key}`)
   }
 
+  optionalObject (key: string): Fields | null {
+    const v = this.record[key]
+    return v === undefined || v === null ? null : Fields.of(v, `${this.what}.${key}`)
+  }
+
+  get value (): Record<string, unknown> {
+    return this.record
+  }
+
   has (key: string): boolean {
     return this.record[key] !== undefined
   }

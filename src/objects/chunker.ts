@@ -11,7 +11,7 @@ export const CHUNK_MAX = 256 * 1024
  * a cut from the bytes since the previous cut only (at most CHUNK_MAX of them); the last piece is
  * carried into the next window. Memory stays at about one window whatever the file size.
  */
-const WINDOW = 8 * 1024 * 1024
+const WINDOW = 4 * 1024 * 1024
 
 /**
  * Splits a byte stream into content-defined chunks. The chunks depend only on the bytes, never on

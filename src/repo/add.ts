@@ -73,7 +73,7 @@ export async function addPaths (ws: Workspace, opts: { paths: string[], tags?: R
   await ws.store.flush()
   for (const m of manifests) await ws.store.loose.write('file', m.bytes, m.id)
   for (const a of assets) {
-    if (ws.previewer !== undefined) a.asset.previews = await ws.previewer(a.abs, a.asset).catch(() => [])
+    if (ws.previewer !== undefined) a.asset.previews = await ws.previewer(a.abs, a.asset, ws.store).catch(() => [])
     const id = await ws.store.put('asset', encodeAsset(a.asset))
     index.entries[a.path] = { asset: id, meta: a.asset, mtimeMs: a.mtimeMs }
     const result = results.find((r) => r.path === a.path)

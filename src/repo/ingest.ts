@@ -8,7 +8,7 @@ import { createSha256Sink } from '../objects/parallel-sha256.js'
 import type { FileStore } from '../pack/file-store.js'
 
 /** Read size: large reads keep syscalls few; the chunker holds about one 8 MiB window. */
-const READ_SIZE = 4 * 1024 * 1024
+const READ_SIZE = 1024 * 1024
 
 /**
  * After this many chunks in a row that did not compress, a file is taken as incompressible and

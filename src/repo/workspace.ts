@@ -5,6 +5,7 @@ import { GasError, fromFsError } from '../errors.js'
 import type { Asset } from '../objects/asset.js'
 import { realFs, type FileSystem } from '../objects/fs.js'
 import type { ObjectId } from '../objects/id.js'
+import type { ObjectStore } from '../objects/store.js'
 import type { AuthorTime } from '../objects/version.js'
 import { FileStore } from '../pack/file-store.js'
 import { RefStore } from '../refs/ref-store.js'
@@ -15,7 +16,7 @@ export interface Clock { now (): number }
 export const systemClock: Clock = { now: () => Date.now() }
 
 /** Generates preview objects for one staged asset; wired in by the public API (previews sit above repo). */
-export type Previewer = (absolutePath: string, asset: Asset) => Promise<ObjectId[]>
+export type Previewer = (absolutePath: string, asset: Asset, store: ObjectStore) => Promise<ObjectId[]>
 
 export interface WorkspaceOptions { fs?: FileSystem, clock?: Clock, previewer?: Previewer }
 

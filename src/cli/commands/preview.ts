@@ -1,0 +1,15 @@
+import type { Command } from 'commander'
+import { showPreview } from '../../preview/show.js'
+import { action } from '../action.js'
+import { withWorkspace } from '../context.js'
+import { printResult } from '../output.js'
+
+export function register (program: Command): void {
+  program.command('preview').description('show an asset\'s preview (works without its content)').argument('<path-or-id>')
+    .option('--out <file>', 'write the thumbnail here').option('--json', 'print JSON')
+    .action(action(async (p, target: string, opts: { out?: string }) => {
+      const shown = await withWorkspace(async (ws) => await showPreview(ws, { target, out: opts.out, cwd: process.cwd() }))
+      printResult(p, { kind: shown.kind, format: shown.format, image: shown.image, clip: shown.clip, info: shown.info },
+        () => [`${shown.kind}/${shown.format}`, ...Object.entries(shown.info).map(([k, v]) => `  ${k}: ${JSON.stringify(v)}`), shown.image !== null ? `image: ${shown.image}` : 'no image', ...(shown.clip !== null ? [`clip: ${shown.clip}`] : [])].join('\n'))
+    }))
+}

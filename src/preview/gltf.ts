@@ -30,6 +30,7 @@ export async function parseGltf (path: string, bytes: Uint8Array, glb: boolean):
   if (blocked.length > 0) throw new GasError('E_NO_PREVIEW', `no preview for compressed glTF geometry (${blocked.join(', ')})`, { path })
   const textures = imageNames(json)
   const merged = await mergeBuffers(path, json, bin, bad)
+  checkAccessors(json, merged.length, bad)
   stripImages(json)
   const ab = packGlb(json, merged)
   const gltf = await new Promise<any>((resolve, reject) => {
@@ -111,6 +112,34 @@ async function mergeBuffers (path: string, json: Json, bin: Uint8Array | null, b
   }
   json.buffers = total > 0 ? [{ byteLength: total }] : []
   return out
+}
+
+const COMPONENT_BYTES: Record<number, number> = { 5120: 1, 5121: 1, 5122: 2, 5123: 2, 5125: 4, 5126: 4 }
+const TYPE_SIZE: Record<string, number> = { SCALAR: 1, VEC2: 2, VEC3: 3, VEC4: 4, MAT2: 4, MAT3: 9, MAT4: 16 }
+
+/**
+ * three allocates `count` elements for an accessor before looking at the data, so a lying count
+ * would allocate gigabytes: every accessor must fit its bufferView, and one without a view
+ * (sparse or empty) may not claim more than the model size limit.
+ */
+function checkAccessors (json: Json, binLength: number, bad: (why: string) => GasError): void {
+  const accessors: Json[] = Array.isArray(json.accessors) ? json.accessors : []
+  const views: Json[] = Array.isArray(json.bufferViews) ? json.bufferViews : []
+  for (const [i, a] of accessors.entries()) {
+    const comp = COMPONENT_BYTES[a.componentType]; const items = TYPE_SIZE[a.type]
+    if (comp === undefined || items === undefined || !Number.isInteger(a.count) || a.count < 0) throw bad(`accessor ${i} has an invalid type, component type or count`)
+    const element = comp * items
+    if (a.bufferView === undefined) {
+      if (a.count * element > MAX_MODEL_BYTES) throw bad(`accessor ${i} claims ${a.count} elements with no data behind them`)
+      continue
+    }
+    const view = views[a.bufferView]
+    if (view === undefined) throw bad(`accessor ${i} refers to missing bufferView ${String(a.bufferView)}`)
+    const stride = typeof view.byteStride === 'number' && view.byteStride > 0 ? view.byteStride : element
+    const offset = a.byteOffset ?? 0
+    if (!Number.isInteger(offset) || offset < 0 || (a.count > 0 && offset + (a.count - 1) * stride + element > view.byteLength)) throw bad(`accessor ${i} (${a.count} × ${element} bytes) does not fit bufferView ${String(a.bufferView)}`)
+    if (view.byteOffset + view.byteLength > binLength) throw bad(`bufferView ${String(a.bufferView)} lies outside the data`)
+  }
 }
 
 /** Drops images, textures and every material's texture references (keys ending in "Texture"). */

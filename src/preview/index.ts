@@ -3,7 +3,8 @@
  * Every generator bounds its time and memory by the caps in limits.ts and reports anything it
  * cannot read as E_MALFORMED_ASSET (corrupt) or E_NO_PREVIEW (nothing to show for this kind).
  */
-import { GasError } from '../errors.js'
+import { stat } from 'node:fs/promises'
+import { GasError, fromFsError } from '../errors.js'
 import { archivePreview } from './archive.js'
 import { audioPreview } from './audio.js'
 import { buildPreview } from './build.js'
@@ -37,6 +38,9 @@ export async function generatePreview (opts: { path: string, kind: string, forma
   const generate = GENERATORS[kind]
   if (generate === undefined) throw new GasError('E_NO_PREVIEW', `no preview for this kind: ${kind}`, { path, kind })
   const fmt = format.toLowerCase().replace(/^\./, '')
+  // a missing file or a folder is the caller's mistake, not a malformed asset
+  const st = await stat(path).catch(err => { throw fromFsError(err, path) })
+  if (!st.isFile()) throw GasError.badArgument(`${path}: not a regular file`, { path })
   try {
     const parts = await generate({ path, kind, format: fmt, size })
     return { kind, format: fmt, ...parts }

@@ -70,6 +70,6 @@ async function sharpPreview (path: string, size: number): Promise<PreviewParts> 
 function sharpError (path: string, err: unknown): GasError {
   if (err instanceof GasError) return err
   const msg = (err as Error)?.message ?? String(err)
-  if (/no such file|ENOENT/i.test(msg)) return new GasError('E_NOT_FOUND', `${path}: no such file or directory`, { path })
+  if (/no such file|ENOENT|Input file is missing/i.test(msg)) return new GasError('E_NOT_FOUND', `${path}: no such file or directory`, { path })
   return GasError.malformedAsset(path, `cannot decode image: ${msg.split('\n')[0]}`)
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { generatePreview } from '../../src/preview/index.js'
 import { WAVEFORM_FOREGROUND } from '../../src/preview/waveform.js'
-import { makeWav, writeWav, type WavOpts } from '../fixtures/audio.js'
+import { makeFlac, makeMp3, makeOggOpus, makeWav, writeWav, type WavOpts } from '../fixtures/audio.js'
 import { gasError, rgbaOf, tempDir } from './helpers.js'
 
 const { dir, put } = tempDir()
@@ -95,6 +95,23 @@ describe('audio previews', () => {
     const info = (await generatePreview({ path: `${dir}/streamed.wav`, kind: 'audio', format: 'wav' })).info as Record<string, number>
     expect(Math.abs(info.peakDb - expected.peakDb)).toBeLessThan(0.01)
     expect(info.durationSeconds).toBe(3)
+  })
+
+  it('FLAC, Ogg Opus and MP3: duration, rate, channels and tags from metadata', async () => {
+    const flac = makeFlac({ seconds: 3.5, sampleRate: 44100, channels: 2, bitDepth: 24 })
+    const f = await generatePreview({ path: put('a.flac', flac.bytes), kind: 'audio', format: 'flac' })
+    expect(f.info).toMatchObject({ codec: 'FLAC', sampleRate: 44100, channels: 2, bitDepth: 24, lossless: true, peakDb: null })
+    expect(Math.abs((f.info.durationSeconds as number) - flac.expected.durationSeconds)).toBeLessThan(0.001)
+    const opus = makeOggOpus({ seconds: 2.25, channels: 2, title: 'Theme' })
+    const o = await generatePreview({ path: put('a.ogg', opus.bytes), kind: 'audio', format: 'ogg' })
+    expect(o.info).toMatchObject({ container: 'Ogg', codec: 'Opus', channels: 2, title: 'Theme' })
+    expect(Math.abs((o.info.durationSeconds as number) - opus.expected.durationSeconds)).toBeLessThan(0.001)
+    const mp3 = makeMp3({ frames: 200, title: 'Boss' })
+    const m = await generatePreview({ path: put('a.mp3', mp3.bytes), kind: 'audio', format: 'mp3' })
+    expect(m.info).toMatchObject({ sampleRate: 44100, channels: 2, bitrate: 128000, title: 'Boss' })
+    expect(Math.abs((m.info.durationSeconds as number) - mp3.expected.durationSeconds)).toBeLessThan(0.001)
+    expect(m.image).toBeNull()
+    await gasError(generatePreview({ path: put('a.mid', 'MThd'), kind: 'audio', format: 'mid' }), 'E_NO_PREVIEW')
   })
 
   it('bad WAVs fail with E_MALFORMED_ASSET and say why', async () => {

@@ -163,7 +163,9 @@ export class Swarm {
     }
     try {
       return await new Promise<FetchResult>((resolve, reject) => {
-        const job: Job = { items, probe: opts.probe === true, remaining: items.size, verifying: 0, result, totalBytes, resolve, reject, lastProgress: -Infinity }
+        // why: with one peer there is no rarity to learn; probing would only cost a round trip
+        const probe = opts.probe === true && this.peers.length > 1
+        const job: Job = { items, probe, remaining: items.size, verifying: 0, result, totalBytes, resolve, reject, lastProgress: -Infinity }
         this.#job = job
         for (const m of this.#members.values()) if (m.alive) this.#introduce(m, job)
         checkStalls()

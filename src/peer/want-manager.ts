@@ -8,13 +8,15 @@ import { systemClock, type Clock } from './ledger.js'
  *   window = WINDOW_GAIN × deliveryRate × minRtt   (clamped to [MIN_WINDOW_BYTES, MAX_WINDOW_BYTES])
  *
  * deliveryRate is sampled per completed request as the bytes delivered between its request and
- * its arrival divided by that time, so it is right even when requests queue at the remote; minRtt
- * is the fastest request→arrival time seen. With a gain of 2 the window keeps the pipe full and
- * grows every round trip while the measured rate still grows (slow start), then settles.
+ * its arrival divided by that time, so it is right even when requests queue at the remote; the
+ * estimate is the largest sample of the last RATE_FILTER_MS (BBR's windowed max: a sample can
+ * only undershoot the link, never overshoot it). minRtt is the fastest request→arrival time seen.
+ * With a gain of 2 the window keeps the pipe full and doubles every round trip while the measured
+ * rate still grows (slow start), then settles.
  */
 
-/** why: like TCP's initial window: enough to probe the link, small enough that a 64 KiB/s link is not buried under a second of queued data */
-export const INITIAL_WINDOW_BYTES = 256 * 1024
+/** why: like TCP's initial window, ~16 average chunks: a 200 ms, 40 Mbit/s link is full after two doublings; on a slow link the excess waits at the remote, where priorities still reorder it */
+export const INITIAL_WINDOW_BYTES = 1024 * 1024
 /** why: two average chunks, so a link never idles between requests; an empty window still takes one object of any size (see canRequest) */
 export const MIN_WINDOW_BYTES = 128 * 1024
 /** why: 1 Gbit/s × 100 ms RTT with gain 2; more only buys memory and queueing at the remote */
@@ -25,8 +27,8 @@ export const WINDOW_GAIN = 2
 export const MAX_IN_FLIGHT_REQUESTS = 1024
 /** why: a first guess for an object whose size we do not know yet (metadata); corrected by what arrives */
 export const UNKNOWN_SIZE_ESTIMATE = 4 * 1024
-/** why: weight of a new delivery-rate sample; 1/8 as in TCP's SRTT, smooths per-tick bursts */
-const RATE_ALPHA = 1 / 8
+/** why: BBR keeps its bandwidth max over ~10 round trips; 2 s covers that for RTTs up to 200 ms and forgets a link that slowed down */
+export const RATE_FILTER_MS = 2_000
 
 interface InFlight {
   sentAt: number
@@ -40,7 +42,8 @@ export class PeerWindow {
   readonly #inFlight = new Map<ObjectId, InFlight>()
   #inFlightBytes = 0
   #delivered = 0
-  #deliveryRate = 0
+  /** delivery-rate samples, decreasing in value, increasing in time (monotonic max queue) */
+  #rateSamples: Array<{ rate: number, at: number }> = []
   #minRtt = Infinity
   #window = INITIAL_WINDOW_BYTES
 
@@ -51,7 +54,7 @@ export class PeerWindow {
   get inFlightBytes (): number { return this.#inFlightBytes }
   get inFlightCount (): number { return this.#inFlight.size }
   /** bytes per second, smoothed */
-  get deliveryRate (): number { return this.#deliveryRate }
+  get deliveryRate (): number { return this.#rateSamples[0]?.rate ?? 0 }
   /** milliseconds; Infinity before the first completion */
   get minRtt (): number { return this.#minRtt }
   get windowBytes (): number { return this.#window }
@@ -74,8 +77,9 @@ export class PeerWindow {
 
   /** How long this peer should take to deliver `size` more bytes after what is in flight (ms). */
   expectedMs (size: number): number {
-    if (this.#deliveryRate <= 0) return Infinity
-    return (this.#inFlightBytes + size) / this.#deliveryRate * 1000 + (Number.isFinite(this.#minRtt) ? this.#minRtt : 0)
+    const rate = this.deliveryRate
+    if (rate <= 0) return Infinity
+    return (this.#inFlightBytes + size) / rate * 1000 + (Number.isFinite(this.#minRtt) ? this.#minRtt : 0)
   }
 
   requested (id: ObjectId, size = UNKNOWN_SIZE_ESTIMATE): void {
@@ -89,15 +93,22 @@ export class PeerWindow {
     const entry = this.#take(id)
     if (entry === undefined) return false
     this.#delivered += bytes
-    const elapsed = this.#clock.now() - entry.sentAt
+    const now = this.#clock.now()
+    const elapsed = now - entry.sentAt
     if (elapsed > 0) {
       this.#minRtt = Math.min(this.#minRtt, elapsed)
-      const sample = (this.#delivered - entry.deliveredAtSend) / elapsed * 1000
-      this.#deliveryRate = this.#deliveryRate === 0 ? sample : this.#deliveryRate + RATE_ALPHA * (sample - this.#deliveryRate)
-      const bdp = this.#deliveryRate * this.#minRtt / 1000
+      this.#addRateSample((this.#delivered - entry.deliveredAtSend) / elapsed * 1000, now)
+      const bdp = this.deliveryRate * this.#minRtt / 1000
       this.#window = Math.min(MAX_WINDOW_BYTES, Math.max(MIN_WINDOW_BYTES, WINDOW_GAIN * bdp))
     }
     return true
+  }
+
+  #addRateSample (rate: number, at: number): void {
+    const samples = this.#rateSamples
+    while (samples.length > 0 && samples[samples.length - 1].rate <= rate) samples.pop()
+    samples.push({ rate, at })
+    while (samples[0].at < at - RATE_FILTER_MS) samples.shift()
   }
 
   /** The request ended without data (DONT_HAVE, CANCEL, peer lost). */

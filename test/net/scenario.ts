@@ -1,0 +1,65 @@
+import type { ObjectId } from '../../src/objects/id.js'
+import { MemoryStore } from '../../src/objects/memory-store.js'
+import type { EncodedObject } from '../../src/objects/store.js'
+import type { PeerSession } from '../../src/peer/session.js'
+import { serveRepo, syncRepo, type SyncOptions, type SyncResult } from '../../src/peer/sync-engine.js'
+import type { Transport } from '../../src/peer/transport.js'
+import type { RefStore } from '../../src/refs/ref-store.js'
+import { tempRefs, type TempRepo } from './helpers.js'
+
+/** A MemoryStore that remembers when each object arrived (ms, performance.now). */
+export class TimedStore extends MemoryStore {
+  readonly arrivals = new Map<ObjectId, number>()
+  override async putEncoded (id: ObjectId, object: EncodedObject): Promise<void> {
+    await super.putEncoded(id, object)
+    this.arrivals.set(id, performance.now())
+  }
+}
+
+/** A peer that serves chunks with one byte flipped: what a failing disk or a hostile peer does. */
+export class CorruptingStore extends MemoryStore {
+  served = 0
+  override async getEncoded (id: ObjectId): Promise<EncodedObject | undefined> {
+    const object = await super.getEncoded(id)
+    if (object === undefined || object.type !== 'chunk') return object
+    this.served++
+    const bytes = Uint8Array.from(object.bytes)
+    bytes[bytes.length >> 1] ^= 0xff
+    return { ...object, bytes }
+  }
+}
+
+export interface Seeder { name: string, store: MemoryStore, refs: RefStore, session?: Promise<PeerSession> }
+
+/** Serves `seeder` on one end of a link; returns the other end for the receiver. */
+export function serveOn (seeder: Seeder, pair: [Transport, Transport]): Transport {
+  const [mine, theirs] = pair
+  seeder.session = serveRepo({ store: seeder.store, refs: seeder.refs, transport: theirs, peerName: seeder.name })
+  seeder.session.catch(() => {})
+  return mine
+}
+
+/** Sent payload of a seeder (its session's ledger). */
+export async function sentBy (seeder: Seeder): Promise<number> {
+  const session = await seeder.session!.catch(() => undefined)
+  return session?.ledger.bytesSent ?? 0
+}
+
+export class Repos {
+  readonly temps: TempRepo[] = []
+  async refs (label: string): Promise<RefStore> {
+    const t = await tempRefs(label)
+    this.temps.push(t)
+    return t.refs
+  }
+
+  async cleanup (): Promise<void> {
+    for (const t of this.temps.splice(0)) await t.cleanup()
+  }
+}
+
+export async function timedSync (opts: SyncOptions): Promise<{ result: SyncResult, ms: number, start: number }> {
+  const start = performance.now()
+  const result = await syncRepo({ lingerIdleMs: 0, ...opts })
+  return { result, ms: performance.now() - start, start }
+}

@@ -17,8 +17,9 @@ export const MAX_IMAGE_PIXELS = 16384 * 16384
 export const MAX_DECODE_PIXELS = 8192 * 8192
 
 /**
- * Model parsers need the whole text (three's loaders take one ArrayBuffer). 512 MiB of model is
- * far beyond any asset we expect to preview and keeps the parse well under the 1 GiB budget.
+ * FBX and glTF parsers need the whole file (three's loaders take one ArrayBuffer, and parse into
+ * structures several times its size). 512 MiB is far beyond the models a game team previews;
+ * above it we report E_NO_PREVIEW rather than let one asset take the process's memory.
  */
 export const MAX_MODEL_BYTES = 512 * 1024 * 1024
 

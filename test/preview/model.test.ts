@@ -1,4 +1,6 @@
+import { truncateSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
+import { MAX_MODEL_BYTES } from '../../src/preview/limits.js'
 import { generatePreview } from '../../src/preview/index.js'
 import { VIEW, viewBasis, viewFit } from '../../src/preview/rasterize.js'
 import { makeAsciiFbx, makeBinaryFbx, makeGlb, makeObj, type ModelExpected, type Shape } from '../fixtures/models.js'
@@ -83,9 +85,10 @@ describe('model previews', () => {
 
   it('FBX and GLB report textures, animations and bones', async () => {
     const extras = { texture: true, bones: true, animation: true }
-    for (const fx of [{ f: makeAsciiFbx('cube', extras), ext: 'fbx' }, { f: makeBinaryFbx('cube', extras), ext: 'fbx' }, { f: makeGlb('cube', extras), ext: 'glb' }]) {
+    const rigs = [{ f: makeAsciiFbx('cube', extras), ext: 'fbx' }, { f: makeBinaryFbx('cube', extras), ext: 'fbx' }, { f: makeGlb('cube', extras), ext: 'glb' }]
+    for (const [i, fx] of rigs.entries()) {
       const bytes = 'text' in fx.f ? fx.f.text : fx.f.bytes
-      const res = await generatePreview({ path: put(`rig-${Math.random().toString(36).slice(2)}.${fx.ext}`, bytes), kind: 'model', format: fx.ext })
+      const res = await generatePreview({ path: put(`rig-${i}.${fx.ext}`, bytes), kind: 'model', format: fx.ext })
       expectInfo(res.info, fx.f)
       expect(res.info.textures).toEqual(['textures/brick.png'])
       expect(res.info.bones).toBe(2)
@@ -129,6 +132,14 @@ describe('model previews', () => {
     for (let i = 0; i < got.data.length; i += 4) if (got.data[i + 3] === 255) shades.add(got.data[i] >> 3)
     expect(shades.size).toBeGreaterThanOrEqual(3)
     expect(VIEW.azimuthDeg).toBe(45)
+  })
+
+  it('models over the size cap get E_NO_PREVIEW without being read', async () => {
+    const p = put('huge.fbx', '')
+    truncateSync(p, MAX_MODEL_BYTES + 1) // sparse: no disk used
+    const t0 = performance.now()
+    expect((await gasError(generatePreview({ path: p, kind: 'model', format: 'fbx' }), 'E_NO_PREVIEW')).message).toMatch(/limit/)
+    expect(performance.now() - t0).toBeLessThan(500)
   })
 
   it('broken models fail with E_MALFORMED_ASSET and say why', async () => {

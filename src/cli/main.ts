@@ -13,9 +13,13 @@ import * as rm from './commands/rm.js'
 import * as stat from './commands/stat.js'
 import * as tag from './commands/tag.js'
 import * as whoami from './commands/whoami.js'
+import * as team from './commands/team.js'
+import * as tracker from './commands/tracker.js'
+import * as serve from './commands/serve.js'
+import * as sync from './commands/sync.js'
 
 /** Every command module registers itself; this file holds no logic of its own. */
-const COMMANDS = [init, whoami, add, rm, commit, log, tag, restore, meta, find, stat, fsck, preview]
+const COMMANDS = [init, whoami, add, rm, commit, log, tag, restore, meta, find, stat, fsck, preview, team, tracker, serve, sync]
 
 export function buildProgram (): Command {
   const program = new Command('gas')

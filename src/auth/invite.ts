@@ -1,0 +1,68 @@
+import { join } from 'node:path'
+import { GasError } from '../errors.js'
+import { canonicalJson } from '../objects/canonical-json.js'
+import { signBytes, verifyBytes, type Identity } from '../repo/identity.js'
+import type { Workspace } from '../repo/workspace.js'
+
+export const ROLES = ['lead', 'admin', 'artist', 'sound', 'programmer', 'qa'] as const
+
+export interface TeamRef { id: string, name: string, rootPublicKey: string }
+export interface MemberCertificate { team: string, member: { name: string, publicKey: string, roles: string[] }, signature: string }
+
+/** What `gas team add` writes and `gas team join` reads: everything a new member needs to find the team. */
+export interface Invite { gasInvite: 1, team: TeamRef, trackers: string[], certificate: MemberCertificate }
+
+function certificateBytes (team: string, member: MemberCertificate['member']): Uint8Array {
+  return Buffer.from(`gas-member-certificate\0${canonicalJson({ member, team })}`)
+}
+
+async function teamRootKey (ws: Workspace): Promise<Identity> {
+  try {
+    return JSON.parse(await ws.fs.readFile(join(ws.gasDir, 'team-root.json'), 'utf8')) as Identity
+  } catch {
+    throw new GasError('E_DENIED', 'only the team lead (who holds the team root key) can add members')
+  }
+}
+
+/** Certifies a member's key with the team root key and returns the invite for them. */
+export async function createInvite (ws: Workspace, opts: { publicKey: string, name: string, roles: string[] }): Promise<Invite> {
+  const team = ws.config.team
+  if (team === null) throw GasError.badArgument('this workspace has no team: run `gas init --team NAME` or `gas team join INVITE`')
+  if (!/^[0-9a-f]{64}$/.test(opts.publicKey)) throw GasError.badArgument('PUBLICKEY must be 64 hex digits (see `gas whoami --json` on the new member\'s machine)')
+  if (opts.name.trim() === '') throw GasError.badArgument('--name must not be empty')
+  if (opts.roles.length === 0) throw GasError.badArgument(`give at least one --role (${ROLES.join(', ')})`)
+  for (const role of opts.roles) if (!(ROLES as readonly string[]).includes(role)) throw GasError.badArgument(`unknown role "${role}"; one of ${ROLES.join(', ')}`)
+  const root = await teamRootKey(ws)
+  const member = { name: opts.name, publicKey: opts.publicKey, roles: [...opts.roles].sort() }
+  const certificate = { team: team.id, member, signature: signBytes(root, certificateBytes(team.id, member)) }
+  return { gasInvite: 1, team, trackers: ws.config.trackers, certificate }
+}
+
+/** Checks an invite's certificate against the team root key it names, and that it is for this member. */
+export function checkInvite (invite: unknown, myPublicKey: string): Invite {
+  const i = invite as Invite
+  if (i?.gasInvite !== 1 || typeof i.team?.rootPublicKey !== 'string' || typeof i.certificate?.signature !== 'string' || !Array.isArray(i.trackers)) {
+    throw GasError.badArgument('not a gas invite file')
+  }
+  if (i.certificate.team !== i.team.id) throw new GasError('E_AUTH', 'the invite\'s certificate is for another team')
+  if (!verifyBytes(i.team.rootPublicKey, certificateBytes(i.team.id, i.certificate.member), i.certificate.signature)) {
+    throw new GasError('E_BAD_SIGNATURE', 'the invite\'s certificate is not signed by the team root key')
+  }
+  if (i.certificate.member.publicKey !== myPublicKey) throw new GasError('E_AUTH', `this invite is for ${i.certificate.member.name}'s key, not this workspace's (${myPublicKey.slice(0, 16)}…)`)
+  return i
+}
+
+/** Joins the team an invite names: team, trackers and roles go into the config, the certificate beside it. */
+export async function joinTeam (ws: Workspace, inviteText: string): Promise<Invite> {
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(inviteText)
+  } catch {
+    throw GasError.badArgument('the invite is not valid JSON')
+  }
+  const invite = checkInvite(parsed, ws.identity.publicKey)
+  await ws.fs.writeFile(join(ws.gasDir, 'certificate.json'), JSON.stringify(invite.certificate, null, 2))
+  ws.config = { ...ws.config, team: invite.team, trackers: [...new Set([...ws.config.trackers, ...invite.trackers])], roles: invite.certificate.member.roles }
+  await ws.saveConfig()
+  return invite
+}

@@ -1,0 +1,36 @@
+import { readFile, writeFile } from 'node:fs/promises'
+import type { Command } from 'commander'
+import { createInvite, joinTeam } from '../../auth/invite.js'
+import { fromFsError } from '../../errors.js'
+import { action } from '../action.js'
+import { withWorkspace } from '../context.js'
+import { printResult } from '../output.js'
+import { collect } from '../parse.js'
+
+export function register (program: Command): void {
+  const team = program.command('team').description('team membership')
+  team.command('add').description('certify a member\'s key and write their invite (lead/admin only)').argument('<publicKey>')
+    .requiredOption('--name <name>', 'member name').requiredOption('--role <role>', 'role (repeatable)', collect).requiredOption('--out <invite>', 'invite file to write')
+    .option('--json', 'print JSON')
+    .action(action(async (p, publicKey: string, opts: { name: string, role: string[], out: string }) => {
+      const invite = await withWorkspace(async (ws) => await createInvite(ws, { publicKey, name: opts.name, roles: opts.role }))
+      await writeFile(opts.out, JSON.stringify(invite, null, 2)).catch((err) => { throw fromFsError(err, opts.out) })
+      printResult(p, { invite: opts.out, team: invite.team.id, member: invite.certificate.member }, () => `invite for ${opts.name} (${opts.role.join(', ')}) written to ${opts.out}`)
+    }))
+  team.command('join').description('join the team an invite names').argument('<invite>').option('--json', 'print JSON')
+    .action(action(async (p, file: string) => {
+      const text = await readFile(file, 'utf8').catch((err) => { throw fromFsError(err, file) })
+      const invite = await withWorkspace(async (ws) => await joinTeam(ws, text))
+      printResult(p, { team: invite.team.id, name: invite.team.name, roles: invite.certificate.member.roles, trackers: invite.trackers },
+        () => `joined team ${invite.team.name} as ${invite.certificate.member.roles.join(', ')}`)
+    }))
+  team.command('tracker').description('add a tracker URL to this workspace (and to the invites it writes)').argument('<url>').option('--json', 'print JSON')
+    .action(action(async (p, url: string) => {
+      const trackers = await withWorkspace(async (ws) => {
+        ws.config = { ...ws.config, trackers: [...new Set([...ws.config.trackers, url])] }
+        await ws.saveConfig()
+        return ws.config.trackers
+      })
+      printResult(p, { trackers }, () => `trackers: ${trackers.join(' ')}`)
+    }))
+}

@@ -1,0 +1,116 @@
+import { randomBytes } from 'node:crypto'
+import { GasError } from '../errors.js'
+import type { Asset } from '../objects/asset.js'
+import { checkoutVersion, type CheckoutResult } from '../repo/checkout.js'
+import type { Workspace } from '../repo/workspace.js'
+import { joinSwarm } from './discovery.js'
+import type { PeerIdentity } from './session.js'
+import { serveRepo, syncRepo, type PeerSecurity, type SyncProgress, type SyncResult } from './sync-engine.js'
+import type { Transport } from './transport.js'
+
+/** How long `gas sync` waits for the first peer, then for more after it (peers found together sync together). */
+export const FIRST_PEER_WAIT_MS = 5_000
+export const MORE_PEERS_WAIT_MS = 400
+
+export interface PeerNodeOptions {
+  ws: Workspace
+  trackers: string[]
+  /** HELLO signing/verification (src/auth), injected because auth sits above this layer */
+  security: Pick<PeerSecurity, 'sign' | 'verify' | 'mayServe'>
+  rtcConfig?: Record<string, unknown>
+  wantContent?: (path: string, asset: Asset) => boolean
+}
+
+function identityOf (ws: Workspace): PeerIdentity {
+  return { peerId: randomBytes(32).toString('hex'), name: ws.identity.name, publicKey: ws.identity.publicKey, teamId: ws.config.team?.id ?? null }
+}
+
+function swarmIdOf (ws: Workspace): string {
+  const team = ws.config.team
+  if (team === null) throw GasError.badArgument('this workspace has no team: run `gas init --team NAME` or `gas team join INVITE` first')
+  return team.id
+}
+
+function trackersOf (opts: PeerNodeOptions): string[] {
+  const trackers = opts.trackers.length > 0 ? opts.trackers : opts.ws.config.trackers
+  if (trackers.length === 0) throw GasError.badArgument('no tracker: pass --tracker ws://HOST:PORT or add one to the team invite')
+  return trackers
+}
+
+/**
+ * `gas serve`: stays in the team's swarm and serves every peer that connects, until `signal` aborts.
+ * A peer that misbehaves ends its own session only.
+ */
+export async function servePeers (opts: PeerNodeOptions & { signal: AbortSignal, onPeer?: (event: { peer: string, state: 'connected' | 'closed', error?: string }) => void }): Promise<void> {
+  const { ws } = opts
+  const identity = identityOf(ws)
+  const swarm = await joinSwarm({
+    trackers: trackersOf(opts),
+    swarmId: swarmIdOf(ws),
+    peerId: identity.peerId,
+    rtcConfig: opts.rtcConfig,
+    onTransport: (transport) => {
+      void serveRepo({ store: ws.store, refs: ws.refs, transport, identity, ...opts.security }).then((session) => {
+        opts.onPeer?.({ peer: session.name, state: 'connected' })
+        session.onClose((err) => opts.onPeer?.({ peer: session.name, state: 'closed', error: err?.message }))
+      }, (err: Error) => opts.onPeer?.({ peer: transport.remoteLabel, state: 'closed', error: err.message }))
+    }
+  })
+  await new Promise<void>((resolve) => {
+    if (opts.signal.aborted) resolve()
+    else opts.signal.addEventListener('abort', () => resolve(), { once: true })
+  })
+  await swarm.leave()
+  await ws.store.flush()
+}
+
+export interface PeerSyncResult extends SyncResult { checkout: CheckoutResult | null }
+
+/**
+ * `gas sync --once`: finds the team's reachable peers, exchanges refs, fetches what the rules want
+ * from all of them at once, adopts fast-forwards, and brings the workspace files up to date.
+ */
+export async function syncWithPeers (opts: PeerNodeOptions & { onProgress?: (p: SyncProgress) => void, firstPeerWaitMs?: number }): Promise<PeerSyncResult> {
+  const { ws } = opts
+  const identity = identityOf(ws)
+  const transports: Transport[] = []
+  let arrived: () => void = () => {}
+  const swarm = await joinSwarm({
+    trackers: trackersOf(opts),
+    swarmId: swarmIdOf(ws),
+    peerId: identity.peerId,
+    rtcConfig: opts.rtcConfig,
+    onTransport: (transport) => { transports.push(transport); arrived() }
+  })
+  try {
+    // wait for the first peer, then a little longer for the others found in the same announce
+    await new Promise<void>((resolve) => {
+      let settle: NodeJS.Timeout | undefined
+      const firstWait = setTimeout(resolve, opts.firstPeerWaitMs ?? FIRST_PEER_WAIT_MS)
+      arrived = () => {
+        clearTimeout(firstWait)
+        if (settle !== undefined) clearTimeout(settle)
+        settle = setTimeout(resolve, MORE_PEERS_WAIT_MS)
+      }
+      if (transports.length > 0) arrived()
+    })
+    const before = await ws.head()
+    const result = await syncRepo({
+      store: ws.store,
+      refs: ws.refs,
+      transports,
+      identity,
+      ...opts.security,
+      wantContent: opts.wantContent,
+      onProgress: opts.onProgress,
+      who: ws.identity.name,
+      lingerIdleMs: 1_000
+    })
+    await ws.store.flush()
+    const after = await ws.head()
+    const checkout = after !== undefined && after !== before ? await checkoutVersion(ws, after, before) : null
+    return { ...result, checkout }
+  } finally {
+    await swarm.leave()
+  }
+}

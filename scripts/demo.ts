@@ -10,6 +10,7 @@ import * as gas from '../src/index.js'
 import { makeWav } from '../test/fixtures/audio.js'
 import { makeObj } from '../test/fixtures/models.js'
 import { makePng, makeTga } from '../test/fixtures/textures.js'
+import { peerDemo } from './demo-peers.js'
 
 const say = (text: string): void => { process.stdout.write(`${text}\n`) }
 const mib = (n: number): string => `${(n / 1024 / 1024).toFixed(2)} MiB`
@@ -20,7 +21,7 @@ export async function localDemo (root: string): Promise<{ dir: string }> {
   mkdirSync(join(dir, 'models'))
   mkdirSync(join(dir, 'audio'))
   say(`== 1. Local versioning in ${dir}`)
-  const ws = await gas.init({ dir, name: 'ana' })
+  const ws = await gas.init({ dir, name: 'ana', team: 'orcs' })
   say(`member ana, public key ${ws.identity.publicKey.slice(0, 16)}…`)
   writeFileSync(join(dir, 'textures', 'rock_albedo.png'), await makePng({ width: 1024, height: 1024, seed: 1 }))
   writeFileSync(join(dir, 'textures', 'rock_normal.tga'), makeTga({ width: 512, height: 512, seed: 2 }))
@@ -60,9 +61,8 @@ export async function localDemo (root: string): Promise<{ dir: string }> {
 async function main (): Promise<void> {
   const root = mkdtempSync(join(tmpdir(), 'gas-demo-'))
   try {
-    await localDemo(root)
-    const peers = await import('./demo-peers.js').catch(() => undefined)
-    if (peers !== undefined) await peers.peerDemo(root)
+    const { dir } = await localDemo(root)
+    await peerDemo(root, dir)
   } finally {
     rmSync(root, { recursive: true, force: true })
   }

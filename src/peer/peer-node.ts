@@ -10,7 +10,7 @@ import type { Transport } from './transport.js'
 
 /** How long `gas sync` waits for the first peer, then for more after it (peers found together sync together). */
 export const FIRST_PEER_WAIT_MS = 5_000
-export const MORE_PEERS_WAIT_MS = 400
+export const MORE_PEERS_WAIT_MS = 1_000
 
 export interface PeerNodeOptions {
   ws: Workspace

@@ -1,0 +1,116 @@
+import { readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import * as gas from '../../src/index.js'
+import { createInvite, joinTeam } from '../../src/auth/invite.js'
+import { signChallenge, verifyChallenge } from '../../src/auth/handshake.js'
+import { servePeers, syncWithPeers } from '../../src/peer/peer-node.js'
+import { startTracker, type RunningTracker } from '../../src/peer/tracker.js'
+import { readIndex } from '../../src/repo/staging-index.js'
+import { makePng } from '../fixtures/textures.js'
+import { gasInProcess } from '../helpers/cli.js'
+import { useTmp } from '../helpers/tmp.js'
+
+const tmp = useTmp()
+const security = (ws: gas.Workspace): { sign: (n: string) => string, verify: ReturnType<typeof verifyChallenge> } => ({ sign: signChallenge(ws.identity), verify: verifyChallenge(ws.config.team?.id ?? null) })
+
+let tracker: RunningTracker
+beforeAll(async () => { tracker = await startTracker({ port: 0, host: '127.0.0.1' }) })
+afterAll(async () => { await tracker.close() })
+
+async function team (names: string[]): Promise<gas.Workspace[]> {
+  const lead = await gas.init({ dir: tmp(), name: names[0], team: 'orcs' })
+  lead.config = { ...lead.config, trackers: [tracker.url] }
+  await lead.saveConfig()
+  const out = [lead]
+  for (const name of names.slice(1)) {
+    const ws = await gas.init({ dir: tmp(), name })
+    await joinTeam(ws, JSON.stringify(await createInvite(lead, { publicKey: ws.identity.publicKey, name, roles: ['artist'] })))
+    out.push(ws)
+  }
+  return out
+}
+
+function serve (ws: gas.Workspace): { stop: () => Promise<void> } {
+  const controller = new AbortController()
+  const done = servePeers({ ws, trackers: [], security: security(ws), signal: controller.signal })
+  return { stop: async () => { controller.abort(); await done } }
+}
+
+describe('gas sync between workspaces over WebRTC (real tracker on 127.0.0.1)', () => {
+  it('a committed asset arrives, verified and checked out; pending work is never overwritten; diverged heads are both kept', async () => {
+    const [ana, bo] = await team(['ana', 'bo'])
+    writeFileSync(join(ana.root, 'rock.png'), await makePng({ width: 256, height: 256 }))
+    writeFileSync(join(ana.root, 'notes.txt'), 'v1')
+    await gas.add(ana, { paths: [ana.root] })
+    const v1 = await gas.commit(ana, { message: 'rock' })
+    await ana.store.flush()
+    const server = serve(ana)
+    try {
+      // the CLI, in process, as a user runs it
+      const r = await gasInProcess(bo.root, ['sync', '--once', '--json'])
+      expect(r.status).toBe(0)
+      const out = JSON.parse(r.stdout)
+      expect(out).toMatchObject({ peers: 1, conflicts: [], sent: { objects: 0 } })
+      expect(out.fetched.bytes).toBeGreaterThan(1000)
+      expect(readFileSync(join(bo.root, 'rock.png')).equals(readFileSync(join(ana.root, 'rock.png')))).toBe(true)
+      const boWs = await gas.open({ dir: bo.root })
+      expect(await boWs.head()).toBe(v1)
+      expect((await gas.fsck(boWs)).ok).toBe(true)
+
+      // bo stages an edit; ana commits another edit of the same file: bo's staged work stays
+      writeFileSync(join(bo.root, 'notes.txt'), 'bo local')
+      await gas.add(boWs, { paths: [join(bo.root, 'notes.txt')] })
+      writeFileSync(join(ana.root, 'notes.txt'), 'v2 from ana')
+      writeFileSync(join(ana.root, 'extra.txt'), 'new file')
+      await gas.add(ana, { paths: [ana.root] })
+      const v2 = await gas.commit(ana, { message: 'notes v2' })
+      await ana.store.flush()
+      const second = await syncWithPeers({ ws: boWs, trackers: [], security: security(boWs) })
+      expect(await boWs.head()).toBe(v2)
+      expect(second.checkout?.skipped).toEqual([{ path: 'notes.txt', reason: 'staged changes' }])
+      expect(second.checkout?.written).toEqual(['extra.txt'])
+      expect(readFileSync(join(bo.root, 'notes.txt'), 'utf8')).toBe('bo local')
+
+      // both commit: histories diverge; bo keeps its head and records ana's under refs/remotes
+      const boV = await gas.commit(boWs, { message: 'bo notes' })
+      writeFileSync(join(ana.root, 'notes.txt'), 'v3 from ana')
+      await gas.add(ana, { paths: [ana.root] })
+      const v3 = await gas.commit(ana, { message: 'notes v3' })
+      await ana.store.flush()
+      const third = await syncWithPeers({ ws: boWs, trackers: [], security: security(boWs) })
+      expect(third.conflicts.map((c) => [c.ref, c.local, c.remote])).toEqual([['refs/heads/main', boV, v3]])
+      expect(await boWs.head()).toBe(boV)
+      expect(await boWs.refs.read(third.conflicts[0].remoteRef)).toBe(v3)
+      expect((await readIndex(boWs.fs, boWs.gasDir)).base).toBe(boV)
+      await boWs.close()
+    } finally {
+      await server.stop()
+      await ana.close()
+    }
+  }, 60_000)
+
+  it('refuses to sync without a team or a tracker', async () => {
+    const loner = await gas.init({ dir: tmp(), name: 'loner' })
+    const r = await gasInProcess(loner.root, ['sync', '--once'])
+    expect(r.status).toBe(2)
+    expect(r.stderr).toMatch(/^gas: E_BAD_ARGUMENT: no tracker/)
+    const [lead] = await team(['ana'])
+    lead.config = { ...lead.config, trackers: [] }
+    await lead.saveConfig()
+    expect((await gasInProcess(lead.root, ['sync', '--once'])).stderr).toContain('no tracker')
+    expect((await gasInProcess(loner.root, ['sync', '--once', '--tracker', tracker.url])).stderr).toContain('no team')
+  })
+
+  it('gas team commands write and read invites', async () => {
+    const lead = await gas.init({ dir: tmp(), name: 'ana', team: 'orcs' })
+    const bo = await gas.init({ dir: tmp(), name: 'bo' })
+    expect((await gasInProcess(lead.root, ['team', 'tracker', tracker.url])).status).toBe(0)
+    const invite = join(lead.root, 'bo.invite')
+    const add = await gasInProcess(lead.root, ['team', 'add', bo.identity.publicKey, '--name', 'bo', '--role', 'qa', '--out', invite, '--json'])
+    expect(JSON.parse(add.stdout).member).toMatchObject({ name: 'bo', roles: ['qa'] })
+    const join1 = await gasInProcess(bo.root, ['team', 'join', invite, '--json'])
+    expect(JSON.parse(join1.stdout)).toMatchObject({ name: 'orcs', roles: ['qa'], trackers: [tracker.url] })
+    expect((await gasInProcess(bo.root, ['team', 'join', join(bo.root, 'missing.invite')])).stderr).toMatch(/E_NOT_FOUND/)
+  })
+})

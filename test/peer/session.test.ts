@@ -1,0 +1,292 @@
+import { describe, expect, it } from 'vitest'
+import { GasError, isGasError } from '../../src/errors.js'
+import { MemoryStore } from '../../src/objects/memory-store.js'
+import { compressChunk } from '../../src/objects/compression.js'
+import { hashObject } from '../../src/objects/id.js'
+import type { EncodedObject } from '../../src/objects/store.js'
+import { MemoryTransport } from '../../src/peer/memory-transport.js'
+import { SimulatedLink } from '../../src/peer/simulated-link.js'
+import { encodeMessage, fragmentBlock, PROTOCOL_VERSION } from '../../src/peer/messages.js'
+import { PeerSession, randomIdentity, type ReceivedBlock } from '../../src/peer/session.js'
+import type { Transport } from '../../src/peer/transport.js'
+import { pseudoRandomBytes } from '../net/helpers.js'
+
+const tick = async (ms = 5): Promise<void> => await new Promise((resolve) => setTimeout(resolve, ms))
+
+async function pair (server = new MemoryStore(), opts: { serverOpts?: Partial<Parameters<typeof PeerSession.open>[0]>, clientOpts?: Partial<Parameters<typeof PeerSession.open>[0]> } = {}): Promise<{ client: PeerSession, server: PeerSession, store: MemoryStore }> {
+  const [a, b] = MemoryTransport.pair({ a: 'client', b: 'server' })
+  const [client, srv] = await Promise.all([
+    PeerSession.open({ transport: a, store: new MemoryStore(), identity: randomIdentity('client'), ...opts.clientOpts }),
+    PeerSession.open({ transport: b, store: server, identity: randomIdentity('server'), ...opts.serverOpts })
+  ])
+  return { client, server: srv, store: server }
+}
+
+/** A server session and a raw transport to poke it with arbitrary frames. */
+async function rawPeer (store = new MemoryStore()): Promise<{ raw: Transport, server: PeerSession, frames: Uint8Array[], closed: Promise<GasError | undefined> }> {
+  const [raw, b] = MemoryTransport.pair()
+  const frames: Uint8Array[] = []
+  raw.onFrame((f) => frames.push(f))
+  const opening = PeerSession.open({ transport: b, store, identity: randomIdentity('server') })
+  const id = randomIdentity('raw')
+  await raw.send(encodeMessage({ type: 'HELLO', ...id, nonce: 'ab'.repeat(32), signature: null }))
+  const server = await opening
+  const closed = new Promise<GasError | undefined>((resolve) => server.onClose(resolve))
+  return { raw, server, frames, closed }
+}
+
+function blocksOf (session: PeerSession): ReceivedBlock[] {
+  const out: ReceivedBlock[] = []
+  session.onBlock((b) => out.push(b))
+  return out
+}
+
+describe('PeerSession handshake', () => {
+  it('exchanges HELLO and knows the remote by name', async () => {
+    const { client, server } = await pair()
+    expect(client.name).toBe('server')
+    expect(server.name).toBe('client')
+    expect(client.remote.signature).toBeNull()
+    client.close()
+  })
+
+  it('signs and verifies the challenge when configured', async () => {
+    const seen: string[] = []
+    const sign = (nonce: string): string => nonce + nonce
+    const verify = (hello: { signature: string | null }, nonce: string): void => {
+      seen.push(hello.signature!)
+      if (hello.signature !== nonce + nonce) throw new GasError('E_AUTH', 'bad signature')
+    }
+    const { client, server } = await pair(new MemoryStore(), { serverOpts: { sign, verify }, clientOpts: { sign, verify } })
+    expect(seen).toHaveLength(2)
+    expect(client.remote.signature).not.toBeNull()
+    expect(server.remote.signature).not.toBeNull()
+    client.close()
+  })
+
+  it('a failed verification ends the handshake with E_AUTH', async () => {
+    const [a, b] = MemoryTransport.pair()
+    const results = await Promise.allSettled([
+      PeerSession.open({ transport: a, store: new MemoryStore(), identity: randomIdentity('a'), sign: () => '00'.repeat(64) }),
+      PeerSession.open({ transport: b, store: new MemoryStore(), identity: randomIdentity('b'), verify: () => { throw new GasError('E_AUTH', 'not a member') } })
+    ])
+    expect(results[1].status).toBe('rejected')
+    expect((results[1] as PromiseRejectedResult).reason.code).toBe('E_AUTH')
+  })
+
+  it('a signing peer talks to one that does not verify', async () => {
+    const { client, server } = await pair(new MemoryStore(), { clientOpts: { sign: () => '11'.repeat(64) } })
+    await tick()
+    expect(server.closed).toBe(false)
+    client.close()
+  })
+
+  it('times out when the remote never says HELLO', async () => {
+    const [a] = MemoryTransport.pair()
+    await expect(PeerSession.open({ transport: a, store: new MemoryStore(), identity: randomIdentity('a'), handshakeTimeoutMs: 30 })).rejects.toMatchObject({ code: 'E_TIMEOUT' })
+  })
+
+  it('refuses a message before HELLO and a connection to itself', async () => {
+    const [raw, b] = MemoryTransport.pair()
+    const opening = PeerSession.open({ transport: b, store: new MemoryStore(), identity: randomIdentity('b') })
+    await raw.send(encodeMessage({ type: 'HAVE', ids: [] }))
+    await expect(opening).rejects.toMatchObject({ code: 'E_PROTOCOL' })
+
+    const [x, y] = MemoryTransport.pair()
+    const me = randomIdentity('me')
+    const both = await Promise.allSettled([
+      PeerSession.open({ transport: x, store: new MemoryStore(), identity: me }),
+      PeerSession.open({ transport: y, store: new MemoryStore(), identity: me })
+    ])
+    expect(both.every((r) => r.status === 'rejected')).toBe(true)
+  })
+
+  it('a second unsigned HELLO ends the session', async () => {
+    const { raw, closed } = await rawPeer()
+    const id = randomIdentity('raw')
+    await raw.send(encodeMessage({ type: 'HELLO', ...id, nonce: 'cd'.repeat(32), signature: null }))
+    expect((await closed)?.code).toBe('E_PROTOCOL')
+  })
+})
+
+describe('PeerSession: a bad message ends the session with a typed error, never the process', () => {
+  const cases: Array<[string, Uint8Array, string]> = [
+    ['unknown message id', Uint8Array.from([PROTOCOL_VERSION, 99]), 'E_PROTOCOL'],
+    ['unknown protocol version', Uint8Array.from([9, 3]), 'E_PROTOCOL'],
+    ['truncated WANT', Uint8Array.from([PROTOCOL_VERSION, 3, 1, 0, 0, 5]), 'E_FRAME_LENGTH'],
+    ['empty frame', new Uint8Array(0), 'E_FRAME_LENGTH'],
+    ['trailing bytes after HAVE', Uint8Array.from([PROTOCOL_VERSION, 4, 0, 0, 7]), 'E_FRAME_LENGTH'],
+    ['BLOCK with an unknown object type', encodeMessage({ type: 'BLOCK', id: 'a'.repeat(64), objectType: 200, encoding: 0, totalLength: 3, offset: 0, bytes: Uint8Array.from([1, 2, 3]) }), 'E_CORRUPT_OBJECT'],
+    ['zstd BLOCK that does not decode', encodeMessage({ type: 'BLOCK', id: 'a'.repeat(64), objectType: 0, encoding: 1, totalLength: 3, offset: 0, bytes: Uint8Array.from([1, 2, 3]) }), 'E_CORRUPT_OBJECT']
+  ]
+  for (const [what, frame, code] of cases) {
+    it(what, async () => {
+      const { raw, server, closed } = await rawPeer()
+      await raw.send(frame)
+      const err = await closed
+      expect(err).toBeInstanceOf(GasError)
+      expect(err?.code).toBe(code)
+      expect(server.closed).toBe(true)
+      expect(raw.closed || await new Promise((resolve) => raw.onClose(() => resolve(true)))).toBe(true)
+    })
+  }
+
+  it('the serving process keeps serving other peers after one session failed', async () => {
+    const store = new MemoryStore()
+    const id = await store.put('chunk', pseudoRandomBytes('x', 1000))
+    const bad = await rawPeer(store)
+    await bad.raw.send(Uint8Array.from([PROTOCOL_VERSION, 42]))
+    await bad.closed
+    const { client } = await pair(store)
+    const blocks = blocksOf(client)
+    await client.want([id], 'block', 1)
+    await tick(20)
+    expect(blocks.map((b) => b.id)).toEqual([id])
+  })
+
+  it('too many queued block requests is a protocol error', async () => {
+    const stuck = new MemoryStore()
+    stuck.getEncoded = async () => await new Promise(() => {})
+    const { raw, closed } = await rawPeer(stuck)
+    for (let m = 0; m < 40; m++) {
+      const ids = Array.from({ length: 2000 }, (_, i) => hashObject('chunk', Uint8Array.of(i & 255, i >> 8, m)))
+      await raw.send(encodeMessage({ type: 'WANT', ids, mode: 'block', priority: 0 })).catch(() => {})
+    }
+    expect((await closed)?.code).toBe('E_PROTOCOL')
+  })
+})
+
+describe('PeerSession serving', () => {
+  it('answers WANT have with HAVE and DONT_HAVE', async () => {
+    const { client, store } = await pair()
+    const have = await store.put('chunk', Uint8Array.of(1, 2, 3))
+    const missing = hashObject('chunk', Uint8Array.of(9))
+    const got: Array<[string, string[]]> = []
+    client.onHave((ids) => got.push(['have', ids]))
+    client.onDontHave((ids) => got.push(['dont', ids]))
+    await client.want([have, missing], 'have', 0)
+    await tick()
+    expect(got).toEqual([['have', [have]], ['dont', [missing]]])
+  })
+
+  it('serves blocks (fragmented when large, zstd as stored), DONT_HAVE for missing, and counts payload both ways', async () => {
+    const { client, server, store } = await pair()
+    const big = pseudoRandomBytes('big', 200_000)
+    const bigId = await store.put('chunk', big)
+    const text = Buffer.from('a'.repeat(100_000))
+    const packed = compressChunk(text)
+    const textId = hashObject('chunk', text)
+    const encoded: EncodedObject = { type: 'chunk', encoding: packed.encoding, rawLength: text.length, bytes: packed.bytes }
+    store.getEncoded = async (id) => id === textId ? encoded : await MemoryStore.prototype.getEncoded.call(store, id)
+    store.has = async (id) => id === textId || store.objects.has(id)
+    const missing = hashObject('chunk', Uint8Array.of(7))
+    const blocks = blocksOf(client)
+    const dont: string[] = []
+    client.onDontHave((ids) => dont.push(...ids))
+    await client.want([bigId, textId, missing], 'block', 5)
+    await tick(30)
+    expect(blocks.map((b) => b.id)).toEqual([bigId, textId])
+    expect(blocks[1].object).toMatchObject({ encoding: 1, rawLength: text.length })
+    expect(dont).toEqual([missing])
+    const dst = new MemoryStore()
+    for (const b of blocks) await dst.putEncoded(b.id, b.object)
+    expect(Buffer.from((await dst.get(bigId)).body).equals(big)).toBe(true)
+    expect(server.ledger.objectsSent).toBe(2)
+    expect(server.ledger.bytesSent).toBe(big.length + packed.bytes.length)
+    expect(client.ledger.bytesReceived).toBe(server.ledger.bytesSent)
+    expect(client.ledger.wireBytesReceived).toBe(server.ledger.wireBytesSent)
+  })
+
+  it('serves the highest priority first and drops cancelled requests', async () => {
+    const { client, store } = await pair()
+    const ids: string[] = []
+    for (let i = 0; i < 6; i++) ids.push(await store.put('chunk', pseudoRandomBytes(`p${i}`, 10_000)))
+    const blocks = blocksOf(client)
+    // one WANT per priority, sent before the server runs: it sees them all queued at once
+    void client.want([ids[0], ids[1]], 'block', 10)
+    void client.want([ids[2], ids[3]], 'block', 200)
+    void client.want([ids[4], ids[5]], 'block', 100)
+    void client.cancel([ids[5]])
+    await tick(30)
+    // the first request may already be on its way when the others arrive
+    const order = blocks.map((b) => ids.indexOf(b.id))
+    expect(order.filter((i) => i !== 0)).toEqual([2, 3, 4, 1])
+  })
+
+  it('stops a fragmented block when it is cancelled mid-way', async () => {
+    const [a, b] = SimulatedLink.pair({ bandwidth: 20e6, latencyMs: 1, highWaterMark: 64 * 1024 })
+    const store = new MemoryStore()
+    const [client, server] = await Promise.all([
+      PeerSession.open({ transport: a, store: new MemoryStore(), identity: randomIdentity('client') }),
+      PeerSession.open({ transport: b, store, identity: randomIdentity('server') })
+    ])
+    const id = await store.put('chunk', pseudoRandomBytes('huge', 2_000_000))
+    await client.want([id], 'block', 1)
+    await tick(20)
+    await client.cancel([id])
+    await tick(150)
+    expect(server.ledger.objectsSent).toBe(0)
+    expect(server.ledger.bytesSent).toBeLessThan(2_000_000)
+  })
+
+  it('does not serve what mayServe refuses, nor a corrupt local copy', async () => {
+    const store = new MemoryStore()
+    const secret = await store.put('chunk', Uint8Array.of(1))
+    const rotten = await store.put('chunk', Uint8Array.of(2))
+    store.getEncoded = async (id) => {
+      if (id === rotten) throw GasError.corruptObject(id, 'disk')
+      return await MemoryStore.prototype.getEncoded.call(store, id)
+    }
+    const { client } = await pair(store, { serverOpts: { mayServe: (id) => id !== secret } })
+    const dont: string[] = []
+    client.onDontHave((ids) => dont.push(...ids))
+    const haves: string[] = []
+    client.onHave((ids) => haves.push(...ids))
+    await client.want([secret, rotten], 'block', 1)
+    await client.want([secret], 'have', 1)
+    await tick(20)
+    expect(dont.sort()).toEqual([secret, secret, rotten].sort())
+    expect(haves).toEqual([])
+  })
+
+  it('advertises refs in several REFS frames ended by an empty one; done is an empty CANCEL', async () => {
+    const { client, server } = await pair()
+    const refs = Array.from({ length: 1500 }, (_, i) => ({ name: `refs/builds/win64/${i}`, id: hashObject('version', Uint8Array.of(i & 255, i >> 8)) }))
+    const waiting = client.waitRefs()
+    const doneSeen = new Promise<void>((resolve) => client.onRemoteDone(resolve))
+    await server.advertiseRefs(refs)
+    await server.sendDone()
+    expect(await waiting).toEqual(refs)
+    await doneSeen
+    expect(client.remoteDone).toBe(true)
+    expect(await client.waitRefs()).toEqual(refs)
+  })
+
+  it('waitRefs times out or fails when the peer leaves', async () => {
+    const { client, server } = await pair()
+    await expect(client.waitRefs(20)).rejects.toMatchObject({ code: 'E_TIMEOUT' })
+    const pending = client.waitRefs(5000)
+    server.close()
+    await expect(pending).rejects.toMatchObject({ code: 'E_PEER_LOST' })
+    let late: unknown = 'unset'
+    client.onClose((err) => { late = err })
+    await tick()
+    expect(isGasError(late, 'E_PEER_LOST')).toBe(true)
+  })
+
+  it('early frames behind the HELLO are held until the handshake finishes', async () => {
+    const [raw, b] = MemoryTransport.pair()
+    const opening = PeerSession.open({ transport: b, store: new MemoryStore(), identity: randomIdentity('b'), verify: async () => await tick(10) })
+    const id = randomIdentity('raw')
+    const received: string[] = []
+    await raw.send(encodeMessage({ type: 'HELLO', ...id, nonce: 'ab'.repeat(32), signature: null }))
+    await raw.send(encodeMessage({ type: 'HELLO', ...id, nonce: 'ab'.repeat(32), signature: 'ee'.repeat(64) }))
+    const block = fragmentBlock('a'.repeat(64), 0, 0, Uint8Array.of(1))[0]
+    await raw.send(encodeMessage(block))
+    await raw.send(encodeMessage({ type: 'REFS', refs: [] }))
+    const session = await opening
+    session.onBlock((blk) => received.push(blk.id))
+    expect(session.remoteRefs).toEqual([])
+    expect(session.remote.signature).toBe('ee'.repeat(64))
+  })
+})

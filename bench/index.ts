@@ -1,6 +1,8 @@
-import { mkdtemp, rm } from 'node:fs/promises'
+import { spawn } from 'node:child_process'
+import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { cpus, tmpdir, totalmem } from 'node:os'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { formatFigure, type Figure } from './figure.js'
 
 /**
@@ -94,8 +96,56 @@ const RUNNERS: Record<Section, Runner> = {
   }
 }
 
+interface SectionResult { figures: Figure[], notes: string[], errors: string[] }
+
+/** Marks the child's one JSON line on stdout, so stray prints of a benchmark cannot be mistaken for it. */
+const RESULT_PREFIX = 'GAS-BENCH-RESULT '
+
+/** Runs one section in this process (the child side of runSectionIsolated). */
+async function runSection (section: Section, workDir: string, args: Args): Promise<SectionResult> {
+  const notes: string[] = []
+  const errors: string[] = []
+  let figures: Figure[] = []
+  try {
+    await mkdir(join(workDir, section), { recursive: true })
+    figures = await RUNNERS[section](workDir, args, notes)
+  } catch (err) {
+    errors.push(`${section}: failed: ${(err as Error).stack ?? String(err)}`)
+  }
+  return { figures, notes, errors }
+}
+
+/**
+ * Each section runs in its own node process: native WebRTC threads left running by one benchmark
+ * have crashed the process at exit or on a late timer, and that must cost only that section's
+ * figures. The child prints its result as one marked line as soon as the section ends.
+ */
+async function runSectionIsolated (section: Section, workDir: string, args: Args): Promise<SectionResult> {
+  const childArgs = [...process.execArgv, fileURLToPath(import.meta.url), '--section', section, '--workdir', workDir]
+  if (args.quick) childArgs.push('--quick')
+  const child = spawn(process.execPath, childArgs, { stdio: ['ignore', 'pipe', 'inherit'] })
+  let stdout = ''
+  child.stdout.setEncoding('utf8').on('data', (s: string) => { stdout += s })
+  const status = await new Promise<string>((resolve) => child.on('close', (code, signal) => resolve(signal ?? String(code))))
+  const line = stdout.split('\n').find((l) => l.startsWith(RESULT_PREFIX))
+  if (line === undefined) return { figures: [], notes: [], errors: [`${section}: the benchmark process ended (${status}) without a result`] }
+  const result = JSON.parse(line.slice(RESULT_PREFIX.length)) as SectionResult
+  if (status !== '0') result.notes.push(`${section}: the benchmark process ended with ${status} after reporting its figures`)
+  return result
+}
+
+async function childMain (argv: string[]): Promise<void> {
+  const section = argv[argv.indexOf('--section') + 1] as Section
+  const workDir = argv[argv.indexOf('--workdir') + 1]
+  const args: Args = { json: true, quick: argv.includes('--quick'), strict: false, only: undefined }
+  const result = await runSection(section, workDir, args)
+  process.stdout.write(`${RESULT_PREFIX}${JSON.stringify(result)}\n`, () => process.exit(0))
+}
+
 async function main (): Promise<void> {
-  const args = parseArgs(process.argv.slice(2))
+  const argv = process.argv.slice(2)
+  if (argv.includes('--section')) return await childMain(argv)
+  const args = parseArgs(argv)
   const started = performance.now()
   const workDir = await mkdtemp(join(tmpdir(), 'gas-bench-'))
   const figures: Figure[] = []
@@ -107,15 +157,12 @@ async function main (): Promise<void> {
       if (args.only !== undefined && !args.only.has(section)) continue
       process.stderr.write(`== ${section}\n`)
       const t = performance.now()
-      try {
-        const got = await RUNNERS[section](workDir, args, notes)
-        for (const f of got) out(formatFigure(f))
-        figures.push(...got)
-      } catch (err) {
-        const message = `${section}: failed: ${(err as Error).stack ?? String(err)}`
-        errors.push(message)
-        process.stderr.write(`${message}\n`)
-      }
+      const result = await runSectionIsolated(section, workDir, args)
+      for (const f of result.figures) out(formatFigure(f))
+      for (const e of result.errors) process.stderr.write(`${e}\n`)
+      figures.push(...result.figures)
+      notes.push(...result.notes)
+      errors.push(...result.errors)
       process.stderr.write(`== ${section} took ${((performance.now() - t) / 1000).toFixed(1)} s\n`)
     }
   } finally {
@@ -131,9 +178,7 @@ async function main (): Promise<void> {
     out(`${figures.length} figures, ${failed.length} below their floor, ${errors.length} benchmarks failed, ${seconds.toFixed(0)} s`)
   }
   for (const n of notes) process.stderr.write(`note: ${n}\n`)
-  // native WebRTC threads can keep the loop alive after the last benchmark; exit once stdout is flushed
-  const code = errors.length > 0 || (args.strict && failed.length > 0) ? 1 : 0
-  process.stdout.write('', () => process.exit(code))
+  process.exitCode = errors.length > 0 || (args.strict && failed.length > 0) ? 1 : 0
 }
 
 await main()

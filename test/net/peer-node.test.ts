@@ -90,6 +90,28 @@ describe('gas sync between workspaces over WebRTC (real tracker on 127.0.0.1)', 
     }
   }, 60_000)
 
+  it('a member who skips the content still gets versions and previews first', async () => {
+    const [ana, qa] = await team(['ana', 'qa'])
+    writeFileSync(join(ana.root, 'huge.png'), await makePng({ width: 2048, height: 2048, seed: 4 }))
+    await gas.add(ana, { paths: [ana.root] })
+    const v1 = await gas.commit(ana, { message: 'huge texture' })
+    await ana.store.flush()
+    const server = serve(ana)
+    try {
+      const result = await syncWithPeers({ ws: qa, trackers: [], security: security(qa), wantContent: () => false })
+      expect(await qa.head()).toBe(v1)
+      expect(result.fetched.bytes).toBeLessThan(300_000) // the PNG is 2.5 MB; only metadata and the thumbnail came
+      expect(result.checkout?.skipped.map((s) => s.path)).toEqual(['huge.png'])
+      const preview = await gas.showPreview(qa, { target: 'huge.png' })
+      expect(preview.info).toMatchObject({ width: 2048, height: 2048 })
+      expect((await gas.log(qa)).map((v) => v.message)).toEqual(['huge texture'])
+    } finally {
+      await server.stop()
+      await ana.close()
+      await qa.close()
+    }
+  }, 60_000)
+
   it('refuses to sync without a team or a tracker', async () => {
     const loner = await gas.init({ dir: tmp(), name: 'loner' })
     const r = await gasInProcess(loner.root, ['sync', '--once'])

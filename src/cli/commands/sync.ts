@@ -1,28 +1,47 @@
 import type { Command } from 'commander'
-import { syncWithPeers } from '../../peer/peer-node.js'
+import { syncWithPeers, type PeerSyncResult } from '../../peer/peer-node.js'
 import { action } from '../action.js'
 import { withWorkspace } from '../context.js'
-import { printResult } from '../output.js'
+import { printResult, type Printer } from '../output.js'
 import { collect } from '../parse.js'
 import { progressBar } from '../progress.js'
 import { peerSecurity } from '../security.js'
 
+/** Without --once, `gas sync` syncs again this often until SIGINT/SIGTERM. */
+const REPEAT_MS = 30_000
+
+function print (p: Printer, result: PeerSyncResult): void {
+  printResult(p, { fetched: result.fetched, sent: result.sent, peers: result.peers, conflicts: result.conflicts, missing: result.missing.length, checkout: result.checkout },
+    () => [
+      `${result.peers} peer(s); fetched ${result.fetched.objects} objects (${result.fetched.bytes} bytes), sent ${result.sent.objects} (${result.sent.bytes} bytes)`,
+      ...result.refs.filter((r) => r.action !== 'up-to-date').map((r) => `  ${r.ref}: ${r.action}`),
+      ...result.conflicts.map((c) => `  conflict on ${c.ref}: kept ours, theirs recorded as ${c.remoteRef}`),
+      ...(result.checkout !== null ? [`  workspace now at ${result.checkout.version.slice(0, 12)}: ${result.checkout.written.length} written, ${result.checkout.removed.length} removed, ${result.checkout.skipped.length} skipped`] : [])
+    ].join('\n'))
+}
+
 export function register (program: Command): void {
   program.command('sync').description('exchange versions with reachable team peers and fetch wanted content')
     .option('--tracker <url>', 'tracker URL (repeatable; default: the workspace\'s)', collect, [])
-    .option('--once', 'return when done (default: keep syncing and serving)').option('--json', 'print JSON')
+    .option('--once', 'return when done (default: sync again every 30 s until interrupted)').option('--json', 'print JSON')
     .action(action(async (p, opts: { tracker: string[], once?: boolean }) => {
-      const bar = p.json ? undefined : progressBar()
-      const result = await withWorkspace(async (ws) => await syncWithPeers({
-        ws, trackers: opts.tracker, security: peerSecurity(ws), onProgress: (prog) => bar?.update(prog)
-      }))
-      bar?.stop()
-      printResult(p, { fetched: result.fetched, sent: result.sent, peers: result.peers, conflicts: result.conflicts, missing: result.missing.length, checkout: result.checkout },
-        () => [
-          `${result.peers} peer(s); fetched ${result.fetched.objects} objects (${result.fetched.bytes} bytes), sent ${result.sent.objects} (${result.sent.bytes} bytes)`,
-          ...result.refs.filter((r) => r.action !== 'up-to-date').map((r) => `  ${r.ref}: ${r.action}`),
-          ...result.conflicts.map((c) => `  conflict on ${c.ref}: kept ours, theirs recorded as ${c.remoteRef}`),
-          ...(result.checkout !== null ? [`  workspace now at ${result.checkout.version.slice(0, 12)}: ${result.checkout.written.length} written, ${result.checkout.removed.length} removed, ${result.checkout.skipped.length} skipped`] : [])
-        ].join('\n'))
+      const stop = new AbortController()
+      if (opts.once !== true) {
+        process.once('SIGINT', () => stop.abort())
+        process.once('SIGTERM', () => stop.abort())
+      }
+      do {
+        const bar = p.json ? undefined : progressBar()
+        const result = await withWorkspace(async (ws) => await syncWithPeers({
+          ws, trackers: opts.tracker, security: peerSecurity(ws), onProgress: (prog) => bar?.update(prog)
+        }))
+        bar?.stop()
+        print(p, result)
+        if (opts.once === true) break
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, REPEAT_MS)
+          stop.signal.addEventListener('abort', () => { clearTimeout(timer); resolve() }, { once: true })
+        })
+      } while (!stop.signal.aborted)
     }))
 }

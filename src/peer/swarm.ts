@@ -115,6 +115,7 @@ export class Swarm {
   #job: Job | undefined
   #putChain: Promise<void> = Promise.resolve()
   #pumpScheduled = false
+  #busy = false
 
   constructor (opts: SwarmOptions) {
     this.#opts = opts
@@ -145,7 +146,16 @@ export class Swarm {
 
   /** Fetches `wants` (those already stored are skipped) from every peer; one fetch at a time. */
   async fetch (wants: WantRequest[], opts: FetchOptions = {}): Promise<FetchResult> {
-    if (this.#job !== undefined) throw GasError.badArgument('a swarm runs one fetch at a time')
+    if (this.#busy) throw GasError.badArgument('a swarm runs one fetch at a time')
+    this.#busy = true
+    try {
+      return await this.#fetch(wants, opts)
+    } finally {
+      this.#busy = false
+    }
+  }
+
+  async #fetch (wants: WantRequest[], opts: FetchOptions): Promise<FetchResult> {
     const items = new Map<ObjectId, Item>()
     let totalBytes = 0
     for (const want of wants) {

@@ -1,0 +1,156 @@
+import { describe, expect, it } from 'vitest'
+import { GasError } from '../../src/errors.js'
+import { hashObject, type ObjectId } from '../../src/objects/id.js'
+import { MemoryStore } from '../../src/objects/memory-store.js'
+import type { EncodedObject } from '../../src/objects/store.js'
+import { MemoryTransport } from '../../src/peer/memory-transport.js'
+import { PeerSession, randomIdentity } from '../../src/peer/session.js'
+import { SimulatedLink } from '../../src/peer/simulated-link.js'
+import { ENDGAME_ITEMS, Swarm, type SwarmProgress } from '../../src/peer/swarm.js'
+import type { Transport } from '../../src/peer/transport.js'
+import { KiB, pseudoRandomBytes } from '../net/helpers.js'
+
+/** A store that logs what it serves and can hang on chosen ids. */
+class ServingStore extends MemoryStore {
+  readonly served: ObjectId[] = []
+  hang = new Set<ObjectId>()
+  hangAll = false
+  override async getEncoded (id: ObjectId): Promise<EncodedObject | undefined> {
+    if (this.hangAll || this.hang.has(id)) return await new Promise(() => {})
+    this.served.push(id)
+    return await super.getEncoded(id)
+  }
+}
+
+async function chunks (n: number, size = 8 * KiB, seed = 'c'): Promise<{ store: MemoryStore, ids: ObjectId[] }> {
+  const store = new MemoryStore()
+  const ids: ObjectId[] = []
+  for (let i = 0; i < n; i++) ids.push(await store.put('chunk', pseudoRandomBytes(`${seed}${i}`, size)))
+  return { store, ids }
+}
+
+async function seed (from: MemoryStore, ids: ObjectId[]): Promise<ServingStore> {
+  const store = new ServingStore()
+  for (const id of ids) store.objects.set(id, from.objects.get(id)!)
+  return store
+}
+
+async function connect (local: MemoryStore, remote: MemoryStore, pair: [Transport, Transport] = MemoryTransport.pair()): Promise<PeerSession> {
+  const [mine] = await Promise.all([
+    PeerSession.open({ transport: pair[0], store: local, identity: randomIdentity('me') }),
+    PeerSession.open({ transport: pair[1], store: remote, identity: randomIdentity('seeder') })
+  ])
+  return mine
+}
+
+const wants = (ids: ObjectId[], size = 8 * KiB): Array<{ id: ObjectId, priority: number, size: number }> => ids.map((id) => ({ id, priority: 100, size }))
+
+describe('Swarm', () => {
+  it('asks each peer for the rarest of what it has first', async () => {
+    const { store: src, ids } = await chunks(12)
+    const everything = await seed(src, ids)
+    const half = await seed(src, ids.slice(0, 6))
+    const dst = new MemoryStore()
+    const swarm = new Swarm({ store: dst })
+    swarm.addPeer(await connect(dst, everything))
+    swarm.addPeer(await connect(dst, half))
+    const result = await swarm.fetch(wants(ids), { probe: true })
+    expect(result.missing).toEqual([])
+    expect(result.objects).toBe(12)
+    // the peer with everything starts with what only it has
+    expect(everything.served.slice(0, 6).sort()).toEqual(ids.slice(6).sort())
+    for (const id of ids) expect(dst.objects.has(id)).toBe(true)
+  })
+
+  it('without probing, a DONT_HAVE sends the request to another peer', async () => {
+    const { store: src, ids } = await chunks(6)
+    const partial = await seed(src, ids.slice(0, 2))
+    const full = await seed(src, ids)
+    const dst = new MemoryStore()
+    const swarm = new Swarm({ store: dst })
+    swarm.addPeer(await connect(dst, partial))
+    swarm.addPeer(await connect(dst, full))
+    const result = await swarm.fetch(wants(ids))
+    expect(result.missing).toEqual([])
+    expect(result.objects).toBe(6)
+  })
+
+  it('reports what nobody has; skips what is already stored; nothing to do without peers', async () => {
+    const { store: src, ids } = await chunks(3)
+    const dst = new MemoryStore()
+    await dst.put('chunk', (await src.get(ids[0])).body)
+    const swarm = new Swarm({ store: dst })
+    expect(await swarm.fetch(wants(ids))).toEqual({ objects: 0, bytes: 0, missing: [ids[1], ids[2]], duplicates: 0 })
+    swarm.addPeer(await connect(dst, await seed(src, [ids[1]])))
+    swarm.addPeer(await connect(dst, await seed(src, [])))
+    const result = await swarm.fetch(wants(ids), { probe: true })
+    expect(result.objects).toBe(1)
+    expect(result.missing).toEqual([ids[2]])
+    expect(await swarm.fetch([])).toMatchObject({ objects: 0, missing: [] })
+  })
+
+  it('end game: the last objects stuck at a slow peer are asked of an idle one, the loser gets a CANCEL', async () => {
+    const { store: src, ids } = await chunks(10, 16 * KiB)
+    const slow = await seed(src, ids)
+    const fast = await seed(src, ids)
+    const dst = new MemoryStore()
+    const swarm = new Swarm({ store: dst, stallTimeoutMs: 60_000 })
+    // the slow peer comes first and takes every request into its (initial) window
+    swarm.addPeer(await connect(dst, slow, SimulatedLink.pair({ bandwidth: 64 * KiB, latencyMs: 5 })))
+    swarm.addPeer(await connect(dst, fast))
+    const start = performance.now()
+    const result = await swarm.fetch(wants(ids, 16 * KiB))
+    expect(result.missing).toEqual([])
+    // the slow peer alone would need 2.5 s; the end game starts once ENDGAME_ITEMS are left
+    expect(performance.now() - start).toBeLessThan(1500)
+    expect(fast.served.length).toBeGreaterThanOrEqual(ENDGAME_ITEMS - 1)
+    expect(fast.served.length).toBeLessThanOrEqual(ENDGAME_ITEMS)
+  })
+
+  it('a peer that stalls is dropped with E_TIMEOUT and its requests go to the others', async () => {
+    const { store: src, ids } = await chunks(30)
+    const stuck = await seed(src, ids)
+    stuck.hangAll = true
+    const dst = new MemoryStore()
+    const swarm = new Swarm({ store: dst, stallTimeoutMs: 200 })
+    swarm.addPeer(await connect(dst, stuck))
+    const late = connect(dst, await seed(src, ids))
+    setTimeout(() => { void late.then((s) => swarm.addPeer(s)) }, 50)
+    const result = await swarm.fetch(wants(ids))
+    expect(result.missing).toEqual([])
+    expect(swarm.dropped).toEqual([expect.objectContaining({ code: 'E_TIMEOUT' })])
+  })
+
+  it('a store failure other than corruption fails the fetch; one fetch at a time; progress is reported', async () => {
+    const { store: src, ids } = await chunks(3)
+    const dst = new MemoryStore()
+    const progress: SwarmProgress[] = []
+    const swarm = new Swarm({ store: dst, onProgress: (p) => progress.push(p) })
+    swarm.addPeer(await connect(dst, await seed(src, ids)))
+    const first = swarm.fetch(wants(ids.slice(0, 1)))
+    await expect(swarm.fetch(wants(ids))).rejects.toMatchObject({ code: 'E_BAD_ARGUMENT' })
+    await first
+    expect(progress.at(-1)).toMatchObject({ objects: 1, totalObjects: 1, peers: 1 })
+    dst.putEncoded = async () => { throw new GasError('E_DISK_FULL', 'disk full') }
+    await expect(swarm.fetch(wants(ids))).rejects.toMatchObject({ code: 'E_DISK_FULL' })
+    expect(swarm.windowOf(swarm.peers[0])).toBeDefined()
+  })
+
+  it('ignores blocks it did not ask for', async () => {
+    const { store: src, ids } = await chunks(2)
+    const [a, b] = MemoryTransport.pair()
+    const dst = new MemoryStore()
+    const [mine, theirs] = await Promise.all([
+      PeerSession.open({ transport: a, store: dst, identity: randomIdentity('me') }),
+      PeerSession.open({ transport: b, store: src, identity: randomIdentity('pusher') })
+    ])
+    const swarm = new Swarm({ store: dst })
+    swarm.addPeer(mine)
+    swarm.addPeer(mine)
+    // the remote asks us for a block we lack: we answer DONT_HAVE; it pushes an unrequested HAVE
+    await theirs.want([hashObject('chunk', Uint8Array.of(1))], 'block', 1)
+    const result = await swarm.fetch(wants([ids[0]]))
+    expect(result.objects).toBe(1)
+    expect(dst.objects.has(ids[1])).toBe(false)
+  })
+})

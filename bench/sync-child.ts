@@ -31,5 +31,5 @@ const result = await syncRepo({
   }
 })
 await store.closeAll()
-process.stdout.write(`R ${JSON.stringify({ fetched: result.fetched, missing: result.missing.length, rssPeak: process.resourceUsage().maxRSS * 1024 })}\n`)
+process.stdout.write(`R ${JSON.stringify({ fetched: result.fetched, missing: result.missing.length, peers: result.peers, dropped: result.dropped, refs: result.refs.length, rssPeak: process.resourceUsage().maxRSS * 1024 })}\n`)
 process.exit(0)

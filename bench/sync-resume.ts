@@ -47,7 +47,7 @@ function startChild (port: number, dir: string): ChildProcess {
   return spawn(process.execPath, [join(here, 'sync-child.js')], { env, stdio: ['ignore', 'pipe', 'inherit'] })
 }
 
-async function childResult (child: ChildProcess): Promise<{ fetched: { bytes: number }, missing: number, rssPeak: number } | undefined> {
+async function childResult (child: ChildProcess): Promise<{ fetched: { bytes: number }, missing: number, peers: number, rssPeak: number } | undefined> {
   let out = ''
   child.stdout!.on('data', (d: Buffer) => { out += d.toString() })
   await new Promise((resolve) => child.once('exit', resolve))
@@ -90,13 +90,14 @@ export async function runKillResume (opts: { assetBytes: number, killAtBytes: nu
       clearInterval(poll)
       const sentBeforeKill = sessions[0]?.ledger.bytesSent ?? 0
       const second = await childResult(startChild(port, childDir))
+      if (process.env.GAS_KEEP_RESUME !== undefined) console.log('second', JSON.stringify(second))
       const sentAfterRestart = sessions[1]?.ledger.bytesSent ?? 0
       const ms = performance.now() - start
       const check = await FileStore.open(join(childDir, 'objects'))
       const file = seeder.version.assets.get('big.pak')!
       let identical = false
       try {
-        identical = second !== undefined && second.missing === 0 && (await sha256Of(check, file.file)) === file.sha256
+        identical = second !== undefined && second.missing === 0 && second.peers === 1 && (await sha256Of(check, file.file)) === file.sha256
       } finally {
         await check.closeAll()
       }
@@ -115,7 +116,8 @@ export async function runKillResume (opts: { assetBytes: number, killAtBytes: nu
       await seeder.store.closeAll()
     }
   } finally {
-    await rm(root, { recursive: true, force: true })
+    if (process.env.GAS_KEEP_RESUME === undefined) await rm(root, { recursive: true, force: true })
+    else console.log('kept', root)
   }
 }
 

@@ -94,6 +94,8 @@ export class PeerSession {
   #helloChain: Promise<void> = Promise.resolve()
   #signedHelloSeen = false
   #helloSeen = false
+  /** set as soon as a HELLO frame arrives, before it is processed (processing is async) */
+  #helloArrived = false
   #handshake: { resolve: () => void, reject: (err: Error) => void } | undefined
   readonly #assembler = new BlockAssembler()
   #refsBuffer: RefEntry[] = []
@@ -266,10 +268,11 @@ export class PeerSession {
     }
     if (msg.type === 'HELLO') {
       const hello = msg
+      this.#helloArrived = true
       // why: signing and verifying are async; a second HELLO must wait for the first one's outcome
       this.#helloChain = this.#helloChain.then(async () => await this.#onHello(hello)).catch((err) => this.close(asGasError(err)))
     } else if (this.#state === 'handshake') {
-      if (!this.#helloSeen) return this.close(GasError.protocol(`${this.transport.remoteLabel} sent ${msg.type} before HELLO`))
+      if (!this.#helloArrived) return this.close(GasError.protocol(`${this.transport.remoteLabel} sent ${msg.type} before HELLO`))
       if (this.#early.length >= MAX_EARLY_FRAMES) return this.close(GasError.protocol(`${this.name} sent too much before the handshake finished`))
       // why: decoded BLOCK bytes are a view into the frame, which the transport may reuse
       if (msg.type === 'BLOCK') msg = { ...msg, bytes: msg.bytes.slice() }

@@ -101,6 +101,15 @@ describe('PeerSession handshake', () => {
     expect(both.every((r) => r.status === 'rejected')).toBe(true)
   })
 
+  it('REFS right behind HELLO in the same tick is kept for after the handshake', async () => {
+    const [raw, b] = MemoryTransport.pair()
+    const opening = PeerSession.open({ transport: b, store: new MemoryStore(), identity: randomIdentity('b') })
+    void raw.send(encodeMessage({ type: 'HELLO', ...randomIdentity('raw'), nonce: 'ab'.repeat(32), signature: null }))
+    void raw.send(encodeMessage({ type: 'REFS', refs: [] }))
+    const session = await opening
+    expect(session.remoteRefs).toEqual([])
+  })
+
   it('a second unsigned HELLO ends the session', async () => {
     const { raw, closed } = await rawPeer()
     const id = randomIdentity('raw')

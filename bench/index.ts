@@ -6,31 +6,36 @@ import { fileURLToPath } from 'node:url'
 import { formatFigure, type Figure } from './figure.js'
 
 /**
- * `npm run bench [-- --json] [--only store,preview,datachannel,sync] [--quick] [--strict]`
+ * `npm run bench [-- --json] [--only store,preview,datachannel,sync] [--quick] [--strict] [--rounds N]`
  *
  * Runs every benchmark and prints each figure next to its comparison and floor. With --json,
  * stdout carries exactly one JSON document ({figures, machine, notes}); progress goes to stderr.
- * --quick shrinks sizes for a smoke run; --strict exits 1 when a floor fails.
+ * --quick shrinks sizes for a smoke run; --strict exits 1 when a floor fails; --rounds sets how many
+ * runs of each ingest contender the store benchmark makes (best kept, default 3).
  */
 
-interface Args { json: boolean, quick: boolean, strict: boolean, only: Set<string> | undefined }
+interface Args { json: boolean, quick: boolean, strict: boolean, rounds: number | undefined, only: Set<string> | undefined }
 
 const SECTIONS = ['store', 'preview', 'datachannel', 'sync'] as const
 type Section = typeof SECTIONS[number]
 const ALIASES: Record<string, Section> = { transport: 'datachannel', webrtc: 'datachannel', previews: 'preview' }
 
 function usage (message: string): never {
-  process.stderr.write(`bench: ${message}\nusage: npm run bench -- [--json] [--quick] [--strict] [--only ${SECTIONS.join(',')}]\n`)
+  process.stderr.write(`bench: ${message}\nusage: npm run bench -- [--json] [--quick] [--strict] [--rounds N] [--only ${SECTIONS.join(',')}]\n`)
   process.exit(2)
 }
 
 function parseArgs (argv: string[]): Args {
-  const args: Args = { json: false, quick: false, strict: false, only: undefined }
+  const args: Args = { json: false, quick: false, strict: false, rounds: undefined, only: undefined }
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]
     if (a === '--json') args.json = true
     else if (a === '--quick') args.quick = true
     else if (a === '--strict') args.strict = true
+    else if (a === '--rounds') {
+      args.rounds = Number(argv[++i])
+      if (!Number.isInteger(args.rounds) || args.rounds < 1) usage('--rounds needs a whole number >= 1')
+    }
     else if (a === '--only' || a.startsWith('--only=')) {
       const list = a === '--only' ? argv[++i] : a.slice('--only='.length)
       if (list === undefined || list === '') usage('--only needs a list')
@@ -59,7 +64,7 @@ type Runner = (workDir: string, args: Args, notes: string[]) => Promise<Figure[]
 const RUNNERS: Record<Section, Runner> = {
   store: async (workDir, args) => {
     const { benchStore } = await import('./store.js')
-    return await benchStore(join(workDir, 'store'), { quick: args.quick })
+    return await benchStore(join(workDir, 'store'), { quick: args.quick, rounds: args.rounds })
   },
   preview: async (workDir, args, notes) => {
     const mod = await load('preview', notes)
@@ -123,6 +128,7 @@ async function runSection (section: Section, workDir: string, args: Args): Promi
 async function runSectionIsolated (section: Section, workDir: string, args: Args): Promise<SectionResult> {
   const childArgs = [...process.execArgv, fileURLToPath(import.meta.url), '--section', section, '--workdir', workDir]
   if (args.quick) childArgs.push('--quick')
+  if (args.rounds !== undefined) childArgs.push('--rounds', String(args.rounds))
   const child = spawn(process.execPath, childArgs, { stdio: ['ignore', 'pipe', 'inherit'] })
   let stdout = ''
   child.stdout.setEncoding('utf8').on('data', (s: string) => { stdout += s })
@@ -137,7 +143,8 @@ async function runSectionIsolated (section: Section, workDir: string, args: Args
 async function childMain (argv: string[]): Promise<void> {
   const section = argv[argv.indexOf('--section') + 1] as Section
   const workDir = argv[argv.indexOf('--workdir') + 1]
-  const args: Args = { json: true, quick: argv.includes('--quick'), strict: false, only: undefined }
+  const rounds = argv.includes('--rounds') ? Number(argv[argv.indexOf('--rounds') + 1]) : undefined
+  const args: Args = { json: true, quick: argv.includes('--quick'), strict: false, rounds, only: undefined }
   const result = await runSection(section, workDir, args)
   process.stdout.write(`${RESULT_PREFIX}${JSON.stringify(result)}\n`, () => process.exit(0))
 }

@@ -7,6 +7,7 @@ import { chunkStream } from '../../src/objects/chunker.js'
 import { decodeFileManifest, encodeFileManifest, type ChunkRef } from '../../src/objects/file-manifest.js'
 import { realFs } from '../../src/objects/fs.js'
 import type { ObjectId } from '../../src/objects/id.js'
+import { MemoryStore } from '../../src/objects/memory-store.js'
 import type { ObjectStore } from '../../src/objects/store.js'
 import { encodeTree, type TreeEntry } from '../../src/objects/tree.js'
 import { encodeVersion } from '../../src/objects/version.js'
@@ -169,4 +170,11 @@ export function contentBytes (assets: Iterable<WrittenAsset>): number {
 /** Resolves after `ms`. */
 export async function sleep (ms: number): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, ms))
+}
+
+/** Another MemoryStore holding the same objects (a second seeder of the same repository). */
+export function cloneStore (from: MemoryStore): MemoryStore {
+  const copy = new MemoryStore()
+  for (const [id, object] of from.objects) copy.objects.set(id, object)
+  return copy
 }

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { MemoryStore } from '../../src/objects/memory-store.js'
 import { SimulatedLink } from '../../src/peer/simulated-link.js'
 import { ENDGAME_ITEMS } from '../../src/peer/swarm.js'
-import { buildVersion, contentBytes, KiB, MiB, pseudoRandomBytes, readFileContent, setRef } from './helpers.js'
+import { buildVersion, cloneStore, contentBytes, KiB, MiB, pseudoRandomBytes, readFileContent, setRef } from './helpers.js'
 import { CorruptingStore, Repos, serveOn, sentBy, TimedStore, timedSync, type Seeder } from './scenario.js'
 
 const repos = new Repos()
@@ -58,9 +58,9 @@ describe('sync on simulated links', () => {
 
   it('three seeders at 2, 4 and 8 MB/s: all contribute by speed, near the sum of their rates', async () => {
     const bytes = pseudoRandomBytes('three', 24 * MiB)
-    const seeders = [await seeder('s2'), await seeder('s4'), await seeder('s8')]
-    let v = await buildVersion(seeders[0].store, [{ path: 'build.zip', bytes }])
-    for (const s of seeders.slice(1)) v = await buildVersion(s.store, [{ path: 'build.zip', bytes }])
+    const first = await seeder('s2')
+    const v = await buildVersion(first.store, [{ path: 'build.zip', bytes }])
+    const seeders = [first, await seeder('s4', cloneStore(first.store)), await seeder('s8', cloneStore(first.store))]
     for (const s of seeders) await setRef(s.refs, 'refs/heads/main', v.version)
     const rates = [2e6, 4e6, 8e6]
     const transports = seeders.map((s, i) => serveOn(s, SimulatedLink.pair({ bandwidth: rates[i], latencyMs: 10, labels: { a: 'me', b: s.name } })))
@@ -82,7 +82,7 @@ describe('sync on simulated links', () => {
     const a = await seeder('quitter')
     const b = await seeder('stayer')
     const v = await buildVersion(a.store, [{ path: 'tex.dds', bytes }])
-    await buildVersion(b.store, [{ path: 'tex.dds', bytes }])
+    b.store = cloneStore(a.store)
     for (const s of [a, b]) await setRef(s.refs, 'refs/heads/main', v.version)
     const store = new MemoryStore()
     const { result } = await timedSync({
@@ -105,7 +105,7 @@ describe('sync on simulated links', () => {
     const liar = await seeder('liar', new CorruptingStore())
     const honest = await seeder('honest')
     const v = await buildVersion(liar.store, [{ path: 'm.fbx', bytes }])
-    await buildVersion(honest.store, [{ path: 'm.fbx', bytes }])
+    honest.store = cloneStore(liar.store)
     for (const s of [liar, honest]) await setRef(s.refs, 'refs/heads/main', v.version)
     const store = new MemoryStore()
     const { result } = await timedSync({

@@ -1,21 +1,43 @@
 import { join } from 'node:path'
 import { realFs } from '../src/objects/fs.js'
 import { FileStore } from '../src/pack/file-store.js'
-import { syncRepo } from '../src/peer/sync-engine.js'
+import { serveRepo, syncRepo } from '../src/peer/sync-engine.js'
 import { RefStore } from '../src/refs/ref-store.js'
-import { connectSocket } from './socket-transport.js'
+import { buildVersion, pseudoRandomStream, setRef } from '../test/net/helpers.js'
+import { connectSocket, listenSocket } from './socket-transport.js'
 
 /**
- * A receiving peer in its own process, for the kill-and-resume scenario (test and bench): opens a
- * real FileStore in `dir`, syncs from 127.0.0.1:`port`, prints `R <json result>`, exits.
- * While it runs it prints `P <payload bytes received>` lines so the parent can kill it mid-transfer.
+ * One peer in its own process, for the kill-and-resume and peak-RSS figures (test and bench).
+ *   role "fetch": opens a real FileStore in `dir`, syncs from 127.0.0.1:`port`, prints
+ *     `P <bytes stored>` while it runs and `R <json>` at the end, exits.
+ *   role "seed": writes one asset of `assetBytes` into a FileStore in `dir`, listens, prints
+ *     `L <port>`, serves one peer until it leaves, prints `R <json>`, exits.
  *
- *   GAS_SYNC_CHILD='{"port": 1234, "dir": "/tmp/x"}' node dist/bench/sync-child.js
+ *   GAS_SYNC_CHILD='{"role": "fetch", "port": 1234, "dir": "/tmp/x"}' node dist/bench/sync-child.js
  */
-const args = JSON.parse(process.env.GAS_SYNC_CHILD ?? '{}') as { port: number, dir: string }
+interface ChildArgs { role?: 'fetch' | 'seed', port?: number, dir: string, assetBytes?: number }
+const args = JSON.parse(process.env.GAS_SYNC_CHILD ?? '{}') as ChildArgs
 const store = await FileStore.open(join(args.dir, 'objects'))
 const refs = new RefStore(realFs, args.dir)
-const transport = await connectSocket(args.port, 'seeder')
+const rssPeak = (): number => process.resourceUsage().maxRSS * 1024
+
+if (args.role === 'seed') {
+  const version = await buildVersion(store, [{ path: 'big.pak', bytes: pseudoRandomStream('rss', args.assetBytes ?? 0) }])
+  await store.close()
+  await setRef(refs, 'refs/heads/main', version.version)
+  const served = new Promise<number>((resolve) => {
+    void listenSocket((transport) => {
+      serveRepo({ store, refs, transport, peerName: 'seeder' }).then((session) => {
+        session.onClose(() => resolve(session.ledger.bytesSent))
+      }, () => resolve(0))
+    }).then(({ port }) => process.stdout.write(`L ${port}\n`))
+  })
+  const bytesSent = await served
+  process.stdout.write(`R ${JSON.stringify({ bytesSent, rssPeak: rssPeak() })}\n`)
+  process.exit(0)
+}
+
+const transport = await connectSocket(args.port ?? 0, 'seeder')
 let lastReported = -1
 const result = await syncRepo({
   store,
@@ -31,5 +53,5 @@ const result = await syncRepo({
   }
 })
 await store.closeAll()
-process.stdout.write(`R ${JSON.stringify({ fetched: result.fetched, missing: result.missing.length, peers: result.peers, dropped: result.dropped, refs: result.refs.length, rssPeak: process.resourceUsage().maxRSS * 1024 })}\n`)
+process.stdout.write(`R ${JSON.stringify({ fetched: result.fetched, missing: result.missing.length, peers: result.peers, dropped: result.dropped, refs: result.refs.length, rssPeak: rssPeak() })}\n`)
 process.exit(0)

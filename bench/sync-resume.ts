@@ -38,8 +38,8 @@ export interface ResumeRun {
 const here = dirname(fileURLToPath(import.meta.url))
 const runningTs = import.meta.url.endsWith('.ts')
 
-function startChild (port: number, dir: string): ChildProcess {
-  const env = { ...process.env, GAS_SYNC_CHILD: JSON.stringify({ port, dir }) }
+export function startChild (args: { role?: 'fetch' | 'seed', port?: number, dir: string, assetBytes?: number }): ChildProcess {
+  const env = { ...process.env, GAS_SYNC_CHILD: JSON.stringify(args) }
   if (runningTs) {
     const viteNode = resolve(here, '..', 'node_modules', '.bin', 'vite-node')
     return spawn(viteNode, [join(here, 'sync-child.ts')], { env, stdio: ['ignore', 'pipe', 'inherit'] })
@@ -47,10 +47,12 @@ function startChild (port: number, dir: string): ChildProcess {
   return spawn(process.execPath, [join(here, 'sync-child.js')], { env, stdio: ['ignore', 'pipe', 'inherit'] })
 }
 
-async function childResult (child: ChildProcess): Promise<{ fetched: { bytes: number }, missing: number, peers: number, rssPeak: number } | undefined> {
+export interface ChildReport { fetched?: { bytes: number }, bytesSent?: number, missing?: number, peers?: number, rssPeak: number }
+
+export async function childResult (child: ChildProcess): Promise<ChildReport | undefined> {
   let out = ''
   child.stdout!.on('data', (d: Buffer) => { out += d.toString() })
-  await new Promise((resolve) => child.once('exit', resolve))
+  if (child.exitCode === null) await new Promise((resolve) => child.once('exit', resolve))
   const line = out.split('\n').find((l) => l.startsWith('R '))
   return line === undefined ? undefined : JSON.parse(line.slice(2))
 }
@@ -76,7 +78,7 @@ export async function runKillResume (opts: { assetBytes: number, killAtBytes: nu
     const start = performance.now()
     try {
       const childDir = join(root, 'child')
-      const first = startChild(port, childDir)
+      const first = startChild({ port, dir: childDir })
       const firstDone = childResult(first)
       let killed = false
       const poll = setInterval(() => {
@@ -89,7 +91,7 @@ export async function runKillResume (opts: { assetBytes: number, killAtBytes: nu
       await firstDone
       clearInterval(poll)
       const sentBeforeKill = sessions[0]?.ledger.bytesSent ?? 0
-      const second = await childResult(startChild(port, childDir))
+      const second = await childResult(startChild({ port, dir: childDir }))
       if (process.env.GAS_KEEP_RESUME !== undefined) console.log('second', JSON.stringify(second))
       const sentAfterRestart = sessions[1]?.ledger.bytesSent ?? 0
       const ms = performance.now() - start

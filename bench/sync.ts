@@ -1,0 +1,244 @@
+import { spawnSync, type ChildProcess } from 'node:child_process'
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import nodeDataChannel from 'node-datachannel'
+import { MemoryStore } from '../src/objects/memory-store.js'
+import { SimulatedLink } from '../src/peer/simulated-link.js'
+import { serveRepo, syncRepo } from '../src/peer/sync-engine.js'
+import type { Transport } from '../src/peer/transport.js'
+import { connectPair } from '../src/peer/webrtc-transport.js'
+import { RefStore } from '../src/refs/ref-store.js'
+import { realFs } from '../src/objects/fs.js'
+import { buildVersion, cloneStore, pseudoRandomBytes, setRef, type WrittenVersion } from '../test/net/helpers.js'
+import { benchRawDataChannel } from './datachannel.js'
+import { formatFigure, type Figure } from './figure.js'
+import { childResult, runKillResume, startChild } from './sync-resume.js'
+
+/**
+ * Sync figures (issue: sync engine). Each runs real sessions, swarm and stores:
+ * - utilisation of one simulated link of fixed capacity (≥ 90%);
+ * - three seeders at 2, 4 and 8 MB/s (≥ 85% of their sum);
+ * - resume after SIGKILL at a random point of a 1 GiB transfer (total fetched ≤ 1.01× the asset);
+ * - sync of 1 GiB over WebRTC on 127.0.0.1 against raw node-datachannel (≥ 90%);
+ * - delta sync: 1 MiB inserted into a 256 MiB asset plus 4 bytes changed (≤ 2 MiB on the wire),
+ *   next to rsync --no-whole-file over a remote-shell pipe;
+ * - peak RSS of each peer during a 4 GiB transfer (≤ 300 MiB; `rss4GiB`, slow: ~8 GiB of disk writes).
+ * Throughputs are payload bytes over the whole sync (handshake, refs, metadata rounds included).
+ */
+
+const KiB = 1024
+const MiB = 1024 * KiB
+const GiB = 1024 * MiB
+const MB = 1e6
+
+export interface SyncBenchOptions {
+  /** run the 4 GiB peak-RSS figure (default: env GAS_BENCH_RSS=1) */
+  rss4GiB?: boolean
+  /** scale the sizes down for a quick look (default 1) */
+  scale?: number
+}
+
+interface Repo { store: MemoryStore, refs: RefStore, version: WrittenVersion }
+
+async function repoDir (workDir: string, name: string): Promise<RefStore> {
+  const dir = await mkdtemp(join(workDir, `${name}-`))
+  return new RefStore(realFs, dir)
+}
+
+async function seedRepo (workDir: string, name: string, bytes: Uint8Array): Promise<Repo> {
+  const store = new MemoryStore()
+  const version = await buildVersion(store, [{ path: 'big.pak', bytes }])
+  const refs = await repoDir(workDir, name)
+  await setRef(refs, 'refs/heads/main', version.version)
+  return { store, refs, version }
+}
+
+/** Syncs `me` from seeders on the given links; returns payload bytes and wall time. */
+async function fetchFrom (workDir: string, seeders: Repo[], links: Array<[Transport, Transport]>): Promise<{ bytes: number, seconds: number, wire: number }> {
+  const transports = seeders.map((s, i) => {
+    void serveRepo({ store: s.store, refs: s.refs, transport: links[i][1], peerName: `seed${i}` }).catch(() => {})
+    return links[i][0]
+  })
+  const start = performance.now()
+  const result = await syncRepo({ store: new MemoryStore(), refs: await repoDir(workDir, 'me'), transports, lingerIdleMs: 0 })
+  const seconds = (performance.now() - start) / 1000
+  if (result.missing.length > 0) throw new Error(`sync left ${result.missing.length} objects missing`)
+  return { bytes: result.fetched.bytes, seconds, wire: result.wire.sent + result.wire.received }
+}
+
+async function linkUtilisation (workDir: string, scale: number): Promise<Figure> {
+  const bandwidth = 25 * MB
+  const seed = await seedRepo(workDir, 'util', pseudoRandomBytes('util', Math.round(192 * MiB * scale)))
+  const run = await fetchFrom(workDir, [seed], [SimulatedLink.pair({ bandwidth, latencyMs: 10 })])
+  const share = run.bytes / run.seconds / bandwidth
+  return { name: 'sync: utilisation of a 25 MB/s, 20 ms RTT simulated link (whole sync)', value: share * 100, unit: '%', compare: { name: 'link capacity', value: bandwidth / MB, unit: 'MB/s' }, floor: '>= 90%', pass: share >= 0.9 }
+}
+
+async function threeSeeders (workDir: string, scale: number): Promise<Figure> {
+  const rates = [2 * MB, 4 * MB, 8 * MB]
+  const first = await seedRepo(workDir, 's2', pseudoRandomBytes('three', Math.round(160 * MiB * scale)))
+  const seeders = [first, { ...first, store: cloneStore(first.store) }, { ...first, store: cloneStore(first.store) }]
+  const run = await fetchFrom(workDir, seeders, rates.map((bandwidth) => SimulatedLink.pair({ bandwidth, latencyMs: 10 })))
+  const sum = rates.reduce((a, b) => a + b, 0)
+  const rate = run.bytes / run.seconds
+  return { name: 'sync: three seeders at 2, 4 and 8 MB/s (whole sync)', value: rate / MB, unit: 'MB/s', compare: { name: 'sum of the seeders\' links', value: sum / MB, unit: 'MB/s' }, floor: '>= 0.85x sum', pass: rate >= 0.85 * sum }
+}
+
+async function resumeAfterKill (workDir: string, scale: number): Promise<Figure[]> {
+  const assetBytes = Math.round(GiB * scale)
+  const killAtBytes = Math.round(assetBytes * (0.1 + 0.8 * Math.random()))
+  const run = await runKillResume({ assetBytes, killAtBytes, workDir })
+  const ok = run.identical && run.redundancy <= 1.01
+  return [{
+    name: `sync: resume after SIGKILL at ${(killAtBytes / MiB).toFixed(0)} MiB of a ${(assetBytes / MiB).toFixed(0)} MiB transfer: sent in total / asset (redundancy)`,
+    value: run.redundancy,
+    unit: 'x',
+    compare: { name: 'bytes sent before the kill', value: run.sentBeforeKill / MiB, unit: 'MiB' },
+    floor: '<= 1.01x (and restored bytes identical)',
+    pass: ok
+  }]
+}
+
+async function webrtcSync (workDir: string, scale: number): Promise<Figure[]> {
+  const bytes = Math.round(GiB * scale)
+  const raw = await benchRawDataChannel(bytes)
+  const seed = await seedRepo(workDir, 'rtc', pseudoRandomBytes('webrtc', bytes))
+  const link = await connectPair({ labels: { a: 'me', b: 'seed' } })
+  try {
+    const run = await fetchFrom(workDir, [seed], [link])
+    const rate = run.bytes / run.seconds / MB
+    return [{ name: 'sync: 1 GiB over WebRTC on 127.0.0.1 (whole sync)', value: rate, unit: 'MB/s', compare: { name: 'raw node-datachannel, 64 KiB messages', value: raw, unit: 'MB/s' }, floor: '>= 0.9x raw', pass: rate >= 0.9 * raw }]
+  } finally {
+    for (const t of link) t.close()
+  }
+}
+
+/** rsync's delta transfer between two local dirs, forced through a remote-shell pipe (local copies skip the delta algorithm). */
+async function rsyncDelta (workDir: string, oldBytes: Uint8Array, newBytes: Uint8Array): Promise<number | undefined> {
+  const dir = await mkdtemp(join(workDir, 'rsync-'))
+  await mkdir(join(dir, 'src'))
+  await mkdir(join(dir, 'dst'))
+  await writeFile(join(dir, 'src', 'big.pak'), newBytes)
+  await writeFile(join(dir, 'dst', 'big.pak'), oldBytes)
+  const rsh = join(dir, 'rsh.sh')
+  // a "remote shell" that drops the host name and runs the rsync server here
+  await writeFile(rsh, '#!/bin/sh\nshift\nexec "$@"\n')
+  await chmod(rsh, 0o755)
+  const out = spawnSync('rsync', ['--no-whole-file', '--stats', '-e', rsh, join(dir, 'src', 'big.pak'), `localhost:${join(dir, 'dst', 'big.pak')}`], { encoding: 'utf8' })
+  await rm(dir, { recursive: true, force: true })
+  if (out.status !== 0) return undefined
+  const sent = /Total bytes sent: ([\d,.]+)/.exec(out.stdout)?.[1]
+  const received = /Total bytes received: ([\d,.]+)/.exec(out.stdout)?.[1]
+  if (sent === undefined || received === undefined) return undefined
+  return Number(sent.replace(/[,.]/g, '')) + Number(received.replace(/[,.]/g, ''))
+}
+
+async function deltaSync (workDir: string, scale: number): Promise<Figure> {
+  const size = Math.round(256 * MiB * scale)
+  const oldBytes = pseudoRandomBytes('delta-old', size)
+  const insertAt = Math.round(size * 0.37) + 12_345
+  const changeAt = Math.round(size * 0.81) + 7
+  const newBytes = Buffer.concat([oldBytes.subarray(0, insertAt), pseudoRandomBytes('delta-insert', MiB), oldBytes.subarray(insertAt)])
+  newBytes.writeUInt32BE((newBytes.readUInt32BE(changeAt + MiB) ^ 0xdeadbeef) >>> 0, changeAt + MiB)
+  // the receiver has v1; the seeder has v1 and v2 (v2's parent is v1)
+  const mine = new MemoryStore()
+  const v1 = await buildVersion(mine, [{ path: 'big.pak', bytes: oldBytes }])
+  const seedStore = cloneStore(mine)
+  const v2 = await buildVersion(seedStore, [{ path: 'big.pak', bytes: newBytes }], { parents: [v1.version] })
+  const seedRefs = await repoDir(workDir, 'delta-seed')
+  await setRef(seedRefs, 'refs/heads/main', v2.version)
+  const myRefs = await repoDir(workDir, 'delta-me')
+  await setRef(myRefs, 'refs/heads/main', v1.version)
+  const [a, b] = SimulatedLink.pair({ bandwidth: 100 * MB, latencyMs: 5 })
+  void serveRepo({ store: seedStore, refs: seedRefs, transport: b, peerName: 'seed' }).catch(() => {})
+  const result = await syncRepo({ store: mine, refs: myRefs, transports: [a], lingerIdleMs: 0 })
+  if (result.missing.length > 0 || (await myRefs.read('refs/heads/main')) !== v2.version) throw new Error('delta sync did not complete')
+  const wire = result.wire.sent + result.wire.received
+  const rsync = await rsyncDelta(workDir, oldBytes, newBytes)
+  return {
+    name: `sync: delta, 1 MiB inserted + 4 bytes changed in a ${(size / MiB).toFixed(0)} MiB asset: bytes on the wire, everything included`,
+    value: wire / MiB,
+    unit: 'MiB',
+    compare: rsync === undefined ? undefined : { name: 'rsync --no-whole-file (sent + received)', value: rsync / MiB, unit: 'MiB' },
+    floor: '<= 2 MiB',
+    pass: wire <= 2 * MiB
+  }
+}
+
+function waitLine (child: ChildProcess, prefix: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let out = ''
+    const onData = (d: Buffer): void => {
+      out += d.toString()
+      const line = out.split('\n').find((l) => l.startsWith(prefix))
+      if (line !== undefined) {
+        child.stdout!.off('data', onData)
+        resolve(line.slice(prefix.length))
+      }
+    }
+    child.stdout!.on('data', onData)
+    child.once('exit', () => reject(new Error(`child exited before printing ${prefix}`)))
+  })
+}
+
+/** Both peers in their own processes with real FileStores, so each one's peak RSS is its own. */
+async function peakRss (workDir: string, scale: number): Promise<Figure[]> {
+  const assetBytes = Math.round(4 * GiB * scale)
+  const root = await mkdtemp(join(workDir, 'rss-'))
+  try {
+    const seeder = startChild({ role: 'seed', dir: join(root, 'seed'), assetBytes })
+    const seederDone = childResult(seeder)
+    const port = Number(await waitLine(seeder, 'L '))
+    const fetcher = await childResult(startChild({ port, dir: join(root, 'fetch') }))
+    const seed = await seederDone
+    const limit = 300 * MiB
+    const ok = fetcher !== undefined && fetcher.missing === 0
+    return [
+      { name: `sync: peak RSS of the seeding peer, ${(assetBytes / GiB).toFixed(1)} GiB transfer (ingest included)`, value: (seed?.rssPeak ?? 0) / MiB, unit: 'MiB', floor: '<= 300 MiB', pass: ok && (seed?.rssPeak ?? Infinity) <= limit },
+      { name: `sync: peak RSS of the fetching peer, ${(assetBytes / GiB).toFixed(1)} GiB transfer`, value: (fetcher?.rssPeak ?? 0) / MiB, unit: 'MiB', floor: '<= 300 MiB', pass: ok && (fetcher?.rssPeak ?? Infinity) <= limit }
+    ]
+  } finally {
+    await rm(root, { recursive: true, force: true })
+  }
+}
+
+export async function benchSync (workDir: string, opts: SyncBenchOptions = {}): Promise<Figure[]> {
+  const scale = opts.scale ?? 1
+  await mkdir(workDir, { recursive: true })
+  const figures: Figure[] = []
+  const step = async (run: () => Promise<Figure | Figure[]>): Promise<void> => {
+    const out = await run()
+    for (const f of Array.isArray(out) ? out : [out]) {
+      figures.push(f)
+      if (process.env.GAS_BENCH_VERBOSE !== undefined) console.error(formatFigure(f))
+    }
+  }
+  await step(async () => await linkUtilisation(workDir, scale))
+  await step(async () => await threeSeeders(workDir, scale))
+  await step(async () => await deltaSync(workDir, scale))
+  await step(async () => await resumeAfterKill(workDir, scale))
+  await step(async () => await webrtcSync(workDir, scale))
+  if (opts.rss4GiB ?? process.env.GAS_BENCH_RSS === '1') await step(async () => await peakRss(workDir, scale))
+  return figures
+}
+
+const thisFile = fileURLToPath(import.meta.url).replace(/\.ts$/, '.js')
+// `node dist/bench/sync.js [--scale S] [--rss] [--json]`; vite-node hides the script path, so there: `npx vite-node bench/sync.ts --bench-sync …`
+const invokedDirectly = (process.argv[1] !== undefined && resolve(process.argv[1]).replace(/\.ts$/, '.js') === thisFile) || process.argv.includes('--bench-sync')
+if (invokedDirectly) {
+  const flag = (name: string): string | undefined => {
+    const i = process.argv.indexOf(name)
+    return i < 0 ? undefined : (process.argv[i + 1] ?? '')
+  }
+  const workDir = await mkdtemp(join(flag('--dir') ?? (await import('node:os')).tmpdir(), 'gas-bench-sync-'))
+  try {
+    const figures = await benchSync(workDir, { rss4GiB: process.argv.includes('--rss'), scale: Number(flag('--scale') ?? 1) })
+    if (process.argv.includes('--json')) console.log(JSON.stringify({ figures }, null, 2))
+    else for (const f of figures) console.log(formatFigure(f))
+  } finally {
+    await rm(workDir, { recursive: true, force: true })
+    // why: node-datachannel's native threads keep the process alive after the last connection
+    nodeDataChannel.cleanup()
+  }
+}

@@ -28,12 +28,14 @@ export interface SwarmOptions {
   swarmId: string
   /** this peer's id: 40 hex is used as the tracker peer id as is, anything else is hashed to 20 bytes */
   peerId: string
-  /** called once per remote peer with its connected transport */
-  onTransport: (t: Transport, info: { remotePeerId: string }) => void
+  /** called once per remote peer with its connected transport; setupMs is how long its WebRTC handshake took */
+  onTransport: (t: Transport, info: { remotePeerId: string, setupMs: number }) => void
   /** rtcConfig for node-datachannel; default loopback-only (127.0.0.1, no STUN) */
   rtcConfig?: Record<string, unknown>
   /** re-announce this often (ms) to meet peers that joined elsewhere; default: the tracker's interval */
   announceIntervalMs?: number
+  /** give up on one handshake after this long (ms) and announce again; default CONNECT_TIMEOUT_MS */
+  connectTimeoutMs?: number
 }
 
 export interface Swarm {
@@ -54,10 +56,11 @@ export function trackerPeerId (peerId: string): string {
 }
 
 /**
- * Joins a swarm on WebSocket trackers and connects to every peer found there over WebRTC. One
- * connection per remote peer: a second one (both sides sent offers) is closed on both sides,
- * since both see the first one connected first. Identity is not established here: the session
- * runs HELLO over the transport.
+ * Joins a swarm on WebSocket trackers and connects to every peer found there over WebRTC, one
+ * connection per remote peer: while a handshake with a peer runs or a connection is up, further
+ * offers from or answers by it are dropped, except that of two handshakes in opposite directions
+ * both sides keep the one initiated by the lower peer id. Identity is not established here: the
+ * session runs HELLO over the transport.
  */
 export async function joinSwarm (opts: SwarmOptions): Promise<Swarm> {
   if (!Array.isArray(opts.trackers) || opts.trackers.length === 0) throw GasError.badArgument('joinSwarm needs at least one tracker URL')
@@ -69,7 +72,7 @@ export async function joinSwarm (opts: SwarmOptions): Promise<Swarm> {
   if (typeof opts.onTransport !== 'function') throw GasError.badArgument('onTransport must be a function')
   const peerId = trackerPeerId(opts.peerId)
   const connections = new Map<string, Transport>()
-  const connecting = new Set<SimplePeer>()
+  const connecting = new Map<string, SimplePeer>()
   let left = false
 
   const client = new ClientCtor({
@@ -90,15 +93,26 @@ export async function joinSwarm (opts: SwarmOptions): Promise<Swarm> {
   // why: without listeners these events would throw; an unreachable tracker or a failed offer is routine
   client.on('warning', () => {})
   client.on('error', () => {})
+  // why: both sides may offer at once; each side must keep the same attempt, so the one initiated by the lower peer id wins
+  const initiatedByLower = (peer: SimplePeer, remote: string): boolean => peer.initiator ? peerId < remote : remote < peerId
+  const drop = (peer: SimplePeer): void => {
+    // after the tracker has signalled it: destroying inside its 'peer' event makes its signal() throw
+    setImmediate(() => peer.destroy())
+  }
   client.on('peer', (peer: SimplePeer) => {
     const remote = peer.id
-    if (left || remote === undefined || remote === peerId) {
-      setImmediate(() => peer.destroy())
-      return
+    if (left || remote === undefined || remote === peerId || connections.has(remote)) return drop(peer)
+    const other = connecting.get(remote)
+    if (other !== undefined) {
+      // same direction: the answering side saw both offers and answered only the first
+      if (other.initiator === peer.initiator || !initiatedByLower(peer, remote)) return drop(peer)
+      connecting.delete(remote)
+      drop(other)
     }
-    connecting.add(peer)
-    waitConnected(peer, CONNECT_TIMEOUT_MS).then(() => {
-      connecting.delete(peer)
+    connecting.set(remote, peer)
+    const startedAt = performance.now()
+    waitConnected(peer, opts.connectTimeoutMs ?? CONNECT_TIMEOUT_MS).then(() => {
+      if (connecting.get(remote) === peer) connecting.delete(remote)
       if (left || connections.has(remote)) {
         peer.destroy()
         return
@@ -106,8 +120,13 @@ export async function joinSwarm (opts: SwarmOptions): Promise<Swarm> {
       const transport = webrtcTransport(peer, { remoteLabel: remote })
       connections.set(remote, transport)
       transport.onClose(() => { if (connections.get(remote) === transport) connections.delete(remote) })
-      opts.onTransport(transport, { remotePeerId: remote })
-    }, () => connecting.delete(peer))
+      opts.onTransport(transport, { remotePeerId: remote, setupMs: performance.now() - startedAt })
+    }, () => {
+      if (connecting.get(remote) !== peer) return
+      connecting.delete(remote)
+      // why: a handshake can die (node-datachannel loses ~1 in 70 on loopback); fresh offers get another chance
+      if (!left && !connections.has(remote)) client.update()
+    })
   })
   client.start()
   let timer: ReturnType<typeof setInterval> | undefined
@@ -124,7 +143,7 @@ export async function joinSwarm (opts: SwarmOptions): Promise<Swarm> {
       if (left) return
       left = true
       clearInterval(timer)
-      for (const peer of connecting) peer.destroy()
+      for (const peer of connecting.values()) peer.destroy()
       connecting.clear()
       for (const t of connections.values()) t.close()
       connections.clear()

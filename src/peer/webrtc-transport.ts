@@ -8,7 +8,7 @@ import { TransportBase, checkFrame, peerLost, type Transport } from './transport
 export const PAUSE_BUFFERED_BYTES = 4 * 1024 * 1024
 /** why: resume while 1 MiB is still queued, so the SCTP stack never runs dry (≈110 MB/s on loopback) */
 export const RESUME_BUFFERED_BYTES = 1024 * 1024
-/** why: close() lets queued frames leave first, like a graceful SCTP shutdown, but never hangs on a stuck peer */
+/** why: close() lets frames queued in libdatachannel leave first, but never hangs on a stuck peer */
 export const CLOSE_DRAIN_TIMEOUT_MS = 2000
 /**
  * why: webrtc-polyfill never reports the end of ICE gathering, so a non-trickle simple-peer waits
@@ -31,6 +31,7 @@ interface DataChannelLike {
 export interface SimplePeer {
   readonly connected: boolean
   readonly destroyed: boolean
+  readonly initiator: boolean
   /** set by bittorrent-tracker to the remote peer id (hex) */
   id?: string
   _channel: DataChannelLike | null
@@ -71,6 +72,10 @@ class WebRtcTransport extends TransportBase {
     peer.on('data', (data: Uint8Array) => this.deliver(data))
     peer.on('error', (err: Error) => this.#lost(err.message))
     peer.on('close', () => this.#lost('remote closed the connection'))
+    // why: when the remote closes the channel, simple-peer tears down through an internal path that
+    // skips the stream's 'close' event; 'disconnect' (or the writable side finishing) is all we get
+    peer.on('disconnect', () => this.#lost('remote closed the connection'))
+    peer.on('finish', () => this.#lost('remote closed the connection'))
     this.#ready = peer.connected
       ? Promise.resolve(this.#setup())
       : new Promise(resolve => peer.once('connect', () => resolve(this.#setup())))
@@ -108,15 +113,17 @@ class WebRtcTransport extends TransportBase {
   close (): void {
     if (!this.finish()) return
     this.#rejectWaiters('transport closed')
+    const peer = this.#peer
     const channel = this.#channel
-    if (channel === undefined || channel.bufferedAmount === 0 || this.#peer.destroyed) {
-      this.#peer.destroy()
+    if (channel === undefined || channel.bufferedAmount === 0 || peer.destroyed) {
+      peer.destroy()
       return
     }
-    // let queued frames leave before the connection goes
+    // Let what libdatachannel still queues leave first. What SCTP itself already holds is lost
+    // when the PeerConnection closes (closing only the channel stalls the remote's close event in
+    // webrtc-polyfill), so a sender that needs delivery waits for an answer before closing.
     channel.removeEventListener('bufferedamountlow', this.#onLow)
     const timer = setTimeout(done, CLOSE_DRAIN_TIMEOUT_MS)
-    const peer = this.#peer
     function done (): void {
       clearTimeout(timer)
       channel?.removeEventListener('bufferedamountlow', done)

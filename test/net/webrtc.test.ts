@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import { afterEach, describe, expect, it } from 'vitest'
 import { isGasError } from '../../src/errors.js'
 import type { Transport } from '../../src/peer/transport.js'
-import { connectPair } from '../../src/peer/webrtc-transport.js'
+import { connectPair, createSimplePeer, waitConnected, webrtcTransport } from '../../src/peer/webrtc-transport.js'
 
 const open: Transport[] = []
 afterEach(() => {
@@ -68,5 +68,41 @@ describe('webrtcTransport over a real data channel (127.0.0.1)', () => {
     expect(b.closed).toBe(true)
     await expect(a.send(Uint8Array.of(1))).rejects.toMatchObject({ code: 'E_PEER_LOST' })
     await expect(b.send(Uint8Array.of(1))).rejects.toMatchObject({ code: 'E_PEER_LOST' })
+  })
+
+  it('close() with frames still queued: the remote gets an in-order prefix, then E_PEER_LOST', async () => {
+    const [a, b] = track(await connectPair())
+    const seqs: number[] = []
+    const closed = new Promise<Error | undefined>(resolve => b.onClose(resolve))
+    b.onFrame(f => seqs.push(f[0]))
+    const sends: Array<Promise<void>> = []
+    for (let i = 0; i < 128; i++) sends.push(a.send(new Uint8Array(64 * 1024).fill(i)))
+    await sends[0]
+    a.close()
+    const results = await Promise.allSettled(sends)
+    expect(results.every(r => r.status === 'fulfilled' || isGasError(r.reason, 'E_PEER_LOST'))).toBe(true)
+    expect(isGasError(await closed, 'E_PEER_LOST')).toBe(true)
+    expect(seqs).toEqual([...seqs.keys()])
+  })
+
+  it('wraps a peer that is still connecting; frames sent early arrive after connect', async () => {
+    const p1 = createSimplePeer({ initiator: true, trickle: true })
+    const p2 = createSimplePeer({ trickle: true })
+    p1.on('signal', s => p2.signal(s))
+    p2.on('signal', s => p1.signal(s))
+    const [a, b] = track([webrtcTransport(p1), webrtcTransport(p2, { remoteLabel: 'p1' })])
+    expect(a.remoteLabel).toBe('webrtc-peer')
+    expect(b.remoteLabel).toBe('p1')
+    const got = new Promise<Uint8Array>(resolve => b.onFrame(resolve))
+    await a.send(Uint8Array.of(42))
+    expect([...await got]).toEqual([42])
+    await expect(a.send(new Uint8Array(64 * 1024 + 1))).rejects.toMatchObject({ code: 'E_FRAME_LENGTH' })
+  })
+
+  it('waitConnected times out with E_TIMEOUT when nobody answers', async () => {
+    const lonely = createSimplePeer({ initiator: true })
+    await expect(waitConnected(lonely, 100)).rejects.toMatchObject({ code: 'E_TIMEOUT' })
+    await new Promise(resolve => setTimeout(resolve, 50))
+    expect(lonely.destroyed).toBe(true)
   })
 })

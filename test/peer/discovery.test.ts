@@ -23,9 +23,10 @@ interface Member {
   connected: (n: number) => Promise<void>
   joinedAt: number
   connectedAt: number[]
+  setupMs: number[]
 }
 
-async function member (url: string, name: string): Promise<Member> {
+async function member (url: string, name: string, announceIntervalMs?: number): Promise<Member> {
   const transports = new Map<string, Transport>()
   const waiting: Array<{ n: number, resolve: () => void }> = []
   const m: Member = {
@@ -33,6 +34,7 @@ async function member (url: string, name: string): Promise<Member> {
     transports,
     joinedAt: performance.now(),
     connectedAt: [],
+    setupMs: [],
     connected: n => new Promise(resolve => {
       if (transports.size >= n) resolve()
       else waiting.push({ n, resolve })
@@ -42,7 +44,10 @@ async function member (url: string, name: string): Promise<Member> {
     trackers: [url],
     swarmId,
     peerId: name,
-    onTransport: (t, { remotePeerId }) => {
+    announceIntervalMs,
+    connectTimeoutMs: 3000,
+    onTransport: (t, { remotePeerId, setupMs }) => {
+      m.setupMs.push(setupMs)
       expect(transports.has(remotePeerId)).toBe(false)
       transports.set(remotePeerId, t)
       m.connectedAt.push(performance.now())
@@ -67,8 +72,10 @@ describe('discovery through a real tracker (WebRTC on 127.0.0.1)', () => {
     const b = await member(url, 'bob')
     await Promise.all([a.connected(1), b.connected(1)])
     const ms = Math.max(a.connectedAt[0], b.connectedAt[0]) - b.joinedAt
-    console.log(`tracker discovery + connect: ${ms.toFixed(0)} ms`)
-    expect(ms).toBeLessThan(2000)
+    console.log(`tracker discovery + connect: ${ms.toFixed(0)} ms (handshake ${a.setupMs[0].toFixed(0)} / ${b.setupMs[0].toFixed(0)} ms)`)
+    // each handshake < 2 s; end to end allows one failed handshake (node-datachannel loses ~1 in 70) and its retry
+    for (const setup of [...a.setupMs, ...b.setupMs]) expect(setup).toBeLessThan(2000)
+    expect(ms).toBeLessThan(3000 + 2000)
     const ab = a.transports.get(trackerPeerId('bob'))!
     const ba = b.transports.get(trackerPeerId('alice'))!
     expect(a.swarm.remotePeerIds).toEqual([b.swarm.peerId])
@@ -78,15 +85,15 @@ describe('discovery through a real tracker (WebRTC on 127.0.0.1)', () => {
 
   it('three peers form a full mesh, one connection per pair', async () => {
     const { url } = await tracker()
-    const members = [await member(url, 'a'), await member(url, 'b'), await member(url, 'c')]
+    const members = [await member(url, 'a', 200), await member(url, 'b'), await member(url, 'c')]
     await Promise.all(members.map(m => m.connected(2)))
     for (const m of members) {
       expect(m.transports.size).toBe(2)
-      for (const ms of m.connectedAt) expect(ms - m.joinedAt).toBeLessThan(members.at(-1)!.joinedAt - m.joinedAt + 2000)
+      for (const setup of m.setupMs) expect(setup).toBeLessThan(2000)
     }
     // a re-announce sends fresh offers; duplicates are closed, the existing connections stay
     members[0].swarm.announce()
-    await new Promise(resolve => setTimeout(resolve, 300))
+    await new Promise(resolve => setTimeout(resolve, 500))
     for (const m of members) expect(m.swarm.remotePeerIds.length).toBe(2)
     for (const [i, m] of members.entries()) {
       const next = members[(i + 1) % 3]

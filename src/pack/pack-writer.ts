@@ -9,7 +9,9 @@ import { ENTRY_HEADER, PACK_MAGIC, encodeEntryHeader } from './pack-entry.js'
 import { encodePackIndex, type IndexEntry } from './pack-index.js'
 
 /** Bytes gathered before one write(2): fewer syscalls without holding much. */
-const WRITE_BUFFER = 4 * 1024 * 1024
+const WRITE_BUFFER = 2 * 1024 * 1024
+/** Entries up to this size share the batch buffer (a chunk is at most 256 KiB; zstd may add a little). */
+const MAX_INLINE_ENTRY = 512 * 1024
 /**
  * A checkpoint rewrites (and sorts) the whole index, so it runs every max(64 MiB, 16 × index size)
  * of appended data: the rewrites stay under 1/16 of the data written. A crash between checkpoints
@@ -24,6 +26,9 @@ const CHECKPOINT_MIN = 64 * 1024 * 1024
  */
 export class PackWriter {
   private readonly offsets = new Map<ObjectId, number>()
+  /** entries are copied into this batch; larger ones get a buffer of their own in `buffered` */
+  private batch = Buffer.allocUnsafeSlow(WRITE_BUFFER + ENTRY_HEADER + MAX_INLINE_ENTRY)
+  private batchUsed = 0
   private buffered: Buffer[] = []
   private bufferedBytes = 0
   private written = 0
@@ -63,15 +68,25 @@ export class PackWriter {
     return this.offsets.size
   }
 
+  /**
+   * Appends one object. Its bytes are copied into the write batch, so the caller may reuse its
+   * buffer at once (ingest reads into a few shared slots it recycles).
+   */
   async append (id: ObjectId, object: EncodedObject): Promise<void> {
     if (this.offsets.has(id)) return
-    const header = encodeEntryHeader({ type: object.type, encoding: object.encoding, rawLength: object.rawLength, storedLength: object.bytes.length, id })
-    this.offsets.set(id, this.size)
-    this.buffered.push(header, Buffer.from(object.bytes.buffer, object.bytes.byteOffset, object.bytes.byteLength))
     const added = ENTRY_HEADER + object.bytes.length
+    if (this.batchUsed + added > this.batch.length) await this.writeBuffered()
+    const target = added > this.batch.length ? Buffer.allocUnsafe(added) : this.batch
+    const at = target === this.batch ? this.batchUsed : 0
+    encodeEntryHeader({ type: object.type, encoding: object.encoding, rawLength: object.rawLength, storedLength: object.bytes.length, id }).copy(target, at)
+    target.set(object.bytes, at + ENTRY_HEADER)
+    this.offsets.set(id, this.size)
+    if (target === this.batch) this.batchUsed += added
+    else this.buffered.push(target)
     this.bufferedBytes += added
     this.sinceCheckpoint += added
-    if (this.bufferedBytes >= WRITE_BUFFER) await this.writeBuffered()
+    // an entry with its own buffer goes out at once, so entries reach the file in offset order
+    if (this.batchUsed >= WRITE_BUFFER || target !== this.batch) await this.writeBuffered()
     if (this.sinceCheckpoint >= Math.max(CHECKPOINT_MIN, this.offsets.size * 40 * 16)) await this.checkpoint()
   }
 
@@ -90,9 +105,12 @@ export class PackWriter {
   private async writeBuffered (): Promise<void> {
     const previous = this.inFlight
     if (this.bufferedBytes > 0) {
-      const buffers = this.buffered
+      // the batch goes out as is; the next one is a fresh buffer, so no write ever sees a reused one
+      const buffers = this.batchUsed > 0 ? [this.batch.subarray(0, this.batchUsed), ...this.buffered] : this.buffered
       const position = this.written + this.inFlightBytes
       const length = this.bufferedBytes
+      this.batch = Buffer.allocUnsafeSlow(WRITE_BUFFER + ENTRY_HEADER + MAX_INLINE_ENTRY)
+      this.batchUsed = 0
       this.buffered = []
       this.bufferedBytes = 0
       this.inFlightBytes += length

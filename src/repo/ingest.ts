@@ -1,14 +1,17 @@
+import { createHash, type Hash } from 'node:crypto'
 import { GasError, fromFsError } from '../errors.js'
 import { chunkStream } from '../objects/chunker.js'
 import { compressChunk, isPrecompressedFormat } from '../objects/compression.js'
 import { encodeFileManifest, type ChunkRef } from '../objects/file-manifest.js'
 import type { FileSystem } from '../objects/fs.js'
 import { hashObject, type ObjectId } from '../objects/id.js'
-import { createSha256Sink } from '../objects/parallel-sha256.js'
+import { cutInParallel } from '../objects/parallel-chunker.js'
 import type { FileStore } from '../pack/file-store.js'
 
 /** Read size: large reads keep syscalls few; the chunker holds about one 8 MiB window. */
 const READ_SIZE = 1024 * 1024
+/** From this size on, cutting and chunk hashing move to a worker thread. */
+const PARALLEL_THRESHOLD = 8 * 1024 * 1024
 
 /**
  * After this many chunks in a row that did not compress, a file is taken as incompressible and
@@ -18,7 +21,7 @@ const GIVE_UP_AFTER = 8
 
 export interface IngestResult { fileId: ObjectId, size: number, sha256: string, chunks: number, newChunks: number }
 
-/** Reads ahead one block so the disk read overlaps chunking and hashing of the previous one. */
+/** Reads ahead one block so the disk read overlaps chunking and hashing of the previous one (small files). */
 async function * readFile (fs: FileSystem, path: string, onBlock: (b: Buffer) => void): AsyncGenerator<Buffer> {
   const handle = await fs.open(path, 'r')
   const readBlock = async (): Promise<Buffer> => {
@@ -42,6 +45,33 @@ async function * readFile (fs: FileSystem, path: string, onBlock: (b: Buffer) =>
 }
 
 /**
+ * Chunk ids and bytes of a file, in order. Large files are cut and hashed on the second core
+ * (parallel-chunker.ts) while this thread hashes the whole file and stores; small ones here, where
+ * starting a worker would cost more than it saves.
+ */
+async function * chunksOf (fs: FileSystem, path: string, size: number, whole: Hash): AsyncGenerator<{ id: ObjectId, bytes: Buffer }> {
+  if (size < PARALLEL_THRESHOLD) {
+    for await (const bytes of chunkStream(readFile(fs, path, (b) => whole.update(b)))) yield { id: hashObject('chunk', bytes), bytes }
+    return
+  }
+  const handle = await fs.open(path, 'r')
+  try {
+    const fill = async (into: Buffer): Promise<number> => {
+      let filled = 0
+      while (filled < into.length) {
+        const { bytesRead } = await handle.read(into, filled, into.length - filled, null)
+        if (bytesRead === 0) break
+        filled += bytesRead
+      }
+      return filled
+    }
+    yield * cutInParallel(fill, (bytes) => whole.update(bytes))
+  } finally {
+    await handle.close()
+  }
+}
+
+/**
  * Chunks, hashes and stores one file, streaming: memory stays bounded whatever its size. Returns
  * the id of its `file` manifest (the manifest itself is written by the caller after the chunks
  * are durable, so no manifest ever points at a chunk a crash could lose).
@@ -55,15 +85,14 @@ export async function ingestFile (fs: FileSystem, store: FileStore, path: string
   } catch (err) {
     throw fromFsError(err, path)
   }
-  const sha = createSha256Sink(size)
+  const whole = createHash('sha256')
   const chunks: ChunkRef[] = []
   let newChunks = 0
   let total = 0
   let tryCompress = !isPrecompressedFormat(format)
   let misses = 0
   try {
-    for await (const chunk of chunkStream(readFile(fs, path, (b) => sha.update(b)))) {
-      const id = hashObject('chunk', chunk)
+    for await (const { id, bytes: chunk } of chunksOf(fs, path, size, whole)) {
       chunks.push({ id, length: chunk.length })
       total += chunk.length
       if (store.hasPacked(id)) continue
@@ -78,10 +107,9 @@ export async function ingestFile (fs: FileSystem, store: FileStore, path: string
       newChunks++
     }
   } catch (err) {
-    sha.abort()
     throw fromFsError(err, path)
   }
-  const sha256 = await sha.digest()
+  const sha256 = whole.digest('hex')
   if (total !== size) throw new GasError('E_IO', `${path} changed while it was being added (${size} → ${total} bytes); add it again`, { path })
   const manifest = encodeFileManifest({ size: total, sha256, chunks })
   return { fileId: hashObject('file', manifest), manifest, size: total, sha256, chunks: chunks.length, newChunks }

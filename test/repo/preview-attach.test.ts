@@ -29,7 +29,7 @@ describe('previews stored with assets', () => {
     const texture = await gas.showPreview(ws, { target: 'art/rock.png', out: 'rock-thumb.webp' })
     expect(texture.info).toMatchObject({ width: 1024, height: 256, alpha: true })
     const thumb = await sharp(texture.image!).metadata()
-    expect([thumb.width, thumb.height]).toEqual([512, 128])
+    expect([thumb.width, thumb.height]).toEqual([256, 64]) // long side at the preview default, aspect kept
     const model = await gas.showPreview(ws, { target: 'art/cube.obj' })
     expect(model.info).toMatchObject({ vertices: 8, triangles: 12 })
     const audio = await gas.showPreview(ws, { target: 'art/hit.wav' })

@@ -1,0 +1,145 @@
+import { createRequire } from 'node:module'
+import { Worker } from 'node:worker_threads'
+import { GasError } from '../errors.js'
+import { CHUNK_AVG, CHUNK_MAX, CHUNK_MIN } from './chunker.js'
+
+/**
+ * FastCDC and per-chunk SHA-256 on a second core. The caller reads a file into shared slots; the
+ * worker cuts and hashes the very same bytes (no copy across threads, no second read that could
+ * see a file changing underneath) and answers with the chunk ids and lengths, in order. It keeps
+ * the same cut rule as chunkStream (chunker.ts), so both give identical chunks for identical bytes.
+ * Inline CommonJS source so it runs the same from dist/ and under the test runner.
+ */
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads')
+const { createHash } = require('node:crypto')
+const { get_chunks } = require(workerData.fastcdcPath)
+const { min, avg, max, slotBytes } = workerData
+const ring = Buffer.from(workerData.ring)
+// The unfinished tail of the last window: where it sits in the ring (slots are used in ring order,
+// so it is usually right before the next slot and the window needs no copy), or a copy.
+let carryPos = 0
+let carryLen = 0
+let carryCopy = null
+parentPort.on('message', ({ slot, length, eof }) => {
+  try {
+    const slotPos = slot * slotBytes
+    const data = ring.subarray(slotPos, slotPos + length)
+    let window
+    let inRing
+    if (carryCopy !== null) { window = Buffer.concat([carryCopy, data]); inRing = false }
+    else if (carryLen === 0) { window = data; inRing = true }
+    else if (carryPos + carryLen === slotPos) { window = ring.subarray(carryPos, slotPos + length); inRing = true }
+    else { window = Buffer.concat([ring.subarray(carryPos, carryPos + carryLen), data]); inRing = false }
+    const prefix = window.length - length
+    const ids = []
+    const lengths = []
+    carryLen = 0
+    carryCopy = null
+    if (window.length > 0) {
+      const bounds = get_chunks(window, min, avg, max)
+      const pieces = bounds.length - 1
+      const final = eof ? pieces : pieces - 1
+      for (let i = 0; i < final; i++) {
+        const chunk = window.subarray(bounds[i], bounds[i + 1])
+        ids.push(createHash('sha256').update('chunk ' + chunk.length + '\\0').update(chunk).digest('hex'))
+        lengths.push(chunk.length)
+      }
+      if (!eof) {
+        const tail = bounds[pieces - 1]
+        carryLen = window.length - tail
+        if (inRing) carryPos = window.byteOffset - ring.byteOffset + tail
+        else if (tail >= prefix) carryPos = slotPos + (tail - prefix)
+        else carryCopy = Buffer.from(window.subarray(tail))
+      }
+    }
+    parentPort.postMessage({ slot, ids, lengths })
+  } catch (err) {
+    parentPort.postMessage({ slot, error: String(err && err.message || err) })
+  }
+})
+`
+
+/** Slot size: one read; several slots let reading, cutting and storing overlap. */
+export const SLOT_BYTES = 4 * 1024 * 1024
+/** A chunk (≤ CHUNK_MAX < SLOT_BYTES) spans at most two slots; six keep every stage busy. */
+const SLOT_COUNT = 6
+
+const fastcdcPath = createRequire(import.meta.url).resolve('fastcdc-wasm')
+
+export interface CutChunk { id: string, bytes: Buffer }
+
+/**
+ * Streams a readable source through the worker and yields each chunk's id and bytes, in order.
+ * `read(into)` fills a slot and returns how many bytes it read (0 at the end); `onData` sees every
+ * byte once, in order (for the whole-file SHA-256 on this thread). Yielded bytes are valid only
+ * until the next iteration: the slot they live in is then reused.
+ */
+export async function * cutInParallel (read: (into: Buffer) => Promise<number>, onData: (bytes: Buffer) => void): AsyncGenerator<CutChunk> {
+  const ring = new SharedArrayBuffer(SLOT_COUNT * SLOT_BYTES)
+  const slots = Array.from({ length: SLOT_COUNT }, (_, i) => Buffer.from(ring, i * SLOT_BYTES, SLOT_BYTES))
+  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { fastcdcPath, ring, slotBytes: SLOT_BYTES, min: CHUNK_MIN, avg: CHUNK_AVG, max: CHUNK_MAX } })
+  const answers: Array<{ slot: number, ids?: string[], lengths?: number[], error?: string }> = []
+  let wake: (() => void) | undefined
+  let failure: Error | undefined
+  worker.on('message', (m) => { answers.push(m); wake?.() })
+  worker.on('error', (err) => { failure = err; wake?.() })
+  const next = async (): Promise<(typeof answers)[number]> => {
+    while (answers.length === 0) {
+      if (failure !== undefined) throw failure
+      await new Promise<void>((resolve) => { wake = resolve })
+      wake = undefined
+    }
+    return answers.shift()!
+  }
+
+  // Slots in stream order: index, offset of its first byte in the stream, length, and which post it was
+  const inUse: Array<{ slot: number, start: number, length: number, post: number }> = []
+  const free = Array.from({ length: SLOT_COUNT }, (_, i) => i)
+  let readOffset = 0
+  let consumed = 0
+  let posted = 0
+  let answered = 0
+  let eof = false
+
+  const postRead = async (): Promise<void> => {
+    const slot = free.shift()!
+    const length = await read(slots[slot])
+    eof = length === 0 || length < SLOT_BYTES
+    onData(slots[slot].subarray(0, length))
+    inUse.push({ slot, start: readOffset, length, post: posted })
+    readOffset += length
+    worker.postMessage({ slot, length, eof })
+    posted++
+  }
+
+  /** The bytes [offset, offset+length) of the stream: a view when in one slot, a copy across two. */
+  const bytesAt = (offset: number, length: number): Buffer => {
+    const first = inUse.findIndex((s) => offset < s.start + s.length)
+    const a = inUse[first]
+    const from = offset - a.start
+    if (from + length <= a.length) return slots[a.slot].subarray(from, from + length)
+    const b = inUse[first + 1]
+    return Buffer.concat([slots[a.slot].subarray(from, a.length), slots[b.slot].subarray(0, length - (a.length - from))])
+  }
+
+  try {
+    // Keep all but two slots busy reading ahead: one is being consumed, one may hold a chunk's head.
+    while (!eof && free.length > 2) await postRead()
+    while (answered < posted) {
+      const answer = await next()
+      answered++
+      if (answer.error !== undefined) throw new GasError('E_IO', `chunking failed: ${answer.error}`)
+      const { ids = [], lengths = [] } = answer
+      for (let i = 0; i < ids.length; i++) {
+        yield { id: ids[i], bytes: bytesAt(consumed, lengths[i]) }
+        consumed += lengths[i]
+      }
+      // a slot whose every byte is in a yielded chunk goes back to the pool
+      while (inUse.length > 0 && inUse[0].post < answered && inUse[0].start + inUse[0].length <= consumed) free.push(inUse.shift()!.slot)
+      while (!eof && free.length > 2) await postRead()
+    }
+  } finally {
+    void worker.terminate()
+  }
+}

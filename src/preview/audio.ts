@@ -2,9 +2,9 @@ import { parseFile } from 'music-metadata'
 import { GasError } from '../errors.js'
 import { withSource } from './byte-source.js'
 import { LevelMeter } from './levels.js'
-import { CLIP_SAMPLE_RATE, CLIP_SECONDS, WAVEFORM_HEIGHT, WAVEFORM_WIDTH } from './limits.js'
+import { CLIP_SAMPLE_RATE, CLIP_SECONDS, clipBudgetBytes, WAVEFORM_HEIGHT, WAVEFORM_WIDTH } from './limits.js'
 import { forEachSampleBlock, readWavFormat } from './wav.js'
-import { encodeWav16Mono } from './wav-encode.js'
+import { encodeWav8Mono, wav8Bytes } from './wav-encode.js'
 import { renderWaveform } from './waveform.js'
 import type { GenerateOpts, PreviewParts } from './types.js'
 
@@ -21,7 +21,10 @@ export async function audioPreview (opts: GenerateOpts): Promise<PreviewParts> {
 async function wavPreview (path: string, columns: number): Promise<PreviewParts> {
   return await withSource(path, async src => {
     const fmt = await readWavFormat(src)
-    const meter = new LevelMeter(fmt.channels, fmt.sampleRate, fmt.frames, columns, CLIP_SECONDS, Math.min(CLIP_SAMPLE_RATE, fmt.sampleRate))
+    // the clip is bounded by the asset's size (limits.ts): whole samples that fit the byte budget
+    let clipSamples = Math.max(0, clipBudgetBytes(src.size) - wav8Bytes(0))
+    if (wav8Bytes(clipSamples) > clipBudgetBytes(src.size)) clipSamples--
+    const meter = new LevelMeter(fmt.channels, fmt.sampleRate, fmt.frames, columns, CLIP_SECONDS, Math.min(CLIP_SAMPLE_RATE, fmt.sampleRate), clipSamples)
     await forEachSampleBlock(src, fmt, (samples, frames) => meter.add(samples, frames))
     const levels = meter.result()
     const image = fmt.frames > 0 ? await renderWaveform(levels.envelopeMin, levels.envelopeMax, WAVEFORM_HEIGHT) : null
@@ -37,7 +40,7 @@ async function wavPreview (path: string, columns: number): Promise<PreviewParts>
         rmsDb: levels.rmsDb
       },
       image,
-      clip: levels.clip.length > 0 ? { format: 'wav', bytes: encodeWav16Mono(levels.clip, levels.clipRate) } : null
+      clip: levels.clip.length > 0 ? { format: 'wav', bytes: encodeWav8Mono(levels.clip, levels.clipRate) } : null
     }
   })
 }

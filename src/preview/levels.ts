@@ -8,7 +8,8 @@ export interface LevelsResult {
   rmsDb: number
   envelopeMin: Float32Array
   envelopeMax: Float32Array
-  clip: Int16Array
+  /** mono average of the opening, -1..1 (floats may exceed it), at clipRate */
+  clip: Float32Array
   clipRate: number
 }
 
@@ -23,11 +24,14 @@ export class LevelMeter {
   private readonly clipN: Uint32Array
   private readonly clipFrames: number
 
-  constructor (private readonly channels: number, private readonly sampleRate: number, private readonly totalFrames: number, columns: number, clipSeconds: number, private readonly clipRate: number) {
+  /** The clip covers at most clipSeconds and clipMaxSamples samples (at clipRate) of the opening. */
+  constructor (private readonly channels: number, private readonly sampleRate: number, private readonly totalFrames: number, columns: number, clipSeconds: number, private readonly clipRate: number, clipMaxSamples = Infinity) {
     this.envelopeMin = new Float32Array(columns)
     this.envelopeMax = new Float32Array(columns)
-    this.clipFrames = Math.min(totalFrames, Math.floor(clipSeconds * sampleRate))
-    const clipLength = Math.ceil(this.clipFrames * clipRate / sampleRate)
+    const seconds = Math.max(0, Math.min(clipSeconds, clipMaxSamples / clipRate))
+    this.clipFrames = Math.min(totalFrames, Math.floor(seconds * sampleRate))
+    // floor, then clamp: rounding must never let the clip outgrow its sample budget
+    const clipLength = Math.min(clipMaxSamples, Math.ceil(this.clipFrames * clipRate / sampleRate))
     this.clipSum = new Float64Array(clipLength)
     this.clipN = new Uint32Array(clipLength)
   }
@@ -56,7 +60,7 @@ export class LevelMeter {
       if (at < this.clipFrames) {
         // box average over the source frames of each clip sample: a cheap anti-alias filter
         const k = Math.floor(at * clipScale)
-        this.clipSum[k] += mono / ch; this.clipN[k]++
+        if (k < this.clipN.length) { this.clipSum[k] += mono / ch; this.clipN[k]++ }
       }
     }
     this.peak = peak; this.sumSq = sumSq
@@ -65,11 +69,8 @@ export class LevelMeter {
   }
 
   result (): LevelsResult {
-    const clip = new Int16Array(this.clipSum.length)
-    for (let k = 0; k < clip.length; k++) {
-      const v = this.clipN[k] > 0 ? this.clipSum[k] / this.clipN[k] : 0
-      clip[k] = Math.max(-32768, Math.min(32767, Math.round(v * 32767)))
-    }
+    const clip = new Float32Array(this.clipSum.length)
+    for (let k = 0; k < clip.length; k++) clip[k] = this.clipN[k] > 0 ? this.clipSum[k] / this.clipN[k] : 0
     return {
       peakDb: toDb(this.peak),
       rmsDb: this.count > 0 ? toDb(Math.sqrt(this.sumSq / this.count)) : -Infinity,

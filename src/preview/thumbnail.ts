@@ -1,17 +1,23 @@
 import sharp from 'sharp'
 import type { PreviewImage } from './types.js'
-import { MAX_IMAGE_PIXELS } from './limits.js'
+import { MAX_IMAGE_PIXELS, THUMBNAIL_WEBP, TINY_LOSSLESS_MAX_BYTES, TINY_THUMBNAIL_PIXELS } from './limits.js'
 
 /**
- * Thumbnails are lossless WebP: a preview is compared with its source by PSNR, and lossless WebP
- * is still a fraction of PNG's size. effort 2 keeps encoding of a 512² image to a few ms.
+ * Thumbnails are lossy WebP (settings and why in limits.ts): previews sync to every peer before
+ * the content, so a few KB each; alpha is kept (lossy-compressed too) when the source has it.
  */
 async function encode (img: ReturnType<typeof sharp>, size: number): Promise<PreviewImage> {
-  const { data, info } = await img
-    .resize(size, size, { fit: 'inside', withoutEnlargement: true })
-    .webp({ lossless: true, effort: 2 })
-    .toBuffer({ resolveWithObject: true })
-  return { format: 'webp', width: info.width, height: info.height, bytes: new Uint8Array(data.buffer, data.byteOffset, data.length) }
+  // downscale to raw first: the thumbnail's size decides how it is encoded (tiny ones lossless)
+  const small = await img.resize(size, size, { fit: 'inside', withoutEnlargement: true }).raw().toBuffer({ resolveWithObject: true })
+  const { width, height, channels } = small.info
+  const raw = { raw: { width, height, channels } }
+  let data: Buffer | undefined
+  if (width * height <= TINY_THUMBNAIL_PIXELS) {
+    const lossless = await sharp(small.data, raw).webp({ lossless: true, effort: 4 }).toBuffer()
+    if (lossless.length <= TINY_LOSSLESS_MAX_BYTES) data = lossless
+  }
+  data ??= await sharp(small.data, raw).webp({ ...THUMBNAIL_WEBP }).toBuffer()
+  return { format: 'webp', width, height, bytes: new Uint8Array(data.buffer, data.byteOffset, data.length) }
 }
 
 /** Downscales decoded RGBA (or RGB / grey) pixels to a thumbnail whose long side is at most size. */

@@ -7,7 +7,9 @@ const CENTRE = [70, 80, 96, 255]
 
 /**
  * Draws a min/max envelope (values in -1..1, one pair per column) as a PNG: each column is a
- * vertical bar from max to min around the centre line. PNG because the bars have hard edges.
+ * vertical bar from max to min around the centre line. A palette PNG: three flat colours with hard
+ * edges, which a 2-bit palette stores exactly in a few hundred bytes (lossy WebP would blur them).
+ * quality 100 and no dithering keep the three colours exact (tests read the bars back by colour).
  */
 export async function renderWaveform (envelopeMin: Float32Array, envelopeMax: Float32Array, height: number): Promise<PreviewImage> {
   const width = envelopeMin.length
@@ -20,7 +22,7 @@ export async function renderWaveform (envelopeMin: Float32Array, envelopeMax: Fl
     const top = rowOf(envelopeMax[x]); const bottom = rowOf(envelopeMin[x])
     for (let y = top; y <= bottom; y++) px.set(FOREGROUND, (y * width + x) * 4)
   }
-  const data = await sharp(px, { raw: { width, height, channels: 4 } }).png({ palette: false, compressionLevel: 6 }).toBuffer()
+  const data = await sharp(px, { raw: { width, height, channels: 4 } }).removeAlpha().png({ palette: true, colours: 4, dither: 0, quality: 100, compressionLevel: 9 }).toBuffer()
   return { format: 'png', width, height, bytes: new Uint8Array(data.buffer, data.byteOffset, data.length) }
 }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { generatePreview } from '../../src/preview/index.js'
+import { CLIP_SAMPLE_RATE, CLIP_SECONDS, clipBudgetBytes, WAVEFORM_HEIGHT, WAVEFORM_WIDTH } from '../../src/preview/limits.js'
 import { WAVEFORM_FOREGROUND } from '../../src/preview/waveform.js'
 import { makeFlac, makeMp3, makeOggOpus, makeWav, writeWav, type WavOpts } from '../fixtures/audio.js'
 import { gasError, rgbaOf, tempDir } from './helpers.js'
@@ -41,8 +42,9 @@ describe('audio previews', () => {
       // and against the ideal signal, so a fixture bug cannot hide a reader bug
       expect(Math.abs(info.peakDb - 20 * Math.log10(opts.amplitude!))).toBeLessThan(opts.signal === 'noise' ? 0.5 : 0.1)
       expect(info).toMatchObject({ sampleRate: opts.sampleRate, channels: opts.channels, bitDepth: opts.bitDepth, frames: expected.frames })
-      expect(res.image).toMatchObject({ format: 'png', width: 512, height: 128 })
+      expect(res.image).toMatchObject({ format: 'png', width: WAVEFORM_WIDTH, height: WAVEFORM_HEIGHT })
       expect(res.clip?.format).toBe('wav')
+      expect(res.clip!.bytes.length).toBeLessThanOrEqual(clipBudgetBytes(bytes.length))
     })
   }
 
@@ -58,7 +60,7 @@ describe('audio previews', () => {
     const res = await generatePreview({ path: put('ramp.wav', bytes), kind: 'audio', format: 'wav' })
     const heights = await barHeights(res.image!)
     const full = heights[heights.length - 1]
-    expect(full).toBeGreaterThan(120)
+    expect(full).toBeGreaterThanOrEqual(WAVEFORM_HEIGHT - 2)
     for (const frac of [0.25, 0.5, 0.75]) {
       const col = Math.floor(frac * heights.length)
       expect(Math.abs(heights[col] / full - frac)).toBeLessThan(0.05)
@@ -73,20 +75,50 @@ describe('audio previews', () => {
     expect(Math.max(...await barHeights(res.image!))).toBe(0)
   })
 
-  it('the clip is the first 10 s, mono, 8 kHz, 16-bit, and keeps the tone', async () => {
+  /** Reads a preview clip's header, checks it is mono 8 kHz 8-bit PCM, and returns its sample count. */
+  function clipSamples (clip: Buffer): number {
+    expect(clip.toString('latin1', 0, 4)).toBe('RIFF')
+    expect(clip.toString('latin1', 8, 12)).toBe('WAVE')
+    expect(clip.readUInt16LE(20)).toBe(1) // PCM
+    expect(clip.readUInt16LE(22)).toBe(1) // mono
+    expect(clip.readUInt32LE(24)).toBe(CLIP_SAMPLE_RATE)
+    expect(clip.readUInt16LE(34)).toBe(8)
+    const samples = clip.readUInt32LE(40)
+    expect(clip.length).toBe(44 + samples + (samples & 1))
+    return samples
+  }
+
+  it('the clip is the opening, mono, 8 kHz, 8-bit, within max(4 KiB, 1% of the asset), and keeps the tone', async () => {
     const { bytes } = makeWav({ seconds: 12, sampleRate: 44100, channels: 2, bitDepth: 16, amplitude: 0.5, frequency: 440 })
     const res = await generatePreview({ path: put('long.wav', bytes), kind: 'audio', format: 'wav' })
     const clip = Buffer.from(res.clip!.bytes)
-    expect(clip.toString('latin1', 0, 4)).toBe('RIFF')
-    expect(clip.readUInt16LE(22)).toBe(1) // mono
-    expect(clip.readUInt32LE(24)).toBe(8000)
-    expect(clip.readUInt16LE(34)).toBe(16)
-    expect(clip.readUInt32LE(40)).toBe(10 * 8000 * 2)
-    // read the clip back through the previewer: 10 s, and the averaged stereo sine stays near -6 dB
+    const budget = clipBudgetBytes(bytes.length)
+    expect(budget).toBe(Math.floor(bytes.length / 100)) // 2.1 MB: the 1% term
+    expect(clip.length).toBeLessThanOrEqual(budget)
+    const samples = clipSamples(clip)
+    expect(samples).toBeGreaterThan(budget - 46) // the budget is used, not wasted
+    // read the clip back through the previewer: its length, and the averaged stereo sine stays near -6 dB
     const back = await generatePreview({ path: put('clip.wav', clip), kind: 'audio', format: 'wav' })
-    expect(back.info.durationSeconds).toBe(10)
+    expect(back.info.durationSeconds).toBe(samples / CLIP_SAMPLE_RATE)
     expect(back.info.peakDb as number).toBeGreaterThan(-8)
-    expect(back.info.peakDb as number).toBeLessThan(-6)
+    expect(back.info.peakDb as number).toBeLessThan(-5.5)
+    expect(back.info.rmsDb as number).toBeGreaterThan(-10)
+    expect(back.info.rmsDb as number).toBeLessThan(-8)
+  })
+
+  it('a large asset gets at most 10 s of clip; a short sound gets all of it within the 4 KiB floor', async () => {
+    const big = makeWav({ seconds: 60, sampleRate: 48000, channels: 2, bitDepth: 16, amplitude: 0.5 }).bytes // 11.5 MB: 1% > 10 s
+    const long = Buffer.from((await generatePreview({ path: put('big.wav', big), kind: 'audio', format: 'wav' })).clip!.bytes)
+    expect(clipSamples(long)).toBe(CLIP_SECONDS * CLIP_SAMPLE_RATE)
+    const { bytes: blip, expected } = makeWav({ seconds: 0.25, sampleRate: 22050, channels: 1, bitDepth: 16, amplitude: 0.5 })
+    const short = Buffer.from((await generatePreview({ path: put('blip.wav', blip), kind: 'audio', format: 'wav' })).clip!.bytes)
+    expect(clipSamples(short)).toBe(Math.ceil(expected.frames * CLIP_SAMPLE_RATE / 22050)) // every source frame
+    expect(short.length).toBeLessThanOrEqual(clipBudgetBytes(blip.length))
+    const sfx = makeWav({ seconds: 1, sampleRate: 44100, channels: 2, bitDepth: 16, amplitude: 0.5 }).bytes // 176 KB: the floor
+    const cut = Buffer.from((await generatePreview({ path: put('sfx.wav', sfx), kind: 'audio', format: 'wav' })).clip!.bytes)
+    expect(clipBudgetBytes(sfx.length)).toBe(4096)
+    expect(cut.length).toBeLessThanOrEqual(4096)
+    expect(clipSamples(cut)).toBeGreaterThanOrEqual(4096 - 46)
   })
 
   it('writeWav streams the same file makeWav builds', async () => {

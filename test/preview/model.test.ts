@@ -1,6 +1,6 @@
 import { truncateSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { MAX_MODEL_BYTES } from '../../src/preview/limits.js'
+import { DEFAULT_THUMBNAIL_SIZE, IMAGE_BUDGET_BYTES, MAX_MODEL_BYTES } from '../../src/preview/limits.js'
 import { generatePreview } from '../../src/preview/index.js'
 import { VIEW, viewBasis, viewFit } from '../../src/preview/rasterize.js'
 import { makeAsciiFbx, makeBinaryFbx, makeGlb, makeObj, type ModelExpected, type Shape } from '../fixtures/models.js'
@@ -69,7 +69,8 @@ describe('model previews', () => {
       const res = await generatePreview({ path: put(`${name}.obj`, obj.text), kind: 'model', format: 'obj' })
       expectInfo(res.info, obj)
       expect(res.info.materialLibraries).toEqual(['shape.mtl'])
-      expect(res.image).toMatchObject({ width: 512, height: 512 })
+      expect(res.image).toMatchObject({ format: 'webp', width: DEFAULT_THUMBNAIL_SIZE, height: DEFAULT_THUMBNAIL_SIZE })
+      expect(res.image!.bytes.length).toBeLessThanOrEqual(IMAGE_BUDGET_BYTES)
     })
     it(`ASCII and binary FBX ${name}: exact counts and bounds`, async () => {
       const ascii = makeAsciiFbx(shape)

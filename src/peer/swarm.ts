@@ -37,6 +37,8 @@ export interface WantRequest {
 export interface FetchOptions {
   /** ask every peer which of these it has (HAVE/DONT_HAVE) before requesting: needed for rarest first. Otherwise every peer is assumed to have everything. */
   probe?: boolean
+  /** the caller just checked that none of `wants` is stored (a want-set): skip asking the store again */
+  knownMissing?: boolean
 }
 
 export interface FetchResult {
@@ -159,7 +161,7 @@ export class Swarm {
     const items = new Map<ObjectId, Item>()
     let totalBytes = 0
     for (const want of wants) {
-      if (items.has(want.id) || await this.#store.has(want.id)) continue
+      if (items.has(want.id) || (opts.knownMissing !== true && await this.#store.has(want.id))) continue
       items.set(want.id, { id: want.id, priority: want.priority, size: want.size, seq: items.size, done: false, verifying: 0, holders: new Set(), asking: new Set(), inFlight: new Set() })
       totalBytes += want.size ?? 0
     }

@@ -112,15 +112,11 @@ export async function syncRepo (opts: SyncOptions): Promise<SyncResult> {
   const { store, refs } = opts
   if (store === undefined || refs === undefined) throw GasError.badArgument('syncRepo needs a store and refs')
   const clock = opts.clock ?? systemClock
-  const progress = (phase: SyncPhase, counts: Partial<SyncProgress> = {}): void => {
-    opts.onProgress?.({ phase, peers: swarm.peers.length, objects: 0, bytes: 0, totalObjects: 0, totalBytes: 0, ...counts })
-  }
-  const swarm: Swarm = new Swarm({
-    store,
-    clock,
-    onProgress: (p) => progress(phase, p)
-  })
   let phase: SyncPhase = 'connect'
+  const swarm: Swarm = new Swarm({ store, clock, onProgress: (p) => progress(phase, p) })
+  function progress (current: SyncPhase, counts: Partial<SyncProgress> = {}): void {
+    opts.onProgress?.({ phase: current, peers: swarm.peers.length, objects: 0, bytes: 0, totalObjects: 0, totalBytes: 0, ...counts })
+  }
   const opened = await openSessions(opts.transports ?? [], store, opts, clock)
   const sessions = [...(opts.sessions ?? []), ...opened.sessions]
   for (const session of sessions) swarm.addPeer(session)
@@ -146,14 +142,14 @@ export async function syncRepo (opts: SyncOptions): Promise<SyncResult> {
     let wantSet = await computeWantSet(wantOpts)
     let duplicates = 0
     for (let round = 0; !wantSet.complete && round < MAX_METADATA_ROUNDS; round++) {
-      const got = await swarm.fetch(wantSet.metadata.map(toRequest))
+      const got = await swarm.fetch(wantSet.metadata.map(toRequest), { knownMissing: true })
       duplicates += got.duplicates
       if (got.objects === 0) break
       wantSet = await computeWantSet(wantOpts)
     }
 
     phase = 'content'
-    const content: FetchResult = await swarm.fetch(wantSet.content.map(toRequest), { probe: true })
+    const content: FetchResult = await swarm.fetch(wantSet.content.map(toRequest), { probe: true, knownMissing: true })
     duplicates += content.duplicates
     const missing = [...wantSet.metadata.map((w) => w.id), ...content.missing]
 

@@ -1,8 +1,12 @@
 import type { Previewer } from '../repo/workspace.js'
 import { Workspace } from '../repo/workspace.js'
 
-/** Loaded on first use: sharp and three cost start-up time that most commands never need. */
-const lazyPreviewer: Previewer = async (path, asset, store) => await (await import('../preview/attach.js')).previewAsset(path, asset, store)
+/** Kinds that have a preview generator; others never load the preview layer. */
+const PREVIEWED_KINDS = new Set(['texture', 'model', 'audio', 'video', 'archive', 'build', 'code', 'document'])
+
+/** Loaded on first use: sharp and three cost start-up time and memory that most commands never need. */
+const lazyPreviewer: Previewer = async (path, asset, store) =>
+  PREVIEWED_KINDS.has(asset.kind) ? await (await import('../preview/attach.js')).previewAsset(path, asset, store) : []
 
 /** The workspace around the current directory, with previews wired in as the public API does. */
 export async function openHere (): Promise<Workspace> {

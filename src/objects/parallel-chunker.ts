@@ -61,7 +61,7 @@ parentPort.on('message', ({ slot, length, eof }) => {
 `
 
 /** Slot size: one read; several slots let reading, cutting and storing overlap. */
-export const SLOT_BYTES = 4 * 1024 * 1024
+export const SLOT_BYTES = 2 * 1024 * 1024
 /** A chunk (≤ CHUNK_MAX < SLOT_BYTES) spans at most two slots; six keep every stage busy. */
 const SLOT_COUNT = 6
 

@@ -12,10 +12,11 @@ const MAGIC = Buffer.from('GASI')
 const HEADER = 4 + 4 + 8 + 4
 const FANOUT_BYTES = 256 * 4
 
-export interface IndexEntry { id: Buffer, offset: number }
+/** `id` as 64 lower-case hex digits: sorting the strings sorts the bytes, without a Buffer per entry. */
+export interface IndexEntry { id: string, offset: number }
 
 export function encodePackIndex (entries: IndexEntry[], packSize: number): Buffer {
-  const sorted = [...entries].sort((a, b) => a.id.compare(b.id))
+  const sorted = [...entries].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
   const count = sorted.length
   const out = Buffer.alloc(HEADER + FANOUT_BYTES + count * 40 + 32)
   MAGIC.copy(out, 0)
@@ -25,7 +26,7 @@ export function encodePackIndex (entries: IndexEntry[], packSize: number): Buffe
   const idsStart = HEADER + FANOUT_BYTES
   const offsetsStart = idsStart + count * 32
   sorted.forEach((e, i) => {
-    e.id.copy(out, idsStart + i * 32)
+    out.write(e.id, idsStart + i * 32, 32, 'hex')
     out.writeBigUInt64BE(BigInt(e.offset), offsetsStart + i * 8)
   })
   const fanout = buildFanout(out.subarray(idsStart, offsetsStart), count)

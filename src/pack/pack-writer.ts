@@ -28,6 +28,7 @@ export class PackWriter {
   private readonly offsets = new Map<ObjectId, number>()
   /** entries are copied into this batch; larger ones get a buffer of their own in `buffered` */
   private batch = Buffer.allocUnsafeSlow(WRITE_BUFFER + ENTRY_HEADER + MAX_INLINE_ENTRY)
+  private spareBatch = Buffer.allocUnsafeSlow(WRITE_BUFFER + ENTRY_HEADER + MAX_INLINE_ENTRY)
   private batchUsed = 0
   private buffered: Buffer[] = []
   private bufferedBytes = 0
@@ -105,11 +106,11 @@ export class PackWriter {
   private async writeBuffered (): Promise<void> {
     const previous = this.inFlight
     if (this.bufferedBytes > 0) {
-      // the batch goes out as is; the next one is a fresh buffer, so no write ever sees a reused one
       const buffers = this.batchUsed > 0 ? [this.batch.subarray(0, this.batchUsed), ...this.buffered] : this.buffered
       const position = this.written + this.inFlightBytes
       const length = this.bufferedBytes
-      this.batch = Buffer.allocUnsafeSlow(WRITE_BUFFER + ENTRY_HEADER + MAX_INLINE_ENTRY)
+      // double buffering: the other batch's write finished before this one was filled (one write in flight)
+      ;[this.batch, this.spareBatch] = [this.spareBatch, this.batch]
       this.batchUsed = 0
       this.buffered = []
       this.bufferedBytes = 0
@@ -144,7 +145,7 @@ export class PackWriter {
     await this.drain()
     if (this.offsets.size === this.indexedCount) return
     const entries: IndexEntry[] = []
-    for (const [id, offset] of this.offsets) entries.push({ id: Buffer.from(id, 'hex'), offset })
+    for (const [id, offset] of this.offsets) entries.push({ id, offset })
     const tmp = `${this.indexPath}.tmp-${randomBytes(6).toString('hex')}`
     try {
       await this.handle.datasync()

@@ -32,7 +32,7 @@ export async function recoverPack (fs: FileSystem, packPath: string, indexPath: 
   let offset = PACK_MAGIC.length
   try {
     const old = PackIndex.parse(await fs.readFile(indexPath), indexPath)
-    for (const e of old.entries()) entries.push({ id: Buffer.from(e.id, 'hex'), offset: e.offset })
+    for (const e of old.entries()) entries.push(e)
     offset = old.packSize
   } catch {
     // no usable index: rebuild from the start of the pack
@@ -54,7 +54,7 @@ export async function recoverPack (fs: FileSystem, packPath: string, indexPath: 
       } catch {
         break
       }
-      entries.push({ id: Buffer.from(entry.header.id, 'hex'), offset })
+      entries.push({ id: entry.header.id, offset })
       offset += ENTRY_HEADER + entry.bytes.length
       recovered++
     }

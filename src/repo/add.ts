@@ -21,7 +21,7 @@ async function sniff (ws: Workspace, abs: string): Promise<Buffer> {
 }
 
 /** Expands folders into the files below them (workspace-relative), skipping the store itself. */
-async function expand (ws: Workspace, relPath: string): Promise<string[]> {
+async function expand (ws: Workspace, relPath: string, named = false): Promise<string[]> {
   const abs = ws.absolutePath(relPath)
   let st
   try {
@@ -29,7 +29,11 @@ async function expand (ws: Workspace, relPath: string): Promise<string[]> {
   } catch (err) {
     throw fromFsError(err, relPath === '' ? '.' : relPath)
   }
-  if (st.isSymbolicLink()) return [] // links could point outside the workspace; assets are files
+  // links could point outside the workspace; assets are files. Skipped in folders, refused when named.
+  if (st.isSymbolicLink()) {
+    if (named) throw GasError.badArgument(`${relPath} is a symbolic link; add the file it points to`, { path: relPath })
+    return []
+  }
   if (st.isFile()) return [relPath]
   if (!st.isDirectory()) return []
   const out: string[] = []
@@ -49,7 +53,7 @@ export async function addPaths (ws: Workspace, opts: { paths: string[], tags?: R
   if (opts.paths.length === 0) throw GasError.badArgument('nothing to add: name files or folders')
   for (const [k, v] of Object.entries(opts.tags ?? {})) checkTag(k, v)
   const files = new Set<string>()
-  for (const p of opts.paths) for (const f of await expand(ws, ws.relativePath(p, opts.cwd))) files.add(f)
+  for (const p of opts.paths) for (const f of await expand(ws, ws.relativePath(p, opts.cwd), true)) files.add(f)
   const index = await readIndex(ws.fs, ws.gasDir)
   const results: AddedAsset[] = []
   const manifests: Array<{ id: ObjectId, bytes: Uint8Array }> = []

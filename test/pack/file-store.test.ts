@@ -175,7 +175,7 @@ describe('FileStore', () => {
   })
 
   it('pack index checks magic, version, length and checksum', () => {
-    const idx = encodePackIndex([{ id: Buffer.alloc(32, 1), offset: 8 }], 100)
+    const idx = encodePackIndex([{ id: '01'.repeat(32), offset: 8 }], 100)
     expect(PackIndex.parse(idx, 'x').offsetOf(Buffer.alloc(32, 1))).toBe(8)
     expect(PackIndex.parse(idx, 'x').offsetOf(Buffer.alloc(32, 2))).toBeUndefined()
     for (const mutate of [(b: Buffer) => { b[0] = 0 }, (b: Buffer) => { b[7] = 9 }, (b: Buffer) => { b[b.length - 1] ^= 1 }, (b: Buffer) => { b.writeUInt32BE(5, 16) }]) {

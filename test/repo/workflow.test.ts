@@ -160,6 +160,7 @@ describe('metadata', () => {
     writeFileSync(join(dir, 'a.bin'), big); writeFileSync(join(dir, 'b.bin'), big)
     const added = await gas.add(ws, { paths: [dir] })
     expect(added.map((a) => a.path)).not.toContain('link.txt')
+    expect(await codeOf(gas.add(ws, { paths: [join(dir, 'link.txt')] }))).toBe('E_BAD_ARGUMENT')
     const [a, b] = added.filter((x) => x.path.endsWith('.bin'))
     expect(a.newChunks).toBeGreaterThan(0)
     expect(b.newChunks).toBe(0)

@@ -123,13 +123,3 @@ export class FrameReader {
     if (this.remaining !== 0) throw GasError.frameLength(`${this.remaining} trailing bytes`)
   }
 }
-
-/** JSON with object keys sorted at every level, so equal values have equal bytes (signable). */
-export function canonicalJson (value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value)
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`
-  const entries = Object.entries(value as Record<string, unknown>)
-    .filter(([, v]) => v !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`
-}

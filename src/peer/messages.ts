@@ -1,6 +1,7 @@
 import { GasError } from '../errors.js'
 import { BLOCK_HEADER_BYTES } from './block-fragments.js'
-import { FrameReader, FrameWriter, ID_BYTES, canonicalJson, isHexId, utf8 } from './frame.js'
+import { canonicalJson } from '../objects/canonical-json.js'
+import { FrameReader, FrameWriter, ID_BYTES, isHexId, utf8 } from './frame.js'
 import { MAX_FRAME } from './transport.js'
 
 export { BLOCK_FRAGMENT_BYTES, BLOCK_HEADER_BYTES, BlockAssembler, MAX_PENDING_BLOCK_BYTES, fragmentBlock } from './block-fragments.js'

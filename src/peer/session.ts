@@ -8,6 +8,7 @@ import {
   BLOCK_ENCODING_ZSTD, BlockAssembler, MAX_IDS_PER_MESSAGE, chunkRefs, decodeMessage, encodeMessage, fragmentBlock,
   type BlockMessage, type HelloMessage, type Message, type RefsMessage, type WantMode
 } from './messages.js'
+import { ServeQueue } from './serve-queue.js'
 import { peerLost, type Transport } from './transport.js'
 
 /**
@@ -99,9 +100,7 @@ export class PeerSession {
   #handshake: { resolve: () => void, reject: (err: Error) => void } | undefined
   readonly #assembler = new BlockAssembler()
   #refsBuffer: RefEntry[] = []
-  /** block requests by priority (index 0..255), served highest first, FIFO within one */
-  readonly #serveQueues: Array<{ ids: ObjectId[], head: number } | undefined> = []
-  readonly #queued = new Set<ObjectId>()
+  readonly #queue = new ServeQueue()
   #current: ObjectId | undefined
   #currentCancelled = false
   #serving = false
@@ -137,7 +136,7 @@ export class PeerSession {
   get name (): string { return this.remote?.name ?? this.transport.remoteLabel }
   get closed (): boolean { return this.#state === 'closed' }
   /** block requests from the remote not yet served */
-  get queuedWants (): number { return this.#queued.size }
+  get queuedWants (): number { return this.#queue.size }
 
   onHave (cb: (ids: ObjectId[]) => void): void { this.#listeners.have.push(cb) }
   onDontHave (cb: (ids: ObjectId[]) => void): void { this.#listeners.dontHave.push(cb) }
@@ -333,7 +332,7 @@ export class PeerSession {
       return
     }
     for (const id of ids) {
-      this.#queued.delete(id)
+      this.#queue.cancel(id)
       if (this.#current === id) this.#currentCancelled = true
     }
   }
@@ -344,13 +343,8 @@ export class PeerSession {
       this.#haveChain = this.#haveChain.then(async () => await this.#answerHave(ids)).catch((err) => this.close(asGasError(err)))
       return
     }
-    if (this.#queued.size + ids.length > MAX_QUEUED_WANTS) throw GasError.protocol(`${this.name} queued more than ${MAX_QUEUED_WANTS} block requests`)
-    const queue = (this.#serveQueues[priority] ??= { ids: [], head: 0 })
-    for (const id of ids) {
-      if (this.#queued.has(id)) continue
-      this.#queued.add(id)
-      queue.ids.push(id)
-    }
+    if (this.#queue.size + ids.length > MAX_QUEUED_WANTS) throw GasError.protocol(`${this.name} queued more than ${MAX_QUEUED_WANTS} block requests`)
+    for (const id of ids) this.#queue.add(id, priority)
     void this.#serve()
   }
 
@@ -367,19 +361,6 @@ export class PeerSession {
     return this.#opts.mayServe === undefined || await this.#opts.mayServe(id, this.remote)
   }
 
-  #dequeue (): ObjectId | undefined {
-    for (let p = this.#serveQueues.length - 1; p >= 0; p--) {
-      const queue = this.#serveQueues[p]
-      if (queue === undefined) continue
-      while (queue.head < queue.ids.length) {
-        const id = queue.ids[queue.head++]
-        if (this.#queued.delete(id)) return id
-      }
-      this.#serveQueues[p] = undefined
-    }
-    return undefined
-  }
-
   /** Serves queued block requests one object at a time, highest priority first, with the transport's backpressure. */
   async #serve (): Promise<void> {
     if (this.#serving) return
@@ -387,7 +368,7 @@ export class PeerSession {
     const missing: ObjectId[] = []
     try {
       while (this.#state === 'open') {
-        const id = this.#dequeue()
+        const id = this.#queue.take()
         if (id === undefined) break
         let object: EncodedObject | undefined
         try {
@@ -398,7 +379,7 @@ export class PeerSession {
         }
         if (object === undefined || !(await this.#mayServe(id))) {
           missing.push(id)
-          if (missing.length >= MAX_IDS_PER_MESSAGE || this.#queued.size === 0) await this.#send({ type: 'DONT_HAVE', ids: missing.splice(0) })
+          if (missing.length >= MAX_IDS_PER_MESSAGE || this.#queue.size === 0) await this.#send({ type: 'DONT_HAVE', ids: missing.splice(0) })
           continue
         }
         this.#current = id
@@ -423,7 +404,7 @@ export class PeerSession {
     this.#state = 'closed'
     this.error ??= err
     this.#assembler.clear()
-    this.#queued.clear()
+    this.#queue.clear()
     this.#handshake?.reject(this.error ?? peerLost(this.transport.remoteLabel, 'closed during the handshake'))
     const listeners = this.#listeners.close
     this.#listeners.close = []

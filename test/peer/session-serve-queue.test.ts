@@ -1,0 +1,22 @@
+import { describe, expect, it } from 'vitest'
+import { ServeQueue } from '../../src/peer/serve-queue.js'
+
+describe('ServeQueue', () => {
+  it('takes the highest priority first, FIFO within one; skips cancelled and duplicate ids', () => {
+    const q = new ServeQueue()
+    expect(q.add('a', 1)).toBe(true)
+    expect(q.add('b', 9)).toBe(true)
+    expect(q.add('c', 9)).toBe(true)
+    expect(q.add('a', 200)).toBe(false)
+    q.add('d', 5)
+    expect(q.cancel('c')).toBe(true)
+    expect(q.cancel('zz')).toBe(false)
+    expect(q.size).toBe(3)
+    expect(q.has('d')).toBe(true)
+    expect([q.take(), q.take(), q.take(), q.take()]).toEqual(['b', 'd', 'a', undefined])
+    q.add('e', 3)
+    q.clear()
+    expect(q.take()).toBeUndefined()
+    expect(q.size).toBe(0)
+  })
+})

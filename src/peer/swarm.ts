@@ -19,6 +19,8 @@ import { PeerWindow, UNKNOWN_SIZE_ESTIMATE } from './want-manager.js'
 
 /** why: ≈ two average chunks per peer of a three-seeder swarm: duplicates then cost at most 8 × 64 KiB, yet a slow peer's last requests no longer decide when the transfer ends */
 export const ENDGAME_ITEMS = 8
+/** why: an idle peer also duplicates a request stuck at a peer expected to take this many times longer than itself: a slow peer's first window (before its rate is known) must not hold up the end */
+export const SLOW_PEER_FACTOR = 4
 /** why: a peer that answers nothing for this long while we wait on it is stuck; dropping it lets the others take over its requests */
 export const STALL_TIMEOUT_MS = 15_000
 /** why: how often stalls are looked for; a fraction of the timeout is precise enough */
@@ -398,16 +400,30 @@ export class Swarm {
     return this.#endGame(m, job)
   }
 
-  /** End game: only the last few objects are left and all are in flight; an idle peer asks for one too. */
+  /**
+   * End game: `m` is idle and everything it could fetch is in flight elsewhere. When only the last
+   * few objects are left it asks for one of them too; before that, only for one stuck at a peer
+   * that is expected to take SLOW_PEER_FACTOR times longer than `m`.
+   */
   #endGame (m: Member, job: Job): Item | undefined {
-    const limit = this.#opts.endGameItems ?? ENDGAME_ITEMS
-    if (job.remaining > limit || m.window.inFlightCount > 0) return undefined
+    if (m.window.inFlightCount > 0) return undefined
+    const lateOnly = job.remaining > (this.#opts.endGameItems ?? ENDGAME_ITEMS)
     let best: Item | undefined
     for (const item of m.candidates) {
       if (item.done || item.verifying > 0 || item.inFlight.has(m) || !item.holders.has(m)) continue
+      if (lateOnly && !this.#stuckAtSlowerPeer(item, m)) continue
       if (best === undefined || item.inFlight.size < best.inFlight.size) best = item
     }
     return best
+  }
+
+  #stuckAtSlowerPeer (item: Item, m: Member): boolean {
+    const mine = m.window.expectedMs(item.size ?? UNKNOWN_SIZE_ESTIMATE)
+    if (!Number.isFinite(mine)) return false
+    for (const holder of item.inFlight) {
+      if (holder.window.expectedMs(0) <= SLOW_PEER_FACTOR * mine) return false
+    }
+    return item.inFlight.size > 0
   }
 
   #progress (job: Job, force: boolean): void {

@@ -107,6 +107,22 @@ describe('Swarm', () => {
     expect(fast.served.length).toBeLessThanOrEqual(ENDGAME_ITEMS)
   })
 
+  it('a slow peer holding many requests does not hold up the end: a faster idle peer duplicates them', async () => {
+    const { store: src, ids } = await chunks(24, 64 * KiB)
+    const slow = await seed(src, ids)
+    const fast = await seed(src, ids)
+    const dst = new MemoryStore()
+    const swarm = new Swarm({ store: dst, stallTimeoutMs: 60_000 })
+    // first in line, the slow peer takes a whole initial window (16 requests = 16 s at 64 KiB/s)
+    swarm.addPeer(await connect(dst, slow, SimulatedLink.pair({ bandwidth: 64 * KiB, latencyMs: 5 })))
+    swarm.addPeer(await connect(dst, fast, SimulatedLink.pair({ bandwidth: 20e6, latencyMs: 5 })))
+    const start = performance.now()
+    const result = await swarm.fetch(wants(ids, 64 * KiB))
+    expect(result.missing).toEqual([])
+    expect(performance.now() - start).toBeLessThan(3000)
+    expect(fast.served.length).toBeGreaterThan(16)
+  })
+
   it('a peer that stalls is dropped with E_TIMEOUT and its requests go to the others', async () => {
     const { store: src, ids } = await chunks(30)
     const stuck = await seed(src, ids)

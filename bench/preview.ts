@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { generatePreview } from '../src/preview/index.js'
+import { clipBudgetBytes, IMAGE_BUDGET_BYTES } from '../src/preview/limits.js'
 import { writeWav } from '../test/fixtures/audio.js'
 import { writeGridObj } from '../test/fixtures/models.js'
 import { makePng } from '../test/fixtures/textures.js'
@@ -21,7 +22,7 @@ const RSS_FLOOR_BYTES = 1024 * 1024 * 1024
 const GRID = 708
 const MiB = 1024 * 1024
 
-interface ChildResult { ms: number, maxRssBytes: number, info: Record<string, unknown> }
+interface ChildResult { ms: number, maxRssBytes: number, info: Record<string, unknown>, imageBytes: number, clipBytes: number }
 
 /** Runs one preview in a child process (this same file with --child) and reads its report. */
 async function previewInChild (path: string, kind: string, format: string): Promise<ChildResult> {
@@ -43,13 +44,17 @@ async function child (path: string, kind: string, format: string): Promise<void>
   const info = { ...res.info }
   delete info.entries
   // maxRSS is in KiB
-  process.stdout.write(JSON.stringify({ ms, maxRssBytes: process.resourceUsage().maxRSS * 1024, info }) + '\n')
+  process.stdout.write(JSON.stringify({ ms, maxRssBytes: process.resourceUsage().maxRSS * 1024, info, imageBytes: res.image?.bytes.length ?? 0, clipBytes: res.clip?.bytes.length ?? 0 }) + '\n')
 }
 
-function figures (name: string, r: ChildResult): Figure[] {
+/** Time, memory, and the preview's size against its budget (limits.ts: previews sync first, so they stay small). */
+function figures (name: string, r: ChildResult, assetBytes: number): Figure[] {
+  const budget = IMAGE_BUDGET_BYTES + (r.clipBytes > 0 ? clipBudgetBytes(assetBytes) : 0)
+  const bytes = r.imageBytes + r.clipBytes
   return [
     { name: `preview ${name}`, value: r.ms, unit: 'ms', floor: '<= 1 s', pass: r.ms <= TIME_FLOOR_MS },
-    { name: `preview ${name} peak RSS`, value: r.maxRssBytes / MiB, unit: 'MiB', floor: '<= 1 GiB', pass: r.maxRssBytes <= RSS_FLOOR_BYTES }
+    { name: `preview ${name} peak RSS`, value: r.maxRssBytes / MiB, unit: 'MiB', floor: '<= 1 GiB', pass: r.maxRssBytes <= RSS_FLOOR_BYTES },
+    { name: `preview ${name} image + clip`, value: bytes / 1024, unit: 'KiB', floor: `<= ${(budget / 1024).toFixed(1)} KiB budget`, pass: bytes <= budget }
   ]
 }
 
@@ -61,9 +66,9 @@ export async function benchPreviews (workDir: string): Promise<Figure[]> {
   const wav = join(workDir, 'bench-10min.wav')
   await writeWav(wav, { seconds: 600, sampleRate: 48000, channels: 2, bitDepth: 16, amplitude: 0.5 })
   const out: Figure[] = []
-  out.push(...figures(`8192×8192 PNG (${((await stat(png)).size / MiB).toFixed(0)} MiB)`, await previewInChild(png, 'texture', 'png')))
-  out.push(...figures(`${2 * GRID * GRID}-triangle OBJ (${((await stat(obj)).size / MiB).toFixed(0)} MiB)`, await previewInChild(obj, 'model', 'obj')))
-  out.push(...figures(`10-min 48 kHz stereo WAV (${((await stat(wav)).size / MiB).toFixed(0)} MiB)`, await previewInChild(wav, 'audio', 'wav')))
+  out.push(...figures(`8192×8192 PNG (${((await stat(png)).size / MiB).toFixed(0)} MiB)`, await previewInChild(png, 'texture', 'png'), (await stat(png)).size))
+  out.push(...figures(`${2 * GRID * GRID}-triangle OBJ (${((await stat(obj)).size / MiB).toFixed(0)} MiB)`, await previewInChild(obj, 'model', 'obj'), (await stat(obj)).size))
+  out.push(...figures(`10-min 48 kHz stereo WAV (${((await stat(wav)).size / MiB).toFixed(0)} MiB)`, await previewInChild(wav, 'audio', 'wav'), (await stat(wav)).size))
   return out
 }
 

@@ -10,21 +10,27 @@ import { connectSocket, listenSocket } from './socket-transport.js'
  * One peer in its own process, for the kill-and-resume and peak-RSS figures (test and bench).
  *   role "fetch": opens a real FileStore in `dir`, syncs from 127.0.0.1:`port`, prints
  *     `P <bytes stored>` while it runs and `R <json>` at the end, exits.
- *   role "seed": writes one asset of `assetBytes` into a FileStore in `dir`, listens, prints
- *     `L <port>`, serves one peer until it leaves, prints `R <json>`, exits.
+ *   role "build": writes one asset of `assetBytes` into a FileStore in `dir` (refs/heads/main), exits.
+ *   role "seed": opens the FileStore in `dir`, listens, prints `L <port>`, serves one peer until
+ *     it leaves, prints `R <json>`, exits. Built by another process, so its RSS is serving alone.
  *
  *   GAS_SYNC_CHILD='{"role": "fetch", "port": 1234, "dir": "/tmp/x"}' node dist/bench/sync-child.js
  */
-interface ChildArgs { role?: 'fetch' | 'seed', port?: number, dir: string, assetBytes?: number }
+interface ChildArgs { role?: 'fetch' | 'seed' | 'build', port?: number, dir: string, assetBytes?: number }
 const args = JSON.parse(process.env.GAS_SYNC_CHILD ?? '{}') as ChildArgs
 const store = await FileStore.open(join(args.dir, 'objects'))
 const refs = new RefStore(realFs, args.dir)
 const rssPeak = (): number => process.resourceUsage().maxRSS * 1024
 
-if (args.role === 'seed') {
+if (args.role === 'build') {
   const version = await buildVersion(store, [{ path: 'big.pak', bytes: pseudoRandomStream('rss', args.assetBytes ?? 0) }])
-  await store.close()
+  await store.closeAll()
   await setRef(refs, 'refs/heads/main', version.version)
+  process.stdout.write(`R ${JSON.stringify({ rssPeak: rssPeak() })}\n`)
+  process.exit(0)
+}
+
+if (args.role === 'seed') {
   const served = new Promise<number>((resolve) => {
     void listenSocket((transport) => {
       serveRepo({ store, refs, transport, peerName: 'seeder' }).then((session) => {

@@ -38,7 +38,7 @@ export interface ResumeRun {
 const here = dirname(fileURLToPath(import.meta.url))
 const runningTs = import.meta.url.endsWith('.ts')
 
-export function startChild (args: { role?: 'fetch' | 'seed', port?: number, dir: string, assetBytes?: number }): ChildProcess {
+export function startChild (args: { role?: 'fetch' | 'seed' | 'build', port?: number, dir: string, assetBytes?: number }): ChildProcess {
   const env = { ...process.env, GAS_SYNC_CHILD: JSON.stringify(args) }
   if (runningTs) {
     const viteNode = resolve(here, '..', 'node_modules', '.bin', 'vite-node')

@@ -8,7 +8,8 @@ import { MAX_IMAGE_PIXELS, THUMBNAIL_WEBP, TINY_LOSSLESS_MAX_BYTES, TINY_THUMBNA
  */
 async function encode (img: ReturnType<typeof sharp>, size: number): Promise<PreviewImage> {
   // downscale to raw first: the thumbnail's size decides how it is encoded (tiny ones lossless)
-  const small = await img.resize(size, size, { fit: 'inside', withoutEnlargement: true }).raw().toBuffer({ resolveWithObject: true })
+  // 8-bit sRGB, as the WebP encoder would have made it (16-bit, grey, CMYK sources included)
+  const small = await img.resize(size, size, { fit: 'inside', withoutEnlargement: true }).toColourspace('srgb').raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true })
   const { width, height, channels } = small.info
   const raw = { raw: { width, height, channels } }
   let data: Buffer | undefined

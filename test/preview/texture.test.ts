@@ -1,3 +1,4 @@
+import sharp from 'sharp'
 import { describe, expect, it } from 'vitest'
 import { generatePreview } from '../../src/preview/index.js'
 import { decodeBc } from '../../src/preview/bc.js'
@@ -36,6 +37,14 @@ describe('texture previews', () => {
   it('at the largest size a caller may ask for, the thumbnail still reaches 35 dB', async () => {
     const p = put('big.png', await makePng({ width: W, height: H, alpha: true, seed: 4 }))
     const r = await thumbPsnr(p, 'png', texturePixels({ width: W, height: H, alpha: true, seed: 4 }), 4, W, H, MAX_THUMBNAIL_SIZE)
+    expect(r.psnr).toBeGreaterThanOrEqual(35)
+  })
+
+  it('16-bit PNG is thumbnailed from its 8-bit sRGB rendering', async () => {
+    const px = texturePixels({ width: W, height: H, alpha: true, seed: 6 })
+    const png16 = await sharp(px, { raw: { width: W, height: H, channels: 4 } }).toColourspace('rgb16').png().toBuffer()
+    const r = await thumbPsnr(put('deep.png', png16), 'png', px, 4)
+    expect(r.info).toMatchObject({ bitDepth: 16, alpha: true })
     expect(r.psnr).toBeGreaterThanOrEqual(35)
   })
 

@@ -43,6 +43,12 @@ if (args.role === 'seed') {
   process.exit(0)
 }
 
+if (process.env.GAS_SYNC_CHILD_MEM !== undefined) {
+  setInterval(() => {
+    const m = process.memoryUsage()
+    process.stderr.write(`mem rss ${m.rss >> 20} heap ${m.heapUsed >> 20}/${m.heapTotal >> 20} external ${m.external >> 20} arrayBuffers ${m.arrayBuffers >> 20} MiB\n`)
+  }, 1000).unref()
+}
 const transport = await connectSocket(args.port ?? 0, 'seeder')
 let lastReported = -1
 const result = await syncRepo({

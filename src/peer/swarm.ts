@@ -25,6 +25,8 @@ export const SLOW_PEER_FACTOR = 4
 export const STALL_TIMEOUT_MS = 15_000
 /** why: how often stalls are looked for; a fraction of the timeout is precise enough */
 const STALL_CHECK_MS = 1_000
+/** why: objects received and waiting for verification and the disk; past this the disk is the bottleneck, and requesting more would only fill memory */
+export const MAX_VERIFY_BACKLOG_BYTES = 8 * 1024 * 1024
 /** why: progress callbacks drive a terminal bar; more often than this is wasted work */
 const PROGRESS_INTERVAL_MS = 100
 
@@ -81,9 +83,12 @@ interface Item {
   done: boolean
   /** received, waiting for verification */
   verifying: number
-  holders: Set<Member>
-  asking: Set<Member>
-  inFlight: Set<Member>
+  /** peers known to have it; small arrays, not Sets: a 4 GiB asset has 65 000 items */
+  holders: Member[]
+  /** peers asked (WANT have) that have not answered */
+  asking: Member[]
+  /** peers it is requested from */
+  inFlight: Member[]
 }
 
 interface Member {
@@ -103,6 +108,7 @@ interface Job {
   probe: boolean
   remaining: number
   verifying: number
+  verifyingBytes: number
   result: FetchResult
   totalBytes: number
   resolve: (result: FetchResult) => void
@@ -164,7 +170,7 @@ export class Swarm {
     let totalBytes = 0
     for (const want of wants) {
       if (items.has(want.id) || (opts.knownMissing !== true && await this.#store.has(want.id))) continue
-      items.set(want.id, { id: want.id, priority: want.priority, size: want.size, seq: items.size, done: false, verifying: 0, holders: new Set(), asking: new Set(), inFlight: new Set() })
+      items.set(want.id, { id: want.id, priority: want.priority, size: want.size, seq: items.size, done: false, verifying: 0, holders: [], asking: [], inFlight: [] })
       totalBytes += want.size ?? 0
     }
     const result: FetchResult = { objects: 0, bytes: 0, missing: [], duplicates: 0 }
@@ -179,7 +185,7 @@ export class Swarm {
       return await new Promise<FetchResult>((resolve, reject) => {
         // why: with one peer there is no rarity to learn; probing would only cost a round trip
         const probe = opts.probe === true && this.peers.length > 1
-        const job: Job = { items, probe, remaining: items.size, verifying: 0, result, totalBytes, resolve, reject, lastProgress: -Infinity }
+        const job: Job = { items, probe, remaining: items.size, verifying: 0, verifyingBytes: 0, result, totalBytes, resolve, reject, lastProgress: -Infinity }
         this.#job = job
         for (const m of this.#members.values()) if (m.alive) this.#introduce(m, job)
         checkStalls()
@@ -204,13 +210,13 @@ export class Swarm {
     const open = [...job.items.values()].filter((item) => !item.done)
     if (!job.probe) {
       for (const item of open) {
-        item.holders.add(m)
+        addMember(item.holders, m)
         m.candidates.push(item)
       }
       m.dirty = true
       return
     }
-    for (const item of open) item.asking.add(m)
+    for (const item of open) addMember(item.asking, m)
     m.asking += open.length
     m.lastHeard = this.#clock.now()
     m.session.want(open.map((item) => item.id), 'have', 0).catch(() => {})
@@ -222,10 +228,10 @@ export class Swarm {
     if (job === undefined) return
     for (const id of ids) {
       const item = job.items.get(id)
-      if (item === undefined || !item.asking.delete(m)) continue
+      if (item === undefined || !removeMember(item.asking, m)) continue
       m.asking--
       if (item.done) continue
-      item.holders.add(m)
+      addMember(item.holders, m)
       m.candidates.push(item)
       m.dirty = true
     }
@@ -239,9 +245,9 @@ export class Swarm {
     for (const id of ids) {
       const item = job.items.get(id)
       if (item === undefined) continue
-      if (item.asking.delete(m)) m.asking--
-      item.holders.delete(m)
-      if (item.inFlight.delete(m)) {
+      if (removeMember(item.asking, m)) m.asking--
+      removeMember(item.holders, m)
+      if (removeMember(item.inFlight, m)) {
         m.window.dropped(id)
         this.#released(item)
       }
@@ -254,13 +260,14 @@ export class Swarm {
     const job = this.#job
     const item = job?.items.get(block.id)
     if (job === undefined || item === undefined) return
-    if (item.inFlight.delete(m)) m.window.completed(block.id, block.object.bytes.byteLength)
+    if (removeMember(item.inFlight, m)) m.window.completed(block.id, block.object.bytes.byteLength)
     if (item.done) {
       job.result.duplicates++
       return
     }
     item.verifying++
     job.verifying++
+    job.verifyingBytes += block.object.bytes.byteLength
     this.#putChain = this.#putChain.then(async () => await this.#verify(job, m, item, block.object))
     this.#schedulePump()
   }
@@ -287,15 +294,16 @@ export class Swarm {
       job.remaining--
       job.result.objects++
       job.result.bytes += object.bytes.byteLength
-      for (const other of item.inFlight) {
+      for (const other of [...item.inFlight]) {
         other.window.dropped(item.id)
         other.session.cancel([item.id]).catch(() => {})
       }
-      item.inFlight.clear()
+      item.inFlight.length = 0
       this.#progress(job, job.remaining === 0)
     } finally {
       item.verifying--
       job.verifying--
+      job.verifyingBytes -= object.bytes.byteLength
       if (!item.done && item.verifying === 0) this.#released(item)
       this.#schedulePump()
     }
@@ -309,9 +317,9 @@ export class Swarm {
     const job = this.#job
     if (job !== undefined) {
       for (const item of job.items.values()) {
-        item.holders.delete(m)
-        item.asking.delete(m)
-        if (item.inFlight.delete(m)) this.#released(item)
+        removeMember(item.holders, m)
+        removeMember(item.asking, m)
+        if (removeMember(item.inFlight, m)) this.#released(item)
       }
     }
     m.window.clear()
@@ -360,11 +368,16 @@ export class Swarm {
       return
     }
     let busy = job.verifying > 0
+    const diskBound = job.verifyingBytes > MAX_VERIFY_BACKLOG_BYTES
     for (const m of this.#members.values()) {
       if (!m.alive) continue
+      if (diskBound) {
+        if (m.window.inFlightCount > 0 || m.asking > 0) busy = true
+        continue
+      }
       const batches = new Map<number, ObjectId[]>()
       for (let item = this.#next(m, job); item !== undefined; item = this.#next(m, job)) {
-        item.inFlight.add(m)
+        addMember(item.inFlight, m)
         m.window.requested(item.id, item.size ?? UNKNOWN_SIZE_ESTIMATE)
         const batch = batches.get(item.priority)
         if (batch === undefined) batches.set(item.priority, [item.id])
@@ -383,15 +396,15 @@ export class Swarm {
   /** The next item to request from `m`, or undefined when its window is full or it has nothing useful. */
   #next (m: Member, job: Job): Item | undefined {
     if (m.dirty) {
-      m.candidates = m.candidates.filter((item) => !item.done && item.holders.has(m))
+      m.candidates = m.candidates.filter((item) => !item.done && item.holders.includes(m))
       // rarest first within a priority; request order breaks ties (file order for chunks)
-      m.candidates.sort((a, b) => b.priority - a.priority || a.holders.size - b.holders.size || a.seq - b.seq)
+      m.candidates.sort((a, b) => b.priority - a.priority || a.holders.length - b.holders.length || a.seq - b.seq)
       m.cursor = 0
       m.dirty = false
     }
     while (m.cursor < m.candidates.length) {
       const item = m.candidates[m.cursor]
-      if (item.done || item.verifying > 0 || item.inFlight.size > 0 || !item.holders.has(m)) {
+      if (item.done || item.verifying > 0 || item.inFlight.length > 0 || !item.holders.includes(m)) {
         m.cursor++
         continue
       }
@@ -410,9 +423,9 @@ export class Swarm {
     const lateOnly = job.remaining > (this.#opts.endGameItems ?? ENDGAME_ITEMS)
     let best: Item | undefined
     for (const item of m.candidates) {
-      if (item.done || item.verifying > 0 || item.inFlight.has(m) || !item.holders.has(m)) continue
+      if (item.done || item.verifying > 0 || item.inFlight.includes(m) || !item.holders.includes(m)) continue
       if (lateOnly && !this.#stuckAtSlowerPeer(item, m)) continue
-      if (best === undefined || item.inFlight.size < best.inFlight.size) best = item
+      if (best === undefined || item.inFlight.length < best.inFlight.length) best = item
     }
     return best
   }
@@ -423,7 +436,7 @@ export class Swarm {
     for (const holder of item.inFlight) {
       if (holder.window.expectedMs(0) <= SLOW_PEER_FACTOR * mine) return false
     }
-    return item.inFlight.size > 0
+    return item.inFlight.length > 0
   }
 
   #progress (job: Job, force: boolean): void {
@@ -434,4 +447,15 @@ export class Swarm {
     job.lastProgress = t
     cb({ objects: job.result.objects, bytes: job.result.bytes, totalObjects: job.items.size, totalBytes: job.totalBytes, peers: this.peers.length })
   }
+}
+
+function addMember (list: Member[], m: Member): void {
+  if (!list.includes(m)) list.push(m)
+}
+
+function removeMember (list: Member[], m: Member): boolean {
+  const i = list.indexOf(m)
+  if (i < 0) return false
+  list.splice(i, 1)
+  return true
 }

@@ -3,7 +3,7 @@ import type { Asset } from '../objects/asset.js'
 import type { ObjectId } from '../objects/id.js'
 import type { ObjectStore } from '../objects/store.js'
 import type { RefStore } from '../refs/ref-store.js'
-import { computeWantSet, type WantedObject } from '../sync/want-set.js'
+import { computeWantSet } from '../sync/want-set.js'
 import { systemClock, type Clock, type LedgerTotals } from './ledger.js'
 import type { HelloMessage } from './messages.js'
 import { applyRemoteRefs, isSharedRef, type RefConflict, type RefOutcome, type RemoteRef } from './ref-exchange.js'
@@ -142,14 +142,14 @@ export async function syncRepo (opts: SyncOptions): Promise<SyncResult> {
     let wantSet = await computeWantSet(wantOpts)
     let duplicates = 0
     for (let round = 0; !wantSet.complete && round < MAX_METADATA_ROUNDS; round++) {
-      const got = await swarm.fetch(wantSet.metadata.map(toRequest), { knownMissing: true })
+      const got = await swarm.fetch(wantSet.metadata, { knownMissing: true })
       duplicates += got.duplicates
       if (got.objects === 0) break
       wantSet = await computeWantSet(wantOpts)
     }
 
     phase = 'content'
-    const content: FetchResult = await swarm.fetch(wantSet.content.map(toRequest), { probe: true, knownMissing: true })
+    const content: FetchResult = await swarm.fetch(wantSet.content, { probe: true, knownMissing: true })
     duplicates += content.duplicates
     const missing = [...wantSet.metadata.map((w) => w.id), ...content.missing]
 
@@ -180,10 +180,6 @@ export async function syncRepo (opts: SyncOptions): Promise<SyncResult> {
   } finally {
     for (const session of sessions) session.close()
   }
-}
-
-function toRequest (want: WantedObject): { id: ObjectId, priority: number, size?: number } {
-  return { id: want.id, priority: want.priority, size: want.size }
 }
 
 async function isComplete (store: ObjectStore, root: ObjectId, opts: SyncOptions): Promise<boolean> {

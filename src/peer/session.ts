@@ -203,6 +203,8 @@ export class PeerSession {
 
   async #start (): Promise<void> {
     const done = new Promise<void>((resolve, reject) => { this.#handshake = { resolve, reject } })
+    // the session may close (and reject this) before we await it, e.g. when sending HELLO fails
+    done.catch(() => {})
     const timeoutMs = this.#opts.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS
     const cancel = this.#clock.after(timeoutMs, () => this.close(new GasError('E_TIMEOUT', `no handshake from ${this.transport.remoteLabel} within ${timeoutMs} ms`, { peer: this.transport.remoteLabel })))
     try {

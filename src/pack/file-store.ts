@@ -23,6 +23,8 @@ export class FileStore implements ObjectStore {
   readonly packProblems: PackProblem[] = []
   private writer: PackWriter | undefined
   private writerOpening: Promise<PackWriter> | undefined
+  private packDirMtime = -1
+  private readonly indexStamps = new Map<string, string>()
 
   private constructor (readonly fs: FileSystem, readonly objectsDir: string) {
     this.loose = new LooseStore(fs, objectsDir)
@@ -39,6 +41,10 @@ export class FileStore implements ObjectStore {
   async refreshPacks (): Promise<void> {
     let names: string[]
     try {
+      // a new pack or index changes the folder's mtime; asking for a missing object must not list the folder each time
+      const mtime = (await this.fs.stat(this.packDir)).mtimeMs
+      if (mtime === this.packDirMtime && this.packProblems.length === 0) return
+      this.packDirMtime = mtime
       names = await this.fs.readdir(this.packDir)
     } catch {
       return
@@ -46,12 +52,21 @@ export class FileStore implements ObjectStore {
     const mine = this.writer?.packPath
     for (const name of names.filter((n) => /^pack-[0-9a-f]{32}\.pack$/.test(n)).sort()) {
       const packPath = join(this.packDir, name)
-      if (this.packs.has(packPath) || packPath === mine) continue
       const indexPath = packPath.replace(/\.pack$/, '.idx')
+      if (packPath === mine) continue
+      const known = this.packs.get(packPath)
+      if (known !== undefined) {
+        // another process's writer checkpointed this pack again: read its longer index
+        const stamp = await this.indexStamp(indexPath)
+        if (stamp === this.indexStamps.get(packPath)) continue
+        await known.close()
+        this.packs.delete(packPath)
+      }
       const locked = names.includes(name.replace(/\.pack$/, '.lock'))
       try {
         if (locked && (await recoverPack(this.fs, packPath, indexPath)) < 0 && !names.includes(name.replace(/\.pack$/, '.idx'))) continue
         if (!locked && !names.includes(name.replace(/\.pack$/, '.idx'))) await recoverPack(this.fs, packPath, indexPath)
+        this.indexStamps.set(packPath, await this.indexStamp(indexPath))
         this.packs.set(packPath, await PackFile.open(this.fs, packPath, indexPath))
       } catch (err) {
         if (this.packProblems.some((p) => p.pack === packPath)) continue
@@ -59,6 +74,11 @@ export class FileStore implements ObjectStore {
         this.packProblems.push({ pack: packPath, code: gasErr.code, message: gasErr.message })
       }
     }
+  }
+
+  private async indexStamp (indexPath: string): Promise<string> {
+    const st = await this.fs.stat(indexPath).catch(() => undefined)
+    return st === undefined ? '' : `${st.mtimeMs}:${st.size}`
   }
 
   packFiles (): PackFile[] {

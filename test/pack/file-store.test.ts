@@ -185,3 +185,21 @@ describe('FileStore', () => {
     expect(() => PackIndex.parse(idx.subarray(0, 100), 'x')).toThrow(GasError)
   })
 })
+
+describe('FileStore seen from another process', () => {
+  it('sees chunks another writer adds after a checkpoint, and new packs, without reopening', async () => {
+    const dir = tmp()
+    const reader = await FileStore.open(join(dir, 'objects'))
+    const writer = await FileStore.open(join(dir, 'objects'))
+    const a = await writer.put('chunk', randomBytes(30_000))
+    await writer.flush()
+    expect(await reader.has(a)).toBe(true)
+    const b = await writer.put('chunk', randomBytes(30_000))
+    await writer.flush() // same pack, longer index
+    expect(await reader.has(b)).toBe(true)
+    expect(Buffer.from((await reader.get(b)).body).length).toBe(30_000)
+    expect(await reader.has('e'.repeat(64))).toBe(false)
+    await writer.closeAll()
+    await reader.closeAll()
+  })
+})

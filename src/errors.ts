@@ -16,6 +16,7 @@ export type ErrorCode =
   | 'E_REF_CONFLICT'
   | 'E_LOCKED'
   | 'E_NOTHING_TO_COMMIT'
+  | 'E_CONFLICT'
   | 'E_MALFORMED_ASSET'
   | 'E_NO_PREVIEW'
   | 'E_FRAME_LENGTH'

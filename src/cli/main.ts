@@ -17,9 +17,11 @@ import * as team from './commands/team.js'
 import * as tracker from './commands/tracker.js'
 import * as serve from './commands/serve.js'
 import * as sync from './commands/sync.js'
+import * as conflicts from './commands/conflicts.js'
+import * as resolve from './commands/resolve.js'
 
 /** Every command module registers itself; this file holds no logic of its own. */
-const COMMANDS = [init, whoami, add, rm, commit, log, tag, restore, meta, find, stat, fsck, preview, team, tracker, serve, sync]
+const COMMANDS = [init, whoami, add, rm, commit, log, tag, restore, meta, find, stat, fsck, preview, conflicts, resolve, team, tracker, serve, sync]
 
 export function buildProgram (): Command {
   const program = new Command('gas')

@@ -1,7 +1,10 @@
 import { randomBytes } from 'node:crypto'
 import { GasError } from '../errors.js'
 import type { Asset } from '../objects/asset.js'
+import type { ObjectId } from '../objects/id.js'
 import { checkoutVersion, type CheckoutResult } from '../repo/checkout.js'
+import { mergeVersion } from '../repo/merge.js'
+import type { PathConflict } from '../repo/merge-state.js'
 import type { Workspace } from '../repo/workspace.js'
 import { joinSwarm } from './discovery.js'
 import type { PeerIdentity } from './session.js'
@@ -64,7 +67,11 @@ export async function servePeers (opts: PeerNodeOptions & { signal: AbortSignal,
   await ws.store.flush()
 }
 
-export interface PeerSyncResult extends SyncResult { checkout: CheckoutResult | null }
+export interface PeerSyncResult extends SyncResult {
+  checkout: CheckoutResult | null
+  /** a diverged branch merged in: committed (`version`), waiting on `conflicts`, or not started (`error`) */
+  merge: { from: string, version: ObjectId | null, conflicts: PathConflict[], error: string | null } | null
+}
 
 /**
  * `gas sync --once`: finds the team's reachable peers, exchanges refs, fetches what the rules want
@@ -108,8 +115,21 @@ export async function syncWithPeers (opts: PeerNodeOptions & { onProgress?: (p: 
     })
     await ws.store.flush()
     const after = await ws.head()
-    const checkout = after !== undefined && after !== before ? await checkoutVersion(ws, after, before) : null
-    return { ...result, checkout }
+    let checkout = after !== undefined && after !== before ? await checkoutVersion(ws, after, before) : null
+    let merge: PeerSyncResult['merge'] = null
+    const diverged = result.conflicts.find((c) => c.ref === ws.branchRef && c.why === 'diverged')
+    if (diverged !== undefined) {
+      const from = `${diverged.peer}'s ${ws.config.branch}`
+      try {
+        const merged = await mergeVersion(ws, { theirs: diverged.remote, from })
+        checkout = merged.checkout
+        merge = { from, version: merged.version, conflicts: merged.conflicts, error: null }
+      } catch (err) {
+        // e.g. uncommitted work: nothing is lost, their head stays recorded for the next sync
+        merge = { from, version: null, conflicts: [], error: err instanceof GasError ? err.message : String(err) }
+      }
+    }
+    return { ...result, checkout, merge }
   } finally {
     await swarm.leave()
   }

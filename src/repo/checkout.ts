@@ -15,11 +15,17 @@ export interface CheckoutResult { version: ObjectId, written: string[], removed:
  * not fetch.
  */
 export async function checkoutVersion (ws: Workspace, version: ObjectId, previous: ObjectId | undefined): Promise<CheckoutResult> {
-  const index = await readIndex(ws.fs, ws.gasDir)
   const before = previous === undefined ? new Map<string, ObjectId>() : await flattenTree(ws.store, (await readVersion(ws.store, previous)).tree)
+  const target = await flattenTree(ws.store, (await readVersion(ws.store, version)).tree)
+  return await checkoutTree(ws, { target, before, base: version })
+}
+
+/** The same for any path → asset map (a merge result); `base` becomes the index's base version. */
+export async function checkoutTree (ws: Workspace, opts: { target: Map<string, ObjectId>, before: Map<string, ObjectId>, base: ObjectId }): Promise<CheckoutResult> {
+  const { target, before, base: version } = opts
+  const index = await readIndex(ws.fs, ws.gasDir)
   // staged since the last version: the user's pending work, never replaced by a peer's
   const staged = (path: string): boolean => index.entries[path] !== undefined && index.entries[path].asset !== before.get(path)
-  const target = await flattenTree(ws.store, (await readVersion(ws.store, version)).tree)
   const result: CheckoutResult = { version, written: [], removed: [], skipped: [] }
   const entries: Record<string, IndexEntry> = {}
   const locallyEdited = async (path: string, entry: IndexEntry | undefined): Promise<boolean> => {
@@ -37,7 +43,9 @@ export async function checkoutVersion (ws: Workspace, version: ObjectId, previou
     try {
       await writeFileContent(ws.fs, ws.store, decodeFileManifest(await readTyped(ws.store, asset.file, 'file')), ws.absolutePath(path))
     } catch {
+      // still tracked (the version holds it), just not on disk here: the next commit keeps it
       result.skipped.push({ path, reason: 'content not here (selective sync) or unreadable' })
+      entries[path] = { asset: assetId, meta: asset, mtimeMs: -1 }
       continue
     }
     const st = await ws.fs.stat(ws.absolutePath(path))

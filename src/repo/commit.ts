@@ -3,6 +3,7 @@ import { checkTag } from '../objects/asset.js'
 import type { ObjectId } from '../objects/id.js'
 import { checkMessage, encodeVersion, signedPart, type Version } from '../objects/version.js'
 import { signBytes } from './identity.js'
+import { readMergeState, writeMergeState } from './merge-state.js'
 import { readIndex, writeIndex } from './staging-index.js'
 import { readVersion, writeTree } from './tree-io.js'
 import type { Workspace } from './workspace.js'
@@ -18,9 +19,14 @@ export async function commit (ws: Workspace, opts: CommitOptions): Promise<Objec
   for (const [k, v] of Object.entries(opts.tags ?? {})) checkTag(k, v)
   const index = await readIndex(ws.fs, ws.gasDir)
   const head = await ws.head()
+  // finishing a merge: its other head becomes the second parent once every conflict is resolved
+  const merging = await readMergeState(ws)
+  if (merging !== null && merging.conflicts.length > 0) {
+    throw new GasError('E_CONFLICT', `${merging.conflicts.length} conflict(s) left: ${merging.conflicts.map((c) => c.path).join(', ')}; \`gas resolve PATH --take ours|theirs|VERSION\` first`)
+  }
   const assets = new Map(Object.entries(index.entries).map(([path, e]) => [path, e.asset]))
   const tree = await writeTree(ws.store, assets)
-  const extraParents = opts.extraParents ?? []
+  const extraParents = [...(opts.extraParents ?? []), ...(merging !== null && merging.ours === head ? [merging.theirs] : [])]
   if (head !== undefined && extraParents.length === 0 && (await readVersion(ws.store, head)).tree === tree) {
     throw new GasError('E_NOTHING_TO_COMMIT', 'nothing changed since the last version; `gas add` files first')
   }
@@ -38,5 +44,6 @@ export async function commit (ws: Workspace, opts: CommitOptions): Promise<Objec
   const id = await ws.store.put('version', encodeVersion(version))
   await ws.refs.update({ name: ws.branchRef, newId: id, expectedOld: head ?? null, message: `commit: ${opts.message.split('\n')[0]}`, who: ws.identity.name, now: ws.clock.now() })
   await writeIndex(ws.fs, ws.gasDir, { ...index, base: id })
+  if (merging !== null) await writeMergeState(ws, null)
   return id
 }

@@ -83,6 +83,9 @@ describe('gas sync between workspaces over WebRTC (real tracker on 127.0.0.1)', 
       expect(await boWs.head()).toBe(boV)
       expect(await boWs.refs.read(third.conflicts[0].remoteRef)).toBe(v3)
       expect((await readIndex(boWs.fs, boWs.gasDir)).base).toBe(boV)
+      // sync started the merge: notes.txt changed on both sides waits for gas resolve
+      expect(third.merge).toMatchObject({ version: null, error: null, conflicts: [expect.objectContaining({ path: 'notes.txt', ours: expect.any(String), theirs: expect.any(String) })] })
+      expect(readFileSync(join(bo.root, 'notes.txt'), 'utf8')).toBe('bo local')
       await boWs.close()
     } finally {
       await server.stop()

@@ -11,11 +11,12 @@ import { peerSecurity } from '../security.js'
 const REPEAT_MS = 30_000
 
 function print (p: Printer, result: PeerSyncResult): void {
-  printResult(p, { fetched: result.fetched, sent: result.sent, peers: result.peers, conflicts: result.conflicts, missing: result.missing.length, checkout: result.checkout },
+  printResult(p, { fetched: result.fetched, sent: result.sent, peers: result.peers, conflicts: result.conflicts, missing: result.missing.length, checkout: result.checkout, merge: result.merge },
     () => [
       `${result.peers} peer(s); fetched ${result.fetched.objects} objects (${result.fetched.bytes} bytes), sent ${result.sent.objects} (${result.sent.bytes} bytes)`,
       ...result.refs.filter((r) => r.action !== 'up-to-date').map((r) => `  ${r.ref}: ${r.action}`),
-      ...result.conflicts.map((c) => `  conflict on ${c.ref}: kept ours, theirs recorded as ${c.remoteRef}`),
+      ...result.conflicts.map((c) => `  ${c.ref} diverged from ${c.peer}: theirs recorded as ${c.remoteRef}`),
+      ...(result.merge === null ? [] : [result.merge.error !== null ? `  not merged: ${result.merge.error}` : result.merge.version !== null ? `  merged ${result.merge.from} as ${result.merge.version.slice(0, 12)}` : `  merging ${result.merge.from}: ${result.merge.conflicts.length} conflict(s), see \`gas conflicts\``]),
       ...(result.checkout !== null ? [`  workspace now at ${result.checkout.version.slice(0, 12)}: ${result.checkout.written.length} written, ${result.checkout.removed.length} removed, ${result.checkout.skipped.length} skipped`] : [])
     ].join('\n'))
 }

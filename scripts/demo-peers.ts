@@ -5,17 +5,12 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import * as gas from '../src/index.js'
-import { createInvite, joinTeam } from '../src/auth/invite.js'
-import { signChallenge, verifyChallenge } from '../src/auth/handshake.js'
-import { servePeers, syncWithPeers, type PeerSyncResult } from '../src/peer/peer-node.js'
-import { startTracker } from '../src/peer/tracker.js'
-import { makePng } from '../test/fixtures/textures.js'
+import { makePng, makeTga } from '../test/fixtures/textures.js'
+import { makeWav } from '../test/fixtures/audio.js'
 
 const say = (text: string): void => { process.stdout.write(`${text}\n`) }
-const security = (ws: gas.Workspace): { sign: (n: string) => string, verify: ReturnType<typeof verifyChallenge> } =>
-  ({ sign: signChallenge(ws.identity), verify: verifyChallenge(ws.config.team?.id ?? null) })
 
-function report (who: string, r: PeerSyncResult): void {
+function report (who: string, r: gas.PeerSyncResult): void {
   say(`${who}: ${r.peers} peer(s), fetched ${r.fetched.objects} objects / ${r.fetched.bytes} bytes` +
     (r.perPeer.length > 1 ? ` (${r.perPeer.map((p) => `${p.name} ${p.bytesReceived}`).join(', ')})` : '') +
     (r.checkout !== null ? `; files written: ${r.checkout.written.join(', ')}` : ''))
@@ -23,7 +18,7 @@ function report (who: string, r: PeerSyncResult): void {
 
 export async function peerDemo (root: string, artistDir: string): Promise<void> {
   say('\n== 2. Peers on 127.0.0.1: embedded tracker, WebRTC data channels')
-  const tracker = await startTracker({ port: 0, host: '127.0.0.1' })
+  const tracker = await gas.startTracker({ port: 0, host: '127.0.0.1' })
   say(`tracker ${tracker.url}`)
   const ana = await gas.open({ dir: artistDir })
   ana.config = { ...ana.config, trackers: [tracker.url] }
@@ -33,8 +28,8 @@ export async function peerDemo (root: string, artistDir: string): Promise<void> 
     const dir = join(root, name)
     mkdirSync(dir)
     const ws = await gas.init({ dir, name })
-    const invite = await createInvite(ana, { publicKey: ws.identity.publicKey, name, roles: [role] })
-    await joinTeam(ws, JSON.stringify(invite))
+    const invite = await gas.createInvite(ana, { publicKey: ws.identity.publicKey, name, roles: [role] })
+    await gas.joinTeam(ws, JSON.stringify(invite))
     members[name] = ws
     say(`${name} joined team ${invite.team.name} as ${role} (certificate signed by the team root key)`)
   }
@@ -42,19 +37,19 @@ export async function peerDemo (root: string, artistDir: string): Promise<void> 
   const serve = (ws: gas.Workspace): Promise<void> => {
     const stop = new AbortController()
     stops.push(stop)
-    return servePeers({ ws, trackers: [], security: security(ws), signal: stop.signal })
+    return gas.servePeers({ ws, trackers: [], security: gas.peerSecurity(ws), signal: stop.signal })
   }
   const serving = [serve(ana)]
   try {
     let t0 = Date.now()
-    const boFirst = await syncWithPeers({ ws: members.bo, trackers: [], security: security(members.bo) })
+    const boFirst = await gas.sync({ ws: members.bo, trackers: [], security: gas.peerSecurity(members.bo) })
     report(`bo synced in ${Date.now() - t0} ms`, boFirst)
     const same = readFileSync(join(root, 'bo', 'textures', 'rock_albedo.png')).equals(readFileSync(join(artistDir, 'textures', 'rock_albedo.png')))
     say(`bo's textures/rock_albedo.png identical to ana's: ${same}; fsck: ${(await gas.fsck(members.bo)).ok ? 'ok' : 'PROBLEMS'}`)
 
     serving.push(serve(members.bo))
     t0 = Date.now()
-    const cyFirst = await syncWithPeers({ ws: members.cy, trackers: [], security: security(members.cy) })
+    const cyFirst = await gas.sync({ ws: members.cy, trackers: [], security: gas.peerSecurity(members.cy) })
     report(`cy synced from ana and bo at once in ${Date.now() - t0} ms`, cyFirst)
 
     say('ana paints a new decal and commits it')
@@ -63,10 +58,23 @@ export async function peerDemo (root: string, artistDir: string): Promise<void> 
     const v = await gas.commit(ana, { message: 'Decal for the rock' })
     await ana.store.flush()
     t0 = Date.now()
-    const cyAgain = await syncWithPeers({ ws: members.cy, trackers: [], security: security(members.cy) })
+    const cyAgain = await gas.sync({ ws: members.cy, trackers: [], security: gas.peerSecurity(members.cy) })
     report(`cy synced again in ${Date.now() - t0} ms`, cyAgain)
     const cyHead = await members.cy.head()
     say(`cy is at ${cyHead?.slice(0, 12)} (ana committed ${v.slice(0, 12)}); decal preview on cy: ${JSON.stringify((await gas.showPreview(members.cy, { target: 'textures/decal.png' })).info)}`)
+
+    say('bo and cy work at the same time: bo retunes the impact sound, cy tags and re-exports the normal map')
+    writeFileSync(join(root, 'bo', 'audio', 'impact.wav'), makeWav({ seconds: 1, sampleRate: 48000, channels: 2, bitDepth: 16 }).bytes)
+    await gas.add(members.bo, { paths: [join(root, 'bo', 'audio')] })
+    await gas.commit(members.bo, { message: 'Shorter impact' })
+    await members.bo.store.flush()
+    writeFileSync(join(root, 'cy', 'textures', 'rock_normal.tga'), makeTga({ width: 256, height: 256, seed: 5 }))
+    await gas.add(members.cy, { paths: [join(root, 'cy', 'textures')], tags: { qa: 'checked' } })
+    await gas.commit(members.cy, { message: 'Smaller normal map' })
+    const merged = await gas.sync({ ws: members.cy, trackers: [], security: gas.peerSecurity(members.cy) })
+    say(`cy synced: histories diverged, merged as ${merged.merge?.version?.slice(0, 12) ?? 'nothing'} with ${merged.merge?.conflicts.length ?? 0} conflicts; ` +
+      `cy now has bo's impact.wav (${readFileSync(join(root, 'cy', 'audio', 'impact.wav')).length} bytes) and its own normal map`)
+    say(`cy's log: ${(await gas.log(members.cy, { limit: 4 })).map((v) => v.message).join(' ← ')}`)
   } finally {
     for (const stop of stops) stop.abort()
     await Promise.all(serving)

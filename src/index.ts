@@ -24,7 +24,13 @@ export { fsck, type FsckReport } from './repo/fsck.js'
 export { resolveRevision } from './repo/rev-parse.js'
 export { detectKind } from './repo/asset-kind.js'
 
+export { mergeVersion as merge, type MergeResult } from './repo/merge.js'
+export { listConflicts as conflicts, resolveConflict as resolveConflict } from './repo/resolve.js'
 export { generatePreview, type PreviewResult } from './preview/index.js'
+export { createInvite, joinTeam, type Invite } from './auth/invite.js'
+export { peerSecurity } from './auth/peer-security.js'
+export { servePeers, syncWithPeers as sync, type PeerSyncResult } from './peer/peer-node.js'
+export { startTracker, type RunningTracker } from './peer/tracker.js'
 export { showPreview, type ShownPreview } from './preview/show.js'
 
 import { previewAsset } from './preview/attach.js'

@@ -3,7 +3,7 @@ import { servePeers } from '../../peer/peer-node.js'
 import { action } from '../action.js'
 import { withWorkspace } from '../context.js'
 import { collect } from '../parse.js'
-import { peerSecurity } from '../security.js'
+import { peerSecurity } from '../../auth/peer-security.js'
 
 export function register (program: Command): void {
   program.command('serve').description('stay online and serve team peers (foreground, until SIGINT/SIGTERM)')

@@ -5,7 +5,7 @@ import { withWorkspace } from '../context.js'
 import { printResult, type Printer } from '../output.js'
 import { collect } from '../parse.js'
 import { progressBar } from '../progress.js'
-import { peerSecurity } from '../security.js'
+import { peerSecurity } from '../../auth/peer-security.js'
 
 /** Without --once, `gas sync` syncs again this often until SIGINT/SIGTERM. */
 const REPEAT_MS = 30_000

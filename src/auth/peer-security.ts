@@ -1,4 +1,4 @@
-import { signChallenge, verifyChallenge } from '../auth/handshake.js'
+import { signChallenge, verifyChallenge } from './handshake.js'
 import type { Workspace } from '../repo/workspace.js'
 
 /** HELLO signing and checks for this workspace's member, handed to the peer layer. */

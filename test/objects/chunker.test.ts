@@ -1,11 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { createHash, randomBytes } from 'node:crypto'
 import { chunkStream, CHUNK_MAX, CHUNK_MIN } from '../../src/objects/chunker.js'
+import { prng } from '../fixtures/prng.js'
 
-function seeded (seed: number): () => number {
-  let s = seed >>> 0
-  return () => { s = (s * 1664525 + 1013904223) >>> 0; return s / 2 ** 32 }
-}
 
 async function * readsOf (data: Buffer, sizes: () => number): AsyncGenerator<Uint8Array> {
   for (let offset = 0; offset < data.length;) {
@@ -28,7 +25,7 @@ describe('chunkStream', () => {
     const reference = await chunkIds(data, () => data.length)
     expect(reference.length).toBeGreaterThan(100)
     for (let seed = 1; seed <= 4; seed++) {
-      const random = seeded(seed)
+      const random = prng(seed)
       const scale = [1000, 65536, 3_000_000, 9_000_000][seed - 1]
       expect(await chunkIds(data, () => random() * scale)).toEqual(reference)
     }

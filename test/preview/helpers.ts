@@ -41,14 +41,5 @@ export async function gasError (p: Promise<unknown>, code?: string): Promise<Gas
   return caught as GasError
 }
 
-/** Deterministic PRNG (mulberry32) for fuzzing. */
-export function rng (seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+/** Deterministic PRNG for fuzzing. */
+export { prng as rng } from '../fixtures/prng.js'

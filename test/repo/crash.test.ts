@@ -3,14 +3,11 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { gasSpawn, gasSync } from '../helpers/cli.js'
+import { prng } from '../fixtures/prng.js'
 import { useTmp } from '../helpers/tmp.js'
 
 const tmp = useTmp()
 
-function seeded (seed: number): () => number {
-  let s = seed >>> 0
-  return () => { s = (s * 1664525 + 1013904223) >>> 0; return s / 2 ** 32 }
-}
 
 /** Starts a gas command and SIGKILLs it after `ms` (or lets it finish first). */
 async function killAfter (cwd: string, args: string[], ms: number): Promise<void> {
@@ -26,7 +23,7 @@ describe('crash safety', () => {
     const dir = tmp()
     expect(gasSync(dir, ['init', '--name', 'crash']).status).toBe(0)
     mkdirSync(join(dir, 'assets'))
-    const random = seeded(7)
+    const random = prng(7)
     const files = new Map<string, Buffer>()
     for (let i = 0; i < 6; i++) files.set(`assets/f${i}.bin`, randomBytes(i === 0 ? 48 * 1024 * 1024 : 200_000 + i * 50_000))
     files.set('assets/model.obj', Buffer.from('v 0 0 0\n'.repeat(200_000)))

@@ -3,20 +3,24 @@ import { ID_BYTES } from './frame.js'
 import type { BlockMessage } from './messages.js'
 import { MAX_FRAME } from './transport.js'
 
-/** <version u8><message id u8><id 32><objectType u8><encoding u8><totalLength u32><offset u32> */
-export const BLOCK_HEADER_BYTES = 2 + ID_BYTES + 1 + 1 + 4 + 4
+/** <version u8><message id u8><id 32><objectType u8><encoding u8><rawLength u32><totalLength u32><offset u32> */
+export const BLOCK_HEADER_BYTES = 2 + ID_BYTES + 1 + 1 + 4 + 4 + 4
 /** payload bytes per BLOCK frame, so that every fragment is one full MAX_FRAME frame */
 export const BLOCK_FRAGMENT_BYTES = MAX_FRAME - BLOCK_HEADER_BYTES
 /** why: fragments are buffered until the object is whole; a malicious peer announcing huge totalLengths must not fill memory */
 export const MAX_PENDING_BLOCK_BYTES = 64 * 1024 * 1024
 
-/** Cuts one (encoded) object into BLOCK messages of at most one frame each, in offset order. */
-export function fragmentBlock (id: string, objectType: number, encoding: number, bytes: Uint8Array): BlockMessage[] {
+/**
+ * Cuts one (encoded) object into BLOCK messages of at most one frame each, in offset order.
+ * `rawLength` is the decoded length (default: `bytes.byteLength`, right for raw objects).
+ * The session packs fragments of several objects per frame instead (see `FramePacker`).
+ */
+export function fragmentBlock (id: string, objectType: number, encoding: number, bytes: Uint8Array, rawLength = bytes.byteLength): BlockMessage[] {
   const totalLength = bytes.byteLength
-  if (totalLength === 0) return [{ type: 'BLOCK', id, objectType, encoding, totalLength, offset: 0, bytes }]
+  if (totalLength === 0) return [{ type: 'BLOCK', id, objectType, encoding, rawLength, totalLength, offset: 0, bytes }]
   const out: BlockMessage[] = []
   for (let offset = 0; offset < totalLength; offset += BLOCK_FRAGMENT_BYTES) {
-    out.push({ type: 'BLOCK', id, objectType, encoding, totalLength, offset, bytes: bytes.subarray(offset, offset + BLOCK_FRAGMENT_BYTES) })
+    out.push({ type: 'BLOCK', id, objectType, encoding, rawLength, totalLength, offset, bytes: bytes.subarray(offset, offset + BLOCK_FRAGMENT_BYTES) })
   }
   return out
 }
@@ -25,12 +29,14 @@ export interface AssembledObject {
   id: string
   objectType: number
   encoding: number
+  rawLength: number
   bytes: Uint8Array
 }
 
 interface Pending {
   objectType: number
   encoding: number
+  rawLength: number
   buffer: Uint8Array
   received: number
   /** received [start, end) ranges, to refuse overlaps */
@@ -39,7 +45,7 @@ interface Pending {
 
 /**
  * Reassembles BLOCK fragments per object id, in any order. Refuses fragments that disagree with
- * the first one (totalLength, objectType, encoding) or overlap what has arrived (E_PROTOCOL), and
+ * the first one (totalLength, objectType, encoding, rawLength) or overlap what has arrived (E_PROTOCOL), and
  * refuses new objects once `maxPendingBytes` are buffered. It does not verify the id: the caller
  * hashes the assembled bytes before trusting them.
  */
@@ -64,17 +70,20 @@ export class BlockAssembler {
     let entry = this.#pending.get(id)
     if (entry === undefined) {
       if (offset === 0 && end === totalLength) {
-        return { id, objectType: msg.objectType, encoding: msg.encoding, bytes: msg.bytes.slice() }
+        // why: transports hand each received frame over for good, so an object that came whole is
+        // used in place; only a small one is copied, since its view would keep a 64 KiB frame alive
+        const bytes = msg.bytes.byteLength * 2 >= msg.bytes.buffer.byteLength ? msg.bytes : msg.bytes.slice()
+        return { id, objectType: msg.objectType, encoding: msg.encoding, rawLength: msg.rawLength, bytes }
       }
       if (this.#pendingBytes + totalLength > this.maxPendingBytes) {
         throw GasError.protocol(`BLOCK ${id} of ${totalLength} bytes would exceed ${this.maxPendingBytes} pending bytes`, { id, totalLength, pendingBytes: this.#pendingBytes })
       }
-      entry = { objectType: msg.objectType, encoding: msg.encoding, buffer: new Uint8Array(totalLength), received: 0, ranges: [] }
+      entry = { objectType: msg.objectType, encoding: msg.encoding, rawLength: msg.rawLength, buffer: new Uint8Array(totalLength), received: 0, ranges: [] }
       this.#pending.set(id, entry)
       this.#pendingBytes += totalLength
     } else {
       if (entry.buffer.byteLength !== totalLength) throw this.#reject(id, `totalLength ${totalLength} disagrees with ${entry.buffer.byteLength}`)
-      if (entry.objectType !== msg.objectType || entry.encoding !== msg.encoding) throw this.#reject(id, 'objectType/encoding disagree with the first fragment')
+      if (entry.objectType !== msg.objectType || entry.encoding !== msg.encoding || entry.rawLength !== msg.rawLength) throw this.#reject(id, 'objectType/encoding/rawLength disagree with the first fragment')
       for (const [start, stop] of entry.ranges) {
         if (offset < stop && start < end) throw this.#reject(id, `fragment ${offset}..${end} overlaps ${start}..${stop}`)
       }
@@ -84,7 +93,7 @@ export class BlockAssembler {
     entry.received += end - offset
     if (entry.received < totalLength) return undefined
     this.#drop(id)
-    return { id, objectType: entry.objectType, encoding: entry.encoding, bytes: entry.buffer }
+    return { id, objectType: entry.objectType, encoding: entry.encoding, rawLength: entry.rawLength, bytes: entry.buffer }
   }
 
   /** Forgets a partial object (CANCEL sent, peer lost, …). */

@@ -52,13 +52,17 @@ export interface BlockMessage {
   objectType: number
   /** 0 raw, 1 zstd */
   encoding: number
+  /** length of the decoded object (= totalLength when raw): the receiver stores the zstd bytes without decoding them to learn it; the store's verification decodes once */
+  rawLength: number
   /** length of the whole (encoded) object; fragments carry `offset` into it */
   totalLength: number
   offset: number
   /** a view into the received frame on decode; copy it to keep it past the frame */
   bytes: Uint8Array
 }
-export type Message = HelloMessage | RefsMessage | WantMessage | HaveMessage | DontHaveMessage | CancelMessage | BlockMessage
+/** BLOCK fragments of one or more objects sharing one frame: the tail of one object and the head of the next */
+export interface BatchMessage { type: 'BATCH', blocks: BlockMessage[] }
+export type Message = HelloMessage | RefsMessage | WantMessage | HaveMessage | DontHaveMessage | CancelMessage | BlockMessage | BatchMessage
 export type MessageType = Message['type']
 
 export const BLOCK_ENCODING_RAW = 0
@@ -256,22 +260,23 @@ function isU32 (n: unknown): n is number {
   return typeof n === 'number' && Number.isInteger(n) && n >= 0 && n <= 0xffffffff
 }
 
-/** BLOCK: <id 32><objectType u8><encoding u8: 0 raw, 1 zstd><totalLength u32><offset u32><bytes…> (offset + bytes ≤ totalLength) */
+/** BLOCK: <id 32><objectType u8><encoding u8: 0 raw, 1 zstd><rawLength u32><totalLength u32><offset u32><bytes…> (offset + bytes ≤ totalLength; raw: rawLength = totalLength) */
 const BLOCK: Codec<BlockMessage> = {
   id: 6,
   preencode (msg) {
     if (!isHexId(msg.id)) throw GasError.badArgument('BLOCK id must be 64 lower-case hex chars')
     if (!Number.isInteger(msg.objectType) || msg.objectType < 0 || msg.objectType > 255) throw GasError.badArgument('BLOCK objectType must be 0..255')
     if (msg.encoding !== BLOCK_ENCODING_RAW && msg.encoding !== BLOCK_ENCODING_ZSTD) throw GasError.badArgument('BLOCK encoding must be 0 (raw) or 1 (zstd)')
-    if (!isU32(msg.totalLength) || !isU32(msg.offset)) throw GasError.badArgument('BLOCK totalLength and offset must be u32')
+    if (!isU32(msg.rawLength) || !isU32(msg.totalLength) || !isU32(msg.offset)) throw GasError.badArgument('BLOCK rawLength, totalLength and offset must be u32')
     if (!(msg.bytes instanceof Uint8Array)) throw GasError.badArgument('BLOCK bytes must be a Uint8Array')
-    checkFragment(msg.totalLength, msg.offset, msg.bytes.byteLength, GasError.badArgument)
+    checkFragment(msg.encoding, msg.rawLength, msg.totalLength, msg.offset, msg.bytes.byteLength, GasError.badArgument)
     return BLOCK_HEADER_BYTES - FRAME_HEADER_BYTES + msg.bytes.byteLength
   },
   encode (msg, w) {
     w.id(msg.id)
     w.u8(msg.objectType)
     w.u8(msg.encoding)
+    w.u32(msg.rawLength)
     w.u32(msg.totalLength)
     w.u32(msg.offset)
     w.raw(msg.bytes)
@@ -281,18 +286,77 @@ const BLOCK: Codec<BlockMessage> = {
     const objectType = r.u8('BLOCK objectType')
     const encoding = r.u8('BLOCK encoding')
     if (encoding !== BLOCK_ENCODING_RAW && encoding !== BLOCK_ENCODING_ZSTD) throw GasError.protocol(`BLOCK encoding ${encoding} is unknown`, { encoding })
+    const rawLength = r.u32('BLOCK rawLength')
     const totalLength = r.u32('BLOCK totalLength')
     const offset = r.u32('BLOCK offset')
     const bytes = r.rest()
-    checkFragment(totalLength, offset, bytes.byteLength, GasError.frameLength)
-    return { type: 'BLOCK', id, objectType, encoding, totalLength, offset, bytes }
+    checkFragment(encoding, rawLength, totalLength, offset, bytes.byteLength, GasError.frameLength)
+    return { type: 'BLOCK', id, objectType, encoding, rawLength, totalLength, offset, bytes }
   }
 }
 
-function checkFragment (totalLength: number, offset: number, length: number, fail: (why: string) => GasError): void {
+function checkFragment (encoding: number, rawLength: number, totalLength: number, offset: number, length: number, fail: (why: string) => GasError): void {
+  if (encoding === BLOCK_ENCODING_RAW && rawLength !== totalLength) throw fail(`raw BLOCK has rawLength ${rawLength} but totalLength ${totalLength}`)
   if (offset + length > totalLength) throw fail(`BLOCK fragment ${offset}+${length} runs past totalLength ${totalLength}`)
   // why: an empty fragment of a non-empty object advances nothing; only a 0-byte object is sent empty
   if (length === 0 && !(totalLength === 0 && offset === 0)) throw fail('BLOCK fragment is empty')
+}
+
+// ---- BATCH ---------------------------------------------------------------------------------
+
+/** <count u16> after the frame header */
+export const BATCH_HEADER_BYTES = FRAME_HEADER_BYTES + 2
+/** each entry: <message id u8><length u16> and BLOCK's own header (id, type, encoding, lengths, offset) */
+export const BATCH_ENTRY_HEADER_BYTES = 3 + BLOCK_HEADER_BYTES - FRAME_HEADER_BYTES
+/**
+ * why: a frame of tiny objects could hold ~1,300 entries; a decoded BATCH is an array of views, so
+ * the cap bounds what one frame makes us allocate. A sender packing more starts a new frame.
+ */
+export const MAX_BATCH_ENTRIES = 1024
+
+/**
+ * BATCH: <count u16>(<message id u8 = 6 (BLOCK)><length u16><BLOCK payload: length bytes>)×count
+ * (1 ≤ count ≤ MAX_BATCH_ENTRIES). Fills frames: the data channel is limited by messages per
+ * second, and an object of 64.8 KiB (the average chunk) would otherwise take two frames. Only
+ * BLOCK may be batched (anything else is E_PROTOCOL); each entry decodes exactly as a BLOCK.
+ */
+const BATCH: Codec<BatchMessage> = {
+  id: 8,
+  preencode (msg) {
+    if (!Array.isArray(msg.blocks) || msg.blocks.length === 0) throw GasError.badArgument('BATCH blocks must be a non-empty array')
+    if (msg.blocks.length > MAX_BATCH_ENTRIES) throw GasError.badArgument(`BATCH carries ${msg.blocks.length} blocks, more than ${MAX_BATCH_ENTRIES}`)
+    let size = BATCH_HEADER_BYTES - FRAME_HEADER_BYTES
+    for (const block of msg.blocks) {
+      if (block?.type !== 'BLOCK') throw GasError.badArgument('BATCH carries only BLOCK messages')
+      const length = BLOCK.preencode(block)
+      // why: u16 entry length; any entry that fits a frame fits it, this only guards oversized input
+      if (length > 0xffff) throw GasError.frameLength(`BATCH entry of ${length} bytes does not fit a frame`)
+      size += 3 + length
+    }
+    return size
+  },
+  encode (msg, w) {
+    w.u16(msg.blocks.length)
+    for (const block of msg.blocks) {
+      w.u8(BLOCK.id)
+      w.u16(BLOCK_HEADER_BYTES - FRAME_HEADER_BYTES + block.bytes.byteLength)
+      BLOCK.encode(block, w)
+    }
+  },
+  decode (r) {
+    const count = r.u16('BATCH count')
+    if (count === 0) throw GasError.protocol('BATCH carries no blocks')
+    if (count > MAX_BATCH_ENTRIES) throw GasError.frameLength(`BATCH count ${count} exceeds ${MAX_BATCH_ENTRIES}`)
+    const blocks: BlockMessage[] = new Array(count)
+    for (let i = 0; i < count; i++) {
+      const messageId = r.u8('BATCH entry message id')
+      if (messageId !== BLOCK.id) throw GasError.protocol(`BATCH entry ${i} is message id ${messageId}; only BLOCK (${BLOCK.id}) may be batched`, { messageId })
+      const entry = new FrameReader(r.raw(r.u16('BATCH entry length'), 'BATCH entry'))
+      blocks[i] = BLOCK.decode(entry)
+      entry.end()
+    }
+    return { type: 'BATCH', blocks }
+  }
 }
 
 /** The wire table. Ids are API: never renumber a row, add new ones at the end. */
@@ -303,7 +367,8 @@ export const MESSAGES = {
   HAVE: idListCodec('HAVE', 4), // HAVE: <count u16><id 32>×count
   DONT_HAVE: idListCodec('DONT_HAVE', 5), // DONT_HAVE: <count u16><id 32>×count
   BLOCK,
-  CANCEL: idListCodec('CANCEL', 7) // CANCEL: <count u16><id 32>×count
+  CANCEL: idListCodec('CANCEL', 7), // CANCEL: <count u16><id 32>×count
+  BATCH
 } as const satisfies { [K in MessageType]: Codec<Extract<Message, { type: K }>> }
 
 const BY_ID = new Map<number, Codec<Message>>(

@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto'
-import { Decoder } from '@toondepauw/node-zstd'
 import { GasError, isGasError } from '../errors.js'
 import { objectTypeCode, objectTypeFromCode, type ObjectId } from '../objects/id.js'
 import type { EncodedObject, ObjectStore } from '../objects/store.js'
 import { systemClock, PeerLedger, type Clock } from './ledger.js'
+import { FramePacker } from './frame-packer.js'
 import {
-  BLOCK_ENCODING_ZSTD, BlockAssembler, MAX_IDS_PER_MESSAGE, chunkRefs, decodeMessage, encodeMessage, fragmentBlock,
+  BlockAssembler, MAX_IDS_PER_MESSAGE, chunkRefs, decodeMessage, encodeMessage,
   type BlockMessage, type HelloMessage, type Message, type RefsMessage, type WantMode
 } from './messages.js'
 import { ServeQueue } from './serve-queue.js'
@@ -66,8 +66,6 @@ export const MAX_EARLY_FRAMES = 256
 /** why: one advertisement lists a team's branches, tags and builds; beyond this it is an attack on our memory */
 export const MAX_ADVERTISED_REFS = 100_000
 
-const zstd = new Decoder()
-
 export function randomIdentity (name: string, teamId: string | null = null): PeerIdentity {
   return { peerId: randomBytes(32).toString('hex'), name, publicKey: randomBytes(32).toString('hex'), teamId }
 }
@@ -101,6 +99,7 @@ export class PeerSession {
   readonly #assembler = new BlockAssembler()
   #refsBuffer: RefEntry[] = []
   readonly #queue = new ServeQueue()
+  readonly #packer = new FramePacker()
   #current: ObjectId | undefined
   #currentCancelled = false
   #serving = false
@@ -277,6 +276,7 @@ export class PeerSession {
       if (this.#early.length >= MAX_EARLY_FRAMES) return this.close(GasError.protocol(`${this.name} sent too much before the handshake finished`))
       // why: decoded BLOCK bytes are a view into the frame, which the transport may reuse
       if (msg.type === 'BLOCK') msg = { ...msg, bytes: msg.bytes.slice() }
+      if (msg.type === 'BATCH') msg = { ...msg, blocks: msg.blocks.map(block => ({ ...block, bytes: block.bytes.slice() })) }
       this.#early.push(msg)
     } else {
       this.#dispatch(msg)
@@ -291,6 +291,13 @@ export class PeerSession {
         case 'HAVE': return emit(this.#listeners.have, msg.ids)
         case 'DONT_HAVE': return emit(this.#listeners.dontHave, msg.ids)
         case 'BLOCK': return this.#onBlock(msg)
+        case 'BATCH':
+          for (const block of msg.blocks) {
+            // a block listener may have closed the session
+            if (this.#state === 'closed') return
+            this.#onBlock(block)
+          }
+          return
         case 'CANCEL': return this.#onCancel(msg.ids)
       }
     } catch (err) {
@@ -314,16 +321,8 @@ export class PeerSession {
     this.ledger.payloadReceived(msg.bytes.byteLength, assembled !== undefined)
     if (assembled === undefined) return
     const type = objectTypeFromCode(assembled.objectType)
-    let rawLength = assembled.bytes.byteLength
-    if (assembled.encoding === BLOCK_ENCODING_ZSTD) {
-      // why: BLOCK does not carry the raw length and our zstd frames omit it; decoding is the only way to learn it
-      try {
-        rawLength = zstd.decodeSync(Buffer.from(assembled.bytes.buffer, assembled.bytes.byteOffset, assembled.bytes.byteLength)).byteLength
-      } catch {
-        throw GasError.corruptObject(assembled.id, `${this.name} sent zstd bytes that do not decode`)
-      }
-    }
-    const object: EncodedObject = { type, encoding: assembled.encoding as 0 | 1, rawLength, bytes: assembled.bytes }
+    // why: rawLength comes from the wire; the store's putEncoded decodes zstd and checks it, so decoding here too would double the work
+    const object: EncodedObject = { type, encoding: assembled.encoding as 0 | 1, rawLength: assembled.rawLength, bytes: assembled.bytes }
     emit(this.#listeners.block, { id: assembled.id, object })
   }
 
@@ -363,7 +362,11 @@ export class PeerSession {
     return this.#opts.mayServe === undefined || await this.#opts.mayServe(id, this.remote)
   }
 
-  /** Serves queued block requests one object at a time, highest priority first, with the transport's backpressure. */
+  /**
+   * Serves queued block requests one object at a time, highest priority first, with the
+   * transport's backpressure. Fragments of consecutive objects share frames (`FramePacker`); a
+   * part-filled frame leaves as soon as the queue is empty, so a lone small object is not held back.
+   */
   async #serve (): Promise<void> {
     if (this.#serving) return
     this.#serving = true
@@ -371,7 +374,13 @@ export class PeerSession {
     try {
       while (this.#state === 'open') {
         const id = this.#queue.take()
-        if (id === undefined) break
+        if (id === undefined) {
+          if (this.#packer.empty && missing.length === 0) break
+          await this.#sendPacked()
+          if (missing.length > 0 && this.#state === 'open') await this.#send({ type: 'DONT_HAVE', ids: missing.splice(0) })
+          // a WANT that arrived during these sends is served by this loop
+          continue
+        }
         let object: EncodedObject | undefined
         try {
           object = await this.store.getEncoded(id)
@@ -381,24 +390,41 @@ export class PeerSession {
         }
         if (object === undefined || !(await this.#mayServe(id))) {
           missing.push(id)
-          if (missing.length >= MAX_IDS_PER_MESSAGE || this.#queue.size === 0) await this.#send({ type: 'DONT_HAVE', ids: missing.splice(0) })
+          if (missing.length >= MAX_IDS_PER_MESSAGE) await this.#send({ type: 'DONT_HAVE', ids: missing.splice(0) })
           continue
         }
         this.#current = id
         this.#currentCancelled = false
-        const fragments = fragmentBlock(id, objectTypeCode(object.type), object.encoding, object.bytes)
-        for (let i = 0; i < fragments.length && !this.#currentCancelled; i++) {
-          await this.#send(fragments[i])
-          this.ledger.payloadSent(fragments[i].bytes.byteLength, i === fragments.length - 1)
-        }
+        const objectType = objectTypeCode(object.type)
+        const { encoding, rawLength, bytes } = object
+        const totalLength = bytes.byteLength
+        let offset = 0
+        do {
+          if (this.#packer.full(totalLength - offset)) await this.#sendPacked()
+          if (this.#currentCancelled || this.#state !== 'open') break
+          const end = Math.min(totalLength, offset + this.#packer.room)
+          this.#packer.add({ type: 'BLOCK', id, objectType, encoding, rawLength, totalLength, offset, bytes: bytes.subarray(offset, end) })
+          offset = end
+        } while (offset < totalLength)
+        // why: send a full frame now rather than after the next object's store read
+        if (this.#packer.full(Infinity)) await this.#sendPacked()
         this.#current = undefined
       }
-      if (missing.length > 0 && this.#state === 'open') await this.#send({ type: 'DONT_HAVE', ids: missing })
     } catch (err) {
       this.close(asGasError(err))
     } finally {
+      this.#current = undefined
       this.#serving = false
     }
+  }
+
+  /** Sends the packed frame, if any; the ledger counts each fragment's payload once it is sent. */
+  async #sendPacked (): Promise<void> {
+    const packed = this.#packer.take()
+    if (packed === undefined) return
+    this.ledger.frameSent(packed.frame.byteLength)
+    await this.transport.send(packed.frame)
+    for (const block of packed.blocks) this.ledger.payloadSent(block.bytes.byteLength, block.offset + block.bytes.byteLength === block.totalLength)
   }
 
   #finish (err?: GasError): void {
@@ -407,6 +433,7 @@ export class PeerSession {
     this.error ??= err
     this.#assembler.clear()
     this.#queue.clear()
+    this.#packer.clear()
     this.#handshake?.reject(this.error ?? peerLost(this.transport.remoteLabel, 'closed during the handshake'))
     const listeners = this.#listeners.close
     this.#listeners.close = []

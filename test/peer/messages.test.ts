@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { GasError, isGasError } from '../../src/errors.js'
 import {
-  BLOCK_FRAGMENT_BYTES, BlockAssembler, MAX_IDS_PER_MESSAGE, MAX_REFS, MESSAGES, chunkRefs, decodeMessage, encodeMessage, fragmentBlock,
-  type BlockMessage, type Message
+  BATCH_ENTRY_HEADER_BYTES, BLOCK_FRAGMENT_BYTES, BLOCK_HEADER_BYTES, BlockAssembler, MAX_BATCH_ENTRIES, MAX_IDS_PER_MESSAGE, MAX_REFS, MESSAGES, chunkRefs, decodeMessage, encodeMessage, fragmentBlock,
+  type BatchMessage, type BlockMessage, type Message
 } from '../../src/peer/messages.js'
 import { MAX_FRAME } from '../../src/peer/transport.js'
 
@@ -31,13 +31,22 @@ const samples: Message[] = [
   { type: 'HAVE', ids: [id1] },
   { type: 'DONT_HAVE', ids: [id1, id2] },
   { type: 'CANCEL', ids: [] },
-  { type: 'BLOCK', id: id1, objectType: 3, encoding: 1, totalLength: 100, offset: 40, bytes: randomBytes(60) },
-  { type: 'BLOCK', id: id2, objectType: 0, encoding: 0, totalLength: 0, offset: 0, bytes: new Uint8Array(0) }
+  { type: 'BLOCK', id: id1, objectType: 3, encoding: 1, rawLength: 1000, totalLength: 100, offset: 40, bytes: randomBytes(60) },
+  { type: 'BLOCK', id: id2, objectType: 0, encoding: 0, rawLength: 0, totalLength: 0, offset: 0, bytes: new Uint8Array(0) },
+  {
+    type: 'BATCH',
+    blocks: [
+      { type: 'BLOCK', id: id1, objectType: 1, encoding: 0, rawLength: 90, totalLength: 90, offset: 70, bytes: randomBytes(20) },
+      { type: 'BLOCK', id: id2, objectType: 0, encoding: 1, rawLength: 5000, totalLength: 300, offset: 0, bytes: randomBytes(30) },
+      { type: 'BLOCK', id: hex(32), objectType: 2, encoding: 0, rawLength: 0, totalLength: 0, offset: 0, bytes: new Uint8Array(0) }
+    ]
+  },
+  { type: 'BATCH', blocks: [{ type: 'BLOCK', id: id1, objectType: 0, encoding: 0, rawLength: 1, totalLength: 1, offset: 0, bytes: Uint8Array.of(7) }] }
 ]
 
 describe('wire table', () => {
   it('has stable ids', () => {
-    expect(Object.fromEntries(Object.entries(MESSAGES).map(([k, v]) => [k, v.id]))).toEqual({ HELLO: 1, REFS: 2, WANT: 3, HAVE: 4, DONT_HAVE: 5, BLOCK: 6, CANCEL: 7 })
+    expect(Object.fromEntries(Object.entries(MESSAGES).map(([k, v]) => [k, v.id]))).toEqual({ HELLO: 1, REFS: 2, WANT: 3, HAVE: 4, DONT_HAVE: 5, BLOCK: 6, CANCEL: 7, BATCH: 8 })
   })
 
   it('known bytes: WANT frame layout', () => {
@@ -47,8 +56,8 @@ describe('wire table', () => {
   })
 
   it('known bytes: BLOCK frame layout', () => {
-    const frame = encodeMessage({ type: 'BLOCK', id: id2, objectType: 2, encoding: 1, totalLength: 258, offset: 1, bytes: Uint8Array.of(0xaa, 0xbb) })
-    expect(Buffer.from(frame).toString('hex')).toBe('0106' + id2 + '0201' + '00000102' + '00000001' + 'aabb')
+    const frame = encodeMessage({ type: 'BLOCK', id: id2, objectType: 2, encoding: 1, rawLength: 1000, totalLength: 258, offset: 1, bytes: Uint8Array.of(0xaa, 0xbb) })
+    expect(Buffer.from(frame).toString('hex')).toBe('0106' + id2 + '0201' + '000003e8' + '00000102' + '00000001' + 'aabb')
   })
 
   it('known bytes: HELLO is length-prefixed canonical JSON', () => {
@@ -66,6 +75,9 @@ describe('wire table', () => {
         const back = decodeMessage(frame)
         if (msg.type === 'BLOCK' && back.type === 'BLOCK') {
           expect({ ...back, bytes: [...back.bytes] }).toEqual({ ...msg, bytes: [...msg.bytes] })
+        } else if (msg.type === 'BATCH' && back.type === 'BATCH') {
+          const plain = (m: BatchMessage): unknown => m.blocks.map(b => ({ ...b, bytes: [...b.bytes] }))
+          expect(plain(back)).toEqual(plain(msg))
         } else {
           expect(back).toEqual(msg)
         }
@@ -74,7 +86,7 @@ describe('wire table', () => {
         for (let n = 0; n < frame.byteLength; n++) {
           const code = codeOf(() => decodeMessage(frame.subarray(0, n)))
           // a BLOCK cut inside its bytes is a shorter, still valid fragment (the frame is the length prefix)
-          if (msg.type === 'BLOCK' && n > 44) { expect(code).toBeUndefined(); continue }
+          if (msg.type === 'BLOCK' && n > BLOCK_HEADER_BYTES) { expect(code).toBeUndefined(); continue }
           expect(['E_FRAME_LENGTH', 'E_PROTOCOL']).toContain(code)
         }
       })
@@ -87,8 +99,64 @@ describe('wire table', () => {
   }
 
   it('BLOCK trailing byte past totalLength is E_FRAME_LENGTH', () => {
-    const frame = encodeMessage({ type: 'BLOCK', id: id1, objectType: 0, encoding: 0, totalLength: 3, offset: 0, bytes: Uint8Array.of(1, 2, 3) })
+    const frame = encodeMessage({ type: 'BLOCK', id: id1, objectType: 0, encoding: 0, rawLength: 3, totalLength: 3, offset: 0, bytes: Uint8Array.of(1, 2, 3) })
     expect(codeOf(() => decodeMessage(Uint8Array.of(...frame, 4)))).toBe('E_FRAME_LENGTH')
+  })
+
+  it('known bytes: BATCH frame layout', () => {
+    const a: BlockMessage = { type: 'BLOCK', id: id1, objectType: 1, encoding: 0, rawLength: 5, totalLength: 5, offset: 3, bytes: Uint8Array.of(0xaa, 0xbb) }
+    const b: BlockMessage = { type: 'BLOCK', id: id2, objectType: 2, encoding: 1, rawLength: 258, totalLength: 4, offset: 0, bytes: Uint8Array.of(0xcc) }
+    const frame = encodeMessage({ type: 'BATCH', blocks: [a, b] })
+    expect(Buffer.from(frame).toString('hex')).toBe('0108' + '0002' +
+      '06' + '0030' + id1 + '0100' + '00000005' + '00000005' + '00000003' + 'aabb' +
+      '06' + '002f' + id2 + '0201' + '00000102' + '00000004' + '00000000' + 'cc')
+    expect(frame.byteLength).toBe(4 + 2 * BATCH_ENTRY_HEADER_BYTES + 3)
+  })
+
+  describe('BATCH decoding', () => {
+    const block = (bytes: number[]): number[] => [...Buffer.from(id1, 'hex'), 0, 0, 0, 0, 0, bytes.length, 0, 0, 0, bytes.length, 0, 0, 0, 0, ...bytes]
+    const entry = (messageId: number, body: number[]): number[] => [messageId, body.length >> 8, body.length & 255, ...body]
+    const batch = (count: number, ...entries: number[][]): Uint8Array => Uint8Array.of(1, 8, count >> 8, count & 255, ...entries.flat())
+
+    it('decodes a hand-built frame; blocks are views into it', () => {
+      const frame = batch(2, entry(6, block([1, 2])), entry(6, block([3])))
+      const msg = decodeMessage(frame)
+      expect(msg.type).toBe('BATCH')
+      const blocks = (msg as BatchMessage).blocks
+      expect(blocks.map(b => [...b.bytes])).toEqual([[1, 2], [3]])
+      expect(blocks[0].bytes.buffer).toBe(frame.buffer)
+    })
+
+    it('only BLOCK may be batched: any other message id is E_PROTOCOL', () => {
+      for (const messageId of [1, 3, 4, 7, 8, 99]) {
+        expect(codeOf(() => decodeMessage(batch(1, entry(messageId, [0, 0])))), `id ${messageId}`).toBe('E_PROTOCOL')
+      }
+      expect(codeOf(() => decodeMessage(batch(2, entry(6, block([1])), entry(4, [0, 0]))))).toBe('E_PROTOCOL')
+    })
+
+    it('count 0 is E_PROTOCOL; count over MAX_BATCH_ENTRIES is E_FRAME_LENGTH', () => {
+      expect(codeOf(() => decodeMessage(batch(0)))).toBe('E_PROTOCOL')
+      expect(codeOf(() => decodeMessage(batch(MAX_BATCH_ENTRIES + 1, entry(6, block([1])))))).toBe('E_FRAME_LENGTH')
+    })
+
+    it('count and entry lengths must match the frame exactly (E_FRAME_LENGTH)', () => {
+      const one = entry(6, block([1, 2, 3]))
+      expect(codeOf(() => decodeMessage(batch(2, one)))).toBe('E_FRAME_LENGTH') // count says more
+      expect(codeOf(() => decodeMessage(batch(1, one, one)))).toBe('E_FRAME_LENGTH') // trailing entry
+      expect(codeOf(() => decodeMessage(batch(1, [6, 0, 10, ...block([1])])))).toBe('E_FRAME_LENGTH') // entry shorter than a BLOCK header
+      expect(codeOf(() => decodeMessage(batch(1, [6, 0xff, 0xff, ...block([1])])))).toBe('E_FRAME_LENGTH') // entry runs past the frame
+      const emptyOfFive = [...Buffer.from(id1, 'hex'), 0, 0, 0, 0, 0, 5, 0, 0, 0, 5, 0, 0, 0, 0]
+      expect(codeOf(() => decodeMessage(batch(1, entry(6, emptyOfFive))))).toBe('E_FRAME_LENGTH') // empty fragment of a 5-byte object
+    })
+
+    it('MAX_BATCH_ENTRIES tiny objects fit one frame and round-trip; a batch over MAX_FRAME is refused', () => {
+      const tiny = Array.from({ length: MAX_BATCH_ENTRIES }, (_, i): BlockMessage => ({ type: 'BLOCK', id: hex(32), objectType: 0, encoding: 0, rawLength: 1, totalLength: 1, offset: 0, bytes: Uint8Array.of(i & 255) }))
+      const frame = encodeMessage({ type: 'BATCH', blocks: tiny })
+      expect(frame.byteLength).toBeLessThanOrEqual(MAX_FRAME)
+      expect((decodeMessage(frame) as BatchMessage).blocks.map(b => b.id)).toEqual(tiny.map(b => b.id))
+      const big = (id: string): BlockMessage => ({ type: 'BLOCK', id, objectType: 0, encoding: 0, rawLength: 40_000, totalLength: 40_000, offset: 0, bytes: new Uint8Array(40_000) })
+      expect(codeOf(() => encodeMessage({ type: 'BATCH', blocks: [big(id1), big(id2)] }))).toBe('E_FRAME_LENGTH')
+    })
   })
 
   it('unknown message id is E_PROTOCOL with data.messageId', () => {
@@ -107,13 +175,14 @@ describe('wire table', () => {
 
   it('frames over MAX_FRAME are refused both ways', () => {
     expect(codeOf(() => decodeMessage(new Uint8Array(MAX_FRAME + 1)))).toBe('E_FRAME_LENGTH')
-    expect(codeOf(() => encodeMessage({ type: 'BLOCK', id: id1, objectType: 0, encoding: 0, totalLength: MAX_FRAME, offset: 0, bytes: new Uint8Array(MAX_FRAME) }))).toBe('E_FRAME_LENGTH')
+    expect(codeOf(() => encodeMessage({ type: 'BLOCK', id: id1, objectType: 0, encoding: 0, rawLength: MAX_FRAME, totalLength: MAX_FRAME, offset: 0, bytes: new Uint8Array(MAX_FRAME) }))).toBe('E_FRAME_LENGTH')
   })
 
   it('refuses malformed values when decoding', () => {
     expect(codeOf(() => decodeMessage(Uint8Array.of(1, 3, 2, 0, 0, 0)))).toBe('E_PROTOCOL') // WANT mode 2
     expect(codeOf(() => decodeMessage(Uint8Array.of(1, 6, ...Buffer.from(id1, 'hex'), 0, 9, 0, 0, 0, 1, 0, 0, 0, 0, 5)))).toBe('E_PROTOCOL') // encoding 9
-    expect(codeOf(() => decodeMessage(Uint8Array.of(1, 6, ...Buffer.from(id1, 'hex'), 0, 0, 0, 0, 0, 4, 0, 0, 0, 0)))).toBe('E_FRAME_LENGTH') // empty fragment
+    expect(codeOf(() => decodeMessage(Uint8Array.of(1, 6, ...Buffer.from(id1, 'hex'), 0, 0, 0, 0, 0, 4, 0, 0, 0, 4, 0, 0, 0, 0)))).toBe('E_FRAME_LENGTH') // empty fragment
+    expect(codeOf(() => decodeMessage(Uint8Array.of(1, 6, ...Buffer.from(id1, 'hex'), 0, 0, 0, 0, 0, 9, 0, 0, 0, 1, 0, 0, 0, 0, 5)))).toBe('E_FRAME_LENGTH') // raw with rawLength ≠ totalLength
     const json = (s: string): Uint8Array => Uint8Array.of(1, 1, s.length >> 8, s.length & 255, ...Buffer.from(s))
     expect(codeOf(() => decodeMessage(json('{nope')))).toBe('E_PROTOCOL')
     expect(codeOf(() => decodeMessage(json('[1]')))).toBe('E_PROTOCOL')
@@ -143,12 +212,19 @@ describe('wire table', () => {
       { type: 'HELLO', peerId: id1, name: 'a', publicKey: id1, teamId: null, nonce: id1, signature: id1 },
       { type: 'HELLO', peerId: id1, name: 'a'.repeat(5000), publicKey: id1, teamId: null, nonce: id1, signature: null },
       { type: 'REFS', refs: new Array(MAX_REFS + 1).fill({ name: 'a', id: id1 }) },
-      { type: 'BLOCK', id: 'x', objectType: 0, encoding: 0, totalLength: 1, offset: 0, bytes: new Uint8Array(1) },
-      { type: 'BLOCK', id: id1, objectType: 300, encoding: 0, totalLength: 1, offset: 0, bytes: new Uint8Array(1) },
-      { type: 'BLOCK', id: id1, objectType: 0, encoding: 2, totalLength: 1, offset: 0, bytes: new Uint8Array(1) },
-      { type: 'BLOCK', id: id1, objectType: 0, encoding: 0, totalLength: -1, offset: 0, bytes: new Uint8Array(1) },
-      { type: 'BLOCK', id: id1, objectType: 0, encoding: 0, totalLength: 1, offset: 0, bytes: [1] },
-      { type: 'BLOCK', id: id1, objectType: 0, encoding: 0, totalLength: 1, offset: 1, bytes: new Uint8Array(1) }
+      { type: 'BLOCK', id: 'x', objectType: 0, encoding: 0, rawLength: 1, totalLength: 1, offset: 0, bytes: new Uint8Array(1) },
+      { type: 'BLOCK', id: id1, objectType: 300, encoding: 0, rawLength: 1, totalLength: 1, offset: 0, bytes: new Uint8Array(1) },
+      { type: 'BLOCK', id: id1, objectType: 0, encoding: 2, rawLength: 1, totalLength: 1, offset: 0, bytes: new Uint8Array(1) },
+      { type: 'BLOCK', id: id1, objectType: 0, encoding: 0, rawLength: -1, totalLength: -1, offset: 0, bytes: new Uint8Array(1) },
+      { type: 'BLOCK', id: id1, objectType: 0, encoding: 0, rawLength: 1, totalLength: 1, offset: 0, bytes: [1] },
+      { type: 'BLOCK', id: id1, objectType: 0, encoding: 0, rawLength: 1, totalLength: 1, offset: 1, bytes: new Uint8Array(1) },
+      { type: 'BLOCK', id: id1, objectType: 0, encoding: 0, rawLength: 2, totalLength: 1, offset: 0, bytes: new Uint8Array(1) },
+      { type: 'BLOCK', id: id1, objectType: 0, encoding: 1, totalLength: 1, offset: 0, bytes: new Uint8Array(1) },
+      { type: 'BATCH', blocks: [] },
+      { type: 'BATCH', blocks: 'x' },
+      { type: 'BATCH', blocks: [{ type: 'HAVE', ids: [id1] }] },
+      { type: 'BATCH', blocks: [{ type: 'BLOCK', id: 'x', objectType: 0, encoding: 0, rawLength: 1, totalLength: 1, offset: 0, bytes: new Uint8Array(1) }] },
+      { type: 'BATCH', blocks: new Array(MAX_BATCH_ENTRIES + 1).fill({ type: 'BLOCK', id: id1, objectType: 0, encoding: 0, rawLength: 0, totalLength: 0, offset: 0, bytes: new Uint8Array(0) }) }
     ]
     for (const msg of bad) expect(codeOf(() => encodeMessage(msg as Message)), JSON.stringify(msg).slice(0, 80)).toBe('E_BAD_ARGUMENT')
   })
@@ -161,7 +237,7 @@ describe('wire table', () => {
       let frame: Uint8Array
       if (i % 2 === 0) {
         frame = Uint8Array.from({ length: Math.floor(rand() * 80) }, () => Math.floor(rand() * 256))
-        if (frame.length > 1 && i % 4 === 0) { frame[0] = 1; frame[1] = 1 + Math.floor(rand() * 7) }
+        if (frame.length > 1 && i % 4 === 0) { frame[0] = 1; frame[1] = 1 + Math.floor(rand() * 8) }
       } else {
         frame = valid[i % valid.length].slice()
         for (let k = 0; k < 3; k++) frame[Math.floor(rand() * frame.length)] = Math.floor(rand() * 256)

@@ -125,8 +125,15 @@ describe('PeerSession: a bad message ends the session with a typed error, never 
     ['truncated WANT', Uint8Array.from([PROTOCOL_VERSION, 3, 1, 0, 0, 5]), 'E_FRAME_LENGTH'],
     ['empty frame', new Uint8Array(0), 'E_FRAME_LENGTH'],
     ['trailing bytes after HAVE', Uint8Array.from([PROTOCOL_VERSION, 4, 0, 0, 7]), 'E_FRAME_LENGTH'],
-    ['BLOCK with an unknown object type', encodeMessage({ type: 'BLOCK', id: 'a'.repeat(64), objectType: 200, encoding: 0, totalLength: 3, offset: 0, bytes: Uint8Array.from([1, 2, 3]) }), 'E_CORRUPT_OBJECT'],
-    ['zstd BLOCK that does not decode', encodeMessage({ type: 'BLOCK', id: 'a'.repeat(64), objectType: 0, encoding: 1, totalLength: 3, offset: 0, bytes: Uint8Array.from([1, 2, 3]) }), 'E_CORRUPT_OBJECT']
+    ['BLOCK with an unknown object type', encodeMessage({ type: 'BLOCK', id: 'a'.repeat(64), objectType: 200, encoding: 0, rawLength: 3, totalLength: 3, offset: 0, bytes: Uint8Array.from([1, 2, 3]) }), 'E_CORRUPT_OBJECT'],
+    ['BATCH with an unknown object type in its second block', encodeMessage({
+      type: 'BATCH',
+      blocks: [
+        { type: 'BLOCK', id: 'a'.repeat(64), objectType: 0, encoding: 0, rawLength: 6, totalLength: 6, offset: 0, bytes: Uint8Array.from([1, 2, 3]) },
+        { type: 'BLOCK', id: 'b'.repeat(64), objectType: 200, encoding: 0, rawLength: 3, totalLength: 3, offset: 0, bytes: Uint8Array.from([1, 2, 3]) }
+      ]
+    }), 'E_CORRUPT_OBJECT'],
+    ['BATCH carrying a WANT', Uint8Array.from([PROTOCOL_VERSION, 8, 0, 1, 3, 0, 4, 1, 0, 0, 0]), 'E_PROTOCOL']
   ]
   for (const [what, frame, code] of cases) {
     it(what, async () => {

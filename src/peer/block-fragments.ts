@@ -72,7 +72,8 @@ export class BlockAssembler {
       if (offset === 0 && end === totalLength) {
         // why: transports hand each received frame over for good, so an object that came whole is
         // used in place; only a small one is copied, since its view would keep a 64 KiB frame alive
-        const bytes = msg.bytes.byteLength * 2 >= msg.bytes.buffer.byteLength ? msg.bytes : msg.bytes.slice()
+        // (a true copy: Buffer#slice would be another view)
+        const bytes = msg.bytes.byteLength * 2 >= msg.bytes.buffer.byteLength ? msg.bytes : new Uint8Array(msg.bytes)
         return { id, objectType: msg.objectType, encoding: msg.encoding, rawLength: msg.rawLength, bytes }
       }
       if (this.#pendingBytes + totalLength > this.maxPendingBytes) {

@@ -274,9 +274,9 @@ export class PeerSession {
     } else if (this.#state === 'handshake') {
       if (!this.#helloArrived) return this.close(GasError.protocol(`${this.transport.remoteLabel} sent ${msg.type} before HELLO`))
       if (this.#early.length >= MAX_EARLY_FRAMES) return this.close(GasError.protocol(`${this.name} sent too much before the handshake finished`))
-      // why: decoded BLOCK bytes are a view into the frame, which the transport may reuse
-      if (msg.type === 'BLOCK') msg = { ...msg, bytes: msg.bytes.slice() }
-      if (msg.type === 'BATCH') msg = { ...msg, blocks: msg.blocks.map(block => ({ ...block, bytes: block.bytes.slice() })) }
+      // why: decoded BLOCK bytes are a view into the frame, which the transport may reuse (new Uint8Array copies; Buffer#slice would not)
+      if (msg.type === 'BLOCK') msg = { ...msg, bytes: new Uint8Array(msg.bytes) }
+      if (msg.type === 'BATCH') msg = { ...msg, blocks: msg.blocks.map(block => ({ ...block, bytes: new Uint8Array(block.bytes) })) }
       this.#early.push(msg)
     } else {
       this.#dispatch(msg)

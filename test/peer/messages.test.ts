@@ -307,6 +307,27 @@ describe('fragmentBlock / BlockAssembler', () => {
     expect(codeOf(() => asm.add({ ...frags[1], offset: obj.length - 10 }))).toBe('E_FRAME_LENGTH')
   })
 
+  it('rejects a fragment whose rawLength disagrees with the first one', () => {
+    const frags = fragmentBlock(id1, 1, 1, obj, 1_000_000)
+    const asm = new BlockAssembler()
+    asm.add(frags[0])
+    expect(codeOf(() => asm.add({ ...frags[1], rawLength: 999_999 }))).toBe('E_PROTOCOL')
+    const whole = frags.map(f => new BlockAssembler().add({ ...f, offset: 0, totalLength: f.bytes.byteLength }))
+    expect(whole[0]?.rawLength).toBe(1_000_000)
+  })
+
+  it('an object that came whole in one fragment is used in place; a small one is copied so it does not pin its frame', () => {
+    const frame = randomBytes(MAX_FRAME)
+    const big = frame.subarray(100, 60_000)
+    const small = frame.subarray(60_000, 60_100)
+    const asm = new BlockAssembler()
+    const gotBig = asm.add({ type: 'BLOCK', id: id1, objectType: 0, encoding: 0, rawLength: big.length, totalLength: big.length, offset: 0, bytes: big })!
+    const gotSmall = asm.add({ type: 'BLOCK', id: id2, objectType: 0, encoding: 0, rawLength: small.length, totalLength: small.length, offset: 0, bytes: small })!
+    expect(gotBig.bytes).toBe(big)
+    expect(gotSmall.bytes.buffer).not.toBe(frame.buffer)
+    expect(Buffer.from(gotSmall.bytes).equals(small)).toBe(true)
+  })
+
   it('caps pending bytes', () => {
     const asm = new BlockAssembler({ maxPendingBytes: 300 * 1024 })
     asm.add(fragmentBlock(id1, 1, 0, obj)[0])

@@ -213,6 +213,67 @@ describe('PeerSession serving', () => {
     expect(client.ledger.wireBytesReceived).toBe(server.ledger.wireBytesSent)
   })
 
+  it('packs fragments of consecutive objects into full frames (BATCH): N objects of ~65 KiB take about N frames, not 2N; ledger counts stay exact', async () => {
+    const [a, b] = MemoryTransport.pair({ a: 'client', b: 'server' })
+    const store = new MemoryStore()
+    const [client, server] = await Promise.all([
+      PeerSession.open({ transport: a, store: new MemoryStore(), identity: randomIdentity('client') }),
+      PeerSession.open({ transport: b, store, identity: randomIdentity('server') })
+    ])
+    const n = 40
+    const objects = Array.from({ length: n }, (_, i) => pseudoRandomBytes(`pack${i}`, 65_000 + (i * 7919) % 2_000))
+    const ids: string[] = []
+    for (const o of objects) ids.push(await store.put('chunk', o))
+    const blockFrames: number[] = []
+    a.onFrame((frame) => { if (frame[1] === 6 || frame[1] === 8) blockFrames.push(frame.byteLength) })
+    const blocks = blocksOf(client)
+    await client.want(ids, 'block', 1)
+    for (let i = 0; i < 100 && blocks.length < n; i++) await tick(5)
+    expect(blocks.map((blk) => blk.id)).toEqual(ids)
+    const total = objects.reduce((sum, o) => sum + o.byteLength, 0)
+    expect(blockFrames.length).toBeLessThanOrEqual(n + 2)
+    expect(blockFrames.length).toBe(Math.ceil(total / (64 * 1024 - 110)))
+    const dst = new MemoryStore()
+    for (const blk of blocks) await dst.putEncoded(blk.id, blk.object)
+    expect(server.ledger.objectsSent).toBe(n)
+    expect(server.ledger.bytesSent).toBe(total)
+    expect(client.ledger.objectsReceived).toBe(n)
+    expect(client.ledger.bytesReceived).toBe(total)
+    expect(client.ledger.wireBytesReceived).toBe(server.ledger.wireBytesSent)
+    client.close()
+  })
+
+  it('a lone small object leaves at once, in a frame of its own size (a part-filled frame is sent when the queue is empty)', async () => {
+    const { client, store } = await pair()
+    const id = await store.put('tree', Uint8Array.of(1, 2, 3))
+    const blocks = blocksOf(client)
+    const sizes: number[] = []
+    client.transport.onFrame((frame) => sizes.push(frame.byteLength))
+    await client.want([id], 'block', 255)
+    for (let i = 0; i < 10 && blocks.length === 0; i++) await new Promise((resolve) => setImmediate(resolve))
+    expect(blocks.map((blk) => blk.id)).toEqual([id])
+    expect(sizes).toEqual([48 + 3])
+    client.close()
+  })
+
+  it('passes rawLength through: zstd bytes are not decoded on receive, the store verifies them', async () => {
+    const { client, store } = await pair()
+    const text = Buffer.from('b'.repeat(50_000))
+    const packed = compressChunk(text)
+    expect(packed.encoding).toBe(1)
+    const id = hashObject('chunk', text)
+    const lie = hashObject('chunk', Uint8Array.of(1))
+    store.getEncoded = async (want) => want === id || want === lie ? { type: 'chunk', encoding: 1, rawLength: want === id ? text.length : 12, bytes: packed.bytes } : undefined
+    const blocks = blocksOf(client)
+    await client.want([id, lie], 'block', 1)
+    await tick(20)
+    expect(blocks.map((blk) => blk.object.rawLength)).toEqual([text.length, 12])
+    const dst = new MemoryStore()
+    await dst.putEncoded(id, blocks[0].object)
+    await expect(dst.putEncoded(lie, blocks[1].object)).rejects.toMatchObject({ code: 'E_CORRUPT_OBJECT' })
+    client.close()
+  })
+
   it('serves the highest priority first and drops cancelled requests', async () => {
     const { client, store } = await pair()
     const ids: string[] = []
@@ -243,6 +304,33 @@ describe('PeerSession serving', () => {
     await tick(150)
     expect(server.ledger.objectsSent).toBe(0)
     expect(server.ledger.bytesSent).toBeLessThan(2_000_000)
+  })
+
+  it('while packing a backlog: a later high-priority WANT overtakes it, and cancelled objects are not sent', async () => {
+    const [a, b] = SimulatedLink.pair({ bandwidth: 20e6, latencyMs: 1, highWaterMark: 64 * 1024 })
+    const store = new MemoryStore()
+    const [client, server] = await Promise.all([
+      PeerSession.open({ transport: a, store: new MemoryStore(), identity: randomIdentity('client') }),
+      PeerSession.open({ transport: b, store, identity: randomIdentity('server') })
+    ])
+    const backlog: string[] = []
+    for (let i = 0; i < 30; i++) backlog.push(await store.put('chunk', pseudoRandomBytes(`b${i}`, 65_000)))
+    const urgent = await store.put('tree', Uint8Array.of(9, 9, 9))
+    const blocks = blocksOf(client)
+    await client.want(backlog, 'block', 1)
+    await tick(15)
+    await client.want([urgent], 'block', 200)
+    await client.cancel(backlog.slice(20))
+    for (let i = 0; i < 100 && !blocks.some((blk) => blk.id === backlog[19]); i++) await tick(10)
+    await tick(30)
+    const got = blocks.map((blk) => blk.id)
+    expect(got).toContain(urgent)
+    expect(got.indexOf(urgent)).toBeLessThan(got.indexOf(backlog[19]))
+    // objects already on their way when the CANCEL arrived may still complete, the rest are not sent
+    expect(got.filter((id) => backlog.slice(20).includes(id)).length).toBeLessThanOrEqual(2)
+    expect(got.filter((id) => backlog.slice(0, 20).includes(id))).toEqual(backlog.slice(0, 20))
+    expect(server.ledger.objectsSent).toBe(got.length)
+    client.close()
   })
 
   it('does not serve what mayServe refuses, nor a corrupt local copy', async () => {

@@ -27,6 +27,12 @@ export const WINDOW_GAIN = 2
 export const MAX_IN_FLIGHT_REQUESTS = 1024
 /** why: a first guess for an object whose size we do not know yet (metadata); corrected by what arrives */
 export const UNKNOWN_SIZE_ESTIMATE = 4 * 1024
+/**
+ * why: the smallest round trip the window is sized for. On loopback or a LAN minRtt is well under a
+ * millisecond, but both peers' event loops (hashing, disk writes, GC) stall for milliseconds at a
+ * time; a window of one measured RTT then lets the remote's queue run dry between our requests.
+ */
+export const MIN_WINDOW_RTT_MS = 25
 /** why: BBR keeps its bandwidth max over ~10 round trips; 2 s covers that for RTTs up to 200 ms and forgets a link that slowed down */
 export const RATE_FILTER_MS = 2_000
 
@@ -98,7 +104,7 @@ export class PeerWindow {
     if (elapsed > 0) {
       this.#minRtt = Math.min(this.#minRtt, elapsed)
       this.#addRateSample((this.#delivered - entry.deliveredAtSend) / elapsed * 1000, now)
-      const bdp = this.deliveryRate * this.#minRtt / 1000
+      const bdp = this.deliveryRate * Math.max(this.#minRtt, MIN_WINDOW_RTT_MS) / 1000
       this.#window = Math.min(MAX_WINDOW_BYTES, Math.max(MIN_WINDOW_BYTES, WINDOW_GAIN * bdp))
     }
     return true

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { Ledger, PeerLedger, RateMeter, systemClock, type Clock } from '../../src/peer/ledger.js'
-import { INITIAL_WINDOW_BYTES, MAX_IN_FLIGHT_REQUESTS, MAX_WINDOW_BYTES, MIN_WINDOW_BYTES, PeerWindow, UNKNOWN_SIZE_ESTIMATE, WINDOW_GAIN } from '../../src/peer/want-manager.js'
+import { INITIAL_WINDOW_BYTES, MAX_IN_FLIGHT_REQUESTS, MAX_WINDOW_BYTES, MIN_WINDOW_BYTES, MIN_WINDOW_RTT_MS, PeerWindow, UNKNOWN_SIZE_ESTIMATE, WINDOW_GAIN } from '../../src/peer/want-manager.js'
 
 export class ManualClock implements Clock {
   t = 0
@@ -86,6 +86,13 @@ describe('PeerWindow', () => {
   it('stays small on a slow link and is capped on a huge one', () => {
     expect(run(64 * KiB, 40, 20_000).windowBytes).toBeLessThan(MIN_WINDOW_BYTES * 1.1)
     expect(run(2e9, 500, 6_000).windowBytes).toBe(MAX_WINDOW_BYTES)
+  })
+
+  it('on a sub-millisecond link sizes the window for MIN_WINDOW_RTT_MS, not for the measured RTT', () => {
+    const w = run(100e6, 0.5, 2_000)
+    expect(w.minRtt).toBeLessThan(2)
+    expect(w.windowBytes).toBeGreaterThanOrEqual(0.9 * WINDOW_GAIN * w.deliveryRate * MIN_WINDOW_RTT_MS / 1000)
+    expect(w.windowBytes).toBeGreaterThan(4 * 1024 * KiB) // more than the transport's 4 MiB send buffer, so the sender never runs dry
   })
 
   it('caps the number of tiny requests', () => {

@@ -1,0 +1,64 @@
+import { spawn } from 'node:child_process'
+import { mkdir } from 'node:fs/promises'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import * as gas from '../src/index.js'
+import { writeRandomFile } from '../test/fixtures/project.js'
+import type { Figure } from './figure.js'
+
+const MB = 1e6
+const GAS_BIN = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'gas')
+
+/**
+ * The sync a team runs: `gas serve` in one process with its on-disk store, `gas sync` in another
+ * writing to its own, over WebRTC found through a tracker on 127.0.0.1. Timed from the first
+ * metadata request to the last content byte (discovery and the handshake excluded), and compared
+ * with raw node-datachannel measured in the same run.
+ */
+export async function webrtcBetweenProcesses (workDir: string, bytes: number, raw: number): Promise<Figure> {
+  const seedDir = join(workDir, 'proc-seed')
+  const fetchDir = join(workDir, 'proc-fetch')
+  await mkdir(seedDir, { recursive: true })
+  await mkdir(fetchDir, { recursive: true })
+  const tracker = await gas.startTracker({ port: 0, host: '127.0.0.1' })
+  const seed = await gas.init({ dir: seedDir, name: 'seed', team: 'bench', previewer: async () => [] })
+  seed.config = { ...seed.config, trackers: [tracker.url] }
+  await seed.saveConfig()
+  await writeRandomFile(join(seedDir, 'build.pak'), bytes, 'processes')
+  await gas.add(seed, { paths: [seedDir] })
+  await gas.commit(seed, { message: 'build' })
+  const me = await gas.init({ dir: fetchDir, name: 'me' })
+  await gas.joinTeam(me, JSON.stringify(await gas.createInvite(seed, { publicKey: me.identity.publicKey, name: 'me', roles: ['qa'] })))
+  await seed.close()
+  const server = spawn(process.execPath, [...(process.env.GAS_BENCH_PROFILE_SERVE !== undefined ? ['--cpu-prof', '--cpu-prof-dir', process.env.GAS_BENCH_PROFILE_SERVE] : []), GAS_BIN, 'serve'], { cwd: seedDir, stdio: ['ignore', 'ignore', 'pipe'] })
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.stderr.on('data', (d: Buffer) => { if (d.toString().includes('serving')) resolve() })
+      server.on('exit', (code) => reject(new Error(`gas serve exited with ${code}`)))
+    })
+    let start = 0
+    let end = 0
+    const result = await gas.sync({
+      ws: me,
+      trackers: [],
+      security: gas.peerSecurity(me),
+      onProgress: (p) => {
+        if (p.phase === 'metadata' && start === 0) start = performance.now()
+        if (p.phase === 'apply' && end === 0) end = performance.now()
+      }
+    })
+    const rate = result.fetched.bytes / ((end - start) / 1000) / MB
+    return {
+      name: `sync: ${(bytes / 2 ** 30).toFixed(2)} GiB over WebRTC between two processes (gas serve → gas sync, on-disk stores)`,
+      value: rate,
+      unit: 'MB/s',
+      compare: { name: 'raw node-datachannel, 64 KiB messages, same run', value: raw, unit: 'MB/s' },
+      floor: '>= 0.9x raw',
+      pass: rate >= 0.9 * raw
+    }
+  } finally {
+    server.kill('SIGTERM')
+    await me.close()
+    await tracker.close()
+  }
+}

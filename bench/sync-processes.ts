@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { mkdir } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -8,6 +8,20 @@ import type { Figure } from './figure.js'
 
 const MB = 1e6
 const GAS_BIN = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'gas')
+
+/**
+ * Raw node-datachannel throughput measured in a child process: node-datachannel may crash the
+ * process that closed its connections (a late timer in webrtc-polyfill's cleanup), so the process
+ * that goes on measuring never opens a raw one itself.
+ */
+export function rawDataChannelInChild (bytes: number): number {
+  const module = resolve(dirname(fileURLToPath(import.meta.url)), 'datachannel.js')
+  const script = `const { benchRawDataChannel } = await import(${JSON.stringify(module)}); process.stdout.write('RAW ' + (await benchRawDataChannel(${bytes})) + '\\n'); process.exit(0)`
+  const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 600_000 })
+  const raw = Number(/RAW ([0-9.]+)/.exec(child.stdout)?.[1])
+  if (!Number.isFinite(raw)) throw new Error(`raw data channel benchmark failed: ${child.stderr.slice(0, 300)}`)
+  return raw
+}
 
 /**
  * The sync a team runs: `gas serve` in one process with its on-disk store, `gas sync` in another

@@ -55,7 +55,8 @@ export async function servePeers (opts: PeerNodeOptions & { signal: AbortSignal,
     onTransport: (transport) => {
       void serveRepo({ store: ws.store, refs: ws.refs, transport, identity, ...opts.security }).then((session) => {
         opts.onPeer?.({ peer: session.name, state: 'connected' })
-        session.onClose((err) => opts.onPeer?.({ peer: session.name, state: 'closed', error: err?.message }))
+        // a peer that said it wants nothing more and then hung up finished normally
+        session.onClose((err) => opts.onPeer?.({ peer: session.name, state: 'closed', error: session.remoteDone ? undefined : err?.message }))
       }, (err: Error) => opts.onPeer?.({ peer: transport.remoteLabel, state: 'closed', error: err.message }))
     }
   })

@@ -57,7 +57,7 @@ export async function addPaths (ws: Workspace, opts: { paths: string[], tags?: R
   const index = await readIndex(ws.fs, ws.gasDir)
   const results: AddedAsset[] = []
   const manifests: Array<{ id: ObjectId, bytes: Uint8Array }> = []
-  const assets: Array<{ path: string, asset: Asset, mtimeMs: number, abs: string }> = []
+  const assets: Array<{ path: string, asset: Asset, mtimeMs: number, abs: string, result: AddedAsset }> = []
   for (const path of [...files].sort()) {
     const abs = join(ws.root, path)
     const st = await ws.fs.stat(abs).catch((err) => { throw fromFsError(err, path) })
@@ -71,8 +71,9 @@ export async function addPaths (ws: Workspace, opts: { paths: string[], tags?: R
     const ingested = await ingestFile(ws.fs, ws.store, abs, format)
     manifests.push({ id: ingested.fileId, bytes: ingested.manifest })
     const asset: Asset = { file: ingested.fileId, size: ingested.size, sha256: ingested.sha256, kind, format, tags, previews: [] }
-    assets.push({ path, asset, mtimeMs: st.mtimeMs, abs })
-    results.push({ path, asset: '', size: ingested.size, kind, format, newChunks: ingested.newChunks, unchanged: false })
+    const result: AddedAsset = { path, asset: '', size: ingested.size, kind, format, newChunks: ingested.newChunks, unchanged: false }
+    assets.push({ path, asset, mtimeMs: st.mtimeMs, abs, result })
+    results.push(result)
   }
   await ws.store.flush()
   for (const m of manifests) await ws.store.loose.write('file', m.bytes, m.id)
@@ -80,8 +81,7 @@ export async function addPaths (ws: Workspace, opts: { paths: string[], tags?: R
     if (ws.previewer !== undefined) a.asset.previews = await ws.previewer(a.abs, a.asset, ws.store).catch(() => [])
     const id = await ws.store.put('asset', encodeAsset(a.asset))
     index.entries[a.path] = { asset: id, meta: a.asset, mtimeMs: a.mtimeMs }
-    const result = results.find((r) => r.path === a.path)
-    if (result !== undefined) result.asset = id
+    a.result.asset = id
   }
   await writeIndex(ws.fs, ws.gasDir, index)
   return results

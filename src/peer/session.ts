@@ -9,6 +9,7 @@ import {
   type BlockMessage, type HelloMessage, type Message, type RefsMessage, type WantMode
 } from './messages.js'
 import { ServeQueue } from './serve-queue.js'
+import { HANDSHAKE_TIMEOUT_MS, MAX_ADVERTISED_REFS, MAX_EARLY_FRAMES, MAX_QUEUED_WANTS, type PeerIdentity, type ReceivedBlock, type RefEntry, type SessionOptions } from './session-options.js'
 import { peerLost, type Transport } from './transport.js'
 
 /**
@@ -26,49 +27,7 @@ import { peerLost, type Transport } from './transport.js'
  * Anything malformed or out of order ends the session with a typed error; never the process.
  */
 
-export interface PeerIdentity {
-  /** 32 bytes hex, random per process */
-  peerId: string
-  name: string
-  /** Ed25519 public key, 32 bytes hex */
-  publicKey: string
-  teamId: string | null
-}
-
-export interface RefEntry { name: string, id: ObjectId }
-
-export interface ReceivedBlock {
-  id: ObjectId
-  object: EncodedObject
-}
-
-export interface SessionOptions {
-  transport: Transport
-  store: ObjectStore
-  identity: PeerIdentity
-  ledger?: PeerLedger
-  clock?: Clock
-  /** signs the remote's challenge nonce (64 bytes hex); with it we send a second, signed HELLO */
-  sign?: (remoteNonce: string) => string | Promise<string>
-  /** checks the remote's signed HELLO against our nonce; throw (E_AUTH) to refuse. With it we wait for the signed HELLO. */
-  verify?: (remote: HelloMessage, ourNonce: string) => void | Promise<void>
-  /** ACL hook: whether this remote may read this object (default: yes) */
-  mayServe?: (id: ObjectId, remote: HelloMessage) => boolean | Promise<boolean>
-  handshakeTimeoutMs?: number
-}
-
-/** why: a handshake is two or three small frames; a peer silent this long is not going to speak */
-export const HANDSHAKE_TIMEOUT_MS = 15_000
-/** why: a well-behaved remote keeps at most its window (≤ MAX_IN_FLIGHT_REQUESTS) queued here; far more is a peer making us allocate */
-export const MAX_QUEUED_WANTS = 65_536
-/** why: frames a fast remote may send right behind its HELLO while we still verify it */
-export const MAX_EARLY_FRAMES = 256
-/** why: one advertisement lists a team's branches, tags and builds; beyond this it is an attack on our memory */
-export const MAX_ADVERTISED_REFS = 100_000
-
-export function randomIdentity (name: string, teamId: string | null = null): PeerIdentity {
-  return { peerId: randomBytes(32).toString('hex'), name, publicKey: randomBytes(32).toString('hex'), teamId }
-}
+export { HANDSHAKE_TIMEOUT_MS, MAX_ADVERTISED_REFS, MAX_EARLY_FRAMES, MAX_QUEUED_WANTS, randomIdentity, type PeerIdentity, type ReceivedBlock, type RefEntry, type SessionOptions } from './session-options.js'
 
 type State = 'handshake' | 'open' | 'closed'
 

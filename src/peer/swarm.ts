@@ -3,6 +3,7 @@ import type { ObjectId } from '../objects/id.js'
 import type { EncodedObject, ObjectStore } from '../objects/store.js'
 import { systemClock, type Clock } from './ledger.js'
 import type { PeerSession, ReceivedBlock } from './session.js'
+import { ENDGAME_ITEMS, nextRequest, type Item, type Job, type Member } from './request-picker.js'
 import { PeerWindow, UNKNOWN_SIZE_ESTIMATE } from './want-manager.js'
 
 /**
@@ -17,10 +18,7 @@ import { PeerWindow, UNKNOWN_SIZE_ESTIMATE } from './want-manager.js'
  *   dropped, and what it had in flight is asked of the others.
  */
 
-/** why: ≈ two average chunks per peer of a three-seeder swarm: duplicates then cost at most 8 × 64 KiB, yet a slow peer's last requests no longer decide when the transfer ends */
-export const ENDGAME_ITEMS = 8
-/** why: an idle peer also duplicates a request stuck at a peer expected to take this many times longer than itself: a slow peer's first window (before its rate is known) must not hold up the end */
-export const SLOW_PEER_FACTOR = 4
+export { ENDGAME_ITEMS, SLOW_PEER_FACTOR } from './request-picker.js'
 /** why: a peer that answers nothing for this long while we wait on it is stuck; dropping it lets the others take over its requests */
 export const STALL_TIMEOUT_MS = 15_000
 /** why: how often stalls are looked for; a fraction of the timeout is precise enough */
@@ -73,47 +71,6 @@ export interface SwarmOptions {
   onProgress?: (progress: SwarmProgress) => void
   endGameItems?: number
   stallTimeoutMs?: number
-}
-
-interface Item {
-  id: ObjectId
-  priority: number
-  size: number | undefined
-  seq: number
-  done: boolean
-  /** received, waiting for verification */
-  verifying: number
-  /** peers known to have it; small arrays, not Sets: a 4 GiB asset has 65 000 items */
-  holders: Member[]
-  /** peers asked (WANT have) that have not answered */
-  asking: Member[]
-  /** peers it is requested from */
-  inFlight: Member[]
-}
-
-interface Member {
-  session: PeerSession
-  window: PeerWindow
-  alive: boolean
-  candidates: Item[]
-  cursor: number
-  dirty: boolean
-  asking: number
-  lastHeard: number
-  lastBytes: number
-}
-
-interface Job {
-  items: Map<ObjectId, Item>
-  probe: boolean
-  remaining: number
-  verifying: number
-  verifyingBytes: number
-  result: FetchResult
-  totalBytes: number
-  resolve: (result: FetchResult) => void
-  reject: (err: Error) => void
-  lastProgress: number
 }
 
 export class Swarm {
@@ -376,7 +333,7 @@ export class Swarm {
         continue
       }
       const batches = new Map<number, ObjectId[]>()
-      for (let item = this.#next(m, job); item !== undefined; item = this.#next(m, job)) {
+      for (let item = nextRequest(m, job, this.#opts.endGameItems ?? ENDGAME_ITEMS); item !== undefined; item = nextRequest(m, job, this.#opts.endGameItems ?? ENDGAME_ITEMS)) {
         addMember(item.inFlight, m)
         m.window.requested(item.id, item.size ?? UNKNOWN_SIZE_ESTIMATE)
         const batch = batches.get(item.priority)
@@ -391,52 +348,6 @@ export class Swarm {
       job.result.missing = [...job.items.values()].filter((item) => !item.done).map((item) => item.id)
       job.resolve(job.result)
     }
-  }
-
-  /** The next item to request from `m`, or undefined when its window is full or it has nothing useful. */
-  #next (m: Member, job: Job): Item | undefined {
-    if (m.dirty) {
-      m.candidates = m.candidates.filter((item) => !item.done && item.holders.includes(m))
-      // rarest first within a priority; request order breaks ties (file order for chunks)
-      m.candidates.sort((a, b) => b.priority - a.priority || a.holders.length - b.holders.length || a.seq - b.seq)
-      m.cursor = 0
-      m.dirty = false
-    }
-    while (m.cursor < m.candidates.length) {
-      const item = m.candidates[m.cursor]
-      if (item.done || item.verifying > 0 || item.inFlight.length > 0 || !item.holders.includes(m)) {
-        m.cursor++
-        continue
-      }
-      return m.window.canRequest(item.size ?? UNKNOWN_SIZE_ESTIMATE) ? item : undefined
-    }
-    return this.#endGame(m, job)
-  }
-
-  /**
-   * End game: `m` is idle and everything it could fetch is in flight elsewhere. When only the last
-   * few objects are left it asks for one of them too; before that, only for one stuck at a peer
-   * that is expected to take SLOW_PEER_FACTOR times longer than `m`.
-   */
-  #endGame (m: Member, job: Job): Item | undefined {
-    if (m.window.inFlightCount > 0) return undefined
-    const lateOnly = job.remaining > (this.#opts.endGameItems ?? ENDGAME_ITEMS)
-    let best: Item | undefined
-    for (const item of m.candidates) {
-      if (item.done || item.verifying > 0 || item.inFlight.includes(m) || !item.holders.includes(m)) continue
-      if (lateOnly && !this.#stuckAtSlowerPeer(item, m)) continue
-      if (best === undefined || item.inFlight.length < best.inFlight.length) best = item
-    }
-    return best
-  }
-
-  #stuckAtSlowerPeer (item: Item, m: Member): boolean {
-    const mine = m.window.expectedMs(item.size ?? UNKNOWN_SIZE_ESTIMATE)
-    if (!Number.isFinite(mine)) return false
-    for (const holder of item.inFlight) {
-      if (holder.window.expectedMs(0) <= SLOW_PEER_FACTOR * mine) return false
-    }
-    return item.inFlight.length > 0
   }
 
   #progress (job: Job, force: boolean): void {

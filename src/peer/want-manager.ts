@@ -33,6 +33,11 @@ export const UNKNOWN_SIZE_ESTIMATE = 4 * 1024
  * time; a window of one measured RTT then lets the remote's queue run dry between our requests.
  */
 export const MIN_WINDOW_RTT_MS = 25
+/**
+ * why: what is in flight is what a crash fetches again (resume), so the allowance above stops at
+ * 6 MiB: a little over the WebRTC transport's 4 MiB send buffer, which is what keeps a fast link busy.
+ */
+export const MAX_ALLOWANCE_WINDOW_BYTES = 6 * 1024 * 1024
 /** why: BBR keeps its bandwidth max over ~10 round trips; 2 s covers that for RTTs up to 200 ms and forgets a link that slowed down */
 export const RATE_FILTER_MS = 2_000
 
@@ -104,7 +109,9 @@ export class PeerWindow {
     if (elapsed > 0) {
       this.#minRtt = Math.min(this.#minRtt, elapsed)
       this.#addRateSample((this.#delivered - entry.deliveredAtSend) / elapsed * 1000, now)
-      const bdp = this.deliveryRate * Math.max(this.#minRtt, MIN_WINDOW_RTT_MS) / 1000
+      const measured = this.deliveryRate * this.#minRtt / 1000
+      const allowance = Math.min(this.deliveryRate * MIN_WINDOW_RTT_MS / 1000, MAX_ALLOWANCE_WINDOW_BYTES / WINDOW_GAIN)
+      const bdp = Math.max(measured, allowance)
       this.#window = Math.min(MAX_WINDOW_BYTES, Math.max(MIN_WINDOW_BYTES, WINDOW_GAIN * bdp))
     }
     return true

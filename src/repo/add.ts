@@ -7,7 +7,11 @@ import { ingestFile } from './ingest.js'
 import { readIndex, writeIndex } from './staging-index.js'
 import { GAS_DIR, type Workspace } from './workspace.js'
 
-export interface AddedAsset { path: string, asset: ObjectId, size: number, kind: string, format: string, newChunks: number, unchanged: boolean }
+export interface AddedAsset { path: string, asset: ObjectId, size: number, kind: string, format: string, newChunks: number, unchanged: boolean, removed?: boolean }
+
+function inScope (path: string, scope: string): boolean {
+  return scope === '' || path === scope || path.startsWith(`${scope}/`)
+}
 
 async function sniff (ws: Workspace, abs: string): Promise<Buffer> {
   const handle = await ws.fs.open(abs, 'r')
@@ -52,10 +56,31 @@ async function expand (ws: Workspace, relPath: string, named = false): Promise<s
 export async function addPaths (ws: Workspace, opts: { paths: string[], tags?: Record<string, string>, cwd?: string }): Promise<AddedAsset[]> {
   if (opts.paths.length === 0) throw GasError.badArgument('nothing to add: name files or folders')
   for (const [k, v] of Object.entries(opts.tags ?? {})) checkTag(k, v)
-  const files = new Set<string>()
-  for (const p of opts.paths) for (const f of await expand(ws, ws.relativePath(p, opts.cwd), true)) files.add(f)
   const index = await readIndex(ws.fs, ws.gasDir)
+  const files = new Set<string>()
+  const scopes: string[] = []
+  for (const p of opts.paths) {
+    const rel = ws.relativePath(p, opts.cwd)
+    const tracked = Object.keys(index.entries).some((path) => inScope(path, rel))
+    let found: string[]
+    try {
+      found = await expand(ws, rel, true)
+    } catch (err) {
+      // a tracked file or folder deleted from disk: adding it stages the deletion, as `git add` does
+      if (!(err instanceof GasError && err.code === 'E_NOT_FOUND' && tracked)) throw err
+      found = []
+    }
+    for (const f of found) files.add(f)
+    scopes.push(rel)
+  }
   const results: AddedAsset[] = []
+  for (const [path, entry] of Object.entries(index.entries)) {
+    // mtimeMs -1: tracked without content here (selective sync), which is not a deletion
+    if (files.has(path) || entry.mtimeMs === -1 || !scopes.some((scope) => inScope(path, scope))) continue
+    if (await ws.fs.lstat(join(ws.root, path)).then(() => true, () => false)) continue
+    delete index.entries[path]
+    results.push({ path, asset: entry.asset, size: entry.meta.size, kind: entry.meta.kind, format: entry.meta.format, newChunks: 0, unchanged: false, removed: true })
+  }
   const manifests: Array<{ id: ObjectId, bytes: Uint8Array }> = []
   const assets: Array<{ path: string, asset: Asset, mtimeMs: number, abs: string, result: AddedAsset }> = []
   for (const path of [...files].sort()) {

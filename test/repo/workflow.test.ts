@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { mkdirSync, readFileSync, writeFileSync, symlinkSync } from 'node:fs'
+import { mkdirSync, readFileSync, rmSync, writeFileSync, symlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import * as gas from '../../src/index.js'
@@ -11,6 +11,7 @@ import { hashObject } from '../../src/objects/id.js'
 import { makeObj } from '../fixtures/models.js'
 import { makeWav } from '../fixtures/audio.js'
 import { makePng } from '../fixtures/textures.js'
+import { gasInProcess } from '../helpers/cli.js'
 import { useTmp } from '../helpers/tmp.js'
 
 const tmp = useTmp()
@@ -150,6 +151,23 @@ describe('metadata', () => {
     expect(await gas.remove(ws, { paths: ['audio'], cwd: dir })).toEqual(['audio/hit.wav'])
     await gas.commit(ws, { message: 'no audio' })
     expect((await gas.find(ws)).length).toBe(2)
+    await ws.close()
+  })
+
+  it('adding a folder stages the deletion of files removed from it, as git add does', async () => {
+    const { dir, ws } = await project()
+    await gas.add(ws, { paths: [dir] })
+    await gas.commit(ws, { message: 'all' })
+    rmSync(join(dir, 'models', 'cube.obj'))
+    const added = await gas.add(ws, { paths: [join(dir, 'models')] })
+    expect(added).toEqual([expect.objectContaining({ path: 'models/cube.obj', removed: true })])
+    rmSync(join(dir, 'audio', 'hit.wav'))
+    expect((await gas.add(ws, { paths: [join(dir, 'audio', 'hit.wav')] })).map((a) => [a.path, a.removed])).toEqual([['audio/hit.wav', true]])
+    await gas.commit(ws, { message: 'removed two' })
+    expect((await gas.find(ws)).map((a) => a.path)).toEqual(['textures/rock.png'])
+    rmSync(join(dir, 'models'), { recursive: true })
+    expect(await codeOf(gas.add(ws, { paths: [join(dir, 'models')] }))).toBe('E_NOT_FOUND') // gone, and nothing tracked there any more
+    expect((await gasInProcess(dir, ['log', '--json'])).status).toBe(0)
     await ws.close()
   })
 

@@ -10,6 +10,6 @@ export function register (program: Command): void {
     .option('--tag <KEY=VALUE>', 'tag each asset (repeatable)', collectTag).option('--json', 'print JSON')
     .action(action(async (p, paths: string[], opts: { tag?: Record<string, string> }) => {
       const added = await withWorkspace(async (ws) => await addPaths(ws, { paths, tags: opts.tag, cwd: process.cwd() }))
-      printResult(p, { added }, () => added.map((a) => `${a.unchanged ? 'unchanged' : 'added    '} ${a.path} (${a.kind}/${a.format}, ${a.size} bytes)`).join('\n'))
+      printResult(p, { added }, () => added.map((a) => a.removed === true ? `removed   ${a.path}` : `${a.unchanged ? 'unchanged' : 'added    '} ${a.path} (${a.kind}/${a.format}, ${a.size} bytes)`).join('\n'))
     }))
 }

@@ -74,7 +74,8 @@ describe('sync on simulated links', () => {
     expect(sent[2]).toBeGreaterThan(sent[1])
     const throughput = result.fetched.bytes / (ms / 1000)
     expect(throughput).toBeGreaterThan(0.6 * 14e6)
-    expect(result.duplicates).toBeLessThanOrEqual(ENDGAME_ITEMS)
+    // duplicates: the end game, plus requests an idle fast peer takes over from one stuck at the 2 MB/s peer
+    expect(result.duplicates).toBeLessThanOrEqual(2 * ENDGAME_ITEMS)
   })
 
   it('a seeder dropping mid-transfer: the others finish, nothing is fetched twice', async () => {

@@ -1,11 +1,12 @@
 import { GasError } from '../errors.js'
 import { BLOCK_HEADER_BYTES } from './block-fragments.js'
-import { canonicalJson } from '../objects/canonical-json.js'
-import { FrameReader, FrameWriter, ID_BYTES, isHexId, utf8 } from './frame.js'
+import { FrameReader, FrameWriter, ID_BYTES, isHexId } from './frame.js'
+import { HELLO, REFS } from './json-messages.js'
 import { MAX_FRAME } from './transport.js'
 
 export { BLOCK_FRAGMENT_BYTES, BLOCK_HEADER_BYTES, BlockAssembler, MAX_PENDING_BLOCK_BYTES, fragmentBlock } from './block-fragments.js'
 export type { AssembledObject } from './block-fragments.js'
+export { MAX_HELLO_BYTES, MAX_REFS, MAX_REF_NAME_BYTES, chunkRefs } from './json-messages.js'
 
 /**
  * The wire protocol: every frame is
@@ -17,12 +18,6 @@ export type { AssembledObject } from './block-fragments.js'
 export const PROTOCOL_VERSION = 1
 export const FRAME_HEADER_BYTES = 2
 
-/** why: HELLO is identity plus a signed challenge; anything bigger is not a HELLO worth parsing */
-export const MAX_HELLO_BYTES = 4096
-/** why: one REFS advertises a workspace's branches/builds; more than this is a peer trying to make us allocate. A larger set is sent as several REFS (see `chunkRefs`). */
-export const MAX_REFS = 10_000
-/** why: ref names are paths like `builds/win64/1.2.3`; git itself caps a path component well below this */
-export const MAX_REF_NAME_BYTES = 1024
 /** why: ids lists must fit one frame: header 2 + mode/priority 2 + count 2 + 32 per id */
 export const MAX_IDS_PER_MESSAGE = Math.floor((MAX_FRAME - FRAME_HEADER_BYTES - 4) / ID_BYTES)
 
@@ -74,126 +69,6 @@ export interface Codec<T> {
   preencode: (msg: T) => number
   encode: (msg: T, w: FrameWriter) => void
   decode: (r: FrameReader) => T
-}
-
-// ---- HELLO / REFS: length-prefixed canonical JSON (rare messages; readability wins) ----------
-
-function checkHello (msg: HelloMessage, fail: (why: string) => GasError): void {
-  if (!isHexId(msg.peerId)) throw fail('HELLO peerId must be 32 bytes hex')
-  if (typeof msg.name !== 'string') throw fail('HELLO name must be a string')
-  if (!isHexId(msg.publicKey)) throw fail('HELLO publicKey must be 32 bytes hex')
-  if (msg.teamId !== null && typeof msg.teamId !== 'string') throw fail('HELLO teamId must be a string or null')
-  if (!isHexId(msg.nonce)) throw fail('HELLO nonce must be 32 bytes hex')
-  if (msg.signature !== null && !isHexId(msg.signature, 64)) throw fail('HELLO signature must be 64 bytes hex or null')
-}
-
-function helloJson (msg: HelloMessage): Uint8Array {
-  const { peerId, name, publicKey, teamId, nonce, signature } = msg
-  return utf8(canonicalJson({ peerId, name, publicKey, teamId, nonce, signature }))
-}
-
-const helloCache = new WeakMap<object, Uint8Array>()
-
-/** HELLO: <len u16><canonical JSON {name, nonce, peerId, publicKey, signature, teamId}> (len ≤ MAX_HELLO_BYTES) */
-const HELLO: Codec<HelloMessage> = {
-  id: 1,
-  preencode (msg) {
-    checkHello(msg, GasError.badArgument)
-    const json = helloJson(msg)
-    if (json.byteLength > MAX_HELLO_BYTES) throw GasError.badArgument(`HELLO is ${json.byteLength} bytes, more than ${MAX_HELLO_BYTES}`)
-    helloCache.set(msg, json)
-    return 2 + json.byteLength
-  },
-  encode (msg, w) {
-    const json = helloCache.get(msg) ?? helloJson(msg)
-    w.u16(json.byteLength)
-    w.raw(json)
-  },
-  decode (r) {
-    const len = r.u16('HELLO length')
-    if (len > MAX_HELLO_BYTES) throw GasError.frameLength(`HELLO of ${len} bytes exceeds ${MAX_HELLO_BYTES}`)
-    const body = parseJson(r.text(len, 'HELLO'), 'HELLO')
-    const msg: HelloMessage = {
-      type: 'HELLO',
-      peerId: body.peerId as string,
-      name: body.name as string,
-      publicKey: body.publicKey as string,
-      teamId: body.teamId as string | null,
-      nonce: body.nonce as string,
-      signature: body.signature as string | null
-    }
-    checkHello(msg, why => GasError.protocol(why))
-    return msg
-  }
-}
-
-function parseJson (text: string, what: string): Record<string, unknown> {
-  let value: unknown
-  try {
-    value = JSON.parse(text)
-  } catch {
-    throw GasError.protocol(`${what} is not valid JSON`)
-  }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw GasError.protocol(`${what} must be a JSON object`)
-  return value as Record<string, unknown>
-}
-
-function checkRefs (refs: unknown, fail: (why: string) => GasError): asserts refs is RefsMessage['refs'] {
-  if (!Array.isArray(refs)) throw fail('REFS refs must be an array')
-  if (refs.length > MAX_REFS) throw fail(`REFS carries ${refs.length} refs, more than ${MAX_REFS}`)
-  for (const ref of refs as unknown[]) {
-    const { name, id } = (ref ?? {}) as Record<string, unknown>
-    if (typeof name !== 'string' || name === '' || utf8(name).byteLength > MAX_REF_NAME_BYTES) throw fail(`REFS ref name must be 1..${MAX_REF_NAME_BYTES} bytes`)
-    if (!isHexId(id)) throw fail(`REFS ref ${name} id must be 32 bytes hex`)
-  }
-}
-
-const refsCache = new WeakMap<object, Uint8Array>()
-
-function refsJson (msg: RefsMessage): Uint8Array {
-  return utf8(canonicalJson({ refs: msg.refs.map(({ name, id }) => ({ name, id })) }))
-}
-
-/** REFS: <len u32><canonical JSON {refs: [{id, name}…]}> (≤ MAX_REFS refs, must fit one frame) */
-const REFS: Codec<RefsMessage> = {
-  id: 2,
-  preencode (msg) {
-    checkRefs(msg.refs, GasError.badArgument)
-    const json = refsJson(msg)
-    refsCache.set(msg, json)
-    return 4 + json.byteLength
-  },
-  encode (msg, w) {
-    const json = refsCache.get(msg) ?? refsJson(msg)
-    w.u32(json.byteLength)
-    w.raw(json)
-  },
-  decode (r) {
-    const len = r.u32('REFS length')
-    if (len !== r.remaining) throw GasError.frameLength(`REFS length ${len} but ${r.remaining} bytes follow`)
-    const body = parseJson(r.text(len, 'REFS'), 'REFS')
-    checkRefs(body.refs, why => GasError.protocol(why))
-    return { type: 'REFS', refs: body.refs.map(({ name, id }) => ({ name, id })) }
-  }
-}
-
-/** Splits refs into REFS messages that each fit one frame. */
-export function chunkRefs (refs: RefsMessage['refs']): RefsMessage[] {
-  const out: RefsMessage[] = []
-  let current: RefsMessage['refs'] = []
-  let size = FRAME_HEADER_BYTES + 4 + utf8('{"refs":[]}').byteLength
-  for (const ref of refs) {
-    const refSize = utf8(canonicalJson({ id: ref.id, name: ref.name })).byteLength + 1
-    if (current.length > 0 && (size + refSize > MAX_FRAME || current.length >= MAX_REFS)) {
-      out.push({ type: 'REFS', refs: current })
-      current = []
-      size = FRAME_HEADER_BYTES + 4 + utf8('{"refs":[]}').byteLength
-    }
-    current.push({ name: ref.name, id: ref.id })
-    size += refSize
-  }
-  if (current.length > 0 || out.length === 0) out.push({ type: 'REFS', refs: current })
-  return out
 }
 
 // ---- id lists ------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ export class MemoryStore implements ObjectStore {
 
   async put (type: ObjectType, body: Uint8Array): Promise<ObjectId> {
     const id = hashObject(type, body)
-    if (!this.objects.has(id)) this.objects.set(id, { type, body: Uint8Array.from(body) })
+    if (!this.objects.has(id)) this.objects.set(id, { type, body: new Uint8Array(body) })
     return id
   }
 
@@ -33,7 +33,7 @@ export class MemoryStore implements ObjectStore {
   async putEncoded (id: ObjectId, object: EncodedObject): Promise<void> {
     const raw = decompress(object.encoding, object.bytes, object.rawLength, id)
     if (hashObject(object.type, raw) !== id) throw GasError.corruptObject(id, 'received bytes do not match the id')
-    this.objects.set(id, { type: object.type, body: Uint8Array.from(raw) })
+    this.objects.set(id, { type: object.type, body: new Uint8Array(raw) })
   }
 
   async flush (): Promise<void> {}

@@ -1,3 +1,4 @@
+import type { BufferPool } from './buffer-pool.js'
 import type { ObjectId, ObjectType } from './id.js'
 
 export interface StoredObject { type: ObjectType, body: Uint8Array }
@@ -13,7 +14,8 @@ export interface ObjectStore {
   /** Reads and verifies the id; throws E_NOT_FOUND or E_CORRUPT_OBJECT. */
   get (id: ObjectId): Promise<StoredObject>
   put (type: ObjectType, body: Uint8Array): Promise<ObjectId>
-  getEncoded (id: ObjectId): Promise<EncodedObject | undefined>
+  /** `pool`: a store that reads from disk may read into a buffer of this pool; the caller gives it back when done */
+  getEncoded (id: ObjectId, pool?: BufferPool): Promise<EncodedObject | undefined>
   /** Decodes, verifies against `id`, then stores; throws E_CORRUPT_OBJECT on a mismatch and stores nothing. */
   putEncoded (id: ObjectId, object: EncodedObject): Promise<void>
   /** Makes everything put so far durable and visible to other processes. */

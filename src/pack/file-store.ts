@@ -5,6 +5,7 @@ import { realFs, type FileSystem } from '../objects/fs.js'
 import { hashObject, type ObjectId, type ObjectType } from '../objects/id.js'
 import { LooseStore } from '../objects/loose-store.js'
 import type { EncodedObject, ObjectStore, StoredObject } from '../objects/store.js'
+import type { BufferPool } from '../objects/buffer-pool.js'
 import { PackFile, readEntry } from './pack-file.js'
 import { PackWriter } from './pack-writer.js'
 import { recoverPack } from './recover.js'
@@ -102,7 +103,7 @@ export class FileStore implements ObjectStore {
     return this.findPacked(id) !== undefined
   }
 
-  async getEncoded (id: ObjectId): Promise<EncodedObject | undefined> {
+  async getEncoded (id: ObjectId, pool?: BufferPool): Promise<EncodedObject | undefined> {
     if (this.writer?.has(id) === true) return await this.readPending(id)
     let pack = this.findPacked(id)
     if (pack === undefined) {
@@ -111,7 +112,7 @@ export class FileStore implements ObjectStore {
       await this.refreshPacks()
       pack = this.findPacked(id)
     }
-    return await pack?.read(id)
+    return await pack?.read(id, pool)
   }
 
   private async readPending (id: ObjectId): Promise<EncodedObject | undefined> {

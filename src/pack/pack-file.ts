@@ -2,6 +2,7 @@ import type { FileHandle } from 'node:fs/promises'
 import { GasError, fromFsError } from '../errors.js'
 import type { FileSystem } from '../objects/fs.js'
 import type { ObjectId } from '../objects/id.js'
+import type { BufferPool } from '../objects/buffer-pool.js'
 import type { EncodedObject } from '../objects/store.js'
 import { ENTRY_HEADER, decodeEntryHeader, type EntryHeader } from './pack-entry.js'
 import { PackIndex } from './pack-index.js'
@@ -13,12 +14,29 @@ export async function readEntryHeader (handle: FileHandle, offset: number, where
   return decodeEntryHeader(head, where)
 }
 
+/**
+ * why: header and body in one read(2) for the common chunk (one thread-pool round trip, not two);
+ * a larger entry reads its remainder after
+ */
+const ENTRY_READ_BYTES = ENTRY_HEADER + 64 * 1024
+
 /** Reads one entry at `offset` of an open pack; checks the header and that the bytes are all there. */
-export async function readEntry (handle: FileHandle, offset: number, where: string): Promise<{ header: EntryHeader, bytes: Buffer }> {
-  const header = await readEntryHeader(handle, offset, where)
-  const bytes = Buffer.alloc(header.storedLength)
-  const got = (await handle.read(bytes, 0, bytes.length, offset + ENTRY_HEADER)).bytesRead
-  if (got < bytes.length) throw new GasError('E_CORRUPT_PACK', `${where}: truncated at offset ${offset}; run \`gas fsck\``, { where })
+export async function readEntry (handle: FileHandle, offset: number, where: string, pool?: BufferPool): Promise<{ header: EntryHeader, bytes: Uint8Array }> {
+  const truncated = (): GasError => new GasError('E_CORRUPT_PACK', `${where}: truncated at offset ${offset}; run \`gas fsck\``, { where })
+  const first = pool?.take(ENTRY_READ_BYTES) ?? Buffer.allocUnsafe(ENTRY_READ_BYTES)
+  const got = (await handle.read(first, 0, ENTRY_READ_BYTES, offset)).bytesRead
+  if (got < ENTRY_HEADER) throw truncated()
+  const header = decodeEntryHeader(Buffer.from(first.buffer, first.byteOffset, ENTRY_HEADER), where)
+  const end = ENTRY_HEADER + header.storedLength
+  if (end <= ENTRY_READ_BYTES) {
+    if (got < end) throw truncated()
+    return { header, bytes: first.subarray(ENTRY_HEADER, end) }
+  }
+  const bytes = Buffer.allocUnsafe(header.storedLength)
+  bytes.set(first.subarray(ENTRY_HEADER, got))
+  pool?.give(first)
+  const rest = (await handle.read(bytes, got - ENTRY_HEADER, end - got, offset + got)).bytesRead
+  if (got + rest < end) throw truncated()
   return { header, bytes }
 }
 
@@ -52,14 +70,14 @@ export class PackFile {
     return this.index.offsetOf(Buffer.from(id, 'hex')) !== undefined
   }
 
-  async read (id: ObjectId): Promise<EncodedObject | undefined> {
+  async read (id: ObjectId, pool?: BufferPool): Promise<EncodedObject | undefined> {
     const offset = this.index.offsetOf(Buffer.from(id, 'hex'))
     if (offset === undefined) return undefined
-    return await this.readAt(id, offset)
+    return await this.readAt(id, offset, pool)
   }
 
-  async readAt (id: ObjectId, offset: number): Promise<EncodedObject> {
-    const { header, bytes } = await readEntry(this.handle, offset, this.packPath)
+  async readAt (id: ObjectId, offset: number, pool?: BufferPool): Promise<EncodedObject> {
+    const { header, bytes } = await readEntry(this.handle, offset, this.packPath, pool)
     if (header.id !== id) throw GasError.corruptObject(id, `pack entry at ${offset} holds ${header.id}`)
     return { type: header.type, encoding: header.encoding, rawLength: header.rawLength, bytes }
   }

@@ -1,4 +1,5 @@
 import { GasError } from '../errors.js'
+import { BufferPool } from '../objects/buffer-pool.js'
 import { ID_BYTES } from './frame.js'
 import type { BlockMessage } from './messages.js'
 import { MAX_FRAME } from './transport.js'
@@ -31,6 +32,8 @@ export interface AssembledObject {
   encoding: number
   rawLength: number
   bytes: Uint8Array
+  /** set when `bytes` is a pooled buffer: call once nothing reads `bytes` any more */
+  release?: () => void
 }
 
 interface Pending {
@@ -53,6 +56,7 @@ export class BlockAssembler {
   readonly maxPendingBytes: number
   #pending = new Map<string, Pending>()
   #pendingBytes = 0
+  readonly #pool = new BufferPool()
 
   constructor (opts: { maxPendingBytes?: number } = {}) {
     this.maxPendingBytes = opts.maxPendingBytes ?? MAX_PENDING_BLOCK_BYTES
@@ -79,7 +83,7 @@ export class BlockAssembler {
       if (this.#pendingBytes + totalLength > this.maxPendingBytes) {
         throw GasError.protocol(`BLOCK ${id} of ${totalLength} bytes would exceed ${this.maxPendingBytes} pending bytes`, { id, totalLength, pendingBytes: this.#pendingBytes })
       }
-      entry = { objectType: msg.objectType, encoding: msg.encoding, rawLength: msg.rawLength, buffer: new Uint8Array(totalLength), received: 0, ranges: [] }
+      entry = { objectType: msg.objectType, encoding: msg.encoding, rawLength: msg.rawLength, buffer: this.#pool.take(totalLength), received: 0, ranges: [] }
       this.#pending.set(id, entry)
       this.#pendingBytes += totalLength
     } else {
@@ -93,8 +97,10 @@ export class BlockAssembler {
     entry.ranges.push([offset, end])
     entry.received += end - offset
     if (entry.received < totalLength) return undefined
-    this.#drop(id)
-    return { id, objectType: entry.objectType, encoding: entry.encoding, rawLength: entry.rawLength, bytes: entry.buffer }
+    this.#pending.delete(id)
+    this.#pendingBytes -= totalLength
+    const buffer = entry.buffer
+    return { id, objectType: entry.objectType, encoding: entry.encoding, rawLength: entry.rawLength, bytes: buffer, release: () => this.#pool.give(buffer) }
   }
 
   /** Forgets a partial object (CANCEL sent, peer lost, …). */
@@ -103,6 +109,7 @@ export class BlockAssembler {
   }
 
   clear (): void {
+    for (const entry of this.#pending.values()) this.#pool.give(entry.buffer)
     this.#pending.clear()
     this.#pendingBytes = 0
   }
@@ -112,6 +119,7 @@ export class BlockAssembler {
     if (entry === undefined) return
     this.#pending.delete(id)
     this.#pendingBytes -= entry.buffer.byteLength
+    this.#pool.give(entry.buffer)
   }
 
   #reject (id: string, why: string): GasError {

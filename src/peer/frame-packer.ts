@@ -54,12 +54,12 @@ export class FramePacker {
   }
 
   /** Encodes what was added as one frame (a lone fragment as BLOCK, several as BATCH) and starts a new one. */
-  take (): PackedFrame | undefined {
+  take (into?: Uint8Array): PackedFrame | undefined {
     const blocks = this.#blocks
     if (blocks.length === 0) return undefined
     this.#blocks = []
     this.#size = BATCH_HEADER_BYTES
-    const frame = encodeMessage(blocks.length === 1 ? blocks[0] : { type: 'BATCH', blocks })
+    const frame = encodeMessage(blocks.length === 1 ? blocks[0] : { type: 'BATCH', blocks }, into)
     return { frame, blocks }
   }
 

@@ -28,9 +28,10 @@ export class FrameWriter {
   #view: DataView
   offset = 0
 
-  constructor (size: number) {
-    this.bytes = new Uint8Array(size)
-    this.#view = new DataView(this.bytes.buffer)
+  /** `into`: write into the start of this buffer (at least `size` bytes) instead of a new one */
+  constructor (size: number, into?: Uint8Array) {
+    this.bytes = into === undefined ? new Uint8Array(size) : into.subarray(0, size)
+    this.#view = new DataView(this.bytes.buffer, this.bytes.byteOffset, size)
   }
 
   u8 (n: number): void {

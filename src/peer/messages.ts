@@ -250,12 +250,13 @@ const BY_ID = new Map<number, Codec<Message>>(
   Object.values(MESSAGES).map(codec => [codec.id, codec as unknown as Codec<Message>])
 )
 
-export function encodeMessage (msg: Message): Uint8Array {
+/** `into`: a MAX_FRAME scratch buffer to encode into (the frame is a view of it), for transports that copy on send. */
+export function encodeMessage (msg: Message, into?: Uint8Array): Uint8Array {
   const codec = MESSAGES[msg.type] as unknown as Codec<Message> | undefined
   if (codec === undefined) throw GasError.badArgument(`unknown message type ${String((msg as { type: unknown }).type)}`)
   const size = FRAME_HEADER_BYTES + codec.preencode(msg)
   if (size > MAX_FRAME) throw GasError.frameLength(`${msg.type} frame of ${size} bytes exceeds MAX_FRAME (${MAX_FRAME})`)
-  const w = new FrameWriter(size)
+  const w = new FrameWriter(size, into)
   w.u8(PROTOCOL_VERSION)
   w.u8(codec.id)
   codec.encode(msg, w)

@@ -21,6 +21,8 @@ export interface RefEntry { name: string, id: ObjectId }
 export interface ReceivedBlock {
   id: ObjectId
   object: EncodedObject
+  /** the listener calls this once it no longer reads `object.bytes` (stored or dropped), so the buffer is reused */
+  release: () => void
 }
 
 export interface SessionOptions {

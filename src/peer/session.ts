@@ -3,6 +3,7 @@ import { GasError, isGasError } from '../errors.js'
 import { objectTypeCode, objectTypeFromCode, type ObjectId } from '../objects/id.js'
 import type { EncodedObject, ObjectStore } from '../objects/store.js'
 import { systemClock, PeerLedger, type Clock } from './ledger.js'
+import { BufferPool } from '../objects/buffer-pool.js'
 import { FramePacker } from './frame-packer.js'
 import {
   BlockAssembler, MAX_IDS_PER_MESSAGE, chunkRefs, decodeMessage, encodeMessage,
@@ -10,7 +11,7 @@ import {
 } from './messages.js'
 import { ServeQueue } from './serve-queue.js'
 import { HANDSHAKE_TIMEOUT_MS, MAX_ADVERTISED_REFS, MAX_EARLY_FRAMES, MAX_QUEUED_WANTS, type PeerIdentity, type ReceivedBlock, type RefEntry, type SessionOptions } from './session-options.js'
-import { peerLost, type Transport } from './transport.js'
+import { MAX_FRAME, peerLost, type Transport } from './transport.js'
 
 /**
  * One connection to one peer: handshake, dispatch of incoming messages, and serving the remote's
@@ -59,6 +60,10 @@ export class PeerSession {
   #refsBuffer: RefEntry[] = []
   readonly #queue = new ServeQueue()
   readonly #packer = new FramePacker()
+  #scratchFrame: Uint8Array | undefined
+  /** store reads for serving land in these buffers; one goes back once its last fragment is encoded into a frame */
+  readonly #readPool = new BufferPool()
+  #readsInPacker: Uint8Array[] = []
   #current: ObjectId | undefined
   #currentCancelled = false
   #serving = false
@@ -282,7 +287,7 @@ export class PeerSession {
     const type = objectTypeFromCode(assembled.objectType)
     // why: rawLength comes from the wire; the store's putEncoded decodes zstd and checks it, so decoding here too would double the work
     const object: EncodedObject = { type, encoding: assembled.encoding as 0 | 1, rawLength: assembled.rawLength, bytes: assembled.bytes }
-    emit(this.#listeners.block, { id: assembled.id, object })
+    emit(this.#listeners.block, { id: assembled.id, object, release: assembled.release ?? noop })
   }
 
   #onCancel (ids: ObjectId[]): void {
@@ -342,7 +347,7 @@ export class PeerSession {
         }
         let object: EncodedObject | undefined
         try {
-          object = await this.store.getEncoded(id)
+          object = await this.store.getEncoded(id, this.#readPool)
         } catch (err) {
           // why: a corrupt local copy must not be served; the remote asks someone else
           if (!isGasError(err, 'E_CORRUPT_OBJECT')) throw err
@@ -365,6 +370,7 @@ export class PeerSession {
           this.#packer.add({ type: 'BLOCK', id, objectType, encoding, rawLength, totalLength, offset, bytes: bytes.subarray(offset, end) })
           offset = end
         } while (offset < totalLength)
+        this.#readsInPacker.push(bytes)
         // why: send a full frame now rather than after the next object's store read
         if (this.#packer.full(Infinity)) await this.#sendPacked()
         this.#current = undefined
@@ -379,7 +385,11 @@ export class PeerSession {
 
   /** Sends the packed frame, if any; the ledger counts each fragment's payload once it is sent. */
   async #sendPacked (): Promise<void> {
-    const packed = this.#packer.take()
+    // why: a transport that copies on send gets every frame in the same scratch buffer (no 64 KiB garbage per frame)
+    const packed = this.#packer.take(this.transport.copiesFrames === true ? (this.#scratchFrame ??= new Uint8Array(MAX_FRAME)) : undefined)
+    // every fragment the packer held is now copied into the frame
+    for (const bytes of this.#readsInPacker) this.#readPool.give(bytes)
+    this.#readsInPacker = []
     if (packed === undefined) return
     this.ledger.frameSent(packed.frame.byteLength)
     await this.transport.send(packed.frame)
@@ -401,6 +411,8 @@ export class PeerSession {
     }
   }
 }
+
+function noop (): void {}
 
 function emit<T> (listeners: Array<(value: T) => void>, value: T): void {
   for (const cb of listeners) cb(value)

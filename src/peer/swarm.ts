@@ -216,16 +216,16 @@ export class Swarm {
     this.#heard(m)
     const job = this.#job
     const item = job?.items.get(block.id)
-    if (job === undefined || item === undefined) return
+    if (job === undefined || item === undefined) return block.release()
     if (removeMember(item.inFlight, m)) m.window.completed(block.id, block.object.bytes.byteLength)
     if (item.done) {
       job.result.duplicates++
-      return
+      return block.release()
     }
     item.verifying++
     job.verifying++
     job.verifyingBytes += block.object.bytes.byteLength
-    this.#putChain = this.#putChain.then(async () => await this.#verify(job, m, item, block.object))
+    this.#putChain = this.#putChain.then(async () => await this.#verify(job, m, item, block.object)).finally(block.release)
     this.#schedulePump()
   }
 

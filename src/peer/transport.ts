@@ -16,6 +16,8 @@ export interface Transport {
   onClose (cb: (err?: Error) => void): void
   close (): void
   readonly closed: boolean
+  /** true when send() has copied the frame by the time it returns, so the caller may reuse the buffer */
+  readonly copiesFrames?: boolean
   /** stable label of the remote side, for logs/ledgers */
   readonly remoteLabel: string
 }

@@ -26,7 +26,7 @@ interface DataChannelLike {
   addEventListener: (type: 'bufferedamountlow', cb: () => void) => void
   removeEventListener: (type: 'bufferedamountlow', cb: () => void) => void
   onmessage: ((event: { data: ArrayBuffer | Uint8Array }) => void) | null
-  send: (data: Uint8Array) => void
+  send: (data: Uint8Array | ArrayBuffer) => void
 }
 
 /** The slice of a @thaunknown/simple-peer instance we rely on. */
@@ -63,6 +63,8 @@ export function createSimplePeer (opts: SimplePeerOptions = {}): SimplePeer {
 }
 
 class WebRtcTransport extends TransportBase {
+  /** node-datachannel copies each message into its own queue inside send() */
+  readonly copiesFrames = true
   readonly #peer: SimplePeer
   #waiters: Array<{ resolve: () => void, reject: (err: Error) => void }> = []
   #ready: Promise<void>
@@ -108,7 +110,11 @@ class WebRtcTransport extends TransportBase {
     await this.#ready
     if (this.closed) throw peerLost(this.remoteLabel, 'transport closed')
     try {
-      this.#peer.send(frame)
+      // why: webrtc-polyfill copies a Uint8Array into a new one before node-datachannel copies it
+      // again; an ArrayBuffer it only wraps. That copy was a 64 KiB garbage buffer per message.
+      const whole = frame.byteOffset === 0 && frame.byteLength === frame.buffer.byteLength && frame.buffer instanceof ArrayBuffer
+      if (this.#channel !== undefined) this.#channel.send(whole ? frame.buffer as ArrayBuffer : frame)
+      else this.#peer.send(frame)
     } catch (err) {
       this.#lost((err as Error).message)
       throw peerLost(this.remoteLabel, (err as Error).message)

@@ -232,7 +232,7 @@ describe('wire table', () => {
   it('fuzz: random bytes never throw anything but GasError', () => {
     let seed = 12345
     const rand = (): number => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed / 0x7fffffff }
-    const valid = samples.map(encodeMessage)
+    const valid = samples.map((msg) => encodeMessage(msg))
     for (let i = 0; i < 20_000; i++) {
       let frame: Uint8Array
       if (i % 2 === 0) {

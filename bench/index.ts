@@ -96,7 +96,7 @@ const RUNNERS: Record<Section, Runner> = {
       if (mod !== undefined) notes.push('sync: skipped, bench/sync.ts has no benchSync')
       return []
     }
-    const result = await (mod.benchSync as (dir: string, opts: { quick: boolean }) => Promise<Figure[] | number>)(join(workDir, 'sync'), { quick: args.quick })
+    const result = await (mod.benchSync as (dir: string, opts: { quick: boolean, rounds?: number }) => Promise<Figure[] | number>)(join(workDir, 'sync'), { quick: args.quick, rounds: args.rounds })
     return typeof result === 'number' ? [{ name: 'sync', value: result, unit: 'MB/s' }] : result
   }
 }

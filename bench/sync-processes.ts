@@ -1,5 +1,6 @@
-import { spawn, spawnSync } from 'node:child_process'
-import { mkdir } from 'node:fs/promises'
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { mkdir, mkdtemp, rm } from 'node:fs/promises'
+import { createInterface } from 'node:readline'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import * as gas from '../src/index.js'
@@ -24,14 +25,57 @@ export function rawDataChannelInChild (bytes: number): number {
 }
 
 /**
+ * Raw node-datachannel between two processes of its own (bench/datachannel-peer.ts), 64 KiB
+ * messages: mode "raw" moves one buffer; mode "store" adds only what any verifying store must
+ * (read from a file, SHA-256 and append on the other side). MB/s from the first send to the
+ * last byte received.
+ */
+export async function rawBetweenProcesses (workDir: string, bytes: number, mode: 'raw' | 'store'): Promise<number> {
+  const peerScript = resolve(dirname(fileURLToPath(import.meta.url)), 'datachannel-peer.js')
+  const source = join(workDir, 'raw-source.bin')
+  const sink = join(workDir, 'raw-sink.bin')
+  if (mode === 'store') await writeRandomFile(source, bytes, 'raw-between')
+  const spawnEnd = (role: string, file: string): ChildProcess => spawn(process.execPath, [peerScript, role, String(bytes), mode, file], { stdio: ['pipe', 'pipe', 'inherit'] })
+  const sender = spawnEnd('send', source)
+  const receiver = spawnEnd('receive', sink)
+  try {
+    const times: { start?: number, end?: number } = {}
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('raw data channel between processes did not finish in 10 min')), 600_000)
+      const relay = (from: ChildProcess, to: ChildProcess): void => {
+        createInterface({ input: from.stdout! }).on('line', (line) => {
+          const msg = JSON.parse(line) as { start?: number, end?: number }
+          if (msg.start !== undefined) times.start = msg.start
+          else if (msg.end !== undefined) {
+            times.end = msg.end
+            clearTimeout(timer)
+            resolve()
+          } else to.stdin!.write(line + '\n')
+        })
+        from.on('exit', (code) => { if (times.end === undefined) reject(new Error(`raw data channel peer exited with ${code}`)) })
+      }
+      relay(sender, receiver)
+      relay(receiver, sender)
+    })
+    return bytes / MB / ((times.end! - times.start!) / 1000)
+  } finally {
+    sender.kill('SIGKILL')
+    receiver.kill('SIGKILL')
+    await rm(source, { force: true })
+    await rm(sink, { force: true })
+  }
+}
+
+/**
  * The sync a team runs: `gas serve` in one process with its on-disk store, `gas sync` in another
  * writing to its own, over WebRTC found through a tracker on 127.0.0.1. Timed from the first
  * metadata request to the last content byte (discovery and the handshake excluded), and compared
  * with raw node-datachannel measured in the same run.
  */
 export async function webrtcBetweenProcesses (workDir: string, bytes: number, raw: number): Promise<Figure> {
-  const seedDir = join(workDir, 'proc-seed')
-  const fetchDir = join(workDir, 'proc-fetch')
+  const root = await mkdtemp(join(workDir, 'proc-'))
+  const seedDir = join(root, 'seed')
+  const fetchDir = join(root, 'fetch')
   await mkdir(seedDir, { recursive: true })
   await mkdir(fetchDir, { recursive: true })
   const tracker = await gas.startTracker({ port: 0, host: '127.0.0.1' })
@@ -74,5 +118,6 @@ export async function webrtcBetweenProcesses (workDir: string, bytes: number, ra
     server.kill('SIGTERM')
     await me.close()
     await tracker.close()
+    await rm(root, { recursive: true, force: true })
   }
 }

@@ -332,6 +332,10 @@ export class Swarm {
         if (m.window.inFlightCount > 0 || m.asking > 0) busy = true
         continue
       }
+      if (!m.window.wantsRefill()) {
+        busy = true
+        continue
+      }
       const batches = new Map<number, ObjectId[]>()
       for (let item = nextRequest(m, job, this.#opts.endGameItems ?? ENDGAME_ITEMS); item !== undefined; item = nextRequest(m, job, this.#opts.endGameItems ?? ENDGAME_ITEMS)) {
         addMember(item.inFlight, m)

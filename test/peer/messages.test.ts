@@ -294,6 +294,24 @@ describe('fragmentBlock / BlockAssembler', () => {
     expect(asm.add(fragmentBlock(id2, 0, 0, new Uint8Array(0))[0])!.bytes.length).toBe(0)
   })
 
+  it('reassembles into a recycled buffer only after the previous object was released', () => {
+    const asm = new BlockAssembler()
+    const assemble = (id: string, bytes: Uint8Array) => fragmentBlock(id, 1, 0, bytes).map((f) => asm.add(f)).at(-1)!
+    const first = assemble(id1, obj)
+    const kept = Buffer.from(first.bytes)
+    const second = assemble(id2, randomBytes(obj.length))
+    expect(second.bytes.buffer).not.toBe(first.bytes.buffer)
+    expect(Buffer.from(first.bytes).equals(kept)).toBe(true) // not released: untouched
+    first.release!()
+    const third = assemble(id1, randomBytes(obj.length))
+    expect(third.bytes.buffer).toBe(first.bytes.buffer)
+    // a partial object dropped (peer lost) gives its buffer back too
+    third.release!()
+    asm.add(fragmentBlock(id2, 1, 0, obj)[0]) // takes third's buffer
+    asm.clear()
+    expect(assemble(id2, obj).bytes.buffer).toBe(third.bytes.buffer)
+  })
+
   it('rejects overlaps and inconsistent fragments', () => {
     const frags = fragmentBlock(id1, 1, 0, obj)
     const asm = new BlockAssembler()

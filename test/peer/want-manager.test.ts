@@ -95,6 +95,21 @@ describe('PeerWindow', () => {
     expect(w.windowBytes).toBeGreaterThan(4 * 1024 * KiB) // more than the transport's 4 MiB send buffer, so the sender never runs dry
   })
 
+  it('tops the window up in quarters, not per object (fewer WANT messages), and always when empty', () => {
+    const w = new PeerWindow(new ManualClock())
+    expect(w.wantsRefill()).toBe(true)
+    const size = w.windowBytes / 8
+    for (let i = 0; i < 8; i++) w.requested(id(i), size)
+    expect(w.wantsRefill()).toBe(false)
+    w.completed(id(0), size)
+    expect(w.wantsRefill()).toBe(false) // an eighth free: wait for more
+    w.completed(id(1), size)
+    expect(w.wantsRefill()).toBe(true) // a quarter free
+    for (let i = 2; i < 8; i++) w.dropped(id(i))
+    expect(w.inFlightCount).toBe(0)
+    expect(w.wantsRefill()).toBe(true)
+  })
+
   it('caps the number of tiny requests', () => {
     const w = new PeerWindow(new ManualClock())
     for (let i = 0; i < MAX_IN_FLIGHT_REQUESTS; i++) w.requested(id(i), 1)

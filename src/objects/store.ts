@@ -10,7 +10,8 @@ export type Encoding = 0 | 1
 export interface EncodedObject { type: ObjectType, encoding: Encoding, rawLength: number, bytes: Uint8Array }
 
 export interface ObjectStore {
-  has (id: ObjectId): Promise<boolean>
+  /** `type`, when the caller knows it, lets a store skip places that never hold that type */
+  has (id: ObjectId, type?: ObjectType): Promise<boolean>
   /** Reads and verifies the id; throws E_NOT_FOUND or E_CORRUPT_OBJECT. */
   get (id: ObjectId): Promise<StoredObject>
   put (type: ObjectType, body: Uint8Array): Promise<ObjectId>

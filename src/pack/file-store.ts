@@ -10,6 +10,9 @@ import { PackFile, readEntry } from './pack-file.js'
 import { PackWriter } from './pack-writer.js'
 import { recoverPack } from './recover.js'
 
+/** why: see has(); a pack another process adds is seen within this long */
+const PACK_RECHECK_MS = 100
+
 export interface PackProblem { pack: string, code: string, message: string }
 
 /**
@@ -25,6 +28,7 @@ export class FileStore implements ObjectStore {
   private writer: PackWriter | undefined
   private writerOpening: Promise<PackWriter> | undefined
   private packDirMtime = -1
+  private packsCheckedAt = -Infinity
   private readonly indexStamps = new Map<string, string>()
 
   private constructor (readonly fs: FileSystem, readonly objectsDir: string) {
@@ -40,6 +44,7 @@ export class FileStore implements ObjectStore {
 
   /** Opens packs that appeared since the last look; recovers the tail of packs whose writer died. */
   async refreshPacks (): Promise<void> {
+    this.packsCheckedAt = performance.now()
     let names: string[]
     try {
       // a new pack or index changes the folder's mtime; asking for a missing object must not list the folder each time
@@ -96,9 +101,17 @@ export class FileStore implements ObjectStore {
     return this.writer?.has(id) === true || this.findPacked(id) !== undefined
   }
 
-  async has (id: ObjectId): Promise<boolean> {
-    if (this.writer?.has(id) === true || this.findPacked(id) !== undefined) return true
-    if (await this.loose.has(id)) return true
+  /**
+   * `type` 'chunk' is the bulk question (a sync asks about every chunk of a project: 1.6 M in
+   * 100 GB, and a loose-object stat plus a pack-folder stat per miss cost 120 µs each): it skips the
+   * loose objects (chunks never rest there) and looks for packs other processes wrote at most
+   * every PACK_RECHECK_MS. Without a type a miss always looks again.
+   */
+  async has (id: ObjectId, type?: ObjectType): Promise<boolean> {
+    if (this.hasPacked(id)) return true
+    if (type === 'chunk') {
+      if (performance.now() - this.packsCheckedAt < PACK_RECHECK_MS) return false
+    } else if (await this.loose.has(id)) return true
     await this.refreshPacks()
     return this.findPacked(id) !== undefined
   }

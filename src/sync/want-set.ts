@@ -93,7 +93,7 @@ export async function computeWantSet (opts: WantSetOptions): Promise<WantSet> {
     for (const chunk of manifest.chunks) {
       if (contentSeen.has(chunk.id)) continue
       contentSeen.add(chunk.id)
-      if (await store.has(chunk.id)) continue
+      if (await store.has(chunk.id, 'chunk')) continue
       content.push({ id: chunk.id, kind: 'content', priority, size: chunk.length, path })
       contentBytes += chunk.length
     }

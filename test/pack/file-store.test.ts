@@ -187,6 +187,22 @@ describe('FileStore', () => {
 })
 
 describe('FileStore seen from another process', () => {
+  it('asking about many missing chunks touches the disk about once per 100 ms, and still sees a new pack after that', async () => {
+    const dir = tmp()
+    let stats = 0
+    const countingFs: FileSystem = { ...nodeFs, stat: (async (...args: Parameters<typeof nodeFs.stat>) => { stats++; return await nodeFs.stat(...args) }) as typeof nodeFs.stat }
+    const reader = await FileStore.open(join(dir, 'objects'), countingFs)
+    const writer = await FileStore.open(join(dir, 'objects'))
+    const before = stats
+    for (let i = 0; i < 2000; i++) expect(await reader.has(randomBytes(32).toString('hex'), 'chunk')).toBe(false)
+    expect(stats - before).toBeLessThanOrEqual(10) // was two per miss
+    const a = await writer.put('chunk', randomBytes(30_000))
+    await writer.flush()
+    await new Promise((resolve) => setTimeout(resolve, 120))
+    expect(await reader.has(a, 'chunk')).toBe(true)
+    await writer.closeAll()
+  })
+
   it('sees chunks another writer adds after a checkpoint, and new packs, without reopening', async () => {
     const dir = tmp()
     const reader = await FileStore.open(join(dir, 'objects'))

@@ -95,17 +95,17 @@ describe('PeerWindow', () => {
     expect(w.windowBytes).toBeGreaterThan(4 * 1024 * KiB) // more than the transport's 4 MiB send buffer, so the sender never runs dry
   })
 
-  it('tops the window up in quarters, not per object (fewer WANT messages), and always when empty', () => {
+  it('tops the window up in eighths, not per object (fewer WANT messages), and always when empty', () => {
     const w = new PeerWindow(new ManualClock())
     expect(w.wantsRefill()).toBe(true)
-    const size = w.windowBytes / 8
-    for (let i = 0; i < 8; i++) w.requested(id(i), size)
+    const size = w.windowBytes / 16
+    for (let i = 0; i < 16; i++) w.requested(id(i), size)
     expect(w.wantsRefill()).toBe(false)
     w.completed(id(0), size)
-    expect(w.wantsRefill()).toBe(false) // an eighth free: wait for more
+    expect(w.wantsRefill()).toBe(false) // a sixteenth free: wait for more
     w.completed(id(1), size)
-    expect(w.wantsRefill()).toBe(true) // a quarter free
-    for (let i = 2; i < 8; i++) w.dropped(id(i))
+    expect(w.wantsRefill()).toBe(true) // an eighth free
+    for (let i = 2; i < 16; i++) w.dropped(id(i))
     expect(w.inFlightCount).toBe(0)
     expect(w.wantsRefill()).toBe(true)
   })

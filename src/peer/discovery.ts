@@ -30,6 +30,8 @@ export interface SwarmOptions {
   peerId: string
   /** called once per remote peer with its connected transport; setupMs is how long its WebRTC handshake took */
   onTransport: (t: Transport, info: { remotePeerId: string, setupMs: number }) => void
+  /** how many other peers a tracker counts in the swarm, on each of its announce answers */
+  onSwarmSize?: (others: number) => void
   /** rtcConfig for node-datachannel; default loopback-only (127.0.0.1, no STUN) */
   rtcConfig?: Record<string, unknown>
   /** re-announce this often (ms) to meet peers that joined elsewhere; default: the tracker's interval */
@@ -99,6 +101,11 @@ export async function joinSwarm (opts: SwarmOptions): Promise<Swarm> {
     // after the tracker has signalled it: destroying inside its 'peer' event makes its signal() throw
     setImmediate(() => peer.destroy())
   }
+  client.on('update', (data: { complete?: number, incomplete?: number }) => {
+    // the tracker counts us too, once our announce is in
+    const others = (data.complete ?? 0) + (data.incomplete ?? 0) - 1
+    if (!left && others >= 0) opts.onSwarmSize?.(others)
+  })
   client.on('peer', (peer: SimplePeer) => {
     const remote = peer.id
     if (left || remote === undefined || remote === peerId || connections.has(remote)) return drop(peer)

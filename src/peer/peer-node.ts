@@ -11,7 +11,10 @@ import type { PeerIdentity } from './session.js'
 import { serveRepo, syncRepo, type PeerSecurity, type SyncProgress, type SyncResult } from './sync-engine.js'
 import type { Transport } from './transport.js'
 
-/** How long `gas sync` waits for the first peer, then for more after it (peers found together sync together). */
+/**
+ * How long `gas sync` waits for the first peer, then for more after it (peers found together sync
+ * together). The second wait ends early once every peer the tracker counts is connected.
+ */
 export const FIRST_PEER_WAIT_MS = 5_000
 export const MORE_PEERS_WAIT_MS = 1_000
 
@@ -78,29 +81,43 @@ export interface PeerSyncResult extends SyncResult {
  * `gas sync --once`: finds the team's reachable peers, exchanges refs, fetches what the rules want
  * from all of them at once, adopts fast-forwards, and brings the workspace files up to date.
  */
-export async function syncWithPeers (opts: PeerNodeOptions & { onProgress?: (p: SyncProgress) => void, firstPeerWaitMs?: number }): Promise<PeerSyncResult> {
+export async function syncWithPeers (opts: PeerNodeOptions & { onProgress?: (p: SyncProgress) => void, firstPeerWaitMs?: number, morePeersWaitMs?: number }): Promise<PeerSyncResult> {
   const { ws } = opts
   const identity = identityOf(ws)
   const transports: Transport[] = []
-  let arrived: () => void = () => {}
+  /** the most other peers a tracker has counted; undefined until one answered */
+  let othersCounted: number | undefined
+  let changed: () => void = () => {}
   const swarm = await joinSwarm({
     trackers: trackersOf(opts),
     swarmId: swarmIdOf(ws),
     peerId: identity.peerId,
     rtcConfig: opts.rtcConfig,
-    onTransport: (transport) => { transports.push(transport); arrived() }
+    onTransport: (transport) => { transports.push(transport); changed() },
+    onSwarmSize: (others) => { othersCounted = Math.max(othersCounted ?? 0, others); changed() }
   })
   try {
-    // wait for the first peer, then a little longer for the others found in the same announce
+    // wait for the first peer, then for the others found in the same announce: until all the
+    // tracker counts are here, or MORE_PEERS_WAIT_MS after the last one arrived
     await new Promise<void>((resolve) => {
       let settle: NodeJS.Timeout | undefined
-      const firstWait = setTimeout(resolve, opts.firstPeerWaitMs ?? FIRST_PEER_WAIT_MS)
-      arrived = () => {
+      const firstWait = setTimeout(done, opts.firstPeerWaitMs ?? FIRST_PEER_WAIT_MS)
+      function done (): void {
         clearTimeout(firstWait)
-        if (settle !== undefined) clearTimeout(settle)
-        settle = setTimeout(resolve, MORE_PEERS_WAIT_MS)
+        clearTimeout(settle)
+        resolve()
       }
-      if (transports.length > 0) arrived()
+      let seen = 0
+      changed = () => {
+        if (transports.length === 0) return
+        if (othersCounted !== undefined && transports.length >= othersCounted) return done()
+        if (transports.length === seen) return
+        seen = transports.length
+        clearTimeout(firstWait)
+        clearTimeout(settle)
+        settle = setTimeout(done, opts.morePeersWaitMs ?? MORE_PEERS_WAIT_MS)
+      }
+      changed()
     })
     const before = await ws.head()
     const result = await syncRepo({

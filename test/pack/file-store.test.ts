@@ -91,6 +91,8 @@ describe('FileStore', () => {
     writeFileSync(idx, Buffer.from('GASI garbage'))
     const again = await FileStore.open(join(dir, 'objects'))
     expect(again.packProblems[0].code).toBe('E_CORRUPT_PACK')
+    await reopened.closeAll()
+    await again.closeAll()
   })
 
   it('a loose object with a flipped byte is reported', async () => {
@@ -125,6 +127,7 @@ describe('FileStore', () => {
     for (let i = 0; i < 3; i++) expect(Buffer.from((await reopened.get(ids[i])).body).equals(chunks[i])).toBe(true)
     expect(PackIndex.parse(readFileSync(pack.replace(/\.pack$/, '.idx')), 'idx').packSize).toBe(size)
     expect(readdirSync(join(dir, 'objects', 'pack')).some((n) => n.endsWith('.lock'))).toBe(false)
+    await reopened.closeAll()
   })
 
   it('leaves a pack alone while its writer is alive', async () => {
@@ -145,6 +148,7 @@ describe('FileStore', () => {
     await new Promise((resolve) => setTimeout(resolve, 20))
     const reopened = await FileStore.open(join(dir, 'objects'))
     expect(await reopened.has(ids[1])).toBe(true)
+    await reopened.closeAll()
   })
 
   it('a full disk during a write fails with E_DISK_FULL and leaves the store readable', async () => {
@@ -172,6 +176,8 @@ describe('FileStore', () => {
     expect(await checkStore(after)).toEqual([])
     expect(await after.has(ids[0])).toBe(true)
     expect(readdirSync(join(dir, 'objects')).filter((n) => n.includes('tmp'))).toEqual([])
+    await after.closeAll()
+    await store.closeAll().catch(() => {})
   })
 
   it('pack index checks magic, version, length and checksum', () => {
@@ -201,6 +207,7 @@ describe('FileStore seen from another process', () => {
     await new Promise((resolve) => setTimeout(resolve, 120))
     expect(await reader.has(a, 'chunk')).toBe(true)
     await writer.closeAll()
+    await reader.closeAll()
   })
 
   it('sees chunks another writer adds after a checkpoint, and new packs, without reopening', async () => {

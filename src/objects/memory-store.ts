@@ -1,4 +1,5 @@
 import { GasError } from '../errors.js'
+import { MemoryCompleteTrees } from './complete-trees.js'
 import { decompress } from './compression.js'
 import { hashObject, type ObjectId, type ObjectType } from './id.js'
 import type { EncodedObject, ObjectStore, StoredObject } from './store.js'
@@ -6,6 +7,7 @@ import type { EncodedObject, ObjectStore, StoredObject } from './store.js'
 /** In-memory ObjectStore for tests and simulations; same verification as the real one. */
 export class MemoryStore implements ObjectStore {
   readonly objects = new Map<ObjectId, StoredObject>()
+  readonly completeTrees = new MemoryCompleteTrees()
 
   async has (id: ObjectId): Promise<boolean> {
     return this.objects.has(id)

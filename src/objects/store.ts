@@ -1,3 +1,4 @@
+import type { CompleteTrees } from './complete-trees.js'
 import type { BufferPool } from './buffer-pool.js'
 import type { ObjectId, ObjectType } from './id.js'
 
@@ -19,6 +20,8 @@ export interface ObjectStore {
   getEncoded (id: ObjectId, pool?: BufferPool): Promise<EncodedObject | undefined>
   /** Decodes, verifies against `id`, then stores; throws E_CORRUPT_OBJECT on a mismatch and stores nothing. */
   putEncoded (id: ObjectId, object: EncodedObject): Promise<void>
+  /** trees held with everything below them (see complete-trees.ts); absent: always walk */
+  readonly completeTrees?: CompleteTrees
   /** Makes everything put so far durable and visible to other processes. */
   flush (): Promise<void>
 }

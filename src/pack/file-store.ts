@@ -6,6 +6,7 @@ import { hashObject, type ObjectId, type ObjectType } from '../objects/id.js'
 import { LooseStore } from '../objects/loose-store.js'
 import type { EncodedObject, ObjectStore, StoredObject } from '../objects/store.js'
 import type { BufferPool } from '../objects/buffer-pool.js'
+import { FileCompleteTrees, MemoryCompleteTrees, type CompleteTrees } from '../objects/complete-trees.js'
 import { PackFile, readEntry } from './pack-file.js'
 import { PackWriter } from './pack-writer.js'
 import { recoverPack } from './recover.js'
@@ -29,6 +30,7 @@ export class FileStore implements ObjectStore {
   private writerOpening: Promise<PackWriter> | undefined
   private packDirMtime = -1
   private packsCheckedAt = -Infinity
+  completeTrees: CompleteTrees = new MemoryCompleteTrees()
   private readonly indexStamps = new Map<string, string>()
 
   private constructor (readonly fs: FileSystem, readonly objectsDir: string) {
@@ -39,6 +41,7 @@ export class FileStore implements ObjectStore {
   static async open (objectsDir: string, fs: FileSystem = realFs): Promise<FileStore> {
     const store = new FileStore(fs, objectsDir)
     await store.refreshPacks()
+    store.completeTrees = await FileCompleteTrees.open(fs, objectsDir)
     return store
   }
 

@@ -152,6 +152,8 @@ export async function syncRepo (opts: SyncOptions): Promise<SyncResult> {
     const content: FetchResult = await swarm.fetch(wantSet.content, { probe: true, knownMissing: true })
     duplicates += content.duplicates
     const missing = [...wantSet.metadata.map((w) => w.id), ...content.missing]
+    // why: records the trees that are whole now, so the next sync does not walk them (only what changed is walked)
+    if (missing.length === 0 && content.objects > 0) await computeWantSet(wantOpts)
 
     phase = 'apply'
     progress(phase)

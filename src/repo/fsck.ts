@@ -37,5 +37,7 @@ export async function fsck (ws: Workspace): Promise<FsckReport> {
   })
   let missingChunks = 0
   for (const id of new Set(chunks)) if (!bad.has(id) && !ws.store.hasPacked(id) && !(await ws.store.has(id))) missingChunks++
+  // why: a damaged object breaks the promise behind every recorded whole tree; the next sync walks all and fetches it again
+  if (problems.length > 0) await ws.store.completeTrees.clear()
   return { ok: problems.length === 0, problems, objects, missingChunks }
 }

@@ -70,6 +70,8 @@ export async function computeWantSet (opts: WantSetOptions): Promise<WantSet> {
   const content: WantedObject[] = []
   const seen = new Set<ObjectId>()
   const contentSeen = new Set<ObjectId>()
+  /** chunks listed in `content` (seen but not here) */
+  const contentWanted = new Set<ObjectId>()
   let contentBytes = 0
 
   const missingIds = new Set<ObjectId>()
@@ -83,49 +85,65 @@ export async function computeWantSet (opts: WantSetOptions): Promise<WantSet> {
     return true
   }
 
-  const filesWalked = new Set<ObjectId>()
-  const visitFile = async (fileId: ObjectId, path: string, asset: Asset, withContent: boolean): Promise<void> => {
-    if (await missing(fileId, PRIORITY_METADATA, path)) return
-    if (!withContent || filesWalked.has(fileId)) return
-    filesWalked.add(fileId)
+  // Each visit answers whether everything below it is here, content included ("whole"): a
+  // whole tree is recorded in the store's completeTrees and never walked again.
+  const completeTrees = store.completeTrees
+  const newlyWhole: ObjectId[] = []
+
+  const filesWalked = new Map<ObjectId, boolean>()
+  const visitFile = async (fileId: ObjectId, path: string, asset: Asset, withContent: boolean): Promise<boolean> => {
+    if (await missing(fileId, PRIORITY_METADATA, path)) return false
+    if (!withContent) return false
+    const before = filesWalked.get(fileId)
+    if (before !== undefined) return before
     const manifest = decodeFileManifest((await store.get(fileId)).body)
     const priority = contentPriority(asset.size)
+    let whole = true
     for (const chunk of manifest.chunks) {
-      if (contentSeen.has(chunk.id)) continue
+      if (contentSeen.has(chunk.id)) {
+        whole &&= !contentWanted.has(chunk.id)
+        continue
+      }
       contentSeen.add(chunk.id)
       if (await store.has(chunk.id, 'chunk')) continue
+      whole = false
+      contentWanted.add(chunk.id)
       content.push({ id: chunk.id, kind: 'content', priority, size: chunk.length, path })
       contentBytes += chunk.length
     }
+    filesWalked.set(fileId, whole)
+    return whole
   }
 
-  /** trees and assets already walked, and whether with content: history shares most of them */
-  const walked = new Map<ObjectId, boolean>()
-  const alreadyWalked = (id: ObjectId, withContent: boolean): boolean => {
+  /** trees and assets already walked: with content → whether whole; without → false. History shares most of them. */
+  const walked = new Map<ObjectId, { withContent: boolean, whole: boolean }>()
+  const visitAsset = async (id: ObjectId, path: string, withContent: boolean): Promise<boolean> => {
+    if (await missing(id, PRIORITY_METADATA, path)) return false
     const before = walked.get(id)
-    if (before === true || before === withContent) return true
-    walked.set(id, withContent)
-    return false
-  }
-
-  const visitAsset = async (id: ObjectId, path: string, withContent: boolean): Promise<void> => {
-    if (await missing(id, PRIORITY_METADATA, path)) return
-    if (alreadyWalked(id, withContent)) return
+    if (before !== undefined && (before.withContent || !withContent)) return before.whole
     const asset = decodeAsset((await store.get(id)).body)
-    for (const preview of asset.previews) await missing(preview, PRIORITY_PREVIEW, path)
+    let whole = true
+    for (const preview of asset.previews) if (await missing(preview, PRIORITY_PREVIEW, path)) whole = false
     // why: the manifest is metadata (0.06% of the content) and syncs even when the content does not
-    await visitFile(asset.file, path, asset, withContent && (opts.wantContent?.(path, asset) ?? true))
+    if (!(await visitFile(asset.file, path, asset, withContent && (opts.wantContent?.(path, asset) ?? true)))) whole = false
+    walked.set(id, { withContent, whole })
+    return whole
   }
 
-  const visitTree = async (id: ObjectId, prefix: string, withContent: boolean): Promise<void> => {
-    if (await missing(id, PRIORITY_METADATA, prefix === '' ? undefined : prefix)) return
-    if (alreadyWalked(id, withContent)) return
+  const visitTree = async (id: ObjectId, prefix: string, withContent: boolean): Promise<boolean> => {
+    if (completeTrees?.has(id) === true) return true
+    if (await missing(id, PRIORITY_METADATA, prefix === '' ? undefined : prefix)) return false
+    const before = walked.get(id)
+    if (before !== undefined && (before.withContent || !withContent)) return before.whole
     const tree = decodeTree((await store.get(id)).body)
+    let whole = true
     for (const entry of tree.entries) {
       const path = prefix === '' ? entry.name : `${prefix}/${entry.name}`
-      if (entry.type === 'tree') await visitTree(entry.id, path, withContent)
-      else await visitAsset(entry.id, path, withContent)
+      if (!(entry.type === 'tree' ? await visitTree(entry.id, path, withContent) : await visitAsset(entry.id, path, withContent))) whole = false
     }
+    walked.set(id, { withContent, whole })
+    if (whole) newlyWhole.push(id)
+    return whole
   }
 
   // versions breadth first so the tips' content is listed before their history's
@@ -154,6 +172,7 @@ export async function computeWantSet (opts: WantSetOptions): Promise<WantSet> {
       versions.push({ id: parent, tip: false })
     }
   }
+  await completeTrees?.add(newlyWhole)
   return { metadata, content, contentBytes, complete: metadata.length === 0 }
 }
 

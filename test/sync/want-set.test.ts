@@ -111,3 +111,45 @@ describe('computeWantSet', () => {
     expect(PRIORITY_CONTENT_MAX).toBeLessThan(PRIORITY_PREVIEW)
   })
 })
+
+describe('computeWantSet and whole trees', () => {
+  /** counts the objects a walk reads */
+  function counting (store: MemoryStore): { reads: () => number } {
+    let reads = 0
+    const get = store.get.bind(store)
+    store.get = async (id) => { reads++; return await get(id) }
+    return { reads: () => reads }
+  }
+
+  it('a tree found whole (content included) is recorded and never walked again', async () => {
+    const { src, v2 } = await twoVersions()
+    const dst = new MemoryStore()
+    await fetchAll(src, dst, [v2.version])
+    expect(dst.completeTrees.has(v2.tree)).toBe(false) // the last walk saw content missing
+    await computeWantSet({ store: dst, roots: [v2.version] }) // what syncRepo does after the content arrived
+    expect(dst.completeTrees.has(v2.tree)).toBe(true)
+    const { reads } = counting(dst)
+    const again = await computeWantSet({ store: dst, roots: [v2.version] })
+    expect(again.complete).toBe(true)
+    expect(again.content).toEqual([])
+    // the root and the two versions only (the root twice): their trees are whole, nothing below them is read
+    expect(reads()).toBe(3)
+  })
+
+  it('a tree with content missing or left out by selective sync is not whole, and its content is still wanted later', async () => {
+    const { src, v1 } = await twoVersions()
+    const dst = new MemoryStore()
+    const noArt = (path: string): boolean => !path.startsWith('art/')
+    await fetchAll(src, dst, [v1.version], { wantContent: noArt })
+    expect(dst.completeTrees.has(v1.tree)).toBe(false)
+    const hero = v1.assets.get('art/hero.png')!
+    const later = await computeWantSet({ store: dst, roots: [v1.version] })
+    expect(later.content.map((w) => w.id)).toEqual(hero.chunks.map((c) => c.id))
+    await copy(src, dst, later.content.map((w) => w.id).slice(1)) // one chunk still missing
+    expect((await computeWantSet({ store: dst, roots: [v1.version] })).content.map((w) => w.id)).toEqual([hero.chunks[0].id])
+    expect(dst.completeTrees.has(v1.tree)).toBe(false)
+    await copy(src, dst, [hero.chunks[0].id])
+    expect((await computeWantSet({ store: dst, roots: [v1.version] })).complete).toBe(true)
+    expect(dst.completeTrees.has(v1.tree)).toBe(true)
+  })
+})

@@ -11,6 +11,7 @@ import type { StoredObject } from './store.js'
  * so a reader never sees half an object.
  */
 export class LooseStore {
+  readonly #madeDirs = new Set<string>()
   constructor (private readonly fs: FileSystem, readonly dir: string) {}
 
   pathOf (id: ObjectId): string {
@@ -41,15 +42,28 @@ export class LooseStore {
     const path = this.pathOf(id)
     if (await this.has(id)) return id
     const tmp = `${path}.tmp-${randomBytes(6).toString('hex')}`
+    const fanout = id.slice(0, 2)
     try {
-      await this.fs.mkdir(join(this.dir, id.slice(0, 2)), { recursive: true })
-      await this.fs.writeFile(tmp, Buffer.concat([objectHeader(type, body.length), body]))
+      const bytes = Buffer.concat([objectHeader(type, body.length), body])
+      // why: one mkdir per fanout folder per process, not per object (a sync writes thousands);
+      // a folder removed behind our back is made again
+      if (!this.#madeDirs.has(fanout)) await this.#makeFanout(fanout)
+      await this.fs.writeFile(tmp, bytes).catch(async (err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ENOENT') throw err
+        await this.#makeFanout(fanout)
+        await this.fs.writeFile(tmp, bytes)
+      })
       await this.fs.rename(tmp, path)
     } catch (err) {
       await this.fs.rm(tmp, { force: true }).catch(() => {})
       throw fromFsError(err, path)
     }
     return id
+  }
+
+  async #makeFanout (fanout: string): Promise<void> {
+    await this.fs.mkdir(join(this.dir, fanout), { recursive: true })
+    this.#madeDirs.add(fanout)
   }
 
   async * list (): AsyncGenerator<ObjectId> {

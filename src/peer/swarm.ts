@@ -25,6 +25,8 @@ export const STALL_TIMEOUT_MS = 15_000
 const STALL_CHECK_MS = 1_000
 /** why: objects received and waiting for verification and the disk; past this the disk is the bottleneck, and requesting more would only fill memory */
 export const MAX_VERIFY_BACKLOG_BYTES = 8 * 1024 * 1024
+/** why: loose object writes wait on the thread pool (4 threads); 16 at a time measured 2.9x faster than one by one */
+const MAX_PARALLEL_METADATA_PUTS = 16
 /** why: progress callbacks drive a terminal bar; more often than this is wasted work */
 const PROGRESS_INTERVAL_MS = 100
 
@@ -81,6 +83,11 @@ export class Swarm {
   readonly #members = new Map<PeerSession, Member>()
   #job: Job | undefined
   #putChain: Promise<void> = Promise.resolve()
+  /** metadata puts running at once, and the ones waiting for a turn (see MAX_PARALLEL_METADATA_PUTS) */
+  #metadataPuts = 0
+  #metadataWaiting: Array<() => void> = []
+  #metadataIdle: Promise<void> = Promise.resolve()
+  #metadataIdleResolve: (() => void) | undefined
   #pumpScheduled = false
   #busy = false
 
@@ -158,6 +165,7 @@ export class Swarm {
         m.window.clear()
       }
       await this.#putChain
+      await this.#metadataIdle
       await this.#store.flush()
     }
   }
@@ -225,8 +233,27 @@ export class Swarm {
     item.verifying++
     job.verifying++
     job.verifyingBytes += block.object.bytes.byteLength
-    this.#putChain = this.#putChain.then(async () => await this.#verify(job, m, item, block.object)).finally(block.release)
+    const put = async (): Promise<void> => await this.#verify(job, m, item, block.object)
+    // chunks go through one chain (the pack writer appends in order); metadata objects are files of
+    // their own, written several at a time (one after the other: 1.2 ms each, 4000 in a first sync)
+    if (block.object.type === 'chunk') this.#putChain = this.#putChain.then(put).finally(block.release)
+    else void this.#metadataPut(put).finally(block.release)
     this.#schedulePump()
+  }
+
+  async #metadataPut (put: () => Promise<void>): Promise<void> {
+    if (this.#metadataPuts === 0) this.#metadataIdle = new Promise((resolve) => { this.#metadataIdleResolve = resolve })
+    this.#metadataPuts++
+    if (this.#metadataPuts > MAX_PARALLEL_METADATA_PUTS) await new Promise<void>((resolve) => this.#metadataWaiting.push(resolve))
+    try {
+      await put()
+    } catch {
+      // #verify reports its own failures
+    } finally {
+      this.#metadataPuts--
+      this.#metadataWaiting.shift()?.()
+      if (this.#metadataPuts === 0) this.#metadataIdleResolve?.()
+    }
   }
 
   async #verify (job: Job, m: Member, item: Item, object: EncodedObject): Promise<void> {
@@ -245,6 +272,11 @@ export class Swarm {
         // the peer sent bytes that are not what it claimed: drop it, the others take over
         m.session.ledger.corruptObjects++
         m.session.close(err)
+        return
+      }
+      // metadata puts run side by side: an end-game duplicate may have finished first
+      if (item.done) {
+        job.result.duplicates++
         return
       }
       item.done = true

@@ -138,7 +138,7 @@ export async function syncRepo (opts: SyncOptions): Promise<SyncResult> {
     progress(phase)
 
     phase = 'metadata'
-    const wantOpts = { store, roots, wantContent: opts.wantContent, contentOfHistory: opts.contentOfHistory }
+    const wantOpts = { store, roots, wantContent: opts.wantContent, contentOfHistory: opts.contentOfHistory, decoded: new Map<ObjectId, unknown>() }
     let wantSet = await computeWantSet(wantOpts)
     let duplicates = 0
     for (let round = 0; !wantSet.complete && round < MAX_METADATA_ROUNDS; round++) {

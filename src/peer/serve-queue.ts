@@ -29,6 +29,24 @@ export class ServeQueue {
     return this.#queued.delete(id)
   }
 
+  /**
+   * Up to `count` ids in the order `take` would return them, without taking them. Looks at no
+   * more than 8 × `count` entries (cancelled ones stay in place until taken past), so it stays
+   * cheap behind a large cancelled backlog; it may then return fewer.
+   */
+  peek (count: number): ObjectId[] {
+    const out: ObjectId[] = []
+    let budget = 8 * count
+    for (let p = this.#byPriority.length - 1; p >= 0 && out.length < count && budget > 0; p--) {
+      const queue = this.#byPriority[p]
+      if (queue === undefined) continue
+      for (let i = queue.head; i < queue.ids.length && out.length < count && budget-- > 0; i++) {
+        if (this.#queued.has(queue.ids[i])) out.push(queue.ids[i])
+      }
+    }
+    return out
+  }
+
   /** The next id to serve, or undefined when nothing is queued. */
   take (): ObjectId | undefined {
     for (let p = this.#byPriority.length - 1; p >= 0; p--) {

@@ -10,7 +10,7 @@ import {
   type BlockMessage, type HelloMessage, type Message, type RefsMessage, type WantMode
 } from './messages.js'
 import { ServeQueue } from './serve-queue.js'
-import { HANDSHAKE_TIMEOUT_MS, MAX_ADVERTISED_REFS, MAX_EARLY_FRAMES, MAX_QUEUED_WANTS, type PeerIdentity, type ReceivedBlock, type RefEntry, type SessionOptions } from './session-options.js'
+import { HANDSHAKE_TIMEOUT_MS, MAX_ADVERTISED_REFS, MAX_EARLY_FRAMES, MAX_QUEUED_WANTS, SERVE_READ_AHEAD, type PeerIdentity, type ReceivedBlock, type RefEntry, type SessionOptions } from './session-options.js'
 import { MAX_FRAME, peerLost, type Transport } from './transport.js'
 
 /**
@@ -64,6 +64,8 @@ export class PeerSession {
   /** store reads for serving land in these buffers; one goes back once its last fragment is encoded into a frame */
   readonly #readPool = new BufferPool()
   #readsInPacker: Uint8Array[] = []
+  /** store reads started for queued objects before their turn (see #serve) */
+  readonly #prefetched = new Map<ObjectId, Promise<EncodedObject | undefined | Error>>()
   #current: ObjectId | undefined
   #currentCancelled = false
   #serving = false
@@ -299,6 +301,7 @@ export class PeerSession {
     for (const id of ids) {
       this.#queue.cancel(id)
       if (this.#current === id) this.#currentCancelled = true
+      this.#prefetched.delete(id)
     }
   }
 
@@ -335,8 +338,16 @@ export class PeerSession {
     if (this.#serving) return
     this.#serving = true
     const missing: ObjectId[] = []
+    const read = (id: ObjectId): Promise<EncodedObject | undefined | Error> => this.store.getEncoded(id, this.#readPool).catch((err: Error) => err)
     try {
       while (this.#state === 'open') {
+        // why: the next few objects are read while this one is sent; one at a time, a serving peer
+        // spent ~1 ms per metadata object waiting on its own disk (4000 in a first sync of 2000
+        // assets). Reading ahead takes nothing off the queue, so a later higher priority still goes first.
+        for (const next of this.#queue.peek(SERVE_READ_AHEAD)) {
+          if (this.#prefetched.size >= 2 * SERVE_READ_AHEAD) break
+          if (!this.#prefetched.has(next)) this.#prefetched.set(next, read(next))
+        }
         const id = this.#queue.take()
         if (id === undefined) {
           if (this.#packer.empty && missing.length === 0) break
@@ -345,13 +356,11 @@ export class PeerSession {
           // a WANT that arrived during these sends is served by this loop
           continue
         }
-        let object: EncodedObject | undefined
-        try {
-          object = await this.store.getEncoded(id, this.#readPool)
-        } catch (err) {
-          // why: a corrupt local copy must not be served; the remote asks someone else
-          if (!isGasError(err, 'E_CORRUPT_OBJECT')) throw err
-        }
+        const result = await (this.#prefetched.get(id) ?? read(id))
+        this.#prefetched.delete(id)
+        // why: a corrupt local copy must not be served; the remote asks someone else
+        if (result instanceof Error && !isGasError(result, 'E_CORRUPT_OBJECT')) throw result
+        const object = result instanceof Error ? undefined : result
         if (object === undefined || !(await this.#mayServe(id))) {
           missing.push(id)
           if (missing.length >= MAX_IDS_PER_MESSAGE) await this.#send({ type: 'DONT_HAVE', ids: missing.splice(0) })

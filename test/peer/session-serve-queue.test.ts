@@ -19,4 +19,16 @@ describe('ServeQueue', () => {
     expect(q.take()).toBeUndefined()
     expect(q.size).toBe(0)
   })
+
+  it('peek shows what take would return, without taking, and stays bounded behind cancelled ids', () => {
+    const q = new ServeQueue()
+    for (let i = 0; i < 100; i++) q.add(`low${i}`, 1)
+    q.add('high', 9)
+    expect(q.peek(3)).toEqual(['high', 'low0', 'low1'])
+    expect(q.size).toBe(101)
+    for (let i = 0; i < 90; i++) q.cancel(`low${i}`)
+    expect(q.peek(2)).toEqual(['high']) // 16 entries looked at, all but one cancelled
+    expect(q.take()).toBe('high')
+    expect(q.take()).toBe('low90')
+  })
 })

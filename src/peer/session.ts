@@ -1,17 +1,15 @@
 import { randomBytes } from 'node:crypto'
-import { GasError, isGasError } from '../errors.js'
-import { objectTypeCode, objectTypeFromCode, type ObjectId } from '../objects/id.js'
+import { GasError } from '../errors.js'
+import { objectTypeFromCode, type ObjectId } from '../objects/id.js'
 import type { EncodedObject, ObjectStore } from '../objects/store.js'
 import { systemClock, PeerLedger, type Clock } from './ledger.js'
-import { BufferPool } from '../objects/buffer-pool.js'
-import { FramePacker } from './frame-packer.js'
+import { BlockServer } from './block-server.js'
 import {
   BlockAssembler, MAX_IDS_PER_MESSAGE, chunkRefs, decodeMessage, encodeMessage,
   type BlockMessage, type HelloMessage, type Message, type RefsMessage, type WantMode
 } from './messages.js'
-import { ServeQueue } from './serve-queue.js'
-import { HANDSHAKE_TIMEOUT_MS, MAX_ADVERTISED_REFS, MAX_EARLY_FRAMES, MAX_QUEUED_WANTS, SERVE_READ_AHEAD, type PeerIdentity, type ReceivedBlock, type RefEntry, type SessionOptions } from './session-options.js'
-import { MAX_FRAME, peerLost, type Transport } from './transport.js'
+import { HANDSHAKE_TIMEOUT_MS, MAX_ADVERTISED_REFS, MAX_EARLY_FRAMES, MAX_QUEUED_WANTS, type PeerIdentity, type ReceivedBlock, type RefEntry, type SessionOptions } from './session-options.js'
+import { peerLost, type Transport } from './transport.js'
 
 /**
  * One connection to one peer: handshake, dispatch of incoming messages, and serving the remote's
@@ -58,17 +56,7 @@ export class PeerSession {
   #handshake: { resolve: () => void, reject: (err: Error) => void } | undefined
   readonly #assembler = new BlockAssembler()
   #refsBuffer: RefEntry[] = []
-  readonly #queue = new ServeQueue()
-  readonly #packer = new FramePacker()
-  #scratchFrame: Uint8Array | undefined
-  /** store reads for serving land in these buffers; one goes back once its last fragment is encoded into a frame */
-  readonly #readPool = new BufferPool()
-  #readsInPacker: Uint8Array[] = []
-  /** store reads started for queued objects before their turn (see #serve) */
-  readonly #prefetched = new Map<ObjectId, Promise<EncodedObject | undefined | Error>>()
-  #current: ObjectId | undefined
-  #currentCancelled = false
-  #serving = false
+  readonly #server: BlockServer
   #haveChain: Promise<void> = Promise.resolve()
   readonly #listeners = {
     have: [] as Array<(ids: ObjectId[]) => void>,
@@ -86,6 +74,14 @@ export class PeerSession {
     this.identity = opts.identity
     this.#clock = opts.clock ?? systemClock
     this.ledger = opts.ledger ?? new PeerLedger(opts.transport.remoteLabel, this.#clock)
+    this.#server = new BlockServer({
+      store: this.store,
+      transport: this.transport,
+      ledger: this.ledger,
+      send: async (msg) => await this.#send(msg),
+      open: () => this.#state === 'open',
+      mayServe: async (id) => await this.#mayServe(id)
+    })
     this.transport.onFrame((frame) => this.#onFrame(frame))
     this.transport.onClose((err) => this.#finish(this.error ?? asGasError(err)))
   }
@@ -101,7 +97,7 @@ export class PeerSession {
   get name (): string { return this.remote?.name ?? this.transport.remoteLabel }
   get closed (): boolean { return this.#state === 'closed' }
   /** block requests from the remote not yet served */
-  get queuedWants (): number { return this.#queue.size }
+  get queuedWants (): number { return this.#server.queue.size }
 
   onHave (cb: (ids: ObjectId[]) => void): void { this.#listeners.have.push(cb) }
   onDontHave (cb: (ids: ObjectId[]) => void): void { this.#listeners.dontHave.push(cb) }
@@ -298,11 +294,7 @@ export class PeerSession {
       emit(this.#listeners.done, undefined)
       return
     }
-    for (const id of ids) {
-      this.#queue.cancel(id)
-      if (this.#current === id) this.#currentCancelled = true
-      this.#prefetched.delete(id)
-    }
+    this.#server.cancel(ids)
   }
 
   #onWant (ids: ObjectId[], mode: WantMode, priority: number): void {
@@ -311,9 +303,10 @@ export class PeerSession {
       this.#haveChain = this.#haveChain.then(async () => await this.#answerHave(ids)).catch((err) => this.close(asGasError(err)))
       return
     }
-    if (this.#queue.size + ids.length > MAX_QUEUED_WANTS) throw GasError.protocol(`${this.name} queued more than ${MAX_QUEUED_WANTS} block requests`)
-    for (const id of ids) this.#queue.add(id, priority)
-    void this.#serve()
+    const queue = this.#server.queue
+    if (queue.size + ids.length > MAX_QUEUED_WANTS) throw GasError.protocol(`${this.name} queued more than ${MAX_QUEUED_WANTS} block requests`)
+    for (const id of ids) queue.add(id, priority)
+    this.#server.serve().catch((err) => this.close(asGasError(err)))
   }
 
   async #answerHave (ids: ObjectId[]): Promise<void> {
@@ -329,89 +322,12 @@ export class PeerSession {
     return this.#opts.mayServe === undefined || await this.#opts.mayServe(id, this.remote)
   }
 
-  /**
-   * Serves queued block requests one object at a time, highest priority first, with the
-   * transport's backpressure. Fragments of consecutive objects share frames (`FramePacker`); a
-   * part-filled frame leaves as soon as the queue is empty, so a lone small object is not held back.
-   */
-  async #serve (): Promise<void> {
-    if (this.#serving) return
-    this.#serving = true
-    const missing: ObjectId[] = []
-    const read = (id: ObjectId): Promise<EncodedObject | undefined | Error> => this.store.getEncoded(id, this.#readPool).catch((err: Error) => err)
-    try {
-      while (this.#state === 'open') {
-        // why: the next few objects are read while this one is sent; one at a time, a serving peer
-        // spent ~1 ms per metadata object waiting on its own disk (4000 in a first sync of 2000
-        // assets). Reading ahead takes nothing off the queue, so a later higher priority still goes first.
-        for (const next of this.#queue.peek(SERVE_READ_AHEAD)) {
-          if (this.#prefetched.size >= 2 * SERVE_READ_AHEAD) break
-          if (!this.#prefetched.has(next)) this.#prefetched.set(next, read(next))
-        }
-        const id = this.#queue.take()
-        if (id === undefined) {
-          if (this.#packer.empty && missing.length === 0) break
-          await this.#sendPacked()
-          if (missing.length > 0 && this.#state === 'open') await this.#send({ type: 'DONT_HAVE', ids: missing.splice(0) })
-          // a WANT that arrived during these sends is served by this loop
-          continue
-        }
-        const result = await (this.#prefetched.get(id) ?? read(id))
-        this.#prefetched.delete(id)
-        // why: a corrupt local copy must not be served; the remote asks someone else
-        if (result instanceof Error && !isGasError(result, 'E_CORRUPT_OBJECT')) throw result
-        const object = result instanceof Error ? undefined : result
-        if (object === undefined || !(await this.#mayServe(id))) {
-          missing.push(id)
-          if (missing.length >= MAX_IDS_PER_MESSAGE) await this.#send({ type: 'DONT_HAVE', ids: missing.splice(0) })
-          continue
-        }
-        this.#current = id
-        this.#currentCancelled = false
-        const objectType = objectTypeCode(object.type)
-        const { encoding, rawLength, bytes } = object
-        const totalLength = bytes.byteLength
-        let offset = 0
-        do {
-          if (this.#packer.full(totalLength - offset)) await this.#sendPacked()
-          if (this.#currentCancelled || this.#state !== 'open') break
-          const end = Math.min(totalLength, offset + this.#packer.room)
-          this.#packer.add({ type: 'BLOCK', id, objectType, encoding, rawLength, totalLength, offset, bytes: bytes.subarray(offset, end) })
-          offset = end
-        } while (offset < totalLength)
-        this.#readsInPacker.push(bytes)
-        // why: send a full frame now rather than after the next object's store read
-        if (this.#packer.full(Infinity)) await this.#sendPacked()
-        this.#current = undefined
-      }
-    } catch (err) {
-      this.close(asGasError(err))
-    } finally {
-      this.#current = undefined
-      this.#serving = false
-    }
-  }
-
-  /** Sends the packed frame, if any; the ledger counts each fragment's payload once it is sent. */
-  async #sendPacked (): Promise<void> {
-    // why: a transport that copies on send gets every frame in the same scratch buffer (no 64 KiB garbage per frame)
-    const packed = this.#packer.take(this.transport.copiesFrames === true ? (this.#scratchFrame ??= new Uint8Array(MAX_FRAME)) : undefined)
-    // every fragment the packer held is now copied into the frame
-    for (const bytes of this.#readsInPacker) this.#readPool.give(bytes)
-    this.#readsInPacker = []
-    if (packed === undefined) return
-    this.ledger.frameSent(packed.frame.byteLength)
-    await this.transport.send(packed.frame)
-    for (const block of packed.blocks) this.ledger.payloadSent(block.bytes.byteLength, block.offset + block.bytes.byteLength === block.totalLength)
-  }
-
   #finish (err?: GasError): void {
     if (this.#state === 'closed') return
     this.#state = 'closed'
     this.error ??= err
     this.#assembler.clear()
-    this.#queue.clear()
-    this.#packer.clear()
+    this.#server.clear()
     this.#handshake?.reject(this.error ?? peerLost(this.transport.remoteLabel, 'closed during the handshake'))
     const listeners = this.#listeners.close
     this.#listeners.close = []

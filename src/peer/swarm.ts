@@ -1,6 +1,7 @@
 import { GasError, isGasError } from '../errors.js'
 import type { ObjectId } from '../objects/id.js'
 import type { EncodedObject, ObjectStore } from '../objects/store.js'
+import { ConcurrencyGate } from './concurrency-gate.js'
 import { systemClock, type Clock } from './ledger.js'
 import type { PeerSession, ReceivedBlock } from './session.js'
 import { ENDGAME_ITEMS, nextRequest, type Item, type Job, type Member } from './request-picker.js'
@@ -83,11 +84,7 @@ export class Swarm {
   readonly #members = new Map<PeerSession, Member>()
   #job: Job | undefined
   #putChain: Promise<void> = Promise.resolve()
-  /** metadata puts running at once, and the ones waiting for a turn (see MAX_PARALLEL_METADATA_PUTS) */
-  #metadataPuts = 0
-  #metadataWaiting: Array<() => void> = []
-  #metadataIdle: Promise<void> = Promise.resolve()
-  #metadataIdleResolve: (() => void) | undefined
+  readonly #metadataPuts = new ConcurrencyGate(MAX_PARALLEL_METADATA_PUTS)
   #pumpScheduled = false
   #busy = false
 
@@ -165,7 +162,7 @@ export class Swarm {
         m.window.clear()
       }
       await this.#putChain
-      await this.#metadataIdle
+      await this.#metadataPuts.idle
       await this.#store.flush()
     }
   }
@@ -237,23 +234,8 @@ export class Swarm {
     // chunks go through one chain (the pack writer appends in order); metadata objects are files of
     // their own, written several at a time (one after the other: 1.2 ms each, 4000 in a first sync)
     if (block.object.type === 'chunk') this.#putChain = this.#putChain.then(put).finally(block.release)
-    else void this.#metadataPut(put).finally(block.release)
+    else void this.#metadataPuts.run(put).catch(() => {}).finally(block.release) // #verify reports its own failures
     this.#schedulePump()
-  }
-
-  async #metadataPut (put: () => Promise<void>): Promise<void> {
-    if (this.#metadataPuts === 0) this.#metadataIdle = new Promise((resolve) => { this.#metadataIdleResolve = resolve })
-    this.#metadataPuts++
-    if (this.#metadataPuts > MAX_PARALLEL_METADATA_PUTS) await new Promise<void>((resolve) => this.#metadataWaiting.push(resolve))
-    try {
-      await put()
-    } catch {
-      // #verify reports its own failures
-    } finally {
-      this.#metadataPuts--
-      this.#metadataWaiting.shift()?.()
-      if (this.#metadataPuts === 0) this.#metadataIdleResolve?.()
-    }
   }
 
   async #verify (job: Job, m: Member, item: Item, object: EncodedObject): Promise<void> {

@@ -269,7 +269,13 @@ export async function benchSync (workDir: string, opts: SyncBenchOptions = {}): 
   const figures: Figure[] = []
   const step = async (name: string, run: () => Promise<Figure | Figure[]>): Promise<void> => {
     if (opts.only !== undefined && !opts.only.includes(name)) return
-    const out = await run()
+    let out: Figure | Figure[]
+    try {
+      out = await run()
+    } catch (err) {
+      // why: one failed step must not cost the figures of the others
+      out = { name: `sync ${name}: failed: ${(err as Error).message}`, value: Number.NaN, unit: '', floor: 'runs', pass: false }
+    }
     for (const f of Array.isArray(out) ? out : [out]) {
       figures.push(f)
       if (process.env.GAS_BENCH_VERBOSE !== undefined) console.error(formatFigure(f))

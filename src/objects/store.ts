@@ -10,6 +10,12 @@ export type Encoding = 0 | 1
 /** An object as a pack holds it: sent on the wire as is, so a compressed chunk is never recompressed. */
 export interface EncodedObject { type: ObjectType, encoding: Encoding, rawLength: number, bytes: Uint8Array }
 
+/**
+ * Types a store keeps as files of their own when received (a prefix of their id finds them), so
+ * several may be put at once; the others are appended to one pack, and put one at a time.
+ */
+export const LOOSE_WHEN_RECEIVED: ReadonlySet<ObjectType> = new Set<ObjectType>(['version', 'tag'])
+
 export interface ObjectStore {
   /** `type`, when the caller knows it, lets a store skip places that never hold that type */
   has (id: ObjectId, type?: ObjectType): Promise<boolean>

@@ -82,8 +82,8 @@ export class PackFile {
     return { type: header.type, encoding: header.encoding, rawLength: header.rawLength, bytes }
   }
 
-  async entryLength (offset: number): Promise<number> {
-    return (await readEntryHeader(this.handle, offset, this.packPath)).storedLength
+  async entryHeader (offset: number): Promise<EntryHeader> {
+    return await readEntryHeader(this.handle, offset, this.packPath)
   }
 
   async close (): Promise<void> {

@@ -1,6 +1,6 @@
 import { GasError, isGasError } from '../errors.js'
 import type { ObjectId } from '../objects/id.js'
-import type { EncodedObject, ObjectStore } from '../objects/store.js'
+import { LOOSE_WHEN_RECEIVED, type EncodedObject, type ObjectStore } from '../objects/store.js'
 import { ConcurrencyGate } from './concurrency-gate.js'
 import { systemClock, type Clock } from './ledger.js'
 import type { PeerSession, ReceivedBlock } from './session.js'
@@ -231,9 +231,9 @@ export class Swarm {
     job.verifying++
     job.verifyingBytes += block.object.bytes.byteLength
     const put = async (): Promise<void> => await this.#verify(job, m, item, block.object)
-    // chunks go through one chain (the pack writer appends in order); metadata objects are files of
-    // their own, written several at a time (one after the other: 1.2 ms each, 4000 in a first sync)
-    if (block.object.type === 'chunk') this.#putChain = this.#putChain.then(put).finally(block.release)
+    // objects a store appends to its pack go through one chain (the pack writer appends in order);
+    // versions and tags are files of their own, written several at a time
+    if (!LOOSE_WHEN_RECEIVED.has(block.object.type)) this.#putChain = this.#putChain.then(put).finally(block.release)
     else void this.#metadataPuts.run(put).catch(() => {}).finally(block.release) // #verify reports its own failures
     this.#schedulePump()
   }

@@ -45,8 +45,11 @@ export async function stat (ws: Workspace): Promise<StoreStats> {
   for (const pack of ws.store.packFiles()) {
     for (const { id, offset } of pack.index.entries()) {
       if (chunkIds.has(id)) continue
+      // packs hold received trees, assets and manifests too; only chunks are content
+      const header = await pack.entryHeader(offset)
+      if (header.type !== 'chunk') continue
       chunkIds.add(id)
-      storedBytes += await pack.entryLength(offset)
+      storedBytes += header.storedLength
     }
   }
   const total = await duBytes(ws, ws.gasDir)

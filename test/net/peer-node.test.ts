@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import * as gas from '../../src/index.js'
@@ -57,6 +57,13 @@ describe('gas sync between workspaces over WebRTC (real tracker on 127.0.0.1)', 
       const boWs = await gas.open({ dir: bo.root })
       expect(await boWs.head()).toBe(v1)
       expect((await gas.fsck(boWs)).ok).toBe(true)
+      // received trees, assets and manifests went into the pack; the version stays loose, where a prefix finds it
+      const restored = await gas.restore(boWs, { path: 'rock.png', rev: v1.slice(0, 10), out: join(bo.root, '..', 'old-rock.png') })
+      expect(restored.size).toBeGreaterThan(0)
+      expect(existsSync(boWs.store.loose.pathOf(v1))).toBe(true)
+      expect(existsSync(boWs.store.loose.pathOf(restored.asset))).toBe(false)
+      expect(boWs.store.hasPacked(restored.asset)).toBe(true)
+      expect((await gas.stat(boWs)).chunks).toBe((await gas.stat(ana)).chunks)
 
       // bo stages an edit; ana commits another edit of the same file: bo's staged work stays
       writeFileSync(join(bo.root, 'notes.txt'), 'bo local')

@@ -179,7 +179,7 @@ export class FileStore implements ObjectStore {
   }
 
   async #appendToPack (id: ObjectId, object: EncodedObject): Promise<void> {
-    if (this.writer?.has(id) === true || this.findPacked(id) !== undefined) return
+    if (this.hasPacked(id)) return
     const writer = await this.openWriter()
     await writer.append(id, object)
   }

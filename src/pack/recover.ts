@@ -1,8 +1,8 @@
-import { createHash, randomBytes } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
 import { GasError } from '../errors.js'
 import type { FileSystem } from '../objects/fs.js'
 import { decompress } from '../objects/compression.js'
-import { objectHeader } from '../objects/id.js'
+import { hashObject } from '../objects/id.js'
 import { isProcessAlive } from '../objects/process-alive.js'
 import { ENTRY_HEADER, PACK_MAGIC } from './pack-entry.js'
 import { readEntry } from './pack-file.js'
@@ -49,8 +49,7 @@ export async function recoverPack (fs: FileSystem, packPath: string, indexPath: 
       try {
         entry = await readEntry(handle, offset, packPath)
         const raw = decompress(entry.header.encoding, entry.bytes, entry.header.rawLength, entry.header.id)
-        const id = createHash('sha256').update(objectHeader(entry.header.type, raw.length)).update(raw).digest('hex')
-        if (id !== entry.header.id) break
+        if (hashObject(entry.header.type, raw) !== entry.header.id) break
       } catch {
         break
       }

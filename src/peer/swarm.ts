@@ -27,7 +27,7 @@ const STALL_CHECK_MS = 1_000
 /** why: objects received and waiting for verification and the disk; past this the disk is the bottleneck, and requesting more would only fill memory */
 export const MAX_VERIFY_BACKLOG_BYTES = 8 * 1024 * 1024
 /** why: loose object writes wait on the thread pool (4 threads); 16 at a time measured 2.9x faster than one by one */
-const MAX_PARALLEL_METADATA_PUTS = 16
+const MAX_PARALLEL_LOOSE_PUTS = 16
 /** why: progress callbacks drive a terminal bar; more often than this is wasted work */
 const PROGRESS_INTERVAL_MS = 100
 
@@ -84,7 +84,7 @@ export class Swarm {
   readonly #members = new Map<PeerSession, Member>()
   #job: Job | undefined
   #putChain: Promise<void> = Promise.resolve()
-  readonly #metadataPuts = new ConcurrencyGate(MAX_PARALLEL_METADATA_PUTS)
+  readonly #loosePuts = new ConcurrencyGate(MAX_PARALLEL_LOOSE_PUTS)
   #pumpScheduled = false
   #busy = false
 
@@ -162,7 +162,7 @@ export class Swarm {
         m.window.clear()
       }
       await this.#putChain
-      await this.#metadataPuts.idle
+      await this.#loosePuts.idle
       await this.#store.flush()
     }
   }
@@ -234,7 +234,7 @@ export class Swarm {
     // objects a store appends to its pack go through one chain (the pack writer appends in order);
     // versions and tags are files of their own, written several at a time
     if (!LOOSE_WHEN_RECEIVED.has(block.object.type)) this.#putChain = this.#putChain.then(put).finally(block.release)
-    else void this.#metadataPuts.run(put).catch(() => {}).finally(block.release) // #verify reports its own failures
+    else void this.#loosePuts.run(put).catch(() => {}).finally(block.release) // #verify reports its own failures
     this.#schedulePump()
   }
 

@@ -56,9 +56,9 @@ export interface WantSetOptions {
   contentOfHistory?: boolean
   /**
    * Decoded objects kept between the rounds of one sync: each round walks again from the roots,
-   * and reading and verifying every stored asset and manifest again made a first sync of 2000
-   * small assets take 14 s. Objects are immutable, so a cache can only be missing entries.
-   * Versions, trees and assets only: they are small next to file manifests.
+   * and would read and verify every stored version, tree and asset again. Objects are immutable,
+   * so a cache can only be missing entries. File manifests are left out: they are the bulk of a
+   * big project's metadata and the last level, read again in one round at most.
    */
   decoded?: Map<ObjectId, unknown>
 }
@@ -111,7 +111,7 @@ export async function computeWantSet (opts: WantSetOptions): Promise<WantSet> {
     if (!withContent) return false
     const before = filesWalked.get(fileId)
     if (before !== undefined) return before
-    // not cached: manifests are the last level (read again in one round at most) and the bulk of a big project's metadata
+    // not in `decoded`: see WantSetOptions.decoded
     const manifest = decodeFileManifest((await store.get(fileId)).body)
     const priority = contentPriority(asset.size)
     let whole = true

@@ -5,6 +5,7 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import * as gas from '../src/index.js'
 import { writeRandomFile } from '../test/fixtures/project.js'
+import { GAS_NODE_FLAGS } from '../src/cli/node-flags.js'
 import type { Figure } from './figure.js'
 
 const MB = 1e6
@@ -87,10 +88,10 @@ async function rawAttempt (bytes: number, mode: 'raw' | 'store', source: string,
 }
 
 /**
- * The sync a team runs: `gas serve` in one process with its on-disk store, `gas sync` in another
- * writing to its own, over WebRTC found through a tracker on 127.0.0.1. Timed from the first
- * metadata request to the last content byte (discovery and the handshake excluded), and compared
- * with raw node-datachannel measured in the same run.
+ * The sync a team runs: `gas serve` in one process with its on-disk store, `gas sync --once` in
+ * another writing to its own, over WebRTC found through a tracker on 127.0.0.1, both started as
+ * bin/gas starts them (GAS_NODE_FLAGS). MB/s over the fetch (metadata and content rounds; node's
+ * start, discovery, the handshake and the checkout excluded), as `gas sync --json` reports it.
  */
 export async function webrtcBetweenProcesses (workDir: string, bytes: number, raw: number): Promise<Figure> {
   const root = await mkdtemp(join(workDir, 'proc-'))
@@ -108,24 +109,20 @@ export async function webrtcBetweenProcesses (workDir: string, bytes: number, ra
   const me = await gas.init({ dir: fetchDir, name: 'me' })
   await gas.joinTeam(me, JSON.stringify(await gas.createInvite(seed, { publicKey: me.identity.publicKey, name: 'me', roles: ['qa'] })))
   await seed.close()
-  const server = spawn(process.execPath, [...(process.env.GAS_BENCH_PROFILE_SERVE !== undefined ? ['--cpu-prof', '--cpu-prof-dir', process.env.GAS_BENCH_PROFILE_SERVE] : []), GAS_BIN, 'serve'], { cwd: seedDir, stdio: ['ignore', 'ignore', 'pipe'] })
+  await me.close()
+  const profile = (dir: string | undefined): string[] => dir !== undefined ? ['--cpu-prof', '--cpu-prof-dir', dir] : []
+  const server = spawn(process.execPath, [...GAS_NODE_FLAGS, ...profile(process.env.GAS_BENCH_PROFILE_SERVE), GAS_BIN, 'serve'], { cwd: seedDir, stdio: ['ignore', 'ignore', 'pipe'] })
   try {
     await new Promise<void>((resolve, reject) => {
       server.stderr.on('data', (d: Buffer) => { if (d.toString().includes('serving')) resolve() })
       server.on('exit', (code) => reject(new Error(`gas serve exited with ${code}`)))
     })
-    let start = 0
-    let end = 0
-    const result = await gas.sync({
-      ws: me,
-      trackers: [],
-      security: gas.peerSecurity(me),
-      onProgress: (p) => {
-        if (p.phase === 'metadata' && start === 0) start = performance.now()
-        if (p.phase === 'apply' && end === 0) end = performance.now()
-      }
-    })
-    const rate = result.fetched.bytes / ((end - start) / 1000) / MB
+    // not spawnSync: the tracker runs in this process and must answer the announces
+    const sync = await runGas(fetchDir, [...profile(process.env.GAS_BENCH_PROFILE_SYNC)], ['sync', '--once', '--json'])
+    if (sync.status !== 0) throw new Error(`gas sync exited with ${sync.status}: ${sync.stderr.slice(0, 300)}`)
+    const result = JSON.parse(sync.stdout) as { fetched: { bytes: number }, missing: number, seconds: { fetch: number } }
+    if (result.missing > 0 || result.fetched.bytes < bytes) throw new Error(`gas sync fetched ${result.fetched.bytes} of ${bytes} bytes: ${sync.stdout.slice(0, 300)}`)
+    const rate = result.fetched.bytes / result.seconds.fetch / MB
     return {
       name: `sync: ${(bytes / 2 ** 30).toFixed(2)} GiB over WebRTC between two processes (gas serve → gas sync, on-disk stores)`,
       value: rate,
@@ -136,8 +133,18 @@ export async function webrtcBetweenProcesses (workDir: string, bytes: number, ra
     }
   } finally {
     server.kill('SIGTERM')
-    await me.close()
     await tracker.close()
     await rm(root, { recursive: true, force: true })
   }
+}
+
+/** Runs bin/gas as bin/gas starts (GAS_NODE_FLAGS) with node flags `nodeArgs`; resolves with its output once it exits. */
+async function runGas (cwd: string, nodeArgs: string[], args: string[]): Promise<{ status: number | string, stdout: string, stderr: string }> {
+  const child = spawn(process.execPath, [...GAS_NODE_FLAGS, ...nodeArgs, GAS_BIN, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d })
+  child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d })
+  const status = await new Promise<number | string>((resolve) => child.on('close', (code, signal) => resolve(code ?? signal ?? 'unknown')))
+  return { status, stdout, stderr }
 }

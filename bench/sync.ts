@@ -3,13 +3,15 @@ import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { MemoryStore } from '../src/objects/memory-store.js'
+import type { ObjectStore } from '../src/objects/store.js'
+import { FileStore } from '../src/pack/file-store.js'
 import { SimulatedLink } from '../src/peer/simulated-link.js'
 import { serveRepo, syncRepo } from '../src/peer/sync-engine.js'
 import type { Transport } from '../src/peer/transport.js'
 import { connectPair } from '../src/peer/webrtc-transport.js'
 import { RefStore } from '../src/refs/ref-store.js'
 import { realFs } from '../src/objects/fs.js'
-import { buildVersion, cloneStore, pseudoRandomBytes, setRef, type WrittenVersion } from '../test/net/helpers.js'
+import { buildVersion, cloneStore, pseudoRandomBytes, pseudoRandomStream, setRef, type WrittenVersion } from '../test/net/helpers.js'
 import { formatFigure, type Figure } from './figure.js'
 import { childResult, runKillResume, startChild } from './sync-resume.js'
 import { rawBetweenProcesses, rawDataChannelInChild, webrtcBetweenProcesses } from './sync-processes.js'
@@ -44,7 +46,7 @@ export interface SyncBenchOptions {
   only?: string[]
 }
 
-interface Repo { store: MemoryStore, refs: RefStore, version: WrittenVersion }
+interface Repo<S extends ObjectStore = MemoryStore> { store: S, refs: RefStore, version: WrittenVersion }
 
 async function repoDir (workDir: string, name: string): Promise<RefStore> {
   const dir = await mkdtemp(join(workDir, `${name}-`))
@@ -63,7 +65,7 @@ async function seedRepo (workDir: string, name: string, bytes: Uint8Array): Prom
 const LINK_BUFFER = 1024 * 1024
 
 /** Syncs `me` from seeders on the given links; returns payload bytes, wall time, and the time of the content phase alone. */
-async function fetchFrom (workDir: string, seeders: Repo[], links: Array<[Transport, Transport]>): Promise<{ bytes: number, seconds: number, contentSeconds: number, contentBytes: number, wire: number }> {
+async function fetchFrom (workDir: string, seeders: Array<Repo<ObjectStore>>, links: Array<[Transport, Transport]>, store: ObjectStore = new MemoryStore()): Promise<{ bytes: number, seconds: number, contentSeconds: number, contentBytes: number, wire: number }> {
   const transports = seeders.map((s, i) => {
     void serveRepo({ store: s.store, refs: s.refs, transport: links[i][1], peerName: `seed${i}` }).catch(() => {})
     return links[i][0]
@@ -73,7 +75,7 @@ async function fetchFrom (workDir: string, seeders: Repo[], links: Array<[Transp
   let contentEnd = start
   let contentBytes = 0
   const result = await syncRepo({
-    store: new MemoryStore(),
+    store,
     refs: await repoDir(workDir, 'me'),
     transports,
     lingerIdleMs: 0,
@@ -128,15 +130,19 @@ interface WebrtcRound { rawOne: number, syncOne: number, rawTwo: number, storeTw
  * Raw figures run in child processes: node-datachannel may crash a process after it closed a
  * connection (a late timer in webrtc-polyfill's cleanup), and the bench must outlive that.
  */
-async function webrtcRound (workDir: string, bytes: number, seed: Repo): Promise<WebrtcRound> {
+async function webrtcRound (workDir: string, bytes: number, seed: Repo<FileStore>): Promise<WebrtcRound> {
   const rawOne = rawDataChannelInChild(bytes)
   const link = await connectPair({ labels: { a: 'me', b: 'seed' } })
+  const mine = await mkdtemp(join(workDir, 'rtc-me-'))
+  const store = await FileStore.open(mine)
   let syncOne: number
   try {
-    const run = await fetchFrom(workDir, [seed], [link])
+    const run = await fetchFrom(workDir, [seed], [link], store)
     syncOne = run.bytes / run.seconds / MB
   } finally {
     for (const t of link) t.close()
+    await store.closeAll()
+    await rm(mine, { recursive: true, force: true })
   }
   const rawTwo = await rawBetweenProcesses(workDir, bytes, 'raw')
   const storeTwo = await rawBetweenProcesses(workDir, bytes, 'store')
@@ -154,11 +160,23 @@ async function webrtcRound (workDir: string, bytes: number, seed: Repo): Promise
  */
 async function webrtcSync (workDir: string, scale: number, rounds: number): Promise<Figure[]> {
   const bytes = Math.round(GiB * scale)
-  const seed = await seedRepo(workDir, 'rtc', pseudoRandomBytes('webrtc', bytes))
+  // why: on-disk stores on both sides, as a team's peers have; a 1 GiB MemoryStore in this
+  // process made every V8 mark-compact of both peers (and of the two-process fetcher) walk it
+  const seedStore = await FileStore.open(await mkdtemp(join(workDir, 'rtc-seed-')))
+  const seed: Repo<FileStore> = {
+    store: seedStore,
+    refs: await repoDir(workDir, 'rtc'),
+    version: await buildVersion(seedStore, [{ path: 'big.pak', bytes: pseudoRandomStream('webrtc', bytes) }])
+  }
+  await setRef(seed.refs, 'refs/heads/main', seed.version.version)
   const results: WebrtcRound[] = []
-  for (let i = 0; i < rounds; i++) {
-    results.push(await webrtcRound(workDir, bytes, seed))
-    if (process.env.GAS_BENCH_VERBOSE !== undefined) console.error(JSON.stringify({ ...results[i], syncTwo: results[i].syncTwo.value }))
+  try {
+    for (let i = 0; i < rounds; i++) {
+      results.push(await webrtcRound(workDir, bytes, seed))
+      if (process.env.GAS_BENCH_VERBOSE !== undefined) console.error(JSON.stringify({ ...results[i], syncTwo: results[i].syncTwo.value }))
+    }
+  } finally {
+    await seedStore.closeAll()
   }
   const median = (ratio: (r: WebrtcRound) => number): WebrtcRound => [...results].sort((a, b) => ratio(a) - ratio(b))[Math.floor(results.length / 2)]
   const size = `${(bytes / GiB).toFixed(2)} GiB`

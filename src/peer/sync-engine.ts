@@ -88,6 +88,8 @@ export interface SyncResult {
   dropped: DroppedPeer[]
   duplicates: number
   perPeer: PeerReport[]
+  /** seconds spent fetching (metadata and content rounds), by the sync's clock */
+  fetchSeconds: number
 }
 
 /** Opens sessions over `transports`; the ones that fail the handshake are reported, not thrown. */
@@ -138,6 +140,7 @@ export async function syncRepo (opts: SyncOptions): Promise<SyncResult> {
     progress(phase)
 
     phase = 'metadata'
+    const fetchStart = clock.now()
     const wantOpts = { store, roots, wantContent: opts.wantContent, contentOfHistory: opts.contentOfHistory, decoded: new Map<ObjectId, unknown>() }
     let wantSet = await computeWantSet(wantOpts)
     let duplicates = 0
@@ -156,6 +159,7 @@ export async function syncRepo (opts: SyncOptions): Promise<SyncResult> {
     if (missing.length === 0 && content.objects > 0) await computeWantSet(wantOpts)
 
     phase = 'apply'
+    const fetchSeconds = (clock.now() - fetchStart) / 1000
     progress(phase)
     const conflicts: RefConflict[] = []
     const outcomes: RefOutcome[] = []
@@ -178,7 +182,7 @@ export async function syncRepo (opts: SyncOptions): Promise<SyncResult> {
     await linger(sessions, clock, opts.lingerIdleMs ?? LINGER_IDLE_MS)
     phase = 'done'
     progress(phase)
-    return report(sessions, { conflicts, outcomes, missing, duplicates, dropped: [...opened.dropped, ...swarm.dropped] })
+    return report(sessions, { conflicts, outcomes, missing, duplicates, fetchSeconds, dropped: [...opened.dropped, ...swarm.dropped] })
   } finally {
     for (const session of sessions) session.close()
   }
@@ -218,7 +222,7 @@ async function linger (sessions: PeerSession[], clock: Clock, idleMs: number): P
   })))
 }
 
-function report (sessions: PeerSession[], parts: { conflicts: RefConflict[], outcomes: RefOutcome[], missing: ObjectId[], duplicates: number, dropped: DroppedPeer[] }): SyncResult {
+function report (sessions: PeerSession[], parts: { conflicts: RefConflict[], outcomes: RefOutcome[], missing: ObjectId[], duplicates: number, fetchSeconds: number, dropped: DroppedPeer[] }): SyncResult {
   const perPeer: PeerReport[] = sessions.map((s) => ({
     name: s.name,
     objectsSent: s.ledger.objectsSent,
@@ -240,7 +244,8 @@ function report (sessions: PeerSession[], parts: { conflicts: RefConflict[], out
     missing: parts.missing,
     dropped: parts.dropped,
     duplicates: parts.duplicates,
-    perPeer
+    perPeer,
+    fetchSeconds: parts.fetchSeconds
   }
 }
 

@@ -53,6 +53,9 @@ describe('gas sync between workspaces over WebRTC (real tracker on 127.0.0.1)', 
       const out = JSON.parse(r.stdout)
       expect(out).toMatchObject({ peers: 1, conflicts: [], sent: { objects: 0 } })
       expect(out.fetched.bytes).toBeGreaterThan(1000)
+      // how long the fetch took, for scripts that log transfer rates; the whole command took longer
+      expect(out.seconds.fetch).toBeGreaterThan(0)
+      expect(out.seconds.total).toBeGreaterThanOrEqual(out.seconds.fetch)
       expect(readFileSync(join(bo.root, 'rock.png')).equals(readFileSync(join(ana.root, 'rock.png')))).toBe(true)
       const boWs = await gas.open({ dir: bo.root })
       expect(await boWs.head()).toBe(v1)

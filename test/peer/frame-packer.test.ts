@@ -52,10 +52,14 @@ describe('FramePacker', () => {
     objects.forEach((o, i) => expect(Buffer.from(back.get(idOf(i))!).equals(o)).toBe(true))
   })
 
-  it('a lone fragment is a plain BLOCK; many tiny objects stop at MAX_BATCH_ENTRIES', () => {
+  it('a lone fragment is a plain BLOCK unless it fills the frame; many tiny objects stop at MAX_BATCH_ENTRIES', () => {
     const one = pack([Uint8Array.of(1, 2, 3)])
     expect(one.length).toBe(1)
     expect(one[0][1]).toBe(6)
+    // a frame filled by one fragment (the middle of a large object) is exactly MAX_FRAME long
+    const big = pack([pseudoRandomBytes('big', 200_000)])
+    for (const frame of big.slice(0, -1)) expect(frame.byteLength).toBe(MAX_FRAME)
+    expect(unpack(big).get(idOf(0))?.byteLength).toBe(200_000)
     const tiny = Array.from({ length: MAX_BATCH_ENTRIES + 10 }, (_, i) => Uint8Array.of(i & 255))
     const frames = pack(tiny)
     expect(frames.length).toBe(2)

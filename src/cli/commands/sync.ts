@@ -10,15 +10,21 @@ import { peerSecurity } from '../../auth/peer-security.js'
 /** Without --once, `gas sync` syncs again this often until SIGINT/SIGTERM. */
 const REPEAT_MS = 30_000
 
-function print (p: Printer, result: PeerSyncResult): void {
-  printResult(p, { fetched: result.fetched, sent: result.sent, peers: result.peers, conflicts: result.conflicts, missing: result.missing.length, checkout: result.checkout, merge: result.merge },
+function print (p: Printer, result: PeerSyncResult, totalSeconds: number): void {
+  const seconds = { fetch: round3(result.fetchSeconds), total: round3(totalSeconds) }
+  const rate = result.fetchSeconds > 0 ? ` in ${seconds.fetch} s (${(result.fetched.bytes / result.fetchSeconds / 1e6).toFixed(1)} MB/s)` : ''
+  printResult(p, { fetched: result.fetched, sent: result.sent, peers: result.peers, conflicts: result.conflicts, missing: result.missing.length, checkout: result.checkout, merge: result.merge, seconds },
     () => [
-      `${result.peers} peer(s); fetched ${result.fetched.objects} objects (${result.fetched.bytes} bytes), sent ${result.sent.objects} (${result.sent.bytes} bytes)`,
+      `${result.peers} peer(s); fetched ${result.fetched.objects} objects (${result.fetched.bytes} bytes)${rate}, sent ${result.sent.objects} (${result.sent.bytes} bytes)`,
       ...result.refs.filter((r) => r.action !== 'up-to-date').map((r) => `  ${r.ref}: ${r.action}`),
       ...result.conflicts.map((c) => `  ${c.ref} diverged from ${c.peer}: theirs recorded as ${c.remoteRef}`),
       ...(result.merge === null ? [] : [result.merge.error !== null ? `  not merged: ${result.merge.error}` : result.merge.version !== null ? `  merged ${result.merge.from} as ${result.merge.version.slice(0, 12)}` : `  merging ${result.merge.from}: ${result.merge.conflicts.length} conflict(s), see \`gas conflicts\``]),
       ...(result.checkout !== null ? [`  workspace now at ${result.checkout.version.slice(0, 12)}: ${result.checkout.written.length} written, ${result.checkout.removed.length} removed, ${result.checkout.skipped.length} skipped`] : [])
     ].join('\n'))
+}
+
+function round3 (n: number): number {
+  return Math.round(n * 1000) / 1000
 }
 
 export function register (program: Command): void {
@@ -32,12 +38,13 @@ export function register (program: Command): void {
         process.once('SIGTERM', () => stop.abort())
       }
       do {
+        const started = performance.now()
         const bar = p.json ? undefined : progressBar()
         const result = await withWorkspace(async (ws) => await syncWithPeers({
           ws, trackers: opts.tracker, security: peerSecurity(ws), onProgress: (prog) => bar?.update(prog)
         }))
         bar?.stop()
-        print(p, result)
+        print(p, result, (performance.now() - started) / 1000)
         if (opts.once === true) break
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, REPEAT_MS)

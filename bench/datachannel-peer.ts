@@ -26,10 +26,20 @@ const WRITE_BATCH = 2 * 1024 * 1024
 const peer = new nodeDataChannel.PeerConnection(role, { iceServers: [], bindAddress: LOOPBACK_RTC_CONFIG.bindAddress })
 peer.onLocalDescription((sdp, type) => say({ sdp, type }))
 peer.onLocalCandidate((candidate, mid) => say({ candidate, mid }))
+// why: a candidate may arrive before the description it belongs to, and libdatachannel throws
+// ("remote candidate without ICE transport") for a candidate before the remote description
+let described = false
+const early: Array<{ candidate: string, mid: string }> = []
 createInterface({ input: process.stdin }).on('line', (line) => {
   const msg = JSON.parse(line) as { sdp?: string, type?: string, candidate?: string, mid?: string }
-  if (msg.sdp !== undefined) peer.setRemoteDescription(msg.sdp, msg.type as nodeDataChannel.DescriptionType)
-  else if (msg.candidate !== undefined) peer.addRemoteCandidate(msg.candidate, msg.mid ?? '0')
+  if (msg.sdp !== undefined) {
+    peer.setRemoteDescription(msg.sdp, msg.type as nodeDataChannel.DescriptionType)
+    described = true
+    for (const c of early.splice(0)) peer.addRemoteCandidate(c.candidate, c.mid)
+  } else if (msg.candidate !== undefined) {
+    if (described) peer.addRemoteCandidate(msg.candidate, msg.mid ?? '0')
+    else early.push({ candidate: msg.candidate, mid: msg.mid ?? '0' })
+  }
 })
 
 if (role === 'receive') {

@@ -12,7 +12,8 @@ export interface Figure {
 }
 
 export function formatFigure (f: Figure): string {
-  const round = (n: number): string => (Math.abs(n) >= 100 ? n.toFixed(0) : n.toFixed(2))
+  // why: a failed figure is NaN, which reaches the parent process through JSON as null
+  const round = (n: number | null): string => n === null || !Number.isFinite(n) ? 'n/a' : Math.abs(n) >= 100 ? n.toFixed(0) : n.toFixed(2)
   const cmp = f.compare !== undefined ? `  vs ${f.compare.name}: ${round(f.compare.value)} ${f.compare.unit}` : ''
   const floor = f.floor !== undefined ? `  [floor ${f.floor}: ${f.pass === true ? 'PASS' : 'FAIL'}]` : ''
   return `${f.name}: ${round(f.value)} ${f.unit}${cmp}${floor}`

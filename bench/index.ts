@@ -4,7 +4,7 @@ import { cpus, tmpdir, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { formatFigure, type Figure } from './figure.js'
-import { GAS_NODE_FLAGS } from '../src/cli/node-flags.js'
+import { GAS_NODE_FLAGS } from '../src/peer/node-flags.js'
 
 /**
  * `npm run bench [-- --json] [--only store,preview,datachannel,sync] [--quick] [--strict] [--rounds N]`
@@ -127,8 +127,9 @@ async function runSection (section: Section, workDir: string, args: Args): Promi
  * figures. The child prints its result as one marked line as soon as the section ends.
  */
 async function runSectionIsolated (section: Section, workDir: string, args: Args): Promise<SectionResult> {
-  // why: GAS_NODE_FLAGS as bin/gas has them; the in-process sync figures stand for an app embedding gas, started with them as recommended
-  const childArgs = [...process.execArgv, ...GAS_NODE_FLAGS.filter((f) => !process.execArgv.includes(f)), fileURLToPath(import.meta.url), '--section', section, '--workdir', workDir]
+  // why: the sync section's in-process figures stand for an app embedding gas, started with GAS_NODE_FLAGS as the README recommends
+  const flags = section === 'sync' ? GAS_NODE_FLAGS.filter((f) => !process.execArgv.includes(f)) : []
+  const childArgs = [...process.execArgv, ...flags, fileURLToPath(import.meta.url), '--section', section, '--workdir', workDir]
   if (args.quick) childArgs.push('--quick')
   if (args.rounds !== undefined) childArgs.push('--rounds', String(args.rounds))
   const child = spawn(process.execPath, childArgs, { stdio: ['ignore', 'pipe', 'inherit'] })

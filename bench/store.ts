@@ -8,7 +8,6 @@ import { randomStream, writeMockProject, writeRandomFile } from '../test/fixture
 import { casyncChunks, casyncMake, findCasync } from './casync.js'
 import type { Figure } from './figure.js'
 import { runNodeWithPeakRss } from './rss.js'
-import { GAS_NODE_FLAGS } from '../src/cli/node-flags.js'
 
 /**
  * The store benchmarks of the foundation issue, each against a comparison measured in the same run:
@@ -221,7 +220,7 @@ async function benchPeakRss (workDir: string, s: Sizes, log: (l: string) => void
   await writeRandomFile(join(dir, 'huge.bin'), s.huge, 'huge')
   const idle = await runNodeWithPeakRss(['-e', ''])
   log('peak RSS: gas add in a child process…')
-  const run = await runNodeWithPeakRss([...GAS_NODE_FLAGS, GAS_BIN, 'add', 'huge.bin', '--json'], { cwd: dir })
+  const run = await runNodeWithPeakRss([GAS_BIN, 'add', 'huge.bin', '--json'], { cwd: dir })
   if (run.code !== 0) throw new Error(`gas add exited with ${String(run.code)}: ${run.stderr}`)
   const peak = run.peakRssBytes / MiB
   log(`peak RSS: ${peak.toFixed(0)} MiB (${(s.huge / MB / (run.ms / 1000)).toFixed(0)} MB/s in the child)`)

@@ -5,7 +5,6 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import * as gas from '../src/index.js'
 import { writeRandomFile } from '../test/fixtures/project.js'
-import { GAS_NODE_FLAGS } from '../src/cli/node-flags.js'
 import type { Figure } from './figure.js'
 
 const MB = 1e6
@@ -89,8 +88,8 @@ async function rawAttempt (bytes: number, mode: 'raw' | 'store', source: string,
 
 /**
  * The sync a team runs: `gas serve` in one process with its on-disk store, `gas sync --once` in
- * another writing to its own, over WebRTC found through a tracker on 127.0.0.1, both started as
- * bin/gas starts them (GAS_NODE_FLAGS). MB/s over the fetch (metadata and content rounds; node's
+ * another writing to its own, over WebRTC found through a tracker on 127.0.0.1, both started as a
+ * user starts bin/gas. MB/s over the fetch (metadata and content rounds; node's
  * start, discovery, the handshake and the checkout excluded), as `gas sync --json` reports it.
  */
 export async function webrtcBetweenProcesses (workDir: string, bytes: number, raw: number): Promise<Figure> {
@@ -111,7 +110,7 @@ export async function webrtcBetweenProcesses (workDir: string, bytes: number, ra
   await seed.close()
   await me.close()
   const profile = (dir: string | undefined): string[] => dir !== undefined ? ['--cpu-prof', '--cpu-prof-dir', dir] : []
-  const server = spawn(process.execPath, [...GAS_NODE_FLAGS, ...profile(process.env.GAS_BENCH_PROFILE_SERVE), GAS_BIN, 'serve'], { cwd: seedDir, stdio: ['ignore', 'ignore', 'pipe'] })
+  const server = spawn(process.execPath, [...profile(process.env.GAS_BENCH_PROFILE_SERVE), GAS_BIN, 'serve'], { cwd: seedDir, stdio: ['ignore', 'ignore', 'pipe'] })
   try {
     await new Promise<void>((resolve, reject) => {
       server.stderr.on('data', (d: Buffer) => { if (d.toString().includes('serving')) resolve() })
@@ -138,9 +137,9 @@ export async function webrtcBetweenProcesses (workDir: string, bytes: number, ra
   }
 }
 
-/** Runs bin/gas as bin/gas starts (GAS_NODE_FLAGS) with node flags `nodeArgs`; resolves with its output once it exits. */
+/** Runs bin/gas (node flags `nodeArgs`, e.g. for profiling); resolves with its output once it exits. */
 async function runGas (cwd: string, nodeArgs: string[], args: string[]): Promise<{ status: number | string, stdout: string, stderr: string }> {
-  const child = spawn(process.execPath, [...GAS_NODE_FLAGS, ...nodeArgs, GAS_BIN, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [...nodeArgs, GAS_BIN, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] })
   let stdout = ''
   let stderr = ''
   child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d })

@@ -12,7 +12,6 @@ import { serveRepo } from '../src/peer/sync-engine.js'
 import { RefStore } from '../src/refs/ref-store.js'
 import { buildVersion, pseudoRandomStream, setRef, type WrittenVersion } from '../test/net/helpers.js'
 import { listenSocket } from './socket-transport.js'
-import { GAS_NODE_FLAGS } from '../src/cli/node-flags.js'
 
 /**
  * Kill-and-resume: a seeder (this process, real FileStore) serves one asset over TCP to a child
@@ -45,8 +44,7 @@ export function startChild (args: { role?: 'fetch' | 'seed' | 'build', port?: nu
     const viteNode = resolve(here, '..', 'node_modules', '.bin', 'vite-node')
     return spawn(viteNode, [join(here, 'sync-child.ts')], { env, stdio: ['ignore', 'pipe', 'inherit'] })
   }
-  // why: the flags bin/gas runs with, so these peers collect garbage as a `gas` process does
-  return spawn(process.execPath, [...GAS_NODE_FLAGS, join(here, 'sync-child.js')], { env, stdio: ['ignore', 'pipe', 'inherit'] })
+  return spawn(process.execPath, [join(here, 'sync-child.js')], { env, stdio: ['ignore', 'pipe', 'inherit'] })
 }
 
 export interface ChildReport { fetched?: { bytes: number }, bytesSent?: number, missing?: number, peers?: number, rssPeak: number }

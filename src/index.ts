@@ -31,6 +31,7 @@ export { createInvite, joinTeam, type Invite } from './auth/invite.js'
 export { peerSecurity } from './auth/peer-security.js'
 export { servePeers, syncWithPeers as sync, type PeerSyncResult } from './peer/peer-node.js'
 export { startTracker, type RunningTracker } from './peer/tracker.js'
+export { GAS_NODE_FLAGS } from './peer/node-flags.js'
 export { showPreview, type ShownPreview } from './preview/show.js'
 
 import { previewAsset } from './preview/attach.js'

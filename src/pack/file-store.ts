@@ -13,6 +13,12 @@ import { recoverPack } from './recover.js'
 
 /** why: see has(); a pack another process adds is seen within this long */
 const PACK_RECHECK_MS = 100
+/**
+ * why: received objects are written out every 512 KiB rather than every 2 MiB as in ingest: a
+ * fetcher killed mid-sync loses what it has not written and fetches it again (resume), while
+ * ingest, which reads its source again anyway, keeps the larger writes.
+ */
+const RECEIVED_WRITE_BYTES = 512 * 1024
 
 export interface PackProblem { pack: string, code: string, message: string }
 
@@ -165,7 +171,7 @@ export class FileStore implements ObjectStore {
   async putEncoded (id: ObjectId, object: EncodedObject): Promise<void> {
     const raw = decompress(object.encoding, object.bytes, object.rawLength, id)
     if (hashObject(object.type, raw) !== id) throw GasError.corruptObject(id, 'received bytes do not match the id')
-    if (!LOOSE_WHEN_RECEIVED.has(object.type)) await this.#appendToPack(id, object)
+    if (!LOOSE_WHEN_RECEIVED.has(object.type)) await this.#appendToPack(id, object, RECEIVED_WRITE_BYTES)
     else await this.loose.write(object.type, raw, id)
   }
 
@@ -178,10 +184,10 @@ export class FileStore implements ObjectStore {
     await this.#appendToPack(id, object)
   }
 
-  async #appendToPack (id: ObjectId, object: EncodedObject): Promise<void> {
+  async #appendToPack (id: ObjectId, object: EncodedObject, writeAt?: number): Promise<void> {
     if (this.hasPacked(id)) return
     const writer = await this.openWriter()
-    await writer.append(id, object)
+    await writer.append(id, object, writeAt)
   }
 
   private async openWriter (): Promise<PackWriter> {

@@ -71,9 +71,11 @@ export class PackWriter {
 
   /**
    * Appends one object. Its bytes are copied into the write batch, so the caller may reuse its
-   * buffer at once (ingest reads into a few shared slots it recycles).
+   * buffer at once (ingest reads into a few shared slots it recycles). The batch is written once
+   * it holds `writeAt` bytes (at most WRITE_BUFFER): what a SIGKILL can lose is this batch and
+   * the write in flight.
    */
-  async append (id: ObjectId, object: EncodedObject): Promise<void> {
+  async append (id: ObjectId, object: EncodedObject, writeAt = WRITE_BUFFER): Promise<void> {
     if (this.offsets.has(id)) return
     const added = ENTRY_HEADER + object.bytes.length
     if (this.batchUsed + added > this.batch.length) await this.writeBuffered()
@@ -87,7 +89,7 @@ export class PackWriter {
     this.bufferedBytes += added
     this.sinceCheckpoint += added
     // an entry with its own buffer goes out at once, so entries reach the file in offset order
-    if (this.batchUsed >= WRITE_BUFFER || target !== this.batch) await this.writeBuffered()
+    if (this.batchUsed >= Math.min(writeAt, WRITE_BUFFER) || target !== this.batch) await this.writeBuffered()
     if (this.sinceCheckpoint >= Math.max(CHECKPOINT_MIN, this.offsets.size * 40 * 16)) await this.checkpoint()
   }
 

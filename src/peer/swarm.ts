@@ -24,8 +24,13 @@ export { ENDGAME_ITEMS, SLOW_PEER_FACTOR } from './request-picker.js'
 export const STALL_TIMEOUT_MS = 15_000
 /** why: how often stalls are looked for; a fraction of the timeout is precise enough */
 const STALL_CHECK_MS = 1_000
-/** why: objects received and waiting for verification and the disk; past this the disk is the bottleneck, and requesting more would only fill memory */
-export const MAX_VERIFY_BACKLOG_BYTES = 8 * 1024 * 1024
+/**
+ * why: objects received and waiting for verification and the disk; past this the disk is the
+ * bottleneck, and requesting more would only fill memory. Small, because a killed fetcher loses
+ * this backlog and fetches it again: 8 MiB made a resume send up to 1.3% of 1 GiB twice; 32 such
+ * objects still keep the one verify-and-append chain busy.
+ */
+export const MAX_VERIFY_BACKLOG_BYTES = 2 * 1024 * 1024
 /** why: loose object writes wait on the thread pool (4 threads); 16 at a time measured 2.9x faster than one by one */
 const MAX_PARALLEL_LOOSE_PUTS = 16
 /** why: progress callbacks drive a terminal bar; more often than this is wasted work */

@@ -130,6 +130,28 @@ describe('FileStore', () => {
     await reopened.closeAll()
   })
 
+  it('received objects reach the pack file within 1 MiB (a killed fetcher loses little); ingest writes in 2 MiB', async () => {
+    const dir = tmp()
+    const store = await FileStore.open(join(dir, 'objects'))
+    const chunk = (i: number): Buffer => randomBytes(60_000 + i)
+    // received: putEncoded; after ~1.2 MiB appended, at least ~0.6 MiB must be in the file already
+    let appended = 0
+    for (let i = 0; i < 20; i++) {
+      const bytes = chunk(i)
+      await store.putEncoded(hashObject('chunk', bytes), { type: 'chunk', encoding: 0, rawLength: bytes.length, bytes })
+      appended += bytes.length
+    }
+    const [pack] = packFiles(dir, '.pack')
+    expect(statSync(pack).size).toBeGreaterThan(appended - 1024 * 1024)
+    await store.closeAll()
+    // ingest: put of the same amount stays in the 2 MiB batch
+    const dir2 = tmp()
+    const ingest = await FileStore.open(join(dir2, 'objects'))
+    for (let i = 0; i < 20; i++) await ingest.put('chunk', chunk(100 + i))
+    expect(statSync(packFiles(dir2, '.pack')[0]).size).toBeLessThan(1024)
+    await ingest.closeAll()
+  })
+
   it('leaves a pack alone while its writer is alive', async () => {
     const dir = tmp()
     const { store } = await storeWith(dir, [randomBytes(20_000)])

@@ -57,7 +57,7 @@ export class FramePacker {
    * Encodes what was added as one frame and starts a new one: a lone fragment that leaves room
    * goes as a plain BLOCK, anything else as a BATCH. why: a full frame is then exactly MAX_FRAME
    * bytes, the whole of the caller's scratch buffer, which a copying transport takes as it is
-   * (as a BLOCK it was 7 bytes short, and webrtc-polyfill copied a part-used buffer once more:
+   * (as a BLOCK it was 5 bytes short, and webrtc-polyfill copied a part-used buffer once more:
    * a quarter of all frames, ~17 MB/s of garbage on the serving side).
    */
   take (into?: Uint8Array): PackedFrame | undefined {

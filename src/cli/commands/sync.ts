@@ -12,7 +12,7 @@ const REPEAT_MS = 30_000
 
 function print (p: Printer, result: PeerSyncResult, totalSeconds: number): void {
   const seconds = { fetch: round3(result.fetchSeconds), total: round3(totalSeconds) }
-  const rate = result.fetchSeconds > 0 ? ` in ${seconds.fetch} s (${(result.fetched.bytes / result.fetchSeconds / 1e6).toFixed(1)} MB/s)` : ''
+  const rate = result.fetchSeconds > 0 && result.fetched.bytes > 0 ? ` in ${seconds.fetch} s (${(result.fetched.bytes / result.fetchSeconds / 1e6).toFixed(1)} MB/s)` : ''
   printResult(p, { fetched: result.fetched, sent: result.sent, peers: result.peers, conflicts: result.conflicts, missing: result.missing.length, checkout: result.checkout, merge: result.merge, seconds },
     () => [
       `${result.peers} peer(s); fetched ${result.fetched.objects} objects (${result.fetched.bytes} bytes)${rate}, sent ${result.sent.objects} (${result.sent.bytes} bytes)`,

@@ -6,6 +6,7 @@ import type { BufferPool } from '../objects/buffer-pool.js'
 import type { EncodedObject } from '../objects/store.js'
 import { ENTRY_HEADER, decodeEntryHeader, type EntryHeader } from './pack-entry.js'
 import { PackIndex } from './pack-index.js'
+import { ReadAhead } from './read-ahead.js'
 
 export async function readEntryHeader (handle: FileHandle, offset: number, where: string): Promise<EntryHeader> {
   const head = Buffer.alloc(ENTRY_HEADER)
@@ -44,7 +45,11 @@ export async function readEntry (handle: FileHandle, offset: number, where: stri
 
 /** A pack with its index, opened for reading. */
 export class PackFile {
-  private constructor (readonly packPath: string, readonly index: PackIndex, private readonly handle: FileHandle) {}
+  private readonly readAhead: ReadAhead
+
+  private constructor (readonly packPath: string, readonly index: PackIndex, private readonly handle: FileHandle) {
+    this.readAhead = new ReadAhead(handle)
+  }
 
   static async open (fs: FileSystem, packPath: string, indexPath: string): Promise<PackFile> {
     let indexBytes: Buffer
@@ -75,11 +80,15 @@ export class PackFile {
   async read (id: ObjectId, pool?: BufferPool): Promise<EncodedObject | undefined> {
     const offset = this.index.offsetOf(Buffer.from(id, 'hex'))
     if (offset === undefined) return undefined
-    return await this.readAt(id, offset, pool)
+    const ahead = await this.readAhead.entry(offset, this.packPath, pool)
+    if (ahead === undefined) return await this.readAt(id, offset, pool)
+    if (ahead.header.id !== id) throw GasError.corruptObject(id, `pack entry at ${offset} holds ${ahead.header.id}`)
+    return { type: ahead.header.type, encoding: ahead.header.encoding, rawLength: ahead.header.rawLength, bytes: ahead.bytes }
   }
 
   async readAt (id: ObjectId, offset: number, pool?: BufferPool): Promise<EncodedObject> {
     const { header, bytes } = await readEntry(this.handle, offset, this.packPath, pool)
+    this.readAhead.passed(offset + ENTRY_HEADER + header.storedLength)
     if (header.id !== id) throw GasError.corruptObject(id, `pack entry at ${offset} holds ${header.id}`)
     return { type: header.type, encoding: header.encoding, rawLength: header.rawLength, bytes }
   }

@@ -1,0 +1,86 @@
+import type { FileHandle } from 'node:fs/promises'
+import type { BufferPool } from '../objects/buffer-pool.js'
+import { ENTRY_HEADER, decodeEntryHeader, type EntryHeader } from './pack-entry.js'
+
+/**
+ * why: serving or checking out a file reads its chunks in pack order (ingest and fetch append
+ * them so); one read(2) of this many bytes answers ~16 of them, where reading each on its own
+ * cost a thread-pool round trip apiece (~16 000 per GiB) on a machine whose cores the data
+ * channel already keeps busy
+ */
+export const READ_AHEAD_BYTES = 1024 * 1024
+/** why: a chunk is at most 256 KiB (zstd may add a little); an entry starting this far past a window still counts as the run going on */
+const MAX_ENTRY_BYTES = 512 * 1024
+/** window buffers kept for reuse; more are only needed while readers of replaced windows still copy */
+const MAX_SPARE_WINDOWS = 4
+
+interface Window {
+  start: number
+  buffer: Buffer
+  /** bytes the read returned; set once `done` resolves */
+  got: number
+  done: Promise<void>
+  /** readers waiting on or copying from this window; its buffer is reused only at 0 */
+  users: number
+}
+
+/**
+ * Sequential read-ahead for one open pack, as a kernel does for a file: an entry that starts where
+ * the last one read ended (or just past the current window) starts a window of READ_AHEAD_BYTES,
+ * and the entries inside it are copied out of it. Anything else returns undefined and is read on
+ * its own, so random access costs nothing extra. Copies go into `pool` buffers when given.
+ */
+export class ReadAhead {
+  #current: Window | undefined
+  #spare: Buffer[] = []
+  #lastEnd = -1
+
+  constructor (private readonly handle: FileHandle) {}
+
+  /** Records that an entry ending at `end` was read directly. */
+  passed (end: number): void {
+    this.#lastEnd = Math.max(this.#lastEnd, end)
+  }
+
+  /** The entry at `offset` from a read-ahead window, or undefined when the caller must read it directly. */
+  async entry (offset: number, where: string, pool?: BufferPool): Promise<{ header: EntryHeader, bytes: Uint8Array } | undefined> {
+    let w = this.#current
+    if (w === undefined || offset < w.start || offset >= w.start + READ_AHEAD_BYTES) {
+      const runGoesOn = offset === this.#lastEnd || (w !== undefined && offset >= w.start && offset < w.start + READ_AHEAD_BYTES + MAX_ENTRY_BYTES)
+      if (!runGoesOn) return undefined
+      w = this.#start(offset)
+    }
+    w.users++
+    try {
+      // a failed read-ahead is not an error here: the direct read reports what is wrong
+      if (!(await w.done.then(() => true, () => false))) return undefined
+      const at = offset - w.start
+      if (at + ENTRY_HEADER > w.got) return undefined
+      const header = decodeEntryHeader(w.buffer.subarray(at, at + ENTRY_HEADER), where)
+      const end = at + ENTRY_HEADER + header.storedLength
+      // an entry running past the window is read directly
+      if (end > w.got) return undefined
+      const bytes = pool?.take(header.storedLength) ?? Buffer.allocUnsafe(header.storedLength)
+      bytes.set(w.buffer.subarray(at + ENTRY_HEADER, end))
+      this.passed(w.start + end)
+      return { header, bytes }
+    } finally {
+      if (--w.users === 0 && w !== this.#current) this.#recycle(w.buffer)
+    }
+  }
+
+  #start (offset: number): Window {
+    const old = this.#current
+    // a replaced window nobody reads any more gives its buffer back now; otherwise its last reader does
+    if (old !== undefined && old.users === 0) this.#recycle(old.buffer)
+    const buffer = this.#spare.pop() ?? Buffer.allocUnsafe(READ_AHEAD_BYTES)
+    const w: Window = { start: offset, buffer, got: 0, users: 0, done: Promise.resolve() }
+    w.done = this.handle.read(buffer, 0, READ_AHEAD_BYTES, offset).then(({ bytesRead }) => { w.got = bytesRead })
+    this.#current = w
+    return w
+  }
+
+  #recycle (buffer: Buffer): void {
+    if (this.#spare.length < MAX_SPARE_WINDOWS) this.#spare.push(buffer)
+  }
+}

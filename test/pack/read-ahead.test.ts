@@ -1,0 +1,95 @@
+import { randomBytes } from 'node:crypto'
+import * as nodeFs from 'node:fs/promises'
+import type { FileHandle } from 'node:fs/promises'
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { GasError } from '../../src/errors.js'
+import type { FileSystem } from '../../src/objects/fs.js'
+import { hashObject } from '../../src/objects/id.js'
+import { FileStore } from '../../src/pack/file-store.js'
+import { READ_AHEAD_BYTES } from '../../src/pack/read-ahead.js'
+import { useTmp } from '../helpers/tmp.js'
+
+const tmp = useTmp()
+
+/** realFs whose pack handles count their read(2) calls */
+function countingFs (): { fs: FileSystem, reads: () => number } {
+  let reads = 0
+  const fs: FileSystem = {
+    ...nodeFs,
+    open: (async (path: string, flags?: string) => {
+      const handle = await nodeFs.open(path, flags)
+      if (!path.endsWith('.pack')) return handle
+      return new Proxy(handle, {
+        get (target, prop) {
+          const value = Reflect.get(target, prop) as unknown
+          if (prop === 'read') return (...args: unknown[]) => { reads++; return (value as (...a: unknown[]) => unknown).apply(target, args) }
+          return typeof value === 'function' ? value.bind(target) : value
+        }
+      }) as FileHandle
+    }) as FileSystem['open']
+  }
+  return { fs, reads: () => reads }
+}
+
+/** A pack of `n` incompressible chunks of 40–80 KB, appended in order as ingest does. */
+async function packOf (dir: string, n: number): Promise<{ chunks: Buffer[], ids: string[] }> {
+  const store = await FileStore.open(join(dir, 'objects'))
+  const chunks = Array.from({ length: n }, (_, i) => randomBytes(40_000 + (i * 7919) % 40_000))
+  const ids: string[] = []
+  for (const c of chunks) ids.push(await store.put('chunk', c))
+  await store.closeAll()
+  return { chunks, ids }
+}
+
+describe('pack read-ahead', () => {
+  it('reads a run of chunks in pack order with one read(2) per MiB, each exact; random order reads each on its own', async () => {
+    const dir = tmp()
+    const { chunks, ids } = await packOf(dir, 60)
+    const total = chunks.reduce((n, c) => n + c.length, 0)
+    const { fs, reads } = countingFs()
+    const store = await FileStore.open(join(dir, 'objects'), fs)
+    for (let i = 0; i < ids.length; i++) expect(Buffer.from((await store.get(ids[i])).body).equals(chunks[i])).toBe(true)
+    const sequential = reads()
+    expect(sequential).toBeLessThanOrEqual(Math.ceil(total / READ_AHEAD_BYTES) * 2 + 2)
+    expect(sequential).toBeLessThan(ids.length / 3)
+    // backwards: no run, every entry its own read, still exact
+    for (let i = ids.length - 1; i >= 0; i -= 2) expect(Buffer.from((await store.get(ids[i])).body).equals(chunks[i])).toBe(true)
+    expect(reads() - sequential).toBeGreaterThanOrEqual(ids.length / 2)
+    await store.closeAll()
+  })
+
+  it('serves readers that ask for a whole run at once (as a serving peer reads ahead), entries across window ends included', async () => {
+    const dir = tmp()
+    const { chunks, ids } = await packOf(dir, 80)
+    const store = await FileStore.open(join(dir, 'objects'))
+    await store.get(ids[0]) // the run starts after the first entry read
+    for (let from = 1; from < ids.length; from += 16) {
+      const batch = ids.slice(from, from + 16)
+      const got = await Promise.all(batch.map(async (id) => await store.getEncoded(id)))
+      got.forEach((o, k) => expect(Buffer.from(o!.bytes).equals(chunks[from + k])).toBe(true))
+    }
+    await store.closeAll()
+  })
+
+  it('a damaged entry header inside a window is E_CORRUPT_PACK, as when read on its own', async () => {
+    const dir = tmp()
+    const { chunks, ids } = await packOf(dir, 10)
+    const packDir = join(dir, 'objects', 'pack')
+    const pack = join(packDir, readdirSync(packDir).find((n) => n.endsWith('.pack'))!)
+    const bytes = readFileSync(pack)
+    // the third entry: find its id in the pack and damage the header fields before it
+    const at = bytes.indexOf(Buffer.from(ids[2], 'hex'))
+    expect(at).toBeGreaterThan(0)
+    bytes.fill(0xff, at - 10, at) // type, encoding and lengths: the 10 bytes before the id
+    writeFileSync(pack, bytes)
+    const store = await FileStore.open(join(dir, 'objects'))
+    expect(Buffer.from((await store.get(ids[0])).body).equals(chunks[0])).toBe(true)
+    expect(Buffer.from((await store.get(ids[1])).body).equals(chunks[1])).toBe(true)
+    const err = await store.get(ids[2]).then(() => undefined, (e: GasError) => e)
+    expect(err?.code).toMatch(/^E_CORRUPT_(PACK|OBJECT)$/)
+    expect(hashObject('chunk', (await store.get(ids[3])).body)).toBe(ids[3])
+    await store.closeAll()
+  })
+})

@@ -24,22 +24,29 @@ const say = (msg: unknown): void => { process.stdout.write(JSON.stringify(msg) +
 const WRITE_BATCH = 2 * 1024 * 1024
 
 const peer = new nodeDataChannel.PeerConnection(role, { iceServers: [], bindAddress: LOOPBACK_RTC_CONFIG.bindAddress })
-peer.onLocalDescription((sdp, type) => say({ sdp, type }))
-peer.onLocalCandidate((candidate, mid) => say({ candidate, mid }))
-// why: a candidate may arrive before the description it belongs to, and libdatachannel throws
-// ("remote candidate without ICE transport") for a candidate before the remote description
-let described = false
+// why: libdatachannel throws ("remote candidate without ICE transport") for a remote candidate
+// that comes before its ICE transport exists, and on the answering side that is only certain
+// once the answer has been made: candidates wait until both descriptions are there
+let described = { local: false, remote: false }
 const early: Array<{ candidate: string, mid: string }> = []
+function addCandidates (): void {
+  if (described.local && described.remote) for (const c of early.splice(0)) peer.addRemoteCandidate(c.candidate, c.mid)
+}
+peer.onLocalDescription((sdp, type) => {
+  say({ sdp, type })
+  described = { ...described, local: true }
+  addCandidates()
+})
+peer.onLocalCandidate((candidate, mid) => say({ candidate, mid }))
 createInterface({ input: process.stdin }).on('line', (line) => {
   const msg = JSON.parse(line) as { sdp?: string, type?: string, candidate?: string, mid?: string }
   if (msg.sdp !== undefined) {
     peer.setRemoteDescription(msg.sdp, msg.type as nodeDataChannel.DescriptionType)
-    described = true
-    for (const c of early.splice(0)) peer.addRemoteCandidate(c.candidate, c.mid)
+    described = { ...described, remote: true }
   } else if (msg.candidate !== undefined) {
-    if (described) peer.addRemoteCandidate(msg.candidate, msg.mid ?? '0')
-    else early.push({ candidate: msg.candidate, mid: msg.mid ?? '0' })
+    early.push({ candidate: msg.candidate, mid: msg.mid ?? '0' })
   }
+  addCandidates()
 })
 
 if (role === 'receive') {

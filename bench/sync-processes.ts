@@ -72,7 +72,8 @@ async function rawAttempt (bytes: number, mode: 'raw' | 'store', source: string,
             resolve()
           } else to.stdin!.write(line + '\n')
         })
-        from.on('exit', (code) => { if (times.end === undefined) reject(new Error(`raw data channel peer exited with ${code}`)) })
+        // a peer that dies before the transfer started is a failed handshake, worth another attempt
+        from.on('exit', (code) => { if (times.end === undefined) reject(times.start === undefined ? new NotConnected(`raw data channel peer exited with ${code} before connecting`) : new Error(`raw data channel peer exited with ${code}`)) })
       }
       relay(sender, receiver)
       relay(receiver, sender)

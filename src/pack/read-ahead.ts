@@ -11,8 +11,15 @@ import { ENTRY_HEADER, decodeEntryHeader, type EntryHeader } from './pack-entry.
 export const READ_AHEAD_BYTES = 1024 * 1024
 /** why: a chunk is at most 256 KiB (zstd may add a little); an entry starting this far past a window still counts as the run going on */
 const MAX_ENTRY_BYTES = 512 * 1024
-/** window buffers kept for reuse; more are only needed while readers of replaced windows still copy */
+/** window buffers kept for reuse, shared by every pack of the process */
 const MAX_SPARE_WINDOWS = 4
+/** why: a long-running `gas serve` opens many packs; a window nobody read for this long gives its buffer back */
+const IDLE_WINDOW_MS = 2000
+const spare: Buffer[] = []
+
+function recycle (buffer: Buffer): void {
+  if (spare.length < MAX_SPARE_WINDOWS) spare.push(buffer)
+}
 
 interface Window {
   start: number
@@ -32,7 +39,6 @@ interface Window {
  */
 export class ReadAhead {
   #current: Window | undefined
-  #spare: Buffer[] = []
   #lastEnd = -1
 
   constructor (private readonly handle: FileHandle) {}
@@ -65,22 +71,29 @@ export class ReadAhead {
       this.passed(w.start + end)
       return { header, bytes }
     } finally {
-      if (--w.users === 0 && w !== this.#current) this.#recycle(w.buffer)
+      if (--w.users === 0 && w !== this.#current) recycle(w.buffer)
     }
   }
 
   #start (offset: number): Window {
     const old = this.#current
     // a replaced window nobody reads any more gives its buffer back now; otherwise its last reader does
-    if (old !== undefined && old.users === 0) this.#recycle(old.buffer)
-    const buffer = this.#spare.pop() ?? Buffer.allocUnsafe(READ_AHEAD_BYTES)
+    if (old !== undefined && old.users === 0) recycle(old.buffer)
+    const buffer = spare.pop() ?? Buffer.allocUnsafe(READ_AHEAD_BYTES)
     const w: Window = { start: offset, buffer, got: 0, users: 0, done: Promise.resolve() }
     w.done = this.handle.read(buffer, 0, READ_AHEAD_BYTES, offset).then(({ bytesRead }) => { w.got = bytesRead })
     this.#current = w
+    this.#releaseWhenIdle(w)
     return w
   }
 
-  #recycle (buffer: Buffer): void {
-    if (this.#spare.length < MAX_SPARE_WINDOWS) this.#spare.push(buffer)
+  /** Gives the buffer of a window that stays current with nobody reading it back after IDLE_WINDOW_MS. */
+  #releaseWhenIdle (w: Window): void {
+    setTimeout(() => {
+      if (this.#current !== w) return
+      if (w.users > 0) return this.#releaseWhenIdle(w)
+      this.#current = undefined
+      recycle(w.buffer)
+    }, IDLE_WINDOW_MS).unref()
   }
 }

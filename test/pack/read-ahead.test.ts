@@ -3,7 +3,7 @@ import * as nodeFs from 'node:fs/promises'
 import type { FileHandle } from 'node:fs/promises'
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { GasError } from '../../src/errors.js'
 import type { FileSystem } from '../../src/objects/fs.js'
 import { hashObject } from '../../src/objects/id.js'
@@ -71,6 +71,28 @@ describe('pack read-ahead', () => {
       got.forEach((o, k) => expect(Buffer.from(o!.bytes).equals(chunks[from + k])).toBe(true))
     }
     await store.closeAll()
+  })
+
+  it('a window nobody reads for a while gives its buffer back; the run then goes on with a new one', async () => {
+    const dir = tmp()
+    const { chunks, ids } = await packOf(dir, 40)
+    const { fs, reads } = countingFs()
+    const store = await FileStore.open(join(dir, 'objects'), fs)
+    vi.useFakeTimers({ toFake: ['setTimeout'] })
+    try {
+      for (let i = 0; i < 6; i++) expect(Buffer.from((await store.get(ids[i])).body).equals(chunks[i])).toBe(true)
+      const before = reads()
+      await store.get(ids[6])
+      expect(reads()).toBe(before) // entry 6 came from the window of entries 1…
+      vi.advanceTimersByTime(2500) // … which nobody reads now: it is released
+      await store.get(ids[7])
+      expect(reads()).toBe(before + 1) // entry 7 starts a new window
+      for (let i = 8; i < ids.length; i++) expect(Buffer.from((await store.get(ids[i])).body).equals(chunks[i])).toBe(true)
+      expect(reads() - before).toBeLessThanOrEqual(4)
+    } finally {
+      vi.useRealTimers()
+      await store.closeAll()
+    }
   })
 
   it('a damaged entry header inside a window is E_CORRUPT_PACK, as when read on its own', async () => {

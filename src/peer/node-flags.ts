@@ -10,6 +10,6 @@
  * limit until a mark-compact. With a heap of a few dozen MB the limit sits ~20 MB above the live
  * heap, so a process serving and fetching ran a full mark-compact every few megabytes, whose
  * marking threads took the CPU the data channel's own threads need (1 GiB in one process: ~210
- * mark-compacts, 0.75× raw; with this floor under the limit ~20, 0.8–1.0×).
+ * mark-compacts, 0.75× raw; with this floor under the limit 20–36, 0.8–1.0×).
  */
 export const GAS_NODE_FLAGS: readonly string[] = ['--initial-old-space-size=128']

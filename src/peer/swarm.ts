@@ -27,8 +27,8 @@ const STALL_CHECK_MS = 1_000
 /**
  * why: objects received and waiting for verification and the disk; past this the disk is the
  * bottleneck, and requesting more would only fill memory. Small, because a killed fetcher loses
- * this backlog and fetches it again: 8 MiB made a resume send up to 1.3% of 1 GiB twice; 32 such
- * objects still keep the one verify-and-append chain busy.
+ * this backlog and fetches it again: 8 MiB (with 2 MiB pack writes) made a resume send up to 1.3%
+ * of 1 GiB twice; 32 such objects still keep the one verify-and-append chain busy.
  */
 export const MAX_VERIFY_BACKLOG_BYTES = 2 * 1024 * 1024
 /** why: loose object writes wait on the thread pool (4 threads); 16 at a time measured 2.9x faster than one by one */
@@ -261,7 +261,7 @@ export class Swarm {
         m.session.close(err)
         return
       }
-      // metadata puts run side by side: an end-game duplicate may have finished first
+      // versions and tags are put side by side: an end-game duplicate may have finished first
       if (item.done) {
         job.result.duplicates++
         return

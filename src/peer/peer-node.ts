@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto'
 import { GasError } from '../errors.js'
 import type { Asset } from '../objects/asset.js'
 import type { ObjectId } from '../objects/id.js'
@@ -7,16 +6,8 @@ import { mergeVersion } from '../repo/merge.js'
 import type { PathConflict } from '../repo/merge-state.js'
 import type { Workspace } from '../repo/workspace.js'
 import { joinSwarm } from './discovery.js'
-import type { PeerIdentity } from './session.js'
+import { connectPeers, identityOf, swarmIdOf, trackersOf, type ConnectOptions } from './connect-peers.js'
 import { serveRepo, syncRepo, type PeerSecurity, type SyncProgress, type SyncResult } from './sync-engine.js'
-import type { Transport } from './transport.js'
-
-/**
- * How long `gas sync` waits for the first peer, then for more after it (peers found together sync
- * together). The second wait ends early once every peer the tracker counts is connected.
- */
-export const FIRST_PEER_WAIT_MS = 5_000
-export const MORE_PEERS_WAIT_MS = 1_000
 
 export interface PeerNodeOptions {
   ws: Workspace
@@ -25,22 +16,6 @@ export interface PeerNodeOptions {
   security: Pick<PeerSecurity, 'sign' | 'verify' | 'mayServe'>
   rtcConfig?: Record<string, unknown>
   wantContent?: (path: string, asset: Asset) => boolean
-}
-
-function identityOf (ws: Workspace): PeerIdentity {
-  return { peerId: randomBytes(32).toString('hex'), name: ws.identity.name, publicKey: ws.identity.publicKey, teamId: ws.config.team?.id ?? null }
-}
-
-function swarmIdOf (ws: Workspace): string {
-  const team = ws.config.team
-  if (team === null) throw GasError.badArgument('this workspace has no team: run `gas init --team NAME` or `gas team join INVITE` first')
-  return team.id
-}
-
-function trackersOf (opts: PeerNodeOptions): string[] {
-  const trackers = opts.trackers.length > 0 ? opts.trackers : opts.ws.config.trackers
-  if (trackers.length === 0) throw GasError.badArgument('no tracker: pass --tracker ws://HOST:PORT or add one to the team invite')
-  return trackers
 }
 
 /**
@@ -83,42 +58,9 @@ export interface PeerSyncResult extends SyncResult {
  */
 export async function syncWithPeers (opts: PeerNodeOptions & { onProgress?: (p: SyncProgress) => void, firstPeerWaitMs?: number, morePeersWaitMs?: number }): Promise<PeerSyncResult> {
   const { ws } = opts
-  const identity = identityOf(ws)
-  const transports: Transport[] = []
-  /** the most other peers a tracker has counted; undefined until one answered */
-  let othersCounted: number | undefined
-  let changed: () => void = () => {}
-  const swarm = await joinSwarm({
-    trackers: trackersOf(opts),
-    swarmId: swarmIdOf(ws),
-    peerId: identity.peerId,
-    rtcConfig: opts.rtcConfig,
-    onTransport: (transport) => { transports.push(transport); changed() },
-    onSwarmSize: (others) => { othersCounted = Math.max(othersCounted ?? 0, others); changed() }
-  })
+  const connected = await connectPeers(opts)
+  const { identity, transports } = connected
   try {
-    // wait for the first peer, then for the others found in the same announce: until all the
-    // tracker counts are here, or MORE_PEERS_WAIT_MS after the last one arrived
-    await new Promise<void>((resolve) => {
-      let settle: NodeJS.Timeout | undefined
-      const firstWait = setTimeout(done, opts.firstPeerWaitMs ?? FIRST_PEER_WAIT_MS)
-      function done (): void {
-        clearTimeout(firstWait)
-        clearTimeout(settle)
-        resolve()
-      }
-      let seen = 0
-      changed = () => {
-        if (transports.length === 0) return
-        if (othersCounted !== undefined && transports.length >= othersCounted) return done()
-        if (transports.length === seen) return
-        seen = transports.length
-        clearTimeout(firstWait)
-        clearTimeout(settle)
-        settle = setTimeout(done, opts.morePeersWaitMs ?? MORE_PEERS_WAIT_MS)
-      }
-      changed()
-    })
     const before = await ws.head()
     const result = await syncRepo({
       store: ws.store,
@@ -149,6 +91,43 @@ export async function syncWithPeers (opts: PeerNodeOptions & { onProgress?: (p: 
     }
     return { ...result, checkout, merge }
   } finally {
-    await swarm.leave()
+    await connected.leave()
+  }
+}
+
+export interface PeerFetchResult extends SyncResult {
+  /** the peers that were connected and asked (their member names) */
+  asked: string[]
+}
+
+/**
+ * Fetches `roots` and everything below them (a file manifest's chunks, an asset's content, a
+ * version's tree) from the team's reachable peers, without moving any ref or touching the
+ * workspace: `gas fetch`, `gas fsck --repair`, a build fetch and the LFS agent build on it.
+ * Objects already stored are not asked for again.
+ */
+export async function fetchFromPeers (opts: PeerNodeOptions & Omit<ConnectOptions, 'ws' | 'trackers'> & { roots: ObjectId[], onProgress?: (p: SyncProgress) => void }): Promise<PeerFetchResult> {
+  if (!Array.isArray(opts.roots)) throw GasError.badArgument('fetchFromPeers needs roots: the ids of the objects to fetch')
+  const { ws } = opts
+  const connected = await connectPeers(opts)
+  try {
+    const result = await syncRepo({
+      store: ws.store,
+      refs: ws.refs,
+      transports: connected.transports,
+      identity: connected.identity,
+      ...opts.security,
+      roots: opts.roots,
+      refRoots: false,
+      applyRefs: false,
+      wantContent: opts.wantContent,
+      onProgress: opts.onProgress,
+      who: ws.identity.name,
+      lingerIdleMs: 0
+    })
+    await ws.store.flush()
+    return { ...result, asked: result.perPeer.map((p) => p.name) }
+  } finally {
+    await connected.leave()
   }
 }

@@ -52,6 +52,10 @@ export interface SyncOptions extends PeerSecurity {
   transports?: Transport[]
   /** sessions already open */
   sessions?: PeerSession[]
+  /** objects to fetch (with everything below them) besides what the peers' refs name */
+  roots?: ObjectId[]
+  /** walk the peers' advertised refs too (default true); false fetches only `roots` */
+  refRoots?: boolean
   /** selective sync: whether an asset's content is wanted */
   wantContent?: (path: string, asset: Asset) => boolean
   /** content of older versions too (default true) */
@@ -136,7 +140,8 @@ export async function syncRepo (opts: SyncOptions): Promise<SyncResult> {
         session.close(asGasError(err))
       }
     }))
-    const roots = [...new Set([...advertised.values()].flat().map((ref) => ref.id))]
+    const advertisedIds = opts.refRoots === false ? [] : [...advertised.values()].flat().map((ref) => ref.id)
+    const roots = [...new Set([...(opts.roots ?? []), ...advertisedIds])]
     progress(phase)
 
     phase = 'metadata'

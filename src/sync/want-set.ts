@@ -106,14 +106,14 @@ export async function computeWantSet (opts: WantSetOptions): Promise<WantSet> {
   const newlyWhole: ObjectId[] = []
 
   const filesWalked = new Map<ObjectId, boolean>()
-  const visitFile = async (fileId: ObjectId, path: string, asset: Asset, withContent: boolean): Promise<boolean> => {
+  const visitFile = async (fileId: ObjectId, path: string, assetSize: number, withContent: boolean): Promise<boolean> => {
     if (await missing(fileId, PRIORITY_METADATA, path)) return false
     if (!withContent) return false
     const before = filesWalked.get(fileId)
     if (before !== undefined) return before
     // not in `decoded`: see WantSetOptions.decoded
     const manifest = decodeFileManifest((await store.get(fileId)).body)
-    const priority = contentPriority(asset.size)
+    const priority = contentPriority(assetSize)
     let whole = true
     for (const chunk of manifest.chunks) {
       if (contentSeen.has(chunk.id)) {
@@ -141,7 +141,7 @@ export async function computeWantSet (opts: WantSetOptions): Promise<WantSet> {
     let whole = true
     for (const preview of asset.previews) if (await missing(preview, PRIORITY_PREVIEW, path)) whole = false
     // why: the manifest is metadata (0.06% of the content) and syncs even when the content does not
-    if (!(await visitFile(asset.file, path, asset, withContent && (opts.wantContent?.(path, asset) ?? true)))) whole = false
+    if (!(await visitFile(asset.file, path, asset.size, withContent && (opts.wantContent?.(path, asset) ?? true)))) whole = false
     walked.set(id, { withContent, whole })
     return whole
   }
@@ -174,7 +174,8 @@ export async function computeWantSet (opts: WantSetOptions): Promise<WantSet> {
     } else if (object.type === 'tag') await visitRoot(decodeTag(object.body).object)
     else if (object.type === 'tree') await visitTree(id, '', true)
     else if (object.type === 'asset') await visitAsset(id, '', true)
-    // builds and other types are leaves here: fetched as metadata, walked by their own layer
+    else if (object.type === 'file') await visitFile(id, '', decodeFileManifest(object.body).size, true)
+    // a file manifest (an LFS object) brings its chunks; builds and other types are leaves here: fetched as metadata, walked by their own layer
   }
   for (const root of opts.roots) await visitRoot(root)
   for (let i = 0; i < versions.length; i++) {

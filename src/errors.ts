@@ -26,6 +26,8 @@ export type ErrorCode =
   | 'E_AUTH'
   | 'E_DENIED'
   | 'E_BAD_SIGNATURE'
+  | 'E_NO_PEERS'
+  | 'E_SYNC_INCOMPLETE'
 
 export class GasError extends Error {
   readonly code: ErrorCode

@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto'
 import { GasError } from '../errors.js'
 import type { Workspace } from '../repo/workspace.js'
-import { joinSwarm, type Swarm as TrackerSwarm } from './discovery.js'
+import { joinSwarm, type Swarm as TrackerSwarm, type TrackerStatus } from './discovery.js'
+import { systemClock, type Clock } from './ledger.js'
 import type { PeerIdentity } from './session.js'
+import { diagnoseTracker, noPeersError, type TrackerReport } from './tracker-report.js'
 import type { Transport } from './transport.js'
 
 /**
@@ -12,6 +14,13 @@ import type { Transport } from './transport.js'
  */
 export const FIRST_PEER_WAIT_MS = 5_000
 export const MORE_PEERS_WAIT_MS = 1_000
+/**
+ * why: when a tracker counts peers, they are online; a handshake on a loaded machine can take
+ * seconds and a lost one is retried after CONNECT_TIMEOUT_MS (10 s), so give counted peers two tries.
+ */
+export const COUNTED_PEERS_WAIT_MS = 25_000
+/** why: an announce whose offers all went unanswered is repeated, backing off so a dead swarm costs little */
+export const REANNOUNCE_FIRST_MS = 2_000
 
 export interface ConnectOptions {
   ws: Workspace
@@ -19,11 +28,15 @@ export interface ConnectOptions {
   rtcConfig?: Record<string, unknown>
   firstPeerWaitMs?: number
   morePeersWaitMs?: number
+  countedPeersWaitMs?: number
+  clock?: Clock
 }
 
 export interface ConnectedPeers {
   identity: PeerIdentity
   transports: Transport[]
+  /** what each tracker answered, for the report of a sync that found no usable peer */
+  trackers: TrackerReport[]
   /** leaves the swarm: closes every connection it made */
   leave: () => Promise<void>
 }
@@ -44,50 +57,101 @@ export function trackersOf (opts: { ws: Workspace, trackers: string[] }): string
   return trackers
 }
 
+interface TrackerSeen { status?: TrackerStatus, others?: number }
+
 /**
- * Joins the team's swarm and waits for the reachable peers: for the first one, then for the others
- * found in the same announce, until all the tracker counts are here or MORE_PEERS_WAIT_MS after
- * the last one arrived.
+ * Joins the team's swarm and waits for the reachable peers: for every peer a tracker counts (up
+ * to COUNTED_PEERS_WAIT_MS, announcing again with backoff while some are missing), and while none
+ * is counted, up to FIRST_PEER_WAIT_MS for one to appear. Once one is connected, the others get
+ * until FIRST_PEER_WAIT_MS, or MORE_PEERS_WAIT_MS after the last arrival if that is later.
+ * Throws `E_NO_PEERS`, saying what each tracker answered, when no peer connected.
  */
 export async function connectPeers (opts: ConnectOptions): Promise<ConnectedPeers> {
   const { ws } = opts
+  const clock = opts.clock ?? systemClock
   const identity = identityOf(ws)
+  const urls = trackersOf(opts)
+  const firstWait = opts.firstPeerWaitMs ?? FIRST_PEER_WAIT_MS
+  const moreWait = opts.morePeersWaitMs ?? MORE_PEERS_WAIT_MS
+  const countedWait = Math.max(firstWait, opts.countedPeersWaitMs ?? COUNTED_PEERS_WAIT_MS)
   const transports: Transport[] = []
-  /** the most other peers a tracker has counted; undefined until one answered */
-  let othersCounted: number | undefined
+  const seen = new Map<string, TrackerSeen>(urls.map((url) => [url, {}]))
   let changed: () => void = () => {}
   const swarm: TrackerSwarm = await joinSwarm({
-    trackers: trackersOf(opts),
+    trackers: urls,
     swarmId: swarmIdOf(ws),
     peerId: identity.peerId,
     rtcConfig: opts.rtcConfig,
     onTransport: (transport) => { transports.push(transport); changed() },
-    onSwarmSize: (others) => { othersCounted = Math.max(othersCounted ?? 0, others); changed() }
+    onSwarmSize: (others, tracker) => { seen.set(tracker, { ...seen.get(tracker), others }); changed() },
+    onTrackerStatus: (status) => { seen.set(status.tracker, { ...seen.get(status.tracker), status }); changed() }
   })
+  const started = clock.now()
+  const counted = (): number => Math.max(0, ...[...seen.values()].map((s) => s.others ?? 0))
   try {
     await new Promise<void>((resolve) => {
-      let settle: NodeJS.Timeout | undefined
-      const firstWait = setTimeout(done, opts.firstPeerWaitMs ?? FIRST_PEER_WAIT_MS)
-      function done (): void {
-        clearTimeout(firstWait)
-        clearTimeout(settle)
+      let lastArrival = started
+      let known = 0
+      let reannounceMs = REANNOUNCE_FIRST_MS
+      let settled = false
+      let cancelWake = (): void => {}
+      let cancelReannounce = (): void => {}
+      const done = (): void => {
+        settled = true
+        cancelWake()
+        cancelReannounce()
         resolve()
       }
-      let seen = 0
-      changed = () => {
-        if (transports.length === 0) return
-        if (othersCounted !== undefined && transports.length >= othersCounted) return done()
-        if (transports.length === seen) return
-        seen = transports.length
-        clearTimeout(firstWait)
-        clearTimeout(settle)
-        settle = setTimeout(done, opts.morePeersWaitMs ?? MORE_PEERS_WAIT_MS)
+      const wakeIn = (ms: number): void => {
+        cancelWake()
+        cancelWake = clock.after(Math.max(0, ms), () => changed())
       }
+      const reannounce = (): void => {
+        if (settled) return
+        // offers lost or unanswered: fresh ones reach the counted peers we still miss
+        if (counted() > transports.length) swarm.announce()
+        reannounceMs *= 2
+        cancelReannounce = clock.after(reannounceMs, reannounce)
+      }
+      changed = () => {
+        if (settled) return
+        const now = clock.now()
+        if (transports.length > known) {
+          known = transports.length
+          lastArrival = now
+        }
+        const elapsed = now - started
+        let until: number
+        if (transports.length > 0) {
+          if (transports.length >= counted()) return done()
+          until = Math.max(firstWait, lastArrival - started + moreWait)
+        } else {
+          until = counted() > 0 ? countedWait : firstWait
+        }
+        if (elapsed >= until) return done()
+        wakeIn(until - elapsed)
+      }
+      cancelReannounce = clock.after(reannounceMs, reannounce)
       changed()
     })
+    if (transports.length === 0) throw noPeersError(await reportTrackers(seen, 0))
   } catch (err) {
     await swarm.leave()
     throw err
   }
-  return { identity, transports, leave: async () => await swarm.leave() }
+  return { identity, transports, trackers: await reportTrackers(seen, transports.length), leave: async () => await swarm.leave() }
+}
+
+/** What each tracker answered; a tracker that never came up is probed once for the cause. */
+async function reportTrackers (seen: Map<string, TrackerSeen>, connected: number): Promise<TrackerReport[]> {
+  return await Promise.all([...seen].map(async ([tracker, s]): Promise<TrackerReport> => {
+    if (s.others !== undefined) {
+      if (connected > 0) return { tracker, answer: 'ok', peers: s.others, detail: `${s.others} other peer(s) in the swarm` }
+      if (s.others === 0) return { tracker, answer: 'no-other-peer', peers: 0, detail: 'no other peer of the team is in the swarm: is `gas serve` running on another member\'s machine?' }
+      return { tracker, answer: 'peers-offline', peers: s.others, detail: `it counts ${s.others} other peer(s) but none connected: offline, or no WebRTC path to them` }
+    }
+    if (s.status?.state === 'up') return { tracker, answer: 'no-answer', detail: 'connected but never answered the announce: not a gas tracker at that URL?' }
+    const diagnosis = await diagnoseTracker(tracker)
+    return { tracker, ...diagnosis, detail: s.status?.error !== undefined && diagnosis.answer === 'no-answer' ? `${s.status.error}, though it ${diagnosis.detail}` : diagnosis.detail }
+  }))
 }

@@ -9,9 +9,41 @@ import { ICE_COMPLETE_TIMEOUT_MS, LOOPBACK_RTC_CONFIG, waitConnected, webrtcTran
 export const CONNECT_TIMEOUT_MS = 10_000
 /** why: each offer is a whole RTCPeerConnection; the websocket tracker caps offers per announce at 5 anyway */
 export const OFFERS_PER_ANNOUNCE = 5
+/**
+ * why: bittorrent-tracker reconnects after 10 s doubling to 1 h plus up to 5 min of jitter, so a
+ * running serve reappeared minutes after a tracker restart; a reconnect attempt is one small
+ * websocket handshake, so we retry from 250 ms doubling to 2 s and a restarted tracker sees every
+ * serve again within ~3 s.
+ */
+export const TRACKER_RETRY_MIN_MS = 250
+export const TRACKER_RETRY_MAX_MS = 2_000
+
+/** A tracker's state as this peer sees it: `up` once its socket connected, `down` when it failed or closed. */
+export interface TrackerStatus {
+  /** the tracker URL as configured */
+  tracker: string
+  state: 'up' | 'down'
+  /** why it is down, from the socket (e.g. `connect ECONNREFUSED 127.0.0.1:8000`) */
+  error?: string
+}
+
+/** The slice of bittorrent-tracker's WebSocketTracker we hook into (reconnect timing, socket state). */
+interface WebSocketTracker {
+  announceUrl: string
+  destroyed: boolean
+  reconnecting: boolean
+  retries: number
+  reconnectTimer: ReturnType<typeof setTimeout> | null
+  _createPeer: (opts?: Record<string, unknown>) => SimplePeer
+  _openSocket: () => void
+  _onSocketConnect: () => void
+  _onSocketError: (err: Error) => void
+  _onSocketClose: () => void
+  _startReconnectTimer: () => void
+}
 
 interface TrackerClient {
-  _trackers: Array<{ _createPeer: (opts?: Record<string, unknown>) => SimplePeer }>
+  _trackers: WebSocketTracker[]
   start: () => void
   stop: () => void
   update: () => void
@@ -31,7 +63,9 @@ export interface SwarmOptions {
   /** called once per remote peer with its connected transport; setupMs is how long its WebRTC handshake took */
   onTransport: (t: Transport, info: { remotePeerId: string, setupMs: number }) => void
   /** how many other peers a tracker counts in the swarm, on each of its announce answers */
-  onSwarmSize?: (others: number) => void
+  onSwarmSize?: (others: number, tracker: string) => void
+  /** a tracker's socket came up or went down (it is retried with backoff while down) */
+  onTrackerStatus?: (status: TrackerStatus) => void
   /** rtcConfig for node-datachannel; default loopback-only (127.0.0.1, no STUN) */
   rtcConfig?: Record<string, unknown>
   /** re-announce this often (ms) to meet peers that joined elsewhere; default: the tracker's interval */
@@ -87,10 +121,12 @@ export async function joinSwarm (opts: SwarmOptions): Promise<Swarm> {
     wrtc,
     getAnnounceOpts: () => ({ numwant: OFFERS_PER_ANNOUNCE })
   })
+  const configuredUrl = (announceUrl: string): string => opts.trackers.find((url) => announceUrl.startsWith(url)) ?? announceUrl
   for (const tracker of client._trackers) {
     const createPeer = tracker._createPeer.bind(tracker)
     // why: the tracker signals without trickle and webrtc-polyfill never ends ICE gathering, so each side would wait simple-peer's 5 s default
     tracker._createPeer = (peerOpts = {}) => createPeer({ iceCompleteTimeout: ICE_COMPLETE_TIMEOUT_MS, ...peerOpts })
+    hookTracker(tracker, configuredUrl(tracker.announceUrl), (status) => { if (!left) opts.onTrackerStatus?.(status) })
   }
   // why: without listeners these events would throw; an unreachable tracker or a failed offer is routine
   client.on('warning', () => {})
@@ -101,10 +137,10 @@ export async function joinSwarm (opts: SwarmOptions): Promise<Swarm> {
     // after the tracker has signalled it: destroying inside its 'peer' event makes its signal() throw
     setImmediate(() => peer.destroy())
   }
-  client.on('update', (data: { complete?: number, incomplete?: number }) => {
+  client.on('update', (data: { complete?: number, incomplete?: number, announce?: string }) => {
     // the tracker counts us too, once our announce is in
     const others = (data.complete ?? 0) + (data.incomplete ?? 0) - 1
-    if (!left && others >= 0) opts.onSwarmSize?.(others)
+    if (!left && others >= 0) opts.onSwarmSize?.(others, configuredUrl(data.announce ?? ''))
   })
   client.on('peer', (peer: SimplePeer) => {
     const remote = peer.id
@@ -159,5 +195,42 @@ export async function joinSwarm (opts: SwarmOptions): Promise<Swarm> {
       // why: destroy keeps the socket up to 1 s for a late reply we do not need; it closes itself
       client.destroy()
     }
+  }
+}
+
+/**
+ * Reports a tracker's socket going up or down, and replaces bittorrent-tracker's reconnect timer
+ * (10 s to 1 h) with ours (TRACKER_RETRY_MIN_MS doubling to TRACKER_RETRY_MAX_MS). On reconnect
+ * the library announces again by itself, so a restarted tracker learns of us at once.
+ */
+function hookTracker (tracker: WebSocketTracker, url: string, report: (status: TrackerStatus) => void): void {
+  const onConnect = tracker._onSocketConnect.bind(tracker)
+  tracker._onSocketConnect = () => {
+    if (!tracker.destroyed) report({ tracker: url, state: 'up' })
+    onConnect()
+  }
+  const onError = tracker._onSocketError.bind(tracker)
+  tracker._onSocketError = (err) => {
+    // simple-websocket says only "Error connecting to <url with our query>"; diagnoseTracker finds the cause
+    const message = err?.message ?? String(err)
+    if (!tracker.destroyed) report({ tracker: url, state: 'down', error: message.startsWith('Error connecting to') ? 'cannot connect' : message })
+    onError(err)
+  }
+  const onClose = tracker._onSocketClose.bind(tracker)
+  tracker._onSocketClose = () => {
+    if (!tracker.destroyed) report({ tracker: url, state: 'down', error: 'the tracker closed the connection' })
+    onClose()
+  }
+  tracker._startReconnectTimer = () => {
+    // jitter keeps a team's serves from all reconnecting in the same instant after a restart
+    const ms = Math.min(TRACKER_RETRY_MAX_MS, TRACKER_RETRY_MIN_MS * 2 ** tracker.retries) * (0.75 + Math.random() / 2)
+    tracker.reconnecting = true
+    if (tracker.reconnectTimer !== null) clearTimeout(tracker.reconnectTimer)
+    tracker.reconnectTimer = setTimeout(() => {
+      tracker.retries++
+      tracker._openSocket()
+    }, ms)
+    // why: like the library's; a serve keeps itself alive, a one-shot command must be able to end
+    tracker.reconnectTimer.unref()
   }
 }

@@ -5,9 +5,11 @@ import { checkoutVersion, type CheckoutResult } from '../repo/checkout.js'
 import { mergeVersion } from '../repo/merge.js'
 import type { PathConflict } from '../repo/merge-state.js'
 import type { Workspace } from '../repo/workspace.js'
-import { joinSwarm } from './discovery.js'
+import { joinSwarm, type TrackerStatus } from './discovery.js'
 import { connectPeers, identityOf, swarmIdOf, trackersOf, type ConnectOptions } from './connect-peers.js'
 import { serveRepo, syncRepo, type PeerSecurity, type SyncProgress, type SyncResult } from './sync-engine.js'
+import { syncIncompleteError } from './sync-outcome.js'
+import { noPeersError, type TrackerReport } from './tracker-report.js'
 
 export interface PeerNodeOptions {
   ws: Workspace
@@ -22,16 +24,27 @@ export interface PeerNodeOptions {
  * `gas serve`: stays in the team's swarm and serves every peer that connects, until `signal` aborts.
  * A peer that misbehaves ends its own session only.
  */
-export async function servePeers (opts: PeerNodeOptions & { signal: AbortSignal, onPeer?: (event: { peer: string, state: 'connected' | 'closed', error?: string }) => void }): Promise<void> {
+export async function servePeers (opts: PeerNodeOptions & {
+  signal: AbortSignal
+  onPeer?: (event: { peer: string, state: 'connected' | 'closed', error?: string }) => void
+  /** a tracker went down or came back (it is retried with backoff meanwhile) */
+  onTracker?: (status: TrackerStatus) => void
+}): Promise<void> {
   const { ws } = opts
   const identity = identityOf(ws)
+  // why: with every tracker down only unref'd reconnect timers remain, and node would end the
+  // process (status 13, no message) under a command still awaiting this; a daemon stays up
+  const keepAlive = setInterval(() => {}, 2 ** 30)
   const swarm = await joinSwarm({
     trackers: trackersOf(opts),
     swarmId: swarmIdOf(ws),
     peerId: identity.peerId,
     rtcConfig: opts.rtcConfig,
+    onTrackerStatus: opts.onTracker,
     onTransport: (transport) => {
       void serveRepo({ store: ws.store, refs: ws.refs, transport, identity, ...opts.security }).then((session) => {
+        // another process of this member (its sync): closed after HELLO, not a peer
+        if (session.closed && session.remote?.publicKey === identity.publicKey) return
         opts.onPeer?.({ peer: session.name, state: 'connected' })
         // a peer that said it wants nothing more and then hung up finished normally
         session.onClose((err) => opts.onPeer?.({ peer: session.name, state: 'closed', error: session.remoteDone ? undefined : err?.message }))
@@ -42,11 +55,18 @@ export async function servePeers (opts: PeerNodeOptions & { signal: AbortSignal,
     if (opts.signal.aborted) resolve()
     else opts.signal.addEventListener('abort', () => resolve(), { once: true })
   })
+  clearInterval(keepAlive)
   await swarm.leave()
   await ws.store.flush()
 }
 
 export interface PeerSyncResult extends SyncResult {
+  /** every wanted object arrived (false: `incomplete` says what is missing) */
+  complete: boolean
+  /** `E_SYNC_INCOMPLETE` as JSON when objects are missing; the CLI exits 1 with it */
+  incomplete: ReturnType<GasError['toJSON']> | null
+  /** what each tracker answered */
+  trackers: TrackerReport[]
   checkout: CheckoutResult | null
   /** a diverged branch merged in: committed (`version`), waiting on `conflicts`, or not started (`error`) */
   merge: { from: string, version: ObjectId | null, conflicts: PathConflict[], error: string | null } | null
@@ -62,7 +82,7 @@ export async function syncWithPeers (opts: PeerNodeOptions & { onProgress?: (p: 
   const { identity, transports } = connected
   try {
     const before = await ws.head()
-    const result = await syncRepo({
+    const result: SyncResult = await syncRepo({
       store: ws.store,
       refs: ws.refs,
       transports,
@@ -73,6 +93,8 @@ export async function syncWithPeers (opts: PeerNodeOptions & { onProgress?: (p: 
       who: ws.identity.name,
       lingerIdleMs: 1_000
     })
+    // only our own processes answered, or every handshake failed: nobody to sync with
+    if (result.peers === 0) throw noPeersError(connected.trackers, { dropped: result.dropped, ownProcesses: result.ownProcesses })
     await ws.store.flush()
     const after = await ws.head()
     let checkout = after !== undefined && after !== before ? await checkoutVersion(ws, after, before) : null
@@ -89,7 +111,8 @@ export async function syncWithPeers (opts: PeerNodeOptions & { onProgress?: (p: 
         merge = { from, version: null, conflicts: [], error: err instanceof GasError ? err.message : String(err) }
       }
     }
-    return { ...result, checkout, merge }
+    const incomplete = syncIncompleteError(result)
+    return { ...result, complete: incomplete === null, incomplete: incomplete?.toJSON() ?? null, trackers: connected.trackers, checkout, merge }
   } finally {
     await connected.leave()
   }
@@ -125,6 +148,7 @@ export async function fetchFromPeers (opts: PeerNodeOptions & Omit<ConnectOption
       who: ws.identity.name,
       lingerIdleMs: 0
     })
+    if (result.peers === 0) throw noPeersError(connected.trackers, { dropped: result.dropped, ownProcesses: result.ownProcesses })
     await ws.store.flush()
     return { ...result, asked: result.perPeer.map((p) => p.name) }
   } finally {

@@ -3,7 +3,7 @@ import type { Asset } from '../objects/asset.js'
 import type { ObjectId } from '../objects/id.js'
 import type { ObjectStore } from '../objects/store.js'
 import type { RefStore } from '../refs/ref-store.js'
-import { computeWantSet } from '../sync/want-set.js'
+import { computeWantSet, type WantedObject } from '../sync/want-set.js'
 import { systemClock, type Clock, type LedgerTotals } from './ledger.js'
 import type { HelloMessage } from './messages.js'
 import { applyRemoteRefs, isSharedRef, type RefConflict, type RefOutcome, type RemoteRef } from './ref-exchange.js'
@@ -89,6 +89,12 @@ export interface SyncResult {
   refs: RefOutcome[]
   /** wanted objects no peer provided (the next sync asks again) */
   missing: ObjectId[]
+  /** content bytes of the missing objects (metadata sizes are not known before it arrives) */
+  missingBytes: number
+  /** workspace paths of the assets whose objects are missing, where known */
+  missingPaths: string[]
+  /** connections to another process of this same member (its own `gas serve`): closed after HELLO, not counted as peers */
+  ownProcesses: number
   dropped: DroppedPeer[]
   duplicates: number
   perPeer: PeerReport[]
@@ -96,22 +102,37 @@ export interface SyncResult {
   fetchSeconds: number
 }
 
-/** Opens sessions over `transports`; the ones that fail the handshake are reported, not thrown. */
-export async function openSessions (transports: Transport[], store: ObjectStore, security: PeerSecurity, clock: Clock = systemClock): Promise<{ sessions: PeerSession[], dropped: DroppedPeer[] }> {
+/**
+ * A session with a process of the same member (same key: its own `gas serve`, another command in
+ * the same workspace): it has nothing to give and must not count as a peer.
+ */
+export function isOwnProcess (session: PeerSession, identity: PeerIdentity): boolean {
+  return session.remote?.publicKey !== undefined && session.remote.publicKey === identity.publicKey
+}
+
+/**
+ * Opens sessions over `transports`; the ones that fail the handshake are reported, not thrown,
+ * and the ones with a process of our own member key are closed after HELLO (`own`).
+ */
+export async function openSessions (transports: Transport[], store: ObjectStore, security: PeerSecurity, clock: Clock = systemClock): Promise<{ sessions: PeerSession[], dropped: DroppedPeer[], own: number }> {
   const identity = security.identity ?? randomIdentity(security.peerName ?? 'gas')
   const settled = await Promise.allSettled(transports.map(async (transport) => await PeerSession.open({
     transport, store, identity, clock, sign: security.sign, verify: security.verify, mayServe: security.mayServe
   })))
   const sessions: PeerSession[] = []
   const dropped: DroppedPeer[] = []
+  let own = 0
   settled.forEach((outcome, i) => {
-    if (outcome.status === 'fulfilled') sessions.push(outcome.value)
+    if (outcome.status === 'fulfilled' && isOwnProcess(outcome.value, identity)) {
+      outcome.value.close()
+      own++
+    } else if (outcome.status === 'fulfilled') sessions.push(outcome.value)
     else {
       const err = asGasError(outcome.reason) ?? GasError.protocol('handshake failed')
       dropped.push({ peer: transports[i].remoteLabel, code: err.code, message: err.message })
     }
   })
-  return { sessions, dropped }
+  return { sessions, dropped, own }
 }
 
 export async function syncRepo (opts: SyncOptions): Promise<SyncResult> {
@@ -160,6 +181,8 @@ export async function syncRepo (opts: SyncOptions): Promise<SyncResult> {
     const content: FetchResult = await swarm.fetch(wantSet.content, { probe: true, knownMissing: true })
     duplicates += content.duplicates
     const missing = [...wantSet.metadata.map((w) => w.id), ...content.missing]
+    const stillMissing = new Set(content.missing)
+    const missingWants: WantedObject[] = [...wantSet.metadata, ...wantSet.content.filter((w) => stillMissing.has(w.id))]
     // why: records the trees that are whole now, so the next sync does not walk them (only what changed is walked)
     if (missing.length === 0 && content.objects > 0) await computeWantSet(wantOpts)
 
@@ -187,7 +210,7 @@ export async function syncRepo (opts: SyncOptions): Promise<SyncResult> {
     await linger(sessions, clock, opts.lingerIdleMs ?? LINGER_IDLE_MS)
     phase = 'done'
     progress(phase)
-    return report(sessions, { conflicts, outcomes, missing, duplicates, fetchSeconds, dropped: [...opened.dropped, ...swarm.dropped] })
+    return report(sessions, { conflicts, outcomes, missing, missingWants, duplicates, fetchSeconds, dropped: [...opened.dropped, ...swarm.dropped], own: opened.own })
   } finally {
     for (const session of sessions) session.close()
   }
@@ -227,7 +250,7 @@ async function linger (sessions: PeerSession[], clock: Clock, idleMs: number): P
   })))
 }
 
-function report (sessions: PeerSession[], parts: { conflicts: RefConflict[], outcomes: RefOutcome[], missing: ObjectId[], duplicates: number, fetchSeconds: number, dropped: DroppedPeer[] }): SyncResult {
+function report (sessions: PeerSession[], parts: { conflicts: RefConflict[], outcomes: RefOutcome[], missing: ObjectId[], missingWants: WantedObject[], duplicates: number, fetchSeconds: number, dropped: DroppedPeer[], own: number }): SyncResult {
   const perPeer: PeerReport[] = sessions.map((s) => ({
     name: s.name,
     objectsSent: s.ledger.objectsSent,
@@ -247,6 +270,9 @@ function report (sessions: PeerSession[], parts: { conflicts: RefConflict[], out
     conflicts: parts.conflicts,
     refs: parts.outcomes,
     missing: parts.missing,
+    missingBytes: parts.missingWants.reduce((total, w) => total + (w.size ?? 0), 0),
+    missingPaths: [...new Set(parts.missingWants.flatMap((w) => w.path === undefined || w.path === '' ? [] : [w.path]))].sort(),
+    ownProcesses: parts.own,
     dropped: parts.dropped,
     duplicates: parts.duplicates,
     perPeer,
@@ -267,15 +293,21 @@ export interface ServeOptions extends PeerSecurity {
  */
 export async function serveRepo (opts: ServeOptions): Promise<PeerSession> {
   const clock = opts.clock ?? systemClock
+  const identity = opts.identity ?? randomIdentity(opts.peerName ?? 'gas')
   const session = await PeerSession.open({
     transport: opts.transport,
     store: opts.store,
-    identity: opts.identity ?? randomIdentity(opts.peerName ?? 'gas'),
+    identity,
     clock,
     sign: opts.sign,
     verify: opts.verify,
     mayServe: opts.mayServe
   })
+  if (isOwnProcess(session, identity)) {
+    // our own sync or serve: it has everything we have; the caller sees a closed session
+    session.close()
+    return session
+  }
   try {
     await session.advertiseRefs((await opts.refs.list()).filter((ref) => isSharedRef(ref.name)))
     await session.sendDone()

@@ -1,9 +1,32 @@
 import type { Command } from 'commander'
+import { GasError, isGasError } from '../../errors.js'
+import type { TrackerStatus } from '../../peer/discovery.js'
 import { servePeers } from '../../peer/peer-node.js'
+import { diagnoseTracker } from '../../peer/tracker-report.js'
 import { action } from '../action.js'
 import { withWorkspace } from '../context.js'
+import type { Printer } from '../output.js'
 import { collect } from '../parse.js'
 import { peerSecurity } from '../../auth/peer-security.js'
+
+/** Says once that a tracker is down (with the cause) and once that it is back, not on every retry. */
+function trackerReporter (p: Printer): (status: TrackerStatus) => void {
+  const down = new Set<string>()
+  return (status) => {
+    if (status.state === 'down') {
+      if (down.has(status.tracker)) return
+      down.add(status.tracker)
+      void diagnoseTracker(status.tracker).then((why) => {
+        const detail = why.answer === 'no-answer' ? status.error ?? 'connection lost' : `${why.answer}: ${why.detail}`
+        if (p.json) p.out(JSON.stringify({ tracker: status.tracker, state: 'down', error: detail }))
+        else p.err(`tracker ${status.tracker} down (${detail}); retrying with backoff, serving the peers already connected`)
+      })
+    } else if (down.delete(status.tracker)) {
+      if (p.json) p.out(JSON.stringify({ tracker: status.tracker, state: 'up' }))
+      else p.err(`tracker ${status.tracker} reachable again; announced`)
+    }
+  }
+}
 
 export function register (program: Command): void {
   program.command('serve').description('stay online and serve team peers (foreground, until SIGINT/SIGTERM)')
@@ -11,17 +34,36 @@ export function register (program: Command): void {
     .option('--json', 'print one JSON line per peer event')
     .action(action(async (p, opts: { tracker: string[] }) => {
       const stop = new AbortController()
-      process.once('SIGINT', () => stop.abort())
-      process.once('SIGTERM', () => stop.abort())
-      await withWorkspace(async (ws) => {
-        p.err(`serving ${ws.root} as ${ws.identity.name}`)
-        await servePeers({
-          ws,
-          trackers: opts.tracker,
-          security: peerSecurity(ws),
-          signal: stop.signal,
-          onPeer: (e) => { if (p.json) p.out(JSON.stringify(e)); else p.err(`${e.peer} ${e.state}${e.error !== undefined ? `: ${e.error}` : ''}`) }
+      const onSignal = (): void => stop.abort()
+      // a daemon ends on a signal or on a fatal error it names, never silently
+      let fatal: GasError | undefined
+      const onFatal = (err: unknown): void => {
+        const message = err instanceof Error ? err.message : String(err)
+        fatal = new GasError(isGasError(err) ? err.code : 'E_IO', `serve stopped: ${message}`, isGasError(err) ? err.data : {})
+        stop.abort()
+      }
+      process.once('SIGINT', onSignal)
+      process.once('SIGTERM', onSignal)
+      process.on('uncaughtException', onFatal)
+      process.on('unhandledRejection', onFatal)
+      try {
+        await withWorkspace(async (ws) => {
+          p.err(`serving ${ws.root} as ${ws.identity.name}`)
+          await servePeers({
+            ws,
+            trackers: opts.tracker,
+            security: peerSecurity(ws),
+            signal: stop.signal,
+            onTracker: trackerReporter(p),
+            onPeer: (e) => { if (p.json) p.out(JSON.stringify(e)); else p.err(`${e.peer} ${e.state}${e.error !== undefined ? `: ${e.error}` : ''}`) }
+          })
         })
-      })
+      } finally {
+        process.removeListener('SIGINT', onSignal)
+        process.removeListener('SIGTERM', onSignal)
+        process.removeListener('uncaughtException', onFatal)
+        process.removeListener('unhandledRejection', onFatal)
+      }
+      if (fatal !== undefined) throw fatal
     }))
 }

@@ -1,5 +1,7 @@
 import type { Command } from 'commander'
+import { GasError, isGasError } from '../../errors.js'
 import { syncWithPeers, type PeerSyncResult } from '../../peer/peer-node.js'
+import type { TrackerReport } from '../../peer/tracker-report.js'
 import { action } from '../action.js'
 import { withWorkspace } from '../context.js'
 import { printResult, type Printer } from '../output.js'
@@ -9,18 +11,58 @@ import { peerSecurity } from '../../auth/peer-security.js'
 
 /** Without --once, `gas sync` syncs again this often until SIGINT/SIGTERM. */
 const REPEAT_MS = 30_000
+/** why: without peers or with objects missing, the next try comes sooner; it backs off to REPEAT_MS */
+const RETRY_FIRST_MS = 5_000
 
 function print (p: Printer, result: PeerSyncResult, totalSeconds: number): void {
   const seconds = { fetch: round3(result.fetchSeconds), total: round3(totalSeconds) }
   const rate = result.fetchSeconds > 0 && result.fetched.bytes > 0 ? ` in ${seconds.fetch} s (${(result.fetched.bytes / result.fetchSeconds / 1e6).toFixed(1)} MB/s)` : ''
-  printResult(p, { fetched: result.fetched, sent: result.sent, peers: result.peers, conflicts: result.conflicts, missing: result.missing.length, checkout: result.checkout, merge: result.merge, seconds },
-    () => [
-      `${result.peers} peer(s); fetched ${result.fetched.objects} objects (${result.fetched.bytes} bytes)${rate}, sent ${result.sent.objects} (${result.sent.bytes} bytes)`,
-      ...result.refs.filter((r) => r.action !== 'up-to-date').map((r) => `  ${r.ref}: ${r.action}`),
-      ...result.conflicts.map((c) => `  ${c.ref} diverged from ${c.peer}: theirs recorded as ${c.remoteRef}`),
-      ...(result.merge === null ? [] : [result.merge.error !== null ? `  not merged: ${result.merge.error}` : result.merge.version !== null ? `  merged ${result.merge.from} as ${result.merge.version.slice(0, 12)}` : `  merging ${result.merge.from}: ${result.merge.conflicts.length} conflict(s), see \`gas conflicts\``]),
-      ...(result.checkout !== null ? [`  workspace now at ${result.checkout.version.slice(0, 12)}: ${result.checkout.written.length} written, ${result.checkout.removed.length} removed, ${result.checkout.skipped.length} skipped`] : [])
-    ].join('\n'))
+  printResult(p, {
+    complete: result.complete,
+    fetched: result.fetched,
+    sent: result.sent,
+    peers: result.peers,
+    asked: result.perPeer.map((peer) => peer.name),
+    conflicts: result.conflicts,
+    missing: result.missing.length,
+    missingBytes: result.missingBytes,
+    missingPaths: result.missingPaths,
+    dropped: result.dropped,
+    ownProcesses: result.ownProcesses,
+    trackers: result.trackers,
+    checkout: result.checkout,
+    merge: result.merge,
+    seconds,
+    error: result.incomplete
+  },
+  () => [
+    `${result.peers} peer(s) (${result.perPeer.map((peer) => peer.name).join(', ')}); fetched ${result.fetched.objects} objects (${result.fetched.bytes} bytes)${rate}, sent ${result.sent.objects} (${result.sent.bytes} bytes)`,
+    ...result.refs.filter((r) => r.action !== 'up-to-date').map((r) => `  ${r.ref}: ${r.action}`),
+    ...result.conflicts.map((c) => `  ${c.ref} diverged from ${c.peer}: theirs recorded as ${c.remoteRef}`),
+    ...(result.merge === null ? [] : [result.merge.error !== null ? `  not merged: ${result.merge.error}` : result.merge.version !== null ? `  merged ${result.merge.from} as ${result.merge.version.slice(0, 12)}` : `  merging ${result.merge.from}: ${result.merge.conflicts.length} conflict(s), see \`gas conflicts\``]),
+    ...(result.checkout !== null ? [`  workspace now at ${result.checkout.version.slice(0, 12)}: ${result.checkout.written.length} written, ${result.checkout.removed.length} removed, ${result.checkout.skipped.length} skipped`] : []),
+    ...(result.checkout?.skipped ?? []).map((s) => `  skipped ${s.path}: ${s.reason}`),
+    ...result.dropped.map((d) => `  dropped ${d.peer}: ${d.code}: ${d.message}`),
+    ...(result.ownProcesses > 0 ? [`  ignored ${result.ownProcesses} connection(s) to this member's own processes`] : []),
+    ...(result.complete ? [] : [`  incomplete: ${result.missing.length} object(s) missing (see the error below)`])
+  ].join('\n'))
+}
+
+/** The document of a sync that found no peer: the same shape, with what each tracker answered. */
+function printNoPeers (p: Printer, err: GasError, totalSeconds: number): void {
+  const trackers = (err.data.trackers ?? []) as TrackerReport[]
+  printResult(p, {
+    complete: false,
+    fetched: { objects: 0, bytes: 0 },
+    sent: { objects: 0, bytes: 0 },
+    peers: 0,
+    asked: [],
+    conflicts: [],
+    missing: 0,
+    trackers,
+    seconds: { fetch: 0, total: round3(totalSeconds) },
+    error: err.toJSON()
+  }, () => trackers.map((t) => `  tracker ${t.tracker}: ${t.answer} (${t.detail})`).join('\n'))
 }
 
 function round3 (n: number): number {
@@ -37,19 +79,43 @@ export function register (program: Command): void {
         process.once('SIGINT', () => stop.abort())
         process.once('SIGTERM', () => stop.abort())
       }
-      do {
+      let retryMs = RETRY_FIRST_MS
+      let lastWait = ''
+      for (;;) {
         const started = performance.now()
         const bar = p.json ? undefined : progressBar()
-        const result = await withWorkspace(async (ws) => await syncWithPeers({
-          ws, trackers: opts.tracker, security: peerSecurity(ws), onProgress: (prog) => bar?.update(prog)
-        }))
-        bar?.stop()
-        print(p, result, (performance.now() - started) / 1000)
-        if (opts.once === true) break
+        let failure: GasError | null = null
+        try {
+          const result = await withWorkspace(async (ws) => await syncWithPeers({
+            ws, trackers: opts.tracker, security: peerSecurity(ws), onProgress: (prog) => bar?.update(prog)
+          }))
+          bar?.stop()
+          print(p, result, (performance.now() - started) / 1000)
+          if (result.incomplete !== null) failure = new GasError(result.incomplete.code, result.incomplete.message, result.incomplete.data)
+        } catch (err) {
+          bar?.stop()
+          if (!isGasError(err, 'E_NO_PEERS')) throw err
+          printNoPeers(p, err, (performance.now() - started) / 1000)
+          failure = err
+        }
+        if (opts.once === true || stop.signal.aborted) {
+          if (failure !== null) throw failure
+          return
+        }
+        // what the loop waits for, said once per change rather than on every try
+        const waitMs = failure === null ? REPEAT_MS : retryMs
+        const waitFor = failure === null ? '' : `waiting: ${failure.code}: ${failure.message}`
+        if (waitFor !== '' && waitFor !== lastWait) p.err(`${waitFor}; trying again, first in ${Math.round(waitMs / 1000)} s`)
+        lastWait = waitFor
+        retryMs = failure === null ? RETRY_FIRST_MS : Math.min(REPEAT_MS, retryMs * 2)
         await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, REPEAT_MS)
+          const timer = setTimeout(resolve, waitMs)
           stop.signal.addEventListener('abort', () => { clearTimeout(timer); resolve() }, { once: true })
         })
-      } while (!stop.signal.aborted)
+        if (stop.signal.aborted) {
+          if (failure !== null) throw failure
+          return
+        }
+      }
     }))
 }

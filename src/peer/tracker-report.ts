@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import { request } from 'node:http'
 import { request as requestTls } from 'node:https'
 import { GasError } from '../errors.js'
@@ -41,7 +42,7 @@ export async function diagnoseTracker (url: string, timeoutMs = DIAGNOSE_TIMEOUT
       host: parsed.hostname,
       port: parsed.port === '' ? (parsed.protocol === 'wss:' ? 443 : 80) : Number(parsed.port),
       path: `${parsed.pathname}${parsed.search}`,
-      headers: { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': 'Z2FzLWRpYWdub3NlLXByb2Jl' },
+      headers: { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': randomBytes(16).toString('base64') },
       timeout: timeoutMs
     })
     req.once('upgrade', (_res, socket) => {

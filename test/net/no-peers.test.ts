@@ -1,0 +1,162 @@
+import { createServer, type Server } from 'node:http'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import * as gas from '../../src/index.js'
+import { createInvite, joinTeam } from '../../src/auth/invite.js'
+import { peerSecurity } from '../../src/auth/peer-security.js'
+import { isGasError } from '../../src/errors.js'
+import { servePeers, syncWithPeers } from '../../src/peer/peer-node.js'
+import { diagnoseTracker, type TrackerReport } from '../../src/peer/tracker-report.js'
+import { startTracker, type RunningTracker } from '../../src/peer/tracker.js'
+import { gasInProcess } from '../helpers/cli.js'
+import { useTmp } from '../helpers/tmp.js'
+import { freePort, startGas } from './processes.js'
+
+const tmp = useTmp()
+/** short waits: every case here fails by design, the tracker answers (or not) in milliseconds */
+const quick = { firstPeerWaitMs: 800, countedPeersWaitMs: 3_000 }
+
+let tracker: RunningTracker
+let notATracker: Server
+beforeAll(async () => {
+  tracker = await startTracker({ port: 0, host: '127.0.0.1' })
+  notATracker = createServer((_req, res) => { res.statusCode = 404; res.end('not here') })
+  await new Promise<void>((resolve) => notATracker.listen(0, '127.0.0.1', resolve))
+})
+afterAll(async () => {
+  await tracker.close()
+  await new Promise<void>((resolve) => notATracker.close(() => resolve()))
+})
+
+async function pair (): Promise<[gas.Workspace, gas.Workspace]> {
+  const lead = await gas.init({ dir: tmp(), name: 'ana', team: 'orcs' })
+  const bo = await gas.init({ dir: tmp(), name: 'bo' })
+  await joinTeam(bo, JSON.stringify(await createInvite(lead, { publicKey: bo.identity.publicKey, name: 'bo', roles: ['artist'] })))
+  return [lead, bo]
+}
+
+async function noPeers (ws: gas.Workspace, trackers: string[]): Promise<{ message: string, trackers: TrackerReport[], ownProcesses: number }> {
+  try {
+    await syncWithPeers({ ws, trackers, security: peerSecurity(ws), ...quick })
+  } catch (err) {
+    if (!isGasError(err, 'E_NO_PEERS')) throw err
+    return { message: err.message, trackers: err.data.trackers as TrackerReport[], ownProcesses: err.data.ownProcesses as number }
+  }
+  throw new Error('the sync found a peer')
+}
+
+describe('E_NO_PEERS says which trackers were tried and what they answered', () => {
+  it('a tracker nobody listens on is unreachable; a URL answered by something else, or an unknown host, is a wrong URL', async () => {
+    const [, bo] = await pair()
+    const closedPort = `ws://127.0.0.1:${await freePort()}`
+    const httpOnly = `ws://127.0.0.1:${(notATracker.address() as { port: number }).port}/announce`
+    const out = await noPeers(bo, [closedPort, httpOnly, 'ws://no-such-host.invalid:8000'])
+    expect(out.trackers.map((t) => [t.tracker, t.answer])).toEqual([[closedPort, 'unreachable'], [httpOnly, 'wrong-url'], ['ws://no-such-host.invalid:8000', 'wrong-url']])
+    expect(out.trackers[0].detail).toMatch(/connection refused/)
+    expect(out.trackers[1].detail).toMatch(/HTTP 404/)
+    expect(out.trackers[2].detail).toMatch(/not found/)
+    expect(out.message).toContain(closedPort)
+    expect(out.message).toMatch(/start the tracker/)
+  })
+
+  it('a tracker with no other member in the swarm says so', async () => {
+    const [, bo] = await pair()
+    const out = await noPeers(bo, [tracker.url])
+    expect(out.trackers).toEqual([expect.objectContaining({ tracker: tracker.url, answer: 'no-other-peer', peers: 0 })])
+    expect(out.message).toMatch(/gas serve/)
+  })
+
+  it('peers the tracker counts but that never answer (a hung `gas serve`) are reported offline', async () => {
+    const [ana, bo] = await pair()
+    ana.config = { ...ana.config, trackers: [tracker.url] }
+    await ana.saveConfig()
+    const serve = startGas(ana.root, ['serve'])
+    try {
+      await serve.waitFor(/serving/)
+      // it is in the swarm once a sync finds it
+      expect((await syncWithPeers({ ws: bo, trackers: [tracker.url], security: peerSecurity(bo) })).peers).toBe(1)
+      serve.child.kill('SIGSTOP')
+      const out = await noPeers(bo, [tracker.url])
+      expect(out.trackers).toEqual([expect.objectContaining({ answer: 'peers-offline', peers: 1 })])
+      expect(out.message).toMatch(/counts 1 other peer\(s\) but none connected/)
+    } finally {
+      serve.child.kill('SIGCONT')
+      await serve.stop()
+    }
+  })
+
+  it('only this member\'s own `gas serve` answering is no peer: it is dropped after HELLO and not counted', async () => {
+    const [, bo] = await pair()
+    const stop = new AbortController()
+    const serving = servePeers({ ws: bo, trackers: [tracker.url], security: peerSecurity(bo), signal: stop.signal })
+    try {
+      // a second workspace handle of the same member, as `gas sync` opens it beside `gas serve`
+      const again = await gas.open({ dir: bo.root })
+      const out = await noPeers(again, [tracker.url])
+      expect(out.ownProcesses).toBe(1)
+      expect(out.message).toMatch(/same member/)
+      await again.close()
+    } finally {
+      stop.abort()
+      await serving
+    }
+  })
+
+  it('`gas sync --once --json` prints its document and exits 1 with E_NO_PEERS on stderr', async () => {
+    const [, bo] = await pair()
+    const port = await freePort()
+    const r = await gasInProcess(bo.root, ['sync', '--once', '--json', '--tracker', `ws://127.0.0.1:${port}`])
+    expect(r.status).toBe(1)
+    const doc = JSON.parse(r.stdout)
+    expect(doc).toMatchObject({ complete: false, peers: 0, trackers: [{ tracker: `ws://127.0.0.1:${port}`, answer: 'unreachable' }], error: { code: 'E_NO_PEERS' } })
+    expect(JSON.parse(r.stderr).error.code).toBe('E_NO_PEERS')
+    const text = await gasInProcess(bo.root, ['sync', '--once', '--tracker', `ws://127.0.0.1:${port}`])
+    expect(text.status).toBe(1)
+    expect(text.stdout).toMatch(/unreachable \(connection refused/)
+    expect(text.stderr).toMatch(/^gas: E_NO_PEERS: no peer to sync with: ws:\/\/127\.0\.0\.1:\d+: unreachable/)
+  })
+
+  it('diagnoses a URL that is not one, and a live tracker', async () => {
+    expect(await diagnoseTracker('not a url')).toMatchObject({ answer: 'wrong-url' })
+    expect(await diagnoseTracker(tracker.url)).toMatchObject({ answer: 'no-answer', detail: /accepts websocket/ })
+  })
+})
+
+describe('an incomplete sync is not a success', () => {
+  it('E_SYNC_INCOMPLETE names the missing objects, bytes, assets and the peers asked; --json still prints its document', async () => {
+    const [ana, bo] = await pair()
+    const cy = await gas.init({ dir: tmp(), name: 'cy' })
+    await joinTeam(cy, JSON.stringify(await createInvite(ana, { publicKey: cy.identity.publicKey, name: 'cy', roles: ['qa'] })))
+    writeFileSync(join(ana.root, 'rock.bin'), Buffer.alloc(300_000, 7))
+    await gas.add(ana, { paths: [ana.root] })
+    await gas.commit(ana, { message: 'rock' })
+    await ana.store.flush()
+    // cy takes the versions but no content from ana; then only cy is online
+    const anaStop = new AbortController()
+    const anaServing = servePeers({ ws: ana, trackers: [tracker.url], security: peerSecurity(ana), signal: anaStop.signal })
+    const cySync = await syncWithPeers({ ws: cy, trackers: [tracker.url], security: peerSecurity(cy), wantContent: () => false })
+    anaStop.abort()
+    await anaServing
+    expect(cySync).toMatchObject({ complete: true, peers: 1 })
+    const stop = new AbortController()
+    const serving = servePeers({ ws: cy, trackers: [tracker.url], security: peerSecurity(cy), signal: stop.signal })
+    try {
+      const r = await gasInProcess(bo.root, ['sync', '--once', '--json', '--tracker', tracker.url])
+      expect(r.status).toBe(1)
+      const doc = JSON.parse(r.stdout)
+      expect(doc).toMatchObject({ complete: false, peers: 1, asked: ['cy'], missingPaths: ['rock.bin'], error: { code: 'E_SYNC_INCOMPLETE' } })
+      expect(doc.missing).toBeGreaterThan(0)
+      expect(doc.missingBytes).toBeGreaterThanOrEqual(300_000)
+      expect(JSON.parse(r.stderr).error.message).toMatch(/\d+ object\(s\) \(\d+ bytes of content\) still missing, for rock\.bin; asked cy/)
+      // text output: the incomplete line, and the typed error on stderr
+      const text = await gasInProcess(bo.root, ['sync', '--once', '--tracker', tracker.url])
+      expect(text.status).toBe(1)
+      expect(text.stdout).toMatch(/incomplete: \d+ object\(s\) missing/)
+      expect(text.stderr).toMatch(/^gas: E_SYNC_INCOMPLETE: sync incomplete/)
+    } finally {
+      stop.abort()
+      await serving
+    }
+  })
+})

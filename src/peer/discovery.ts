@@ -126,7 +126,7 @@ export async function joinSwarm (opts: SwarmOptions): Promise<Swarm> {
     const createPeer = tracker._createPeer.bind(tracker)
     // why: the tracker signals without trickle and webrtc-polyfill never ends ICE gathering, so each side would wait simple-peer's 5 s default
     tracker._createPeer = (peerOpts = {}) => createPeer({ iceCompleteTimeout: ICE_COMPLETE_TIMEOUT_MS, ...peerOpts })
-    hookTracker(tracker, configuredUrl(tracker.announceUrl), (status) => { if (!left) opts.onTrackerStatus?.(status) })
+    hookTracker(tracker, configuredUrl(tracker.announceUrl), (status) => { if (!left) opts.onTrackerStatus?.(status) }, () => left)
   }
   // why: without listeners these events would throw; an unreachable tracker or a failed offer is routine
   client.on('warning', () => {})
@@ -190,6 +190,9 @@ export async function joinSwarm (opts: SwarmOptions): Promise<Swarm> {
       connecting.clear()
       for (const t of connections.values()) t.close()
       connections.clear()
+      // why: a tracker waiting to reconnect counts as destroyed, and the library's destroy then
+      // leaves its timer armed: it would open a socket nobody closes, keeping the process alive
+      for (const tracker of client._trackers) if (tracker.reconnectTimer !== null) clearTimeout(tracker.reconnectTimer)
       // tell the tracker now, so others stop sending offers to us
       client.stop()
       // why: destroy keeps the socket up to 1 s for a late reply we do not need; it closes itself
@@ -199,11 +202,20 @@ export async function joinSwarm (opts: SwarmOptions): Promise<Swarm> {
 }
 
 /**
+ * The wait before reconnect attempt `retries` (0-based): doubling from TRACKER_RETRY_MIN_MS up to
+ * TRACKER_RETRY_MAX_MS, ±25 % by `random` (0..1) so a team's serves do not all reconnect in the
+ * same instant after a restart. Never above 1.25 × TRACKER_RETRY_MAX_MS.
+ */
+export function trackerRetryDelayMs (retries: number, random: number): number {
+  return Math.min(TRACKER_RETRY_MAX_MS, TRACKER_RETRY_MIN_MS * 2 ** retries) * (0.75 + random / 2)
+}
+
+/**
  * Reports a tracker's socket going up or down, and replaces bittorrent-tracker's reconnect timer
  * (10 s to 1 h) with ours (TRACKER_RETRY_MIN_MS doubling to TRACKER_RETRY_MAX_MS). On reconnect
  * the library announces again by itself, so a restarted tracker learns of us at once.
  */
-function hookTracker (tracker: WebSocketTracker, url: string, report: (status: TrackerStatus) => void): void {
+function hookTracker (tracker: WebSocketTracker, url: string, report: (status: TrackerStatus) => void, left: () => boolean): void {
   const onConnect = tracker._onSocketConnect.bind(tracker)
   tracker._onSocketConnect = () => {
     if (!tracker.destroyed) report({ tracker: url, state: 'up' })
@@ -222,11 +234,11 @@ function hookTracker (tracker: WebSocketTracker, url: string, report: (status: T
     onClose()
   }
   tracker._startReconnectTimer = () => {
-    // jitter keeps a team's serves from all reconnecting in the same instant after a restart
-    const ms = Math.min(TRACKER_RETRY_MAX_MS, TRACKER_RETRY_MIN_MS * 2 ** tracker.retries) * (0.75 + Math.random() / 2)
+    const ms = trackerRetryDelayMs(tracker.retries, Math.random())
     tracker.reconnecting = true
     if (tracker.reconnectTimer !== null) clearTimeout(tracker.reconnectTimer)
     tracker.reconnectTimer = setTimeout(() => {
+      if (left()) return
       tracker.retries++
       tracker._openSocket()
     }, ms)

@@ -10,8 +10,8 @@ export interface GasProcess {
   child: ChildProcess
   /** every line printed so far, stdout and stderr */
   lines: string[]
-  /** resolves with the first line (already printed or still to come) matching `pattern` */
-  waitFor: (pattern: RegExp, timeoutMs?: number) => Promise<string>
+  /** resolves with the `nth` line (default the first; already printed or still to come) matching `pattern` */
+  waitFor: (pattern: RegExp, timeoutMs?: number, nth?: number) => Promise<string>
   /** resolves with the exit status (or signal name) */
   exited: Promise<number | string>
   /** SIGTERM, then the exit status */
@@ -21,11 +21,12 @@ export interface GasProcess {
 export function startGas (cwd: string, args: string[]): GasProcess {
   const child = spawn(process.execPath, [GAS_BIN, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] })
   const lines: string[] = []
-  const waiters: Array<{ pattern: RegExp, resolve: (line: string) => void }> = []
+  const waiters: Array<{ pattern: RegExp, nth: number, resolve: (line: string) => void }> = []
+  const matching = (pattern: RegExp): string[] => lines.filter((l) => pattern.test(l))
   const onText = (text: string): void => {
     for (const line of text.split('\n').filter((l) => l !== '')) {
       lines.push(line)
-      for (const w of waiters.filter((w) => w.pattern.test(line))) {
+      for (const w of waiters.filter((w) => w.pattern.test(line) && matching(w.pattern).length >= w.nth)) {
         waiters.splice(waiters.indexOf(w), 1)
         w.resolve(line)
       }
@@ -34,12 +35,12 @@ export function startGas (cwd: string, args: string[]): GasProcess {
   child.stdout?.setEncoding('utf8').on('data', onText)
   child.stderr?.setEncoding('utf8').on('data', onText)
   const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)))
-  const waitFor = async (pattern: RegExp, timeoutMs = 30_000): Promise<string> => {
-    const seen = lines.find((l) => pattern.test(l))
-    if (seen !== undefined) return seen
+  const waitFor = async (pattern: RegExp, timeoutMs = 30_000, nth = 1): Promise<string> => {
+    const seen = matching(pattern)
+    if (seen.length >= nth) return seen[nth - 1]
     return await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no line matching ${String(pattern)} within ${timeoutMs} ms; got:\n${lines.join('\n')}`)), timeoutMs)
-      waiters.push({ pattern, resolve: (line) => { clearTimeout(timer); resolve(line) } })
+      const timer = setTimeout(() => reject(new Error(`no line matching ${String(pattern)} (#${nth}) within ${timeoutMs} ms; got:\n${lines.join('\n')}`)), timeoutMs)
+      waiters.push({ pattern, nth, resolve: (line) => { clearTimeout(timer); resolve(line) } })
       void exited.then(() => setTimeout(() => reject(new Error(`exited before printing ${String(pattern)}; got:\n${lines.join('\n')}`)), 100))
     })
   }

@@ -63,6 +63,7 @@ async function main (): Promise<void> {
   try {
     const { dir } = await localDemo(root)
     await peerDemo(root, dir)
+    say('\ndemo passed: every step checked')
   } finally {
     rmSync(root, { recursive: true, force: true })
   }

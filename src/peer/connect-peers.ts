@@ -3,9 +3,10 @@ import { GasError } from '../errors.js'
 import type { Workspace } from '../repo/workspace.js'
 import { joinSwarm, type Swarm as TrackerSwarm, type TrackerStatus } from './discovery.js'
 import { systemClock, type Clock } from './ledger.js'
-import type { PeerIdentity } from './session.js'
+import type { PeerIdentity, PeerSession } from './session.js'
+import { openSessions, type PeerSecurity } from './sync-engine.js'
+import type { DroppedPeer } from './swarm.js'
 import { diagnoseTracker, noPeersError, type TrackerReport } from './tracker-report.js'
-import type { Transport } from './transport.js'
 
 /**
  * How long a one-shot command (`gas sync --once`, `gas fetch`, a build fetch, the LFS agent)
@@ -25,6 +26,8 @@ export const REANNOUNCE_FIRST_MS = 2_000
 export interface ConnectOptions {
   ws: Workspace
   trackers: string[]
+  /** HELLO signing/verification: a peer counts once its handshake passed */
+  security: Pick<PeerSecurity, 'sign' | 'verify' | 'mayServe'>
   rtcConfig?: Record<string, unknown>
   firstPeerWaitMs?: number
   morePeersWaitMs?: number
@@ -34,7 +37,12 @@ export interface ConnectOptions {
 
 export interface ConnectedPeers {
   identity: PeerIdentity
-  transports: Transport[]
+  /** peers whose HELLO passed, open */
+  sessions: PeerSession[]
+  /** peers whose handshake failed (another connection to them was tried while waiting) */
+  dropped: DroppedPeer[]
+  /** connections to processes of this same member, closed after HELLO */
+  ownProcesses: number
   /** what each tracker answered, for the report of a sync that found no usable peer */
   trackers: TrackerReport[]
   /** leaves the swarm: closes every connection it made */
@@ -60,10 +68,12 @@ export function trackersOf (opts: { ws: Workspace, trackers: string[] }): string
 interface TrackerSeen { status?: TrackerStatus, others?: number }
 
 /**
- * Joins the team's swarm and waits for the reachable peers: for every peer a tracker counts (up
- * to COUNTED_PEERS_WAIT_MS, announcing again with backoff while some are missing), and while none
- * is counted, up to FIRST_PEER_WAIT_MS for one to appear. Once one is connected, the others get
- * until FIRST_PEER_WAIT_MS, or MORE_PEERS_WAIT_MS after the last arrival if that is later.
+ * Joins the team's swarm, runs HELLO with each peer found, and waits for the peers: for every
+ * peer a tracker counts (up to COUNTED_PEERS_WAIT_MS, announcing again with backoff while some
+ * are missing, so a handshake that failed gets another connection), and while none is counted,
+ * up to FIRST_PEER_WAIT_MS for one to appear. Once one is in, the others get until
+ * FIRST_PEER_WAIT_MS, or MORE_PEERS_WAIT_MS after the last arrival if that is later. A process
+ * of this same member (same key) is closed after HELLO and counts as settled, not as a peer.
  * Throws `E_NO_PEERS`, saying what each tracker answered, when no peer connected.
  */
 export async function connectPeers (opts: ConnectOptions): Promise<ConnectedPeers> {
@@ -74,7 +84,10 @@ export async function connectPeers (opts: ConnectOptions): Promise<ConnectedPeer
   const firstWait = opts.firstPeerWaitMs ?? FIRST_PEER_WAIT_MS
   const moreWait = opts.morePeersWaitMs ?? MORE_PEERS_WAIT_MS
   const countedWait = Math.max(firstWait, opts.countedPeersWaitMs ?? COUNTED_PEERS_WAIT_MS)
-  const transports: Transport[] = []
+  const sessions: PeerSession[] = []
+  const dropped: DroppedPeer[] = []
+  let ownProcesses = 0
+  let handshaking = 0
   const seen = new Map<string, TrackerSeen>(urls.map((url) => [url, {}]))
   let changed: () => void = () => {}
   const swarm: TrackerSwarm = await joinSwarm({
@@ -82,12 +95,23 @@ export async function connectPeers (opts: ConnectOptions): Promise<ConnectedPeer
     swarmId: swarmIdOf(ws),
     peerId: identity.peerId,
     rtcConfig: opts.rtcConfig,
-    onTransport: (transport) => { transports.push(transport); changed() },
+    onTransport: (transport) => {
+      handshaking++
+      void openSessions([transport], ws.store, { identity, ...opts.security }, clock).then((opened) => {
+        handshaking--
+        sessions.push(...opened.sessions)
+        dropped.push(...opened.dropped)
+        ownProcesses += opened.own
+        changed()
+      })
+    },
     onSwarmSize: (others, tracker) => { seen.set(tracker, { ...seen.get(tracker), others }); changed() },
     onTrackerStatus: (status) => { seen.set(status.tracker, { ...seen.get(status.tracker), status }); changed() }
   })
   const started = clock.now()
   const counted = (): number => Math.max(0, ...[...seen.values()].map((s) => s.others ?? 0))
+  /** peers that need no more waiting for: in session, or our own processes */
+  const settledPeers = (): number => sessions.length + ownProcesses
   try {
     await new Promise<void>((resolve) => {
       let lastArrival = started
@@ -108,22 +132,22 @@ export async function connectPeers (opts: ConnectOptions): Promise<ConnectedPeer
       }
       const reannounce = (): void => {
         if (settled) return
-        // offers lost or unanswered: fresh ones reach the counted peers we still miss
-        if (counted() > transports.length) swarm.announce()
+        // offers lost or unanswered, or a handshake failed: fresh offers reach the counted peers we still miss
+        if (counted() > settledPeers() + handshaking) swarm.announce()
         reannounceMs *= 2
         cancelReannounce = clock.after(reannounceMs, reannounce)
       }
       changed = () => {
         if (settled) return
         const now = clock.now()
-        if (transports.length > known) {
-          known = transports.length
+        if (sessions.length > known) {
+          known = sessions.length
           lastArrival = now
         }
         const elapsed = now - started
         let until: number
-        if (transports.length > 0) {
-          if (transports.length >= counted()) return done()
+        if (sessions.length > 0) {
+          if (settledPeers() >= counted() && handshaking === 0) return done()
           until = Math.max(firstWait, lastArrival - started + moreWait)
         } else {
           until = counted() > 0 ? countedWait : firstWait
@@ -134,12 +158,13 @@ export async function connectPeers (opts: ConnectOptions): Promise<ConnectedPeer
       cancelReannounce = clock.after(reannounceMs, reannounce)
       changed()
     })
-    if (transports.length === 0) throw noPeersError(await reportTrackers(seen, 0))
+    if (sessions.length === 0) throw noPeersError(await reportTrackers(seen, 0), { dropped, ownProcesses })
   } catch (err) {
+    for (const session of sessions) session.close()
     await swarm.leave()
     throw err
   }
-  return { identity, transports, trackers: await reportTrackers(seen, transports.length), leave: async () => await swarm.leave() }
+  return { identity, sessions, dropped, ownProcesses, trackers: await reportTrackers(seen, sessions.length), leave: async () => await swarm.leave() }
 }
 
 /** What each tracker answered; a tracker that never came up is probed once for the cause. */

@@ -9,6 +9,8 @@ import { ICE_COMPLETE_TIMEOUT_MS, LOOPBACK_RTC_CONFIG, waitConnected, webrtcTran
 export const CONNECT_TIMEOUT_MS = 10_000
 /** why: each offer is a whole RTCPeerConnection; the websocket tracker caps offers per announce at 5 anyway */
 export const OFFERS_PER_ANNOUNCE = 5
+/** why: two attempts in opposite directions complete within a handshake of each other; a connection older than this is established and never replaced */
+export const TWIN_WINDOW_MS = 3_000
 /**
  * why: bittorrent-tracker reconnects after 10 s doubling to 1 h plus up to 5 min of jitter, so a
  * running serve reappeared minutes after a tracker restart; a reconnect attempt is one small
@@ -107,7 +109,11 @@ export async function joinSwarm (opts: SwarmOptions): Promise<Swarm> {
   if (typeof opts.peerId !== 'string' || opts.peerId === '') throw GasError.badArgument('peerId must be a non-empty string')
   if (typeof opts.onTransport !== 'function') throw GasError.badArgument('onTransport must be a function')
   const peerId = trackerPeerId(opts.peerId)
-  const connections = new Map<string, Transport>()
+  /** the connection to each remote, whether the lower peer id initiated it (that one wins a tie), and when it opened */
+  const connections = new Map<string, { transport: Transport, byLower: boolean, at: number }>()
+  /** an established connection (older than TWIN_WINDOW_MS, maybe carrying a sync) always stays */
+  const keeps = (existing: { byLower: boolean, at: number }, peer: SimplePeer, remote: string): boolean =>
+    existing.byLower || !initiatedByLower(peer, remote) || performance.now() - existing.at > TWIN_WINDOW_MS
   const connecting = new Map<string, SimplePeer>()
   let left = false
 
@@ -144,7 +150,11 @@ export async function joinSwarm (opts: SwarmOptions): Promise<Swarm> {
   })
   client.on('peer', (peer: SimplePeer) => {
     const remote = peer.id
-    if (left || remote === undefined || remote === peerId || connections.has(remote)) return drop(peer)
+    if (left || remote === undefined || remote === peerId) return drop(peer)
+    // why: both sides may complete opposite attempts in different orders; "first connected wins"
+    // then kept a different one on each side and both died; the lower id's attempt wins everywhere
+    const existing = connections.get(remote)
+    if (existing !== undefined && keeps(existing, peer, remote)) return drop(peer)
     const other = connecting.get(remote)
     if (other !== undefined) {
       // same direction: the answering side saw both offers and answered only the first
@@ -156,13 +166,19 @@ export async function joinSwarm (opts: SwarmOptions): Promise<Swarm> {
     const startedAt = performance.now()
     waitConnected(peer, opts.connectTimeoutMs ?? CONNECT_TIMEOUT_MS).then(() => {
       if (connecting.get(remote) === peer) connecting.delete(remote)
-      if (left || connections.has(remote)) {
+      const current = connections.get(remote)
+      if (left || (current !== undefined && keeps(current, peer, remote))) {
         peer.destroy()
         return
       }
+      // the other side keeps this one (initiated by the lower id) and closes its twin: so do we
+      if (current !== undefined) {
+        connections.delete(remote)
+        current.transport.close()
+      }
       const transport = webrtcTransport(peer, { remoteLabel: remote })
-      connections.set(remote, transport)
-      transport.onClose(() => { if (connections.get(remote) === transport) connections.delete(remote) })
+      connections.set(remote, { transport, byLower: initiatedByLower(peer, remote), at: performance.now() })
+      transport.onClose(() => { if (connections.get(remote)?.transport === transport) connections.delete(remote) })
       opts.onTransport(transport, { remotePeerId: remote, setupMs: performance.now() - startedAt })
     }, () => {
       if (connecting.get(remote) !== peer) return
@@ -188,7 +204,7 @@ export async function joinSwarm (opts: SwarmOptions): Promise<Swarm> {
       clearInterval(timer)
       for (const peer of connecting.values()) peer.destroy()
       connecting.clear()
-      for (const t of connections.values()) t.close()
+      for (const c of connections.values()) c.transport.close()
       connections.clear()
       // why: a tracker waiting to reconnect counts as destroyed, and the library's destroy then
       // leaves its timer armed: it would open a socket nobody closes, keeping the process alive

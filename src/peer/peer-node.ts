@@ -6,7 +6,7 @@ import { mergeVersion } from '../repo/merge.js'
 import type { PathConflict } from '../repo/merge-state.js'
 import type { Workspace } from '../repo/workspace.js'
 import { joinSwarm, type TrackerStatus } from './discovery.js'
-import { connectPeers, identityOf, swarmIdOf, trackersOf, type ConnectOptions } from './connect-peers.js'
+import { connectPeers, identityOf, swarmIdOf, trackersOf, type ConnectedPeers, type ConnectOptions } from './connect-peers.js'
 import { serveRepo, syncRepo, type PeerSecurity, type SyncProgress, type SyncResult } from './sync-engine.js'
 import { syncIncompleteError } from './sync-outcome.js'
 import { noPeersError, type TrackerReport } from './tracker-report.js'
@@ -79,20 +79,20 @@ export interface PeerSyncResult extends SyncResult {
 export async function syncWithPeers (opts: PeerNodeOptions & { onProgress?: (p: SyncProgress) => void, firstPeerWaitMs?: number, morePeersWaitMs?: number }): Promise<PeerSyncResult> {
   const { ws } = opts
   const connected = await connectPeers(opts)
-  const { identity, transports } = connected
+  const { identity } = connected
   try {
     const before = await ws.head()
-    const result: SyncResult = await syncRepo({
+    const result: SyncResult = withConnectReport(connected, await syncRepo({
       store: ws.store,
       refs: ws.refs,
-      transports,
+      sessions: connected.sessions,
       identity,
       ...opts.security,
       wantContent: opts.wantContent,
       onProgress: opts.onProgress,
       who: ws.identity.name,
       lingerIdleMs: 1_000
-    })
+    }))
     // only our own processes answered, or every handshake failed: nobody to sync with
     if (result.peers === 0) throw noPeersError(connected.trackers, { dropped: result.dropped, ownProcesses: result.ownProcesses })
     await ws.store.flush()
@@ -134,10 +134,10 @@ export async function fetchFromPeers (opts: PeerNodeOptions & Omit<ConnectOption
   const { ws } = opts
   const connected = await connectPeers(opts)
   try {
-    const result = await syncRepo({
+    const result = withConnectReport(connected, await syncRepo({
       store: ws.store,
       refs: ws.refs,
-      transports: connected.transports,
+      sessions: connected.sessions,
       identity: connected.identity,
       ...opts.security,
       roots: opts.roots,
@@ -147,11 +147,16 @@ export async function fetchFromPeers (opts: PeerNodeOptions & Omit<ConnectOption
       onProgress: opts.onProgress,
       who: ws.identity.name,
       lingerIdleMs: 0
-    })
+    }))
     if (result.peers === 0) throw noPeersError(connected.trackers, { dropped: result.dropped, ownProcesses: result.ownProcesses })
     await ws.store.flush()
     return { ...result, asked: result.perPeer.map((p) => p.name) }
   } finally {
     await connected.leave()
   }
+}
+
+/** The sync's report with what connecting found: handshakes that failed, our own processes. */
+function withConnectReport (connected: ConnectedPeers, result: SyncResult): SyncResult {
+  return { ...result, dropped: [...connected.dropped, ...result.dropped], ownProcesses: connected.ownProcesses + result.ownProcesses }
 }

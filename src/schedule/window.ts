@@ -82,8 +82,20 @@ export function parseWindow (text: string): TransferWindow {
       throw bad(text, `the rate "${ratePart}"`, 'not a rate (like 5MB/s, 512KiB/s)')
     }
   }
-  const label = days.length === 7 ? 'daily' : days.map((d) => DAY_LABELS[d]).join(',')
+  const label = days.length === 7 ? 'daily' : dayLabel(days)
   return { text: [label, timePart, zone, ...(ratePart !== undefined ? [ratePart] : [])].join(' '), days, start, end, zone, ...(limit !== undefined ? { limit } : {}) }
+}
+
+/** [1,2,3,4,5] → "Mon-Fri", [0,6] → "Sat-Sun": runs of days as ranges, the week starting on Monday. */
+function dayLabel (days: number[]): string {
+  const week = [1, 2, 3, 4, 5, 6, 0].filter((d) => days.includes(d))
+  const runs: number[][] = []
+  for (const d of week) {
+    const run = runs[runs.length - 1]
+    if (run !== undefined && (run[run.length - 1] + 1) % 7 === d) run.push(d)
+    else runs.push([d])
+  }
+  return runs.map((run) => run.length === 1 ? DAY_LABELS[run[0]] : `${DAY_LABELS[run[0]]}-${DAY_LABELS[run[run.length - 1]]}`).join(',')
 }
 
 /** Every opening of `window` that overlaps [from, to), in order. */

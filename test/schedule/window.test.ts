@@ -7,9 +7,11 @@ const iso = (ms: number | undefined): string | undefined => ms === undefined ? u
 
 describe('transfer windows', () => {
   it('parses days, times, zone and rate, and normalises the text', () => {
-    expect(parseWindow('Mon-Fri 22:00-07:00 Asia/Tokyo')).toMatchObject({ days: [1, 2, 3, 4, 5], start: 1320, end: 420, zone: 'Asia/Tokyo', text: 'Mon,Tue,Wed,Thu,Fri 22:00-07:00 Asia/Tokyo' })
+    expect(parseWindow('Mon-Fri 22:00-07:00 Asia/Tokyo')).toMatchObject({ days: [1, 2, 3, 4, 5], start: 1320, end: 420, zone: 'Asia/Tokyo', text: 'Mon-Fri 22:00-07:00 Asia/Tokyo' })
     expect(parseWindow('sat,sun 00:00-24:00 UTC 5MB/s')).toMatchObject({ days: [0, 6], start: 0, end: 1440, limit: 5e6 })
     expect(parseWindow('Fri-Mon 01:00-02:00 Europe/Berlin').days).toEqual([0, 1, 5, 6])
+    expect(parseWindow('Fri-Mon 01:00-02:00 Europe/Berlin').text).toBe('Mon,Fri-Sun 01:00-02:00 Europe/Berlin')
+    expect(parseWindow('Sun,Sat,Tue 01:00-02:00 UTC').text).toBe('Tue,Sat-Sun 01:00-02:00 UTC')
     expect(parseWindow('daily 01:00-02:00 UTC').text).toBe('daily 01:00-02:00 UTC')
     expect(parseWindow('Wednesday 01:00-02:00 UTC').days).toEqual([3])
   })

@@ -9,7 +9,11 @@ import type { Transport } from './transport.js'
  * waits for a window. Buckets are shared: one upload bucket for every peer a `gas serve` talks
  * to holds its limit across all of them together.
  */
-export interface FrameBucket { take: (bytes: number) => Promise<void> }
+export interface FrameBucket {
+  /** takes the bytes now when they fit (no waiting, no copy) */
+  tryTake: (bytes: number) => boolean
+  take: (bytes: number) => Promise<void>
+}
 
 export interface ThrottleBuckets {
   /** content sent */
@@ -42,6 +46,8 @@ class ThrottledTransport implements Transport {
   readonly #buckets: ThrottleBuckets
   /** delivery stays in order: each received frame waits for the one before it */
   #delivered: Promise<void> = Promise.resolve()
+  /** received frames still waiting for tokens */
+  #held = 0
 
   constructor (inner: Transport, buckets: ThrottleBuckets) {
     this.#inner = inner
@@ -54,7 +60,7 @@ class ThrottledTransport implements Transport {
 
   async send (frame: Uint8Array): Promise<void> {
     const bucket = carriesContent(frame) ? this.#buckets.upContent : this.#buckets.upControl
-    if (bucket !== undefined) {
+    if (bucket !== undefined && !bucket.tryTake(frame.byteLength)) {
       // a frame built in a reused scratch buffer must be copied before we wait, or the next one overwrites it
       if (this.#inner.copiesFrames === true) frame = frame.slice()
       await bucket.take(frame.byteLength)
@@ -67,11 +73,12 @@ class ThrottledTransport implements Transport {
     if (downContent === undefined && downControl === undefined) return this.#inner.onFrame(cb)
     this.#inner.onFrame((frame) => {
       const bucket = carriesContent(frame) ? downContent : downControl
-      if (bucket === undefined) {
-        this.#delivered = this.#delivered.then(() => cb(frame))
-        return
-      }
-      this.#delivered = this.#delivered.then(async () => await bucket.take(frame.byteLength)).then(() => { if (!this.#inner.closed) cb(frame) }, () => {})
+      if (this.#held === 0 && (bucket === undefined || bucket.tryTake(frame.byteLength))) return cb(frame)
+      this.#held++
+      this.#delivered = this.#delivered
+        .then(async () => { if (bucket !== undefined) await bucket.take(frame.byteLength) })
+        .then(() => { if (!this.#inner.closed) cb(frame) }, () => {})
+        .finally(() => { this.#held-- })
     })
   }
 

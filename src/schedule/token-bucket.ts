@@ -35,9 +35,14 @@ export class TokenBucket {
     this.#last = opts.clock.now()
   }
 
+  /** Takes `bytes` now if they fit and nobody waits before them; the fast path of a sender. */
+  tryTake (bytes: number): boolean {
+    return this.#queue.length === 0 && this.#tryTake(bytes)
+  }
+
   /** Resolves once `bytes` fit under the rate; waiters go in order. */
   async take (bytes: number): Promise<void> {
-    if (this.#queue.length === 0 && this.#tryTake(bytes)) return
+    if (this.tryTake(bytes)) return
     await new Promise<void>((resolve, reject) => {
       this.#queue.push({ bytes, resolve, reject })
       this.#schedule()

@@ -1,3 +1,4 @@
+import { wallClock, type Clock } from '../clock.js'
 import type { ObjectId } from '../objects/id.js'
 import type { Workspace } from '../repo/workspace.js'
 import { openQueue } from '../schedule/workspace-queue.js'
@@ -17,6 +18,7 @@ export interface QueueRunnerOptions {
   fetch: (opts: { roots: ObjectId[], wrapTransport: TransferLimits['throttle'], signal: AbortSignal }) => Promise<unknown>
   /** look at the queue this often while idle (ms) */
   pollMs?: number
+  clock?: Clock
   onEvent?: (event: { state: 'started' | 'stopped' | 'done', items: number, error?: string }) => void
 }
 
@@ -27,13 +29,14 @@ export function runQueue (opts: QueueRunnerOptions): { stop: () => Promise<void>
   let stopped = false
   let running: Promise<void> | undefined
   let windowClosed: AbortController | undefined
-  let timer: NodeJS.Timeout | undefined
+  let cancelTimer: (() => void) | undefined
+  const clock = opts.clock ?? wallClock
 
   const tick = (): void => {
     if (stopped || running !== undefined || opts.limits.contentRate <= 0) return
     running = runOnce().finally(() => {
       running = undefined
-      if (!stopped) timer = setTimeout(tick, opts.pollMs ?? QUEUE_POLL_MS)
+      if (!stopped) cancelTimer = clock.after(opts.pollMs ?? QUEUE_POLL_MS, tick)
     })
   }
 
@@ -64,7 +67,7 @@ export function runQueue (opts: QueueRunnerOptions): { stop: () => Promise<void>
   return {
     async stop () {
       stopped = true
-      clearTimeout(timer)
+      cancelTimer?.()
       windowClosed?.abort()
       await running
     }

@@ -26,6 +26,7 @@ export class TransferLimits {
   #settingsStamp = ''
   /** back off while the machine is busy: background work only (`gas serve` with a schedule), never a sync a person waits for */
   #backoff = false
+  #interactive = false
   #contentRate = Infinity
   #cancelPoll: (() => void) | undefined
   #cancelEdge: (() => void) | undefined
@@ -51,9 +52,15 @@ export class TransferLimits {
   }
 
   /** Reads the workspace's schedule and starts following it (and the machine's load). */
-  static async start (ws: Workspace, opts: { clock?: Clock, poll?: boolean, backoff?: boolean } = {}): Promise<TransferLimits> {
+  /**
+   * `backoff`: background work (`gas serve`) that yields to a busy machine. `interactive`: a person
+   * waits for this transfer (`gas fetch`, `gas restore` of an unfetched asset): outside every
+   * window it still moves, within the metadata budget, instead of waiting for the window.
+   */
+  static async start (ws: Workspace, opts: { clock?: Clock, poll?: boolean, backoff?: boolean, interactive?: boolean } = {}): Promise<TransferLimits> {
     const limits = new TransferLimits(ws, opts.clock ?? wallClock, defaultSettings())
     limits.#backoff = opts.backoff ?? false
+    limits.#interactive = opts.interactive ?? false
     await limits.refresh()
     if (opts.poll !== false) limits.#schedulePoll()
     return limits
@@ -98,7 +105,8 @@ export class TransferLimits {
   #recompute (): void {
     const now = this.#clock.now()
     const factor = this.#backoff && this.#settings.windows.length > 0 ? this.#busy.update() : 1
-    const rate = rateAt(this.#settings, now) * factor
+    const scheduled = rateAt(this.#settings, now) * factor
+    const rate = scheduled <= 0 && this.#interactive ? this.#settings.metadataLimit : scheduled
     // wake exactly at the next window edge as well as on the poll
     this.#cancelEdge?.()
     const edge = nextChange(this.#settings, now)

@@ -7,6 +7,7 @@ import type { PeerIdentity, PeerSession } from './session.js'
 import { openSessions, type PeerSecurity } from './sync-engine.js'
 import type { DroppedPeer } from './swarm.js'
 import { diagnoseTracker, noPeersError, type TrackerReport } from './tracker-report.js'
+import type { Transport } from './transport.js'
 
 /**
  * How long a one-shot command (`gas sync --once`, `gas fetch`, a build fetch, the LFS agent)
@@ -33,6 +34,8 @@ export interface ConnectOptions {
   morePeersWaitMs?: number
   countedPeersWaitMs?: number
   clock?: Clock
+  /** wraps each connection (rate limits) before it is used */
+  wrapTransport?: (transport: Transport) => Transport
 }
 
 export interface ConnectedPeers {
@@ -97,7 +100,7 @@ export async function connectPeers (opts: ConnectOptions): Promise<ConnectedPeer
     rtcConfig: opts.rtcConfig,
     onTransport: (transport) => {
       handshaking++
-      void openSessions([transport], ws.store, { identity, ...opts.security }, clock).then((opened) => {
+      void openSessions([opts.wrapTransport?.(transport) ?? transport], ws.store, { identity, ...opts.security }, clock).then((opened) => {
         handshaking--
         sessions.push(...opened.sessions)
         dropped.push(...opened.dropped)

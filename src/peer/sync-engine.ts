@@ -100,6 +100,8 @@ export interface SyncResult {
   perPeer: PeerReport[]
   /** seconds spent fetching (metadata and content rounds), by the sync's clock */
   fetchSeconds: number
+  /** the objects the sync fetched below: `roots` and the peers' advertised refs */
+  roots: ObjectId[]
 }
 
 /**
@@ -210,7 +212,7 @@ export async function syncRepo (opts: SyncOptions): Promise<SyncResult> {
     await linger(sessions, clock, opts.lingerIdleMs ?? LINGER_IDLE_MS)
     phase = 'done'
     progress(phase)
-    return report(sessions, { conflicts, outcomes, missing, missingWants, duplicates, fetchSeconds, dropped: [...opened.dropped, ...swarm.dropped], own: opened.own })
+    return report(sessions, { conflicts, outcomes, missing, missingWants, duplicates, fetchSeconds, roots, dropped: [...opened.dropped, ...swarm.dropped], own: opened.own })
   } finally {
     for (const session of sessions) session.close()
   }
@@ -250,7 +252,7 @@ async function linger (sessions: PeerSession[], clock: Clock, idleMs: number): P
   })))
 }
 
-function report (sessions: PeerSession[], parts: { conflicts: RefConflict[], outcomes: RefOutcome[], missing: ObjectId[], missingWants: WantedObject[], duplicates: number, fetchSeconds: number, dropped: DroppedPeer[], own: number }): SyncResult {
+function report (sessions: PeerSession[], parts: { conflicts: RefConflict[], outcomes: RefOutcome[], missing: ObjectId[], missingWants: WantedObject[], duplicates: number, fetchSeconds: number, roots: ObjectId[], dropped: DroppedPeer[], own: number }): SyncResult {
   const perPeer: PeerReport[] = sessions.map((s) => ({
     name: s.name,
     objectsSent: s.ledger.objectsSent,
@@ -276,7 +278,8 @@ function report (sessions: PeerSession[], parts: { conflicts: RefConflict[], out
     dropped: parts.dropped,
     duplicates: parts.duplicates,
     perPeer,
-    fetchSeconds: parts.fetchSeconds
+    fetchSeconds: parts.fetchSeconds,
+    roots: parts.roots
   }
 }
 

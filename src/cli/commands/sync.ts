@@ -8,6 +8,7 @@ import { printResult, type Printer } from '../output.js'
 import { collect } from '../parse.js'
 import { progressBar } from '../progress.js'
 import { peerSecurity } from '../../auth/peer-security.js'
+import { formatBytes } from '../../units.js'
 
 /** Without --once, `gas sync` syncs again this often until SIGINT/SIGTERM. */
 const REPEAT_MS = 30_000
@@ -32,6 +33,7 @@ function print (p: Printer, result: PeerSyncResult, totalSeconds: number): void 
     trackers: result.trackers,
     checkout: result.checkout,
     merge: result.merge,
+    queued: result.queued,
     seconds,
     error: result.incomplete
   },
@@ -40,6 +42,7 @@ function print (p: Printer, result: PeerSyncResult, totalSeconds: number): void 
     ...result.refs.filter((r) => r.action !== 'up-to-date').map((r) => `  ${r.ref}: ${r.action}`),
     ...result.conflicts.map((c) => `  ${c.ref} diverged from ${c.peer}: theirs recorded as ${c.remoteRef}`),
     ...(result.merge === null ? [] : [result.merge.error !== null ? `  not merged: ${result.merge.error}` : result.merge.version !== null ? `  merged ${result.merge.from} as ${result.merge.version.slice(0, 12)}` : `  merging ${result.merge.from}: ${result.merge.conflicts.length} conflict(s), see \`gas conflicts\``]),
+    ...(result.queued.items > 0 ? [`  ${result.queued.items} asset(s) (${formatBytes(result.queued.bytes)}) queued for the next transfer window: see \`gas queue plan\`; \`gas serve\` fetches them when it opens`] : []),
     ...(result.checkout !== null ? [`  workspace now at ${result.checkout.version.slice(0, 12)}: ${result.checkout.written.length} written, ${result.checkout.removed.length} removed, ${result.checkout.skipped.length} skipped`] : []),
     ...(result.checkout?.skipped ?? []).map((s) => `  skipped ${s.path}: ${s.reason}`),
     ...result.dropped.map((d) => `  dropped ${d.peer}: ${d.code}: ${d.message}`),

@@ -1,10 +1,8 @@
 /**
- * Numbered demo steps: each says what it does, runs, checks its outcome, and on failure names
+ * Numbered demo steps: each runs, checks its outcome, and on failure names
  * the step and the cause (a typed error code when there is one), so a failed run says where.
  */
 import { GasError } from '../src/index.js'
-
-const say = (text: string): void => { process.stdout.write(`${text}\n`) }
 
 export class StepFailure extends Error {}
 
@@ -23,5 +21,3 @@ export async function step<T> (name: string, run: () => Promise<T>, check: (valu
   if (problem !== null) throw new StepFailure(`${label} failed its check: ${problem}`)
   return value
 }
-
-export function stepSay (text: string): void { say(text) }

@@ -9,8 +9,6 @@ import { ICE_COMPLETE_TIMEOUT_MS, LOOPBACK_RTC_CONFIG, waitConnected, webrtcTran
 export const CONNECT_TIMEOUT_MS = 10_000
 /** why: each offer is a whole RTCPeerConnection; the websocket tracker caps offers per announce at 5 anyway */
 export const OFFERS_PER_ANNOUNCE = 5
-/** why: two attempts in opposite directions complete within a handshake of each other; a connection older than this is established and never replaced */
-export const TWIN_WINDOW_MS = 3_000
 /**
  * why: bittorrent-tracker reconnects after 10 s doubling to 1 h plus up to 5 min of jitter, so a
  * running serve reappeared minutes after a tracker restart; a reconnect attempt is one small
@@ -111,9 +109,9 @@ export async function joinSwarm (opts: SwarmOptions): Promise<Swarm> {
   const peerId = trackerPeerId(opts.peerId)
   /** the connection to each remote, whether the lower peer id initiated it (that one wins a tie), and when it opened */
   const connections = new Map<string, { transport: Transport, byLower: boolean, at: number }>()
-  /** an established connection (older than TWIN_WINDOW_MS, maybe carrying a sync) always stays */
-  const keeps = (existing: { byLower: boolean, at: number }, peer: SimplePeer, remote: string): boolean =>
-    existing.byLower || !initiatedByLower(peer, remote) || performance.now() - existing.at > TWIN_WINDOW_MS
+  /** a connection stays unless `peer` is its twin: already under way when it opened, and initiated by the lower id */
+  const keeps = (existing: { byLower: boolean, at: number }, peer: SimplePeer, remote: string, startedAt: number): boolean =>
+    existing.byLower || !initiatedByLower(peer, remote) || startedAt > existing.at
   const connecting = new Map<string, SimplePeer>()
   let left = false
 
@@ -151,10 +149,8 @@ export async function joinSwarm (opts: SwarmOptions): Promise<Swarm> {
   client.on('peer', (peer: SimplePeer) => {
     const remote = peer.id
     if (left || remote === undefined || remote === peerId) return drop(peer)
-    // why: both sides may complete opposite attempts in different orders; "first connected wins"
-    // then kept a different one on each side and both died; the lower id's attempt wins everywhere
-    const existing = connections.get(remote)
-    if (existing !== undefined && keeps(existing, peer, remote)) return drop(peer)
+    // fresh offers (a re-announce) to a peer we are connected to are duplicates
+    if (connections.has(remote)) return drop(peer)
     const other = connecting.get(remote)
     if (other !== undefined) {
       // same direction: the answering side saw both offers and answered only the first
@@ -167,7 +163,9 @@ export async function joinSwarm (opts: SwarmOptions): Promise<Swarm> {
     waitConnected(peer, opts.connectTimeoutMs ?? CONNECT_TIMEOUT_MS).then(() => {
       if (connecting.get(remote) === peer) connecting.delete(remote)
       const current = connections.get(remote)
-      if (left || (current !== undefined && keeps(current, peer, remote))) {
+      // why: both sides may complete opposite attempts in different orders; "first connected wins"
+      // then kept a different one on each side and both died; the lower id's attempt wins everywhere
+      if (left || (current !== undefined && keeps(current, peer, remote, startedAt))) {
         peer.destroy()
         return
       }

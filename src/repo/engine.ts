@@ -50,13 +50,6 @@ export async function detectEngineOnDisk (fs: FileSystem, dir: string): Promise<
   return engineOfRoot(names, unity)
 }
 
-/** Whether a workspace-relative path lies in one of the engine's cache folders at the project root. */
-export function isEngineCache (engine: EngineName | null, path: string): boolean {
-  if (engine === null) return false
-  const top = path.split('/', 1)[0]
-  return path.includes('/') && ENGINES[engine].cacheFolders.includes(top)
-}
-
 /** `X` for a companion file `X.meta` / `X.import`, else undefined. */
 export function companionOf (path: string): string | undefined {
   for (const suffix of COMPANION_SUFFIXES) {

@@ -77,8 +77,11 @@ export async function gc (ws: Workspace, opts: { policy?: SyncPolicy, dryRun?: b
       else drop.set(id, path)
     }
   }
+  // staged since the version checked out: the user's pending work
   const index = await readIndex(ws.fs, ws.gasDir)
-  for (const entry of Object.values(index.entries)) keep.add(entry.asset)
+  const base = index.base === null ? undefined : versions.get(index.base)
+  const checkedOut = base === undefined ? new Map<string, ObjectId>() : await flatOf(base.tree)
+  for (const [path, entry] of Object.entries(index.entries)) if (checkedOut.get(path) !== entry.asset) keep.add(entry.asset)
   const keptAuthored: string[] = []
   for (const id of authored) {
     keep.add(id)

@@ -50,11 +50,32 @@ function parseRuleSize (text: string): number | undefined {
   return Math.round(Number(m[1]) * SIZE_UNITS[unit])
 }
 
+let lastPath = ''
+let lastExtension = ''
+/** why: every ext: rule asks about the same path in turn; one extension (two string copies) per asset, not per rule */
+function extensionOfLast (path: string): string {
+  if (path !== lastPath) {
+    lastPath = path
+    lastExtension = extensionOf(path)
+  }
+  return lastExtension
+}
+
 function compileGlob (pattern: string): (path: string) => boolean {
   // throws on a pattern it cannot compile; the caller turns that into E_BAD_RULES
   const regex = picomatch.makeRe(pattern, { dot: true, strictBrackets: true })
-  if (!pattern.includes('/')) return (path) => regex.test(path.slice(path.lastIndexOf('/') + 1))
-  return (path) => regex.test(path)
+  // why: a policy tests every rule against every asset (200 000 × 50); a literal prefix or suffix
+  // rejects most paths before the regex runs
+  const suffix = /^\*(\.[A-Za-z0-9_.-]+)$/.exec(pattern)?.[1]
+  if (!pattern.includes('/')) {
+    return (path) => {
+      if (suffix !== undefined && !path.endsWith(suffix)) return false
+      return regex.test(path.slice(path.lastIndexOf('/') + 1))
+    }
+  }
+  const { base, isGlob } = picomatch.scan(pattern)
+  const prefix = isGlob && base !== '' ? `${base}/` : undefined
+  return (path) => (prefix === undefined || path.startsWith(prefix)) && regex.test(path)
 }
 
 /** One selector ("kind:audio", "Art/Raw/", "*.psd", …) compiled; throws a plain Error with the reason. */
@@ -79,7 +100,7 @@ export function compileSelector (text: string): Selector {
       }
       case 'ext': {
         const exts = new Set(value.toLowerCase().split(',').map((e) => e.replace(/^\./, '')))
-        return { text, test: (path) => exts.has(extensionOf(path)) }
+        return { text, test: (path) => exts.has(extensionOfLast(path)) }
       }
       case 'tag': {
         const eq = value.indexOf('=')
@@ -100,6 +121,11 @@ export function compileSelector (text: string): Selector {
 function folderSelector (text: string, folder: string): Selector {
   const clean = folder.replace(/^\/+|\/+$/g, '')
   if (clean === '') throw new Error(`"${text}" names no folder`)
+  // why: a plain folder name is a prefix test, several times faster than its compiled glob (200 000 assets a walk)
+  if (!picomatch.scan(clean).isGlob) {
+    const prefix = `${clean}/`
+    return { text, test: (path) => path.startsWith(prefix) || path === clean }
+  }
   const under = compileGlob(`${clean}/**`)
   return { text, test: (path) => under(path) }
 }

@@ -7,6 +7,8 @@ import { resolveRevision } from '../repo/rev-parse.js'
 import { lookupPath, readAsset, readVersion } from '../repo/tree-io.js'
 import { readIndex, writeIndex } from '../repo/staging-index.js'
 import type { Workspace } from '../repo/workspace.js'
+import { companionOf } from '../repo/engine.js'
+import type { WantContent } from './want-set.js'
 
 /** One asset `gas fetch` gets: its workspace path and file manifest. */
 export interface FetchTarget { path: string, asset: ObjectId, meta: Asset }
@@ -101,4 +103,29 @@ export async function recordRestored (ws: Workspace, opts: { path: string, asset
   if (entry?.asset !== opts.asset || entry.mtimeMs !== -1) return
   index.entries[opts.path] = { ...entry, mtimeMs: (await ws.fs.stat(opts.out)).mtimeMs }
   await writeIndex(ws.fs, ws.gasDir, index)
+}
+
+/**
+ * After a sync: tracked files whose content was not here and now is (a rules, role or override
+ * change made them wanted) are written, when no file stands at their path. Only wanted entries
+ * are looked at, so a programmer's 100 000 unfetched textures cost a policy question each.
+ */
+export async function writeNewlyWanted (ws: Workspace, wants: WantContent): Promise<string[]> {
+  const index = await readIndex(ws.fs, ws.gasDir)
+  const written: string[] = []
+  for (const [path, entry] of Object.entries(index.entries)) {
+    if (entry.mtimeMs !== -1) continue
+    const partnerPath = companionOf(path)
+    const partner = partnerPath === undefined ? undefined : index.entries[partnerPath]
+    if (!wants(path, entry.meta, partner === undefined || partnerPath === undefined ? undefined : { path: partnerPath, asset: partner.meta })) continue
+    const manifest = await readManifest(ws, entry.meta.file)
+    if (manifest === undefined || !(await contentHere(ws, entry.meta.file))) continue
+    const abs = ws.absolutePath(path)
+    if (await ws.fs.stat(abs).then(() => true, () => false)) continue
+    await writeFileContent(ws.fs, ws.store, manifest, abs)
+    index.entries[path] = { ...entry, mtimeMs: (await ws.fs.stat(abs)).mtimeMs }
+    written.push(path)
+  }
+  if (written.length > 0) await writeIndex(ws.fs, ws.gasDir, index)
+  return written
 }

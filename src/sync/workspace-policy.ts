@@ -9,6 +9,7 @@ import type { Workspace } from '../repo/workspace.js'
 import { SyncPolicy } from './policy.js'
 import { RULES_FILE, parseRules, type Rule } from './rules.js'
 import type { WantContent } from './want-set.js'
+import { writeNewlyWanted } from './fetch-plan.js'
 
 /** `.gas/sync-policy.json`: the last good rules file and the fingerprint the whole-tree cache was built under. */
 const STATE_FILE = 'sync-policy.json'
@@ -117,14 +118,23 @@ export async function loadWorkspacePolicy (ws: Workspace): Promise<LoadedPolicy>
 }
 
 /**
- * What `gas sync` passes to syncWithPeers: the policy's question and its fingerprint; `reload`
- * after the sync takes up a rules file it brought (its notice, if the file is bad, comes back).
+ * What `gas sync` passes to syncWithPeers: the policy's question and its fingerprint. `reload`,
+ * after the sync, writes the files whose content it brought without a checkout (newly wanted),
+ * and takes up a rules file the sync brought (its notice, if the file is bad, comes back).
  */
 export interface SelectiveSyncOptions { wantContent: WantContent, policyKey: string, notice: string | null, reload: () => Promise<string | null> }
 
 export async function selectiveSyncOptions (ws: Workspace): Promise<SelectiveSyncOptions> {
   const { policy, notice } = await loadWorkspacePolicy(ws)
-  return { wantContent: policy.wants, policyKey: policy.fingerprint, notice, reload: async () => (await loadWorkspacePolicy(ws)).notice }
+  return {
+    wantContent: policy.wants,
+    policyKey: policy.fingerprint,
+    notice,
+    reload: async () => {
+      await writeNewlyWanted(ws, policy.wants)
+      return (await loadWorkspacePolicy(ws)).notice
+    }
+  }
 }
 
 /** Forgets the whole-tree cache (`gas gc` dropped content a tree needed). */

@@ -4,6 +4,7 @@ import { detectKind } from '../repo/asset-kind.js'
 import { companionOf } from '../repo/engine.js'
 import { readIndex } from '../repo/staging-index.js'
 import type { Workspace } from '../repo/workspace.js'
+import { companionIn, foldersOf } from './companions.js'
 import type { Decision, SyncPolicy } from './policy.js'
 import { loadWorkspacePolicy } from './workspace-policy.js'
 
@@ -20,8 +21,11 @@ export async function explainPath (ws: Workspace, opts: { path: string, cwd?: st
   const index = await readIndex(ws.fs, ws.gasDir)
   const asset = index.entries[path]?.meta ?? await untracked(ws, path)
   const partnerPath = companionOf(path)
-  const partner = partnerPath === undefined ? undefined : index.entries[partnerPath]?.meta ?? await untracked(ws, partnerPath).catch(() => undefined)
-  const decision = policy.explain(path, asset, partner === undefined || partnerPath === undefined ? undefined : { path: partnerPath, asset: partner })
+  const onDisk = partnerPath === undefined || index.entries[partnerPath] !== undefined ? undefined : await untracked(ws, partnerPath).catch(() => undefined)
+  const folders = foldersOf(Object.keys(index.entries))
+  if (partnerPath !== undefined && await ws.fs.stat(ws.absolutePath(partnerPath)).then((st) => st.isDirectory(), () => false)) folders.add(partnerPath)
+  const companion = companionIn(path, (p) => index.entries[p]?.meta ?? (p === partnerPath ? onDisk : undefined), folders)
+  const decision = policy.explain(path, asset, companion)
   return { path, tracked: index.entries[path] !== undefined, ...decision }
 }
 

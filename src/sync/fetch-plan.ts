@@ -7,8 +7,8 @@ import { resolveRevision } from '../repo/rev-parse.js'
 import { lookupPath, readAsset, readVersion } from '../repo/tree-io.js'
 import { readIndex, writeIndex } from '../repo/staging-index.js'
 import type { Workspace } from '../repo/workspace.js'
-import { companionOf } from '../repo/engine.js'
 import type { WantContent } from './want-set.js'
+import { companionIn, foldersOf } from './companions.js'
 
 /** One asset `gas fetch` gets: its workspace path and file manifest. */
 export interface FetchTarget { path: string, asset: ObjectId, meta: Asset }
@@ -113,11 +113,11 @@ export async function recordRestored (ws: Workspace, opts: { path: string, asset
 export async function writeNewlyWanted (ws: Workspace, wants: WantContent): Promise<string[]> {
   const index = await readIndex(ws.fs, ws.gasDir)
   const written: string[] = []
+  let folders: Set<string> | undefined
   for (const [path, entry] of Object.entries(index.entries)) {
     if (entry.mtimeMs !== -1) continue
-    const partnerPath = companionOf(path)
-    const partner = partnerPath === undefined ? undefined : index.entries[partnerPath]
-    if (!wants(path, entry.meta, partner === undefined || partnerPath === undefined ? undefined : { path: partnerPath, asset: partner.meta })) continue
+    folders ??= foldersOf(Object.keys(index.entries))
+    if (!wants(path, entry.meta, companionIn(path, (p) => index.entries[p]?.meta, folders))) continue
     const manifest = await readManifest(ws, entry.meta.file)
     if (manifest === undefined || !(await contentHere(ws, entry.meta.file))) continue
     const abs = ws.absolutePath(path)

@@ -7,6 +7,7 @@ import { companionOf } from '../repo/engine.js'
 import { readIndex, writeIndex } from '../repo/staging-index.js'
 import { flattenTree } from '../repo/tree-io.js'
 import type { Workspace } from '../repo/workspace.js'
+import { companionIn, foldersOf } from './companions.js'
 import { rewritePacksWithout } from './pack-prune.js'
 import type { SyncPolicy } from './policy.js'
 import { loadWorkspacePolicy } from './workspace-policy.js'
@@ -62,6 +63,7 @@ export async function gc (ws: Workspace, opts: { policy?: SyncPolicy, dryRun?: b
   }
   for (const [, version] of versions) {
     const paths = await flatOf(version.tree)
+    let folders: Set<string> | undefined
     const parent = version.parents[0] === undefined ? undefined : versions.get(version.parents[0])
     const before = parent === undefined ? new Map<string, ObjectId>() : await flatOf(parent.tree)
     const mine = version.author.publicKey === ws.identity.publicKey
@@ -70,10 +72,14 @@ export async function gc (ws: Workspace, opts: { policy?: SyncPolicy, dryRun?: b
       if (keep.has(id)) continue
       const asset = await assetOf(id)
       if (asset === undefined) continue
-      const partnerPath = companionOf(path)
-      const partnerId = partnerPath === undefined ? undefined : paths.get(partnerPath)
-      const partner = partnerId === undefined ? undefined : await assetOf(partnerId)
-      if (policy.wants(path, asset, partner === undefined || partnerPath === undefined ? undefined : { path: partnerPath, asset: partner })) keep.add(id)
+      let companion
+      if (companionOf(path) !== undefined) {
+        folders ??= foldersOf(paths.keys())
+        const partnerId = paths.get(companionOf(path) ?? '')
+        const partner = partnerId === undefined ? undefined : await assetOf(partnerId)
+        companion = companionIn(path, () => partner, folders)
+      }
+      if (policy.wants(path, asset, companion)) keep.add(id)
       else drop.set(id, path)
     }
   }

@@ -1,8 +1,8 @@
 import type { AssetKind } from '../objects/asset.js'
 import type { ObjectId } from '../objects/id.js'
-import { companionOf } from '../repo/engine.js'
 import { readIndex } from '../repo/staging-index.js'
 import type { Workspace } from '../repo/workspace.js'
+import { companionIn, foldersOf } from './companions.js'
 import { contentHere } from './fetch-plan.js'
 import type { SyncPolicy } from './policy.js'
 import { loadWorkspacePolicy } from './workspace-policy.js'
@@ -28,12 +28,11 @@ export async function listAssets (ws: Workspace, opts: { under?: string, policy?
   const { entries } = await readIndex(ws.fs, ws.gasDir)
   const under = opts.under ?? ''
   const out: ListedAsset[] = []
+  const folders = foldersOf(Object.keys(entries))
   for (const path of Object.keys(entries).sort()) {
     if (under !== '' && path !== under && !path.startsWith(`${under}/`)) continue
     const { asset, meta } = entries[path]
-    const partnerPath = companionOf(path)
-    const partner = partnerPath === undefined ? undefined : entries[partnerPath]
-    const wanted = policy.wants(path, meta, partner === undefined || partnerPath === undefined ? undefined : { path: partnerPath, asset: partner.meta })
+    const wanted = policy.wants(path, meta, companionIn(path, (p) => entries[p]?.meta, folders))
     out.push({ path, asset, kind: meta.kind, size: meta.size, fetched: await contentHere(ws, meta.file), wanted })
   }
   return out

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import type { Asset } from '../objects/asset.js'
 import { ENGINES, type EngineName } from '../repo/engine.js'
+import type { Companion } from './companions.js'
 import { presetRules } from './role-presets.js'
 import { RULES_FILE, parseRuleLine, ruleMatches, type Rule } from './rules.js'
 
@@ -26,7 +27,7 @@ export interface Decision {
   reason: string
 }
 
-export interface Companion { path: string, asset: Asset }
+export type { Companion }
 
 export interface PolicyInputs {
   /** the parsed `.gasrules` (empty: none) */
@@ -71,7 +72,7 @@ export class SyncPolicy {
 
   /** The walk's question, answered without building explanations (200 000 assets a sync). */
   readonly wants = (path: string, asset: Asset, companion?: Companion): boolean => {
-    if (companion !== undefined) return this.wants(companion.path, companion.asset)
+    if (companion !== undefined) return companion.asset === null || this.wants(companion.path, companion.asset)
     if (path === RULES_FILE) return true
     const override = lastMatch(this.#overrides, path, asset)
     if (override !== undefined) return override.action === 'include'
@@ -82,6 +83,7 @@ export class SyncPolicy {
 
   /** `gas sync explain`: the decision with the rule that made it. */
   explain (path: string, asset: Asset, companion?: Companion): Decision {
+    if (companion?.asset === null) return { wanted: true, rule: 'builtin: folder companion', reason: `${path} describes the folder ${companion.path}, which the engine needs wherever the folder is` }
     if (companion !== undefined) {
       const partner = this.explain(companion.path, companion.asset)
       return { wanted: partner.wanted, rule: partner.rule, reason: `${path} travels with ${companion.path}: ${partner.reason}` }

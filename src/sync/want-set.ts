@@ -8,6 +8,7 @@ import { decodeTree } from '../objects/tree.js'
 import { decodeVersion } from '../objects/version.js'
 import type { CompleteTrees } from '../objects/complete-trees.js'
 import { companionOf } from '../repo/engine.js'
+import type { Companion } from './companions.js'
 
 /**
  * What a peer still needs for a set of roots (ref targets): walks version → tree → asset → file
@@ -57,7 +58,7 @@ export interface WantSet {
 }
 
 /** The content policy's question: is this asset's content wanted here? A companion (`X.meta`) is asked with its partner `X`. */
-export type WantContent = (path: string, asset: Asset, companion?: { path: string, asset: Asset }) => boolean
+export type WantContent = (path: string, asset: Asset, companion?: Companion) => boolean
 
 export interface WantSetOptions {
   store: ObjectStore
@@ -172,7 +173,7 @@ export async function computeWantSet (opts: WantSetOptions): Promise<WantSet> {
    * the outcome; without → not whole. History shares most of them.
    */
   const walked = new Map<string, { withContent: boolean, outcome: number }>()
-  const visitAsset = async (id: ObjectId, path: string, withContent: boolean, companion?: { path: string, id: ObjectId }): Promise<number> => {
+  const visitAsset = async (id: ObjectId, path: string, withContent: boolean, companion?: { path: string, id: ObjectId | null }): Promise<number> => {
     if (await missing(id, PRIORITY_METADATA, path)) return 0
     const key = `${id}\0${path}`
     const before = walked.get(key)
@@ -182,7 +183,9 @@ export async function computeWantSet (opts: WantSetOptions): Promise<WantSet> {
     for (const preview of asset.previews) if (await missing(preview, PRIORITY_PREVIEW, path)) whole = false
     let wanted = true
     if (withContent && wantContent !== undefined) {
-      const partner = companion === undefined || await missing(companion.id, PRIORITY_METADATA, companion.path) ? undefined : { path: companion.path, asset: await read(companion.id, decodeAsset) }
+      let partner: Companion | undefined
+      if (companion?.id === null) partner = { path: companion.path, asset: null }
+      else if (companion !== undefined && !(await missing(companion.id, PRIORITY_METADATA, companion.path))) partner = { path: companion.path, asset: await read(companion.id, decodeAsset) }
       wanted = wantContent(path, asset, partner)
     }
     let outcome: number
@@ -216,7 +219,7 @@ export async function computeWantSet (opts: WantSetOptions): Promise<WantSet> {
         // a Unity .meta / Godot .import is wanted exactly when the file it describes is
         const partnerName = names === undefined ? undefined : companionOf(entry.name)
         const partner = partnerName === undefined ? undefined : names?.get(partnerName)
-        const companion = partner === undefined || partner.type === 'tree' ? undefined : { path: prefix === '' ? partner.name : `${prefix}/${partner.name}`, id: partner.id }
+        const companion = partner === undefined ? undefined : { path: prefix === '' ? partner.name : `${prefix}/${partner.name}`, id: partner.type === 'tree' ? null : partner.id }
         outcome = await visitAsset(entry.id, path, withContent, companion)
       }
       if ((outcome & WHOLE) === 0) whole = false

@@ -136,8 +136,3 @@ export async function selectiveSyncOptions (ws: Workspace): Promise<SelectiveSyn
     }
   }
 }
-
-/** Forgets the whole-tree cache (`gas gc` dropped content a tree needed). */
-export async function forgetWholeTrees (ws: Workspace): Promise<void> {
-  await ws.store.completeTrees.clear()
-}

@@ -92,11 +92,13 @@ describe('engines', () => {
     write(dir, 'Assets/Player.cs.meta', 'guid: 1')
     write(dir, 'Assets/rock.png', 'png?')
     write(dir, 'Assets/rock.png.meta', 'guid: 2')
+    write(dir, 'Assets/Art/moss.png', 'png?')
+    write(dir, 'Assets/Art.meta', 'folderAsset: yes')
     for (const cache of ['Library/ArtifactDB', 'Temp/x.tmp', 'Logs/Editor.log', 'obj/Debug/a.dll']) write(dir, cache, 'derived')
     const who = JSON.parse((await gasInProcess(dir, ['whoami', '--json'])).stdout) as { engine: string | null }
     expect(who.engine).toBe('unity')
     const added = JSON.parse((await gasInProcess(dir, ['add', '.', '--json'])).stdout) as { added: Array<{ path: string }> }
-    expect(added.added.map((a) => a.path).sort()).toEqual(['Assets/Player.cs', 'Assets/Player.cs.meta', 'Assets/rock.png', 'Assets/rock.png.meta', 'ProjectSettings/ProjectVersion.txt'])
+    expect(added.added.map((a) => a.path).sort()).toEqual(['Assets/Art.meta', 'Assets/Art/moss.png', 'Assets/Player.cs', 'Assets/Player.cs.meta', 'Assets/rock.png', 'Assets/rock.png.meta', 'ProjectSettings/ProjectVersion.txt'])
     // named explicitly, a cache file can still be tracked
     expect((await gasInProcess(dir, ['add', 'Logs/Editor.log'])).status).toBe(0)
     expect((await gasInProcess(dir, ['commit', '-m', 'unity'])).status).toBe(0)
@@ -104,6 +106,9 @@ describe('engines', () => {
     expect(meta.wanted).toBe(false)
     expect(meta.reason).toMatch(/travels with Assets\/rock\.png/)
     expect(JSON.parse((await gasInProcess(dir, ['sync', 'explain', 'Assets/Player.cs.meta', '--json'])).stdout)).toMatchObject({ wanted: true })
+    expect(JSON.parse((await gasInProcess(dir, ['sync', 'explain', 'Assets/Art.meta', '--json'])).stdout)).toMatchObject({ wanted: true, rule: 'builtin: folder companion' })
+    const listed = JSON.parse((await gasInProcess(dir, ['ls', 'Assets', '--json'])).stdout) as { assets: Array<{ path: string, wanted: boolean }> }
+    expect(listed.assets.filter((a) => a.wanted).map((a) => a.path)).toEqual(['Assets/Art.meta', 'Assets/Player.cs', 'Assets/Player.cs.meta'])
     expect(JSON.parse((await gasInProcess(dir, ['sync', 'explain', 'Logs/Editor.log', '--json'])).stdout)).toMatchObject({ wanted: false, rule: 'engine unity cache:3: exclude Logs/' })
   })
 

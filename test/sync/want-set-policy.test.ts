@@ -33,15 +33,18 @@ describe('computeWantSet with a policy', () => {
       { path: 'Assets/rock.png.meta', bytes: Buffer.from('guid: 1'), kind: 'engine' },
       { path: 'Assets/Player.cs', bytes: Buffer.from('class Player {}'), kind: 'code' },
       { path: 'Assets/Player.cs.meta', bytes: Buffer.from('guid: 2'), kind: 'engine' },
-      { path: 'Assets/orphan.meta', bytes: Buffer.from('guid: 3'), kind: 'engine' }
+      { path: 'Assets/orphan.meta', bytes: Buffer.from('guid: 3'), kind: 'engine' },
+      { path: 'Assets/Art/moss.png', bytes: pseudoRandomBytes('moss', 20 * KiB), kind: 'texture' },
+      { path: 'Assets/Art.meta', bytes: Buffer.from('folderAsset: yes'), kind: 'engine' }
     ])
     const programmer = new SyncPolicy({ rules: [], roles: ['programmer'], engine: 'unity' })
     const dst = new MemoryStore()
     const fetched = await sync(src, dst, { roots: [v.version], wantContent: programmer.wants, policyKey: programmer.fingerprint })
-    expect(fetched.sort()).toEqual(['Assets/Player.cs', 'Assets/Player.cs.meta'])
+    // a folder's .meta goes to everyone (Unity needs it wherever the folder is); an orphan .meta is judged by itself
+    expect(fetched.sort()).toEqual(['Assets/Art.meta', 'Assets/Player.cs', 'Assets/Player.cs.meta'])
     const artist = new SyncPolicy({ rules: [], roles: ['artist'], engine: 'unity' })
     const dst2 = new MemoryStore()
-    expect((await sync(src, dst2, { roots: [v.version], wantContent: artist.wants, policyKey: artist.fingerprint })).sort()).toEqual(['Assets/rock.png', 'Assets/rock.png.meta'])
+    expect((await sync(src, dst2, { roots: [v.version], wantContent: artist.wants, policyKey: artist.fingerprint })).sort()).toEqual(['Assets/Art.meta', 'Assets/Art/moss.png', 'Assets/rock.png', 'Assets/rock.png.meta'])
   })
 
   it('with a policy key, a tree whose unwanted content is absent is whole for that policy at that path only', async () => {

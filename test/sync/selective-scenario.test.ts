@@ -6,6 +6,7 @@ import type { Workspace } from '../../src/repo/workspace.js'
 import { makeWav } from '../fixtures/audio.js'
 import { makeObj } from '../fixtures/models.js'
 import { makePng } from '../fixtures/textures.js'
+import { gasInProcess } from '../helpers/cli.js'
 import { useTmp } from '../helpers/tmp.js'
 
 /**
@@ -154,6 +155,14 @@ describe('selective sync over WebRTC: each role fetches what it needs', () => {
         await stopLea()
       }
       await pat2.close()
+
+      // the same as a user types it: gas restore of an unfetched asset and gas fetch of a folder go to the peers
+      const restored = await gasInProcess(pat.root, ['restore', 'models/rock.obj', '--json'])
+      expect(restored.stderr).toBe('')
+      expect(readFileSync(join(pat.root, 'models', 'rock.obj'))).toEqual(readFileSync(join(ana.root, 'models', 'rock.obj')))
+      const fetched = await gasInProcess(pat.root, ['fetch', 'audio', '--json'])
+      expect(JSON.parse(fetched.stdout)).toMatchObject({ written: ['audio/rock-hit.wav'], missing: [], skipped: [] })
+      expect(JSON.parse((await gasInProcess(pat.root, ['ls', 'audio', '--json'])).stdout)).toEqual({ assets: [{ path: 'audio/rock-hit.wav', kind: 'audio', size: expect.any(Number) as number, fetched: true, wanted: false }] })
     } finally {
       await stopAna()
     }

@@ -107,7 +107,7 @@ export async function gc (ws: Workspace, opts: { policy?: SyncPolicy, dryRun?: b
   const result: GcResult = {
     dropped: { chunks: dropChunks.size, bytes: [...dropChunks.values()].reduce((a, b) => a + b, 0) },
     paths: [...new Set(drop.values())].sort(),
-    keptAuthored: keptAuthored.sort(),
+    keptAuthored: [...new Set(keptAuthored)].sort(),
     rule: GC_RULE
   }
   if (opts.dryRun === true || dropChunks.size === 0) return result

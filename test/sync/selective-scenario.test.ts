@@ -98,8 +98,21 @@ describe('selective sync over WebRTC: each role fetches what it needs', () => {
       expect(await contentOf(sam, 'audio/rock-hit.wav')).toBe(true)
       for (const path of [...art, 'src/Rock.cs']) expect(await contentOf(sam, path)).toBe(false)
       expect(existsSync(join(sam.root, 'audio', 'rock-hit.wav'))).toBe(true)
+      // sam stops wanting that sound; ana records a new take: its content does not come, and the old take's file goes
+      await gas.addOverride(sam, { action: 'exclude', pattern: 'audio/rock-hit.wav' })
+      writeFileSync(join(ana.root, 'audio', 'rock-hit.wav'), makeWav({ seconds: 0.7, sampleRate: 22050, channels: 1, bitDepth: 16, signal: 'square' }).bytes)
+      await gas.add(ana, { paths: [join(ana.root, 'audio')] })
+      await gas.commit(ana, { message: 'rock: second take' })
+      await ana.store.flush()
+      const take2 = await syncAsCli(sam)
+      expect(take2.checkout?.skipped).toEqual([{ path: 'audio/rock-hit.wav', reason: 'content not here (selective sync) or unreadable' }])
+      expect(existsSync(join(sam.root, 'audio', 'rock-hit.wav'))).toBe(false)
+      expect(await contentOf(sam, 'audio/rock-hit.wav')).toBe(false)
 
-      // a second sync with nothing new walks nothing and fetches nothing
+      // pat gets the second take's records and preview, not its content; then a sync with nothing new fetches nothing
+      const take2ForPat = await syncAsCli(pat)
+      expect(take2ForPat.fetched.objects).toBeGreaterThan(0)
+      expect(await contentOf(pat, 'audio/rock-hit.wav')).toBe(false)
       const again = await syncAsCli(pat)
       expect(again.fetched.objects).toBe(0)
 

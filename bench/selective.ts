@@ -14,7 +14,7 @@ import { RefStore } from '../src/refs/ref-store.js'
 import { SyncPolicy } from '../src/sync/policy.js'
 import { parseRules } from '../src/sync/rules.js'
 import type { WantContent } from '../src/sync/want-set.js'
-import { pseudoRandomBytes, setRef, writeAsset, writeVersion, type WrittenAsset } from '../test/net/helpers.js'
+import { pseudoRandomBytes, setRef, writeAsset, writeTree, writeVersion, type WrittenAsset } from '../test/net/helpers.js'
 import { formatFigure, type Figure } from './figure.js'
 
 /**
@@ -199,7 +199,7 @@ async function programmerFirstSync (workDir: string, totalBytes: number): Promis
     codeWritten += size
     written.push(await writeAsset(store, { path: `Scripts/m${i % 20}/Script${i}.cs`, bytes: pseudoRandomBytes(`code${i}`, size), kind: 'code' }))
   }
-  const tree = await (await import('../test/net/helpers.js')).writeTree(store, written)
+  const tree = await writeTree(store, written)
   const version = await writeVersion(store, { tree })
   await store.flush()
   const seed = { store, refs: await refsIn(workDir, 'mockseed') }

@@ -10,7 +10,7 @@ export const ROLE_PRESETS: Record<string, string[]> = {
   artist: [
     'include kind:texture',
     'include kind:model',
-    'include ext:mat,mtl,sbsar,sbs,spp,psd,kra,xcf,exr,hdr,blend,ma,mb,max,ztl,zpr,spp,usd,usda,usdc,abc'
+    'include ext:mat,mtl,sbsar,sbs,spp,psd,kra,xcf,exr,hdr,blend,ma,mb,max,ztl,zpr,usd,usda,usdc,abc'
   ],
   // audio and the middleware banks built from it
   sound: [

@@ -8,6 +8,8 @@ import { printResult, type Printer } from '../output.js'
 import { collect } from '../parse.js'
 import { progressBar } from '../progress.js'
 import { peerSecurity } from '../../auth/peer-security.js'
+import { selectiveSyncOptions } from '../../sync/workspace-policy.js'
+import { registerSyncRules } from './sync-rules.js'
 import { formatBytes } from '../../units.js'
 
 /** Without --once, `gas sync` syncs again this often until SIGINT/SIGTERM. */
@@ -89,9 +91,14 @@ export function register (program: Command): void {
         const bar = p.json ? undefined : progressBar()
         let failure: GasError | null = null
         try {
-          const result = await withWorkspace(async (ws) => await syncWithPeers({
-            ws, trackers: opts.tracker, security: peerSecurity(ws), onProgress: (prog) => bar?.update(prog)
-          }))
+          const result = await withWorkspace(async (ws) => {
+            const { wantContent, policyKey, notice, reload } = await selectiveSyncOptions(ws)
+            const warn = (text: string | null): void => { if (text !== null) p.err(`gas: warning: ${text}`) }
+            warn(notice)
+            const synced = await syncWithPeers({ ws, trackers: opts.tracker, security: peerSecurity(ws), wantContent, policyKey, onProgress: (prog) => bar?.update(prog) })
+            warn(await reload())
+            return synced
+          })
           bar?.stop()
           print(p, result, (performance.now() - started) / 1000)
           if (result.incomplete !== null) failure = new GasError(result.incomplete.code, result.incomplete.message, result.incomplete.data)
@@ -121,4 +128,5 @@ export function register (program: Command): void {
         }
       }
     }))
+  registerSyncRules(program.commands.find((c) => c.name() === 'sync') as Command)
 }

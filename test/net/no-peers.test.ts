@@ -32,7 +32,8 @@ afterAll(async () => {
 async function pair (): Promise<[gas.Workspace, gas.Workspace]> {
   const lead = await gas.init({ dir: tmp(), name: 'ana', team: 'orcs' })
   const bo = await gas.init({ dir: tmp(), name: 'bo' })
-  await joinTeam(bo, JSON.stringify(await createInvite(lead, { publicKey: bo.identity.publicKey, name: 'bo', roles: ['artist'] })))
+  // a lead fetches all content (the artist preset would leave .txt and .bin files out)
+  await joinTeam(bo, JSON.stringify(await createInvite(lead, { publicKey: bo.identity.publicKey, name: 'bo', roles: ['lead'] })))
   return [lead, bo]
 }
 

@@ -54,7 +54,8 @@ describe('sync beside a working member (real processes)', () => {
     ana.config = { ...ana.config, trackers: [tracker.url] }
     await ana.saveConfig()
     const bo = await gas.init({ dir: tmp(), name: 'bo' })
-    await joinTeam(bo, JSON.stringify(await createInvite(ana, { publicKey: bo.identity.publicKey, name: 'bo', roles: ['artist'] })))
+    // a lead fetches all content (the artist preset would leave .txt and .bin files out)
+    await joinTeam(bo, JSON.stringify(await createInvite(ana, { publicKey: bo.identity.publicKey, name: 'bo', roles: ['lead'] })))
     writeVersion(ana.root, 0)
     await gas.add(ana, { paths: [ana.root] })
     await gas.commit(ana, { message: 'v0' })

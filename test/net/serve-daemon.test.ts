@@ -62,12 +62,13 @@ describe('gas serve is a daemon; discovery survives the tracker (real processes)
       const boWs = await gas.open({ dir: bo.root })
       expect(await boWs.head()).toBe(v1)
       await boWs.close()
+      // a signal is the normal end
+      expect(await serve.stop()).toBe(0)
     } finally {
       await syncLoop.stop()
       await tracker.stop()
+      await serve.stop()
     }
-    // a signal is the normal end
-    expect(await serve.stop()).toBe(0)
   }, 180_000)
 
   it('reconnects to a tracker within TRACKER_RETRY_MAX_MS (+25 % jitter) whatever the number of failed tries, so a restarted tracker sees it again within 5 s', () => {

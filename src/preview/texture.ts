@@ -1,5 +1,6 @@
 import sharp from 'sharp'
 import { GasError } from '../errors.js'
+import { imageMeta } from './image-meta.js'
 import { withSource } from './byte-source.js'
 import { decodeDdsMip, pickMip, readDdsHeader } from './dds.js'
 import { MAX_IMAGE_PIXELS } from './limits.js'
@@ -54,16 +55,19 @@ async function sharpPreview (path: string, size: number): Promise<PreviewParts> 
   let image
   try { image = await thumbnailFromFile(path, size) } catch (err) { throw sharpError(path, err) }
   const channels = meta.channels ?? 0
+  // EXIF orientations 5–8 turn the image a quarter: the size shown is the size the thumbnail has
+  const turned = (meta.orientation ?? 1) >= 5
   const info: Record<string, unknown> = {
-    width,
-    height,
+    width: turned ? height : width,
+    height: turned ? width : height,
     channels,
     bitDepth: meta.bitsPerSample ?? DEPTH_BITS[meta.depth ?? 'uchar'] ?? 8,
     alpha: meta.hasAlpha ?? false
   }
   if (meta.pages !== undefined && meta.pages > 1) info.pages = meta.pages
   if (meta.isPalette === true) info.palette = true
-  return { info, image, clip: null }
+  if (meta.orientation !== undefined && meta.orientation !== 1) info.orientation = meta.orientation
+  return { info, image, clip: null, meta: imageMeta(meta) }
 }
 
 /** libvips reports corrupt input as plain Errors; ours are typed. */

@@ -11,8 +11,12 @@ export interface StreamDecoder {
   reset: () => Promise<void>
   /** Decodes a run of consecutive bytes: whole MPEG frames or Ogg pages, or any slice of a FLAC stream. */
   decode: (bytes: Uint8Array[]) => Promise<Decoded>
+  /** Gives out what the decoder still holds (the Ogg and FLAC decoders hold back the last page or frame); ends the stream. */
+  flush: () => Promise<Decoded>
   free: () => void
 }
+
+const NOTHING: Decoded = { channelData: [], samplesDecoded: 0, errors: [] }
 
 export type DecoderCodec = 'mp3' | 'mp2' | 'mp1' | 'vorbis' | 'opus' | 'flac'
 
@@ -22,18 +26,18 @@ export async function openDecoder (codec: DecoderCodec): Promise<StreamDecoder> 
     // gapless trimming assumes one continuous stream; sampled runs are not, and the index already trims
     const d = new MPEGDecoder({ enableGapless: false })
     await d.ready
-    return { reset: async () => { await d.reset() }, decode: async (frames) => d.decodeFrames(frames), free: () => d.free() }
+    return { reset: async () => { await d.reset() }, decode: async (frames) => d.decodeFrames(frames), flush: async () => NOTHING, free: () => d.free() }
   }
   if (codec === 'vorbis' || codec === 'opus') {
     const D = codec === 'vorbis' ? (await import('@wasm-audio-decoders/ogg-vorbis')).OggVorbisDecoder : (await import('ogg-opus-decoder')).OggOpusDecoder
     const d = new D()
     await d.ready
-    return { reset: async () => { await d.reset() }, decode: async (pages) => await d.decode(concat(pages)), free: () => d.free() }
+    return { reset: async () => { await d.reset() }, decode: async (pages) => await d.decode(concat(pages)), flush: async () => await d.flush(), free: () => d.free() }
   }
   const { FLACDecoder } = await import('@wasm-audio-decoders/flac')
   const d = new FLACDecoder()
   await d.ready
-  return { reset: async () => { await d.reset() }, decode: async (bytes) => await d.decode(concat(bytes)), free: () => d.free() }
+  return { reset: async () => { await d.reset() }, decode: async (bytes) => await d.decode(concat(bytes)), flush: async () => await d.flush(), free: () => d.free() }
 }
 
 function concat (parts: Uint8Array[]): Uint8Array {

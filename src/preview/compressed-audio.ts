@@ -28,24 +28,33 @@ export async function decodeIndexed (src: ByteSource, stream: IndexedStream, col
   // the decoder is never reset between runs (a reset costs milliseconds: Vorbis rebuilds its
   // codebooks); the units primed before each run flush what the previous run left in its state
   if (header !== null) await decoder.decode([header])
+  const endOf = (u: number): number => u + 1 < units.count ? units.starts[u + 1] : total
+  let lag = 0 // samples of the units fed last time that the decoder has not given out yet
+  let at = 0 // stream position of the next sample out of the decoder
+  let keepTo = 0
+  const take = (out: Decoded, keepFrom: number): void => {
+    errors += out.errors.length
+    decodedSamples += feed(meter, out, at, keepTo, keepFrom)
+    at += out.samplesDecoded
+  }
   const run = async (first: number, last: number): Promise<void> => {
-    // decoding starts primeUnits early and throws away what comes out before the run's own samples
+    // decoding starts primeUnits early, feeds lookahead units beyond, and keeps only the run's own samples
     const from = Math.max(0, first - stream.primeUnits)
+    const to = Math.min(units.count - 1, last + stream.lookahead)
     const keepFrom = first === 0 ? 0 : units.starts[first] + stream.discardSamples
-    let at = units.starts[from]
-    for (let u = from; u <= last;) {
+    keepTo = endOf(last)
+    at = units.starts[from] - lag
+    for (let u = from; u <= to;) {
       // a block of whole, adjacent units, about READ_BLOCK_BYTES, read in one go
       let end = u; let bytes = 0
-      while (end <= last && (bytes === 0 || bytes + units.lengths[end] <= READ_BLOCK_BYTES) && units.offsets[end] === units.offsets[u] + bytes) { bytes += units.lengths[end]; end++ }
+      while (end <= to && (bytes === 0 || bytes + units.lengths[end] <= READ_BLOCK_BYTES) && units.offsets[end] === units.offsets[u] + bytes) { bytes += units.lengths[end]; end++ }
       const block = await src.readAt(units.offsets[u], bytes, 'audio units')
       const parts: Uint8Array[] = []
       for (let k = u, o = 0; k < end; o += units.lengths[k], k++) parts.push(block.subarray(o, o + units.lengths[k]))
-      const out = await decoder.decode(parts)
-      errors += out.errors.length
-      decodedSamples += feed(meter, out, at, total, keepFrom)
-      at += out.samplesDecoded
+      take(await decoder.decode(parts), keepFrom)
       u = end
     }
+    lag = to > last ? endOf(to) - units.starts[last + 1] : 0
   }
   try {
     const sampled = total > FULL_DECODE_SECONDS * sampleRate && units.count > columns * 2
@@ -62,6 +71,7 @@ export async function decodeIndexed (src: ByteSource, stream: IndexedStream, col
         await run(from, last); next = last + 1
       }
     }
+    take(await decoder.flush(), 0)
     if (decodedSamples === 0) throw GasError.malformedAsset(src.path, `no ${stream.codec} audio could be decoded (${errors} decoder errors)`)
     return { levels: meter.result(), decodedSamples, sampled, decodeErrors: errors }
   } finally { decoder.free() }
@@ -79,15 +89,18 @@ export async function decodeFlac (src: ByteSource, start: number, format: { samp
       feed(meter, out, at, format.totalSamples)
       at += out.samplesDecoded
     }
+    const tail = await decoder.flush()
+    feed(meter, tail, at, format.totalSamples)
+    at += tail.samplesDecoded
     if (at === 0) throw GasError.malformedAsset(src.path, `no FLAC audio could be decoded (${errors} decoder errors)`)
     return { levels: meter.result(), decodedSamples: at, sampled: false, decodeErrors: errors }
   } finally { decoder.free() }
 }
 
-/** Adds decoded samples at `at`, keeping those from `keepFrom` on and never past the stream's end; returns how many were kept. */
-function feed (meter: LevelMeter, out: Decoded, at: number, total: number, keepFrom = 0): number {
+/** Adds decoded samples placed at `at`, keeping those in [keepFrom, keepTo) (keepTo 0: no end); returns how many were kept. */
+function feed (meter: LevelMeter, out: Decoded, at: number, keepTo: number, keepFrom = 0): number {
   const skip = Math.max(0, Math.min(out.samplesDecoded, keepFrom - at))
-  const n = Math.min(out.samplesDecoded, Math.max(0, (total > 0 ? total : Infinity) - at)) - skip
+  const n = Math.min(out.samplesDecoded, Math.max(0, (keepTo > 0 ? keepTo : Infinity) - at)) - skip
   if (n > 0 && out.channelData.length > 0) meter.addPlanar(out.channelData, n, at + skip, skip)
   return Math.max(0, n)
 }

@@ -42,6 +42,11 @@ function byMagic (head: Buffer): KindAndFormat | undefined {
   if (startsWith(head, 'RIFF') && startsWith(head, 'WAVE', 8)) return { kind: 'audio', format: 'wav' }
   if (startsWith(head, 'OggS')) return { kind: 'audio', format: 'ogg' }
   if (startsWith(head, 'fLaC')) return { kind: 'audio', format: 'flac' }
+  // some taggers put an ID3 tag in front of a FLAC stream: what follows the tag decides
+  if (startsWith(head, 'ID3') && head.length >= 10) {
+    const end = 10 + (((head[6] & 0x7f) << 21) | ((head[7] & 0x7f) << 14) | ((head[8] & 0x7f) << 7) | (head[9] & 0x7f))
+    if (startsWith(head, 'fLaC', end)) return { kind: 'audio', format: 'flac' }
+  }
   if (startsWith(head, 'ID3') || (head.length >= 2 && head[0] === 0xff && (head[1] & 0xe0) === 0xe0 && (head[1] & 0x06) !== 0)) return { kind: 'audio', format: 'mp3' }
   if (startsWith(head, 'Kaydara FBX Binary')) return { kind: 'model', format: 'fbx' }
   if (startsWith(head, 'glTF')) return { kind: 'model', format: 'glb' }

@@ -45,8 +45,6 @@ export interface IndexedStream {
   header: { offset: number, length: number }
   /** units decoded (and thrown away) before a sampled segment so the decoder's state is primed */
   primeUnits: number
-  /** units the decoder holds back until it sees the next one (Ogg: one page); a run feeds that many more */
-  lookahead: number
   /** samples after a discontinuity that may still carry the previous run's overlap */
   discardSamples: number
   info: Record<string, unknown>

@@ -29,32 +29,40 @@ export async function decodeIndexed (src: ByteSource, stream: IndexedStream, col
   // codebooks); the units primed before each run flush what the previous run left in its state
   if (header !== null) await decoder.decode([header])
   const endOf = (u: number): number => u + 1 < units.count ? units.starts[u + 1] : total
-  let lag = 0 // samples of the units fed last time that the decoder has not given out yet
-  let at = 0 // stream position of the next sample out of the decoder
+  // samples the decoder still owes for the end of the previous run: the Ogg decoders give a page
+  // out only when the next one arrives, mpg123 a granule late; they come first out of the next call
+  const owed = { left: 0, at: 0, keepFrom: 0, keepTo: 0 }
+  let at = 0 // stream position of the next sample of the current run
   let keepTo = 0
   const take = (out: Decoded, keepFrom: number): void => {
     errors += out.errors.length
-    decodedSamples += feed(meter, out, at, keepTo, keepFrom)
-    at += out.samplesDecoded
+    let off = 0
+    if (owed.left > 0) {
+      off = Math.min(owed.left, out.samplesDecoded)
+      decodedSamples += feed(meter, out, 0, off, owed.at, owed.keepFrom, owed.keepTo)
+      owed.left -= off; owed.at += off
+    }
+    decodedSamples += feed(meter, out, off, out.samplesDecoded - off, at, keepFrom, keepTo)
+    at += out.samplesDecoded - off
   }
   const run = async (first: number, last: number): Promise<void> => {
-    // decoding starts primeUnits early, feeds lookahead units beyond, and keeps only the run's own samples
+    // decoding starts primeUnits early and keeps only the run's own samples
     const from = Math.max(0, first - stream.primeUnits)
-    const to = Math.min(units.count - 1, last + stream.lookahead)
     const keepFrom = first === 0 ? 0 : units.starts[first] + stream.discardSamples
     keepTo = endOf(last)
-    at = units.starts[from] - lag
-    for (let u = from; u <= to;) {
+    at = units.starts[from]
+    for (let u = from; u <= last;) {
       // a block of whole, adjacent units, about READ_BLOCK_BYTES, read in one go
       let end = u; let bytes = 0
-      while (end <= to && (bytes === 0 || bytes + units.lengths[end] <= READ_BLOCK_BYTES) && units.offsets[end] === units.offsets[u] + bytes) { bytes += units.lengths[end]; end++ }
+      while (end <= last && (bytes === 0 || bytes + units.lengths[end] <= READ_BLOCK_BYTES) && units.offsets[end] === units.offsets[u] + bytes) { bytes += units.lengths[end]; end++ }
       const block = await src.readAt(units.offsets[u], bytes, 'audio units')
       const parts: Uint8Array[] = []
       for (let k = u, o = 0; k < end; o += units.lengths[k], k++) parts.push(block.subarray(o, o + units.lengths[k]))
       take(await decoder.decode(parts), keepFrom)
       u = end
     }
-    lag = to > last ? endOf(to) - units.starts[last + 1] : 0
+    // at most the last unit can still be owed
+    owed.left = Math.max(0, Math.min(keepTo - at, keepTo - units.starts[last])); owed.at = at; owed.keepFrom = keepFrom; owed.keepTo = keepTo
   }
   try {
     const sampled = total > FULL_DECODE_SECONDS * sampleRate && units.count > columns * 2
@@ -71,7 +79,7 @@ export async function decodeIndexed (src: ByteSource, stream: IndexedStream, col
         await run(from, last); next = last + 1
       }
     }
-    take(await decoder.flush(), 0)
+    take(await decoder.flush(), Infinity)
     if (decodedSamples === 0) throw GasError.malformedAsset(src.path, `no ${stream.codec} audio could be decoded (${errors} decoder errors)`)
     return { levels: meter.result(), decodedSamples, sampled, decodeErrors: errors }
   } finally { decoder.free() }
@@ -86,21 +94,25 @@ export async function decodeFlac (src: ByteSource, start: number, format: { samp
     for (let o = start; o < src.size; o += READ_BLOCK_BYTES) {
       const out = await decoder.decode([await src.readAt(o, Math.min(READ_BLOCK_BYTES, src.size - o), 'FLAC frames')])
       errors += out.errors.length
-      feed(meter, out, at, format.totalSamples)
+      feed(meter, out, 0, out.samplesDecoded, at, 0, format.totalSamples)
       at += out.samplesDecoded
     }
     const tail = await decoder.flush()
-    feed(meter, tail, at, format.totalSamples)
+    feed(meter, tail, 0, tail.samplesDecoded, at, 0, format.totalSamples)
     at += tail.samplesDecoded
     if (at === 0) throw GasError.malformedAsset(src.path, `no FLAC audio could be decoded (${errors} decoder errors)`)
     return { levels: meter.result(), decodedSamples: at, sampled: false, decodeErrors: errors }
   } finally { decoder.free() }
 }
 
-/** Adds decoded samples placed at `at`, keeping those in [keepFrom, keepTo) (keepTo 0: no end); returns how many were kept. */
-function feed (meter: LevelMeter, out: Decoded, at: number, keepTo: number, keepFrom = 0): number {
-  const skip = Math.max(0, Math.min(out.samplesDecoded, keepFrom - at))
-  const n = Math.min(out.samplesDecoded, Math.max(0, (keepTo > 0 ? keepTo : Infinity) - at)) - skip
-  if (n > 0 && out.channelData.length > 0) meter.addPlanar(out.channelData, n, at + skip, skip)
-  return Math.max(0, n)
+/**
+ * Adds `n` decoded samples from index `off` of `out`, placed at stream position `at`, keeping those
+ * in [keepFrom, keepTo) (keepTo 0: no end); returns how many were kept.
+ */
+function feed (meter: LevelMeter, out: Decoded, off: number, n: number, at: number, keepFrom: number, keepTo: number): number {
+  if (n <= 0 || out.channelData.length === 0) return 0
+  const skip = Math.max(0, Math.min(n, keepFrom - at))
+  const kept = Math.min(n, Math.max(0, (keepTo > 0 ? keepTo : Infinity) - at)) - skip
+  if (kept > 0) meter.addPlanar(out.channelData, kept, at + skip, off + skip)
+  return Math.max(0, kept)
 }

@@ -91,7 +91,6 @@ export async function indexMpegFrames (src: ByteSource, start: number, end: numb
     header: { offset: 0, length: 0 },
     // layer III frames borrow bits from up to 511 bytes before them (the bit reservoir)
     primeUnits: first.layer === 3 ? 2 : 1,
-    lookahead: 0,
     // mpg123 hands out a frame's samples one granule late and its synthesis keeps 512 samples of history: the first 1152 after a jump mix runs (peak checked against ffmpeg's volumedetect)
     discardSamples: 1152,
     info: { codec: `MPEG ${first.version === 25 ? '2.5' : first.version} Layer ${'I'.repeat(first.layer)}`, bitrate: Math.round(bitrateSum / units.count), vbr, frames: units.count, xingHeader: xing, ...(skipped > 0 ? { skippedBytes: skipped } : {}) }

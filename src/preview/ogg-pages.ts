@@ -76,6 +76,6 @@ export async function indexOggPages (src: ByteSource): Promise<IndexedStream> {
   // Vorbis and Opus blocks overlap their neighbours: after a jump, the first block out of the
   // decoder (a long Vorbis block is at most 4096 samples; an Opus frame at most 2880) mixes in the
   // previous run's tail, so it is decoded but not counted — cheaper than priming with a whole page.
-  // The decoder gives a page's samples out only once the next page arrives (lookahead).
-  return { codec, sampleRate, channels, units, header: { offset: 0, length: headerEnd }, primeUnits: 0, lookahead: 1, discardSamples: codec === 'vorbis' ? 4096 : 2880, info }
+  // The decoder gives a page's samples out only once the next page arrives (compressed-audio.ts: owed).
+  return { codec, sampleRate, channels, units, header: { offset: 0, length: headerEnd }, primeUnits: 0, discardSamples: codec === 'vorbis' ? 4096 : 2880, info }
 }

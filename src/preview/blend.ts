@@ -28,11 +28,11 @@ export async function blendPreview (path: string): Promise<PreviewParts> {
     src.seek(large ? 17 : 12)
     const blockHeader = large ? 4 + 4 + 8 + 8 + 8 : 4 + 4 + pointer + 4 + 4
     const counts: Record<string, number> = {}
-    let blocks = 0
+    let blocks = 0; let ended = false
     while (src.remaining >= blockHeader && blocks < MAX_BLOCKS) {
       const h = await src.take(blockHeader, 'blend block header')
       const code = String.fromCharCode(h[0], h[1], h[2], h[3]).replace(/\0/g, '')
-      if (code === 'ENDB') break
+      if (code === 'ENDB') { ended = true; break }
       const dv = new DataView(h.buffer, h.byteOffset, h.length)
       const length = large ? Number(dv.getBigUint64(16, little)) : dv.getUint32(4, little)
       blocks++
@@ -41,6 +41,7 @@ export async function blendPreview (path: string): Promise<PreviewParts> {
       if (length > src.remaining) throw GasError.malformedAsset(path, `truncated: .blend block ${code} of ${length} bytes runs past the end`)
       src.skip(length, 'blend block')
     }
+    if (!ended && blocks < MAX_BLOCKS) throw GasError.malformedAsset(path, 'truncated: .blend ends before its ENDB block')
     const v = Number(version)
     return { info: { blenderVersion: Number.isFinite(v) ? (large ? `${Math.floor(v / 100)}.${v % 100}` : `${version[0]}.${version.slice(1)}`) : version, pointerSize: pointer, blocks, ...counts }, image: null, clip: null, meta: {} }
   })

@@ -24,12 +24,23 @@ export function parseFbx (path: string, bytes: Uint8Array): { info: ModelInfo, m
   manager.addHandler(/./, recorder as unknown as Parameters<LoadingManager['addHandler']>[1])
   const ab = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer
   let group
+  const ignored: string[] = []
   try {
     group = withWindow(() => new FBXLoader(manager).parse(ab, ''))
   } catch (err) {
-    throw GasError.malformedAsset(path, `not a valid FBX: ${((err as Error)?.message ?? String(err)).replace(/^THREE\.FBXLoader: /, '')}`)
+    // three reads vertex colours only in the layouts current exporters write; older files trip it
+    // with a raw TypeError. Colours do not change a preview's counts or silhouette: retry without them.
+    const retry = err instanceof TypeError ? withoutLayer(bytes, 'LayerElementColor') : null
+    if (retry !== null) {
+      try {
+        group = withWindow(() => new FBXLoader(manager).parse(retry, ''))
+        ignored.push('vertex colours (a layout three cannot read)')
+      } catch { /* report the first error below */ }
+    }
+    if (group === undefined) throw GasError.malformedAsset(path, `not a valid FBX: ${((err as Error)?.message ?? String(err)).replace(/^THREE\.FBXLoader: /, '')}`)
   }
   const result = sceneInfo(group, group.animations.length, textures, distinctPositions)
+  if (ignored.length > 0) result.info.ignored = ignored
   if (result.info.vertices === 0 && result.info.bones === 0) throw GasError.malformedAsset(path, 'FBX holds no geometry')
   return result
 }
@@ -67,4 +78,13 @@ export function fbxMeta (bytes: Uint8Array): Record<string, string> {
   // UnitScaleFactor is centimetres per unit: 1 is cm (FBX's default), 100 is metres
   if (typeof raw.unitScale === 'number' && Number.isFinite(raw.unitScale)) raw.units = ({ 1: 'cm', 100: 'm', 2.54: 'in', 30.48: 'ft', 0.1: 'mm' } as Record<number, string>)[raw.unitScale]
   return metaTags(raw)
+}
+
+/** A copy with every node named `name` renamed (same length, so binary offsets stay right) to one three ignores. */
+function withoutLayer (bytes: Uint8Array, name: string): ArrayBuffer | null {
+  const copy = Buffer.from(bytes)
+  const from = Buffer.from(name, 'latin1'); const to = Buffer.from(`X${name.slice(1)}`, 'latin1')
+  let found = false
+  for (let at = copy.indexOf(from); at >= 0; at = copy.indexOf(from, at + from.length)) { to.copy(copy, at); found = true }
+  return found ? copy.buffer.slice(copy.byteOffset, copy.byteOffset + copy.byteLength) as ArrayBuffer : null
 }

@@ -2,6 +2,7 @@ import { readFile, stat } from 'node:fs/promises'
 import { dirname, resolve, sep } from 'node:path'
 import { GLTFLoader } from 'three/examples/jsm/loaders/GLTFLoader.js'
 import { GasError } from '../errors.js'
+import { decodeDracoPrimitives } from './draco.js'
 import { metaTags } from './meta-tags.js'
 import { MAX_MODEL_BYTES } from './limits.js'
 import type { MeshData, ModelInfo } from './mesh.js'
@@ -20,8 +21,8 @@ installThreeEnv()
 const GLB_MAGIC = 0x46546c67 // 'glTF'
 const CHUNK_JSON = 0x4e4f534a
 const CHUNK_BIN = 0x004e4942
-/** Extensions whose geometry three cannot decode without a WASM decoder we do not ship. */
-const UNSUPPORTED = ['KHR_draco_mesh_compression', 'EXT_meshopt_compression']
+/** Extensions whose geometry we cannot decode (Draco is decoded by draco.ts). */
+const UNSUPPORTED = ['EXT_meshopt_compression', 'KHR_meshopt_compression']
 
 type Json = Record<string, any>
 
@@ -36,9 +37,9 @@ export async function parseGltf (path: string, bytes: Uint8Array, glb: boolean):
   normalize(json)
   const required: string[] = Array.isArray(json.extensionsRequired) ? json.extensionsRequired : []
   const blocked = required.filter(e => UNSUPPORTED.includes(e))
-  if (blocked.length > 0) throw new GasError('E_NO_PREVIEW', `no preview for compressed glTF geometry (${blocked.join(', ')})`, { path })
+  if (blocked.length > 0) throw new GasError('E_NO_PREVIEW', `no preview for compressed glTF geometry (${blocked.join(', ')}; supported: KHR_draco_mesh_compression)`, { path })
   const textures = imageNames(json)
-  const merged = await mergeBuffers(path, json, bin, bad)
+  const merged = await decodeDracoPrimitives(json, await mergeBuffers(path, json, bin, bad), bad)
   checkAccessors(json, merged.length, bad)
   stripImages(json)
   const ab = packGlb(json, merged)

@@ -167,3 +167,52 @@ describe('Blender and engine files', () => {
     await gasError(generatePreview({ path: at('bad.tscn'), kind: 'engine', format: 'godot-scene' }), 'E_MALFORMED_ASSET')
   })
 })
+
+describe('Draco-compressed glTF', () => {
+  /** Encodes a triangle grid with Google's Draco encoder (draco3dgltf) into a glTF with KHR_draco_mesh_compression. */
+  async function dracoGltf (n: number): Promise<{ json: string, triangles: number, points: number }> {
+    const draco = await import('draco3dgltf') as any
+    const enc = await (draco.default ?? draco).createEncoderModule({})
+    const positions: number[] = []; const indices: number[] = []
+    for (let y = 0; y <= n; y++) for (let x = 0; x <= n; x++) positions.push(x, Math.sin(x + y) * 0.5, y)
+    for (let y = 0; y < n; y++) {
+      for (let x = 0; x < n; x++) {
+        const a = y * (n + 1) + x
+        indices.push(a, a + 1, a + n + 1, a + 1, a + n + 2, a + n + 1)
+      }
+    }
+    const builder = new enc.MeshBuilder(); const mesh = new enc.Mesh(); const encoder = new enc.Encoder(); const out = new enc.DracoInt8Array()
+    builder.AddFacesToMesh(mesh, indices.length / 3, new Uint32Array(indices))
+    const id = builder.AddFloatAttributeToMesh(mesh, enc.POSITION, positions.length / 3, 3, new Float32Array(positions))
+    encoder.SetAttributeQuantization(enc.POSITION, 16)
+    const length = encoder.EncodeMeshToDracoBuffer(mesh, out)
+    const bytes = Buffer.alloc(length)
+    for (let i = 0; i < length; i++) bytes[i] = out.GetValue(i) & 255
+    enc.destroy(out); enc.destroy(encoder); enc.destroy(mesh); enc.destroy(builder)
+    const gltf = {
+      asset: { version: '2.0', generator: 'draco3dgltf test' },
+      extensionsUsed: ['KHR_draco_mesh_compression'],
+      extensionsRequired: ['KHR_draco_mesh_compression'],
+      buffers: [{ byteLength: bytes.length, uri: `data:application/octet-stream;base64,${bytes.toString('base64')}` }],
+      bufferViews: [{ buffer: 0, byteLength: bytes.length }],
+      accessors: [{ componentType: 5126, count: positions.length / 3, type: 'VEC3', min: [0, -0.5, 0], max: [n, 0.5, n] }, { componentType: 5125, count: indices.length, type: 'SCALAR' }],
+      meshes: [{ primitives: [{ attributes: { POSITION: 0 }, indices: 1, extensions: { KHR_draco_mesh_compression: { bufferView: 0, attributes: { POSITION: id } } } }] }],
+      nodes: [{ mesh: 0 }],
+      scenes: [{ nodes: [0] }],
+      scene: 0
+    }
+    return { json: JSON.stringify(gltf), triangles: indices.length / 3, points: positions.length / 3 }
+  }
+
+  it('decodes with Google\'s decoder: counts, bounds and a render', async () => {
+    const { json, triangles, points } = await dracoGltf(12)
+    writeFileSync(at('draco.gltf'), json)
+    const res = await generatePreview({ path: at('draco.gltf'), kind: 'model', format: 'gltf' })
+    expect(res.info).toMatchObject({ triangles, vertices: points })
+    const b = res.info.bounds as { min: number[], max: number[] }
+    expect(b.min[0]).toBeCloseTo(0, 2); expect(b.max[0]).toBeCloseTo(12, 2); expect(b.max[2]).toBeCloseTo(12, 2)
+    expect(res.image).not.toBeNull()
+    writeFileSync(at('draco-bad.gltf'), json.replace(/base64,[A-Za-z0-9+/]{8}/, 'base64,AAAAAAAA'))
+    await gasError(generatePreview({ path: at('draco-bad.gltf'), kind: 'model', format: 'gltf' }), 'E_MALFORMED_ASSET')
+  })
+})

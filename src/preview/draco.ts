@@ -38,6 +38,7 @@ export async function decodeDracoPrimitives (json: Json, bin: Uint8Array, bad: (
     const view = views[ext.bufferView]
     if (view === undefined || typeof ext.attributes?.POSITION !== 'number') throw bad(`${EXT} primitive without a bufferView or a POSITION attribute`)
     const data = bin.subarray(view.byteOffset ?? 0, (view.byteOffset ?? 0) + view.byteLength)
+    if (String.fromCharCode(...data.subarray(0, 5)) !== 'DRACO') throw bad(`${EXT} data does not start with the "DRACO" magic`)
     const decoder = new d.Decoder(); const buffer = new d.DecoderBuffer(); const mesh = new d.Mesh()
     try {
       buffer.Init(new Int8Array(data.buffer, data.byteOffset, data.byteLength), data.byteLength)

@@ -1,6 +1,8 @@
 import sharp from 'sharp'
 import { GasError } from '../errors.js'
+import { hdrPreview } from './hdr-image.js'
 import { imageMeta } from './image-meta.js'
+import { metaTags } from './meta-tags.js'
 import { withSource } from './byte-source.js'
 import { decodeDdsMip, pickMip, readDdsHeader } from './dds.js'
 import { MAX_IMAGE_PIXELS } from './limits.js'
@@ -13,7 +15,7 @@ import type { GenerateOpts, PreviewParts } from './types.js'
 const SHARP_FORMATS = new Set(['png', 'jpeg', 'jpg', 'webp', 'tiff', 'tif', 'gif', 'avif', 'heif', 'svg'])
 const DEPTH_BITS: Record<string, number> = { uchar: 8, char: 8, ushort: 16, short: 16, uint: 32, int: 32, float: 32, double: 64 }
 
-export const TEXTURE_FORMATS = [...SHARP_FORMATS, 'tga', 'dds', 'psd', 'psb']
+export const TEXTURE_FORMATS = [...SHARP_FORMATS, 'tga', 'dds', 'psd', 'psb', 'exr', 'hdr']
 
 export async function texturePreview (opts: GenerateOpts): Promise<PreviewParts> {
   const { path, format, size } = opts
@@ -35,10 +37,11 @@ export async function texturePreview (opts: GenerateOpts): Promise<PreviewParts>
       return { info, image, clip: null }
     })
   }
+  if (format === 'exr' || format === 'hdr') return await hdrPreview(path, format, size)
   if (format === 'psd' || format === 'psb') {
     const img = await withSource(path, decodePsd)
     const image = await thumbnailFromPixels(img.rgba, img.width, img.height, 4, size, img.alpha)
-    return { info: { width: img.width, height: img.height, channels: img.channels, bitDepth: img.bitDepth, alpha: img.alpha, colorMode: img.colorMode }, image, clip: null }
+    return { info: { width: img.width, height: img.height, channels: img.channels, bitDepth: img.bitDepth, alpha: img.alpha, colorMode: img.colorMode, layers: img.layers }, image, clip: null, meta: metaTags({ layers: img.layers, colorMode: img.colorMode }) }
   }
   throw new GasError('E_NO_PREVIEW', `no preview for this texture format: ${format} (supported: ${TEXTURE_FORMATS.join(', ')})`, { path, format })
 }

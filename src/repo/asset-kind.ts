@@ -15,6 +15,7 @@ add('texture', 'hdr', 'hdr'); add('texture', 'ktx2', 'ktx2'); add('texture', 'bm
 add('model', 'obj', 'obj'); add('model', 'fbx', 'fbx'); add('model', 'gltf', 'gltf'); add('model', 'glb', 'glb')
 add('model', 'blend', 'blend'); add('model', 'dae', 'dae'); add('model', 'mtl', 'mtl')
 add('audio', 'wav', 'wav'); add('audio', 'ogg', 'ogg'); add('audio', 'mp3', 'mp3'); add('audio', 'flac', 'flac'); add('audio', 'aiff', 'aif', 'aiff')
+add('audio', 'ogg', 'opus', 'oga')
 add('video', 'mp4', 'mp4'); add('video', 'webm', 'webm'); add('video', 'mov', 'mov')
 add('archive', 'zip', 'zip'); add('archive', '7z', '7z'); add('archive', 'gz', 'gz', 'tgz'); add('archive', 'pak', 'pak')
 add('code', 'typescript', 'ts', 'tsx'); add('code', 'javascript', 'js', 'mjs', 'cjs'); add('code', 'csharp', 'cs'); add('code', 'cpp', 'cpp', 'cc', 'cxx', 'h', 'hpp')

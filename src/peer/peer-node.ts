@@ -1,5 +1,4 @@
 import { GasError } from '../errors.js'
-import type { Asset } from '../objects/asset.js'
 import type { ObjectId } from '../objects/id.js'
 import { checkoutVersion, type CheckoutResult } from '../repo/checkout.js'
 import { mergeVersion } from '../repo/merge.js'
@@ -7,6 +6,7 @@ import type { PathConflict } from '../repo/merge-state.js'
 import type { Workspace } from '../repo/workspace.js'
 import { joinSwarm } from './discovery.js'
 import { connectPeers, identityOf, swarmIdOf, trackersOf, type ConnectOptions } from './connect-peers.js'
+import type { WantContent } from '../sync/want-set.js'
 import { queueWantedContent } from './content-queue.js'
 import { runQueue } from './queue-runner.js'
 import { TransferLimits } from './transfer-limits.js'
@@ -18,7 +18,9 @@ export interface PeerNodeOptions {
   /** HELLO signing/verification (src/auth), injected because auth sits above this layer */
   security: Pick<PeerSecurity, 'sign' | 'verify' | 'mayServe'>
   rtcConfig?: Record<string, unknown>
-  wantContent?: (path: string, asset: Asset) => boolean
+  wantContent?: WantContent
+  /** the policy's fingerprint, with wantContent (SyncPolicy.fingerprint) */
+  policyKey?: string
 }
 
 /**
@@ -87,6 +89,8 @@ export async function syncWithPeers (opts: PeerNodeOptions & { onProgress?: (p: 
       identity,
       ...opts.security,
       wantContent: deferContent ? () => false : opts.wantContent,
+      // why: with content deferred no tree is whole for the member's policy
+      policyKey: deferContent ? undefined : opts.policyKey,
       applyRefs: !deferContent,
       onProgress: opts.onProgress,
       who: ws.identity.name,
@@ -147,6 +151,7 @@ export async function fetchFromPeers (opts: PeerNodeOptions & Omit<ConnectOption
       refRoots: false,
       applyRefs: false,
       wantContent: opts.wantContent,
+      policyKey: opts.policyKey,
       onProgress: opts.onProgress,
       who: ws.identity.name,
       lingerIdleMs: 0

@@ -19,6 +19,7 @@ interface Slot { worker: Worker, job: Job | null }
 
 const WORKER_URL = new URL('./worker.js', import.meta.url)
 let nextId = 1
+const IDLE_WORKER_MS = 10_000
 
 export class PreviewPool {
   private readonly slots: Slot[] = []
@@ -63,6 +64,13 @@ export class PreviewPool {
         else job.resolve(msg.result as PreviewResult)
       }
       this.pump()
+      // a worker holds sharp, three and the decoders (~100 MiB): a long-running process (gas serve) gives it back when idle
+      if (slot.job === null) {
+        setTimeout(() => {
+          const i = this.slots.indexOf(slot)
+          if (slot.job === null && i >= 0) { this.slots.splice(i, 1); void worker.terminate() }
+        }, IDLE_WORKER_MS).unref()
+      }
     })
     // a worker that dies (out of memory on a hostile file) fails its job, never the process
     worker.on('error', (err) => this.lost(slot, err))

@@ -26,6 +26,10 @@ export type ErrorCode =
   | 'E_AUTH'
   | 'E_DENIED'
   | 'E_BAD_SIGNATURE'
+  | 'E_BUILD_EXISTS'
+  | 'E_BUILD_MISMATCH'
+  | 'E_SYNC_INCOMPLETE'
+  | 'E_NO_PEERS'
 
 export class GasError extends Error {
   readonly code: ErrorCode

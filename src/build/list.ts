@@ -46,6 +46,7 @@ export async function listBuilds (ws: Workspace, opts: { name?: string } = {}): 
       seconds: build.time.seconds
     })
   }
-  out.sort((a, b) => b.seconds - a.seconds || (a.name < b.name ? -1 : 1))
+  // why: builds published within one second (scripts) still list newest version first
+  out.sort((a, b) => b.seconds - a.seconds || a.name.localeCompare(b.name) || b.version.localeCompare(a.version, 'en', { numeric: true }))
   return out.map(({ seconds: _, ...rest }) => rest)
 }

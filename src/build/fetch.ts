@@ -1,6 +1,5 @@
 import { dirname, join, resolve } from 'node:path'
 import { GasError, isGasError } from '../errors.js'
-import type { Asset } from '../objects/asset.js'
 import { buildSize, type Build } from '../objects/build.js'
 import { isObjectId, type ObjectId } from '../objects/id.js'
 import { connectPeers } from '../peer/connect-peers.js'
@@ -8,6 +7,7 @@ import { fetchFromPeers, type PeerNodeOptions } from '../peer/peer-node.js'
 import { openSessions, syncRepo, type SyncProgress } from '../peer/sync-engine.js'
 import type { Workspace } from '../repo/workspace.js'
 import { computeWantSet } from '../sync/want-set.js'
+import { buildContentMissing, buildContentOnly } from './build-content.js'
 import { buildRefName, parseBuildSpec } from './build-ref.js'
 import { materializeBuild } from './materialize.js'
 import { readBuild } from './resolve-build.js'
@@ -45,13 +45,6 @@ export interface FetchBuildResult {
   dependencies: Array<{ name: string, id: ObjectId, dir: string | null }>
 }
 
-/** why: only the build's own content is asked for; assets met on the way stay metadata */
-const buildContentOnly = (_path: string, asset: Asset): boolean => asset.kind === 'build'
-
-async function contentMissing (ws: Workspace, id: ObjectId): Promise<boolean> {
-  const set = await computeWantSet({ store: ws.store, roots: [id], wantContent: buildContentOnly })
-  return !set.complete || set.content.length > 0
-}
 
 /**
  * `gas build fetch NAME@VERSION DIR`: the build object, its manifests, then only the chunks not
@@ -69,7 +62,7 @@ export async function fetchBuild (opts: FetchBuildOptions): Promise<FetchBuildRe
   const peers: string[] = []
   const fromPeers: FetchBuildResult['fromPeers'] = []
 
-  if (id === undefined || await contentMissing(ws, id)) {
+  if (id === undefined || await buildContentMissing(ws.store, id)) {
     const connected = await connectPeers({ ws, trackers: opts.trackers, rtcConfig: opts.rtcConfig, firstPeerWaitMs: opts.firstPeerWaitMs, morePeersWaitMs: opts.morePeersWaitMs })
     try {
       if (connected.transports.length === 0) throw new GasError('E_NO_PEERS', `no team peer is reachable to fetch ${opts.spec}; ask someone who has it to run \`gas serve\``)

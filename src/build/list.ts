@@ -3,6 +3,7 @@ import type { ObjectId } from '../objects/id.js'
 import { formatAuthorTime } from '../objects/version.js'
 import type { Workspace } from '../repo/workspace.js'
 import { checkBuildName } from '../objects/build.js'
+import { buildContentMissing } from './build-content.js'
 import { readBuild } from './resolve-build.js'
 
 export interface ListedBuild {
@@ -28,10 +29,7 @@ export async function listBuilds (ws: Workspace, opts: { name?: string } = {}): 
     // a build learnt from a ref whose object has not arrived yet is left out until the next sync
     if (!(await ws.store.has(ref.id))) continue
     const { build } = await readBuild(ws, ref.id)
-    let local = true
-    for (const file of build.files) {
-      if (!(await ws.store.has(file.file))) { local = false; break }
-    }
+    const local = !(await buildContentMissing(ws.store, ref.id))
     out.push({
       name: build.name,
       version: build.version,

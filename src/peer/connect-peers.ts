@@ -19,6 +19,8 @@ export interface ConnectOptions {
   rtcConfig?: Record<string, unknown>
   firstPeerWaitMs?: number
   morePeersWaitMs?: number
+  /** wraps each connection (rate limits) before it is used */
+  wrapTransport?: (transport: Transport) => Transport
 }
 
 export interface ConnectedPeers {
@@ -61,7 +63,7 @@ export async function connectPeers (opts: ConnectOptions): Promise<ConnectedPeer
     swarmId: swarmIdOf(ws),
     peerId: identity.peerId,
     rtcConfig: opts.rtcConfig,
-    onTransport: (transport) => { transports.push(transport); changed() },
+    onTransport: (transport) => { transports.push(opts.wrapTransport?.(transport) ?? transport); changed() },
     onSwarmSize: (others) => { othersCounted = Math.max(othersCounted ?? 0, others); changed() }
   })
   try {

@@ -178,7 +178,7 @@ export async function computeWantSet (opts: WantSetOptions): Promise<WantSet> {
     else if (object.type === 'tree') await visitTree(id, '', true)
     else if (object.type === 'asset') await visitAsset(id, '', true)
     else if (object.type === 'file') await visitFile(id, '', decodeFileManifest(object.body).size, true)
-    else if (object.type === 'build') await visitBuild(decodeBuild(object.body))
+    else if (object.type === 'build') await visitBuild(object.body)
     // a file manifest (an LFS object) brings its chunks; other types are leaves here: fetched as metadata
   }
 
@@ -187,7 +187,13 @@ export async function computeWantSet (opts: WantSetOptions): Promise<WantSet> {
   // when wantContent says yes for an asset of kind 'build' (`gas build fetch` does; the qa role's
   // rules will): without wantContent, a build's content is NOT wanted, unlike an asset's, so a plain
   // `gas sync` of refs/builds/* never pulls every build into every member's store.
-  const visitBuild = async (build: Build): Promise<void> => {
+  const visitBuild = async (body: Uint8Array): Promise<void> => {
+    let build: Build
+    try {
+      build = decodeBuild(body)
+    } catch {
+      return // a malformed build stays a leaf: `gas build fetch` reports it, a sync of everything else goes on
+    }
     for (const file of build.files) {
       const path = `${build.name}@${build.version}/${file.path}`
       const asBuildAsset: Asset = { file: file.file, size: file.size, sha256: file.sha256, kind: 'build', format: '', tags: { build: build.name, version: build.version }, previews: [] }

@@ -41,16 +41,17 @@ describe('gas build CLI', () => {
     expect((await gas(lead.root, ['build', 'diff', 'orcs@0.9.0', second.build])).stdout).toContain('M Game.exe')
 
     const server = gasSpawn(lead.root, ['serve'])
+    const wait = ['--wait', '30']
     try {
       const dest = join(tmp(), 'orcs')
-      const fetched = await gas(qa.root, ['build', 'fetch', 'orcs@0.9.1', dest, '--json'])
+      const fetched = await gas(qa.root, ['build', 'fetch', 'orcs@0.9.1', dest, '--json', ...wait])
       expect(fetched.stderr).toBe('')
       const result = json(fetched)
       expect(Object.keys(result)).toEqual(expect.arrayContaining(['build', 'files', 'bytes', 'fetched', 'merkleRoot']))
       expect(result).toMatchObject({ build: second.build, files: 2, bytes: 430_001, merkleRoot: second.merkleRoot, peers: ['lead'] })
       expect(result.fetched.bytes).toBeGreaterThanOrEqual(430_001)
-      expect((await gas(qa.root, ['build', 'fetch', 'orcs@0.9.1', dest])).stdout).toContain('verified in')
-      const withDeps = json(await gas(qa.root, ['build', 'fetch', 'orcs@0.9.1', join(tmp(), 'orcs'), '--with-deps', '--json']))
+      expect((await gas(qa.root, ['build', 'fetch', 'orcs@0.9.1', dest, ...wait])).stdout).toContain('verified in')
+      const withDeps = json(await gas(qa.root, ['build', 'fetch', 'orcs@0.9.1', join(tmp(), 'orcs'), '--with-deps', '--json', ...wait]))
       expect(withDeps.dependencies).toEqual([expect.objectContaining({ name: 'orcs@0.9.0', dir: expect.stringContaining('orcs@0.9.0') })])
       expect(gasSync(qa.root, ['build', 'verify', withDeps.dependencies[0].dir, '--json']).status).toBe(0)
 
@@ -81,5 +82,6 @@ describe('gas build CLI', () => {
     expect(JSON.parse(unknown.stderr).error.code).toBe('E_NOT_FOUND')
     expect((await gas(dir, ['build', 'verify', dir])).stderr).toMatch(/^gas: E_NOT_FOUND: .*\.gas-build\.json/)
     expect((await gas(dir, ['build', 'publish', 'nope', '--name', 'x', '--version', '1'])).stderr).toMatch(/^gas: E_NOT_FOUND: build folder nope/)
+    expect((await gas(dir, ['build', 'fetch', 'x@1', 'out', '--wait', 'soon'])).status).toBe(2)
   })
 })

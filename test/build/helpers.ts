@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import * as gas from '../../src/index.js'
+import { gasSpawn } from '../helpers/cli.js'
 import { createInvite, joinTeam } from '../../src/auth/invite.js'
 import type { Workspace } from '../../src/repo/workspace.js'
 
@@ -33,4 +34,46 @@ export function serve (ws: Workspace): () => Promise<void> {
   const controller = new AbortController()
   const serving = gas.servePeers({ ws, trackers: [], security: gas.peerSecurity(ws), signal: controller.signal })
   return async () => { controller.abort(); await serving }
+}
+
+/**
+ * why: on a loaded machine a WebRTC handshake can take seconds; connecting ends as soon as every
+ * peer the tracker counts is connected, so long waits cost nothing when peers are quick.
+ */
+export const waits = { firstPeerWaitMs: 30_000, morePeersWaitMs: 15_000 }
+
+/** Runs the real `gas` binary without blocking this process (the tracker of the test lives here). */
+export async function gasAsync (cwd: string, args: string[]): Promise<{ status: number, stdout: string, stderr: string }> {
+  const child = gasSpawn(cwd, args)
+  let stdout = ''
+  let stderr = ''
+  child.stdout?.setEncoding('utf8').on('data', (s: string) => { stdout += s })
+  child.stderr?.setEncoding('utf8').on('data', (s: string) => { stderr += s })
+  const status = await new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? -1)))
+  return { status, stdout, stderr }
+}
+
+/**
+ * `gas serve` as a process of its own; the returned function stops it (SIGTERM) and waits for it.
+ * With `connectedTo`, resolves once it is connected to that member: it is then in the team's swarm
+ * and the tracker counts it (a fetch started earlier might not know it is there).
+ */
+export async function serveProcess (cwd: string, connectedTo?: string): Promise<() => Promise<void>> {
+  const child = gasSpawn(cwd, ['serve', '--json'])
+  const exited = new Promise((resolve) => child.once('exit', resolve))
+  const stop = async (): Promise<void> => {
+    child.kill('SIGTERM')
+    await exited
+  }
+  if (connectedTo !== undefined) {
+    await new Promise<void>((resolve, reject) => {
+      let lines = ''
+      child.stdout?.setEncoding('utf8').on('data', (s: string) => {
+        lines += s
+        if (lines.split('\n').some((l) => l.includes(`"peer":"${connectedTo}"`) && l.includes('"connected"'))) resolve()
+      })
+      void exited.then(() => reject(new Error(`gas serve in ${cwd} exited before connecting to ${connectedTo}`)))
+    })
+  }
+  return stop
 }

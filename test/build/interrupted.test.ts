@@ -5,7 +5,7 @@ import * as gas from '../../src/index.js'
 import { startTracker, type RunningTracker } from '../../src/peer/tracker.js'
 import { gasInProcess, gasSpawn } from '../helpers/cli.js'
 import { useTmp } from '../helpers/tmp.js'
-import { serve, team, writeBuildFolder } from './helpers.js'
+import { serve, team, waits, writeBuildFolder } from './helpers.js'
 
 /** A `gas build fetch` process killed mid-transfer: nothing at DIR, and the next fetch asks only for what is missing. */
 
@@ -31,7 +31,7 @@ describe('interrupted build fetch (WebRTC)', () => {
     try {
       const dest = join(tmp(), 'big')
       const before = packBytes(qa)
-      const child = gasSpawn(qa.root, ['build', 'fetch', 'big@1', dest, '--json'])
+      const child = gasSpawn(qa.root, ['build', 'fetch', 'big@1', dest, '--json', '--wait', '30'])
       const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
       // kill once a sixth of the content has reached the tester's store
       let done = false
@@ -43,7 +43,7 @@ describe('interrupted build fetch (WebRTC)', () => {
       expect(existsSync(dest)).toBe(false)
       const arrived = packBytes(qa) - before
 
-      const resumed = await gasInProcess(qa.root, ['build', 'fetch', 'big@1', dest, '--json'])
+      const resumed = await gasInProcess(qa.root, ['build', 'fetch', 'big@1', dest, '--json', '--wait', String(waits.firstPeerWaitMs / 1000)])
       expect(resumed.stderr).toBe('')
       const result = JSON.parse(resumed.stdout) as { build: string, fetched: { bytes: number } }
       expect(result.build).toBe(published.build)

@@ -5,13 +5,23 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import * as gas from '../../src/index.js'
 import { startTracker, type RunningTracker } from '../../src/peer/tracker.js'
 import { useTmp } from '../helpers/tmp.js'
-import { serve, team, writeBuildFolder } from './helpers.js'
+import { gasAsync, serveProcess, team, writeBuildFolder } from './helpers.js'
 
 /**
- * The critical scenario on real WebRTC on 127.0.0.1: the lead publishes, two testers fetch through
- * peers (the second from the lead and the first at once), both verify identical; the next build
- * with a few files changed costs about those files; a tampered file is named by verify.
+ * The critical scenario on real WebRTC on 127.0.0.1, each member a `gas` process of its own: the
+ * lead publishes and serves, two testers fetch through peers (the second from the lead and the
+ * first at once), both verify identical; the next build with a few files changed costs about those
+ * files; a tampered file is named by verify.
  */
+
+interface Fetched { build: string, files: number, merkleRoot: string, peers: string[], fromPeers: Array<{ name: string, bytes: number }>, fetched: { bytes: number }, wire: { received: number } }
+
+async function fetchCli (cwd: string, spec: string, dir: string): Promise<Fetched> {
+  const r = await gasAsync(cwd, ['build', 'fetch', spec, dir, '--json', '--wait', '30'])
+  expect(r.stderr).toBe('')
+  expect(r.status).toBe(0)
+  return JSON.parse(r.stdout) as Fetched
+}
 
 const tmp = useTmp()
 let tracker: RunningTracker
@@ -28,19 +38,19 @@ describe('build distribution through peers (WebRTC)', () => {
     const v1 = await gas.publishBuild(lead, { dir: out, name: 'game', version: '1.0.0', platform: 'win64' })
     expect(v1.files).toBe(4)
 
-    const stopLead = serve(lead)
+    const stopLead = await serveProcess(lead.root)
     let stopQa1: (() => Promise<void>) | undefined
     try {
       const dir1 = join(tmp(), 'game')
-      const got1 = await gas.fetchBuild({ ws: qa1, spec: 'game@1.0.0', dir: dir1, trackers: [], security: gas.peerSecurity(qa1) })
+      const got1 = await fetchCli(qa1.root, 'game@1.0.0', dir1)
       expect(got1).toMatchObject({ build: v1.build, files: 4, merkleRoot: v1.merkleRoot, peers: ['lead'] })
       // the content came over the wire: at least the build's bytes (chunks of random data do not compress)
       expect(got1.fetched.bytes).toBeGreaterThanOrEqual(v1.bytes)
       expect(await qa1.refs.read('refs/builds/game/1.0.0')).toBe(v1.build)
 
-      stopQa1 = serve(qa1)
+      stopQa1 = await serveProcess(qa1.root, 'lead')
       const dir2 = join(tmp(), 'game')
-      const got2 = await gas.fetchBuild({ ws: qa2, spec: 'game@1.0.0', dir: dir2, trackers: [], security: gas.peerSecurity(qa2) })
+      const got2 = await fetchCli(qa2.root, 'game@1.0.0', dir2)
       expect(got2.build).toBe(v1.build)
       expect(got2.peers.sort()).toEqual(['lead', 'qa1'])
       // both peers held every chunk: the swarm asked each of them for some
@@ -63,7 +73,9 @@ describe('build distribution through peers (WebRTC)', () => {
       expect(diff.added).toEqual([{ path: 'Data/patch.pak', size: 100_000 }])
       expect(diff.changed).toEqual([{ path: 'Data/ui.pak', fromSize: 500_000, size: 400_000 }])
       expect(diff.fetchBytes).toBe(changed)
-      const got3 = await gas.fetchBuild({ ws: qa1, spec: 'game@1.0.1', dir: dir1, trackers: [], security: gas.peerSecurity(qa1) })
+      await stopQa1()
+      stopQa1 = undefined
+      const got3 = await fetchCli(qa1.root, 'game@1.0.1', dir1)
       expect(got3.build).toBe(v2.build)
       // the changed bytes plus a little metadata (the build object and two manifests), not the whole build
       expect(got3.fetched.bytes).toBeGreaterThanOrEqual(changed)

@@ -6,7 +6,7 @@ import { decodeFileManifest } from '../../src/objects/file-manifest.js'
 import { readBuild } from '../../src/build/resolve-build.js'
 import { startTracker, type RunningTracker } from '../../src/peer/tracker.js'
 import { useTmp } from '../helpers/tmp.js'
-import { serve, team, writeBuildFolder } from './helpers.js'
+import { serve, team, waits, writeBuildFolder } from './helpers.js'
 
 /**
  * Builds in a plain `gas sync` (metadata and refs, never content), and a fetch that could not get
@@ -37,7 +37,7 @@ describe('builds and sync (WebRTC)', () => {
     let stopLead = serve(lead)
     let stopPartial: (() => Promise<void>) | undefined
     try {
-      const synced = await gas.sync({ ws: partial, trackers: [], security: gas.peerSecurity(partial) })
+      const synced = await gas.sync({ ws: partial, trackers: [], security: gas.peerSecurity(partial), ...waits })
       expect(synced.refs.find((r) => r.ref === 'refs/builds/game/1')?.action).toBe('created')
       expect(await partial.refs.read('refs/builds/game/1')).toBe(v1.build)
       // metadata came (the build and every manifest), content did not: c.pak's chunks stay with the lead
@@ -51,23 +51,23 @@ describe('builds and sync (WebRTC)', () => {
       const out2 = join(lead.root, 'out2')
       writeBuildFolder(out2, { 'd.pak': 100_000 })
       const v2 = await gas.publishBuild(lead, { dir: out2, name: 'game', version: '2' })
-      const again = await gas.sync({ ws: partial, trackers: [], security: gas.peerSecurity(partial) })
+      const again = await gas.sync({ ws: partial, trackers: [], security: gas.peerSecurity(partial), ...waits })
       expect(again.conflicts).toEqual([expect.objectContaining({ ref: 'refs/builds/game/2', local: own.build, remote: v2.build })])
       expect(await partial.refs.read('refs/builds/game/2')).toBe(own.build)
 
       // qa has game@2 (the lead's) at DIR; game@1 is then fetched while only `partial` is online
       const dest = join(tmp(), 'game')
-      await gas.fetchBuild({ ws: qa, spec: v2.build, dir: dest, trackers: [], security: gas.peerSecurity(qa) })
+      await gas.fetchBuild({ ws: qa, spec: v2.build, dir: dest, trackers: [], security: gas.peerSecurity(qa), ...waits })
       await stopLead()
       stopPartial = serve(partial)
-      const failed = gas.fetchBuild({ ws: qa, spec: 'game@1', dir: dest, trackers: [], security: gas.peerSecurity(qa) })
+      const failed = gas.fetchBuild({ ws: qa, spec: 'game@1', dir: dest, trackers: [], security: gas.peerSecurity(qa), ...waits })
       await expect(failed).rejects.toMatchObject({ code: 'E_SYNC_INCOMPLETE', data: { path: 'game@1/c.pak' } })
       const kept = await gas.verifyBuildFolder({ dir: dest })
       expect(kept).toMatchObject({ ok: true, build: v2.build })
 
       // the lead is back: only c.pak's bytes travel, the rest arrived before
       stopLead = serve(lead)
-      const resumed = await gas.fetchBuild({ ws: qa, spec: 'game@1', dir: dest, trackers: [], security: gas.peerSecurity(qa) })
+      const resumed = await gas.fetchBuild({ ws: qa, spec: 'game@1', dir: dest, trackers: [], security: gas.peerSecurity(qa), ...waits })
       expect(resumed.fetched.bytes).toBeGreaterThanOrEqual(3 * MiB)
       expect(resumed.fetched.bytes).toBeLessThan(3.1 * MiB)
       expect(await gas.verifyBuildFolder({ dir: dest })).toMatchObject({ ok: true, build: v1.build })

@@ -57,7 +57,7 @@ describe('computeWantSet', () => {
     const set = await computeWantSet({ store: dst, roots: [v2.version] })
     expect(set.complete).toBe(true)
     const readme = v2.assets.get('docs/readme.md')!
-    expect(set.content.find((w) => w.id === readme.chunks[0].id)).toEqual({ id: readme.chunks[0].id, kind: 'content', priority: contentPriority(5), size: 5, path: 'docs/readme.md' })
+    expect(set.content.find((w) => w.id === readme.chunks[0].id)).toEqual({ id: readme.chunks[0].id, kind: 'content', priority: contentPriority(5), size: 5, path: 'docs/readme.md', asset: readme.asset })
     expect(set.contentBytes).toBe(300 * KiB + 200 * KiB + 5)
     const streamed = []
     for await (const w of missingObjects({ store: dst, roots: [v2.version] })) streamed.push(w.id)

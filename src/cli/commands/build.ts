@@ -1,5 +1,6 @@
 import type { Command } from 'commander'
 import { peerSecurity } from '../../auth/peer-security.js'
+import { GasError } from '../../errors.js'
 import { diffBuilds } from '../../build/diff.js'
 import { fetchBuild } from '../../build/fetch.js'
 import { listBuilds } from '../../build/list.js'
@@ -10,6 +11,12 @@ import { withWorkspace } from '../context.js'
 import { EXIT_FAILURE, printResult } from '../output.js'
 import { collect } from '../parse.js'
 import { progressBar } from '../progress.js'
+
+function parseSeconds (text: string): number {
+  const seconds = Number(text)
+  if (!Number.isFinite(seconds) || seconds <= 0) throw GasError.badArgument(`--wait needs a number of seconds, not "${text}"`)
+  return seconds
+}
 
 export function register (program: Command): void {
   const build = program.command('build').description('publish, fetch, verify, list and compare signed builds')
@@ -25,10 +32,13 @@ export function register (program: Command): void {
 
   build.command('fetch').description('fetch NAME@VERSION from the team into DIR, verified before it appears there').argument('<build>').argument('<dir>')
     .option('--tracker <url>', 'tracker URL (repeatable; default: the workspace\'s)', collect, [])
-    .option('--with-deps', 'fetch the builds it depends on too, beside DIR').option('--json', 'print JSON')
-    .action(action(async (p, spec: string, dir: string, opts: { tracker: string[], withDeps?: boolean }) => {
+    .option('--with-deps', 'fetch the builds it depends on too, beside DIR')
+    .option('--wait <seconds>', 'how long to wait for peers: the first, then each other one the tracker counts (default 5, then 1; slow links need more)', parseSeconds)
+    .option('--json', 'print JSON')
+    .action(action(async (p, spec: string, dir: string, opts: { tracker: string[], withDeps?: boolean, wait?: number }) => {
       const bar = p.json ? undefined : progressBar()
-      const r = await withWorkspace(async (ws) => await fetchBuild({ ws, spec, dir, trackers: opts.tracker, security: peerSecurity(ws), withDeps: opts.withDeps, onProgress: (prog) => bar?.update(prog) }))
+      const waitMs = opts.wait === undefined ? undefined : opts.wait * 1000
+      const r = await withWorkspace(async (ws) => await fetchBuild({ ws, spec, dir, trackers: opts.tracker, security: peerSecurity(ws), withDeps: opts.withDeps, firstPeerWaitMs: waitMs, morePeersWaitMs: waitMs, onProgress: (prog) => bar?.update(prog) }))
       bar?.stop()
       printResult(p, r, () => [
         `${r.name}@${r.version} ${r.build.slice(0, 12)} verified in ${r.dir}: ${r.files} files, ${r.bytes} bytes; fetched ${r.fetched.objects} objects (${r.fetched.bytes} bytes) from ${r.peers.length} peer(s)`,

@@ -6,7 +6,7 @@ import { decodeFileManifest } from '../../src/objects/file-manifest.js'
 import { readBuild } from '../../src/build/resolve-build.js'
 import { startTracker, type RunningTracker } from '../../src/peer/tracker.js'
 import { useTmp } from '../helpers/tmp.js'
-import { serve, team, waits, writeBuildFolder } from './helpers.js'
+import { serveProcess, team, waits, writeBuildFolder } from './helpers.js'
 
 /**
  * Builds in a plain `gas sync` (metadata and refs, never content), and a fetch that could not get
@@ -34,7 +34,8 @@ describe('builds and sync (WebRTC)', () => {
     await gas.publishBuild(partial, { dir: scratch, name: 'scratch', version: '1' })
     const own = await gas.publishBuild(partial, { dir: scratch, name: 'game', version: '2' })
 
-    let stopLead = serve(lead)
+    // each server a process of its own: peers of one process share one tracker socket, which blurs the swarm's count
+    let stopLead = await serveProcess(lead.root)
     let stopPartial: (() => Promise<void>) | undefined
     try {
       const synced = await gas.sync({ ws: partial, trackers: [], security: gas.peerSecurity(partial), ...waits })
@@ -59,14 +60,14 @@ describe('builds and sync (WebRTC)', () => {
       const dest = join(tmp(), 'game')
       await gas.fetchBuild({ ws: qa, spec: v2.build, dir: dest, trackers: [], security: gas.peerSecurity(qa), ...waits })
       await stopLead()
-      stopPartial = serve(partial)
+      stopPartial = await serveProcess(partial.root)
       const failed = gas.fetchBuild({ ws: qa, spec: 'game@1', dir: dest, trackers: [], security: gas.peerSecurity(qa), ...waits })
       await expect(failed).rejects.toMatchObject({ code: 'E_SYNC_INCOMPLETE', data: { path: 'game@1/c.pak' } })
       const kept = await gas.verifyBuildFolder({ dir: dest })
       expect(kept).toMatchObject({ ok: true, build: v2.build })
 
       // the lead is back: only c.pak's bytes travel, the rest arrived before
-      stopLead = serve(lead)
+      stopLead = await serveProcess(lead.root, 'partial')
       const resumed = await gas.fetchBuild({ ws: qa, spec: 'game@1', dir: dest, trackers: [], security: gas.peerSecurity(qa), ...waits })
       expect(resumed.fetched.bytes).toBeGreaterThanOrEqual(3 * MiB)
       expect(resumed.fetched.bytes).toBeLessThan(3.1 * MiB)

@@ -27,7 +27,7 @@ export async function readBuildRecord (fs: FileSystem, dir: string): Promise<{ i
     text = await fs.readFile(path, 'utf8')
   } catch (err) {
     const gasErr = fromFsError(err, path)
-    if (gasErr.code === 'E_NOT_FOUND') throw GasError.notFound(`${path} (not a folder written by \`gas build fetch\`)`, { path })
+    if (gasErr.code === 'E_NOT_FOUND') throw new GasError('E_NOT_FOUND', `${path} not found: not a folder written by \`gas build fetch\``, { path })
     throw gasErr
   }
   let record: Partial<BuildRecord>

@@ -86,7 +86,7 @@ export async function fetchBuild (opts: FetchBuildOptions): Promise<FetchBuildRe
   }
 
   const { build } = await readBuild(ws, id).catch((err) => {
-    if (isGasError(err, 'E_NOT_FOUND')) throw GasError.notFound(`build ${opts.spec} (no reachable peer has it)`, { build: opts.spec })
+    if (isGasError(err, 'E_NOT_FOUND')) throw new GasError('E_NOT_FOUND', `build ${opts.spec} not found: no reachable peer has it`, { build: opts.spec })
     throw err
   })
   checkBuildSignature(build, opts.spec)
@@ -111,7 +111,7 @@ async function advertisedId (sessions: Awaited<ReturnType<typeof openSessions>>[
     const refs = await session.waitRefs().catch(() => [])
     for (const r of refs) if (r.name === ref) ids.add(r.id)
   }))
-  if (ids.size === 0) throw GasError.notFound(`build ${spec} (none of the ${sessions.length} reachable peer(s) has it)`, { build: spec })
+  if (ids.size === 0) throw new GasError('E_NOT_FOUND', `build ${spec} not found: none of the ${sessions.length} reachable peer(s) has it`, { build: spec })
   if (ids.size > 1) throw new GasError('E_BUILD_EXISTS', `peers disagree on ${spec} (${[...ids].map((i) => i.slice(0, 12)).join(', ')}); a build is never replaced, ask the publisher which is theirs`, { build: spec })
   return [...ids][0]
 }

@@ -45,7 +45,7 @@ async function resolveDependency (ws: Workspace, spec: string): Promise<BuildDep
     const { id } = await resolveBuild(ws, spec)
     return { name: spec, type: 'build', id }
   } catch (err) {
-    if (isGasError(err, 'E_NOT_FOUND')) throw GasError.notFound(`dependency ${spec} (no such build here; publish or fetch it first)`, { dependency: spec })
+    if (isGasError(err, 'E_NOT_FOUND')) throw new GasError('E_NOT_FOUND', `dependency ${spec} not found: no such build here; publish or fetch it first`, { dependency: spec })
     throw err
   }
 }

@@ -18,6 +18,6 @@ export async function resolveBuild (ws: Workspace, spec: string): Promise<Stored
   if (isObjectId(spec)) return await readBuild(ws, spec)
   const { name, version } = parseBuildSpec(spec)
   const id = await ws.refs.read(buildRefName(name, version))
-  if (id === undefined) throw GasError.notFound(`build ${name}@${version} (run \`gas sync\` to learn the team's builds)`, { build: spec })
+  if (id === undefined) throw new GasError('E_NOT_FOUND', `build ${name}@${version} not found here; run \`gas sync\` to learn the team's builds`, { build: spec })
   return await readBuild(ws, id)
 }

@@ -28,7 +28,10 @@ describe('gas build CLI', () => {
     const other = await gas(lead.root, ['build', 'publish', 'Builds', '--name', 'orcs', '--version', '0.9.0'])
     expect(other.status).toBe(1)
     expect(other.stderr).toMatch(/^gas: E_BUILD_EXISTS: orcs@0.9.0 is already published/)
-    const second = json(await gas(lead.root, ['build', 'publish', 'Builds', '--name', 'orcs', '--version', '0.9.1', '--dep', 'orcs@0.9.0', '--engine', 'unreal@5.4.1', '--json']))
+    // an asset version the build depends on (a shader cache, say), named by its id
+    writeBuildFolder(join(lead.root, 'cache'), { 'shaders.bin': 200_000 })
+    const asset = json(await gas(lead.root, ['add', 'cache', '--json'])).added[0].asset as string
+    const second = json(await gas(lead.root, ['build', 'publish', 'Builds', '--name', 'orcs', '--version', '0.9.1', '--dep', 'orcs@0.9.0', '--dep', asset, '--engine', 'unreal@5.4.1', '--json']))
     const listed = json(await gas(lead.root, ['build', 'list', 'orcs', '--json'])).builds
     expect(listed.map((b: any) => b.version).sort()).toEqual(['0.9.0', '0.9.1'])
     expect(listed.find((b: any) => b.version === '0.9.0')).toMatchObject({ engine: 'unreal@5.4', platform: 'win64', publisher: { name: 'lead' }, files: 2, size: 430_000 })
@@ -52,7 +55,9 @@ describe('gas build CLI', () => {
       expect(result.fetched.bytes).toBeGreaterThanOrEqual(430_001)
       expect((await gas(qa.root, ['build', 'fetch', 'orcs@0.9.1', dest, ...wait])).stdout).toContain('verified in')
       const withDeps = json(await gas(qa.root, ['build', 'fetch', 'orcs@0.9.1', join(tmp(), 'orcs'), '--with-deps', '--json', ...wait]))
-      expect(withDeps.dependencies).toEqual([expect.objectContaining({ name: 'orcs@0.9.0', dir: expect.stringContaining('orcs@0.9.0') })])
+      expect(withDeps.dependencies).toEqual([expect.objectContaining({ name: 'orcs@0.9.0', dir: expect.stringContaining('orcs@0.9.0') }), { name: asset, id: asset, dir: null }])
+      // the asset's content came into the tester's store
+      expect(withDeps.fetched.bytes).toBeGreaterThan(200_000)
       expect(gasSync(qa.root, ['build', 'verify', withDeps.dependencies[0].dir, '--json']).status).toBe(0)
 
       const verified = gasSync(tmp(), ['build', 'verify', dest, '--json'])

@@ -186,7 +186,8 @@ export async function computeWantSet (opts: WantSetOptions): Promise<WantSet> {
   // sees which builds exist, and `gas build diff` can price a fetch). Their content is wanted only
   // when wantContent says yes for an asset of kind 'build' (`gas build fetch` does; the qa role's
   // rules will): without wantContent, a build's content is NOT wanted, unlike an asset's, so a plain
-  // `gas sync` of refs/builds/* never pulls every build into every member's store.
+  // `gas sync` of refs/builds/* never pulls every build into every member's store. The path asked
+  // about is NAME@VERSION/<file path>; the asset is the file with kind 'build' and tags build, version.
   const visitBuild = async (body: Uint8Array): Promise<void> => {
     let build: Build
     try {

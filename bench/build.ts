@@ -121,7 +121,7 @@ export async function benchBuild (workDir: string, opts: { quick: boolean }): Pr
     server = spawn(process.execPath, [GAS_BIN, 'serve'], { cwd: join(workDir, 'lead'), stdio: ['ignore', 'ignore', 'pipe'] })
     const dest = join(workDir, 'tester-game')
     log('tester fetches build N over WebRTC')
-    const first = JSON.parse((await gasRun(join(workDir, 'tester'), ['build', 'fetch', 'game@1', dest, '--json'])).stdout) as { fetched: { bytes: number }, wire: { received: number } }
+    const first = JSON.parse((await gasRun(join(workDir, 'tester'), ['build', 'fetch', 'game@1', dest, '--json', '--wait', '60'])).stdout) as { fetched: { bytes: number }, wire: { received: number } }
     const firstRun = first.fetched.bytes
     log(`build N: ${(firstRun / MB).toFixed(0)} MB fetched`)
 
@@ -130,7 +130,7 @@ export async function benchBuild (workDir: string, opts: { quick: boolean }): Pr
     await insertInto(join(out, 'Data', 'world.pak'), join(out, 'Data', 'world.pak.new'), Math.floor(large / 3) + 12_345, inserted)
     await rename(join(out, 'Data', 'world.pak.new'), join(out, 'Data', 'world.pak'))
     await gasRun(join(workDir, 'lead'), ['build', 'publish', 'out', '--name', 'game', '--version', '2', '--json'])
-    const second = JSON.parse((await gasRun(join(workDir, 'tester'), ['build', 'fetch', 'game@2', dest, '--json'])).stdout) as { fetched: { bytes: number }, wire: { received: number } }
+    const second = JSON.parse((await gasRun(join(workDir, 'tester'), ['build', 'fetch', 'game@2', dest, '--json', '--wait', '60'])).stdout) as { fetched: { bytes: number }, wire: { received: number } }
     figures.push({
       name: 'build fetch N+1 after N: bytes on the wire (gas build fetch over WebRTC)',
       value: second.wire.received / MB,

@@ -1,3 +1,4 @@
+import { setPriority } from 'node:os'
 import { join } from 'node:path'
 import { wallClock, type Clock } from '../clock.js'
 import type { Workspace } from '../repo/workspace.js'
@@ -10,6 +11,8 @@ import type { Transport } from './transport.js'
 
 /** why: "changing the schedule takes effect within a second in a running gas serve" */
 export const SETTINGS_POLL_MS = 1000
+/** why: nice 10 yields the CPU to a person's compiler or editor while still getting idle cycles */
+export const BACKGROUND_NICE = 10
 
 /**
  * The rate limits of one gas process, shared by every connection it has: content moves at the
@@ -27,6 +30,7 @@ export class TransferLimits {
   /** back off while the machine is busy: background work only (`gas serve` with a schedule), never a sync a person waits for */
   #backoff = false
   #interactive = false
+  #lowered = false
   #contentRate = Infinity
   #cancelPoll: (() => void) | undefined
   #cancelEdge: (() => void) | undefined
@@ -104,7 +108,13 @@ export class TransferLimits {
 
   #recompute (): void {
     const now = this.#clock.now()
-    const factor = this.#backoff && this.#settings.windows.length > 0 ? this.#busy.update() : 1
+    const background = this.#backoff && this.#settings.windows.length > 0
+    const factor = background ? this.#busy.update() : 1
+    if (background && !this.#lowered) {
+      this.#lowered = true
+      // a member who set a schedule asked for background transfers: a person's work comes first for the CPU too
+      try { setPriority(BACKGROUND_NICE) } catch {}
+    }
     const scheduled = rateAt(this.#settings, now) * factor
     const rate = scheduled <= 0 && this.#interactive ? this.#settings.metadataLimit : scheduled
     // wake exactly at the next window edge as well as on the poll

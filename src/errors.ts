@@ -30,6 +30,10 @@ export type ErrorCode =
   | 'E_SYNC_INCOMPLETE'
   | 'E_BAD_RULES'
   | 'E_BAD_SCHEDULE'
+  | 'E_BUILD_EXISTS'
+  | 'E_BUILD_MISMATCH'
+  | 'E_SYNC_INCOMPLETE'
+  | 'E_NO_PEERS'
 
 export class GasError extends Error {
   readonly code: ErrorCode

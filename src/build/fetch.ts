@@ -63,10 +63,10 @@ export async function fetchBuild (opts: FetchBuildOptions): Promise<FetchBuildRe
   const fromPeers: FetchBuildResult['fromPeers'] = []
 
   if (id === undefined || await buildContentMissing(ws.store, id)) {
-    const connected = await connectPeers({ ws, trackers: opts.trackers, rtcConfig: opts.rtcConfig, firstPeerWaitMs: opts.firstPeerWaitMs, morePeersWaitMs: opts.morePeersWaitMs })
+    // connectPeers runs HELLO and throws E_NO_PEERS (with what each tracker answered) when no peer is reachable
+    const connected = await connectPeers({ ws, trackers: opts.trackers, security: opts.security, rtcConfig: opts.rtcConfig, firstPeerWaitMs: opts.firstPeerWaitMs, morePeersWaitMs: opts.morePeersWaitMs })
     try {
-      if (connected.transports.length === 0) throw new GasError('E_NO_PEERS', `no team peer is reachable to fetch ${opts.spec}; ask someone who has it to run \`gas serve\``)
-      const { sessions } = await openSessions(connected.transports, ws.store, { identity: connected.identity, ...opts.security })
+      const { sessions } = connected
       if (id === undefined) id = await advertisedId(sessions, ref!, opts.spec)
       const result = await syncRepo({
         store: ws.store, refs: ws.refs, sessions, identity: connected.identity, ...opts.security,

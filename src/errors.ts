@@ -26,13 +26,15 @@ export type ErrorCode =
   | 'E_AUTH'
   | 'E_DENIED'
   | 'E_BAD_SIGNATURE'
+  | 'E_PROTOCOL_VERSION'
+  | 'E_INTERNAL'
 
 export class GasError extends Error {
   readonly code: ErrorCode
   readonly data: Record<string, unknown>
 
-  constructor (code: ErrorCode, message: string, data: Record<string, unknown> = {}) {
-    super(message)
+  constructor (code: ErrorCode, message: string, data: Record<string, unknown> = {}, options?: { cause?: unknown }) {
+    super(message, options)
     this.name = 'GasError'
     this.code = code
     this.data = data

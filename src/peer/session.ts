@@ -213,6 +213,9 @@ export class PeerSession {
         await this.#send(this.#hello(proof.signature, proof.certificate))
       }
       if (this.#opts.verify === undefined) return this.#opened()
+      // why: a version 1 peer sends no HELLO we could verify (its signature binds one nonce, it has no
+      // certificate); let verify refuse it now, naming its version, rather than time out waiting
+      if (hello.version < 2) await this.#opts.verify(hello, this.#nonce)
       if (hello.signature === null) return
     }
     // why: the signature binds the nonce of the first HELLO; a changed one would be a relayed handshake

@@ -6,17 +6,13 @@ import { hashObject } from '../../src/objects/id.js'
 import type { EncodedObject } from '../../src/objects/store.js'
 import { MemoryTransport } from '../../src/peer/memory-transport.js'
 import { SimulatedLink } from '../../src/peer/simulated-link.js'
-import { CAPABILITIES, FRAME_VERSION, PROTOCOL_VERSION, encodeMessage, fragmentBlock, type HelloMessage } from '../../src/peer/messages.js'
-import { PeerSession, randomIdentity, type PeerIdentity, type ReceivedBlock } from '../../src/peer/session.js'
+import { FRAME_VERSION, encodeMessage, fragmentBlock, type HelloMessage } from '../../src/peer/messages.js'
+import { PeerSession, randomIdentity, type ReceivedBlock } from '../../src/peer/session.js'
+import { helloFrame } from './hello-frame.js'
 import type { Transport } from '../../src/peer/transport.js'
 import { pseudoRandomBytes } from '../net/helpers.js'
 
 const tick = async (ms = 5): Promise<void> => await new Promise((resolve) => setTimeout(resolve, ms))
-
-/** A HELLO frame as this build sends it (`extra` overrides fields, e.g. to speak as a version 1 peer). */
-export function helloFrame (id: PeerIdentity, nonce: string, signature: string | null = null, extra: Partial<HelloMessage> = {}): Uint8Array {
-  return encodeMessage({ type: 'HELLO', version: PROTOCOL_VERSION, capabilities: [...CAPABILITIES], certificate: null, ...id, nonce, signature, ...extra })
-}
 
 async function pair (server = new MemoryStore(), opts: { serverOpts?: Partial<Parameters<typeof PeerSession.open>[0]>, clientOpts?: Partial<Parameters<typeof PeerSession.open>[0]> } = {}): Promise<{ client: PeerSession, server: PeerSession, store: MemoryStore }> {
   const [a, b] = MemoryTransport.pair({ a: 'client', b: 'server' })

@@ -1,0 +1,72 @@
+import type { Clock } from './ledger.js'
+
+/**
+ * A Clock that moves only when told, for tests and simulations: timers fire in due order as time
+ * is advanced, so a network of SimulatedLinks runs the same way on an idle or a loaded machine.
+ */
+export class ManualClock implements Clock {
+  #t = 0
+  #seq = 0
+  #timers: Array<{ at: number, seq: number, fn: () => void }> = []
+
+  now = (): number => this.#t
+
+  after = (ms: number, fn: () => void): (() => void) => {
+    const timer = { at: this.#t + Math.max(0, ms), seq: this.#seq++, fn }
+    this.#timers.push(timer)
+    return () => { this.#timers = this.#timers.filter((x) => x !== timer) }
+  }
+
+  /** timers not yet fired */
+  get pending (): number { return this.#timers.length }
+
+  /** Moves time forward by `ms`, firing every timer due on the way, synchronously. */
+  advance (ms: number): void {
+    const end = this.#t + ms
+    for (let next = this.#next(end); next !== undefined; next = this.#next(end)) this.#fire(next)
+    this.#t = end
+  }
+
+  /**
+   * Moves time forward by `ms` like `advance`, but lets promise callbacks and I/O callbacks run
+   * before each timer (code that awaits a send sets its next timer from a promise callback).
+   */
+  async advanceAsync (ms: number): Promise<void> {
+    const end = this.#t + ms
+    for (;;) {
+      await settle()
+      const next = this.#next(end)
+      if (next === undefined) break
+      this.#fire(next)
+    }
+    this.#t = end
+    await settle()
+  }
+
+  /** Advances in `stepMs` steps until `done()` holds; throws after `limitMs` of simulated time. */
+  async runUntil (done: () => boolean, opts: { stepMs?: number, limitMs?: number } = {}): Promise<void> {
+    const stepMs = opts.stepMs ?? 1
+    const limit = this.#t + (opts.limitMs ?? 60_000)
+    await settle()
+    while (!done()) {
+      if (this.#t >= limit) throw new Error(`ManualClock.runUntil: not done after ${opts.limitMs ?? 60_000} ms of simulated time`)
+      await this.advanceAsync(stepMs)
+    }
+  }
+
+  #next (end: number): { at: number, seq: number, fn: () => void } | undefined {
+    let best: { at: number, seq: number, fn: () => void } | undefined
+    for (const x of this.#timers) if (x.at <= end && (best === undefined || x.at < best.at || (x.at === best.at && x.seq < best.seq))) best = x
+    return best
+  }
+
+  #fire (timer: { at: number, fn: () => void }): void {
+    this.#timers = this.#timers.filter((x) => x !== timer)
+    this.#t = Math.max(this.#t, timer.at)
+    timer.fn()
+  }
+}
+
+async function settle (): Promise<void> {
+  await new Promise<void>((resolve) => setImmediate(resolve))
+}

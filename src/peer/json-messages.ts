@@ -1,7 +1,7 @@
 import { GasError } from '../errors.js'
 import { canonicalJson } from '../objects/canonical-json.js'
 import { isHexId, utf8, type FrameReader, type FrameWriter } from './frame.js'
-import type { Codec, HelloCertificate, HelloMessage, RefsMessage } from './messages.js'
+import type { Codec, GoodbyeMessage, HelloCertificate, HelloMessage, RefsMessage } from './messages.js'
 import { MAX_FRAME } from './transport.js'
 
 /**
@@ -11,6 +11,8 @@ import { MAX_FRAME } from './transport.js'
 
 /** why: HELLO is identity, a signed challenge and a certificate (with its issuer's, ~1 KiB); anything bigger is not a HELLO worth parsing */
 export const MAX_HELLO_BYTES = 4096
+/** why: GOODBYE is an error code and one sentence for a person to read */
+export const MAX_GOODBYE_BYTES = 1024
 /** why: capabilities are short feature names; a peer listing more is not describing features */
 export const MAX_CAPABILITIES = 64
 /** why: one REFS advertises a workspace's branches/builds; more than this is a peer trying to make us allocate. A larger set is sent as several REFS (see `chunkRefs`). */
@@ -173,3 +175,18 @@ export function chunkRefs (refs: RefsMessage['refs']): RefsMessage[] {
   if (current.length > 0 || out.length === 0) out.push({ type: 'REFS', refs: current })
   return out
 }
+
+/** GOODBYE: <len u16><canonical JSON {code, message}> (len ≤ MAX_GOODBYE_BYTES): why the sender ends the connection, e.g. it refused our membership */
+export const GOODBYE = jsonCodec<GoodbyeMessage>({
+  id: 11,
+  what: 'GOODBYE',
+  lengthBytes: 2,
+  maxBytes: MAX_GOODBYE_BYTES,
+  exact: true,
+  check: (msg, fail) => {
+    if (typeof msg.code !== 'string' || !/^E_[A-Z_]{1,40}$/.test(msg.code)) throw fail('GOODBYE code must look like E_SOMETHING')
+    if (typeof msg.message !== 'string') throw fail('GOODBYE message must be a string')
+  },
+  toJson: ({ code, message }) => ({ code, message }),
+  fromJson: (body) => ({ type: 'GOODBYE', code: body.code as string, message: body.message as string })
+})

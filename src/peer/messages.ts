@@ -1,12 +1,12 @@
 import { GasError } from '../errors.js'
 import { BLOCK_HEADER_BYTES } from './block-fragments.js'
 import { FrameReader, FrameWriter, ID_BYTES, isHexId } from './frame.js'
-import { HELLO, REFS } from './json-messages.js'
+import { GOODBYE, HELLO, REFS } from './json-messages.js'
 import { MAX_FRAME } from './transport.js'
 
 export { BLOCK_FRAGMENT_BYTES, BLOCK_HEADER_BYTES, BlockAssembler, MAX_PENDING_BLOCK_BYTES, fragmentBlock } from './block-fragments.js'
 export type { AssembledObject } from './block-fragments.js'
-export { MAX_HELLO_BYTES, MAX_REFS, MAX_REF_NAME_BYTES, chunkRefs } from './json-messages.js'
+export { MAX_GOODBYE_BYTES, MAX_HELLO_BYTES, MAX_REFS, MAX_REF_NAME_BYTES, chunkRefs } from './json-messages.js'
 
 /**
  * The wire protocol: every frame is
@@ -24,11 +24,11 @@ export const FRAME_VERSION = 1
 /**
  * The protocol revision in HELLO. 1: the first release (no version field; "done" was an empty
  * CANCEL, "end of refs" an empty REFS, no certificate). 2: HELLO carries version, capabilities
- * and the member's certificate, signatures bind both nonces; DONE and END_OF_REFS.
+ * and the member's certificate, signatures bind both nonces; DONE, END_OF_REFS and GOODBYE.
  */
 export const PROTOCOL_VERSION = 2
 /** What this build understands beyond version 1; a peer sends a newer message only to a peer listing it. */
-export const CAPABILITIES = ['done', 'end-of-refs'] as const
+export const CAPABILITIES = ['done', 'end-of-refs', 'goodbye'] as const
 export type Capability = typeof CAPABILITIES[number]
 export const FRAME_HEADER_BYTES = 2
 
@@ -90,7 +90,9 @@ export interface BatchMessage { type: 'BATCH', blocks: BlockMessage[] }
 export interface DoneMessage { type: 'DONE' }
 /** "my advertisement is complete" (capability `end-of-refs`; version 1 peers get an empty REFS) */
 export interface EndOfRefsMessage { type: 'END_OF_REFS' }
-export type Message = HelloMessage | RefsMessage | WantMessage | HaveMessage | DontHaveMessage | CancelMessage | BlockMessage | BatchMessage | DoneMessage | EndOfRefsMessage
+/** why the sender ends the connection (capability `goodbye`): a refusal reaches the refused side as a reason, not as a lost peer */
+export interface GoodbyeMessage { type: 'GOODBYE', code: string, message: string }
+export type Message = HelloMessage | RefsMessage | WantMessage | HaveMessage | DontHaveMessage | CancelMessage | BlockMessage | BatchMessage | DoneMessage | EndOfRefsMessage | GoodbyeMessage
 export type MessageType = Message['type']
 
 export const BLOCK_ENCODING_RAW = 0
@@ -287,7 +289,8 @@ export const MESSAGES = {
   CANCEL: idListCodec('CANCEL', 7), // CANCEL: <count u16><id 32>×count
   BATCH,
   DONE: emptyCodec('DONE', 9), // DONE: no payload
-  END_OF_REFS: emptyCodec('END_OF_REFS', 10) // END_OF_REFS: no payload
+  END_OF_REFS: emptyCodec('END_OF_REFS', 10), // END_OF_REFS: no payload
+  GOODBYE
 } as const satisfies { [K in MessageType]: Codec<Extract<Message, { type: K }>> }
 
 const BY_ID = new Map<number, Codec<Message>>(

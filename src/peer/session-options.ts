@@ -49,6 +49,8 @@ export const HANDSHAKE_TIMEOUT_MS = 15_000
 export const MAX_QUEUED_WANTS = 65_536
 /** why: enough store reads in flight to keep the thread pool (4 threads) busy; a later high-priority WANT waits behind at most these */
 export const SERVE_READ_AHEAD = 8
+/** why: a refused peer closes as soon as our GOODBYE arrives; one that does not is closed after this */
+export const GOODBYE_LINGER_MS = 2_000
 /** why: frames a fast remote may send right behind its HELLO while we still verify it */
 export const MAX_EARLY_FRAMES = 256
 /** why: one advertisement lists a team's branches, tags and builds; beyond this it is an attack on our memory */

@@ -1,14 +1,14 @@
 import { randomBytes } from 'node:crypto'
-import { GasError, fromFsError } from '../errors.js'
+import { GasError, fromFsError, type ErrorCode } from '../errors.js'
 import { objectTypeFromCode, type ObjectId } from '../objects/id.js'
 import type { EncodedObject, ObjectStore } from '../objects/store.js'
 import { systemClock, PeerLedger, type Clock } from './ledger.js'
 import { BlockServer } from './block-server.js'
 import {
   BlockAssembler, CAPABILITIES, FRAME_VERSION, MAX_IDS_PER_MESSAGE, PROTOCOL_VERSION, chunkRefs, decodeMessage, encodeMessage, isKnownMessageId,
-  type BlockMessage, type Capability, type HelloCertificate, type HelloMessage, type Message, type WantMode
+  type BlockMessage, type Capability, type GoodbyeMessage, type HelloCertificate, type HelloMessage, type Message, type WantMode
 } from './messages.js'
-import { HANDSHAKE_TIMEOUT_MS, MAX_ADVERTISED_REFS, MAX_EARLY_FRAMES, MAX_QUEUED_WANTS, type PeerIdentity, type ReceivedBlock, type RefEntry, type SessionOptions } from './session-options.js'
+import { GOODBYE_LINGER_MS, HANDSHAKE_TIMEOUT_MS, MAX_ADVERTISED_REFS, MAX_EARLY_FRAMES, MAX_QUEUED_WANTS, type PeerIdentity, type ReceivedBlock, type RefEntry, type SessionOptions } from './session-options.js'
 import { peerLost, type Transport } from './transport.js'
 
 /**
@@ -20,7 +20,8 @@ import { peerLost, type Transport } from './transport.js'
  *
  * An advertisement is one or more REFS ended by END_OF_REFS, so a split list is never mistaken for
  * a complete one; DONE says "I want nothing more from you": a syncing peer may close once both
- * sides said so. A version 1 peer (no `end-of-refs` / `done` capability) gets and sends the old
+ * sides said so. A peer we refuse (its membership did not verify) is told why in a GOODBYE before
+ * the connection closes, so it reports a refusal rather than a lost peer. A version 1 peer (no `end-of-refs` / `done` capability) gets and sends the old
  * conventions instead: an empty REFS and an empty CANCEL. A message id we do not know is counted
  * (`unknownMessages`) and skipped. Anything malformed or out of order ends the session with a typed
  * error; our own failures (a disk error while storing) end it with theirs, never blaming the peer.
@@ -55,6 +56,8 @@ export class PeerSession {
   #helloSeen = false
   /** set as soon as a HELLO frame arrives, before it is processed (processing is async) */
   #helloArrived = false
+  /** we refused the remote and sent GOODBYE: nothing more is read, the transport closes shortly */
+  #refused = false
   #handshake: { resolve: () => void, reject: (err: Error) => void } | undefined
   readonly #assembler = new BlockAssembler()
   #refsBuffer: RefEntry[] = []
@@ -184,7 +187,8 @@ export class PeerSession {
       await this.#send(this.#hello(null, null))
       await done
     } catch (err) {
-      this.close(asGasError(err))
+      // a refused remote is closed once our GOODBYE is out (see #refuse)
+      if (!this.#refused) this.close(asGasError(err))
       throw this.error ?? asGasError(err)
     } finally {
       cancel()
@@ -215,7 +219,7 @@ export class PeerSession {
       if (this.#opts.verify === undefined) return this.#opened()
       // why: a version 1 peer sends no HELLO we could verify (its signature binds one nonce, it has no
       // certificate); let verify refuse it now, naming its version, rather than time out waiting
-      if (hello.version < 2) await this.#opts.verify(hello, this.#nonce)
+      if (hello.version < 2 && !(await this.#verify(hello))) return
       if (hello.signature === null) return
     }
     // why: the signature binds the nonce of the first HELLO; a changed one would be a relayed handshake
@@ -223,10 +227,43 @@ export class PeerSession {
       throw new GasError('E_AUTH', `${this.name} changed identity during the handshake`, { peer: this.name })
     }
     if (hello.signature === null) throw new GasError('E_AUTH', `${this.name} did not sign our challenge`, { peer: this.name })
-    await this.#opts.verify?.(hello, this.#nonce)
+    if (!(await this.#verify(hello))) return
     this.#signedHelloSeen = true
     this.remote = hello
     this.#opened()
+  }
+
+  /** Runs the verify hook; a failure refuses the remote (false). */
+  async #verify (hello: HelloMessage): Promise<boolean> {
+    try {
+      await this.#opts.verify?.(hello, this.#nonce)
+      return true
+    } catch (err) {
+      this.#refuse(asGasError(err) ?? GasError.protocol('refused'))
+      return false
+    }
+  }
+
+  /** Ends the handshake with `err` and tells the remote why (GOODBYE), when it understands that. */
+  #refuse (err: GasError): void {
+    if (this.#state === 'closed') return
+    if (!this.remoteCan('goodbye')) return this.close(err)
+    this.error ??= err
+    this.#refused = true
+    this.#early = []
+    this.#handshake?.reject(err)
+    // why: a 300-character reason always fits MAX_GOODBYE_BYTES, whatever the characters
+    this.#send({ type: 'GOODBYE', code: err.code, message: err.message.slice(0, 300) })
+      .then(() => { this.#clock.after(GOODBYE_LINGER_MS, () => this.close(err)) }, () => this.close(err))
+  }
+
+  #onGoodbye (msg: GoodbyeMessage): void {
+    const refusal: Record<string, ErrorCode> = { E_AUTH: 'E_AUTH', E_BAD_SIGNATURE: 'E_AUTH', E_DENIED: 'E_AUTH', E_PROTOCOL_VERSION: 'E_PROTOCOL_VERSION' }
+    const code = refusal[msg.code]
+    const peer = this.name
+    this.close(code !== undefined
+      ? new GasError(code, `${peer} refused the connection: ${msg.message}`, { peer, remoteCode: msg.code })
+      : peerLost(peer, `it ended the connection (${msg.code}: ${msg.message})`))
   }
 
   #opened (): void {
@@ -240,7 +277,7 @@ export class PeerSession {
   // ---- incoming ----------------------------------------------------------------------------
 
   #onFrame (frame: Uint8Array): void {
-    if (this.#state === 'closed') return
+    if (this.#state === 'closed' || this.#refused) return
     this.ledger.frameReceived(frame.byteLength)
     // why: a newer peer may send messages this build has no row for; skipping them is what lets the protocol grow
     if (frame.byteLength >= 2 && frame[0] === FRAME_VERSION && !isKnownMessageId(frame[1])) {
@@ -255,6 +292,7 @@ export class PeerSession {
       this.close(asGasError(err))
       return
     }
+    if (msg.type === 'GOODBYE') return this.#onGoodbye(msg)
     if (msg.type === 'HELLO') {
       const hello = msg
       this.#helloArrived = true
@@ -290,6 +328,7 @@ export class PeerSession {
         case 'CANCEL': return this.#onCancel(msg.ids)
         case 'DONE': return this.#onDone()
         case 'END_OF_REFS': return this.#endOfRefs()
+        case 'GOODBYE': return this.#onGoodbye(msg)
       }
     } catch (err) {
       this.close(asGasError(err))

@@ -47,6 +47,10 @@ function commitFile (dir: string, file: string, text: string): void {
 
 /** Starts `gas serve --json`; resolves once it runs, with the peer events it prints. */
 async function serve (dir: string): Promise<Array<{ peer: string, state: string, error?: string }>> {
+  return (await serveProcess(dir)).events
+}
+
+async function serveProcess (dir: string): Promise<{ child: ChildProcess, events: Array<{ peer: string, state: string, error?: string }> }> {
   const child = gasSpawn(dir, ['serve', '--json', '--tracker', tracker.url])
   serves.push(child)
   const events: Array<{ peer: string, state: string, error?: string }> = []
@@ -61,7 +65,7 @@ async function serve (dir: string): Promise<Array<{ peer: string, state: string,
     child.stderr?.on('data', (chunk: Buffer) => { if (chunk.toString().includes('serving')) resolve() })
     child.once('exit', (code) => reject(new Error(`gas serve exited ${code}`)))
   })
-  return events
+  return { child, events }
 }
 
 /** why: asynchronously, since the tracker runs in this process and spawnSync would stop it answering */
@@ -94,6 +98,7 @@ function versions (dir: string): unknown[] {
 let ana: string
 let bo: string
 let anaEvents: Array<{ peer: string, state: string, error?: string }>
+let anaServe: ChildProcess
 
 beforeAll(async () => {
   tracker = await startTracker({ port: 0, host: '127.0.0.1' })
@@ -101,7 +106,7 @@ beforeAll(async () => {
   gas(ana, 'init', '--name', 'ana', '--team', 'orcs')
   commitFile(ana, 'secret.txt', 'the orcs attack at dawn')
   bo = member(ana, 'bo')
-  anaEvents = await serve(ana)
+  ;({ child: anaServe, events: anaEvents } = await serveProcess(ana))
 })
 
 afterAll(async () => {
@@ -143,6 +148,9 @@ describe('membership over real WebRTC between gas processes', () => {
     expect(versions(legolas)).toEqual([])
     if (r.status === 0) expect(JSON.parse(r.stdout).fetched).toEqual({ objects: 0, bytes: 0 })
 
+    // legolas serves alone (ana stops), so bo's sync meets it for sure
+    anaServe.kill('SIGTERM')
+    await new Promise((resolve) => anaServe.exitCode !== null ? resolve(null) : anaServe.once('exit', resolve))
     commitFile(legolas, 'elvish.txt', 'a forged version for the orcs')
     const legolasEvents = await serve(legolas)
     const before = versions(bo)

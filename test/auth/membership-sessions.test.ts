@@ -43,7 +43,7 @@ function forgedSecurity (outsider: gas.Workspace): Pick<Parameters<typeof serveR
 }
 
 describe('members refuse a patched outsider', () => {
-  it('the lead serves it nothing: no refs, no objects', async () => {
+  it('the lead serves it nothing (no refs, no objects) and tells it why', async () => {
     const { lead, outsider } = await teamOf()
     const leadStore = new MemoryStore()
     const v = await buildVersion(leadStore, [{ path: 'secret.bin', bytes: pseudoRandomBytes('s', 50 * KiB) }])
@@ -55,6 +55,8 @@ describe('members refuse a patched outsider', () => {
     const store = new MemoryStore()
     const result = await syncRepo({ store, refs, transports: [mine], identity: identityOf(outsider), ...forgedSecurity(outsider), refsTimeoutMs: 2000, lingerIdleMs: 0 })
     await expect(serving).rejects.toMatchObject({ code: 'E_BAD_SIGNATURE' })
+    // the lead told it why (GOODBYE) before closing: a refusal, not a lost peer
+    expect(result.dropped).toEqual([expect.objectContaining({ peer: 'ana', code: 'E_AUTH', message: expect.stringMatching(/^ana refused the connection: mallory's certificate is not signed by the orcs root key/) })])
     expect(result.fetched.objects).toBe(0)
     expect(store.objects.size).toBe(0)
     expect(await refs.read('refs/heads/main')).toBeUndefined()

@@ -32,6 +32,7 @@ const samples: Message[] = [
   { type: 'REFS', refs: [] },
   { type: 'DONE' },
   { type: 'END_OF_REFS' },
+  { type: 'GOODBYE', code: 'E_AUTH', message: 'mallory presented no membership certificate of team orcs: not a member' },
   { type: 'WANT', ids: [id1, id2], mode: 'block', priority: 7 },
   { type: 'WANT', ids: [id1], mode: 'have', priority: 255 },
   { type: 'HAVE', ids: [id1] },
@@ -52,7 +53,7 @@ const samples: Message[] = [
 
 describe('wire table', () => {
   it('has stable ids', () => {
-    expect(Object.fromEntries(Object.entries(MESSAGES).map(([k, v]) => [k, v.id]))).toEqual({ HELLO: 1, REFS: 2, WANT: 3, HAVE: 4, DONT_HAVE: 5, BLOCK: 6, CANCEL: 7, BATCH: 8, DONE: 9, END_OF_REFS: 10 })
+    expect(Object.fromEntries(Object.entries(MESSAGES).map(([k, v]) => [k, v.id]))).toEqual({ HELLO: 1, REFS: 2, WANT: 3, HAVE: 4, DONT_HAVE: 5, BLOCK: 6, CANCEL: 7, BATCH: 8, DONE: 9, END_OF_REFS: 10, GOODBYE: 11 })
   })
 
   it('known bytes: WANT frame layout', () => {
@@ -84,8 +85,8 @@ describe('wire table', () => {
     expect(Buffer.from(encodeMessage({ type: 'DONE' })).toString('hex')).toBe('0109')
     expect(Buffer.from(encodeMessage({ type: 'END_OF_REFS' })).toString('hex')).toBe('010a')
     expect(codeOf(() => decodeMessage(Uint8Array.of(1, 9, 0)))).toBe('E_FRAME_LENGTH')
-    expect([1, 2, 3, 4, 5, 6, 7, 8, 9, 10].every(isKnownMessageId)).toBe(true)
-    expect(isKnownMessageId(11) || isKnownMessageId(0) || isKnownMessageId(255)).toBe(false)
+    expect([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11].every(isKnownMessageId)).toBe(true)
+    expect(isKnownMessageId(12) || isKnownMessageId(0) || isKnownMessageId(255)).toBe(false)
     expect(codeOf(() => decodeMessage(Uint8Array.of(1, 99)))).toBe('E_PROTOCOL')
     expect(codeOf(() => decodeMessage(Uint8Array.of(2, 3)))).toBe('E_PROTOCOL_VERSION')
   })
@@ -234,6 +235,9 @@ describe('wire table', () => {
       { type: 'HELLO', ...V2, peerId: id1, name: 'a', publicKey: id1, teamId: null, nonce: 'x', signature: null },
       { type: 'HELLO', ...V2, peerId: id1, name: 'a', publicKey: id1, teamId: null, nonce: id1, signature: id1 },
       { type: 'HELLO', ...V2, peerId: id1, name: 'a'.repeat(5000), publicKey: id1, teamId: null, nonce: id1, signature: null },
+      { type: 'GOODBYE', code: 'nope', message: 'x' },
+      { type: 'GOODBYE', code: 'E_AUTH', message: 5 },
+      { type: 'GOODBYE', code: 'E_AUTH', message: 'x'.repeat(2000) },
       { type: 'HELLO', ...V2, version: 0, peerId: id1, name: 'a', publicKey: id1, teamId: null, nonce: id1, signature: null },
       { type: 'HELLO', ...V2, capabilities: 'done', peerId: id1, name: 'a', publicKey: id1, teamId: null, nonce: id1, signature: null },
       { type: 'HELLO', ...V2, capabilities: [1], peerId: id1, name: 'a', publicKey: id1, teamId: null, nonce: id1, signature: null },
@@ -266,7 +270,7 @@ describe('wire table', () => {
       let frame: Uint8Array
       if (i % 2 === 0) {
         frame = Uint8Array.from({ length: Math.floor(rand() * 80) }, () => Math.floor(rand() * 256))
-        if (frame.length > 1 && i % 4 === 0) { frame[0] = 1; frame[1] = 1 + Math.floor(rand() * 10) }
+        if (frame.length > 1 && i % 4 === 0) { frame[0] = 1; frame[1] = 1 + Math.floor(rand() * 11) }
       } else {
         frame = valid[i % valid.length].slice()
         for (let k = 0; k < 3; k++) frame[Math.floor(rand() * frame.length)] = Math.floor(rand() * 256)

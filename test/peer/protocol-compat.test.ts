@@ -2,7 +2,10 @@ import { afterEach, describe, expect, it } from 'vitest'
 import * as gas from '../../src/index.js'
 import { MemoryStore } from '../../src/objects/memory-store.js'
 import { MemoryTransport } from '../../src/peer/memory-transport.js'
-import { FRAME_VERSION, encodeMessage } from '../../src/peer/messages.js'
+import { GasError } from '../../src/errors.js'
+import { ManualClock } from '../../src/peer/manual-clock.js'
+import { FRAME_VERSION, decodeMessage, encodeMessage } from '../../src/peer/messages.js'
+import { GOODBYE_LINGER_MS } from '../../src/peer/session-options.js'
 import { PeerSession, randomIdentity } from '../../src/peer/session.js'
 import { openSessions, serveRepo, syncRepo } from '../../src/peer/sync-engine.js'
 import { buildVersion, KiB, pseudoRandomBytes, setRef } from '../net/helpers.js'
@@ -73,6 +76,8 @@ describe('protocol version 2 with version 1 peers', () => {
     expect(sessions).toEqual([])
     expect(dropped).toEqual([expect.objectContaining({ peer: 'old', code: 'E_PROTOCOL_VERSION' })])
     expect(dropped[0].message).toMatch(/protocol version 1.*upgrade gas on old/)
+    await old.until(() => theirs.closed)
+    expect(old.error).toBeUndefined() // no GOODBYE (id 11) sent to a peer that does not list it
     await lead.close()
   })
 })
@@ -124,5 +129,40 @@ describe('a newer peer: unknown message ids are reported and skipped, never fata
     expect(client.remoteDone).toBe(false)
     expect(client.closed).toBe(false)
     client.close()
+  })
+})
+
+describe('GOODBYE: a refusal reaches the refused side as a reason', () => {
+  it('the refusing side says why, then closes after GOODBYE_LINGER_MS if the remote does not', async () => {
+    const clock = new ManualClock()
+    const [raw, b] = MemoryTransport.pair({ b: 'refuser' })
+    const frames: Uint8Array[] = []
+    raw.onFrame((f) => frames.push(f))
+    const opening = PeerSession.open({ transport: b, store: new MemoryStore(), identity: randomIdentity('refuser'), clock, verify: () => { throw new GasError('E_AUTH', 'raw presented no membership certificate of team orcs: not a member') } })
+    opening.catch(() => {})
+    const id = randomIdentity('raw')
+    await raw.send(helloFrame(id, 'ab'.repeat(32)))
+    await raw.send(helloFrame(id, 'ab'.repeat(32), 'ee'.repeat(64)))
+    await expect(opening).rejects.toMatchObject({ code: 'E_AUTH' })
+    await clock.advanceAsync(0)
+    const goodbye = frames.map((f) => decodeMessage(f)).find((m) => m.type === 'GOODBYE')
+    expect(goodbye).toEqual({ type: 'GOODBYE', code: 'E_AUTH', message: 'raw presented no membership certificate of team orcs: not a member' })
+    expect(raw.closed).toBe(false)
+    await clock.advanceAsync(GOODBYE_LINGER_MS - 1)
+    expect(raw.closed).toBe(false)
+    await clock.advanceAsync(1)
+    expect(raw.closed).toBe(true)
+  })
+
+  it('a GOODBYE for another reason is a lost peer naming it', async () => {
+    const [a, b] = MemoryTransport.pair({ b: 'leaver' })
+    const opening = PeerSession.open({ transport: a, store: new MemoryStore(), identity: randomIdentity('me') })
+    await b.send(helloFrame(randomIdentity('leaver'), 'ab'.repeat(32)))
+    const session = await opening
+    const closed = new Promise<GasError | undefined>((resolve) => session.onClose(resolve))
+    await b.send(encodeMessage({ type: 'GOODBYE', code: 'E_SHUTTING_DOWN', message: 'restarting for an update' }))
+    const err = await closed
+    expect(err?.code).toBe('E_PEER_LOST')
+    expect(err?.message).toMatch(/E_SHUTTING_DOWN: restarting for an update/)
   })
 })

@@ -67,6 +67,16 @@ export class ManualClock implements Clock {
   }
 }
 
+/** why: a test's refs live on disk; time must not run on while a file read or write is in flight */
+const IO_RESOURCE = /^(FSReq|FileHandle|ZlibWork|Work)/
+
+/**
+ * Lets pending callbacks run: at least one turn of the event loop, and more while file-system
+ * requests are in flight, so simulated time does not race ahead of a slow disk (which would make
+ * simulated timings depend on the machine's load after all). Gives up waiting after 10 s of wall time.
+ */
 async function settle (): Promise<void> {
-  await new Promise<void>((resolve) => setImmediate(resolve))
+  const giveUpAt = performance.now() + 10_000
+  do await new Promise<void>((resolve) => setImmediate(resolve))
+  while (process.getActiveResourcesInfo().some((name) => IO_RESOURCE.test(name)) && performance.now() < giveUpAt)
 }

@@ -4,7 +4,12 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import * as gas from '../src/index.js'
 import { writeRandomFile } from '../test/fixtures/project.js'
+import { SimulatedLink } from '../src/peer/simulated-link.js'
+import { TransferLimits } from '../src/peer/transfer-limits.js'
+import { setSchedule } from '../src/schedule/schedule-settings.js'
+import { pseudoRandomBytes } from '../test/net/helpers.js'
 import type { Figure } from './figure.js'
+import { fetchFrom, LINK_BUFFER, seedRepo } from './sync.js'
 
 const MB = 1e6
 const GAS_BIN = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'gas')
@@ -20,7 +25,35 @@ export async function benchSchedule (workDir: string, opts: { quick: boolean }):
   for (const limit of [5 * MB, 20 * MB]) {
     figures.push(await throttleAccuracy(workDir, limit, seconds).catch((err: Error) => failed(`throttle at ${limit / MB} MB/s`, err)))
   }
+  figures.push(await windowUtilisation(workDir, opts.quick ? 64 : 256).catch((err: Error) => failed('utilisation in an open window', err)))
   return figures
+}
+
+/**
+ * The scheduler's machinery must cost no capacity: both ends follow a schedule whose window is
+ * open with no limit (every frame through the limits' buckets), over a simulated 25 MB/s link
+ * with 20 ms round trips; share of the capacity the whole sync used.
+ */
+async function windowUtilisation (workDir: string, mib: number): Promise<Figure> {
+  const bandwidth = 25 * MB
+  const dir = await mkdtemp(join(workDir, 'window-'))
+  const ws = await gas.init({ dir, name: 'window', previewer: async () => [] })
+  await setSchedule(ws, { windows: ['daily 00:00-24:00 UTC'] })
+  const limits = await TransferLimits.start(ws)
+  try {
+    const seed = await seedRepo(dir, 'seed', pseudoRandomBytes('window', mib * 2 ** 20))
+    const [near, far] = SimulatedLink.pair({ bandwidth, latencyMs: 10, highWaterMark: LINK_BUFFER })
+    const run = await fetchFrom(dir, [seed], [[limits.throttle(near), limits.throttle(far)]])
+    const share = run.bytes / run.seconds / bandwidth * 100
+    // the same sync without the limits' buckets, same run: what the link gives with no scheduler at all
+    const [plainNear, plainFar] = SimulatedLink.pair({ bandwidth, latencyMs: 10, highWaterMark: LINK_BUFFER })
+    const plain = await fetchFrom(dir, [seed], [[plainNear, plainFar]])
+    const plainShare = plain.bytes / plain.seconds / bandwidth * 100
+    return { name: `schedule: utilisation of a 25 MB/s, 20 ms RTT simulated link inside an open window, no limit (${mib} MiB, both ends through the limits)`, value: share, unit: '%', compare: { name: 'same sync without the limits', value: plainShare, unit: '%' }, floor: '>= 95%', pass: share >= 95 }
+  } finally {
+    limits.close()
+    await ws.close()
+  }
 }
 
 function failed (name: string, err: Error): Figure {

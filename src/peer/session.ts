@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { GasError, fromFsError, type ErrorCode } from '../errors.js'
+import { GasError } from '../errors.js'
 import { objectTypeFromCode, type ObjectId } from '../objects/id.js'
 import type { EncodedObject, ObjectStore } from '../objects/store.js'
 import { systemClock, PeerLedger, type Clock } from './ledger.js'
@@ -9,6 +9,7 @@ import {
   type BlockMessage, type Capability, type GoodbyeMessage, type HelloCertificate, type HelloMessage, type Message, type WantMode
 } from './messages.js'
 import { GOODBYE_LINGER_MS, HANDSHAKE_TIMEOUT_MS, MAX_ADVERTISED_REFS, MAX_EARLY_FRAMES, MAX_QUEUED_WANTS, type PeerIdentity, type ReceivedBlock, type RefEntry, type SessionOptions } from './session-options.js'
+import { asGasError, goodbyeError } from './session-failure.js'
 import { peerLost, type Transport } from './transport.js'
 
 /**
@@ -27,6 +28,7 @@ import { peerLost, type Transport } from './transport.js'
  * error; our own failures (a disk error while storing) end it with theirs, never blaming the peer.
  */
 
+export { asGasError } from './session-failure.js'
 export { HANDSHAKE_TIMEOUT_MS, MAX_ADVERTISED_REFS, MAX_EARLY_FRAMES, MAX_QUEUED_WANTS, randomIdentity, type HelloProof, type PeerIdentity, type ReceivedBlock, type RefEntry, type SessionOptions } from './session-options.js'
 
 type State = 'handshake' | 'open' | 'closed'
@@ -258,12 +260,7 @@ export class PeerSession {
   }
 
   #onGoodbye (msg: GoodbyeMessage): void {
-    const refusal: Record<string, ErrorCode> = { E_AUTH: 'E_AUTH', E_BAD_SIGNATURE: 'E_AUTH', E_DENIED: 'E_AUTH', E_PROTOCOL_VERSION: 'E_PROTOCOL_VERSION' }
-    const code = refusal[msg.code]
-    const peer = this.name
-    this.close(code !== undefined
-      ? new GasError(code, `${peer} refused the connection: ${msg.message}`, { peer, remoteCode: msg.code })
-      : peerLost(peer, `it ended the connection (${msg.code}: ${msg.message})`))
+    this.close(goodbyeError(this.name, msg))
   }
 
   #opened (): void {
@@ -416,22 +413,4 @@ function noop (): void {}
 
 function emit<T> (listeners: Array<(value: T) => void>, value: T): void {
   for (const cb of listeners) cb(value)
-}
-
-/**
- * A failure as the typed error a session ends with. Whatever the peer sent wrong is already a
- * GasError (E_PROTOCOL, E_FRAME_LENGTH, E_AUTH…); anything else was thrown by our own code or
- * disk, so it is reported as ours (E_DISK_FULL, E_IO, E_INTERNAL) with the original as `cause`,
- * never as the peer's protocol error.
- */
-export function asGasError (err: unknown): GasError | undefined {
-  if (err === undefined) return undefined
-  if (err instanceof GasError) return err
-  const message = (err as Error)?.message ?? String(err)
-  const errno = (err as NodeJS.ErrnoException)?.code
-  if (typeof errno === 'string' && /^E[A-Z]+$/.test(errno)) {
-    const typed = fromFsError(err, (err as NodeJS.ErrnoException).path ?? 'local store')
-    return new GasError(typed.code, `local failure: ${typed.message}`, { ...typed.data, errno }, { cause: err })
-  }
-  return new GasError('E_INTERNAL', `local failure (not the peer's): ${message}`, {}, { cause: err })
 }

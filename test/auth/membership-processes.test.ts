@@ -99,6 +99,12 @@ let ana: string
 let bo: string
 let anaEvents: Array<{ peer: string, state: string, error?: string }>
 let anaServe: ChildProcess
+let mallory: string
+
+async function stopServes (): Promise<void> {
+  for (const child of serves) child.kill('SIGTERM')
+  await Promise.all(serves.map(async (child) => await new Promise((resolve) => child.exitCode !== null ? resolve(null) : child.once('exit', resolve))))
+}
 
 beforeAll(async () => {
   tracker = await startTracker({ port: 0, host: '127.0.0.1' })
@@ -110,13 +116,13 @@ beforeAll(async () => {
 })
 
 afterAll(async () => {
-  for (const child of serves) child.kill('SIGTERM')
-  await Promise.all(serves.map(async (child) => await new Promise((resolve) => child.exitCode !== null ? resolve(null) : child.once('exit', resolve))))
+  await stopServes()
   await tracker.close()
   for (const d of dirs) rmSync(d, { recursive: true, force: true })
 })
 
-describe('membership over real WebRTC between gas processes', () => {
+// why: each test runs several gas processes and up to five syncs; a loaded machine needs the room
+describe('membership over real WebRTC between gas processes', { timeout: 150_000 }, () => {
   it('a member syncs from the lead (the lead proves membership with the certificate `gas init --team` gave it)', async () => {
     const r = await syncUntil(bo, () => existsSync(join(bo, 'secret.txt')))
     expect(r.status, r.stderr).toBe(0)
@@ -125,7 +131,7 @@ describe('membership over real WebRTC between gas processes', () => {
   })
 
   it('an outsider who wrote the team into its config by hand gets nothing', async () => {
-    const mallory = tmp()
+    mallory = tmp()
     gas(mallory, 'init', '--name', 'mallory')
     writeFileSync(join(mallory, '.gas', 'config.json'), JSON.stringify({ ...config(mallory), team: config(ana).team }, null, 2))
     const seen = anaEvents.length
@@ -159,5 +165,16 @@ describe('membership over real WebRTC between gas processes', () => {
     expect(versions(bo)).toEqual(before)
     // the connection was made (legolas saw bo), and bo refused what legolas offered
     expect(legolasEvents.map((e) => e.peer)).toContain('bo')
+  })
+
+  it('the outsider cannot serve members either: its own side refuses to pretend, and members get nothing', async () => {
+    await stopServes()
+    commitFile(mallory, 'fake.txt', 'the orcs retreat')
+    const malloryEvents = await serve(mallory)
+    const before = versions(bo)
+    await syncUntil(bo, () => malloryEvents.length > 0)
+    expect(malloryEvents[0]).toMatchObject({ state: 'closed', error: expect.stringMatching(/holds no certificate of team orcs.*gas team join/) })
+    expect(existsSync(join(bo, 'fake.txt'))).toBe(false)
+    expect(versions(bo)).toEqual(before)
   })
 })

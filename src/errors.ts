@@ -26,6 +26,7 @@ export type ErrorCode =
   | 'E_AUTH'
   | 'E_DENIED'
   | 'E_BAD_SIGNATURE'
+  | 'E_BAD_RULES'
   | 'E_BAD_SCHEDULE'
   | 'E_PROTOCOL_VERSION'
   | 'E_INTERNAL'

@@ -17,7 +17,7 @@ import { GAS_NODE_FLAGS } from '../src/peer/node-flags.js'
 
 interface Args { json: boolean, quick: boolean, strict: boolean, rounds: number | undefined, only: Set<string> | undefined }
 
-const SECTIONS = ['store', 'preview', 'datachannel', 'sync', 'schedule', 'selective'] as const
+const SECTIONS = ['store', 'preview', 'datachannel', 'sync', 'schedule', 'selective', 'build'] as const
 type Section = typeof SECTIONS[number]
 const ALIASES: Record<string, Section> = { transport: 'datachannel', webrtc: 'datachannel', previews: 'preview' }
 
@@ -104,7 +104,8 @@ const RUNNERS: Record<Section, Runner> = {
     const { benchSchedule } = await import('./schedule.js')
     return await benchSchedule(join(workDir, 'schedule'), { quick: args.quick })
   },
-  selective: async (workDir, args) => await (await import('./selective.js')).benchSelective(join(workDir, 'selective'), { quick: args.quick })
+  selective: async (workDir, args) => await (await import('./selective.js')).benchSelective(join(workDir, 'selective'), { quick: args.quick }),
+  build: async (workDir, args) => await (await import('./build.js')).benchBuild(join(workDir, 'build'), { quick: args.quick })
 }
 
 interface SectionResult { figures: Figure[], notes: string[], errors: string[] }

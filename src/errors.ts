@@ -30,6 +30,10 @@ export type ErrorCode =
   | 'E_BAD_SCHEDULE'
   | 'E_PROTOCOL_VERSION'
   | 'E_INTERNAL'
+  | 'E_BUILD_EXISTS'
+  | 'E_BUILD_MISMATCH'
+  | 'E_SYNC_INCOMPLETE'
+  | 'E_NO_PEERS'
 
 export class GasError extends Error {
   readonly code: ErrorCode

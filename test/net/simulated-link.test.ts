@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { isGasError } from '../../src/errors.js'
-import { ManualClock } from '../../src/peer/manual-clock.js'
+import { ManualClock } from '../../src/clock.js'
 import { SimulatedLink, SimulatedNetwork } from '../../src/peer/simulated-link.js'
 import type { Transport } from '../../src/peer/transport.js'
 

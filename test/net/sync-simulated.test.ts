@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { MemoryStore } from '../../src/objects/memory-store.js'
-import { ManualClock } from '../../src/peer/manual-clock.js'
+import { ManualClock } from '../../src/clock.js'
 import { SimulatedLink } from '../../src/peer/simulated-link.js'
 import { ENDGAME_ITEMS } from '../../src/peer/swarm.js'
 import { buildVersion, cloneStore, contentBytes, KiB, MiB, pseudoRandomBytes, readFileContent, setRef } from './helpers.js'

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { Ledger, PeerLedger, RateMeter, systemClock } from '../../src/peer/ledger.js'
-import { ManualClock } from '../../src/peer/manual-clock.js'
+import { ManualClock } from '../../src/clock.js'
 import { INITIAL_WINDOW_BYTES, MAX_IN_FLIGHT_REQUESTS, MAX_WINDOW_BYTES, MIN_WINDOW_BYTES, MIN_WINDOW_RTT_MS, PeerWindow, UNKNOWN_SIZE_ESTIMATE, WINDOW_GAIN } from '../../src/peer/want-manager.js'
 
 const KiB = 1024

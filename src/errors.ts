@@ -30,6 +30,8 @@ export type ErrorCode =
   | 'E_SYNC_INCOMPLETE'
   | 'E_BAD_RULES'
   | 'E_BAD_SCHEDULE'
+  | 'E_PROTOCOL_VERSION'
+  | 'E_INTERNAL'
   | 'E_BUILD_EXISTS'
   | 'E_BUILD_MISMATCH'
   | 'E_SYNC_INCOMPLETE'
@@ -39,8 +41,8 @@ export class GasError extends Error {
   readonly code: ErrorCode
   readonly data: Record<string, unknown>
 
-  constructor (code: ErrorCode, message: string, data: Record<string, unknown> = {}) {
-    super(message)
+  constructor (code: ErrorCode, message: string, data: Record<string, unknown> = {}, options?: { cause?: unknown }) {
+    super(message, options)
     this.name = 'GasError'
     this.code = code
     this.data = data

@@ -45,10 +45,14 @@ export { addOverride, clearOverrides } from './sync/overrides.js'
 
 import { previewAsset } from './preview/attach.js'
 import { Workspace, type WorkspaceOptions } from './repo/workspace.js'
+import { issueLeadCertificate } from './auth/member-certificate.js'
 
 /** Creates a workspace (and a member identity) in `dir`. Previews are generated on add unless `previewer` says otherwise. */
 export async function init (opts: { dir: string, name?: string, team?: string } & WorkspaceOptions): Promise<Workspace> {
-  return await Workspace.init({ previewer: previewAsset, ...opts })
+  const ws = await Workspace.init({ previewer: previewAsset, ...opts })
+  // the lead proves membership on every connection like any member: with a certificate
+  if (opts.team !== undefined) await issueLeadCertificate(ws)
+  return ws
 }
 
 /** Opens the workspace that holds `dir`. */

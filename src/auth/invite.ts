@@ -1,28 +1,16 @@
-import { join } from 'node:path'
 import { GasError } from '../errors.js'
-import { canonicalJson } from '../objects/canonical-json.js'
-import { signBytes, verifyBytes, type Identity } from '../repo/identity.js'
+import { verifyBytes } from '../repo/identity.js'
 import type { Workspace } from '../repo/workspace.js'
+import { certificateBytes, issueCertificate, readTeamRootKey, writeCertificate, type MemberCertificate, type TeamRef } from './member-certificate.js'
+
+export type { MemberCertificate, TeamRef } from './member-certificate.js'
 
 export const ROLES = ['lead', 'admin', 'artist', 'sound', 'programmer', 'qa'] as const
 
-export interface TeamRef { id: string, name: string, rootPublicKey: string }
-export interface MemberCertificate { team: string, member: { name: string, publicKey: string, roles: string[] }, signature: string }
 
 /** What `gas team add` writes and `gas team join` reads: everything a new member needs to find the team. */
 export interface Invite { gasInvite: 1, team: TeamRef, trackers: string[], certificate: MemberCertificate }
 
-function certificateBytes (team: string, member: MemberCertificate['member']): Uint8Array {
-  return Buffer.from(`gas-member-certificate\0${canonicalJson({ member, team })}`)
-}
-
-async function teamRootKey (ws: Workspace): Promise<Identity> {
-  try {
-    return JSON.parse(await ws.fs.readFile(join(ws.gasDir, 'team-root.json'), 'utf8')) as Identity
-  } catch {
-    throw new GasError('E_DENIED', 'only the team lead (who holds the team root key) can add members')
-  }
-}
 
 /** Certifies a member's key with the team root key and returns the invite for them. */
 export async function createInvite (ws: Workspace, opts: { publicKey: string, name: string, roles: string[] }): Promise<Invite> {
@@ -32,9 +20,10 @@ export async function createInvite (ws: Workspace, opts: { publicKey: string, na
   if (opts.name.trim() === '') throw GasError.badArgument('--name must not be empty')
   if (opts.roles.length === 0) throw GasError.badArgument(`give at least one --role (${ROLES.join(', ')})`)
   for (const role of opts.roles) if (!(ROLES as readonly string[]).includes(role)) throw GasError.badArgument(`unknown role "${role}"; one of ${ROLES.join(', ')}`)
-  const root = await teamRootKey(ws)
+  const root = await readTeamRootKey(ws).catch(() => undefined)
+  if (root === undefined) throw new GasError('E_DENIED', 'only the team lead (who holds the team root key) can add members')
   const member = { name: opts.name, publicKey: opts.publicKey, roles: [...opts.roles].sort() }
-  const certificate = { team: team.id, member, signature: signBytes(root, certificateBytes(team.id, member)) }
+  const certificate = issueCertificate(root, team.id, member)
   return { gasInvite: 1, team, trackers: ws.config.trackers, certificate }
 }
 
@@ -61,7 +50,7 @@ export async function joinTeam (ws: Workspace, inviteText: string): Promise<Invi
     throw GasError.badArgument('the invite is not valid JSON')
   }
   const invite = checkInvite(parsed, ws.identity.publicKey)
-  await ws.fs.writeFile(join(ws.gasDir, 'certificate.json'), JSON.stringify(invite.certificate, null, 2))
+  await writeCertificate(ws, invite.certificate)
   ws.config = { ...ws.config, team: invite.team, trackers: [...new Set([...ws.config.trackers, ...invite.trackers])], roles: invite.certificate.member.roles }
   await ws.saveConfig()
   return invite

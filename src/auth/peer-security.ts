@@ -1,7 +1,25 @@
-import { signChallenge, verifyChallenge } from './handshake.js'
+import { GasError } from '../errors.js'
+import type { HelloProof } from '../peer/session-options.js'
+import type { HelloMessage } from '../peer/messages.js'
 import type { Workspace } from '../repo/workspace.js'
+import { signChallenge, verifyMember } from './handshake.js'
+import { readOwnCertificate, type MemberCertificate } from './member-certificate.js'
 
-/** HELLO signing and checks for this workspace's member, handed to the peer layer. */
-export function peerSecurity (ws: Workspace): { sign: (nonce: string) => string, verify: ReturnType<typeof verifyChallenge> } {
-  return { sign: signChallenge(ws.identity), verify: verifyChallenge(ws.config.team?.id ?? null) }
+/**
+ * HELLO signing and checks for this workspace's member, handed to the peer layer: every
+ * connection proves our key and membership, and refuses a remote that cannot prove both.
+ */
+export function peerSecurity (ws: Workspace): { sign: (challenge: { remoteNonce: string, ourNonce: string }) => Promise<HelloProof>, verify: (remote: HelloMessage, ourNonce: string) => void } {
+  const team = ws.config.team
+  let certificate: Promise<MemberCertificate | null> | undefined
+  const ownCertificate = async (): Promise<MemberCertificate | null> => {
+    // why: read once per process (a serve answers many peers), and again after a failed read
+    certificate ??= readOwnCertificate(ws).catch((err) => { certificate = undefined; throw err })
+    const cert = await certificate
+    if (cert === null && team !== null) {
+      throw new GasError('E_AUTH', `this workspace holds no certificate of team ${team.name}, so peers will refuse it: ask the lead for an invite (\`gas team add\`) and run \`gas team join INVITE\``)
+    }
+    return cert
+  }
+  return { sign: signChallenge(ws.identity, team?.id ?? null, ownCertificate), verify: verifyMember(team) }
 }

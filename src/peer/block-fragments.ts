@@ -10,6 +10,8 @@ export const BLOCK_HEADER_BYTES = 2 + ID_BYTES + 1 + 1 + 4 + 4 + 4
 export const BLOCK_FRAGMENT_BYTES = MAX_FRAME - BLOCK_HEADER_BYTES
 /** why: fragments are buffered until the object is whole; a malicious peer announcing huge totalLengths must not fill memory */
 export const MAX_PENDING_BLOCK_BYTES = 64 * 1024 * 1024
+/** why: ids we cancelled are remembered only to discard the fragments still in flight; an honest window is far smaller */
+export const MAX_CANCELLED_IDS = 4096
 
 /**
  * Cuts one (encoded) object into BLOCK messages of at most one frame each, in offset order.
@@ -56,6 +58,8 @@ export class BlockAssembler {
   readonly maxPendingBytes: number
   #pending = new Map<string, Pending>()
   #pendingBytes = 0
+  /** ids we sent CANCEL for: their late fragments are stale until a new transfer starts at offset 0 */
+  readonly #cancelled = new Set<string>()
   readonly #pool = new BufferPool()
 
   constructor (opts: { maxPendingBytes?: number } = {}) {
@@ -72,8 +76,18 @@ export class BlockAssembler {
     const end = offset + msg.bytes.byteLength
     if (end > totalLength) throw GasError.frameLength(`BLOCK ${id} fragment ${offset}..${end} runs past totalLength ${totalLength}`)
     let entry = this.#pending.get(id)
+    if (this.#cancelled.has(id)) {
+      // why: the sender serves an object's fragments in offset order and stops at our CANCEL, so
+      // fragments after it are the old transfer's tail (skipped) and offset 0 starts a new one
+      if (offset !== 0 && entry === undefined) return undefined
+      if (offset === 0 && entry !== undefined) {
+        this.#drop(id)
+        entry = undefined
+      }
+    }
     if (entry === undefined) {
       if (offset === 0 && end === totalLength) {
+        this.#cancelled.delete(id)
         // why: transports hand each received frame over for good, so an object that came whole is
         // used in place; only a small one is copied, since its view would keep a 64 KiB frame alive
         // (a true copy: Buffer#slice would be another view)
@@ -97,18 +111,33 @@ export class BlockAssembler {
     entry.ranges.push([offset, end])
     entry.received += end - offset
     if (entry.received < totalLength) return undefined
+    this.#cancelled.delete(id)
     this.#pending.delete(id)
     this.#pendingBytes -= totalLength
     const buffer = entry.buffer
     return { id, objectType: entry.objectType, encoding: entry.encoding, rawLength: entry.rawLength, bytes: buffer, release: () => this.#pool.give(buffer) }
   }
 
-  /** Forgets a partial object (CANCEL sent, peer lost, …). */
+  /** Forgets a partial object (peer lost, …). */
   drop (id: string): void {
     this.#drop(id)
   }
 
+  /**
+   * We sent CANCEL for `id`: forgets its partial bytes (they stop counting against the cap) and
+   * skips the fragments the sender had already sent, so asking again starts clean.
+   */
+  cancel (id: string): void {
+    this.#drop(id)
+    if (this.#cancelled.size >= MAX_CANCELLED_IDS) {
+      const oldest = this.#cancelled.values().next().value
+      if (oldest !== undefined) this.#cancelled.delete(oldest)
+    }
+    this.#cancelled.add(id)
+  }
+
   clear (): void {
+    this.#cancelled.clear()
     for (const entry of this.#pending.values()) this.#pool.give(entry.buffer)
     this.#pending.clear()
     this.#pendingBytes = 0

@@ -1,7 +1,7 @@
 import { GasError } from '../errors.js'
 import { canonicalJson } from '../objects/canonical-json.js'
 import { isHexId, utf8, type FrameReader, type FrameWriter } from './frame.js'
-import type { Codec, HelloMessage, RefsMessage } from './messages.js'
+import type { Codec, GoodbyeMessage, HelloCertificate, HelloMessage, RefsMessage } from './messages.js'
 import { MAX_FRAME } from './transport.js'
 
 /**
@@ -9,8 +9,12 @@ import { MAX_FRAME } from './transport.js'
  * size). Validation runs on both sides: E_BAD_ARGUMENT when we encode, E_PROTOCOL when a peer sent it.
  */
 
-/** why: HELLO is identity plus a signed challenge; anything bigger is not a HELLO worth parsing */
+/** why: HELLO is identity, a signed challenge and a certificate (with its issuer's, ~1 KiB); anything bigger is not a HELLO worth parsing */
 export const MAX_HELLO_BYTES = 4096
+/** why: GOODBYE is an error code and one sentence for a person to read */
+export const MAX_GOODBYE_BYTES = 1024
+/** why: capabilities are short feature names; a peer listing more is not describing features */
+export const MAX_CAPABILITIES = 64
 /** why: one REFS advertises a workspace's branches/builds; more than this is a peer trying to make us allocate. A larger set is sent as several REFS (see `chunkRefs`). */
 export const MAX_REFS = 10_000
 /** why: ref names are paths like `builds/win64/1.2.3`; git itself caps a path component well below this */
@@ -74,7 +78,24 @@ function jsonCodec<T extends object> (spec: JsonCodecSpec<T>): Codec<T> {
   }
 }
 
+function checkCertificate (cert: unknown, fail: Fail, depth = 0): asserts cert is HelloCertificate {
+  const c = (cert ?? {}) as Record<string, unknown>
+  const member = (c.member ?? {}) as Record<string, unknown>
+  if (typeof cert !== 'object' || cert === null || typeof c.team !== 'string' || !isHexId(c.signature, 64)) throw fail('HELLO certificate must hold team and a 64-byte hex signature')
+  if (typeof member.name !== 'string' || !isHexId(member.publicKey) || !Array.isArray(member.roles) || !member.roles.every((r) => typeof r === 'string')) {
+    throw fail('HELLO certificate member must hold name, a 32-byte hex publicKey and roles')
+  }
+  // why: an admin's certificate is signed by the root key itself, so a chain is never longer than one issuer
+  if (c.issuer !== undefined) {
+    if (depth > 0) throw fail('HELLO certificate issuer chain is longer than one')
+    checkCertificate(c.issuer, fail, depth + 1)
+  }
+}
+
 function checkHello (msg: HelloMessage, fail: Fail): void {
+  if (!Number.isInteger(msg.version) || msg.version < 1) throw fail('HELLO version must be a positive integer')
+  if (!Array.isArray(msg.capabilities) || msg.capabilities.length > MAX_CAPABILITIES || !msg.capabilities.every((c) => typeof c === 'string')) throw fail(`HELLO capabilities must be at most ${MAX_CAPABILITIES} strings`)
+  if (msg.certificate !== null) checkCertificate(msg.certificate, fail)
   if (!isHexId(msg.peerId)) throw fail('HELLO peerId must be 32 bytes hex')
   if (typeof msg.name !== 'string') throw fail('HELLO name must be a string')
   if (!isHexId(msg.publicKey)) throw fail('HELLO publicKey must be 32 bytes hex')
@@ -83,7 +104,10 @@ function checkHello (msg: HelloMessage, fail: Fail): void {
   if (msg.signature !== null && !isHexId(msg.signature, 64)) throw fail('HELLO signature must be 64 bytes hex or null')
 }
 
-/** HELLO: <len u16><canonical JSON {name, nonce, peerId, publicKey, signature, teamId}> (len ≤ MAX_HELLO_BYTES) */
+/**
+ * HELLO: <len u16><canonical JSON {capabilities, certificate, name, nonce, peerId, publicKey, signature, teamId, version}> (len ≤ MAX_HELLO_BYTES).
+ * Version 1 peers send no capabilities, certificate or version (read as [], null, 1) and ignore them when we send them.
+ */
 export const HELLO = jsonCodec<HelloMessage>({
   id: 1,
   what: 'HELLO',
@@ -91,9 +115,12 @@ export const HELLO = jsonCodec<HelloMessage>({
   maxBytes: MAX_HELLO_BYTES,
   exact: false,
   check: checkHello,
-  toJson: ({ peerId, name, publicKey, teamId, nonce, signature }) => ({ peerId, name, publicKey, teamId, nonce, signature }),
+  toJson: ({ version, capabilities, peerId, name, publicKey, teamId, nonce, signature, certificate }) => ({ version, capabilities, peerId, name, publicKey, teamId, nonce, signature, certificate }),
   fromJson: (body) => ({
     type: 'HELLO',
+    version: body.version === undefined ? 1 : body.version as number,
+    capabilities: body.capabilities === undefined ? [] : body.capabilities as string[],
+    certificate: body.certificate === undefined ? null : body.certificate as HelloCertificate,
     peerId: body.peerId as string,
     name: body.name as string,
     publicKey: body.publicKey as string,
@@ -148,3 +175,18 @@ export function chunkRefs (refs: RefsMessage['refs']): RefsMessage[] {
   if (current.length > 0 || out.length === 0) out.push({ type: 'REFS', refs: current })
   return out
 }
+
+/** GOODBYE: <len u16><canonical JSON {code, message}> (len ≤ MAX_GOODBYE_BYTES): why the sender ends the connection, e.g. it refused our membership */
+export const GOODBYE = jsonCodec<GoodbyeMessage>({
+  id: 11,
+  what: 'GOODBYE',
+  lengthBytes: 2,
+  maxBytes: MAX_GOODBYE_BYTES,
+  exact: true,
+  check: (msg, fail) => {
+    if (typeof msg.code !== 'string' || !/^E_[A-Z_]{1,40}$/.test(msg.code)) throw fail('GOODBYE code must look like E_SOMETHING')
+    if (typeof msg.message !== 'string') throw fail('GOODBYE message must be a string')
+  },
+  toJson: ({ code, message }) => ({ code, message }),
+  fromJson: (body) => ({ type: 'GOODBYE', code: body.code as string, message: body.message as string })
+})

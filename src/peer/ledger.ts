@@ -4,21 +4,9 @@
  * are the (encoded) object bytes carried in BLOCK frames, wire bytes are whole frames.
  */
 
-/** Time source; injected so rate and timeout logic runs under a manual clock in tests. */
-export interface Clock {
-  /** milliseconds, monotonic */
-  now: () => number
-  /** runs `fn` after `ms`; returns a cancel function */
-  after: (ms: number, fn: () => void) => () => void
-}
-
-export const systemClock: Clock = {
-  now: () => performance.now(),
-  after (ms, fn) {
-    const timer = setTimeout(fn, ms)
-    return () => clearTimeout(timer)
-  }
-}
+/** Time is injected (src/clock.ts) so rate and timeout logic runs under a manual clock in tests. */
+import { systemClock, type Clock } from '../clock.js'
+export { systemClock, type Clock }
 
 /** why: a 1 s half-life follows a link whose rate changes within seconds but smooths the bursts of frames delivered per timer tick */
 export const RATE_HALF_LIFE_MS = 1000

@@ -1,21 +1,35 @@
 import { GasError } from '../errors.js'
 import { BLOCK_HEADER_BYTES } from './block-fragments.js'
 import { FrameReader, FrameWriter, ID_BYTES, isHexId } from './frame.js'
-import { HELLO, REFS } from './json-messages.js'
+import { GOODBYE, HELLO, REFS } from './json-messages.js'
 import { MAX_FRAME } from './transport.js'
 
 export { BLOCK_FRAGMENT_BYTES, BLOCK_HEADER_BYTES, BlockAssembler, MAX_PENDING_BLOCK_BYTES, fragmentBlock } from './block-fragments.js'
 export type { AssembledObject } from './block-fragments.js'
-export { MAX_HELLO_BYTES, MAX_REFS, MAX_REF_NAME_BYTES, chunkRefs } from './json-messages.js'
+export { MAX_GOODBYE_BYTES, MAX_HELLO_BYTES, MAX_REFS, MAX_REF_NAME_BYTES, chunkRefs } from './json-messages.js'
 
 /**
  * The wire protocol: every frame is
- *   <version u8 = 1><message id u8><payload>
+ *   <frame version u8 = 1><message id u8><payload>
  * Integers are big-endian. Object ids are 32 raw bytes on the wire, 64-char lower-case hex here.
- * Decoders read exactly the frame: short or trailing bytes throw E_FRAME_LENGTH; an unknown
- * version or message id throws E_PROTOCOL (the session reports it and carries on).
+ * Decoders read exactly the frame: short or trailing bytes throw E_FRAME_LENGTH.
+ *
+ * How it grows (see README "Protocol"): the frame version changes only if the framing itself
+ * does, and a frame of another version is refused (E_PROTOCOL_VERSION). Everything else grows
+ * inside version 1 frames: HELLO carries the protocol `version` and a `capabilities` list; new
+ * messages get new ids and are sent only to peers that list their capability; a message id we do
+ * not know is counted and skipped (`isKnownMessageId`), never fatal.
  */
-export const PROTOCOL_VERSION = 1
+export const FRAME_VERSION = 1
+/**
+ * The protocol revision in HELLO. 1: the first release (no version field; "done" was an empty
+ * CANCEL, "end of refs" an empty REFS, no certificate). 2: HELLO carries version, capabilities
+ * and the member's certificate, signatures bind both nonces; DONE, END_OF_REFS and GOODBYE.
+ */
+export const PROTOCOL_VERSION = 2
+/** What this build understands beyond version 1; a peer sends a newer message only to a peer listing it. */
+export const CAPABILITIES = ['done', 'end-of-refs', 'goodbye'] as const
+export type Capability = typeof CAPABILITIES[number]
 export const FRAME_HEADER_BYTES = 2
 
 /** why: ids lists must fit one frame: header 2 + mode/priority 2 + count 2 + 32 per id */
@@ -23,8 +37,21 @@ export const MAX_IDS_PER_MESSAGE = Math.floor((MAX_FRAME - FRAME_HEADER_BYTES - 
 
 export type ObjectIdHex = string
 
+/** A member's certificate as it travels in HELLO; src/auth checks it (the peer layer only carries it). */
+export interface HelloCertificate {
+  team: string
+  member: { name: string, publicKey: string, roles: string[] }
+  signature: string
+  /** the admin's own certificate (signed by the team root key) when an admin signed this one */
+  issuer?: HelloCertificate
+}
+
 export interface HelloMessage {
   type: 'HELLO'
+  /** protocol revision (PROTOCOL_VERSION); 1 when the peer's HELLO has none */
+  version: number
+  /** optional features the peer understands (CAPABILITIES of its build) */
+  capabilities: string[]
   peerId: string
   name: string
   /** Ed25519 public key, 32 bytes hex */
@@ -32,8 +59,10 @@ export interface HelloMessage {
   teamId: string | null
   /** challenge for the remote to sign, 32 bytes hex */
   nonce: string
-  /** signature over the remote's nonce, 64 bytes hex; null before the challenge is known */
+  /** signature over the remote's nonce (and, from version 2, its own), 64 bytes hex; null before the challenge is known */
   signature: string | null
+  /** the member's certificate, in the signed HELLO (version 2) */
+  certificate: HelloCertificate | null
 }
 export interface RefsMessage { type: 'REFS', refs: Array<{ name: string, id: ObjectIdHex }> }
 export type WantMode = 'have' | 'block'
@@ -57,7 +86,13 @@ export interface BlockMessage {
 }
 /** BLOCK fragments of one or more objects sharing one frame: the tail of one object and the head of the next */
 export interface BatchMessage { type: 'BATCH', blocks: BlockMessage[] }
-export type Message = HelloMessage | RefsMessage | WantMessage | HaveMessage | DontHaveMessage | CancelMessage | BlockMessage | BatchMessage
+/** "I want nothing more from you" (capability `done`; version 1 peers get an empty CANCEL) */
+export interface DoneMessage { type: 'DONE' }
+/** "my advertisement is complete" (capability `end-of-refs`; version 1 peers get an empty REFS) */
+export interface EndOfRefsMessage { type: 'END_OF_REFS' }
+/** why the sender ends the connection (capability `goodbye`): a refusal reaches the refused side as a reason, not as a lost peer */
+export interface GoodbyeMessage { type: 'GOODBYE', code: string, message: string }
+export type Message = HelloMessage | RefsMessage | WantMessage | HaveMessage | DontHaveMessage | CancelMessage | BlockMessage | BatchMessage | DoneMessage | EndOfRefsMessage | GoodbyeMessage
 export type MessageType = Message['type']
 
 export const BLOCK_ENCODING_RAW = 0
@@ -234,6 +269,15 @@ const BATCH: Codec<BatchMessage> = {
   }
 }
 
+function emptyCodec<T extends 'DONE' | 'END_OF_REFS'> (type: T, id: number): Codec<{ type: T }> {
+  return {
+    id,
+    preencode: () => 0,
+    encode () {},
+    decode: () => ({ type })
+  }
+}
+
 /** The wire table. Ids are API: never renumber a row, add new ones at the end. */
 export const MESSAGES = {
   HELLO,
@@ -243,7 +287,10 @@ export const MESSAGES = {
   DONT_HAVE: idListCodec('DONT_HAVE', 5), // DONT_HAVE: <count u16><id 32>×count
   BLOCK,
   CANCEL: idListCodec('CANCEL', 7), // CANCEL: <count u16><id 32>×count
-  BATCH
+  BATCH,
+  DONE: emptyCodec('DONE', 9), // DONE: no payload
+  END_OF_REFS: emptyCodec('END_OF_REFS', 10), // END_OF_REFS: no payload
+  GOODBYE
 } as const satisfies { [K in MessageType]: Codec<Extract<Message, { type: K }>> }
 
 const BY_ID = new Map<number, Codec<Message>>(
@@ -257,17 +304,23 @@ export function encodeMessage (msg: Message, into?: Uint8Array): Uint8Array {
   const size = FRAME_HEADER_BYTES + codec.preencode(msg)
   if (size > MAX_FRAME) throw GasError.frameLength(`${msg.type} frame of ${size} bytes exceeds MAX_FRAME (${MAX_FRAME})`)
   const w = new FrameWriter(size, into)
-  w.u8(PROTOCOL_VERSION)
+  w.u8(FRAME_VERSION)
   w.u8(codec.id)
   codec.encode(msg, w)
   return w.bytes
 }
 
+/** Whether this build has a row for the frame's message id; a frame it does not know is skipped by the session. */
+export function isKnownMessageId (messageId: number): boolean {
+  return BY_ID.has(messageId)
+}
+
+/** Decodes one frame. An unknown message id throws E_PROTOCOL: callers that can skip it check `isKnownMessageId` first. */
 export function decodeMessage (frame: Uint8Array): Message {
   if (frame.byteLength > MAX_FRAME) throw GasError.frameLength(`frame of ${frame.byteLength} bytes exceeds MAX_FRAME (${MAX_FRAME})`)
   const r = new FrameReader(frame)
-  const version = r.u8('protocol version')
-  if (version !== PROTOCOL_VERSION) throw GasError.protocol(`peer speaks protocol version ${version}, this build speaks ${PROTOCOL_VERSION}; upgrade gas on the older side`, { version })
+  const version = r.u8('frame version')
+  if (version !== FRAME_VERSION) throw new GasError('E_PROTOCOL_VERSION', `peer frames messages in format version ${version}, this build reads version ${FRAME_VERSION}; upgrade gas on the older side`, { frameVersion: version })
   const messageId = r.u8('message id')
   const codec = BY_ID.get(messageId)
   if (codec === undefined) throw GasError.protocol(`unknown message id ${messageId}`, { messageId })

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import type { ObjectId } from '../objects/id.js'
 import type { EncodedObject, ObjectStore } from '../objects/store.js'
 import type { Clock, PeerLedger } from './ledger.js'
-import type { HelloMessage } from './messages.js'
+import type { HelloCertificate, HelloMessage } from './messages.js'
 import type { Transport } from './transport.js'
 
 /** What a PeerSession is opened with, and the limits it enforces on a remote. */
@@ -25,15 +25,18 @@ export interface ReceivedBlock {
   release: () => void
 }
 
+/** What we put in our signed HELLO: the signature over both nonces, and our membership certificate */
+export interface HelloProof { signature: string, certificate: HelloCertificate | null }
+
 export interface SessionOptions {
   transport: Transport
   store: ObjectStore
   identity: PeerIdentity
   ledger?: PeerLedger
   clock?: Clock
-  /** signs the remote's challenge nonce (64 bytes hex); with it we send a second, signed HELLO */
-  sign?: (remoteNonce: string) => string | Promise<string>
-  /** checks the remote's signed HELLO against our nonce; throw (E_AUTH) to refuse. With it we wait for the signed HELLO. */
+  /** signs the challenge (the remote's nonce and ours, both 32 bytes hex); with it we send a second, signed HELLO carrying the proof */
+  sign?: (challenge: { remoteNonce: string, ourNonce: string }) => HelloProof | Promise<HelloProof>
+  /** checks the remote's signed HELLO (signature over our nonce and its own, certificate) against our nonce; throw (E_AUTH) to refuse. With it we wait for the signed HELLO, and nothing is served or accepted before it passes. */
   verify?: (remote: HelloMessage, ourNonce: string) => void | Promise<void>
   /** ACL hook: whether this remote may read this object (default: yes) */
   mayServe?: (id: ObjectId, remote: HelloMessage) => boolean | Promise<boolean>
@@ -46,6 +49,8 @@ export const HANDSHAKE_TIMEOUT_MS = 15_000
 export const MAX_QUEUED_WANTS = 65_536
 /** why: enough store reads in flight to keep the thread pool (4 threads) busy; a later high-priority WANT waits behind at most these */
 export const SERVE_READ_AHEAD = 8
+/** why: a refused peer closes as soon as our GOODBYE arrives; one that does not is closed after this */
+export const GOODBYE_LINGER_MS = 2_000
 /** why: frames a fast remote may send right behind its HELLO while we still verify it */
 export const MAX_EARLY_FRAMES = 256
 /** why: one advertisement lists a team's branches, tags and builds; beyond this it is an attack on our memory */

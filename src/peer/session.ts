@@ -5,10 +5,11 @@ import type { EncodedObject, ObjectStore } from '../objects/store.js'
 import { systemClock, PeerLedger, type Clock } from './ledger.js'
 import { BlockServer } from './block-server.js'
 import {
-  BlockAssembler, MAX_IDS_PER_MESSAGE, chunkRefs, decodeMessage, encodeMessage,
-  type BlockMessage, type HelloMessage, type Message, type RefsMessage, type WantMode
+  BlockAssembler, CAPABILITIES, FRAME_VERSION, MAX_IDS_PER_MESSAGE, PROTOCOL_VERSION, chunkRefs, decodeMessage, encodeMessage, isKnownMessageId,
+  type BlockMessage, type Capability, type GoodbyeMessage, type HelloCertificate, type HelloMessage, type Message, type WantMode
 } from './messages.js'
-import { HANDSHAKE_TIMEOUT_MS, MAX_ADVERTISED_REFS, MAX_EARLY_FRAMES, MAX_QUEUED_WANTS, type PeerIdentity, type ReceivedBlock, type RefEntry, type SessionOptions } from './session-options.js'
+import { GOODBYE_LINGER_MS, HANDSHAKE_TIMEOUT_MS, MAX_ADVERTISED_REFS, MAX_EARLY_FRAMES, MAX_QUEUED_WANTS, type PeerIdentity, type ReceivedBlock, type RefEntry, type SessionOptions } from './session-options.js'
+import { asGasError, goodbyeError } from './session-failure.js'
 import { peerLost, type Transport } from './transport.js'
 
 /**
@@ -16,17 +17,19 @@ import { peerLost, type Transport } from './transport.js'
  * WANTs from our store. What to fetch is the swarm's business; the session only reports HAVE,
  * DONT_HAVE, whole BLOCKs, REFS and the remote's "done".
  *
- *   HELLO (both sides) → [signed HELLO when authentication is on] → REFS… → WANT/HAVE/BLOCK/CANCEL…
+ *   HELLO (both sides) → [signed HELLO with certificate when authentication is on] → REFS… END_OF_REFS → WANT/HAVE/BLOCK/CANCEL… DONE
  *
- * Conventions on top of the message table (no new message ids):
- * - an advertisement is one or more REFS messages ended by an empty REFS, so a split list is
- *   never mistaken for a complete one;
- * - an empty CANCEL means "I want nothing more from you": a syncing peer may close once both
- *   sides said so.
- * Anything malformed or out of order ends the session with a typed error; never the process.
+ * An advertisement is one or more REFS ended by END_OF_REFS, so a split list is never mistaken for
+ * a complete one; DONE says "I want nothing more from you": a syncing peer may close once both
+ * sides said so. A peer we refuse (its membership did not verify) is told why in a GOODBYE before
+ * the connection closes, so it reports a refusal rather than a lost peer. A version 1 peer (no `end-of-refs` / `done` capability) gets and sends the old
+ * conventions instead: an empty REFS and an empty CANCEL. A message id we do not know is counted
+ * (`unknownMessages`) and skipped. Anything malformed or out of order ends the session with a typed
+ * error; our own failures (a disk error while storing) end it with theirs, never blaming the peer.
  */
 
-export { HANDSHAKE_TIMEOUT_MS, MAX_ADVERTISED_REFS, MAX_EARLY_FRAMES, MAX_QUEUED_WANTS, randomIdentity, type PeerIdentity, type ReceivedBlock, type RefEntry, type SessionOptions } from './session-options.js'
+export { asGasError } from './session-failure.js'
+export { HANDSHAKE_TIMEOUT_MS, MAX_ADVERTISED_REFS, MAX_EARLY_FRAMES, MAX_QUEUED_WANTS, randomIdentity, type HelloProof, type PeerIdentity, type ReceivedBlock, type RefEntry, type SessionOptions } from './session-options.js'
 
 type State = 'handshake' | 'open' | 'closed'
 
@@ -41,6 +44,8 @@ export class PeerSession {
   remoteRefs: RefEntry[] | undefined
   /** the remote said it wants nothing more */
   remoteDone = false
+  /** frames with a message id this build does not know, skipped */
+  unknownMessages = 0
   error: GasError | undefined
 
   readonly #opts: SessionOptions
@@ -53,6 +58,8 @@ export class PeerSession {
   #helloSeen = false
   /** set as soon as a HELLO frame arrives, before it is processed (processing is async) */
   #helloArrived = false
+  /** we refused the remote and sent GOODBYE: nothing more is read, the transport closes shortly */
+  #refused = false
   #handshake: { resolve: () => void, reject: (err: Error) => void } | undefined
   readonly #assembler = new BlockAssembler()
   #refsBuffer: RefEntry[] = []
@@ -64,6 +71,7 @@ export class PeerSession {
     block: [] as Array<(block: ReceivedBlock) => void>,
     refs: [] as Array<(refs: RefEntry[]) => void>,
     done: [] as Array<() => void>,
+    unknown: [] as Array<(messageId: number) => void>,
     close: [] as Array<(err?: GasError) => void>
   }
 
@@ -83,7 +91,7 @@ export class PeerSession {
       mayServe: async (id) => await this.#mayServe(id)
     })
     this.transport.onFrame((frame) => this.#onFrame(frame))
-    this.transport.onClose((err) => this.#finish(this.error ?? asGasError(err)))
+    this.transport.onClose((err) => this.#finish(this.error ?? (err === undefined || err instanceof GasError ? err : peerLost(this.transport.remoteLabel, (err as Error).message))))
   }
 
   /** Connects: exchanges HELLOs (and signatures when configured); rejects with a typed error. */
@@ -104,6 +112,10 @@ export class PeerSession {
   onBlock (cb: (block: ReceivedBlock) => void): void { this.#listeners.block.push(cb) }
   onRefs (cb: (refs: RefEntry[]) => void): void { this.#listeners.refs.push(cb) }
   onRemoteDone (cb: () => void): void { this.#listeners.done.push(cb) }
+  /** a frame with a message id this build does not know arrived (and was skipped) */
+  onUnknownMessage (cb: (messageId: number) => void): void { this.#listeners.unknown.push(cb) }
+  /** whether the remote's HELLO lists this capability */
+  remoteCan (capability: Capability): boolean { return this.remote?.capabilities.includes(capability) ?? false }
   onClose (cb: (err?: GasError) => void): void {
     if (this.#state === 'closed') queueMicrotask(() => cb(this.error))
     else this.#listeners.close.push(cb)
@@ -121,10 +133,11 @@ export class PeerSession {
 
   // ---- outgoing ----------------------------------------------------------------------------
 
-  /** REFS: the list in frames that fit, ended by an empty REFS. */
+  /** REFS: the list in frames that fit, ended by END_OF_REFS (an empty REFS for a version 1 peer). */
   async advertiseRefs (refs: RefEntry[]): Promise<void> {
-    const messages = refs.length === 0 ? [] : chunkRefs(refs)
-    for (const msg of [...messages, { type: 'REFS', refs: [] } satisfies RefsMessage]) await this.#send(msg)
+    const messages: Message[] = refs.length === 0 ? [] : chunkRefs(refs)
+    messages.push(this.remoteCan('end-of-refs') ? { type: 'END_OF_REFS' } : { type: 'REFS', refs: [] })
+    for (const msg of messages) await this.#send(msg)
   }
 
   /** WANT: asks for `ids` (`block`: send them; `have`: say whether you hold them). */
@@ -134,16 +147,20 @@ export class PeerSession {
     }
   }
 
-  /** CANCEL: no longer send these. */
+  /** CANCEL: no longer send these; what already arrived of them is dropped, so asking again starts clean. */
   async cancel (ids: ObjectId[]): Promise<void> {
+    for (const id of ids) this.#assembler.cancel(id)
     for (let i = 0; i < ids.length; i += MAX_IDS_PER_MESSAGE) {
       await this.#send({ type: 'CANCEL', ids: ids.slice(i, i + MAX_IDS_PER_MESSAGE) })
     }
   }
 
-  /** Tells the remote we want nothing more (empty CANCEL). */
+  /** bytes held for objects partly received from this peer */
+  get pendingBlockBytes (): number { return this.#assembler.pendingBytes }
+
+  /** Tells the remote we want nothing more (DONE; an empty CANCEL for a version 1 peer). */
   async sendDone (): Promise<void> {
-    await this.#send({ type: 'CANCEL', ids: [] })
+    await this.#send(this.remoteCan('done') ? { type: 'DONE' } : { type: 'CANCEL', ids: [] })
   }
 
   /** Ends the session; `err` is what listeners are told (undefined: a normal close). */
@@ -169,14 +186,20 @@ export class PeerSession {
     const timeoutMs = this.#opts.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS
     const cancel = this.#clock.after(timeoutMs, () => this.close(new GasError('E_TIMEOUT', `no handshake from ${this.transport.remoteLabel} within ${timeoutMs} ms`, { peer: this.transport.remoteLabel })))
     try {
-      await this.#send({ type: 'HELLO', ...this.identity, nonce: this.#nonce, signature: null })
+      await this.#send(this.#hello(null, null))
       await done
     } catch (err) {
-      this.close(asGasError(err))
+      // a refused remote is closed once our GOODBYE is out (see #refuse)
+      if (!this.#refused) this.close(asGasError(err))
       throw this.error ?? asGasError(err)
     } finally {
       cancel()
     }
+  }
+
+  #hello (signature: string | null, certificate: HelloCertificate | null): HelloMessage {
+    const { peerId, name, publicKey, teamId } = this.identity
+    return { type: 'HELLO', version: PROTOCOL_VERSION, capabilities: [...CAPABILITIES], peerId, name, publicKey, teamId, nonce: this.#nonce, signature, certificate }
   }
 
   async #onHello (hello: HelloMessage): Promise<void> {
@@ -192,20 +215,52 @@ export class PeerSession {
       if (hello.peerId === this.identity.peerId) throw GasError.protocol('connected to ourselves', { peerId: hello.peerId })
       this.remote = hello
       if (this.#opts.sign !== undefined) {
-        const signature = await this.#opts.sign(hello.nonce)
-        await this.#send({ type: 'HELLO', ...this.identity, nonce: this.#nonce, signature })
+        const proof = await this.#opts.sign({ remoteNonce: hello.nonce, ourNonce: this.#nonce })
+        await this.#send(this.#hello(proof.signature, proof.certificate))
       }
       if (this.#opts.verify === undefined) return this.#opened()
+      // why: a version 1 peer sends no HELLO we could verify (its signature binds one nonce, it has no
+      // certificate); let verify refuse it now, naming its version, rather than time out waiting
+      if (hello.version < 2 && !(await this.#verify(hello))) return
       if (hello.signature === null) return
     }
-    if (hello.peerId !== this.remote.peerId || hello.publicKey !== this.remote.publicKey) {
+    // why: the signature binds the nonce of the first HELLO; a changed one would be a relayed handshake
+    if (hello.peerId !== this.remote.peerId || hello.publicKey !== this.remote.publicKey || hello.nonce !== this.remote.nonce) {
       throw new GasError('E_AUTH', `${this.name} changed identity during the handshake`, { peer: this.name })
     }
     if (hello.signature === null) throw new GasError('E_AUTH', `${this.name} did not sign our challenge`, { peer: this.name })
-    await this.#opts.verify?.(hello, this.#nonce)
+    if (!(await this.#verify(hello))) return
     this.#signedHelloSeen = true
     this.remote = hello
     this.#opened()
+  }
+
+  /** Runs the verify hook; a failure refuses the remote (false). */
+  async #verify (hello: HelloMessage): Promise<boolean> {
+    try {
+      await this.#opts.verify?.(hello, this.#nonce)
+      return true
+    } catch (err) {
+      this.#refuse(asGasError(err) ?? GasError.protocol('refused'))
+      return false
+    }
+  }
+
+  /** Ends the handshake with `err` and tells the remote why (GOODBYE), when it understands that. */
+  #refuse (err: GasError): void {
+    if (this.#state === 'closed') return
+    if (!this.remoteCan('goodbye')) return this.close(err)
+    this.error ??= err
+    this.#refused = true
+    this.#early = []
+    this.#handshake?.reject(err)
+    // why: a 300-character reason always fits MAX_GOODBYE_BYTES, whatever the characters
+    this.#send({ type: 'GOODBYE', code: err.code, message: err.message.slice(0, 300) })
+      .then(() => { this.#clock.after(GOODBYE_LINGER_MS, () => this.close(err)) }, () => this.close(err))
+  }
+
+  #onGoodbye (msg: GoodbyeMessage): void {
+    this.close(goodbyeError(this.name, msg))
   }
 
   #opened (): void {
@@ -219,8 +274,14 @@ export class PeerSession {
   // ---- incoming ----------------------------------------------------------------------------
 
   #onFrame (frame: Uint8Array): void {
-    if (this.#state === 'closed') return
+    if (this.#state === 'closed' || this.#refused) return
     this.ledger.frameReceived(frame.byteLength)
+    // why: a newer peer may send messages this build has no row for; skipping them is what lets the protocol grow
+    if (frame.byteLength >= 2 && frame[0] === FRAME_VERSION && !isKnownMessageId(frame[1])) {
+      this.unknownMessages++
+      emit(this.#listeners.unknown, frame[1])
+      return
+    }
     let msg: Message
     try {
       msg = decodeMessage(frame)
@@ -228,6 +289,7 @@ export class PeerSession {
       this.close(asGasError(err))
       return
     }
+    if (msg.type === 'GOODBYE') return this.#onGoodbye(msg)
     if (msg.type === 'HELLO') {
       const hello = msg
       this.#helloArrived = true
@@ -261,6 +323,9 @@ export class PeerSession {
           }
           return
         case 'CANCEL': return this.#onCancel(msg.ids)
+        case 'DONE': return this.#onDone()
+        case 'END_OF_REFS': return this.#endOfRefs()
+        case 'GOODBYE': return this.#onGoodbye(msg)
       }
     } catch (err) {
       this.close(asGasError(err))
@@ -273,6 +338,11 @@ export class PeerSession {
       this.#refsBuffer.push(...refs)
       return
     }
+    // a version 1 peer ends its advertisement with an empty REFS
+    if (!this.remoteCan('end-of-refs')) this.#endOfRefs()
+  }
+
+  #endOfRefs (): void {
     this.remoteRefs = this.#refsBuffer
     this.#refsBuffer = []
     emit(this.#listeners.refs, this.remoteRefs)
@@ -289,12 +359,14 @@ export class PeerSession {
   }
 
   #onCancel (ids: ObjectId[]): void {
-    if (ids.length === 0) {
-      this.remoteDone = true
-      emit(this.#listeners.done, undefined)
-      return
-    }
+    // a version 1 peer says "done" with an empty CANCEL
+    if (ids.length === 0 && !this.remoteCan('done')) return this.#onDone()
     this.#server.cancel(ids)
+  }
+
+  #onDone (): void {
+    this.remoteDone = true
+    emit(this.#listeners.done, undefined)
   }
 
   #onWant (ids: ObjectId[], mode: WantMode, priority: number): void {
@@ -341,10 +413,4 @@ function noop (): void {}
 
 function emit<T> (listeners: Array<(value: T) => void>, value: T): void {
   for (const cb of listeners) cb(value)
-}
-
-export function asGasError (err: unknown): GasError | undefined {
-  if (err === undefined) return undefined
-  if (err instanceof GasError) return err
-  return GasError.protocol(`unexpected failure: ${(err as Error)?.message ?? String(err)}`)
 }

@@ -1,4 +1,5 @@
 import { GasError } from '../errors.js'
+import { systemClock, type Clock } from './ledger.js'
 import { TransportBase, checkFrame, peerLost, type Transport } from './transport.js'
 
 /**
@@ -7,8 +8,9 @@ import { TransportBase, checkFrame, peerLost, type Transport } from './transport
  * as retransmission delay (a lost frame arrives one RTO later and holds back the frames behind
  * it). Nothing is ever dropped or reordered unless the link is cut (`disconnectAtByte`,
  * `disconnectAtMs`, `SimulatedNetwork.disconnect`), which closes both ends with E_PEER_LOST.
- * Real timers; frames that are due are delivered together in one tick, so a fast link is not
- * dominated by timer overhead.
+ * Time comes from `clock` (default: the system's); with a ManualClock a test drives the link in
+ * simulated time, independent of how loaded the machine is. Frames that are due are delivered
+ * together in one tick, so a fast link is not dominated by timer overhead.
  */
 export interface LinkOptions {
   /** bytes per second, each direction; Infinity (default) = no serialisation delay */
@@ -29,6 +31,8 @@ export interface LinkOptions {
   random?: () => number
   /** labels of the two ends: transport[0] is `a`, its remoteLabel is `b` */
   labels?: { a?: string, b?: string }
+  /** time source for delays and timers (default: system clock) */
+  clock?: Clock
 }
 
 /** why: like an SCTP send buffer; enough to keep a fast link busy between two timer ticks, small enough that senders feel a slow link */
@@ -37,10 +41,6 @@ export const DEFAULT_HIGH_WATER_MARK = 256 * 1024
 export const TIMER_SLACK_MS = 10
 /** why: SCTP's minimum RTO is far larger, but simulations should stay quick; 3× one-way is a conservative retransmission timer */
 export const MIN_RTO_MS = 20
-
-function now (): number {
-  return performance.now()
-}
 
 interface InFlight {
   due: number
@@ -53,7 +53,8 @@ class Direction {
   /** arrival of the last queued frame: later frames never arrive earlier (ordered channel) */
   lastArrival = 0
   queue: InFlight[] = []
-  timer: ReturnType<typeof setTimeout> | undefined
+  /** cancels the armed delivery timer */
+  timer: (() => void) | undefined
 }
 
 let linkCounter = 0
@@ -70,11 +71,12 @@ class Link {
   readonly highWaterMark: number
   readonly disconnectAtByte: number
   readonly random: () => number
+  readonly clock: Clock
   bytesSent = 0
   /** set once the link is cut; sends after it go nowhere */
   cut = false
-  #cutTimer: ReturnType<typeof setTimeout> | undefined
-  #waiters = new Set<{ timer: ReturnType<typeof setTimeout>, reject: (err: Error) => void }>()
+  #cutTimer: (() => void) | undefined
+  #waiters = new Set<{ cancel: () => void, reject: (err: Error) => void }>()
 
   constructor (opts: LinkOptions) {
     const n = ++linkCounter
@@ -86,6 +88,7 @@ class Link {
     this.highWaterMark = opts.highWaterMark ?? (Number.isFinite(this.bandwidth) ? Math.max(DEFAULT_HIGH_WATER_MARK, this.bandwidth * TIMER_SLACK_MS / 1000) : DEFAULT_HIGH_WATER_MARK)
     this.disconnectAtByte = opts.disconnectAtByte ?? Infinity
     this.random = opts.random ?? Math.random
+    this.clock = opts.clock ?? systemClock
     if (!(this.bandwidth > 0)) throw GasError.badArgument('bandwidth must be > 0 bytes/s')
     if (!(this.latencyMs >= 0) || !(this.jitterMs >= 0)) throw GasError.badArgument('latencyMs and jitterMs must be ≥ 0')
     if (!(this.loss >= 0 && this.loss < 1)) throw GasError.badArgument('loss must be in [0, 1)')
@@ -94,7 +97,7 @@ class Link {
     this.ends = [new SimulatedEnd(this, 0, b), new SimulatedEnd(this, 1, a)]
     for (const end of this.ends) linkOfEnd.set(end, this)
     if (opts.disconnectAtMs !== undefined) {
-      this.#cutTimer = setTimeout(() => this.fault('disconnect at time'), opts.disconnectAtMs)
+      this.#cutTimer = this.clock.after(opts.disconnectAtMs, () => this.fault('disconnect at time'))
     }
   }
 
@@ -107,7 +110,7 @@ class Link {
       return Promise.resolve()
     }
     this.bytesSent += frame.byteLength
-    const t = now()
+    const t = this.clock.now()
     const dir = this.dirs[from]
     const serialiseMs = frame.byteLength * 1000 / this.bandwidth
     dir.wireFreeAt = Math.max(t, dir.wireFreeAt) + serialiseMs
@@ -120,7 +123,7 @@ class Link {
     if (!(waitMs > 0)) return Promise.resolve()
     return new Promise((resolve, reject) => {
       const waiter = {
-        timer: setTimeout(() => { this.#waiters.delete(waiter); resolve() }, waitMs),
+        cancel: this.clock.after(waitMs, () => { this.#waiters.delete(waiter); resolve() }),
         reject
       }
       this.#waiters.add(waiter)
@@ -141,14 +144,14 @@ class Link {
   }
 
   #stop (): void {
-    clearTimeout(this.#cutTimer)
+    this.#cutTimer?.()
     for (const dir of this.dirs) {
-      clearTimeout(dir.timer)
+      dir.timer?.()
       dir.timer = undefined
       dir.queue = []
     }
     for (const waiter of this.#waiters) {
-      clearTimeout(waiter.timer)
+      waiter.cancel()
       waiter.reject(peerLost('simulated link', 'link cut'))
     }
     this.#waiters.clear()
@@ -156,7 +159,7 @@ class Link {
 
   #schedule (from: 0 | 1, frame: InFlight['frame'], extraMs: number): void {
     const dir = this.dirs[from]
-    const due = Math.max(now() + extraMs + this.latencyMs, dir.lastArrival)
+    const due = Math.max(this.clock.now() + extraMs + this.latencyMs, dir.lastArrival)
     dir.lastArrival = due
     dir.queue.push({ due, frame })
     if (dir.queue.length === 1) this.#arm(from)
@@ -166,14 +169,14 @@ class Link {
     const dir = this.dirs[from]
     const head = dir.queue[0]
     if (head === undefined) return
-    dir.timer = setTimeout(() => this.#drain(from), Math.max(0, head.due - now()))
+    dir.timer = this.clock.after(Math.max(0, head.due - this.clock.now()), () => this.#drain(from))
   }
 
   #drain (from: 0 | 1): void {
     const dir = this.dirs[from]
     dir.timer = undefined
     // why: timers fire at ≥1 ms granularity; everything due by now goes in this one tick
-    const t = now() + 0.5
+    const t = this.clock.now() + 0.5
     const to = this.ends[from === 0 ? 1 : 0]
     let i = 0
     while (i < dir.queue.length && dir.queue[i].due <= t) {
@@ -196,7 +199,8 @@ class Link {
   closedBy (from: 0 | 1): void {
     // the closing end drops what is still coming to it
     const back = this.dirs[from === 0 ? 1 : 0]
-    clearTimeout(back.timer)
+    back.timer?.()
+    back.timer = undefined
     back.queue = []
     if (this.ends[from === 0 ? 1 : 0].closed) this.#stop()
   }

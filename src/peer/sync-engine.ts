@@ -6,7 +6,7 @@ import { computeWantSet, type WantContent, type WantedObject } from '../sync/wan
 import { systemClock, type Clock, type LedgerTotals } from './ledger.js'
 import type { HelloMessage } from './messages.js'
 import { applyRemoteRefs, isSharedRef, type RefConflict, type RefOutcome, type RemoteRef } from './ref-exchange.js'
-import { PeerSession, asGasError, randomIdentity, type PeerIdentity } from './session.js'
+import { PeerSession, asGasError, randomIdentity, type PeerIdentity, type SessionOptions } from './session.js'
 import { Swarm, type DroppedPeer, type FetchResult } from './swarm.js'
 import type { Transport } from './transport.js'
 
@@ -39,8 +39,8 @@ export interface PeerSecurity {
   identity?: PeerIdentity
   /** our name in HELLO when no identity is given */
   peerName?: string
-  sign?: (remoteNonce: string) => string | Promise<string>
-  verify?: (remote: HelloMessage, ourNonce: string) => void | Promise<void>
+  sign?: SessionOptions['sign']
+  verify?: SessionOptions['verify']
   mayServe?: (id: ObjectId, remote: HelloMessage) => boolean | Promise<boolean>
 }
 

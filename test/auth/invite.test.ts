@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import * as gas from '../../src/index.js'
 import { checkInvite, createInvite, joinTeam } from '../../src/auth/invite.js'
-import { signChallenge, verifyChallenge } from '../../src/auth/handshake.js'
+import { readOwnCertificate } from '../../src/auth/member-certificate.js'
 import { useTmp } from '../helpers/tmp.js'
 
 const tmp = useTmp()
@@ -40,16 +40,11 @@ describe('team invites', () => {
     expect(await codeOf(createInvite(lead, { publicKey: cy.identity.publicKey, name: 'cy', roles: ['wizard'] }))).toBe('E_BAD_ARGUMENT')
   })
 
-  it('HELLO challenges prove the key and the team', async () => {
-    const ana = await gas.init({ dir: tmp(), name: 'ana', team: 'orcs' })
-    const mallory = await gas.init({ dir: tmp(), name: 'mallory', team: 'elves' })
-    const nonce = 'ab'.repeat(32)
-    const verify = verifyChallenge(ana.config.team!.id)
-    const hello = (ws: gas.Workspace, signature: string | null): { publicKey: string, signature: string | null, teamId: string | null, name: string } =>
-      ({ publicKey: ws.identity.publicKey, signature, teamId: ws.config.team!.id, name: ws.identity.name })
-    expect(() => verify(hello(ana, signChallenge(ana.identity)(nonce)), nonce)).not.toThrow()
-    expect(codeOfSync(() => verify(hello(ana, signChallenge(ana.identity)('cd'.repeat(32))), nonce))).toBe('E_AUTH') // replayed signature
-    expect(codeOfSync(() => verify(hello(ana, null), nonce))).toBe('E_AUTH')
-    expect(codeOfSync(() => verify(hello(mallory, signChallenge(mallory.identity)(nonce)), nonce))).toBe('E_AUTH') // other team
+  it('a member joining an invite keeps the certificate it proves membership with', async () => {
+    const lead = await gas.init({ dir: tmp(), name: 'ana', team: 'orcs' })
+    const bo = await gas.init({ dir: tmp(), name: 'bo' })
+    const invite = await createInvite(lead, { publicKey: bo.identity.publicKey, name: 'bo', roles: ['qa'] })
+    await joinTeam(bo, JSON.stringify(invite))
+    expect(await readOwnCertificate(bo)).toEqual(invite.certificate)
   })
 })

@@ -3,7 +3,6 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import * as gas from '../../src/index.js'
 import { createInvite, joinTeam } from '../../src/auth/invite.js'
-import { signChallenge, verifyChallenge } from '../../src/auth/handshake.js'
 import { servePeers, syncWithPeers } from '../../src/peer/peer-node.js'
 import { startTracker, type RunningTracker } from '../../src/peer/tracker.js'
 import { readIndex } from '../../src/repo/staging-index.js'
@@ -12,7 +11,7 @@ import { gasInProcess } from '../helpers/cli.js'
 import { useTmp } from '../helpers/tmp.js'
 
 const tmp = useTmp()
-const security = (ws: gas.Workspace): { sign: (n: string) => string, verify: ReturnType<typeof verifyChallenge> } => ({ sign: signChallenge(ws.identity), verify: verifyChallenge(ws.config.team?.id ?? null) })
+const security = gas.peerSecurity
 
 let tracker: RunningTracker
 beforeAll(async () => { tracker = await startTracker({ port: 0, host: '127.0.0.1' }) })

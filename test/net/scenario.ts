@@ -1,18 +1,24 @@
 import type { ObjectId } from '../../src/objects/id.js'
 import { MemoryStore } from '../../src/objects/memory-store.js'
 import type { EncodedObject } from '../../src/objects/store.js'
+import type { Clock } from '../../src/peer/ledger.js'
+import { ManualClock } from '../../src/clock.js'
 import type { PeerSession } from '../../src/peer/session.js'
 import { serveRepo, syncRepo, type SyncOptions, type SyncResult } from '../../src/peer/sync-engine.js'
 import type { Transport } from '../../src/peer/transport.js'
 import type { RefStore } from '../../src/refs/ref-store.js'
 import { tempRefs, type TempRepo } from './helpers.js'
 
-/** A MemoryStore that remembers when each object arrived (ms, performance.now). */
+/** A MemoryStore that remembers when each object arrived (ms, by `clock`; default performance.now). */
 export class TimedStore extends MemoryStore {
   readonly arrivals = new Map<ObjectId, number>()
+  constructor (readonly clock: Pick<Clock, 'now'> = performance) {
+    super()
+  }
+
   override async putEncoded (id: ObjectId, object: EncodedObject): Promise<void> {
     await super.putEncoded(id, object)
-    this.arrivals.set(id, performance.now())
+    this.arrivals.set(id, this.clock.now())
   }
 }
 
@@ -32,9 +38,9 @@ export class CorruptingStore extends MemoryStore {
 export interface Seeder { name: string, store: MemoryStore, refs: RefStore, session?: Promise<PeerSession> }
 
 /** Serves `seeder` on one end of a link; returns the other end for the receiver. */
-export function serveOn (seeder: Seeder, pair: [Transport, Transport]): Transport {
+export function serveOn (seeder: Seeder, pair: [Transport, Transport], clock?: Clock): Transport {
   const [mine, theirs] = pair
-  seeder.session = serveRepo({ store: seeder.store, refs: seeder.refs, transport: theirs, peerName: seeder.name })
+  seeder.session = serveRepo({ store: seeder.store, refs: seeder.refs, transport: theirs, peerName: seeder.name, clock })
   seeder.session.catch(() => {})
   return mine
 }
@@ -58,8 +64,19 @@ export class Repos {
   }
 }
 
+/**
+ * Runs a sync and times it. With a ManualClock in `opts.clock` the sync runs in simulated time:
+ * the clock is driven until the sync ends, so timings do not depend on the machine's load.
+ */
 export async function timedSync (opts: SyncOptions): Promise<{ result: SyncResult, ms: number, start: number }> {
-  const start = performance.now()
-  const result = await syncRepo({ lingerIdleMs: 0, ...opts })
-  return { result, ms: performance.now() - start, start }
+  const clock = opts.clock ?? performance
+  const start = clock.now()
+  const syncing = syncRepo({ lingerIdleMs: 0, ...opts })
+  if (clock instanceof ManualClock) {
+    let settled = false
+    syncing.then(() => { settled = true }, () => { settled = true })
+    await clock.runUntil(() => settled, { stepMs: 1, limitMs: 600_000 })
+  }
+  const result = await syncing
+  return { result, ms: clock.now() - start, start }
 }

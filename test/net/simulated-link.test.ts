@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { isGasError } from '../../src/errors.js'
+import { ManualClock } from '../../src/clock.js'
 import { SimulatedLink, SimulatedNetwork } from '../../src/peer/simulated-link.js'
 import type { Transport } from '../../src/peer/transport.js'
 
@@ -22,89 +23,96 @@ function seeded (seed: number): () => number {
   return () => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed / 0x7fffffff }
 }
 
-describe('SimulatedLink', () => {
-  it('paces 8 MiB at 4 MB/s within ±10%', async () => {
+describe('SimulatedLink (in simulated time: a ManualClock drives it, so wall time and machine load do not matter)', () => {
+  it('paces 8 MiB at 4 MB/s: arrives after size/bandwidth + latency, and the sender is held back', async () => {
+    const clock = new ManualClock()
     const bandwidth = 4_000_000
-    const [a, b] = SimulatedLink.pair({ bandwidth, latencyMs: 10 })
+    const [a, b] = SimulatedLink.pair({ bandwidth, latencyMs: 10, clock })
     const total = 8 * MiB
     let received = 0
-    const start = performance.now()
-    const done = new Promise<number>(resolve => b.onFrame(f => {
+    let end = -1
+    b.onFrame(f => {
       received += f.byteLength
-      if (received === total) resolve(performance.now())
-    }))
+      if (received === total) end = clock.now()
+    })
     let sendBlockedMs = 0
-    for (let i = 0; i < total / (64 * KiB); i++) {
-      const t0 = performance.now()
-      await a.send(frameOf(i, 64 * KiB))
-      sendBlockedMs += performance.now() - t0
-    }
-    const end = await done
-    const rate = total / ((end - start) / 1000)
-    expect(rate).toBeGreaterThan(bandwidth * 0.9)
-    expect(rate).toBeLessThan(bandwidth * 1.1)
+    void (async () => {
+      for (let i = 0; i < total / (64 * KiB); i++) {
+        const t0 = clock.now()
+        await a.send(frameOf(i, 64 * KiB))
+        sendBlockedMs += clock.now() - t0
+      }
+    })()
+    await clock.runUntil(() => end >= 0, { stepMs: 5 })
+    const expectedMs = total / bandwidth * 1000 + 10
+    expect(end).toBeGreaterThanOrEqual(expectedMs - 1)
+    expect(end).toBeLessThanOrEqual(expectedMs + 5)
     // the sender was paced, not allowed to queue 8 MiB at once
     expect(sendBlockedMs).toBeGreaterThan(1500)
     a.close()
   })
 
-  it('a 100 MB/s link is not held back by timer overhead', async () => {
+  it('a 100 MB/s link delivers at 100 MB/s', async () => {
+    const clock = new ManualClock()
     const bandwidth = 100_000_000
-    const [a, b] = SimulatedLink.pair({ bandwidth, latencyMs: 1 })
+    const [a, b] = SimulatedLink.pair({ bandwidth, latencyMs: 1, clock })
     const total = 16 * MiB
     let received = 0
-    const start = performance.now()
-    const done = new Promise<number>(resolve => b.onFrame(f => { received += f.byteLength; if (received === total) resolve(performance.now()) }))
+    b.onFrame(f => { received += f.byteLength })
     const frame = new Uint8Array(64 * KiB)
-    for (let i = 0; i < total / frame.byteLength; i++) await a.send(frame)
-    const rate = total / (((await done) - start) / 1000)
-    // why 0.7: the run shares 2 CPUs with other suites; one 64 KiB frame per 1 ms timer tick would cap it at 65 MB/s
-    expect(rate).toBeGreaterThan(bandwidth * 0.7)
-    expect(rate).toBeLessThan(bandwidth * 1.1)
+    void (async () => { for (let i = 0; i < total / frame.byteLength; i++) await a.send(frame) })()
+    await clock.runUntil(() => received === total, { stepMs: 1 })
+    const rate = total / (clock.now() / 1000)
+    expect(rate).toBeGreaterThan(bandwidth * 0.95)
+    expect(rate).toBeLessThan(bandwidth * 1.05)
     a.close()
   })
 
-  it('adds one-way latency', async () => {
-    const [a, b] = SimulatedLink.pair({ latencyMs: 60 })
-    const start = performance.now()
-    const arrived = new Promise<number>(resolve => b.onFrame(() => resolve(performance.now())))
+  it('adds one-way latency, exactly', async () => {
+    const clock = new ManualClock()
+    const [a, b] = SimulatedLink.pair({ latencyMs: 60, clock })
+    let arrived = -1
+    b.onFrame(() => { arrived = clock.now() })
     await a.send(Uint8Array.of(1))
-    const ms = (await arrived) - start
-    expect(ms).toBeGreaterThanOrEqual(59)
-    expect(ms).toBeLessThan(100)
+    await clock.advanceAsync(59)
+    expect(arrived).toBe(-1)
+    await clock.advanceAsync(1)
+    expect(arrived).toBe(60)
     a.close()
   })
 
   it('jitter delays but never reorders', async () => {
-    const [a, b] = SimulatedLink.pair({ latencyMs: 5, jitterMs: 40, random: seeded(1) })
+    const clock = new ManualClock()
+    const [a, b] = SimulatedLink.pair({ latencyMs: 5, jitterMs: 40, random: seeded(1), clock })
     const got: number[] = []
     const times: number[] = []
     const n = 200
-    const done = new Promise<void>(resolve => b.onFrame(f => {
+    b.onFrame(f => {
       got.push(seqOf(f))
-      times.push(performance.now())
-      if (got.length === n) resolve()
-    }))
+      times.push(clock.now())
+    })
     for (let i = 0; i < n; i++) {
       await a.send(frameOf(i, 16))
-      if (i % 20 === 0) await new Promise(resolve => setTimeout(resolve, 2))
+      if (i % 20 === 0) await clock.advanceAsync(2)
     }
-    await done
+    await clock.runUntil(() => got.length === n)
     expect(got).toEqual([...Array(n).keys()])
+    expect(times).toEqual([...times].sort((x, y) => x - y))
+    expect(Math.max(...times)).toBeGreaterThan(5 + 18) // delayed by jitter beyond latency and the sender's pauses
     a.close()
   })
 
   it('loss slows delivery but loses nothing and keeps order', async () => {
     const run = async (loss: number): Promise<{ ms: number, got: number[] }> => {
-      const [a, b] = SimulatedLink.pair({ latencyMs: 5, loss, random: seeded(7), bandwidth: 2_000_000 })
+      const clock = new ManualClock()
+      const [a, b] = SimulatedLink.pair({ latencyMs: 5, loss, random: seeded(7), bandwidth: 2_000_000, clock })
       const got: number[] = []
-      const start = performance.now()
       const n = 100
-      const done = new Promise<void>(resolve => b.onFrame(f => { got.push(seqOf(f)); if (got.length === n) resolve() }))
-      for (let i = 0; i < n; i++) await a.send(frameOf(i, 2 * KiB))
-      await done
+      b.onFrame(f => { got.push(seqOf(f)) })
+      void (async () => { for (let i = 0; i < n; i++) await a.send(frameOf(i, 2 * KiB)) })()
+      await clock.runUntil(() => got.length === n)
       a.close()
-      return { ms: performance.now() - start, got }
+      return { ms: clock.now(), got }
     }
     const clean = await run(0)
     const lossy = await run(0.3)
@@ -114,13 +122,15 @@ describe('SimulatedLink', () => {
   })
 
   it('disconnect at byte N delivers ≤ N bytes then closes both ends with E_PEER_LOST', async () => {
+    const clock = new ManualClock()
     const N = 100_000
-    const [a, b] = SimulatedLink.pair({ disconnectAtByte: N, latencyMs: 5, bandwidth: 10_000_000 })
+    const [a, b] = SimulatedLink.pair({ disconnectAtByte: N, latencyMs: 5, bandwidth: 10_000_000, clock })
     let delivered = 0
     b.onFrame(f => { delivered += f.byteLength })
     const aClosed = closedWith(a)
     const bClosed = closedWith(b)
     for (let i = 0; i < 10; i++) await a.send(frameOf(i, 16 * KiB))
+    await clock.runUntil(() => a.closed && b.closed)
     const [ea, eb] = await Promise.all([aClosed, bClosed])
     expect(isGasError(ea, 'E_PEER_LOST')).toBe(true)
     expect(isGasError(eb, 'E_PEER_LOST')).toBe(true)
@@ -129,11 +139,21 @@ describe('SimulatedLink', () => {
     await expect(a.send(Uint8Array.of(1))).rejects.toMatchObject({ code: 'E_PEER_LOST' })
   })
 
-  it('disconnect at time cuts the link and rejects a paced send', async () => {
-    const [a, b] = SimulatedLink.pair({ disconnectAtMs: 50, bandwidth: 1_000_000 })
+  it('disconnect at time cuts the link at that time and rejects a paced send', async () => {
+    const clock = new ManualClock()
+    const [a, b] = SimulatedLink.pair({ disconnectAtMs: 50, bandwidth: 1_000_000, clock })
     const bClosed = closedWith(b)
+    let settled = 0
     const sends: Array<Promise<void>> = []
-    for (let i = 0; i < 10; i++) sends.push(a.send(frameOf(i, 64 * KiB)))
+    for (let i = 0; i < 10; i++) {
+      const sent = a.send(frameOf(i, 64 * KiB))
+      sent.then(() => { settled++ }, () => { settled++ })
+      sends.push(sent)
+    }
+    await clock.advanceAsync(49)
+    expect(b.closed).toBe(false)
+    await clock.runUntil(() => settled === 10)
+    expect(clock.now()).toBe(50)
     const results = await Promise.allSettled(sends)
     expect(results.some(r => r.status === 'rejected' && isGasError(r.reason, 'E_PEER_LOST'))).toBe(true)
     expect(isGasError(await bClosed, 'E_PEER_LOST')).toBe(true)
@@ -141,7 +161,8 @@ describe('SimulatedLink', () => {
   })
 
   it('graceful close delivers what was sent, then closes the remote', async () => {
-    const [a, b] = SimulatedLink.pair({ latencyMs: 10, labels: { a: 'alice', b: 'bob' } })
+    const clock = new ManualClock()
+    const [a, b] = SimulatedLink.pair({ latencyMs: 10, labels: { a: 'alice', b: 'bob' }, clock })
     expect(a.remoteLabel).toBe('bob')
     const got: number[] = []
     b.onFrame(f => got.push(seqOf(f)))
@@ -151,6 +172,8 @@ describe('SimulatedLink', () => {
     await a.send(frameOf(2, 8))
     a.close()
     a.close()
+    await clock.runUntil(() => b.closed)
+    expect(clock.now()).toBe(10)
     expect(await aClosed).toBeUndefined()
     expect(isGasError(await bClosed, 'E_PEER_LOST')).toBe(true)
     expect(got).toEqual([1, 2])

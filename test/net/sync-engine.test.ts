@@ -19,7 +19,7 @@ describe('syncRepo', () => {
     void serveRepo({ store: seedStore, refs: seedRefs, transport: goodRemote, peerName: 'seed' })
     const [silent] = MemoryTransport.pair({ b: 'silent' })
     const [rude, rudeRemote] = MemoryTransport.pair({ b: 'rude' })
-    void rudeRemote.send(Uint8Array.of(1, 200))
+    void rudeRemote.send(Uint8Array.of(1, 3, 9, 0, 0, 0)) // WANT with mode 9 (an unknown message id would be skipped)
     const phases: SyncProgress['phase'][] = []
     const refs = await repos.refs('me')
     const start = performance.now()

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { GasError, isGasError } from '../../src/errors.js'
 import {
-  BATCH_ENTRY_HEADER_BYTES, BLOCK_FRAGMENT_BYTES, BLOCK_HEADER_BYTES, BlockAssembler, MAX_BATCH_ENTRIES, MAX_IDS_PER_MESSAGE, MAX_REFS, MESSAGES, chunkRefs, decodeMessage, encodeMessage, fragmentBlock,
+  BATCH_ENTRY_HEADER_BYTES, BLOCK_FRAGMENT_BYTES, BLOCK_HEADER_BYTES, BlockAssembler, MAX_BATCH_ENTRIES, MAX_IDS_PER_MESSAGE, MAX_REFS, MESSAGES, chunkRefs, decodeMessage, encodeMessage, fragmentBlock, isKnownMessageId,
   type BatchMessage, type BlockMessage, type Message
 } from '../../src/peer/messages.js'
 import { MAX_FRAME } from '../../src/peer/transport.js'
@@ -10,6 +10,8 @@ import { MAX_FRAME } from '../../src/peer/transport.js'
 const hex = (n: number, fill?: number): string => (fill === undefined ? randomBytes(n) : Buffer.alloc(n, fill)).toString('hex')
 const id1 = hex(32, 0x11)
 const id2 = hex(32, 0x22)
+const V2 = { version: 2, capabilities: ['done', 'end-of-refs'], certificate: null }
+const certificate = { team: 'team-1', member: { name: 'Aiko', publicKey: id1, roles: ['artist'] }, signature: hex(64) }
 
 function codeOf (fn: () => unknown): string | undefined {
   try {
@@ -22,10 +24,15 @@ function codeOf (fn: () => unknown): string | undefined {
 }
 
 const samples: Message[] = [
-  { type: 'HELLO', peerId: hex(32), name: 'Aiko — art', publicKey: hex(32), teamId: 'team-1', nonce: hex(32), signature: hex(64) },
-  { type: 'HELLO', peerId: hex(32), name: '', publicKey: hex(32), teamId: null, nonce: hex(32), signature: null },
+  { type: 'HELLO', ...V2, peerId: hex(32), name: 'Aiko — art', publicKey: hex(32), teamId: 'team-1', nonce: hex(32), signature: hex(64) },
+  { type: 'HELLO', ...V2, peerId: hex(32), name: '', publicKey: hex(32), teamId: null, nonce: hex(32), signature: null },
   { type: 'REFS', refs: [{ name: 'main', id: id1 }, { name: 'builds/win64/1.2.3', id: id2 }] },
+  { type: 'HELLO', version: 7, capabilities: ['done', 'future-thing'], peerId: hex(32), name: 'b', publicKey: hex(32), teamId: 'team-1', nonce: hex(32), signature: hex(64), certificate },
+  { type: 'HELLO', ...V2, peerId: hex(32), name: 'c', publicKey: hex(32), teamId: 'team-1', nonce: hex(32), signature: hex(64), certificate: { ...certificate, issuer: { ...certificate, member: { name: 'admin', publicKey: id2, roles: ['admin'] } } } },
   { type: 'REFS', refs: [] },
+  { type: 'DONE' },
+  { type: 'END_OF_REFS' },
+  { type: 'GOODBYE', code: 'E_AUTH', message: 'mallory presented no membership certificate of team orcs: not a member' },
   { type: 'WANT', ids: [id1, id2], mode: 'block', priority: 7 },
   { type: 'WANT', ids: [id1], mode: 'have', priority: 255 },
   { type: 'HAVE', ids: [id1] },
@@ -46,7 +53,7 @@ const samples: Message[] = [
 
 describe('wire table', () => {
   it('has stable ids', () => {
-    expect(Object.fromEntries(Object.entries(MESSAGES).map(([k, v]) => [k, v.id]))).toEqual({ HELLO: 1, REFS: 2, WANT: 3, HAVE: 4, DONT_HAVE: 5, BLOCK: 6, CANCEL: 7, BATCH: 8 })
+    expect(Object.fromEntries(Object.entries(MESSAGES).map(([k, v]) => [k, v.id]))).toEqual({ HELLO: 1, REFS: 2, WANT: 3, HAVE: 4, DONT_HAVE: 5, BLOCK: 6, CANCEL: 7, BATCH: 8, DONE: 9, END_OF_REFS: 10, GOODBYE: 11 })
   })
 
   it('known bytes: WANT frame layout', () => {
@@ -61,11 +68,27 @@ describe('wire table', () => {
   })
 
   it('known bytes: HELLO is length-prefixed canonical JSON', () => {
-    const msg: Message = { type: 'HELLO', peerId: id1, name: 'a', publicKey: id2, teamId: null, nonce: id1, signature: null }
+    const msg: Message = { type: 'HELLO', ...V2, peerId: id1, name: 'a', publicKey: id2, teamId: null, nonce: id1, signature: null }
     const frame = encodeMessage(msg)
-    const json = `{"name":"a","nonce":"${id1}","peerId":"${id1}","publicKey":"${id2}","signature":null,"teamId":null}`
+    const json = `{"capabilities":["done","end-of-refs"],"certificate":null,"name":"a","nonce":"${id1}","peerId":"${id1}","publicKey":"${id2}","signature":null,"teamId":null,"version":2}`
     expect(Buffer.from(frame.subarray(4)).toString()).toBe(json)
     expect(frame[2] * 256 + frame[3]).toBe(json.length)
+  })
+
+  it('known bytes: a version 1 HELLO (no version, capabilities or certificate) reads as version 1', () => {
+    const json = Buffer.from(`{"name":"a","nonce":"${id1}","peerId":"${id1}","publicKey":"${id2}","signature":null,"teamId":null}`)
+    const frame = Buffer.concat([Uint8Array.of(1, 1, json.length >> 8, json.length & 255), json])
+    expect(decodeMessage(frame)).toEqual({ type: 'HELLO', version: 1, capabilities: [], certificate: null, name: 'a', nonce: id1, peerId: id1, publicKey: id2, signature: null, teamId: null })
+  })
+
+  it('known bytes: DONE and END_OF_REFS are bare headers; unknown ids are known to be unknown', () => {
+    expect(Buffer.from(encodeMessage({ type: 'DONE' })).toString('hex')).toBe('0109')
+    expect(Buffer.from(encodeMessage({ type: 'END_OF_REFS' })).toString('hex')).toBe('010a')
+    expect(codeOf(() => decodeMessage(Uint8Array.of(1, 9, 0)))).toBe('E_FRAME_LENGTH')
+    expect([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11].every(isKnownMessageId)).toBe(true)
+    expect(isKnownMessageId(12) || isKnownMessageId(0) || isKnownMessageId(255)).toBe(false)
+    expect(codeOf(() => decodeMessage(Uint8Array.of(1, 99)))).toBe('E_PROTOCOL')
+    expect(codeOf(() => decodeMessage(Uint8Array.of(2, 3)))).toBe('E_PROTOCOL_VERSION')
   })
 
   for (const msg of samples) {
@@ -169,8 +192,9 @@ describe('wire table', () => {
     }
   })
 
-  it('unknown protocol version is E_PROTOCOL', () => {
-    expect(codeOf(() => decodeMessage(Uint8Array.of(2, 4, 0, 0)))).toBe('E_PROTOCOL')
+  it('a frame of another format version is E_PROTOCOL_VERSION, naming the version', () => {
+    expect(codeOf(() => decodeMessage(Uint8Array.of(2, 4, 0, 0)))).toBe('E_PROTOCOL_VERSION')
+    expect(() => decodeMessage(Uint8Array.of(2, 4, 0, 0))).toThrow(/format version 2/)
   })
 
   it('frames over MAX_FRAME are refused both ways', () => {
@@ -204,13 +228,22 @@ describe('wire table', () => {
       { type: 'WANT', ids: [id1], mode: 'maybe', priority: 0 },
       { type: 'WANT', ids: [id1], mode: 'have', priority: 256 },
       { type: 'HAVE', ids: new Array(MAX_IDS_PER_MESSAGE + 1).fill(id1) },
-      { type: 'HELLO', peerId: 'x', name: 'a', publicKey: id1, teamId: null, nonce: id1, signature: null },
-      { type: 'HELLO', peerId: id1, name: 5, publicKey: id1, teamId: null, nonce: id1, signature: null },
-      { type: 'HELLO', peerId: id1, name: 'a', publicKey: 'x', teamId: null, nonce: id1, signature: null },
-      { type: 'HELLO', peerId: id1, name: 'a', publicKey: id1, teamId: 3, nonce: id1, signature: null },
-      { type: 'HELLO', peerId: id1, name: 'a', publicKey: id1, teamId: null, nonce: 'x', signature: null },
-      { type: 'HELLO', peerId: id1, name: 'a', publicKey: id1, teamId: null, nonce: id1, signature: id1 },
-      { type: 'HELLO', peerId: id1, name: 'a'.repeat(5000), publicKey: id1, teamId: null, nonce: id1, signature: null },
+      { type: 'HELLO', ...V2, peerId: 'x', name: 'a', publicKey: id1, teamId: null, nonce: id1, signature: null },
+      { type: 'HELLO', ...V2, peerId: id1, name: 5, publicKey: id1, teamId: null, nonce: id1, signature: null },
+      { type: 'HELLO', ...V2, peerId: id1, name: 'a', publicKey: 'x', teamId: null, nonce: id1, signature: null },
+      { type: 'HELLO', ...V2, peerId: id1, name: 'a', publicKey: id1, teamId: 3, nonce: id1, signature: null },
+      { type: 'HELLO', ...V2, peerId: id1, name: 'a', publicKey: id1, teamId: null, nonce: 'x', signature: null },
+      { type: 'HELLO', ...V2, peerId: id1, name: 'a', publicKey: id1, teamId: null, nonce: id1, signature: id1 },
+      { type: 'HELLO', ...V2, peerId: id1, name: 'a'.repeat(5000), publicKey: id1, teamId: null, nonce: id1, signature: null },
+      { type: 'GOODBYE', code: 'nope', message: 'x' },
+      { type: 'GOODBYE', code: 'E_AUTH', message: 5 },
+      { type: 'GOODBYE', code: 'E_AUTH', message: 'x'.repeat(2000) },
+      { type: 'HELLO', ...V2, version: 0, peerId: id1, name: 'a', publicKey: id1, teamId: null, nonce: id1, signature: null },
+      { type: 'HELLO', ...V2, capabilities: 'done', peerId: id1, name: 'a', publicKey: id1, teamId: null, nonce: id1, signature: null },
+      { type: 'HELLO', ...V2, capabilities: [1], peerId: id1, name: 'a', publicKey: id1, teamId: null, nonce: id1, signature: null },
+      { type: 'HELLO', ...V2, certificate: { ...certificate, signature: 'x' }, peerId: id1, name: 'a', publicKey: id1, teamId: null, nonce: id1, signature: null },
+      { type: 'HELLO', ...V2, certificate: { ...certificate, member: { name: 'a', publicKey: 'x', roles: [] } }, peerId: id1, name: 'a', publicKey: id1, teamId: null, nonce: id1, signature: null },
+      { type: 'HELLO', ...V2, certificate: { ...certificate, issuer: { ...certificate, issuer: certificate } }, peerId: id1, name: 'a', publicKey: id1, teamId: null, nonce: id1, signature: null },
       { type: 'REFS', refs: new Array(MAX_REFS + 1).fill({ name: 'a', id: id1 }) },
       { type: 'BLOCK', id: 'x', objectType: 0, encoding: 0, rawLength: 1, totalLength: 1, offset: 0, bytes: new Uint8Array(1) },
       { type: 'BLOCK', id: id1, objectType: 300, encoding: 0, rawLength: 1, totalLength: 1, offset: 0, bytes: new Uint8Array(1) },
@@ -237,7 +270,7 @@ describe('wire table', () => {
       let frame: Uint8Array
       if (i % 2 === 0) {
         frame = Uint8Array.from({ length: Math.floor(rand() * 80) }, () => Math.floor(rand() * 256))
-        if (frame.length > 1 && i % 4 === 0) { frame[0] = 1; frame[1] = 1 + Math.floor(rand() * 8) }
+        if (frame.length > 1 && i % 4 === 0) { frame[0] = 1; frame[1] = 1 + Math.floor(rand() * 11) }
       } else {
         frame = valid[i % valid.length].slice()
         for (let k = 0; k < 3; k++) frame[Math.floor(rand() * frame.length)] = Math.floor(rand() * 256)
@@ -246,7 +279,7 @@ describe('wire table', () => {
         decodeMessage(frame)
       } catch (err) {
         expect(err).toBeInstanceOf(GasError)
-        expect(['E_FRAME_LENGTH', 'E_PROTOCOL']).toContain((err as GasError).code)
+        expect(['E_FRAME_LENGTH', 'E_PROTOCOL', 'E_PROTOCOL_VERSION']).toContain((err as GasError).code)
       }
     }
   })

@@ -6,8 +6,9 @@ import { hashObject } from '../../src/objects/id.js'
 import type { EncodedObject } from '../../src/objects/store.js'
 import { MemoryTransport } from '../../src/peer/memory-transport.js'
 import { SimulatedLink } from '../../src/peer/simulated-link.js'
-import { encodeMessage, fragmentBlock, PROTOCOL_VERSION } from '../../src/peer/messages.js'
+import { FRAME_VERSION, encodeMessage, fragmentBlock, type HelloMessage } from '../../src/peer/messages.js'
 import { PeerSession, randomIdentity, type ReceivedBlock } from '../../src/peer/session.js'
+import { helloFrame } from './hello-frame.js'
 import type { Transport } from '../../src/peer/transport.js'
 import { pseudoRandomBytes } from '../net/helpers.js'
 
@@ -29,7 +30,7 @@ async function rawPeer (store = new MemoryStore()): Promise<{ raw: Transport, se
   raw.onFrame((f) => frames.push(f))
   const opening = PeerSession.open({ transport: b, store, identity: randomIdentity('server') })
   const id = randomIdentity('raw')
-  await raw.send(encodeMessage({ type: 'HELLO', ...id, nonce: 'ab'.repeat(32), signature: null }))
+  await raw.send(helloFrame(id, 'ab'.repeat(32)))
   const server = await opening
   const closed = new Promise<GasError | undefined>((resolve) => server.onClose(resolve))
   return { raw, server, frames, closed }
@@ -52,10 +53,11 @@ describe('PeerSession handshake', () => {
 
   it('signs and verifies the challenge when configured', async () => {
     const seen: string[] = []
-    const sign = (nonce: string): string => nonce + nonce
-    const verify = (hello: { signature: string | null }, nonce: string): void => {
+    const sign = ({ remoteNonce, ourNonce }: { remoteNonce: string, ourNonce: string }): { signature: string, certificate: null } => ({ signature: remoteNonce + ourNonce, certificate: null })
+    const verify = (hello: HelloMessage, nonce: string): void => {
       seen.push(hello.signature!)
-      if (hello.signature !== nonce + nonce) throw new GasError('E_AUTH', 'bad signature')
+      // both nonces are bound: the verifier's and the signer's own, as sent in its first HELLO
+      if (hello.signature !== nonce + hello.nonce) throw new GasError('E_AUTH', 'bad signature')
     }
     const { client, server } = await pair(new MemoryStore(), { serverOpts: { sign, verify }, clientOpts: { sign, verify } })
     expect(seen).toHaveLength(2)
@@ -67,7 +69,7 @@ describe('PeerSession handshake', () => {
   it('a failed verification ends the handshake with E_AUTH', async () => {
     const [a, b] = MemoryTransport.pair()
     const results = await Promise.allSettled([
-      PeerSession.open({ transport: a, store: new MemoryStore(), identity: randomIdentity('a'), sign: () => '00'.repeat(64) }),
+      PeerSession.open({ transport: a, store: new MemoryStore(), identity: randomIdentity('a'), sign: () => ({ signature: '00'.repeat(64), certificate: null }) }),
       PeerSession.open({ transport: b, store: new MemoryStore(), identity: randomIdentity('b'), verify: () => { throw new GasError('E_AUTH', 'not a member') } })
     ])
     expect(results[1].status).toBe('rejected')
@@ -75,7 +77,7 @@ describe('PeerSession handshake', () => {
   })
 
   it('a signing peer talks to one that does not verify', async () => {
-    const { client, server } = await pair(new MemoryStore(), { clientOpts: { sign: () => '11'.repeat(64) } })
+    const { client, server } = await pair(new MemoryStore(), { clientOpts: { sign: () => ({ signature: '11'.repeat(64), certificate: null }) } })
     await tick()
     expect(server.closed).toBe(false)
     client.close()
@@ -104,8 +106,8 @@ describe('PeerSession handshake', () => {
   it('REFS right behind HELLO in the same tick is kept for after the handshake', async () => {
     const [raw, b] = MemoryTransport.pair()
     const opening = PeerSession.open({ transport: b, store: new MemoryStore(), identity: randomIdentity('b') })
-    void raw.send(encodeMessage({ type: 'HELLO', ...randomIdentity('raw'), nonce: 'ab'.repeat(32), signature: null }))
-    void raw.send(encodeMessage({ type: 'REFS', refs: [] }))
+    void raw.send(helloFrame(randomIdentity('raw'), 'ab'.repeat(32)))
+    void raw.send(encodeMessage({ type: 'END_OF_REFS' }))
     const session = await opening
     expect(session.remoteRefs).toEqual([])
   })
@@ -113,18 +115,17 @@ describe('PeerSession handshake', () => {
   it('a second unsigned HELLO ends the session', async () => {
     const { raw, closed } = await rawPeer()
     const id = randomIdentity('raw')
-    await raw.send(encodeMessage({ type: 'HELLO', ...id, nonce: 'cd'.repeat(32), signature: null }))
+    await raw.send(helloFrame(id, 'cd'.repeat(32)))
     expect((await closed)?.code).toBe('E_PROTOCOL')
   })
 })
 
 describe('PeerSession: a bad message ends the session with a typed error, never the process', () => {
   const cases: Array<[string, Uint8Array, string]> = [
-    ['unknown message id', Uint8Array.from([PROTOCOL_VERSION, 99]), 'E_PROTOCOL'],
-    ['unknown protocol version', Uint8Array.from([9, 3]), 'E_PROTOCOL'],
-    ['truncated WANT', Uint8Array.from([PROTOCOL_VERSION, 3, 1, 0, 0, 5]), 'E_FRAME_LENGTH'],
+    ['unknown frame version', Uint8Array.from([9, 3]), 'E_PROTOCOL_VERSION'],
+    ['truncated WANT', Uint8Array.from([FRAME_VERSION, 3, 1, 0, 0, 5]), 'E_FRAME_LENGTH'],
     ['empty frame', new Uint8Array(0), 'E_FRAME_LENGTH'],
-    ['trailing bytes after HAVE', Uint8Array.from([PROTOCOL_VERSION, 4, 0, 0, 7]), 'E_FRAME_LENGTH'],
+    ['trailing bytes after HAVE', Uint8Array.from([FRAME_VERSION, 4, 0, 0, 7]), 'E_FRAME_LENGTH'],
     ['BLOCK with an unknown object type', encodeMessage({ type: 'BLOCK', id: 'a'.repeat(64), objectType: 200, encoding: 0, rawLength: 3, totalLength: 3, offset: 0, bytes: Uint8Array.from([1, 2, 3]) }), 'E_CORRUPT_OBJECT'],
     ['BATCH with an unknown object type in its second block', encodeMessage({
       type: 'BATCH',
@@ -133,7 +134,7 @@ describe('PeerSession: a bad message ends the session with a typed error, never 
         { type: 'BLOCK', id: 'b'.repeat(64), objectType: 200, encoding: 0, rawLength: 3, totalLength: 3, offset: 0, bytes: Uint8Array.from([1, 2, 3]) }
       ]
     }), 'E_CORRUPT_OBJECT'],
-    ['BATCH carrying a WANT', Uint8Array.from([PROTOCOL_VERSION, 8, 0, 1, 3, 0, 4, 1, 0, 0, 0]), 'E_PROTOCOL']
+    ['BATCH carrying a WANT', Uint8Array.from([FRAME_VERSION, 8, 0, 1, 3, 0, 4, 1, 0, 0, 0]), 'E_PROTOCOL']
   ]
   for (const [what, frame, code] of cases) {
     it(what, async () => {
@@ -151,7 +152,7 @@ describe('PeerSession: a bad message ends the session with a typed error, never 
     const store = new MemoryStore()
     const id = await store.put('chunk', pseudoRandomBytes('x', 1000))
     const bad = await rawPeer(store)
-    await bad.raw.send(Uint8Array.from([PROTOCOL_VERSION, 42]))
+    await bad.raw.send(Uint8Array.from([FRAME_VERSION, 4, 0, 0, 7]))
     await bad.closed
     const { client } = await pair(store)
     const blocks = blocksOf(client)
@@ -378,19 +379,28 @@ describe('PeerSession serving', () => {
     expect(isGasError(late, 'E_PEER_LOST')).toBe(true)
   })
 
-  it('early frames behind the HELLO are held until the handshake finishes', async () => {
+  it('early frames behind the HELLO are held until the handshake finishes, then acted on', async () => {
+    const store = new MemoryStore()
+    const objectId = await store.put('chunk', Uint8Array.of(1, 2, 3))
     const [raw, b] = MemoryTransport.pair()
-    const opening = PeerSession.open({ transport: b, store: new MemoryStore(), identity: randomIdentity('b'), verify: async () => await tick(10) })
+    let verified = false
+    const opening = PeerSession.open({ transport: b, store, identity: randomIdentity('b'), verify: async () => { await tick(10); verified = true } })
     const id = randomIdentity('raw')
     const received: string[] = []
-    await raw.send(encodeMessage({ type: 'HELLO', ...id, nonce: 'ab'.repeat(32), signature: null }))
-    await raw.send(encodeMessage({ type: 'HELLO', ...id, nonce: 'ab'.repeat(32), signature: 'ee'.repeat(64) }))
-    const block = fragmentBlock('a'.repeat(64), 0, 0, Uint8Array.of(1))[0]
-    await raw.send(encodeMessage(block))
-    await raw.send(encodeMessage({ type: 'REFS', refs: [] }))
+    raw.onFrame((frame) => { if (frame[1] === 6 || frame[1] === 8) received.push(verified ? 'block after verify' : 'block BEFORE verify') })
+    await raw.send(helloFrame(id, 'ab'.repeat(32)))
+    await raw.send(helloFrame(id, 'ab'.repeat(32), 'ee'.repeat(64)))
+    await raw.send(encodeMessage({ type: 'WANT', ids: [objectId], mode: 'block', priority: 1 }))
+    await raw.send(encodeMessage({ type: 'REFS', refs: [{ name: 'main', id: objectId }] }))
+    await raw.send(encodeMessage({ type: 'END_OF_REFS' }))
+    await raw.send(encodeMessage({ type: 'DONE' }))
+    await tick(2)
+    expect(received).toEqual([]) // nothing served while the remote is not verified
     const session = await opening
-    session.onBlock((blk) => received.push(blk.id))
-    expect(session.remoteRefs).toEqual([])
     expect(session.remote.signature).toBe('ee'.repeat(64))
+    expect(session.remoteRefs).toEqual([{ name: 'main', id: objectId }])
+    expect(session.remoteDone).toBe(true)
+    await tick(10)
+    expect(received).toEqual(['block after verify'])
   })
 })

@@ -1,14 +1,16 @@
 import { describe, expect, it } from 'vitest'
 import { GasError } from '../../src/errors.js'
-import { hashObject, type ObjectId } from '../../src/objects/id.js'
+import { hashObject, objectTypeCode, type ObjectId } from '../../src/objects/id.js'
 import { MemoryStore } from '../../src/objects/memory-store.js'
 import type { EncodedObject } from '../../src/objects/store.js'
 import { MemoryTransport } from '../../src/peer/memory-transport.js'
+import { decodeMessage, encodeMessage, fragmentBlock } from '../../src/peer/messages.js'
 import { PeerSession, randomIdentity } from '../../src/peer/session.js'
 import { SimulatedLink } from '../../src/peer/simulated-link.js'
 import { ENDGAME_ITEMS, Swarm, type SwarmProgress } from '../../src/peer/swarm.js'
 import type { Transport } from '../../src/peer/transport.js'
 import { KiB, pseudoRandomBytes } from '../net/helpers.js'
+import { helloFrame } from './hello-frame.js'
 
 /** A store that logs what it serves and can hang on chosen ids. */
 class ServingStore extends MemoryStore {
@@ -154,19 +156,35 @@ describe('Swarm', () => {
 
   it('ignores blocks it did not ask for', async () => {
     const { store: src, ids } = await chunks(2)
-    const [a, b] = MemoryTransport.pair()
+    const [a, raw] = MemoryTransport.pair()
     const dst = new MemoryStore()
-    const [mine, theirs] = await Promise.all([
-      PeerSession.open({ transport: a, store: dst, identity: randomIdentity('me') }),
-      PeerSession.open({ transport: b, store: src, identity: randomIdentity('pusher') })
-    ])
+    const opening = PeerSession.open({ transport: a, store: dst, identity: randomIdentity('me') })
+    await raw.send(helloFrame(randomIdentity('pusher'), 'ab'.repeat(32)))
+    const mine = await opening
+    const blockFrame = async (id: ObjectId): Promise<Uint8Array> => {
+      const object = (await src.getEncoded(id))!
+      return encodeMessage(fragmentBlock(id, objectTypeCode(object.type), object.encoding, object.bytes, object.rawLength)[0])
+    }
+    // a pushy peer: sends ids[1], which nobody asked for, before anything else and before every block it was asked for
+    let pushed = 0
+    const push = async (): Promise<void> => { pushed++; await raw.send(await blockFrame(ids[1])) }
+    raw.onFrame((frame) => {
+      const msg = decodeMessage(frame)
+      if (msg.type !== 'WANT') return
+      void (async () => {
+        if (msg.mode === 'have') return await raw.send(encodeMessage({ type: 'HAVE', ids: msg.ids }))
+        for (const id of msg.ids) { await push(); await raw.send(await blockFrame(id)) }
+      })()
+    })
+    await push()
     const swarm = new Swarm({ store: dst })
     swarm.addPeer(mine)
     swarm.addPeer(mine)
-    // the remote asks us for a block we lack: we answer DONT_HAVE; it pushes an unrequested HAVE
-    await theirs.want([hashObject('chunk', Uint8Array.of(1))], 'block', 1)
     const result = await swarm.fetch(wants([ids[0]]))
+    expect(pushed).toBeGreaterThanOrEqual(2)
     expect(result.objects).toBe(1)
+    expect(dst.objects.has(ids[0])).toBe(true)
     expect(dst.objects.has(ids[1])).toBe(false)
+    expect(mine.closed).toBe(false)
   })
 })

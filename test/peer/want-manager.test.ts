@@ -1,24 +1,7 @@
-import { describe, expect, it } from 'vitest'
-import { Ledger, PeerLedger, RateMeter, systemClock, type Clock } from '../../src/peer/ledger.js'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { Ledger, PeerLedger, RateMeter, systemClock } from '../../src/peer/ledger.js'
+import { ManualClock } from '../../src/clock.js'
 import { INITIAL_WINDOW_BYTES, MAX_IN_FLIGHT_REQUESTS, MAX_WINDOW_BYTES, MIN_WINDOW_BYTES, MIN_WINDOW_RTT_MS, PeerWindow, UNKNOWN_SIZE_ESTIMATE, WINDOW_GAIN } from '../../src/peer/want-manager.js'
-
-export class ManualClock implements Clock {
-  t = 0
-  #timers: Array<{ at: number, fn: () => void }> = []
-  now = (): number => this.t
-  after = (ms: number, fn: () => void): (() => void) => {
-    const timer = { at: this.t + ms, fn }
-    this.#timers.push(timer)
-    return () => { this.#timers = this.#timers.filter((x) => x !== timer) }
-  }
-
-  advance (ms: number): void {
-    this.t += ms
-    const due = this.#timers.filter((x) => x.at <= this.t)
-    this.#timers = this.#timers.filter((x) => x.at > this.t)
-    for (const x of due) x.fn()
-  }
-}
 
 const KiB = 1024
 const id = (n: number): string => n.toString(16).padStart(64, '0')
@@ -36,16 +19,16 @@ function run (bandwidth: number, rttMs: number, ms: number): PeerWindow {
       const rid = id(next++)
       w.requested(rid, chunk)
       // request reaches the server after rtt/2, the link serialises, the data takes rtt/2 back
-      const start = Math.max(clock.t + rttMs / 2, wireFreeAt)
+      const start = Math.max(clock.now() + rttMs / 2, wireFreeAt)
       wireFreeAt = start + chunk / bandwidth * 1000
       arrivals.push({ at: wireFreeAt + rttMs / 2, id: rid })
     }
   }
   fill()
-  while (clock.t < ms) {
+  while (clock.now() < ms) {
     arrivals.sort((a, b) => a.at - b.at)
     const a = arrivals.shift()!
-    clock.advance(a.at - clock.t)
+    clock.advance(a.at - clock.now())
     w.completed(a.id, chunk)
     fill()
   }
@@ -140,9 +123,39 @@ describe('ledger', () => {
     expect(a.debtRatio()).toBeCloseTo(100 / 41)
     expect(new PeerLedger('x').sendRate.rate()).toBe(0)
     expect(new Ledger().totals().bytesSent).toBe(0)
-    let fired = false
-    const cancel = systemClock.after(1, () => { fired = true })
+  })
+
+  describe('systemClock (driven by fake timers, so the test does not depend on wall time)', () => {
+    afterEach(() => { vi.useRealTimers() })
+
+    it('fires a timer once it is due, and never a cancelled one', () => {
+      vi.useFakeTimers()
+      const fired: string[] = []
+      const cancel = systemClock.after(1, () => fired.push('cancelled'))
+      systemClock.after(1, () => fired.push('kept'))
+      cancel()
+      vi.advanceTimersByTime(0)
+      expect(fired).toEqual([])
+      vi.advanceTimersByTime(5)
+      expect(fired).toEqual(['kept'])
+    })
+  })
+
+  it('ManualClock fires timers in due order, only when advanced', async () => {
+    const clock = new ManualClock()
+    const fired: number[] = []
+    clock.after(20, () => fired.push(20))
+    const cancel = clock.after(5, () => fired.push(5))
+    clock.after(10, () => { fired.push(10); clock.after(1, () => fired.push(11)) })
     cancel()
-    expect(fired).toBe(false)
+    expect(clock.pending).toBe(2)
+    clock.advance(9)
+    expect(fired).toEqual([])
+    clock.advance(2)
+    expect(fired).toEqual([10, 11])
+    await clock.advanceAsync(20)
+    expect(fired).toEqual([10, 11, 20])
+    expect(clock.now()).toBe(31)
+    await expect(clock.runUntil(() => false, { limitMs: 5 })).rejects.toThrow(/not done after 5 ms/)
   })
 })

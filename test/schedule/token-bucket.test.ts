@@ -64,6 +64,6 @@ describe('token bucket', () => {
     const waiting = bucket.take(10)
     bucket.abort(new Error('stopped'))
     await expect(waiting).rejects.toThrow('stopped')
-    expect(clock.pendingTimers).toBe(0)
+    expect(clock.pending).toBe(0)
   })
 })

@@ -1,5 +1,6 @@
 import type { Command } from 'commander'
 import { Workspace } from '../../repo/workspace.js'
+import { issueLeadCertificate } from '../../auth/member-certificate.js'
 import { action } from '../action.js'
 import { printResult } from '../output.js'
 
@@ -8,6 +9,7 @@ export function register (program: Command): void {
     .option('--name <name>', 'member name').option('--team <team>', 'also create a team with you as lead').option('--json', 'print JSON')
     .action(action(async (p, opts: { name?: string, team?: string }) => {
       const ws = await Workspace.init({ dir: process.cwd(), name: opts.name, team: opts.team })
+      if (opts.team !== undefined) await issueLeadCertificate(ws)
       await ws.close()
       printResult(p, { root: ws.root, member: ws.identity.name, publicKey: ws.identity.publicKey, team: ws.config.team?.id ?? null },
         () => `Initialised gas workspace in ${ws.root} for ${ws.identity.name}${ws.config.team !== null ? ` (team ${ws.config.team.name}, lead)` : ''}`)

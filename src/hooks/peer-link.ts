@@ -82,11 +82,11 @@ export class PeerLink {
     return this.#sessions.filter((s) => !s.closed).map((s) => s.name)
   }
 
-  /** why no peer could be asked, for error messages */
+  /** who was asked, for error messages */
   describePeers (): string {
-    if (this.#unreachable !== undefined) return `no peer asked: ${this.#unreachable}`
+    if (this.#unreachable !== undefined) return `no peer could be asked: ${this.#unreachable}`
     const peers = this.peers
-    return peers.length === 0 ? 'no team peer is reachable (is a member running `gas serve`?)' : `asked ${peers.join(', ')}`
+    return peers.length === 0 ? 'no team peer is reachable' : `asked: ${peers.join(', ')}`
   }
 
   /** every peer's value of `name` (peer name → id) */
@@ -136,5 +136,5 @@ export class PeerLink {
 
 /** A GasError for objects no peer provided, naming who was asked. */
 export function notOnPeers (what: string, link: PeerLink): GasError {
-  return new GasError('E_NOT_FOUND', `${what} is not in this workspace and no reachable peer has it (${link.describePeers()}); the member who holds it must be online with \`gas serve\``, { what, asked: link.peers })
+  return new GasError('E_NOT_FOUND', `${what} is not in this workspace and no reachable peer has it (${link.describePeers()}); the member who holds it must be online (\`gas serve\`)`, { what, asked: link.peers })
 }

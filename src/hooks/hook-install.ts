@@ -39,13 +39,7 @@ export async function installHook (opts: InstallHookOptions): Promise<InstallHoo
   if (opts.lfs === true) {
     // git-lfs's own filters and hooks first, so its pre-push is the one ours chains
     await runGit(['lfs', 'install', '--local'], { cwd, allowFailure: true })
-    const [agent, ...rest] = command
-    const agentArgs = [...rest, 'lfs-agent']
-    await runGit(['config', 'lfs.standalonetransferagent', 'gas'], { cwd })
-    await runGit(['config', 'lfs.customtransfer.gas.path', agent], { cwd })
-    await runGit(['config', 'lfs.customtransfer.gas.args', agentArgs.map(shellQuote).join(' ')], { cwd })
-    // one agent process for all objects: it keeps one connection to the peers
-    await runGit(['config', 'lfs.customtransfer.gas.concurrent', 'false'], { cwd })
+    await configureLfsAgent(cwd, command)
   }
   await mkdir(hooksDir, { recursive: true })
   const hook = join(hooksDir, 'pre-push')
@@ -63,6 +57,17 @@ export async function installHook (opts: InstallHookOptions): Promise<InstallHoo
   await rename(tmp, hook)
   const chained = await stat(chainedPath).then(() => chainedPath, () => null)
   return { hook, chained, lfs: opts.lfs === true }
+}
+
+/** Makes git-lfs in the repository at `cwd` transfer through `gas lfs-agent`. */
+export async function configureLfsAgent (cwd: string, command = defaultGasCommand()): Promise<void> {
+  const [agent, ...rest] = command
+  const agentArgs = [...rest, 'lfs-agent']
+  await runGit(['config', 'lfs.standalonetransferagent', 'gas'], { cwd })
+  await runGit(['config', 'lfs.customtransfer.gas.path', agent], { cwd })
+  await runGit(['config', 'lfs.customtransfer.gas.args', agentArgs.map(shellQuote).join(' ')], { cwd })
+  // one agent process for all objects: it keeps one connection to the peers
+  await runGit(['config', 'lfs.customtransfer.gas.concurrent', 'false'], { cwd })
 }
 
 function hookScript (command: string[]): string {

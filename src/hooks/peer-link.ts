@@ -5,7 +5,8 @@ import { connectPeers, type ConnectedPeers } from '../peer/connect-peers.js'
 import { isAdvertisedRef, type RemoteRef } from '../peer/ref-exchange.js'
 import type { PeerSession } from '../peer/session.js'
 import { Swarm, type SwarmProgress } from '../peer/swarm.js'
-import { openSessions, type PeerSecurity } from '../peer/sync-engine.js'
+import { openSessions, serveRepo, type PeerSecurity } from '../peer/sync-engine.js'
+import type { Transport } from '../peer/transport.js'
 import { computeWantSet } from '../sync/want-set.js'
 import type { Workspace } from '../repo/workspace.js'
 import { MAX_METADATA_ROUNDS } from '../peer/sync-engine.js'
@@ -44,6 +45,8 @@ export class PeerLink {
   /** why the link has no peers, when it could not even try (no team, no tracker) */
   #unreachable: string | undefined
   #opening: Promise<void> | undefined
+  #served: PeerSession[] = []
+  #closing = false
 
   constructor (private readonly opts: PeerLinkOptions) {}
 
@@ -56,7 +59,7 @@ export class PeerLink {
   async #open (): Promise<void> {
     const { ws } = this.opts
     try {
-      this.#connected = await connectPeers({ ...this.opts })
+      this.#connected = await connectPeers({ ...this.opts, onLateTransport: (transport) => this.#serveLate(transport) })
     } catch (err) {
       if (!isGasError(err, 'E_BAD_ARGUMENT')) throw err
       this.#unreachable = err.message
@@ -75,6 +78,20 @@ export class PeerLink {
         session.close()
       }
     }))
+  }
+
+  /**
+   * A peer that connected after the wait (another agent or helper starting while this one runs):
+   * served like `gas serve` does, so its handshake completes and it can fetch from us.
+   */
+  #serveLate (transport: Transport): void {
+    const { ws } = this.opts
+    const identity = this.#connected?.identity
+    if (this.#closing || identity === undefined) return transport.close()
+    void serveRepo({ store: ws.store, refs: ws.refs, transport, identity, ...this.opts.security }).then((session) => {
+      if (this.#closing) session.close()
+      else this.#served.push(session)
+    }, () => {})
   }
 
   /** member names of the peers connected */
@@ -127,6 +144,8 @@ export class PeerLink {
 
   /** Says done to every peer and leaves the swarm. */
   async close (): Promise<void> {
+    this.#closing = true
+    for (const session of this.#served) session.close()
     await Promise.all(this.#sessions.map(async (session) => await session.sendDone().catch(() => {})))
     for (const session of this.#sessions) session.close()
     await this.#connected?.leave()

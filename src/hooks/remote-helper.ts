@@ -7,7 +7,8 @@ import { isAncestor } from '../peer/ref-exchange.js'
 import type { ObjectId } from '../objects/id.js'
 import { readAsset } from '../repo/tree-io.js'
 import type { Workspace } from '../repo/workspace.js'
-import { runGit } from './git-command.js'
+import { gitConfig, runGit } from './git-command.js'
+import { configureLfsAgent } from './hook-install.js'
 import { indexPack, makePack } from './git-pack.js'
 import { emptyState, gitRepoRef, readGitRepoState, REFS_PATH, storeFileAsset, writeGitRepoState, type GitRepoState } from './git-repo-state.js'
 import { readManifest } from './lfs-store.js'
@@ -52,6 +53,7 @@ export async function runRemoteHelper (opts: RemoteHelperOptions): Promise<void>
   if (teamName !== team && ws.config.team?.id !== team) {
     throw GasError.badArgument(`${opts.url} names team "${team}" but the workspace ${ws.root} is in ${teamName === undefined ? 'no team' : `team "${teamName}"`}; set GAS_WORKSPACE or \`git config gas.workspace\` to a workspace of that team`)
   }
+  await configureRepository(opts.cwd, ws)
   const link = new PeerLink(opts)
   const send = (text: string): void => { opts.output.write(text) }
   let state: GitRepoState | undefined
@@ -91,6 +93,17 @@ export async function runRemoteHelper (opts: RemoteHelperOptions): Promise<void>
     lines.close()
     await link.close()
   }
+}
+
+/**
+ * A repository whose remote is gas (a clone, above all) gets its LFS content through gas too:
+ * git-lfs would otherwise look for an LFS server at the gas:// URL and fail the checkout.
+ * Settings the user made are left alone.
+ */
+async function configureRepository (cwd: string, ws: Workspace): Promise<void> {
+  if ((await runGit(['rev-parse', '--git-dir'], { cwd, allowFailure: true })).status !== 0) return
+  if (await gitConfig('gas.workspace', cwd) === undefined) await runGit(['config', 'gas.workspace', ws.root], { cwd })
+  if (await gitConfig('lfs.standalonetransferagent', cwd) === undefined) await configureLfsAgent(cwd)
 }
 
 function listing (state: GitRepoState): string {

@@ -19,6 +19,8 @@ export interface ConnectOptions {
   rtcConfig?: Record<string, unknown>
   firstPeerWaitMs?: number
   morePeersWaitMs?: number
+  /** a peer that connects after the wait (e.g. another one-shot command); without it, such a transport is listed but never opened */
+  onLateTransport?: (transport: Transport) => void
 }
 
 export interface ConnectedPeers {
@@ -56,12 +58,17 @@ export async function connectPeers (opts: ConnectOptions): Promise<ConnectedPeer
   /** the most other peers a tracker has counted; undefined until one answered */
   let othersCounted: number | undefined
   let changed: () => void = () => {}
+  let waiting = true
   const swarm: TrackerSwarm = await joinSwarm({
     trackers: trackersOf(opts),
     swarmId: swarmIdOf(ws),
     peerId: identity.peerId,
     rtcConfig: opts.rtcConfig,
-    onTransport: (transport) => { transports.push(transport); changed() },
+    onTransport: (transport) => {
+      if (!waiting && opts.onLateTransport !== undefined) return opts.onLateTransport(transport)
+      transports.push(transport)
+      changed()
+    },
     onSwarmSize: (others) => { othersCounted = Math.max(othersCounted ?? 0, others); changed() }
   })
   try {
@@ -89,5 +96,6 @@ export async function connectPeers (opts: ConnectOptions): Promise<ConnectedPeer
     await swarm.leave()
     throw err
   }
+  waiting = false
   return { identity, transports, leave: async () => await swarm.leave() }
 }

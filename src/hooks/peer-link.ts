@@ -67,6 +67,7 @@ export class PeerLink {
     }
     const opened = await openSessions(this.#connected.transports, ws.store, { ...this.opts.security, identity: this.#connected.identity })
     this.#sessions = opened.sessions
+    if (process.env.GAS_DEBUG === '1') process.stderr.write(`peer-link: ${this.#connected.transports.length} transport(s), ${opened.sessions.length} session(s), dropped ${JSON.stringify(opened.dropped)}\n`)
     this.#swarm = new Swarm({ store: ws.store, onProgress: this.opts.onProgress })
     const ours = (await ws.refs.list()).filter((ref) => isAdvertisedRef(ref.name))
     await Promise.all(this.#sessions.map(async (session) => {

@@ -126,7 +126,7 @@ async function reconcile (ws: Workspace, link: PeerLink, repo: string, log?: (li
     if (id === best) continue
     const fetched = await link.fetch([id], wantRefsOnly)
     if (fetched.missing.length > 0) {
-      log?.(`gas: ${peer}'s state of ${repo} could not be fetched; skipped`)
+      log?.(`gas: ${peer}'s state of ${repo} could not be fetched (${fetched.missing.length} object(s) missing, e.g. ${fetched.missing[0]}); skipped`)
       continue
     }
     if (best === undefined || await isAncestor(ws.store, best, id)) best = id

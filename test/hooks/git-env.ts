@@ -18,6 +18,7 @@ export async function run (cmd: string, args: string[], opts: { cwd: string, env
     child.stderr.on('data', (b: Buffer) => err.push(b))
     child.on('error', reject)
     child.on('close', (code) => resolve({ status: code ?? -1, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }))
+    child.stdin.on('error', () => {})
     child.stdin.end(opts.input ?? '')
   })
 }

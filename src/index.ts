@@ -33,6 +33,8 @@ export { servePeers, syncWithPeers as sync, fetchFromPeers, type PeerSyncResult,
 export { startTracker, type RunningTracker } from './peer/tracker.js'
 export { GAS_NODE_FLAGS } from './peer/node-flags.js'
 export { showPreview, type ShownPreview } from './preview/show.js'
+export * as lfs from './hooks/lfs.js'
+export * as hooks from './hooks/hooks.js'
 
 import { previewAsset } from './preview/attach.js'
 import { Workspace, type WorkspaceOptions } from './repo/workspace.js'

@@ -1,7 +1,8 @@
 import { chmod, readFile, rename, writeFile, stat, mkdir } from 'node:fs/promises'
 import { randomBytes } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
-import { isAbsolute, join } from 'node:path'
+import { dirname, isAbsolute, join } from 'node:path'
+import { existsSync } from 'node:fs'
 import { GasError } from '../errors.js'
 import type { Workspace } from '../repo/workspace.js'
 import { runGit } from './git-command.js'
@@ -13,7 +14,10 @@ export const CHAINED_HOOK = 'pre-push.gas-chained'
 
 /** bin/gas of this installation, as node + script so the hook works without gas on the PATH */
 export function defaultGasCommand (): string[] {
-  return [process.execPath, fileURLToPath(new URL('../../../bin/gas', import.meta.url))]
+  // this file runs from dist/src/hooks (built) or src/hooks (tests): the package root is above either
+  let dir = dirname(fileURLToPath(import.meta.url))
+  for (let i = 0; i < 4 && !existsSync(join(dir, 'bin', 'gas')); i++) dir = dirname(dir)
+  return [process.execPath, join(dir, 'bin', 'gas')]
 }
 
 export interface InstallHookOptions {

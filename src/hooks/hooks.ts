@@ -29,3 +29,5 @@ export async function runPrePushHook (opts: { cwd: string, remoteName: string, s
     await ws.close()
   }
 }
+export { runRemoteHelper, parseGasUrl, type RemoteHelperOptions, type GasUrl } from './remote-helper.js'
+export { gitRemoteGas } from './remote-helper-main.js'

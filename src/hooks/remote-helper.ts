@@ -174,7 +174,11 @@ async function push (ws: Workspace, state: GitRepoState, cwd: string, repo: stri
     }
     const sha = (await runGit(['rev-parse', '--verify', `${src}^{}`], { cwd })).stdout.trim()
     const old = refs.get(dst)
-    if (old !== undefined && old !== sha && !force) {
+    if (old === sha) {
+      replies.push(`ok ${dst}`)
+      continue
+    }
+    if (old !== undefined && !force) {
       const known = (await runGit(['cat-file', '-e', `${old}^{commit}`], { cwd, allowFailure: true })).status === 0
       if (!known) {
         replies.push(`error ${dst} fetch first`)

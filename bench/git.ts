@@ -63,7 +63,8 @@ export async function benchGit (workDir: string, opts: { quick: boolean }): Prom
   let server: ReturnType<typeof spawn> | undefined
   try {
     // the seed: one large file in gas (for gas sync) and the same bytes as an LFS object (the chunks are shared)
-    const bytes = (opts.quick ? 64 : 1024) * 1024 * 1024
+    // GAS_BENCH_LFS_MIB: another size, for looking closer
+    const bytes = Number(process.env.GAS_BENCH_LFS_MIB ?? (opts.quick ? 64 : 1024)) * 1024 * 1024
     const seed = await gas.init({ dir: seedDir, name: 'seed', team: 'bench', previewer: async () => [] })
     seed.config = { ...seed.config, trackers: [tracker.url] }
     await seed.saveConfig()

@@ -5,8 +5,8 @@ import { decodeFileManifest, type FileManifest } from '../objects/file-manifest.
 import type { ObjectId } from '../objects/id.js'
 import type { ObjectStore } from '../objects/store.js'
 import { ingestFile } from '../repo/ingest.js'
-import { writeFileContent } from '../repo/restore.js'
 import type { Workspace } from '../repo/workspace.js'
+import { writeLfsContent } from './lfs-content.js'
 
 /**
  * Git LFS objects in a gas store. An LFS oid is the plain SHA-256 of the content, which is also the
@@ -69,7 +69,7 @@ export async function writeLfsObject (ws: Workspace, opts: { oid: string, fileId
   if (manifest === undefined) throw GasError.notFound(`file manifest ${opts.fileId} of LFS object ${opts.oid}`)
   if (manifest.sha256 !== opts.oid) throw GasError.corruptObject(opts.fileId, `its SHA-256 is ${manifest.sha256}, not the LFS oid ${opts.oid}`)
   const out = join(opts.dir, `gas-lfs-${opts.oid.slice(0, 16)}-${randomBytes(6).toString('hex')}`)
-  await writeFileContent(ws.fs, ws.store, manifest, out)
+  await writeLfsContent(ws.fs, ws.store, manifest, out)
   const name = lfsRefName(opts.oid)
   if ((await ws.refs.read(name)) !== opts.fileId) {
     await ws.refs.update({ name, newId: opts.fileId, message: 'lfs: fetched', who: ws.identity.name, now: ws.clock.now() })

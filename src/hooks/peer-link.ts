@@ -20,6 +20,9 @@ import { MAX_METADATA_ROUNDS } from '../peer/sync-engine.js'
  * an LFS oid or a git repository is found.
  */
 
+/** joins tried before concluding that no peer is online */
+const CONNECT_ATTEMPTS = 2
+
 export interface PeerLinkOptions {
   ws: Workspace
   trackers: string[]
@@ -58,12 +61,18 @@ export class PeerLink {
 
   async #open (): Promise<void> {
     const { ws } = this.opts
-    try {
-      this.#connected = await connectPeers({ ...this.opts, onLateTransport: (transport) => this.#serveLate(transport) })
-    } catch (err) {
-      if (!isGasError(err, 'E_BAD_ARGUMENT')) throw err
-      this.#unreachable = err.message
-      return
+    for (let attempt = 1; ; attempt++) {
+      try {
+        this.#connected = await connectPeers({ ...this.opts, onLateTransport: (transport) => this.#serveLate(transport) })
+      } catch (err) {
+        if (!isGasError(err, 'E_BAD_ARGUMENT')) throw err
+        this.#unreachable = err.message
+        return
+      }
+      // why: joining right after another one-shot command of the same member left, the first
+      // announce sometimes meets no peer at all (seen with fetchFromPeers too); a fresh join does
+      if (this.#connected.transports.length > 0 || attempt === CONNECT_ATTEMPTS) break
+      await this.#connected.leave()
     }
     const opened = await openSessions(this.#connected.transports, ws.store, { ...this.opts.security, identity: this.#connected.identity })
     this.#sessions = opened.sessions

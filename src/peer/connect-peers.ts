@@ -21,6 +21,8 @@ export interface ConnectOptions {
   morePeersWaitMs?: number
   /** a peer that connects after the wait (e.g. another one-shot command); without it, such a transport is listed but never opened */
   onLateTransport?: (transport: Transport) => void
+  /** wraps each connection (rate limits) before it is used */
+  wrapTransport?: (transport: Transport) => Transport
 }
 
 export interface ConnectedPeers {
@@ -64,7 +66,8 @@ export async function connectPeers (opts: ConnectOptions): Promise<ConnectedPeer
     swarmId: swarmIdOf(ws),
     peerId: identity.peerId,
     rtcConfig: opts.rtcConfig,
-    onTransport: (transport) => {
+    onTransport: (raw) => {
+      const transport = opts.wrapTransport?.(raw) ?? raw
       if (!waiting && opts.onLateTransport !== undefined) return opts.onLateTransport(transport)
       transports.push(transport)
       changed()

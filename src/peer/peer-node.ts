@@ -7,6 +7,9 @@ import type { PathConflict } from '../repo/merge-state.js'
 import type { Workspace } from '../repo/workspace.js'
 import { joinSwarm } from './discovery.js'
 import { connectPeers, identityOf, swarmIdOf, trackersOf, type ConnectOptions } from './connect-peers.js'
+import { queueWantedContent } from './content-queue.js'
+import { runQueue } from './queue-runner.js'
+import { TransferLimits } from './transfer-limits.js'
 import { serveRepo, syncRepo, type PeerSecurity, type SyncProgress, type SyncResult } from './sync-engine.js'
 
 export interface PeerNodeOptions {
@@ -25,13 +28,21 @@ export interface PeerNodeOptions {
 export async function servePeers (opts: PeerNodeOptions & { signal: AbortSignal, onPeer?: (event: { peer: string, state: 'connected' | 'closed', error?: string }) => void }): Promise<void> {
   const { ws } = opts
   const identity = identityOf(ws)
+  // background work: follows the member's windows and backs off while the machine is busy
+  const limits = await TransferLimits.start(ws, { backoff: true })
+  const queue = runQueue({
+    ws,
+    limits,
+    fetch: async (o) => await fetchFromPeers({ ...opts, ...o }),
+    onEvent: (e) => opts.onPeer?.({ peer: 'queue', state: e.state === 'started' ? 'connected' : 'closed', error: e.error })
+  })
   const swarm = await joinSwarm({
     trackers: trackersOf(opts),
     swarmId: swarmIdOf(ws),
     peerId: identity.peerId,
     rtcConfig: opts.rtcConfig,
     onTransport: (transport) => {
-      void serveRepo({ store: ws.store, refs: ws.refs, transport, identity, ...opts.security }).then((session) => {
+      void serveRepo({ store: ws.store, refs: ws.refs, transport: limits.throttle(transport), identity, ...opts.security }).then((session) => {
         opts.onPeer?.({ peer: session.name, state: 'connected' })
         // a peer that said it wants nothing more and then hung up finished normally
         session.onClose((err) => opts.onPeer?.({ peer: session.name, state: 'closed', error: session.remoteDone ? undefined : err?.message }))
@@ -42,6 +53,8 @@ export async function servePeers (opts: PeerNodeOptions & { signal: AbortSignal,
     if (opts.signal.aborted) resolve()
     else opts.signal.addEventListener('abort', () => resolve(), { once: true })
   })
+  await queue.stop()
+  limits.close()
   await swarm.leave()
   await ws.store.flush()
 }
@@ -50,6 +63,8 @@ export interface PeerSyncResult extends SyncResult {
   checkout: CheckoutResult | null
   /** a diverged branch merged in: committed (`version`), waiting on `conflicts`, or not started (`error`) */
   merge: { from: string, version: ObjectId | null, conflicts: PathConflict[], error: string | null } | null
+  /** content left for a transfer window (none open now): queued, to arrive through `gas serve` */
+  queued: { items: number, bytes: number }
 }
 
 /**
@@ -58,7 +73,10 @@ export interface PeerSyncResult extends SyncResult {
  */
 export async function syncWithPeers (opts: PeerNodeOptions & { onProgress?: (p: SyncProgress) => void, firstPeerWaitMs?: number, morePeersWaitMs?: number }): Promise<PeerSyncResult> {
   const { ws } = opts
-  const connected = await connectPeers(opts)
+  const limits = await TransferLimits.start(ws)
+  // no window open: versions, metadata and previews now, content queued for the window
+  const deferContent = limits.contentRate <= 0
+  const connected = await connectPeers({ ...opts, wrapTransport: (t) => limits.throttle(t) }).catch((err) => { limits.close(); throw err })
   const { identity, transports } = connected
   try {
     const before = await ws.head()
@@ -68,12 +86,15 @@ export async function syncWithPeers (opts: PeerNodeOptions & { onProgress?: (p: 
       transports,
       identity,
       ...opts.security,
-      wantContent: opts.wantContent,
+      wantContent: deferContent ? () => false : opts.wantContent,
+      applyRefs: !deferContent,
       onProgress: opts.onProgress,
       who: ws.identity.name,
       lingerIdleMs: 1_000
     })
     await ws.store.flush()
+    const queuedItems = deferContent ? await queueWantedContent(ws, { roots: result.roots, peers: result.perPeer.map((p) => p.name), wantContent: opts.wantContent }) : []
+    const queued = { items: queuedItems.length, bytes: queuedItems.reduce((sum, i) => sum + i.bytes, 0) }
     const after = await ws.head()
     let checkout = after !== undefined && after !== before ? await checkoutVersion(ws, after, before) : null
     let merge: PeerSyncResult['merge'] = null
@@ -89,8 +110,9 @@ export async function syncWithPeers (opts: PeerNodeOptions & { onProgress?: (p: 
         merge = { from, version: null, conflicts: [], error: err instanceof GasError ? err.message : String(err) }
       }
     }
-    return { ...result, checkout, merge }
+    return { ...result, checkout, merge, queued }
   } finally {
+    limits.close()
     await connected.leave()
   }
 }
@@ -106,10 +128,14 @@ export interface PeerFetchResult extends SyncResult {
  * workspace: `gas fetch`, `gas fsck --repair`, a build fetch and the LFS agent build on it.
  * Objects already stored are not asked for again.
  */
-export async function fetchFromPeers (opts: PeerNodeOptions & Omit<ConnectOptions, 'ws' | 'trackers'> & { roots: ObjectId[], onProgress?: (p: SyncProgress) => void }): Promise<PeerFetchResult> {
+export async function fetchFromPeers (opts: PeerNodeOptions & Omit<ConnectOptions, 'ws' | 'trackers'> & { roots: ObjectId[], onProgress?: (p: SyncProgress) => void, signal?: AbortSignal }): Promise<PeerFetchResult> {
   if (!Array.isArray(opts.roots)) throw GasError.badArgument('fetchFromPeers needs roots: the ids of the objects to fetch')
   const { ws } = opts
   const connected = await connectPeers(opts)
+  // stopping (a window closing) closes the connections: objects in flight are lost or kept, nothing more is asked
+  const stop = (): void => { void connected.leave() }
+  opts.signal?.addEventListener('abort', stop, { once: true })
+  if (opts.signal?.aborted === true) stop()
   try {
     const result = await syncRepo({
       store: ws.store,
@@ -128,6 +154,7 @@ export async function fetchFromPeers (opts: PeerNodeOptions & Omit<ConnectOption
     await ws.store.flush()
     return { ...result, asked: result.perPeer.map((p) => p.name) }
   } finally {
+    opts.signal?.removeEventListener('abort', stop)
     await connected.leave()
   }
 }

@@ -94,6 +94,8 @@ export interface SyncResult {
   perPeer: PeerReport[]
   /** seconds spent fetching (metadata and content rounds), by the sync's clock */
   fetchSeconds: number
+  /** the objects the sync fetched below: `roots` and the peers' advertised refs */
+  roots: ObjectId[]
 }
 
 /** Opens sessions over `transports`; the ones that fail the handshake are reported, not thrown. */
@@ -187,7 +189,7 @@ export async function syncRepo (opts: SyncOptions): Promise<SyncResult> {
     await linger(sessions, clock, opts.lingerIdleMs ?? LINGER_IDLE_MS)
     phase = 'done'
     progress(phase)
-    return report(sessions, { conflicts, outcomes, missing, duplicates, fetchSeconds, dropped: [...opened.dropped, ...swarm.dropped] })
+    return report(sessions, { conflicts, outcomes, missing, duplicates, fetchSeconds, roots, dropped: [...opened.dropped, ...swarm.dropped] })
   } finally {
     for (const session of sessions) session.close()
   }
@@ -227,7 +229,7 @@ async function linger (sessions: PeerSession[], clock: Clock, idleMs: number): P
   })))
 }
 
-function report (sessions: PeerSession[], parts: { conflicts: RefConflict[], outcomes: RefOutcome[], missing: ObjectId[], duplicates: number, fetchSeconds: number, dropped: DroppedPeer[] }): SyncResult {
+function report (sessions: PeerSession[], parts: { conflicts: RefConflict[], outcomes: RefOutcome[], missing: ObjectId[], duplicates: number, fetchSeconds: number, roots: ObjectId[], dropped: DroppedPeer[] }): SyncResult {
   const perPeer: PeerReport[] = sessions.map((s) => ({
     name: s.name,
     objectsSent: s.ledger.objectsSent,
@@ -250,7 +252,8 @@ function report (sessions: PeerSession[], parts: { conflicts: RefConflict[], out
     dropped: parts.dropped,
     duplicates: parts.duplicates,
     perPeer,
-    fetchSeconds: parts.fetchSeconds
+    fetchSeconds: parts.fetchSeconds,
+    roots: parts.roots
   }
 }
 

@@ -132,7 +132,11 @@ async function reconcile (ws: Workspace, link: PeerLink, repo: string, log?: (li
     if (best === undefined || await isAncestor(ws.store, best, id)) best = id
     else if (!(await isAncestor(ws.store, id, best))) log?.(`gas: ${peer} has a state of ${repo} that diverged from ${best.slice(0, 12)}; kept ours (theirs: ${id.slice(0, 12)})`)
   }
-  if (best === undefined) return emptyState()
+  if (best === undefined) {
+    // git says "cloned an empty repository"; say why there was nothing
+    log?.(`gas: ${repo} is not in this workspace and no peer has it (${link.describePeers()}); an empty repository until someone pushes it`)
+    return emptyState()
+  }
   if (best !== local) await ws.refs.update({ name, newId: best, expectedOld: local ?? null, message: 'fast-forward from a peer', who: ws.identity.name, now: ws.clock.now() })
   return await readGitRepoState(ws.store, best)
 }
@@ -195,10 +199,10 @@ async function push (ws: Workspace, state: GitRepoState, cwd: string, repo: stri
     replies.push(`ok ${dst}`)
   }
   if (updated.length === 0) return { state, replies }
-  const haves: string[] = []
-  for (const sha of new Set(state.refs.values())) {
-    if ((await runGit(['cat-file', '-e', sha], { cwd, allowFailure: true })).status === 0) haves.push(sha)
-  }
+  // what the remote has and we hold locally bounds the pack: only the objects new to the remote go in
+  const remoteShas = [...new Set(state.refs.values())]
+  const held = remoteShas.length === 0 ? '' : (await runGit(['cat-file', '--batch-check=%(objectname)'], { cwd, input: `${remoteShas.join('\n')}\n` })).stdout
+  const haves = remoteShas.filter((sha) => held.split('\n').includes(sha))
   const pack = tips.length > 0 ? await makePack({ cwd, tips, haves }) : undefined
   let newPack: { name: string, asset: ObjectId } | undefined
   if (pack !== undefined) {

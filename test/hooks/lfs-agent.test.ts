@@ -66,6 +66,11 @@ describe('gas lfs-agent: git-lfs\'s custom transfer protocol', () => {
       // bo has nothing: the object comes from ana, verified; an oid nobody has names who was asked
       const stop = serve(ana)
       try {
+        // a plain sync does not download LFS content, nor adopt the refs/lfs names
+        const synced = await gas.sync({ ws: bo, trackers: [], security: gas.peerSecurity(bo) })
+        expect(synced.peers).toBe(1)
+        expect(await bo.refs.list('refs/lfs/')).toEqual([])
+        expect(await bo.store.has(await ana.refs.read(gas.lfs.lfsRefName(oid)) ?? '')).toBe(false)
         const missing = 'ef'.repeat(32)
         const down = await agent(bo, [
           { event: 'init', operation: 'download', remote: 'origin', concurrent: false, concurrenttransfers: 1 },
@@ -73,6 +78,7 @@ describe('gas lfs-agent: git-lfs\'s custom transfer protocol', () => {
           { event: 'download', oid: missing, size: 10 },
           { event: 'terminate' }
         ])
+        expect(down.answers[2].path, JSON.stringify(down.answers)).toBeDefined()
         expect(readFileSync(down.answers[2].path).equals(content)).toBe(true)
         expect(down.answers[3]).toEqual({ event: 'complete', oid: missing, error: { code: 404, message: `gas: E_NOT_FOUND: LFS object ${missing} (10 bytes) is not in this workspace and no reachable peer has it (asked: ana); the member who holds it must be online (\`gas serve\`)` } })
         expect(down.report.downloaded).toBe(1)

@@ -3,7 +3,7 @@ import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import * as gas from '../../src/index.js'
-import { GAS_BIN } from '../helpers/cli.js'
+import { GAS_BIN, gasInProcess } from '../helpers/cli.js'
 import { useTmp } from '../helpers/tmp.js'
 import { gitEnv, run } from './git-env.js'
 
@@ -114,6 +114,11 @@ describe('gas hook pre-push (real git, real git-lfs)', () => {
       expect(gas.hooks.parseSize('1GiB')).toBe(1024 ** 3)
       expect(() => gas.hooks.parseSize('lots')).toThrow(/not a size/)
       expect(gas.hooks.parseLfsPointer(Buffer.from('hello'))).toBeUndefined()
+      // the CLI, in process: installing again prints what it did as one JSON document
+      const cli = await gasInProcess(dir, ['hook', 'install', '--json'])
+      expect(JSON.parse(cli.stdout)).toMatchObject({ hook: join(dir, '.git', 'hooks', 'pre-push'), lfs: false })
+      const outside = await gasInProcess(root, ['hook', 'install'])
+      expect(outside.stderr).toMatch(/gas: E_(BAD_ARGUMENT|NOT_A_WORKSPACE)/)
     } finally {
       await ws.close()
     }

@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import * as gas from '../../src/index.js'
 import { startTracker, type RunningTracker } from '../../src/peer/tracker.js'
 import { useTmp } from '../helpers/tmp.js'
 import { gitEnv, makeTeam, serve } from './git-env.js'
@@ -52,6 +53,11 @@ describe('git-remote-gas: git clone, push and fetch over gas:// (real git)', () 
       await ok(boRepo, ['commit', '-qm', 'bo: a file'])
       await ok(boRepo, ['push', '-q', 'origin', 'main'])
       stopBo = serve(bo)
+      // the push is a signed ref update the team adopts like a branch: a gas sync fast-forwards it
+      const synced = await gas.sync({ ws: ana, trackers: [], security: gas.peerSecurity(ana) })
+      expect(synced.peers, JSON.stringify({ dropped: synced.dropped, peers: synced.perPeer })).toBeGreaterThan(0)
+      expect(synced.refs).toContainEqual(expect.objectContaining({ ref: 'refs/git/game', action: 'fast-forward' }))
+      expect(await ana.refs.read('refs/git/game')).toBe(await bo.refs.read('refs/git/game'))
       await ok(anaRepo, ['fetch', '-q', 'team'])
       expect(await ok(anaRepo, ['rev-parse', 'team/main'])).toBe(await ok(boRepo, ['rev-parse', 'HEAD']))
       expect(await ok(anaRepo, ['log', '--format=%H', 'team/main'])).toBe(await ok(boRepo, ['log', '--format=%H']))

@@ -22,6 +22,8 @@ import { MAX_METADATA_ROUNDS } from '../peer/sync-engine.js'
 
 /** joins tried before concluding that no peer is online */
 const CONNECT_ATTEMPTS = 2
+/** why: the retry is for a peer that is there but missed the first announce; it answers within a second or two */
+const RETRY_FIRST_PEER_WAIT_MS = 2_000
 
 export interface PeerLinkOptions {
   ws: Workspace
@@ -63,7 +65,8 @@ export class PeerLink {
     const { ws } = this.opts
     for (let attempt = 1; ; attempt++) {
       try {
-        this.#connected = await connectPeers({ ...this.opts, onLateTransport: (transport) => this.#serveLate(transport) })
+        const firstPeerWaitMs = attempt === 1 ? this.opts.firstPeerWaitMs : Math.min(RETRY_FIRST_PEER_WAIT_MS, this.opts.firstPeerWaitMs ?? RETRY_FIRST_PEER_WAIT_MS)
+        this.#connected = await connectPeers({ ...this.opts, firstPeerWaitMs, onLateTransport: (transport) => this.#serveLate(transport) })
       } catch (err) {
         if (!isGasError(err, 'E_BAD_ARGUMENT')) throw err
         this.#unreachable = err.message

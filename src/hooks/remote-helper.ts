@@ -57,8 +57,9 @@ export async function runRemoteHelper (opts: RemoteHelperOptions): Promise<void>
   const link = new PeerLink(opts)
   const send = (text: string): void => { opts.output.write(text) }
   let state: GitRepoState | undefined
+  let forPush = false
   const current = async (): Promise<GitRepoState> => {
-    state ??= await reconcile(ws, link, repo, opts.log)
+    state ??= await reconcile(ws, link, repo, forPush ? undefined : opts.log)
     return state
   }
   const lines = createInterface({ input: opts.input, crlfDelay: Infinity })
@@ -85,7 +86,10 @@ export async function runRemoteHelper (opts: RemoteHelperOptions): Promise<void>
       if (line === '') break
       const [command] = line.split(' ')
       if (command === 'capabilities') send('fetch\npush\n\n')
-      else if (command === 'list') send(listing(await current()))
+      else if (command === 'list') {
+        forPush = line === 'list for-push'
+        send(listing(await current()))
+      }
       else if (command === 'fetch' || command === 'push') batch = { kind: command, lines: [line] }
       else throw GasError.badArgument(`git-remote-gas: unsupported command "${line}"`)
     }

@@ -30,13 +30,13 @@ export interface LfsAgentOptions extends Omit<PeerLinkOptions, 'ws'> {
   downloadDir?: string
 }
 
-export interface LfsAgentReport { uploaded: number, downloaded: number, failed: number, fetchedBytes: number }
+export interface LfsAgentReport { uploaded: number, downloaded: number, failed: number, fetchedBytes: number, fetchSeconds: number }
 
 type Request = Record<string, unknown> & { event?: unknown }
 
 export async function runLfsAgent (opts: LfsAgentOptions): Promise<LfsAgentReport> {
   const { ws } = opts
-  const report: LfsAgentReport = { uploaded: 0, downloaded: 0, failed: 0, fetchedBytes: 0 }
+  const report: LfsAgentReport = { uploaded: 0, downloaded: 0, failed: 0, fetchedBytes: 0, fetchSeconds: 0 }
   const send = (message: unknown): void => { opts.output.write(`${JSON.stringify(message)}\n`) }
   let link: PeerLink | undefined
   const lines = createInterface({ input: opts.input, crlfDelay: Infinity })
@@ -69,8 +69,9 @@ export async function runLfsAgent (opts: LfsAgentOptions): Promise<LfsAgentRepor
               report.uploaded++
             } else {
               link ??= new PeerLink(opts)
-              const path = await download(ws, link, oid, Number(request.size), opts.downloadDir ?? tmpdir(), (bytes) => {
+              const path = await download(ws, link, oid, Number(request.size), opts.downloadDir ?? tmpdir(), (bytes, seconds) => {
                 report.fetchedBytes += bytes
+                report.fetchSeconds += seconds
               })
               send({ event: 'progress', oid, bytesSoFar: Number(request.size), bytesSinceLast: Number(request.size) })
               send({ event: 'complete', oid, path })
@@ -96,7 +97,7 @@ export async function runLfsAgent (opts: LfsAgentOptions): Promise<LfsAgentRepor
 }
 
 /** The object from the local store, else through the peers; written to `dir`, verified against its oid. */
-async function download (ws: Workspace, link: PeerLink, oid: string, size: number, dir: string, onFetched: (bytes: number) => void): Promise<string> {
+async function download (ws: Workspace, link: PeerLink, oid: string, size: number, dir: string, onFetched: (bytes: number, seconds: number) => void): Promise<string> {
   const local = await localLfsManifest(ws, oid)
   if (local !== undefined) return await writeLfsObject(ws, { oid, fileId: local.fileId, dir })
   await link.open()
@@ -104,14 +105,20 @@ async function download (ws: Workspace, link: PeerLink, oid: string, size: numbe
   const known = await ws.refs.read(lfsRefName(oid))
   if (known !== undefined) candidates.add(known)
   const what = `LFS object ${oid}${Number.isFinite(size) ? ` (${size} bytes)` : ''}`
+  const debug = (what: string): void => { if (process.env.GAS_DEBUG === '1') process.stderr.write(`lfs-agent: ${oid.slice(0, 12)} ${what} at ${Math.round(performance.now())} ms\n`) }
+  debug('connected')
   for (const fileId of candidates) {
+    const started = performance.now()
     const fetched = await link.fetch([fileId])
-    onFetched(fetched.bytes)
+    debug(`fetched ${fetched.bytes} bytes`)
+    onFetched(fetched.bytes, (performance.now() - started) / 1000)
     if (fetched.missing.length > 0) continue
     const manifest = await readManifest(ws.store, fileId)
     // a peer may advertise any id under refs/lfs/<oid>: only a manifest of exactly that content is used
     if (manifest?.sha256 !== oid) continue
-    return await writeLfsObject(ws, { oid, fileId, dir })
+    const path = await writeLfsObject(ws, { oid, fileId, dir })
+    debug('written')
+    return path
   }
   throw notOnPeers(what, link)
 }

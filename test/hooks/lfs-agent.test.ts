@@ -60,7 +60,7 @@ describe('gas lfs-agent: git-lfs\'s custom transfer protocol', () => {
       expect(readFileSync(download.path).equals(content)).toBe(true)
       // nothing is read after terminate
       expect(after).toEqual([])
-      expect(up.report).toEqual({ uploaded: 1, downloaded: 1, failed: 3, fetchedBytes: 0 })
+      expect(up.report).toEqual({ uploaded: 1, downloaded: 1, failed: 3, fetchedBytes: 0, fetchSeconds: 0 })
       expect(await ana.refs.read(gas.lfs.lfsRefName(oid))).toMatch(/^[0-9a-f]{64}$/)
 
       // bo has nothing: the object comes from ana, verified; an oid nobody has names who was asked

@@ -9,6 +9,6 @@ export function register (program: Command): void {
     .action(action(async (p, opts: { tracker: string[] }) => {
       const report = await serveLfsAgent({ cwd: process.cwd(), input: process.stdin, output: process.stdout, trackers: opts.tracker })
       // stdout belongs to git-lfs's protocol: the summary goes to stderr, which git-lfs logs
-      if (report !== undefined) p.err(`gas lfs-agent: ${report.uploaded} uploaded, ${report.downloaded} downloaded, ${report.failed} failed, ${report.fetchedBytes} bytes fetched from peers`)
+      if (report !== undefined) p.err(`gas lfs-agent: ${report.uploaded} uploaded, ${report.downloaded} downloaded, ${report.failed} failed, ${report.fetchedBytes} bytes fetched from peers in ${report.fetchSeconds.toFixed(3)} s`)
     }))
 }

@@ -17,7 +17,7 @@ import { GAS_NODE_FLAGS } from '../src/peer/node-flags.js'
 
 interface Args { json: boolean, quick: boolean, strict: boolean, rounds: number | undefined, only: Set<string> | undefined }
 
-const SECTIONS = ['store', 'preview', 'datachannel', 'sync', 'schedule', 'git'] as const
+const SECTIONS = ['store', 'preview', 'datachannel', 'sync', 'schedule', 'selective', 'git'] as const
 type Section = typeof SECTIONS[number]
 const ALIASES: Record<string, Section> = { transport: 'datachannel', webrtc: 'datachannel', previews: 'preview' }
 
@@ -104,6 +104,7 @@ const RUNNERS: Record<Section, Runner> = {
     const { benchSchedule } = await import('./schedule.js')
     return await benchSchedule(join(workDir, 'schedule'), { quick: args.quick })
   },
+  selective: async (workDir, args) => await (await import('./selective.js')).benchSelective(join(workDir, 'selective'), { quick: args.quick }),
   git: async (workDir, args) => await (await import('./git.js')).benchGit(join(workDir, 'git'), { quick: args.quick })
 }
 

@@ -67,7 +67,9 @@ describe('gas lfs-agent: git-lfs\'s custom transfer protocol', () => {
       const stop = serve(ana)
       try {
         // a plain sync does not download LFS content, nor adopt the refs/lfs names
-        const synced = await gas.sync({ ws: bo, trackers: [], security: gas.peerSecurity(bo) })
+        let synced = await gas.sync({ ws: bo, trackers: [], security: gas.peerSecurity(bo) })
+        // why: on a loaded machine a join right after another one sometimes meets nobody (see peer-link.ts)
+        for (let i = 0; i < 2 && synced.peers === 0; i++) synced = await gas.sync({ ws: bo, trackers: [], security: gas.peerSecurity(bo) })
         expect(synced.peers).toBe(1)
         expect(await bo.refs.list('refs/lfs/')).toEqual([])
         expect(await bo.store.has(await ana.refs.read(gas.lfs.lfsRefName(oid)) ?? '')).toBe(false)

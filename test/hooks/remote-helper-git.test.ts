@@ -38,7 +38,7 @@ describe('git-remote-gas: git clone, push and fetch over gas:// (real git)', () 
     await ok(anaRepo, ['push', '-q', 'team', 'main'])
     expect(await ana.refs.read('refs/git/game')).toMatch(/^[0-9a-f]{64}$/)
 
-    const stopAna = serve(ana)
+    let stopAna = serve(ana)
     let stopBo = async (): Promise<void> => {}
     try {
       // bo clones through the peers
@@ -54,7 +54,12 @@ describe('git-remote-gas: git clone, push and fetch over gas:// (real git)', () 
       await ok(boRepo, ['push', '-q', 'origin', 'main'])
       stopBo = serve(bo)
       // the push is a signed ref update the team adopts like a branch: a gas sync fast-forwards it
-      const synced = await gas.sync({ ws: ana, trackers: [], security: gas.peerSecurity(ana) })
+      // ana stops serving, so her sync meets bo only
+      await stopAna()
+      stopAna = async () => {}
+      let synced = await gas.sync({ ws: ana, trackers: [], security: gas.peerSecurity(ana) })
+      // why: on a loaded machine a join right after another one sometimes meets nobody (see peer-link.ts)
+      for (let i = 0; i < 2 && synced.peers === 0; i++) synced = await gas.sync({ ws: ana, trackers: [], security: gas.peerSecurity(ana) })
       expect(synced.peers, JSON.stringify({ dropped: synced.dropped, peers: synced.perPeer })).toBeGreaterThan(0)
       expect(synced.refs).toContainEqual(expect.objectContaining({ ref: 'refs/git/game', action: 'fast-forward' }))
       expect(await ana.refs.read('refs/git/game')).toBe(await bo.refs.read('refs/git/game'))

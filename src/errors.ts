@@ -28,6 +28,7 @@ export type ErrorCode =
   | 'E_BAD_SIGNATURE'
   | 'E_NO_PEERS'
   | 'E_SYNC_INCOMPLETE'
+  | 'E_PUSH_REFUSED'
   | 'E_BAD_RULES'
   | 'E_BAD_SCHEDULE'
   | 'E_PROTOCOL_VERSION'

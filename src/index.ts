@@ -42,6 +42,8 @@ export { listAssets, type ListedAsset } from './sync/list-assets.js'
 export { planFetch, writeFetched, type FetchPlan } from './sync/fetch-plan.js'
 export { gc, GC_RULE, type GcResult } from './sync/gc.js'
 export { addOverride, clearOverrides } from './sync/overrides.js'
+export * as lfs from './hooks/lfs.js'
+export * as hooks from './hooks/hooks.js'
 
 import { previewAsset } from './preview/attach.js'
 import { Workspace, type WorkspaceOptions } from './repo/workspace.js'

@@ -34,6 +34,8 @@ export interface ConnectOptions {
   morePeersWaitMs?: number
   countedPeersWaitMs?: number
   clock?: Clock
+  /** a peer that connects after the wait (e.g. another one-shot command) is handed here instead of opening a session nobody uses */
+  onLateTransport?: (transport: Transport) => void
   /** wraps each connection (rate limits) before it is used */
   wrapTransport?: (transport: Transport) => Transport
 }
@@ -91,6 +93,8 @@ export async function connectPeers (opts: ConnectOptions): Promise<ConnectedPeer
   const dropped: DroppedPeer[] = []
   let ownProcesses = 0
   let handshaking = 0
+  /** still waiting for peers: later arrivals go to onLateTransport */
+  let waiting = true
   const seen = new Map<string, TrackerSeen>(urls.map((url) => [url, {}]))
   let changed: () => void = () => {}
   const swarm: TrackerSwarm = await joinSwarm({
@@ -98,9 +102,11 @@ export async function connectPeers (opts: ConnectOptions): Promise<ConnectedPeer
     swarmId: swarmIdOf(ws),
     peerId: identity.peerId,
     rtcConfig: opts.rtcConfig,
-    onTransport: (transport) => {
+    onTransport: (raw) => {
+      const transport = opts.wrapTransport?.(raw) ?? raw
+      if (!waiting && opts.onLateTransport !== undefined) return opts.onLateTransport(transport)
       handshaking++
-      void openSessions([opts.wrapTransport?.(transport) ?? transport], ws.store, { identity, ...opts.security }, clock).then((opened) => {
+      void openSessions([transport], ws.store, { identity, ...opts.security }, clock).then((opened) => {
         handshaking--
         sessions.push(...opened.sessions)
         dropped.push(...opened.dropped)
@@ -161,6 +167,7 @@ export async function connectPeers (opts: ConnectOptions): Promise<ConnectedPeer
       cancelReannounce = clock.after(reannounceMs, reannounce)
       changed()
     })
+    waiting = false
     if (sessions.length === 0) throw noPeersError(await reportTrackers(seen, 0), { dropped, ownProcesses })
   } catch (err) {
     for (const session of sessions) session.close()

@@ -16,7 +16,15 @@ import type { RefStore } from '../refs/ref-store.js'
  */
 
 /** the ref namespaces that travel between peers; locks and remotes are per workspace */
-export const SHARED_REF_PREFIXES = ['refs/heads/', 'refs/tags/', 'refs/builds/'] as const
+export const SHARED_REF_PREFIXES = ['refs/heads/', 'refs/tags/', 'refs/builds/', 'refs/git/'] as const
+/** refs that move forward like branches: heads, and git repositories pushed through git-remote-gas (src/hooks) */
+export const MOVABLE_REF_PREFIXES = ['refs/heads/', 'refs/git/'] as const
+/**
+ * Advertised but never walked nor adopted by a sync: refs/lfs/<oid> names the file manifest of a
+ * Git LFS object this peer holds, so the LFS agent finds it; a plain sync must not download every
+ * LFS object's content.
+ */
+export const ON_DEMAND_REF_PREFIXES = ['refs/lfs/'] as const
 /** why: ancestry walks stop here; a team's history is far shorter, and a cycle of forged parents must not spin forever */
 export const MAX_ANCESTRY_WALK = 1_000_000
 
@@ -69,6 +77,11 @@ export function isSharedRef (name: string): boolean {
   return SHARED_REF_PREFIXES.some((prefix) => name.startsWith(prefix))
 }
 
+/** what a peer advertises: the shared refs and the on-demand ones */
+export function isAdvertisedRef (name: string): boolean {
+  return isSharedRef(name) || ON_DEMAND_REF_PREFIXES.some((prefix) => name.startsWith(prefix))
+}
+
 /** refs/heads/main from peer bob → refs/remotes/bob/heads/main */
 export function remoteRefName (peerName: string, ref: string): string {
   return `refs/remotes/${peerName}/${ref.slice('refs/'.length)}`
@@ -107,7 +120,7 @@ async function applyOne (opts: ApplyRefsOptions, remote: RemoteRef, remoteRef: s
   let action: RefAction
   if (local === null) {
     action = 'created'
-  } else if (!remote.name.startsWith('refs/heads/')) {
+  } else if (!MOVABLE_REF_PREFIXES.some((prefix) => remote.name.startsWith(prefix))) {
     // tags and builds name one thing forever; a different value elsewhere is a conflict, never a move
     return conflict('tag-moved', local)
   } else if (!(await isVersion(opts.store, remote.id)) || !(await isVersion(opts.store, local))) {

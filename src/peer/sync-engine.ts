@@ -5,7 +5,7 @@ import type { RefStore } from '../refs/ref-store.js'
 import { computeWantSet, type WantContent, type WantedObject } from '../sync/want-set.js'
 import { systemClock, type Clock, type LedgerTotals } from './ledger.js'
 import type { HelloMessage } from './messages.js'
-import { applyRemoteRefs, isSharedRef, type RefConflict, type RefOutcome, type RemoteRef } from './ref-exchange.js'
+import { applyRemoteRefs, isAdvertisedRef, isSharedRef, type RefConflict, type RefOutcome, type RemoteRef } from './ref-exchange.js'
 import { PeerSession, asGasError, randomIdentity, type PeerIdentity, type SessionOptions } from './session.js'
 import { Swarm, type DroppedPeer, type FetchResult } from './swarm.js'
 import type { Transport } from './transport.js'
@@ -154,7 +154,7 @@ export async function syncRepo (opts: SyncOptions): Promise<SyncResult> {
 
   try {
     phase = 'refs'
-    const ours = (await refs.list()).filter((ref) => isSharedRef(ref.name))
+    const ours = (await refs.list()).filter((ref) => isAdvertisedRef(ref.name))
     await Promise.all(sessions.map(async (session) => await session.advertiseRefs(ours).catch(() => {})))
     const advertised = new Map<PeerSession, RemoteRef[]>()
     await Promise.all(sessions.map(async (session) => {
@@ -313,7 +313,7 @@ export async function serveRepo (opts: ServeOptions): Promise<PeerSession> {
     return session
   }
   try {
-    await session.advertiseRefs((await opts.refs.list()).filter((ref) => isSharedRef(ref.name)))
+    await session.advertiseRefs((await opts.refs.list()).filter((ref) => isAdvertisedRef(ref.name)))
     await session.sendDone()
   } catch (err) {
     if (!isGasError(err, 'E_PEER_LOST')) session.close(asGasError(err))

@@ -1,0 +1,136 @@
+import { createInterface } from 'node:readline'
+import type { Readable, Writable } from 'node:stream'
+import { tmpdir } from 'node:os'
+import { GasError } from '../errors.js'
+import type { Workspace } from '../repo/workspace.js'
+import { isLfsOid, lfsRefName, localLfsManifest, readManifest, storeLfsObject, writeLfsObject } from './lfs-store.js'
+import { notOnPeers, PeerLink, type PeerLinkOptions } from './peer-link.js'
+
+/**
+ * `gas lfs-agent`: a Git LFS standalone custom transfer agent. git-lfs writes one JSON request
+ * per line on stdin and reads one JSON answer per line on stdout:
+ *   {"event":"init","operation":"download"|"upload",...}   → {}  or {"error":{code,message}}
+ *   {"event":"upload","oid","size","path"}                  → progress…, {"event":"complete","oid"}
+ *   {"event":"download","oid","size"}                       → progress…, {"event":"complete","oid","path"}
+ *   {"event":"terminate"}                                   → (no answer; exit)
+ * A failed transfer answers {"event":"complete","oid","error":{code,message}}: git-lfs prints the
+ * message and goes on with the other objects.
+ */
+
+/** git-lfs's error codes are free-form integers; these follow HTTP's meanings, which its docs use in examples */
+const LFS_ERROR_NOT_FOUND = 404
+const LFS_ERROR_FAILED = 500
+const LFS_ERROR_BAD_REQUEST = 400
+
+export interface LfsAgentOptions extends Omit<PeerLinkOptions, 'ws'> {
+  ws: Workspace
+  input: Readable
+  output: Writable
+  /** where downloaded objects are written for git-lfs to move into place (default: the OS temp dir) */
+  downloadDir?: string
+}
+
+export interface LfsAgentReport { uploaded: number, downloaded: number, failed: number, fetchedBytes: number, fetchSeconds: number }
+
+type Request = Record<string, unknown> & { event?: unknown }
+
+export async function runLfsAgent (opts: LfsAgentOptions): Promise<LfsAgentReport> {
+  const { ws } = opts
+  const report: LfsAgentReport = { uploaded: 0, downloaded: 0, failed: 0, fetchedBytes: 0, fetchSeconds: 0 }
+  const send = (message: unknown): void => { opts.output.write(`${JSON.stringify(message)}\n`) }
+  let link: PeerLink | undefined
+  const lines = createInterface({ input: opts.input, crlfDelay: Infinity })
+  try {
+    for await (const line of lines) {
+      if (line.trim() === '') continue
+      let request: Request
+      try {
+        request = JSON.parse(line) as Request
+      } catch {
+        send({ error: { code: LFS_ERROR_BAD_REQUEST, message: `gas lfs-agent: not a JSON request: ${line.slice(0, 80)}` } })
+        continue
+      }
+      switch (request.event) {
+        case 'init':
+          send({})
+          break
+        case 'terminate':
+          return report
+        case 'upload':
+        case 'download': {
+          const oid = request.oid
+          try {
+            if (!isLfsOid(oid)) throw GasError.badArgument(`"${String(oid)}" is not a Git LFS oid`)
+            if (request.event === 'upload') {
+              if (typeof request.path !== 'string') throw GasError.badArgument(`upload of ${oid} names no path`)
+              const stored = await storeLfsObject(ws, { path: request.path, expectedOid: oid })
+              send({ event: 'progress', oid, bytesSoFar: stored.size, bytesSinceLast: stored.size })
+              send({ event: 'complete', oid })
+              report.uploaded++
+            } else {
+              link ??= new PeerLink(opts)
+              const path = await download(ws, link, oid, Number(request.size), opts.downloadDir ?? tmpdir(), (bytes, seconds) => {
+                report.fetchedBytes += bytes
+                report.fetchSeconds += seconds
+              })
+              send({ event: 'progress', oid, bytesSoFar: Number(request.size), bytesSinceLast: Number(request.size) })
+              send({ event: 'complete', oid, path })
+              report.downloaded++
+            }
+          } catch (err) {
+            report.failed++
+            const code = err instanceof GasError && err.code === 'E_NOT_FOUND' ? LFS_ERROR_NOT_FOUND : LFS_ERROR_FAILED
+            const message = err instanceof GasError ? `gas: ${err.code}: ${err.message}` : `gas: ${String(err)}`
+            send({ event: 'complete', oid, error: { code, message } })
+          }
+          break
+        }
+        default:
+          send({ error: { code: LFS_ERROR_BAD_REQUEST, message: `gas lfs-agent: unknown event ${JSON.stringify(request.event)}` } })
+      }
+    }
+    return report
+  } finally {
+    lines.close()
+    await link?.close()
+  }
+}
+
+/** The object from the local store, else through the peers; written to `dir`, verified against its oid. */
+async function download (ws: Workspace, link: PeerLink, oid: string, size: number, dir: string, onFetched: (bytes: number, seconds: number) => void): Promise<string> {
+  const local = await localLfsManifest(ws, oid)
+  if (local !== undefined) return await writeLfsObject(ws, { oid, fileId: local.fileId, dir })
+  await link.open()
+  const candidates = new Set(link.refValues(lfsRefName(oid)).values())
+  const known = await ws.refs.read(lfsRefName(oid))
+  if (known !== undefined) candidates.add(known)
+  const what = `LFS object ${oid}${Number.isFinite(size) ? ` (${size} bytes)` : ''}`
+  const debug = (what: string): void => { if (process.env.GAS_DEBUG === '1') process.stderr.write(`lfs-agent: ${oid.slice(0, 12)} ${what} at ${Math.round(performance.now())} ms\n`) }
+  debug('connected')
+  for (const fileId of candidates) {
+    const started = performance.now()
+    const fetched = await link.fetch([fileId])
+    debug(`fetched ${fetched.bytes} bytes`)
+    onFetched(fetched.bytes, (performance.now() - started) / 1000)
+    if (fetched.missing.length > 0) continue
+    const manifest = await readManifest(ws.store, fileId)
+    // a peer may advertise any id under refs/lfs/<oid>: only a manifest of exactly that content is used
+    if (manifest?.sha256 !== oid) continue
+    const path = await writeLfsObject(ws, { oid, fileId, dir })
+    debug('written')
+    return path
+  }
+  throw notOnPeers(what, link)
+}
+
+/** When the agent cannot start (no workspace…): answers git-lfs's init with the error, so git-lfs shows it. */
+export async function refuseLfsAgent (opts: { input: Readable, output: Writable, error: unknown }): Promise<void> {
+  const message = opts.error instanceof GasError ? `gas: ${opts.error.code}: ${opts.error.message}` : `gas: ${String(opts.error)}`
+  const lines = createInterface({ input: opts.input, crlfDelay: Infinity })
+  for await (const line of lines) {
+    if (line.trim() === '') continue
+    opts.output.write(`${JSON.stringify({ error: { code: LFS_ERROR_FAILED, message } })}\n`)
+    break
+  }
+  lines.close()
+}

@@ -1,0 +1,171 @@
+import { GasError, isGasError } from '../errors.js'
+import type { Asset } from '../objects/asset.js'
+import type { ObjectId } from '../objects/id.js'
+import { connectPeers, type ConnectedPeers } from '../peer/connect-peers.js'
+import { isAdvertisedRef, type RemoteRef } from '../peer/ref-exchange.js'
+import type { PeerSession } from '../peer/session.js'
+import { Swarm, type SwarmProgress } from '../peer/swarm.js'
+import { serveRepo, type PeerSecurity } from '../peer/sync-engine.js'
+import type { Transport } from '../peer/transport.js'
+import { computeWantSet } from '../sync/want-set.js'
+import type { Workspace } from '../repo/workspace.js'
+import { MAX_METADATA_ROUNDS } from '../peer/sync-engine.js'
+
+/**
+ * One connection to the team's reachable peers, kept open for the life of a git-lfs agent or a git
+ * remote helper: git-lfs asks for objects one at a time and a helper lists, then fetches, and
+ * connecting again for each would cost a tracker round and a WebRTC handshake every time.
+ * Written beside fetchFromPeers (src/peer/peer-node.ts) rather than on it because that one closes
+ * its sessions when it returns, and it does not hand back what the peers advertised, which is how
+ * an LFS oid or a git repository is found.
+ */
+
+/** joins tried before concluding that no peer is online */
+const CONNECT_ATTEMPTS = 2
+/** why: the retry is for a peer that is there but missed the first announce; it answers within a second or two */
+const RETRY_FIRST_PEER_WAIT_MS = 2_000
+
+export interface PeerLinkOptions {
+  ws: Workspace
+  trackers: string[]
+  security: Pick<PeerSecurity, 'sign' | 'verify' | 'mayServe'>
+  rtcConfig?: Record<string, unknown>
+  firstPeerWaitMs?: number
+  morePeersWaitMs?: number
+  onProgress?: (progress: SwarmProgress) => void
+}
+
+export interface LinkFetchResult {
+  objects: number
+  bytes: number
+  /** wanted objects no peer provided */
+  missing: ObjectId[]
+}
+
+export class PeerLink {
+  #connected: ConnectedPeers | undefined
+  #sessions: PeerSession[] = []
+  #swarm: Swarm | undefined
+  #advertised = new Map<string, RemoteRef[]>()
+  /** why the link has no peers, when it could not even try (no team, no tracker) */
+  #unreachable: string | undefined
+  #opening: Promise<void> | undefined
+  #served: PeerSession[] = []
+  #closing = false
+
+  constructor (private readonly opts: PeerLinkOptions) {}
+
+  /** Connects on first use; a workspace without a team or tracker gets a link with no peers. */
+  async open (): Promise<void> {
+    this.#opening ??= this.#open()
+    await this.#opening
+  }
+
+  async #open (): Promise<void> {
+    const { ws } = this.opts
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const firstPeerWaitMs = attempt === 1 ? this.opts.firstPeerWaitMs : Math.min(RETRY_FIRST_PEER_WAIT_MS, this.opts.firstPeerWaitMs ?? RETRY_FIRST_PEER_WAIT_MS)
+        this.#connected = await connectPeers({ ...this.opts, firstPeerWaitMs, onLateTransport: (transport) => this.#serveLate(transport) })
+      } catch (err) {
+        // why: joining right after another one-shot command of the same member left, the first
+        // announce sometimes meets no peer at all (seen with fetchFromPeers too); a fresh join does
+        if (isGasError(err, 'E_NO_PEERS') && attempt < CONNECT_ATTEMPTS) continue
+        if (!isGasError(err, 'E_BAD_ARGUMENT') && !isGasError(err, 'E_NO_PEERS')) throw err
+        this.#unreachable = err.message
+        return
+      }
+      break
+    }
+    this.#sessions = this.#connected.sessions
+    if (process.env.GAS_DEBUG === '1') process.stderr.write(`peer-link: ${this.#sessions.length} session(s), dropped ${JSON.stringify(this.#connected.dropped)}\n`)
+    this.#swarm = new Swarm({ store: ws.store, onProgress: this.opts.onProgress })
+    const ours = (await ws.refs.list()).filter((ref) => isAdvertisedRef(ref.name))
+    await Promise.all(this.#sessions.map(async (session) => {
+      try {
+        await session.advertiseRefs(ours)
+        this.#advertised.set(session.name, await session.waitRefs())
+        this.#swarm?.addPeer(session)
+      } catch {
+        session.close()
+      }
+    }))
+  }
+
+  /**
+   * A peer that connected after the wait (another agent or helper starting while this one runs):
+   * served like `gas serve` does, so its handshake completes and it can fetch from us.
+   */
+  #serveLate (transport: Transport): void {
+    const { ws } = this.opts
+    const identity = this.#connected?.identity
+    if (this.#closing || identity === undefined) return transport.close()
+    void serveRepo({ store: ws.store, refs: ws.refs, transport, identity, ...this.opts.security }).then((session) => {
+      if (this.#closing) session.close()
+      else this.#served.push(session)
+    }, () => {})
+  }
+
+  /** member names of the peers connected */
+  get peers (): string[] {
+    return this.#sessions.filter((s) => !s.closed).map((s) => s.name)
+  }
+
+  /** who was asked, for error messages */
+  describePeers (): string {
+    if (this.#unreachable !== undefined) return `no peer could be asked: ${this.#unreachable}`
+    const peers = this.peers
+    return peers.length === 0 ? 'no team peer is reachable' : `asked: ${peers.join(', ')}`
+  }
+
+  /** every peer's value of `name` (peer name → id) */
+  refValues (name: string): Map<string, ObjectId> {
+    const out = new Map<string, ObjectId>()
+    for (const [peer, refs] of this.#advertised) {
+      const ref = refs.find((r) => r.name === name)
+      if (ref !== undefined) out.set(peer, ref.id)
+    }
+    return out
+  }
+
+  /**
+   * Fetches `roots` with everything below them (assets' content only where `wantContent` says),
+   * metadata first, from every connected peer at once. Objects already stored are not asked for.
+   */
+  async fetch (roots: ObjectId[], wantContent?: (path: string, asset: Asset) => boolean): Promise<LinkFetchResult> {
+    await this.open()
+    const { store } = this.opts.ws
+    const wantOpts = { store, roots, wantContent, decoded: new Map<ObjectId, unknown>() }
+    let wantSet = await computeWantSet(wantOpts)
+    if (this.#swarm === undefined || this.#swarm.peers.length === 0) {
+      return { objects: 0, bytes: 0, missing: wantSet.metadata.length > 0 ? wantSet.metadata.map((w) => w.id) : wantSet.content.map((w) => w.id) }
+    }
+    let objects = 0
+    let bytes = 0
+    for (let round = 0; !wantSet.complete && round < MAX_METADATA_ROUNDS; round++) {
+      const got = await this.#swarm.fetch(wantSet.metadata, { knownMissing: true })
+      objects += got.objects
+      bytes += got.bytes
+      if (got.objects === 0) break
+      wantSet = await computeWantSet(wantOpts)
+    }
+    const content = await this.#swarm.fetch(wantSet.content, { probe: true, knownMissing: true })
+    await store.flush()
+    return { objects: objects + content.objects, bytes: bytes + content.bytes, missing: [...wantSet.metadata.map((w) => w.id), ...content.missing] }
+  }
+
+  /** Says done to every peer and leaves the swarm. */
+  async close (): Promise<void> {
+    this.#closing = true
+    for (const session of this.#served) session.close()
+    await Promise.all(this.#sessions.map(async (session) => await session.sendDone().catch(() => {})))
+    for (const session of this.#sessions) session.close()
+    await this.#connected?.leave()
+    await this.opts.ws.store.flush()
+  }
+}
+
+/** A GasError for objects no peer provided, naming who was asked. */
+export function notOnPeers (what: string, link: PeerLink): GasError {
+  return new GasError('E_NOT_FOUND', `${what} is not in this workspace and no reachable peer has it (${link.describePeers()}); the member who holds it must be online (\`gas serve\`)`, { what, asked: link.peers })
+}

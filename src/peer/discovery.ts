@@ -89,7 +89,7 @@ export async function joinSwarm (opts: SwarmOptions): Promise<Swarm> {
   })
   for (const tracker of client._trackers) {
     const createPeer = tracker._createPeer.bind(tracker)
-    // why: the tracker signals without trickle and webrtc-polyfill never ends ICE gathering, so each side would wait simple-peer's 5 s default
+    // why: the tracker signals without trickle: each side waits for the end of ICE gathering, at most ICE_COMPLETE_TIMEOUT_MS (simple-peer's default is 5 s)
     tracker._createPeer = (peerOpts = {}) => createPeer({ iceCompleteTimeout: ICE_COMPLETE_TIMEOUT_MS, ...peerOpts })
   }
   // why: without listeners these events would throw; an unreachable tracker or a failed offer is routine

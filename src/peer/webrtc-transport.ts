@@ -1,6 +1,6 @@
 // @ts-ignore -- @thaunknown/simple-peer ships no type declarations; `SimplePeer` below types what we use
 import SimplePeerClass from '@thaunknown/simple-peer'
-import * as polyfill from 'webrtc-polyfill'
+import * as polyfill from 'node-datachannel/polyfill'
 import { GasError } from '../errors.js'
 import { TransportBase, checkFrame, peerLost, type Transport } from './transport.js'
 
@@ -11,15 +11,14 @@ export const RESUME_BUFFERED_BYTES = 1024 * 1024
 /** why: close() lets frames queued in libdatachannel leave first, but never hangs on a stuck peer */
 export const CLOSE_DRAIN_TIMEOUT_MS = 2000
 /**
- * why: webrtc-polyfill never reports the end of ICE gathering, so a non-trickle simple-peer waits
- * its 5 s iceCompleteTimeout before signalling. Host candidates are gathered at once; 10 ms
- * later the description holds them. Raise it for networks that need STUN/TURN candidates.
+ * A non-trickle simple-peer signals once ICE gathering ends (EndOfCandidates below) or after this
+ * long, whichever comes first: a STUN or TURN server that never answers must not hold the offer.
  */
-export const ICE_COMPLETE_TIMEOUT_MS = 10
+export const ICE_COMPLETE_TIMEOUT_MS = 3000
 /** why: loopback only, no STUN; the config reaches node-datachannel as is */
 export const LOOPBACK_RTC_CONFIG = { iceServers: [], bindAddress: '127.0.0.1' }
 
-/** The slice of the RTCDataChannel we rely on (webrtc-polyfill's). */
+/** The slice of the RTCDataChannel we rely on (node-datachannel's polyfill). */
 interface DataChannelLike {
   bufferedAmount: number
   bufferedAmountLowThreshold: number
@@ -55,8 +54,34 @@ export interface SimplePeerOptions {
 
 const SimplePeerCtor = SimplePeerClass as new (opts: Record<string, unknown>) => SimplePeer
 
-/** The WebRTC implementation for simple-peer and bittorrent-tracker: node-datachannel via webrtc-polyfill. */
-export const wrtc = polyfill
+/**
+ * node-datachannel's polyfill, adjusted to what simple-peer expects of a browser:
+ * - the end of ICE gathering is reported as the null candidate of the spec (the polyfill only
+ *   changes the state), or a non-trickle peer sits out its iceCompleteTimeout before signalling;
+ * - createOffer/createAnswer give plain descriptions, which simple-peer edits in place (the
+ *   polyfill's RTCSessionDescription is read-only).
+ */
+class BrowserLikePeerConnection extends polyfill.RTCPeerConnection {
+  constructor (config?: RTCConfiguration) {
+    super(config)
+    this.addEventListener('icegatheringstatechange', () => {
+      if (this.iceGatheringState === 'complete') this.dispatchEvent(new polyfill.RTCPeerConnectionIceEvent(null as unknown as RTCIceCandidate))
+    })
+  }
+
+  override async createOffer (): Promise<RTCSessionDescriptionInit> {
+    const { type, sdp } = await super.createOffer() as RTCSessionDescriptionInit
+    return { type, sdp }
+  }
+
+  override async createAnswer (): Promise<RTCSessionDescriptionInit> {
+    const { type, sdp } = await super.createAnswer() as RTCSessionDescriptionInit
+    return { type, sdp }
+  }
+}
+
+/** The WebRTC implementation for simple-peer and bittorrent-tracker: node-datachannel's own polyfill. */
+export const wrtc = { ...polyfill, RTCPeerConnection: BrowserLikePeerConnection }
 
 export function createSimplePeer (opts: SimplePeerOptions = {}): SimplePeer {
   return new SimplePeerCtor({ config: LOOPBACK_RTC_CONFIG, iceCompleteTimeout: ICE_COMPLETE_TIMEOUT_MS, ...opts, wrtc })
@@ -110,10 +135,8 @@ class WebRtcTransport extends TransportBase {
     await this.#ready
     if (this.closed) throw peerLost(this.remoteLabel, 'transport closed')
     try {
-      // why: webrtc-polyfill copies a Uint8Array into a new one before node-datachannel copies it
-      // again; an ArrayBuffer it only wraps. That copy was a 64 KiB garbage buffer per message.
-      const whole = frame.byteOffset === 0 && frame.byteLength === frame.buffer.byteLength && frame.buffer instanceof ArrayBuffer
-      if (this.#channel !== undefined) this.#channel.send(whole ? frame.buffer as ArrayBuffer : frame)
+      // the polyfill hands a Uint8Array to node-datachannel as is (which copies it once)
+      if (this.#channel !== undefined) this.#channel.send(frame)
       else this.#peer.send(frame)
     } catch (err) {
       this.#lost((err as Error).message)
@@ -134,7 +157,7 @@ class WebRtcTransport extends TransportBase {
     }
     // Let what libdatachannel still queues leave first. What SCTP itself already holds is lost
     // when the PeerConnection closes (closing only the channel stalls the remote's close event in
-    // webrtc-polyfill), so a sender that needs delivery waits for an answer before closing.
+    // the polyfill), so a sender that needs delivery waits for an answer before closing.
     channel.removeEventListener('bufferedamountlow', this.#onLow)
     const timer = setTimeout(done, CLOSE_DRAIN_TIMEOUT_MS)
     function done (): void {

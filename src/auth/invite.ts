@@ -3,14 +3,18 @@ import { GasError } from '../errors.js'
 import { canonicalJson } from '../objects/canonical-json.js'
 import { signBytes, verifyBytes, type Identity } from '../repo/identity.js'
 import type { Workspace } from '../repo/workspace.js'
+import { addIceServers, checkIceServers, loadIceServers, type IceServer } from '../peer/ice-config.js'
 
 export const ROLES = ['lead', 'admin', 'artist', 'sound', 'programmer', 'qa'] as const
 
 export interface TeamRef { id: string, name: string, rootPublicKey: string }
 export interface MemberCertificate { team: string, member: { name: string, publicKey: string, roles: string[] }, signature: string }
 
-/** What `gas team add` writes and `gas team join` reads: everything a new member needs to find the team. */
-export interface Invite { gasInvite: 1, team: TeamRef, trackers: string[], certificate: MemberCertificate }
+/**
+ * What `gas team add` writes and `gas team join` reads: everything a new member needs to find the
+ * team, including its STUN/TURN servers (with TURN secrets: an invite is for one member's eyes).
+ */
+export interface Invite { gasInvite: 1, team: TeamRef, trackers: string[], ice?: IceServer[], certificate: MemberCertificate }
 
 function certificateBytes (team: string, member: MemberCertificate['member']): Uint8Array {
   return Buffer.from(`gas-member-certificate\0${canonicalJson({ member, team })}`)
@@ -35,7 +39,8 @@ export async function createInvite (ws: Workspace, opts: { publicKey: string, na
   const root = await teamRootKey(ws)
   const member = { name: opts.name, publicKey: opts.publicKey, roles: [...opts.roles].sort() }
   const certificate = { team: team.id, member, signature: signBytes(root, certificateBytes(team.id, member)) }
-  return { gasInvite: 1, team, trackers: ws.config.trackers, certificate }
+  const ice = await loadIceServers(ws.gasDir)
+  return { gasInvite: 1, team, trackers: ws.config.trackers, ...(ice.length > 0 ? { ice } : {}), certificate }
 }
 
 /** Checks an invite's certificate against the team root key it names, and that it is for this member. */
@@ -44,6 +49,7 @@ export function checkInvite (invite: unknown, myPublicKey: string): Invite {
   if (i?.gasInvite !== 1 || typeof i.team?.rootPublicKey !== 'string' || typeof i.certificate?.signature !== 'string' || !Array.isArray(i.trackers)) {
     throw GasError.badArgument('not a gas invite file')
   }
+  if (i.ice !== undefined) checkIceServers(i.ice, 'the invite')
   if (i.certificate.team !== i.team.id) throw new GasError('E_AUTH', 'the invite\'s certificate is for another team')
   if (!verifyBytes(i.team.rootPublicKey, certificateBytes(i.team.id, i.certificate.member), i.certificate.signature)) {
     throw new GasError('E_BAD_SIGNATURE', 'the invite\'s certificate is not signed by the team root key')
@@ -64,5 +70,6 @@ export async function joinTeam (ws: Workspace, inviteText: string): Promise<Invi
   await ws.fs.writeFile(join(ws.gasDir, 'certificate.json'), JSON.stringify(invite.certificate, null, 2))
   ws.config = { ...ws.config, team: invite.team, trackers: [...new Set([...ws.config.trackers, ...invite.trackers])], roles: invite.certificate.member.roles }
   await ws.saveConfig()
+  if (invite.ice !== undefined && invite.ice.length > 0) await addIceServers(ws.gasDir, checkIceServers(invite.ice, 'the invite'))
   return invite
 }

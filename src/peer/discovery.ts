@@ -3,7 +3,7 @@ import { Client } from 'bittorrent-tracker'
 import { createHash } from 'node:crypto'
 import { GasError } from '../errors.js'
 import type { Transport } from './transport.js'
-import { ICE_COMPLETE_TIMEOUT_MS, LOOPBACK_RTC_CONFIG, waitConnected, webrtcTransport, wrtc, type SimplePeer } from './webrtc-transport.js'
+import { ICE_COMPLETE_TIMEOUT_MS, LOOPBACK_RTC_CONFIG, candidatesOf, routeOf, waitConnected, webrtcTransport, wrtc, type CandidatesTried, type SimplePeer, type WebRtcRoute } from './webrtc-transport.js'
 
 /** why: a WebRTC handshake on a reachable peer takes well under a second; past this the offer is dead */
 export const CONNECT_TIMEOUT_MS = 10_000
@@ -28,8 +28,8 @@ export interface SwarmOptions {
   swarmId: string
   /** this peer's id: 40 hex is used as the tracker peer id as is, anything else is hashed to 20 bytes */
   peerId: string
-  /** called once per remote peer with its connected transport; setupMs is how long its WebRTC handshake took */
-  onTransport: (t: Transport, info: { remotePeerId: string, setupMs: number }) => void
+  /** called once per remote peer with its connected transport; setupMs is how long its WebRTC handshake took, route the candidate pair that carries it */
+  onTransport: (t: Transport, info: { remotePeerId: string, setupMs: number, route?: WebRtcRoute }) => void
   /** how many other peers a tracker counts in the swarm, on each of its announce answers */
   onSwarmSize?: (others: number) => void
   /** rtcConfig for node-datachannel; default loopback-only (127.0.0.1, no STUN) */
@@ -45,6 +45,8 @@ export interface Swarm {
   readonly peerId: string
   /** connected remote peers (tracker-level ids) */
   readonly remotePeerIds: string[]
+  /** handshakes that failed or are still running, with the candidates each had (for E_NO_ROUTE) */
+  routesTried: () => Array<CandidatesTried & { peer: string }>
   /** announces again now, with fresh offers */
   announce: () => void
   /** stops announcing and closes every connection this swarm made, handed over or still connecting */
@@ -75,6 +77,7 @@ export async function joinSwarm (opts: SwarmOptions): Promise<Swarm> {
   const peerId = trackerPeerId(opts.peerId)
   const connections = new Map<string, Transport>()
   const connecting = new Map<string, SimplePeer>()
+  const failed = new Map<string, CandidatesTried>()
   let left = false
 
   const client = new ClientCtor({
@@ -124,11 +127,14 @@ export async function joinSwarm (opts: SwarmOptions): Promise<Swarm> {
         peer.destroy()
         return
       }
+      const route = routeOf(peer)
       const transport = webrtcTransport(peer, { remoteLabel: remote })
       connections.set(remote, transport)
+      failed.delete(remote)
       transport.onClose(() => { if (connections.get(remote) === transport) connections.delete(remote) })
-      opts.onTransport(transport, { remotePeerId: remote, setupMs: performance.now() - startedAt })
-    }, () => {
+      opts.onTransport(transport, { remotePeerId: remote, setupMs: performance.now() - startedAt, route })
+    }, (err: { data?: { candidates?: CandidatesTried } }) => {
+      if (err.data?.candidates !== undefined) failed.set(remote, err.data.candidates)
       if (connecting.get(remote) !== peer) return
       connecting.delete(remote)
       // why: a handshake can die (node-datachannel loses ~1 in 70 on loopback); fresh offers get another chance
@@ -145,6 +151,10 @@ export async function joinSwarm (opts: SwarmOptions): Promise<Swarm> {
   return {
     peerId,
     get remotePeerIds () { return [...connections.keys()] },
+    routesTried () {
+      const live = [...connecting].map(([peer, p]) => ({ peer, ...candidatesOf(p) }))
+      return [...live, ...[...failed].filter(([peer]) => !connecting.has(peer)).map(([peer, c]) => ({ peer, ...c }))]
+    },
     announce () { if (!left) client.update() },
     async leave () {
       if (left) return

@@ -7,6 +7,8 @@ import { mergeVersion } from '../repo/merge.js'
 import type { PathConflict } from '../repo/merge-state.js'
 import type { Workspace } from '../repo/workspace.js'
 import { joinSwarm } from './discovery.js'
+import { noRouteError, workspaceRtcConfig } from './ice-config.js'
+import type { WebRtcRoute } from './webrtc-transport.js'
 import type { PeerIdentity } from './session.js'
 import { serveRepo, syncRepo, type PeerSecurity, type SyncProgress, type SyncResult } from './sync-engine.js'
 import type { Transport } from './transport.js'
@@ -54,7 +56,7 @@ export async function servePeers (opts: PeerNodeOptions & { signal: AbortSignal,
     trackers: trackersOf(opts),
     swarmId: swarmIdOf(ws),
     peerId: identity.peerId,
-    rtcConfig: opts.rtcConfig,
+    rtcConfig: opts.rtcConfig ?? await workspaceRtcConfig(ws.gasDir, trackersOf(opts)),
     onTransport: (transport) => {
       void serveRepo({ store: ws.store, refs: ws.refs, transport, identity, ...opts.security }).then((session) => {
         opts.onPeer?.({ peer: session.name, state: 'connected' })
@@ -75,6 +77,8 @@ export interface PeerSyncResult extends SyncResult {
   checkout: CheckoutResult | null
   /** a diverged branch merged in: committed (`version`), waiting on `conflicts`, or not started (`error`) */
   merge: { from: string, version: ObjectId | null, conflicts: PathConflict[], error: string | null } | null
+  /** per connected peer: the ICE candidate pair that carried the sync (host, srflx or relay) */
+  routes: Array<WebRtcRoute & { peer: string }>
 }
 
 /**
@@ -85,6 +89,7 @@ export async function syncWithPeers (opts: PeerNodeOptions & { onProgress?: (p: 
   const { ws } = opts
   const identity = identityOf(ws)
   const transports: Transport[] = []
+  const routes: PeerSyncResult['routes'] = []
   /** the most other peers a tracker has counted; undefined until one answered */
   let othersCounted: number | undefined
   let changed: () => void = () => {}
@@ -92,8 +97,12 @@ export async function syncWithPeers (opts: PeerNodeOptions & { onProgress?: (p: 
     trackers: trackersOf(opts),
     swarmId: swarmIdOf(ws),
     peerId: identity.peerId,
-    rtcConfig: opts.rtcConfig,
-    onTransport: (transport) => { transports.push(transport); changed() },
+    rtcConfig: opts.rtcConfig ?? await workspaceRtcConfig(ws.gasDir, trackersOf(opts)),
+    onTransport: (transport, info) => {
+      transports.push(transport)
+      if (info.route !== undefined) routes.push({ peer: info.remotePeerId, ...info.route })
+      changed()
+    },
     onSwarmSize: (others) => { othersCounted = Math.max(othersCounted ?? 0, others); changed() }
   })
   try {
@@ -119,6 +128,8 @@ export async function syncWithPeers (opts: PeerNodeOptions & { onProgress?: (p: 
       }
       changed()
     })
+    // peers were introduced but no candidate pair reached one: say which were tried
+    if (transports.length === 0 && swarm.routesTried().length > 0) throw noRouteError(swarm.routesTried())
     const before = await ws.head()
     const result = await syncRepo({
       store: ws.store,
@@ -147,7 +158,7 @@ export async function syncWithPeers (opts: PeerNodeOptions & { onProgress?: (p: 
         merge = { from, version: null, conflicts: [], error: err instanceof GasError ? err.message : String(err) }
       }
     }
-    return { ...result, checkout, merge }
+    return { ...result, checkout, merge, routes }
   } finally {
     await swarm.leave()
   }

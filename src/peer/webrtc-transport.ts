@@ -28,6 +28,23 @@ interface DataChannelLike {
   send: (data: Uint8Array | ArrayBuffer) => void
 }
 
+/** The slice of the polyfill's RTCPeerConnection we read ICE facts from. */
+interface PeerConnectionLike {
+  selectedCandidatePair: () => { local: { type: string, address: string, port: number, transportType: string }, remote: { type: string, address: string, port: number, transportType: string } } | null
+  readonly localDescription: { sdp: string } | null
+  readonly remoteDescription: { sdp: string } | null
+  readonly iceConnectionState: string
+}
+
+/** ICE candidate types (RFC 8445): on the interface, as a NAT maps it (STUN), through a TURN relay; prflx is learnt from a check. */
+export type CandidateType = 'host' | 'srflx' | 'prflx' | 'relay'
+
+/** Which candidate pair carries a connection; `type` is the one that decides the path (relay > srflx > host). */
+export interface WebRtcRoute { type: CandidateType, local: string, remote: string }
+
+/** The candidates one handshake offered and was offered, as `TYPE ADDRESS:PORT/PROTOCOL`. */
+export interface CandidatesTried { local: string[], remote: string[], iceState: string }
+
 /** The slice of a @thaunknown/simple-peer instance we rely on. */
 export interface SimplePeer {
   readonly connected: boolean
@@ -36,6 +53,8 @@ export interface SimplePeer {
   /** set by bittorrent-tracker to the remote peer id (hex) */
   id?: string
   _channel: DataChannelLike | null
+  /** the polyfill's RTCPeerConnection (null once destroyed) */
+  _pc: PeerConnectionLike | null
   send: (data: Uint8Array) => void
   signal: (data: unknown) => void
   destroy: (err?: Error) => void
@@ -192,17 +211,27 @@ export function webrtcTransport (peer: SimplePeer, opts: { remoteLabel?: string 
   return new WebRtcTransport(peer, opts.remoteLabel ?? peer.id ?? 'webrtc-peer')
 }
 
-/** Resolves when `peer` connects; rejects (and destroys it) on error or after `timeoutMs`. */
+/**
+ * Resolves when `peer` connects; rejects (and destroys it) on error or after `timeoutMs`. The
+ * error's data names the candidates the handshake had (`candidates`), read before the destroy.
+ */
 export function waitConnected (peer: SimplePeer, timeoutMs: number): Promise<void> {
   if (peer.connected) return Promise.resolve()
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       cleanup()
+      const candidates = candidatesOf(peer)
       peer.destroy()
-      reject(new GasError('E_TIMEOUT', `WebRTC connection not established within ${timeoutMs} ms; check that the peer is reachable`, { timeoutMs }))
+      reject(new GasError('E_TIMEOUT', `WebRTC connection not established within ${timeoutMs} ms; check that the peer is reachable`, { timeoutMs, candidates }))
     }, timeoutMs)
     const onConnect = (): void => { cleanup(); resolve() }
-    const onError = (err: Error): void => { cleanup(); peer.destroy(); reject(peerLost(peer.id ?? 'webrtc-peer', err.message)) }
+    const onError = (err: Error): void => {
+      cleanup()
+      const candidates = candidatesOf(peer)
+      peer.destroy()
+      const lost = peerLost(peer.id ?? 'webrtc-peer', err.message)
+      reject(new GasError('E_PEER_LOST', lost.message, { ...lost.data, candidates }))
+    }
     const onClose = (): void => onError(new Error('closed before connecting'))
     function cleanup (): void {
       clearTimeout(timer)
@@ -242,4 +271,45 @@ export async function connectPair (opts: { timeoutMs?: number, labels?: { a?: st
       if (attempt >= CONNECT_ATTEMPTS) throw err
     }
   }
+}
+
+const TYPE_RANK: Record<string, number> = { host: 0, prflx: 1, srflx: 1, relay: 2 }
+
+/** The candidate pair ICE selected for a connected peer, or undefined when it has none. */
+export function routeOf (peer: SimplePeer): WebRtcRoute | undefined {
+  let pair
+  try {
+    pair = peer._pc?.selectedCandidatePair() ?? null
+  } catch {
+    return undefined // closed meanwhile
+  }
+  if (pair === null) return undefined
+  const show = (c: { type: string, address: string, port: number, transportType: string }): string => `${c.type} ${c.address}:${c.port}/${c.transportType.toLowerCase()}`
+  // what crossed the network: a relay on either side means relayed; else a mapped address means NAT traversal
+  const worst = [pair.local.type, pair.remote.type].sort((a, b) => (TYPE_RANK[b] ?? 0) - (TYPE_RANK[a] ?? 0))[0]
+  const type = (worst === 'prflx' ? 'srflx' : worst) as CandidateType
+  return { type, local: show(pair.local), remote: show(pair.remote) }
+}
+
+function candidatesIn (sdp: string | undefined): string[] {
+  const out: string[] = []
+  for (const m of (sdp ?? '').matchAll(/^a=candidate:\S+ \d+ (\S+) \d+ (\S+) (\d+) typ (\S+)/gm)) out.push(`${m[4]} ${m[2]}:${m[3]}/${m[1].toLowerCase()}`)
+  return out
+}
+
+/** What a handshake had to work with (for E_NO_ROUTE): read before the peer is destroyed. */
+export function candidatesOf (peer: SimplePeer): CandidatesTried {
+  const read = (f: () => { sdp: string } | null | undefined): string | undefined => {
+    try {
+      return f()?.sdp
+    } catch {
+      return undefined // no description yet
+    }
+  }
+  const pc = peer._pc
+  let iceState = 'closed'
+  try {
+    iceState = pc?.iceConnectionState ?? 'closed'
+  } catch {}
+  return { local: candidatesIn(read(() => pc?.localDescription)), remote: candidatesIn(read(() => pc?.remoteDescription)), iceState }
 }

@@ -35,7 +35,7 @@ describe('gas as an installed package (npm pack, then npm install from the tarba
     await run('npm', ['install', '-g', '--prefix', prefix, tarball, ...NPM_FLAGS], { timeout: 280_000 })
     const gas: GasCommand = () => [join(prefix, 'bin', 'gas')]
     const root = tmp()
-    const tracker = await startGasTracker(gas, root, ['--port', '0'])
+    const tracker = await startGasTracker(gas, root, ['--port', '0', '--host', '127.0.0.1'])
     try {
       const [ana, bo] = await cliTeam(root, ['ana', 'bo'], [gas, gas], [tracker.printed.url])
       const png = await makePng({ width: 300, height: 200 })

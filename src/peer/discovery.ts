@@ -2,8 +2,9 @@
 import { Client } from 'bittorrent-tracker'
 import { createHash } from 'node:crypto'
 import { GasError } from '../errors.js'
+import { RelayFallback } from './relay-fallback.js'
 import type { Transport } from './transport.js'
-import { ICE_COMPLETE_TIMEOUT_MS, LOOPBACK_RTC_CONFIG, candidatesOf, routeOf, waitConnected, webrtcTransport, wrtc, type CandidatesTried, type SimplePeer, type WebRtcRoute } from './webrtc-transport.js'
+import { LOOPBACK_RTC_CONFIG, candidatesOf, routeOf, waitConnected, webrtcTransport, wrtc, type CandidatesTried, type SimplePeer, type WebRtcRoute } from './webrtc-transport.js'
 
 /** why: a WebRTC handshake on a reachable peer takes well under a second; past this the offer is dead */
 export const CONNECT_TIMEOUT_MS = 10_000
@@ -11,7 +12,7 @@ export const CONNECT_TIMEOUT_MS = 10_000
 export const OFFERS_PER_ANNOUNCE = 5
 
 interface TrackerClient {
-  _trackers: Array<{ _createPeer: (opts?: Record<string, unknown>) => SimplePeer }>
+  _trackers: Array<{ _createPeer: (opts?: Record<string, unknown>) => SimplePeer, _onAnnounceResponse: (data: { offer?: { sdp?: string } }) => void }>
   start: () => void
   stop: () => void
   update: () => void
@@ -90,11 +91,9 @@ export async function joinSwarm (opts: SwarmOptions): Promise<Swarm> {
     wrtc,
     getAnnounceOpts: () => ({ numwant: OFFERS_PER_ANNOUNCE })
   })
-  for (const tracker of client._trackers) {
-    const createPeer = tracker._createPeer.bind(tracker)
-    // why: the tracker signals without trickle: each side waits for the end of ICE gathering, at most ICE_COMPLETE_TIMEOUT_MS (simple-peer's default is 5 s)
-    tracker._createPeer = (peerOpts = {}) => createPeer({ iceCompleteTimeout: ICE_COMPLETE_TIMEOUT_MS, ...peerOpts })
-  }
+  // the tracker signals without trickle: each side waits for the end of ICE gathering, at most ICE_COMPLETE_TIMEOUT_MS
+  const relay = new RelayFallback(opts.rtcConfig ?? LOOPBACK_RTC_CONFIG)
+  for (const tracker of client._trackers) relay.wrap(tracker)
   // why: without listeners these events would throw; an unreachable tracker or a failed offer is routine
   client.on('warning', () => {})
   client.on('error', () => {})
@@ -121,7 +120,7 @@ export async function joinSwarm (opts: SwarmOptions): Promise<Swarm> {
     }
     connecting.set(remote, peer)
     const startedAt = performance.now()
-    waitConnected(peer, opts.connectTimeoutMs ?? CONNECT_TIMEOUT_MS).then(() => {
+    waitConnected(peer, relay.attemptTimeoutMs(peer, opts.connectTimeoutMs ?? CONNECT_TIMEOUT_MS)).then(() => {
       if (connecting.get(remote) === peer) connecting.delete(remote)
       if (left || connections.has(remote)) {
         peer.destroy()
@@ -136,6 +135,8 @@ export async function joinSwarm (opts: SwarmOptions): Promise<Swarm> {
     }, (err: { data?: { candidates?: CandidatesTried } }) => {
       if (err.data?.candidates !== undefined) failed.set(remote, err.data.candidates)
       if (connecting.get(remote) !== peer) return
+      // ICE never connected (not a handshake we dropped): the next offers try the relay alone
+      if (err.data?.candidates !== undefined && !['connected', 'completed'].includes(err.data.candidates.iceState)) relay.failed()
       connecting.delete(remote)
       // why: a handshake can die (node-datachannel loses ~1 in 70 on loopback); fresh offers get another chance
       if (!left && !connections.has(remote)) client.update()

@@ -8,6 +8,7 @@ import type { PathConflict } from '../repo/merge-state.js'
 import type { Workspace } from '../repo/workspace.js'
 import { joinSwarm } from './discovery.js'
 import { noRouteError, workspaceRtcConfig } from './ice-config.js'
+import { DIRECT_ATTEMPT_MS, RelayFallback } from './relay-fallback.js'
 import type { WebRtcRoute } from './webrtc-transport.js'
 import type { PeerIdentity } from './session.js'
 import { serveRepo, syncRepo, type PeerSecurity, type SyncProgress, type SyncResult } from './sync-engine.js'
@@ -93,11 +94,14 @@ export async function syncWithPeers (opts: PeerNodeOptions & { onProgress?: (p: 
   /** the most other peers a tracker has counted; undefined until one answered */
   let othersCounted: number | undefined
   let changed: () => void = () => {}
+  const rtcConfig = opts.rtcConfig ?? await workspaceRtcConfig(ws.gasDir, trackersOf(opts))
+  // a team with a TURN relay tries it after a direct attempt failed: wait for that too
+  const firstPeerWaitMs = opts.firstPeerWaitMs ?? (new RelayFallback(rtcConfig).available ? FIRST_PEER_WAIT_MS + DIRECT_ATTEMPT_MS : FIRST_PEER_WAIT_MS)
   const swarm = await joinSwarm({
     trackers: trackersOf(opts),
     swarmId: swarmIdOf(ws),
     peerId: identity.peerId,
-    rtcConfig: opts.rtcConfig ?? await workspaceRtcConfig(ws.gasDir, trackersOf(opts)),
+    rtcConfig,
     onTransport: (transport, info) => {
       transports.push(transport)
       if (info.route !== undefined) routes.push({ peer: info.remotePeerId, ...info.route })
@@ -110,7 +114,7 @@ export async function syncWithPeers (opts: PeerNodeOptions & { onProgress?: (p: 
     // tracker counts are here, or MORE_PEERS_WAIT_MS after the last one arrived
     await new Promise<void>((resolve) => {
       let settle: NodeJS.Timeout | undefined
-      const firstWait = setTimeout(done, opts.firstPeerWaitMs ?? FIRST_PEER_WAIT_MS)
+      const firstWait = setTimeout(done, firstPeerWaitMs)
       function done (): void {
         clearTimeout(firstWait)
         clearTimeout(settle)

@@ -17,7 +17,7 @@ import { GAS_NODE_FLAGS } from '../src/peer/node-flags.js'
 
 interface Args { json: boolean, quick: boolean, strict: boolean, rounds: number | undefined, only: Set<string> | undefined }
 
-const SECTIONS = ['store', 'preview', 'datachannel', 'sync'] as const
+const SECTIONS = ['store', 'preview', 'datachannel', 'sync', 'netns'] as const
 type Section = typeof SECTIONS[number]
 const ALIASES: Record<string, Section> = { transport: 'datachannel', webrtc: 'datachannel', previews: 'preview' }
 
@@ -99,7 +99,8 @@ const RUNNERS: Record<Section, Runner> = {
     }
     const result = await (mod.benchSync as (dir: string, opts: { quick: boolean, rounds?: number }) => Promise<Figure[] | number>)(join(workDir, 'sync'), { quick: args.quick, rounds: args.rounds })
     return typeof result === 'number' ? [{ name: 'sync', value: result, unit: 'MB/s' }] : result
-  }
+  },
+  netns: async (workDir, args) => await (await import('./netns.js')).benchNetns(join(workDir, 'netns'), { quick: args.quick })
 }
 
 interface SectionResult { figures: Figure[], notes: string[], errors: string[] }

@@ -78,8 +78,8 @@ export interface PeerSyncResult extends SyncResult {
   checkout: CheckoutResult | null
   /** a diverged branch merged in: committed (`version`), waiting on `conflicts`, or not started (`error`) */
   merge: { from: string, version: ObjectId | null, conflicts: PathConflict[], error: string | null } | null
-  /** per connected peer: the ICE candidate pair that carried the sync (host, srflx or relay) */
-  routes: Array<WebRtcRoute & { peer: string }>
+  /** per connected peer: the ICE candidate pair that carried the sync (host, srflx or relay), and how long its handshake took */
+  routes: Array<WebRtcRoute & { peer: string, setupMs: number }>
 }
 
 /**
@@ -104,7 +104,7 @@ export async function syncWithPeers (opts: PeerNodeOptions & { onProgress?: (p: 
     rtcConfig,
     onTransport: (transport, info) => {
       transports.push(transport)
-      if (info.route !== undefined) routes.push({ peer: info.remotePeerId, ...info.route })
+      if (info.route !== undefined) routes.push({ peer: info.remotePeerId, ...info.route, setupMs: Math.round(info.setupMs) })
       changed()
     },
     onSwarmSize: (others) => { othersCounted = Math.max(othersCounted ?? 0, others); changed() }

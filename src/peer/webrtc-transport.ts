@@ -285,9 +285,13 @@ export function routeOf (peer: SimplePeer): WebRtcRoute | undefined {
   }
   if (pair === null) return undefined
   const show = (c: { type: string, address: string, port: number, transportType: string }): string => `${c.type} ${c.address}:${c.port}/${c.transportType.toLowerCase()}`
+  // a peer-reflexive candidate is an address learnt from a check: on a LAN it is a host address
+  // the other side had not signalled yet, behind a NAT it is a mapping like srflx
+  const tried = candidatesOf(peer)
+  const hosts = new Set([...tried.local, ...tried.remote].filter((c) => c.startsWith('host ')).map((c) => c.slice(5, c.lastIndexOf(':'))))
+  const kind = (c: { type: string, address: string }): string => c.type !== 'prflx' ? c.type : hosts.has(c.address) ? 'host' : 'srflx'
   // what crossed the network: a relay on either side means relayed; else a mapped address means NAT traversal
-  const worst = [pair.local.type, pair.remote.type].sort((a, b) => (TYPE_RANK[b] ?? 0) - (TYPE_RANK[a] ?? 0))[0]
-  const type = (worst === 'prflx' ? 'srflx' : worst) as CandidateType
+  const type = [kind(pair.local), kind(pair.remote)].sort((a, b) => (TYPE_RANK[b] ?? 0) - (TYPE_RANK[a] ?? 0))[0] as CandidateType
   return { type, local: show(pair.local), remote: show(pair.remote) }
 }
 

@@ -17,7 +17,7 @@ import { GAS_NODE_FLAGS } from '../src/peer/node-flags.js'
 
 interface Args { json: boolean, quick: boolean, strict: boolean, rounds: number | undefined, only: Set<string> | undefined }
 
-const SECTIONS = ['store', 'preview', 'datachannel', 'sync', 'netns'] as const
+const SECTIONS = ['store', 'preview', 'datachannel', 'sync', 'schedule', 'selective', 'netns'] as const
 type Section = typeof SECTIONS[number]
 const ALIASES: Record<string, Section> = { transport: 'datachannel', webrtc: 'datachannel', previews: 'preview' }
 
@@ -100,6 +100,11 @@ const RUNNERS: Record<Section, Runner> = {
     const result = await (mod.benchSync as (dir: string, opts: { quick: boolean, rounds?: number }) => Promise<Figure[] | number>)(join(workDir, 'sync'), { quick: args.quick, rounds: args.rounds })
     return typeof result === 'number' ? [{ name: 'sync', value: result, unit: 'MB/s' }] : result
   },
+  schedule: async (workDir, args) => {
+    const { benchSchedule } = await import('./schedule.js')
+    return await benchSchedule(join(workDir, 'schedule'), { quick: args.quick })
+  },
+  selective: async (workDir, args) => await (await import('./selective.js')).benchSelective(join(workDir, 'selective'), { quick: args.quick }),
   netns: async (workDir, args) => await (await import('./netns.js')).benchNetns(join(workDir, 'netns'), { quick: args.quick })
 }
 

@@ -26,6 +26,8 @@ export type ErrorCode =
   | 'E_AUTH'
   | 'E_DENIED'
   | 'E_BAD_SIGNATURE'
+  | 'E_BAD_RULES'
+  | 'E_BAD_SCHEDULE'
   | 'E_NO_ROUTE'
 
 export class GasError extends Error {

@@ -1,9 +1,8 @@
 import { GasError, isGasError } from '../errors.js'
-import type { Asset } from '../objects/asset.js'
 import type { ObjectId } from '../objects/id.js'
 import type { ObjectStore } from '../objects/store.js'
 import type { RefStore } from '../refs/ref-store.js'
-import { computeWantSet } from '../sync/want-set.js'
+import { computeWantSet, type WantContent } from '../sync/want-set.js'
 import { systemClock, type Clock, type LedgerTotals } from './ledger.js'
 import type { HelloMessage } from './messages.js'
 import { applyRemoteRefs, isSharedRef, type RefConflict, type RefOutcome, type RemoteRef } from './ref-exchange.js'
@@ -52,8 +51,14 @@ export interface SyncOptions extends PeerSecurity {
   transports?: Transport[]
   /** sessions already open */
   sessions?: PeerSession[]
+  /** objects to fetch (with everything below them) besides what the peers' refs name */
+  roots?: ObjectId[]
+  /** walk the peers' advertised refs too (default true); false fetches only `roots` */
+  refRoots?: boolean
   /** selective sync: whether an asset's content is wanted */
-  wantContent?: (path: string, asset: Asset) => boolean
+  wantContent?: WantContent
+  /** the policy's fingerprint (SyncPolicy.fingerprint): lets trees whose unwanted content is absent count as whole */
+  policyKey?: string
   /** content of older versions too (default true) */
   contentOfHistory?: boolean
   /** update refs/heads, tags and builds from the peers' (default true); remote views are recorded either way */
@@ -90,6 +95,8 @@ export interface SyncResult {
   perPeer: PeerReport[]
   /** seconds spent fetching (metadata and content rounds), by the sync's clock */
   fetchSeconds: number
+  /** the objects the sync fetched below: `roots` and the peers' advertised refs */
+  roots: ObjectId[]
 }
 
 /** Opens sessions over `transports`; the ones that fail the handshake are reported, not thrown. */
@@ -136,12 +143,13 @@ export async function syncRepo (opts: SyncOptions): Promise<SyncResult> {
         session.close(asGasError(err))
       }
     }))
-    const roots = [...new Set([...advertised.values()].flat().map((ref) => ref.id))]
+    const advertisedIds = opts.refRoots === false ? [] : [...advertised.values()].flat().map((ref) => ref.id)
+    const roots = [...new Set([...(opts.roots ?? []), ...advertisedIds])]
     progress(phase)
 
     phase = 'metadata'
     const fetchStart = clock.now()
-    const wantOpts = { store, roots, wantContent: opts.wantContent, contentOfHistory: opts.contentOfHistory, decoded: new Map<ObjectId, unknown>() }
+    const wantOpts = { store, roots, wantContent: opts.wantContent, policyKey: opts.policyKey, contentOfHistory: opts.contentOfHistory, decoded: new Map<ObjectId, unknown>() }
     let wantSet = await computeWantSet(wantOpts)
     let duplicates = 0
     for (let round = 0; !wantSet.complete && round < MAX_METADATA_ROUNDS; round++) {
@@ -156,7 +164,7 @@ export async function syncRepo (opts: SyncOptions): Promise<SyncResult> {
     duplicates += content.duplicates
     const missing = [...wantSet.metadata.map((w) => w.id), ...content.missing]
     // why: records the trees that are whole now, so the next sync does not walk them (only what changed is walked)
-    if (missing.length === 0 && content.objects > 0) await computeWantSet(wantOpts)
+    if (missing.length === 0) await store.completeTrees?.add(content.objects > 0 ? (await computeWantSet(wantOpts)).newlyWhole : wantSet.newlyWhole)
 
     phase = 'apply'
     const fetchSeconds = (clock.now() - fetchStart) / 1000
@@ -182,7 +190,7 @@ export async function syncRepo (opts: SyncOptions): Promise<SyncResult> {
     await linger(sessions, clock, opts.lingerIdleMs ?? LINGER_IDLE_MS)
     phase = 'done'
     progress(phase)
-    return report(sessions, { conflicts, outcomes, missing, duplicates, fetchSeconds, dropped: [...opened.dropped, ...swarm.dropped] })
+    return report(sessions, { conflicts, outcomes, missing, duplicates, fetchSeconds, roots, dropped: [...opened.dropped, ...swarm.dropped] })
   } finally {
     for (const session of sessions) session.close()
   }
@@ -222,7 +230,7 @@ async function linger (sessions: PeerSession[], clock: Clock, idleMs: number): P
   })))
 }
 
-function report (sessions: PeerSession[], parts: { conflicts: RefConflict[], outcomes: RefOutcome[], missing: ObjectId[], duplicates: number, fetchSeconds: number, dropped: DroppedPeer[] }): SyncResult {
+function report (sessions: PeerSession[], parts: { conflicts: RefConflict[], outcomes: RefOutcome[], missing: ObjectId[], duplicates: number, fetchSeconds: number, roots: ObjectId[], dropped: DroppedPeer[] }): SyncResult {
   const perPeer: PeerReport[] = sessions.map((s) => ({
     name: s.name,
     objectsSent: s.ledger.objectsSent,
@@ -245,7 +253,8 @@ function report (sessions: PeerSession[], parts: { conflicts: RefConflict[], out
     dropped: parts.dropped,
     duplicates: parts.duplicates,
     perPeer,
-    fetchSeconds: parts.fetchSeconds
+    fetchSeconds: parts.fetchSeconds,
+    roots: parts.roots
   }
 }
 

@@ -44,6 +44,8 @@ export async function checkoutTree (ws: Workspace, opts: { target: Map<string, O
       await writeFileContent(ws.fs, ws.store, decodeFileManifest(await readTyped(ws.store, asset.file, 'file')), ws.absolutePath(path))
     } catch {
       // still tracked (the version holds it), just not on disk here: the next commit keeps it
+      // the previous version's file, unedited, would pass for this one: it goes (its content stays in the store)
+      if (current !== undefined) await ws.fs.rm(ws.absolutePath(path), { force: true })
       result.skipped.push({ path, reason: 'content not here (selective sync) or unreadable' })
       entries[path] = { asset: assetId, meta: asset, mtimeMs: -1 }
       continue

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { GasError } from '../errors.js'
 import type { Workspace } from '../repo/workspace.js'
-import { joinSwarm, type Swarm as TrackerSwarm } from './discovery.js'
+import { CONNECT_TIMEOUT_MS, joinSwarm, type Swarm as TrackerSwarm } from './discovery.js'
 import { noRouteError, workspaceRtcConfig } from './ice-config.js'
 import { DIRECT_ATTEMPT_MS, RelayFallback } from './relay-fallback.js'
 import type { WebRtcRoute } from './webrtc-transport.js'
@@ -102,6 +102,11 @@ export async function connectPeers (opts: ConnectOptions): Promise<ConnectedPeer
       }
       changed()
     })
+    // a handshake still running when the wait ends gets to finish (a loaded machine, a relay)
+    const deadline = performance.now() + CONNECT_TIMEOUT_MS
+    while (transports.length === 0 && swarm.routesTried().some((r) => r.live) && performance.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
     // peers were introduced but no candidate pair reached one: say which were tried
     if (transports.length === 0 && swarm.routesTried().length > 0) throw noRouteError(swarm.routesTried())
   } catch (err) {

@@ -46,8 +46,8 @@ export interface Swarm {
   readonly peerId: string
   /** connected remote peers (tracker-level ids) */
   readonly remotePeerIds: string[]
-  /** handshakes that failed or are still running, with the candidates each had (for E_NO_ROUTE) */
-  routesTried: () => Array<CandidatesTried & { peer: string }>
+  /** handshakes still running (`live`) or failed, with the candidates each had (for E_NO_ROUTE) */
+  routesTried: () => Array<CandidatesTried & { peer: string, live: boolean }>
   /** announces again now, with fresh offers */
   announce: () => void
   /** stops announcing and closes every connection this swarm made, handed over or still connecting */
@@ -153,8 +153,8 @@ export async function joinSwarm (opts: SwarmOptions): Promise<Swarm> {
     peerId,
     get remotePeerIds () { return [...connections.keys()] },
     routesTried () {
-      const live = [...connecting].map(([peer, p]) => ({ peer, ...candidatesOf(p) }))
-      return [...live, ...[...failed].filter(([peer]) => !connecting.has(peer)).map(([peer, c]) => ({ peer, ...c }))]
+      const live = [...connecting].map(([peer, p]) => ({ peer, live: true, ...candidatesOf(p) }))
+      return [...live, ...[...failed].filter(([peer]) => !connecting.has(peer)).map(([peer, c]) => ({ peer, live: false, ...c }))]
     },
     announce () { if (!left) client.update() },
     async leave () {

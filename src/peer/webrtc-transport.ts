@@ -100,7 +100,8 @@ class BrowserLikePeerConnection extends polyfill.RTCPeerConnection {
 }
 
 /** The WebRTC implementation for simple-peer and bittorrent-tracker: node-datachannel's own polyfill. */
-export const wrtc = { ...polyfill, RTCPeerConnection: BrowserLikePeerConnection }
+// why typed loosely: the declaration file must not import the polyfill's types (they only check with the DOM lib)
+export const wrtc: Record<string, unknown> = { ...polyfill, RTCPeerConnection: BrowserLikePeerConnection }
 
 export function createSimplePeer (opts: SimplePeerOptions = {}): SimplePeer {
   return new SimplePeerCtor({ config: LOOPBACK_RTC_CONFIG, iceCompleteTimeout: ICE_COMPLETE_TIMEOUT_MS, ...opts, wrtc })

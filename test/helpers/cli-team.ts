@@ -64,7 +64,8 @@ export async function stopGas (child: ChildProcess): Promise<void> {
 /**
  * A team made with the CLI only, as users make it: the lead (`gas init --team`) adds the
  * tracker, each member runs `gas init` and `gas whoami`, the lead writes their invite and they
- * join it. Member i runs with `cmds[i]` (so each can live in its own network namespace).
+ * join it. Member i runs with `cmds[i]` (so each can live in its own network namespace). Members
+ * are admins: their role's preset fetches every asset, whatever its kind.
  */
 export async function cliTeam (root: string, names: string[], cmds: GasCommand[], trackers: string[], iceServers: string[] = []): Promise<string[]> {
   const dirs = names.map((name) => join(root, name))
@@ -77,7 +78,7 @@ export async function cliTeam (root: string, names: string[], cmds: GasCommand[]
     await gasOk(cmds[i], dirs[i], ['init', '--name', names[i]])
     const me = await gasOk(cmds[i], dirs[i], ['whoami', '--json'])
     const invite = join(root, `${names[i]}.invite`)
-    await gasOk(lead, dirs[0], ['team', 'add', me.publicKey, '--name', names[i], '--role', 'artist', '--out', invite])
+    await gasOk(lead, dirs[0], ['team', 'add', me.publicKey, '--name', names[i], '--role', 'admin', '--out', invite])
     await gasOk(cmds[i], dirs[i], ['team', 'join', invite])
   }
   return dirs

@@ -178,7 +178,7 @@ describe.skipIf(unavailable !== undefined)(`peers in network namespaces${unavail
     mkdirSync(cy)
     await gasOk(cmds[1], cy, ['init', '--name', 'cy'])
     const me = await gasOk(cmds[1], cy, ['whoami', '--json'])
-    await gasOk(cmds[0], ana, ['team', 'add', me.publicKey, '--name', 'cy', '--role', 'artist', '--out', join(cy, '..', 'cy.invite')])
+    await gasOk(cmds[0], ana, ['team', 'add', me.publicKey, '--name', 'cy', '--role', 'admin', '--out', join(cy, '..', 'cy.invite')])
     await gasOk(cmds[1], cy, ['team', 'join', join(cy, '..', 'cy.invite')])
     expect((await gasOk(cmds[1], cy, ['team', 'ice', '--json'])).ice).toEqual(added.ice)
     await serve(cmds[0], ana)

@@ -54,7 +54,7 @@ describe('ICE servers of a team (gas team ice, invites, rtcConfig)', () => {
     expect(JSON.parse(r.stdout)).toEqual({ ice: ['stun:198.51.100.1:3478', 'turn:gas@198.51.100.1:3478'] })
     expect(r.stdout).not.toContain('teamsecret')
     r = await gasInProcess(lead.root, ['team', 'ice', 'turn:gas@198.51.100.1:3478'])
-    expect(r.status).toBe(1)
+    expect(r.status).toBe(2) // a usage error
     expect(r.stderr).toMatch(/^gas: E_BAD_ARGUMENT: a TURN relay needs a user and its secret/)
     expect(statSync(join(lead.gasDir, 'ice.json')).mode & 0o777).toBe(0o600)
     expect(readFileSync(join(lead.gasDir, 'config.json'), 'utf8')).not.toContain('teamsecret')

@@ -138,7 +138,9 @@ export interface PeerFetchResult extends SyncResult {
 export async function fetchFromPeers (opts: PeerNodeOptions & Omit<ConnectOptions, 'ws' | 'trackers'> & { roots: ObjectId[], onProgress?: (p: SyncProgress) => void, signal?: AbortSignal }): Promise<PeerFetchResult> {
   if (!Array.isArray(opts.roots)) throw GasError.badArgument('fetchFromPeers needs roots: the ids of the objects to fetch')
   const { ws } = opts
-  const connected = await connectPeers(opts)
+  // a person waits for this (`gas fetch`, `gas restore`): it moves now, at the window's rate or within the metadata budget outside windows
+  const limits = opts.wrapTransport === undefined ? await TransferLimits.start(ws, { interactive: true }) : undefined
+  const connected = await connectPeers(limits === undefined ? opts : { ...opts, wrapTransport: (t) => limits.throttle(t) }).catch((err) => { limits?.close(); throw err })
   // stopping (a window closing) closes the connections: objects in flight are lost or kept, nothing more is asked
   const stop = (): void => { void connected.leave() }
   opts.signal?.addEventListener('abort', stop, { once: true })
@@ -163,6 +165,7 @@ export async function fetchFromPeers (opts: PeerNodeOptions & Omit<ConnectOption
     return { ...result, asked: result.perPeer.map((p) => p.name) }
   } finally {
     opts.signal?.removeEventListener('abort', stop)
+    limits?.close()
     await connected.leave()
   }
 }

@@ -22,6 +22,7 @@ import { formatFigure } from './figure.js'
 import { cliTeam, gasOk, startGasTracker, startServe, stopGas, syncUntilPeer, type GasCommand } from '../test/helpers/cli-team.js'
 import { NetLab, netnsUnavailable, turnserverPath } from '../test/net/netns-lab.js'
 
+const step = (what: string): void => { process.stderr.write(`netns: ${what}\n`) }
 const GAS_BIN = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'gas')
 const onHost: GasCommand = () => [process.execPath, GAS_BIN]
 
@@ -78,13 +79,24 @@ function natLab (symmetric: boolean): NetLab {
   return l
 }
 
+/** why: a step that never ends (a process that never says it is ready) must fail the figure, not hang the bench */
+async function within<T> (what: string, ms: number, p: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_resolve, reject) => { timer = setTimeout(() => reject(new Error(`netns bench: ${what} took over ${ms / 1000} s`)), ms) })
+  try {
+    return await Promise.race([p, timeout])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
 async function startCoturn (l: NetLab): Promise<ChildProcess> {
   const child = spawn('ip', ['netns', 'exec', l.name('pub'), turnserverPath() ?? 'turnserver', '-n', '--listening-ip=198.51.100.1', '--relay-ip=198.51.100.1',
     '--listening-port=3478', '--no-tls', '--no-dtls', '--no-cli', '--fingerprint', '--lt-cred-mech', '--user=gas:benchsecret', '--realm=gas',
     '--log-file=stdout', '--simple-log'], { stdio: ['ignore', 'pipe', 'ignore'] })
   let log = ''
   await new Promise<void>((resolve, reject) => {
-    child.stdout?.on('data', (d: Buffer) => { log += d.toString(); if (/listener opened on/i.test(log)) resolve() })
+    child.stdout?.on('data', (d: Buffer) => { log += d.toString(); if (/listener opened on|Total General servers/i.test(log)) resolve() })
     child.once('close', (code) => reject(new Error(`coturn exited ${String(code)}`)))
   })
   return child
@@ -109,7 +121,8 @@ export async function benchNetns (workDir: string, opts: { quick?: boolean, mib?
     await gasOk(onHost, ana, ['add', 'level.bin'])
     await gasOk(onHost, ana, ['commit', '-m', 'level', '--json'])
 
-    const loopback = await syncOnce(onHost, onHost, hostTracker.printed.url, ana, loop)
+    step(`${mib} MiB committed; sync on 127.0.0.1`)
+    const loopback = await within('loopback sync', 180_000, syncOnce(onHost, onHost, hostTracker.printed.url, ana, loop))
 
     const l = new NetLab()
     labs.push(l)
@@ -121,25 +134,28 @@ export async function benchNetns (workDir: string, opts: { quick?: boolean, mib?
     const inNs = (lab: NetLab, ns: string): GasCommand => () => [...lab.prefixFor(ns), process.execPath, GAS_BIN]
     const lanTracker = await startGasTracker(inNs(l, 'a'), root, ['--host', '10.79.0.1', '--port', '8000'])
     children.push(lanTracker.child)
-    const veth = await syncOnce(inNs(l, 'a'), inNs(l, 'b'), lanTracker.printed.url, ana, lan)
+    step('sync between two namespaces over veth')
+    const veth = await within('veth sync', 180_000, syncOnce(inNs(l, 'a'), inNs(l, 'b'), lanTracker.printed.url, ana, lan))
 
     // STUN set-up: two ordinary NATs
+    step('two NATs, STUN')
     const n = natLab(false)
     labs.push(n)
-    children.push(await startCoturn(n))
+    children.push(await within('starting coturn', 15_000, startCoturn(n)))
     const natTracker = await startGasTracker(inNs(n, 'pub'), root, ['--host', '198.51.100.1', '--port', '8000'])
     children.push(natTracker.child)
     for (const dir of [ana, stun]) await gasOk(onHost, dir, ['team', 'ice', 'stun:198.51.100.1:3478'])
-    const viaStun = await syncOnce(inNs(n, 'm1'), inNs(n, 'm2'), natTracker.printed.url, ana, stun)
+    const viaStun = await within('viaStun sync', 180_000, syncOnce(inNs(n, 'm1'), inNs(n, 'm2'), natTracker.printed.url, ana, stun))
 
     // TURN: symmetric NATs, only the relay gets through
+    step('symmetric NATs, TURN')
     const s = natLab(true)
     labs.push(s)
-    children.push(await startCoturn(s))
+    children.push(await within('starting coturn', 15_000, startCoturn(s)))
     const symTracker = await startGasTracker(inNs(s, 'pub'), root, ['--host', '198.51.100.1', '--port', '8000'])
     children.push(symTracker.child)
     for (const dir of [ana, turn]) await gasOk(onHost, dir, ['team', 'ice', 'turn:gas@198.51.100.1:3478', '--credential', 'benchsecret'])
-    const viaTurn = await syncOnce(inNs(s, 'm1'), inNs(s, 'm2'), symTracker.printed.url, ana, turn)
+    const viaTurn = await within('viaTurn sync', 180_000, syncOnce(inNs(s, 'm1'), inNs(s, 'm2'), symTracker.printed.url, ana, turn))
 
     const ratio = (a: number, b: number): number => a / b
     return [
@@ -159,6 +175,8 @@ if (invokedDirectly) {
   const dir = mkdtempSync(join(tmpdir(), 'gas-bench-netns-'))
   mkdirSync(dir, { recursive: true })
   const mib = process.argv[2] === undefined ? undefined : Number(process.argv[2])
+  // a bench stopped with Ctrl-C or a timeout still removes its namespaces (the 'exit' handlers)
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => process.exit(130))
   benchNetns(dir, { mib }).then((figures) => {
     for (const f of figures) console.log(formatFigure(f))
   }).catch((err) => {

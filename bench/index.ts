@@ -17,7 +17,7 @@ import { GAS_NODE_FLAGS } from '../src/peer/node-flags.js'
 
 interface Args { json: boolean, quick: boolean, strict: boolean, rounds: number | undefined, only: Set<string> | undefined }
 
-const SECTIONS = ['store', 'preview', 'datachannel', 'sync', 'schedule', 'selective', 'netns'] as const
+const SECTIONS = ['store', 'preview', 'datachannel', 'sync', 'schedule', 'selective', 'build', 'netns'] as const
 type Section = typeof SECTIONS[number]
 const ALIASES: Record<string, Section> = { transport: 'datachannel', webrtc: 'datachannel', previews: 'preview' }
 
@@ -105,6 +105,7 @@ const RUNNERS: Record<Section, Runner> = {
     return await benchSchedule(join(workDir, 'schedule'), { quick: args.quick })
   },
   selective: async (workDir, args) => await (await import('./selective.js')).benchSelective(join(workDir, 'selective'), { quick: args.quick }),
+  build: async (workDir, args) => await (await import('./build.js')).benchBuild(join(workDir, 'build'), { quick: args.quick }),
   netns: async (workDir, args) => await (await import('./netns.js')).benchNetns(join(workDir, 'netns'), { quick: args.quick })
 }
 

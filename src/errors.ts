@@ -28,6 +28,10 @@ export type ErrorCode =
   | 'E_BAD_SIGNATURE'
   | 'E_BAD_RULES'
   | 'E_BAD_SCHEDULE'
+  | 'E_BUILD_EXISTS'
+  | 'E_BUILD_MISMATCH'
+  | 'E_SYNC_INCOMPLETE'
+  | 'E_NO_PEERS'
   | 'E_NO_ROUTE'
 
 export class GasError extends Error {

@@ -55,3 +55,10 @@ export async function init (opts: { dir: string, name?: string, team?: string } 
 export async function open (opts: { dir: string } & WorkspaceOptions): Promise<Workspace> {
   return await Workspace.open({ previewer: previewAsset, ...opts })
 }
+export { publishBuild, type PublishOptions, type PublishResult } from './build/publish.js'
+export { fetchBuild, type FetchBuildOptions, type FetchBuildResult } from './build/fetch.js'
+export { verifyBuildFolder, type VerifyResult } from './build/verify.js'
+export { listBuilds, type ListedBuild } from './build/list.js'
+export { diffBuilds, type BuildDiff } from './build/diff.js'
+export type { Build, BuildFile, BuildDependency } from './objects/build.js'
+export { buildContentOnly } from './build/build-content.js'

@@ -24,9 +24,10 @@ import * as gc from './commands/gc.js'
 import * as ls from './commands/ls.js'
 import * as schedule from './commands/schedule.js'
 import * as queue from './commands/queue.js'
+import * as build from './commands/build.js'
 
 /** Every command module registers itself; this file holds no logic of its own. */
-const COMMANDS = [init, whoami, add, rm, commit, log, tag, restore, meta, find, stat, fsck, preview, conflicts, resolve, team, tracker, serve, sync, schedule, queue, fetch, gc, ls]
+const COMMANDS = [init, whoami, add, rm, commit, log, tag, restore, meta, find, stat, fsck, preview, conflicts, resolve, team, tracker, serve, sync, schedule, queue, fetch, gc, ls, build]
 
 export function buildProgram (): Command {
   const program = new Command('gas')

@@ -51,8 +51,20 @@ export class FileStore implements ObjectStore {
     return store
   }
 
-  /** Opens packs that appeared since the last look; recovers the tail of packs whose writer died. */
+  private refreshing: Promise<void> | undefined
+
+  /**
+   * Opens packs that appeared since the last look; recovers the tail of packs whose writer died.
+   * Single flight: a second caller during a look waits for it. why: the look records the folder's
+   * mtime before opening the new packs, so a concurrent caller returned early and answered "not
+   * here" for objects of a pack still being opened (a serving peer sent DONT_HAVE for new chunks).
+   */
   async refreshPacks (): Promise<void> {
+    this.refreshing ??= this.refreshPacksOnce().finally(() => { this.refreshing = undefined })
+    await this.refreshing
+  }
+
+  private async refreshPacksOnce (): Promise<void> {
     this.packsCheckedAt = performance.now()
     let names: string[]
     try {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
 import { decodeAsset, type Asset } from '../objects/asset.js'
+import { decodeBuild, type Build } from '../objects/build.js'
 import { decodeFileManifest } from '../objects/file-manifest.js'
 import type { ObjectId } from '../objects/id.js'
 import type { ObjectStore } from '../objects/store.js'
@@ -245,7 +246,28 @@ export async function computeWantSet (opts: WantSetOptions): Promise<WantSet> {
     else if (object.type === 'tree') await visitTree(id, '', true)
     else if (object.type === 'asset') await visitAsset(id, '', true)
     else if (object.type === 'file') await visitFile(id, '', decodeFileManifest(object.body).size, true)
-    // a file manifest (an LFS object) brings its chunks; builds and other types are leaves here: fetched as metadata, walked by their own layer
+    else if (object.type === 'build') await visitBuild(object.body)
+    // a file manifest (an LFS object) brings its chunks; other types are leaves here: fetched as metadata
+  }
+
+  // Builds: the build object and its files' manifests are metadata and always sync (every member
+  // sees which builds exist, and `gas build diff` can price a fetch). Their content is wanted only
+  // when wantContent says yes for an asset of kind 'build' (`gas build fetch` does; the qa role's
+  // rules will): without wantContent, a build's content is NOT wanted, unlike an asset's, so a plain
+  // `gas sync` of refs/builds/* never pulls every build into every member's store. The path asked
+  // about is NAME@VERSION/<file path>; the asset is the file with kind 'build' and tags build, version.
+  const visitBuild = async (body: Uint8Array): Promise<void> => {
+    let build: Build
+    try {
+      build = decodeBuild(body)
+    } catch {
+      return // a malformed build stays a leaf: `gas build fetch` reports it, a sync of everything else goes on
+    }
+    for (const file of build.files) {
+      const path = `${build.name}@${build.version}/${file.path}`
+      const asBuildAsset: Asset = { file: file.file, size: file.size, sha256: file.sha256, kind: 'build', format: '', tags: { build: build.name, version: build.version }, previews: [] }
+      await visitFile(file.file, path, file.size, opts.wantContent?.(path, asBuildAsset) ?? false)
+    }
   }
   for (const root of opts.roots) await visitRoot(root)
   for (let i = 0; i < versions.length; i++) {

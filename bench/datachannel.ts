@@ -7,7 +7,7 @@ import { formatFigure, type Figure } from './figure.js'
 
 /**
  * Data-channel throughput on 127.0.0.1: node-datachannel driven directly (the ceiling) against
- * our webrtcTransport (simple-peer + webrtc-polyfill on the same library), same message size
+ * our webrtcTransport (simple-peer + node-datachannel's polyfill on the same library), same message size
  * (64 KiB) and the same flow control (pause above 4 MiB buffered, resume at 1 MiB).
  */
 

@@ -107,7 +107,7 @@ export async function webrtcBetweenProcesses (workDir: string, bytes: number, ra
   await gas.add(seed, { paths: [seedDir] })
   await gas.commit(seed, { message: 'build' })
   const me = await gas.init({ dir: fetchDir, name: 'me' })
-  await gas.joinTeam(me, JSON.stringify(await gas.createInvite(seed, { publicKey: me.identity.publicKey, name: 'me', roles: ['qa'] })))
+  await gas.joinTeam(me, JSON.stringify(await gas.createInvite(seed, { publicKey: me.identity.publicKey, name: 'me', roles: ['lead'] })))
   await seed.close()
   await me.close()
   const profile = (dir: string | undefined): string[] => dir !== undefined ? ['--cpu-prof', '--cpu-prof-dir', dir] : []

@@ -1,7 +1,8 @@
 /**
  * `npm run demo`: a real scenario on this machine. One artist versions textures, models and audio
  * with tags, looks at history and restores an old version; then peers on 127.0.0.1 find each other
- * through the embedded tracker and sync over WebRTC (see demo-peers.ts).
+ * through the embedded tracker and sync over WebRTC (see demo-peers.ts); last, two members in two
+ * network namespaces when run as root on Linux (demo-netns.ts).
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -11,6 +12,7 @@ import { makeWav } from '../test/fixtures/audio.js'
 import { makeObj } from '../test/fixtures/models.js'
 import { makePng, makeTga } from '../test/fixtures/textures.js'
 import { peerDemo } from './demo-peers.js'
+import { netnsDemo } from './demo-netns.js'
 
 const say = (text: string): void => { process.stdout.write(`${text}\n`) }
 const mib = (n: number): string => `${(n / 1024 / 1024).toFixed(2)} MiB`
@@ -63,6 +65,7 @@ async function main (): Promise<void> {
   try {
     const { dir } = await localDemo(root)
     await peerDemo(root, dir)
+    await netnsDemo(root)
     say('\ndemo passed: every step checked')
   } finally {
     rmSync(root, { recursive: true, force: true })

@@ -37,6 +37,7 @@ export type ErrorCode =
   | 'E_BUILD_MISMATCH'
   | 'E_SYNC_INCOMPLETE'
   | 'E_NO_PEERS'
+  | 'E_NO_ROUTE'
 
 export class GasError extends Error {
   readonly code: ErrorCode

@@ -2,14 +2,18 @@ import { GasError } from '../errors.js'
 import { verifyBytes } from '../repo/identity.js'
 import type { Workspace } from '../repo/workspace.js'
 import { certificateBytes, issueCertificate, readTeamRootKey, writeCertificate, type MemberCertificate, type TeamRef } from './member-certificate.js'
+import { addIceServers, checkIceServers, loadIceServers, type IceServer } from '../peer/ice-config.js'
 
 export type { MemberCertificate, TeamRef } from './member-certificate.js'
 
 export const ROLES = ['lead', 'admin', 'artist', 'sound', 'programmer', 'qa'] as const
 
 
-/** What `gas team add` writes and `gas team join` reads: everything a new member needs to find the team. */
-export interface Invite { gasInvite: 1, team: TeamRef, trackers: string[], certificate: MemberCertificate }
+/**
+ * What `gas team add` writes and `gas team join` reads: everything a new member needs to find the
+ * team, including its STUN/TURN servers (with TURN secrets: an invite is for one member's eyes).
+ */
+export interface Invite { gasInvite: 1, team: TeamRef, trackers: string[], ice?: IceServer[], certificate: MemberCertificate }
 
 
 /** Certifies a member's key with the team root key and returns the invite for them. */
@@ -24,7 +28,8 @@ export async function createInvite (ws: Workspace, opts: { publicKey: string, na
   if (root === undefined) throw new GasError('E_DENIED', 'only the team lead (who holds the team root key) can add members')
   const member = { name: opts.name, publicKey: opts.publicKey, roles: [...opts.roles].sort() }
   const certificate = issueCertificate(root, team.id, member)
-  return { gasInvite: 1, team, trackers: ws.config.trackers, certificate }
+  const ice = await loadIceServers(ws.gasDir)
+  return { gasInvite: 1, team, trackers: ws.config.trackers, ...(ice.length > 0 ? { ice } : {}), certificate }
 }
 
 /** Checks an invite's certificate against the team root key it names, and that it is for this member. */
@@ -33,6 +38,7 @@ export function checkInvite (invite: unknown, myPublicKey: string): Invite {
   if (i?.gasInvite !== 1 || typeof i.team?.rootPublicKey !== 'string' || typeof i.certificate?.signature !== 'string' || !Array.isArray(i.trackers)) {
     throw GasError.badArgument('not a gas invite file')
   }
+  if (i.ice !== undefined) checkIceServers(i.ice, 'the invite')
   if (i.certificate.team !== i.team.id) throw new GasError('E_AUTH', 'the invite\'s certificate is for another team')
   if (!verifyBytes(i.team.rootPublicKey, certificateBytes(i.team.id, i.certificate.member), i.certificate.signature)) {
     throw new GasError('E_BAD_SIGNATURE', 'the invite\'s certificate is not signed by the team root key')
@@ -53,5 +59,6 @@ export async function joinTeam (ws: Workspace, inviteText: string): Promise<Invi
   await writeCertificate(ws, invite.certificate)
   ws.config = { ...ws.config, team: invite.team, trackers: [...new Set([...ws.config.trackers, ...invite.trackers])], roles: invite.certificate.member.roles }
   await ws.saveConfig()
+  if (invite.ice !== undefined && invite.ice.length > 0) await addIceServers(ws.gasDir, checkIceServers(invite.ice, 'the invite'))
   return invite
 }

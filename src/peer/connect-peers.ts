@@ -1,7 +1,10 @@
 import { randomBytes } from 'node:crypto'
 import { GasError } from '../errors.js'
 import type { Workspace } from '../repo/workspace.js'
-import { joinSwarm, type Swarm as TrackerSwarm, type TrackerStatus } from './discovery.js'
+import { CONNECT_TIMEOUT_MS, joinSwarm, type Swarm as TrackerSwarm, type TrackerStatus } from './discovery.js'
+import { noRouteError, workspaceRtcConfig } from './ice-config.js'
+import { DIRECT_ATTEMPT_MS, RelayFallback } from './relay-fallback.js'
+import type { WebRtcRoute } from './webrtc-transport.js'
 import { systemClock, type Clock } from './ledger.js'
 import type { PeerIdentity, PeerSession } from './session.js'
 import { openSessions, type PeerSecurity } from './sync-engine.js'
@@ -40,6 +43,9 @@ export interface ConnectOptions {
   wrapTransport?: (transport: Transport) => Transport
 }
 
+/** The ICE candidate pair that carries a connection, and how long its handshake took. */
+export type PeerRoute = WebRtcRoute & { peer: string, setupMs: number }
+
 export interface ConnectedPeers {
   identity: PeerIdentity
   /** peers whose HELLO passed, open */
@@ -50,6 +56,8 @@ export interface ConnectedPeers {
   ownProcesses: number
   /** what each tracker answered, for the report of a sync that found no usable peer */
   trackers: TrackerReport[]
+  /** the ICE candidate pair carrying each connection */
+  routes: PeerRoute[]
   /** leaves the swarm: closes every connection it made */
   leave: () => Promise<void>
 }
@@ -86,7 +94,12 @@ export async function connectPeers (opts: ConnectOptions): Promise<ConnectedPeer
   const clock = opts.clock ?? systemClock
   const identity = identityOf(ws)
   const urls = trackersOf(opts)
-  const firstWait = opts.firstPeerWaitMs ?? FIRST_PEER_WAIT_MS
+  const rtcConfig = opts.rtcConfig ?? await workspaceRtcConfig(ws.gasDir, urls)
+  // a team with a TURN relay tries it after a direct attempt failed: wait for that too
+  const firstWait = opts.firstPeerWaitMs ?? (new RelayFallback(rtcConfig).available ? FIRST_PEER_WAIT_MS + DIRECT_ATTEMPT_MS : FIRST_PEER_WAIT_MS)
+  const routes: PeerRoute[] = []
+  /** WebRTC connections that opened, whatever their handshake's outcome */
+  let connections = 0
   const moreWait = opts.morePeersWaitMs ?? MORE_PEERS_WAIT_MS
   const countedWait = Math.max(firstWait, opts.countedPeersWaitMs ?? COUNTED_PEERS_WAIT_MS)
   const sessions: PeerSession[] = []
@@ -101,8 +114,10 @@ export async function connectPeers (opts: ConnectOptions): Promise<ConnectedPeer
     trackers: urls,
     swarmId: swarmIdOf(ws),
     peerId: identity.peerId,
-    rtcConfig: opts.rtcConfig,
-    onTransport: (raw) => {
+    rtcConfig,
+    onTransport: (raw, info) => {
+      connections++
+      if (info.route !== undefined) routes.push({ peer: info.remotePeerId, ...info.route, setupMs: Math.round(info.setupMs) })
       const transport = opts.wrapTransport?.(raw) ?? raw
       if (!waiting && opts.onLateTransport !== undefined) return opts.onLateTransport(transport)
       handshaking++
@@ -167,14 +182,21 @@ export async function connectPeers (opts: ConnectOptions): Promise<ConnectedPeer
       cancelReannounce = clock.after(reannounceMs, reannounce)
       changed()
     })
+    // a handshake still running when the wait ends gets to finish (a loaded machine, a relay)
+    const deadline = clock.now() + CONNECT_TIMEOUT_MS
+    while (sessions.length === 0 && (handshaking > 0 || swarm.routesTried().some((r) => r.live)) && clock.now() < deadline) {
+      await new Promise<void>((resolve) => { clock.after(100, resolve) })
+    }
     waiting = false
+    // peers were introduced but no candidate pair reached one: say which were tried
+    if (connections === 0 && swarm.routesTried().length > 0) throw noRouteError(swarm.routesTried())
     if (sessions.length === 0) throw noPeersError(await reportTrackers(seen, 0), { dropped, ownProcesses })
   } catch (err) {
     for (const session of sessions) session.close()
     await swarm.leave()
     throw err
   }
-  return { identity, sessions, dropped, ownProcesses, trackers: await reportTrackers(seen, sessions.length), leave: async () => await swarm.leave() }
+  return { identity, sessions, dropped, ownProcesses, routes, trackers: await reportTrackers(seen, sessions.length), leave: async () => await swarm.leave() }
 }
 
 /** What each tracker answered; a tracker that never came up is probed once for the cause. */

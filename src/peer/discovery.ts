@@ -3,7 +3,8 @@ import { Client } from 'bittorrent-tracker'
 import { createHash } from 'node:crypto'
 import { GasError } from '../errors.js'
 import type { Transport } from './transport.js'
-import { ICE_COMPLETE_TIMEOUT_MS, LOOPBACK_RTC_CONFIG, waitConnected, webrtcTransport, wrtc, type SimplePeer } from './webrtc-transport.js'
+import { RelayFallback } from './relay-fallback.js'
+import { LOOPBACK_RTC_CONFIG, candidatesOf, routeOf, waitConnected, webrtcTransport, wrtc, type CandidatesTried, type SimplePeer, type WebRtcRoute } from './webrtc-transport.js'
 
 /** why: a WebRTC handshake on a reachable peer takes well under a second; past this the offer is dead */
 export const CONNECT_TIMEOUT_MS = 10_000
@@ -35,6 +36,7 @@ interface WebSocketTracker {
   retries: number
   reconnectTimer: ReturnType<typeof setTimeout> | null
   _createPeer: (opts?: Record<string, unknown>) => SimplePeer
+  _onAnnounceResponse: (data: { offer?: { sdp?: string } }) => void
   _openSocket: () => void
   _onSocketConnect: () => void
   _onSocketError: (err: Error) => void
@@ -60,8 +62,8 @@ export interface SwarmOptions {
   swarmId: string
   /** this peer's id: 40 hex is used as the tracker peer id as is, anything else is hashed to 20 bytes */
   peerId: string
-  /** called once per remote peer with its connected transport; setupMs is how long its WebRTC handshake took */
-  onTransport: (t: Transport, info: { remotePeerId: string, setupMs: number }) => void
+  /** called once per remote peer with its connected transport; setupMs is how long its WebRTC handshake took, route the candidate pair that carries it */
+  onTransport: (t: Transport, info: { remotePeerId: string, setupMs: number, route?: WebRtcRoute }) => void
   /** how many other peers a tracker counts in the swarm, on each of its announce answers */
   onSwarmSize?: (others: number, tracker: string) => void
   /** a tracker's socket came up or went down (it is retried with backoff while down) */
@@ -77,6 +79,8 @@ export interface SwarmOptions {
 export interface Swarm {
   /** the tracker-level id of this peer (20 bytes hex) */
   readonly peerId: string
+  /** handshakes still running (`live`) or failed, with the candidates each had (for E_NO_ROUTE) */
+  routesTried: () => Array<CandidatesTried & { peer: string, live: boolean }>
   /** connected remote peers (tracker-level ids) */
   readonly remotePeerIds: string[]
   /** announces again now, with fresh offers */
@@ -113,6 +117,7 @@ export async function joinSwarm (opts: SwarmOptions): Promise<Swarm> {
   const keeps = (existing: { byLower: boolean, at: number }, peer: SimplePeer, remote: string, startedAt: number): boolean =>
     existing.byLower || !initiatedByLower(peer, remote) || startedAt > existing.at
   const connecting = new Map<string, SimplePeer>()
+  const failed = new Map<string, CandidatesTried>()
   let left = false
 
   const client = new ClientCtor({
@@ -126,10 +131,10 @@ export async function joinSwarm (opts: SwarmOptions): Promise<Swarm> {
     getAnnounceOpts: () => ({ numwant: OFFERS_PER_ANNOUNCE })
   })
   const configuredUrl = (announceUrl: string): string => opts.trackers.find((url) => announceUrl.startsWith(url)) ?? announceUrl
+  // the tracker signals without trickle: each side waits for the end of ICE gathering, at most ICE_COMPLETE_TIMEOUT_MS
+  const relay = new RelayFallback(opts.rtcConfig ?? LOOPBACK_RTC_CONFIG)
   for (const tracker of client._trackers) {
-    const createPeer = tracker._createPeer.bind(tracker)
-    // why: the tracker signals without trickle and webrtc-polyfill never ends ICE gathering, so each side would wait simple-peer's 5 s default
-    tracker._createPeer = (peerOpts = {}) => createPeer({ iceCompleteTimeout: ICE_COMPLETE_TIMEOUT_MS, ...peerOpts })
+    relay.wrap(tracker)
     hookTracker(tracker, configuredUrl(tracker.announceUrl), (status) => { if (!left) opts.onTrackerStatus?.(status) }, () => left)
   }
   // why: without listeners these events would throw; an unreachable tracker or a failed offer is routine
@@ -160,7 +165,7 @@ export async function joinSwarm (opts: SwarmOptions): Promise<Swarm> {
     }
     connecting.set(remote, peer)
     const startedAt = performance.now()
-    waitConnected(peer, opts.connectTimeoutMs ?? CONNECT_TIMEOUT_MS).then(() => {
+    waitConnected(peer, relay.attemptTimeoutMs(peer, opts.connectTimeoutMs ?? CONNECT_TIMEOUT_MS)).then(() => {
       if (connecting.get(remote) === peer) connecting.delete(remote)
       const current = connections.get(remote)
       // why: both sides may complete opposite attempts in different orders; "first connected wins"
@@ -174,13 +179,18 @@ export async function joinSwarm (opts: SwarmOptions): Promise<Swarm> {
         connections.delete(remote)
         current.transport.close()
       }
+      const route = routeOf(peer)
       const transport = webrtcTransport(peer, { remoteLabel: remote })
       connections.set(remote, { transport, byLower: initiatedByLower(peer, remote), at: performance.now() })
+      failed.delete(remote)
       transport.onClose(() => { if (connections.get(remote)?.transport === transport) connections.delete(remote) })
-      opts.onTransport(transport, { remotePeerId: remote, setupMs: performance.now() - startedAt })
-    }, () => {
+      opts.onTransport(transport, { remotePeerId: remote, setupMs: performance.now() - startedAt, route })
+    }, (err: { data?: { candidates?: CandidatesTried } }) => {
+      if (err.data?.candidates !== undefined) failed.set(remote, err.data.candidates)
       if (connecting.get(remote) !== peer) return
       connecting.delete(remote)
+      // ICE never connected (not a handshake we dropped): the next offers try the relay alone
+      if (err.data?.candidates !== undefined && !['connected', 'completed'].includes(err.data.candidates.iceState)) relay.failed()
       // why: a handshake can die (node-datachannel loses ~1 in 70 on loopback); fresh offers get another chance
       if (!left && !connections.has(remote)) client.update()
     })
@@ -194,6 +204,10 @@ export async function joinSwarm (opts: SwarmOptions): Promise<Swarm> {
 
   return {
     peerId,
+    routesTried () {
+      const live = [...connecting].map(([peer, p]) => ({ peer, live: true, ...candidatesOf(p) }))
+      return [...live, ...[...failed].filter(([peer]) => !connecting.has(peer)).map(([peer, c]) => ({ peer, live: false, ...c }))]
+    },
     get remotePeerIds () { return [...connections.keys()] },
     announce () { if (!left) client.update() },
     async leave () {

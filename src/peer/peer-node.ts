@@ -5,7 +5,8 @@ import { mergeVersion } from '../repo/merge.js'
 import type { PathConflict } from '../repo/merge-state.js'
 import type { Workspace } from '../repo/workspace.js'
 import { joinSwarm, type TrackerStatus } from './discovery.js'
-import { connectPeers, identityOf, swarmIdOf, trackersOf, type ConnectedPeers, type ConnectOptions } from './connect-peers.js'
+import { workspaceRtcConfig } from './ice-config.js'
+import { connectPeers, identityOf, swarmIdOf, trackersOf, type ConnectedPeers, type ConnectOptions, type PeerRoute } from './connect-peers.js'
 import type { WantContent } from '../sync/want-set.js'
 import { queueWantedContent } from './content-queue.js'
 import { runQueue } from './queue-runner.js'
@@ -52,7 +53,7 @@ export async function servePeers (opts: PeerNodeOptions & {
     trackers: trackersOf(opts),
     swarmId: swarmIdOf(ws),
     peerId: identity.peerId,
-    rtcConfig: opts.rtcConfig,
+    rtcConfig: opts.rtcConfig ?? await workspaceRtcConfig(ws.gasDir, trackersOf(opts)),
     onTrackerStatus: opts.onTracker,
     onTransport: (transport) => {
       void serveRepo({ store: ws.store, refs: ws.refs, transport: limits.throttle(transport), identity, ...opts.security }).then((session) => {
@@ -87,6 +88,8 @@ export interface PeerSyncResult extends SyncResult {
   merge: { from: string, version: ObjectId | null, conflicts: PathConflict[], error: string | null } | null
   /** content left for a transfer window (none open now): queued, to arrive through `gas serve` */
   queued: { items: number, bytes: number }
+  /** per connected peer: the ICE candidate pair that carried the sync (host, srflx or relay), and how long its handshake took */
+  routes: PeerRoute[]
 }
 
 /**
@@ -137,7 +140,7 @@ export async function syncWithPeers (opts: PeerNodeOptions & { onProgress?: (p: 
       }
     }
     const incomplete = syncIncompleteError(result)
-    return { ...result, complete: incomplete === null, incomplete: incomplete?.toJSON() ?? null, trackers: connected.trackers, checkout, merge, queued }
+    return { ...result, complete: incomplete === null, incomplete: incomplete?.toJSON() ?? null, trackers: connected.trackers, checkout, merge, queued, routes: connected.routes }
   } finally {
     limits.close()
     await connected.leave()

@@ -1,6 +1,7 @@
 // @ts-ignore -- bittorrent-tracker ships no type declarations; `TrackerServer` below types what we use
 import { Server } from 'bittorrent-tracker'
 import type { AddressInfo } from 'node:net'
+import { networkInterfaces } from 'node:os'
 import { GasError } from '../errors.js'
 
 /** The slice of bittorrent-tracker's Server we rely on. */
@@ -15,8 +16,10 @@ interface TrackerServer {
 const ServerCtor = Server as new (opts: Record<string, unknown>) => TrackerServer
 
 export interface RunningTracker {
-  /** ws://host:port, to pass to `joinSwarm({ trackers })` */
+  /** ws://host:port, to pass to `joinSwarm({ trackers })`: the first of `urls` */
   url: string
+  /** the URLs members can use: one per interface address when bound to all of them, reachable ones first */
+  urls: string[]
   port: number
   close: () => Promise<void>
 }
@@ -45,10 +48,11 @@ export async function startTracker (opts: { port?: number, host?: string } = {})
     })
   })
   const address = server.http?.address() as AddressInfo
-  const hostInUrl = host.includes(':') ? `[${host}]` : host
+  const urls = reachableHosts(host).map((h) => `ws://${h.includes(':') ? `[${h}]` : h}:${address.port}`)
   let closing: Promise<void> | undefined
   return {
-    url: `ws://${hostInUrl}:${address.port}`,
+    url: urls[0],
+    urls,
     port: address.port,
     close () {
       closing ??= new Promise<void>(resolve => {
@@ -60,4 +64,12 @@ export async function startTracker (opts: { port?: number, host?: string } = {})
       return closing
     }
   }
+}
+
+/** The addresses a tracker bound to `host` answers on: every interface's for 0.0.0.0 / ::, non-loopback first. */
+export function reachableHosts (host: string): string[] {
+  if (host !== '0.0.0.0' && host !== '::') return [host]
+  const addrs = Object.values(networkInterfaces()).flat().filter((a) => a !== undefined && (host === '::' || a.family === 'IPv4') && !a.address.startsWith('fe80'))
+  const sorted = [...addrs.filter((a) => !a!.internal), ...addrs.filter((a) => a!.internal)].map((a) => a!.address)
+  return sorted.length > 0 ? sorted : [host === '::' ? '::1' : '127.0.0.1']
 }

@@ -36,11 +36,13 @@ function print (p: Printer, result: PeerSyncResult, totalSeconds: number): void 
     checkout: result.checkout,
     merge: result.merge,
     queued: result.queued,
+    routes: result.routes,
     seconds,
     error: result.incomplete
   },
   () => [
     `${result.peers} peer(s) (${result.perPeer.map((peer) => peer.name).join(', ')}); fetched ${result.fetched.objects} objects (${result.fetched.bytes} bytes)${rate}, sent ${result.sent.objects} (${result.sent.bytes} bytes)`,
+    ...result.routes.map((r) => `  via ${r.type}: ${r.local} -> ${r.remote}`),
     ...result.refs.filter((r) => r.action !== 'up-to-date').map((r) => `  ${r.ref}: ${r.action}`),
     ...result.conflicts.map((c) => `  ${c.ref} diverged from ${c.peer}: theirs recorded as ${c.remoteRef}`),
     ...(result.merge === null ? [] : [result.merge.error !== null ? `  not merged: ${result.merge.error}` : result.merge.version !== null ? `  merged ${result.merge.from} as ${result.merge.version.slice(0, 12)}` : `  merging ${result.merge.from}: ${result.merge.conflicts.length} conflict(s), see \`gas conflicts\``]),

@@ -1,6 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises'
 import type { Command } from 'commander'
 import { createInvite, joinTeam } from '../../auth/invite.js'
+import { addIceServers, describeIceServer, loadIceServers, parseIceServer } from '../../peer/ice-config.js'
 import { fromFsError } from '../../errors.js'
 import { action } from '../action.js'
 import { withWorkspace } from '../context.js'
@@ -32,5 +33,13 @@ export function register (program: Command): void {
         return ws.config.trackers
       })
       printResult(p, { trackers }, () => `trackers: ${trackers.join(' ')}`)
+    }))
+  team.command('ice').description('add a STUN server or TURN relay for this workspace\'s peers (and the invites it writes); without SERVER, list them')
+    .argument('[server]', 'stun:HOST:PORT or turn:USER@HOST:PORT').option('--credential <secret>', 'the TURN user\'s secret (kept in .gas/ice.json and invites, never in versions)')
+    .option('--json', 'print JSON')
+    .action(action(async (p, spec: string | undefined, opts: { credential?: string }) => {
+      const servers = await withWorkspace(async (ws) => spec === undefined ? await loadIceServers(ws.gasDir) : await addIceServers(ws.gasDir, [parseIceServer(spec, opts.credential)]))
+      const shown = servers.map(describeIceServer)
+      printResult(p, { ice: shown }, () => shown.length === 0 ? 'no STUN/TURN servers: peers connect only where host candidates reach' : `ICE servers: ${shown.join(' ')}`)
     }))
 }

@@ -5,10 +5,13 @@ import { printResult } from '../output.js'
 
 export function register (program: Command): void {
   program.command('tracker').description('run a WebTorrent-style tracker (foreground, until SIGINT/SIGTERM)')
-    .option('--port <n>', 'port (default 8000)', Number, 8000).option('--host <host>', 'address to listen on', '127.0.0.1').option('--json', 'print JSON')
+    .option('--port <n>', 'port (default 8000)', Number, 8000)
+    .option('--host <host>', 'address to listen on (default: every interface, so members on other machines reach it)', '0.0.0.0')
+    .option('--json', 'print JSON')
     .action(action(async (p, opts: { port: number, host: string }) => {
       const tracker = await startTracker({ port: opts.port, host: opts.host })
-      printResult(p, { url: tracker.url, port: tracker.port }, () => `tracker listening on ${tracker.url}`)
+      printResult(p, { url: tracker.url, urls: tracker.urls, host: opts.host, port: tracker.port },
+        () => `tracker listening on ${opts.host}:${tracker.port}; members use (gas team tracker URL): ${tracker.urls.join('  ')}`)
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve)
         process.once('SIGTERM', resolve)

@@ -1,0 +1,186 @@
+/**
+ * Peers on different "machines" (network namespaces), real `gas serve` → `gas sync --once`
+ * processes, figures from `gas sync --json`:
+ * - sync of 256 MiB over a veth LAN between two namespaces, against the same sync on 127.0.0.1
+ *   in the same run (floor ≥ 90%);
+ * - the same through a TURN relay (coturn in a "public" namespace, both members behind symmetric
+ *   NATs), against the veth LAN figure (floor ≥ 50%);
+ * - WebRTC set-up through STUN between two members behind two NATs (floor ≤ 2 s).
+ * Needs root on Linux with iproute2, iptables and coturn; otherwise it says why and gives no figures.
+ *
+ * `node dist/bench/netns.js [MiB]`
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { createWriteStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { once } from 'node:events'
+import type { Figure } from './figure.js'
+import { formatFigure } from './figure.js'
+import { cliTeam, gasOk, startGasTracker, startServe, stopGas, syncUntilPeer, type GasCommand } from '../test/helpers/cli-team.js'
+import { NetLab, netnsUnavailable, turnserverPath } from '../test/net/netns-lab.js'
+
+const step = (what: string): void => { process.stderr.write(`netns: ${what}\n`) }
+const GAS_BIN = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'gas')
+const onHost: GasCommand = () => [process.execPath, GAS_BIN]
+
+async function writeRandom (path: string, bytes: number): Promise<void> {
+  const out = createWriteStream(path)
+  for (let left = bytes; left > 0; left -= 1 << 20) {
+    if (!out.write(randomBytes(Math.min(left, 1 << 20)))) await once(out, 'drain')
+  }
+  out.end()
+  await once(out, 'finish')
+}
+
+interface SyncFigure { mbps: number, setupMs: number, type: string }
+
+/** Serves `ana` with `serveCmd` on `tracker`, syncs a fresh member with `syncCmd`; the member's fetch rate and route. */
+async function syncOnce (serveCmd: GasCommand, syncCmd: GasCommand, tracker: string, anaDir: string, memberDir: string): Promise<SyncFigure> {
+  const serve = spawnServe(serveCmd, anaDir, tracker)
+  try {
+    await serve.ready
+    const r = await syncUntilPeer(syncCmd, memberDir, 3, ['--tracker', tracker])
+    if (r.status !== 0 || r.json === null) throw new Error(`gas sync failed: ${r.stderr}`)
+    const route = r.json.routes[0] ?? { type: 'unknown', setupMs: NaN }
+    return { mbps: r.json.fetched.bytes / r.json.seconds.fetch / 1e6, setupMs: route.setupMs, type: route.type }
+  } finally {
+    await stopGas(serve.child)
+  }
+}
+
+function spawnServe (cmd: GasCommand, dir: string, tracker: string): { child: ChildProcess, ready: Promise<void> } {
+  const [bin, ...pre] = cmd(dir)
+  const child = spawn(bin, [...pre, 'serve', '--tracker', tracker], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] })
+  let err = ''
+  const ready = new Promise<void>((resolve, reject) => {
+    child.stderr.on('data', (d: Buffer) => { err += d.toString(); if (err.includes('serving')) resolve() })
+    child.once('close', (code) => reject(new Error(`gas serve exited ${String(code)}: ${err}`)))
+  })
+  return { child, ready }
+}
+
+function natLab (symmetric: boolean): NetLab {
+  const l = new NetLab()
+  l.addMachine('pub')
+  l.addSwitch('pub', '198.51.100.1/24')
+  for (const n of [1, 2]) {
+    l.addMachine(`nat${n}`)
+    l.addMachine(`m${n}`)
+    l.plug(`nat${n}`, 'pub', `p${n}`, `198.51.100.1${n}/24`)
+    l.cable(`nat${n}`, 'lan', `m${n}`, 'eth0')
+    l.addr(`nat${n}`, 'lan', `10.${n}.0.1/24`)
+    l.addr(`m${n}`, 'eth0', `10.${n}.0.2/24`)
+    l.defaultRoute(`m${n}`, `10.${n}.0.1`)
+    l.nat(`nat${n}`, 'eth0', { symmetric })
+  }
+  return l
+}
+
+/** why: a step that never ends (a process that never says it is ready) must fail the figure, not hang the bench */
+async function within<T> (what: string, ms: number, p: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_resolve, reject) => { timer = setTimeout(() => reject(new Error(`netns bench: ${what} took over ${ms / 1000} s`)), ms) })
+  try {
+    return await Promise.race([p, timeout])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+async function startCoturn (l: NetLab): Promise<ChildProcess> {
+  const child = spawn('ip', ['netns', 'exec', l.name('pub'), turnserverPath() ?? 'turnserver', '-n', '--listening-ip=198.51.100.1', '--relay-ip=198.51.100.1',
+    '--listening-port=3478', '--no-tls', '--no-dtls', '--no-cli', '--fingerprint', '--lt-cred-mech', '--user=gas:benchsecret', '--realm=gas',
+    '--log-file=stdout', '--simple-log'], { stdio: ['ignore', 'pipe', 'ignore'] })
+  let log = ''
+  await new Promise<void>((resolve, reject) => {
+    child.stdout?.on('data', (d: Buffer) => { log += d.toString(); if (/listener opened on|Total General servers/i.test(log)) resolve() })
+    child.once('close', (code) => reject(new Error(`coturn exited ${String(code)}`)))
+  })
+  return child
+}
+
+export async function benchNetns (workDir: string, opts: { quick?: boolean, mib?: number } = {}): Promise<Figure[]> {
+  const why = netnsUnavailable() ?? (turnserverPath() === undefined ? 'coturn is not installed' : undefined)
+  if (why !== undefined) {
+    process.stderr.write(`netns: skipped (${why})\n`)
+    return []
+  }
+  const mib = opts.mib ?? (opts.quick === true ? 32 : 256)
+  const root = mkdtempSync(join(workDir, 'netns-'))
+  const children: ChildProcess[] = []
+  const labs: NetLab[] = []
+  try {
+    // one team: ana holds the asset; each figure is fetched by a member that has nothing yet
+    const hostTracker = await startGasTracker(onHost, root, ['--host', '127.0.0.1', '--port', '0'])
+    children.push(hostTracker.child)
+    const [ana, loop, lan, stun, turn] = await cliTeam(root, ['ana', 'loop', 'lan', 'stun', 'turn'], Array(5).fill(onHost), [hostTracker.printed.url])
+    await writeRandom(join(ana, 'level.bin'), mib * 1024 * 1024)
+    await gasOk(onHost, ana, ['add', 'level.bin'])
+    await gasOk(onHost, ana, ['commit', '-m', 'level', '--json'])
+
+    step(`${mib} MiB committed; sync on 127.0.0.1`)
+    const loopback = await within('loopback sync', 180_000, syncOnce(onHost, onHost, hostTracker.printed.url, ana, loop))
+
+    const l = new NetLab()
+    labs.push(l)
+    l.addMachine('a')
+    l.addMachine('b')
+    l.cable('a', 'eth0', 'b', 'eth0')
+    l.addr('a', 'eth0', '10.79.0.1/24')
+    l.addr('b', 'eth0', '10.79.0.2/24')
+    const inNs = (lab: NetLab, ns: string): GasCommand => () => [...lab.prefixFor(ns), process.execPath, GAS_BIN]
+    const lanTracker = await startGasTracker(inNs(l, 'a'), root, ['--host', '10.79.0.1', '--port', '8000'])
+    children.push(lanTracker.child)
+    step('sync between two namespaces over veth')
+    const veth = await within('veth sync', 180_000, syncOnce(inNs(l, 'a'), inNs(l, 'b'), lanTracker.printed.url, ana, lan))
+
+    // STUN set-up: two ordinary NATs
+    step('two NATs, STUN')
+    const n = natLab(false)
+    labs.push(n)
+    children.push(await within('starting coturn', 15_000, startCoturn(n)))
+    const natTracker = await startGasTracker(inNs(n, 'pub'), root, ['--host', '198.51.100.1', '--port', '8000'])
+    children.push(natTracker.child)
+    for (const dir of [ana, stun]) await gasOk(onHost, dir, ['team', 'ice', 'stun:198.51.100.1:3478'])
+    const viaStun = await within('viaStun sync', 180_000, syncOnce(inNs(n, 'm1'), inNs(n, 'm2'), natTracker.printed.url, ana, stun))
+
+    // TURN: symmetric NATs, only the relay gets through
+    step('symmetric NATs, TURN')
+    const s = natLab(true)
+    labs.push(s)
+    children.push(await within('starting coturn', 15_000, startCoturn(s)))
+    const symTracker = await startGasTracker(inNs(s, 'pub'), root, ['--host', '198.51.100.1', '--port', '8000'])
+    children.push(symTracker.child)
+    for (const dir of [ana, turn]) await gasOk(onHost, dir, ['team', 'ice', 'turn:gas@198.51.100.1:3478', '--credential', 'benchsecret'])
+    const viaTurn = await within('viaTurn sync', 180_000, syncOnce(inNs(s, 'm1'), inNs(s, 'm2'), symTracker.printed.url, ana, turn))
+
+    const ratio = (a: number, b: number): number => a / b
+    return [
+      { name: `sync ${mib} MiB between two namespaces over veth (route ${veth.type})`, value: veth.mbps, unit: 'MB/s', compare: { name: 'same sync on 127.0.0.1', value: loopback.mbps, unit: 'MB/s' }, floor: '>= 0.9x loopback', pass: ratio(veth.mbps, loopback.mbps) >= 0.9 },
+      { name: `sync ${mib} MiB through a TURN relay, symmetric NATs (route ${viaTurn.type})`, value: viaTurn.mbps, unit: 'MB/s', compare: { name: 'direct over veth', value: veth.mbps, unit: 'MB/s' }, floor: '>= 0.5x direct', pass: viaTurn.type === 'relay' && ratio(viaTurn.mbps, veth.mbps) >= 0.5 },
+      { name: `WebRTC set-up through STUN between two NATed namespaces (route ${viaStun.type})`, value: viaStun.setupMs, unit: 'ms', compare: { name: 'same on the veth LAN', value: veth.setupMs, unit: 'ms' }, floor: '<= 2000 ms', pass: viaStun.type === 'srflx' && viaStun.setupMs <= 2000 }
+    ]
+  } finally {
+    for (const c of children) await stopGas(c)
+    for (const l of labs) l.destroy()
+    rmSync(root, { recursive: true, force: true })
+  }
+}
+
+const invokedDirectly = process.argv[1] !== undefined && resolve(process.argv[1]).replace(/\.ts$/, '.js') === fileURLToPath(import.meta.url).replace(/\.ts$/, '.js')
+if (invokedDirectly) {
+  const dir = mkdtempSync(join(tmpdir(), 'gas-bench-netns-'))
+  mkdirSync(dir, { recursive: true })
+  const mib = process.argv[2] === undefined ? undefined : Number(process.argv[2])
+  // a bench stopped with Ctrl-C or a timeout still removes its namespaces (the 'exit' handlers)
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => process.exit(130))
+  benchNetns(dir, { mib }).then((figures) => {
+    for (const f of figures) console.log(formatFigure(f))
+  }).catch((err) => {
+    console.error(err)
+    process.exitCode = 1
+  }).finally(() => rmSync(dir, { recursive: true, force: true }))
+}

@@ -1,0 +1,210 @@
+import { randomBytes } from 'node:crypto'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { cliTeam, gasOk, runGas, startGasTracker, startServe, stopGas, syncUntilPeer, type GasCommand } from '../helpers/cli-team.js'
+import { useTmp } from '../helpers/tmp.js'
+import { NetLab, hasNetem, leftoverNamespaces, netnsUnavailable, turnserverPath } from './netns-lab.js'
+
+/*
+ * Members on different machines, each a network namespace running real `gas` processes
+ * (`ip netns exec NS node bin/gas ...`): a LAN on a bridge, two NATs with the tracker and a STUN
+ * server on a "public" network, symmetric NATs where only a TURN relay (coturn, started here)
+ * gets through, and a rate-limited link. Each syncs a multi-chunk asset, which must arrive byte
+ * for byte, and `gas sync --json` says which candidate type carried it.
+ */
+
+const GAS_BIN = resolve('bin/gas')
+const unavailable = netnsUnavailable()
+const tmp = useTmp()
+const labs: NetLab[] = []
+const children: ChildProcess[] = []
+
+afterEach(async () => {
+  for (const c of children.splice(0)) await stopGas(c)
+  for (const lab of labs.splice(0)) {
+    lab.destroy()
+    expect(leftoverNamespaces(lab.prefix)).toEqual([])
+  }
+})
+
+function lab (): NetLab {
+  const l = new NetLab()
+  labs.push(l)
+  return l
+}
+
+function gasIn (l: NetLab, ns: string): GasCommand {
+  return () => [...l.prefixFor(ns), process.execPath, GAS_BIN]
+}
+
+/** A multi-chunk asset (random, so nothing dedups): 6 MiB. */
+function asset (dir: string): Buffer {
+  const bytes = randomBytes(6 * 1024 * 1024)
+  writeFileSync(join(dir, 'level.bin'), bytes)
+  return bytes
+}
+
+async function commitAsset (cmd: GasCommand, dir: string): Promise<Buffer> {
+  const bytes = asset(dir)
+  await gasOk(cmd, dir, ['add', 'level.bin'])
+  await gasOk(cmd, dir, ['commit', '-m', 'level', '--json'])
+  return bytes
+}
+
+/** `gas sync` in `dir` must fetch the asset byte for byte, over a route of `type`; then `gas restore` gives the same bytes. */
+async function expectSynced (cmd: GasCommand, dir: string, bytes: Buffer, type: string): Promise<any> {
+  const r = await syncUntilPeer(cmd, dir)
+  expect(r.status, r.stderr).toBe(0)
+  expect(r.json.peers).toBeGreaterThanOrEqual(1)
+  expect(r.json.routes.map((x: { type: string }) => x.type)).toContain(type)
+  expect(readFileSync(join(dir, 'level.bin')).equals(bytes)).toBe(true)
+  await gasOk(cmd, dir, ['restore', 'level.bin', '--version', 'HEAD', '--out', join(dir, 'restored.bin')])
+  expect(readFileSync(join(dir, 'restored.bin')).equals(bytes)).toBe(true)
+  return r.json
+}
+
+async function tracker (l: NetLab, ns: string, host: string): Promise<{ url: string, urls: string[] }> {
+  const t = await startGasTracker(gasIn(l, ns), tmp(), ['--host', host, '--port', '8000'])
+  children.push(t.child)
+  return { url: t.printed.url, urls: t.printed.urls ?? [] }
+}
+
+async function serve (cmd: GasCommand, dir: string): Promise<void> {
+  children.push(await startServe(cmd, dir))
+}
+
+/**
+ * The Internet of these tests: a "pub" machine on 198.51.100.1 (a documentation range) with a
+ * switch; behind it one NAT router per member (198.51.100.1N on the outside, 10.N.0.1 inside)
+ * and the member at 10.N.0.2. The private networks have no route to each other.
+ */
+function natTopology (l: NetLab, symmetric: boolean): void {
+  l.addMachine('pub')
+  l.addSwitch('pub', '198.51.100.1/24')
+  for (const n of [1, 2]) {
+    l.addMachine(`nat${n}`)
+    l.addMachine(`m${n}`)
+    l.plug(`nat${n}`, 'pub', `p${n}`, `198.51.100.1${n}/24`)
+    l.cable(`nat${n}`, 'lan', `m${n}`, 'eth0')
+    l.addr(`nat${n}`, 'lan', `10.${n}.0.1/24`)
+    l.addr(`m${n}`, 'eth0', `10.${n}.0.2/24`)
+    l.defaultRoute(`m${n}`, `10.${n}.0.1`)
+    l.nat(`nat${n}`, 'eth0', { symmetric })
+  }
+}
+
+/** coturn on pub: STUN and TURN on 198.51.100.1:3478, one long-term user. */
+async function coturn (l: NetLab): Promise<void> {
+  const bin = turnserverPath()
+  if (bin === undefined) throw new Error('coturn is not installed (.ci/run installs it)')
+  const child = spawn(l.prefixFor('pub')[0], [...l.prefixFor('pub').slice(1), bin, '-n', '--listening-ip=198.51.100.1', '--relay-ip=198.51.100.1',
+    '--listening-port=3478', '--min-port=49152', '--max-port=49999', '--no-tls', '--no-dtls', '--no-cli', '--fingerprint', '--lt-cred-mech',
+    '--user=gas:teamsecret', '--realm=gas', '--log-file=stdout', '--simple-log', ...(process.env.GAS_TEST_COTURN_LOG !== undefined ? ['-V'] : [])], { stdio: ['ignore', 'pipe', 'pipe'] })
+  children.push(child)
+  let log = ''
+  if (process.env.GAS_TEST_COTURN_LOG !== undefined) child.stdout?.on('data', (d: Buffer) => process.stderr.write(d))
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`coturn did not start: ${log}`)), 10_000)
+    child.stdout?.on('data', (d: Buffer) => {
+      log += d.toString()
+      if (/listener opened on|Total General servers/i.test(log)) { clearTimeout(timer); resolve() }
+    })
+    child.once('close', (code) => { clearTimeout(timer); reject(new Error(`coturn exited ${String(code)}: ${log}`)) })
+  })
+}
+
+describe.skipIf(unavailable !== undefined)(`peers in network namespaces${unavailable !== undefined ? ` (skipped: ${unavailable})` : ''}`, () => {
+  it('a LAN of three on a bridge: the tracker prints the URLs members use; host candidates carry the sync', async () => {
+    const l = lab()
+    l.addMachine('sw')
+    l.addSwitch('sw')
+    for (const n of [1, 2, 3]) {
+      l.addMachine(`m${n}`)
+      l.plug(`m${n}`, 'sw', `p${n}`, `10.77.0.${n}/24`)
+    }
+    const t = await tracker(l, 'm1', '0.0.0.0')
+    expect(t.urls).toContain('ws://10.77.0.1:8000')
+    expect(t.url).toBe('ws://10.77.0.1:8000') // reachable addresses first, loopback last
+    const cmds = [1, 2, 3].map((n) => gasIn(l, `m${n}`))
+    const [ana, bo, cy] = await cliTeam(tmp(), ['ana', 'bo', 'cy'], cmds, [t.url])
+    const bytes = await commitAsset(cmds[0], ana)
+    await serve(cmds[0], ana)
+    const first = await expectSynced(cmds[1], bo, bytes, 'host')
+    expect(first.routes[0].local).toMatch(/^(host|prflx) 10\.77\.0\.2:\d+\/udp$/)
+    await serve(cmds[1], bo)
+    const third = await expectSynced(cmds[2], cy, bytes, 'host')
+    expect(third.peers).toBe(2)
+  }, 180_000)
+
+  it('two members behind two NATs reach each other through STUN (server-reflexive candidates)', async () => {
+    const l = lab()
+    natTopology(l, false)
+    await coturn(l)
+    const t = await tracker(l, 'pub', '198.51.100.1')
+    const cmds = [gasIn(l, 'm1'), gasIn(l, 'm2')]
+    const [ana, bo] = await cliTeam(tmp(), ['ana', 'bo'], cmds, [t.url], ['stun:198.51.100.1:3478'])
+    const bytes = await commitAsset(cmds[0], ana)
+    await serve(cmds[0], ana)
+    const json = await expectSynced(cmds[1], bo, bytes, 'srflx')
+    // the NAT's outside address, learnt from STUN: 198.51.100.11 or .12
+    expect(JSON.stringify(json.routes)).toMatch(/198\.51\.100\.1[12]:/)
+  }, 180_000)
+
+  it('symmetric NATs: STUN alone gives E_NO_ROUTE naming the candidates; the team\'s TURN relay gets through', async () => {
+    const l = lab()
+    natTopology(l, true)
+    await coturn(l)
+    const t = await tracker(l, 'pub', '198.51.100.1')
+    const cmds = [gasIn(l, 'm1'), gasIn(l, 'm2')]
+    const [ana, bo] = await cliTeam(tmp(), ['ana', 'bo'], cmds, [t.url], ['stun:198.51.100.1:3478'])
+    const bytes = await commitAsset(cmds[0], ana)
+    const server = await startServe(cmds[0], ana)
+    children.push(server)
+    const failed = await runGas(cmds[1], bo, ['sync', '--once', '--json'])
+    expect(failed.status).toBe(1)
+    expect(JSON.parse(failed.stderr).error.code).toBe('E_NO_ROUTE')
+    expect(failed.stderr).toMatch(/ours host 10\.2\.0\.2:\d+\/udp/)
+    expect(failed.stderr).toMatch(/srflx 198\.51\.100\.12:/)
+    expect(failed.stderr).toContain('gas team ice')
+
+    // the lead adds the relay; bo gets it as a new member would, from an invite (secret included)
+    await stopGas(server)
+    const added = await gasOk(cmds[0], ana, ['team', 'ice', 'turn:gas@198.51.100.1:3478', '--credential', 'teamsecret', '--json'])
+    expect(added.ice).toEqual(['stun:198.51.100.1:3478', 'turn:gas@198.51.100.1:3478']) // never the secret
+    // a new member in m2 gets stun and turn (with its secret) from the invite alone
+    const cy = join(tmp(), 'cy')
+    mkdirSync(cy)
+    await gasOk(cmds[1], cy, ['init', '--name', 'cy'])
+    const me = await gasOk(cmds[1], cy, ['whoami', '--json'])
+    await gasOk(cmds[0], ana, ['team', 'add', me.publicKey, '--name', 'cy', '--role', 'admin', '--out', join(cy, '..', 'cy.invite')])
+    await gasOk(cmds[1], cy, ['team', 'join', join(cy, '..', 'cy.invite')])
+    expect((await gasOk(cmds[1], cy, ['team', 'ice', '--json'])).ice).toEqual(added.ice)
+    await serve(cmds[0], ana)
+    await expectSynced(cmds[1], cy, bytes, 'relay')
+    // the secret is in .gas/ice.json (owner-only), not in any version record
+    const log = await gasOk(cmds[1], cy, ['log', '--json'])
+    expect(JSON.stringify(log)).not.toContain('teamsecret')
+  }, 240_000)
+
+  it('a rate-limited link (tc tbf; this kernel has no netem, latency and loss are the simulated link\'s tests) still delivers byte for byte', async () => {
+    const l = lab()
+    l.addMachine('m1')
+    l.addMachine('m2')
+    l.cable('m1', 'eth0', 'm2', 'eth0')
+    l.addr('m1', 'eth0', '10.78.0.1/24')
+    l.addr('m2', 'eth0', '10.78.0.2/24')
+    if (!hasNetem(l, 'm1', 'eth0')) console.log('netem is not available in this kernel: rate limit only (tbf)')
+    l.rateLimit('m1', 'eth0', 40)
+    l.rateLimit('m2', 'eth0', 40)
+    const t = await tracker(l, 'm1', '10.78.0.1')
+    const cmds = [gasIn(l, 'm1'), gasIn(l, 'm2')]
+    const [ana, bo] = await cliTeam(tmp(), ['ana', 'bo'], cmds, [t.url])
+    const bytes = await commitAsset(cmds[0], ana)
+    await serve(cmds[0], ana)
+    const json = await expectSynced(cmds[1], bo, bytes, 'host')
+    // 6 MiB through 40 Mbit/s takes at least ~1.2 s: the limit was in the path
+    expect(json.seconds.fetch).toBeGreaterThan(1)
+  }, 180_000)
+})

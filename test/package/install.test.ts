@@ -1,0 +1,94 @@
+import { execFile } from 'node:child_process'
+import { readFileSync, writeFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { promisify } from 'node:util'
+import { describe, expect, it } from 'vitest'
+import { makePng } from '../fixtures/textures.js'
+import { cliTeam, gasOk, startGasTracker, startServe, stopGas, syncUntilPeer, type GasCommand } from '../helpers/cli-team.js'
+import { useTmp } from '../helpers/tmp.js'
+
+const run = promisify(execFile)
+const tmp = useTmp()
+const REPO = resolve('.')
+const NPM_FLAGS = ['--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error']
+
+/** The packed tarball (of the current dist/, which the global setup keeps built) in a fresh folder. */
+async function pack (): Promise<string> {
+  const dest = tmp()
+  const { stdout } = await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dest], { cwd: REPO })
+  return join(dest, JSON.parse(stdout)[0].filename)
+}
+
+describe('gas as an installed package (npm pack, then npm install from the tarball)', () => {
+  it('npm pack ships the compiled sources, bin and README only', async () => {
+    const { stdout } = await run('npm', ['pack', '--dry-run', '--ignore-scripts', '--json'], { cwd: REPO })
+    const files = (JSON.parse(stdout)[0].files as Array<{ path: string }>).map((f) => f.path)
+    expect(files).toContain('bin/gas')
+    expect(files).toContain('dist/src/index.d.ts')
+    expect(files).toContain('dist/src/cli/main.js')
+    expect(files.filter((f) => !/^(dist\/src\/.*\.(js|d\.ts)|bin\/gas|README\.md|LICENSE|package\.json)$/.test(f))).toEqual([])
+  })
+
+  it('installs globally into an empty prefix; the installed gas inits, adds, commits, previews and syncs two peers', async () => {
+    const tarball = await pack()
+    const prefix = tmp()
+    await run('npm', ['install', '-g', '--prefix', prefix, tarball, ...NPM_FLAGS], { timeout: 280_000 })
+    const gas: GasCommand = () => [join(prefix, 'bin', 'gas')]
+    const root = tmp()
+    const tracker = await startGasTracker(gas, root, ['--port', '0', '--host', '127.0.0.1'])
+    try {
+      const [ana, bo] = await cliTeam(root, ['ana', 'bo'], [gas, gas], [tracker.printed.url])
+      const png = await makePng({ width: 300, height: 200 })
+      writeFileSync(join(ana, 'rock.png'), png)
+      await gasOk(gas, ana, ['add', 'rock.png'])
+      const { version } = await gasOk(gas, ana, ['commit', '-m', 'rock', '--json'])
+      expect(version).toMatch(/^[0-9a-f]{64}$/)
+      const preview = await gasOk(gas, ana, ['preview', 'rock.png', '--json'])
+      expect(JSON.stringify(preview)).toContain('300')
+      const serve = await startServe(gas, ana)
+      try {
+        const r = await syncUntilPeer(gas, bo)
+        expect(r.status, r.stderr).toBe(0)
+        expect(r.json).toMatchObject({ peers: 1 })
+        expect(readFileSync(join(bo, 'rock.png')).equals(png)).toBe(true)
+      } finally {
+        await stopGas(serve)
+      }
+    } finally {
+      await stopGas(tracker.child)
+    }
+  }, 360_000)
+
+  it('a project that depends on it imports the API from ESM and TypeScript, types resolved', async () => {
+    const tarball = await pack()
+    const project = tmp()
+    writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'pipeline', version: '1.0.0', type: 'module', private: true }))
+    await run('npm', ['install', tarball, ...NPM_FLAGS], { cwd: project, timeout: 280_000 })
+    writeFileSync(join(project, 'use.mjs'), [
+      "import * as gas from 'gameassetshare'",
+      "import { writeFileSync } from 'node:fs'",
+      "const ws = await gas.init({ dir: process.cwd(), name: 'pipeline' })",
+      "writeFileSync('a.txt', 'hello')",
+      "await gas.add(ws, { paths: ['a.txt'] })",
+      "console.log(JSON.stringify({ version: await gas.commit(ws, { message: 'from a script' }) }))"
+    ].join('\n'))
+    const { stdout } = await run(process.execPath, ['use.mjs'], { cwd: project })
+    expect(JSON.parse(stdout).version).toMatch(/^[0-9a-f]{64}$/)
+    writeFileSync(join(project, 'use.ts'), [
+      "import { init, commit, GasError, type Workspace, type PeerSyncResult } from 'gameassetshare'",
+      'export async function first (dir: string): Promise<string> {',
+      '  const ws: Workspace = await init({ dir })',
+      '  const seen: PeerSyncResult | null = null',
+      "  if (seen !== null) throw new GasError('E_BAD_ARGUMENT', 'never')",
+      "  return await commit(ws, { message: 'x' })",
+      '}',
+      // a wrong use must fail the type check: proves the types are the package's, not `any`
+      "// @ts-expect-error -- commit wants a Workspace",
+      "void commit('not a workspace', { message: 'x' })"
+    ].join('\n'))
+    writeFileSync(join(project, 'tsconfig.json'), JSON.stringify({ compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022', strict: true, noEmit: true, typeRoots: [join(REPO, 'node_modules', '@types')], types: ['node'] }, files: ['use.ts'] }))
+    const tsc = join(REPO, 'node_modules', 'typescript', 'bin', 'tsc')
+    const check = await run(process.execPath, [tsc, '-p', project]).catch((err: { stdout: string }) => err)
+    expect('stdout' in check ? check.stdout : '').toBe('')
+  }, 360_000)
+})

@@ -10,6 +10,7 @@ import { FileCompleteTrees, MemoryCompleteTrees, type CompleteTrees } from '../o
 import { PackFile, readEntry } from './pack-file.js'
 import { PackWriter } from './pack-writer.js'
 import { recoverPack } from './recover.js'
+import { folderStamp, type FolderStamp } from './folder-stamp.js'
 
 /** why: see has(); a pack another process adds is seen within this long */
 const PACK_RECHECK_MS = 100
@@ -38,6 +39,8 @@ export class FileStore implements ObjectStore {
   private packsCheckedAt = -Infinity
   completeTrees: CompleteTrees = new MemoryCompleteTrees()
   private readonly indexStamps = new Map<string, string>()
+  #refreshRunning: Promise<void> | undefined
+  #refreshQueued: Promise<void> | undefined
 
   private constructor (readonly fs: FileSystem, readonly objectsDir: string) {
     this.loose = new LooseStore(fs, objectsDir)
@@ -51,15 +54,39 @@ export class FileStore implements ObjectStore {
     return store
   }
 
-  /** Opens packs that appeared since the last look; recovers the tail of packs whose writer died. */
+  /**
+   * Opens packs that appeared since the last look, reads the longer index of packs another
+   * process checkpointed again, and recovers the tail of packs whose writer died.
+   * Calls are serialised: a caller that missed an object while a look was under way gets a look
+   * that starts after its miss (why: a second caller used to return at once, seeing the folder
+   * stamp the running look had just recorded, and answered "not here" for an object in a pack
+   * that look was still opening; a serving peer told a fetcher DONT_HAVE this way).
+   */
   async refreshPacks (): Promise<void> {
+    if (this.#refreshQueued !== undefined) return await this.#refreshQueued
+    const running = this.#refreshRunning
+    const next = (running ?? Promise.resolve()).catch(() => {}).then(async () => {
+      if (this.#refreshQueued === next) this.#refreshQueued = undefined
+      this.#refreshRunning = next
+      try {
+        await this.#refreshOnce()
+      } finally {
+        if (this.#refreshRunning === next) this.#refreshRunning = undefined
+      }
+    })
+    if (running !== undefined) this.#refreshQueued = next
+    else this.#refreshRunning = next
+    return await next
+  }
+
+  async #refreshOnce (): Promise<void> {
     this.packsCheckedAt = performance.now()
     let names: string[]
+    let stamp: FolderStamp
     try {
+      stamp = await folderStamp(this.fs, this.packDir)
       // a new pack or index changes the folder's mtime; asking for a missing object must not list the folder each time
-      const mtime = (await this.fs.stat(this.packDir)).mtimeMs
-      if (mtime === this.packDirMtime && this.packProblems.length === 0) return
-      this.packDirMtime = mtime
+      if (stamp.trusted && stamp.mtimeMs === this.packDirMtime && this.packProblems.length === 0) return
       names = await this.fs.readdir(this.packDir)
     } catch {
       return
@@ -70,30 +97,36 @@ export class FileStore implements ObjectStore {
       const indexPath = packPath.replace(/\.pack$/, '.idx')
       if (packPath === mine) continue
       const known = this.packs.get(packPath)
-      if (known !== undefined) {
-        // another process's writer checkpointed this pack again: read its longer index
-        const stamp = await this.indexStamp(indexPath)
-        if (stamp === this.indexStamps.get(packPath)) continue
-        await known.close()
-        this.packs.delete(packPath)
-      }
-      const locked = names.includes(name.replace(/\.pack$/, '.lock'))
       try {
+        if (known !== undefined) {
+          // another process's writer checkpointed this pack again: read its longer index, keeping
+          // the open pack (and its readers) as it is
+          const indexStamp = await this.indexStamp(indexPath)
+          if (indexStamp === this.indexStamps.get(packPath)) continue
+          await known.reindex(this.fs, indexPath)
+          this.indexStamps.set(packPath, indexStamp)
+          continue
+        }
+        const locked = names.includes(name.replace(/\.pack$/, '.lock'))
         if (locked && (await recoverPack(this.fs, packPath, indexPath)) < 0 && !names.includes(name.replace(/\.pack$/, '.idx'))) continue
         if (!locked && !names.includes(name.replace(/\.pack$/, '.idx'))) await recoverPack(this.fs, packPath, indexPath)
-        this.indexStamps.set(packPath, await this.indexStamp(indexPath))
+        const indexStamp = await this.indexStamp(indexPath)
         this.packs.set(packPath, await PackFile.open(this.fs, packPath, indexPath))
+        this.indexStamps.set(packPath, indexStamp)
       } catch (err) {
         if (this.packProblems.some((p) => p.pack === packPath)) continue
         const gasErr = err instanceof GasError ? err : fromFsError(err, packPath)
         this.packProblems.push({ pack: packPath, code: gasErr.code, message: gasErr.message })
       }
     }
+    // recorded after the look, so a change made while it ran is seen by the next one
+    this.packDirMtime = stamp.mtimeMs
   }
 
+  /** inode, size and mtime: a checkpoint renames a new index into place, so its inode changes even within one mtime tick */
   private async indexStamp (indexPath: string): Promise<string> {
     const st = await this.fs.stat(indexPath).catch(() => undefined)
-    return st === undefined ? '' : `${st.mtimeMs}:${st.size}`
+    return st === undefined ? '' : `${st.ino}:${st.size}:${st.mtimeMs}`
   }
 
   packFiles (): PackFile[] {

@@ -43,22 +43,32 @@ export async function readEntry (handle: FileHandle, offset: number, where: stri
   return { header, bytes }
 }
 
+async function readIndex (fs: FileSystem, indexPath: string): Promise<PackIndex> {
+  let indexBytes: Buffer
+  try {
+    indexBytes = await fs.readFile(indexPath)
+  } catch (err) {
+    throw fromFsError(err, indexPath)
+  }
+  return PackIndex.parse(indexBytes, indexPath)
+}
+
 /** A pack with its index, opened for reading. */
 export class PackFile {
   private readonly readAhead: ReadAhead
+  #index: PackIndex
 
-  private constructor (readonly packPath: string, readonly index: PackIndex, private readonly handle: FileHandle) {
+  private constructor (readonly packPath: string, index: PackIndex, private readonly handle: FileHandle) {
+    this.#index = index
     this.readAhead = new ReadAhead(handle)
   }
 
+  get index (): PackIndex {
+    return this.#index
+  }
+
   static async open (fs: FileSystem, packPath: string, indexPath: string): Promise<PackFile> {
-    let indexBytes: Buffer
-    try {
-      indexBytes = await fs.readFile(indexPath)
-    } catch (err) {
-      throw fromFsError(err, indexPath)
-    }
-    const index = PackIndex.parse(indexBytes, indexPath)
+    const index = await readIndex(fs, indexPath)
     let handle: FileHandle
     try {
       handle = await fs.open(packPath, 'r')
@@ -71,6 +81,19 @@ export class PackFile {
       throw new GasError('E_CORRUPT_PACK', `${packPath}: truncated to ${size} bytes, its index covers ${index.packSize}; run \`gas fsck\``, { what: packPath })
     }
     return new PackFile(packPath, index, handle)
+  }
+
+  /**
+   * Takes the longer index another process's writer checkpointed for this (append-only) pack.
+   * The open handle stays: reads under way go on, and nothing this pack held stops being found
+   * while the new index is read (why: closing and reopening left a moment where a serving peer
+   * answered "not here" and a read in flight failed on a closed handle).
+   */
+  async reindex (fs: FileSystem, indexPath: string): Promise<void> {
+    const index = await readIndex(fs, indexPath)
+    const { size } = await this.handle.stat()
+    if (size < index.packSize) throw new GasError('E_CORRUPT_PACK', `${this.packPath}: truncated to ${size} bytes, its index covers ${index.packSize}; run \`gas fsck\``, { what: this.packPath })
+    this.#index = index
   }
 
   has (id: ObjectId): boolean {

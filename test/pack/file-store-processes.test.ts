@@ -1,0 +1,76 @@
+import { randomBytes } from 'node:crypto'
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import * as gas from '../../src/index.js'
+import { FileStore } from '../../src/pack/file-store.js'
+import { PackIndex } from '../../src/pack/pack-index.js'
+import { startTracker, type RunningTracker } from '../../src/peer/tracker.js'
+import { gasSync } from '../helpers/cli.js'
+import { gasAsync, makeTeam, startServe, stopProcess } from '../helpers/team.js'
+import { useTmp } from '../helpers/tmp.js'
+
+const tmp = useTmp()
+
+function packedIds (objectsDir: string): string[] {
+  const packDir = join(objectsDir, 'pack')
+  const ids: string[] = []
+  for (const name of readdirSync(packDir).filter((n) => n.endsWith('.idx'))) {
+    for (const e of PackIndex.parse(readFileSync(join(packDir, name)), name).entries()) ids.push(e.id)
+  }
+  return ids
+}
+
+/** 1 MiB inserted at an unaligned offset: new chunks around the insertion, the rest shared */
+function insertMiB (path: string, at: number): void {
+  const old = readFileSync(path)
+  writeFileSync(path, Buffer.concat([old.subarray(0, at), randomBytes(1024 * 1024), old.subarray(at)]))
+}
+
+describe('a long-running process sees what other processes wrote', () => {
+  it('many reads at once of objects in a pack another process just wrote all succeed', async () => {
+    const dir = tmp()
+    const ws = await gas.init({ dir, name: 'ana' })
+    const reader = await FileStore.open(join(ws.gasDir, 'objects'))
+    expect(await reader.getEncoded('a'.repeat(64))).toBeUndefined() // the reader has looked before the pack appeared
+    writeFileSync(join(dir, 'big.bin'), randomBytes(3 * 1024 * 1024))
+    expect(gasSync(dir, ['add', 'big.bin']).status).toBe(0)
+    const ids = packedIds(join(ws.gasDir, 'objects'))
+    expect(ids.length).toBeGreaterThan(10)
+    // all at once, as a serving peer answers a window of wants: none may read as "not here"
+    const got = await Promise.all(ids.map(async (id) => await reader.getEncoded(id)))
+    expect(got.filter((o) => o === undefined).length).toBe(0)
+    await reader.closeAll()
+  })
+})
+
+describe('gas serve and gas sync, real processes', () => {
+  let tracker: RunningTracker
+  beforeAll(async () => { tracker = await startTracker({ port: 0, host: '127.0.0.1' }) })
+  afterAll(async () => { await tracker.close() })
+
+  it('a running serve serves an edit committed beside it (1 MiB inserted into a large asset): the sync completes', async () => {
+    const [ana, bo] = await makeTeam([tmp(), tmp()], ['ana', 'bo'], tracker.url)
+    writeFileSync(join(ana.root, 'big.bin'), randomBytes(12 * 1024 * 1024))
+    expect(gasSync(ana.root, ['add', 'big.bin']).status).toBe(0)
+    expect(gasSync(ana.root, ['commit', '-m', 'v1']).status).toBe(0)
+    const serve = await startServe(ana.root)
+    try {
+      // serve says "serving" before its tracker has announced it: the first sync may find no peer yet
+      let first = await gasAsync(bo.root, ['sync', '--once', '--json'])
+      for (let i = 0; i < 20 && JSON.parse(first.stdout).peers === 0; i++) first = await gasAsync(bo.root, ['sync', '--once', '--json'])
+      expect(JSON.parse(first.stdout)).toMatchObject({ missing: 0, peers: 1 })
+      for (let round = 0; round < 2; round++) {
+        insertMiB(join(ana.root, 'big.bin'), 3_333_333 + round * 777_777)
+        expect(gasSync(ana.root, ['add', 'big.bin']).status).toBe(0)
+        const v = JSON.parse(gasSync(ana.root, ['commit', '-m', `v${round + 2}`, '--json']).stdout).version as string
+        const r = await gasAsync(bo.root, ['sync', '--once', '--json'])
+        expect(JSON.parse(r.stdout)).toMatchObject({ missing: 0, peers: 1 })
+        expect(readFileSync(join(bo.root, 'big.bin')).equals(readFileSync(join(ana.root, 'big.bin')))).toBe(true)
+        expect(await bo.head()).toBe(v)
+      }
+    } finally {
+      await stopProcess(serve)
+    }
+  }, 120_000)
+})

@@ -1,5 +1,5 @@
-import { randomBytes } from 'node:crypto'
 import { GasError } from '../errors.js'
+import { writeFileAtomic } from '../objects/atomic-write.js'
 import type { FileSystem } from '../objects/fs.js'
 import { decompress } from '../objects/compression.js'
 import { hashObject } from '../objects/id.js'
@@ -60,9 +60,7 @@ export async function recoverPack (fs: FileSystem, packPath: string, indexPath: 
   } finally {
     await handle.close()
   }
-  const tmp = `${indexPath}.tmp-${randomBytes(6).toString('hex')}`
-  await fs.writeFile(tmp, encodePackIndex(entries, offset))
-  await fs.rename(tmp, indexPath)
+  await writeFileAtomic(fs, indexPath, encodePackIndex(entries, offset))
   await fs.rm(lockPath, { force: true })
   return recovered
 }

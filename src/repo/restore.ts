@@ -1,7 +1,8 @@
-import { randomBytes, createHash } from 'node:crypto'
+import { createHash } from 'node:crypto'
 import { dirname, resolve } from 'node:path'
 import { GasError, fromFsError } from '../errors.js'
 import { decodeFileManifest, type FileManifest } from '../objects/file-manifest.js'
+import { writeStreamAtomic } from '../objects/atomic-write.js'
 import type { FileSystem } from '../objects/fs.js'
 import type { ObjectStore } from '../objects/store.js'
 import type { ObjectId } from '../objects/id.js'
@@ -16,29 +17,20 @@ export interface RestoreResult { path: string, version: ObjectId, asset: ObjectI
  * into place only once size and whole-file SHA-256 match, so a failed restore never clobbers a file.
  */
 export async function writeFileContent (fs: FileSystem, store: ObjectStore, manifest: FileManifest, out: string): Promise<void> {
-  const tmp = `${out}.gas-tmp-${randomBytes(6).toString('hex')}`
   const hash = createHash('sha256')
-  try {
-    await fs.mkdir(dirname(out), { recursive: true })
-    const handle = await fs.open(tmp, 'wx')
-    try {
-      let position = 0
-      for (const chunk of manifest.chunks) {
-        const { type, body } = await store.get(chunk.id)
-        if (type !== 'chunk' || body.length !== chunk.length) throw GasError.corruptObject(chunk.id, 'chunk length differs from the manifest')
-        hash.update(body)
-        await handle.write(body, 0, body.length, position)
-        position += body.length
-      }
-    } finally {
-      await handle.close()
+  await fs.mkdir(dirname(out), { recursive: true }).catch((err) => { throw fromFsError(err, out) })
+  await writeStreamAtomic(fs, out, async (handle) => {
+    let position = 0
+    for (const chunk of manifest.chunks) {
+      const { type, body } = await store.get(chunk.id)
+      if (type !== 'chunk' || body.length !== chunk.length) throw GasError.corruptObject(chunk.id, 'chunk length differs from the manifest')
+      hash.update(body)
+      await handle.write(body, 0, body.length, position)
+      position += body.length
     }
+  }, () => {
     if (hash.digest('hex') !== manifest.sha256) throw new GasError('E_CORRUPT_OBJECT', `restored content of ${out} does not match its SHA-256; run \`gas fsck\``)
-    await fs.rename(tmp, out)
-  } catch (err) {
-    await fs.rm(tmp, { force: true }).catch(() => {})
-    throw fromFsError(err, out)
-  }
+  })
 }
 
 /** Writes the asset at `path` as it was in revision `rev` (default: in place). */

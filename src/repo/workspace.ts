@@ -3,6 +3,7 @@ import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path'
 import { getTimezoneOffset } from 'date-fns-tz'
 import { GasError, fromFsError } from '../errors.js'
 import type { Asset } from '../objects/asset.js'
+import { writeFileAtomic } from '../objects/atomic-write.js'
 import { realFs, type FileSystem } from '../objects/fs.js'
 import type { ObjectId } from '../objects/id.js'
 import type { ObjectStore } from '../objects/store.js'
@@ -95,8 +96,7 @@ export class Workspace {
 
   async saveConfig (): Promise<void> {
     const path = join(this.gasDir, 'config.json')
-    await this.fs.writeFile(`${path}.tmp`, JSON.stringify(this.config, null, 2))
-    await this.fs.rename(`${path}.tmp`, path)
+    await writeFileAtomic(this.fs, path, JSON.stringify(this.config, null, 2))
   }
 
   get branchRef (): string {

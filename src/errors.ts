@@ -26,6 +26,7 @@ export type ErrorCode =
   | 'E_AUTH'
   | 'E_DENIED'
   | 'E_BAD_SIGNATURE'
+  | 'E_LOCAL_CHANGES'
 
 export class GasError extends Error {
   readonly code: ErrorCode

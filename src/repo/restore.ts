@@ -6,7 +6,9 @@ import { writeStreamAtomic } from '../objects/atomic-write.js'
 import type { FileSystem } from '../objects/fs.js'
 import type { ObjectStore } from '../objects/store.js'
 import type { ObjectId } from '../objects/id.js'
+import { workingFileState } from './local-changes.js'
 import { resolveRevision } from './rev-parse.js'
+import { readIndex } from './staging-index.js'
 import { lookupPath, readAsset, readTyped, readVersion } from './tree-io.js'
 import type { Workspace } from './workspace.js'
 
@@ -33,8 +35,23 @@ export async function writeFileContent (fs: FileSystem, store: ObjectStore, mani
   })
 }
 
-/** Writes the asset at `path` as it was in revision `rev` (default: in place). */
-export async function restore (ws: Workspace, opts: { path: string, rev: string, out?: string, cwd?: string }): Promise<RestoreResult> {
+/**
+ * Writes the asset at `path` as it was in revision `rev` (default: in place). In place, a file
+ * with edits the store does not hold (changed since it was staged, or never added) is refused
+ * with E_LOCAL_CHANGES unless `force`: restoring must not be the way work is lost.
+ */
+export async function restore (ws: Workspace, opts: { path: string, rev: string, out?: string, cwd?: string, force?: boolean }): Promise<RestoreResult> {
+  if (opts.out !== undefined) return await restoreUnlocked(ws, opts)
+  return await ws.withLock(async () => {
+    const path = ws.relativePath(opts.path, opts.cwd)
+    if (opts.force !== true && await workingFileState(ws, path, (await readIndex(ws.fs, ws.gasDir)).entries[path]) === 'edited') {
+      throw new GasError('E_LOCAL_CHANGES', `${path} has changes that are not staged; restoring would overwrite them: \`gas add\` it first, restore with --out FILE, or pass --force to discard them`, { path })
+    }
+    return await restoreUnlocked(ws, opts)
+  })
+}
+
+async function restoreUnlocked (ws: Workspace, opts: { path: string, rev: string, out?: string, cwd?: string }): Promise<RestoreResult> {
   const path = ws.relativePath(opts.path, opts.cwd)
   const versionId = await resolveRevision(ws, opts.rev)
   const version = await readVersion(ws.store, versionId)

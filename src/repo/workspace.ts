@@ -10,6 +10,7 @@ import type { ObjectStore } from '../objects/store.js'
 import type { AuthorTime } from '../objects/version.js'
 import { FileStore } from '../pack/file-store.js'
 import { RefStore } from '../refs/ref-store.js'
+import { withWorkspaceLock } from './workspace-lock.js'
 import { defaultConfig, parseConfig, type WorkspaceConfig } from './config.js'
 import { createIdentity, type Identity } from './identity.js'
 
@@ -19,7 +20,13 @@ export const systemClock: Clock = { now: () => Date.now() }
 /** Generates preview objects for one staged asset; wired in by the public API (previews sit above repo). */
 export type Previewer = (absolutePath: string, asset: Asset, store: ObjectStore) => Promise<ObjectId[]>
 
-export interface WorkspaceOptions { fs?: FileSystem, clock?: Clock, previewer?: Previewer }
+export interface WorkspaceOptions {
+  fs?: FileSystem
+  clock?: Clock
+  previewer?: Previewer
+  /** how long a command waits for another process's workspace lock before E_LOCKED (default LOCK_WAIT_MS) */
+  lockWaitMs?: number
+}
 
 export const GAS_DIR = '.gas'
 
@@ -33,7 +40,8 @@ export class Workspace {
     public config: WorkspaceConfig,
     readonly identity: Identity,
     readonly clock: Clock,
-    readonly previewer: Previewer | undefined
+    readonly previewer: Previewer | undefined,
+    readonly lockWaitMs: number | undefined
   ) {}
 
   get gasDir (): string {
@@ -91,12 +99,20 @@ export class Workspace {
     const config = parseConfig(await fs.readFile(join(gasDir, 'config.json'), 'utf8'), join(gasDir, 'config.json'))
     const identity = JSON.parse(await fs.readFile(join(gasDir, 'identity.json'), 'utf8')) as Identity
     const store = await FileStore.open(join(gasDir, 'objects'), fs)
-    return new Workspace(root, fs, store, new RefStore(fs, gasDir), config, identity, opts.clock ?? systemClock, opts.previewer)
+    return new Workspace(root, fs, store, new RefStore(fs, gasDir), config, identity, opts.clock ?? systemClock, opts.previewer, opts.lockWaitMs)
   }
 
   async saveConfig (): Promise<void> {
     const path = join(this.gasDir, 'config.json')
     await writeFileAtomic(this.fs, path, JSON.stringify(this.config, null, 2))
+  }
+
+  /**
+   * Runs `fn` holding the workspace lock (see workspace-lock.ts): for everything that changes the
+   * staging index, the branch or the workspace files. Re-entrant within this Workspace.
+   */
+  async withLock<T> (fn: () => Promise<T>, command?: string): Promise<T> {
+    return await withWorkspaceLock(this.fs, this.gasDir, this, { command, waitMs: this.lockWaitMs }, fn)
   }
 
   get branchRef (): string {

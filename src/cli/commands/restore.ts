@@ -6,9 +6,9 @@ import { printResult } from '../output.js'
 
 export function register (program: Command): void {
   program.command('restore').description('write an asset as it was in a version').argument('<path>')
-    .requiredOption('--version <rev>', 'id, prefix, tag, branch or REV~N').option('--out <file>', 'write here instead of in place').option('--json', 'print JSON')
-    .action(action(async (p, path: string, opts: { version: string, out?: string }) => {
-      const result = await withWorkspace(async (ws) => await restore(ws, { path, rev: opts.version, out: opts.out, cwd: process.cwd() }))
+    .requiredOption('--version <rev>', 'id, prefix, tag, branch or REV~N').option('--out <file>', 'write here instead of in place').option('--force', 'overwrite changes in the workspace file that are not staged').option('--json', 'print JSON')
+    .action(action(async (p, path: string, opts: { version: string, out?: string, force?: boolean }) => {
+      const result = await withWorkspace(async (ws) => await restore(ws, { path, rev: opts.version, out: opts.out, cwd: process.cwd(), force: opts.force }))
       printResult(p, result, () => `restored ${result.path} from ${result.version.slice(0, 12)} to ${result.out} (${result.size} bytes)`)
     }))
 }

@@ -1,4 +1,4 @@
-import { join } from 'node:path'
+import { basename, join } from 'node:path'
 import { GasError, fromFsError } from '../errors.js'
 import { compressChunk, decompress } from '../objects/compression.js'
 import { realFs, type FileSystem } from '../objects/fs.js'
@@ -11,6 +11,7 @@ import { PackFile, readEntry } from './pack-file.js'
 import { PackWriter } from './pack-writer.js'
 import { recoverPack } from './recover.js'
 import { folderStamp, type FolderStamp } from './folder-stamp.js'
+import { listQuarantined, maskPathOf, quarantineLoose, quarantinePacked, readMask, releaseQuarantined, type QuarantinedCopy } from './quarantine.js'
 
 /** why: see has(); a pack another process adds is seen within this long */
 const PACK_RECHECK_MS = 100
@@ -39,6 +40,11 @@ export class FileStore implements ObjectStore {
   private packsCheckedAt = -Infinity
   completeTrees: CompleteTrees = new MemoryCompleteTrees()
   private readonly indexStamps = new Map<string, string>()
+  private readonly maskStamps = new Map<string, string>()
+  /** ids whose damaged bytes are set aside (quarantine.ts), waiting for a verified copy */
+  #quarantined = new Set<ObjectId>()
+  /** replacements appended to the open pack: their set-aside bytes go once a checkpoint makes them durable */
+  #replacedInPack = new Set<ObjectId>()
   #refreshRunning: Promise<void> | undefined
   #refreshQueued: Promise<void> | undefined
 
@@ -50,6 +56,7 @@ export class FileStore implements ObjectStore {
   static async open (objectsDir: string, fs: FileSystem = realFs): Promise<FileStore> {
     const store = new FileStore(fs, objectsDir)
     await store.refreshPacks()
+    store.#quarantined = new Set((await listQuarantined(fs, objectsDir)).keys())
     store.completeTrees = await FileCompleteTrees.open(fs, objectsDir)
     return store
   }
@@ -119,6 +126,14 @@ export class FileStore implements ObjectStore {
         this.packProblems.push({ pack: packPath, code: gasErr.code, message: gasErr.message })
       }
     }
+    for (const pack of this.packs.values()) {
+      const maskName = basename(maskPathOf(pack.packPath))
+      if (!names.includes(maskName) && pack.masked.size === 0) continue
+      const maskStamp = await this.indexStamp(maskPathOf(pack.packPath))
+      if (maskStamp === this.maskStamps.get(pack.packPath)) continue
+      pack.setMask(await readMask(this.fs, pack.packPath))
+      this.maskStamps.set(pack.packPath, maskStamp)
+    }
     // recorded after the look, so a change made while it ran is seen by the next one
     this.packDirMtime = stamp.mtimeMs
   }
@@ -177,7 +192,21 @@ export class FileStore implements ObjectStore {
     return { type: header.type, encoding: header.encoding, rawLength: header.rawLength, bytes }
   }
 
+  /**
+   * A copy that fails its check may have been set aside by another process since this one looked
+   * (a repair): the packs are looked at again once before the damage is reported.
+   */
   async get (id: ObjectId): Promise<StoredObject> {
+    try {
+      return await this.#getVerified(id)
+    } catch (err) {
+      if (!(err instanceof GasError && err.code === 'E_CORRUPT_OBJECT')) throw err
+      await this.refreshPacks()
+      return await this.#getVerified(id)
+    }
+  }
+
+  async #getVerified (id: ObjectId): Promise<StoredObject> {
     const encoded = await this.getEncoded(id)
     if (encoded === undefined) throw GasError.notFound(`object ${id}`, { id })
     const body = decompress(encoded.encoding, encoded.bytes, encoded.rawLength, id)
@@ -192,6 +221,7 @@ export class FileStore implements ObjectStore {
       await this.putTrusted(id, { type, encoding, rawLength: body.length, bytes })
     } else {
       await this.loose.write(type, body, id)
+      await this.#replaced(id, 'loose')
     }
     return id
   }
@@ -205,13 +235,17 @@ export class FileStore implements ObjectStore {
     const raw = decompress(object.encoding, object.bytes, object.rawLength, id)
     if (hashObject(object.type, raw) !== id) throw GasError.corruptObject(id, 'received bytes do not match the id')
     if (!LOOSE_WHEN_RECEIVED.has(object.type)) await this.#appendToPack(id, object, RECEIVED_WRITE_BYTES)
-    else await this.loose.write(object.type, raw, id)
+    else {
+      await this.loose.write(object.type, raw, id)
+      await this.#replaced(id, 'loose')
+    }
   }
 
   /** For callers that just computed `id` from these very bytes (ingest): skips hashing twice. */
   async putTrusted (id: ObjectId, object: EncodedObject): Promise<void> {
     if (object.type !== 'chunk') {
       await this.loose.write(object.type, decompress(object.encoding, object.bytes, object.rawLength, id), id)
+      await this.#replaced(id, 'loose')
       return
     }
     await this.#appendToPack(id, object)
@@ -221,6 +255,57 @@ export class FileStore implements ObjectStore {
     if (this.hasPacked(id)) return
     const writer = await this.openWriter()
     await writer.append(id, object, writeAt)
+    await this.#replaced(id, 'pack')
+  }
+
+  /** A verified copy of a quarantined id was stored: its set-aside bytes go once that copy is durable. */
+  async #replaced (id: ObjectId, where: 'loose' | 'pack'): Promise<void> {
+    if (!this.#quarantined.has(id)) return
+    if (where === 'pack') { this.#replacedInPack.add(id); return }
+    this.#quarantined.delete(id)
+    await releaseQuarantined(this.fs, this.objectsDir, id)
+  }
+
+  async #releaseReplacedInPack (): Promise<void> {
+    for (const id of this.#replacedInPack) {
+      this.#quarantined.delete(id)
+      await releaseQuarantined(this.fs, this.objectsDir, id)
+    }
+    this.#replacedInPack.clear()
+  }
+
+  /**
+   * Sets aside every damaged copy of `id` (fsck found it, or a read failed its check), so a good
+   * copy can be stored again: a loose copy is moved to objects/quarantine/, a copy inside a pack
+   * is copied there and masked. From then on `has(id)` is false and reads skip the damaged bytes,
+   * until a put (or putEncoded of a fetched copy, verified as always) stores a good one; the
+   * set-aside bytes are deleted only once that copy is durable (at once for loose objects, at the
+   * next flush/close for pack entries). Good copies are left alone; `goodCopies` counts them.
+   */
+  async quarantine (id: ObjectId): Promise<{ id: ObjectId, quarantined: QuarantinedCopy[], goodCopies: number }> {
+    await this.close() // the open pack joins the others, so its copy is checked too
+    await this.refreshPacks()
+    const quarantined: QuarantinedCopy[] = []
+    let goodCopies = 0
+    for (const pack of this.packs.values()) {
+      const offset = pack.offsetOf(id)
+      if (offset === undefined) continue
+      if (await verifies(async () => await pack.readAt(id, offset), id)) { goodCopies++; continue }
+      quarantined.push(await quarantinePacked(this.fs, this.objectsDir, id, pack.packPath, offset, pack.masked))
+      pack.setMask(new Set([...pack.masked, offset]))
+    }
+    if (await this.loose.has(id)) {
+      if (await verifies(async () => await this.loose.read(id), id)) goodCopies++
+      else quarantined.push(await quarantineLoose(this.fs, this.objectsDir, id, this.loose.pathOf(id)))
+    }
+    if (quarantined.length > 0 || (await listQuarantined(this.fs, this.objectsDir)).has(id)) this.#quarantined.add(id)
+    if (goodCopies > 0) await this.#replaced(id, 'loose')
+    return { id, quarantined, goodCopies }
+  }
+
+  /** Ids whose damaged bytes are set aside with no verified copy stored yet, and where those bytes are. */
+  async quarantinedObjects (): Promise<Map<ObjectId, string[]>> {
+    return await listQuarantined(this.fs, this.objectsDir)
   }
 
   private async openWriter (): Promise<PackWriter> {
@@ -232,6 +317,7 @@ export class FileStore implements ObjectStore {
 
   async flush (): Promise<void> {
     await this.writer?.checkpoint()
+    await this.#releaseReplacedInPack()
   }
 
   /** Checkpoints and closes the open pack; the next chunk starts a new one. */
@@ -241,6 +327,7 @@ export class FileStore implements ObjectStore {
     this.writerOpening = undefined
     if (writer !== undefined) {
       await writer.close()
+      await this.#releaseReplacedInPack()
       if (writer.count > 0) this.packs.set(writer.packPath, await PackFile.open(this.fs, writer.packPath, writer.indexPath))
     }
   }
@@ -249,5 +336,17 @@ export class FileStore implements ObjectStore {
     await this.close()
     for (const pack of this.packs.values()) await pack.close()
     this.packs.clear()
+  }
+}
+
+/** True when the copy `read` returns hashes to `id`; any failure to read or decode counts as damaged. */
+async function verifies (read: () => Promise<EncodedObject | StoredObject | undefined>, id: ObjectId): Promise<boolean> {
+  try {
+    const object = await read()
+    if (object === undefined) return false
+    if ('body' in object) return hashObject(object.type, object.body) === id // loose reads verify already
+    return hashObject(object.type, decompress(object.encoding, object.bytes, object.rawLength, id)) === id
+  } catch {
+    return false
   }
 }

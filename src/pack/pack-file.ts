@@ -57,6 +57,7 @@ async function readIndex (fs: FileSystem, indexPath: string): Promise<PackIndex>
 export class PackFile {
   private readonly readAhead: ReadAhead
   #index: PackIndex
+  #masked: ReadonlySet<number> = new Set()
 
   private constructor (readonly packPath: string, index: PackIndex, private readonly handle: FileHandle) {
     this.#index = index
@@ -96,12 +97,27 @@ export class PackFile {
     this.#index = index
   }
 
+  /** Entries set aside as damaged (quarantine.ts): readers skip them, so a good copy elsewhere is found. */
+  setMask (offsets: ReadonlySet<number>): void {
+    this.#masked = new Set(offsets)
+  }
+
+  get masked (): ReadonlySet<number> {
+    return this.#masked
+  }
+
+  /** Where `id` rests in this pack, unless that entry is masked */
+  offsetOf (id: ObjectId): number | undefined {
+    const offset = this.index.offsetOf(Buffer.from(id, 'hex'))
+    return offset === undefined || this.#masked.has(offset) ? undefined : offset
+  }
+
   has (id: ObjectId): boolean {
-    return this.index.offsetOf(Buffer.from(id, 'hex')) !== undefined
+    return this.offsetOf(id) !== undefined
   }
 
   async read (id: ObjectId, pool?: BufferPool): Promise<EncodedObject | undefined> {
-    const offset = this.index.offsetOf(Buffer.from(id, 'hex'))
+    const offset = this.offsetOf(id)
     if (offset === undefined) return undefined
     const ahead = await this.readAhead.entry(offset, this.packPath, pool)
     if (ahead === undefined) return await this.readAt(id, offset, pool)

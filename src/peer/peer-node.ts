@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { GasError } from '../errors.js'
 import type { Asset } from '../objects/asset.js'
 import type { ObjectId } from '../objects/id.js'
-import { checkoutVersion, type CheckoutResult } from '../repo/checkout.js'
+import { checkoutHead, type CheckoutResult } from '../repo/checkout.js'
 import { mergeVersion } from '../repo/merge.js'
 import type { PathConflict } from '../repo/merge-state.js'
 import type { Workspace } from '../repo/workspace.js'
@@ -119,7 +119,6 @@ export async function syncWithPeers (opts: PeerNodeOptions & { onProgress?: (p: 
       }
       changed()
     })
-    const before = await ws.head()
     const result = await syncRepo({
       store: ws.store,
       refs: ws.refs,
@@ -132,8 +131,8 @@ export async function syncWithPeers (opts: PeerNodeOptions & { onProgress?: (p: 
       lingerIdleMs: 1_000
     })
     await ws.store.flush()
-    const after = await ws.head()
-    let checkout = after !== undefined && after !== before ? await checkoutVersion(ws, after, before) : null
+    // from the version the files are at (the index's base), not `before`: a sync killed after moving the branch left them behind
+    let checkout = await checkoutHead(ws)
     let merge: PeerSyncResult['merge'] = null
     const diverged = result.conflicts.find((c) => c.ref === ws.branchRef && c.why === 'diverged')
     if (diverged !== undefined) {

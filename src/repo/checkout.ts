@@ -45,6 +45,21 @@ export async function checkoutVersion (ws: Workspace, version: ObjectId, previou
 }
 
 /**
+ * Brings the workspace to the branch head when the index is not there yet: after a sync moved the
+ * branch, and equally after a sync killed between moving the branch and writing the files (the
+ * index's base says which version the files are at, so nothing is skipped for good).
+ * Returns null when the workspace is at the head already.
+ */
+export async function checkoutHead (ws: Workspace): Promise<CheckoutResult | null> {
+  return await ws.withLock(async () => {
+    const head = await ws.head()
+    const base = (await readIndex(ws.fs, ws.gasDir)).base
+    if (head === undefined || head === base) return null
+    return await checkoutVersion(ws, head, base ?? undefined)
+  })
+}
+
+/**
  * The same for any path → asset map (a merge result); `base` becomes the index's base version.
  * Returns the conflicts with local work; the caller records them.
  */

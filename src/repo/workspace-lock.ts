@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks'
 import { randomBytes } from 'node:crypto'
 import { basename, join } from 'node:path'
 import { GasError, fromFsError } from '../errors.js'
@@ -27,7 +28,10 @@ export interface LockOptions {
   now?: () => number
 }
 
-const held = new WeakMap<object, number>()
+/** the lock files this async call chain holds: a nested call (a merge that checks out and commits) goes on without taking it again */
+const held = new AsyncLocalStorage<ReadonlySet<string>>()
+/** per lock file, the tail of this process's queue: callers of one process wait their turn here, not by polling the file */
+const queues = new Map<string, Promise<void>>()
 
 /** The command line of this process as a user would type it */
 export function commandLine (): string {
@@ -36,23 +40,31 @@ export function commandLine (): string {
 }
 
 /**
- * Runs `fn` holding the workspace lock of `gasDir`. Re-entrant for one `owner` (a merge that
- * checks out and commits takes it once). A lock whose process is gone is taken over; a live
- * holder is waited for up to `waitMs`, then E_LOCKED names its pid and command.
+ * Runs `fn` holding the workspace lock of `gasDir`. Re-entrant within one async call chain (a
+ * merge that checks out and commits takes it once); concurrent calls of one process queue. A lock
+ * whose process is gone is taken over; a live holder is waited for up to `waitMs`, then E_LOCKED
+ * names its pid and command.
  */
-export async function withWorkspaceLock<T> (fs: FileSystem, gasDir: string, owner: object, opts: LockOptions, fn: () => Promise<T>): Promise<T> {
-  const depth = held.get(owner) ?? 0
-  if (depth > 0) {
-    held.set(owner, depth + 1)
-    try { return await fn() } finally { held.set(owner, depth) }
-  }
-  const release = await acquireWorkspaceLock(fs, gasDir, opts)
-  held.set(owner, 1)
+export async function withWorkspaceLock<T> (fs: FileSystem, gasDir: string, opts: LockOptions, fn: () => Promise<T>): Promise<T> {
+  const path = join(gasDir, WORKSPACE_LOCK)
+  const mine = held.getStore() ?? new Set<string>()
+  if (mine.has(path)) return await fn()
+  const before = queues.get(path) ?? Promise.resolve()
+  let done!: () => void
+  const turn = new Promise<void>((resolve) => { done = resolve })
+  const tail = before.then(async () => await turn)
+  queues.set(path, tail)
   try {
-    return await fn()
+    await before
+    const release = await acquireWorkspaceLock(fs, gasDir, opts)
+    try {
+      return await held.run(new Set([...mine, path]), fn)
+    } finally {
+      await release()
+    }
   } finally {
-    held.set(owner, 0)
-    await release()
+    done()
+    if (queues.get(path) === tail) queues.delete(path)
   }
 }
 

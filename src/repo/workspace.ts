@@ -109,10 +109,10 @@ export class Workspace {
 
   /**
    * Runs `fn` holding the workspace lock (see workspace-lock.ts): for everything that changes the
-   * staging index, the branch or the workspace files. Re-entrant within this Workspace.
+   * staging index, the branch or the workspace files. Re-entrant within one async call chain.
    */
   async withLock<T> (fn: () => Promise<T>, command?: string): Promise<T> {
-    return await withWorkspaceLock(this.fs, this.gasDir, this, { command, waitMs: this.lockWaitMs }, fn)
+    return await withWorkspaceLock(this.fs, this.gasDir, { command, waitMs: this.lockWaitMs }, fn)
   }
 
   get branchRef (): string {

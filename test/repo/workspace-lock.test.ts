@@ -79,6 +79,14 @@ describe('workspace lock', () => {
     expect(existsSync(lock)).toBe(false)
   })
 
+  it('concurrent calls of one process queue for the lock: every add stays staged', async () => {
+    const ws = await gas.init({ dir: tmp(), name: 'ana' })
+    const names = Array.from({ length: 6 }, (_, i) => `f${i}.txt`)
+    for (const n of names) writeFileSync(join(ws.root, n), n)
+    await Promise.all(names.map(async (n) => await gas.add(ws, { paths: [join(ws.root, n)] })))
+    expect(Object.keys((await readIndex(realFs, ws.gasDir)).entries).sort()).toEqual(names)
+  })
+
   it('is re-entrant within one workspace object (a merge checks out and commits under one lock)', async () => {
     const ws = await gas.init({ dir: tmp(), name: 'ana' })
     const inner = await ws.withLock(async () => await ws.withLock(async () => (await lockHolder(realFs, ws.gasDir))?.pid))

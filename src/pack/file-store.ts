@@ -299,6 +299,8 @@ export class FileStore implements ObjectStore {
       else quarantined.push(await quarantineLoose(this.fs, this.objectsDir, id, this.loose.pathOf(id)))
     }
     if (quarantined.length > 0 || (await listQuarantined(this.fs, this.objectsDir)).has(id)) this.#quarantined.add(id)
+    // a tree above the set-aside object is no longer held whole: the next sync walks it and fetches the object
+    if (quarantined.length > 0) await this.completeTrees.clear()
     if (goodCopies > 0) await this.#replaced(id, 'loose')
     return { id, quarantined, goodCopies }
   }

@@ -53,25 +53,27 @@ describe('random kills of add, commit, serve and sync running together', () => {
       // new content every round: a large file with an edit at a random place, and a small new one
       writeFileSync(join(ana.root, 'big.bin'), randomBytes(2 * 1024 * 1024 + Math.floor(random() * 2 * 1024 * 1024)))
       writeFileSync(join(ana.root, `small-${round}.txt`), `round ${round}`)
-      let addCommit: ChildProcess | undefined = gasSpawn(ana.root, ['add', '.'])
+      // SIGKILL a random choice of them, each at a random instant of its run: add or commit (the
+      // chain add → commit, killed in one of them), serve, sync
+      const killIn = (child: ChildProcess, kind: string, ms: number): void => {
+        setTimeout(() => { if (child.exitCode === null && child.signalCode === null && child.kill('SIGKILL')) kills[kind]++ }, ms)
+      }
+      const killPhase = random() < 0.7 ? (random() < 0.5 ? 'add' : 'commit') : 'none'
+      const killAt = Math.floor(random() * 800)
+      let addCommit: ChildProcess = gasSpawn(ana.root, ['add', '.'])
+      if (killPhase === 'add') killIn(addCommit, 'add', killAt)
       const chain = (async () => {
-        await exited(addCommit!)
-        if (addCommit!.exitCode === 0) {
+        await exited(addCommit)
+        if (addCommit.exitCode === 0) {
           addCommit = gasSpawn(ana.root, ['commit', '-m', `round ${round}`])
+          if (killPhase === 'commit') killIn(addCommit, 'commit', Math.floor(killAt / 2))
           await exited(addCommit)
         }
       })()
       const sync = gasSpawn(bo.root, ['sync', '--once', '--json'])
-      // SIGKILL a random choice of them at a random instant
-      await new Promise((resolve) => setTimeout(resolve, Math.floor(random() * 1500)))
-      const victims = { addCommit: random() < 0.6, serve: random() < 0.4, sync: random() < 0.6 }
-      if (victims.addCommit && addCommit.exitCode === null && addCommit.signalCode === null) {
-        kills[addCommit.spawnargs.includes('commit') ? 'commit' : 'add']++
-        addCommit.kill('SIGKILL')
-      }
-      if (victims.serve && serve.kill('SIGKILL')) kills.serve++
-      if (victims.sync && sync.exitCode === null && sync.kill('SIGKILL')) kills.sync++
-      const deadline = setTimeout(() => { addCommit?.kill('SIGKILL'); sync.kill('SIGKILL') }, ROUND_DEADLINE_MS)
+      if (random() < 0.6) killIn(sync, 'sync', Math.floor(random() * 1500))
+      if (random() < 0.4) killIn(serve, 'serve', Math.floor(random() * 1500))
+      const deadline = setTimeout(() => { addCommit.kill('SIGKILL'); sync.kill('SIGKILL') }, ROUND_DEADLINE_MS)
       await chain
       await exited(sync)
       clearTimeout(deadline)

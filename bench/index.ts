@@ -17,7 +17,7 @@ import { GAS_NODE_FLAGS } from '../src/peer/node-flags.js'
 
 interface Args { json: boolean, quick: boolean, strict: boolean, rounds: number | undefined, only: Set<string> | undefined }
 
-const SECTIONS = ['store', 'preview', 'datachannel', 'sync'] as const
+const SECTIONS = ['store', 'preview', 'datachannel', 'sync', 'schedule'] as const
 type Section = typeof SECTIONS[number]
 const ALIASES: Record<string, Section> = { transport: 'datachannel', webrtc: 'datachannel', previews: 'preview' }
 
@@ -99,6 +99,10 @@ const RUNNERS: Record<Section, Runner> = {
     }
     const result = await (mod.benchSync as (dir: string, opts: { quick: boolean, rounds?: number }) => Promise<Figure[] | number>)(join(workDir, 'sync'), { quick: args.quick, rounds: args.rounds })
     return typeof result === 'number' ? [{ name: 'sync', value: result, unit: 'MB/s' }] : result
+  },
+  schedule: async (workDir, args) => {
+    const { benchSchedule } = await import('./schedule.js')
+    return await benchSchedule(join(workDir, 'schedule'), { quick: args.quick })
   }
 }
 

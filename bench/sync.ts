@@ -53,7 +53,7 @@ async function repoDir (workDir: string, name: string): Promise<RefStore> {
   return new RefStore(realFs, dir)
 }
 
-async function seedRepo (workDir: string, name: string, bytes: Uint8Array): Promise<Repo> {
+export async function seedRepo (workDir: string, name: string, bytes: Uint8Array): Promise<Repo> {
   const store = new MemoryStore()
   const version = await buildVersion(store, [{ path: 'big.pak', bytes }])
   const refs = await repoDir(workDir, name)
@@ -62,10 +62,10 @@ async function seedRepo (workDir: string, name: string, bytes: Uint8Array): Prom
 }
 
 /** why: like an SCTP send buffer (webrtcTransport pauses at 4 MiB); the default 256 KiB is 10 ms at 25 MB/s, less than a timer can be late on a loaded machine */
-const LINK_BUFFER = 1024 * 1024
+export const LINK_BUFFER = 1024 * 1024
 
 /** Syncs `me` from seeders on the given links; returns payload bytes, wall time, and the time of the content phase alone. */
-async function fetchFrom (workDir: string, seeders: Array<Repo<ObjectStore>>, links: Array<[Transport, Transport]>, store: ObjectStore = new MemoryStore()): Promise<{ bytes: number, seconds: number, contentSeconds: number, contentBytes: number, wire: number }> {
+export async function fetchFrom (workDir: string, seeders: Array<Repo<ObjectStore>>, links: Array<[Transport, Transport]>, store: ObjectStore = new MemoryStore()): Promise<{ bytes: number, seconds: number, contentSeconds: number, contentBytes: number, wire: number }> {
   const transports = seeders.map((s, i) => {
     void serveRepo({ store: s.store, refs: s.refs, transport: links[i][1], peerName: `seed${i}` }).catch(() => {})
     return links[i][0]

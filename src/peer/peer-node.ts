@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto'
 import { GasError } from '../errors.js'
 import type { Asset } from '../objects/asset.js'
 import type { ObjectId } from '../objects/id.js'
@@ -7,16 +6,11 @@ import { mergeVersion } from '../repo/merge.js'
 import type { PathConflict } from '../repo/merge-state.js'
 import type { Workspace } from '../repo/workspace.js'
 import { joinSwarm } from './discovery.js'
-import type { PeerIdentity } from './session.js'
+import { connectPeers, identityOf, swarmIdOf, trackersOf, type ConnectOptions } from './connect-peers.js'
+import { queueWantedContent } from './content-queue.js'
+import { runQueue } from './queue-runner.js'
+import { TransferLimits } from './transfer-limits.js'
 import { serveRepo, syncRepo, type PeerSecurity, type SyncProgress, type SyncResult } from './sync-engine.js'
-import type { Transport } from './transport.js'
-
-/**
- * How long `gas sync` waits for the first peer, then for more after it (peers found together sync
- * together). The second wait ends early once every peer the tracker counts is connected.
- */
-export const FIRST_PEER_WAIT_MS = 5_000
-export const MORE_PEERS_WAIT_MS = 1_000
 
 export interface PeerNodeOptions {
   ws: Workspace
@@ -27,22 +21,6 @@ export interface PeerNodeOptions {
   wantContent?: (path: string, asset: Asset) => boolean
 }
 
-function identityOf (ws: Workspace): PeerIdentity {
-  return { peerId: randomBytes(32).toString('hex'), name: ws.identity.name, publicKey: ws.identity.publicKey, teamId: ws.config.team?.id ?? null }
-}
-
-function swarmIdOf (ws: Workspace): string {
-  const team = ws.config.team
-  if (team === null) throw GasError.badArgument('this workspace has no team: run `gas init --team NAME` or `gas team join INVITE` first')
-  return team.id
-}
-
-function trackersOf (opts: PeerNodeOptions): string[] {
-  const trackers = opts.trackers.length > 0 ? opts.trackers : opts.ws.config.trackers
-  if (trackers.length === 0) throw GasError.badArgument('no tracker: pass --tracker ws://HOST:PORT or add one to the team invite')
-  return trackers
-}
-
 /**
  * `gas serve`: stays in the team's swarm and serves every peer that connects, until `signal` aborts.
  * A peer that misbehaves ends its own session only.
@@ -50,13 +28,21 @@ function trackersOf (opts: PeerNodeOptions): string[] {
 export async function servePeers (opts: PeerNodeOptions & { signal: AbortSignal, onPeer?: (event: { peer: string, state: 'connected' | 'closed', error?: string }) => void }): Promise<void> {
   const { ws } = opts
   const identity = identityOf(ws)
+  // background work: follows the member's windows and backs off while the machine is busy
+  const limits = await TransferLimits.start(ws, { backoff: true })
+  const queue = runQueue({
+    ws,
+    limits,
+    fetch: async (o) => await fetchFromPeers({ ...opts, ...o }),
+    onEvent: (e) => opts.onPeer?.({ peer: 'queue', state: e.state === 'started' ? 'connected' : 'closed', error: e.error })
+  })
   const swarm = await joinSwarm({
     trackers: trackersOf(opts),
     swarmId: swarmIdOf(ws),
     peerId: identity.peerId,
     rtcConfig: opts.rtcConfig,
     onTransport: (transport) => {
-      void serveRepo({ store: ws.store, refs: ws.refs, transport, identity, ...opts.security }).then((session) => {
+      void serveRepo({ store: ws.store, refs: ws.refs, transport: limits.throttle(transport), identity, ...opts.security }).then((session) => {
         opts.onPeer?.({ peer: session.name, state: 'connected' })
         // a peer that said it wants nothing more and then hung up finished normally
         session.onClose((err) => opts.onPeer?.({ peer: session.name, state: 'closed', error: session.remoteDone ? undefined : err?.message }))
@@ -67,6 +53,8 @@ export async function servePeers (opts: PeerNodeOptions & { signal: AbortSignal,
     if (opts.signal.aborted) resolve()
     else opts.signal.addEventListener('abort', () => resolve(), { once: true })
   })
+  await queue.stop()
+  limits.close()
   await swarm.leave()
   await ws.store.flush()
 }
@@ -75,6 +63,8 @@ export interface PeerSyncResult extends SyncResult {
   checkout: CheckoutResult | null
   /** a diverged branch merged in: committed (`version`), waiting on `conflicts`, or not started (`error`) */
   merge: { from: string, version: ObjectId | null, conflicts: PathConflict[], error: string | null } | null
+  /** content left for a transfer window (none open now): queued, to arrive through `gas serve` */
+  queued: { items: number, bytes: number }
 }
 
 /**
@@ -83,55 +73,28 @@ export interface PeerSyncResult extends SyncResult {
  */
 export async function syncWithPeers (opts: PeerNodeOptions & { onProgress?: (p: SyncProgress) => void, firstPeerWaitMs?: number, morePeersWaitMs?: number }): Promise<PeerSyncResult> {
   const { ws } = opts
-  const identity = identityOf(ws)
-  const transports: Transport[] = []
-  /** the most other peers a tracker has counted; undefined until one answered */
-  let othersCounted: number | undefined
-  let changed: () => void = () => {}
-  const swarm = await joinSwarm({
-    trackers: trackersOf(opts),
-    swarmId: swarmIdOf(ws),
-    peerId: identity.peerId,
-    rtcConfig: opts.rtcConfig,
-    onTransport: (transport) => { transports.push(transport); changed() },
-    onSwarmSize: (others) => { othersCounted = Math.max(othersCounted ?? 0, others); changed() }
-  })
+  const limits = await TransferLimits.start(ws)
+  // no window open: versions, metadata and previews now, content queued for the window
+  const deferContent = limits.contentRate <= 0
+  const connected = await connectPeers({ ...opts, wrapTransport: (t) => limits.throttle(t) }).catch((err) => { limits.close(); throw err })
+  const { identity, transports } = connected
   try {
-    // wait for the first peer, then for the others found in the same announce: until all the
-    // tracker counts are here, or MORE_PEERS_WAIT_MS after the last one arrived
-    await new Promise<void>((resolve) => {
-      let settle: NodeJS.Timeout | undefined
-      const firstWait = setTimeout(done, opts.firstPeerWaitMs ?? FIRST_PEER_WAIT_MS)
-      function done (): void {
-        clearTimeout(firstWait)
-        clearTimeout(settle)
-        resolve()
-      }
-      let seen = 0
-      changed = () => {
-        if (transports.length === 0) return
-        if (othersCounted !== undefined && transports.length >= othersCounted) return done()
-        if (transports.length === seen) return
-        seen = transports.length
-        clearTimeout(firstWait)
-        clearTimeout(settle)
-        settle = setTimeout(done, opts.morePeersWaitMs ?? MORE_PEERS_WAIT_MS)
-      }
-      changed()
-    })
     const result = await syncRepo({
       store: ws.store,
       refs: ws.refs,
       transports,
       identity,
       ...opts.security,
-      wantContent: opts.wantContent,
+      wantContent: deferContent ? () => false : opts.wantContent,
+      applyRefs: !deferContent,
       onProgress: opts.onProgress,
       who: ws.identity.name,
       lingerIdleMs: 1_000
     })
     await ws.store.flush()
-    // from the version the files are at (the index's base), not `before`: a sync killed after moving the branch left them behind
+    const queuedItems = deferContent ? await queueWantedContent(ws, { roots: result.roots, peers: result.perPeer.map((p) => p.name), wantContent: opts.wantContent }) : []
+    const queued = { items: queuedItems.length, bytes: queuedItems.reduce((sum, i) => sum + i.bytes, 0) }
+    // from the version the files are at (the index's base): a sync killed after moving the branch left them behind
     let checkout = await checkoutHead(ws)
     let merge: PeerSyncResult['merge'] = null
     const diverged = result.conflicts.find((c) => c.ref === ws.branchRef && c.why === 'diverged')
@@ -146,8 +109,51 @@ export async function syncWithPeers (opts: PeerNodeOptions & { onProgress?: (p: 
         merge = { from, version: null, conflicts: [], error: err instanceof GasError ? err.message : String(err) }
       }
     }
-    return { ...result, checkout, merge }
+    return { ...result, checkout, merge, queued }
   } finally {
-    await swarm.leave()
+    limits.close()
+    await connected.leave()
+  }
+}
+
+export interface PeerFetchResult extends SyncResult {
+  /** the peers that were connected and asked (their member names) */
+  asked: string[]
+}
+
+/**
+ * Fetches `roots` and everything below them (a file manifest's chunks, an asset's content, a
+ * version's tree) from the team's reachable peers, without moving any ref or touching the
+ * workspace: `gas fetch`, `gas fsck --repair`, a build fetch and the LFS agent build on it.
+ * Objects already stored are not asked for again.
+ */
+export async function fetchFromPeers (opts: PeerNodeOptions & Omit<ConnectOptions, 'ws' | 'trackers'> & { roots: ObjectId[], onProgress?: (p: SyncProgress) => void, signal?: AbortSignal }): Promise<PeerFetchResult> {
+  if (!Array.isArray(opts.roots)) throw GasError.badArgument('fetchFromPeers needs roots: the ids of the objects to fetch')
+  const { ws } = opts
+  const connected = await connectPeers(opts)
+  // stopping (a window closing) closes the connections: objects in flight are lost or kept, nothing more is asked
+  const stop = (): void => { void connected.leave() }
+  opts.signal?.addEventListener('abort', stop, { once: true })
+  if (opts.signal?.aborted === true) stop()
+  try {
+    const result = await syncRepo({
+      store: ws.store,
+      refs: ws.refs,
+      transports: connected.transports,
+      identity: connected.identity,
+      ...opts.security,
+      roots: opts.roots,
+      refRoots: false,
+      applyRefs: false,
+      wantContent: opts.wantContent,
+      onProgress: opts.onProgress,
+      who: ws.identity.name,
+      lingerIdleMs: 0
+    })
+    await ws.store.flush()
+    return { ...result, asked: result.perPeer.map((p) => p.name) }
+  } finally {
+    opts.signal?.removeEventListener('abort', stop)
+    await connected.leave()
   }
 }

@@ -52,6 +52,10 @@ export interface SyncOptions extends PeerSecurity {
   transports?: Transport[]
   /** sessions already open */
   sessions?: PeerSession[]
+  /** objects to fetch (with everything below them) besides what the peers' refs name */
+  roots?: ObjectId[]
+  /** walk the peers' advertised refs too (default true); false fetches only `roots` */
+  refRoots?: boolean
   /** selective sync: whether an asset's content is wanted */
   wantContent?: (path: string, asset: Asset) => boolean
   /** content of older versions too (default true) */
@@ -90,6 +94,8 @@ export interface SyncResult {
   perPeer: PeerReport[]
   /** seconds spent fetching (metadata and content rounds), by the sync's clock */
   fetchSeconds: number
+  /** the objects the sync fetched below: `roots` and the peers' advertised refs */
+  roots: ObjectId[]
 }
 
 /** Opens sessions over `transports`; the ones that fail the handshake are reported, not thrown. */
@@ -136,7 +142,8 @@ export async function syncRepo (opts: SyncOptions): Promise<SyncResult> {
         session.close(asGasError(err))
       }
     }))
-    const roots = [...new Set([...advertised.values()].flat().map((ref) => ref.id))]
+    const advertisedIds = opts.refRoots === false ? [] : [...advertised.values()].flat().map((ref) => ref.id)
+    const roots = [...new Set([...(opts.roots ?? []), ...advertisedIds])]
     progress(phase)
 
     phase = 'metadata'
@@ -182,7 +189,7 @@ export async function syncRepo (opts: SyncOptions): Promise<SyncResult> {
     await linger(sessions, clock, opts.lingerIdleMs ?? LINGER_IDLE_MS)
     phase = 'done'
     progress(phase)
-    return report(sessions, { conflicts, outcomes, missing, duplicates, fetchSeconds, dropped: [...opened.dropped, ...swarm.dropped] })
+    return report(sessions, { conflicts, outcomes, missing, duplicates, fetchSeconds, roots, dropped: [...opened.dropped, ...swarm.dropped] })
   } finally {
     for (const session of sessions) session.close()
   }
@@ -222,7 +229,7 @@ async function linger (sessions: PeerSession[], clock: Clock, idleMs: number): P
   })))
 }
 
-function report (sessions: PeerSession[], parts: { conflicts: RefConflict[], outcomes: RefOutcome[], missing: ObjectId[], duplicates: number, fetchSeconds: number, dropped: DroppedPeer[] }): SyncResult {
+function report (sessions: PeerSession[], parts: { conflicts: RefConflict[], outcomes: RefOutcome[], missing: ObjectId[], duplicates: number, fetchSeconds: number, roots: ObjectId[], dropped: DroppedPeer[] }): SyncResult {
   const perPeer: PeerReport[] = sessions.map((s) => ({
     name: s.name,
     objectsSent: s.ledger.objectsSent,
@@ -245,7 +252,8 @@ function report (sessions: PeerSession[], parts: { conflicts: RefConflict[], out
     dropped: parts.dropped,
     duplicates: parts.duplicates,
     perPeer,
-    fetchSeconds: parts.fetchSeconds
+    fetchSeconds: parts.fetchSeconds,
+    roots: parts.roots
   }
 }
 

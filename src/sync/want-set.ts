@@ -34,6 +34,8 @@ export interface WantedObject {
   size?: number
   /** workspace path of the asset it belongs to, when known */
   path?: string
+  /** content: the asset (or file manifest) it belongs to, a root that fetches it again */
+  asset?: ObjectId
 }
 
 export interface WantSet {
@@ -106,14 +108,14 @@ export async function computeWantSet (opts: WantSetOptions): Promise<WantSet> {
   const newlyWhole: ObjectId[] = []
 
   const filesWalked = new Map<ObjectId, boolean>()
-  const visitFile = async (fileId: ObjectId, path: string, asset: Asset, withContent: boolean): Promise<boolean> => {
+  const visitFile = async (fileId: ObjectId, path: string, assetSize: number, withContent: boolean, assetId?: ObjectId): Promise<boolean> => {
     if (await missing(fileId, PRIORITY_METADATA, path)) return false
     if (!withContent) return false
     const before = filesWalked.get(fileId)
     if (before !== undefined) return before
     // not in `decoded`: see WantSetOptions.decoded
     const manifest = decodeFileManifest((await store.get(fileId)).body)
-    const priority = contentPriority(asset.size)
+    const priority = contentPriority(assetSize)
     let whole = true
     for (const chunk of manifest.chunks) {
       if (contentSeen.has(chunk.id)) {
@@ -124,7 +126,7 @@ export async function computeWantSet (opts: WantSetOptions): Promise<WantSet> {
       if (await store.has(chunk.id, 'chunk')) continue
       whole = false
       contentWanted.add(chunk.id)
-      content.push({ id: chunk.id, kind: 'content', priority, size: chunk.length, path })
+      content.push({ id: chunk.id, kind: 'content', priority, size: chunk.length, path, asset: assetId ?? fileId })
       contentBytes += chunk.length
     }
     filesWalked.set(fileId, whole)
@@ -141,7 +143,7 @@ export async function computeWantSet (opts: WantSetOptions): Promise<WantSet> {
     let whole = true
     for (const preview of asset.previews) if (await missing(preview, PRIORITY_PREVIEW, path)) whole = false
     // why: the manifest is metadata (0.06% of the content) and syncs even when the content does not
-    if (!(await visitFile(asset.file, path, asset, withContent && (opts.wantContent?.(path, asset) ?? true)))) whole = false
+    if (!(await visitFile(asset.file, path, asset.size, withContent && (opts.wantContent?.(path, asset) ?? true), id))) whole = false
     walked.set(id, { withContent, whole })
     return whole
   }
@@ -174,7 +176,8 @@ export async function computeWantSet (opts: WantSetOptions): Promise<WantSet> {
     } else if (object.type === 'tag') await visitRoot(decodeTag(object.body).object)
     else if (object.type === 'tree') await visitTree(id, '', true)
     else if (object.type === 'asset') await visitAsset(id, '', true)
-    // builds and other types are leaves here: fetched as metadata, walked by their own layer
+    else if (object.type === 'file') await visitFile(id, '', decodeFileManifest(object.body).size, true)
+    // a file manifest (an LFS object) brings its chunks; builds and other types are leaves here: fetched as metadata, walked by their own layer
   }
   for (const root of opts.roots) await visitRoot(root)
   for (let i = 0; i < versions.length; i++) {

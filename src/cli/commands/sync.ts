@@ -6,6 +6,7 @@ import { printResult, type Printer } from '../output.js'
 import { collect } from '../parse.js'
 import { progressBar } from '../progress.js'
 import { peerSecurity } from '../../auth/peer-security.js'
+import { formatBytes } from '../../units.js'
 
 /** Without --once, `gas sync` syncs again this often until SIGINT/SIGTERM. */
 const REPEAT_MS = 30_000
@@ -13,12 +14,13 @@ const REPEAT_MS = 30_000
 function print (p: Printer, result: PeerSyncResult, totalSeconds: number): void {
   const seconds = { fetch: round3(result.fetchSeconds), total: round3(totalSeconds) }
   const rate = result.fetchSeconds > 0 && result.fetched.bytes > 0 ? ` in ${seconds.fetch} s (${(result.fetched.bytes / result.fetchSeconds / 1e6).toFixed(1)} MB/s)` : ''
-  printResult(p, { fetched: result.fetched, sent: result.sent, peers: result.peers, conflicts: result.conflicts, missing: result.missing.length, checkout: result.checkout, merge: result.merge, seconds },
+  printResult(p, { fetched: result.fetched, sent: result.sent, peers: result.peers, conflicts: result.conflicts, missing: result.missing.length, checkout: result.checkout, merge: result.merge, queued: result.queued, seconds },
     () => [
       `${result.peers} peer(s); fetched ${result.fetched.objects} objects (${result.fetched.bytes} bytes)${rate}, sent ${result.sent.objects} (${result.sent.bytes} bytes)`,
       ...result.refs.filter((r) => r.action !== 'up-to-date').map((r) => `  ${r.ref}: ${r.action}`),
       ...result.conflicts.map((c) => `  ${c.ref} diverged from ${c.peer}: theirs recorded as ${c.remoteRef}`),
       ...(result.merge === null ? [] : [result.merge.error !== null ? `  not merged: ${result.merge.error}` : result.merge.version !== null ? `  merged ${result.merge.from} as ${result.merge.version.slice(0, 12)}` : `  merging ${result.merge.from}: ${result.merge.conflicts.length} conflict(s), see \`gas conflicts\``]),
+      ...(result.queued.items > 0 ? [`  ${result.queued.items} asset(s) (${formatBytes(result.queued.bytes)}) queued for the next transfer window: see \`gas queue plan\`; \`gas serve\` fetches them when it opens`] : []),
       ...(result.checkout !== null ? [`  workspace now at ${result.checkout.version.slice(0, 12)}: ${result.checkout.written.length} written, ${result.checkout.removed.length} removed, ${result.checkout.skipped.length} skipped`] : []),
       ...(result.checkout?.conflicts ?? []).map((c) => `  CONFLICT ${c.path}: changed by the peer, and ${c.local === 'staged' ? 'staged' : 'edited'} here; your file is kept, see \`gas conflicts\``)
     ].join('\n'))

@@ -73,4 +73,47 @@ describe('gas serve and gas sync, real processes', () => {
       await stopProcess(serve)
     }
   }, 120_000)
+  it('serve beside a loop of commits while another member syncs again and again: every sync is whole and consistent, the last one identical', async () => {
+    const [ana, bo] = await makeTeam([tmp(), tmp()], ['ana', 'bo'], tracker.url)
+    writeFileSync(join(ana.root, 'big.bin'), randomBytes(4 * 1024 * 1024))
+    writeFileSync(join(ana.root, 'counter.txt'), 'v0')
+    expect(gasSync(ana.root, ['add', '.']).status).toBe(0)
+    const counterOf = new Map<string, string>()
+    counterOf.set(JSON.parse(gasSync(ana.root, ['commit', '-m', 'v0', '--json']).stdout).version, 'v0')
+    const serve = await startServe(ana.root)
+    try {
+      let first = await gasAsync(bo.root, ['sync', '--once', '--json'])
+      for (let i = 0; i < 20 && JSON.parse(first.stdout).peers === 0; i++) first = await gasAsync(bo.root, ['sync', '--once', '--json'])
+      expect(JSON.parse(first.stdout)).toMatchObject({ missing: 0, peers: 1 })
+      let committing = true
+      const commits = (async () => {
+        for (let v = 1; v <= 6; v++) {
+          insertMiB(join(ana.root, 'big.bin'), 1_000_003 + v * 123_457)
+          writeFileSync(join(ana.root, 'counter.txt'), `v${v}`)
+          expect((await gasAsync(ana.root, ['add', '.'])).status).toBe(0)
+          counterOf.set(JSON.parse((await gasAsync(ana.root, ['commit', '-m', `v${v}`, '--json'])).stdout).version, `v${v}`)
+        }
+        committing = false
+      })()
+      let syncs = 0
+      while (committing || syncs === 0) {
+        const r = await gasAsync(bo.root, ['sync', '--once', '--json'])
+        syncs++
+        if (r.status !== 0) { expect(r.stderr).toMatch(/E_SYNC_INCOMPLETE|E_NO_PEERS/); continue }
+        expect(JSON.parse(r.stdout).missing).toBe(0)
+        // consistent: the files are those of the version bo's branch now names
+        const head = (await gasAsync(bo.root, ['log', '--json'])).stdout
+        const headId = JSON.parse(head).versions[0].id as string
+        // (a version whose commit has not returned to this test yet is checked by the next sync)
+        if (counterOf.has(headId)) expect(readFileSync(join(bo.root, 'counter.txt'), 'utf8')).toBe(counterOf.get(headId))
+      }
+      await commits
+      const last = await gasAsync(bo.root, ['sync', '--once', '--json'])
+      expect(JSON.parse(last.stdout)).toMatchObject({ missing: 0 })
+      expect(readFileSync(join(bo.root, 'big.bin')).equals(readFileSync(join(ana.root, 'big.bin')))).toBe(true)
+      expect(readFileSync(join(bo.root, 'counter.txt'), 'utf8')).toBe('v6')
+    } finally {
+      await stopProcess(serve)
+    }
+  }, 240_000)
 })

@@ -9,7 +9,7 @@ import type { BufferPool } from '../objects/buffer-pool.js'
 import { FileCompleteTrees, MemoryCompleteTrees, type CompleteTrees } from '../objects/complete-trees.js'
 import { PackFile, readEntry } from './pack-file.js'
 import { PackWriter } from './pack-writer.js'
-import { recoverPack } from './recover.js'
+import { PACK_DROPPED, WRITER_ALIVE, recoverPack } from './recover.js'
 import { folderStamp, type FolderStamp } from './folder-stamp.js'
 import { listQuarantined, maskPathOf, quarantineLoose, quarantinePacked, readMask, releaseQuarantined, type QuarantinedCopy } from './quarantine.js'
 
@@ -115,8 +115,9 @@ export class FileStore implements ObjectStore {
           continue
         }
         const locked = names.includes(name.replace(/\.pack$/, '.lock'))
-        if (locked && (await recoverPack(this.fs, packPath, indexPath)) < 0 && !names.includes(name.replace(/\.pack$/, '.idx'))) continue
-        if (!locked && !names.includes(name.replace(/\.pack$/, '.idx'))) await recoverPack(this.fs, packPath, indexPath)
+        const hasIndex = names.includes(name.replace(/\.pack$/, '.idx'))
+        const recovered = locked || !hasIndex ? await recoverPack(this.fs, packPath, indexPath) : 0
+        if (recovered === PACK_DROPPED || (recovered === WRITER_ALIVE && !hasIndex)) continue
         const indexStamp = await this.indexStamp(indexPath)
         this.packs.set(packPath, await PackFile.open(this.fs, packPath, indexPath))
         this.indexStamps.set(packPath, indexStamp)

@@ -27,6 +27,7 @@ export type ErrorCode =
   | 'E_DENIED'
   | 'E_BAD_SIGNATURE'
   | 'E_LOCAL_CHANGES'
+  | 'E_BAD_RULES'
   | 'E_BAD_SCHEDULE'
 
 export class GasError extends Error {

@@ -19,11 +19,14 @@ import * as serve from './commands/serve.js'
 import * as sync from './commands/sync.js'
 import * as conflicts from './commands/conflicts.js'
 import * as resolve from './commands/resolve.js'
+import * as fetch from './commands/fetch.js'
+import * as gc from './commands/gc.js'
+import * as ls from './commands/ls.js'
 import * as schedule from './commands/schedule.js'
 import * as queue from './commands/queue.js'
 
 /** Every command module registers itself; this file holds no logic of its own. */
-const COMMANDS = [init, whoami, add, rm, commit, log, tag, restore, meta, find, stat, fsck, preview, conflicts, resolve, team, tracker, serve, sync, schedule, queue]
+const COMMANDS = [init, whoami, add, rm, commit, log, tag, restore, meta, find, stat, fsck, preview, conflicts, resolve, team, tracker, serve, sync, schedule, queue, fetch, gc, ls]
 
 export function buildProgram (): Command {
   const program = new Command('gas')

@@ -1,5 +1,4 @@
 import { GasError } from '../errors.js'
-import type { Asset } from '../objects/asset.js'
 import type { ObjectId } from '../objects/id.js'
 import { checkoutHead, type CheckoutResult } from '../repo/checkout.js'
 import { mergeVersion } from '../repo/merge.js'
@@ -7,6 +6,7 @@ import type { PathConflict } from '../repo/merge-state.js'
 import type { Workspace } from '../repo/workspace.js'
 import { joinSwarm } from './discovery.js'
 import { connectPeers, identityOf, swarmIdOf, trackersOf, type ConnectOptions } from './connect-peers.js'
+import type { WantContent } from '../sync/want-set.js'
 import { queueWantedContent } from './content-queue.js'
 import { runQueue } from './queue-runner.js'
 import { TransferLimits } from './transfer-limits.js'
@@ -18,7 +18,9 @@ export interface PeerNodeOptions {
   /** HELLO signing/verification (src/auth), injected because auth sits above this layer */
   security: Pick<PeerSecurity, 'sign' | 'verify' | 'mayServe'>
   rtcConfig?: Record<string, unknown>
-  wantContent?: (path: string, asset: Asset) => boolean
+  wantContent?: WantContent
+  /** the policy's fingerprint, with wantContent (SyncPolicy.fingerprint) */
+  policyKey?: string
 }
 
 /**
@@ -86,6 +88,8 @@ export async function syncWithPeers (opts: PeerNodeOptions & { onProgress?: (p: 
       identity,
       ...opts.security,
       wantContent: deferContent ? () => false : opts.wantContent,
+      // why: with content deferred no tree is whole for the member's policy
+      policyKey: deferContent ? undefined : opts.policyKey,
       applyRefs: !deferContent,
       onProgress: opts.onProgress,
       who: ws.identity.name,
@@ -130,7 +134,9 @@ export interface PeerFetchResult extends SyncResult {
 export async function fetchFromPeers (opts: PeerNodeOptions & Omit<ConnectOptions, 'ws' | 'trackers'> & { roots: ObjectId[], onProgress?: (p: SyncProgress) => void, signal?: AbortSignal }): Promise<PeerFetchResult> {
   if (!Array.isArray(opts.roots)) throw GasError.badArgument('fetchFromPeers needs roots: the ids of the objects to fetch')
   const { ws } = opts
-  const connected = await connectPeers(opts)
+  // a person waits for this (`gas fetch`, `gas restore`): it moves now, at the window's rate or within the metadata budget outside windows
+  const limits = opts.wrapTransport === undefined ? await TransferLimits.start(ws, { interactive: true }) : undefined
+  const connected = await connectPeers(limits === undefined ? opts : { ...opts, wrapTransport: (t) => limits.throttle(t) }).catch((err) => { limits?.close(); throw err })
   // stopping (a window closing) closes the connections: objects in flight are lost or kept, nothing more is asked
   const stop = (): void => { void connected.leave() }
   opts.signal?.addEventListener('abort', stop, { once: true })
@@ -146,6 +152,7 @@ export async function fetchFromPeers (opts: PeerNodeOptions & Omit<ConnectOption
       refRoots: false,
       applyRefs: false,
       wantContent: opts.wantContent,
+      policyKey: opts.policyKey,
       onProgress: opts.onProgress,
       who: ws.identity.name,
       lingerIdleMs: 0
@@ -154,6 +161,7 @@ export async function fetchFromPeers (opts: PeerNodeOptions & Omit<ConnectOption
     return { ...result, asked: result.perPeer.map((p) => p.name) }
   } finally {
     opts.signal?.removeEventListener('abort', stop)
+    limits?.close()
     await connected.leave()
   }
 }

@@ -1,9 +1,8 @@
 import { GasError, isGasError } from '../errors.js'
-import type { Asset } from '../objects/asset.js'
 import type { ObjectId } from '../objects/id.js'
 import type { ObjectStore } from '../objects/store.js'
 import type { RefStore } from '../refs/ref-store.js'
-import { computeWantSet } from '../sync/want-set.js'
+import { computeWantSet, type WantContent } from '../sync/want-set.js'
 import { systemClock, type Clock, type LedgerTotals } from './ledger.js'
 import type { HelloMessage } from './messages.js'
 import { applyRemoteRefs, isSharedRef, type RefConflict, type RefOutcome, type RemoteRef } from './ref-exchange.js'
@@ -57,7 +56,9 @@ export interface SyncOptions extends PeerSecurity {
   /** walk the peers' advertised refs too (default true); false fetches only `roots` */
   refRoots?: boolean
   /** selective sync: whether an asset's content is wanted */
-  wantContent?: (path: string, asset: Asset) => boolean
+  wantContent?: WantContent
+  /** the policy's fingerprint (SyncPolicy.fingerprint): lets trees whose unwanted content is absent count as whole */
+  policyKey?: string
   /** content of older versions too (default true) */
   contentOfHistory?: boolean
   /** update refs/heads, tags and builds from the peers' (default true); remote views are recorded either way */
@@ -148,7 +149,7 @@ export async function syncRepo (opts: SyncOptions): Promise<SyncResult> {
 
     phase = 'metadata'
     const fetchStart = clock.now()
-    const wantOpts = { store, roots, wantContent: opts.wantContent, contentOfHistory: opts.contentOfHistory, decoded: new Map<ObjectId, unknown>() }
+    const wantOpts = { store, roots, wantContent: opts.wantContent, policyKey: opts.policyKey, contentOfHistory: opts.contentOfHistory, decoded: new Map<ObjectId, unknown>() }
     let wantSet = await computeWantSet(wantOpts)
     let duplicates = 0
     for (let round = 0; !wantSet.complete && round < MAX_METADATA_ROUNDS; round++) {
@@ -163,7 +164,7 @@ export async function syncRepo (opts: SyncOptions): Promise<SyncResult> {
     duplicates += content.duplicates
     const missing = [...wantSet.metadata.map((w) => w.id), ...content.missing]
     // why: records the trees that are whole now, so the next sync does not walk them (only what changed is walked)
-    if (missing.length === 0 && content.objects > 0) await computeWantSet(wantOpts)
+    if (missing.length === 0) await store.completeTrees?.add(content.objects > 0 ? (await computeWantSet(wantOpts)).newlyWhole : wantSet.newlyWhole)
 
     phase = 'apply'
     const fetchSeconds = (clock.now() - fetchStart) / 1000

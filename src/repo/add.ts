@@ -3,6 +3,7 @@ import { GasError, fromFsError } from '../errors.js'
 import { checkTag, encodeAsset, type Asset } from '../objects/asset.js'
 import type { ObjectId } from '../objects/id.js'
 import { SNIFF_BYTES, detectKind } from './asset-kind.js'
+import { ENGINES, detectEngineOnDisk, type EngineName } from './engine.js'
 import { ingestFile } from './ingest.js'
 import { readIndex, writeIndex } from './staging-index.js'
 import { GAS_DIR, type Workspace } from './workspace.js'
@@ -25,7 +26,7 @@ async function sniff (ws: Workspace, abs: string): Promise<Buffer> {
 }
 
 /** Expands folders into the files below them (workspace-relative), skipping the store itself. */
-async function expand (ws: Workspace, relPath: string, named = false): Promise<string[]> {
+async function expand (ws: Workspace, relPath: string, named = false, engine: EngineName | null = null): Promise<string[]> {
   const abs = ws.absolutePath(relPath)
   let st
   try {
@@ -43,6 +44,8 @@ async function expand (ws: Workspace, relPath: string, named = false): Promise<s
   const out: string[] = []
   for (const name of (await ws.fs.readdir(abs)).sort()) {
     if (relPath === '' && name === GAS_DIR) continue
+    // why: engine caches (Unity Library/, Unreal Intermediate/, Godot .godot/…) are rebuilt from the sources; never tracked unless named
+    if (relPath === '' && engine !== null && ENGINES[engine].cacheFolders.includes(name)) continue
     out.push(...await expand(ws, relPath === '' ? name : `${relPath}/${name}`))
   }
   return out
@@ -59,12 +62,13 @@ export async function addPaths (ws: Workspace, opts: { paths: string[], tags?: R
   const index = await readIndex(ws.fs, ws.gasDir)
   const files = new Set<string>()
   const scopes: string[] = []
+  const engine = await detectEngineOnDisk(ws.fs, ws.root)
   for (const p of opts.paths) {
     const rel = ws.relativePath(p, opts.cwd)
     const tracked = Object.keys(index.entries).some((path) => inScope(path, rel))
     let found: string[]
     try {
-      found = await expand(ws, rel, true)
+      found = await expand(ws, rel, true, engine)
     } catch (err) {
       // a tracked file or folder deleted from disk: adding it stages the deletion, as `git add` does
       if (!(err instanceof GasError && err.code === 'E_NOT_FOUND' && tracked)) throw err

@@ -95,6 +95,8 @@ async function checkoutLocked (ws: Workspace, opts: { target: Map<string, Object
       // disk here, and the next commit keeps it. Anything else (a full disk, no permission, a
       // damaged object) is the user's to know, with its cause.
       if (!(err instanceof GasError && err.code === 'E_NOT_FOUND' && err.data.id !== undefined)) throw err
+      // the previous version's file, unedited, would pass for this one: it goes (its content stays in the store)
+      if (current !== undefined) await ws.fs.rm(ws.absolutePath(path), { force: true })
       result.skipped.push({ path, reason: 'content not here (selective sync)' })
       entries[path] = { asset: assetId, meta: asset, mtimeMs: -1 }
       continue

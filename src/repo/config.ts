@@ -9,6 +9,8 @@ export interface WorkspaceConfig {
   team: { id: string, name: string, rootPublicKey: string } | null
   trackers: string[]
   roles: string[]
+  /** selective sync: local overrides of `.gasrules` ("include PATTERN" / "exclude PATTERN"), not shared */
+  selective?: { overrides: string[] }
 }
 
 export function defaultConfig (timeZone: string): WorkspaceConfig {

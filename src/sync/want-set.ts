@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { decodeAsset, type Asset } from '../objects/asset.js'
 import { decodeFileManifest } from '../objects/file-manifest.js'
 import type { ObjectId } from '../objects/id.js'
@@ -5,6 +6,9 @@ import type { ObjectStore } from '../objects/store.js'
 import { decodeTag } from '../objects/tag.js'
 import { decodeTree } from '../objects/tree.js'
 import { decodeVersion } from '../objects/version.js'
+import type { CompleteTrees } from '../objects/complete-trees.js'
+import { companionOf } from '../repo/engine.js'
+import type { Companion } from './companions.js'
 
 /**
  * What a peer still needs for a set of roots (ref targets): walks version → tree → asset → file
@@ -45,13 +49,30 @@ export interface WantSet {
   contentBytes: number
   /** no metadata is missing: `content` is everything these roots need */
   complete: boolean
+  /**
+   * Keys of trees found whole by this walk (everything below them here, content included where
+   * the policy wants it). The walk writes nothing: the caller records them in the store's
+   * completeTrees once it trusts them (syncRepo does after a sync that left nothing missing).
+   */
+  newlyWhole: ObjectId[]
 }
+
+/** The content policy's question: is this asset's content wanted here? A companion (`X.meta`) is asked with its partner `X`. */
+export type WantContent = (path: string, asset: Asset, companion?: Companion) => boolean
 
 export interface WantSetOptions {
   store: ObjectStore
   roots: ObjectId[]
   /** selective sync: whether this asset's content is wanted (default: all) */
-  wantContent?: (path: string, asset: Asset) => boolean
+  wantContent?: WantContent
+  /**
+   * Identifies the policy `wantContent` applies (SyncPolicy.fingerprint). With it, a tree whose
+   * unwanted content is absent can be whole *for this policy* at its path; without it, only trees
+   * holding all their content are.
+   */
+  policyKey?: string
+  /** trees known whole (default: the store's); read only */
+  completeTrees?: Pick<CompleteTrees, 'has'>
   /** walk parents of versions too (default true): history metadata and, with contentOfHistory, its content */
   history?: boolean
   /** content of older versions too (default true, like git); false: only the versions the roots name */
@@ -71,6 +92,18 @@ export function contentPriority (assetSize: number): number {
   return Math.max(1, Math.min(PRIORITY_CONTENT_MAX, PRIORITY_CONTENT_MAX - 5 * bits))
 }
 
+/**
+ * The completeTrees key of a tree that is whole only because the policy leaves some content out:
+ * the same tree at another path, or under another policy, may need that content.
+ */
+export function policyTreeKey (policyKey: string, treeId: ObjectId, prefix: string): ObjectId {
+  return createHash('sha256').update(`${policyKey}\0${treeId}\0${prefix}`).digest('hex')
+}
+
+/** A visit's outcome: everything below is here (WHOLE), and some content was left out by the policy (SKIPPED). */
+const WHOLE = 1
+const SKIPPED = 2
+
 export async function computeWantSet (opts: WantSetOptions): Promise<WantSet> {
   const { store } = opts
   const decoded = opts.decoded
@@ -83,6 +116,8 @@ export async function computeWantSet (opts: WantSetOptions): Promise<WantSet> {
   }
   const history = opts.history ?? true
   const contentOfHistory = opts.contentOfHistory ?? true
+  const wantContent = opts.wantContent
+  const policyKey = opts.policyKey
   const metadata: WantedObject[] = []
   const content: WantedObject[] = []
   const seen = new Set<ObjectId>()
@@ -102,9 +137,9 @@ export async function computeWantSet (opts: WantSetOptions): Promise<WantSet> {
     return true
   }
 
-  // Each visit answers whether everything below it is here, content included ("whole"): a
-  // whole tree is recorded in the store's completeTrees and never walked again.
-  const completeTrees = store.completeTrees
+  // Each visit answers whether everything below it is here ("whole"); the caller records whole
+  // trees in completeTrees and the next walk skips them.
+  const completeTrees = opts.completeTrees ?? store.completeTrees
   const newlyWhole: ObjectId[] = []
 
   const filesWalked = new Map<ObjectId, boolean>()
@@ -133,35 +168,68 @@ export async function computeWantSet (opts: WantSetOptions): Promise<WantSet> {
     return whole
   }
 
-  /** trees and assets already walked: with content → whether whole; without → false. History shares most of them. */
-  const walked = new Map<ObjectId, { withContent: boolean, whole: boolean }>()
-  const visitAsset = async (id: ObjectId, path: string, withContent: boolean): Promise<boolean> => {
-    if (await missing(id, PRIORITY_METADATA, path)) return false
-    const before = walked.get(id)
-    if (before !== undefined && (before.withContent || !withContent)) return before.whole
+  /**
+   * Trees and assets already walked, by id and path (the policy is path-based): with content →
+   * the outcome; without → not whole. History shares most of them.
+   */
+  const walked = new Map<string, { withContent: boolean, outcome: number }>()
+  const visitAsset = async (id: ObjectId, path: string, withContent: boolean, companion?: { path: string, id: ObjectId | null }): Promise<number> => {
+    if (await missing(id, PRIORITY_METADATA, path)) return 0
+    const key = `${id}\0${path}`
+    const before = walked.get(key)
+    if (before !== undefined && (before.withContent || !withContent)) return before.outcome
     const asset = await read(id, decodeAsset)
     let whole = true
     for (const preview of asset.previews) if (await missing(preview, PRIORITY_PREVIEW, path)) whole = false
-    // why: the manifest is metadata (0.06% of the content) and syncs even when the content does not
-    if (!(await visitFile(asset.file, path, asset.size, withContent && (opts.wantContent?.(path, asset) ?? true), id))) whole = false
-    walked.set(id, { withContent, whole })
-    return whole
+    let wanted = true
+    if (withContent && wantContent !== undefined) {
+      let partner: Companion | undefined
+      if (companion?.id === null) partner = { path: companion.path, asset: null }
+      else if (companion !== undefined && !(await missing(companion.id, PRIORITY_METADATA, companion.path))) partner = { path: companion.path, asset: await read(companion.id, decodeAsset) }
+      wanted = wantContent(path, asset, partner)
+    }
+    let outcome: number
+    if (withContent && !wanted) {
+      // why: the manifest is metadata (0.06% of the content) and syncs even when the content does not
+      outcome = (await missing(asset.file, PRIORITY_METADATA, path)) || !whole ? SKIPPED : WHOLE | SKIPPED
+    } else {
+      outcome = (await visitFile(asset.file, path, asset.size, withContent, id)) && whole ? WHOLE : 0
+    }
+    walked.set(key, { withContent, outcome })
+    return outcome
   }
 
-  const visitTree = async (id: ObjectId, prefix: string, withContent: boolean): Promise<boolean> => {
-    if (completeTrees?.has(id) === true) return true
-    if (await missing(id, PRIORITY_METADATA, prefix === '' ? undefined : prefix)) return false
-    const before = walked.get(id)
-    if (before !== undefined && (before.withContent || !withContent)) return before.whole
+  const visitTree = async (id: ObjectId, prefix: string, withContent: boolean): Promise<number> => {
+    if (completeTrees?.has(id) === true) return WHOLE
+    const relativeKey = policyKey === undefined ? undefined : policyTreeKey(policyKey, id, prefix)
+    if (withContent && relativeKey !== undefined && completeTrees?.has(relativeKey) === true) return WHOLE | SKIPPED
+    if (await missing(id, PRIORITY_METADATA, prefix === '' ? undefined : prefix)) return 0
+    const key = `${id}\0${prefix}`
+    const before = walked.get(key)
+    if (before !== undefined && (before.withContent || !withContent)) return before.outcome
     const tree = await read(id, decodeTree)
+    const names = wantContent === undefined ? undefined : new Map(tree.entries.map((e) => [e.name, e]))
     let whole = true
+    let skipped = false
     for (const entry of tree.entries) {
       const path = prefix === '' ? entry.name : `${prefix}/${entry.name}`
-      if (!(entry.type === 'tree' ? await visitTree(entry.id, path, withContent) : await visitAsset(entry.id, path, withContent))) whole = false
+      let outcome: number
+      if (entry.type === 'tree') outcome = await visitTree(entry.id, path, withContent)
+      else {
+        // a Unity .meta / Godot .import is wanted exactly when the file it describes is
+        const partnerName = names === undefined ? undefined : companionOf(entry.name)
+        const partner = partnerName === undefined ? undefined : names?.get(partnerName)
+        const companion = partner === undefined ? undefined : { path: prefix === '' ? partner.name : `${prefix}/${partner.name}`, id: partner.type === 'tree' ? null : partner.id }
+        outcome = await visitAsset(entry.id, path, withContent, companion)
+      }
+      if ((outcome & WHOLE) === 0) whole = false
+      if ((outcome & SKIPPED) !== 0) skipped = true
     }
-    walked.set(id, { withContent, whole })
-    if (whole) newlyWhole.push(id)
-    return whole
+    const outcome = (whole ? WHOLE : 0) | (skipped ? SKIPPED : 0)
+    walked.set(key, { withContent, outcome })
+    if (whole && !skipped) newlyWhole.push(id)
+    else if (whole && withContent && relativeKey !== undefined) newlyWhole.push(relativeKey)
+    return outcome
   }
 
   // versions breadth first so the tips' content is listed before their history's
@@ -191,8 +259,7 @@ export async function computeWantSet (opts: WantSetOptions): Promise<WantSet> {
       versions.push({ id: parent, tip: false })
     }
   }
-  await completeTrees?.add(newlyWhole)
-  return { metadata, content, contentBytes, complete: metadata.length === 0 }
+  return { metadata, content, contentBytes, complete: metadata.length === 0, newlyWhole }
 }
 
 /** Everything missing for `roots`, metadata first, as one stream (the want-set of one moment). */

@@ -25,7 +25,7 @@ async function team (names: string[]): Promise<gas.Workspace[]> {
   const out = [lead]
   for (const name of names.slice(1)) {
     const ws = await gas.init({ dir: tmp(), name })
-    await joinTeam(ws, JSON.stringify(await createInvite(lead, { publicKey: ws.identity.publicKey, name, roles: ['artist'] })))
+    await joinTeam(ws, JSON.stringify(await createInvite(lead, { publicKey: ws.identity.publicKey, name, roles: ['lead'] })))
     out.push(ws)
   }
   return out

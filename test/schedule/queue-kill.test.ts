@@ -34,7 +34,7 @@ describe('the transfer queue survives SIGKILL of gas serve', () => {
     ana.config = { ...ana.config, trackers: [tracker.url] }
     await ana.saveConfig()
     const bo = await gas.init({ dir: tmp(), name: 'bo' })
-    await joinTeam(bo, JSON.stringify(await createInvite(ana, { publicKey: bo.identity.publicKey, name: 'bo', roles: ['qa'] })))
+    await joinTeam(bo, JSON.stringify(await createInvite(ana, { publicKey: bo.identity.publicKey, name: 'bo', roles: ['lead'] })))
     writeFileSync(join(ana.root, 'level.pak'), randomBytes(3_000_000))
     const [added] = await gas.add(ana, { paths: [join(ana.root, 'level.pak')] })
     await gas.commit(ana, { message: 'level' })

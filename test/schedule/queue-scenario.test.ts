@@ -28,7 +28,7 @@ describe('transfer queue over real WebRTC', () => {
     ana.config = { ...ana.config, trackers: [tracker.url] }
     await ana.saveConfig()
     const bo = await gas.init({ dir: tmp(), name: 'bo' })
-    await joinTeam(bo, JSON.stringify(await createInvite(ana, { publicKey: bo.identity.publicKey, name: 'bo', roles: ['qa'] })))
+    await joinTeam(bo, JSON.stringify(await createInvite(ana, { publicKey: bo.identity.publicKey, name: 'bo', roles: ['lead'] })))
     writeFileSync(join(ana.root, 'level.pak'), randomBytes(700_000))
     writeFileSync(join(ana.root, 'notes.txt'), 'read me')
     await gas.add(ana, { paths: [ana.root] })

@@ -47,7 +47,8 @@ describe('computeWantSet', () => {
     expect(rounds).toBeGreaterThanOrEqual(4)
     for (const id of src.objects.keys()) expect(dst.objects.has(id)).toBe(true)
     const done = await computeWantSet({ store: dst, roots: [v2.version] })
-    expect(done).toEqual({ metadata: [], content: [], contentBytes: 0, complete: true })
+    expect(done).toMatchObject({ metadata: [], content: [], contentBytes: 0, complete: true })
+    expect(done.newlyWhole).toContain(v2.tree)
   })
 
   it('lists content small assets first, with sizes and paths, once metadata is complete', async () => {
@@ -57,7 +58,7 @@ describe('computeWantSet', () => {
     const set = await computeWantSet({ store: dst, roots: [v2.version] })
     expect(set.complete).toBe(true)
     const readme = v2.assets.get('docs/readme.md')!
-    expect(set.content.find((w) => w.id === readme.chunks[0].id)).toEqual({ id: readme.chunks[0].id, kind: 'content', priority: contentPriority(5), size: 5, path: 'docs/readme.md' })
+    expect(set.content.find((w) => w.id === readme.chunks[0].id)).toEqual({ id: readme.chunks[0].id, kind: 'content', priority: contentPriority(5), size: 5, path: 'docs/readme.md', asset: readme.asset })
     expect(set.contentBytes).toBe(300 * KiB + 200 * KiB + 5)
     const streamed = []
     for await (const w of missingObjects({ store: dst, roots: [v2.version] })) streamed.push(w.id)
@@ -125,8 +126,11 @@ describe('computeWantSet and whole trees', () => {
     const { src, v2 } = await twoVersions()
     const dst = new MemoryStore()
     await fetchAll(src, dst, [v2.version])
-    expect(dst.completeTrees.has(v2.tree)).toBe(false) // the last walk saw content missing
-    await computeWantSet({ store: dst, roots: [v2.version] }) // what syncRepo does after the content arrived
+    expect(dst.completeTrees.has(v2.tree)).toBe(false) // the walk writes nothing
+    const walk = await computeWantSet({ store: dst, roots: [v2.version] }) // what syncRepo does after the content arrived
+    expect(walk.newlyWhole).toContain(v2.tree)
+    expect(dst.completeTrees.has(v2.tree)).toBe(false)
+    await dst.completeTrees.add(walk.newlyWhole) // the caller records them
     expect(dst.completeTrees.has(v2.tree)).toBe(true)
     const { reads } = counting(dst)
     const again = await computeWantSet({ store: dst, roots: [v2.version] })
@@ -149,7 +153,8 @@ describe('computeWantSet and whole trees', () => {
     expect((await computeWantSet({ store: dst, roots: [v1.version] })).content.map((w) => w.id)).toEqual([hero.chunks[0].id])
     expect(dst.completeTrees.has(v1.tree)).toBe(false)
     await copy(src, dst, [hero.chunks[0].id])
-    expect((await computeWantSet({ store: dst, roots: [v1.version] })).complete).toBe(true)
-    expect(dst.completeTrees.has(v1.tree)).toBe(true)
+    const whole = await computeWantSet({ store: dst, roots: [v1.version] })
+    expect(whole.complete).toBe(true)
+    expect(whole.newlyWhole).toContain(v1.tree)
   })
 })

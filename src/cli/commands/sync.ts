@@ -6,6 +6,8 @@ import { printResult, type Printer } from '../output.js'
 import { collect } from '../parse.js'
 import { progressBar } from '../progress.js'
 import { peerSecurity } from '../../auth/peer-security.js'
+import { selectiveSyncOptions } from '../../sync/workspace-policy.js'
+import { registerSyncRules } from './sync-rules.js'
 import { formatBytes } from '../../units.js'
 
 /** Without --once, `gas sync` syncs again this often until SIGINT/SIGTERM. */
@@ -43,9 +45,14 @@ export function register (program: Command): void {
       do {
         const started = performance.now()
         const bar = p.json ? undefined : progressBar()
-        const result = await withWorkspace(async (ws) => await syncWithPeers({
-          ws, trackers: opts.tracker, security: peerSecurity(ws), onProgress: (prog) => bar?.update(prog)
-        }))
+        const result = await withWorkspace(async (ws) => {
+          const { wantContent, policyKey, notice, reload } = await selectiveSyncOptions(ws)
+          const warn = (text: string | null): void => { if (text !== null) p.err(`gas: warning: ${text}`) }
+          warn(notice)
+          const synced = await syncWithPeers({ ws, trackers: opts.tracker, security: peerSecurity(ws), wantContent, policyKey, onProgress: (prog) => bar?.update(prog) })
+          warn(await reload())
+          return synced
+        })
         bar?.stop()
         print(p, result, (performance.now() - started) / 1000)
         if (opts.once === true) break
@@ -55,4 +62,5 @@ export function register (program: Command): void {
         })
       } while (!stop.signal.aborted)
     }))
+  registerSyncRules(program.commands.find((c) => c.name() === 'sync') as Command)
 }

@@ -1,0 +1,14 @@
+import type { Command } from 'commander'
+import { listAssets } from '../../sync/list-assets.js'
+import { action } from '../action.js'
+import { withWorkspace } from '../context.js'
+import { printResult } from '../output.js'
+
+export function register (program: Command): void {
+  program.command('ls').description('tracked assets, with the ones whose content is not fetched here').argument('[path]').option('--json', 'print JSON')
+    .action(action(async (p, path: string | undefined) => {
+      const assets = await withWorkspace(async (ws) => await listAssets(ws, { under: path === undefined ? undefined : ws.relativePath(path, process.cwd()) }))
+      printResult(p, { assets: assets.map((a) => ({ path: a.path, kind: a.kind, size: a.size, fetched: a.fetched, wanted: a.wanted })) },
+        () => assets.map((a) => `${a.fetched ? 'fetched    ' : 'not fetched'} ${String(a.size).padStart(12)}  ${a.path}${!a.fetched && a.wanted ? ' (wanted: next sync)' : ''}`).join('\n'))
+    }))
+}

@@ -1,0 +1,23 @@
+import type { Workspace } from '../repo/workspace.js'
+import { parseRuleLine, type RuleAction } from './rules.js'
+
+/**
+ * `gas sync include|exclude PATTERN`: local overrides of `.gasrules`, kept in this workspace's
+ * config (never shared) and applied after every team rule. A pattern is anything a rule line
+ * takes (a glob, folder/, kind:, ext:, tag:, size>N; several: all must match).
+ */
+export async function addOverride (ws: Workspace, opts: { action: RuleAction, pattern: string }): Promise<string[]> {
+  const line = `${opts.action} ${opts.pattern.trim()}`
+  const overrides = ws.config.selective?.overrides ?? []
+  // checked now, so a bad pattern never reaches the config (E_BAD_RULES with the reason)
+  parseRuleLine(line, { file: 'local', line: overrides.length + 1 })
+  ws.config = { ...ws.config, selective: { overrides: [...overrides, line] } }
+  await ws.saveConfig()
+  return ws.config.selective?.overrides ?? []
+}
+
+/** Removes every local override (`gas sync include --clear`). */
+export async function clearOverrides (ws: Workspace): Promise<void> {
+  ws.config = { ...ws.config, selective: { overrides: [] } }
+  await ws.saveConfig()
+}

@@ -4,7 +4,7 @@ import * as gas from '../../src/index.js'
 import { createInvite, joinTeam } from '../../src/auth/invite.js'
 import { gasSpawn, type CliResult } from './cli.js'
 
-/** A team of workspaces sharing `trackerUrl`: the first is the lead, the others joined by invite. */
+/** A team of workspaces sharing `trackerUrl`: the first is the lead, the others joined by invite as leads too (whose rules want every file, so every byte is checked). */
 export async function makeTeam (dirs: string[], names: string[], trackerUrl: string): Promise<gas.Workspace[]> {
   const lead = await gas.init({ dir: dirs[0], name: names[0], team: 'orcs' })
   lead.config = { ...lead.config, trackers: [trackerUrl] }
@@ -12,7 +12,7 @@ export async function makeTeam (dirs: string[], names: string[], trackerUrl: str
   const out = [lead]
   for (let i = 1; i < names.length; i++) {
     const ws = await gas.init({ dir: dirs[i], name: names[i] })
-    await joinTeam(ws, JSON.stringify(await createInvite(lead, { publicKey: ws.identity.publicKey, name: names[i], roles: ['artist'] })))
+    await joinTeam(ws, JSON.stringify(await createInvite(lead, { publicKey: ws.identity.publicKey, name: names[i], roles: ['lead'] })))
     out.push(ws)
   }
   return out

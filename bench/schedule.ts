@@ -26,7 +26,82 @@ export async function benchSchedule (workDir: string, opts: { quick: boolean }):
     figures.push(await throttleAccuracy(workDir, limit, seconds).catch((err: Error) => failed(`throttle at ${limit / MB} MB/s`, err)))
   }
   figures.push(await windowUtilisation(workDir, opts.quick ? 64 : 256).catch((err: Error) => failed('utilisation in an open window', err)))
+  figures.push(await urgentBesideBulk(workDir, opts.quick ? 64 : 256).catch((err: Error) => failed('gas fetch beside a saturating transfer', err)))
   return figures
+}
+
+interface Pair { root: string, seedDir: string, fetchDir: string, tracker: Awaited<ReturnType<typeof gas.startTracker>> }
+
+/** A lead (`seed`) with `files` committed, and a member (`fetch`) of `role` who joined. */
+async function pairOf (workDir: string, name: string, role: string, files: Array<{ path: string, bytes: number }>): Promise<Pair & { commit: (more: Array<{ path: string, bytes: number }>) => Promise<void> }> {
+  const root = await mkdtemp(join(workDir, `${name}-`))
+  const seedDir = join(root, 'seed')
+  const fetchDir = join(root, 'fetch')
+  await mkdir(seedDir, { recursive: true })
+  await mkdir(fetchDir, { recursive: true })
+  const tracker = await gas.startTracker({ port: 0, host: '127.0.0.1' })
+  const seed = await gas.init({ dir: seedDir, name: 'seed', team: 'bench', previewer: async () => [] })
+  seed.config = { ...seed.config, trackers: [tracker.url] }
+  await seed.saveConfig()
+  for (const file of files) await writeRandomFile(join(seedDir, file.path), file.bytes, `${name}-${file.path}`)
+  await gas.add(seed, { paths: [seedDir] })
+  await gas.commit(seed, { message: name })
+  const me = await gas.init({ dir: fetchDir, name: 'me' })
+  await gas.joinTeam(me, JSON.stringify(await gas.createInvite(seed, { publicKey: me.identity.publicKey, name: 'me', roles: [role] })))
+  await seed.close()
+  await me.close()
+  const commit = async (more: Array<{ path: string, bytes: number }>): Promise<void> => {
+    const ws = await gas.open({ dir: seedDir, previewer: async () => [] })
+    for (const file of more) await writeRandomFile(join(seedDir, file.path), file.bytes, `${name}-${file.path}`)
+    await gas.add(ws, { paths: more.map((f) => join(seedDir, f.path)) })
+    await gas.commit(ws, { message: `${name} more` })
+    await ws.close()
+  }
+  return { root, seedDir, fetchDir, tracker, commit }
+}
+
+async function startServe (dir: string): Promise<ReturnType<typeof spawn>> {
+  const server = spawn(process.execPath, [GAS_BIN, 'serve'], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] })
+  await new Promise<void>((resolve, reject) => {
+    server.stderr.on('data', (d: Buffer) => { if (d.toString().includes('serving')) resolve() })
+    server.on('exit', (code) => reject(new Error(`gas serve exited with ${code}`)))
+  })
+  return server
+}
+
+/**
+ * "Urgent work never waits behind a big transfer": a tester (qa) syncs a big build from a lead
+ * whose upload is limited to 5 MB/s, saturating it; a few seconds in, the same tester asks for
+ * a 200 KiB texture with `gas fetch`. Seconds from starting `gas fetch` to its exit (node's
+ * start, finding the peer and the handshake included).
+ */
+async function urgentBesideBulk (workDir: string, mib: number): Promise<Figure> {
+  // the tester has the version that lists hero.png (a texture: not a tester's content), then the lead commits a big build
+  const pair = await pairOf(workDir, 'urgent', 'qa', [{ path: 'hero.png', bytes: 200 * 1024 }])
+  const first = await startServe(pair.seedDir)
+  const synced = await runGas(pair.fetchDir, ['sync', '--once'])
+  first.kill('SIGTERM')
+  if (synced.status !== 0) throw new Error(`the first gas sync failed: ${synced.stderr.slice(0, 300)}`)
+  await pair.commit([{ path: 'game.exe', bytes: mib * 2 ** 20 }])
+  const set = await runGas(pair.seedDir, ['schedule', 'set', `daily 00:00-24:00 UTC ${5 * MB}B/s`, '--busy-cpu', '100'])
+  if (set.status !== 0) throw new Error(`gas schedule set failed: ${set.stderr}`)
+  const server = await startServe(pair.seedDir)
+  const bulk = spawn(process.execPath, [GAS_BIN, 'sync', '--once', '--json'], { cwd: pair.fetchDir, stdio: ['ignore', 'ignore', 'ignore'] })
+  try {
+    await new Promise((resolve) => setTimeout(resolve, 5000))
+    const started = performance.now()
+    const fetched = await runGas(pair.fetchDir, ['fetch', 'hero.png', '--json'])
+    const seconds = (performance.now() - started) / 1000
+    if (fetched.status !== 0) throw new Error(`gas fetch failed: ${fetched.stderr.slice(0, 300)}`)
+    const written = (JSON.parse(fetched.stdout) as { written: string[] }).written
+    if (!written.includes('hero.png')) throw new Error(`gas fetch did not write hero.png: ${fetched.stdout.slice(0, 300)}`)
+    return { name: `schedule: gas fetch of a 200 KiB asset while a ${mib} MiB transfer saturates the sender's 5 MB/s limit (whole command)`, value: seconds, unit: 's', floor: '<= 1 s', pass: seconds <= 1 }
+  } finally {
+    bulk.kill('SIGKILL')
+    server.kill('SIGTERM')
+    await pair.tracker.close()
+    await rm(pair.root, { recursive: true, force: true })
+  }
 }
 
 /**
@@ -76,7 +151,7 @@ async function throttleAccuracy (workDir: string, limit: number, seconds: number
   await gas.add(seed, { paths: [seedDir] })
   await gas.commit(seed, { message: 'build' })
   const me = await gas.init({ dir: fetchDir, name: 'me' })
-  await gas.joinTeam(me, JSON.stringify(await gas.createInvite(seed, { publicKey: me.identity.publicKey, name: 'me', roles: ['qa'] })))
+  await gas.joinTeam(me, JSON.stringify(await gas.createInvite(seed, { publicKey: me.identity.publicKey, name: 'me', roles: ['lead'] })))
   await seed.close()
   await me.close()
   // the sender's window is open all day at the limit; --busy-cpu 100: the fetcher beside it must not count as "busy"

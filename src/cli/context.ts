@@ -2,11 +2,15 @@ import type { Previewer } from '../repo/workspace.js'
 import { Workspace } from '../repo/workspace.js'
 
 /** Kinds that have a preview generator; others never load the preview layer. */
-const PREVIEWED_KINDS = new Set(['texture', 'model', 'audio', 'video', 'archive', 'build', 'code', 'document'])
+const PREVIEWED_KINDS = new Set(['texture', 'model', 'audio', 'video', 'archive', 'build', 'code', 'document', 'engine'])
 
 /** Loaded on first use: sharp and three cost start-up time and memory that most commands never need. */
-const lazyPreviewer: Previewer = async (path, asset, store) =>
-  PREVIEWED_KINDS.has(asset.kind) ? await (await import('../preview/attach.js')).previewAsset(path, asset, store) : []
+const lazyPreviewer: Previewer = async (path, asset, store, previous) =>
+  PREVIEWED_KINDS.has(asset.kind) ? await (await import('../preview/attach.js')).previewAsset(path, asset, store, previous) : []
+// previews start in worker threads while the content is chunked (the import settles before previewAsset's)
+lazyPreviewer.prepare = (path, kind, format) => {
+  if (PREVIEWED_KINDS.has(kind)) void import('../preview/attach.js').then((m) => m.preparePreview(path, kind, format))
+}
 
 /** The workspace around the current directory, with previews wired in as the public API does. */
 export async function openHere (): Promise<Workspace> {

@@ -1,9 +1,14 @@
 import { GasError } from '../errors.js'
 import type { Asset } from '../objects/asset.js'
 import type { ObjectId } from '../objects/id.js'
-import { encodePreview, type PreviewObject } from '../objects/preview.js'
+import { decodePreview, encodePreview, type PreviewObject } from '../objects/preview.js'
 import type { ObjectStore } from '../objects/store.js'
-import { generatePreview } from './index.js'
+import { mergeMetaTags } from './meta-tags.js'
+import { previewPool } from './pool.js'
+import type { PreviewResult } from './types.js'
+
+/** Kinds with a generator; any other kind gets no preview object at all. */
+export const PREVIEWED_KINDS = new Set(['texture', 'model', 'audio', 'video', 'archive', 'build', 'code', 'document', 'engine'])
 
 /** Info must survive canonical JSON on every peer: non-finite numbers (silence is -Infinity dB) become null. */
 function jsonSafe (value: unknown): unknown {
@@ -13,19 +18,55 @@ function jsonSafe (value: unknown): unknown {
   return value
 }
 
+/** Previews started early (during chunking), by absolute path. */
+const started = new Map<string, Promise<PreviewResult>>()
+
 /**
- * Generates the preview of one asset and stores it as a `preview` object. A malformed asset gets a
- * preview recording the error, so peers learn it without the content; a kind with nothing to show
- * gets none. The asset itself is always stored, whatever happens here.
+ * Starts generating a preview in the worker pool, so it runs while the caller chunks and stores
+ * the content; `previewAsset` later picks the result up. Errors wait for `previewAsset` too.
  */
-export async function previewAsset (absolutePath: string, asset: Asset, store: ObjectStore): Promise<ObjectId[]> {
+export function preparePreview (absolutePath: string, kind: string, format: string): void {
+  if (!PREVIEWED_KINDS.has(kind) || started.has(absolutePath)) return
+  const p = previewPool().generate({ path: absolutePath, kind, format })
+  p.catch(() => {})
+  started.set(absolutePath, p)
+}
+
+/** Embedded metadata of the previous version's preview, so tags it set can be told from tags a person set. */
+async function previousMeta (store: ObjectStore, previous: Asset | undefined): Promise<Record<string, string>> {
+  if (previous === undefined || previous.previews.length === 0) return {}
+  try {
+    const obj = await store.get(previous.previews[0])
+    const meta = decodePreview(obj.body).info.meta
+    return meta !== null && typeof meta === 'object' ? meta as Record<string, string> : {}
+  } catch { return {} }
+}
+
+/**
+ * Generates the preview of one asset and stores it as a `preview` object. A malformed asset, or
+ * a variant with nothing to show, gets a preview recording the error and its reason, so peers
+ * learn it without the content; a kind with no generator gets none. Embedded metadata becomes
+ * `meta.*` tags on the asset, never replacing a tag a person set. The asset itself is always
+ * stored, whatever happens here.
+ */
+export async function previewAsset (absolutePath: string, asset: Asset, store: ObjectStore, previous?: Asset): Promise<ObjectId[]> {
+  if (!PREVIEWED_KINDS.has(asset.kind)) return []
+  const pending = started.get(absolutePath) ?? previewPool().generate({ path: absolutePath, kind: asset.kind, format: asset.format })
+  started.delete(absolutePath)
   let preview: PreviewObject
   try {
-    const result = await generatePreview({ path: absolutePath, kind: asset.kind, format: asset.format })
-    preview = { kind: result.kind, format: result.format, info: jsonSafe(result.info) as Record<string, unknown>, image: result.image, clip: result.clip, error: null }
+    const result = await pending
+    const info = jsonSafe(result.info) as Record<string, unknown>
+    if (result.meta !== undefined && Object.keys(result.meta).length > 0) {
+      info.meta = result.meta
+      asset.tags = mergeMetaTags(asset.tags, result.meta, await previousMeta(store, previous))
+    }
+    preview = { kind: result.kind, format: result.format, info, image: result.image, clip: result.clip, error: null }
   } catch (err) {
-    if (!(err instanceof GasError) || err.code !== 'E_MALFORMED_ASSET') return []
+    if (!(err instanceof GasError) || (err.code !== 'E_MALFORMED_ASSET' && err.code !== 'E_NO_PREVIEW')) return []
     preview = { kind: asset.kind, format: asset.format, info: {}, image: null, clip: null, error: { code: err.code, message: err.message.replace(absolutePath, '').replace(/^: /, '') } }
   }
   return [await store.put('preview', encodePreview(preview))]
 }
+
+previewAsset.prepare = preparePreview

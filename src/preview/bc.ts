@@ -1,11 +1,13 @@
+import { decodeBc7Block } from './bc7.js'
+
 /**
  * Block-compression (BC1–BC5, a.k.a. DXT1/3/5, ATI1/2) decoders to RGBA8. No maintained npm
  * package decodes these in Node without a GPU or native build (three's DDSLoader only hands the
  * blocks to WebGL), and the formats are a few dozen lines each, so we carry our own.
  */
 
-export type BcFormat = 'bc1' | 'bc2' | 'bc3' | 'bc4' | 'bc5'
-export const BC_BLOCK_BYTES: Record<BcFormat, number> = { bc1: 8, bc2: 16, bc3: 16, bc4: 8, bc5: 16 }
+export type BcFormat = 'bc1' | 'bc2' | 'bc3' | 'bc4' | 'bc5' | 'bc4s' | 'bc5s' | 'bc7'
+export const BC_BLOCK_BYTES: Record<BcFormat, number> = { bc1: 8, bc2: 16, bc3: 16, bc4: 8, bc5: 16, bc4s: 8, bc5s: 16, bc7: 16 }
 
 const color = new Uint8Array(16) // 4 palette entries × RGBA
 const alpha = new Uint8Array(8)
@@ -42,9 +44,22 @@ function channelPalette (a0: number, a1: number): void {
   }
 }
 
+/**
+ * Signed (SNORM) BC4/BC5 channel: endpoints are int8 (-128 reads as -127), interpolated the same
+ * way in -127..127, then shown as unsigned (v + 127) · 255 / 254, so 0 (a flat normal) is mid-grey.
+ */
+function signedPalette (b0: number, b1: number): void {
+  const a0 = Math.max(-127, (b0 << 24) >> 24); const a1 = Math.max(-127, (b1 << 24) >> 24)
+  const v = [a0, a1]
+  if (a0 > a1) for (let k = 1; k < 7; k++) v.push(((7 - k) * a0 + k * a1) / 7)
+  else { for (let k = 1; k < 5; k++) v.push(((5 - k) * a0 + k * a1) / 5); v.push(-127, 127) }
+  for (let k = 0; k < 8; k++) alpha[k] = Math.round((v[k] + 127) * 255 / 254)
+}
+
 /** Writes one channel from a BC3-alpha/BC4 block at src[o..o+8) into channel ch of the 4×4 tile. */
-function channelBlock (src: Uint8Array, o: number, out: Uint8Array, w: number, h: number, bx: number, by: number, ch: number): void {
-  channelPalette(src[o], src[o + 1])
+function channelBlock (src: Uint8Array, o: number, out: Uint8Array, w: number, h: number, bx: number, by: number, ch: number, signed = false): void {
+  if (signed) signedPalette(src[o], src[o + 1])
+  else channelPalette(src[o], src[o + 1])
   // 48 bits of 3-bit indices; split in two 24-bit halves to stay in 32-bit integer maths
   const lo = src[o + 2] | (src[o + 3] << 8) | (src[o + 4] << 16)
   const hi = src[o + 5] | (src[o + 6] << 8) | (src[o + 7] << 16)
@@ -65,15 +80,18 @@ export function decodeBc (src: Uint8Array, w: number, h: number, format: BcForma
     for (let bxi = 0; bxi < bw; bxi++) {
       const o = (byi * bw + bxi) * blockBytes
       const bx = bxi * 4; const by = byi * 4
-      if (format === 'bc4' || format === 'bc5') {
-        channelBlock(src, o, out, w, h, bx, by, 0)
-        if (format === 'bc5') channelBlock(src, o + 8, out, w, h, bx, by, 1)
+      if (format === 'bc7') { decodeBc7Block(src, o, out, w, h, bx, by); continue }
+      if (format === 'bc4' || format === 'bc5' || format === 'bc4s' || format === 'bc5s') {
+        const signed = format === 'bc4s' || format === 'bc5s'
+        const one = format === 'bc4' || format === 'bc4s'
+        channelBlock(src, o, out, w, h, bx, by, 0, signed)
+        if (!one) channelBlock(src, o + 8, out, w, h, bx, by, 1, signed)
         // BC4 is a single channel shown as grey; BC5 (normal maps) as RG with B=0
         for (let i = 0; i < 16; i++) {
           const x = bx + (i & 3); const y = by + (i >> 2)
           if (x >= w || y >= h) continue
           const p = (y * w + x) * 4
-          if (format === 'bc4') { out[p + 1] = out[p]; out[p + 2] = out[p] } else out[p + 2] = 0
+          if (one) { out[p + 1] = out[p]; out[p + 2] = out[p] } else out[p + 2] = 0
           out[p + 3] = 255
         }
         continue

@@ -44,11 +44,19 @@ const DXGI: Record<number, { format: PixelFormat, name: string }> = {
   77: { format: { kind: 'bc3' }, name: 'bc3' },
   78: { format: { kind: 'bc3' }, name: 'bc3-srgb' },
   80: { format: { kind: 'bc4' }, name: 'bc4' },
-  83: { format: { kind: 'bc5' }, name: 'bc5' }
+  83: { format: { kind: 'bc5' }, name: 'bc5' },
+  81: { format: { kind: 'bc4s' }, name: 'bc4-snorm' },
+  84: { format: { kind: 'bc5s' }, name: 'bc5-snorm' },
+  98: { format: { kind: 'bc7' }, name: 'bc7' },
+  99: { format: { kind: 'bc7' }, name: 'bc7-srgb' },
+  61: { format: { kind: 'masks', bits: 8, masks: [0xff, 0, 0, 0], luminance: true }, name: 'r8' },
+  65: { format: { kind: 'masks', bits: 8, masks: [0, 0, 0, 0xff], luminance: false }, name: 'a8' }
 }
-const DXGI_UNSUPPORTED: Record<number, string> = { 95: 'bc6h', 96: 'bc6h', 98: 'bc7', 99: 'bc7', 2: 'rgba32f', 10: 'rgba16f' }
+/** DXGI formats we know but do not decode, named in the E_NO_PREVIEW reason. */
+const DXGI_UNSUPPORTED: Record<number, string> = { 95: 'bc6h (HDR half-float blocks)', 96: 'bc6h (HDR half-float blocks)', 2: 'rgba32f', 10: 'rgba16f', 24: 'rgb10a2' }
+const SUPPORTED = 'uncompressed RGBA/BGRA/R8/L8/A8, BC1–BC5 (signed too), BC7'
 
-const FOURCC: Record<string, BcFormat> = { DXT1: 'bc1', DXT2: 'bc2', DXT3: 'bc2', DXT4: 'bc3', DXT5: 'bc3', ATI1: 'bc4', BC4U: 'bc4', ATI2: 'bc5', BC5U: 'bc5' }
+const FOURCC: Record<string, BcFormat> = { DXT1: 'bc1', DXT2: 'bc2', DXT3: 'bc2', DXT4: 'bc3', DXT5: 'bc3', ATI1: 'bc4', BC4U: 'bc4', ATI2: 'bc5', BC5U: 'bc5', BC4S: 'bc4s', BC5S: 'bc5s' }
 
 export async function readDdsHeader (src: ByteSource): Promise<DdsHeader> {
   const head = await src.take(128, 'DDS header')
@@ -75,12 +83,12 @@ export async function readDdsHeader (src: ByteSource): Promise<DdsHeader> {
     const known = DXGI[dxgi]
     if (known === undefined) {
       const name = DXGI_UNSUPPORTED[dxgi]
-      throw new GasError('E_NO_PREVIEW', `no preview for this DDS format: ${name ?? `DXGI format ${dxgi}`} (supported: uncompressed RGBA/BGRA, BC1–BC5)`, { path: src.path })
+      throw new GasError('E_NO_PREVIEW', `no preview for this DDS format: ${name ?? `DXGI format ${dxgi}`} (supported: ${SUPPORTED})`, { path: src.path })
     }
     format = known.format; formatName = known.name
   } else if ((pfFlags & DDPF_FOURCC) !== 0) {
     const bc = FOURCC[fourCC]
-    if (bc === undefined) throw new GasError('E_NO_PREVIEW', `no preview for this DDS format: FourCC "${fourCC.replace(/[^\x20-\x7e]/g, '?')}"`, { path: src.path })
+    if (bc === undefined) throw new GasError('E_NO_PREVIEW', `no preview for this DDS format: FourCC "${fourCC.replace(/[^\x20-\x7e]/g, '?')}" (supported: ${SUPPORTED})`, { path: src.path })
     format = { kind: bc }; formatName = bc
   } else if ((pfFlags & (DDPF_RGB | DDPF_LUMINANCE)) !== 0) {
     const bits = dv.getUint32(88, true)
@@ -89,8 +97,8 @@ export async function readDdsHeader (src: ByteSource): Promise<DdsHeader> {
     format = { kind: 'masks', bits, masks, luminance: (pfFlags & DDPF_LUMINANCE) !== 0 }
     formatName = (pfFlags & DDPF_LUMINANCE) !== 0 ? `l${bits}` : `rgb${bits}`
   } else throw bad(`unknown pixel format flags 0x${pfFlags.toString(16)}`)
-  const alpha = format.kind === 'masks' ? format.masks[3] !== 0 : format.kind === 'bc2' || format.kind === 'bc3' || (format.kind === 'bc1' && (pfFlags & DDPF_ALPHAPIXELS) !== 0)
-  const channels = format.kind === 'bc4' || (format.kind === 'masks' && format.luminance) ? (alpha ? 2 : 1) : format.kind === 'bc5' ? 2 : alpha ? 4 : 3
+  const alpha = format.kind === 'masks' ? format.masks[3] !== 0 : format.kind === 'bc2' || format.kind === 'bc3' || format.kind === 'bc7' || (format.kind === 'bc1' && (pfFlags & DDPF_ALPHAPIXELS) !== 0)
+  const channels = format.kind === 'bc4' || format.kind === 'bc4s' || (format.kind === 'masks' && format.luminance) ? (alpha ? 2 : 1) : format.kind === 'bc5' || format.kind === 'bc5s' ? 2 : alpha ? 4 : 3
   const header: DdsHeader = { width, height, mipCount, format, formatName, alpha, channels, cubemap, arraySize, dataOffset: src.offset }
   // the whole mip chain of the first face must be present, or the file is truncated
   const chain = mipOffset(header, mipCount)

@@ -2,9 +2,14 @@ import { readFile, stat } from 'node:fs/promises'
 import { dirname, resolve, sep } from 'node:path'
 import { GLTFLoader } from 'three/examples/jsm/loaders/GLTFLoader.js'
 import { GasError } from '../errors.js'
+import { decodeDracoPrimitives } from './draco.js'
+import { metaTags } from './meta-tags.js'
 import { MAX_MODEL_BYTES } from './limits.js'
 import type { MeshData, ModelInfo } from './mesh.js'
 import { sceneInfo, storedVertices } from './scene-info.js'
+import { installThreeEnv } from './three-env.js'
+
+installThreeEnv()
 
 /**
  * glTF / GLB through three's GLTFLoader.parse. Before parsing, the asset is normalised into one
@@ -16,27 +21,64 @@ import { sceneInfo, storedVertices } from './scene-info.js'
 const GLB_MAGIC = 0x46546c67 // 'glTF'
 const CHUNK_JSON = 0x4e4f534a
 const CHUNK_BIN = 0x004e4942
-/** Extensions whose geometry three cannot decode without a WASM decoder we do not ship. */
-const UNSUPPORTED = ['KHR_draco_mesh_compression', 'EXT_meshopt_compression']
+/** Extensions whose geometry we cannot decode (Draco is decoded by draco.ts). */
+const UNSUPPORTED = ['EXT_meshopt_compression', 'KHR_meshopt_compression']
 
 type Json = Record<string, any>
 
-export async function parseGltf (path: string, bytes: Uint8Array, glb: boolean): Promise<{ info: ModelInfo, meshes: MeshData[] }> {
+export async function parseGltf (path: string, bytes: Uint8Array, glb: boolean): Promise<{ info: ModelInfo, meshes: MeshData[], meta: Record<string, string> }> {
   const bad = (why: string): GasError => GasError.malformedAsset(path, `not a valid ${glb ? 'GLB' : 'glTF'}: ${why}`)
   const { json, bin } = glb ? splitGlb(bytes, bad) : { json: parseJson(new TextDecoder().decode(bytes), bad), bin: null }
-  if (typeof json.asset?.version !== 'string' || !json.asset.version.startsWith('2')) throw bad(`asset.version ${String(json.asset?.version)} (glTF 2 only)`)
+  const version = json.asset?.version
+  if (typeof version !== 'string' && json.asset === undefined && typeof json.scene === 'string') throw new GasError('E_NO_PREVIEW', 'no preview for glTF 1.0 (supported: glTF 2.0)', { path })
+  if (typeof version !== 'string') throw bad('asset.version is missing')
+  if (/^1\./.test(version)) throw new GasError('E_NO_PREVIEW', `no preview for glTF ${version} (supported: glTF 2.0)`, { path })
+  if (!version.startsWith('2')) throw bad(`asset.version ${version} (glTF 2 only)`)
+  normalize(json)
   const required: string[] = Array.isArray(json.extensionsRequired) ? json.extensionsRequired : []
   const blocked = required.filter(e => UNSUPPORTED.includes(e))
-  if (blocked.length > 0) throw new GasError('E_NO_PREVIEW', `no preview for compressed glTF geometry (${blocked.join(', ')})`, { path })
+  if (blocked.length > 0) throw new GasError('E_NO_PREVIEW', `no preview for compressed glTF geometry (${blocked.join(', ')}; supported: KHR_draco_mesh_compression)`, { path })
   const textures = imageNames(json)
-  const merged = await mergeBuffers(path, json, bin, bad)
+  const merged = await decodeDracoPrimitives(json, await mergeBuffers(path, json, bin, bad), bad)
   checkAccessors(json, merged.length, bad)
   stripImages(json)
   const ab = packGlb(json, merged)
   const gltf = await new Promise<any>((resolve, reject) => {
     try { new GLTFLoader().parse(ab, '', resolve, reject) } catch (err) { reject(err) }
   }).catch(err => { throw bad(((err as Error)?.message ?? String(err)).replace(/^THREE\.GLTFLoader: /, '')) })
-  return sceneInfo(gltf.scene, gltf.animations.length, textures, storedVertices)
+  const result = sceneInfo(gltf.scene, gltf.animations.length, textures, storedVertices)
+  Object.assign(result.info, { gltfVersion: version })
+  return { ...result, meta: gltfMeta(json) }
+}
+
+/** glTF's own metadata fields as tags: generator, copyright, and the asset's extras. */
+function gltfMeta (json: Json): Record<string, string> {
+  const a = json.asset ?? {}
+  const raw: Record<string, unknown> = { generator: a.generator, copyright: a.copyright }
+  if (a.extras !== null && typeof a.extras === 'object' && !Array.isArray(a.extras)) {
+    for (const [k, v] of Object.entries(a.extras as Json).slice(0, 20)) raw[`extras.${k}`] = v
+  }
+  return metaTags(raw)
+}
+
+/**
+ * Repairs what real exporters get wrong and three trips over with a raw TypeError: names that
+ * are not strings (dropped), and a file with nodes but no scene (every root node becomes one).
+ */
+function normalize (json: Json): void {
+  for (const key of ['nodes', 'meshes', 'materials', 'scenes', 'animations', 'skins', 'cameras', 'accessors', 'bufferViews']) {
+    const list = json[key]
+    if (list === undefined) continue
+    if (!Array.isArray(list)) { delete json[key]; continue }
+    for (const item of list) if (item !== null && typeof item === 'object' && 'name' in item && typeof item.name !== 'string') delete item.name
+  }
+  const nodes: Json[] = Array.isArray(json.nodes) ? json.nodes : []
+  if (!Array.isArray(json.scenes) || json.scenes.length === 0) {
+    const children = new Set(nodes.flatMap(n => Array.isArray(n?.children) ? n.children : []))
+    json.scenes = [{ nodes: nodes.map((_, i) => i).filter(i => !children.has(i)) }]
+    json.scene = 0
+  }
+  if (!Number.isInteger(json.scene) || json.scene < 0 || json.scene >= json.scenes.length) json.scene = 0
 }
 
 function parseJson (text: string, bad: (why: string) => GasError): Json {

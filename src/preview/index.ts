@@ -8,6 +8,7 @@ import { GasError, fromFsError } from '../errors.js'
 import { archivePreview } from './archive.js'
 import { audioPreview } from './audio.js'
 import { buildPreview } from './build.js'
+import { enginePreview } from './engine.js'
 import { DEFAULT_THUMBNAIL_SIZE, MAX_THUMBNAIL_SIZE } from './limits.js'
 import { modelPreview } from './model.js'
 import { textPreview } from './text.js'
@@ -24,7 +25,8 @@ const GENERATORS: Record<string, (opts: GenerateOpts) => Promise<PreviewParts>> 
   archive: archivePreview,
   build: buildPreview,
   code: textPreview,
-  document: textPreview
+  document: textPreview,
+  engine: enginePreview
 }
 
 export async function generatePreview (opts: { path: string, kind: string, format: string, size?: number }): Promise<PreviewResult> {

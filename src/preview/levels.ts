@@ -68,6 +68,41 @@ export class LevelMeter {
     this.frame += frames
   }
 
+  /**
+   * Planar samples (one array per channel, as the wasm decoders give them), `frames` of them from
+   * index `from`, placed at frame `at`: a sampled decode adds runs from across the sound.
+   */
+  addPlanar (channelData: Float32Array[], frames: number, at: number, from = 0): void {
+    const ch = this.channels
+    const columns = this.envelopeMin.length
+    const colScale = columns / Math.max(1, this.totalFrames)
+    const clipScale = this.clipRate / this.sampleRate
+    const data = Array.from({ length: ch }, (_, c) => channelData[Math.min(c, channelData.length - 1)])
+    let peak = this.peak; let sumSq = this.sumSq
+    for (let f = 0; f < frames; f++) {
+      const pos = at + f
+      const col = Math.min(columns - 1, Math.floor(pos * colScale))
+      let lo = this.envelopeMin[col]; let hi = this.envelopeMax[col]
+      let mono = 0
+      for (let c = 0; c < ch; c++) {
+        const v = data[c][from + f]
+        const a = v < 0 ? -v : v
+        if (a > peak) peak = a
+        sumSq += v * v
+        if (v < lo) lo = v
+        if (v > hi) hi = v
+        mono += v
+      }
+      this.envelopeMin[col] = lo; this.envelopeMax[col] = hi
+      if (pos < this.clipFrames) {
+        const k = Math.floor(pos * clipScale)
+        if (k < this.clipN.length) { this.clipSum[k] += mono / ch; this.clipN[k]++ }
+      }
+    }
+    this.peak = peak; this.sumSq = sumSq
+    this.count += frames * ch
+  }
+
   result (): LevelsResult {
     const clip = new Float32Array(this.clipSum.length)
     for (let k = 0; k < clip.length; k++) clip[k] = this.clipN[k] > 0 ? this.clipSum[k] / this.clipN[k] : 0

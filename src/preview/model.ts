@@ -1,7 +1,8 @@
 import { readFile, stat } from 'node:fs/promises'
 import { GasError, fromFsError } from '../errors.js'
 import { withSource } from './byte-source.js'
-import { parseFbx } from './fbx.js'
+import { blendPreview } from './blend.js'
+import { fbxMeta, parseFbx } from './fbx.js'
 import { parseGltf } from './gltf.js'
 import { MAX_MODEL_BYTES } from './limits.js'
 import type { MeshData, ModelInfo } from './mesh.js'
@@ -15,20 +16,29 @@ const SUPERSAMPLE = 2
 
 export async function modelPreview (opts: GenerateOpts): Promise<PreviewParts> {
   const { path, format, size } = opts
-  if (!['obj', 'fbx', 'gltf', 'glb'].includes(format)) throw new GasError('E_NO_PREVIEW', `no preview for this model format: ${format} (supported: obj, fbx, gltf, glb)`, { path, format })
+  if (format === 'blend') return await blendPreview(path)
+  if (!['obj', 'fbx', 'gltf', 'glb'].includes(format)) throw new GasError('E_NO_PREVIEW', `no preview for this model format: ${format} (supported: obj, fbx, gltf, glb, blend)`, { path, format })
   const bytes = await stat(path).then(s => s.size, err => { throw fromFsError(err, path) })
   if (bytes > MAX_MODEL_BYTES) throw new GasError('E_NO_PREVIEW', `${path}: model is ${bytes} bytes, over the ${MAX_MODEL_BYTES}-byte model preview limit`, { path, bytes })
-  let parsed: { info: ModelInfo, meshes: MeshData[] }
+  let parsed: { info: ModelInfo, meshes: MeshData[], meta?: Record<string, string> }
   if (format === 'obj') parsed = await withSource(path, parseObj)
   else {
     const whole = await readFile(path).catch(err => { throw fromFsError(err, path) })
-    parsed = format === 'fbx' ? parseFbx(path, whole) : await parseGltf(path, whole, format === 'glb')
+    parsed = format === 'fbx' ? { ...parseFbx(path, whole), meta: fbxMeta(whole) } : await parseGltf(path, whole, format === 'glb')
   }
   const { info, meshes } = parsed
   let image = null
   if (info.bounds !== null && info.triangles > 0) {
     const px = size * SUPERSAMPLE
-    image = await thumbnailFromPixels(rasterize(meshes, info.bounds, px), px, px, 4, size)
+    const rgba = rasterize(meshes, info.bounds, px)
+    // a degenerate scene (every triangle flat to a line or point) draws nothing: say so, not an empty picture
+    if (anyPixel(rgba)) image = await thumbnailFromPixels(rgba, px, px, 4, size)
+    else info.degenerate = true
   }
-  return { info, image, clip: null }
+  return { info, image, clip: null, ...(parsed.meta !== undefined ? { meta: parsed.meta } : {}) }
+}
+
+function anyPixel (rgba: Uint8Array): boolean {
+  for (let i = 3; i < rgba.length; i += 4) if (rgba[i] !== 0) return true
+  return false
 }

@@ -8,7 +8,7 @@ import { MAX_DECODE_PIXELS } from './limits.js'
  * stores at the end of the file, which is a short, well-specified section. Streams it row by row.
  */
 
-export interface PsdImage { width: number, height: number, channels: number, bitDepth: number, alpha: boolean, colorMode: string, rgba: Uint8Array }
+export interface PsdImage { width: number, height: number, channels: number, bitDepth: number, alpha: boolean, colorMode: string, rgba: Uint8Array, layers: number }
 
 const MODES: Record<number, string> = { 0: 'bitmap', 1: 'grayscale', 2: 'indexed', 3: 'rgb', 4: 'cmyk', 7: 'multichannel', 8: 'duotone', 9: 'lab' }
 
@@ -34,10 +34,20 @@ export async function decodePsd (src: ByteSource): Promise<PsdImage> {
   const colorChannels = mode === 3 ? 3 : 1
   if (channelCount < colorChannels) throw bad(`${channelCount} channels for ${MODES[mode]} mode`)
   // colour mode data, image resources, layer and mask info: skipped by their lengths
+  let layers = 0
   for (const [section, wide] of [['colour mode data', false], ['image resources', false], ['layer and mask info', big]] as const) {
     const len = await src.take(wide ? 8 : 4, `PSD ${section} length`)
     const ldv = new DataView(len.buffer, len.byteOffset, len.length)
     const n = wide ? Number(ldv.getBigUint64(0)) : ldv.getUint32(0)
+    const start = src.offset
+    // the layer count opens the layer info (negative when the first alpha channel is the merged transparency)
+    if (section === 'layer and mask info' && n >= (big ? 10 : 6)) {
+      const head = await src.take(big ? 10 : 6, 'PSD layer info')
+      const hdv = new DataView(head.buffer, head.byteOffset, head.length)
+      const infoLength = big ? Number(hdv.getBigUint64(0)) : hdv.getUint32(0)
+      if (infoLength >= 2) layers = Math.abs(hdv.getInt16(big ? 8 : 4))
+      src.seek(start, 'PSD layer info')
+    }
     src.skip(n, `PSD ${section}`)
   }
   const compression = (await src.take(2, 'PSD compression'))
@@ -83,7 +93,7 @@ export async function decodePsd (src: ByteSource): Promise<PsdImage> {
       }
     }
   }
-  return { width, height, channels: used, bitDepth: depth, alpha, colorMode: MODES[mode], rgba }
+  return { width, height, channels: used, bitDepth: depth, alpha, colorMode: MODES[mode], rgba, layers }
 }
 
 /** 32-bit PSDs store linear floats; clamp to 0..1 for the 8-bit thumbnail. */

@@ -1,6 +1,7 @@
 import { writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { extname, join, resolve } from 'node:path'
+import sharp from 'sharp'
 import { GasError, fromFsError } from '../errors.js'
 import { isObjectId, type ObjectId } from '../objects/id.js'
 import { decodePreview } from '../objects/preview.js'
@@ -8,7 +9,21 @@ import { readIndex } from '../repo/staging-index.js'
 import { lookupPath, readAsset, readTyped, readVersion } from '../repo/tree-io.js'
 import type { Workspace } from '../repo/workspace.js'
 
-export interface ShownPreview { kind: string, format: string, image: string | null, clip: string | null, info: Record<string, unknown>, preview: ObjectId }
+export interface ShownPreview { kind: string, format: string, image: string | null, imageFormat: string | null, clip: string | null, info: Record<string, unknown>, preview: ObjectId }
+
+/** Image formats `--out` can name by extension; the stored bytes are converted when they differ. */
+const OUT_FORMATS: Record<string, 'webp' | 'png' | 'jpeg' | 'avif' | 'tiff' | 'gif'> = { webp: 'webp', png: 'png', jpg: 'jpeg', jpeg: 'jpeg', avif: 'avif', tif: 'tiff', tiff: 'tiff', gif: 'gif' }
+
+/** The preview image in the format `out`'s extension names (unchanged without one, or for an unknown extension). */
+async function imageAs (bytes: Uint8Array, stored: string, out: string | undefined): Promise<{ bytes: Uint8Array, format: string }> {
+  const ext = out === undefined ? '' : extname(out).slice(1).toLowerCase()
+  const want = OUT_FORMATS[ext]
+  if (want === undefined || want === stored) return { bytes, format: stored }
+  // lossless re-encodings where the format has one, so converting adds no loss of its own
+  const img = sharp(bytes)
+  const converted = want === 'webp' ? img.webp({ lossless: true }) : want === 'jpeg' ? img.flatten({ background: '#000' }).jpeg({ quality: 95 }) : want === 'avif' ? img.avif({ lossless: true }) : img.toFormat(want)
+  return { bytes: await converted.toBuffer(), format: want }
+}
 
 /** The asset a user names: a tracked path (staged, else the current version), or an asset id. */
 async function assetIdOf (ws: Workspace, target: string, cwd?: string): Promise<ObjectId> {
@@ -37,13 +52,16 @@ export async function showPreview (ws: Workspace, opts: { target: string, out?: 
     previewId = asset.previews[0]
   }
   const preview = decodePreview(await readTyped(ws.store, previewId, 'preview'))
-  if (preview.error !== null) throw new GasError('E_MALFORMED_ASSET', `${opts.target}: ${preview.error.message}`, { preview: previewId })
+  if (preview.error !== null) throw new GasError(preview.error.code === 'E_NO_PREVIEW' ? 'E_NO_PREVIEW' : 'E_MALFORMED_ASSET', `${opts.target}: ${preview.error.message}`, { preview: previewId })
   let image: string | null = null
   let clip: string | null = null
+  let imageFormat: string | null = null
   try {
     if (preview.image !== null) {
       image = opts.out !== undefined ? resolve(opts.cwd ?? ws.root, opts.out) : join(tmpdir(), `gas-preview-${previewId.slice(0, 16)}.${preview.image.format}`)
-      await writeFile(image, preview.image.bytes)
+      const written = await imageAs(preview.image.bytes, preview.image.format, opts.out)
+      imageFormat = written.format
+      await writeFile(image, written.bytes)
     }
     if (preview.clip !== null) {
       clip = `${image ?? join(tmpdir(), `gas-preview-${previewId.slice(0, 16)}`)}.clip.wav`
@@ -52,5 +70,5 @@ export async function showPreview (ws: Workspace, opts: { target: string, out?: 
   } catch (err) {
     throw fromFsError(err, image ?? clip ?? '')
   }
-  return { kind: preview.kind, format: preview.format, image, clip, info: preview.info, preview: previewId }
+  return { kind: preview.kind, format: preview.format, image, imageFormat, clip, info: preview.info, preview: previewId }
 }

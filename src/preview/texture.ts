@@ -1,5 +1,9 @@
 import sharp from 'sharp'
 import { GasError } from '../errors.js'
+import { hdrPreview } from './hdr-image.js'
+import { imageMeta } from './image-meta.js'
+import { ktx2Preview, loadZstd } from './ktx2.js'
+import { metaTags } from './meta-tags.js'
 import { withSource } from './byte-source.js'
 import { decodeDdsMip, pickMip, readDdsHeader } from './dds.js'
 import { MAX_IMAGE_PIXELS } from './limits.js'
@@ -12,7 +16,7 @@ import type { GenerateOpts, PreviewParts } from './types.js'
 const SHARP_FORMATS = new Set(['png', 'jpeg', 'jpg', 'webp', 'tiff', 'tif', 'gif', 'avif', 'heif', 'svg'])
 const DEPTH_BITS: Record<string, number> = { uchar: 8, char: 8, ushort: 16, short: 16, uint: 32, int: 32, float: 32, double: 64 }
 
-export const TEXTURE_FORMATS = [...SHARP_FORMATS, 'tga', 'dds', 'psd', 'psb']
+export const TEXTURE_FORMATS = [...SHARP_FORMATS, 'tga', 'dds', 'psd', 'psb', 'exr', 'hdr', 'ktx2']
 
 export async function texturePreview (opts: GenerateOpts): Promise<PreviewParts> {
   const { path, format, size } = opts
@@ -34,10 +38,12 @@ export async function texturePreview (opts: GenerateOpts): Promise<PreviewParts>
       return { info, image, clip: null }
     })
   }
+  if (format === 'exr' || format === 'hdr') return await hdrPreview(path, format, size)
+  if (format === 'ktx2') { await loadZstd(); return await ktx2Preview(path, size) }
   if (format === 'psd' || format === 'psb') {
     const img = await withSource(path, decodePsd)
     const image = await thumbnailFromPixels(img.rgba, img.width, img.height, 4, size, img.alpha)
-    return { info: { width: img.width, height: img.height, channels: img.channels, bitDepth: img.bitDepth, alpha: img.alpha, colorMode: img.colorMode }, image, clip: null }
+    return { info: { width: img.width, height: img.height, channels: img.channels, bitDepth: img.bitDepth, alpha: img.alpha, colorMode: img.colorMode, layers: img.layers }, image, clip: null, meta: metaTags({ layers: img.layers, colorMode: img.colorMode }) }
   }
   throw new GasError('E_NO_PREVIEW', `no preview for this texture format: ${format} (supported: ${TEXTURE_FORMATS.join(', ')})`, { path, format })
 }
@@ -54,16 +60,19 @@ async function sharpPreview (path: string, size: number): Promise<PreviewParts> 
   let image
   try { image = await thumbnailFromFile(path, size) } catch (err) { throw sharpError(path, err) }
   const channels = meta.channels ?? 0
+  // EXIF orientations 5–8 turn the image a quarter: the size shown is the size the thumbnail has
+  const turned = (meta.orientation ?? 1) >= 5
   const info: Record<string, unknown> = {
-    width,
-    height,
+    width: turned ? height : width,
+    height: turned ? width : height,
     channels,
     bitDepth: meta.bitsPerSample ?? DEPTH_BITS[meta.depth ?? 'uchar'] ?? 8,
     alpha: meta.hasAlpha ?? false
   }
   if (meta.pages !== undefined && meta.pages > 1) info.pages = meta.pages
   if (meta.isPalette === true) info.palette = true
-  return { info, image, clip: null }
+  if (meta.orientation !== undefined && meta.orientation !== 1) info.orientation = meta.orientation
+  return { info, image, clip: null, meta: imageMeta(meta) }
 }
 
 /** libvips reports corrupt input as plain Errors; ours are typed. */

@@ -40,7 +40,9 @@ export async function decodeTga (src: ByteSource): Promise<TgaImage> {
   const minBytes = rle ? Math.ceil(pixels / 128) * (1 + bpp) : pixels * bpp
   if (src.remaining < minBytes) throw GasError.malformedAsset(src.path, `truncated: TGA ${width}×${height} needs ${rle ? 'at least ' : ''}${minBytes} bytes of pixels but only ${src.remaining} remain`)
   const alphaBits = descriptor & 0x0f
-  const alpha = (depth === 32 || depth === 16) && alphaBits > 0
+  // the alpha channel is decoded whenever the depth has room for one and judged at the end:
+  // writers declare 0 alpha bits yet store real alpha, or leave a 16-bit alpha bit 0 everywhere
+  const alphaStored = depth === 32 || depth === 16
   const topDown = (descriptor & 0x20) !== 0; const rightToLeft = (descriptor & 0x10) !== 0
   const rgba = new Uint8Array(pixels * 4)
   const px = new Uint8Array(4)
@@ -52,7 +54,7 @@ export async function decodeTga (src: ByteSource): Promise<TgaImage> {
     } else if (base === 3) {
       px[0] = px[1] = px[2] = bytes[o]; px[3] = depth === 16 ? bytes[o + 1] : 255
     } else readPixel(bytes, o, depth, px, 0)
-    if (!alpha) px[3] = 255
+    if (!alphaStored) px[3] = 255
   }
   let n = 0 // pixels written, in file order
   const put = (): void => {
@@ -83,9 +85,24 @@ export async function decodeTga (src: ByteSource): Promise<TgaImage> {
       for (let i = 0; i < count; i++) { decodeOne(src.bytes, src.pos); src.pos += bpp; put() }
     }
   }
+  const alpha = alphaStored && usefulAlpha(rgba, alphaBits > 0)
+  if (alphaStored && !alpha) for (let i = 3; i < rgba.length; i += 4) rgba[i] = 255
   const channels = base === 3 ? (alpha ? 2 : 1) : alpha ? 4 : 3
   const bitDepth = depth === 15 || (depth === 16 && base !== 3) ? 5 : 8
   return { width, height, channels, bitDepth, alpha, rgba, colorMapped: base === 1, rle }
+}
+
+/**
+ * Whether stored alpha means anything, as readers such as ImageMagick and Photoshop judge it: all
+ * zero is "no alpha" (a 16-bit attribute bit nobody set, or zeros in an undeclared channel); all
+ * opaque needs no channel; anything else is real alpha, declared or not.
+ */
+function usefulAlpha (rgba: Uint8Array, declared: boolean): boolean {
+  let min = 255; let max = 0
+  for (let i = 3; i < rgba.length; i += 4) { const a = rgba[i]; if (a < min) min = a; if (a > max) max = a }
+  if (max === 0) return false
+  if (min === 255) return declared
+  return true
 }
 
 /** One true-colour pixel (BGR order, 15/16-bit as A1R5G5B5) into RGBA. */

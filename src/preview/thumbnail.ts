@@ -1,6 +1,6 @@
 import sharp from 'sharp'
 import type { PreviewImage } from './types.js'
-import { MAX_IMAGE_PIXELS, THUMBNAIL_WEBP, TINY_LOSSLESS_MAX_BYTES, TINY_THUMBNAIL_PIXELS } from './limits.js'
+import { IMAGE_BUDGET_BYTES, MAX_IMAGE_PIXELS, THUMBNAIL_WEBP, TINY_LOSSLESS_MAX_BYTES, TINY_THUMBNAIL_PIXELS } from './limits.js'
 
 /**
  * Thumbnails are lossy WebP (settings and why in limits.ts): previews sync to every peer before
@@ -18,6 +18,11 @@ async function encode (img: ReturnType<typeof sharp>, size: number): Promise<Pre
     if (lossless.length <= TINY_LOSSLESS_MAX_BYTES) data = lossless
   }
   data ??= await sharp(small.data, raw).webp({ ...THUMBNAIL_WEBP }).toBuffer()
+  // noisy or detailed sources can exceed the budget at the default quality: step it down until they fit
+  for (const quality of [70, 55, 40, 25]) {
+    if (data.length <= IMAGE_BUDGET_BYTES) break
+    data = await sharp(small.data, raw).webp({ ...THUMBNAIL_WEBP, quality, alphaQuality: quality }).toBuffer()
+  }
   return { format: 'webp', width, height, bytes: new Uint8Array(data.buffer, data.byteOffset, data.length) }
 }
 
@@ -30,5 +35,6 @@ export async function thumbnailFromPixels (pixels: Uint8Array, width: number, he
 
 /** Thumbnail of a file sharp reads itself; sequentialRead lets libvips stream the decode. */
 export async function thumbnailFromFile (path: string, size: number): Promise<PreviewImage> {
-  return await encode(sharp(path, { limitInputPixels: MAX_IMAGE_PIXELS, sequentialRead: true, failOn: 'error' }), size)
+  // rotate() with no angle applies the EXIF orientation (3, 6, 8, …), as every viewer shows the photo
+  return await encode(sharp(path, { limitInputPixels: MAX_IMAGE_PIXELS, sequentialRead: true, failOn: 'error' }).rotate(), size)
 }

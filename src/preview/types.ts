@@ -7,7 +7,9 @@ export interface PreviewResult {
   info: Record<string, unknown>
   image: PreviewImage | null
   clip: PreviewClip | null
+  /** embedded metadata (EXIF, ID3, glTF asset, …), keys without the `meta.` tag prefix */
+  meta?: Record<string, string>
 }
 /** What one kind's generator returns; index.ts adds kind and format. */
-export type PreviewParts = Pick<PreviewResult, 'info' | 'image' | 'clip'>
+export type PreviewParts = Pick<PreviewResult, 'info' | 'image' | 'clip' | 'meta'>
 export interface GenerateOpts { path: string, kind: string, format: string, size: number }

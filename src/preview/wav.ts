@@ -1,5 +1,7 @@
 import { GasError } from '../errors.js'
 import type { ByteSource } from './byte-source.js'
+import alawmulaw from 'alawmulaw'
+import { decodeImaBlock, decodeMsBlock, imaFramesPerBlock, msFramesPerBlock } from './adpcm.js'
 import { READ_BLOCK_BYTES } from './limits.js'
 
 /**
@@ -7,7 +9,13 @@ import { READ_BLOCK_BYTES } from './limits.js'
  * bounded blocks converted to floats, so a 10-minute 48 kHz file never sits in memory whole.
  */
 
+/** How the samples are stored: linear PCM / float, G.711 companding, ADPCM blocks, or MPEG frames. */
+export type WavEncoding = 'pcm' | 'float' | 'alaw' | 'mulaw' | 'ima-adpcm' | 'ms-adpcm' | 'mpeg'
+
 export interface WavFormat {
+  encoding: WavEncoding
+  /** frames per block for ADPCM (1 otherwise) */
+  framesPerBlock: number
   channels: number
   sampleRate: number
   bitDepth: number
@@ -20,6 +28,7 @@ export interface WavFormat {
 
 const WAVE_FORMAT_PCM = 1
 const WAVE_FORMAT_IEEE_FLOAT = 3
+const ENCODINGS: Record<number, WavEncoding> = { 1: 'pcm', 3: 'float', 2: 'ms-adpcm', 6: 'alaw', 7: 'mulaw', 0x11: 'ima-adpcm', 0x50: 'mpeg', 0x55: 'mpeg' }
 const WAVE_FORMAT_EXTENSIBLE = 0xfffe
 /** Beyond this a sample rate is a corrupt header, not audio (768 kHz is the highest in use). */
 const MAX_SAMPLE_RATE = 768000
@@ -32,6 +41,7 @@ export async function readWavFormat (src: ByteSource): Promise<WavFormat> {
   if (tag(riff, 0) === 'RF64') throw new GasError('E_NO_PREVIEW', 'no preview for RF64 (64-bit WAV) files yet', { path: src.path })
   if (tag(riff, 0) !== 'RIFF' || tag(riff, 8) !== 'WAVE') throw bad('missing RIFF/WAVE signature')
   let fmt: Omit<WavFormat, 'dataOffset' | 'dataLength' | 'frames'> | null = null
+  let factFrames: number | undefined
   for (;;) {
     if (src.remaining < 8) throw bad(fmt === null ? 'no "fmt " chunk' : 'no "data" chunk')
     const head = await src.take(8, 'chunk header')
@@ -45,9 +55,23 @@ export async function readWavFormat (src: ByteSource): Promise<WavFormat> {
     } else if (id === 'data') {
       if (fmt === null) throw bad('"data" chunk before "fmt " chunk')
       const dataOffset = src.offset
-      if (size > src.remaining) throw bad(`wrong data length: "data" chunk says ${size} bytes but only ${src.remaining} remain in the file`)
-      if (size % fmt.blockAlign !== 0) throw bad(`wrong data length: ${size} bytes is not a whole number of ${fmt.blockAlign}-byte frames`)
-      return { ...fmt, dataOffset, dataLength: size, frames: size / fmt.blockAlign }
+      // streaming writers leave the size 0 or 0xFFFFFFFF until they finish (and some never do): the data runs to the end
+      const unknown = size === 0xffffffff || (size === 0 && src.remaining > 0)
+      if (!unknown && size > src.remaining) throw bad(`wrong data length: "data" chunk says ${size} bytes but only ${src.remaining} remain in the file`)
+      const length = unknown ? src.remaining - (src.remaining % fmt.blockAlign) : size
+      if (fmt.encoding === 'mpeg') return { ...fmt, dataOffset, dataLength: length, frames: 0 }
+      if (fmt.framesPerBlock > 1) {
+        // ADPCM: whole blocks, and a last partial block of whatever frames it holds; a "fact" chunk has the exact count
+        const whole = Math.floor(length / fmt.blockAlign)
+        const frames = factFrames ?? whole * fmt.framesPerBlock
+        return { ...fmt, dataOffset, dataLength: whole * fmt.blockAlign, frames: Math.min(frames, whole * fmt.framesPerBlock) }
+      }
+      if (length % fmt.blockAlign !== 0) throw bad(`wrong data length: ${length} bytes is not a whole number of ${fmt.blockAlign}-byte frames`)
+      return { ...fmt, dataOffset, dataLength: length, frames: length / fmt.blockAlign }
+    } else if (id === 'fact' && size >= 4) {
+      const body = await src.take(4, '"fact" chunk')
+      factFrames = new DataView(body.buffer, body.byteOffset, 4).getUint32(0, true)
+      src.skip(size - 4 + (size & 1), '"fact" chunk')
     } else {
       src.skip(size + (size & 1), `"${id.replace(/[^\x20-\x7e]/g, '?')}" chunk`)
     }
@@ -65,16 +89,28 @@ function parseFmt (b: Uint8Array, bad: (why: string) => GasError): Omit<WavForma
     if (b.length < 40) throw bad('WAVE_FORMAT_EXTENSIBLE "fmt " chunk shorter than 40 bytes')
     formatTag = dv.getUint16(24, true) // first two bytes of the sub-format GUID
   }
-  if (formatTag !== WAVE_FORMAT_PCM && formatTag !== WAVE_FORMAT_IEEE_FLOAT) {
-    throw new GasError('E_NO_PREVIEW', `no preview for WAV encoding 0x${formatTag.toString(16)} (supported: PCM, IEEE float)`)
+  const encoding = ENCODINGS[formatTag]
+  if (encoding === undefined) {
+    throw new GasError('E_NO_PREVIEW', `no preview for WAV encoding 0x${formatTag.toString(16)} (supported: PCM, IEEE float, A-law, µ-law, IMA ADPCM, MS ADPCM, MPEG)`)
   }
-  const float = formatTag === WAVE_FORMAT_IEEE_FLOAT
   if (channels < 1 || channels > MAX_CHANNELS) throw bad(`${channels} channels`)
   if (sampleRate < 1 || sampleRate > MAX_SAMPLE_RATE) throw bad(`sample rate ${sampleRate}`)
+  if (encoding === 'alaw' || encoding === 'mulaw') {
+    if (bitDepth !== 8 || blockAlign !== channels) throw bad(`${encoding} with ${bitDepth}-bit samples and block align ${blockAlign}`)
+    return { encoding, framesPerBlock: 1, channels, sampleRate, bitDepth: 8, float: false, blockAlign }
+  }
+  if (encoding === 'ima-adpcm' || encoding === 'ms-adpcm') {
+    const header = encoding === 'ima-adpcm' ? 4 * channels : 7 * channels
+    if (bitDepth !== 4 || blockAlign <= header || blockAlign > 65536) throw bad(`${encoding} with ${bitDepth}-bit samples and block align ${blockAlign}`)
+    const framesPerBlock = encoding === 'ima-adpcm' ? imaFramesPerBlock(blockAlign, channels) : msFramesPerBlock(blockAlign, channels)
+    return { encoding, framesPerBlock, channels, sampleRate, bitDepth: 4, float: false, blockAlign }
+  }
+  if (encoding === 'mpeg') return { encoding, framesPerBlock: 1, channels, sampleRate, bitDepth: 0, float: false, blockAlign: 1 }
+  const float = formatTag === WAVE_FORMAT_IEEE_FLOAT
   const depthOk = float ? bitDepth === 32 || bitDepth === 64 : [8, 16, 24, 32].includes(bitDepth)
   if (!depthOk) throw bad(`${bitDepth}-bit ${float ? 'float' : 'PCM'} samples`)
   if (blockAlign !== channels * bitDepth / 8) throw bad(`block align ${blockAlign} for ${channels} × ${bitDepth}-bit`)
-  return { channels, sampleRate, bitDepth, float, blockAlign }
+  return { encoding, framesPerBlock: 1, channels, sampleRate, bitDepth, float, blockAlign }
 }
 
 /**
@@ -82,9 +118,10 @@ function parseFmt (b: Uint8Array, bad: (why: string) => GasError): Omit<WavForma
  * of whole frames, in order. The samples array is reused between calls.
  */
 export async function forEachSampleBlock (src: ByteSource, fmt: WavFormat, onBlock: (samples: Float32Array, frames: number) => void): Promise<void> {
+  src.seek(fmt.dataOffset, 'WAV data')
+  if (fmt.framesPerBlock > 1) return await forEachAdpcmBlock(src, fmt, onBlock)
   const framesPerBlock = Math.max(1, Math.floor(READ_BLOCK_BYTES / fmt.blockAlign))
   const samples = new Float32Array(framesPerBlock * fmt.channels)
-  src.seek(fmt.dataOffset, 'WAV data')
   let left = fmt.frames
   while (left > 0) {
     const frames = Math.min(framesPerBlock, left)
@@ -97,7 +134,45 @@ export async function forEachSampleBlock (src: ByteSource, fmt: WavFormat, onBlo
   }
 }
 
+/** ADPCM: whole blocks (about READ_BLOCK_BYTES at a time) decoded to floats. */
+async function forEachAdpcmBlock (src: ByteSource, fmt: WavFormat, onBlock: (samples: Float32Array, frames: number) => void): Promise<void> {
+  const blocksPerRead = Math.max(1, Math.floor(READ_BLOCK_BYTES / fmt.blockAlign))
+  const samples = new Float32Array(blocksPerRead * fmt.framesPerBlock * fmt.channels)
+  const block = new Float32Array(fmt.framesPerBlock * fmt.channels)
+  const decode = fmt.encoding === 'ima-adpcm' ? decodeImaBlock : decodeMsBlock
+  let blocks = fmt.dataLength / fmt.blockAlign; let left = fmt.frames
+  while (blocks > 0 && left > 0) {
+    const n = Math.min(blocksPerRead, blocks)
+    await src.need(n * fmt.blockAlign, 'WAV ADPCM blocks')
+    let frames = 0
+    for (let i = 0; i < n; i++) {
+      const got = decode(src.bytes, src.pos + i * fmt.blockAlign, fmt.blockAlign, fmt.channels, block)
+      samples.set(block.subarray(0, got * fmt.channels), frames * fmt.channels)
+      frames += got
+    }
+    src.pos += n * fmt.blockAlign
+    blocks -= n
+    frames = Math.min(frames, left); left -= frames
+    onBlock(samples, frames)
+  }
+}
+
+const G711: Record<string, Float32Array> = {}
+/** 256-entry tables from the alawmulaw codec, built once. */
+function g711Table (encoding: 'alaw' | 'mulaw'): Float32Array {
+  if (G711[encoding] !== undefined) return G711[encoding]
+  const t = new Float32Array(256)
+  for (let i = 0; i < 256; i++) t[i] = (encoding === 'alaw' ? alawmulaw.alaw.decodeSample(i) : alawmulaw.mulaw.decodeSample(i)) / 32768
+  G711[encoding] = t
+  return t
+}
+
 function convert (b: Uint8Array, o: number, n: number, fmt: WavFormat, out: Float32Array): void {
+  if (fmt.encoding === 'alaw' || fmt.encoding === 'mulaw') {
+    const t = g711Table(fmt.encoding)
+    for (let i = 0; i < n; i++) out[i] = t[b[o + i]]
+    return
+  }
   if (fmt.float) {
     const dv = new DataView(b.buffer, b.byteOffset)
     if (fmt.bitDepth === 32) for (let i = 0; i < n; i++) out[i] = dv.getFloat32(o + i * 4, true)

@@ -86,7 +86,7 @@ export async function addPaths (ws: Workspace, opts: { paths: string[], tags?: R
     results.push({ path, asset: entry.asset, size: entry.meta.size, kind: entry.meta.kind, format: entry.meta.format, newChunks: 0, unchanged: false, removed: true })
   }
   const manifests: Array<{ id: ObjectId, bytes: Uint8Array }> = []
-  const assets: Array<{ path: string, asset: Asset, mtimeMs: number, abs: string, result: AddedAsset }> = []
+  const assets: Array<{ path: string, asset: Asset, mtimeMs: number, abs: string, result: AddedAsset, previous?: Asset }> = []
   for (const path of [...files].sort()) {
     const abs = join(ws.root, path)
     const st = await ws.fs.stat(abs).catch((err) => { throw fromFsError(err, path) })
@@ -97,17 +97,18 @@ export async function addPaths (ws: Workspace, opts: { paths: string[], tags?: R
       continue
     }
     const { kind, format } = detectKind(path, await sniff(ws, abs).catch((err) => { throw fromFsError(err, path) }))
+    ws.previewer?.prepare?.(abs, kind, format)
     const ingested = await ingestFile(ws.fs, ws.store, abs, format)
     manifests.push({ id: ingested.fileId, bytes: ingested.manifest })
     const asset: Asset = { file: ingested.fileId, size: ingested.size, sha256: ingested.sha256, kind, format, tags, previews: [] }
     const result: AddedAsset = { path, asset: '', size: ingested.size, kind, format, newChunks: ingested.newChunks, unchanged: false }
-    assets.push({ path, asset, mtimeMs: st.mtimeMs, abs, result })
+    assets.push({ path, asset, mtimeMs: st.mtimeMs, abs, result, previous: previous?.meta })
     results.push(result)
   }
   await ws.store.flush()
   for (const m of manifests) await ws.store.loose.write('file', m.bytes, m.id)
   for (const a of assets) {
-    if (ws.previewer !== undefined) a.asset.previews = await ws.previewer(a.abs, a.asset, ws.store).catch(() => [])
+    if (ws.previewer !== undefined) a.asset.previews = await ws.previewer(a.abs, a.asset, ws.store, a.previous).catch(() => [])
     const id = await ws.store.put('asset', encodeAsset(a.asset))
     index.entries[a.path] = { asset: id, meta: a.asset, mtimeMs: a.mtimeMs }
     a.result.asset = id

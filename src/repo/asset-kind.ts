@@ -15,6 +15,7 @@ add('texture', 'hdr', 'hdr'); add('texture', 'ktx2', 'ktx2'); add('texture', 'bm
 add('model', 'obj', 'obj'); add('model', 'fbx', 'fbx'); add('model', 'gltf', 'gltf'); add('model', 'glb', 'glb')
 add('model', 'blend', 'blend'); add('model', 'dae', 'dae'); add('model', 'mtl', 'mtl')
 add('audio', 'wav', 'wav'); add('audio', 'ogg', 'ogg'); add('audio', 'mp3', 'mp3'); add('audio', 'flac', 'flac'); add('audio', 'aiff', 'aif', 'aiff')
+add('audio', 'ogg', 'opus', 'oga')
 add('video', 'mp4', 'mp4'); add('video', 'webm', 'webm'); add('video', 'mov', 'mov')
 add('archive', 'zip', 'zip'); add('archive', '7z', '7z'); add('archive', 'gz', 'gz', 'tgz'); add('archive', 'pak', 'pak')
 add('code', 'typescript', 'ts', 'tsx'); add('code', 'javascript', 'js', 'mjs', 'cjs'); add('code', 'csharp', 'cs'); add('code', 'cpp', 'cpp', 'cc', 'cxx', 'h', 'hpp')
@@ -42,6 +43,11 @@ function byMagic (head: Buffer): KindAndFormat | undefined {
   if (startsWith(head, 'RIFF') && startsWith(head, 'WAVE', 8)) return { kind: 'audio', format: 'wav' }
   if (startsWith(head, 'OggS')) return { kind: 'audio', format: 'ogg' }
   if (startsWith(head, 'fLaC')) return { kind: 'audio', format: 'flac' }
+  // some taggers put an ID3 tag in front of a FLAC stream: what follows the tag decides
+  if (startsWith(head, 'ID3') && head.length >= 10) {
+    const end = 10 + (((head[6] & 0x7f) << 21) | ((head[7] & 0x7f) << 14) | ((head[8] & 0x7f) << 7) | (head[9] & 0x7f))
+    if (startsWith(head, 'fLaC', end)) return { kind: 'audio', format: 'flac' }
+  }
   if (startsWith(head, 'ID3') || (head.length >= 2 && head[0] === 0xff && (head[1] & 0xe0) === 0xe0 && (head[1] & 0x06) !== 0)) return { kind: 'audio', format: 'mp3' }
   if (startsWith(head, 'Kaydara FBX Binary')) return { kind: 'model', format: 'fbx' }
   if (startsWith(head, 'glTF')) return { kind: 'model', format: 'glb' }

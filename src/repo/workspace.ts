@@ -18,7 +18,10 @@ export interface Clock { now (): number }
 export const systemClock: Clock = { now: () => Date.now() }
 
 /** Generates preview objects for one staged asset; wired in by the public API (previews sit above repo). */
-export type Previewer = (absolutePath: string, asset: Asset, store: ObjectStore) => Promise<ObjectId[]>
+export type Previewer = ((absolutePath: string, asset: Asset, store: ObjectStore, previous?: Asset) => Promise<ObjectId[]>) & {
+  /** Optional: starts the preview early (in a worker) so it runs while the content is chunked. */
+  prepare?: (absolutePath: string, kind: string, format: string) => void
+}
 
 export interface WorkspaceOptions {
   fs?: FileSystem

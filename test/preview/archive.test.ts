@@ -65,7 +65,7 @@ describe('archive, build, code and document previews', () => {
 
   it('unknown kinds and bad arguments', async () => {
     const p = put('x.dat', 'x')
-    expect((await gasError(generatePreview({ path: p, kind: 'engine', format: 'uasset' }), 'E_NO_PREVIEW')).message).toBe('no preview for this kind: engine')
+    expect((await gasError(generatePreview({ path: p, kind: 'engine', format: 'uasset' }), 'E_NO_PREVIEW')).message).toMatch(/no preview for this engine format: uasset \(supported: Unity/)
     await gasError(generatePreview({ path: p, kind: 'other', format: 'dat' }), 'E_NO_PREVIEW')
     await gasError(generatePreview({ path: p, kind: 'texture', format: 'png', size: 4096 }), 'E_BAD_ARGUMENT')
     await gasError(generatePreview({ path: '', kind: 'texture', format: 'png' }), 'E_BAD_ARGUMENT')

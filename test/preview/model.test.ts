@@ -154,6 +154,7 @@ describe('model previews', () => {
     const glb = Buffer.from(makeGlb('cube').bytes); glb.writeUInt32LE(1 << 30, 8)
     await gasError(generatePreview({ path: put('bad.glb', glb), kind: 'model', format: 'glb' }), 'E_MALFORMED_ASSET')
     await gasError(generatePreview({ path: put('bad.gltf', '{"asset":'), kind: 'model', format: 'gltf' }), 'E_MALFORMED_ASSET')
-    await gasError(generatePreview({ path: put('x.blend', 'x'), kind: 'model', format: 'blend' }), 'E_NO_PREVIEW')
+    expect((await gasError(generatePreview({ path: put('x.blend', 'x'), kind: 'model', format: 'blend' }), 'E_MALFORMED_ASSET')).message).toMatch(/BLENDER/)
+    await gasError(generatePreview({ path: put('x.dae', '<COLLADA/>'), kind: 'model', format: 'dae' }), 'E_NO_PREVIEW')
   })
 })

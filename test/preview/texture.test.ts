@@ -140,6 +140,7 @@ describe('texture previews', () => {
   it('unsupported texture formats say so', async () => {
     const dds = makeDds({ width: 8, height: 8, format: 'bc1' }).bytes; dds.write('BC7X', 84, 'latin1')
     await gasError(generatePreview({ path: put('odd.dds', dds), kind: 'texture', format: 'dds' }), 'E_NO_PREVIEW')
-    await gasError(generatePreview({ path: put('x.exr', 'x'), kind: 'texture', format: 'ktx2' }), 'E_NO_PREVIEW')
+    expect((await gasError(generatePreview({ path: put('x.jxl', 'x'), kind: 'texture', format: 'jxl' }), 'E_NO_PREVIEW')).message).toMatch(/jxl \(supported: .*exr, hdr, ktx2/)
+    await gasError(generatePreview({ path: put('x.ktx2', 'x'), kind: 'texture', format: 'ktx2' }), 'E_MALFORMED_ASSET')
   })
 })

@@ -136,7 +136,8 @@ describe('metadata', () => {
     expect(meta).toMatchObject({ kind: 'texture', format: 'png', tags: { owner: 'bo', stage: 'final' } })
     expect(meta.sha256).toMatch(/^[0-9a-f]{64}$/)
     await gas.setMeta(ws, { path: 'textures/rock.png', tags: {}, remove: ['owner'], cwd: dir })
-    expect((await gas.getMeta(ws, { path: 'textures/rock.png', cwd: dir })).tags).toEqual({ stage: 'final' })
+    // meta.colorSpace is the PNG's own (embedded metadata), set by the preview at add time
+    expect((await gas.getMeta(ws, { path: 'textures/rock.png', cwd: dir })).tags).toEqual({ stage: 'final', 'meta.colorSpace': 'srgb' })
     expect((await gas.find(ws, { tags: { stage: 'wip' } })).map((a) => a.path)).toEqual(['audio/hit.wav', 'models/cube.obj'])
     expect((await gas.find(ws, { kind: 'texture' })).map((a) => a.path)).toEqual(['textures/rock.png'])
     expect((await gas.find(ws, { path: 'models/**' })).map((a) => a.path)).toEqual(['models/cube.obj'])

@@ -20,6 +20,14 @@ function serve (dir: string): ChildProcess {
   return spawn(process.execPath, [GAS_BIN, 'serve'], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] })
 }
 
+/** Resolves once the serve said it is serving (and so has announced itself). */
+async function serving (child: ChildProcess): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    child.stderr?.on('data', (d: Buffer) => { if (d.toString().includes('serving')) resolve() })
+    child.once('exit', (code) => reject(new Error(`gas serve exited with ${code}`)))
+  })
+}
+
 async function until (what: () => Promise<boolean>, ms: number): Promise<void> {
   const end = Date.now() + ms
   while (!(await what())) {
@@ -43,9 +51,11 @@ describe('the transfer queue survives SIGKILL of gas serve', () => {
     const anaServe = serve(ana.root)
     const children = [anaServe]
     try {
+      await serving(anaServe)
       // outside every window: the sync queues the content
       expect((await gasInProcess(bo.root, ['schedule', 'set', 'daily 00:00-00:01 Pacific/Kiritimati', '--outside-limit', '0'])).status).toBe(0)
       const queued = JSON.parse((await gasInProcess(bo.root, ['sync', '--once', '--json'])).stdout)
+      expect(queued.peers).toBe(1)
       expect(queued.queued.items).toBe(1)
       // a window open now at 300 kB/s: bo's serve starts fetching; it is killed part way
       expect((await gasInProcess(bo.root, ['schedule', 'set', 'daily 00:00-24:00 UTC 300kB/s', '--busy-cpu', '100'])).status).toBe(0)
@@ -81,7 +91,9 @@ describe('the transfer queue survives SIGKILL of gas serve', () => {
       await until(async () => JSON.parse(readFileSync(join(bo.root, '.gas', 'queue.json'), 'utf8')).items.length === 0, 30_000)
       expect(await held()).toBe(manifest.chunks.length)
       again.kill('SIGTERM')
+      await new Promise((resolve) => again.once('exit', resolve))
       const synced = JSON.parse((await gasInProcess(bo.root, ['sync', '--once', '--json'])).stdout)
+      expect(synced.peers).toBe(1)
       expect(synced.fetched.objects).toBe(0)
       expect(readFileSync(join(bo.root, 'level.pak')).equals(readFileSync(join(ana.root, 'level.pak')))).toBe(true)
     } finally {

@@ -66,6 +66,7 @@ describe('transfer queue over real WebRTC', () => {
         await boServing
       }
       const second = JSON.parse((await gasInProcess(bo.root, ['sync', '--once', '--json'])).stdout)
+      expect(second.peers).toBe(1)
       expect(second.queued.items).toBe(0)
       expect(second.fetched.objects).toBe(0)
       expect(readFileSync(join(bo.root, 'level.pak')).equals(readFileSync(join(ana.root, 'level.pak')))).toBe(true)

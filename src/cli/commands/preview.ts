@@ -9,7 +9,7 @@ export function register (program: Command): void {
     .option('--out <file>', 'write the thumbnail here').option('--json', 'print JSON')
     .action(action(async (p, target: string, opts: { out?: string }) => {
       const shown = await withWorkspace(async (ws) => await showPreview(ws, { target, out: opts.out, cwd: process.cwd() }))
-      printResult(p, { kind: shown.kind, format: shown.format, image: shown.image, clip: shown.clip, info: shown.info },
-        () => [`${shown.kind}/${shown.format}`, ...Object.entries(shown.info).map(([k, v]) => `  ${k}: ${JSON.stringify(v)}`), shown.image !== null ? `image: ${shown.image}` : 'no image', ...(shown.clip !== null ? [`clip: ${shown.clip}`] : [])].join('\n'))
+      printResult(p, { kind: shown.kind, format: shown.format, image: shown.image, imageFormat: shown.imageFormat, clip: shown.clip, info: shown.info },
+        () => [`${shown.kind}/${shown.format}`, ...Object.entries(shown.info).map(([k, v]) => `  ${k}: ${JSON.stringify(v)}`), shown.image !== null ? `image: ${shown.image} (${shown.imageFormat ?? ''})` : 'no image', ...(shown.clip !== null ? [`clip: ${shown.clip}`] : [])].join('\n'))
     }))
 }

@@ -1,0 +1,95 @@
+import { existsSync } from 'node:fs'
+import { availableParallelism } from 'node:os'
+import { fileURLToPath } from 'node:url'
+import { Worker } from 'node:worker_threads'
+import { GasError, type ErrorCode } from '../errors.js'
+import { generatePreview } from './index.js'
+import type { PreviewResult } from './types.js'
+
+/**
+ * Worker threads that generate previews beside the main thread, which meanwhile chunks, hashes
+ * and packs the content (`gas add`): previews are CPU-bound decoding, ingest is CPU-bound hashing,
+ * so on two cores they overlap instead of adding up. One worker per spare core (at least one);
+ * idle workers are unref'd so they never keep a process alive. Where the compiled worker is not
+ * present (tests run the TypeScript sources), previews are generated in this thread.
+ */
+
+interface Job { id: number, path: string, kind: string, format: string, resolve: (r: PreviewResult) => void, reject: (e: unknown) => void }
+interface Slot { worker: Worker, job: Job | null }
+
+const WORKER_URL = new URL('./worker.js', import.meta.url)
+let nextId = 1
+const IDLE_WORKER_MS = 10_000
+
+export class PreviewPool {
+  private readonly slots: Slot[] = []
+  private readonly queue: Job[] = []
+  private readonly size: number
+  private readonly inThread: boolean
+
+  constructor (size = Math.max(1, availableParallelism() - 1)) {
+    this.size = size
+    this.inThread = !existsSync(fileURLToPath(WORKER_URL))
+  }
+
+  async generate (opts: { path: string, kind: string, format: string }): Promise<PreviewResult> {
+    if (this.inThread) return await generatePreview(opts)
+    return await new Promise<PreviewResult>((resolve, reject) => {
+      this.queue.push({ id: nextId++, ...opts, resolve, reject })
+      this.pump()
+    })
+  }
+
+  private pump (): void {
+    while (this.queue.length > 0) {
+      let slot = this.slots.find(s => s.job === null)
+      if (slot === undefined && this.slots.length < this.size) slot = this.spawn()
+      if (slot === undefined) return
+      const job = this.queue.shift() as Job
+      slot.job = job
+      slot.worker.ref()
+      slot.worker.postMessage({ id: job.id, path: job.path, kind: job.kind, format: job.format })
+    }
+  }
+
+  private spawn (): Slot {
+    const worker = new Worker(WORKER_URL)
+    const slot: Slot = { worker, job: null }
+    worker.on('message', (msg: { id: number, result?: PreviewResult, error?: { code: ErrorCode, message: string, data: Record<string, unknown> } }) => {
+      const job = slot.job
+      slot.job = null
+      worker.unref()
+      if (job !== null) {
+        if (msg.error !== undefined) job.reject(new GasError(msg.error.code, msg.error.message, msg.error.data))
+        else job.resolve(msg.result as PreviewResult)
+      }
+      this.pump()
+      // a worker holds sharp, three and the decoders (~100 MiB): a long-running process (gas serve) gives it back when idle
+      if (slot.job === null) {
+        setTimeout(() => {
+          const i = this.slots.indexOf(slot)
+          if (slot.job === null && i >= 0) { this.slots.splice(i, 1); void worker.terminate() }
+        }, IDLE_WORKER_MS).unref()
+      }
+    })
+    // a worker that dies (out of memory on a hostile file) fails its job, never the process
+    worker.on('error', (err) => this.lost(slot, err))
+    worker.on('exit', (code) => { if (code !== 0) this.lost(slot, new Error(`preview worker exited with ${code}`)) })
+    this.slots.push(slot)
+    return slot
+  }
+
+  private lost (slot: Slot, err: Error): void {
+    const i = this.slots.indexOf(slot)
+    if (i < 0) return
+    this.slots.splice(i, 1)
+    const job = slot.job
+    slot.job = null
+    if (job !== null) job.reject(GasError.malformedAsset(job.path, `preview generation failed: ${err.message.split('\n')[0]}`))
+    this.pump()
+  }
+}
+
+let shared: PreviewPool | undefined
+/** The process's pool, made on first use. */
+export function previewPool (): PreviewPool { return (shared ??= new PreviewPool()) }

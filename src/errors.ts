@@ -29,6 +29,7 @@ export type ErrorCode =
   | 'E_NO_PEERS'
   | 'E_SYNC_INCOMPLETE'
   | 'E_PUSH_REFUSED'
+  | 'E_LOCAL_CHANGES'
   | 'E_BAD_RULES'
   | 'E_BAD_SCHEDULE'
   | 'E_PROTOCOL_VERSION'

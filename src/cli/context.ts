@@ -14,7 +14,8 @@ lazyPreviewer.prepare = (path, kind, format) => {
 
 /** The workspace around the current directory, with previews wired in as the public API does. */
 export async function openHere (): Promise<Workspace> {
-  return await Workspace.open({ dir: process.cwd(), previewer: lazyPreviewer })
+  const lockWaitMs = Number(process.env.GAS_LOCK_WAIT_MS ?? Number.NaN)
+  return await Workspace.open({ dir: process.cwd(), previewer: lazyPreviewer, lockWaitMs: Number.isFinite(lockWaitMs) ? lockWaitMs : undefined })
 }
 
 /** Runs `fn` with the workspace and always closes it (flushes the open pack). */

@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
 import { GasError, fromFsError } from '../errors.js'
+import { writeFileAtomic } from './atomic-write.js'
 import type { FileSystem } from './fs.js'
 import { hashObject, isObjectType, objectHeader, type ObjectId, type ObjectType } from './id.js'
 import type { StoredObject } from './store.js'
@@ -41,23 +41,20 @@ export class LooseStore {
   async write (type: ObjectType, body: Uint8Array, id = hashObject(type, body)): Promise<ObjectId> {
     const path = this.pathOf(id)
     if (await this.has(id)) return id
-    const tmp = `${path}.tmp-${randomBytes(6).toString('hex')}`
     const fanout = id.slice(0, 2)
+    const bytes = Buffer.concat([objectHeader(type, body.length), body])
     try {
-      const bytes = Buffer.concat([objectHeader(type, body.length), body])
       // why: one mkdir per fanout folder per process, not per object (a sync writes thousands);
       // a folder removed behind our back is made again
       if (!this.#madeDirs.has(fanout)) await this.#makeFanout(fanout)
-      await this.fs.writeFile(tmp, bytes).catch(async (err: NodeJS.ErrnoException) => {
-        if (err.code !== 'ENOENT') throw err
-        await this.#makeFanout(fanout)
-        await this.fs.writeFile(tmp, bytes)
-      })
-      await this.fs.rename(tmp, path)
     } catch (err) {
-      await this.fs.rm(tmp, { force: true }).catch(() => {})
       throw fromFsError(err, path)
     }
+    await writeFileAtomic(this.fs, path, bytes).catch(async (err: GasError) => {
+      if (err.code !== 'E_NOT_FOUND') throw err
+      await this.#makeFanout(fanout).catch((e) => { throw fromFsError(e, path) })
+      await writeFileAtomic(this.fs, path, bytes)
+    })
     return id
   }
 

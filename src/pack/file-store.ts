@@ -1,4 +1,4 @@
-import { join } from 'node:path'
+import { basename, join } from 'node:path'
 import { GasError, fromFsError } from '../errors.js'
 import { compressChunk, decompress } from '../objects/compression.js'
 import { realFs, type FileSystem } from '../objects/fs.js'
@@ -9,7 +9,9 @@ import type { BufferPool } from '../objects/buffer-pool.js'
 import { FileCompleteTrees, MemoryCompleteTrees, type CompleteTrees } from '../objects/complete-trees.js'
 import { PackFile, readEntry } from './pack-file.js'
 import { PackWriter } from './pack-writer.js'
-import { recoverPack } from './recover.js'
+import { PACK_DROPPED, WRITER_ALIVE, recoverPack } from './recover.js'
+import { folderStamp, type FolderStamp } from './folder-stamp.js'
+import { listQuarantined, maskPathOf, quarantineLoose, quarantinePacked, readMask, releaseQuarantined, type QuarantinedCopy } from './quarantine.js'
 
 /** why: see has(); a pack another process adds is seen within this long */
 const PACK_RECHECK_MS = 100
@@ -38,6 +40,13 @@ export class FileStore implements ObjectStore {
   private packsCheckedAt = -Infinity
   completeTrees: CompleteTrees = new MemoryCompleteTrees()
   private readonly indexStamps = new Map<string, string>()
+  private readonly maskStamps = new Map<string, string>()
+  /** ids whose damaged bytes are set aside (quarantine.ts), waiting for a verified copy */
+  #quarantined = new Set<ObjectId>()
+  /** replacements appended to the open pack: their set-aside bytes go once a checkpoint makes them durable */
+  #replacedInPack = new Set<ObjectId>()
+  #refreshRunning: Promise<void> | undefined
+  #refreshQueued: Promise<void> | undefined
 
   private constructor (readonly fs: FileSystem, readonly objectsDir: string) {
     this.loose = new LooseStore(fs, objectsDir)
@@ -47,31 +56,44 @@ export class FileStore implements ObjectStore {
   static async open (objectsDir: string, fs: FileSystem = realFs): Promise<FileStore> {
     const store = new FileStore(fs, objectsDir)
     await store.refreshPacks()
+    store.#quarantined = new Set((await listQuarantined(fs, objectsDir)).keys())
     store.completeTrees = await FileCompleteTrees.open(fs, objectsDir)
     return store
   }
 
-  private refreshing: Promise<void> | undefined
-
   /**
-   * Opens packs that appeared since the last look; recovers the tail of packs whose writer died.
-   * Single flight: a second caller during a look waits for it. why: the look records the folder's
-   * mtime before opening the new packs, so a concurrent caller returned early and answered "not
-   * here" for objects of a pack still being opened (a serving peer sent DONT_HAVE for new chunks).
+   * Opens packs that appeared since the last look, reads the longer index of packs another
+   * process checkpointed again, and recovers the tail of packs whose writer died.
+   * Calls are serialised: a caller that missed an object while a look was under way gets a look
+   * that starts after its miss (why: a second caller used to return at once, seeing the folder
+   * stamp the running look had just recorded, and answered "not here" for an object in a pack
+   * that look was still opening; a serving peer told a fetcher DONT_HAVE this way).
    */
   async refreshPacks (): Promise<void> {
-    this.refreshing ??= this.refreshPacksOnce().finally(() => { this.refreshing = undefined })
-    await this.refreshing
+    if (this.#refreshQueued !== undefined) return await this.#refreshQueued
+    const running = this.#refreshRunning
+    const next = (running ?? Promise.resolve()).catch(() => {}).then(async () => {
+      if (this.#refreshQueued === next) this.#refreshQueued = undefined
+      this.#refreshRunning = next
+      try {
+        await this.#refreshOnce()
+      } finally {
+        if (this.#refreshRunning === next) this.#refreshRunning = undefined
+      }
+    })
+    if (running !== undefined) this.#refreshQueued = next
+    else this.#refreshRunning = next
+    return await next
   }
 
-  private async refreshPacksOnce (): Promise<void> {
+  async #refreshOnce (): Promise<void> {
     this.packsCheckedAt = performance.now()
     let names: string[]
+    let stamp: FolderStamp
     try {
+      stamp = await folderStamp(this.fs, this.packDir)
       // a new pack or index changes the folder's mtime; asking for a missing object must not list the folder each time
-      const mtime = (await this.fs.stat(this.packDir)).mtimeMs
-      if (mtime === this.packDirMtime && this.packProblems.length === 0) return
-      this.packDirMtime = mtime
+      if (stamp.trusted && stamp.mtimeMs === this.packDirMtime && this.packProblems.length === 0) return
       names = await this.fs.readdir(this.packDir)
     } catch {
       return
@@ -82,30 +104,45 @@ export class FileStore implements ObjectStore {
       const indexPath = packPath.replace(/\.pack$/, '.idx')
       if (packPath === mine) continue
       const known = this.packs.get(packPath)
-      if (known !== undefined) {
-        // another process's writer checkpointed this pack again: read its longer index
-        const stamp = await this.indexStamp(indexPath)
-        if (stamp === this.indexStamps.get(packPath)) continue
-        await known.close()
-        this.packs.delete(packPath)
-      }
-      const locked = names.includes(name.replace(/\.pack$/, '.lock'))
       try {
-        if (locked && (await recoverPack(this.fs, packPath, indexPath)) < 0 && !names.includes(name.replace(/\.pack$/, '.idx'))) continue
-        if (!locked && !names.includes(name.replace(/\.pack$/, '.idx'))) await recoverPack(this.fs, packPath, indexPath)
-        this.indexStamps.set(packPath, await this.indexStamp(indexPath))
+        if (known !== undefined) {
+          // another process's writer checkpointed this pack again: read its longer index, keeping
+          // the open pack (and its readers) as it is
+          const indexStamp = await this.indexStamp(indexPath)
+          if (indexStamp === this.indexStamps.get(packPath)) continue
+          await known.reindex(this.fs, indexPath)
+          this.indexStamps.set(packPath, indexStamp)
+          continue
+        }
+        const locked = names.includes(name.replace(/\.pack$/, '.lock'))
+        const hasIndex = names.includes(name.replace(/\.pack$/, '.idx'))
+        const recovered = locked || !hasIndex ? await recoverPack(this.fs, packPath, indexPath) : 0
+        if (recovered === PACK_DROPPED || (recovered === WRITER_ALIVE && !hasIndex)) continue
+        const indexStamp = await this.indexStamp(indexPath)
         this.packs.set(packPath, await PackFile.open(this.fs, packPath, indexPath))
+        this.indexStamps.set(packPath, indexStamp)
       } catch (err) {
         if (this.packProblems.some((p) => p.pack === packPath)) continue
         const gasErr = err instanceof GasError ? err : fromFsError(err, packPath)
         this.packProblems.push({ pack: packPath, code: gasErr.code, message: gasErr.message })
       }
     }
+    for (const pack of this.packs.values()) {
+      const maskName = basename(maskPathOf(pack.packPath))
+      if (!names.includes(maskName) && pack.masked.size === 0) continue
+      const maskStamp = await this.indexStamp(maskPathOf(pack.packPath))
+      if (maskStamp === this.maskStamps.get(pack.packPath)) continue
+      pack.setMask(await readMask(this.fs, pack.packPath))
+      this.maskStamps.set(pack.packPath, maskStamp)
+    }
+    // recorded after the look, so a change made while it ran is seen by the next one
+    this.packDirMtime = stamp.mtimeMs
   }
 
+  /** inode, size and mtime: a checkpoint renames a new index into place, so its inode changes even within one mtime tick */
   private async indexStamp (indexPath: string): Promise<string> {
     const st = await this.fs.stat(indexPath).catch(() => undefined)
-    return st === undefined ? '' : `${st.mtimeMs}:${st.size}`
+    return st === undefined ? '' : `${st.ino}:${st.size}:${st.mtimeMs}`
   }
 
   packFiles (): PackFile[] {
@@ -156,7 +193,21 @@ export class FileStore implements ObjectStore {
     return { type: header.type, encoding: header.encoding, rawLength: header.rawLength, bytes }
   }
 
+  /**
+   * A copy that fails its check may have been set aside by another process since this one looked
+   * (a repair): the packs are looked at again once before the damage is reported.
+   */
   async get (id: ObjectId): Promise<StoredObject> {
+    try {
+      return await this.#getVerified(id)
+    } catch (err) {
+      if (!(err instanceof GasError && err.code === 'E_CORRUPT_OBJECT')) throw err
+      await this.refreshPacks()
+      return await this.#getVerified(id)
+    }
+  }
+
+  async #getVerified (id: ObjectId): Promise<StoredObject> {
     const encoded = await this.getEncoded(id)
     if (encoded === undefined) throw GasError.notFound(`object ${id}`, { id })
     const body = decompress(encoded.encoding, encoded.bytes, encoded.rawLength, id)
@@ -171,6 +222,7 @@ export class FileStore implements ObjectStore {
       await this.putTrusted(id, { type, encoding, rawLength: body.length, bytes })
     } else {
       await this.loose.write(type, body, id)
+      await this.#replaced(id, 'loose')
     }
     return id
   }
@@ -184,13 +236,17 @@ export class FileStore implements ObjectStore {
     const raw = decompress(object.encoding, object.bytes, object.rawLength, id)
     if (hashObject(object.type, raw) !== id) throw GasError.corruptObject(id, 'received bytes do not match the id')
     if (!LOOSE_WHEN_RECEIVED.has(object.type)) await this.#appendToPack(id, object, RECEIVED_WRITE_BYTES)
-    else await this.loose.write(object.type, raw, id)
+    else {
+      await this.loose.write(object.type, raw, id)
+      await this.#replaced(id, 'loose')
+    }
   }
 
   /** For callers that just computed `id` from these very bytes (ingest): skips hashing twice. */
   async putTrusted (id: ObjectId, object: EncodedObject): Promise<void> {
     if (object.type !== 'chunk') {
       await this.loose.write(object.type, decompress(object.encoding, object.bytes, object.rawLength, id), id)
+      await this.#replaced(id, 'loose')
       return
     }
     await this.#appendToPack(id, object)
@@ -200,6 +256,59 @@ export class FileStore implements ObjectStore {
     if (this.hasPacked(id)) return
     const writer = await this.openWriter()
     await writer.append(id, object, writeAt)
+    await this.#replaced(id, 'pack')
+  }
+
+  /** A verified copy of a quarantined id was stored: its set-aside bytes go once that copy is durable. */
+  async #replaced (id: ObjectId, where: 'loose' | 'pack'): Promise<void> {
+    if (!this.#quarantined.has(id)) return
+    if (where === 'pack') { this.#replacedInPack.add(id); return }
+    this.#quarantined.delete(id)
+    await releaseQuarantined(this.fs, this.objectsDir, id)
+  }
+
+  async #releaseReplacedInPack (): Promise<void> {
+    for (const id of this.#replacedInPack) {
+      this.#quarantined.delete(id)
+      await releaseQuarantined(this.fs, this.objectsDir, id)
+    }
+    this.#replacedInPack.clear()
+  }
+
+  /**
+   * Sets aside every damaged copy of `id` (fsck found it, or a read failed its check), so a good
+   * copy can be stored again: a loose copy is moved to objects/quarantine/, a copy inside a pack
+   * is copied there and masked. From then on `has(id)` is false and reads skip the damaged bytes,
+   * until a put (or putEncoded of a fetched copy, verified as always) stores a good one; the
+   * set-aside bytes are deleted only once that copy is durable (at once for loose objects, at the
+   * next flush/close for pack entries). Good copies are left alone; `goodCopies` counts them.
+   */
+  async quarantine (id: ObjectId): Promise<{ id: ObjectId, quarantined: QuarantinedCopy[], goodCopies: number }> {
+    await this.close() // the open pack joins the others, so its copy is checked too
+    await this.refreshPacks()
+    const quarantined: QuarantinedCopy[] = []
+    let goodCopies = 0
+    for (const pack of this.packs.values()) {
+      const offset = pack.offsetOf(id)
+      if (offset === undefined) continue
+      if (await verifies(async () => await pack.readAt(id, offset), id)) { goodCopies++; continue }
+      quarantined.push(await quarantinePacked(this.fs, this.objectsDir, id, pack.packPath, offset, pack.masked))
+      pack.setMask(new Set([...pack.masked, offset]))
+    }
+    if (await this.loose.has(id)) {
+      if (await verifies(async () => await this.loose.read(id), id)) goodCopies++
+      else quarantined.push(await quarantineLoose(this.fs, this.objectsDir, id, this.loose.pathOf(id)))
+    }
+    if (quarantined.length > 0 || (await listQuarantined(this.fs, this.objectsDir)).has(id)) this.#quarantined.add(id)
+    // a tree above the set-aside object is no longer held whole: the next sync walks it and fetches the object
+    if (quarantined.length > 0) await this.completeTrees.clear()
+    if (goodCopies > 0) await this.#replaced(id, 'loose')
+    return { id, quarantined, goodCopies }
+  }
+
+  /** Ids whose damaged bytes are set aside with no verified copy stored yet, and where those bytes are. */
+  async quarantinedObjects (): Promise<Map<ObjectId, string[]>> {
+    return await listQuarantined(this.fs, this.objectsDir)
   }
 
   private async openWriter (): Promise<PackWriter> {
@@ -211,6 +320,7 @@ export class FileStore implements ObjectStore {
 
   async flush (): Promise<void> {
     await this.writer?.checkpoint()
+    await this.#releaseReplacedInPack()
   }
 
   /** Checkpoints and closes the open pack; the next chunk starts a new one. */
@@ -220,6 +330,7 @@ export class FileStore implements ObjectStore {
     this.writerOpening = undefined
     if (writer !== undefined) {
       await writer.close()
+      await this.#releaseReplacedInPack()
       if (writer.count > 0) this.packs.set(writer.packPath, await PackFile.open(this.fs, writer.packPath, writer.indexPath))
     }
   }
@@ -228,5 +339,17 @@ export class FileStore implements ObjectStore {
     await this.close()
     for (const pack of this.packs.values()) await pack.close()
     this.packs.clear()
+  }
+}
+
+/** True when the copy `read` returns hashes to `id`; any failure to read or decode counts as damaged. */
+async function verifies (read: () => Promise<EncodedObject | StoredObject | undefined>, id: ObjectId): Promise<boolean> {
+  try {
+    const object = await read()
+    if (object === undefined) return false
+    if ('body' in object) return hashObject(object.type, object.body) === id // loose reads verify already
+    return hashObject(object.type, decompress(object.encoding, object.bytes, object.rawLength, id)) === id
+  } catch {
+    return false
   }
 }

@@ -20,6 +20,7 @@ export async function checkStore (store: FileStore, onObject?: (id: ObjectId, ty
   const problems: Problem[] = store.packProblems.map((p) => ({ id: p.pack, code: p.code, message: p.message }))
   for (const pack of store.packFiles()) {
     for (const { id, offset } of pack.index.entries()) {
+      if (pack.masked.has(offset)) continue // set aside already: reported below until replaced
       try {
         const object = await pack.readAt(id, offset)
         const raw = decompress(object.encoding, object.bytes, object.rawLength, id)
@@ -37,6 +38,10 @@ export async function checkStore (store: FileStore, onObject?: (id: ObjectId, ty
     } catch (err) {
       problems.push(problemOf(id, err))
     }
+  }
+  for (const [id, files] of await store.quarantinedObjects()) {
+    if (await store.has(id)) continue // replaced; its set-aside bytes go at the replacer's next flush
+    problems.push({ id, code: 'E_CORRUPT_OBJECT', message: `object ${id} was damaged and is set aside in ${files.join(', ')}; no good copy is stored yet: fetch it again from a peer (\`gas fsck --repair\`)` })
   }
   return problems
 }

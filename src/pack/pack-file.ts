@@ -43,22 +43,33 @@ export async function readEntry (handle: FileHandle, offset: number, where: stri
   return { header, bytes }
 }
 
+async function readIndex (fs: FileSystem, indexPath: string): Promise<PackIndex> {
+  let indexBytes: Buffer
+  try {
+    indexBytes = await fs.readFile(indexPath)
+  } catch (err) {
+    throw fromFsError(err, indexPath)
+  }
+  return PackIndex.parse(indexBytes, indexPath)
+}
+
 /** A pack with its index, opened for reading. */
 export class PackFile {
   private readonly readAhead: ReadAhead
+  #index: PackIndex
+  #masked: ReadonlySet<number> = new Set()
 
-  private constructor (readonly packPath: string, readonly index: PackIndex, private readonly handle: FileHandle) {
+  private constructor (readonly packPath: string, index: PackIndex, private readonly handle: FileHandle) {
+    this.#index = index
     this.readAhead = new ReadAhead(handle)
   }
 
+  get index (): PackIndex {
+    return this.#index
+  }
+
   static async open (fs: FileSystem, packPath: string, indexPath: string): Promise<PackFile> {
-    let indexBytes: Buffer
-    try {
-      indexBytes = await fs.readFile(indexPath)
-    } catch (err) {
-      throw fromFsError(err, indexPath)
-    }
-    const index = PackIndex.parse(indexBytes, indexPath)
+    const index = await readIndex(fs, indexPath)
     let handle: FileHandle
     try {
       handle = await fs.open(packPath, 'r')
@@ -73,12 +84,40 @@ export class PackFile {
     return new PackFile(packPath, index, handle)
   }
 
+  /**
+   * Takes the longer index another process's writer checkpointed for this (append-only) pack.
+   * The open handle stays: reads under way go on, and nothing this pack held stops being found
+   * while the new index is read (why: closing and reopening left a moment where a serving peer
+   * answered "not here" and a read in flight failed on a closed handle).
+   */
+  async reindex (fs: FileSystem, indexPath: string): Promise<void> {
+    const index = await readIndex(fs, indexPath)
+    const { size } = await this.handle.stat()
+    if (size < index.packSize) throw new GasError('E_CORRUPT_PACK', `${this.packPath}: truncated to ${size} bytes, its index covers ${index.packSize}; run \`gas fsck\``, { what: this.packPath })
+    this.#index = index
+  }
+
+  /** Entries set aside as damaged (quarantine.ts): readers skip them, so a good copy elsewhere is found. */
+  setMask (offsets: ReadonlySet<number>): void {
+    this.#masked = new Set(offsets)
+  }
+
+  get masked (): ReadonlySet<number> {
+    return this.#masked
+  }
+
+  /** Where `id` rests in this pack, unless that entry is masked */
+  offsetOf (id: ObjectId): number | undefined {
+    const offset = this.index.offsetOf(Buffer.from(id, 'hex'))
+    return offset === undefined || this.#masked.has(offset) ? undefined : offset
+  }
+
   has (id: ObjectId): boolean {
-    return this.index.offsetOf(Buffer.from(id, 'hex')) !== undefined
+    return this.offsetOf(id) !== undefined
   }
 
   async read (id: ObjectId, pool?: BufferPool): Promise<EncodedObject | undefined> {
-    const offset = this.index.offsetOf(Buffer.from(id, 'hex'))
+    const offset = this.offsetOf(id)
     if (offset === undefined) return undefined
     const ahead = await this.readAhead.entry(offset, this.packPath, pool)
     if (ahead === undefined) return await this.readAt(id, offset, pool)

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import type { FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fromFsError } from '../errors.js'
+import { writeFileAtomic } from '../objects/atomic-write.js'
 import type { FileSystem } from '../objects/fs.js'
 import type { ObjectId } from '../objects/id.js'
 import type { EncodedObject } from '../objects/store.js'
@@ -148,15 +149,12 @@ export class PackWriter {
     if (this.offsets.size === this.indexedCount) return
     const entries: IndexEntry[] = []
     for (const [id, offset] of this.offsets) entries.push({ id, offset })
-    const tmp = `${this.indexPath}.tmp-${randomBytes(6).toString('hex')}`
     try {
       await this.handle.datasync()
-      await this.fs.writeFile(tmp, encodePackIndex(entries, this.written))
-      await this.fs.rename(tmp, this.indexPath)
     } catch (err) {
-      await this.fs.rm(tmp, { force: true }).catch(() => {})
-      throw fromFsError(err, this.indexPath)
+      throw fromFsError(err, this.packPath)
     }
+    await writeFileAtomic(this.fs, this.indexPath, encodePackIndex(entries, this.written))
     this.indexedCount = this.offsets.size
   }
 

@@ -61,11 +61,11 @@ export class ReadAhead {
       // a failed read-ahead is not an error here: the direct read reports what is wrong
       if (!(await w.done.then(() => true, () => false))) return undefined
       const at = offset - w.start
-      if (at + ENTRY_HEADER > w.got) return undefined
+      if (at + ENTRY_HEADER > w.got) return this.#pastWindow(w)
       const header = decodeEntryHeader(w.buffer.subarray(at, at + ENTRY_HEADER), where)
       const end = at + ENTRY_HEADER + header.storedLength
       // an entry running past the window is read directly
-      if (end > w.got) return undefined
+      if (end > w.got) return this.#pastWindow(w)
       const bytes = pool?.take(header.storedLength) ?? Buffer.allocUnsafe(header.storedLength)
       bytes.set(w.buffer.subarray(at + ENTRY_HEADER, end))
       this.passed(w.start + end)
@@ -73,6 +73,16 @@ export class ReadAhead {
     } finally {
       if (--w.users === 0 && w !== this.#current) recycle(w.buffer)
     }
+  }
+
+  /**
+   * An entry past what the window's read returned is read directly. A window cut short by the end
+   * of the pack at the time it was read stops being current: the pack has grown since (another
+   * process appended and checkpointed), so the next entry of the run starts a window over the new tail.
+   */
+  #pastWindow (w: Window): undefined {
+    if (w.got < READ_AHEAD_BYTES && this.#current === w) this.#current = undefined
+    return undefined
   }
 
   #start (offset: number): Window {

@@ -1,5 +1,5 @@
-import { randomBytes } from 'node:crypto'
 import { GasError } from '../errors.js'
+import { writeFileAtomic } from '../objects/atomic-write.js'
 import type { FileSystem } from '../objects/fs.js'
 import { decompress } from '../objects/compression.js'
 import { hashObject } from '../objects/id.js'
@@ -18,16 +18,20 @@ async function writerAlive (fs: FileSystem, lockPath: string): Promise<boolean> 
   }
 }
 
+export const WRITER_ALIVE = -1
+export const PACK_DROPPED = -2
+
 /**
  * After a crash (SIGKILL, power loss) a pack may hold entries its index does not cover yet. Every
  * entry carries its id, so we re-read the tail, keep each entry whose bytes hash to its id, stop at
  * the first partial or bad one, and write an index over the good prefix. Nothing complete is lost,
  * so an interrupted ingest or transfer resumes without fetching those chunks again.
- * Returns how many entries were recovered, or -1 when the pack belongs to a live writer.
+ * Returns how many entries were recovered, WRITER_ALIVE when the pack belongs to a live writer,
+ * or PACK_DROPPED when the writer died before the pack held even its magic (nothing to keep).
  */
 export async function recoverPack (fs: FileSystem, packPath: string, indexPath: string): Promise<number> {
   const lockPath = lockPathOf(packPath)
-  if (await writerAlive(fs, lockPath)) return -1
+  if (await writerAlive(fs, lockPath)) return WRITER_ALIVE
   const entries: IndexEntry[] = []
   let offset = PACK_MAGIC.length
   try {
@@ -41,7 +45,13 @@ export async function recoverPack (fs: FileSystem, packPath: string, indexPath: 
   let recovered = 0
   try {
     const magic = Buffer.alloc(PACK_MAGIC.length)
-    await handle.read(magic, 0, magic.length, 0)
+    const { bytesRead } = await handle.read(magic, 0, magic.length, 0)
+    // why: a writer killed between creating its pack and writing the magic leaves a few bytes of
+    // nothing; that pack held no object, so it goes (with its lock) instead of reading as damage
+    if (bytesRead < PACK_MAGIC.length && magic.subarray(0, bytesRead).equals(PACK_MAGIC.subarray(0, bytesRead))) {
+      recovered = PACK_DROPPED
+      return recovered
+    }
     if (!magic.equals(PACK_MAGIC)) throw new GasError('E_CORRUPT_PACK', `${packPath}: bad pack magic`, { what: packPath })
     const { size } = await handle.stat()
     while (offset + ENTRY_HEADER <= size) {
@@ -59,10 +69,13 @@ export async function recoverPack (fs: FileSystem, packPath: string, indexPath: 
     }
   } finally {
     await handle.close()
+    if (recovered === PACK_DROPPED) {
+      await fs.rm(packPath, { force: true })
+      await fs.rm(indexPath, { force: true })
+      await fs.rm(lockPath, { force: true })
+    }
   }
-  const tmp = `${indexPath}.tmp-${randomBytes(6).toString('hex')}`
-  await fs.writeFile(tmp, encodePackIndex(entries, offset))
-  await fs.rename(tmp, indexPath)
+  await writeFileAtomic(fs, indexPath, encodePackIndex(entries, offset))
   await fs.rm(lockPath, { force: true })
   return recovered
 }

@@ -1,6 +1,6 @@
 import { GasError } from '../errors.js'
 import type { ObjectId } from '../objects/id.js'
-import { checkoutVersion, type CheckoutResult } from '../repo/checkout.js'
+import { checkoutHead, type CheckoutResult } from '../repo/checkout.js'
 import { mergeVersion } from '../repo/merge.js'
 import type { PathConflict } from '../repo/merge-state.js'
 import type { Workspace } from '../repo/workspace.js'
@@ -104,7 +104,6 @@ export async function syncWithPeers (opts: PeerNodeOptions & { onProgress?: (p: 
   const connected = await connectPeers({ ...opts, wrapTransport: (t) => limits.throttle(t) }).catch((err) => { limits.close(); throw err })
   const { identity } = connected
   try {
-    const before = await ws.head()
     const result: SyncResult = withConnectReport(connected, await syncRepo({
       store: ws.store,
       refs: ws.refs,
@@ -124,8 +123,8 @@ export async function syncWithPeers (opts: PeerNodeOptions & { onProgress?: (p: 
     await ws.store.flush()
     const queuedItems = deferContent ? await queueWantedContent(ws, { roots: result.roots, peers: result.perPeer.map((p) => p.name), wantContent: opts.wantContent }) : []
     const queued = { items: queuedItems.length, bytes: queuedItems.reduce((sum, i) => sum + i.bytes, 0) }
-    const after = await ws.head()
-    let checkout = after !== undefined && after !== before ? await checkoutVersion(ws, after, before) : null
+    // from the version the files are at (the index's base): a sync killed after moving the branch left them behind
+    let checkout = await checkoutHead(ws)
     let merge: PeerSyncResult['merge'] = null
     const diverged = result.conflicts.find((c) => c.ref === ws.branchRef && c.why === 'diverged')
     if (diverged !== undefined) {

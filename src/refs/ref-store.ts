@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto'
 import { dirname, join } from 'node:path'
 import { GasError, fromFsError } from '../errors.js'
+import { writeFileAtomic } from '../objects/atomic-write.js'
 import type { FileSystem } from '../objects/fs.js'
 import { isObjectId, type ObjectId } from '../objects/id.js'
 import { isProcessAlive } from '../objects/process-alive.js'
@@ -79,14 +79,7 @@ export class RefStore {
       if (u.newId === null) {
         await this.fs.rm(path, { force: true })
       } else {
-        const tmp = `${path}.tmp-${randomBytes(6).toString('hex')}`
-        try {
-          await this.fs.writeFile(tmp, `${u.newId}\n`)
-          await this.fs.rename(tmp, path)
-        } catch (err) {
-          await this.fs.rm(tmp, { force: true }).catch(() => {})
-          throw fromFsError(err, path)
-        }
+        await writeFileAtomic(this.fs, path, `${u.newId}\n`)
       }
       await appendReflog(this.fs, this.gasDir, { ref: u.name, old: current ?? null, new: u.newId, who: u.who, time: u.now, message: u.message })
     } finally {

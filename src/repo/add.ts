@@ -113,7 +113,16 @@ export async function addPaths (ws: Workspace, opts: { paths: string[], tags?: R
     index.entries[a.path] = { asset: id, meta: a.asset, mtimeMs: a.mtimeMs }
     a.result.asset = id
   }
-  await writeIndex(ws.fs, ws.gasDir, index)
+  // the content is in the store; the index changes under the workspace lock, applied to the index
+  // as it is now (another `gas add` may have staged other files meanwhile: both stay staged)
+  await ws.withLock(async () => {
+    const current = await readIndex(ws.fs, ws.gasDir)
+    for (const r of results) {
+      if (r.removed === true) delete current.entries[r.path]
+      else if (!r.unchanged) current.entries[r.path] = index.entries[r.path]
+    }
+    await writeIndex(ws.fs, ws.gasDir, current)
+  })
   return results
 }
 
@@ -124,6 +133,10 @@ function sameTags (a: Record<string, string>, b: Record<string, string>): boolea
 
 /** Stops tracking paths (the files stay on disk); the next version no longer holds them. */
 export async function removePaths (ws: Workspace, opts: { paths: string[], cwd?: string }): Promise<string[]> {
+  return await ws.withLock(async () => await removeLocked(ws, opts))
+}
+
+async function removeLocked (ws: Workspace, opts: { paths: string[], cwd?: string }): Promise<string[]> {
   const index = await readIndex(ws.fs, ws.gasDir)
   const removed: string[] = []
   for (const p of opts.paths) {

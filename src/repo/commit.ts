@@ -17,6 +17,10 @@ export interface CommitOptions { message: string, tags?: Record<string, string>,
 export async function commit (ws: Workspace, opts: CommitOptions): Promise<ObjectId> {
   checkMessage(opts.message)
   for (const [k, v] of Object.entries(opts.tags ?? {})) checkTag(k, v)
+  return await ws.withLock(async () => await commitLocked(ws, opts))
+}
+
+async function commitLocked (ws: Workspace, opts: CommitOptions): Promise<ObjectId> {
   const index = await readIndex(ws.fs, ws.gasDir)
   const head = await ws.head()
   // finishing a merge: its other head becomes the second parent once every conflict is resolved

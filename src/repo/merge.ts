@@ -2,6 +2,7 @@ import { GasError } from '../errors.js'
 import type { ObjectId } from '../objects/id.js'
 import { checkoutTree, type CheckoutResult } from './checkout.js'
 import { commit } from './commit.js'
+import { workingFileState } from './local-changes.js'
 import { mergeBase } from './merge-base.js'
 import { readMergeState, writeMergeState, type PathConflict } from './merge-state.js'
 import { readIndex } from './staging-index.js'
@@ -19,6 +20,10 @@ export interface MergeResult { version: ObjectId | null, conflicts: PathConflict
  * version is committed at once (both heads as parents), so nothing either side made is lost.
  */
 export async function mergeVersion (ws: Workspace, opts: { theirs: ObjectId, from: string }): Promise<MergeResult> {
+  return await ws.withLock(async () => await mergeLocked(ws, opts))
+}
+
+async function mergeLocked (ws: Workspace, opts: { theirs: ObjectId, from: string }): Promise<MergeResult> {
   const ours = await ws.head()
   if (ours === undefined) throw GasError.badArgument('nothing to merge into: commit a version first')
   if (await readMergeState(ws) !== null) throw new GasError('E_CONFLICT', 'a merge is already waiting: `gas conflicts`, then `gas resolve` and `gas commit`')
@@ -43,12 +48,15 @@ export async function mergeVersion (ws: Workspace, opts: { theirs: ObjectId, fro
     if (take !== undefined) merged.set(path, take)
   }
   const checkout = await checkoutTree(ws, { target: merged, before: oursTree, base: ours })
-  // a file edited but not staged kept ours on disk and in the index: theirs must not vanish silently
-  for (const skipped of checkout.skipped) {
-    const path = skipped.path
-    if (skipped.reason === 'edited locally' && merged.get(path) !== oursTree.get(path) && !conflicts.some((c) => c.path === path)) {
-      conflicts.push({ path, base: baseTree.get(path) ?? null, ours: oursTree.get(path) ?? null, theirs: theirsTree.get(path) ?? null })
-    }
+  // a file edited but not staged kept ours on disk and in the index: theirs must not vanish silently,
+  // and resolving with "ours" keeps the edited file, not the committed one
+  for (const local of checkout.conflicts) {
+    const both = conflicts.find((c) => c.path === local.path)
+    if (both !== undefined) both.local = local.local
+    else conflicts.push({ path: local.path, base: baseTree.get(local.path) ?? null, ours: oursTree.get(local.path) ?? null, theirs: theirsTree.get(local.path) ?? null, local: local.local })
+  }
+  for (const c of conflicts) {
+    if (c.local === undefined && await workingFileState(ws, c.path, index.entries[c.path]) === 'edited') c.local = 'edited'
   }
   if (conflicts.length > 0) {
     await writeMergeState(ws, { ours, theirs: opts.theirs, from: opts.from, conflicts })

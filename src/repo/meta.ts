@@ -9,6 +9,10 @@ export interface AssetMeta { path: string, tags: Record<string, string>, kind: s
 export async function setMeta (ws: Workspace, opts: { path: string, tags: Record<string, string>, remove?: string[], cwd?: string }): Promise<AssetMeta> {
   const path = ws.relativePath(opts.path, opts.cwd)
   for (const [k, v] of Object.entries(opts.tags)) checkTag(k, v)
+  return await ws.withLock(async () => await setMetaLocked(ws, path, opts))
+}
+
+async function setMetaLocked (ws: Workspace, path: string, opts: { tags: Record<string, string>, remove?: string[] }): Promise<AssetMeta> {
   const index = await readIndex(ws.fs, ws.gasDir)
   const entry = index.entries[path]
   if (entry === undefined) throw GasError.notFound(`tracked asset ${path} (gas add it first)`, { path })

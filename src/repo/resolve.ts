@@ -1,6 +1,7 @@
 import { GasError } from '../errors.js'
 import { decodeFileManifest } from '../objects/file-manifest.js'
 import type { ObjectId } from '../objects/id.js'
+import { addPaths } from './add.js'
 import { readMergeState, writeMergeState, type PathConflict } from './merge-state.js'
 import { writeFileContent } from './restore.js'
 import { resolveRevision } from './rev-parse.js'
@@ -20,13 +21,27 @@ export async function listConflicts (ws: Workspace): Promise<{ from: string | nu
  */
 export async function resolveConflict (ws: Workspace, opts: { path: string, take: string, cwd?: string }): Promise<{ path: string, asset: ObjectId | null, left: number }> {
   const path = ws.relativePath(opts.path, opts.cwd)
+  return await ws.withLock(async () => await resolveLocked(ws, path, opts.take))
+}
+
+async function resolveLocked (ws: Workspace, path: string, take: string): Promise<{ path: string, asset: ObjectId | null, left: number }> {
   const state = await readMergeState(ws)
   const conflict = state?.conflicts.find((c) => c.path === path)
   if (state === null || conflict === undefined) throw GasError.notFound(`a conflict on ${path} (see \`gas conflicts\`)`, { path })
+  const left = state.conflicts.filter((c) => c.path !== path)
+  // a fast-forward that met local work needs no second parent: once settled, nothing waits
+  const settled = async (): Promise<void> => await writeMergeState(ws, left.length === 0 && state.ours !== await ws.head() ? null : { ...state, conflicts: left })
+  if (take === 'ours' && conflict.local !== undefined) {
+    // ours is the work in the workspace: the edited file (staged now) or what is staged already
+    let asset: ObjectId | null = (await readIndex(ws.fs, ws.gasDir)).entries[path]?.asset ?? null
+    if (conflict.local === 'edited') asset = (await addPaths(ws, { paths: [ws.absolutePath(path)] })).find((a) => a.path === path && a.removed !== true)?.asset ?? null
+    await settled()
+    return { path, asset, left: left.length }
+  }
   let chosen: ObjectId | null
-  if (opts.take === 'ours') chosen = conflict.ours
-  else if (opts.take === 'theirs') chosen = conflict.theirs
-  else chosen = (await lookupPath(ws.store, (await readVersion(ws.store, await resolveRevision(ws, opts.take))).tree, path)) ?? null
+  if (take === 'ours') chosen = conflict.ours
+  else if (take === 'theirs') chosen = conflict.theirs
+  else chosen = (await lookupPath(ws.store, (await readVersion(ws.store, await resolveRevision(ws, take))).tree, path)) ?? null
   const index = await readIndex(ws.fs, ws.gasDir)
   if (chosen === null) {
     delete index.entries[path]
@@ -37,7 +52,6 @@ export async function resolveConflict (ws: Workspace, opts: { path: string, take
     index.entries[path] = { asset: chosen, meta: asset, mtimeMs: (await ws.fs.stat(ws.absolutePath(path))).mtimeMs }
   }
   await writeIndex(ws.fs, ws.gasDir, index)
-  const left = state.conflicts.filter((c) => c.path !== path)
-  await writeMergeState(ws, { ...state, conflicts: left })
+  await settled()
   return { path, asset: chosen, left: left.length }
 }

@@ -1,11 +1,14 @@
-import { randomBytes, createHash } from 'node:crypto'
+import { createHash } from 'node:crypto'
 import { dirname, resolve } from 'node:path'
 import { GasError, fromFsError } from '../errors.js'
 import { decodeFileManifest, type FileManifest } from '../objects/file-manifest.js'
+import { writeStreamAtomic } from '../objects/atomic-write.js'
 import type { FileSystem } from '../objects/fs.js'
 import type { ObjectStore } from '../objects/store.js'
 import type { ObjectId } from '../objects/id.js'
+import { workingFileState } from './local-changes.js'
 import { resolveRevision } from './rev-parse.js'
+import { readIndex } from './staging-index.js'
 import { lookupPath, readAsset, readTyped, readVersion } from './tree-io.js'
 import type { Workspace } from './workspace.js'
 
@@ -16,33 +19,39 @@ export interface RestoreResult { path: string, version: ObjectId, asset: ObjectI
  * into place only once size and whole-file SHA-256 match, so a failed restore never clobbers a file.
  */
 export async function writeFileContent (fs: FileSystem, store: ObjectStore, manifest: FileManifest, out: string): Promise<void> {
-  const tmp = `${out}.gas-tmp-${randomBytes(6).toString('hex')}`
   const hash = createHash('sha256')
-  try {
-    await fs.mkdir(dirname(out), { recursive: true })
-    const handle = await fs.open(tmp, 'wx')
-    try {
-      let position = 0
-      for (const chunk of manifest.chunks) {
-        const { type, body } = await store.get(chunk.id)
-        if (type !== 'chunk' || body.length !== chunk.length) throw GasError.corruptObject(chunk.id, 'chunk length differs from the manifest')
-        hash.update(body)
-        await handle.write(body, 0, body.length, position)
-        position += body.length
-      }
-    } finally {
-      await handle.close()
+  await fs.mkdir(dirname(out), { recursive: true }).catch((err) => { throw fromFsError(err, out) })
+  await writeStreamAtomic(fs, out, async (handle) => {
+    let position = 0
+    for (const chunk of manifest.chunks) {
+      const { type, body } = await store.get(chunk.id)
+      if (type !== 'chunk' || body.length !== chunk.length) throw GasError.corruptObject(chunk.id, 'chunk length differs from the manifest')
+      hash.update(body)
+      await handle.write(body, 0, body.length, position)
+      position += body.length
     }
+  }, () => {
     if (hash.digest('hex') !== manifest.sha256) throw new GasError('E_CORRUPT_OBJECT', `restored content of ${out} does not match its SHA-256; run \`gas fsck\``)
-    await fs.rename(tmp, out)
-  } catch (err) {
-    await fs.rm(tmp, { force: true }).catch(() => {})
-    throw fromFsError(err, out)
-  }
+  })
 }
 
-/** Writes the asset at `path` as it was in revision `rev` (default: in place). */
-export async function restore (ws: Workspace, opts: { path: string, rev: string, out?: string, cwd?: string }): Promise<RestoreResult> {
+/**
+ * Writes the asset at `path` as it was in revision `rev` (default: in place). In place, a file
+ * with edits the store does not hold (changed since it was staged, or never added) is refused
+ * with E_LOCAL_CHANGES unless `force`: restoring must not be the way work is lost.
+ */
+export async function restore (ws: Workspace, opts: { path: string, rev: string, out?: string, cwd?: string, force?: boolean }): Promise<RestoreResult> {
+  if (opts.out !== undefined) return await restoreUnlocked(ws, opts)
+  return await ws.withLock(async () => {
+    const path = ws.relativePath(opts.path, opts.cwd)
+    if (opts.force !== true && await workingFileState(ws, path, (await readIndex(ws.fs, ws.gasDir)).entries[path]) === 'edited') {
+      throw new GasError('E_LOCAL_CHANGES', `${path} has changes that are not staged; restoring would overwrite them: \`gas add\` it first, restore with --out FILE, or pass --force to discard them`, { path })
+    }
+    return await restoreUnlocked(ws, opts)
+  })
+}
+
+async function restoreUnlocked (ws: Workspace, opts: { path: string, rev: string, out?: string, cwd?: string }): Promise<RestoreResult> {
   const path = ws.relativePath(opts.path, opts.cwd)
   const versionId = await resolveRevision(ws, opts.rev)
   const version = await readVersion(ws.store, versionId)

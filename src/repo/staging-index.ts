@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
 import { GasError, fromFsError } from '../errors.js'
 import type { Asset } from '../objects/asset.js'
+import { writeFileAtomic } from '../objects/atomic-write.js'
 import type { FileSystem } from '../objects/fs.js'
 import type { ObjectId } from '../objects/id.js'
 
@@ -34,12 +34,5 @@ export async function readIndex (fs: FileSystem, gasDir: string): Promise<Stagin
 export async function writeIndex (fs: FileSystem, gasDir: string, index: StagingIndex): Promise<void> {
   const sorted: Record<string, IndexEntry> = {}
   for (const path of Object.keys(index.entries).sort()) sorted[path] = index.entries[path]
-  const tmp = join(gasDir, `${FILE}.tmp-${randomBytes(6).toString('hex')}`)
-  try {
-    await fs.writeFile(tmp, JSON.stringify({ base: index.base, entries: sorted }))
-    await fs.rename(tmp, join(gasDir, FILE))
-  } catch (err) {
-    await fs.rm(tmp, { force: true }).catch(() => {})
-    throw fromFsError(err, FILE)
-  }
+  await writeFileAtomic(fs, join(gasDir, FILE), JSON.stringify({ base: index.base, entries: sorted }), { what: FILE })
 }

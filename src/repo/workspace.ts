@@ -3,12 +3,14 @@ import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path'
 import { getTimezoneOffset } from 'date-fns-tz'
 import { GasError, fromFsError } from '../errors.js'
 import type { Asset } from '../objects/asset.js'
+import { writeFileAtomic } from '../objects/atomic-write.js'
 import { realFs, type FileSystem } from '../objects/fs.js'
 import type { ObjectId } from '../objects/id.js'
 import type { ObjectStore } from '../objects/store.js'
 import type { AuthorTime } from '../objects/version.js'
 import { FileStore } from '../pack/file-store.js'
 import { RefStore } from '../refs/ref-store.js'
+import { withWorkspaceLock } from './workspace-lock.js'
 import { defaultConfig, parseConfig, type WorkspaceConfig } from './config.js'
 import { createIdentity, type Identity } from './identity.js'
 
@@ -21,7 +23,13 @@ export type Previewer = ((absolutePath: string, asset: Asset, store: ObjectStore
   prepare?: (absolutePath: string, kind: string, format: string) => void
 }
 
-export interface WorkspaceOptions { fs?: FileSystem, clock?: Clock, previewer?: Previewer }
+export interface WorkspaceOptions {
+  fs?: FileSystem
+  clock?: Clock
+  previewer?: Previewer
+  /** how long a command waits for another process's workspace lock before E_LOCKED (default LOCK_WAIT_MS) */
+  lockWaitMs?: number
+}
 
 export const GAS_DIR = '.gas'
 
@@ -35,7 +43,8 @@ export class Workspace {
     public config: WorkspaceConfig,
     readonly identity: Identity,
     readonly clock: Clock,
-    readonly previewer: Previewer | undefined
+    readonly previewer: Previewer | undefined,
+    readonly lockWaitMs: number | undefined
   ) {}
 
   get gasDir (): string {
@@ -93,13 +102,20 @@ export class Workspace {
     const config = parseConfig(await fs.readFile(join(gasDir, 'config.json'), 'utf8'), join(gasDir, 'config.json'))
     const identity = JSON.parse(await fs.readFile(join(gasDir, 'identity.json'), 'utf8')) as Identity
     const store = await FileStore.open(join(gasDir, 'objects'), fs)
-    return new Workspace(root, fs, store, new RefStore(fs, gasDir), config, identity, opts.clock ?? systemClock, opts.previewer)
+    return new Workspace(root, fs, store, new RefStore(fs, gasDir), config, identity, opts.clock ?? systemClock, opts.previewer, opts.lockWaitMs)
   }
 
   async saveConfig (): Promise<void> {
     const path = join(this.gasDir, 'config.json')
-    await this.fs.writeFile(`${path}.tmp`, JSON.stringify(this.config, null, 2))
-    await this.fs.rename(`${path}.tmp`, path)
+    await writeFileAtomic(this.fs, path, JSON.stringify(this.config, null, 2))
+  }
+
+  /**
+   * Runs `fn` holding the workspace lock (see workspace-lock.ts): for everything that changes the
+   * staging index, the branch or the workspace files. Re-entrant within one async call chain.
+   */
+  async withLock<T> (fn: () => Promise<T>, command?: string): Promise<T> {
+    return await withWorkspaceLock(this.fs, this.gasDir, { command, waitMs: this.lockWaitMs }, fn)
   }
 
   get branchRef (): string {

@@ -81,6 +81,12 @@ describe('gas sync between workspaces over WebRTC (real tracker on 127.0.0.1)', 
       expect(second.checkout?.written).toEqual(['extra.txt'])
       expect(readFileSync(join(bo.root, 'notes.txt'), 'utf8')).toBe('bo local')
 
+      // ana's change to the path bo staged is a conflict: bo's commit cannot silently revert it
+      expect(second.checkout?.conflicts).toEqual([{ path: 'notes.txt', base: expect.any(String), ours: expect.any(String), theirs: expect.any(String), local: 'staged' }])
+      await expect(gas.commit(boWs, { message: 'bo notes' })).rejects.toMatchObject({ code: 'E_CONFLICT' })
+      await gas.resolveConflict(boWs, { path: 'notes.txt', take: 'ours' })
+      expect(readFileSync(join(bo.root, 'notes.txt'), 'utf8')).toBe('bo local')
+
       // both commit: histories diverge; bo keeps its head and records ana's under refs/remotes
       const boV = await gas.commit(boWs, { message: 'bo notes' })
       writeFileSync(join(ana.root, 'notes.txt'), 'v3 from ana')

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import * as nodeFs from 'node:fs/promises'
 import { readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs'
@@ -161,15 +162,41 @@ describe('FileStore', () => {
     await store.closeAll()
   })
 
+  it('a pack whose writer was killed before it held its magic is dropped, not reported as damage', async () => {
+    const dir = tmp()
+    const { store, ids } = await storeWith(dir, [randomBytes(20_000)])
+    await store.closeAll()
+    const packDir = join(dir, 'objects', 'pack')
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout
+    for (const [name, bytes] of [['0'.repeat(32), Buffer.alloc(0)], ['1'.repeat(32), Buffer.from('GA')]] as const) {
+      writeFileSync(join(packDir, `pack-${name}.lock`), dead)
+      writeFileSync(join(packDir, `pack-${name}.pack`), bytes)
+    }
+    const reopened = await FileStore.open(join(dir, 'objects'))
+    expect(reopened.packProblems).toEqual([])
+    expect(await checkStore(reopened)).toEqual([])
+    expect(await reopened.has(ids[0])).toBe(true)
+    expect(readdirSync(packDir).filter((n) => n.startsWith('pack-0') || n.startsWith('pack-1'))).toEqual([])
+    await reopened.closeAll()
+  })
+
   it('rebuilds an index from the pack alone when the index is missing', async () => {
     const dir = tmp()
-    const { store, ids } = await storeWith(dir, [randomBytes(20_000), randomBytes(20_000)])
+    const chunks = [randomBytes(20_000), randomBytes(20_000)]
+    const { store, ids } = await storeWith(dir, chunks)
     await store.closeAll()
     const [idx] = packFiles(dir, '.idx')
-    nodeFs.rm(idx)
-    await new Promise((resolve) => setTimeout(resolve, 20))
+    await nodeFs.rm(idx)
+    expect(packFiles(dir, '.idx')).toEqual([])
     const reopened = await FileStore.open(join(dir, 'objects'))
-    expect(await reopened.has(ids[1])).toBe(true)
+    // the index was written again from the pack alone, covering both entries and the whole pack
+    const rebuilt = PackIndex.parse(readFileSync(idx), idx)
+    expect(rebuilt.count).toBe(2)
+    expect(rebuilt.packSize).toBe(statSync(packFiles(dir, '.pack')[0]).size)
+    for (const [i, id] of ids.entries()) {
+      expect(rebuilt.offsetOf(Buffer.from(id, 'hex'))).toBeGreaterThan(0)
+      expect(Buffer.from((await reopened.get(id)).body).equals(chunks[i])).toBe(true)
+    }
     await reopened.closeAll()
   })
 

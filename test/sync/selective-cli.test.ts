@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { gasInProcess, gasSync } from '../helpers/cli.js'
@@ -148,8 +148,10 @@ describe('gas ls, gas fetch, gas gc, gas restore on one workspace', () => {
     expect((await gasInProcess(dir, ['gc', '--dry-run'])).stdout).toMatch(/^would drop 0 chunks.*\nrule: drops only content/)
     // restore without --version: HEAD, in place
     writeFileSync(join(dir, 'a/one.txt'), 'changed')
-    expect((await gasInProcess(dir, ['restore', 'a/one.txt'])).status).toBe(0)
-    expect(existsSync(join(dir, 'a/one.txt'))).toBe(true)
+    // an unsaved edit is not overwritten without --force (issue 11)
+    expect((await gasInProcess(dir, ['restore', 'a/one.txt'])).stderr).toMatch(/^gas: E_LOCAL_CHANGES/)
+    expect((await gasInProcess(dir, ['restore', 'a/one.txt', '--force'])).status).toBe(0)
+    expect(readFileSync(join(dir, 'a/one.txt'), 'utf8')).toBe('one')
   })
 
   it('gc drops unwanted content this member did not author and keeps what it authored; the store stays healthy', async () => {

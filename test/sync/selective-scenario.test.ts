@@ -105,7 +105,7 @@ describe('selective sync over WebRTC: each role fetches what it needs', () => {
       await gas.commit(ana, { message: 'rock: second take' })
       await ana.store.flush()
       const take2 = await syncAsCli(sam)
-      expect(take2.checkout?.skipped).toEqual([{ path: 'audio/rock-hit.wav', reason: 'content not here (selective sync) or unreadable' }])
+      expect(take2.checkout?.skipped).toEqual([{ path: 'audio/rock-hit.wav', reason: 'content not here (selective sync)' }])
       expect(existsSync(join(sam.root, 'audio', 'rock-hit.wav'))).toBe(false)
       expect(await contentOf(sam, 'audio/rock-hit.wav')).toBe(false)
 

@@ -10,6 +10,6 @@ export function register (program: Command): void {
       const state = await withWorkspace(async (ws) => await listConflicts(ws))
       printResult(p, state, () => state.conflicts.length === 0
         ? 'no conflicts'
-        : [`merging ${state.from}:`, ...state.conflicts.map((c) => `  ${c.path}  ours ${c.ours?.slice(0, 12) ?? 'deleted'}  theirs ${c.theirs?.slice(0, 12) ?? 'deleted'}`)].join('\n'))
+        : [`merging ${state.from}:`, ...state.conflicts.map((c) => `  ${c.path}  ours ${c.local === 'edited' ? 'the edited file' : c.ours?.slice(0, 12) ?? 'deleted'}  theirs ${c.theirs?.slice(0, 12) ?? 'deleted'}`)].join('\n'))
     }))
 }

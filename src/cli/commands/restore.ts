@@ -9,13 +9,13 @@ import { printResult } from '../output.js'
 
 export function register (program: Command): void {
   program.command('restore').description('write an asset as it was in a version').argument('<path>')
-    .option('--version <rev>', 'id, prefix, tag, branch or REV~N (default HEAD)', 'HEAD').option('--out <file>', 'write here instead of in place').option('--json', 'print JSON')
-    .action(action(async (p, path: string, opts: { version: string, out?: string }) => {
+    .option('--version <rev>', 'id, prefix, tag, branch or REV~N (default HEAD)', 'HEAD').option('--out <file>', 'write here instead of in place').option('--force', 'overwrite changes in the workspace file that are not staged').option('--json', 'print JSON')
+    .action(action(async (p, path: string, opts: { version: string, out?: string, force?: boolean }) => {
       const result = await withWorkspace(async (ws) => {
         // content selective sync left out is fetched from the peers first
         const roots = await contentToFetchFor(ws, { path, rev: opts.version, cwd: process.cwd() })
         if (roots.length > 0) await fetchFromPeers({ ws, trackers: [], security: peerSecurity(ws), roots })
-        const restored = await restore(ws, { path, rev: opts.version, out: opts.out, cwd: process.cwd() })
+        const restored = await restore(ws, { path, rev: opts.version, out: opts.out, cwd: process.cwd(), force: opts.force })
         await recordRestored(ws, restored)
         return restored
       })

@@ -49,6 +49,7 @@ function print (p: Printer, result: PeerSyncResult, totalSeconds: number): void 
     ...(result.queued.items > 0 ? [`  ${result.queued.items} asset(s) (${formatBytes(result.queued.bytes)}) queued for the next transfer window: see \`gas queue plan\`; \`gas serve\` fetches them when it opens`] : []),
     ...(result.checkout !== null ? [`  workspace now at ${result.checkout.version.slice(0, 12)}: ${result.checkout.written.length} written, ${result.checkout.removed.length} removed, ${result.checkout.skipped.length} skipped`] : []),
     ...(result.checkout?.skipped ?? []).map((s) => `  skipped ${s.path}: ${s.reason}`),
+    ...(result.checkout?.conflicts ?? []).map((c) => `  CONFLICT ${c.path}: changed by the peer, and ${c.local === 'staged' ? 'staged' : 'edited'} here; your file is kept, see \`gas conflicts\``),
     ...result.dropped.map((d) => `  dropped ${d.peer}: ${d.code}: ${d.message}`),
     ...(result.ownProcesses > 0 ? [`  ignored ${result.ownProcesses} connection(s) to this member's own processes`] : []),
     ...(result.complete ? [] : [`  incomplete: ${result.missing.length} object(s) missing (see the error below)`])

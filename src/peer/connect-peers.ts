@@ -5,6 +5,7 @@ import { CONNECT_TIMEOUT_MS, joinSwarm, type Swarm as TrackerSwarm, type Tracker
 import { noRouteError, workspaceRtcConfig } from './ice-config.js'
 import { DIRECT_ATTEMPT_MS, RelayFallback } from './relay-fallback.js'
 import type { WebRtcRoute } from './webrtc-transport.js'
+import type { HelloSchedule } from './messages.js'
 import { systemClock, type Clock } from './ledger.js'
 import type { PeerIdentity, PeerSession } from './session.js'
 import { openSessions, type PeerSecurity } from './sync-engine.js'
@@ -39,6 +40,8 @@ export interface ConnectOptions {
   clock?: Clock
   /** a peer that connects after the wait (e.g. another one-shot command) is handed here instead of opening a session nobody uses */
   onLateTransport?: (transport: Transport) => void
+  /** our transfer windows, told in HELLO */
+  schedule?: HelloSchedule
   /** wraps each connection (rate limits) before it is used */
   wrapTransport?: (transport: Transport) => Transport
 }
@@ -92,7 +95,7 @@ interface TrackerSeen { status?: TrackerStatus, others?: number }
 export async function connectPeers (opts: ConnectOptions): Promise<ConnectedPeers> {
   const { ws } = opts
   const clock = opts.clock ?? systemClock
-  const identity = identityOf(ws)
+  const identity = { ...identityOf(ws), ...(opts.schedule !== undefined ? { schedule: opts.schedule } : {}) }
   const urls = trackersOf(opts)
   const rtcConfig = opts.rtcConfig ?? await workspaceRtcConfig(ws.gasDir, urls)
   // a team with a TURN relay tries it after a direct attempt failed: wait for that too

@@ -1,7 +1,7 @@
 import { GasError } from '../errors.js'
 import { canonicalJson } from '../objects/canonical-json.js'
 import { isHexId, utf8, type FrameReader, type FrameWriter } from './frame.js'
-import type { Codec, GoodbyeMessage, HelloCertificate, HelloMessage, RefsMessage } from './messages.js'
+import type { Codec, GoodbyeMessage, HelloCertificate, HelloMessage, HelloSchedule, RefsMessage } from './messages.js'
 import { MAX_FRAME } from './transport.js'
 
 /**
@@ -15,6 +15,8 @@ export const MAX_HELLO_BYTES = 4096
 export const MAX_GOODBYE_BYTES = 1024
 /** why: capabilities are short feature names; a peer listing more is not describing features */
 export const MAX_CAPABILITIES = 64
+/** why: a member has a few windows (weekday nights, weekends); more is not a schedule */
+export const MAX_HELLO_WINDOWS = 16
 /** why: one REFS advertises a workspace's branches/builds; more than this is a peer trying to make us allocate. A larger set is sent as several REFS (see `chunkRefs`). */
 export const MAX_REFS = 10_000
 /** why: ref names are paths like `builds/win64/1.2.3`; git itself caps a path component well below this */
@@ -102,10 +104,19 @@ function checkHello (msg: HelloMessage, fail: Fail): void {
   if (msg.teamId !== null && typeof msg.teamId !== 'string') throw fail('HELLO teamId must be a string or null')
   if (!isHexId(msg.nonce)) throw fail('HELLO nonce must be 32 bytes hex')
   if (msg.signature !== null && !isHexId(msg.signature, 64)) throw fail('HELLO signature must be 64 bytes hex or null')
+  if (msg.schedule !== undefined) checkSchedule(msg.schedule, fail)
+}
+
+function checkSchedule (schedule: HelloSchedule, fail: Fail): void {
+  const rate = (v: unknown): boolean => v === undefined || (typeof v === 'number' && v >= 0 && Number.isFinite(v))
+  if (typeof schedule !== 'object' || schedule === null || !Array.isArray(schedule.windows) || schedule.windows.length > MAX_HELLO_WINDOWS ||
+    !schedule.windows.every((w: unknown) => typeof w === 'string' && w.length <= 100) || !rate(schedule.limit) || !rate(schedule.outsideLimit)) {
+    throw fail(`HELLO schedule must hold at most ${MAX_HELLO_WINDOWS} windows as text and limits as bytes/s`)
+  }
 }
 
 /**
- * HELLO: <len u16><canonical JSON {capabilities, certificate, name, nonce, peerId, publicKey, signature, teamId, version}> (len ≤ MAX_HELLO_BYTES).
+ * HELLO: <len u16><canonical JSON {capabilities, certificate, name, nonce, peerId, publicKey, [schedule], signature, teamId, version}> (len ≤ MAX_HELLO_BYTES).
  * Version 1 peers send no capabilities, certificate or version (read as [], null, 1) and ignore them when we send them.
  */
 export const HELLO = jsonCodec<HelloMessage>({
@@ -115,7 +126,7 @@ export const HELLO = jsonCodec<HelloMessage>({
   maxBytes: MAX_HELLO_BYTES,
   exact: false,
   check: checkHello,
-  toJson: ({ version, capabilities, peerId, name, publicKey, teamId, nonce, signature, certificate }) => ({ version, capabilities, peerId, name, publicKey, teamId, nonce, signature, certificate }),
+  toJson: ({ version, capabilities, peerId, name, publicKey, teamId, nonce, signature, certificate, schedule }) => ({ version, capabilities, peerId, name, publicKey, teamId, nonce, signature, certificate, ...(schedule !== undefined ? { schedule } : {}) }),
   fromJson: (body) => ({
     type: 'HELLO',
     version: body.version === undefined ? 1 : body.version as number,
@@ -126,7 +137,8 @@ export const HELLO = jsonCodec<HelloMessage>({
     publicKey: body.publicKey as string,
     teamId: body.teamId as string | null,
     nonce: body.nonce as string,
-    signature: body.signature as string | null
+    signature: body.signature as string | null,
+    ...(body.schedule !== undefined ? { schedule: body.schedule as HelloSchedule } : {})
   })
 })
 

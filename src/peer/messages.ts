@@ -63,7 +63,11 @@ export interface HelloMessage {
   signature: string | null
   /** the member's certificate, in the signed HELLO (version 2) */
   certificate: HelloCertificate | null
+  /** the member's transfer windows (README "Transfer windows"), so the other side can plan when both are open; absent: no limits said */
+  schedule?: HelloSchedule
 }
+/** Windows as their text (`Mon-Fri 22:00-07:00 Asia/Tokyo 20MB/s`) and the limits in bytes/s; the receiver parses them again and ignores what does not parse. */
+export interface HelloSchedule { windows: string[], limit?: number, outsideLimit?: number }
 export interface RefsMessage { type: 'REFS', refs: Array<{ name: string, id: ObjectIdHex }> }
 export type WantMode = 'have' | 'block'
 export interface WantMessage { type: 'WANT', ids: ObjectIdHex[], mode: WantMode, priority: number }

@@ -11,6 +11,8 @@ import type { WantContent } from '../sync/want-set.js'
 import { queueWantedContent } from './content-queue.js'
 import { runQueue } from './queue-runner.js'
 import { TransferLimits } from './transfer-limits.js'
+import { helloScheduleOf, noPeerMaySend, rememberPeerSchedules } from './peer-schedules.js'
+import type { PeerIdentity } from './session.js'
 import { serveRepo, syncRepo, type PeerSecurity, type SyncProgress, type SyncResult } from './sync-engine.js'
 import { syncIncompleteError } from './sync-outcome.js'
 import { noPeersError, type TrackerReport } from './tracker-report.js'
@@ -37,12 +39,20 @@ export async function servePeers (opts: PeerNodeOptions & {
   onTracker?: (status: TrackerStatus) => void
 }): Promise<void> {
   const { ws } = opts
-  const identity = identityOf(ws)
+  const identity: PeerIdentity = identityOf(ws)
   // why: with every tracker down only unref'd reconnect timers remain, and node would end the
   // process (status 13, no message) under a command still awaiting this; a daemon stays up
   const keepAlive = setInterval(() => {}, 2 ** 30)
   // background work: follows the member's windows and backs off while the machine is busy
   const limits = await TransferLimits.start(ws, { backoff: true })
+  // what peers learn of our windows in HELLO follows the schedule as it changes
+  const tellSchedule = (): void => {
+    const told = helloScheduleOf(limits.settings)
+    if (told === undefined) delete identity.schedule
+    else identity.schedule = told
+  }
+  tellSchedule()
+  limits.onChange(tellSchedule)
   const queue = runQueue({
     ws,
     limits,
@@ -59,6 +69,7 @@ export async function servePeers (opts: PeerNodeOptions & {
       void serveRepo({ store: ws.store, refs: ws.refs, transport: limits.throttle(transport), identity, ...opts.security }).then((session) => {
         // another process of this member (its sync): closed after HELLO, not a peer
         if (session.closed && session.remote?.publicKey === identity.publicKey) return
+        void rememberPeerSchedules(ws, [session]).catch(() => {})
         opts.onPeer?.({ peer: session.name, state: 'connected' })
         // a peer that said it wants nothing more and then hung up finished normally
         session.onClose((err) => opts.onPeer?.({ peer: session.name, state: 'closed', error: session.remoteDone ? undefined : err?.message }))
@@ -99,10 +110,11 @@ export interface PeerSyncResult extends SyncResult {
 export async function syncWithPeers (opts: PeerNodeOptions & { onProgress?: (p: SyncProgress) => void, firstPeerWaitMs?: number, morePeersWaitMs?: number }): Promise<PeerSyncResult> {
   const { ws } = opts
   const limits = await TransferLimits.start(ws)
-  // no window open: versions, metadata and previews now, content queued for the window
-  const deferContent = limits.contentRate <= 0
-  const connected = await connectPeers({ ...opts, wrapTransport: (t) => limits.throttle(t) }).catch((err) => { limits.close(); throw err })
+  const connected = await connectPeers({ ...opts, schedule: helloScheduleOf(limits.settings), wrapTransport: (t) => limits.throttle(t) }).catch((err) => { limits.close(); throw err })
   const { identity } = connected
+  await rememberPeerSchedules(ws, connected.sessions)
+  // no window open at our end, or at every peer's: versions, metadata and previews now, content queued for the window
+  const deferContent = limits.contentRate <= 0 || noPeerMaySend(connected.sessions, Date.now())
   try {
     const result: SyncResult = withConnectReport(connected, await syncRepo({
       store: ws.store,

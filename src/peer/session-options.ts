@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import type { ObjectId } from '../objects/id.js'
 import type { EncodedObject, ObjectStore } from '../objects/store.js'
 import type { Clock, PeerLedger } from './ledger.js'
-import type { HelloCertificate, HelloMessage } from './messages.js'
+import type { HelloCertificate, HelloMessage, HelloSchedule } from './messages.js'
 import type { Transport } from './transport.js'
 
 /** What a PeerSession is opened with, and the limits it enforces on a remote. */
@@ -14,6 +14,8 @@ export interface PeerIdentity {
   /** Ed25519 public key, 32 bytes hex */
   publicKey: string
   teamId: string | null
+  /** our transfer windows, told in HELLO */
+  schedule?: HelloSchedule
 }
 
 export interface RefEntry { name: string, id: ObjectId }

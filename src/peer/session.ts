@@ -199,7 +199,8 @@ export class PeerSession {
 
   #hello (signature: string | null, certificate: HelloCertificate | null): HelloMessage {
     const { peerId, name, publicKey, teamId } = this.identity
-    return { type: 'HELLO', version: PROTOCOL_VERSION, capabilities: [...CAPABILITIES], peerId, name, publicKey, teamId, nonce: this.#nonce, signature, certificate }
+    const schedule = this.identity.schedule
+    return { type: 'HELLO', version: PROTOCOL_VERSION, capabilities: [...CAPABILITIES], peerId, name, publicKey, teamId, nonce: this.#nonce, signature, certificate, ...(schedule !== undefined ? { schedule } : {}) }
   }
 
   async #onHello (hello: HelloMessage): Promise<void> {

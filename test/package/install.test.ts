@@ -26,7 +26,8 @@ describe('gas as an installed package (npm pack, then npm install from the tarba
     expect(files).toContain('bin/gas')
     expect(files).toContain('dist/src/index.d.ts')
     expect(files).toContain('dist/src/cli/main.js')
-    expect(files.filter((f) => !/^(dist\/src\/.*\.(js|d\.ts)|bin\/gas|README\.md|LICENSE|package\.json)$/.test(f))).toEqual([])
+    expect(files).toContain('bin/git-remote-gas')
+    expect(files.filter((f) => !/^(dist\/src\/.*\.(js|d\.ts)|bin\/(gas|git-remote-gas)|README\.md|LICENSE|package\.json)$/.test(f))).toEqual([])
   })
 
   it('installs globally into an empty prefix; the installed gas inits, adds, commits, previews and syncs two peers', async () => {

@@ -55,6 +55,8 @@ describe('a simulated week of scheduled transfers', () => {
         await tick()
         await limits.refresh()
         clock.advance(Math.min(60_000, ms - clock.now()))
+        // the fetch writes each chunk to disk: let that finish before simulated time moves on
+        await new Promise((resolve) => setTimeout(resolve, 1))
         await tick()
       }
     }

@@ -138,31 +138,12 @@ function failed (name: string, err: Error): Figure {
 
 async function throttleAccuracy (workDir: string, limit: number, seconds: number): Promise<Figure> {
   const bytes = Math.round(limit * seconds)
-  const root = await mkdtemp(join(workDir, 'throttle-'))
-  const seedDir = join(root, 'seed')
-  const fetchDir = join(root, 'fetch')
-  await mkdir(seedDir, { recursive: true })
-  await mkdir(fetchDir, { recursive: true })
-  const tracker = await gas.startTracker({ port: 0, host: '127.0.0.1' })
-  const seed = await gas.init({ dir: seedDir, name: 'seed', team: 'bench', previewer: async () => [] })
-  seed.config = { ...seed.config, trackers: [tracker.url] }
-  await seed.saveConfig()
-  await writeRandomFile(join(seedDir, 'build.pak'), bytes, `throttle-${limit}`)
-  await gas.add(seed, { paths: [seedDir] })
-  await gas.commit(seed, { message: 'build' })
-  const me = await gas.init({ dir: fetchDir, name: 'me' })
-  await gas.joinTeam(me, JSON.stringify(await gas.createInvite(seed, { publicKey: me.identity.publicKey, name: 'me', roles: ['lead'] })))
-  await seed.close()
-  await me.close()
+  const { root, seedDir, fetchDir, tracker } = await pairOf(workDir, 'throttle', 'lead', [{ path: 'build.pak', bytes }])
   // the sender's window is open all day at the limit; --busy-cpu 100: the fetcher beside it must not count as "busy"
   const set = await runGas(seedDir, ['schedule', 'set', `daily 00:00-24:00 UTC ${limit}B/s`, '--busy-cpu', '100'])
   if (set.status !== 0) throw new Error(`gas schedule set failed: ${set.stderr}`)
-  const server = spawn(process.execPath, [GAS_BIN, 'serve'], { cwd: seedDir, stdio: ['ignore', 'ignore', 'pipe'] })
+  const server = await startServe(seedDir)
   try {
-    await new Promise<void>((resolve, reject) => {
-      server.stderr.on('data', (d: Buffer) => { if (d.toString().includes('serving')) resolve() })
-      server.on('exit', (code) => reject(new Error(`gas serve exited with ${code}`)))
-    })
     const sync = await runGas(fetchDir, ['sync', '--once', '--json'])
     const result = JSON.parse(sync.stdout) as { fetched: { bytes: number }, missing: number, seconds: { fetch: number } }
     if (result.missing > 0 || result.fetched.bytes < bytes) throw new Error(`gas sync fetched ${result.fetched.bytes} of ${bytes} bytes: ${sync.stderr.slice(0, 300)}`)

@@ -1,14 +1,13 @@
 import { GasError, isGasError } from '../errors.js'
 import type { Asset } from '../objects/asset.js'
 import type { ObjectId } from '../objects/id.js'
-import { connectPeers, type ConnectedPeers } from '../peer/connect-peers.js'
+import { connectPeers, type ConnectedPeers, type ConnectOptions } from '../peer/connect-peers.js'
 import { isAdvertisedRef, type RemoteRef } from '../peer/ref-exchange.js'
 import type { PeerSession } from '../peer/session.js'
 import { Swarm, type SwarmProgress } from '../peer/swarm.js'
-import { serveRepo, type PeerSecurity } from '../peer/sync-engine.js'
+import { serveRepo } from '../peer/sync-engine.js'
 import type { Transport } from '../peer/transport.js'
 import { computeWantSet } from '../sync/want-set.js'
-import type { Workspace } from '../repo/workspace.js'
 import { MAX_METADATA_ROUNDS } from '../peer/sync-engine.js'
 
 /**
@@ -25,13 +24,8 @@ const CONNECT_ATTEMPTS = 2
 /** why: the retry is for a peer that is there but missed the first announce; it answers within a second or two */
 const RETRY_FIRST_PEER_WAIT_MS = 2_000
 
-export interface PeerLinkOptions {
-  ws: Workspace
-  trackers: string[]
-  security: Pick<PeerSecurity, 'sign' | 'verify' | 'mayServe'>
-  rtcConfig?: Record<string, unknown>
-  firstPeerWaitMs?: number
-  morePeersWaitMs?: number
+/** connectPeers' options (the link connects through it), plus progress of the fetches */
+export type PeerLinkOptions = Pick<ConnectOptions, 'ws' | 'trackers' | 'security' | 'rtcConfig' | 'firstPeerWaitMs' | 'morePeersWaitMs'> & {
   onProgress?: (progress: SwarmProgress) => void
 }
 

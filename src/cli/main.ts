@@ -27,6 +27,7 @@ import * as queue from './commands/queue.js'
 import * as build from './commands/build.js'
 import * as lfsAgent from './commands/lfs-agent.js'
 import * as hook from './commands/hook.js'
+import { configureHelpTree } from './help.js'
 
 /** Every command module registers itself; this file holds no logic of its own. */
 const COMMANDS = [init, whoami, add, rm, commit, log, tag, restore, meta, find, stat, fsck, preview, conflicts, resolve, team, tracker, serve, sync, schedule, queue, fetch, gc, ls, build, lfsAgent, hook]
@@ -40,6 +41,7 @@ export function buildProgram (): Command {
   program.configureOutput({ outputError: (text, write) => { write(`gas: E_BAD_ARGUMENT: ${text.replace(/^error: /, '').trim()}\n`) } })
   for (const command of COMMANDS) command.register(program)
   for (const sub of program.commands) sub.exitOverride()
+  configureHelpTree(program)
   return program
 }
 

@@ -2,6 +2,7 @@
 import { Client } from 'bittorrent-tracker'
 import { createHash } from 'node:crypto'
 import { GasError } from '../errors.js'
+import { checkTrackerUrl } from './tracker-url.js'
 import type { Transport } from './transport.js'
 import { RelayFallback } from './relay-fallback.js'
 import { LOOPBACK_RTC_CONFIG, candidatesOf, routeOf, waitConnected, webrtcTransport, wrtc, type CandidatesTried, type SimplePeer, type WebRtcRoute } from './webrtc-transport.js'
@@ -104,9 +105,7 @@ export function trackerPeerId (peerId: string): string {
  */
 export async function joinSwarm (opts: SwarmOptions): Promise<Swarm> {
   if (!Array.isArray(opts.trackers) || opts.trackers.length === 0) throw GasError.badArgument('joinSwarm needs at least one tracker URL')
-  for (const url of opts.trackers) {
-    if (!/^wss?:\/\//.test(url)) throw GasError.badArgument(`tracker URL must be ws:// or wss://, not ${url}`)
-  }
+  for (const url of opts.trackers) checkTrackerUrl(url)
   if (typeof opts.swarmId !== 'string' || !HEX40.test(opts.swarmId)) throw GasError.badArgument('swarmId must be 40 lower-case hex chars (an infoHash)')
   if (typeof opts.peerId !== 'string' || opts.peerId === '') throw GasError.badArgument('peerId must be a non-empty string')
   if (typeof opts.onTransport !== 'function') throw GasError.badArgument('onTransport must be a function')

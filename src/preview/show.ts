@@ -1,13 +1,16 @@
-import { writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { mkdir, writeFile } from 'node:fs/promises'
 import { extname, join, resolve } from 'node:path'
 import sharp from 'sharp'
 import { GasError, fromFsError } from '../errors.js'
 import { isObjectId, type ObjectId } from '../objects/id.js'
 import { decodePreview } from '../objects/preview.js'
+import { resolveRevision } from '../repo/rev-parse.js'
 import { readIndex } from '../repo/staging-index.js'
 import { lookupPath, readAsset, readTyped, readVersion } from '../repo/tree-io.js'
 import type { Workspace } from '../repo/workspace.js'
+
+/** Folder under .gas/ for previews shown without --out (overwritten by the next showing of the same preview). */
+export const PREVIEW_CACHE_DIR = 'previews'
 
 export interface ShownPreview { kind: string, format: string, image: string | null, imageFormat: string | null, clip: string | null, info: Record<string, unknown>, preview: ObjectId }
 
@@ -25,24 +28,31 @@ async function imageAs (bytes: Uint8Array, stored: string, out: string | undefin
   return { bytes: await converted.toBuffer(), format: want }
 }
 
-/** The asset a user names: a tracked path (staged, else the current version), or an asset id. */
-async function assetIdOf (ws: Workspace, target: string, cwd?: string): Promise<ObjectId> {
+/** The asset a user names: a tracked path (staged, else the current version; in `rev` when given), or an asset id. */
+async function assetIdOf (ws: Workspace, target: string, cwd?: string, rev?: string): Promise<ObjectId> {
   if (isObjectId(target)) return target
   const path = ws.relativePath(target, cwd)
-  const staged = (await readIndex(ws.fs, ws.gasDir)).entries[path]
-  if (staged !== undefined) return staged.asset
-  const head = await ws.head()
-  const fromHead = head === undefined ? undefined : await lookupPath(ws.store, (await readVersion(ws.store, head)).tree, path)
-  if (fromHead === undefined) throw GasError.notFound(`asset ${path}`, { path })
-  return fromHead
+  if (rev === undefined) {
+    const staged = (await readIndex(ws.fs, ws.gasDir)).entries[path]
+    if (staged !== undefined) return staged.asset
+  }
+  const version = rev === undefined ? await ws.head() : await resolveRevision(ws, rev)
+  const found = version === undefined ? undefined : await lookupPath(ws.store, (await readVersion(ws.store, version)).tree, path)
+  if (found === undefined) throw GasError.notFound(`asset ${path}${rev !== undefined ? ` in version ${rev}` : ''}`, { path, rev })
+  return found
+}
+
+/** Where a preview goes without `--out`: the workspace's own cache, never the system temporary folder (nothing cleans it). */
+function cachedPreviewPath (ws: Workspace, previewId: ObjectId, ext: string): string {
+  return join(ws.gasDir, PREVIEW_CACHE_DIR, `${previewId.slice(0, 16)}.${ext}`)
 }
 
 /**
  * Shows an asset's preview from the preview object alone, so it works on a peer that has synced
  * the preview but not the content. Writes the thumbnail (and clip) to `out` or a temporary file.
  */
-export async function showPreview (ws: Workspace, opts: { target: string, out?: string, cwd?: string }): Promise<ShownPreview> {
-  const assetId = await assetIdOf(ws, opts.target, opts.cwd)
+export async function showPreview (ws: Workspace, opts: { target: string, out?: string, cwd?: string, rev?: string }): Promise<ShownPreview> {
+  const assetId = await assetIdOf(ws, opts.target, opts.cwd, opts.rev)
   const object = await ws.store.get(assetId)
   let previewId: ObjectId
   if (object.type === 'preview') previewId = assetId
@@ -58,13 +68,15 @@ export async function showPreview (ws: Workspace, opts: { target: string, out?: 
   let imageFormat: string | null = null
   try {
     if (preview.image !== null) {
-      image = opts.out !== undefined ? resolve(opts.cwd ?? ws.root, opts.out) : join(tmpdir(), `gas-preview-${previewId.slice(0, 16)}.${preview.image.format}`)
+      if (opts.out === undefined) await mkdir(join(ws.gasDir, PREVIEW_CACHE_DIR), { recursive: true })
+      image = opts.out !== undefined ? resolve(opts.cwd ?? ws.root, opts.out) : cachedPreviewPath(ws, previewId, preview.image.format)
       const written = await imageAs(preview.image.bytes, preview.image.format, opts.out)
       imageFormat = written.format
       await writeFile(image, written.bytes)
     }
     if (preview.clip !== null) {
-      clip = `${image ?? join(tmpdir(), `gas-preview-${previewId.slice(0, 16)}`)}.clip.wav`
+      if (image === null && opts.out === undefined) await mkdir(join(ws.gasDir, PREVIEW_CACHE_DIR), { recursive: true })
+      clip = `${image ?? (opts.out !== undefined ? resolve(opts.cwd ?? ws.root, opts.out) : cachedPreviewPath(ws, previewId, 'clip'))}.clip.wav`
       await writeFile(clip, preview.clip.bytes)
     }
   } catch (err) {

@@ -5,6 +5,7 @@ import type { ObjectId } from '../objects/id.js'
 import { SNIFF_BYTES, detectKind } from './asset-kind.js'
 import { ENGINES, detectEngineOnDisk, type EngineName } from './engine.js'
 import { ingestFile } from './ingest.js'
+import { workingFileState } from './local-changes.js'
 import { readIndex, writeIndex } from './staging-index.js'
 import { GAS_DIR, type Workspace } from './workspace.js'
 
@@ -132,19 +133,36 @@ function sameTags (a: Record<string, string>, b: Record<string, string>): boolea
 }
 
 /** Stops tracking paths (the files stay on disk); the next version no longer holds them. */
-export async function removePaths (ws: Workspace, opts: { paths: string[], cwd?: string }): Promise<string[]> {
+/**
+ * Stops tracking assets, as `git rm` does: the files go from the disk too (so a peer's checkout,
+ * which deletes them, and this workspace agree), unless `cached` keeps them. A file with edits the
+ * index does not hold is refused without `force`, since removing it would lose that work.
+ */
+export async function removePaths (ws: Workspace, opts: { paths: string[], cwd?: string, cached?: boolean, force?: boolean }): Promise<string[]> {
   return await ws.withLock(async () => await removeLocked(ws, opts))
 }
 
-async function removeLocked (ws: Workspace, opts: { paths: string[], cwd?: string }): Promise<string[]> {
+async function removeLocked (ws: Workspace, opts: { paths: string[], cwd?: string, cached?: boolean, force?: boolean }): Promise<string[]> {
   const index = await readIndex(ws.fs, ws.gasDir)
   const removed: string[] = []
   for (const p of opts.paths) {
     const rel = ws.relativePath(p, opts.cwd)
     const matches = Object.keys(index.entries).filter((path) => path === rel || rel === '' || path.startsWith(`${rel}/`))
     if (matches.length === 0) throw GasError.notFound(`tracked asset ${rel}`, { path: rel })
-    for (const m of matches) { delete index.entries[m]; removed.push(m) }
+    for (const m of matches) if (!removed.includes(m)) removed.push(m)
   }
+  if (opts.cached !== true && opts.force !== true) {
+    for (const path of removed) {
+      if (await workingFileState(ws, path, index.entries[path]) === 'edited') {
+        throw new GasError('E_LOCAL_CHANGES', `${path} has changes that are not staged: \`gas add\` them first, keep the file with --cached, or lose them with --force`, { path })
+      }
+    }
+  }
+  for (const path of removed) delete index.entries[path]
+  // the index first: a failure between the two leaves a file untracked, never a tracked one missing
   await writeIndex(ws.fs, ws.gasDir, index)
+  if (opts.cached !== true) {
+    for (const path of removed) await ws.fs.rm(ws.absolutePath(path), { force: true }).catch((err) => { throw fromFsError(err, path) })
+  }
   return removed
 }

@@ -1,6 +1,8 @@
+import { GasError } from '../errors.js'
 import type { ObjectId } from '../objects/id.js'
 import { formatAuthorTime, type Version } from '../objects/version.js'
 import { resolveRevision } from './rev-parse.js'
+import { readIndex } from './staging-index.js'
 import { lookupPath, readVersion } from './tree-io.js'
 import type { Workspace } from './workspace.js'
 
@@ -25,7 +27,7 @@ function toEntry (id: ObjectId, v: Version): LogEntry {
  */
 export async function log (ws: Workspace, opts: { from?: string, path?: string, limit?: number } = {}): Promise<LogEntry[]> {
   const head = opts.from !== undefined ? await resolveRevision(ws, opts.from) : await ws.head()
-  if (head === undefined) return []
+  if (head === undefined) return await checkPathKnown(ws, opts.path, [])
   const seen = new Set<ObjectId>([head])
   const queue: Array<{ id: ObjectId, version: Version }> = [{ id: head, version: await readVersion(ws.store, head) }]
   const out: LogEntry[] = []
@@ -40,7 +42,15 @@ export async function log (ws: Workspace, opts: { from?: string, path?: string, 
     }
     if (opts.path === undefined || await changesPath(ws, version, parents, opts.path)) out.push(toEntry(id, version))
   }
-  return out
+  return opts.limit === 0 ? out : await checkPathKnown(ws, opts.path, out)
+}
+
+/** No version ever held the path (the walk went to the roots to find none) and none is staged: a typo, as git says. */
+async function checkPathKnown (ws: Workspace, path: string | undefined, found: LogEntry[]): Promise<LogEntry[]> {
+  if (path === undefined || found.length > 0) return found
+  const staged = Object.keys((await readIndex(ws.fs, ws.gasDir)).entries)
+  if (staged.some((p) => p === path || path === '' || p.startsWith(`${path}/`))) return found
+  throw GasError.notFound(`asset ${path} (in no version and not staged)`, { path })
 }
 
 async function changesPath (ws: Workspace, version: Version, parents: Version[], path: string): Promise<boolean> {

@@ -18,7 +18,7 @@ export interface RestoreResult { path: string, version: ObjectId, asset: ObjectI
  * Writes a file's content from its chunks, streaming, to a temporary name beside `out`; renames it
  * into place only once size and whole-file SHA-256 match, so a failed restore never clobbers a file.
  */
-export async function writeFileContent (fs: FileSystem, store: ObjectStore, manifest: FileManifest, out: string): Promise<void> {
+export async function writeFileContent (fs: FileSystem, store: ObjectStore, manifest: FileManifest, out: string, onProgress?: (bytes: number, total: number) => void): Promise<void> {
   const hash = createHash('sha256')
   await fs.mkdir(dirname(out), { recursive: true }).catch((err) => { throw fromFsError(err, out) })
   await writeStreamAtomic(fs, out, async (handle) => {
@@ -29,10 +29,29 @@ export async function writeFileContent (fs: FileSystem, store: ObjectStore, mani
       hash.update(body)
       await handle.write(body, 0, body.length, position)
       position += body.length
+      onProgress?.(position, manifest.size)
     }
   }, () => {
     if (hash.digest('hex') !== manifest.sha256) throw new GasError('E_CORRUPT_OBJECT', `restored content of ${out} does not match its SHA-256; run \`gas fsck\``)
   })
+}
+
+export interface RestoreOptions {
+  path: string
+  rev: string
+  out?: string
+  cwd?: string
+  force?: boolean
+  /** bytes written so far and the file's size, after each chunk (for a progress bar) */
+  onProgress?: (bytes: number, total: number) => void
+}
+
+/** `--out` names a file in a folder that exists: a typo in the folder should not create a tree of folders. */
+async function checkOutFolder (fs: FileSystem, out: string): Promise<void> {
+  const folder = dirname(out)
+  const st = await fs.stat(folder).catch(() => undefined)
+  if (st === undefined) throw GasError.notFound(`folder ${folder} (create it first, or name a file in a folder that exists)`, { path: folder })
+  if (!st.isDirectory()) throw GasError.badArgument(`${folder} is not a folder`, { path: folder })
 }
 
 /**
@@ -40,7 +59,7 @@ export async function writeFileContent (fs: FileSystem, store: ObjectStore, mani
  * with edits the store does not hold (changed since it was staged, or never added) is refused
  * with E_LOCAL_CHANGES unless `force`: restoring must not be the way work is lost.
  */
-export async function restore (ws: Workspace, opts: { path: string, rev: string, out?: string, cwd?: string, force?: boolean }): Promise<RestoreResult> {
+export async function restore (ws: Workspace, opts: RestoreOptions): Promise<RestoreResult> {
   if (opts.out !== undefined) return await restoreUnlocked(ws, opts)
   return await ws.withLock(async () => {
     const path = ws.relativePath(opts.path, opts.cwd)
@@ -51,8 +70,9 @@ export async function restore (ws: Workspace, opts: { path: string, rev: string,
   })
 }
 
-async function restoreUnlocked (ws: Workspace, opts: { path: string, rev: string, out?: string, cwd?: string }): Promise<RestoreResult> {
+async function restoreUnlocked (ws: Workspace, opts: RestoreOptions): Promise<RestoreResult> {
   const path = ws.relativePath(opts.path, opts.cwd)
+  if (opts.out !== undefined) await checkOutFolder(ws.fs, resolve(opts.cwd ?? ws.root, opts.out))
   const versionId = await resolveRevision(ws, opts.rev)
   const version = await readVersion(ws.store, versionId)
   const assetId = await lookupPath(ws.store, version.tree, path)
@@ -60,6 +80,6 @@ async function restoreUnlocked (ws: Workspace, opts: { path: string, rev: string
   const asset = await readAsset(ws.store, assetId)
   const manifest = decodeFileManifest(await readTyped(ws.store, asset.file, 'file'))
   const out = opts.out !== undefined ? resolve(opts.cwd ?? ws.root, opts.out) : ws.absolutePath(path)
-  await writeFileContent(ws.fs, ws.store, manifest, out)
+  await writeFileContent(ws.fs, ws.store, manifest, out, opts.onProgress)
   return { path, version: versionId, asset: assetId, out, size: manifest.size, sha256: manifest.sha256 }
 }

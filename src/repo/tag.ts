@@ -1,6 +1,6 @@
 import { GasError } from '../errors.js'
 import type { ObjectId } from '../objects/id.js'
-import { encodeTag, signedTagPart, type Tag } from '../objects/tag.js'
+import { decodeTag, encodeTag, signedTagPart, type Tag } from '../objects/tag.js'
 import { checkShortName } from '../refs/ref-name.js'
 import { signBytes } from './identity.js'
 import { resolveRevision } from './rev-parse.js'
@@ -22,6 +22,13 @@ export async function createTag (ws: Workspace, opts: { name: string, rev?: stri
   return { tag: id, version }
 }
 
-export async function listTags (ws: Workspace): Promise<Array<{ name: string, id: ObjectId }>> {
-  return (await ws.refs.list('refs/tags/')).map((r) => ({ name: r.name.slice('refs/tags/'.length), id: r.id }))
+/** Every tag with the version it names (`id` is the tag object itself) and its message. */
+export async function listTags (ws: Workspace): Promise<Array<{ name: string, id: ObjectId, version: ObjectId, message: string }>> {
+  const out = []
+  for (const ref of await ws.refs.list('refs/tags/')) {
+    const object = await ws.store.get(ref.id)
+    const message = object.type === 'tag' ? decodeTag(object.body).message : ''
+    out.push({ name: ref.name.slice('refs/tags/'.length), id: ref.id, version: await resolveRevision(ws, ref.name), message })
+  }
+  return out
 }

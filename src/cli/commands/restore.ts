@@ -9,7 +9,7 @@ import { printResult } from '../output.js'
 
 export function register (program: Command): void {
   program.command('restore').description('write an asset as it was in a version').argument('<path>')
-    .option('--version <rev>', 'id, prefix, tag, branch or REV~N (default HEAD)', 'HEAD').option('--out <file>', 'write here instead of in place').option('--force', 'overwrite changes in the workspace file that are not staged').option('--json', 'print JSON')
+    .option('--version <rev>', 'id, prefix, tag, branch or REV~N', 'HEAD').option('--out <file>', 'write here instead of in place').option('--force', 'overwrite changes in the workspace file that are not staged').option('--json', 'print JSON')
     .action(action(async (p, path: string, opts: { version: string, out?: string, force?: boolean }) => {
       const result = await withWorkspace(async (ws) => {
         // content selective sync left out is fetched from the peers first

@@ -3,6 +3,8 @@ import type { Command } from 'commander'
 import { createInvite, joinTeam } from '../../auth/invite.js'
 import { addIceServers, describeIceServer, loadIceServers, parseIceServer } from '../../peer/ice-config.js'
 import { fromFsError } from '../../errors.js'
+import { knownMembers, recordIssuedCertificate } from '../../auth/member-list.js'
+import { checkTrackerUrl } from '../../peer/tracker-url.js'
 import { action } from '../action.js'
 import { withWorkspace } from '../context.js'
 import { printResult } from '../output.js'
@@ -14,7 +16,11 @@ export function register (program: Command): void {
     .requiredOption('--name <name>', 'member name').requiredOption('--role <role>', 'role (repeatable)', collect).requiredOption('--out <invite>', 'invite file to write')
     .option('--json', 'print JSON')
     .action(action(async (p, publicKey: string, opts: { name: string, role: string[], out: string }) => {
-      const invite = await withWorkspace(async (ws) => await createInvite(ws, { publicKey, name: opts.name, roles: opts.role }))
+      const invite = await withWorkspace(async (ws) => {
+        const created = await createInvite(ws, { publicKey, name: opts.name, roles: opts.role })
+        await recordIssuedCertificate(ws, created.certificate)
+        return created
+      })
       await writeFile(opts.out, JSON.stringify(invite, null, 2)).catch((err) => { throw fromFsError(err, opts.out) })
       printResult(p, { invite: opts.out, team: invite.team.id, member: invite.certificate.member }, () => `invite for ${opts.name} (${opts.role.join(', ')}) written to ${opts.out}`)
     }))
@@ -27,6 +33,7 @@ export function register (program: Command): void {
     }))
   team.command('tracker').description('add a tracker URL to this workspace (and to the invites it writes)').argument('<url>').option('--json', 'print JSON')
     .action(action(async (p, url: string) => {
+      checkTrackerUrl(url)
       const trackers = await withWorkspace(async (ws) => {
         ws.config = { ...ws.config, trackers: [...new Set([...ws.config.trackers, url])] }
         await ws.saveConfig()
@@ -41,5 +48,10 @@ export function register (program: Command): void {
       const servers = await withWorkspace(async (ws) => spec === undefined ? await loadIceServers(ws.gasDir) : await addIceServers(ws.gasDir, [parseIceServer(spec, opts.credential)]))
       const shown = servers.map(describeIceServer)
       printResult(p, { ice: shown }, () => shown.length === 0 ? 'no STUN/TURN servers: peers connect only where host candidates reach' : `ICE servers: ${shown.join(' ')}`)
+    }))
+  team.command('list').description('the members this workspace knows from certificates (its own, its issuer, those it invited), with their roles').option('--json', 'print JSON')
+    .action(action(async (p) => {
+      const members = await withWorkspace(async (ws) => await knownMembers(ws))
+      printResult(p, { members }, () => members.map((m) => `${m.name.padEnd(16)} ${m.roles.join(',').padEnd(20)} ${m.publicKey.slice(0, 16)}…${m.source === 'self' ? '  (you)' : ''}`).join('\n'))
     }))
 }

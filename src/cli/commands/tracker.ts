@@ -5,8 +5,8 @@ import { printResult } from '../output.js'
 
 export function register (program: Command): void {
   program.command('tracker').description('run a WebTorrent-style tracker (foreground, until SIGINT/SIGTERM)')
-    .option('--port <n>', 'port (default 8000)', Number, 8000)
-    .option('--host <host>', 'address to listen on (default: every interface, so members on other machines reach it)', '0.0.0.0')
+    .option('--port <n>', 'port', Number, 8000)
+    .option('--host <host>', 'address to listen on (0.0.0.0: every interface, so members on other machines reach it)', '0.0.0.0')
     .option('--json', 'print JSON')
     .action(action(async (p, opts: { port: number, host: string }) => {
       const tracker = await startTracker({ port: opts.port, host: opts.host })

@@ -1,22 +1,90 @@
 import cliProgress from 'cli-progress'
 import type { SyncProgress } from '../peer/sync-engine.js'
+import { formatBytes, formatRate } from '../units.js'
 
-/** A progress bar with rate and ETA on a terminal; nothing at all when stderr is not a TTY. */
-export function progressBar (): { update: (p: SyncProgress) => void, stop: () => void } | undefined {
-  if (process.stderr.isTTY !== true) return undefined
+/** why: a bar for a file that takes well under a second only flickers; below this size nothing is drawn */
+export const PROGRESS_MIN_BYTES = 64 * 1024 * 1024
+
+export interface ByteBar {
+  /** bytes done of `total` under `label`; the first call draws the bar */
+  update: (label: string, bytes: number, total: number, extra?: string) => void
+  /** ends the line; `complete` shows the bytes done as the total at 100% (estimates grow as metadata arrives) */
+  stop: (complete?: boolean) => void
+}
+
+/**
+ * A byte-counting bar on stderr with sizes and rate in human units, the total and the percent at
+ * the end of the line; undefined (nothing printed at all) when stderr is not a terminal, so
+ * scripts and logs see only the command's result.
+ */
+export function byteBar (stream: NodeJS.WriteStream = process.stderr, now: () => number = Date.now): ByteBar | undefined {
+  if (stream.isTTY !== true) return undefined
   const bar = new cliProgress.SingleBar({
-    stream: process.stderr,
-    format: '{phase} |{bar}| {percentage}% {value}/{total} bytes | {rate} | ETA {eta_formatted} | {peers} peer(s)',
+    stream,
+    format: '{label} |{bar}| {done} | {rate} | ETA {eta_formatted}{extra} | {size} {percentage}%',
     hideCursor: true
   }, cliProgress.Presets.shades_classic)
   let started = false
-  const t0 = Date.now()
+  let last = { label: '', bytes: 0, extra: '' }
+  const t0 = now()
+  const payload = (label: string, bytes: number, total: number, extra: string): Record<string, string> =>
+    ({ label, extra, done: formatBytes(bytes), size: formatBytes(total), rate: formatRate(bytes / Math.max((now() - t0) / 1000, 0.001)) })
   return {
-    update (p) {
-      const total = Math.max(p.totalBytes, p.bytes, 1)
-      const rate = `${(p.bytes / Math.max((Date.now() - t0) / 1000, 0.001) / 1e6).toFixed(1)} MB/s`
-      if (!started) { bar.start(total, p.bytes, { phase: p.phase, peers: p.peers, rate }); started = true } else { bar.setTotal(total); bar.update(p.bytes, { phase: p.phase, peers: p.peers, rate }) }
+    update (label, bytes, total, extra = '') {
+      const shownTotal = Math.max(total, bytes, 1)
+      last = { label, bytes, extra }
+      if (!started) {
+        bar.start(shownTotal, bytes, payload(label, bytes, shownTotal, extra))
+        started = true
+      } else {
+        bar.setTotal(shownTotal)
+        bar.update(bytes, payload(label, bytes, shownTotal, extra))
+      }
     },
-    stop () { if (started) bar.stop() }
+    stop (complete = false) {
+      if (!started) return
+      if (complete && last.bytes > 0) {
+        bar.setTotal(last.bytes)
+        bar.update(last.bytes, payload(last.label, last.bytes, last.bytes, last.extra))
+      }
+      bar.stop()
+    }
+  }
+}
+
+/** The sync's bar: phase, bytes and peers; nothing at all when stderr is not a TTY. */
+export function progressBar (stream: NodeJS.WriteStream = process.stderr): { update: (p: SyncProgress) => void, stop: (complete?: boolean) => void } | undefined {
+  const bar = byteBar(stream)
+  if (bar === undefined) return undefined
+  return {
+    update (p) { bar.update(p.phase, p.bytes, p.totalBytes, ` | ${p.peers} peer(s)`) },
+    stop (complete) { bar.stop(complete) }
+  }
+}
+
+/**
+ * A bar per large file (`gas add`, `gas restore`): drawn once a file of at least `minBytes` starts,
+ * ended when the next file starts or on `stop`. Small files draw nothing.
+ */
+export function fileProgress (stream: NodeJS.WriteStream = process.stderr, minBytes = PROGRESS_MIN_BYTES): { onFile: (path: string, bytes: number, size: number) => void, stop: () => void } | undefined {
+  if (stream.isTTY !== true) return undefined
+  let current: { path: string, bar: ByteBar } | undefined
+  const end = (): void => {
+    current?.bar.stop(true)
+    current = undefined
+  }
+  return {
+    onFile (path, bytes, size) {
+      if (size < minBytes) return
+      if (current?.path !== path) {
+        end()
+        const bar = byteBar(stream)
+        if (bar === undefined) return
+        current = { path, bar }
+      }
+      current.bar.update(path, bytes, size)
+      if (bytes >= size) end()
+    },
+    stop: end
   }
 }

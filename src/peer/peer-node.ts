@@ -98,7 +98,7 @@ export interface PeerSyncResult extends SyncResult {
   /** a diverged branch merged in: committed (`version`), waiting on `conflicts`, or not started (`error`) */
   merge: { from: string, version: ObjectId | null, conflicts: PathConflict[], error: string | null } | null
   /** content left for a transfer window (none open now): queued, to arrive through `gas serve` */
-  queued: { items: number, bytes: number }
+  queued: { items: number, bytes: number, paths: string[] }
   /** per connected peer: the ICE candidate pair that carried the sync (host, srflx or relay), and how long its handshake took */
   routes: PeerRoute[]
 }
@@ -134,7 +134,7 @@ export async function syncWithPeers (opts: PeerNodeOptions & { onProgress?: (p: 
     if (result.peers === 0) throw noPeersError(connected.trackers, { dropped: result.dropped, ownProcesses: result.ownProcesses })
     await ws.store.flush()
     const queuedItems = deferContent ? await queueWantedContent(ws, { roots: result.roots, peers: result.perPeer.map((p) => p.name), wantContent: opts.wantContent }) : []
-    const queued = { items: queuedItems.length, bytes: queuedItems.reduce((sum, i) => sum + i.bytes, 0) }
+    const queued = { items: queuedItems.length, bytes: queuedItems.reduce((sum, i) => sum + i.bytes, 0), paths: queuedItems.map((i) => i.path) }
     // from the version the files are at (the index's base): a sync killed after moving the branch left them behind
     let checkout = await checkoutHead(ws)
     let merge: PeerSyncResult['merge'] = null

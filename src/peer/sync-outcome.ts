@@ -1,4 +1,5 @@
 import { GasError } from '../errors.js'
+import { formatBytes } from '../units.js'
 import type { SyncResult } from './sync-engine.js'
 
 /** why: a message listing every path of a large tree would drown the terminal; the JSON data keeps them all */
@@ -16,7 +17,7 @@ export function syncIncompleteError (result: Pick<SyncResult, 'missing' | 'missi
     : paths.slice(0, PATHS_IN_MESSAGE).join(', ') + (paths.length > PATHS_IN_MESSAGE ? ` and ${paths.length - PATHS_IN_MESSAGE} more` : '')
   const dropped = result.dropped.length === 0 ? '' : `; dropped: ${result.dropped.map((d) => `${d.peer} (${d.code})`).join(', ')}`
   return new GasError('E_SYNC_INCOMPLETE',
-    `sync incomplete: ${result.missing.length} object(s)${result.missingBytes > 0 ? ` (${result.missingBytes} bytes of content)` : ''} still missing, for ${shown}; ` +
+    `sync incomplete: ${result.missing.length} object(s)${result.missingBytes > 0 ? ` (${formatBytes(result.missingBytes)} of content)` : ''} still missing, for ${shown}; ` +
     `asked ${asked.length === 0 ? 'no peer' : asked.join(', ')}${dropped}; run \`gas sync\` again when the peers that have them are online`,
     { missing: result.missing.length, missingBytes: result.missingBytes, paths, asked, dropped: result.dropped })
 }

@@ -57,7 +57,7 @@ async function expand (ws: Workspace, relPath: string, named = false, engine: En
  * Chunks are made durable before any manifest or index entry names them, so a crash at any point
  * leaves either the old index or the new one, each fully readable.
  */
-export async function addPaths (ws: Workspace, opts: { paths: string[], tags?: Record<string, string>, cwd?: string }): Promise<AddedAsset[]> {
+export async function addPaths (ws: Workspace, opts: { paths: string[], tags?: Record<string, string>, cwd?: string, onProgress?: (path: string, bytes: number, size: number) => void }): Promise<AddedAsset[]> {
   if (opts.paths.length === 0) throw GasError.badArgument('nothing to add: name files or folders')
   for (const [k, v] of Object.entries(opts.tags ?? {})) checkTag(k, v)
   const index = await readIndex(ws.fs, ws.gasDir)
@@ -99,7 +99,7 @@ export async function addPaths (ws: Workspace, opts: { paths: string[], tags?: R
     }
     const { kind, format } = detectKind(path, await sniff(ws, abs).catch((err) => { throw fromFsError(err, path) }))
     ws.previewer?.prepare?.(abs, kind, format)
-    const ingested = await ingestFile(ws.fs, ws.store, abs, format)
+    const ingested = await ingestFile(ws.fs, ws.store, abs, format, opts.onProgress === undefined ? undefined : (bytes, size) => opts.onProgress?.(path, bytes, size))
     manifests.push({ id: ingested.fileId, bytes: ingested.manifest })
     const asset: Asset = { file: ingested.fileId, size: ingested.size, sha256: ingested.sha256, kind, format, tags, previews: [] }
     const result: AddedAsset = { path, asset: '', size: ingested.size, kind, format, newChunks: ingested.newChunks, unchanged: false }

@@ -76,7 +76,7 @@ async function * chunksOf (fs: FileSystem, path: string, size: number, whole: Ha
  * the id of its `file` manifest (the manifest itself is written by the caller after the chunks
  * are durable, so no manifest ever points at a chunk a crash could lose).
  */
-export async function ingestFile (fs: FileSystem, store: FileStore, path: string, format: string): Promise<IngestResult & { manifest: Uint8Array }> {
+export async function ingestFile (fs: FileSystem, store: FileStore, path: string, format: string, onBytes?: (bytes: number, size: number) => void): Promise<IngestResult & { manifest: Uint8Array }> {
   let size: number
   try {
     const st = await fs.stat(path)
@@ -95,6 +95,7 @@ export async function ingestFile (fs: FileSystem, store: FileStore, path: string
     for await (const { id, bytes: chunk } of chunksOf(fs, path, size, whole)) {
       chunks.push({ id, length: chunk.length })
       total += chunk.length
+      onBytes?.(total, size)
       if (store.hasPacked(id)) continue
       let encoded = { encoding: 0 as 0 | 1, bytes: chunk as Uint8Array }
       if (tryCompress || (misses > 0 && chunks.length % 16 === 0)) {

@@ -149,7 +149,7 @@ describe('an incomplete sync is not a success', () => {
       expect(doc).toMatchObject({ complete: false, peers: 1, asked: ['cy'], missingPaths: ['rock.bin'], error: { code: 'E_SYNC_INCOMPLETE' } })
       expect(doc.missing).toBeGreaterThan(0)
       expect(doc.missingBytes).toBeGreaterThanOrEqual(300_000)
-      expect(JSON.parse(r.stderr).error.message).toMatch(/\d+ object\(s\) \(\d+ bytes of content\) still missing, for rock\.bin; asked cy/)
+      expect(JSON.parse(r.stderr).error.message).toMatch(/\d+ object\(s\) \([\d.]+ [kMG]?B of content\) still missing, for rock\.bin; asked cy/)
       // text output: the incomplete line, and the typed error on stderr
       const text = await gasInProcess(bo.root, ['sync', '--once', '--tracker', tracker.url])
       expect(text.status).toBe(1)

@@ -11,6 +11,7 @@ import { withWorkspace } from '../context.js'
 import { EXIT_FAILURE, printResult } from '../output.js'
 import { collect } from '../parse.js'
 import { progressBar } from '../progress.js'
+import { formatBytes } from '../../units.js'
 
 function parseSeconds (text: string): number {
   const seconds = Number(text)
@@ -27,7 +28,7 @@ export function register (program: Command): void {
     .option('--dep <NAME@VERSION|ID>', 'a build, asset or version this build depends on (repeatable)', collect, []).option('--json', 'print JSON')
     .action(action(async (p, dir: string, opts: { name: string, version: string, platform?: string, engine?: string, dep: string[] }) => {
       const r = await withWorkspace(async (ws) => await publishBuild(ws, { dir, name: opts.name, version: opts.version, platform: opts.platform, engine: opts.engine, deps: opts.dep }))
-      printResult(p, r, () => `${r.unchanged ? 'already published' : 'published'} ${r.name}@${r.version} ${r.build.slice(0, 12)}: ${r.files} files, ${r.bytes} bytes (${r.newChunks} new chunks), Merkle root ${r.merkleRoot.slice(0, 16)}…`)
+      printResult(p, r, () => `${r.unchanged ? 'already published' : 'published'} ${r.name}@${r.version} ${r.build.slice(0, 12)}: ${r.files} files, ${formatBytes(r.bytes)} (${r.newChunks} new chunks), Merkle root ${r.merkleRoot.slice(0, 16)}…`)
     }))
 
   build.command('fetch').description('fetch NAME@VERSION from the team into DIR, verified before it appears there').argument('<build>').argument('<dir>')
@@ -41,7 +42,7 @@ export function register (program: Command): void {
       const r = await withWorkspace(async (ws) => await fetchBuild({ ws, spec, dir, trackers: opts.tracker, security: peerSecurity(ws), withDeps: opts.withDeps, firstPeerWaitMs: waitMs, morePeersWaitMs: waitMs, onProgress: (prog) => bar?.update(prog) }))
       bar?.stop()
       printResult(p, r, () => [
-        `${r.name}@${r.version} ${r.build.slice(0, 12)} verified in ${r.dir}: ${r.files} files, ${r.bytes} bytes; fetched ${r.fetched.objects} objects (${r.fetched.bytes} bytes) from ${r.peers.length} peer(s)`,
+        `${r.name}@${r.version} ${r.build.slice(0, 12)} verified in ${r.dir}: ${r.files} files, ${formatBytes(r.bytes)}; fetched ${r.fetched.objects} objects (${formatBytes(r.fetched.bytes)}) from ${r.peers.length} peer(s)`,
         ...r.dependencies.map((d) => `  dependency ${d.name}${d.dir !== null ? ` in ${d.dir}` : ' in the store'}`)
       ].join('\n'))
     }))
@@ -61,17 +62,17 @@ export function register (program: Command): void {
   build.command('list').description('builds known here (NAME: only that one), newest first').argument('[name]').option('--json', 'print JSON')
     .action(action(async (p, name: string | undefined) => {
       const builds = await withWorkspace(async (ws) => await listBuilds(ws, { name }))
-      printResult(p, { builds }, () => builds.map((b) => `${b.name}@${b.version}  ${b.build.slice(0, 12)}  ${b.time}  ${b.publisher.name}  ${b.platform ?? '-'}  ${b.size} bytes${b.local ? '' : '  (not fetched)'}`).join('\n'))
+      printResult(p, { builds }, () => builds.map((b) => `${b.name}@${b.version}  ${b.build.slice(0, 12)}  ${b.time}  ${b.publisher.name}  ${b.platform ?? '-'}  ${formatBytes(b.size)}${b.local ? '' : '  (not fetched)'}`).join('\n'))
     }))
 
   build.command('diff').description('files added, removed and changed from build A to B, and what fetching B costs given A').argument('<a>').argument('<b>').option('--json', 'print JSON')
     .action(action(async (p, a: string, b: string) => {
       const d = await withWorkspace(async (ws) => await diffBuilds(ws, { from: a, to: b }))
       printResult(p, d, () => [
-        ...d.added.map((f) => `A ${f.path} (${f.size} bytes)`),
-        ...d.removed.map((f) => `D ${f.path} (${f.size} bytes)`),
-        ...d.changed.map((f) => `M ${f.path} (${f.fromSize} → ${f.size} bytes)`),
-        `${d.unchanged} unchanged; fetching ${d.to.name}@${d.to.version} given ${d.from.name}@${d.from.version} costs ${d.fetchBytes} bytes${d.estimated ? ' (at most)' : ''}`
+        ...d.added.map((f) => `A ${f.path} (${formatBytes(f.size)})`),
+        ...d.removed.map((f) => `D ${f.path} (${formatBytes(f.size)})`),
+        ...d.changed.map((f) => `M ${f.path} (${formatBytes(f.fromSize)} → ${formatBytes(f.size)})`),
+        `${d.unchanged} unchanged; fetching ${d.to.name}@${d.to.version} given ${d.from.name}@${d.from.version} costs ${formatBytes(d.fetchBytes)}${d.estimated ? ' (at most)' : ''}`
       ].join('\n'))
     }))
 }

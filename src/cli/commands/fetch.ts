@@ -6,6 +6,7 @@ import { action } from '../action.js'
 import { withWorkspace } from '../context.js'
 import { EXIT_FAILURE, printResult } from '../output.js'
 import { collect } from '../parse.js'
+import { formatBytes } from '../../units.js'
 
 export function register (program: Command): void {
   program.command('fetch').description('get the content of assets the rules leave out, from the peers, now (kept until `gas gc`)').argument('<paths...>')
@@ -17,7 +18,7 @@ export function register (program: Command): void {
         return { fetched, ...await writeFetched(ws, plan) }
       })
       printResult(p, result, () => [
-        `fetched ${result.fetched.objects} objects (${result.fetched.bytes} bytes)`,
+        `fetched ${result.fetched.objects} objects (${formatBytes(result.fetched.bytes)})`,
         ...result.written.map((path) => `  ${path}`),
         ...result.skipped.map((path) => `  ${path}: fetched, not written (a file of yours is there)`),
         ...result.missing.map((path) => `  ${path}: no peer had it`)

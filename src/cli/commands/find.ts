@@ -4,6 +4,7 @@ import { action } from '../action.js'
 import { withWorkspace } from '../context.js'
 import { printResult } from '../output.js'
 import { collectTag } from '../parse.js'
+import { formatBytes } from '../../units.js'
 
 export function register (program: Command): void {
   program.command('find').description('tracked assets matching tags, kind and a path glob')
@@ -11,6 +12,6 @@ export function register (program: Command): void {
     .option('--path <glob>', 'path glob, e.g. "textures/**/*.png"').option('--json', 'print JSON')
     .action(action(async (p, opts: { tag?: Record<string, string>, kind?: string, path?: string }) => {
       const assets = await withWorkspace(async (ws) => await findAssets(ws, { tags: opts.tag, kind: opts.kind, path: opts.path }))
-      printResult(p, { assets }, () => assets.map((a) => `${a.path}  ${a.kind}  ${a.size}`).join('\n'))
+      printResult(p, { assets }, () => assets.map((a) => `${a.path}  ${a.kind}  ${formatBytes(a.size)}`).join('\n'))
     }))
 }

@@ -2,6 +2,7 @@ import type { Command } from 'commander'
 import { serveLfsAgent } from '../../hooks/lfs.js'
 import { action } from '../action.js'
 import { collect } from '../parse.js'
+import { formatBytes } from '../../units.js'
 
 export function register (program: Command): void {
   program.command('lfs-agent').description('Git LFS standalone custom transfer agent (run by git-lfs; JSON lines on stdin/stdout)')
@@ -9,6 +10,6 @@ export function register (program: Command): void {
     .action(action(async (p, opts: { tracker: string[] }) => {
       const report = await serveLfsAgent({ cwd: process.cwd(), input: process.stdin, output: process.stdout, trackers: opts.tracker })
       // stdout belongs to git-lfs's protocol: the summary goes to stderr, which git-lfs logs
-      if (report !== undefined) p.err(`gas lfs-agent: ${report.uploaded} uploaded, ${report.downloaded} downloaded, ${report.failed} failed, ${report.fetchedBytes} bytes fetched from peers in ${report.fetchSeconds.toFixed(3)} s`)
+      if (report !== undefined) p.err(`gas lfs-agent: ${report.uploaded} uploaded, ${report.downloaded} downloaded, ${report.failed} failed, ${formatBytes(report.fetchedBytes)} fetched from peers in ${report.fetchSeconds.toFixed(3)} s`)
     }))
 }

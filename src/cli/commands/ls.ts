@@ -3,12 +3,13 @@ import { listAssets } from '../../sync/list-assets.js'
 import { action } from '../action.js'
 import { withWorkspace } from '../context.js'
 import { printResult } from '../output.js'
+import { formatBytes } from '../../units.js'
 
 export function register (program: Command): void {
   program.command('ls').description('tracked assets, with the ones whose content is not fetched here').argument('[path]').option('--json', 'print JSON')
     .action(action(async (p, path: string | undefined) => {
       const assets = await withWorkspace(async (ws) => await listAssets(ws, { under: path === undefined ? undefined : ws.relativePath(path, process.cwd()) }))
       printResult(p, { assets: assets.map((a) => ({ path: a.path, kind: a.kind, size: a.size, fetched: a.fetched, wanted: a.wanted })) },
-        () => assets.map((a) => `${a.fetched ? 'fetched    ' : 'not fetched'} ${String(a.size).padStart(12)}  ${a.path}${!a.fetched && a.wanted ? ' (wanted: next sync)' : ''}`).join('\n'))
+        () => assets.map((a) => `${a.fetched ? 'fetched    ' : 'not fetched'} ${formatBytes(a.size).padStart(10)}  ${a.path}${!a.fetched && a.wanted ? ' (wanted: next sync)' : ''}`).join('\n'))
     }))
 }

@@ -4,6 +4,7 @@ import { getMeta, setMeta } from '../../repo/meta.js'
 import { action } from '../action.js'
 import { withWorkspace } from '../context.js'
 import { printResult } from '../output.js'
+import { formatBytes } from '../../units.js'
 
 export function register (program: Command): void {
   const meta = program.command('meta').description('asset metadata tags')
@@ -18,6 +19,6 @@ export function register (program: Command): void {
     .action(action(async (p, path: string) => {
       const m = await withWorkspace(async (ws) => await getMeta(ws, { path, cwd: process.cwd() }))
       printResult(p, { tags: m.tags, kind: m.kind, format: m.format, size: m.size, sha256: m.sha256 },
-        () => [`${m.path}: ${m.kind}/${m.format}, ${m.size} bytes, sha256 ${m.sha256}`, ...Object.entries(m.tags).map(([k, v]) => `  ${k}=${v}`)].join('\n'))
+        () => [`${m.path}: ${m.kind}/${m.format}, ${formatBytes(m.size)}, sha256 ${m.sha256}`, ...Object.entries(m.tags).map(([k, v]) => `  ${k}=${v}`)].join('\n'))
     }))
 }

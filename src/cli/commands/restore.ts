@@ -6,19 +6,22 @@ import { contentToFetchFor, recordRestored } from '../../sync/fetch-plan.js'
 import { action } from '../action.js'
 import { withWorkspace } from '../context.js'
 import { printResult } from '../output.js'
+import { fileProgress } from '../progress.js'
+import { formatBytes } from '../../units.js'
 
 export function register (program: Command): void {
   program.command('restore').description('write an asset as it was in a version').argument('<path>')
     .option('--version <rev>', 'id, prefix, tag, branch or REV~N', 'HEAD').option('--out <file>', 'write here instead of in place').option('--force', 'overwrite changes in the workspace file that are not staged').option('--json', 'print JSON')
     .action(action(async (p, path: string, opts: { version: string, out?: string, force?: boolean }) => {
+      const bar = p.json ? undefined : fileProgress()
       const result = await withWorkspace(async (ws) => {
         // content selective sync left out is fetched from the peers first
         const roots = await contentToFetchFor(ws, { path, rev: opts.version, cwd: process.cwd() })
         if (roots.length > 0) await fetchFromPeers({ ws, trackers: [], security: peerSecurity(ws), roots })
-        const restored = await restore(ws, { path, rev: opts.version, out: opts.out, cwd: process.cwd(), force: opts.force })
+        const restored = await restore(ws, { path, rev: opts.version, out: opts.out, cwd: process.cwd(), force: opts.force, onProgress: bar === undefined ? undefined : (bytes, size) => bar.onFile(path, bytes, size) })
         await recordRestored(ws, restored)
         return restored
-      })
-      printResult(p, result, () => `restored ${result.path} from ${result.version.slice(0, 12)} to ${result.out} (${result.size} bytes)`)
+      }).finally(() => bar?.stop())
+      printResult(p, result, () => `restored ${result.path} from ${result.version.slice(0, 12)} to ${result.out} (${formatBytes(result.size)})`)
     }))
 }

@@ -10,16 +10,17 @@ import { progressBar } from '../progress.js'
 import { peerSecurity } from '../../auth/peer-security.js'
 import { selectiveSyncOptions } from '../../sync/workspace-policy.js'
 import { registerSyncRules } from './sync-rules.js'
-import { formatBytes } from '../../units.js'
+import { formatBytes, formatRate } from '../../units.js'
+import { skippedPaths, type SkippedPath } from '../../sync/skip-report.js'
 
 /** Without --once, `gas sync` syncs again this often until SIGINT/SIGTERM. */
 const REPEAT_MS = 30_000
 /** why: without peers or with objects missing, the next try comes sooner; it backs off to REPEAT_MS */
 const RETRY_FIRST_MS = 5_000
 
-function print (p: Printer, result: PeerSyncResult, totalSeconds: number): void {
+function print (p: Printer, result: PeerSyncResult, skipped: SkippedPath[], totalSeconds: number): void {
   const seconds = { fetch: round3(result.fetchSeconds), total: round3(totalSeconds) }
-  const rate = result.fetchSeconds > 0 && result.fetched.bytes > 0 ? ` in ${seconds.fetch} s (${(result.fetched.bytes / result.fetchSeconds / 1e6).toFixed(1)} MB/s)` : ''
+  const rate = result.fetchSeconds > 0 && result.fetched.bytes > 0 ? ` in ${seconds.fetch} s (${formatRate(result.fetched.bytes / result.fetchSeconds)})` : ''
   printResult(p, {
     complete: result.complete,
     fetched: result.fetched,
@@ -37,18 +38,19 @@ function print (p: Printer, result: PeerSyncResult, totalSeconds: number): void 
     merge: result.merge,
     queued: result.queued,
     routes: result.routes,
+    skipped,
     seconds,
     error: result.incomplete
   },
   () => [
-    `${result.peers} peer(s) (${result.perPeer.map((peer) => peer.name).join(', ')}); fetched ${result.fetched.objects} objects (${result.fetched.bytes} bytes)${rate}, sent ${result.sent.objects} (${result.sent.bytes} bytes)`,
+    `${result.peers} peer(s) (${result.perPeer.map((peer) => peer.name).join(', ')}); fetched ${result.fetched.objects} objects (${formatBytes(result.fetched.bytes)})${rate}, sent ${result.sent.objects} (${formatBytes(result.sent.bytes)})`,
     ...result.routes.map((r) => `  via ${r.type}: ${r.local} -> ${r.remote}`),
     ...result.refs.filter((r) => r.action !== 'up-to-date').map((r) => `  ${r.ref}: ${r.action}`),
     ...result.conflicts.map((c) => `  ${c.ref} diverged from ${c.peer}: theirs recorded as ${c.remoteRef}`),
     ...(result.merge === null ? [] : [result.merge.error !== null ? `  not merged: ${result.merge.error}` : result.merge.version !== null ? `  merged ${result.merge.from} as ${result.merge.version.slice(0, 12)}` : `  merging ${result.merge.from}: ${result.merge.conflicts.length} conflict(s), see \`gas conflicts\``]),
     ...(result.queued.items > 0 ? [`  ${result.queued.items} asset(s) (${formatBytes(result.queued.bytes)}) queued for the next transfer window: see \`gas queue plan\`; \`gas serve\` fetches them when it opens`] : []),
     ...(result.checkout !== null ? [`  workspace now at ${result.checkout.version.slice(0, 12)}: ${result.checkout.written.length} written, ${result.checkout.removed.length} removed, ${result.checkout.skipped.length} skipped`] : []),
-    ...(result.checkout?.skipped ?? []).map((s) => `  skipped ${s.path}: ${s.reason}`),
+    ...skipped.map((s) => `  skipped ${s.path}: ${s.detail}`),
     ...(result.checkout?.conflicts ?? []).map((c) => `  CONFLICT ${c.path}: changed by the peer, and ${c.local === 'staged' ? 'staged' : 'edited'} here; your file is kept, see \`gas conflicts\``),
     ...result.dropped.map((d) => `  dropped ${d.peer}: ${d.code}: ${d.message}`),
     ...(result.ownProcesses > 0 ? [`  ignored ${result.ownProcesses} connection(s) to this member's own processes`] : []),
@@ -100,11 +102,11 @@ export function register (program: Command): void {
             warn(notice)
             const synced = await syncWithPeers({ ws, trackers: opts.tracker, security: peerSecurity(ws), wantContent, policyKey, onProgress: (prog) => bar?.update(prog) })
             warn(await reload())
-            return synced
+            return { synced, skipped: await skippedPaths(ws, synced) }
           })
-          bar?.stop()
-          print(p, result, (performance.now() - started) / 1000)
-          if (result.incomplete !== null) failure = new GasError(result.incomplete.code, result.incomplete.message, result.incomplete.data)
+          bar?.stop(result.synced.complete)
+          print(p, result.synced, result.skipped, (performance.now() - started) / 1000)
+          if (result.synced.incomplete !== null) failure = new GasError(result.synced.incomplete.code, result.synced.incomplete.message, result.synced.incomplete.data)
         } catch (err) {
           bar?.stop()
           if (!isGasError(err, 'E_NO_PEERS')) throw err

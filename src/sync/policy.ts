@@ -4,6 +4,7 @@ import { ENGINES, type EngineName } from '../repo/engine.js'
 import type { Companion } from './companions.js'
 import { presetRules } from './role-presets.js'
 import { RULES_FILE, parseRuleLine, ruleMatches, type Rule } from './rules.js'
+import { formatBytes } from '../units.js'
 
 /**
  * The content policy of one member: which assets' content this workspace fetches.
@@ -89,7 +90,7 @@ export class SyncPolicy {
       return { wanted: partner.wanted, rule: partner.rule, reason: `${path} travels with ${companion.path}: ${partner.reason}` }
     }
     if (path === RULES_FILE) return { wanted: true, rule: 'builtin: rules file', reason: `${RULES_FILE} is the team's policy and always syncs` }
-    const what = `${path} (${asset.kind}, ${asset.size} bytes${Object.keys(asset.tags).length > 0 ? `, tags ${Object.entries(asset.tags).map(([k, v]) => `${k}=${v}`).join(' ')}` : ''})`
+    const what = `${path} (${asset.kind}, ${formatBytes(asset.size)}${Object.keys(asset.tags).length > 0 ? `, tags ${Object.entries(asset.tags).map(([k, v]) => `${k}=${v}`).join(' ')}` : ''})`
     const override = lastMatch(this.#overrides, path, asset)
     if (override !== undefined) {
       return { wanted: override.action === 'include', rule: describe(override), reason: `${what} matches the local override "${override.text}", which comes last` }

@@ -39,7 +39,7 @@ export async function skippedPaths (ws: Workspace, outcome: SyncOutcomePaths, po
     const decision = await explainPath(ws, { path, policy }).catch(() => undefined)
     byPath.set(path, decision === undefined || decision.wanted
       ? { path, reason: 'not-sent', detail: 'content not here: no peer sent it' }
-      : { path, reason: 'selective-sync', detail: `not wanted by ${decision.rule} (\`gas fetch ${path}\` gets it now)` })
+      : { path, reason: 'selective-sync', detail: `${decision.reason} (\`gas fetch ${path}\` gets it now)` })
   }
   return [...byPath.values()].sort((a, b) => a.path.localeCompare(b.path))
 }

@@ -38,7 +38,7 @@ describe('gas sync explain / include / exclude', () => {
     }
     expect(await explain('src/main.cs')).toMatchObject({ wanted: true, rule: 'preset programmer:1: include kind:code' })
     expect(await explain('art/hero.png')).toMatchObject({ wanted: false, rule: 'no rule (roles programmer)' })
-    expect((await explain('art/hero.png')).reason).toMatch(/art\/hero\.png \(texture, 16 bytes\) matches no rule of role programmer/)
+    expect((await explain('art/hero.png')).reason).toMatch(/art\/hero\.png \(texture, 16 B\) matches no rule of role programmer/)
     write(dir, 'art/ui/button.png', 'x')
     // an untracked file is judged as `gas add` would record it
     expect(await explain('art/ui/button.png')).toMatchObject({ wanted: true, rule: '.gasrules:3: include art/ui/ [role programmer]' })
@@ -138,7 +138,7 @@ describe('gas ls, gas fetch, gas gc, gas restore on one workspace', () => {
       { path: 'a/one.txt', kind: 'document', size: 3, fetched: true, wanted: true },
       { path: 'b/two.bin', kind: 'other', size: 5000, fetched: true, wanted: true }
     ])
-    expect((await gasInProcess(dir, ['ls', 'b'])).stdout).toMatch(/^fetched +5000 {2}b\/two\.bin\n$/)
+    expect((await gasInProcess(dir, ['ls', 'b'])).stdout).toMatch(/^fetched +5.00 kB {2}b\/two\.bin\n$/)
     expect(JSON.parse((await gasInProcess(dir, ['fetch', 'a', '--json'])).stdout)).toEqual({ fetched: { objects: 0, bytes: 0 }, written: [], missing: [], skipped: [] })
     const nothing = await gasInProcess(dir, ['fetch', 'nope'])
     expect(nothing.status).toBe(1)
@@ -186,7 +186,7 @@ describe('gas ls, gas fetch, gas gc, gas restore on one workspace', () => {
     const ls = JSON.parse((await gasInProcess(dir, ['ls', '--json'])).stdout) as { assets: Array<{ path: string, fetched: boolean }> }
     expect(ls.assets.map((a) => [a.path, a.fetched])).toEqual([['art/mine.png', true], ['art/theirs.png', false], ['src/main.cs', true]])
     expect(existsSync(join(dir, 'art/theirs.png'))).toBe(false)
-    expect((await gasInProcess(dir, ['ls'])).stdout).toMatch(/not fetched +90000 {2}art\/theirs\.png/)
+    expect((await gasInProcess(dir, ['ls'])).stdout).toMatch(/not fetched +90.0 kB {2}art\/theirs\.png/)
     const fsck = await gasInProcess(dir, ['fsck', '--json'])
     expect(JSON.parse(fsck.stdout)).toMatchObject({ ok: true })
     // a second gc has nothing left to drop

@@ -336,9 +336,13 @@ export class FileStore implements ObjectStore {
   }
 
   async closeAll (): Promise<void> {
-    await this.close()
-    for (const pack of this.packs.values()) await pack.close()
-    this.packs.clear()
+    try {
+      await this.close()
+    } finally {
+      // a failed flush (a full disk) must not leave the read handles to the garbage collector
+      for (const pack of this.packs.values()) await pack.close().catch(() => {})
+      this.packs.clear()
+    }
   }
 }
 

@@ -34,7 +34,7 @@ describe('FileStore', () => {
     const meta = await store.put('version', Buffer.from('{"x":1}'))
     expect(await store.has(ids[0])).toBe(true)
     expect(Buffer.from((await store.get(ids[0])).body).equals(text)).toBe(true) // read back before any checkpoint
-    await store.close()
+    await store.closeAll()
     const reopened = await FileStore.open(join(dir, 'objects'))
     expect(Buffer.from((await reopened.get(ids[1])).body).equals(noise)).toBe(true)
     expect((await reopened.get(meta)).type).toBe('version')
@@ -108,6 +108,7 @@ describe('FileStore', () => {
     writeFileSync(path, Buffer.from('version 99\0{}'))
     expect(await codeOf(store.get(id))).toBe('E_CORRUPT_OBJECT')
     expect((await checkStore(store)).length).toBe(1)
+    await store.closeAll()
   })
 
   it('recovers chunks appended after the last index when the writer died', async () => {
@@ -129,6 +130,9 @@ describe('FileStore', () => {
     expect(PackIndex.parse(readFileSync(pack.replace(/\.pack$/, '.idx')), 'idx').packSize).toBe(size)
     expect(readdirSync(join(dir, 'objects', 'pack')).some((n) => n.endsWith('.lock'))).toBe(false)
     await reopened.closeAll()
+    // the "dead" writer's handles are still open in this process: close them, not the garbage collector
+    await (store as unknown as { writer: { handle: { close: () => Promise<void> } } }).writer.handle.close()
+    for (const pack of (store as unknown as { packs: Map<string, { close: () => Promise<void> }> }).packs.values()) await pack.close()
   })
 
   it('received objects reach the pack file within 1 MiB (a killed fetcher loses little); ingest writes in 2 MiB', async () => {
@@ -220,6 +224,7 @@ describe('FileStore', () => {
     expect(await codeOf(full.put('version', Buffer.from('{}')))).toBe('E_DISK_FULL')
     await full.put('chunk', randomBytes(10_000))
     expect(await codeOf(full.close())).toBe('E_DISK_FULL')
+    expect(await codeOf(full.closeAll())).toBe('no error') // the read handles close even so
     failWrites = false
     const after = await FileStore.open(join(dir, 'objects'))
     expect(await checkStore(after)).toEqual([])

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
 import * as nodeFs from 'node:fs/promises'
 import { dirname, join } from 'node:path'
-import { describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it } from 'vitest'
 import * as gas from '../../src/index.js'
 import { encodeBuild } from '../../src/objects/build.js'
 import { decodeFileManifest } from '../../src/objects/file-manifest.js'
@@ -16,8 +16,13 @@ import { writeBuildFolder } from './helpers.js'
 const tmp = useTmp()
 const noPeers = { trackers: ['ws://127.0.0.1:9'], firstPeerWaitMs: 200 }
 
+/** every workspace a test opened, closed after it (their pack handles otherwise fall to the garbage collector) */
+const opened: gas.Workspace[] = []
+afterEach(async () => { for (const ws of opened.splice(0)) await ws.close().catch(() => {}) })
+
 async function publisher (): Promise<{ ws: gas.Workspace, out: string }> {
   const ws = await gas.init({ dir: tmp(), name: 'ana', team: 'orcs' })
+  opened.push(ws)
   const out = join(ws.root, 'out')
   writeBuildFolder(out, { 'game.exe': 50_000, 'Data/level.pak': 300_000, 'Data/sub/deep.bin': 1000 })
   return { ws, out }
@@ -187,6 +192,7 @@ describe('gas build fetch and verify (all chunks here)', () => {
     expect(diff).toMatchObject({ added: [{ path: 'Data/new.pak', size: 70_000 }], removed: [{ path: 'Data/sub/deep.bin', size: 1000 }], changed: [], unchanged: 2, fetchBytes: 70_000, estimated: false })
     await expect(gas.diffBuilds(ws, { from: 'game@1', to: 'game@3' })).rejects.toMatchObject({ code: 'E_NOT_FOUND' })
     const solo = await gas.init({ dir: tmp(), name: 'bo', team: 'other' })
+    opened.push(solo)
     await expect(gas.fetchBuild({ ws: solo, spec: 'game@1', dir: join(tmp(), 'g'), security: gas.peerSecurity(solo), ...noPeers })).rejects.toMatchObject({ code: 'E_NO_PEERS' })
   })
 })

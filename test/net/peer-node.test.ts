@@ -60,7 +60,7 @@ describe('gas sync between workspaces over WebRTC (real tracker on 127.0.0.1)', 
       expect(await boWs.head()).toBe(v1)
       expect((await gas.fsck(boWs)).ok).toBe(true)
       // received trees, assets and manifests went into the pack; the version stays loose, where a prefix finds it
-      const restored = await gas.restore(boWs, { path: 'rock.png', rev: v1.slice(0, 10), out: join(bo.root, '..', 'old-rock.png') })
+      const restored = await gas.restore(boWs, { path: 'rock.png', rev: v1.slice(0, 10), out: join(tmp(), 'old-rock.png') })
       expect(restored.size).toBeGreaterThan(0)
       expect(existsSync(boWs.store.loose.pathOf(v1))).toBe(true)
       expect(existsSync(boWs.store.loose.pathOf(restored.asset))).toBe(false)

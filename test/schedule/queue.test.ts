@@ -1,18 +1,20 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { realFs } from '../../src/objects/fs.js'
 import { planQueue } from '../../src/schedule/planner.js'
 import { parseSchedule } from '../../src/schedule/schedule.js'
 import { TransferQueue, type QueueItem } from '../../src/schedule/transfer-queue.js'
+import { useTmp } from '../helpers/tmp.js'
+
+const tmp = useTmp()
 
 const item = (id: string, path: string, bytes: number, cls: QueueItem['class'], extra: Partial<QueueItem> = {}): QueueItem =>
   ({ id: id.padEnd(64, '0'), path, bytes, class: cls, peers: ['ana'], addedAt: '2026-12-01T00:00:00Z', ...extra })
 
 describe('transfer queue', () => {
   it('keeps items across reopening, most urgent first, smaller before larger within a class', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'gas-queue-'))
+    const dir = tmp()
     const q = await TransferQueue.open(realFs, dir)
     await q.add([item('a1', 'big.pak', 9e9, 'other'), item('b2', 'hero.png', 2e6, 'role'), item('c3', 'small.wav', 1e3, 'other'), item('d4', 'rock.fbx', 5e6, 'role')])
     const again = await TransferQueue.open(realFs, dir)
@@ -39,7 +41,7 @@ describe('transfer queue', () => {
   })
 
   it('a damaged queue file is a typed error naming the fix', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'gas-queue-'))
+    const dir = tmp()
     writeFileSync(join(dir, 'queue.json'), '{"version":1,"paused":false,"items":[{"id":3}]}')
     await expect(TransferQueue.open(realFs, dir)).rejects.toMatchObject({ code: 'E_CORRUPT_OBJECT' })
     writeFileSync(join(dir, 'queue.json'), '{not json')
@@ -47,7 +49,7 @@ describe('transfer queue', () => {
   })
 
   it('a failed write leaves the previous queue whole', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'gas-queue-'))
+    const dir = tmp()
     const q = await TransferQueue.open(realFs, dir)
     await q.add([item('a1', 'a.png', 1, 'other')])
     const before = readFileSync(join(dir, 'queue.json'), 'utf8')

@@ -1,0 +1,32 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { MAX_LOADER_WARNINGS, installThreeEnv, loaderWarnings } from '../../src/preview/three-env.js'
+
+describe('three.js loader warnings', () => {
+  const original = { warn: console.warn, log: console.log, error: console.error }
+  afterEach(() => {
+    delete process.env.GAS_DEBUG
+    Object.assign(console, original)
+  })
+
+  it('are captured, not printed; other messages still print; GAS_DEBUG=1 prints them too', () => {
+    const printed: string[] = []
+    const print = (...args: unknown[]): void => { printed.push(args.join(' ')) }
+    // what the console prints, as installThreeEnv finds it (this file installs it first)
+    Object.assign(console, { warn: print, log: print, error: print })
+    installThreeEnv()
+    installThreeEnv() // twice: still one wrapper
+    console.warn('THREE.FBXLoader: Vertex has more than 4 skinning weights assigned', 5)
+    console.error('something else went wrong')
+    expect(loaderWarnings()).toEqual(['THREE.FBXLoader: Vertex has more than 4 skinning weights assigned 5'])
+    expect(printed).toEqual(['something else went wrong'])
+    process.env.GAS_DEBUG = '1'
+    console.warn('THREE.GLTFLoader: Unknown extension')
+    expect(printed).toEqual(['something else went wrong', 'THREE.GLTFLoader: Unknown extension'])
+    delete process.env.GAS_DEBUG
+    for (let i = 0; i < MAX_LOADER_WARNINGS + 5; i++) console.log(`THREE.Loader: warning ${i}`)
+    const kept = loaderWarnings()
+    expect(kept).toHaveLength(MAX_LOADER_WARNINGS)
+    expect(kept[kept.length - 1]).toBe(`THREE.Loader: warning ${MAX_LOADER_WARNINGS + 4}`)
+    expect(printed).toHaveLength(2)
+  })
+})

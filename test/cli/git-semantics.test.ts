@@ -96,7 +96,7 @@ describe('history and versions', () => {
     const tags = (await gasOk(GAS, dir, ['tag', '--json'])).tags
     expect(tags.map((t: { name: string, version: string, message: string }) => [t.name, t.version, t.message])).toEqual([['alpha', first, 'first playable'], ['beta', second, '']])
     expect(tags[0].id).not.toBe(first) // the tag object itself
-    expect(await gasOk(GAS, dir, ['tag'])).toMatch(new RegExp(`^alpha +${first.slice(0, 12)}  first playable\nbeta +${second.slice(0, 12)}\n$`))
+    expect(await gasOk(GAS, dir, ['tag'])).toBe('alpha\nbeta\n') // text lists names, as git tag does
   })
 
   it('gas restore --out into a folder that does not exist fails saying so and creates nothing', async () => {

@@ -10,7 +10,8 @@ export function register (program: Command): void {
     .action(action(async (p, name: string | undefined, rev: string | undefined, opts: { message?: string }) => {
       if (name === undefined) {
         const tags = await withWorkspace(async (ws) => await listTags(ws))
-        printResult(p, { tags }, () => tags.map((t) => `${t.name.padEnd(16)} ${t.version.slice(0, 12)}${t.message !== '' ? `  ${t.message}` : ''}`).join('\n'))
+        // text: names only, one a line, as `git tag` lists them (scripts read it); --json adds the versions
+        printResult(p, { tags }, () => tags.map((t) => t.name).join('\n'))
         return
       }
       const result = await withWorkspace(async (ws) => await createTag(ws, { name, rev, message: opts.message }))

@@ -1,6 +1,6 @@
 import { cpSync, readFileSync, writeFileSync, rmSync, existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it } from 'vitest'
 import * as gas from '../../src/index.js'
 import { mergeVersion } from '../../src/repo/merge.js'
 import { mergeBase } from '../../src/repo/merge-base.js'
@@ -12,6 +12,10 @@ import { useTmp } from '../helpers/tmp.js'
 const tmp = useTmp()
 const codeOf = async (p: Promise<unknown>): Promise<string> => await p.then(() => 'no error', (err: gas.GasError) => err.code)
 
+/** every workspace a test opened, closed after it (their pack handles otherwise fall to the garbage collector) */
+const opened: gas.Workspace[] = []
+afterEach(async () => { for (const ws of opened.splice(0)) await ws.close().catch(() => {}) })
+
 /** Two members who started from the same version; their objects are shared as a sync would. */
 async function twoMembers (): Promise<{ ana: gas.Workspace, bo: gas.Workspace, base: string }> {
   const ana = await gas.init({ dir: tmp(), name: 'ana' })
@@ -22,7 +26,9 @@ async function twoMembers (): Promise<{ ana: gas.Workspace, bo: gas.Workspace, b
   const boDir = tmp()
   cpSync(ana.root, boDir, { recursive: true })
   const bo = await gas.open({ dir: boDir })
-  return { ana: await gas.open({ dir: ana.root }), bo, base }
+  const reopened = await gas.open({ dir: ana.root })
+  opened.push(reopened, bo)
+  return { ana: reopened, bo, base }
 }
 
 async function edit (ws: gas.Workspace, files: Record<string, string | null>, message: string): Promise<string> {

@@ -1,4 +1,5 @@
 import { GasError } from '../errors.js'
+import { announceBytes } from '../peer/direct-announce.js'
 import type { DirectBinding, DirectProof, DirectSecurity } from '../peer/direct-proof.js'
 import { signBytes, verifyBytes, type Identity } from '../repo/identity.js'
 import { verifyCertificate, type MemberCertificate, type TeamRef } from './member-certificate.js'
@@ -24,7 +25,9 @@ export function directSecurity (identity: Identity, team: TeamRef | null, certif
       certificate: await certificate(),
       signature: signBytes(identity, directProofBytes({ exporter, role }, peerId, identity.publicKey, team?.id ?? null))
     }),
-    check: (proof, binding) => checkDirectProof(proof, binding, team)
+    check: (proof, binding) => checkDirectProof(proof, binding, team),
+    signAnnounce: (announce) => ({ ...announce, signature: signBytes(identity, announceBytes(announce)) }),
+    checkAnnounce: (announce) => announce.teamId === (team?.id ?? null) && verifyBytes(announce.publicKey, announceBytes(announce), announce.signature)
   }
 }
 

@@ -5,7 +5,6 @@ import { systemClock, type Clock } from './ledger.js'
 import { decodeDirectProof, encodeDirectProof, type DirectBinding, type DirectProof, type DirectSecurity } from './direct-proof.js'
 import { StreamTransport } from './tcp-transport.js'
 import { ephemeralCredentials } from './tls-certificate.js'
-import type { Transport } from './transport.js'
 
 /**
  * The direct path: TLS 1.3 over TCP, then a member proof each way over the TLS exporter
@@ -21,7 +20,7 @@ const EXPORTER_LABEL = 'EXPORTER-gas-direct-1'
 const ALPN = 'gas-direct/1'
 
 export interface DirectPeer {
-  transport: Transport & { destroy: (err?: Error) => void }
+  transport: StreamTransport
   /** who proved itself on this connection */
   remote: DirectProof
   /** `HOST:PORT` of the other end */

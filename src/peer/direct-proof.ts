@@ -1,5 +1,6 @@
 import { GasError } from '../errors.js'
 import { isHexId } from './frame.js'
+import type { AnnounceSigner } from './direct-announce.js'
 import type { HelloCertificate } from './messages.js'
 
 /**
@@ -29,8 +30,8 @@ export interface DirectBinding {
   role: 'client' | 'server'
 }
 
-/** Member signing and checking of direct proofs, injected from src/auth. */
-export interface DirectSecurity {
+/** Member signing and checking of direct proofs (and of address announces), injected from src/auth. */
+export interface DirectSecurity extends AnnounceSigner {
   prove: (binding: DirectBinding & { peerId: string }) => DirectProof | Promise<DirectProof>
   /** throws (E_AUTH, E_BAD_SIGNATURE) unless `proof` is a member of our team signing `binding` */
   check: (proof: DirectProof, binding: DirectBinding) => void | Promise<void>

@@ -7,6 +7,7 @@ import { action } from '../action.js'
 import { withWorkspace } from '../context.js'
 import { printResult } from '../output.js'
 import { collect } from '../parse.js'
+import { parseHostPort } from '../../peer/direct-handshake.js'
 
 export function register (program: Command): void {
   const team = program.command('team').description('team membership')
@@ -33,6 +34,28 @@ export function register (program: Command): void {
         return ws.config.trackers
       })
       printResult(p, { trackers }, () => `trackers: ${trackers.join(' ')}`)
+    }))
+  team.command('peer').description('add a direct (TLS) address of a team peer to try besides the trackers; without ADDRESS, list them')
+    .argument('[address]', 'HOST:PORT where a member\'s `gas serve --listen` answers').option('--json', 'print JSON')
+    .action(action(async (p, address: string | undefined) => {
+      const peers = await withWorkspace(async (ws) => {
+        if (address === undefined) return ws.config.peers ?? []
+        parseHostPort(address)
+        ws.config = { ...ws.config, peers: [...new Set([...(ws.config.peers ?? []), address])] }
+        await ws.saveConfig()
+        return ws.config.peers ?? []
+      })
+      printResult(p, { peers }, () => peers.length === 0 ? 'no direct addresses: peers are found through the trackers' : `direct addresses: ${peers.join(' ')}`)
+    }))
+  team.command('listen').description('where `gas serve` listens for direct (TLS) connections in this workspace').argument('<address>', 'HOST:PORT (:PORT for every interface)')
+    .option('--json', 'print JSON')
+    .action(action(async (p, address: string) => {
+      parseHostPort(address, '0.0.0.0')
+      await withWorkspace(async (ws) => {
+        ws.config = { ...ws.config, listen: address }
+        await ws.saveConfig()
+      })
+      printResult(p, { listen: address }, () => `gas serve listens on ${address}`)
     }))
   team.command('ice').description('add a STUN server or TURN relay for this workspace\'s peers (and the invites it writes); without SERVER, list them')
     .argument('[server]', 'stun:HOST:PORT or turn:USER@HOST:PORT').option('--credential <secret>', 'the TURN user\'s secret (kept in .gas/ice.json and invites, never in versions)')

@@ -41,7 +41,7 @@ export class DirectDialer {
   dialConfigured (address: string): void {
     if (this.#stopped || this.#tried.has(address)) return
     this.#tried.add(address)
-    void this.#attempt(address, undefined).then((peer) => { if (peer !== undefined) this.#deliver(peer.peer, peer.setupMs) })
+    void this.#attempt(address, undefined, (peer, setupMs) => this.#deliver(peer, setupMs))
   }
 
   /**
@@ -57,13 +57,11 @@ export class DirectDialer {
     this.#reaching.add(announce.peerId)
     for (const a of addresses) this.#tried.add(`${announce.peerId}@${a}`)
     let won = false
-    const attempts = addresses.map(async (address) => {
-      const reached = await this.#attempt(address, announce)
-      if (reached === undefined) return
-      if (won) return reached.peer.transport.close()
+    const attempts = addresses.map(async (address) => await this.#attempt(address, announce, (peer, setupMs) => {
+      if (won) return peer.transport.close()
       won = true
-      this.#deliver(reached.peer, reached.setupMs)
-    })
+      this.#deliver(peer, setupMs)
+    }))
     // no address reached the process: a later announce of it may be tried again
     void Promise.all(attempts).then(() => { if (!won) this.#reaching.delete(announce.peerId) })
   }
@@ -78,7 +76,8 @@ export class DirectDialer {
     this.#opts.onPeer(peer, setupMs)
   }
 
-  async #attempt (address: string, announce: DirectAnnounce | undefined): Promise<{ peer: DirectPeer, setupMs: number } | undefined> {
+  /** `reached` is called before the attempt stops counting as running, so a waiter never sees a gap between the two */
+  async #attempt (address: string, announce: DirectAnnounce | undefined, reached: (peer: DirectPeer, setupMs: number) => void): Promise<void> {
     const started = performance.now()
     this.#running++
     this.#opts.onChange?.()
@@ -88,14 +87,10 @@ export class DirectDialer {
         peer.transport.close()
         throw new GasError('E_AUTH', `${address} was announced by ${announce.publicKey.slice(0, 16)}… but answered as ${peer.remote.name} (${peer.remote.publicKey.slice(0, 16)}…); not used for that peer`, { address })
       }
-      if (this.#stopped) {
-        peer.transport.close()
-        return undefined
-      }
-      return { peer, setupMs: performance.now() - started }
+      if (this.#stopped) return peer.transport.close()
+      reached(peer, performance.now() - started)
     } catch (err) {
       this.#opts.onFailed?.(address, err instanceof GasError ? err : new GasError('E_PEER_LOST', String(err), { address }))
-      return undefined
     } finally {
       this.#running--
       this.#opts.onChange?.()

@@ -28,6 +28,12 @@ export const MORE_PEERS_WAIT_MS = 1_000
  * seconds and a lost one is retried after CONNECT_TIMEOUT_MS (10 s), so give counted peers two tries.
  */
 export const COUNTED_PEERS_WAIT_MS = 25_000
+/**
+ * why: a direct attempt to a peer already in session over WebRTC is an upgrade worth a short wait
+ * (on a LAN it takes milliseconds); an address that does not answer (another site's private
+ * network) must not hold the sync up for the whole handshake timeout
+ */
+export const DIRECT_UPGRADE_WAIT_MS = 1_500
 /** why: an announce whose offers all went unanswered is repeated, backing off so a dead swarm costs little */
 export const REANNOUNCE_FIRST_MS = 2_000
 
@@ -229,8 +235,11 @@ export async function connectPeers (opts: ConnectOptions): Promise<ConnectedPeer
         const elapsed = now - started
         let until: number
         if (sessions.length > 0) {
-          if (settledPeers() >= counted() && handshaking + (dialer?.running ?? 0) === 0) return done()
+          const dialing = dialer?.runningWithin(DIRECT_UPGRADE_WAIT_MS) ?? 0
+          if (settledPeers() >= counted() && handshaking + dialing === 0) return done()
           until = Math.max(firstWait, lastArrival - started + moreWait)
+          // only direct attempts left: look again when they stop counting
+          if (settledPeers() >= counted() && handshaking === 0) until = Math.min(until, elapsed + DIRECT_UPGRADE_WAIT_MS)
         } else {
           until = counted() > 0 ? countedWait : firstWait
         }

@@ -2,7 +2,7 @@ import { GasError } from '../errors.js'
 import { matchesAnnounce, type DirectAnnounce } from './direct-announce.js'
 import { connectDirect, parseHostPort, type DirectPeer } from './direct-handshake.js'
 import type { DirectSecurity } from './direct-proof.js'
-import type { Clock } from './ledger.js'
+import { systemClock, type Clock } from './ledger.js'
 
 /**
  * Tries the direct path to peers, beside WebRTC: addresses from the config (any member may answer
@@ -27,7 +27,8 @@ export class DirectDialer {
   readonly #tried = new Set<string>()
   /** processes (peerId) reached or being reached through an announce */
   readonly #reaching = new Set<string>()
-  #running = 0
+  /** start times of the attempts under way */
+  readonly #running = new Set<{ at: number }>()
   #stopped = false
 
   constructor (opts: DirectDialerOptions) {
@@ -35,7 +36,13 @@ export class DirectDialer {
   }
 
   /** attempts under way */
-  get running (): number { return this.#running }
+  get running (): number { return this.#running.size }
+
+  /** attempts under way that started less than `ms` ago */
+  runningWithin (ms: number): number {
+    const now = (this.#opts.clock ?? systemClock).now()
+    return [...this.#running].filter((a) => now - a.at < ms).length
+  }
 
   /** Dials addresses from the config or the command line: whichever member answers there. */
   dialConfigured (address: string): void {
@@ -79,7 +86,8 @@ export class DirectDialer {
   /** `reached` is called before the attempt stops counting as running, so a waiter never sees a gap between the two */
   async #attempt (address: string, announce: DirectAnnounce | undefined, reached: (peer: DirectPeer, setupMs: number) => void): Promise<void> {
     const started = performance.now()
-    this.#running++
+    const attempt = { at: (this.#opts.clock ?? systemClock).now() }
+    this.#running.add(attempt)
     this.#opts.onChange?.()
     try {
       const peer = await connectDirect(parseHostPort(address), { peerId: this.#opts.peerId, security: this.#opts.security, clock: this.#opts.clock, handshakeTimeoutMs: this.#opts.handshakeTimeoutMs })
@@ -92,7 +100,7 @@ export class DirectDialer {
     } catch (err) {
       this.#opts.onFailed?.(address, err instanceof GasError ? err : new GasError('E_PEER_LOST', String(err), { address }))
     } finally {
-      this.#running--
+      this.#running.delete(attempt)
       this.#opts.onChange?.()
     }
   }

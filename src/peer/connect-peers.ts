@@ -3,6 +3,7 @@ import { GasError } from '../errors.js'
 import type { Workspace } from '../repo/workspace.js'
 import { CONNECT_TIMEOUT_MS, joinSwarm, trackerPeerId, type Swarm as TrackerSwarm, type TrackerStatus } from './discovery.js'
 import { DirectDialer } from './direct-dialer.js'
+import { queryLan } from './lan-discovery.js'
 import type { DirectPeer } from './direct-handshake.js'
 import type { DirectSecurity } from './direct-proof.js'
 import { noRouteError, workspaceRtcConfig } from './ice-config.js'
@@ -113,7 +114,8 @@ export async function connectPeers (opts: ConnectOptions): Promise<ConnectedPeer
   const directAddresses = [...new Set([...(opts.peers ?? []), ...(ws.config.peers ?? [])])]
   const directSecurity = opts.security.direct
   // a team reached only through direct addresses needs no tracker
-  const urls = directSecurity !== undefined && directAddresses.length > 0 && opts.trackers.length === 0 && ws.config.trackers.length === 0 ? [] : trackersOf(opts)
+  const lan = directSecurity !== undefined ? ws.config.lan : undefined
+  const urls = directSecurity !== undefined && (directAddresses.length > 0 || lan !== undefined) && opts.trackers.length === 0 && ws.config.trackers.length === 0 ? [] : trackersOf(opts)
   const rtcConfig = urls.length === 0 ? {} : opts.rtcConfig ?? await workspaceRtcConfig(ws.gasDir, urls)
   // a team with a TURN relay tries it after a direct attempt failed: wait for that too
   const firstWait = opts.firstPeerWaitMs ?? (new RelayFallback(rtcConfig).available ? FIRST_PEER_WAIT_MS + DIRECT_ATTEMPT_MS : FIRST_PEER_WAIT_MS)
@@ -178,6 +180,8 @@ export async function connectPeers (opts: ConnectOptions): Promise<ConnectedPeer
       onChange: () => changed()
     })
   for (const address of directAddresses) dialer?.dialConfigured(address)
+  // a LAN that does not carry multicast leaves the other ways to find peers
+  const lanQuery = dialer === undefined || lan === undefined ? undefined : await queryLan({ ...lan, teamId: identity.teamId, onAnnounce: (a) => dialer.dialAnnounced(a) }).catch(() => undefined)
   const swarm: TrackerSwarm = urls.length === 0
     ? noTrackerSwarm(identity.peerId)
     : await joinSwarm({
@@ -256,11 +260,13 @@ export async function connectPeers (opts: ConnectOptions): Promise<ConnectedPeer
     }
     waiting = false
     dialer?.stop()
+    lanQuery?.close()
     // peers were introduced but no candidate pair reached one: say which were tried
     if (connections === 0 && swarm.routesTried().length > 0) throw noRouteError(swarm.routesTried())
     if (sessions.length === 0) throw noPeersError(await reportTrackers(seen, 0), { dropped, ownProcesses })
   } catch (err) {
     dialer?.stop()
+    lanQuery?.close()
     for (const session of sessions) session.close()
     await swarm.leave()
     throw err

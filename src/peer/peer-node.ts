@@ -17,6 +17,7 @@ import { serveRepo, syncRepo, type PeerSecurity, type SyncProgress, type SyncRes
 import { syncIncompleteError } from './sync-outcome.js'
 import type { DirectSecurity } from './direct-proof.js'
 import { startDirectService } from './direct-service.js'
+import { startLanAnnouncer } from './lan-discovery.js'
 import type { Transport } from './transport.js'
 import { noPeersError, type TrackerReport } from './tracker-report.js'
 
@@ -94,6 +95,7 @@ export async function servePeers (opts: PeerNodeOptions & {
       onRefused: (err, address) => opts.onPeer?.({ peer: `tcp ${address}`, state: 'closed', error: `${err.code}: ${err.message}` })
     }).catch(async (err) => { await queue.stop(); limits.close(); clearInterval(keepAlive); throw err })
   if (direct !== undefined) opts.onListening?.({ host: direct.listener.host, port: direct.listener.port })
+  const lan = direct === undefined || ws.config.lan === undefined ? undefined : await startLanAnnouncer({ ...ws.config.lan, teamId: identity.teamId, announce: direct.announce }).catch(async (err) => { await direct.close(); await queue.stop(); limits.close(); clearInterval(keepAlive); throw err })
   const swarm = trackers.length === 0
     ? undefined
     : await joinSwarm({
@@ -113,6 +115,7 @@ export async function servePeers (opts: PeerNodeOptions & {
   limits.close()
   clearInterval(keepAlive)
   await swarm?.leave()
+  lan?.close()
   await direct?.close()
   await ws.store.flush()
 }

@@ -15,6 +15,8 @@ export interface WorkspaceConfig {
   peers?: string[]
   /** direct path: where `gas serve` listens (`HOST:PORT`; default all interfaces, a free port) */
   listen?: string
+  /** direct path: LAN discovery by multicast (`gas team lan on`); absent: off */
+  lan?: { interface?: string, port?: number, group?: string }
 }
 
 export function defaultConfig (timeZone: string): WorkspaceConfig {

@@ -2,7 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises'
 import type { Command } from 'commander'
 import { createInvite, joinTeam } from '../../auth/invite.js'
 import { addIceServers, describeIceServer, loadIceServers, parseIceServer } from '../../peer/ice-config.js'
-import { fromFsError } from '../../errors.js'
+import { GasError, fromFsError } from '../../errors.js'
 import { action } from '../action.js'
 import { withWorkspace } from '../context.js'
 import { printResult } from '../output.js'
@@ -56,6 +56,21 @@ export function register (program: Command): void {
         await ws.saveConfig()
       })
       printResult(p, { listen: address }, () => `gas serve listens on ${address}`)
+    }))
+  team.command('lan').description('find team peers on the local network by multicast (off by default)').argument('<on|off>')
+    .option('--interface <address>', 'the local IPv4 address of the interface to use (default: the system\'s choice)')
+    .option('--port <n>', 'UDP port (default 21047)').option('--json', 'print JSON')
+    .action(action(async (p, state: string, opts: { interface?: string, port?: string }) => {
+      if (state !== 'on' && state !== 'off') throw GasError.badArgument(`gas team lan takes on or off, not ${JSON.stringify(state)}`)
+      const port = opts.port === undefined ? undefined : Number(opts.port)
+      if (port !== undefined && !(Number.isInteger(port) && port > 0 && port < 65536)) throw GasError.badArgument(`--port must be a UDP port number, not ${JSON.stringify(opts.port)}`)
+      const lan = await withWorkspace(async (ws) => {
+        const { lan: _old, ...rest } = ws.config
+        ws.config = state === 'on' ? { ...rest, lan: { ...(opts.interface !== undefined ? { interface: opts.interface } : {}), ...(port !== undefined ? { port } : {}) } } : rest
+        await ws.saveConfig()
+        return ws.config.lan ?? null
+      })
+      printResult(p, { lan }, () => lan === null ? 'LAN discovery off' : `LAN discovery on${lan.interface !== undefined ? ` (interface ${lan.interface})` : ''}`)
     }))
   team.command('ice').description('add a STUN server or TURN relay for this workspace\'s peers (and the invites it writes); without SERVER, list them')
     .argument('[server]', 'stun:HOST:PORT or turn:USER@HOST:PORT').option('--credential <secret>', 'the TURN user\'s secret (kept in .gas/ice.json and invites, never in versions)')

@@ -136,13 +136,16 @@ export async function connectPeers (opts: ConnectOptions): Promise<ConnectedPeer
   const sessionOf = new Map<string, { session: PeerSession, route?: PeerRoute }>()
   /** remote processes (tracker peer ids) in session over the direct path: their WebRTC connections are not needed */
   const direct = new Set<string>()
-  const admit = (transport: Transport, route: Omit<PeerRoute, 'peer'> | undefined): void => {
+  /** our own processes (tracker peer ids) already counted: one may answer over both paths */
+  const own = new Set<string>()
+  /** `remote`: the tracker peer id of the process at the other end */
+  const admit = (transport: Transport, remote: string, route: Omit<PeerRoute, 'peer'> | undefined): void => {
     if (!waiting && opts.onLateTransport !== undefined) return opts.onLateTransport(transport)
     handshaking++
     void openSessions([transport], ws.store, { identity, ...opts.security }, clock).then((opened) => {
       handshaking--
       for (const session of opened.sessions) {
-        const remoteId = session.remote?.peerId ?? transport.remoteLabel
+        const remoteId = session.remote?.peerId === undefined ? remote : trackerPeerId(session.remote.peerId)
         const viaTcp = route?.transport === 'tcp'
         const existing = sessionOf.get(remoteId)
         // two connections to one process: keep the direct one (or the first)
@@ -155,14 +158,17 @@ export async function connectPeers (opts: ConnectOptions): Promise<ConnectedPeer
           sessions.splice(sessions.indexOf(existing.session), 1)
           if (existing.route !== undefined) routes.splice(routes.indexOf(existing.route), 1)
         }
-        const peerRoute = route === undefined ? undefined : { peer: trackerPeerId(remoteId), ...route } as PeerRoute
-        if (viaTcp) direct.add(trackerPeerId(remoteId))
+        const peerRoute = route === undefined ? undefined : { peer: remoteId, ...route } as PeerRoute
+        if (viaTcp) direct.add(remoteId)
         sessionOf.set(remoteId, { session, route: peerRoute })
         sessions.push(session)
         if (peerRoute !== undefined) routes.push(peerRoute)
       }
       dropped.push(...opened.dropped)
-      ownProcesses += opened.own
+      if (opened.own > 0 && !own.has(remote)) {
+        own.add(remote)
+        ownProcesses += opened.own
+      }
       changed()
     })
   }
@@ -174,7 +180,7 @@ export async function connectPeers (opts: ConnectOptions): Promise<ConnectedPeer
       clock,
       onPeer: (peer: DirectPeer, setupMs) => {
         connections++
-        admit(opts.wrapTransport?.(peer.transport) ?? peer.transport, { transport: 'tcp', type: 'direct', local: `${peer.transport.socket.localAddress ?? '?'}:${peer.transport.socket.localPort ?? 0}`, remote: peer.address, setupMs: Math.round(setupMs) })
+        admit(opts.wrapTransport?.(peer.transport) ?? peer.transport, trackerPeerId(peer.remote.peerId), { transport: 'tcp', type: 'direct', local: `${peer.transport.socket.localAddress ?? '?'}:${peer.transport.socket.localPort ?? 0}`, remote: peer.address, setupMs: Math.round(setupMs) })
       },
       onFailed: (address, err) => { if (err.code === 'E_AUTH') dropped.push({ peer: address, code: err.code, message: err.message }) },
       onChange: () => changed()
@@ -194,7 +200,7 @@ export async function connectPeers (opts: ConnectOptions): Promise<ConnectedPeer
         if (direct.has(info.remotePeerId)) return raw.close()
         connections++
         const transport = opts.wrapTransport?.(raw) ?? raw
-        admit(transport, info.route === undefined ? undefined : { transport: 'webrtc', ...info.route, setupMs: Math.round(info.setupMs) })
+        admit(transport, info.remotePeerId, info.route === undefined ? undefined : { transport: 'webrtc', ...info.route, setupMs: Math.round(info.setupMs) })
       },
       onDirectAnnounce: (_remote, announce) => dialer?.dialAnnounced(announce),
       onSwarmSize: (others, tracker) => { seen.set(tracker, { ...seen.get(tracker), others }); changed() },

@@ -58,7 +58,8 @@ export function register (program: Command): void {
             security: peerSecurity(ws),
             signal: stop.signal,
             listen: opts.direct ? opts.listen : null,
-            onListening: (at) => { if (p.json) p.out(JSON.stringify({ listening: formatHostPort(at) })); else p.err(`listening for direct connections on ${formatHostPort(at)}`) },
+            // on stderr in both modes: --json's stdout carries peer events only
+            onListening: (at) => p.err(`listening for direct connections on ${formatHostPort(at)}`),
             onTracker: trackerReporter(p),
             onPeer: (e) => { if (p.json) p.out(JSON.stringify(e)); else p.err(`${e.peer} ${e.state}${e.error !== undefined ? `: ${e.error}` : ''}`) }
           })

@@ -66,7 +66,8 @@ export class StreamTransport extends TransportBase {
     this.#out.writeUInt32BE(frame.byteLength, this.#outLength)
     this.#out.set(frame, this.#outLength + 4)
     this.#outLength += 4 + frame.byteLength
-    if (this.#outLength >= WRITE_BATCH_BYTES) this.#flush()
+    // why: an idle link sends at once (a WANT is a round trip the fetcher waits on); a busy one gathers until it has room
+    if (this.#outLength >= WRITE_BATCH_BYTES || this.socket.writableLength === 0) this.#flush()
     else if (!this.#flushScheduled) {
       this.#flushScheduled = true
       // why: frames sent in one turn (a WANT batch, a run of BLOCKs) leave together

@@ -105,3 +105,25 @@ export function arrayBufferGrowth (fn: () => void): number {
   fn()
   return process.memoryUsage().arrayBuffers - before
 }
+
+/** Every path to a value inside `value` (keys and indexes). */
+function pathsOf (value: unknown, prefix: Array<string | number> = []): Array<Array<string | number>> {
+  const out = [prefix]
+  if (Array.isArray(value)) value.forEach((v, i) => out.push(...pathsOf(v, [...prefix, i])))
+  else if (value !== null && typeof value === 'object') for (const [k, v] of Object.entries(value)) out.push(...pathsOf(v, [...prefix, k]))
+  return out
+}
+
+function setAt (value: unknown, path: Array<string | number>, replacement: unknown): unknown {
+  if (path.length === 0) return replacement
+  const copy = (Array.isArray(value) ? [...value] : { ...(value as object) }) as Record<string | number, unknown>
+  copy[path[0]] = setAt(copy[path[0]], path.slice(1), replacement)
+  return copy
+}
+
+/** Well-formed JSON documents shaped like `valid` with one value (anywhere) replaced by any JSON value, or removed. */
+export function jsonMutants (valid: unknown): fc.Arbitrary<unknown> {
+  const paths = pathsOf(valid)
+  return fc.tuple(fc.constantFrom(...paths), fc.oneof(fc.jsonValue({ maxDepth: 3 }), fc.constant(undefined), fc.string(), fc.integer(), fc.double()))
+    .map(([path, replacement]) => setAt(valid, path, replacement))
+}

@@ -18,6 +18,8 @@ export interface BlockServerOptions {
   /** whether the session is still open */
   open: () => boolean
   mayServe: (id: ObjectId) => Promise<boolean>
+  /** paces requests we cannot serve (FloodGuard.misses): resolves when the next one may be answered */
+  spendMiss?: () => Promise<void>
 }
 
 /**
@@ -89,6 +91,8 @@ export class BlockServer {
         if (result instanceof Error && !isGasError(result, 'E_CORRUPT_OBJECT')) throw result
         const object = result instanceof Error ? undefined : result
         if (object === undefined || !(await this.#opts.mayServe(id))) {
+          // why: a flood of bogus ids is all misses; pacing them here bounds what it costs the other sessions
+          if (this.#opts.spendMiss !== undefined) await this.#opts.spendMiss()
           missing.push(id)
           if (missing.length >= MAX_IDS_PER_MESSAGE) await this.#opts.send({ type: 'DONT_HAVE', ids: missing.splice(0) })
           continue

@@ -58,6 +58,17 @@ export class Allowance {
     this.#last = clock.now()
   }
 
+  /** Spends `count` if the allowance is not used up; false (nothing spent) when it is. */
+  trySpend (count: number): boolean {
+    if (this.#closed) return true
+    const now = this.#clock.now()
+    this.#tokens = Math.min(this.#burst, this.#tokens + (now - this.#last) * this.#rate / 1000)
+    this.#last = now
+    if (this.#tokens <= 0) return false
+    this.#tokens -= count
+    return true
+  }
+
   /** Spends `count`, waiting first while the allowance is used up; resolves at once when closed. */
   async spend (count: number): Promise<void> {
     for (;;) {

@@ -92,7 +92,7 @@ export class PeerSession {
       send: async (msg) => await this.#send(msg),
       open: () => this.#state === 'open',
       mayServe: async (id) => await this.#mayServe(id),
-      spendMiss: async () => await this.#guard.misses.spend(1)
+      misses: this.#guard.misses
     })
     this.transport.onFrame((frame) => this.#onFrame(frame))
     this.transport.onClose((err) => this.#finish(this.error ?? (err === undefined || err instanceof GasError ? err : peerLost(this.transport.remoteLabel, (err as Error).message))))

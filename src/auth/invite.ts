@@ -37,7 +37,7 @@ export async function createInvite (ws: Workspace, opts: { publicKey: string, na
 /** Checks an invite's certificate against the team root key it names, and that it is for this member. */
 export function checkInvite (invite: unknown, myPublicKey: string): Invite {
   const i = invite as Invite
-  if (i?.gasInvite !== 1 || typeof i.team?.rootPublicKey !== 'string' || typeof i.certificate?.signature !== 'string' || !Array.isArray(i.trackers)) {
+  if (i?.gasInvite !== 1 || typeof i.team?.rootPublicKey !== 'string' || typeof i.team.id !== 'string' || typeof i.team.name !== 'string' || typeof i.certificate?.signature !== 'string' || !Array.isArray(i.trackers) || !i.trackers.every((t) => typeof t === 'string')) {
     throw GasError.badArgument('not a gas invite file')
   }
   if (i.ice !== undefined) checkIceServers(i.ice, 'the invite')

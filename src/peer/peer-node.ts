@@ -21,7 +21,7 @@ export interface PeerNodeOptions {
   ws: Workspace
   trackers: string[]
   /** HELLO signing/verification (src/auth), injected because auth sits above this layer */
-  security: Pick<PeerSecurity, 'sign' | 'verify' | 'mayServe'>
+  security: Pick<PeerSecurity, 'sign' | 'verify' | 'mayServe' | 'adoptTeamRefs' | 'refUpdateCheck'>
   rtcConfig?: Record<string, unknown>
   wantContent?: WantContent
   /** the policy's fingerprint, with wantContent (SyncPolicy.fingerprint) */

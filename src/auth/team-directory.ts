@@ -3,6 +3,7 @@ import type { ObjectId } from '../objects/id.js'
 import type { ObjectStore } from '../objects/store.js'
 import { TEAM_REF_PREFIX } from '../peer/ref-exchange.js'
 import type { RefStore } from '../refs/ref-store.js'
+import { parseWriteRules } from './write-rights.js'
 import { verifyCertificate, type MemberCertificate, type TeamRef } from './member-certificate.js'
 import { decodeTeamRecord, encodeTeamRecord, verifySignedRecord, type PolicyRecord, type RevocationRecord, type SignerContext, type TeamRecord } from './team-record.js'
 
@@ -106,6 +107,11 @@ export async function recordRevocation (rs: TeamRecords, record: RevocationRecor
 /** Records a checked policy when its version is higher than the one held. */
 export async function recordPolicy (rs: TeamRecords, record: PolicyRecord, who: string, now: number): Promise<boolean> {
   await verifySignedRecord(record, signerContext(rs))
+  try {
+    parseWriteRules(record.policy.write)
+  } catch (err) {
+    throw new GasError('E_CORRUPT_OBJECT', `team policy version ${record.policy.version}: ${(err as Error).message}`)
+  }
   const held = await readPolicyRecord(rs).catch(() => undefined)
   if (held !== undefined && held.policy.version >= record.policy.version) return false
   await writeRecord(rs, POLICY_REF, record, who, now)

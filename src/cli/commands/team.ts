@@ -7,6 +7,7 @@ import { action } from '../action.js'
 import { withWorkspace } from '../context.js'
 import { printResult } from '../output.js'
 import { collect } from '../parse.js'
+import { registerTeamAccess } from './team-access.js'
 
 export function register (program: Command): void {
   const team = program.command('team').description('team membership')
@@ -42,4 +43,5 @@ export function register (program: Command): void {
       const shown = servers.map(describeIceServer)
       printResult(p, { ice: shown }, () => shown.length === 0 ? 'no STUN/TURN servers: peers connect only where host candidates reach' : `ICE servers: ${shown.join(' ')}`)
     }))
+  registerTeamAccess(team)
 }

@@ -73,7 +73,7 @@ export async function servePeers (opts: PeerNodeOptions & {
         opts.onPeer?.({ peer: session.name, state: 'connected' })
         // a peer that said it wants nothing more and then hung up finished normally
         session.onClose((err) => opts.onPeer?.({ peer: session.name, state: 'closed', error: session.remoteDone ? undefined : err?.message }))
-      }, (err: Error) => opts.onPeer?.({ peer: transport.remoteLabel, state: 'closed', error: err.message }))
+      }, (err: Error) => opts.onPeer?.({ peer: peerNameOf(err) ?? transport.remoteLabel, state: 'closed', error: err.message }))
     }
   })
   await new Promise<void>((resolve) => {
@@ -208,4 +208,10 @@ export async function fetchFromPeers (opts: PeerNodeOptions & Omit<ConnectOption
 /** The sync's report with what connecting found: handshakes that failed, our own processes. */
 function withConnectReport (connected: ConnectedPeers, result: SyncResult): SyncResult {
   return { ...result, dropped: [...connected.dropped, ...result.dropped], ownProcesses: connected.ownProcesses + result.ownProcesses }
+}
+
+/** The remote's name when a handshake failure knows it (a refusal it sent, after its HELLO) */
+function peerNameOf (err: unknown): string | undefined {
+  const peer = (err as GasError | undefined)?.data?.peer
+  return typeof peer === 'string' ? peer : undefined
 }

@@ -2,7 +2,7 @@ import { GasError } from '../errors.js'
 import { verifyBytes } from '../repo/identity.js'
 import type { Workspace } from '../repo/workspace.js'
 import { certificateBytes, issueCertificate, readTeamRootKey, writeCertificate, type MemberCertificate, type TeamRef } from './member-certificate.js'
-import { recordCertificate } from './team-directory.js'
+import { nextIssued, recordCertificate } from './team-directory.js'
 import { addIceServers, checkIceServers, loadIceServers, type IceServer } from '../peer/ice-config.js'
 
 export type { MemberCertificate, TeamRef } from './member-certificate.js'
@@ -29,7 +29,7 @@ export async function createInvite (ws: Workspace, opts: { publicKey: string, na
   const root = await readTeamRootKey(ws).catch(() => undefined)
   if (root === undefined) throw new GasError('E_DENIED', 'only the team lead (who holds the team root key) can add members')
   // why: dated, so adding a member again (new roles) supersedes the certificate peers hold
-  const member = { name: opts.name, publicKey: opts.publicKey, roles: [...opts.roles].sort(), issued: Math.floor(ws.clock.now() / 1000) }
+  const member = { name: opts.name, publicKey: opts.publicKey, roles: [...opts.roles].sort(), issued: await nextIssued({ store: ws.store, refs: ws.refs }, opts.publicKey, ws.clock.now()) }
   const certificate = issueCertificate(root, team.id, member)
   // the team's member list spreads with the next syncs, so every peer knows this member's roles
   await recordCertificate({ store: ws.store, refs: ws.refs, team }, certificate, ws.identity.name, ws.clock.now())

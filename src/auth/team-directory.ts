@@ -82,6 +82,12 @@ function newer (a: MemberCertificate, b: MemberCertificate | undefined): boolean
   return ta > tb || (ta === tb && a.signature > b.signature)
 }
 
+/** Now (UTC seconds), or just after the certificate held for the key (same second, or a clock behind): a new certificate must win everywhere. */
+export async function nextIssued (rs: Pick<TeamRecords, 'store' | 'refs'>, publicKey: string, nowMs: number): Promise<number> {
+  const held = await memberCertificate(rs, publicKey).catch(() => undefined)
+  return Math.max(Math.floor(nowMs / 1000), (held?.member.issued ?? 0) + 1)
+}
+
 async function writeRecord (rs: TeamRecords, ref: string, record: TeamRecord, who: string, now: number): Promise<ObjectId> {
   const id = await rs.store.put('team', encodeTeamRecord(record))
   await rs.refs.update({ name: ref, newId: id, message: `team: ${record.kind}`, who, now })

@@ -2,7 +2,7 @@ import { GasError } from '../errors.js'
 import type { Workspace } from '../repo/workspace.js'
 import { ROLES } from './invite.js'
 import { ISSUING_ROLES, issueCertificate, readOwnCertificate, readTeamRootKey, writeCertificate, type MemberCertificate } from './member-certificate.js'
-import { listMembers, memberCertificate, recordCertificate, recordRevocation, type ListedMember } from './team-directory.js'
+import { listMembers, memberCertificate, nextIssued, recordCertificate, recordRevocation, type ListedMember } from './team-directory.js'
 import { teamRecordsOf } from './team-policy.js'
 import { signTeamRecord, type RevocationRecord } from './team-record.js'
 
@@ -18,6 +18,8 @@ async function issuingCertificate (ws: Workspace, what: string): Promise<MemberC
   if (cert === null || !cert.member.roles.some((r) => ISSUING_ROLES.includes(r))) {
     throw new GasError('E_ACCESS_DENIED', `only a lead or admin can ${what}; this member's roles are ${cert?.member.roles.join(', ') ?? 'none'}`)
   }
+  // why: the signer's own certificate travels with what it signs, so peers that never met it can check its role
+  await recordCertificate(teamRecordsOf(ws), cert, ws.identity.name, ws.clock.now())
   return cert
 }
 
@@ -40,7 +42,6 @@ export async function revokeMember (ws: Workspace, nameOrKey: string): Promise<R
   if (member.revoked) throw new GasError('E_ALREADY_EXISTS', `${member.name} is already revoked`, { publicKey: member.publicKey })
   const now = ws.clock.now()
   const record = signTeamRecord<RevocationRecord>(ws.identity, { kind: 'revocation', team: rs.team.id, publicKey: member.publicKey, name: member.name, time: Math.floor(now / 1000), by })
-  await recordCertificate(rs, by, ws.identity.name, now)
   await recordRevocation(rs, record, ws.identity.name, now)
   return record
 }
@@ -54,7 +55,7 @@ export async function certifyMember (ws: Workspace, member: { name: string, publ
   if (team === null) throw GasError.badArgument('this workspace has no team: run `gas init --team NAME` or `gas team join INVITE`')
   if (member.roles.length === 0) throw GasError.badArgument(`give at least one role (${ROLES.join(', ')})`)
   for (const role of member.roles) if (!(ROLES as readonly string[]).includes(role)) throw GasError.badArgument(`unknown role "${role}"; one of ${ROLES.join(', ')}`)
-  const issued = Math.floor(ws.clock.now() / 1000)
+  const issued = await nextIssued(teamRecordsOf(ws), member.publicKey, ws.clock.now())
   const certified = { name: member.name, publicKey: member.publicKey, roles: [...new Set(member.roles)].sort(), issued }
   const root = await readTeamRootKey(ws).catch(() => undefined)
   if (root !== undefined) return issueCertificate(root, team.id, certified)

@@ -122,7 +122,7 @@ afterAll(async () => {
 })
 
 // why: each step runs several gas processes and up to five syncs; a loaded machine needs the room
-describe('access control between gas processes over WebRTC', { timeout: 180_000 }, () => {
+describe('access control between gas processes over WebRTC', { timeout: 300_000 }, () => {
   it('a forged signature, a tampered version record and a replayed old head are each refused by cy; bo stays connected', async () => {
     expect(await refOf(cy, 'refs/heads/main')).toBe(v2)
     const boWs = await gas.open({ dir: bo })

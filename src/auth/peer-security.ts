@@ -44,6 +44,11 @@ export function peerSecurity (ws: Workspace): WorkspaceSecurity {
     if (revoked !== undefined) {
       throw new GasError('E_REVOKED', `${remote.name}'s membership of ${rs.team.name} was revoked by ${revoked.by.member.name}`, { peer: remote.name, publicKey: remote.publicKey })
     }
+    // an admin's revocation takes the certificates it issued with it
+    const issuer = remote.certificate?.issuer?.member
+    if (issuer !== undefined && (await revocationOf(rs, issuer.publicKey)) !== undefined) {
+      throw new GasError('E_REVOKED', `${remote.name}'s certificate was issued by ${issuer.name}, whose membership of ${rs.team.name} was revoked; ask a lead for a new invite`, { peer: remote.name, publicKey: remote.publicKey })
+    }
     if (remote.certificate !== null) await recordCertificate(rs, remote.certificate, ws.identity.name, ws.clock.now()).catch(() => {})
   }
   const sign = signChallenge(ws.identity, team?.id ?? null, ownCertificate)

@@ -3,7 +3,8 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import * as gas from '../../src/index.js'
 import { createInvite, joinTeam } from '../../src/auth/invite.js'
-import { changeRoles, revokeMember } from '../../src/auth/team-members.js'
+import { certifyMember, changeRoles, revokeMember } from '../../src/auth/team-members.js'
+import { writeCertificate } from '../../src/auth/member-certificate.js'
 import { setTeamPolicy, showTeamPolicy } from '../../src/auth/team-policy.js'
 import { encodeVersion, signedPart, decodeVersion, type Version } from '../../src/objects/version.js'
 import { MemoryTransport } from '../../src/peer/memory-transport.js'
@@ -90,6 +91,23 @@ describe('revocation', () => {
     // and dan learns the revocation from cy on its next sync
     await syncFrom(dan, cy)
     expect(await dan.refs.read(`refs/team/revoked/${bo.identity.publicKey}`)).toBeDefined()
+  })
+})
+
+describe('revocation of an admin', () => {
+  it('takes the certificates it issued with it', async () => {
+    const { ana, cy } = await team()
+    const ada = await member(ana, 'ada', ['admin'])
+    const dan = await gas.init({ dir: tmp(), name: 'dan' })
+    const cert = await certifyMember(ada, { name: 'dan', publicKey: dan.identity.publicKey, roles: ['qa'] })
+    await writeCertificate(dan, cert)
+    dan.config = { ...dan.config, team: ana.config.team, roles: ['qa'] }
+    await dan.saveConfig()
+    expect((await syncFrom(cy, dan)).result.peers).toBe(1)
+    await revokeMember(ana, 'ada')
+    await syncFrom(cy, ana)
+    const refused = await syncFrom(cy, dan)
+    expect(refused.result.dropped).toEqual([expect.objectContaining({ code: 'E_REVOKED', message: expect.stringMatching(/issued by ada, whose membership of orcs was revoked/) })])
   })
 })
 

@@ -111,7 +111,7 @@ export async function checkRefUpdate (ctx: WriteContext, store: ObjectStore, ref
   const cert = await ctx.certificateOf(tip.author.publicKey)
   if (cert === undefined) throw new GasError('E_ACCESS_DENIED', `${ref}: ${tip.author.name} (${tip.author.publicKey.slice(0, 16)}…) is not a known member of ${ctx.teamName}`, { ref, id, author: tip.author.publicKey })
   if (!mayWrite(cert.member.roles, ref, ctx.rules)) {
-    throw new GasError('E_ACCESS_DENIED', `${ref}: ${cert.member.name} (${cert.member.roles.join(', ')}) may not write it under the team policy`, { ref, id, author: tip.author.publicKey })
+    throw new GasError('E_ACCESS_DENIED', `${ref}: ${cert.member.name} (${cert.member.roles.join(', ')}) may not write it under the team's write rules (see gas team policy show)`, { ref, id, author: tip.author.publicKey })
   }
   await checkNewHistory(ctx, store, ref, id, isNew)
 }

@@ -4,13 +4,15 @@ import type { HelloMessage } from '../peer/messages.js'
 import type { PeerSecurity } from '../peer/sync-engine.js'
 import type { Workspace } from '../repo/workspace.js'
 import { signChallenge, verifyMember } from './handshake.js'
+import { directSecurity } from './direct-proof.js'
+import type { DirectSecurity } from '../peer/direct-proof.js'
 import { readOwnCertificate, type MemberCertificate } from './member-certificate.js'
 import { adoptTeamRecords, memberCertificate, readPolicyRecord, recordCertificate, revocationOf, type TeamRecords } from './team-directory.js'
 import { adoptOwnCertificate } from './team-members.js'
 import { writeRulesOf } from './team-policy.js'
 import { checkRefUpdate } from './write-rights.js'
 
-type WorkspaceSecurity = Required<Pick<PeerSecurity, 'sign' | 'verify'>> & Pick<PeerSecurity, 'adoptTeamRefs' | 'refUpdateCheck'>
+type WorkspaceSecurity = Required<Pick<PeerSecurity, 'sign' | 'verify'>> & Pick<PeerSecurity, 'adoptTeamRefs' | 'refUpdateCheck'> & { direct: DirectSecurity }
 
 /**
  * HELLO signing and checks for this workspace's member, handed to the peer layer: every
@@ -52,10 +54,12 @@ export function peerSecurity (ws: Workspace): WorkspaceSecurity {
     if (remote.certificate !== null) await recordCertificate(rs, remote.certificate, ws.identity.name, ws.clock.now()).catch(() => {})
   }
   const sign = signChallenge(ws.identity, team?.id ?? null, ownCertificate)
-  if (rs === null) return { sign, verify }
+  const direct = directSecurity(ws.identity, team, ownCertificate)
+  if (rs === null) return { sign, verify, direct }
   return {
     sign,
     verify,
+    direct,
     adoptTeamRefs: async ({ store, refs, peer }) => {
       const result = await adoptTeamRecords(rs, store, refs, `sync from ${peer}`, ws.clock.now())
       for (const cert of result.certificates) {

@@ -3,11 +3,13 @@ import { parseHostPort } from '../peer/direct-handshake.js'
 import { verifyBytes } from '../repo/identity.js'
 import type { Workspace } from '../repo/workspace.js'
 import { certificateBytes, issueCertificate, readTeamRootKey, writeCertificate, type MemberCertificate, type TeamRef } from './member-certificate.js'
+import { nextIssued, recordCertificate } from './team-directory.js'
 import { addIceServers, checkIceServers, loadIceServers, type IceServer } from '../peer/ice-config.js'
 
 export type { MemberCertificate, TeamRef } from './member-certificate.js'
 
-export const ROLES = ['lead', 'admin', 'artist', 'sound', 'programmer', 'qa'] as const
+/** `build`: a build machine or its operator, who may publish refs/builds/* under the default write rules */
+export const ROLES = ['lead', 'admin', 'artist', 'sound', 'programmer', 'qa', 'build'] as const
 
 
 /**
@@ -27,8 +29,11 @@ export async function createInvite (ws: Workspace, opts: { publicKey: string, na
   for (const role of opts.roles) if (!(ROLES as readonly string[]).includes(role)) throw GasError.badArgument(`unknown role "${role}"; one of ${ROLES.join(', ')}`)
   const root = await readTeamRootKey(ws).catch(() => undefined)
   if (root === undefined) throw new GasError('E_DENIED', 'only the team lead (who holds the team root key) can add members')
-  const member = { name: opts.name, publicKey: opts.publicKey, roles: [...opts.roles].sort() }
+  // why: dated, so adding a member again (new roles) supersedes the certificate peers hold
+  const member = { name: opts.name, publicKey: opts.publicKey, roles: [...opts.roles].sort(), issued: await nextIssued({ store: ws.store, refs: ws.refs }, opts.publicKey, ws.clock.now()) }
   const certificate = issueCertificate(root, team.id, member)
+  // the team's member list spreads with the next syncs, so every peer knows this member's roles
+  await recordCertificate({ store: ws.store, refs: ws.refs, team }, certificate, ws.identity.name, ws.clock.now())
   const ice = await loadIceServers(ws.gasDir)
   const peers = invitePeers(ws)
   return { gasInvite: 1, team, trackers: ws.config.trackers, ...(ice.length > 0 ? { ice } : {}), ...(peers.length > 0 ? { peers } : {}), certificate }

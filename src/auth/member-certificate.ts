@@ -11,7 +11,8 @@ import type { Workspace } from '../repo/workspace.js'
  */
 export interface MemberCertificate {
   team: string
-  member: { name: string, publicKey: string, roles: string[] }
+  /** `issued` (UTC seconds, absent on certificates made before roles could change): the newest certificate of a key supersedes older ones */
+  member: { name: string, publicKey: string, roles: string[], issued?: number }
   signature: string
   issuer?: MemberCertificate
 }

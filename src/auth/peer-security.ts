@@ -1,27 +1,84 @@
 import { GasError } from '../errors.js'
 import type { HelloProof } from '../peer/session-options.js'
 import type { HelloMessage } from '../peer/messages.js'
+import type { PeerSecurity } from '../peer/sync-engine.js'
 import type { Workspace } from '../repo/workspace.js'
 import { signChallenge, verifyMember } from './handshake.js'
 import { directSecurity } from './direct-proof.js'
 import type { DirectSecurity } from '../peer/direct-proof.js'
 import { readOwnCertificate, type MemberCertificate } from './member-certificate.js'
+import { adoptTeamRecords, memberCertificate, readPolicyRecord, recordCertificate, revocationOf, type TeamRecords } from './team-directory.js'
+import { adoptOwnCertificate } from './team-members.js'
+import { writeRulesOf } from './team-policy.js'
+import { checkRefUpdate } from './write-rights.js'
+
+type WorkspaceSecurity = Required<Pick<PeerSecurity, 'sign' | 'verify'>> & Pick<PeerSecurity, 'adoptTeamRefs' | 'refUpdateCheck'> & { direct: DirectSecurity }
 
 /**
  * HELLO signing and checks for this workspace's member, handed to the peer layer: every
- * connection proves our key and membership, and refuses a remote that cannot prove both.
+ * connection proves our key and membership, and refuses a remote that cannot prove both or whose
+ * key was revoked. In a team it also adopts the team records peers spread (revocations, newer
+ * certificates, the policy) and checks every remote ref update against the write rights.
  */
-export function peerSecurity (ws: Workspace): { sign: (challenge: { remoteNonce: string, ourNonce: string }) => Promise<HelloProof>, verify: (remote: HelloMessage, ourNonce: string) => void, direct: DirectSecurity } {
+export function peerSecurity (ws: Workspace): WorkspaceSecurity {
   const team = ws.config.team
+  const rs: TeamRecords | null = team === null ? null : { store: ws.store, refs: ws.refs, team }
   let certificate: Promise<MemberCertificate | null> | undefined
   const ownCertificate = async (): Promise<MemberCertificate | null> => {
     // why: read once per process (a serve answers many peers), and again after a failed read
-    certificate ??= readOwnCertificate(ws).catch((err) => { certificate = undefined; throw err })
+    certificate ??= readOwnCertificate(ws).then(async (cert) => {
+      // our certificate joins the team's member list we advertise, so peers that never met us know our roles
+      if (cert !== null && rs !== null) await recordCertificate(rs, cert, ws.identity.name, ws.clock.now()).catch(() => {})
+      return cert
+    }).catch((err) => { certificate = undefined; throw err })
     const cert = await certificate
     if (cert === null && team !== null) {
       throw new GasError('E_AUTH', `this workspace holds no certificate of team ${team.name}, so peers will refuse it: ask the lead for an invite (\`gas team add\`) and run \`gas team join INVITE\``)
     }
     return cert
   }
-  return { sign: signChallenge(ws.identity, team?.id ?? null, ownCertificate), verify: verifyMember(team), direct: directSecurity(ws.identity, team, ownCertificate) }
+  const member = verifyMember(team)
+  const verify = async (remote: HelloMessage, ourNonce: string): Promise<void> => {
+    member(remote, ourNonce)
+    if (rs === null) return
+    // why: read on every connection, since another process of this workspace (a sync) may have learnt the revocation
+    const revoked = await revocationOf(rs, remote.publicKey)
+    if (revoked !== undefined) {
+      throw new GasError('E_REVOKED', `${remote.name}'s membership of ${rs.team.name} was revoked by ${revoked.by.member.name}`, { peer: remote.name, publicKey: remote.publicKey })
+    }
+    // an admin's revocation takes the certificates it issued with it
+    const issuer = remote.certificate?.issuer?.member
+    if (issuer !== undefined && (await revocationOf(rs, issuer.publicKey)) !== undefined) {
+      throw new GasError('E_REVOKED', `${remote.name}'s certificate was issued by ${issuer.name}, whose membership of ${rs.team.name} was revoked; ask a lead for a new invite`, { peer: remote.name, publicKey: remote.publicKey })
+    }
+    if (remote.certificate !== null) await recordCertificate(rs, remote.certificate, ws.identity.name, ws.clock.now()).catch(() => {})
+  }
+  const sign = signChallenge(ws.identity, team?.id ?? null, ownCertificate)
+  const direct = directSecurity(ws.identity, team, ownCertificate)
+  if (rs === null) return { sign, verify, direct }
+  return {
+    sign,
+    verify,
+    direct,
+    adoptTeamRefs: async ({ store, refs, peer }) => {
+      const result = await adoptTeamRecords(rs, store, refs, `sync from ${peer}`, ws.clock.now())
+      for (const cert of result.certificates) {
+        if (cert.member.publicKey === ws.identity.publicKey) {
+          await adoptOwnCertificate(ws, cert)
+          certificate = undefined
+        }
+      }
+      return result.rejected.map((r) => ({ ...r, peer }))
+    },
+    refUpdateCheck: async ({ store, isNew }) => {
+      const rules = writeRulesOf(await readPolicyRecord(rs).catch(() => undefined))
+      const ctx = {
+        teamName: rs.team.name,
+        rules,
+        certificateOf: async (key: string) => await memberCertificate(rs, key),
+        revocationOf: async (key: string) => await revocationOf(rs, key)
+      }
+      return async (ref, _local) => await checkRefUpdate(ctx, store, ref.name, ref.id, isNew)
+    }
+  }
 }

@@ -5,7 +5,7 @@ import { connectPeers, type ConnectedPeers, type ConnectOptions } from '../peer/
 import { isAdvertisedRef, type RemoteRef } from '../peer/ref-exchange.js'
 import type { PeerSession } from '../peer/session.js'
 import { Swarm, type SwarmProgress } from '../peer/swarm.js'
-import { serveRepo } from '../peer/sync-engine.js'
+import { serveRepo, type PeerSecurity } from '../peer/sync-engine.js'
 import type { Transport } from '../peer/transport.js'
 import { computeWantSet } from '../sync/want-set.js'
 import { MAX_METADATA_ROUNDS } from '../peer/sync-engine.js'
@@ -146,6 +146,16 @@ export class PeerLink {
     const content = await this.#swarm.fetch(wantSet.content, { probe: true, knownMissing: true })
     await store.flush()
     return { objects: objects + content.objects, bytes: bytes + content.bytes, missing: [...wantSet.metadata.map((w) => w.id), ...content.missing] }
+  }
+
+  /**
+   * Write rights (src/auth): throws a GasError when `name` → `id`, as a peer advertised it, must not
+   * be adopted (forged or unauthorized signature, revoked author). No check without a team.
+   */
+  async authorize (name: string, id: ObjectId): Promise<void> {
+    // why: peerSecurity(ws) provides the check; ConnectOptions' type names only the HELLO hooks
+    const check = await (this.opts.security as Pick<PeerSecurity, 'refUpdateCheck'>).refUpdateCheck?.({ store: this.opts.ws.store, isNew: () => true })
+    await check?.({ name, id }, null)
   }
 
   /** Says done to every peer and leaves the swarm. */

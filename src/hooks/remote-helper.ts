@@ -133,6 +133,12 @@ async function reconcile (ws: Workspace, link: PeerLink, repo: string, log?: (li
       log?.(`gas: ${peer}'s state of ${repo} could not be fetched (${fetched.missing.length} object(s) missing, e.g. ${fetched.missing[0]}); skipped`)
       continue
     }
+    const refused = await link.authorize(name, id).then(() => undefined, (err: unknown) => err)
+    if (refused instanceof GasError) {
+      log?.(`gas: ${peer}'s state of ${repo} refused: ${refused.code}: ${refused.message}`)
+      continue
+    }
+    if (refused !== undefined) throw refused
     if (best === undefined || await isAncestor(ws.store, best, id)) best = id
     else if (!(await isAncestor(ws.store, id, best))) log?.(`gas: ${peer} has a state of ${repo} that diverged from ${best.slice(0, 12)}; kept ours (theirs: ${id.slice(0, 12)})`)
   }

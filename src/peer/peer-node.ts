@@ -25,7 +25,7 @@ export interface PeerNodeOptions {
   ws: Workspace
   trackers: string[]
   /** HELLO signing/verification (src/auth), injected because auth sits above this layer; `direct` enables the direct (TLS) path */
-  security: Pick<PeerSecurity, 'sign' | 'verify' | 'mayServe'> & { direct?: DirectSecurity }
+  security: Pick<PeerSecurity, 'sign' | 'verify' | 'mayServe' | 'adoptTeamRefs' | 'refUpdateCheck'> & { direct?: DirectSecurity }
   /** direct addresses (`HOST:PORT`) to try besides the workspace's */
   peers?: string[]
   rtcConfig?: Record<string, unknown>
@@ -77,7 +77,7 @@ export async function servePeers (opts: PeerNodeOptions & {
       opts.onPeer?.({ peer: session.name, state: 'connected' })
       // a peer that said it wants nothing more and then hung up finished normally
       session.onClose((err) => opts.onPeer?.({ peer: session.name, state: 'closed', error: session.remoteDone ? undefined : err?.message }))
-    }, (err: Error) => opts.onPeer?.({ peer: transport.remoteLabel, state: 'closed', error: err.message }))
+    }, (err: Error) => opts.onPeer?.({ peer: peerNameOf(err) ?? transport.remoteLabel, state: 'closed', error: err.message }))
   }
   const listen = opts.listen === undefined ? ws.config.listen : opts.listen
   // a serve reached only at its direct address needs no tracker
@@ -279,4 +279,10 @@ async function fetchRound (opts: FetchOptions): Promise<{ result: PeerFetchResul
 /** The sync's report with what connecting found: handshakes that failed, our own processes. */
 function withConnectReport (connected: ConnectedPeers, result: SyncResult): SyncResult {
   return { ...result, dropped: [...connected.dropped, ...result.dropped], ownProcesses: connected.ownProcesses + result.ownProcesses }
+}
+
+/** The remote's name when a handshake failure knows it (a refusal it sent, after its HELLO) */
+function peerNameOf (err: unknown): string | undefined {
+  const peer = (err as GasError | undefined)?.data?.peer
+  return typeof peer === 'string' ? peer : undefined
 }

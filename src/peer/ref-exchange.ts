@@ -64,13 +64,33 @@ export interface ApplyRefsOptions {
   now?: () => number
   /** only apply refs for which this returns true (e.g. whose objects were all fetched) */
   accept?: (ref: RemoteRef) => boolean
+  /**
+   * Write rights (src/auth): throws a GasError when the update of `ref` (ours: `local`) must not be
+   * applied. The ref is then left alone, not even recorded as the remote's view, and reported in `rejected`.
+   */
+  authorize?: (ref: RemoteRef, local: ObjectId | null) => Promise<void>
 }
+
+/** A remote ref update refused by `authorize`: the error's code and message, and who sent it */
+export interface RejectedRef { ref: string, id: ObjectId, peer: string, code: string, message: string }
 
 export interface ApplyRefsResult {
   outcomes: RefOutcome[]
   conflicts: RefConflict[]
   /** advertised names that are not valid shared refs, ignored */
   ignored: string[]
+  /** updates `authorize` refused */
+  rejected: RejectedRef[]
+}
+
+/**
+ * Team records (members' certificates, revocations, the access policy): advertised and fetched
+ * like shared refs, but adopted by src/auth after their signatures check out, never fast-forwarded.
+ */
+export const TEAM_REF_PREFIX = 'refs/team/'
+
+export function isTeamRef (name: string): boolean {
+  return name.startsWith(TEAM_REF_PREFIX)
 }
 
 export function isSharedRef (name: string): boolean {
@@ -79,7 +99,7 @@ export function isSharedRef (name: string): boolean {
 
 /** what a peer advertises: the shared refs and the on-demand ones */
 export function isAdvertisedRef (name: string): boolean {
-  return isSharedRef(name) || ON_DEMAND_REF_PREFIXES.some((prefix) => name.startsWith(prefix))
+  return isSharedRef(name) || isTeamRef(name) || ON_DEMAND_REF_PREFIXES.some((prefix) => name.startsWith(prefix))
 }
 
 /** refs/heads/main from peer bob → refs/remotes/bob/heads/main */
@@ -92,13 +112,20 @@ export async function applyRemoteRefs (opts: ApplyRefsOptions): Promise<ApplyRef
   if (peerName.includes('/')) throw GasError.badArgument(`peer name "${peerName}" must be one path component`)
   const who = opts.who ?? `sync from ${peerName}`
   const now = opts.now ?? Date.now
-  const result: ApplyRefsResult = { outcomes: [], conflicts: [], ignored: [] }
+  const result: ApplyRefsResult = { outcomes: [], conflicts: [], ignored: [], rejected: [] }
   for (const remote of opts.remoteRefs) {
     if (!validSharedRef(remote.name)) {
       result.ignored.push(remote.name)
       continue
     }
     if (opts.accept !== undefined && !opts.accept(remote)) continue
+    if (opts.authorize !== undefined) {
+      const refused = await refusal(opts.authorize, remote, (await opts.refs.read(remote.name)) ?? null)
+      if (refused !== undefined) {
+        result.rejected.push({ ref: remote.name, id: remote.id, peer: peerName, ...refused })
+        continue
+      }
+    }
     const remoteRef = remoteRefName(peerName, remote.name)
     // the remote's view is always kept, so a conflict can be merged later
     await opts.refs.update({ name: remoteRef, newId: remote.id, message: `advertised by ${peerName}`, who, now: now() })
@@ -140,6 +167,18 @@ async function applyOne (opts: ApplyRefsOptions, remote: RemoteRef, remoteRef: s
     return conflict('concurrent-update', (await opts.refs.read(remote.name)) ?? remote.id)
   }
   return { outcome: { ...base, action } }
+}
+
+/** why: a forged or unauthorized update is the remote's fault, reported and skipped; anything else (a full disk) is ours and stops the sync */
+async function refusal (authorize: NonNullable<ApplyRefsOptions['authorize']>, remote: RemoteRef, local: ObjectId | null): Promise<{ code: string, message: string } | undefined> {
+  if (local === remote.id) return undefined
+  try {
+    await authorize(remote, local)
+    return undefined
+  } catch (err) {
+    if (!(err instanceof GasError) || err.code === 'E_IO' || err.code === 'E_DISK_FULL') throw err
+    return { code: err.code, message: err.message }
+  }
 }
 
 function validSharedRef (name: string): boolean {

@@ -21,7 +21,7 @@ export function asGasError (err: unknown): GasError | undefined {
 }
 
 /** why: only a refusal of membership keeps its meaning on our side; any other reason is a peer that left */
-const REFUSALS: Record<string, ErrorCode> = { E_AUTH: 'E_AUTH', E_BAD_SIGNATURE: 'E_AUTH', E_DENIED: 'E_AUTH', E_PROTOCOL_VERSION: 'E_PROTOCOL_VERSION' }
+const REFUSALS: Record<string, ErrorCode> = { E_AUTH: 'E_AUTH', E_BAD_SIGNATURE: 'E_AUTH', E_DENIED: 'E_AUTH', E_PROTOCOL_VERSION: 'E_PROTOCOL_VERSION', E_REVOKED: 'E_REVOKED' }
 
 /** What the remote's GOODBYE means for us: a typed refusal naming its reason, or a lost peer. */
 export function goodbyeError (peer: string, msg: GoodbyeMessage): GasError {

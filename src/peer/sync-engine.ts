@@ -5,7 +5,7 @@ import type { RefStore } from '../refs/ref-store.js'
 import { computeWantSet, type WantContent, type WantedObject } from '../sync/want-set.js'
 import { systemClock, type Clock, type LedgerTotals } from './ledger.js'
 import type { HelloMessage } from './messages.js'
-import { applyRemoteRefs, isAdvertisedRef, isSharedRef, type RefConflict, type RefOutcome, type RemoteRef } from './ref-exchange.js'
+import { applyRemoteRefs, isAdvertisedRef, isSharedRef, isTeamRef, type RefConflict, type RefOutcome, type RejectedRef, type RemoteRef } from './ref-exchange.js'
 import { PeerSession, asGasError, randomIdentity, type PeerIdentity, type SessionOptions } from './session.js'
 import { Swarm, type DroppedPeer, type FetchResult } from './swarm.js'
 import type { Transport } from './transport.js'
@@ -42,6 +42,13 @@ export interface PeerSecurity {
   sign?: SessionOptions['sign']
   verify?: SessionOptions['verify']
   mayServe?: (id: ObjectId, remote: HelloMessage) => boolean | Promise<boolean>
+  /**
+   * Team records (refs/team/..., src/auth): with it they are fetched from every peer and handed
+   * here, before any other ref is applied, to be adopted once their signatures check out.
+   */
+  adoptTeamRefs?: (opts: { store: ObjectStore, refs: RemoteRef[], peer: string }) => Promise<RejectedRef[]>
+  /** Write rights (src/auth): once per sync, the check each remote ref update must pass (ApplyRefsOptions.authorize); `isNew`: fetched by this sync */
+  refUpdateCheck?: (opts: { store: ObjectStore, isNew: (id: ObjectId) => boolean }) => Promise<(ref: RemoteRef, local: ObjectId | null) => Promise<void>>
 }
 
 export interface SyncOptions extends PeerSecurity {
@@ -103,6 +110,8 @@ export interface SyncResult {
   fetchSeconds: number
   /** the objects the sync fetched below: `roots` and the peers' advertised refs */
   roots: ObjectId[]
+  /** remote ref updates and team records refused (forged, unauthorized, revoked author): kept out, the peer not dropped */
+  rejected: RejectedRef[]
 }
 
 /**
@@ -157,14 +166,18 @@ export async function syncRepo (opts: SyncOptions): Promise<SyncResult> {
     const ours = (await refs.list()).filter((ref) => isAdvertisedRef(ref.name))
     await Promise.all(sessions.map(async (session) => await session.advertiseRefs(ours).catch(() => {})))
     const advertised = new Map<PeerSession, RemoteRef[]>()
+    const teamAdvertised = new Map<PeerSession, RemoteRef[]>()
+    const withTeam = opts.adoptTeamRefs !== undefined && opts.refRoots !== false
     await Promise.all(sessions.map(async (session) => {
       try {
-        advertised.set(session, (await session.waitRefs(opts.refsTimeoutMs)).filter((ref) => isSharedRef(ref.name)))
+        const remoteRefs = await session.waitRefs(opts.refsTimeoutMs)
+        advertised.set(session, remoteRefs.filter((ref) => isSharedRef(ref.name)))
+        if (withTeam) teamAdvertised.set(session, remoteRefs.filter((ref) => isTeamRef(ref.name)))
       } catch (err) {
         session.close(asGasError(err))
       }
     }))
-    const advertisedIds = opts.refRoots === false ? [] : [...advertised.values()].flat().map((ref) => ref.id)
+    const advertisedIds = opts.refRoots === false ? [] : [...advertised.values(), ...teamAdvertised.values()].flat().map((ref) => ref.id)
     const roots = [...new Set([...(opts.roots ?? []), ...advertisedIds])]
     progress(phase)
 
@@ -173,7 +186,10 @@ export async function syncRepo (opts: SyncOptions): Promise<SyncResult> {
     const wantOpts = { store, roots, wantContent: opts.wantContent, policyKey: opts.policyKey, contentOfHistory: opts.contentOfHistory, decoded: new Map<ObjectId, unknown>() }
     let wantSet = await computeWantSet(wantOpts)
     let duplicates = 0
+    // why: version records are checked when they arrive (write rights), not again on every sync
+    const fetchedMetadata = new Set<ObjectId>()
     for (let round = 0; !wantSet.complete && round < MAX_METADATA_ROUNDS; round++) {
+      for (const wanted of wantSet.metadata) fetchedMetadata.add(wanted.id)
       const got = await swarm.fetch(wantSet.metadata, { knownMissing: true })
       duplicates += got.duplicates
       if (got.objects === 0) break
@@ -194,15 +210,22 @@ export async function syncRepo (opts: SyncOptions): Promise<SyncResult> {
     progress(phase)
     const conflicts: RefConflict[] = []
     const outcomes: RefOutcome[] = []
+    const rejected: RejectedRef[] = []
+    // team records first: a revocation or policy learnt now already decides this sync's refs
+    for (const [session, remoteRefs] of teamAdvertised) {
+      if (remoteRefs.length > 0) rejected.push(...await opts.adoptTeamRefs!({ store, refs: remoteRefs, peer: session.name }))
+    }
     if (opts.applyRefs !== false) {
+      const authorize = await opts.refUpdateCheck?.({ store, isNew: (id) => fetchedMetadata.has(id) })
       for (const [session, remoteRefs] of advertised) {
         const accepted = new Set<ObjectId>()
         for (const ref of remoteRefs) {
           if (missing.length === 0 || (await isComplete(store, ref.id, opts))) accepted.add(ref.id)
         }
         const applied = await applyRemoteRefs({
-          refs, store, remoteRefs, peerName: safePeerName(session.name), who: opts.who, accept: (ref) => accepted.has(ref.id)
+          refs, store, remoteRefs, peerName: safePeerName(session.name), who: opts.who, accept: (ref) => accepted.has(ref.id), authorize
         })
+        rejected.push(...applied.rejected)
         conflicts.push(...applied.conflicts)
         outcomes.push(...applied.outcomes)
       }
@@ -213,7 +236,7 @@ export async function syncRepo (opts: SyncOptions): Promise<SyncResult> {
     await linger(sessions, clock, opts.lingerIdleMs ?? LINGER_IDLE_MS)
     phase = 'done'
     progress(phase)
-    return report(sessions, { conflicts, outcomes, missing, missingWants, duplicates, fetchSeconds, roots, dropped: [...opened.dropped, ...swarm.dropped], own: opened.own })
+    return report(sessions, { rejected, conflicts, outcomes, missing, missingWants, duplicates, fetchSeconds, roots, dropped: [...opened.dropped, ...swarm.dropped], own: opened.own })
   } finally {
     for (const session of sessions) session.close()
   }
@@ -253,7 +276,7 @@ async function linger (sessions: PeerSession[], clock: Clock, idleMs: number): P
   })))
 }
 
-function report (sessions: PeerSession[], parts: { conflicts: RefConflict[], outcomes: RefOutcome[], missing: ObjectId[], missingWants: WantedObject[], duplicates: number, fetchSeconds: number, roots: ObjectId[], dropped: DroppedPeer[], own: number }): SyncResult {
+function report (sessions: PeerSession[], parts: { rejected: RejectedRef[], conflicts: RefConflict[], outcomes: RefOutcome[], missing: ObjectId[], missingWants: WantedObject[], duplicates: number, fetchSeconds: number, roots: ObjectId[], dropped: DroppedPeer[], own: number }): SyncResult {
   const perPeer: PeerReport[] = sessions.map((s) => ({
     name: s.name,
     objectsSent: s.ledger.objectsSent,
@@ -280,7 +303,8 @@ function report (sessions: PeerSession[], parts: { conflicts: RefConflict[], out
     duplicates: parts.duplicates,
     perPeer,
     fetchSeconds: parts.fetchSeconds,
-    roots: parts.roots
+    roots: parts.roots,
+    rejected: parts.rejected
   }
 }
 

@@ -129,27 +129,6 @@ describe('team set-up', () => {
     expect(await gasOk(GAS, dir, ['team', 'tracker', 'ws://192.168.1.10:8000', '--json'])).toEqual({ trackers: ['ws://192.168.1.10:8000'] })
   })
 
-  it('gas team list names the members this workspace knows from certificates, with their roles', async () => {
-    const root = tmp()
-    const [ana, bo] = await cliTeam(root, ['ana', 'bo'], [GAS, GAS], ['ws://127.0.0.1:9'])
-    const boKey = (await gasOk(GAS, bo, ['whoami', '--json'])).publicKey
-    const anaKey = (await gasOk(GAS, ana, ['whoami', '--json'])).publicKey
-    expect((await gasOk(GAS, ana, ['team', 'list', '--json'])).members).toEqual([
-      { name: 'ana', publicKey: anaKey, roles: ['lead'], source: 'self' },
-      { name: 'bo', publicKey: boKey, roles: ['admin'], source: 'issued' }
-    ])
-    expect((await gasOk(GAS, bo, ['team', 'list', '--json'])).members).toEqual([{ name: 'bo', publicKey: boKey, roles: ['admin'], source: 'self' }])
-    expect(await gasOk(GAS, ana, ['team', 'list'])).toMatch(/^ana +lead +[0-9a-f]{16}…  \(you\)\nbo +admin +[0-9a-f]{16}…\n$/)
-    // a certificate file the root key did not sign names nobody
-    const forged = JSON.parse(readFileSync(join(ana, '.gas/members', `${boKey}.json`), 'utf8'))
-    forged.member.roles = ['lead']
-    writeFileSync(join(ana, '.gas/members', `${boKey}.json`), JSON.stringify(forged))
-    expect((await gasOk(GAS, ana, ['team', 'list', '--json'])).members.map((m: { name: string }) => m.name)).toEqual(['ana'])
-    const solo = tmp()
-    await gasOk(GAS, solo, ['init'])
-    expect((await runGas(GAS, solo, ['team', 'list'])).stderr).toMatch(/^gas: E_BAD_ARGUMENT: this workspace has no team/)
-  })
-
   it('gas tracker binds to the host it is given; help says each default once and marks required options', async () => {
     const dir = tmp()
     const t = await startGasTracker(GAS, dir, ['--port', '0', '--host', '127.0.0.1'])

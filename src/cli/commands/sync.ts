@@ -39,6 +39,7 @@ function print (p: Printer, result: PeerSyncResult, skipped: SkippedPath[], tota
     queued: result.queued,
     routes: result.routes,
     skipped,
+    rejected: result.rejected,
     seconds,
     error: result.incomplete
   },
@@ -47,6 +48,7 @@ function print (p: Printer, result: PeerSyncResult, skipped: SkippedPath[], tota
     ...result.routes.map((r) => `  via ${r.transport} ${r.type}: ${r.local} -> ${r.remote}`),
     ...result.refs.filter((r) => r.action !== 'up-to-date').map((r) => `  ${r.ref}: ${r.action}`),
     ...result.conflicts.map((c) => `  ${c.ref} diverged from ${c.peer}: theirs recorded as ${c.remoteRef}`),
+    ...result.rejected.map((r) => `  ${r.ref} from ${r.peer} refused: ${r.code}: ${r.message}`),
     ...(result.merge === null ? [] : [result.merge.error !== null ? `  not merged: ${result.merge.error}` : result.merge.version !== null ? `  merged ${result.merge.from} as ${result.merge.version.slice(0, 12)}` : `  merging ${result.merge.from}: ${result.merge.conflicts.length} conflict(s), see \`gas conflicts\``]),
     ...(result.queued.items > 0 ? [`  ${result.queued.items} asset(s) (${formatBytes(result.queued.bytes)}) queued for the next transfer window: see \`gas queue plan\`; \`gas serve\` fetches them when it opens`] : []),
     ...(result.checkout !== null ? [`  workspace now at ${result.checkout.version.slice(0, 12)}: ${result.checkout.written.length} written, ${result.checkout.removed.length} removed, ${result.checkout.skipped.length} skipped`] : []),

@@ -3,12 +3,12 @@ import type { Command } from 'commander'
 import { createInvite, joinTeam } from '../../auth/invite.js'
 import { addIceServers, describeIceServer, loadIceServers, parseIceServer } from '../../peer/ice-config.js'
 import { GasError, fromFsError } from '../../errors.js'
-import { knownMembers, recordIssuedCertificate } from '../../auth/member-list.js'
 import { checkTrackerUrl } from '../../peer/tracker-url.js'
 import { action } from '../action.js'
 import { withWorkspace } from '../context.js'
 import { printResult } from '../output.js'
 import { collect } from '../parse.js'
+import { registerTeamAccess } from './team-access.js'
 import { parseHostPort } from '../../peer/direct-handshake.js'
 
 export function register (program: Command): void {
@@ -17,11 +17,7 @@ export function register (program: Command): void {
     .requiredOption('--name <name>', 'member name').requiredOption('--role <role>', 'role (repeatable)', collect).requiredOption('--out <invite>', 'invite file to write')
     .option('--json', 'print JSON')
     .action(action(async (p, publicKey: string, opts: { name: string, role: string[], out: string }) => {
-      const invite = await withWorkspace(async (ws) => {
-        const created = await createInvite(ws, { publicKey, name: opts.name, roles: opts.role })
-        await recordIssuedCertificate(ws, created.certificate)
-        return created
-      })
+      const invite = await withWorkspace(async (ws) => await createInvite(ws, { publicKey, name: opts.name, roles: opts.role }))
       await writeFile(opts.out, JSON.stringify(invite, null, 2)).catch((err) => { throw fromFsError(err, opts.out) })
       printResult(p, { invite: opts.out, team: invite.team.id, member: invite.certificate.member }, () => `invite for ${opts.name} (${opts.role.join(', ')}) written to ${opts.out}`)
     }))
@@ -87,9 +83,5 @@ export function register (program: Command): void {
       const shown = servers.map(describeIceServer)
       printResult(p, { ice: shown }, () => shown.length === 0 ? 'no STUN/TURN servers: peers connect only where host candidates reach' : `ICE servers: ${shown.join(' ')}`)
     }))
-  team.command('list').description('the members this workspace knows from certificates (its own, its issuer, those it invited), with their roles').option('--json', 'print JSON')
-    .action(action(async (p) => {
-      const members = await withWorkspace(async (ws) => await knownMembers(ws))
-      printResult(p, { members }, () => members.map((m) => `${m.name.padEnd(16)} ${m.roles.join(',').padEnd(20)} ${m.publicKey.slice(0, 16)}…${m.source === 'self' ? '  (you)' : ''}`).join('\n'))
-    }))
+  registerTeamAccess(team)
 }

@@ -1,6 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { readFileSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 import { mkdir } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
@@ -159,10 +159,16 @@ export function cpuSecondsOf (pid: number | undefined): number {
   // the fields after "(name) ": state is [0]; utime [11] and stime [12], in clock ticks (100 a second)
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
   let seconds = (Number(fields[11]) + Number(fields[12])) / 100
-  let children: string[] = []
-  try {
-    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter((c) => c !== '')
-  } catch {}
+  const children = readdirSync('/proc').filter((name) => /^\d+$/.test(name) && parentOf(Number(name)) === pid)
   for (const child of children) seconds += cpuSecondsOf(Number(child))
   return seconds
+}
+
+function parentOf (pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
+  } catch {
+    return undefined
+  }
 }

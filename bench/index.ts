@@ -17,7 +17,12 @@ import { GAS_NODE_FLAGS } from '../src/peer/node-flags.js'
 
 interface Args { json: boolean, quick: boolean, strict: boolean, rounds: number | undefined, only: Set<string> | undefined }
 
-const SECTIONS = ['store', 'preview', 'datachannel', 'sync', 'schedule', 'selective', 'build', 'serve-rss', 'git', 'netns', 'tcp', 'flood'] as const
+const SECTIONS = [
+  'store', 'preview', 'datachannel', 'sync', 'schedule', 'selective', 'build', 'serve-rss', 'git', 'netns',
+  'tcp',
+  'flood',
+  'e2e'
+] as const
 type Section = typeof SECTIONS[number]
 const ALIASES: Record<string, Section> = { transport: 'datachannel', webrtc: 'datachannel', previews: 'preview' }
 
@@ -110,7 +115,8 @@ const RUNNERS: Record<Section, Runner> = {
   git: async (workDir, args) => await (await import('./git.js')).benchGit(join(workDir, 'git'), { quick: args.quick }),
   netns: async (workDir, args) => await (await import('./netns.js')).benchNetns(join(workDir, 'netns'), { quick: args.quick }),
   tcp: async (workDir, args) => await (await import('./tcp.js')).benchTcp(join(workDir, 'tcp'), { quick: args.quick }),
-  flood: async (workDir, args) => await (await import('./flood.js')).benchFlood(join(workDir, 'flood'), { quick: args.quick })
+  flood: async (workDir, args) => await (await import('./flood.js')).benchFlood(join(workDir, 'flood'), { quick: args.quick }),
+  e2e: async (workDir, args) => await (await import('./e2e.js')).benchE2e(join(workDir, 'e2e'), { quick: args.quick })
 }
 
 interface SectionResult { figures: Figure[], notes: string[], errors: string[] }

@@ -1,5 +1,5 @@
-import { Command, CommanderError } from 'commander'
-import { EXIT_USAGE, printError, stdPrinter } from './output.js'
+import type { Command } from 'commander'
+import { finishProgram, newProgram, runProgram } from './program.js'
 import * as add from './commands/add.js'
 import * as commit from './commands/commit.js'
 import * as find from './commands/find.js'
@@ -27,33 +27,16 @@ import * as queue from './commands/queue.js'
 import * as build from './commands/build.js'
 import * as lfsAgent from './commands/lfs-agent.js'
 import * as hook from './commands/hook.js'
-import { configureHelpTree } from './help.js'
 
 /** Every command module registers itself; this file holds no logic of its own. */
 const COMMANDS = [init, whoami, add, rm, commit, log, tag, restore, meta, find, stat, fsck, preview, conflicts, resolve, team, tracker, serve, sync, schedule, queue, fetch, gc, ls, build, lfsAgent, hook]
 
 export function buildProgram (): Command {
-  const program = new Command('gas')
-  program.description('GameAssetShare: peer-to-peer versioned store for game assets and builds').version('0.1.0')
-  // root options only before the subcommand, so `gas restore --version REV` reaches restore
-  program.enablePositionalOptions()
-  program.exitOverride()
-  program.configureOutput({ outputError: (text, write) => { write(`gas: E_BAD_ARGUMENT: ${text.replace(/^error: /, '').trim()}\n`) } })
+  const program = newProgram()
   for (const command of COMMANDS) command.register(program)
-  for (const sub of program.commands) sub.exitOverride()
-  configureHelpTree(program)
-  return program
+  return finishProgram(program)
 }
 
 export async function main (argv: string[]): Promise<void> {
-  try {
-    await buildProgram().parseAsync(argv, { from: 'user' })
-  } catch (err) {
-    if (err instanceof CommanderError) {
-      process.exitCode = err.exitCode === 0 ? 0 : EXIT_USAGE
-      return
-    }
-    // An argument parser (a size, a tag) refused its value before any command ran.
-    process.exitCode = printError(stdPrinter(argv.includes('--json')), err)
-  }
+  await runProgram(buildProgram(), argv)
 }

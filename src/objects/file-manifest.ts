@@ -35,6 +35,42 @@ export function encodeFileManifest (manifest: FileManifest): Uint8Array {
   return out
 }
 
+/**
+ * A file's chunk list as ingest cuts it, kept as the manifest's own 36-byte entries: a 10 GB
+ * file's ~160 000 chunks take 5.8 MB here, where ChunkRef objects with hex ids took ~20 MB more
+ * of heap for the whole add. `encode` gives the bytes encodeFileManifest gives for the same list.
+ */
+export class ChunkListBuilder {
+  #bytes = Buffer.allocUnsafe(HEADER + 1024 * ENTRY)
+  #count = 0
+
+  get count (): number {
+    return this.#count
+  }
+
+  push (id: ObjectId, length: number): void {
+    const at = HEADER + this.#count * ENTRY
+    if (at + ENTRY > this.#bytes.length) {
+      const grown = Buffer.allocUnsafe(this.#bytes.length * 2)
+      this.#bytes.copy(grown, 0, 0, at)
+      this.#bytes = grown
+    }
+    this.#bytes.write(id, at, 32, 'hex')
+    this.#bytes.writeUInt32BE(length, at + 32)
+    this.#count++
+  }
+
+  encode (size: number, sha256: string): Uint8Array {
+    const out = this.#bytes
+    MAGIC.copy(out, 0)
+    out.writeUInt8(1, 4)
+    out.writeBigUInt64BE(BigInt(size), 5)
+    out.write(sha256, 13, 32, 'hex')
+    out.writeUInt32BE(this.#count, 45)
+    return out.subarray(0, HEADER + this.#count * ENTRY)
+  }
+}
+
 export function decodeFileManifest (body: Uint8Array): FileManifest {
   const buf = Buffer.from(body.buffer, body.byteOffset, body.byteLength)
   const corrupt = (why: string): never => { throw new GasError('E_CORRUPT_OBJECT', `file manifest: ${why}`) }

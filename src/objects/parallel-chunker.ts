@@ -2,11 +2,12 @@ import { createRequire } from 'node:module'
 import { Worker } from 'node:worker_threads'
 import { GasError } from '../errors.js'
 import { CHUNK_AVG, CHUNK_MAX, CHUNK_MIN } from './chunker.js'
+import { hashObject } from './id.js'
 
 /**
- * FastCDC and per-chunk SHA-256 on a second core. The caller reads a file into shared slots; the
- * worker cuts and hashes the very same bytes (no copy across threads, no second read that could
- * see a file changing underneath) and answers with the chunk ids and lengths, in order. It keeps
+ * FastCDC on a second core. The caller reads a file into shared slots; the worker cuts the very
+ * same bytes (no copy across threads, no second read that could see a file changing underneath)
+ * and answers with the chunk lengths, in order (and their ids when HASH_IN_WORKER). It keeps
  * the same cut rule as chunkStream (chunker.ts), so both give identical chunks for identical bytes.
  * Inline CommonJS source so it runs the same from dist/ and under the test runner.
  */
@@ -14,7 +15,7 @@ const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads')
 const { createHash } = require('node:crypto')
 const { get_chunks } = require(workerData.fastcdcPath)
-const { min, avg, max, slotBytes } = workerData
+const { min, avg, max, slotBytes, hashInWorker } = workerData
 const ring = Buffer.from(workerData.ring)
 // The unfinished tail of the last window: where it sits in the ring (slots are used in ring order,
 // so it is usually right before the next slot and the window needs no copy), or a copy.
@@ -42,7 +43,7 @@ parentPort.on('message', ({ slot, length, eof }) => {
       const final = eof ? pieces : pieces - 1
       for (let i = 0; i < final; i++) {
         const chunk = window.subarray(bounds[i], bounds[i + 1])
-        ids.push(createHash('sha256').update('chunk ' + chunk.length + '\\0').update(chunk).digest('hex'))
+        if (hashInWorker) ids.push(createHash('sha256').update('chunk ' + chunk.length + '\\0').update(chunk).digest('hex'))
         lengths.push(chunk.length)
       }
       if (!eof) {
@@ -59,6 +60,13 @@ parentPort.on('message', ({ slot, length, eof }) => {
   }
 })
 `
+
+/**
+ * why false: profiled through the CLI (1 GiB), the worker was the bottleneck (FastCDC ~4 s, chunk
+ * SHA-256 ~2.4 s, under load) while this thread sat idle 60% of the time; hashing each chunk here,
+ * beside the whole-file SHA-256, splits the work about evenly between the two cores.
+ */
+const HASH_IN_WORKER = false
 
 /** Slot size: one read; several slots let reading, cutting and storing overlap. */
 export const SLOT_BYTES = 2 * 1024 * 1024
@@ -78,7 +86,7 @@ export interface CutChunk { id: string, bytes: Buffer }
 export async function * cutInParallel (read: (into: Buffer) => Promise<number>, onData: (bytes: Buffer) => void): AsyncGenerator<CutChunk> {
   const ring = new SharedArrayBuffer(SLOT_COUNT * SLOT_BYTES)
   const slots = Array.from({ length: SLOT_COUNT }, (_, i) => Buffer.from(ring, i * SLOT_BYTES, SLOT_BYTES))
-  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { fastcdcPath, ring, slotBytes: SLOT_BYTES, min: CHUNK_MIN, avg: CHUNK_AVG, max: CHUNK_MAX } })
+  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { fastcdcPath, ring, slotBytes: SLOT_BYTES, min: CHUNK_MIN, avg: CHUNK_AVG, max: CHUNK_MAX, hashInWorker: HASH_IN_WORKER } })
   const answers: Array<{ slot: number, ids?: string[], lengths?: number[], error?: string }> = []
   let wake: (() => void) | undefined
   let failure: Error | undefined
@@ -131,8 +139,9 @@ export async function * cutInParallel (read: (into: Buffer) => Promise<number>, 
       answered++
       if (answer.error !== undefined) throw new GasError('E_IO', `chunking failed: ${answer.error}`)
       const { ids = [], lengths = [] } = answer
-      for (let i = 0; i < ids.length; i++) {
-        yield { id: ids[i], bytes: bytesAt(consumed, lengths[i]) }
+      for (let i = 0; i < lengths.length; i++) {
+        const bytes = bytesAt(consumed, lengths[i])
+        yield { id: ids[i] ?? hashObject('chunk', bytes), bytes }
         consumed += lengths[i]
       }
       // a slot whose every byte is in a yielded chunk goes back to the pool

@@ -22,6 +22,9 @@ const PACK_RECHECK_MS = 100
  */
 const RECEIVED_WRITE_BYTES = 512 * 1024
 
+/** A pack read by ranges: chunk-runs.ts reads runs of entries with one read each. */
+export interface PackRange { readonly packPath: string, readRange: (buffer: Uint8Array, offset: number) => Promise<number> }
+
 export interface PackProblem { pack: string, code: string, message: string }
 
 /**
@@ -151,6 +154,17 @@ export class FileStore implements ObjectStore {
 
   private findPacked (id: ObjectId): PackFile | undefined {
     for (const pack of this.packs.values()) if (pack.has(id)) return pack
+    return undefined
+  }
+
+  /** The pack holding `id` (the open one included) and its offset there, without disk access; undefined for loose objects or ones not here. */
+  locatePacked (id: ObjectId): { pack: PackRange, offset: number } | undefined {
+    const pending = this.writer?.offsetOf(id)
+    if (pending !== undefined) return { pack: this.writer!, offset: pending }
+    for (const pack of this.packs.values()) {
+      const offset = pack.offsetOf(id)
+      if (offset !== undefined) return { pack, offset }
+    }
     return undefined
   }
 

@@ -132,6 +132,15 @@ export class PackFile {
     return { type: header.type, encoding: header.encoding, rawLength: header.rawLength, bytes }
   }
 
+  /** Up to `buffer.length` bytes of the pack from `offset` in one read(2) (chunk-runs.ts parses the entries); returns how many were read. */
+  async readRange (buffer: Uint8Array, offset: number): Promise<number> {
+    try {
+      return (await this.handle.read(buffer, 0, buffer.length, offset)).bytesRead
+    } catch (err) {
+      throw fromFsError(err, this.packPath)
+    }
+  }
+
   async entryHeader (offset: number): Promise<EntryHeader> {
     return await readEntryHeader(this.handle, offset, this.packPath)
   }

@@ -95,6 +95,20 @@ export class PackWriter {
   }
 
   /** Reads back an entry this writer holds (for a reader in the same process before a checkpoint). */
+  offsetOf (id: ObjectId): number | undefined {
+    return this.offsets.get(id)
+  }
+
+  /** Like PackFile.readRange; what is still buffered is written out first when the range reaches it. */
+  async readRange (buffer: Uint8Array, offset: number): Promise<number> {
+    if (offset + buffer.length > this.written) await this.drain()
+    try {
+      return (await this.handle.read(buffer, 0, buffer.length, offset)).bytesRead
+    } catch (err) {
+      throw fromFsError(err, this.packPath)
+    }
+  }
+
   async read (id: ObjectId): Promise<{ offset: number, handle: FileHandle } | undefined> {
     const offset = this.offsets.get(id)
     if (offset === undefined) return undefined

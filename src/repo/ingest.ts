@@ -2,7 +2,7 @@ import { createHash, type Hash } from 'node:crypto'
 import { GasError, fromFsError } from '../errors.js'
 import { chunkStream } from '../objects/chunker.js'
 import { compressChunk, isPrecompressedFormat } from '../objects/compression.js'
-import { encodeFileManifest, type ChunkRef } from '../objects/file-manifest.js'
+import { ChunkListBuilder } from '../objects/file-manifest.js'
 import type { FileSystem } from '../objects/fs.js'
 import { hashObject, type ObjectId } from '../objects/id.js'
 import { cutInParallel } from '../objects/parallel-chunker.js'
@@ -86,19 +86,19 @@ export async function ingestFile (fs: FileSystem, store: FileStore, path: string
     throw fromFsError(err, path)
   }
   const whole = createHash('sha256')
-  const chunks: ChunkRef[] = []
+  const chunks = new ChunkListBuilder()
   let newChunks = 0
   let total = 0
   let tryCompress = !isPrecompressedFormat(format)
   let misses = 0
   try {
     for await (const { id, bytes: chunk } of chunksOf(fs, path, size, whole)) {
-      chunks.push({ id, length: chunk.length })
+      chunks.push(id, chunk.length)
       total += chunk.length
       onBytes?.(total, size)
       if (store.hasPacked(id)) continue
       let encoded = { encoding: 0 as 0 | 1, bytes: chunk as Uint8Array }
-      if (tryCompress || (misses > 0 && chunks.length % 16 === 0)) {
+      if (tryCompress || (misses > 0 && chunks.count % 16 === 0)) {
         encoded = compressChunk(chunk)
         misses = encoded.encoding === 0 ? misses + 1 : 0
         if (misses >= GIVE_UP_AFTER) tryCompress = false
@@ -112,6 +112,6 @@ export async function ingestFile (fs: FileSystem, store: FileStore, path: string
   }
   const sha256 = whole.digest('hex')
   if (total !== size) throw new GasError('E_IO', `${path} changed while it was being added (${size} → ${total} bytes); add it again`, { path })
-  const manifest = encodeFileManifest({ size: total, sha256, chunks })
-  return { fileId: hashObject('file', manifest), manifest, size: total, sha256, chunks: chunks.length, newChunks }
+  const manifest = chunks.encode(total, sha256)
+  return { fileId: hashObject('file', manifest), manifest, size: total, sha256, chunks: chunks.count, newChunks }
 }

@@ -1,10 +1,8 @@
-import { createHash } from 'node:crypto'
 import { dirname, resolve } from 'node:path'
-import { GasError, fromFsError } from '../errors.js'
-import { decodeFileManifest, type FileManifest } from '../objects/file-manifest.js'
-import { writeStreamAtomic } from '../objects/atomic-write.js'
+import { GasError } from '../errors.js'
+import { decodeFileManifest } from '../objects/file-manifest.js'
+import { writeFileContent } from './file-content-writer.js'
 import type { FileSystem } from '../objects/fs.js'
-import type { ObjectStore } from '../objects/store.js'
 import type { ObjectId } from '../objects/id.js'
 import { workingFileState } from './local-changes.js'
 import { resolveRevision } from './rev-parse.js'
@@ -12,29 +10,10 @@ import { readIndex } from './staging-index.js'
 import { lookupPath, readAsset, readTyped, readVersion } from './tree-io.js'
 import type { Workspace } from './workspace.js'
 
-export interface RestoreResult { path: string, version: ObjectId, asset: ObjectId, out: string, size: number, sha256: string }
+// why: checkout, resolve and fetch-plan import it from here
+export { writeFileContent } from './file-content-writer.js'
 
-/**
- * Writes a file's content from its chunks, streaming, to a temporary name beside `out`; renames it
- * into place only once size and whole-file SHA-256 match, so a failed restore never clobbers a file.
- */
-export async function writeFileContent (fs: FileSystem, store: ObjectStore, manifest: FileManifest, out: string, onProgress?: (bytes: number, total: number) => void): Promise<void> {
-  const hash = createHash('sha256')
-  await fs.mkdir(dirname(out), { recursive: true }).catch((err) => { throw fromFsError(err, out) })
-  await writeStreamAtomic(fs, out, async (handle) => {
-    let position = 0
-    for (const chunk of manifest.chunks) {
-      const { type, body } = await store.get(chunk.id)
-      if (type !== 'chunk' || body.length !== chunk.length) throw GasError.corruptObject(chunk.id, 'chunk length differs from the manifest')
-      hash.update(body)
-      await handle.write(body, 0, body.length, position)
-      position += body.length
-      onProgress?.(position, manifest.size)
-    }
-  }, () => {
-    if (hash.digest('hex') !== manifest.sha256) throw new GasError('E_CORRUPT_OBJECT', `restored content of ${out} does not match its SHA-256; run \`gas fsck\``)
-  })
-}
+export interface RestoreResult { path: string, version: ObjectId, asset: ObjectId, out: string, size: number, sha256: string }
 
 export interface RestoreOptions {
   path: string

@@ -1,6 +1,4 @@
 import type { Command } from 'commander'
-import { peerSecurity } from '../../auth/peer-security.js'
-import { fetchFromPeers } from '../../peer/peer-node.js'
 import { restore } from '../../repo/restore.js'
 import { contentToFetchFor, recordRestored } from '../../sync/fetch-plan.js'
 import { action } from '../action.js'
@@ -17,7 +15,11 @@ export function register (program: Command): void {
       const result = await withWorkspace(async (ws) => {
         // content selective sync left out is fetched from the peers first
         const roots = await contentToFetchFor(ws, { path, rev: opts.version, cwd: process.cwd() })
-        if (roots.length > 0) await fetchFromPeers({ ws, trackers: [], security: peerSecurity(ws), roots })
+        if (roots.length > 0) {
+          // why loaded here: the peer layer (WebRTC, the tracker client) costs ~0.2 s of start-up that a restore of content already here never needs
+          const [{ fetchFromPeers }, { peerSecurity }] = await Promise.all([import('../../peer/peer-node.js'), import('../../auth/peer-security.js')])
+          await fetchFromPeers({ ws, trackers: [], security: peerSecurity(ws), roots })
+        }
         const restored = await restore(ws, { path, rev: opts.version, out: opts.out, cwd: process.cwd(), force: opts.force, onProgress: bar === undefined ? undefined : (bytes, size) => bar.onFile(path, bytes, size) })
         await recordRestored(ws, restored)
         return restored

@@ -1,0 +1,262 @@
+import { spawn, spawnSync } from 'node:child_process'
+import { createHash, randomBytes } from 'node:crypto'
+import { createReadStream, readFileSync } from 'node:fs'
+import { mkdir, mkdtemp, open, rename, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import * as gas from '../src/index.js'
+import { writeRandomFile } from '../test/fixtures/project.js'
+import { cliTeam, startServe, stopGas, type GasCommand } from '../test/helpers/cli-team.js'
+import { casyncMake, findCasync } from './casync.js'
+import { formatFigure, type Figure } from './figure.js'
+import { bytesIn, cpuSecondsOf, findSyncthing, folderStatus, scanAndWait, startSyncthingPair, stopSyncthing, type SyncthingNode } from './syncthing-pair.js'
+
+/**
+ * End to end as a team feels it, through the CLI: a new file added and committed on A, then
+ * `gas sync --once` on B done and the file verified there; beside it Syncthing (two instances on
+ * 127.0.0.1, bench/syncthing-pair.ts) moving the same file, in the same run, with the CPU seconds
+ * of each. Then the delta edit (1 MiB inserted unaligned + 4 bytes changed) with the bytes each
+ * received, `gas restore` against `cp`, and `gas add`+`commit` against `casync make`.
+ * `node dist/bench/e2e.js --big` adds the peak RSS of add, serve, sync and restore of a 10 GB file.
+ */
+const MiB = 1024 * 1024
+const MB = 1e6
+const GAS_BIN = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'gas')
+const gasCmd: GasCommand = () => [process.execPath, GAS_BIN]
+
+interface Timed { ms: number, cpuSeconds: number, peakRssBytes: number, stdout: string, stderr: string, code: number | null }
+
+/** A preload that records the child's getrusage as it exits: CPU seconds and peak RSS of any node script, bin/gas too. */
+const USAGE_PRELOAD = `import { writeFileSync } from 'node:fs'
+const out = process.env.GAS_BENCH_USAGE_OUT
+if (out) process.on('exit', () => writeFileSync(out, JSON.stringify(process.resourceUsage())))
+`
+
+/** Runs `gas ARGS` in `cwd`; fails unless it exits 0. */
+async function gasTimed (cwd: string, args: string[], preload: string): Promise<Timed> {
+  const out = join(tmpdir(), `gas-e2e-usage-${process.pid}-${Math.random().toString(36).slice(2)}.json`)
+  const start = performance.now()
+  const child = spawn(process.execPath, ['--import', preload, GAS_BIN, ...args], { cwd, env: { ...process.env, GAS_BENCH_USAGE_OUT: out }, stdio: ['ignore', 'pipe', 'pipe'] })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.setEncoding('utf8').on('data', (s: string) => { stdout += s })
+  child.stderr.setEncoding('utf8').on('data', (s: string) => { stderr += s })
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve))
+  const ms = performance.now() - start
+  if (code !== 0) throw new Error(`gas ${args.join(' ')} exited ${code}: ${stderr.slice(0, 500)}`)
+  const usage = JSON.parse(readFileSync(out, 'utf8')) as NodeJS.ResourceUsage
+  await rm(out, { force: true })
+  return { ms, cpuSeconds: (usage.userCPUTime + usage.systemCPUTime) / 1e6, peakRssBytes: usage.maxRSS * 1024, stdout, stderr, code }
+}
+
+async function sha256Of (path: string): Promise<string> {
+  const hash = createHash('sha256')
+  for await (const piece of createReadStream(path, { highWaterMark: 4 * MiB })) hash.update(piece as Buffer)
+  return hash.digest('hex')
+}
+
+/** Writes `dst`: `src` with `insert` bytes inserted at `at` and 4 bytes flipped at `flipAt` (an offset in the new file), streamed. */
+async function editedCopy (src: string, dst: string, at: number, insert: Buffer, flipAt: number): Promise<void> {
+  const tmp = `${dst}.edit-${process.pid}`
+  const out = await open(tmp, 'w')
+  let written = 0
+  const put = async (b: Buffer): Promise<void> => {
+    const copy = Buffer.from(b)
+    if (flipAt >= written && flipAt < written + copy.length) for (let i = 0; i < 4 && flipAt - written + i < copy.length; i++) copy[flipAt - written + i] ^= 0x5a
+    await out.write(copy)
+    written += copy.length
+  }
+  let read = 0
+  for await (const piece of createReadStream(src, { highWaterMark: 4 * MiB })) {
+    const b = piece as Buffer
+    if (at >= read && at < read + b.length) {
+      await put(b.subarray(0, at - read))
+      await put(insert)
+      await put(b.subarray(at - read))
+    } else await put(b)
+    read += b.length
+  }
+  await out.close()
+  await rename(tmp, dst)
+}
+
+/** `sync`(1) before a timed write, so dirty pages left by the last step do not land on the next one's clock. */
+function flushDirty (): void {
+  spawnSync('sync')
+}
+
+async function gasEndToEnd (dirs: string[], serve: number | undefined, file: string, preload: string): Promise<{ seconds: number, cpu: number, add: Timed, commit: Timed, sync: Timed, fetchedBytes: number }> {
+  const serveBefore = cpuSecondsOf(serve)
+  const t0 = performance.now()
+  const add = await gasTimed(dirs[0], ['add', file], preload)
+  const commit = await gasTimed(dirs[0], ['commit', '-m', `e2e ${file}`], preload)
+  const sync = await gasTimed(dirs[1], ['sync', '--once', '--json'], preload)
+  const seconds = (performance.now() - t0) / 1000
+  const cpu = add.cpuSeconds + commit.cpuSeconds + sync.cpuSeconds + cpuSecondsOf(serve) - serveBefore
+  const result = JSON.parse(sync.stdout) as { fetched: { bytes: number } }
+  if (await sha256Of(join(dirs[1], file)) !== await sha256Of(join(dirs[0], file))) throw new Error(`gas: ${file} on B differs from A`)
+  return { seconds, cpu, add, commit, sync, fetchedBytes: result.fetched.bytes }
+}
+
+async function syncthingEndToEnd (a: SyncthingNode, b: SyncthingNode, file: string, globalBytes: number): Promise<{ seconds: number, cpu: number, bytes: number }> {
+  const cpuBefore = cpuSecondsOf(a.child.pid) + cpuSecondsOf(b.child.pid)
+  const inBefore = await bytesIn(b)
+  const t0 = performance.now()
+  await scanAndWait(a, b, { globalBytes }, 3_600_000)
+  const seconds = (performance.now() - t0) / 1000
+  const cpu = cpuSecondsOf(a.child.pid) + cpuSecondsOf(b.child.pid) - cpuBefore
+  const bytes = await bytesIn(b) - inBefore
+  if (await sha256Of(join(b.folder, file)) !== await sha256Of(join(a.folder, file))) throw new Error(`syncthing: ${file} on B differs from A`)
+  return { seconds, cpu, bytes }
+}
+
+export async function benchE2e (workDir: string, opts: { quick?: boolean, big?: boolean } = {}): Promise<Figure[]> {
+  const log = (line: string): void => { process.stderr.write(`e2e: ${line}\n`) }
+  const size = (opts.quick === true ? 64 : 1024) * MiB
+  const deltaSize = (opts.quick === true ? 32 : 256) * MiB
+  const sizeName = `${size / MiB >= 1024 ? `${size / 1024 / MiB} GiB` : `${size / MiB} MiB`}`
+  await mkdir(workDir, { recursive: true })
+  const root = await mkdtemp(join(workDir, 'e2e-'))
+  const preload = join(root, 'usage.mjs')
+  await writeFile(preload, USAGE_PRELOAD)
+  const figures: Figure[] = []
+  const tracker = await gas.startTracker({ port: 0, host: '127.0.0.1' })
+  let serve: Awaited<ReturnType<typeof startServe>> | undefined
+  let pair: [SyncthingNode, SyncthingNode] | undefined
+  try {
+    const dirs = await cliTeam(root, ['a', 'b'], [gasCmd, gasCmd], [tracker.url])
+    serve = await startServe(gasCmd, dirs[0])
+    if (findSyncthing() === null) throw new Error('syncthing is not installed (apt-get install -y syncthing)')
+    pair = await startSyncthingPair(root)
+    const [sa, sb] = pair
+
+    log(`writing ${sizeName} of random bytes on both A sides`)
+    await writeRandomFile(join(dirs[0], 'new.bin'), size, 'e2e-new')
+    await writeRandomFile(join(sa.folder, 'new.bin'), size, 'e2e-new')
+    flushDirty()
+    log('gas: add + commit on A, sync --once on B')
+    const g = await gasEndToEnd(dirs, serve.pid, 'new.bin', preload)
+    log(`gas ${g.seconds.toFixed(1)} s (add ${(g.add.ms / 1000).toFixed(1)}, commit ${(g.commit.ms / 1000).toFixed(1)}, sync ${(g.sync.ms / 1000).toFixed(1)}), ${g.cpu.toFixed(1)} CPU s`)
+    flushDirty()
+    log('syncthing: scan on A, wait for B')
+    const s = await syncthingEndToEnd(sa, sb, 'new.bin', size)
+    log(`syncthing ${s.seconds.toFixed(1)} s, ${s.cpu.toFixed(1)} CPU s`)
+    figures.push({ name: `e2e: ${sizeName} new file, gas add+commit on A → gas sync --once done, verified on B (CLI, seconds)`, value: g.seconds, unit: 's', compare: { name: 'Syncthing 1.19 scan → in sync on B, same run', value: s.seconds, unit: 's' }, floor: '<= 1.5x Syncthing', pass: g.seconds <= 1.5 * s.seconds })
+    figures.push({ name: `e2e: ${sizeName} new file, CPU seconds of gas (add, commit, sync, serve)`, value: g.cpu, unit: 'CPU s', compare: { name: 'Syncthing, both instances', value: s.cpu, unit: 'CPU s' } })
+
+    const casync = findCasync()
+    if (casync !== null) {
+      const made = await casyncMake(join(root, 'casync.castr'), join(root, 'new.caibx'), join(dirs[0], 'new.bin'))
+      const gasRate = size / MB / ((g.add.ms + g.commit.ms) / 1000)
+      const casyncRate = size / MB / (made.ms / 1000)
+      figures.push({ name: `ingest ${sizeName}: gas add + gas commit through the CLI (two processes, warm cache)`, value: gasRate, unit: 'MB/s', compare: { name: 'casync make, same file, same run', value: casyncRate, unit: 'MB/s' }, floor: '>= 2.5x casync', pass: gasRate >= 2.5 * casyncRate })
+      await rm(join(root, 'casync.castr'), { recursive: true, force: true })
+    }
+
+    // restore against cp: each best of two, a flush before each so neither pays the other's writeback
+    const restored = join(root, 'restored.bin')
+    const copied = join(root, 'copied.bin')
+    let restoreMs = Infinity
+    let cpMs = Infinity
+    let restoreCpu = Infinity
+    let cpCpu = Infinity
+    for (let round = 0; round < 2; round++) {
+      await rm(restored, { force: true })
+      flushDirty()
+      const r = await gasTimed(dirs[0], ['restore', 'new.bin', '--version', 'main', '--out', restored], preload)
+      restoreMs = Math.min(restoreMs, r.ms)
+      restoreCpu = Math.min(restoreCpu, r.cpuSeconds)
+      await rm(copied, { force: true })
+      flushDirty()
+      const t = performance.now()
+      // GNU time prints cp's user and system seconds on stderr
+      const cp = spawnSync('/usr/bin/time', ['-f', '%U %S', 'cp', join(dirs[0], 'new.bin'), copied], { encoding: 'utf8' })
+      cpMs = Math.min(cpMs, performance.now() - t)
+      if (cp.status !== 0) throw new Error(`cp failed: ${cp.stderr}`)
+      cpCpu = Math.min(cpCpu, cp.stderr.trim().split('\n').at(-1)!.split(' ').reduce((sum, x) => sum + Number(x), 0))
+    }
+    if (await sha256Of(restored) !== await sha256Of(join(dirs[0], 'new.bin'))) throw new Error('gas restore wrote different bytes')
+    await rm(restored, { force: true })
+    await rm(copied, { force: true })
+    figures.push({ name: `restore ${sizeName}: gas restore --out (CLI, best of 2, seconds)`, value: restoreMs / 1000, unit: 's', compare: { name: 'cp of the same file, same run', value: cpMs / 1000, unit: 's' }, floor: '<= 1.3x cp', pass: restoreMs <= 1.3 * cpMs })
+    figures.push({ name: `restore ${sizeName}: CPU seconds of gas restore (process start included)`, value: restoreCpu, unit: 'CPU s', compare: { name: 'cp (copy_file_range: one copy inside the kernel, no hash)', value: cpCpu, unit: 'CPU s' } })
+    log(`restore ${(restoreMs / 1000).toFixed(2)} s, cp ${(cpMs / 1000).toFixed(2)} s`)
+
+    // the delta edit: both sides first hold the base file, then the edit is timed
+    const deltaName = `${deltaSize / MiB} MiB`
+    await writeRandomFile(join(dirs[0], 'delta.bin'), deltaSize, 'e2e-delta')
+    await writeRandomFile(join(sa.folder, 'delta.bin'), deltaSize, 'e2e-delta')
+    await gasEndToEnd(dirs, serve.pid, 'delta.bin', preload)
+    await scanAndWait(sa, sb, { globalBytes: size + deltaSize }, 3_600_000)
+    // incompressible, so neither side's compression decides the bytes on the wire
+    const insert = randomBytes(MiB)
+    const at = Math.floor(deltaSize * 0.37) + 12345
+    const flipAt = Math.floor(deltaSize * 0.81) + 7
+    await editedCopy(join(dirs[0], 'delta.bin'), join(dirs[0], 'delta.bin'), at, insert, flipAt)
+    await editedCopy(join(sa.folder, 'delta.bin'), join(sa.folder, 'delta.bin'), at, insert, flipAt)
+    flushDirty()
+    const gd = await gasEndToEnd(dirs, serve.pid, 'delta.bin', preload)
+    flushDirty()
+    const sd = await syncthingEndToEnd(sa, sb, 'delta.bin', size + deltaSize + MiB)
+    log(`delta: gas ${gd.seconds.toFixed(1)} s ${gd.fetchedBytes} B, syncthing ${sd.seconds.toFixed(1)} s ${sd.bytes} B`)
+    figures.push({ name: `e2e delta edit (1 MiB inserted unaligned + 4 bytes changed in ${deltaName}): gas add+commit → sync verified on B (seconds)`, value: gd.seconds, unit: 's', compare: { name: 'Syncthing, same edit, same run', value: sd.seconds, unit: 's' }, floor: '<= Syncthing', pass: gd.seconds <= sd.seconds })
+    figures.push({ name: 'e2e delta edit: bytes received by B (gas: payload fetched)', value: gd.fetchedBytes / MiB, unit: 'MiB', compare: { name: 'Syncthing, bytes B received over its connection', value: sd.bytes / MiB, unit: 'MiB' }, floor: '<= Syncthing', pass: gd.fetchedBytes <= sd.bytes })
+    figures.push({ name: 'e2e delta edit: CPU seconds of gas (add, commit, sync, serve)', value: gd.cpu, unit: 'CPU s', compare: { name: 'Syncthing, both instances', value: sd.cpu, unit: 'CPU s' } })
+    const status = await folderStatus(sb)
+    if (status.needFiles !== 0) throw new Error('syncthing B still needs files')
+    await rm(join(dirs[0], 'new.bin'), { force: true })
+    await rm(join(sa.folder, 'new.bin'), { force: true })
+
+    if (opts.big === true) {
+      await stopSyncthing(sa)
+      await stopSyncthing(sb)
+      pair = undefined
+      figures.push(...await bigFileRss(dirs, serve.pid, preload, log))
+    }
+  } finally {
+    if (pair !== undefined) for (const node of pair) await stopSyncthing(node)
+    if (serve !== undefined) await stopGas(serve)
+    await tracker.close()
+    await rm(root, { recursive: true, force: true })
+  }
+  return figures
+}
+
+/** Peak RSS of `gas add`, `gas serve` (the sending end), `gas sync` and `gas restore` of a 10 GB file. */
+async function bigFileRss (dirs: string[], servePid: number | undefined, preload: string, log: (line: string) => void): Promise<Figure[]> {
+  const bytes = 10e9
+  const floor = 300 * MiB
+  log('big: writing 10 GB of random bytes on A')
+  // why the deletions: three copies of 10 GB (A's file, both packs) and B's file must fit the disk beside everything else
+  const source = join(dirs[0], 'huge.bin')
+  await writeRandomFile(source, bytes, 'e2e-huge')
+  const add = await gasTimed(dirs[0], ['add', 'huge.bin'], preload)
+  await gasTimed(dirs[0], ['commit', '-m', 'huge'], preload)
+  const sha256 = await sha256Of(source)
+  await rm(source, { force: true })
+  log(`big: add ${(add.ms / 1000).toFixed(0)} s, peak ${(add.peakRssBytes / MiB).toFixed(0)} MiB; syncing`)
+  const sync = await gasTimed(dirs[1], ['sync', '--once', '--json'], preload)
+  const serveHwm = servePid === undefined ? NaN : Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${servePid}/status`, 'utf8'))?.[1]) * 1024
+  if (await sha256Of(join(dirs[1], 'huge.bin')) !== sha256) throw new Error('10 GB file on B differs from A')
+  await rm(join(dirs[1], 'huge.bin'), { force: true })
+  log(`big: sync ${(sync.ms / 1000).toFixed(0)} s, peak ${(sync.peakRssBytes / MiB).toFixed(0)} MiB, serve ${(serveHwm / MiB).toFixed(0)} MiB; restoring`)
+  const restored = join(dirs[1], 'huge-restored.bin')
+  const restore = await gasTimed(dirs[1], ['restore', 'huge.bin', '--version', 'main', '--out', restored], preload)
+  await rm(restored, { force: true })
+  log(`big: restore ${(restore.ms / 1000).toFixed(0)} s, peak ${(restore.peakRssBytes / MiB).toFixed(0)} MiB`)
+  const fig = (what: string, peak: number): Figure => ({ name: `peak RSS, ${what} of a 10 GB file`, value: peak / MiB, unit: 'MiB', floor: '<= 300 MiB', pass: peak <= floor })
+  return [fig('gas add', add.peakRssBytes), fig('gas serve (sending end, whole process life)', serveHwm), fig('gas sync --once (receiving end)', sync.peakRssBytes), fig('gas restore', restore.peakRssBytes)]
+}
+
+// `node dist/bench/e2e.js [--quick] [--big]`: this section alone
+if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === resolve(process.argv[1])) {
+  const dir = await mkdtemp(join(tmpdir(), 'gas-bench-e2e-'))
+  try {
+    const figures = await benchE2e(dir, { quick: process.argv.includes('--quick'), big: process.argv.includes('--big') })
+    for (const f of figures) process.stdout.write(`${formatFigure(f)}\n`)
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+  }
+  process.exit(0)
+}

@@ -39,6 +39,9 @@ export type ErrorCode =
   | 'E_SYNC_INCOMPLETE'
   | 'E_NO_PEERS'
   | 'E_NO_ROUTE'
+  | 'E_LOCKED_BY_OTHER'
+  | 'E_NOT_LOCKED'
+  | 'E_BAD_TTL'
 
 export class GasError extends Error {
   readonly code: ErrorCode

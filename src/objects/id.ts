@@ -4,7 +4,7 @@ import { GasError } from '../errors.js'
 /** 64 lower-case hex digits: SHA-256 over `"<type> <size>\0" + payload`, git's scheme with SHA-256. */
 export type ObjectId = string
 
-export const OBJECT_TYPES = ['chunk', 'file', 'asset', 'tree', 'version', 'tag', 'build', 'preview'] as const
+export const OBJECT_TYPES = ['chunk', 'file', 'asset', 'tree', 'version', 'tag', 'build', 'preview', 'lock'] as const
 export type ObjectType = typeof OBJECT_TYPES[number]
 
 const ID_PATTERN = /^[0-9a-f]{64}$/

@@ -8,6 +8,7 @@ import { withWorkspace } from '../context.js'
 import type { Printer } from '../output.js'
 import { collect } from '../parse.js'
 import { peerSecurity } from '../../auth/peer-security.js'
+import { lockExchangeOf } from '../../auth/lock-exchange-of.js'
 
 /** Says once that a tracker is down (with the cause) and once that it is back, not on every retry. */
 function trackerReporter (p: Printer): (status: TrackerStatus) => void {
@@ -53,6 +54,7 @@ export function register (program: Command): void {
             ws,
             trackers: opts.tracker,
             security: peerSecurity(ws),
+            locks: lockExchangeOf(ws),
             signal: stop.signal,
             onTracker: trackerReporter(p),
             onPeer: (e) => { if (p.json) p.out(JSON.stringify(e)); else p.err(`${e.peer} ${e.state}${e.error !== undefined ? `: ${e.error}` : ''}`) }

@@ -11,13 +11,15 @@ import { peerSecurity } from '../../auth/peer-security.js'
 import { selectiveSyncOptions } from '../../sync/workspace-policy.js'
 import { registerSyncRules } from './sync-rules.js'
 import { formatBytes } from '../../units.js'
+import { lockExchangeOf } from '../../auth/lock-exchange-of.js'
+import { syncLocksJson, syncLocksLines } from '../lock-report.js'
 
 /** Without --once, `gas sync` syncs again this often until SIGINT/SIGTERM. */
 const REPEAT_MS = 30_000
 /** why: without peers or with objects missing, the next try comes sooner; it backs off to REPEAT_MS */
 const RETRY_FIRST_MS = 5_000
 
-function print (p: Printer, result: PeerSyncResult, totalSeconds: number): void {
+function print (p: Printer, result: PeerSyncResult, totalSeconds: number, timeZone = 'UTC'): void {
   const seconds = { fetch: round3(result.fetchSeconds), total: round3(totalSeconds) }
   const rate = result.fetchSeconds > 0 && result.fetched.bytes > 0 ? ` in ${seconds.fetch} s (${(result.fetched.bytes / result.fetchSeconds / 1e6).toFixed(1)} MB/s)` : ''
   printResult(p, {
@@ -38,6 +40,7 @@ function print (p: Printer, result: PeerSyncResult, totalSeconds: number): void 
     queued: result.queued,
     routes: result.routes,
     seconds,
+    locks: syncLocksJson(result),
     error: result.incomplete
   },
   () => [
@@ -50,6 +53,7 @@ function print (p: Printer, result: PeerSyncResult, totalSeconds: number): void 
     ...(result.checkout !== null ? [`  workspace now at ${result.checkout.version.slice(0, 12)}: ${result.checkout.written.length} written, ${result.checkout.removed.length} removed, ${result.checkout.skipped.length} skipped`] : []),
     ...(result.checkout?.skipped ?? []).map((s) => `  skipped ${s.path}: ${s.reason}`),
     ...(result.checkout?.conflicts ?? []).map((c) => `  CONFLICT ${c.path}: changed by the peer, and ${c.local === 'staged' ? 'staged' : 'edited'} here; your file is kept, see \`gas conflicts\``),
+    ...syncLocksLines(result, timeZone),
     ...result.dropped.map((d) => `  dropped ${d.peer}: ${d.code}: ${d.message}`),
     ...(result.ownProcesses > 0 ? [`  ignored ${result.ownProcesses} connection(s) to this member's own processes`] : []),
     ...(result.complete ? [] : [`  incomplete: ${result.missing.length} object(s) missing (see the error below)`])
@@ -98,13 +102,13 @@ export function register (program: Command): void {
             const { wantContent, policyKey, notice, reload } = await selectiveSyncOptions(ws)
             const warn = (text: string | null): void => { if (text !== null) p.err(`gas: warning: ${text}`) }
             warn(notice)
-            const synced = await syncWithPeers({ ws, trackers: opts.tracker, security: peerSecurity(ws), wantContent, policyKey, onProgress: (prog) => bar?.update(prog) })
+            const synced = await syncWithPeers({ ws, trackers: opts.tracker, security: peerSecurity(ws), locks: lockExchangeOf(ws), wantContent, policyKey, onProgress: (prog) => bar?.update(prog) })
             warn(await reload())
-            return synced
+            return { synced, timeZone: ws.config.timeZone }
           })
           bar?.stop()
-          print(p, result, (performance.now() - started) / 1000)
-          if (result.incomplete !== null) failure = new GasError(result.incomplete.code, result.incomplete.message, result.incomplete.data)
+          print(p, result.synced, (performance.now() - started) / 1000, result.timeZone)
+          if (result.synced.incomplete !== null) failure = new GasError(result.synced.incomplete.code, result.synced.incomplete.message, result.synced.incomplete.data)
         } catch (err) {
           bar?.stop()
           if (!isGasError(err, 'E_NO_PEERS')) throw err

@@ -32,12 +32,15 @@ export async function lock (opts: LockOptions): Promise<LockResult> {
   const path = checkPath(opts.path)
   const ttlMs = opts.ttlMs ?? DEFAULT_LOCK_TTL_MS
   if (!Number.isSafeInteger(ttlMs) || ttlMs < 1000 || ttlMs > MAX_LOCK_TTL_MS) throw new GasError('E_BAD_TTL', `a lock lasts 1s..30d, got ${ttlMs} ms`, { ttlMs })
-  const reason = opts.reason ?? ''
-  if (Buffer.byteLength(reason) > MAX_LOCK_REASON_BYTES) throw GasError.badArgument(`a lock reason is at most ${MAX_LOCK_REASON_BYTES} bytes`)
   const now = opts.now ?? ws.clock.now()
   const current = (await activeLocks(ws, { now })).find((l) => l.path === path)
   if (current !== undefined && current.holder.publicKey !== ws.identity.publicKey) throw lockedByOther(ws, current)
-  const record: LeaseRecord = { kind: 'lease', ...await base(ws, path, now), expires: now + ttlMs, reason }
+  // a renewal keeps the reason unless a new one is given
+  const reason = opts.reason ?? current?.reason ?? ''
+  if (Buffer.byteLength(reason) > MAX_LOCK_REASON_BYTES) throw GasError.badArgument(`a lock reason is at most ${MAX_LOCK_REASON_BYTES} bytes`)
+  // why: a renewal must replay after the lease it renews, also within the same millisecond
+  const at = current === undefined ? now : Math.max(now, current.at + 1)
+  const record: LeaseRecord = { kind: 'lease', ...await base(ws, path, at), expires: now + ttlMs, reason }
   const id = await storeLockRecord(ws.refs, ws.store, sign(ws, record), { who: ws.identity.name, now, message: current === undefined ? 'lock' : 'lock renewed' })
   const table = await lockTableOf(ws.refs, ws.store, now)
   const entry = table.leases.get(id)?.entry
@@ -65,7 +68,8 @@ export async function unlock (opts: UnlockOptions): Promise<UnlockResult> {
       throw new GasError('E_DENIED', `only a lead or admin can break ${current.holder.name}'s lock on ${path} (your roles: ${roles.join(', ') || 'none'})`, lockData(current))
     }
   }
-  const record: EndRecord = { kind: own ? 'release' : 'break', ...await base(ws, path, now), lease: current.lease, holder: current.holder.name }
+  // why: the ending must replay after the lease it ends, also when the signer's clock is behind the holder's
+  const record: EndRecord = { kind: own ? 'release' : 'break', ...await base(ws, path, Math.max(now, current.at + 1)), lease: current.lease, holder: current.holder.name }
   const id = await storeLockRecord(ws.refs, ws.store, sign(ws, record), { who: ws.identity.name, now, message: own ? 'unlock' : `broke ${current.holder.name}'s lock` })
   return { path, holder: current.holder.name, broken: !own, record: id }
 }

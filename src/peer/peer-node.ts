@@ -14,6 +14,7 @@ import { TransferLimits } from './transfer-limits.js'
 import { helloScheduleOf, noPeerMaySend, rememberPeerSchedules } from './peer-schedules.js'
 import type { PeerIdentity } from './session.js'
 import { takeLockNotices, type LockNotices } from '../repo/lock-notices.js'
+import { pruneExpiredLocks } from '../repo/lock-store.js'
 import type { LockExchange, LockExchangeReport } from './lock-exchange.js'
 import { serveRepo, syncRepo, type PeerSecurity, type SyncProgress, type SyncResult } from './sync-engine.js'
 import { syncIncompleteError } from './sync-outcome.js'
@@ -159,6 +160,7 @@ export async function syncWithPeers (opts: PeerNodeOptions & { onProgress?: (p: 
     }
     const incomplete = syncIncompleteError(result)
     const locks = opts.locks === undefined ? undefined : { ...(result.locks ?? { adopted: 0, rejected: [] }), ...await takeLockNotices(ws) }
+    if (locks !== undefined) await pruneExpiredLocks(ws)
     return { ...result, locks, complete: incomplete === null, incomplete: incomplete?.toJSON() ?? null, trackers: connected.trackers, checkout, merge, queued, routes: connected.routes }
   } finally {
     limits.close()

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it } from 'vitest'
 import * as gas from '../../src/index.js'
 import { createInvite, joinTeam } from '../../src/auth/invite.js'
 import { verifyLockRecord } from '../../src/auth/lock-verify.js'
@@ -17,6 +17,8 @@ import { lockedByOthersIn } from '../../src/repo/lock-warnings.js'
 import { useTmp } from '../helpers/tmp.js'
 
 const tmp = useTmp()
+const opened: gas.Workspace[] = []
+afterEach(async () => { for (const ws of opened.splice(0)) await ws.close() })
 const HOUR = 3600_000
 const T0 = Date.UTC(2026, 10, 30, 9)
 
@@ -35,7 +37,9 @@ async function team (clock: { now: () => number }): Promise<{ ana: gas.Workspace
     ws.config.timeZone = timeZone
     return ws
   }
-  return { ana, bo: await member('bo', 'Europe/Paris'), cy: await member('cy', 'America/New_York') }
+  const all = { ana, bo: await member('bo', 'Europe/Paris'), cy: await member('cy', 'America/New_York') }
+  opened.push(all.ana, all.bo, all.cy)
+  return all
 }
 
 function identityOf (ws: gas.Workspace): PeerIdentity {

@@ -53,7 +53,7 @@ async function syncOnce (serveCmd: GasCommand, syncCmd: GasCommand, tracker: str
 
 function spawnServe (cmd: GasCommand, dir: string, tracker: string): { child: ChildProcess, ready: Promise<void> } {
   const [bin, ...pre] = cmd(dir)
-  const child = spawn(bin, [...pre, 'serve', '--tracker', tracker], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(bin, [...pre, 'serve', '--no-direct', '--tracker', tracker], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] })
   let err = ''
   const ready = new Promise<void>((resolve, reject) => {
     child.stderr.on('data', (d: Buffer) => { err += d.toString(); if (err.includes('serving')) resolve() })

@@ -1,4 +1,5 @@
 import { GasError } from '../errors.js'
+import { parseHostPort } from '../peer/direct-handshake.js'
 import { verifyBytes } from '../repo/identity.js'
 import type { Workspace } from '../repo/workspace.js'
 import { certificateBytes, issueCertificate, readTeamRootKey, writeCertificate, type MemberCertificate, type TeamRef } from './member-certificate.js'
@@ -13,7 +14,7 @@ export const ROLES = ['lead', 'admin', 'artist', 'sound', 'programmer', 'qa'] as
  * What `gas team add` writes and `gas team join` reads: everything a new member needs to find the
  * team, including its STUN/TURN servers (with TURN secrets: an invite is for one member's eyes).
  */
-export interface Invite { gasInvite: 1, team: TeamRef, trackers: string[], ice?: IceServer[], certificate: MemberCertificate }
+export interface Invite { gasInvite: 1, team: TeamRef, trackers: string[], ice?: IceServer[], certificate: MemberCertificate, /** direct (TLS) addresses of team peers: the inviter's fixed listen address and its `gas team peer` list */ peers?: string[] }
 
 
 /** Certifies a member's key with the team root key and returns the invite for them. */
@@ -29,16 +30,19 @@ export async function createInvite (ws: Workspace, opts: { publicKey: string, na
   const member = { name: opts.name, publicKey: opts.publicKey, roles: [...opts.roles].sort() }
   const certificate = issueCertificate(root, team.id, member)
   const ice = await loadIceServers(ws.gasDir)
-  return { gasInvite: 1, team, trackers: ws.config.trackers, ...(ice.length > 0 ? { ice } : {}), certificate }
+  const peers = invitePeers(ws)
+  return { gasInvite: 1, team, trackers: ws.config.trackers, ...(ice.length > 0 ? { ice } : {}), ...(peers.length > 0 ? { peers } : {}), certificate }
 }
 
 /** Checks an invite's certificate against the team root key it names, and that it is for this member. */
 export function checkInvite (invite: unknown, myPublicKey: string): Invite {
   const i = invite as Invite
-  if (i?.gasInvite !== 1 || typeof i.team?.rootPublicKey !== 'string' || typeof i.certificate?.signature !== 'string' || !Array.isArray(i.trackers)) {
+  if (i?.gasInvite !== 1 || typeof i.team?.rootPublicKey !== 'string' || typeof i.team.id !== 'string' || typeof i.team.name !== 'string' || typeof i.certificate?.signature !== 'string' || !Array.isArray(i.trackers) || !i.trackers.every((t) => typeof t === 'string')) {
     throw GasError.badArgument('not a gas invite file')
   }
   if (i.ice !== undefined) checkIceServers(i.ice, 'the invite')
+  if (i.peers !== undefined && (!Array.isArray(i.peers) || !i.peers.every((a) => typeof a === 'string'))) throw GasError.badArgument('the invite\'s peers must be a list of HOST:PORT addresses')
+  for (const address of i.peers ?? []) parseHostPort(address)
   if (i.certificate.team !== i.team.id) throw new GasError('E_AUTH', 'the invite\'s certificate is for another team')
   if (!verifyBytes(i.team.rootPublicKey, certificateBytes(i.team.id, i.certificate.member), i.certificate.signature)) {
     throw new GasError('E_BAD_SIGNATURE', 'the invite\'s certificate is not signed by the team root key')
@@ -58,7 +62,15 @@ export async function joinTeam (ws: Workspace, inviteText: string): Promise<Invi
   const invite = checkInvite(parsed, ws.identity.publicKey)
   await writeCertificate(ws, invite.certificate)
   ws.config = { ...ws.config, team: invite.team, trackers: [...new Set([...ws.config.trackers, ...invite.trackers])], roles: invite.certificate.member.roles }
+  if (invite.peers !== undefined && invite.peers.length > 0) ws.config.peers = [...new Set([...(ws.config.peers ?? []), ...invite.peers])]
   await ws.saveConfig()
   if (invite.ice !== undefined && invite.ice.length > 0) await addIceServers(ws.gasDir, checkIceServers(invite.ice, 'the invite'))
   return invite
+}
+
+/** The direct addresses an invite carries: the inviter's listen address when it is a fixed one, and the peers it knows. */
+function invitePeers (ws: Workspace): string[] {
+  const listen = ws.config.listen === undefined ? undefined : parseHostPort(ws.config.listen, '0.0.0.0')
+  const own = listen !== undefined && listen.port !== 0 && listen.host !== '0.0.0.0' && listen.host !== '::' ? [ws.config.listen as string] : []
+  return [...new Set([...own, ...(ws.config.peers ?? [])])]
 }

@@ -3,13 +3,15 @@ import type { HelloProof } from '../peer/session-options.js'
 import type { HelloMessage } from '../peer/messages.js'
 import type { Workspace } from '../repo/workspace.js'
 import { signChallenge, verifyMember } from './handshake.js'
+import { directSecurity } from './direct-proof.js'
+import type { DirectSecurity } from '../peer/direct-proof.js'
 import { readOwnCertificate, type MemberCertificate } from './member-certificate.js'
 
 /**
  * HELLO signing and checks for this workspace's member, handed to the peer layer: every
  * connection proves our key and membership, and refuses a remote that cannot prove both.
  */
-export function peerSecurity (ws: Workspace): { sign: (challenge: { remoteNonce: string, ourNonce: string }) => Promise<HelloProof>, verify: (remote: HelloMessage, ourNonce: string) => void } {
+export function peerSecurity (ws: Workspace): { sign: (challenge: { remoteNonce: string, ourNonce: string }) => Promise<HelloProof>, verify: (remote: HelloMessage, ourNonce: string) => void, direct: DirectSecurity } {
   const team = ws.config.team
   let certificate: Promise<MemberCertificate | null> | undefined
   const ownCertificate = async (): Promise<MemberCertificate | null> => {
@@ -21,5 +23,5 @@ export function peerSecurity (ws: Workspace): { sign: (challenge: { remoteNonce:
     }
     return cert
   }
-  return { sign: signChallenge(ws.identity, team?.id ?? null, ownCertificate), verify: verifyMember(team) }
+  return { sign: signChallenge(ws.identity, team?.id ?? null, ownCertificate), verify: verifyMember(team), direct: directSecurity(ws.identity, team, ownCertificate) }
 }

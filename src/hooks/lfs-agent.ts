@@ -47,6 +47,10 @@ export async function runLfsAgent (opts: LfsAgentOptions): Promise<LfsAgentRepor
       try {
         request = JSON.parse(line) as Request
       } catch {
+        request = undefined as unknown as Request
+      }
+      // why: `null`, a number or an array is valid JSON but no request; reading its event would crash the agent
+      if (request === null || typeof request !== 'object' || Array.isArray(request)) {
         send({ error: { code: LFS_ERROR_BAD_REQUEST, message: `gas lfs-agent: not a JSON request: ${line.slice(0, 80)}` } })
         continue
       }

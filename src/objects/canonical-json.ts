@@ -23,9 +23,33 @@ export function encodeCanonical (value: unknown): Uint8Array {
   return Buffer.from(canonicalJson(value), 'utf8')
 }
 
+/** why: objects nest a few levels (a build's files, a preview's info); deeper is crafted to overflow the recursive canonical check */
+export const MAX_JSON_DEPTH = 64
+
+/** Deepest nesting of arrays/objects outside strings, stopping early past `limit`. */
+function jsonDepthExceeds (text: string, limit: number): boolean {
+  let depth = 0
+  let inString = false
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (inString) {
+      if (c === 0x5c) i++ // backslash: skip the escaped character
+      else if (c === 0x22) inString = false
+    } else if (c === 0x22) {
+      inString = true
+    } else if (c === 0x5b || c === 0x7b) {
+      if (++depth > limit) return true
+    } else if (c === 0x5d || c === 0x7d) {
+      depth--
+    }
+  }
+  return false
+}
+
 /** Parses and checks the bytes are exactly the canonical form, so one object has one encoding. */
 export function decodeCanonical (body: Uint8Array, what: string): unknown {
   const text = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8')
+  if (jsonDepthExceeds(text, MAX_JSON_DEPTH)) throw new GasError('E_CORRUPT_OBJECT', `${what}: nested deeper than ${MAX_JSON_DEPTH} levels`)
   let value: unknown
   try {
     value = JSON.parse(text)

@@ -1,6 +1,7 @@
 import { Decoder, Encoder } from '@toondepauw/node-zstd'
 import { GasError } from '../errors.js'
 import type { Encoding } from './store.js'
+import { zstdDecodedBound } from './zstd-bound.js'
 
 /** zstd level 1: ~260 MB/s on compressible data and ~880 MB/s on incompressible (measured here). */
 const encoder = new Encoder(1)
@@ -32,8 +33,24 @@ export function compressChunk (raw: Uint8Array): Compressed {
   return { encoding: 0, bytes: raw }
 }
 
+/** why: the largest object a pack entry holds (pack-entry.ts MAX_ENTRY); a claim beyond it is not an object of ours */
+export const MAX_DECODED_BYTES = 64 * 1024 * 1024
+
+/**
+ * why: an honest zstd stream decodes to its length plus at most one part-filled block; the slack of
+ * rawLength (at least 128 KiB) leaves room for encoders that split blocks finer, and still bounds what
+ * a crafted stream can make the native decoder allocate
+ */
+function maxDecodedBound (rawLength: number): number {
+  return rawLength + Math.max(rawLength, 128 * 1024)
+}
+
 export function decompress (encoding: Encoding, bytes: Uint8Array, rawLength: number, what: string): Uint8Array {
   if (encoding === 0) return bytes
+  if (!Number.isSafeInteger(rawLength) || rawLength < 0 || rawLength > MAX_DECODED_BYTES) throw new GasError('E_CORRUPT_OBJECT', `${what}: claims ${rawLength} decoded bytes, more than ${MAX_DECODED_BYTES}`, { id: what })
+  const bound = zstdDecodedBound(bytes)
+  if (bound === undefined) throw new GasError('E_CORRUPT_OBJECT', `${what}: compressed bytes do not decode`, { id: what })
+  if (bound > maxDecodedBound(rawLength)) throw new GasError('E_CORRUPT_OBJECT', `${what}: compressed bytes could decode to ${bound} bytes, not ${rawLength}`, { id: what })
   let raw: Uint8Array
   try {
     raw = decoder.decodeSync(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength))

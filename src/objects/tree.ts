@@ -1,24 +1,21 @@
 import { GasError } from '../errors.js'
 import { decodeCanonical, encodeCanonical, Fields } from './canonical-json.js'
+import { checkEntryName, checkEntryNames } from './entry-name.js'
 import { isObjectId, type ObjectId } from './id.js'
+
+export { checkEntryName } from './entry-name.js'
 
 /** `tree` object: sorted entries like a git tree; an entry points to an asset or a subtree. */
 export interface TreeEntry { name: string, type: 'asset' | 'tree', id: ObjectId }
 export interface Tree { entries: TreeEntry[] }
 
-/** A name that could escape the workspace or collide on disk is refused, whoever wrote the tree. */
-export function checkEntryName (name: string): void {
-  if (name === '' || name === '.' || name === '..' || name.includes('/') || name.includes('\\') || name.includes('\0') || name === '.gas') {
-    throw new GasError('E_PATH_ESCAPE', `tree entry name ${JSON.stringify(name)} is not allowed`, { name })
-  }
-}
-
 export function encodeTree (tree: Tree): Uint8Array {
   const entries = [...tree.entries].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-  for (let i = 0; i < entries.length; i++) {
-    checkEntryName(entries[i].name)
-    if (i > 0 && entries[i].name === entries[i - 1].name) throw GasError.badArgument(`duplicate tree entry ${entries[i].name}`)
+  for (let i = 1; i < entries.length; i++) {
+    if (entries[i].name === entries[i - 1].name) throw GasError.badArgument(`duplicate tree entry ${entries[i].name}`)
   }
+  // a name that could escape the workspace or collide on disk is refused, whoever writes the tree
+  checkEntryNames(entries.map((e) => e.name))
   return encodeCanonical({ entries: entries.map((e) => ({ id: e.id, name: e.name, type: e.type })) })
 }
 
@@ -37,5 +34,6 @@ export function decodeTree (body: Uint8Array): Tree {
   for (let i = 1; i < entries.length; i++) {
     if (!(entries[i - 1].name < entries[i].name)) throw new GasError('E_CORRUPT_OBJECT', 'tree: entries not sorted or duplicated')
   }
+  checkEntryNames(entries.map((e) => e.name))
   return { entries }
 }

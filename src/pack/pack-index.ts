@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import { GasError } from '../errors.js'
 import { buildFanout, findInFanout } from './fanout.js'
+import { ENTRY_HEADER, PACK_MAGIC } from './pack-entry.js'
 
 /**
  * The .idx of one pack (after gitformat-pack): "GASI" | version u32 = 1 | packSize u64 | count u32 |
@@ -57,8 +58,20 @@ export class PackIndex {
     const fanout = new Uint32Array(256)
     for (let b = 0; b < 256; b++) fanout[b] = buf.readUInt32BE(HEADER + b * 4)
     if (fanout[255] !== count) corrupt('fanout does not match count')
+    // why: the binary search reads ids between fanout bounds; a decreasing fanout would send it outside the table
+    for (let b = 1; b < 256; b++) if (fanout[b] < fanout[b - 1]) corrupt('fanout is not increasing')
+    const packSizeBig = buf.readBigUInt64BE(8)
+    if (packSizeBig > BigInt(Number.MAX_SAFE_INTEGER)) corrupt('pack size out of range')
+    const packSize = Number(packSizeBig)
     const idsStart = HEADER + FANOUT_BYTES
-    return new PackIndex(Number(buf.readBigUInt64BE(8)), count, fanout, buf.subarray(idsStart, idsStart + count * 32), buf.subarray(idsStart + count * 32, idsStart + count * 40))
+    const offsets = buf.subarray(idsStart + count * 32, idsStart + count * 40)
+    // why: an offset past what the index covers would be read as an entry of some other bytes
+    for (let i = 0; i < count; i++) {
+      // two u32 reads, not a BigInt per entry: an index of a million entries is checked in a few ms
+      const offset = offsets.readUInt32BE(i * 8) * 2 ** 32 + offsets.readUInt32BE(i * 8 + 4)
+      if (offset < PACK_MAGIC.length || offset + ENTRY_HEADER > packSize) corrupt(`entry ${i} offset ${offset} is outside the ${packSize} bytes indexed`)
+    }
+    return new PackIndex(packSize, count, fanout, buf.subarray(idsStart, idsStart + count * 32), offsets)
   }
 
   offsetOf (id: Buffer): number | undefined {

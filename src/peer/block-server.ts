@@ -18,6 +18,8 @@ export interface BlockServerOptions {
   /** whether the session is still open */
   open: () => boolean
   mayServe: (id: ObjectId) => Promise<boolean>
+  /** paces requests we cannot serve (FloodGuard.misses) */
+  misses?: { trySpend: (count: number) => boolean, spend: (count: number) => Promise<void> }
 }
 
 /**
@@ -89,6 +91,14 @@ export class BlockServer {
         if (result instanceof Error && !isGasError(result, 'E_CORRUPT_OBJECT')) throw result
         const object = result instanceof Error ? undefined : result
         if (object === undefined || !(await this.#opts.mayServe(id))) {
+          // why: a flood of bogus ids is all misses; pacing them here bounds what it costs the other sessions
+          const misses = this.#opts.misses
+          if (misses !== undefined && !misses.trySpend(1)) {
+            // what was answered so far goes out before we wait, so an honest remote is not kept waiting for it
+            await this.#sendPacked()
+            if (missing.length > 0 && open()) await this.#opts.send({ type: 'DONT_HAVE', ids: missing.splice(0) })
+            await misses.spend(1)
+          }
           missing.push(id)
           if (missing.length >= MAX_IDS_PER_MESSAGE) await this.#opts.send({ type: 'DONT_HAVE', ids: missing.splice(0) })
           continue

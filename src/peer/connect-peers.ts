@@ -1,7 +1,11 @@
 import { randomBytes } from 'node:crypto'
 import { GasError } from '../errors.js'
 import type { Workspace } from '../repo/workspace.js'
-import { CONNECT_TIMEOUT_MS, joinSwarm, type Swarm as TrackerSwarm, type TrackerStatus } from './discovery.js'
+import { CONNECT_TIMEOUT_MS, joinSwarm, trackerPeerId, type Swarm as TrackerSwarm, type TrackerStatus } from './discovery.js'
+import { DirectDialer } from './direct-dialer.js'
+import { queryLan } from './lan-discovery.js'
+import type { DirectPeer } from './direct-handshake.js'
+import type { DirectSecurity } from './direct-proof.js'
 import { noRouteError, workspaceRtcConfig } from './ice-config.js'
 import { DIRECT_ATTEMPT_MS, RelayFallback } from './relay-fallback.js'
 import type { WebRtcRoute } from './webrtc-transport.js'
@@ -27,14 +31,22 @@ export const INTERACTIVE_GRACE_MS = 150
  * seconds and a lost one is retried after CONNECT_TIMEOUT_MS (10 s), so give counted peers two tries.
  */
 export const COUNTED_PEERS_WAIT_MS = 25_000
+/**
+ * why: a direct attempt to a peer already in session over WebRTC is an upgrade worth a short wait
+ * (on a LAN it takes milliseconds); an address that does not answer (another site's private
+ * network) must not hold the sync up for the whole handshake timeout
+ */
+export const DIRECT_UPGRADE_WAIT_MS = 1_500
 /** why: an announce whose offers all went unanswered is repeated, backing off so a dead swarm costs little */
 export const REANNOUNCE_FIRST_MS = 2_000
 
 export interface ConnectOptions {
   ws: Workspace
   trackers: string[]
-  /** HELLO signing/verification: a peer counts once its handshake passed */
-  security: Pick<PeerSecurity, 'sign' | 'verify' | 'mayServe'>
+  /** HELLO signing/verification: a peer counts once its handshake passed; `direct` enables the direct (TLS) path */
+  security: Pick<PeerSecurity, 'sign' | 'verify' | 'mayServe'> & { direct?: DirectSecurity }
+  /** direct addresses (`HOST:PORT`) to try besides the workspace's (`gas team peer`) */
+  peers?: string[]
   rtcConfig?: Record<string, unknown>
   firstPeerWaitMs?: number
   morePeersWaitMs?: number
@@ -53,8 +65,11 @@ export interface ConnectOptions {
   enough?: (sessions: PeerSession[]) => boolean
 }
 
-/** The ICE candidate pair that carries a connection, and how long its handshake took. */
-export type PeerRoute = WebRtcRoute & { peer: string, setupMs: number }
+/**
+ * What carries a connection and how long its handshake took: `webrtc` with its ICE candidate
+ * pair, or `tcp` (the direct path, TLS) with `type` 'direct' and both socket addresses.
+ */
+export type PeerRoute = (WebRtcRoute | { type: 'direct', local: string, remote: string }) & { peer: string, setupMs: number, transport: 'webrtc' | 'tcp' }
 
 export interface ConnectedPeers {
   identity: PeerIdentity
@@ -66,7 +81,7 @@ export interface ConnectedPeers {
   ownProcesses: number
   /** what each tracker answered, for the report of a sync that found no usable peer */
   trackers: TrackerReport[]
-  /** the ICE candidate pair carrying each connection */
+  /** what carries each connection: the ICE candidate pair, or the direct TCP path */
   routes: PeerRoute[]
   /** leaves the swarm: closes every connection it made */
   leave: () => Promise<void>
@@ -104,8 +119,12 @@ export async function connectPeers (opts: ConnectOptions): Promise<ConnectedPeer
   const { ws } = opts
   const clock = opts.clock ?? systemClock
   const identity = { ...identityOf(ws), ...(opts.schedule !== undefined ? { schedule: opts.schedule } : {}) }
-  const urls = trackersOf(opts)
-  const rtcConfig = opts.rtcConfig ?? await workspaceRtcConfig(ws.gasDir, urls)
+  const directAddresses = [...new Set([...(opts.peers ?? []), ...(ws.config.peers ?? [])])]
+  const directSecurity = opts.security.direct
+  // a team reached only through direct addresses needs no tracker
+  const lan = directSecurity !== undefined ? ws.config.lan : undefined
+  const urls = directSecurity !== undefined && (directAddresses.length > 0 || lan !== undefined) && opts.trackers.length === 0 && ws.config.trackers.length === 0 ? [] : trackersOf(opts)
+  const rtcConfig = urls.length === 0 ? {} : opts.rtcConfig ?? await workspaceRtcConfig(ws.gasDir, urls)
   // a team with a TURN relay tries it after a direct attempt failed: wait for that too
   const firstWait = opts.firstPeerWaitMs ?? (new RelayFallback(rtcConfig).available ? FIRST_PEER_WAIT_MS + DIRECT_ATTEMPT_MS : FIRST_PEER_WAIT_MS)
   const routes: PeerRoute[] = []
@@ -121,28 +140,80 @@ export async function connectPeers (opts: ConnectOptions): Promise<ConnectedPeer
   let waiting = true
   const seen = new Map<string, TrackerSeen>(urls.map((url) => [url, {}]))
   let changed: () => void = () => {}
-  const swarm: TrackerSwarm = await joinSwarm({
-    trackers: urls,
-    swarmId: swarmIdOf(ws),
-    peerId: identity.peerId,
-    rtcConfig,
-    onTransport: (raw, info) => {
-      connections++
-      if (info.route !== undefined) routes.push({ peer: info.remotePeerId, ...info.route, setupMs: Math.round(info.setupMs) })
-      const transport = opts.wrapTransport?.(raw) ?? raw
-      if (!waiting && opts.onLateTransport !== undefined) return opts.onLateTransport(transport)
-      handshaking++
-      void openSessions([transport], ws.store, { identity, ...opts.security }, clock).then((opened) => {
-        handshaking--
-        sessions.push(...opened.sessions)
-        dropped.push(...opened.dropped)
+  /** the kind of connection each remote process (HELLO peerId) is in session over: one session per process, direct preferred */
+  const sessionOf = new Map<string, { session: PeerSession, route?: PeerRoute }>()
+  /** remote processes (tracker peer ids) in session over the direct path: their WebRTC connections are not needed */
+  const direct = new Set<string>()
+  /** our own processes (tracker peer ids) already counted: one may answer over both paths */
+  const own = new Set<string>()
+  /** `remote`: the tracker peer id of the process at the other end */
+  const admit = (transport: Transport, remote: string, route: Omit<PeerRoute, 'peer'> | undefined): void => {
+    if (!waiting && opts.onLateTransport !== undefined) return opts.onLateTransport(transport)
+    handshaking++
+    void openSessions([transport], ws.store, { identity, ...opts.security }, clock).then((opened) => {
+      handshaking--
+      for (const session of opened.sessions) {
+        const remoteId = session.remote?.peerId === undefined ? remote : trackerPeerId(session.remote.peerId)
+        const viaTcp = route?.transport === 'tcp'
+        const existing = sessionOf.get(remoteId)
+        // two connections to one process: keep the direct one (or the first)
+        if (existing !== undefined && (existing.route?.transport === 'tcp' || !viaTcp)) {
+          session.close()
+          continue
+        }
+        if (existing !== undefined) {
+          existing.session.close()
+          sessions.splice(sessions.indexOf(existing.session), 1)
+          if (existing.route !== undefined) routes.splice(routes.indexOf(existing.route), 1)
+        }
+        const peerRoute = route === undefined ? undefined : { peer: remoteId, ...route } as PeerRoute
+        if (viaTcp) direct.add(remoteId)
+        sessionOf.set(remoteId, { session, route: peerRoute })
+        sessions.push(session)
+        if (peerRoute !== undefined) routes.push(peerRoute)
+      }
+      dropped.push(...opened.dropped)
+      if (opened.own > 0 && !own.has(remote)) {
+        own.add(remote)
         ownProcesses += opened.own
-        changed()
-      })
-    },
-    onSwarmSize: (others, tracker) => { seen.set(tracker, { ...seen.get(tracker), others }); changed() },
-    onTrackerStatus: (status) => { seen.set(status.tracker, { ...seen.get(status.tracker), status }); changed() }
-  })
+      }
+      changed()
+    })
+  }
+  const dialer = directSecurity === undefined
+    ? undefined
+    : new DirectDialer({
+      peerId: identity.peerId,
+      security: directSecurity,
+      clock,
+      onPeer: (peer: DirectPeer, setupMs) => {
+        connections++
+        admit(opts.wrapTransport?.(peer.transport) ?? peer.transport, trackerPeerId(peer.remote.peerId), { transport: 'tcp', type: 'direct', local: `${peer.transport.socket.localAddress ?? '?'}:${peer.transport.socket.localPort ?? 0}`, remote: peer.address, setupMs: Math.round(setupMs) })
+      },
+      onFailed: (address, err) => { if (err.code === 'E_AUTH') dropped.push({ peer: address, code: err.code, message: err.message }) },
+      onChange: () => changed()
+    })
+  for (const address of directAddresses) dialer?.dialConfigured(address)
+  // a LAN that does not carry multicast leaves the other ways to find peers
+  const lanQuery = dialer === undefined || lan === undefined ? undefined : await queryLan({ ...lan, teamId: identity.teamId, onAnnounce: (a) => dialer.dialAnnounced(a) }).catch(() => undefined)
+  const swarm: TrackerSwarm = urls.length === 0
+    ? noTrackerSwarm(identity.peerId)
+    : await joinSwarm({
+      trackers: urls,
+      swarmId: swarmIdOf(ws),
+      peerId: identity.peerId,
+      rtcConfig,
+      onTransport: (raw, info) => {
+        // already in session over the direct path: this connection is a spare
+        if (direct.has(info.remotePeerId)) return raw.close()
+        connections++
+        const transport = opts.wrapTransport?.(raw) ?? raw
+        admit(transport, info.remotePeerId, info.route === undefined ? undefined : { transport: 'webrtc', ...info.route, setupMs: Math.round(info.setupMs) })
+      },
+      onDirectAnnounce: (_remote, announce) => dialer?.dialAnnounced(announce),
+      onSwarmSize: (others, tracker) => { seen.set(tracker, { ...seen.get(tracker), others }); changed() },
+      onTrackerStatus: (status) => { seen.set(status.tracker, { ...seen.get(status.tracker), status }); changed() }
+    })
   const started = clock.now()
   const counted = (): number => Math.max(0, ...[...seen.values()].map((s) => s.others ?? 0))
   /** peers that need no more waiting for: in session, or our own processes */
@@ -182,8 +253,11 @@ export async function connectPeers (opts: ConnectOptions): Promise<ConnectedPeer
         const elapsed = now - started
         let until: number
         if (sessions.length > 0) {
-          if (settledPeers() >= counted() && handshaking === 0) return done()
+          const dialing = dialer?.runningWithin(DIRECT_UPGRADE_WAIT_MS) ?? 0
+          if (settledPeers() >= counted() && handshaking + dialing === 0) return done()
           until = opts.enough?.(sessions) === true ? lastArrival - started + INTERACTIVE_GRACE_MS : Math.max(firstWait, lastArrival - started + moreWait)
+          // only direct attempts left: look again when they stop counting
+          if (settledPeers() >= counted() && handshaking === 0) until = Math.min(until, elapsed + DIRECT_UPGRADE_WAIT_MS)
         } else {
           until = counted() > 0 ? countedWait : firstWait
         }
@@ -195,14 +269,18 @@ export async function connectPeers (opts: ConnectOptions): Promise<ConnectedPeer
     })
     // a handshake still running when the wait ends gets to finish (a loaded machine, a relay)
     const deadline = clock.now() + CONNECT_TIMEOUT_MS
-    while (sessions.length === 0 && (handshaking > 0 || swarm.routesTried().some((r) => r.live)) && clock.now() < deadline) {
+    while (sessions.length === 0 && (handshaking + (dialer?.running ?? 0) > 0 || swarm.routesTried().some((r) => r.live)) && clock.now() < deadline) {
       await new Promise<void>((resolve) => { clock.after(100, resolve) })
     }
     waiting = false
+    dialer?.stop()
+    lanQuery?.close()
     // peers were introduced but no candidate pair reached one: say which were tried
     if (connections === 0 && swarm.routesTried().length > 0) throw noRouteError(swarm.routesTried())
     if (sessions.length === 0) throw noPeersError(await reportTrackers(seen, 0), { dropped, ownProcesses })
   } catch (err) {
+    dialer?.stop()
+    lanQuery?.close()
     for (const session of sessions) session.close()
     await swarm.leave()
     throw err
@@ -222,4 +300,9 @@ async function reportTrackers (seen: Map<string, TrackerSeen>, connected: number
     const diagnosis = await diagnoseTracker(tracker)
     return { tracker, ...diagnosis, detail: s.status?.error !== undefined && diagnosis.answer === 'no-answer' ? `${s.status.error}, though it ${diagnosis.detail}` : diagnosis.detail }
   }))
+}
+
+/** Stands in for the tracker swarm when the team is reached through direct addresses only. */
+function noTrackerSwarm (peerId: string): TrackerSwarm {
+  return { peerId, routesTried: () => [], remotePeerIds: [], announce: () => {}, leave: async () => {} }
 }

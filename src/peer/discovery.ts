@@ -4,6 +4,8 @@ import { createHash } from 'node:crypto'
 import { GasError } from '../errors.js'
 import type { Transport } from './transport.js'
 import { RelayFallback } from './relay-fallback.js'
+import type { DirectAnnounce } from './direct-announce.js'
+import { carryDirectAnnounces, type AnnounceHooks } from './tracker-direct.js'
 import { LOOPBACK_RTC_CONFIG, candidatesOf, routeOf, waitConnected, webrtcTransport, wrtc, type CandidatesTried, type SimplePeer, type WebRtcRoute } from './webrtc-transport.js'
 
 /** why: a WebRTC handshake on a reachable peer takes well under a second; past this the offer is dead */
@@ -74,6 +76,10 @@ export interface SwarmOptions {
   announceIntervalMs?: number
   /** give up on one handshake after this long (ms) and announce again; default CONNECT_TIMEOUT_MS */
   connectTimeoutMs?: number
+  /** our direct-path addresses, carried in our offers and answers (tracker-direct.ts) */
+  directAnnounce?: () => DirectAnnounce | undefined
+  /** a remote's direct-path addresses, from its offer or answer (signature not checked yet) */
+  onDirectAnnounce?: (trackerPeerId: string, announce: DirectAnnounce) => void
 }
 
 export interface Swarm {
@@ -135,6 +141,7 @@ export async function joinSwarm (opts: SwarmOptions): Promise<Swarm> {
   const relay = new RelayFallback(opts.rtcConfig ?? LOOPBACK_RTC_CONFIG)
   for (const tracker of client._trackers) {
     relay.wrap(tracker)
+    carryDirectAnnounces(tracker as unknown as AnnounceHooks, { outgoing: () => opts.directAnnounce?.(), incoming: (remote, announce) => { if (!left) opts.onDirectAnnounce?.(remote, announce) } })
     hookTracker(tracker, configuredUrl(tracker.announceUrl), (status) => { if (!left) opts.onTrackerStatus?.(status) }, () => left)
   }
   // why: without listeners these events would throw; an unreachable tracker or a failed offer is routine

@@ -18,13 +18,19 @@ import { pruneExpiredLocks } from '../repo/lock-store.js'
 import type { LockExchange, LockExchangeReport } from './lock-exchange.js'
 import { serveRepo, syncRepo, type PeerSecurity, type SyncProgress, type SyncResult } from './sync-engine.js'
 import { syncIncompleteError } from './sync-outcome.js'
+import type { DirectSecurity } from './direct-proof.js'
+import { startDirectService } from './direct-service.js'
+import { startLanAnnouncer } from './lan-discovery.js'
+import type { Transport } from './transport.js'
 import { noPeersError, type TrackerReport } from './tracker-report.js'
 
 export interface PeerNodeOptions {
   ws: Workspace
   trackers: string[]
-  /** HELLO signing/verification (src/auth), injected because auth sits above this layer */
-  security: Pick<PeerSecurity, 'sign' | 'verify' | 'mayServe'>
+  /** HELLO signing/verification (src/auth), injected because auth sits above this layer; `direct` enables the direct (TLS) path */
+  security: Pick<PeerSecurity, 'sign' | 'verify' | 'mayServe'> & { direct?: DirectSecurity }
+  /** direct addresses (`HOST:PORT`) to try besides the workspace's */
+  peers?: string[]
   rtcConfig?: Record<string, unknown>
   wantContent?: WantContent
   /** the policy's fingerprint, with wantContent (SyncPolicy.fingerprint) */
@@ -42,6 +48,10 @@ export async function servePeers (opts: PeerNodeOptions & {
   onPeer?: (event: { peer: string, state: 'connected' | 'closed', error?: string }) => void
   /** a tracker went down or came back (it is retried with backoff meanwhile) */
   onTracker?: (status: TrackerStatus) => void
+  /** where to listen for direct (TLS) connections, `HOST:PORT`; default the workspace's `listen`, else every interface on a free port; null: no direct path */
+  listen?: string | null
+  /** the direct listener is up at this address */
+  onListening?: (address: { host: string, port: number }) => void
 }): Promise<void> {
   const { ws } = opts
   const identity: PeerIdentity = identityOf(ws)
@@ -64,23 +74,44 @@ export async function servePeers (opts: PeerNodeOptions & {
     fetch: async (o) => await fetchFromPeers({ ...opts, ...o }),
     onEvent: (e) => opts.onPeer?.({ peer: 'queue', state: e.state === 'started' ? 'connected' : 'closed', error: e.error })
   })
-  const swarm = await joinSwarm({
-    trackers: trackersOf(opts),
-    swarmId: swarmIdOf(ws),
-    peerId: identity.peerId,
-    rtcConfig: opts.rtcConfig ?? await workspaceRtcConfig(ws.gasDir, trackersOf(opts)),
-    onTrackerStatus: opts.onTracker,
-    onTransport: (transport) => {
-      void serveRepo({ store: ws.store, refs: ws.refs, transport: limits.throttle(transport), identity, ...opts.security, locks: opts.locks }).then((session) => {
-        // another process of this member (its sync): closed after HELLO, not a peer
-        if (session.closed && session.remote?.publicKey === identity.publicKey) return
-        void rememberPeerSchedules(ws, [session]).catch(() => {})
-        opts.onPeer?.({ peer: session.name, state: 'connected' })
-        // a peer that said it wants nothing more and then hung up finished normally
-        session.onClose((err) => opts.onPeer?.({ peer: session.name, state: 'closed', error: session.remoteDone ? undefined : err?.message }))
-      }, (err: Error) => opts.onPeer?.({ peer: transport.remoteLabel, state: 'closed', error: err.message }))
-    }
-  })
+  const serve = (transport: Transport): void => {
+    void serveRepo({ store: ws.store, refs: ws.refs, transport: limits.throttle(transport), identity, ...opts.security, locks: opts.locks }).then((session) => {
+      // another process of this member (its sync): closed after HELLO, not a peer
+      if (session.closed && session.remote?.publicKey === identity.publicKey) return
+      void rememberPeerSchedules(ws, [session]).catch(() => {})
+      opts.onPeer?.({ peer: session.name, state: 'connected' })
+      // a peer that said it wants nothing more and then hung up finished normally
+      session.onClose((err) => opts.onPeer?.({ peer: session.name, state: 'closed', error: session.remoteDone ? undefined : err?.message }))
+    }, (err: Error) => opts.onPeer?.({ peer: transport.remoteLabel, state: 'closed', error: err.message }))
+  }
+  const listen = opts.listen === undefined ? ws.config.listen : opts.listen
+  // a serve reached only at its direct address needs no tracker
+  const trackers = opts.security.direct !== undefined && listen !== null && opts.trackers.length === 0 && ws.config.trackers.length === 0 ? [] : trackersOf(opts)
+  const direct = opts.security.direct === undefined || listen === null
+    ? undefined
+    : await startDirectService({
+      listen,
+      peerId: identity.peerId,
+      publicKey: identity.publicKey,
+      teamId: identity.teamId,
+      security: opts.security.direct,
+      trackers,
+      onPeer: (peer) => serve(peer.transport),
+      onRefused: (err, address) => opts.onPeer?.({ peer: `tcp ${address}`, state: 'closed', error: `${err.code}: ${err.message}` })
+    }).catch(async (err) => { await queue.stop(); limits.close(); clearInterval(keepAlive); throw err })
+  if (direct !== undefined) opts.onListening?.({ host: direct.listener.host, port: direct.listener.port })
+  const lan = direct === undefined || ws.config.lan === undefined ? undefined : await startLanAnnouncer({ ...ws.config.lan, teamId: identity.teamId, announce: direct.announce }).catch(async (err) => { await direct.close(); await queue.stop(); limits.close(); clearInterval(keepAlive); throw err })
+  const swarm = trackers.length === 0
+    ? undefined
+    : await joinSwarm({
+      trackers,
+      swarmId: swarmIdOf(ws),
+      peerId: identity.peerId,
+      rtcConfig: opts.rtcConfig ?? await workspaceRtcConfig(ws.gasDir, trackers),
+      onTrackerStatus: opts.onTracker,
+      directAnnounce: direct?.announce,
+      onTransport: serve
+    })
   await new Promise<void>((resolve) => {
     if (opts.signal.aborted) resolve()
     else opts.signal.addEventListener('abort', () => resolve(), { once: true })
@@ -88,7 +119,9 @@ export async function servePeers (opts: PeerNodeOptions & {
   await queue.stop()
   limits.close()
   clearInterval(keepAlive)
-  await swarm.leave()
+  await swarm?.leave()
+  lan?.close()
+  await direct?.close()
   await ws.store.flush()
 }
 

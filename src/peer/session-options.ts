@@ -47,8 +47,8 @@ export interface SessionOptions {
 
 /** why: a handshake is two or three small frames; a peer silent this long is not going to speak */
 export const HANDSHAKE_TIMEOUT_MS = 15_000
-/** why: a well-behaved remote keeps at most its window (≤ MAX_IN_FLIGHT_REQUESTS) queued here; far more is a peer making us allocate */
-export const MAX_QUEUED_WANTS = 65_536
+/** flood limits (MAX_QUEUED_WANTS and the paces of misses and HAVE queries) live in flood-guard.ts */
+export { MAX_QUEUED_WANTS } from './flood-guard.js'
 /** why: enough store reads in flight to keep the thread pool (4 threads) busy; a later high-priority WANT waits behind at most these */
 export const SERVE_READ_AHEAD = 8
 /** why: a refused peer closes as soon as our GOODBYE arrives; one that does not is closed after this */

@@ -4,11 +4,12 @@ import { objectTypeFromCode, type ObjectId } from '../objects/id.js'
 import type { EncodedObject, ObjectStore } from '../objects/store.js'
 import { systemClock, PeerLedger, type Clock } from './ledger.js'
 import { BlockServer } from './block-server.js'
+import { FloodGuard } from './flood-guard.js'
 import {
   BlockAssembler, CAPABILITIES, FRAME_VERSION, MAX_IDS_PER_MESSAGE, PROTOCOL_VERSION, chunkRefs, decodeMessage, encodeMessage, isKnownMessageId,
   type BlockMessage, type Capability, type GoodbyeMessage, type HelloCertificate, type HelloMessage, type Message, type WantMode
 } from './messages.js'
-import { GOODBYE_LINGER_MS, HANDSHAKE_TIMEOUT_MS, MAX_ADVERTISED_REFS, MAX_EARLY_FRAMES, MAX_QUEUED_WANTS, type PeerIdentity, type ReceivedBlock, type RefEntry, type SessionOptions } from './session-options.js'
+import { GOODBYE_LINGER_MS, HANDSHAKE_TIMEOUT_MS, MAX_ADVERTISED_REFS, MAX_EARLY_FRAMES, type PeerIdentity, type ReceivedBlock, type RefEntry, type SessionOptions } from './session-options.js'
 import { asGasError, goodbyeError } from './session-failure.js'
 import { peerLost, type Transport } from './transport.js'
 
@@ -64,6 +65,7 @@ export class PeerSession {
   readonly #assembler = new BlockAssembler()
   #refsBuffer: RefEntry[] = []
   readonly #server: BlockServer
+  readonly #guard: FloodGuard
   #haveChain: Promise<void> = Promise.resolve()
   readonly #listeners = {
     have: [] as Array<(ids: ObjectId[]) => void>,
@@ -82,13 +84,15 @@ export class PeerSession {
     this.identity = opts.identity
     this.#clock = opts.clock ?? systemClock
     this.ledger = opts.ledger ?? new PeerLedger(opts.transport.remoteLabel, this.#clock)
+    this.#guard = new FloodGuard(this.#clock, () => this.name)
     this.#server = new BlockServer({
       store: this.store,
       transport: this.transport,
       ledger: this.ledger,
       send: async (msg) => await this.#send(msg),
       open: () => this.#state === 'open',
-      mayServe: async (id) => await this.#mayServe(id)
+      mayServe: async (id) => await this.#mayServe(id),
+      misses: this.#guard.misses
     })
     this.transport.onFrame((frame) => this.#onFrame(frame))
     this.transport.onClose((err) => this.#finish(this.error ?? (err === undefined || err instanceof GasError ? err : peerLost(this.transport.remoteLabel, (err as Error).message))))
@@ -279,6 +283,11 @@ export class PeerSession {
     this.ledger.frameReceived(frame.byteLength)
     // why: a newer peer may send messages this build has no row for; skipping them is what lets the protocol grow
     if (frame.byteLength >= 2 && frame[0] === FRAME_VERSION && !isKnownMessageId(frame[1])) {
+      try {
+        this.#guard.unknownMessage()
+      } catch (err) {
+        return this.close(asGasError(err))
+      }
       this.unknownMessages++
       emit(this.#listeners.unknown, frame[1])
       return
@@ -373,11 +382,15 @@ export class PeerSession {
   #onWant (ids: ObjectId[], mode: WantMode, priority: number): void {
     this.remoteDone = false
     if (mode === 'have') {
-      this.#haveChain = this.#haveChain.then(async () => await this.#answerHave(ids)).catch((err) => this.close(asGasError(err)))
+      this.#guard.admitHaveQueries(ids.length)
+      this.#haveChain = this.#haveChain.then(async () => {
+        await this.#guard.haveQueries.spend(ids.length)
+        await this.#answerHave(ids)
+      }).catch((err) => this.close(asGasError(err))).finally(() => this.#guard.haveQueriesAnswered(ids.length))
       return
     }
     const queue = this.#server.queue
-    if (queue.size + ids.length > MAX_QUEUED_WANTS) throw GasError.protocol(`${this.name} queued more than ${MAX_QUEUED_WANTS} block requests`)
+    this.#guard.admitBlockWants(queue.size, ids.length)
     for (const id of ids) queue.add(id, priority)
     this.#server.serve().catch((err) => this.close(asGasError(err)))
   }
@@ -401,6 +414,7 @@ export class PeerSession {
     this.error ??= err
     this.#assembler.clear()
     this.#server.clear()
+    this.#guard.close()
     this.#handshake?.reject(this.error ?? peerLost(this.transport.remoteLabel, 'closed during the handshake'))
     const listeners = this.#listeners.close
     this.#listeners.close = []

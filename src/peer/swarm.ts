@@ -22,6 +22,12 @@ import { PeerWindow, UNKNOWN_SIZE_ESTIMATE } from './want-manager.js'
 export { ENDGAME_ITEMS, SLOW_PEER_FACTOR } from './request-picker.js'
 /** why: a peer that answers nothing for this long while we wait on it is stuck; dropping it lets the others take over its requests */
 export const STALL_TIMEOUT_MS = 15_000
+/**
+ * why: a request waits at most a window's worth of transfers at the remote (≤ 6 MiB, seconds even on
+ * a throttled link); one unanswered this long while the peer keeps talking is held on purpose (or
+ * lost), so the peer is dropped and its requests go to the others
+ */
+export const REQUEST_TIMEOUT_MS = 4 * STALL_TIMEOUT_MS
 /** why: how often stalls are looked for; a fraction of the timeout is precise enough */
 const STALL_CHECK_MS = 1_000
 /**
@@ -79,6 +85,8 @@ export interface SwarmOptions {
   onProgress?: (progress: SwarmProgress) => void
   endGameItems?: number
   stallTimeoutMs?: number
+  /** drop a peer that leaves one request unanswered this long (default REQUEST_TIMEOUT_MS) */
+  requestTimeoutMs?: number
 }
 
 export class Swarm {
@@ -322,6 +330,13 @@ export class Swarm {
       const waiting = m.window.inFlightCount > 0 || m.asking > 0
       if (m.alive && waiting && t - m.lastHeard > stallMs) {
         m.session.close(new GasError('E_TIMEOUT', `${m.session.name} sent nothing for ${stallMs} ms while we waited; asking other peers`, { peer: m.session.name }))
+        continue
+      }
+      // a peer that answers some requests but holds others is not silent, so the stall check never fires for it
+      const requestMs = this.#opts.requestTimeoutMs ?? REQUEST_TIMEOUT_MS
+      const oldest = m.window.oldestSentAt
+      if (m.alive && oldest !== undefined && t - oldest > requestMs) {
+        m.session.close(new GasError('E_TIMEOUT', `${m.session.name} left a request unanswered for ${requestMs} ms; dropped, asking other peers`, { peer: m.session.name, held: true }))
       }
     }
   }

@@ -82,6 +82,12 @@ export class PeerWindow {
     return [...this.#inFlight.keys()]
   }
 
+  /** When the oldest request still in flight was sent (the map keeps insertion order), or undefined. */
+  get oldestSentAt (): number | undefined {
+    for (const entry of this.#inFlight.values()) return entry.sentAt
+    return undefined
+  }
+
   /** Whether a request of `size` bytes fits; an empty window always takes one, so a huge object is never stuck. */
   canRequest (size = UNKNOWN_SIZE_ESTIMATE): boolean {
     if (this.#inFlight.size >= MAX_IN_FLIGHT_REQUESTS) return false

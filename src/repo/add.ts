@@ -1,6 +1,7 @@
 import { join } from 'node:path'
 import { GasError, fromFsError } from '../errors.js'
 import { checkTag, encodeAsset, type Asset } from '../objects/asset.js'
+import { checkPortablePaths } from '../objects/entry-name.js'
 import type { ObjectId } from '../objects/id.js'
 import { SNIFF_BYTES, detectKind } from './asset-kind.js'
 import { ENGINES, detectEngineOnDisk, type EngineName } from './engine.js'
@@ -77,6 +78,8 @@ export async function addPaths (ws: Workspace, opts: { paths: string[], tags?: R
     for (const f of found) files.add(f)
     scopes.push(rel)
   }
+  // why: a name Windows or macOS cannot check out (CON.txt, a case-only twin) is refused here, before anything is stored, not at commit
+  checkPortablePaths([...Object.keys(index.entries), ...files])
   const results: AddedAsset[] = []
   for (const [path, entry] of Object.entries(index.entries)) {
     // mtimeMs -1: tracked without content here (selective sync), which is not a deletion

@@ -11,6 +11,12 @@ export interface WorkspaceConfig {
   roles: string[]
   /** selective sync: local overrides of `.gasrules` ("include PATTERN" / "exclude PATTERN"), not shared */
   selective?: { overrides: string[] }
+  /** direct path: addresses (`HOST:PORT`) of team peers to try besides the tracker (`gas team peer`) */
+  peers?: string[]
+  /** direct path: where `gas serve` listens (`HOST:PORT`; default all interfaces, a free port) */
+  listen?: string
+  /** direct path: LAN discovery by multicast (`gas team lan on`); absent: off */
+  lan?: { interface?: string, port?: number, group?: string }
 }
 
 export function defaultConfig (timeZone: string): WorkspaceConfig {

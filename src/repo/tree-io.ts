@@ -2,7 +2,8 @@ import { GasError } from '../errors.js'
 import { decodeAsset, type Asset } from '../objects/asset.js'
 import type { ObjectId, ObjectType } from '../objects/id.js'
 import type { ObjectStore } from '../objects/store.js'
-import { decodeTree, encodeTree, type TreeEntry } from '../objects/tree.js'
+import { atTreePath } from '../objects/entry-name.js'
+import { decodeTree, encodeTree, type Tree, type TreeEntry } from '../objects/tree.js'
 import { decodeVersion, type Version } from '../objects/version.js'
 
 /** Reads an object and checks it is of the type the caller expects. */
@@ -46,9 +47,19 @@ export async function writeTree (store: ObjectStore, assets: Map<string, ObjectI
   return await write(root)
 }
 
+/** Reads a tree at `path`; a refused entry name is reported with the folder it is in. */
+export async function readTreeAt (store: ObjectStore, treeId: ObjectId, path: string): Promise<Tree> {
+  const body = await readTyped(store, treeId, 'tree')
+  try {
+    return decodeTree(body)
+  } catch (err) {
+    throw atTreePath(err, path, treeId)
+  }
+}
+
 /** Every asset of a tree as path → asset id. */
 export async function flattenTree (store: ObjectStore, treeId: ObjectId, prefix = '', out = new Map<string, ObjectId>()): Promise<Map<string, ObjectId>> {
-  const tree = decodeTree(await readTyped(store, treeId, 'tree'))
+  const tree = await readTreeAt(store, treeId, prefix)
   for (const entry of tree.entries) {
     const path = prefix === '' ? entry.name : `${prefix}/${entry.name}`
     if (entry.type === 'asset') out.set(path, entry.id)
@@ -62,7 +73,7 @@ export async function lookupPath (store: ObjectStore, treeId: ObjectId, path: st
   let current = treeId
   const parts = path.split('/')
   for (let i = 0; i < parts.length; i++) {
-    const tree = decodeTree(await readTyped(store, current, 'tree'))
+    const tree = await readTreeAt(store, current, parts.slice(0, i).join('/'))
     const entry = tree.entries.find((e) => e.name === parts[i])
     if (entry === undefined) return undefined
     if (i === parts.length - 1) return entry.type === 'asset' ? entry.id : undefined

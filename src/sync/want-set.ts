@@ -5,6 +5,7 @@ import { decodeFileManifest } from '../objects/file-manifest.js'
 import type { ObjectId } from '../objects/id.js'
 import type { ObjectStore } from '../objects/store.js'
 import { decodeTag } from '../objects/tag.js'
+import { atTreePath } from '../objects/entry-name.js'
 import { decodeTree } from '../objects/tree.js'
 import { decodeVersion } from '../objects/version.js'
 import type { CompleteTrees } from '../objects/complete-trees.js'
@@ -208,7 +209,7 @@ export async function computeWantSet (opts: WantSetOptions): Promise<WantSet> {
     const key = `${id}\0${prefix}`
     const before = walked.get(key)
     if (before !== undefined && (before.withContent || !withContent)) return before.outcome
-    const tree = await read(id, decodeTree)
+    const tree = await read(id, decodeTree).catch((err: unknown) => { throw atTreePath(err, prefix, id) })
     const names = wantContent === undefined ? undefined : new Map(tree.entries.map((e) => [e.name, e]))
     let whole = true
     let skipped = false

@@ -84,9 +84,9 @@ export async function cliTeam (root: string, names: string[], cmds: GasCommand[]
   return dirs
 }
 
-/** Starts `gas serve` in `dir` and resolves once it says it is serving. */
-export async function startServe (cmd: GasCommand, dir: string, env: NodeJS.ProcessEnv = {}): Promise<ChildProcess> {
-  const child = startGas(cmd, dir, ['serve'], env)
+/** Starts `gas serve [ARGS]` in `dir` and resolves once it says it is serving. */
+export async function startServe (cmd: GasCommand, dir: string, env: NodeJS.ProcessEnv = {}, args: string[] = []): Promise<ChildProcess> {
+  const child = startGas(cmd, dir, ['serve', ...args], env)
   let err = ''
   await new Promise<void>((resolve, reject) => {
     child.stderr?.on('data', (d: Buffer) => {

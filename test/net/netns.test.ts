@@ -72,7 +72,8 @@ async function tracker (l: NetLab, ns: string, host: string): Promise<{ url: str
 }
 
 async function serve (cmd: GasCommand, dir: string): Promise<void> {
-  children.push(await startServe(cmd, dir))
+  // these tests are about WebRTC's routes (host, srflx, relay): the direct TCP path stays off
+  children.push(await startServe(cmd, dir, {}, ['--no-direct']))
 }
 
 /**
@@ -160,7 +161,7 @@ describe.skipIf(unavailable !== undefined)(`peers in network namespaces${unavail
     const cmds = [gasIn(l, 'm1'), gasIn(l, 'm2')]
     const [ana, bo] = await cliTeam(tmp(), ['ana', 'bo'], cmds, [t.url], ['stun:198.51.100.1:3478'])
     const bytes = await commitAsset(cmds[0], ana)
-    const server = await startServe(cmds[0], ana)
+    const server = await startServe(cmds[0], ana, {}, ['--no-direct'])
     children.push(server)
     const failed = await runGas(cmds[1], bo, ['sync', '--once', '--json'])
     expect(failed.status).toBe(1)

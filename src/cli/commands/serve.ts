@@ -9,6 +9,7 @@ import type { Printer } from '../output.js'
 import { collect } from '../parse.js'
 import { peerSecurity } from '../../auth/peer-security.js'
 import { lockExchangeOf } from '../../auth/lock-exchange-of.js'
+import { formatHostPort } from '../../peer/direct-handshake.js'
 
 /** Says once that a tracker is down (with the cause) and once that it is back, not on every retry. */
 function trackerReporter (p: Printer): (status: TrackerStatus) => void {
@@ -32,8 +33,10 @@ function trackerReporter (p: Printer): (status: TrackerStatus) => void {
 export function register (program: Command): void {
   program.command('serve').description('stay online and serve team peers (foreground, until SIGINT/SIGTERM)')
     .option('--tracker <url>', 'tracker URL (repeatable; default: the workspace\'s)', collect, [])
+    .option('--listen <host:port>', 'direct (TLS) path: where to listen (default: the workspace\'s, else every interface on a free port)')
+    .option('--no-direct', 'no direct path: WebRTC only')
     .option('--json', 'print one JSON line per peer event')
-    .action(action(async (p, opts: { tracker: string[] }) => {
+    .action(action(async (p, opts: { tracker: string[], listen?: string, direct: boolean }) => {
       const stop = new AbortController()
       const onSignal = (): void => stop.abort()
       // a daemon ends on a signal or on a fatal error it names, never silently
@@ -56,6 +59,9 @@ export function register (program: Command): void {
             security: peerSecurity(ws),
             locks: lockExchangeOf(ws),
             signal: stop.signal,
+            listen: opts.direct ? opts.listen : null,
+            // on stderr in both modes: --json's stdout carries peer events only
+            onListening: (at) => p.err(`listening for direct connections on ${formatHostPort(at)}`),
             onTracker: trackerReporter(p),
             onPeer: (e) => { if (p.json) p.out(JSON.stringify(e)); else p.err(`${e.peer} ${e.state}${e.error !== undefined ? `: ${e.error}` : ''}`) }
           })

@@ -45,7 +45,7 @@ function print (p: Printer, result: PeerSyncResult, totalSeconds: number, timeZo
   },
   () => [
     `${result.peers} peer(s) (${result.perPeer.map((peer) => peer.name).join(', ')}); fetched ${result.fetched.objects} objects (${result.fetched.bytes} bytes)${rate}, sent ${result.sent.objects} (${result.sent.bytes} bytes)`,
-    ...result.routes.map((r) => `  via ${r.type}: ${r.local} -> ${r.remote}`),
+    ...result.routes.map((r) => `  via ${r.transport} ${r.type}: ${r.local} -> ${r.remote}`),
     ...result.refs.filter((r) => r.action !== 'up-to-date').map((r) => `  ${r.ref}: ${r.action}`),
     ...result.conflicts.map((c) => `  ${c.ref} diverged from ${c.peer}: theirs recorded as ${c.remoteRef}`),
     ...(result.merge === null ? [] : [result.merge.error !== null ? `  not merged: ${result.merge.error}` : result.merge.version !== null ? `  merged ${result.merge.from} as ${result.merge.version.slice(0, 12)}` : `  merging ${result.merge.from}: ${result.merge.conflicts.length} conflict(s), see \`gas conflicts\``]),
@@ -84,8 +84,9 @@ function round3 (n: number): number {
 export function register (program: Command): void {
   program.command('sync').description('exchange versions with reachable team peers and fetch wanted content')
     .option('--tracker <url>', 'tracker URL (repeatable; default: the workspace\'s)', collect, [])
+    .option('--peer <host:port>', 'direct (TLS) address of a team peer to try besides the workspace\'s (repeatable)', collect, [])
     .option('--once', 'return when done (default: sync again every 30 s until interrupted)').option('--json', 'print JSON')
-    .action(action(async (p, opts: { tracker: string[], once?: boolean }) => {
+    .action(action(async (p, opts: { tracker: string[], peer: string[], once?: boolean }) => {
       const stop = new AbortController()
       if (opts.once !== true) {
         process.once('SIGINT', () => stop.abort())
@@ -102,7 +103,7 @@ export function register (program: Command): void {
             const { wantContent, policyKey, notice, reload } = await selectiveSyncOptions(ws)
             const warn = (text: string | null): void => { if (text !== null) p.err(`gas: warning: ${text}`) }
             warn(notice)
-            const synced = await syncWithPeers({ ws, trackers: opts.tracker, security: peerSecurity(ws), locks: lockExchangeOf(ws), wantContent, policyKey, onProgress: (prog) => bar?.update(prog) })
+            const synced = await syncWithPeers({ ws, trackers: opts.tracker, peers: opts.peer, security: peerSecurity(ws), locks: lockExchangeOf(ws), wantContent, policyKey, onProgress: (prog) => bar?.update(prog) })
             warn(await reload())
             return { synced, timeZone: ws.config.timeZone }
           })

@@ -2,11 +2,12 @@ import { readFile, writeFile } from 'node:fs/promises'
 import type { Command } from 'commander'
 import { createInvite, joinTeam } from '../../auth/invite.js'
 import { addIceServers, describeIceServer, loadIceServers, parseIceServer } from '../../peer/ice-config.js'
-import { fromFsError } from '../../errors.js'
+import { GasError, fromFsError } from '../../errors.js'
 import { action } from '../action.js'
 import { withWorkspace } from '../context.js'
 import { printResult } from '../output.js'
 import { collect } from '../parse.js'
+import { parseHostPort } from '../../peer/direct-handshake.js'
 
 export function register (program: Command): void {
   const team = program.command('team').description('team membership')
@@ -33,6 +34,43 @@ export function register (program: Command): void {
         return ws.config.trackers
       })
       printResult(p, { trackers }, () => `trackers: ${trackers.join(' ')}`)
+    }))
+  team.command('peer').description('add a direct (TLS) address of a team peer to try besides the trackers; without ADDRESS, list them')
+    .argument('[address]', 'HOST:PORT where a member\'s `gas serve --listen` answers').option('--json', 'print JSON')
+    .action(action(async (p, address: string | undefined) => {
+      const peers = await withWorkspace(async (ws) => {
+        if (address === undefined) return ws.config.peers ?? []
+        parseHostPort(address)
+        ws.config = { ...ws.config, peers: [...new Set([...(ws.config.peers ?? []), address])] }
+        await ws.saveConfig()
+        return ws.config.peers ?? []
+      })
+      printResult(p, { peers }, () => peers.length === 0 ? 'no direct addresses: peers are found through the trackers' : `direct addresses: ${peers.join(' ')}`)
+    }))
+  team.command('listen').description('where `gas serve` listens for direct (TLS) connections in this workspace').argument('<address>', 'HOST:PORT (:PORT for every interface)')
+    .option('--json', 'print JSON')
+    .action(action(async (p, address: string) => {
+      parseHostPort(address, '0.0.0.0')
+      await withWorkspace(async (ws) => {
+        ws.config = { ...ws.config, listen: address }
+        await ws.saveConfig()
+      })
+      printResult(p, { listen: address }, () => `gas serve listens on ${address}`)
+    }))
+  team.command('lan').description('find team peers on the local network by multicast (off by default)').argument('<on|off>')
+    .option('--interface <address>', 'the local IPv4 address of the interface to use (default: the system\'s choice)')
+    .option('--port <n>', 'UDP port (default 21047)').option('--json', 'print JSON')
+    .action(action(async (p, state: string, opts: { interface?: string, port?: string }) => {
+      if (state !== 'on' && state !== 'off') throw GasError.badArgument(`gas team lan takes on or off, not ${JSON.stringify(state)}`)
+      const port = opts.port === undefined ? undefined : Number(opts.port)
+      if (port !== undefined && !(Number.isInteger(port) && port > 0 && port < 65536)) throw GasError.badArgument(`--port must be a UDP port number, not ${JSON.stringify(opts.port)}`)
+      const lan = await withWorkspace(async (ws) => {
+        const { lan: _old, ...rest } = ws.config
+        ws.config = state === 'on' ? { ...rest, lan: { ...(opts.interface !== undefined ? { interface: opts.interface } : {}), ...(port !== undefined ? { port } : {}) } } : rest
+        await ws.saveConfig()
+        return ws.config.lan ?? null
+      })
+      printResult(p, { lan }, () => lan === null ? 'LAN discovery off' : `LAN discovery on${lan.interface !== undefined ? ` (interface ${lan.interface})` : ''}`)
     }))
   team.command('ice').description('add a STUN server or TURN relay for this workspace\'s peers (and the invites it writes); without SERVER, list them')
     .argument('[server]', 'stun:HOST:PORT or turn:USER@HOST:PORT').option('--credential <secret>', 'the TURN user\'s secret (kept in .gas/ice.json and invites, never in versions)')

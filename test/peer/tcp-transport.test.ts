@@ -1,0 +1,92 @@
+import { randomBytes } from 'node:crypto'
+import { createServer, connect, type Socket } from 'node:net'
+import { afterEach, describe, expect, it } from 'vitest'
+import { HIGH_WATER_BYTES, StreamTransport } from '../../src/peer/tcp-transport.js'
+
+/** Framing over a real TCP socket pair on 127.0.0.1: reads cut anywhere, lying lengths, backpressure. */
+
+const sockets: Socket[] = []
+afterEach(() => { for (const s of sockets.splice(0)) s.destroy() })
+
+async function socketPair (): Promise<[Socket, Socket]> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const accepted = new Promise<Socket>((resolve) => server.once('connection', resolve))
+  const client = connect((server.address() as { port: number }).port, '127.0.0.1')
+  const other = await accepted
+  server.close()
+  sockets.push(client, other)
+  return [client, other]
+}
+
+function frame (payload: Buffer): Buffer {
+  const header = Buffer.alloc(4)
+  header.writeUInt32BE(payload.length)
+  return Buffer.concat([header, payload])
+}
+
+describe('StreamTransport', () => {
+  it('reassembles frames whatever the reads cut: byte by byte, headers split, many frames per read', async () => {
+    const [raw, end] = await socketPair()
+    raw.setNoDelay(true)
+    const t = new StreamTransport(end, 'test')
+    const got: Buffer[] = []
+    t.onFrame((f) => got.push(Buffer.from(f)))
+    const payloads = [randomBytes(70_000).subarray(0, 65_536), Buffer.alloc(0), randomBytes(3), randomBytes(40_000)]
+    const wire = Buffer.concat(payloads.map(frame))
+    // the first frame's header and body a byte at a time, the rest in odd pieces
+    for (let i = 0; i < 10; i++) {
+      raw.write(wire.subarray(i, i + 1))
+      await new Promise((resolve) => setTimeout(resolve, 2))
+    }
+    for (let i = 10; i < wire.length; i += 7777) raw.write(wire.subarray(i, Math.min(wire.length, i + 7777)))
+    await expect.poll(() => got.length).toBe(payloads.length)
+    got.forEach((g, i) => expect(g.equals(payloads[i])).toBe(true))
+  })
+
+  it('drops a stream announcing a frame longer than allowed, with E_FRAME_LENGTH', async () => {
+    const [raw, end] = await socketPair()
+    const t = new StreamTransport(end, 'liar', { maxFrame: 1024 })
+    const closed = new Promise<Error | undefined>((resolve) => t.onClose(resolve))
+    raw.write(frame(Buffer.alloc(2048)))
+    expect(await closed).toMatchObject({ code: 'E_FRAME_LENGTH' })
+    await expect(t.send(Buffer.from('x'))).rejects.toMatchObject({ code: 'E_PEER_LOST' })
+  })
+
+  it('refuses to send a frame above its limit and holds senders back while the socket is full', async () => {
+    const [raw, end] = await socketPair()
+    raw.pause() // nobody reads: the kernel buffers fill up
+    const t = new StreamTransport(end, 'slow')
+    await expect(t.send(new Uint8Array(65_537))).rejects.toMatchObject({ code: 'E_FRAME_LENGTH' })
+    const block = new Uint8Array(65_536)
+    let sent = 0
+    let waiting: Promise<void> | undefined
+    while (waiting === undefined && sent < 64 * HIGH_WATER_BYTES) {
+      const p = t.send(block)
+      const settled = await Promise.race([p.then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 20))])
+      sent += block.length
+      if (!settled) waiting = p
+    }
+    expect(waiting).toBeDefined()
+    expect(sent).toBeGreaterThanOrEqual(HIGH_WATER_BYTES)
+    let received = 0
+    raw.on('data', (d: Buffer) => { received += d.length })
+    raw.resume()
+    await waiting
+    await expect.poll(() => received).toBe(sent + 4 * (sent / block.length))
+    t.close()
+  })
+
+  it('close() delivers what was sent before the remote sees the end; the remote reports a lost peer', async () => {
+    const [a, b] = await socketPair()
+    const ta = new StreamTransport(a, 'a')
+    const tb = new StreamTransport(b, 'b')
+    const got: string[] = []
+    tb.onFrame((f) => got.push(Buffer.from(f).toString()))
+    const closed = new Promise<Error | undefined>((resolve) => tb.onClose(resolve))
+    await ta.send(Buffer.from('last words'))
+    ta.close()
+    expect(await closed).toMatchObject({ code: 'E_PEER_LOST' })
+    expect(got).toEqual(['last words'])
+  })
+})

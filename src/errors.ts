@@ -41,6 +41,9 @@ export type ErrorCode =
   | 'E_NO_ROUTE'
   | 'E_REVOKED'
   | 'E_ACCESS_DENIED'
+  | 'E_LOCKED_BY_OTHER'
+  | 'E_NOT_LOCKED'
+  | 'E_BAD_TTL'
 
 export class GasError extends Error {
   readonly code: ErrorCode

@@ -1,5 +1,6 @@
 import type { Previewer } from '../repo/workspace.js'
 import { Workspace } from '../repo/workspace.js'
+import { clockFromEnv } from '../repo/env-clock.js'
 
 /** Kinds that have a preview generator; others never load the preview layer. */
 const PREVIEWED_KINDS = new Set(['texture', 'model', 'audio', 'video', 'archive', 'build', 'code', 'document', 'engine'])
@@ -15,7 +16,7 @@ lazyPreviewer.prepare = (path, kind, format) => {
 /** The workspace around the current directory, with previews wired in as the public API does. */
 export async function openHere (): Promise<Workspace> {
   const lockWaitMs = Number(process.env.GAS_LOCK_WAIT_MS ?? Number.NaN)
-  return await Workspace.open({ dir: process.cwd(), previewer: lazyPreviewer, lockWaitMs: Number.isFinite(lockWaitMs) ? lockWaitMs : undefined })
+  return await Workspace.open({ dir: process.cwd(), previewer: lazyPreviewer, lockWaitMs: Number.isFinite(lockWaitMs) ? lockWaitMs : undefined, clock: clockFromEnv() })
 }
 
 /** Runs `fn` with the workspace and always closes it (flushes the open pack). */

@@ -1,5 +1,6 @@
 import { Workspace, type WorkspaceOptions } from '../repo/workspace.js'
 import { gitConfig } from './git-command.js'
+import { clockFromEnv } from '../repo/env-clock.js'
 
 /** environment variable naming the gas workspace git's helpers use (a clone has no repository config yet) */
 export const GAS_WORKSPACE_ENV = 'GAS_WORKSPACE'
@@ -13,5 +14,5 @@ export async function openGitWorkspace (opts: { cwd: string, env?: NodeJS.Proces
   const env = opts.env ?? process.env
   const fromEnv = env[GAS_WORKSPACE_ENV]
   const dir = fromEnv !== undefined && fromEnv !== '' ? fromEnv : (await gitConfig('gas.workspace', opts.cwd)) ?? opts.cwd
-  return await Workspace.open({ ...opts, dir })
+  return await Workspace.open({ clock: clockFromEnv(env), ...opts, dir })
 }

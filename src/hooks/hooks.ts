@@ -1,6 +1,7 @@
 import { GasError } from '../errors.js'
 import { runGit, gitConfig } from './git-command.js'
 import { openGitWorkspace } from './git-workspace.js'
+import { lockedByOtherMember } from './pushed-locks.js'
 import { DEFAULT_MAX_FILE_SIZE, describeViolations, parsePushedRefs, parseSize, prePush, type PrePushResult } from './pre-push.js'
 
 /** `gas.hooks`: the pre-push hook, its installation, and the git remote helper. */
@@ -20,7 +21,7 @@ export async function runPrePushHook (opts: { cwd: string, remoteName: string, s
   const refs = parsePushedRefs(opts.stdin)
   const ws = await openGitWorkspace({ cwd: opts.cwd, env: opts.env })
   try {
-    const result = await prePush({ ws, gitDir, remoteName: opts.remoteName, refs, maxFileSize })
+    const result = await prePush({ ws, gitDir, remoteName: opts.remoteName, refs, maxFileSize, lockedBy: await lockedByOtherMember(ws, opts.cwd) })
     if (result.violations.length > 0) {
       throw new GasError('E_PUSH_REFUSED', describeViolations(result.violations, maxFileSize), { violations: result.violations })
     }

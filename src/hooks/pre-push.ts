@@ -11,7 +11,7 @@ import { isLfsOid, localLfsManifest, storeLfsObject } from './lfs-store.js'
  * stdin (`<local ref> <local sha1> <remote ref> <remote sha1>`). It walks the commits being pushed
  * (isomorphic-git), looks at every blob they add, and
  *   - refuses a blob over the size limit that is not a Git LFS pointer, naming file and commit;
- *   - refuses a path locked by another member (`lockedBy`; locks are not built yet, see below);
+ *   - refuses a path locked by another member (`lockedBy`, from refs/locks: see pushed-locks.ts);
  *   - otherwise stores the content of every LFS pointer pushed in the gas workspace and records
  *     refs/lfs/<oid>, so the pointers git is about to push are fetchable from this peer.
  */
@@ -35,8 +35,8 @@ export interface PrePushOptions {
   refs: PushedRef[]
   maxFileSize?: number
   /**
-   * The member holding a lock on `path`, when it is someone else. Seam for refs/locks/<path>: locks
-   * do not exist yet, so the default says nobody holds any.
+   * The member holding a lock on `path` (and until when), when it is someone else; runPrePushHook
+   * reads it from the workspace's locks (pushed-locks.ts). The default says nobody holds any.
    */
   lockedBy?: (path: string) => Promise<string | undefined>
 }

@@ -4,8 +4,8 @@ import { GasError } from '../errors.js'
 /** 64 lower-case hex digits: SHA-256 over `"<type> <size>\0" + payload`, git's scheme with SHA-256. */
 export type ObjectId = string
 
-/** why: codes are the index (packs, BLOCK frames), so new types are only ever appended; `team` holds signed team records (src/auth) */
-export const OBJECT_TYPES = ['chunk', 'file', 'asset', 'tree', 'version', 'tag', 'build', 'preview', 'team'] as const
+/** why: codes are the index (packs, BLOCK frames), so new types are only ever appended; `team` holds signed team records (src/auth), `lock` lock leases */
+export const OBJECT_TYPES = ['chunk', 'file', 'asset', 'tree', 'version', 'tag', 'build', 'preview', 'team', 'lock'] as const
 export type ObjectType = typeof OBJECT_TYPES[number]
 
 const ID_PATTERN = /^[0-9a-f]{64}$/

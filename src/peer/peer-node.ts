@@ -13,6 +13,9 @@ import { runQueue } from './queue-runner.js'
 import { TransferLimits } from './transfer-limits.js'
 import { helloScheduleOf, noPeerMaySend, rememberPeerSchedules } from './peer-schedules.js'
 import type { PeerIdentity } from './session.js'
+import { takeLockNotices, type LockNotices } from '../repo/lock-notices.js'
+import { pruneExpiredLocks } from '../repo/lock-store.js'
+import type { LockExchange, LockExchangeReport } from './lock-exchange.js'
 import { serveRepo, syncRepo, type PeerSecurity, type SyncProgress, type SyncResult } from './sync-engine.js'
 import { syncIncompleteError } from './sync-outcome.js'
 import type { DirectSecurity } from './direct-proof.js'
@@ -32,6 +35,8 @@ export interface PeerNodeOptions {
   wantContent?: WantContent
   /** the policy's fingerprint, with wantContent (SyncPolicy.fingerprint) */
   policyKey?: string
+  /** exchange lock records (src/auth/lock-exchange-of.ts); absent: locks stay local */
+  locks?: LockExchange
 }
 
 /**
@@ -70,7 +75,7 @@ export async function servePeers (opts: PeerNodeOptions & {
     onEvent: (e) => opts.onPeer?.({ peer: 'queue', state: e.state === 'started' ? 'connected' : 'closed', error: e.error })
   })
   const serve = (transport: Transport): void => {
-    void serveRepo({ store: ws.store, refs: ws.refs, transport: limits.throttle(transport), identity, ...opts.security }).then((session) => {
+    void serveRepo({ store: ws.store, refs: ws.refs, transport: limits.throttle(transport), identity, ...opts.security, locks: opts.locks }).then((session) => {
       // another process of this member (its sync): closed after HELLO, not a peer
       if (session.closed && session.remote?.publicKey === identity.publicKey) return
       void rememberPeerSchedules(ws, [session]).catch(() => {})
@@ -134,6 +139,8 @@ export interface PeerSyncResult extends SyncResult {
   queued: { items: number, bytes: number, paths: string[] }
   /** per connected peer: the ICE candidate pair that carried the sync (host, srflx or relay), and how long its handshake took */
   routes: PeerRoute[]
+  /** lock records adopted and refused, and this member's leases that lost or were broken (told once) */
+  locks?: LockExchangeReport & LockNotices
 }
 
 /**
@@ -161,7 +168,8 @@ export async function syncWithPeers (opts: PeerNodeOptions & { onProgress?: (p: 
       applyRefs: !deferContent,
       onProgress: opts.onProgress,
       who: ws.identity.name,
-      lingerIdleMs: 1_000
+      lingerIdleMs: 1_000,
+      locks: opts.locks
     }))
     // only our own processes answered, or every handshake failed: nobody to sync with
     if (result.peers === 0) throw noPeersError(connected.trackers, { dropped: result.dropped, ownProcesses: result.ownProcesses })
@@ -184,7 +192,9 @@ export async function syncWithPeers (opts: PeerNodeOptions & { onProgress?: (p: 
       }
     }
     const incomplete = syncIncompleteError(result)
-    return { ...result, complete: incomplete === null, incomplete: incomplete?.toJSON() ?? null, trackers: connected.trackers, checkout, merge, queued, routes: connected.routes }
+    const locks = opts.locks === undefined ? undefined : { ...(result.locks ?? { adopted: 0, rejected: [] }), ...await takeLockNotices(ws) }
+    if (locks !== undefined) await pruneExpiredLocks(ws)
+    return { ...result, locks, complete: incomplete === null, incomplete: incomplete?.toJSON() ?? null, trackers: connected.trackers, checkout, merge, queued, routes: connected.routes }
   } finally {
     limits.close()
     await connected.leave()

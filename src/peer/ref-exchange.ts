@@ -2,6 +2,7 @@ import { GasError, isGasError } from '../errors.js'
 import type { ObjectId } from '../objects/id.js'
 import type { ObjectStore } from '../objects/store.js'
 import { decodeVersion } from '../objects/version.js'
+import { isLockRef } from '../refs/lock-ref.js'
 import { checkRefName, checkShortName } from '../refs/ref-name.js'
 import type { RefStore } from '../refs/ref-store.js'
 
@@ -15,7 +16,7 @@ import type { RefStore } from '../refs/ref-store.js'
  * Call it once the metadata of the advertised versions is in the store (ancestry is walked there).
  */
 
-/** the ref namespaces that travel between peers; locks and remotes are per workspace */
+/** the ref namespaces applied like branches and tags; remotes are per workspace, locks travel as records of their own (lock-exchange.ts) */
 export const SHARED_REF_PREFIXES = ['refs/heads/', 'refs/tags/', 'refs/builds/', 'refs/git/'] as const
 /** refs that move forward like branches: heads, and git repositories pushed through git-remote-gas (src/hooks) */
 export const MOVABLE_REF_PREFIXES = ['refs/heads/', 'refs/git/'] as const
@@ -99,7 +100,7 @@ export function isSharedRef (name: string): boolean {
 
 /** what a peer advertises: the shared refs and the on-demand ones */
 export function isAdvertisedRef (name: string): boolean {
-  return isSharedRef(name) || isTeamRef(name) || ON_DEMAND_REF_PREFIXES.some((prefix) => name.startsWith(prefix))
+  return isSharedRef(name) || isTeamRef(name) || ON_DEMAND_REF_PREFIXES.some((prefix) => name.startsWith(prefix)) || isLockRef(name)
 }
 
 /** refs/heads/main from peer bob → refs/remotes/bob/heads/main */

@@ -5,6 +5,7 @@ import type { RefStore } from '../refs/ref-store.js'
 import { computeWantSet, type WantContent, type WantedObject } from '../sync/want-set.js'
 import { systemClock, type Clock, type LedgerTotals } from './ledger.js'
 import type { HelloMessage } from './messages.js'
+import { adoptLockRecords, newLockRefs, takeLocksFrom, type LockExchange, type LockExchangeReport } from './lock-exchange.js'
 import { applyRemoteRefs, isAdvertisedRef, isSharedRef, isTeamRef, type RefConflict, type RefOutcome, type RejectedRef, type RemoteRef } from './ref-exchange.js'
 import { PeerSession, asGasError, randomIdentity, type PeerIdentity, type SessionOptions } from './session.js'
 import { Swarm, type DroppedPeer, type FetchResult } from './swarm.js'
@@ -77,6 +78,8 @@ export interface SyncOptions extends PeerSecurity {
   refsTimeoutMs?: number
   /** stop serving a peer that sent nothing this long after we finished (default LINGER_IDLE_MS; 0: close at once) */
   lingerIdleMs?: number
+  /** fetch, check and adopt the peers' lock records (refs/locks/); absent: locks are not exchanged */
+  locks?: LockExchange
 }
 
 export interface PeerReport extends LedgerTotals {
@@ -112,6 +115,8 @@ export interface SyncResult {
   roots: ObjectId[]
   /** remote ref updates and team records refused (forged, unauthorized, revoked author): kept out, the peer not dropped */
   rejected: RejectedRef[]
+  /** lock records adopted and refused (with `locks`) */
+  locks?: LockExchangeReport
 }
 
 /**
@@ -168,16 +173,18 @@ export async function syncRepo (opts: SyncOptions): Promise<SyncResult> {
     const advertised = new Map<PeerSession, RemoteRef[]>()
     const teamAdvertised = new Map<PeerSession, RemoteRef[]>()
     const withTeam = opts.adoptTeamRefs !== undefined && opts.refRoots !== false
+    const lockRefs: Array<{ peer: string, ref: RemoteRef }> = []
     await Promise.all(sessions.map(async (session) => {
       try {
         const remoteRefs = await session.waitRefs(opts.refsTimeoutMs)
         advertised.set(session, remoteRefs.filter((ref) => isSharedRef(ref.name)))
         if (withTeam) teamAdvertised.set(session, remoteRefs.filter((ref) => isTeamRef(ref.name)))
+        if (opts.locks !== undefined) for (const ref of await newLockRefs(refs, remoteRefs)) lockRefs.push({ peer: session.name, ref })
       } catch (err) {
         session.close(asGasError(err))
       }
     }))
-    const advertisedIds = opts.refRoots === false ? [] : [...advertised.values(), ...teamAdvertised.values()].flat().map((ref) => ref.id)
+    const advertisedIds = opts.refRoots === false ? [] : [...advertised.values(), ...teamAdvertised.values(), lockRefs.map((l) => l.ref)].flat().map((ref) => ref.id)
     const roots = [...new Set([...(opts.roots ?? []), ...advertisedIds])]
     progress(phase)
 
@@ -231,12 +238,15 @@ export async function syncRepo (opts: SyncOptions): Promise<SyncResult> {
       }
     }
 
+    const locks = opts.locks === undefined ? undefined : await adoptLockRecords(refs, store, lockRefs, opts.locks)
+
     phase = 'linger'
     progress(phase)
     await linger(sessions, clock, opts.lingerIdleMs ?? LINGER_IDLE_MS)
     phase = 'done'
     progress(phase)
-    return report(sessions, { rejected, conflicts, outcomes, missing, missingWants, duplicates, fetchSeconds, roots, dropped: [...opened.dropped, ...swarm.dropped], own: opened.own })
+    const result = report(sessions, { rejected, conflicts, outcomes, missing, missingWants, duplicates, fetchSeconds, roots, dropped: [...opened.dropped, ...swarm.dropped], own: opened.own })
+    return locks === undefined ? result : { ...result, locks }
   } finally {
     for (const session of sessions) session.close()
   }
@@ -313,6 +323,8 @@ export interface ServeOptions extends PeerSecurity {
   refs: RefStore
   transport: Transport
   clock?: Clock
+  /** adopt the lock records of the member syncing with us before saying we are done */
+  locks?: LockExchange
 }
 
 /**
@@ -338,6 +350,7 @@ export async function serveRepo (opts: ServeOptions): Promise<PeerSession> {
   }
   try {
     await session.advertiseRefs((await opts.refs.list()).filter((ref) => isAdvertisedRef(ref.name)))
+    if (opts.locks !== undefined) await takeLocksFrom(session, opts.refs, opts.store, opts.locks, clock)
     await session.sendDone()
   } catch (err) {
     if (!isGasError(err, 'E_PEER_LOST')) session.close(asGasError(err))

@@ -1,5 +1,7 @@
 import type { Command } from 'commander'
 import { commit } from '../../repo/commit.js'
+import { describeLock, lockJson } from '../../repo/lock-format.js'
+import { lockedByOthersIn } from '../../repo/lock-warnings.js'
 import { checkStagedRules } from '../../sync/check-rules.js'
 import { action } from '../action.js'
 import { withWorkspace } from '../context.js'
@@ -10,7 +12,13 @@ export function register (program: Command): void {
   program.command('commit').description('record the staged assets as a new version').requiredOption('-m, --message <msg>', 'what changed')
     .option('--tag <KEY=VALUE>', 'tag the version (repeatable)', collectTag).option('--json', 'print JSON')
     .action(action(async (p, opts: { message: string, tag?: Record<string, string> }) => {
-      const version = await withWorkspace(async (ws) => { await checkStagedRules(ws); return await commit(ws, { message: opts.message, tags: opts.tag }) })
-      printResult(p, { version }, () => `version ${version}`)
+      const { version, locked, timeZone } = await withWorkspace(async (ws) => {
+        await checkStagedRules(ws)
+        const version = await commit(ws, { message: opts.message, tags: opts.tag })
+        return { version, locked: await lockedByOthersIn(ws, version), timeZone: ws.config.timeZone }
+      })
+      // committed all the same: a lock warns here, the pre-push hook is where it refuses
+      for (const l of locked) p.err(`gas: warning: ${l.path} is locked by ${describeLock(l, timeZone)}`)
+      printResult(p, locked.length === 0 ? { version } : { version, lockedByOthers: locked.map(lockJson) }, () => `version ${version}`)
     }))
 }

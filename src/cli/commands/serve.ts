@@ -8,6 +8,7 @@ import { withWorkspace } from '../context.js'
 import type { Printer } from '../output.js'
 import { collect } from '../parse.js'
 import { peerSecurity } from '../../auth/peer-security.js'
+import { lockExchangeOf } from '../../auth/lock-exchange-of.js'
 import { formatHostPort } from '../../peer/direct-handshake.js'
 
 /** Says once that a tracker is down (with the cause) and once that it is back, not on every retry. */
@@ -56,6 +57,7 @@ export function register (program: Command): void {
             ws,
             trackers: opts.tracker,
             security: peerSecurity(ws),
+            locks: lockExchangeOf(ws),
             signal: stop.signal,
             listen: opts.direct ? opts.listen : null,
             // on stderr in both modes: --json's stdout carries peer events only

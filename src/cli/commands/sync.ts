@@ -12,13 +12,15 @@ import { selectiveSyncOptions } from '../../sync/workspace-policy.js'
 import { registerSyncRules } from './sync-rules.js'
 import { formatBytes, formatRate } from '../../units.js'
 import { skippedPaths, type SkippedPath } from '../../sync/skip-report.js'
+import { lockExchangeOf } from '../../auth/lock-exchange-of.js'
+import { syncLocksJson, syncLocksLines } from '../lock-report.js'
 
 /** Without --once, `gas sync` syncs again this often until SIGINT/SIGTERM. */
 const REPEAT_MS = 30_000
 /** why: without peers or with objects missing, the next try comes sooner; it backs off to REPEAT_MS */
 const RETRY_FIRST_MS = 5_000
 
-function print (p: Printer, result: PeerSyncResult, skipped: SkippedPath[], totalSeconds: number): void {
+function print (p: Printer, result: PeerSyncResult, skipped: SkippedPath[], totalSeconds: number, timeZone = 'UTC'): void {
   const seconds = { fetch: round3(result.fetchSeconds), total: round3(totalSeconds) }
   const rate = result.fetchSeconds > 0 && result.fetched.bytes > 0 ? ` in ${seconds.fetch} s (${formatRate(result.fetched.bytes / result.fetchSeconds)})` : ''
   printResult(p, {
@@ -41,6 +43,7 @@ function print (p: Printer, result: PeerSyncResult, skipped: SkippedPath[], tota
     skipped,
     rejected: result.rejected,
     seconds,
+    locks: syncLocksJson(result),
     error: result.incomplete
   },
   () => [
@@ -54,6 +57,7 @@ function print (p: Printer, result: PeerSyncResult, skipped: SkippedPath[], tota
     ...(result.checkout !== null ? [`  workspace now at ${result.checkout.version.slice(0, 12)}: ${result.checkout.written.length} written, ${result.checkout.removed.length} removed, ${result.checkout.skipped.length} skipped`] : []),
     ...skipped.map((s) => `  skipped ${s.path}: ${s.detail}`),
     ...(result.checkout?.conflicts ?? []).map((c) => `  CONFLICT ${c.path}: changed by the peer, and ${c.local === 'staged' ? 'staged' : 'edited'} here; your file is kept, see \`gas conflicts\``),
+    ...syncLocksLines(result, timeZone),
     ...result.dropped.map((d) => `  dropped ${d.peer}: ${d.code}: ${d.message}`),
     ...(result.ownProcesses > 0 ? [`  ignored ${result.ownProcesses} connection(s) to this member's own processes`] : []),
     ...(result.complete ? [] : [`  incomplete: ${result.missing.length} object(s) missing (see the error below)`])
@@ -103,12 +107,12 @@ export function register (program: Command): void {
             const { wantContent, policyKey, notice, reload } = await selectiveSyncOptions(ws)
             const warn = (text: string | null): void => { if (text !== null) p.err(`gas: warning: ${text}`) }
             warn(notice)
-            const synced = await syncWithPeers({ ws, trackers: opts.tracker, peers: opts.peer, security: peerSecurity(ws), wantContent, policyKey, onProgress: (prog) => bar?.update(prog) })
+            const synced = await syncWithPeers({ ws, trackers: opts.tracker, peers: opts.peer, security: peerSecurity(ws), locks: lockExchangeOf(ws), wantContent, policyKey, onProgress: (prog) => bar?.update(prog) })
             warn(await reload())
-            return { synced, skipped: await skippedPaths(ws, synced) }
+            return { synced, skipped: await skippedPaths(ws, synced), timeZone: ws.config.timeZone }
           })
           bar?.stop(result.synced.complete)
-          print(p, result.synced, result.skipped, (performance.now() - started) / 1000)
+          print(p, result.synced, result.skipped, (performance.now() - started) / 1000, result.timeZone)
           if (result.synced.incomplete !== null) failure = new GasError(result.synced.incomplete.code, result.synced.incomplete.message, result.synced.incomplete.data)
         } catch (err) {
           bar?.stop()

@@ -1,0 +1,26 @@
+import type { PeerSyncResult } from '../peer/peer-node.js'
+import { formatLockTime } from '../repo/lock-format.js'
+
+/** `gas sync`'s `locks` field: ISO times, and null when locks were not exchanged. */
+export function syncLocksJson (result: PeerSyncResult): unknown {
+  const locks = result.locks
+  if (locks === undefined) return null
+  return {
+    adopted: locks.adopted,
+    rejected: locks.rejected,
+    lost: locks.lost.map((l) => ({ path: l.path, holder: l.holder, expires: new Date(l.expires).toISOString(), reason: l.reason })),
+    broken: locks.broken.map((b) => ({ path: b.path, by: b.by, at: new Date(b.at).toISOString() }))
+  }
+}
+
+/** The lines a member must not miss: a lock of theirs lost or broken, a record refused. */
+export function syncLocksLines (result: PeerSyncResult, timeZone: string): string[] {
+  const locks = result.locks
+  if (locks === undefined) return []
+  return [
+    ...locks.lost.map((l) => `  LOCK LOST ${l.path}: ${l.holder} locked it first (until ${formatLockTime(l.expires, timeZone)}${l.reason === '' ? '' : `, ${l.reason}`}); your lock does not hold`),
+    ...locks.broken.map((b) => `  LOCK BROKEN ${b.path}: ${b.by} broke your lock at ${formatLockTime(b.at, timeZone)}`),
+    ...locks.rejected.map((r) => `  refused lock record ${r.ref} from ${r.peer}: ${r.code}: ${r.message}`),
+    ...(locks.adopted > 0 ? [`  ${locks.adopted} lock record(s) received`] : [])
+  ]
+}

@@ -39,6 +39,8 @@ export type ErrorCode =
   | 'E_SYNC_INCOMPLETE'
   | 'E_NO_PEERS'
   | 'E_NO_ROUTE'
+  | 'E_BAD_POLICY'
+  | 'E_ACCESS_DENIED'
 
 export class GasError extends Error {
   readonly code: ErrorCode

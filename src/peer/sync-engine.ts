@@ -4,7 +4,6 @@ import type { ObjectStore } from '../objects/store.js'
 import type { RefStore } from '../refs/ref-store.js'
 import { computeWantSet, type WantContent, type WantedObject } from '../sync/want-set.js'
 import { systemClock, type Clock, type LedgerTotals } from './ledger.js'
-import type { HelloMessage } from './messages.js'
 import { applyRemoteRefs, isAdvertisedRef, isSharedRef, type RefConflict, type RefOutcome, type RemoteRef } from './ref-exchange.js'
 import { PeerSession, asGasError, randomIdentity, type PeerIdentity, type SessionOptions } from './session.js'
 import { Swarm, type DroppedPeer, type FetchResult } from './swarm.js'
@@ -41,7 +40,7 @@ export interface PeerSecurity {
   peerName?: string
   sign?: SessionOptions['sign']
   verify?: SessionOptions['verify']
-  mayServe?: (id: ObjectId, remote: HelloMessage) => boolean | Promise<boolean>
+  mayServe?: SessionOptions['mayServe']
 }
 
 export interface SyncOptions extends PeerSecurity {

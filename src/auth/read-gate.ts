@@ -1,0 +1,129 @@
+import { systemClock, type Clock } from '../clock.js'
+import type { ObjectId, ObjectType } from '../objects/id.js'
+import type { ObjectStore } from '../objects/store.js'
+import type { HelloMessage } from '../peer/messages.js'
+import type { ServeVerdict } from '../peer/session-options.js'
+import type { RefStore } from '../refs/ref-store.js'
+import { buildReadIndex, type ReadIndex } from './read-index.js'
+import { RoleReader, type ReadPolicy } from './read-rights.js'
+
+/**
+ * A serving peer's read check: for each object a remote asks for, whether its roles may read it
+ * (see read-index.ts for what that means for shared chunks). The index is built once per (policy,
+ * roles, refs) and shared by every session of those roles; a WANT costs a set lookup.
+ *
+ * The refs are looked at again at most every `recheckMs`, when an object is asked for: a commit,
+ * a sync or a new team policy (a ref too) then rebuilds the index, so a chunk of a version that
+ * appeared a moment ago is not refused for good, and a tightened policy applies within that time.
+ */
+
+/** why: listing refs is a few file reads; once a second bounds both the staleness and the cost of a flood of WANTs */
+export const READ_RECHECK_MS = 1_000
+
+export interface ReadGateOptions {
+  store: ObjectStore
+  refs: RefStore
+  /** the read rules now (the team policy's read section); undefined: everyone reads everything */
+  policy: () => Promise<ReadPolicy | undefined>
+  clock?: Clock
+  recheckMs?: number
+}
+
+interface RoleState {
+  reader: RoleReader
+  refsKey: string
+  index: Promise<ReadIndex> | undefined
+}
+
+export class ReadGate {
+  readonly #opts: ReadGateOptions
+  readonly #clock: Clock
+  #checkedAt = -Infinity
+  #checking: Promise<void> | undefined
+  #refsKey = ''
+  #roots: ObjectId[] = []
+  #policy: ReadPolicy | undefined
+  readonly #byRoles = new Map<string, RoleState>()
+  /** indexes built, for tests and figures */
+  builds = 0
+
+  constructor (opts: ReadGateOptions) {
+    this.#opts = opts
+    this.#clock = opts.clock ?? systemClock
+  }
+
+  /** The session hook (SessionOptions.mayServe). */
+  readonly mayServe = async (id: ObjectId, remote: HelloMessage, type?: ObjectType): Promise<boolean | ServeVerdict> => await this.verdict(id, rolesOf(remote), type)
+
+  /**
+   * true: serve it; 'access-denied': the roles may not read it. `type` is the object's when known
+   * (what a WANT for a block serves); a HAVE question comes without it.
+   */
+  async verdict (id: ObjectId, roles: readonly string[], type?: ObjectType): Promise<true | ServeVerdict> {
+    await this.#recheck()
+    const policy = this.#policy
+    if (policy === undefined) return true
+    const key = `${policy.fingerprint}\0${[...new Set(roles)].sort().join(',')}`
+    let state = this.#byRoles.get(key)
+    if (state === undefined) {
+      state = { reader: new RoleReader(policy, roles), refsKey: '', index: undefined }
+      this.#byRoles.set(key, state)
+    }
+    const reader = state.reader
+    if (reader.readsEverything) return true
+    const known = async (): Promise<true | ServeVerdict | undefined> => {
+      const index = await this.#indexOf(state)
+      if (index.hidden.has(id)) return 'access-denied'
+      if (type !== undefined && type !== 'chunk') return true
+      if (index.chunks.has(id) || (type === undefined && index.metadata.has(id))) return true
+      return undefined
+    }
+    const first = await known()
+    if (first !== undefined) return first
+    // not named by the refs we indexed: perhaps by refs that moved since (a commit a moment ago)
+    await this.#recheck()
+    return (await known()) ?? (reader.readsUnlisted ? true : 'access-denied')
+  }
+
+  #indexOf (state: RoleState): Promise<ReadIndex> {
+    if (state.index === undefined || state.refsKey !== this.#refsKey) {
+      state.refsKey = this.#refsKey
+      this.builds++
+      state.index = buildReadIndex(this.#opts.store, this.#roots, state.reader)
+      // a failed build (a damaged object) is tried again by the next question, not cached
+      const built = state.index
+      built.catch(() => { if (state.index === built) state.index = undefined })
+    }
+    return state.index
+  }
+
+  /** Looks at the refs (and the policy) again when the last look is older than recheckMs. */
+  async #recheck (): Promise<void> {
+    if (this.#clock.now() - this.#checkedAt < (this.#opts.recheckMs ?? READ_RECHECK_MS)) return
+    this.#checking ??= (async () => {
+      try {
+        const refs = (await this.#opts.refs.list()).sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
+        const policy = await this.#opts.policy()
+        const refsKey = refs.map((r) => `${r.name}=${r.id}`).join('\n')
+        if (policy?.fingerprint !== this.#policy?.fingerprint) this.#byRoles.clear()
+        this.#policy = policy
+        if (refsKey !== this.#refsKey) {
+          this.#refsKey = refsKey
+          this.#roots = [...new Set(refs.map((r) => r.id))]
+        }
+        this.#checkedAt = this.#clock.now()
+      } finally {
+        this.#checking = undefined
+      }
+    })()
+    await this.#checking
+  }
+}
+
+/**
+ * The roles a remote proved: its certificate's, which the session only holds once verified (an
+ * unverified HELLO carries none we keep). No certificate: no role, so only rules for every member apply.
+ */
+export function rolesOf (remote: HelloMessage): string[] {
+  return remote.certificate?.member.roles ?? []
+}

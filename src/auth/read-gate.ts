@@ -31,8 +31,18 @@ export interface ReadGateOptions {
 
 interface RoleState {
   reader: RoleReader
+  /** the refs the index was built from */
   refsKey: string
   index: Promise<ReadIndex> | undefined
+  /** the index once built */
+  built: ReadIndex | undefined
+}
+
+function answer (index: ReadIndex, id: ObjectId, type: ObjectType | undefined): true | ServeVerdict | undefined {
+  if (index.hidden.has(id)) return 'access-denied'
+  if (type !== undefined && type !== 'chunk') return true
+  if (index.chunks.has(id) || (type === undefined && index.metadata.has(id))) return true
+  return undefined
 }
 
 export class ReadGate {
@@ -44,6 +54,8 @@ export class ReadGate {
   #roots: ObjectId[] = []
   #policy: ReadPolicy | undefined
   readonly #byRoles = new Map<string, RoleState>()
+  #lastRoles: readonly string[] | undefined
+  #lastRolesKey = ''
   /** indexes built, for tests and figures */
   builds = 0
 
@@ -60,39 +72,51 @@ export class ReadGate {
    * (what a WANT for a block serves); a HAVE question comes without it.
    */
   async verdict (id: ObjectId, roles: readonly string[], type?: ObjectType): Promise<true | ServeVerdict> {
-    await this.#recheck()
+    // why: this runs for every object served (16 000 for 1 GiB); the common path takes no await but the caller's
+    if (this.#clock.now() - this.#checkedAt >= (this.#opts.recheckMs ?? READ_RECHECK_MS)) await this.#recheck()
     const policy = this.#policy
     if (policy === undefined) return true
-    const key = `${policy.fingerprint}\0${[...new Set(roles)].sort().join(',')}`
-    let state = this.#byRoles.get(key)
-    if (state === undefined) {
-      state = { reader: new RoleReader(policy, roles), refsKey: '', index: undefined }
-      this.#byRoles.set(key, state)
+    const state = this.#stateFor(policy, roles)
+    if (state.reader.readsEverything) return true
+    // metadata flows unless a rule for these roles withholds some; the index is built meanwhile,
+    // while the requester walks versions and trees, so its first chunk does not wait for it
+    if (type !== undefined && type !== 'chunk' && !state.reader.hidesMetadata) {
+      if (state.index === undefined || state.refsKey !== this.#refsKey) this.#indexOf(state).catch(() => {})
+      return true
     }
-    const reader = state.reader
-    if (reader.readsEverything) return true
-    const known = async (): Promise<true | ServeVerdict | undefined> => {
-      const index = await this.#indexOf(state)
-      if (index.hidden.has(id)) return 'access-denied'
-      if (type !== undefined && type !== 'chunk') return true
-      if (index.chunks.has(id) || (type === undefined && index.metadata.has(id))) return true
-      return undefined
-    }
-    const first = await known()
+    const first = answer(state.built !== undefined && state.refsKey === this.#refsKey ? state.built : await this.#indexOf(state), id, type)
     if (first !== undefined) return first
     // not named by the refs we indexed: perhaps by refs that moved since (a commit a moment ago)
     await this.#recheck()
-    return (await known()) ?? (reader.readsUnlisted ? true : 'access-denied')
+    return answer(await this.#indexOf(state), id, type) ?? (state.reader.readsUnlisted ? true : 'access-denied')
+  }
+
+  #stateFor (policy: ReadPolicy, roles: readonly string[]): RoleState {
+    // why: a session asks with the same roles array every time; sorting and joining it per object would be most of the cost
+    if (roles !== this.#lastRoles) {
+      this.#lastRoles = roles
+      this.#lastRolesKey = [...new Set(roles)].sort().join(',')
+    }
+    const key = `${policy.fingerprint}\0${this.#lastRolesKey}`
+    let state = this.#byRoles.get(key)
+    if (state === undefined) {
+      state = { reader: new RoleReader(policy, roles), refsKey: '', index: undefined, built: undefined }
+      this.#byRoles.set(key, state)
+    }
+    return state
   }
 
   #indexOf (state: RoleState): Promise<ReadIndex> {
     if (state.index === undefined || state.refsKey !== this.#refsKey) {
       state.refsKey = this.#refsKey
+      state.built = undefined
       this.builds++
-      state.index = buildReadIndex(this.#opts.store, this.#roots, state.reader)
-      // a failed build (a damaged object) is tried again by the next question, not cached
-      const built = state.index
-      built.catch(() => { if (state.index === built) state.index = undefined })
+      const building = buildReadIndex(this.#opts.store, this.#roots, state.reader)
+      state.index = building
+      building.then((index) => { if (state.index === building) state.built = index }, () => {
+        // a failed build (a damaged object) is tried again by the next question, not cached
+        if (state.index === building) state.index = undefined
+      })
     }
     return state.index
   }

@@ -161,6 +161,11 @@ export class RoleReader {
     return this.#rules.every((rule) => rule.access === 'allow')
   }
 
+  /** some rule for these roles withholds previews and file manifests ("metadata": false) */
+  get hidesMetadata (): boolean {
+    return this.#rules.some((rule) => !rule.metadata)
+  }
+
   decide (path: string, kind: AssetKind | undefined): ReadDecision {
     for (const rule of this.#rules) {
       if (matches(rule, path, kind)) return { allowed: rule.access === 'allow', metadata: rule.access === 'allow' || rule.metadata, rule }

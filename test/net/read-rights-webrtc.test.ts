@@ -93,6 +93,16 @@ describe('read rights between workspaces over WebRTC', () => {
       expect(text.stdout).toMatch(/E_ACCESS_DENIED: 2 asset\(s\) refused by ana/)
       expect(text.stdout).toMatch(/\n {4}art\/raw\/hero\.png\n {4}art\/raw\/sculpt\.bin/)
 
+      // asked for explicitly, the refusal is the command's error
+      const fetch = await gasInProcess(prog.root, ['fetch', 'art/raw/hero.png'])
+      expect(fetch.status).toBe(1)
+      expect(fetch.stdout).toMatch(/art\/raw\/hero\.png: refused \(E_ACCESS_DENIED/)
+      expect(fetch.stderr).toMatch(/^gas: E_ACCESS_DENIED: 1 asset\(s\) refused by the peers: your roles may not read art\/raw\/hero\.png/)
+      const restore = await gasInProcess(prog.root, ['restore', 'art/raw/sculpt.bin'])
+      expect(restore.status).toBe(1)
+      expect(restore.stderr).toMatch(/^gas: E_ACCESS_DENIED: art\/raw\/sculpt\.bin: ana refused its content/)
+      expect(existsSync(join(prog.root, 'art/raw/sculpt.bin'))).toBe(false)
+
       // the same serving peer gives an artist everything
       const full = await syncWithPeers({ ws: artist, trackers: [tracker.url], security: gas.peerSecurity(artist) })
       expect(full.complete).toBe(true)

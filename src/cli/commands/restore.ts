@@ -1,4 +1,5 @@
 import type { Command } from 'commander'
+import { GasError } from '../../errors.js'
 import { peerSecurity } from '../../auth/peer-security.js'
 import { fetchFromPeers } from '../../peer/peer-node.js'
 import { restore } from '../../repo/restore.js'
@@ -14,7 +15,9 @@ export function register (program: Command): void {
       const result = await withWorkspace(async (ws) => {
         // content selective sync left out is fetched from the peers first
         const roots = await contentToFetchFor(ws, { path, rev: opts.version, cwd: process.cwd() })
-        if (roots.length > 0) await fetchFromPeers({ ws, trackers: [], security: peerSecurity(ws), roots })
+        const got = roots.length > 0 ? await fetchFromPeers({ ws, trackers: [], security: peerSecurity(ws), roots }) : undefined
+        const refusedBy = [...new Set(got?.accessDenied.flatMap((d) => d.peers))]
+        if (refusedBy.length > 0) throw new GasError('E_ACCESS_DENIED', `${path}: ${refusedBy.join(', ')} refused its content: your roles may not read it (ask a lead to change the team's read rules)`, { path, peers: refusedBy })
         const restored = await restore(ws, { path, rev: opts.version, out: opts.out, cwd: process.cwd(), force: opts.force })
         await recordRestored(ws, restored)
         return restored

@@ -194,6 +194,8 @@ function addRound (a: PeerFetchResult, b: PeerFetchResult): PeerFetchResult {
     fetched: { objects: a.fetched.objects + b.fetched.objects, bytes: a.fetched.bytes + b.fetched.bytes },
     wire: { sent: a.wire.sent + b.wire.sent, received: a.wire.received + b.wire.received },
     asked: [...new Set([...a.asked, ...b.asked])],
+    // refused in an earlier round: not asked again (see SyncResult.accessDenied)
+    accessDenied: [...a.accessDenied, ...b.accessDenied],
     perPeer: [...a.perPeer, ...b.perPeer],
     roots: a.roots
   }

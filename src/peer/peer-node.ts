@@ -151,6 +151,9 @@ export async function syncWithPeers (opts: PeerNodeOptions & { onProgress?: (p: 
       }
     }
     const incomplete = syncIncompleteError(result)
+    // a file not written because the peers refused it is not "left out by selective sync"
+    const refused = new Set(result.accessDenied.map((d) => d.path))
+    for (const skip of checkout?.skipped ?? []) if (refused.has(skip.path)) skip.reason = 'content refused by the peers (E_ACCESS_DENIED)'
     return { ...result, complete: incomplete === null, incomplete: incomplete?.toJSON() ?? null, trackers: connected.trackers, checkout, merge, queued, routes: connected.routes }
   } finally {
     limits.close()

@@ -69,6 +69,10 @@ describe('read rights between workspaces over WebRTC', () => {
       const out = JSON.parse(r.stdout)
       expect(out.complete).toBe(true)
       expect(out.missing).toBe(0)
+      expect(out.checkout.skipped).toEqual([
+        { path: 'art/raw/hero.png', reason: 'content refused by the peers (E_ACCESS_DENIED)' },
+        { path: 'art/raw/sculpt.bin', reason: 'content refused by the peers (E_ACCESS_DENIED)' }
+      ])
       expect(out.accessDenied).toEqual([
         { code: 'E_ACCESS_DENIED', path: 'art/raw/hero.png', objects: expect.any(Number), peers: ['ana'] },
         { code: 'E_ACCESS_DENIED', path: 'art/raw/sculpt.bin', objects: expect.any(Number), peers: ['ana'] }

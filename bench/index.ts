@@ -21,7 +21,8 @@ const SECTIONS = [
   'store', 'preview', 'datachannel', 'sync', 'schedule', 'selective', 'build', 'serve-rss', 'git', 'netns',
   'tcp',
   'flood',
-  'e2e'
+  'e2e',
+  'acl'
 ] as const
 type Section = typeof SECTIONS[number]
 const ALIASES: Record<string, Section> = { transport: 'datachannel', webrtc: 'datachannel', previews: 'preview' }
@@ -116,7 +117,8 @@ const RUNNERS: Record<Section, Runner> = {
   netns: async (workDir, args) => await (await import('./netns.js')).benchNetns(join(workDir, 'netns'), { quick: args.quick }),
   tcp: async (workDir, args) => await (await import('./tcp.js')).benchTcp(join(workDir, 'tcp'), { quick: args.quick }),
   flood: async (workDir, args) => await (await import('./flood.js')).benchFlood(join(workDir, 'flood'), { quick: args.quick }),
-  e2e: async (workDir, args) => await (await import('./e2e.js')).benchE2e(join(workDir, 'e2e'), { quick: args.quick })
+  e2e: async (workDir, args) => await (await import('./e2e.js')).benchE2e(join(workDir, 'e2e'), { quick: args.quick }),
+  acl: async (workDir, args) => await (await import('./acl.js')).benchAcl(join(workDir, 'acl'), { quick: args.quick, rounds: args.rounds })
 }
 
 interface SectionResult { figures: Figure[], notes: string[], errors: string[] }

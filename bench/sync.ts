@@ -6,7 +6,7 @@ import { MemoryStore } from '../src/objects/memory-store.js'
 import type { ObjectStore } from '../src/objects/store.js'
 import { FileStore } from '../src/pack/file-store.js'
 import { SimulatedLink } from '../src/peer/simulated-link.js'
-import { serveRepo, syncRepo } from '../src/peer/sync-engine.js'
+import { serveRepo, syncRepo, type ServeOptions } from '../src/peer/sync-engine.js'
 import type { Transport } from '../src/peer/transport.js'
 import { connectPair } from '../src/peer/webrtc-transport.js'
 import { RefStore } from '../src/refs/ref-store.js'
@@ -65,9 +65,9 @@ export async function seedRepo (workDir: string, name: string, bytes: Uint8Array
 export const LINK_BUFFER = 1024 * 1024
 
 /** Syncs `me` from seeders on the given links; returns payload bytes, wall time, and the time of the content phase alone. */
-export async function fetchFrom (workDir: string, seeders: Array<Repo<ObjectStore>>, links: Array<[Transport, Transport]>, store: ObjectStore = new MemoryStore()): Promise<{ bytes: number, seconds: number, contentSeconds: number, contentBytes: number, wire: number }> {
+export async function fetchFrom (workDir: string, seeders: Array<Repo<ObjectStore>>, links: Array<[Transport, Transport]>, store: ObjectStore = new MemoryStore(), serve: Pick<ServeOptions, 'mayServe'> = {}): Promise<{ bytes: number, seconds: number, contentSeconds: number, contentBytes: number, wire: number }> {
   const transports = seeders.map((s, i) => {
-    void serveRepo({ store: s.store, refs: s.refs, transport: links[i][1], peerName: `seed${i}` }).catch(() => {})
+    void serveRepo({ store: s.store, refs: s.refs, transport: links[i][1], peerName: `seed${i}`, ...serve }).catch(() => {})
     return links[i][0]
   })
   const start = performance.now()
@@ -85,7 +85,7 @@ export async function fetchFrom (workDir: string, seeders: Array<Repo<ObjectStor
     }
   })
   const seconds = (performance.now() - start) / 1000
-  if (result.missing.length > 0) throw new Error(`sync left ${result.missing.length} objects missing`)
+  if (result.missing.length > 0 || result.accessDenied.length > 0) throw new Error(`sync left ${result.missing.length + result.accessDenied.length} objects missing`)
   return { bytes: result.fetched.bytes, seconds, contentSeconds: (contentEnd - contentStart) / 1000, contentBytes, wire: result.wire.sent + result.wire.received }
 }
 

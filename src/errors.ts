@@ -44,6 +44,7 @@ export type ErrorCode =
   | 'E_LOCKED_BY_OTHER'
   | 'E_NOT_LOCKED'
   | 'E_BAD_TTL'
+  | 'E_BAD_POLICY'
 
 export class GasError extends Error {
   readonly code: ErrorCode

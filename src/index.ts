@@ -74,3 +74,6 @@ export { lock, unlock, type LockOptions, type LockResult, type UnlockOptions, ty
 export { activeLocks, lockHeldByOther, pruneExpiredLocks, type LockEntry } from './repo/lock-store.js'
 export { parseTtl, DEFAULT_LOCK_TTL_MS } from './repo/lock-ttl.js'
 export { lockExchangeOf } from './auth/lock-exchange-of.js'
+export { parseReadRules, mayRead, explainRead, type ReadPolicy, type ReadRule, type ReadDecision } from './auth/read-rights.js'
+export { loadReadPolicy } from './auth/load-read-policy.js'
+export type { AccessDenied } from './peer/denials.js'

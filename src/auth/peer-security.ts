@@ -1,5 +1,5 @@
 import { GasError } from '../errors.js'
-import type { HelloProof } from '../peer/session-options.js'
+import type { HelloProof, MayServe } from '../peer/session-options.js'
 import type { HelloMessage } from '../peer/messages.js'
 import type { PeerSecurity } from '../peer/sync-engine.js'
 import type { Workspace } from '../repo/workspace.js'
@@ -11,16 +11,25 @@ import { adoptTeamRecords, memberCertificate, readPolicyRecord, recordCertificat
 import { adoptOwnCertificate } from './team-members.js'
 import { writeRulesOf } from './team-policy.js'
 import { checkRefUpdate } from './write-rights.js'
+import { loadReadPolicy } from './load-read-policy.js'
+import { ReadGate } from './read-gate.js'
+import type { ReadPolicy } from './read-rights.js'
 
-type WorkspaceSecurity = Required<Pick<PeerSecurity, 'sign' | 'verify'>> & Pick<PeerSecurity, 'adoptTeamRefs' | 'refUpdateCheck'> & { direct: DirectSecurity }
+export interface PeerSecurityOptions {
+  /** read rules to enforce instead of the team policy's (`loadReadPolicy`) */
+  readPolicy?: ReadPolicy
+}
+
+type WorkspaceSecurity = Required<Pick<PeerSecurity, 'sign' | 'verify'>> & Pick<PeerSecurity, 'adoptTeamRefs' | 'refUpdateCheck'> & { direct: DirectSecurity, mayServe: MayServe }
 
 /**
  * HELLO signing and checks for this workspace's member, handed to the peer layer: every
  * connection proves our key and membership, and refuses a remote that cannot prove both or whose
  * key was revoked. In a team it also adopts the team records peers spread (revocations, newer
- * certificates, the policy) and checks every remote ref update against the write rights.
+ * certificates, the policy) and checks every remote ref update against the write rights. What we
+ * serve follows the read rights (`mayServe`): content outside the remote's roles is refused.
  */
-export function peerSecurity (ws: Workspace): WorkspaceSecurity {
+export function peerSecurity (ws: Workspace, opts: PeerSecurityOptions = {}): WorkspaceSecurity {
   const team = ws.config.team
   const rs: TeamRecords | null = team === null ? null : { store: ws.store, refs: ws.refs, team }
   let certificate: Promise<MemberCertificate | null> | undefined
@@ -55,11 +64,15 @@ export function peerSecurity (ws: Workspace): WorkspaceSecurity {
   }
   const sign = signChallenge(ws.identity, team?.id ?? null, ownCertificate)
   const direct = directSecurity(ws.identity, team, ownCertificate)
-  if (rs === null) return { sign, verify, direct }
+  const readPolicy = opts.readPolicy
+  const gate = new ReadGate({ store: ws.store, refs: ws.refs, policy: readPolicy !== undefined ? async () => readPolicy : async () => await loadReadPolicy(ws) })
+  const mayServe = gate.mayServe
+  if (rs === null) return { sign, verify, direct, mayServe }
   return {
     sign,
     verify,
     direct,
+    mayServe,
     adoptTeamRefs: async ({ store, refs, peer }) => {
       const result = await adoptTeamRecords(rs, store, refs, `sync from ${peer}`, ws.clock.now())
       for (const cert of result.certificates) {

@@ -1,3 +1,4 @@
+import { parseReadRules } from './read-rights.js'
 import { GasError } from '../errors.js'
 import type { Workspace } from '../repo/workspace.js'
 import { readOwnCertificate, type MemberCertificate } from './member-certificate.js'
@@ -40,6 +41,7 @@ export function parsePolicyDocument (text: string, current: number): PolicyDocum
   if ((version as number) <= current) throw GasError.badArgument(`the policy's version ${version as number} is not above the team's current version ${current}; peers keep the highest version, so use ${current + 1} (or leave "version" out)`)
   const read = doc.read === undefined ? [] : doc.read
   if (!Array.isArray(read)) throw GasError.badArgument('the policy\'s "read" must be an array of rules')
+  parseReadRules(read)
   const write = doc.write === undefined ? [] : doc.write
   parseWriteRules(write)
   return { version: version as number, read, write: write as unknown[] }

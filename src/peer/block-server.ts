@@ -1,23 +1,26 @@
 import { isGasError } from '../errors.js'
 import { BufferPool } from '../objects/buffer-pool.js'
-import { objectTypeCode, type ObjectId } from '../objects/id.js'
+import { objectTypeCode, type ObjectId, type ObjectType } from '../objects/id.js'
 import type { EncodedObject, ObjectStore } from '../objects/store.js'
 import { FramePacker } from './frame-packer.js'
 import type { PeerLedger } from './ledger.js'
 import { MAX_IDS_PER_MESSAGE, type Message } from './messages.js'
 import { ServeQueue } from './serve-queue.js'
-import { SERVE_READ_AHEAD } from './session-options.js'
+import { SERVE_READ_AHEAD, type ServeVerdict } from './session-options.js'
 import { MAX_FRAME, type Transport } from './transport.js'
 
 export interface BlockServerOptions {
   store: ObjectStore
   transport: Transport
   ledger: PeerLedger
-  /** sends a control message (DONT_HAVE) through the session */
+  /** sends a control message through the session */
   send: (msg: Message) => Promise<void>
+  /** tells the remote we will not send these: not held (no reason) or refused (the reason) */
+  dontHave: (ids: ObjectId[], reason?: ServeVerdict) => Promise<void>
   /** whether the session is still open */
   open: () => boolean
-  mayServe: (id: ObjectId) => Promise<boolean>
+  /** the ACL's verdict for the remote on this object (see SessionOptions.mayServe) */
+  mayServe: (id: ObjectId, type: ObjectType) => Promise<boolean | ServeVerdict>
   /** paces requests we cannot serve (FloodGuard.misses) */
   misses?: { trySpend: (count: number) => boolean, spend: (count: number) => Promise<void> }
 }
@@ -67,6 +70,7 @@ export class BlockServer {
     this.#serving = true
     const { store, open } = this.#opts
     const missing: ObjectId[] = []
+    const denied: ObjectId[] = []
     const read = async (id: ObjectId): Promise<EncodedObject | undefined | Error> => await store.getEncoded(id, this.#readPool).catch((err: Error) => err)
     try {
       while (open()) {
@@ -79,9 +83,10 @@ export class BlockServer {
         }
         const id = this.queue.take()
         if (id === undefined) {
-          if (this.#packer.empty && missing.length === 0) break
+          if (this.#packer.empty && missing.length === 0 && denied.length === 0) break
           await this.#sendPacked()
-          if (missing.length > 0 && open()) await this.#opts.send({ type: 'DONT_HAVE', ids: missing.splice(0) })
+          if (missing.length > 0 && open()) await this.#opts.dontHave(missing.splice(0))
+          if (denied.length > 0 && open()) await this.#opts.dontHave(denied.splice(0), 'access-denied')
           // a WANT that arrived during these sends is served by this loop
           continue
         }
@@ -90,17 +95,22 @@ export class BlockServer {
         // why: a corrupt local copy must not be served; the remote asks someone else
         if (result instanceof Error && !isGasError(result, 'E_CORRUPT_OBJECT')) throw result
         const object = result instanceof Error ? undefined : result
-        if (object === undefined || !(await this.#opts.mayServe(id))) {
+        const verdict = object === undefined ? false : await this.#opts.mayServe(id, object.type)
+        if (verdict !== true || object === undefined) {
+          if (object !== undefined) this.#readPool.give(object.bytes)
+          const reason = verdict === false || verdict === true ? undefined : verdict
           // why: a flood of bogus ids is all misses; pacing them here bounds what it costs the other sessions
           const misses = this.#opts.misses
           if (misses !== undefined && !misses.trySpend(1)) {
             // what was answered so far goes out before we wait, so an honest remote is not kept waiting for it
             await this.#sendPacked()
-            if (missing.length > 0 && open()) await this.#opts.send({ type: 'DONT_HAVE', ids: missing.splice(0) })
+            if (missing.length > 0 && open()) await this.#opts.dontHave(missing.splice(0))
+            if (denied.length > 0 && open()) await this.#opts.dontHave(denied.splice(0), 'access-denied')
             await misses.spend(1)
           }
-          missing.push(id)
-          if (missing.length >= MAX_IDS_PER_MESSAGE) await this.#opts.send({ type: 'DONT_HAVE', ids: missing.splice(0) })
+          const list = reason === undefined ? missing : denied
+          list.push(id)
+          if (list.length >= MAX_IDS_PER_MESSAGE) await this.#opts.dontHave(list.splice(0), reason)
           continue
         }
         await this.#pack(id, object)

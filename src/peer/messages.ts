@@ -28,7 +28,7 @@ export const FRAME_VERSION = 1
  */
 export const PROTOCOL_VERSION = 2
 /** What this build understands beyond version 1; a peer sends a newer message only to a peer listing it. */
-export const CAPABILITIES = ['done', 'end-of-refs', 'goodbye'] as const
+export const CAPABILITIES = ['done', 'end-of-refs', 'goodbye', 'dont-have-reason'] as const
 export type Capability = typeof CAPABILITIES[number]
 export const FRAME_HEADER_BYTES = 2
 
@@ -74,6 +74,9 @@ export interface WantMessage { type: 'WANT', ids: ObjectIdHex[], mode: WantMode,
 export interface HaveMessage { type: 'HAVE', ids: ObjectIdHex[] }
 export interface DontHaveMessage { type: 'DONT_HAVE', ids: ObjectIdHex[] }
 export interface CancelMessage { type: 'CANCEL', ids: ObjectIdHex[] }
+/** DONT_HAVE with why (capability `dont-have-reason`; other peers get a plain DONT_HAVE). A reason this build does not know reads as 'unknown' and means what DONT_HAVE means. */
+export interface DontHaveReasonMessage { type: 'DONT_HAVE_REASON', reason: DontHaveReason, ids: ObjectIdHex[] }
+export type DontHaveReason = typeof DONT_HAVE_REASONS[number] | 'unknown'
 export interface BlockMessage {
   type: 'BLOCK'
   id: ObjectIdHex
@@ -96,7 +99,7 @@ export interface DoneMessage { type: 'DONE' }
 export interface EndOfRefsMessage { type: 'END_OF_REFS' }
 /** why the sender ends the connection (capability `goodbye`): a refusal reaches the refused side as a reason, not as a lost peer */
 export interface GoodbyeMessage { type: 'GOODBYE', code: string, message: string }
-export type Message = HelloMessage | RefsMessage | WantMessage | HaveMessage | DontHaveMessage | CancelMessage | BlockMessage | BatchMessage | DoneMessage | EndOfRefsMessage | GoodbyeMessage
+export type Message = HelloMessage | RefsMessage | WantMessage | HaveMessage | DontHaveMessage | DontHaveReasonMessage | CancelMessage | BlockMessage | BatchMessage | DoneMessage | EndOfRefsMessage | GoodbyeMessage
 export type MessageType = Message['type']
 
 export const BLOCK_ENCODING_RAW = 0
@@ -140,6 +143,29 @@ function idListCodec<T extends 'HAVE' | 'DONT_HAVE' | 'CANCEL'> (type: T, id: nu
     },
     encode (msg, w) { writeIds(msg.ids, w) },
     decode (r) { return { type, ids: readIds(r, type) } }
+  }
+}
+
+/** Reasons by wire byte (index + 1; 0 is never sent). Append only: the bytes are API. */
+export const DONT_HAVE_REASONS = ['access-denied'] as const
+
+/** DONT_HAVE_REASON: <reason u8><count u16><id 32>×count */
+const DONT_HAVE_REASON: Codec<DontHaveReasonMessage> = {
+  id: 12,
+  preencode (msg) {
+    checkIds(msg.ids, 'DONT_HAVE_REASON')
+    if (!(DONT_HAVE_REASONS as readonly string[]).includes(msg.reason)) throw GasError.badArgument(`DONT_HAVE_REASON reason must be one of ${DONT_HAVE_REASONS.join(', ')}, not ${String(msg.reason)}`)
+    return 3 + msg.ids.length * ID_BYTES
+  },
+  encode (msg, w) {
+    w.u8((DONT_HAVE_REASONS as readonly string[]).indexOf(msg.reason) + 1)
+    writeIds(msg.ids, w)
+  },
+  decode (r) {
+    const reasonByte = r.u8('DONT_HAVE_REASON reason')
+    // why: a newer peer may give reasons we do not know; the ids are still not coming from it
+    const reason = DONT_HAVE_REASONS[reasonByte - 1] ?? 'unknown'
+    return { type: 'DONT_HAVE_REASON', reason, ids: readIds(r, 'DONT_HAVE_REASON') }
   }
 }
 
@@ -294,7 +320,8 @@ export const MESSAGES = {
   BATCH,
   DONE: emptyCodec('DONE', 9), // DONE: no payload
   END_OF_REFS: emptyCodec('END_OF_REFS', 10), // END_OF_REFS: no payload
-  GOODBYE
+  GOODBYE,
+  DONT_HAVE_REASON
 } as const satisfies { [K in MessageType]: Codec<Extract<Message, { type: K }>> }
 
 const BY_ID = new Map<number, Codec<Message>>(

@@ -192,6 +192,9 @@ export async function syncWithPeers (opts: PeerNodeOptions & { onProgress?: (p: 
       }
     }
     const incomplete = syncIncompleteError(result)
+    // a file not written because the peers refused it is not "left out by selective sync"
+    const refused = new Set(result.accessDenied.map((d) => d.path))
+    for (const skip of checkout?.skipped ?? []) if (refused.has(skip.path)) skip.reason = 'content refused by the peers (E_ACCESS_DENIED)'
     const locks = opts.locks === undefined ? undefined : { ...(result.locks ?? { adopted: 0, rejected: [] }), ...await takeLockNotices(ws) }
     if (locks !== undefined) await pruneExpiredLocks(ws)
     return { ...result, locks, complete: incomplete === null, incomplete: incomplete?.toJSON() ?? null, trackers: connected.trackers, checkout, merge, queued, routes: connected.routes }
@@ -237,6 +240,8 @@ function addRound (a: PeerFetchResult, b: PeerFetchResult): PeerFetchResult {
     fetched: { objects: a.fetched.objects + b.fetched.objects, bytes: a.fetched.bytes + b.fetched.bytes },
     wire: { sent: a.wire.sent + b.wire.sent, received: a.wire.received + b.wire.received },
     asked: [...new Set([...a.asked, ...b.asked])],
+    // refused in an earlier round: not asked again (see SyncResult.accessDenied)
+    accessDenied: [...a.accessDenied, ...b.accessDenied],
     perPeer: [...a.perPeer, ...b.perPeer],
     roots: a.roots
   }

@@ -14,8 +14,8 @@ import type { TransferLimits } from './transfer-limits.js'
 export interface QueueRunnerOptions {
   ws: Workspace
   limits: TransferLimits
-  /** fetches roots from the team's peers through `wrap`ped connections until `signal` aborts */
-  fetch: (opts: { roots: ObjectId[], wrapTransport: TransferLimits['throttle'], signal: AbortSignal }) => Promise<unknown>
+  /** fetches roots from the team's peers through `wrap`ped connections until `signal` aborts; `accessDenied` names the roots the peers refused */
+  fetch: (opts: { roots: ObjectId[], wrapTransport: TransferLimits['throttle'], signal: AbortSignal }) => Promise<{ accessDenied?: Array<{ path: string }> } | undefined | void>
   /** look at the queue this often while idle (ms) */
   pollMs?: number
   clock?: Clock
@@ -47,15 +47,20 @@ export function runQueue (opts: QueueRunnerOptions): { stop: () => Promise<void>
     if (items.length === 0) return
     windowClosed = new AbortController()
     opts.onEvent?.({ state: 'started', items: items.length })
+    // why: content the peers refuse (read rights) leaves the queue, or every poll would ask for it again, forever
+    let refused: ObjectId[] = []
     try {
-      await opts.fetch({ roots: items.map((i) => i.id), wrapTransport: (t) => opts.limits.throttle(t), signal: windowClosed.signal })
+      const fetched = await opts.fetch({ roots: items.map((i) => i.id), wrapTransport: (t) => opts.limits.throttle(t), signal: windowClosed.signal })
+      const deniedRoots = new Set(fetched?.accessDenied?.map((d) => d.path))
+      refused = items.filter((i) => deniedRoots.has(i.id)).map((i) => i.id)
     } catch (err) {
       opts.onEvent?.({ state: 'stopped', items: items.length, error: (err as Error).message })
     }
     await opts.ws.store.flush()
     const arrived = await arrivedItems(opts.ws, items.map((i) => i.id))
-    await (await openQueue(opts.ws)).remove(arrived)
-    opts.onEvent?.({ state: windowClosed.signal.aborted ? 'stopped' : 'done', items: arrived.length })
+    await (await openQueue(opts.ws)).remove([...arrived, ...refused])
+    const refusal = refused.length === 0 ? {} : { error: `E_ACCESS_DENIED: ${refused.length} queued item(s) refused by the peers (your roles may not read them); dropped from the queue` }
+    opts.onEvent?.({ state: windowClosed.signal.aborted ? 'stopped' : 'done', items: arrived.length, ...refusal })
     windowClosed = undefined
   }
 

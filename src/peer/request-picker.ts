@@ -26,6 +26,8 @@ export interface Item {
   asking: Member[]
   /** peers it is requested from */
   inFlight: Member[]
+  /** peers that refused it to us (access denied), by name */
+  deniedBy?: string[]
 }
 
 export interface Member {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import type { ObjectId } from '../objects/id.js'
+import type { ObjectId, ObjectType } from '../objects/id.js'
 import type { EncodedObject, ObjectStore } from '../objects/store.js'
 import type { Clock, PeerLedger } from './ledger.js'
 import type { HelloCertificate, HelloMessage, HelloSchedule } from './messages.js'
@@ -40,10 +40,20 @@ export interface SessionOptions {
   sign?: (challenge: { remoteNonce: string, ourNonce: string }) => HelloProof | Promise<HelloProof>
   /** checks the remote's signed HELLO (signature over our nonce and its own, certificate) against our nonce; throw (E_AUTH) to refuse. With it we wait for the signed HELLO, and nothing is served or accepted before it passes. */
   verify?: (remote: HelloMessage, ourNonce: string) => void | Promise<void>
-  /** ACL hook: whether this remote may read this object (default: yes) */
-  mayServe?: (id: ObjectId, remote: HelloMessage) => boolean | Promise<boolean>
+  /**
+   * ACL hook: whether this remote may read this object (default: yes). true serves it; false
+   * answers DONT_HAVE as if we did not hold it; 'access-denied' refuses it with that reason
+   * (DONT_HAVE_REASON, to a peer that lists the capability). `type` is the object's when it was
+   * read for serving (a HAVE question comes without). `remote.certificate` is set only when
+   * `verify` checked it.
+   */
+  mayServe?: MayServe
   handshakeTimeoutMs?: number
 }
+
+/** Why an object is refused: told to the requester in DONT_HAVE_REASON. */
+export type ServeVerdict = 'access-denied'
+export type MayServe = (id: ObjectId, remote: HelloMessage, type?: ObjectType) => boolean | ServeVerdict | Promise<boolean | ServeVerdict>
 
 /** why: a handshake is two or three small frames; a peer silent this long is not going to speak */
 export const HANDSHAKE_TIMEOUT_MS = 15_000

@@ -1,15 +1,15 @@
 import { randomBytes } from 'node:crypto'
 import { GasError } from '../errors.js'
-import { objectTypeFromCode, type ObjectId } from '../objects/id.js'
+import { objectTypeFromCode, type ObjectId, type ObjectType } from '../objects/id.js'
 import type { EncodedObject, ObjectStore } from '../objects/store.js'
 import { systemClock, PeerLedger, type Clock } from './ledger.js'
 import { BlockServer } from './block-server.js'
 import { FloodGuard } from './flood-guard.js'
 import {
   BlockAssembler, CAPABILITIES, FRAME_VERSION, MAX_IDS_PER_MESSAGE, PROTOCOL_VERSION, chunkRefs, decodeMessage, encodeMessage, isKnownMessageId,
-  type BlockMessage, type Capability, type GoodbyeMessage, type HelloCertificate, type HelloMessage, type Message, type WantMode
+  type BlockMessage, type Capability, type DontHaveReason, type GoodbyeMessage, type HelloCertificate, type HelloMessage, type Message, type WantMode
 } from './messages.js'
-import { GOODBYE_LINGER_MS, HANDSHAKE_TIMEOUT_MS, MAX_ADVERTISED_REFS, MAX_EARLY_FRAMES, type PeerIdentity, type ReceivedBlock, type RefEntry, type SessionOptions } from './session-options.js'
+import { GOODBYE_LINGER_MS, HANDSHAKE_TIMEOUT_MS, MAX_ADVERTISED_REFS, MAX_EARLY_FRAMES, MAX_QUEUED_WANTS, type PeerIdentity, type ReceivedBlock, type RefEntry, type ServeVerdict, type SessionOptions } from './session-options.js'
 import { asGasError, goodbyeError } from './session-failure.js'
 import { peerLost, type Transport } from './transport.js'
 
@@ -69,7 +69,7 @@ export class PeerSession {
   #haveChain: Promise<void> = Promise.resolve()
   readonly #listeners = {
     have: [] as Array<(ids: ObjectId[]) => void>,
-    dontHave: [] as Array<(ids: ObjectId[]) => void>,
+    dontHave: [] as Array<(ids: ObjectId[], reason?: DontHaveReason) => void>,
     block: [] as Array<(block: ReceivedBlock) => void>,
     refs: [] as Array<(refs: RefEntry[]) => void>,
     done: [] as Array<() => void>,
@@ -90,8 +90,9 @@ export class PeerSession {
       transport: this.transport,
       ledger: this.ledger,
       send: async (msg) => await this.#send(msg),
+      dontHave: async (ids, reason) => await this.#sendDontHave(ids, reason),
       open: () => this.#state === 'open',
-      mayServe: async (id) => await this.#mayServe(id),
+      mayServe: async (id, type) => await this.#mayServe(id, type),
       misses: this.#guard.misses
     })
     this.transport.onFrame((frame) => this.#onFrame(frame))
@@ -112,7 +113,8 @@ export class PeerSession {
   get queuedWants (): number { return this.#server.queue.size }
 
   onHave (cb: (ids: ObjectId[]) => void): void { this.#listeners.have.push(cb) }
-  onDontHave (cb: (ids: ObjectId[]) => void): void { this.#listeners.dontHave.push(cb) }
+  /** `reason`: why the remote refused them ('access-denied'), when it said; absent: it does not hold them */
+  onDontHave (cb: (ids: ObjectId[], reason?: DontHaveReason) => void): void { this.#listeners.dontHave.push(cb) }
   onBlock (cb: (block: ReceivedBlock) => void): void { this.#listeners.block.push(cb) }
   onRefs (cb: (refs: RefEntry[]) => void): void { this.#listeners.refs.push(cb) }
   onRemoteDone (cb: () => void): void { this.#listeners.done.push(cb) }
@@ -324,6 +326,9 @@ export class PeerSession {
         case 'WANT': return this.#onWant(msg.ids, msg.mode, msg.priority)
         case 'HAVE': return emit(this.#listeners.have, msg.ids)
         case 'DONT_HAVE': return emit(this.#listeners.dontHave, msg.ids)
+        case 'DONT_HAVE_REASON':
+          for (const cb of this.#listeners.dontHave) cb(msg.ids, msg.reason === 'unknown' ? undefined : msg.reason)
+          return
         case 'BLOCK': return this.#onBlock(msg)
         case 'BATCH':
           for (const block of msg.blocks) {
@@ -398,14 +403,27 @@ export class PeerSession {
   async #answerHave (ids: ObjectId[]): Promise<void> {
     const have: ObjectId[] = []
     const dontHave: ObjectId[] = []
-    for (const id of ids) ((await this.store.has(id)) && (await this.#mayServe(id)) ? have : dontHave).push(id)
+    const denied: ObjectId[] = []
+    for (const id of ids) {
+      const verdict = (await this.store.has(id)) ? await this.#mayServe(id) : false
+      ;(verdict === true ? have : verdict === false ? dontHave : denied).push(id)
+    }
     if (this.#state === 'closed') return
     if (have.length > 0) await this.#send({ type: 'HAVE', ids: have })
     if (dontHave.length > 0) await this.#send({ type: 'DONT_HAVE', ids: dontHave })
+    if (denied.length > 0) await this.#sendDontHave(denied, 'access-denied')
   }
 
-  async #mayServe (id: ObjectId): Promise<boolean> {
-    return this.#opts.mayServe === undefined || await this.#opts.mayServe(id, this.remote)
+  async #mayServe (id: ObjectId, type?: ObjectType): Promise<boolean | ServeVerdict> {
+    if (this.#opts.mayServe === undefined) return true
+    // why: without verify the remote's HELLO is whatever it claims; a certificate in it proves no role
+    const remote = this.#opts.verify === undefined && this.remote.certificate !== null ? { ...this.remote, certificate: null } : this.remote
+    return await this.#opts.mayServe(id, remote, type)
+  }
+
+  /** DONT_HAVE, with the reason when there is one and the remote understands it (DONT_HAVE_REASON) */
+  async #sendDontHave (ids: ObjectId[], reason?: ServeVerdict): Promise<void> {
+    await this.#send(reason !== undefined && this.remoteCan('dont-have-reason') ? { type: 'DONT_HAVE_REASON', reason, ids } : { type: 'DONT_HAVE', ids })
   }
 
   #finish (err?: GasError): void {

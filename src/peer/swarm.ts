@@ -3,6 +3,7 @@ import type { ObjectId } from '../objects/id.js'
 import { LOOSE_WHEN_RECEIVED, type EncodedObject, type ObjectStore } from '../objects/store.js'
 import { ConcurrencyGate } from './concurrency-gate.js'
 import { systemClock, type Clock } from './ledger.js'
+import type { DontHaveReason } from './messages.js'
 import type { PeerSession, ReceivedBlock } from './session.js'
 import { ENDGAME_ITEMS, nextRequest, type Item, type Job, type Member } from './request-picker.js'
 import { PeerWindow, UNKNOWN_SIZE_ESTIMATE } from './want-manager.js'
@@ -62,8 +63,10 @@ export interface FetchResult {
   objects: number
   /** encoded bytes of the objects stored */
   bytes: number
-  /** wanted objects that no reachable peer could provide */
+  /** wanted objects that no reachable peer could provide (those refused are in `denied` instead) */
   missing: ObjectId[]
+  /** wanted objects no peer provided and at least one refused to us (its ACL): not retried with others forever, reported */
+  denied: Array<{ id: ObjectId, peers: string[] }>
   /** objects received more than once (end game, late after CANCEL) */
   duplicates: number
 }
@@ -122,7 +125,7 @@ export class Swarm {
     const m: Member = { session, window: new PeerWindow(this.#clock), alive: true, candidates: [], cursor: 0, dirty: false, asking: 0, lastHeard: this.#clock.now(), lastBytes: 0 }
     this.#members.set(session, m)
     session.onHave((ids) => this.#onHave(m, ids))
-    session.onDontHave((ids) => this.#onDontHave(m, ids))
+    session.onDontHave((ids, reason) => this.#onDontHave(m, ids, reason))
     session.onBlock((block) => this.#onBlock(m, block))
     session.onClose((err) => this.#onClose(m, err))
     if (this.#job !== undefined) this.#introduce(m, this.#job)
@@ -147,7 +150,7 @@ export class Swarm {
       items.set(want.id, { id: want.id, priority: want.priority, size: want.size, seq: items.size, done: false, verifying: 0, holders: [], asking: [], inFlight: [] })
       totalBytes += want.size ?? 0
     }
-    const result: FetchResult = { objects: 0, bytes: 0, missing: [], duplicates: 0 }
+    const result: FetchResult = { objects: 0, bytes: 0, missing: [], denied: [], duplicates: 0 }
     if (items.size === 0) return result
     const stallMs = this.#opts.stallTimeoutMs ?? STALL_TIMEOUT_MS
     let cancelStall = (): void => {}
@@ -213,13 +216,14 @@ export class Swarm {
     this.#schedulePump()
   }
 
-  #onDontHave (m: Member, ids: ObjectId[]): void {
+  #onDontHave (m: Member, ids: ObjectId[], reason?: DontHaveReason): void {
     this.#heard(m)
     const job = this.#job
     if (job === undefined) return
     for (const id of ids) {
       const item = job.items.get(id)
       if (item === undefined) continue
+      if (reason === 'access-denied') (item.deniedBy ??= []).push(m.session.name)
       if (removeMember(item.asking, m)) m.asking--
       removeMember(item.holders, m)
       if (removeMember(item.inFlight, m)) {
@@ -383,7 +387,13 @@ export class Swarm {
     }
     if (!busy) {
       // nothing in flight, nothing being verified, no answer awaited: what is left, nobody has
-      job.result.missing = [...job.items.values()].filter((item) => !item.done).map((item) => item.id)
+      job.result.missing = []
+      job.result.denied = []
+      for (const item of job.items.values()) {
+        if (item.done) continue
+        if (item.deniedBy === undefined) job.result.missing.push(item.id)
+        else job.result.denied.push({ id: item.id, peers: [...new Set(item.deniedBy)] })
+      }
       job.resolve(job.result)
     }
   }

@@ -4,11 +4,11 @@ import type { ObjectStore } from '../objects/store.js'
 import type { RefStore } from '../refs/ref-store.js'
 import { computeWantSet, type WantContent, type WantedObject } from '../sync/want-set.js'
 import { systemClock, type Clock, type LedgerTotals } from './ledger.js'
-import type { HelloMessage } from './messages.js'
 import { adoptLockRecords, newLockRefs, takeLocksFrom, type LockExchange, type LockExchangeReport } from './lock-exchange.js'
 import { applyRemoteRefs, isAdvertisedRef, isSharedRef, isTeamRef, type RefConflict, type RefOutcome, type RejectedRef, type RemoteRef } from './ref-exchange.js'
 import { PeerSession, asGasError, randomIdentity, type PeerIdentity, type SessionOptions } from './session.js'
 import { Swarm, type DroppedPeer, type FetchResult } from './swarm.js'
+import { Denials, type AccessDenied } from './denials.js'
 import type { Transport } from './transport.js'
 
 /**
@@ -42,7 +42,7 @@ export interface PeerSecurity {
   peerName?: string
   sign?: SessionOptions['sign']
   verify?: SessionOptions['verify']
-  mayServe?: (id: ObjectId, remote: HelloMessage) => boolean | Promise<boolean>
+  mayServe?: SessionOptions['mayServe']
   /**
    * Team records (refs/team/..., src/auth): with it they are fetched from every peer and handed
    * here, before any other ref is applied, to be adopted once their signatures check out.
@@ -104,6 +104,11 @@ export interface SyncResult {
   missingBytes: number
   /** workspace paths of the assets whose objects are missing, where known */
   missingPaths: string[]
+  /**
+   * Assets a peer refused us (its read rights), one E_ACCESS_DENIED each: not counted as missing,
+   * so a member without rights to some paths syncs everything else completely.
+   */
+  accessDenied: AccessDenied[]
   /** connections to another process of this same member (its own `gas serve`): closed after HELLO, not counted as peers */
   ownProcesses: number
   dropped: DroppedPeer[]
@@ -190,7 +195,10 @@ export async function syncRepo (opts: SyncOptions): Promise<SyncResult> {
 
     phase = 'metadata'
     const fetchStart = clock.now()
-    const wantOpts = { store, roots, wantContent: opts.wantContent, policyKey: opts.policyKey, contentOfHistory: opts.contentOfHistory, decoded: new Map<ObjectId, unknown>() }
+    // objects peers refused us (access denied): reported once, not asked again by this sync
+    const unavailable = new Set<ObjectId>()
+    const denials = new Denials()
+    const wantOpts = { store, roots, wantContent: opts.wantContent, policyKey: opts.policyKey, contentOfHistory: opts.contentOfHistory, decoded: new Map<ObjectId, unknown>(), unavailable }
     let wantSet = await computeWantSet(wantOpts)
     let duplicates = 0
     // why: version records are checked when they arrive (write rights), not again on every sync
@@ -199,13 +207,15 @@ export async function syncRepo (opts: SyncOptions): Promise<SyncResult> {
       for (const wanted of wantSet.metadata) fetchedMetadata.add(wanted.id)
       const got = await swarm.fetch(wantSet.metadata, { knownMissing: true })
       duplicates += got.duplicates
-      if (got.objects === 0) break
+      denials.add(got.denied, wantSet.metadata, unavailable)
+      if (got.objects === 0 && got.denied.length === 0) break
       wantSet = await computeWantSet(wantOpts)
     }
 
     phase = 'content'
     const content: FetchResult = await swarm.fetch(wantSet.content, { probe: true, knownMissing: true })
     duplicates += content.duplicates
+    denials.add(content.denied, wantSet.content, unavailable)
     const missing = [...wantSet.metadata.map((w) => w.id), ...content.missing]
     const stillMissing = new Set(content.missing)
     const missingWants: WantedObject[] = [...wantSet.metadata, ...wantSet.content.filter((w) => stillMissing.has(w.id))]
@@ -227,7 +237,7 @@ export async function syncRepo (opts: SyncOptions): Promise<SyncResult> {
       for (const [session, remoteRefs] of advertised) {
         const accepted = new Set<ObjectId>()
         for (const ref of remoteRefs) {
-          if (missing.length === 0 || (await isComplete(store, ref.id, opts))) accepted.add(ref.id)
+          if (missing.length === 0 || (await isComplete(store, ref.id, opts, unavailable))) accepted.add(ref.id)
         }
         const applied = await applyRemoteRefs({
           refs, store, remoteRefs, peerName: safePeerName(session.name), who: opts.who, accept: (ref) => accepted.has(ref.id), authorize
@@ -245,15 +255,15 @@ export async function syncRepo (opts: SyncOptions): Promise<SyncResult> {
     await linger(sessions, clock, opts.lingerIdleMs ?? LINGER_IDLE_MS)
     phase = 'done'
     progress(phase)
-    const result = report(sessions, { rejected, conflicts, outcomes, missing, missingWants, duplicates, fetchSeconds, roots, dropped: [...opened.dropped, ...swarm.dropped], own: opened.own })
+    const result = report(sessions, { rejected, conflicts, outcomes, missing, missingWants, accessDenied: denials.list(), duplicates, fetchSeconds, roots, dropped: [...opened.dropped, ...swarm.dropped], own: opened.own })
     return locks === undefined ? result : { ...result, locks }
   } finally {
     for (const session of sessions) session.close()
   }
 }
 
-async function isComplete (store: ObjectStore, root: ObjectId, opts: SyncOptions): Promise<boolean> {
-  const set = await computeWantSet({ store, roots: [root], wantContent: opts.wantContent, contentOfHistory: opts.contentOfHistory })
+async function isComplete (store: ObjectStore, root: ObjectId, opts: SyncOptions, unavailable: ReadonlySet<ObjectId>): Promise<boolean> {
+  const set = await computeWantSet({ store, roots: [root], wantContent: opts.wantContent, contentOfHistory: opts.contentOfHistory, unavailable })
   return set.complete && set.content.length === 0
 }
 
@@ -286,7 +296,7 @@ async function linger (sessions: PeerSession[], clock: Clock, idleMs: number): P
   })))
 }
 
-function report (sessions: PeerSession[], parts: { rejected: RejectedRef[], conflicts: RefConflict[], outcomes: RefOutcome[], missing: ObjectId[], missingWants: WantedObject[], duplicates: number, fetchSeconds: number, roots: ObjectId[], dropped: DroppedPeer[], own: number }): SyncResult {
+function report (sessions: PeerSession[], parts: { rejected: RejectedRef[], conflicts: RefConflict[], outcomes: RefOutcome[], missing: ObjectId[], missingWants: WantedObject[], accessDenied: AccessDenied[], duplicates: number, fetchSeconds: number, roots: ObjectId[], dropped: DroppedPeer[], own: number }): SyncResult {
   const perPeer: PeerReport[] = sessions.map((s) => ({
     name: s.name,
     objectsSent: s.ledger.objectsSent,
@@ -308,6 +318,7 @@ function report (sessions: PeerSession[], parts: { rejected: RejectedRef[], conf
     missing: parts.missing,
     missingBytes: parts.missingWants.reduce((total, w) => total + (w.size ?? 0), 0),
     missingPaths: [...new Set(parts.missingWants.flatMap((w) => w.path === undefined || w.path === '' ? [] : [w.path]))].sort(),
+    accessDenied: parts.accessDenied,
     ownProcesses: parts.own,
     dropped: parts.dropped,
     duplicates: parts.duplicates,

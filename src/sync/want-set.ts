@@ -86,6 +86,11 @@ export interface WantSetOptions {
    * big project's metadata and the last level, read again in one round at most.
    */
   decoded?: Map<ObjectId, unknown>
+  /**
+   * Objects the peers refused us (access denied): not wanted again by this walk, like content the
+   * policy leaves out, but what holds them is not whole (a later sync, or a changed policy, may bring them).
+   */
+  unavailable?: ReadonlySet<ObjectId>
 }
 
 /** Smaller assets get higher priorities: 1 KiB ≈ 150, 1 MiB ≈ 100, 1 GiB ≈ 50. */
@@ -120,6 +125,7 @@ export async function computeWantSet (opts: WantSetOptions): Promise<WantSet> {
   const contentOfHistory = opts.contentOfHistory ?? true
   const wantContent = opts.wantContent
   const policyKey = opts.policyKey
+  const unavailable = opts.unavailable
   const metadata: WantedObject[] = []
   const content: WantedObject[] = []
   const seen = new Set<ObjectId>()
@@ -135,6 +141,7 @@ export async function computeWantSet (opts: WantSetOptions): Promise<WantSet> {
     seen.add(id)
     if (await store.has(id)) return false
     missingIds.add(id)
+    if (unavailable?.has(id) === true) return true
     metadata.push({ id, kind: 'metadata', priority, path })
     return true
   }
@@ -163,6 +170,7 @@ export async function computeWantSet (opts: WantSetOptions): Promise<WantSet> {
       if (await store.has(chunk.id, 'chunk')) continue
       whole = false
       contentWanted.add(chunk.id)
+      if (unavailable?.has(chunk.id) === true) continue
       content.push({ id: chunk.id, kind: 'content', priority, size: chunk.length, path, asset: assetId ?? fileId })
       contentBytes += chunk.length
     }

@@ -37,6 +37,7 @@ const samples: Message[] = [
   { type: 'WANT', ids: [id1], mode: 'have', priority: 255 },
   { type: 'HAVE', ids: [id1] },
   { type: 'DONT_HAVE', ids: [id1, id2] },
+  { type: 'DONT_HAVE_REASON', reason: 'access-denied', ids: [id1, id2] },
   { type: 'CANCEL', ids: [] },
   { type: 'BLOCK', id: id1, objectType: 3, encoding: 1, rawLength: 1000, totalLength: 100, offset: 40, bytes: randomBytes(60) },
   { type: 'BLOCK', id: id2, objectType: 0, encoding: 0, rawLength: 0, totalLength: 0, offset: 0, bytes: new Uint8Array(0) },
@@ -53,7 +54,7 @@ const samples: Message[] = [
 
 describe('wire table', () => {
   it('has stable ids', () => {
-    expect(Object.fromEntries(Object.entries(MESSAGES).map(([k, v]) => [k, v.id]))).toEqual({ HELLO: 1, REFS: 2, WANT: 3, HAVE: 4, DONT_HAVE: 5, BLOCK: 6, CANCEL: 7, BATCH: 8, DONE: 9, END_OF_REFS: 10, GOODBYE: 11 })
+    expect(Object.fromEntries(Object.entries(MESSAGES).map(([k, v]) => [k, v.id]))).toEqual({ HELLO: 1, REFS: 2, WANT: 3, HAVE: 4, DONT_HAVE: 5, BLOCK: 6, CANCEL: 7, BATCH: 8, DONE: 9, END_OF_REFS: 10, GOODBYE: 11, DONT_HAVE_REASON: 12 })
   })
 
   it('known bytes: WANT frame layout', () => {
@@ -81,12 +82,24 @@ describe('wire table', () => {
     expect(decodeMessage(frame)).toEqual({ type: 'HELLO', version: 1, capabilities: [], certificate: null, name: 'a', nonce: id1, peerId: id1, publicKey: id2, signature: null, teamId: null })
   })
 
+  it('known bytes: DONT_HAVE_REASON is a reason byte and an id list; an unknown reason reads as unknown', () => {
+    const frame = encodeMessage({ type: 'DONT_HAVE_REASON', reason: 'access-denied', ids: [id1, id2] })
+    expect(Buffer.from(frame).toString('hex')).toBe('010c' + '01' + '0002' + id1 + id2)
+    expect(decodeMessage(frame)).toEqual({ type: 'DONT_HAVE_REASON', reason: 'access-denied', ids: [id1, id2] })
+    const newer = Uint8Array.from(Buffer.from('010c' + '07' + '0001' + id1, 'hex'))
+    expect(decodeMessage(newer)).toEqual({ type: 'DONT_HAVE_REASON', reason: 'unknown', ids: [id1] })
+    expect(codeOf(() => decodeMessage(Uint8Array.from(Buffer.from('010c010002' + id1, 'hex'))))).toBe('E_FRAME_LENGTH')
+    expect(codeOf(() => decodeMessage(Uint8Array.of(1, 12)))).toBe('E_FRAME_LENGTH')
+    expect(codeOf(() => encodeMessage({ type: 'DONT_HAVE_REASON', reason: 'unknown', ids: [id1] }))).toBe('E_BAD_ARGUMENT')
+    expect(codeOf(() => encodeMessage({ type: 'DONT_HAVE_REASON', reason: 'access-denied', ids: ['nope'] }))).toBe('E_BAD_ARGUMENT')
+  })
+
   it('known bytes: DONE and END_OF_REFS are bare headers; unknown ids are known to be unknown', () => {
     expect(Buffer.from(encodeMessage({ type: 'DONE' })).toString('hex')).toBe('0109')
     expect(Buffer.from(encodeMessage({ type: 'END_OF_REFS' })).toString('hex')).toBe('010a')
     expect(codeOf(() => decodeMessage(Uint8Array.of(1, 9, 0)))).toBe('E_FRAME_LENGTH')
-    expect([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11].every(isKnownMessageId)).toBe(true)
-    expect(isKnownMessageId(12) || isKnownMessageId(0) || isKnownMessageId(255)).toBe(false)
+    expect([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12].every(isKnownMessageId)).toBe(true)
+    expect(isKnownMessageId(13) || isKnownMessageId(0) || isKnownMessageId(255)).toBe(false)
     expect(codeOf(() => decodeMessage(Uint8Array.of(1, 99)))).toBe('E_PROTOCOL')
     expect(codeOf(() => decodeMessage(Uint8Array.of(2, 3)))).toBe('E_PROTOCOL_VERSION')
   })

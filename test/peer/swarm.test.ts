@@ -82,7 +82,7 @@ describe('Swarm', () => {
     const dst = new MemoryStore()
     await dst.put('chunk', (await src.get(ids[0])).body)
     const swarm = new Swarm({ store: dst })
-    expect(await swarm.fetch(wants(ids))).toEqual({ objects: 0, bytes: 0, missing: [ids[1], ids[2]], duplicates: 0 })
+    expect(await swarm.fetch(wants(ids))).toEqual({ objects: 0, bytes: 0, missing: [ids[1], ids[2]], denied: [], duplicates: 0 })
     swarm.addPeer(await connect(dst, await seed(src, [ids[1]])))
     swarm.addPeer(await connect(dst, await seed(src, [])))
     const result = await swarm.fetch(wants(ids), { probe: true })

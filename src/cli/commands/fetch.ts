@@ -14,15 +14,25 @@ export function register (program: Command): void {
     .action(action(async (p, paths: string[], opts: { tracker: string[] }) => {
       const result = await withWorkspace(async (ws) => {
         const plan = await planFetch(ws, { paths, cwd: process.cwd() })
-        const fetched = plan.roots.length === 0 ? { objects: 0, bytes: 0 } : (await fetchFromPeers({ ws, trackers: opts.tracker, security: peerSecurity(ws), roots: plan.roots })).fetched
-        return { fetched, ...await writeFetched(ws, plan) }
+        const got = plan.roots.length === 0 ? undefined : await fetchFromPeers({ ws, trackers: opts.tracker, security: peerSecurity(ws), roots: plan.roots })
+        // a refusal names the file manifest asked for; the plan knows its path
+        const refused = new Set(got?.accessDenied.map((d) => d.path))
+        const denied = plan.targets.filter((t) => refused.has(t.meta.file)).map((t) => t.path)
+        const written = await writeFetched(ws, plan)
+        return { fetched: got?.fetched ?? { objects: 0, bytes: 0 }, ...written, missing: written.missing.filter((path) => !denied.includes(path)), denied }
       })
       printResult(p, result, () => [
         `fetched ${result.fetched.objects} objects (${formatBytes(result.fetched.bytes)})`,
         ...result.written.map((path) => `  ${path}`),
         ...result.skipped.map((path) => `  ${path}: fetched, not written (a file of yours is there)`),
-        ...result.missing.map((path) => `  ${path}: no peer had it`)
+        ...result.missing.map((path) => `  ${path}: no peer had it`),
+        ...result.denied.map((path) => `  ${path}: refused (E_ACCESS_DENIED: your roles may not read it)`)
       ].join('\n'))
+      if (result.denied.length > 0) {
+        const message = `${result.denied.length} asset(s) refused by the peers: your roles may not read ${result.denied.slice(0, 10).join(', ')}`
+        p.err(p.json ? JSON.stringify({ error: { code: 'E_ACCESS_DENIED', message } }) : `gas: E_ACCESS_DENIED: ${message}`)
+        return EXIT_FAILURE
+      }
       if (result.missing.length > 0) {
         const message = `${result.missing.length} asset(s) not fetched: no reachable peer had them`
         p.err(p.json ? JSON.stringify({ error: { code: 'E_SYNC_INCOMPLETE', message } }) : `gas: E_SYNC_INCOMPLETE: ${message}`)

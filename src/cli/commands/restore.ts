@@ -1,4 +1,5 @@
 import type { Command } from 'commander'
+import { GasError } from '../../errors.js'
 import { restore } from '../../repo/restore.js'
 import { contentToFetchFor, recordRestored } from '../../sync/fetch-plan.js'
 import { action } from '../action.js'
@@ -15,11 +16,14 @@ export function register (program: Command): void {
       const result = await withWorkspace(async (ws) => {
         // content selective sync left out is fetched from the peers first
         const roots = await contentToFetchFor(ws, { path, rev: opts.version, cwd: process.cwd() })
+        let refusedBy: string[] = []
         if (roots.length > 0) {
           // why loaded here: the peer layer (WebRTC, the tracker client) costs ~0.2 s of start-up that a restore of content already here never needs
           const [{ fetchFromPeers }, { peerSecurity }] = await Promise.all([import('../../peer/peer-node.js'), import('../../auth/peer-security.js')])
-          await fetchFromPeers({ ws, trackers: [], security: peerSecurity(ws), roots })
+          const got = await fetchFromPeers({ ws, trackers: [], security: peerSecurity(ws), roots })
+          refusedBy = [...new Set(got.accessDenied.flatMap((d) => d.peers))]
         }
+        if (refusedBy.length > 0) throw new GasError('E_ACCESS_DENIED', `${path}: ${refusedBy.join(', ')} refused its content: your roles may not read it (ask a lead to change the team's read rules)`, { path, peers: refusedBy })
         const restored = await restore(ws, { path, rev: opts.version, out: opts.out, cwd: process.cwd(), force: opts.force, onProgress: bar === undefined ? undefined : (bytes, size) => bar.onFile(path, bytes, size) })
         await recordRestored(ws, restored)
         return restored

@@ -2,6 +2,7 @@ import type { Command } from 'commander'
 import { GasError, isGasError } from '../../errors.js'
 import { syncWithPeers, type PeerSyncResult } from '../../peer/peer-node.js'
 import type { TrackerReport } from '../../peer/tracker-report.js'
+import { PATHS_IN_MESSAGE } from '../../peer/sync-outcome.js'
 import { action } from '../action.js'
 import { withWorkspace } from '../context.js'
 import { printResult, type Printer } from '../output.js'
@@ -33,6 +34,7 @@ function print (p: Printer, result: PeerSyncResult, skipped: SkippedPath[], tota
     missing: result.missing.length,
     missingBytes: result.missingBytes,
     missingPaths: result.missingPaths,
+    accessDenied: result.accessDenied,
     dropped: result.dropped,
     ownProcesses: result.ownProcesses,
     trackers: result.trackers,
@@ -60,8 +62,19 @@ function print (p: Printer, result: PeerSyncResult, skipped: SkippedPath[], tota
     ...syncLocksLines(result, timeZone),
     ...result.dropped.map((d) => `  dropped ${d.peer}: ${d.code}: ${d.message}`),
     ...(result.ownProcesses > 0 ? [`  ignored ${result.ownProcesses} connection(s) to this member's own processes`] : []),
+    ...deniedLines(result),
     ...(result.complete ? [] : [`  incomplete: ${result.missing.length} object(s) missing (see the error below)`])
   ].join('\n'))
+}
+
+/** Assets a peer refused (its read rights): named, so the member knows what they do not have and why. */
+function deniedLines (result: PeerSyncResult): string[] {
+  const denied = result.accessDenied
+  if (denied.length === 0) return []
+  const peers = [...new Set(denied.flatMap((d) => d.peers))].sort().join(', ')
+  const shown = denied.slice(0, PATHS_IN_MESSAGE).map((d) => `    ${d.path}`)
+  const more = denied.length > PATHS_IN_MESSAGE ? [`    and ${denied.length - PATHS_IN_MESSAGE} more (see --json)`] : []
+  return [`  E_ACCESS_DENIED: ${denied.length} asset(s) refused by ${peers} (your roles may not read them; the rest synced):`, ...shown, ...more]
 }
 
 /** The document of a sync that found no peer: the same shape, with what each tracker answered. */

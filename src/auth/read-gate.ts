@@ -1,0 +1,153 @@
+import { systemClock, type Clock } from '../clock.js'
+import type { ObjectId, ObjectType } from '../objects/id.js'
+import type { ObjectStore } from '../objects/store.js'
+import type { HelloMessage } from '../peer/messages.js'
+import type { ServeVerdict } from '../peer/session-options.js'
+import type { RefStore } from '../refs/ref-store.js'
+import { buildReadIndex, type ReadIndex } from './read-index.js'
+import { RoleReader, type ReadPolicy } from './read-rights.js'
+
+/**
+ * A serving peer's read check: for each object a remote asks for, whether its roles may read it
+ * (see read-index.ts for what that means for shared chunks). The index is built once per (policy,
+ * roles, refs) and shared by every session of those roles; a WANT costs a set lookup.
+ *
+ * The refs are looked at again at most every `recheckMs`, when an object is asked for: a commit,
+ * a sync or a new team policy (a ref too) then rebuilds the index, so a chunk of a version that
+ * appeared a moment ago is not refused for good, and a tightened policy applies within that time.
+ */
+
+/** why: listing refs is a few file reads; once a second bounds both the staleness and the cost of a flood of WANTs */
+export const READ_RECHECK_MS = 1_000
+
+export interface ReadGateOptions {
+  store: ObjectStore
+  refs: RefStore
+  /** the read rules now (the team policy's read section); undefined: everyone reads everything */
+  policy: () => Promise<ReadPolicy | undefined>
+  clock?: Clock
+  recheckMs?: number
+}
+
+interface RoleState {
+  reader: RoleReader
+  /** the refs the index was built from */
+  refsKey: string
+  index: Promise<ReadIndex> | undefined
+  /** the index once built */
+  built: ReadIndex | undefined
+}
+
+function answer (index: ReadIndex, id: ObjectId, type: ObjectType | undefined): true | ServeVerdict | undefined {
+  if (index.hidden.has(id)) return 'access-denied'
+  if (type !== undefined && type !== 'chunk') return true
+  if (index.chunks.has(id) || (type === undefined && index.metadata.has(id))) return true
+  return undefined
+}
+
+export class ReadGate {
+  readonly #opts: ReadGateOptions
+  readonly #clock: Clock
+  #checkedAt = -Infinity
+  #checking: Promise<void> | undefined
+  #refsKey = ''
+  #roots: ObjectId[] = []
+  #policy: ReadPolicy | undefined
+  readonly #byRoles = new Map<string, RoleState>()
+  #lastRoles: readonly string[] | undefined
+  #lastRolesKey = ''
+  /** indexes built, for tests and figures */
+  builds = 0
+
+  constructor (opts: ReadGateOptions) {
+    this.#opts = opts
+    this.#clock = opts.clock ?? systemClock
+  }
+
+  /** The session hook (SessionOptions.mayServe). */
+  readonly mayServe = async (id: ObjectId, remote: HelloMessage, type?: ObjectType): Promise<boolean | ServeVerdict> => await this.verdict(id, rolesOf(remote), type)
+
+  /**
+   * true: serve it; 'access-denied': the roles may not read it. `type` is the object's when known
+   * (what a WANT for a block serves); a HAVE question comes without it.
+   */
+  async verdict (id: ObjectId, roles: readonly string[], type?: ObjectType): Promise<true | ServeVerdict> {
+    // why: this runs for every object served (16 000 for 1 GiB); the common path takes no await but the caller's
+    if (this.#clock.now() - this.#checkedAt >= (this.#opts.recheckMs ?? READ_RECHECK_MS)) await this.#recheck()
+    const policy = this.#policy
+    if (policy === undefined) return true
+    const state = this.#stateFor(policy, roles)
+    if (state.reader.readsEverything) return true
+    // metadata flows unless a rule for these roles withholds some; the index is built meanwhile,
+    // while the requester walks versions and trees, so its first chunk does not wait for it
+    if (type !== undefined && type !== 'chunk' && !state.reader.hidesMetadata) {
+      if (state.index === undefined || state.refsKey !== this.#refsKey) this.#indexOf(state).catch(() => {})
+      return true
+    }
+    const first = answer(state.built !== undefined && state.refsKey === this.#refsKey ? state.built : await this.#indexOf(state), id, type)
+    if (first !== undefined) return first
+    // not named by the refs we indexed: perhaps by refs that moved since (a commit a moment ago)
+    await this.#recheck()
+    return answer(await this.#indexOf(state), id, type) ?? (state.reader.readsUnlisted ? true : 'access-denied')
+  }
+
+  #stateFor (policy: ReadPolicy, roles: readonly string[]): RoleState {
+    // why: a session asks with the same roles array every time; sorting and joining it per object would be most of the cost
+    if (roles !== this.#lastRoles) {
+      this.#lastRoles = roles
+      this.#lastRolesKey = [...new Set(roles)].sort().join(',')
+    }
+    const key = `${policy.fingerprint}\0${this.#lastRolesKey}`
+    let state = this.#byRoles.get(key)
+    if (state === undefined) {
+      state = { reader: new RoleReader(policy, roles), refsKey: '', index: undefined, built: undefined }
+      this.#byRoles.set(key, state)
+    }
+    return state
+  }
+
+  #indexOf (state: RoleState): Promise<ReadIndex> {
+    if (state.index === undefined || state.refsKey !== this.#refsKey) {
+      state.refsKey = this.#refsKey
+      state.built = undefined
+      this.builds++
+      const building = buildReadIndex(this.#opts.store, this.#roots, state.reader)
+      state.index = building
+      building.then((index) => { if (state.index === building) state.built = index }, () => {
+        // a failed build (a damaged object) is tried again by the next question, not cached
+        if (state.index === building) state.index = undefined
+      })
+    }
+    return state.index
+  }
+
+  /** Looks at the refs (and the policy) again when the last look is older than recheckMs. */
+  async #recheck (): Promise<void> {
+    if (this.#clock.now() - this.#checkedAt < (this.#opts.recheckMs ?? READ_RECHECK_MS)) return
+    this.#checking ??= (async () => {
+      try {
+        const refs = (await this.#opts.refs.list()).sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
+        const policy = await this.#opts.policy()
+        const refsKey = refs.map((r) => `${r.name}=${r.id}`).join('\n')
+        if (policy?.fingerprint !== this.#policy?.fingerprint) this.#byRoles.clear()
+        this.#policy = policy
+        if (refsKey !== this.#refsKey) {
+          this.#refsKey = refsKey
+          this.#roots = [...new Set(refs.map((r) => r.id))]
+        }
+        this.#checkedAt = this.#clock.now()
+      } finally {
+        this.#checking = undefined
+      }
+    })()
+    await this.#checking
+  }
+}
+
+/**
+ * The roles a remote proved: its certificate's, which the session only holds once verified (an
+ * unverified HELLO carries none we keep). No certificate: no role, so only rules for every member apply.
+ */
+export function rolesOf (remote: HelloMessage): string[] {
+  return remote.certificate?.member.roles ?? []
+}

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path'
-import { getTimezoneOffset } from 'date-fns-tz'
+import { getTimezoneOffset } from 'date-fns-tz/getTimezoneOffset'
 import { GasError, fromFsError } from '../errors.js'
 import type { Asset } from '../objects/asset.js'
 import { writeFileAtomic } from '../objects/atomic-write.js'

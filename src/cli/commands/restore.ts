@@ -1,6 +1,7 @@
 import type { Command } from 'commander'
 import { peerSecurity } from '../../auth/peer-security.js'
-import { fetchFromPeers } from '../../peer/peer-node.js'
+// why: loaded when the command runs, so commands that never touch peers, git or previews start without these modules
+const peerNode = async () => await import('../../peer/peer-node.js')
 import { restore } from '../../repo/restore.js'
 import { contentToFetchFor, recordRestored } from '../../sync/fetch-plan.js'
 import { action } from '../action.js'
@@ -14,7 +15,7 @@ export function register (program: Command): void {
       const result = await withWorkspace(async (ws) => {
         // content selective sync left out is fetched from the peers first
         const roots = await contentToFetchFor(ws, { path, rev: opts.version, cwd: process.cwd() })
-        if (roots.length > 0) await fetchFromPeers({ ws, trackers: [], security: peerSecurity(ws), roots })
+        if (roots.length > 0) await (await peerNode()).fetchFromPeers({ ws, trackers: [], security: peerSecurity(ws), roots })
         const restored = await restore(ws, { path, rev: opts.version, out: opts.out, cwd: process.cwd(), force: opts.force })
         await recordRestored(ws, restored)
         return restored

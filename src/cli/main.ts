@@ -27,9 +27,10 @@ import * as queue from './commands/queue.js'
 import * as build from './commands/build.js'
 import * as lfsAgent from './commands/lfs-agent.js'
 import * as hook from './commands/hook.js'
+import * as status from './commands/status.js'
 
 /** Every command module registers itself; this file holds no logic of its own. */
-const COMMANDS = [init, whoami, add, rm, commit, log, tag, restore, meta, find, stat, fsck, preview, conflicts, resolve, team, tracker, serve, sync, schedule, queue, fetch, gc, ls, build, lfsAgent, hook]
+const COMMANDS = [init, whoami, add, rm, commit, log, tag, restore, meta, find, stat, fsck, preview, conflicts, resolve, team, tracker, serve, sync, schedule, queue, fetch, gc, ls, build, lfsAgent, hook, status]
 
 export function buildProgram (): Command {
   const program = new Command('gas')

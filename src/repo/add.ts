@@ -6,6 +6,7 @@ import { SNIFF_BYTES, detectKind } from './asset-kind.js'
 import { ENGINES, detectEngineOnDisk, type EngineName } from './engine.js'
 import { ingestFile } from './ingest.js'
 import { readIndex, writeIndex } from './staging-index.js'
+import { statForIndex, type StatStamp } from './stat-stamp.js'
 import { GAS_DIR, type Workspace } from './workspace.js'
 
 export interface AddedAsset { path: string, asset: ObjectId, size: number, kind: string, format: string, newChunks: number, unchanged: boolean, removed?: boolean }
@@ -86,10 +87,10 @@ export async function addPaths (ws: Workspace, opts: { paths: string[], tags?: R
     results.push({ path, asset: entry.asset, size: entry.meta.size, kind: entry.meta.kind, format: entry.meta.format, newChunks: 0, unchanged: false, removed: true })
   }
   const manifests: Array<{ id: ObjectId, bytes: Uint8Array }> = []
-  const assets: Array<{ path: string, asset: Asset, mtimeMs: number, abs: string, result: AddedAsset, previous?: Asset }> = []
+  const assets: Array<{ path: string, asset: Asset, mtimeMs: number, stat: StatStamp, abs: string, result: AddedAsset, previous?: Asset }> = []
   for (const path of [...files].sort()) {
     const abs = join(ws.root, path)
-    const st = await ws.fs.stat(abs).catch((err) => { throw fromFsError(err, path) })
+    const st = await statForIndex(ws.fs, abs).catch((err) => { throw fromFsError(err, path) })
     const previous = index.entries[path]
     const tags = { ...(previous?.meta.tags ?? {}), ...(opts.tags ?? {}) }
     if (previous !== undefined && previous.mtimeMs === st.mtimeMs && previous.meta.size === st.size && sameTags(previous.meta.tags, tags)) {
@@ -102,7 +103,7 @@ export async function addPaths (ws: Workspace, opts: { paths: string[], tags?: R
     manifests.push({ id: ingested.fileId, bytes: ingested.manifest })
     const asset: Asset = { file: ingested.fileId, size: ingested.size, sha256: ingested.sha256, kind, format, tags, previews: [] }
     const result: AddedAsset = { path, asset: '', size: ingested.size, kind, format, newChunks: ingested.newChunks, unchanged: false }
-    assets.push({ path, asset, mtimeMs: st.mtimeMs, abs, result, previous: previous?.meta })
+    assets.push({ path, asset, mtimeMs: st.mtimeMs, stat: st.stamp, abs, result, previous: previous?.meta })
     results.push(result)
   }
   await ws.store.flush()
@@ -110,7 +111,7 @@ export async function addPaths (ws: Workspace, opts: { paths: string[], tags?: R
   for (const a of assets) {
     if (ws.previewer !== undefined) a.asset.previews = await ws.previewer(a.abs, a.asset, ws.store, a.previous).catch(() => [])
     const id = await ws.store.put('asset', encodeAsset(a.asset))
-    index.entries[a.path] = { asset: id, meta: a.asset, mtimeMs: a.mtimeMs }
+    index.entries[a.path] = { asset: id, meta: a.asset, mtimeMs: a.mtimeMs, stat: a.stat }
     a.result.asset = id
   }
   // the content is in the store; the index changes under the workspace lock, applied to the index

@@ -39,6 +39,7 @@ export type ErrorCode =
   | 'E_SYNC_INCOMPLETE'
   | 'E_NO_PEERS'
   | 'E_NO_ROUTE'
+  | 'E_IGNORED'
 
 export class GasError extends Error {
   readonly code: ErrorCode

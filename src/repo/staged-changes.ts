@@ -40,12 +40,13 @@ function everyFile (folder: Folder, prefix: string, out: string[]): string[] {
  * What the index holds that the version's tree does not (git's "changes to be committed"): the
  * index's trees are hashed in memory and compared with the version's top down, so only folders
  * whose ids differ are read from the store; a clean index of 100 000 assets costs one comparison.
+ * Returns the index's root tree id too (the id the next commit's tree gets).
  */
-export async function stagedChanges (store: ObjectStore, staged: Iterable<[string, ObjectId]>, headTree: ObjectId | undefined): Promise<StagedChange[]> {
+export async function stagedChanges (store: ObjectStore, staged: Iterable<[string, ObjectId]>, headTree: ObjectId | undefined): Promise<{ changes: StagedChange[], indexTree: ObjectId }> {
   const root = folderOf(staged)
-  hashFolder(root)
+  const indexTree = hashFolder(root)
   const changes: StagedChange[] = []
-  if (headTree === undefined) return everyFile(root, '', []).map((path) => ({ path, change: 'added' }))
+  if (headTree === undefined) return { changes: everyFile(root, '', []).map((path) => ({ path, change: 'added' })), indexTree }
   const compare = async (folder: Folder | undefined, treeId: ObjectId | undefined, prefix: string): Promise<void> => {
     if (folder?.id === treeId) return
     if (folder === undefined) {
@@ -76,5 +77,5 @@ export async function stagedChanges (store: ObjectStore, staged: Iterable<[strin
     for (const [name, child] of folder.folders) if (!seen.has(name)) await compare(child, undefined, `${prefix}${name}/`)
   }
   await compare(root, headTree, '')
-  return changes.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
+  return { changes: changes.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)), indexTree }
 }

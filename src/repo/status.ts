@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import type { BigIntStats } from 'node:fs'
+import type { Stats } from 'node:fs'
 import { join } from 'node:path'
 import { isGasError } from '../errors.js'
 import type { FileSystem } from '../objects/fs.js'
@@ -8,8 +8,9 @@ import { IgnoreRules } from './ignore-rules.js'
 import { readMergeState } from './merge-state.js'
 import { peerHeadDistances, type PeerHeadDistance } from './peer-heads.js'
 import { stagedChanges, type StagedChange } from './staged-changes.js'
-import { readIndex, writeIndex, type IndexEntry } from './staging-index.js'
-import { RACY_MS, msOfNs, stampMatches, stampOf } from './stat-stamp.js'
+import { readIndex, writeIndex, type IndexEntry, type StagingIndex } from './staging-index.js'
+import { indexIdentity, readStatusCache, writeStatusCache, type LeanEntry } from './status-cache.js'
+import { RACY_MS, stampMatches, stampOf } from './stat-stamp.js'
 import { activeLocksSeam, type StatusLock } from './status-locks.js'
 import { readVersion } from './tree-io.js'
 import { syncWalkFs, walkWorkspace, type WalkFs } from './workspace-walk.js'
@@ -74,48 +75,61 @@ async function contentSha256 (fs: FileSystem, abs: string): Promise<string | und
  */
 export async function workspaceStatus (ws: Workspace, opts: StatusOptions = {}): Promise<WorkspaceStatus> {
   const walkFs = opts.walkFs ?? syncWalkFs
-  const index = await readIndex(ws.fs, ws.gasDir)
+  // the index file's identity first, then its content: a rewrite in between makes the cache written below stale, never wrong
+  const indexStat = walkFs.lstat(join(ws.gasDir, 'index.json'))
+  const identity = indexIdentity(indexStat)
+  const cache = await readStatusCache(ws.fs, ws.gasDir, identity)
+  let index: StagingIndex | undefined
+  const fullIndex = async (): Promise<StagingIndex> => (index ??= await readIndex(ws.fs, ws.gasDir))
+  const entries: Map<string, LeanEntry> = cache?.entries ?? new Map(Object.entries((await fullIndex()).entries).map(([path, e]) => [path, { size: e.meta.size, mtimeMs: e.mtimeMs, stat: e.stat }]))
   // entries without a stamp (written by an older gas, or by a command that keeps only mtimeMs) follow git's rule: racy when changed within RACY_MS of the index file
-  const indexMtimeNs = walkFs.lstat(join(ws.gasDir, 'index.json'))?.mtimeNs ?? 0n
+  const indexMtimeMs = indexStat?.mtimeMs ?? 0
   const rules = await IgnoreRules.load(ws.fs, ws.root)
-  const entries = index.entries
-  const seen = new Set<string>()
-  const suspects: Array<{ path: string, entry: IndexEntry, st: BigIntStats }> = []
+  const seen = new WeakSet<LeanEntry>()
+  const suspects: Array<{ path: string, st: Stats }> = []
   const status: WorkspaceStatus = { branch: ws.config.branch, head: null, staged: [], modified: [], deleted: [], untracked: [], conflicted: [], notFetched: [], locked: [], peers: [], hashed: 0 }
-  const judge = (path: string, st: BigIntStats): void => {
-    const entry = entries[path]
-    seen.add(path)
-    if (entry.mtimeMs !== -1 && Number(st.size) !== entry.meta.size) { status.modified.push(path); return }
-    if (entry.mtimeMs !== -1 && statClean(entry, st, indexMtimeNs)) return
-    suspects.push({ path, entry, st })
+  const judge = (path: string, entry: LeanEntry, st: Stats): void => {
+    seen.add(entry)
+    if (entry.mtimeMs !== -1 && Number(st.size) !== entry.size) { status.modified.push(path); return }
+    if (entry.mtimeMs !== -1 && statClean(entry, st, indexMtimeMs)) return
+    suspects.push({ path, st })
   }
   walkWorkspace(ws.root, rules, {
-    isTracked: (path) => entries[path] !== undefined,
+    tracked: (path) => entries.get(path),
     onTracked: judge,
     onUntracked: (path) => status.untracked.push(path)
   }, walkFs)
-  for (const [path, entry] of Object.entries(entries)) {
-    if (seen.has(path)) continue
-    // inside an ignored folder (tracked all the same), or gone
-    const st = walkFs.lstat(ws.absolutePath(path))
-    if (st?.isFile() === true) judge(path, st)
-    else if (entry.mtimeMs === -1) status.notFetched.push(path)
-    else status.deleted.push(path)
+  {
+    for (const [path, entry] of entries) {
+      if (seen.has(entry)) continue
+      // inside an ignored folder (tracked all the same), or gone
+      const st = walkFs.lstat(ws.absolutePath(path))
+      if (st?.isFile() === true) judge(path, entry, st)
+      else if (entry.mtimeMs === -1) status.notFetched.push(path)
+      else status.deleted.push(path)
+    }
   }
   const refreshed: Array<{ path: string, old: IndexEntry, fresh: IndexEntry }> = []
-  for (const { path, entry, st } of suspects) {
+  for (const { path, st } of suspects) {
+    const entry = (await fullIndex()).entries[path]
+    if (entry === undefined) continue // the cache named a path the index no longer holds: cannot be (same identity), but never a crash
     status.hashed++
     const sha256 = await contentSha256(ws.fs, ws.absolutePath(path))
     if (sha256 === undefined) { status[entry.mtimeMs === -1 ? 'notFetched' : 'deleted'].push(path); continue }
     if (sha256 !== entry.meta.sha256) { status.modified.push(path); continue }
     // content here is what is staged (also for an unfetched entry whose file arrived by other means)
-    refreshed.push({ path, old: entry, fresh: { ...entry, mtimeMs: msOfNs(st.mtimeNs), stat: stampOf(st) } })
+    refreshed.push({ path, old: entry, fresh: { ...entry, mtimeMs: st.mtimeMs, stat: stampOf(st) } })
   }
   if (refreshed.length > 0) await refreshIndex(ws, refreshed)
   const head = await ws.head()
   status.head = head ?? null
   const headTree = head === undefined ? undefined : (await readVersion(ws.store, head)).tree
-  status.staged = await stagedChanges(ws.store, Object.entries(entries).map(([path, e]) => [path, e.asset]), headTree)
+  if (cache === undefined || cache.indexTree !== headTree) {
+    const full = await fullIndex()
+    const staged = await stagedChanges(ws.store, Object.entries(full.entries).map(([path, e]) => [path, e.asset]), headTree)
+    status.staged = staged.changes
+    if (cache === undefined) await writeStatusCache(ws.fs, ws.gasDir, identity, staged.indexTree, full)
+  }
   status.conflicted = ((await readMergeState(ws))?.conflicts ?? []).map((c) => c.path)
   status.locked = await activeLocksSeam(ws)
   status.peers = await peerHeadDistances(ws)
@@ -123,9 +137,9 @@ export async function workspaceStatus (ws: Workspace, opts: StatusOptions = {}):
   return status
 }
 
-function statClean (entry: IndexEntry, st: BigIntStats, indexMtimeNs: bigint): boolean {
+function statClean (entry: LeanEntry, st: Stats, indexMtimeMs: number): boolean {
   if (entry.stat !== undefined) return entry.stat.racy !== true && stampMatches(entry.stat, st)
-  return entry.mtimeMs === msOfNs(st.mtimeNs) && st.mtimeNs < indexMtimeNs - BigInt(RACY_MS) * 1_000_000n
+  return entry.mtimeMs === st.mtimeMs && st.mtimeMs < indexMtimeMs - RACY_MS
 }
 
 /** Writes the new stamps of files found unchanged, only where the index still holds what was hashed. */

@@ -29,9 +29,10 @@ import * as lfsAgent from './commands/lfs-agent.js'
 import * as hook from './commands/hook.js'
 import * as status from './commands/status.js'
 import * as checkIgnore from './commands/check-ignore.js'
+import * as diff from './commands/diff.js'
 
 /** Every command module registers itself; this file holds no logic of its own. */
-const COMMANDS = [init, whoami, add, rm, commit, log, tag, restore, meta, find, stat, fsck, preview, conflicts, resolve, team, tracker, serve, sync, schedule, queue, fetch, gc, ls, build, lfsAgent, hook, status, checkIgnore]
+const COMMANDS = [init, whoami, add, rm, commit, log, tag, restore, meta, find, stat, fsck, preview, conflicts, resolve, team, tracker, serve, sync, schedule, queue, fetch, gc, ls, build, lfsAgent, hook, status, checkIgnore, diff]
 
 export function buildProgram (): Command {
   const program = new Command('gas')

@@ -24,7 +24,8 @@ export const fileClockNow = (): number => Date.now()
 
 export function stampOf (st: Stats, nowMs = fileClockNow()): StatStamp {
   const stamp: StatStamp = { mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino }
-  if (nowMs - Math.max(st.mtimeMs, st.ctimeMs) < RACY_MS) stamp.racy = true
+  // mtime only, as git's racy check: a later edit in the stamped tick moves an older mtime to that tick, which the stamp catches
+  if (nowMs - st.mtimeMs < RACY_MS) stamp.racy = true
   return stamp
 }
 

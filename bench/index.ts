@@ -17,7 +17,7 @@ import { GAS_NODE_FLAGS } from '../src/peer/node-flags.js'
 
 interface Args { json: boolean, quick: boolean, strict: boolean, rounds: number | undefined, only: Set<string> | undefined }
 
-const SECTIONS = ['store', 'preview', 'datachannel', 'sync', 'schedule', 'selective', 'build', 'serve-rss', 'git', 'netns'] as const
+const SECTIONS = ['store', 'preview', 'datachannel', 'sync', 'schedule', 'selective', 'build', 'serve-rss', 'git', 'netns', 'cli'] as const
 type Section = typeof SECTIONS[number]
 const ALIASES: Record<string, Section> = { transport: 'datachannel', webrtc: 'datachannel', previews: 'preview' }
 
@@ -108,7 +108,8 @@ const RUNNERS: Record<Section, Runner> = {
   build: async (workDir, args) => await (await import('./build.js')).benchBuild(join(workDir, 'build'), { quick: args.quick }),
   'serve-rss': async (workDir, args) => await (await import('./serve-rss.js')).benchServeRss(join(workDir, 'serve-rss'), { quick: args.quick }),
   git: async (workDir, args) => await (await import('./git.js')).benchGit(join(workDir, 'git'), { quick: args.quick }),
-  netns: async (workDir, args) => await (await import('./netns.js')).benchNetns(join(workDir, 'netns'), { quick: args.quick })
+  netns: async (workDir, args) => await (await import('./netns.js')).benchNetns(join(workDir, 'netns'), { quick: args.quick }),
+  cli: async (workDir, args) => await (await import('./cli.js')).benchCli(join(workDir, 'cli'), { quick: args.quick })
 }
 
 interface SectionResult { figures: Figure[], notes: string[], errors: string[] }

@@ -1,9 +1,11 @@
-import cliProgress from 'cli-progress'
+import { createRequire } from 'node:module'
 import type { SyncProgress } from '../peer/sync-engine.js'
 
 /** A progress bar with rate and ETA on a terminal; nothing at all when stderr is not a TTY. */
 export function progressBar (): { update: (p: SyncProgress) => void, stop: () => void } | undefined {
   if (process.stderr.isTTY !== true) return undefined
+  // why lazy: only a command drawing a bar on a terminal pays for loading cli-progress
+  const cliProgress = createRequire(import.meta.url)('cli-progress') as typeof import('cli-progress')
   const bar = new cliProgress.SingleBar({
     stream: process.stderr,
     format: '{phase} |{bar}| {percentage}% {value}/{total} bytes | {rate} | ETA {eta_formatted} | {peers} peer(s)',

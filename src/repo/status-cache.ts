@@ -57,3 +57,13 @@ export async function writeStatusCache (fs: FileSystem, gasDir: string, identity
   parts.push('')
   await writeFileAtomic(fs, join(gasDir, FILE), parts.join('\0')).catch(() => {})
 }
+
+/**
+ * The tracked paths, from the lean cache when it is current (whoami's engine detection on a
+ * 100 000-asset workspace must not parse the full index), else from index.json.
+ */
+export async function trackedPaths (fs: FileSystem, gasDir: string, readFullIndex: () => Promise<StagingIndex>): Promise<string[]> {
+  const identity = indexIdentity(await fs.lstat(join(gasDir, 'index.json')).catch(() => undefined))
+  const cache = identity === '' ? undefined : await readStatusCache(fs, gasDir, identity)
+  return cache !== undefined ? [...cache.entries.keys()] : Object.keys((await readFullIndex()).entries)
+}

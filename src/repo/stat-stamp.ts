@@ -14,10 +14,19 @@ import type { FileSystem } from '../objects/fs.js'
 export interface StatStamp { mtimeMs: number, ctimeMs: number, ino: number, racy?: true }
 
 /**
- * why: file times come from a coarse kernel clock (a tick of 1–10 ms, whole seconds on some file
- * systems); a file changed less than a second before it was stamped could change again unseen.
+ * How long after a file's mtime a stamp of it cannot be trusted. why: file times come from the
+ * kernel's coarse clock, one tick (1–10 ms) behind; an edit after the stamp within that tick keeps
+ * the mtime. On file systems that keep whole seconds (FAT, some network shares) the window is a
+ * second. A generous tick margin: a stamp taken right after a checkout wrote the file is racy, one
+ * taken a moment later is not, so a big checkout is not hashed again by the next status.
  */
 export const RACY_MS = 1000
+export const RACY_TICK_MS = 50
+
+/** The racy window for a file with this mtime: whole seconds say the file system keeps nothing finer. */
+export function racyWindowMs (mtimeMs: number): number {
+  return mtimeMs % 1000 === 0 ? RACY_MS : RACY_TICK_MS
+}
 
 /** why: compared with times the kernel wrote on files, so the wall clock, never an injected test clock */
 export const fileClockNow = (): number => Date.now()
@@ -25,7 +34,7 @@ export const fileClockNow = (): number => Date.now()
 export function stampOf (st: Stats, nowMs = fileClockNow()): StatStamp {
   const stamp: StatStamp = { mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino }
   // mtime only, as git's racy check: a later edit in the stamped tick moves an older mtime to that tick, which the stamp catches
-  if (nowMs - st.mtimeMs < RACY_MS) stamp.racy = true
+  if (nowMs - st.mtimeMs < racyWindowMs(st.mtimeMs)) stamp.racy = true
   return stamp
 }
 

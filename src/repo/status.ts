@@ -10,7 +10,7 @@ import { peerHeadDistances, type PeerHeadDistance } from './peer-heads.js'
 import { stagedChanges, type StagedChange } from './staged-changes.js'
 import { readIndex, writeIndex, type IndexEntry, type StagingIndex } from './staging-index.js'
 import { indexIdentity, readStatusCache, writeStatusCache, type LeanEntry } from './status-cache.js'
-import { RACY_MS, stampMatches, stampOf } from './stat-stamp.js'
+import { racyWindowMs, stampMatches, stampOf } from './stat-stamp.js'
 import { activeLocksSeam, type StatusLock } from './status-locks.js'
 import { readVersion } from './tree-io.js'
 import { syncWalkFs, walkWorkspace, type WalkFs } from './workspace-walk.js'
@@ -82,7 +82,7 @@ export async function workspaceStatus (ws: Workspace, opts: StatusOptions = {}):
   let index: StagingIndex | undefined
   const fullIndex = async (): Promise<StagingIndex> => (index ??= await readIndex(ws.fs, ws.gasDir))
   const entries: Map<string, LeanEntry> = cache?.entries ?? new Map(Object.entries((await fullIndex()).entries).map(([path, e]) => [path, { size: e.meta.size, mtimeMs: e.mtimeMs, stat: e.stat }]))
-  // entries without a stamp (written by an older gas, or by a command that keeps only mtimeMs) follow git's rule: racy when changed within RACY_MS of the index file
+  // entries without a stamp (written by an older gas, or by a command that keeps only mtimeMs) follow git's rule: racy when changed within the racy window of the index file's write
   const indexMtimeMs = indexStat?.mtimeMs ?? 0
   const rules = await IgnoreRules.load(ws.fs, ws.root)
   const seen = new WeakSet<LeanEntry>()
@@ -99,15 +99,13 @@ export async function workspaceStatus (ws: Workspace, opts: StatusOptions = {}):
     onTracked: judge,
     onUntracked: (path) => status.untracked.push(path)
   }, walkFs)
-  {
-    for (const [path, entry] of entries) {
-      if (seen.has(entry)) continue
-      // inside an ignored folder (tracked all the same), or gone
-      const st = walkFs.lstat(ws.absolutePath(path))
-      if (st?.isFile() === true) judge(path, entry, st)
-      else if (entry.mtimeMs === -1) status.notFetched.push(path)
-      else status.deleted.push(path)
-    }
+  for (const [path, entry] of entries) {
+    if (seen.has(entry)) continue
+    // inside an ignored folder (tracked all the same), or gone
+    const st = walkFs.lstat(ws.absolutePath(path))
+    if (st?.isFile() === true) judge(path, entry, st)
+    else if (entry.mtimeMs === -1) status.notFetched.push(path)
+    else status.deleted.push(path)
   }
   const refreshed: Array<{ path: string, old: IndexEntry, fresh: IndexEntry }> = []
   for (const { path, st } of suspects) {
@@ -139,7 +137,7 @@ export async function workspaceStatus (ws: Workspace, opts: StatusOptions = {}):
 
 function statClean (entry: LeanEntry, st: Stats, indexMtimeMs: number): boolean {
   if (entry.stat !== undefined) return entry.stat.racy !== true && stampMatches(entry.stat, st)
-  return entry.mtimeMs === st.mtimeMs && st.mtimeMs < indexMtimeMs - RACY_MS
+  return entry.mtimeMs === st.mtimeMs && st.mtimeMs < indexMtimeMs - racyWindowMs(st.mtimeMs)
 }
 
 /** Writes the new stamps of files found unchanged, only where the index still holds what was hashed. */

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest'
 import * as gas from '../../src/index.js'
 import { writeMergeState } from '../../src/repo/merge-state.js'
 import { readIndex, writeIndex } from '../../src/repo/staging-index.js'
-import { stampOf } from '../../src/repo/stat-stamp.js'
+import { RACY_MS, RACY_TICK_MS, stampOf } from '../../src/repo/stat-stamp.js'
 import { workspaceStatus } from '../../src/repo/status.js'
 import { gasInProcess } from '../helpers/cli.js'
 import { useTmp } from '../helpers/tmp.js'
@@ -108,7 +108,6 @@ describe('gas status', () => {
     age(join(dir, 'old.png'))
     await gas.add(ws, { paths: [dir] })
     const index = await readIndex(ws.fs, ws.gasDir)
-    expect(index.entries['fresh.png'].stat?.racy).toBe(true)
     expect(index.entries['old.png'].stat?.racy).toBeUndefined()
     // fresh.png changes within the same tick, keeping size and times: only its racy stamp makes status look
     const before = statSync(join(dir, 'fresh.png'))
@@ -147,6 +146,15 @@ describe('gas status', () => {
     const text = (await gasInProcess(dir, ['status'])).stdout
     expect(text).toContain('peer bo: 1 ahead, 0 behind')
     expect(text).toContain('peer cy: up to date')
+  })
+
+  it('marks a stamp racy when taken within a clock tick of the mtime, or within a second on a whole-second file system', () => {
+    const fine = { mtimeMs: 1_700_000_000_123.456, ctimeMs: 1_700_000_000_123.456, ino: 7 } as unknown as Parameters<typeof stampOf>[0]
+    expect(stampOf(fine, fine.mtimeMs + 5).racy).toBe(true)
+    expect(stampOf(fine, fine.mtimeMs + RACY_TICK_MS + 1).racy).toBeUndefined()
+    const coarse = { mtimeMs: 1_700_000_000_000, ctimeMs: 1_700_000_000_000, ino: 7 } as unknown as Parameters<typeof stampOf>[0]
+    expect(stampOf(coarse, coarse.mtimeMs + RACY_MS - 1).racy).toBe(true)
+    expect(stampOf(coarse, coarse.mtimeMs + RACY_MS).racy).toBeUndefined()
   })
 
   it('refuses outside a workspace', async () => {

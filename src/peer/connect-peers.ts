@@ -20,6 +20,8 @@ import type { Transport } from './transport.js'
  */
 export const FIRST_PEER_WAIT_MS = 5_000
 export const MORE_PEERS_WAIT_MS = 1_000
+/** why: peers found by one announce connect within a few ms of each other; an interactive command takes them together */
+export const INTERACTIVE_GRACE_MS = 150
 /**
  * why: when a tracker counts peers, they are online; a handshake on a loaded machine can take
  * seconds and a lost one is retried after CONNECT_TIMEOUT_MS (10 s), so give counted peers two tries.
@@ -44,6 +46,11 @@ export interface ConnectOptions {
   schedule?: HelloSchedule
   /** wraps each connection (rate limits) before it is used */
   wrapTransport?: (transport: Transport) => Transport
+  /**
+   * a person waits: stop waiting once these sessions will do (and INTERACTIVE_GRACE_MS more for
+   * peers arriving with them), instead of waiting for every peer the tracker counts
+   */
+  enough?: (sessions: PeerSession[]) => boolean
 }
 
 /** The ICE candidate pair that carries a connection, and how long its handshake took. */
@@ -90,7 +97,8 @@ interface TrackerSeen { status?: TrackerStatus, others?: number }
  * up to FIRST_PEER_WAIT_MS for one to appear. Once one is in, the others get until
  * FIRST_PEER_WAIT_MS, or MORE_PEERS_WAIT_MS after the last arrival if that is later. A process
  * of this same member (same key) is closed after HELLO and counts as settled, not as a peer.
- * Throws `E_NO_PEERS`, saying what each tracker answered, when no peer connected.
+ * A caller a person waits for says when the peers in session are `enough`: the wait ends
+ * INTERACTIVE_GRACE_MS after the last arrival then. Throws `E_NO_PEERS`, saying what each tracker answered, when no peer connected.
  */
 export async function connectPeers (opts: ConnectOptions): Promise<ConnectedPeers> {
   const { ws } = opts
@@ -175,7 +183,7 @@ export async function connectPeers (opts: ConnectOptions): Promise<ConnectedPeer
         let until: number
         if (sessions.length > 0) {
           if (settledPeers() >= counted() && handshaking === 0) return done()
-          until = Math.max(firstWait, lastArrival - started + moreWait)
+          until = opts.enough?.(sessions) === true ? lastArrival - started + INTERACTIVE_GRACE_MS : Math.max(firstWait, lastArrival - started + moreWait)
         } else {
           until = counted() > 0 ? countedWait : firstWait
         }

@@ -167,10 +167,48 @@ export interface PeerFetchResult extends SyncResult {
  * Fetches `roots` and everything below them (a file manifest's chunks, an asset's content, a
  * version's tree) from the team's reachable peers, without moving any ref or touching the
  * workspace: `gas fetch`, `gas fsck --repair`, a build fetch and the LFS agent build on it.
- * Objects already stored are not asked for again.
+ * Objects already stored are not asked for again. A person waits for it (`interactive`, the
+ * default): it asks the first peer that answers instead of waiting for every peer the tracker
+ * counts, and for what that one did not have, the next one that answers, and so on.
  */
-export async function fetchFromPeers (opts: PeerNodeOptions & Omit<ConnectOptions, 'ws' | 'trackers'> & { roots: ObjectId[], onProgress?: (p: SyncProgress) => void, signal?: AbortSignal }): Promise<PeerFetchResult> {
+export async function fetchFromPeers (opts: FetchOptions): Promise<PeerFetchResult> {
   if (!Array.isArray(opts.roots)) throw GasError.badArgument('fetchFromPeers needs roots: the ids of the objects to fetch')
+  if (opts.interactive === false) return (await fetchRound(opts)).result
+  const asked = new Set<string>()
+  let total: PeerFetchResult | undefined
+  for (let roots = opts.roots; ;) {
+    // each round goes as soon as a peer not asked yet answers; the first peers may not hold everything
+    const round = await fetchRound({ ...opts, roots, enough: (sessions) => sessions.some((s) => !asked.has(s.name)) })
+    const added = round.result.asked.filter((name) => !asked.has(name))
+    for (const name of added) asked.add(name)
+    total = total === undefined ? round.result : addRound(total, round.result)
+    roots = round.result.missing
+    if (roots.length === 0 || added.length === 0 || round.counted <= asked.size + round.result.ownProcesses) return total
+  }
+}
+
+/** Two rounds' reports as one: what came in either, what is still missing after the second. */
+function addRound (a: PeerFetchResult, b: PeerFetchResult): PeerFetchResult {
+  return {
+    ...b,
+    fetched: { objects: a.fetched.objects + b.fetched.objects, bytes: a.fetched.bytes + b.fetched.bytes },
+    wire: { sent: a.wire.sent + b.wire.sent, received: a.wire.received + b.wire.received },
+    asked: [...new Set([...a.asked, ...b.asked])],
+    perPeer: [...a.perPeer, ...b.perPeer],
+    roots: a.roots
+  }
+}
+
+type FetchOptions = PeerNodeOptions & Omit<ConnectOptions, 'ws' | 'trackers'> & {
+  roots: ObjectId[]
+  onProgress?: (p: SyncProgress) => void
+  signal?: AbortSignal
+  /** false: wait for every peer the tracker counts before asking (default true: a person waits) */
+  interactive?: boolean
+}
+
+/** One connect-and-fetch; `counted`: the most peers a tracker counted, to know whether others could be asked. */
+async function fetchRound (opts: FetchOptions): Promise<{ result: PeerFetchResult, counted: number }> {
   const { ws } = opts
   // a person waits for this (`gas fetch`, `gas restore`): it moves now, at the window's rate or within the metadata budget outside windows
   const limits = opts.wrapTransport === undefined ? await TransferLimits.start(ws, { interactive: true }) : undefined
@@ -197,7 +235,7 @@ export async function fetchFromPeers (opts: PeerNodeOptions & Omit<ConnectOption
     }))
     if (result.peers === 0) throw noPeersError(connected.trackers, { dropped: result.dropped, ownProcesses: result.ownProcesses })
     await ws.store.flush()
-    return { ...result, asked: result.perPeer.map((p) => p.name) }
+    return { result: { ...result, asked: result.perPeer.map((p) => p.name) }, counted: Math.max(0, ...connected.trackers.map((t) => t.peers ?? 0)) }
   } finally {
     opts.signal?.removeEventListener('abort', stop)
     limits?.close()

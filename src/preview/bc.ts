@@ -1,4 +1,6 @@
+import { decodeBc6h, halfToFloat } from './bc6h.js'
 import { decodeBc7Block } from './bc7.js'
+import { toneMapRgb } from './tone-map.js'
 
 /**
  * Block-compression (BC1–BC5, a.k.a. DXT1/3/5, ATI1/2) decoders to RGBA8. No maintained npm
@@ -6,8 +8,10 @@ import { decodeBc7Block } from './bc7.js'
  * blocks to WebGL), and the formats are a few dozen lines each, so we carry our own.
  */
 
-export type BcFormat = 'bc1' | 'bc2' | 'bc3' | 'bc4' | 'bc5' | 'bc4s' | 'bc5s' | 'bc7'
-export const BC_BLOCK_BYTES: Record<BcFormat, number> = { bc1: 8, bc2: 16, bc3: 16, bc4: 8, bc5: 16, bc4s: 8, bc5s: 16, bc7: 16 }
+export type BcFormat = 'bc1' | 'bc2' | 'bc3' | 'bc4' | 'bc5' | 'bc4s' | 'bc5s' | 'bc6h' | 'bc6hs' | 'bc7'
+export const BC_BLOCK_BYTES: Record<BcFormat, number> = { bc1: 8, bc2: 16, bc3: 16, bc4: 8, bc5: 16, bc4s: 8, bc5s: 16, bc6h: 16, bc6hs: 16, bc7: 16 }
+/** BC6H holds half floats: tone-mapped over the whole level, not block by block */
+export const isHdrBc = (format: BcFormat): boolean => format === 'bc6h' || format === 'bc6hs'
 
 const color = new Uint8Array(16) // 4 palette entries × RGBA
 const alpha = new Uint8Array(8)
@@ -73,6 +77,12 @@ function channelBlock (src: Uint8Array, o: number, out: Uint8Array, w: number, h
 
 /** Decodes a whole BCn level (blocks row-major) into RGBA8 of size w×h. */
 export function decodeBc (src: Uint8Array, w: number, h: number, format: BcFormat): Uint8Array {
+  if (isHdrBc(format)) {
+    const half = decodeBc6h(src, w, h, format === 'bc6hs')
+    const rgb = new Float32Array(half.length)
+    for (let i = 0; i < half.length; i++) rgb[i] = halfToFloat(half[i])
+    return toneMapRgb(rgb, w * h).rgba
+  }
   const out = new Uint8Array(w * h * 4)
   const bw = Math.max(1, Math.ceil(w / 4)); const bh = Math.max(1, Math.ceil(h / 4))
   const blockBytes = BC_BLOCK_BYTES[format]

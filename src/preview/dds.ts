@@ -47,14 +47,16 @@ const DXGI: Record<number, { format: PixelFormat, name: string }> = {
   83: { format: { kind: 'bc5' }, name: 'bc5' },
   81: { format: { kind: 'bc4s' }, name: 'bc4-snorm' },
   84: { format: { kind: 'bc5s' }, name: 'bc5-snorm' },
+  95: { format: { kind: 'bc6h' }, name: 'bc6h-uf16' },
+  96: { format: { kind: 'bc6hs' }, name: 'bc6h-sf16' },
   98: { format: { kind: 'bc7' }, name: 'bc7' },
   99: { format: { kind: 'bc7' }, name: 'bc7-srgb' },
   61: { format: { kind: 'masks', bits: 8, masks: [0xff, 0, 0, 0], luminance: true }, name: 'r8' },
   65: { format: { kind: 'masks', bits: 8, masks: [0, 0, 0, 0xff], luminance: false }, name: 'a8' }
 }
 /** DXGI formats we know but do not decode, named in the E_NO_PREVIEW reason. */
-const DXGI_UNSUPPORTED: Record<number, string> = { 95: 'bc6h (HDR half-float blocks)', 96: 'bc6h (HDR half-float blocks)', 2: 'rgba32f', 10: 'rgba16f', 24: 'rgb10a2' }
-const SUPPORTED = 'uncompressed RGBA/BGRA/R8/L8/A8, BC1–BC5 (signed too), BC7'
+const DXGI_UNSUPPORTED: Record<number, string> = { 2: 'rgba32f', 10: 'rgba16f', 24: 'rgb10a2' }
+const SUPPORTED = 'uncompressed RGBA/BGRA/R8/L8/A8, BC1–BC5 (signed too), BC6H (unsigned and signed), BC7'
 
 const FOURCC: Record<string, BcFormat> = { DXT1: 'bc1', DXT2: 'bc2', DXT3: 'bc2', DXT4: 'bc3', DXT5: 'bc3', ATI1: 'bc4', BC4U: 'bc4', ATI2: 'bc5', BC5U: 'bc5', BC4S: 'bc4s', BC5S: 'bc5s' }
 

@@ -5,6 +5,7 @@ import { HDRLoader } from 'three/examples/jsm/loaders/HDRLoader.js'
 import { GasError, fromFsError } from '../errors.js'
 import { installThreeEnv } from './three-env.js'
 import { thumbnailFromPixels } from './thumbnail.js'
+import { percentile, tone, toSrgb8 } from './tone-map.js'
 import type { PreviewParts } from './types.js'
 
 installThreeEnv()
@@ -75,30 +76,6 @@ export async function hdrPreview (path: string, format: 'exr' | 'hdr', size: num
   return { info, image, clip: null }
 }
 
-/** Linear up to the white point, clipped above it (NaN and negatives are black). */
-function tone (v: number): number { return !Number.isFinite(v) || v <= 0 ? 0 : Math.min(1, v) }
-
-function toSrgb8 (v: number): number {
-  const c = Math.max(0, Math.min(1, v))
-  return Math.round(255 * (c <= 0.0031308 ? 12.92 * c : 1.055 * c ** (1 / 2.4) - 0.055))
-}
-
-/** The p-quantile of values, from a 1024-bucket histogram of log luminance (one pass, no sort). */
-function percentile (values: Float32Array, p: number): number {
-  let max = 0
-  for (const v of values) if (v > max) max = v
-  if (max === 0) return 0
-  const buckets = new Uint32Array(1024)
-  const lo = max / 2 ** 20
-  const scale = 1023 / Math.log2(max / lo)
-  let n = 0
-  for (const v of values) { if (v <= lo) continue; buckets[Math.min(1023, Math.floor(Math.log2(v / lo) * scale))]++; n++ }
-  let want = Math.ceil((1 - p) * n); let k = 1023
-  for (; k > 0; k--) { want -= buckets[k]; if (want <= 0) break }
-  return lo * 2 ** ((k + 1) / scale)
-}
-
-/** An EXR header's dataWindow (box2i: xMin, yMin, xMax, yMax). */
 function exrSize (b: Buffer): { width: number, height: number } | null {
   const at = b.indexOf('dataWindow\0box2i\0', 8, 'latin1')
   if (at < 0 || at + 17 + 4 + 16 > b.length) return null

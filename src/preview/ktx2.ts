@@ -24,7 +24,7 @@ const PLAIN: Record<number, { channels: number, order: number[] }> = {
   37: { channels: 4, order: [0, 1, 2, 3] }, 43: { channels: 4, order: [0, 1, 2, 3] }, // R8G8B8A8
   44: { channels: 4, order: [2, 1, 0, 3] }, 50: { channels: 4, order: [2, 1, 0, 3] } // B8G8R8A8
 }
-const BLOCK: Record<number, BcFormat> = { 131: 'bc1', 132: 'bc1', 133: 'bc1', 134: 'bc1', 135: 'bc2', 136: 'bc2', 137: 'bc3', 138: 'bc3', 139: 'bc4', 140: 'bc4s', 141: 'bc5', 142: 'bc5s', 145: 'bc7', 146: 'bc7' }
+const BLOCK: Record<number, BcFormat> = { 131: 'bc1', 132: 'bc1', 133: 'bc1', 134: 'bc1', 135: 'bc2', 136: 'bc2', 137: 'bc3', 138: 'bc3', 139: 'bc4', 140: 'bc4s', 141: 'bc5', 142: 'bc5s', 143: 'bc6h', 144: 'bc6hs', 145: 'bc7', 146: 'bc7' }
 /** basis_transcoder's transcoder_texture_format value for 32-bit RGBA. */
 const TF_RGBA32 = 13
 

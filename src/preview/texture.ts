@@ -32,7 +32,9 @@ export async function texturePreview (opts: GenerateOpts): Promise<PreviewParts>
       const level = pickMip(h, size)
       const mip = await decodeDdsMip(src, h, level)
       const image = await thumbnailFromPixels(mip.rgba, mip.width, mip.height, 4, size, h.alpha)
-      const info: Record<string, unknown> = { width: h.width, height: h.height, channels: h.channels, bitDepth: 8, alpha: h.alpha, mipCount: h.mipCount, compression: h.formatName, previewMip: level }
+      const hdr = h.format.kind === 'bc6h' || h.format.kind === 'bc6hs'
+      const info: Record<string, unknown> = { width: h.width, height: h.height, channels: h.channels, bitDepth: hdr ? 16 : 8, alpha: h.alpha, mipCount: h.mipCount, compression: h.formatName, previewMip: level }
+      if (hdr) info.float = true
       if (h.cubemap) info.cubemap = true
       if (h.arraySize > 1) info.arraySize = h.arraySize
       return { info, image, clip: null }

@@ -6,6 +6,7 @@ import * as gas from '../../src/index.js'
 import { createInvite, joinTeam } from '../../src/auth/invite.js'
 import { decodeAsset } from '../../src/objects/asset.js'
 import { decodeFileManifest } from '../../src/objects/file-manifest.js'
+import { joinSwarm } from '../../src/peer/discovery.js'
 import { startTracker, type RunningTracker } from '../../src/peer/tracker.js'
 import { useTmp } from '../helpers/tmp.js'
 
@@ -52,6 +53,47 @@ describe('fetchFromPeers: named objects from the team, no ref moved', () => {
       await serving
     }
   })
+
+  it('a person waiting is not held up by a counted peer that never answers, and still gets what only a slow peer holds', async () => {
+    const ana = await gas.init({ dir: tmp(), name: 'ana', team: 'orcs' })
+    ana.config = { ...ana.config, trackers: [tracker.url] }
+    await ana.saveConfig()
+    const member = async (name: string): Promise<gas.Workspace> => {
+      const ws = await gas.init({ dir: tmp(), name })
+      await joinTeam(ws, JSON.stringify(await createInvite(ana, { publicKey: ws.identity.publicKey, name, roles: ['qa'] })))
+      return ws
+    }
+    const [bo, cy] = await Promise.all([member('bo'), member('cy')])
+    writeFileSync(join(cy.root, 'hero.png'), randomBytes(200_000))
+    const [added] = await gas.add(cy, { paths: [join(cy.root, 'hero.png')] })
+    await cy.store.flush()
+    const file = decodeAsset((await cy.store.get(added.asset)).body).file
+
+    // in the swarm, counted by the tracker, but never says HELLO (a peer busy elsewhere, a hung process)
+    const silent = await joinSwarm({ trackers: [tracker.url], swarmId: ana.config.team?.id ?? '', peerId: randomBytes(20).toString('hex'), onTransport: () => {} })
+    const controller = new AbortController()
+    const slowSign = gas.peerSecurity(cy)
+    // cy answers HELLO 2 s late: the first peer to answer (ana) does not have the file
+    const late = { ...slowSign, sign: async (c: Parameters<typeof slowSign.sign>[0]) => { await new Promise((resolve) => setTimeout(resolve, 2000)); return await slowSign.sign(c) } }
+    const serving = [
+      gas.servePeers({ ws: ana, trackers: [], security: gas.peerSecurity(ana), signal: controller.signal }),
+      gas.servePeers({ ws: cy, trackers: [tracker.url], security: late, signal: controller.signal })
+    ]
+    try {
+      const started = Date.now()
+      const waits = { firstPeerWaitMs: 40_000, countedPeersWaitMs: 40_000 }
+      const result = await gas.fetchFromPeers({ ws: bo, trackers: [], security: gas.peerSecurity(bo), roots: [file], ...waits })
+      expect(result.missing).toEqual([])
+      expect(result.asked).toContain('cy')
+      expect(await bo.store.has(file)).toBe(true)
+      // not waited out: the silent peer alone would have held a non-interactive fetch for 40 s
+      expect(Date.now() - started).toBeLessThan(30_000)
+    } finally {
+      controller.abort()
+      await Promise.all(serving)
+      await silent.leave()
+    }
+  }, 60_000)
 
   it('refuses a call without roots', async () => {
     const ws = await gas.init({ dir: tmp(), name: 'solo', team: 'solo' })

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process'
-import { readFileSync, writeFileSync } from 'node:fs'
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { promisify } from 'node:util'
 import { describe, expect, it } from 'vitest'
@@ -11,6 +11,18 @@ const run = promisify(execFile)
 const tmp = useTmp()
 const REPO = resolve('.')
 const NPM_FLAGS = ['--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error']
+const INSTALLED_SIZE_FLOOR = 832_000
+
+/** Bytes of the files under a folder, its node_modules left out (the package without its dependencies). */
+function ownSize (dir: string): number {
+  let bytes = 0
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (entry.name === 'node_modules') continue
+    const path = join(dir, entry.name)
+    bytes += entry.isDirectory() ? ownSize(path) : statSync(path).size
+  }
+  return bytes
+}
 
 /** The packed tarball (of the current dist/, which the global setup keeps built) in a fresh folder. */
 async function pack (): Promise<string> {
@@ -22,18 +34,23 @@ async function pack (): Promise<string> {
 describe('gas as an installed package (npm pack, then npm install from the tarball)', () => {
   it('npm pack ships the compiled sources, bin and README only', async () => {
     const { stdout } = await run('npm', ['pack', '--dry-run', '--ignore-scripts', '--json'], { cwd: REPO })
-    const files = (JSON.parse(stdout)[0].files as Array<{ path: string }>).map((f) => f.path)
+    const packed = JSON.parse(stdout)[0]
+    const files = (packed.files as Array<{ path: string }>).map((f) => f.path)
     expect(files).toContain('bin/gas')
-    expect(files).toContain('dist/src/index.d.ts')
-    expect(files).toContain('dist/src/cli/main.js')
+    expect(files).toContain('dist/min/index.d.ts')
+    expect(files).toContain('dist/min/cli/main.js')
     expect(files).toContain('bin/git-remote-gas')
-    expect(files.filter((f) => !/^(dist\/src\/.*\.(js|d\.ts)|bin\/(gas|git-remote-gas)|README\.md|LICENSE|package\.json)$/.test(f))).toEqual([])
+    expect(files).toContain('LICENSE')
+    expect(files.filter((f) => !/^(dist\/min\/.*\.(js|d\.ts)|bin\/(gas|git-remote-gas)|README\.md|LICENSE|package\.json)$/.test(f))).toEqual([])
+    // issue 19's floor: a third of the first tarball's 2.5 MB unpacked
+    expect(packed.unpackedSize).toBeLessThanOrEqual(INSTALLED_SIZE_FLOOR)
   })
 
   it('installs globally into an empty prefix; the installed gas inits, adds, commits, previews and syncs two peers', async () => {
     const tarball = await pack()
     const prefix = tmp()
     await run('npm', ['install', '-g', '--prefix', prefix, tarball, ...NPM_FLAGS], { timeout: 280_000 })
+    expect(ownSize(join(prefix, 'lib', 'node_modules', 'gameassetshare'))).toBeLessThanOrEqual(INSTALLED_SIZE_FLOOR)
     const gas: GasCommand = () => [join(prefix, 'bin', 'gas')]
     const root = tmp()
     const tracker = await startGasTracker(gas, root, ['--port', '0', '--host', '127.0.0.1'])

@@ -16,12 +16,12 @@ const dir = mkdtempSync(join(tmpdir(), 'gas-cli-preview-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 const at = (name: string): string => join(dir, name)
 
-function dds6h (): Buffer {
+function ddsHalfFloat (): Buffer {
   const h = Buffer.alloc(148)
   h.write('DDS ', 0, 'latin1'); h.writeUInt32LE(124, 4); h.writeUInt32LE(0x1007, 8); h.writeUInt32LE(4, 12); h.writeUInt32LE(4, 16)
   h.writeUInt32LE(32, 76); h.writeUInt32LE(0x4, 80); h.write('DX10', 84, 'latin1')
-  h.writeUInt32LE(95, 128); h.writeUInt32LE(3, 132); h.writeUInt32LE(1, 140)
-  return Buffer.concat([h, Buffer.alloc(16)])
+  h.writeUInt32LE(10, 128); h.writeUInt32LE(3, 132); h.writeUInt32LE(1, 140)
+  return Buffer.concat([h, Buffer.alloc(4 * 4 * 8)])
 }
 
 describe('gas add / find / preview with real files', () => {
@@ -30,7 +30,7 @@ describe('gas add / find / preview with real files', () => {
     ffmpeg('-f', 'lavfi', '-i', 'sine=frequency=440:duration=2', '-c:a', 'libmp3lame', '-b:a', '96k', '-metadata', 'title=Boss Theme', '-metadata', 'artist=Sound Team', at('boss.mp3'))
     ffmpeg('-f', 'lavfi', '-i', 'sine=frequency=220:duration=2', '-c:a', 'libvorbis', '-metadata', 'title=Mine Now', at('mine.ogg'))
     await sharp({ create: { width: 64, height: 48, channels: 3, background: '#336699' } }).withExif({ IFD0: { Artist: 'Ada Lovelace', Software: 'Krita 5.2' } }).jpeg().toFile(at('photo.jpg'))
-    writeFileSync(at('sky.dds'), dds6h())
+    writeFileSync(at('sky.dds'), ddsHalfFloat())
     writeFileSync(at('Door.prefab'), '%YAML 1.1\n%TAG !u! tag:unity3d.com,2011:\n--- !u!1 &1\nGameObject:\n  m_Name: Door\n--- !u!4 &2\nTransform:\n  m_GameObject: {fileID: 1}\n')
     const added = gasSync(dir, ['add', 'boss.mp3', 'photo.jpg', 'sky.dds', 'Door.prefab', '--json'])
     expect(added.status, added.stderr).toBe(0)
@@ -52,7 +52,7 @@ describe('gas add / find / preview with real files', () => {
   it('gas preview shows an unsupported variant\'s reason, stored for every peer', () => {
     const r = gasSync(dir, ['preview', 'sky.dds'])
     expect(r.status).toBe(1)
-    expect(r.stderr).toMatch(/^gas: E_NO_PREVIEW: sky\.dds: no preview for this DDS format: bc6h \(HDR half-float blocks\) \(supported: /m)
+    expect(r.stderr).toMatch(/^gas: E_NO_PREVIEW: sky\.dds: no preview for this DDS format: rgba16f \(supported: /m)
     const prefab = JSON.parse(gasSync(dir, ['preview', 'Door.prefab', '--json']).stdout) as { info: Record<string, unknown> }
     expect(prefab.info).toMatchObject({ engine: 'unity', gameObjects: 1, components: 1 })
   })

@@ -85,11 +85,11 @@ describe('DDS variants', () => {
     expect([...greens]).toEqual([128])
   })
 
-  it('BC6H is E_NO_PREVIEW with the reason and the formats there are', async () => {
-    const dx10 = Buffer.alloc(20); dx10.writeUInt32LE(95, 0); dx10.writeUInt32LE(3, 4); dx10.writeUInt32LE(1, 12)
+  it('a float DDS (RGBA16F) is E_NO_PREVIEW with the reason and the formats there are', async () => {
+    const dx10 = Buffer.alloc(20); dx10.writeUInt32LE(10, 0); dx10.writeUInt32LE(3, 4); dx10.writeUInt32LE(1, 12)
     writeFileSync(at('bc6h.dds'), Buffer.concat([ddsHeader(4, 4, { flags: 0x4, fourCC: 'DX10' }), dx10, Buffer.alloc(16)]))
     const e = await gasError(generatePreview({ path: at('bc6h.dds'), kind: 'texture', format: 'dds' }), 'E_NO_PREVIEW')
-    expect(e.message).toMatch(/bc6h \(HDR half-float blocks\) \(supported: .*BC7/)
+    expect(e.message).toMatch(/rgba16f \(supported: .*BC6H.*BC7/)
   })
 })
 

@@ -1,0 +1,59 @@
+/**
+ * The build that npm packs: dist/src (tsc's output, what a clone runs and debugs) copied to
+ * dist/min with every comment, blank and long name taken out — the JS through esbuild's
+ * minifier (per file, so each module, worker and `import.meta.url` path stays where it was),
+ * the declarations through TypeScript's own printer (esbuild does not read .d.ts).
+ * An installed gas runs the same modules, three times smaller on disk (issue 19).
+ */
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { dirname, join, relative } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { transform } from 'esbuild'
+import ts from 'typescript'
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
+export const DEV_BUILD = join(ROOT, 'dist', 'src')
+export const PACKAGE_BUILD = join(ROOT, 'dist', 'min')
+
+async function * walk (dir: string): AsyncGenerator<string> {
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name)
+    if (entry.isDirectory()) yield * walk(path)
+    else yield path
+  }
+}
+
+const printer = ts.createPrinter({ removeComments: true })
+
+async function minify (path: string, text: string): Promise<string | null> {
+  if (path.endsWith('.d.ts')) {
+    return printer.printFile(ts.createSourceFile(path, text, ts.ScriptTarget.ES2022, false, ts.ScriptKind.TS))
+  }
+  if (path.endsWith('.js')) {
+    // keepNames: error classes and commands are found by name (`err.name`, stack traces users send)
+    const out = await transform(text, { minify: true, keepNames: true, format: 'esm', target: 'node20', loader: 'js' })
+    return out.code
+  }
+  return null // source maps point at dist/src, which the package does not ship
+}
+
+export async function buildPackage (from = DEV_BUILD, to = PACKAGE_BUILD): Promise<{ files: number, bytes: number }> {
+  await rm(to, { recursive: true, force: true })
+  let files = 0
+  let bytes = 0
+  for await (const path of walk(from)) {
+    const out = await minify(path, await readFile(path, 'utf8'))
+    if (out === null) continue
+    const target = join(to, relative(from, path))
+    await mkdir(dirname(target), { recursive: true })
+    await writeFile(target, out)
+    files++
+    bytes += Buffer.byteLength(out)
+  }
+  return { files, bytes }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const { files, bytes } = await buildPackage()
+  console.error(`package build: ${files} files, ${(bytes / 1024).toFixed(0)} KiB in ${relative(ROOT, PACKAGE_BUILD)}`)
+}

@@ -22,7 +22,8 @@ const SECTIONS = [
   'tcp',
   'flood',
   'e2e',
-  'acl'
+  'acl',
+  'cli'
 ] as const
 type Section = typeof SECTIONS[number]
 const ALIASES: Record<string, Section> = { transport: 'datachannel', webrtc: 'datachannel', previews: 'preview' }
@@ -118,7 +119,8 @@ const RUNNERS: Record<Section, Runner> = {
   tcp: async (workDir, args) => await (await import('./tcp.js')).benchTcp(join(workDir, 'tcp'), { quick: args.quick }),
   flood: async (workDir, args) => await (await import('./flood.js')).benchFlood(join(workDir, 'flood'), { quick: args.quick }),
   e2e: async (workDir, args) => await (await import('./e2e.js')).benchE2e(join(workDir, 'e2e'), { quick: args.quick }),
-  acl: async (workDir, args) => await (await import('./acl.js')).benchAcl(join(workDir, 'acl'), { quick: args.quick, rounds: args.rounds })
+  acl: async (workDir, args) => await (await import('./acl.js')).benchAcl(join(workDir, 'acl'), { quick: args.quick, rounds: args.rounds }),
+  cli: async (workDir, args) => await (await import('./cli.js')).benchCli(join(workDir, 'cli'), { quick: args.quick })
 }
 
 interface SectionResult { figures: Figure[], notes: string[], errors: string[] }

@@ -45,6 +45,7 @@ export type ErrorCode =
   | 'E_NOT_LOCKED'
   | 'E_BAD_TTL'
   | 'E_BAD_POLICY'
+  | 'E_IGNORED'
 
 export class GasError extends Error {
   readonly code: ErrorCode

@@ -28,9 +28,12 @@ import * as build from './commands/build.js'
 import * as lfsAgent from './commands/lfs-agent.js'
 import * as hook from './commands/hook.js'
 import * as lockCommands from './commands/lock.js'
+import * as status from './commands/status.js'
+import * as checkIgnore from './commands/check-ignore.js'
+import * as diff from './commands/diff.js'
 
 /** Every command module registers itself; this file holds no logic of its own. */
-const COMMANDS = [init, whoami, add, rm, commit, log, tag, restore, meta, find, stat, fsck, preview, conflicts, resolve, team, tracker, serve, sync, schedule, queue, fetch, gc, ls, build, lfsAgent, hook, lockCommands]
+const COMMANDS = [init, whoami, add, rm, commit, log, tag, restore, meta, find, stat, fsck, preview, conflicts, resolve, team, tracker, serve, sync, schedule, queue, fetch, gc, ls, build, lfsAgent, hook, lockCommands, status, checkIgnore, diff]
 
 export function buildProgram (): Command {
   const program = newProgram()

@@ -1,4 +1,4 @@
-import cliProgress from 'cli-progress'
+import { createRequire } from 'node:module'
 import type { SyncProgress } from '../peer/sync-engine.js'
 import { formatBytes, formatRate } from '../units.js'
 
@@ -19,6 +19,8 @@ export interface ByteBar {
  */
 export function byteBar (stream: NodeJS.WriteStream = process.stderr, now: () => number = Date.now): ByteBar | undefined {
   if (stream.isTTY !== true) return undefined
+  // why lazy: only a command drawing a bar on a terminal pays for loading cli-progress
+  const cliProgress = createRequire(import.meta.url)('cli-progress') as typeof import('cli-progress')
   const bar = new cliProgress.SingleBar({
     stream,
     format: '{label} |{bar}| {done} | {rate} | ETA {eta_formatted}{extra} | {size} {percentage}%',

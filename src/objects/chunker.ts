@@ -1,4 +1,9 @@
-import { get_chunks as getChunkOffsets } from 'fastcdc-wasm'
+import { createRequire } from 'node:module'
+
+/** why lazy: fastcdc-wasm compiles its wasm when loaded; only commands that chunk content pay for it (synchronous, hence require) */
+const requireHere = createRequire(import.meta.url)
+const getChunkOffsets = (...args: Parameters<typeof import('fastcdc-wasm').get_chunks>): ReturnType<typeof import('fastcdc-wasm').get_chunks> =>
+  (requireHere('fastcdc-wasm') as typeof import('fastcdc-wasm')).get_chunks(...args)
 
 /** FastCDC sizes: min/avg/max 16/64/256 KiB (DESIGN.md). */
 export const CHUNK_MIN = 16 * 1024

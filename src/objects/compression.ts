@@ -1,11 +1,20 @@
-import { Decoder, Encoder } from '@toondepauw/node-zstd'
+import { createRequire } from 'node:module'
+import type { Decoder as ZstdDecoder, Encoder as ZstdEncoder } from '@toondepauw/node-zstd'
 import { GasError } from '../errors.js'
 import type { Encoding } from './store.js'
 import { zstdDecodedBound } from './zstd-bound.js'
 
+/**
+ * Loaded on first use (a native module costs start-up time that status, log or whoami never need:
+ * their objects are stored uncompressed). Synchronous, hence require.
+ */
+const requireHere = createRequire(import.meta.url)
+const zstd = (): typeof import('@toondepauw/node-zstd') => requireHere('@toondepauw/node-zstd') as typeof import('@toondepauw/node-zstd')
+let encoderOnce: ZstdEncoder | undefined
+let decoderOnce: ZstdDecoder | undefined
 /** zstd level 1: ~260 MB/s on compressible data and ~880 MB/s on incompressible (measured here). */
-const encoder = new Encoder(1)
-const decoder = new Decoder()
+const encoder = (): ZstdEncoder => (encoderOnce ??= new (zstd().Encoder)(1))
+const decoder = (): ZstdDecoder => (decoderOnce ??= new (zstd().Decoder)())
 
 /** Formats whose bytes are already compressed: trying again only burns time. */
 const PRECOMPRESSED = new Set(['png', 'jpeg', 'webp', 'ogg', 'mp3', 'flac', 'zip', '7z', 'gz', 'mp4', 'webm', 'glb-draco', 'ktx2', 'rar', 'xz', 'zst', 'pak'])
@@ -26,9 +35,9 @@ export interface Compressed { encoding: Encoding, bytes: Uint8Array }
 export function compressChunk (raw: Uint8Array): Compressed {
   if (raw.length >= SAMPLE * 4) {
     const sample = Buffer.from(raw.buffer, raw.byteOffset + (raw.length >> 1) - SAMPLE / 2, SAMPLE)
-    if (encoder.encodeSync(sample).length > SAMPLE * (1 - MIN_SAVING / 2)) return { encoding: 0, bytes: raw }
+    if (encoder().encodeSync(sample).length > SAMPLE * (1 - MIN_SAVING / 2)) return { encoding: 0, bytes: raw }
   }
-  const packed = encoder.encodeSync(Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength))
+  const packed = encoder().encodeSync(Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength))
   if (packed.length <= raw.length * (1 - MIN_SAVING)) return { encoding: 1, bytes: packed }
   return { encoding: 0, bytes: raw }
 }
@@ -53,7 +62,7 @@ export function decompress (encoding: Encoding, bytes: Uint8Array, rawLength: nu
   if (bound > maxDecodedBound(rawLength)) throw new GasError('E_CORRUPT_OBJECT', `${what}: compressed bytes could decode to ${bound} bytes, not ${rawLength}`, { id: what })
   let raw: Uint8Array
   try {
-    raw = decoder.decodeSync(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength))
+    raw = decoder().decodeSync(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength))
   } catch {
     throw new GasError('E_CORRUPT_OBJECT', `${what}: compressed bytes do not decode`, { id: what })
   }

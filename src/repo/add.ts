@@ -5,9 +5,11 @@ import { checkPortablePaths } from '../objects/entry-name.js'
 import type { ObjectId } from '../objects/id.js'
 import { SNIFF_BYTES, detectKind } from './asset-kind.js'
 import { ENGINES, detectEngineOnDisk, type EngineName } from './engine.js'
+import { IgnoreRules } from './ignore-rules.js'
 import { ingestFile } from './ingest.js'
 import { workingFileState } from './local-changes.js'
 import { readIndex, writeIndex } from './staging-index.js'
+import { statForIndex, type StatStamp } from './stat-stamp.js'
 import { GAS_DIR, type Workspace } from './workspace.js'
 
 export interface AddedAsset { path: string, asset: ObjectId, size: number, kind: string, format: string, newChunks: number, unchanged: boolean, removed?: boolean }
@@ -27,8 +29,19 @@ async function sniff (ws: Workspace, abs: string): Promise<Buffer> {
   }
 }
 
+/**
+ * Which files of a folder `gas add` leaves out: those an ignore rule matches, unless tracked already
+ * (as git keeps tracking an ignored file it tracks). Null with `--force`.
+ */
+interface Skip { rules: IgnoreRules, tracked: Set<string>, trackedFolders: Set<string> }
+
+function skipped (skip: Skip | null, path: string, isFolder: boolean): boolean {
+  if (skip === null || (isFolder ? skip.trackedFolders.has(path) : skip.tracked.has(path))) return false
+  return skip.rules.ignores(path, isFolder)
+}
+
 /** Expands folders into the files below them (workspace-relative), skipping the store itself. */
-async function expand (ws: Workspace, relPath: string, named = false, engine: EngineName | null = null): Promise<string[]> {
+async function expand (ws: Workspace, relPath: string, named = false, engine: EngineName | null = null, skip: Skip | null = null): Promise<string[]> {
   const abs = ws.absolutePath(relPath)
   let st
   try {
@@ -48,7 +61,9 @@ async function expand (ws: Workspace, relPath: string, named = false, engine: En
     if (relPath === '' && name === GAS_DIR) continue
     // why: engine caches (Unity Library/, Unreal Intermediate/, Godot .godot/…) are rebuilt from the sources; never tracked unless named
     if (relPath === '' && engine !== null && ENGINES[engine].cacheFolders.includes(name)) continue
-    out.push(...await expand(ws, relPath === '' ? name : `${relPath}/${name}`))
+    const child = relPath === '' ? name : `${relPath}/${name}`
+    if (skip !== null && skipped(skip, child, (await ws.fs.lstat(ws.absolutePath(child)).catch(() => undefined))?.isDirectory() === true)) continue
+    out.push(...await expand(ws, child, false, null, skip))
   }
   return out
 }
@@ -58,19 +73,21 @@ async function expand (ws: Workspace, relPath: string, named = false, engine: En
  * Chunks are made durable before any manifest or index entry names them, so a crash at any point
  * leaves either the old index or the new one, each fully readable.
  */
-export async function addPaths (ws: Workspace, opts: { paths: string[], tags?: Record<string, string>, cwd?: string, onProgress?: (path: string, bytes: number, size: number) => void }): Promise<AddedAsset[]> {
+export async function addPaths (ws: Workspace, opts: { paths: string[], tags?: Record<string, string>, cwd?: string, force?: boolean, onProgress?: (path: string, bytes: number, size: number) => void }): Promise<AddedAsset[]> {
   if (opts.paths.length === 0) throw GasError.badArgument('nothing to add: name files or folders')
   for (const [k, v] of Object.entries(opts.tags ?? {})) checkTag(k, v)
   const index = await readIndex(ws.fs, ws.gasDir)
   const files = new Set<string>()
   const scopes: string[] = []
   const engine = await detectEngineOnDisk(ws.fs, ws.root)
+  const skip = opts.force === true ? null : await ignoreSkip(ws, Object.keys(index.entries))
   for (const p of opts.paths) {
     const rel = ws.relativePath(p, opts.cwd)
     const tracked = Object.keys(index.entries).some((path) => inScope(path, rel))
+    if (skip !== null && rel !== '' && !tracked) refuseIgnored(skip.rules, rel, (await ws.fs.lstat(ws.absolutePath(rel)).catch(() => undefined))?.isDirectory() === true)
     let found: string[]
     try {
-      found = await expand(ws, rel, true, engine)
+      found = await expand(ws, rel, true, engine, skip)
     } catch (err) {
       // a tracked file or folder deleted from disk: adding it stages the deletion, as `git add` does
       if (!(err instanceof GasError && err.code === 'E_NOT_FOUND' && tracked)) throw err
@@ -90,10 +107,10 @@ export async function addPaths (ws: Workspace, opts: { paths: string[], tags?: R
     results.push({ path, asset: entry.asset, size: entry.meta.size, kind: entry.meta.kind, format: entry.meta.format, newChunks: 0, unchanged: false, removed: true })
   }
   const manifests: Array<{ id: ObjectId, bytes: Uint8Array }> = []
-  const assets: Array<{ path: string, asset: Asset, mtimeMs: number, abs: string, result: AddedAsset, previous?: Asset }> = []
+  const assets: Array<{ path: string, asset: Asset, mtimeMs: number, stat: StatStamp, abs: string, result: AddedAsset, previous?: Asset }> = []
   for (const path of [...files].sort()) {
     const abs = join(ws.root, path)
-    const st = await ws.fs.stat(abs).catch((err) => { throw fromFsError(err, path) })
+    const st = await statForIndex(ws.fs, abs).catch((err) => { throw fromFsError(err, path) })
     const previous = index.entries[path]
     const tags = { ...(previous?.meta.tags ?? {}), ...(opts.tags ?? {}) }
     if (previous !== undefined && previous.mtimeMs === st.mtimeMs && previous.meta.size === st.size && sameTags(previous.meta.tags, tags)) {
@@ -106,7 +123,7 @@ export async function addPaths (ws: Workspace, opts: { paths: string[], tags?: R
     manifests.push({ id: ingested.fileId, bytes: ingested.manifest })
     const asset: Asset = { file: ingested.fileId, size: ingested.size, sha256: ingested.sha256, kind, format, tags, previews: [] }
     const result: AddedAsset = { path, asset: '', size: ingested.size, kind, format, newChunks: ingested.newChunks, unchanged: false }
-    assets.push({ path, asset, mtimeMs: st.mtimeMs, abs, result, previous: previous?.meta })
+    assets.push({ path, asset, mtimeMs: st.mtimeMs, stat: st.stamp, abs, result, previous: previous?.meta })
     results.push(result)
   }
   await ws.store.flush()
@@ -114,7 +131,7 @@ export async function addPaths (ws: Workspace, opts: { paths: string[], tags?: R
   for (const a of assets) {
     if (ws.previewer !== undefined) a.asset.previews = await ws.previewer(a.abs, a.asset, ws.store, a.previous).catch(() => [])
     const id = await ws.store.put('asset', encodeAsset(a.asset))
-    index.entries[a.path] = { asset: id, meta: a.asset, mtimeMs: a.mtimeMs }
+    index.entries[a.path] = { asset: id, meta: a.asset, mtimeMs: a.mtimeMs, stat: a.stat }
     a.result.asset = id
   }
   // the content is in the store; the index changes under the workspace lock, applied to the index
@@ -128,6 +145,22 @@ export async function addPaths (ws: Workspace, opts: { paths: string[], tags?: R
     await writeIndex(ws.fs, ws.gasDir, current)
   })
   return results
+}
+
+async function ignoreSkip (ws: Workspace, trackedPaths: string[]): Promise<Skip> {
+  const trackedFolders = new Set<string>()
+  for (const path of trackedPaths) {
+    for (let i = path.indexOf('/'); i !== -1; i = path.indexOf('/', i + 1)) trackedFolders.add(path.slice(0, i))
+  }
+  return { rules: await IgnoreRules.load(ws.fs, ws.root), tracked: new Set(trackedPaths), trackedFolders }
+}
+
+/** A path named on the command line that an ignore rule matches is refused, as `git add` refuses it, naming the rule and `-f`. */
+function refuseIgnored (rules: IgnoreRules, rel: string, isFolder: boolean): void {
+  const verdict = rules.explain(rel, isFolder)
+  if (!verdict.ignored || verdict.rule === null) return
+  const where = verdict.rule.line === null ? verdict.rule.source : `${verdict.rule.source}:${verdict.rule.line}`
+  throw new GasError('E_IGNORED', `${rel} is ignored by "${verdict.rule.pattern}" (${where}); \`gas add -f ${rel}\` adds it anyway`, { path: rel, pattern: verdict.rule.pattern, source: where })
 }
 
 function sameTags (a: Record<string, string>, b: Record<string, string>): boolean {

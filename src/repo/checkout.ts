@@ -5,6 +5,7 @@ import { workingFileState } from './local-changes.js'
 import { readMergeState, writeMergeState, type PathConflict } from './merge-state.js'
 import { writeFileContent } from './restore.js'
 import { readIndex, writeIndex, type IndexEntry } from './staging-index.js'
+import { statForIndex } from './stat-stamp.js'
 import { flattenTree, readAsset, readTyped, readVersion } from './tree-io.js'
 import type { Workspace } from './workspace.js'
 
@@ -101,8 +102,8 @@ async function checkoutLocked (ws: Workspace, opts: { target: Map<string, Object
       entries[path] = { asset: assetId, meta: asset, mtimeMs: -1 }
       continue
     }
-    const st = await ws.fs.stat(ws.absolutePath(path))
-    entries[path] = { asset: assetId, meta: asset, mtimeMs: st.mtimeMs }
+    const st = await statForIndex(ws.fs, ws.absolutePath(path))
+    entries[path] = { asset: assetId, meta: asset, mtimeMs: st.mtimeMs, stat: st.stamp }
     result.written.push(path)
   }
   for (const [path, entry] of Object.entries(index.entries)) {

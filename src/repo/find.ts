@@ -1,4 +1,9 @@
-import picomatch from 'picomatch'
+import { createRequire } from 'node:module'
+import type picomatchType from 'picomatch'
+
+/** why lazy: only commands that match globs pay for loading picomatch (synchronous, hence require) */
+const requireHere = createRequire(import.meta.url)
+const picomatch = (): typeof picomatchType => requireHere('picomatch') as typeof picomatchType
 import { GasError } from '../errors.js'
 import { ASSET_KINDS } from '../objects/asset.js'
 import { readIndex } from './staging-index.js'
@@ -11,7 +16,7 @@ export async function findAssets (ws: Workspace, opts: { tags?: Record<string, s
   if (opts.kind !== undefined && !(ASSET_KINDS as readonly string[]).includes(opts.kind)) {
     throw GasError.badArgument(`unknown kind "${opts.kind}"; one of ${ASSET_KINDS.join(', ')}`)
   }
-  const matchPath = opts.path !== undefined ? picomatch(opts.path, { dot: true }) : () => true
+  const matchPath = opts.path !== undefined ? picomatch()(opts.path, { dot: true }) : () => true
   const index = await readIndex(ws.fs, ws.gasDir)
   const out: FoundAsset[] = []
   for (const [path, entry] of Object.entries(index.entries)) {

@@ -4,9 +4,13 @@ import type { Asset } from '../objects/asset.js'
 import { writeFileAtomic } from '../objects/atomic-write.js'
 import type { FileSystem } from '../objects/fs.js'
 import type { ObjectId } from '../objects/id.js'
+import type { StatStamp } from './stat-stamp.js'
 
-/** What the workspace tracks at one path: the staged asset, plus the file's mtime to skip re-reading it. */
-export interface IndexEntry { asset: ObjectId, meta: Asset, mtimeMs: number }
+/**
+ * What the workspace tracks at one path: the staged asset, plus the file's mtime to skip re-reading it
+ * (-1: tracked without content here, selective sync) and, when the writer took it, its stat stamp.
+ */
+export interface IndexEntry { asset: ObjectId, meta: Asset, mtimeMs: number, stat?: StatStamp }
 
 /** .gas/index.json: the next version's tree, flat, like git's index. `base` is the version it started from. */
 export interface StagingIndex { base: ObjectId | null, entries: Record<string, IndexEntry> }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path'
-import { getTimezoneOffset } from 'date-fns-tz'
+import { createRequire } from 'node:module'
 import { GasError, fromFsError } from '../errors.js'
 import type { Asset } from '../objects/asset.js'
 import { writeFileAtomic } from '../objects/atomic-write.js'
@@ -32,6 +32,13 @@ export interface WorkspaceOptions {
 }
 
 export const GAS_DIR = '.gas'
+
+/**
+ * why lazy: date-fns-tz probes Intl time-zone support when loaded (tens of ms of ICU start-up);
+ * only commands that write a version need it, and authorTime is synchronous, hence require.
+ */
+const requireHere = createRequire(import.meta.url)
+const timezoneOffset = (timeZone: string, at: Date): number => (requireHere('date-fns-tz/getTimezoneOffset') as { getTimezoneOffset: (tz: string, d: Date) => number }).getTimezoneOffset(timeZone, at)
 
 /** A folder with a .gas store: the objects, refs, config and member identity of one workspace. */
 export class Workspace {
@@ -142,7 +149,7 @@ export class Workspace {
 
   authorTime (): AuthorTime {
     const ms = this.clock.now()
-    const offset = getTimezoneOffset(this.config.timeZone, new Date(ms))
+    const offset = timezoneOffset(this.config.timeZone, new Date(ms))
     return { seconds: Math.floor(ms / 1000), offsetMinutes: Number.isFinite(offset) ? Math.round(offset / 60000) : 0, timeZone: this.config.timeZone }
   }
 

@@ -1,4 +1,4 @@
-import { formatInTimeZone } from 'date-fns-tz'
+import { formatInTimeZone } from 'date-fns-tz/formatInTimeZone'
 import type { QueueItem } from './transfer-queue.js'
 import { jointNextChange, jointRateAt, nextJointWindow, UNLIMITED_SCHEDULE, type Schedule } from './schedule.js'
 

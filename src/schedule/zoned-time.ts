@@ -1,4 +1,4 @@
-import { formatInTimeZone } from 'date-fns-tz'
+import { formatInTimeZone } from 'date-fns-tz/formatInTimeZone'
 import { GasError } from '../errors.js'
 
 /**

@@ -1,4 +1,9 @@
-import picomatch from 'picomatch'
+import { createRequire } from 'node:module'
+import type picomatchType from 'picomatch'
+
+/** why lazy: only commands that match globs pay for loading picomatch (synchronous, hence require) */
+const requireHere = createRequire(import.meta.url)
+const picomatch = (): typeof picomatchType => requireHere('picomatch') as typeof picomatchType
 import { GasError } from '../errors.js'
 import { ASSET_KINDS, type Asset } from '../objects/asset.js'
 import { extensionOf } from '../repo/asset-kind.js'
@@ -63,7 +68,7 @@ function extensionOfLast (path: string): string {
 
 function compileGlob (pattern: string): (path: string) => boolean {
   // throws on a pattern it cannot compile; the caller turns that into E_BAD_RULES
-  const regex = picomatch.makeRe(pattern, { dot: true, strictBrackets: true })
+  const regex = picomatch().makeRe(pattern, { dot: true, strictBrackets: true })
   // why: a policy tests every rule against every asset (200 000 × 50); a literal prefix or suffix
   // rejects most paths before the regex runs
   const suffix = /^\*(\.[A-Za-z0-9_.-]+)$/.exec(pattern)?.[1]
@@ -73,7 +78,7 @@ function compileGlob (pattern: string): (path: string) => boolean {
       return regex.test(path.slice(path.lastIndexOf('/') + 1))
     }
   }
-  const { base, isGlob } = picomatch.scan(pattern)
+  const { base, isGlob } = picomatch().scan(pattern)
   const prefix = isGlob && base !== '' ? `${base}/` : undefined
   return (path) => (prefix === undefined || path.startsWith(prefix)) && regex.test(path)
 }
@@ -122,7 +127,7 @@ function folderSelector (text: string, folder: string): Selector {
   const clean = folder.replace(/^\/+|\/+$/g, '')
   if (clean === '') throw new Error(`"${text}" names no folder`)
   // why: a plain folder name is a prefix test, several times faster than its compiled glob (200 000 assets a walk)
-  if (!picomatch.scan(clean).isGlob) {
+  if (!picomatch().scan(clean).isGlob) {
     const prefix = `${clean}/`
     return { text, test: (path) => path.startsWith(prefix) || path === clean }
   }

@@ -1,3 +1,4 @@
+import { trackedPaths } from '../repo/status-cache.js'
 import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
 import { GasError, fromFsError } from '../errors.js'
@@ -70,8 +71,8 @@ export async function readStoredText (ws: Workspace, fileId: ObjectId): Promise<
 export async function detectEngine (ws: Workspace, index?: StagingIndex): Promise<EngineName | null> {
   const onDisk = await detectEngineOnDisk(ws.fs, ws.root)
   if (onDisk !== null) return onDisk
-  const entries = (index ?? await readIndex(ws.fs, ws.gasDir)).entries
-  return engineOfRoot(Object.keys(entries).filter((p) => !p.includes('/')), entries['ProjectSettings/ProjectVersion.txt'] !== undefined)
+  const paths = index !== undefined ? Object.keys(index.entries) : await trackedPaths(ws.fs, ws.gasDir, async () => await readIndex(ws.fs, ws.gasDir))
+  return engineOfRoot(paths.filter((p) => !p.includes('/')), paths.includes('ProjectSettings/ProjectVersion.txt'))
 }
 
 /**

@@ -99,8 +99,9 @@ describe('engines', () => {
     expect(who.engine).toBe('unity')
     const added = JSON.parse((await gasInProcess(dir, ['add', '.', '--json'])).stdout) as { added: Array<{ path: string }> }
     expect(added.added.map((a) => a.path).sort()).toEqual(['Assets/Art.meta', 'Assets/Art/moss.png', 'Assets/Player.cs', 'Assets/Player.cs.meta', 'Assets/rock.png', 'Assets/rock.png.meta', 'ProjectSettings/ProjectVersion.txt'])
-    // named explicitly, a cache file can still be tracked
-    expect((await gasInProcess(dir, ['add', 'Logs/Editor.log'])).status).toBe(0)
+    // named explicitly, a cache file is refused as ignored (built-in unity rule), and tracked with -f
+    expect((await gasInProcess(dir, ['add', 'Logs/Editor.log'])).stderr).toContain('E_IGNORED')
+    expect((await gasInProcess(dir, ['add', '-f', 'Logs/Editor.log'])).status).toBe(0)
     expect((await gasInProcess(dir, ['commit', '-m', 'unity'])).status).toBe(0)
     const meta = JSON.parse((await gasInProcess(dir, ['sync', 'explain', 'Assets/rock.png.meta', '--json'])).stdout) as { wanted: boolean, reason: string }
     expect(meta.wanted).toBe(false)

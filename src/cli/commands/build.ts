@@ -2,9 +2,10 @@ import type { Command } from 'commander'
 import { peerSecurity } from '../../auth/peer-security.js'
 import { GasError } from '../../errors.js'
 import { diffBuilds } from '../../build/diff.js'
-import { fetchBuild } from '../../build/fetch.js'
+// why: loaded when the command runs, so commands that never touch peers, git or previews start without these modules
+const buildFetch = async () => await import('../../build/fetch.js')
 import { listBuilds } from '../../build/list.js'
-import { publishBuild } from '../../build/publish.js'
+const buildPublish = async () => await import('../../build/publish.js')
 import { verifyBuildFolder } from '../../build/verify.js'
 import { action } from '../action.js'
 import { withWorkspace } from '../context.js'
@@ -27,7 +28,7 @@ export function register (program: Command): void {
     .option('--platform <platform>', 'target platform, e.g. win64').option('--engine <engine>', 'NAME[@VERSION] (default: read from the project files)')
     .option('--dep <NAME@VERSION|ID>', 'a build, asset or version this build depends on (repeatable)', collect, []).option('--json', 'print JSON')
     .action(action(async (p, dir: string, opts: { name: string, version: string, platform?: string, engine?: string, dep: string[] }) => {
-      const r = await withWorkspace(async (ws) => await publishBuild(ws, { dir, name: opts.name, version: opts.version, platform: opts.platform, engine: opts.engine, deps: opts.dep }))
+      const r = await withWorkspace(async (ws) => await (await buildPublish()).publishBuild(ws, { dir, name: opts.name, version: opts.version, platform: opts.platform, engine: opts.engine, deps: opts.dep }))
       printResult(p, r, () => `${r.unchanged ? 'already published' : 'published'} ${r.name}@${r.version} ${r.build.slice(0, 12)}: ${r.files} files, ${formatBytes(r.bytes)} (${r.newChunks} new chunks), Merkle root ${r.merkleRoot.slice(0, 16)}…`)
     }))
 
@@ -39,7 +40,7 @@ export function register (program: Command): void {
     .action(action(async (p, spec: string, dir: string, opts: { tracker: string[], withDeps?: boolean, wait?: number }) => {
       const bar = p.json ? undefined : progressBar()
       const waitMs = opts.wait === undefined ? undefined : opts.wait * 1000
-      const r = await withWorkspace(async (ws) => await fetchBuild({ ws, spec, dir, trackers: opts.tracker, security: peerSecurity(ws), withDeps: opts.withDeps, firstPeerWaitMs: waitMs, morePeersWaitMs: waitMs, onProgress: (prog) => bar?.update(prog) }))
+      const r = await withWorkspace(async (ws) => await (await buildFetch()).fetchBuild({ ws, spec, dir, trackers: opts.tracker, security: peerSecurity(ws), withDeps: opts.withDeps, firstPeerWaitMs: waitMs, morePeersWaitMs: waitMs, onProgress: (prog) => bar?.update(prog) }))
       bar?.stop()
       printResult(p, r, () => [
         `${r.name}@${r.version} ${r.build.slice(0, 12)} verified in ${r.dir}: ${r.files} files, ${formatBytes(r.bytes)}; fetched ${r.fetched.objects} objects (${formatBytes(r.fetched.bytes)}) from ${r.peers.length} peer(s)`,

@@ -1,6 +1,7 @@
 import type { Command } from 'commander'
 import { peerSecurity } from '../../auth/peer-security.js'
-import { fetchFromPeers } from '../../peer/peer-node.js'
+// why: loaded when the command runs, so commands that never touch peers, git or previews start without these modules
+const peerNode = async () => await import('../../peer/peer-node.js')
 import { planFetch, writeFetched } from '../../sync/fetch-plan.js'
 import { action } from '../action.js'
 import { withWorkspace } from '../context.js'
@@ -14,7 +15,7 @@ export function register (program: Command): void {
     .action(action(async (p, paths: string[], opts: { tracker: string[] }) => {
       const result = await withWorkspace(async (ws) => {
         const plan = await planFetch(ws, { paths, cwd: process.cwd() })
-        const got = plan.roots.length === 0 ? undefined : await fetchFromPeers({ ws, trackers: opts.tracker, security: peerSecurity(ws), roots: plan.roots })
+        const got = plan.roots.length === 0 ? undefined : await (await peerNode()).fetchFromPeers({ ws, trackers: opts.tracker, security: peerSecurity(ws), roots: plan.roots })
         // a refusal names the file manifest asked for; the plan knows its path
         const refused = new Set(got?.accessDenied.map((d) => d.path))
         const denied = plan.targets.filter((t) => refused.has(t.meta.file)).map((t) => t.path)

@@ -1,6 +1,7 @@
 import type { Command } from 'commander'
 import { peerSecurity } from '../../auth/peer-security.js'
-import { repairFromPeers } from '../../peer/repair.js'
+// why: loaded when the command runs, so commands that never touch peers, git or previews start without these modules
+const peerRepair = async () => await import('../../peer/repair.js')
 import { fsck } from '../../repo/fsck.js'
 import { action } from '../action.js'
 import { withWorkspace } from '../context.js'
@@ -14,7 +15,7 @@ export function register (program: Command): void {
     .option('--json', 'print JSON')
     .action(action(async (p, opts: { repair?: boolean, tracker: string[] }) => {
       if (opts.repair === true) {
-        const repair = await withWorkspace(async (ws) => await repairFromPeers({ ws, trackers: opts.tracker, security: peerSecurity(ws) }))
+        const repair = await withWorkspace(async (ws) => await (await peerRepair()).repairFromPeers({ ws, trackers: opts.tracker, security: peerSecurity(ws) }))
         const report = repair.after
         printResult(p, { ok: report.ok, problems: report.problems, objects: report.objects, missingChunks: report.missingChunks, damaged: repair.damaged, repaired: repair.repaired, asked: repair.asked, unreachable: repair.unreachable },
           () => [

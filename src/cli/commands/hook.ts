@@ -1,6 +1,7 @@
 import type { Command } from 'commander'
 import { resolve } from 'node:path'
-import { installHook, openGitWorkspace, parseSize, runPrePushHook } from '../../hooks/hooks.js'
+// why: loaded when the command runs, so commands that never touch peers, git or previews start without these modules
+const hooks = async () => await import('../../hooks/hooks.js')
 import { action } from '../action.js'
 import { EXIT_FAILURE, printResult } from '../output.js'
 import { isGasError } from '../../errors.js'
@@ -16,10 +17,10 @@ export function register (program: Command): void {
   hook.command('install').description('write .git/hooks/pre-push (an existing hook is kept and run after it)')
     .option('--lfs', 'also make git-lfs transfer through gas (gas lfs-agent)').option('--json', 'print JSON')
     .action(action(async (p, opts: { lfs?: boolean }) => {
-      const ws = await openGitWorkspace({ cwd: process.cwd() })
+      const ws = await (await hooks()).openGitWorkspace({ cwd: process.cwd() })
       try {
         const gasCommand = [process.execPath, resolve(process.argv[1])]
-        const result = await installHook({ ws, cwd: process.cwd(), lfs: opts.lfs, gasCommand })
+        const result = await (await hooks()).installHook({ ws, cwd: process.cwd(), lfs: opts.lfs, gasCommand })
         printResult(p, result, () => [
           `installed ${result.hook}${result.chained !== null ? ` (runs ${result.chained} after it)` : ''}`,
           ...(result.lfs ? ['git-lfs transfers through gas: lfs.standalonetransferagent = gas'] : [])
@@ -35,8 +36,8 @@ export function register (program: Command): void {
     .action(action(async (p, remote: string | undefined, _url: string | undefined, opts: { maxSize?: string }) => {
       let result
       try {
-        result = await runPrePushHook({
-          cwd: process.cwd(), remoteName: remote ?? 'origin', stdin: await readStdin(), maxFileSize: opts.maxSize !== undefined ? parseSize(opts.maxSize) : undefined
+        result = await (await hooks()).runPrePushHook({
+          cwd: process.cwd(), remoteName: remote ?? 'origin', stdin: await readStdin(), maxFileSize: opts.maxSize !== undefined ? (await hooks()).parseSize(opts.maxSize) : undefined
         })
       } catch (err) {
         // the refusal lists one file per line, which the one-line error format would cut

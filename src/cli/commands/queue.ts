@@ -1,10 +1,13 @@
 import type { Command } from 'commander'
-import { openQueue, planTransfers } from '../../schedule/workspace-queue.js'
+// why: loaded when the command runs: date-fns formatting loads ~300 modules other commands must not pay for
+const workspaceQueue = async () => await import('../../schedule/workspace-queue.js')
+const openQueue = async (ws: Workspace) => await (await workspaceQueue()).openQueue(ws)
 import { formatBytes } from '../../units.js'
 import { action } from '../action.js'
 import { withWorkspace } from '../context.js'
 import { printResult } from '../output.js'
 import { parseAt } from './schedule.js'
+import type { Workspace } from '../../repo/workspace.js'
 
 export function register (program: Command): void {
   const queue = program.command('queue').description('content waiting for a transfer window')
@@ -21,7 +24,7 @@ export function register (program: Command): void {
     }))
   queue.command('plan').description('when each queued transfer will run, at the rate both ends allow').option('--at <iso-time>', 'plan from this time (ISO 8601)').option('--json', 'print JSON')
     .action(action(async (p, opts: { at?: string }) => {
-      const plan = await withWorkspace(async (ws) => await planTransfers(ws, parseAt(opts.at)))
+      const plan = await withWorkspace(async (ws) => await (await workspaceQueue()).planTransfers(ws, parseAt(opts.at)))
       printResult(p, plan, () => plan.items.length === 0
         ? 'nothing queued'
         : plan.items.map((i) => `${i.start ?? 'no common window'} → ${i.end ?? '?'}  ${formatBytes(i.bytes).padStart(9)}  ${i.path}${i.peer !== null ? ` from ${i.peer}` : ''}${i.warning !== undefined ? `\n  warning: ${i.warning}` : ''}`).join('\n'))

@@ -1,5 +1,8 @@
 import type { Command } from 'commander'
 import { GasError } from '../../errors.js'
+import { peerSecurity } from '../../auth/peer-security.js'
+// why: loaded when the command runs, so commands that never touch peers, git or previews start without these modules
+const peerNode = async () => await import('../../peer/peer-node.js')
 import { restore } from '../../repo/restore.js'
 import { contentToFetchFor, recordRestored } from '../../sync/fetch-plan.js'
 import { action } from '../action.js'
@@ -18,9 +21,7 @@ export function register (program: Command): void {
         const roots = await contentToFetchFor(ws, { path, rev: opts.version, cwd: process.cwd() })
         let refusedBy: string[] = []
         if (roots.length > 0) {
-          // why loaded here: the peer layer (WebRTC, the tracker client) costs ~0.2 s of start-up that a restore of content already here never needs
-          const [{ fetchFromPeers }, { peerSecurity }] = await Promise.all([import('../../peer/peer-node.js'), import('../../auth/peer-security.js')])
-          const got = await fetchFromPeers({ ws, trackers: [], security: peerSecurity(ws), roots })
+          const got = await (await peerNode()).fetchFromPeers({ ws, trackers: [], security: peerSecurity(ws), roots })
           refusedBy = [...new Set(got.accessDenied.flatMap((d) => d.peers))]
         }
         if (refusedBy.length > 0) throw new GasError('E_ACCESS_DENIED', `${path}: ${refusedBy.join(', ')} refused its content: your roles may not read it (ask a lead to change the team's read rules)`, { path, peers: refusedBy })

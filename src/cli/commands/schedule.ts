@@ -1,6 +1,8 @@
 import type { Command } from 'commander'
 import { GasError } from '../../errors.js'
-import { setSchedule, showSchedule, type ScheduleReport } from '../../schedule/schedule-settings.js'
+import type { ScheduleReport } from '../../schedule/schedule-settings.js'
+// why: loaded when the command runs: date-fns formatting loads ~300 modules other commands must not pay for
+const settings = async () => await import('../../schedule/schedule-settings.js')
 import { formatRate } from '../../units.js'
 import { action } from '../action.js'
 import { withWorkspace } from '../context.js'
@@ -24,14 +26,14 @@ export function register (program: Command): void {
     .option('--json', 'print JSON')
     .action(action(async (p, windows: string[], opts: { limit?: number, outsideLimit?: number, metadataLimit?: number, busyCpu?: number }) => {
       const report = await withWorkspace(async (ws) => {
-        await setSchedule(ws, { windows, ...opts })
-        return await showSchedule(ws, Date.now())
+        await (await settings()).setSchedule(ws, { windows, ...opts })
+        return await (await settings()).showSchedule(ws, Date.now())
       })
       printResult(p, report, () => describe(report))
     }))
   schedule.command('show').description('the windows, limits and whether transfers may run now').option('--at <iso-time>', 'as at this time (ISO 8601)').option('--json', 'print JSON')
     .action(action(async (p, opts: { at?: string }) => {
-      const report = await withWorkspace(async (ws) => await showSchedule(ws, parseAt(opts.at)))
+      const report = await withWorkspace(async (ws) => await (await settings()).showSchedule(ws, parseAt(opts.at)))
       printResult(p, report, () => describe(report))
     }))
 }

@@ -1,8 +1,9 @@
 import type { Command } from 'commander'
 import { GasError, isGasError } from '../../errors.js'
 import type { TrackerStatus } from '../../peer/discovery.js'
-import { servePeers } from '../../peer/peer-node.js'
-import { diagnoseTracker } from '../../peer/tracker-report.js'
+// why: loaded when the command runs, so commands that never touch peers, git or previews start without these modules
+const peerNode = async () => await import('../../peer/peer-node.js')
+const trackerReport = async () => await import('../../peer/tracker-report.js')
 import { action } from '../action.js'
 import { withWorkspace } from '../context.js'
 import type { Printer } from '../output.js'
@@ -18,7 +19,7 @@ function trackerReporter (p: Printer): (status: TrackerStatus) => void {
     if (status.state === 'down') {
       if (down.has(status.tracker)) return
       down.add(status.tracker)
-      void diagnoseTracker(status.tracker).then((why) => {
+      void trackerReport().then(async (m) => await m.diagnoseTracker(status.tracker)).then((why) => {
         const detail = why.answer === 'no-answer' ? status.error ?? 'connection lost' : `${why.answer}: ${why.detail}`
         if (p.json) p.out(JSON.stringify({ tracker: status.tracker, state: 'down', error: detail }))
         else p.err(`tracker ${status.tracker} down (${detail}); retrying with backoff, serving the peers already connected`)
@@ -53,7 +54,7 @@ export function register (program: Command): void {
       try {
         await withWorkspace(async (ws) => {
           p.err(`serving ${ws.root} as ${ws.identity.name}`)
-          await servePeers({
+          await (await peerNode()).servePeers({
             ws,
             trackers: opts.tracker,
             security: peerSecurity(ws),

@@ -1,6 +1,8 @@
 import type { Command } from 'commander'
 import { GasError, isGasError } from '../../errors.js'
-import { syncWithPeers, type PeerSyncResult } from '../../peer/peer-node.js'
+import type { PeerSyncResult } from '../../peer/peer-node.js'
+// why: loaded when the command runs, so commands that never touch peers, git or previews start without these modules
+const peerNode = async () => await import('../../peer/peer-node.js')
 import type { TrackerReport } from '../../peer/tracker-report.js'
 import { PATHS_IN_MESSAGE } from '../../peer/sync-outcome.js'
 import { action } from '../action.js'
@@ -120,7 +122,7 @@ export function register (program: Command): void {
             const { wantContent, policyKey, notice, reload } = await selectiveSyncOptions(ws)
             const warn = (text: string | null): void => { if (text !== null) p.err(`gas: warning: ${text}`) }
             warn(notice)
-            const synced = await syncWithPeers({ ws, trackers: opts.tracker, peers: opts.peer, security: peerSecurity(ws), locks: lockExchangeOf(ws), wantContent, policyKey, onProgress: (prog) => bar?.update(prog) })
+            const synced = await (await peerNode()).syncWithPeers({ ws, trackers: opts.tracker, peers: opts.peer, security: peerSecurity(ws), locks: lockExchangeOf(ws), wantContent, policyKey, onProgress: (prog) => bar?.update(prog) })
             warn(await reload())
             return { synced, skipped: await skippedPaths(ws, synced), timeZone: ws.config.timeZone }
           })

@@ -24,7 +24,8 @@ export function selfSignedCertificate (): TlsCredentials {
   const ed25519 = der(0x30, der(0x06, Buffer.from([0x2b, 0x65, 0x70]))) // AlgorithmIdentifier { 1.3.101.112 }
   const name = der(0x30, der(0x31, der(0x30, Buffer.concat([der(0x06, Buffer.from([0x55, 0x04, 0x03])), der(0x0c, Buffer.from('gas direct'))]))))
   const serial = randomBytes(16)
-  serial[0] &= 0x7f // a positive INTEGER
+  // a positive INTEGER in DER's minimal form: no top bit (negative), no leading zero byte ("illegal padding")
+  serial[0] = (serial[0] & 0x7f) | 0x40
   // why: fixed dates, far apart: the peer does not check them, and no clock is read
   const validity = der(0x30, Buffer.concat([der(0x17, Buffer.from('200101000000Z')), der(0x17, Buffer.from('491231235959Z'))]))
   const tbs = der(0x30, Buffer.concat([

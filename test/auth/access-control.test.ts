@@ -188,10 +188,10 @@ describe('write rights', () => {
   it('the team policy spreads (highest version wins) and its write rules decide: release tags are the lead\'s', async () => {
     const { ana, bo, cy } = await team()
     await commitFile(ana, 'a.txt', 'one')
-    await setTeamPolicy(ana, JSON.stringify({ read: [{ roles: ['artist'], paths: ['art/**'], allow: true }], write: [{ ref: 'refs/tags/release-*', roles: ['lead'] }] }))
+    await setTeamPolicy(ana, JSON.stringify({ read: [{ roles: ['artist'], allow: ['art/**'] }], write: [{ ref: 'refs/tags/release-*', roles: ['lead'] }] }))
     await syncFrom(bo, ana)
     await syncFrom(cy, bo)
-    expect(await showTeamPolicy(cy)).toMatchObject({ version: 1, read: [{ roles: ['artist'], paths: ['art/**'], allow: true }], signedBy: { name: 'ana' } })
+    expect(await showTeamPolicy(cy)).toMatchObject({ version: 1, read: [{ roles: ['artist'], allow: ['art/**'] }], signedBy: { name: 'ana' } })
     await gas.tag(bo, { name: 'release-1' })
     await gas.tag(bo, { name: 'nightly-1' })
     const { result } = await syncFrom(cy, bo)

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto'
-import { existsSync, readdirSync, readFileSync, writeFileSync, statSync, openSync, writeSync, closeSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync, statSync, openSync, writeSync, closeSync } from 'node:fs'
 import * as nodeFs from 'node:fs/promises'
 import type { FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -155,6 +155,7 @@ describe('writeFileContent (restore and checkout)', () => {
     expect(gasSync(dir, ['init', '--name', 'a']).status).toBe(0)
     expect(gasSync(dir, ['add', 'big.bin']).status).toBe(0)
     expect(gasSync(dir, ['commit', '-m', 'one']).status).toBe(0)
+    mkdirSync(join(dir, 'out')) // restore --out writes into a folder that exists
     const child = gasSpawn(dir, ['restore', 'big.bin', '--version', 'main', '--out', 'out/restored.bin'])
     const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()))
     let sawTemporary = false

@@ -30,8 +30,8 @@ async function minify (path: string, text: string): Promise<string | null> {
     return printer.printFile(ts.createSourceFile(path, text, ts.ScriptTarget.ES2022, false, ts.ScriptKind.TS))
   }
   if (path.endsWith('.js')) {
-    // keepNames: error classes and commands are found by name (`err.name`, stack traces users send)
-    const out = await transform(text, { minify: true, keepNames: true, format: 'esm', target: 'node20', loader: 'js' })
+    // names may shorten: nothing looks a function or class up by name (GasError sets its own `name`)
+    const out = await transform(text, { minify: true, format: 'esm', target: 'node20', loader: 'js' })
     return out.code
   }
   return null // source maps point at dist/src, which the package does not ship

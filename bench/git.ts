@@ -5,6 +5,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { delimiter, dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import * as gas from '../src/index.js'
+import { parseSize } from '../src/units.js'
 import { writeRandomFile } from '../test/fixtures/project.js'
 import type { Figure } from './figure.js'
 
@@ -117,7 +118,8 @@ export async function benchGit (workDir: string, opts: { quick: boolean }): Prom
     // GIT_TRACE makes git-lfs show the agent's stderr, whose last line says how long its fetch took
     const pull = await git(clone, ['lfs', 'pull'], { GIT_TRACE: '1' })
     if (await sha256File(join(clone, 'level.pak')) !== oid) throw new Error('git lfs pull wrote different bytes')
-    const agentLine = /gas lfs-agent: .* (\d+) bytes fetched from peers in ([\d.]+) s/.exec(pull.stderr)
+    // the agent prints its size in human units (e.g. "1.1 GB"): rounded to 3 digits, fine for a rate
+    const agentLine = /gas lfs-agent: .* ([\d.]+ ?[kMGT]?B) fetched from peers in ([\d.]+) s/.exec(pull.stderr)
     const syncRate = bytes / sync.seconds / MB
     const pullRate = bytes / pull.seconds / MB
     figures.push({
@@ -131,7 +133,7 @@ export async function benchGit (workDir: string, opts: { quick: boolean }): Prom
     if (agentLine !== null) {
       // the transfer alone, beside sync's own fetch figure: what is left of the wall clock is git-lfs
       // moving, hashing and copying the object into the work tree, which gas sync does not do
-      const agentRate = Number(agentLine[1]) / Number(agentLine[2]) / MB
+      const agentRate = parseSize(agentLine[1]) / Number(agentLine[2]) / MB
       const syncFetchRate = synced.fetched.bytes / synced.seconds.fetch / MB
       figures.push({
         name: 'git lfs pull: the gas lfs-agent\'s fetch from the peer alone',

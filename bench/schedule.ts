@@ -60,8 +60,8 @@ async function pairOf (workDir: string, name: string, role: string, files: Array
   return { root, seedDir, fetchDir, tracker, commit }
 }
 
-async function startServe (dir: string): Promise<ReturnType<typeof spawn>> {
-  const server = spawn(process.execPath, [GAS_BIN, 'serve'], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] })
+async function startServe (dir: string, args: string[] = []): Promise<ReturnType<typeof spawn>> {
+  const server = spawn(process.execPath, [GAS_BIN, 'serve', ...args], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] })
   await new Promise<void>((resolve, reject) => {
     server.stderr.on('data', (d: Buffer) => { if (d.toString().includes('serving')) resolve() })
     server.on('exit', (code) => reject(new Error(`gas serve exited with ${code}`)))
@@ -142,7 +142,8 @@ async function throttleAccuracy (workDir: string, limit: number, seconds: number
   // the sender's window is open all day at the limit; --busy-cpu 100: the fetcher beside it must not count as "busy"
   const set = await runGas(seedDir, ['schedule', 'set', `daily 00:00-24:00 UTC ${limit}B/s`, '--busy-cpu', '100'])
   if (set.status !== 0) throw new Error(`gas schedule set failed: ${set.stderr}`)
-  const server = await startServe(seedDir)
+  // the floor is on WebRTC: without --no-direct the pair would sync over the TCP path
+  const server = await startServe(seedDir, ['--no-direct'])
   try {
     const sync = await runGas(fetchDir, ['sync', '--once', '--json'])
     const result = JSON.parse(sync.stdout) as { fetched: { bytes: number }, missing: number, seconds: { fetch: number } }

@@ -1,30 +1,26 @@
+import { commandRow, helpProgram } from './help-program.js'
 import { finishProgram, newProgram, runProgram } from './program.js'
 
 interface CommandModule { register: (program: ReturnType<typeof newProgram>) => void }
 
 /**
- * The commands a user runs many times a day, each loaded alone. why: main.ts loads every
+ * `bin/gas`: every command loads alone, with only its own modules. why: main.ts loads every
  * command's modules (sharp, three, ws, bittorrent-tracker, isomorphic-git, date-fns-tz, …): ~0.4 s
- * of CPU and ~30 MiB before `gas add` reads a byte, paid twice by every add + commit. A command
- * not listed here, or none (`gas --help`), runs through main.ts with all of them.
+ * of CPU and ~30 MiB before `gas add` reads a byte, paid twice by every add + commit; even without
+ * those, linking all command modules costs more than a daily command may take to start.
+ *   - `gas CMD …` and `gas help CMD`: CMD's module only (command-table.ts says which);
+ *   - `gas`, `gas --help`, `gas help`, `gas -V`: the command table, no command module;
+ *   - a name the table does not know: the whole program (main.ts), which says what commander says.
  */
-const ALONE: Record<string, () => Promise<CommandModule>> = {
-  add: async () => await import('./commands/add.js'),
-  commit: async () => await import('./commands/commit.js'),
-  restore: async () => await import('./commands/restore.js'),
-  sync: async () => await import('./commands/sync.js'),
-  log: async () => await import('./commands/log.js'),
-  init: async () => await import('./commands/init.js'),
-  whoami: async () => await import('./commands/whoami.js'),
-  ls: async () => await import('./commands/ls.js'),
-  stat: async () => await import('./commands/stat.js')
-}
-
-/** `bin/gas`: the named command alone when it is one of ALONE, else the whole program. */
 export async function run (argv: string[]): Promise<void> {
-  const load = Object.hasOwn(ALONE, argv[0] ?? '') ? ALONE[argv[0]] : undefined
-  if (load === undefined) return await (await import('./main.js')).main(argv)
-  const program = newProgram()
-  ;(await load()).register(program)
-  await runProgram(finishProgram(program), argv)
+  const first = argv[0]
+  const row = commandRow(first) ?? (first === 'help' ? commandRow(argv[1]) : undefined)
+  if (row !== undefined) {
+    const program = newProgram()
+    const mod = await import(`./commands/${row.module}.js`) as CommandModule
+    mod.register(program)
+    return await runProgram(finishProgram(program), argv)
+  }
+  if (first === undefined || first.startsWith('-') || (first === 'help' && argv.length === 1)) return await runProgram(helpProgram(), argv)
+  return await (await import('./main.js')).main(argv)
 }

@@ -31,8 +31,12 @@ export function isPrecompressedFormat (format: string): boolean {
 
 export interface Compressed { encoding: Encoding, bytes: Uint8Array }
 
+/** why: zstd's frame and block headers take ~12 bytes; a chunk this small (a small file's only one) cannot save 10 % */
+const MIN_COMPRESSIBLE = 64
+
 /** Compresses when it pays; a cheap sample rejects random-looking data first. */
 export function compressChunk (raw: Uint8Array): Compressed {
+  if (raw.length < MIN_COMPRESSIBLE) return { encoding: 0, bytes: raw }
   if (raw.length >= SAMPLE * 4) {
     const sample = Buffer.from(raw.buffer, raw.byteOffset + (raw.length >> 1) - SAMPLE / 2, SAMPLE)
     if (encoder().encodeSync(sample).length > SAMPLE * (1 - MIN_SAVING / 2)) return { encoding: 0, bytes: raw }

@@ -6,7 +6,8 @@ import type { ObjectId } from '../objects/id.js'
 import { SNIFF_BYTES, detectKind } from './asset-kind.js'
 import { ENGINES, detectEngineOnDisk, type EngineName } from './engine.js'
 import { IgnoreRules } from './ignore-rules.js'
-import { ingestFile } from './ingest.js'
+import { ingestBytes, ingestFile } from './ingest.js'
+import { readAhead } from './read-ahead.js'
 import { workingFileState } from './local-changes.js'
 import { readIndex, writeIndex } from './staging-index.js'
 import { statForIndex, type StatStamp } from './stat-stamp.js'
@@ -108,32 +109,38 @@ export async function addPaths (ws: Workspace, opts: { paths: string[], tags?: R
   }
   const manifests: Array<{ id: ObjectId, bytes: Uint8Array }> = []
   const assets: Array<{ path: string, asset: Asset, mtimeMs: number, stat: StatStamp, abs: string, result: AddedAsset, previous?: Asset }> = []
-  for (const path of [...files].sort()) {
-    const abs = join(ws.root, path)
-    const st = await statForIndex(ws.fs, abs).catch((err) => { throw fromFsError(err, path) })
+  const tagsOf = (path: string): Record<string, string> => ({ ...(index.entries[path]?.meta.tags ?? {}), ...(opts.tags ?? {}) })
+  for await (const { path, abs, st, content } of readAhead(ws, [...files].sort(), (path, st) => {
     const previous = index.entries[path]
-    const tags = { ...(previous?.meta.tags ?? {}), ...(opts.tags ?? {}) }
-    if (previous !== undefined && previous.mtimeMs === st.mtimeMs && previous.meta.size === st.size && sameTags(previous.meta.tags, tags)) {
+    return previous !== undefined && previous.mtimeMs === st.mtimeMs && previous.meta.size === st.size && sameTags(previous.meta.tags, tagsOf(path))
+  })) {
+    const previous = index.entries[path]
+    const tags = tagsOf(path)
+    if (previous !== undefined && content === 'unchanged') {
       results.push({ path, asset: previous.asset, size: previous.meta.size, kind: previous.meta.kind, format: previous.meta.format, newChunks: 0, unchanged: true })
       continue
     }
-    const { kind, format } = detectKind(path, await sniff(ws, abs).catch((err) => { throw fromFsError(err, path) }))
+    const { kind, format } = detectKind(path, content instanceof Buffer ? content.subarray(0, SNIFF_BYTES) : await sniff(ws, abs).catch((err) => { throw fromFsError(err, path) }))
     ws.previewer?.prepare?.(abs, kind, format)
-    const ingested = await ingestFile(ws.fs, ws.store, abs, format, opts.onProgress === undefined ? undefined : (bytes, size) => opts.onProgress?.(path, bytes, size))
+    const ingested = content instanceof Buffer
+      ? await ingestBytes(ws.store, path, content, format)
+      : await ingestFile(ws.fs, ws.store, abs, format, opts.onProgress === undefined ? undefined : (bytes, size) => opts.onProgress?.(path, bytes, size))
     manifests.push({ id: ingested.fileId, bytes: ingested.manifest })
     const asset: Asset = { file: ingested.fileId, size: ingested.size, sha256: ingested.sha256, kind, format, tags, previews: [] }
     const result: AddedAsset = { path, asset: '', size: ingested.size, kind, format, newChunks: ingested.newChunks, unchanged: false }
     assets.push({ path, asset, mtimeMs: st.mtimeMs, stat: st.stamp, abs, result, previous: previous?.meta })
     results.push(result)
   }
+  // chunks durable first, then the manifests naming them, then the asset records naming those
   await ws.store.flush()
-  for (const m of manifests) await ws.store.loose.write('file', m.bytes, m.id)
+  for (const m of manifests) await ws.store.putPacked('file', m.bytes, m.id)
   for (const a of assets) {
     if (ws.previewer !== undefined) a.asset.previews = await ws.previewer(a.abs, a.asset, ws.store, a.previous).catch(() => [])
-    const id = await ws.store.put('asset', encodeAsset(a.asset))
+    const id = await ws.store.putPacked('asset', encodeAsset(a.asset))
     index.entries[a.path] = { asset: id, meta: a.asset, mtimeMs: a.mtimeMs, stat: a.stat }
     a.result.asset = id
   }
+  await ws.store.flush()
   // the content is in the store; the index changes under the workspace lock, applied to the index
   // as it is now (another `gas add` may have staged other files meanwhile: both stay staged)
   await ws.withLock(async () => {

@@ -38,11 +38,6 @@ export function stampOf (st: Stats, nowMs = fileClockNow()): StatStamp {
   return stamp
 }
 
-/** Whether the file's stat data is still what the stamp recorded (size is compared by the caller, from the asset). */
-export function stampMatches (stamp: StatStamp, st: Stats): boolean {
-  return stamp.mtimeMs === st.mtimeMs && stamp.ctimeMs === st.ctimeMs && stamp.ino === st.ino
-}
-
 /** One stat for an index entry: size and mtimeMs as the index always kept them, plus the stamp. */
 export async function statForIndex (fs: FileSystem, abs: string): Promise<{ size: number, mtimeMs: number, stamp: StatStamp }> {
   const st = await fs.stat(abs)

@@ -1,10 +1,10 @@
 import type { Stats } from 'node:fs'
+import { endianness } from 'node:os'
 import { join } from 'node:path'
 import { writeFileAtomic } from '../objects/atomic-write.js'
 import type { FileSystem } from '../objects/fs.js'
 import type { ObjectId } from '../objects/id.js'
 import type { StagingIndex } from './staging-index.js'
-import type { StatStamp } from './stat-stamp.js'
 
 /**
  * What `gas status` needs of each index entry to judge a file by its stat data alone. The index
@@ -12,12 +12,69 @@ import type { StatStamp } from './stat-stamp.js'
  * status may take. So status keeps this lean copy, valid only while index.json is the very file it
  * was made from (same size, mtime, ctime and inode: a rewrite is a rename, a new file), plus the
  * index's tree id (computed as a commit would), so "nothing staged" is one comparison with HEAD's.
+ *
+ * Held as columns, not an object per entry: the paths, and six numbers per entry in one
+ * Float64Array (size, mtimeMs, then the stat stamp's mtimeMs, ctimeMs, ino and a flag). why: at
+ * 100 000 entries, objects and their garbage collection cost status a fifth of its time.
  */
-export interface LeanEntry { size: number, mtimeMs: number, stat?: StatStamp }
-export interface StatusCache { indexTree: ObjectId, entries: Map<string, LeanEntry> }
+export class LeanIndex {
+  static readonly FIELDS = 6
+  /** flag values: no stamp (an older gas, or a command that keeps only mtimeMs), a stamp, a racy stamp */
+  static readonly NO_STAMP = 0
+  static readonly STAMP = 1
+  static readonly RACY = 2
+  readonly slots = new Map<string, number>()
+
+  constructor (readonly paths: string[], readonly numbers: Float64Array) {
+    for (let i = 0; i < paths.length; i++) this.slots.set(paths[i], i)
+  }
+
+  static fromIndex (index: StagingIndex): LeanIndex {
+    const paths = Object.keys(index.entries)
+    const numbers = new Float64Array(paths.length * LeanIndex.FIELDS)
+    paths.forEach((path, slot) => {
+      const e = index.entries[path]
+      const at = slot * LeanIndex.FIELDS
+      numbers[at] = e.meta.size
+      numbers[at + 1] = e.mtimeMs
+      if (e.stat !== undefined) {
+        numbers[at + 2] = e.stat.mtimeMs
+        numbers[at + 3] = e.stat.ctimeMs
+        numbers[at + 4] = e.stat.ino
+        numbers[at + 5] = e.stat.racy === true ? LeanIndex.RACY : LeanIndex.STAMP
+      }
+    })
+    return new LeanIndex(paths, numbers)
+  }
+
+  get count (): number {
+    return this.paths.length
+  }
+
+  size (slot: number): number { return this.numbers[slot * LeanIndex.FIELDS] }
+  /** -1: tracked without content here (selective sync) */
+  mtimeMs (slot: number): number { return this.numbers[slot * LeanIndex.FIELDS + 1] }
+
+  /**
+   * Whether `st` is still what the stamp recorded: mtime, ctime and inode as git's index compares
+   * them; racy stamps never are. Without a stamp git's rule: the mtime as recorded, and older than
+   * the index file's write by more than the racy window (`racyBeforeMs`).
+   */
+  statClean (slot: number, st: Stats, racyBeforeMs: (mtimeMs: number) => number): boolean {
+    const at = slot * LeanIndex.FIELDS
+    const n = this.numbers
+    const flag = n[at + 5]
+    if (flag === LeanIndex.STAMP) return n[at + 2] === st.mtimeMs && n[at + 3] === st.ctimeMs && n[at + 4] === st.ino
+    if (flag === LeanIndex.RACY) return false
+    return n[at + 1] === st.mtimeMs && st.mtimeMs < racyBeforeMs(st.mtimeMs)
+  }
+}
+
+export interface StatusCache { indexTree: ObjectId, lean: LeanIndex }
 
 const FILE = 'status-cache'
-const VERSION = 'gas-status-cache 2'
+/** the numbers are stored as this machine's doubles: a cache from a machine of the other byte order is not read */
+const VERSION = `gas-status-cache 3 ${endianness()}`
 
 /** The identity of index.json as one string (empty when there is no index). */
 export function indexIdentity (st: Stats | undefined): string {
@@ -25,37 +82,47 @@ export function indexIdentity (st: Stats | undefined): string {
 }
 
 /**
- * Layout: `VERSION\0identity\0indexTree` then per entry seven fields, every field ended by NUL
- * (a path cannot hold NUL): path, size, mtimeMs, then the stamp's mtimeMs, ctimeMs, ino and racy flag. One string
- * split once is several times cheaper to read than JSON objects.
+ * Layout: the header `VERSION\0identity\0indexTree\0count\0`, NULs up to a multiple of 8 bytes, the
+ * numbers (count × 6 doubles), then the paths, each ended by NUL (a path cannot hold NUL). Read with
+ * one file read, one string split and no parse per number.
  */
 export async function readStatusCache (fs: FileSystem, gasDir: string, identity: string): Promise<StatusCache | undefined> {
-  let text: string
+  if (identity === '') return undefined
+  let bytes: Buffer
   try {
-    text = await fs.readFile(join(gasDir, FILE), 'utf8')
+    bytes = await fs.readFile(join(gasDir, FILE))
   } catch {
     return undefined
   }
-  const f = text.split('\0')
-  if (f[0] !== VERSION || f[1] !== identity || identity === '' || (f.length - 4) % 7 !== 0) return undefined
-  const entries = new Map<string, LeanEntry>()
-  for (let i = 3; i + 7 <= f.length; i += 7) {
-    const entry: LeanEntry = { size: Number(f[i + 1]), mtimeMs: Number(f[i + 2]) }
-    if (f[i + 3] !== '') entry.stat = f[i + 6] === '1' ? { mtimeMs: Number(f[i + 3]), ctimeMs: Number(f[i + 4]), ino: Number(f[i + 5]), racy: true } : { mtimeMs: Number(f[i + 3]), ctimeMs: Number(f[i + 4]), ino: Number(f[i + 5]) }
-    entries.set(f[i], entry)
-  }
-  return { indexTree: f[2], entries }
+  const header = bytes.toString('latin1', 0, Math.min(bytes.length, 512)).split('\0', 4)
+  if (header.length < 4 || header[0] !== VERSION || header[1] !== identity) return undefined
+  const count = Number(header[3])
+  const headerBytes = align8(header.join('\0').length + 1)
+  const numbersBytes = count * LeanIndex.FIELDS * 8
+  if (!Number.isSafeInteger(count) || count < 0 || headerBytes + numbersBytes > bytes.length) return undefined
+  // a Float64Array must start on a multiple of 8 in its ArrayBuffer; copy when the read buffer does not
+  const start = bytes.byteOffset + headerBytes
+  const numbers = start % 8 === 0
+    ? new Float64Array(bytes.buffer, start, count * LeanIndex.FIELDS)
+    : new Float64Array(Uint8Array.prototype.slice.call(bytes, headerBytes, headerBytes + numbersBytes).buffer)
+  const paths = bytes.toString('utf8', headerBytes + numbersBytes).split('\0')
+  if (paths.pop() !== '' || paths.length !== count) return undefined
+  return { indexTree: header[2], lean: new LeanIndex(paths, numbers) }
+}
+
+function align8 (n: number): number {
+  return Math.ceil(n / 8) * 8
 }
 
 /** Written after a status that had to read index.json; a failure to write costs the next status time, nothing else. */
-export async function writeStatusCache (fs: FileSystem, gasDir: string, identity: string, indexTree: ObjectId, index: StagingIndex): Promise<void> {
+export async function writeStatusCache (fs: FileSystem, gasDir: string, identity: string, indexTree: ObjectId, lean: LeanIndex): Promise<void> {
   if (identity === '') return
-  const parts = [VERSION, identity, indexTree]
-  for (const [path, e] of Object.entries(index.entries)) {
-    parts.push(path, String(e.meta.size), String(e.mtimeMs), e.stat === undefined ? '' : String(e.stat.mtimeMs), e.stat === undefined ? '' : String(e.stat.ctimeMs), e.stat === undefined ? '' : String(e.stat.ino), e.stat?.racy === true ? '1' : '')
-  }
-  parts.push('')
-  await writeFileAtomic(fs, join(gasDir, FILE), parts.join('\0')).catch(() => {})
+  const head = Buffer.from(`${VERSION}\0${identity}\0${indexTree}\0${lean.count}\0`, 'latin1')
+  const header = Buffer.alloc(align8(head.length))
+  head.copy(header)
+  const numbers = Buffer.from(lean.numbers.buffer, lean.numbers.byteOffset, lean.count * LeanIndex.FIELDS * 8)
+  const paths = Buffer.from(lean.paths.length === 0 ? '' : `${lean.paths.join('\0')}\0`, 'utf8')
+  await writeFileAtomic(fs, join(gasDir, FILE), Buffer.concat([header, numbers, paths])).catch(() => {})
 }
 
 /**
@@ -64,6 +131,6 @@ export async function writeStatusCache (fs: FileSystem, gasDir: string, identity
  */
 export async function trackedPaths (fs: FileSystem, gasDir: string, readFullIndex: () => Promise<StagingIndex>): Promise<string[]> {
   const identity = indexIdentity(await fs.lstat(join(gasDir, 'index.json')).catch(() => undefined))
-  const cache = identity === '' ? undefined : await readStatusCache(fs, gasDir, identity)
-  return cache !== undefined ? [...cache.entries.keys()] : Object.keys((await readFullIndex()).entries)
+  const cache = await readStatusCache(fs, gasDir, identity)
+  return cache !== undefined ? cache.lean.paths : Object.keys((await readFullIndex()).entries)
 }

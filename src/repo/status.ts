@@ -9,8 +9,8 @@ import { readMergeState } from './merge-state.js'
 import { peerHeadDistances, type PeerHeadDistance } from './peer-heads.js'
 import { stagedChanges, type StagedChange } from './staged-changes.js'
 import { readIndex, writeIndex, type IndexEntry, type StagingIndex } from './staging-index.js'
-import { indexIdentity, readStatusCache, writeStatusCache, type LeanEntry } from './status-cache.js'
-import { racyWindowMs, stampMatches, stampOf } from './stat-stamp.js'
+import { LeanIndex, indexIdentity, readStatusCache, writeStatusCache } from './status-cache.js'
+import { racyWindowMs, stampOf } from './stat-stamp.js'
 import { statusLocks, type StatusLock } from './status-locks.js'
 import { readVersion } from './tree-io.js'
 import { syncWalkFs, walkWorkspace, type WalkFs } from './workspace-walk.js'
@@ -81,30 +81,33 @@ export async function workspaceStatus (ws: Workspace, opts: StatusOptions = {}):
   const cache = await readStatusCache(ws.fs, ws.gasDir, identity)
   let index: StagingIndex | undefined
   const fullIndex = async (): Promise<StagingIndex> => (index ??= await readIndex(ws.fs, ws.gasDir))
-  const entries: Map<string, LeanEntry> = cache?.entries ?? new Map(Object.entries((await fullIndex()).entries).map(([path, e]) => [path, { size: e.meta.size, mtimeMs: e.mtimeMs, stat: e.stat }]))
+  const lean = cache?.lean ?? LeanIndex.fromIndex(await fullIndex())
   // entries without a stamp (written by an older gas, or by a command that keeps only mtimeMs) follow git's rule: racy when changed within the racy window of the index file's write
   const indexMtimeMs = indexStat?.mtimeMs ?? 0
+  const racyBeforeMs = (mtimeMs: number): number => indexMtimeMs - racyWindowMs(mtimeMs)
   const rules = await IgnoreRules.load(ws.fs, ws.root)
-  const seen = new WeakSet<LeanEntry>()
+  const seen = new Uint8Array(lean.count)
   const suspects: Array<{ path: string, st: Stats }> = []
   const status: WorkspaceStatus = { branch: ws.config.branch, head: null, staged: [], modified: [], deleted: [], untracked: [], conflicted: [], notFetched: [], locked: [], peers: [], hashed: 0 }
-  const judge = (path: string, entry: LeanEntry, st: Stats): void => {
-    seen.add(entry)
-    if (entry.mtimeMs !== -1 && Number(st.size) !== entry.size) { status.modified.push(path); return }
-    if (entry.mtimeMs !== -1 && statClean(entry, st, indexMtimeMs)) return
+  const judge = (path: string, slot: number, st: Stats): void => {
+    seen[slot] = 1
+    const fetched = lean.mtimeMs(slot) !== -1
+    if (fetched && st.size !== lean.size(slot)) { status.modified.push(path); return }
+    if (fetched && lean.statClean(slot, st, racyBeforeMs)) return
     suspects.push({ path, st })
   }
   walkWorkspace(ws.root, rules, {
-    tracked: (path) => entries.get(path),
+    tracked: (path) => lean.slots.get(path),
     onTracked: judge,
     onUntracked: (path) => status.untracked.push(path)
   }, walkFs)
-  for (const [path, entry] of entries) {
-    if (seen.has(entry)) continue
+  for (let slot = 0; slot < lean.count; slot++) {
+    if (seen[slot] === 1) continue
     // inside an ignored folder (tracked all the same), or gone
+    const path = lean.paths[slot]
     const st = walkFs.lstat(ws.absolutePath(path))
-    if (st?.isFile() === true) judge(path, entry, st)
-    else if (entry.mtimeMs === -1) status.notFetched.push(path)
+    if (st?.isFile() === true) judge(path, slot, st)
+    else if (lean.mtimeMs(slot) === -1) status.notFetched.push(path)
     else status.deleted.push(path)
   }
   const refreshed: Array<{ path: string, old: IndexEntry, fresh: IndexEntry }> = []
@@ -126,18 +129,13 @@ export async function workspaceStatus (ws: Workspace, opts: StatusOptions = {}):
     const full = await fullIndex()
     const staged = await stagedChanges(ws.store, Object.entries(full.entries).map(([path, e]) => [path, e.asset]), headTree)
     status.staged = staged.changes
-    if (cache === undefined) await writeStatusCache(ws.fs, ws.gasDir, identity, staged.indexTree, full)
+    if (cache === undefined) await writeStatusCache(ws.fs, ws.gasDir, identity, staged.indexTree, lean)
   }
   status.conflicted = ((await readMergeState(ws))?.conflicts ?? []).map((c) => c.path)
   status.locked = await statusLocks(ws)
   status.peers = await peerHeadDistances(ws)
   for (const list of [status.modified, status.deleted, status.untracked, status.notFetched]) list.sort()
   return status
-}
-
-function statClean (entry: LeanEntry, st: Stats, indexMtimeMs: number): boolean {
-  if (entry.stat !== undefined) return entry.stat.racy !== true && stampMatches(entry.stat, st)
-  return entry.mtimeMs === st.mtimeMs && st.mtimeMs < indexMtimeMs - racyWindowMs(st.mtimeMs)
 }
 
 /** Writes the new stamps of files found unchanged, only where the index still holds what was hashed. */

@@ -34,6 +34,8 @@ export interface IgnoreVerdict { path: string, ignored: boolean, rule: IgnoreMat
 
 /** The ignore rules of one workspace (built-ins + `.gasignore`), matched by the `ignore` package (gitignore semantics). */
 export class IgnoreRules {
+  /** every pattern in the order added (built-ins first): what a walk worker rebuilds the matcher from */
+  readonly patterns: string[] = []
   private constructor (private readonly matcher: Ignore) {}
 
   /** Built-in rules, then the workspace's `.gasignore` if there is one. */
@@ -50,12 +52,19 @@ export class IgnoreRules {
   /** Rules from the text of a `.gasignore` (the built-ins always come first). */
   static fromText (gasignore: string): IgnoreRules {
     const matcher = ignore()
-    for (const { group, patterns } of BUILT_IN_RULES) matcher.add(patterns.map((pattern) => ({ pattern, mark: `built-in: ${group}` })))
+    const rules = new IgnoreRules(matcher)
+    for (const { group, patterns } of BUILT_IN_RULES) {
+      matcher.add(patterns.map((pattern) => ({ pattern, mark: `built-in: ${group}` })))
+      rules.patterns.push(...patterns)
+    }
     gasignore.split(/\r?\n/).forEach((pattern, i) => {
       // why: one rule per line keeps each line's number as its mark (comments and blanks are skipped by `ignore`)
-      if (pattern.trim() !== '' && !pattern.startsWith('#')) matcher.add({ pattern, mark: `${IGNORE_FILE}:${i + 1}` })
+      if (pattern.trim() !== '' && !pattern.startsWith('#')) {
+        matcher.add({ pattern, mark: `${IGNORE_FILE}:${i + 1}` })
+        rules.patterns.push(pattern)
+      }
     })
-    return new IgnoreRules(matcher)
+    return rules
   }
 
   /** Whether a workspace-relative '/'-separated path is ignored; folders are tested with `isFolder` (a `Library/` rule names folders only). */

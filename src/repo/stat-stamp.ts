@@ -31,7 +31,10 @@ export function racyWindowMs (mtimeMs: number): number {
 /** why: compared with times the kernel wrote on files, so the wall clock, never an injected test clock */
 export const fileClockNow = (): number => Date.now()
 
-export function stampOf (st: Stats, nowMs = fileClockNow()): StatStamp {
+/** The stat data status and the index compare (node's Stats, or the numbers a walk worker sends back). */
+export interface FileStat { size: number, mtimeMs: number, ctimeMs: number, ino: number }
+
+export function stampOf (st: FileStat, nowMs = fileClockNow()): StatStamp {
   const stamp: StatStamp = { mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino }
   // mtime only, as git's racy check: a later edit in the stamped tick moves an older mtime to that tick, which the stamp catches
   if (nowMs - st.mtimeMs < racyWindowMs(st.mtimeMs)) stamp.racy = true

@@ -5,6 +5,7 @@ import { writeFileAtomic } from '../objects/atomic-write.js'
 import type { FileSystem } from '../objects/fs.js'
 import type { ObjectId } from '../objects/id.js'
 import type { StagingIndex } from './staging-index.js'
+import type { FileStat } from './stat-stamp.js'
 
 /**
  * What `gas status` needs of each index entry to judge a file by its stat data alone. The index
@@ -60,7 +61,7 @@ export class LeanIndex {
    * them; racy stamps never are. Without a stamp git's rule: the mtime as recorded, and older than
    * the index file's write by more than the racy window (`racyBeforeMs`).
    */
-  statClean (slot: number, st: Stats, racyBeforeMs: (mtimeMs: number) => number): boolean {
+  statClean (slot: number, st: FileStat, racyBeforeMs: (mtimeMs: number) => number): boolean {
     const at = slot * LeanIndex.FIELDS
     const n = this.numbers
     const flag = n[at + 5]

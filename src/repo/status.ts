@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto'
-import type { Stats } from 'node:fs'
 import { join } from 'node:path'
 import { isGasError } from '../errors.js'
 import type { FileSystem } from '../objects/fs.js'
@@ -10,7 +9,8 @@ import { peerHeadDistances, type PeerHeadDistance } from './peer-heads.js'
 import { stagedChanges, type StagedChange } from './staged-changes.js'
 import { readIndex, writeIndex, type IndexEntry, type StagingIndex } from './staging-index.js'
 import { LeanIndex, indexIdentity, readStatusCache, writeStatusCache } from './status-cache.js'
-import { racyWindowMs, stampOf } from './stat-stamp.js'
+import { racyWindowMs, stampOf, type FileStat } from './stat-stamp.js'
+import { walkWorkspaceParallel } from './parallel-walk.js'
 import { statusLocks, type StatusLock } from './status-locks.js'
 import { readVersion } from './tree-io.js'
 import { syncWalkFs, walkWorkspace, type WalkFs } from './workspace-walk.js'
@@ -41,7 +41,12 @@ export interface WorkspaceStatus {
 export interface StatusOptions {
   /** the calls the walk makes (default: synchronous node:fs, see workspace-walk.ts) */
   walkFs?: WalkFs
+  /** from this many tracked files on, the walk is shared with a worker thread (parallel-walk.ts; default PARALLEL_FROM) */
+  parallelFrom?: number
 }
+
+/** why: below this, starting the walk worker (~30 ms) costs more than half the walk saves */
+export const PARALLEL_FROM = 20_000
 
 /** Plain SHA-256 of a file's content, streamed (assets can be 10 GB); the asset records the same hash. */
 async function contentSha256 (fs: FileSystem, abs: string): Promise<string | undefined> {
@@ -87,20 +92,18 @@ export async function workspaceStatus (ws: Workspace, opts: StatusOptions = {}):
   const racyBeforeMs = (mtimeMs: number): number => indexMtimeMs - racyWindowMs(mtimeMs)
   const rules = await IgnoreRules.load(ws.fs, ws.root)
   const seen = new Uint8Array(lean.count)
-  const suspects: Array<{ path: string, st: Stats }> = []
+  const suspects: Array<{ path: string, st: FileStat }> = []
   const status: WorkspaceStatus = { branch: ws.config.branch, head: null, staged: [], modified: [], deleted: [], untracked: [], conflicted: [], notFetched: [], locked: [], peers: [], hashed: 0 }
-  const judge = (path: string, slot: number, st: Stats): void => {
+  const judge = (path: string, slot: number, st: FileStat): void => {
     seen[slot] = 1
     const fetched = lean.mtimeMs(slot) !== -1
     if (fetched && st.size !== lean.size(slot)) { status.modified.push(path); return }
     if (fetched && lean.statClean(slot, st, racyBeforeMs)) return
     suspects.push({ path, st })
   }
-  walkWorkspace(ws.root, rules, {
-    tracked: (path) => lean.slots.get(path),
-    onTracked: judge,
-    onUntracked: (path) => status.untracked.push(path)
-  }, walkFs)
+  const visitor = { tracked: (path: string) => lean.slots.get(path), onTracked: judge, onUntracked: (path: string) => status.untracked.push(path) }
+  if (opts.walkFs === undefined && lean.count >= (opts.parallelFrom ?? PARALLEL_FROM)) await walkWorkspaceParallel(ws.root, rules, visitor)
+  else walkWorkspace(ws.root, rules, visitor, walkFs)
   for (let slot = 0; slot < lean.count; slot++) {
     if (seen[slot] === 1) continue
     // inside an ignored folder (tracked all the same), or gone

@@ -1,6 +1,7 @@
 import { lstatSync, readdirSync, type Stats, type Dirent } from 'node:fs'
 import { sep } from 'node:path'
 import type { IgnoreRules } from './ignore-rules.js'
+import type { FileStat } from './stat-stamp.js'
 import { GAS_DIR } from './workspace.js'
 
 /**
@@ -23,43 +24,53 @@ export const syncWalkFs: WalkFs = {
 export interface WalkVisitor<T> {
   /** the index entry of a workspace-relative path, undefined when untracked (one lookup per file: 100 000 of them) */
   tracked: (path: string) => T | undefined
-  onTracked: (path: string, entry: T, st: Stats) => void
+  onTracked: (path: string, entry: T, st: FileStat) => void
   /** a file neither tracked nor ignored */
   onUntracked: (path: string) => void
 }
 
-/**
- * Visits every file of the workspace below `root` (the store folder and symbolic links excluded, as
- * `gas add` skips them): tracked files with their stat data, untracked files unless an ignore rule
- * matches. Ignored folders are not entered; tracked files inside them are the caller's to stat.
- */
-export function walkWorkspace<T> (root: string, rules: IgnoreRules, visitor: WalkVisitor<T>, fs: WalkFs = syncWalkFs): void {
-  // why concatenation, not path.join: join normalises every one of 100 000 paths, and these are already clean
+/** The absolute path of a workspace-relative one. why concatenation, not path.join: join normalises every one of 100 000 paths, and these are already clean */
+export function absoluteIn (root: string): (path: string) => string {
   const rootSlash = root.endsWith(sep) ? root : `${root}${sep}`
-  const toAbs = sep === '/' ? (path: string) => `${rootSlash}${path}` : (path: string) => `${rootSlash}${path.split('/').join(sep)}`
-  const walk = (rel: string): void => {
-    let dirents: Dirent[]
-    try {
-      dirents = fs.readdir(rel === '' ? root : toAbs(rel))
-    } catch {
-      return // removed while walking, or unreadable: nothing in it can be reported
-    }
-    for (const d of dirents) {
-      if (rel === '' && d.name === GAS_DIR) continue
-      const path = rel === '' ? d.name : `${rel}/${d.name}`
-      // why: some file systems report no type in a listing (DT_UNKNOWN); lstat says
-      const type = d.isDirectory() || d.isFile() || d.isSymbolicLink() ? d : fs.lstat(toAbs(path))
-      if (type === undefined) continue
-      if (type.isDirectory()) {
-        if (!rules.ignores(path, true)) walk(path)
-      } else if (type.isFile()) {
-        const entry = visitor.tracked(path)
-        if (entry !== undefined) {
-          const st = fs.lstat(toAbs(path))
-          if (st !== undefined) visitor.onTracked(path, entry, st)
-        } else if (!rules.ignores(path)) visitor.onUntracked(path)
-      }
+  return sep === '/' ? (path: string) => `${rootSlash}${path}` : (path: string) => `${rootSlash}${path.split('/').join(sep)}`
+}
+
+/**
+ * Visits the files of one folder (`rel` '' for the workspace root): tracked files with their stat
+ * data, untracked files unless an ignore rule matches; each subfolder no rule ignores goes to
+ * `onFolder` (not entered). The store folder and symbolic links are skipped, as `gas add` skips them.
+ */
+export function visitFolder<T> (root: string, rel: string, rules: IgnoreRules, visitor: WalkVisitor<T>, onFolder: (rel: string) => void, fs: WalkFs = syncWalkFs, toAbs = absoluteIn(root)): void {
+  let dirents: Dirent[]
+  try {
+    dirents = fs.readdir(rel === '' ? root : toAbs(rel))
+  } catch {
+    return // removed while walking, or unreadable: nothing in it can be reported
+  }
+  for (const d of dirents) {
+    if (rel === '' && d.name === GAS_DIR) continue
+    const path = rel === '' ? d.name : `${rel}/${d.name}`
+    // why: some file systems report no type in a listing (DT_UNKNOWN); lstat says
+    const type = d.isDirectory() || d.isFile() || d.isSymbolicLink() ? d : fs.lstat(toAbs(path))
+    if (type === undefined) continue
+    if (type.isDirectory()) {
+      if (!rules.ignores(path, true)) onFolder(path)
+    } else if (type.isFile()) {
+      const entry = visitor.tracked(path)
+      if (entry !== undefined) {
+        const st = fs.lstat(toAbs(path))
+        if (st !== undefined) visitor.onTracked(path, entry, st)
+      } else if (!rules.ignores(path)) visitor.onUntracked(path)
     }
   }
-  walk('')
+}
+
+/**
+ * Visits every file of the workspace below `rels` (default: all of it), as visitFolder does one
+ * folder. Ignored folders are not entered; tracked files inside them are the caller's to stat.
+ */
+export function walkWorkspace<T> (root: string, rules: IgnoreRules, visitor: WalkVisitor<T>, fs: WalkFs = syncWalkFs, rels: string[] = ['']): void {
+  const toAbs = absoluteIn(root)
+  const walk = (rel: string): void => visitFolder(root, rel, rules, visitor, walk, fs, toAbs)
+  for (const rel of rels) walk(rel)
 }

@@ -126,12 +126,17 @@ export async function writeStatusCache (fs: FileSystem, gasDir: string, identity
   await writeFileAtomic(fs, join(gasDir, FILE), Buffer.concat([header, numbers, paths])).catch(() => {})
 }
 
+/** The lean cache when it is current, with the identity of index.json it was checked against ('' when there is no index). */
+export async function currentStatusCache (fs: FileSystem, gasDir: string): Promise<{ identity: string, cache: StatusCache | undefined }> {
+  const identity = indexIdentity(await fs.lstat(join(gasDir, 'index.json')).catch(() => undefined))
+  return { identity, cache: await readStatusCache(fs, gasDir, identity) }
+}
+
 /**
  * The tracked paths, from the lean cache when it is current (whoami's engine detection on a
  * 100 000-asset workspace must not parse the full index), else from index.json.
  */
 export async function trackedPaths (fs: FileSystem, gasDir: string, readFullIndex: () => Promise<StagingIndex>): Promise<string[]> {
-  const identity = indexIdentity(await fs.lstat(join(gasDir, 'index.json')).catch(() => undefined))
-  const cache = await readStatusCache(fs, gasDir, identity)
+  const { cache } = await currentStatusCache(fs, gasDir)
   return cache !== undefined ? cache.lean.paths : Object.keys((await readFullIndex()).entries)
 }

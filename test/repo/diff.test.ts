@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { makePng } from '../fixtures/textures.js'
@@ -65,6 +65,14 @@ describe('gas diff', () => {
     const unknown = await gas(dir, ['diff', 'nope.png'])
     expect(unknown.status).toBe(1)
     expect(unknown.stderr).toContain('E_NOT_FOUND')
+    // again from status's lean cache (written by the diff above; index.json is not read): the same answers
+    expect(existsSync(join(dir, '.gas', 'status-cache'))).toBe(true)
+    expect((await gas(dir, ['diff', 'nope.png'])).stderr).toContain('E_NOT_FOUND')
+    expect(json(await gas(dir, ['diff', 'a.png', '--json'])).assets).toEqual([])
+    // a changed index is a new file: the cache no longer speaks for it
+    writeFileSync(join(dir, 'b.png'), 'b')
+    expect((await gas(dir, ['add', 'b.png'])).status).toBe(0)
+    expect(json(await gas(dir, ['diff', '--json'])).assets).toMatchObject([{ path: 'b.png', change: 'added' }])
     const bad = await gas(dir, ['diff', '--version', '..HEAD'])
     expect(bad.status).toBe(2)
     expect(bad.stderr).toContain('E_BAD_ARGUMENT')

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto'
 import { afterEach, describe, expect, it } from 'vitest'
-import { joinSwarm, trackerPeerId, type Swarm } from '../../src/peer/discovery.js'
-import { startTracker, type RunningTracker } from '../../src/peer/tracker.js'
-import type { Transport } from '../../src/peer/transport.js'
+import { joinSwarm, trackerPeerId, type Swarm } from '../../src/peer/discovery/discovery.js'
+import { startTracker, type RunningTracker } from '../../src/peer/discovery/tracker.js'
+import type { Transport } from '../../src/peer/transport/transport.js'
 
 const swarmId = createHash('sha1').update('team key').digest('hex')
 const cleanup: Array<() => Promise<void>> = []

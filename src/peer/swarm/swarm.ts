@@ -90,6 +90,8 @@ export interface SwarmOptions {
   stallTimeoutMs?: number
   /** drop a peer that leaves one request unanswered this long (default REQUEST_TIMEOUT_MS) */
   requestTimeoutMs?: number
+  /** each wanted object once verified and stored; its bytes are valid during the call only (a sync writes files while their chunks arrive) */
+  onStored?: (id: ObjectId, object: EncodedObject) => void
 }
 
 export class Swarm {
@@ -279,6 +281,7 @@ export class Swarm {
         return
       }
       item.done = true
+      this.#opts.onStored?.(item.id, object)
       job.remaining--
       job.result.objects++
       job.result.bytes += object.bytes.byteLength

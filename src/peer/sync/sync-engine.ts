@@ -1,6 +1,6 @@
 import { GasError, isGasError } from '../../errors.js'
 import type { ObjectId } from '../../objects/id.js'
-import type { ObjectStore } from '../../objects/store.js'
+import type { EncodedObject, ObjectStore } from '../../objects/store.js'
 import type { RefStore } from '../../refs/ref-store.js'
 import { computeWantSet, type WantContent, type WantedObject } from '../../sync/want-set.js'
 import { systemClock, type Clock } from '../../clock.js'
@@ -81,6 +81,12 @@ export interface SyncOptions extends PeerSecurity {
   lingerIdleMs?: number
   /** fetch, check and adopt the peers' lock records (refs/locks/); absent: locks are not exchanged */
   locks?: LockExchange
+  /** files written while their chunks arrive (src/repo/arriving-files.ts): told the content wanted, each chunk stored, and when the fetch is over */
+  arriving?: {
+    plan: (store: ObjectStore, wants: WantedObject[]) => Promise<void>
+    onStored: (id: ObjectId, object: EncodedObject) => void
+    finish: (store: ObjectStore) => Promise<void>
+  }
 }
 
 export interface PeerReport extends LedgerTotals {
@@ -163,7 +169,7 @@ export async function syncRepo (opts: SyncOptions): Promise<SyncResult> {
   if (store === undefined || refs === undefined) throw GasError.badArgument('syncRepo needs a store and refs')
   const clock = opts.clock ?? systemClock
   let phase: SyncPhase = 'connect'
-  const swarm: Swarm = new Swarm({ store, clock, onProgress: (p) => progress(phase, p) })
+  const swarm: Swarm = new Swarm({ store, clock, onProgress: (p) => progress(phase, p), onStored: opts.arriving?.onStored.bind(opts.arriving) })
   function progress (current: SyncPhase, counts: Partial<SyncProgress> = {}): void {
     opts.onProgress?.({ phase: current, peers: swarm.peers.length, objects: 0, bytes: 0, totalObjects: 0, totalBytes: 0, ...counts })
   }
@@ -214,7 +220,9 @@ export async function syncRepo (opts: SyncOptions): Promise<SyncResult> {
     }
 
     phase = 'content'
+    await opts.arriving?.plan(store, wantSet.content)
     const content: FetchResult = await swarm.fetch(wantSet.content, { probe: true, knownMissing: true })
+    await opts.arriving?.finish(store)
     duplicates += content.duplicates
     denials.add(content.denied, wantSet.content, unavailable)
     const missing = [...wantSet.metadata.map((w) => w.id), ...content.missing]

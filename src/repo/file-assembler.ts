@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
 import type { FileHandle } from 'node:fs/promises'
+import { CHUNK_MAX } from '../objects/chunker.js'
 import { decompress } from '../objects/compression.js'
 import type { FileManifest } from '../objects/file-manifest.js'
 import type { FileSystem } from '../objects/fs.js'
@@ -8,7 +9,7 @@ import type { EncodedObject, ObjectStore } from '../objects/store.js'
 import { readChunksInOrder } from '../pack/chunk-runs.js'
 import { writeAll } from './file-content-writer.js'
 
-/** why: one writev per 4 MiB keeps syscalls few; with one write in flight a file holds at most ~8 MiB of batches */
+/** why: one write per 4 MiB keeps syscalls few; with one write in flight a file holds two or three such batches */
 const WRITE_BYTES = 4 * 1024 * 1024
 /** why: a chunk further ahead of the next one to write than this is not held; the file is finished from the store instead */
 const AHEAD_CHUNKS = 512
@@ -35,8 +36,10 @@ export class FileAssembler {
   #handle: Promise<FileHandle> | undefined
   #cursor = 0
   #written = 0
-  #batch: Uint8Array[] = []
+  /** chunks are copied into a batch buffer (no allocation per chunk: a sync's heap stays calm); spares are reused once written */
+  #batch: Buffer | undefined
   #batchBytes = 0
+  readonly #spares: Buffer[] = []
   #inFlight: Promise<void> = Promise.resolve()
   #failed = false
 
@@ -63,7 +66,7 @@ export class FileAssembler {
     const positions = this.#positions.get(id)
     if (positions === undefined) return
     let raw: Uint8Array | undefined
-    const body = (): Uint8Array => (raw ??= object.encoding === 0 ? Buffer.from(object.bytes) : decompress(object.encoding, object.bytes, object.rawLength, id))
+    const body = (): Uint8Array => (raw ??= decompress(object.encoding, object.bytes, object.rawLength, id))
     try {
       for (const at of positions) {
         if (at < this.#cursor || this.#ahead.has(at)) continue
@@ -72,7 +75,8 @@ export class FileAssembler {
           continue
         }
         if (at >= this.#cursor + AHEAD_CHUNKS || this.budget.used + this.manifest.chunks[at].length > this.budget.limit) continue
-        this.#ahead.set(at, body())
+        // held past this call: a copy (a raw chunk's bytes are the swarm's, reused once it returns)
+        this.#ahead.set(at, object.encoding === 0 ? Buffer.from(body()) : body())
         this.budget.used += this.manifest.chunks[at].length
       }
     } catch {
@@ -89,8 +93,8 @@ export class FileAssembler {
         this.budget.used -= next.length
       }
       if (next.length !== this.manifest.chunks[this.#cursor].length) return this.#fail()
-      this.#hash.update(next)
-      this.#batch.push(next)
+      this.#batch ??= this.#spares.pop() ?? Buffer.allocUnsafeSlow(WRITE_BYTES + CHUNK_MAX)
+      this.#batch.set(next, this.#batchBytes)
       this.#batchBytes += next.length
       this.#cursor++
       if (this.#batchBytes >= WRITE_BYTES) this.#writeBatch()
@@ -106,14 +110,20 @@ export class FileAssembler {
   }
 
   #writeBatch (): void {
-    const buffers = this.#batch
+    const buffer = this.#batch!
+    const bytes = buffer.subarray(0, this.#batchBytes)
     const position = this.#written
+    // why one hash call per batch: 64 updates of 64 KiB cost more than one of 4 MiB
+    this.#hash.update(bytes)
     this.#written += this.#batchBytes
-    this.#batch = []
+    this.#batch = undefined
     this.#batchBytes = 0
     const handle = this.#open()
-    // why one chain: writes land in order, and a file holds one batch in flight besides the one filling
-    this.#inFlight = this.#inFlight.then(async () => await writeAll(await handle, buffers, position))
+    // why one chain: writes land in order; a batch filling while one is written gets a spare (two or three in all)
+    this.#inFlight = this.#inFlight.then(async () => {
+      await writeAll(await handle, [bytes], position)
+      this.#spares.push(buffer)
+    })
     this.#inFlight.catch(() => this.#fail())
   }
 
@@ -121,7 +131,8 @@ export class FileAssembler {
     this.#failed = true
     for (const bytes of this.#ahead.values()) this.budget.used -= bytes.length
     this.#ahead.clear()
-    this.#batch = []
+    this.#batch = undefined
+    this.#batchBytes = 0
   }
 
   /**
@@ -138,9 +149,7 @@ export class FileAssembler {
           const chunk = this.manifest.chunks[this.#cursor]
           try {
             if (object.type !== 'chunk') { this.#fail(); break }
-            const body = decompress(object.encoding, object.bytes, object.rawLength, chunk.id)
-            // the run buffer is reused once released: a batch keeps a copy only when it is not already one
-            this.#take(object.encoding === 0 ? Buffer.from(body) : body)
+            this.#take(decompress(object.encoding, object.bytes, object.rawLength, chunk.id))
           } finally {
             object.release()
           }

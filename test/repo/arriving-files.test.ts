@@ -47,6 +47,13 @@ describe('files written while their chunks arrive', () => {
     const { assets } = await syncWith([{ path: 'big.bin', bytes: big }, { path: 'small.bin', bytes: pseudoRandomBytes('small', 100_000) }], arriving)
     expect(await readdir(tmpDir)).toHaveLength(1)
     expect(await arriving.take(manifestOf(assets.get('small.bin')!), join(dir, 'small.bin'))).toBe(false)
+    // where the file cannot go (a file stands where its folder would): refused, and the usual way reports why
+    await writeFile(join(dir, 'blocked'), '')
+    const twin = await syncWith([{ path: 'big.bin', bytes: big }], new ArrivingFiles(realFs, join(dir, 'twin')))
+    const twinArriving = new ArrivingFiles(realFs, join(dir, 'twin2'))
+    await syncWith([{ path: 'big.bin', bytes: big }], twinArriving)
+    expect(await twinArriving.take(manifestOf(twin.assets.get('big.bin')!), join(dir, 'blocked', 'big.bin'))).toBe(false)
+    expect(await readdir(join(dir, 'twin2'))).toEqual([])
     const out = join(dir, 'art', 'big.bin')
     expect(await arriving.take(manifestOf(assets.get('big.bin')!), out)).toBe(true)
     expect((await readFile(out)).equals(big)).toBe(true)
@@ -103,6 +110,12 @@ describe('files written while their chunks arrive', () => {
     const bad = new FileAssembler(realFs, manifest, join(dir, 'bad.part'), new AheadBudget(MiB))
     bad.offer(manifest.chunks[0].id, { type: 'chunk', encoding: 0, rawLength: 3, bytes: Uint8Array.of(1, 2, 3) })
     expect(await bad.finish(store)).toBe(false)
+    expect((await readdir(dir)).sort()).toEqual(['c.part', 'unused'])
+
+    // a write that fails (its folder is gone): given up, nothing claimed
+    const lost = new FileAssembler(realFs, manifest, join(dir, 'gone', 'lost.part'), new AheadBudget(MiB))
+    for (let i = 0; i < manifest.chunks.length; i++) lost.offer(manifest.chunks[i].id, await chunkOf(i))
+    expect(await lost.finish(store)).toBe(false)
     expect((await readdir(dir)).sort()).toEqual(['c.part', 'unused'])
   }, 60_000)
 })

@@ -72,9 +72,14 @@ export class ArrivingFiles implements PreparedContent {
     }
   }
 
-  /** A chunk the fetch just verified and stored (its bytes are read during the call only). */
-  onStored (id: ObjectId, object: EncodedObject): void {
-    for (const assembler of this.#byChunk.get(id) ?? []) assembler.offer(id, object)
+  /** A chunk the fetch just verified and stored (its bytes are read during the call only); a promise: wait for it before storing more (file-assembler.ts). */
+  onStored (id: ObjectId, object: EncodedObject): Promise<void> | undefined {
+    let room: Promise<void> | undefined
+    for (const assembler of this.#byChunk.get(id) ?? []) {
+      const wait = assembler.offer(id, object)
+      if (wait !== undefined) room = room === undefined ? wait : Promise.all([room, wait]).then(() => {})
+    }
+    return room
   }
 
   /**

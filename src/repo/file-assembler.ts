@@ -41,6 +41,8 @@ export class FileAssembler {
   #batchBytes = 0
   readonly #spares: Buffer[] = []
   #inFlight: Promise<void> = Promise.resolve()
+  /** each write not finished yet, oldest first */
+  readonly #writes: Array<Promise<void>> = []
   #failed = false
 
   constructor (private readonly fs: FileSystem, readonly manifest: FileManifest, readonly tmpPath: string, private readonly budget: AheadBudget) {
@@ -60,8 +62,12 @@ export class FileAssembler {
     return this.#handle !== undefined
   }
 
-  /** A chunk just verified and stored; `object.bytes` is only read during this call. */
-  offer (id: ObjectId, object: EncodedObject): void {
+  /**
+   * A chunk just verified and stored; `object.bytes` is only read during this call. Returns a
+   * promise when the disk is behind (a batch written and another waiting): the caller waits for it
+   * before storing more, so what this file holds stays bounded however fast the chunks come.
+   */
+  offer (id: ObjectId, object: EncodedObject): Promise<void> | undefined {
     if (this.#failed) return
     const positions = this.#positions.get(id)
     if (positions === undefined) return
@@ -83,6 +89,7 @@ export class FileAssembler {
       // a chunk that does not decode: the store took it, so this cannot be; the checkout finds out for itself
       this.#fail()
     }
+    return this.#writes.length >= 2 ? this.#writes[this.#writes.length - 2] : undefined
   }
 
   /** Appends the cursor's chunk, then every one behind it that waits in memory. */
@@ -120,11 +127,12 @@ export class FileAssembler {
     this.#batchBytes = 0
     const handle = this.#open()
     // why one chain: writes land in order; a batch filling while one is written gets a spare (two or three in all)
-    this.#inFlight = this.#inFlight.then(async () => {
+    const write = this.#inFlight.then(async () => {
       await writeAll(await handle, [bytes], position)
       this.#spares.push(buffer)
     })
-    this.#inFlight.catch(() => this.#fail())
+    this.#inFlight = write
+    this.#writes.push(write.catch(() => this.#fail()).finally(() => { this.#writes.shift() }))
   }
 
   #fail (): void {
@@ -154,6 +162,7 @@ export class FileAssembler {
             object.release()
           }
           if (this.#failed) break
+          if (this.#writes.length >= 2) await this.#writes[this.#writes.length - 2]
         }
       }
       if (!this.#failed && this.#batchBytes > 0) this.#writeBatch()

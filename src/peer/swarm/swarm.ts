@@ -90,8 +90,8 @@ export interface SwarmOptions {
   stallTimeoutMs?: number
   /** drop a peer that leaves one request unanswered this long (default REQUEST_TIMEOUT_MS) */
   requestTimeoutMs?: number
-  /** each wanted object once verified and stored; its bytes are valid during the call only (a sync writes files while their chunks arrive) */
-  onStored?: (id: ObjectId, object: EncodedObject) => void
+  /** each wanted object once verified and stored; its bytes are valid during the call only (a sync writes files while their chunks arrive); a promise returned holds the next put until it settles */
+  onStored?: (id: ObjectId, object: EncodedObject) => Promise<void> | undefined
 }
 
 export class Swarm {
@@ -281,7 +281,7 @@ export class Swarm {
         return
       }
       item.done = true
-      this.#opts.onStored?.(item.id, object)
+      const room = this.#opts.onStored?.(item.id, object)
       job.remaining--
       job.result.objects++
       job.result.bytes += object.bytes.byteLength
@@ -291,6 +291,8 @@ export class Swarm {
       }
       item.inFlight.length = 0
       this.#progress(job, job.remaining === 0)
+      // why here: the put chain waits, so the peers' blocks wait in their bounded backlog, not in memory here
+      await room
     } finally {
       item.verifying--
       job.verifying--

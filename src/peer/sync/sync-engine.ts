@@ -84,7 +84,7 @@ export interface SyncOptions extends PeerSecurity {
   /** files written while their chunks arrive (src/repo/arriving-files.ts): told the content wanted, each chunk stored, and when the fetch is over */
   arriving?: {
     plan: (store: ObjectStore, wants: WantedObject[]) => Promise<void>
-    onStored: (id: ObjectId, object: EncodedObject) => void
+    onStored: (id: ObjectId, object: EncodedObject) => Promise<void> | undefined
     finish: (store: ObjectStore) => Promise<void>
   }
 }

@@ -5,6 +5,7 @@ import { GasError } from '../errors.js'
 import type { Workspace } from '../repo/workspace.js'
 import { isLfsOid, lfsRefName, localLfsManifest, readManifest, storeLfsObject, writeLfsObject } from './lfs-store.js'
 import { notOnPeers, PeerLink, type PeerLinkOptions } from './peer-link.js'
+import { phaseLog, type PhaseLog } from './phase-log.js'
 
 /**
  * `gas lfs-agent`: a Git LFS standalone custom transfer agent. git-lfs writes one JSON request
@@ -28,6 +29,8 @@ export interface LfsAgentOptions extends Omit<PeerLinkOptions, 'ws'> {
   output: Writable
   /** where downloaded objects are written for git-lfs to move into place (default: the OS temp dir) */
   downloadDir?: string
+  /** marks phases (GAS_DEBUG=1 prints their times) */
+  phase?: PhaseLog
 }
 
 export interface LfsAgentReport { uploaded: number, downloaded: number, failed: number, fetchedBytes: number, fetchSeconds: number }
@@ -36,6 +39,7 @@ type Request = Record<string, unknown> & { event?: unknown }
 
 export async function runLfsAgent (opts: LfsAgentOptions): Promise<LfsAgentReport> {
   const { ws } = opts
+  const phase = opts.phase ?? phaseLog('gas lfs-agent')
   const report: LfsAgentReport = { uploaded: 0, downloaded: 0, failed: 0, fetchedBytes: 0, fetchSeconds: 0 }
   const send = (message: unknown): void => { opts.output.write(`${JSON.stringify(message)}\n`) }
   let link: PeerLink | undefined
@@ -73,7 +77,7 @@ export async function runLfsAgent (opts: LfsAgentOptions): Promise<LfsAgentRepor
               report.uploaded++
             } else {
               link ??= new PeerLink(opts)
-              const path = await download(ws, link, oid, Number(request.size), opts.downloadDir ?? tmpdir(), (bytes, seconds) => {
+              const path = await download(ws, link, oid, Number(request.size), opts.downloadDir ?? tmpdir(), phase, (bytes, seconds) => {
                 report.fetchedBytes += bytes
                 report.fetchSeconds += seconds
               })
@@ -101,7 +105,7 @@ export async function runLfsAgent (opts: LfsAgentOptions): Promise<LfsAgentRepor
 }
 
 /** The object from the local store, else through the peers; written to `dir`, verified against its oid. */
-async function download (ws: Workspace, link: PeerLink, oid: string, size: number, dir: string, onFetched: (bytes: number, seconds: number) => void): Promise<string> {
+async function download (ws: Workspace, link: PeerLink, oid: string, size: number, dir: string, phase: PhaseLog, onFetched: (bytes: number, seconds: number) => void): Promise<string> {
   const local = await localLfsManifest(ws, oid)
   if (local !== undefined) return await writeLfsObject(ws, { oid, fileId: local.fileId, dir })
   await link.open()
@@ -109,8 +113,8 @@ async function download (ws: Workspace, link: PeerLink, oid: string, size: numbe
   const known = await ws.refs.read(lfsRefName(oid))
   if (known !== undefined) candidates.add(known)
   const what = `LFS object ${oid}${Number.isFinite(size) ? ` (${size} bytes)` : ''}`
-  const debug = (what: string): void => { if (process.env.GAS_DEBUG === '1') process.stderr.write(`lfs-agent: ${oid.slice(0, 12)} ${what} at ${Math.round(performance.now())} ms\n`) }
-  debug('connected')
+  const debug = (what: string): void => phase(`${oid.slice(0, 12)} ${what}`)
+  debug(`connected (${link.routes.map((r) => `${r.peer.slice(0, 8)} over ${r.transport}`).join(', ')})`)
   for (const fileId of candidates) {
     const started = performance.now()
     const fetched = await link.fetch([fileId])

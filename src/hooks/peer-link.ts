@@ -1,7 +1,7 @@
 import { GasError, isGasError } from '../errors.js'
 import type { Asset } from '../objects/asset.js'
 import type { ObjectId } from '../objects/id.js'
-import { connectPeers, type ConnectedPeers, type ConnectOptions } from '../peer/sync/connect-peers.js'
+import { connectPeers, type ConnectedPeers, type ConnectOptions, type PeerRoute } from '../peer/sync/connect-peers.js'
 import { isAdvertisedRef, type RemoteRef } from '../peer/sync/ref-exchange.js'
 import type { PeerSession } from '../peer/session/session.js'
 import { Swarm, type SwarmProgress } from '../peer/swarm/swarm.js'
@@ -98,6 +98,11 @@ export class PeerLink {
       if (this.#closing) session.close()
       else this.#served.push(session)
     }, () => {})
+  }
+
+  /** what carries each connection (the direct TCP path, or WebRTC with its candidate pair) */
+  get routes (): PeerRoute[] {
+    return this.#connected?.routes ?? []
   }
 
   /** member names of the peers connected */

@@ -14,6 +14,7 @@ import { emptyState, gitRepoRef, readGitRepoState, REFS_PATH, storeFileAsset, wr
 import { readManifest } from './lfs-store.js'
 import { notOnPeers, PeerLink, type PeerLinkOptions } from './peer-link.js'
 import { rm } from 'node:fs/promises'
+import { phaseLog, type PhaseLog } from './phase-log.js'
 
 /**
  * `git-remote-gas`: git's remote helper protocol (gitremote-helpers(7)) for gas://TEAM/REPO.
@@ -44,22 +45,29 @@ export interface RemoteHelperOptions extends Omit<PeerLinkOptions, 'ws'> {
   output: Writable
   /** progress and warnings (git shows the helper's stderr) */
   log?: (line: string) => void
+  /** marks phases (GAS_DEBUG=1 prints their times) */
+  phase?: PhaseLog
 }
 
 export async function runRemoteHelper (opts: RemoteHelperOptions): Promise<void> {
   const { ws } = opts
+  const phase = opts.phase ?? phaseLog('git-remote-gas')
   const { team, repo } = parseGasUrl(opts.url)
   const teamName = ws.config.team?.name
   if (teamName !== team && ws.config.team?.id !== team) {
     throw GasError.badArgument(`${opts.url} names team "${team}" but the workspace ${ws.root} is in ${teamName === undefined ? 'no team' : `team "${teamName}"`}; set GAS_WORKSPACE or \`git config gas.workspace\` to a workspace of that team`)
   }
   await configureRepository(opts.cwd, ws)
+  phase('repository configured')
   const link = new PeerLink(opts)
   const send = (text: string): void => { opts.output.write(text) }
   let state: GitRepoState | undefined
   let forPush = false
   const current = async (): Promise<GitRepoState> => {
-    state ??= await reconcile(ws, link, repo, forPush ? undefined : opts.log)
+    if (state === undefined) {
+      state = await reconcile(ws, link, repo, phase, forPush ? undefined : opts.log)
+      phase('state reconciled')
+    }
     return state
   }
   const lines = createInterface({ input: opts.input, crlfDelay: Infinity })
@@ -74,12 +82,14 @@ export async function runRemoteHelper (opts: RemoteHelperOptions): Promise<void>
         const done = batch
         batch = undefined
         if (done.kind === 'fetch') {
-          await fetchInto(ws, link, await current(), opts.cwd, done.lines)
+          await fetchInto(ws, link, await current(), opts.cwd, done.lines, phase)
           send('\n')
+          phase('fetch answered')
         } else {
           const { state: after, replies } = await push(ws, await current(), opts.cwd, repo, done.lines)
           state = after
           send(replies.map((r) => `${r}\n`).join('') + '\n')
+          phase('push answered')
         }
         continue
       }
@@ -96,6 +106,7 @@ export async function runRemoteHelper (opts: RemoteHelperOptions): Promise<void>
   } finally {
     lines.close()
     await link.close()
+    phase('link closed')
   }
 }
 
@@ -120,9 +131,10 @@ function listing (state: GitRepoState): string {
  * The newest state of the repository: ours, or a peer's that descends from ours (adopted with
  * compare-and-swap, as a sync would). Only the refs lists are fetched here, not the packs.
  */
-async function reconcile (ws: Workspace, link: PeerLink, repo: string, log?: (line: string) => void): Promise<GitRepoState> {
+async function reconcile (ws: Workspace, link: PeerLink, repo: string, phase: PhaseLog, log?: (line: string) => void): Promise<GitRepoState> {
   const name = gitRepoRef(repo)
   await link.open()
+  phase(`connected (${link.routes.map((r) => `${r.peer.slice(0, 8)} over ${r.transport}`).join(', ')})`)
   const local = await ws.refs.read(name)
   const wantRefsOnly = (path: string): boolean => path === REFS_PATH
   let best = local
@@ -151,12 +163,13 @@ async function reconcile (ws: Workspace, link: PeerLink, repo: string, log?: (li
   return await readGitRepoState(ws.store, best)
 }
 
-async function fetchInto (ws: Workspace, link: PeerLink, state: GitRepoState, cwd: string, lines: string[]): Promise<void> {
+async function fetchInto (ws: Workspace, link: PeerLink, state: GitRepoState, cwd: string, lines: string[], phase: PhaseLog): Promise<void> {
   const wanted = lines.map((l) => l.split(' ')[1]).filter((sha): sha is string => sha !== undefined)
   const present = await runGit(['cat-file', '--batch-check'], { cwd, input: `${wanted.join('\n')}\n` })
   if (!present.stdout.includes(' missing')) return
   if (state.version === undefined) throw GasError.notFound('the repository state')
   const fetched = await link.fetch([state.version])
+  phase(`packs fetched (${fetched.objects} objects, ${fetched.bytes} bytes)`)
   if (fetched.missing.length > 0) throw notOnPeers(`${fetched.missing.length} object(s) of the git repository's packs`, link)
   const packDir = resolve(cwd, (await runGit(['rev-parse', '--git-path', 'objects/pack'], { cwd })).stdout.trim())
   for (const [name, assetId] of state.packs) {
@@ -164,6 +177,7 @@ async function fetchInto (ws: Workspace, link: PeerLink, state: GitRepoState, cw
     const manifest = await readManifest(ws.store, (await readAsset(ws.store, assetId)).file)
     if (manifest === undefined) throw GasError.notFound(`pack ${name}`)
     await indexPack({ cwd, store: ws.store, manifest })
+    phase(`pack ${name.slice(0, 12)} indexed`)
   }
 }
 

@@ -7,7 +7,8 @@ import type { PeerSession } from '../peer/session/session.js'
 import { Swarm, type SwarmProgress } from '../peer/swarm/swarm.js'
 import { serveRepo, type PeerSecurity } from '../peer/sync/sync-engine.js'
 import type { Transport } from '../peer/transport/transport.js'
-import { computeWantSet } from '../sync/want-set.js'
+import { computeWantSet, type WantSet } from '../sync/want-set.js'
+import { ObservedStore, type OnStored } from './observed-store.js'
 import { MAX_METADATA_ROUNDS } from '../peer/sync/sync-engine.js'
 
 /**
@@ -29,6 +30,11 @@ export type PeerLinkOptions = Pick<ConnectOptions, 'ws' | 'trackers' | 'security
   onProgress?: (progress: SwarmProgress) => void
 }
 
+/** The metadata of some roots, fetched: what content they still need */
+export interface LinkMetadataResult extends LinkFetchResult {
+  wantSet: WantSet
+}
+
 export interface LinkFetchResult {
   objects: number
   bytes: number
@@ -40,6 +46,8 @@ export class PeerLink {
   #connected: ConnectedPeers | undefined
   #sessions: PeerSession[] = []
   #swarm: Swarm | undefined
+  /** the swarm stores through it: a content fetch may watch what arrives */
+  #observed: ObservedStore
   #advertised = new Map<string, RemoteRef[]>()
   /** why the link has no peers, when it could not even try (no team, no tracker) */
   #unreachable: string | undefined
@@ -47,7 +55,9 @@ export class PeerLink {
   #served: PeerSession[] = []
   #closing = false
 
-  constructor (private readonly opts: PeerLinkOptions) {}
+  constructor (private readonly opts: PeerLinkOptions) {
+    this.#observed = new ObservedStore(opts.ws.store)
+  }
 
   /** Connects on first use; a workspace without a team or tracker gets a link with no peers. */
   async open (): Promise<void> {
@@ -73,7 +83,7 @@ export class PeerLink {
     }
     this.#sessions = this.#connected.sessions
     if (process.env.GAS_DEBUG === '1') process.stderr.write(`peer-link: ${this.#sessions.length} session(s), dropped ${JSON.stringify(this.#connected.dropped)}\n`)
-    this.#swarm = new Swarm({ store: ws.store, onProgress: this.opts.onProgress })
+    this.#swarm = new Swarm({ store: this.#observed, onProgress: this.opts.onProgress })
     const ours = (await ws.refs.list()).filter((ref) => isAdvertisedRef(ref.name))
     await Promise.all(this.#sessions.map(async (session) => {
       try {
@@ -132,12 +142,20 @@ export class PeerLink {
    * metadata first, from every connected peer at once. Objects already stored are not asked for.
    */
   async fetch (roots: ObjectId[], wantContent?: (path: string, asset: Asset) => boolean): Promise<LinkFetchResult> {
+    const metadata = await this.fetchMetadata(roots, wantContent)
+    if (metadata.missing.length > 0) return metadata
+    const content = await this.fetchContent(metadata.wantSet)
+    return { objects: metadata.objects + content.objects, bytes: metadata.bytes + content.bytes, missing: content.missing }
+  }
+
+  /** The metadata below `roots` (what fetch does first); `wantSet` says which content they still need. */
+  async fetchMetadata (roots: ObjectId[], wantContent?: (path: string, asset: Asset) => boolean): Promise<LinkMetadataResult> {
     await this.open()
     const { store } = this.opts.ws
     const wantOpts = { store, roots, wantContent, decoded: new Map<ObjectId, unknown>() }
     let wantSet = await computeWantSet(wantOpts)
     if (this.#swarm === undefined || this.#swarm.peers.length === 0) {
-      return { objects: 0, bytes: 0, missing: wantSet.metadata.length > 0 ? wantSet.metadata.map((w) => w.id) : wantSet.content.map((w) => w.id) }
+      return { wantSet, objects: 0, bytes: 0, missing: wantSet.metadata.length > 0 ? wantSet.metadata.map((w) => w.id) : wantSet.content.map((w) => w.id) }
     }
     let objects = 0
     let bytes = 0
@@ -148,9 +166,22 @@ export class PeerLink {
       if (got.objects === 0) break
       wantSet = await computeWantSet(wantOpts)
     }
-    const content = await this.#swarm.fetch(wantSet.content, { probe: true, knownMissing: true })
-    await store.flush()
-    return { objects: objects + content.objects, bytes: bytes + content.bytes, missing: [...wantSet.metadata.map((w) => w.id), ...content.missing] }
+    return { wantSet, objects, bytes, missing: wantSet.metadata.map((w) => w.id) }
+  }
+
+  /** The content `wantSet` lists; `onStored` sees each object as it is stored (see ObservedStore). */
+  async fetchContent (wantSet: WantSet, onStored?: OnStored): Promise<LinkFetchResult> {
+    await this.open()
+    if (wantSet.content.length === 0) return { objects: 0, bytes: 0, missing: [] }
+    if (this.#swarm === undefined || this.#swarm.peers.length === 0) return { objects: 0, bytes: 0, missing: wantSet.content.map((w) => w.id) }
+    this.#observed.onStored = onStored
+    try {
+      const content = await this.#swarm.fetch(wantSet.content, { probe: true, knownMissing: true })
+      await this.opts.ws.store.flush()
+      return { objects: content.objects, bytes: content.bytes, missing: content.missing }
+    } finally {
+      this.#observed.onStored = undefined
+    }
   }
 
   /**

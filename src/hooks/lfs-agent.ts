@@ -64,6 +64,7 @@ export async function runLfsAgent (opts: LfsAgentOptions): Promise<LfsAgentRepor
           send({})
           break
         case 'terminate':
+          phase('terminate')
           return report
         case 'upload':
         case 'download': {
@@ -114,6 +115,7 @@ export async function runLfsAgent (opts: LfsAgentOptions): Promise<LfsAgentRepor
   } finally {
     lines.close()
     await link?.close()
+    phase('link closed')
   }
 }
 

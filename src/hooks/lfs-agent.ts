@@ -138,11 +138,23 @@ async function download (ws: Workspace, link: PeerLink, opts: DownloadOptions): 
   const { oid, phase } = opts
   const local = await localLfsManifest(ws, oid)
   if (local !== undefined) return await writeLfsObject(ws, { oid, fileId: local.fileId, dir: opts.dir })
+  const what = `LFS object ${oid}${Number.isFinite(opts.size) ? ` (${opts.size} bytes)` : ''}`
+  // not on the peers connected: once more with every peer the tracker counts (see PeerLink.widen)
+  for (let look = 1; ; look++) {
+    const path = await fromPeers(ws, link, opts)
+    if (path !== undefined) return path
+    if (look > 1 || !(await link.widen())) throw notOnPeers(what, link)
+    phase(`${oid.slice(0, 12)} looking again, with every peer the tracker counts`)
+  }
+}
+
+/** The object from the peers in the link, written and verified; undefined when none had all of it. */
+async function fromPeers (ws: Workspace, link: PeerLink, opts: DownloadOptions): Promise<string | undefined> {
+  const { oid, phase } = opts
   await link.open()
   const candidates = new Set(link.refValues(lfsRefName(oid)).values())
   const known = await ws.refs.read(lfsRefName(oid))
   if (known !== undefined) candidates.add(known)
-  const what = `LFS object ${oid}${Number.isFinite(opts.size) ? ` (${opts.size} bytes)` : ''}`
   const debug = (what: string): void => phase(`${oid.slice(0, 12)} ${what}`)
   debug(`connected (${link.routes.map((r) => `${r.peer.slice(0, 8)} over ${r.transport}`).join(', ')})`)
   for (const fileId of candidates) {
@@ -172,7 +184,7 @@ async function download (ws: Workspace, link: PeerLink, opts: DownloadOptions): 
     debug('written')
     return assembly.path
   }
-  throw notOnPeers(what, link)
+  return undefined
 }
 
 /** When the agent cannot start (no workspace…): answers git-lfs's init with the error, so git-lfs shows it. */

@@ -1,7 +1,7 @@
 import { GasError, isGasError } from '../errors.js'
 import type { Asset } from '../objects/asset.js'
 import type { ObjectId } from '../objects/id.js'
-import { connectPeers, type ConnectedPeers, type ConnectOptions, type PeerRoute } from '../peer/sync/connect-peers.js'
+import { connectPeers, COUNTED_PEERS_WAIT_MS, type ConnectedPeers, type ConnectOptions, type PeerRoute } from '../peer/sync/connect-peers.js'
 import { isAdvertisedRef, type RemoteRef } from '../peer/sync/ref-exchange.js'
 import type { PeerSession } from '../peer/session/session.js'
 import { Swarm, type SwarmProgress } from '../peer/swarm/swarm.js'
@@ -65,11 +65,32 @@ export class PeerLink {
     await this.#opening
   }
 
-  async #open (): Promise<void> {
+  /**
+   * A second look, for an object none of the connected peers has: when the trackers counted more
+   * peers than are in the swarm (a handshake that outlasted the wait on a loaded machine, or one
+   * that failed), joins again and waits for every counted peer (up to COUNTED_PEERS_WAIT_MS; it
+   * ends as soon as they are in). False when there is no one else to wait for.
+   */
+  async widen (): Promise<boolean> {
+    await this.open()
+    const connected = this.#connected
+    if (connected === undefined || this.#closing) return false
+    const counted = Math.max(0, ...connected.trackers.map((t) => t.peers ?? 0))
+    if (counted <= (this.#swarm?.peers.length ?? 0) + connected.ownProcesses) return false
+    await this.#leave()
+    this.#connected = undefined
+    this.#sessions = []
+    this.#advertised.clear()
+    this.#opening = this.#open(COUNTED_PEERS_WAIT_MS)
+    await this.#opening
+    return true
+  }
+
+  async #open (patienceMs?: number): Promise<void> {
     const { ws } = this.opts
     for (let attempt = 1; ; attempt++) {
       try {
-        const firstPeerWaitMs = attempt === 1 ? this.opts.firstPeerWaitMs : Math.min(RETRY_FIRST_PEER_WAIT_MS, this.opts.firstPeerWaitMs ?? RETRY_FIRST_PEER_WAIT_MS)
+        const firstPeerWaitMs = patienceMs ?? (attempt === 1 ? this.opts.firstPeerWaitMs : Math.min(RETRY_FIRST_PEER_WAIT_MS, this.opts.firstPeerWaitMs ?? RETRY_FIRST_PEER_WAIT_MS))
         this.#connected = await connectPeers({ ...this.opts, firstPeerWaitMs, onLateTransport: (transport) => this.#serveLate(transport) })
       } catch (err) {
         // why: joining right after another one-shot command of the same member left, the first
@@ -81,7 +102,8 @@ export class PeerLink {
       }
       break
     }
-    this.#sessions = this.#connected.sessions
+    // a copy: a handshake that finishes after the wait is added to connected.sessions, not to the swarm
+    this.#sessions = [...this.#connected.sessions]
     if (process.env.GAS_DEBUG === '1') process.stderr.write(`peer-link: ${this.#sessions.length} session(s), dropped ${JSON.stringify(this.#connected.dropped)}\n`)
     this.#swarm = new Swarm({ store: this.#observed, onProgress: this.opts.onProgress })
     const ours = (await ws.refs.list()).filter((ref) => isAdvertisedRef(ref.name))
@@ -198,10 +220,15 @@ export class PeerLink {
   async close (): Promise<void> {
     this.#closing = true
     for (const session of this.#served) session.close()
-    await Promise.all(this.#sessions.map(async (session) => await session.sendDone().catch(() => {})))
-    for (const session of this.#sessions) session.close()
-    await this.#connected?.leave()
+    await this.#leave()
     await this.opts.ws.store.flush()
+  }
+
+  async #leave (): Promise<void> {
+    const sessions = [...new Set([...this.#sessions, ...(this.#connected?.sessions ?? [])])]
+    await Promise.all(sessions.map(async (session) => await session.sendDone().catch(() => {})))
+    for (const session of sessions) session.close()
+    await this.#connected?.leave()
   }
 }
 

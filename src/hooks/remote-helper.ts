@@ -134,8 +134,30 @@ function listing (state: GitRepoState): string {
 async function reconcile (ws: Workspace, link: PeerLink, repo: string, phase: PhaseLog, log?: (line: string) => void): Promise<GitRepoState> {
   const name = gitRepoRef(repo)
   await link.open()
-  phase(`connected (${link.routes.map((r) => `${r.peer.slice(0, 8)} over ${r.transport}`).join(', ')})`)
+  phase(`connected (${describeRoutes(link)})`)
   const local = await ws.refs.read(name)
+  let best = await bestState(ws, link, repo, local, log)
+  // nobody connected has it: once more with every peer the tracker counts (see PeerLink.widen)
+  if (best === undefined && await link.widen()) {
+    phase(`connected again (${describeRoutes(link)})`)
+    best = await bestState(ws, link, repo, local, log)
+  }
+  if (best === undefined) {
+    // git says "cloned an empty repository"; say why there was nothing
+    log?.(`gas: ${repo} is not in this workspace and no peer has it (${link.describePeers()}); an empty repository until someone pushes it`)
+    return emptyState()
+  }
+  if (best !== local) await ws.refs.update({ name, newId: best, expectedOld: local ?? null, message: 'fast-forward from a peer', who: ws.identity.name, now: ws.clock.now() })
+  return await readGitRepoState(ws.store, best)
+}
+
+function describeRoutes (link: PeerLink): string {
+  return link.routes.map((r) => `${r.peer.slice(0, 8)} over ${r.transport}`).join(', ')
+}
+
+/** The newest state of `repo`: ours (`local`), or a connected peer's that descends from it, once its refs list is fetched and its signature trusted. */
+async function bestState (ws: Workspace, link: PeerLink, repo: string, local: ObjectId | undefined, log?: (line: string) => void): Promise<ObjectId | undefined> {
+  const name = gitRepoRef(repo)
   const wantRefsOnly = (path: string): boolean => path === REFS_PATH
   let best = local
   for (const [peer, id] of link.refValues(name)) {
@@ -154,13 +176,7 @@ async function reconcile (ws: Workspace, link: PeerLink, repo: string, phase: Ph
     if (best === undefined || await isAncestor(ws.store, best, id)) best = id
     else if (!(await isAncestor(ws.store, id, best))) log?.(`gas: ${peer} has a state of ${repo} that diverged from ${best.slice(0, 12)}; kept ours (theirs: ${id.slice(0, 12)})`)
   }
-  if (best === undefined) {
-    // git says "cloned an empty repository"; say why there was nothing
-    log?.(`gas: ${repo} is not in this workspace and no peer has it (${link.describePeers()}); an empty repository until someone pushes it`)
-    return emptyState()
-  }
-  if (best !== local) await ws.refs.update({ name, newId: best, expectedOld: local ?? null, message: 'fast-forward from a peer', who: ws.identity.name, now: ws.clock.now() })
-  return await readGitRepoState(ws.store, best)
+  return best
 }
 
 async function fetchInto (ws: Workspace, link: PeerLink, state: GitRepoState, cwd: string, lines: string[], phase: PhaseLog): Promise<void> {
@@ -168,7 +184,8 @@ async function fetchInto (ws: Workspace, link: PeerLink, state: GitRepoState, cw
   const present = await runGit(['cat-file', '--batch-check'], { cwd, input: `${wanted.join('\n')}\n` })
   if (!present.stdout.includes(' missing')) return
   if (state.version === undefined) throw GasError.notFound('the repository state')
-  const fetched = await link.fetch([state.version])
+  let fetched = await link.fetch([state.version])
+  if (fetched.missing.length > 0 && await link.widen()) fetched = await link.fetch([state.version])
   phase(`packs fetched (${fetched.objects} objects, ${fetched.bytes} bytes)`)
   if (fetched.missing.length > 0) throw notOnPeers(`${fetched.missing.length} object(s) of the git repository's packs`, link)
   const packDir = resolve(cwd, (await runGit(['rev-parse', '--git-path', 'objects/pack'], { cwd })).stdout.trim())

@@ -113,6 +113,70 @@ describe('gas lfs-agent: git-lfs\'s custom transfer protocol', () => {
     }
   }, 60_000)
 
+  it('a holder whose handshake outlasts the wait is found by a second look, with every peer the tracker counts', async () => {
+    const root = tmp()
+    const [ana, bo, carl] = await makeTeam({ lead: join(root, 'ana'), members: [join(root, 'bo'), join(root, 'carl')] }, tracker.url)
+    const content = randomBytes(300_000)
+    const oid = sha256(content)
+    const file = join(root, 'theme.wav')
+    writeFileSync(file, content)
+    await gas.lfs.storeLfsObject(ana, { path: file })
+    // ana is slow to sign her HELLO (a loaded machine) until bo's first wait is over; carl, who lacks the object, is quick
+    let slow = false
+    const security = gas.peerSecurity(ana)
+    const sign = security.sign
+    security.sign = async (...args) => {
+      while (slow) await new Promise((resolve) => setTimeout(resolve, 50))
+      return await sign(...args)
+    }
+    const controller = new AbortController()
+    const serving = gas.servePeers({ ws: ana, trackers: [], security, signal: controller.signal })
+    const stopCarl = serve(carl)
+    try {
+      // both serves in the swarm, so the tracker counts them (a plain sync fetches no LFS content)
+      let synced = await gas.sync({ ws: bo, trackers: [], security: gas.peerSecurity(bo) })
+      for (let i = 0; i < 5 && synced.peers < 2; i++) synced = await gas.sync({ ws: bo, trackers: [], security: gas.peerSecurity(bo) })
+      expect(synced.peers).toBe(2)
+      expect(await bo.refs.list('refs/lfs/')).toEqual([])
+      slow = true
+      const input = new PassThrough()
+      const output = new PassThrough()
+      let text = ''
+      output.on('data', (b: Buffer) => { text += b.toString('utf8') })
+      input.end(`${JSON.stringify({ event: 'download', oid, size: content.length })}\n${JSON.stringify({ event: 'terminate' })}\n`)
+      const phases: string[] = []
+      const report = await gas.lfs.runLfsAgent({
+        ws: bo,
+        input,
+        output,
+        trackers: [],
+        security: gas.peerSecurity(bo),
+        downloadDir: root,
+        // the first wait ends as soon as one peer is in
+        firstPeerWaitMs: 200,
+        morePeersWaitMs: 0,
+        phase: (phase) => {
+          phases.push(phase)
+          if (phase.includes(' connected (')) slow = false
+        }
+      })
+      const answers = text.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l))
+      const done = answers.find((a) => a.event === 'complete')
+      expect(done.error, JSON.stringify(phases)).toBeUndefined()
+      expect(readFileSync(done.path).equals(content)).toBe(true)
+      expect(report.downloaded).toBe(1)
+      expect(phases.some((p) => p.includes('looking again'))).toBe(true)
+    } finally {
+      slow = false
+      controller.abort()
+      await serving
+      await stopCarl()
+      await ana.close()
+      await bo.close()
+      await carl.close()
+    }
+  }, 60_000)
+
   it('outside a workspace, answers git-lfs\'s init with the reason', async () => {
     const input = new PassThrough()
     const output = new PassThrough()

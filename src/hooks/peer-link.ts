@@ -1,4 +1,5 @@
 import { GasError, isGasError } from '../errors.js'
+import type { TrackerReport } from '../peer/discovery/tracker-report.js'
 import type { Asset } from '../objects/asset.js'
 import type { ObjectId } from '../objects/id.js'
 import { connectPeers, COUNTED_PEERS_WAIT_MS, type ConnectedPeers, type ConnectOptions, type PeerRoute } from '../peer/sync/connect-peers.js'
@@ -24,9 +25,15 @@ import { MAX_METADATA_ROUNDS } from '../peer/sync/sync-engine.js'
 const CONNECT_ATTEMPTS = 2
 /** why: the retry is for a peer that is there but missed the first announce; it answers within a second or two */
 const RETRY_FIRST_PEER_WAIT_MS = 2_000
+/**
+ * why: git waits on the agent or the helper while a person waits on git; when the tracker says no
+ * other member is online (a push before anyone else serves), waiting the full first-peer wait for
+ * one to appear costs every push and ls-remote seconds for nothing
+ */
+export const ALONE_WAIT_MS = 1_000
 
 /** connectPeers' options (the link connects through it), plus progress of the fetches */
-export type PeerLinkOptions = Pick<ConnectOptions, 'ws' | 'trackers' | 'security' | 'rtcConfig' | 'firstPeerWaitMs' | 'morePeersWaitMs'> & {
+export type PeerLinkOptions = Pick<ConnectOptions, 'ws' | 'trackers' | 'security' | 'rtcConfig' | 'firstPeerWaitMs' | 'morePeersWaitMs' | 'aloneWaitMs'> & {
   onProgress?: (progress: SwarmProgress) => void
 }
 
@@ -91,11 +98,11 @@ export class PeerLink {
     for (let attempt = 1; ; attempt++) {
       try {
         const firstPeerWaitMs = patienceMs ?? (attempt === 1 ? this.opts.firstPeerWaitMs : Math.min(RETRY_FIRST_PEER_WAIT_MS, this.opts.firstPeerWaitMs ?? RETRY_FIRST_PEER_WAIT_MS))
-        this.#connected = await connectPeers({ ...this.opts, firstPeerWaitMs, onLateTransport: (transport) => this.#serveLate(transport) })
+        this.#connected = await connectPeers({ aloneWaitMs: ALONE_WAIT_MS, ...this.opts, firstPeerWaitMs, onLateTransport: (transport) => this.#serveLate(transport) })
       } catch (err) {
         // why: joining right after another one-shot command of the same member left, the first
         // announce sometimes meets no peer at all (seen with fetchFromPeers too); a fresh join does
-        if (isGasError(err, 'E_NO_PEERS') && attempt < CONNECT_ATTEMPTS) continue
+        if (isGasError(err, 'E_NO_PEERS') && attempt < CONNECT_ATTEMPTS && !nobodyElse(err)) continue
         if (!isGasError(err, 'E_BAD_ARGUMENT') && !isGasError(err, 'E_NO_PEERS')) throw err
         this.#unreachable = err.message
         return
@@ -230,6 +237,12 @@ export class PeerLink {
     for (const session of sessions) session.close()
     await this.#connected?.leave()
   }
+}
+
+/** E_NO_PEERS because every tracker answered that no other member is in the swarm: a retry would meet nobody either. */
+function nobodyElse (err: GasError): boolean {
+  const trackers = (err.data.trackers ?? []) as TrackerReport[]
+  return trackers.length > 0 && trackers.every((t) => t.answer === 'no-other-peer')
 }
 
 /** A GasError for objects no peer provided, naming who was asked. */

@@ -22,6 +22,7 @@ export async function gitRemoteGas (argv: string[]): Promise<number> {
       await runRemoteHelper({
         ws,
         url: url ?? remoteName,
+        remote: url === undefined ? undefined : remoteName,
         cwd: process.cwd(),
         input: process.stdin,
         output: process.stdout,

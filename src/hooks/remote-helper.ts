@@ -2,6 +2,7 @@ import { createInterface } from 'node:readline'
 import type { Readable, Writable } from 'node:stream'
 import { existsSync } from 'node:fs'
 import { join, resolve } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { GasError } from '../errors.js'
 import { isAncestor } from '../peer/sync/ref-exchange.js'
 import type { ObjectId } from '../objects/id.js'
@@ -39,6 +40,8 @@ export function parseGasUrl (url: string): GasUrl {
 export interface RemoteHelperOptions extends Omit<PeerLinkOptions, 'ws'> {
   ws: Workspace
   url: string
+  /** the remote's name as git passed it (for `git fetch URL`, the URL itself) */
+  remote?: string
   /** the local repository (git runs the helper with GIT_DIR set; this is where git commands run) */
   cwd: string
   input: Readable
@@ -57,7 +60,7 @@ export async function runRemoteHelper (opts: RemoteHelperOptions): Promise<void>
   if (teamName !== team && ws.config.team?.id !== team) {
     throw GasError.badArgument(`${opts.url} names team "${team}" but the workspace ${ws.root} is in ${teamName === undefined ? 'no team' : `team "${teamName}"`}; set GAS_WORKSPACE or \`git config gas.workspace\` to a workspace of that team`)
   }
-  await configureRepository(opts.cwd, ws)
+  await configureRepository(opts.cwd, ws, opts.remote, opts.url)
   phase('repository configured')
   const link = new PeerLink(opts)
   const send = (text: string): void => { opts.output.write(text) }
@@ -112,13 +115,20 @@ export async function runRemoteHelper (opts: RemoteHelperOptions): Promise<void>
 
 /**
  * A repository whose remote is gas (a clone, above all) gets its LFS content through gas too:
- * git-lfs would otherwise look for an LFS server at the gas:// URL and fail the checkout.
- * Settings the user made are left alone.
+ * git-lfs would otherwise look for an LFS server at the gas:// URL and fail the checkout. And
+ * git-lfs reads `gas://TEAM/REPO` as an SSH address (host "gas") and runs `ssh gas
+ * git-lfs-transfer` before every upload, which hangs until the host lookup fails (8 s measured);
+ * the remote's LFS URL is pointed at the repository itself, which no transfer uses (the
+ * standalone agent makes them all) and which needs no network. Settings the user made are left alone.
  */
-async function configureRepository (cwd: string, ws: Workspace): Promise<void> {
+async function configureRepository (cwd: string, ws: Workspace, remote: string | undefined, url: string): Promise<void> {
   if ((await runGit(['rev-parse', '--git-dir'], { cwd, allowFailure: true })).status !== 0) return
   if (await gitConfig('gas.workspace', cwd) === undefined) await runGit(['config', 'gas.workspace', ws.root], { cwd })
   if (await gitConfig('lfs.standalonetransferagent', cwd) === undefined) await configureLfsAgent(cwd)
+  if (remote !== undefined && /^[\w.-]+$/.test(remote) && await gitConfig(`remote.${remote}.url`, cwd) === url && await gitConfig(`remote.${remote}.lfsurl`, cwd) === undefined) {
+    const gitDir = resolve(cwd, (await runGit(['rev-parse', '--git-dir'], { cwd })).stdout.trim())
+    await runGit(['config', `remote.${remote}.lfsurl`, pathToFileURL(gitDir).href], { cwd })
+  }
 }
 
 function listing (state: GitRepoState): string {

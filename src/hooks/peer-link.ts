@@ -239,10 +239,14 @@ export class PeerLink {
   }
 }
 
-/** E_NO_PEERS because every tracker answered that no other member is in the swarm: a retry would meet nobody either. */
+/**
+ * E_NO_PEERS because every tracker counted no other member in the swarm, or only processes of this
+ * same member (its own `gas serve`), which answered: a retry would meet nobody else either.
+ */
 function nobodyElse (err: GasError): boolean {
   const trackers = (err.data.trackers ?? []) as TrackerReport[]
-  return trackers.length > 0 && trackers.every((t) => t.answer === 'no-other-peer')
+  const own = Number(err.data.ownProcesses ?? 0)
+  return trackers.length > 0 && trackers.every((t) => t.answer === 'no-other-peer' || (t.peers !== undefined && t.peers <= own))
 }
 
 /** A GasError for objects no peer provided, naming who was asked. */

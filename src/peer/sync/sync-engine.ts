@@ -125,13 +125,13 @@ export interface SyncResult {
   locks?: LockExchangeReport
 }
 
+/** how long a serve keeps a connection from a process of its own member open for that process to close it */
+export const OWN_PROCESS_CLOSE_MS = 5_000
+
 /**
  * A session with a process of the same member (same key: its own `gas serve`, another command in
  * the same workspace): it has nothing to give and must not count as a peer.
  */
-/** how long a serve keeps a connection from a process of its own member open for that process to close it */
-export const OWN_PROCESS_CLOSE_MS = 5_000
-
 export function isOwnProcess (session: PeerSession, identity: PeerIdentity): boolean {
   return session.remote?.publicKey !== undefined && session.remote.publicKey === identity.publicKey
 }

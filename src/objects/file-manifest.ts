@@ -41,7 +41,8 @@ export function encodeFileManifest (manifest: FileManifest): Uint8Array {
  * of heap for the whole add. `encode` gives the bytes encodeFileManifest gives for the same list.
  */
 export class ChunkListBuilder {
-  #bytes = Buffer.allocUnsafe(HEADER + 1024 * ENTRY)
+  // why small at first: most assets are a few chunks, and a manifest is kept until its chunks are durable
+  #bytes = Buffer.allocUnsafe(HEADER + 8 * ENTRY)
   #count = 0
 
   get count (): number {

@@ -12,6 +12,16 @@ export interface IndexStream {
   lines: AsyncIterable<string>
 }
 
+/** The path of an entry line, without parsing its entry: the JSON string the line starts with. */
+export function pathOfLine (line: string): string {
+  if (line[0] !== '"') throw corruptIndex()
+  for (let i = 1; i < line.length; i++) {
+    if (line[i] === '\\') i++
+    else if (line[i] === '"') return JSON.parse(line.slice(0, i + 1)) as string
+  }
+  throw corruptIndex()
+}
+
 const HEADER = /^\{"base":(null|"[0-9a-f]{64}"),"entries":\{$/
 
 /**
@@ -97,8 +107,9 @@ async function * fromArray<T> (items: T[]): AsyncGenerator<T> {
 
 /** The index entry at one path, streaming (and stopping once past it, entries being sorted). */
 export async function findIndexEntry (fs: FileSystem, gasDir: string, path: string): Promise<IndexEntry | undefined> {
-  for await (const [key, entry] of (await streamIndex(fs, gasDir)).entries) {
-    if (key === path) return entry
+  for await (const line of (await streamIndex(fs, gasDir)).lines) {
+    const key = pathOfLine(line)
+    if (key === path) return (JSON.parse(`{${line}}`) as Record<string, IndexEntry>)[key]
     if (key > path) return undefined
   }
   return undefined

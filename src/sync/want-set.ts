@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 import { decodeAsset, type Asset } from '../objects/asset.js'
 import { decodeBuild, type Build } from '../objects/build.js'
 import { decodeFileManifest } from '../objects/file-manifest.js'
+import { IdTable } from '../objects/id-table.js'
 import type { ObjectId } from '../objects/id.js'
 import type { ObjectStore } from '../objects/store.js'
 import { decodeTag } from '../objects/tag.js'
@@ -107,6 +108,27 @@ export function policyTreeKey (policyKey: string, treeId: ObjectId, prefix: stri
   return createHash('sha256').update(`${policyKey}\0${treeId}\0${prefix}`).digest('hex')
 }
 
+/** why: `decoded` keeps versions and trees across rounds, up to this many, not a whole project's */
+const MAX_DECODED = 1024
+
+/** walk memo key of an id at a path (the policy is path-based), as 32 bytes */
+function walkedKey (id: ObjectId, path: string): Buffer {
+  return createHash('sha256').update(id).update('\0').update(path).digest()
+}
+
+/** outcome (2 bits) and whether content was walked, per walkedKey */
+class WalkedTable {
+  readonly #table = new IdTable()
+  get (key: Buffer): { withContent: boolean, outcome: number } | undefined {
+    const v = this.#table.getKey(key)
+    return v === undefined ? undefined : { withContent: (v & 4) !== 0, outcome: v & 3 }
+  }
+
+  set (key: Buffer, value: { withContent: boolean, outcome: number }): void {
+    this.#table.setKey(key, (value.withContent ? 4 : 0) | value.outcome)
+  }
+}
+
 /** A visit's outcome: everything below is here (WHOLE), and some content was left out by the policy (SKIPPED). */
 const WHOLE = 1
 const SKIPPED = 2
@@ -114,11 +136,11 @@ const SKIPPED = 2
 export async function computeWantSet (opts: WantSetOptions): Promise<WantSet> {
   const { store } = opts
   const decoded = opts.decoded
-  const read = async <T>(id: ObjectId, decode: (body: Uint8Array) => T): Promise<T> => {
+  const read = async <T>(id: ObjectId, decode: (body: Uint8Array) => T, keep = true): Promise<T> => {
     const hit = decoded?.get(id)
     if (hit !== undefined) return hit as T
     const value = decode((await store.get(id)).body)
-    decoded?.set(id, value)
+    if (keep && decoded !== undefined && decoded.size < MAX_DECODED) decoded.set(id, value)
     return value
   }
   const history = opts.history ?? true
@@ -128,17 +150,17 @@ export async function computeWantSet (opts: WantSetOptions): Promise<WantSet> {
   const unavailable = opts.unavailable
   const metadata: WantedObject[] = []
   const content: WantedObject[] = []
-  const seen = new Set<ObjectId>()
-  const contentSeen = new Set<ObjectId>()
+  // why IdTable: these mark several ids per asset; Sets of hex strings grew ~1 KB an asset
+  const seen = new IdTable()
+  const contentSeen = new IdTable()
   /** chunks listed in `content` (seen but not here) */
-  const contentWanted = new Set<ObjectId>()
+  const contentWanted = new IdTable()
   let contentBytes = 0
 
   const missingIds = new Set<ObjectId>()
   /** true when `id` is not stored (listed once as wanted metadata) */
   const missing = async (id: ObjectId, priority: number, path?: string): Promise<boolean> => {
-    if (seen.has(id)) return missingIds.has(id)
-    seen.add(id)
+    if (!seen.add(id)) return missingIds.has(id)
     if (await store.has(id)) return false
     missingIds.add(id)
     if (unavailable?.has(id) === true) return true
@@ -151,12 +173,13 @@ export async function computeWantSet (opts: WantSetOptions): Promise<WantSet> {
   const completeTrees = opts.completeTrees ?? store.completeTrees
   const newlyWhole: ObjectId[] = []
 
-  const filesWalked = new Map<ObjectId, boolean>()
+  /** file manifests walked: 1 whole, 0 not */
+  const filesWalked = new IdTable()
   const visitFile = async (fileId: ObjectId, path: string, assetSize: number, withContent: boolean, assetId?: ObjectId): Promise<boolean> => {
     if (await missing(fileId, PRIORITY_METADATA, path)) return false
     if (!withContent) return false
     const before = filesWalked.get(fileId)
-    if (before !== undefined) return before
+    if (before !== undefined) return before === 1
     // not in `decoded`: see WantSetOptions.decoded
     const manifest = decodeFileManifest((await store.get(fileId)).body)
     const priority = contentPriority(assetSize)
@@ -174,7 +197,7 @@ export async function computeWantSet (opts: WantSetOptions): Promise<WantSet> {
       content.push({ id: chunk.id, kind: 'content', priority, size: chunk.length, path, asset: assetId ?? fileId })
       contentBytes += chunk.length
     }
-    filesWalked.set(fileId, whole)
+    filesWalked.set(fileId, whole ? 1 : 0)
     return whole
   }
 
@@ -182,13 +205,14 @@ export async function computeWantSet (opts: WantSetOptions): Promise<WantSet> {
    * Trees and assets already walked, by id and path (the policy is path-based): with content →
    * the outcome; without → not whole. History shares most of them.
    */
-  const walked = new Map<string, { withContent: boolean, outcome: number }>()
+  const walked = new WalkedTable()
   const visitAsset = async (id: ObjectId, path: string, withContent: boolean, companion?: { path: string, id: ObjectId | null }): Promise<number> => {
     if (await missing(id, PRIORITY_METADATA, path)) return 0
-    const key = `${id}\0${path}`
+    const key = walkedKey(id, path)
     const before = walked.get(key)
     if (before !== undefined && (before.withContent || !withContent)) return before.outcome
-    const asset = await read(id, decodeAsset)
+    // not kept in `decoded`: assets are as many as files, read again in a later round at most
+    const asset = await read(id, decodeAsset, false)
     let whole = true
     for (const preview of asset.previews) if (await missing(preview, PRIORITY_PREVIEW, path)) whole = false
     let wanted = true
@@ -214,7 +238,7 @@ export async function computeWantSet (opts: WantSetOptions): Promise<WantSet> {
     const relativeKey = policyKey === undefined ? undefined : policyTreeKey(policyKey, id, prefix)
     if (withContent && relativeKey !== undefined && completeTrees?.has(relativeKey) === true) return WHOLE | SKIPPED
     if (await missing(id, PRIORITY_METADATA, prefix === '' ? undefined : prefix)) return 0
-    const key = `${id}\0${prefix}`
+    const key = walkedKey(id, prefix)
     const before = walked.get(key)
     if (before !== undefined && (before.withContent || !withContent)) return before.outcome
     const tree = await read(id, decodeTree).catch((err: unknown) => { throw atTreePath(err, prefix, id) })

@@ -153,7 +153,12 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const argv = process.argv.slice(2)
   const at = (flag: string): number | undefined => argv.includes(flag) ? Number(argv[argv.indexOf(flag) + 1]) : undefined
   const { formatFigure } = await import('./figure.js')
-  const figures = await benchScale(join(tmpdir(), 'gas-bench-scale'), { quick: argv.includes('--quick'), assets: at('--assets'), gigabytes: at('--gb') })
-  for (const f of figures) process.stdout.write(`${formatFigure(f)}\n`)
-  await rm(join(tmpdir(), 'gas-bench-scale'), { recursive: true, force: true })
+  // a folder of its own: two runs at once must not remove each other's projects
+  const workDir = await mkdtemp(join(tmpdir(), 'gas-bench-scale-'))
+  try {
+    const figures = await benchScale(workDir, { quick: argv.includes('--quick'), assets: at('--assets'), gigabytes: at('--gb') })
+    for (const f of figures) process.stdout.write(`${formatFigure(f)}\n`)
+  } finally {
+    await rm(workDir, { recursive: true, force: true })
+  }
 }

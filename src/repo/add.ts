@@ -66,7 +66,8 @@ async function expand (ws: Workspace, relPath: string, named = false, engine: En
     if (relPath === '' && engine !== null && ENGINES[engine].cacheFolders.includes(name)) continue
     const child = relPath === '' ? name : `${relPath}/${name}`
     if (skip !== null && skipped(skip, child, (await ws.fs.lstat(ws.absolutePath(child)).catch(() => undefined))?.isDirectory() === true)) continue
-    out.push(...await expand(ws, child, false, null, skip))
+    // why: a spread of a folder's 200 000 paths overflows the call stack
+    for (const path of await expand(ws, child, false, null, skip)) out.push(path)
   }
   return out
 }

@@ -5,6 +5,7 @@ import { workingFileState } from './local-changes.js'
 import { readMergeState, writeMergeState, type PathConflict } from './merge-state.js'
 import type { PreparedContent } from './arriving-files.js'
 import { writeFileContent } from './restore.js'
+import { streamIndex } from './index-stream.js'
 import { readIndex, writeIndex, type IndexEntry } from './staging-index.js'
 import { statForIndex } from './stat-stamp.js'
 import { flattenTree, readAsset, readTyped, readVersion } from './tree-io.js'
@@ -55,7 +56,8 @@ export async function checkoutVersion (ws: Workspace, version: ObjectId, previou
 export async function checkoutHead (ws: Workspace, prepared?: PreparedContent): Promise<CheckoutResult | null> {
   return await ws.withLock(async () => {
     const head = await ws.head()
-    const base = (await readIndex(ws.fs, ws.gasDir)).base
+    // the header line only: a sync with nothing new must not parse a 200 000-entry index
+    const base = (await streamIndex(ws.fs, ws.gasDir)).base
     if (head === undefined || head === base) return null
     return await checkoutVersion(ws, head, base ?? undefined, prepared)
   })

@@ -79,7 +79,7 @@ export async function servePeers (opts: PeerNodeOptions & {
   const serve = (transport: Transport): void => {
     void serveRepo({ store: ws.store, refs: ws.refs, transport: limits.throttle(transport), identity, ...opts.security, locks: opts.locks }).then((session) => {
       // another process of this member (its sync): closed after HELLO, not a peer
-      if (session.closed && session.remote?.publicKey === identity.publicKey) return
+      if (session.remote?.publicKey === identity.publicKey) return
       void rememberPeerSchedules(ws, [session]).catch(() => {})
       opts.onPeer?.({ peer: session.name, state: 'connected' })
       // a peer that said it wants nothing more and then hung up finished normally

@@ -131,6 +131,9 @@ export interface SyncResult {
   locks?: LockExchangeReport
 }
 
+/** how long a serve keeps a connection from a process of its own member open for that process to close it */
+export const OWN_PROCESS_CLOSE_MS = 5_000
+
 /**
  * A session with a process of the same member (same key: its own `gas serve`, another command in
  * the same workspace): it has nothing to give and must not count as a peer.
@@ -364,8 +367,11 @@ export async function serveRepo (opts: ServeOptions): Promise<PeerSession> {
     mayServe: opts.mayServe
   })
   if (isOwnProcess(session, identity)) {
-    // our own sync or serve: it has everything we have; the caller sees a closed session
-    session.close()
+    // our own sync or serve: it has everything we have. It closes its side once its handshake is
+    // done; closing first would race that (it would see a lost peer, not its own process, and
+    // wait for it as for any counted peer), so it gets OWN_PROCESS_CLOSE_MS to do so
+    const cancel = clock.after(OWN_PROCESS_CLOSE_MS, () => session.close())
+    session.onClose(() => cancel())
     return session
   }
   try {

@@ -12,6 +12,7 @@ const lazyPreviewer: Previewer = async (path, asset, store, previous) =>
 lazyPreviewer.prepare = (path, kind, format) => {
   if (PREVIEWED_KINDS.has(kind)) void import('../preview/attach.js').then((m) => m.preparePreview(path, kind, format))
 }
+lazyPreviewer.warm = () => { void import('../preview/attach.js').then((m) => m.warmPreviews()) }
 
 /** The workspace around the current directory, with previews wired in as the public API does. */
 export async function openHere (): Promise<Workspace> {

@@ -7,7 +7,7 @@ import { RoleReader, parseReadRules, type ReadPolicy } from '../src/auth/read-ri
 import type { AssetKind } from '../src/objects/asset.js'
 import { realFs } from '../src/objects/fs.js'
 import { FileStore } from '../src/pack/file-store.js'
-import { connectPair } from '../src/peer/webrtc-transport.js'
+import { connectPair } from '../src/peer/transport/webrtc-transport.js'
 import { RefStore } from '../src/refs/ref-store.js'
 import { pseudoRandomBytes, setRef, writeAsset, writeTree, writeVersion, type WrittenAsset } from '../test/net/helpers.js'
 import { formatFigure, type Figure } from './figure.js'

@@ -4,7 +4,7 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import * as gas from '../src/index.js'
 import { createInvite, joinTeam } from '../src/auth/invite.js'
-import { startTracker } from '../src/peer/tracker.js'
+import { startTracker } from '../src/peer/discovery/tracker.js'
 import { writeRandomFile } from '../test/fixtures/project.js'
 import type { Figure } from './figure.js'
 

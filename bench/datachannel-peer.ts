@@ -2,8 +2,8 @@ import nodeDataChannel from 'node-datachannel'
 import { createHash } from 'node:crypto'
 import { closeSync, openSync, readSync, writeSync } from 'node:fs'
 import { createInterface } from 'node:readline'
-import { MAX_FRAME } from '../src/peer/transport.js'
-import { LOOPBACK_RTC_CONFIG, PAUSE_BUFFERED_BYTES, RESUME_BUFFERED_BYTES } from '../src/peer/webrtc-transport.js'
+import { MAX_FRAME } from '../src/peer/transport/transport.js'
+import { LOOPBACK_RTC_CONFIG, PAUSE_BUFFERED_BYTES, RESUME_BUFFERED_BYTES } from '../src/peer/transport/webrtc-transport.js'
 
 /**
  * One end of a raw node-datachannel transfer in a process of its own, for the between-processes

@@ -1,8 +1,8 @@
 import nodeDataChannel from 'node-datachannel'
 import { resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { MAX_FRAME } from '../src/peer/transport.js'
-import { LOOPBACK_RTC_CONFIG, PAUSE_BUFFERED_BYTES, RESUME_BUFFERED_BYTES, connectPair } from '../src/peer/webrtc-transport.js'
+import { MAX_FRAME } from '../src/peer/transport/transport.js'
+import { LOOPBACK_RTC_CONFIG, PAUSE_BUFFERED_BYTES, RESUME_BUFFERED_BYTES, connectPair } from '../src/peer/transport/webrtc-transport.js'
 import { formatFigure, type Figure } from './figure.js'
 
 /**

@@ -4,7 +4,7 @@ import { cpus, tmpdir, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { formatFigure, type Figure } from './figure.js'
-import { GAS_NODE_FLAGS } from '../src/peer/node-flags.js'
+import { GAS_NODE_FLAGS } from '../src/peer/sync/node-flags.js'
 
 /**
  * `npm run bench [-- --json] [--only store,preview,datachannel,sync] [--quick] [--strict] [--rounds N]`

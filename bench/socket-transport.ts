@@ -1,6 +1,6 @@
 import { connect, createServer, type Server, type Socket } from 'node:net'
 import { GasError } from '../src/errors.js'
-import { TransportBase, checkFrame, peerLost, type Transport } from '../src/peer/transport.js'
+import { TransportBase, checkFrame, peerLost, type Transport } from '../src/peer/transport/transport.js'
 
 /**
  * Frames over a TCP socket (<length u32><frame>): lets a sync run across processes on one machine

@@ -1,7 +1,7 @@
 import { join } from 'node:path'
 import { realFs } from '../src/objects/fs.js'
 import { FileStore } from '../src/pack/file-store.js'
-import { serveRepo, syncRepo } from '../src/peer/sync-engine.js'
+import { serveRepo, syncRepo } from '../src/peer/sync/sync-engine.js'
 import { RefStore } from '../src/refs/ref-store.js'
 import { buildVersion, pseudoRandomStream, setRef } from '../test/net/helpers.js'
 import { connectSocket, listenSocket } from './socket-transport.js'

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { connect, createServer } from 'node:tls'
-import { selfSignedCertificate } from '../src/peer/tls-certificate.js'
+import { selfSignedCertificate } from '../src/peer/transport/tls-certificate.js'
 
 /**
  * One end of the bare TLS 1.3 stream the direct path is measured against (bench/tcp.ts), in a

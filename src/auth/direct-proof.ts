@@ -1,6 +1,6 @@
 import { GasError } from '../errors.js'
-import { announceBytes } from '../peer/direct-announce.js'
-import type { DirectBinding, DirectProof, DirectSecurity } from '../peer/direct-proof.js'
+import { announceBytes } from '../peer/transport/direct-announce.js'
+import type { DirectBinding, DirectProof, DirectSecurity } from '../peer/transport/direct-proof.js'
 import { signBytes, verifyBytes, type Identity } from '../repo/identity.js'
 import { verifyCertificate, type MemberCertificate, type TeamRef } from './member-certificate.js'
 

@@ -1,6 +1,6 @@
 import { GasError } from '../errors.js'
-import { PROTOCOL_VERSION, type HelloMessage } from '../peer/messages.js'
-import type { HelloProof } from '../peer/session-options.js'
+import { PROTOCOL_VERSION, type HelloMessage } from '../peer/wire/messages.js'
+import type { HelloProof } from '../peer/session/session-options.js'
 import { signBytes, verifyBytes, type Identity } from '../repo/identity.js'
 import { verifyCertificate, type MemberCertificate, type TeamRef } from './member-certificate.js'
 

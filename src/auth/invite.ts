@@ -1,10 +1,10 @@
 import { GasError } from '../errors.js'
-import { parseHostPort } from '../peer/direct-handshake.js'
+import { parseHostPort } from '../peer/transport/direct-handshake.js'
 import { verifyBytes } from '../repo/identity.js'
 import type { Workspace } from '../repo/workspace.js'
 import { certificateBytes, issueCertificate, readTeamRootKey, writeCertificate, type MemberCertificate, type TeamRef } from './member-certificate.js'
 import { nextIssued, recordCertificate } from './team-directory.js'
-import { addIceServers, checkIceServers, loadIceServers, type IceServer } from '../peer/ice-config.js'
+import { addIceServers, checkIceServers, loadIceServers, type IceServer } from '../peer/transport/ice-config.js'
 
 export type { MemberCertificate, TeamRef } from './member-certificate.js'
 

@@ -1,5 +1,5 @@
 import { join } from 'node:path'
-import type { LockExchange } from '../peer/lock-exchange.js'
+import type { LockExchange } from '../peer/sync/lock-exchange.js'
 import type { Workspace } from '../repo/workspace.js'
 import { verifyLockRecord } from './lock-verify.js'
 

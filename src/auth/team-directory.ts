@@ -1,7 +1,7 @@
 import { GasError } from '../errors.js'
 import type { ObjectId } from '../objects/id.js'
 import type { ObjectStore } from '../objects/store.js'
-import { TEAM_REF_PREFIX } from '../peer/ref-exchange.js'
+import { TEAM_REF_PREFIX } from '../peer/sync/ref-exchange.js'
 import type { RefStore } from '../refs/ref-store.js'
 import { parseWriteRules } from './write-rights.js'
 import { verifyCertificate, type MemberCertificate, type TeamRef } from './member-certificate.js'

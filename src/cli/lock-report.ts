@@ -1,4 +1,4 @@
-import type { PeerSyncResult } from '../peer/peer-node.js'
+import type { PeerSyncResult } from '../peer/sync/peer-node.js'
 import { formatLockTime } from '../repo/lock-format.js'
 
 /** `gas sync`'s `locks` field: ISO times, and null when locks were not exchanged. */

@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module'
-import type { SyncProgress } from '../peer/sync-engine.js'
+import type { SyncProgress } from '../peer/sync/sync-engine.js'
 import { formatBytes, formatRate } from '../units.js'
 
 /** why: a bar for a file that takes well under a second only flickers; below this size nothing is drawn */

@@ -12,7 +12,7 @@ import { writeLfsContent } from './lfs-content.js'
  * Git LFS objects in a gas store. An LFS oid is the plain SHA-256 of the content, which is also the
  * `sha256` of gas's file manifest, so an LFS object is stored as any file is (chunked, deduplicated)
  * and `refs/lfs/<oid>` names its manifest: peers advertise that ref, which is how another peer
- * learns which manifest to fetch for an oid (see ON_DEMAND_REF_PREFIXES in src/peer/ref-exchange.ts).
+ * learns which manifest to fetch for an oid (see ON_DEMAND_REF_PREFIXES in src/peer/sync/ref-exchange.ts).
  */
 
 export interface StoredLfsObject { oid: string, size: number, fileId: ObjectId, newChunks: number }

@@ -1,20 +1,20 @@
 import { GasError, isGasError } from '../errors.js'
 import type { Asset } from '../objects/asset.js'
 import type { ObjectId } from '../objects/id.js'
-import { connectPeers, type ConnectedPeers, type ConnectOptions } from '../peer/connect-peers.js'
-import { isAdvertisedRef, type RemoteRef } from '../peer/ref-exchange.js'
-import type { PeerSession } from '../peer/session.js'
-import { Swarm, type SwarmProgress } from '../peer/swarm.js'
-import { serveRepo, type PeerSecurity } from '../peer/sync-engine.js'
-import type { Transport } from '../peer/transport.js'
+import { connectPeers, type ConnectedPeers, type ConnectOptions } from '../peer/sync/connect-peers.js'
+import { isAdvertisedRef, type RemoteRef } from '../peer/sync/ref-exchange.js'
+import type { PeerSession } from '../peer/session/session.js'
+import { Swarm, type SwarmProgress } from '../peer/swarm/swarm.js'
+import { serveRepo, type PeerSecurity } from '../peer/sync/sync-engine.js'
+import type { Transport } from '../peer/transport/transport.js'
 import { computeWantSet } from '../sync/want-set.js'
-import { MAX_METADATA_ROUNDS } from '../peer/sync-engine.js'
+import { MAX_METADATA_ROUNDS } from '../peer/sync/sync-engine.js'
 
 /**
  * One connection to the team's reachable peers, kept open for the life of a git-lfs agent or a git
  * remote helper: git-lfs asks for objects one at a time and a helper lists, then fetches, and
  * connecting again for each would cost a tracker round and a WebRTC handshake every time.
- * Written beside fetchFromPeers (src/peer/peer-node.ts) rather than on it because that one closes
+ * Written beside fetchFromPeers (src/peer/sync/peer-node.ts) rather than on it because that one closes
  * its sessions when it returns, and it does not hand back what the peers advertised, which is how
  * an LFS oid or a git repository is found.
  */

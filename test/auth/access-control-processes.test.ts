@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import * as gas from '../../src/index.js'
 import { decodeVersion, encodeVersion, signedPart, type Version } from '../../src/objects/version.js'
 import { signBytes } from '../../src/repo/identity.js'
-import { startTracker, type RunningTracker } from '../../src/peer/tracker.js'
+import { startTracker, type RunningTracker } from '../../src/peer/discovery/tracker.js'
 import { gasSpawn, gasSync } from '../helpers/cli.js'
 
 /**

@@ -7,9 +7,9 @@ import { certifyMember, changeRoles, revokeMember } from '../../src/auth/team-me
 import { writeCertificate } from '../../src/auth/member-certificate.js'
 import { setTeamPolicy, showTeamPolicy } from '../../src/auth/team-policy.js'
 import { encodeVersion, signedPart, decodeVersion, type Version } from '../../src/objects/version.js'
-import { MemoryTransport } from '../../src/peer/memory-transport.js'
-import { randomIdentity, type PeerIdentity } from '../../src/peer/session.js'
-import { serveRepo, syncRepo, type SyncResult } from '../../src/peer/sync-engine.js'
+import { MemoryTransport } from '../../src/peer/transport/memory-transport.js'
+import { randomIdentity, type PeerIdentity } from '../../src/peer/session/session.js'
+import { serveRepo, syncRepo, type SyncResult } from '../../src/peer/sync/sync-engine.js'
 import { signBytes } from '../../src/repo/identity.js'
 import { useTmp } from '../helpers/tmp.js'
 

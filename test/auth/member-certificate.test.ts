@@ -3,7 +3,7 @@ import * as gas from '../../src/index.js'
 import { challengeBytes, verifyMember } from '../../src/auth/handshake.js'
 import { createInvite, joinTeam } from '../../src/auth/invite.js'
 import { issueCertificate, readOwnCertificate, verifyCertificate, type MemberCertificate } from '../../src/auth/member-certificate.js'
-import { PROTOCOL_VERSION, type HelloMessage } from '../../src/peer/messages.js'
+import { PROTOCOL_VERSION, type HelloMessage } from '../../src/peer/wire/messages.js'
 import { createIdentity, signBytes } from '../../src/repo/identity.js'
 import { useTmp } from '../helpers/tmp.js'
 

@@ -1,7 +1,7 @@
 import { appendFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startTracker, type RunningTracker } from '../../src/peer/tracker.js'
+import { startTracker, type RunningTracker } from '../../src/peer/discovery/tracker.js'
 import { gasInProcess as gas, gasSpawn, gasSync } from '../helpers/cli.js'
 import { useTmp } from '../helpers/tmp.js'
 import { team, writeBuildFolder } from './helpers.js'

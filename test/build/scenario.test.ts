@@ -3,7 +3,7 @@ import { appendFileSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import * as gas from '../../src/index.js'
-import { startTracker, type RunningTracker } from '../../src/peer/tracker.js'
+import { startTracker, type RunningTracker } from '../../src/peer/discovery/tracker.js'
 import { useTmp } from '../helpers/tmp.js'
 import { gasAsync, serveProcess, team, writeBuildFolder } from './helpers.js'
 

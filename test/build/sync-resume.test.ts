@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import * as gas from '../../src/index.js'
 import { decodeFileManifest } from '../../src/objects/file-manifest.js'
 import { readBuild } from '../../src/build/resolve-build.js'
-import { startTracker, type RunningTracker } from '../../src/peer/tracker.js'
+import { startTracker, type RunningTracker } from '../../src/peer/discovery/tracker.js'
 import { useTmp } from '../helpers/tmp.js'
 import { serveProcess, team, waits, writeBuildFolder } from './helpers.js'
 

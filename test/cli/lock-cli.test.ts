@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import * as gas from '../../src/index.js'
 import { syncLocksJson, syncLocksLines } from '../../src/cli/lock-report.js'
-import type { PeerSyncResult } from '../../src/peer/peer-node.js'
+import type { PeerSyncResult } from '../../src/peer/sync/peer-node.js'
 import { gasInProcess } from '../helpers/cli.js'
 import { useTmp } from '../helpers/tmp.js'
 

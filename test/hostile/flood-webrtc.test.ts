@@ -2,11 +2,11 @@ import { randomBytes } from 'node:crypto'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { ObjectId } from '../../src/objects/id.js'
 import { MemoryStore } from '../../src/objects/memory-store.js'
-import { MAX_QUEUED_WANTS } from '../../src/peer/flood-guard.js'
-import { MAX_IDS_PER_MESSAGE } from '../../src/peer/messages.js'
-import { PeerSession, randomIdentity } from '../../src/peer/session.js'
-import type { Transport } from '../../src/peer/transport.js'
-import { connectPair } from '../../src/peer/webrtc-transport.js'
+import { MAX_QUEUED_WANTS } from '../../src/peer/session/flood-guard.js'
+import { MAX_IDS_PER_MESSAGE } from '../../src/peer/wire/messages.js'
+import { PeerSession, randomIdentity } from '../../src/peer/session/session.js'
+import type { Transport } from '../../src/peer/transport/transport.js'
+import { connectPair } from '../../src/peer/transport/webrtc-transport.js'
 
 const open: Transport[] = []
 afterEach(() => { for (const t of open.splice(0)) t.close() })

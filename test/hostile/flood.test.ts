@@ -3,12 +3,12 @@ import { describe, expect, it } from 'vitest'
 import { ManualClock } from '../../src/clock.js'
 import { MemoryStore } from '../../src/objects/memory-store.js'
 import type { ObjectId } from '../../src/objects/id.js'
-import { Allowance, MAX_PENDING_HAVE_QUERIES, MAX_QUEUED_WANTS, MAX_UNKNOWN_MESSAGES, MISSED_WANTS_BURST, MISSED_WANTS_PER_SECOND } from '../../src/peer/flood-guard.js'
-import { MemoryTransport } from '../../src/peer/memory-transport.js'
-import { FRAME_VERSION, MAX_IDS_PER_MESSAGE, encodeMessage } from '../../src/peer/messages.js'
-import { PeerSession, randomIdentity } from '../../src/peer/session.js'
-import { Swarm } from '../../src/peer/swarm.js'
-import { MAX_FRAME } from '../../src/peer/transport.js'
+import { Allowance, MAX_PENDING_HAVE_QUERIES, MAX_QUEUED_WANTS, MAX_UNKNOWN_MESSAGES, MISSED_WANTS_BURST, MISSED_WANTS_PER_SECOND } from '../../src/peer/session/flood-guard.js'
+import { MemoryTransport } from '../../src/peer/transport/memory-transport.js'
+import { FRAME_VERSION, MAX_IDS_PER_MESSAGE, encodeMessage } from '../../src/peer/wire/messages.js'
+import { PeerSession, randomIdentity } from '../../src/peer/session/session.js'
+import { Swarm } from '../../src/peer/swarm/swarm.js'
+import { MAX_FRAME } from '../../src/peer/transport/transport.js'
 
 const bogus = (n: number): ObjectId[] => Array.from({ length: n }, () => randomBytes(32).toString('hex'))
 const tick = async (): Promise<void> => await new Promise((resolve) => setImmediate(resolve))

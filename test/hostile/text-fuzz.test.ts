@@ -6,7 +6,7 @@ import { createIdentity } from '../../src/repo/identity.js'
 import { checkSchedule } from '../../src/schedule/schedule.js'
 import { isOpen, parseWindow } from '../../src/schedule/window.js'
 import { parseRules, ruleMatches } from '../../src/sync/rules.js'
-import { decodeMessage, encodeMessage, type HelloMessage } from '../../src/peer/messages.js'
+import { decodeMessage, encodeMessage, type HelloMessage } from '../../src/peer/wire/messages.js'
 import { decodeOutcome, FUZZ_RUNS, hostileBytes, jsonMutants } from './fuzz.js'
 
 const root = createIdentity('root')

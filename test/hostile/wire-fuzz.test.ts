@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { FramePacker } from '../../src/peer/frame-packer.js'
+import { FramePacker } from '../../src/peer/wire/frame-packer.js'
 import { BlockAssembler, MAX_FRAME_FUZZ_CODES, decodeMessage, encodeMessage, fragmentBlock, type BlockMessage, type Message } from './wire-samples.js'
 import { arrayBufferGrowth, decodeOutcome, fuzzDecoder, FUZZ_RUNS, hostileBytes } from './fuzz.js'
 

@@ -6,8 +6,8 @@ import * as gas from '../../src/index.js'
 import { createInvite, joinTeam } from '../../src/auth/invite.js'
 import { decodeAsset } from '../../src/objects/asset.js'
 import { decodeFileManifest } from '../../src/objects/file-manifest.js'
-import { joinSwarm } from '../../src/peer/discovery.js'
-import { startTracker, type RunningTracker } from '../../src/peer/tracker.js'
+import { joinSwarm } from '../../src/peer/discovery/discovery.js'
+import { startTracker, type RunningTracker } from '../../src/peer/discovery/tracker.js'
 import { useTmp } from '../helpers/tmp.js'
 
 const tmp = useTmp()

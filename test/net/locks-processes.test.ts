@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startTracker, type RunningTracker } from '../../src/peer/tracker.js'
+import { startTracker, type RunningTracker } from '../../src/peer/discovery/tracker.js'
 import { GAS_BIN } from '../helpers/cli.js'
 import { cliTeam, gasOk, runGas, startServe, stopGas, type GasCommand } from '../helpers/cli-team.js'
 import { useTmp } from '../helpers/tmp.js'

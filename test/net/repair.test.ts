@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import * as gas from '../../src/index.js'
 import { createInvite, joinTeam } from '../../src/auth/invite.js'
-import { startTracker, type RunningTracker } from '../../src/peer/tracker.js'
+import { startTracker, type RunningTracker } from '../../src/peer/discovery/tracker.js'
 import { gasInProcess } from '../helpers/cli.js'
 import { useTmp } from '../helpers/tmp.js'
 

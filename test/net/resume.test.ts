@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { runKillResume } from '../../bench/sync-resume.js'
-import { MAX_ALLOWANCE_WINDOW_BYTES, MAX_WINDOW_BYTES } from '../../src/peer/want-manager.js'
+import { MAX_ALLOWANCE_WINDOW_BYTES, MAX_WINDOW_BYTES } from '../../src/peer/session/want-manager.js'
 import { MiB } from './helpers.js'
 
 describe('resume after the receiving process is killed', () => {

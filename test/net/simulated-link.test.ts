@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { isGasError } from '../../src/errors.js'
 import { ManualClock } from '../../src/clock.js'
-import { SimulatedLink, SimulatedNetwork } from '../../src/peer/simulated-link.js'
-import type { Transport } from '../../src/peer/transport.js'
+import { SimulatedLink, SimulatedNetwork } from '../../src/peer/transport/simulated-link.js'
+import type { Transport } from '../../src/peer/transport/transport.js'
 
 const KiB = 1024
 const MiB = 1024 * KiB

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { MemoryStore } from '../../src/objects/memory-store.js'
-import { MemoryTransport } from '../../src/peer/memory-transport.js'
-import { PeerSession, randomIdentity } from '../../src/peer/session.js'
-import { openSessions, safePeerName, serveRepo, syncRepo, type SyncProgress } from '../../src/peer/sync-engine.js'
+import { MemoryTransport } from '../../src/peer/transport/memory-transport.js'
+import { PeerSession, randomIdentity } from '../../src/peer/session/session.js'
+import { openSessions, safePeerName, serveRepo, syncRepo, type SyncProgress } from '../../src/peer/sync/sync-engine.js'
 import { buildVersion, cloneStore, KiB, pseudoRandomBytes, setRef, writeVersion } from './helpers.js'
 import { Repos } from './scenario.js'
 

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { MemoryStore } from '../../src/objects/memory-store.js'
 import { ManualClock } from '../../src/clock.js'
-import { SimulatedLink } from '../../src/peer/simulated-link.js'
-import { ENDGAME_ITEMS } from '../../src/peer/swarm.js'
+import { SimulatedLink } from '../../src/peer/transport/simulated-link.js'
+import { ENDGAME_ITEMS } from '../../src/peer/swarm/swarm.js'
 import { buildVersion, cloneStore, contentBytes, KiB, MiB, pseudoRandomBytes, readFileContent, setRef } from './helpers.js'
 import { CorruptingStore, Repos, serveOn, sentBy, TimedStore, timedSync, type Seeder } from './scenario.js'
 

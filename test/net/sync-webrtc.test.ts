@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { MemoryStore } from '../../src/objects/memory-store.js'
-import type { Transport } from '../../src/peer/transport.js'
-import { connectPair } from '../../src/peer/webrtc-transport.js'
-import { syncRepo } from '../../src/peer/sync-engine.js'
+import type { Transport } from '../../src/peer/transport/transport.js'
+import { connectPair } from '../../src/peer/transport/webrtc-transport.js'
+import { syncRepo } from '../../src/peer/sync/sync-engine.js'
 import { buildVersion, cloneStore, MiB, pseudoRandomBytes, readFileContent, setRef } from './helpers.js'
 import { Repos, serveOn, sentBy, type Seeder } from './scenario.js'
 

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto'
 import { afterEach, describe, expect, it } from 'vitest'
 import { isGasError } from '../../src/errors.js'
-import type { Transport } from '../../src/peer/transport.js'
-import { connectPair, createSimplePeer, waitConnected, webrtcTransport } from '../../src/peer/webrtc-transport.js'
+import type { Transport } from '../../src/peer/transport/transport.js'
+import { connectPair, createSimplePeer, waitConnected, webrtcTransport } from '../../src/peer/transport/webrtc-transport.js'
 
 const open: Transport[] = []
 afterEach(() => {

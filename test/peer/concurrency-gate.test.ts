@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { ConcurrencyGate } from '../../src/peer/concurrency-gate.js'
+import { ConcurrencyGate } from '../../src/peer/swarm/concurrency-gate.js'
 
 describe('ConcurrencyGate', () => {
   it('runs at most `limit` tasks at once, the rest in turn, and says when all are done', async () => {

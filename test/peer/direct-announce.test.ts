@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { announcedAddresses } from '../../src/peer/direct-addresses.js'
-import { decodeAnnounce, matchesAnnounce, MAX_ANNOUNCED_ADDRESSES } from '../../src/peer/direct-announce.js'
-import { decodeDirectProof, encodeDirectProof } from '../../src/peer/direct-proof.js'
+import { announcedAddresses } from '../../src/peer/transport/direct-addresses.js'
+import { decodeAnnounce, matchesAnnounce, MAX_ANNOUNCED_ADDRESSES } from '../../src/peer/transport/direct-announce.js'
+import { decodeDirectProof, encodeDirectProof } from '../../src/peer/transport/direct-proof.js'
 
 const hex = (byte: string, n: number): string => byte.repeat(n)
 const interfaces = {

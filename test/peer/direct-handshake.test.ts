@@ -5,8 +5,8 @@ import * as gas from '../../src/index.js'
 import { createInvite, joinTeam } from '../../src/auth/invite.js'
 import { peerSecurity } from '../../src/auth/peer-security.js'
 import { directSecurity } from '../../src/auth/direct-proof.js'
-import { connectDirect, listenDirect, parseHostPort, type DirectListener, type DirectPeer } from '../../src/peer/direct-handshake.js'
-import type { DirectSecurity } from '../../src/peer/direct-proof.js'
+import { connectDirect, listenDirect, parseHostPort, type DirectListener, type DirectPeer } from '../../src/peer/transport/direct-handshake.js'
+import type { DirectSecurity } from '../../src/peer/transport/direct-proof.js'
 import { useTmp } from '../helpers/tmp.js'
 
 /** The direct path's member handshake over real TLS 1.3 sockets on 127.0.0.1. */

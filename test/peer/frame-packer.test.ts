@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { FramePacker, MIN_PACKED_FRAGMENT_BYTES } from '../../src/peer/frame-packer.js'
-import { BATCH_ENTRY_HEADER_BYTES, BATCH_HEADER_BYTES, BlockAssembler, MAX_BATCH_ENTRIES, decodeMessage, type BlockMessage } from '../../src/peer/messages.js'
-import { MAX_FRAME } from '../../src/peer/transport.js'
+import { FramePacker, MIN_PACKED_FRAGMENT_BYTES } from '../../src/peer/wire/frame-packer.js'
+import { BATCH_ENTRY_HEADER_BYTES, BATCH_HEADER_BYTES, BlockAssembler, MAX_BATCH_ENTRIES, decodeMessage, type BlockMessage } from '../../src/peer/wire/messages.js'
+import { MAX_FRAME } from '../../src/peer/transport/transport.js'
 import { pseudoRandomBytes } from '../net/helpers.js'
 
 const idOf = (i: number): string => i.toString(16).padStart(64, '0')

@@ -1,5 +1,5 @@
-import { CAPABILITIES, PROTOCOL_VERSION, encodeMessage, type HelloMessage } from '../../src/peer/messages.js'
-import type { PeerIdentity } from '../../src/peer/session.js'
+import { CAPABILITIES, PROTOCOL_VERSION, encodeMessage, type HelloMessage } from '../../src/peer/wire/messages.js'
+import type { PeerIdentity } from '../../src/peer/session/session.js'
 
 /** A HELLO frame as this build sends it (`extra` overrides fields, e.g. to speak as another version). */
 export function helloFrame (id: PeerIdentity, nonce: string, signature: string | null = null, extra: Partial<HelloMessage> = {}): Uint8Array {

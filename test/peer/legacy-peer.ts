@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto'
 import { objectTypeCode, type ObjectId } from '../../src/objects/id.js'
 import type { ObjectStore } from '../../src/objects/store.js'
-import { decodeMessage, encodeMessage, fragmentBlock, type Message } from '../../src/peer/messages.js'
-import type { RefEntry } from '../../src/peer/session.js'
-import type { Transport } from '../../src/peer/transport.js'
+import { decodeMessage, encodeMessage, fragmentBlock, type Message } from '../../src/peer/wire/messages.js'
+import type { RefEntry } from '../../src/peer/session/session.js'
+import type { Transport } from '../../src/peer/transport/transport.js'
 
 /**
  * A peer speaking protocol version 1, the first release, as its rules were (commit f9b9958):

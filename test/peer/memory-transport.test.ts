@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { isGasError } from '../../src/errors.js'
-import { MemoryTransport } from '../../src/peer/memory-transport.js'
-import { MAX_FRAME } from '../../src/peer/transport.js'
+import { MemoryTransport } from '../../src/peer/transport/memory-transport.js'
+import { MAX_FRAME } from '../../src/peer/transport/transport.js'
 
 describe('MemoryTransport', () => {
   it('delivers copied frames in order, held until a listener exists', async () => {

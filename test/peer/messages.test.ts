@@ -4,8 +4,8 @@ import { GasError, isGasError } from '../../src/errors.js'
 import {
   BATCH_ENTRY_HEADER_BYTES, BLOCK_FRAGMENT_BYTES, BLOCK_HEADER_BYTES, BlockAssembler, MAX_BATCH_ENTRIES, MAX_IDS_PER_MESSAGE, MAX_REFS, MESSAGES, chunkRefs, decodeMessage, encodeMessage, fragmentBlock, isKnownMessageId,
   type BatchMessage, type BlockMessage, type Message
-} from '../../src/peer/messages.js'
-import { MAX_FRAME } from '../../src/peer/transport.js'
+} from '../../src/peer/wire/messages.js'
+import { MAX_FRAME } from '../../src/peer/transport/transport.js'
 
 const hex = (n: number, fill?: number): string => (fill === undefined ? randomBytes(n) : Buffer.alloc(n, fill)).toString('hex')
 const id1 = hex(32, 0x11)

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { MemoryStore } from '../../src/objects/memory-store.js'
-import { applyRemoteRefs, isAncestor, remoteRefName } from '../../src/peer/ref-exchange.js'
+import { applyRemoteRefs, isAncestor, remoteRefName } from '../../src/peer/sync/ref-exchange.js'
 import type { RefStore } from '../../src/refs/ref-store.js'
 import { buildVersion, setRef, tempRefs, writeVersion, type TempRepo } from '../net/helpers.js'
 

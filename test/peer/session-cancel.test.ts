@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import { MemoryStore } from '../../src/objects/memory-store.js'
 import { objectTypeCode } from '../../src/objects/id.js'
-import { MemoryTransport } from '../../src/peer/memory-transport.js'
-import { BLOCK_FRAGMENT_BYTES, BlockAssembler, encodeMessage, fragmentBlock } from '../../src/peer/messages.js'
-import { PeerSession, randomIdentity, type ReceivedBlock } from '../../src/peer/session.js'
+import { MemoryTransport } from '../../src/peer/transport/memory-transport.js'
+import { BLOCK_FRAGMENT_BYTES, BlockAssembler, encodeMessage, fragmentBlock } from '../../src/peer/wire/messages.js'
+import { PeerSession, randomIdentity, type ReceivedBlock } from '../../src/peer/session/session.js'
 import { pseudoRandomBytes } from '../net/helpers.js'
 import { helloFrame } from './hello-frame.js'
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import type { GasError } from '../../src/errors.js'
 import { MemoryStore } from '../../src/objects/memory-store.js'
-import { MemoryTransport } from '../../src/peer/memory-transport.js'
-import { PeerSession, randomIdentity } from '../../src/peer/session.js'
+import { MemoryTransport } from '../../src/peer/transport/memory-transport.js'
+import { PeerSession, randomIdentity } from '../../src/peer/session/session.js'
 
 /** Our own failures (a disk error while reading or storing) end a session with their own cause, never as the peer's E_PROTOCOL. */
 

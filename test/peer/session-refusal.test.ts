@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest'
 import { MemoryStore } from '../../src/objects/memory-store.js'
 import type { ObjectId, ObjectType } from '../../src/objects/id.js'
-import { MemoryTransport } from '../../src/peer/memory-transport.js'
-import { decodeMessage, encodeMessage, type HelloCertificate, type HelloMessage, type Message } from '../../src/peer/messages.js'
-import { PeerSession, randomIdentity } from '../../src/peer/session.js'
-import type { MayServe } from '../../src/peer/session-options.js'
+import { MemoryTransport } from '../../src/peer/transport/memory-transport.js'
+import { decodeMessage, encodeMessage, type HelloCertificate, type HelloMessage, type Message } from '../../src/peer/wire/messages.js'
+import { PeerSession, randomIdentity } from '../../src/peer/session/session.js'
+import type { MayServe } from '../../src/peer/session/session-options.js'
 import { helloFrame } from './hello-frame.js'
 
 /**

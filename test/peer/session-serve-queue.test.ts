@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { ServeQueue } from '../../src/peer/serve-queue.js'
+import { ServeQueue } from '../../src/peer/session/serve-queue.js'
 
 describe('ServeQueue', () => {
   it('takes the highest priority first, FIFO within one; skips cancelled and duplicate ids', () => {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { createServer, connect, type Socket } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
-import { HIGH_WATER_BYTES, StreamTransport } from '../../src/peer/tcp-transport.js'
+import { HIGH_WATER_BYTES, StreamTransport } from '../../src/peer/transport/tcp-transport.js'
 
 /** Framing over a real TCP socket pair on 127.0.0.1: reads cut anywhere, lying lengths, backpressure. */
 

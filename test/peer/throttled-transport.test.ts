@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { ManualClock } from '../../src/clock.js'
-import { encodeMessage } from '../../src/peer/messages.js'
-import { MemoryTransport } from '../../src/peer/memory-transport.js'
-import { carriesContent, throttleTransport } from '../../src/peer/throttled-transport.js'
+import { encodeMessage } from '../../src/peer/wire/messages.js'
+import { MemoryTransport } from '../../src/peer/transport/memory-transport.js'
+import { carriesContent, throttleTransport } from '../../src/peer/transport/throttled-transport.js'
 import { TokenBucket } from '../../src/schedule/token-bucket.js'
 
 const id = (c: string): string => c.repeat(64)

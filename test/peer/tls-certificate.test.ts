@@ -1,7 +1,7 @@
 import { X509Certificate } from 'node:crypto'
 import { createSecureContext } from 'node:tls'
 import { describe, expect, it } from 'vitest'
-import { selfSignedCertificate } from '../../src/peer/tls-certificate.js'
+import { selfSignedCertificate } from '../../src/peer/transport/tls-certificate.js'
 
 describe('the direct path\'s throwaway TLS certificate', () => {
   it('is valid DER every time, whatever random serial it draws (a leading zero byte once made OpenSSL refuse it)', () => {

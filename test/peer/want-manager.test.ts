@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { Ledger, PeerLedger, RateMeter, systemClock } from '../../src/peer/ledger.js'
+import { Ledger, PeerLedger, RateMeter, systemClock } from '../../src/peer/session/ledger.js'
 import { ManualClock } from '../../src/clock.js'
-import { INITIAL_WINDOW_BYTES, MAX_IN_FLIGHT_REQUESTS, MAX_WINDOW_BYTES, MIN_WINDOW_BYTES, MIN_WINDOW_RTT_MS, PeerWindow, UNKNOWN_SIZE_ESTIMATE, WINDOW_GAIN } from '../../src/peer/want-manager.js'
+import { INITIAL_WINDOW_BYTES, MAX_IN_FLIGHT_REQUESTS, MAX_WINDOW_BYTES, MIN_WINDOW_BYTES, MIN_WINDOW_RTT_MS, PeerWindow, UNKNOWN_SIZE_ESTIMATE, WINDOW_GAIN } from '../../src/peer/session/want-manager.js'
 
 const KiB = 1024
 const id = (n: number): string => n.toString(16).padStart(64, '0')

@@ -7,7 +7,7 @@ import * as gas from '../../src/index.js'
 import { createInvite, joinTeam } from '../../src/auth/invite.js'
 import { decodeAsset } from '../../src/objects/asset.js'
 import { decodeFileManifest } from '../../src/objects/file-manifest.js'
-import { startTracker, type RunningTracker } from '../../src/peer/tracker.js'
+import { startTracker, type RunningTracker } from '../../src/peer/discovery/tracker.js'
 import { GAS_BIN, gasInProcess } from '../helpers/cli.js'
 import { useTmp } from '../helpers/tmp.js'
 

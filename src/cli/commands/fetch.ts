@@ -1,7 +1,7 @@
 import type { Command } from 'commander'
 import { peerSecurity } from '../../auth/peer-security.js'
 // why: loaded when the command runs, so commands that never touch peers, git or previews start without these modules
-const peerNode = async () => await import('../../peer/peer-node.js')
+const peerNode = async () => await import('../../peer/sync/peer-node.js')
 import { planFetch, writeFetched } from '../../sync/fetch-plan.js'
 import { action } from '../action.js'
 import { withWorkspace } from '../context.js'

@@ -1,7 +1,7 @@
 import type { Command } from 'commander'
 import { peerSecurity } from '../../auth/peer-security.js'
 // why: loaded when the command runs, so commands that never touch peers, git or previews start without these modules
-const peerRepair = async () => await import('../../peer/repair.js')
+const peerRepair = async () => await import('../../peer/sync/repair.js')
 import { fsck } from '../../repo/fsck.js'
 import { action } from '../action.js'
 import { withWorkspace } from '../context.js'

@@ -2,7 +2,7 @@ import type { Command } from 'commander'
 import { GasError } from '../../errors.js'
 import { peerSecurity } from '../../auth/peer-security.js'
 // why: loaded when the command runs, so commands that never touch peers, git or previews start without these modules
-const peerNode = async () => await import('../../peer/peer-node.js')
+const peerNode = async () => await import('../../peer/sync/peer-node.js')
 import { restore } from '../../repo/restore.js'
 import { contentToFetchFor, recordRestored } from '../../sync/fetch-plan.js'
 import { action } from '../action.js'

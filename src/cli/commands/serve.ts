@@ -1,16 +1,16 @@
 import type { Command } from 'commander'
 import { GasError, isGasError } from '../../errors.js'
-import type { TrackerStatus } from '../../peer/discovery.js'
+import type { TrackerStatus } from '../../peer/discovery/discovery.js'
 // why: loaded when the command runs, so commands that never touch peers, git or previews start without these modules
-const peerNode = async () => await import('../../peer/peer-node.js')
-const trackerReport = async () => await import('../../peer/tracker-report.js')
+const peerNode = async () => await import('../../peer/sync/peer-node.js')
+const trackerReport = async () => await import('../../peer/discovery/tracker-report.js')
 import { action } from '../action.js'
 import { withWorkspace } from '../context.js'
 import type { Printer } from '../output.js'
 import { collect } from '../parse.js'
 import { peerSecurity } from '../../auth/peer-security.js'
 import { lockExchangeOf } from '../../auth/lock-exchange-of.js'
-import { formatHostPort } from '../../peer/direct-handshake.js'
+import { formatHostPort } from '../../peer/transport/direct-handshake.js'
 
 /** Says once that a tracker is down (with the cause) and once that it is back, not on every retry. */
 function trackerReporter (p: Printer): (status: TrackerStatus) => void {

@@ -1,10 +1,10 @@
 import type { Command } from 'commander'
 import { GasError, isGasError } from '../../errors.js'
-import type { PeerSyncResult } from '../../peer/peer-node.js'
+import type { PeerSyncResult } from '../../peer/sync/peer-node.js'
 // why: loaded when the command runs, so commands that never touch peers, git or previews start without these modules
-const peerNode = async () => await import('../../peer/peer-node.js')
-import type { TrackerReport } from '../../peer/tracker-report.js'
-import { PATHS_IN_MESSAGE } from '../../peer/sync-outcome.js'
+const peerNode = async () => await import('../../peer/sync/peer-node.js')
+import type { TrackerReport } from '../../peer/discovery/tracker-report.js'
+import { PATHS_IN_MESSAGE } from '../../peer/sync/sync-outcome.js'
 import { action } from '../action.js'
 import { withWorkspace } from '../context.js'
 import { printResult, type Printer } from '../output.js'

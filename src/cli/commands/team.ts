@@ -1,15 +1,15 @@
 import { readFile, writeFile } from 'node:fs/promises'
 import type { Command } from 'commander'
 import { createInvite, joinTeam } from '../../auth/invite.js'
-import { addIceServers, describeIceServer, loadIceServers, parseIceServer } from '../../peer/ice-config.js'
+import { addIceServers, describeIceServer, loadIceServers, parseIceServer } from '../../peer/transport/ice-config.js'
 import { GasError, fromFsError } from '../../errors.js'
-import { checkTrackerUrl } from '../../peer/tracker-url.js'
+import { checkTrackerUrl } from '../../peer/discovery/tracker-url.js'
 import { action } from '../action.js'
 import { withWorkspace } from '../context.js'
 import { printResult } from '../output.js'
 import { collect } from '../parse.js'
 import { registerTeamAccess } from './team-access.js'
-import { parseHostPort } from '../../peer/direct-handshake.js'
+import { parseHostPort } from '../../peer/transport/direct-handshake.js'
 
 export function register (program: Command): void {
   const team = program.command('team').description('team membership')

@@ -1,6 +1,6 @@
 import type { Command } from 'commander'
 // why: loaded when the command runs, so commands that never touch peers, git or previews start without these modules
-const trackerModule = async () => await import('../../peer/tracker.js')
+const trackerModule = async () => await import('../../peer/discovery/tracker.js')
 import { action } from '../action.js'
 import { printResult } from '../output.js'
 

@@ -1,0 +1,84 @@
+import { randomBytes } from 'node:crypto'
+import { request } from 'node:http'
+import { request as requestTls } from 'node:https'
+import { GasError } from '../../errors.js'
+
+/**
+ * What each tracker answered while a command looked for peers, and the `E_NO_PEERS` error built
+ * from it: the user learns whether to start the tracker, fix its URL, or start a peer.
+ */
+export interface TrackerReport {
+  tracker: string
+  /**
+   * `unreachable`: nothing answers at that address; `wrong-url`: the host is unknown or something
+   * other than a tracker answers; `no-answer`: connected but no announce answer; `no-other-peer`:
+   * it answered and counts no other peer in the team's swarm; `peers-offline`: it counts peers but
+   * none connected; `ok`: peers connected through it.
+   */
+  answer: 'unreachable' | 'wrong-url' | 'no-answer' | 'no-other-peer' | 'peers-offline' | 'ok'
+  /** the other peers it counted in its last answer */
+  peers?: number
+  detail: string
+}
+
+/** why: a probe that hangs must not hold the command; a tracker on a working network answers within milliseconds */
+export const DIAGNOSE_TIMEOUT_MS = 2_000
+
+/**
+ * Finds why a tracker's websocket failed, which the websocket library does not say: opens the
+ * same HTTP upgrade request by hand and reports the refusal, unknown host or HTTP status.
+ * Hand-written because the cause is all we need and `ws` is not a direct dependency.
+ */
+export async function diagnoseTracker (url: string, timeoutMs = DIAGNOSE_TIMEOUT_MS): Promise<Pick<TrackerReport, 'answer' | 'detail'>> {
+  let parsed: URL
+  try {
+    parsed = new URL(url)
+  } catch {
+    return { answer: 'wrong-url', detail: 'not a valid URL' }
+  }
+  const open = parsed.protocol === 'wss:' ? requestTls : request
+  return await new Promise((resolve) => {
+    const req = open({
+      host: parsed.hostname,
+      port: parsed.port === '' ? (parsed.protocol === 'wss:' ? 443 : 80) : Number(parsed.port),
+      path: `${parsed.pathname}${parsed.search}`,
+      headers: { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': randomBytes(16).toString('base64') },
+      timeout: timeoutMs
+    })
+    req.once('upgrade', (_res, socket) => {
+      socket.destroy()
+      resolve({ answer: 'no-answer', detail: 'accepts websocket connections now' })
+    })
+    req.once('response', (res) => {
+      res.resume()
+      req.destroy()
+      resolve({ answer: 'wrong-url', detail: `answers HTTP ${res.statusCode ?? '?'} instead of a websocket: not a tracker at that URL` })
+    })
+    req.once('timeout', () => {
+      req.destroy()
+      resolve({ answer: 'unreachable', detail: `no answer within ${timeoutMs} ms` })
+    })
+    req.once('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN') resolve({ answer: 'wrong-url', detail: `host ${parsed.hostname} not found` })
+      else if (err.code === 'ECONNREFUSED') resolve({ answer: 'unreachable', detail: 'connection refused: is `gas tracker` running there?' })
+      else resolve({ answer: 'unreachable', detail: err.code ?? err.message })
+    })
+    req.end()
+  })
+}
+
+export function describeTrackers (reports: TrackerReport[]): string {
+  return reports.map((r) => `${r.tracker}: ${r.answer} (${r.detail})`).join('; ')
+}
+
+/** `E_NO_PEERS`: no peer to sync with; `data.trackers` says what each tracker answered. */
+export function noPeersError (reports: TrackerReport[], extra: { dropped?: Array<{ peer: string, code: string, message: string }>, ownProcesses?: number } = {}): GasError {
+  const dropped = extra.dropped ?? []
+  const own = extra.ownProcesses ?? 0
+  const hint = reports.some((r) => r.answer === 'unreachable') ? 'start the tracker (`gas tracker`) or check the network'
+    : reports.some((r) => r.answer === 'wrong-url' || r.answer === 'no-answer') ? 'check the tracker URL (`gas team tracker URL`)'
+      : 'start `gas serve` on another member\'s machine'
+  const peers = dropped.length === 0 ? '' : `; peers dropped: ${dropped.map((d) => `${d.peer} (${d.code}: ${d.message})`).join(', ')}`
+  const ownNote = own === 0 ? '' : `; only ${own} process(es) of this same member answered (e.g. its own \`gas serve\`), which do not count as peers`
+  return new GasError('E_NO_PEERS', `no peer to sync with: ${describeTrackers(reports)}${ownNote}${peers}; ${hint}`, { trackers: reports, dropped, ownProcesses: own })
+}

@@ -1,0 +1,303 @@
+import { GasError } from '../../errors.js'
+import type { ObjectId } from '../../objects/id.js'
+import { checkoutHead, type CheckoutResult } from '../../repo/checkout.js'
+import { mergeVersion } from '../../repo/merge.js'
+import type { PathConflict } from '../../repo/merge-state.js'
+import type { Workspace } from '../../repo/workspace.js'
+import { joinSwarm, type TrackerStatus } from '../discovery/discovery.js'
+import { workspaceRtcConfig } from '../transport/ice-config.js'
+import { connectPeers, identityOf, swarmIdOf, trackersOf, type ConnectedPeers, type ConnectOptions, type PeerRoute } from './connect-peers.js'
+import type { WantContent } from '../../sync/want-set.js'
+import { queueWantedContent } from './content-queue.js'
+import { runQueue } from './queue-runner.js'
+import { TransferLimits } from '../transport/transfer-limits.js'
+import { helloScheduleOf, noPeerMaySend, rememberPeerSchedules } from './peer-schedules.js'
+import type { PeerIdentity } from '../session/session.js'
+import { takeLockNotices, type LockNotices } from '../../repo/lock-notices.js'
+import { pruneExpiredLocks } from '../../repo/lock-store.js'
+import type { LockExchange, LockExchangeReport } from './lock-exchange.js'
+import { serveRepo, syncRepo, type PeerSecurity, type SyncProgress, type SyncResult } from './sync-engine.js'
+import { syncIncompleteError } from './sync-outcome.js'
+import type { DirectSecurity } from '../transport/direct-proof.js'
+import { startDirectService } from '../transport/direct-service.js'
+import { startLanAnnouncer } from '../discovery/lan-discovery.js'
+import type { Transport } from '../transport/transport.js'
+import { noPeersError, type TrackerReport } from '../discovery/tracker-report.js'
+
+export interface PeerNodeOptions {
+  ws: Workspace
+  trackers: string[]
+  /** HELLO signing/verification (src/auth), injected because auth sits above this layer; `direct` enables the direct (TLS) path */
+  security: Pick<PeerSecurity, 'sign' | 'verify' | 'mayServe' | 'adoptTeamRefs' | 'refUpdateCheck'> & { direct?: DirectSecurity }
+  /** direct addresses (`HOST:PORT`) to try besides the workspace's */
+  peers?: string[]
+  rtcConfig?: Record<string, unknown>
+  wantContent?: WantContent
+  /** the policy's fingerprint, with wantContent (SyncPolicy.fingerprint) */
+  policyKey?: string
+  /** exchange lock records (src/auth/lock-exchange-of.ts); absent: locks stay local */
+  locks?: LockExchange
+}
+
+/**
+ * `gas serve`: stays in the team's swarm and serves every peer that connects, until `signal` aborts.
+ * A peer that misbehaves ends its own session only.
+ */
+export async function servePeers (opts: PeerNodeOptions & {
+  signal: AbortSignal
+  onPeer?: (event: { peer: string, state: 'connected' | 'closed', error?: string }) => void
+  /** a tracker went down or came back (it is retried with backoff meanwhile) */
+  onTracker?: (status: TrackerStatus) => void
+  /** where to listen for direct (TLS) connections, `HOST:PORT`; default the workspace's `listen`, else every interface on a free port; null: no direct path */
+  listen?: string | null
+  /** the direct listener is up at this address */
+  onListening?: (address: { host: string, port: number }) => void
+}): Promise<void> {
+  const { ws } = opts
+  const identity: PeerIdentity = identityOf(ws)
+  // why: with every tracker down only unref'd reconnect timers remain, and node would end the
+  // process (status 13, no message) under a command still awaiting this; a daemon stays up
+  const keepAlive = setInterval(() => {}, 2 ** 30)
+  // background work: follows the member's windows and backs off while the machine is busy
+  const limits = await TransferLimits.start(ws, { backoff: true })
+  // what peers learn of our windows in HELLO follows the schedule as it changes
+  const tellSchedule = (): void => {
+    const told = helloScheduleOf(limits.settings)
+    if (told === undefined) delete identity.schedule
+    else identity.schedule = told
+  }
+  tellSchedule()
+  limits.onChange(tellSchedule)
+  const queue = runQueue({
+    ws,
+    limits,
+    fetch: async (o) => await fetchFromPeers({ ...opts, ...o }),
+    onEvent: (e) => opts.onPeer?.({ peer: 'queue', state: e.state === 'started' ? 'connected' : 'closed', error: e.error })
+  })
+  const serve = (transport: Transport): void => {
+    void serveRepo({ store: ws.store, refs: ws.refs, transport: limits.throttle(transport), identity, ...opts.security, locks: opts.locks }).then((session) => {
+      // another process of this member (its sync): closed after HELLO, not a peer
+      if (session.closed && session.remote?.publicKey === identity.publicKey) return
+      void rememberPeerSchedules(ws, [session]).catch(() => {})
+      opts.onPeer?.({ peer: session.name, state: 'connected' })
+      // a peer that said it wants nothing more and then hung up finished normally
+      session.onClose((err) => opts.onPeer?.({ peer: session.name, state: 'closed', error: session.remoteDone ? undefined : err?.message }))
+    }, (err: Error) => opts.onPeer?.({ peer: peerNameOf(err) ?? transport.remoteLabel, state: 'closed', error: err.message }))
+  }
+  const listen = opts.listen === undefined ? ws.config.listen : opts.listen
+  // a serve reached only at its direct address needs no tracker
+  const trackers = opts.security.direct !== undefined && listen !== null && opts.trackers.length === 0 && ws.config.trackers.length === 0 ? [] : trackersOf(opts)
+  const direct = opts.security.direct === undefined || listen === null
+    ? undefined
+    : await startDirectService({
+      listen,
+      peerId: identity.peerId,
+      publicKey: identity.publicKey,
+      teamId: identity.teamId,
+      security: opts.security.direct,
+      trackers,
+      onPeer: (peer) => serve(peer.transport),
+      onRefused: (err, address) => opts.onPeer?.({ peer: `tcp ${address}`, state: 'closed', error: `${err.code}: ${err.message}` })
+    }).catch(async (err) => { await queue.stop(); limits.close(); clearInterval(keepAlive); throw err })
+  if (direct !== undefined) opts.onListening?.({ host: direct.listener.host, port: direct.listener.port })
+  const lan = direct === undefined || ws.config.lan === undefined ? undefined : await startLanAnnouncer({ ...ws.config.lan, teamId: identity.teamId, announce: direct.announce }).catch(async (err) => { await direct.close(); await queue.stop(); limits.close(); clearInterval(keepAlive); throw err })
+  const swarm = trackers.length === 0
+    ? undefined
+    : await joinSwarm({
+      trackers,
+      swarmId: swarmIdOf(ws),
+      peerId: identity.peerId,
+      rtcConfig: opts.rtcConfig ?? await workspaceRtcConfig(ws.gasDir, trackers),
+      onTrackerStatus: opts.onTracker,
+      directAnnounce: direct?.announce,
+      onTransport: serve
+    })
+  await new Promise<void>((resolve) => {
+    if (opts.signal.aborted) resolve()
+    else opts.signal.addEventListener('abort', () => resolve(), { once: true })
+  })
+  await queue.stop()
+  limits.close()
+  clearInterval(keepAlive)
+  await swarm?.leave()
+  lan?.close()
+  await direct?.close()
+  await ws.store.flush()
+}
+
+export interface PeerSyncResult extends SyncResult {
+  /** every wanted object arrived (false: `incomplete` says what is missing) */
+  complete: boolean
+  /** `E_SYNC_INCOMPLETE` as JSON when objects are missing; the CLI exits 1 with it */
+  incomplete: ReturnType<GasError['toJSON']> | null
+  /** what each tracker answered */
+  trackers: TrackerReport[]
+  checkout: CheckoutResult | null
+  /** a diverged branch merged in: committed (`version`), waiting on `conflicts`, or not started (`error`) */
+  merge: { from: string, version: ObjectId | null, conflicts: PathConflict[], error: string | null } | null
+  /** content left for a transfer window (none open now): queued, to arrive through `gas serve` */
+  queued: { items: number, bytes: number, paths: string[] }
+  /** per connected peer: the ICE candidate pair that carried the sync (host, srflx or relay), and how long its handshake took */
+  routes: PeerRoute[]
+  /** lock records adopted and refused, and this member's leases that lost or were broken (told once) */
+  locks?: LockExchangeReport & LockNotices
+}
+
+/**
+ * `gas sync --once`: finds the team's reachable peers, exchanges refs, fetches what the rules want
+ * from all of them at once, adopts fast-forwards, and brings the workspace files up to date.
+ */
+export async function syncWithPeers (opts: PeerNodeOptions & { onProgress?: (p: SyncProgress) => void, firstPeerWaitMs?: number, morePeersWaitMs?: number }): Promise<PeerSyncResult> {
+  const { ws } = opts
+  const limits = await TransferLimits.start(ws)
+  const connected = await connectPeers({ ...opts, schedule: helloScheduleOf(limits.settings), wrapTransport: (t) => limits.throttle(t) }).catch((err) => { limits.close(); throw err })
+  const { identity } = connected
+  await rememberPeerSchedules(ws, connected.sessions)
+  // no window open at our end, or at every peer's: versions, metadata and previews now, content queued for the window
+  const deferContent = limits.contentRate <= 0 || noPeerMaySend(connected.sessions, Date.now())
+  try {
+    const result: SyncResult = withConnectReport(connected, await syncRepo({
+      store: ws.store,
+      refs: ws.refs,
+      sessions: connected.sessions,
+      identity,
+      ...opts.security,
+      wantContent: deferContent ? () => false : opts.wantContent,
+      // why: with content deferred no tree is whole for the member's policy
+      policyKey: deferContent ? undefined : opts.policyKey,
+      applyRefs: !deferContent,
+      onProgress: opts.onProgress,
+      who: ws.identity.name,
+      lingerIdleMs: 1_000,
+      locks: opts.locks
+    }))
+    // only our own processes answered, or every handshake failed: nobody to sync with
+    if (result.peers === 0) throw noPeersError(connected.trackers, { dropped: result.dropped, ownProcesses: result.ownProcesses })
+    await ws.store.flush()
+    const queuedItems = deferContent ? await queueWantedContent(ws, { roots: result.roots, peers: result.perPeer.map((p) => p.name), wantContent: opts.wantContent }) : []
+    const queued = { items: queuedItems.length, bytes: queuedItems.reduce((sum, i) => sum + i.bytes, 0), paths: queuedItems.map((i) => i.path) }
+    // from the version the files are at (the index's base): a sync killed after moving the branch left them behind
+    let checkout = await checkoutHead(ws)
+    let merge: PeerSyncResult['merge'] = null
+    const diverged = result.conflicts.find((c) => c.ref === ws.branchRef && c.why === 'diverged')
+    if (diverged !== undefined) {
+      const from = `${diverged.peer}'s ${ws.config.branch}`
+      try {
+        const merged = await mergeVersion(ws, { theirs: diverged.remote, from })
+        checkout = merged.checkout
+        merge = { from, version: merged.version, conflicts: merged.conflicts, error: null }
+      } catch (err) {
+        // e.g. uncommitted work: nothing is lost, their head stays recorded for the next sync
+        merge = { from, version: null, conflicts: [], error: err instanceof GasError ? err.message : String(err) }
+      }
+    }
+    const incomplete = syncIncompleteError(result)
+    // a file not written because the peers refused it is not "left out by selective sync"
+    const refused = new Set(result.accessDenied.map((d) => d.path))
+    for (const skip of checkout?.skipped ?? []) if (refused.has(skip.path)) skip.reason = 'content refused by the peers (E_ACCESS_DENIED)'
+    const locks = opts.locks === undefined ? undefined : { ...(result.locks ?? { adopted: 0, rejected: [] }), ...await takeLockNotices(ws) }
+    if (locks !== undefined) await pruneExpiredLocks(ws)
+    return { ...result, locks, complete: incomplete === null, incomplete: incomplete?.toJSON() ?? null, trackers: connected.trackers, checkout, merge, queued, routes: connected.routes }
+  } finally {
+    limits.close()
+    await connected.leave()
+  }
+}
+
+export interface PeerFetchResult extends SyncResult {
+  /** the peers that were connected and asked (their member names) */
+  asked: string[]
+}
+
+/**
+ * Fetches `roots` and everything below them (a file manifest's chunks, an asset's content, a
+ * version's tree) from the team's reachable peers, without moving any ref or touching the
+ * workspace: `gas fetch`, `gas fsck --repair`, a build fetch and the LFS agent build on it.
+ * Objects already stored are not asked for again. A person waits for it (`interactive`, the
+ * default): it asks the first peer that answers instead of waiting for every peer the tracker
+ * counts, and for what that one did not have, the next one that answers, and so on.
+ */
+export async function fetchFromPeers (opts: FetchOptions): Promise<PeerFetchResult> {
+  if (!Array.isArray(opts.roots)) throw GasError.badArgument('fetchFromPeers needs roots: the ids of the objects to fetch')
+  if (opts.interactive === false) return (await fetchRound(opts)).result
+  const asked = new Set<string>()
+  let total: PeerFetchResult | undefined
+  for (let roots = opts.roots; ;) {
+    // each round goes as soon as a peer not asked yet answers; the first peers may not hold everything
+    const round = await fetchRound({ ...opts, roots, enough: (sessions) => sessions.some((s) => !asked.has(s.name)) })
+    const added = round.result.asked.filter((name) => !asked.has(name))
+    for (const name of added) asked.add(name)
+    total = total === undefined ? round.result : addRound(total, round.result)
+    roots = round.result.missing
+    if (roots.length === 0 || added.length === 0 || round.counted <= asked.size + round.result.ownProcesses) return total
+  }
+}
+
+/** Two rounds' reports as one: what came in either, what is still missing after the second. */
+function addRound (a: PeerFetchResult, b: PeerFetchResult): PeerFetchResult {
+  return {
+    ...b,
+    fetched: { objects: a.fetched.objects + b.fetched.objects, bytes: a.fetched.bytes + b.fetched.bytes },
+    wire: { sent: a.wire.sent + b.wire.sent, received: a.wire.received + b.wire.received },
+    asked: [...new Set([...a.asked, ...b.asked])],
+    // refused in an earlier round: not asked again (see SyncResult.accessDenied)
+    accessDenied: [...a.accessDenied, ...b.accessDenied],
+    perPeer: [...a.perPeer, ...b.perPeer],
+    roots: a.roots
+  }
+}
+
+type FetchOptions = PeerNodeOptions & Omit<ConnectOptions, 'ws' | 'trackers'> & {
+  roots: ObjectId[]
+  onProgress?: (p: SyncProgress) => void
+  signal?: AbortSignal
+  /** false: wait for every peer the tracker counts before asking (default true: a person waits) */
+  interactive?: boolean
+}
+
+/** One connect-and-fetch; `counted`: the most peers a tracker counted, to know whether others could be asked. */
+async function fetchRound (opts: FetchOptions): Promise<{ result: PeerFetchResult, counted: number }> {
+  const { ws } = opts
+  // a person waits for this (`gas fetch`, `gas restore`): it moves now, at the window's rate or within the metadata budget outside windows
+  const limits = opts.wrapTransport === undefined ? await TransferLimits.start(ws, { interactive: true }) : undefined
+  const connected = await connectPeers(limits === undefined ? opts : { ...opts, wrapTransport: (t) => limits.throttle(t) }).catch((err) => { limits?.close(); throw err })
+  // stopping (a window closing) closes the connections: objects in flight are lost or kept, nothing more is asked
+  const stop = (): void => { void connected.leave() }
+  opts.signal?.addEventListener('abort', stop, { once: true })
+  if (opts.signal?.aborted === true) stop()
+  try {
+    const result = withConnectReport(connected, await syncRepo({
+      store: ws.store,
+      refs: ws.refs,
+      sessions: connected.sessions,
+      identity: connected.identity,
+      ...opts.security,
+      roots: opts.roots,
+      refRoots: false,
+      applyRefs: false,
+      wantContent: opts.wantContent,
+      policyKey: opts.policyKey,
+      onProgress: opts.onProgress,
+      who: ws.identity.name,
+      lingerIdleMs: 0
+    }))
+    if (result.peers === 0) throw noPeersError(connected.trackers, { dropped: result.dropped, ownProcesses: result.ownProcesses })
+    await ws.store.flush()
+    return { result: { ...result, asked: result.perPeer.map((p) => p.name) }, counted: Math.max(0, ...connected.trackers.map((t) => t.peers ?? 0)) }
+  } finally {
+    opts.signal?.removeEventListener('abort', stop)
+    limits?.close()
+    await connected.leave()
+  }
+}
+
+/** The sync's report with what connecting found: handshakes that failed, our own processes. */
+function withConnectReport (connected: ConnectedPeers, result: SyncResult): SyncResult {
+  return { ...result, dropped: [...connected.dropped, ...result.dropped], ownProcesses: connected.ownProcesses + result.ownProcesses }
+}
+
+/** The remote's name when a handshake failure knows it (a refusal it sent, after its HELLO) */
+function peerNameOf (err: unknown): string | undefined {
+  const peer = (err as GasError | undefined)?.data?.peer
+  return typeof peer === 'string' ? peer : undefined
+}

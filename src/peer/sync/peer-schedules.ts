@@ -1,0 +1,43 @@
+import type { Workspace } from '../../repo/workspace.js'
+import { recordPeerSchedule, type ScheduleSettings } from '../../schedule/schedule-settings.js'
+import { checkSchedule, rateAt } from '../../schedule/schedule.js'
+import type { HelloSchedule } from '../wire/messages.js'
+import type { PeerSession } from '../session/session.js'
+
+/**
+ * Members tell each other their transfer windows in HELLO: the receiver plans with the sender's
+ * windows (`gas queue plan`) and leaves content for later when no connected peer may send now.
+ */
+
+/** What we say of our schedule in HELLO; nothing when we have no windows (no limit to tell). */
+export function helloScheduleOf (settings: ScheduleSettings): HelloSchedule | undefined {
+  if (settings.windows.length === 0 && settings.limit === undefined && settings.outsideLimit === undefined) return undefined
+  return { windows: settings.windows.map((w) => w.text), ...(settings.limit !== undefined ? { limit: settings.limit } : {}), ...(settings.outsideLimit !== undefined ? { outsideLimit: settings.outsideLimit } : {}) }
+}
+
+/** Remembers the schedule each peer told (a schedule that does not parse is ignored: the peer plans as unlimited). */
+export async function rememberPeerSchedules (ws: Workspace, sessions: PeerSession[]): Promise<void> {
+  for (const session of sessions) {
+    const told = session.remote?.schedule
+    if (told === undefined) continue
+    try {
+      await recordPeerSchedule(ws, session.name, checkSchedule(told))
+    } catch {
+      // a peer's bad schedule changes nothing here
+    }
+  }
+}
+
+/** True when every connected peer told a schedule that allows it no content transfer at `at`. */
+export function noPeerMaySend (sessions: PeerSession[], at: number): boolean {
+  if (sessions.length === 0) return false
+  return sessions.every((session) => {
+    const told = session.remote?.schedule
+    if (told === undefined) return false
+    try {
+      return rateAt(checkSchedule(told), at) <= 0
+    } catch {
+      return false
+    }
+  })
+}

@@ -1,0 +1,371 @@
+import { GasError, isGasError } from '../../errors.js'
+import type { ObjectId } from '../../objects/id.js'
+import type { ObjectStore } from '../../objects/store.js'
+import type { RefStore } from '../../refs/ref-store.js'
+import { computeWantSet, type WantContent, type WantedObject } from '../../sync/want-set.js'
+import { systemClock, type Clock } from '../../clock.js'
+import type { LedgerTotals } from '../session/ledger.js'
+import { adoptLockRecords, newLockRefs, takeLocksFrom, type LockExchange, type LockExchangeReport } from './lock-exchange.js'
+import { applyRemoteRefs, isAdvertisedRef, isSharedRef, isTeamRef, type RefConflict, type RefOutcome, type RejectedRef, type RemoteRef } from './ref-exchange.js'
+import { PeerSession, asGasError, randomIdentity, type PeerIdentity, type SessionOptions } from '../session/session.js'
+import { Swarm, type DroppedPeer, type FetchResult } from '../swarm/swarm.js'
+import { Denials, type AccessDenied } from '../session/denials.js'
+import type { Transport } from '../transport/transport.js'
+
+/**
+ * `gas sync` and `gas serve` on top of sessions and the swarm:
+ *   connect (HELLO) → advertise and receive REFS → fetch metadata of every advertised ref, level
+ *   by level, until the want-set is complete → fetch content (rarest first, every peer) →
+ *   apply refs whose objects are all here → tell peers we are done, keep serving until they are.
+ * Every step starts from what the store holds, so an interrupted sync resumes where it stopped.
+ */
+
+/** why: a remote still fetching from us sends WANTs continuously; this long without a frame means it is gone or finished without saying so */
+export const LINGER_IDLE_MS = 30_000
+/** why: metadata is fetched a level per round (version → tree → asset → file); a history deeper than this is fetched by the next sync */
+export const MAX_METADATA_ROUNDS = 10_000
+const LINGER_POLL_MS = 250
+
+export type SyncPhase = 'connect' | 'refs' | 'metadata' | 'content' | 'apply' | 'linger' | 'done'
+
+export interface SyncProgress {
+  phase: SyncPhase
+  peers: number
+  objects: number
+  bytes: number
+  totalObjects: number
+  totalBytes: number
+}
+
+export interface PeerSecurity {
+  identity?: PeerIdentity
+  /** our name in HELLO when no identity is given */
+  peerName?: string
+  sign?: SessionOptions['sign']
+  verify?: SessionOptions['verify']
+  mayServe?: SessionOptions['mayServe']
+  /**
+   * Team records (refs/team/..., src/auth): with it they are fetched from every peer and handed
+   * here, before any other ref is applied, to be adopted once their signatures check out.
+   */
+  adoptTeamRefs?: (opts: { store: ObjectStore, refs: RemoteRef[], peer: string }) => Promise<RejectedRef[]>
+  /** Write rights (src/auth): once per sync, the check each remote ref update must pass (ApplyRefsOptions.authorize); `isNew`: fetched by this sync */
+  refUpdateCheck?: (opts: { store: ObjectStore, isNew: (id: ObjectId) => boolean }) => Promise<(ref: RemoteRef, local: ObjectId | null) => Promise<void>>
+}
+
+export interface SyncOptions extends PeerSecurity {
+  store: ObjectStore
+  refs: RefStore
+  /** connections to open (HELLO is exchanged here) */
+  transports?: Transport[]
+  /** sessions already open */
+  sessions?: PeerSession[]
+  /** objects to fetch (with everything below them) besides what the peers' refs name */
+  roots?: ObjectId[]
+  /** walk the peers' advertised refs too (default true); false fetches only `roots` */
+  refRoots?: boolean
+  /** selective sync: whether an asset's content is wanted */
+  wantContent?: WantContent
+  /** the policy's fingerprint (SyncPolicy.fingerprint): lets trees whose unwanted content is absent count as whole */
+  policyKey?: string
+  /** content of older versions too (default true) */
+  contentOfHistory?: boolean
+  /** update refs/heads, tags and builds from the peers' (default true); remote views are recorded either way */
+  applyRefs?: boolean
+  onProgress?: (progress: SyncProgress) => void
+  clock?: Clock
+  /** reflog author */
+  who?: string
+  refsTimeoutMs?: number
+  /** stop serving a peer that sent nothing this long after we finished (default LINGER_IDLE_MS; 0: close at once) */
+  lingerIdleMs?: number
+  /** fetch, check and adopt the peers' lock records (refs/locks/); absent: locks are not exchanged */
+  locks?: LockExchange
+}
+
+export interface PeerReport extends LedgerTotals {
+  name: string
+  /** bytes/s received, smoothed, at the end */
+  receiveRate: number
+}
+
+export interface SyncResult {
+  /** payload (BLOCK object bytes) received by this sync, duplicates included */
+  fetched: { objects: number, bytes: number }
+  /** payload sent to peers while this sync ran */
+  sent: { objects: number, bytes: number }
+  /** whole frames, headers and control messages included */
+  wire: { sent: number, received: number }
+  peers: number
+  conflicts: RefConflict[]
+  refs: RefOutcome[]
+  /** wanted objects no peer provided (the next sync asks again) */
+  missing: ObjectId[]
+  /** content bytes of the missing objects (metadata sizes are not known before it arrives) */
+  missingBytes: number
+  /** workspace paths of the assets whose objects are missing, where known */
+  missingPaths: string[]
+  /**
+   * Assets a peer refused us (its read rights), one E_ACCESS_DENIED each: not counted as missing,
+   * so a member without rights to some paths syncs everything else completely.
+   */
+  accessDenied: AccessDenied[]
+  /** connections to another process of this same member (its own `gas serve`): closed after HELLO, not counted as peers */
+  ownProcesses: number
+  dropped: DroppedPeer[]
+  duplicates: number
+  perPeer: PeerReport[]
+  /** seconds spent fetching (metadata and content rounds), by the sync's clock */
+  fetchSeconds: number
+  /** the objects the sync fetched below: `roots` and the peers' advertised refs */
+  roots: ObjectId[]
+  /** remote ref updates and team records refused (forged, unauthorized, revoked author): kept out, the peer not dropped */
+  rejected: RejectedRef[]
+  /** lock records adopted and refused (with `locks`) */
+  locks?: LockExchangeReport
+}
+
+/**
+ * A session with a process of the same member (same key: its own `gas serve`, another command in
+ * the same workspace): it has nothing to give and must not count as a peer.
+ */
+export function isOwnProcess (session: PeerSession, identity: PeerIdentity): boolean {
+  return session.remote?.publicKey !== undefined && session.remote.publicKey === identity.publicKey
+}
+
+/**
+ * Opens sessions over `transports`; the ones that fail the handshake are reported, not thrown,
+ * and the ones with a process of our own member key are closed after HELLO (`own`).
+ */
+export async function openSessions (transports: Transport[], store: ObjectStore, security: PeerSecurity, clock: Clock = systemClock): Promise<{ sessions: PeerSession[], dropped: DroppedPeer[], own: number }> {
+  const identity = security.identity ?? randomIdentity(security.peerName ?? 'gas')
+  const settled = await Promise.allSettled(transports.map(async (transport) => await PeerSession.open({
+    transport, store, identity, clock, sign: security.sign, verify: security.verify, mayServe: security.mayServe
+  })))
+  const sessions: PeerSession[] = []
+  const dropped: DroppedPeer[] = []
+  let own = 0
+  settled.forEach((outcome, i) => {
+    if (outcome.status === 'fulfilled' && isOwnProcess(outcome.value, identity)) {
+      outcome.value.close()
+      own++
+    } else if (outcome.status === 'fulfilled') sessions.push(outcome.value)
+    else {
+      const err = asGasError(outcome.reason) ?? GasError.protocol('handshake failed')
+      dropped.push({ peer: transports[i].remoteLabel, code: err.code, message: err.message })
+    }
+  })
+  return { sessions, dropped, own }
+}
+
+export async function syncRepo (opts: SyncOptions): Promise<SyncResult> {
+  const { store, refs } = opts
+  if (store === undefined || refs === undefined) throw GasError.badArgument('syncRepo needs a store and refs')
+  const clock = opts.clock ?? systemClock
+  let phase: SyncPhase = 'connect'
+  const swarm: Swarm = new Swarm({ store, clock, onProgress: (p) => progress(phase, p) })
+  function progress (current: SyncPhase, counts: Partial<SyncProgress> = {}): void {
+    opts.onProgress?.({ phase: current, peers: swarm.peers.length, objects: 0, bytes: 0, totalObjects: 0, totalBytes: 0, ...counts })
+  }
+  const opened = await openSessions(opts.transports ?? [], store, opts, clock)
+  const sessions = [...(opts.sessions ?? []), ...opened.sessions]
+  for (const session of sessions) swarm.addPeer(session)
+  progress(phase)
+
+  try {
+    phase = 'refs'
+    const ours = (await refs.list()).filter((ref) => isAdvertisedRef(ref.name))
+    await Promise.all(sessions.map(async (session) => await session.advertiseRefs(ours).catch(() => {})))
+    const advertised = new Map<PeerSession, RemoteRef[]>()
+    const teamAdvertised = new Map<PeerSession, RemoteRef[]>()
+    const withTeam = opts.adoptTeamRefs !== undefined && opts.refRoots !== false
+    const lockRefs: Array<{ peer: string, ref: RemoteRef }> = []
+    await Promise.all(sessions.map(async (session) => {
+      try {
+        const remoteRefs = await session.waitRefs(opts.refsTimeoutMs)
+        advertised.set(session, remoteRefs.filter((ref) => isSharedRef(ref.name)))
+        if (withTeam) teamAdvertised.set(session, remoteRefs.filter((ref) => isTeamRef(ref.name)))
+        if (opts.locks !== undefined) for (const ref of await newLockRefs(refs, remoteRefs)) lockRefs.push({ peer: session.name, ref })
+      } catch (err) {
+        session.close(asGasError(err))
+      }
+    }))
+    const advertisedIds = opts.refRoots === false ? [] : [...advertised.values(), ...teamAdvertised.values(), lockRefs.map((l) => l.ref)].flat().map((ref) => ref.id)
+    const roots = [...new Set([...(opts.roots ?? []), ...advertisedIds])]
+    progress(phase)
+
+    phase = 'metadata'
+    const fetchStart = clock.now()
+    // objects peers refused us (access denied): reported once, not asked again by this sync
+    const unavailable = new Set<ObjectId>()
+    const denials = new Denials()
+    const wantOpts = { store, roots, wantContent: opts.wantContent, policyKey: opts.policyKey, contentOfHistory: opts.contentOfHistory, decoded: new Map<ObjectId, unknown>(), unavailable }
+    let wantSet = await computeWantSet(wantOpts)
+    let duplicates = 0
+    // why: version records are checked when they arrive (write rights), not again on every sync
+    const fetchedMetadata = new Set<ObjectId>()
+    for (let round = 0; !wantSet.complete && round < MAX_METADATA_ROUNDS; round++) {
+      for (const wanted of wantSet.metadata) fetchedMetadata.add(wanted.id)
+      const got = await swarm.fetch(wantSet.metadata, { knownMissing: true })
+      duplicates += got.duplicates
+      denials.add(got.denied, wantSet.metadata, unavailable)
+      if (got.objects === 0 && got.denied.length === 0) break
+      wantSet = await computeWantSet(wantOpts)
+    }
+
+    phase = 'content'
+    const content: FetchResult = await swarm.fetch(wantSet.content, { probe: true, knownMissing: true })
+    duplicates += content.duplicates
+    denials.add(content.denied, wantSet.content, unavailable)
+    const missing = [...wantSet.metadata.map((w) => w.id), ...content.missing]
+    const stillMissing = new Set(content.missing)
+    const missingWants: WantedObject[] = [...wantSet.metadata, ...wantSet.content.filter((w) => stillMissing.has(w.id))]
+    // why: records the trees that are whole now, so the next sync does not walk them (only what changed is walked)
+    if (missing.length === 0) await store.completeTrees?.add(content.objects > 0 ? (await computeWantSet(wantOpts)).newlyWhole : wantSet.newlyWhole)
+
+    phase = 'apply'
+    const fetchSeconds = (clock.now() - fetchStart) / 1000
+    progress(phase)
+    const conflicts: RefConflict[] = []
+    const outcomes: RefOutcome[] = []
+    const rejected: RejectedRef[] = []
+    // team records first: a revocation or policy learnt now already decides this sync's refs
+    for (const [session, remoteRefs] of teamAdvertised) {
+      if (remoteRefs.length > 0) rejected.push(...await opts.adoptTeamRefs!({ store, refs: remoteRefs, peer: session.name }))
+    }
+    if (opts.applyRefs !== false) {
+      const authorize = await opts.refUpdateCheck?.({ store, isNew: (id) => fetchedMetadata.has(id) })
+      for (const [session, remoteRefs] of advertised) {
+        const accepted = new Set<ObjectId>()
+        for (const ref of remoteRefs) {
+          if (missing.length === 0 || (await isComplete(store, ref.id, opts, unavailable))) accepted.add(ref.id)
+        }
+        const applied = await applyRemoteRefs({
+          refs, store, remoteRefs, peerName: safePeerName(session.name), who: opts.who, accept: (ref) => accepted.has(ref.id), authorize
+        })
+        rejected.push(...applied.rejected)
+        conflicts.push(...applied.conflicts)
+        outcomes.push(...applied.outcomes)
+      }
+    }
+
+    const locks = opts.locks === undefined ? undefined : await adoptLockRecords(refs, store, lockRefs, opts.locks)
+
+    phase = 'linger'
+    progress(phase)
+    await linger(sessions, clock, opts.lingerIdleMs ?? LINGER_IDLE_MS)
+    phase = 'done'
+    progress(phase)
+    const result = report(sessions, { rejected, conflicts, outcomes, missing, missingWants, accessDenied: denials.list(), duplicates, fetchSeconds, roots, dropped: [...opened.dropped, ...swarm.dropped], own: opened.own })
+    return locks === undefined ? result : { ...result, locks }
+  } finally {
+    for (const session of sessions) session.close()
+  }
+}
+
+async function isComplete (store: ObjectStore, root: ObjectId, opts: SyncOptions, unavailable: ReadonlySet<ObjectId>): Promise<boolean> {
+  const set = await computeWantSet({ store, roots: [root], wantContent: opts.wantContent, contentOfHistory: opts.contentOfHistory, unavailable })
+  return set.complete && set.content.length === 0
+}
+
+/** A remote's self-chosen name made safe as one ref path component. */
+export function safePeerName (name: string): string {
+  const safe = name.replace(/[^A-Za-z0-9_@+=,.-]/g, '_').replace(/^\.+/, '_').replace(/\.lock$/, '_lock').replace(/\.\./g, '_')
+  return safe === '' ? 'peer' : safe.slice(0, 64)
+}
+
+/** Says "done" to every peer, then serves them until each says done, closes, or goes quiet. */
+async function linger (sessions: PeerSession[], clock: Clock, idleMs: number): Promise<void> {
+  await Promise.all(sessions.map(async (session) => await session.sendDone().catch(() => {})))
+  if (idleMs <= 0) return
+  await Promise.all(sessions.map(async (session) => await new Promise<void>((resolve) => {
+    let lastBytes = session.ledger.wireBytesReceived
+    let lastHeard = clock.now()
+    let cancel = (): void => {}
+    const check = (): void => {
+      if (session.closed || (session.remoteDone && session.queuedWants === 0)) return resolve()
+      if (session.ledger.wireBytesReceived !== lastBytes) {
+        lastBytes = session.ledger.wireBytesReceived
+        lastHeard = clock.now()
+      }
+      if (clock.now() - lastHeard > idleMs) return resolve()
+      cancel = clock.after(LINGER_POLL_MS, check)
+    }
+    session.onRemoteDone(() => { cancel(); check() })
+    session.onClose(() => { cancel(); resolve() })
+    check()
+  })))
+}
+
+function report (sessions: PeerSession[], parts: { rejected: RejectedRef[], conflicts: RefConflict[], outcomes: RefOutcome[], missing: ObjectId[], missingWants: WantedObject[], accessDenied: AccessDenied[], duplicates: number, fetchSeconds: number, roots: ObjectId[], dropped: DroppedPeer[], own: number }): SyncResult {
+  const perPeer: PeerReport[] = sessions.map((s) => ({
+    name: s.name,
+    objectsSent: s.ledger.objectsSent,
+    objectsReceived: s.ledger.objectsReceived,
+    bytesSent: s.ledger.bytesSent,
+    bytesReceived: s.ledger.bytesReceived,
+    wireBytesSent: s.ledger.wireBytesSent,
+    wireBytesReceived: s.ledger.wireBytesReceived,
+    receiveRate: s.ledger.receiveRate.rate()
+  }))
+  const sum = (key: keyof LedgerTotals): number => perPeer.reduce((total, p) => total + p[key], 0)
+  return {
+    fetched: { objects: sum('objectsReceived'), bytes: sum('bytesReceived') },
+    sent: { objects: sum('objectsSent'), bytes: sum('bytesSent') },
+    wire: { sent: sum('wireBytesSent'), received: sum('wireBytesReceived') },
+    peers: sessions.length,
+    conflicts: parts.conflicts,
+    refs: parts.outcomes,
+    missing: parts.missing,
+    missingBytes: parts.missingWants.reduce((total, w) => total + (w.size ?? 0), 0),
+    missingPaths: [...new Set(parts.missingWants.flatMap((w) => w.path === undefined || w.path === '' ? [] : [w.path]))].sort(),
+    accessDenied: parts.accessDenied,
+    ownProcesses: parts.own,
+    dropped: parts.dropped,
+    duplicates: parts.duplicates,
+    perPeer,
+    fetchSeconds: parts.fetchSeconds,
+    roots: parts.roots,
+    rejected: parts.rejected
+  }
+}
+
+export interface ServeOptions extends PeerSecurity {
+  store: ObjectStore
+  refs: RefStore
+  transport: Transport
+  clock?: Clock
+  /** adopt the lock records of the member syncing with us before saying we are done */
+  locks?: LockExchange
+}
+
+/**
+ * `gas serve` for one connection: handshake, advertise our refs, say we want nothing, then serve
+ * the remote's WANTs until it closes. Resolves with the open session (close it to stop serving).
+ */
+export async function serveRepo (opts: ServeOptions): Promise<PeerSession> {
+  const clock = opts.clock ?? systemClock
+  const identity = opts.identity ?? randomIdentity(opts.peerName ?? 'gas')
+  const session = await PeerSession.open({
+    transport: opts.transport,
+    store: opts.store,
+    identity,
+    clock,
+    sign: opts.sign,
+    verify: opts.verify,
+    mayServe: opts.mayServe
+  })
+  if (isOwnProcess(session, identity)) {
+    // our own sync or serve: it has everything we have; the caller sees a closed session
+    session.close()
+    return session
+  }
+  try {
+    await session.advertiseRefs((await opts.refs.list()).filter((ref) => isAdvertisedRef(ref.name)))
+    if (opts.locks !== undefined) await takeLocksFrom(session, opts.refs, opts.store, opts.locks, clock)
+    await session.sendDone()
+  } catch (err) {
+    if (!isGasError(err, 'E_PEER_LOST')) session.close(asGasError(err))
+  }
+  return session
+}

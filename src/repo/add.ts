@@ -80,6 +80,7 @@ async function expand (ws: Workspace, relPath: string, named = false, engine: En
 export async function addPaths (ws: Workspace, opts: { paths: string[], tags?: Record<string, string>, cwd?: string, force?: boolean, onProgress?: (path: string, bytes: number, size: number) => void }): Promise<AddedAsset[]> {
   if (opts.paths.length === 0) throw GasError.badArgument('nothing to add: name files or folders')
   for (const [k, v] of Object.entries(opts.tags ?? {})) checkTag(k, v)
+  ws.previewer?.warm?.()
   const index = await readIndex(ws.fs, ws.gasDir)
   const files = new Set<string>()
   const scopes: string[] = []

@@ -8,6 +8,7 @@ import { directSecurity } from './direct-proof.js'
 import type { DirectSecurity } from '../peer/transport/direct-proof.js'
 import { readOwnCertificate, type MemberCertificate } from './member-certificate.js'
 import { adoptTeamRecords, memberCertificate, readPolicyRecord, recordCertificate, revocationOf, type TeamRecords } from './team-directory.js'
+import { refuseRevoked } from './revocation-check.js'
 import { adoptOwnCertificate } from './team-members.js'
 import { writeRulesOf } from './team-policy.js'
 import { checkRefUpdate } from './write-rights.js'
@@ -50,20 +51,11 @@ export function peerSecurity (ws: Workspace, opts: PeerSecurityOptions = {}): Wo
   const verify = async (remote: HelloMessage, ourNonce: string): Promise<void> => {
     member(remote, ourNonce)
     if (rs === null) return
-    // why: read on every connection, since another process of this workspace (a sync) may have learnt the revocation
-    const revoked = await revocationOf(rs, remote.publicKey)
-    if (revoked !== undefined) {
-      throw new GasError('E_REVOKED', `${remote.name}'s membership of ${rs.team.name} was revoked by ${revoked.by.member.name}`, { peer: remote.name, publicKey: remote.publicKey })
-    }
-    // an admin's revocation takes the certificates it issued with it
-    const issuer = remote.certificate?.issuer?.member
-    if (issuer !== undefined && (await revocationOf(rs, issuer.publicKey)) !== undefined) {
-      throw new GasError('E_REVOKED', `${remote.name}'s certificate was issued by ${issuer.name}, whose membership of ${rs.team.name} was revoked; ask a lead for a new invite`, { peer: remote.name, publicKey: remote.publicKey })
-    }
+    await refuseRevoked(rs, remote)
     if (remote.certificate !== null) await recordCertificate(rs, remote.certificate, ws.identity.name, ws.clock.now()).catch(() => {})
   }
   const sign = signChallenge(ws.identity, team?.id ?? null, ownCertificate)
-  const direct = directSecurity(ws.identity, team, ownCertificate)
+  const direct = directSecurity(ws.identity, team, ownCertificate, rs === null ? undefined : async (proof) => await refuseRevoked(rs, proof))
   const readPolicy = opts.readPolicy
   const gate = new ReadGate({ store: ws.store, refs: ws.refs, policy: readPolicy !== undefined ? async () => readPolicy : async () => await loadReadPolicy(ws) })
   const mayServe = gate.mayServe

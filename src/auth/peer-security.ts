@@ -57,7 +57,13 @@ export function peerSecurity (ws: Workspace, opts: PeerSecurityOptions = {}): Wo
   const sign = signChallenge(ws.identity, team?.id ?? null, ownCertificate)
   const direct = directSecurity(ws.identity, team, ownCertificate, rs === null ? undefined : async (proof) => await refuseRevoked(rs, proof))
   const readPolicy = opts.readPolicy
-  const gate = new ReadGate({ store: ws.store, refs: ws.refs, policy: readPolicy !== undefined ? async () => readPolicy : async () => await loadReadPolicy(ws) })
+  const gate = new ReadGate({
+    store: ws.store,
+    refs: ws.refs,
+    policy: readPolicy !== undefined ? async () => readPolicy : async () => await loadReadPolicy(ws),
+    // why: `gas team roles` issues a newer certificate; a peer that holds it applies its roles, not the ones the remote presented
+    newerRoles: rs === null ? undefined : async (remote) => await newerRolesOf(rs, remote)
+  })
   const mayServe = gate.mayServe
   if (rs === null) return { sign, verify, direct, mayServe }
   return {
@@ -86,4 +92,13 @@ export function peerSecurity (ws: Workspace, opts: PeerSecurityOptions = {}): Wo
       return async (ref, _local) => await checkRefUpdate(ctx, store, ref.name, ref.id, isNew)
     }
   }
+}
+
+/** The roles of a stored certificate of the remote's key newer than the one it presented (both verified before they were stored or accepted). */
+async function newerRolesOf (rs: TeamRecords, remote: HelloMessage): Promise<readonly string[] | undefined> {
+  const presented = remote.certificate
+  if (presented === null) return undefined
+  const held = await memberCertificate(rs, remote.publicKey).catch(() => undefined)
+  if (held === undefined || held.signature === presented.signature || (held.member.issued ?? 0) <= ((presented.member as { issued?: number }).issued ?? 0)) return undefined
+  return [...held.member.roles].sort()
 }

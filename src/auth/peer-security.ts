@@ -14,6 +14,8 @@ import { writeRulesOf } from './team-policy.js'
 import { checkRefUpdate } from './write-rights.js'
 import { loadReadPolicy } from './load-read-policy.js'
 import { ReadGate } from './read-gate.js'
+import { readIndexCacheIn } from './read-index-cache.js'
+import { join } from 'node:path'
 import type { ReadPolicy } from './read-rights.js'
 
 export interface PeerSecurityOptions {
@@ -62,7 +64,8 @@ export function peerSecurity (ws: Workspace, opts: PeerSecurityOptions = {}): Wo
     refs: ws.refs,
     policy: readPolicy !== undefined ? async () => readPolicy : async () => await loadReadPolicy(ws),
     // why: `gas team roles` issues a newer certificate; a peer that holds it applies its roles, not the ones the remote presented
-    newerRoles: rs === null ? undefined : async (remote) => await newerRolesOf(rs, remote)
+    newerRoles: rs === null ? undefined : async (remote) => await newerRolesOf(rs, remote),
+    cache: readIndexCacheIn(ws.fs, join(ws.gasDir, 'cache', 'read-index'))
   })
   const mayServe = gate.mayServe
   if (rs === null) return { sign, verify, direct, mayServe }

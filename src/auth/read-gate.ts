@@ -4,7 +4,9 @@ import type { ObjectStore } from '../objects/store.js'
 import type { HelloMessage } from '../peer/wire/messages.js'
 import type { ServeVerdict } from '../peer/session/session-options.js'
 import type { RefStore } from '../refs/ref-store.js'
+import { LOCK_REF_PREFIX } from '../refs/lock-ref.js'
 import { buildReadIndex, type ReadIndex } from './read-index.js'
+import { readIndexKey, type ReadIndexCache } from './read-index-cache.js'
 import { RoleReader, type ReadPolicy } from './read-rights.js'
 
 /**
@@ -33,7 +35,16 @@ export interface ReadGateOptions {
    * HELLO certificate's. Asked again at most every `recheckMs` per session.
    */
   newerRoles?: (remote: HelloMessage) => Promise<readonly string[] | undefined>
+  /** indexes kept across processes (read-index-cache.ts); without it each process builds its own */
+  cache?: ReadIndexCache
 }
+
+/**
+ * why: lock and team records name no content (they are served as metadata to every member), and
+ * change at every lock or HELLO; left out, they do not rebuild the index.
+ */
+const NO_CONTENT_REFS = [LOCK_REF_PREFIX, 'refs/team/']
+const NO_CONTENT_TYPES: ReadonlySet<ObjectType> = new Set<ObjectType>(['lock', 'team'])
 
 interface RemoteRoles { roles: readonly string[], checkedAt: number }
 const NO_ROLES: readonly string[] = []
@@ -149,7 +160,11 @@ export class ReadGate {
     if (first !== undefined) return first
     // not named by the refs we indexed: perhaps by refs that moved since (a commit a moment ago)
     await this.#recheck()
-    return answer(await this.#indexOf(state), id, type) ?? (state.reader.readsUnlisted ? true : 'access-denied')
+    const second = answer(await this.#indexOf(state), id, type)
+    if (second !== undefined) return second
+    // a lock or team record asked about by id (its refs are not indexed, see NO_CONTENT_REFS): metadata every member reads
+    if (type === undefined && NO_CONTENT_TYPES.has((await this.#opts.store.get(id).catch(() => undefined))?.type ?? 'chunk')) return true
+    return state.reader.readsUnlisted ? true : 'access-denied'
   }
 
   #stateFor (policy: ReadPolicy, roles: readonly string[]): RoleState {
@@ -172,7 +187,7 @@ export class ReadGate {
       state.refsKey = this.#refsKey
       state.built = undefined
       this.builds++
-      const building = buildReadIndex(this.#opts.store, this.#roots, state.reader)
+      const building = this.#loadOrBuild(state.reader, this.#refsKey, this.#roots)
       state.index = building
       building.then((index) => { if (state.index === building) state.built = index }, () => {
         // a failed build (a damaged object) is tried again by the next question, not cached
@@ -182,12 +197,23 @@ export class ReadGate {
     return state.index
   }
 
+  async #loadOrBuild (reader: RoleReader, refsKey: string, roots: ObjectId[]): Promise<ReadIndex> {
+    const cache = this.#opts.cache
+    const key = cache === undefined ? '' : readIndexKey(reader.policy.fingerprint, reader.roles, refsKey)
+    const cached = await cache?.load(key)
+    if (cached !== undefined) return cached
+    const index = await buildReadIndex(this.#opts.store, roots, reader)
+    // why: an index of a partial store lacks what arrives later under the same refs; only a whole one is kept
+    if (cache !== undefined && index.complete === true) void cache.save(key, index)
+    return index
+  }
+
   /** Looks at the refs (and the policy) again when the last look is older than recheckMs. */
   async #recheck (): Promise<void> {
     if (this.#clock.now() - this.#checkedAt < (this.#opts.recheckMs ?? READ_RECHECK_MS)) return
     this.#checking ??= (async () => {
       try {
-        const refs = (await this.#opts.refs.list()).sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
+        const refs = (await this.#opts.refs.list()).filter((r) => !NO_CONTENT_REFS.some((prefix) => r.name.startsWith(prefix))).sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
         const policy = await this.#opts.policy()
         const refsKey = refs.map((r) => `${r.name}=${r.id}`).join('\n')
         if (policy?.fingerprint !== this.#policy?.fingerprint) this.#byRoles.clear()

@@ -49,6 +49,11 @@ export interface ConnectOptions {
   peers?: string[]
   rtcConfig?: Record<string, unknown>
   firstPeerWaitMs?: number
+  /**
+   * the wait for a first peer once every tracker answered that no other peer is in the swarm
+   * (default: firstPeerWaitMs); a command a person waits for need not wait long for nobody
+   */
+  aloneWaitMs?: number
   morePeersWaitMs?: number
   countedPeersWaitMs?: number
   clock?: Clock
@@ -264,7 +269,10 @@ export async function connectPeers (opts: ConnectOptions): Promise<ConnectedPeer
           // only direct attempts left: look again when they stop counting
           if (settledPeers() >= counted() && handshaking === 0) until = Math.min(until, elapsed + DIRECT_UPGRADE_WAIT_MS)
         } else {
-          until = counted() > 0 ? countedWait : firstWait
+          // only processes of this same member answered (its own `gas serve`): nobody left to wait for
+          if (counted() > 0 && settledPeers() >= counted() && handshaking + (dialer?.running ?? 0) === 0) return done()
+          const alone = opts.aloneWaitMs !== undefined && seen.size > 0 && [...seen.values()].every((s) => s.others === 0) && handshaking + (dialer?.running ?? 0) === 0
+          until = counted() > 0 ? countedWait : alone ? Math.min(firstWait, opts.aloneWaitMs ?? firstWait) : firstWait
         }
         if (elapsed >= until) return done()
         wakeIn(until - elapsed)
@@ -274,7 +282,7 @@ export async function connectPeers (opts: ConnectOptions): Promise<ConnectedPeer
     })
     // a handshake still running when the wait ends gets to finish (a loaded machine, a relay)
     const deadline = clock.now() + CONNECT_TIMEOUT_MS
-    while (sessions.length === 0 && (handshaking + (dialer?.running ?? 0) > 0 || swarm.routesTried().some((r) => r.live)) && clock.now() < deadline) {
+    while (sessions.length === 0 && !(counted() > 0 && settledPeers() >= counted()) && (handshaking + (dialer?.running ?? 0) > 0 || swarm.routesTried().some((r) => r.live)) && clock.now() < deadline) {
       await new Promise<void>((resolve) => { clock.after(100, resolve) })
     }
     waiting = false

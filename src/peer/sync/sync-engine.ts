@@ -1,6 +1,6 @@
 import { GasError, isGasError } from '../../errors.js'
 import type { ObjectId } from '../../objects/id.js'
-import type { ObjectStore } from '../../objects/store.js'
+import type { EncodedObject, ObjectStore } from '../../objects/store.js'
 import type { RefStore } from '../../refs/ref-store.js'
 import { computeWantSet, type WantContent, type WantedObject } from '../../sync/want-set.js'
 import { wantSetSparing } from './refused-roots.js'
@@ -82,6 +82,12 @@ export interface SyncOptions extends PeerSecurity {
   lingerIdleMs?: number
   /** fetch, check and adopt the peers' lock records (refs/locks/); absent: locks are not exchanged */
   locks?: LockExchange
+  /** files written while their chunks arrive (src/repo/arriving-files.ts): told the content wanted, each chunk stored, and when the fetch is over */
+  arriving?: {
+    plan: (store: ObjectStore, wants: WantedObject[]) => Promise<void>
+    onStored: (id: ObjectId, object: EncodedObject) => Promise<void> | undefined
+    finish: (store: ObjectStore) => Promise<void>
+  }
 }
 
 export interface PeerReport extends LedgerTotals {
@@ -126,6 +132,9 @@ export interface SyncResult {
   locks?: LockExchangeReport
 }
 
+/** how long a serve keeps a connection from a process of its own member open for that process to close it */
+export const OWN_PROCESS_CLOSE_MS = 5_000
+
 /**
  * A session with a process of the same member (same key: its own `gas serve`, another command in
  * the same workspace): it has nothing to give and must not count as a peer.
@@ -164,7 +173,7 @@ export async function syncRepo (opts: SyncOptions): Promise<SyncResult> {
   if (store === undefined || refs === undefined) throw GasError.badArgument('syncRepo needs a store and refs')
   const clock = opts.clock ?? systemClock
   let phase: SyncPhase = 'connect'
-  const swarm: Swarm = new Swarm({ store, clock, onProgress: (p) => progress(phase, p) })
+  const swarm: Swarm = new Swarm({ store, clock, onProgress: (p) => progress(phase, p), onStored: opts.arriving?.onStored.bind(opts.arriving) })
   function progress (current: SyncPhase, counts: Partial<SyncProgress> = {}): void {
     opts.onProgress?.({ phase: current, peers: swarm.peers.length, objects: 0, bytes: 0, totalObjects: 0, totalBytes: 0, ...counts })
   }
@@ -217,7 +226,9 @@ export async function syncRepo (opts: SyncOptions): Promise<SyncResult> {
     }
 
     phase = 'content'
+    await opts.arriving?.plan(store, wantSet.content)
     const content: FetchResult = await swarm.fetch(wantSet.content, { probe: true, knownMissing: true })
+    await opts.arriving?.finish(store)
     duplicates += content.duplicates
     denials.add(content.denied, wantSet.content, unavailable)
     const missing = [...wantSet.metadata.map((w) => w.id), ...content.missing]
@@ -364,8 +375,11 @@ export async function serveRepo (opts: ServeOptions): Promise<PeerSession> {
     mayServe: opts.mayServe
   })
   if (isOwnProcess(session, identity)) {
-    // our own sync or serve: it has everything we have; the caller sees a closed session
-    session.close()
+    // our own sync or serve: it has everything we have. It closes its side once its handshake is
+    // done; closing first would race that (it would see a lost peer, not its own process, and
+    // wait for it as for any counted peer), so it gets OWN_PROCESS_CLOSE_MS to do so
+    const cancel = clock.after(OWN_PROCESS_CLOSE_MS, () => session.close())
+    session.onClose(() => cancel())
     return session
   }
   try {

@@ -139,6 +139,7 @@ export async function connectPeers (opts: ConnectOptions): Promise<ConnectedPeer
   const countedWait = Math.max(firstWait, opts.countedPeersWaitMs ?? COUNTED_PEERS_WAIT_MS)
   const sessions: PeerSession[] = []
   const dropped: DroppedPeer[] = []
+  const unanswered: DroppedPeer[] = []
   let ownProcesses = 0
   let handshaking = 0
   /** still waiting for peers: later arrivals go to onLateTransport */
@@ -195,7 +196,11 @@ export async function connectPeers (opts: ConnectOptions): Promise<ConnectedPeer
         connections++
         admit(opts.wrapTransport?.(peer.transport) ?? peer.transport, trackerPeerId(peer.remote.peerId), { transport: 'tcp', type: 'direct', local: `${peer.transport.socket.localAddress ?? '?'}:${peer.transport.socket.localPort ?? 0}`, remote: peer.address, setupMs: Math.round(setupMs) })
       },
-      onFailed: (address, err) => { if (err.code === 'E_AUTH') dropped.push({ peer: address, code: err.code, message: err.message }) },
+      onFailed: (address, err) => {
+        if (err.code === 'E_AUTH') dropped.push({ peer: address, code: err.code, message: err.message })
+        // why: when nothing answers, an address the member named is worth naming (a revoked key is hung up on in silence)
+        else if (directAddresses.includes(address)) unanswered.push({ peer: address, code: err.code, message: err.message })
+      },
       onChange: () => changed()
     })
   for (const address of directAddresses) dialer?.dialConfigured(address)
@@ -285,7 +290,7 @@ export async function connectPeers (opts: ConnectOptions): Promise<ConnectedPeer
     lanQuery?.close()
     // peers were introduced but no candidate pair reached one: say which were tried
     if (connections === 0 && swarm.routesTried().length > 0) throw noRouteError(swarm.routesTried())
-    if (sessions.length === 0) throw noPeersError(await reportTrackers(seen, 0), { dropped, ownProcesses })
+    if (sessions.length === 0) throw noPeersError(await reportTrackers(seen, 0), { dropped: [...dropped, ...unanswered], ownProcesses })
   } catch (err) {
     dialer?.stop()
     lanQuery?.close()

@@ -3,6 +3,7 @@ import type { ObjectId } from '../../objects/id.js'
 import type { EncodedObject, ObjectStore } from '../../objects/store.js'
 import type { RefStore } from '../../refs/ref-store.js'
 import { computeWantSet, type WantContent, type WantedObject } from '../../sync/want-set.js'
+import { wantSetSparing } from './refused-roots.js'
 import { systemClock, type Clock } from '../../clock.js'
 import type { LedgerTotals } from '../session/ledger.js'
 import { adoptLockRecords, newLockRefs, takeLocksFrom, type LockExchange, type LockExchangeReport } from './lock-exchange.js'
@@ -208,8 +209,10 @@ export async function syncRepo (opts: SyncOptions): Promise<SyncResult> {
     // objects peers refused us (access denied): reported once, not asked again by this sync
     const unavailable = new Set<ObjectId>()
     const denials = new Denials()
+    // roots that reach a tree no checkout may write (E_PATH_ESCAPE): their refs are refused, the others sync
+    const refusedRoots = new Map<ObjectId, GasError>()
     const wantOpts = { store, roots, wantContent: opts.wantContent, policyKey: opts.policyKey, contentOfHistory: opts.contentOfHistory, decoded: new Map<ObjectId, unknown>(), unavailable }
-    let wantSet = await computeWantSet(wantOpts)
+    let wantSet = await wantSetSparing(wantOpts, refusedRoots)
     let duplicates = 0
     // why: version records are checked when they arrive (write rights), not again on every sync
     const fetchedMetadata = new Set<ObjectId>()
@@ -219,7 +222,7 @@ export async function syncRepo (opts: SyncOptions): Promise<SyncResult> {
       duplicates += got.duplicates
       denials.add(got.denied, wantSet.metadata, unavailable)
       if (got.objects === 0 && got.denied.length === 0) break
-      wantSet = await computeWantSet(wantOpts)
+      wantSet = await wantSetSparing(wantOpts, refusedRoots)
     }
 
     phase = 'content'
@@ -232,7 +235,7 @@ export async function syncRepo (opts: SyncOptions): Promise<SyncResult> {
     const stillMissing = new Set(content.missing)
     const missingWants: WantedObject[] = [...wantSet.metadata, ...wantSet.content.filter((w) => stillMissing.has(w.id))]
     // why: records the trees that are whole now, so the next sync does not walk them (only what changed is walked)
-    if (missing.length === 0) await store.completeTrees?.add(content.objects > 0 ? (await computeWantSet(wantOpts)).newlyWhole : wantSet.newlyWhole)
+    if (missing.length === 0) await store.completeTrees?.add(content.objects > 0 ? (await wantSetSparing(wantOpts, refusedRoots)).newlyWhole : wantSet.newlyWhole)
 
     phase = 'apply'
     const fetchSeconds = (clock.now() - fetchStart) / 1000
@@ -249,6 +252,11 @@ export async function syncRepo (opts: SyncOptions): Promise<SyncResult> {
       for (const [session, remoteRefs] of advertised) {
         const accepted = new Set<ObjectId>()
         for (const ref of remoteRefs) {
+          const refusal = refusedRoots.get(ref.id)
+          if (refusal !== undefined) {
+            rejected.push({ ref: ref.name, id: ref.id, peer: session.name, code: refusal.code, message: refusal.message })
+            continue
+          }
           if (missing.length === 0 || (await isComplete(store, ref.id, opts, unavailable))) accepted.add(ref.id)
         }
         const applied = await applyRemoteRefs({

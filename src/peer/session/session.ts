@@ -12,7 +12,7 @@ import {
 } from '../wire/messages.js'
 import { GOODBYE_LINGER_MS, HANDSHAKE_TIMEOUT_MS, MAX_ADVERTISED_REFS, MAX_EARLY_FRAMES, type PeerIdentity, type ReceivedBlock, type RefEntry, type ServeVerdict, type SessionOptions } from './session-options.js'
 import { asGasError, goodbyeError } from './session-failure.js'
-import { peerLost, type FrameLease, type Transport } from '../transport/transport.js'
+import { MAX_FRAME, peerLost, type FrameLease, type Transport } from '../transport/transport.js'
 
 /**
  * One connection to one peer: handshake, dispatch of incoming messages, and (through WantAnswers)
@@ -287,6 +287,9 @@ export class PeerSession {
   #handleFrame (frame: Uint8Array): void {
     if (this.#state === 'closed' || this.#refused) return
     this.ledger.frameReceived(frame.byteLength)
+    // why: a frame larger than the transport carries means a broken transport; only a stream carries LARGE_FRAME
+    const maxFrame = this.transport.maxFrameBytes ?? MAX_FRAME
+    if (frame.byteLength > maxFrame) return this.close(GasError.frameLength(`${this.transport.remoteLabel} sent a frame of ${frame.byteLength} bytes over a transport that carries at most ${maxFrame}`))
     // why: a newer peer may send messages this build has no row for; skipping them is what lets the protocol grow
     if (frame.byteLength >= 2 && frame[0] === FRAME_VERSION && !isKnownMessageId(frame[1])) {
       try {

@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net'
 import { GasError } from '../../errors.js'
 import { FramePool, type PooledFrame } from './frame-pool.js'
-import { LARGE_FRAME, TransportBase, peerLost } from './transport.js'
+import { LARGE_FRAME, MAX_FRAME, TransportBase, peerLost } from './transport.js'
 
 /**
  * Frames over a stream socket (TLS over TCP on the direct path): `<length u32 BE><frame>`.
@@ -21,8 +21,8 @@ export const WRITE_BATCH_BYTES = 256 * 1024
 /** why: what may wait in the socket before send() makes the caller wait; ~4 MiB covers a LAN's bandwidth-delay product at 1 GB/s */
 export const HIGH_WATER_BYTES = 4 * 1024 * 1024
 
-/** why: a gathered frame at least this long goes into a pooled LARGE_FRAME buffer; a smaller one gets a buffer of its size */
-const POOLED_FRAME_BYTES = 64 * 1024
+/** why: a gathered frame over MAX_FRAME (a 'large-frames' peer) goes into a pooled LARGE_FRAME buffer; a smaller one gets a buffer of its size, as before */
+const POOLED_FRAME_BYTES = MAX_FRAME + 1
 
 /** why: control messages (WANT, HAVE) are small; copying them out beats a fresh 256 KiB buffer per write */
 const SMALL_WRITE_BYTES = 16 * 1024

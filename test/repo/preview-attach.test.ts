@@ -3,10 +3,7 @@ import { join } from 'node:path'
 import sharp from 'sharp'
 import { describe, expect, it } from 'vitest'
 import * as gas from '../../src/index.js'
-import { decodeFileManifest } from '../../src/objects/file-manifest.js'
 import { decodePreview, encodePreview } from '../../src/objects/preview.js'
-import { readIndex } from '../../src/repo/staging-index.js'
-import { rewritePacksWithout } from '../../src/sync/pack-prune.js'
 import { makeObj } from '../fixtures/models.js'
 import { makeWav } from '../fixtures/audio.js'
 import { makePng } from '../fixtures/textures.js'
@@ -42,14 +39,22 @@ describe('previews stored with assets', () => {
     expect(await codeOf(gas.showPreview(ws, { target: 'notes.bin' }))).toBe('E_NO_PREVIEW')
     expect(await codeOf(gas.showPreview(ws, { target: 'nope.png' }))).toBe('E_NOT_FOUND')
 
-    // A peer that has only the metadata and previews: drop every chunk (asset records and manifests
-    // sit in the same packs, as a sync stores them), the preview still shows.
-    const chunks = new Set<string>()
-    for (const entry of Object.values((await readIndex(ws.fs, ws.gasDir)).entries)) {
-      for (const c of decodeFileManifest((await ws.store.get(entry.meta.file)).body).chunks) chunks.add(c.id)
-    }
-    expect((await rewritePacksWithout(ws.store, chunks)).packsRewritten).toBeGreaterThan(0)
+    // A peer that has only the metadata and previews: its records kept as loose objects, every
+    // pack (the chunks, and the records gas add packs beside them) deleted; the preview still shows.
     await ws.close()
+    const peer = await gas.open({ dir })
+    let chunks = 0
+    for (const pack of peer.store.packFiles()) {
+      for (const { id, offset } of [...pack.index.entries()]) {
+        if ((await pack.entryHeader(offset)).type === 'chunk') { chunks++; continue }
+        const record = await peer.store.get(id)
+        await peer.store.loose.write(record.type, record.body, id)
+      }
+    }
+    expect(chunks).toBeGreaterThan(0)
+    await peer.close()
+    const { rmSync, readdirSync } = await import('node:fs')
+    for (const f of readdirSync(join(dir, '.gas', 'objects', 'pack'))) rmSync(join(dir, '.gas', 'objects', 'pack', f))
     const r = await gasInProcess(dir, ['preview', 'art/rock.png', '--json'])
     expect(r.status).toBe(0)
     expect(JSON.parse(r.stdout)).toMatchObject({ kind: 'texture', format: 'png', info: { width: 1024 } })

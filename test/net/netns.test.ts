@@ -72,8 +72,10 @@ async function tracker (l: NetLab, ns: string, host: string): Promise<{ url: str
 }
 
 async function serve (cmd: GasCommand, dir: string): Promise<void> {
-  // these tests are about WebRTC's routes (host, srflx, relay): the direct TCP path stays off
-  children.push(await startServe(cmd, dir, {}, ['--no-direct']))
+  // these tests are about WebRTC's routes (host, srflx, relay): the direct TCP path stays off.
+  // why wait for the announce: 'serving' comes before the tracker knows this peer, and on a loaded
+  // machine a sync started then is told of fewer peers than the test has started
+  children.push(await startServe(cmd, dir, {}, ['--no-direct'], 'announced to'))
 }
 
 /**
@@ -161,7 +163,7 @@ describe.skipIf(unavailable !== undefined)(`peers in network namespaces${unavail
     const cmds = [gasIn(l, 'm1'), gasIn(l, 'm2')]
     const [ana, bo] = await cliTeam(tmp(), ['ana', 'bo'], cmds, [t.url], ['stun:198.51.100.1:3478'])
     const bytes = await commitAsset(cmds[0], ana)
-    const server = await startServe(cmds[0], ana, {}, ['--no-direct'])
+    const server = await startServe(cmds[0], ana, {}, ['--no-direct'], 'announced to')
     children.push(server)
     const failed = await runGas(cmds[1], bo, ['sync', '--once', '--json'])
     expect(failed.status).toBe(1)

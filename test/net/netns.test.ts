@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto'
-import { spawn, type ChildProcess } from 'node:child_process'
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
 import { cliTeam, gasOk, runGas, startGasTracker, startServe, stopGas, syncUntilPeer, type GasCommand } from '../helpers/cli-team.js'
 import { useTmp } from '../helpers/tmp.js'
@@ -190,6 +191,20 @@ describe.skipIf(unavailable !== undefined)(`peers in network namespaces${unavail
     const log = await gasOk(cmds[1], cy, ['log', '--json'])
     expect(JSON.stringify(log)).not.toContain('teamsecret')
   }, 240_000)
+
+  it('a process that dies mid-test (an uncaught error, or SIGTERM in a bench) leaves no namespace behind', () => {
+    const lib = pathToFileURL(resolve('dist/test/net/netns-lab.js')).href
+    for (const [how, end] of [['throws', "throw new Error('a test failed mid-way')"], ['is stopped', "process.once('SIGTERM', () => process.exit(130)); process.kill(process.pid, 'SIGTERM'); setTimeout(() => {}, 10_000)"]]) {
+      const script = `import { NetLab, leftoverNamespaces } from ${JSON.stringify(lib)}
+const l = new NetLab(); l.addMachine('a'); l.addMachine('b'); l.cable('a', 'eth0', 'b', 'eth0')
+console.log(l.prefix, leftoverNamespaces(l.prefix).length); ${end}`
+      const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' })
+      expect(r.status, how).not.toBe(0)
+      const [prefix, made] = r.stdout.trim().split(' ')
+      expect(Number(made), `${how}: ${r.stderr}`).toBe(2) // the namespaces existed while it ran
+      expect(leftoverNamespaces(prefix), how).toEqual([])
+    }
+  })
 
   it('a rate-limited link (tc tbf; this kernel has no netem, latency and loss are the simulated link\'s tests) still delivers byte for byte', async () => {
     const l = lab()

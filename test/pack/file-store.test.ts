@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import * as nodeFs from 'node:fs/promises'
 import { readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs'
@@ -11,6 +10,7 @@ import { FileStore } from '../../src/pack/file-store.js'
 import { checkStore } from '../../src/pack/fsck.js'
 import { PackIndex, encodePackIndex } from '../../src/pack/pack-index.js'
 import { recoverPack } from '../../src/pack/recover.js'
+import { DEAD_PID } from '../helpers/dead-pid.js'
 import { useTmp } from '../helpers/tmp.js'
 
 const tmp = useTmp()
@@ -171,7 +171,7 @@ describe('FileStore', () => {
     const { store, ids } = await storeWith(dir, [randomBytes(20_000)])
     await store.closeAll()
     const packDir = join(dir, 'objects', 'pack')
-    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout
+    const dead = String(DEAD_PID)
     for (const [name, bytes] of [['0'.repeat(32), Buffer.alloc(0)], ['1'.repeat(32), Buffer.from('GA')]] as const) {
       writeFileSync(join(packDir, `pack-${name}.lock`), dead)
       writeFileSync(join(packDir, `pack-${name}.pack`), bytes)

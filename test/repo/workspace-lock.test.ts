@@ -9,13 +9,13 @@ import { readIndex } from '../../src/repo/staging-index.js'
 import { WORKSPACE_LOCK, acquireWorkspaceLock, lockHolder } from '../../src/repo/workspace-lock.js'
 import { GAS_BIN, gasSync } from '../helpers/cli.js'
 import { gasAsync } from '../helpers/team.js'
+import { DEAD_PID } from '../helpers/dead-pid.js'
 import { useTmp } from '../helpers/tmp.js'
 
 const tmp = useTmp()
 
 function deadPid (): number {
-  const child = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' })
-  return Number(child.stdout)
+  return DEAD_PID
 }
 
 describe('workspace lock', () => {

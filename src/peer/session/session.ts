@@ -3,30 +3,28 @@ import { GasError } from '../../errors.js'
 import { objectTypeFromCode, type ObjectId, type ObjectType } from '../../objects/id.js'
 import type { EncodedObject, ObjectStore } from '../../objects/store.js'
 import { systemClock, PeerLedger, type Clock } from './ledger.js'
-import { BlockServer } from './block-server.js'
 import { FloodGuard } from './flood-guard.js'
+import { WantAnswers } from './want-answers.js'
+import { checkSignedHello, helloMessage } from './hello.js'
 import {
-  BlockAssembler, CAPABILITIES, FRAME_VERSION, MAX_IDS_PER_MESSAGE, PROTOCOL_VERSION, chunkRefs, decodeMessage, encodeMessage, isKnownMessageId,
+  BlockAssembler, FRAME_VERSION, MAX_IDS_PER_MESSAGE, chunkRefs, decodeMessage, encodeMessage, isKnownMessageId,
   type BlockMessage, type Capability, type DontHaveReason, type GoodbyeMessage, type HelloCertificate, type HelloMessage, type Message, type WantMode
 } from '../wire/messages.js'
-import { GOODBYE_LINGER_MS, HANDSHAKE_TIMEOUT_MS, MAX_ADVERTISED_REFS, MAX_EARLY_FRAMES, MAX_QUEUED_WANTS, type PeerIdentity, type ReceivedBlock, type RefEntry, type ServeVerdict, type SessionOptions } from './session-options.js'
+import { GOODBYE_LINGER_MS, HANDSHAKE_TIMEOUT_MS, MAX_ADVERTISED_REFS, MAX_EARLY_FRAMES, type PeerIdentity, type ReceivedBlock, type RefEntry, type ServeVerdict, type SessionOptions } from './session-options.js'
 import { asGasError, goodbyeError } from './session-failure.js'
 import { peerLost, type Transport } from '../transport/transport.js'
 
 /**
- * One connection to one peer: handshake, dispatch of incoming messages, and serving the remote's
- * WANTs from our store. What to fetch is the swarm's business; the session only reports HAVE,
+ * One connection to one peer: handshake, dispatch of incoming messages, and (through WantAnswers)
+ * serving the remote's WANTs. What to fetch is the swarm's business; the session reports HAVE,
  * DONT_HAVE, whole BLOCKs, REFS and the remote's "done".
  *
  *   HELLO (both sides) → [signed HELLO with certificate when authentication is on] → REFS… END_OF_REFS → WANT/HAVE/BLOCK/CANCEL… DONE
  *
- * An advertisement is one or more REFS ended by END_OF_REFS, so a split list is never mistaken for
- * a complete one; DONE says "I want nothing more from you": a syncing peer may close once both
- * sides said so. A peer we refuse (its membership did not verify) is told why in a GOODBYE before
- * the connection closes, so it reports a refusal rather than a lost peer. A version 1 peer (no `end-of-refs` / `done` capability) gets and sends the old
- * conventions instead: an empty REFS and an empty CANCEL. A message id we do not know is counted
- * (`unknownMessages`) and skipped. Anything malformed or out of order ends the session with a typed
- * error; our own failures (a disk error while storing) end it with theirs, never blaming the peer.
+ * A split advertisement ends with END_OF_REFS, so it is never mistaken for a complete one. A
+ * refused peer is told why in a GOODBYE. A version 1 peer gets the old conventions (empty REFS,
+ * empty CANCEL); an unknown message id is counted and skipped; anything malformed or out of order
+ * ends the session with a typed error, and our own failures never blame the peer.
  */
 
 export { asGasError } from './session-failure.js'
@@ -64,9 +62,8 @@ export class PeerSession {
   #handshake: { resolve: () => void, reject: (err: Error) => void } | undefined
   readonly #assembler = new BlockAssembler()
   #refsBuffer: RefEntry[] = []
-  readonly #server: BlockServer
+  readonly #answers: WantAnswers
   readonly #guard: FloodGuard
-  #haveChain: Promise<void> = Promise.resolve()
   readonly #listeners = {
     have: [] as Array<(ids: ObjectId[]) => void>,
     dontHave: [] as Array<(ids: ObjectId[], reason?: DontHaveReason) => void>,
@@ -85,15 +82,16 @@ export class PeerSession {
     this.#clock = opts.clock ?? systemClock
     this.ledger = opts.ledger ?? new PeerLedger(opts.transport.remoteLabel, this.#clock)
     this.#guard = new FloodGuard(this.#clock, () => this.name)
-    this.#server = new BlockServer({
+    this.#answers = new WantAnswers({
       store: this.store,
       transport: this.transport,
       ledger: this.ledger,
+      guard: this.#guard,
       send: async (msg) => await this.#send(msg),
-      dontHave: async (ids, reason) => await this.#sendDontHave(ids, reason),
       open: () => this.#state === 'open',
+      remoteCan: (capability) => this.remoteCan(capability),
       mayServe: async (id, type) => await this.#mayServe(id, type),
-      misses: this.#guard.misses
+      fail: (err) => this.close(asGasError(err))
     })
     this.transport.onFrame((frame) => this.#onFrame(frame))
     this.transport.onClose((err) => this.#finish(this.error ?? (err === undefined || err instanceof GasError ? err : peerLost(this.transport.remoteLabel, (err as Error).message))))
@@ -110,7 +108,7 @@ export class PeerSession {
   get name (): string { return this.remote?.name ?? this.transport.remoteLabel }
   get closed (): boolean { return this.#state === 'closed' }
   /** block requests from the remote not yet served */
-  get queuedWants (): number { return this.#server.queue.size }
+  get queuedWants (): number { return this.#answers.queued }
 
   onHave (cb: (ids: ObjectId[]) => void): void { this.#listeners.have.push(cb) }
   /** `reason`: why the remote refused them ('access-denied'), when it said; absent: it does not hold them */
@@ -204,9 +202,7 @@ export class PeerSession {
   }
 
   #hello (signature: string | null, certificate: HelloCertificate | null): HelloMessage {
-    const { peerId, name, publicKey, teamId } = this.identity
-    const schedule = this.identity.schedule
-    return { type: 'HELLO', version: PROTOCOL_VERSION, capabilities: [...CAPABILITIES], peerId, name, publicKey, teamId, nonce: this.#nonce, signature, certificate, ...(schedule !== undefined ? { schedule } : {}) }
+    return helloMessage(this.identity, this.#nonce, signature, certificate)
   }
 
   async #onHello (hello: HelloMessage): Promise<void> {
@@ -231,11 +227,7 @@ export class PeerSession {
       if (hello.version < 2 && !(await this.#verify(hello))) return
       if (hello.signature === null) return
     }
-    // why: the signature binds the nonce of the first HELLO; a changed one would be a relayed handshake
-    if (hello.peerId !== this.remote.peerId || hello.publicKey !== this.remote.publicKey || hello.nonce !== this.remote.nonce) {
-      throw new GasError('E_AUTH', `${this.name} changed identity during the handshake`, { peer: this.name })
-    }
-    if (hello.signature === null) throw new GasError('E_AUTH', `${this.name} did not sign our challenge`, { peer: this.name })
+    checkSignedHello(this.remote, hello, this.name)
     if (!(await this.#verify(hello))) return
     this.#signedHelloSeen = true
     this.remote = hello
@@ -376,7 +368,7 @@ export class PeerSession {
   #onCancel (ids: ObjectId[]): void {
     // a version 1 peer says "done" with an empty CANCEL
     if (ids.length === 0 && !this.remoteCan('done')) return this.#onDone()
-    this.#server.cancel(ids)
+    this.#answers.cancel(ids)
   }
 
   #onDone (): void {
@@ -386,32 +378,7 @@ export class PeerSession {
 
   #onWant (ids: ObjectId[], mode: WantMode, priority: number): void {
     this.remoteDone = false
-    if (mode === 'have') {
-      this.#guard.admitHaveQueries(ids.length)
-      this.#haveChain = this.#haveChain.then(async () => {
-        await this.#guard.haveQueries.spend(ids.length)
-        await this.#answerHave(ids)
-      }).catch((err) => this.close(asGasError(err))).finally(() => this.#guard.haveQueriesAnswered(ids.length))
-      return
-    }
-    const queue = this.#server.queue
-    this.#guard.admitBlockWants(queue.size, ids.length)
-    for (const id of ids) queue.add(id, priority)
-    this.#server.serve().catch((err) => this.close(asGasError(err)))
-  }
-
-  async #answerHave (ids: ObjectId[]): Promise<void> {
-    const have: ObjectId[] = []
-    const dontHave: ObjectId[] = []
-    const denied: ObjectId[] = []
-    for (const id of ids) {
-      const verdict = (await this.store.has(id)) ? await this.#mayServe(id) : false
-      ;(verdict === true ? have : verdict === false ? dontHave : denied).push(id)
-    }
-    if (this.#state === 'closed') return
-    if (have.length > 0) await this.#send({ type: 'HAVE', ids: have })
-    if (dontHave.length > 0) await this.#send({ type: 'DONT_HAVE', ids: dontHave })
-    if (denied.length > 0) await this.#sendDontHave(denied, 'access-denied')
+    this.#answers.want(ids, mode, priority)
   }
 
   async #mayServe (id: ObjectId, type?: ObjectType): Promise<boolean | ServeVerdict> {
@@ -421,17 +388,12 @@ export class PeerSession {
     return await this.#opts.mayServe(id, remote, type)
   }
 
-  /** DONT_HAVE, with the reason when there is one and the remote understands it (DONT_HAVE_REASON) */
-  async #sendDontHave (ids: ObjectId[], reason?: ServeVerdict): Promise<void> {
-    await this.#send(reason !== undefined && this.remoteCan('dont-have-reason') ? { type: 'DONT_HAVE_REASON', reason, ids } : { type: 'DONT_HAVE', ids })
-  }
-
   #finish (err?: GasError): void {
     if (this.#state === 'closed') return
     this.#state = 'closed'
     this.error ??= err
     this.#assembler.clear()
-    this.#server.clear()
+    this.#answers.clear()
     this.#guard.close()
     this.#handshake?.reject(this.error ?? peerLost(this.transport.remoteLabel, 'closed during the handshake'))
     const listeners = this.#listeners.close

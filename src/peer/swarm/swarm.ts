@@ -7,6 +7,7 @@ import type { DontHaveReason } from '../wire/messages.js'
 import type { PeerSession, ReceivedBlock } from '../session/session.js'
 import { ENDGAME_ITEMS, nextRequest, type Item, type Job, type Member } from './request-picker.js'
 import { PeerWindow, UNKNOWN_SIZE_ESTIMATE } from '../session/want-manager.js'
+import { MAX_PARALLEL_LOOSE_PUTS, MAX_VERIFY_BACKLOG_BYTES, PROGRESS_INTERVAL_MS, REQUEST_TIMEOUT_MS, STALL_CHECK_MS, STALL_TIMEOUT_MS, type DroppedPeer, type FetchOptions, type FetchResult, type SwarmOptions, type WantRequest } from './swarm-options.js'
 
 /**
  * Fetches a set of objects from every connected peer at once (bitswap-like swarming):
@@ -21,76 +22,7 @@ import { PeerWindow, UNKNOWN_SIZE_ESTIMATE } from '../session/want-manager.js'
  */
 
 export { ENDGAME_ITEMS, SLOW_PEER_FACTOR } from './request-picker.js'
-/** why: a peer that answers nothing for this long while we wait on it is stuck; dropping it lets the others take over its requests */
-export const STALL_TIMEOUT_MS = 15_000
-/**
- * why: a request waits at most a window's worth of transfers at the remote (≤ 6 MiB, seconds even on
- * a throttled link); one unanswered this long while the peer keeps talking is held on purpose (or
- * lost), so the peer is dropped and its requests go to the others
- */
-export const REQUEST_TIMEOUT_MS = 4 * STALL_TIMEOUT_MS
-/** why: how often stalls are looked for; a fraction of the timeout is precise enough */
-const STALL_CHECK_MS = 1_000
-/**
- * why: objects received and waiting for verification and the disk; past this the disk is the
- * bottleneck, and requesting more would only fill memory. Small, because a killed fetcher loses
- * this backlog and fetches it again: 8 MiB (with 2 MiB pack writes) made a resume send up to 1.3%
- * of 1 GiB twice; 32 such objects still keep the one verify-and-append chain busy.
- */
-export const MAX_VERIFY_BACKLOG_BYTES = 2 * 1024 * 1024
-/** why: loose object writes wait on the thread pool (4 threads); 16 at a time measured 2.9x faster than one by one */
-const MAX_PARALLEL_LOOSE_PUTS = 16
-/** why: progress callbacks drive a terminal bar; more often than this is wasted work */
-const PROGRESS_INTERVAL_MS = 100
-
-export interface WantRequest {
-  id: ObjectId
-  /** 0..255, higher first (WANT's priority byte) */
-  priority: number
-  /** expected bytes, when known (chunks: from the file manifest) */
-  size?: number
-}
-
-export interface FetchOptions {
-  /** ask every peer which of these it has (HAVE/DONT_HAVE) before requesting: needed for rarest first. Otherwise every peer is assumed to have everything. */
-  probe?: boolean
-  /** the caller just checked that none of `wants` is stored (a want-set): skip asking the store again */
-  knownMissing?: boolean
-}
-
-export interface FetchResult {
-  /** objects stored */
-  objects: number
-  /** encoded bytes of the objects stored */
-  bytes: number
-  /** wanted objects that no reachable peer could provide (those refused are in `denied` instead) */
-  missing: ObjectId[]
-  /** wanted objects no peer provided and at least one refused to us (its ACL): not retried with others forever, reported */
-  denied: Array<{ id: ObjectId, peers: string[] }>
-  /** objects received more than once (end game, late after CANCEL) */
-  duplicates: number
-}
-
-export interface SwarmProgress {
-  objects: number
-  bytes: number
-  totalObjects: number
-  /** sum of the known sizes */
-  totalBytes: number
-  peers: number
-}
-
-export interface DroppedPeer { peer: string, code: string, message: string }
-
-export interface SwarmOptions {
-  store: ObjectStore
-  clock?: Clock
-  onProgress?: (progress: SwarmProgress) => void
-  endGameItems?: number
-  stallTimeoutMs?: number
-  /** drop a peer that leaves one request unanswered this long (default REQUEST_TIMEOUT_MS) */
-  requestTimeoutMs?: number
-}
+export { MAX_VERIFY_BACKLOG_BYTES, REQUEST_TIMEOUT_MS, STALL_TIMEOUT_MS, type DroppedPeer, type FetchOptions, type FetchResult, type SwarmOptions, type SwarmProgress, type WantRequest } from './swarm-options.js'
 
 export class Swarm {
   readonly dropped: DroppedPeer[] = []

@@ -180,7 +180,7 @@ describe('FileStore', () => {
     expect(reopened.packProblems).toEqual([])
     expect(await checkStore(reopened)).toEqual([])
     expect(await reopened.has(ids[0])).toBe(true)
-    expect(readdirSync(packDir).filter((n) => n.startsWith('pack-0') || n.startsWith('pack-1'))).toEqual([])
+    expect(readdirSync(packDir).filter((n) => n.startsWith(`pack-${'0'.repeat(32)}`) || n.startsWith(`pack-${'1'.repeat(32)}`))).toEqual([])
     await reopened.closeAll()
   })
 

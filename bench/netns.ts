@@ -14,7 +14,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -155,7 +155,8 @@ export async function benchNetns (workDir: string, opts: { quick?: boolean, mib?
     // one team: ana holds the asset; each figure is fetched by a member that has nothing yet
     const hostTracker = await startGasTracker(onHost, root, ['--host', '127.0.0.1', '--port', '0'])
     children.push(hostTracker.child)
-    const [ana, loop, lan, stun, turn] = await cliTeam(root, ['ana', 'loop', 'lan', 'stun', 'turn'], Array(5).fill(onHost), [hostTracker.printed.url])
+    const names = ['ana', 'loop', 'lan', 'stun1', 'turn1', 'stun2', 'turn2']
+    const [ana, loop, lan, ...natMembers] = await cliTeam(root, names, Array(names.length).fill(onHost), [hostTracker.printed.url])
     await writeRandom(join(ana, 'level.bin'), mib * 1024 * 1024)
     await gasOk(onHost, ana, ['add', 'level.bin'])
     await gasOk(onHost, ana, ['commit', '-m', 'level', '--json'])
@@ -176,37 +177,53 @@ export async function benchNetns (workDir: string, opts: { quick?: boolean, mib?
     step('sync between two namespaces over veth')
     const veth = await within('veth sync', 180_000, syncOnce(inNs(l, 'a'), inNs(l, 'b'), lanTracker.printed.url, ana, lan))
 
-    // STUN set-up: two ordinary NATs
-    step('two NATs, STUN')
+    // through two ordinary NATs (STUN: a server-reflexive pair) and through two symmetric NATs (only
+    // the TURN relay gets through): the same WebRTC sync with and without the relay, alternated
+    // twice and the better of each taken, so a burst of load on the shared cores hits both alike
+    step('two NATs (STUN) and two symmetric NATs (TURN)')
     const n = natLab(false)
     labs.push(n)
     children.push(await within('starting coturn', 15_000, startCoturn(n)))
     const natTracker = await startGasTracker(inNs(n, 'pub'), root, ['--host', '198.51.100.1', '--port', '8000'])
     children.push(natTracker.child)
-    for (const dir of [ana, stun]) await gasOk(onHost, dir, ['team', 'ice', 'stun:198.51.100.1:3478'])
-    const viaStun = await within('viaStun sync', 180_000, syncOnce(inNs(n, 'm1'), inNs(n, 'm2'), natTracker.printed.url, ana, stun))
-
-    // TURN: symmetric NATs, only the relay gets through
-    step('symmetric NATs, TURN')
     const s = natLab(true)
     labs.push(s)
     const relay = await within('starting coturn', 15_000, startCoturn(s))
     children.push(relay)
     const symTracker = await startGasTracker(inNs(s, 'pub'), root, ['--host', '198.51.100.1', '--port', '8000'])
     children.push(symTracker.child)
-    for (const dir of [ana, turn]) await gasOk(onHost, dir, ['team', 'ice', 'turn:gas@198.51.100.1:3478', '--credential', 'benchsecret'])
-    const relayBefore = cpuSeconds(relay.pid)
-    const viaTurn = await within('viaTurn sync', 180_000, syncOnce(inNs(s, 'm1'), inNs(s, 'm2'), symTracker.printed.url, ana, turn))
-    const relayCpu = cpuSeconds(relay.pid) - relayBefore
+    const stunServer = { url: 'stun:198.51.100.1:3478' }
+    const turnServer = { url: 'turn:198.51.100.1:3478', username: 'gas', credential: 'benchsecret' }
+    // why written whole: ana serves through both labs in turn, with the one server each lab has (`gas team ice` only adds)
+    const useIce = (dir: string, server: object): void => writeFileSync(join(dir, '.gas', 'ice.json'), JSON.stringify({ servers: [server] }), { mode: 0o600 })
+    const stunRuns: SyncFigure[] = []
+    const turnRuns: Array<SyncFigure & { relayCpu: number }> = []
+    for (let round = 0; round < 2; round++) {
+      const [stunMember, turnMember] = natMembers.slice(round * 2, round * 2 + 2)
+      useIce(ana, stunServer)
+      useIce(stunMember, stunServer)
+      stunRuns.push(await within('viaStun sync', 180_000, syncOnce(inNs(n, 'm1'), inNs(n, 'm2'), natTracker.printed.url, ana, stunMember)))
+      useIce(ana, turnServer)
+      useIce(turnMember, turnServer)
+      const relayBefore = cpuSeconds(relay.pid)
+      const run = await within('viaTurn sync', 180_000, syncOnce(inNs(s, 'm1'), inNs(s, 'm2'), symTracker.printed.url, ana, turnMember))
+      turnRuns.push({ ...run, relayCpu: cpuSeconds(relay.pid) - relayBefore })
+    }
     const cpuLine = (f: SyncFigure, extra = ''): string => `serve ${f.cpu.serve.toFixed(2)} s, sync ${f.cpu.sync.toFixed(2)} s${extra} (${mib} MiB at ${f.mbps.toFixed(1)} MB/s)`
-    step(`CPU seconds, through STUN: ${cpuLine(viaStun)}`)
-    step(`CPU seconds, through TURN: ${cpuLine(viaTurn, `, coturn ${relayCpu.toFixed(2)} s`)}`)
+    for (let i = 0; i < 2; i++) {
+      step(`CPU seconds, round ${i + 1} through STUN: ${cpuLine(stunRuns[i])}`)
+      step(`CPU seconds, round ${i + 1} through TURN: ${cpuLine(turnRuns[i], `, coturn ${turnRuns[i].relayCpu.toFixed(2)} s`)}`)
+    }
+    const best = <T extends SyncFigure>(runs: T[]): T => runs.reduce((a, b) => (b.mbps > a.mbps ? b : a))
+    const viaStun = best(stunRuns)
+    const viaTurn = best(turnRuns)
+    const relayCpu = viaTurn.relayCpu
 
     const ratio = (a: number, b: number): number => a / b
     return [
       { name: `sync ${mib} MiB between two namespaces over veth (route ${veth.type})`, value: veth.mbps, unit: 'MB/s', compare: { name: 'same sync on 127.0.0.1', value: loopback.mbps, unit: 'MB/s' }, floor: '>= 0.9x loopback', pass: ratio(veth.mbps, loopback.mbps) >= 0.9 },
       // the issue's comparison: the same WebRTC sync through the same two NATs, once without the relay (srflx pair) and once through it
-      { name: `sync ${mib} MiB through a TURN relay, symmetric NATs (route ${viaTurn.type}; coturn ${relayCpu.toFixed(1)} s CPU)`, value: viaTurn.mbps, unit: 'MB/s', compare: { name: `same WebRTC sync through two NATs without the relay (route ${viaStun.type})`, value: viaStun.mbps, unit: 'MB/s' }, floor: '>= 0.5x direct', pass: viaTurn.type === 'relay' && viaStun.type === 'srflx' && ratio(viaTurn.mbps, viaStun.mbps) >= 0.5 },
+      { name: `sync ${mib} MiB through a TURN relay, symmetric NATs (route ${viaTurn.type}; coturn ${relayCpu.toFixed(1)} s CPU)`, value: viaTurn.mbps, unit: 'MB/s', compare: { name: `same WebRTC sync through two NATs without the relay (route ${viaStun.type}; best of 2 each)`, value: viaStun.mbps, unit: 'MB/s' }, floor: '>= 0.5x direct', pass: viaTurn.type === 'relay' && viaStun.type === 'srflx' && ratio(viaTurn.mbps, viaStun.mbps) >= 0.5 },
       { name: `sync ${mib} MiB through a TURN relay, symmetric NATs (route ${viaTurn.type})`, value: viaTurn.mbps, unit: 'MB/s', compare: { name: 'WebRTC over the veth LAN (no NAT, no relay)', value: veth.mbps, unit: 'MB/s' } },
       { name: `WebRTC set-up through STUN between two NATed namespaces (route ${viaStun.type})`, value: viaStun.setupMs, unit: 'ms', compare: { name: 'same on the veth LAN', value: veth.setupMs, unit: 'ms' }, floor: '<= 2000 ms', pass: viaStun.type === 'srflx' && viaStun.setupMs <= 2000 }
     ]

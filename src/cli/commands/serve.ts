@@ -21,8 +21,8 @@ function announceReporter (p: Printer): (tracker: string, others: number) => voi
   return (tracker, others) => {
     if (told.has(tracker)) return
     told.add(tracker)
-    if (p.json) p.out(JSON.stringify({ tracker, state: 'announced', peers: others }))
-    else p.err(`announced to ${tracker}: ${others} other peer(s) of the team online`)
+    // on stderr in both modes, like the listening line: --json's stdout carries peer events
+    p.err(`announced to ${tracker}: ${others} other peer(s) of the team online`)
   }
 }
 

@@ -23,7 +23,8 @@ const SECTIONS = [
   'flood',
   'e2e',
   'acl',
-  'cli'
+  'cli',
+  'scale'
 ] as const
 type Section = typeof SECTIONS[number]
 const ALIASES: Record<string, Section> = { transport: 'datachannel', webrtc: 'datachannel', previews: 'preview' }
@@ -120,7 +121,8 @@ const RUNNERS: Record<Section, Runner> = {
   flood: async (workDir, args) => await (await import('./flood.js')).benchFlood(join(workDir, 'flood'), { quick: args.quick }),
   e2e: async (workDir, args) => await (await import('./e2e.js')).benchE2e(join(workDir, 'e2e'), { quick: args.quick }),
   acl: async (workDir, args) => await (await import('./acl.js')).benchAcl(join(workDir, 'acl'), { quick: args.quick, rounds: args.rounds }),
-  cli: async (workDir, args) => await (await import('./cli.js')).benchCli(join(workDir, 'cli'), { quick: args.quick })
+  cli: async (workDir, args) => await (await import('./cli.js')).benchCli(join(workDir, 'cli'), { quick: args.quick }),
+  scale: async (workDir, args) => await (await import('./scale.js')).benchScale(join(workDir, 'scale'), { quick: args.quick })
 }
 
 interface SectionResult { figures: Figure[], notes: string[], errors: string[] }

@@ -1,4 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -96,7 +97,7 @@ export async function benchPreviews (workDir: string, opts: { quick?: boolean } 
  * with previews and with previews off, interleaved, best of two rounds each: previews run in the
  * worker pool while the main thread chunks, so they should cost little of the throughput.
  */
-async function benchProjectAdd (dir: string, quick: boolean): Promise<Figure[]> {
+export async function benchProjectAdd (dir: string, quick: boolean): Promise<Figure[]> {
   await mkdir(dir, { recursive: true })
   const project = await writeMockProject(dir, { kinds: ['obj', 'wav', 'tga'], count: quick ? 12 : 40, minSize: 100 * 1024, maxSize: (quick ? 4 : 20) * MiB, seed: 7 })
   const paths = [...new Set(project.files.map((f) => f.path.split('/')[0]))]
@@ -120,9 +121,49 @@ async function benchProjectAdd (dir: string, quick: boolean): Promise<Figure[]> 
   const mbps = (ms: number): number => project.totalBytes / 1e6 / (ms / 1000)
   const ratio = mbps(withMs) / mbps(offMs)
   const label = `${project.files.length} assets, ${(project.totalBytes / MiB).toFixed(0)} MiB`
+  const cli = await cliProjectAdd(dir, paths, label, mbps)
   return [
-    { name: `mock project add+commit with previews (${label})`, value: mbps(withMs), unit: 'MB/s', compare: { name: 'previews off, same run', value: mbps(offMs), unit: 'MB/s' } },
-    { name: `mock project add+commit with previews / previews off (${label})`, value: ratio * 100, unit: '%', floor: '>= 70%', pass: ratio >= 0.7 }
+    ...cli,
+    { name: `in-process: mock project add+commit with previews (${label})`, value: mbps(withMs), unit: 'MB/s', compare: { name: 'previews off, same run', value: mbps(offMs), unit: 'MB/s' } },
+    { name: `in-process: mock project add+commit with previews / previews off (${label})`, value: ratio * 100, unit: '%' }
+  ]
+}
+
+/**
+ * The same through the CLI as a person runs it (`gas init`, `gas add`, `gas commit`, a new node
+ * process each), with previews and with GAS_PREVIEWS=off, interleaved, best of three rounds each:
+ * this is the figure the floor is judged on. CPU seconds of the processes (worker threads included)
+ * are printed beside, since wall time on a shared machine follows the load.
+ */
+async function cliProjectAdd (dir: string, paths: string[], label: string, mbps: (ms: number) => number): Promise<Figure[]> {
+  const gas = fileURLToPath(new URL('../../bin/gas', import.meta.url))
+  const timed = (args: string[], env: NodeJS.ProcessEnv): { ms: number, cpuS: number } => {
+    const times = join(dir, '.cpu-times')
+    const start = performance.now()
+    const r = spawnSync('/usr/bin/time', ['-f', '%U %S', '-o', times, process.execPath, gas, ...args], { cwd: dir, env: { ...process.env, ...env }, encoding: 'utf8' })
+    const ms = performance.now() - start
+    if (r.status !== 0) throw new Error(`gas ${args.join(' ')} failed: ${r.stderr}`)
+    const [user, sys] = readFileSync(times, 'utf8').trim().split('\n').pop()?.split(' ').map(Number) ?? [Number.NaN, Number.NaN]
+    return { ms, cpuS: user + sys }
+  }
+  const once = async (previews: boolean): Promise<{ ms: number, cpuS: number }> => {
+    await rm(join(dir, '.gas'), { recursive: true, force: true })
+    const env = previews ? {} : { GAS_PREVIEWS: 'off' }
+    timed(['init'], env)
+    const a = timed(['add', ...paths], env)
+    const c = timed(['commit', '-m', 'mock project'], env)
+    return { ms: a.ms + c.ms, cpuS: a.cpuS + c.cpuS }
+  }
+  let on = { ms: Infinity, cpuS: Infinity }; let off = { ms: Infinity, cpuS: Infinity }
+  for (let round = 0; round < 3; round++) {
+    const a = await once(true); if (a.ms < on.ms) on = a
+    const b = await once(false); if (b.ms < off.ms) off = b
+  }
+  const ratio = mbps(on.ms) / mbps(off.ms)
+  return [
+    { name: `gas add+commit of the mock project with previews (${label}, CLI)`, value: mbps(on.ms), unit: 'MB/s', compare: { name: 'GAS_PREVIEWS=off, same run', value: mbps(off.ms), unit: 'MB/s' } },
+    { name: `gas add+commit CPU time with previews (${label}, CLI, worker threads included)`, value: on.cpuS, unit: 's', compare: { name: 'GAS_PREVIEWS=off, same run', value: off.cpuS, unit: 's' } },
+    { name: `gas add+commit with previews / previews off (${label}, CLI)`, value: ratio * 100, unit: '%', floor: '>= 70%', pass: ratio >= 0.7 }
   ]
 }
 

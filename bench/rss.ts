@@ -13,7 +13,7 @@ const out = process.env.GAS_BENCH_RSS_OUT
 if (out) process.on('exit', () => writeFileSync(out, JSON.stringify(process.resourceUsage())))
 `
 
-export interface ChildRun { peakRssBytes: number, ms: number, code: number | null, stdout: string, stderr: string }
+export interface ChildRun { peakRssBytes: number, ms: number, code: number | null, stdout: string, stderr: string, /** user + system CPU of the whole process */ cpuSeconds: number }
 
 export async function runNodeWithPeakRss (args: string[], opts: { cwd?: string, env?: NodeJS.ProcessEnv } = {}): Promise<ChildRun> {
   const tag = `gas-bench-rss-${process.pid}-${Math.random().toString(36).slice(2)}`
@@ -38,7 +38,7 @@ export async function runNodeWithPeakRss (args: string[], opts: { cwd?: string, 
     const ms = performance.now() - start
     const usage = JSON.parse(await readFile(out, 'utf8')) as NodeJS.ResourceUsage
     // maxRSS is in kilobytes (getrusage ru_maxrss on Linux)
-    return { peakRssBytes: usage.maxRSS * 1024, ms, code, stdout, stderr }
+    return { peakRssBytes: usage.maxRSS * 1024, ms, code, stdout, stderr, cpuSeconds: (usage.userCPUTime + usage.systemCPUTime) / 1e6 }
   } finally {
     await rm(preload, { force: true })
     await rm(out, { force: true })

@@ -6,8 +6,15 @@ import { fileURLToPath } from 'node:url'
 import * as gas from '../src/index.js'
 import { writeRandomFile } from '../test/fixtures/project.js'
 import type { Figure } from './figure.js'
+import { cpuSecondsOf, peakRssOf } from './process-usage.js'
+import { runNodeWithPeakRss } from './rss.js'
 
 const MB = 1e6
+const GiB = 2 ** 30
+const MiB = 2 ** 20
+
+/** One end-to-end run: the rate, and each end's CPU per GiB moved (which load inflates little, unlike wall-clock rates) */
+interface RunFigures { rate: number, senderCpuPerGiB: number, receiverCpuPerGiB: number, senderPeakRss?: number, receiverPeakRss?: number }
 const here = dirname(fileURLToPath(import.meta.url))
 const GAS_BIN = resolve(here, '..', '..', 'bin', 'gas')
 
@@ -47,10 +54,21 @@ export async function benchTcp (workDir: string, opts: { quick: boolean }): Prom
     const tcp = await syncRate(seedDir, tcpDir, ['--listen', '127.0.0.1:0'], bytes, 'tcp')
     const webrtc = await syncRate(seedDir, webrtcDir, ['--no-direct'], bytes, 'webrtc')
     const size = `${(bytes / 2 ** 20).toFixed(0)} MiB`
+    const cpu = (what: string, run: RunFigures, end: 'sender' | 'receiver'): Figure => ({
+      name: `tcp: CPU of the ${end} per GiB, ${what}`,
+      value: end === 'sender' ? run.senderCpuPerGiB : run.receiverCpuPerGiB,
+      unit: 's/GiB',
+      compare: { name: `bare TLS ${end}`, value: end === 'sender' ? bare.senderCpuPerGiB : bare.receiverCpuPerGiB, unit: 's/GiB' }
+    })
     return [
-      { name: `tcp: bare TLS 1.3 stream between two processes, SHA-256 on the receiver (${size})`, value: bare, unit: 'MB/s' },
-      { name: `tcp: sync of ${size} over the direct path (gas serve → gas sync --once, on-disk stores)`, value: tcp, unit: 'MB/s', compare: { name: 'bare TLS 1.3 + SHA-256, same run', value: bare, unit: 'MB/s' }, floor: '>= 0.7x bare TLS', pass: tcp >= 0.7 * bare },
-      { name: `tcp: sync of ${size} over the direct path vs WebRTC`, value: tcp, unit: 'MB/s', compare: { name: 'the same sync over WebRTC (gas serve --no-direct), same run', value: webrtc, unit: 'MB/s' }, floor: '>= 3x WebRTC', pass: tcp >= 3 * webrtc }
+      { name: `tcp: bare TLS 1.3 stream between two processes, SHA-256 on the receiver (${size})`, value: bare.rate, unit: 'MB/s' },
+      { name: `tcp: sync of ${size} over the direct path (gas serve → gas sync --once, on-disk stores)`, value: tcp.rate, unit: 'MB/s', compare: { name: 'bare TLS 1.3 + SHA-256, same run', value: bare.rate, unit: 'MB/s' }, floor: '>= 0.7x bare TLS', pass: tcp.rate >= 0.7 * bare.rate },
+      { name: `tcp: sync of ${size} over the direct path vs WebRTC`, value: tcp.rate, unit: 'MB/s', compare: { name: 'the same sync over WebRTC (gas serve --no-direct), same run', value: webrtc.rate, unit: 'MB/s' }, floor: '>= 3x WebRTC', pass: tcp.rate >= 3 * webrtc.rate },
+      cpu('gas serve while serving the direct sync', tcp, 'sender'),
+      cpu('gas sync --once over the direct path (whole process: start, fetch, checkout)', tcp, 'receiver'),
+      cpu('gas serve while serving the WebRTC sync', webrtc, 'sender'),
+      cpu('gas sync --once over WebRTC (whole process)', webrtc, 'receiver'),
+      { name: `tcp: peak RSS of gas serve / gas sync over the direct path (${size})`, value: (tcp.senderPeakRss ?? NaN) / MiB, unit: 'MiB', compare: { name: 'gas sync', value: (tcp.receiverPeakRss ?? NaN) / MiB, unit: 'MiB' } }
     ]
   } finally {
     await tracker.close()
@@ -59,7 +77,7 @@ export async function benchTcp (workDir: string, opts: { quick: boolean }): Prom
 }
 
 /** MB/s of the sync's fetch as `gas sync --json` reports it, after checking which transport carried it. */
-async function syncRate (seedDir: string, fetchDir: string, serveArgs: string[], bytes: number, transport: 'tcp' | 'webrtc'): Promise<number> {
+async function syncRate (seedDir: string, fetchDir: string, serveArgs: string[], bytes: number, transport: 'tcp' | 'webrtc'): Promise<RunFigures> {
   const server = spawn(process.execPath, [...profile('GAS_BENCH_PROFILE_SERVE'), GAS_BIN, 'serve', ...serveArgs], { cwd: seedDir, stdio: ['ignore', 'ignore', 'pipe'] })
   try {
     await new Promise<void>((resolve, reject) => {
@@ -70,30 +88,41 @@ async function syncRate (seedDir: string, fetchDir: string, serveArgs: string[],
       })
       server.on('exit', (code) => reject(new Error(`gas serve exited with ${code}: ${said}`)))
     })
-    const sync = await run(spawn(process.execPath, [...profile('GAS_BENCH_PROFILE_SYNC'), GAS_BIN, 'sync', '--once', '--json'], { cwd: fetchDir, stdio: ['ignore', 'pipe', 'pipe'] }))
-    if (sync.status !== 0) throw new Error(`gas sync exited with ${sync.status}: ${sync.stderr.slice(0, 300)}`)
+    const serveCpuBefore = await cpuSecondsOf(server.pid ?? -1)
+    const sync = await runNodeWithPeakRss([...profile('GAS_BENCH_PROFILE_SYNC'), GAS_BIN, 'sync', '--once', '--json'], { cwd: fetchDir })
+    const serveCpu = await cpuSecondsOf(server.pid ?? -1) - serveCpuBefore
+    const servePeakRss = await peakRssOf(server.pid ?? -1)
+    if (sync.code !== 0) throw new Error(`gas sync exited with ${String(sync.code)}: ${sync.stderr.slice(0, 300)}`)
     const result = JSON.parse(sync.stdout) as { fetched: { bytes: number }, missing: number, seconds: { fetch: number }, routes: Array<{ transport: string }> }
     if (result.missing > 0 || result.fetched.bytes < bytes) throw new Error(`gas sync fetched ${result.fetched.bytes} of ${bytes} bytes`)
     if (result.routes[0]?.transport !== transport) throw new Error(`gas sync went over ${result.routes[0]?.transport ?? 'nothing'}, not ${transport}`)
-    return result.fetched.bytes / result.seconds.fetch / MB
+    return {
+      rate: result.fetched.bytes / result.seconds.fetch / MB,
+      senderCpuPerGiB: serveCpu / (bytes / GiB),
+      receiverCpuPerGiB: sync.cpuSeconds / (bytes / GiB),
+      senderPeakRss: servePeakRss,
+      receiverPeakRss: sync.peakRssBytes
+    }
   } finally {
     server.kill('SIGTERM')
   }
 }
 
 /** The bare TLS stream between two processes of its own (bench/tls-peer.ts). */
-async function bareTls (bytes: number): Promise<number> {
+async function bareTls (bytes: number): Promise<RunFigures> {
   const peer = join(here, 'tls-peer.js')
   const sender = spawn(process.execPath, [peer, 'send', String(bytes)], { stdio: ['ignore', 'pipe', 'inherit'] })
   try {
+    const lines = createInterface({ input: sender.stdout })
+    const senderCpu = new Promise<number>((resolve) => lines.on('line', (line) => { if (line.startsWith('CPU ')) resolve(Number(line.slice(4))) }))
     const port = await new Promise<string>((resolve, reject) => {
-      createInterface({ input: sender.stdout }).once('line', (line) => resolve(line.replace('PORT ', '')))
+      lines.once('line', (line) => resolve(line.replace('PORT ', '')))
       sender.once('exit', (code) => reject(new Error(`TLS sender exited with ${code}`)))
     })
     const receiver = await run(spawn(process.execPath, [peer, 'receive', String(bytes), port], { stdio: ['ignore', 'pipe', 'inherit'] }))
     const rate = Number(/RATE ([0-9.]+)/.exec(receiver.stdout)?.[1])
     if (!(rate > 0)) throw new Error(`bare TLS receiver failed: ${receiver.stdout}`)
-    return rate
+    return { rate, senderCpuPerGiB: await senderCpu / (bytes / GiB), receiverCpuPerGiB: Number(/CPU ([0-9.]+)/.exec(receiver.stdout)?.[1]) / (bytes / GiB) }
   } finally {
     sender.kill('SIGKILL')
   }

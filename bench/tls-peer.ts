@@ -7,7 +7,7 @@ import { selfSignedCertificate } from '../src/peer/transport/tls-certificate.js'
  * process of its own: `send BYTES` listens on 127.0.0.1, prints `PORT n`, and writes BYTES to the
  * first connection in 1 MiB writes; `receive BYTES PORT` connects, hashes everything with SHA-256
  * (what a verifying receiver must do at least) and prints `RATE mbPerSecond` from connect to the
- * last byte.
+ * last byte. Each end prints its CPU seconds (`CPU s`, the sender once all is written).
  */
 const [role, bytesArg, portArg] = process.argv.slice(2)
 const bytes = Number(bytesArg)
@@ -23,6 +23,11 @@ if (role === 'send') {
       }
       socket.end()
     }
+    // why: the bench reads the sender's CPU too (seconds per GiB of each end, which load inflates little)
+    socket.once('finish', () => {
+      const cpu = process.cpuUsage()
+      process.stdout.write(`CPU ${(cpu.user + cpu.system) / 1e6}\n`)
+    })
     pump()
     socket.on('close', () => server.close())
   })
@@ -42,7 +47,8 @@ if (role === 'send') {
   socket.on('end', () => {
     hash.digest()
     const seconds = (performance.now() - started) / 1000
-    process.stdout.write(`RATE ${received === bytes ? received / 1e6 / seconds : 0}\n`)
+    const cpu = process.cpuUsage()
+    process.stdout.write(`RATE ${received === bytes ? received / 1e6 / seconds : 0} CPU ${(cpu.user + cpu.system) / 1e6}\n`)
     process.exit(0)
   })
 }

@@ -15,7 +15,8 @@ export function directProofBytes (binding: DirectBinding, peerId: string, public
   return Buffer.from(`gas-direct-1\0${binding.role}\0${binding.exporter}\0${peerId}\0${publicKey}\0${teamId ?? ''}`)
 }
 
-export function directSecurity (identity: Identity, team: TeamRef | null, certificate: () => Promise<MemberCertificate | null>): DirectSecurity {
+/** `refuse`: the workspace's further checks of a proof that passed (revocations, refuseRevoked), run before the session exists */
+export function directSecurity (identity: Identity, team: TeamRef | null, certificate: () => Promise<MemberCertificate | null>, refuse?: (proof: DirectProof) => Promise<void>): DirectSecurity {
   return {
     prove: async ({ exporter, role, peerId }) => ({
       peerId,
@@ -25,7 +26,10 @@ export function directSecurity (identity: Identity, team: TeamRef | null, certif
       certificate: await certificate(),
       signature: signBytes(identity, directProofBytes({ exporter, role }, peerId, identity.publicKey, team?.id ?? null))
     }),
-    check: (proof, binding) => checkDirectProof(proof, binding, team),
+    check: async (proof, binding) => {
+      checkDirectProof(proof, binding, team)
+      await refuse?.(proof)
+    },
     signAnnounce: (announce) => ({ ...announce, signature: signBytes(identity, announceBytes(announce)) }),
     checkAnnounce: (announce) => announce.teamId === (team?.id ?? null) && verifyBytes(announce.publicKey, announceBytes(announce), announce.signature)
   }

@@ -1,15 +1,14 @@
 import { GasError } from '../errors.js'
 import { parseHostPort } from '../peer/transport/direct-handshake.js'
-import { verifyBytes } from '../repo/identity.js'
 import type { Workspace } from '../repo/workspace.js'
-import { certificateBytes, issueCertificate, readTeamRootKey, writeCertificate, type MemberCertificate, type TeamRef } from './member-certificate.js'
-import { nextIssued, recordCertificate } from './team-directory.js'
+import { ISSUING_ROLES, ROLES, readOwnCertificate, readTeamRootKey, verifyCertificate, writeCertificate, type MemberCertificate, type TeamRef } from './member-certificate.js'
+import { recordCertificate } from './team-directory.js'
+import { certifyMember } from './team-members.js'
 import { addIceServers, checkIceServers, loadIceServers, type IceServer } from '../peer/transport/ice-config.js'
 
 export type { MemberCertificate, TeamRef } from './member-certificate.js'
 
-/** `build`: a build machine or its operator, who may publish refs/builds/* under the default write rules */
-export const ROLES = ['lead', 'admin', 'artist', 'sound', 'programmer', 'qa', 'build'] as const
+export { ROLES } from './member-certificate.js'
 
 
 /**
@@ -19,7 +18,10 @@ export const ROLES = ['lead', 'admin', 'artist', 'sound', 'programmer', 'qa', 'b
 export interface Invite { gasInvite: 1, team: TeamRef, trackers: string[], ice?: IceServer[], certificate: MemberCertificate, /** direct (TLS) addresses of team peers: the inviter's fixed listen address and its `gas team peer` list */ peers?: string[] }
 
 
-/** Certifies a member's key with the team root key and returns the invite for them. */
+/**
+ * Certifies a member's key and returns the invite for them: with the team root key (the lead), or
+ * with an admin's own key, its certificate travelling inside the new one as issuer (DESIGN.md, Auth).
+ */
 export async function createInvite (ws: Workspace, opts: { publicKey: string, name: string, roles: string[] }): Promise<Invite> {
   const team = ws.config.team
   if (team === null) throw GasError.badArgument('this workspace has no team: run `gas init --team NAME` or `gas team join INVITE`')
@@ -27,11 +29,14 @@ export async function createInvite (ws: Workspace, opts: { publicKey: string, na
   if (opts.name.trim() === '') throw GasError.badArgument('--name must not be empty')
   if (opts.roles.length === 0) throw GasError.badArgument(`give at least one --role (${ROLES.join(', ')})`)
   for (const role of opts.roles) if (!(ROLES as readonly string[]).includes(role)) throw GasError.badArgument(`unknown role "${role}"; one of ${ROLES.join(', ')}`)
-  const root = await readTeamRootKey(ws).catch(() => undefined)
-  if (root === undefined) throw new GasError('E_DENIED', 'only the team lead (who holds the team root key) can add members')
-  // why: dated, so adding a member again (new roles) supersedes the certificate peers hold
-  const member = { name: opts.name, publicKey: opts.publicKey, roles: [...opts.roles].sort(), issued: await nextIssued({ store: ws.store, refs: ws.refs }, opts.publicKey, ws.clock.now()) }
-  const certificate = issueCertificate(root, team.id, member)
+  if ((await readTeamRootKey(ws).catch(() => undefined)) === undefined) {
+    const own = await readOwnCertificate(ws)
+    if (own === null || own.issuer !== undefined || !own.member.roles.some((r) => ISSUING_ROLES.includes(r))) {
+      throw new GasError('E_DENIED', `only the team lead or an admin certified by the team root key can add members; this member's roles are ${own?.member.roles.join(', ') ?? 'none'}`)
+    }
+  }
+  // dated (certifyMember), so adding a member again (new roles) supersedes the certificate peers hold
+  const certificate = await certifyMember(ws, { name: opts.name, publicKey: opts.publicKey, roles: opts.roles })
   // the team's member list spreads with the next syncs, so every peer knows this member's roles
   await recordCertificate({ store: ws.store, refs: ws.refs, team }, certificate, ws.identity.name, ws.clock.now())
   const ice = await loadIceServers(ws.gasDir)
@@ -39,7 +44,10 @@ export async function createInvite (ws: Workspace, opts: { publicKey: string, na
   return { gasInvite: 1, team, trackers: ws.config.trackers, ...(ice.length > 0 ? { ice } : {}), ...(peers.length > 0 ? { peers } : {}), certificate }
 }
 
-/** Checks an invite's certificate against the team root key it names, and that it is for this member. */
+/**
+ * Checks an invite's certificate against the team root key it names (signed by it, or by an admin
+ * it certified), and that it is for this member.
+ */
 export function checkInvite (invite: unknown, myPublicKey: string): Invite {
   const i = invite as Invite
   if (i?.gasInvite !== 1 || typeof i.team?.rootPublicKey !== 'string' || typeof i.team.id !== 'string' || typeof i.team.name !== 'string' || typeof i.certificate?.signature !== 'string' || !Array.isArray(i.trackers) || !i.trackers.every((t) => typeof t === 'string')) {
@@ -49,9 +57,8 @@ export function checkInvite (invite: unknown, myPublicKey: string): Invite {
   if (i.peers !== undefined && (!Array.isArray(i.peers) || !i.peers.every((a) => typeof a === 'string'))) throw GasError.badArgument('the invite\'s peers must be a list of HOST:PORT addresses')
   for (const address of i.peers ?? []) parseHostPort(address)
   if (i.certificate.team !== i.team.id) throw new GasError('E_AUTH', 'the invite\'s certificate is for another team')
-  if (!verifyBytes(i.team.rootPublicKey, certificateBytes(i.team.id, i.certificate.member), i.certificate.signature)) {
-    throw new GasError('E_BAD_SIGNATURE', 'the invite\'s certificate is not signed by the team root key')
-  }
+  if (typeof i.certificate.member?.publicKey !== 'string' || !Array.isArray(i.certificate.member.roles)) throw GasError.badArgument('not a gas invite file')
+  verifyCertificate(i.certificate, i.team, 'the invite')
   if (i.certificate.member.publicKey !== myPublicKey) throw new GasError('E_AUTH', `this invite is for ${i.certificate.member.name}'s key, not this workspace's (${myPublicKey.slice(0, 16)}…)`)
   return i
 }

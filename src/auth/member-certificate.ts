@@ -18,6 +18,9 @@ export interface MemberCertificate {
 }
 export interface TeamRef { id: string, name: string, rootPublicKey: string }
 
+/** `build`: a build machine or its operator, who may publish refs/builds/* under the default write rules */
+export const ROLES = ['lead', 'admin', 'artist', 'sound', 'programmer', 'qa', 'build'] as const
+
 /** roles whose holders may sign other members' certificates */
 export const ISSUING_ROLES = ['lead', 'admin']
 

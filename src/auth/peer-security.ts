@@ -8,11 +8,14 @@ import { directSecurity } from './direct-proof.js'
 import type { DirectSecurity } from '../peer/transport/direct-proof.js'
 import { readOwnCertificate, type MemberCertificate } from './member-certificate.js'
 import { adoptTeamRecords, memberCertificate, readPolicyRecord, recordCertificate, revocationOf, type TeamRecords } from './team-directory.js'
+import { refuseRevoked } from './revocation-check.js'
 import { adoptOwnCertificate } from './team-members.js'
 import { writeRulesOf } from './team-policy.js'
 import { checkRefUpdate } from './write-rights.js'
 import { loadReadPolicy } from './load-read-policy.js'
 import { ReadGate } from './read-gate.js'
+import { readIndexCacheIn } from './read-index-cache.js'
+import { join } from 'node:path'
 import type { ReadPolicy } from './read-rights.js'
 
 export interface PeerSecurityOptions {
@@ -50,22 +53,20 @@ export function peerSecurity (ws: Workspace, opts: PeerSecurityOptions = {}): Wo
   const verify = async (remote: HelloMessage, ourNonce: string): Promise<void> => {
     member(remote, ourNonce)
     if (rs === null) return
-    // why: read on every connection, since another process of this workspace (a sync) may have learnt the revocation
-    const revoked = await revocationOf(rs, remote.publicKey)
-    if (revoked !== undefined) {
-      throw new GasError('E_REVOKED', `${remote.name}'s membership of ${rs.team.name} was revoked by ${revoked.by.member.name}`, { peer: remote.name, publicKey: remote.publicKey })
-    }
-    // an admin's revocation takes the certificates it issued with it
-    const issuer = remote.certificate?.issuer?.member
-    if (issuer !== undefined && (await revocationOf(rs, issuer.publicKey)) !== undefined) {
-      throw new GasError('E_REVOKED', `${remote.name}'s certificate was issued by ${issuer.name}, whose membership of ${rs.team.name} was revoked; ask a lead for a new invite`, { peer: remote.name, publicKey: remote.publicKey })
-    }
+    await refuseRevoked(rs, remote)
     if (remote.certificate !== null) await recordCertificate(rs, remote.certificate, ws.identity.name, ws.clock.now()).catch(() => {})
   }
   const sign = signChallenge(ws.identity, team?.id ?? null, ownCertificate)
-  const direct = directSecurity(ws.identity, team, ownCertificate)
+  const direct = directSecurity(ws.identity, team, ownCertificate, rs === null ? undefined : async (proof) => await refuseRevoked(rs, proof))
   const readPolicy = opts.readPolicy
-  const gate = new ReadGate({ store: ws.store, refs: ws.refs, policy: readPolicy !== undefined ? async () => readPolicy : async () => await loadReadPolicy(ws) })
+  const gate = new ReadGate({
+    store: ws.store,
+    refs: ws.refs,
+    policy: readPolicy !== undefined ? async () => readPolicy : async () => await loadReadPolicy(ws),
+    // why: `gas team roles` issues a newer certificate; a peer that holds it applies its roles, not the ones the remote presented
+    newerRoles: rs === null ? undefined : async (remote) => await newerRolesOf(rs, remote),
+    cache: readIndexCacheIn(ws.fs, join(ws.gasDir, 'cache', 'read-index'))
+  })
   const mayServe = gate.mayServe
   if (rs === null) return { sign, verify, direct, mayServe }
   return {
@@ -94,4 +95,13 @@ export function peerSecurity (ws: Workspace, opts: PeerSecurityOptions = {}): Wo
       return async (ref, _local) => await checkRefUpdate(ctx, store, ref.name, ref.id, isNew)
     }
   }
+}
+
+/** The roles of a stored certificate of the remote's key newer than the one it presented (both verified before they were stored or accepted). */
+async function newerRolesOf (rs: TeamRecords, remote: HelloMessage): Promise<readonly string[] | undefined> {
+  const presented = remote.certificate
+  if (presented === null) return undefined
+  const held = await memberCertificate(rs, remote.publicKey).catch(() => undefined)
+  if (held === undefined || held.signature === presented.signature || (held.member.issued ?? 0) <= ((presented.member as { issued?: number }).issued ?? 0)) return undefined
+  return [...held.member.roles].sort()
 }

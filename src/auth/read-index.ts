@@ -28,6 +28,8 @@ export interface ReadIndex {
   readonly hidden: ReadonlySet<ObjectId>
   /** assets decided, for figures and tests */
   readonly assets: { allowed: number, denied: number }
+  /** every object the walk reached was in the store (an index of a partial store may grow when the rest arrives) */
+  readonly complete?: boolean
 }
 
 const MAX_TAG_DEPTH = 8
@@ -42,13 +44,15 @@ export async function buildReadIndex (store: ObjectStore, roots: ObjectId[], rea
   const assets = { allowed: 0, denied: 0 }
   const walked = new Set<string>()
   const assetCache = new Map<ObjectId, { file: ObjectId, kind: AssetKind, previews: ObjectId[] } | null>()
+  let complete = true
 
   const body = async (id: ObjectId): Promise<Uint8Array | undefined> => {
     try {
       return (await store.get(id)).body
     } catch (err) {
-      if (isGasError(err, 'E_NOT_FOUND')) return undefined
-      throw err
+      if (!isGasError(err, 'E_NOT_FOUND')) throw err
+      complete = false
+      return undefined
     }
   }
 
@@ -119,8 +123,9 @@ export async function buildReadIndex (store: ObjectStore, roots: ObjectId[], rea
     try {
       object = await store.get(id)
     } catch (err) {
-      if (isGasError(err, 'E_NOT_FOUND')) return
-      throw err
+      if (!isGasError(err, 'E_NOT_FOUND')) throw err
+      complete = false
+      return
     }
     if (object.type === 'version') {
       if (!versionsSeen.has(id)) versions.push(id)
@@ -153,5 +158,5 @@ export async function buildReadIndex (store: ObjectStore, roots: ObjectId[], rea
   }
   const hidden = new Set<ObjectId>()
   for (const id of hideCandidates) if (!shown.has(id)) hidden.add(id)
-  return { chunks, metadata, hidden, assets }
+  return { chunks, metadata, hidden, assets, complete }
 }

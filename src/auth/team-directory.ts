@@ -3,6 +3,7 @@ import type { ObjectId } from '../objects/id.js'
 import type { ObjectStore } from '../objects/store.js'
 import { TEAM_REF_PREFIX } from '../peer/sync/ref-exchange.js'
 import type { RefStore } from '../refs/ref-store.js'
+import { TEAM_MEMBERS_PREFIX, TEAM_REVOKED_PREFIX } from '../refs/team-ref.js'
 import { parseWriteRules } from './write-rights.js'
 import { verifyCertificate, type MemberCertificate, type TeamRef } from './member-certificate.js'
 import { decodeTeamRecord, encodeTeamRecord, verifySignedRecord, type PolicyRecord, type RevocationRecord, type SignerContext, type TeamRecord } from './team-record.js'
@@ -15,8 +16,8 @@ import { decodeTeamRecord, encodeTeamRecord, verifySignedRecord, type PolicyReco
  */
 
 export const POLICY_REF = 'refs/team/policy'
-const MEMBERS = 'refs/team/members/'
-const REVOKED = 'refs/team/revoked/'
+const MEMBERS = TEAM_MEMBERS_PREFIX
+const REVOKED = TEAM_REVOKED_PREFIX
 
 export const memberRef = (publicKey: string): string => `${MEMBERS}${publicKey}`
 export const revokedRef = (publicKey: string): string => `${REVOKED}${publicKey}`

@@ -1,7 +1,6 @@
 import { GasError } from '../errors.js'
 import type { Workspace } from '../repo/workspace.js'
-import { ROLES } from './invite.js'
-import { ISSUING_ROLES, issueCertificate, readOwnCertificate, readTeamRootKey, writeCertificate, type MemberCertificate } from './member-certificate.js'
+import { ISSUING_ROLES, ROLES, issueCertificate, readOwnCertificate, readTeamRootKey, writeCertificate, type MemberCertificate } from './member-certificate.js'
 import { listMembers, memberCertificate, nextIssued, recordCertificate, recordRevocation, type ListedMember } from './team-directory.js'
 import { teamRecordsOf } from './team-policy.js'
 import { signTeamRecord, type RevocationRecord } from './team-record.js'

@@ -12,11 +12,14 @@ const lazyPreviewer: Previewer = async (path, asset, store, previous) =>
 lazyPreviewer.prepare = (path, kind, format) => {
   if (PREVIEWED_KINDS.has(kind)) void import('../preview/attach.js').then((m) => m.preparePreview(path, kind, format))
 }
+lazyPreviewer.warm = () => { void import('../preview/attach.js').then((m) => m.warmPreviews()) }
 
 /** The workspace around the current directory, with previews wired in as the public API does. */
 export async function openHere (): Promise<Workspace> {
   const lockWaitMs = Number(process.env.GAS_LOCK_WAIT_MS ?? Number.NaN)
-  return await Workspace.open({ dir: process.cwd(), previewer: lazyPreviewer, lockWaitMs: Number.isFinite(lockWaitMs) ? lockWaitMs : undefined, clock: clockFromEnv() })
+  // GAS_PREVIEWS=off: add without previews (measuring their cost; a store bulk-loaded now, previewed later)
+  const previewer = process.env.GAS_PREVIEWS === 'off' ? undefined : lazyPreviewer
+  return await Workspace.open({ dir: process.cwd(), previewer, lockWaitMs: Number.isFinite(lockWaitMs) ? lockWaitMs : undefined, clock: clockFromEnv() })
 }
 
 /** Runs `fn` with the workspace and always closes it (flushes the open pack). */

@@ -4,6 +4,7 @@ import { createWriteStream } from 'node:fs'
 import { open, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import type { Writable } from 'node:stream'
 import { GasError } from '../errors.js'
 import type { FileManifest } from '../objects/file-manifest.js'
 import type { ObjectStore } from '../objects/store.js'
@@ -86,7 +87,7 @@ export async function indexPack (opts: { cwd: string, store: ObjectStore, manife
         for (const chunk of opts.manifest.chunks) {
           const { body } = await opts.store.get(chunk.id)
           // backpressure: one chunk (≤ 256 KiB) in flight beyond the pipe's buffer
-          if (!child.stdin.write(body)) await new Promise<void>((resolve) => { child.stdin.once('drain', resolve); child.stdin.once('close', resolve) })
+          if (!child.stdin.write(body)) await drained(child.stdin)
           if (failed !== undefined) break
         }
       } catch (e) {
@@ -96,5 +97,18 @@ export async function indexPack (opts: { cwd: string, store: ObjectStore, manife
         child.stdin.end()
       }
     })()
+  })
+}
+
+/** Waits for a pipe to drain or close; removes both listeners after, so a long pack adds none per chunk. */
+async function drained (stream: Writable): Promise<void> {
+  await new Promise<void>((resolve) => {
+    const done = (): void => {
+      stream.off('drain', done)
+      stream.off('close', done)
+      resolve()
+    }
+    stream.on('drain', done)
+    stream.on('close', done)
   })
 }

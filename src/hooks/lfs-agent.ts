@@ -3,8 +3,10 @@ import type { Readable, Writable } from 'node:stream'
 import { tmpdir } from 'node:os'
 import { GasError } from '../errors.js'
 import type { Workspace } from '../repo/workspace.js'
-import { isLfsOid, lfsRefName, localLfsManifest, readManifest, storeLfsObject, writeLfsObject } from './lfs-store.js'
+import { isLfsOid, lfsDownloadPath, lfsRefName, localLfsManifest, readManifest, recordLfsRef, storeLfsObject, writeLfsObject } from './lfs-store.js'
+import { LfsAssembly } from './lfs-content.js'
 import { notOnPeers, PeerLink, type PeerLinkOptions } from './peer-link.js'
+import { phaseLog, type PhaseLog } from './phase-log.js'
 
 /**
  * `gas lfs-agent`: a Git LFS standalone custom transfer agent. git-lfs writes one JSON request
@@ -28,6 +30,8 @@ export interface LfsAgentOptions extends Omit<PeerLinkOptions, 'ws'> {
   output: Writable
   /** where downloaded objects are written for git-lfs to move into place (default: the OS temp dir) */
   downloadDir?: string
+  /** marks phases (GAS_DEBUG=1 prints their times) */
+  phase?: PhaseLog
 }
 
 export interface LfsAgentReport { uploaded: number, downloaded: number, failed: number, fetchedBytes: number, fetchSeconds: number }
@@ -36,6 +40,7 @@ type Request = Record<string, unknown> & { event?: unknown }
 
 export async function runLfsAgent (opts: LfsAgentOptions): Promise<LfsAgentReport> {
   const { ws } = opts
+  const phase = opts.phase ?? phaseLog('gas lfs-agent')
   const report: LfsAgentReport = { uploaded: 0, downloaded: 0, failed: 0, fetchedBytes: 0, fetchSeconds: 0 }
   const send = (message: unknown): void => { opts.output.write(`${JSON.stringify(message)}\n`) }
   let link: PeerLink | undefined
@@ -59,6 +64,7 @@ export async function runLfsAgent (opts: LfsAgentOptions): Promise<LfsAgentRepor
           send({})
           break
         case 'terminate':
+          phase('terminate')
           return report
         case 'upload':
         case 'download': {
@@ -73,11 +79,23 @@ export async function runLfsAgent (opts: LfsAgentOptions): Promise<LfsAgentRepor
               report.uploaded++
             } else {
               link ??= new PeerLink(opts)
-              const path = await download(ws, link, oid, Number(request.size), opts.downloadDir ?? tmpdir(), (bytes, seconds) => {
-                report.fetchedBytes += bytes
-                report.fetchSeconds += seconds
+              let sent = 0
+              const progress = (bytesSoFar: number): void => {
+                if (bytesSoFar > sent) send({ event: 'progress', oid, bytesSoFar, bytesSinceLast: bytesSoFar - sent })
+                sent = Math.max(sent, bytesSoFar)
+              }
+              const path = await download(ws, link, {
+                oid,
+                size: Number(request.size),
+                dir: opts.downloadDir ?? tmpdir(),
+                phase,
+                onProgress: progress,
+                onFetched: (bytes, seconds) => {
+                  report.fetchedBytes += bytes
+                  report.fetchSeconds += seconds
+                }
               })
-              send({ event: 'progress', oid, bytesSoFar: Number(request.size), bytesSinceLast: Number(request.size) })
+              progress(Number(request.size))
               send({ event: 'complete', oid, path })
               report.downloaded++
             }
@@ -97,34 +115,76 @@ export async function runLfsAgent (opts: LfsAgentOptions): Promise<LfsAgentRepor
   } finally {
     lines.close()
     await link?.close()
+    phase('link closed')
   }
 }
 
-/** The object from the local store, else through the peers; written to `dir`, verified against its oid. */
-async function download (ws: Workspace, link: PeerLink, oid: string, size: number, dir: string, onFetched: (bytes: number, seconds: number) => void): Promise<string> {
+interface DownloadOptions {
+  oid: string
+  size: number
+  dir: string
+  phase: PhaseLog
+  /** bytes of the file written so far */
+  onProgress: (bytesSoFar: number) => void
+  onFetched: (bytes: number, seconds: number) => void
+}
+
+/**
+ * The object from the local store, else through the peers; written to `dir`, verified against its
+ * oid. A peer's manifest is fetched first; its content is then written into the file as it arrives
+ * (LfsAssembly), chunks this store already holds (an earlier version's) copied in beside them.
+ */
+async function download (ws: Workspace, link: PeerLink, opts: DownloadOptions): Promise<string> {
+  const { oid, phase } = opts
   const local = await localLfsManifest(ws, oid)
-  if (local !== undefined) return await writeLfsObject(ws, { oid, fileId: local.fileId, dir })
+  if (local !== undefined) return await writeLfsObject(ws, { oid, fileId: local.fileId, dir: opts.dir })
+  const what = `LFS object ${oid}${Number.isFinite(opts.size) ? ` (${opts.size} bytes)` : ''}`
+  // not on the peers connected: once more with every peer the tracker counts (see PeerLink.widen)
+  for (let look = 1; ; look++) {
+    const path = await fromPeers(ws, link, opts)
+    if (path !== undefined) return path
+    if (look > 1 || !(await link.widen())) throw notOnPeers(what, link)
+    phase(`${oid.slice(0, 12)} looking again, with every peer the tracker counts`)
+  }
+}
+
+/** The object from the peers in the link, written and verified; undefined when none had all of it. */
+async function fromPeers (ws: Workspace, link: PeerLink, opts: DownloadOptions): Promise<string | undefined> {
+  const { oid, phase } = opts
   await link.open()
   const candidates = new Set(link.refValues(lfsRefName(oid)).values())
   const known = await ws.refs.read(lfsRefName(oid))
   if (known !== undefined) candidates.add(known)
-  const what = `LFS object ${oid}${Number.isFinite(size) ? ` (${size} bytes)` : ''}`
-  const debug = (what: string): void => { if (process.env.GAS_DEBUG === '1') process.stderr.write(`lfs-agent: ${oid.slice(0, 12)} ${what} at ${Math.round(performance.now())} ms\n`) }
-  debug('connected')
+  const debug = (what: string): void => phase(`${oid.slice(0, 12)} ${what}`)
+  debug(`connected (${link.routes.map((r) => `${r.peer.slice(0, 8)} over ${r.transport}`).join(', ')})`)
   for (const fileId of candidates) {
     const started = performance.now()
-    const fetched = await link.fetch([fileId])
-    debug(`fetched ${fetched.bytes} bytes`)
-    onFetched(fetched.bytes, (performance.now() - started) / 1000)
-    if (fetched.missing.length > 0) continue
+    const metadata = await link.fetchMetadata([fileId])
+    if (metadata.missing.length > 0) continue
     const manifest = await readManifest(ws.store, fileId)
     // a peer may advertise any id under refs/lfs/<oid>: only a manifest of exactly that content is used
     if (manifest?.sha256 !== oid) continue
-    const path = await writeLfsObject(ws, { oid, fileId, dir })
+    const assembly = await LfsAssembly.start({ fs: ws.fs, store: ws.store, manifest, out: lfsDownloadPath(opts.dir, oid), onProgress: opts.onProgress })
+    try {
+      await assembly.fillFromStore()
+      const fetched = await link.fetchContent(metadata.wantSet, async (id, object) => await assembly.receive(id, object))
+      debug(`fetched ${fetched.bytes} bytes`)
+      opts.onFetched(metadata.bytes + fetched.bytes, (performance.now() - started) / 1000)
+      // a chunk another process stored meanwhile is not fetched: the store has it
+      if (fetched.missing.length === 0 && assembly.missing.length > 0) await assembly.fillFromStore()
+      if (fetched.missing.length > 0 || !(await assembly.complete())) {
+        await assembly.discard()
+        continue
+      }
+    } catch (err) {
+      await assembly.discard()
+      throw err
+    }
+    await recordLfsRef(ws, oid, fileId, 'lfs: fetched')
     debug('written')
-    return path
+    return assembly.path
   }
-  throw notOnPeers(what, link)
+  return undefined
 }
 
 /** When the agent cannot start (no workspace…): answers git-lfs's init with the error, so git-lfs shows it. */

@@ -36,10 +36,7 @@ export async function storeLfsObject (ws: Workspace, opts: { path: string, expec
   // chunks durable before the manifest that points at them, as `gas add` does
   await ws.store.flush()
   await ws.store.loose.write('file', ingested.manifest, ingested.fileId)
-  const name = lfsRefName(ingested.sha256)
-  if ((await ws.refs.read(name)) !== ingested.fileId) {
-    await ws.refs.update({ name, newId: ingested.fileId, message: 'lfs: stored', who: ws.identity.name, now: ws.clock.now() })
-  }
+  await recordLfsRef(ws, ingested.sha256, ingested.fileId, 'lfs: stored')
   return { oid: ingested.sha256, size: ingested.size, fileId: ingested.fileId, newChunks: ingested.newChunks }
 }
 
@@ -68,11 +65,21 @@ export async function writeLfsObject (ws: Workspace, opts: { oid: string, fileId
   const manifest = await readManifest(ws.store, opts.fileId)
   if (manifest === undefined) throw GasError.notFound(`file manifest ${opts.fileId} of LFS object ${opts.oid}`)
   if (manifest.sha256 !== opts.oid) throw GasError.corruptObject(opts.fileId, `its SHA-256 is ${manifest.sha256}, not the LFS oid ${opts.oid}`)
-  const out = join(opts.dir, `gas-lfs-${opts.oid.slice(0, 16)}-${randomBytes(6).toString('hex')}`)
+  const out = lfsDownloadPath(opts.dir, opts.oid)
   await writeLfsContent(ws.fs, ws.store, manifest, out)
-  const name = lfsRefName(opts.oid)
-  if ((await ws.refs.read(name)) !== opts.fileId) {
-    await ws.refs.update({ name, newId: opts.fileId, message: 'lfs: fetched', who: ws.identity.name, now: ws.clock.now() })
-  }
+  await recordLfsRef(ws, opts.oid, opts.fileId, 'lfs: fetched')
   return out
+}
+
+/** A unique name in `dir` for the file of `oid` handed to git-lfs. */
+export function lfsDownloadPath (dir: string, oid: string): string {
+  return join(dir, `gas-lfs-${oid.slice(0, 16)}-${randomBytes(6).toString('hex')}`)
+}
+
+/** Points refs/lfs/<oid> at `fileId` (its content stored), so this peer advertises it. */
+export async function recordLfsRef (ws: Workspace, oid: string, fileId: ObjectId, message: string): Promise<void> {
+  const name = lfsRefName(oid)
+  if ((await ws.refs.read(name)) !== fileId) {
+    await ws.refs.update({ name, newId: fileId, message, who: ws.identity.name, now: ws.clock.now() })
+  }
 }

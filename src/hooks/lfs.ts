@@ -4,6 +4,7 @@ import { mkdir } from 'node:fs/promises'
 import { peerSecurity } from '../auth/peer-security.js'
 import { runGit } from './git-command.js'
 import { openGitWorkspace } from './git-workspace.js'
+import { phaseLog } from './phase-log.js'
 import { refuseLfsAgent, runLfsAgent, type LfsAgentReport } from './lfs-agent.js'
 
 /** `gas.lfs`: Git LFS objects in gas, and the transfer agent git-lfs runs. */
@@ -32,5 +33,6 @@ export async function serveLfsAgent (opts: { cwd: string, input: Readable, outpu
     return await runLfsAgent({ ws, input: opts.input, output: opts.output, trackers: opts.trackers ?? [], security: peerSecurity(ws), downloadDir })
   } finally {
     await ws.close()
+    phaseLog('gas lfs-agent')('workspace closed')
   }
 }

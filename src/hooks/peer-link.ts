@@ -1,13 +1,15 @@
 import { GasError, isGasError } from '../errors.js'
+import type { TrackerReport } from '../peer/discovery/tracker-report.js'
 import type { Asset } from '../objects/asset.js'
 import type { ObjectId } from '../objects/id.js'
-import { connectPeers, type ConnectedPeers, type ConnectOptions } from '../peer/sync/connect-peers.js'
+import { connectPeers, COUNTED_PEERS_WAIT_MS, type ConnectedPeers, type ConnectOptions, type PeerRoute } from '../peer/sync/connect-peers.js'
 import { isAdvertisedRef, type RemoteRef } from '../peer/sync/ref-exchange.js'
 import type { PeerSession } from '../peer/session/session.js'
 import { Swarm, type SwarmProgress } from '../peer/swarm/swarm.js'
 import { serveRepo, type PeerSecurity } from '../peer/sync/sync-engine.js'
 import type { Transport } from '../peer/transport/transport.js'
-import { computeWantSet } from '../sync/want-set.js'
+import { computeWantSet, type WantSet } from '../sync/want-set.js'
+import { ObservedStore, type OnStored } from './observed-store.js'
 import { MAX_METADATA_ROUNDS } from '../peer/sync/sync-engine.js'
 
 /**
@@ -23,10 +25,21 @@ import { MAX_METADATA_ROUNDS } from '../peer/sync/sync-engine.js'
 const CONNECT_ATTEMPTS = 2
 /** why: the retry is for a peer that is there but missed the first announce; it answers within a second or two */
 const RETRY_FIRST_PEER_WAIT_MS = 2_000
+/**
+ * why: git waits on the agent or the helper while a person waits on git; when the tracker says no
+ * other member is online (a push before anyone else serves), waiting the full first-peer wait for
+ * one to appear costs every push and ls-remote seconds for nothing
+ */
+export const ALONE_WAIT_MS = 1_000
 
 /** connectPeers' options (the link connects through it), plus progress of the fetches */
-export type PeerLinkOptions = Pick<ConnectOptions, 'ws' | 'trackers' | 'security' | 'rtcConfig' | 'firstPeerWaitMs' | 'morePeersWaitMs'> & {
+export type PeerLinkOptions = Pick<ConnectOptions, 'ws' | 'trackers' | 'security' | 'rtcConfig' | 'firstPeerWaitMs' | 'morePeersWaitMs' | 'aloneWaitMs'> & {
   onProgress?: (progress: SwarmProgress) => void
+}
+
+/** The metadata of some roots, fetched: what content they still need */
+export interface LinkMetadataResult extends LinkFetchResult {
+  wantSet: WantSet
 }
 
 export interface LinkFetchResult {
@@ -40,6 +53,8 @@ export class PeerLink {
   #connected: ConnectedPeers | undefined
   #sessions: PeerSession[] = []
   #swarm: Swarm | undefined
+  /** the swarm stores through it: a content fetch may watch what arrives */
+  #observed: ObservedStore
   #advertised = new Map<string, RemoteRef[]>()
   /** why the link has no peers, when it could not even try (no team, no tracker) */
   #unreachable: string | undefined
@@ -47,7 +62,9 @@ export class PeerLink {
   #served: PeerSession[] = []
   #closing = false
 
-  constructor (private readonly opts: PeerLinkOptions) {}
+  constructor (private readonly opts: PeerLinkOptions) {
+    this.#observed = new ObservedStore(opts.ws.store)
+  }
 
   /** Connects on first use; a workspace without a team or tracker gets a link with no peers. */
   async open (): Promise<void> {
@@ -55,25 +72,47 @@ export class PeerLink {
     await this.#opening
   }
 
-  async #open (): Promise<void> {
+  /**
+   * A second look, for an object none of the connected peers has: when the trackers counted more
+   * peers than are in the swarm (a handshake that outlasted the wait on a loaded machine, or one
+   * that failed), joins again and waits for every counted peer (up to COUNTED_PEERS_WAIT_MS; it
+   * ends as soon as they are in). False when there is no one else to wait for.
+   */
+  async widen (): Promise<boolean> {
+    await this.open()
+    const connected = this.#connected
+    if (connected === undefined || this.#closing) return false
+    const counted = Math.max(0, ...connected.trackers.map((t) => t.peers ?? 0))
+    if (counted <= (this.#swarm?.peers.length ?? 0) + connected.ownProcesses) return false
+    await this.#leave()
+    this.#connected = undefined
+    this.#sessions = []
+    this.#advertised.clear()
+    this.#opening = this.#open(COUNTED_PEERS_WAIT_MS)
+    await this.#opening
+    return true
+  }
+
+  async #open (patienceMs?: number): Promise<void> {
     const { ws } = this.opts
     for (let attempt = 1; ; attempt++) {
       try {
-        const firstPeerWaitMs = attempt === 1 ? this.opts.firstPeerWaitMs : Math.min(RETRY_FIRST_PEER_WAIT_MS, this.opts.firstPeerWaitMs ?? RETRY_FIRST_PEER_WAIT_MS)
-        this.#connected = await connectPeers({ ...this.opts, firstPeerWaitMs, onLateTransport: (transport) => this.#serveLate(transport) })
+        const firstPeerWaitMs = patienceMs ?? (attempt === 1 ? this.opts.firstPeerWaitMs : Math.min(RETRY_FIRST_PEER_WAIT_MS, this.opts.firstPeerWaitMs ?? RETRY_FIRST_PEER_WAIT_MS))
+        this.#connected = await connectPeers({ aloneWaitMs: ALONE_WAIT_MS, ...this.opts, firstPeerWaitMs, onLateTransport: (transport) => this.#serveLate(transport) })
       } catch (err) {
         // why: joining right after another one-shot command of the same member left, the first
         // announce sometimes meets no peer at all (seen with fetchFromPeers too); a fresh join does
-        if (isGasError(err, 'E_NO_PEERS') && attempt < CONNECT_ATTEMPTS) continue
+        if (isGasError(err, 'E_NO_PEERS') && attempt < CONNECT_ATTEMPTS && !nobodyElse(err)) continue
         if (!isGasError(err, 'E_BAD_ARGUMENT') && !isGasError(err, 'E_NO_PEERS')) throw err
         this.#unreachable = err.message
         return
       }
       break
     }
-    this.#sessions = this.#connected.sessions
+    // a copy: a handshake that finishes after the wait is added to connected.sessions, not to the swarm
+    this.#sessions = [...this.#connected.sessions]
     if (process.env.GAS_DEBUG === '1') process.stderr.write(`peer-link: ${this.#sessions.length} session(s), dropped ${JSON.stringify(this.#connected.dropped)}\n`)
-    this.#swarm = new Swarm({ store: ws.store, onProgress: this.opts.onProgress })
+    this.#swarm = new Swarm({ store: this.#observed, onProgress: this.opts.onProgress })
     const ours = (await ws.refs.list()).filter((ref) => isAdvertisedRef(ref.name))
     await Promise.all(this.#sessions.map(async (session) => {
       try {
@@ -98,6 +137,11 @@ export class PeerLink {
       if (this.#closing) session.close()
       else this.#served.push(session)
     }, () => {})
+  }
+
+  /** what carries each connection (the direct TCP path, or WebRTC with its candidate pair) */
+  get routes (): PeerRoute[] {
+    return this.#connected?.routes ?? []
   }
 
   /** member names of the peers connected */
@@ -127,12 +171,20 @@ export class PeerLink {
    * metadata first, from every connected peer at once. Objects already stored are not asked for.
    */
   async fetch (roots: ObjectId[], wantContent?: (path: string, asset: Asset) => boolean): Promise<LinkFetchResult> {
+    const metadata = await this.fetchMetadata(roots, wantContent)
+    if (metadata.missing.length > 0) return metadata
+    const content = await this.fetchContent(metadata.wantSet)
+    return { objects: metadata.objects + content.objects, bytes: metadata.bytes + content.bytes, missing: content.missing }
+  }
+
+  /** The metadata below `roots` (what fetch does first); `wantSet` says which content they still need. */
+  async fetchMetadata (roots: ObjectId[], wantContent?: (path: string, asset: Asset) => boolean): Promise<LinkMetadataResult> {
     await this.open()
     const { store } = this.opts.ws
     const wantOpts = { store, roots, wantContent, decoded: new Map<ObjectId, unknown>() }
     let wantSet = await computeWantSet(wantOpts)
     if (this.#swarm === undefined || this.#swarm.peers.length === 0) {
-      return { objects: 0, bytes: 0, missing: wantSet.metadata.length > 0 ? wantSet.metadata.map((w) => w.id) : wantSet.content.map((w) => w.id) }
+      return { wantSet, objects: 0, bytes: 0, missing: wantSet.metadata.length > 0 ? wantSet.metadata.map((w) => w.id) : wantSet.content.map((w) => w.id) }
     }
     let objects = 0
     let bytes = 0
@@ -143,9 +195,22 @@ export class PeerLink {
       if (got.objects === 0) break
       wantSet = await computeWantSet(wantOpts)
     }
-    const content = await this.#swarm.fetch(wantSet.content, { probe: true, knownMissing: true })
-    await store.flush()
-    return { objects: objects + content.objects, bytes: bytes + content.bytes, missing: [...wantSet.metadata.map((w) => w.id), ...content.missing] }
+    return { wantSet, objects, bytes, missing: wantSet.metadata.map((w) => w.id) }
+  }
+
+  /** The content `wantSet` lists; `onStored` sees each object as it is stored (see ObservedStore). */
+  async fetchContent (wantSet: WantSet, onStored?: OnStored): Promise<LinkFetchResult> {
+    await this.open()
+    if (wantSet.content.length === 0) return { objects: 0, bytes: 0, missing: [] }
+    if (this.#swarm === undefined || this.#swarm.peers.length === 0) return { objects: 0, bytes: 0, missing: wantSet.content.map((w) => w.id) }
+    this.#observed.onStored = onStored
+    try {
+      const content = await this.#swarm.fetch(wantSet.content, { probe: true, knownMissing: true })
+      await this.opts.ws.store.flush()
+      return { objects: content.objects, bytes: content.bytes, missing: content.missing }
+    } finally {
+      this.#observed.onStored = undefined
+    }
   }
 
   /**
@@ -162,11 +227,26 @@ export class PeerLink {
   async close (): Promise<void> {
     this.#closing = true
     for (const session of this.#served) session.close()
-    await Promise.all(this.#sessions.map(async (session) => await session.sendDone().catch(() => {})))
-    for (const session of this.#sessions) session.close()
-    await this.#connected?.leave()
+    await this.#leave()
     await this.opts.ws.store.flush()
   }
+
+  async #leave (): Promise<void> {
+    const sessions = [...new Set([...this.#sessions, ...(this.#connected?.sessions ?? [])])]
+    await Promise.all(sessions.map(async (session) => await session.sendDone().catch(() => {})))
+    for (const session of sessions) session.close()
+    await this.#connected?.leave()
+  }
+}
+
+/**
+ * E_NO_PEERS because every tracker counted no other member in the swarm, or only processes of this
+ * same member (its own `gas serve`), which answered: a retry would meet nobody else either.
+ */
+function nobodyElse (err: GasError): boolean {
+  const trackers = (err.data.trackers ?? []) as TrackerReport[]
+  const own = Number(err.data.ownProcesses ?? 0)
+  return trackers.length > 0 && trackers.every((t) => t.answer === 'no-other-peer' || (t.peers !== undefined && t.peers <= own))
 }
 
 /** A GasError for objects no peer provided, naming who was asked. */

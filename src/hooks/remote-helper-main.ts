@@ -2,6 +2,7 @@ import { peerSecurity } from '../auth/peer-security.js'
 import { GasError } from '../errors.js'
 import { openGitWorkspace } from './git-workspace.js'
 import { runRemoteHelper } from './remote-helper.js'
+import { phaseLog } from './phase-log.js'
 
 /**
  * bin/git-remote-gas: git runs `git-remote-gas <remote name> <url>` (url: gas://TEAM/REPO) with
@@ -11,22 +12,28 @@ import { runRemoteHelper } from './remote-helper.js'
  */
 export async function gitRemoteGas (argv: string[]): Promise<number> {
   const [remoteName, url] = argv
+  const phase = phaseLog('git-remote-gas')
+  phase('started')
   try {
     if (url === undefined && remoteName === undefined) throw GasError.badArgument('usage: git-remote-gas <remote> <gas://TEAM/REPO> (git runs it for gas:// URLs)')
     const ws = await openGitWorkspace({ cwd: process.cwd() })
+    phase('workspace open')
     try {
       await runRemoteHelper({
         ws,
         url: url ?? remoteName,
+        remote: url === undefined ? undefined : remoteName,
         cwd: process.cwd(),
         input: process.stdin,
         output: process.stdout,
         trackers: [],
         security: peerSecurity(ws),
-        log: (line) => { process.stderr.write(`${line}\n`) }
+        log: (line) => { process.stderr.write(`${line}\n`) },
+        phase
       })
     } finally {
       await ws.close()
+      phase('workspace closed')
     }
     return 0
   } catch (err) {

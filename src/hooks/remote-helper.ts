@@ -2,6 +2,7 @@ import { createInterface } from 'node:readline'
 import type { Readable, Writable } from 'node:stream'
 import { existsSync } from 'node:fs'
 import { join, resolve } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { GasError } from '../errors.js'
 import { isAncestor } from '../peer/sync/ref-exchange.js'
 import type { ObjectId } from '../objects/id.js'
@@ -14,6 +15,7 @@ import { emptyState, gitRepoRef, readGitRepoState, REFS_PATH, storeFileAsset, wr
 import { readManifest } from './lfs-store.js'
 import { notOnPeers, PeerLink, type PeerLinkOptions } from './peer-link.js'
 import { rm } from 'node:fs/promises'
+import { phaseLog, type PhaseLog } from './phase-log.js'
 
 /**
  * `git-remote-gas`: git's remote helper protocol (gitremote-helpers(7)) for gas://TEAM/REPO.
@@ -38,28 +40,37 @@ export function parseGasUrl (url: string): GasUrl {
 export interface RemoteHelperOptions extends Omit<PeerLinkOptions, 'ws'> {
   ws: Workspace
   url: string
+  /** the remote's name as git passed it (for `git fetch URL`, the URL itself) */
+  remote?: string
   /** the local repository (git runs the helper with GIT_DIR set; this is where git commands run) */
   cwd: string
   input: Readable
   output: Writable
   /** progress and warnings (git shows the helper's stderr) */
   log?: (line: string) => void
+  /** marks phases (GAS_DEBUG=1 prints their times) */
+  phase?: PhaseLog
 }
 
 export async function runRemoteHelper (opts: RemoteHelperOptions): Promise<void> {
   const { ws } = opts
+  const phase = opts.phase ?? phaseLog('git-remote-gas')
   const { team, repo } = parseGasUrl(opts.url)
   const teamName = ws.config.team?.name
   if (teamName !== team && ws.config.team?.id !== team) {
     throw GasError.badArgument(`${opts.url} names team "${team}" but the workspace ${ws.root} is in ${teamName === undefined ? 'no team' : `team "${teamName}"`}; set GAS_WORKSPACE or \`git config gas.workspace\` to a workspace of that team`)
   }
-  await configureRepository(opts.cwd, ws)
+  await configureRepository(opts.cwd, ws, opts.remote, opts.url)
+  phase('repository configured')
   const link = new PeerLink(opts)
   const send = (text: string): void => { opts.output.write(text) }
   let state: GitRepoState | undefined
   let forPush = false
   const current = async (): Promise<GitRepoState> => {
-    state ??= await reconcile(ws, link, repo, forPush ? undefined : opts.log)
+    if (state === undefined) {
+      state = await reconcile(ws, link, repo, phase, forPush ? undefined : opts.log)
+      phase('state reconciled')
+    }
     return state
   }
   const lines = createInterface({ input: opts.input, crlfDelay: Infinity })
@@ -74,12 +85,14 @@ export async function runRemoteHelper (opts: RemoteHelperOptions): Promise<void>
         const done = batch
         batch = undefined
         if (done.kind === 'fetch') {
-          await fetchInto(ws, link, await current(), opts.cwd, done.lines)
+          await fetchInto(ws, link, await current(), opts.cwd, done.lines, phase)
           send('\n')
+          phase('fetch answered')
         } else {
           const { state: after, replies } = await push(ws, await current(), opts.cwd, repo, done.lines)
           state = after
           send(replies.map((r) => `${r}\n`).join('') + '\n')
+          phase('push answered')
         }
         continue
       }
@@ -96,18 +109,26 @@ export async function runRemoteHelper (opts: RemoteHelperOptions): Promise<void>
   } finally {
     lines.close()
     await link.close()
+    phase('link closed')
   }
 }
 
 /**
  * A repository whose remote is gas (a clone, above all) gets its LFS content through gas too:
- * git-lfs would otherwise look for an LFS server at the gas:// URL and fail the checkout.
- * Settings the user made are left alone.
+ * git-lfs would otherwise look for an LFS server at the gas:// URL and fail the checkout. And
+ * git-lfs reads `gas://TEAM/REPO` as an SSH address (host "gas") and runs `ssh gas
+ * git-lfs-transfer` before every upload, which hangs until the host lookup fails (8 s measured);
+ * the remote's LFS URL is pointed at the repository itself, which no transfer uses (the
+ * standalone agent makes them all) and which needs no network. Settings the user made are left alone.
  */
-async function configureRepository (cwd: string, ws: Workspace): Promise<void> {
+async function configureRepository (cwd: string, ws: Workspace, remote: string | undefined, url: string): Promise<void> {
   if ((await runGit(['rev-parse', '--git-dir'], { cwd, allowFailure: true })).status !== 0) return
   if (await gitConfig('gas.workspace', cwd) === undefined) await runGit(['config', 'gas.workspace', ws.root], { cwd })
   if (await gitConfig('lfs.standalonetransferagent', cwd) === undefined) await configureLfsAgent(cwd)
+  if (remote !== undefined && /^[\w.-]+$/.test(remote) && await gitConfig(`remote.${remote}.url`, cwd) === url && await gitConfig(`remote.${remote}.lfsurl`, cwd) === undefined) {
+    const gitDir = resolve(cwd, (await runGit(['rev-parse', '--git-dir'], { cwd })).stdout.trim())
+    await runGit(['config', `remote.${remote}.lfsurl`, pathToFileURL(gitDir).href], { cwd })
+  }
 }
 
 function listing (state: GitRepoState): string {
@@ -120,10 +141,33 @@ function listing (state: GitRepoState): string {
  * The newest state of the repository: ours, or a peer's that descends from ours (adopted with
  * compare-and-swap, as a sync would). Only the refs lists are fetched here, not the packs.
  */
-async function reconcile (ws: Workspace, link: PeerLink, repo: string, log?: (line: string) => void): Promise<GitRepoState> {
+async function reconcile (ws: Workspace, link: PeerLink, repo: string, phase: PhaseLog, log?: (line: string) => void): Promise<GitRepoState> {
   const name = gitRepoRef(repo)
   await link.open()
+  phase(`connected (${describeRoutes(link)})`)
   const local = await ws.refs.read(name)
+  let best = await bestState(ws, link, repo, local, log)
+  // nobody connected has it: once more with every peer the tracker counts (see PeerLink.widen)
+  if (best === undefined && await link.widen()) {
+    phase(`connected again (${describeRoutes(link)})`)
+    best = await bestState(ws, link, repo, local, log)
+  }
+  if (best === undefined) {
+    // git says "cloned an empty repository"; say why there was nothing
+    log?.(`gas: ${repo} is not in this workspace and no peer has it (${link.describePeers()}); an empty repository until someone pushes it`)
+    return emptyState()
+  }
+  if (best !== local) await ws.refs.update({ name, newId: best, expectedOld: local ?? null, message: 'fast-forward from a peer', who: ws.identity.name, now: ws.clock.now() })
+  return await readGitRepoState(ws.store, best)
+}
+
+function describeRoutes (link: PeerLink): string {
+  return link.routes.map((r) => `${r.peer.slice(0, 8)} over ${r.transport}`).join(', ')
+}
+
+/** The newest state of `repo`: ours (`local`), or a connected peer's that descends from it, once its refs list is fetched and its signature trusted. */
+async function bestState (ws: Workspace, link: PeerLink, repo: string, local: ObjectId | undefined, log?: (line: string) => void): Promise<ObjectId | undefined> {
+  const name = gitRepoRef(repo)
   const wantRefsOnly = (path: string): boolean => path === REFS_PATH
   let best = local
   for (const [peer, id] of link.refValues(name)) {
@@ -142,21 +186,17 @@ async function reconcile (ws: Workspace, link: PeerLink, repo: string, log?: (li
     if (best === undefined || await isAncestor(ws.store, best, id)) best = id
     else if (!(await isAncestor(ws.store, id, best))) log?.(`gas: ${peer} has a state of ${repo} that diverged from ${best.slice(0, 12)}; kept ours (theirs: ${id.slice(0, 12)})`)
   }
-  if (best === undefined) {
-    // git says "cloned an empty repository"; say why there was nothing
-    log?.(`gas: ${repo} is not in this workspace and no peer has it (${link.describePeers()}); an empty repository until someone pushes it`)
-    return emptyState()
-  }
-  if (best !== local) await ws.refs.update({ name, newId: best, expectedOld: local ?? null, message: 'fast-forward from a peer', who: ws.identity.name, now: ws.clock.now() })
-  return await readGitRepoState(ws.store, best)
+  return best
 }
 
-async function fetchInto (ws: Workspace, link: PeerLink, state: GitRepoState, cwd: string, lines: string[]): Promise<void> {
+async function fetchInto (ws: Workspace, link: PeerLink, state: GitRepoState, cwd: string, lines: string[], phase: PhaseLog): Promise<void> {
   const wanted = lines.map((l) => l.split(' ')[1]).filter((sha): sha is string => sha !== undefined)
   const present = await runGit(['cat-file', '--batch-check'], { cwd, input: `${wanted.join('\n')}\n` })
   if (!present.stdout.includes(' missing')) return
   if (state.version === undefined) throw GasError.notFound('the repository state')
-  const fetched = await link.fetch([state.version])
+  let fetched = await link.fetch([state.version])
+  if (fetched.missing.length > 0 && await link.widen()) fetched = await link.fetch([state.version])
+  phase(`packs fetched (${fetched.objects} objects, ${fetched.bytes} bytes)`)
   if (fetched.missing.length > 0) throw notOnPeers(`${fetched.missing.length} object(s) of the git repository's packs`, link)
   const packDir = resolve(cwd, (await runGit(['rev-parse', '--git-path', 'objects/pack'], { cwd })).stdout.trim())
   for (const [name, assetId] of state.packs) {
@@ -164,6 +204,7 @@ async function fetchInto (ws: Workspace, link: PeerLink, state: GitRepoState, cw
     const manifest = await readManifest(ws.store, (await readAsset(ws.store, assetId)).file)
     if (manifest === undefined) throw GasError.notFound(`pack ${name}`)
     await indexPack({ cwd, store: ws.store, manifest })
+    phase(`pack ${name.slice(0, 12)} indexed`)
   }
 }
 

@@ -6,6 +6,15 @@ import type { ObjectId } from './id.js'
  * Layout (big-endian): "GASF" | version u8 = 1 | size u64 | sha256 [32] | count u32 | count × (chunk id [32] | length u32)
  * Binary rather than JSON because a 10 GB file has ~160 000 chunks: 36 bytes each keeps the
  * metadata overhead near 0.06% of the content.
+ *
+ * One level, deliberately (decided 2026-11-30, issue 21): a 10 GB file's manifest is 5.8 MB,
+ * built in place by ChunkListBuilder and decoded to ~25 MB of ChunkRefs, well inside the 300 MiB
+ * a command may take; it crosses the wire in fragments like any large object. What a second
+ * level (a manifest of chunk-list pages) would buy is smaller metadata per edit of a huge file:
+ * ~150 KB (one page and the root) instead of 5.8 MB, about what Syncthing's block list costs
+ * (~3.8 MB for 10 GB). It would change the id of every large file's manifest and teach every
+ * reader (want-set, restore, serve, fsck, gc, builds, LFS) to follow pages, so it waits for a
+ * floor that needs it.
  */
 export interface ChunkRef { id: ObjectId, length: number }
 export interface FileManifest {
@@ -41,7 +50,8 @@ export function encodeFileManifest (manifest: FileManifest): Uint8Array {
  * of heap for the whole add. `encode` gives the bytes encodeFileManifest gives for the same list.
  */
 export class ChunkListBuilder {
-  #bytes = Buffer.allocUnsafe(HEADER + 1024 * ENTRY)
+  // why small at first: most assets are a few chunks, and a manifest is kept until its chunks are durable
+  #bytes = Buffer.allocUnsafe(HEADER + 8 * ENTRY)
   #count = 0
 
   get count (): number {

@@ -69,4 +69,8 @@ export async function previewAsset (absolutePath: string, asset: Asset, store: O
   return [await store.put('preview', encodePreview(preview))]
 }
 
+/** Starts the pool's workers now, so loading their decoders overlaps the caller's walk of the folders. */
+export function warmPreviews (): void { previewPool().warm() }
+
 previewAsset.prepare = preparePreview
+previewAsset.warm = warmPreviews

@@ -36,35 +36,10 @@ export class LevelMeter {
     this.clipN = new Uint32Array(clipLength)
   }
 
+  /** Interleaved samples (WAV), `frames` of them, following what was added before. */
   add (samples: Float32Array, frames: number): void {
     const ch = this.channels
-    const columns = this.envelopeMin.length
-    const colScale = columns / Math.max(1, this.totalFrames)
-    const clipScale = this.clipRate / this.sampleRate
-    let peak = this.peak; let sumSq = this.sumSq
-    for (let f = 0, i = 0; f < frames; f++) {
-      const at = this.frame + f
-      const col = Math.min(columns - 1, Math.floor(at * colScale))
-      let lo = this.envelopeMin[col]; let hi = this.envelopeMax[col]
-      let mono = 0
-      for (let c = 0; c < ch; c++, i++) {
-        const v = samples[i]
-        const a = v < 0 ? -v : v
-        if (a > peak) peak = a
-        sumSq += v * v
-        if (v < lo) lo = v
-        if (v > hi) hi = v
-        mono += v
-      }
-      this.envelopeMin[col] = lo; this.envelopeMax[col] = hi
-      if (at < this.clipFrames) {
-        // box average over the source frames of each clip sample: a cheap anti-alias filter
-        const k = Math.floor(at * clipScale)
-        if (k < this.clipN.length) { this.clipSum[k] += mono / ch; this.clipN[k]++ }
-      }
-    }
-    this.peak = peak; this.sumSq = sumSq
-    this.count += frames * ch
+    this.addFrames(Array.from({ length: ch }, () => samples), Array.from({ length: ch }, (_, c) => c), ch, frames, this.frame)
     this.frame += frames
   }
 
@@ -74,10 +49,16 @@ export class LevelMeter {
    */
   addPlanar (channelData: Float32Array[], frames: number, at: number, from = 0): void {
     const ch = this.channels
+    const data = Array.from({ length: ch }, (_, c) => channelData[Math.min(c, channelData.length - 1)])
+    this.addFrames(data, data.map(() => from), 1, frames, at)
+  }
+
+  /** The one pass: channel c of frame f is data[c][offset[c] + f * stride]; frame f lands at `at + f`. */
+  private addFrames (data: Float32Array[], offset: number[], stride: number, frames: number, at: number): void {
+    const ch = this.channels
     const columns = this.envelopeMin.length
     const colScale = columns / Math.max(1, this.totalFrames)
     const clipScale = this.clipRate / this.sampleRate
-    const data = Array.from({ length: ch }, (_, c) => channelData[Math.min(c, channelData.length - 1)])
     let peak = this.peak; let sumSq = this.sumSq
     for (let f = 0; f < frames; f++) {
       const pos = at + f
@@ -85,7 +66,7 @@ export class LevelMeter {
       let lo = this.envelopeMin[col]; let hi = this.envelopeMax[col]
       let mono = 0
       for (let c = 0; c < ch; c++) {
-        const v = data[c][from + f]
+        const v = data[c][offset[c] + f * stride]
         const a = v < 0 ? -v : v
         if (a > peak) peak = a
         sumSq += v * v
@@ -95,6 +76,7 @@ export class LevelMeter {
       }
       this.envelopeMin[col] = lo; this.envelopeMax[col] = hi
       if (pos < this.clipFrames) {
+        // box average over the source frames of each clip sample: a cheap anti-alias filter
         const k = Math.floor(pos * clipScale)
         if (k < this.clipN.length) { this.clipSum[k] += mono / ch; this.clipN[k]++ }
       }

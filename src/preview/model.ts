@@ -2,8 +2,6 @@ import { readFile, stat } from 'node:fs/promises'
 import { GasError, fromFsError } from '../errors.js'
 import { withSource } from './byte-source.js'
 import { blendPreview } from './blend.js'
-import { fbxMeta, parseFbx } from './fbx.js'
-import { parseGltf } from './gltf.js'
 import { MAX_MODEL_BYTES } from './limits.js'
 import type { MeshData, ModelInfo } from './mesh.js'
 import { parseObj } from './obj.js'
@@ -24,7 +22,11 @@ export async function modelPreview (opts: GenerateOpts): Promise<PreviewParts> {
   if (format === 'obj') parsed = await withSource(path, parseObj)
   else {
     const whole = await readFile(path).catch(err => { throw fromFsError(err, path) })
-    parsed = format === 'fbx' ? { ...parseFbx(path, whole), meta: fbxMeta(whole) } : await parseGltf(path, whole, format === 'glb')
+    // three.js and its loaders load only for the formats that use them (OBJ, the common case, does not)
+    if (format === 'fbx') {
+      const { fbxMeta, parseFbx } = await import('./fbx.js')
+      parsed = { ...parseFbx(path, whole), meta: fbxMeta(whole) }
+    } else parsed = await (await import('./gltf.js')).parseGltf(path, whole, format === 'glb')
   }
   const { info, meshes } = parsed
   let image = null

@@ -26,8 +26,16 @@ export async function parseObj (src: ByteSource): Promise<{ info: ModelInfo, mes
   let triangles = 0
   let lineNo = 0
   const bad = (why: string): GasError => GasError.malformedAsset(src.path, `not a valid OBJ: line ${lineNo}: ${why}`)
-  const face: number[] = []
   const latin1 = new TextDecoder('latin1')
+  // number fields end where parseNumber's caller stops; kept here so the hot path allocates nothing
+  let fieldEnd = 0
+  const field = (b: Uint8Array, p: number, end: number, stopAtSlash: boolean): number => {
+    while (p < end && (b[p] === 32 || b[p] === 9)) p++
+    const s = p
+    while (p < end && b[p] !== 32 && b[p] !== 9 && !(stopAtSlash && b[p] === 47 /* / */)) p++
+    fieldEnd = p
+    return s === p ? NaN : parseNumber(b, s, p)
+  }
 
   const parseLine = (b: Uint8Array, start: number, end: number): void => {
     lineNo++
@@ -36,42 +44,44 @@ export async function parseObj (src: ByteSource): Promise<{ info: ModelInfo, mes
     if (p >= end || b[p] === 35 /* # */) return
     const c0 = b[p]; const c1 = p + 1 < end ? b[p + 1] : 32
     if (c0 === 118 /* v */ && (c1 === 32 || c1 === 9)) {
-      p += 2
-      const xyz = [0, 0, 0]
-      for (let k = 0; k < 3; k++) {
-        while (p < end && (b[p] === 32 || b[p] === 9)) p++
-        const s = p
-        while (p < end && b[p] !== 32 && b[p] !== 9) p++
-        const v = parseNumber(b, s, p)
-        if (Number.isNaN(v)) throw bad('vertex needs three numbers')
-        xyz[k] = v
-        if (v < bounds.min[k]) bounds.min[k] = v
-        if (v > bounds.max[k]) bounds.max[k] = v
-      }
-      positions.push3(xyz[0], xyz[1], xyz[2])
+      const x = field(b, p + 2, end, false)
+      const y = field(b, fieldEnd, end, false)
+      const z = field(b, fieldEnd, end, false)
+      if (Number.isNaN(x) || Number.isNaN(y) || Number.isNaN(z)) throw bad('vertex needs three numbers')
+      if (x < bounds.min[0]) bounds.min[0] = x
+      if (x > bounds.max[0]) bounds.max[0] = x
+      if (y < bounds.min[1]) bounds.min[1] = y
+      if (y > bounds.max[1]) bounds.max[1] = y
+      if (z < bounds.min[2]) bounds.min[2] = z
+      if (z > bounds.max[2]) bounds.max[2] = z
+      positions.push3(x, y, z)
       return
     }
     if (c0 === 102 /* f */ && (c1 === 32 || c1 === 9)) {
       p += 2
-      face.length = 0
+      // a polygon is fanned out from its first corner as its corners are read: no per-face array
+      let corners = 0; let first = 0; let prev = 0
       const count = positions.length / 3
       while (p < end) {
         while (p < end && (b[p] === 32 || b[p] === 9)) p++
         if (p >= end) break
-        const s = p
-        while (p < end && b[p] !== 32 && b[p] !== 9 && b[p] !== 47 /* / */) p++
-        let idx = parseNumber(b, s, p)
+        let idx = field(b, p, end, true)
+        p = fieldEnd
         while (p < end && b[p] !== 32 && b[p] !== 9) p++ // skip /vt/vn
         if (!Number.isInteger(idx) || idx === 0) throw bad('face needs vertex indices')
         if (idx < 0) idx = count + idx + 1 // negative: relative to the vertices read so far
         if (idx < 1 || idx > count) throw bad(`face refers to vertex ${idx} but only ${count} are defined`)
-        face.push(idx - 1)
+        if (corners === 0) first = idx - 1
+        else if (corners >= 2) indices.push3(first, prev, idx - 1)
+        prev = idx - 1
+        corners++
       }
-      if (face.length < 3) throw bad('face with fewer than three vertices')
-      for (let k = 1; k + 1 < face.length; k++) indices.push3(face[0], face[k], face[k + 1])
-      triangles += face.length - 2
+      if (corners < 3) throw bad('face with fewer than three vertices')
+      triangles += corners - 2
       return
     }
+    // only usemtl/mtllib matter here: vt, vn and the rest are skipped without making a string
+    if (c0 !== 117 /* u */ && c0 !== 109 /* m */) return
     const word = keyword(b, p, end)
     if (word === 'usemtl' || word === 'mtllib') {
       const arg = latin1.decode(b.subarray(p + word.length, end)).trim()
@@ -95,7 +105,8 @@ export async function parseObj (src: ByteSource): Promise<{ info: ModelInfo, mes
     let s = src.pos
     for (let i = s; i < end; i++) {
       const c = b[i]
-      if (c === 10) { parseLine(b, s, i > s && b[i - 1] === 13 ? i - 1 : i); s = i + 1 } else if (c < 9 || (c > 13 && c < 32)) {
+      if (c >= 32) continue
+      if (c === 10) { parseLine(b, s, i > s && b[i - 1] === 13 ? i - 1 : i); s = i + 1 } else if (c < 9 || c > 13) {
         lineNo++
         throw bad('binary data in a text format')
       }

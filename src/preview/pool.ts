@@ -27,7 +27,7 @@ export class PreviewPool {
   private readonly size: number
   private readonly inThread: boolean
 
-  constructor (size = Math.max(1, availableParallelism() - 1)) {
+  constructor (size = workerCount()) {
     this.size = size
     this.inThread = !existsSync(fileURLToPath(WORKER_URL))
   }
@@ -38,6 +38,25 @@ export class PreviewPool {
       this.queue.push({ id: nextId++, ...opts, resolve, reject })
       this.pump()
     })
+  }
+
+  /** Spawns the workers before the first job (idle, unref'd: they never hold the process open). */
+  warm (): void {
+    if (this.inThread) return
+    while (this.slots.length < this.size) {
+      const slot = this.spawn()
+      slot.worker.unref()
+      this.retireWhenIdle(slot)
+    }
+  }
+
+  /** A worker holds sharp and the decoders (~100 MiB): a long-running process (gas serve) gives it back when idle. */
+  private retireWhenIdle (slot: Slot): void {
+    if (slot.job !== null) return
+    setTimeout(() => {
+      const i = this.slots.indexOf(slot)
+      if (slot.job === null && i >= 0) { this.slots.splice(i, 1); void slot.worker.terminate() }
+    }, IDLE_WORKER_MS).unref()
   }
 
   private pump (): void {
@@ -64,13 +83,7 @@ export class PreviewPool {
         else job.resolve(msg.result as PreviewResult)
       }
       this.pump()
-      // a worker holds sharp, three and the decoders (~100 MiB): a long-running process (gas serve) gives it back when idle
-      if (slot.job === null) {
-        setTimeout(() => {
-          const i = this.slots.indexOf(slot)
-          if (slot.job === null && i >= 0) { this.slots.splice(i, 1); void worker.terminate() }
-        }, IDLE_WORKER_MS).unref()
-      }
+      this.retireWhenIdle(slot)
     })
     // a worker that dies (out of memory on a hostile file) fails its job, never the process
     worker.on('error', (err) => this.lost(slot, err))
@@ -88,6 +101,12 @@ export class PreviewPool {
     if (job !== null) job.reject(GasError.malformedAsset(job.path, `preview generation failed: ${err.message.split('\n')[0]}`))
     this.pump()
   }
+}
+
+/** One worker per spare core (at least one); GAS_PREVIEW_WORKERS overrides it (1–16). */
+function workerCount (): number {
+  const n = Number(process.env.GAS_PREVIEW_WORKERS)
+  return Number.isInteger(n) && n >= 1 && n <= 16 ? n : Math.max(1, availableParallelism() - 1)
 }
 
 let shared: PreviewPool | undefined

@@ -1,8 +1,6 @@
 import sharp from 'sharp'
 import { GasError } from '../errors.js'
-import { hdrPreview } from './hdr-image.js'
 import { imageMeta } from './image-meta.js'
-import { ktx2Preview, loadZstd } from './ktx2.js'
 import { metaTags } from './meta-tags.js'
 import { withSource } from './byte-source.js'
 import { decodeDdsMip, pickMip, readDdsHeader } from './dds.js'
@@ -40,8 +38,13 @@ export async function texturePreview (opts: GenerateOpts): Promise<PreviewParts>
       return { info, image, clip: null }
     })
   }
-  if (format === 'exr' || format === 'hdr') return await hdrPreview(path, format, size)
-  if (format === 'ktx2') { await loadZstd(); return await ktx2Preview(path, size) }
+  // three's EXR/HDR loaders and the KTX2 transcoders load only when such a texture comes
+  if (format === 'exr' || format === 'hdr') return await (await import('./hdr-image.js')).hdrPreview(path, format, size)
+  if (format === 'ktx2') {
+    const { ktx2Preview, loadZstd } = await import('./ktx2.js')
+    await loadZstd()
+    return await ktx2Preview(path, size)
+  }
   if (format === 'psd' || format === 'psb') {
     const img = await withSource(path, decodePsd)
     const image = await thumbnailFromPixels(img.rgba, img.width, img.height, 4, size, img.alpha)

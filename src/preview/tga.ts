@@ -46,30 +46,42 @@ export async function decodeTga (src: ByteSource): Promise<TgaImage> {
   const topDown = (descriptor & 0x20) !== 0; const rightToLeft = (descriptor & 0x10) !== 0
   const rgba = new Uint8Array(pixels * 4)
   const px = new Uint8Array(4)
-  const decodeOne = (bytes: Uint8Array, o: number): void => {
+  const decodeOne = (bytes: Uint8Array, o: number, out: Uint8Array, d: number): void => {
     if (base === 1) {
       const idx = bytes[o]
       if (palette === null || idx < cmapFirst || idx >= cmapFirst + cmapLength) throw bad(`colour index ${idx} outside the colour map`)
-      px.set(palette.subarray(idx * 4, idx * 4 + 4))
+      const q = idx * 4
+      out[d] = palette[q]; out[d + 1] = palette[q + 1]; out[d + 2] = palette[q + 2]; out[d + 3] = palette[q + 3]
     } else if (base === 3) {
-      px[0] = px[1] = px[2] = bytes[o]; px[3] = depth === 16 ? bytes[o + 1] : 255
-    } else readPixel(bytes, o, depth, px, 0)
-    if (!alphaStored) px[3] = 255
+      out[d] = out[d + 1] = out[d + 2] = bytes[o]; out[d + 3] = depth === 16 ? bytes[o + 1] : 255
+    } else readPixel(bytes, o, depth, out, d)
+    if (!alphaStored) out[d + 3] = 255
   }
+  // pixels come in file order: rows bottom-up unless topDown, each row left to right unless
+  // rightToLeft; `dst` walks the destination so each pixel is written in place, no per-pixel division
+  const step = rightToLeft ? -4 : 4
   let n = 0 // pixels written, in file order
-  const put = (): void => {
-    const fileRow = Math.floor(n / width); const fileCol = n % width
-    const y = topDown ? fileRow : height - 1 - fileRow
-    const x = rightToLeft ? width - 1 - fileCol : fileCol
-    rgba.set(px, (y * width + x) * 4)
+  let col = 0
+  const rowStart = (row: number): number => ((topDown ? row : height - 1 - row) * width + (rightToLeft ? width - 1 : 0)) * 4
+  let dst = rowStart(0)
+  const advance = (): void => {
     n++
+    if (++col === width) { col = 0; if (n < pixels) dst = rowStart(n / width) } else dst += step
   }
   while (n < pixels) {
     if (!rle) {
       // raw: decode whatever whole pixels the window holds, then refill
       await src.need(Math.min(bpp * 65536, (pixels - n) * bpp), 'TGA pixels')
       const count = Math.min(Math.floor(src.available / bpp), pixels - n)
-      for (let i = 0; i < count; i++) { decodeOne(src.bytes, src.pos); src.pos += bpp; put() }
+      const b = src.bytes; let o = src.pos
+      if (base === 2 && depth >= 24) {
+        // the common true-colour case, inlined: BGR(A) to RGBA
+        for (let i = 0; i < count; i++, o += bpp) {
+          rgba[dst] = b[o + 2]; rgba[dst + 1] = b[o + 1]; rgba[dst + 2] = b[o]; rgba[dst + 3] = depth === 32 ? b[o + 3] : 255
+          advance()
+        }
+      } else for (let i = 0; i < count; i++, o += bpp) { decodeOne(b, o, rgba, dst); advance() }
+      src.pos = o
       continue
     }
     await src.need(1, 'TGA RLE packet')
@@ -78,11 +90,11 @@ export async function decodeTga (src: ByteSource): Promise<TgaImage> {
     if (n + count > pixels) throw bad(`RLE packet runs ${n + count - pixels} pixels past the end of the image`)
     if ((head & 0x80) !== 0) {
       await src.need(bpp, 'TGA RLE packet')
-      decodeOne(src.bytes, src.pos); src.pos += bpp
-      for (let i = 0; i < count; i++) put()
+      decodeOne(src.bytes, src.pos, px, 0); src.pos += bpp
+      for (let i = 0; i < count; i++) { rgba[dst] = px[0]; rgba[dst + 1] = px[1]; rgba[dst + 2] = px[2]; rgba[dst + 3] = px[3]; advance() }
     } else {
       await src.need(bpp * count, 'TGA RLE packet')
-      for (let i = 0; i < count; i++) { decodeOne(src.bytes, src.pos); src.pos += bpp; put() }
+      for (let i = 0; i < count; i++) { decodeOne(src.bytes, src.pos, rgba, dst); src.pos += bpp; advance() }
     }
   }
   const alpha = alphaStored && usefulAlpha(rgba, alphaBits > 0)

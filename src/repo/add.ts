@@ -14,6 +14,9 @@ import { GAS_DIR, type Workspace } from './workspace.js'
 
 export interface AddedAsset { path: string, asset: ObjectId, size: number, kind: string, format: string, newChunks: number, unchanged: boolean, removed?: boolean }
 
+/** why: files whose manifests and previews wait for one flush; bounds what a 200 000-file add holds */
+const SETTLE_EVERY = 2048
+
 function inScope (path: string, scope: string): boolean {
   return scope === '' || path === scope || path.startsWith(`${scope}/`)
 }
@@ -63,7 +66,8 @@ async function expand (ws: Workspace, relPath: string, named = false, engine: En
     if (relPath === '' && engine !== null && ENGINES[engine].cacheFolders.includes(name)) continue
     const child = relPath === '' ? name : `${relPath}/${name}`
     if (skip !== null && skipped(skip, child, (await ws.fs.lstat(ws.absolutePath(child)).catch(() => undefined))?.isDirectory() === true)) continue
-    out.push(...await expand(ws, child, false, null, skip))
+    // why: a spread of a folder's 200 000 paths overflows the call stack
+    for (const path of await expand(ws, child, false, null, skip)) out.push(path)
   }
   return out
 }
@@ -76,6 +80,7 @@ async function expand (ws: Workspace, relPath: string, named = false, engine: En
 export async function addPaths (ws: Workspace, opts: { paths: string[], tags?: Record<string, string>, cwd?: string, force?: boolean, onProgress?: (path: string, bytes: number, size: number) => void }): Promise<AddedAsset[]> {
   if (opts.paths.length === 0) throw GasError.badArgument('nothing to add: name files or folders')
   for (const [k, v] of Object.entries(opts.tags ?? {})) checkTag(k, v)
+  ws.previewer?.warm?.()
   const index = await readIndex(ws.fs, ws.gasDir)
   const files = new Set<string>()
   const scopes: string[] = []
@@ -106,9 +111,23 @@ export async function addPaths (ws: Workspace, opts: { paths: string[], tags?: R
     delete index.entries[path]
     results.push({ path, asset: entry.asset, size: entry.meta.size, kind: entry.meta.kind, format: entry.meta.format, newChunks: 0, unchanged: false, removed: true })
   }
-  const manifests: Array<{ id: ObjectId, bytes: Uint8Array }> = []
-  const assets: Array<{ path: string, asset: Asset, mtimeMs: number, stat: StatStamp, abs: string, result: AddedAsset, previous?: Asset }> = []
+  let manifests: Array<{ id: ObjectId, bytes: Uint8Array }> = []
+  let assets: Array<{ path: string, asset: Asset, mtimeMs: number, stat: StatStamp, abs: string, result: AddedAsset, previous?: Asset }> = []
+  // the chunks of a batch are made durable before its manifests and assets are written
+  const settle = async (): Promise<void> => {
+    await ws.store.flush()
+    for (const m of manifests) await ws.store.putPacked('file', m.bytes, m.id)
+    for (const a of assets) {
+      if (ws.previewer !== undefined) a.asset.previews = await ws.previewer(a.abs, a.asset, ws.store, a.previous).catch(() => [])
+      const id = await ws.store.putPacked('asset', encodeAsset(a.asset))
+      index.entries[a.path] = { asset: id, meta: a.asset, mtimeMs: a.mtimeMs, stat: a.stat }
+      a.result.asset = id
+    }
+    manifests = []
+    assets = []
+  }
   for (const path of [...files].sort()) {
+    if (assets.length >= SETTLE_EVERY) await settle()
     const abs = join(ws.root, path)
     const st = await statForIndex(ws.fs, abs).catch((err) => { throw fromFsError(err, path) })
     const previous = index.entries[path]
@@ -126,14 +145,8 @@ export async function addPaths (ws: Workspace, opts: { paths: string[], tags?: R
     assets.push({ path, asset, mtimeMs: st.mtimeMs, stat: st.stamp, abs, result, previous: previous?.meta })
     results.push(result)
   }
+  await settle()
   await ws.store.flush()
-  for (const m of manifests) await ws.store.loose.write('file', m.bytes, m.id)
-  for (const a of assets) {
-    if (ws.previewer !== undefined) a.asset.previews = await ws.previewer(a.abs, a.asset, ws.store, a.previous).catch(() => [])
-    const id = await ws.store.put('asset', encodeAsset(a.asset))
-    index.entries[a.path] = { asset: id, meta: a.asset, mtimeMs: a.mtimeMs, stat: a.stat }
-    a.result.asset = id
-  }
   // the content is in the store; the index changes under the workspace lock, applied to the index
   // as it is now (another `gas add` may have staged other files meanwhile: both stay staged)
   await ws.withLock(async () => {

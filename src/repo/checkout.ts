@@ -3,7 +3,9 @@ import { decodeFileManifest } from '../objects/file-manifest.js'
 import type { ObjectId } from '../objects/id.js'
 import { workingFileState } from './local-changes.js'
 import { readMergeState, writeMergeState, type PathConflict } from './merge-state.js'
+import type { PreparedContent } from './arriving-files.js'
 import { writeFileContent } from './restore.js'
+import { streamIndex } from './index-stream.js'
 import { readIndex, writeIndex, type IndexEntry } from './staging-index.js'
 import { statForIndex } from './stat-stamp.js'
 import { flattenTree, readAsset, readTyped, readVersion } from './tree-io.js'
@@ -26,11 +28,11 @@ export interface CheckoutResult {
  * before), becomes a conflict recorded in merge.json (as git refuses "your local changes would be
  * overwritten"), so the next commit cannot record the local work over the incoming change.
  */
-export async function checkoutVersion (ws: Workspace, version: ObjectId, previous: ObjectId | undefined): Promise<CheckoutResult> {
+export async function checkoutVersion (ws: Workspace, version: ObjectId, previous: ObjectId | undefined, prepared?: PreparedContent): Promise<CheckoutResult> {
   return await ws.withLock(async () => {
     const before = previous === undefined ? new Map<string, ObjectId>() : await flattenTree(ws.store, (await readVersion(ws.store, previous)).tree)
     const target = await flattenTree(ws.store, (await readVersion(ws.store, version)).tree)
-    const result = await checkoutTree(ws, { target, before, base: version })
+    const result = await checkoutTree(ws, { target, before, base: version, prepared })
     if (result.conflicts.length > 0) {
       const waiting = await readMergeState(ws)
       const kept = (waiting?.conflicts ?? []).filter((c) => !result.conflicts.some((n) => n.path === c.path))
@@ -51,24 +53,28 @@ export async function checkoutVersion (ws: Workspace, version: ObjectId, previou
  * index's base says which version the files are at, so nothing is skipped for good).
  * Returns null when the workspace is at the head already.
  */
-export async function checkoutHead (ws: Workspace): Promise<CheckoutResult | null> {
+export async function checkoutHead (ws: Workspace, prepared?: PreparedContent): Promise<CheckoutResult | null> {
   return await ws.withLock(async () => {
     const head = await ws.head()
-    const base = (await readIndex(ws.fs, ws.gasDir)).base
+    // the header line only: a sync with nothing new must not parse a 200 000-entry index
+    const base = (await streamIndex(ws.fs, ws.gasDir)).base
     if (head === undefined || head === base) return null
-    return await checkoutVersion(ws, head, base ?? undefined)
+    return await checkoutVersion(ws, head, base ?? undefined, prepared)
   })
 }
 
 /**
  * The same for any path → asset map (a merge result); `base` becomes the index's base version.
- * Returns the conflicts with local work; the caller records them.
+ * Returns the conflicts with local work; the caller records them. `prepared`: content a sync
+ * already wrote and verified (arriving-files.ts), moved into place instead of written again.
  */
-export async function checkoutTree (ws: Workspace, opts: { target: Map<string, ObjectId>, before: Map<string, ObjectId>, base: ObjectId }): Promise<CheckoutResult> {
+export async function checkoutTree (ws: Workspace, opts: CheckoutTreeOptions): Promise<CheckoutResult> {
   return await ws.withLock(async () => await checkoutLocked(ws, opts))
 }
 
-async function checkoutLocked (ws: Workspace, opts: { target: Map<string, ObjectId>, before: Map<string, ObjectId>, base: ObjectId }): Promise<CheckoutResult> {
+interface CheckoutTreeOptions { target: Map<string, ObjectId>, before: Map<string, ObjectId>, base: ObjectId, prepared?: PreparedContent }
+
+async function checkoutLocked (ws: Workspace, opts: CheckoutTreeOptions): Promise<CheckoutResult> {
   const { target, before, base: version } = opts
   const index = await readIndex(ws.fs, ws.gasDir)
   // staged since the last version: the user's pending work, never replaced by a peer's
@@ -90,7 +96,8 @@ async function checkoutLocked (ws: Workspace, opts: { target: Map<string, Object
     if (current?.meta.file === asset.file) { entries[path] = { ...current, asset: assetId, meta: asset }; continue }
     if (await workingFileState(ws, path, current) === 'edited') { keepLocal(path, 'edited', assetId); continue }
     try {
-      await writeFileContent(ws.fs, ws.store, decodeFileManifest(await readTyped(ws.store, asset.file, 'file')), ws.absolutePath(path))
+      const manifest = decodeFileManifest(await readTyped(ws.store, asset.file, 'file'))
+      if (opts.prepared === undefined || !await opts.prepared.take(manifest, ws.absolutePath(path))) await writeFileContent(ws.fs, ws.store, manifest, ws.absolutePath(path))
     } catch (err) {
       // content selective sync did not fetch: still tracked (the version holds it), just not on
       // disk here, and the next commit keeps it. Anything else (a full disk, no permission, a

@@ -4,8 +4,10 @@ import type { ObjectId } from '../objects/id.js'
 import { checkMessage, encodeVersion, signedPart, type Version } from '../objects/version.js'
 import { signBytes } from './identity.js'
 import { readMergeState, writeMergeState } from './merge-state.js'
-import { readIndex, writeIndex } from './staging-index.js'
-import { readVersion, writeTree } from './tree-io.js'
+import { streamIndex } from './index-stream.js'
+import { writeIndexLines } from './staging-index.js'
+import { readVersion } from './tree-io.js'
+import { writeTreeSorted } from './tree-stream.js'
 import type { Workspace } from './workspace.js'
 
 export interface CommitOptions { message: string, tags?: Record<string, string>, extraParents?: ObjectId[] }
@@ -21,20 +23,26 @@ export async function commit (ws: Workspace, opts: CommitOptions): Promise<Objec
 }
 
 async function commitLocked (ws: Workspace, opts: CommitOptions): Promise<ObjectId> {
-  const index = await readIndex(ws.fs, ws.gasDir)
+  // why streamed: a 200 000-asset index held whole costs more memory than a commit may take
+  const index = await streamIndex(ws.fs, ws.gasDir)
   const head = await ws.head()
   // finishing a merge: its other head becomes the second parent once every conflict is resolved
   const merging = await readMergeState(ws)
   if (merging !== null && merging.conflicts.length > 0) {
     throw new GasError('E_CONFLICT', `${merging.conflicts.length} conflict(s) left: ${merging.conflicts.map((c) => c.path).join(', ')}; \`gas resolve PATH --take ours|theirs|VERSION\` first`)
   }
-  const assets = new Map(Object.entries(index.entries).map(([path, e]) => [path, e.asset]))
-  const tree = await writeTree(ws.store, assets)
+  let staged = 0
+  const tree = await writeTreeSorted(ws.store, (async function * () {
+    for await (const [path, entry] of index.entries) {
+      staged++
+      yield [path, entry.asset] as [string, ObjectId]
+    }
+  })())
   const extraParents = [...(opts.extraParents ?? []), ...(merging !== null && merging.ours === head ? [merging.theirs] : [])]
   if (head !== undefined && extraParents.length === 0 && (await readVersion(ws.store, head)).tree === tree) {
     throw new GasError('E_NOTHING_TO_COMMIT', 'nothing changed since the last version; `gas add` files first')
   }
-  if (head === undefined && assets.size === 0) throw new GasError('E_NOTHING_TO_COMMIT', 'nothing staged; `gas add` files first')
+  if (head === undefined && staged === 0) throw new GasError('E_NOTHING_TO_COMMIT', 'nothing staged; `gas add` files first')
   const unsigned: Version = {
     tree,
     parents: [...(head === undefined ? [] : [head]), ...extraParents],
@@ -47,7 +55,7 @@ async function commitLocked (ws: Workspace, opts: CommitOptions): Promise<Object
   const version: Version = { ...unsigned, signature: signBytes(ws.identity, signedPart(unsigned)) }
   const id = await ws.store.put('version', encodeVersion(version))
   await ws.refs.update({ name: ws.branchRef, newId: id, expectedOld: head ?? null, message: `commit: ${opts.message.split('\n')[0]}`, who: ws.identity.name, now: ws.clock.now() })
-  await writeIndex(ws.fs, ws.gasDir, { ...index, base: id })
+  await writeIndexLines(ws.fs, ws.gasDir, id, index.lines)
   if (merging !== null) await writeMergeState(ws, null)
   return id
 }

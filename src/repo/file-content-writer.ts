@@ -72,7 +72,7 @@ export async function writeFileContent (fs: FileSystem, store: ObjectStore, mani
 }
 
 /** Writes every byte of `buffers` at `position` (writev may write less than asked). */
-async function writeAll (handle: FileHandle, buffers: Uint8Array[], position: number): Promise<void> {
+export async function writeAll (handle: FileHandle, buffers: Uint8Array[], position: number): Promise<void> {
   let rest = buffers
   while (rest.length > 0) {
     let { bytesWritten } = await handle.writev(rest, position)

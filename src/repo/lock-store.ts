@@ -5,6 +5,7 @@ import type { ObjectStore } from '../objects/store.js'
 import { LOCK_REF_PREFIX, lockRefName, parseLockRef } from '../refs/lock-ref.js'
 import { computeLockTable, type LockEntry, type LockTable, type StoredLockRecord } from '../refs/lock-table.js'
 import type { RefStore } from '../refs/ref-store.js'
+import { revokedKeys } from '../refs/team-ref.js'
 import type { Workspace } from './workspace.js'
 
 /**
@@ -44,8 +45,22 @@ export async function storeLockRecord (refs: RefStore, store: ObjectStore, recor
   return id
 }
 
+/**
+ * The table of the records held, without the leases of members this store knows are revoked (or
+ * whose certificate came from a revoked admin): a revoked member holds no lock on any peer that
+ * learnt of the revocation, and those peers all compute the same table.
+ */
 export async function lockTableOf (refs: RefStore, store: ObjectStore, now: number): Promise<LockTable> {
-  return computeLockTable(await readLockRecords(refs, store), now)
+  const revoked = await revokedKeys(refs)
+  const records = await readLockRecords(refs, store)
+  return computeLockTable(revoked.size === 0 ? records : records.filter(({ record }) => record.kind !== 'lease' || !signedByRevoked(record, revoked)), now)
+}
+
+/** whether the record's signer, or the admin who certified them, is among `revoked` */
+export function signedByRevoked (record: LockRecord, revoked: ReadonlySet<string>): boolean {
+  if (revoked.has(record.member.publicKey)) return true
+  const issuer = (record.certificate as { issuer?: { member?: { publicKey?: unknown } } } | null)?.issuer?.member?.publicKey
+  return typeof issuer === 'string' && revoked.has(issuer)
 }
 
 /**

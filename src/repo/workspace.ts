@@ -21,6 +21,8 @@ export const systemClock: Clock = { now: () => Date.now() }
 export type Previewer = ((absolutePath: string, asset: Asset, store: ObjectStore, previous?: Asset) => Promise<ObjectId[]>) & {
   /** Optional: starts the preview early (in a worker) so it runs while the content is chunked. */
   prepare?: (absolutePath: string, kind: string, format: string) => void
+  /** Optional: starts the preview workers (they load their decoders) while the caller walks the folders. */
+  warm?: () => void
 }
 
 export interface WorkspaceOptions {

@@ -1,4 +1,4 @@
-import { readIndex } from '../repo/staging-index.js'
+import { findIndexEntry } from '../repo/index-stream.js'
 import type { Workspace } from '../repo/workspace.js'
 import { RULES_FILE, parseRules } from './rules.js'
 import { readStoredText } from './workspace-policy.js'
@@ -19,7 +19,7 @@ export async function checkRulesToAdd (ws: Workspace, opts: { paths: string[], c
 
 /** `gas commit`: the staged rules file must parse (it may have been staged before this check existed, or through the API). */
 export async function checkStagedRules (ws: Workspace): Promise<void> {
-  const entry = (await readIndex(ws.fs, ws.gasDir)).entries[RULES_FILE]
+  const entry = await findIndexEntry(ws.fs, ws.gasDir, RULES_FILE)
   if (entry === undefined) return
   const text = await readStoredText(ws, entry.meta.file)
   if (text !== undefined) parseRules(text)

@@ -5,6 +5,7 @@ import type { ObjectId } from '../objects/id.js'
 import { writeFileContent } from '../repo/restore.js'
 import { resolveRevision } from '../repo/rev-parse.js'
 import { lookupPath, readAsset, readVersion } from '../repo/tree-io.js'
+import { streamIndex } from '../repo/index-stream.js'
 import { readIndex, writeIndex } from '../repo/staging-index.js'
 import type { Workspace } from '../repo/workspace.js'
 import type { WantContent } from './want-set.js'
@@ -111,6 +112,12 @@ export async function recordRestored (ws: Workspace, opts: { path: string, asset
  * are looked at, so a programmer's 100 000 unfetched textures cost a policy question each.
  */
 export async function writeNewlyWanted (ws: Workspace, wants: WantContent): Promise<string[]> {
+  // a streamed look first: most syncs track nothing without content, and need not hold the index whole
+  let anyWithoutContent = false
+  for await (const [, entry] of (await streamIndex(ws.fs, ws.gasDir)).entries) {
+    if (entry.mtimeMs === -1) { anyWithoutContent = true; break }
+  }
+  if (!anyWithoutContent) return []
   const index = await readIndex(ws.fs, ws.gasDir)
   const written: string[] = []
   let folders: Set<string> | undefined

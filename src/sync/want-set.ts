@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 import { decodeAsset, type Asset } from '../objects/asset.js'
 import { decodeBuild, type Build } from '../objects/build.js'
 import { decodeFileManifest } from '../objects/file-manifest.js'
+import { IdTable } from '../objects/id-table.js'
 import type { ObjectId } from '../objects/id.js'
 import type { ObjectStore } from '../objects/store.js'
 import { decodeTag } from '../objects/tag.js'
@@ -107,6 +108,33 @@ export function policyTreeKey (policyKey: string, treeId: ObjectId, prefix: stri
   return createHash('sha256').update(`${policyKey}\0${treeId}\0${prefix}`).digest('hex')
 }
 
+/** why: `decoded` keeps versions and trees across rounds, up to this many tree entries, not a whole project's */
+const MAX_DECODED = 20_000
+/** what each `decoded` cache holds, in tree entries (objects other than trees weigh 1) */
+const decodedWeight = new WeakMap<Map<ObjectId, unknown>, number>()
+
+/** filesWalked values: the manifest's chunks were walked, and some were missing / all were here */
+const FILE_PARTIAL = 1
+const FILE_WHOLE = 2
+
+/** walk memo key of an id at a path (the policy is path-based), as 32 bytes */
+function walkedKey (id: ObjectId, path: string): Buffer {
+  return createHash('sha256').update(id).update('\0').update(path).digest()
+}
+
+/** outcome (2 bits) and whether content was walked, per walkedKey */
+class WalkedTable {
+  readonly #table = new IdTable()
+  get (key: Buffer): { withContent: boolean, outcome: number } | undefined {
+    const v = this.#table.getKey(key)
+    return v === undefined ? undefined : { withContent: (v & 4) !== 0, outcome: v & 3 }
+  }
+
+  set (key: Buffer, value: { withContent: boolean, outcome: number }): void {
+    this.#table.setKey(key, (value.withContent ? 4 : 0) | value.outcome)
+  }
+}
+
 /** A visit's outcome: everything below is here (WHOLE), and some content was left out by the policy (SKIPPED). */
 const WHOLE = 1
 const SKIPPED = 2
@@ -114,11 +142,18 @@ const SKIPPED = 2
 export async function computeWantSet (opts: WantSetOptions): Promise<WantSet> {
   const { store } = opts
   const decoded = opts.decoded
-  const read = async <T>(id: ObjectId, decode: (body: Uint8Array) => T): Promise<T> => {
+  const read = async <T>(id: ObjectId, decode: (body: Uint8Array) => T, keep = true): Promise<T> => {
     const hit = decoded?.get(id)
     if (hit !== undefined) return hit as T
     const value = decode((await store.get(id)).body)
-    decoded?.set(id, value)
+    if (keep && decoded !== undefined) {
+      // a tree weighs its entries: 200 folders of 1000 assets are 200 000 decoded entries
+      const weight = (decodedWeight.get(decoded) ?? 0) + (Array.isArray((value as { entries?: unknown }).entries) ? (value as { entries: unknown[] }).entries.length : 1)
+      if (weight <= MAX_DECODED) {
+        decoded.set(id, value)
+        decodedWeight.set(decoded, weight)
+      }
+    }
     return value
   }
   const history = opts.history ?? true
@@ -128,17 +163,20 @@ export async function computeWantSet (opts: WantSetOptions): Promise<WantSet> {
   const unavailable = opts.unavailable
   const metadata: WantedObject[] = []
   const content: WantedObject[] = []
-  const seen = new Set<ObjectId>()
-  const contentSeen = new Set<ObjectId>()
+  // why no set of every id met (Sets of hex strings grew ~1 KB an asset): asking the pack index
+  // again about a present object is a lookup in memory, cheaper than holding 400 000 ids for
+  // 200 000 assets, or 1.6 M chunk ids for 100 GB. Only what is missing, and the walks' outcomes
+  // (per file manifest; per tree and asset in `walked`), are remembered, in compact IdTables.
+  /** file manifests whose chunks were walked: FILE_PARTIAL or FILE_WHOLE */
+  const filesWalked = new IdTable()
   /** chunks listed in `content` (seen but not here) */
-  const contentWanted = new Set<ObjectId>()
+  const contentWanted = new IdTable()
   let contentBytes = 0
 
   const missingIds = new Set<ObjectId>()
   /** true when `id` is not stored (listed once as wanted metadata) */
   const missing = async (id: ObjectId, priority: number, path?: string): Promise<boolean> => {
-    if (seen.has(id)) return missingIds.has(id)
-    seen.add(id)
+    if (missingIds.has(id)) return true
     if (await store.has(id)) return false
     missingIds.add(id)
     if (unavailable?.has(id) === true) return true
@@ -151,22 +189,20 @@ export async function computeWantSet (opts: WantSetOptions): Promise<WantSet> {
   const completeTrees = opts.completeTrees ?? store.completeTrees
   const newlyWhole: ObjectId[] = []
 
-  const filesWalked = new Map<ObjectId, boolean>()
   const visitFile = async (fileId: ObjectId, path: string, assetSize: number, withContent: boolean, assetId?: ObjectId): Promise<boolean> => {
     if (await missing(fileId, PRIORITY_METADATA, path)) return false
     if (!withContent) return false
     const before = filesWalked.get(fileId)
-    if (before !== undefined) return before
+    if (before !== undefined) return before === FILE_WHOLE
     // not in `decoded`: see WantSetOptions.decoded
     const manifest = decodeFileManifest((await store.get(fileId)).body)
     const priority = contentPriority(assetSize)
     let whole = true
     for (const chunk of manifest.chunks) {
-      if (contentSeen.has(chunk.id)) {
-        whole &&= !contentWanted.has(chunk.id)
+      if (contentWanted.has(chunk.id)) {
+        whole = false
         continue
       }
-      contentSeen.add(chunk.id)
       if (await store.has(chunk.id, 'chunk')) continue
       whole = false
       contentWanted.add(chunk.id)
@@ -174,7 +210,7 @@ export async function computeWantSet (opts: WantSetOptions): Promise<WantSet> {
       content.push({ id: chunk.id, kind: 'content', priority, size: chunk.length, path, asset: assetId ?? fileId })
       contentBytes += chunk.length
     }
-    filesWalked.set(fileId, whole)
+    filesWalked.set(fileId, whole ? FILE_WHOLE : FILE_PARTIAL)
     return whole
   }
 
@@ -182,13 +218,14 @@ export async function computeWantSet (opts: WantSetOptions): Promise<WantSet> {
    * Trees and assets already walked, by id and path (the policy is path-based): with content →
    * the outcome; without → not whole. History shares most of them.
    */
-  const walked = new Map<string, { withContent: boolean, outcome: number }>()
+  const walked = new WalkedTable()
   const visitAsset = async (id: ObjectId, path: string, withContent: boolean, companion?: { path: string, id: ObjectId | null }): Promise<number> => {
-    if (await missing(id, PRIORITY_METADATA, path)) return 0
-    const key = `${id}\0${path}`
+    const key = walkedKey(id, path)
     const before = walked.get(key)
     if (before !== undefined && (before.withContent || !withContent)) return before.outcome
-    const asset = await read(id, decodeAsset)
+    if (await missing(id, PRIORITY_METADATA, path)) return 0
+    // not kept in `decoded`: assets are as many as files, read again in a later round at most
+    const asset = await read(id, decodeAsset, false)
     let whole = true
     for (const preview of asset.previews) if (await missing(preview, PRIORITY_PREVIEW, path)) whole = false
     let wanted = true
@@ -213,10 +250,10 @@ export async function computeWantSet (opts: WantSetOptions): Promise<WantSet> {
     if (completeTrees?.has(id) === true) return WHOLE
     const relativeKey = policyKey === undefined ? undefined : policyTreeKey(policyKey, id, prefix)
     if (withContent && relativeKey !== undefined && completeTrees?.has(relativeKey) === true) return WHOLE | SKIPPED
-    if (await missing(id, PRIORITY_METADATA, prefix === '' ? undefined : prefix)) return 0
-    const key = `${id}\0${prefix}`
+    const key = walkedKey(id, prefix)
     const before = walked.get(key)
     if (before !== undefined && (before.withContent || !withContent)) return before.outcome
+    if (await missing(id, PRIORITY_METADATA, prefix === '' ? undefined : prefix)) return 0
     const tree = await read(id, decodeTree).catch((err: unknown) => { throw atTreePath(err, prefix, id) })
     const names = wantContent === undefined ? undefined : new Map(tree.entries.map((e) => [e.name, e]))
     let whole = true

@@ -1,11 +1,11 @@
-import { trackedPaths } from '../repo/status-cache.js'
 import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
 import { GasError, fromFsError } from '../errors.js'
 import { decodeFileManifest } from '../objects/file-manifest.js'
 import type { ObjectId } from '../objects/id.js'
 import { detectEngineOnDisk, engineOfRoot, type EngineName } from '../repo/engine.js'
-import { readIndex, type StagingIndex } from '../repo/staging-index.js'
+import { findIndexEntry, pathOfLine, streamIndex } from '../repo/index-stream.js'
+import type { StagingIndex } from '../repo/staging-index.js'
 import type { Workspace } from '../repo/workspace.js'
 import { SyncPolicy } from './policy.js'
 import { RULES_FILE, parseRules, type Rule } from './rules.js'
@@ -71,8 +71,19 @@ export async function readStoredText (ws: Workspace, fileId: ObjectId): Promise<
 export async function detectEngine (ws: Workspace, index?: StagingIndex): Promise<EngineName | null> {
   const onDisk = await detectEngineOnDisk(ws.fs, ws.root)
   if (onDisk !== null) return onDisk
-  const paths = index !== undefined ? Object.keys(index.entries) : await trackedPaths(ws.fs, ws.gasDir, async () => await readIndex(ws.fs, ws.gasDir))
-  return engineOfRoot(paths.filter((p) => !p.includes('/')), paths.includes('ProjectSettings/ProjectVersion.txt'))
+  if (index !== undefined) {
+    const paths = Object.keys(index.entries)
+    return engineOfRoot(paths.filter((p) => !p.includes('/')), paths.includes('ProjectSettings/ProjectVersion.txt'))
+  }
+  // streamed, keeping the top-level names only: a sync must not hold a 200 000-entry index for this
+  const rootNames: string[] = []
+  let unityVersion = false
+  for await (const line of (await streamIndex(ws.fs, ws.gasDir)).lines) {
+    const path = pathOfLine(line)
+    if (!path.includes('/')) rootNames.push(path)
+    else if (path === 'ProjectSettings/ProjectVersion.txt') unityVersion = true
+  }
+  return engineOfRoot(rootNames, unityVersion)
 }
 
 /**
@@ -83,12 +94,11 @@ export async function detectEngine (ws: Workspace, index?: StagingIndex): Promis
  * so the next walk looks at every tree again and fetches newly wanted content.
  */
 export async function loadWorkspacePolicy (ws: Workspace): Promise<LoadedPolicy> {
-  const index = await readIndex(ws.fs, ws.gasDir)
   const state = await readState(ws)
   const before = JSON.stringify(state)
   let rules: Rule[] = []
   let notice: string | null = null
-  const entry = index.entries[RULES_FILE]
+  const entry = await findIndexEntry(ws.fs, ws.gasDir, RULES_FILE)
   const fallback = (): Rule[] => state.good === null ? [] : parseRules(state.good.text)
   if (entry === undefined) state.good = null
   else if (entry.asset === state.good?.asset) rules = fallback()
@@ -109,7 +119,7 @@ export async function loadWorkspacePolicy (ws: Workspace): Promise<LoadedPolicy>
       }
     }
   }
-  const policy = new SyncPolicy({ rules, roles: ws.config.roles, overrides: ws.config.selective?.overrides ?? [], engine: await detectEngine(ws, index) })
+  const policy = new SyncPolicy({ rules, roles: ws.config.roles, overrides: ws.config.selective?.overrides ?? [], engine: await detectEngine(ws) })
   if (state.fingerprint !== policy.fingerprint) {
     await ws.store.completeTrees.clear()
     state.fingerprint = policy.fingerprint

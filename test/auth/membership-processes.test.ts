@@ -144,6 +144,27 @@ describe('membership over real WebRTC between gas processes', { timeout: 150_000
     expect(anaEvents.slice(seen).filter((e) => e.state === 'connected')).toEqual([])
   })
 
+  it('a non-member with a stolen invite gets nothing: join refuses it, and the certificate copied in by hand proves nothing', async () => {
+    const eve = tmp()
+    gas(eve, 'init', '--name', 'eve')
+    const stolen = join(bo, 'invite.json')
+    const joined = gasSync(eve, ['team', 'join', stolen])
+    expect(joined.status).toBe(1)
+    expect(joined.stderr).toMatch(/^gas: E_AUTH: this invite is for bo's key, not this workspace's/)
+    // eve forces it: the invite's certificate and team written into her workspace
+    const invite = JSON.parse(readFileSync(stolen, 'utf8')) as { team: unknown, certificate: unknown }
+    writeFileSync(join(eve, '.gas', 'certificate.json'), JSON.stringify(invite.certificate))
+    writeFileSync(join(eve, '.gas', 'config.json'), JSON.stringify({ ...config(eve), team: invite.team, roles: ['artist'] }, null, 2))
+    const refused = (): boolean => anaEvents.some((e) => e.state === 'closed' && /eve presented bo's certificate|certificate is for another key|not signed/.test(e.error ?? ''))
+    const seen = anaEvents.length
+    const r = await syncUntil(eve, refused)
+    expect(existsSync(join(eve, 'secret.txt'))).toBe(false)
+    expect(versions(eve)).toEqual([])
+    if (r.status === 0) expect(JSON.parse(r.stdout).fetched).toEqual({ objects: 0, bytes: 0 })
+    expect(anaEvents.slice(seen).filter((e) => e.state === 'connected')).toEqual([])
+    expect(refused()).toBe(true)
+  })
+
   it('a member of another team (its certificate, the orcs team id in its config) is refused by the lead and serves nothing to members', async () => {
     const elrond = tmp()
     gas(elrond, 'init', '--name', 'elrond', '--team', 'elves')

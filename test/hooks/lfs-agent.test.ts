@@ -24,6 +24,19 @@ async function agent (ws: gas.Workspace, requests: unknown[], downloadDir?: stri
   return { answers: Buffer.concat(chunks).toString('utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l)), report }
 }
 
+/** git-lfs's progress events for `oid`: cumulative, each saying what it added, ending at `size` */
+function expectProgress (answers: any[], oid: string, size: number): void {
+  const events = answers.filter((a) => a.event === 'progress' && a.oid === oid)
+  expect(events.length).toBeGreaterThan(0)
+  let sofar = 0
+  for (const e of events) {
+    expect(e.bytesSinceLast).toBeGreaterThan(0)
+    expect(e.bytesSoFar).toBe(sofar + e.bytesSinceLast)
+    sofar = e.bytesSoFar
+  }
+  expect(sofar).toBe(size)
+}
+
 const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex')
 
 describe('gas lfs-agent: git-lfs\'s custom transfer protocol', () => {
@@ -47,7 +60,9 @@ describe('gas lfs-agent: git-lfs\'s custom transfer protocol', () => {
         { event: 'terminate' },
         { event: 'upload', oid, size: content.length, path: file }
       ], root)
-      const [init, progress, complete, wrongOid, noPath, badOid, notJson, unknown, dlProgress, download, ...after] = up.answers
+      const [init, progress, complete, wrongOid, noPath, badOid, notJson, unknown, ...rest] = up.answers
+      const download = rest.find((a) => a.event === 'complete')
+      const after = rest.filter((a) => a.event !== 'progress').slice(1)
       expect(init).toEqual({})
       expect(progress).toEqual({ event: 'progress', oid, bytesSoFar: content.length, bytesSinceLast: content.length })
       expect(complete).toEqual({ event: 'complete', oid })
@@ -56,7 +71,7 @@ describe('gas lfs-agent: git-lfs\'s custom transfer protocol', () => {
       expect(badOid.error).toMatchObject({ code: 500, message: expect.stringContaining('not a Git LFS oid') })
       expect(notJson.error).toMatchObject({ code: 400, message: expect.stringContaining('not a JSON request') })
       expect(unknown.error.message).toContain('unknown event "dance"')
-      expect(dlProgress.event).toBe('progress')
+      expectProgress(rest, oid, content.length)
       expect(readFileSync(download.path).equals(content)).toBe(true)
       // nothing is read after terminate
       expect(after).toEqual([])
@@ -80,9 +95,11 @@ describe('gas lfs-agent: git-lfs\'s custom transfer protocol', () => {
           { event: 'download', oid: missing, size: 10 },
           { event: 'terminate' }
         ])
-        expect(down.answers[2].path, JSON.stringify(down.answers)).toBeDefined()
-        expect(readFileSync(down.answers[2].path).equals(content)).toBe(true)
-        expect(down.answers[3]).toEqual({ event: 'complete', oid: missing, error: { code: 404, message: `gas: E_NOT_FOUND: LFS object ${missing} (10 bytes) is not in this workspace and no reachable peer has it (asked: ana); the member who holds it must be online (\`gas serve\`)` } })
+        expectProgress(down.answers, oid, content.length)
+        const answers = down.answers.filter((a) => a.event !== 'progress')
+        expect(answers[1].path, JSON.stringify(down.answers)).toBeDefined()
+        expect(readFileSync(answers[1].path).equals(content)).toBe(true)
+        expect(answers[2]).toEqual({ event: 'complete', oid: missing, error: { code: 404, message: `gas: E_NOT_FOUND: LFS object ${missing} (10 bytes) is not in this workspace and no reachable peer has it (asked: ana); the member who holds it must be online (\`gas serve\`)` } })
         expect(down.report.downloaded).toBe(1)
         expect(down.report.fetchedBytes).toBeGreaterThan(content.length * 0.9)
         // bo now holds it and advertises it too
@@ -93,6 +110,70 @@ describe('gas lfs-agent: git-lfs\'s custom transfer protocol', () => {
     } finally {
       await ana.close()
       await bo.close()
+    }
+  }, 60_000)
+
+  it('a holder whose handshake outlasts the wait is found by a second look, with every peer the tracker counts', async () => {
+    const root = tmp()
+    const [ana, bo, carl] = await makeTeam({ lead: join(root, 'ana'), members: [join(root, 'bo'), join(root, 'carl')] }, tracker.url)
+    const content = randomBytes(300_000)
+    const oid = sha256(content)
+    const file = join(root, 'theme.wav')
+    writeFileSync(file, content)
+    await gas.lfs.storeLfsObject(ana, { path: file })
+    // ana is slow to sign her HELLO (a loaded machine) until bo's first wait is over; carl, who lacks the object, is quick
+    let slow = false
+    const security = gas.peerSecurity(ana)
+    const sign = security.sign
+    security.sign = async (...args) => {
+      while (slow) await new Promise((resolve) => setTimeout(resolve, 50))
+      return await sign(...args)
+    }
+    const controller = new AbortController()
+    const serving = gas.servePeers({ ws: ana, trackers: [], security, signal: controller.signal })
+    const stopCarl = serve(carl)
+    try {
+      // both serves in the swarm, so the tracker counts them (a plain sync fetches no LFS content)
+      let synced = await gas.sync({ ws: bo, trackers: [], security: gas.peerSecurity(bo) })
+      for (let i = 0; i < 5 && synced.peers < 2; i++) synced = await gas.sync({ ws: bo, trackers: [], security: gas.peerSecurity(bo) })
+      expect(synced.peers).toBe(2)
+      expect(await bo.refs.list('refs/lfs/')).toEqual([])
+      slow = true
+      const input = new PassThrough()
+      const output = new PassThrough()
+      let text = ''
+      output.on('data', (b: Buffer) => { text += b.toString('utf8') })
+      input.end(`${JSON.stringify({ event: 'download', oid, size: content.length })}\n${JSON.stringify({ event: 'terminate' })}\n`)
+      const phases: string[] = []
+      const report = await gas.lfs.runLfsAgent({
+        ws: bo,
+        input,
+        output,
+        trackers: [],
+        security: gas.peerSecurity(bo),
+        downloadDir: root,
+        // the first wait ends as soon as one peer is in
+        firstPeerWaitMs: 200,
+        morePeersWaitMs: 0,
+        phase: (phase) => {
+          phases.push(phase)
+          if (phase.includes(' connected (')) slow = false
+        }
+      })
+      const answers = text.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l))
+      const done = answers.find((a) => a.event === 'complete')
+      expect(done.error, JSON.stringify(phases)).toBeUndefined()
+      expect(readFileSync(done.path).equals(content)).toBe(true)
+      expect(report.downloaded).toBe(1)
+      expect(phases.some((p) => p.includes('looking again'))).toBe(true)
+    } finally {
+      slow = false
+      controller.abort()
+      await serving
+      await stopCarl()
+      await ana.close()
+      await bo.close()
+      await carl.close()
     }
   }, 60_000)
 

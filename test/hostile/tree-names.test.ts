@@ -70,14 +70,22 @@ describe('a crafted tree received from a peer', () => {
     const mine = await gas.init({ dir: tmp(), name: 'ana' })
     const version = await craftedVersion(seed.store, badNames)
     await seed.refs.update({ name: 'refs/heads/main', newId: version, message: 'hostile', who: 'mallory', now: Date.now() })
+    // a second branch of the same peer, with nothing wrong in it
+    const fine = await writeAsset(seed.store, { path: 'fine.txt', bytes: Buffer.from('fine content') })
+    const fineVersion = await writeVersion(seed.store, { tree: await seed.store.put('tree', encodeCanonical({ entries: [{ id: fine.asset, name: 'fine.txt', type: 'asset' }] })), message: 'fine' })
+    await seed.store.flush()
+    await seed.refs.update({ name: 'refs/heads/fine', newId: fineVersion, message: 'fine', who: 'mallory', now: Date.now() })
     const [a, b] = MemoryTransport.pair({ a: 'ana', b: 'mallory' })
     const serving = serveRepo({ store: seed.store, refs: seed.refs, transport: b, peerName: 'mallory' })
-    const synced = await syncRepo({ store: mine.store, refs: mine.refs, transports: [a], peerName: 'ana' }).catch((err: unknown) => err)
+    const synced = await syncRepo({ store: mine.store, refs: mine.refs, transports: [a], peerName: 'ana' })
     await serving.catch(() => {})
-    // the walk that decides what to fetch decodes the received tree: the sync ends naming the entry, and the branch does not move
-    expect(synced).toMatchObject({ code: 'E_PATH_ESCAPE', data: expect.objectContaining({ path: 'art' }) })
-    expect((synced as Error).message).toContain('in art/')
+    // the walk that decides what to fetch decodes the received tree: that ref is refused, naming the entry, and does not move
+    expect(synced.rejected).toEqual([expect.objectContaining({ ref: 'refs/heads/main', id: version, peer: 'mallory', code: 'E_PATH_ESCAPE', message: expect.stringContaining('in art/') })])
     expect(await mine.refs.read('refs/heads/main')).toBeUndefined()
+    // the rest of the peer's refs sync: the good branch moved, its content is here
+    expect(await mine.refs.read('refs/heads/fine')).toBe(fineVersion)
+    expect(synced.missing).toEqual([])
+    expect(Buffer.from((await mine.store.get(fine.chunks[0].id)).body).toString()).toBe('fine content')
 
     // a store that holds the tree anyway (received by an older build): checkout refuses before writing
     await mine.store.flush()

@@ -35,10 +35,15 @@ describe('wire frames under hostile input', () => {
     }), { numRuns: FUZZ_RUNS })
   })
 
-  it('a decoded message encodes back to the same frame (one encoding per message)', () => {
+  it('a decoded message encodes back to the same frame (one encoding per message; HELLO to the same meaning)', () => {
     fc.assert(fc.property(hostileBytes(valid), (bytes) => {
       const outcome = decodeOutcome(() => decodeMessage(bytes), MAX_FRAME_FUZZ_CODES)
-      if (outcome.ok) expect(Buffer.from(encodeMessage(outcome.value)).equals(Buffer.from(bytes))).toBe(true)
+      if (!outcome.ok) return
+      const again = encodeMessage(outcome.value)
+      // why: HELLO reads past keys it does not know (a newer peer's) and fills a version 1 peer's missing
+      // ones, so its bytes may differ; what it means must survive the round trip
+      if (outcome.value.type === 'HELLO') expect(decodeMessage(again)).toEqual(outcome.value)
+      else expect(Buffer.from(again).equals(Buffer.from(bytes))).toBe(true)
     }), { numRuns: FUZZ_RUNS })
   })
 

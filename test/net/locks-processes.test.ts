@@ -8,8 +8,8 @@ import { useTmp } from '../helpers/tmp.js'
 
 /**
  * Locks between real `gas` processes over real WebRTC on 127.0.0.1: three members in three time
- * zones (the lead serving, the others only syncing) lock, edit and sync in several orders and all
- * end with the same lock table. Time comes from $GAS_NOW, so expiry needs no waiting.
+ * zones lock, edit and sync in several orders (the lead serving, then each of the others) and all
+ * end with the same history, every version anyone made, and the same lock table. Time comes from $GAS_NOW, so expiry needs no waiting.
  */
 
 const tmp = useTmp()
@@ -47,7 +47,7 @@ describe('locks between three members (real processes, real WebRTC)', () => {
     writeFileSync(join(ana, 'level.map'), 'level v1')
     await gasOk(cmds[0], ana, ['add', 'hero.psd', 'level.map'])
     await gasOk(cmds[0], ana, ['commit', '-m', 'first art'])
-    const serve = await startServe(cmds[0], ana, at(0))
+    let serve = await startServe(cmds[0], ana, at(0))
     try {
       await sync(1, bo, 0)
       await sync(2, cy, 0)
@@ -106,6 +106,31 @@ describe('locks between three members (real processes, real WebRTC)', () => {
       expect(await table(2, cy, 12)).toEqual(after)
       // now cy may take it
       expect((await gas(2, cy, ['lock', 'hero.psd'], 13)).status).toBe(0)
+
+      // the edits meet: bo commits beside cy's, then each serves in turn while the others sync
+      writeFileSync(join(bo, 'notes.txt'), 'rig notes by bo')
+      await gasOk(cmds[1], bo, ['add', 'notes.txt'])
+      await gasOk(cmds[1], bo, ['commit', '-m', 'rig notes'])
+      await stopGas(serve)
+      serve = await startServe(cmds[2], cy, at(15))
+      await sync(0, ana, 15)
+      const merged = await sync(1, bo, 15)
+      expect(merged.merge).toMatchObject({ conflicts: [], error: null })
+      await stopGas(serve)
+      serve = await startServe(cmds[1], bo, at(16))
+      await sync(0, ana, 16)
+      await sync(2, cy, 16)
+      // the same history everywhere, with every version anyone made, and the same lock table
+      const history = async (i: number, dir: string): Promise<string[]> => (await gas(i, dir, ['log', '--json'], 17)).json.versions.map((v: any) => `${v.id as string} ${v.message as string}`)
+      const anaHistory = await history(0, ana)
+      expect(anaHistory.map((line) => line.slice(65)).sort()).toEqual(expect.arrayContaining(['first art', 'rig notes', 'uv fix']))
+      expect(anaHistory).toHaveLength(4)
+      expect(await history(1, bo)).toEqual(anaHistory)
+      expect(await history(2, cy)).toEqual(anaHistory)
+      const final = await table(0, ana, 17)
+      expect(final.map((l) => l.split(' ').slice(0, 2).join(' '))).toEqual(['hero.psd cy', 'level.map ana', 'ui.png cy'])
+      expect(await table(1, bo, 17)).toEqual(final)
+      expect(await table(2, cy, 17)).toEqual(final)
     } finally {
       await stopGas(serve)
     }

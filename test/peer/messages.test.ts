@@ -5,7 +5,7 @@ import {
   BATCH_ENTRY_HEADER_BYTES, BLOCK_FRAGMENT_BYTES, BLOCK_HEADER_BYTES, BlockAssembler, MAX_BATCH_ENTRIES, MAX_IDS_PER_MESSAGE, MAX_REFS, MESSAGES, chunkRefs, decodeMessage, encodeMessage, fragmentBlock, isKnownMessageId,
   type BatchMessage, type BlockMessage, type Message
 } from '../../src/peer/wire/messages.js'
-import { MAX_FRAME } from '../../src/peer/transport/transport.js'
+import { LARGE_FRAME, MAX_FRAME } from '../../src/peer/transport/transport.js'
 
 const hex = (n: number, fill?: number): string => (fill === undefined ? randomBytes(n) : Buffer.alloc(n, fill)).toString('hex')
 const id1 = hex(32, 0x11)
@@ -54,7 +54,7 @@ const samples: Message[] = [
 
 describe('wire table', () => {
   it('has stable ids', () => {
-    expect(Object.fromEntries(Object.entries(MESSAGES).map(([k, v]) => [k, v.id]))).toEqual({ HELLO: 1, REFS: 2, WANT: 3, HAVE: 4, DONT_HAVE: 5, BLOCK: 6, CANCEL: 7, BATCH: 8, DONE: 9, END_OF_REFS: 10, GOODBYE: 11, DONT_HAVE_REASON: 12 })
+    expect(Object.fromEntries(Object.entries(MESSAGES).map(([k, v]) => [k, v.id]))).toEqual({ HELLO: 1, REFS: 2, WANT: 3, HAVE: 4, DONT_HAVE: 5, BLOCK: 6, CANCEL: 7, BATCH: 8, DONE: 9, END_OF_REFS: 10, GOODBYE: 11, DONT_HAVE_REASON: 12, LARGE_BATCH: 13 })
   })
 
   it('known bytes: WANT frame layout', () => {
@@ -98,8 +98,8 @@ describe('wire table', () => {
     expect(Buffer.from(encodeMessage({ type: 'DONE' })).toString('hex')).toBe('0109')
     expect(Buffer.from(encodeMessage({ type: 'END_OF_REFS' })).toString('hex')).toBe('010a')
     expect(codeOf(() => decodeMessage(Uint8Array.of(1, 9, 0)))).toBe('E_FRAME_LENGTH')
-    expect([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12].every(isKnownMessageId)).toBe(true)
-    expect(isKnownMessageId(13) || isKnownMessageId(0) || isKnownMessageId(255)).toBe(false)
+    expect([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13].every(isKnownMessageId)).toBe(true)
+    expect(isKnownMessageId(14) || isKnownMessageId(0) || isKnownMessageId(255)).toBe(false)
     expect(codeOf(() => decodeMessage(Uint8Array.of(1, 99)))).toBe('E_PROTOCOL')
     expect(codeOf(() => decodeMessage(Uint8Array.of(2, 3)))).toBe('E_PROTOCOL_VERSION')
   })
@@ -210,8 +210,8 @@ describe('wire table', () => {
     expect(() => decodeMessage(Uint8Array.of(2, 4, 0, 0))).toThrow(/format version 2/)
   })
 
-  it('frames over MAX_FRAME are refused both ways', () => {
-    expect(codeOf(() => decodeMessage(new Uint8Array(MAX_FRAME + 1)))).toBe('E_FRAME_LENGTH')
+  it('frames over MAX_FRAME are refused both ways (decoding: over LARGE_FRAME, the stream transports\' limit)', () => {
+    expect(codeOf(() => decodeMessage(new Uint8Array(LARGE_FRAME + 1)))).toBe('E_FRAME_LENGTH')
     expect(codeOf(() => encodeMessage({ type: 'BLOCK', id: id1, objectType: 0, encoding: 0, rawLength: MAX_FRAME, totalLength: MAX_FRAME, offset: 0, bytes: new Uint8Array(MAX_FRAME) }))).toBe('E_FRAME_LENGTH')
   })
 

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { createServer, connect, type Socket } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
-import { HIGH_WATER_BYTES, StreamTransport } from '../../src/peer/transport/tcp-transport.js'
+import { HIGH_WATER_BYTES, MAX_STREAM_FRAME, StreamTransport } from '../../src/peer/transport/tcp-transport.js'
 
 /** Framing over a real TCP socket pair on 127.0.0.1: reads cut anywhere, lying lengths, backpressure. */
 
@@ -44,6 +44,35 @@ describe('StreamTransport', () => {
     got.forEach((g, i) => expect(g.equals(payloads[i])).toBe(true))
   })
 
+  it('large frames come in pooled buffers: reused once every holder released them, never while held, never when nobody held them', async () => {
+    const [raw, end] = await socketPair()
+    const t = new StreamTransport(end, 'pool')
+    const payloads = [randomBytes(1024 * 1024), randomBytes(300_000), randomBytes(500_000), randomBytes(100)]
+    const got: Array<{ frame: Uint8Array, copy: Buffer, release?: () => void }> = []
+    t.onFrame((f, lease) => {
+      // the first frame is held (and released later), the second not held at all, the rest held and released at once
+      const release = got.length === 1 ? undefined : lease?.hold()
+      if (got.length >= 2) release?.()
+      got.push({ frame: f, copy: Buffer.from(f), release })
+    })
+    for (const p of payloads.slice(0, 3)) raw.write(frame(p))
+    await expect.poll(() => got.length).toBe(3)
+    got.forEach((g, i) => expect(g.copy.equals(payloads[i])).toBe(true))
+    // three large frames, each in its own buffer while the first is held
+    expect(new Set(got.map(g => g.frame.buffer)).size).toBe(3)
+    got[0].release?.()
+    got[0].release?.() // a second release changes nothing
+    raw.write(frame(randomBytes(200_000)))
+    raw.write(frame(randomBytes(200_000)))
+    await expect.poll(() => got.length).toBe(5)
+    // reused: the first or third frame's buffer (both released); never the unheld second one's
+    const reused = got.slice(3).map(g => g.frame.buffer)
+    expect(reused).not.toContain(got[1].frame.buffer)
+    for (const buffer of reused) expect(buffer === got[0].frame.buffer || buffer === got[2].frame.buffer).toBe(true)
+    expect(Buffer.from(got[1].frame).equals(payloads[1])).toBe(true)
+    t.close()
+  })
+
   it('drops a stream announcing a frame longer than allowed, with E_FRAME_LENGTH', async () => {
     const [raw, end] = await socketPair()
     const t = new StreamTransport(end, 'liar', { maxFrame: 1024 })
@@ -57,7 +86,7 @@ describe('StreamTransport', () => {
     const [raw, end] = await socketPair()
     raw.pause() // nobody reads: the kernel buffers fill up
     const t = new StreamTransport(end, 'slow')
-    await expect(t.send(new Uint8Array(65_537))).rejects.toMatchObject({ code: 'E_FRAME_LENGTH' })
+    await expect(t.send(new Uint8Array(MAX_STREAM_FRAME + 1))).rejects.toMatchObject({ code: 'E_FRAME_LENGTH' })
     const block = new Uint8Array(65_536)
     let sent = 0
     let waiting: Promise<void> | undefined

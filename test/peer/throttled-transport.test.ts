@@ -14,6 +14,8 @@ describe('throttled transport', () => {
     expect(carriesContent(block(2))).toBe(false) // an asset
     expect(carriesContent(encodeMessage({ type: 'BATCH', blocks: [{ type: 'BLOCK', id: id('b'), objectType: 0, encoding: 0, rawLength: 10, totalLength: 10, offset: 0, bytes: new Uint8Array(10) }] }))).toBe(true)
     expect(carriesContent(encodeMessage({ type: 'BATCH', blocks: [{ type: 'BLOCK', id: id('b'), objectType: 7, encoding: 0, rawLength: 10, totalLength: 10, offset: 0, bytes: new Uint8Array(10) }] }))).toBe(false)
+    expect(carriesContent(encodeMessage({ type: 'LARGE_BATCH', blocks: [{ type: 'BLOCK', id: id('b'), objectType: 0, encoding: 0, rawLength: 10, totalLength: 10, offset: 0, bytes: new Uint8Array(10) }] }))).toBe(true)
+    expect(carriesContent(encodeMessage({ type: 'LARGE_BATCH', blocks: [{ type: 'BLOCK', id: id('b'), objectType: 7, encoding: 0, rawLength: 10, totalLength: 10, offset: 0, bytes: new Uint8Array(10) }] }))).toBe(false)
     expect(carriesContent(encodeMessage({ type: 'WANT', ids: [id('c')], mode: 'block', priority: 1 }))).toBe(false)
     expect(carriesContent(new Uint8Array([1]))).toBe(false)
   })

@@ -39,8 +39,20 @@ describe('previews stored with assets', () => {
     expect(await codeOf(gas.showPreview(ws, { target: 'notes.bin' }))).toBe('E_NO_PREVIEW')
     expect(await codeOf(gas.showPreview(ws, { target: 'nope.png' }))).toBe('E_NOT_FOUND')
 
-    // A peer that has only the metadata and previews: delete every chunk pack, the preview still shows.
+    // A peer that has only the metadata and previews: its records kept as loose objects, every
+    // pack (the chunks, and the records gas add packs beside them) deleted; the preview still shows.
     await ws.close()
+    const peer = await gas.open({ dir })
+    let chunks = 0
+    for (const pack of peer.store.packFiles()) {
+      for (const { id, offset } of [...pack.index.entries()]) {
+        if ((await pack.entryHeader(offset)).type === 'chunk') { chunks++; continue }
+        const record = await peer.store.get(id)
+        await peer.store.loose.write(record.type, record.body, id)
+      }
+    }
+    expect(chunks).toBeGreaterThan(0)
+    await peer.close()
     const { rmSync, readdirSync } = await import('node:fs')
     for (const f of readdirSync(join(dir, '.gas', 'objects', 'pack'))) rmSync(join(dir, '.gas', 'objects', 'pack', f))
     const r = await gasInProcess(dir, ['preview', 'art/rock.png', '--json'])

@@ -35,6 +35,15 @@ async function syncAsCli (ws: Workspace): Promise<gas.PeerSyncResult & { notices
   return { ...result, notices: [selective.notice, await selective.reload()] }
 }
 
+/** A 4×4 RGBA16F DDS (DX10 header): a real variant with no preview, only a reason. */
+function halfFloatDds (): Buffer {
+  const h = Buffer.alloc(148)
+  h.write('DDS ', 0, 'latin1'); h.writeUInt32LE(124, 4); h.writeUInt32LE(0x1007, 8); h.writeUInt32LE(4, 12); h.writeUInt32LE(4, 16)
+  h.writeUInt32LE(32, 76); h.writeUInt32LE(0x4, 80); h.write('DX10', 84, 'latin1')
+  h.writeUInt32LE(10, 128); h.writeUInt32LE(3, 132); h.writeUInt32LE(1, 140)
+  return Buffer.concat([h, Buffer.alloc(4 * 4 * 8)])
+}
+
 async function contentOf (ws: Workspace, path: string): Promise<boolean> {
   const listed = (await gas.listAssets(ws)).find((a) => a.path === path)
   if (listed === undefined) throw new Error(`${path} not tracked in ${ws.root}`)
@@ -66,6 +75,7 @@ describe('selective sync over WebRTC: each role fetches what it needs', () => {
     writeFileSync(join(ana.root, 'models', 'rock.obj'), makeObj('sphere').text)
     writeFileSync(join(ana.root, 'audio', 'rock-hit.wav'), makeWav({ seconds: 0.5, sampleRate: 22050, channels: 1, bitDepth: 16, signal: 'sine' }).bytes)
     writeFileSync(join(ana.root, 'src', 'Rock.cs'), 'class Rock {}\n')
+    writeFileSync(join(ana.root, 'textures', 'sky.dds'), halfFloatDds())
     await gas.add(ana, { paths: [ana.root] })
     await gas.commit(ana, { message: 'rock: textures, model, sound' })
     const stopAna = await serve(ana)
@@ -87,6 +97,9 @@ describe('selective sync over WebRTC: each role fetches what it needs', () => {
       const rock = await gas.showPreview(pat, { target: 'textures/rock.png' })
       expect(rock.info).toMatchObject({ width: 256, height: 256 })
       expect((await gas.showPreview(pat, { target: 'models/rock.obj' })).kind).toBe('model')
+      // a variant with nothing to show: its reason came with the preview, not the content (issue 17)
+      expect(await contentOf(pat, 'textures/sky.dds')).toBe(false)
+      await expect(gas.showPreview(pat, { target: 'textures/sky.dds' })).rejects.toMatchObject({ code: 'E_NO_PREVIEW', message: expect.stringMatching(/sky\.dds: no preview for this DDS format: rgba16f \(supported: /) })
       const artBytes = (await gas.listAssets(lea)).filter((a) => art.includes(a.path) || a.path.endsWith('.wav')).reduce((n, a) => n + a.size, 0)
       expect(patSync.fetched.bytes).toBeLessThan(artBytes)
       const listed = await gas.listAssets(pat)

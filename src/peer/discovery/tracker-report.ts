@@ -68,6 +68,7 @@ export async function diagnoseTracker (url: string, timeoutMs = DIAGNOSE_TIMEOUT
 }
 
 export function describeTrackers (reports: TrackerReport[]): string {
+  if (reports.length === 0) return 'no tracker asked'
   return reports.map((r) => `${r.tracker}: ${r.answer} (${r.detail})`).join('; ')
 }
 

@@ -23,6 +23,8 @@ export interface BlockServerOptions {
   mayServe: (id: ObjectId, type: ObjectType) => Promise<boolean | ServeVerdict>
   /** paces requests we cannot serve (FloodGuard.misses) */
   misses?: { trySpend: (count: number) => boolean, spend: (count: number) => Promise<void> }
+  /** the largest frame to send (default MAX_FRAME); asked when serving starts, once the remote's HELLO is known */
+  maxFrame?: () => number
 }
 
 /**
@@ -68,6 +70,7 @@ export class BlockServer {
   async serve (): Promise<void> {
     if (this.#serving) return
     this.#serving = true
+    this.#packer.setMaxFrame(this.#opts.maxFrame?.() ?? MAX_FRAME)
     const { store, open } = this.#opts
     const missing: ObjectId[] = []
     const denied: ObjectId[] = []
@@ -145,7 +148,9 @@ export class BlockServer {
   async #sendPacked (): Promise<void> {
     const { transport, ledger } = this.#opts
     // why: a transport that copies on send gets every frame in the same scratch buffer (no 64 KiB garbage per frame)
-    const packed = this.#packer.take(transport.copiesFrames === true ? (this.#scratchFrame ??= new Uint8Array(MAX_FRAME)) : undefined)
+    const maxFrame = this.#packer.maxFrame
+    if (transport.copiesFrames === true && this.#scratchFrame?.byteLength !== maxFrame) this.#scratchFrame = new Uint8Array(maxFrame)
+    const packed = this.#packer.take(transport.copiesFrames === true ? this.#scratchFrame : undefined)
     // every fragment the packer held is now copied into the frame
     for (const bytes of this.#readsInPacker) this.#readPool.give(bytes)
     this.#readsInPacker = []

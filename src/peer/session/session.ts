@@ -12,7 +12,7 @@ import {
 } from '../wire/messages.js'
 import { GOODBYE_LINGER_MS, HANDSHAKE_TIMEOUT_MS, MAX_ADVERTISED_REFS, MAX_EARLY_FRAMES, type PeerIdentity, type ReceivedBlock, type RefEntry, type ServeVerdict, type SessionOptions } from './session-options.js'
 import { asGasError, goodbyeError } from './session-failure.js'
-import { peerLost, type Transport } from '../transport/transport.js'
+import { MAX_FRAME, peerLost, type FrameLease, type Transport } from '../transport/transport.js'
 
 /**
  * One connection to one peer: handshake, dispatch of incoming messages, and (through WantAnswers)
@@ -60,6 +60,8 @@ export class PeerSession {
   /** we refused the remote and sent GOODBYE: nothing more is read, the transport closes shortly */
   #refused = false
   #handshake: { resolve: () => void, reject: (err: Error) => void } | undefined
+  /** the lease of the frame being dispatched (see #onFrame) */
+  #lease: FrameLease | undefined
   readonly #assembler = new BlockAssembler()
   #refsBuffer: RefEntry[] = []
   readonly #answers: WantAnswers
@@ -93,7 +95,7 @@ export class PeerSession {
       mayServe: async (id, type) => await this.#mayServe(id, type),
       fail: (err) => this.close(asGasError(err))
     })
-    this.transport.onFrame((frame) => this.#onFrame(frame))
+    this.transport.onFrame((frame, lease) => this.#onFrame(frame, lease))
     this.transport.onClose((err) => this.#finish(this.error ?? (err === undefined || err instanceof GasError ? err : peerLost(this.transport.remoteLabel, (err as Error).message))))
   }
 
@@ -272,9 +274,22 @@ export class PeerSession {
 
   // ---- incoming ----------------------------------------------------------------------------
 
-  #onFrame (frame: Uint8Array): void {
+  /** `lease`: blocks used in place hold the frame's buffer until the swarm releases them; nothing else keeps a view of it */
+  #onFrame (frame: Uint8Array, lease?: FrameLease): void {
+    this.#lease = lease
+    try {
+      this.#handleFrame(frame)
+    } finally {
+      this.#lease = undefined
+    }
+  }
+
+  #handleFrame (frame: Uint8Array): void {
     if (this.#state === 'closed' || this.#refused) return
     this.ledger.frameReceived(frame.byteLength)
+    // why: a frame larger than the transport carries means a broken transport; only a stream carries LARGE_FRAME
+    const maxFrame = this.transport.maxFrameBytes ?? MAX_FRAME
+    if (frame.byteLength > maxFrame) return this.close(GasError.frameLength(`${this.transport.remoteLabel} sent a frame of ${frame.byteLength} bytes over a transport that carries at most ${maxFrame}`))
     // why: a newer peer may send messages this build has no row for; skipping them is what lets the protocol grow
     if (frame.byteLength >= 2 && frame[0] === FRAME_VERSION && !isKnownMessageId(frame[1])) {
       try {
@@ -304,7 +319,7 @@ export class PeerSession {
       if (this.#early.length >= MAX_EARLY_FRAMES) return this.close(GasError.protocol(`${this.name} sent too much before the handshake finished`))
       // why: decoded BLOCK bytes are a view into the frame, which the transport may reuse (new Uint8Array copies; Buffer#slice would not)
       if (msg.type === 'BLOCK') msg = { ...msg, bytes: new Uint8Array(msg.bytes) }
-      if (msg.type === 'BATCH') msg = { ...msg, blocks: msg.blocks.map(block => ({ ...block, bytes: new Uint8Array(block.bytes) })) }
+      if (msg.type === 'BATCH' || msg.type === 'LARGE_BATCH') msg = { ...msg, blocks: msg.blocks.map(block => ({ ...block, bytes: new Uint8Array(block.bytes) })) }
       this.#early.push(msg)
     } else {
       this.#dispatch(msg)
@@ -323,6 +338,7 @@ export class PeerSession {
           return
         case 'BLOCK': return this.#onBlock(msg)
         case 'BATCH':
+        case 'LARGE_BATCH':
           for (const block of msg.blocks) {
             // a block listener may have closed the session
             if (this.#state === 'closed') return
@@ -362,7 +378,9 @@ export class PeerSession {
     const type = objectTypeFromCode(assembled.objectType)
     // why: rawLength comes from the wire; the store's putEncoded decodes zstd and checks it, so decoding here too would double the work
     const object: EncodedObject = { type, encoding: assembled.encoding as 0 | 1, rawLength: assembled.rawLength, bytes: assembled.bytes }
-    emit(this.#listeners.block, { id: assembled.id, object, release: assembled.release ?? noop })
+    // an object used in place keeps the frame's buffer until the swarm is done with it
+    const release = assembled.release ?? (this.#lease !== undefined && assembled.bytes.buffer === msg.bytes.buffer ? this.#lease.hold() : noop)
+    emit(this.#listeners.block, { id: assembled.id, object, release })
   }
 
   #onCancel (ids: ObjectId[]): void {

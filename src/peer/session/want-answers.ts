@@ -1,7 +1,7 @@
 import type { ObjectId, ObjectType } from '../../objects/id.js'
 import type { ObjectStore } from '../../objects/store.js'
 import type { Capability, Message, WantMode } from '../wire/messages.js'
-import type { Transport } from '../transport/transport.js'
+import { MAX_FRAME, type Transport } from '../transport/transport.js'
 import { BlockServer } from './block-server.js'
 import type { FloodGuard } from './flood-guard.js'
 import type { PeerLedger } from './ledger.js'
@@ -43,7 +43,9 @@ export class WantAnswers {
       dontHave: async (ids, reason) => await this.#sendDontHave(ids, reason),
       open: opts.open,
       mayServe: opts.mayServe,
-      misses: opts.guard.misses
+      misses: opts.guard.misses,
+      // why: frames over MAX_FRAME only where the transport carries them and the remote reads them
+      maxFrame: () => opts.remoteCan('large-frames') ? Math.max(MAX_FRAME, opts.transport.maxFrameBytes ?? MAX_FRAME) : MAX_FRAME
     })
   }
 

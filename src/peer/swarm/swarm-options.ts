@@ -1,5 +1,5 @@
 import type { ObjectId } from '../../objects/id.js'
-import type { ObjectStore } from '../../objects/store.js'
+import type { EncodedObject, ObjectStore } from '../../objects/store.js'
 import type { Clock } from '../../clock.js'
 
 /** why: a peer that answers nothing for this long while we wait on it is stuck; dropping it lets the others take over its requests */
@@ -71,4 +71,6 @@ export interface SwarmOptions {
   stallTimeoutMs?: number
   /** drop a peer that leaves one request unanswered this long (default REQUEST_TIMEOUT_MS) */
   requestTimeoutMs?: number
+  /** each wanted object once verified and stored; its bytes are valid during the call only (a sync writes files while their chunks arrive); a promise returned holds the next put until it settles */
+  onStored?: (id: ObjectId, object: EncodedObject) => Promise<void> | undefined
 }

@@ -211,6 +211,7 @@ export class Swarm {
         return
       }
       item.done = true
+      const room = this.#opts.onStored?.(item.id, object)
       job.remaining--
       job.result.objects++
       job.result.bytes += object.bytes.byteLength
@@ -220,6 +221,8 @@ export class Swarm {
       }
       item.inFlight.length = 0
       this.#progress(job, job.remaining === 0)
+      // why here: the put chain waits, so the peers' blocks wait in their bounded backlog, not in memory here
+      await room
     } finally {
       item.verifying--
       job.verifying--

@@ -49,6 +49,11 @@ export interface ConnectOptions {
   peers?: string[]
   rtcConfig?: Record<string, unknown>
   firstPeerWaitMs?: number
+  /**
+   * the wait for a first peer once every tracker answered that no other peer is in the swarm
+   * (default: firstPeerWaitMs); a command a person waits for need not wait long for nobody
+   */
+  aloneWaitMs?: number
   morePeersWaitMs?: number
   countedPeersWaitMs?: number
   clock?: Clock
@@ -134,6 +139,7 @@ export async function connectPeers (opts: ConnectOptions): Promise<ConnectedPeer
   const countedWait = Math.max(firstWait, opts.countedPeersWaitMs ?? COUNTED_PEERS_WAIT_MS)
   const sessions: PeerSession[] = []
   const dropped: DroppedPeer[] = []
+  const unanswered: DroppedPeer[] = []
   let ownProcesses = 0
   let handshaking = 0
   /** still waiting for peers: later arrivals go to onLateTransport */
@@ -190,7 +196,11 @@ export async function connectPeers (opts: ConnectOptions): Promise<ConnectedPeer
         connections++
         admit(opts.wrapTransport?.(peer.transport) ?? peer.transport, trackerPeerId(peer.remote.peerId), { transport: 'tcp', type: 'direct', local: `${peer.transport.socket.localAddress ?? '?'}:${peer.transport.socket.localPort ?? 0}`, remote: peer.address, setupMs: Math.round(setupMs) })
       },
-      onFailed: (address, err) => { if (err.code === 'E_AUTH') dropped.push({ peer: address, code: err.code, message: err.message }) },
+      onFailed: (address, err) => {
+        if (err.code === 'E_AUTH') dropped.push({ peer: address, code: err.code, message: err.message })
+        // why: when nothing answers, an address the member named is worth naming (a revoked key is hung up on in silence)
+        else if (directAddresses.includes(address)) unanswered.push({ peer: address, code: err.code, message: err.message })
+      },
       onChange: () => changed()
     })
   for (const address of directAddresses) dialer?.dialConfigured(address)
@@ -259,7 +269,10 @@ export async function connectPeers (opts: ConnectOptions): Promise<ConnectedPeer
           // only direct attempts left: look again when they stop counting
           if (settledPeers() >= counted() && handshaking === 0) until = Math.min(until, elapsed + DIRECT_UPGRADE_WAIT_MS)
         } else {
-          until = counted() > 0 ? countedWait : firstWait
+          // only processes of this same member answered (its own `gas serve`): nobody left to wait for
+          if (counted() > 0 && settledPeers() >= counted() && handshaking + (dialer?.running ?? 0) === 0) return done()
+          const alone = opts.aloneWaitMs !== undefined && seen.size > 0 && [...seen.values()].every((s) => s.others === 0) && handshaking + (dialer?.running ?? 0) === 0
+          until = counted() > 0 ? countedWait : alone ? Math.min(firstWait, opts.aloneWaitMs ?? firstWait) : firstWait
         }
         if (elapsed >= until) return done()
         wakeIn(until - elapsed)
@@ -269,7 +282,7 @@ export async function connectPeers (opts: ConnectOptions): Promise<ConnectedPeer
     })
     // a handshake still running when the wait ends gets to finish (a loaded machine, a relay)
     const deadline = clock.now() + CONNECT_TIMEOUT_MS
-    while (sessions.length === 0 && (handshaking + (dialer?.running ?? 0) > 0 || swarm.routesTried().some((r) => r.live)) && clock.now() < deadline) {
+    while (sessions.length === 0 && !(counted() > 0 && settledPeers() >= counted()) && (handshaking + (dialer?.running ?? 0) > 0 || swarm.routesTried().some((r) => r.live)) && clock.now() < deadline) {
       await new Promise<void>((resolve) => { clock.after(100, resolve) })
     }
     waiting = false
@@ -277,7 +290,7 @@ export async function connectPeers (opts: ConnectOptions): Promise<ConnectedPeer
     lanQuery?.close()
     // peers were introduced but no candidate pair reached one: say which were tried
     if (connections === 0 && swarm.routesTried().length > 0) throw noRouteError(swarm.routesTried())
-    if (sessions.length === 0) throw noPeersError(await reportTrackers(seen, 0), { dropped, ownProcesses })
+    if (sessions.length === 0) throw noPeersError(await reportTrackers(seen, 0), { dropped: [...dropped, ...unanswered], ownProcesses })
   } catch (err) {
     dialer?.stop()
     lanQuery?.close()

@@ -17,8 +17,8 @@ import { Swarm } from '../swarm/swarm.js'
  * fails is reported, never stored under refs/locks/, and never ends the session.
  */
 export interface LockExchange {
-  /** throws a GasError (E_BAD_SIGNATURE, E_AUTH, E_DENIED) for a record that must not be adopted */
-  verify: (record: LockRecord) => void
+  /** throws (or rejects with) a GasError (E_BAD_SIGNATURE, E_AUTH, E_DENIED, E_REVOKED) for a record that must not be adopted */
+  verify: (record: LockRecord) => void | Promise<void>
   /** epoch ms */
   now: () => number
   who: string
@@ -62,7 +62,7 @@ export async function adoptLockRecords (refs: RefStore, store: ObjectStore, inco
       // long expired: forgotten everywhere (pruneExpiredLocks), so adopting it would change nothing
       const until = record.kind === 'lease' ? record.expires : record.at
       if (until + PRUNE_GRACE_MS < now) continue
-      exchange.verify(record)
+      await exchange.verify(record)
       await storeLockRecord(refs, store, record, { who: exchange.who, now, message: `lock record from ${peer}` })
       report.adopted++
     } catch (err) {

@@ -1,5 +1,7 @@
+import { join } from 'node:path'
 import { GasError } from '../../errors.js'
 import type { ObjectId } from '../../objects/id.js'
+import { ArrivingFiles } from '../../repo/arriving-files.js'
 import { checkoutHead, type CheckoutResult } from '../../repo/checkout.js'
 import { mergeVersion } from '../../repo/merge.js'
 import type { PathConflict } from '../../repo/merge-state.js'
@@ -79,7 +81,7 @@ export async function servePeers (opts: PeerNodeOptions & {
   const serve = (transport: Transport): void => {
     void serveRepo({ store: ws.store, refs: ws.refs, transport: limits.throttle(transport), identity, ...opts.security, locks: opts.locks }).then((session) => {
       // another process of this member (its sync): closed after HELLO, not a peer
-      if (session.closed && session.remote?.publicKey === identity.publicKey) return
+      if (session.remote?.publicKey === identity.publicKey) return
       void rememberPeerSchedules(ws, [session]).catch(() => {})
       opts.onPeer?.({ peer: session.name, state: 'connected' })
       // a peer that said it wants nothing more and then hung up finished normally
@@ -158,8 +160,11 @@ export async function syncWithPeers (opts: PeerNodeOptions & { onProgress?: (p: 
   await rememberPeerSchedules(ws, connected.sessions)
   // no window open at our end, or at every peer's: versions, metadata and previews now, content queued for the window
   const deferContent = limits.contentRate <= 0 || noPeerMaySend(connected.sessions, Date.now())
+  // the large files this sync brings are written while their chunks arrive; the checkout moves them into place
+  const arriving = new ArrivingFiles(ws.fs, join(ws.gasDir, 'tmp'))
   try {
     const result: SyncResult = withConnectReport(connected, await syncRepo({
+      arriving,
       store: ws.store,
       refs: ws.refs,
       sessions: connected.sessions,
@@ -180,7 +185,7 @@ export async function syncWithPeers (opts: PeerNodeOptions & { onProgress?: (p: 
     const queuedItems = deferContent ? await queueWantedContent(ws, { roots: result.roots, peers: result.perPeer.map((p) => p.name), wantContent: opts.wantContent }) : []
     const queued = { items: queuedItems.length, bytes: queuedItems.reduce((sum, i) => sum + i.bytes, 0), paths: queuedItems.map((i) => i.path) }
     // from the version the files are at (the index's base): a sync killed after moving the branch left them behind
-    let checkout = await checkoutHead(ws)
+    let checkout = await checkoutHead(ws, arriving)
     let merge: PeerSyncResult['merge'] = null
     const diverged = result.conflicts.find((c) => c.ref === ws.branchRef && c.why === 'diverged')
     if (diverged !== undefined) {
@@ -202,6 +207,7 @@ export async function syncWithPeers (opts: PeerNodeOptions & { onProgress?: (p: 
     if (locks !== undefined) await pruneExpiredLocks(ws)
     return { ...result, locks, complete: incomplete === null, incomplete: incomplete?.toJSON() ?? null, trackers: connected.trackers, checkout, merge, queued, routes: connected.routes }
   } finally {
+    await arriving.discard()
     limits.close()
     await connected.leave()
   }

@@ -1,8 +1,9 @@
 import { GasError, isGasError } from '../../errors.js'
 import type { ObjectId } from '../../objects/id.js'
-import type { ObjectStore } from '../../objects/store.js'
+import type { EncodedObject, ObjectStore } from '../../objects/store.js'
 import type { RefStore } from '../../refs/ref-store.js'
 import { computeWantSet, type WantContent, type WantedObject } from '../../sync/want-set.js'
+import { wantSetSparing } from './refused-roots.js'
 import { systemClock, type Clock } from '../../clock.js'
 import type { LedgerTotals } from '../session/ledger.js'
 import { adoptLockRecords, newLockRefs, takeLocksFrom, type LockExchange, type LockExchangeReport } from './lock-exchange.js'
@@ -81,6 +82,12 @@ export interface SyncOptions extends PeerSecurity {
   lingerIdleMs?: number
   /** fetch, check and adopt the peers' lock records (refs/locks/); absent: locks are not exchanged */
   locks?: LockExchange
+  /** files written while their chunks arrive (src/repo/arriving-files.ts): told the content wanted, each chunk stored, and when the fetch is over */
+  arriving?: {
+    plan: (store: ObjectStore, wants: WantedObject[]) => Promise<void>
+    onStored: (id: ObjectId, object: EncodedObject) => Promise<void> | undefined
+    finish: (store: ObjectStore) => Promise<void>
+  }
 }
 
 export interface PeerReport extends LedgerTotals {
@@ -125,6 +132,9 @@ export interface SyncResult {
   locks?: LockExchangeReport
 }
 
+/** how long a serve keeps a connection from a process of its own member open for that process to close it */
+export const OWN_PROCESS_CLOSE_MS = 5_000
+
 /**
  * A session with a process of the same member (same key: its own `gas serve`, another command in
  * the same workspace): it has nothing to give and must not count as a peer.
@@ -163,7 +173,7 @@ export async function syncRepo (opts: SyncOptions): Promise<SyncResult> {
   if (store === undefined || refs === undefined) throw GasError.badArgument('syncRepo needs a store and refs')
   const clock = opts.clock ?? systemClock
   let phase: SyncPhase = 'connect'
-  const swarm: Swarm = new Swarm({ store, clock, onProgress: (p) => progress(phase, p) })
+  const swarm: Swarm = new Swarm({ store, clock, onProgress: (p) => progress(phase, p), onStored: opts.arriving?.onStored.bind(opts.arriving) })
   function progress (current: SyncPhase, counts: Partial<SyncProgress> = {}): void {
     opts.onProgress?.({ phase: current, peers: swarm.peers.length, objects: 0, bytes: 0, totalObjects: 0, totalBytes: 0, ...counts })
   }
@@ -199,8 +209,10 @@ export async function syncRepo (opts: SyncOptions): Promise<SyncResult> {
     // objects peers refused us (access denied): reported once, not asked again by this sync
     const unavailable = new Set<ObjectId>()
     const denials = new Denials()
+    // roots that reach a tree no checkout may write (E_PATH_ESCAPE): their refs are refused, the others sync
+    const refusedRoots = new Map<ObjectId, GasError>()
     const wantOpts = { store, roots, wantContent: opts.wantContent, policyKey: opts.policyKey, contentOfHistory: opts.contentOfHistory, decoded: new Map<ObjectId, unknown>(), unavailable }
-    let wantSet = await computeWantSet(wantOpts)
+    let wantSet = await wantSetSparing(wantOpts, refusedRoots)
     let duplicates = 0
     // why: version records are checked when they arrive (write rights), not again on every sync
     const fetchedMetadata = new Set<ObjectId>()
@@ -210,18 +222,20 @@ export async function syncRepo (opts: SyncOptions): Promise<SyncResult> {
       duplicates += got.duplicates
       denials.add(got.denied, wantSet.metadata, unavailable)
       if (got.objects === 0 && got.denied.length === 0) break
-      wantSet = await computeWantSet(wantOpts)
+      wantSet = await wantSetSparing(wantOpts, refusedRoots)
     }
 
     phase = 'content'
+    await opts.arriving?.plan(store, wantSet.content)
     const content: FetchResult = await swarm.fetch(wantSet.content, { probe: true, knownMissing: true })
+    await opts.arriving?.finish(store)
     duplicates += content.duplicates
     denials.add(content.denied, wantSet.content, unavailable)
     const missing = [...wantSet.metadata.map((w) => w.id), ...content.missing]
     const stillMissing = new Set(content.missing)
     const missingWants: WantedObject[] = [...wantSet.metadata, ...wantSet.content.filter((w) => stillMissing.has(w.id))]
     // why: records the trees that are whole now, so the next sync does not walk them (only what changed is walked)
-    if (missing.length === 0) await store.completeTrees?.add(content.objects > 0 ? (await computeWantSet(wantOpts)).newlyWhole : wantSet.newlyWhole)
+    if (missing.length === 0) await store.completeTrees?.add(content.objects > 0 ? (await wantSetSparing(wantOpts, refusedRoots)).newlyWhole : wantSet.newlyWhole)
 
     phase = 'apply'
     const fetchSeconds = (clock.now() - fetchStart) / 1000
@@ -238,6 +252,11 @@ export async function syncRepo (opts: SyncOptions): Promise<SyncResult> {
       for (const [session, remoteRefs] of advertised) {
         const accepted = new Set<ObjectId>()
         for (const ref of remoteRefs) {
+          const refusal = refusedRoots.get(ref.id)
+          if (refusal !== undefined) {
+            rejected.push({ ref: ref.name, id: ref.id, peer: session.name, code: refusal.code, message: refusal.message })
+            continue
+          }
           if (missing.length === 0 || (await isComplete(store, ref.id, opts, unavailable))) accepted.add(ref.id)
         }
         const applied = await applyRemoteRefs({
@@ -356,8 +375,11 @@ export async function serveRepo (opts: ServeOptions): Promise<PeerSession> {
     mayServe: opts.mayServe
   })
   if (isOwnProcess(session, identity)) {
-    // our own sync or serve: it has everything we have; the caller sees a closed session
-    session.close()
+    // our own sync or serve: it has everything we have. It closes its side once its handshake is
+    // done; closing first would race that (it would see a lost peer, not its own process, and
+    // wait for it as for any counted peer), so it gets OWN_PROCESS_CLOSE_MS to do so
+    const cancel = clock.after(OWN_PROCESS_CLOSE_MS, () => session.close())
+    session.onClose(() => cancel())
     return session
   }
   try {

@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net'
 import { GasError } from '../../errors.js'
-import { MAX_FRAME, TransportBase, peerLost } from './transport.js'
+import { FramePool, type PooledFrame } from './frame-pool.js'
+import { LARGE_FRAME, MAX_FRAME, TransportBase, peerLost } from './transport.js'
 
 /**
  * Frames over a stream socket (TLS over TCP on the direct path): `<length u32 BE><frame>`.
@@ -9,15 +10,19 @@ import { MAX_FRAME, TransportBase, peerLost } from './transport.js'
  *   separate, cost a third of the throughput in a profile).
  * - Backpressure is the socket's: send() resolves at once while less than HIGH_WATER_BYTES wait
  *   in the socket, otherwise on 'drain'.
- * - A frame that spans several reads is gathered once, not re-concatenated per read.
+ * - A frame that spans several reads is gathered once into a buffer of its size (a large one from
+ *   a pool, reused once the session lets go of it: FrameLease), not re-concatenated per read.
  */
 
-/** why: the largest frame the stream carries; a larger length means the stream is garbage or hostile */
-export const MAX_STREAM_FRAME = MAX_FRAME
+/** why: the largest frame the stream carries (LARGE_FRAME, sent only to peers that said 'large-frames'); a larger length means the stream is garbage or hostile */
+export const MAX_STREAM_FRAME = LARGE_FRAME
 /** why: the output buffer is written when it holds this much (or at the end of the event-loop turn); 256 KiB = 16 TLS records per write */
 export const WRITE_BATCH_BYTES = 256 * 1024
 /** why: what may wait in the socket before send() makes the caller wait; ~4 MiB covers a LAN's bandwidth-delay product at 1 GB/s */
 export const HIGH_WATER_BYTES = 4 * 1024 * 1024
+
+/** why: a gathered frame over MAX_FRAME (a 'large-frames' peer) goes into a pooled LARGE_FRAME buffer; a smaller one gets a buffer of its size, as before */
+const POOLED_FRAME_BYTES = MAX_FRAME + 1
 
 /** why: control messages (WANT, HAVE) are small; copying them out beats a fresh 256 KiB buffer per write */
 const SMALL_WRITE_BYTES = 16 * 1024
@@ -32,6 +37,7 @@ export interface StreamTransportOptions {
 
 export class StreamTransport extends TransportBase {
   readonly copiesFrames = true
+  readonly maxFrameBytes: number
   readonly socket: Socket
   readonly #maxFrame: number
   #out: Buffer = Buffer.allocUnsafe(WRITE_BATCH_BYTES)
@@ -39,9 +45,13 @@ export class StreamTransport extends TransportBase {
   /** output buffers the socket is done with */
   readonly #spare: Buffer[] = []
   #flushScheduled = false
-  /** bytes of the frame (header included) being gathered across reads */
-  #parts: Buffer[] = []
-  #partsLength = 0
+  /** the length prefix, when it spans reads */
+  readonly #header = Buffer.alloc(4)
+  #headerFilled = 0
+  /** the frame being gathered across reads */
+  #gathering: { frame: Buffer, length: number, filled: number, pooled?: PooledFrame } | undefined
+  /** receive buffers for frames over POOLED_FRAME_BYTES */
+  readonly #pool: FramePool
   #waiters: Array<{ resolve: () => void, reject: (err: Error) => void }> = []
   /** the first frame goes here instead of to the listeners (the direct handshake reads it) */
   #intercept: ((frame: Uint8Array) => void) | undefined
@@ -50,6 +60,8 @@ export class StreamTransport extends TransportBase {
     super(remoteLabel)
     this.socket = socket
     this.#maxFrame = opts.maxFrame ?? MAX_STREAM_FRAME
+    this.maxFrameBytes = this.#maxFrame
+    this.#pool = new FramePool(this.#maxFrame)
     socket.setNoDelay(true)
     socket.on('data', (data: Buffer) => this.#onData(data))
     socket.on('drain', () => this.#release())
@@ -127,52 +139,55 @@ export class StreamTransport extends TransportBase {
   }
 
   #lost (why: string, err?: Error): void {
+    this.#gathering = undefined
+    this.#pool.clear()
     const lost = err ?? peerLost(this.remoteLabel, why)
     this.finish(lost)
     this.#rejectWaiters(lost)
   }
 
   #onData (data: Buffer): void {
-    let buf = data
-    if (this.#partsLength > 0) {
-      // complete the header, then the frame, begun in earlier reads
-      if (this.#partsLength < 4) buf = this.#gather(buf, 4)
-      if (this.#partsLength < 4) return
-      const head = Buffer.concat(this.#parts, this.#partsLength)
-      this.#parts = [head]
-      const length = head.readUInt32BE(0)
-      if (!this.#lengthOk(length)) return
-      buf = this.#gather(buf, 4 + length)
-      if (this.#partsLength < 4 + length) return
-      const frame = Buffer.concat(this.#parts, this.#partsLength).subarray(4)
-      this.#parts = []
-      this.#partsLength = 0
-      this.#deliverFrame(frame)
-      if (this.closed) return
-    }
     let offset = 0
-    while (buf.length - offset >= 4) {
-      const length = buf.readUInt32BE(offset)
-      if (!this.#lengthOk(length)) return
-      if (buf.length - offset < 4 + length) break
-      this.#deliverFrame(buf.subarray(offset + 4, offset + 4 + length))
-      if (this.closed) return
-      offset += 4 + length
+    while (offset < data.length && !this.closed) {
+      const gathering = this.#gathering
+      if (gathering !== undefined) {
+        const take = Math.min(gathering.length - gathering.filled, data.length - offset)
+        data.copy(gathering.frame, gathering.filled, offset, offset + take)
+        gathering.filled += take
+        offset += take
+        if (gathering.filled < gathering.length) return
+        this.#gathering = undefined
+        this.#deliverFrame(gathering.frame.subarray(0, gathering.length), gathering.pooled)
+        continue
+      }
+      let length: number
+      if (this.#headerFilled === 0 && data.length - offset >= 4) {
+        length = data.readUInt32BE(offset)
+        if (!this.#lengthOk(length)) return
+        offset += 4
+        // a frame whole in this read is a view of it
+        if (data.length - offset >= length) {
+          this.#deliverFrame(data.subarray(offset, offset + length))
+          offset += length
+          continue
+        }
+      } else {
+        const take = Math.min(4 - this.#headerFilled, data.length - offset)
+        data.copy(this.#header, this.#headerFilled, offset, offset + take)
+        this.#headerFilled += take
+        offset += take
+        if (this.#headerFilled < 4) return
+        this.#headerFilled = 0
+        length = this.#header.readUInt32BE(0)
+        if (!this.#lengthOk(length)) return
+      }
+      const pooled = length >= POOLED_FRAME_BYTES ? this.#pool.take() : undefined
+      this.#gathering = { frame: pooled?.buffer ?? Buffer.allocUnsafe(length), length, filled: 0, pooled }
+      if (length === 0) {
+        this.#gathering = undefined
+        this.#deliverFrame(new Uint8Array(0))
+      }
     }
-    if (offset < buf.length) {
-      this.#parts = [buf.subarray(offset)]
-      this.#partsLength = buf.length - offset
-    }
-  }
-
-  /** Moves bytes from `buf` to the frame being gathered until it holds `upTo`; returns what is left of `buf`. */
-  #gather (buf: Buffer, upTo: number): Buffer {
-    const take = Math.min(upTo - this.#partsLength, buf.length)
-    if (take > 0) {
-      this.#parts.push(buf.subarray(0, take))
-      this.#partsLength += take
-    }
-    return buf.subarray(take)
   }
 
   #lengthOk (length: number): boolean {
@@ -181,8 +196,9 @@ export class StreamTransport extends TransportBase {
     return false
   }
 
-  #deliverFrame (frame: Uint8Array): void {
+  #deliverFrame (frame: Uint8Array, pooled?: PooledFrame): void {
     if (this.#intercept !== undefined) this.#intercept(frame)
-    else this.deliver(frame)
+    else this.deliver(frame, pooled)
+    pooled?.delivered()
   }
 }

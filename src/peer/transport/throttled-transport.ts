@@ -1,6 +1,6 @@
 import { ID_BYTES } from '../wire/frame.js'
 import { FRAME_HEADER_BYTES, MESSAGES } from '../wire/messages.js'
-import type { Transport } from './transport.js'
+import type { FrameLease, Transport } from './transport.js'
 
 /**
  * Rate limits on a real transport (README "Scheduling"): frames that carry content (chunks) pass
@@ -30,6 +30,8 @@ const CHUNK_TYPE_CODE = 0
 /** BLOCK: header, then <id 32><objectType u8>; BATCH: header, <count u16>, then per entry <message id u8><length u16> and a BLOCK payload */
 const BLOCK_TYPE_OFFSET = FRAME_HEADER_BYTES + ID_BYTES
 const BATCH_FIRST_TYPE_OFFSET = FRAME_HEADER_BYTES + 2 + 3 + ID_BYTES
+/** LARGE_BATCH entries have a u32 length */
+const LARGE_BATCH_FIRST_TYPE_OFFSET = BATCH_FIRST_TYPE_OFFSET + 2
 
 /** Whether a frame carries content (chunk bytes), read from its header without decoding it. */
 export function carriesContent (frame: Uint8Array): boolean {
@@ -38,6 +40,7 @@ export function carriesContent (frame: Uint8Array): boolean {
   if (id === MESSAGES.BLOCK.id) return frame.byteLength > BLOCK_TYPE_OFFSET && frame[BLOCK_TYPE_OFFSET] === CHUNK_TYPE_CODE
   // a BATCH mixes objects; the first one's type stands for the frame (batches are filled in priority order)
   if (id === MESSAGES.BATCH.id) return frame.byteLength > BATCH_FIRST_TYPE_OFFSET && frame[BATCH_FIRST_TYPE_OFFSET] === CHUNK_TYPE_CODE
+  if (id === MESSAGES.LARGE_BATCH.id) return frame.byteLength > LARGE_BATCH_FIRST_TYPE_OFFSET && frame[LARGE_BATCH_FIRST_TYPE_OFFSET] === CHUNK_TYPE_CODE
   return false
 }
 
@@ -57,6 +60,8 @@ class ThrottledTransport implements Transport {
   get closed (): boolean { return this.#inner.closed }
   get remoteLabel (): string { return this.#inner.remoteLabel }
   get copiesFrames (): boolean | undefined { return this.#inner.copiesFrames }
+  /** why: the buckets take a frame larger than their burst as a debt the next refills pay, so large frames keep the average rate */
+  get maxFrameBytes (): number | undefined { return this.#inner.maxFrameBytes }
 
   async send (frame: Uint8Array): Promise<void> {
     const bucket = carriesContent(frame) ? this.#buckets.upContent : this.#buckets.upControl
@@ -68,7 +73,8 @@ class ThrottledTransport implements Transport {
     await this.#inner.send(frame)
   }
 
-  onFrame (cb: (frame: Uint8Array) => void): void {
+  /** unlimited, frames (and their leases) pass straight through; a delayed frame is kept for good (no lease) */
+  onFrame (cb: (frame: Uint8Array, lease?: FrameLease) => void): void {
     const { downContent, downControl } = this.#buckets
     if (downContent === undefined && downControl === undefined) return this.#inner.onFrame(cb)
     this.#inner.onFrame((frame) => {

@@ -2,6 +2,12 @@ import { GasError } from '../../errors.js'
 
 /** Largest frame any transport carries. */
 export const MAX_FRAME = 64 * 1024 // why: node-datachannel/SCTP messages above 64 KiB are not portable and hurt interleaving
+/**
+ * Largest frame a stream transport (TCP) carries, to a peer whose HELLO lists 'large-frames'.
+ * why: a stream has no message size limit of its own; 1 MiB frames carry ~16 average chunks whole
+ * (no reassembly copy, 16x fewer frames to parse), while one frame's buffer stays small.
+ */
+export const LARGE_FRAME = 1024 * 1024
 
 /**
  * A reliable, ordered, message-framed link to one remote peer. Implementations: `MemoryTransport`
@@ -10,16 +16,32 @@ export const MAX_FRAME = 64 * 1024 // why: node-datachannel/SCTP messages above 
 export interface Transport {
   /** Sends one frame (≤ MAX_FRAME). Resolves when the transport can take more (backpressure); rejects with E_PEER_LOST once closed. */
   send (frame: Uint8Array): Promise<void>
-  /** Frames that arrived before the first listener is registered are held and handed to it. */
-  onFrame (cb: (frame: Uint8Array) => void): void
+  /**
+   * Frames that arrived before the first listener is registered are held and handed to it.
+   * `lease`, when the transport reuses its receive buffers: see FrameLease.
+   */
+  onFrame (cb: (frame: Uint8Array, lease?: FrameLease) => void): void
   /** `err` is undefined when this side called close(); otherwise it says why (E_PEER_LOST). Fires once; late listeners are called right away. */
   onClose (cb: (err?: Error) => void): void
   close (): void
   readonly closed: boolean
   /** true when send() has copied the frame by the time it returns, so the caller may reuse the buffer */
   readonly copiesFrames?: boolean
+  /** the largest frame this transport carries both ways (default MAX_FRAME); frames over MAX_FRAME go only to a peer that said 'large-frames' */
+  readonly maxFrameBytes?: number
   /** stable label of the remote side, for logs/ledgers */
   readonly remoteLabel: string
+}
+
+/**
+ * A received frame whose buffer the transport may reuse. A listener that keeps the frame (or views
+ * of it) past its return calls `hold()` and the returned release once done; the buffer is reused
+ * when every hold is released, and only if some listener held it (a listener that ignores the
+ * lease keeps the frame for good, as with transports that have no lease).
+ * why: a fast stream otherwise allocates a fresh buffer per frame, 1 GiB of garbage per GiB received
+ */
+export interface FrameLease {
+  hold (): () => void
 }
 
 export function peerLost (remoteLabel: string, why: string): GasError {
@@ -39,7 +61,7 @@ export abstract class TransportBase implements Transport {
   readonly remoteLabel: string
   #closed = false
   #closeError: Error | undefined
-  #frameListeners: Array<(frame: Uint8Array) => void> = []
+  #frameListeners: Array<(frame: Uint8Array, lease?: FrameLease) => void> = []
   #closeListeners: Array<(err?: Error) => void> = []
   // why: the remote may speak before the session has registered its handler (same tick as connect)
   #backlog: Uint8Array[] = []
@@ -53,7 +75,7 @@ export abstract class TransportBase implements Transport {
   abstract send (frame: Uint8Array): Promise<void>
   abstract close (): void
 
-  onFrame (cb: (frame: Uint8Array) => void): void {
+  onFrame (cb: (frame: Uint8Array, lease?: FrameLease) => void): void {
     this.#frameListeners.push(cb)
     if (this.#backlog.length > 0) {
       const held = this.#backlog
@@ -71,13 +93,14 @@ export abstract class TransportBase implements Transport {
     this.#closeListeners.push(cb)
   }
 
-  protected deliver (frame: Uint8Array): void {
+  /** `lease`: the caller reuses the frame's buffer once nobody holds it (a backlogged frame is held for good). */
+  protected deliver (frame: Uint8Array, lease?: FrameLease): void {
     if (this.#closed) return
     if (this.#frameListeners.length === 0) {
       this.#backlog.push(frame)
       return
     }
-    for (const cb of this.#frameListeners) cb(frame)
+    for (const cb of this.#frameListeners) cb(frame, lease)
   }
 
   /** Marks the transport closed and tells listeners once; later calls are ignored. */

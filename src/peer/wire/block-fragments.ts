@@ -10,6 +10,11 @@ export const BLOCK_HEADER_BYTES = 2 + ID_BYTES + 1 + 1 + 4 + 4 + 4
 export const BLOCK_FRAGMENT_BYTES = MAX_FRAME - BLOCK_HEADER_BYTES
 /** why: fragments are buffered until the object is whole; a malicious peer announcing huge totalLengths must not fill memory */
 export const MAX_PENDING_BLOCK_BYTES = 64 * 1024 * 1024
+/**
+ * why: an object at least 1/64 of its frame's buffer is used in place: a LARGE_FRAME frame of whole
+ * chunks (16 KiB and up) is then never copied, and a tiny object pins at most 64x its size until verified
+ */
+const IN_PLACE_FRACTION = 64
 /** why: ids we cancelled are remembered only to discard the fragments still in flight; an honest window is far smaller */
 export const MAX_CANCELLED_IDS = 4096
 
@@ -89,9 +94,9 @@ export class BlockAssembler {
       if (offset === 0 && end === totalLength) {
         this.#cancelled.delete(id)
         // why: transports hand each received frame over for good, so an object that came whole is
-        // used in place; only a small one is copied, since its view would keep a 64 KiB frame alive
-        // (a true copy: Buffer#slice would be another view)
-        const bytes = msg.bytes.byteLength * 2 >= msg.bytes.buffer.byteLength ? msg.bytes : new Uint8Array(msg.bytes)
+        // used in place; only a small one is copied, since its view would keep a frame (up to
+        // LARGE_FRAME) alive for a few bytes (a true copy: Buffer#slice would be another view)
+        const bytes = msg.bytes.byteLength * IN_PLACE_FRACTION >= msg.bytes.buffer.byteLength ? msg.bytes : new Uint8Array(msg.bytes)
         return { id, objectType: msg.objectType, encoding: msg.encoding, rawLength: msg.rawLength, bytes }
       }
       if (this.#pendingBytes + totalLength > this.maxPendingBytes) {

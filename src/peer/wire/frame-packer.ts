@@ -1,4 +1,4 @@
-import { BATCH_ENTRY_HEADER_BYTES, BATCH_HEADER_BYTES, MAX_BATCH_ENTRIES, encodeMessage, type BlockMessage } from './messages.js'
+import { BATCH_ENTRY_HEADER_BYTES, BATCH_HEADER_BYTES, LARGE_BATCH_ENTRY_HEADER_BYTES, MAX_BATCH_ENTRIES, encodeMessage, type BlockMessage } from './messages.js'
 import { MAX_FRAME } from '../transport/transport.js'
 
 /**
@@ -18,13 +18,25 @@ export interface PackedFrame {
  * messages per second, so a frame that carries the tail of one object and the head of the next
  * moves more bytes than two part-filled ones. The caller cuts each fragment to `room` and sends
  * `take()` when the frame is full or it has nothing more to add right now.
+ * Frames are at most `maxFrame` bytes: MAX_FRAME as BATCH, more (a stream transport to a peer
+ * that said 'large-frames') as LARGE_BATCH, whose entries hold a whole chunk.
  */
 export class FramePacker {
+  #maxFrame = MAX_FRAME
+  #entryHeader = BATCH_ENTRY_HEADER_BYTES
   #blocks: BlockMessage[] = []
   /** frame size as a BATCH with the fragments added so far */
   #size = BATCH_HEADER_BYTES
 
   get empty (): boolean { return this.#blocks.length === 0 }
+  get maxFrame (): number { return this.#maxFrame }
+
+  /** Sets the frame limit for the frames to come; only while empty, so a frame never mixes both. */
+  setMaxFrame (maxFrame: number): void {
+    if (!this.empty || maxFrame === this.#maxFrame) return
+    this.#maxFrame = maxFrame
+    this.#entryHeader = maxFrame > MAX_FRAME ? LARGE_BATCH_ENTRY_HEADER_BYTES : BATCH_ENTRY_HEADER_BYTES
+  }
 
   /** payload bytes the next fragment may carry in this frame (0 when no further entry fits) */
   get room (): number {
@@ -44,13 +56,13 @@ export class FramePacker {
   }
 
   #free (): number {
-    return MAX_FRAME - this.#size - BATCH_ENTRY_HEADER_BYTES
+    return this.#maxFrame - this.#size - this.#entryHeader
   }
 
   /** Adds a fragment of at most `room` bytes; call `full` first. */
   add (block: BlockMessage): void {
     this.#blocks.push(block)
-    this.#size += BATCH_ENTRY_HEADER_BYTES + block.bytes.byteLength
+    this.#size += this.#entryHeader + block.bytes.byteLength
   }
 
   /**
@@ -66,7 +78,8 @@ export class FramePacker {
     const lone = blocks.length === 1 && this.#free() > 0
     this.#blocks = []
     this.#size = BATCH_HEADER_BYTES
-    const frame = encodeMessage(lone ? blocks[0] : { type: 'BATCH', blocks }, into)
+    const batch = this.#maxFrame > MAX_FRAME ? { type: 'LARGE_BATCH' as const, blocks } : { type: 'BATCH' as const, blocks }
+    const frame = encodeMessage(lone ? blocks[0] : batch, into, this.#maxFrame)
     return { frame, blocks }
   }
 

@@ -2,7 +2,7 @@ import { GasError } from '../../errors.js'
 import { BLOCK_HEADER_BYTES } from './block-fragments.js'
 import { FrameReader, FrameWriter, ID_BYTES, isHexId } from './frame.js'
 import { GOODBYE, HELLO, REFS } from './json-messages.js'
-import { MAX_FRAME } from '../transport/transport.js'
+import { LARGE_FRAME, MAX_FRAME } from '../transport/transport.js'
 
 export { BLOCK_FRAGMENT_BYTES, BLOCK_HEADER_BYTES, BlockAssembler, MAX_PENDING_BLOCK_BYTES, fragmentBlock } from './block-fragments.js'
 export type { AssembledObject } from './block-fragments.js'
@@ -28,7 +28,7 @@ export const FRAME_VERSION = 1
  */
 export const PROTOCOL_VERSION = 2
 /** What this build understands beyond version 1; a peer sends a newer message only to a peer listing it. */
-export const CAPABILITIES = ['done', 'end-of-refs', 'goodbye', 'dont-have-reason'] as const
+export const CAPABILITIES = ['done', 'end-of-refs', 'goodbye', 'dont-have-reason', 'large-frames'] as const
 export type Capability = typeof CAPABILITIES[number]
 export const FRAME_HEADER_BYTES = 2
 
@@ -93,13 +93,15 @@ export interface BlockMessage {
 }
 /** BLOCK fragments of one or more objects sharing one frame: the tail of one object and the head of the next */
 export interface BatchMessage { type: 'BATCH', blocks: BlockMessage[] }
+/** BATCH with u32 entry lengths, for frames up to LARGE_FRAME (capability `large-frames`, stream transports only) */
+export interface LargeBatchMessage { type: 'LARGE_BATCH', blocks: BlockMessage[] }
 /** "I want nothing more from you" (capability `done`; version 1 peers get an empty CANCEL) */
 export interface DoneMessage { type: 'DONE' }
 /** "my advertisement is complete" (capability `end-of-refs`; version 1 peers get an empty REFS) */
 export interface EndOfRefsMessage { type: 'END_OF_REFS' }
 /** why the sender ends the connection (capability `goodbye`): a refusal reaches the refused side as a reason, not as a lost peer */
 export interface GoodbyeMessage { type: 'GOODBYE', code: string, message: string }
-export type Message = HelloMessage | RefsMessage | WantMessage | HaveMessage | DontHaveMessage | DontHaveReasonMessage | CancelMessage | BlockMessage | BatchMessage | DoneMessage | EndOfRefsMessage | GoodbyeMessage
+export type Message = HelloMessage | RefsMessage | WantMessage | HaveMessage | DontHaveMessage | DontHaveReasonMessage | CancelMessage | BlockMessage | BatchMessage | LargeBatchMessage | DoneMessage | EndOfRefsMessage | GoodbyeMessage
 export type MessageType = Message['type']
 
 export const BLOCK_ENCODING_RAW = 0
@@ -254,50 +256,63 @@ export const BATCH_ENTRY_HEADER_BYTES = 3 + BLOCK_HEADER_BYTES - FRAME_HEADER_BY
  */
 export const MAX_BATCH_ENTRIES = 1024
 
+/** LARGE_BATCH entries: <message id u8><length u32> and BLOCK's own header */
+export const LARGE_BATCH_ENTRY_HEADER_BYTES = BATCH_ENTRY_HEADER_BYTES + 2
+
 /**
  * BATCH: <count u16>(<message id u8 = 6 (BLOCK)><length u16><BLOCK payload: length bytes>)×count
  * (1 ≤ count ≤ MAX_BATCH_ENTRIES). Fills frames: the data channel is limited by messages per
  * second, and an object of 64.8 KiB (the average chunk) would otherwise take two frames. Only
  * BLOCK may be batched (anything else is E_PROTOCOL); each entry decodes exactly as a BLOCK.
+ * LARGE_BATCH: the same with <length u32>, so a whole chunk (up to 256 KiB) is one entry of a
+ * LARGE_FRAME frame.
  */
-const BATCH: Codec<BatchMessage> = {
-  id: 8,
-  preencode (msg) {
-    if (!Array.isArray(msg.blocks) || msg.blocks.length === 0) throw GasError.badArgument('BATCH blocks must be a non-empty array')
-    if (msg.blocks.length > MAX_BATCH_ENTRIES) throw GasError.badArgument(`BATCH carries ${msg.blocks.length} blocks, more than ${MAX_BATCH_ENTRIES}`)
-    let size = BATCH_HEADER_BYTES - FRAME_HEADER_BYTES
-    for (const block of msg.blocks) {
-      if (block?.type !== 'BLOCK') throw GasError.badArgument('BATCH carries only BLOCK messages')
-      const length = BLOCK.preencode(block)
-      // why: u16 entry length; any entry that fits a frame fits it, this only guards oversized input
-      if (length > 0xffff) throw GasError.frameLength(`BATCH entry of ${length} bytes does not fit a frame`)
-      size += 3 + length
+function batchCodec<T extends 'BATCH' | 'LARGE_BATCH'> (type: T, id: number, lengthBytes: 2 | 4): Codec<{ type: T, blocks: BlockMessage[] }> {
+  const maxEntry = lengthBytes === 2 ? 0xffff : 0xffffffff
+  return {
+    id,
+    preencode (msg) {
+      if (!Array.isArray(msg.blocks) || msg.blocks.length === 0) throw GasError.badArgument(`${type} blocks must be a non-empty array`)
+      if (msg.blocks.length > MAX_BATCH_ENTRIES) throw GasError.badArgument(`${type} carries ${msg.blocks.length} blocks, more than ${MAX_BATCH_ENTRIES}`)
+      let size = BATCH_HEADER_BYTES - FRAME_HEADER_BYTES
+      for (const block of msg.blocks) {
+        if (block?.type !== 'BLOCK') throw GasError.badArgument(`${type} carries only BLOCK messages`)
+        const length = BLOCK.preencode(block)
+        // why: any entry that fits a frame fits its length field; this only guards oversized input
+        if (length > maxEntry) throw GasError.frameLength(`${type} entry of ${length} bytes does not fit a frame`)
+        size += 1 + lengthBytes + length
+      }
+      return size
+    },
+    encode (msg, w) {
+      w.u16(msg.blocks.length)
+      for (const block of msg.blocks) {
+        w.u8(BLOCK.id)
+        const length = BLOCK_HEADER_BYTES - FRAME_HEADER_BYTES + block.bytes.byteLength
+        if (lengthBytes === 2) w.u16(length)
+        else w.u32(length)
+        BLOCK.encode(block, w)
+      }
+    },
+    decode (r) {
+      const count = r.u16(`${type} count`)
+      if (count === 0) throw GasError.protocol(`${type} carries no blocks`)
+      if (count > MAX_BATCH_ENTRIES) throw GasError.frameLength(`${type} count ${count} exceeds ${MAX_BATCH_ENTRIES}`)
+      const blocks: BlockMessage[] = new Array(count)
+      for (let i = 0; i < count; i++) {
+        const messageId = r.u8(`${type} entry message id`)
+        if (messageId !== BLOCK.id) throw GasError.protocol(`${type} entry ${i} is message id ${messageId}; only BLOCK (${BLOCK.id}) may be batched`, { messageId })
+        const length = lengthBytes === 2 ? r.u16(`${type} entry length`) : r.u32(`${type} entry length`)
+        const entry = new FrameReader(r.raw(length, `${type} entry`))
+        blocks[i] = BLOCK.decode(entry)
+        entry.end()
+      }
+      return { type, blocks }
     }
-    return size
-  },
-  encode (msg, w) {
-    w.u16(msg.blocks.length)
-    for (const block of msg.blocks) {
-      w.u8(BLOCK.id)
-      w.u16(BLOCK_HEADER_BYTES - FRAME_HEADER_BYTES + block.bytes.byteLength)
-      BLOCK.encode(block, w)
-    }
-  },
-  decode (r) {
-    const count = r.u16('BATCH count')
-    if (count === 0) throw GasError.protocol('BATCH carries no blocks')
-    if (count > MAX_BATCH_ENTRIES) throw GasError.frameLength(`BATCH count ${count} exceeds ${MAX_BATCH_ENTRIES}`)
-    const blocks: BlockMessage[] = new Array(count)
-    for (let i = 0; i < count; i++) {
-      const messageId = r.u8('BATCH entry message id')
-      if (messageId !== BLOCK.id) throw GasError.protocol(`BATCH entry ${i} is message id ${messageId}; only BLOCK (${BLOCK.id}) may be batched`, { messageId })
-      const entry = new FrameReader(r.raw(r.u16('BATCH entry length'), 'BATCH entry'))
-      blocks[i] = BLOCK.decode(entry)
-      entry.end()
-    }
-    return { type: 'BATCH', blocks }
   }
 }
+
+const BATCH = batchCodec('BATCH', 8, 2)
 
 function emptyCodec<T extends 'DONE' | 'END_OF_REFS'> (type: T, id: number): Codec<{ type: T }> {
   return {
@@ -321,19 +336,23 @@ export const MESSAGES = {
   DONE: emptyCodec('DONE', 9), // DONE: no payload
   END_OF_REFS: emptyCodec('END_OF_REFS', 10), // END_OF_REFS: no payload
   GOODBYE,
-  DONT_HAVE_REASON
+  DONT_HAVE_REASON,
+  LARGE_BATCH: batchCodec('LARGE_BATCH', 13, 4)
 } as const satisfies { [K in MessageType]: Codec<Extract<Message, { type: K }>> }
 
 const BY_ID = new Map<number, Codec<Message>>(
   Object.values(MESSAGES).map(codec => [codec.id, codec as unknown as Codec<Message>])
 )
 
-/** `into`: a MAX_FRAME scratch buffer to encode into (the frame is a view of it), for transports that copy on send. */
-export function encodeMessage (msg: Message, into?: Uint8Array): Uint8Array {
+/**
+ * `into`: a scratch buffer of `maxFrame` bytes to encode into (the frame is a view of it), for
+ * transports that copy on send. `maxFrame`: LARGE_FRAME only towards a peer that said 'large-frames'.
+ */
+export function encodeMessage (msg: Message, into?: Uint8Array, maxFrame = MAX_FRAME): Uint8Array {
   const codec = MESSAGES[msg.type] as unknown as Codec<Message> | undefined
   if (codec === undefined) throw GasError.badArgument(`unknown message type ${String((msg as { type: unknown }).type)}`)
   const size = FRAME_HEADER_BYTES + codec.preencode(msg)
-  if (size > MAX_FRAME) throw GasError.frameLength(`${msg.type} frame of ${size} bytes exceeds MAX_FRAME (${MAX_FRAME})`)
+  if (size > maxFrame) throw GasError.frameLength(`${msg.type} frame of ${size} bytes exceeds ${maxFrame === MAX_FRAME ? 'MAX_FRAME' : 'the frame limit'} (${maxFrame})`)
   const w = new FrameWriter(size, into)
   w.u8(FRAME_VERSION)
   w.u8(codec.id)
@@ -346,9 +365,13 @@ export function isKnownMessageId (messageId: number): boolean {
   return BY_ID.has(messageId)
 }
 
-/** Decodes one frame. An unknown message id throws E_PROTOCOL: callers that can skip it check `isKnownMessageId` first. */
+/**
+ * Decodes one frame. An unknown message id throws E_PROTOCOL: callers that can skip it check
+ * `isKnownMessageId` first. Frames up to LARGE_FRAME decode; each transport refuses what it does
+ * not carry (WebRTC and memory: MAX_FRAME) before a frame gets here.
+ */
 export function decodeMessage (frame: Uint8Array): Message {
-  if (frame.byteLength > MAX_FRAME) throw GasError.frameLength(`frame of ${frame.byteLength} bytes exceeds MAX_FRAME (${MAX_FRAME})`)
+  if (frame.byteLength > LARGE_FRAME) throw GasError.frameLength(`frame of ${frame.byteLength} bytes exceeds LARGE_FRAME (${LARGE_FRAME})`)
   const r = new FrameReader(frame)
   const version = r.u8('frame version')
   if (version !== FRAME_VERSION) throw new GasError('E_PROTOCOL_VERSION', `peer frames messages in format version ${version}, this build reads version ${FRAME_VERSION}; upgrade gas on the older side`, { frameVersion: version })

@@ -1,0 +1,135 @@
+import { randomBytes } from 'node:crypto'
+import { dirname, join } from 'node:path'
+import { decodeAsset } from '../objects/asset.js'
+import { decodeFileManifest, type FileManifest } from '../objects/file-manifest.js'
+import type { FileSystem } from '../objects/fs.js'
+import type { ObjectId } from '../objects/id.js'
+import type { EncodedObject, ObjectStore } from '../objects/store.js'
+import { isProcessAlive } from '../objects/process-alive.js'
+import { AheadBudget, FileAssembler } from './file-assembler.js'
+
+/** why: below this a file's checkout after the fetch costs little; above it, writing while the chunks arrive hides it */
+export const ARRIVING_MIN_BYTES = 8 * 1024 * 1024
+/** why: each file written while arriving holds a batch or two (~8 MiB) and an open file: a few at once bound both */
+const MAX_FILES = 4
+/** why: chunks that arrive ahead of their turn are held up to this much in all, so a sync's memory does not grow with the files */
+const AHEAD_BYTES = 32 * 1024 * 1024
+
+/** A checkout's source of content already written and verified: moves it to `out` (true), or has none for it. */
+export interface PreparedContent {
+  take: (manifest: FileManifest, out: string) => Promise<boolean>
+}
+
+/** The chunks a sync is about to fetch: its want-set's content, each naming the asset or file manifest it is for. */
+export interface ArrivingWant { id: ObjectId, asset?: ObjectId }
+
+const keyOf = (manifest: FileManifest): string => `${manifest.sha256}:${manifest.size}`
+
+/**
+ * The files of a sync's content written while their chunks arrive (file-assembler.ts), in
+ * `tmpDir` (inside the workspace's .gas folder: the same file system, so the checkout moves a
+ * verified file into place with one rename instead of reading, hashing and writing it again).
+ * `plan` before the fetch, `onStored` for every chunk stored, `finish` after it; `take` during the
+ * checkout; `discard` at the end removes whatever nobody took.
+ */
+export class ArrivingFiles implements PreparedContent {
+  readonly #byChunk = new Map<ObjectId, FileAssembler[]>()
+  readonly #assemblers: FileAssembler[] = []
+  /** verified temporary files by content (SHA-256 and size): any manifest of that content may take one */
+  readonly #prepared = new Map<string, string>()
+  readonly #budget = new AheadBudget(AHEAD_BYTES)
+
+  constructor (private readonly fs: FileSystem, private readonly tmpDir: string) {}
+
+  /** Picks the first few large files the fetch brings, in the order it asks for them. */
+  async plan (store: ObjectStore, wants: readonly ArrivingWant[]): Promise<void> {
+    const seen = new Set<ObjectId>()
+    const planned = new Set<string>()
+    for (const want of wants) {
+      if (this.#assemblers.length >= MAX_FILES) break
+      if (want.asset === undefined || seen.has(want.asset)) continue
+      seen.add(want.asset)
+      const manifest = await manifestOf(store, want.asset)
+      if (manifest === undefined || manifest.size < ARRIVING_MIN_BYTES || planned.has(keyOf(manifest))) continue
+      planned.add(keyOf(manifest))
+      if (this.#assemblers.length === 0) await this.#prepareDir()
+      const assembler = new FileAssembler(this.fs, manifest, join(this.tmpDir, `arriving-${process.pid}-${randomBytes(6).toString('hex')}`), this.#budget)
+      this.#assemblers.push(assembler)
+      for (const chunk of new Set(manifest.chunks.map((c) => c.id))) {
+        const list = this.#byChunk.get(chunk)
+        if (list === undefined) this.#byChunk.set(chunk, [assembler])
+        else list.push(assembler)
+      }
+    }
+  }
+
+  /** Creates the folder, and removes what a killed sync left there (its process is gone). */
+  async #prepareDir (): Promise<void> {
+    await this.fs.mkdir(this.tmpDir, { recursive: true })
+    for (const name of await this.fs.readdir(this.tmpDir)) {
+      const pid = /^arriving-(\d+)-/.exec(name)?.[1]
+      if (pid !== undefined && !isProcessAlive(Number(pid))) await this.fs.rm(join(this.tmpDir, name), { force: true }).catch(() => {})
+    }
+  }
+
+  /** A chunk the fetch just verified and stored (its bytes are read during the call only); a promise: wait for it before storing more (file-assembler.ts). */
+  onStored (id: ObjectId, object: EncodedObject): Promise<void> | undefined {
+    let room: Promise<void> | undefined
+    for (const assembler of this.#byChunk.get(id) ?? []) {
+      const wait = assembler.offer(id, object)
+      if (wait !== undefined) room = room === undefined ? wait : Promise.all([room, wait]).then(() => {})
+    }
+    return room
+  }
+
+  /**
+   * After the fetch (its objects flushed): completes the files that got under way from the store
+   * and keeps those whose content checks out. A file none of whose chunks came in order is left
+   * to the checkout, which would do the same work.
+   */
+  async finish (store: ObjectStore): Promise<void> {
+    this.#byChunk.clear()
+    for (const assembler of this.#assemblers) {
+      if (assembler.cursor === 0) await assembler.discard()
+      else if (await assembler.finish(store)) this.#prepared.set(keyOf(assembler.manifest), assembler.tmpPath)
+    }
+    this.#assemblers.length = 0
+  }
+
+  async take (manifest: FileManifest, out: string): Promise<boolean> {
+    const tmp = this.#prepared.get(keyOf(manifest))
+    if (tmp === undefined) return false
+    this.#prepared.delete(keyOf(manifest))
+    try {
+      await this.fs.mkdir(dirname(out), { recursive: true })
+      await this.fs.rename(tmp, out)
+      return true
+    } catch {
+      // e.g. another file system, or a folder where the file goes: the usual way reports what is wrong
+      await this.fs.rm(tmp, { force: true }).catch(() => {})
+      return false
+    }
+  }
+
+  /** Removes every temporary file still here. */
+  async discard (): Promise<void> {
+    for (const assembler of this.#assemblers) await assembler.discard()
+    this.#assemblers.length = 0
+    this.#byChunk.clear()
+    for (const tmp of this.#prepared.values()) await this.fs.rm(tmp, { force: true }).catch(() => {})
+    this.#prepared.clear()
+  }
+}
+
+/** The file manifest a content want names (through its asset, or directly), when it is here. */
+async function manifestOf (store: ObjectStore, id: ObjectId): Promise<FileManifest | undefined> {
+  try {
+    const object = await store.get(id)
+    if (object.type === 'file') return decodeFileManifest(object.body)
+    if (object.type !== 'asset') return undefined
+    const file = await store.get(decodeAsset(object.body).file)
+    return file.type === 'file' ? decodeFileManifest(file.body) : undefined
+  } catch {
+    return undefined
+  }
+}

@@ -1,0 +1,187 @@
+import { createHash } from 'node:crypto'
+import type { FileHandle } from 'node:fs/promises'
+import { CHUNK_MAX } from '../objects/chunker.js'
+import { decompress } from '../objects/compression.js'
+import type { FileManifest } from '../objects/file-manifest.js'
+import type { FileSystem } from '../objects/fs.js'
+import type { ObjectId } from '../objects/id.js'
+import type { EncodedObject, ObjectStore } from '../objects/store.js'
+import { readChunksInOrder } from '../pack/chunk-runs.js'
+import { writeAll } from './file-content-writer.js'
+
+/** why: one write per 4 MiB keeps syscalls few; with one write in flight a file holds two or three such batches */
+const WRITE_BYTES = 4 * 1024 * 1024
+/** why: a chunk further ahead of the next one to write than this is not held; the file is finished from the store instead */
+const AHEAD_CHUNKS = 512
+
+/** Raw bytes held for chunks that arrived ahead of their turn, shared by every file of a sync. */
+export class AheadBudget {
+  used = 0
+  constructor (readonly limit: number) {}
+}
+
+/**
+ * One file written while its chunks arrive (a sync's content phase), in the manifest's order, to
+ * a temporary name: each chunk the swarm has just verified and stored is handed to `offer`; the
+ * one whose turn it is goes into the write batch at once, a few ahead of their turn wait in
+ * memory (within a shared budget). A chunk that was stored before the sync, or arrived too far
+ * ahead, stops the writing here until `finish`, which reads the rest from the store once the
+ * fetch has flushed it. The whole-file SHA-256 and size are checked before the file counts as
+ * prepared; until then, and whenever anything fails, nobody sees it.
+ */
+export class FileAssembler {
+  readonly #positions = new Map<ObjectId, number[]>()
+  readonly #ahead = new Map<number, Uint8Array>()
+  readonly #hash = createHash('sha256')
+  #handle: Promise<FileHandle> | undefined
+  #cursor = 0
+  #written = 0
+  /** chunks are copied into a batch buffer (no allocation per chunk: a sync's heap stays calm); spares are reused once written */
+  #batch: Buffer | undefined
+  #batchBytes = 0
+  readonly #spares: Buffer[] = []
+  #inFlight: Promise<void> = Promise.resolve()
+  /** each write not finished yet, oldest first */
+  readonly #writes: Array<Promise<void>> = []
+  #failed = false
+
+  constructor (private readonly fs: FileSystem, readonly manifest: FileManifest, readonly tmpPath: string, private readonly budget: AheadBudget) {
+    manifest.chunks.forEach((chunk, i) => {
+      const at = this.#positions.get(chunk.id)
+      if (at === undefined) this.#positions.set(chunk.id, [i])
+      else at.push(i)
+    })
+  }
+
+  /** chunks written or batched so far, in order from the first */
+  get cursor (): number {
+    return this.#cursor
+  }
+
+  get started (): boolean {
+    return this.#handle !== undefined
+  }
+
+  /**
+   * A chunk just verified and stored; `object.bytes` is only read during this call. Returns a
+   * promise when the disk is behind (a batch written and another waiting): the caller waits for it
+   * before storing more, so what this file holds stays bounded however fast the chunks come.
+   */
+  offer (id: ObjectId, object: EncodedObject): Promise<void> | undefined {
+    if (this.#failed) return
+    const positions = this.#positions.get(id)
+    if (positions === undefined) return
+    let raw: Uint8Array | undefined
+    const body = (): Uint8Array => (raw ??= decompress(object.encoding, object.bytes, object.rawLength, id))
+    try {
+      for (const at of positions) {
+        if (at < this.#cursor || this.#ahead.has(at)) continue
+        if (at === this.#cursor) {
+          this.#take(body())
+          continue
+        }
+        if (at >= this.#cursor + AHEAD_CHUNKS || this.budget.used + this.manifest.chunks[at].length > this.budget.limit) continue
+        // held past this call: a copy (a raw chunk's bytes are the swarm's, reused once it returns)
+        this.#ahead.set(at, object.encoding === 0 ? Buffer.from(body()) : body())
+        this.budget.used += this.manifest.chunks[at].length
+      }
+    } catch {
+      // a chunk that does not decode: the store took it, so this cannot be; the checkout finds out for itself
+      this.#fail()
+    }
+    return this.#writes.length >= 2 ? this.#writes[this.#writes.length - 2] : undefined
+  }
+
+  /** Appends the cursor's chunk, then every one behind it that waits in memory. */
+  #take (bytes: Uint8Array): void {
+    for (let next: Uint8Array | undefined = bytes; next !== undefined; next = this.#ahead.get(this.#cursor)) {
+      if (next !== bytes) {
+        this.#ahead.delete(this.#cursor)
+        this.budget.used -= next.length
+      }
+      if (next.length !== this.manifest.chunks[this.#cursor].length) return this.#fail()
+      this.#batch ??= this.#spares.pop() ?? Buffer.allocUnsafeSlow(WRITE_BYTES + CHUNK_MAX)
+      this.#batch.set(next, this.#batchBytes)
+      this.#batchBytes += next.length
+      this.#cursor++
+      if (this.#batchBytes >= WRITE_BYTES) this.#writeBatch()
+    }
+  }
+
+  #open (): Promise<FileHandle> {
+    if (this.#handle === undefined) {
+      this.#handle = this.fs.open(this.tmpPath, 'wx')
+      this.#handle.catch(() => {})
+    }
+    return this.#handle
+  }
+
+  #writeBatch (): void {
+    const buffer = this.#batch!
+    const bytes = buffer.subarray(0, this.#batchBytes)
+    const position = this.#written
+    // why one hash call per batch: 64 updates of 64 KiB cost more than one of 4 MiB
+    this.#hash.update(bytes)
+    this.#written += this.#batchBytes
+    this.#batch = undefined
+    this.#batchBytes = 0
+    const handle = this.#open()
+    // why one chain: writes land in order; a batch filling while one is written gets a spare (two or three in all)
+    const write = this.#inFlight.then(async () => {
+      await writeAll(await handle, [bytes], position)
+      this.#spares.push(buffer)
+    })
+    this.#inFlight = write
+    this.#writes.push(write.catch(() => this.#fail()).finally(() => { this.#writes.shift() }))
+  }
+
+  #fail (): void {
+    this.#failed = true
+    for (const bytes of this.#ahead.values()) this.budget.used -= bytes.length
+    this.#ahead.clear()
+    this.#batch = undefined
+    this.#batchBytes = 0
+  }
+
+  /**
+   * Once the fetch is over and flushed: writes the chunks not written yet from the store, checks
+   * size and SHA-256, and closes the file. True when the temporary file holds exactly the
+   * manifest's content; false (the file removed) otherwise: the checkout then writes it the usual way.
+   */
+  async finish (store: ObjectStore): Promise<boolean> {
+    for (const bytes of this.#ahead.values()) this.budget.used -= bytes.length
+    this.#ahead.clear()
+    try {
+      if (!this.#failed && this.#cursor < this.manifest.chunks.length) {
+        for await (const object of readChunksInOrder(store, this.manifest.chunks.slice(this.#cursor))) {
+          const chunk = this.manifest.chunks[this.#cursor]
+          try {
+            if (object.type !== 'chunk') { this.#fail(); break }
+            this.#take(decompress(object.encoding, object.bytes, object.rawLength, chunk.id))
+          } finally {
+            object.release()
+          }
+          if (this.#failed) break
+          if (this.#writes.length >= 2) await this.#writes[this.#writes.length - 2]
+        }
+      }
+      if (!this.#failed && this.#batchBytes > 0) this.#writeBatch()
+      await this.#inFlight.catch(() => this.#fail())
+      const whole = !this.#failed && this.#cursor === this.manifest.chunks.length && this.#written === this.manifest.size && this.#hash.digest('hex') === this.manifest.sha256
+      if (this.#handle !== undefined || whole) await (await this.#open()).close()
+      if (!whole) await this.discard()
+      return whole
+    } catch {
+      await this.discard()
+      return false
+    }
+  }
+
+  /** Removes the temporary file (a fetch that failed, or content nobody took). */
+  async discard (): Promise<void> {
+    this.#fail()
+    if (this.#handle === undefined) return
+    await this.#handle.then(async (h) => await h.close()).catch(() => {})
+    await this.fs.rm(this.tmpPath, { force: true }).catch(() => {})
+  }
+}

@@ -39,7 +39,7 @@ export async function netnsDemo (root: string): Promise<void> {
     writeFileSync(join(ana, 'level.bin'), level)
     await gasOk(gasIn('studio'), ana, ['add', 'level.bin'])
     await gasOk(gasIn('studio'), ana, ['commit', '-m', 'level 1', '--json'])
-    running.push(await startServe(gasIn('studio'), ana))
+    running.push(await startServe(gasIn('studio'), ana, {}, [], 'announced to'))
     say('studio$ gas add level.bin; gas commit -m "level 1"; gas serve &')
     const r = await syncUntilPeer(gasIn('home'), bo)
     if (r.status !== 0) throw new Error(`gas sync in ${lab.name('home')} failed: ${r.stderr}`)

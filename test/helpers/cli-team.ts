@@ -84,14 +84,17 @@ export async function cliTeam (root: string, names: string[], cmds: GasCommand[]
   return dirs
 }
 
-/** Starts `gas serve [ARGS]` in `dir` and resolves once it says it is serving. */
-export async function startServe (cmd: GasCommand, dir: string, env: NodeJS.ProcessEnv = {}, args: string[] = []): Promise<ChildProcess> {
+/**
+ * Starts `gas serve [ARGS]` in `dir` and resolves once it says `ready`: 'serving' (it started), or
+ * 'announced to' (a tracker answered its announce, so a sync started now is introduced to it).
+ */
+export async function startServe (cmd: GasCommand, dir: string, env: NodeJS.ProcessEnv = {}, args: string[] = [], ready: 'serving' | 'announced to' = 'serving'): Promise<ChildProcess> {
   const child = startGas(cmd, dir, ['serve', ...args], env)
   let err = ''
   await new Promise<void>((resolve, reject) => {
     child.stderr?.on('data', (d: Buffer) => {
       err += d.toString()
-      if (err.includes('serving')) resolve()
+      if (err.includes(ready)) resolve()
     })
     child.once('close', (code) => reject(new Error(`gas serve exited ${String(code)}: ${err}`)))
   })

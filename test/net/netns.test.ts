@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto'
-import { spawn, type ChildProcess } from 'node:child_process'
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
 import { cliTeam, gasOk, runGas, startGasTracker, startServe, stopGas, syncUntilPeer, type GasCommand } from '../helpers/cli-team.js'
 import { useTmp } from '../helpers/tmp.js'
@@ -71,9 +72,13 @@ async function tracker (l: NetLab, ns: string, host: string): Promise<{ url: str
   return { url: t.printed.url, urls: t.printed.urls ?? [] }
 }
 
-async function serve (cmd: GasCommand, dir: string): Promise<void> {
-  // these tests are about WebRTC's routes (host, srflx, relay): the direct TCP path stays off
-  children.push(await startServe(cmd, dir, {}, ['--no-direct']))
+async function serve (cmd: GasCommand, dir: string): Promise<ChildProcess> {
+  // these tests are about WebRTC's routes (host, srflx, relay): the direct TCP path stays off.
+  // why wait for the announce: 'serving' comes before the tracker knows this peer, and on a loaded
+  // machine a sync started then is told of fewer peers than the test has started
+  const child = await startServe(cmd, dir, {}, ['--no-direct'], 'announced to')
+  children.push(child)
+  return child
 }
 
 /**
@@ -131,12 +136,24 @@ describe.skipIf(unavailable !== undefined)(`peers in network namespaces${unavail
     const cmds = [1, 2, 3].map((n) => gasIn(l, `m${n}`))
     const [ana, bo, cy] = await cliTeam(tmp(), ['ana', 'bo', 'cy'], cmds, [t.url])
     const bytes = await commitAsset(cmds[0], ana)
-    await serve(cmds[0], ana)
+    let anaServe = await serve(cmds[0], ana)
     const first = await expectSynced(cmds[1], bo, bytes, 'host')
+    expect(first.asked).toEqual(['ana'])
     expect(first.routes[0].local).toMatch(/^(host|prflx) 10\.77\.0\.2:\d+\/udp$/)
-    await serve(cmds[1], bo)
+    // cy gets the asset from bo, who got it over the LAN: ana is gone, so nothing else could give it.
+    // why one serve at a time: a one-shot sync takes the peers whose handshakes end within its wait,
+    // and on a loaded machine a second LAN handshake can take longer (that is a wait, not a route)
+    const boServe = await serve(cmds[1], bo)
+    await stopGas(anaServe)
     const third = await expectSynced(cmds[2], cy, bytes, 'host')
-    expect(third.peers).toBe(2)
+    expect(third.asked).toEqual(['bo'])
+    expect(third.routes[0].remote).toMatch(/^(host|prflx) 10\.77\.0\.2:\d+\/udp$/)
+    // and the third pair of the LAN: cy and ana
+    anaServe = await serve(cmds[0], ana)
+    await stopGas(boServe)
+    const last = await expectSynced(cmds[2], cy, bytes, 'host')
+    expect(last.asked).toEqual(['ana'])
+    expect(last.routes[0].remote).toMatch(/^(host|prflx) 10\.77\.0\.1:\d+\/udp$/)
   }, 180_000)
 
   it('two members behind two NATs reach each other through STUN (server-reflexive candidates)', async () => {
@@ -161,7 +178,7 @@ describe.skipIf(unavailable !== undefined)(`peers in network namespaces${unavail
     const cmds = [gasIn(l, 'm1'), gasIn(l, 'm2')]
     const [ana, bo] = await cliTeam(tmp(), ['ana', 'bo'], cmds, [t.url], ['stun:198.51.100.1:3478'])
     const bytes = await commitAsset(cmds[0], ana)
-    const server = await startServe(cmds[0], ana, {}, ['--no-direct'])
+    const server = await startServe(cmds[0], ana, {}, ['--no-direct'], 'announced to')
     children.push(server)
     const failed = await runGas(cmds[1], bo, ['sync', '--once', '--json'])
     expect(failed.status).toBe(1)
@@ -188,6 +205,20 @@ describe.skipIf(unavailable !== undefined)(`peers in network namespaces${unavail
     const log = await gasOk(cmds[1], cy, ['log', '--json'])
     expect(JSON.stringify(log)).not.toContain('teamsecret')
   }, 240_000)
+
+  it('a process that dies mid-test (an uncaught error, or SIGTERM in a bench) leaves no namespace behind', () => {
+    const lib = pathToFileURL(resolve('dist/test/net/netns-lab.js')).href
+    for (const [how, end] of [['throws', "throw new Error('a test failed mid-way')"], ['is stopped', "process.once('SIGTERM', () => process.exit(130)); process.kill(process.pid, 'SIGTERM'); setTimeout(() => {}, 10_000)"]]) {
+      const script = `import { NetLab, leftoverNamespaces } from ${JSON.stringify(lib)}
+const l = new NetLab(); l.addMachine('a'); l.addMachine('b'); l.cable('a', 'eth0', 'b', 'eth0')
+console.log(l.prefix, leftoverNamespaces(l.prefix).length); ${end}`
+      const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' })
+      expect(r.status, how).not.toBe(0)
+      const [prefix, made] = r.stdout.trim().split(' ')
+      expect(Number(made), `${how}: ${r.stderr}`).toBe(2) // the namespaces existed while it ran
+      expect(leftoverNamespaces(prefix), how).toEqual([])
+    }
+  })
 
   it('a rate-limited link (tc tbf; this kernel has no netem, latency and loss are the simulated link\'s tests) still delivers byte for byte', async () => {
     const l = lab()

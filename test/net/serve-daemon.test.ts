@@ -39,6 +39,8 @@ describe('gas serve is a daemon; discovery survives the tracker (real processes)
       tracker = startGas(tmp(), ['tracker', '--port', String(port)])
       await tracker.waitFor(/listening/)
       await serve.waitFor(/reachable again/)
+      // once the tracker answered its announce, serve says so: from then on a sync is introduced to it
+      await serve.waitFor(/^announced to ws:\/\/127\.0\.0\.1:\d+: [01] other peer\(s\) of the team online/)
       // the loop tries again by itself and completes
       await syncLoop.waitFor(/^1 peer\(s\) \(ana\)/, 40_000)
       expect(await syncLoop.stop()).toBe(0)
@@ -59,6 +61,7 @@ describe('gas serve is a daemon; discovery survives the tracker (real processes)
       expect(serve.child.exitCode).toBeNull()
       // said once per outage, not once per retry
       expect(serve.lines.filter((l) => / down \(/.test(l))).toHaveLength(2)
+      expect(serve.lines.filter((l) => /^announced to /.test(l))).toHaveLength(1)
       const boWs = await gas.open({ dir: bo.root })
       expect(await boWs.head()).toBe(v1)
       await boWs.close()

@@ -15,7 +15,11 @@ describe('ICE servers of a team (gas team ice, invites, rtcConfig)', () => {
   it('parses stun and turn specs; a TURN relay needs a user and a secret; bad specs are E_BAD_ARGUMENT', () => {
     expect(parseIceServer('stun:198.51.100.1:3478')).toEqual({ url: 'stun:198.51.100.1:3478' })
     expect(parseIceServer('turn:gas@relay.example.org:3478', 's3cret')).toEqual({ url: 'turn:relay.example.org:3478', username: 'gas', credential: 's3cret' })
-    expect(parseIceServer('turns:gas:inline@relay.example.org:5349?transport=tcp')).toEqual({ url: 'turns:relay.example.org:5349?transport=tcp', username: 'gas', credential: 'inline' })
+    expect(parseIceServer('turn:gas:inline@relay.example.org:3478?transport=udp')).toEqual({ url: 'turn:relay.example.org:3478?transport=udp', username: 'gas', credential: 'inline' })
+    // libjuice relays over UDP only: a TCP or TLS relay would be skipped without a word, so it is refused
+    for (const tcp of ['turns:gas:inline@relay.example.org:5349', 'turn:gas@relay.example.org:443?transport=tcp']) {
+      expect(() => parseIceServer(tcp, 'x'), tcp).toThrow(expect.objectContaining({ code: 'E_BAD_ARGUMENT', message: expect.stringMatching(/UDP only.*turn:USER@HOST:3478/) }))
+    }
     expect(describeIceServer(parseIceServer('turn:gas@h:1', 'x'))).toBe('turn:gas@h:1')
     for (const bad of ['http://x', 'stun:', 'stun:host:99999', 'stun:u@host:1', 'turn:host:3478', 'turn:gas@host:3478']) {
       expect(() => parseIceServer(bad), bad).toThrow(expect.objectContaining({ code: 'E_BAD_ARGUMENT' }))

@@ -12,6 +12,20 @@ import { peerSecurity } from '../../auth/peer-security.js'
 import { lockExchangeOf } from '../../auth/lock-exchange-of.js'
 import { formatHostPort } from '../../peer/transport/direct-handshake.js'
 
+/**
+ * Says once per tracker that it answered our announce (from then on it introduces us to peers),
+ * so a person, or a script, knows when this peer can be found, not only that it started.
+ */
+function announceReporter (p: Printer): (tracker: string, others: number) => void {
+  const told = new Set<string>()
+  return (tracker, others) => {
+    if (told.has(tracker)) return
+    told.add(tracker)
+    // on stderr in both modes, like the listening line: --json's stdout carries peer events
+    p.err(`announced to ${tracker}: ${others} other peer(s) of the team online`)
+  }
+}
+
 /** Says once that a tracker is down (with the cause) and once that it is back, not on every retry. */
 function trackerReporter (p: Printer): (status: TrackerStatus) => void {
   const down = new Set<string>()
@@ -64,6 +78,7 @@ export function register (program: Command): void {
             // on stderr in both modes: --json's stdout carries peer events only
             onListening: (at) => p.err(`listening for direct connections on ${formatHostPort(at)}`),
             onTracker: trackerReporter(p),
+            onAnnounced: announceReporter(p),
             onPeer: (e) => { if (p.json) p.out(JSON.stringify(e)); else p.err(`${e.peer} ${e.state}${e.error !== undefined ? `: ${e.error}` : ''}`) }
           })
         })

@@ -50,6 +50,8 @@ export async function servePeers (opts: PeerNodeOptions & {
   onPeer?: (event: { peer: string, state: 'connected' | 'closed', error?: string }) => void
   /** a tracker went down or came back (it is retried with backoff meanwhile) */
   onTracker?: (status: TrackerStatus) => void
+  /** a tracker answered our announce: from now on it introduces us; `others` peers of the team are in the swarm */
+  onAnnounced?: (tracker: string, others: number) => void
   /** where to listen for direct (TLS) connections, `HOST:PORT`; default the workspace's `listen`, else every interface on a free port; null: no direct path */
   listen?: string | null
   /** the direct listener is up at this address */
@@ -111,6 +113,7 @@ export async function servePeers (opts: PeerNodeOptions & {
       peerId: identity.peerId,
       rtcConfig: opts.rtcConfig ?? await workspaceRtcConfig(ws.gasDir, trackers),
       onTrackerStatus: opts.onTracker,
+      onSwarmSize: (others, tracker) => opts.onAnnounced?.(tracker, others),
       directAnnounce: direct?.announce,
       onTransport: serve
     })

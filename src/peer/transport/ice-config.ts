@@ -8,7 +8,7 @@ import { GasError, fromFsError } from '../../errors.js'
  * here, in `.gas/ice.json` (mode 0600) and in invites: never in versions, refs or the config file.
  */
 export interface IceServer {
-  /** stun:HOST:PORT, turn:HOST:PORT or turns:HOST:PORT (optionally ?transport=tcp) */
+  /** stun:HOST:PORT or turn:HOST:PORT (optionally ?transport=udp); relays over TCP or TLS are refused */
   url: string
   username?: string
   credential?: string
@@ -30,6 +30,11 @@ export function parseIceServer (spec: string, credential?: string): IceServer {
   if (scheme === 'stun') {
     if (user !== undefined) throw GasError.badArgument(`a STUN server takes no user: ${spec}`)
     return { url }
+  }
+  // why refused: libjuice, the ICE agent inside node-datachannel, relays over UDP only and skips
+  // such servers without a word; a team would believe it has a relay and get E_NO_ROUTE instead
+  if (scheme === 'turns' || /\?transport=tcp$/.test(rest)) {
+    throw GasError.badArgument(`relays over TCP or TLS are not supported (WebRTC here relays over UDP only): give the relay's UDP port, e.g. turn:USER@HOST:3478 (${spec})`)
   }
   const secret = credential ?? inlineSecret
   if (user === undefined || secret === undefined || secret === '') {

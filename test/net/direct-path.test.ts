@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs'
-import { createServer, connect as netConnect, type Server, type Socket } from 'node:net'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import * as gas from '../../src/index.js'
@@ -8,6 +7,7 @@ import { listenDirect, type DirectListener } from '../../src/peer/transport/dire
 import { startTracker, type RunningTracker } from '../../src/peer/discovery/tracker.js'
 import { writeRandomFile } from '../fixtures/project.js'
 import { useTmp } from '../helpers/tmp.js'
+import { cuttingProxy } from '../helpers/cutting-proxy.js'
 
 /**
  * The direct TCP path inside one test process, with real stores, real TLS on 127.0.0.1, a real
@@ -123,30 +123,3 @@ describe('the direct path beside WebRTC', () => {
     expect(firstBytes + second.fetched.bytes).toBeLessThan(bytes.length * 1.25)
   }, 60_000)
 })
-
-/** A TCP relay to HOST:PORT that destroys both sides once `limit` bytes went from the server to the client. */
-async function cuttingProxy (host: string, port: number, limit: number): Promise<Server> {
-  const sockets = new Set<Socket>()
-  const server = createServer((client) => {
-    const upstream = netConnect(port, host)
-    sockets.add(client)
-    sockets.add(upstream)
-    let down = 0
-    client.on('data', (d) => upstream.write(d))
-    upstream.on('data', (d) => {
-      down += d.length
-      if (down > limit) {
-        client.destroy()
-        upstream.destroy()
-        return
-      }
-      client.write(d)
-    })
-    const end = (): void => { client.destroy(); upstream.destroy() }
-    client.on('error', end).on('close', end)
-    upstream.on('error', end).on('close', end)
-  })
-  server.on('close', () => { for (const s of sockets) s.destroy() })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  return server
-}

@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
 import { createReadStream, readFileSync } from 'node:fs'
 import { mkdir, mkdtemp, open, rename, rm, writeFile } from 'node:fs/promises'
@@ -10,6 +10,7 @@ import { writeRandomFile } from '../test/fixtures/project.js'
 import { cliTeam, startServe, stopGas, type GasCommand } from '../test/helpers/cli-team.js'
 import { casyncMake, findCasync } from './casync.js'
 import { formatFigure, type Figure } from './figure.js'
+import { gasTimed, USAGE_PRELOAD, type Timed } from './process-usage.js'
 import { bytesIn, cpuSecondsOf, findSyncthing, folderStatus, scanAndWait, startSyncthingPair, stopSyncthing, type SyncthingNode } from './syncthing-pair.js'
 
 /**
@@ -25,30 +26,6 @@ const MB = 1e6
 const GAS_BIN = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'gas')
 const gasCmd: GasCommand = () => [process.execPath, GAS_BIN]
 
-interface Timed { ms: number, cpuSeconds: number, peakRssBytes: number, stdout: string, stderr: string, code: number | null }
-
-/** A preload that records the child's getrusage as it exits: CPU seconds and peak RSS of any node script, bin/gas too. */
-const USAGE_PRELOAD = `import { writeFileSync } from 'node:fs'
-const out = process.env.GAS_BENCH_USAGE_OUT
-if (out) process.on('exit', () => writeFileSync(out, JSON.stringify(process.resourceUsage())))
-`
-
-/** Runs `gas ARGS` in `cwd`; fails unless it exits 0. */
-async function gasTimed (cwd: string, args: string[], preload: string): Promise<Timed> {
-  const out = join(tmpdir(), `gas-e2e-usage-${process.pid}-${Math.random().toString(36).slice(2)}.json`)
-  const start = performance.now()
-  const child = spawn(process.execPath, ['--import', preload, GAS_BIN, ...args], { cwd, env: { ...process.env, GAS_BENCH_USAGE_OUT: out }, stdio: ['ignore', 'pipe', 'pipe'] })
-  let stdout = ''
-  let stderr = ''
-  child.stdout.setEncoding('utf8').on('data', (s: string) => { stdout += s })
-  child.stderr.setEncoding('utf8').on('data', (s: string) => { stderr += s })
-  const code = await new Promise<number | null>((resolve) => child.on('close', resolve))
-  const ms = performance.now() - start
-  if (code !== 0) throw new Error(`gas ${args.join(' ')} exited ${code}: ${stderr.slice(0, 500)}`)
-  const usage = JSON.parse(readFileSync(out, 'utf8')) as NodeJS.ResourceUsage
-  await rm(out, { force: true })
-  return { ms, cpuSeconds: (usage.userCPUTime + usage.systemCPUTime) / 1e6, peakRssBytes: usage.maxRSS * 1024, stdout, stderr, code }
-}
 
 async function sha256Of (path: string): Promise<string> {
   const hash = createHash('sha256')

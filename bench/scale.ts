@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { closeSync, ftruncateSync, linkSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs'
 import { copyFile, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url'
 import * as gas from '../src/index.js'
 import { cliTeam, startServe, stopGas, type GasCommand } from '../test/helpers/cli-team.js'
 import type { Figure } from './figure.js'
+import { gasTimed, USAGE_PRELOAD } from './process-usage.js'
 
 const GAS_BIN = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'gas')
 const gasCmd: GasCommand = () => [process.execPath, GAS_BIN]
@@ -18,29 +19,6 @@ const FLOOR_MIB = 300
 const UNIQUE_HEAD = 4096
 const PER_FOLDER = 1000
 
-interface Timed { ms: number, cpuSeconds: number, peakRssBytes: number, stdout: string }
-
-const USAGE_PRELOAD = `import { writeFileSync } from 'node:fs'
-const out = process.env.GAS_BENCH_USAGE_OUT
-if (out) process.on('exit', () => writeFileSync(out, JSON.stringify(process.resourceUsage())))
-`
-
-/** Runs `gas ARGS` as a user does (bin/gas, its own process); peak RSS and CPU from its own getrusage at exit. */
-async function gasTimed (cwd: string, args: string[], preload: string): Promise<Timed> {
-  const out = join(tmpdir(), `gas-scale-usage-${process.pid}-${Math.random().toString(36).slice(2)}.json`)
-  const start = performance.now()
-  const child = spawn(process.execPath, ['--import', preload, GAS_BIN, ...args], { cwd, env: { ...process.env, GAS_BENCH_USAGE_OUT: out }, stdio: ['ignore', 'pipe', 'pipe'] })
-  let stdout = ''
-  let stderr = ''
-  child.stdout.setEncoding('utf8').on('data', (s: string) => { stdout += s })
-  child.stderr.setEncoding('utf8').on('data', (s: string) => { stderr += s })
-  const code = await new Promise<number | null>((resolve) => child.on('close', resolve))
-  const ms = performance.now() - start
-  if (code !== 0) throw new Error(`gas ${args.join(' ')} exited ${code}: ${stderr.slice(0, 500)}`)
-  const usage = JSON.parse(readFileSync(out, 'utf8')) as NodeJS.ResourceUsage
-  await rm(out, { force: true })
-  return { ms, cpuSeconds: (usage.userCPUTime + usage.systemCPUTime) / 1e6, peakRssBytes: usage.maxRSS * 1024, stdout }
-}
 
 function assetPath (i: number): string {
   return `assets/d${String(Math.floor(i / PER_FOLDER)).padStart(3, '0')}/asset-${String(i).padStart(6, '0')}.bin`

@@ -14,7 +14,7 @@ import { tempDir } from './helpers.js'
 /**
  * fast-check fuzzing of the decoders fuzz-check.test.ts does not reach: KTX2 (Basis ETC1S/UASTC,
  * plain RGBA8), OpenEXR and Radiance HDR, BC6H DDS, Draco glTF, layered PSD, EXIF-oriented JPEG,
- * PNG text chunks, WAV smpl/acid chunks, an MP3 with ID3 loop frames, a FLAC behind an ID3 tag,
+ * PNG text chunks, gzip and zstd .blend, WAV smpl/acid chunks, an MP3 with ID3 loop frames, a FLAC behind an ID3 tag,
  * glTF JSON and Unity / Godot scenes. Each damaged copy gives a preview or a typed preview
  * error (E_MALFORMED_ASSET / E_NO_PREVIEW) within HANG_MS: never a raw error, crash or hang.
  */
@@ -118,6 +118,10 @@ beforeAll(async () => {
   json.buffers[0].uri = `data:application/octet-stream;base64,${glb.subarray(20 + jsonLength + 8).toString('base64')}`
   seeds.push({ name: 'gltf-json', kind: 'model', format: 'gltf', bytes: Buffer.from(JSON.stringify(json)) })
   seeds.push({ name: 'unity-scene', kind: 'engine', format: 'unity-scene', bytes: Buffer.from('%YAML 1.1\n%TAG !u! tag:unity3d.com,2011:\n--- !u!29 &1\nOcclusionCullingSettings:\n  m_ObjectHideFlags: 0\n--- !u!1 &2\nGameObject:\n  m_Name: Main Camera\n--- !u!20 &3\nCamera:\n  m_GameObject: {fileID: 2}\n--- !u!114 &4\nMonoBehaviour:\n  m_Script: {fileID: 11500000, guid: fedcba9876543210fedcba9876543210, type: 3}\n') })
+  const plainBlend = Buffer.concat([Buffer.from('BLENDER-v405'), ...['SC', 'OB', 'ME', 'DATA', 'ENDB'].map(c => { const h = Buffer.alloc(24); h.write(c, 0, 'latin1'); h.writeUInt32LE(c === 'ENDB' ? 0 : 3000, 4); return c === 'ENDB' ? h : Buffer.concat([h, Buffer.alloc(3000, c.charCodeAt(0))]) })])
+  writeFileSync(at('plain.blend'), plainBlend)
+  seeds.push({ name: 'blend-gzip', kind: 'model', format: 'blend', bytes: Buffer.from(tool('sh', ['-c', `gzip -c '${at('plain.blend')}' | base64 -w0`]).trim(), 'base64') })
+  seeds.push({ name: 'blend-zstd', kind: 'model', format: 'blend', bytes: Buffer.from(tool('sh', ['-c', `zstd -q -c '${at('plain.blend')}' | base64 -w0`]).trim(), 'base64') })
   seeds.push({ name: 'godot-tres', kind: 'engine', format: 'godot-resource', bytes: Buffer.from('[gd_resource type="StandardMaterial3D" load_steps=2 format=3]\n\n[ext_resource type="Texture2D" path="res://rock.png" id="1"]\n\n[resource]\nalbedo_texture = ExtResource("1")\n') })
 }, 120_000)
 
@@ -128,7 +132,7 @@ describe('fast-check: damaged files of every other decoder give a preview or a t
       const res = await generatePreview({ path: at(`clean-${s.name}.${s.format}`), kind: s.kind, format: s.format, size: 64 })
       expect(res.info, s.name).toBeTypeOf('object')
     }
-    expect(seeds.length).toBe(16)
+    expect(seeds.length).toBe(18)
   })
 
   it('damaged copies of each seed', async () => {

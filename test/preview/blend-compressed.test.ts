@@ -3,6 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { generatePreview } from '../../src/preview/index.js'
+import { detectKind } from '../../src/repo/asset-kind.js'
 import { gasError, rng, tempDir } from './helpers.js'
 
 /**
@@ -56,6 +57,9 @@ describe('compressed .blend', () => {
     const plain = await generatePreview({ path: at('plain.blend'), kind: 'model', format: 'blend' })
     expect(plain.info).toMatchObject({ ...COUNTS, blocks: CODES.length })
     writeFileSync(at('gz.blend'), run('gzip', ['-c', '-6'], raw))
+    // gas add classes it by its extension, not as a gzip archive
+    expect(detectKind('scenes/gz.blend', readFileSync(at('gz.blend')).subarray(0, 64))).toEqual({ kind: 'model', format: 'blend' })
+    expect(detectKind('scenes/x.gz', readFileSync(at('gz.blend')).subarray(0, 64))).toEqual({ kind: 'archive', format: 'gz' })
     const res = await generatePreview({ path: at('gz.blend'), kind: 'model', format: 'blend' })
     expect(res.info).toEqual({ ...plain.info, compression: 'gzip' })
   })
@@ -69,6 +73,7 @@ describe('compressed .blend', () => {
     expect(res.info).toMatchObject({ ...COUNTS, blocks: CODES.length, compression: 'zstd' })
     writeFileSync(at('plain.blend'), raw)
     writeFileSync(at('one.blend'), run('zstd', ['-q', '-c', at('plain.blend')]))
+    expect(detectKind('one.blend', readFileSync(at('one.blend')).subarray(0, 64))).toEqual({ kind: 'model', format: 'blend' })
     expect((await generatePreview({ path: at('one.blend'), kind: 'model', format: 'blend' })).info).toMatchObject({ ...COUNTS, compression: 'zstd' })
   })
 

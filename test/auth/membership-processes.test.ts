@@ -208,11 +208,15 @@ describe('membership over real WebRTC between gas processes', { timeout: 150_000
     commitFile(legolas, 'elvish.txt', 'a forged version for the orcs')
     const legolasEvents = await serve(legolas)
     const before = versions(bo)
-    await syncUntil(bo, () => legolasEvents.length > 0)
+    // the connection was made (legolas saw it), and bo refused legolas: in the TCP proof or in HELLO
+    const refusedLegolas = (last: { stdout: string }): boolean => legolasEvents.length > 0 && droppedBy(last.stdout).some((d) => d.code === 'E_AUTH' && /legolas/.test(d.message))
+    const started = Date.now()
+    const r = await syncUntil(bo, refusedLegolas)
     expect(existsSync(join(bo, 'elvish.txt'))).toBe(false)
     expect(versions(bo)).toEqual(before)
-    // the connection was made (legolas saw bo), and bo refused what legolas offered
-    expect(legolasEvents.map((e) => e.peer)).toContain('bo')
+    expect(r.stdout).toMatch(/E_NO_PEERS/)
+    // a refusal is final: bo's sync does not wait COUNTED_PEERS_WAIT_MS (25 s) for the peer it refused
+    expect(Date.now() - started).toBeLessThan(25_000)
   })
 
   it('the outsider cannot serve members either: its own side refuses to pretend, and members get nothing', async () => {

@@ -62,5 +62,12 @@ describe('TGA shrink-on-decode', () => {
     const plain = new BoxShrinker(2, 2, 2, false)
     plain.addRow(0, Uint8Array.from([0, 0, 0, 0, 100, 100, 100, 0])); plain.addRow(1, Uint8Array.from([100, 100, 100, 0, 100, 100, 100, 0]))
     expect([...plain.result()]).toEqual([75, 75, 75, 0])
+    // bottom-up rows (as most TGAs store them): the partial last block row comes first
+    const up = new BoxShrinker(1, 3, 2, false)
+    for (const [y, v] of [[2, 90], [1, 20], [0, 40]]) up.addRow(y, Uint8Array.from([v, v, v, 255]))
+    expect([...up.result()]).toEqual([30, 30, 30, 255, 90, 90, 90, 255])
+    const torn = new BoxShrinker(1, 4, 2, false)
+    torn.addRow(0, Uint8Array.from([1, 1, 1, 1])); torn.addRow(2, Uint8Array.from([1, 1, 1, 1]))
+    expect(() => torn.addRow(1, Uint8Array.from([1, 1, 1, 1]))).toThrow(/block row/)
   })
 })

@@ -33,7 +33,6 @@ const keyOf = (manifest: FileManifest): string => `${manifest.sha256}:${manifest
  * checkout; `discard` at the end removes whatever nobody took.
  */
 export class ArrivingFiles implements PreparedContent {
-  readonly #byChunk = new Map<ObjectId, FileAssembler[]>()
   readonly #assemblers: FileAssembler[] = []
   /** verified temporary files by content (SHA-256 and size): any manifest of that content may take one */
   readonly #prepared = new Map<string, string>()
@@ -55,11 +54,6 @@ export class ArrivingFiles implements PreparedContent {
       if (this.#assemblers.length === 0) await this.#prepareDir()
       const assembler = new FileAssembler(this.fs, manifest, join(this.tmpDir, `arriving-${process.pid}-${randomBytes(6).toString('hex')}`), this.#budget)
       this.#assemblers.push(assembler)
-      for (const chunk of new Set(manifest.chunks.map((c) => c.id))) {
-        const list = this.#byChunk.get(chunk)
-        if (list === undefined) this.#byChunk.set(chunk, [assembler])
-        else list.push(assembler)
-      }
     }
   }
 
@@ -75,7 +69,9 @@ export class ArrivingFiles implements PreparedContent {
   /** A chunk the fetch just verified and stored (its bytes are read during the call only); a promise: wait for it before storing more (file-assembler.ts). */
   onStored (id: ObjectId, object: EncodedObject): Promise<void> | undefined {
     let room: Promise<void> | undefined
-    for (const assembler of this.#byChunk.get(id) ?? []) {
+    // why no map from chunk to files: a few files each look up their own (an entry per chunk of a 10 GB file is ~150 000)
+    for (const assembler of this.#assemblers) {
+      if (!assembler.wants(id)) continue
       const wait = assembler.offer(id, object)
       if (wait !== undefined) room = room === undefined ? wait : Promise.all([room, wait]).then(() => {})
     }
@@ -88,7 +84,6 @@ export class ArrivingFiles implements PreparedContent {
    * to the checkout, which would do the same work.
    */
   async finish (store: ObjectStore): Promise<void> {
-    this.#byChunk.clear()
     for (const assembler of this.#assemblers) {
       if (assembler.cursor === 0) await assembler.discard()
       else if (await assembler.finish(store)) this.#prepared.set(keyOf(assembler.manifest), assembler.tmpPath)
@@ -115,7 +110,6 @@ export class ArrivingFiles implements PreparedContent {
   async discard (): Promise<void> {
     for (const assembler of this.#assemblers) await assembler.discard()
     this.#assemblers.length = 0
-    this.#byChunk.clear()
     for (const tmp of this.#prepared.values()) await this.fs.rm(tmp, { force: true }).catch(() => {})
     this.#prepared.clear()
   }

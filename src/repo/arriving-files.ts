@@ -44,12 +44,13 @@ export class ArrivingFiles implements PreparedContent {
   async plan (store: ObjectStore, wants: readonly ArrivingWant[]): Promise<void> {
     const seen = new Set<ObjectId>()
     const planned = new Set<string>()
-    for (const want of wants) {
+    for (const [at, want] of wants.entries()) {
       if (this.#assemblers.length >= MAX_FILES) break
       if (want.asset === undefined || seen.has(want.asset)) continue
       seen.add(want.asset)
       const manifest = await manifestOf(store, want.asset)
       if (manifest === undefined || manifest.size < ARRIVING_MIN_BYTES || planned.has(keyOf(manifest))) continue
+      shareIds(manifest, wants, at)
       planned.add(keyOf(manifest))
       if (this.#assemblers.length === 0) await this.#prepareDir()
       const assembler = new FileAssembler(this.fs, manifest, join(this.tmpDir, `arriving-${process.pid}-${randomBytes(6).toString('hex')}`), this.#budget)
@@ -112,6 +113,18 @@ export class ArrivingFiles implements PreparedContent {
     this.#assemblers.length = 0
     for (const tmp of this.#prepared.values()) await this.fs.rm(tmp, { force: true }).catch(() => {})
     this.#prepared.clear()
+  }
+}
+
+/**
+ * Points the manifest's chunk ids at the strings the wants hold (a file's wants come in its
+ * chunks' order, from `from`). why: decoded again, each chunk id would be a second string of
+ * ~100 bytes beside the want's, ~14 MiB for a 10 GB file, held all through the fetch.
+ */
+function shareIds (manifest: FileManifest, wants: readonly ArrivingWant[], from: number): void {
+  let next = from
+  for (const chunk of manifest.chunks) {
+    if (next < wants.length && wants[next].id === chunk.id) chunk.id = wants[next++].id
   }
 }
 

@@ -240,6 +240,8 @@ export async function syncRepo (opts: SyncOptions): Promise<SyncResult> {
     const missing = [...wantSet.metadata.map((w) => w.id), ...content.missing]
     const stillMissing = new Set(content.missing)
     const missingWants: WantedObject[] = [...wantSet.metadata, ...wantSet.content.filter((w) => stillMissing.has(w.id))]
+    // why: a big file's content wants (~150 000 for 10 GB) are done with; the walk below decodes its manifest again
+    wantSet = { ...wantSet, content: [] }
     // why: records the trees that are whole now, so the next sync does not walk them (only what changed is walked)
     if (missing.length === 0) await store.completeTrees?.add(content.objects > 0 ? (await wantSetSparing(wantOpts, refusedRoots)).newlyWhole : wantSet.newlyWhole)
 

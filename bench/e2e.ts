@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
-import { createReadStream, readFileSync } from 'node:fs'
+import { createReadStream } from 'node:fs'
 import { mkdir, mkdtemp, open, rename, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url'
 import * as gas from '../src/index.js'
 import { writeRandomFile } from '../test/fixtures/project.js'
 import { cliTeam, startServe, stopGas, type GasCommand } from '../test/helpers/cli-team.js'
+import { bigFileRss } from './big-file-rss.js'
 import { casyncMake, findCasync } from './casync.js'
 import { formatFigure, type Figure } from './figure.js'
 import { gasTimed, USAGE_PRELOAD, type Timed } from './process-usage.js'
@@ -189,7 +190,8 @@ export async function benchE2e (workDir: string, opts: { quick?: boolean, big?: 
       await stopSyncthing(sa)
       await stopSyncthing(sb)
       pair = undefined
-      figures.push(...await bigFileRss(dirs, serve.pid, preload, log))
+      // a team of its own (bench/big-file-rss.ts): the 1 GiB files above are gone, the disk holds what it needs
+      figures.push(...await bigFileRss(join(root, 'big'), { log: (line) => log(`big: ${line}`) }))
     }
   } finally {
     if (pair !== undefined) for (const node of pair) await stopSyncthing(node)
@@ -198,32 +200,6 @@ export async function benchE2e (workDir: string, opts: { quick?: boolean, big?: 
     await rm(root, { recursive: true, force: true })
   }
   return figures
-}
-
-/** Peak RSS of `gas add`, `gas serve` (the sending end), `gas sync` and `gas restore` of a 10 GB file. */
-async function bigFileRss (dirs: string[], servePid: number | undefined, preload: string, log: (line: string) => void): Promise<Figure[]> {
-  const bytes = 10e9
-  const floor = 300 * MiB
-  log('big: writing 10 GB of random bytes on A')
-  // why the deletions: three copies of 10 GB (A's file, both packs) and B's file must fit the disk beside everything else
-  const source = join(dirs[0], 'huge.bin')
-  await writeRandomFile(source, bytes, 'e2e-huge')
-  const add = await gasTimed(dirs[0], ['add', 'huge.bin'], preload)
-  await gasTimed(dirs[0], ['commit', '-m', 'huge'], preload)
-  const sha256 = await sha256Of(source)
-  await rm(source, { force: true })
-  log(`big: add ${(add.ms / 1000).toFixed(0)} s, peak ${(add.peakRssBytes / MiB).toFixed(0)} MiB; syncing`)
-  const sync = await gasTimed(dirs[1], ['sync', '--once', '--json'], preload)
-  const serveHwm = servePid === undefined ? NaN : Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${servePid}/status`, 'utf8'))?.[1]) * 1024
-  if (await sha256Of(join(dirs[1], 'huge.bin')) !== sha256) throw new Error('10 GB file on B differs from A')
-  await rm(join(dirs[1], 'huge.bin'), { force: true })
-  log(`big: sync ${(sync.ms / 1000).toFixed(0)} s, peak ${(sync.peakRssBytes / MiB).toFixed(0)} MiB, serve ${(serveHwm / MiB).toFixed(0)} MiB; restoring`)
-  const restored = join(dirs[1], 'huge-restored.bin')
-  const restore = await gasTimed(dirs[1], ['restore', 'huge.bin', '--version', 'main', '--out', restored], preload)
-  await rm(restored, { force: true })
-  log(`big: restore ${(restore.ms / 1000).toFixed(0)} s, peak ${(restore.peakRssBytes / MiB).toFixed(0)} MiB`)
-  const fig = (what: string, peak: number): Figure => ({ name: `peak RSS, ${what} of a 10 GB file`, value: peak / MiB, unit: 'MiB', floor: '<= 300 MiB', pass: peak <= floor })
-  return [fig('gas add', add.peakRssBytes), fig('gas serve (sending end, whole process life)', serveHwm), fig('gas sync --once (receiving end)', sync.peakRssBytes), fig('gas restore', restore.peakRssBytes)]
 }
 
 // `node dist/bench/e2e.js [--quick] [--big]`: this section alone

@@ -31,7 +31,8 @@ export class AheadBudget {
  * then, and whenever anything fails, nobody sees it.
  */
 export class FileAssembler {
-  readonly #positions = new Map<ObjectId, number[]>()
+  /** where each chunk goes: one index, or several when the file repeats it (why not always an array: one per chunk of a 10 GB file is ~150 000 arrays) */
+  readonly #positions = new Map<ObjectId, number | number[]>()
   readonly #ahead = new Map<number, Uint8Array>()
   /** batches go to the hashing thread once written and come back to #spares */
   readonly #hash = new BackgroundSha256((buffer) => {
@@ -55,9 +56,15 @@ export class FileAssembler {
   constructor (private readonly fs: FileSystem, readonly manifest: FileManifest, readonly tmpPath: string, private readonly budget: AheadBudget) {
     manifest.chunks.forEach((chunk, i) => {
       const at = this.#positions.get(chunk.id)
-      if (at === undefined) this.#positions.set(chunk.id, [i])
+      if (at === undefined) this.#positions.set(chunk.id, i)
+      else if (typeof at === 'number') this.#positions.set(chunk.id, [at, i])
       else at.push(i)
     })
+  }
+
+  /** whether `id` is one of this file's chunks */
+  wants (id: ObjectId): boolean {
+    return this.#positions.has(id)
   }
 
   /** chunks written or batched so far, in order from the first */
@@ -76,8 +83,9 @@ export class FileAssembler {
    */
   offer (id: ObjectId, object: EncodedObject): Promise<void> | undefined {
     if (this.#failed) return
-    const positions = this.#positions.get(id)
-    if (positions === undefined) return
+    const found = this.#positions.get(id)
+    if (found === undefined) return
+    const positions = typeof found === 'number' ? [found] : found
     let raw: Uint8Array | undefined
     const body = (): Uint8Array => (raw ??= decompress(object.encoding, object.bytes, object.rawLength, id))
     try {

@@ -118,6 +118,29 @@ describe('files written while their chunks arrive', () => {
     expect(await lost.finish(store)).toBe(false)
     expect((await readdir(dir)).sort()).toEqual(['c.part', 'unused'])
   }, 60_000)
+
+  it('writes a chunk the file repeats at each of its places, from one offer', async () => {
+    const dir = tmp()
+    const store = new MemoryStore()
+    const { assets } = await syncWith([{ path: 'r.bin', bytes: pseudoRandomBytes('r', MiB) }], new ArrivingFiles(realFs, join(dir, 'unused')), store)
+    const base = manifestOf(assets.get('r.bin')!)
+    // the file's chunks, then its first chunk again twice: the first chunk belongs at three places
+    const [first] = base.chunks
+    const chunks = [...base.chunks, first, first]
+    const bodies = await Promise.all(chunks.map(async (c) => (await store.get(c.id)).body))
+    const whole = Buffer.concat(bodies)
+    const { createHash } = await import('node:crypto')
+    const manifest: FileManifest = { size: whole.length, sha256: createHash('sha256').update(whole).digest('hex'), chunks }
+    const assembler = new FileAssembler(realFs, manifest, join(dir, 'r.part'), new AheadBudget(MiB))
+    expect(assembler.wants(first.id)).toBe(true)
+    expect(assembler.wants('e'.repeat(64))).toBe(false)
+    for (let i = 1; i < base.chunks.length; i++) assembler.offer(chunks[i].id, { type: 'chunk', encoding: 0, rawLength: chunks[i].length, bytes: bodies[i] })
+    // the repeated chunk, offered once, fills the first place and, once those held ahead are written, the last two
+    assembler.offer(first.id, { type: 'chunk', encoding: 0, rawLength: first.length, bytes: bodies[0] })
+    expect(assembler.cursor).toBe(chunks.length)
+    expect(await assembler.finish(store)).toBe(true)
+    expect((await readFile(join(dir, 'r.part'))).equals(whole)).toBe(true)
+  }, 60_000)
 })
 
 describe('gas sync writes a large file while it arrives', () => {

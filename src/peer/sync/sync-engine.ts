@@ -9,7 +9,8 @@ import type { LedgerTotals } from '../session/ledger.js'
 import { adoptLockRecords, newLockRefs, takeLocksFrom, type LockExchange, type LockExchangeReport } from './lock-exchange.js'
 import { applyRemoteRefs, isAdvertisedRef, isSharedRef, isTeamRef, type RefConflict, type RefOutcome, type RejectedRef, type RemoteRef } from './ref-exchange.js'
 import { PeerSession, asGasError, randomIdentity, type PeerIdentity, type SessionOptions } from '../session/session.js'
-import { Swarm, type DroppedPeer, type FetchResult } from '../swarm/swarm.js'
+import { Swarm, type DroppedPeer, type FetchResult, type SwarmProgress } from '../swarm/swarm.js'
+import { fetchInSlices, type SliceProgress } from './content-slices.js'
 import { Denials, type AccessDenied } from '../session/denials.js'
 import type { Transport } from '../transport/transport.js'
 
@@ -82,6 +83,8 @@ export interface SyncOptions extends PeerSecurity {
   lingerIdleMs?: number
   /** fetch, check and adopt the peers' lock records (refs/locks/); absent: locks are not exchanged */
   locks?: LockExchange
+  /** content wants handed to the swarm at a time (default CONTENT_SLICE, content-slices.ts) */
+  contentSlice?: number
   /** files written while their chunks arrive (src/repo/arriving-files.ts): told the content wanted, each chunk stored, and when the fetch is over */
   arriving?: {
     plan: (store: ObjectStore, wants: WantedObject[]) => Promise<void>
@@ -173,7 +176,10 @@ export async function syncRepo (opts: SyncOptions): Promise<SyncResult> {
   if (store === undefined || refs === undefined) throw GasError.badArgument('syncRepo needs a store and refs')
   const clock = opts.clock ?? systemClock
   let phase: SyncPhase = 'connect'
-  const swarm: Swarm = new Swarm({ store, clock, onProgress: (p) => progress(phase, p), onStored: opts.arriving?.onStored.bind(opts.arriving) })
+  // the content is fetched in slices (content-slices.ts): progress counts the whole fetch
+  const slices: SliceProgress = { objects: 0, bytes: 0, totalObjects: 0, totalBytes: 0 }
+  const inSlices = (p: SwarmProgress): SwarmProgress => phase !== 'content' || slices.totalObjects === 0 ? p : { ...p, objects: slices.objects + p.objects, bytes: slices.bytes + p.bytes, totalObjects: slices.totalObjects, totalBytes: slices.totalBytes }
+  const swarm: Swarm = new Swarm({ store, clock, onProgress: (p) => progress(phase, inSlices(p)), onStored: opts.arriving?.onStored.bind(opts.arriving) })
   function progress (current: SyncPhase, counts: Partial<SyncProgress> = {}): void {
     opts.onProgress?.({ phase: current, peers: swarm.peers.length, objects: 0, bytes: 0, totalObjects: 0, totalBytes: 0, ...counts })
   }
@@ -227,13 +233,15 @@ export async function syncRepo (opts: SyncOptions): Promise<SyncResult> {
 
     phase = 'content'
     await opts.arriving?.plan(store, wantSet.content)
-    const content: FetchResult = await swarm.fetch(wantSet.content, { probe: true, knownMissing: true })
+    const content: FetchResult = await fetchInSlices(async (wants) => await swarm.fetch(wants, { probe: true, knownMissing: true }), wantSet.content, slices, opts.contentSlice)
     await opts.arriving?.finish(store)
     duplicates += content.duplicates
     denials.add(content.denied, wantSet.content, unavailable)
     const missing = [...wantSet.metadata.map((w) => w.id), ...content.missing]
     const stillMissing = new Set(content.missing)
     const missingWants: WantedObject[] = [...wantSet.metadata, ...wantSet.content.filter((w) => stillMissing.has(w.id))]
+    // why: a big file's content wants (~150 000 for 10 GB) are done with; the walk below decodes its manifest again
+    wantSet = { ...wantSet, content: [] }
     // why: records the trees that are whole now, so the next sync does not walk them (only what changed is walked)
     if (missing.length === 0) await store.completeTrees?.add(content.objects > 0 ? (await wantSetSparing(wantOpts, refusedRoots)).newlyWhole : wantSet.newlyWhole)
 

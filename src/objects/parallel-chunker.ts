@@ -14,44 +14,56 @@ import { hashObject } from './id.js'
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads')
 const { createHash } = require('node:crypto')
-const { get_chunks } = require(workerData.fastcdcPath)
 const { min, avg, max, slotBytes, hashInWorker } = workerData
 const ring = Buffer.from(workerData.ring)
-// The unfinished tail of the last window: where it sits in the ring (slots are used in ring order,
-// so it is usually right before the next slot and the window needs no copy), or a copy.
-let carryPos = 0
+// The window (the unfinished tail of the last one, then the new slot) lives in the wasm memory
+// itself, allocated once. why not fastcdc-wasm's get_chunks wrapper: it allocates and copies in
+// on every call, then copies the bytes back into the caller's buffer (its Rust signature takes
+// &mut [u8]): for this shared ring, two relaxed (byte-wise) copies per byte and a write into
+// memory the main thread is hashing. Its exported function, called directly, needs one copy in.
+// The wasm-bindgen calling convention (return area on the shadow stack) is checked by the tests,
+// which compare every cut with chunkStream's.
+const wasm = require(workerData.fastcdcPath).__wasm
+const base = wasm.__wbindgen_malloc(slotBytes + max)
 let carryLen = 0
-let carryCopy = null
+function boundsOf (windowLen) {
+  const retptr = wasm.__wbindgen_add_to_stack_pointer(-16)
+  try {
+    wasm.get_chunks(retptr, base, windowLen, min, avg, max)
+    const [at, count] = new Int32Array(wasm.memory.buffer, retptr, 2)
+    const bounds = new Uint32Array(wasm.memory.buffer, at, count).slice()
+    wasm.__wbindgen_free(at, count * 4)
+    return bounds
+  } finally {
+    wasm.__wbindgen_add_to_stack_pointer(16)
+  }
+}
 parentPort.on('message', ({ slot, length, eof }) => {
   try {
     const slotPos = slot * slotBytes
-    const data = ring.subarray(slotPos, slotPos + length)
-    let window
-    let inRing
-    if (carryCopy !== null) { window = Buffer.concat([carryCopy, data]); inRing = false }
-    else if (carryLen === 0) { window = data; inRing = true }
-    else if (carryPos + carryLen === slotPos) { window = ring.subarray(carryPos, slotPos + length); inRing = true }
-    else { window = Buffer.concat([ring.subarray(carryPos, carryPos + carryLen), data]); inRing = false }
-    const prefix = window.length - length
+    new Uint8Array(wasm.memory.buffer).set(ring.subarray(slotPos, slotPos + length), base + carryLen)
+    const windowLen = carryLen + length
     const ids = []
     const lengths = []
     carryLen = 0
-    carryCopy = null
-    if (window.length > 0) {
-      const bounds = get_chunks(window, min, avg, max)
+    if (windowLen > 0) {
+      // every boundary, 0 and windowLen included; every cut but the last is final (chunker.ts)
+      const bounds = boundsOf(windowLen)
       const pieces = bounds.length - 1
       const final = eof ? pieces : pieces - 1
       for (let i = 0; i < final; i++) {
-        const chunk = window.subarray(bounds[i], bounds[i + 1])
-        if (hashInWorker) ids.push(createHash('sha256').update('chunk ' + chunk.length + '\\0').update(chunk).digest('hex'))
-        lengths.push(chunk.length)
+        const chunkLength = bounds[i + 1] - bounds[i]
+        if (hashInWorker) {
+          const chunk = Buffer.from(wasm.memory.buffer, base + bounds[i], chunkLength)
+          ids.push(createHash('sha256').update('chunk ' + chunkLength + '\\0').update(chunk).digest('hex'))
+        }
+        lengths.push(chunkLength)
       }
       if (!eof) {
+        // the unfinished tail (at most max bytes) moves to the front, where the next slot joins it
         const tail = bounds[pieces - 1]
-        carryLen = window.length - tail
-        if (inRing) carryPos = window.byteOffset - ring.byteOffset + tail
-        else if (tail >= prefix) carryPos = slotPos + (tail - prefix)
-        else carryCopy = Buffer.from(window.subarray(tail))
+        carryLen = windowLen - tail
+        new Uint8Array(wasm.memory.buffer).copyWithin(base, base + tail, base + windowLen)
       }
     }
     parentPort.postMessage({ slot, ids, lengths })
@@ -66,7 +78,7 @@ parentPort.on('message', ({ slot, length, eof }) => {
  * SHA-256 ~2.4 s, under load) while this thread sat idle 60% of the time; hashing each chunk here,
  * beside the whole-file SHA-256, splits the work about evenly between the two cores.
  */
-const HASH_IN_WORKER = false
+const HASH_IN_WORKER = process.env.GAS_HASH_IN_WORKER === '1'
 
 /** Slot size: one read; several slots let reading, cutting and storing overlap. */
 export const SLOT_BYTES = 2 * 1024 * 1024

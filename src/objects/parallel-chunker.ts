@@ -126,11 +126,12 @@ export async function * cutInParallel (read: (into: Buffer) => Promise<number>, 
     const slot = free.shift()!
     const length = await read(slots[slot])
     eof = length === 0 || length < SLOT_BYTES
-    onData(slots[slot].subarray(0, length))
     inUse.push({ slot, start: readOffset, length, post: posted })
     readOffset += length
+    // the worker starts cutting while this thread hashes the same bytes (both only read them)
     worker.postMessage({ slot, length, eof })
     posted++
+    onData(slots[slot].subarray(0, length))
   }
 
   /** The bytes [offset, offset+length) of the stream: a view when in one slot, a copy across two. */

@@ -89,7 +89,7 @@ export class PackWriter {
     const target = added > this.batch.length ? Buffer.allocUnsafe(added) : this.batch
     const at = target === this.batch ? this.batchUsed : 0
     encodeEntryHeader({ type: object.type, encoding: object.encoding, rawLength: object.rawLength, storedLength: object.bytes.length, id }).copy(target, at)
-    target.set(object.bytes, at + ENTRY_HEADER)
+    copyBytes(target, at + ENTRY_HEADER, object.bytes)
     this.offsets.set(id, this.size)
     if (target === this.batch) this.batchUsed += added
     else this.buffered.push(target)
@@ -223,6 +223,15 @@ export class PackWriter {
       await this.fs.rm(lockPathOf(this.packPath), { force: true }).catch(() => {})
     }
   }
+}
+
+/**
+ * `into.set(bytes, at)`, through memcpy. why: ingest's chunks live in a SharedArrayBuffer (shared
+ * with the chunking worker), and V8 copies out of shared memory with relaxed atomic word moves,
+ * ~1.5× slower here than the memcpy Buffer#fill uses for a buffer value (profiled: 7% of `gas add`).
+ */
+export function copyBytes (into: Buffer, at: number, bytes: Uint8Array): void {
+  if (bytes.length > 0) into.fill(bytes, at, at + bytes.length)
 }
 
 export function lockPathOf (packPath: string): string {

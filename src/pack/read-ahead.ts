@@ -40,6 +40,8 @@ interface Window {
 export class ReadAhead {
   #current: Window | undefined
   #lastEnd = -1
+  /** the entry asked for last: readers in parallel (a serving peer's prefetch) ask before the ones before them are read, so no end is known yet */
+  #lastAsked = -1
 
   constructor (private readonly handle: FileHandle) {}
 
@@ -52,7 +54,9 @@ export class ReadAhead {
   async entry (offset: number, where: string, pool?: BufferPool): Promise<{ header: EntryHeader, bytes: Uint8Array } | undefined> {
     let w = this.#current
     if (w === undefined || offset < w.start || offset >= w.start + READ_AHEAD_BYTES) {
-      const runGoesOn = offset === this.#lastEnd || (w !== undefined && offset >= w.start && offset < w.start + READ_AHEAD_BYTES + MAX_ENTRY_BYTES)
+      const asked = this.#lastAsked
+      this.#lastAsked = offset
+      const runGoesOn = offset === this.#lastEnd || (offset > asked && offset <= asked + MAX_ENTRY_BYTES) || (w !== undefined && offset >= w.start && offset < w.start + READ_AHEAD_BYTES + MAX_ENTRY_BYTES)
       if (!runGoesOn) return undefined
       w = this.#start(offset)
     }

@@ -1,5 +1,4 @@
 import { GasError } from '../errors.js'
-import { audioTags } from './audio-tags.js'
 import { withSource, type ByteSource } from './byte-source.js'
 import { decodeFlac, decodeIndexed, type DecodedLevels } from './compressed-audio.js'
 import { LevelMeter, type LevelsResult } from './levels.js'
@@ -19,12 +18,14 @@ export async function audioPreview (opts: GenerateOpts): Promise<PreviewParts> {
   const { path, format, kind } = opts
   const columns = Math.min(WAVEFORM_WIDTH, opts.size)
   if (DECODED_FORMATS.has(format)) {
-    const parts = await withSource(path, async src => await decodedPreview(src, columns))
-    const { meta, info } = await audioTags(path, kind)
+    const { mayHaveTags, ...parts } = await withSource(path, async src => await decodedPreview(src, columns))
+    // music-metadata (~50 ms to load, a few ms a file) only where tags can be: not in a plain fmt + data WAV
+    if (!mayHaveTags) return parts
+    const { meta, info } = await (await import('./audio-tags.js')).audioTags(path, kind)
     return { ...parts, info: { ...info, ...parts.info }, meta }
   }
   if (METADATA_FORMATS.has(format)) {
-    const { meta, info } = await audioTags(path, kind, true)
+    const { meta, info } = await (await import('./audio-tags.js')).audioTags(path, kind, true)
     return { info, image: null, clip: null, meta }
   }
   throw new GasError('E_NO_PREVIEW', `no preview for this ${kind} format: ${format} (supported: ${[...DECODED_FORMATS, ...METADATA_FORMATS].join(', ')})`, { path, format })
@@ -53,28 +54,28 @@ function clipSamplesFor (assetBytes: number): number {
   return n
 }
 
-async function decodedPreview (src: ByteSource, columns: number): Promise<PreviewParts> {
+async function decodedPreview (src: ByteSource, columns: number): Promise<PreviewParts & { mayHaveTags: boolean }> {
   const clipSamples = clipSamplesFor(src.size)
   const { type, start } = await container(src)
   if (type === 'wav') {
     const fmt = await readWavFormat(src)
     if (fmt.encoding === 'mpeg') {
       const stream = await indexMpegFrames(src, fmt.dataOffset, fmt.dataOffset + fmt.dataLength)
-      return await finish({ container: 'WAVE', encoding: 'mpeg', ...stream.info }, stream.sampleRate, stream.channels, stream.units.totalSamples, await decodeIndexed(src, stream, columns, clipSamples))
+      return { ...await finish({ container: 'WAVE', encoding: 'mpeg', ...stream.info }, stream.sampleRate, stream.channels, stream.units.totalSamples, await decodeIndexed(src, stream, columns, clipSamples)), mayHaveTags: fmt.mayHaveTags }
     }
     const meter = new LevelMeter(fmt.channels, fmt.sampleRate, fmt.frames, columns, CLIP_SECONDS, Math.min(CLIP_SAMPLE_RATE, fmt.sampleRate), clipSamples)
     await forEachSampleBlock(src, fmt, (samples, frames) => meter.add(samples, frames))
     const info: Record<string, unknown> = { bitDepth: fmt.bitDepth, float: fmt.float, frames: fmt.frames }
     if (fmt.encoding !== 'pcm' && fmt.encoding !== 'float') info.encoding = fmt.encoding
-    return await finish(info, fmt.sampleRate, fmt.channels, fmt.frames, { levels: meter.result(), decodedSamples: fmt.frames, sampled: false, decodeErrors: 0 })
+    return { ...await finish(info, fmt.sampleRate, fmt.channels, fmt.frames, { levels: meter.result(), decodedSamples: fmt.frames, sampled: false, decodeErrors: 0 }), mayHaveTags: fmt.mayHaveTags }
   }
   if (type === 'flac') {
     const si = await streamInfo(src, start)
-    return await finish({ container: 'FLAC', codec: 'FLAC', bitDepth: si.bitDepth, lossless: true }, si.sampleRate, si.channels, si.totalSamples, await decodeFlac(src, start, si, columns, clipSamples))
+    return { ...await finish({ container: 'FLAC', codec: 'FLAC', bitDepth: si.bitDepth, lossless: true }, si.sampleRate, si.channels, si.totalSamples, await decodeFlac(src, start, si, columns, clipSamples)), mayHaveTags: true }
   }
   const stream = type === 'ogg' ? await indexOggPages(src) : await indexMpegFrames(src, 0, src.size)
   const info = { container: type === 'ogg' ? 'Ogg' : 'MPEG', ...stream.info }
-  return await finish(info, stream.sampleRate, stream.channels, stream.units.totalSamples, await decodeIndexed(src, stream, columns, clipSamples))
+  return { ...await finish(info, stream.sampleRate, stream.channels, stream.units.totalSamples, await decodeIndexed(src, stream, columns, clipSamples)), mayHaveTags: true }
 }
 
 /** FLAC STREAMINFO: rate, channels, depth and total samples (0 = unknown, then counted while decoding). */

@@ -27,92 +27,108 @@ export async function parseObj (src: ByteSource): Promise<{ info: ModelInfo, mes
   let lineNo = 0
   const bad = (why: string): GasError => GasError.malformedAsset(src.path, `not a valid OBJ: line ${lineNo}: ${why}`)
   const latin1 = new TextDecoder('latin1')
-  // number fields end where parseNumber's caller stops; kept here so the hot path allocates nothing
-  let fieldEnd = 0
-  const field = (b: Uint8Array, p: number, end: number, stopAtSlash: boolean): number => {
-    while (p < end && (b[p] === 32 || b[p] === 9)) p++
-    const s = p
-    while (p < end && b[p] !== 32 && b[p] !== 9 && !(stopAtSlash && b[p] === 47 /* / */)) p++
-    fieldEnd = p
-    return s === p ? NaN : parseNumber(b, s, p)
-  }
 
-  const parseLine = (b: Uint8Array, start: number, end: number): void => {
-    lineNo++
-    let p = start
-    while (p < end && (b[p] === 32 || b[p] === 9)) p++
-    if (p >= end || b[p] === 35 /* # */) return
-    const c0 = b[p]; const c1 = p + 1 < end ? b[p + 1] : 32
-    if (c0 === 118 /* v */ && (c1 === 32 || c1 === 9)) {
-      const x = field(b, p + 2, end, false)
-      const y = field(b, fieldEnd, end, false)
-      const z = field(b, fieldEnd, end, false)
-      if (Number.isNaN(x) || Number.isNaN(y) || Number.isNaN(z)) throw bad('vertex needs three numbers')
-      if (x < bounds.min[0]) bounds.min[0] = x
-      if (x > bounds.max[0]) bounds.max[0] = x
-      if (y < bounds.min[1]) bounds.min[1] = y
-      if (y > bounds.max[1]) bounds.max[1] = y
-      if (z < bounds.min[2]) bounds.min[2] = z
-      if (z > bounds.max[2]) bounds.max[2] = z
-      positions.push3(x, y, z)
-      return
+  // Every line handed to parseLines ends with \n, so the scanners below stop at it without bounds
+  // checks, and each byte is read once: v and f lines are parsed as they are scanned, every other
+  // line is only skipped to its end (checked for control bytes, which OBJ text never has).
+  const skipLine = (b: Uint8Array, p: number): number => {
+    for (;;) {
+      const c = b[p++]
+      if (c >= 32) continue
+      if (c === 10) return p
+      if (c < 9 || c > 13) throw bad('binary data in a text format')
     }
-    if (c0 === 102 /* f */ && (c1 === 32 || c1 === 9)) {
-      p += 2
-      // a polygon is fanned out from its first corner as its corners are read: no per-face array
-      let corners = 0; let first = 0; let prev = 0
-      const count = positions.length / 3
-      while (p < end) {
-        while (p < end && (b[p] === 32 || b[p] === 9)) p++
-        if (p >= end) break
-        let idx = field(b, p, end, true)
-        p = fieldEnd
-        while (p < end && b[p] !== 32 && b[p] !== 9) p++ // skip /vt/vn
-        if (!Number.isInteger(idx) || idx === 0) throw bad('face needs vertex indices')
-        if (idx < 0) idx = count + idx + 1 // negative: relative to the vertices read so far
-        if (idx < 1 || idx > count) throw bad(`face refers to vertex ${idx} but only ${count} are defined`)
-        if (corners === 0) first = idx - 1
-        else if (corners >= 2) indices.push3(first, prev, idx - 1)
-        prev = idx - 1
-        corners++
-      }
-      if (corners < 3) throw bad('face with fewer than three vertices')
-      triangles += corners - 2
-      return
+  }
+  // a number ends at a blank or the line's end; anything else (1.5x, 1/2 in a vertex) is not one
+  const numberField = (b: Uint8Array, p: number): number => {
+    let c = b[p]
+    while (c === 32 || c === 9) c = b[++p]
+    const v = readNumber(b, p)
+    c = b[numEnd]
+    return c === 32 || c === 9 || c === 10 || c === 13 ? v : NaN
+  }
+  const vertexLine = (b: Uint8Array, p: number): number => {
+    const x = numberField(b, p)
+    const y = numberField(b, numEnd)
+    const z = numberField(b, numEnd)
+    if (Number.isNaN(x) || Number.isNaN(y) || Number.isNaN(z)) throw bad('vertex needs three numbers')
+    if (x < bounds.min[0]) bounds.min[0] = x
+    if (x > bounds.max[0]) bounds.max[0] = x
+    if (y < bounds.min[1]) bounds.min[1] = y
+    if (y > bounds.max[1]) bounds.max[1] = y
+    if (z < bounds.min[2]) bounds.min[2] = z
+    if (z > bounds.max[2]) bounds.max[2] = z
+    positions.push3(x, y, z)
+    return skipLine(b, numEnd) // a w or vertex colours may follow
+  }
+  const faceLine = (b: Uint8Array, p: number): number => {
+    // a polygon is fanned out from its first corner as its corners are read: no per-face array
+    let corners = 0; let first = 0; let prev = 0
+    const count = positions.length / 3
+    for (;;) {
+      let c = b[p]
+      while (c === 32 || c === 9 || c === 13) c = b[++p]
+      if (c === 10) { p++; break }
+      let idx = readNumber(b, p)
+      p = numEnd; c = b[p]
+      if (c === 47 /* / */) { while (c !== 32 && c !== 9 && c !== 13 && c !== 10) c = b[++p] } else if (c !== 32 && c !== 9 && c !== 13 && c !== 10) idx = NaN
+      if (!Number.isInteger(idx) || idx === 0) throw bad('face needs vertex indices')
+      if (idx < 0) idx = count + idx + 1 // negative: relative to the vertices read so far
+      if (idx < 1 || idx > count) throw bad(`face refers to vertex ${idx} but only ${count} are defined`)
+      if (corners === 0) first = idx - 1
+      else if (corners >= 2) indices.push3(first, prev, idx - 1)
+      prev = idx - 1
+      corners++
     }
-    // only usemtl/mtllib matter here: vt, vn and the rest are skipped without making a string
-    if (c0 !== 117 /* u */ && c0 !== 109 /* m */) return
-    const word = keyword(b, p, end)
+    if (corners < 3) throw bad('face with fewer than three vertices')
+    triangles += corners - 2
+    return p
+  }
+  const keywordLine = (b: Uint8Array, p: number): number => {
+    const next = skipLine(b, p)
+    const word = keyword(b, p, next - 1)
     if (word === 'usemtl' || word === 'mtllib') {
-      const arg = latin1.decode(b.subarray(p + word.length, end)).trim()
+      const arg = latin1.decode(b.subarray(p + word.length, next - 1)).trim()
       if (word === 'usemtl' && arg !== '' && !materials.includes(arg)) materials.push(arg)
       if (word === 'mtllib') for (const lib of arg.split(/\s+/)) if (lib !== '' && !libraries.includes(lib)) libraries.push(lib)
     }
-    // every other statement (vt, vn, o, g, s, l, curves…) carries nothing a preview shows
+    return next
+  }
+  const parseLines = (b: Uint8Array, p: number, limit: number): void => {
+    while (p < limit) {
+      lineNo++
+      let c = b[p]
+      while (c === 32 || c === 9) c = b[++p]
+      const c1 = b[p + 1]
+      if (c === 118 /* v */ && (c1 === 32 || c1 === 9)) p = vertexLine(b, p + 2)
+      else if (c === 102 /* f */ && (c1 === 32 || c1 === 9)) p = faceLine(b, p + 2)
+      // only usemtl/mtllib matter besides: vt, vn, o, g, s, l, curves… carry nothing a preview shows
+      else if (c === 117 /* u */ || c === 109 /* m */) p = keywordLine(b, p)
+      else p = skipLine(b, p)
+    }
   }
 
   for (;;) {
     const unread = src.remaining - src.available
-    if (src.available === 0 && unread === 0) break
-    if (unread > 0 && src.bytes.subarray(src.pos, src.end).lastIndexOf(10) < 0) {
-      // no complete line in the window: fill it (growing it only for very long lines)
-      if (src.available >= MAX_LINE_BYTES) throw bad(`a line longer than ${MAX_LINE_BYTES} bytes; this is not OBJ text`)
-      const room = src.bytes.length > src.available ? src.bytes.length : src.available + 65536
-      await src.need(Math.min(src.available + unread, room), 'OBJ line')
-      continue
+    const lastNewline = src.bytes.subarray(src.pos, src.end).lastIndexOf(10)
+    if (lastNewline >= 0) {
+      parseLines(src.bytes, src.pos, src.pos + lastNewline + 1)
+      src.pos += lastNewline + 1
     }
-    const b = src.bytes; const end = src.end
-    let s = src.pos
-    for (let i = s; i < end; i++) {
-      const c = b[i]
-      if (c >= 32) continue
-      if (c === 10) { parseLine(b, s, i > s && b[i - 1] === 13 ? i - 1 : i); s = i + 1 } else if (c < 9 || c > 13) {
-        lineNo++
-        throw bad('binary data in a text format')
+    if (unread === 0) {
+      // a last line without its newline: parsed from a copy that has one
+      if (src.available > 0) {
+        const line = new Uint8Array(src.available + 1)
+        line.set(src.bytes.subarray(src.pos, src.end)); line[src.available] = 10
+        parseLines(line, 0, line.length)
+        src.pos = src.end
       }
+      break
     }
-    if (unread === 0 && s < end) { parseLine(b, s, b[end - 1] === 13 ? end - 1 : end); s = end }
-    src.pos = s
+    // no complete line left in the window: fill it (growing it only for very long lines)
+    if (src.available >= MAX_LINE_BYTES) { lineNo++; throw bad(`a line longer than ${MAX_LINE_BYTES} bytes; this is not OBJ text`) }
+    const room = src.bytes.length > src.available ? src.bytes.length : src.available + 65536
+    await src.need(Math.min(src.available + unread, room), 'OBJ line')
   }
   const vertices = positions.length / 3
   if (vertices === 0) throw GasError.malformedAsset(src.path, 'not a valid OBJ: no vertices')
@@ -129,35 +145,40 @@ function keyword (b: Uint8Array, p: number, end: number): string {
   return String.fromCharCode(...b.subarray(p, q))
 }
 
+/** Where the last readNumber stopped: the first byte after the number. */
+let numEnd = 0
+
 /**
- * Decimal number from bytes without making a string. The mantissa accumulates in a double: up
+ * Decimal number from bytes without making a string, read up to the first byte that cannot
+ * continue it (numEnd); NaN when there are no digits. The mantissa accumulates in a double: up
  * to 15 significant digits the result is exact, beyond that it is within a few ulps, far below
  * anything a preview (or a 1e-6 bounds check) can see. Only huge exponents go through Number.
  */
-function parseNumber (b: Uint8Array, s: number, e: number): number {
+function readNumber (b: Uint8Array, s: number): number {
   let p = s
+  let c = b[p]
   let neg = false
-  if (b[p] === 45) { neg = true; p++ } else if (b[p] === 43) p++
+  if (c === 45) { neg = true; c = b[++p] } else if (c === 43) c = b[++p]
   let mant = 0; let scale = 0; let any = false
-  while (p < e && b[p] >= 48 && b[p] <= 57) { mant = mant * 10 + b[p] - 48; p++; any = true }
-  if (p < e && b[p] === 46) {
-    p++
-    while (p < e && b[p] >= 48 && b[p] <= 57) { mant = mant * 10 + b[p] - 48; scale++; p++; any = true }
+  while (c >= 48 && c <= 57) { mant = mant * 10 + c - 48; c = b[++p]; any = true }
+  if (c === 46) {
+    c = b[++p]
+    while (c >= 48 && c <= 57) { mant = mant * 10 + c - 48; scale++; c = b[++p]; any = true }
   }
-  if (!any) return NaN
+  if (!any) { numEnd = p; return NaN }
   let exp = 0
-  if (p < e && (b[p] === 101 || b[p] === 69)) {
-    p++
+  if (c === 101 || c === 69) {
+    c = b[++p]
     let eneg = false
-    if (b[p] === 45) { eneg = true; p++ } else if (b[p] === 43) p++
+    if (c === 45) { eneg = true; c = b[++p] } else if (c === 43) c = b[++p]
     let anyExp = false
-    while (p < e && b[p] >= 48 && b[p] <= 57) { exp = exp * 10 + b[p] - 48; p++; anyExp = true }
-    if (!anyExp) return NaN
+    while (c >= 48 && c <= 57) { exp = exp * 10 + c - 48; c = b[++p]; anyExp = true }
+    if (!anyExp) { numEnd = p; return NaN }
     if (eneg) exp = -exp
   }
-  if (p !== e) return NaN
+  numEnd = p
   const pow = exp - scale
-  if (pow > 300 || pow < -300) return Number(String.fromCharCode(...b.subarray(s, e)))
+  if (pow > 300 || pow < -300) return Number(String.fromCharCode(...b.subarray(s, p)))
   const v = pow >= 0 ? mant * POW10[Math.min(pow, 22)] * (pow > 22 ? 10 ** (pow - 22) : 1) : pow >= -22 ? mant / POW10[-pow] : mant / 10 ** -pow
   return neg ? -v : v
 }

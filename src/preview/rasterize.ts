@@ -53,13 +53,16 @@ export function rasterize (meshes: MeshData[], bounds: Bounds, size: number): Ui
       const a = idx[t * 3]; const b = idx[t * 3 + 1]; const c = idx[t * 3 + 2]
       if (a >= n || b >= n || c >= n) continue
       const ax = sx[a]; const ay = sy[a]; const bx = sx[b]; const by = sy[b]; const cx = sx[c]; const cy = sy[c]
+      // only pixels whose centre (x + 0.5) lies in the triangle's box can be inside it; a dense
+      // mesh's triangles are mostly smaller than a pixel and cover no centre at all
+      const minX = Math.max(0, Math.ceil(Math.min(ax, bx, cx) - 0.5)); const maxX = Math.min(size - 1, Math.floor(Math.max(ax, bx, cx) - 0.5))
+      if (minX > maxX) continue
+      const minY = Math.max(0, Math.ceil(Math.min(ay, by, cy) - 0.5)); const maxY = Math.min(size - 1, Math.floor(Math.max(ay, by, cy) - 0.5))
+      if (minY > maxY) continue
       const area = (bx - ax) * (cy - ay) - (by - ay) * (cx - ax)
       if (area === 0 || Number.isNaN(area)) continue
-      const minX = Math.max(0, Math.floor(Math.min(ax, bx, cx))); const maxX = Math.min(size - 1, Math.ceil(Math.max(ax, bx, cx)))
-      const minY = Math.max(0, Math.floor(Math.min(ay, by, cy))); const maxY = Math.min(size - 1, Math.ceil(Math.max(ay, by, cy)))
-      if (minX > maxX || minY > maxY) continue
-      const shade = shadeOf(pos, a, b, c, light)
-      const r = BASE_COLOR[0] * shade; const g = BASE_COLOR[1] * shade; const bl = BASE_COLOR[2] * shade
+      // shaded on its first visible pixel, not before
+      let r = -1; let g = 0; let bl = 0
       const inv = 1 / area
       const az = sz[a]; const bz = sz[b]; const cz = sz[c]
       for (let y = minY; y <= maxY; y++) {
@@ -75,6 +78,10 @@ export function rasterize (meshes: MeshData[], bounds: Bounds, size: number): Ui
           const p = y * size + x
           if (z <= depth[p]) continue
           depth[p] = z
+          if (r < 0) {
+            const shade = shadeOf(pos, a, b, c, light)
+            r = BASE_COLOR[0] * shade; g = BASE_COLOR[1] * shade; bl = BASE_COLOR[2] * shade
+          }
           rgba[p * 4] = r; rgba[p * 4 + 1] = g; rgba[p * 4 + 2] = bl; rgba[p * 4 + 3] = 255
         }
       }
@@ -88,7 +95,9 @@ function shadeOf (pos: Float32Array | Float64Array, a: number, b: number, c: num
   const ux = pos[b * 3] - pos[a * 3]; const uy = pos[b * 3 + 1] - pos[a * 3 + 1]; const uz = pos[b * 3 + 2] - pos[a * 3 + 2]
   const vx = pos[c * 3] - pos[a * 3]; const vy = pos[c * 3 + 1] - pos[a * 3 + 1]; const vz = pos[c * 3 + 2] - pos[a * 3 + 2]
   const nx = uy * vz - uz * vy; const ny = uz * vx - ux * vz; const nz = ux * vy - uy * vx
-  const len = Math.hypot(nx, ny, nz)
+  // sqrt, not Math.hypot (several times slower in V8); hypot only where the squares overflow
+  let len = Math.sqrt(nx * nx + ny * ny + nz * nz)
+  if (len === Infinity) len = Math.hypot(nx, ny, nz)
   if (len === 0) return AMBIENT
   const d = Math.abs((nx * light[0] + ny * light[1] + nz * light[2]) / len)
   return AMBIENT + (1 - AMBIENT) * d

@@ -21,8 +21,8 @@ export async function texturePreview (opts: GenerateOpts): Promise<PreviewParts>
   const { path, format, size } = opts
   if (SHARP_FORMATS.has(format)) return await sharpPreview(path, size)
   if (format === 'tga') {
-    const img = await withSource(path, decodeTga)
-    const image = await thumbnailFromPixels(img.rgba, img.width, img.height, 4, size, img.alpha)
+    const img = await withSource(path, async src => await decodeTga(src, { thumbnailSize: size }))
+    const image = await thumbnailFromPixels(img.rgba, img.rgbaWidth, img.rgbaHeight, 4, size, img.alpha)
     return { info: { width: img.width, height: img.height, channels: img.channels, bitDepth: img.bitDepth, alpha: img.alpha, rle: img.rle, colorMapped: img.colorMapped }, image, clip: null }
   }
   if (format === 'dds') {

@@ -1,16 +1,22 @@
 import { GasError } from '../errors.js'
 import type { ByteSource } from './byte-source.js'
+import { BoxShrinker, shrinkFactor } from './box-shrink.js'
 import { MAX_DECODE_PIXELS } from './limits.js'
 
 /**
  * TGA decoder (types 1/2/3 and their RLE forms 9/10/11). Our own because the npm TGA readers are
  * unmaintained or browser-only, and three's TGALoader wants the whole file as one ArrayBuffer;
- * this one streams the pixel data through a bounded window.
+ * this one streams the pixel data through a bounded window, row by row.
  */
 
-export interface TgaImage { width: number, height: number, channels: number, bitDepth: number, alpha: boolean, rgba: Uint8Array, colorMapped: boolean, rle: boolean }
+/** width/height are the file's; rgba is rgbaWidth × rgbaHeight (smaller when shrunk for a thumbnail). */
+export interface TgaImage { width: number, height: number, channels: number, bitDepth: number, alpha: boolean, rgba: Uint8Array, rgbaWidth: number, rgbaHeight: number, colorMapped: boolean, rle: boolean }
 
-export async function decodeTga (src: ByteSource): Promise<TgaImage> {
+/**
+ * `thumbnailSize`: the pixels are only wanted for a thumbnail of this long side, so they are
+ * box-averaged while decoding to no less than twice that (box-shrink.ts); the facts stay the file's.
+ */
+export async function decodeTga (src: ByteSource, opts: { thumbnailSize?: number } = {}): Promise<TgaImage> {
   const h = await src.take(18, 'TGA header')
   const bad = (why: string): GasError => GasError.malformedAsset(src.path, `not a valid TGA: ${why}`)
   const idLength = h[0]; const cmapType = h[1]; const type = h[2]
@@ -44,8 +50,6 @@ export async function decodeTga (src: ByteSource): Promise<TgaImage> {
   // writers declare 0 alpha bits yet store real alpha, or leave a 16-bit alpha bit 0 everywhere
   const alphaStored = depth === 32 || depth === 16
   const topDown = (descriptor & 0x20) !== 0; const rightToLeft = (descriptor & 0x10) !== 0
-  const rgba = new Uint8Array(pixels * 4)
-  const px = new Uint8Array(4)
   const decodeOne = (bytes: Uint8Array, o: number, out: Uint8Array, d: number): void => {
     if (base === 1) {
       const idx = bytes[o]
@@ -57,51 +61,94 @@ export async function decodeTga (src: ByteSource): Promise<TgaImage> {
     } else readPixel(bytes, o, depth, out, d)
     if (!alphaStored) out[d + 3] = 255
   }
-  // pixels come in file order: rows bottom-up unless topDown, each row left to right unless
-  // rightToLeft; `dst` walks the destination so each pixel is written in place, no per-pixel division
-  const step = rightToLeft ? -4 : 4
-  let n = 0 // pixels written, in file order
-  let col = 0
-  const rowStart = (row: number): number => ((topDown ? row : height - 1 - row) * width + (rightToLeft ? width - 1 : 0)) * 4
-  let dst = rowStart(0)
-  const advance = (): void => {
-    n++
-    if (++col === width) { col = 0; if (n < pixels) dst = rowStart(n / width) } else dst += step
-  }
-  while (n < pixels) {
-    if (!rle) {
-      // raw: decode whatever whole pixels the window holds, then refill
-      await src.need(Math.min(bpp * 65536, (pixels - n) * bpp), 'TGA pixels')
-      const count = Math.min(Math.floor(src.available / bpp), pixels - n)
-      const b = src.bytes; let o = src.pos
-      if (base === 2 && depth >= 24) {
-        // the common true-colour case, inlined: BGR(A) to RGBA
-        for (let i = 0; i < count; i++, o += bpp) {
-          rgba[dst] = b[o + 2]; rgba[dst + 1] = b[o + 1]; rgba[dst + 2] = b[o]; rgba[dst + 3] = depth === 32 ? b[o + 3] : 255
-          advance()
-        }
-      } else for (let i = 0; i < count; i++, o += bpp) { decodeOne(b, o, rgba, dst); advance() }
-      src.pos = o
-      continue
+  const layout: RowLayout = { width, height, bpp, rle, topDown, rightToLeft, trueColour: base === 2 && depth >= 24 ? depth : 0, alphaStored, decodeOne, bad }
+  const pixelStart = src.offset
+  const factor = opts.thumbnailSize === undefined ? 1 : shrinkFactor(width, height, opts.thumbnailSize)
+  let rgba: Uint8Array; let alphaRange: { min: number, max: number }
+  let rgbaWidth = width; let rgbaHeight = height
+  if (factor === 1) {
+    rgba = new Uint8Array(pixels * 4)
+    alphaRange = await decodeRows(src, layout, (y, row) => rgba.set(row, y * width * 4))
+  } else {
+    let shrinker = new BoxShrinker(width, height, factor, alphaStored)
+    alphaRange = await decodeRows(src, layout, (y, row) => shrinker.addRow(y, row))
+    if (alphaStored && alphaRange.max === 0) {
+      // alpha zero everywhere is no alpha (below), and weighting colour by it would leave black: again, unweighted
+      src.seek(pixelStart, 'TGA pixels')
+      shrinker = new BoxShrinker(width, height, factor, false)
+      await decodeRows(src, layout, (y, row) => shrinker.addRow(y, row))
     }
-    await src.need(1, 'TGA RLE packet')
-    const head = src.bytes[src.pos++]
-    const count = (head & 0x7f) + 1
-    if (n + count > pixels) throw bad(`RLE packet runs ${n + count - pixels} pixels past the end of the image`)
-    if ((head & 0x80) !== 0) {
-      await src.need(bpp, 'TGA RLE packet')
-      decodeOne(src.bytes, src.pos, px, 0); src.pos += bpp
-      for (let i = 0; i < count; i++) { rgba[dst] = px[0]; rgba[dst + 1] = px[1]; rgba[dst + 2] = px[2]; rgba[dst + 3] = px[3]; advance() }
-    } else {
-      await src.need(bpp * count, 'TGA RLE packet')
-      for (let i = 0; i < count; i++) { decodeOne(src.bytes, src.pos, rgba, dst); src.pos += bpp; advance() }
-    }
+    rgba = shrinker.result(); rgbaWidth = shrinker.outWidth; rgbaHeight = shrinker.outHeight
   }
-  const alpha = alphaStored && usefulAlpha(rgba, alphaBits > 0)
+  const alpha = alphaStored && usefulAlpha(alphaRange, alphaBits > 0)
   if (alphaStored && !alpha) for (let i = 3; i < rgba.length; i += 4) rgba[i] = 255
   const channels = base === 3 ? (alpha ? 2 : 1) : alpha ? 4 : 3
   const bitDepth = depth === 15 || (depth === 16 && base !== 3) ? 5 : 8
-  return { width, height, channels, bitDepth, alpha, rgba, colorMapped: base === 1, rle }
+  return { width, height, channels, bitDepth, alpha, rgba, rgbaWidth, rgbaHeight, colorMapped: base === 1, rle }
+}
+
+interface RowLayout {
+  width: number
+  height: number
+  bpp: number
+  rle: boolean
+  topDown: boolean
+  rightToLeft: boolean
+  /** 24 or 32 for uncompressed-or-RLE true colour, which has an inlined fast path; 0 otherwise */
+  trueColour: number
+  alphaStored: boolean
+  decodeOne: (bytes: Uint8Array, o: number, out: Uint8Array, d: number) => void
+  bad: (why: string) => GasError
+}
+
+/**
+ * Decodes the pixel data row by row, in file order (bottom-up unless topDown, each row right to
+ * left when rightToLeft), handing each finished row to onRow as RGBA with its top-down row number.
+ * The row buffer is reused. Returns the range of alpha values seen (when alpha is stored).
+ */
+async function decodeRows (src: ByteSource, l: RowLayout, onRow: (y: number, row: Uint8Array) => void): Promise<{ min: number, max: number }> {
+  const { width, height, bpp, rle, trueColour, decodeOne } = l
+  const row = new Uint8Array(width * 4)
+  const step = l.rightToLeft ? -4 : 4
+  const first = l.rightToLeft ? (width - 1) * 4 : 0
+  let min = 255; let max = 0
+  let fileRow = 0
+  const emit = (): void => {
+    if (l.alphaStored) for (let i = 3; i < row.length; i += 4) { const a = row[i]; if (a < min) min = a; if (a > max) max = a }
+    onRow(l.topDown ? fileRow : height - 1 - fileRow, row)
+    fileRow++
+  }
+  if (!rle) {
+    const rowBytes = width * bpp
+    for (; fileRow < height;) {
+      await src.need(rowBytes, 'TGA pixels')
+      const b = src.bytes; let o = src.pos; let d = first
+      // the common true-colour cases, inlined: BGR(A) to RGBA
+      if (trueColour === 32) for (let i = 0; i < width; i++, o += 4, d += step) { row[d] = b[o + 2]; row[d + 1] = b[o + 1]; row[d + 2] = b[o]; row[d + 3] = b[o + 3] } else if (trueColour === 24) for (let i = 0; i < width; i++, o += 3, d += step) { row[d] = b[o + 2]; row[d + 1] = b[o + 1]; row[d + 2] = b[o]; row[d + 3] = 255 } else for (let i = 0; i < width; i++, o += bpp, d += step) decodeOne(b, o, row, d)
+      src.pos = o
+      emit()
+    }
+    return { min, max }
+  }
+  const px = new Uint8Array(4)
+  let col = 0; let d = first
+  const pixels = width * height; let n = 0
+  while (n < pixels) {
+    await src.need(1, 'TGA RLE packet')
+    const head = src.bytes[src.pos++]
+    const count = (head & 0x7f) + 1
+    if (n + count > pixels) throw l.bad(`RLE packet runs ${n + count - pixels} pixels past the end of the image`)
+    const run = (head & 0x80) !== 0
+    await src.need(run ? bpp : bpp * count, 'TGA RLE packet')
+    if (run) { decodeOne(src.bytes, src.pos, px, 0); src.pos += bpp }
+    for (let i = 0; i < count; i++) {
+      if (run) { row[d] = px[0]; row[d + 1] = px[1]; row[d + 2] = px[2]; row[d + 3] = px[3] } else { decodeOne(src.bytes, src.pos, row, d); src.pos += bpp }
+      d += step
+      if (++col === width) { emit(); col = 0; d = first }
+    }
+    n += count
+  }
+  return { min, max }
 }
 
 /**
@@ -109,9 +156,7 @@ export async function decodeTga (src: ByteSource): Promise<TgaImage> {
  * zero is "no alpha" (a 16-bit attribute bit nobody set, or zeros in an undeclared channel); all
  * opaque needs no channel; anything else is real alpha, declared or not.
  */
-function usefulAlpha (rgba: Uint8Array, declared: boolean): boolean {
-  let min = 255; let max = 0
-  for (let i = 3; i < rgba.length; i += 4) { const a = rgba[i]; if (a < min) min = a; if (a > max) max = a }
+function usefulAlpha ({ min, max }: { min: number, max: number }, declared: boolean): boolean {
   if (max === 0) return false
   if (min === 255) return declared
   return true

@@ -24,6 +24,11 @@ export interface WavFormat {
   dataOffset: number
   dataLength: number
   frames: number
+  /**
+   * Whether the file has chunks that can hold tags (LIST/INFO, id3, bext, smpl, cue …) before the
+   * data or anything after it. A plain fmt + data file has none, so its tags need not be looked for.
+   */
+  mayHaveTags: boolean
 }
 
 const WAVE_FORMAT_PCM = 1
@@ -42,8 +47,9 @@ export async function readWavFormat (src: ByteSource): Promise<WavFormat> {
   const rf64 = tag(riff, 0) === 'RF64'
   if ((!rf64 && tag(riff, 0) !== 'RIFF') || tag(riff, 8) !== 'WAVE') throw bad('missing RIFF/WAVE signature')
   let ds64DataLength: number | undefined
-  let fmt: Omit<WavFormat, 'dataOffset' | 'dataLength' | 'frames'> | null = null
+  let fmt: Omit<WavFormat, 'dataOffset' | 'dataLength' | 'frames' | 'mayHaveTags'> | null = null
   let factFrames: number | undefined
+  let otherChunks = false
   for (;;) {
     if (src.remaining < 8) throw bad(fmt === null ? 'no "fmt " chunk' : 'no "data" chunk')
     const head = await src.take(8, 'chunk header')
@@ -62,15 +68,16 @@ export async function readWavFormat (src: ByteSource): Promise<WavFormat> {
       const unknown = size === 0xffffffff || (size === 0 && src.remaining > 0)
       if (!unknown && size > src.remaining) throw bad(`wrong data length: "data" chunk says ${size} bytes but only ${src.remaining} remain in the file`)
       const length = unknown ? src.remaining - (src.remaining % fmt.blockAlign) : size
-      if (fmt.encoding === 'mpeg') return { ...fmt, dataOffset, dataLength: length, frames: 0 }
+      const mayHaveTags = otherChunks || src.remaining > length + (length & 1)
+      if (fmt.encoding === 'mpeg') return { ...fmt, dataOffset, dataLength: length, frames: 0, mayHaveTags }
       if (fmt.framesPerBlock > 1) {
         // ADPCM: whole blocks, and a last partial block of whatever frames it holds; a "fact" chunk has the exact count
         const whole = Math.floor(length / fmt.blockAlign)
         const frames = factFrames ?? whole * fmt.framesPerBlock
-        return { ...fmt, dataOffset, dataLength: whole * fmt.blockAlign, frames: Math.min(frames, whole * fmt.framesPerBlock) }
+        return { ...fmt, dataOffset, dataLength: whole * fmt.blockAlign, frames: Math.min(frames, whole * fmt.framesPerBlock), mayHaveTags }
       }
       if (length % fmt.blockAlign !== 0) throw bad(`wrong data length: ${length} bytes is not a whole number of ${fmt.blockAlign}-byte frames`)
-      return { ...fmt, dataOffset, dataLength: length, frames: length / fmt.blockAlign }
+      return { ...fmt, dataOffset, dataLength: length, frames: length / fmt.blockAlign, mayHaveTags }
     } else if (id === 'ds64' && rf64 && size >= 28) {
       const body = await src.take(size, '"ds64" chunk')
       const dv = new DataView(body.buffer, body.byteOffset, body.length)
@@ -81,12 +88,13 @@ export async function readWavFormat (src: ByteSource): Promise<WavFormat> {
       factFrames = new DataView(body.buffer, body.byteOffset, 4).getUint32(0, true)
       src.skip(size - 4 + (size & 1), '"fact" chunk')
     } else {
+      otherChunks = true
       src.skip(size + (size & 1), `"${id.replace(/[^\x20-\x7e]/g, '?')}" chunk`)
     }
   }
 }
 
-function parseFmt (b: Uint8Array, bad: (why: string) => GasError): Omit<WavFormat, 'dataOffset' | 'dataLength' | 'frames'> {
+function parseFmt (b: Uint8Array, bad: (why: string) => GasError): Omit<WavFormat, 'dataOffset' | 'dataLength' | 'frames' | 'mayHaveTags'> {
   const dv = new DataView(b.buffer, b.byteOffset, b.length)
   let formatTag = dv.getUint16(0, true)
   const channels = dv.getUint16(2, true)

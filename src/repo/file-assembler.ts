@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto'
 import type { FileHandle } from 'node:fs/promises'
 import { CHUNK_MAX } from '../objects/chunker.js'
 import { decompress } from '../objects/compression.js'
@@ -7,6 +6,7 @@ import type { FileSystem } from '../objects/fs.js'
 import type { ObjectId } from '../objects/id.js'
 import type { EncodedObject, ObjectStore } from '../objects/store.js'
 import { readChunksInOrder } from '../pack/chunk-runs.js'
+import { BackgroundSha256 } from './background-sha256.js'
 import { writeAll } from './file-content-writer.js'
 
 /** why: one write per 4 MiB keeps syscalls few; with one write in flight a file holds two or three such batches */
@@ -26,13 +26,20 @@ export class AheadBudget {
  * one whose turn it is goes into the write batch at once, a few ahead of their turn wait in
  * memory (within a shared budget). A chunk that was stored before the sync, or arrived too far
  * ahead, stops the writing here until `finish`, which reads the rest from the store once the
- * fetch has flushed it. The whole-file SHA-256 and size are checked before the file counts as
- * prepared; until then, and whenever anything fails, nobody sees it.
+ * fetch has flushed it. The whole-file SHA-256 (on a thread of its own, each batch once
+ * written: background-sha256.ts) and size are checked before the file counts as prepared; until
+ * then, and whenever anything fails, nobody sees it.
  */
 export class FileAssembler {
   readonly #positions = new Map<ObjectId, number[]>()
   readonly #ahead = new Map<number, Uint8Array>()
-  readonly #hash = createHash('sha256')
+  /** batches go to the hashing thread once written and come back to #spares */
+  readonly #hash = new BackgroundSha256((buffer) => {
+    this.#spares.push(buffer)
+    this.#hashed.shift()?.()
+  }, () => this.#fail())
+  /** one per batch at the hashing thread, oldest first: resolves when it comes back */
+  readonly #hashed: Array<() => void> = []
   #handle: Promise<FileHandle> | undefined
   #cursor = 0
   #written = 0
@@ -120,23 +127,29 @@ export class FileAssembler {
     const buffer = this.#batch!
     const bytes = buffer.subarray(0, this.#batchBytes)
     const position = this.#written
-    // why one hash call per batch: 64 updates of 64 KiB cost more than one of 4 MiB
-    this.#hash.update(bytes)
+    const length = this.#batchBytes
     this.#written += this.#batchBytes
     this.#batch = undefined
     this.#batchBytes = 0
     const handle = this.#open()
     // why one chain: writes land in order; a batch filling while one is written gets a spare (two or three in all)
+    let hashed: Promise<void> | undefined
     const write = this.#inFlight.then(async () => {
       await writeAll(await handle, [bytes], position)
-      this.#spares.push(buffer)
+      // in write order, so the thread hashes the file's bytes in order
+      hashed = new Promise((resolve) => this.#hashed.push(resolve))
+      this.#hash.update(buffer, length)
     })
     this.#inFlight = write
-    this.#writes.push(write.catch(() => this.#fail()).finally(() => { this.#writes.shift() }))
+    // why the hash too: a batch counts as behind until written and hashed, so a slow hashing thread holds the fetch back rather than buffers piling up
+    this.#writes.push(write.then(async () => await hashed).catch(() => this.#fail()).finally(() => { this.#writes.shift() }))
   }
 
   #fail (): void {
     this.#failed = true
+    this.#hash.close()
+    // batches the thread will not hand back: nobody waits for them
+    for (const resolve of this.#hashed.splice(0)) resolve()
     for (const bytes of this.#ahead.values()) this.budget.used -= bytes.length
     this.#ahead.clear()
     this.#batch = undefined
@@ -167,7 +180,7 @@ export class FileAssembler {
       }
       if (!this.#failed && this.#batchBytes > 0) this.#writeBatch()
       await this.#inFlight.catch(() => this.#fail())
-      const whole = !this.#failed && this.#cursor === this.manifest.chunks.length && this.#written === this.manifest.size && this.#hash.digest('hex') === this.manifest.sha256
+      const whole = !this.#failed && this.#cursor === this.manifest.chunks.length && this.#written === this.manifest.size && await this.#hash.digest() === this.manifest.sha256
       if (this.#handle !== undefined || whole) await (await this.#open()).close()
       if (!whole) await this.discard()
       return whole

@@ -47,14 +47,17 @@ function commitFile (dir: string, file: string, text: string): void {
 
 /** Starts `gas serve --json`; resolves once it runs, with the peer events it prints. */
 async function serve (dir: string): Promise<Array<{ peer: string, state: string, error?: string }>> {
-  return (await serveProcess(dir)).events
+  // why 'announced to', not 'serving': a sync started before the tracker knows this serve would not meet it, and would wait in vain
+  return (await serveLogged(dir, 'announced to')).events
 }
 
-async function serveProcess (dir: string): Promise<{ child: ChildProcess, events: Array<{ peer: string, state: string, error?: string }> }> {
+/** Starts `gas serve --json` and resolves once its stderr says `ready`, with its peer events and its stderr so far. */
+async function serveLogged (dir: string, ready: string): Promise<{ events: Array<{ peer: string, state: string, error?: string }>, stderr: () => string }> {
   const child = gasSpawn(dir, ['serve', '--json', '--tracker', tracker.url])
   serves.push(child)
   const events: Array<{ peer: string, state: string, error?: string }> = []
   let out = ''
+  let err = ''
   child.stdout?.on('data', (chunk: Buffer) => {
     out += chunk.toString()
     const lines = out.split('\n')
@@ -62,10 +65,10 @@ async function serveProcess (dir: string): Promise<{ child: ChildProcess, events
     for (const line of lines) if (line.trim() !== '') events.push(JSON.parse(line))
   })
   await new Promise<void>((resolve, reject) => {
-    child.stderr?.on('data', (chunk: Buffer) => { if (chunk.toString().includes('serving')) resolve() })
+    child.stderr?.on('data', (chunk: Buffer) => { err += chunk.toString(); if (err.includes(ready)) resolve() })
     child.once('exit', (code) => reject(new Error(`gas serve exited ${code}`)))
   })
-  return { child, events }
+  return { events, stderr: () => err }
 }
 
 /** why: asynchronously, since the tracker runs in this process and spawnSync would stop it answering */
@@ -84,10 +87,10 @@ async function syncOnce (dir: string): Promise<{ status: number, stdout: string,
  * timing is not what this file tests), at most 5 times. A refusal only counts once the
  * connection was made, so callers wait for the serving side to have seen this peer.
  */
-async function syncUntil (dir: string, reached: () => boolean): Promise<{ status: number, stdout: string, stderr: string }> {
+async function syncUntil (dir: string, reached: (last: { stdout: string }) => boolean): Promise<{ status: number, stdout: string, stderr: string }> {
   let r = await syncOnce(dir)
-  for (let i = 0; i < 4 && !reached(); i++) r = await syncOnce(dir)
-  expect(reached(), `${r.stdout}${r.stderr}\nlead's serve saw: ${JSON.stringify(anaEvents)}`).toBe(true)
+  for (let i = 0; i < 4 && !reached(r); i++) r = await syncOnce(dir)
+  expect(reached(r), `${r.stdout}${r.stderr}\nlead's serve saw: ${JSON.stringify(anaEvents)}`).toBe(true)
   return r
 }
 
@@ -98,8 +101,9 @@ function versions (dir: string): unknown[] {
 let ana: string
 let bo: string
 let anaEvents: Array<{ peer: string, state: string, error?: string }>
-let anaServe: ChildProcess
 let mallory: string
+/** the lead's direct (TLS) port, which an outsider's sync names when it drops the lead */
+let anaPort: string
 
 async function stopServes (): Promise<void> {
   for (const child of serves) child.kill('SIGTERM')
@@ -112,7 +116,10 @@ beforeAll(async () => {
   gas(ana, 'init', '--name', 'ana', '--team', 'orcs')
   commitFile(ana, 'secret.txt', 'the orcs attack at dawn')
   bo = member(ana, 'bo')
-  ;({ child: anaServe, events: anaEvents } = await serveProcess(ana))
+  // 'announced to' comes after the direct listener's line, whose port the outsider's test looks for
+  const anaServe = await serveLogged(ana, 'announced to')
+  anaEvents = anaServe.events
+  anaPort = /listening for direct connections on .*:(\d+)/.exec(anaServe.stderr())?.[1] ?? 'none'
 })
 
 afterAll(async () => {
@@ -121,7 +128,22 @@ afterAll(async () => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true })
 })
 
-// why: each test runs several gas processes and up to five syncs; a loaded machine needs the room
+/** The lead counted no one but bo as connected (the refusal tests run side by side, so this holds across all of them). */
+function onlyBoConnected (): void {
+  expect(anaEvents.filter((e) => e.state === 'connected').map((e) => e.peer).filter((p) => p !== 'bo')).toEqual([])
+}
+
+/** The peers a sync dropped (its --json document; on E_NO_PEERS inside the error's data). */
+function droppedBy (stdout: string): Array<{ peer: string, code: string, message: string }> {
+  try {
+    const doc = JSON.parse(stdout) as { dropped?: [], error?: { data?: { dropped?: [] } } }
+    return doc.dropped ?? doc.error?.data?.dropped ?? []
+  } catch { return [] }
+}
+
+// why: each test runs several gas processes and up to five syncs; a loaded machine needs the room.
+// why concurrent: a refused sync waits COUNTED_PEERS_WAIT_MS (25 s) for the peer the tracker counts,
+// so the three outsiders' refusals by the lead run side by side (each its own workspace and name)
 describe('membership over real WebRTC between gas processes', { timeout: 150_000 }, () => {
   it('a member syncs from the lead (the lead proves membership with the certificate `gas init --team` gave it)', async () => {
     // why: the version, not the file: whether a member's workspace holds a document's content is its sync policy's business
@@ -131,20 +153,22 @@ describe('membership over real WebRTC between gas processes', { timeout: 150_000
     expect(versions(bo)).toEqual(versions(ana))
   })
 
-  it('an outsider who wrote the team into its config by hand gets nothing', async () => {
+  it.concurrent('an outsider who wrote the team into its config by hand gets nothing', async () => {
     mallory = tmp()
     gas(mallory, 'init', '--name', 'mallory')
     writeFileSync(join(mallory, '.gas', 'config.json'), JSON.stringify({ ...config(mallory), team: config(ana).team }, null, 2))
-    const seen = anaEvents.length
-    const r = await syncUntil(mallory, () => anaEvents.length > seen)
+    // the connection to the lead was made: mallory's own side dropped it (the lead's event names only a tcp address,
+    // and the other outsiders sync meanwhile), so the lead's direct port in mallory's report is the evidence
+    const metLead = (last: { stdout: string }): boolean => droppedBy(last.stdout).some((d) => d.code === 'E_AUTH' && d.peer.endsWith(`:${anaPort}`) && /holds no certificate of team orcs/.test(d.message))
+    const r = await syncUntil(mallory, metLead)
     expect(existsSync(join(mallory, 'secret.txt'))).toBe(false)
     expect(versions(mallory)).toEqual([])
     if (r.status === 0) expect(JSON.parse(r.stdout).fetched).toEqual({ objects: 0, bytes: 0 })
     // the lead never counted it as connected
-    expect(anaEvents.slice(seen).filter((e) => e.state === 'connected')).toEqual([])
+    onlyBoConnected()
   })
 
-  it('a non-member with a stolen invite gets nothing: join refuses it, and the certificate copied in by hand proves nothing', async () => {
+  it.concurrent('a non-member with a stolen invite gets nothing: join refuses it, and the certificate copied in by hand proves nothing', async () => {
     const eve = tmp()
     gas(eve, 'init', '--name', 'eve')
     const stolen = join(bo, 'invite.json')
@@ -156,40 +180,47 @@ describe('membership over real WebRTC between gas processes', { timeout: 150_000
     writeFileSync(join(eve, '.gas', 'certificate.json'), JSON.stringify(invite.certificate))
     writeFileSync(join(eve, '.gas', 'config.json'), JSON.stringify({ ...config(eve), team: invite.team, roles: ['artist'] }, null, 2))
     const refused = (): boolean => anaEvents.some((e) => e.state === 'closed' && /eve presented bo's certificate|certificate is for another key|not signed/.test(e.error ?? ''))
-    const seen = anaEvents.length
     const r = await syncUntil(eve, refused)
     expect(existsSync(join(eve, 'secret.txt'))).toBe(false)
     expect(versions(eve)).toEqual([])
     if (r.status === 0) expect(JSON.parse(r.stdout).fetched).toEqual({ objects: 0, bytes: 0 })
-    expect(anaEvents.slice(seen).filter((e) => e.state === 'connected')).toEqual([])
+    onlyBoConnected()
     expect(refused()).toBe(true)
   })
 
-  it('a member of another team (its certificate, the orcs team id in its config) is refused by the lead and serves nothing to members', async () => {
+  let legolas: string
+  it.concurrent('a member of another team (its certificate, the orcs team id in its config) is refused by the lead', async () => {
     const elrond = tmp()
     gas(elrond, 'init', '--name', 'elrond', '--team', 'elves')
-    const legolas = member(elrond, 'legolas')
+    legolas = member(elrond, 'legolas')
     writeFileSync(join(legolas, '.gas', 'config.json'), JSON.stringify({ ...config(legolas), team: config(ana).team }, null, 2))
     const refused = (): boolean => anaEvents.some((e) => e.state === 'closed' && /legolas's certificate is for another team/.test(e.error ?? ''))
     const r = await syncUntil(legolas, refused)
     expect(existsSync(join(legolas, 'secret.txt'))).toBe(false)
     expect(versions(legolas)).toEqual([])
     if (r.status === 0) expect(JSON.parse(r.stdout).fetched).toEqual({ objects: 0, bytes: 0 })
+    onlyBoConnected()
+  })
 
+  it('that member of another team serves nothing to members: bo refuses what legolas offers', async () => {
     // legolas serves alone (ana stops), so bo's sync meets it for sure
-    anaServe.kill('SIGTERM')
-    await new Promise((resolve) => anaServe.exitCode !== null ? resolve(null) : anaServe.once('exit', resolve))
+    await stopServes()
     commitFile(legolas, 'elvish.txt', 'a forged version for the orcs')
     const legolasEvents = await serve(legolas)
     const before = versions(bo)
-    await syncUntil(bo, () => legolasEvents.length > 0)
+    // the connection was made (legolas saw it), and bo refused legolas: in the TCP proof or in HELLO
+    const refusedLegolas = (last: { stdout: string }): boolean => legolasEvents.length > 0 && droppedBy(last.stdout).some((d) => d.code === 'E_AUTH' && /legolas/.test(d.message))
+    const started = Date.now()
+    const r = await syncUntil(bo, refusedLegolas)
     expect(existsSync(join(bo, 'elvish.txt'))).toBe(false)
     expect(versions(bo)).toEqual(before)
-    // the connection was made (legolas saw bo), and bo refused what legolas offered
-    expect(legolasEvents.map((e) => e.peer)).toContain('bo')
+    expect(r.stdout).toMatch(/E_NO_PEERS/)
+    // a refusal is final: bo's sync does not wait COUNTED_PEERS_WAIT_MS (25 s) for the peer it refused
+    expect(Date.now() - started).toBeLessThan(25_000)
   })
 
   it('the outsider cannot serve members either: its own side refuses to pretend, and members get nothing', async () => {
+    // why not beside legolas's serve: the two serves meet each other, and mallory's first event must be bo's
     await stopServes()
     commitFile(mallory, 'fake.txt', 'the orcs retreat')
     const malloryEvents = await serve(mallory)

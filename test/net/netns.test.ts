@@ -3,9 +3,10 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { afterEach, describe, expect, it } from 'vitest'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { describe, expect, it, type TestContext } from 'vitest'
 import { cliTeam, gasOk, runGas, startGasTracker, startServe, stopGas, syncUntilPeer, type GasCommand } from '../helpers/cli-team.js'
-import { useTmp } from '../helpers/tmp.js'
 import { NetLab, hasNetem, leftoverNamespaces, netnsUnavailable, turnserverPath } from './netns-lab.js'
 
 /*
@@ -18,22 +19,31 @@ import { NetLab, hasNetem, leftoverNamespaces, netnsUnavailable, turnserverPath 
 
 const GAS_BIN = resolve('bin/gas')
 const unavailable = netnsUnavailable()
-const tmp = useTmp()
-const labs: NetLab[] = []
-const children: ChildProcess[] = []
 
-afterEach(async () => {
-  for (const c of children.splice(0)) await stopGas(c)
-  for (const lab of labs.splice(0)) {
-    lab.destroy()
-    expect(leftoverNamespaces(lab.prefix)).toEqual([])
+/**
+ * What one test makes (labs, processes, folders), removed when that test ends: the tests run side
+ * by side (why: the symmetric-NAT test waits out a failed sync, the others fit in that wait),
+ * so nothing of one test may be cleaned up by another's end.
+ */
+interface Rig { lab: () => NetLab, tmp: () => string, keep: (child: ChildProcess) => ChildProcess }
+
+function rig (ctx: TestContext): Rig {
+  const labs: NetLab[] = []
+  const children: ChildProcess[] = []
+  const dirs: string[] = []
+  ctx.onTestFinished(async () => {
+    for (const c of children.splice(0)) await stopGas(c)
+    for (const l of labs.splice(0)) {
+      l.destroy()
+      expect(leftoverNamespaces(l.prefix)).toEqual([])
+    }
+    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })
+  })
+  return {
+    lab: () => { const l = new NetLab(); labs.push(l); return l },
+    tmp: () => { const d = mkdtempSync(join(tmpdir(), 'gas-test-')); dirs.push(d); return d },
+    keep: (child) => { children.push(child); return child }
   }
-})
-
-function lab (): NetLab {
-  const l = new NetLab()
-  labs.push(l)
-  return l
 }
 
 function gasIn (l: NetLab, ns: string): GasCommand {
@@ -66,19 +76,17 @@ async function expectSynced (cmd: GasCommand, dir: string, bytes: Buffer, type: 
   return r.json
 }
 
-async function tracker (l: NetLab, ns: string, host: string): Promise<{ url: string, urls: string[] }> {
-  const t = await startGasTracker(gasIn(l, ns), tmp(), ['--host', host, '--port', '8000'])
-  children.push(t.child)
+async function tracker (r: Rig, l: NetLab, ns: string, host: string): Promise<{ url: string, urls: string[] }> {
+  const t = await startGasTracker(gasIn(l, ns), r.tmp(), ['--host', host, '--port', '8000'])
+  r.keep(t.child)
   return { url: t.printed.url, urls: t.printed.urls ?? [] }
 }
 
-async function serve (cmd: GasCommand, dir: string): Promise<ChildProcess> {
+async function serve (r: Rig, cmd: GasCommand, dir: string): Promise<ChildProcess> {
   // these tests are about WebRTC's routes (host, srflx, relay): the direct TCP path stays off.
   // why wait for the announce: 'serving' comes before the tracker knows this peer, and on a loaded
   // machine a sync started then is told of fewer peers than the test has started
-  const child = await startServe(cmd, dir, {}, ['--no-direct'], 'announced to')
-  children.push(child)
-  return child
+  return r.keep(await startServe(cmd, dir, {}, ['--no-direct'], 'announced to'))
 }
 
 /**
@@ -102,13 +110,13 @@ function natTopology (l: NetLab, symmetric: boolean): void {
 }
 
 /** coturn on pub: STUN and TURN on 198.51.100.1:3478, one long-term user. */
-async function coturn (l: NetLab): Promise<void> {
+async function coturn (r: Rig, l: NetLab): Promise<void> {
   const bin = turnserverPath()
   if (bin === undefined) throw new Error('coturn is not installed (.ci/run installs it)')
   const child = spawn(l.prefixFor('pub')[0], [...l.prefixFor('pub').slice(1), bin, '-n', '--listening-ip=198.51.100.1', '--relay-ip=198.51.100.1',
     '--listening-port=3478', '--min-port=49152', '--max-port=49999', '--no-tls', '--no-dtls', '--no-cli', '--fingerprint', '--lt-cred-mech',
     '--user=gas:teamsecret', '--realm=gas', '--log-file=stdout', '--simple-log', ...(process.env.GAS_TEST_COTURN_LOG !== undefined ? ['-V'] : [])], { stdio: ['ignore', 'pipe', 'pipe'] })
-  children.push(child)
+  r.keep(child)
   let log = ''
   if (process.env.GAS_TEST_COTURN_LOG !== undefined) child.stdout?.on('data', (d: Buffer) => process.stderr.write(d))
   await new Promise<void>((resolve, reject) => {
@@ -121,85 +129,97 @@ async function coturn (l: NetLab): Promise<void> {
   })
 }
 
-describe.skipIf(unavailable !== undefined)(`peers in network namespaces${unavailable !== undefined ? ` (skipped: ${unavailable})` : ''}`, () => {
-  it('a LAN of three on a bridge: the tracker prints the URLs members use; host candidates carry the sync', async () => {
-    const l = lab()
+/** Two members' machines behind symmetric NATs, coturn and the tracker on pub, a team with STUN only (member i in m(i+1)). */
+async function symmetricTeam (r: Rig, names: string[]): Promise<{ cmds: GasCommand[], ana: string, bo: string }> {
+  const l = r.lab()
+  natTopology(l, true)
+  await coturn(r, l)
+  const t = await tracker(r, l, 'pub', '198.51.100.1')
+  const cmds = [gasIn(l, 'm1'), gasIn(l, 'm2')]
+  const [ana, bo] = await cliTeam(r.tmp(), names, cmds, [t.url], ['stun:198.51.100.1:3478'])
+  return { cmds, ana, bo }
+}
+
+describe.skipIf(unavailable !== undefined)(`peers in network namespaces${unavailable !== undefined ? ` (skipped: ${unavailable})` : ''}`, { concurrent: true }, () => {
+  it('a LAN of three on a bridge: the tracker prints the URLs members use; host candidates carry the sync', async (ctx) => {
+    const r = rig(ctx)
+    const l = r.lab()
     l.addMachine('sw')
     l.addSwitch('sw')
     for (const n of [1, 2, 3]) {
       l.addMachine(`m${n}`)
       l.plug(`m${n}`, 'sw', `p${n}`, `10.77.0.${n}/24`)
     }
-    const t = await tracker(l, 'm1', '0.0.0.0')
+    const t = await tracker(r, l, 'm1', '0.0.0.0')
     expect(t.urls).toContain('ws://10.77.0.1:8000')
     expect(t.url).toBe('ws://10.77.0.1:8000') // reachable addresses first, loopback last
     const cmds = [1, 2, 3].map((n) => gasIn(l, `m${n}`))
-    const [ana, bo, cy] = await cliTeam(tmp(), ['ana', 'bo', 'cy'], cmds, [t.url])
+    const [ana, bo, cy] = await cliTeam(r.tmp(), ['ana', 'bo', 'cy'], cmds, [t.url])
     const bytes = await commitAsset(cmds[0], ana)
-    let anaServe = await serve(cmds[0], ana)
+    let anaServe = await serve(r, cmds[0], ana)
     const first = await expectSynced(cmds[1], bo, bytes, 'host')
     expect(first.asked).toEqual(['ana'])
     expect(first.routes[0].local).toMatch(/^(host|prflx) 10\.77\.0\.2:\d+\/udp$/)
     // cy gets the asset from bo, who got it over the LAN: ana is gone, so nothing else could give it.
     // why one serve at a time: a one-shot sync takes the peers whose handshakes end within its wait,
     // and on a loaded machine a second LAN handshake can take longer (that is a wait, not a route)
-    const boServe = await serve(cmds[1], bo)
+    const boServe = await serve(r, cmds[1], bo)
     await stopGas(anaServe)
     const third = await expectSynced(cmds[2], cy, bytes, 'host')
     expect(third.asked).toEqual(['bo'])
     expect(third.routes[0].remote).toMatch(/^(host|prflx) 10\.77\.0\.2:\d+\/udp$/)
     // and the third pair of the LAN: cy and ana
-    anaServe = await serve(cmds[0], ana)
+    anaServe = await serve(r, cmds[0], ana)
     await stopGas(boServe)
     const last = await expectSynced(cmds[2], cy, bytes, 'host')
     expect(last.asked).toEqual(['ana'])
     expect(last.routes[0].remote).toMatch(/^(host|prflx) 10\.77\.0\.1:\d+\/udp$/)
   }, 180_000)
 
-  it('two members behind two NATs reach each other through STUN (server-reflexive candidates)', async () => {
-    const l = lab()
+  it('two members behind two NATs reach each other through STUN (server-reflexive candidates)', async (ctx) => {
+    const r = rig(ctx)
+    const l = r.lab()
     natTopology(l, false)
-    await coturn(l)
-    const t = await tracker(l, 'pub', '198.51.100.1')
+    await coturn(r, l)
+    const t = await tracker(r, l, 'pub', '198.51.100.1')
     const cmds = [gasIn(l, 'm1'), gasIn(l, 'm2')]
-    const [ana, bo] = await cliTeam(tmp(), ['ana', 'bo'], cmds, [t.url], ['stun:198.51.100.1:3478'])
+    const [ana, bo] = await cliTeam(r.tmp(), ['ana', 'bo'], cmds, [t.url], ['stun:198.51.100.1:3478'])
     const bytes = await commitAsset(cmds[0], ana)
-    await serve(cmds[0], ana)
+    await serve(r, cmds[0], ana)
     const json = await expectSynced(cmds[1], bo, bytes, 'srflx')
     // the NAT's outside address, learnt from STUN: 198.51.100.11 or .12
     expect(JSON.stringify(json.routes)).toMatch(/198\.51\.100\.1[12]:/)
   }, 180_000)
 
-  it('symmetric NATs: STUN alone gives E_NO_ROUTE naming the candidates; the team\'s TURN relay gets through', async () => {
-    const l = lab()
-    natTopology(l, true)
-    await coturn(l)
-    const t = await tracker(l, 'pub', '198.51.100.1')
-    const cmds = [gasIn(l, 'm1'), gasIn(l, 'm2')]
-    const [ana, bo] = await cliTeam(tmp(), ['ana', 'bo'], cmds, [t.url], ['stun:198.51.100.1:3478'])
-    const bytes = await commitAsset(cmds[0], ana)
-    const server = await startServe(cmds[0], ana, {}, ['--no-direct'], 'announced to')
-    children.push(server)
+  // why two tests on two labs: the failed sync waits out its peer (about 30 s); the relay's part runs beside it
+  it('symmetric NATs: STUN alone gives E_NO_ROUTE naming the candidates', async (ctx) => {
+    const r = rig(ctx)
+    const { cmds, ana, bo } = await symmetricTeam(r, ['ana', 'bo'])
+    await commitAsset(cmds[0], ana)
+    await serve(r, cmds[0], ana)
     const failed = await runGas(cmds[1], bo, ['sync', '--once', '--json'])
     expect(failed.status).toBe(1)
     expect(JSON.parse(failed.stderr).error.code).toBe('E_NO_ROUTE')
     expect(failed.stderr).toMatch(/ours host 10\.2\.0\.2:\d+\/udp/)
     expect(failed.stderr).toMatch(/srflx 198\.51\.100\.12:/)
     expect(failed.stderr).toContain('gas team ice')
+  }, 240_000)
 
-    // the lead adds the relay; bo gets it as a new member would, from an invite (secret included)
-    await stopGas(server)
+  it('symmetric NATs: the team\'s TURN relay gets through, for a member who got it from an invite', async (ctx) => {
+    const r = rig(ctx)
+    const { cmds, ana } = await symmetricTeam(r, ['ana'])
+    const bytes = await commitAsset(cmds[0], ana)
+    // the lead adds the relay; a new member in m2 gets stun and turn (with its secret) from the invite alone
     const added = await gasOk(cmds[0], ana, ['team', 'ice', 'turn:gas@198.51.100.1:3478', '--credential', 'teamsecret', '--json'])
     expect(added.ice).toEqual(['stun:198.51.100.1:3478', 'turn:gas@198.51.100.1:3478']) // never the secret
-    // a new member in m2 gets stun and turn (with its secret) from the invite alone
-    const cy = join(tmp(), 'cy')
+    const cy = join(r.tmp(), 'cy')
     mkdirSync(cy)
     await gasOk(cmds[1], cy, ['init', '--name', 'cy'])
     const me = await gasOk(cmds[1], cy, ['whoami', '--json'])
     await gasOk(cmds[0], ana, ['team', 'add', me.publicKey, '--name', 'cy', '--role', 'admin', '--out', join(cy, '..', 'cy.invite')])
     await gasOk(cmds[1], cy, ['team', 'join', join(cy, '..', 'cy.invite')])
     expect((await gasOk(cmds[1], cy, ['team', 'ice', '--json'])).ice).toEqual(added.ice)
-    await serve(cmds[0], ana)
+    await serve(r, cmds[0], ana)
     await expectSynced(cmds[1], cy, bytes, 'relay')
     // the secret is in .gas/ice.json (owner-only), not in any version record
     const log = await gasOk(cmds[1], cy, ['log', '--json'])
@@ -220,8 +240,9 @@ console.log(l.prefix, leftoverNamespaces(l.prefix).length); ${end}`
     }
   })
 
-  it('a rate-limited link (tc tbf; this kernel has no netem, latency and loss are the simulated link\'s tests) still delivers byte for byte', async () => {
-    const l = lab()
+  it('a rate-limited link (tc tbf; this kernel has no netem, latency and loss are the simulated link\'s tests) still delivers byte for byte', async (ctx) => {
+    const r = rig(ctx)
+    const l = r.lab()
     l.addMachine('m1')
     l.addMachine('m2')
     l.cable('m1', 'eth0', 'm2', 'eth0')
@@ -230,11 +251,11 @@ console.log(l.prefix, leftoverNamespaces(l.prefix).length); ${end}`
     if (!hasNetem(l, 'm1', 'eth0')) console.log('netem is not available in this kernel: rate limit only (tbf)')
     l.rateLimit('m1', 'eth0', 40)
     l.rateLimit('m2', 'eth0', 40)
-    const t = await tracker(l, 'm1', '10.78.0.1')
+    const t = await tracker(r, l, 'm1', '10.78.0.1')
     const cmds = [gasIn(l, 'm1'), gasIn(l, 'm2')]
-    const [ana, bo] = await cliTeam(tmp(), ['ana', 'bo'], cmds, [t.url])
+    const [ana, bo] = await cliTeam(r.tmp(), ['ana', 'bo'], cmds, [t.url])
     const bytes = await commitAsset(cmds[0], ana)
-    await serve(cmds[0], ana)
+    await serve(r, cmds[0], ana)
     const json = await expectSynced(cmds[1], bo, bytes, 'host')
     // 6 MiB through 40 Mbit/s takes at least ~1.2 s: the limit was in the path
     expect(json.seconds.fetch).toBeGreaterThan(1)

@@ -73,6 +73,24 @@ describe('pack read-ahead', () => {
     await store.closeAll()
   })
 
+  it('a run asked for 16 at a time from its start, after an entry far away, is read a MiB at a time (a serving peer prefetching)', async () => {
+    const dir = tmp()
+    const { chunks, ids } = await packOf(dir, 80)
+    const total = chunks.reduce((n, c) => n + c.length, 0)
+    const { fs, reads } = countingFs()
+    const store = await FileStore.open(join(dir, 'objects'), fs)
+    // the last entry first (as a manifest stored after its chunks is read before them)
+    expect(Buffer.from((await store.get(ids[ids.length - 1])).body).equals(chunks[ids.length - 1])).toBe(true)
+    const before = reads()
+    for (let from = 0; from < ids.length - 1; from += 16) {
+      const batch = ids.slice(from, Math.min(from + 16, ids.length - 1))
+      const got = await Promise.all(batch.map(async (id) => await store.getEncoded(id)))
+      got.forEach((o, k) => expect(Buffer.from(o!.bytes).equals(chunks[from + k])).toBe(true))
+    }
+    expect(reads() - before).toBeLessThanOrEqual(Math.ceil(total / READ_AHEAD_BYTES) * 2 + 4)
+    await store.closeAll()
+  })
+
   it('a window nobody reads for a while gives its buffer back; the run then goes on with a new one', async () => {
     const dir = tmp()
     const { chunks, ids } = await packOf(dir, 40)

@@ -1,8 +1,9 @@
 import { execFile } from 'node:child_process'
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { promisify } from 'node:util'
-import { describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import { makePng } from '../fixtures/textures.js'
 import { cliTeam, gasOk, startGasTracker, startServe, stopGas, syncUntilPeer, type GasCommand } from '../helpers/cli-team.js'
 import { useTmp } from '../helpers/tmp.js'
@@ -24,18 +25,27 @@ function ownSize (dir: string): number {
   return bytes
 }
 
-/** The packed tarball (of the current dist/, which the global setup keeps built) in a fresh folder. */
-async function pack (): Promise<string> {
-  const dest = tmp()
-  const { stdout } = await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dest], { cwd: REPO })
-  return join(dest, JSON.parse(stdout)[0].filename)
+interface Packed { tarball: string, files: string[], unpackedSize: number }
+
+// why one `npm pack` for the file (not one per test): each costs seconds of npm; the tests only read the tarball
+const packDir = mkdtempSync(join(tmpdir(), 'gas-pack-'))
+let packing: Promise<Packed> | undefined
+afterAll(() => rmSync(packDir, { recursive: true, force: true }))
+
+/** The packed tarball (of the current dist/, which the global setup keeps built), and what npm says it holds. */
+async function pack (): Promise<Packed> {
+  packing ??= (async () => {
+    const { stdout } = await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', packDir], { cwd: REPO })
+    const packed = JSON.parse(stdout)[0] as { filename: string, files: Array<{ path: string }>, unpackedSize: number }
+    return { tarball: join(packDir, packed.filename), files: packed.files.map((f) => f.path), unpackedSize: packed.unpackedSize }
+  })()
+  return await packing
 }
 
 describe('gas as an installed package (npm pack, then npm install from the tarball)', () => {
   it('npm pack ships the compiled sources, bin and README only', async () => {
-    const { stdout } = await run('npm', ['pack', '--dry-run', '--ignore-scripts', '--json'], { cwd: REPO })
-    const packed = JSON.parse(stdout)[0]
-    const files = (packed.files as Array<{ path: string }>).map((f) => f.path)
+    const packed = await pack()
+    const files = packed.files
     expect(files).toContain('bin/gas')
     expect(files).toContain('dist/min/index.d.ts')
     expect(files).toContain('dist/min/cli/main.js')
@@ -47,7 +57,7 @@ describe('gas as an installed package (npm pack, then npm install from the tarba
   })
 
   it('installs globally into an empty prefix; the installed gas inits, adds, commits, previews and syncs two peers', async () => {
-    const tarball = await pack()
+    const { tarball } = await pack()
     const prefix = tmp()
     await run('npm', ['install', '-g', '--prefix', prefix, tarball, ...NPM_FLAGS], { timeout: 280_000 })
     expect(ownSize(join(prefix, 'lib', 'node_modules', 'gameassetshare'))).toBeLessThanOrEqual(INSTALLED_SIZE_FLOOR)
@@ -78,7 +88,7 @@ describe('gas as an installed package (npm pack, then npm install from the tarba
   }, 360_000)
 
   it('a project that depends on it imports the API from ESM and TypeScript, types resolved', async () => {
-    const tarball = await pack()
+    const { tarball } = await pack()
     const project = tmp()
     writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'pipeline', version: '1.0.0', type: 'module', private: true }))
     await run('npm', ['install', tarball, ...NPM_FLAGS], { cwd: project, timeout: 280_000 })

@@ -1,22 +1,23 @@
 import { randomBytes } from 'node:crypto'
 import { GasError } from '../../errors.js'
-import { objectTypeFromCode, type ObjectId, type ObjectType } from '../../objects/id.js'
-import type { EncodedObject, ObjectStore } from '../../objects/store.js'
+import type { ObjectId, ObjectType } from '../../objects/id.js'
+import type { ObjectStore } from '../../objects/store.js'
 import { systemClock, PeerLedger, type Clock } from './ledger.js'
 import { FloodGuard } from './flood-guard.js'
 import { WantAnswers } from './want-answers.js'
 import { checkSignedHello, helloMessage } from './hello.js'
 import {
-  BlockAssembler, FRAME_VERSION, MAX_IDS_PER_MESSAGE, chunkRefs, decodeMessage, encodeMessage, isKnownMessageId,
-  type BlockMessage, type Capability, type DontHaveReason, type GoodbyeMessage, type HelloCertificate, type HelloMessage, type Message, type WantMode
+  MAX_IDS_PER_MESSAGE, chunkRefs, encodeMessage,
+  type Capability, type DontHaveReason, type GoodbyeMessage, type HelloCertificate, type HelloMessage, type Message, type WantMode
 } from '../wire/messages.js'
-import { GOODBYE_LINGER_MS, HANDSHAKE_TIMEOUT_MS, MAX_ADVERTISED_REFS, MAX_EARLY_FRAMES, type PeerIdentity, type ReceivedBlock, type RefEntry, type ServeVerdict, type SessionOptions } from './session-options.js'
+import { GOODBYE_LINGER_MS, HANDSHAKE_TIMEOUT_MS, type PeerIdentity, type ReceivedBlock, type RefEntry, type ServeVerdict, type SessionOptions } from './session-options.js'
 import { asGasError, goodbyeError } from './session-failure.js'
-import { MAX_FRAME, peerLost, type FrameLease, type Transport } from '../transport/transport.js'
+import { IncomingFrames } from './incoming-frames.js'
+import { peerLost, type Transport } from '../transport/transport.js'
 
 /**
- * One connection to one peer: handshake, dispatch of incoming messages, and (through WantAnswers)
- * serving the remote's WANTs. What to fetch is the swarm's business; the session reports HAVE,
+ * One connection to one peer: handshake, dispatch of incoming messages (IncomingFrames), and
+ * (through WantAnswers) serving the remote's WANTs. What to fetch is the swarm's business; the session reports HAVE,
  * DONT_HAVE, whole BLOCKs, REFS and the remote's "done".
  *
  *   HELLO (both sides) → [signed HELLO with certificate when authentication is on] → REFS… END_OF_REFS → WANT/HAVE/BLOCK/CANCEL… DONE
@@ -39,42 +40,21 @@ export class PeerSession {
   readonly ledger: PeerLedger
   /** the remote's HELLO (the signed one when authentication is on) */
   remote!: HelloMessage
-  /** the remote's last complete advertisement */
-  remoteRefs: RefEntry[] | undefined
-  /** the remote said it wants nothing more */
-  remoteDone = false
-  /** frames with a message id this build does not know, skipped */
-  unknownMessages = 0
   error: GasError | undefined
 
   readonly #opts: SessionOptions
   readonly #clock: Clock
   readonly #nonce = randomBytes(32).toString('hex')
   #state: State = 'handshake'
-  #early: Array<Exclude<Message, HelloMessage>> = []
-  #helloChain: Promise<void> = Promise.resolve()
   #signedHelloSeen = false
   #helloSeen = false
-  /** set as soon as a HELLO frame arrives, before it is processed (processing is async) */
-  #helloArrived = false
   /** we refused the remote and sent GOODBYE: nothing more is read, the transport closes shortly */
   #refused = false
   #handshake: { resolve: () => void, reject: (err: Error) => void } | undefined
-  /** the lease of the frame being dispatched (see #onFrame) */
-  #lease: FrameLease | undefined
-  readonly #assembler = new BlockAssembler()
-  #refsBuffer: RefEntry[] = []
   readonly #answers: WantAnswers
   readonly #guard: FloodGuard
-  readonly #listeners = {
-    have: [] as Array<(ids: ObjectId[]) => void>,
-    dontHave: [] as Array<(ids: ObjectId[], reason?: DontHaveReason) => void>,
-    block: [] as Array<(block: ReceivedBlock) => void>,
-    refs: [] as Array<(refs: RefEntry[]) => void>,
-    done: [] as Array<() => void>,
-    unknown: [] as Array<(messageId: number) => void>,
-    close: [] as Array<(err?: GasError) => void>
-  }
+  readonly #incoming: IncomingFrames
+  #closeListeners: Array<(err?: GasError) => void> = []
 
   private constructor (opts: SessionOptions) {
     this.#opts = opts
@@ -95,7 +75,21 @@ export class PeerSession {
       mayServe: async (id, type) => await this.#mayServe(id, type),
       fail: (err) => this.close(asGasError(err))
     })
-    this.transport.onFrame((frame, lease) => this.#onFrame(frame, lease))
+    this.#incoming = new IncomingFrames({
+      transport: this.transport,
+      ledger: this.ledger,
+      guard: this.#guard,
+      name: () => this.name,
+      state: () => this.#state,
+      refused: () => this.#refused,
+      remoteCan: (capability) => this.remoteCan(capability),
+      hello: async (hello) => await this.#onHello(hello),
+      goodbye: (msg) => this.#onGoodbye(msg),
+      want: (ids, mode, priority) => this.#answers.want(ids, mode, priority),
+      cancel: (ids) => this.#answers.cancel(ids),
+      close: (err) => this.close(err)
+    })
+    this.transport.onFrame((frame, lease) => this.#incoming.onFrame(frame, lease))
     this.transport.onClose((err) => this.#finish(this.error ?? (err === undefined || err instanceof GasError ? err : peerLost(this.transport.remoteLabel, (err as Error).message))))
   }
 
@@ -111,20 +105,27 @@ export class PeerSession {
   get closed (): boolean { return this.#state === 'closed' }
   /** block requests from the remote not yet served */
   get queuedWants (): number { return this.#answers.queued }
+  /** the remote's last complete advertisement */
+  get remoteRefs (): RefEntry[] | undefined { return this.#incoming.remoteRefs }
+  /** the remote said it wants nothing more */
+  get remoteDone (): boolean { return this.#incoming.remoteDone }
+  set remoteDone (done: boolean) { this.#incoming.remoteDone = done }
+  /** frames with a message id this build does not know, skipped */
+  get unknownMessages (): number { return this.#incoming.unknownMessages }
 
-  onHave (cb: (ids: ObjectId[]) => void): void { this.#listeners.have.push(cb) }
+  onHave (cb: (ids: ObjectId[]) => void): void { this.#incoming.listeners.have.push(cb) }
   /** `reason`: why the remote refused them ('access-denied'), when it said; absent: it does not hold them */
-  onDontHave (cb: (ids: ObjectId[], reason?: DontHaveReason) => void): void { this.#listeners.dontHave.push(cb) }
-  onBlock (cb: (block: ReceivedBlock) => void): void { this.#listeners.block.push(cb) }
-  onRefs (cb: (refs: RefEntry[]) => void): void { this.#listeners.refs.push(cb) }
-  onRemoteDone (cb: () => void): void { this.#listeners.done.push(cb) }
+  onDontHave (cb: (ids: ObjectId[], reason?: DontHaveReason) => void): void { this.#incoming.listeners.dontHave.push(cb) }
+  onBlock (cb: (block: ReceivedBlock) => void): void { this.#incoming.listeners.block.push(cb) }
+  onRefs (cb: (refs: RefEntry[]) => void): void { this.#incoming.listeners.refs.push(cb) }
+  onRemoteDone (cb: () => void): void { this.#incoming.listeners.done.push(cb) }
   /** a frame with a message id this build does not know arrived (and was skipped) */
-  onUnknownMessage (cb: (messageId: number) => void): void { this.#listeners.unknown.push(cb) }
+  onUnknownMessage (cb: (messageId: number) => void): void { this.#incoming.listeners.unknown.push(cb) }
   /** whether the remote's HELLO lists this capability */
   remoteCan (capability: Capability): boolean { return this.remote?.capabilities.includes(capability) ?? false }
   onClose (cb: (err?: GasError) => void): void {
     if (this.#state === 'closed') queueMicrotask(() => cb(this.error))
-    else this.#listeners.close.push(cb)
+    else this.#closeListeners.push(cb)
   }
 
   /** Resolves with the remote's first complete advertisement (or the latest one already received). */
@@ -155,14 +156,14 @@ export class PeerSession {
 
   /** CANCEL: no longer send these; what already arrived of them is dropped, so asking again starts clean. */
   async cancel (ids: ObjectId[]): Promise<void> {
-    for (const id of ids) this.#assembler.cancel(id)
+    this.#incoming.cancelBlocks(ids)
     for (let i = 0; i < ids.length; i += MAX_IDS_PER_MESSAGE) {
       await this.#send({ type: 'CANCEL', ids: ids.slice(i, i + MAX_IDS_PER_MESSAGE) })
     }
   }
 
   /** bytes held for objects partly received from this peer */
-  get pendingBlockBytes (): number { return this.#assembler.pendingBytes }
+  get pendingBlockBytes (): number { return this.#incoming.pendingBlockBytes }
 
   /** Tells the remote we want nothing more (DONE; an empty CANCEL for a version 1 peer). */
   async sendDone (): Promise<void> {
@@ -253,7 +254,7 @@ export class PeerSession {
     if (!this.remoteCan('goodbye')) return this.close(err)
     this.error ??= err
     this.#refused = true
-    this.#early = []
+    this.#incoming.dropEarly()
     this.#handshake?.reject(err)
     // why: a 300-character reason always fits MAX_GOODBYE_BYTES, whatever the characters
     this.#send({ type: 'GOODBYE', code: err.code, message: err.message.slice(0, 300) })
@@ -267,136 +268,7 @@ export class PeerSession {
   #opened (): void {
     this.#state = 'open'
     this.#handshake?.resolve()
-    const early = this.#early
-    this.#early = []
-    for (const msg of early) this.#dispatch(msg)
-  }
-
-  // ---- incoming ----------------------------------------------------------------------------
-
-  /** `lease`: blocks used in place hold the frame's buffer until the swarm releases them; nothing else keeps a view of it */
-  #onFrame (frame: Uint8Array, lease?: FrameLease): void {
-    this.#lease = lease
-    try {
-      this.#handleFrame(frame)
-    } finally {
-      this.#lease = undefined
-    }
-  }
-
-  #handleFrame (frame: Uint8Array): void {
-    if (this.#state === 'closed' || this.#refused) return
-    this.ledger.frameReceived(frame.byteLength)
-    // why: a frame larger than the transport carries means a broken transport; only a stream carries LARGE_FRAME
-    const maxFrame = this.transport.maxFrameBytes ?? MAX_FRAME
-    if (frame.byteLength > maxFrame) return this.close(GasError.frameLength(`${this.transport.remoteLabel} sent a frame of ${frame.byteLength} bytes over a transport that carries at most ${maxFrame}`))
-    // why: a newer peer may send messages this build has no row for; skipping them is what lets the protocol grow
-    if (frame.byteLength >= 2 && frame[0] === FRAME_VERSION && !isKnownMessageId(frame[1])) {
-      try {
-        this.#guard.unknownMessage()
-      } catch (err) {
-        return this.close(asGasError(err))
-      }
-      this.unknownMessages++
-      emit(this.#listeners.unknown, frame[1])
-      return
-    }
-    let msg: Message
-    try {
-      msg = decodeMessage(frame)
-    } catch (err) {
-      this.close(asGasError(err))
-      return
-    }
-    if (msg.type === 'GOODBYE') return this.#onGoodbye(msg)
-    if (msg.type === 'HELLO') {
-      const hello = msg
-      this.#helloArrived = true
-      // why: signing and verifying are async; a second HELLO must wait for the first one's outcome
-      this.#helloChain = this.#helloChain.then(async () => await this.#onHello(hello)).catch((err) => this.close(asGasError(err)))
-    } else if (this.#state === 'handshake') {
-      if (!this.#helloArrived) return this.close(GasError.protocol(`${this.transport.remoteLabel} sent ${msg.type} before HELLO`))
-      if (this.#early.length >= MAX_EARLY_FRAMES) return this.close(GasError.protocol(`${this.name} sent too much before the handshake finished`))
-      // why: decoded BLOCK bytes are a view into the frame, which the transport may reuse (new Uint8Array copies; Buffer#slice would not)
-      if (msg.type === 'BLOCK') msg = { ...msg, bytes: new Uint8Array(msg.bytes) }
-      if (msg.type === 'BATCH' || msg.type === 'LARGE_BATCH') msg = { ...msg, blocks: msg.blocks.map(block => ({ ...block, bytes: new Uint8Array(block.bytes) })) }
-      this.#early.push(msg)
-    } else {
-      this.#dispatch(msg)
-    }
-  }
-
-  #dispatch (msg: Exclude<Message, HelloMessage>): void {
-    try {
-      switch (msg.type) {
-        case 'REFS': return this.#onRefs(msg.refs)
-        case 'WANT': return this.#onWant(msg.ids, msg.mode, msg.priority)
-        case 'HAVE': return emit(this.#listeners.have, msg.ids)
-        case 'DONT_HAVE': return emit(this.#listeners.dontHave, msg.ids)
-        case 'DONT_HAVE_REASON':
-          for (const cb of this.#listeners.dontHave) cb(msg.ids, msg.reason === 'unknown' ? undefined : msg.reason)
-          return
-        case 'BLOCK': return this.#onBlock(msg)
-        case 'BATCH':
-        case 'LARGE_BATCH':
-          for (const block of msg.blocks) {
-            // a block listener may have closed the session
-            if (this.#state === 'closed') return
-            this.#onBlock(block)
-          }
-          return
-        case 'CANCEL': return this.#onCancel(msg.ids)
-        case 'DONE': return this.#onDone()
-        case 'END_OF_REFS': return this.#endOfRefs()
-        case 'GOODBYE': return this.#onGoodbye(msg)
-      }
-    } catch (err) {
-      this.close(asGasError(err))
-    }
-  }
-
-  #onRefs (refs: RefEntry[]): void {
-    if (refs.length > 0) {
-      if (this.#refsBuffer.length + refs.length > MAX_ADVERTISED_REFS) throw GasError.protocol(`${this.name} advertised more than ${MAX_ADVERTISED_REFS} refs`)
-      this.#refsBuffer.push(...refs)
-      return
-    }
-    // a version 1 peer ends its advertisement with an empty REFS
-    if (!this.remoteCan('end-of-refs')) this.#endOfRefs()
-  }
-
-  #endOfRefs (): void {
-    this.remoteRefs = this.#refsBuffer
-    this.#refsBuffer = []
-    emit(this.#listeners.refs, this.remoteRefs)
-  }
-
-  #onBlock (msg: BlockMessage): void {
-    const assembled = this.#assembler.add(msg)
-    this.ledger.payloadReceived(msg.bytes.byteLength, assembled !== undefined)
-    if (assembled === undefined) return
-    const type = objectTypeFromCode(assembled.objectType)
-    // why: rawLength comes from the wire; the store's putEncoded decodes zstd and checks it, so decoding here too would double the work
-    const object: EncodedObject = { type, encoding: assembled.encoding as 0 | 1, rawLength: assembled.rawLength, bytes: assembled.bytes }
-    // an object used in place keeps the frame's buffer until the swarm is done with it
-    const release = assembled.release ?? (this.#lease !== undefined && assembled.bytes.buffer === msg.bytes.buffer ? this.#lease.hold() : noop)
-    emit(this.#listeners.block, { id: assembled.id, object, release })
-  }
-
-  #onCancel (ids: ObjectId[]): void {
-    // a version 1 peer says "done" with an empty CANCEL
-    if (ids.length === 0 && !this.remoteCan('done')) return this.#onDone()
-    this.#answers.cancel(ids)
-  }
-
-  #onDone (): void {
-    this.remoteDone = true
-    emit(this.#listeners.done, undefined)
-  }
-
-  #onWant (ids: ObjectId[], mode: WantMode, priority: number): void {
-    this.remoteDone = false
-    this.#answers.want(ids, mode, priority)
+    this.#incoming.opened()
   }
 
   async #mayServe (id: ObjectId, type?: ObjectType): Promise<boolean | ServeVerdict> {
@@ -410,20 +282,15 @@ export class PeerSession {
     if (this.#state === 'closed') return
     this.#state = 'closed'
     this.error ??= err
-    this.#assembler.clear()
+    this.#incoming.clear()
     this.#answers.clear()
     this.#guard.close()
     this.#handshake?.reject(this.error ?? peerLost(this.transport.remoteLabel, 'closed during the handshake'))
-    const listeners = this.#listeners.close
-    this.#listeners.close = []
+    const listeners = this.#closeListeners
+    this.#closeListeners = []
     for (const cb of listeners) {
       try { cb(this.error) } catch { /* a listener's failure must not stop the others */ }
     }
   }
 }
 
-function noop (): void {}
-
-function emit<T> (listeners: Array<(value: T) => void>, value: T): void {
-  for (const cb of listeners) cb(value)
-}

@@ -31,6 +31,8 @@ export const INTERACTIVE_GRACE_MS = 150
  * seconds and a lost one is retried after CONNECT_TIMEOUT_MS (10 s), so give counted peers two tries.
  */
 export const COUNTED_PEERS_WAIT_MS = 25_000
+/** handshake refusals another connection would not change (not a timeout or a dropped link) */
+const REFUSALS = new Set(['E_AUTH', 'E_REVOKED', 'E_BAD_SIGNATURE'])
 /**
  * why: a direct attempt to a peer already in session over WebRTC is an upgrade worth a short wait
  * (on a LAN it takes milliseconds); an address that does not answer (another site's private
@@ -141,6 +143,8 @@ export async function connectPeers (opts: ConnectOptions): Promise<ConnectedPeer
   const dropped: DroppedPeer[] = []
   const unanswered: DroppedPeer[] = []
   let ownProcesses = 0
+  /** remote processes (tracker peer ids) whose handshake was refused for who they are: waiting longer changes nothing */
+  const refused = new Set<string>()
   let handshaking = 0
   /** still waiting for peers: later arrivals go to onLateTransport */
   let waiting = true
@@ -179,6 +183,7 @@ export async function connectPeers (opts: ConnectOptions): Promise<ConnectedPeer
         if (peerRoute !== undefined) routes.push(peerRoute)
       }
       dropped.push(...opened.dropped)
+      if (opened.sessions.length === 0 && opened.own === 0 && opened.dropped.some((d) => REFUSALS.has(d.code))) refused.add(remote)
       if (opened.own > 0 && !own.has(remote)) {
         own.add(remote)
         ownProcesses += opened.own
@@ -196,7 +201,9 @@ export async function connectPeers (opts: ConnectOptions): Promise<ConnectedPeer
         connections++
         admit(opts.wrapTransport?.(peer.transport) ?? peer.transport, trackerPeerId(peer.remote.peerId), { transport: 'tcp', type: 'direct', local: `${peer.transport.socket.localAddress ?? '?'}:${peer.transport.socket.localPort ?? 0}`, remote: peer.address, setupMs: Math.round(setupMs) })
       },
-      onFailed: (address, err) => {
+      onFailed: (address, err, announcedBy) => {
+        // onChange follows, and counts it
+        if (announcedBy !== undefined && REFUSALS.has(err.code)) refused.add(trackerPeerId(announcedBy))
         if (err.code === 'E_AUTH') dropped.push({ peer: address, code: err.code, message: err.message })
         // why: when nothing answers, an address the member named is worth naming (a revoked key is hung up on in silence)
         else if (directAddresses.includes(address)) unanswered.push({ peer: address, code: err.code, message: err.message })
@@ -226,8 +233,8 @@ export async function connectPeers (opts: ConnectOptions): Promise<ConnectedPeer
     })
   const started = clock.now()
   const counted = (): number => Math.max(0, ...[...seen.values()].map((s) => s.others ?? 0))
-  /** peers that need no more waiting for: in session, or our own processes */
-  const settledPeers = (): number => sessions.length + ownProcesses
+  /** peers that need no more waiting for: in session, our own processes, or refused for who they are */
+  const settledPeers = (): number => sessions.length + ownProcesses + [...refused].filter((r) => !sessionOf.has(r)).length
   try {
     await new Promise<void>((resolve) => {
       let lastArrival = started

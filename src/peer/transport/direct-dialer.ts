@@ -17,7 +17,8 @@ export interface DirectDialerOptions {
   clock?: Clock
   handshakeTimeoutMs?: number
   onPeer: (peer: DirectPeer, setupMs: number) => void
-  onFailed?: (address: string, err: GasError) => void
+  /** `announcedBy`: the announcing process (HELLO peerId) the failed handshake was with, when dialed from its announce */
+  onFailed?: (address: string, err: GasError, announcedBy?: string) => void
   /** an attempt started or ended (connectPeers waits for running attempts) */
   onChange?: () => void
 }
@@ -89,8 +90,10 @@ export class DirectDialer {
     const attempt = { at: (this.#opts.clock ?? systemClock).now() }
     this.#running.add(attempt)
     this.#opts.onChange?.()
+    let answered = false
     try {
       const peer = await connectDirect(parseHostPort(address), { peerId: this.#opts.peerId, security: this.#opts.security, clock: this.#opts.clock, handshakeTimeoutMs: this.#opts.handshakeTimeoutMs })
+      answered = true
       if (announce !== undefined && !matchesAnnounce(peer.remote, announce)) {
         peer.transport.close()
         throw new GasError('E_AUTH', `${address} was announced by ${announce.publicKey.slice(0, 16)}… but answered as ${peer.remote.name} (${peer.remote.publicKey.slice(0, 16)}…); not used for that peer`, { address })
@@ -98,7 +101,8 @@ export class DirectDialer {
       if (this.#stopped) return peer.transport.close()
       reached(peer, performance.now() - started)
     } catch (err) {
-      this.#opts.onFailed?.(address, err instanceof GasError ? err : new GasError('E_PEER_LOST', String(err), { address }))
+      // why answered: a process that answered as someone else says nothing about the announced one
+      this.#opts.onFailed?.(address, err instanceof GasError ? err : new GasError('E_PEER_LOST', String(err), { address }), answered ? undefined : announce?.peerId)
     } finally {
       this.#running.delete(attempt)
       this.#opts.onChange?.()

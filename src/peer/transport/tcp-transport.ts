@@ -27,8 +27,8 @@ const POOLED_FRAME_BYTES = MAX_FRAME + 1
 /** why: control messages (WANT, HAVE) are small; copying them out beats a fresh 256 KiB buffer per write */
 const SMALL_WRITE_BYTES = 16 * 1024
 
-/** why: HIGH_WATER_BYTES / WRITE_BATCH_BYTES buffers can be in the socket at once; keeping that many covers a steady transfer */
-const MAX_SPARE_BUFFERS = HIGH_WATER_BYTES / WRITE_BATCH_BYTES
+/** why: HIGH_WATER_BYTES of buffers can be in the socket at once; keeping that many covers a steady transfer */
+const SPARE_BYTES = HIGH_WATER_BYTES
 
 export interface StreamTransportOptions {
   /** the largest frame accepted and sent (default MAX_STREAM_FRAME) */
@@ -40,9 +40,15 @@ export class StreamTransport extends TransportBase {
   readonly maxFrameBytes: number
   readonly socket: Socket
   readonly #maxFrame: number
+  /**
+   * why: output buffers grow to hold the largest frame sent (a 1 MiB LARGE_BATCH with its length);
+   * one of WRITE_BATCH_BYTES per such frame was a fresh 1 MiB allocation each, a third of the
+   * sender's garbage-collector time
+   */
+  #bufferBytes = WRITE_BATCH_BYTES
   #out: Buffer = Buffer.allocUnsafe(WRITE_BATCH_BYTES)
   #outLength = 0
-  /** output buffers the socket is done with */
+  /** output buffers of #bufferBytes the socket is done with */
   readonly #spare: Buffer[] = []
   #flushScheduled = false
   /** the length prefix, when it spans reads */
@@ -74,7 +80,7 @@ export class StreamTransport extends TransportBase {
     if (!(frame instanceof Uint8Array)) throw GasError.badArgument('frame must be a Uint8Array')
     if (frame.byteLength > this.#maxFrame) throw GasError.frameLength(`frame of ${frame.byteLength} bytes exceeds ${this.#maxFrame}`)
     if (this.#outLength + 4 + frame.byteLength > this.#out.length) this.#flush()
-    if (4 + frame.byteLength > this.#out.length) this.#out = Buffer.allocUnsafe(4 + frame.byteLength)
+    if (4 + frame.byteLength > this.#out.length) this.#grow(4 + frame.byteLength)
     this.#out.writeUInt32BE(frame.byteLength, this.#outLength)
     this.#out.set(frame, this.#outLength + 4)
     this.#outLength += 4 + frame.byteLength
@@ -121,9 +127,18 @@ export class StreamTransport extends TransportBase {
       return
     }
     const full = this.#out
-    this.#out = this.#spare.pop() ?? Buffer.allocUnsafe(WRITE_BATCH_BYTES)
+    this.#out = this.#spare.pop() ?? Buffer.allocUnsafe(this.#bufferBytes)
     // why: reused once written, so a transfer allocates a few buffers rather than one per 256 KiB (GC was a third of the sender's time)
-    this.socket.write(full.subarray(0, length), () => { if (this.#spare.length < MAX_SPARE_BUFFERS) this.#spare.push(full) })
+    this.socket.write(full.subarray(0, length), () => {
+      if (full.length === this.#bufferBytes && (this.#spare.length + 1) * full.length <= Math.max(SPARE_BYTES, 2 * full.length)) this.#spare.push(full)
+    })
+  }
+
+  /** Buffers from now on hold `bytes` (a larger frame than any before); smaller spares are dropped. */
+  #grow (bytes: number): void {
+    this.#bufferBytes = bytes
+    this.#spare.length = 0
+    this.#out = Buffer.allocUnsafe(bytes)
   }
 
   #release (): void {

@@ -9,18 +9,24 @@ import { CHUNK_AVG, CHUNK_MAX, CHUNK_MIN } from './chunker.js'
  * the same cut rule as chunkStream (chunker.ts), so both give identical chunks for identical bytes.
  * Inline CommonJS source so it runs the same from dist/ and under the test runner.
  */
+/*
+ * The window (the unfinished tail of the last one, then the new slot) lives in the wasm memory
+ * itself, allocated once. why not fastcdc-wasm's get_chunks wrapper: it allocates and copies in
+ * on every call, then copies the bytes back into the caller's buffer (its Rust signature takes
+ * &mut [u8]): for this shared ring, two relaxed (byte-wise) copies per byte and a write into
+ * memory the main thread is hashing. Its exported function, called directly, needs one copy in.
+ * The wasm-bindgen calling convention (return area on the shadow stack) is checked by the tests,
+ * which compare every cut with chunkStream's.
+ * Inside: every boundary comes back, 0 and windowLen included, and every cut but the last is final
+ * (chunker.ts); the unfinished tail (at most max bytes) moves to the front, where the next slot
+ * joins it; Buffer#fill with a buffer value copies through memcpy, where set() would copy out of
+ * shared memory word by word.
+ */
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads')
 const { createHash } = require('node:crypto')
 const { min, avg, max, slotBytes, hashShare } = workerData
 const ring = Buffer.from(workerData.ring)
-// The window (the unfinished tail of the last one, then the new slot) lives in the wasm memory
-// itself, allocated once. why not fastcdc-wasm's get_chunks wrapper: it allocates and copies in
-// on every call, then copies the bytes back into the caller's buffer (its Rust signature takes
-// &mut [u8]): for this shared ring, two relaxed (byte-wise) copies per byte and a write into
-// memory the main thread is hashing. Its exported function, called directly, needs one copy in.
-// The wasm-bindgen calling convention (return area on the shadow stack) is checked by the tests,
-// which compare every cut with chunkStream's.
 const wasm = require(workerData.fastcdcPath).__wasm
 const base = wasm.__wbindgen_malloc(slotBytes + max)
 let carryLen = 0
@@ -41,14 +47,12 @@ parentPort.on('message', ({ slot, length, eof, first }) => {
   try {
     if (first) carryLen = 0
     const slotPos = slot * slotBytes
-    // Buffer#fill with a buffer value copies through memcpy, where set() would copy out of shared memory word by word
     if (length > 0) Buffer.from(wasm.memory.buffer).fill(ring.subarray(slotPos, slotPos + length), base + carryLen, base + carryLen + length)
     const windowLen = carryLen + length
     const ids = []
     const lengths = []
     carryLen = 0
     if (windowLen > 0) {
-      // every boundary, 0 and windowLen included; every cut but the last is final (chunker.ts)
       const bounds = boundsOf(windowLen)
       const pieces = bounds.length - 1
       const final = eof ? pieces : pieces - 1
@@ -61,7 +65,6 @@ parentPort.on('message', ({ slot, length, eof, first }) => {
         lengths.push(chunkLength)
       }
       if (!eof) {
-        // the unfinished tail (at most max bytes) moves to the front, where the next slot joins it
         const tail = bounds[pieces - 1]
         carryLen = windowLen - tail
         new Uint8Array(wasm.memory.buffer).copyWithin(base, base + tail, base + windowLen)

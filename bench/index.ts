@@ -24,7 +24,8 @@ const SECTIONS = [
   'e2e',
   'acl',
   'cli',
-  'scale'
+  'scale',
+  'ingest'
 ] as const
 type Section = typeof SECTIONS[number]
 const ALIASES: Record<string, Section> = { transport: 'datachannel', webrtc: 'datachannel', previews: 'preview' }
@@ -122,7 +123,8 @@ const RUNNERS: Record<Section, Runner> = {
   e2e: async (workDir, args) => await (await import('./e2e.js')).benchE2e(join(workDir, 'e2e'), { quick: args.quick }),
   acl: async (workDir, args) => await (await import('./acl.js')).benchAcl(join(workDir, 'acl'), { quick: args.quick, rounds: args.rounds }),
   cli: async (workDir, args) => await (await import('./cli.js')).benchCli(join(workDir, 'cli'), { quick: args.quick }),
-  scale: async (workDir, args) => await (await import('./scale.js')).benchScale(join(workDir, 'scale'), { quick: args.quick })
+  scale: async (workDir, args) => await (await import('./scale.js')).benchScale(join(workDir, 'scale'), { quick: args.quick }),
+  ingest: async (workDir, args) => await (await import('./ingest-cli.js')).benchIngestCli(join(workDir, 'ingest'), { quick: args.quick })
 }
 
 interface SectionResult { figures: Figure[], notes: string[], errors: string[] }

@@ -1,80 +1,15 @@
-import { createRequire } from 'node:module'
-import { Worker } from 'node:worker_threads'
 import { GasError } from '../errors.js'
-import { CHUNK_AVG, CHUNK_MAX, CHUNK_MIN } from './chunker.js'
+import { ChunkWorker, SLOT_BYTES, SLOT_COUNT } from './chunk-worker.js'
 import { hashObject } from './id.js'
 
-/**
- * FastCDC on a second core. The caller reads a file into shared slots; the worker cuts the very
- * same bytes (no copy across threads, no second read that could see a file changing underneath)
- * and answers with the chunk lengths, in order (and their ids when HASH_IN_WORKER). It keeps
- * the same cut rule as chunkStream (chunker.ts), so both give identical chunks for identical bytes.
- * Inline CommonJS source so it runs the same from dist/ and under the test runner.
- */
-const WORKER_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads')
-const { createHash } = require('node:crypto')
-const { get_chunks } = require(workerData.fastcdcPath)
-const { min, avg, max, slotBytes, hashInWorker } = workerData
-const ring = Buffer.from(workerData.ring)
-// The unfinished tail of the last window: where it sits in the ring (slots are used in ring order,
-// so it is usually right before the next slot and the window needs no copy), or a copy.
-let carryPos = 0
-let carryLen = 0
-let carryCopy = null
-parentPort.on('message', ({ slot, length, eof }) => {
-  try {
-    const slotPos = slot * slotBytes
-    const data = ring.subarray(slotPos, slotPos + length)
-    let window
-    let inRing
-    if (carryCopy !== null) { window = Buffer.concat([carryCopy, data]); inRing = false }
-    else if (carryLen === 0) { window = data; inRing = true }
-    else if (carryPos + carryLen === slotPos) { window = ring.subarray(carryPos, slotPos + length); inRing = true }
-    else { window = Buffer.concat([ring.subarray(carryPos, carryPos + carryLen), data]); inRing = false }
-    const prefix = window.length - length
-    const ids = []
-    const lengths = []
-    carryLen = 0
-    carryCopy = null
-    if (window.length > 0) {
-      const bounds = get_chunks(window, min, avg, max)
-      const pieces = bounds.length - 1
-      const final = eof ? pieces : pieces - 1
-      for (let i = 0; i < final; i++) {
-        const chunk = window.subarray(bounds[i], bounds[i + 1])
-        if (hashInWorker) ids.push(createHash('sha256').update('chunk ' + chunk.length + '\\0').update(chunk).digest('hex'))
-        lengths.push(chunk.length)
-      }
-      if (!eof) {
-        const tail = bounds[pieces - 1]
-        carryLen = window.length - tail
-        if (inRing) carryPos = window.byteOffset - ring.byteOffset + tail
-        else if (tail >= prefix) carryPos = slotPos + (tail - prefix)
-        else carryCopy = Buffer.from(window.subarray(tail))
-      }
-    }
-    parentPort.postMessage({ slot, ids, lengths })
-  } catch (err) {
-    parentPort.postMessage({ slot, error: String(err && err.message || err) })
-  }
-})
-`
+export { SLOT_BYTES }
 
 /**
- * why false: profiled through the CLI (1 GiB), the worker was the bottleneck (FastCDC ~4 s, chunk
- * SHA-256 ~2.4 s, under load) while this thread sat idle 60% of the time; hashing each chunk here,
- * beside the whole-file SHA-256, splits the work about evenly between the two cores.
+ * FastCDC on a second core (chunk-worker.ts). The caller reads a file into the worker's shared
+ * slots; the worker cuts the very same bytes (no second read that could see a file changing
+ * underneath) and answers with the chunk lengths, in order, and the ids of most of them; this
+ * thread hashes the rest and the whole file. Its cuts are chunkStream's (chunker.ts).
  */
-const HASH_IN_WORKER = false
-
-/** Slot size: one read; several slots let reading, cutting and storing overlap. */
-export const SLOT_BYTES = 2 * 1024 * 1024
-/** A chunk (≤ CHUNK_MAX < SLOT_BYTES) spans at most two slots; six keep every stage busy. */
-const SLOT_COUNT = 6
-
-const fastcdcPath = createRequire(import.meta.url).resolve('fastcdc-wasm')
-
 export interface CutChunk { id: string, bytes: Buffer }
 
 /**
@@ -84,22 +19,9 @@ export interface CutChunk { id: string, bytes: Buffer }
  * until the next iteration: the slot they live in is then reused.
  */
 export async function * cutInParallel (read: (into: Buffer) => Promise<number>, onData: (bytes: Buffer) => void): AsyncGenerator<CutChunk> {
-  const ring = new SharedArrayBuffer(SLOT_COUNT * SLOT_BYTES)
-  const slots = Array.from({ length: SLOT_COUNT }, (_, i) => Buffer.from(ring, i * SLOT_BYTES, SLOT_BYTES))
-  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { fastcdcPath, ring, slotBytes: SLOT_BYTES, min: CHUNK_MIN, avg: CHUNK_AVG, max: CHUNK_MAX, hashInWorker: HASH_IN_WORKER } })
-  const answers: Array<{ slot: number, ids?: string[], lengths?: number[], error?: string }> = []
-  let wake: (() => void) | undefined
-  let failure: Error | undefined
-  worker.on('message', (m) => { answers.push(m); wake?.() })
-  worker.on('error', (err) => { failure = err; wake?.() })
-  const next = async (): Promise<(typeof answers)[number]> => {
-    while (answers.length === 0) {
-      if (failure !== undefined) throw failure
-      await new Promise<void>((resolve) => { wake = resolve })
-      wake = undefined
-    }
-    return answers.shift()!
-  }
+  const worker = ChunkWorker.take()
+  const slots = worker.slots
+  let clean = false
 
   // Slots in stream order: index, offset of its first byte in the stream, length, and which post it was
   const inUse: Array<{ slot: number, start: number, length: number, post: number }> = []
@@ -114,11 +36,12 @@ export async function * cutInParallel (read: (into: Buffer) => Promise<number>, 
     const slot = free.shift()!
     const length = await read(slots[slot])
     eof = length === 0 || length < SLOT_BYTES
-    onData(slots[slot].subarray(0, length))
     inUse.push({ slot, start: readOffset, length, post: posted })
     readOffset += length
-    worker.postMessage({ slot, length, eof })
+    // the worker starts cutting while this thread hashes the same bytes (both only read them)
+    worker.post(slot, length, eof, posted === 0)
     posted++
+    onData(slots[slot].subarray(0, length))
   }
 
   /** The bytes [offset, offset+length) of the stream: a view when in one slot, a copy across two. */
@@ -128,27 +51,33 @@ export async function * cutInParallel (read: (into: Buffer) => Promise<number>, 
     const from = offset - a.start
     if (from + length <= a.length) return slots[a.slot].subarray(from, from + length)
     const b = inUse[first + 1]
-    return Buffer.concat([slots[a.slot].subarray(from, a.length), slots[b.slot].subarray(0, length - (a.length - from))])
+    // Buffer#fill copies through memcpy; concat would copy out of the shared ring word by word
+    const joined = Buffer.allocUnsafe(length)
+    joined.fill(slots[a.slot].subarray(from, a.length), 0, a.length - from)
+    joined.fill(slots[b.slot].subarray(0, length - (a.length - from)), a.length - from)
+    return joined
   }
 
   try {
     // Keep all but two slots busy reading ahead: one is being consumed, one may hold a chunk's head.
     while (!eof && free.length > 2) await postRead()
     while (answered < posted) {
-      const answer = await next()
+      const answer = await worker.next()
       answered++
       if (answer.error !== undefined) throw new GasError('E_IO', `chunking failed: ${answer.error}`)
       const { ids = [], lengths = [] } = answer
       for (let i = 0; i < lengths.length; i++) {
         const bytes = bytesAt(consumed, lengths[i])
-        yield { id: ids[i] ?? hashObject('chunk', bytes), bytes }
+        yield { id: ids[i] === undefined || ids[i] === '' ? hashObject('chunk', bytes) : ids[i], bytes }
         consumed += lengths[i]
       }
       // a slot whose every byte is in a yielded chunk goes back to the pool
       while (inUse.length > 0 && inUse[0].post < answered && inUse[0].start + inUse[0].length <= consumed) free.push(inUse.shift()!.slot)
       while (!eof && free.length > 2) await postRead()
     }
+    clean = eof
   } finally {
-    void worker.terminate()
+    // a worker given nothing holds no state (and stopping one still starting can stall this thread)
+    worker.release(clean || posted === 0)
   }
 }

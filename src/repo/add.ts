@@ -3,7 +3,7 @@ import { GasError, fromFsError } from '../errors.js'
 import { checkTag, encodeAsset, type Asset } from '../objects/asset.js'
 import { checkPortablePaths } from '../objects/entry-name.js'
 import type { ObjectId } from '../objects/id.js'
-import { SNIFF_BYTES, detectKind } from './asset-kind.js'
+import { SNIFF_BYTES, detectKind, extensionOf } from './asset-kind.js'
 import { ENGINES, detectEngineOnDisk, type EngineName } from './engine.js'
 import { IgnoreRules } from './ignore-rules.js'
 import { ingestBytes, ingestFile } from './ingest.js'
@@ -81,7 +81,12 @@ async function expand (ws: Workspace, relPath: string, named = false, engine: En
 export async function addPaths (ws: Workspace, opts: { paths: string[], tags?: Record<string, string>, cwd?: string, force?: boolean, onProgress?: (path: string, bytes: number, size: number) => void }): Promise<AddedAsset[]> {
   if (opts.paths.length === 0) throw GasError.badArgument('nothing to add: name files or folders')
   for (const [k, v] of Object.entries(opts.tags ?? {})) checkTag(k, v)
-  ws.previewer?.warm?.()
+  // why not always: a preview worker loads its decoders (~0.4 CPU s, ~100 MiB) on a core that
+  // chunking and hashing would use. Started now when a named path may hold previewable files (a
+  // folder, usually without an extension), so loading overlaps the walk; else once the walk found
+  // one. A file its name does not reveal (a PNG named `x.bin`) still gets its preview, from a
+  // worker started when its bytes are sniffed.
+  if (mayHavePreviews(opts.paths, true)) ws.previewer?.warm?.()
   const index = await readIndex(ws.fs, ws.gasDir)
   const files = new Set<string>()
   const scopes: string[] = []
@@ -104,6 +109,7 @@ export async function addPaths (ws: Workspace, opts: { paths: string[], tags?: R
   }
   // why: a name Windows or macOS cannot check out (CON.txt, a case-only twin) is refused here, before anything is stored, not at commit
   checkPortablePaths([...Object.keys(index.entries), ...files])
+  if (mayHavePreviews(files, false)) ws.previewer?.warm?.()
   const results: AddedAsset[] = []
   for (const [path, entry] of Object.entries(index.entries)) {
     // mtimeMs -1: tracked without content here (selective sync), which is not a deletion
@@ -164,6 +170,13 @@ export async function addPaths (ws: Workspace, opts: { paths: string[], tags?: R
   })
   return results
 }
+
+/** Whether any path has a kind by its name alone (kind `other` has no preview), or no extension when `folders` may be among them. */
+function mayHavePreviews (paths: Iterable<string>, folders: boolean): boolean {
+  for (const path of paths) if ((folders && extensionOf(path) === '') || detectKind(path, NO_BYTES).kind !== 'other') return true
+  return false
+}
+const NO_BYTES = Buffer.alloc(0)
 
 async function ignoreSkip (ws: Workspace, trackedPaths: string[]): Promise<Skip> {
   const trackedFolders = new Set<string>()

@@ -1,0 +1,88 @@
+import { createHash } from 'node:crypto'
+import * as nodeFs from 'node:fs/promises'
+import type { FileHandle } from 'node:fs/promises'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { GasError } from '../../src/errors.js'
+import type { FileSystem } from '../../src/objects/fs.js'
+import { hashObject } from '../../src/objects/id.js'
+import { FileStore } from '../../src/pack/file-store.js'
+import { PackWriter } from '../../src/pack/pack-writer.js'
+import { useTmp } from '../helpers/tmp.js'
+
+const tmp = useTmp()
+
+/** realFs whose pack handles hold every fdatasync until `release()` (or fail it with `fail`) */
+function slowSyncFs (): { fs: FileSystem, pending: () => number, release: (failure?: Error) => void } {
+  let waiting: Array<{ resolve: () => void, reject: (err: Error) => void }> = []
+  const fs: FileSystem = {
+    ...nodeFs,
+    open: (async (path: string, flags?: string) => {
+      const handle = await nodeFs.open(path, flags)
+      if (!path.endsWith('.pack')) return handle
+      return new Proxy(handle, {
+        get (target, prop) {
+          const value = Reflect.get(target, prop) as unknown
+          if (prop === 'datasync') return async () => { await new Promise<void>((resolve, reject) => waiting.push({ resolve, reject })); await target.datasync() }
+          return typeof value === 'function' ? value.bind(target) : value
+        }
+      }) as FileHandle
+    }) as FileSystem['open']
+  }
+  const release = (failure?: Error): void => {
+    const now = waiting
+    waiting = []
+    for (const w of now) failure === undefined ? w.resolve() : w.reject(failure)
+  }
+  return { fs, pending: () => waiting.length, release }
+}
+
+const CHUNK = 256 * 1024
+
+/** `count` distinct 256 KiB chunks appended to `writer`; returns their ids */
+async function appendChunks (writer: PackWriter, count: number, seed: string): Promise<string[]> {
+  const ids: string[] = []
+  const body = Buffer.alloc(CHUNK)
+  for (let i = 0; i < count; i++) {
+    createHash('sha256').update(`${seed}-${i}`).digest().copy(body) // distinct content, the rest zeros
+    const id = hashObject('chunk', body)
+    await writer.append(id, { type: 'chunk', encoding: 0, rawLength: body.length, bytes: body })
+    ids.push(id)
+  }
+  return ids
+}
+
+describe('PackWriter checkpoints', () => {
+  it('appending past the checkpoint size goes on while the disk syncs; the index then covers what was written', async () => {
+    const objects = tmp()
+    const { fs, pending, release } = slowSyncFs()
+    const writer = await PackWriter.create(fs, join(objects, 'pack'))
+    // 96 MiB: past the 64 MiB checkpoint size, with every fdatasync held back
+    const ids = await appendChunks(writer, 384, 'a')
+    expect(pending()).toBe(1) // one checkpoint started in the background, and appending did not wait for it
+    await expect(nodeFs.stat(writer.indexPath)).rejects.toThrow() // no index before its data is durable
+    release()
+    const closing = writer.close()
+    // the final checkpoint syncs again before its index
+    for (let i = 0; i < 100 && pending() === 0; i++) await new Promise((resolve) => setTimeout(resolve, 10))
+    release()
+    await closing
+    const reopened = await FileStore.open(objects)
+    for (const id of [ids[0], ids[200], ids[383]]) expect(reopened.hasPacked(id)).toBe(true)
+    expect((await reopened.get(ids[383])).body.length).toBe(CHUNK)
+    await reopened.closeAll()
+  })
+
+  it('a background checkpoint that fails is reported by the next append, as a GasError', async () => {
+    const { fs, pending, release } = slowSyncFs()
+    const writer = await PackWriter.create(fs, join(tmp(), 'pack'))
+    await appendChunks(writer, 260, 'b')
+    expect(pending()).toBe(1)
+    release(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' }))
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    const failure = await appendChunks(writer, 1, 'c').catch((err: unknown) => err)
+    expect(failure).toBeInstanceOf(GasError)
+    expect((failure as GasError).code).toBe('E_IO')
+    await nodeFs.stat(writer.indexPath).then(() => { throw new Error('an index was written over data that never became durable') }, () => {})
+  })
+})

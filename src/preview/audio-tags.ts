@@ -1,6 +1,7 @@
 import { parseFile, type IAudioMetadata } from 'music-metadata'
 import { GasError } from '../errors.js'
 import { metaTags } from './meta-tags.js'
+import { wavLoopMeta } from './wav-loop-chunks.js'
 
 /** Native tag names (any format, case-insensitive) that carry loop points, as game audio tools write them. */
 const LOOP_TAGS: Record<string, string> = { loopstart: 'loop.start', loop_start: 'loop.start', loopend: 'loop.end', loop_end: 'loop.end', looplength: 'loop.length', loop_length: 'loop.length' }
@@ -51,9 +52,14 @@ export async function audioTags (path: string, kind: string, required = false): 
   }
   for (const tags of Object.values(mm.native)) {
     for (const t of tags) {
-      const key = LOOP_TAGS[t.id.toLowerCase()]
+      // ID3 user frames (TXXX:LOOPSTART, as Audacity and ffmpeg write them) and iTunes freeform atoms carry the name after a prefix
+      const key = LOOP_TAGS[t.id.toLowerCase().replace(/^(txxx|----:com\.apple\.itunes):/, '')]
       if (key !== undefined && raw[key] === undefined) raw[key] = t.value
     }
+  }
+  if (f.container === 'WAVE') {
+    // smpl / acid chunks: loop points and tempo the RIFF INFO list has no fields for (they fill only what tags left empty)
+    for (const [k, v] of Object.entries(await wavLoopMeta(path).catch(() => ({})))) raw[k] ??= v
   }
   return { info, meta: metaTags(raw) }
 }

@@ -1,8 +1,9 @@
-import { readFile, stat } from 'node:fs/promises'
+import { open, stat } from 'node:fs/promises'
 import { FloatType, RedFormat, RGFormat } from 'three'
 import { EXRLoader } from 'three/examples/jsm/loaders/EXRLoader.js'
 import { HDRLoader } from 'three/examples/jsm/loaders/HDRLoader.js'
 import { GasError, fromFsError } from '../errors.js'
+import { exrHeaderSize } from './exr-header.js'
 import { installThreeEnv } from './three-env.js'
 import { thumbnailFromPixels } from './thumbnail.js'
 import { percentile, tone, toSrgb8 } from './tone-map.js'
@@ -23,14 +24,16 @@ const MAX_HDR_BYTES = 512 * 1024 * 1024
 export async function hdrPreview (path: string, format: 'exr' | 'hdr', size: number): Promise<PreviewParts> {
   const bytes = await stat(path).then(s => s.size, err => { throw fromFsError(err, path) })
   if (bytes > MAX_HDR_BYTES) throw new GasError('E_NO_PREVIEW', `${path}: ${format.toUpperCase()} of ${bytes} bytes is over the ${MAX_HDR_BYTES}-byte HDR preview limit`, { path })
-  const whole = await readFile(path).catch(err => { throw fromFsError(err, path) })
+  // one zero byte past the end: a loader scanning for a name's end stops there at the latest
+  const padded = await readPadded(path, bytes)
+  const whole = padded.subarray(0, bytes)
   if (format === 'exr' && whole.readUInt32LE(0) !== 20000630) throw GasError.malformedAsset(path, 'not a valid OpenEXR: missing magic number')
   if (format === 'hdr' && !/^#\?(RADIANCE|RGBE)/.test(whole.toString('latin1', 0, 11))) throw GasError.malformedAsset(path, 'not a valid Radiance HDR: missing "#?RADIANCE" header')
   // the loaders allocate for the size the header states before reading a pixel: check it first
-  const claimed = format === 'exr' ? exrSize(whole) : hdrSize(whole)
+  const claimed = format === 'exr' ? exrHeaderSize(whole, path) : hdrSize(whole)
   if (claimed === null) throw GasError.malformedAsset(path, `not a valid ${format === 'exr' ? 'OpenEXR: no dataWindow' : 'Radiance HDR: no "-Y h +X w" resolution line'}`)
   if (claimed.width * claimed.height > MAX_HDR_PIXELS) throw new GasError('E_NO_PREVIEW', `${path}: ${claimed.width}×${claimed.height} is over the ${MAX_HDR_PIXELS}-pixel HDR preview limit`, { path })
-  const ab = whole.buffer.slice(whole.byteOffset, whole.byteOffset + whole.byteLength) as ArrayBuffer
+  const ab = padded.buffer.slice(padded.byteOffset, padded.byteOffset + padded.byteLength) as ArrayBuffer
   let tex: { width: number, height: number, data: Float32Array, format?: number, header?: Record<string, unknown> | string, gamma?: number }
   try {
     tex = format === 'exr' ? new EXRLoader().setDataType(FloatType).parse(ab) as any : new HDRLoader().setDataType(FloatType).parse(ab) as any
@@ -76,12 +79,19 @@ export async function hdrPreview (path: string, format: 'exr' | 'hdr', size: num
   return { info, image, clip: null }
 }
 
-function exrSize (b: Buffer): { width: number, height: number } | null {
-  const at = b.indexOf('dataWindow\0box2i\0', 8, 'latin1')
-  if (at < 0 || at + 17 + 4 + 16 > b.length) return null
-  const o = at + 17 + 4
-  const width = b.readInt32LE(o + 8) - b.readInt32LE(o) + 1; const height = b.readInt32LE(o + 12) - b.readInt32LE(o + 4) + 1
-  return width > 0 && height > 0 ? { width, height } : null
+/** The file's bytes and one zero after them. */
+async function readPadded (path: string, bytes: number): Promise<Buffer> {
+  const out = Buffer.alloc(bytes + 1)
+  const fh = await open(path, 'r').catch(err => { throw fromFsError(err, path) })
+  try {
+    let done = 0
+    while (done < bytes) {
+      const { bytesRead } = await fh.read(out, done, bytes - done, done)
+      if (bytesRead === 0) throw GasError.malformedAsset(path, `truncated: file shrank while reading at offset ${done}`)
+      done += bytesRead
+    }
+  } catch (err) { throw err instanceof GasError ? err : fromFsError(err, path) } finally { await fh.close() }
+  return out
 }
 
 /** A Radiance header's resolution line ("-Y 512 +X 1024" and its flipped forms). */

@@ -65,7 +65,7 @@ export async function ktx2Preview (path: string, size: number): Promise<PreviewP
         rgba[i * 4 + 3] = plain.channels === 4 ? data[i * 4 + plain.order[3]] : 255
       }
     } else {
-      throw new GasError('E_NO_PREVIEW', `no preview for this KTX2 format: vkFormat ${ktx.vkFormat} (supported: Basis Universal ETC1S/UASTC, BC1–BC5, BC7, 8-bit R/RG/RGB/RGBA/BGRA)`, { path })
+      throw new GasError('E_NO_PREVIEW', `no preview for this KTX2 format: vkFormat ${ktx.vkFormat} (supported: Basis Universal ETC1S/UASTC, BC1–BC7 (BC6H tone-mapped), 8-bit R/RG/RGB/RGBA/BGRA)`, { path })
     }
   }
   let opaque = true

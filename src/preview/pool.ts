@@ -15,7 +15,7 @@ import type { PreviewResult } from './types.js'
  */
 
 interface Job { id: number, path: string, kind: string, format: string, resolve: (r: PreviewResult) => void, reject: (e: unknown) => void }
-interface Slot { worker: Worker, job: Job | null }
+interface Slot { worker: Worker, job: Job | null, watchdog?: NodeJS.Timeout }
 
 const WORKER_URL = new URL('./worker.js', import.meta.url)
 let nextId = 1
@@ -68,6 +68,7 @@ export class PreviewPool {
       slot.job = job
       slot.worker.ref()
       slot.worker.postMessage({ id: job.id, path: job.path, kind: job.kind, format: job.format })
+      this.watch(slot, job)
     }
   }
 
@@ -77,6 +78,7 @@ export class PreviewPool {
     worker.on('message', (msg: { id: number, result?: PreviewResult, error?: { code: ErrorCode, message: string, data: Record<string, unknown> } }) => {
       const job = slot.job
       slot.job = null
+      clearTimeout(slot.watchdog)
       worker.unref()
       if (job !== null) {
         if (msg.error !== undefined) job.reject(new GasError(msg.error.code, msg.error.message, msg.error.data))
@@ -92,12 +94,32 @@ export class PreviewPool {
     return slot
   }
 
+  /**
+   * A decoder that never finishes on some file (a loop the fuzzers have not found yet) must not
+   * hold `gas add` forever: past the job's time limit its worker is stopped, and the asset gets
+   * E_NO_PREVIEW saying so (stored with it like any other reason).
+   */
+  private watch (slot: Slot, job: Job): void {
+    const ms = jobTimeoutMs()
+    slot.watchdog = setTimeout(() => {
+      if (slot.job !== job) return
+      const i = this.slots.indexOf(slot)
+      if (i >= 0) this.slots.splice(i, 1)
+      slot.job = null
+      void slot.worker.terminate()
+      job.reject(new GasError('E_NO_PREVIEW', `${job.path}: preview generation stopped after ${ms / 1000} s (the ${job.format} decoder did not finish on this file)`, { path: job.path }))
+      this.pump()
+    }, ms)
+    slot.watchdog.unref()
+  }
+
   private lost (slot: Slot, err: Error): void {
     const i = this.slots.indexOf(slot)
     if (i < 0) return
     this.slots.splice(i, 1)
     const job = slot.job
     slot.job = null
+    clearTimeout(slot.watchdog)
     if (job !== null) job.reject(GasError.malformedAsset(job.path, `preview generation failed: ${err.message.split('\n')[0]}`))
     this.pump()
   }
@@ -107,6 +129,12 @@ export class PreviewPool {
 function workerCount (): number {
   const n = Number(process.env.GAS_PREVIEW_WORKERS)
   return Number.isInteger(n) && n >= 1 && n <= 16 ? n : Math.max(1, availableParallelism() - 1)
+}
+
+/** How long one preview may take in a worker: 2 minutes (a 512 MiB model takes seconds); GAS_PREVIEW_TIMEOUT_MS overrides it. */
+function jobTimeoutMs (): number {
+  const n = Number(process.env.GAS_PREVIEW_TIMEOUT_MS)
+  return Number.isInteger(n) && n >= 1 ? n : 120_000
 }
 
 let shared: PreviewPool | undefined

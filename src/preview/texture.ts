@@ -1,6 +1,7 @@
 import sharp from 'sharp'
 import { GasError } from '../errors.js'
 import { imageMeta } from './image-meta.js'
+import { pngTextChunks } from './png-text.js'
 import { metaTags } from './meta-tags.js'
 import { withSource } from './byte-source.js'
 import { decodeDdsMip, pickMip, readDdsHeader } from './dds.js'
@@ -77,7 +78,7 @@ async function sharpPreview (path: string, size: number): Promise<PreviewParts> 
   if (meta.pages !== undefined && meta.pages > 1) info.pages = meta.pages
   if (meta.isPalette === true) info.palette = true
   if (meta.orientation !== undefined && meta.orientation !== 1) info.orientation = meta.orientation
-  return { info, image, clip: null, meta: imageMeta(meta) }
+  return { info, image, clip: null, meta: imageMeta(meta, meta.format === 'png' ? await pngTextChunks(path).catch(() => []) : []) }
 }
 
 /** libvips reports corrupt input as plain Errors; ours are typed. */

@@ -38,15 +38,17 @@ export async function readWavFormat (src: ByteSource): Promise<WavFormat> {
   const bad = (why: string): GasError => GasError.malformedAsset(src.path, `not a valid WAV: ${why}`)
   const riff = await src.take(12, 'RIFF header')
   const tag = (b: Uint8Array, o: number): string => String.fromCharCode(b[o], b[o + 1], b[o + 2], b[o + 3])
-  if (tag(riff, 0) === 'RF64') throw new GasError('E_NO_PREVIEW', 'no preview for RF64 (64-bit WAV) files yet', { path: src.path })
-  if (tag(riff, 0) !== 'RIFF' || tag(riff, 8) !== 'WAVE') throw bad('missing RIFF/WAVE signature')
+  // RF64 (EBU Tech 3306, BWF recorders and ffmpeg past 4 GiB): a RIFF whose sizes over 32 bits live in a "ds64" chunk
+  const rf64 = tag(riff, 0) === 'RF64'
+  if ((!rf64 && tag(riff, 0) !== 'RIFF') || tag(riff, 8) !== 'WAVE') throw bad('missing RIFF/WAVE signature')
+  let ds64DataLength: number | undefined
   let fmt: Omit<WavFormat, 'dataOffset' | 'dataLength' | 'frames'> | null = null
   let factFrames: number | undefined
   for (;;) {
     if (src.remaining < 8) throw bad(fmt === null ? 'no "fmt " chunk' : 'no "data" chunk')
     const head = await src.take(8, 'chunk header')
     const id = tag(head, 0)
-    const size = new DataView(head.buffer, head.byteOffset, 8).getUint32(4, true)
+    let size = new DataView(head.buffer, head.byteOffset, 8).getUint32(4, true)
     if (id === 'fmt ') {
       if (size < 16) throw bad(`"fmt " chunk of ${size} bytes (at least 16)`)
       const body = await src.take(size, '"fmt " chunk')
@@ -55,6 +57,7 @@ export async function readWavFormat (src: ByteSource): Promise<WavFormat> {
     } else if (id === 'data') {
       if (fmt === null) throw bad('"data" chunk before "fmt " chunk')
       const dataOffset = src.offset
+      if (rf64 && size === 0xffffffff && ds64DataLength !== undefined && ds64DataLength <= src.remaining) size = ds64DataLength
       // streaming writers leave the size 0 or 0xFFFFFFFF until they finish (and some never do): the data runs to the end
       const unknown = size === 0xffffffff || (size === 0 && src.remaining > 0)
       if (!unknown && size > src.remaining) throw bad(`wrong data length: "data" chunk says ${size} bytes but only ${src.remaining} remain in the file`)
@@ -68,6 +71,11 @@ export async function readWavFormat (src: ByteSource): Promise<WavFormat> {
       }
       if (length % fmt.blockAlign !== 0) throw bad(`wrong data length: ${length} bytes is not a whole number of ${fmt.blockAlign}-byte frames`)
       return { ...fmt, dataOffset, dataLength: length, frames: length / fmt.blockAlign }
+    } else if (id === 'ds64' && rf64 && size >= 28) {
+      const body = await src.take(size, '"ds64" chunk')
+      const dv = new DataView(body.buffer, body.byteOffset, body.length)
+      ds64DataLength = dv.getUint32(12, true) * 2 ** 32 + dv.getUint32(8, true)
+      src.skip(size & 1, '"ds64" padding')
     } else if (id === 'fact' && size >= 4) {
       const body = await src.take(4, '"fact" chunk')
       factFrames = new DataView(body.buffer, body.byteOffset, 4).getUint32(0, true)

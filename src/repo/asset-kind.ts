@@ -90,6 +90,8 @@ export function extensionOf (path: string): string {
 /** Asset kind and format from the extension and the first bytes of the file. */
 export function detectKind (path: string, head: Buffer): KindAndFormat {
   const ext = extensionOf(path)
+  // Blender saves compressed .blend files as a gzip (before 3.0) or zstd stream: still a .blend
+  if (ext === 'blend' && (startsWith(head, [0x1f, 0x8b]) || startsWith(head, [0x28, 0xb5, 0x2f, 0xfd]))) return { kind: 'model', format: 'blend' }
   const magic = byMagic(head)
   if (magic !== undefined) return magic
   const text = byText(head, ext)

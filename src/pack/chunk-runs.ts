@@ -3,6 +3,7 @@ import type { ChunkRef } from '../objects/file-manifest.js'
 import type { ObjectId } from '../objects/id.js'
 import type { EncodedObject, ObjectStore } from '../objects/store.js'
 import { FileStore, type PackRange } from './file-store.js'
+import { checksumOfEntryBytes } from './entry-checksum.js'
 import { ENTRY_HEADER, decodeEntryHeader } from './pack-entry.js'
 
 /**
@@ -24,12 +25,23 @@ const spareRuns: Buffer[] = []
  * `release` once it no longer reads them (the buffer is reused for a later run when all its
  * chunks are released; a caller that never releases just leaves it to the garbage collector).
  */
-export type OrderedChunk = EncodedObject & { id: ObjectId, release: () => void }
+export type OrderedChunk = EncodedObject & {
+  id: ObjectId
+  release: () => void
+  /**
+   * true when the entry's bytes match the crc32 its pack's index holds (entry-checksum.ts): they are
+   * what was verified against the id when stored. false: not checked here (loose, a version 1
+   * index, or a checksum that did not match); the caller verifies them against the id.
+   */
+  verified: boolean
+}
 
 interface Run {
   chunks: ChunkRef[]
   /** offset of each chunk in the pack; undefined for a chunk read through the store */
   offsets: Array<number | undefined>
+  /** crc32 of each chunk's entry, where the index holds one */
+  crcs: Array<number | undefined>
   start: number
   read: Promise<{ buffer: Buffer, got: number }> | undefined
   /** chunks of this run not yet released */
@@ -41,8 +53,8 @@ interface Run {
  * RUN_READ_BYTES of each other (ingest and fetch append them so, in file order or nearly: a fetch
  * receives them in any order within its window of requests) are read with one read per run; the
  * rest (loose, another store, an entry longer than its hint) one at a time through `store`.
- * Ids are not verified here: the caller checks what it builds from them (restore hashes the whole
- * file against its manifest's SHA-256 before anyone sees it).
+ * Ids are not hashed here: an entry whose crc32 matches its index's is marked `verified`; the
+ * caller checks the others against their ids (or hashes what it builds from them).
  */
 export async function * readChunksInOrder (store: ObjectStore, chunks: readonly ChunkRef[]): AsyncGenerator<OrderedChunk> {
   const locate = store instanceof FileStore ? (id: ObjectId) => store.locatePacked(id) : () => undefined
@@ -50,8 +62,8 @@ export async function * readChunksInOrder (store: ObjectStore, chunks: readonly 
   const planRun = (): Run => {
     const first = chunks[next++]
     const at = locate(first.id)
-    if (at === undefined) return { chunks: [first], offsets: [undefined], start: 0, read: undefined, holders: 0 }
-    const run: Run = { chunks: [first], offsets: [at.offset], start: at.offset, read: undefined, holders: 0 }
+    if (at === undefined) return { chunks: [first], offsets: [undefined], crcs: [undefined], start: 0, read: undefined, holders: 0 }
+    const run: Run = { chunks: [first], offsets: [at.offset], crcs: [at.crc], start: at.offset, read: undefined, holders: 0 }
     // a stored entry is never longer than the raw chunk (compression.ts keeps zstd only when smaller)
     let low = at.offset
     let high = at.offset + ENTRY_HEADER + first.length
@@ -66,6 +78,7 @@ export async function * readChunksInOrder (store: ObjectStore, chunks: readonly 
       high = newHigh
       run.chunks.push(chunk)
       run.offsets.push(where.offset)
+      run.crcs.push(where.crc)
       next++
     }
     run.start = low
@@ -89,9 +102,10 @@ export async function * readChunksInOrder (store: ObjectStore, chunks: readonly 
         const { id } = run.chunks[i]
         const offset = run.offsets[i]
         const entry = got === undefined || offset === undefined ? undefined : entryInRun(got, offset - run.start, id, store)
-        if (entry === undefined) { yield { ...await readThroughStore(store, id), release: () => {} }; continue }
+        if (entry === undefined) { yield { ...await readThroughStore(store, id), release: () => {}, verified: false }; continue }
+        const crc = run.crcs[i]
         run.holders++
-        yield { ...entry, release }
+        yield { ...entry, release, verified: crc !== undefined && checksumOfEntryBytes(entry.entryBytes) === crc }
       }
     } finally {
       release()
@@ -106,13 +120,13 @@ async function readRun (pack: PackRange, offset: number, length: number): Promis
 }
 
 /** The entry at `at` of a run's buffer, or undefined when it is not all there (the store reads it then, and reports what is wrong). */
-function entryInRun (run: { buffer: Buffer, got: number }, at: number, id: ObjectId, store: ObjectStore): EncodedObject & { id: ObjectId } | undefined {
+function entryInRun (run: { buffer: Buffer, got: number }, at: number, id: ObjectId, store: ObjectStore): EncodedObject & { id: ObjectId, entryBytes: Buffer } | undefined {
   if (at + ENTRY_HEADER > run.got) return undefined
   const header = decodeEntryHeader(run.buffer.subarray(at, at + ENTRY_HEADER), store instanceof FileStore ? store.packDir : 'pack')
   if (header.id !== id) throw GasError.corruptObject(id, `pack entry holds ${header.id}`)
   const end = at + ENTRY_HEADER + header.storedLength
   if (end > run.got) return undefined
-  return { id, type: header.type, encoding: header.encoding, rawLength: header.rawLength, bytes: run.buffer.subarray(at + ENTRY_HEADER, end) }
+  return { id, type: header.type, encoding: header.encoding, rawLength: header.rawLength, bytes: run.buffer.subarray(at + ENTRY_HEADER, end), entryBytes: run.buffer.subarray(at, end) }
 }
 
 async function readThroughStore (store: ObjectStore, id: ObjectId): Promise<EncodedObject & { id: ObjectId }> {

@@ -157,13 +157,16 @@ export class FileStore implements ObjectStore {
     return undefined
   }
 
-  /** The pack holding `id` (the open one included) and its offset there, without disk access; undefined for loose objects or ones not here. */
-  locatePacked (id: ObjectId): { pack: PackRange, offset: number } | undefined {
+  /**
+   * The pack holding `id` (the open one included), its offset there and its entry's crc32 when
+   * known, without disk access; undefined for loose objects or ones not here.
+   */
+  locatePacked (id: ObjectId): { pack: PackRange, offset: number, crc: number | undefined } | undefined {
     const pending = this.writer?.offsetOf(id)
-    if (pending !== undefined) return { pack: this.writer!, offset: pending }
+    if (pending !== undefined) return { pack: this.writer!, offset: pending, crc: this.writer!.crcOf(id) }
     for (const pack of this.packs.values()) {
-      const offset = pack.offsetOf(id)
-      if (offset !== undefined) return { pack, offset }
+      const at = pack.locate(id)
+      if (at !== undefined) return { pack, offset: at.offset, crc: at.crc }
     }
     return undefined
   }

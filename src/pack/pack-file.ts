@@ -4,7 +4,10 @@ import type { FileSystem } from '../objects/fs.js'
 import type { ObjectId } from '../objects/id.js'
 import type { BufferPool } from '../objects/buffer-pool.js'
 import type { EncodedObject } from '../objects/store.js'
-import { ENTRY_HEADER, decodeEntryHeader, type EntryHeader } from './pack-entry.js'
+import { decompress } from '../objects/compression.js'
+import { hashObject } from '../objects/id.js'
+import { entryChecksum } from './entry-checksum.js'
+import { ENTRY_HEADER, decodeEntryHeader, encodeEntryHeader, type EntryHeader } from './pack-entry.js'
 import { PackIndex } from './pack-index.js'
 import { ReadAhead } from './read-ahead.js'
 
@@ -134,6 +137,13 @@ export class PackFile {
     return offset === undefined || this.#masked.has(offset) ? undefined : offset
   }
 
+  /** Where `id` rests in this pack and its entry's crc32 when the index holds one, unless that entry is masked */
+  locate (id: ObjectId): { offset: number, crc: number | undefined } | undefined {
+    if (id.length !== 64 || idScratch.write(id, 0, 32, 'hex') !== 32) return undefined
+    const at = this.index.locate(idScratch)
+    return at === undefined || this.#masked.has(at.offset) ? undefined : at
+  }
+
   has (id: ObjectId): boolean {
     return this.offsetOf(id) !== undefined
   }
@@ -152,6 +162,22 @@ export class PackFile {
     this.readAhead.passed(offset + ENTRY_HEADER + header.storedLength)
     if (header.id !== id) throw GasError.corruptObject(id, `pack entry at ${offset} holds ${header.id}`)
     return { type: header.type, encoding: header.encoding, rawLength: header.rawLength, bytes }
+  }
+
+  /**
+   * readAt, checked against the crc32 the index holds for the entry, or (version 1 index) hashed
+   * against its id: what is copied into another pack (whose index then vouches for it) must not
+   * carry damage along.
+   */
+  async readChecked (id: ObjectId, offset: number): Promise<EncodedObject> {
+    const object = await this.readAt(id, offset)
+    const crc = this.locate(id)?.crc
+    const header = encodeEntryHeader({ type: object.type, encoding: object.encoding, rawLength: object.rawLength, storedLength: object.bytes.length, id })
+    const good = crc !== undefined
+      ? entryChecksum(header, object.bytes) === crc
+      : hashObject(object.type, decompress(object.encoding, object.bytes, object.rawLength, id)) === id
+    if (!good) throw GasError.corruptObject(id, `pack entry at ${offset} of ${this.packPath} is damaged`)
+    return object
   }
 
   /** Up to `buffer.length` bytes of the pack from `offset` in one read(2) (chunk-runs.ts parses the entries); returns how many were read. */

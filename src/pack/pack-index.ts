@@ -4,31 +4,41 @@ import { buildFanout, findInFanout } from './fanout.js'
 import { ENTRY_HEADER, PACK_MAGIC } from './pack-entry.js'
 
 /**
- * The .idx of one pack (after gitformat-pack): "GASI" | version u32 = 1 | packSize u64 | count u32 |
- * fanout 256 × u32 | ids count × 32 (sorted) | offsets count × u64 | trailer checksum: SHA-256 of all
- * before it. `packSize` is how much of the pack this index covers: a pack is append-only, so an
- * index of its first N bytes stays valid while more is appended after a checkpoint.
+ * The .idx of one pack (after gitformat-pack): "GASI" | version u32 | packSize u64 | count u32 |
+ * fanout 256 × u32 | ids count × 32 (sorted) | offsets count × u64 | (version 2 only) crc32 count × u32 |
+ * trailer checksum: SHA-256 of all before it. `packSize` is how much of the pack this index covers:
+ * a pack is append-only, so an index of its first N bytes stays valid while more is appended after
+ * a checkpoint. Version 2 adds, as git's idx v2 does, the CRC32 of each entry as it was verified
+ * when stored (entry-checksum.ts); version 1 indexes (older stores, or entries whose checksum is not
+ * known) stay readable, and their entries are verified by their id.
  */
 const MAGIC = Buffer.from('GASI')
 const HEADER = 4 + 4 + 8 + 4
 const FANOUT_BYTES = 256 * 4
 
+/** Bytes per entry after the fanout: id and offset, and in version 2 its crc32 */
+const entryBytes = (version: number): number => version === 2 ? 44 : 40
+
 /** `id` as 64 lower-case hex digits: sorting the strings sorts the bytes, without a Buffer per entry. */
-export interface IndexEntry { id: string, offset: number }
+export interface IndexEntry { id: string, offset: number, crc?: number }
 
 export function encodePackIndex (entries: IndexEntry[], packSize: number): Buffer {
   const sorted = [...entries].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
   const count = sorted.length
-  const out = Buffer.alloc(HEADER + FANOUT_BYTES + count * 40 + 32)
+  // why all or nothing: a crc32 may take any value, so there is no "unknown" to write for one entry
+  const version = sorted.every((e) => e.crc !== undefined) ? 2 : 1
+  const out = Buffer.alloc(HEADER + FANOUT_BYTES + count * entryBytes(version) + 32)
   MAGIC.copy(out, 0)
-  out.writeUInt32BE(1, 4)
+  out.writeUInt32BE(version, 4)
   out.writeBigUInt64BE(BigInt(packSize), 8)
   out.writeUInt32BE(count, 16)
   const idsStart = HEADER + FANOUT_BYTES
   const offsetsStart = idsStart + count * 32
+  const crcsStart = offsetsStart + count * 8
   sorted.forEach((e, i) => {
     out.write(e.id, idsStart + i * 32, 32, 'hex')
     out.writeBigUInt64BE(BigInt(e.offset), offsetsStart + i * 8)
+    if (version === 2) out.writeUInt32BE(e.crc!, crcsStart + i * 4)
   })
   const fanout = buildFanout(out.subarray(idsStart, offsetsStart), count)
   for (let b = 0; b < 256; b++) out.writeUInt32BE(fanout[b], HEADER + b * 4)
@@ -42,7 +52,9 @@ export class PackIndex {
     readonly count: number,
     private readonly fanout: Uint32Array,
     private readonly ids: Buffer,
-    private readonly offsets: Buffer
+    private readonly offsets: Buffer,
+    /** version 2: each entry's crc32; undefined for a version 1 index */
+    private readonly crcs: Buffer | undefined
   ) {}
 
   /** Checks magic, version, lengths and trailer before trusting a byte. */
@@ -50,9 +62,10 @@ export class PackIndex {
     const corrupt = (why: string): never => { throw new GasError('E_CORRUPT_PACK', `${what}: ${why}; run \`gas fsck\``, { what }) }
     if (buf.length < HEADER + FANOUT_BYTES + 32) corrupt('index too short')
     if (!buf.subarray(0, 4).equals(MAGIC)) corrupt('bad index magic')
-    if (buf.readUInt32BE(4) !== 1) corrupt('unsupported index version')
+    const version = buf.readUInt32BE(4)
+    if (version !== 1 && version !== 2) corrupt('unsupported index version')
     const count = buf.readUInt32BE(16)
-    if (buf.length !== HEADER + FANOUT_BYTES + count * 40 + 32) corrupt('index length does not match its count')
+    if (buf.length !== HEADER + FANOUT_BYTES + count * entryBytes(version) + 32) corrupt('index length does not match its count')
     const sum = createHash('sha256').update(buf.subarray(0, buf.length - 32)).digest()
     if (!sum.equals(buf.subarray(buf.length - 32))) corrupt('index checksum mismatch')
     const fanout = new Uint32Array(256)
@@ -71,15 +84,26 @@ export class PackIndex {
       const offset = offsets.readUInt32BE(i * 8) * 2 ** 32 + offsets.readUInt32BE(i * 8 + 4)
       if (offset < PACK_MAGIC.length || offset + ENTRY_HEADER > packSize) corrupt(`entry ${i} offset ${offset} is outside the ${packSize} bytes indexed`)
     }
-    return new PackIndex(packSize, count, fanout, buf.subarray(idsStart, idsStart + count * 32), offsets)
+    const crcs = version === 2 ? buf.subarray(idsStart + count * 40, idsStart + count * 44) : undefined
+    return new PackIndex(packSize, count, fanout, buf.subarray(idsStart, idsStart + count * 32), offsets, crcs)
   }
 
   offsetOf (id: Buffer): number | undefined {
     const i = findInFanout(this.fanout, this.ids, id)
-    return i < 0 ? undefined : Number(this.offsets.readBigUInt64BE(i * 8))
+    return i < 0 ? undefined : this.#offsetAt(i)
   }
 
-  * entries (): Generator<{ id: string, offset: number }> {
-    for (let i = 0; i < this.count; i++) yield { id: this.ids.toString('hex', i * 32, i * 32 + 32), offset: Number(this.offsets.readBigUInt64BE(i * 8)) }
+  /** Where `id` rests and the crc32 its entry had when stored (undefined in a version 1 index). */
+  locate (id: Buffer): { offset: number, crc: number | undefined } | undefined {
+    const i = findInFanout(this.fanout, this.ids, id)
+    return i < 0 ? undefined : { offset: this.#offsetAt(i), crc: this.crcs?.readUInt32BE(i * 4) }
+  }
+
+  * entries (): Generator<IndexEntry> {
+    for (let i = 0; i < this.count; i++) yield { id: this.ids.toString('hex', i * 32, i * 32 + 32), offset: this.#offsetAt(i), crc: this.crcs?.readUInt32BE(i * 4) }
+  }
+
+  #offsetAt (i: number): number {
+    return Number(this.offsets.readBigUInt64BE(i * 8))
   }
 }

@@ -6,6 +6,7 @@ import { writeFileAtomic } from '../objects/atomic-write.js'
 import type { FileSystem } from '../objects/fs.js'
 import type { ObjectId } from '../objects/id.js'
 import type { EncodedObject } from '../objects/store.js'
+import { entryChecksum } from './entry-checksum.js'
 import { ENTRY_HEADER, PACK_MAGIC, encodeEntryHeader } from './pack-entry.js'
 import { encodePackIndex, type IndexEntry } from './pack-index.js'
 
@@ -27,6 +28,8 @@ const CHECKPOINT_MIN = 64 * 1024 * 1024
  */
 export class PackWriter {
   private readonly offsets = new Map<ObjectId, number>()
+  /** each entry's crc32 as appended, for the index (version 2) and readers of the open pack */
+  private readonly crcs = new Map<ObjectId, number>()
   /** entries are copied into this batch; larger ones get a buffer of their own in `buffered` */
   private batch = Buffer.allocUnsafeSlow(WRITE_BUFFER + ENTRY_HEADER + MAX_INLINE_ENTRY)
   private spareBatch = Buffer.allocUnsafeSlow(WRITE_BUFFER + ENTRY_HEADER + MAX_INLINE_ENTRY)
@@ -88,8 +91,10 @@ export class PackWriter {
     if (this.batchUsed + added > this.batch.length) await this.writeBuffered()
     const target = added > this.batch.length ? Buffer.allocUnsafe(added) : this.batch
     const at = target === this.batch ? this.batchUsed : 0
-    encodeEntryHeader({ type: object.type, encoding: object.encoding, rawLength: object.rawLength, storedLength: object.bytes.length, id }).copy(target, at)
+    const header = encodeEntryHeader({ type: object.type, encoding: object.encoding, rawLength: object.rawLength, storedLength: object.bytes.length, id })
+    header.copy(target, at)
     copyBytes(target, at + ENTRY_HEADER, object.bytes)
+    this.crcs.set(id, entryChecksum(header, object.bytes))
     this.offsets.set(id, this.size)
     if (target === this.batch) this.batchUsed += added
     else this.buffered.push(target)
@@ -122,6 +127,11 @@ export class PackWriter {
   /** Reads back an entry this writer holds (for a reader in the same process before a checkpoint). */
   offsetOf (id: ObjectId): number | undefined {
     return this.offsets.get(id)
+  }
+
+  /** The crc32 of the entry appended for `id` (entry-checksum.ts) */
+  crcOf (id: ObjectId): number | undefined {
+    return this.crcs.get(id)
   }
 
   /** Like PackFile.readRange; what is still buffered is written out first when the range reaches it. */
@@ -201,7 +211,7 @@ export class PackWriter {
     const entries: IndexEntry[] = []
     for (const [id, offset] of this.offsets) {
       if (offset >= end) break
-      entries.push({ id, offset })
+      entries.push({ id, offset, crc: this.crcs.get(id) })
     }
     if (entries.length === this.indexedCount) return
     try {

@@ -4,7 +4,8 @@ import type { FileSystem } from '../objects/fs.js'
 import { decompress } from '../objects/compression.js'
 import { hashObject } from '../objects/id.js'
 import { isProcessAlive } from '../objects/process-alive.js'
-import { ENTRY_HEADER, PACK_MAGIC } from './pack-entry.js'
+import { entryChecksum } from './entry-checksum.js'
+import { ENTRY_HEADER, PACK_MAGIC, encodeEntryHeader } from './pack-entry.js'
 import { readEntry } from './pack-file.js'
 import { PackIndex, encodePackIndex, type IndexEntry } from './pack-index.js'
 import { lockPathOf } from './pack-writer.js'
@@ -63,7 +64,8 @@ export async function recoverPack (fs: FileSystem, packPath: string, indexPath: 
       } catch {
         break
       }
-      entries.push({ id: entry.header.id, offset })
+      // the checksum of bytes just verified against their id (the header re-encodes to the bytes read: the format is canonical)
+      entries.push({ id: entry.header.id, offset, crc: entryChecksum(encodeEntryHeader(entry.header), entry.bytes) })
       offset += ENTRY_HEADER + entry.bytes.length
       recovered++
     }

@@ -21,7 +21,7 @@ export async function rewritePacksWithout (store: FileStore, drop: Set<ObjectId>
     if (kept.length > 0) {
       const writer = await PackWriter.create(store.fs, store.packDir)
       try {
-        for (const entry of kept) await writer.append(entry.id, await pack.readAt(entry.id, entry.offset))
+        for (const entry of kept) await writer.append(entry.id, await pack.readChecked(entry.id, entry.offset))
       } finally {
         await writer.close()
       }

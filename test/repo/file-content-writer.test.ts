@@ -10,6 +10,8 @@ import type { FileSystem } from '../../src/objects/fs.js'
 import { hashObject } from '../../src/objects/id.js'
 import { FileStore } from '../../src/pack/file-store.js'
 import { RUN_READ_BYTES } from '../../src/pack/chunk-runs.js'
+import { ENTRY_HEADER } from '../../src/pack/pack-entry.js'
+import { PackIndex, encodePackIndex } from '../../src/pack/pack-index.js'
 import { writeFileContent } from '../../src/repo/file-content-writer.js'
 import { gasSpawn, gasSync } from '../helpers/cli.js'
 import { useTmp } from '../helpers/tmp.js'
@@ -96,6 +98,66 @@ describe('writeFileContent (restore and checkout)', () => {
     expect(readdirSync(dir).filter((n) => n.includes('gas-tmp'))).toEqual([])
     await reopened.closeAll()
   })
+
+  it('a store written before entry checksums (version 1 indexes) restores byte for byte, each chunk checked by its id; damage there is named too', async () => {
+    const dir = tmp()
+    const { content, pieces } = contentInChunks(RUN_READ_BYTES + 300_000)
+    const manifest = manifestOf(content, pieces)
+    const store = await FileStore.open(join(dir, 'objects'))
+    for (const p of pieces) await store.put('chunk', p)
+    await store.closeAll()
+    const packDir = join(dir, 'objects', 'pack')
+    const idx = join(packDir, readdirSync(packDir).find((n) => n.endsWith('.idx'))!)
+    const index = PackIndex.parse(readFileSync(idx), idx)
+    writeFileSync(idx, encodePackIndex([...index.entries()].map(({ id, offset }) => ({ id, offset })), index.packSize))
+    expect(readFileSync(idx).readUInt32BE(4)).toBe(1)
+    const old = await FileStore.open(join(dir, 'objects'))
+    await writeFileContent(nodeFs, old, manifest, join(dir, 'restored.bin'))
+    expect(readFileSync(join(dir, 'restored.bin')).equals(content)).toBe(true)
+    await old.closeAll()
+    // a flipped byte in a compressed entry (chunk 3 is compressible): refused, named, nothing written
+    const pack = join(packDir, readdirSync(packDir).find((n) => n.endsWith('.pack'))!)
+    const entryAt = index.offsetOf(Buffer.from(manifest.chunks[3].id, 'hex'))!
+    expect(readFileSync(pack)[entryAt + 1]).toBe(1)
+    const at = entryAt + ENTRY_HEADER + (readFileSync(pack).readUInt32BE(entryAt + 6) >> 1)
+    const fd = openSync(pack, 'r+')
+    writeSync(fd, Buffer.from([readFileSync(pack)[at] ^ 0x01]), 0, 1, at)
+    closeSync(fd)
+    const damaged = await FileStore.open(join(dir, 'objects'))
+    const err = await writeFileContent(nodeFs, damaged, manifest, join(dir, 'again.bin')).catch((e: unknown) => e)
+    expect((err as GasError).code).toBe('E_CORRUPT_OBJECT')
+    expect((err as GasError).message).toContain(manifest.chunks[3].id)
+    expect(existsSync(join(dir, 'again.bin'))).toBe(false)
+    expect(readdirSync(dir).filter((n) => n.includes('gas-tmp'))).toEqual([])
+    await damaged.closeAll()
+  })
+
+  it('a damaged compressed entry in a pack with checksums is refused with E_CORRUPT_OBJECT naming it, and `gas restore` leaves no file', async () => {
+    const dir = tmp()
+    const content = Buffer.concat([Buffer.alloc(3 * 1024 * 1024, 'abc'), randomBytes(3 * 1024 * 1024)])
+    writeFileSync(join(dir, 'asset.bin'), content)
+    expect(gasSync(dir, ['init', '--name', 'a']).status).toBe(0)
+    expect(gasSync(dir, ['add', 'asset.bin']).status).toBe(0)
+    expect(gasSync(dir, ['commit', '-m', 'one']).status).toBe(0)
+    const ok = gasSync(dir, ['restore', 'asset.bin', '--version', 'main', '--out', 'good.bin'])
+    expect(ok.status).toBe(0)
+    expect(readFileSync(join(dir, 'good.bin')).equals(content)).toBe(true)
+    // flip a byte inside the first (compressed) entry of the pack: just past the magic and its header
+    const packDir = join(dir, '.gas', 'objects', 'pack')
+    const pack = join(packDir, readdirSync(packDir).find((n) => n.endsWith('.pack'))!)
+    const bytes = readFileSync(pack)
+    expect(bytes[9]).toBe(1) // the first entry is stored compressed
+    const at = 8 + ENTRY_HEADER + (bytes.readUInt32BE(8 + 6) >> 1)
+    const fd = openSync(pack, 'r+')
+    writeSync(fd, Buffer.from([bytes[at] ^ 0x10]), 0, 1, at)
+    closeSync(fd)
+    const bad = gasSync(dir, ['restore', 'asset.bin', '--version', 'main', '--out', 'bad.bin'])
+    expect(bad.status).toBe(1)
+    expect(bad.stderr).toMatch(/^gas: E_CORRUPT_OBJECT: /)
+    expect(bad.stderr).toContain(bytes.toString('hex', 8 + 10, 8 + 42))
+    expect(existsSync(join(dir, 'bad.bin'))).toBe(false)
+    expect(readdirSync(dir).filter((n) => n.includes('gas-tmp'))).toEqual([])
+  }, 60_000)
 
   it('reports a chunk not here as E_NOT_FOUND with its id (selective sync relies on it) and keeps the old file', async () => {
     const dir = tmp()

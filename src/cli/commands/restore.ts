@@ -1,8 +1,9 @@
 import type { Command } from 'commander'
 import { GasError } from '../../errors.js'
-import { peerSecurity } from '../../auth/peer-security.js'
 // why: loaded when the command runs, so commands that never touch peers, git or previews start without these modules
 const peerNode = async () => await import('../../peer/sync/peer-node.js')
+// why: only a restore whose content selective sync left out asks peers; the rest starts without the auth modules
+const peerSecurityOf = async () => (await import('../../auth/peer-security.js')).peerSecurity
 import { restore } from '../../repo/restore.js'
 import { contentToFetchFor, recordRestored } from '../../sync/fetch-plan.js'
 import { action } from '../action.js'
@@ -21,7 +22,7 @@ export function register (program: Command): void {
         const roots = await contentToFetchFor(ws, { path, rev: opts.version, cwd: process.cwd() })
         let refusedBy: string[] = []
         if (roots.length > 0) {
-          const got = await (await peerNode()).fetchFromPeers({ ws, trackers: [], security: peerSecurity(ws), roots })
+          const got = await (await peerNode()).fetchFromPeers({ ws, trackers: [], security: (await peerSecurityOf())(ws), roots })
           refusedBy = [...new Set(got.accessDenied.flatMap((d) => d.peers))]
         }
         if (refusedBy.length > 0) throw new GasError('E_ACCESS_DENIED', `${path}: ${refusedBy.join(', ')} refused its content: your roles may not read it (ask a lead to change the team's read rules)`, { path, peers: refusedBy })

@@ -164,6 +164,8 @@ describe('membership over real WebRTC between gas processes', { timeout: 150_000
     expect(existsSync(join(mallory, 'secret.txt'))).toBe(false)
     expect(versions(mallory)).toEqual([])
     if (r.status === 0) expect(JSON.parse(r.stdout).fetched).toEqual({ objects: 0, bytes: 0 })
+    // the refused proof is the reason given, not a missing network path
+    else expect(JSON.parse(r.stdout).error.code).toBe('E_NO_PEERS')
     // the lead never counted it as connected
     onlyBoConnected()
   })

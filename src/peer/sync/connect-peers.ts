@@ -202,8 +202,11 @@ export async function connectPeers (opts: ConnectOptions): Promise<ConnectedPeer
         admit(opts.wrapTransport?.(peer.transport) ?? peer.transport, trackerPeerId(peer.remote.peerId), { transport: 'tcp', type: 'direct', local: `${peer.transport.socket.localAddress ?? '?'}:${peer.transport.socket.localPort ?? 0}`, remote: peer.address, setupMs: Math.round(setupMs) })
       },
       onFailed: (address, err, announcedBy) => {
-        // onChange follows, and counts it
-        if (announcedBy !== undefined && REFUSALS.has(err.code)) refused.add(trackerPeerId(announcedBy))
+        // a connection was made and its proof refused: no "no route" (onChange follows, and counts it)
+        if (announcedBy !== undefined && REFUSALS.has(err.code)) {
+          connections++
+          refused.add(trackerPeerId(announcedBy))
+        }
         if (err.code === 'E_AUTH') dropped.push({ peer: address, code: err.code, message: err.message })
         // why: when nothing answers, an address the member named is worth naming (a revoked key is hung up on in silence)
         else if (directAddresses.includes(address)) unanswered.push({ peer: address, code: err.code, message: err.message })

@@ -1,5 +1,5 @@
 import { GasError } from '../errors.js'
-import type { HelloProof, MayServe } from '../peer/session/session-options.js'
+import type { MayServe } from '../peer/session/session-options.js'
 import type { HelloMessage } from '../peer/wire/messages.js'
 import type { PeerSecurity } from '../peer/sync/sync-engine.js'
 import type { Workspace } from '../repo/workspace.js'

@@ -1,4 +1,3 @@
-import { GasError } from '../errors.js'
 import { parseTagArgument } from '../objects/asset.js'
 
 export { parseSize, parseRate } from '../units.js'

@@ -31,7 +31,6 @@ export interface WavFormat {
   mayHaveTags: boolean
 }
 
-const WAVE_FORMAT_PCM = 1
 const WAVE_FORMAT_IEEE_FLOAT = 3
 const ENCODINGS: Record<number, WavEncoding> = { 1: 'pcm', 3: 'float', 2: 'ms-adpcm', 6: 'alaw', 7: 'mulaw', 0x11: 'ima-adpcm', 0x50: 'mpeg', 0x55: 'mpeg' }
 const WAVE_FORMAT_EXTENSIBLE = 0xfffe

@@ -1,4 +1,3 @@
-import type { Stats } from 'node:fs'
 import type { FileSystem } from '../objects/fs.js'
 
 /**

@@ -1,14 +1,12 @@
 import { spawnSync } from 'node:child_process'
-import { statSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import sharp from 'sharp'
-import { describe, expect, it } from 'vitest'
-import { encodePreview } from '../../src/objects/preview.js'
-import { generatePreview } from '../../src/preview/index.js'
-import { clipBudgetBytes, IMAGE_BUDGET_BYTES } from '../../src/preview/limits.js'
+import { describe, it } from 'vitest'
+import { IMAGE_BUDGET_BYTES } from '../../src/preview/limits.js'
 import { ffmpeg, magick } from './reference.js'
 import { tempDir } from './helpers.js'
+import { expectWithinBudget } from './budget-check.js'
 
 /**
  * The 16 KiB image budget and the clip budget (max(4 KiB, 1% of the asset)) for the formats
@@ -18,7 +16,6 @@ import { tempDir } from './helpers.js'
 const { dir } = tempDir()
 const at = (name: string): string => join(dir, name)
 const require = createRequire(import.meta.url)
-const KiB = 1024
 const NOISE = ['-size', '1024x768', 'plasma:fractal', '-seed', '9', '-attenuate', '2', '+noise', 'Gaussian']
 
 interface Case { name: string, kind: string, format: string, make: () => Promise<string> | string }
@@ -50,17 +47,7 @@ const CASES: Case[] = [
 describe('preview size budget, more formats', () => {
   for (const c of CASES) {
     it(`${c.name}: image ≤ ${IMAGE_BUDGET_BYTES} B, clip ≤ max(4 KiB, 1% of the asset)`, async () => {
-      const path = await c.make()
-      const assetBytes = statSync(path).size
-      const res = await generatePreview({ path, kind: c.kind, format: c.format })
-      expect(res.image).not.toBeNull()
-      const image = res.image!.bytes.length
-      const clip = res.clip?.bytes.length ?? 0
-      expect(image).toBeLessThanOrEqual(IMAGE_BUDGET_BYTES)
-      if (c.kind === 'audio') expect(res.clip).not.toBeNull()
-      expect(clip).toBeLessThanOrEqual(clipBudgetBytes(assetBytes))
-      const stored = encodePreview({ ...res, info: JSON.parse(JSON.stringify(res.info)) as Record<string, unknown>, error: null }).length
-      expect(stored - image - clip).toBeLessThan(2 * KiB)
+      await expectWithinBudget(await c.make(), c.kind, c.format)
     }, 60_000)
   }
 })

@@ -1,14 +1,12 @@
-import { statSync } from 'node:fs'
 import { join } from 'node:path'
-import { describe, expect, it } from 'vitest'
-import { encodePreview } from '../../src/objects/preview.js'
-import { generatePreview } from '../../src/preview/index.js'
-import { clipBudgetBytes, IMAGE_BUDGET_BYTES } from '../../src/preview/limits.js'
+import { describe, it } from 'vitest'
+import { IMAGE_BUDGET_BYTES } from '../../src/preview/limits.js'
 import { makeWav } from '../fixtures/audio.js'
 import { makeBinaryFbx, makeGlb, makeObj } from '../fixtures/models.js'
 import { writeMockObj, writeMockTga, writeMockWav } from '../fixtures/project.js'
 import { makeDds, makeJpeg, makePng, makePsd, makeTga } from '../fixtures/textures.js'
 import { tempDir } from './helpers.js'
+import { expectWithinBudget } from './budget-check.js'
 
 /**
  * Previews sync to every peer before any content, so each must stay within its budget (limits.ts):
@@ -41,19 +39,7 @@ for (const size of [100 * KiB, 2 * MiB, 12 * MiB]) {
 describe('preview size budget', () => {
   for (const c of CASES) {
     it(`${c.name}: image ≤ ${IMAGE_BUDGET_BYTES} B, clip ≤ max(4 KiB, 1% of the asset)`, async () => {
-      const path = await c.path()
-      const assetBytes = statSync(path).size
-      const res = await generatePreview({ path, kind: c.kind, format: c.format })
-      expect(res.image).not.toBeNull()
-      const image = res.image!.bytes.length
-      const clip = res.clip?.bytes.length ?? 0
-      expect(image).toBeLessThanOrEqual(IMAGE_BUDGET_BYTES)
-      if (c.kind === 'audio') expect(res.clip).not.toBeNull()
-      expect(clip).toBeLessThanOrEqual(clipBudgetBytes(assetBytes))
-      expect(image + clip).toBeLessThanOrEqual(IMAGE_BUDGET_BYTES + (res.clip === null ? 0 : clipBudgetBytes(assetBytes)))
-      // the stored object adds only its JSON header (info) to image and clip
-      const stored = encodePreview({ ...res, info: JSON.parse(JSON.stringify(res.info)) as Record<string, unknown>, error: null }).length
-      expect(stored - image - clip).toBeLessThan(2 * KiB)
+      await expectWithinBudget(await c.path(), c.kind, c.format)
     })
   }
 })

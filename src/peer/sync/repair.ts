@@ -1,6 +1,5 @@
 import { isGasError } from '../../errors.js'
 import { fsck, type FsckReport } from '../../repo/fsck.js'
-import type { Workspace } from '../../repo/workspace.js'
 import { fetchFromPeers, type PeerNodeOptions } from './peer-node.js'
 
 /**

@@ -60,7 +60,10 @@ describe('sync over WebRTC on 127.0.0.1', () => {
     const sent = [await sentBy(a), await sentBy(b)]
     expect(sent[0]).toBeGreaterThan(0)
     expect(sent[1]).toBeGreaterThan(0)
-    expect(sent[0] + sent[1]).toBe(result.fetched.bytes)
+    // every byte counted as received was sent; a block the losing seeder had already sent when its
+    // CANCEL (or the end of the sync) reached it arrives after the count: at most a few chunks
+    expect(result.fetched.bytes).toBeLessThanOrEqual(sent[0] + sent[1])
+    expect(sent[0] + sent[1] - result.fetched.bytes).toBeLessThanOrEqual(4 * 256 * 1024)
     expect(await refs.read('refs/remotes/alice/heads/main')).toBe(a.version.version)
     expect(await refs.read('refs/remotes/bob/heads/main')).toBe(a.version.version)
   })

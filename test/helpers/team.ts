@@ -1,8 +1,11 @@
 import { once } from 'node:events'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import type { ChildProcess } from 'node:child_process'
 import * as gas from '../../src/index.js'
 import { createInvite, joinTeam } from '../../src/auth/invite.js'
 import { gasSpawn, type CliResult } from './cli.js'
+import { writeRandomFile } from '../fixtures/project.js'
 
 /** A team of workspaces sharing `trackerUrl`: the first is the lead, the others joined by invite as leads too (whose rules want every file, so every byte is checked). */
 export async function makeTeam (dirs: string[], names: string[], trackerUrl: string): Promise<gas.Workspace[]> {
@@ -47,4 +50,24 @@ export async function gasAsync (cwd: string, args: string[]): Promise<CliResult>
   child.stderr?.setEncoding('utf8').on('data', (t: string) => { stderr += t })
   const [code] = await once(child, 'exit') as [number | null]
   return { status: code ?? -1, stdout, stderr }
+}
+
+/**
+ * ana (lead) and bo, both closed, ana holding one committed random file `level.pak` of `size`
+ * bytes; with `trackers: false` neither config names a tracker (the test passes --tracker when it wants one).
+ */
+export async function seededPair (dirs: [string, string], trackerUrl: string, opts: { trackers: boolean, size: number, seed: string }): Promise<{ ana: gas.Workspace, bo: gas.Workspace, bytes: Buffer }> {
+  const [ana, bo] = await makeTeam(dirs, ['ana', 'bo'], trackerUrl)
+  if (!opts.trackers) {
+    for (const ws of [ana, bo]) {
+      ws.config = { ...ws.config, trackers: [] }
+      await ws.saveConfig()
+    }
+  }
+  await writeRandomFile(join(ana.root, 'level.pak'), opts.size, opts.seed)
+  await gas.add(ana, { paths: [ana.root] })
+  await gas.commit(ana, { message: 'level' })
+  await ana.close()
+  await bo.close()
+  return { ana, bo, bytes: readFileSync(join(ana.root, 'level.pak')) }
 }

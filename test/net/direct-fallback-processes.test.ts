@@ -5,10 +5,9 @@ import type { ChildProcess } from 'node:child_process'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import * as gas from '../../src/index.js'
 import { startTracker, type RunningTracker } from '../../src/peer/discovery/tracker.js'
-import { writeRandomFile } from '../fixtures/project.js'
 import { gasSpawn } from '../helpers/cli.js'
 import { cuttingProxy } from '../helpers/cutting-proxy.js'
-import { gasAsync, makeTeam, stopProcess } from '../helpers/team.js'
+import { gasAsync, seededPair, stopProcess } from '../helpers/team.js'
 import { useTmp } from '../helpers/tmp.js'
 
 /**
@@ -45,17 +44,7 @@ async function serve (dir: string, args: string[]): Promise<{ child: ChildProces
 
 /** ana (lead, holding an 8 MiB file) and bo, with no tracker in their config (the tests pass --tracker when they want one). */
 async function seeded (): Promise<{ ana: gas.Workspace, bo: gas.Workspace, bytes: Buffer }> {
-  const [ana, bo] = await makeTeam([tmp(), tmp()], ['ana', 'bo'], tracker.url)
-  for (const ws of [ana, bo]) {
-    ws.config = { ...ws.config, trackers: [] }
-    await ws.saveConfig()
-  }
-  await writeRandomFile(join(ana.root, 'level.pak'), 8 * 1024 * 1024, 'direct-fallback')
-  await gas.add(ana, { paths: [ana.root] })
-  await gas.commit(ana, { message: 'level' })
-  await ana.close()
-  await bo.close()
-  return { ana, bo, bytes: readFileSync(join(ana.root, 'level.pak')) }
+  return await seededPair([tmp(), tmp()], tracker.url, { trackers: false, size: 8 * 1024 * 1024, seed: 'direct-fallback' })
 }
 
 describe('the direct path with real processes: strangers, WebRTC only, a cut connection', () => {

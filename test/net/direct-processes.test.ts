@@ -6,9 +6,8 @@ import type { ChildProcess } from 'node:child_process'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import * as gas from '../../src/index.js'
 import { startTracker, type RunningTracker } from '../../src/peer/discovery/tracker.js'
-import { writeRandomFile } from '../fixtures/project.js'
 import { gasSpawn } from '../helpers/cli.js'
-import { gasAsync, makeTeam, stopProcess } from '../helpers/team.js'
+import { gasAsync, seededPair, stopProcess } from '../helpers/team.js'
 import { useTmp } from '../helpers/tmp.js'
 
 /** Real processes: `gas serve --listen` and `gas sync --once` on 127.0.0.1, as a user runs them. */
@@ -36,19 +35,7 @@ async function serveListening (dir: string, args: string[]): Promise<string> {
 }
 
 async function seeded (trackers: boolean): Promise<{ ana: gas.Workspace, bo: gas.Workspace, bytes: Buffer }> {
-  const [ana, bo] = await makeTeam([tmp(), tmp()], ['ana', 'bo'], tracker.url)
-  if (!trackers) {
-    for (const ws of [ana, bo]) {
-      ws.config = { ...ws.config, trackers: [] }
-      await ws.saveConfig()
-    }
-  }
-  await writeRandomFile(join(ana.root, 'level.pak'), 3 * 1024 * 1024, 'direct-processes')
-  await gas.add(ana, { paths: [ana.root] })
-  await gas.commit(ana, { message: 'level' })
-  await ana.close()
-  await bo.close()
-  return { ana, bo, bytes: readFileSync(join(ana.root, 'level.pak')) }
+  return await seededPair([tmp(), tmp()], tracker.url, { trackers, size: 3 * 1024 * 1024, seed: 'direct-processes' })
 }
 
 describe('gas serve --listen → gas sync --once, real processes on 127.0.0.1', () => {

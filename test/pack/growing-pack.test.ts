@@ -1,35 +1,15 @@
 import { randomBytes } from 'node:crypto'
 import * as nodeFs from 'node:fs/promises'
-import type { FileHandle } from 'node:fs/promises'
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import type { FileSystem } from '../../src/objects/fs.js'
+import { countingFs } from '../helpers/pack-handles.js'
 import { FileStore } from '../../src/pack/file-store.js'
 import { RACY_MS, folderStamp } from '../../src/pack/folder-stamp.js'
 import { useTmp } from '../helpers/tmp.js'
 
 const tmp = useTmp()
 
-/** realFs whose pack handles count read(2) calls */
-function countingFs (): { fs: FileSystem, reads: () => number } {
-  let reads = 0
-  const fs: FileSystem = {
-    ...nodeFs,
-    open: (async (path: string, flags?: string) => {
-      const handle = await nodeFs.open(path, flags)
-      if (!path.endsWith('.pack')) return handle
-      return new Proxy(handle, {
-        get (target, prop) {
-          const value = Reflect.get(target, prop) as unknown
-          if (prop === 'read') return (...args: unknown[]) => { reads++; return (value as (...a: unknown[]) => unknown).apply(target, args) }
-          return typeof value === 'function' ? value.bind(target) : value
-        }
-      }) as FileHandle
-    }) as FileSystem['open']
-  }
-  return { fs, reads: () => reads }
-}
 
 describe('a pack that grows while another store reads it', () => {
   it('reads in pack order across checkpoints are exact, and the new tail is read ahead, not entry by entry', async () => {

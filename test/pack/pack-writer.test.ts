@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto'
 import * as nodeFs from 'node:fs/promises'
-import type { FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { GasError } from '../../src/errors.js'
 import type { FileSystem } from '../../src/objects/fs.js'
+import { packHandlesFs } from '../helpers/pack-handles.js'
 import { hashObject } from '../../src/objects/id.js'
 import { FileStore } from '../../src/pack/file-store.js'
 import { PackWriter } from '../../src/pack/pack-writer.js'
@@ -15,20 +15,7 @@ const tmp = useTmp()
 /** realFs whose pack handles hold every fdatasync until `release()` (or fail it with `fail`) */
 function slowSyncFs (): { fs: FileSystem, pending: () => number, release: (failure?: Error) => void } {
   let waiting: Array<{ resolve: () => void, reject: (err: Error) => void }> = []
-  const fs: FileSystem = {
-    ...nodeFs,
-    open: (async (path: string, flags?: string) => {
-      const handle = await nodeFs.open(path, flags)
-      if (!path.endsWith('.pack')) return handle
-      return new Proxy(handle, {
-        get (target, prop) {
-          const value = Reflect.get(target, prop) as unknown
-          if (prop === 'datasync') return async () => { await new Promise<void>((resolve, reject) => waiting.push({ resolve, reject })); await target.datasync() }
-          return typeof value === 'function' ? value.bind(target) : value
-        }
-      }) as FileHandle
-    }) as FileSystem['open']
-  }
+  const fs = packHandlesFs('datasync', (datasync) => async () => { await new Promise<void>((resolve, reject) => waiting.push({ resolve, reject })); await datasync() })
   const release = (failure?: Error): void => {
     const now = waiting
     waiting = []

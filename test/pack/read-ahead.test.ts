@@ -1,11 +1,9 @@
 import { randomBytes } from 'node:crypto'
-import * as nodeFs from 'node:fs/promises'
-import type { FileHandle } from 'node:fs/promises'
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it, vi } from 'vitest'
 import { GasError } from '../../src/errors.js'
-import type { FileSystem } from '../../src/objects/fs.js'
+import { countingFs } from '../helpers/pack-handles.js'
 import { hashObject } from '../../src/objects/id.js'
 import { FileStore } from '../../src/pack/file-store.js'
 import { READ_AHEAD_BYTES } from '../../src/pack/read-ahead.js'
@@ -13,25 +11,6 @@ import { useTmp } from '../helpers/tmp.js'
 
 const tmp = useTmp()
 
-/** realFs whose pack handles count their read(2) calls */
-function countingFs (): { fs: FileSystem, reads: () => number } {
-  let reads = 0
-  const fs: FileSystem = {
-    ...nodeFs,
-    open: (async (path: string, flags?: string) => {
-      const handle = await nodeFs.open(path, flags)
-      if (!path.endsWith('.pack')) return handle
-      return new Proxy(handle, {
-        get (target, prop) {
-          const value = Reflect.get(target, prop) as unknown
-          if (prop === 'read') return (...args: unknown[]) => { reads++; return (value as (...a: unknown[]) => unknown).apply(target, args) }
-          return typeof value === 'function' ? value.bind(target) : value
-        }
-      }) as FileHandle
-    }) as FileSystem['open']
-  }
-  return { fs, reads: () => reads }
-}
 
 /** A pack of `n` incompressible chunks of 40–80 KB, appended in order as ingest does. */
 async function packOf (dir: string, n: number): Promise<{ chunks: Buffer[], ids: string[] }> {

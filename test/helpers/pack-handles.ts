@@ -1,0 +1,31 @@
+import * as nodeFs from 'node:fs/promises'
+import type { FileHandle } from 'node:fs/promises'
+import type { FileSystem } from '../../src/objects/fs.js'
+
+/**
+ * The real file system, with each `.pack` handle's method `method` replaced by what `wrap` makes of
+ * the original (bound to its handle); every other file and method is untouched.
+ */
+export function packHandlesFs (method: keyof FileHandle, wrap: (original: (...args: unknown[]) => unknown, handle: FileHandle) => unknown): FileSystem {
+  return {
+    ...nodeFs,
+    open: (async (path: string, flags?: string) => {
+      const handle = await nodeFs.open(path, flags)
+      if (!path.endsWith('.pack')) return handle
+      return new Proxy(handle, {
+        get (target, prop) {
+          const value = Reflect.get(target, prop) as unknown
+          const bound = typeof value === 'function' ? value.bind(target) : value
+          return prop === method ? wrap(bound as (...args: unknown[]) => unknown, target) : bound
+        }
+      }) as FileHandle
+    }) as FileSystem['open']
+  }
+}
+
+/** realFs whose pack handles count their read(2) calls */
+export function countingFs (): { fs: FileSystem, reads: () => number } {
+  let reads = 0
+  const fs = packHandlesFs('read', (read) => (...args: unknown[]) => { reads++; return read(...args) })
+  return { fs, reads: () => reads }
+}

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { decodeAsset, type Asset } from '../objects/asset.js'
 import { decodeBuild, type Build } from '../objects/build.js'
-import { decodeFileManifest } from '../objects/file-manifest.js'
+import { decodeFileManifest, decodeFileManifestLazily } from '../objects/file-manifest.js'
 import { IdTable } from '../objects/id-table.js'
 import type { ObjectId } from '../objects/id.js'
 import type { ObjectStore } from '../objects/store.js'
@@ -12,6 +12,7 @@ import { decodeVersion } from '../objects/version.js'
 import type { CompleteTrees } from '../objects/complete-trees.js'
 import { companionOf } from '../repo/engine.js'
 import type { Companion } from './companions.js'
+import { ContentWantList } from './content-want-list.js'
 
 /**
  * What a peer still needs for a set of roots (ref targets): walks version → tree → asset → file
@@ -139,7 +140,15 @@ class WalkedTable {
 const WHOLE = 1
 const SKIPPED = 2
 
+/** A want-set whose content is held compactly (content-want-list.ts): what a sync of big files keeps through its fetch. */
+export type CompactWantSet = Omit<WantSet, 'content'> & { content: ContentWantList }
+
 export async function computeWantSet (opts: WantSetOptions): Promise<WantSet> {
+  const set = await computeCompactWantSet(opts)
+  return { ...set, content: set.content.toArray() }
+}
+
+export async function computeCompactWantSet (opts: WantSetOptions): Promise<CompactWantSet> {
   const { store } = opts
   const decoded = opts.decoded
   const read = async <T>(id: ObjectId, decode: (body: Uint8Array) => T, keep = true): Promise<T> => {
@@ -162,7 +171,7 @@ export async function computeWantSet (opts: WantSetOptions): Promise<WantSet> {
   const policyKey = opts.policyKey
   const unavailable = opts.unavailable
   const metadata: WantedObject[] = []
-  const content: WantedObject[] = []
+  const content = new ContentWantList()
   // why no set of every id met (Sets of hex strings grew ~1 KB an asset): asking the pack index
   // again about a present object is a lookup in memory, cheaper than holding 400 000 ids for
   // 200 000 assets, or 1.6 M chunk ids for 100 GB. Only what is missing, and the walks' outcomes
@@ -194,8 +203,9 @@ export async function computeWantSet (opts: WantSetOptions): Promise<WantSet> {
     if (!withContent) return false
     const before = filesWalked.get(fileId)
     if (before !== undefined) return before === FILE_WHOLE
-    // not in `decoded`: see WantSetOptions.decoded
-    const manifest = decodeFileManifest((await store.get(fileId)).body)
+    // not in `decoded`: see WantSetOptions.decoded. Lazily: a 10 GB file's chunk list decoded whole
+    // is ~25 MiB of ChunkRefs at once; read one at a time, only the wanted ones are kept
+    const manifest = decodeFileManifestLazily((await store.get(fileId)).body)
     const priority = contentPriority(assetSize)
     let whole = true
     for (const chunk of manifest.chunks) {
@@ -207,7 +217,7 @@ export async function computeWantSet (opts: WantSetOptions): Promise<WantSet> {
       whole = false
       contentWanted.add(chunk.id)
       if (unavailable?.has(chunk.id) === true) continue
-      content.push({ id: chunk.id, kind: 'content', priority, size: chunk.length, path, asset: assetId ?? fileId })
+      content.push({ id: chunk.id, priority, size: chunk.length, path, asset: assetId ?? fileId })
       contentBytes += chunk.length
     }
     filesWalked.set(fileId, whole ? FILE_WHOLE : FILE_PARTIAL)

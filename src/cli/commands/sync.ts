@@ -6,6 +6,7 @@ const peerNode = async () => await import('../../peer/sync/peer-node.js')
 import type { TrackerReport } from '../../peer/discovery/tracker-report.js'
 import { PATHS_IN_MESSAGE } from '../../peer/sync/sync-outcome.js'
 import { action } from '../action.js'
+import { traceMark } from '../../trace.js'
 import { withWorkspace } from '../context.js'
 import { printResult, type Printer } from '../output.js'
 import { collect } from '../parse.js'
@@ -123,11 +124,16 @@ export function register (program: Command): void {
             const warn = (text: string | null): void => { if (text !== null) p.err(`gas: warning: ${text}`) }
             warn(notice)
             const synced = await (await peerNode()).syncWithPeers({ ws, trackers: opts.tracker, peers: opts.peer, security: peerSecurity(ws), locks: lockExchangeOf(ws), wantContent, policyKey, onProgress: (prog) => bar?.update(prog) })
+            traceMark('sync: peers done')
             warn(await reload())
-            return { synced, skipped: await skippedPaths(ws, synced), timeZone: ws.config.timeZone }
+            traceMark('sync: policy reloaded')
+            const skipped = await skippedPaths(ws, synced)
+            traceMark('sync: skipped listed')
+            return { synced, skipped, timeZone: ws.config.timeZone }
           })
           bar?.stop(result.synced.complete)
           print(p, result.synced, result.skipped, (performance.now() - started) / 1000, result.timeZone)
+          traceMark('sync: printed')
           if (result.synced.incomplete !== null) failure = new GasError(result.synced.incomplete.code, result.synced.incomplete.message, result.synced.incomplete.data)
         } catch (err) {
           bar?.stop()

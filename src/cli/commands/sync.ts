@@ -114,6 +114,9 @@ export function register (program: Command): void {
       }
       let retryMs = RETRY_FIRST_MS
       let lastWait = ''
+      // the peer layer loads (~0.2 CPU s of modules) while the workspace and its rules are read
+      const loading = peerNode()
+      loading.catch(() => {}) // awaited below; a failure surfaces there
       for (;;) {
         const started = performance.now()
         const bar = p.json ? undefined : progressBar()
@@ -123,7 +126,7 @@ export function register (program: Command): void {
             const { wantContent, policyKey, notice, reload } = await selectiveSyncOptions(ws)
             const warn = (text: string | null): void => { if (text !== null) p.err(`gas: warning: ${text}`) }
             warn(notice)
-            const synced = await (await peerNode()).syncWithPeers({ ws, trackers: opts.tracker, peers: opts.peer, security: peerSecurity(ws), locks: lockExchangeOf(ws), wantContent, policyKey, onProgress: (prog) => bar?.update(prog) })
+            const synced = await (await loading).syncWithPeers({ ws, trackers: opts.tracker, peers: opts.peer, security: peerSecurity(ws), locks: lockExchangeOf(ws), wantContent, policyKey, onProgress: (prog) => bar?.update(prog) })
             traceMark('sync: peers done')
             warn(await reload())
             traceMark('sync: policy reloaded')

@@ -4,6 +4,7 @@ import type { EncodedObject, ObjectStore } from '../../objects/store.js'
 import type { RefStore } from '../../refs/ref-store.js'
 import { computeWantSet, type WantContent, type WantedObject } from '../../sync/want-set.js'
 import { wantSetSparing } from './refused-roots.js'
+import { wholeAfterFetch } from './whole-after-fetch.js'
 import { ContentWantList } from '../../sync/content-want-list.js'
 import { systemClock, type Clock } from '../../clock.js'
 import type { LedgerTotals } from '../session/ledger.js'
@@ -218,10 +219,10 @@ export async function syncRepo (opts: SyncOptions): Promise<SyncResult> {
     const missing = [...wantSet.metadata.map((w) => w.id), ...content.missing]
     const stillMissing = new Set(content.missing)
     const missingWants: WantedObject[] = [...wantSet.metadata, ...wantSet.content.filter((w) => stillMissing.has(w.id))]
-    // why: a big file's content wants (~150 000 for 10 GB) are done with; the walk below decodes its manifest again
+    // why: a big file's content wants (~150 000 for 10 GB) are done with
     wantSet = { ...wantSet, content: new ContentWantList() }
     // why: records the trees that are whole now, so the next sync does not walk them (only what changed is walked)
-    if (missing.length === 0) await store.completeTrees?.add(content.objects > 0 ? (await wantSetSparing(wantOpts, refusedRoots)).newlyWhole : wantSet.newlyWhole)
+    await store.completeTrees?.add(wholeAfterFetch(wantSet, missing, content))
 
     traceMark('whole trees recorded')
     phase = 'apply'

@@ -2,6 +2,7 @@ import { createServer, connect, type Socket } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import { MAX_STREAM_FRAME, StreamTransport } from '../../src/peer/transport/tcp-transport.js'
 import { LARGE_FRAME } from '../../src/peer/transport/transport.js'
+import { throttleTransport, type FrameBucket } from '../../src/peer/transport/throttled-transport.js'
 import { BlockServer } from '../../src/peer/session/block-server.js'
 import { PeerLedger } from '../../src/peer/session/ledger.js'
 import { BlockAssembler, decodeMessage, type BlockMessage } from '../../src/peer/wire/messages.js'
@@ -58,6 +59,39 @@ describe('StreamTransport.sendInto', () => {
     await expect(a.sendInto(-1, () => 0)).rejects.toMatchObject({ code: 'E_BAD_ARGUMENT' })
     a.close()
     await expect(a.sendInto(10, () => 1)).rejects.toMatchObject({ code: 'E_PEER_LOST' })
+  })
+})
+
+describe('sendInto through the transfer schedule (throttleTransport)', () => {
+  it('a frame the bucket takes at once leaves in place; one that must wait is sent, intact, only once its tokens are there', async () => {
+    const [inner, b] = await transportPair()
+    const got: Buffer[] = []
+    b.onFrame((f) => got.push(Buffer.from(f)))
+    let admit = true
+    let release: (() => void) | undefined
+    const taken: number[] = []
+    const bucket: FrameBucket = {
+      tryTake: (bytes) => { if (admit) taken.push(bytes); return admit },
+      take: async (bytes) => { await new Promise<void>((resolve) => { release = resolve }); taken.push(bytes) }
+    }
+    const t = throttleTransport(inner, { upContent: bucket, upControl: bucket })
+    expect(t.sendInto).toBeDefined()
+    await t.sendInto!(100, (into) => { into.set([1, 2]); return 2 })
+    admit = false
+    const waiting = t.sendInto!(100, (into) => { into.set([3, 4, 5]); return 3 })
+    // the withdrawn frame's space is free again: what the inner transport sends next does not carry it
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    expect(got.length).toBe(1)
+    expect(release).toBeDefined()
+    release!()
+    await waiting
+    await expect.poll(() => got.length).toBe(2)
+    expect([...got[0]]).toEqual([1, 2])
+    expect([...got[1]]).toEqual([3, 4, 5])
+    expect(taken).toEqual([2, 3])
+    // a transport without sendInto gets none through the throttle either
+    const memoryLike = { send: async () => {}, onFrame: () => {}, onClose: () => {}, close: () => {}, closed: false, remoteLabel: 'm' }
+    expect(throttleTransport(memoryLike, {}).sendInto).toBeUndefined()
   })
 })
 

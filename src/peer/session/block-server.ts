@@ -170,6 +170,7 @@ export class BlockServer {
       this.#readsInPacker = []
     }
     if (this.#packer.empty) return giveReads()
+    // why encoded in place: a copy of every frame less on the way to the socket (the bytes were read into the pool, encoded here, then copied again by send())
     await sendInto(this.#packer.frameBytes, (into) => {
       packed = this.#packer.take(into)!
       // every fragment the packer held is now copied into the frame

@@ -91,13 +91,14 @@ export class StreamTransport extends TransportBase {
    * each 1 MiB frame into a scratch buffer that send() then copied here; encoding in place skips
    * that copy and the scratch buffer.
    */
-  async sendInto (maxBytes: number, encode: (into: Uint8Array) => number): Promise<void> {
+  async sendInto (maxBytes: number, encode: (into: Uint8Array) => number | undefined): Promise<void> {
     if (this.closed) throw peerLost(this.remoteLabel, 'transport closed')
     if (!(Number.isInteger(maxBytes) && maxBytes >= 0)) throw GasError.badArgument('maxBytes must be a non-negative integer')
     if (maxBytes > this.#maxFrame) throw GasError.frameLength(`frame of up to ${maxBytes} bytes exceeds ${this.#maxFrame}`)
     this.#reserve(maxBytes)
     const at = this.#outLength
     const length = encode(this.#out.subarray(at + 4, at + 4 + maxBytes))
+    if (length === undefined) return
     if (!(Number.isInteger(length) && length >= 0 && length <= maxBytes)) throw GasError.badArgument(`encoded frame length ${length} is not within 0..${maxBytes}`)
     this.#out.writeUInt32BE(length, at)
     this.#outLength += 4 + length

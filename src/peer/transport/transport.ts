@@ -31,10 +31,11 @@ export interface Transport {
   readonly maxFrameBytes?: number
   /**
    * Sends one frame of at most `maxBytes` that `encode` writes straight into the transport's
-   * output buffer and returns the length of; the same backpressure as send(). Present where that
-   * saves a copy per frame (a stream transport), so a sender need not encode into a buffer of its own.
+   * output buffer and returns the length of (undefined: send nothing after all); the same
+   * backpressure as send(). Present where that saves a copy per frame (a stream transport), so a
+   * sender need not encode into a buffer of its own.
    */
-  sendInto?: (maxBytes: number, encode: (into: Uint8Array) => number) => Promise<void>
+  sendInto?: (maxBytes: number, encode: (into: Uint8Array) => number | undefined) => Promise<void>
   /** stable label of the remote side, for logs/ledgers */
   readonly remoteLabel: string
 }

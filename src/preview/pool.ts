@@ -3,7 +3,6 @@ import { availableParallelism } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import { GasError, type ErrorCode } from '../errors.js'
-import { generatePreview } from './index.js'
 import type { PreviewResult } from './types.js'
 
 /**
@@ -33,7 +32,8 @@ export class PreviewPool {
   }
 
   async generate (opts: { path: string, kind: string, format: string }): Promise<PreviewResult> {
-    if (this.inThread) return await generatePreview(opts)
+    // why lazy: the generators (sharp, decoders: ~0.1 CPU s to load) belong in the workers, not in the thread that chunks
+    if (this.inThread) return await (await import('./index.js')).generatePreview(opts)
     return await new Promise<PreviewResult>((resolve, reject) => {
       this.queue.push({ id: nextId++, ...opts, resolve, reject })
       this.pump()

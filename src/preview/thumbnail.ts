@@ -1,4 +1,4 @@
-import sharp from 'sharp'
+import { sharp } from './require-cjs.js'
 import type { PreviewImage } from './types.js'
 import { IMAGE_BUDGET_BYTES, MAX_IMAGE_PIXELS, THUMBNAIL_WEBP, TINY_LOSSLESS_MAX_BYTES, TINY_THUMBNAIL_PIXELS } from './limits.js'
 

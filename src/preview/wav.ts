@@ -1,6 +1,7 @@
 import { GasError } from '../errors.js'
 import type { ByteSource } from './byte-source.js'
-import alawmulaw from 'alawmulaw'
+import type * as alawmulawLib from 'alawmulaw'
+import { requireCjs } from './require-cjs.js'
 import { decodeImaBlock, decodeMsBlock, imaFramesPerBlock, msFramesPerBlock } from './adpcm.js'
 import { READ_BLOCK_BYTES } from './limits.js'
 
@@ -176,6 +177,7 @@ const G711: Record<string, Float32Array> = {}
 /** 256-entry tables from the alawmulaw codec, built once. */
 function g711Table (encoding: 'alaw' | 'mulaw'): Float32Array {
   if (G711[encoding] !== undefined) return G711[encoding]
+  const alawmulaw = requireCjs<typeof alawmulawLib>('alawmulaw')
   const t = new Float32Array(256)
   for (let i = 0; i < 256; i++) t[i] = (encoding === 'alaw' ? alawmulaw.alaw.decodeSample(i) : alawmulaw.mulaw.decodeSample(i)) / 32768
   G711[encoding] = t

@@ -1,4 +1,4 @@
-import sharp from 'sharp'
+import { sharp } from './require-cjs.js'
 import type { PreviewImage } from './types.js'
 
 const BACKGROUND = [24, 26, 32, 255]

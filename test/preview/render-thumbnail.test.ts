@@ -42,5 +42,4 @@ describe('model render thumbnails', () => {
       expect(res.image!.bytes.length).toBeLessThanOrEqual(16 * 1024)
     })
   }
-
 })

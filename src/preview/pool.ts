@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { fileURLToPath } from 'node:url'
+import { setFlagsFromString } from 'node:v8'
 import { Worker } from 'node:worker_threads'
 import { GasError, type ErrorCode } from '../errors.js'
 import type { PreviewResult } from './types.js'
@@ -73,6 +74,7 @@ export class PreviewPool {
   }
 
   private spawn (): Slot {
+    if (process.env.GAS_EXP_SYNC === '1') setFlagsFromString('--no-concurrent-recompilation')
     const worker = new Worker(WORKER_URL)
     const slot: Slot = { worker, job: null }
     worker.on('message', (msg: { id: number, result?: PreviewResult, error?: { code: ErrorCode, message: string, data: Record<string, unknown> } }) => {

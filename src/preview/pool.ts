@@ -1,10 +1,10 @@
 import { existsSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { fileURLToPath } from 'node:url'
-import { setFlagsFromString } from 'node:v8'
 import { Worker } from 'node:worker_threads'
 import { GasError, type ErrorCode } from '../errors.js'
 import type { PreviewResult } from './types.js'
+import { compileSynchronouslyInNextWorker } from './worker-compile.js'
 
 /**
  * Worker threads that generate previews beside the main thread, which meanwhile chunks, hashes
@@ -74,8 +74,10 @@ export class PreviewPool {
   }
 
   private spawn (): Slot {
-    if (process.env.GAS_EXP_SYNC === '1') setFlagsFromString('--no-concurrent-recompilation')
-    const worker = new Worker(WORKER_URL)
+    const restore = compileSynchronouslyInNextWorker()
+    let worker: Worker
+    try { worker = new Worker(WORKER_URL) } catch (err) { restore(); throw err }
+    for (const event of ['online', 'error', 'exit']) worker.once(event, restore)
     const slot: Slot = { worker, job: null }
     worker.on('message', (msg: { id: number, result?: PreviewResult, error?: { code: ErrorCode, message: string, data: Record<string, unknown> } }) => {
       const job = slot.job

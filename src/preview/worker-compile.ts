@@ -18,6 +18,9 @@ const userChose = (): boolean => [...process.execArgv, ...(process.env.NODE_OPTI
 
 let spawning = 0
 
+/** Workers being created with the flag set now (0: the process runs with V8's default again). */
+export function workersCompilingSynchronously (): number { return spawning }
+
 /** Call before `new Worker`; call the returned function (once is enough, more are ignored) when the worker is online or gone. */
 export function compileSynchronouslyInNextWorker (): () => void {
   if (userChose()) return () => {}

@@ -1,4 +1,6 @@
+import { readSync } from 'node:fs'
 import { open, type FileHandle } from 'node:fs/promises'
+import { isMainThread } from 'node:worker_threads'
 import { GasError, fromFsError } from '../errors.js'
 import { READ_BLOCK_BYTES } from './limits.js'
 
@@ -11,6 +13,16 @@ import { READ_BLOCK_BYTES } from './limits.js'
 const spareWindows: Uint8Array[] = []
 const MAX_SPARE_WINDOWS = 2
 const EMPTY = new Uint8Array(0)
+
+/**
+ * In a preview worker, reads are made in place (readSync) rather than queued on libuv's
+ * thread pool: that pool has 4 threads for the whole process, which `gas add` keeps busy with
+ * its chunking reads, pack writes and sharp's encodes, so each 1 MiB read of a preview waited its
+ * turn behind them while the worker had nothing else to do. A worker blocks only itself (one
+ * preview at a time; its watchdog lives in the main thread). Elsewhere (API callers, tests) the
+ * reads stay asynchronous, so no event loop is held.
+ */
+const READ_IN_PLACE = !isMainThread
 
 /**
  * Sequential reader over a file with a bounded window, so decoders stream large assets instead of
@@ -89,7 +101,7 @@ export class ByteSource {
     const out = new Uint8Array(length)
     let done = 0
     while (done < length) {
-      const { bytesRead } = await this.fh.read(out, done, length - done, offset + done).catch(err => { throw fromFsError(err, this.path) })
+      const { bytesRead } = await this.readInto(out, done, length - done, offset + done)
       if (bytesRead === 0) throw GasError.malformedAsset(this.path, `truncated: file shrank while reading at offset ${offset + done}`)
       done += bytesRead
     }
@@ -97,7 +109,14 @@ export class ByteSource {
   }
 
   private async read (at: number, length: number, position: number): Promise<{ bytesRead: number }> {
-    try { return await this.fh.read(this.bytes, at, length, position) } catch (err) { throw fromFsError(err, this.path) }
+    return await this.readInto(this.bytes, at, length, position)
+  }
+
+  private async readInto (into: Uint8Array, at: number, length: number, position: number): Promise<{ bytesRead: number }> {
+    try {
+      if (READ_IN_PLACE) return { bytesRead: readSync(this.fh.fd, into, at, length, position) }
+      return await this.fh.read(into, at, length, position)
+    } catch (err) { throw fromFsError(err, this.path) }
   }
 
   async close (): Promise<void> {

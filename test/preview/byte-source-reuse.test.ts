@@ -37,3 +37,36 @@ describe('ByteSource window reuse', () => {
     })
   })
 })
+
+/** In a worker thread (as in the preview pool) reads are made in place; the bytes must be the same. */
+describe('ByteSource in a worker thread', () => {
+  it('reads windows, records at an offset and the end of a file as the main thread does', async () => {
+    const { Worker } = await import('node:worker_threads')
+    const { resolve } = await import('node:path')
+    const data = randomBytes(READ_BLOCK_BYTES * 2 + 777)
+    const path = put('w.bin', data)
+    const code = `
+      const { parentPort, workerData } = require('node:worker_threads')
+      import(workerData.module).then(async ({ withSource }) => {
+        const out = await withSource(workerData.path, async (src) => {
+          await src.need(100)
+          const head = src.bytes.slice(0, 100)
+          const mid = await src.readAt(${READ_BLOCK_BYTES} - 5, 10)
+          src.seek(src.size - 777)
+          const tail = await src.take(777)
+          let error = ''
+          try { await src.need(1) } catch (e) { error = e.code }
+          return { head, mid, tail, error }
+        })
+        parentPort.postMessage(out)
+      }, (e) => parentPort.postMessage({ failed: String(e) }))`
+    const worker = new Worker(code, { eval: true, workerData: { path, module: 'file://' + resolve('dist/src/preview/byte-source.js') } })
+    const got = await new Promise<{ head: Uint8Array, mid: Uint8Array, tail: Uint8Array, error: string, failed?: string }>((res, rej) => { worker.once('message', res); worker.once('error', rej) })
+    await worker.terminate()
+    expect(got.failed).toBeUndefined()
+    expect(Buffer.from(got.head).equals(data.subarray(0, 100))).toBe(true)
+    expect(Buffer.from(got.mid).equals(data.subarray(READ_BLOCK_BYTES - 5, READ_BLOCK_BYTES + 5))).toBe(true)
+    expect(Buffer.from(got.tail).equals(data.subarray(data.length - 777))).toBe(true)
+    expect(got.error).toBe('E_MALFORMED_ASSET')
+  })
+})

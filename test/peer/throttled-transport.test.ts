@@ -3,6 +3,7 @@ import { ManualClock } from '../../src/clock.js'
 import { encodeMessage } from '../../src/peer/wire/messages.js'
 import { MemoryTransport } from '../../src/peer/transport/memory-transport.js'
 import { carriesContent, throttleTransport } from '../../src/peer/transport/throttled-transport.js'
+import { TransportBase, type FrameLease } from '../../src/peer/transport/transport.js'
 import { TokenBucket } from '../../src/schedule/token-bucket.js'
 
 const id = (c: string): string => c.repeat(64)
@@ -69,5 +70,39 @@ describe('throttled transport', () => {
     const closedSeen = new Promise<void>((resolve) => receiver.onClose(() => resolve()))
     a.close()
     await closedSeen
+  })
+})
+
+/** A transport that delivers what the test hands it, with a lease, as the TCP transport does with its pooled receive buffers. */
+class LeasingTransport extends TransportBase {
+  async send (): Promise<void> {}
+  close (): void { this.finish() }
+  receive (frame: Uint8Array, lease: FrameLease): void { this.deliver(frame, lease) }
+}
+
+describe('throttled transport and receive-buffer leases', () => {
+  it('hands the lease on with a frame it delivers at once (so the buffer is reused), and none with a frame it delays', async () => {
+    const clock = new ManualClock()
+    const inner = new LeasingTransport('peer')
+    let rate = Infinity
+    const downContent = new TokenBucket({ clock, rate: () => rate, minBurst: 1000 })
+    const downControl = new TokenBucket({ clock, rate: () => Infinity })
+    const receiver = throttleTransport(inner, { downContent, downControl })
+    const leases: Array<FrameLease | undefined> = []
+    receiver.onFrame((_frame, lease) => leases.push(lease))
+    const lease: FrameLease = { hold: () => () => {} }
+    inner.receive(block(0, 1000), lease)
+    expect(leases).toEqual([lease])
+    // a closed window: the frame waits for tokens, past its delivery, so it is kept for good
+    rate = 0
+    downContent.changed()
+    inner.receive(block(0, 5000), lease)
+    rate = 1_000_000
+    downContent.changed()
+    for (let i = 0; i < 100 && leases.length < 2; i++) {
+      clock.advance(10)
+      await new Promise((resolve) => setImmediate(resolve))
+    }
+    expect(leases).toEqual([lease, undefined])
   })
 })

@@ -3,8 +3,9 @@ import { ManualClock } from '../../src/clock.js'
 import { encodeMessage } from '../../src/peer/wire/messages.js'
 import { MemoryTransport } from '../../src/peer/transport/memory-transport.js'
 import { carriesContent, throttleTransport } from '../../src/peer/transport/throttled-transport.js'
-import { TransportBase, type FrameLease } from '../../src/peer/transport/transport.js'
 import { TokenBucket } from '../../src/schedule/token-bucket.js'
+import { FramePool } from '../../src/peer/transport/frame-pool.js'
+import type { FrameLease, Transport } from '../../src/peer/transport/transport.js'
 
 const id = (c: string): string => c.repeat(64)
 const block = (objectType: number, size = 1000): Uint8Array => encodeMessage({ type: 'BLOCK', id: id('a'), objectType, encoding: 0, rawLength: size, totalLength: size, offset: 0, bytes: new Uint8Array(size) })
@@ -71,38 +72,42 @@ describe('throttled transport', () => {
     a.close()
     await closedSeen
   })
-})
-
-/** A transport that delivers what the test hands it, with a lease, as the TCP transport does with its pooled receive buffers. */
-class LeasingTransport extends TransportBase {
-  async send (): Promise<void> {}
-  close (): void { this.finish() }
-  receive (frame: Uint8Array, lease: FrameLease): void { this.deliver(frame, lease) }
-}
-
-describe('throttled transport and receive-buffer leases', () => {
-  it('hands the lease on with a frame it delivers at once (so the buffer is reused), and none with a frame it delays', async () => {
+  it('passes a pooled frame\'s lease through when it is delivered at once, so the receive buffer is reused; a frame that waits for tokens is kept for good', () => {
     const clock = new ManualClock()
-    const inner = new LeasingTransport('peer')
-    let rate = Infinity
-    const downContent = new TokenBucket({ clock, rate: () => rate, minBurst: 1000 })
-    const downControl = new TokenBucket({ clock, rate: () => Infinity })
-    const receiver = throttleTransport(inner, { downContent, downControl })
-    const leases: Array<FrameLease | undefined> = []
-    receiver.onFrame((_frame, lease) => leases.push(lease))
-    const lease: FrameLease = { hold: () => () => {} }
-    inner.receive(block(0, 1000), lease)
-    expect(leases).toEqual([lease])
-    // a closed window: the frame waits for tokens, past its delivery, so it is kept for good
-    rate = 0
-    downContent.changed()
-    inner.receive(block(0, 5000), lease)
-    rate = 1_000_000
-    downContent.changed()
-    for (let i = 0; i < 100 && leases.length < 2; i++) {
-      clock.advance(10)
-      await new Promise((resolve) => setImmediate(resolve))
+    // the side of a transport that reuses its receive buffers (tcp-transport.ts): a FramePool, delivered with the lease
+    let listener: ((frame: Uint8Array, lease?: FrameLease) => void) | undefined
+    const inner: Transport = { closed: false, remoteLabel: 'pooled', send: async () => {}, onFrame: (cb) => { listener = cb }, onClose: () => {}, close: () => {} }
+    const pool = new FramePool(2000)
+    const deliver = (): Buffer => {
+      const pooled = pool.take()
+      const frame = Buffer.from(block(0, 1000))
+      frame.copy(pooled.buffer)
+      listener!(pooled.buffer.subarray(0, frame.length), pooled)
+      pooled.delivered()
+      return pooled.buffer
     }
-    expect(leases).toEqual([lease, undefined])
+    // unlimited, as a sync's transports are wrapped (TransferLimits.throttle gives all four buckets)
+    let rate = Infinity
+    const bucket = (): TokenBucket => new TokenBucket({ clock, rate: () => rate, minBurst: 1000 })
+    const receiver = throttleTransport(inner, { upContent: bucket(), upControl: bucket(), downContent: bucket(), downControl: bucket() })
+    const releases: Array<() => void> = []
+    const leased: boolean[] = []
+    receiver.onFrame((_frame, lease) => {
+      leased.push(lease !== undefined)
+      if (lease !== undefined) releases.push(lease.hold())
+    })
+    const first = deliver()
+    expect(leased).toEqual([true])
+    releases.shift()!()
+    expect(deliver()).toBe(first) // the buffer came back to the pool and was used again
+    releases.shift()!()
+    // no tokens: the frame waits, and is delivered later without a lease (its buffer is not reused under it)
+    rate = 0
+    const waiting = bucket()
+    const slow = throttleTransport(inner, { downContent: waiting, downControl: waiting })
+    slow.onFrame(() => {})
+    waiting.tryTake(1000)
+    const kept = deliver()
+    expect(deliver()).not.toBe(kept)
   })
 })

@@ -6,6 +6,7 @@ const peerNode = async () => await import('../../peer/sync/peer-node.js')
 import type { TrackerReport } from '../../peer/discovery/tracker-report.js'
 import { PATHS_IN_MESSAGE } from '../../peer/sync/sync-outcome.js'
 import { action } from '../action.js'
+import { traceMark } from '../../trace.js'
 import { withWorkspace } from '../context.js'
 import { printResult, type Printer } from '../output.js'
 import { collect } from '../parse.js'
@@ -113,6 +114,9 @@ export function register (program: Command): void {
       }
       let retryMs = RETRY_FIRST_MS
       let lastWait = ''
+      // the peer layer loads (~0.2 CPU s of modules) while the workspace and its rules are read
+      const loading = peerNode()
+      loading.catch(() => {}) // awaited below; a failure surfaces there
       for (;;) {
         const started = performance.now()
         const bar = p.json ? undefined : progressBar()
@@ -122,12 +126,17 @@ export function register (program: Command): void {
             const { wantContent, policyKey, notice, reload } = await selectiveSyncOptions(ws)
             const warn = (text: string | null): void => { if (text !== null) p.err(`gas: warning: ${text}`) }
             warn(notice)
-            const synced = await (await peerNode()).syncWithPeers({ ws, trackers: opts.tracker, peers: opts.peer, security: peerSecurity(ws), locks: lockExchangeOf(ws), wantContent, policyKey, onProgress: (prog) => bar?.update(prog) })
+            const synced = await (await loading).syncWithPeers({ ws, trackers: opts.tracker, peers: opts.peer, security: peerSecurity(ws), locks: lockExchangeOf(ws), wantContent, policyKey, onProgress: (prog) => bar?.update(prog) })
+            traceMark('sync: peers done')
             warn(await reload())
-            return { synced, skipped: await skippedPaths(ws, synced), timeZone: ws.config.timeZone }
+            traceMark('sync: policy reloaded')
+            const skipped = await skippedPaths(ws, synced)
+            traceMark('sync: skipped listed')
+            return { synced, skipped, timeZone: ws.config.timeZone }
           })
           bar?.stop(result.synced.complete)
           print(p, result.synced, result.skipped, (performance.now() - started) / 1000, result.timeZone)
+          traceMark('sync: printed')
           if (result.synced.incomplete !== null) failure = new GasError(result.synced.incomplete.code, result.synced.incomplete.message, result.synced.incomplete.data)
         } catch (err) {
           bar?.stop()

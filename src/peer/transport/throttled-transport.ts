@@ -73,17 +73,13 @@ class ThrottledTransport implements Transport {
     await this.#inner.send(frame)
   }
 
-  /**
-   * unlimited, frames (and their leases) pass straight through; a frame delivered at once keeps
-   * its lease too (why: without it the transport never reuses its 1 MiB receive buffers, and a
-   * sync allocated and collected one per frame, ~1 GiB per GiB received, with the page faults and
-   * garbage collections that brings); a delayed frame is kept for good (no lease)
-   */
+  /** frames delivered at once keep their leases; a delayed frame is kept for good (no lease: the transport reuses a leased buffer once its delivery returns) */
   onFrame (cb: (frame: Uint8Array, lease?: FrameLease) => void): void {
     const { downContent, downControl } = this.#buckets
     if (downContent === undefined && downControl === undefined) return this.#inner.onFrame(cb)
     this.#inner.onFrame((frame, lease) => {
       const bucket = carriesContent(frame) ? downContent : downControl
+      // delivered now, inside the transport's delivery: the lease holds (a sync's frames are wrapped even when unlimited)
       if (this.#held === 0 && (bucket === undefined || bucket.tryTake(frame.byteLength))) return cb(frame, lease)
       this.#held++
       this.#delivered = this.#delivered

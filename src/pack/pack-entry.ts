@@ -15,12 +15,19 @@ export interface EntryHeader { type: ObjectType, encoding: Encoding, rawLength: 
 
 export function encodeEntryHeader (h: EntryHeader): Buffer {
   const out = Buffer.alloc(ENTRY_HEADER)
-  out.writeUInt8(objectTypeCode(h.type), 0)
-  out.writeUInt8(h.encoding, 1)
-  out.writeUInt32BE(h.rawLength, 2)
-  out.writeUInt32BE(h.storedLength, 6)
-  out.write(h.id, 10, 32, 'hex')
+  writeEntryHeader(out, 0, h)
   return out
+}
+
+/** The header written straight into `into` at `at` (why: a pack writer appending ~16 000 entries per GiB allocates no buffer per entry). */
+export function writeEntryHeader (into: Buffer, at: number, h: EntryHeader): void {
+  into.writeUInt8(objectTypeCode(h.type), at)
+  into.writeUInt8(h.encoding, at + 1)
+  into.writeUInt32BE(h.rawLength, at + 2)
+  into.writeUInt32BE(h.storedLength, at + 6)
+  // zeros first, as in a fresh buffer: a reused one must not keep an earlier id's bytes where this id is short
+  into.fill(0, at + 10, at + ENTRY_HEADER)
+  into.write(h.id, at + 10, 32, 'hex')
 }
 
 export function decodeEntryHeader (buf: Buffer, where: string): EntryHeader {

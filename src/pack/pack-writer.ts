@@ -6,8 +6,8 @@ import { writeFileAtomic } from '../objects/atomic-write.js'
 import type { FileSystem } from '../objects/fs.js'
 import type { ObjectId } from '../objects/id.js'
 import type { EncodedObject } from '../objects/store.js'
-import { entryChecksum } from './entry-checksum.js'
-import { ENTRY_HEADER, PACK_MAGIC, encodeEntryHeader } from './pack-entry.js'
+import { checksumOfEntryBytes } from './entry-checksum.js'
+import { ENTRY_HEADER, PACK_MAGIC, writeEntryHeader } from './pack-entry.js'
 import { PackEntryTable } from './pack-entry-table.js'
 
 /** Bytes gathered before one write(2): fewer syscalls without holding much. */
@@ -90,10 +90,9 @@ export class PackWriter {
     if (this.batchUsed + added > this.batch.length) await this.writeBuffered()
     const target = added > this.batch.length ? Buffer.allocUnsafe(added) : this.batch
     const at = target === this.batch ? this.batchUsed : 0
-    const header = encodeEntryHeader({ type: object.type, encoding: object.encoding, rawLength: object.rawLength, storedLength: object.bytes.length, id })
-    header.copy(target, at)
+    writeEntryHeader(target, at, { type: object.type, encoding: object.encoding, rawLength: object.rawLength, storedLength: object.bytes.length, id })
     copyBytes(target, at + ENTRY_HEADER, object.bytes)
-    this.entries.add(id, this.size, entryChecksum(header, object.bytes))
+    this.entries.add(id, this.size, checksumOfEntryBytes(target.subarray(at, at + added)))
     if (target === this.batch) this.batchUsed += added
     else this.buffered.push(target)
     this.bufferedBytes += added

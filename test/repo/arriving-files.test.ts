@@ -2,7 +2,9 @@ import { spawn } from 'node:child_process'
 import { readdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import type { FileHandle } from 'node:fs/promises'
 import type { FileManifest } from '../../src/objects/file-manifest.js'
+import type { FileSystem } from '../../src/objects/fs.js'
 import { realFs } from '../../src/objects/fs.js'
 import { MemoryStore } from '../../src/objects/memory-store.js'
 import { serveRepo, syncRepo } from '../../src/peer/sync/sync-engine.js'
@@ -15,6 +17,26 @@ import { buildVersion, MiB, pseudoRandomBytes, setRef, tempRefs, type WrittenAss
 const tmp = useTmp()
 
 const manifestOf = (a: WrittenAsset): FileManifest => ({ size: a.size, sha256: a.sha256, chunks: a.chunks })
+
+/** The real file system, except that the byte at file offset `at` is flipped on its way into any file written with writev. */
+function damagingFs (at: number): FileSystem {
+  const open = async (...args: Parameters<FileSystem['open']>): Promise<FileHandle> => {
+    const handle = await realFs.open(...args)
+    const writev = handle.writev.bind(handle)
+    handle.writev = async (buffers: NodeJS.ArrayBufferView[], position?: number | null) => {
+      let start = position ?? 0
+      const copies = buffers.map((b) => {
+        const bytes = Buffer.from(new Uint8Array(b.buffer, b.byteOffset, b.byteLength))
+        if (at >= start && at < start + bytes.length) bytes[at - start] ^= 0xff
+        start += bytes.length
+        return bytes
+      })
+      return await writev(copies, position)
+    }
+    return handle
+  }
+  return { ...realFs, open: open as FileSystem['open'] }
+}
 
 /** A seed store holding one version with `files`, served over a memory transport; a sync of it with `arriving` into an empty store. */
 async function syncWith (files: Array<{ path: string, bytes: Buffer }>, arriving: ArrivingFiles, store = new MemoryStore()): Promise<{ store: MemoryStore, assets: Map<string, WrittenAsset> }> {
@@ -72,15 +94,24 @@ describe('files written while their chunks arrive', () => {
     await arriving.discard()
     expect(await readdir(tmpDir)).toEqual([])
 
-    // a manifest whose SHA-256 is not its chunks': the file is dropped, never offered to a checkout
+    // bytes damaged on their way to the file (a batch reused too early, a wrong offset): caught by
+    // the chunks read back, the file dropped and never offered to a checkout
     const store = new MemoryStore()
     const { assets } = await syncWith([{ path: 'b.bin', bytes: pseudoRandomBytes('b', 9 * MiB) }], new ArrivingFiles(realFs, join(dir, 'unused')), store)
-    const lying = { ...manifestOf(assets.get('b.bin')!), sha256: '0'.repeat(64) }
-    const assembler = new FileAssembler(realFs, lying, join(tmpDir, 'lying'), new AheadBudget(MiB))
-    for (const chunk of lying.chunks) assembler.offer(chunk.id, { type: 'chunk', encoding: 0, rawLength: chunk.length, bytes: (await store.get(chunk.id)).body })
-    expect(assembler.cursor).toBe(lying.chunks.length)
-    expect(await assembler.finish(store)).toBe(false)
-    expect(await readdir(tmpDir)).toEqual([])
+    const manifest = manifestOf(assets.get('b.bin')!)
+    const last = manifest.size - 1
+    for (const damagedAt of [0, last]) {
+      const assembler = new FileAssembler(damagingFs(damagedAt), manifest, join(tmpDir, `damaged-${damagedAt}`), new AheadBudget(MiB))
+      for (const chunk of manifest.chunks) assembler.offer(chunk.id, { type: 'chunk', encoding: 0, rawLength: chunk.length, bytes: (await store.get(chunk.id)).body })
+      expect(assembler.cursor).toBe(manifest.chunks.length)
+      expect(await assembler.finish(store)).toBe(false)
+      expect(await readdir(tmpDir)).toEqual([])
+    }
+    // the same chunks undamaged: the file is prepared, byte for byte the content
+    const good = new FileAssembler(realFs, manifest, join(tmpDir, 'good'), new AheadBudget(MiB))
+    for (const chunk of manifest.chunks) good.offer(chunk.id, { type: 'chunk', encoding: 0, rawLength: chunk.length, bytes: (await store.get(chunk.id)).body })
+    expect(await good.finish(store)).toBe(true)
+    expect((await readFile(join(tmpDir, 'good'))).equals(pseudoRandomBytes('b', 9 * MiB))).toBe(true)
   }, 60_000)
 
   it('writes chunks that arrive out of order, holds few ahead, and finishes the rest from the store', async () => {

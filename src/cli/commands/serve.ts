@@ -11,6 +11,7 @@ import { collect } from '../parse.js'
 import { peerSecurity } from '../../auth/peer-security.js'
 import { lockExchangeOf } from '../../auth/lock-exchange-of.js'
 import { formatHostPort } from '../../peer/transport/direct-handshake.js'
+import { checkPeerOptions } from '../peer-options.js'
 
 /**
  * Says once per tracker that it answered our announce (from then on it introduces us to peers),
@@ -67,6 +68,7 @@ export function register (program: Command): void {
       process.on('unhandledRejection', onFatal)
       try {
         await withWorkspace(async (ws) => {
+          checkPeerOptions(ws, { tracker: opts.tracker, listen: opts.direct ? opts.listen : undefined })
           p.err(`serving ${ws.root} as ${ws.identity.name}`)
           await (await peerNode()).servePeers({
             ws,

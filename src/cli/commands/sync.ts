@@ -17,6 +17,10 @@ import { formatBytes, formatRate } from '../../units.js'
 import { skippedPaths, type SkippedPath } from '../../sync/skip-report.js'
 import { lockExchangeOf } from '../../auth/lock-exchange-of.js'
 import { syncLocksJson, syncLocksLines } from '../lock-report.js'
+import { combineSyncPasses } from '../sync-passes.js'
+import { checkPeerOptions } from '../peer-options.js'
+import { writeNewlyWanted } from '../../sync/fetch-plan.js'
+import type { SyncProgress } from '../../peer/sync/sync-engine.js'
 
 /** Without --once, `gas sync` syncs again this often until SIGINT/SIGTERM. */
 const REPEAT_MS = 30_000
@@ -52,14 +56,14 @@ function print (p: Printer, result: PeerSyncResult, skipped: SkippedPath[], tota
   },
   () => [
     `${result.peers} peer(s) (${result.perPeer.map((peer) => peer.name).join(', ')}); fetched ${result.fetched.objects} objects (${formatBytes(result.fetched.bytes)})${rate}, sent ${result.sent.objects} (${formatBytes(result.sent.bytes)})`,
-    ...result.routes.map((r) => `  via ${r.transport} ${r.type}: ${r.local} -> ${r.remote}`),
+    ...result.routes.map((r) => `  ${r.member === undefined ? '' : `${r.member} `}via ${r.transport} ${r.type}: ${r.local} -> ${r.remote}`),
     ...result.refs.filter((r) => r.action !== 'up-to-date').map((r) => `  ${r.ref}: ${r.action}`),
     ...result.conflicts.map((c) => `  ${c.ref} diverged from ${c.peer}: theirs recorded as ${c.remoteRef}`),
     ...result.rejected.map((r) => `  ${r.ref} from ${r.peer} refused: ${r.code}: ${r.message}`),
     ...(result.merge === null ? [] : [result.merge.error !== null ? `  not merged: ${result.merge.error}` : result.merge.version !== null ? `  merged ${result.merge.from} as ${result.merge.version.slice(0, 12)}` : `  merging ${result.merge.from}: ${result.merge.conflicts.length} conflict(s), see \`gas conflicts\``]),
     ...(result.queued.items > 0 ? [`  ${result.queued.items} asset(s) (${formatBytes(result.queued.bytes)}) queued for the next transfer window: see \`gas queue plan\`; \`gas serve\` fetches them when it opens`] : []),
     ...(result.checkout !== null ? [`  workspace now at ${result.checkout.version.slice(0, 12)}: ${result.checkout.written.length} written, ${result.checkout.removed.length} removed, ${result.checkout.skipped.length} skipped`] : []),
-    ...skipped.map((s) => `  skipped ${s.path}: ${s.detail}`),
+    ...skipped.map((s) => `  skipped ${s.path}: ${withoutPath(s)}`),
     ...(result.checkout?.conflicts ?? []).map((c) => `  CONFLICT ${c.path}: changed by the peer, and ${c.local === 'staged' ? 'staged' : 'edited'} here; your file is kept, see \`gas conflicts\``),
     ...syncLocksLines(result, timeZone),
     ...result.dropped.map((d) => `  dropped ${d.peer}: ${d.code}: ${d.message}`),
@@ -96,6 +100,11 @@ function printNoPeers (p: Printer, err: GasError, totalSeconds: number): void {
   }, () => trackers.map((t) => `  tracker ${t.tracker}: ${t.answer} (${t.detail})`).join('\n'))
 }
 
+/** A detail that starts with its path (the rule explanations do) need not say it twice on the line. */
+function withoutPath (s: SkippedPath): string {
+  return s.detail.startsWith(`${s.path} `) ? s.detail.slice(s.path.length + 1) : s.detail
+}
+
 function round3 (n: number): number {
   return Math.round(n * 1000) / 1000
 }
@@ -119,11 +128,19 @@ export function register (program: Command): void {
         let failure: GasError | null = null
         try {
           const result = await withWorkspace(async (ws) => {
-            const { wantContent, policyKey, notice, reload } = await selectiveSyncOptions(ws)
+            checkPeerOptions(ws, { tracker: opts.tracker, peer: opts.peer })
+            const { wantContent, policyKey, notice, reloadPolicy } = await selectiveSyncOptions(ws)
             const warn = (text: string | null): void => { if (text !== null) p.err(`gas: warning: ${text}`) }
             warn(notice)
-            const synced = await (await peerNode()).syncWithPeers({ ws, trackers: opts.tracker, peers: opts.peer, security: peerSecurity(ws), locks: lockExchangeOf(ws), wantContent, policyKey, onProgress: (prog) => bar?.update(prog) })
-            warn(await reload())
+            const passOptions = { ws, trackers: opts.tracker, peers: opts.peer, security: peerSecurity(ws), locks: lockExchangeOf(ws), onProgress: (prog: SyncProgress) => bar?.update(prog) }
+            let synced = await (await peerNode()).syncWithPeers({ ...passOptions, wantContent, policyKey })
+            const now = await reloadPolicy()
+            warn(now.notice)
+            // why: a `.gasrules` (or a role) this sync brought decides what is wanted, and the pass above asked under the old rules
+            if (now.policyKey !== policyKey && synced.complete) {
+              const again = await (await peerNode()).syncWithPeers({ ...passOptions, wantContent: now.wantContent, policyKey: now.policyKey })
+              synced = combineSyncPasses(synced, again, { head: await ws.head(), paths: await writeNewlyWanted(ws, now.wantContent) })
+            }
             return { synced, skipped: await skippedPaths(ws, synced), timeZone: ws.config.timeZone }
           })
           bar?.stop(result.synced.complete)

@@ -77,7 +77,7 @@ export interface ConnectOptions {
  * What carries a connection and how long its handshake took: `webrtc` with its ICE candidate
  * pair, or `tcp` (the direct path, TLS) with `type` 'direct' and both socket addresses.
  */
-export type PeerRoute = (WebRtcRoute | { type: 'direct', local: string, remote: string }) & { peer: string, setupMs: number, transport: 'webrtc' | 'tcp' }
+export type PeerRoute = (WebRtcRoute | { type: 'direct', local: string, remote: string }) & { peer: string, setupMs: number, transport: 'webrtc' | 'tcp', member?: string }
 
 export interface ConnectedPeers {
   identity: PeerIdentity
@@ -177,7 +177,7 @@ export async function connectPeers (opts: ConnectOptions): Promise<ConnectedPeer
           sessions.splice(sessions.indexOf(existing.session), 1)
           if (existing.route !== undefined) routes.splice(routes.indexOf(existing.route), 1)
         }
-        const peerRoute = route === undefined ? undefined : { peer: remoteId, ...route } as PeerRoute
+        const peerRoute = route === undefined ? undefined : { peer: remoteId, member: session.name, ...route } as PeerRoute
         if (viaTcp) direct.add(remoteId)
         sessionOf.set(remoteId, { session, route: peerRoute })
         sessions.push(session)

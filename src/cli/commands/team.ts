@@ -9,6 +9,7 @@ import { withWorkspace } from '../context.js'
 import { printResult } from '../output.js'
 import { collect } from '../parse.js'
 import { registerTeamAccess } from './team-access.js'
+import { explainInviteError } from '../invite-errors.js'
 import { parseHostPort } from '../../peer/transport/direct-handshake.js'
 
 export function register (program: Command): void {
@@ -24,7 +25,7 @@ export function register (program: Command): void {
   team.command('join').description('join the team an invite names').argument('<invite>').option('--json', 'print JSON')
     .action(action(async (p, file: string) => {
       const text = await readFile(file, 'utf8').catch((err) => { throw fromFsError(err, file) })
-      const invite = await withWorkspace(async (ws) => await joinTeam(ws, text))
+      const invite = await withWorkspace(async (ws) => await joinTeam(ws, text).catch((err) => { throw explainInviteError(err, file, ws.identity.publicKey) }))
       printResult(p, { team: invite.team.id, name: invite.team.name, roles: invite.certificate.member.roles, trackers: invite.trackers },
         () => `joined team ${invite.team.name} as ${invite.certificate.member.roles.join(', ')}`)
     }))

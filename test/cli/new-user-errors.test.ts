@@ -1,0 +1,131 @@
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import * as gas from '../../src/index.js'
+import { skippedPaths } from '../../src/sync/skip-report.js'
+import { gasInProcess, gasSync } from '../helpers/cli.js'
+import { useTmp } from '../helpers/tmp.js'
+
+/*
+ * What a new user typed wrong, and what gas answered: one line `gas: CODE: message` (JSON with
+ * --json), exit 2 for usage, and a message that says what to do next. Each case was seen trying
+ * gas as a new member of a small team.
+ */
+
+const tmp = useTmp()
+
+async function teamWorkspace (name = 'ana'): Promise<string> {
+  const dir = tmp()
+  expect((await gasInProcess(dir, ['init', '--name', name, '--team', 'orcs'])).status).toBe(0)
+  return dir
+}
+
+describe('usage errors a new user meets', () => {
+  it('are one line naming the help to read, as JSON under --json, from the real binary too', async () => {
+    const dir = tmp()
+    // commander's suggestion was a second line; the contract says one
+    const typo = gasSync(dir, ['stats'])
+    expect(typo.status).toBe(2)
+    expect(typo.stderr).toBe('gas: E_BAD_ARGUMENT: unknown command \'stats\' (Did you mean one of stat, status?); see `gas --help`\n')
+    const option = gasSync(dir, ['status', '--bogus'])
+    expect(option.status).toBe(2)
+    expect(option.stderr).toBe('gas: E_BAD_ARGUMENT: unknown option \'--bogus\'; see `gas status --help`\n')
+    const missing = await gasInProcess(dir, ['meta', 'set'])
+    expect(missing.status).toBe(2)
+    expect(missing.stderr).toBe('gas: E_BAD_ARGUMENT: missing required argument \'path\'; see `gas meta set --help`\n')
+    // --json: exactly one JSON document on stderr, nothing on stdout
+    const json = gasSync(dir, ['commit', '--json'])
+    expect(json.status).toBe(2)
+    expect(json.stdout).toBe('')
+    expect(JSON.parse(json.stderr)).toEqual({ error: { code: 'E_BAD_ARGUMENT', message: 'required option \'-m, --message <msg>\' not specified; see `gas commit --help`' } })
+  })
+
+  it('a count or a port that is not a number is refused as typed (gas log -n printed nothing and exited 0)', async () => {
+    const dir = await teamWorkspace()
+    const log = await gasInProcess(dir, ['log', '-n', 'abc'])
+    expect(log.status).toBe(2)
+    expect(log.stderr).toBe('gas: E_BAD_ARGUMENT: "abc" is not a count: give a whole number, e.g. -n 10\n')
+    expect((await gasInProcess(dir, ['log', '-n', '-1'])).status).toBe(2)
+    expect((await gasInProcess(dir, ['log', '-n', '0'])).status).toBe(0)
+    const port = await gasInProcess(dir, ['tracker', '--port', 'abc'])
+    expect(port.status).toBe(2)
+    expect(port.stderr).toMatch(/^gas: E_BAD_ARGUMENT: "abc" is not a port: give a number from 0 to 65535/)
+    expect((await gasInProcess(dir, ['tracker', '--port', '70000'])).status).toBe(2)
+  })
+
+  it('serve and sync check --tracker, --peer, --listen and the team before they start (serve said "serving" first)', async () => {
+    const dir = await teamWorkspace()
+    const serve = await gasInProcess(dir, ['serve', '--tracker', 'notaurl'])
+    expect(serve.status).toBe(2)
+    expect(serve.stderr).toBe('gas: E_BAD_ARGUMENT: tracker URL must be ws://HOST:PORT or wss://HOST:PORT, not notaurl\n')
+    const listen = await gasInProcess(dir, ['serve', '--listen', 'nowhere'])
+    expect(listen.status).toBe(2)
+    expect(listen.stderr).not.toContain('serving')
+    // a --peer that is no address was skipped without a word
+    const peer = await gasInProcess(dir, ['sync', '--once', '--peer', 'nonsense', '--json'])
+    expect(peer.status).toBe(2)
+    expect(peer.stdout).toBe('')
+    expect(JSON.parse(peer.stderr).error.message).toMatch(/"nonsense" is not an address: write HOST:PORT/)
+    const alone = tmp()
+    expect((await gasInProcess(alone, ['init', '--name', 'zed'])).status).toBe(0)
+    const noTeam = await gasInProcess(alone, ['serve'])
+    expect(noTeam.status).toBe(2)
+    expect(noTeam.stderr).toBe('gas: E_BAD_ARGUMENT: this workspace has no team: run `gas init --team NAME` or `gas team join INVITE` first\n')
+  })
+
+  it('a bad invite names the file and how to get a good one, with this workspace\'s key', async () => {
+    const lead = await teamWorkspace()
+    const dir = tmp()
+    expect((await gasInProcess(dir, ['init', '--name', 'bo'])).status).toBe(0)
+    const me = JSON.parse((await gasInProcess(dir, ['whoami', '--json'])).stdout) as { publicKey: string }
+    const cases: Array<[string, string, number, RegExp]> = [
+      ['garbage.invite', 'not json', 2, /^gas: E_BAD_ARGUMENT: .*garbage\.invite: the invite is not valid JSON; ask your lead/],
+      ['other.invite', '{"gasInvite": 1}', 2, /^gas: E_BAD_ARGUMENT: .*other\.invite: not a gas invite file; ask your lead/]
+    ]
+    // an invite the lead wrote for someone else's key
+    const someone = tmp()
+    expect((await gasInProcess(someone, ['init', '--name', 'cy'])).status).toBe(0)
+    const theirs = JSON.parse((await gasInProcess(someone, ['whoami', '--json'])).stdout) as { publicKey: string }
+    expect((await gasInProcess(lead, ['team', 'add', theirs.publicKey, '--name', 'cy', '--role', 'qa', '--out', join(dir, 'cy.invite')])).status).toBe(0)
+    for (const [file, text, status, message] of cases) {
+      writeFileSync(join(dir, file), text)
+      const r = await gasInProcess(dir, ['team', 'join', file])
+      expect(r.status).toBe(status)
+      expect(r.stderr).toMatch(message)
+      expect(r.stderr).toContain(`\`gas team add ${me.publicKey} --name NAME --role ROLE --out FILE\``)
+    }
+    const wrongKey = await gasInProcess(dir, ['team', 'join', 'cy.invite'])
+    expect(wrongKey.status).toBe(1)
+    expect(wrongKey.stderr).toMatch(/^gas: E_AUTH: cy\.invite: this invite is for cy's key, not this workspace's .*; ask your lead for a new invite for this workspace's key: `gas team add /)
+  })
+})
+
+describe('what a new user reads', () => {
+  it('gas status gives a lock\'s expiry as gas locks does (it printed an ISO instant)', async () => {
+    const dir = await teamWorkspace()
+    writeFileSync(join(dir, 'hero.psd'), 'layers')
+    expect((await gasInProcess(dir, ['add', 'hero.psd'])).status).toBe(0)
+    expect((await gasInProcess(dir, ['commit', '-m', 'hero'])).status).toBe(0)
+    expect((await gasInProcess(dir, ['lock', 'hero.psd', '--ttl', '2h'])).status).toBe(0)
+    const locks = (await gasInProcess(dir, ['locks'])).stdout
+    const until = /until (\d{4}-\d\d-\d\d \d\d:\d\d \S+)/.exec(locks)?.[1]
+    expect(until).toBeDefined()
+    const status = await gasInProcess(dir, ['status'])
+    expect(status.stdout).toContain(`hero.psd by you until ${until as string}`)
+    // the JSON keeps the instant
+    expect(JSON.parse((await gasInProcess(dir, ['status', '--json'])).stdout).locked[0].expires).toMatch(/^\d{4}-\d\d-\d\dT.*Z$/)
+  })
+
+  it('content missing because a peer dropped mid-sync says so, not "no peer holds it"', async () => {
+    const ws = await gas.init({ dir: tmp(), name: 'ana' })
+    try {
+      const outcome = { queued: {}, missingPaths: ['big/level.pak'], checkout: null }
+      const [unsent] = await skippedPaths(ws, outcome)
+      expect(unsent.detail).toContain('none holds it')
+      const [dropped] = await skippedPaths(ws, { ...outcome, dropped: [{ peer: 'ana', code: 'E_PEER_LOST' }, { peer: 'ana', code: 'E_PEER_LOST' }] })
+      expect(dropped).toEqual({ path: 'big/level.pak', reason: 'not-sent', detail: 'not all of it arrived: the connection to ana (E_PEER_LOST) ended during the sync; `gas sync` again resumes from what arrived' })
+    } finally {
+      await ws.close()
+    }
+  })
+})

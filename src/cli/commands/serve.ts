@@ -12,6 +12,7 @@ import { peerSecurity } from '../../auth/peer-security.js'
 import { lockExchangeOf } from '../../auth/lock-exchange-of.js'
 import { formatHostPort } from '../../peer/transport/direct-handshake.js'
 import { checkPeerOptions } from '../peer-options.js'
+import { peerReporter } from '../peer-reporter.js'
 
 /**
  * Says once per tracker that it answered our announce (from then on it introduces us to peers),
@@ -81,7 +82,7 @@ export function register (program: Command): void {
             onListening: (at) => p.err(`listening for direct connections on ${formatHostPort(at)}`),
             onTracker: trackerReporter(p),
             onAnnounced: announceReporter(p),
-            onPeer: (e) => { if (p.json) p.out(JSON.stringify(e)); else p.err(`${e.peer} ${e.state}${e.error !== undefined ? `: ${e.error}` : ''}`) }
+            onPeer: peerReporter(p)
           })
         })
       } finally {

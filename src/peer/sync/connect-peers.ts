@@ -169,11 +169,11 @@ export async function connectPeers (opts: ConnectOptions): Promise<ConnectedPeer
         const existing = sessionOf.get(remoteId)
         // two connections to one process: keep the direct one (or the first)
         if (existing !== undefined && (existing.route?.transport === 'tcp' || !viaTcp)) {
-          session.close()
+          void session.sendDone().catch(() => {}).finally(() => session.close()) // DONE first: the serving peer sees a normal end, not a lost transfer
           continue
         }
         if (existing !== undefined) {
-          existing.session.close()
+          void existing.session.sendDone().catch(() => {}).finally(() => existing.session.close())
           sessions.splice(sessions.indexOf(existing.session), 1)
           if (existing.route !== undefined) routes.splice(routes.indexOf(existing.route), 1)
         }

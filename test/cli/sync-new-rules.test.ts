@@ -50,12 +50,14 @@ describe('gas sync that brings new rules', () => {
     expect(status.notFetched).toEqual([])
     expect(status.modified).toEqual([])
 
-    // text output: the carrier by name, and a skipped path said once
-    writeFileSync(join(ana, 'todo.txt'), 'later\n')
-    await gasOk(GAS, ana, ['add', 'todo.txt'])
+    // text output: the carrier by name, a skipped path said once, and of many skipped by the rules the first ten
+    for (let i = 10; i < 22; i++) writeFileSync(join(ana, `todo${i}.txt`), 'later\n')
+    await gasOk(GAS, ana, ['add', '.'])
     await gasOk(GAS, ana, ['commit', '-m', 'todo'])
     const text = await gasOk(GAS, bo, ['sync', '--once'])
     expect(text).toMatch(/\n {2}ana via tcp direct: /)
-    expect(text).toContain('  skipped todo.txt: (document, 6 B) matches no rule of role artist')
+    expect(text).toContain('  skipped todo10.txt: (document, 6 B) matches no rule of role artist')
+    expect(text.match(/ {2}skipped todo/g)).toHaveLength(10)
+    expect(text).toContain('  and 2 more your rules leave on the peers (`gas ls` marks them "not fetched"; --json lists every one)')
   }, 120_000)
 })

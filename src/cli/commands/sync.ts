@@ -63,7 +63,7 @@ function print (p: Printer, result: PeerSyncResult, skipped: SkippedPath[], tota
     ...(result.merge === null ? [] : [result.merge.error !== null ? `  not merged: ${result.merge.error}` : result.merge.version !== null ? `  merged ${result.merge.from} as ${result.merge.version.slice(0, 12)}` : `  merging ${result.merge.from}: ${result.merge.conflicts.length} conflict(s), see \`gas conflicts\``]),
     ...(result.queued.items > 0 ? [`  ${result.queued.items} asset(s) (${formatBytes(result.queued.bytes)}) queued for the next transfer window: see \`gas queue plan\`; \`gas serve\` fetches them when it opens`] : []),
     ...(result.checkout !== null ? [`  workspace now at ${result.checkout.version.slice(0, 12)}: ${result.checkout.written.length} written, ${result.checkout.removed.length} removed, ${result.checkout.skipped.length} skipped`] : []),
-    ...skipped.map((s) => `  skipped ${s.path}: ${withoutPath(s)}`),
+    ...skippedLines(skipped),
     ...(result.checkout?.conflicts ?? []).map((c) => `  CONFLICT ${c.path}: changed by the peer, and ${c.local === 'staged' ? 'staged' : 'edited'} here; your file is kept, see \`gas conflicts\``),
     ...syncLocksLines(result, timeZone),
     ...result.dropped.map((d) => `  dropped ${d.peer}: ${d.code}: ${d.message}`),
@@ -98,6 +98,18 @@ function printNoPeers (p: Printer, err: GasError, totalSeconds: number): void {
     seconds: { fetch: 0, total: round3(totalSeconds) },
     error: err.toJSON()
   }, () => trackers.map((t) => `  tracker ${t.tracker}: ${t.answer} (${t.detail})`).join('\n'))
+}
+
+/**
+ * Each skipped path on a line, but of those the rules leave out (a new member's first sync may skip
+ * thousands: every asset of the other roles) only the first few: the rest are counted.
+ */
+function skippedLines (skipped: SkippedPath[]): string[] {
+  const byRules = skipped.filter((s) => s.reason === 'selective-sync')
+  const shown = new Set(byRules.slice(0, PATHS_IN_MESSAGE))
+  const lines = skipped.filter((s) => s.reason !== 'selective-sync' || shown.has(s)).map((s) => `  skipped ${s.path}: ${withoutPath(s)}`)
+  const more = byRules.length - shown.size
+  return more > 0 ? [...lines, `  and ${more} more your rules leave on the peers (\`gas ls\` marks them "not fetched"; --json lists every one)`] : lines
 }
 
 /** A detail that starts with its path (the rule explanations do) need not say it twice on the line. */

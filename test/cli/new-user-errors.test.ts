@@ -100,6 +100,29 @@ describe('usage errors a new user meets', () => {
   })
 })
 
+describe('what every peer would refuse', () => {
+  it('an artist\'s gas build publish is refused at once, naming the role to ask for (peers refused the build at every sync)', async () => {
+    const lead = await teamWorkspace()
+    const dir = tmp()
+    expect((await gasInProcess(dir, ['init', '--name', 'bo'])).status).toBe(0)
+    const me = JSON.parse((await gasInProcess(dir, ['whoami', '--json'])).stdout) as { publicKey: string }
+    expect((await gasInProcess(lead, ['team', 'add', me.publicKey, '--name', 'bo', '--role', 'artist', '--out', join(dir, 'bo.invite')])).status).toBe(0)
+    expect((await gasInProcess(dir, ['team', 'join', 'bo.invite'])).status).toBe(0)
+    const build = join(dir, 'Builds')
+    ;(await import('node:fs')).mkdirSync(build)
+    writeFileSync(join(build, 'game.exe'), 'MZ')
+    const refused = await gasInProcess(dir, ['build', 'publish', build, '--name', 'orcs', '--version', '1.0.0'])
+    expect(refused.status).toBe(1)
+    expect(refused.stderr).toBe('gas: E_ACCESS_DENIED: your roles (artist) may not publish builds: the team\'s peers refuse refs/builds/* from them (see `gas team policy show`); a lead or admin can give you the build role: `gas team roles bo artist,build`\n')
+    expect(JSON.parse((await gasInProcess(dir, ['build', 'list', '--json'])).stdout).builds).toEqual([])
+    // the lead may, and so may anyone outside a team
+    expect((await gasInProcess(lead, ['build', 'publish', build, '--name', 'orcs', '--version', '1.0.0'])).status).toBe(0)
+    const alone = tmp()
+    expect((await gasInProcess(alone, ['init', '--name', 'solo'])).status).toBe(0)
+    expect((await gasInProcess(alone, ['build', 'publish', build, '--name', 'orcs', '--version', '1.0.0'])).status).toBe(0)
+  })
+})
+
 describe('what a new user reads', () => {
   it('gas status gives a lock\'s expiry as gas locks does (it printed an ISO instant)', async () => {
     const dir = await teamWorkspace()

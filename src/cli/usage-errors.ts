@@ -6,7 +6,7 @@ import type { Command } from 'commander'
  * command that refused the arguments (`gas meta set --help`), so a user is never left guessing.
  */
 export function usageErrorLine (text: string, commandPath: string, json = jsonAsked): string {
-  const message = `${text.replace(/^error: /, '').split('\n').map((l) => l.trim()).filter((l) => l !== '').join(' ')}; see \`${commandPath} --help\``
+  const message = `${text.replace(/^error: /, '').split('\n').map((l) => l.trim()).filter((l) => l !== '').join(' ').replace(/\.$/, '')}; see \`${commandPath} --help\``
   return json ? `${JSON.stringify({ error: { code: 'E_BAD_ARGUMENT', message } })}\n` : `gas: E_BAD_ARGUMENT: ${message}\n`
 }
 

@@ -100,6 +100,25 @@ describe('usage errors a new user meets', () => {
   })
 })
 
+describe('gas team add --role ROLE... (CLI.md)', () => {
+  it('takes several roles after one flag, comma-separated, or the flag repeated', async () => {
+    const lead = await teamWorkspace()
+    const dir = tmp()
+    expect((await gasInProcess(dir, ['init', '--name', 'bo'])).status).toBe(0)
+    const me = JSON.parse((await gasInProcess(dir, ['whoami', '--json'])).stdout) as { publicKey: string }
+    for (const roles of [['artist', 'qa'], ['artist,qa'], ['artist', '--role', 'qa']]) {
+      const r = await gasInProcess(lead, ['team', 'add', me.publicKey, '--name', 'bo', '--role', ...roles, '--out', join(dir, 'bo.invite'), '--json'])
+      expect(r.status, r.stderr).toBe(0)
+      expect(JSON.parse(r.stdout).member.roles).toEqual(['artist', 'qa'])
+    }
+    const typo = await gasInProcess(lead, ['team', 'add', me.publicKey, '--name', 'bo', '--role', 'artsit', '--out', join(dir, 'bo.invite')])
+    expect(typo.status).toBe(2)
+    expect(typo.stderr).toMatch(/^gas: E_BAD_ARGUMENT: unknown role "artsit"; one of lead, admin, artist/)
+    const extra = await gasInProcess(lead, ['team', 'add', me.publicKey, 'oops', '--name', 'bo', '--role', 'qa', '--out', join(dir, 'bo.invite')])
+    expect(extra.stderr).toBe('gas: E_BAD_ARGUMENT: too many arguments for \'add\'. Expected 1 argument but got 2; see `gas team add --help`\n')
+  })
+})
+
 describe('what every peer would refuse', () => {
   it('an artist\'s gas build publish is refused at once, naming the role to ask for (peers refused the build at every sync)', async () => {
     const lead = await teamWorkspace()

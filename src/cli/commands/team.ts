@@ -12,10 +12,15 @@ import { registerTeamAccess } from './team-access.js'
 import { explainInviteError } from '../invite-errors.js'
 import { parseHostPort } from '../../peer/transport/direct-handshake.js'
 
+/** why: CLI.md writes `--role ROLE...` and `gas team roles` takes `sound,build`: both forms, and the flag repeated, give one list */
+function collectRoles (value: string, previous: string[] = []): string[] {
+  return [...previous, ...value.split(',').map((r) => r.trim()).filter((r) => r !== '')]
+}
+
 export function register (program: Command): void {
   const team = program.command('team').description('team membership')
   team.command('add').description('certify a member\'s key and write their invite (lead/admin only)').argument('<publicKey>')
-    .requiredOption('--name <name>', 'member name').requiredOption('--role <role>', 'role (repeatable)', collect).requiredOption('--out <invite>', 'invite file to write')
+    .requiredOption('--name <name>', 'member name').requiredOption('--role <role...>', 'roles: --role artist qa, --role artist,qa or the flag repeated (CLI.md: --role ROLE...)', collectRoles).requiredOption('--out <invite>', 'invite file to write')
     .option('--json', 'print JSON')
     .action(action(async (p, publicKey: string, opts: { name: string, role: string[], out: string }) => {
       const invite = await withWorkspace(async (ws) => await createInvite(ws, { publicKey, name: opts.name, roles: opts.role }))

@@ -20,7 +20,8 @@ export function combineSyncPasses (first: PeerSyncResult, second: PeerSyncResult
     fetchSeconds: first.fetchSeconds + second.fetchSeconds,
     conflicts: first.conflicts,
     refs: [...first.refs, ...second.refs.filter((r) => r.action !== 'up-to-date')],
-    rejected: [...first.rejected, ...second.rejected],
+    // the second pass is refused the same refs again: each once
+    rejected: [...first.rejected, ...second.rejected.filter((r) => !first.rejected.some((f) => f.ref === r.ref && f.id === r.id && f.peer === r.peer))],
     accessDenied: [...first.accessDenied, ...second.accessDenied],
     dropped: [...first.dropped, ...second.dropped],
     merge: first.merge ?? second.merge,

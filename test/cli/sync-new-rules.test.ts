@@ -59,5 +59,11 @@ describe('gas sync that brings new rules', () => {
     expect(text).toContain('  skipped todo10.txt: (document, 6 B) matches no rule of role artist')
     expect(text.match(/ {2}skipped todo/g)).toHaveLength(10)
     expect(text).toContain('  and 2 more your rules leave on the peers (`gas ls` marks them "not fetched"; --json lists every one)')
+
+    // bo commits: a sync with ana says whose copy is behind, not a bare "ahead"
+    writeFileSync(join(bo, 'sketch.txt'), 'idea\n')
+    await gasOk(GAS, bo, ['add', 'sketch.txt'])
+    await gasOk(GAS, bo, ['commit', '-m', 'sketch'])
+    expect(await gasOk(GAS, bo, ['sync', '--once'])).toContain('\n  refs/heads/main: ahead of ana\'s (they get it when they sync)\n')
   }, 120_000)
 })

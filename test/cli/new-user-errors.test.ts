@@ -171,3 +171,22 @@ describe('what a new user reads', () => {
     }
   })
 })
+
+describe('a workspace inside a workspace', () => {
+  it('gas init warns; the outer gas add . leaves the inner .gas (its private key) out instead of failing on it', async () => {
+    const outer = tmp()
+    expect((await gasInProcess(outer, ['init', '--name', 'ana'])).status).toBe(0)
+    const inner = join(outer, 'tools')
+    ;(await import('node:fs')).mkdirSync(inner)
+    const init = await gasInProcess(inner, ['init', '--name', 'tool'])
+    expect(init.status).toBe(0)
+    expect(init.stderr).toMatch(/^gas: warning: this folder is inside the workspace .*; the new one here is separate/)
+    writeFileSync(join(outer, 'a.txt'), 'a\n')
+    const add = await gasInProcess(outer, ['add', '.', '--json'])
+    expect(add.status, add.stderr).toBe(0)
+    expect(JSON.parse(add.stdout).added.map((a: { path: string }) => a.path)).toEqual(['a.txt'])
+    expect((await gasInProcess(outer, ['status', '--json'])).stdout).not.toContain('.gas/')
+    // a first workspace gets no warning
+    expect((await gasInProcess(tmp(), ['init', '--name', 'solo'])).stderr).toBe('')
+  })
+})

@@ -190,3 +190,20 @@ describe('a workspace inside a workspace', () => {
     expect((await gasInProcess(tmp(), ['init', '--name', 'solo'])).stderr).toBe('')
   })
 })
+
+describe('a serve nobody can find', () => {
+  it('says so, and how members can reach or find it', async () => {
+    const { startGas, stopGas } = await import('../helpers/cli-team.js')
+    const dir = await teamWorkspace()
+    const gasBin = (await import('node:path')).resolve('bin/gas')
+    let said = ''
+    const child = startGas(() => [process.execPath, gasBin], dir, ['serve'])
+    child.stderr?.on('data', (d: Buffer) => { said += d.toString() })
+    try {
+      await (await import('vitest')).vi.waitFor(() => expect(said).toContain('no tracker and LAN discovery off'), { timeout: 30_000, interval: 100 })
+      expect(said).toContain('`gas team tracker URL` or `gas team lan on` let them find it, `gas team listen HOST:PORT` keeps the port')
+    } finally {
+      await stopGas(child)
+    }
+  }, 60_000)
+})

@@ -79,7 +79,13 @@ export function register (program: Command): void {
             signal: stop.signal,
             listen: opts.direct ? opts.listen : null,
             // on stderr in both modes: --json's stdout carries peer events only
-            onListening: (at) => p.err(`listening for direct connections on ${formatHostPort(at)}`),
+            onListening: (at) => {
+              p.err(`listening for direct connections on ${formatHostPort(at)}`)
+              // nobody can find a serve with no tracker and no LAN discovery: say how they can
+              if (opts.tracker.length === 0 && ws.config.trackers.length === 0 && ws.config.lan === undefined) {
+                p.err(`no tracker and LAN discovery off: members reach this serve only at an address they were given (\`gas sync --peer HOST:${ws.config.listen === undefined ? 'PORT' : at.port}\`); \`gas team tracker URL\` or \`gas team lan on\` let them find it${ws.config.listen === undefined ? ', `gas team listen HOST:PORT` keeps the port' : ''}`)
+              }
+            },
             onTracker: trackerReporter(p),
             onAnnounced: announceReporter(p),
             onPeer: peerReporter(p)

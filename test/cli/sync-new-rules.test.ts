@@ -1,8 +1,8 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import type { ChildProcess } from 'node:child_process'
-import { afterEach, describe, expect, it } from 'vitest'
-import { gasOk, startGasTracker, startServe, stopGas, syncUntilPeer, type GasCommand } from '../helpers/cli-team.js'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { gasOk, startGas, startGasTracker, startServe, stopGas, syncUntilPeer, type GasCommand } from '../helpers/cli-team.js'
 import { useTmp } from '../helpers/tmp.js'
 
 const GAS: GasCommand = () => [process.execPath, resolve('bin/gas')]
@@ -65,5 +65,22 @@ describe('gas sync that brings new rules', () => {
     await gasOk(GAS, bo, ['add', 'sketch.txt'])
     await gasOk(GAS, bo, ['commit', '-m', 'sketch'])
     expect(await gasOk(GAS, bo, ['sync', '--once'])).toContain('\n  refs/heads/main: ahead of ana\'s (they get it when they sync)\n')
+
+    // without --once: it says it keeps going; with --json, one JSON line per round
+    for (const json of [false, true]) {
+      const child = startGas(GAS, bo, ['sync', ...(json ? ['--json'] : [])])
+      children.push(child)
+      let out = ''
+      let err = ''
+      child.stdout?.on('data', (d: Buffer) => { out += d.toString() })
+      child.stderr?.on('data', (d: Buffer) => { err += d.toString() })
+      await vi.waitFor(() => expect(json ? out : err).toMatch(json ? /\n/ : /syncing again every 30 s until Ctrl-C/), { timeout: 60_000, interval: 100 })
+      await stopGas(child)
+      if (json) {
+        expect(out.trim().split('\n')).toHaveLength(1)
+        expect(JSON.parse(out).complete).toBe(true)
+        expect(err).not.toContain('syncing again')
+      }
+    }
   }, 120_000)
 })

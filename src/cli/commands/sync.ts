@@ -130,7 +130,7 @@ export function register (program: Command): void {
   program.command('sync').description('exchange versions with reachable team peers and fetch wanted content')
     .option('--tracker <url>', 'tracker URL (repeatable; default: the workspace\'s)', collect, [])
     .option('--peer <host:port>', 'direct (TLS) address of a team peer to try besides the workspace\'s (repeatable)', collect, [])
-    .option('--once', 'return when done (default: sync again every 30 s until interrupted)').option('--json', 'print JSON')
+    .option('--once', 'return when done (default: sync again every 30 s until interrupted)').option('--json', 'print JSON: one document with --once, else one JSON line per round')
     .action(action(async (p, opts: { tracker: string[], peer: string[], once?: boolean }) => {
       const stop = new AbortController()
       if (opts.once !== true) {
@@ -139,6 +139,9 @@ export function register (program: Command): void {
       }
       let retryMs = RETRY_FIRST_MS
       let lastWait = ''
+      let toldRepeat = false
+      // why: without --once every round prints its document; one per line keeps stdout readable as JSON lines, as serve's events are
+      const out: Printer = opts.once === true || !p.json ? p : { ...p, out: (text) => p.out(JSON.stringify(JSON.parse(text))) }
       for (;;) {
         const started = performance.now()
         const bar = p.json ? undefined : progressBar()
@@ -161,12 +164,12 @@ export function register (program: Command): void {
             return { synced, skipped: await skippedPaths(ws, synced), timeZone: ws.config.timeZone }
           })
           bar?.stop(result.synced.complete)
-          print(p, result.synced, result.skipped, (performance.now() - started) / 1000, result.timeZone)
+          print(out, result.synced, result.skipped, (performance.now() - started) / 1000, result.timeZone)
           if (result.synced.incomplete !== null) failure = new GasError(result.synced.incomplete.code, result.synced.incomplete.message, result.synced.incomplete.data)
         } catch (err) {
           bar?.stop()
           if (!isGasError(err, 'E_NO_PEERS')) throw err
-          printNoPeers(p, err, (performance.now() - started) / 1000)
+          printNoPeers(out, err, (performance.now() - started) / 1000)
           failure = err
         }
         if (opts.once === true || stop.signal.aborted) {
@@ -177,6 +180,9 @@ export function register (program: Command): void {
         const waitMs = failure === null ? REPEAT_MS : retryMs
         const waitFor = failure === null ? '' : `waiting: ${failure.code}: ${failure.message}`
         if (waitFor !== '' && waitFor !== lastWait) p.err(`${waitFor}; trying again, first in ${Math.round(waitMs / 1000)} s`)
+        // a user who typed `gas sync` and sees it sit there: it keeps going, and this is how to stop
+        if (failure === null && !toldRepeat && !p.json) p.err(`syncing again every ${REPEAT_MS / 1000} s until Ctrl-C (\`gas sync --once\` syncs once and returns)`)
+        toldRepeat ||= failure === null
         lastWait = waitFor
         retryMs = failure === null ? RETRY_FIRST_MS : Math.min(REPEAT_MS, retryMs * 2)
         await new Promise<void>((resolve) => {

@@ -207,3 +207,12 @@ describe('a serve nobody can find', () => {
     }
   }, 60_000)
 })
+
+describe('git hooks run by hand outside git', () => {
+  it('gas hook pre-push says what it is for, not git\'s raw failure', async () => {
+    const dir = tmp()
+    const r = gasSync(dir, ['hook', 'pre-push'])
+    expect(r.status).toBe(2)
+    expect(r.stderr).toBe(`gas: E_BAD_ARGUMENT: ${dir} is not inside a git repository: git runs \`gas hook pre-push\` before a push, once \`gas hook install\` set it up there\n`)
+  })
+})

@@ -12,5 +12,5 @@ export function checkPeerOptions (ws: Workspace, opts: { tracker?: string[], pee
   for (const url of opts.tracker ?? []) checkTrackerUrl(url)
   for (const address of opts.peer ?? []) parseHostPort(address)
   if (opts.listen !== undefined) parseHostPort(opts.listen, '0.0.0.0')
-  if (ws.config.team === null) throw GasError.badArgument('this workspace has no team: run `gas init --team NAME` or `gas team join INVITE` first')
+  if (ws.config.team === null) throw GasError.badArgument('this workspace has no team: make one with `gas team create NAME`, or join one with `gas team join INVITE` first')
 }

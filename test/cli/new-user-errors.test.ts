@@ -70,7 +70,7 @@ describe('usage errors a new user meets', () => {
     expect((await gasInProcess(alone, ['init', '--name', 'zed'])).status).toBe(0)
     const noTeam = await gasInProcess(alone, ['serve'])
     expect(noTeam.status).toBe(2)
-    expect(noTeam.stderr).toBe('gas: E_BAD_ARGUMENT: this workspace has no team: run `gas init --team NAME` or `gas team join INVITE` first\n')
+    expect(noTeam.stderr).toBe('gas: E_BAD_ARGUMENT: this workspace has no team: make one with `gas team create NAME`, or join one with `gas team join INVITE` first\n')
   })
 
   it('a bad invite names the file and how to get a good one, with this workspace\'s key', async () => {
@@ -214,5 +214,27 @@ describe('git hooks run by hand outside git', () => {
     const r = gasSync(dir, ['hook', 'pre-push'])
     expect(r.status).toBe(2)
     expect(r.stderr).toBe(`gas: E_BAD_ARGUMENT: ${dir} is not inside a git repository: git runs \`gas hook pre-push\` before a push, once \`gas hook install\` set it up there\n`)
+  })
+})
+
+describe('gas team create', () => {
+  it('makes a team of a workspace made without --team, keeping its history (the advice was a `gas init --team` that refused)', async () => {
+    const dir = tmp()
+    expect((await gasInProcess(dir, ['init', '--name', 'ana'])).status).toBe(0)
+    writeFileSync(join(dir, 'rock.png'), 'not really a png')
+    expect((await gasInProcess(dir, ['add', 'rock.png'])).status).toBe(0)
+    expect((await gasInProcess(dir, ['commit', '-m', 'before the team'])).status).toBe(0)
+    const add = await gasInProcess(dir, ['team', 'add', 'ab'.repeat(32), '--name', 'bo', '--role', 'artist', '--out', join(dir, 'bo.invite')])
+    expect(add.status).toBe(2)
+    expect(add.stderr).toContain('make one with `gas team create NAME`')
+    const created = await gasInProcess(dir, ['team', 'create', 'orcs', '--json'])
+    expect(created.status, created.stderr).toBe(0)
+    const who = JSON.parse((await gasInProcess(dir, ['whoami', '--json'])).stdout)
+    expect(who).toMatchObject({ member: 'ana', roles: ['lead'], team: JSON.parse(created.stdout).team })
+    expect(JSON.parse((await gasInProcess(dir, ['log', '--json'])).stdout).versions).toHaveLength(1)
+    expect((await gasInProcess(dir, ['team', 'add', 'ab'.repeat(32), '--name', 'bo', '--role', 'artist', '--out', join(dir, 'bo.invite')])).status).toBe(0)
+    const again = await gasInProcess(dir, ['team', 'create', 'elves'])
+    expect(again.status).toBe(1)
+    expect(again.stderr).toBe('gas: E_ALREADY_EXISTS: this workspace is already in team orcs\n')
   })
 })

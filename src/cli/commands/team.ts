@@ -10,6 +10,7 @@ import { printResult } from '../output.js'
 import { collect } from '../parse.js'
 import { registerTeamAccess } from './team-access.js'
 import { explainInviteError } from '../invite-errors.js'
+import { createTeam } from '../../auth/team-create.js'
 import { parseHostPort } from '../../peer/transport/direct-handshake.js'
 
 /** why: CLI.md writes `--role ROLE...` and `gas team roles` takes `sound,build`: both forms, and the flag repeated, give one list */
@@ -26,6 +27,11 @@ export function register (program: Command): void {
       const invite = await withWorkspace(async (ws) => await createInvite(ws, { publicKey, name: opts.name, roles: opts.role }))
       await writeFile(opts.out, JSON.stringify(invite, null, 2)).catch((err) => { throw fromFsError(err, opts.out) })
       printResult(p, { invite: opts.out, team: invite.team.id, member: invite.certificate.member }, () => `invite for ${opts.name} (${opts.role.join(', ')}) written to ${opts.out}`)
+    }))
+  team.command('create').description('make a team of this workspace, with you as lead (for a workspace made without --team)').argument('<name>').option('--json', 'print JSON')
+    .action(action(async (p, name: string) => {
+      const cert = await withWorkspace(async (ws) => await createTeam(ws, name))
+      printResult(p, { team: cert.team, name, member: cert.member }, () => `created team ${name} with ${cert.member.name} as lead; invite members with \`gas team add PUBLICKEY --name NAME --role ROLE --out FILE\``)
     }))
   team.command('join').description('join the team an invite names').argument('<invite>').option('--json', 'print JSON')
     .action(action(async (p, file: string) => {

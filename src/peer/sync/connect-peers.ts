@@ -101,7 +101,7 @@ export function identityOf (ws: Workspace): PeerIdentity {
 
 export function swarmIdOf (ws: Workspace): string {
   const team = ws.config.team
-  if (team === null) throw GasError.badArgument('this workspace has no team: run `gas init --team NAME` or `gas team join INVITE` first')
+  if (team === null) throw GasError.badArgument('this workspace has no team: make one with `gas team create NAME`, or join one with `gas team join INVITE` first')
   return team.id
 }
 

@@ -66,6 +66,15 @@ describe('gas sync that brings new rules', () => {
     await gasOk(GAS, bo, ['commit', '-m', 'sketch'])
     expect(await gasOk(GAS, bo, ['sync', '--once'])).toContain('\n  refs/heads/main: ahead of ana\'s (they get it when they sync)\n')
 
+    // both committed: the sync merges, and says the workspace is at the merge (it named bo's version before it)
+    writeFileSync(join(ana, 'plan.txt'), 'plan\n')
+    await gasOk(GAS, ana, ['add', 'plan.txt'])
+    await gasOk(GAS, ana, ['commit', '-m', 'plan'])
+    const merged = await gasOk(GAS, bo, ['sync', '--once'])
+    const mergeId = /merged ana's main as ([0-9a-f]{12})/.exec(merged)?.[1]
+    expect(mergeId, merged).toBeDefined()
+    expect(merged).toContain(`workspace now at ${mergeId as string}:`)
+
     // without --once: it says it keeps going; with --json, one JSON line per round
     for (const json of [false, true]) {
       const child = startGas(GAS, bo, ['sync', ...(json ? ['--json'] : [])])

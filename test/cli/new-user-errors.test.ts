@@ -238,3 +238,24 @@ describe('gas team create', () => {
     expect(again.stderr).toBe('gas: E_ALREADY_EXISTS: this workspace is already in team orcs\n')
   })
 })
+
+describe('gas fsck on a damaged store', () => {
+  it('ends with what to run next, and the object\'s message no longer says to run gas fsck itself', async () => {
+    const fs = await import('node:fs')
+    const dir = tmp()
+    expect((await gasInProcess(dir, ['init', '--name', 'ana'])).status).toBe(0)
+    writeFileSync(join(dir, 'level.bin'), (await import('node:crypto')).randomBytes(300_000))
+    expect((await gasInProcess(dir, ['add', 'level.bin'])).status).toBe(0)
+    expect((await gasInProcess(dir, ['commit', '-m', 'level'])).status).toBe(0)
+    const packDir = join(dir, '.gas', 'objects', 'pack')
+    const pack = fs.readdirSync(packDir).filter((f) => f.endsWith('.pack')).map((f) => join(packDir, f)).sort((a, b) => fs.statSync(b).size - fs.statSync(a).size)[0]
+    const bytes = fs.readFileSync(pack)
+    bytes[150_000] ^= 0xff
+    fs.writeFileSync(pack, bytes)
+    const r = await gasInProcess(dir, ['fsck'])
+    expect(r.status).toBe(1)
+    const lines = r.stdout.trim().split('\n')
+    expect(lines[0]).toMatch(/^E_CORRUPT_OBJECT [0-9a-f]{64}: object [0-9a-f]{64} is corrupt: .*; `gas fsck --repair` fetches a good copy from a peer$/)
+    expect(lines[lines.length - 1]).toMatch(/^1 problem\(s\) in \d+ objects; `gas fsck --repair` sets damaged objects aside and fetches good copies from the peers$/)
+  })
+})

@@ -111,6 +111,11 @@ describe('gas team add --role ROLE... (CLI.md)', () => {
       expect(r.status, r.stderr).toBe(0)
       expect(JSON.parse(r.stdout).member.roles).toEqual(['artist', 'qa'])
     }
+    // bo is a member now: another invite with other roles says what it does to them
+    const changed = await gasInProcess(lead, ['team', 'add', me.publicKey, '--name', 'bo', '--role', 'qa', '--out', join(dir, 'bo2.invite')])
+    expect(changed.status).toBe(0)
+    expect(changed.stderr).toBe('gas: warning: bo is already a member with roles artist, qa; this invite gives them qa instead, on every peer once it spreads (`gas team roles` changes roles without an invite)\n')
+    expect((await gasInProcess(lead, ['team', 'add', me.publicKey, '--name', 'bo', '--role', 'qa', '--out', join(dir, 'bo3.invite')])).stderr).toBe('')
     const typo = await gasInProcess(lead, ['team', 'add', me.publicKey, '--name', 'bo', '--role', 'artsit', '--out', join(dir, 'bo.invite')])
     expect(typo.status).toBe(2)
     expect(typo.stderr).toMatch(/^gas: E_BAD_ARGUMENT: unknown role "artsit"; one of lead, admin, artist/)

@@ -11,6 +11,7 @@ import { collect } from '../parse.js'
 import { registerTeamAccess } from './team-access.js'
 import { explainInviteError } from '../invite-errors.js'
 import { createTeam } from '../../auth/team-create.js'
+import { teamMembers } from '../../auth/team-members.js'
 import { parseHostPort } from '../../peer/transport/direct-handshake.js'
 
 /** why: CLI.md writes `--role ROLE...` and `gas team roles` takes `sound,build`: both forms, and the flag repeated, give one list */
@@ -24,7 +25,16 @@ export function register (program: Command): void {
     .requiredOption('--name <name>', 'member name').requiredOption('--role <role...>', 'roles: --role artist qa, --role artist,qa or the flag repeated (CLI.md: --role ROLE...)', collectRoles).requiredOption('--out <invite>', 'invite file to write')
     .option('--json', 'print JSON')
     .action(action(async (p, publicKey: string, opts: { name: string, role: string[], out: string }) => {
-      const invite = await withWorkspace(async (ws) => await createInvite(ws, { publicKey, name: opts.name, roles: opts.role }))
+      const invite = await withWorkspace(async (ws) => {
+        // why: a new invite for a known key is a new certificate: every peer then holds that member to these roles
+        const known = ws.config.team === null ? undefined : (await teamMembers(ws)).find((m) => m.publicKey === publicKey.toLowerCase())
+        const roles = [...new Set(opts.role)].sort()
+        const created = await createInvite(ws, { publicKey, name: opts.name, roles: opts.role })
+        if (known !== undefined && !known.revoked && [...known.roles].sort().join(',') !== roles.join(',')) {
+          p.err(`gas: warning: ${known.name} is already a member with roles ${known.roles.join(', ')}; this invite gives them ${roles.join(', ')} instead, on every peer once it spreads (\`gas team roles\` changes roles without an invite)`)
+        }
+        return created
+      })
       await writeFile(opts.out, JSON.stringify(invite, null, 2)).catch((err) => { throw fromFsError(err, opts.out) })
       printResult(p, { invite: opts.out, team: invite.team.id, member: invite.certificate.member }, () => `invite for ${opts.name} (${opts.role.join(', ')}) written to ${opts.out}`)
     }))

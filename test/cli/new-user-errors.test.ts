@@ -264,3 +264,30 @@ describe('gas fsck on a damaged store', () => {
     expect(lines[lines.length - 1]).toMatch(/^1 problem\(s\) in \d+ objects; `gas fsck --repair` sets damaged objects aside and fetches good copies from the peers$/)
   })
 })
+
+describe('paths and ports that name nothing', () => {
+  it('gas ls PATH with nothing tracked there says so (it printed nothing and exited 0)', async () => {
+    const dir = tmp()
+    expect((await gasInProcess(dir, ['init', '--name', 'ana'])).status).toBe(0)
+    writeFileSync(join(dir, 'rock.png'), 'x')
+    expect((await gasInProcess(dir, ['add', 'rock.png'])).status).toBe(0)
+    const r = await gasInProcess(dir, ['ls', 'textures'])
+    expect(r.status).toBe(1)
+    expect(r.stderr).toBe('gas: E_NOT_FOUND: tracked asset at or under textures (`gas ls` lists every one) not found\n')
+    expect((await gasInProcess(dir, ['ls', 'rock.png'])).stdout).toContain('rock.png')
+  })
+
+  it('a tracker port in use names the likely cause and the way out', async () => {
+    const { createServer } = await import('node:net')
+    const server = createServer()
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    try {
+      const port = (server.address() as { port: number }).port
+      const r = await gasInProcess(tmp(), ['tracker', '--host', '127.0.0.1', '--port', String(port)])
+      expect(r.status).toBe(1)
+      expect(r.stderr).toMatch(/^gas: E_IO: tracker cannot listen on 127\.0\.0\.1:\d+: .*EADDRINUSE.*; another program \(a tracker already running\?\) has that port: pick another with --port N \(0: any free port\)\n$/)
+    } finally {
+      server.close()
+    }
+  })
+})

@@ -74,6 +74,8 @@ describe('gas sync that brings new rules', () => {
     const mergeId = /merged ana's main as ([0-9a-f]{12})/.exec(merged)?.[1]
     expect(mergeId, merged).toBeDefined()
     expect(merged).toContain(`workspace now at ${mergeId as string}:`)
+    expect(merged).toContain('  refs/heads/main diverged from ana: theirs recorded as refs/remotes/ana/heads/main\n')
+    expect(merged).not.toContain('refs/heads/main: conflict')
 
     // without --once: it says it keeps going; with --json, one JSON line per round
     for (const json of [false, true]) {

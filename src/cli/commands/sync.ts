@@ -57,7 +57,8 @@ function print (p: Printer, result: PeerSyncResult, skipped: SkippedPath[], tota
   () => [
     `${result.peers} peer(s) (${result.perPeer.map((peer) => peer.name).join(', ')}); fetched ${result.fetched.objects} objects (${formatBytes(result.fetched.bytes)})${rate}, sent ${result.sent.objects} (${formatBytes(result.sent.bytes)})`,
     ...result.routes.map((r) => `  ${r.member === undefined ? '' : `${r.member} `}via ${r.transport} ${r.type}: ${r.local} -> ${r.remote}`),
-    ...result.refs.filter((r) => r.action !== 'up-to-date').map((r) => `  ${r.ref}: ${r.action === 'ahead' ? `ahead of ${peerOfRemoteRef(r.remoteRef)}'s (they get it when they sync)` : r.action}`),
+    // a diverged ref is said by its conflict line below ("conflict" alone read as a file conflict, even when the merge was clean)
+    ...result.refs.filter((r) => r.action !== 'up-to-date' && r.action !== 'conflict').map((r) => `  ${r.ref}: ${r.action === 'ahead' ? `ahead of ${peerOfRemoteRef(r.remoteRef)}'s (they get it when they sync)` : r.action}`),
     ...result.conflicts.map((c) => `  ${c.ref} diverged from ${c.peer}: theirs recorded as ${c.remoteRef}`),
     ...result.rejected.map((r) => `  ${r.ref} from ${r.peer} refused: ${r.code}: ${r.message}`),
     ...(result.merge === null ? [] : [result.merge.error !== null ? `  not merged: ${result.merge.error}` : result.merge.version !== null ? `  merged ${result.merge.from} as ${result.merge.version.slice(0, 12)}` : `  merging ${result.merge.from}: ${result.merge.conflicts.length} conflict(s), see \`gas conflicts\``]),

@@ -11,6 +11,7 @@ import { cliTeam, startServe, stopGas, type GasCommand } from '../test/helpers/c
 import { bigFileRss } from './big-file-rss.js'
 import { casyncMake, findCasync } from './casync.js'
 import { formatFigure, type Figure } from './figure.js'
+import { formatTimeline, traceEvents, type TraceEvent } from './trace-timeline.js'
 import { gasTimed, USAGE_PRELOAD, type Timed } from './process-usage.js'
 import { bytesIn, cpuSecondsOf, findSyncthing, folderStatus, scanAndWait, startSyncthingPair, stopSyncthing, type SyncthingNode } from './syncthing-pair.js'
 
@@ -64,17 +65,24 @@ function flushDirty (): void {
   spawnSync('sync')
 }
 
-async function gasEndToEnd (dirs: string[], serve: number | undefined, file: string, preload: string): Promise<{ seconds: number, cpu: number, add: Timed, commit: Timed, sync: Timed, fetchedBytes: number }> {
+/** What `gas serve` printed on stderr since the last call: its trace marks (GAS_TRACE=1) go into the run's timeline. */
+type ServeLog = () => string
+
+async function gasEndToEnd (dirs: string[], serve: number | undefined, file: string, preload: string, serveLog?: ServeLog): Promise<{ seconds: number, cpu: number, add: Timed, commit: Timed, sync: Timed, fetchedBytes: number, timeline: string[] }> {
   const serveBefore = cpuSecondsOf(serve)
+  serveLog?.()
+  const startEpoch = performance.timeOrigin + performance.now()
   const t0 = performance.now()
   const add = await gasTimed(dirs[0], ['add', file], preload)
   const commit = await gasTimed(dirs[0], ['commit', '-m', `e2e ${file}`], preload)
   const sync = await gasTimed(dirs[1], ['sync', '--once', '--json'], preload)
   const seconds = (performance.now() - t0) / 1000
+  const events: TraceEvent[] = [...traceEvents('add', add.stderr), ...traceEvents('commit', commit.stderr), ...traceEvents('sync', sync.stderr), ...traceEvents('serve', serveLog?.() ?? '')]
+  const timeline = events.length === 0 ? [] : formatTimeline(startEpoch, [...events, { at: startEpoch + seconds * 1000, who: 'bench', label: 'file on B, sync exited' }])
   const cpu = add.cpuSeconds + commit.cpuSeconds + sync.cpuSeconds + cpuSecondsOf(serve) - serveBefore
   const result = JSON.parse(sync.stdout) as { fetched: { bytes: number } }
   if (await sha256Of(join(dirs[1], file)) !== await sha256Of(join(dirs[0], file))) throw new Error(`gas: ${file} on B differs from A`)
-  return { seconds, cpu, add, commit, sync, fetchedBytes: result.fetched.bytes }
+  return { seconds, cpu, add, commit, sync, fetchedBytes: result.fetched.bytes, timeline }
 }
 
 async function syncthingEndToEnd (a: SyncthingNode, b: SyncthingNode, file: string, globalBytes: number): Promise<{ seconds: number, cpu: number, bytes: number }> {
@@ -105,6 +113,10 @@ export async function benchE2e (workDir: string, opts: { quick?: boolean, big?: 
   try {
     const dirs = await cliTeam(root, ['a', 'b'], [gasCmd, gasCmd], [tracker.url])
     serve = await startServe(gasCmd, dirs[0])
+    // GAS_TRACE=1 (inherited by every gas process): each gas run's steps, printed as one timeline
+    let serveStderr = ''
+    serve.stderr?.on('data', (d: Buffer) => { serveStderr += d.toString() })
+    const serveLog: ServeLog = () => { const text = serveStderr; serveStderr = ''; return text }
     if (findSyncthing() === null) throw new Error('syncthing is not installed (apt-get install -y syncthing)')
     pair = await startSyncthingPair(root)
     const [sa, sb] = pair
@@ -114,8 +126,9 @@ export async function benchE2e (workDir: string, opts: { quick?: boolean, big?: 
     await writeRandomFile(join(sa.folder, 'new.bin'), size, 'e2e-new')
     flushDirty()
     log('gas: add + commit on A, sync --once on B')
-    const g = await gasEndToEnd(dirs, serve.pid, 'new.bin', preload)
-    log(`gas ${g.seconds.toFixed(1)} s (add ${(g.add.ms / 1000).toFixed(1)}, commit ${(g.commit.ms / 1000).toFixed(1)}, sync ${(g.sync.ms / 1000).toFixed(1)}), ${g.cpu.toFixed(1)} CPU s`)
+    const g = await gasEndToEnd(dirs, serve.pid, 'new.bin', preload, serveLog)
+    log(`gas ${g.seconds.toFixed(1)} s (add ${(g.add.ms / 1000).toFixed(1)}, commit ${(g.commit.ms / 1000).toFixed(1)}, sync ${(g.sync.ms / 1000).toFixed(1)}), ${g.cpu.toFixed(1)} CPU s (add ${g.add.cpuSeconds.toFixed(2)}, commit ${g.commit.cpuSeconds.toFixed(2)}, sync ${g.sync.cpuSeconds.toFixed(2)})`)
+    for (const line of g.timeline) log(`  ${line}`)
     flushDirty()
     log('syncthing: scan on A, wait for B')
     const s = await syncthingEndToEnd(sa, sb, 'new.bin', size)
@@ -174,7 +187,8 @@ export async function benchE2e (workDir: string, opts: { quick?: boolean, big?: 
     await editedCopy(join(dirs[0], 'delta.bin'), join(dirs[0], 'delta.bin'), at, insert, flipAt)
     await editedCopy(join(sa.folder, 'delta.bin'), join(sa.folder, 'delta.bin'), at, insert, flipAt)
     flushDirty()
-    const gd = await gasEndToEnd(dirs, serve.pid, 'delta.bin', preload)
+    const gd = await gasEndToEnd(dirs, serve.pid, 'delta.bin', preload, serveLog)
+    for (const line of gd.timeline) log(`  delta ${line}`)
     flushDirty()
     const sd = await syncthingEndToEnd(sa, sb, 'delta.bin', size + deltaSize + MiB)
     log(`delta: gas ${gd.seconds.toFixed(1)} s ${gd.fetchedBytes} B, syncthing ${sd.seconds.toFixed(1)} s ${sd.bytes} B`)

@@ -1,6 +1,7 @@
 import type { Previewer } from '../repo/workspace.js'
 import { Workspace } from '../repo/workspace.js'
 import { clockFromEnv } from '../repo/env-clock.js'
+import { traceMark } from '../trace.js'
 
 /** Kinds that have a preview generator; others never load the preview layer. */
 const PREVIEWED_KINDS = new Set(['texture', 'model', 'audio', 'video', 'archive', 'build', 'code', 'document', 'engine'])
@@ -25,9 +26,11 @@ export async function openHere (): Promise<Workspace> {
 /** Runs `fn` with the workspace and always closes it (flushes the open pack). */
 export async function withWorkspace<T> (fn: (ws: Workspace) => Promise<T>): Promise<T> {
   const ws = await openHere()
+  traceMark('workspace open')
   try {
     return await fn(ws)
   } finally {
     await ws.close()
+    traceMark('workspace closed')
   }
 }

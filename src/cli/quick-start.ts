@@ -1,5 +1,6 @@
 import { commandRow, helpProgram } from './help-program.js'
 import { finishProgram, newProgram, runProgram } from './program.js'
+import { traceMark } from '../trace.js'
 
 interface CommandModule { register: (program: ReturnType<typeof newProgram>) => void }
 
@@ -13,13 +14,17 @@ interface CommandModule { register: (program: ReturnType<typeof newProgram>) => 
  *   - a name the table does not know: the whole program (main.ts), which says what commander says.
  */
 export async function run (argv: string[]): Promise<void> {
+  traceMark(`start ${argv[0] ?? ''}`)
   const first = argv[0]
   const row = commandRow(first) ?? (first === 'help' ? commandRow(argv[1]) : undefined)
   if (row !== undefined) {
     const program = newProgram()
     const mod = await import(`./commands/${row.module}.js`) as CommandModule
     mod.register(program)
-    return await runProgram(finishProgram(program), argv)
+    traceMark('command module loaded')
+    await runProgram(finishProgram(program), argv)
+    traceMark('command done')
+    return
   }
   if (first === undefined || first.startsWith('-') || (first === 'help' && argv.length === 1)) return await runProgram(helpProgram(), argv)
   return await (await import('./main.js')).main(argv)

@@ -12,6 +12,7 @@ import { workingFileState } from './local-changes.js'
 import { readIndex, writeIndex } from './staging-index.js'
 import type { StatStamp } from './stat-stamp.js'
 import { GAS_DIR, type Workspace } from './workspace.js'
+import { traceMark } from '../trace.js'
 
 export interface AddedAsset { path: string, asset: ObjectId, size: number, kind: string, format: string, newChunks: number, unchanged: boolean, removed?: boolean }
 
@@ -87,6 +88,7 @@ export async function addPaths (ws: Workspace, opts: { paths: string[], tags?: R
   // one. A file its name does not reveal (a PNG named `x.bin`) still gets its preview, from a
   // worker started when its bytes are sniffed.
   if (mayHavePreviews(opts.paths, true)) ws.previewer?.warm?.()
+  traceMark('add: start')
   const index = await readIndex(ws.fs, ws.gasDir)
   const files = new Set<string>()
   const scopes: string[] = []
@@ -110,6 +112,7 @@ export async function addPaths (ws: Workspace, opts: { paths: string[], tags?: R
   // why: a name Windows or macOS cannot check out (CON.txt, a case-only twin) is refused here, before anything is stored, not at commit
   checkPortablePaths([...Object.keys(index.entries), ...files])
   if (mayHavePreviews(files, false)) ws.previewer?.warm?.()
+  traceMark('add: walked')
   const results: AddedAsset[] = []
   for (const [path, entry] of Object.entries(index.entries)) {
     // mtimeMs -1: tracked without content here (selective sync), which is not a deletion
@@ -150,6 +153,7 @@ export async function addPaths (ws: Workspace, opts: { paths: string[], tags?: R
     const ingested = content instanceof Buffer
       ? await ingestBytes(ws.store, path, content, format)
       : await ingestFile(ws.fs, ws.store, abs, format, opts.onProgress === undefined ? undefined : (bytes, size) => opts.onProgress?.(path, bytes, size))
+    traceMark(`add: ingested ${path}`)
     manifests.push({ id: ingested.fileId, bytes: ingested.manifest })
     const asset: Asset = { file: ingested.fileId, size: ingested.size, sha256: ingested.sha256, kind, format, tags, previews: [] }
     const result: AddedAsset = { path, asset: '', size: ingested.size, kind, format, newChunks: ingested.newChunks, unchanged: false }
@@ -157,7 +161,9 @@ export async function addPaths (ws: Workspace, opts: { paths: string[], tags?: R
     results.push(result)
   }
   await settle()
+  traceMark('add: settled')
   await ws.store.flush()
+  traceMark('add: flushed')
   // the content is in the store; the index changes under the workspace lock, applied to the index
   // as it is now (another `gas add` may have staged other files meanwhile: both stay staged)
   await ws.withLock(async () => {
@@ -168,6 +174,7 @@ export async function addPaths (ws: Workspace, opts: { paths: string[], tags?: R
     }
     await writeIndex(ws.fs, ws.gasDir, current)
   })
+  traceMark('add: index written')
   return results
 }
 

@@ -9,6 +9,7 @@ import { writeIndexLines } from './staging-index.js'
 import { readVersion } from './tree-io.js'
 import { writeTreeSorted } from './tree-stream.js'
 import type { Workspace } from './workspace.js'
+import { traceMark } from '../trace.js'
 
 export interface CommitOptions { message: string, tags?: Record<string, string>, extraParents?: ObjectId[] }
 
@@ -24,6 +25,7 @@ export async function commit (ws: Workspace, opts: CommitOptions): Promise<Objec
 
 async function commitLocked (ws: Workspace, opts: CommitOptions): Promise<ObjectId> {
   // why streamed: a 200 000-asset index held whole costs more memory than a commit may take
+  traceMark('commit: locked')
   const index = await streamIndex(ws.fs, ws.gasDir)
   const head = await ws.head()
   // finishing a merge: its other head becomes the second parent once every conflict is resolved
@@ -53,9 +55,13 @@ async function commitLocked (ws: Workspace, opts: CommitOptions): Promise<Object
     signature: null
   }
   const version: Version = { ...unsigned, signature: signBytes(ws.identity, signedPart(unsigned)) }
+  traceMark('commit: tree written')
   const id = await ws.store.put('version', encodeVersion(version))
+  traceMark('commit: version written')
   await ws.refs.update({ name: ws.branchRef, newId: id, expectedOld: head ?? null, message: `commit: ${opts.message.split('\n')[0]}`, who: ws.identity.name, now: ws.clock.now() })
+  traceMark('commit: ref moved')
   await writeIndexLines(ws.fs, ws.gasDir, id, index.lines)
+  traceMark('commit: index written')
   if (merging !== null) await writeMergeState(ws, null)
   return id
 }

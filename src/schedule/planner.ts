@@ -1,6 +1,11 @@
-import { formatInTimeZone } from 'date-fns-tz/formatInTimeZone'
+import { createRequire } from 'node:module'
 import type { QueueItem } from './transfer-queue.js'
 import { jointNextChange, jointRateAt, nextJointWindow, UNLIMITED_SCHEDULE, type Schedule } from './schedule.js'
+
+// why lazy: see zoned-time.ts; only a queue with items to plan formats a time
+const requireHere = createRequire(import.meta.url)
+const formatInTimeZone = (instant: number, zone: string, pattern: string): string =>
+  (requireHere('date-fns-tz/formatInTimeZone') as typeof import('date-fns-tz')).formatInTimeZone(instant, zone, pattern)
 
 /**
  * `gas queue plan`: when each queued item will move, simulating the queue in order (most urgent

@@ -1,5 +1,14 @@
-import { formatInTimeZone } from 'date-fns-tz/formatInTimeZone'
+import { createRequire } from 'node:module'
 import { GasError } from '../errors.js'
+
+/**
+ * why lazy: date-fns-tz's formatter loads ~300 date-fns modules as ESM (~100 ms), and every
+ * `gas sync` and `gas serve` loads this file with the transfer windows, though a workspace without
+ * windows never reads a zone's clock; synchronous, hence require.
+ */
+const requireHere = createRequire(import.meta.url)
+const formatInTimeZone = (instant: number, zone: string, pattern: string): string =>
+  (requireHere('date-fns-tz/formatInTimeZone') as typeof import('date-fns-tz')).formatInTimeZone(instant, zone, pattern)
 
 /**
  * Local wall-clock times in an IANA zone → instants, through date-fns-tz. What date-fns-tz leaves

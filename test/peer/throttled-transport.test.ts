@@ -4,6 +4,8 @@ import { encodeMessage } from '../../src/peer/wire/messages.js'
 import { MemoryTransport } from '../../src/peer/transport/memory-transport.js'
 import { carriesContent, throttleTransport } from '../../src/peer/transport/throttled-transport.js'
 import { TokenBucket } from '../../src/schedule/token-bucket.js'
+import { FramePool } from '../../src/peer/transport/frame-pool.js'
+import type { FrameLease, Transport } from '../../src/peer/transport/transport.js'
 
 const id = (c: string): string => c.repeat(64)
 const block = (objectType: number, size = 1000): Uint8Array => encodeMessage({ type: 'BLOCK', id: id('a'), objectType, encoding: 0, rawLength: size, totalLength: size, offset: 0, bytes: new Uint8Array(size) })
@@ -69,5 +71,43 @@ describe('throttled transport', () => {
     const closedSeen = new Promise<void>((resolve) => receiver.onClose(() => resolve()))
     a.close()
     await closedSeen
+  })
+  it('passes a pooled frame\'s lease through when it is delivered at once, so the receive buffer is reused; a frame that waits for tokens is kept for good', () => {
+    const clock = new ManualClock()
+    // the side of a transport that reuses its receive buffers (tcp-transport.ts): a FramePool, delivered with the lease
+    let listener: ((frame: Uint8Array, lease?: FrameLease) => void) | undefined
+    const inner: Transport = { closed: false, remoteLabel: 'pooled', send: async () => {}, onFrame: (cb) => { listener = cb }, onClose: () => {}, close: () => {} }
+    const pool = new FramePool(2000)
+    const deliver = (): Buffer => {
+      const pooled = pool.take()
+      const frame = Buffer.from(block(0, 1000))
+      frame.copy(pooled.buffer)
+      listener!(pooled.buffer.subarray(0, frame.length), pooled)
+      pooled.delivered()
+      return pooled.buffer
+    }
+    // unlimited, as a sync's transports are wrapped (TransferLimits.throttle gives all four buckets)
+    let rate = Infinity
+    const bucket = (): TokenBucket => new TokenBucket({ clock, rate: () => rate, minBurst: 1000 })
+    const receiver = throttleTransport(inner, { upContent: bucket(), upControl: bucket(), downContent: bucket(), downControl: bucket() })
+    const releases: Array<() => void> = []
+    const leased: boolean[] = []
+    receiver.onFrame((_frame, lease) => {
+      leased.push(lease !== undefined)
+      if (lease !== undefined) releases.push(lease.hold())
+    })
+    const first = deliver()
+    expect(leased).toEqual([true])
+    releases.shift()!()
+    expect(deliver()).toBe(first) // the buffer came back to the pool and was used again
+    releases.shift()!()
+    // no tokens: the frame waits, and is delivered later without a lease (its buffer is not reused under it)
+    rate = 0
+    const waiting = bucket()
+    const slow = throttleTransport(inner, { downContent: waiting, downControl: waiting })
+    slow.onFrame(() => {})
+    waiting.tryTake(1000)
+    const kept = deliver()
+    expect(deliver()).not.toBe(kept)
   })
 })

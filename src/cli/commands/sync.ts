@@ -6,6 +6,7 @@ const peerNode = async () => await import('../../peer/sync/peer-node.js')
 import type { TrackerReport } from '../../peer/discovery/tracker-report.js'
 import { PATHS_IN_MESSAGE } from '../../peer/sync/sync-outcome.js'
 import { action } from '../action.js'
+import { traceMark } from '../../trace.js'
 import { withWorkspace } from '../context.js'
 import { printResult, type Printer } from '../output.js'
 import { collect } from '../parse.js'
@@ -143,6 +144,9 @@ export function register (program: Command): void {
       let toldRepeat = false
       // why: without --once every round prints its document; one per line keeps stdout readable as JSON lines, as serve's events are
       const out: Printer = opts.once === true || !p.json ? p : { ...p, out: (text) => p.out(JSON.stringify(JSON.parse(text))) }
+      // the peer layer loads (~0.2 CPU s of modules) while the workspace and its rules are read
+      const loading = peerNode()
+      loading.catch(() => {}) // awaited below; a failure surfaces there
       for (;;) {
         const started = performance.now()
         const bar = p.json ? undefined : progressBar()
@@ -154,18 +158,24 @@ export function register (program: Command): void {
             const warn = (text: string | null): void => { if (text !== null) p.err(`gas: warning: ${text}`) }
             warn(notice)
             const passOptions = { ws, trackers: opts.tracker, peers: opts.peer, security: peerSecurity(ws), locks: lockExchangeOf(ws), onProgress: (prog: SyncProgress) => bar?.update(prog) }
-            let synced = await (await peerNode()).syncWithPeers({ ...passOptions, wantContent, policyKey })
+            let synced = await (await loading).syncWithPeers({ ...passOptions, wantContent, policyKey })
+            traceMark('sync: peers done')
             const now = await reloadPolicy()
             warn(now.notice)
+            traceMark('sync: policy reloaded')
             // why: a `.gasrules` (or a role) this sync brought decides what is wanted, and the pass above asked under the old rules
             if (now.policyKey !== policyKey && synced.complete) {
-              const again = await (await peerNode()).syncWithPeers({ ...passOptions, wantContent: now.wantContent, policyKey: now.policyKey })
+              const again = await (await loading).syncWithPeers({ ...passOptions, wantContent: now.wantContent, policyKey: now.policyKey })
               synced = combineSyncPasses(synced, again, { head: await ws.head(), paths: await writeNewlyWanted(ws, now.wantContent) })
+              traceMark('sync: new rules fetched')
             }
-            return { synced, skipped: await skippedPaths(ws, synced), timeZone: ws.config.timeZone }
+            const skipped = await skippedPaths(ws, synced)
+            traceMark('sync: skipped listed')
+            return { synced, skipped, timeZone: ws.config.timeZone }
           })
           bar?.stop(result.synced.complete)
           print(out, result.synced, result.skipped, (performance.now() - started) / 1000, result.timeZone)
+          traceMark('sync: printed')
           if (result.synced.incomplete !== null) failure = new GasError(result.synced.incomplete.code, result.synced.incomplete.message, result.synced.incomplete.data)
         } catch (err) {
           bar?.stop()

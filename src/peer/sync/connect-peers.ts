@@ -17,6 +17,7 @@ import type { PeerSecurity } from './sync-engine.js'
 import type { DroppedPeer } from '../swarm/swarm.js'
 import { diagnoseTracker, noPeersError, type TrackerReport } from '../discovery/tracker-report.js'
 import type { Transport } from '../transport/transport.js'
+import { traceMark } from '../../trace.js'
 
 /**
  * How long a one-shot command (`gas sync --once`, `gas fetch`, a build fetch, the LFS agent)
@@ -163,6 +164,7 @@ export async function connectPeers (opts: ConnectOptions): Promise<ConnectedPeer
     handshaking++
     void openSessions([transport], ws.store, { identity, ...opts.security }, clock).then((opened) => {
       handshaking--
+      traceMark(`hello done (${route?.transport ?? '?'}): ${opened.sessions.length} session(s)`)
       for (const session of opened.sessions) {
         const remoteId = session.remote?.peerId === undefined ? remote : trackerPeerId(session.remote.peerId)
         const viaTcp = route?.transport === 'tcp'
@@ -199,6 +201,7 @@ export async function connectPeers (opts: ConnectOptions): Promise<ConnectedPeer
       security: directSecurity,
       clock,
       onPeer: (peer: DirectPeer, setupMs) => {
+        traceMark(`tcp connected + proof ${peer.address} (${Math.round(setupMs)} ms)`)
         connections++
         admit(opts.wrapTransport?.(peer.transport) ?? peer.transport, trackerPeerId(peer.remote.peerId), { transport: 'tcp', type: 'direct', local: `${peer.transport.socket.localAddress ?? '?'}:${peer.transport.socket.localPort ?? 0}`, remote: peer.address, setupMs: Math.round(setupMs) })
       },
@@ -231,10 +234,11 @@ export async function connectPeers (opts: ConnectOptions): Promise<ConnectedPeer
         const transport = opts.wrapTransport?.(raw) ?? raw
         admit(transport, info.remotePeerId, info.route === undefined ? undefined : { transport: 'webrtc', ...info.route, setupMs: Math.round(info.setupMs) })
       },
-      onDirectAnnounce: (_remote, announce) => dialer?.dialAnnounced(announce),
-      onSwarmSize: (others, tracker) => { seen.set(tracker, { ...seen.get(tracker), others }); changed() },
-      onTrackerStatus: (status) => { seen.set(status.tracker, { ...seen.get(status.tracker), status }); changed() }
+      onDirectAnnounce: (_remote, announce) => { traceMark('direct announce received'); dialer?.dialAnnounced(announce) },
+      onSwarmSize: (others, tracker) => { traceMark(`tracker answered: ${others} other(s)`); seen.set(tracker, { ...seen.get(tracker), others }); changed() },
+      onTrackerStatus: (status) => { traceMark(`tracker ${status.state}`); seen.set(status.tracker, { ...seen.get(status.tracker), status }); changed() }
     })
+  traceMark('swarm joined')
   const started = clock.now()
   const counted = (): number => Math.max(0, ...[...seen.values()].map((s) => s.others ?? 0))
   /** peers that need no more waiting for: in session, our own processes, or refused for who they are */
@@ -297,6 +301,7 @@ export async function connectPeers (opts: ConnectOptions): Promise<ConnectedPeer
       await new Promise<void>((resolve) => { clock.after(100, resolve) })
     }
     waiting = false
+    traceMark('wait for peers over')
     dialer?.stop()
     lanQuery?.close()
     // peers were introduced but no candidate pair reached one: say which were tried

@@ -25,6 +25,7 @@ import { startDirectService } from '../transport/direct-service.js'
 import { startLanAnnouncer } from '../discovery/lan-discovery.js'
 import type { Transport } from '../transport/transport.js'
 import { noPeersError, type TrackerReport } from '../discovery/tracker-report.js'
+import { traceMark } from '../../trace.js'
 
 export interface PeerNodeOptions {
   ws: Workspace
@@ -154,9 +155,12 @@ export interface PeerSyncResult extends SyncResult {
  */
 export async function syncWithPeers (opts: PeerNodeOptions & { onProgress?: (p: SyncProgress) => void, firstPeerWaitMs?: number, morePeersWaitMs?: number }): Promise<PeerSyncResult> {
   const { ws } = opts
+  traceMark('sync start')
   const limits = await TransferLimits.start(ws)
+  traceMark('limits read')
   const connected = await connectPeers({ ...opts, schedule: helloScheduleOf(limits.settings), wrapTransport: (t) => limits.throttle(t) }).catch((err) => { limits.close(); throw err })
   const { identity } = connected
+  traceMark('peers connected')
   await rememberPeerSchedules(ws, connected.sessions)
   // no window open at our end, or at every peer's: versions, metadata and previews now, content queued for the window
   const deferContent = limits.contentRate <= 0 || noPeerMaySend(connected.sessions, Date.now())
@@ -181,11 +185,14 @@ export async function syncWithPeers (opts: PeerNodeOptions & { onProgress?: (p: 
     }))
     // only our own processes answered, or every handshake failed: nobody to sync with
     if (result.peers === 0) throw noPeersError(connected.trackers, { dropped: result.dropped, ownProcesses: result.ownProcesses })
+    traceMark('sync returned')
     await ws.store.flush()
+    traceMark('store flushed')
     const queuedItems = deferContent ? await queueWantedContent(ws, { roots: result.roots, peers: result.perPeer.map((p) => p.name), wantContent: opts.wantContent }) : []
     const queued = { items: queuedItems.length, bytes: queuedItems.reduce((sum, i) => sum + i.bytes, 0), paths: queuedItems.map((i) => i.path) }
     // from the version the files are at (the index's base): a sync killed after moving the branch left them behind
     let checkout = await checkoutHead(ws, arriving)
+    traceMark('checkout done')
     let merge: PeerSyncResult['merge'] = null
     const diverged = result.conflicts.find((c) => c.ref === ws.branchRef && c.why === 'diverged')
     if (diverged !== undefined) {
@@ -210,6 +217,7 @@ export async function syncWithPeers (opts: PeerNodeOptions & { onProgress?: (p: 
     await arriving.discard()
     limits.close()
     await connected.leave()
+    traceMark('swarm left')
   }
 }
 

@@ -14,6 +14,7 @@ import { fetchInSlices, type SliceProgress } from './content-slices.js'
 import { isOwnProcess, openSessions, OWN_PROCESS_CLOSE_MS } from './open-sessions.js'
 import { Denials, type AccessDenied } from '../session/denials.js'
 import type { Transport } from '../transport/transport.js'
+import { traceMark } from '../../trace.js'
 
 /**
  * `gas sync` and `gas serve` on top of sessions and the swarm:
@@ -146,7 +147,9 @@ export async function syncRepo (opts: SyncOptions): Promise<SyncResult> {
   const slices: SliceProgress = { objects: 0, bytes: 0, totalObjects: 0, totalBytes: 0 }
   const inSlices = (p: SwarmProgress): SwarmProgress => phase !== 'content' || slices.totalObjects === 0 ? p : { ...p, objects: slices.objects + p.objects, bytes: slices.bytes + p.bytes, totalObjects: slices.totalObjects, totalBytes: slices.totalBytes }
   const swarm: Swarm = new Swarm({ store, clock, onProgress: (p) => progress(phase, inSlices(p)), onStored: opts.arriving?.onStored.bind(opts.arriving) })
+  let firstBlock = false
   function progress (current: SyncPhase, counts: Partial<SyncProgress> = {}): void {
+    if (!firstBlock && current === 'content' && (counts.bytes ?? 0) > 0) { firstBlock = true; traceMark('first content block') }
     opts.onProgress?.({ phase: current, peers: swarm.peers.length, objects: 0, bytes: 0, totalObjects: 0, totalBytes: 0, ...counts })
   }
   const opened = await openSessions(opts.transports ?? [], store, opts, clock)
@@ -158,6 +161,7 @@ export async function syncRepo (opts: SyncOptions): Promise<SyncResult> {
     phase = 'refs'
     const ours = (await refs.list()).filter((ref) => isAdvertisedRef(ref.name))
     await Promise.all(sessions.map(async (session) => await session.advertiseRefs(ours).catch(() => {})))
+    traceMark('refs advertised')
     const advertised = new Map<PeerSession, RemoteRef[]>()
     const teamAdvertised = new Map<PeerSession, RemoteRef[]>()
     const withTeam = opts.adoptTeamRefs !== undefined && opts.refRoots !== false
@@ -175,6 +179,7 @@ export async function syncRepo (opts: SyncOptions): Promise<SyncResult> {
     const advertisedIds = opts.refRoots === false ? [] : [...advertised.values(), ...teamAdvertised.values(), lockRefs.map((l) => l.ref)].flat().map((ref) => ref.id)
     const roots = [...new Set([...(opts.roots ?? []), ...advertisedIds])]
     progress(phase)
+    traceMark('refs received')
 
     phase = 'metadata'
     const fetchStart = clock.now()
@@ -190,6 +195,7 @@ export async function syncRepo (opts: SyncOptions): Promise<SyncResult> {
     const fetchedMetadata = new Set<ObjectId>()
     for (let round = 0; !wantSet.complete && round < MAX_METADATA_ROUNDS; round++) {
       for (const wanted of wantSet.metadata) fetchedMetadata.add(wanted.id)
+      traceMark(`metadata round ${round}: ${wantSet.metadata.length} wanted`)
       const got = await swarm.fetch(wantSet.metadata, { knownMissing: true })
       duplicates += got.duplicates
       denials.add(got.denied, wantSet.metadata, unavailable)
@@ -198,9 +204,13 @@ export async function syncRepo (opts: SyncOptions): Promise<SyncResult> {
     }
 
     phase = 'content'
+    traceMark(`content: ${wantSet.content.length} wanted`)
     await opts.arriving?.plan(store, wantSet.content)
+    traceMark('arriving planned')
     const content: FetchResult = await fetchInSlices(async (wants) => await swarm.fetch(wants, { probe: true, knownMissing: true }), wantSet.content, slices, opts.contentSlice)
+    traceMark('content fetched')
     await opts.arriving?.finish(store)
+    traceMark('arriving finished')
     duplicates += content.duplicates
     denials.add(content.denied, wantSet.content, unavailable)
     const missing = [...wantSet.metadata.map((w) => w.id), ...content.missing]
@@ -211,6 +221,7 @@ export async function syncRepo (opts: SyncOptions): Promise<SyncResult> {
     // why: records the trees that are whole now, so the next sync does not walk them (only what changed is walked)
     if (missing.length === 0) await store.completeTrees?.add(content.objects > 0 ? (await wantSetSparing(wantOpts, refusedRoots)).newlyWhole : wantSet.newlyWhole)
 
+    traceMark('whole trees recorded')
     phase = 'apply'
     const fetchSeconds = (clock.now() - fetchStart) / 1000
     progress(phase)
@@ -244,9 +255,11 @@ export async function syncRepo (opts: SyncOptions): Promise<SyncResult> {
 
     const locks = opts.locks === undefined ? undefined : await adoptLockRecords(refs, store, lockRefs, opts.locks)
 
+    traceMark('refs applied')
     phase = 'linger'
     progress(phase)
     await linger(sessions, clock, opts.lingerIdleMs ?? LINGER_IDLE_MS)
+    traceMark('linger over')
     phase = 'done'
     progress(phase)
     const result = report(sessions, { rejected, conflicts, outcomes, missing, missingWants, accessDenied: denials.list(), duplicates, fetchSeconds, roots, dropped: [...opened.dropped, ...swarm.dropped], own: opened.own })
@@ -339,6 +352,7 @@ export interface ServeOptions extends PeerSecurity {
 export async function serveRepo (opts: ServeOptions): Promise<PeerSession> {
   const clock = opts.clock ?? systemClock
   const identity = opts.identity ?? randomIdentity(opts.peerName ?? 'gas')
+  traceMark('serve: connection')
   const session = await PeerSession.open({
     transport: opts.transport,
     store: opts.store,
@@ -357,7 +371,9 @@ export async function serveRepo (opts: ServeOptions): Promise<PeerSession> {
     return session
   }
   try {
+    traceMark('serve: hello done')
     await session.advertiseRefs((await opts.refs.list()).filter((ref) => isAdvertisedRef(ref.name)))
+    traceMark('serve: refs advertised')
     if (opts.locks !== undefined) await takeLocksFrom(session, opts.refs, opts.store, opts.locks, clock)
     await session.sendDone()
   } catch (err) {

@@ -73,13 +73,14 @@ class ThrottledTransport implements Transport {
     await this.#inner.send(frame)
   }
 
-  /** unlimited, frames (and their leases) pass straight through; a delayed frame is kept for good (no lease) */
+  /** frames delivered at once keep their leases; a delayed frame is kept for good (no lease: the transport reuses a leased buffer once its delivery returns) */
   onFrame (cb: (frame: Uint8Array, lease?: FrameLease) => void): void {
     const { downContent, downControl } = this.#buckets
     if (downContent === undefined && downControl === undefined) return this.#inner.onFrame(cb)
-    this.#inner.onFrame((frame) => {
+    this.#inner.onFrame((frame, lease) => {
       const bucket = carriesContent(frame) ? downContent : downControl
-      if (this.#held === 0 && (bucket === undefined || bucket.tryTake(frame.byteLength))) return cb(frame)
+      // delivered now, inside the transport's delivery: the lease holds (a sync's frames are wrapped even when unlimited)
+      if (this.#held === 0 && (bucket === undefined || bucket.tryTake(frame.byteLength))) return cb(frame, lease)
       this.#held++
       this.#delivered = this.#delivered
         .then(async () => { if (bucket !== undefined) await bucket.take(frame.byteLength) })

@@ -32,7 +32,9 @@ export function readMemoryTrace (file: string): MemorySample[] {
 export function describeMemoryTrace (samples: MemorySample[]): string {
   if (samples.length === 0) return 'no samples'
   const MiB = 2 ** 20
-  const at = (m: MemorySample): string => `${m.s.toFixed(0)} s: rss ${(m.rss / MiB).toFixed(0)}, heap ${(m.heapUsed / MiB).toFixed(0)}/${(m.heapTotal / MiB).toFixed(0)}, arrayBuffers ${(m.arrayBuffers / MiB).toFixed(0)}, external ${(m.external / MiB).toFixed(0)} MiB`
+  // why the two derived figures: external beyond node's ArrayBuffers is buffers a native module made (zstd's decoded chunks,
+  // freed only when collected); what rss holds beyond the heap and external is code, threads and malloc's own heap
+  const at = (m: MemorySample): string => `${m.s.toFixed(0)} s: rss ${(m.rss / MiB).toFixed(0)}, heap ${(m.heapUsed / MiB).toFixed(0)}/${(m.heapTotal / MiB).toFixed(0)}, arrayBuffers ${(m.arrayBuffers / MiB).toFixed(0)}, external ${(m.external / MiB).toFixed(0)} (native ${(Math.max(0, m.external - m.arrayBuffers) / MiB).toFixed(0)}), rest ${(Math.max(0, m.rss - m.heapTotal - m.external) / MiB).toFixed(0)} MiB`
   const peak = samples.reduce((a, b) => (b.rss > a.rss ? b : a))
   const pick = (f: number): MemorySample => samples[Math.min(samples.length - 1, Math.floor(samples.length * f))]
   return `peak at ${at(peak)} | ${[0.25, 0.5, 1].map((f) => at(pick(f))).join(' | ')}`

@@ -3,6 +3,7 @@ import type { Decoder as ZstdDecoder, Encoder as ZstdEncoder } from '@toondepauw
 import { GasError } from '../errors.js'
 import type { Encoding } from './store.js'
 import { zstdDecodedBound } from './zstd-bound.js'
+import { noteNativeGarbage } from './native-garbage.js'
 
 /**
  * Loaded on first use (a native module costs start-up time that status, log or whoami never need:
@@ -71,5 +72,6 @@ export function decompress (encoding: Encoding, bytes: Uint8Array, rawLength: nu
     throw new GasError('E_CORRUPT_OBJECT', `${what}: compressed bytes do not decode`, { id: what })
   }
   if (raw.length !== rawLength) throw new GasError('E_CORRUPT_OBJECT', `${what}: decoded to ${raw.length} bytes, expected ${rawLength}`, { id: what })
+  noteNativeGarbage(raw.length)
   return raw
 }

@@ -34,6 +34,8 @@ export type OrderedChunk = EncodedObject & {
    * index, or a checksum that did not match); the caller verifies them against the id.
    */
   verified: boolean
+  /** the chunk's raw length as the list asked for it */
+  length: number
 }
 
 interface Run {
@@ -56,19 +58,22 @@ interface Run {
  * Ids are not hashed here: an entry whose crc32 matches its index's is marked `verified`; the
  * caller checks the others against their ids (or hashes what it builds from them).
  */
-export async function * readChunksInOrder (store: ObjectStore, chunks: readonly ChunkRef[]): AsyncGenerator<OrderedChunk> {
+export async function * readChunksInOrder (store: ObjectStore, chunks: Iterable<ChunkRef>): AsyncGenerator<OrderedChunk> {
   const locate = store instanceof FileStore ? (id: ObjectId) => store.locatePacked(id) : () => undefined
-  let next = 0
+  // why an iterable, taken as it goes: a 10 GB file's list as ChunkRef objects is ~25 MiB of heap (restore.ts passes a lazy one)
+  const source = chunks[Symbol.iterator]()
+  let peeked = source.next()
   const planRun = (): Run => {
-    const first = chunks[next++]
+    const first = peeked.value as ChunkRef
+    peeked = source.next()
     const at = locate(first.id)
     if (at === undefined) return { chunks: [first], offsets: [undefined], crcs: [undefined], start: 0, read: undefined, holders: 0 }
     const run: Run = { chunks: [first], offsets: [at.offset], crcs: [at.crc], start: at.offset, read: undefined, holders: 0 }
     // a stored entry is never longer than the raw chunk (compression.ts keeps zstd only when smaller)
     let low = at.offset
     let high = at.offset + ENTRY_HEADER + first.length
-    while (next < chunks.length) {
-      const chunk = chunks[next]
+    while (peeked.done !== true) {
+      const chunk = peeked.value
       const where = locate(chunk.id)
       if (where === undefined || where.pack !== at.pack) break
       const newLow = Math.min(low, where.offset)
@@ -79,7 +84,7 @@ export async function * readChunksInOrder (store: ObjectStore, chunks: readonly 
       run.chunks.push(chunk)
       run.offsets.push(where.offset)
       run.crcs.push(where.crc)
-      next++
+      peeked = source.next()
     }
     run.start = low
     run.read = readRun(at.pack, low, high - low)
@@ -88,8 +93,8 @@ export async function * readChunksInOrder (store: ObjectStore, chunks: readonly 
     return run
   }
   const queue: Run[] = []
-  while (queue.length > 0 || next < chunks.length) {
-    while (queue.length <= RUNS_AHEAD && next < chunks.length) queue.push(planRun())
+  while (queue.length > 0 || peeked.done !== true) {
+    while (queue.length <= RUNS_AHEAD && peeked.done !== true) queue.push(planRun())
     const run = queue.shift()!
     const got = run.read === undefined ? undefined : await run.read
     // the run's own hold, dropped once every chunk is handed out
@@ -99,13 +104,13 @@ export async function * readChunksInOrder (store: ObjectStore, chunks: readonly 
     }
     try {
       for (let i = 0; i < run.chunks.length; i++) {
-        const { id } = run.chunks[i]
+        const { id, length } = run.chunks[i]
         const offset = run.offsets[i]
         const entry = got === undefined || offset === undefined ? undefined : entryInRun(got, offset - run.start, id, store)
-        if (entry === undefined) { yield { ...await readThroughStore(store, id), release: () => {}, verified: false }; continue }
+        if (entry === undefined) { yield { ...await readThroughStore(store, id), release: () => {}, verified: false, length }; continue }
         const crc = run.crcs[i]
         run.holders++
-        yield { ...entry, release, verified: crc !== undefined && checksumOfEntryBytes(entry.entryBytes) === crc }
+        yield { ...entry, release, verified: crc !== undefined && checksumOfEntryBytes(entry.entryBytes) === crc, length }
       }
     } finally {
       release()

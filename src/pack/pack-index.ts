@@ -24,9 +24,18 @@ export interface IndexEntry { id: string, offset: number, crc?: number }
 
 export function encodePackIndex (entries: IndexEntry[], packSize: number): Buffer {
   const sorted = [...entries].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
-  const count = sorted.length
   // why all or nothing: a crc32 may take any value, so there is no "unknown" to write for one entry
-  const version = sorted.every((e) => e.crc !== undefined) ? 2 : 1
+  const withCrcs = sorted.every((e) => e.crc !== undefined)
+  return encodeSortedPackIndex(sorted.length, packSize, (i, out, at) => { out.write(sorted[i].id, at, 32, 'hex') }, (i) => sorted[i].offset, withCrcs ? (i) => sorted[i].crc! : undefined)
+}
+
+/**
+ * The index of `count` entries already in id order, read through accessors (so a caller holding
+ * its entries in typed arrays builds no object per entry): `writeId` puts entry i's 32-byte id at
+ * `out[at]`; with `crcAt` the index is version 2.
+ */
+export function encodeSortedPackIndex (count: number, packSize: number, writeId: (i: number, out: Buffer, at: number) => void, offsetAt: (i: number) => number, crcAt?: (i: number) => number): Buffer {
+  const version = crcAt !== undefined ? 2 : 1
   const out = Buffer.alloc(HEADER + FANOUT_BYTES + count * entryBytes(version) + 32)
   MAGIC.copy(out, 0)
   out.writeUInt32BE(version, 4)
@@ -35,11 +44,14 @@ export function encodePackIndex (entries: IndexEntry[], packSize: number): Buffe
   const idsStart = HEADER + FANOUT_BYTES
   const offsetsStart = idsStart + count * 32
   const crcsStart = offsetsStart + count * 8
-  sorted.forEach((e, i) => {
-    out.write(e.id, idsStart + i * 32, 32, 'hex')
-    out.writeBigUInt64BE(BigInt(e.offset), offsetsStart + i * 8)
-    if (version === 2) out.writeUInt32BE(e.crc!, crcsStart + i * 4)
-  })
+  for (let i = 0; i < count; i++) {
+    writeId(i, out, idsStart + i * 32)
+    // two u32 writes, not a BigInt per entry
+    const offset = offsetAt(i)
+    out.writeUInt32BE(Math.floor(offset / 2 ** 32), offsetsStart + i * 8)
+    out.writeUInt32BE(offset % 2 ** 32, offsetsStart + i * 8 + 4)
+    if (crcAt !== undefined) out.writeUInt32BE(crcAt(i), crcsStart + i * 4)
+  }
   const fanout = buildFanout(out.subarray(idsStart, offsetsStart), count)
   for (let b = 0; b < 256; b++) out.writeUInt32BE(fanout[b], HEADER + b * 4)
   createHash('sha256').update(out.subarray(0, out.length - 32)).digest().copy(out, out.length - 32)

@@ -8,7 +8,7 @@ import type { ObjectId } from '../objects/id.js'
 import type { EncodedObject } from '../objects/store.js'
 import { entryChecksum } from './entry-checksum.js'
 import { ENTRY_HEADER, PACK_MAGIC, encodeEntryHeader } from './pack-entry.js'
-import { encodePackIndex, type IndexEntry } from './pack-index.js'
+import { PackEntryTable } from './pack-entry-table.js'
 
 /** Bytes gathered before one write(2): fewer syscalls without holding much. */
 const WRITE_BUFFER = 2 * 1024 * 1024
@@ -27,9 +27,8 @@ const CHECKPOINT_MIN = 64 * 1024 * 1024
  * the index (temporary name, then rename) covering what the pack holds so far.
  */
 export class PackWriter {
-  private readonly offsets = new Map<ObjectId, number>()
-  /** each entry's crc32 as appended, for the index (version 2) and readers of the open pack */
-  private readonly crcs = new Map<ObjectId, number>()
+  /** each entry's offset and crc32 as appended, for the index (version 2) and readers of the open pack */
+  private readonly entries = new PackEntryTable()
   /** entries are copied into this batch; larger ones get a buffer of their own in `buffered` */
   private batch = Buffer.allocUnsafeSlow(WRITE_BUFFER + ENTRY_HEADER + MAX_INLINE_ENTRY)
   private spareBatch = Buffer.allocUnsafeSlow(WRITE_BUFFER + ENTRY_HEADER + MAX_INLINE_ENTRY)
@@ -67,7 +66,7 @@ export class PackWriter {
   }
 
   has (id: ObjectId): boolean {
-    return this.offsets.has(id)
+    return this.entries.has(id)
   }
 
   get size (): number {
@@ -75,7 +74,7 @@ export class PackWriter {
   }
 
   get count (): number {
-    return this.offsets.size
+    return this.entries.size
   }
 
   /**
@@ -86,7 +85,7 @@ export class PackWriter {
    */
   async append (id: ObjectId, object: EncodedObject, writeAt = WRITE_BUFFER): Promise<void> {
     this.throwBackgroundFailure()
-    if (this.offsets.has(id)) return
+    if (this.entries.has(id)) return
     const added = ENTRY_HEADER + object.bytes.length
     if (this.batchUsed + added > this.batch.length) await this.writeBuffered()
     const target = added > this.batch.length ? Buffer.allocUnsafe(added) : this.batch
@@ -94,15 +93,14 @@ export class PackWriter {
     const header = encodeEntryHeader({ type: object.type, encoding: object.encoding, rawLength: object.rawLength, storedLength: object.bytes.length, id })
     header.copy(target, at)
     copyBytes(target, at + ENTRY_HEADER, object.bytes)
-    this.crcs.set(id, entryChecksum(header, object.bytes))
-    this.offsets.set(id, this.size)
+    this.entries.add(id, this.size, entryChecksum(header, object.bytes))
     if (target === this.batch) this.batchUsed += added
     else this.buffered.push(target)
     this.bufferedBytes += added
     this.sinceCheckpoint += added
     // an entry with its own buffer goes out at once, so entries reach the file in offset order
     if (this.batchUsed >= Math.min(writeAt, WRITE_BUFFER) || target !== this.batch) await this.writeBuffered()
-    if (this.sinceCheckpoint >= Math.max(CHECKPOINT_MIN, this.offsets.size * 40 * 16)) this.checkpointInBackground()
+    if (this.sinceCheckpoint >= Math.max(CHECKPOINT_MIN, this.entries.size * 40 * 16)) this.checkpointInBackground()
   }
 
   /**
@@ -126,12 +124,12 @@ export class PackWriter {
 
   /** Reads back an entry this writer holds (for a reader in the same process before a checkpoint). */
   offsetOf (id: ObjectId): number | undefined {
-    return this.offsets.get(id)
+    return this.entries.offsetOf(id)
   }
 
   /** The crc32 of the entry appended for `id` (entry-checksum.ts) */
   crcOf (id: ObjectId): number | undefined {
-    return this.crcs.get(id)
+    return this.entries.crcOf(id)
   }
 
   /** Like PackFile.readRange; what is still buffered is written out first when the range reaches it. */
@@ -145,7 +143,7 @@ export class PackWriter {
   }
 
   async read (id: ObjectId): Promise<{ offset: number, handle: FileHandle } | undefined> {
-    const offset = this.offsets.get(id)
+    const offset = this.entries.offsetOf(id)
     if (offset === undefined) return undefined
     if (offset >= this.written) await this.drain()
     return { offset, handle: this.handle }
@@ -204,23 +202,19 @@ export class PackWriter {
   /**
    * Makes the entries that have reached the file durable, then renames an index over them into
    * place. Entries are whole in the file once `written` passed them (batches hold whole entries)
-   * and sit in the map in offset order, so the indexed ones are a prefix of it.
+   * and sit in the table in offset order, so the indexed ones are a prefix of it.
    */
   private async indexWritten (): Promise<void> {
     const end = this.written
-    const entries: IndexEntry[] = []
-    for (const [id, offset] of this.offsets) {
-      if (offset >= end) break
-      entries.push({ id, offset, crc: this.crcs.get(id) })
-    }
-    if (entries.length === this.indexedCount) return
+    const count = this.entries.countBefore(end)
+    if (count === this.indexedCount) return
     try {
       await this.handle.datasync()
     } catch (err) {
       throw fromFsError(err, this.packPath)
     }
-    await writeFileAtomic(this.fs, this.indexPath, encodePackIndex(entries, end))
-    this.indexedCount = entries.length
+    await writeFileAtomic(this.fs, this.indexPath, this.entries.encodeIndex(count, end))
+    this.indexedCount = count
   }
 
   /** Checkpoints and closes; an empty pack is removed. */
@@ -229,7 +223,7 @@ export class PackWriter {
       await this.checkpoint()
     } finally {
       await this.handle.close().catch(() => {})
-      if (this.offsets.size === 0) await this.fs.rm(this.packPath, { force: true }).catch(() => {})
+      if (this.entries.size === 0) await this.fs.rm(this.packPath, { force: true }).catch(() => {})
       await this.fs.rm(lockPathOf(this.packPath), { force: true }).catch(() => {})
     }
   }

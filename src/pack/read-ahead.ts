@@ -68,14 +68,29 @@ export class ReadAhead {
       if (at + ENTRY_HEADER > w.got) return this.#pastWindow(w)
       const header = decodeEntryHeader(w.buffer.subarray(at, at + ENTRY_HEADER), where)
       const end = at + ENTRY_HEADER + header.storedLength
-      // an entry running past the window is read directly
-      if (end > w.got) return this.#pastWindow(w)
+      if (end > w.got && w.got < READ_AHEAD_BYTES) return this.#pastWindow(w)
       const bytes = pool?.take(header.storedLength) ?? Buffer.allocUnsafe(header.storedLength)
-      bytes.set(w.buffer.subarray(at + ENTRY_HEADER, end))
+      bytes.set(w.buffer.subarray(at + ENTRY_HEADER, Math.min(end, w.got)))
+      // why: the entry running past a full window (one per window, and the larger ones) was read
+      // again whole, in two reads; now only its tail is: one read(2) fewer per MiB, no byte twice
+      if (end > w.got && !(await this.#readTail(bytes, w.got - at - ENTRY_HEADER, w.start + w.got))) {
+        pool?.give(bytes)
+        return undefined
+      }
       this.passed(w.start + end)
       return { header, bytes }
     } finally {
       if (--w.users === 0 && w !== this.#current) recycle(w.buffer)
+    }
+  }
+
+  /** Reads the bytes of an entry past its window into `bytes` from `from`; false when they are not all there (the direct read then reports what is wrong). */
+  async #readTail (bytes: Uint8Array, from: number, position: number): Promise<boolean> {
+    const want = bytes.byteLength - from
+    try {
+      return (await this.handle.read(bytes, from, want, position)).bytesRead === want
+    } catch {
+      return false
     }
   }
 

@@ -64,7 +64,8 @@ async function decodedPreview (src: ByteSource, columns: number): Promise<Previe
       return { ...await finish({ container: 'WAVE', encoding: 'mpeg', ...stream.info }, stream.sampleRate, stream.channels, stream.units.totalSamples, await decodeIndexed(src, stream, columns, clipSamples)), mayHaveTags: fmt.mayHaveTags }
     }
     const meter = new LevelMeter(fmt.channels, fmt.sampleRate, fmt.frames, columns, CLIP_SECONDS, Math.min(CLIP_SAMPLE_RATE, fmt.sampleRate), clipSamples)
-    await forEachSampleBlock(src, fmt, (samples, frames) => meter.add(samples, frames))
+    let scratch: Float32Array | undefined
+    await forEachSampleBlock(src, fmt, (samples, frames) => meter.add(samples, frames), (samples, frames) => meter.addPcm16(samples, frames, scratch ??= new Float32Array(samples.length)))
     const info: Record<string, unknown> = { bitDepth: fmt.bitDepth, float: fmt.float, frames: fmt.frames }
     if (fmt.encoding !== 'pcm' && fmt.encoding !== 'float') info.encoding = fmt.encoding
     return { ...await finish(info, fmt.sampleRate, fmt.channels, fmt.frames, { levels: meter.result(), decodedSamples: fmt.frames, sampled: false, decodeErrors: 0 }), mayHaveTags: fmt.mayHaveTags }

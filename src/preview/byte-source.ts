@@ -1,6 +1,28 @@
+import { readSync } from 'node:fs'
 import { open, type FileHandle } from 'node:fs/promises'
+import { isMainThread } from 'node:worker_threads'
 import { GasError, fromFsError } from '../errors.js'
 import { READ_BLOCK_BYTES } from './limits.js'
+
+/**
+ * Full-size windows of closed sources, reused by the next: a preview worker opens one source per
+ * asset, and a fresh 1 MiB buffer each time is a mapping of new memory, 256 page faults and an
+ * unmapping (~0.5 ms of kernel time per asset). Nothing a decoder returns is a view of the window
+ * (results are copies, numbers or strings), so after close its bytes are free to overwrite.
+ */
+const spareWindows: Uint8Array[] = []
+const MAX_SPARE_WINDOWS = 2
+const EMPTY = new Uint8Array(0)
+
+/**
+ * In a preview worker, reads are made in place (readSync) rather than queued on libuv's
+ * thread pool: that pool has 4 threads for the whole process, which `gas add` keeps busy with
+ * its chunking reads, pack writes and sharp's encodes, so each 1 MiB read of a preview waited its
+ * turn behind them while the worker had nothing else to do. A worker blocks only itself (one
+ * preview at a time; its watchdog lives in the main thread). Elsewhere (API callers, tests) the
+ * reads stay asynchronous, so no event loop is held.
+ */
+const READ_IN_PLACE = !isMainThread
 
 /**
  * Sequential reader over a file with a bounded window, so decoders stream large assets instead of
@@ -19,7 +41,8 @@ export class ByteSource {
 
   private constructor (path: string, fh: FileHandle, size: number) {
     this.path = path; this.fh = fh; this.size = size
-    this.bytes = new Uint8Array(Math.min(READ_BLOCK_BYTES, Math.max(size, 1)))
+    const window = Math.min(READ_BLOCK_BYTES, Math.max(size, 1))
+    this.bytes = (window === READ_BLOCK_BYTES ? spareWindows.pop() : undefined) ?? new Uint8Array(window)
   }
 
   static async open (path: string): Promise<ByteSource> {
@@ -78,7 +101,7 @@ export class ByteSource {
     const out = new Uint8Array(length)
     let done = 0
     while (done < length) {
-      const { bytesRead } = await this.fh.read(out, done, length - done, offset + done).catch(err => { throw fromFsError(err, this.path) })
+      const { bytesRead } = await this.readInto(out, done, length - done, offset + done)
       if (bytesRead === 0) throw GasError.malformedAsset(this.path, `truncated: file shrank while reading at offset ${offset + done}`)
       done += bytesRead
     }
@@ -86,10 +109,21 @@ export class ByteSource {
   }
 
   private async read (at: number, length: number, position: number): Promise<{ bytesRead: number }> {
-    try { return await this.fh.read(this.bytes, at, length, position) } catch (err) { throw fromFsError(err, this.path) }
+    return await this.readInto(this.bytes, at, length, position)
   }
 
-  async close (): Promise<void> { await this.fh.close().catch(() => {}) }
+  private async readInto (into: Uint8Array, at: number, length: number, position: number): Promise<{ bytesRead: number }> {
+    try {
+      if (READ_IN_PLACE) return { bytesRead: readSync(this.fh.fd, into, at, length, position) }
+      return await this.fh.read(into, at, length, position)
+    } catch (err) { throw fromFsError(err, this.path) }
+  }
+
+  async close (): Promise<void> {
+    if (this.bytes.length === READ_BLOCK_BYTES && spareWindows.length < MAX_SPARE_WINDOWS && !spareWindows.includes(this.bytes)) spareWindows.push(this.bytes)
+    this.bytes = EMPTY; this.pos = 0; this.end = 0
+    await this.fh.close().catch(() => {})
+  }
 }
 
 /** Opens, runs fn, always closes. */

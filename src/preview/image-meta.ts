@@ -1,4 +1,5 @@
-import exifReader from 'exif-reader'
+import type exifReaderFn from 'exif-reader'
+import { requireCjs } from './require-cjs.js'
 import type sharp from 'sharp'
 import { metaTags } from './meta-tags.js'
 import type { PngText } from './png-text.js'
@@ -38,7 +39,7 @@ export function imageMeta (meta: SharpMeta, pngText: PngText[] = []): Record<str
   const raw: Record<string, unknown> = { colorSpace: meta.space }
   if (meta.exif !== undefined) {
     try {
-      const exif = exifReader(meta.exif)
+      const exif = requireCjs<typeof exifReaderFn>('exif-reader')(meta.exif)
       const img = (exif.Image ?? {}) as Record<string, unknown>
       const photo = (exif.Photo ?? {}) as Record<string, unknown>
       Object.assign(raw, { author: img.Artist, software: img.Software, copyright: img.Copyright, camera: [img.Make, img.Model].filter(v => typeof v === 'string').join(' ') || undefined, created: photo.DateTimeOriginal instanceof Date ? photo.DateTimeOriginal.toISOString() : undefined })

@@ -6,7 +6,7 @@ import { MAX_MODEL_BYTES } from './limits.js'
 import type { MeshData, ModelInfo } from './mesh.js'
 import { parseObj } from './obj.js'
 import { rasterize } from './rasterize.js'
-import { thumbnailFromPixels } from './thumbnail.js'
+import { thumbnailFromRender } from './thumbnail.js'
 import type { GenerateOpts, PreviewParts } from './types.js'
 
 /** Rendered at twice the thumbnail size and downscaled: cheap anti-aliasing for the edges. */
@@ -34,7 +34,7 @@ export async function modelPreview (opts: GenerateOpts): Promise<PreviewParts> {
     const px = size * SUPERSAMPLE
     const rgba = rasterize(meshes, info.bounds, px)
     // a degenerate scene (every triangle flat to a line or point) draws nothing: say so, not an empty picture
-    if (anyPixel(rgba)) image = await thumbnailFromPixels(rgba, px, px, 4, size)
+    if (anyPixel(rgba)) image = await thumbnailFromRender(rgba, px, SUPERSAMPLE)
     else info.degenerate = true
   }
   return { info, image, clip: null, ...(parsed.meta !== undefined ? { meta: parsed.meta } : {}) }

@@ -18,101 +18,12 @@ const MAX_LINE_BYTES = 1 << 20
 const MAX_MTL_BYTES = 1 << 20
 
 export async function parseObj (src: ByteSource): Promise<{ info: ModelInfo, meshes: MeshData[] }> {
-  const positions = new Grow(n => new Float64Array(n), 3 * 4096)
-  const indices = new Grow(n => new Uint32Array(n), 3 * 8192)
-  const bounds = emptyBounds()
-  const materials: string[] = []
-  const libraries: string[] = []
-  let triangles = 0
-  let lineNo = 0
-  const bad = (why: string): GasError => GasError.malformedAsset(src.path, `not a valid OBJ: line ${lineNo}: ${why}`)
-  const latin1 = new TextDecoder('latin1')
-
-  // Every line handed to parseLines ends with \n, so the scanners below stop at it without bounds
-  // checks, and each byte is read once: v and f lines are parsed as they are scanned, every other
-  // line is only skipped to its end (checked for control bytes, which OBJ text never has).
-  const skipLine = (b: Uint8Array, p: number): number => {
-    for (;;) {
-      const c = b[p++]
-      if (c >= 32) continue
-      if (c === 10) return p
-      if (c < 9 || c > 13) throw bad('binary data in a text format')
-    }
-  }
-  // a number ends at a blank or the line's end; anything else (1.5x, 1/2 in a vertex) is not one
-  const numberField = (b: Uint8Array, p: number): number => {
-    let c = b[p]
-    while (c === 32 || c === 9) c = b[++p]
-    const v = readNumber(b, p)
-    c = b[numEnd]
-    return c === 32 || c === 9 || c === 10 || c === 13 ? v : NaN
-  }
-  const vertexLine = (b: Uint8Array, p: number): number => {
-    const x = numberField(b, p)
-    const y = numberField(b, numEnd)
-    const z = numberField(b, numEnd)
-    if (Number.isNaN(x) || Number.isNaN(y) || Number.isNaN(z)) throw bad('vertex needs three numbers')
-    if (x < bounds.min[0]) bounds.min[0] = x
-    if (x > bounds.max[0]) bounds.max[0] = x
-    if (y < bounds.min[1]) bounds.min[1] = y
-    if (y > bounds.max[1]) bounds.max[1] = y
-    if (z < bounds.min[2]) bounds.min[2] = z
-    if (z > bounds.max[2]) bounds.max[2] = z
-    positions.push3(x, y, z)
-    return skipLine(b, numEnd) // a w or vertex colours may follow
-  }
-  const faceLine = (b: Uint8Array, p: number): number => {
-    // a polygon is fanned out from its first corner as its corners are read: no per-face array
-    let corners = 0; let first = 0; let prev = 0
-    const count = positions.length / 3
-    for (;;) {
-      let c = b[p]
-      while (c === 32 || c === 9 || c === 13) c = b[++p]
-      if (c === 10) { p++; break }
-      let idx = readNumber(b, p)
-      p = numEnd; c = b[p]
-      if (c === 47 /* / */) { while (c !== 32 && c !== 9 && c !== 13 && c !== 10) c = b[++p] } else if (c !== 32 && c !== 9 && c !== 13 && c !== 10) idx = NaN
-      if (!Number.isInteger(idx) || idx === 0) throw bad('face needs vertex indices')
-      if (idx < 0) idx = count + idx + 1 // negative: relative to the vertices read so far
-      if (idx < 1 || idx > count) throw bad(`face refers to vertex ${idx} but only ${count} are defined`)
-      if (corners === 0) first = idx - 1
-      else if (corners >= 2) indices.push3(first, prev, idx - 1)
-      prev = idx - 1
-      corners++
-    }
-    if (corners < 3) throw bad('face with fewer than three vertices')
-    triangles += corners - 2
-    return p
-  }
-  const keywordLine = (b: Uint8Array, p: number): number => {
-    const next = skipLine(b, p)
-    const word = keyword(b, p, next - 1)
-    if (word === 'usemtl' || word === 'mtllib') {
-      const arg = latin1.decode(b.subarray(p + word.length, next - 1)).trim()
-      if (word === 'usemtl' && arg !== '' && !materials.includes(arg)) materials.push(arg)
-      if (word === 'mtllib') for (const lib of arg.split(/\s+/)) if (lib !== '' && !libraries.includes(lib)) libraries.push(lib)
-    }
-    return next
-  }
-  const parseLines = (b: Uint8Array, p: number, limit: number): void => {
-    while (p < limit) {
-      lineNo++
-      let c = b[p]
-      while (c === 32 || c === 9) c = b[++p]
-      const c1 = b[p + 1]
-      if (c === 118 /* v */ && (c1 === 32 || c1 === 9)) p = vertexLine(b, p + 2)
-      else if (c === 102 /* f */ && (c1 === 32 || c1 === 9)) p = faceLine(b, p + 2)
-      // only usemtl/mtllib matter besides: vt, vn, o, g, s, l, curves… carry nothing a preview shows
-      else if (c === 117 /* u */ || c === 109 /* m */) p = keywordLine(b, p)
-      else p = skipLine(b, p)
-    }
-  }
-
+  const r = new ObjReader(src.path)
   for (;;) {
     const unread = src.remaining - src.available
     const lastNewline = src.bytes.subarray(src.pos, src.end).lastIndexOf(10)
     if (lastNewline >= 0) {
-      parseLines(src.bytes, src.pos, src.pos + lastNewline + 1)
+      r.parseLines(src.bytes, src.pos, src.pos + lastNewline + 1)
       src.pos += lastNewline + 1
     }
     if (unread === 0) {
@@ -120,22 +31,129 @@ export async function parseObj (src: ByteSource): Promise<{ info: ModelInfo, mes
       if (src.available > 0) {
         const line = new Uint8Array(src.available + 1)
         line.set(src.bytes.subarray(src.pos, src.end)); line[src.available] = 10
-        parseLines(line, 0, line.length)
+        r.parseLines(line, 0, line.length)
         src.pos = src.end
       }
       break
     }
     // no complete line left in the window: fill it (growing it only for very long lines)
-    if (src.available >= MAX_LINE_BYTES) { lineNo++; throw bad(`a line longer than ${MAX_LINE_BYTES} bytes; this is not OBJ text`) }
+    if (src.available >= MAX_LINE_BYTES) { r.lineNo++; throw r.bad(`a line longer than ${MAX_LINE_BYTES} bytes; this is not OBJ text`) }
     const room = src.bytes.length > src.available ? src.bytes.length : src.available + 65536
     await src.need(Math.min(src.available + unread, room), 'OBJ line')
   }
+  const { positions, indices, bounds, materials, libraries, triangles } = r
   const vertices = positions.length / 3
   if (vertices === 0) throw GasError.malformedAsset(src.path, 'not a valid OBJ: no vertices')
   const textures = await mtlTextures(src.path, libraries)
   return {
     info: { vertices, triangles, bounds, materials, textures, animations: 0, bones: 0, materialLibraries: libraries },
     meshes: [{ positions: positions.data, indices: indices.data, triangleCount: triangles }]
+  }
+}
+
+/**
+ * The parse state and line scanners. A class, not closures made per file: the optimised
+ * parseLines calls these methods, and fresh closures for every file were new call targets that
+ * threw its optimised code away (and had it recompiled) at the start of each model.
+ */
+class ObjReader {
+  readonly positions = new Grow(n => new Float64Array(n), 3 * 4096)
+  readonly indices = new Grow(n => new Uint32Array(n), 3 * 8192)
+  readonly bounds = emptyBounds()
+  readonly materials: string[] = []
+  readonly libraries: string[] = []
+  triangles = 0
+  lineNo = 0
+  private readonly latin1 = new TextDecoder('latin1')
+
+  constructor (private readonly path: string) {}
+
+  bad (why: string): GasError { return GasError.malformedAsset(this.path, `not a valid OBJ: line ${this.lineNo}: ${why}`) }
+
+  // Every line handed to parseLines ends with \n, so the scanners below stop at it without bounds
+  // checks, and each byte is read once: v and f lines are parsed as they are scanned, every other
+  // line is only skipped to its end (checked for control bytes, which OBJ text never has).
+  skipLine (b: Uint8Array, p: number): number {
+    for (;;) {
+      const c = b[p++]
+      if (c >= 32) continue
+      if (c === 10) return p
+      if (c < 9 || c > 13) throw this.bad('binary data in a text format')
+    }
+  }
+
+  // a number ends at a blank or the line's end; anything else (1.5x, 1/2 in a vertex) is not one
+  numberField (b: Uint8Array, p: number): number {
+    let c = b[p]
+    while (c === 32 || c === 9) c = b[++p]
+    const v = readNumber(b, p)
+    c = b[numEnd]
+    return c === 32 || c === 9 || c === 10 || c === 13 ? v : NaN
+  }
+
+  vertexLine (b: Uint8Array, p: number): number {
+    const x = this.numberField(b, p)
+    const y = this.numberField(b, numEnd)
+    const z = this.numberField(b, numEnd)
+    if (Number.isNaN(x) || Number.isNaN(y) || Number.isNaN(z)) throw this.bad('vertex needs three numbers')
+    const { min, max } = this.bounds
+    if (x < min[0]) min[0] = x
+    if (x > max[0]) max[0] = x
+    if (y < min[1]) min[1] = y
+    if (y > max[1]) max[1] = y
+    if (z < min[2]) min[2] = z
+    if (z > max[2]) max[2] = z
+    this.positions.push3(x, y, z)
+    return this.skipLine(b, numEnd) // a w or vertex colours may follow
+  }
+
+  faceLine (b: Uint8Array, p: number): number {
+    // a polygon is fanned out from its first corner as its corners are read: no per-face array
+    let corners = 0; let first = 0; let prev = 0
+    const count = this.positions.length / 3
+    for (;;) {
+      let c = b[p]
+      while (c === 32 || c === 9 || c === 13) c = b[++p]
+      if (c === 10) { p++; break }
+      let idx = readNumber(b, p)
+      p = numEnd; c = b[p]
+      if (c === 47 /* / */) { while (c !== 32 && c !== 9 && c !== 13 && c !== 10) c = b[++p] } else if (c !== 32 && c !== 9 && c !== 13 && c !== 10) idx = NaN
+      if (!Number.isInteger(idx) || idx === 0) throw this.bad('face needs vertex indices')
+      if (idx < 0) idx = count + idx + 1 // negative: relative to the vertices read so far
+      if (idx < 1 || idx > count) throw this.bad(`face refers to vertex ${idx} but only ${count} are defined`)
+      if (corners === 0) first = idx - 1
+      else if (corners >= 2) this.indices.push3(first, prev, idx - 1)
+      prev = idx - 1
+      corners++
+    }
+    if (corners < 3) throw this.bad('face with fewer than three vertices')
+    this.triangles += corners - 2
+    return p
+  }
+
+  keywordLine (b: Uint8Array, p: number): number {
+    const next = this.skipLine(b, p)
+    const word = keyword(b, p, next - 1)
+    if (word === 'usemtl' || word === 'mtllib') {
+      const arg = this.latin1.decode(b.subarray(p + word.length, next - 1)).trim()
+      if (word === 'usemtl' && arg !== '' && !this.materials.includes(arg)) this.materials.push(arg)
+      if (word === 'mtllib') for (const lib of arg.split(/\s+/)) if (lib !== '' && !this.libraries.includes(lib)) this.libraries.push(lib)
+    }
+    return next
+  }
+
+  parseLines (b: Uint8Array, p: number, limit: number): void {
+    while (p < limit) {
+      this.lineNo++
+      let c = b[p]
+      while (c === 32 || c === 9) c = b[++p]
+      const c1 = b[p + 1]
+      if (c === 118 /* v */ && (c1 === 32 || c1 === 9)) p = this.vertexLine(b, p + 2)
+      else if (c === 102 /* f */ && (c1 === 32 || c1 === 9)) p = this.faceLine(b, p + 2)
+      // only usemtl/mtllib matter besides: vt, vn, o, g, s, l, curves… carry nothing a preview shows
+      else if (c === 117 /* u */ || c === 109 /* m */) p = this.keywordLine(b, p)
+      else p = this.skipLine(b, p)
+    }
   }
 }
 

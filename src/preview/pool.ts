@@ -3,8 +3,8 @@ import { availableParallelism } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import { GasError, type ErrorCode } from '../errors.js'
-import { generatePreview } from './index.js'
 import type { PreviewResult } from './types.js'
+import { compileSynchronouslyInNextWorker } from './worker-compile.js'
 
 /**
  * Worker threads that generate previews beside the main thread, which meanwhile chunks, hashes
@@ -33,7 +33,8 @@ export class PreviewPool {
   }
 
   async generate (opts: { path: string, kind: string, format: string }): Promise<PreviewResult> {
-    if (this.inThread) return await generatePreview(opts)
+    // why lazy: the generators (sharp, decoders: ~0.1 CPU s to load) belong in the workers, not in the thread that chunks
+    if (this.inThread) return await (await import('./index.js')).generatePreview(opts)
     return await new Promise<PreviewResult>((resolve, reject) => {
       this.queue.push({ id: nextId++, ...opts, resolve, reject })
       this.pump()
@@ -73,7 +74,10 @@ export class PreviewPool {
   }
 
   private spawn (): Slot {
-    const worker = new Worker(WORKER_URL)
+    const restore = compileSynchronouslyInNextWorker()
+    let worker: Worker
+    try { worker = new Worker(WORKER_URL) } catch (err) { restore(); throw err }
+    for (const event of ['online', 'error', 'exit']) worker.once(event, restore)
     const slot: Slot = { worker, job: null }
     worker.on('message', (msg: { id: number, result?: PreviewResult, error?: { code: ErrorCode, message: string, data: Record<string, unknown> } }) => {
       const job = slot.job

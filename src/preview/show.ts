@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises'
 import { extname, join, resolve } from 'node:path'
-import sharp from 'sharp'
+import { sharp } from './require-cjs.js'
 import { GasError, fromFsError } from '../errors.js'
 import { isObjectId, type ObjectId } from '../objects/id.js'
 import { decodePreview } from '../objects/preview.js'

@@ -1,4 +1,4 @@
-import sharp from 'sharp'
+import { sharp } from './require-cjs.js'
 import { GasError } from '../errors.js'
 import { imageMeta } from './image-meta.js'
 import { pngTextChunks } from './png-text.js'

@@ -71,12 +71,12 @@ export async function decodeTga (src: ByteSource, opts: { thumbnailSize?: number
     alphaRange = await decodeRows(src, layout, (y, row) => rgba.set(row, y * width * 4))
   } else {
     let shrinker = new BoxShrinker(width, height, factor, alphaStored)
-    alphaRange = await decodeRows(src, layout, (y, row) => shrinker.addRow(y, row))
+    alphaRange = await decodeRows(src, layout, (y, row) => shrinker.addRow(y, row), shrinker)
     if (alphaStored && alphaRange.max === 0) {
       // alpha zero everywhere is no alpha (below), and weighting colour by it would leave black: again, unweighted
       src.seek(pixelStart, 'TGA pixels')
       shrinker = new BoxShrinker(width, height, factor, false)
-      await decodeRows(src, layout, (y, row) => shrinker.addRow(y, row))
+      await decodeRows(src, layout, (y, row) => shrinker.addRow(y, row), shrinker)
     }
     rgba = shrinker.result(); rgbaWidth = shrinker.outWidth; rgbaHeight = shrinker.outHeight
   }
@@ -106,8 +106,18 @@ interface RowLayout {
  * left when rightToLeft), handing each finished row to onRow as RGBA with its top-down row number.
  * The row buffer is reused. Returns the range of alpha values seen (when alpha is stored).
  */
-async function decodeRows (src: ByteSource, l: RowLayout, onRow: (y: number, row: Uint8Array) => void): Promise<{ min: number, max: number }> {
+async function decodeRows (src: ByteSource, l: RowLayout, onRow: (y: number, row: Uint8Array) => void, shrinker?: BoxShrinker): Promise<{ min: number, max: number }> {
   const { width, height, bpp, rle, trueColour, decodeOne } = l
+  if (shrinker !== undefined && !rle && trueColour !== 0 && !l.rightToLeft) {
+    // uncompressed BGR(A) rows go straight into the box sums (what onRow → addRow would add)
+    const rowBytes = width * bpp
+    for (let fileRow = 0; fileRow < height; fileRow++) {
+      await src.need(rowBytes, 'TGA pixels')
+      shrinker.addBgrRow(l.topDown ? fileRow : height - 1 - fileRow, src.bytes, src.pos, trueColour === 32 ? 4 : 3)
+      src.pos += rowBytes
+    }
+    return l.alphaStored ? { min: shrinker.alphaMin, max: shrinker.alphaMax } : { min: 255, max: 0 }
+  }
   const row = new Uint8Array(width * 4)
   const step = l.rightToLeft ? -4 : 4
   const first = l.rightToLeft ? (width - 1) * 4 : 0

@@ -1,6 +1,7 @@
 import { GasError } from '../errors.js'
 import type { ByteSource } from './byte-source.js'
-import alawmulaw from 'alawmulaw'
+import type * as alawmulawLib from 'alawmulaw'
+import { requireCjs } from './require-cjs.js'
 import { decodeImaBlock, decodeMsBlock, imaFramesPerBlock, msFramesPerBlock } from './adpcm.js'
 import { READ_BLOCK_BYTES } from './limits.js'
 
@@ -128,14 +129,19 @@ function parseFmt (b: Uint8Array, bad: (why: string) => GasError): Omit<WavForma
   return { encoding, framesPerBlock: 1, channels, sampleRate, bitDepth, float, blockAlign }
 }
 
+/** Whether typed arrays read little-endian here (every platform Node ships for), so WAV's int16 samples can be viewed in place. */
+const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1
+
 /**
  * Calls `onBlock` with interleaved samples in -1..1 (floats may exceed it) for successive blocks
- * of whole frames, in order. The samples array is reused between calls.
+ * of whole frames, in order. The samples array is reused between calls. With `onPcm16`, 16-bit
+ * PCM goes to it instead, as the stored integers (a view of the read window where aligned).
  */
-export async function forEachSampleBlock (src: ByteSource, fmt: WavFormat, onBlock: (samples: Float32Array, frames: number) => void): Promise<void> {
+export async function forEachSampleBlock (src: ByteSource, fmt: WavFormat, onBlock: (samples: Float32Array, frames: number) => void, onPcm16?: (samples: Int16Array, frames: number) => void): Promise<void> {
   src.seek(fmt.dataOffset, 'WAV data')
   if (fmt.framesPerBlock > 1) return await forEachAdpcmBlock(src, fmt, onBlock)
   const framesPerBlock = Math.max(1, Math.floor(READ_BLOCK_BYTES / fmt.blockAlign))
+  if (onPcm16 !== undefined && LITTLE_ENDIAN && fmt.encoding === 'pcm' && !fmt.float && fmt.bitDepth === 16) return await forEachPcm16Block(src, fmt, framesPerBlock, onPcm16)
   const samples = new Float32Array(framesPerBlock * fmt.channels)
   let left = fmt.frames
   while (left > 0) {
@@ -143,6 +149,28 @@ export async function forEachSampleBlock (src: ByteSource, fmt: WavFormat, onBlo
     const bytes = frames * fmt.blockAlign
     await src.need(bytes, 'WAV samples')
     convert(src.bytes, src.pos, frames * fmt.channels, fmt, samples)
+    src.pos += bytes
+    left -= frames
+    onBlock(samples, frames)
+  }
+}
+
+async function forEachPcm16Block (src: ByteSource, fmt: WavFormat, framesPerBlock: number, onBlock: (samples: Int16Array, frames: number) => void): Promise<void> {
+  let aligned: Int16Array | undefined
+  let left = fmt.frames
+  while (left > 0) {
+    const frames = Math.min(framesPerBlock, left)
+    const bytes = frames * fmt.blockAlign
+    await src.need(bytes, 'WAV samples')
+    const at = src.bytes.byteOffset + src.pos
+    let samples: Int16Array
+    if (at % 2 === 0) samples = new Int16Array(src.bytes.buffer, at, bytes / 2)
+    else {
+      // a data chunk at an odd offset (RIFF pads chunks to even ones, but not every writer does)
+      aligned ??= new Int16Array(framesPerBlock * fmt.channels)
+      new Uint8Array(aligned.buffer).set(src.bytes.subarray(src.pos, src.pos + bytes))
+      samples = aligned
+    }
     src.pos += bytes
     left -= frames
     onBlock(samples, frames)
@@ -176,6 +204,7 @@ const G711: Record<string, Float32Array> = {}
 /** 256-entry tables from the alawmulaw codec, built once. */
 function g711Table (encoding: 'alaw' | 'mulaw'): Float32Array {
   if (G711[encoding] !== undefined) return G711[encoding]
+  const alawmulaw = requireCjs<typeof alawmulawLib>('alawmulaw')
   const t = new Float32Array(256)
   for (let i = 0; i < 256; i++) t[i] = (encoding === 'alaw' ? alawmulaw.alaw.decodeSample(i) : alawmulaw.mulaw.decodeSample(i)) / 32768
   G711[encoding] = t

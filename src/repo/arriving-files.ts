@@ -17,13 +17,13 @@ const AHEAD_BYTES = 32 * 1024 * 1024
 
 /** A checkout's source of content already written and verified: moves it to `out` (true), or has none for it. */
 export interface PreparedContent {
-  take: (manifest: FileManifest, out: string) => Promise<boolean>
+  take: (manifest: Pick<FileManifest, 'sha256' | 'size'>, out: string) => Promise<boolean>
 }
 
 /** The chunks a sync is about to fetch: its want-set's content, each naming the asset or file manifest it is for. */
 export interface ArrivingWant { id: ObjectId, asset?: ObjectId }
 
-const keyOf = (manifest: FileManifest): string => `${manifest.sha256}:${manifest.size}`
+const keyOf = (manifest: Pick<FileManifest, 'sha256' | 'size'>): string => `${manifest.sha256}:${manifest.size}`
 
 /**
  * The files of a sync's content written while their chunks arrive (file-assembler.ts), in
@@ -92,7 +92,7 @@ export class ArrivingFiles implements PreparedContent {
     this.#assemblers.length = 0
   }
 
-  async take (manifest: FileManifest, out: string): Promise<boolean> {
+  async take (manifest: Pick<FileManifest, 'sha256' | 'size'>, out: string): Promise<boolean> {
     const tmp = this.#prepared.get(keyOf(manifest))
     if (tmp === undefined) return false
     this.#prepared.delete(keyOf(manifest))

@@ -1,5 +1,5 @@
 import { GasError } from '../errors.js'
-import { decodeFileManifest } from '../objects/file-manifest.js'
+import { decodeFileManifestLazily } from '../objects/file-manifest.js'
 import type { ObjectId } from '../objects/id.js'
 import { workingFileState } from './local-changes.js'
 import { readMergeState, writeMergeState, type PathConflict } from './merge-state.js'
@@ -96,7 +96,8 @@ async function checkoutLocked (ws: Workspace, opts: CheckoutTreeOptions): Promis
     if (current?.meta.file === asset.file) { entries[path] = { ...current, asset: assetId, meta: asset }; continue }
     if (await workingFileState(ws, path, current) === 'edited') { keepLocal(path, 'edited', assetId); continue }
     try {
-      const manifest = decodeFileManifest(await readTyped(ws.store, asset.file, 'file'))
+      // lazily: a file prepared while it arrived needs no chunk list, and a write walks it once (a 10 GB file's is ~25 MiB decoded)
+      const manifest = decodeFileManifestLazily(await readTyped(ws.store, asset.file, 'file'))
       if (opts.prepared === undefined || !await opts.prepared.take(manifest, ws.absolutePath(path))) await writeFileContent(ws.fs, ws.store, manifest, ws.absolutePath(path))
     } catch (err) {
       // content selective sync did not fetch: still tracked (the version holds it), just not on

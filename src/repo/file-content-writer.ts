@@ -3,13 +3,14 @@ import { dirname } from 'node:path'
 import { GasError, fromFsError } from '../errors.js'
 import { writeStreamAtomic } from '../objects/atomic-write.js'
 import { decompress } from '../objects/compression.js'
-import type { FileManifest } from '../objects/file-manifest.js'
+import type { ChunkRef } from '../objects/file-manifest.js'
 import type { FileSystem } from '../objects/fs.js'
 import { hashObject } from '../objects/id.js'
 import type { ObjectStore } from '../objects/store.js'
 import { readChunksInOrder } from '../pack/chunk-runs.js'
+import { WriteSlabs } from './write-slabs.js'
 
-/** why: one write(2) per 8 MiB, not per 64 KiB chunk: the chunks are handed to writev as they are, uncopied */
+/** why: one write(2) per 8 MiB, not per 64 KiB chunk: chunks stored raw are handed to writev as they are, uncopied; decoded ones are copied into a slab (write-slabs.ts) */
 const WRITE_BYTES = 8 * 1024 * 1024
 /** why: a second write in flight lets the next run be hashed while the disk takes the last one */
 const WRITES_IN_FLIGHT = 2
@@ -26,7 +27,7 @@ const WRITES_IN_FLIGHT = 2
  * that pass alone took ~0.57 s per GiB, twice what `cp` takes to copy the file; the manifest (itself
  * verified by its id) names exactly these chunks, and ingest computed its SHA-256 over them.
  */
-export async function writeFileContent (fs: FileSystem, store: ObjectStore, manifest: FileManifest, out: string, onProgress?: (bytes: number, total: number) => void): Promise<void> {
+export async function writeFileContent (fs: FileSystem, store: ObjectStore, manifest: { size: number, chunks: Iterable<ChunkRef> }, out: string, onProgress?: (bytes: number, total: number) => void): Promise<void> {
   await fs.mkdir(dirname(out), { recursive: true }).catch((err) => { throw fromFsError(err, out) })
   await writeStreamAtomic(fs, out, async (handle) => {
     const writes: Array<Promise<void>> = []
@@ -34,7 +35,10 @@ export async function writeFileContent (fs: FileSystem, store: ObjectStore, mani
     let batch: Uint8Array[] = []
     let released: Array<() => void> = []
     let batchBytes = 0
+    // a decoded chunk is at most CHUNK_MAX; one that does not fit the batch's slab is kept as decoded
+    const slabs = new WriteSlabs(WRITE_BYTES + 512 * 1024)
     const writeBatch = async (): Promise<void> => {
+      released.push(slabs.seal())
       const done = released
       const write = writeAll(handle, batch, position).then(() => { for (const release of done) release() })
       write.catch(() => {}) // awaited below; until then not unhandled
@@ -47,15 +51,14 @@ export async function writeFileContent (fs: FileSystem, store: ObjectStore, mani
       if (writes.length >= WRITES_IN_FLIGHT) await writes.shift()
     }
     try {
-      let i = 0
       for await (const object of readChunksInOrder(store, manifest.chunks)) {
-        const chunk = manifest.chunks[i++]
-        if (object.type !== 'chunk') throw GasError.corruptObject(chunk.id, `is a ${object.type}, not a chunk`)
-        let body = decompress(object.encoding, object.bytes, object.rawLength, chunk.id)
+        if (object.type !== 'chunk') throw GasError.corruptObject(object.id, `is a ${object.type}, not a chunk`)
+        let body = decompress(object.encoding, object.bytes, object.rawLength, object.id)
         // the store reads an unverified copy again and names the damage (E_CORRUPT_OBJECT), or finds a good copy another process stored since
-        if (!object.verified && hashObject('chunk', body) !== chunk.id) body = (await store.get(chunk.id)).body
-        if (body.length !== chunk.length) throw GasError.corruptObject(chunk.id, 'chunk length differs from the manifest')
-        batch.push(body)
+        if (!object.verified && hashObject('chunk', body) !== object.id) body = (await store.get(object.id)).body
+        if (body.length !== object.length) throw GasError.corruptObject(object.id, 'chunk length differs from the manifest')
+        // a chunk stored raw is a view of its run's read buffer (given back by release); a decoded one is copied
+        batch.push(body === object.bytes ? body : slabs.copy(body) ?? body)
         released.push(object.release)
         batchBytes += body.length
         if (batchBytes >= WRITE_BYTES) await writeBatch()

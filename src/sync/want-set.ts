@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { decodeAsset, type Asset } from '../objects/asset.js'
 import { decodeBuild, type Build } from '../objects/build.js'
-import { decodeFileManifest } from '../objects/file-manifest.js'
+import { decodeFileManifest, decodeFileManifestLazily } from '../objects/file-manifest.js'
 import { IdTable } from '../objects/id-table.js'
 import type { ObjectId } from '../objects/id.js'
 import type { ObjectStore } from '../objects/store.js'
@@ -12,6 +12,7 @@ import { decodeVersion } from '../objects/version.js'
 import type { CompleteTrees } from '../objects/complete-trees.js'
 import { companionOf } from '../repo/engine.js'
 import type { Companion } from './companions.js'
+import { ContentWantList } from './content-want-list.js'
 
 /**
  * What a peer still needs for a set of roots (ref targets): walks version → tree → asset → file
@@ -58,6 +59,12 @@ export interface WantSet {
    * completeTrees once it trusts them (syncRepo does after a sync that left nothing missing).
    */
   newlyWhole: ObjectId[]
+  /**
+   * Keys of trees that are not whole yet but will be once the content this set lists arrives:
+   * nothing else below them is missing (no metadata, nothing the peers refused). A sync that
+   * fetched all of `content` records them with `newlyWhole`, without walking again.
+   */
+  wholeOnArrival: ObjectId[]
 }
 
 /** The content policy's question: is this asset's content wanted here? A companion (`X.meta`) is asked with its partner `X`. */
@@ -113,33 +120,53 @@ const MAX_DECODED = 20_000
 /** what each `decoded` cache holds, in tree entries (objects other than trees weigh 1) */
 const decodedWeight = new WeakMap<Map<ObjectId, unknown>, number>()
 
-/** filesWalked values: the manifest's chunks were walked, and some were missing / all were here */
+/** filesWalked values: the manifest's chunks were walked, and some were missing / all were here / all here or listed */
 const FILE_PARTIAL = 1
 const FILE_WHOLE = 2
+const FILE_ARRIVING = 3
+
+/** contentWanted values: the chunk is listed in `content` / refused by the peers (not listed) */
+const CHUNK_LISTED = 0
+const CHUNK_UNAVAILABLE = 1
 
 /** walk memo key of an id at a path (the policy is path-based), as 32 bytes */
 function walkedKey (id: ObjectId, path: string): Buffer {
   return createHash('sha256').update(id).update('\0').update(path).digest()
 }
 
-/** outcome (2 bits) and whether content was walked, per walkedKey */
+/** outcome (3 bits) and whether content was walked, per walkedKey */
 class WalkedTable {
   readonly #table = new IdTable()
   get (key: Buffer): { withContent: boolean, outcome: number } | undefined {
     const v = this.#table.getKey(key)
-    return v === undefined ? undefined : { withContent: (v & 4) !== 0, outcome: v & 3 }
+    return v === undefined ? undefined : { withContent: (v & 8) !== 0, outcome: v & 7 }
   }
 
   set (key: Buffer, value: { withContent: boolean, outcome: number }): void {
-    this.#table.setKey(key, (value.withContent ? 4 : 0) | value.outcome)
+    this.#table.setKey(key, (value.withContent ? 8 : 0) | value.outcome)
   }
 }
 
-/** A visit's outcome: everything below is here (WHOLE), and some content was left out by the policy (SKIPPED). */
+/**
+ * A visit's outcome: everything below is here (WHOLE), or will be once the listed content arrives
+ * (ARRIVING: what is missing below is only content this walk lists), and some content was left
+ * out by the policy (SKIPPED).
+ */
 const WHOLE = 1
 const SKIPPED = 2
+const ARRIVING = 4
+/** WHOLE or ARRIVING: whole once this want-set's content is fetched */
+const WHOLE_ONCE_FETCHED = WHOLE | ARRIVING
+
+/** A want-set whose content is held compactly (content-want-list.ts): what a sync of big files keeps through its fetch. */
+export type CompactWantSet = Omit<WantSet, 'content'> & { content: ContentWantList }
 
 export async function computeWantSet (opts: WantSetOptions): Promise<WantSet> {
+  const set = await computeCompactWantSet(opts)
+  return { ...set, content: set.content.toArray() }
+}
+
+export async function computeCompactWantSet (opts: WantSetOptions): Promise<CompactWantSet> {
   const { store } = opts
   const decoded = opts.decoded
   const read = async <T>(id: ObjectId, decode: (body: Uint8Array) => T, keep = true): Promise<T> => {
@@ -162,7 +189,7 @@ export async function computeWantSet (opts: WantSetOptions): Promise<WantSet> {
   const policyKey = opts.policyKey
   const unavailable = opts.unavailable
   const metadata: WantedObject[] = []
-  const content: WantedObject[] = []
+  const content = new ContentWantList()
   // why no set of every id met (Sets of hex strings grew ~1 KB an asset): asking the pack index
   // again about a present object is a lookup in memory, cheaper than holding 400 000 ids for
   // 200 000 assets, or 1.6 M chunk ids for 100 GB. Only what is missing, and the walks' outcomes
@@ -188,30 +215,40 @@ export async function computeWantSet (opts: WantSetOptions): Promise<WantSet> {
   // trees in completeTrees and the next walk skips them.
   const completeTrees = opts.completeTrees ?? store.completeTrees
   const newlyWhole: ObjectId[] = []
+  const wholeOnArrival: ObjectId[] = []
 
-  const visitFile = async (fileId: ObjectId, path: string, assetSize: number, withContent: boolean, assetId?: ObjectId): Promise<boolean> => {
-    if (await missing(fileId, PRIORITY_METADATA, path)) return false
-    if (!withContent) return false
+  /** WHOLE, ARRIVING (every missing chunk is listed) or 0 */
+  const visitFile = async (fileId: ObjectId, path: string, assetSize: number, withContent: boolean, assetId?: ObjectId): Promise<number> => {
+    if (await missing(fileId, PRIORITY_METADATA, path)) return 0
+    if (!withContent) return 0
     const before = filesWalked.get(fileId)
-    if (before !== undefined) return before === FILE_WHOLE
-    // not in `decoded`: see WantSetOptions.decoded
-    const manifest = decodeFileManifest((await store.get(fileId)).body)
+    if (before !== undefined) return before === FILE_WHOLE ? WHOLE : before === FILE_ARRIVING ? ARRIVING : 0
+    // not in `decoded`: see WantSetOptions.decoded. Lazily: a 10 GB file's chunk list decoded whole
+    // is ~25 MiB of ChunkRefs at once; read one at a time, only the wanted ones are kept
+    const manifest = decodeFileManifestLazily((await store.get(fileId)).body)
     const priority = contentPriority(assetSize)
     let whole = true
+    let arriving = true
     for (const chunk of manifest.chunks) {
-      if (contentWanted.has(chunk.id)) {
+      const seen = contentWanted.get(chunk.id)
+      if (seen !== undefined) {
         whole = false
+        if (seen === CHUNK_UNAVAILABLE) arriving = false
         continue
       }
       if (await store.has(chunk.id, 'chunk')) continue
       whole = false
-      contentWanted.add(chunk.id)
-      if (unavailable?.has(chunk.id) === true) continue
-      content.push({ id: chunk.id, kind: 'content', priority, size: chunk.length, path, asset: assetId ?? fileId })
+      if (unavailable?.has(chunk.id) === true) {
+        contentWanted.set(chunk.id, CHUNK_UNAVAILABLE)
+        arriving = false
+        continue
+      }
+      contentWanted.set(chunk.id, CHUNK_LISTED)
+      content.push({ id: chunk.id, priority, size: chunk.length, path, asset: assetId ?? fileId })
       contentBytes += chunk.length
     }
-    filesWalked.set(fileId, whole ? FILE_WHOLE : FILE_PARTIAL)
-    return whole
+    filesWalked.set(fileId, whole ? FILE_WHOLE : arriving ? FILE_ARRIVING : FILE_PARTIAL)
+    return whole ? WHOLE : arriving ? ARRIVING : 0
   }
 
   /**
@@ -240,7 +277,8 @@ export async function computeWantSet (opts: WantSetOptions): Promise<WantSet> {
       // why: the manifest is metadata (0.06% of the content) and syncs even when the content does not
       outcome = (await missing(asset.file, PRIORITY_METADATA, path)) || !whole ? SKIPPED : WHOLE | SKIPPED
     } else {
-      outcome = (await visitFile(asset.file, path, asset.size, withContent, id)) && whole ? WHOLE : 0
+      const file = await visitFile(asset.file, path, asset.size, withContent, id)
+      outcome = whole ? file : 0
     }
     walked.set(key, { withContent, outcome })
     return outcome
@@ -257,6 +295,7 @@ export async function computeWantSet (opts: WantSetOptions): Promise<WantSet> {
     const tree = await read(id, decodeTree).catch((err: unknown) => { throw atTreePath(err, prefix, id) })
     const names = wantContent === undefined ? undefined : new Map(tree.entries.map((e) => [e.name, e]))
     let whole = true
+    let wholeOnceFetched = true
     let skipped = false
     for (const entry of tree.entries) {
       const path = prefix === '' ? entry.name : `${prefix}/${entry.name}`
@@ -270,12 +309,14 @@ export async function computeWantSet (opts: WantSetOptions): Promise<WantSet> {
         outcome = await visitAsset(entry.id, path, withContent, companion)
       }
       if ((outcome & WHOLE) === 0) whole = false
+      if ((outcome & WHOLE_ONCE_FETCHED) === 0) wholeOnceFetched = false
       if ((outcome & SKIPPED) !== 0) skipped = true
     }
-    const outcome = (whole ? WHOLE : 0) | (skipped ? SKIPPED : 0)
+    const outcome = (whole ? WHOLE : wholeOnceFetched ? ARRIVING : 0) | (skipped ? SKIPPED : 0)
     walked.set(key, { withContent, outcome })
-    if (whole && !skipped) newlyWhole.push(id)
-    else if (whole && withContent && relativeKey !== undefined) newlyWhole.push(relativeKey)
+    const recorded = whole ? newlyWhole : wholeOnceFetched ? wholeOnArrival : undefined
+    if (recorded !== undefined && !skipped) recorded.push(id)
+    else if (recorded !== undefined && withContent && relativeKey !== undefined) recorded.push(relativeKey)
     return outcome
   }
 
@@ -327,7 +368,7 @@ export async function computeWantSet (opts: WantSetOptions): Promise<WantSet> {
       versions.push({ id: parent, tip: false })
     }
   }
-  return { metadata, content, contentBytes, complete: metadata.length === 0, newlyWhole }
+  return { metadata, content, contentBytes, complete: metadata.length === 0, newlyWhole, wholeOnArrival }
 }
 
 /** Everything missing for `roots`, metadata first, as one stream (the want-set of one moment). */

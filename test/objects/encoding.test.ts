@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { GasError } from '../../src/errors.js'
 import { decodeAsset, encodeAsset, parseTagArgument, type Asset } from '../../src/objects/asset.js'
 import { canonicalJson, decodeCanonical } from '../../src/objects/canonical-json.js'
-import { decodeFileManifest, encodeFileManifest } from '../../src/objects/file-manifest.js'
+import { decodeFileManifest, decodeFileManifestLazily, encodeFileManifest } from '../../src/objects/file-manifest.js'
 import { assertObjectId, hashObject, objectTypeFromCode } from '../../src/objects/id.js'
 import { decodeTag, encodeTag } from '../../src/objects/tag.js'
 import { decodeTree, encodeTree } from '../../src/objects/tree.js'
@@ -52,6 +52,30 @@ describe('file manifest', () => {
     expect(code(() => decodeFileManifest(encodeFileManifest({ ...manifest, size: 20, chunks: [{ id: A, length: 0 }, { id: B, length: 20 }] })))).toBe('E_CORRUPT_OBJECT')
     const v2 = Buffer.from(bytes); v2[4] = 2
     expect(code(() => decodeFileManifest(v2))).toBe('E_CORRUPT_OBJECT')
+  })
+})
+
+describe('file manifest, read lazily', () => {
+  const manifest = { size: 30, sha256: B, chunks: [{ id: A, length: 10 }, { id: B, length: 20 }] }
+  const lazy = (bytes: Uint8Array): unknown => { const m = decodeFileManifestLazily(bytes); return { size: m.size, sha256: m.sha256, count: m.count, chunks: [...m.chunks] } }
+  it('gives the chunks decodeFileManifest gives, as often as it is iterated', () => {
+    const m = decodeFileManifestLazily(encodeFileManifest(manifest))
+    expect([...m.chunks]).toEqual(manifest.chunks)
+    expect([...m.chunks]).toEqual(manifest.chunks)
+    expect(lazy(encodeFileManifest(manifest))).toEqual({ ...manifest, count: 2 })
+  })
+  it('refuses what decodeFileManifest refuses, before any chunk is read', () => {
+    const bytes = Buffer.from(encodeFileManifest(manifest))
+    expect(code(() => lazy(bytes.subarray(0, 60)))).toBe('E_CORRUPT_OBJECT')
+    expect(code(() => lazy(bytes.subarray(0, 10)))).toBe('E_CORRUPT_OBJECT')
+    const bad = Buffer.from(bytes); bad[0] = 0x41
+    expect(code(() => lazy(bad))).toBe('E_CORRUPT_OBJECT')
+    expect(code(() => decodeFileManifestLazily(encodeFileManifest({ ...manifest, size: 31 })))).toBe('E_CORRUPT_OBJECT')
+    expect(code(() => decodeFileManifestLazily(encodeFileManifest({ ...manifest, size: 20, chunks: [{ id: A, length: 0 }, { id: B, length: 20 }] })))).toBe('E_CORRUPT_OBJECT')
+    const v2 = Buffer.from(bytes); v2[4] = 2
+    expect(code(() => lazy(v2))).toBe('E_CORRUPT_OBJECT')
+    const huge = Buffer.from(bytes); huge.writeBigUInt64BE(2n ** 60n, 5)
+    expect(code(() => lazy(huge))).toBe('E_CORRUPT_OBJECT')
   })
 })
 

@@ -39,4 +39,29 @@ describe('LevelMeter', () => {
       expect(a.envelopeMax.some(v => v > 0)).toBe(true)
     })
   }
+
+  for (const [name, channels, total, columns, blocks, clipMax] of [
+    ['stereo, clip inside the first block, full-scale samples', 2, 200_003, 256, [65_536, 65_536, 68_931], 4000],
+    ['mono, clip across blocks', 1, 500_000, 255, [100_000, 1, 99_999, 300_000], 80_000],
+    ['frames beyond the declared total land in the last column', 2, 1000, 16, [800, 800], 10]
+  ] as const) {
+    it(`addPcm16 gives bit for bit what add of samples / 32768 gives: ${name}`, () => {
+      const rand = rng(total + 1)
+      const asFloats = new LevelMeter(channels, 44100, total, columns, 10, 8000, clipMax)
+      const asInts = new LevelMeter(channels, 44100, total, columns, 10, 8000, clipMax)
+      const scratch = new Float32Array(Math.max(...blocks) * channels)
+      for (const frames of blocks) {
+        const ints = Int16Array.from({ length: frames * channels }, (_, i) => i === 7 ? -32768 : i === 9 ? 32767 : Math.round((rand() * 2 - 1) * 32767 * (0.2 + 0.8 * Math.abs(Math.sin(i / 977)))))
+        asFloats.add(Float32Array.from(ints, v => v / 32768), frames)
+        asInts.addPcm16(ints, frames, scratch)
+      }
+      const [a, b] = [asFloats.result(), asInts.result()]
+      expect(b.peakDb).toBe(a.peakDb)
+      expect(b.rmsDb).toBe(a.rmsDb)
+      expect([...b.envelopeMin]).toEqual([...a.envelopeMin])
+      expect([...b.envelopeMax]).toEqual([...a.envelopeMax])
+      expect([...b.clip]).toEqual([...a.clip])
+      expect(a.peakDb).toBe(0) // the -32768 sample
+    })
+  }
 })

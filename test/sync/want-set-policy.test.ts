@@ -9,7 +9,7 @@ async function copyAll (src: MemoryStore, dst: MemoryStore, filter: (type: strin
   for (const [, o] of src.objects) if (filter(o.type)) await dst.put(o.type, o.body)
 }
 
-/** Fetches what the want-set asks for, round after round, and records the whole trees, as syncRepo does. */
+/** Fetches what the want-set asks for, round after round, and records the whole trees, as syncRepo does: those whole once the listed content arrived, without walking again. */
 async function sync (src: MemoryStore, dst: MemoryStore, opts: Omit<WantSetOptions, 'store'>): Promise<string[]> {
   for (;;) {
     const set = await computeWantSet({ store: dst, ...opts })
@@ -18,8 +18,7 @@ async function sync (src: MemoryStore, dst: MemoryStore, opts: Omit<WantSetOptio
       await dst.put(o.type, o.body)
     }
     if (set.complete) {
-      const after = await computeWantSet({ store: dst, ...opts })
-      await dst.completeTrees.add(after.newlyWhole)
+      await dst.completeTrees.add([...set.newlyWhole, ...set.wholeOnArrival])
       return set.content.map((w) => w.path ?? '')
     }
   }

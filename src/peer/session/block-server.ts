@@ -2,7 +2,7 @@ import { isGasError } from '../../errors.js'
 import { BufferPool } from '../../objects/buffer-pool.js'
 import { objectTypeCode, type ObjectId, type ObjectType } from '../../objects/id.js'
 import type { EncodedObject, ObjectStore } from '../../objects/store.js'
-import { FramePacker } from '../wire/frame-packer.js'
+import { FramePacker, type PackedFrame } from '../wire/frame-packer.js'
 import type { PeerLedger } from './ledger.js'
 import { MAX_IDS_PER_MESSAGE, type Message } from '../wire/messages.js'
 import { ServeQueue } from './serve-queue.js'
@@ -147,6 +147,7 @@ export class BlockServer {
   /** Sends the packed frame, if any; the ledger counts each fragment's payload once it is sent. */
   async #sendPacked (): Promise<void> {
     const { transport, ledger } = this.#opts
+    if (transport.sendInto !== undefined) return await this.#sendPackedInto(transport.sendInto.bind(transport))
     // why: a transport that copies on send gets every frame in the same scratch buffer (no 64 KiB garbage per frame)
     const maxFrame = this.#packer.maxFrame
     if (transport.copiesFrames === true && this.#scratchFrame?.byteLength !== maxFrame) this.#scratchFrame = new Uint8Array(maxFrame)
@@ -157,6 +158,27 @@ export class BlockServer {
     if (packed === undefined) return
     ledger.frameSent(packed.frame.byteLength)
     await transport.send(packed.frame)
+    for (const block of packed.blocks) ledger.payloadSent(block.bytes.byteLength, block.offset + block.bytes.byteLength === block.totalLength)
+  }
+
+  /** #sendPacked for a transport that takes the frame encoded into its own output buffer (one copy of each byte fewer) */
+  async #sendPackedInto (sendInto: NonNullable<Transport['sendInto']>): Promise<void> {
+    const { ledger } = this.#opts
+    let packed: PackedFrame | undefined
+    const giveReads = (): void => {
+      for (const bytes of this.#readsInPacker) this.#readPool.give(bytes)
+      this.#readsInPacker = []
+    }
+    if (this.#packer.empty) return giveReads()
+    // why encoded in place: a copy of every frame less on the way to the socket (the bytes were read into the pool, encoded here, then copied again by send())
+    await sendInto(this.#packer.frameBytes, (into) => {
+      packed = this.#packer.take(into)!
+      // every fragment the packer held is now copied into the frame
+      giveReads()
+      ledger.frameSent(packed.frame.byteLength)
+      return packed.frame.byteLength
+    })
+    if (packed === undefined) return
     for (const block of packed.blocks) ledger.payloadSent(block.bytes.byteLength, block.offset + block.bytes.byteLength === block.totalLength)
   }
 }

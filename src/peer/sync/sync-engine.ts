@@ -4,6 +4,8 @@ import type { EncodedObject, ObjectStore } from '../../objects/store.js'
 import type { RefStore } from '../../refs/ref-store.js'
 import { computeWantSet, type WantContent, type WantedObject } from '../../sync/want-set.js'
 import { wantSetSparing } from './refused-roots.js'
+import { wholeAfterFetch } from './whole-after-fetch.js'
+import { ContentWantList } from '../../sync/content-want-list.js'
 import { systemClock, type Clock } from '../../clock.js'
 import type { LedgerTotals } from '../session/ledger.js'
 import { adoptLockRecords, newLockRefs, takeLocksFrom, type LockExchange, type LockExchangeReport } from './lock-exchange.js'
@@ -205,21 +207,22 @@ export async function syncRepo (opts: SyncOptions): Promise<SyncResult> {
 
     phase = 'content'
     traceMark(`content: ${wantSet.content.length} wanted`)
-    await opts.arriving?.plan(store, wantSet.content)
+    // the first want of each file is all a plan needs (a want per chunk would be ~150 000 objects for 10 GB)
+    await opts.arriving?.plan(store, wantSet.content.firstOfEachOwner())
     traceMark('arriving planned')
     const content: FetchResult = await fetchInSlices(async (wants) => await swarm.fetch(wants, { probe: true, knownMissing: true }), wantSet.content, slices, opts.contentSlice)
     traceMark('content fetched')
     await opts.arriving?.finish(store)
     traceMark('arriving finished')
     duplicates += content.duplicates
-    denials.add(content.denied, wantSet.content, unavailable)
+    denials.add(content.denied, content.denied.length === 0 ? [] : wantSet.content.toArray(), unavailable)
     const missing = [...wantSet.metadata.map((w) => w.id), ...content.missing]
     const stillMissing = new Set(content.missing)
     const missingWants: WantedObject[] = [...wantSet.metadata, ...wantSet.content.filter((w) => stillMissing.has(w.id))]
-    // why: a big file's content wants (~150 000 for 10 GB) are done with; the walk below decodes its manifest again
-    wantSet = { ...wantSet, content: [] }
+    // why: a big file's content wants (~150 000 for 10 GB) are done with
+    wantSet = { ...wantSet, content: new ContentWantList() }
     // why: records the trees that are whole now, so the next sync does not walk them (only what changed is walked)
-    if (missing.length === 0) await store.completeTrees?.add(content.objects > 0 ? (await wantSetSparing(wantOpts, refusedRoots)).newlyWhole : wantSet.newlyWhole)
+    await store.completeTrees?.add(wholeAfterFetch(wantSet, missing, content))
 
     traceMark('whole trees recorded')
     phase = 'apply'

@@ -79,11 +79,40 @@ export class StreamTransport extends TransportBase {
     if (this.closed) throw peerLost(this.remoteLabel, 'transport closed')
     if (!(frame instanceof Uint8Array)) throw GasError.badArgument('frame must be a Uint8Array')
     if (frame.byteLength > this.#maxFrame) throw GasError.frameLength(`frame of ${frame.byteLength} bytes exceeds ${this.#maxFrame}`)
-    if (this.#outLength + 4 + frame.byteLength > this.#out.length) this.#flush()
-    if (4 + frame.byteLength > this.#out.length) this.#grow(4 + frame.byteLength)
+    this.#reserve(frame.byteLength)
     this.#out.writeUInt32BE(frame.byteLength, this.#outLength)
     this.#out.set(frame, this.#outLength + 4)
     this.#outLength += 4 + frame.byteLength
+    await this.#sent()
+  }
+
+  /**
+   * send() of a frame `encode` writes into the output buffer itself. why: the serving side encoded
+   * each 1 MiB frame into a scratch buffer that send() then copied here; encoding in place skips
+   * that copy and the scratch buffer.
+   */
+  async sendInto (maxBytes: number, encode: (into: Uint8Array) => number | undefined): Promise<void> {
+    if (this.closed) throw peerLost(this.remoteLabel, 'transport closed')
+    if (!(Number.isInteger(maxBytes) && maxBytes >= 0)) throw GasError.badArgument('maxBytes must be a non-negative integer')
+    if (maxBytes > this.#maxFrame) throw GasError.frameLength(`frame of up to ${maxBytes} bytes exceeds ${this.#maxFrame}`)
+    this.#reserve(maxBytes)
+    const at = this.#outLength
+    const length = encode(this.#out.subarray(at + 4, at + 4 + maxBytes))
+    if (length === undefined) return
+    if (!(Number.isInteger(length) && length >= 0 && length <= maxBytes)) throw GasError.badArgument(`encoded frame length ${length} is not within 0..${maxBytes}`)
+    this.#out.writeUInt32BE(length, at)
+    this.#outLength += 4 + length
+    await this.#sent()
+  }
+
+  /** Makes room for a frame of `bytes` and its length at the end of the output buffer. */
+  #reserve (bytes: number): void {
+    if (this.#outLength + 4 + bytes > this.#out.length) this.#flush()
+    if (4 + bytes > this.#out.length) this.#grow(4 + bytes)
+  }
+
+  /** After a frame went into the output buffer: writes or schedules it, and waits while the socket holds too much. */
+  async #sent (): Promise<void> {
     // why: an idle link sends at once (a WANT is a round trip the fetcher waits on); a busy one gathers until it has room
     if (this.#outLength >= WRITE_BATCH_BYTES || this.socket.writableLength === 0) this.#flush()
     else if (!this.#flushScheduled) {

@@ -73,6 +73,31 @@ class ThrottledTransport implements Transport {
     await this.#inner.send(frame)
   }
 
+  /**
+   * send() of a frame encoded in the inner transport's output buffer, when it has one. A frame
+   * the bucket takes at once stays there (no copy); one that must wait for tokens is copied out,
+   * withdrawn, and sent once they are there, as send() does.
+   */
+  get sendInto (): Transport['sendInto'] {
+    const inner = this.#inner
+    if (inner.sendInto === undefined) return undefined
+    return async (maxBytes, encode) => {
+      let waiting: { frame: Uint8Array, bucket: FrameBucket } | undefined
+      await inner.sendInto!(maxBytes, (into) => {
+        const length = encode(into)
+        if (length === undefined) return undefined
+        const frame = into.subarray(0, length)
+        const bucket = carriesContent(frame) ? this.#buckets.upContent : this.#buckets.upControl
+        if (bucket === undefined || bucket.tryTake(length)) return length
+        waiting = { frame: frame.slice(), bucket }
+        return undefined
+      })
+      if (waiting === undefined) return
+      await waiting.bucket.take(waiting.frame.byteLength)
+      await inner.send(waiting.frame)
+    }
+  }
+
   /** frames delivered at once keep their leases; a delayed frame is kept for good (no lease: the transport reuses a leased buffer once its delivery returns) */
   onFrame (cb: (frame: Uint8Array, lease?: FrameLease) => void): void {
     const { downContent, downControl } = this.#buckets

@@ -29,6 +29,13 @@ export interface Transport {
   readonly copiesFrames?: boolean
   /** the largest frame this transport carries both ways (default MAX_FRAME); frames over MAX_FRAME go only to a peer that said 'large-frames' */
   readonly maxFrameBytes?: number
+  /**
+   * Sends one frame of at most `maxBytes` that `encode` writes straight into the transport's
+   * output buffer and returns the length of (undefined: send nothing after all); the same
+   * backpressure as send(). Present where that saves a copy per frame (a stream transport), so a
+   * sender need not encode into a buffer of its own.
+   */
+  sendInto?: (maxBytes: number, encode: (into: Uint8Array) => number | undefined) => Promise<void>
   /** stable label of the remote side, for logs/ledgers */
   readonly remoteLabel: string
 }

@@ -30,6 +30,8 @@ export class FramePacker {
 
   get empty (): boolean { return this.#blocks.length === 0 }
   get maxFrame (): number { return this.#maxFrame }
+  /** the most bytes `take()` encodes now (a lone fragment as BLOCK takes fewer) */
+  get frameBytes (): number { return this.#size }
 
   /** Sets the frame limit for the frames to come; only while empty, so a frame never mixes both. */
   setMaxFrame (maxFrame: number): void {

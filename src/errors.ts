@@ -71,7 +71,7 @@ export class GasError extends Error {
   }
 
   static corruptObject (id: string, why: string): GasError {
-    return new GasError('E_CORRUPT_OBJECT', `object ${id} is corrupt: ${why}; run \`gas fsck\` and fetch it again from a peer`, { id })
+    return new GasError('E_CORRUPT_OBJECT', `object ${id} is corrupt: ${why}; \`gas fsck --repair\` fetches a good copy from a peer`, { id })
   }
 
   static malformedAsset (path: string, why: string): GasError {

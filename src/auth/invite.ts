@@ -24,7 +24,7 @@ export interface Invite { gasInvite: 1, team: TeamRef, trackers: string[], ice?:
  */
 export async function createInvite (ws: Workspace, opts: { publicKey: string, name: string, roles: string[] }): Promise<Invite> {
   const team = ws.config.team
-  if (team === null) throw GasError.badArgument('this workspace has no team: run `gas init --team NAME` or `gas team join INVITE`')
+  if (team === null) throw GasError.badArgument('this workspace has no team: make one with `gas team create NAME`, or join one with `gas team join INVITE`')
   if (!/^[0-9a-f]{64}$/.test(opts.publicKey)) throw GasError.badArgument('PUBLICKEY must be 64 hex digits (see `gas whoami --json` on the new member\'s machine)')
   if (opts.name.trim() === '') throw GasError.badArgument('--name must not be empty')
   if (opts.roles.length === 0) throw GasError.badArgument(`give at least one --role (${ROLES.join(', ')})`)

@@ -51,7 +51,7 @@ export async function revokeMember (ws: Workspace, nameOrKey: string): Promise<R
  */
 export async function certifyMember (ws: Workspace, member: { name: string, publicKey: string, roles: string[] }): Promise<MemberCertificate> {
   const team = ws.config.team
-  if (team === null) throw GasError.badArgument('this workspace has no team: run `gas init --team NAME` or `gas team join INVITE`')
+  if (team === null) throw GasError.badArgument('this workspace has no team: make one with `gas team create NAME`, or join one with `gas team join INVITE`')
   if (member.roles.length === 0) throw GasError.badArgument(`give at least one role (${ROLES.join(', ')})`)
   for (const role of member.roles) if (!(ROLES as readonly string[]).includes(role)) throw GasError.badArgument(`unknown role "${role}"; one of ${ROLES.join(', ')}`)
   const issued = await nextIssued(teamRecordsOf(ws), member.publicKey, ws.clock.now())

@@ -17,7 +17,7 @@ export type { PolicyDocument, PolicyRecord } from './team-record.js'
 
 export function teamRecordsOf (ws: Workspace): TeamRecords {
   const team = ws.config.team
-  if (team === null) throw GasError.badArgument('this workspace has no team: run `gas init --team NAME` or `gas team join INVITE`')
+  if (team === null) throw GasError.badArgument('this workspace has no team: make one with `gas team create NAME`, or join one with `gas team join INVITE`')
   return { store: ws.store, refs: ws.refs, team }
 }
 

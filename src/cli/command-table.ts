@@ -35,5 +35,6 @@ export const COMMAND_TABLE: readonly CommandRow[] = [
   {"name":"locks","module":"lock","term":"locks [options]","summary":"list the locks in force"},
   {"name":"status","module":"status","term":"status [options]","summary":"staged, modified, deleted, untracked, conflicted, not fetched and locked paths; distance to each peer's head"},
   {"name":"check-ignore","module":"check-ignore","term":"check-ignore [options] <paths...>","summary":"say whether paths are ignored and which rule matched (.gasignore line or built-in group); exit 1 when none is"},
-  {"name":"diff","module":"diff","term":"diff [options] [path]","summary":"per asset: size, kind, tags, preview facts and new chunk bytes between two versions (default: HEAD against what is staged)"}
+  {"name":"diff","module":"diff","term":"diff [options] [path]","summary":"per asset: size, kind, tags, preview facts and new chunk bytes between two versions (default: HEAD against what is staged)"},
+  {"name":"show","module":"show","term":"show [options] [rev]","summary":"one version: author, time, message, tags and what it changed (REV: id, prefix, tag, branch, REV~N; default HEAD)"}
 ]

@@ -31,9 +31,10 @@ import * as lockCommands from './commands/lock.js'
 import * as status from './commands/status.js'
 import * as checkIgnore from './commands/check-ignore.js'
 import * as diff from './commands/diff.js'
+import * as show from './commands/show.js'
 
 /** Every command module registers itself; this file holds no logic of its own. */
-const COMMANDS = [init, whoami, add, rm, commit, log, tag, restore, meta, find, stat, fsck, preview, conflicts, resolve, team, tracker, serve, sync, schedule, queue, fetch, gc, ls, build, lfsAgent, hook, lockCommands, status, checkIgnore, diff]
+const COMMANDS = [init, whoami, add, rm, commit, log, tag, restore, meta, find, stat, fsck, preview, conflicts, resolve, team, tracker, serve, sync, schedule, queue, fetch, gc, ls, build, lfsAgent, hook, lockCommands, status, checkIgnore, diff, show]
 
 export function buildProgram (): Command {
   const program = newProgram()

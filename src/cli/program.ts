@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander'
 import { configureHelpTree } from './help.js'
+import { configureUsageErrors, usageErrorLine, usageErrorsAsJson } from './usage-errors.js'
 import { EXIT_USAGE, printError, stdPrinter } from './output.js'
 
 /** The `gas` program without its commands: the options every command shares and how usage errors print. */
@@ -9,7 +10,7 @@ export function newProgram (): Command {
   // root options only before the subcommand, so `gas restore --version REV` reaches restore
   program.enablePositionalOptions()
   program.exitOverride()
-  program.configureOutput({ outputError: (text, write) => { write(`gas: E_BAD_ARGUMENT: ${text.replace(/^error: /, '').trim()}\n`) } })
+  program.configureOutput({ outputError: (text, write) => { write(usageErrorLine(text, 'gas')) } })
   return program
 }
 
@@ -17,11 +18,13 @@ export function newProgram (): Command {
 export function finishProgram (program: Command): Command {
   for (const sub of program.commands) sub.exitOverride()
   configureHelpTree(program)
+  configureUsageErrors(program)
   return program
 }
 
 /** Parses `argv` with `program` and runs the command; errors print as the CLI contract says. */
 export async function runProgram (program: Command, argv: string[]): Promise<void> {
+  usageErrorsAsJson(argv)
   try {
     await program.parseAsync(argv, { from: 'user' })
   } catch (err) {

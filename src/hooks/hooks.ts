@@ -15,7 +15,9 @@ export { openGitWorkspace, GAS_WORKSPACE_ENV } from './git-workspace.js'
  * E_PUSH_REFUSED (its message lists each file and commit) when the push must not go on.
  */
 export async function runPrePushHook (opts: { cwd: string, remoteName: string, stdin: string, maxFileSize?: number, env?: NodeJS.ProcessEnv }): Promise<PrePushResult> {
-  const gitDir = (await runGit(['rev-parse', '--absolute-git-dir'], { cwd: opts.cwd })).stdout.trim()
+  const inRepo = await runGit(['rev-parse', '--absolute-git-dir'], { cwd: opts.cwd, allowFailure: true })
+  if (inRepo.status !== 0) throw GasError.badArgument(`${opts.cwd} is not inside a git repository: git runs \`gas hook pre-push\` before a push, once \`gas hook install\` set it up there`)
+  const gitDir = inRepo.stdout.trim()
   const configured = await gitConfig('gas.maxFileSize', opts.cwd)
   const maxFileSize = opts.maxFileSize ?? (configured !== undefined ? parseSize(configured) : DEFAULT_MAX_FILE_SIZE)
   const refs = parsePushedRefs(opts.stdin)

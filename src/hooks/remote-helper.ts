@@ -157,6 +157,8 @@ async function reconcile (ws: Workspace, link: PeerLink, repo: string, phase: Ph
     log?.(`gas: ${repo} is not in this workspace and no peer has it (${link.describePeers()}); an empty repository until someone pushes it`)
     return emptyState()
   }
+  // a fetch that reached nobody answers from this workspace alone: "Already up to date" would otherwise hide that
+  if (link.peers.length === 0) log?.(`gas: ${repo}: ${link.describePeers()}; git sees it as this workspace last had it (a member who pushed since must be online: \`gas serve\`)`)
   if (best !== local) await ws.refs.update({ name, newId: best, expectedOld: local ?? null, message: 'fast-forward from a peer', who: ws.identity.name, now: ws.clock.now() })
   return await readGitRepoState(ws.store, best)
 }

@@ -69,7 +69,7 @@ function changed<T> (a: T | undefined, b: T | undefined): ValueChange<T> {
   return { old: a ?? null, new: b ?? null }
 }
 
-async function diffAsset (ws: Workspace, path: string, change: AssetDiff['change'], before: Asset | undefined, after: Asset | undefined): Promise<AssetDiff> {
+export async function diffAsset (ws: Workspace, path: string, change: AssetDiff['change'], before: Asset | undefined, after: Asset | undefined): Promise<AssetDiff> {
   const tags: Record<string, ValueChange<string>> = {}
   for (const key of new Set([...Object.keys(before?.tags ?? {}), ...Object.keys(after?.tags ?? {})])) {
     if (before?.tags[key] !== after?.tags[key]) tags[key] = changed(before?.tags[key], after?.tags[key])

@@ -12,6 +12,8 @@ export interface SyncOutcomePaths {
   checkout: { skipped: Array<{ path: string, reason: string }> } | null
   queued: { paths?: string[] }
   missingPaths: string[]
+  /** peers whose connection ended during the sync: what they were sending is why content is missing */
+  dropped?: Array<{ peer: string, code: string }>
 }
 
 /** The reason checkout gives for content it could not write because the store lacks it. */
@@ -27,8 +29,12 @@ export async function skippedPaths (ws: Workspace, outcome: SyncOutcomePaths, po
   for (const path of outcome.queued.paths ?? []) {
     byPath.set(path, { path, reason: 'queued', detail: 'queued for the next transfer window (`gas queue plan` says when)' })
   }
+  const lost = [...new Set((outcome.dropped ?? []).map((d) => `${d.peer} (${d.code})`))]
+  const notSent = lost.length > 0
+    ? `not all of it arrived: the connection to ${lost.join(', ')} ended during the sync; \`gas sync\` again resumes from what arrived`
+    : 'no peer asked sent it: none holds it, or the team\'s read rules deny it to your roles'
   for (const path of outcome.missingPaths) {
-    if (!byPath.has(path)) byPath.set(path, { path, reason: 'not-sent', detail: 'no peer asked sent it: none holds it, or the team\'s read rules deny it to your roles' })
+    if (!byPath.has(path)) byPath.set(path, { path, reason: 'not-sent', detail: notSent })
   }
   for (const { path, reason } of outcome.checkout?.skipped ?? []) {
     if (byPath.has(path)) continue

@@ -133,17 +133,27 @@ export async function loadWorkspacePolicy (ws: Workspace): Promise<LoadedPolicy>
  * after the sync, writes the files whose content it brought without a checkout (newly wanted),
  * and takes up a rules file the sync brought (its notice, if the file is bad, comes back).
  */
-export interface SelectiveSyncOptions { wantContent: WantContent, policyKey: string, notice: string | null, reload: () => Promise<string | null> }
+export interface SelectiveSyncOptions {
+  wantContent: WantContent
+  policyKey: string
+  notice: string | null
+  reload: () => Promise<string | null>
+  /** `reload`, also giving the policy now in force: a different `policyKey` means the sync brought new rules */
+  reloadPolicy: () => Promise<{ notice: string | null, wantContent: WantContent, policyKey: string }>
+}
 
 export async function selectiveSyncOptions (ws: Workspace): Promise<SelectiveSyncOptions> {
   const { policy, notice } = await loadWorkspacePolicy(ws)
+  const reloadPolicy = async (): Promise<{ notice: string | null, wantContent: WantContent, policyKey: string }> => {
+    await writeNewlyWanted(ws, policy.wants)
+    const now = await loadWorkspacePolicy(ws)
+    return { notice: now.notice, wantContent: now.policy.wants, policyKey: now.policy.fingerprint }
+  }
   return {
     wantContent: policy.wants,
     policyKey: policy.fingerprint,
     notice,
-    reload: async () => {
-      await writeNewlyWanted(ws, policy.wants)
-      return (await loadWorkspacePolicy(ws)).notice
-    }
+    reload: async () => (await reloadPolicy()).notice,
+    reloadPolicy
   }
 }

@@ -163,7 +163,14 @@ describe('access control between gas processes over WebRTC', { timeout: 300_000 
     const build = tmp()
     mkdirSync(join(build, 'bin'))
     writeFileSync(join(build, 'bin', 'game.exe'), 'the game')
-    gasOk(bo, 'build', 'publish', build, '--name', 'game', '--version', '1.0')
+    // `gas build publish` refuses an artist at once; through the API (as a modified client would) the build is made, and peers must refuse it
+    expect(gasSync(bo, ['build', 'publish', build, '--name', 'game', '--version', '1.0']).stderr).toMatch(/^gas: E_ACCESS_DENIED: your roles \(artist\) may not publish builds/)
+    const boWs = await gas.open({ dir: bo })
+    try {
+      await gas.publishBuild(boWs, { dir: build, name: 'game', version: '1.0' })
+    } finally {
+      await boWs.close()
+    }
     let boServe = await serve(bo)
     const denied = await syncUntil(cy, () => boServe.events.some((e) => e.peer === 'cy'))
     await stop(boServe.child)

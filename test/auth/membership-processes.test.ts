@@ -176,7 +176,7 @@ describe('membership over real WebRTC between gas processes', { timeout: 150_000
     const stolen = join(bo, 'invite.json')
     const joined = gasSync(eve, ['team', 'join', stolen])
     expect(joined.status).toBe(1)
-    expect(joined.stderr).toMatch(/^gas: E_AUTH: this invite is for bo's key, not this workspace's/)
+    expect(joined.stderr).toMatch(/^gas: E_AUTH: .*invite\.json: this invite is for bo's key, not this workspace's .*; ask your lead for a new invite/)
     // eve forces it: the invite's certificate and team written into her workspace
     const invite = JSON.parse(readFileSync(stolen, 'utf8')) as { team: unknown, certificate: unknown }
     writeFileSync(join(eve, '.gas', 'certificate.json'), JSON.stringify(invite.certificate))

@@ -137,7 +137,8 @@ describe('gas sync between workspaces over WebRTC (real tracker on 127.0.0.1)', 
     const loner = await gas.init({ dir: tmp(), name: 'loner' })
     const r = await gasInProcess(loner.root, ['sync', '--once'])
     expect(r.status).toBe(2)
-    expect(r.stderr).toMatch(/^gas: E_BAD_ARGUMENT: no tracker/)
+    // the team first: a tracker is no use to a workspace without one
+    expect(r.stderr).toMatch(/^gas: E_BAD_ARGUMENT: this workspace has no team: make one with `gas team create NAME`/)
     const [lead] = await team(['ana'])
     lead.config = { ...lead.config, trackers: [] }
     await lead.saveConfig()

@@ -23,13 +23,14 @@ describe('ignore rules', () => {
       ['Library/ShaderCache/a.bin', 'built-in: unity'], ['Temp/x', 'built-in: unity'], ['Logs/a.log', 'built-in: unity'], ['obj/Debug/a.dll', 'built-in: unity'], ['UserSettings/Layouts.dwlt', 'built-in: unity'],
       ['Intermediate/Build/a.o', 'built-in: unreal'], ['Saved/Logs/a.log', 'built-in: unreal'], ['DerivedDataCache/a.ddc', 'built-in: unreal'], ['Plugins/Water/Binaries/Win64/a.dll', 'built-in: unreal'],
       ['.godot/imported/a.ctex', 'built-in: godot'], ['.import/a.stex', 'built-in: godot'],
+      ['tools/.gas/identity.json', 'built-in: gas'],
       ['Assets/Library/rock.png', null], ['art/rock.png', null], ['Assets/Temp.cs', null]
     ]
     for (const [path, source] of cases) {
       const verdict = rules.explain(path)
       expect({ path, source: verdict.rule?.source ?? null, ignored: verdict.ignored }).toEqual({ path, source, ignored: source !== null })
     }
-    expect(BUILT_IN_RULES.map((g) => g.group)).toEqual(['os', 'unity', 'unreal', 'godot'])
+    expect(BUILT_IN_RULES.map((g) => g.group)).toEqual(['os', 'gas', 'unity', 'unreal', 'godot'])
   })
 
   it('.gasignore lines (gitignore syntax) come after the built-ins: a negation re-includes, a line number is reported', () => {

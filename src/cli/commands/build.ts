@@ -5,6 +5,7 @@ import { diffBuilds } from '../../build/diff.js'
 // why: loaded when the command runs, so commands that never touch peers, git or previews start without these modules
 const buildFetch = async () => await import('../../build/fetch.js')
 import { listBuilds } from '../../build/list.js'
+import { peersAcceptOwnWrite } from '../../auth/own-write-rights.js'
 const buildPublish = async () => await import('../../build/publish.js')
 import { verifyBuildFolder } from '../../build/verify.js'
 import { action } from '../action.js'
@@ -28,7 +29,13 @@ export function register (program: Command): void {
     .option('--platform <platform>', 'target platform, e.g. win64').option('--engine <engine>', 'NAME[@VERSION] (default: read from the project files)')
     .option('--dep <NAME@VERSION|ID>', 'a build, asset or version this build depends on (repeatable)', collect, []).option('--json', 'print JSON')
     .action(action(async (p, dir: string, opts: { name: string, version: string, platform?: string, engine?: string, dep: string[] }) => {
-      const r = await withWorkspace(async (ws) => await (await buildPublish()).publishBuild(ws, { dir, name: opts.name, version: opts.version, platform: opts.platform, engine: opts.engine, deps: opts.dep }))
+      const r = await withWorkspace(async (ws) => {
+        // why: every peer refuses a build ref from a role that may not write it, and a build is never replaced: refused here, before the name is taken locally
+        if (!(await peersAcceptOwnWrite(ws, `refs/builds/${opts.name}/${opts.version}`))) {
+          throw new GasError('E_ACCESS_DENIED', `your roles (${ws.config.roles.join(', ')}) may not publish builds: the team's peers refuse refs/builds/* from them (see \`gas team policy show\`); a lead or admin can give you the build role: \`gas team roles ${ws.identity.name} ${[...ws.config.roles, 'build'].join(',')}\``)
+        }
+        return await (await buildPublish()).publishBuild(ws, { dir, name: opts.name, version: opts.version, platform: opts.platform, engine: opts.engine, deps: opts.dep })
+      })
       printResult(p, r, () => `${r.unchanged ? 'already published' : 'published'} ${r.name}@${r.version} ${r.build.slice(0, 12)}: ${r.files} files, ${formatBytes(r.bytes)} (${r.newChunks} new chunks), Merkle root ${r.merkleRoot.slice(0, 16)}…`)
     }))
 

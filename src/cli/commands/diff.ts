@@ -7,7 +7,7 @@ import { printResult } from '../output.js'
 
 const shown = (v: unknown): string => v === null || v === undefined ? '-' : typeof v === 'string' ? v : JSON.stringify(v)
 
-function describe (a: AssetDiff): string {
+export function describeAssetDiff (a: AssetDiff): string {
   const size = a.change === 'modified' ? `${formatBytes(a.size.old ?? 0)} -> ${formatBytes(a.size.new ?? 0)}` : formatBytes((a.change === 'deleted' ? a.size.old : a.size.new) ?? 0)
   const kind = a.kind.old !== null && a.kind.new !== null && a.kind.old !== a.kind.new ? `${a.kind.old} -> ${a.kind.new}` : (a.kind.new ?? a.kind.old ?? '')
   const lines = [`${a.change.padEnd(9)}${a.path} (${kind}, ${size})`]
@@ -23,6 +23,6 @@ export function register (program: Command): void {
     .argument('[path]').option('--version <A..B>', 'A..B: two versions; A: that version against what is staged').option('--json', 'print JSON')
     .action(action(async (p, path: string | undefined, opts: { version?: string }) => {
       const result = await withWorkspace(async (ws) => await diffVersions(ws, { path, range: opts.version, cwd: process.cwd() }))
-      printResult(p, result, () => result.assets.length === 0 ? 'no differences' : result.assets.map(describe).join('\n'))
+      printResult(p, result, () => result.assets.length === 0 ? 'no differences' : result.assets.map(describeAssetDiff).join('\n'))
     }))
 }

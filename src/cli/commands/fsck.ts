@@ -27,7 +27,9 @@ export function register (program: Command): void {
       }
       const report = await withWorkspace(async (ws) => await fsck(ws))
       printResult(p, { ok: report.ok, problems: report.problems, objects: report.objects, missingChunks: report.missingChunks },
-        () => report.ok ? `ok: ${report.objects} objects verified` : report.problems.map((x) => `${x.code} ${x.id}: ${x.message}`).join('\n'))
+        () => report.ok
+          ? `ok: ${report.objects} objects verified`
+          : [...report.problems.map((x) => `${x.code} ${x.id}: ${x.message}`), `${report.problems.length} problem(s) in ${report.objects} objects; \`gas fsck --repair\` sets damaged objects aside and fetches good copies from the peers`].join('\n'))
       return report.ok ? 0 : 1
     }))
 }

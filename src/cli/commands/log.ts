@@ -3,10 +3,11 @@ import { log } from '../../repo/log.js'
 import { action } from '../action.js'
 import { withWorkspace } from '../context.js'
 import { printResult } from '../output.js'
+import { parseCount } from '../parse.js'
 
 export function register (program: Command): void {
   program.command('log').description('versions, newest first; with PATH only those that changed it').argument('[path]')
-    .option('--rev <rev>', 'start from this revision').option('-n, --limit <n>', 'at most n versions', Number).option('--json', 'print JSON')
+    .option('--rev <rev>', 'start from this revision').option('-n, --limit <n>', 'at most n versions', parseCount).option('--json', 'print JSON')
     .action(action(async (p, path: string | undefined, opts: { rev?: string, limit?: number }) => {
       const versions = await withWorkspace(async (ws) => await log(ws, { from: opts.rev, path: path === undefined ? undefined : ws.relativePath(path, process.cwd()), limit: opts.limit }))
       printResult(p, { versions }, () => versions.map((v) => {

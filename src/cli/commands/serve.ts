@@ -11,6 +11,8 @@ import { collect } from '../parse.js'
 import { peerSecurity } from '../../auth/peer-security.js'
 import { lockExchangeOf } from '../../auth/lock-exchange-of.js'
 import { formatHostPort } from '../../peer/transport/direct-handshake.js'
+import { checkPeerOptions } from '../peer-options.js'
+import { peerReporter } from '../peer-reporter.js'
 
 /**
  * Says once per tracker that it answered our announce (from then on it introduces us to peers),
@@ -67,6 +69,7 @@ export function register (program: Command): void {
       process.on('unhandledRejection', onFatal)
       try {
         await withWorkspace(async (ws) => {
+          checkPeerOptions(ws, { tracker: opts.tracker, listen: opts.direct ? opts.listen : undefined })
           p.err(`serving ${ws.root} as ${ws.identity.name}`)
           await (await peerNode()).servePeers({
             ws,
@@ -76,10 +79,16 @@ export function register (program: Command): void {
             signal: stop.signal,
             listen: opts.direct ? opts.listen : null,
             // on stderr in both modes: --json's stdout carries peer events only
-            onListening: (at) => p.err(`listening for direct connections on ${formatHostPort(at)}`),
+            onListening: (at) => {
+              p.err(`listening for direct connections on ${formatHostPort(at)}`)
+              // nobody can find a serve with no tracker and no LAN discovery: say how they can
+              if (opts.tracker.length === 0 && ws.config.trackers.length === 0 && ws.config.lan === undefined) {
+                p.err(`no tracker and LAN discovery off: members reach this serve only at an address they were given (\`gas sync --peer HOST:${ws.config.listen === undefined ? 'PORT' : at.port}\`); \`gas team tracker URL\` or \`gas team lan on\` let them find it${ws.config.listen === undefined ? ', `gas team listen HOST:PORT` keeps the port' : ''}`)
+              }
+            },
             onTracker: trackerReporter(p),
             onAnnounced: announceReporter(p),
-            onPeer: (e) => { if (p.json) p.out(JSON.stringify(e)); else p.err(`${e.peer} ${e.state}${e.error !== undefined ? `: ${e.error}` : ''}`) }
+            onPeer: peerReporter(p)
           })
         })
       } finally {

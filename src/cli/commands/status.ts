@@ -3,12 +3,13 @@ import { workspaceStatus, type WorkspaceStatus } from '../../repo/status.js'
 import { action } from '../action.js'
 import { withWorkspace } from '../context.js'
 import { printResult } from '../output.js'
+import { formatLockTime } from '../../repo/lock-format.js'
 
 function section (title: string, lines: string[]): string[] {
   return lines.length === 0 ? [] : [title, ...lines.map((l) => `  ${l}`)]
 }
 
-function describe (s: WorkspaceStatus): string {
+function describe (s: WorkspaceStatus, timeZone: string): string {
   const lines = [`on branch ${s.branch}${s.head !== null ? ` at ${s.head.slice(0, 12)}` : ', no version yet'}`]
   for (const p of s.peers) {
     const where = p.ahead === null || p.behind === null ? 'history not here yet' : p.ahead === 0 && p.behind === 0 ? 'up to date' : `${p.ahead} ahead, ${p.behind} behind`
@@ -20,7 +21,7 @@ function describe (s: WorkspaceStatus): string {
     ...section('changes not staged (gas add PATH):', [...s.modified.map((p) => `modified: ${p}`), ...s.deleted.map((p) => `deleted:  ${p}`)]),
     ...section('untracked (gas add PATH, or a .gasignore rule):', s.untracked),
     ...section('not fetched here (selective sync; gas fetch PATH):', s.notFetched),
-    ...section('locked:', s.locked.map((l) => `${l.path} by ${l.mine ? 'you' : l.holder}${l.expires !== null ? ` until ${l.expires}` : ''}`))
+    ...section('locked:', s.locked.map((l) => `${l.path} by ${l.mine ? 'you' : l.holder}${l.expires !== null ? ` until ${formatLockTime(Date.parse(l.expires), timeZone)}` : ''}`))
   )
   const clean = s.staged.length + s.modified.length + s.deleted.length + s.untracked.length + s.conflicted.length === 0
   if (clean) lines.push('nothing to commit, workspace clean')
@@ -31,7 +32,8 @@ export function register (program: Command): void {
   program.command('status').description('staged, modified, deleted, untracked, conflicted, not fetched and locked paths; distance to each peer\'s head')
     .option('--json', 'print JSON')
     .action(action(async (p) => {
-      const status = await withWorkspace(async (ws) => await workspaceStatus(ws))
-      printResult(p, status, () => describe(status))
+      // the lock times in the member's zone, as `gas locks` prints them (the JSON keeps ISO UTC)
+      const { status, timeZone } = await withWorkspace(async (ws) => ({ status: await workspaceStatus(ws), timeZone: ws.config.timeZone }))
+      printResult(p, status, () => describe(status, timeZone))
     }))
 }

@@ -18,6 +18,10 @@ import { formatBytes, formatRate } from '../../units.js'
 import { skippedPaths, type SkippedPath } from '../../sync/skip-report.js'
 import { lockExchangeOf } from '../../auth/lock-exchange-of.js'
 import { syncLocksJson, syncLocksLines } from '../lock-report.js'
+import { combineSyncPasses } from '../sync-passes.js'
+import { checkPeerOptions } from '../peer-options.js'
+import { writeNewlyWanted } from '../../sync/fetch-plan.js'
+import type { SyncProgress } from '../../peer/sync/sync-engine.js'
 
 /** Without --once, `gas sync` syncs again this often until SIGINT/SIGTERM. */
 const REPEAT_MS = 30_000
@@ -53,14 +57,15 @@ function print (p: Printer, result: PeerSyncResult, skipped: SkippedPath[], tota
   },
   () => [
     `${result.peers} peer(s) (${result.perPeer.map((peer) => peer.name).join(', ')}); fetched ${result.fetched.objects} objects (${formatBytes(result.fetched.bytes)})${rate}, sent ${result.sent.objects} (${formatBytes(result.sent.bytes)})`,
-    ...result.routes.map((r) => `  via ${r.transport} ${r.type}: ${r.local} -> ${r.remote}`),
-    ...result.refs.filter((r) => r.action !== 'up-to-date').map((r) => `  ${r.ref}: ${r.action}`),
+    ...result.routes.map((r) => `  ${r.member === undefined ? '' : `${r.member} `}via ${r.transport} ${r.type}: ${r.local} -> ${r.remote}`),
+    // a diverged ref is said by its conflict line below ("conflict" alone read as a file conflict, even when the merge was clean)
+    ...result.refs.filter((r) => r.action !== 'up-to-date' && r.action !== 'conflict').map((r) => `  ${r.ref}: ${r.action === 'ahead' ? `ahead of ${peerOfRemoteRef(r.remoteRef)}'s (they get it when they sync)` : r.action}`),
     ...result.conflicts.map((c) => `  ${c.ref} diverged from ${c.peer}: theirs recorded as ${c.remoteRef}`),
     ...result.rejected.map((r) => `  ${r.ref} from ${r.peer} refused: ${r.code}: ${r.message}`),
     ...(result.merge === null ? [] : [result.merge.error !== null ? `  not merged: ${result.merge.error}` : result.merge.version !== null ? `  merged ${result.merge.from} as ${result.merge.version.slice(0, 12)}` : `  merging ${result.merge.from}: ${result.merge.conflicts.length} conflict(s), see \`gas conflicts\``]),
     ...(result.queued.items > 0 ? [`  ${result.queued.items} asset(s) (${formatBytes(result.queued.bytes)}) queued for the next transfer window: see \`gas queue plan\`; \`gas serve\` fetches them when it opens`] : []),
-    ...(result.checkout !== null ? [`  workspace now at ${result.checkout.version.slice(0, 12)}: ${result.checkout.written.length} written, ${result.checkout.removed.length} removed, ${result.checkout.skipped.length} skipped`] : []),
-    ...skipped.map((s) => `  skipped ${s.path}: ${s.detail}`),
+    ...(result.checkout !== null ? [`  workspace now at ${(result.merge?.version ?? result.checkout.version).slice(0, 12)}: ${result.checkout.written.length} written, ${result.checkout.removed.length} removed, ${result.checkout.skipped.length} skipped`] : []),
+    ...skippedLines(skipped),
     ...(result.checkout?.conflicts ?? []).map((c) => `  CONFLICT ${c.path}: changed by the peer, and ${c.local === 'staged' ? 'staged' : 'edited'} here; your file is kept, see \`gas conflicts\``),
     ...syncLocksLines(result, timeZone),
     ...result.dropped.map((d) => `  dropped ${d.peer}: ${d.code}: ${d.message}`),
@@ -97,6 +102,28 @@ function printNoPeers (p: Printer, err: GasError, totalSeconds: number): void {
   }, () => trackers.map((t) => `  tracker ${t.tracker}: ${t.answer} (${t.detail})`).join('\n'))
 }
 
+/**
+ * Each skipped path on a line, but of those the rules leave out (a new member's first sync may skip
+ * thousands: every asset of the other roles) only the first few: the rest are counted.
+ */
+function skippedLines (skipped: SkippedPath[]): string[] {
+  const byRules = skipped.filter((s) => s.reason === 'selective-sync')
+  const shown = new Set(byRules.slice(0, PATHS_IN_MESSAGE))
+  const lines = skipped.filter((s) => s.reason !== 'selective-sync' || shown.has(s)).map((s) => `  skipped ${s.path}: ${withoutPath(s)}`)
+  const more = byRules.length - shown.size
+  return more > 0 ? [...lines, `  and ${more} more your rules leave on the peers (\`gas ls\` marks them "not fetched"; --json lists every one)`] : lines
+}
+
+/** `refs/remotes/<peer>/heads/main` → the peer's name */
+function peerOfRemoteRef (remoteRef: string): string {
+  return remoteRef.split('/')[2] ?? 'the peer'
+}
+
+/** A detail that starts with its path (the rule explanations do) need not say it twice on the line. */
+function withoutPath (s: SkippedPath): string {
+  return s.detail.startsWith(`${s.path} `) ? s.detail.slice(s.path.length + 1) : s.detail
+}
+
 function round3 (n: number): number {
   return Math.round(n * 1000) / 1000
 }
@@ -105,7 +132,7 @@ export function register (program: Command): void {
   program.command('sync').description('exchange versions with reachable team peers and fetch wanted content')
     .option('--tracker <url>', 'tracker URL (repeatable; default: the workspace\'s)', collect, [])
     .option('--peer <host:port>', 'direct (TLS) address of a team peer to try besides the workspace\'s (repeatable)', collect, [])
-    .option('--once', 'return when done (default: sync again every 30 s until interrupted)').option('--json', 'print JSON')
+    .option('--once', 'return when done (default: sync again every 30 s until interrupted)').option('--json', 'print JSON: one document with --once, else one JSON line per round')
     .action(action(async (p, opts: { tracker: string[], peer: string[], once?: boolean }) => {
       const stop = new AbortController()
       if (opts.once !== true) {
@@ -114,6 +141,9 @@ export function register (program: Command): void {
       }
       let retryMs = RETRY_FIRST_MS
       let lastWait = ''
+      let toldRepeat = false
+      // why: without --once every round prints its document; one per line keeps stdout readable as JSON lines, as serve's events are
+      const out: Printer = opts.once === true || !p.json ? p : { ...p, out: (text) => p.out(JSON.stringify(JSON.parse(text))) }
       // the peer layer loads (~0.2 CPU s of modules) while the workspace and its rules are read
       const loading = peerNode()
       loading.catch(() => {}) // awaited below; a failure surfaces there
@@ -123,25 +153,34 @@ export function register (program: Command): void {
         let failure: GasError | null = null
         try {
           const result = await withWorkspace(async (ws) => {
-            const { wantContent, policyKey, notice, reload } = await selectiveSyncOptions(ws)
+            checkPeerOptions(ws, { tracker: opts.tracker, peer: opts.peer })
+            const { wantContent, policyKey, notice, reloadPolicy } = await selectiveSyncOptions(ws)
             const warn = (text: string | null): void => { if (text !== null) p.err(`gas: warning: ${text}`) }
             warn(notice)
-            const synced = await (await loading).syncWithPeers({ ws, trackers: opts.tracker, peers: opts.peer, security: peerSecurity(ws), locks: lockExchangeOf(ws), wantContent, policyKey, onProgress: (prog) => bar?.update(prog) })
+            const passOptions = { ws, trackers: opts.tracker, peers: opts.peer, security: peerSecurity(ws), locks: lockExchangeOf(ws), onProgress: (prog: SyncProgress) => bar?.update(prog) }
+            let synced = await (await loading).syncWithPeers({ ...passOptions, wantContent, policyKey })
             traceMark('sync: peers done')
-            warn(await reload())
+            const now = await reloadPolicy()
+            warn(now.notice)
             traceMark('sync: policy reloaded')
+            // why: a `.gasrules` (or a role) this sync brought decides what is wanted, and the pass above asked under the old rules
+            if (now.policyKey !== policyKey && synced.complete) {
+              const again = await (await loading).syncWithPeers({ ...passOptions, wantContent: now.wantContent, policyKey: now.policyKey })
+              synced = combineSyncPasses(synced, again, { head: await ws.head(), paths: await writeNewlyWanted(ws, now.wantContent) })
+              traceMark('sync: new rules fetched')
+            }
             const skipped = await skippedPaths(ws, synced)
             traceMark('sync: skipped listed')
             return { synced, skipped, timeZone: ws.config.timeZone }
           })
           bar?.stop(result.synced.complete)
-          print(p, result.synced, result.skipped, (performance.now() - started) / 1000, result.timeZone)
+          print(out, result.synced, result.skipped, (performance.now() - started) / 1000, result.timeZone)
           traceMark('sync: printed')
           if (result.synced.incomplete !== null) failure = new GasError(result.synced.incomplete.code, result.synced.incomplete.message, result.synced.incomplete.data)
         } catch (err) {
           bar?.stop()
           if (!isGasError(err, 'E_NO_PEERS')) throw err
-          printNoPeers(p, err, (performance.now() - started) / 1000)
+          printNoPeers(out, err, (performance.now() - started) / 1000)
           failure = err
         }
         if (opts.once === true || stop.signal.aborted) {
@@ -152,6 +191,9 @@ export function register (program: Command): void {
         const waitMs = failure === null ? REPEAT_MS : retryMs
         const waitFor = failure === null ? '' : `waiting: ${failure.code}: ${failure.message}`
         if (waitFor !== '' && waitFor !== lastWait) p.err(`${waitFor}; trying again, first in ${Math.round(waitMs / 1000)} s`)
+        // a user who typed `gas sync` and sees it sit there: it keeps going, and this is how to stop
+        if (failure === null && !toldRepeat && !p.json) p.err(`syncing again every ${REPEAT_MS / 1000} s until Ctrl-C (\`gas sync --once\` syncs once and returns)`)
+        toldRepeat ||= failure === null
         lastWait = waitFor
         retryMs = failure === null ? RETRY_FIRST_MS : Math.min(REPEAT_MS, retryMs * 2)
         await new Promise<void>((resolve) => {

@@ -9,22 +9,44 @@ import { withWorkspace } from '../context.js'
 import { printResult } from '../output.js'
 import { collect } from '../parse.js'
 import { registerTeamAccess } from './team-access.js'
+import { explainInviteError } from '../invite-errors.js'
+import { createTeam } from '../../auth/team-create.js'
+import { teamMembers } from '../../auth/team-members.js'
 import { parseHostPort } from '../../peer/transport/direct-handshake.js'
+
+/** why: CLI.md writes `--role ROLE...` and `gas team roles` takes `sound,build`: both forms, and the flag repeated, give one list */
+function collectRoles (value: string, previous: string[] = []): string[] {
+  return [...previous, ...value.split(',').map((r) => r.trim()).filter((r) => r !== '')]
+}
 
 export function register (program: Command): void {
   const team = program.command('team').description('team membership')
   team.command('add').description('certify a member\'s key and write their invite (lead/admin only)').argument('<publicKey>')
-    .requiredOption('--name <name>', 'member name').requiredOption('--role <role>', 'role (repeatable)', collect).requiredOption('--out <invite>', 'invite file to write')
+    .requiredOption('--name <name>', 'member name').requiredOption('--role <role...>', 'roles: --role artist qa, --role artist,qa or the flag repeated (CLI.md: --role ROLE...)', collectRoles).requiredOption('--out <invite>', 'invite file to write')
     .option('--json', 'print JSON')
     .action(action(async (p, publicKey: string, opts: { name: string, role: string[], out: string }) => {
-      const invite = await withWorkspace(async (ws) => await createInvite(ws, { publicKey, name: opts.name, roles: opts.role }))
+      const invite = await withWorkspace(async (ws) => {
+        // why: a new invite for a known key is a new certificate: every peer then holds that member to these roles
+        const known = ws.config.team === null ? undefined : (await teamMembers(ws)).find((m) => m.publicKey === publicKey.toLowerCase())
+        const roles = [...new Set(opts.role)].sort()
+        const created = await createInvite(ws, { publicKey, name: opts.name, roles: opts.role })
+        if (known !== undefined && !known.revoked && [...known.roles].sort().join(',') !== roles.join(',')) {
+          p.err(`gas: warning: ${known.name} is already a member with roles ${known.roles.join(', ')}; this invite gives them ${roles.join(', ')} instead, on every peer once it spreads (\`gas team roles\` changes roles without an invite)`)
+        }
+        return created
+      })
       await writeFile(opts.out, JSON.stringify(invite, null, 2)).catch((err) => { throw fromFsError(err, opts.out) })
       printResult(p, { invite: opts.out, team: invite.team.id, member: invite.certificate.member }, () => `invite for ${opts.name} (${opts.role.join(', ')}) written to ${opts.out}`)
+    }))
+  team.command('create').description('make a team of this workspace, with you as lead (for a workspace made without --team)').argument('<name>').option('--json', 'print JSON')
+    .action(action(async (p, name: string) => {
+      const cert = await withWorkspace(async (ws) => await createTeam(ws, name))
+      printResult(p, { team: cert.team, name, member: cert.member }, () => `created team ${name} with ${cert.member.name} as lead; invite members with \`gas team add PUBLICKEY --name NAME --role ROLE --out FILE\``)
     }))
   team.command('join').description('join the team an invite names').argument('<invite>').option('--json', 'print JSON')
     .action(action(async (p, file: string) => {
       const text = await readFile(file, 'utf8').catch((err) => { throw fromFsError(err, file) })
-      const invite = await withWorkspace(async (ws) => await joinTeam(ws, text))
+      const invite = await withWorkspace(async (ws) => await joinTeam(ws, text).catch((err) => { throw explainInviteError(err, file, ws.identity.publicKey) }))
       printResult(p, { team: invite.team.id, name: invite.team.name, roles: invite.certificate.member.roles, trackers: invite.trackers },
         () => `joined team ${invite.team.name} as ${invite.certificate.member.roles.join(', ')}`)
     }))

@@ -3,10 +3,11 @@ import type { Command } from 'commander'
 const trackerModule = async () => await import('../../peer/discovery/tracker.js')
 import { action } from '../action.js'
 import { printResult } from '../output.js'
+import { parsePort } from '../parse.js'
 
 export function register (program: Command): void {
   program.command('tracker').description('run a WebTorrent-style tracker (foreground, until SIGINT/SIGTERM)')
-    .option('--port <n>', 'port', Number, 8000)
+    .option('--port <n>', 'port', parsePort, 8000)
     .option('--host <host>', 'address to listen on (0.0.0.0: every interface, so members on other machines reach it)', '0.0.0.0')
     .option('--json', 'print JSON')
     .action(action(async (p, opts: { port: number, host: string }) => {

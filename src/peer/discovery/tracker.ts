@@ -38,7 +38,7 @@ export async function startTracker (opts: { port?: number, host?: string } = {})
   server.on('error', () => {})
   await new Promise<void>((resolve, reject) => {
     const onError = (err: Error): void => {
-      reject(new GasError('E_IO', `tracker cannot listen on ${host}:${port}: ${err.message}`, { host, port }))
+      reject(new GasError('E_IO', `tracker cannot listen on ${host}:${port}: ${err.message}${(err as NodeJS.ErrnoException).code === 'EADDRINUSE' ? '; another program (a tracker already running?) has that port: pick another with --port N (0: any free port)' : ''}`, { host, port }))
     }
     // the http server reports listen errors itself; bittorrent-tracker does not forward them
     server.http?.once('error', onError)

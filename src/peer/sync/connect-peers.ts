@@ -78,7 +78,7 @@ export interface ConnectOptions {
  * What carries a connection and how long its handshake took: `webrtc` with its ICE candidate
  * pair, or `tcp` (the direct path, TLS) with `type` 'direct' and both socket addresses.
  */
-export type PeerRoute = (WebRtcRoute | { type: 'direct', local: string, remote: string }) & { peer: string, setupMs: number, transport: 'webrtc' | 'tcp' }
+export type PeerRoute = (WebRtcRoute | { type: 'direct', local: string, remote: string }) & { peer: string, setupMs: number, transport: 'webrtc' | 'tcp', member?: string }
 
 export interface ConnectedPeers {
   identity: PeerIdentity
@@ -102,7 +102,7 @@ export function identityOf (ws: Workspace): PeerIdentity {
 
 export function swarmIdOf (ws: Workspace): string {
   const team = ws.config.team
-  if (team === null) throw GasError.badArgument('this workspace has no team: run `gas init --team NAME` or `gas team join INVITE` first')
+  if (team === null) throw GasError.badArgument('this workspace has no team: make one with `gas team create NAME`, or join one with `gas team join INVITE` first')
   return team.id
 }
 
@@ -171,15 +171,15 @@ export async function connectPeers (opts: ConnectOptions): Promise<ConnectedPeer
         const existing = sessionOf.get(remoteId)
         // two connections to one process: keep the direct one (or the first)
         if (existing !== undefined && (existing.route?.transport === 'tcp' || !viaTcp)) {
-          session.close()
+          void session.sendDone().catch(() => {}).finally(() => session.close()) // DONE first: the serving peer sees a normal end, not a lost transfer
           continue
         }
         if (existing !== undefined) {
-          existing.session.close()
+          void existing.session.sendDone().catch(() => {}).finally(() => existing.session.close())
           sessions.splice(sessions.indexOf(existing.session), 1)
           if (existing.route !== undefined) routes.splice(routes.indexOf(existing.route), 1)
         }
-        const peerRoute = route === undefined ? undefined : { peer: remoteId, ...route } as PeerRoute
+        const peerRoute = route === undefined ? undefined : { peer: remoteId, member: session.name, ...route } as PeerRoute
         if (viaTcp) direct.add(remoteId)
         sessionOf.set(remoteId, { session, route: peerRoute })
         sessions.push(session)

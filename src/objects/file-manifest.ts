@@ -82,25 +82,11 @@ export class ChunkListBuilder {
 }
 
 export function decodeFileManifest (body: Uint8Array): FileManifest {
-  const buf = Buffer.from(body.buffer, body.byteOffset, body.byteLength)
-  const corrupt = (why: string): never => { throw new GasError('E_CORRUPT_OBJECT', `file manifest: ${why}`) }
-  if (buf.length < HEADER) corrupt('shorter than its header')
-  if (!buf.subarray(0, 4).equals(MAGIC)) corrupt('bad magic')
-  if (buf.readUInt8(4) !== 1) corrupt(`unsupported version ${buf.readUInt8(4)}`)
-  const size = buf.readBigUInt64BE(5)
-  if (size > BigInt(Number.MAX_SAFE_INTEGER)) corrupt('size too large')
-  const count = buf.readUInt32BE(45)
-  if (buf.length !== HEADER + count * ENTRY) corrupt(`chunk count ${count} does not match ${buf.length} bytes`)
+  const { size, sha256, count, chunks: lazy } = decodeFileManifestLazily(body)
   const chunks: ChunkRef[] = new Array(count)
-  let total = 0
-  for (let i = 0, offset = HEADER; i < count; i++, offset += ENTRY) {
-    const length = buf.readUInt32BE(offset + 32)
-    if (length === 0) corrupt('empty chunk')
-    total += length
-    chunks[i] = { id: buf.toString('hex', offset, offset + 32), length }
-  }
-  if (total !== Number(size)) corrupt(`chunk lengths add up to ${total}, not ${size}`)
-  return { size: Number(size), sha256: buf.toString('hex', 13, 45), chunks }
+  let i = 0
+  for (const chunk of lazy) chunks[i++] = chunk
+  return { size, sha256, chunks }
 }
 
 /** A file manifest whose chunk list is read from its bytes as it is iterated (decodeFileManifestLazily). */

@@ -28,7 +28,24 @@ const WRITES_IN_FLIGHT = 2
  * verified by its id) names exactly these chunks, and ingest computed its SHA-256 over them.
  */
 export async function writeFileContent (fs: FileSystem, store: ObjectStore, manifest: { size: number, chunks: Iterable<ChunkRef> }, out: string, onProgress?: (bytes: number, total: number) => void): Promise<void> {
-  await fs.mkdir(dirname(out), { recursive: true }).catch((err) => { throw fromFsError(err, out) })
+  // the first folder mkdir made, if any: removed again when the content cannot be written (a path whose chunks this peer lacks leaves no empty folder)
+  const madeFolder = await fs.mkdir(dirname(out), { recursive: true }).catch((err) => { throw fromFsError(err, out) })
+  try {
+    await writeContent(fs, store, manifest, out, onProgress)
+  } catch (err) {
+    if (madeFolder !== undefined) await removeEmptyFolders(fs, dirname(out), madeFolder)
+    throw err
+  }
+}
+
+/** Removes `folder` and its parents up to `top` while they are empty (rmdir refuses a folder with something in it). */
+async function removeEmptyFolders (fs: FileSystem, folder: string, top: string): Promise<void> {
+  for (let dir = folder; dir.length >= top.length; dir = dirname(dir)) {
+    if (!await fs.rmdir(dir).then(() => true, () => false) || dir === top) return
+  }
+}
+
+async function writeContent (fs: FileSystem, store: ObjectStore, manifest: { size: number, chunks: Iterable<ChunkRef> }, out: string, onProgress?: (bytes: number, total: number) => void): Promise<void> {
   await writeStreamAtomic(fs, out, async (handle) => {
     const writes: Array<Promise<void>> = []
     let position = 0

@@ -174,6 +174,23 @@ describe('writeFileContent (restore and checkout)', () => {
     await store.closeAll()
   })
 
+  it('content this peer lacks leaves no empty folder behind, and a folder that holds something stays', async () => {
+    const dir = tmp()
+    const { content, pieces } = contentInChunks(300_000)
+    const manifest = manifestOf(content, pieces)
+    const store = await FileStore.open(join(dir, 'objects'))
+    const work = join(dir, 'work')
+    mkdirSync(join(work, 'textures'), { recursive: true })
+    writeFileSync(join(work, 'textures', 'kept.png'), 'x')
+    for (const out of [join(work, 'audio', 'music', 'theme.ogg'), join(work, 'textures', 'new', 'rock.png')]) {
+      const err = await writeFileContent(nodeFs, store, manifest, out).catch((e: unknown) => e)
+      expect((err as GasError).code).toBe('E_NOT_FOUND')
+    }
+    expect(existsSync(join(work, 'audio'))).toBe(false)
+    expect(readdirSync(join(work, 'textures'))).toEqual(['kept.png'])
+    await store.closeAll()
+  })
+
   it('a disk that fills mid-write leaves the old file and no temporary file (E_DISK_FULL)', async () => {
     const dir = tmp()
     const { content, pieces } = contentInChunks(2 * RUN_READ_BYTES + 1000)

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { cliTeam, gasOk, startGasTracker, startServe, stopGas, syncUntilPeer, type GasCommand } from '../helpers/cli-team.js'
-import { NetLab, leftoverNamespaces, netnsUnavailable, turnserverPath } from './netns-lab.js'
+import { NetLab, coturnListening, leftoverNamespaces, netnsUnavailable, turnserverPath } from './netns-lab.js'
 
 /*
  * The direct path across "machines" with real `gas` processes, as a new member meets it (netns.test.ts
@@ -53,15 +53,7 @@ async function stun (l: NetLab): Promise<void> {
   const child = spawn(l.prefixFor('pub')[0], [...l.prefixFor('pub').slice(1), turnserverPath() as string, '-n', '--listening-ip=198.51.100.1',
     '--listening-port=3478', '--stun-only', '--no-cli', '--log-file=stdout', '--simple-log'], { stdio: ['ignore', 'pipe', 'pipe'] })
   children.push(child)
-  let log = ''
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`coturn did not start: ${log}`)), 10_000)
-    child.stdout?.on('data', (d: Buffer) => {
-      log += d.toString()
-      if (/listener opened on|Total General servers/i.test(log)) { clearTimeout(timer); resolve() }
-    })
-    child.once('close', (code) => { clearTimeout(timer); reject(new Error(`coturn exited ${String(code)}: ${log}`)) })
-  })
+  await coturnListening(child)
 }
 
 async function synced (cmd: GasCommand, dir: string, bytes: Buffer): Promise<{ transport: string, type: string, member?: string, remote: string }> {

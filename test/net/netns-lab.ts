@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from 'node:child_process'
+import { execFileSync, spawnSync, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
 
@@ -27,6 +27,19 @@ export function netnsUnavailable (): string | undefined {
 export function turnserverPath (): string | undefined {
   for (const p of ['/usr/bin/turnserver', '/usr/local/bin/turnserver']) if (existsSync(p)) return p
   return undefined
+}
+
+/** Resolves once a spawned coturn has opened its listeners; rejects with its log if it exits or takes over 10 s. */
+export async function coturnListening (child: ChildProcess): Promise<void> {
+  let log = ''
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`coturn did not start: ${log}`)), 10_000)
+    child.stdout?.on('data', (d: Buffer) => {
+      log += d.toString()
+      if (/listener opened on|Total General servers/i.test(log)) { clearTimeout(timer); resolve() }
+    })
+    child.once('close', (code) => { clearTimeout(timer); reject(new Error(`coturn exited ${String(code)}: ${log}`)) })
+  })
 }
 
 /** Whether the kernel has netem (latency/loss); this test machine's has not. */

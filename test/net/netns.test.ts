@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { describe, expect, it, type TestContext } from 'vitest'
 import { cliTeam, gasOk, runGas, startGasTracker, startServe, stopGas, syncUntilPeer, type GasCommand } from '../helpers/cli-team.js'
-import { NetLab, hasNetem, leftoverNamespaces, netnsUnavailable, turnserverPath } from './netns-lab.js'
+import { NetLab, coturnListening, hasNetem, leftoverNamespaces, netnsUnavailable, turnserverPath } from './netns-lab.js'
 
 /*
  * Members on different machines, each a network namespace running real `gas` processes
@@ -117,16 +117,8 @@ async function coturn (r: Rig, l: NetLab): Promise<void> {
     '--listening-port=3478', '--min-port=49152', '--max-port=49999', '--no-tls', '--no-dtls', '--no-cli', '--fingerprint', '--lt-cred-mech',
     '--user=gas:teamsecret', '--realm=gas', '--log-file=stdout', '--simple-log', ...(process.env.GAS_TEST_COTURN_LOG !== undefined ? ['-V'] : [])], { stdio: ['ignore', 'pipe', 'pipe'] })
   r.keep(child)
-  let log = ''
   if (process.env.GAS_TEST_COTURN_LOG !== undefined) child.stdout?.on('data', (d: Buffer) => process.stderr.write(d))
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`coturn did not start: ${log}`)), 10_000)
-    child.stdout?.on('data', (d: Buffer) => {
-      log += d.toString()
-      if (/listener opened on|Total General servers/i.test(log)) { clearTimeout(timer); resolve() }
-    })
-    child.once('close', (code) => { clearTimeout(timer); reject(new Error(`coturn exited ${String(code)}: ${log}`)) })
-  })
+  await coturnListening(child)
 }
 
 /** Two members' machines behind symmetric NATs, coturn and the tracker on pub, a team with STUN only (member i in m(i+1)). */

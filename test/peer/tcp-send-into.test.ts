@@ -1,5 +1,4 @@
-import { createServer, connect, type Socket } from 'node:net'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { MAX_STREAM_FRAME, StreamTransport } from '../../src/peer/transport/tcp-transport.js'
 import { LARGE_FRAME } from '../../src/peer/transport/transport.js'
 import { throttleTransport, type FrameBucket } from '../../src/peer/transport/throttled-transport.js'
@@ -9,23 +8,17 @@ import { BlockAssembler, decodeMessage, type BlockMessage } from '../../src/peer
 import { MemoryStore } from '../../src/objects/memory-store.js'
 import { hashObject } from '../../src/objects/id.js'
 import { pseudoRandomBytes } from '../net/helpers.js'
+import { useSocketPairs } from '../helpers/socket-pair.js'
 
 /**
  * The serving side's frames encoded straight into the stream transport's output buffer
  * (StreamTransport.sendInto), over a real TCP socket pair on 127.0.0.1.
  */
 
-const sockets: Socket[] = []
-afterEach(() => { for (const s of sockets.splice(0)) s.destroy() })
+const socketPair = useSocketPairs()
 
 async function transportPair (): Promise<[StreamTransport, StreamTransport]> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const accepted = new Promise<Socket>((resolve) => server.once('connection', resolve))
-  const client = connect((server.address() as { port: number }).port, '127.0.0.1')
-  const other = await accepted
-  server.close()
-  sockets.push(client, other)
+  const [client, other] = await socketPair()
   return [new StreamTransport(client, 'sender'), new StreamTransport(other, 'receiver')]
 }
 

@@ -1,23 +1,11 @@
 import { randomBytes } from 'node:crypto'
-import { createServer, connect, type Socket } from 'node:net'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { HIGH_WATER_BYTES, MAX_STREAM_FRAME, StreamTransport } from '../../src/peer/transport/tcp-transport.js'
+import { useSocketPairs } from '../helpers/socket-pair.js'
 
 /** Framing over a real TCP socket pair on 127.0.0.1: reads cut anywhere, lying lengths, backpressure. */
 
-const sockets: Socket[] = []
-afterEach(() => { for (const s of sockets.splice(0)) s.destroy() })
-
-async function socketPair (): Promise<[Socket, Socket]> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const accepted = new Promise<Socket>((resolve) => server.once('connection', resolve))
-  const client = connect((server.address() as { port: number }).port, '127.0.0.1')
-  const other = await accepted
-  server.close()
-  sockets.push(client, other)
-  return [client, other]
-}
+const socketPair = useSocketPairs()
 
 function frame (payload: Buffer): Buffer {
   const header = Buffer.alloc(4)

@@ -25,7 +25,8 @@ const SECTIONS = [
   'acl',
   'cli',
   'scale',
-  'ingest'
+  'ingest',
+  'restore'
 ] as const
 type Section = typeof SECTIONS[number]
 const ALIASES: Record<string, Section> = { transport: 'datachannel', webrtc: 'datachannel', previews: 'preview' }
@@ -124,7 +125,8 @@ const RUNNERS: Record<Section, Runner> = {
   acl: async (workDir, args) => await (await import('./acl.js')).benchAcl(join(workDir, 'acl'), { quick: args.quick, rounds: args.rounds }),
   cli: async (workDir, args) => await (await import('./cli.js')).benchCli(join(workDir, 'cli'), { quick: args.quick }),
   scale: async (workDir, args) => await (await import('./scale.js')).benchScale(join(workDir, 'scale'), { quick: args.quick }),
-  ingest: async (workDir, args) => await (await import('./ingest-cli.js')).benchIngestCli(join(workDir, 'ingest'), { quick: args.quick })
+  ingest: async (workDir, args) => await (await import('./ingest-cli.js')).benchIngestCli(join(workDir, 'ingest'), { quick: args.quick }),
+  restore: async (workDir, args) => await (await import('./restore.js')).benchRestore(join(workDir, 'restore'), { quick: args.quick })
 }
 
 interface SectionResult { figures: Figure[], notes: string[], errors: string[] }

@@ -36,9 +36,12 @@ export type OrderedChunk = EncodedObject & {
   verified: boolean
   /** the chunk's raw length as the list asked for it */
   length: number
+  /** where `bytes` lie in their pack, as stored, when the pack can be copied from inside the kernel (PackRange.fd) */
+  stored?: { fd: number, offset: number }
 }
 
 interface Run {
+  pack: PackRange | undefined
   chunks: ChunkRef[]
   /** offset of each chunk in the pack; undefined for a chunk read through the store */
   offsets: Array<number | undefined>
@@ -67,8 +70,8 @@ export async function * readChunksInOrder (store: ObjectStore, chunks: Iterable<
     const first = peeked.value as ChunkRef
     peeked = source.next()
     const at = locate(first.id)
-    if (at === undefined) return { chunks: [first], offsets: [undefined], crcs: [undefined], start: 0, read: undefined, holders: 0 }
-    const run: Run = { chunks: [first], offsets: [at.offset], crcs: [at.crc], start: at.offset, read: undefined, holders: 0 }
+    if (at === undefined) return { pack: undefined, chunks: [first], offsets: [undefined], crcs: [undefined], start: 0, read: undefined, holders: 0 }
+    const run: Run = { pack: at.pack, chunks: [first], offsets: [at.offset], crcs: [at.crc], start: at.offset, read: undefined, holders: 0 }
     // a stored entry is never longer than the raw chunk (compression.ts keeps zstd only when smaller)
     let low = at.offset
     let high = at.offset + ENTRY_HEADER + first.length
@@ -110,7 +113,9 @@ export async function * readChunksInOrder (store: ObjectStore, chunks: Iterable<
         if (entry === undefined) { yield { ...await readThroughStore(store, id), release: () => {}, verified: false, length }; continue }
         const crc = run.crcs[i]
         run.holders++
-        yield { ...entry, release, verified: crc !== undefined && checksumOfEntryBytes(entry.entryBytes) === crc, length }
+        const fd = run.pack?.fd
+        const stored = fd === undefined || offset === undefined ? undefined : { fd, offset: offset + ENTRY_HEADER }
+        yield { ...entry, release, verified: crc !== undefined && checksumOfEntryBytes(entry.entryBytes) === crc, length, stored }
       }
     } finally {
       release()

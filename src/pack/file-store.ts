@@ -23,7 +23,8 @@ const PACK_RECHECK_MS = 100
 const RECEIVED_WRITE_BYTES = 512 * 1024
 
 /** A pack read by ranges: chunk-runs.ts reads runs of entries with one read each. */
-export interface PackRange { readonly packPath: string, readRange: (buffer: Uint8Array, offset: number) => Promise<number> }
+/** `fd`: the pack's open descriptor, where ranges of it may be copied inside the kernel (a closed pack's; not the open pack, whose tail may still be buffered) */
+export interface PackRange { readonly packPath: string, readRange: (buffer: Uint8Array, offset: number) => Promise<number>, readonly fd?: number }
 
 export interface PackProblem { pack: string, code: string, message: string }
 

@@ -189,6 +189,11 @@ export class PackFile {
     }
   }
 
+  /** The open descriptor, for a copy of ranges inside the kernel (ranged-copy.ts) */
+  get fd (): number {
+    return this.handle.fd
+  }
+
   async entryHeader (offset: number): Promise<EntryHeader> {
     return await readEntryHeader(this.handle, offset, this.packPath)
   }

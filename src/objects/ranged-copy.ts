@@ -1,0 +1,49 @@
+import { createRequire } from 'node:module'
+
+/**
+ * Copies byte ranges from one open file to another inside the kernel (copy_file_range(2)), on the
+ * thread pool; `ranges` holds [inOffset, outOffset, length] triples. Resolves with the bytes copied.
+ * A rejection carries the errno name as `code` (EXDEV, ENOSYS, …; EOF when the input ends early).
+ */
+export interface RangedCopy {
+  copyRanges: (inFd: number, outFd: number, ranges: Float64Array) => Promise<number>
+}
+
+/** The environment variable that turns the native copy off (`GAS_NATIVE_COPY=0`): the portable path, for comparison or a suspect kernel. */
+export const NATIVE_COPY_ENV = 'GAS_NATIVE_COPY'
+
+/**
+ * Errors by which a kernel or filesystem says it will not copy these two files (not that something
+ * is wrong with them): EXDEV (different filesystems), ENOSYS (no such call), EOPNOTSUPP/ENOTSUP,
+ * EINVAL (a filesystem that refuses the arguments). The caller writes the same bytes itself then.
+ */
+const REFUSALS = new Set(['EXDEV', 'ENOSYS', 'EOPNOTSUPP', 'ENOTSUP', 'EINVAL'])
+
+export function isCopyRefused (err: unknown): boolean {
+  return REFUSALS.has((err as { code?: unknown } | null)?.code as string)
+}
+
+let loaded: RangedCopy | null | undefined
+
+/**
+ * The addon native/ranged-copy.c, built by the package's own install step (node-gyp), or undefined:
+ * when it did not build (no compiler), was never built (npm 11 runs no install script of a
+ * dependency), or is turned off by GAS_NATIVE_COPY=0. Callers then take the portable path, with the
+ * same result. Loaded once, on first use.
+ */
+export function nativeRangedCopy (): RangedCopy | undefined {
+  if (process.env[NATIVE_COPY_ENV] === '0') return undefined
+  if (loaded === undefined) {
+    loaded = null
+    const require = createRequire(import.meta.url)
+    // dist/src/objects and dist/min/objects are three folders below the package root; src/objects (tests) two
+    for (const root of ['../../..', '../..']) {
+      try {
+        const binding = require(`${root}/native/build/Release/gas_ranged_copy.node`) as Partial<RangedCopy>
+        if (typeof binding.copyRanges === 'function') loaded = binding as RangedCopy
+        break
+      } catch {}
+    }
+  }
+  return loaded ?? undefined
+}

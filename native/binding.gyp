@@ -3,7 +3,8 @@
     {
       "target_name": "gas_ranged_copy",
       "sources": ["ranged-copy.c"],
-      "cflags": ["-O2", "-Wall", "-Wextra"]
+      "cflags": ["-O2", "-Wall", "-Wextra"],
+      "ldflags": ["-s"]
     }
   ]
 }

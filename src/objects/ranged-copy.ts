@@ -26,7 +26,7 @@ export function isCopyRefused (err: unknown): boolean {
 let loaded: RangedCopy | null | undefined
 
 /**
- * The addon native/ranged-copy.c, built by the package's own install step (node-gyp), or undefined:
+ * The addon native/ranged-copy.c, built by the package's own install step (native/build.mjs), or undefined:
  * when it did not build (no compiler), was never built (npm 11 runs no install script of a
  * dependency), or is turned off by GAS_NATIVE_COPY=0. Callers then take the portable path, with the
  * same result. Loaded once, on first use.
@@ -39,7 +39,7 @@ export function nativeRangedCopy (): RangedCopy | undefined {
     // dist/src/objects and dist/min/objects are three folders below the package root; src/objects (tests) two
     for (const root of ['../../..', '../..']) {
       try {
-        const binding = require(`${root}/native/build/Release/gas_ranged_copy.node`) as Partial<RangedCopy>
+        const binding = require(`${root}/native/gas_ranged_copy.node`) as Partial<RangedCopy>
         if (typeof binding.copyRanges === 'function') loaded = binding as RangedCopy
         break
       } catch {}

@@ -17,6 +17,7 @@ import { isOwnProcess, openSessions, OWN_PROCESS_CLOSE_MS } from './open-session
 import { Denials, type AccessDenied } from '../session/denials.js'
 import type { Transport } from '../transport/transport.js'
 import { traceMark } from '../../trace.js'
+import { linger } from './linger.js'
 
 /**
  * `gas sync` and `gas serve` on top of sessions and the swarm:
@@ -30,7 +31,6 @@ import { traceMark } from '../../trace.js'
 export const LINGER_IDLE_MS = 30_000
 /** why: metadata is fetched a level per round (version → tree → asset → file); a history deeper than this is fetched by the next sync */
 export const MAX_METADATA_ROUNDS = 10_000
-const LINGER_POLL_MS = 250
 
 export type SyncPhase = 'connect' | 'refs' | 'metadata' | 'content' | 'apply' | 'linger' | 'done'
 
@@ -296,29 +296,6 @@ async function isComplete (store: ObjectStore, root: ObjectId, opts: SyncOptions
 export function safePeerName (name: string): string {
   const safe = name.replace(/[^A-Za-z0-9_@+=,.-]/g, '_').replace(/^\.+/, '_').replace(/\.lock$/, '_lock').replace(/\.\./g, '_')
   return safe === '' ? 'peer' : safe.slice(0, 64)
-}
-
-/** Says "done" to every peer, then serves them until each says done, closes, or goes quiet. */
-async function linger (sessions: PeerSession[], clock: Clock, idleMs: number): Promise<void> {
-  await Promise.all(sessions.map(async (session) => await session.sendDone().catch(() => {})))
-  if (idleMs <= 0) return
-  await Promise.all(sessions.map(async (session) => await new Promise<void>((resolve) => {
-    let lastBytes = session.ledger.wireBytesReceived
-    let lastHeard = clock.now()
-    let cancel = (): void => {}
-    const check = (): void => {
-      if (session.closed || (session.remoteDone && session.queuedWants === 0)) return resolve()
-      if (session.ledger.wireBytesReceived !== lastBytes) {
-        lastBytes = session.ledger.wireBytesReceived
-        lastHeard = clock.now()
-      }
-      if (clock.now() - lastHeard > idleMs) return resolve()
-      cancel = clock.after(LINGER_POLL_MS, check)
-    }
-    session.onRemoteDone(() => { cancel(); check() })
-    session.onClose(() => { cancel(); resolve() })
-    check()
-  })))
 }
 
 function report (sessions: PeerSession[], parts: { rejected: RejectedRef[], conflicts: RefConflict[], outcomes: RefOutcome[], missing: ObjectId[], missingWants: WantedObject[], accessDenied: AccessDenied[], duplicates: number, fetchSeconds: number, roots: ObjectId[], historyLeftOut: SyncResult['historyLeftOut'], dropped: DroppedPeer[], own: number }): SyncResult {

@@ -46,7 +46,12 @@ describe('gas sync fetches the content of the versions the refs name; older vers
     expect(synced.json.complete).toBe(true)
     expect(synced.json.missing).toBe(0)
     expect(synced.json.historyLeftOut).toEqual({ files: 2, bytes: 2 * SIZE })
+    // bo's own serve beside its sync, as the README sets it up: the sync meets it, and does not say so on every run
+    children.push(await startServe(GAS, bo, {}, [], 'announced to'))
+    const own = await syncUntilPeer(GAS, bo)
+    expect(own.json.ownProcesses).toBeGreaterThan(0)
     const text = await gasOk(GAS, bo, ['sync', '--once'])
+    expect(text).not.toContain('own processes')
     expect(text).toContain('  older versions of 2 file(s) (6.29 MB) stay on the peers: `gas restore PATH --version REV` fetches one')
 
     // on demand: the version before, to a file beside the workspace

@@ -69,7 +69,7 @@ function print (p: Printer, result: PeerSyncResult, skipped: SkippedPath[], tota
     ...(result.checkout?.conflicts ?? []).map((c) => `  CONFLICT ${c.path}: changed by the peer, and ${c.local === 'staged' ? 'staged' : 'edited'} here; your file is kept, see \`gas conflicts\``),
     ...syncLocksLines(result, timeZone),
     ...result.dropped.map((d) => `  dropped ${d.peer}: ${d.code}: ${d.message}`),
-    ...(result.ownProcesses > 0 ? [`  ignored ${result.ownProcesses} connection(s) to this member's own processes`] : []),
+    // not said: connections to this member's own `gas serve` (--json: ownProcesses); a serve beside the sync is the usual set-up, and the line came with every sync
     ...deniedLines(result),
     ...(result.complete ? [] : [`  incomplete: ${result.missing.length} object(s) missing (see the error below)`])
   ].join('\n'))

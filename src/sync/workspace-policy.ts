@@ -11,6 +11,7 @@ import { SyncPolicy } from './policy.js'
 import { RULES_FILE, parseRules, type Rule } from './rules.js'
 import type { WantContent } from './want-set.js'
 import { writeNewlyWanted } from './fetch-plan.js'
+import { historyContentOf } from './overrides.js'
 
 /** `.gas/sync-policy.json`: the last good rules file and the fingerprint the whole-tree cache was built under. */
 const STATE_FILE = 'sync-policy.json'
@@ -148,20 +149,22 @@ export interface SelectiveSyncOptions {
   reloadPolicy: () => Promise<{ notice: string | null, wantContent: WantContent, policyKey: string, contentOfHistory: boolean }>
 }
 
-/** why a constant: the CLI and the API's selective sync take it from here, so both fetch history the same way */
-export const CONTENT_OF_HISTORY = false
+/** why here: the CLI and the API's selective sync take it from here, so both fetch history the same way */
+function contentOfHistory (ws: Workspace): boolean {
+  return historyContentOf(ws) === 'all'
+}
 
 export async function selectiveSyncOptions (ws: Workspace): Promise<SelectiveSyncOptions> {
   const { policy, notice } = await loadWorkspacePolicy(ws)
   const reloadPolicy = async (): Promise<{ notice: string | null, wantContent: WantContent, policyKey: string, contentOfHistory: boolean }> => {
     await writeNewlyWanted(ws, policy.wants)
     const now = await loadWorkspacePolicy(ws)
-    return { notice: now.notice, wantContent: now.policy.wants, policyKey: now.policy.fingerprint, contentOfHistory: CONTENT_OF_HISTORY }
+    return { notice: now.notice, wantContent: now.policy.wants, policyKey: now.policy.fingerprint, contentOfHistory: contentOfHistory(ws) }
   }
   return {
     wantContent: policy.wants,
     policyKey: policy.fingerprint,
-    contentOfHistory: CONTENT_OF_HISTORY,
+    contentOfHistory: contentOfHistory(ws),
     notice,
     reload: async () => (await reloadPolicy()).notice,
     reloadPolicy

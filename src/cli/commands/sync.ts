@@ -65,7 +65,7 @@ function print (p: Printer, result: PeerSyncResult, skipped: SkippedPath[], tota
     ...(result.queued.items > 0 ? [`  ${result.queued.items} asset(s) (${formatBytes(result.queued.bytes)}) queued for the next transfer window: see \`gas queue plan\`; \`gas serve\` fetches them when it opens`] : []),
     ...(result.checkout !== null ? [`  workspace now at ${(result.merge?.version ?? result.checkout.version).slice(0, 12)}: ${result.checkout.written.length} written, ${result.checkout.removed.length} removed, ${result.checkout.skipped.length} skipped`] : []),
     ...skippedLines(skipped),
-    ...(result.historyLeftOut.files > 0 ? [`  older versions of ${result.historyLeftOut.files} file(s) (${formatBytes(result.historyLeftOut.bytes)}) stay on the peers: \`gas restore PATH --version REV\` fetches one`] : []),
+    ...(result.historyLeftOut.files > 0 ? [`  older versions of ${result.historyLeftOut.files} file(s) (${formatBytes(result.historyLeftOut.bytes)}) stay on the peers: \`gas restore PATH --version REV\` fetches one, \`gas sync history all\` keeps every version here`] : []),
     ...(result.checkout?.conflicts ?? []).map((c) => `  CONFLICT ${c.path}: changed by the peer, and ${c.local === 'staged' ? 'staged' : 'edited'} here; your file is kept, see \`gas conflicts\``),
     ...syncLocksLines(result, timeZone),
     ...result.dropped.map((d) => `  dropped ${d.peer}: ${d.code}: ${d.message}`),

@@ -64,6 +64,21 @@ describe('the direct path beside WebRTC', () => {
     expect(readFileSync(join(bo.root, 'level.pak')).equals(bytes)).toBe(true)
   }, 60_000)
 
+  it('the WebRTC connection the tracker brings beside the direct one is closed unused: the serve sees one peer per sync, none lost', async () => {
+    const { ana, bo, bytes } = await team({ trackers: true })
+    const events: Array<{ peer: string, state: string, error?: string }> = []
+    await serve(ana, { listen: '127.0.0.1:0', onPeer: (e) => events.push(e) })
+    for (let run = 1; run <= 3; run++) {
+      const result = await gas.sync({ ws: bo, trackers: [], security: gas.peerSecurity(bo) })
+      expect(result.complete).toBe(true)
+      expect(result.routes.map((r) => r.transport)).toEqual(['tcp'])
+      // the serve hears of the close after the sync returned
+      for (let waited = 0; events.filter((e) => e.state === 'closed').length < run && waited < 20_000; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50))
+      expect(events).toEqual(Array.from({ length: run }, () => [{ peer: 'bo', state: 'connected' }, { peer: 'bo', state: 'closed', error: undefined }]).flat())
+    }
+    expect(readFileSync(join(bo.root, 'level.pak')).equals(bytes)).toBe(true)
+  }, 90_000)
+
   it('a peer reachable only over WebRTC is still synced', async () => {
     const { ana, bo, bytes } = await team({ trackers: true })
     await serve(ana, { listen: null })

@@ -115,8 +115,9 @@ export class BlockServer {
    * sync of 2000 assets). Reading ahead takes nothing off the queue, so a later higher priority still goes first.
    */
   #readAhead (): void {
-    if (this.#prefetched.size >= 2 * SERVE_READ_AHEAD) return
-    for (const next of this.queue.peek(SERVE_READ_AHEAD)) {
+    // why topped up in batches: a look at the queue per object served was an array and eight lookups each
+    if (this.#prefetched.size > SERVE_READ_AHEAD) return
+    for (const next of this.queue.peek(2 * SERVE_READ_AHEAD)) {
       if (this.#prefetched.size >= 2 * SERVE_READ_AHEAD) break
       if (!this.#prefetched.has(next)) this.#prefetched.set(next, this.#read(next))
     }

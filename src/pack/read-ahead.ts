@@ -1,6 +1,7 @@
 import type { FileHandle } from 'node:fs/promises'
 import type { BufferPool } from '../objects/buffer-pool.js'
 import { ENTRY_HEADER, decodeEntryHeader, type EntryHeader } from './pack-entry.js'
+import { LendingPool } from './lending-pool.js'
 
 /**
  * why: serving or checking out a file reads its chunks in pack order (ingest and fetch append
@@ -72,6 +73,13 @@ export class ReadAhead {
       const header = decodeEntryHeader(w.buffer.subarray(at, at + ENTRY_HEADER), where)
       const end = at + ENTRY_HEADER + header.storedLength
       if (end > w.got && w.got < READ_AHEAD_BYTES) return this.#pastWindow(w)
+      // a borrower that gives its buffers back gets a view of the window, kept from reuse until then
+      if (pool instanceof LendingPool && end <= w.got) {
+        w.users++
+        const view = pool.lend(w.buffer.subarray(at + ENTRY_HEADER, end), () => { if (--w.users === 0 && w !== this.#current) recycle(w.buffer) })
+        this.passed(w.start + end)
+        return { header, bytes: view }
+      }
       const bytes = pool?.take(header.storedLength) ?? Buffer.allocUnsafe(header.storedLength)
       bytes.set(w.buffer.subarray(at + ENTRY_HEADER, Math.min(end, w.got)))
       // why: the entry running past a full window (one per window, and the larger ones) was read

@@ -1,5 +1,5 @@
 import { isGasError } from '../../errors.js'
-import { BufferPool } from '../../objects/buffer-pool.js'
+import { LendingPool } from '../../pack/lending-pool.js'
 import { objectTypeCode, type ObjectId, type ObjectType } from '../../objects/id.js'
 import type { EncodedObject, ObjectStore } from '../../objects/store.js'
 import { FramePacker, type PackedFrame } from '../wire/frame-packer.js'
@@ -42,7 +42,7 @@ export class BlockServer {
   readonly #opts: BlockServerOptions
   #scratchFrame: Uint8Array | undefined
   /** store reads for serving land in these buffers; one goes back once its last fragment is encoded into a frame */
-  readonly #readPool = new BufferPool()
+  readonly #readPool = new LendingPool()
   #readsInPacker: Uint8Array[] = []
   /** store reads started for queued objects before their turn */
   readonly #prefetched = new Map<ObjectId, Promise<EncodedObject | undefined | Error>>()
@@ -59,14 +59,23 @@ export class BlockServer {
     for (const id of ids) {
       this.queue.cancel(id)
       if (this.#current === id) this.#currentCancelled = true
-      this.#prefetched.delete(id)
+      this.#dropPrefetched(id)
     }
   }
 
   clear (): void {
     this.queue.clear()
     this.#packer.clear()
-    this.#prefetched.clear()
+    for (const id of [...this.#prefetched.keys()]) this.#dropPrefetched(id)
+    for (const bytes of this.#readsInPacker.splice(0)) this.#readPool.give(bytes)
+  }
+
+  /** Forgets a read ahead; its buffer goes back once read (a view of a pack's window keeps that window from reuse until then). */
+  #dropPrefetched (id: ObjectId): void {
+    const read = this.#prefetched.get(id)
+    if (read === undefined) return
+    this.#prefetched.delete(id)
+    void read.then((object) => { if (object !== undefined && !(object instanceof Error)) this.#readPool.give(object.bytes) })
   }
 
   /** Serves until the queue is empty; a second call while serving returns at once (the first one picks new requests up). */
@@ -87,8 +96,10 @@ export class BlockServer {
           // a WANT that arrived during these sends is served by this loop
           continue
         }
-        const result = await (this.#prefetched.get(id) ?? this.#read(id))
+        // out of the map before the wait: a CANCEL meanwhile must not give its buffer back while this loop still uses it
+        const prefetched = this.#prefetched.get(id)
         this.#prefetched.delete(id)
+        const result = await (prefetched ?? this.#read(id))
         // why: a corrupt local copy must not be served; the remote asks someone else
         if (result instanceof Error && !isGasError(result, 'E_CORRUPT_OBJECT')) throw result
         const object = result instanceof Error ? undefined : result

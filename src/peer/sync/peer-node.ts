@@ -5,7 +5,8 @@ import { ArrivingFiles } from '../../repo/arriving-files.js'
 import type { CheckoutResult } from '../../repo/checkout.js'
 import { writeNewlyWanted } from '../../sync/fetch-plan.js'
 import type { Workspace } from '../../repo/workspace.js'
-import { joinSwarm, type TrackerStatus } from '../discovery/discovery.js'
+import { joinSwarm, trackerPeerId, type TrackerStatus } from '../discovery/discovery.js'
+import { DirectConnections } from './direct-connections.js'
 import { workspaceRtcConfig } from '../transport/ice-config.js'
 import { connectPeers, identityOf, swarmIdOf, trackersOf, type ConnectedPeers, type ConnectOptions, type PeerRoute } from './connect-peers.js'
 import type { WantContent } from '../../sync/want-set.js'
@@ -88,15 +89,20 @@ export async function servePeers (opts: PeerNodeOptions & {
     fetch: async (o) => await fetchFromPeers({ ...opts, ...o }),
     onEvent: (e) => opts.onPeer?.({ peer: 'queue', state: e.state === 'started' ? 'connected' : 'closed', error: e.error })
   })
-  const serve = (transport: Transport): void => {
+  /** processes (tracker peer ids) connected over the direct path: a WebRTC connection of theirs is the spare they close */
+  const directFrom = new DirectConnections()
+  /** `webrtcFrom`: the tracker peer id of a WebRTC connection's remote process */
+  const serve = (transport: Transport, webrtcFrom?: string): void => {
+    // why: a syncing peer that reached us both ways keeps the direct connection and closes the other, held back or replaced: no lost peer
+    const spare = (): boolean => webrtcFrom !== undefined && directFrom.has(webrtcFrom)
     void serveRepo({ store: ws.store, refs: ws.refs, transport: limits.throttle(transport), identity, ...opts.security, locks: opts.locks }).then((session) => {
       // another process of this member (its sync): closed after HELLO, not a peer
       if (session.remote?.publicKey === identity.publicKey) return
       void rememberPeerSchedules(ws, [session]).catch(() => {})
       opts.onPeer?.({ peer: session.name, state: 'connected' })
       // a peer that said it wants nothing more and then hung up finished normally
-      session.onClose((err) => opts.onPeer?.({ peer: session.name, state: 'closed', error: session.remoteDone ? undefined : err?.message }))
-    }, (err: Error) => opts.onPeer?.({ peer: peerNameOf(err) ?? transport.remoteLabel, state: 'closed', error: err.message }))
+      session.onClose((err) => opts.onPeer?.({ peer: session.name, state: 'closed', error: session.remoteDone || spare() ? undefined : err?.message }))
+    }, (err: Error) => { if (!spare()) opts.onPeer?.({ peer: peerNameOf(err) ?? transport.remoteLabel, state: 'closed', error: err.message }) })
   }
   const listen = opts.listen === undefined ? ws.config.listen : opts.listen
   // a serve reached only at its direct address needs no tracker
@@ -110,7 +116,10 @@ export async function servePeers (opts: PeerNodeOptions & {
       teamId: identity.teamId,
       security: opts.security.direct,
       trackers,
-      onPeer: (peer) => serve(peer.transport),
+      onPeer: (peer) => {
+        directFrom.add(trackerPeerId(peer.remote.peerId), peer.transport)
+        serve(peer.transport)
+      },
       onRefused: (err, address) => opts.onPeer?.({ peer: `tcp ${address}`, state: 'closed', error: `${err.code}: ${err.message}` })
     }).catch(async (err) => { await queue.stop(); limits.close(); clearInterval(keepAlive); throw err })
   if (direct !== undefined) opts.onListening?.({ host: direct.listener.host, port: direct.listener.port })
@@ -125,7 +134,7 @@ export async function servePeers (opts: PeerNodeOptions & {
       onTrackerStatus: opts.onTracker,
       onSwarmSize: (others, tracker) => opts.onAnnounced?.(tracker, others),
       directAnnounce: direct?.announce,
-      onTransport: serve
+      onTransport: (transport, info) => serve(transport, info.remotePeerId)
     })
   await new Promise<void>((resolve) => {
     if (opts.signal.aborted) resolve()

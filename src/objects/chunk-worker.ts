@@ -87,8 +87,8 @@ const WORKER_HASH_SHARE = 6
 
 /** Slot size: one read; several slots let reading, cutting and storing overlap. */
 export const SLOT_BYTES = 2 * 1024 * 1024
-/** A chunk (≤ CHUNK_MAX < SLOT_BYTES) spans at most two slots; six keep every stage busy. */
-export const SLOT_COUNT = 6
+/** A chunk (≤ CHUNK_MAX < SLOT_BYTES) spans at most two slots; eight let reads run ahead of cutting and cutting ahead of storing. */
+export const SLOT_COUNT = 8
 /** why: a worker costs ~25 ms to start (thread, wasm); kept this long after a file, the next large file of an add reuses it */
 const IDLE_MS = 5000
 
@@ -108,8 +108,14 @@ export class ChunkWorker {
 
   private constructor (private readonly worker: Worker, ring: SharedArrayBuffer) {
     this.slots = Array.from({ length: SLOT_COUNT }, (_, i) => Buffer.from(ring, i * SLOT_BYTES, SLOT_BYTES))
-    worker.on('message', (m: ChunkAnswer) => { this.answers.push(m); this.wake?.() })
-    worker.on('error', (err) => { this.failure = err; this.wake?.() })
+    worker.on('message', (m: ChunkAnswer) => { this.answers.push(m); this.fire() })
+    worker.on('error', (err) => { this.failure = err; this.fire() })
+  }
+
+  private fire (): void {
+    const wake = this.wake
+    this.wake = undefined
+    wake?.()
   }
 
   /** The idle worker if there is one, else a new one. */
@@ -130,13 +136,15 @@ export class ChunkWorker {
     this.worker.postMessage({ slot, length, eof, first })
   }
 
-  async next (): Promise<ChunkAnswer> {
-    while (this.answers.length === 0) {
-      if (this.failure !== undefined) throw this.failure
-      await new Promise<void>((resolve) => { this.wake = resolve })
-      this.wake = undefined
-    }
-    return this.answers.shift()!
+  /** The next answer if one has arrived (the worker's failure is thrown); never waits. */
+  poll (): ChunkAnswer | undefined {
+    if (this.answers.length === 0 && this.failure !== undefined) throw this.failure
+    return this.answers.shift()
+  }
+
+  /** Called once when the next answer (or a failure) arrives; the caller waits on other events too. */
+  notifyOnce (wake: () => void): void {
+    this.wake = wake
   }
 
   /** Done with a file: a worker that answered every slot of it waits idle for the next file; any other is stopped. */

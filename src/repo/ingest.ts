@@ -61,10 +61,11 @@ async function * chunksOf (fs: FileSystem, path: string, size: number, whole: Ha
   }
   const handle = await fs.open(path, 'r')
   try {
-    const fill = async (into: Buffer): Promise<number> => {
+    // at explicit positions: several reads are in flight at once (parallel-chunker.ts)
+    const fill = async (into: Buffer, position: number): Promise<number> => {
       let filled = 0
       while (filled < into.length) {
-        const { bytesRead } = await handle.read(into, filled, into.length - filled, null)
+        const { bytesRead } = await handle.read(into, filled, into.length - filled, position + filled)
         if (bytesRead === 0) break
         filled += bytesRead
       }

@@ -118,13 +118,28 @@ export class ChunkWorker {
     wake?.()
   }
 
+  private static create (): ChunkWorker {
+    const ring = new SharedArrayBuffer(SLOT_COUNT * SLOT_BYTES)
+    return new ChunkWorker(new Worker(WORKER_SOURCE, { eval: true, workerData: { fastcdcPath, ring, slotBytes: SLOT_BYTES, min: CHUNK_MIN, avg: CHUNK_AVG, max: CHUNK_MAX, hashShare: WORKER_HASH_SHARE } }), ring)
+  }
+
+  /**
+   * Starts a worker now, kept idle for the next take(). why: its thread and wasm take ~50 ms to
+   * start (measured through the CLI), time the second core can spend while this one loads a command's modules.
+   */
+  static prestart (): void {
+    if (idle === undefined) this.create().release(true)
+  }
+
+  /** Whether a worker waits idle (started ahead, or kept from the last file). */
+  static get idleReady (): boolean {
+    return idle !== undefined
+  }
+
   /** The idle worker if there is one, else a new one. */
   static take (): ChunkWorker {
     const reused = idle
-    if (reused === undefined) {
-      const ring = new SharedArrayBuffer(SLOT_COUNT * SLOT_BYTES)
-      return new ChunkWorker(new Worker(WORKER_SOURCE, { eval: true, workerData: { fastcdcPath, ring, slotBytes: SLOT_BYTES, min: CHUNK_MIN, avg: CHUNK_AVG, max: CHUNK_MAX, hashShare: WORKER_HASH_SHARE } }), ring)
-    }
+    if (reused === undefined) return this.create()
     idle = undefined
     clearTimeout(idleTimer)
     reused.worker.ref()

@@ -6,12 +6,11 @@ import { ChunkListBuilder } from '../objects/file-manifest.js'
 import type { FileSystem } from '../objects/fs.js'
 import { hashObject, type ObjectId } from '../objects/id.js'
 import { cutInParallel } from '../objects/parallel-chunker.js'
+import { PARALLEL_THRESHOLD } from '../objects/parallel-threshold.js'
 import type { FileStore } from '../pack/file-store.js'
 
 /** Read size: large reads keep syscalls few; the chunker holds about one 8 MiB window. */
 const READ_SIZE = 1024 * 1024
-/** From this size on, cutting and chunk hashing move to a worker thread. */
-const PARALLEL_THRESHOLD = 8 * 1024 * 1024
 
 /**
  * After this many chunks in a row that did not compress, a file is taken as incompressible and

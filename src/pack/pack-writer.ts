@@ -14,6 +14,14 @@ import { PackEntryTable } from './pack-entry-table.js'
 const WRITE_BUFFER = 2 * 1024 * 1024
 /** Entries up to this size share the batch buffer (a chunk is at most 256 KiB; zstd may add a little). */
 const MAX_INLINE_ENTRY = 512 * 1024
+const BATCH_BYTES = WRITE_BUFFER + ENTRY_HEADER + MAX_INLINE_ENTRY
+/**
+ * Batches filled or being written at most; appending waits only when all are. why not one write in
+ * flight (the batch then its spare): a write that stalls behind the file system (an fdatasync of a
+ * checkpoint, writeback) held up `gas add` for 0.4–0.5 s per GiB, its thread waiting while the
+ * chunking worker ran out of slots. Writes still run one after another, in offset order.
+ */
+const BATCHES = 4
 /**
  * A checkpoint rewrites (and sorts) the whole index, so it runs every max(64 MiB, 16 × index size)
  * of appended data: the rewrites stay under 1/16 of the data written. A crash between checkpoints
@@ -30,8 +38,12 @@ export class PackWriter {
   /** each entry's offset and crc32 as appended, for the index (version 2) and readers of the open pack */
   private readonly entries = new PackEntryTable()
   /** entries are copied into this batch; larger ones get a buffer of their own in `buffered` */
-  private batch = Buffer.allocUnsafeSlow(WRITE_BUFFER + ENTRY_HEADER + MAX_INLINE_ENTRY)
-  private spareBatch = Buffer.allocUnsafeSlow(WRITE_BUFFER + ENTRY_HEADER + MAX_INLINE_ENTRY)
+  private batch: Buffer = Buffer.allocUnsafeSlow(BATCH_BYTES)
+  /** batches whose write is done, ready to be filled again (more are made, up to BATCHES, while writes are slow) */
+  private spareBatches: Buffer[] = []
+  private batchesMade = 1
+  /** writes queued or running, oldest first, each with the batch it writes from */
+  private pending: Array<{ done: Promise<void>, batch: Buffer | undefined, settled: boolean }> = []
   private batchUsed = 0
   private buffered: Buffer[] = []
   private bufferedBytes = 0
@@ -149,43 +161,63 @@ export class PackWriter {
   }
 
   /**
-   * Starts writing what is buffered and returns once the previous write is done: one write in
-   * flight overlaps the disk with chunking and hashing. writev avoids copying into one buffer.
+   * Starts writing what is buffered (after the writes before it) and returns once a batch is free
+   * to fill: the disk overlaps chunking and hashing. writev avoids copying into one buffer.
    */
   private async writeBuffered (): Promise<void> {
-    const previous = this.inFlight
+    // the batch to fill next is found before this one is handed over (an append meanwhile still fills this one)
+    if (this.batchUsed > 0) await this.ensureSpareBatch()
     if (this.bufferedBytes > 0) {
-      const buffers = this.batchUsed > 0 ? [this.batch.subarray(0, this.batchUsed), ...this.buffered] : this.buffered
+      const batch = this.batchUsed > 0 ? this.batch : undefined
+      const buffers = batch !== undefined ? [batch.subarray(0, this.batchUsed), ...this.buffered] : this.buffered
       const position = this.written + this.inFlightBytes
       const length = this.bufferedBytes
-      // double buffering: the other batch's write finished before this one was filled (one write in flight)
-      ;[this.batch, this.spareBatch] = [this.spareBatch, this.batch]
+      if (batch !== undefined) this.batch = this.spareBatches.pop() ?? Buffer.allocUnsafeSlow(BATCH_BYTES)
       this.batchUsed = 0
       this.buffered = []
       this.bufferedBytes = 0
       this.inFlightBytes += length
-      this.inFlight = previous.then(async () => {
+      const write = { done: Promise.resolve(), batch, settled: false }
+      write.done = this.inFlight.then(async () => {
         await this.handle.writev(buffers, position)
         this.written += length
         this.inFlightBytes -= length
-      })
-      this.inFlight.catch(() => {})
+      }).finally(() => { write.settled = true })
+      write.done.catch(() => {})
+      this.inFlight = write.done
+      this.pending.push(write)
     }
+    // a failed write fails the next append, not a later one
+    while (this.pending.length > 0 && this.pending[0].settled) await this.retire()
+  }
+
+  /** A spare batch: one whose write is done, a new one while fewer than BATCHES exist, else the oldest write's once it is done. */
+  private async ensureSpareBatch (): Promise<void> {
+    while (this.spareBatches.length === 0) {
+      if (this.pending.length > 0 && (this.pending[0].settled || this.batchesMade >= BATCHES)) await this.retire()
+      else {
+        this.batchesMade++
+        this.spareBatches.push(Buffer.allocUnsafeSlow(BATCH_BYTES))
+      }
+    }
+  }
+
+  /** Waits for the oldest write; its batch becomes a spare. */
+  private async retire (): Promise<void> {
+    const oldest = this.pending.shift()
+    if (oldest === undefined) throw new Error('pack writer: no write to wait for')
     try {
-      await previous
+      await oldest.done
     } catch (err) {
       throw fromFsError(err, this.packPath)
     }
+    if (oldest.batch !== undefined) this.spareBatches.push(oldest.batch)
   }
 
   /** Waits until every byte appended has reached the file. */
   private async drain (): Promise<void> {
     await this.writeBuffered()
-    try {
-      await this.inFlight
-    } catch (err) {
-      throw fromFsError(err, this.packPath)
-    }
+    while (this.pending.length > 0) await this.retire()
   }
 
   /** Makes everything appended so far durable and visible: data first, then the index over it. */

@@ -3,6 +3,7 @@ import type { FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fromFsError } from '../errors.js'
 import { writeFileAtomic } from '../objects/atomic-write.js'
+import { DropBehind } from '../objects/drop-behind.js'
 import type { FileSystem } from '../objects/fs.js'
 import type { ObjectId } from '../objects/id.js'
 import type { EncodedObject } from '../objects/store.js'
@@ -45,6 +46,8 @@ export class PackWriter {
   private checkpointRunning = false
   /** what a checkpoint run in the background failed with, thrown by the next append or checkpoint */
   private backgroundFailure: unknown
+  /** set by dropWrittenPages(): written pages leave the page cache as the pack grows */
+  private dropBehind: DropBehind | undefined
 
   private constructor (private readonly fs: FileSystem, private readonly handle: FileHandle, readonly packPath: string, readonly indexPath: string) {
     this.written = PACK_MAGIC.length
@@ -67,6 +70,15 @@ export class PackWriter {
 
   has (id: ObjectId): boolean {
     return this.entries.has(id)
+  }
+
+  /**
+   * From now on, pages of the pack are written back and dropped from the page cache as it grows
+   * (drop-behind.ts). why only for some writers: a sync's received chunks are not read again by
+   * it (the arriving file is written beside them), while ingest's pack is what a restore reads next.
+   */
+  dropWrittenPages (): void {
+    this.dropBehind ??= new DropBehind(this.handle.fd, { from: this.written })
   }
 
   get size (): number {
@@ -168,6 +180,7 @@ export class PackWriter {
         await this.handle.writev(buffers, position)
         this.written += length
         this.inFlightBytes -= length
+        this.dropBehind?.written(this.written)
       })
       this.inFlight.catch(() => {})
     }
@@ -221,6 +234,7 @@ export class PackWriter {
     try {
       await this.checkpoint()
     } finally {
+      await this.dropBehind?.settle()
       await this.handle.close().catch(() => {})
       if (this.entries.size === 0) await this.fs.rm(this.packPath, { force: true }).catch(() => {})
       await this.fs.rm(lockPathOf(this.packPath), { force: true }).catch(() => {})

@@ -1,6 +1,7 @@
 import type { FileHandle } from 'node:fs/promises'
 import { CHUNK_MAX } from '../objects/chunker.js'
 import { decompress } from '../objects/compression.js'
+import { DropBehind } from '../objects/drop-behind.js'
 import type { FileManifest } from '../objects/file-manifest.js'
 import type { FileSystem } from '../objects/fs.js'
 import type { ObjectId } from '../objects/id.js'
@@ -43,6 +44,8 @@ export class FileAssembler {
   readonly #positions = new Map<ObjectId, number | number[]>()
   readonly #ahead = new Map<number, Uint8Array>()
   #handle: Promise<FileHandle> | undefined
+  /** the file's pages leave the page cache as it is written (drop-behind.ts): nothing reads it again before the checkout renames it */
+  #dropBehind: DropBehind | undefined
   #cursor = 0
   #written = 0
   /** chunks are copied into a batch buffer (no allocation per chunk: a sync's heap stays calm); spares are reused once written */
@@ -142,9 +145,12 @@ export class FileAssembler {
     const handle = this.#open()
     // why one chain: writes land in order; a batch filling while one is written gets a spare (two or three in all)
     const write = this.#inFlight.then(async () => {
-      await writeAll(await handle, [bytes], position)
+      const opened = await handle
+      await writeAll(opened, [bytes], position)
       // written: the buffer may take the next batch
       this.#spares.push(buffer)
+      this.#dropBehind ??= new DropBehind(opened.fd)
+      this.#dropBehind.written(position + bytes.length)
     })
     this.#inFlight = write
     this.#writes.push(write.catch(() => this.#fail()).finally(() => { this.#writes.shift() }))
@@ -186,6 +192,7 @@ export class FileAssembler {
       if (this.#handle !== undefined || whole) {
         const handle = await this.#open()
         whole &&= await checkAssembledSample(handle, this.manifest)
+        await this.#dropBehind?.settle()
         await handle.close()
       }
       if (!whole) await this.discard()
@@ -200,6 +207,7 @@ export class FileAssembler {
   async discard (): Promise<void> {
     this.#fail()
     if (this.#handle === undefined) return
+    await this.#dropBehind?.settle()
     await this.#handle.then(async (h) => await h.close()).catch(() => {})
     await this.fs.rm(this.tmpPath, { force: true }).catch(() => {})
   }

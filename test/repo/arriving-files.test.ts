@@ -11,6 +11,7 @@ import { serveRepo, syncRepo } from '../../src/peer/sync/sync-engine.js'
 import { MemoryTransport } from '../../src/peer/transport/memory-transport.js'
 import { ArrivingFiles } from '../../src/repo/arriving-files.js'
 import { AheadBudget, FileAssembler } from '../../src/repo/file-assembler.js'
+import { residentBytes } from '../helpers/resident-bytes.js'
 import { useTmp } from '../helpers/tmp.js'
 import { buildVersion, MiB, pseudoRandomBytes, setRef, tempRefs, type WrittenAsset } from '../net/helpers.js'
 
@@ -83,6 +84,18 @@ describe('files written while their chunks arrive', () => {
     expect(await arriving.take(manifestOf(assets.get('big.bin')!), join(dir, 'copy.bin'))).toBe(false)
     await arriving.discard()
     expect(await readdir(tmpDir)).toEqual([])
+  }, 60_000)
+
+  it.runIf(process.platform === 'linux')('a large file is written back and leaves the page cache as it is written (drop-behind.ts), and arrives whole', async () => {
+    const dir = tmp()
+    const big = pseudoRandomBytes('paged', 40 * MiB)
+    const arriving = new ArrivingFiles(realFs, join(dir, 'tmp'))
+    const { assets } = await syncWith([{ path: 'big.bin', bytes: big }], arriving)
+    const out = join(dir, 'big.bin')
+    expect(await arriving.take(manifestOf(assets.get('big.bin')!), out)).toBe(true)
+    // all but the last two 8 MiB windows (and the sample read back) were dropped
+    expect(residentBytes(out)).toBeLessThan(24 * MiB)
+    expect((await readFile(out)).equals(big)).toBe(true)
   }, 60_000)
 
   it('removes what nobody took, and keeps nothing whose content does not match its manifest', async () => {

@@ -42,3 +42,15 @@ export function wholeBlocks (bytes: number): number {
 export function blocksWithin (bytes: number): number {
   return Math.floor(bytes / DIRECT_ALIGNMENT) * DIRECT_ALIGNMENT
 }
+
+/** `path` (an existing file) opened again for O_DIRECT writes; undefined where O_DIRECT is refused or turned off (GAS_DIRECT_WRITES=0) */
+export async function openDirectWrites (fs: FileSystem, path: string): Promise<FileHandle | undefined> {
+  const O_DIRECT = (constants as { O_DIRECT?: number }).O_DIRECT
+  if (O_DIRECT === undefined || process.env.GAS_DIRECT_WRITES === '0') return undefined
+  try {
+    return await fs.open(path, constants.O_WRONLY | O_DIRECT)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EINVAL') return undefined
+    throw err
+  }
+}

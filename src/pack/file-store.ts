@@ -285,7 +285,7 @@ export class FileStore implements ObjectStore {
   async #appendToPack (id: ObjectId, object: EncodedObject, writeAt?: number, received = false): Promise<void> {
     if (this.hasPacked(id)) return
     const writer = await this.openWriter()
-    if (received) writer.dropWrittenPages()
+    if (received) await writer.dropWrittenPages()
     await writer.append(id, object, writeAt)
     await this.#replaced(id, 'pack')
   }

@@ -46,6 +46,7 @@ export type ErrorCode =
   | 'E_BAD_TTL'
   | 'E_BAD_POLICY'
   | 'E_IGNORED'
+  | 'E_INDEX_CRC'
 
 export class GasError extends Error {
   readonly code: ErrorCode

@@ -2,11 +2,13 @@ import { Command, CommanderError } from 'commander'
 import { configureHelpTree } from './help.js'
 import { configureUsageErrors, usageErrorLine, usageErrorsAsJson } from './usage-errors.js'
 import { EXIT_USAGE, printError, stdPrinter } from './output.js'
+import { addVersionOption } from './version.js'
 
 /** The `gas` program without its commands: the options every command shares and how usage errors print. */
 export function newProgram (): Command {
   const program = new Command('gas')
-  program.description('GameAssetShare: peer-to-peer versioned store for game assets and builds').version('0.1.0')
+  program.description('GameAssetShare: peer-to-peer versioned store for game assets and builds')
+  addVersionOption(program)
   // root options only before the subcommand, so `gas restore --version REV` reaches restore
   program.enablePositionalOptions()
   program.exitOverride()

@@ -16,6 +16,11 @@ export function usageErrorsAsJson (argv: readonly string[]): void {
   jsonAsked = argv.includes('--json')
 }
 
+/** Whether the argv as typed asks for JSON (see usageErrorsAsJson): also what `gas --version` prints. */
+export function jsonWasAsked (): boolean {
+  return jsonAsked
+}
+
 /** Applies usageErrorLine to a command and every subcommand below it (registered already). */
 export function configureUsageErrors (command: Command, commandPath = command.name()): void {
   command.configureOutput({ outputError: (text, write) => { write(usageErrorLine(text, commandPath)) } })

@@ -2,6 +2,7 @@ import { GasError } from '../errors.js'
 import { decompress } from '../objects/compression.js'
 import { hashObject, type ObjectId } from '../objects/id.js'
 import type { FileStore } from './file-store.js'
+import { crcMismatch, crcOfEntry } from './index-crc.js'
 
 export interface Problem { id: string, code: string, message: string }
 
@@ -19,12 +20,15 @@ export async function checkStore (store: FileStore, onObject?: (id: ObjectId, ty
   await store.refreshPacks()
   const problems: Problem[] = store.packProblems.map((p) => ({ id: p.pack, code: p.code, message: p.message }))
   for (const pack of store.packFiles()) {
-    for (const { id, offset } of pack.index.entries()) {
+    for (const { id, offset, crc } of pack.index.entries()) {
       if (pack.masked.has(offset)) continue // set aside already: reported below until replaced
       try {
         const object = await pack.readAt(id, offset)
         const raw = decompress(object.encoding, object.bytes, object.rawLength, id)
         if (hashObject(object.type, raw) !== id) throw GasError.corruptObject(id, `content in ${pack.packPath} does not match its id`)
+        // why also the crc32: restore trusts it instead of hashing, so a wrong one fails every read of a whole entry
+        const entryCrc = crc === undefined ? undefined : crcOfEntry(id, object)
+        if (crc !== undefined && entryCrc !== crc) problems.push(crcMismatch(pack, id, offset, crc, entryCrc!))
         onObject?.(id, object.type, object.bytes.length)
       } catch (err) {
         problems.push(problemOf(id, err))

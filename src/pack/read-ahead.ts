@@ -1,6 +1,7 @@
 import type { FileHandle } from 'node:fs/promises'
 import type { BufferPool } from '../objects/buffer-pool.js'
 import { ENTRY_HEADER, decodeEntryHeader, type EntryHeader } from './pack-entry.js'
+import { LendingPool } from './lending-pool.js'
 
 /**
  * why: serving or checking out a file reads its chunks in pack order (ingest and fetch append
@@ -27,6 +28,8 @@ interface Window {
   /** bytes the read returned; set once `done` resolves */
   got: number
   done: Promise<void>
+  /** how the read ended, once it did (entries of a window read already need no await) */
+  ok: boolean | undefined
   /** readers waiting on or copying from this window; its buffer is reused only at 0 */
   users: number
 }
@@ -63,12 +66,20 @@ export class ReadAhead {
     w.users++
     try {
       // a failed read-ahead is not an error here: the direct read reports what is wrong
-      if (!(await w.done.then(() => true, () => false))) return undefined
+      if (w.ok === undefined) await w.done
+      if (w.ok !== true) return undefined
       const at = offset - w.start
       if (at + ENTRY_HEADER > w.got) return this.#pastWindow(w)
       const header = decodeEntryHeader(w.buffer.subarray(at, at + ENTRY_HEADER), where)
       const end = at + ENTRY_HEADER + header.storedLength
       if (end > w.got && w.got < READ_AHEAD_BYTES) return this.#pastWindow(w)
+      // a borrower that gives its buffers back gets a view of the window, kept from reuse until then
+      if (pool instanceof LendingPool && end <= w.got) {
+        w.users++
+        const view = pool.lend(w.buffer.subarray(at + ENTRY_HEADER, end), () => { if (--w.users === 0 && w !== this.#current) recycle(w.buffer) })
+        this.passed(w.start + end)
+        return { header, bytes: view }
+      }
       const bytes = pool?.take(header.storedLength) ?? Buffer.allocUnsafe(header.storedLength)
       bytes.set(w.buffer.subarray(at + ENTRY_HEADER, Math.min(end, w.got)))
       // why: the entry running past a full window (one per window, and the larger ones) was read
@@ -109,8 +120,8 @@ export class ReadAhead {
     // a replaced window nobody reads any more gives its buffer back now; otherwise its last reader does
     if (old !== undefined && old.users === 0) recycle(old.buffer)
     const buffer = spare.pop() ?? Buffer.allocUnsafe(READ_AHEAD_BYTES)
-    const w: Window = { start: offset, buffer, got: 0, users: 0, done: Promise.resolve() }
-    w.done = this.handle.read(buffer, 0, READ_AHEAD_BYTES, offset).then(({ bytesRead }) => { w.got = bytesRead })
+    const w: Window = { start: offset, buffer, got: 0, users: 0, done: Promise.resolve(), ok: undefined }
+    w.done = this.handle.read(buffer, 0, READ_AHEAD_BYTES, offset).then(({ bytesRead }) => { w.got = bytesRead; w.ok = true }, () => { w.ok = false })
     this.#current = w
     this.#releaseWhenIdle(w)
     return w

@@ -10,7 +10,7 @@ export interface WorkspaceConfig {
   trackers: string[]
   roles: string[]
   /** selective sync: local overrides of `.gasrules` ("include PATTERN" / "exclude PATTERN"), not shared */
-  selective?: { overrides: string[] }
+  selective?: { overrides: string[], history?: HistoryContent }
   /** direct path: addresses (`HOST:PORT`) of team peers to try besides the tracker (`gas team peer`) */
   peers?: string[]
   /** direct path: where `gas serve` listens (`HOST:PORT`; default all interfaces, a free port) */
@@ -18,6 +18,9 @@ export interface WorkspaceConfig {
   /** direct path: LAN discovery by multicast (`gas team lan on`); absent: off */
   lan?: { interface?: string, port?: number, group?: string }
 }
+
+/** `gas sync history`: 'current' fetches the content of the versions refs name (default), 'all' every stored version's too */
+export type HistoryContent = 'current' | 'all'
 
 export function defaultConfig (timeZone: string): WorkspaceConfig {
   return { version: 1, branch: 'main', timeZone, team: null, trackers: [], roles: [] }

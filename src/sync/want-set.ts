@@ -65,6 +65,12 @@ export interface WantSet {
    * fetched all of `content` records them with `newlyWhole`, without walking again.
    */
   wholeOnArrival: ObjectId[]
+  /**
+   * Older versions' content the policy wants but this walk left on the peers (contentOfHistory
+   * false): how many file contents, and their sizes. Not missing: left out on purpose, fetched on
+   * demand (`gas restore --version`); a tree holding such a version is not recorded whole.
+   */
+  historyLeftOut: { files: number, bytes: number }
 }
 
 /** The content policy's question: is this asset's content wanted here? A companion (`X.meta`) is asked with its partner `X`. */
@@ -251,6 +257,32 @@ export async function computeCompactWantSet (opts: WantSetOptions): Promise<Comp
     return whole ? WHOLE : arriving ? ARRIVING : 0
   }
 
+  /** file manifests of older versions whose content is left on the peers (contentOfHistory false) */
+  const leftOut = new IdTable()
+  const historyLeftOut = { files: 0, bytes: 0 }
+  /**
+   * An older version's wanted file, not fetched (contentOfHistory false): WHOLE when its content is
+   * here anyway, else counted in historyLeftOut. It stops at the first absent chunk: no chunk is listed.
+   */
+  const visitOlderFile = async (fileId: ObjectId, path: string, assetSize: number): Promise<number> => {
+    if (await missing(fileId, PRIORITY_METADATA, path)) return 0
+    const before = filesWalked.get(fileId)
+    if (before !== undefined) return before === FILE_WHOLE ? WHOLE : before === FILE_ARRIVING ? ARRIVING : 0
+    if (leftOut.get(fileId) !== undefined) return 0
+    let arriving = false
+    for (const chunk of decodeFileManifestLazily((await store.get(fileId)).body).chunks) {
+      // a chunk a newer version shares, listed for it: here once this fetch is done
+      if (contentWanted.get(chunk.id) === CHUNK_LISTED) { arriving = true; continue }
+      if (await store.has(chunk.id, 'chunk')) continue
+      leftOut.set(fileId, 1)
+      historyLeftOut.files++
+      historyLeftOut.bytes += assetSize
+      return 0
+    }
+    filesWalked.set(fileId, arriving ? FILE_ARRIVING : FILE_WHOLE)
+    return arriving ? ARRIVING : WHOLE
+  }
+
   /**
    * Trees and assets already walked, by id and path (the policy is path-based): with content →
    * the outcome; without → not whole. History shares most of them.
@@ -266,18 +298,19 @@ export async function computeCompactWantSet (opts: WantSetOptions): Promise<Comp
     let whole = true
     for (const preview of asset.previews) if (await missing(preview, PRIORITY_PREVIEW, path)) whole = false
     let wanted = true
-    if (withContent && wantContent !== undefined) {
+    // why also without content: an older version the policy wants is left out on purpose, one it does not want is whole without it
+    if (wantContent !== undefined) {
       let partner: Companion | undefined
       if (companion?.id === null) partner = { path: companion.path, asset: null }
       else if (companion !== undefined && !(await missing(companion.id, PRIORITY_METADATA, companion.path))) partner = { path: companion.path, asset: await read(companion.id, decodeAsset) }
       wanted = wantContent(path, asset, partner)
     }
     let outcome: number
-    if (withContent && !wanted) {
+    if (!wanted) {
       // why: the manifest is metadata (0.06% of the content) and syncs even when the content does not
       outcome = (await missing(asset.file, PRIORITY_METADATA, path)) || !whole ? SKIPPED : WHOLE | SKIPPED
     } else {
-      const file = await visitFile(asset.file, path, asset.size, withContent, id)
+      const file = withContent ? await visitFile(asset.file, path, asset.size, true, id) : await visitOlderFile(asset.file, path, asset.size)
       outcome = whole ? file : 0
     }
     walked.set(key, { withContent, outcome })
@@ -287,7 +320,7 @@ export async function computeCompactWantSet (opts: WantSetOptions): Promise<Comp
   const visitTree = async (id: ObjectId, prefix: string, withContent: boolean): Promise<number> => {
     if (completeTrees?.has(id) === true) return WHOLE
     const relativeKey = policyKey === undefined ? undefined : policyTreeKey(policyKey, id, prefix)
-    if (withContent && relativeKey !== undefined && completeTrees?.has(relativeKey) === true) return WHOLE | SKIPPED
+    if (relativeKey !== undefined && completeTrees?.has(relativeKey) === true) return WHOLE | SKIPPED
     const key = walkedKey(id, prefix)
     const before = walked.get(key)
     if (before !== undefined && (before.withContent || !withContent)) return before.outcome
@@ -316,7 +349,7 @@ export async function computeCompactWantSet (opts: WantSetOptions): Promise<Comp
     walked.set(key, { withContent, outcome })
     const recorded = whole ? newlyWhole : wholeOnceFetched ? wholeOnArrival : undefined
     if (recorded !== undefined && !skipped) recorded.push(id)
-    else if (recorded !== undefined && withContent && relativeKey !== undefined) recorded.push(relativeKey)
+    else if (recorded !== undefined && relativeKey !== undefined) recorded.push(relativeKey)
     return outcome
   }
 
@@ -368,7 +401,7 @@ export async function computeCompactWantSet (opts: WantSetOptions): Promise<Comp
       versions.push({ id: parent, tip: false })
     }
   }
-  return { metadata, content, contentBytes, complete: metadata.length === 0, newlyWhole, wholeOnArrival }
+  return { metadata, content, contentBytes, complete: metadata.length === 0, newlyWhole, wholeOnArrival, historyLeftOut }
 }
 
 /** Everything missing for `roots`, metadata first, as one stream (the want-set of one moment). */

@@ -11,6 +11,7 @@ import { SyncPolicy } from './policy.js'
 import { RULES_FILE, parseRules, type Rule } from './rules.js'
 import type { WantContent } from './want-set.js'
 import { writeNewlyWanted } from './fetch-plan.js'
+import { historyContentOf } from './overrides.js'
 
 /** `.gas/sync-policy.json`: the last good rules file and the fingerprint the whole-tree cache was built under. */
 const STATE_FILE = 'sync-policy.json'
@@ -136,22 +137,34 @@ export async function loadWorkspacePolicy (ws: Workspace): Promise<LoadedPolicy>
 export interface SelectiveSyncOptions {
   wantContent: WantContent
   policyKey: string
+  /**
+   * false: a sync fetches the content of the versions the refs name (what a checkout needs), not
+   * of every older version; `gas restore --version` and `gas fetch --version` get an older one on
+   * demand, as Git LFS does. A path new rules bring in costs its current size, not its history's.
+   */
+  contentOfHistory: boolean
   notice: string | null
   reload: () => Promise<string | null>
   /** `reload`, also giving the policy now in force: a different `policyKey` means the sync brought new rules */
-  reloadPolicy: () => Promise<{ notice: string | null, wantContent: WantContent, policyKey: string }>
+  reloadPolicy: () => Promise<{ notice: string | null, wantContent: WantContent, policyKey: string, contentOfHistory: boolean }>
+}
+
+/** why here: the CLI and the API's selective sync take it from here, so both fetch history the same way */
+function contentOfHistory (ws: Workspace): boolean {
+  return historyContentOf(ws) === 'all'
 }
 
 export async function selectiveSyncOptions (ws: Workspace): Promise<SelectiveSyncOptions> {
   const { policy, notice } = await loadWorkspacePolicy(ws)
-  const reloadPolicy = async (): Promise<{ notice: string | null, wantContent: WantContent, policyKey: string }> => {
+  const reloadPolicy = async (): Promise<{ notice: string | null, wantContent: WantContent, policyKey: string, contentOfHistory: boolean }> => {
     await writeNewlyWanted(ws, policy.wants)
     const now = await loadWorkspacePolicy(ws)
-    return { notice: now.notice, wantContent: now.policy.wants, policyKey: now.policy.fingerprint }
+    return { notice: now.notice, wantContent: now.policy.wants, policyKey: now.policy.fingerprint, contentOfHistory: contentOfHistory(ws) }
   }
   return {
     wantContent: policy.wants,
     policyKey: policy.fingerprint,
+    contentOfHistory: contentOfHistory(ws),
     notice,
     reload: async () => (await reloadPolicy()).notice,
     reloadPolicy

@@ -68,6 +68,19 @@ describe('gas CLI (CLI.md contract)', () => {
     expect((await gas(dir, ['--version'])).status).toBe(0)
   })
 
+  it('gas --version prints the version; with --json, one JSON document (it printed plain text)', async () => {
+    const dir = tmp()
+    for (const args of [['--version', '--json'], ['--json', '--version'], ['-V', '--json']]) {
+      const r = await gas(dir, args)
+      expect(r.status).toBe(0)
+      expect(JSON.parse(r.stdout)).toEqual({ version: expect.stringMatching(/^\d+\.\d+\.\d+$/) as string })
+      expect(r.stdout.trim().split('\n')).toHaveLength(1)
+    }
+    const plain = await gas(dir, ['--version'])
+    expect(plain.stdout).toMatch(/^\d+\.\d+\.\d+\n$/)
+    expect(JSON.parse((await gas(dir, ['--version', '--json'])).stdout).version).toBe(plain.stdout.trim())
+  })
+
   it('works as the installed binary, with no stack trace on errors', () => {
     const dir = tmp()
     expect(gasSync(dir, ['init', '--name', 'bo']).status).toBe(0)

@@ -83,6 +83,12 @@ describe('history and versions', () => {
     const empty = tmp()
     await gasOk(GAS, empty, ['init'])
     expect((await runGas(GAS, empty, ['log', 'x', '--json'])).stderr).toContain('"code":"E_NOT_FOUND"')
+    // an empty log says why instead of printing nothing (as if the command had not run)
+    expect((await gasOk(GAS, empty, ['log'])).trim()).toBe('no versions yet: `gas add PATH`, then `gas commit -m MESSAGE` records the first')
+    expect(await gasOk(GAS, empty, ['log', '--json'])).toEqual({ versions: [] })
+    writeFileSync(join(empty, 'x.txt'), 'x\n')
+    await gasOk(GAS, empty, ['add', 'x.txt'])
+    expect((await gasOk(GAS, empty, ['log', 'x.txt'])).trim()).toBe('no version changed x.txt')
   })
 
   it('gas tag --json lists each tag with the version it names', async () => {

@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs'
+import { createServer, type AddressInfo, type Socket } from 'node:net'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import * as gas from '../../src/index.js'
 import { createInvite, joinTeam } from '../../src/auth/invite.js'
-import { listenDirect, type DirectListener } from '../../src/peer/transport/direct-handshake.js'
+import { DIRECT_HANDSHAKE_TIMEOUT_MS, listenDirect, type DirectListener } from '../../src/peer/transport/direct-handshake.js'
 import { startTracker, type RunningTracker } from '../../src/peer/discovery/tracker.js'
 import { writeRandomFile } from '../fixtures/project.js'
 import { useTmp } from '../helpers/tmp.js'
@@ -64,6 +65,21 @@ describe('the direct path beside WebRTC', () => {
     expect(readFileSync(join(bo.root, 'level.pak')).equals(bytes)).toBe(true)
   }, 60_000)
 
+  it('the WebRTC connection the tracker brings beside the direct one is closed unused: the serve sees one peer per sync, none lost', async () => {
+    const { ana, bo, bytes } = await team({ trackers: true })
+    const events: Array<{ peer: string, state: string, error?: string }> = []
+    await serve(ana, { listen: '127.0.0.1:0', onPeer: (e) => events.push(e) })
+    for (let run = 1; run <= 3; run++) {
+      const result = await gas.sync({ ws: bo, trackers: [], security: gas.peerSecurity(bo) })
+      expect(result.complete).toBe(true)
+      expect(result.routes.map((r) => r.transport)).toEqual(['tcp'])
+      // the serve hears of the close after the sync returned
+      for (let waited = 0; events.filter((e) => e.state === 'closed').length < run && waited < 20_000; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50))
+      expect(events).toEqual(Array.from({ length: run }, () => [{ peer: 'bo', state: 'connected' }, { peer: 'bo', state: 'closed', error: undefined }]).flat())
+    }
+    expect(readFileSync(join(bo.root, 'level.pak')).equals(bytes)).toBe(true)
+  }, 90_000)
+
   it('a peer reachable only over WebRTC is still synced', async () => {
     const { ana, bo, bytes } = await team({ trackers: true })
     await serve(ana, { listen: null })
@@ -87,6 +103,26 @@ describe('the direct path beside WebRTC', () => {
     expect(result.perPeer.map((p) => p.name)).toEqual(['ana'])
     expect(result.routes.map((r) => r.transport)).toEqual(['webrtc'])
     expect(result.dropped).toContainEqual(expect.objectContaining({ peer: `127.0.0.1:${cyListener.port}`, code: 'E_AUTH' }))
+    expect(readFileSync(join(bo.root, 'level.pak')).equals(bytes)).toBe(true)
+  }, 60_000)
+
+  it('an announced address that accepts but never answers: the WebRTC connection held for it is used after a short wait', async () => {
+    const { ana, bo, bytes } = await team({ trackers: true })
+    // a port that takes the TCP connection and never speaks TLS: the direct handshake would wait its full timeout
+    const held = new Set<Socket>()
+    const silent = createServer((socket) => { held.add(socket); socket.on('error', () => {}) })
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve))
+    cleanup.push(async () => await new Promise<void>((resolve) => { for (const socket of held) socket.destroy(); silent.close(() => resolve()) }))
+    const honest = gas.peerSecurity(ana)
+    const silentAddress = `127.0.0.1:${(silent.address() as AddressInfo).port}`
+    const announcingSilence = { ...honest, direct: { ...honest.direct, signAnnounce: (a: Parameters<typeof honest.direct.signAnnounce>[0]) => honest.direct.signAnnounce({ ...a, addresses: [silentAddress] }) } }
+    await serve(ana, { listen: '127.0.0.1:0', security: announcingSilence })
+    const started = performance.now()
+    const result = await gas.sync({ ws: bo, trackers: [], security: gas.peerSecurity(bo) })
+    expect(result.complete).toBe(true)
+    expect(result.routes.map((r) => r.transport)).toEqual(['webrtc'])
+    // not the direct handshake's timeout
+    expect(performance.now() - started).toBeLessThan(DIRECT_HANDSHAKE_TIMEOUT_MS)
     expect(readFileSync(join(bo.root, 'level.pak')).equals(bytes)).toBe(true)
   }, 60_000)
 

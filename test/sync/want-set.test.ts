@@ -94,6 +94,28 @@ describe('computeWantSet', () => {
     expect(dst2.objects.has(v1.version)).toBe(false)
   })
 
+  it('contentOfHistory: false counts the older content it leaves out, records history trees whole once their wanted content is here', async () => {
+    const src = new MemoryStore()
+    const v1 = await buildVersion(src, [{ path: 'art/old.bin', bytes: pseudoRandomBytes('old', 100 * KiB) }, { path: 'docs/a.md', bytes: Buffer.from('a') }])
+    const v2 = await buildVersion(src, [{ path: 'art/old.bin', bytes: pseudoRandomBytes('new', 100 * KiB) }, { path: 'docs/a.md', bytes: Buffer.from('a') }], { parents: [v1.version] })
+    const dst = new MemoryStore()
+    const onlyArt = (path: string): boolean => path.startsWith('art/')
+    await fetchAll(src, dst, [v2.version], { contentOfHistory: false, wantContent: onlyArt, policyKey: 'art' })
+    const left = await computeWantSet({ store: dst, roots: [v2.version], contentOfHistory: false, wantContent: onlyArt, policyKey: 'art' })
+    expect(left.content).toEqual([])
+    expect(left.historyLeftOut).toEqual({ files: 1, bytes: 100 * KiB })
+    expect(left.newlyWhole).not.toContain(v1.tree)
+    // the older version's content fetched (gas restore --version): its tree is whole now, and nothing is left out
+    await copy(src, dst, v1.assets.get('art/old.bin')!.chunks.map((c) => c.id))
+    const whole = await computeWantSet({ store: dst, roots: [v2.version], contentOfHistory: false, wantContent: onlyArt, policyKey: 'art' })
+    expect(whole.historyLeftOut).toEqual({ files: 0, bytes: 0 })
+    expect(whole.content).toEqual([])
+    // each version's art/ whole (its content here), docs/ and the roots whole for this policy only (docs/ is not wanted): keyed by the policy
+    expect(whole.newlyWhole).toHaveLength(5)
+    expect(whole.newlyWhole).not.toContain(v1.tree)
+    expect(whole.newlyWhole).not.toContain(v2.tree)
+  })
+
   it('walks tags, bare trees and assets; other object types are leaves', async () => {
     const src = new MemoryStore()
     const v1 = await buildVersion(src, [{ path: 'docs/readme.md', bytes: Buffer.from('hello') }, { path: 'art/a.png', bytes: Buffer.from('png') }])

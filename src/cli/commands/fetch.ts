@@ -2,7 +2,9 @@ import type { Command } from 'commander'
 import { peerSecurity } from '../../auth/peer-security.js'
 // why: loaded when the command runs, so commands that never touch peers, git or previews start without these modules
 const peerNode = async () => await import('../../peer/sync/peer-node.js')
-import { planFetch, writeFetched } from '../../sync/fetch-plan.js'
+import { contentHere, planFetch, writeFetched, type FetchPlan, type WrittenFetch } from '../../sync/fetch-plan.js'
+import { planFetchAt } from '../../sync/fetch-version-plan.js'
+import type { Workspace } from '../../repo/workspace.js'
 import { action } from '../action.js'
 import { withWorkspace } from '../context.js'
 import { EXIT_FAILURE, printResult } from '../output.js'
@@ -11,20 +13,24 @@ import { formatBytes } from '../../units.js'
 
 export function register (program: Command): void {
   program.command('fetch').description('get the content of assets the rules leave out, from the peers, now (kept until `gas gc`)').argument('<paths...>')
-    .option('--tracker <url>', 'tracker URL (repeatable; default: the workspace\'s)', collect, []).option('--json', 'print JSON')
-    .action(action(async (p, paths: string[], opts: { tracker: string[] }) => {
+    .option('--tracker <url>', 'tracker URL (repeatable; default: the workspace\'s)', collect, [])
+    .option('--version <rev>', 'the assets as they were in this version (id, prefix, tag, branch or REV~N): stored, not written; `gas restore --version` then needs no peer')
+    .option('--json', 'print JSON')
+    .action(action(async (p, paths: string[], opts: { tracker: string[], version?: string }) => {
       const result = await withWorkspace(async (ws) => {
-        const plan = await planFetch(ws, { paths, cwd: process.cwd() })
+        const plan = opts.version === undefined ? await planFetch(ws, { paths, cwd: process.cwd() }) : await planFetchAt(ws, { paths, rev: opts.version, cwd: process.cwd() })
         const got = plan.roots.length === 0 ? undefined : await (await peerNode()).fetchFromPeers({ ws, trackers: opts.tracker, security: peerSecurity(ws), roots: plan.roots })
         // a refusal names the file manifest asked for; the plan knows its path
         const refused = new Set(got?.accessDenied.map((d) => d.path))
         const denied = plan.targets.filter((t) => refused.has(t.meta.file)).map((t) => t.path)
-        const written = await writeFetched(ws, plan)
+        // an older version is kept in the store: the workspace holds the version checked out
+        const written: WrittenFetch & { stored?: string[] } = opts.version === undefined ? await writeFetched(ws, plan) : await storedOnly(ws, plan)
         return { fetched: got?.fetched ?? { objects: 0, bytes: 0 }, ...written, missing: written.missing.filter((path) => !denied.includes(path)), denied }
       })
       printResult(p, result, () => [
         `fetched ${result.fetched.objects} objects (${formatBytes(result.fetched.bytes)})`,
         ...result.written.map((path) => `  ${path}`),
+        ...(result.stored ?? []).map((path) => `  ${path}: stored as in ${opts.version ?? ''} (\`gas restore ${path} --version ${opts.version ?? ''}\` writes it)`),
         ...result.skipped.map((path) => `  ${path}: fetched, not written (a file of yours is there)`),
         ...result.missing.map((path) => `  ${path}: no peer had it`),
         ...result.denied.map((path) => `  ${path}: refused (E_ACCESS_DENIED: your roles may not read it)`)
@@ -40,4 +46,11 @@ export function register (program: Command): void {
         return EXIT_FAILURE
       }
     }))
+}
+
+/** `--version`: which targets are now stored whole (listed as `stored`), and which are still missing. */
+async function storedOnly (ws: Workspace, plan: FetchPlan): Promise<WrittenFetch & { stored: string[] }> {
+  const out = { written: [], skipped: [], missing: [] as string[], stored: [] as string[] }
+  for (const target of plan.targets) (await contentHere(ws, target.meta.file) ? out.stored : out.missing).push(target.path)
+  return out
 }

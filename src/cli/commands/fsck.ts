@@ -17,9 +17,10 @@ export function register (program: Command): void {
       if (opts.repair === true) {
         const repair = await withWorkspace(async (ws) => await (await peerRepair()).repairFromPeers({ ws, trackers: opts.tracker, security: peerSecurity(ws) }))
         const report = repair.after
-        printResult(p, { ok: report.ok, problems: report.problems, objects: report.objects, missingChunks: report.missingChunks, damaged: repair.damaged, repaired: repair.repaired, asked: repair.asked, unreachable: repair.unreachable },
+        printResult(p, { ok: report.ok, problems: report.problems, objects: report.objects, missingChunks: report.missingChunks, damaged: repair.damaged, repaired: repair.repaired, asked: repair.asked, unreachable: repair.unreachable, reindexed: repair.reindexed },
           () => [
-            repair.damaged.length === 0 ? 'nothing to repair' : `repaired ${repair.repaired.length} of ${repair.damaged.length} damaged object(s)${repair.asked.length > 0 ? ` from ${repair.asked.join(', ')}` : ''}`,
+            ...repair.reindexed.map((r) => `rewrote ${r.index}: the crc32 of ${r.ids.length} whole object(s) corrected`),
+            repair.damaged.length === 0 ? (repair.reindexed.length === 0 ? 'nothing to repair' : 'no damaged object') : `repaired ${repair.repaired.length} of ${repair.damaged.length} damaged object(s)${repair.asked.length > 0 ? ` from ${repair.asked.join(', ')}` : ''}`,
             ...(repair.unreachable !== null ? [`no peer could be asked: ${repair.unreachable}`] : []),
             ...(report.ok ? [`ok: ${report.objects} objects verified`] : report.problems.map((x) => `${x.code} ${x.id}: ${x.message}`))
           ].join('\n'))

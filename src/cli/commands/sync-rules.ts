@@ -1,6 +1,8 @@
 import type { Command } from 'commander'
 import { explainPath } from '../../sync/explain.js'
-import { addOverride, clearOverrides } from '../../sync/overrides.js'
+import type { HistoryContent } from '../../repo/config.js'
+import { GasError } from '../../errors.js'
+import { addOverride, clearOverrides, historyContentOf, setHistoryContent } from '../../sync/overrides.js'
 import { action } from '../action.js'
 import { withWorkspace } from '../context.js'
 import { printResult } from '../output.js'
@@ -24,4 +26,12 @@ export function registerSyncRules (sync: Command): void {
         printResult(p, { overrides }, () => overrides.length === 0 ? 'no local overrides' : `local overrides (last match wins):\n${overrides.map((o) => `  ${o}`).join('\n')}`)
       }))
   }
+  sync.command('history').description('which versions\' content a sync keeps here: current (the versions branches and tags name; older ones on demand) or all').argument('[which]', 'current or all').option('--json', 'print JSON')
+    .action(action(async (p, which: string | undefined) => {
+      if (which !== undefined && which !== 'current' && which !== 'all') throw GasError.badArgument(`gas sync history takes current or all, not ${JSON.stringify(which)}`)
+      const history = await withWorkspace(async (ws) => which === undefined ? historyContentOf(ws) : await setHistoryContent(ws, which as HistoryContent))
+      printResult(p, { history }, () => history === 'all'
+        ? 'a sync keeps the content of every stored version here'
+        : 'a sync keeps the content of the versions branches and tags name; older versions come on demand (gas restore --version, gas fetch --version)')
+    }))
 }

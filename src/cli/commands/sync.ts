@@ -18,9 +18,7 @@ import { formatBytes, formatRate } from '../../units.js'
 import { skippedPaths, type SkippedPath } from '../../sync/skip-report.js'
 import { lockExchangeOf } from '../../auth/lock-exchange-of.js'
 import { syncLocksJson, syncLocksLines } from '../lock-report.js'
-import { combineSyncPasses } from '../sync-passes.js'
 import { checkPeerOptions } from '../peer-options.js'
-import { writeNewlyWanted } from '../../sync/fetch-plan.js'
 import type { SyncProgress } from '../../peer/sync/sync-engine.js'
 
 /** Without --once, `gas sync` syncs again this often until SIGINT/SIGTERM. */
@@ -50,6 +48,7 @@ function print (p: Printer, result: PeerSyncResult, skipped: SkippedPath[], tota
     queued: result.queued,
     routes: result.routes,
     skipped,
+    historyLeftOut: result.historyLeftOut,
     rejected: result.rejected,
     seconds,
     locks: syncLocksJson(result),
@@ -66,10 +65,11 @@ function print (p: Printer, result: PeerSyncResult, skipped: SkippedPath[], tota
     ...(result.queued.items > 0 ? [`  ${result.queued.items} asset(s) (${formatBytes(result.queued.bytes)}) queued for the next transfer window: see \`gas queue plan\`; \`gas serve\` fetches them when it opens`] : []),
     ...(result.checkout !== null ? [`  workspace now at ${(result.merge?.version ?? result.checkout.version).slice(0, 12)}: ${result.checkout.written.length} written, ${result.checkout.removed.length} removed, ${result.checkout.skipped.length} skipped`] : []),
     ...skippedLines(skipped),
+    ...(result.historyLeftOut.files > 0 ? [`  older versions of ${result.historyLeftOut.files} file(s) (${formatBytes(result.historyLeftOut.bytes)}) stay on the peers: \`gas restore PATH --version REV\` fetches one, \`gas sync history all\` keeps every version here`] : []),
     ...(result.checkout?.conflicts ?? []).map((c) => `  CONFLICT ${c.path}: changed by the peer, and ${c.local === 'staged' ? 'staged' : 'edited'} here; your file is kept, see \`gas conflicts\``),
     ...syncLocksLines(result, timeZone),
     ...result.dropped.map((d) => `  dropped ${d.peer}: ${d.code}: ${d.message}`),
-    ...(result.ownProcesses > 0 ? [`  ignored ${result.ownProcesses} connection(s) to this member's own processes`] : []),
+    // not said: connections to this member's own `gas serve` (--json: ownProcesses); a serve beside the sync is the usual set-up, and the line came with every sync
     ...deniedLines(result),
     ...(result.complete ? [] : [`  incomplete: ${result.missing.length} object(s) missing (see the error below)`])
   ].join('\n'))
@@ -154,21 +154,16 @@ export function register (program: Command): void {
         try {
           const result = await withWorkspace(async (ws) => {
             checkPeerOptions(ws, { tracker: opts.tracker, peer: opts.peer })
-            const { wantContent, policyKey, notice, reloadPolicy } = await selectiveSyncOptions(ws)
+            const rules = await selectiveSyncOptions(ws)
             const warn = (text: string | null): void => { if (text !== null) p.err(`gas: warning: ${text}`) }
-            warn(notice)
-            const passOptions = { ws, trackers: opts.tracker, peers: opts.peer, security: peerSecurity(ws), locks: lockExchangeOf(ws), onProgress: (prog: SyncProgress) => bar?.update(prog) }
-            let synced = await (await loading).syncWithPeers({ ...passOptions, wantContent, policyKey })
+            warn(rules.notice)
+            // a `.gasrules` (or a role) this sync brings is taken up by the sync itself: what it wants comes in the same run
+            const synced = await (await loading).syncWithPeers({
+              ws, trackers: opts.tracker, peers: opts.peer, security: peerSecurity(ws), locks: lockExchangeOf(ws), onProgress: (prog: SyncProgress) => bar?.update(prog),
+              wantContent: rules.wantContent, policyKey: rules.policyKey, contentOfHistory: rules.contentOfHistory, reloadPolicy: rules.reloadPolicy
+            })
             traceMark('sync: peers done')
-            const now = await reloadPolicy()
-            warn(now.notice)
-            traceMark('sync: policy reloaded')
-            // why: a `.gasrules` (or a role) this sync brought decides what is wanted, and the pass above asked under the old rules
-            if (now.policyKey !== policyKey && synced.complete) {
-              const again = await (await loading).syncWithPeers({ ...passOptions, wantContent: now.wantContent, policyKey: now.policyKey })
-              synced = combineSyncPasses(synced, again, { head: await ws.head(), paths: await writeNewlyWanted(ws, now.wantContent) })
-              traceMark('sync: new rules fetched')
-            }
+            warn(synced.policyNotice)
             const skipped = await skippedPaths(ws, synced)
             traceMark('sync: skipped listed')
             return { synced, skipped, timeZone: ws.config.timeZone }

@@ -1,5 +1,5 @@
 import { isGasError } from '../../errors.js'
-import { BufferPool } from '../../objects/buffer-pool.js'
+import { LendingPool } from '../../pack/lending-pool.js'
 import { objectTypeCode, type ObjectId, type ObjectType } from '../../objects/id.js'
 import type { EncodedObject, ObjectStore } from '../../objects/store.js'
 import { FramePacker, type PackedFrame } from '../wire/frame-packer.js'
@@ -8,6 +8,9 @@ import { MAX_IDS_PER_MESSAGE, type Message } from '../wire/messages.js'
 import { ServeQueue } from './serve-queue.js'
 import { SERVE_READ_AHEAD, type ServeVerdict } from './session-options.js'
 import { MAX_FRAME, type Transport } from '../transport/transport.js'
+
+/** requests answered "not here" or refused, sent in batches */
+interface Unserved { missing: ObjectId[], denied: ObjectId[] }
 
 export interface BlockServerOptions {
   store: ObjectStore
@@ -19,8 +22,8 @@ export interface BlockServerOptions {
   dontHave: (ids: ObjectId[], reason?: ServeVerdict) => Promise<void>
   /** whether the session is still open */
   open: () => boolean
-  /** the ACL's verdict for the remote on this object (see SessionOptions.mayServe) */
-  mayServe: (id: ObjectId, type: ObjectType) => Promise<boolean | ServeVerdict>
+  /** the ACL's verdict for the remote on this object (see SessionOptions.mayServe); a verdict at hand comes without a promise */
+  mayServe: (id: ObjectId, type: ObjectType) => boolean | ServeVerdict | Promise<boolean | ServeVerdict>
   /** paces requests we cannot serve (FloodGuard.misses) */
   misses?: { trySpend: (count: number) => boolean, spend: (count: number) => Promise<void> }
   /** the largest frame to send (default MAX_FRAME); asked when serving starts, once the remote's HELLO is known */
@@ -39,7 +42,7 @@ export class BlockServer {
   readonly #opts: BlockServerOptions
   #scratchFrame: Uint8Array | undefined
   /** store reads for serving land in these buffers; one goes back once its last fragment is encoded into a frame */
-  readonly #readPool = new BufferPool()
+  readonly #readPool = new LendingPool()
   #readsInPacker: Uint8Array[] = []
   /** store reads started for queued objects before their turn */
   readonly #prefetched = new Map<ObjectId, Promise<EncodedObject | undefined | Error>>()
@@ -56,14 +59,23 @@ export class BlockServer {
     for (const id of ids) {
       this.queue.cancel(id)
       if (this.#current === id) this.#currentCancelled = true
-      this.#prefetched.delete(id)
+      this.#dropPrefetched(id)
     }
   }
 
   clear (): void {
     this.queue.clear()
     this.#packer.clear()
-    this.#prefetched.clear()
+    for (const id of [...this.#prefetched.keys()]) this.#dropPrefetched(id)
+    for (const bytes of this.#readsInPacker.splice(0)) this.#readPool.give(bytes)
+  }
+
+  /** Forgets a read ahead; its buffer goes back once read (a view of a pack's window keeps that window from reuse until then). */
+  #dropPrefetched (id: ObjectId): void {
+    const read = this.#prefetched.get(id)
+    if (read === undefined) return
+    this.#prefetched.delete(id)
+    void read.then((object) => { if (object !== undefined && !(object instanceof Error)) this.#readPool.give(object.bytes) })
   }
 
   /** Serves until the queue is empty; a second call while serving returns at once (the first one picks new requests up). */
@@ -71,52 +83,36 @@ export class BlockServer {
     if (this.#serving) return
     this.#serving = true
     this.#packer.setMaxFrame(this.#opts.maxFrame?.() ?? MAX_FRAME)
-    const { store, open } = this.#opts
-    const missing: ObjectId[] = []
-    const denied: ObjectId[] = []
-    const read = async (id: ObjectId): Promise<EncodedObject | undefined | Error> => await store.getEncoded(id, this.#readPool).catch((err: Error) => err)
+    const { open } = this.#opts
+    const unserved: Unserved = { missing: [], denied: [] }
     try {
       while (open()) {
-        // why: the next few objects are read while this one is sent; one at a time, a serving peer
-        // spent ~1 ms per metadata object waiting on its own disk (4000 in a first sync of 2000
-        // assets). Reading ahead takes nothing off the queue, so a later higher priority still goes first.
-        for (const next of this.queue.peek(SERVE_READ_AHEAD)) {
-          if (this.#prefetched.size >= 2 * SERVE_READ_AHEAD) break
-          if (!this.#prefetched.has(next)) this.#prefetched.set(next, read(next))
-        }
+        this.#readAhead()
         const id = this.queue.take()
         if (id === undefined) {
-          if (this.#packer.empty && missing.length === 0 && denied.length === 0) break
+          if (this.#packer.empty && unserved.missing.length === 0 && unserved.denied.length === 0) break
           await this.#sendPacked()
-          if (missing.length > 0 && open()) await this.#opts.dontHave(missing.splice(0))
-          if (denied.length > 0 && open()) await this.#opts.dontHave(denied.splice(0), 'access-denied')
+          await this.#sendUnserved(unserved)
           // a WANT that arrived during these sends is served by this loop
           continue
         }
-        const result = await (this.#prefetched.get(id) ?? read(id))
+        // out of the map before the wait: a CANCEL meanwhile must not give its buffer back while this loop still uses it
+        const prefetched = this.#prefetched.get(id)
         this.#prefetched.delete(id)
+        const result = await (prefetched ?? this.#read(id))
         // why: a corrupt local copy must not be served; the remote asks someone else
         if (result instanceof Error && !isGasError(result, 'E_CORRUPT_OBJECT')) throw result
         const object = result instanceof Error ? undefined : result
-        const verdict = object === undefined ? false : await this.#opts.mayServe(id, object.type)
+        let verdict = object === undefined ? false : this.#opts.mayServe(id, object.type)
+        // why: the verdict is at hand for almost every object; an await per object was a microtask turn and a promise each (16 000 per GiB)
+        if (verdict instanceof Promise) verdict = await verdict
         if (verdict !== true || object === undefined) {
           if (object !== undefined) this.#readPool.give(object.bytes)
-          const reason = verdict === false || verdict === true ? undefined : verdict
-          // why: a flood of bogus ids is all misses; pacing them here bounds what it costs the other sessions
-          const misses = this.#opts.misses
-          if (misses !== undefined && !misses.trySpend(1)) {
-            // what was answered so far goes out before we wait, so an honest remote is not kept waiting for it
-            await this.#sendPacked()
-            if (missing.length > 0 && open()) await this.#opts.dontHave(missing.splice(0))
-            if (denied.length > 0 && open()) await this.#opts.dontHave(denied.splice(0), 'access-denied')
-            await misses.spend(1)
-          }
-          const list = reason === undefined ? missing : denied
-          list.push(id)
-          if (list.length >= MAX_IDS_PER_MESSAGE) await this.#opts.dontHave(list.splice(0), reason)
+          await this.#unserved(id, verdict === false || verdict === true ? undefined : verdict, unserved)
           continue
         }
-        await this.#pack(id, object)
+        const packing = this.#pack(id, object)
+        if (packing !== undefined) await packing
       }
     } finally {
       this.#current = undefined
@@ -124,7 +120,63 @@ export class BlockServer {
     }
   }
 
-  async #pack (id: ObjectId, object: EncodedObject): Promise<void> {
+  /**
+   * Starts store reads of the next few objects. why: they are read while this one is sent; one at
+   * a time, a serving peer spent ~1 ms per metadata object waiting on its own disk (4000 in a first
+   * sync of 2000 assets). Reading ahead takes nothing off the queue, so a later higher priority still goes first.
+   */
+  #readAhead (): void {
+    // why topped up in batches: a look at the queue per object served was an array and eight lookups each
+    if (this.#prefetched.size > SERVE_READ_AHEAD) return
+    for (const next of this.queue.peek(2 * SERVE_READ_AHEAD)) {
+      if (this.#prefetched.size >= 2 * SERVE_READ_AHEAD) break
+      if (!this.#prefetched.has(next)) this.#prefetched.set(next, this.#read(next))
+    }
+  }
+
+  /** The object as stored, or why it could not be read. why not async: a wrapper promise per object fewer */
+  #read (id: ObjectId): Promise<EncodedObject | undefined | Error> {
+    return this.#opts.store.getEncoded(id, this.#readPool).catch((err: Error) => err)
+  }
+
+  /** An object we do not hold or may not serve: answered in batches, and paced (a flood of bogus ids is all misses). */
+  async #unserved (id: ObjectId, reason: ServeVerdict | undefined, unserved: Unserved): Promise<void> {
+    // why pacing here: it bounds what a flood costs the other sessions
+    const misses = this.#opts.misses
+    if (misses !== undefined && !misses.trySpend(1)) {
+      // what was answered so far goes out before we wait, so an honest remote is not kept waiting for it
+      await this.#sendPacked()
+      await this.#sendUnserved(unserved)
+      await misses.spend(1)
+    }
+    const list = reason === undefined ? unserved.missing : unserved.denied
+    list.push(id)
+    if (list.length >= MAX_IDS_PER_MESSAGE) await this.#opts.dontHave(list.splice(0), reason)
+  }
+
+  async #sendUnserved ({ missing, denied }: Unserved): Promise<void> {
+    const { open, dontHave } = this.#opts
+    if (missing.length > 0 && open()) await dontHave(missing.splice(0))
+    if (denied.length > 0 && open()) await dontHave(denied.splice(0), 'access-denied')
+  }
+
+  /**
+   * Adds the object's fragments to frames, sending each frame filled; undefined when nothing had
+   * to wait. why: most chunks fit the frame being filled, and an await per chunk was a promise
+   * and a microtask turn each
+   */
+  #pack (id: ObjectId, object: EncodedObject): Promise<void> | undefined {
+    const totalLength = object.bytes.byteLength
+    if (this.#packer.full(totalLength) || this.#packer.room < totalLength) return this.#packInPieces(id, object)
+    this.#packer.add({ type: 'BLOCK', id, objectType: objectTypeCode(object.type), encoding: object.encoding, rawLength: object.rawLength, totalLength, offset: 0, bytes: object.bytes })
+    this.#readsInPacker.push(object.bytes)
+    // why: send a full frame now rather than after the next object's store read
+    if (this.#packer.full(Infinity)) return this.#sendPacked()
+    return undefined
+  }
+
+  /** #pack of an object that does not fit the frame being filled: its fragments go in this frame and the next ones */
+  async #packInPieces (id: ObjectId, object: EncodedObject): Promise<void> {
     this.#current = id
     this.#currentCancelled = false
     const objectType = objectTypeCode(object.type)

@@ -72,7 +72,7 @@ export class PeerSession {
       send: async (msg) => await this.#send(msg),
       open: () => this.#state === 'open',
       remoteCan: (capability) => this.remoteCan(capability),
-      mayServe: async (id, type) => await this.#mayServe(id, type),
+      mayServe: (id, type) => this.#mayServe(id, type),
       fail: (err) => this.close(asGasError(err))
     })
     this.#incoming = new IncomingFrames({
@@ -271,11 +271,12 @@ export class PeerSession {
     this.#incoming.opened()
   }
 
-  async #mayServe (id: ObjectId, type?: ObjectType): Promise<boolean | ServeVerdict> {
+  /** why not async: the read gate answers at once for almost every object served (an await per object was a promise and a microtask turn) */
+  #mayServe (id: ObjectId, type?: ObjectType): boolean | ServeVerdict | Promise<boolean | ServeVerdict> {
     if (this.#opts.mayServe === undefined) return true
     // why: without verify the remote's HELLO is whatever it claims; a certificate in it proves no role
     const remote = this.#opts.verify === undefined && this.remote.certificate !== null ? { ...this.remote, certificate: null } : this.remote
-    return await this.#opts.mayServe(id, remote, type)
+    return this.#opts.mayServe(id, remote, type)
   }
 
   #finish (err?: GasError): void {

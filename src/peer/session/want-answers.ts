@@ -18,7 +18,7 @@ export interface WantAnswersOptions {
   open: () => boolean
   remoteCan: (capability: Capability) => boolean
   /** the ACL's verdict for the remote on this object (SessionOptions.mayServe, bound to the remote) */
-  mayServe: (id: ObjectId, type?: ObjectType) => Promise<boolean | ServeVerdict>
+  mayServe: (id: ObjectId, type?: ObjectType) => boolean | ServeVerdict | Promise<boolean | ServeVerdict>
   /** ends the session with what went wrong while answering */
   fail: (err: unknown) => void
 }

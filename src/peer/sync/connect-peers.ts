@@ -13,6 +13,7 @@ import type { HelloSchedule } from '../wire/messages.js'
 import { systemClock, type Clock } from '../../clock.js'
 import type { PeerIdentity, PeerSession } from '../session/session.js'
 import { openSessions } from './open-sessions.js'
+import { HeldForDirect } from './held-for-direct.js'
 import type { PeerSecurity } from './sync-engine.js'
 import type { DroppedPeer } from '../swarm/swarm.js'
 import { diagnoseTracker, noPeersError, type TrackerReport } from '../discovery/tracker-report.js'
@@ -158,6 +159,10 @@ export async function connectPeers (opts: ConnectOptions): Promise<ConnectedPeer
   const direct = new Set<string>()
   /** our own processes (tracker peer ids) already counted: one may answer over both paths */
   const own = new Set<string>()
+  /** WebRTC connections to processes whose direct path is being tried: no HELLO over them unless it fails */
+  const held = new HeldForDirect({ clock, waitMs: DIRECT_UPGRADE_WAIT_MS })
+  /** processes (tracker peer ids) whose announced direct address is being tried or answered */
+  const reaching = new Set<string>()
   /** `remote`: the tracker peer id of the process at the other end */
   const admit = (transport: Transport, remote: string, route: Omit<PeerRoute, 'peer'> | undefined): void => {
     if (!waiting && opts.onLateTransport !== undefined) return opts.onLateTransport(transport)
@@ -165,9 +170,12 @@ export async function connectPeers (opts: ConnectOptions): Promise<ConnectedPeer
     void openSessions([transport], ws.store, { identity, ...opts.security }, clock).then((opened) => {
       handshaking--
       traceMark(`hello done (${route?.transport ?? '?'}): ${opened.sessions.length} session(s)`)
+      // the direct path did not give a session: a WebRTC connection held for it is used after all
+      if (route?.transport === 'tcp' && opened.sessions.length === 0) held.release(remote)
       for (const session of opened.sessions) {
         const remoteId = session.remote?.peerId === undefined ? remote : trackerPeerId(session.remote.peerId)
         const viaTcp = route?.transport === 'tcp'
+        if (viaTcp) held.spare(remoteId)
         const existing = sessionOf.get(remoteId)
         // two connections to one process: keep the direct one (or the first)
         if (existing !== undefined && (existing.route?.transport === 'tcp' || !viaTcp)) {
@@ -232,9 +240,24 @@ export async function connectPeers (opts: ConnectOptions): Promise<ConnectedPeer
         if (direct.has(info.remotePeerId)) return raw.close()
         connections++
         const transport = opts.wrapTransport?.(raw) ?? raw
-        admit(transport, info.remotePeerId, info.route === undefined ? undefined : { transport: 'webrtc', ...info.route, setupMs: Math.round(info.setupMs) })
+        const use = (): void => admit(transport, info.remotePeerId, info.route === undefined ? undefined : { transport: 'webrtc', ...info.route, setupMs: Math.round(info.setupMs) })
+        if (!reaching.has(info.remotePeerId)) return use()
+        traceMark('webrtc connected: held for the direct path')
+        // counts as a handshake under way, so the wait for peers does not end on it
+        handshaking++
+        held.hold(info.remotePeerId, transport, use, () => { handshaking--; changed() })
       },
-      onDirectAnnounce: (_remote, announce) => { traceMark('direct announce received'); dialer?.dialAnnounced(announce) },
+      onDirectAnnounce: (remote, announce) => {
+        traceMark('direct announce received')
+        const attempt = dialer?.dialAnnounced(announce)
+        if (attempt === undefined) return
+        reaching.add(remote)
+        void attempt.then((reached) => {
+          if (reached) return
+          reaching.delete(remote)
+          held.release(remote)
+        })
+      },
       onSwarmSize: (others, tracker) => { traceMark(`tracker answered: ${others} other(s)`); seen.set(tracker, { ...seen.get(tracker), others }); changed() },
       onTrackerStatus: (status) => { traceMark(`tracker ${status.state}`); seen.set(status.tracker, { ...seen.get(status.tracker), status }); changed() }
     })
@@ -301,6 +324,7 @@ export async function connectPeers (opts: ConnectOptions): Promise<ConnectedPeer
       await new Promise<void>((resolve) => { clock.after(100, resolve) })
     }
     waiting = false
+    held.closeAll()
     traceMark('wait for peers over')
     dialer?.stop()
     lanQuery?.close()
@@ -308,6 +332,7 @@ export async function connectPeers (opts: ConnectOptions): Promise<ConnectedPeer
     if (connections === 0 && swarm.routesTried().length > 0) throw noRouteError(swarm.routesTried())
     if (sessions.length === 0) throw noPeersError(await reportTrackers(seen, 0), { dropped: [...dropped, ...unanswered], ownProcesses })
   } catch (err) {
+    held.closeAll()
     dialer?.stop()
     lanQuery?.close()
     for (const session of sessions) session.close()

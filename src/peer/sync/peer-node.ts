@@ -2,11 +2,11 @@ import { join } from 'node:path'
 import { GasError } from '../../errors.js'
 import type { ObjectId } from '../../objects/id.js'
 import { ArrivingFiles } from '../../repo/arriving-files.js'
-import { checkoutHead, type CheckoutResult } from '../../repo/checkout.js'
-import { mergeVersion } from '../../repo/merge.js'
-import type { PathConflict } from '../../repo/merge-state.js'
+import type { CheckoutResult } from '../../repo/checkout.js'
+import { writeNewlyWanted } from '../../sync/fetch-plan.js'
 import type { Workspace } from '../../repo/workspace.js'
-import { joinSwarm, type TrackerStatus } from '../discovery/discovery.js'
+import { joinSwarm, trackerPeerId, type TrackerStatus } from '../discovery/discovery.js'
+import { DirectConnections } from './direct-connections.js'
 import { workspaceRtcConfig } from '../transport/ice-config.js'
 import { connectPeers, identityOf, swarmIdOf, trackersOf, type ConnectedPeers, type ConnectOptions, type PeerRoute } from './connect-peers.js'
 import type { WantContent } from '../../sync/want-set.js'
@@ -18,7 +18,9 @@ import type { PeerIdentity } from '../session/session.js'
 import { takeLockNotices, type LockNotices } from '../../repo/lock-notices.js'
 import { pruneExpiredLocks } from '../../repo/lock-store.js'
 import type { LockExchange, LockExchangeReport } from './lock-exchange.js'
-import { serveRepo, syncRepo, type PeerSecurity, type SyncProgress, type SyncResult } from './sync-engine.js'
+import { serveRepo, syncRepo, type AppliedRefs, type PeerSecurity, type SyncProgress, type SyncResult } from './sync-engine.js'
+import type { ContentPolicy } from './content-pass.js'
+import { changedPolicy, updateWorkspace, withNewlyWritten, type ReloadPolicy, type SyncMerge, type WorkspaceUpdate } from './workspace-update.js'
 import { syncIncompleteError } from './sync-outcome.js'
 import type { DirectSecurity } from '../transport/direct-proof.js'
 import { startDirectService } from '../transport/direct-service.js'
@@ -38,6 +40,14 @@ export interface PeerNodeOptions {
   wantContent?: WantContent
   /** the policy's fingerprint, with wantContent (SyncPolicy.fingerprint) */
   policyKey?: string
+  /** content of older versions too (default true); the workspace's policy says false: older versions come on demand */
+  contentOfHistory?: boolean
+  /**
+   * The workspace's policy read again once the sync moved the refs (selectiveSyncOptions(ws)'s
+   * `reloadPolicy`): when it differs (a `.gasrules` or role the sync brought), what it newly wants
+   * is fetched in the same sync, on the same connections, and written into the workspace.
+   */
+  reloadPolicy?: ReloadPolicy
   /** exchange lock records (src/auth/lock-exchange-of.ts); absent: locks stay local */
   locks?: LockExchange
 }
@@ -79,15 +89,20 @@ export async function servePeers (opts: PeerNodeOptions & {
     fetch: async (o) => await fetchFromPeers({ ...opts, ...o }),
     onEvent: (e) => opts.onPeer?.({ peer: 'queue', state: e.state === 'started' ? 'connected' : 'closed', error: e.error })
   })
-  const serve = (transport: Transport): void => {
+  /** processes (tracker peer ids) connected over the direct path: a WebRTC connection of theirs is the spare they close */
+  const directFrom = new DirectConnections()
+  /** `webrtcFrom`: the tracker peer id of a WebRTC connection's remote process */
+  const serve = (transport: Transport, webrtcFrom?: string): void => {
+    // why: a syncing peer that reached us both ways keeps the direct connection and closes the other, held back or replaced: no lost peer
+    const spare = (): boolean => webrtcFrom !== undefined && directFrom.has(webrtcFrom)
     void serveRepo({ store: ws.store, refs: ws.refs, transport: limits.throttle(transport), identity, ...opts.security, locks: opts.locks }).then((session) => {
       // another process of this member (its sync): closed after HELLO, not a peer
       if (session.remote?.publicKey === identity.publicKey) return
       void rememberPeerSchedules(ws, [session]).catch(() => {})
       opts.onPeer?.({ peer: session.name, state: 'connected' })
       // a peer that said it wants nothing more and then hung up finished normally
-      session.onClose((err) => opts.onPeer?.({ peer: session.name, state: 'closed', error: session.remoteDone ? undefined : err?.message }))
-    }, (err: Error) => opts.onPeer?.({ peer: peerNameOf(err) ?? transport.remoteLabel, state: 'closed', error: err.message }))
+      session.onClose((err) => opts.onPeer?.({ peer: session.name, state: 'closed', error: session.remoteDone || spare() ? undefined : err?.message }))
+    }, (err: Error) => { if (!spare()) opts.onPeer?.({ peer: peerNameOf(err) ?? transport.remoteLabel, state: 'closed', error: err.message }) })
   }
   const listen = opts.listen === undefined ? ws.config.listen : opts.listen
   // a serve reached only at its direct address needs no tracker
@@ -101,7 +116,10 @@ export async function servePeers (opts: PeerNodeOptions & {
       teamId: identity.teamId,
       security: opts.security.direct,
       trackers,
-      onPeer: (peer) => serve(peer.transport),
+      onPeer: (peer) => {
+        directFrom.add(trackerPeerId(peer.remote.peerId), peer.transport)
+        serve(peer.transport)
+      },
       onRefused: (err, address) => opts.onPeer?.({ peer: `tcp ${address}`, state: 'closed', error: `${err.code}: ${err.message}` })
     }).catch(async (err) => { await queue.stop(); limits.close(); clearInterval(keepAlive); throw err })
   if (direct !== undefined) opts.onListening?.({ host: direct.listener.host, port: direct.listener.port })
@@ -116,7 +134,7 @@ export async function servePeers (opts: PeerNodeOptions & {
       onTrackerStatus: opts.onTracker,
       onSwarmSize: (others, tracker) => opts.onAnnounced?.(tracker, others),
       directAnnounce: direct?.announce,
-      onTransport: serve
+      onTransport: (transport, info) => serve(transport, info.remotePeerId)
     })
   await new Promise<void>((resolve) => {
     if (opts.signal.aborted) resolve()
@@ -140,7 +158,9 @@ export interface PeerSyncResult extends SyncResult {
   trackers: TrackerReport[]
   checkout: CheckoutResult | null
   /** a diverged branch merged in: committed (`version`), waiting on `conflicts`, or not started (`error`) */
-  merge: { from: string, version: ObjectId | null, conflicts: PathConflict[], error: string | null } | null
+  merge: SyncMerge
+  /** what the policy's reload said (a bad `.gasrules` received: the previous rules stay in force), once */
+  policyNotice: string | null
   /** content left for a transfer window (none open now): queued, to arrive through `gas serve` */
   queued: { items: number, bytes: number, paths: string[] }
   /** per connected peer: the ICE candidate pair that carried the sync (host, srflx or relay), and how long its handshake took */
@@ -166,6 +186,20 @@ export async function syncWithPeers (opts: PeerNodeOptions & { onProgress?: (p: 
   const deferContent = limits.contentRate <= 0 || noPeerMaySend(connected.sessions, Date.now())
   // the large files this sync brings are written while their chunks arrive; the checkout moves them into place
   const arriving = new ArrivingFiles(ws.fs, join(ws.gasDir, 'tmp'))
+  // the workspace is brought to the refs once they are applied, before the peers are told we are
+  // done: a `.gasrules` or role that came with them decides what else to fetch on the same sessions
+  let updated: WorkspaceUpdate | undefined
+  let reloaded: Awaited<ReturnType<ReloadPolicy>> | undefined
+  let newPolicy: ContentPolicy | undefined
+  const policyAfterRefs = async (applied: AppliedRefs): Promise<ContentPolicy | undefined> => {
+    if (applied.peers === 0) return undefined
+    await ws.store.flush()
+    updated = await updateWorkspace(ws, arriving, applied.conflicts)
+    traceMark('checkout done')
+    reloaded = await opts.reloadPolicy?.()
+    newPolicy = reloaded === undefined ? undefined : changedPolicy(reloaded, opts.policyKey)
+    return newPolicy
+  }
   try {
     const result: SyncResult = withConnectReport(connected, await syncRepo({
       arriving,
@@ -177,7 +211,9 @@ export async function syncWithPeers (opts: PeerNodeOptions & { onProgress?: (p: 
       wantContent: deferContent ? () => false : opts.wantContent,
       // why: with content deferred no tree is whole for the member's policy
       policyKey: deferContent ? undefined : opts.policyKey,
+      contentOfHistory: opts.contentOfHistory,
       applyRefs: !deferContent,
+      policyAfterRefs: deferContent ? undefined : policyAfterRefs,
       onProgress: opts.onProgress,
       who: ws.identity.name,
       lingerIdleMs: 1_000,
@@ -190,29 +226,18 @@ export async function syncWithPeers (opts: PeerNodeOptions & { onProgress?: (p: 
     traceMark('store flushed')
     const queuedItems = deferContent ? await queueWantedContent(ws, { roots: result.roots, peers: result.perPeer.map((p) => p.name), wantContent: opts.wantContent }) : []
     const queued = { items: queuedItems.length, bytes: queuedItems.reduce((sum, i) => sum + i.bytes, 0), paths: queuedItems.map((i) => i.path) }
-    // from the version the files are at (the index's base): a sync killed after moving the branch left them behind
-    let checkout = await checkoutHead(ws, arriving)
-    traceMark('checkout done')
-    let merge: PeerSyncResult['merge'] = null
-    const diverged = result.conflicts.find((c) => c.ref === ws.branchRef && c.why === 'diverged')
-    if (diverged !== undefined) {
-      const from = `${diverged.peer}'s ${ws.config.branch}`
-      try {
-        const merged = await mergeVersion(ws, { theirs: diverged.remote, from })
-        checkout = merged.checkout
-        merge = { from, version: merged.version, conflicts: merged.conflicts, error: null }
-      } catch (err) {
-        // e.g. uncommitted work: nothing is lost, their head stays recorded for the next sync
-        merge = { from, version: null, conflicts: [], error: err instanceof GasError ? err.message : String(err) }
-      }
-    }
+    updated ??= await updateWorkspace(ws, arriving, result.conflicts)
+    reloaded ??= await opts.reloadPolicy?.()
+    const { merge } = updated
+    // the files the new policy wanted, fetched after the checkout: written now
+    const checkout = newPolicy?.wantContent === undefined ? updated.checkout : withNewlyWritten(updated.checkout, await ws.head(), await writeNewlyWanted(ws, newPolicy.wantContent))
     const incomplete = syncIncompleteError(result)
     // a file not written because the peers refused it is not "left out by selective sync"
     const refused = new Set(result.accessDenied.map((d) => d.path))
     for (const skip of checkout?.skipped ?? []) if (refused.has(skip.path)) skip.reason = 'content refused by the peers (E_ACCESS_DENIED)'
     const locks = opts.locks === undefined ? undefined : { ...(result.locks ?? { adopted: 0, rejected: [] }), ...await takeLockNotices(ws) }
     if (locks !== undefined) await pruneExpiredLocks(ws)
-    return { ...result, locks, complete: incomplete === null, incomplete: incomplete?.toJSON() ?? null, trackers: connected.trackers, checkout, merge, queued, routes: connected.routes }
+    return { ...result, locks, complete: incomplete === null, incomplete: incomplete?.toJSON() ?? null, trackers: connected.trackers, checkout, merge, queued, routes: connected.routes, policyNotice: reloaded?.notice ?? null }
   } finally {
     await arriving.discard()
     limits.close()

@@ -1,5 +1,6 @@
 import { isGasError } from '../../errors.js'
 import { fsck, type FsckReport } from '../../repo/fsck.js'
+import { repairIndexCrcs, type ReindexedPack } from '../../pack/index-crc.js'
 import { fetchFromPeers, type PeerNodeOptions } from './peer-node.js'
 
 /**
@@ -18,15 +19,19 @@ export interface RepairReport {
   asked: string[]
   /** why no peer could be asked, when none could */
   unreachable: string | null
+  /** pack indexes written again because their crc32 of a whole entry was wrong (E_INDEX_CRC), with the objects they vouch for now */
+  reindexed: ReindexedPack[]
 }
 
 const OBJECT_ID = /^[0-9a-f]{64}$/
 
 export async function repairFromPeers (opts: Omit<PeerNodeOptions, 'wantContent'>): Promise<RepairReport> {
   const { ws } = opts
+  // a wrong crc32 in an index over a whole entry needs no peer: the index is written again
+  const reindexed = await repairIndexCrcs(ws.store)
   const before = await fsck(ws)
   const damaged = [...new Set([...before.problems.map((p) => p.id), ...(await ws.store.quarantinedObjects()).keys()])].filter((id) => OBJECT_ID.test(id))
-  if (damaged.length === 0) return { after: before, damaged, repaired: [], asked: [], unreachable: null }
+  if (damaged.length === 0) return { after: before, damaged, repaired: [], asked: [], unreachable: null, reindexed }
   for (const id of damaged) await ws.store.quarantine(id)
   let asked: string[] = []
   let unreachable: string | null = null
@@ -39,7 +44,7 @@ export async function repairFromPeers (opts: Omit<PeerNodeOptions, 'wantContent'
   await ws.store.flush()
   const after = await fsck(ws)
   const still = new Set([...after.problems.map((p) => p.id), ...(await ws.store.quarantinedObjects()).keys()])
-  return { after, damaged, repaired: damaged.filter((id) => !still.has(id) && !isMissing(after, id)), asked, unreachable }
+  return { after, damaged, repaired: damaged.filter((id) => !still.has(id) && !isMissing(after, id)), asked, unreachable, reindexed }
 }
 
 function isMissing (report: FsckReport, id: string): boolean {

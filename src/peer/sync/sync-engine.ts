@@ -1,22 +1,23 @@
 import { GasError, isGasError } from '../../errors.js'
 import type { ObjectId } from '../../objects/id.js'
-import type { EncodedObject, ObjectStore } from '../../objects/store.js'
+import type { ObjectStore } from '../../objects/store.js'
 import type { RefStore } from '../../refs/ref-store.js'
-import { computeWantSet, type WantContent, type WantedObject } from '../../sync/want-set.js'
+import { computeWantSet, type CompactWantSet, type WantContent, type WantedObject } from '../../sync/want-set.js'
 import { wantSetSparing } from './refused-roots.js'
-import { wholeAfterFetch } from './whole-after-fetch.js'
+import { fetchContentPass, type ArrivingContent, type ContentPassResult, type ContentPolicy } from './content-pass.js'
 import { ContentWantList } from '../../sync/content-want-list.js'
 import { systemClock, type Clock } from '../../clock.js'
 import type { LedgerTotals } from '../session/ledger.js'
 import { adoptLockRecords, newLockRefs, takeLocksFrom, type LockExchange, type LockExchangeReport } from './lock-exchange.js'
 import { applyRemoteRefs, isAdvertisedRef, isSharedRef, isTeamRef, type RefConflict, type RefOutcome, type RejectedRef, type RemoteRef } from './ref-exchange.js'
 import { PeerSession, asGasError, randomIdentity, type PeerIdentity, type SessionOptions } from '../session/session.js'
-import { Swarm, type DroppedPeer, type FetchResult, type SwarmProgress } from '../swarm/swarm.js'
-import { fetchInSlices, type SliceProgress } from './content-slices.js'
+import { Swarm, type DroppedPeer, type SwarmProgress } from '../swarm/swarm.js'
+import type { SliceProgress } from './content-slices.js'
 import { isOwnProcess, openSessions, OWN_PROCESS_CLOSE_MS } from './open-sessions.js'
 import { Denials, type AccessDenied } from '../session/denials.js'
 import type { Transport } from '../transport/transport.js'
 import { traceMark } from '../../trace.js'
+import { linger } from './linger.js'
 
 /**
  * `gas sync` and `gas serve` on top of sessions and the swarm:
@@ -30,7 +31,6 @@ import { traceMark } from '../../trace.js'
 export const LINGER_IDLE_MS = 30_000
 /** why: metadata is fetched a level per round (version → tree → asset → file); a history deeper than this is fetched by the next sync */
 export const MAX_METADATA_ROUNDS = 10_000
-const LINGER_POLL_MS = 250
 
 export type SyncPhase = 'connect' | 'refs' | 'metadata' | 'content' | 'apply' | 'linger' | 'done'
 
@@ -90,11 +90,20 @@ export interface SyncOptions extends PeerSecurity {
   /** content wants handed to the swarm at a time (default CONTENT_SLICE, content-slices.ts) */
   contentSlice?: number
   /** files written while their chunks arrive (src/repo/arriving-files.ts): told the content wanted, each chunk stored, and when the fetch is over */
-  arriving?: {
-    plan: (store: ObjectStore, wants: WantedObject[]) => Promise<void>
-    onStored: (id: ObjectId, object: EncodedObject) => Promise<void> | undefined
-    finish: (store: ObjectStore) => Promise<void>
-  }
+  arriving?: ArrivingContent
+  /**
+   * Called once the refs are applied (before saying done to the peers): the content policy now in
+   * force when those refs changed it (a `.gasrules` or a role they brought), else undefined. The
+   * walk then runs again under it and what it newly wants is fetched on the same sessions.
+   */
+  policyAfterRefs?: (applied: AppliedRefs) => Promise<ContentPolicy | undefined>
+}
+
+/** What the ref step of a sync did: how many peers answered, the diverged refs, every outcome. */
+export interface AppliedRefs {
+  peers: number
+  conflicts: RefConflict[]
+  refs: RefOutcome[]
 }
 
 export interface PeerReport extends LedgerTotals {
@@ -133,6 +142,11 @@ export interface SyncResult {
   fetchSeconds: number
   /** the objects the sync fetched below: `roots` and the peers' advertised refs */
   roots: ObjectId[]
+  /**
+   * Older versions' content the policy wants and this sync left on the peers on purpose
+   * (contentOfHistory false): not missing, fetched on demand. Zero when history content is fetched.
+   */
+  historyLeftOut: { files: number, bytes: number }
   /** remote ref updates and team records refused (forged, unauthorized, revoked author): kept out, the peer not dropped */
   rejected: RejectedRef[]
   /** lock records adopted and refused (with `locks`) */
@@ -206,27 +220,14 @@ export async function syncRepo (opts: SyncOptions): Promise<SyncResult> {
     }
 
     phase = 'content'
-    traceMark(`content: ${wantSet.content.length} wanted`)
-    // the first want of each file is all a plan needs (a want per chunk would be ~150 000 objects for 10 GB)
-    await opts.arriving?.plan(store, wantSet.content.firstOfEachOwner())
-    traceMark('arriving planned')
-    const content: FetchResult = await fetchInSlices(async (wants) => await swarm.fetch(wants, { probe: true, knownMissing: true }), wantSet.content, slices, opts.contentSlice)
-    traceMark('content fetched')
-    await opts.arriving?.finish(store)
-    traceMark('arriving finished')
-    duplicates += content.duplicates
-    denials.add(content.denied, content.denied.length === 0 ? [] : wantSet.content.toArray(), unavailable)
-    const missing = [...wantSet.metadata.map((w) => w.id), ...content.missing]
-    const stillMissing = new Set(content.missing)
-    const missingWants: WantedObject[] = [...wantSet.metadata, ...wantSet.content.filter((w) => stillMissing.has(w.id))]
+    const passOf = async (wants: CompactWantSet, arriving?: ArrivingContent): Promise<ContentPassResult> => await fetchContentPass({ store, swarm, wantSet: wants, slices, contentSlice: opts.contentSlice, arriving, denials, unavailable })
+    let pass = await passOf(wantSet, opts.arriving)
+    duplicates += pass.duplicates
     // why: a big file's content wants (~150 000 for 10 GB) are done with
     wantSet = { ...wantSet, content: new ContentWantList() }
-    // why: records the trees that are whole now, so the next sync does not walk them (only what changed is walked)
-    await store.completeTrees?.add(wholeAfterFetch(wantSet, missing, content))
-
-    traceMark('whole trees recorded')
+    let historyLeftOut = wantSet.historyLeftOut
+    let fetchSeconds = (clock.now() - fetchStart) / 1000
     phase = 'apply'
-    const fetchSeconds = (clock.now() - fetchStart) / 1000
     progress(phase)
     const conflicts: RefConflict[] = []
     const outcomes: RefOutcome[] = []
@@ -245,7 +246,7 @@ export async function syncRepo (opts: SyncOptions): Promise<SyncResult> {
             rejected.push({ ref: ref.name, id: ref.id, peer: session.name, code: refusal.code, message: refusal.message })
             continue
           }
-          if (missing.length === 0 || (await isComplete(store, ref.id, opts, unavailable))) accepted.add(ref.id)
+          if (pass.missing.length === 0 || (await isComplete(store, ref.id, opts, unavailable))) accepted.add(ref.id)
         }
         const applied = await applyRemoteRefs({
           refs, store, remoteRefs, peerName: safePeerName(session.name), who: opts.who, accept: (ref) => accepted.has(ref.id), authorize
@@ -259,13 +260,27 @@ export async function syncRepo (opts: SyncOptions): Promise<SyncResult> {
     const locks = opts.locks === undefined ? undefined : await adoptLockRecords(refs, store, lockRefs, opts.locks)
 
     traceMark('refs applied')
+    // a `.gasrules` or a role these refs brought: what the new policy wants, fetched on the same sessions
+    const policy = await opts.policyAfterRefs?.({ peers: sessions.length, conflicts, refs: outcomes })
+    if (policy !== undefined) {
+      const secondStart = clock.now()
+      phase = 'metadata'
+      const again = await wantSetSparing({ ...wantOpts, ...policy }, refusedRoots)
+      phase = 'content'
+      const second = await passOf(again)
+      pass = { ...second, duplicates: 0 }
+      historyLeftOut = again.historyLeftOut
+      duplicates += second.duplicates
+      fetchSeconds += (clock.now() - secondStart) / 1000
+      traceMark('new policy fetched')
+    }
     phase = 'linger'
     progress(phase)
     await linger(sessions, clock, opts.lingerIdleMs ?? LINGER_IDLE_MS)
     traceMark('linger over')
     phase = 'done'
     progress(phase)
-    const result = report(sessions, { rejected, conflicts, outcomes, missing, missingWants, accessDenied: denials.list(), duplicates, fetchSeconds, roots, dropped: [...opened.dropped, ...swarm.dropped], own: opened.own })
+    const result = report(sessions, { rejected, conflicts, outcomes, missing: pass.missing, missingWants: pass.missingWants, accessDenied: denials.list(), duplicates, fetchSeconds, roots, historyLeftOut, dropped: [...opened.dropped, ...swarm.dropped], own: opened.own })
     return locks === undefined ? result : { ...result, locks }
   } finally {
     for (const session of sessions) session.close()
@@ -283,30 +298,7 @@ export function safePeerName (name: string): string {
   return safe === '' ? 'peer' : safe.slice(0, 64)
 }
 
-/** Says "done" to every peer, then serves them until each says done, closes, or goes quiet. */
-async function linger (sessions: PeerSession[], clock: Clock, idleMs: number): Promise<void> {
-  await Promise.all(sessions.map(async (session) => await session.sendDone().catch(() => {})))
-  if (idleMs <= 0) return
-  await Promise.all(sessions.map(async (session) => await new Promise<void>((resolve) => {
-    let lastBytes = session.ledger.wireBytesReceived
-    let lastHeard = clock.now()
-    let cancel = (): void => {}
-    const check = (): void => {
-      if (session.closed || (session.remoteDone && session.queuedWants === 0)) return resolve()
-      if (session.ledger.wireBytesReceived !== lastBytes) {
-        lastBytes = session.ledger.wireBytesReceived
-        lastHeard = clock.now()
-      }
-      if (clock.now() - lastHeard > idleMs) return resolve()
-      cancel = clock.after(LINGER_POLL_MS, check)
-    }
-    session.onRemoteDone(() => { cancel(); check() })
-    session.onClose(() => { cancel(); resolve() })
-    check()
-  })))
-}
-
-function report (sessions: PeerSession[], parts: { rejected: RejectedRef[], conflicts: RefConflict[], outcomes: RefOutcome[], missing: ObjectId[], missingWants: WantedObject[], accessDenied: AccessDenied[], duplicates: number, fetchSeconds: number, roots: ObjectId[], dropped: DroppedPeer[], own: number }): SyncResult {
+function report (sessions: PeerSession[], parts: { rejected: RejectedRef[], conflicts: RefConflict[], outcomes: RefOutcome[], missing: ObjectId[], missingWants: WantedObject[], accessDenied: AccessDenied[], duplicates: number, fetchSeconds: number, roots: ObjectId[], historyLeftOut: SyncResult['historyLeftOut'], dropped: DroppedPeer[], own: number }): SyncResult {
   const perPeer: PeerReport[] = sessions.map((s) => ({
     name: s.name,
     objectsSent: s.ledger.objectsSent,
@@ -335,6 +327,7 @@ function report (sessions: PeerSession[], parts: { rejected: RejectedRef[], conf
     perPeer,
     fetchSeconds: parts.fetchSeconds,
     roots: parts.roots,
+    historyLeftOut: parts.historyLeftOut,
     rejected: parts.rejected
   }
 }

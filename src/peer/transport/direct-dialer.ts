@@ -26,8 +26,8 @@ export interface DirectDialerOptions {
 export class DirectDialer {
   readonly #opts: DirectDialerOptions
   readonly #tried = new Set<string>()
-  /** processes (peerId) reached or being reached through an announce */
-  readonly #reaching = new Set<string>()
+  /** processes (peerId) reached or being reached through an announce: whether an address of theirs answered as them */
+  readonly #reaching = new Map<string, Promise<boolean>>()
   /** start times of the attempts under way */
   readonly #running = new Set<{ at: number }>()
   #stopped = false
@@ -55,14 +55,16 @@ export class DirectDialer {
   /**
    * Dials every address of a remote's announce at once; the first whose handshake proves the
    * announcing process wins, the others are closed. An announce not signed by the key it names,
-   * or for another team, is ignored.
+   * or for another team, is ignored. Resolves with whether the process was reached (undefined:
+   * nothing to dial).
    */
-  dialAnnounced (announce: DirectAnnounce): void {
-    if (this.#stopped || this.#reaching.has(announce.peerId) || announce.peerId === this.#opts.peerId) return
-    if (!this.#opts.security.checkAnnounce(announce)) return
+  dialAnnounced (announce: DirectAnnounce): Promise<boolean> | undefined {
+    if (this.#stopped || announce.peerId === this.#opts.peerId) return undefined
+    const reaching = this.#reaching.get(announce.peerId)
+    if (reaching !== undefined) return reaching
+    if (!this.#opts.security.checkAnnounce(announce)) return undefined
     const addresses = announce.addresses.filter((a) => !this.#tried.has(`${announce.peerId}@${a}`))
-    if (addresses.length === 0) return
-    this.#reaching.add(announce.peerId)
+    if (addresses.length === 0) return undefined
     for (const a of addresses) this.#tried.add(`${announce.peerId}@${a}`)
     let won = false
     const attempts = addresses.map(async (address) => await this.#attempt(address, announce, (peer, setupMs) => {
@@ -71,7 +73,12 @@ export class DirectDialer {
       this.#deliver(peer, setupMs)
     }))
     // no address reached the process: a later announce of it may be tried again
-    void Promise.all(attempts).then(() => { if (!won) this.#reaching.delete(announce.peerId) })
+    const outcome = Promise.all(attempts).then(() => {
+      if (!won) this.#reaching.delete(announce.peerId)
+      return won
+    })
+    this.#reaching.set(announce.peerId, outcome)
+    return outcome
   }
 
   /** Stops dialing: connections that complete their handshake later are closed. */

@@ -1,6 +1,7 @@
 import { commandRow, helpProgram } from './help-program.js'
 import { finishProgram, newProgram, runProgram } from './program.js'
 import { traceMark } from '../trace.js'
+import { prestartChunkWorker } from './chunk-worker-prestart.js'
 
 interface CommandModule { register: (program: ReturnType<typeof newProgram>) => void }
 
@@ -18,6 +19,7 @@ export async function run (argv: string[]): Promise<void> {
   const first = argv[0]
   const row = commandRow(first) ?? (first === 'help' ? commandRow(argv[1]) : undefined)
   if (row !== undefined) {
+    await prestartChunkWorker(argv)
     const program = newProgram()
     const mod = await import(`./commands/${row.module}.js`) as CommandModule
     mod.register(program)

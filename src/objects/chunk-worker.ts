@@ -87,8 +87,8 @@ const WORKER_HASH_SHARE = 6
 
 /** Slot size: one read; several slots let reading, cutting and storing overlap. */
 export const SLOT_BYTES = 2 * 1024 * 1024
-/** A chunk (≤ CHUNK_MAX < SLOT_BYTES) spans at most two slots; six keep every stage busy. */
-export const SLOT_COUNT = 6
+/** A chunk (≤ CHUNK_MAX < SLOT_BYTES) spans at most two slots; eight let reads run ahead of cutting and cutting ahead of storing. */
+export const SLOT_COUNT = 8
 /** why: a worker costs ~25 ms to start (thread, wasm); kept this long after a file, the next large file of an add reuses it */
 const IDLE_MS = 5000
 
@@ -108,17 +108,38 @@ export class ChunkWorker {
 
   private constructor (private readonly worker: Worker, ring: SharedArrayBuffer) {
     this.slots = Array.from({ length: SLOT_COUNT }, (_, i) => Buffer.from(ring, i * SLOT_BYTES, SLOT_BYTES))
-    worker.on('message', (m: ChunkAnswer) => { this.answers.push(m); this.wake?.() })
-    worker.on('error', (err) => { this.failure = err; this.wake?.() })
+    worker.on('message', (m: ChunkAnswer) => { this.answers.push(m); this.fire() })
+    worker.on('error', (err) => { this.failure = err; this.fire() })
+  }
+
+  private fire (): void {
+    const wake = this.wake
+    this.wake = undefined
+    wake?.()
+  }
+
+  private static create (): ChunkWorker {
+    const ring = new SharedArrayBuffer(SLOT_COUNT * SLOT_BYTES)
+    return new ChunkWorker(new Worker(WORKER_SOURCE, { eval: true, workerData: { fastcdcPath, ring, slotBytes: SLOT_BYTES, min: CHUNK_MIN, avg: CHUNK_AVG, max: CHUNK_MAX, hashShare: WORKER_HASH_SHARE } }), ring)
+  }
+
+  /**
+   * Starts a worker now, kept idle for the next take(). why: its thread and wasm take ~50 ms to
+   * start (measured through the CLI), time the second core can spend while this one loads a command's modules.
+   */
+  static prestart (): void {
+    if (idle === undefined) this.create().release(true)
+  }
+
+  /** Whether a worker waits idle (started ahead, or kept from the last file). */
+  static get idleReady (): boolean {
+    return idle !== undefined
   }
 
   /** The idle worker if there is one, else a new one. */
   static take (): ChunkWorker {
     const reused = idle
-    if (reused === undefined) {
-      const ring = new SharedArrayBuffer(SLOT_COUNT * SLOT_BYTES)
-      return new ChunkWorker(new Worker(WORKER_SOURCE, { eval: true, workerData: { fastcdcPath, ring, slotBytes: SLOT_BYTES, min: CHUNK_MIN, avg: CHUNK_AVG, max: CHUNK_MAX, hashShare: WORKER_HASH_SHARE } }), ring)
-    }
+    if (reused === undefined) return this.create()
     idle = undefined
     clearTimeout(idleTimer)
     reused.worker.ref()
@@ -130,13 +151,15 @@ export class ChunkWorker {
     this.worker.postMessage({ slot, length, eof, first })
   }
 
-  async next (): Promise<ChunkAnswer> {
-    while (this.answers.length === 0) {
-      if (this.failure !== undefined) throw this.failure
-      await new Promise<void>((resolve) => { this.wake = resolve })
-      this.wake = undefined
-    }
-    return this.answers.shift()!
+  /** The next answer if one has arrived (the worker's failure is thrown); never waits. */
+  poll (): ChunkAnswer | undefined {
+    if (this.answers.length === 0 && this.failure !== undefined) throw this.failure
+    return this.answers.shift()
+  }
+
+  /** Called once when the next answer (or a failure) arrives; the caller waits on other events too. */
+  notifyOnce (wake: () => void): void {
+    this.wake = wake
   }
 
   /** Done with a file: a worker that answered every slot of it waits idle for the next file; any other is stopped. */

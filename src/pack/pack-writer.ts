@@ -17,6 +17,14 @@ import { PackEntryTable } from './pack-entry-table.js'
 const WRITE_BUFFER = 2 * 1024 * 1024
 /** Entries up to this size share the batch buffer (a chunk is at most 256 KiB; zstd may add a little). */
 const MAX_INLINE_ENTRY = 512 * 1024
+const BATCH_BYTES = WRITE_BUFFER + ENTRY_HEADER + MAX_INLINE_ENTRY
+/**
+ * Batches filled or being written at most; appending waits only when all are. why not one write in
+ * flight (the batch then its spare): a write that stalls behind the file system (an fdatasync of a
+ * checkpoint, writeback) held up `gas add` for 0.4–0.5 s per GiB, its thread waiting while the
+ * chunking worker ran out of slots. Writes still run one after another, in offset order.
+ */
+const BATCHES = 4
 /**
  * A checkpoint rewrites (and sorts) the whole index, so it runs every max(64 MiB, 16 × index size)
  * of appended data: the rewrites stay under 1/16 of the data written. A crash between checkpoints
@@ -24,7 +32,6 @@ const MAX_INLINE_ENTRY = 512 * 1024
  * (recover.ts), since every entry carries its id and is verified.
  */
 const CHECKPOINT_MIN = 64 * 1024 * 1024
-const BATCH_BYTES = WRITE_BUFFER + ENTRY_HEADER + MAX_INLINE_ENTRY
 /** why: batches of packs written with O_DIRECT, aligned, with room for the partial block carried from one write to the next; reused from pack to pack */
 const alignedBatches = new AlignedBuffers(Math.ceil(BATCH_BYTES / DIRECT_ALIGNMENT) * DIRECT_ALIGNMENT + DIRECT_ALIGNMENT)
 
@@ -37,7 +44,13 @@ export class PackWriter {
   private readonly entries = new PackEntryTable()
   /** entries are copied into this batch; larger ones get a buffer of their own in `buffered` */
   private batch: Buffer = Buffer.allocUnsafeSlow(BATCH_BYTES)
-  private spareBatch: Buffer = Buffer.allocUnsafeSlow(BATCH_BYTES)
+  /** batches whose write is done, ready to be filled again (more are made, up to BATCHES, while writes are slow) */
+  private spareBatches: Buffer[] = []
+  private batchesMade = 1
+  /** writes queued or running, oldest first, each with the batch it writes from */
+  private pending: Array<{ done: Promise<void>, batch: Buffer | undefined, settled: boolean }> = []
+  /** a direct pack's second (aligned) batch: one fills while the other is written */
+  private directSpare: Buffer | undefined
   private batchUsed = 0
   private buffered: Buffer[] = []
   private bufferedBytes = 0
@@ -111,7 +124,7 @@ export class PackWriter {
     // the first block starts with the magic, written already: the first direct write writes it again
     PACK_MAGIC.copy(batch, 0)
     this.batch = batch
-    this.spareBatch = spare
+    this.directSpare = spare
     this.batchUsed = PACK_MAGIC.length
     this.direct = { handle, batchStart: 0 }
   }
@@ -199,35 +212,59 @@ export class PackWriter {
   }
 
   /**
-   * Starts writing what is buffered and returns once the previous write is done: one write in
-   * flight overlaps the disk with chunking and hashing. writev avoids copying into one buffer.
+   * Starts writing what is buffered (after the writes before it) and returns once a batch is free
+   * to fill: the disk overlaps chunking and hashing. writev avoids copying into one buffer.
    */
   private async writeBuffered (): Promise<void> {
     if (this.direct !== undefined) return await this.writeDirect(false)
-    const previous = this.inFlight
+    // the batch to fill next is found before this one is handed over (an append meanwhile still fills this one)
+    if (this.batchUsed > 0) await this.ensureSpareBatch()
     if (this.bufferedBytes > 0) {
-      const buffers = this.batchUsed > 0 ? [this.batch.subarray(0, this.batchUsed), ...this.buffered] : this.buffered
+      const batch = this.batchUsed > 0 ? this.batch : undefined
+      const buffers = batch !== undefined ? [batch.subarray(0, this.batchUsed), ...this.buffered] : this.buffered
       const position = this.written + this.inFlightBytes
       const length = this.bufferedBytes
-      // double buffering: the other batch's write finished before this one was filled (one write in flight)
-      ;[this.batch, this.spareBatch] = [this.spareBatch, this.batch]
+      if (batch !== undefined) this.batch = this.spareBatches.pop() ?? Buffer.allocUnsafeSlow(BATCH_BYTES)
       this.batchUsed = 0
       this.buffered = []
       this.bufferedBytes = 0
       this.inFlightBytes += length
-      this.inFlight = previous.then(async () => {
+      const write = { done: Promise.resolve(), batch, settled: false }
+      write.done = this.inFlight.then(async () => {
         await this.handle.writev(buffers, position)
         this.written += length
         this.inFlightBytes -= length
         this.dropBehind?.written(this.written)
-      })
-      this.inFlight.catch(() => {})
+      }).finally(() => { write.settled = true })
+      write.done.catch(() => {})
+      this.inFlight = write.done
+      this.pending.push(write)
     }
+    // a failed write fails the next append, not a later one
+    while (this.pending.length > 0 && this.pending[0].settled) await this.retire()
+  }
+
+  /** A spare batch: one whose write is done, a new one while fewer than BATCHES exist, else the oldest write's once it is done. */
+  private async ensureSpareBatch (): Promise<void> {
+    while (this.spareBatches.length === 0) {
+      if (this.pending.length > 0 && (this.pending[0].settled || this.batchesMade >= BATCHES)) await this.retire()
+      else {
+        this.batchesMade++
+        this.spareBatches.push(Buffer.allocUnsafeSlow(BATCH_BYTES))
+      }
+    }
+  }
+
+  /** Waits for the oldest write; its batch becomes a spare. */
+  private async retire (): Promise<void> {
+    const oldest = this.pending.shift()
+    if (oldest === undefined) throw new Error('pack writer: no write to wait for')
     try {
-      await previous
+      await oldest.done
     } catch (err) {
       throw fromFsError(err, this.packPath)
     }
+    if (oldest.batch !== undefined) this.spareBatches.push(oldest.batch)
   }
 
   /**
@@ -249,7 +286,7 @@ export class PackWriter {
     const whole = blocksWithin(total)
     const position = direct.batchStart
     const newBytes = this.bufferedBytes
-    ;[this.batch, this.spareBatch] = [this.spareBatch, this.batch]
+    ;[this.batch, this.directSpare] = [this.directSpare!, this.batch]
     this.batch.set(buffer.subarray(whole, total), 0)
     this.batchUsed = total - whole
     direct.batchStart = position + whole
@@ -289,13 +326,17 @@ export class PackWriter {
 
   /** Waits until every byte appended has reached the file. */
   private async drain (): Promise<void> {
-    if (this.direct !== undefined) await this.writeDirect(true)
-    else await this.writeBuffered()
-    try {
-      await this.inFlight
-    } catch (err) {
-      throw fromFsError(err, this.packPath)
+    if (this.direct !== undefined) {
+      await this.writeDirect(true)
+      try {
+        await this.inFlight
+      } catch (err) {
+        throw fromFsError(err, this.packPath)
+      }
+      return
     }
+    await this.writeBuffered()
+    while (this.pending.length > 0) await this.retire()
   }
 
   /** Makes everything appended so far durable and visible: data first, then the index over it. */
@@ -337,7 +378,7 @@ export class PackWriter {
       // written, or never will be: aligned batches serve the next pack (others are left to the collector)
       await this.inFlight.catch(() => {})
       alignedBatches.give(this.batch)
-      alignedBatches.give(this.spareBatch)
+      if (this.directSpare !== undefined) alignedBatches.give(this.directSpare)
       if (this.entries.size === 0) await this.fs.rm(this.packPath, { force: true }).catch(() => {})
       await this.fs.rm(lockPathOf(this.packPath), { force: true }).catch(() => {})
     }

@@ -6,12 +6,11 @@ import { ChunkListBuilder } from '../objects/file-manifest.js'
 import type { FileSystem } from '../objects/fs.js'
 import { hashObject, type ObjectId } from '../objects/id.js'
 import { cutInParallel } from '../objects/parallel-chunker.js'
+import { PARALLEL_THRESHOLD } from '../objects/parallel-threshold.js'
 import type { FileStore } from '../pack/file-store.js'
 
 /** Read size: large reads keep syscalls few; the chunker holds about one 8 MiB window. */
 const READ_SIZE = 1024 * 1024
-/** From this size on, cutting and chunk hashing move to a worker thread. */
-const PARALLEL_THRESHOLD = 8 * 1024 * 1024
 
 /**
  * After this many chunks in a row that did not compress, a file is taken as incompressible and
@@ -61,10 +60,11 @@ async function * chunksOf (fs: FileSystem, path: string, size: number, whole: Ha
   }
   const handle = await fs.open(path, 'r')
   try {
-    const fill = async (into: Buffer): Promise<number> => {
+    // at explicit positions: several reads are in flight at once (parallel-chunker.ts)
+    const fill = async (into: Buffer, position: number): Promise<number> => {
       let filled = 0
       while (filled < into.length) {
-        const { bytesRead } = await handle.read(into, filled, into.length - filled, null)
+        const { bytesRead } = await handle.read(into, filled, into.length - filled, position + filled)
         if (bytesRead === 0) break
         filled += bytesRead
       }

@@ -42,6 +42,28 @@ describe('cutInParallel', () => {
     expect(rebuilt.digest('hex')).toBe(whole)
   })
 
+  it('keeps several reads in flight at their own positions while chunks are handed out, and cuts the same', async () => {
+    const data = randomBytes(SLOT_BYTES * 7 + 4321)
+    let inFlight = 0
+    let most = 0
+    const positions: number[] = []
+    // each read finishes a few event-loop turns later, as a thread-pool read does
+    const read = async (into: Buffer, position: number): Promise<number> => {
+      positions.push(position)
+      most = Math.max(most, ++inFlight)
+      for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve))
+      inFlight--
+      return data.copy(into, 0, Math.min(position, data.length), Math.min(position + into.length, data.length))
+    }
+    const got: string[] = []
+    for await (const { id } of cutInParallel(read, () => {})) got.push(id)
+    const expected: string[] = []
+    for await (const c of chunkStream(once(data))) expected.push(hashObject('chunk', c))
+    expect(got).toEqual(expected)
+    expect(most).toBeGreaterThan(2)
+    expect(positions.slice(0, 8)).toEqual(Array.from({ length: 8 }, (_, i) => i * SLOT_BYTES))
+  })
+
   it('handles an empty source and one shorter than a slot', async () => {
     const none: string[] = []
     for await (const c of cutInParallel(async () => 0, () => {})) none.push(c.id)

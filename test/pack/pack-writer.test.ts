@@ -73,3 +73,71 @@ describe('PackWriter checkpoints', () => {
     await nodeFs.stat(writer.indexPath).then(() => { throw new Error('an index was written over data that never became durable') }, () => {})
   })
 })
+
+/** realFs whose pack handles hold every writev until `release()` (or fail it with `fail`) */
+function slowWriteFs (): { fs: FileSystem, held: () => number, release: (failure?: Error) => void } {
+  let waiting: Array<{ resolve: () => void, reject: (err: Error) => void }> = []
+  const fs = packHandlesFs('writev', (writev) => async (...args: unknown[]) => { await new Promise<void>((resolve, reject) => waiting.push({ resolve, reject })); return await writev(...args) })
+  const release = (failure?: Error): void => {
+    const now = waiting
+    waiting = []
+    for (const w of now) failure === undefined ? w.resolve() : w.reject(failure)
+  }
+  return { fs, held: () => waiting.length, release }
+}
+
+const settle = async (): Promise<void> => { for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve)) }
+
+describe('PackWriter writes behind appending', () => {
+  it('goes on appending while a write is slow, up to a few batches, then waits; every entry reads back after', async () => {
+    const objects = tmp()
+    const { fs, held, release } = slowWriteFs()
+    const writer = await PackWriter.create(fs, join(objects, 'pack'))
+    let appended = 0
+    const appending = (async () => {
+      const ids: string[] = []
+      for (let i = 0; i < 96; i++) {
+        ids.push(...await appendChunks(writer, 1, `w${i}`))
+        appended = ids.length
+      }
+      return ids
+    })()
+    await settle()
+    // writes run one after another: the first is held, and appending stopped once every batch was taken
+    expect(held()).toBe(1)
+    const stoppedAt = appended
+    // 8 chunks fill a 2 MiB batch: three more batches were filled behind the held write (one
+    // write in flight, as before, stopped appending at the 16th chunk)
+    expect(stoppedAt).toBeGreaterThanOrEqual(24)
+    expect(stoppedAt).toBeLessThan(40)
+    await settle()
+    expect(appended).toBe(stoppedAt)
+    // let the disk go: each write released lets the next one start
+    while (held() > 0 || appended < 96) {
+      release()
+      await settle()
+    }
+    const ids = await appending
+    const closing = writer.close()
+    while (held() > 0 || !(await Promise.race([closing.then(() => true), settle().then(() => false)]))) release()
+    await closing
+    const reopened = await FileStore.open(objects)
+    for (const id of [ids[0], ids[47], ids[95]]) expect((await reopened.get(id)).body.length).toBe(CHUNK)
+    await reopened.closeAll()
+  })
+
+  it('a write that fails fails an append after it with its GasError, and no index covers the pack', async () => {
+    const { fs, held, release } = slowWriteFs()
+    const writer = await PackWriter.create(fs, join(tmp(), 'pack'))
+    const appending = appendChunks(writer, 64, 'f').then(() => undefined, (err: unknown) => err)
+    await settle()
+    expect(held()).toBe(1)
+    release(Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' }))
+    await settle()
+    release(Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' }))
+    const failure = await appending
+    expect(failure).toBeInstanceOf(GasError)
+    expect((failure as GasError).code).toBe('E_DISK_FULL')
+    await nodeFs.stat(writer.indexPath).then(() => { throw new Error('an index was written over a failed write') }, () => {})
+  })
+})

@@ -253,7 +253,7 @@ export class FileStore implements ObjectStore {
   async putEncoded (id: ObjectId, object: EncodedObject): Promise<void> {
     const raw = decompress(object.encoding, object.bytes, object.rawLength, id)
     if (hashObject(object.type, raw) !== id) throw GasError.corruptObject(id, 'received bytes do not match the id')
-    if (!LOOSE_WHEN_RECEIVED.has(object.type)) await this.#appendToPack(id, object, RECEIVED_WRITE_BYTES)
+    if (!LOOSE_WHEN_RECEIVED.has(object.type)) await this.#appendToPack(id, object, RECEIVED_WRITE_BYTES, true)
     else {
       await this.loose.write(object.type, raw, id)
       await this.#replaced(id, 'loose')
@@ -283,9 +283,10 @@ export class FileStore implements ObjectStore {
     await this.#appendToPack(id, object)
   }
 
-  async #appendToPack (id: ObjectId, object: EncodedObject, writeAt?: number): Promise<void> {
+  async #appendToPack (id: ObjectId, object: EncodedObject, writeAt?: number, received = false): Promise<void> {
     if (this.hasPacked(id)) return
     const writer = await this.openWriter()
+    if (received) await writer.dropWrittenPages()
     await writer.append(id, object, writeAt)
     await this.#replaced(id, 'pack')
   }

@@ -78,6 +78,11 @@ export class PackEntryTable {
     return true
   }
 
+  /** The offset of the `index`th entry appended */
+  offsetAt (index: number): number {
+    return this.#offsets[index]
+  }
+
   /** How many entries lie before `end` (entries are in offset order, so they are a prefix). */
   countBefore (end: number): number {
     let lo = 0

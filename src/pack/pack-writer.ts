@@ -3,6 +3,9 @@ import type { FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fromFsError } from '../errors.js'
 import { writeFileAtomic } from '../objects/atomic-write.js'
+import { AlignedBuffers, DIRECT_ALIGNMENT } from '../objects/aligned-buffers.js'
+import { blocksWithin, openDirectWrites } from '../objects/direct-file.js'
+import { DropBehind } from '../objects/drop-behind.js'
 import type { FileSystem } from '../objects/fs.js'
 import type { ObjectId } from '../objects/id.js'
 import type { EncodedObject } from '../objects/store.js'
@@ -29,6 +32,8 @@ const BATCHES = 4
  * (recover.ts), since every entry carries its id and is verified.
  */
 const CHECKPOINT_MIN = 64 * 1024 * 1024
+/** why: batches of packs written with O_DIRECT, aligned, with room for the partial block carried from one write to the next; reused from pack to pack */
+const alignedBatches = new AlignedBuffers(Math.ceil(BATCH_BYTES / DIRECT_ALIGNMENT) * DIRECT_ALIGNMENT + DIRECT_ALIGNMENT)
 
 /**
  * Appends objects to one pack. Nothing is visible to other processes until a checkpoint writes
@@ -44,10 +49,15 @@ export class PackWriter {
   private batchesMade = 1
   /** writes queued or running, oldest first, each with the batch it writes from */
   private pending: Array<{ done: Promise<void>, batch: Buffer | undefined, settled: boolean }> = []
+  /** a direct pack's second (aligned) batch: one fills while the other is written */
+  private directSpare: Buffer | undefined
   private batchUsed = 0
   private buffered: Buffer[] = []
   private bufferedBytes = 0
+  /** entries before this offset are whole in the file */
   private written = 0
+  /** the end of everything appended (the next entry's offset) */
+  private appended = 0
   private inFlight: Promise<void> = Promise.resolve()
   private inFlightBytes = 0
   private sinceCheckpoint = 0
@@ -57,9 +67,18 @@ export class PackWriter {
   private checkpointRunning = false
   /** what a checkpoint run in the background failed with, thrown by the next append or checkpoint */
   private backgroundFailure: unknown
+  /** set by dropWrittenPages() where O_DIRECT is refused: written pages leave the page cache as the pack grows */
+  private dropBehind: DropBehind | undefined
+  /**
+   * set by dropWrittenPages(): whole blocks go to the file through `handle` (O_DIRECT); the batch
+   * starts at file offset `batchStart` (a block boundary) with the partial block the last write left
+   */
+  private direct: { handle: FileHandle, batchStart: number } | undefined
+  private pagesDecided = false
 
   private constructor (private readonly fs: FileSystem, private readonly handle: FileHandle, readonly packPath: string, readonly indexPath: string) {
     this.written = PACK_MAGIC.length
+    this.appended = PACK_MAGIC.length
   }
 
   static async create (fs: FileSystem, packDir: string): Promise<PackWriter> {
@@ -81,8 +100,37 @@ export class PackWriter {
     return this.entries.has(id)
   }
 
+  /**
+   * From now on the pack bypasses the page cache: a fresh pack is written with O_DIRECT in whole
+   * blocks (direct-file.ts), the partial block at its end carried in the batch (and written the
+   * usual way only when a checkpoint or a read needs every byte in the file); otherwise, or where
+   * O_DIRECT is refused, its pages are written back and dropped as it grows (drop-behind.ts).
+   * why only for some writers: a sync's received chunks are not read again by it (the arriving
+   * file is written beside them), while ingest's pack is what a restore reads next.
+   */
+  async dropWrittenPages (): Promise<void> {
+    if (this.pagesDecided) return
+    this.pagesDecided = true
+    const fresh = this.appended === PACK_MAGIC.length && this.batchUsed === 0 && this.inFlightBytes === 0
+    const batch = fresh ? alignedBatches.take() : undefined
+    const spare = batch !== undefined ? alignedBatches.take() : undefined
+    const handle = spare !== undefined ? await openDirectWrites(this.fs, this.packPath).catch(() => undefined) : undefined
+    if (handle === undefined || batch === undefined || spare === undefined || this.appended !== PACK_MAGIC.length) {
+      for (const b of [batch, spare]) if (b !== undefined) alignedBatches.give(b)
+      await handle?.close()
+      this.dropBehind = new DropBehind(this.handle.fd, { from: this.written })
+      return
+    }
+    // the first block starts with the magic, written already: the first direct write writes it again
+    PACK_MAGIC.copy(batch, 0)
+    this.batch = batch
+    this.directSpare = spare
+    this.batchUsed = PACK_MAGIC.length
+    this.direct = { handle, batchStart: 0 }
+  }
+
   get size (): number {
-    return this.written + this.inFlightBytes + this.bufferedBytes
+    return this.appended
   }
 
   get count (): number {
@@ -100,6 +148,8 @@ export class PackWriter {
     if (this.entries.has(id)) return
     const added = ENTRY_HEADER + object.bytes.length
     if (this.batchUsed + added > this.batch.length) await this.writeBuffered()
+    // an entry larger than a batch is written from a buffer of its own, the usual way: the pack leaves O_DIRECT for good
+    if (this.direct !== undefined && this.batchUsed + added > this.batch.length) await this.leaveDirect()
     const target = added > this.batch.length ? Buffer.allocUnsafe(added) : this.batch
     const at = target === this.batch ? this.batchUsed : 0
     writeEntryHeader(target, at, { type: object.type, encoding: object.encoding, rawLength: object.rawLength, storedLength: object.bytes.length, id })
@@ -108,6 +158,7 @@ export class PackWriter {
     if (target === this.batch) this.batchUsed += added
     else this.buffered.push(target)
     this.bufferedBytes += added
+    this.appended += added
     this.sinceCheckpoint += added
     // an entry with its own buffer goes out at once, so entries reach the file in offset order
     if (this.batchUsed >= Math.min(writeAt, WRITE_BUFFER) || target !== this.batch) await this.writeBuffered()
@@ -165,6 +216,7 @@ export class PackWriter {
    * to fill: the disk overlaps chunking and hashing. writev avoids copying into one buffer.
    */
   private async writeBuffered (): Promise<void> {
+    if (this.direct !== undefined) return await this.writeDirect(false)
     // the batch to fill next is found before this one is handed over (an append meanwhile still fills this one)
     if (this.batchUsed > 0) await this.ensureSpareBatch()
     if (this.bufferedBytes > 0) {
@@ -182,6 +234,7 @@ export class PackWriter {
         await this.handle.writev(buffers, position)
         this.written += length
         this.inFlightBytes -= length
+        this.dropBehind?.written(this.written)
       }).finally(() => { write.settled = true })
       write.done.catch(() => {})
       this.inFlight = write.done
@@ -214,8 +267,74 @@ export class PackWriter {
     if (oldest.batch !== undefined) this.spareBatches.push(oldest.batch)
   }
 
+  /**
+   * writeBuffered() of a pack written with O_DIRECT: once the write before is done, the batch's
+   * whole blocks go out and its partial last block moves to the front of the other batch (so the
+   * next write starts on a block boundary). `everything`: that partial block is also written, the
+   * usual way, so every entry appended is in the file (the next direct write covers it again).
+   */
+  private async writeDirect (everything: boolean): Promise<void> {
+    try {
+      await this.inFlight
+    } catch (err) {
+      throw fromFsError(err, this.packPath)
+    }
+    const direct = this.direct!
+    if (this.bufferedBytes === 0 && !(everything && this.written < this.appended)) return
+    const buffer = this.batch
+    const total = this.batchUsed
+    const whole = blocksWithin(total)
+    const position = direct.batchStart
+    const newBytes = this.bufferedBytes
+    ;[this.batch, this.directSpare] = [this.directSpare!, this.batch]
+    this.batch.set(buffer.subarray(whole, total), 0)
+    this.batchUsed = total - whole
+    direct.batchStart = position + whole
+    this.bufferedBytes = 0
+    this.inFlightBytes += newBytes
+    this.inFlight = (async () => {
+      if (whole > 0) await writeAllOf(direct.handle, buffer.subarray(0, whole), position)
+      if (everything && whole < total) await writeAllOf(this.handle, buffer.subarray(whole, total), position + whole)
+      this.inFlightBytes -= newBytes
+      this.written = Math.max(this.written, everything ? position + total : this.wholeEntriesBefore(position + whole))
+    })()
+    this.inFlight.catch(() => {})
+  }
+
+  /** The end of the last entry whose bytes all lie before `end` (entries are whole in the file up to there). */
+  private wholeEntriesBefore (end: number): number {
+    const n = this.entries.countBefore(end)
+    if (n === 0) return PACK_MAGIC.length
+    const lastEnd = n < this.entries.size ? this.entries.offsetAt(n) : this.appended
+    return lastEnd <= end ? lastEnd : this.entries.offsetAt(n - 1)
+  }
+
+  /** Writes everything appended (its partial block the usual way) and goes on without O_DIRECT. */
+  private async leaveDirect (): Promise<void> {
+    await this.writeDirect(true)
+    try {
+      await this.inFlight
+    } catch (err) {
+      throw fromFsError(err, this.packPath)
+    }
+    const direct = this.direct!
+    this.direct = undefined
+    this.batchUsed = 0
+    await direct.handle.close().catch(() => {})
+    this.dropBehind = new DropBehind(this.handle.fd, { from: this.written })
+  }
+
   /** Waits until every byte appended has reached the file. */
   private async drain (): Promise<void> {
+    if (this.direct !== undefined) {
+      await this.writeDirect(true)
+      try {
+        await this.inFlight
+      } catch (err) {
+        throw fromFsError(err, this.packPath)
+      }
+      return
+    }
     await this.writeBuffered()
     while (this.pending.length > 0) await this.retire()
   }
@@ -253,7 +372,13 @@ export class PackWriter {
     try {
       await this.checkpoint()
     } finally {
+      await this.dropBehind?.settle()
+      await this.direct?.handle.close().catch(() => {})
       await this.handle.close().catch(() => {})
+      // written, or never will be: aligned batches serve the next pack (others are left to the collector)
+      await this.inFlight.catch(() => {})
+      alignedBatches.give(this.batch)
+      if (this.directSpare !== undefined) alignedBatches.give(this.directSpare)
       if (this.entries.size === 0) await this.fs.rm(this.packPath, { force: true }).catch(() => {})
       await this.fs.rm(lockPathOf(this.packPath), { force: true }).catch(() => {})
     }
@@ -267,6 +392,15 @@ export class PackWriter {
  */
 export function copyBytes (into: Buffer, at: number, bytes: Uint8Array): void {
   if (bytes.length > 0) into.fill(bytes, at, at + bytes.length)
+}
+
+/** Writes all of `bytes` at `position` (a write may take fewer bytes than asked). */
+async function writeAllOf (handle: FileHandle, bytes: Uint8Array, position: number): Promise<void> {
+  for (let done = 0; done < bytes.length;) {
+    const { bytesWritten } = await handle.write(bytes, done, bytes.length - done, position + done)
+    if (bytesWritten === 0) throw Object.assign(new Error('the disk took no more bytes'), { code: 'ENOSPC' })
+    done += bytesWritten
+  }
 }
 
 export function lockPathOf (packPath: string): string {

@@ -1,6 +1,9 @@
 import type { FileHandle } from 'node:fs/promises'
 import { CHUNK_MAX } from '../objects/chunker.js'
 import { decompress } from '../objects/compression.js'
+import { AlignedBuffers, DIRECT_ALIGNMENT } from '../objects/aligned-buffers.js'
+import { blocksWithin, openForWriting, wholeBlocks } from '../objects/direct-file.js'
+import { DropBehind } from '../objects/drop-behind.js'
 import type { FileManifest } from '../objects/file-manifest.js'
 import type { FileSystem } from '../objects/fs.js'
 import type { ObjectId } from '../objects/id.js'
@@ -13,6 +16,10 @@ import { writeAll } from './file-content-writer.js'
 const WRITE_BYTES = 4 * 1024 * 1024
 /** why: a chunk further ahead of the next one to write than this is not held; the file is finished from the store instead */
 const AHEAD_CHUNKS = 512
+/** a batch holds WRITE_BYTES, the chunk that crossed it, and the partial block carried from the write before (direct-file.ts) */
+const BATCH_BYTES = WRITE_BYTES + CHUNK_MAX + DIRECT_ALIGNMENT
+/** why shared: batches of every file a sync writes, aligned for O_DIRECT and reused from file to file */
+const batches = new AlignedBuffers(BATCH_BYTES)
 
 /** Raw bytes held for chunks that arrived ahead of their turn, shared by every file of a sync. */
 export class AheadBudget {
@@ -43,12 +50,17 @@ export class FileAssembler {
   readonly #positions = new Map<ObjectId, number | number[]>()
   readonly #ahead = new Map<number, Uint8Array>()
   #handle: Promise<FileHandle> | undefined
+  /** the file was opened with O_DIRECT (direct-file.ts): writes are whole blocks, the last padded, then the file truncated */
+  #direct = false
+  /** every batch so far came from aligned memory, so O_DIRECT may be asked for */
+  #aligned = true
+  /** the file's pages leave the page cache as it is written (drop-behind.ts): nothing reads it again before the checkout renames it */
+  #dropBehind: DropBehind | undefined
   #cursor = 0
   #written = 0
-  /** chunks are copied into a batch buffer (no allocation per chunk: a sync's heap stays calm); spares are reused once written */
+  /** chunks are copied into a batch buffer (no allocation per chunk: a sync's heap stays calm); batches are reused once written */
   #batch: Buffer | undefined
   #batchBytes = 0
-  readonly #spares: Buffer[] = []
   #inFlight: Promise<void> = Promise.resolve()
   /** each write not finished yet, oldest first */
   readonly #writes: Array<Promise<void>> = []
@@ -116,7 +128,7 @@ export class FileAssembler {
         this.budget.used -= next.length
       }
       if (next.length !== this.manifest.chunks[this.#cursor].length) return this.#fail()
-      this.#batch ??= this.#spares.pop() ?? Buffer.allocUnsafeSlow(WRITE_BYTES + CHUNK_MAX)
+      this.#batch ??= this.#takeBatch()
       this.#batch.set(next, this.#batchBytes)
       this.#batchBytes += next.length
       this.#cursor++
@@ -124,27 +136,55 @@ export class FileAssembler {
     }
   }
 
+  #takeBatch (): Buffer {
+    const aligned = batches.take()
+    if (aligned !== undefined) return aligned
+    this.#aligned = false
+    return Buffer.allocUnsafeSlow(BATCH_BYTES)
+  }
+
+  #giveBatch (buffer: Buffer): void {
+    batches.give(buffer)
+  }
+
   #open (): Promise<FileHandle> {
     if (this.#handle === undefined) {
-      this.#handle = this.fs.open(this.tmpPath, 'wx+')
+      this.#handle = openForWriting(this.fs, this.tmpPath, this.#aligned).then(({ handle, direct }) => {
+        this.#direct = direct
+        return handle
+      })
       this.#handle.catch(() => {})
     }
     return this.#handle
   }
 
-  #writeBatch (): void {
+  /**
+   * Writes the batch: all of it when `last`, otherwise its whole blocks, the partial block after
+   * them carried into the next batch (O_DIRECT writes whole blocks; the file is opened on the
+   * first write, so whether it is direct is not known yet here).
+   */
+  #writeBatch (last = false): void {
     const buffer = this.#batch!
-    const bytes = buffer.subarray(0, this.#batchBytes)
+    const length = last ? this.#batchBytes : blocksWithin(this.#batchBytes)
     const position = this.#written
-    this.#written += this.#batchBytes
+    this.#written += length
     this.#batch = undefined
-    this.#batchBytes = 0
+    this.#batchBytes -= length
+    if (this.#batchBytes > 0) {
+      this.#batch = this.#takeBatch()
+      this.#batch.set(buffer.subarray(length, length + this.#batchBytes))
+    }
     const handle = this.#open()
     // why one chain: writes land in order; a batch filling while one is written gets a spare (two or three in all)
     const write = this.#inFlight.then(async () => {
-      await writeAll(await handle, [bytes], position)
+      const opened = await handle
+      // a direct write of the last piece is padded to whole blocks; finish() truncates the file to its size
+      await writeAll(opened, [buffer.subarray(0, this.#direct ? wholeBlocks(length) : length)], position)
       // written: the buffer may take the next batch
-      this.#spares.push(buffer)
+      this.#giveBatch(buffer)
+      if (this.#direct) return
+      this.#dropBehind ??= new DropBehind(opened.fd)
+      this.#dropBehind.written(position + length)
     })
     this.#inFlight = write
     this.#writes.push(write.catch(() => this.#fail()).finally(() => { this.#writes.shift() }))
@@ -154,6 +194,8 @@ export class FileAssembler {
     this.#failed = true
     for (const bytes of this.#ahead.values()) this.budget.used -= bytes.length
     this.#ahead.clear()
+    // the batch being filled is in no write
+    if (this.#batch !== undefined) this.#giveBatch(this.#batch)
     this.#batch = undefined
     this.#batchBytes = 0
   }
@@ -180,13 +222,28 @@ export class FileAssembler {
           if (this.#writes.length >= 2) await this.#writes[this.#writes.length - 2]
         }
       }
-      if (!this.#failed && this.#batchBytes > 0) this.#writeBatch()
+      if (!this.#failed && this.#batchBytes > 0) this.#writeBatch(true)
       await this.#inFlight.catch(() => this.#fail())
       let whole = !this.#failed && this.#cursor === this.manifest.chunks.length && this.#written === this.manifest.size
       if (this.#handle !== undefined || whole) {
         const handle = await this.#open()
-        whole &&= await checkAssembledSample(handle, this.manifest)
-        await handle.close()
+        if (this.#direct) {
+          // the padding of the last write goes; reads of a direct file must be aligned, so the sample is read through another handle
+          if (whole) await handle.truncate(this.manifest.size)
+          await handle.close()
+          if (whole) {
+            const reading = await this.fs.open(this.tmpPath, 'r')
+            try {
+              whole = await checkAssembledSample(reading, this.manifest)
+            } finally {
+              await reading.close()
+            }
+          }
+        } else {
+          whole &&= await checkAssembledSample(handle, this.manifest)
+          await this.#dropBehind?.settle()
+          await handle.close()
+        }
       }
       if (!whole) await this.discard()
       return whole
@@ -200,6 +257,7 @@ export class FileAssembler {
   async discard (): Promise<void> {
     this.#fail()
     if (this.#handle === undefined) return
+    await this.#dropBehind?.settle()
     await this.#handle.then(async (h) => await h.close()).catch(() => {})
     await this.fs.rm(this.tmpPath, { force: true }).catch(() => {})
   }

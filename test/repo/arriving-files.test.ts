@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process'
+import { constants } from 'node:fs'
 import { readdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -11,6 +12,7 @@ import { serveRepo, syncRepo } from '../../src/peer/sync/sync-engine.js'
 import { MemoryTransport } from '../../src/peer/transport/memory-transport.js'
 import { ArrivingFiles } from '../../src/repo/arriving-files.js'
 import { AheadBudget, FileAssembler } from '../../src/repo/file-assembler.js'
+import { residentBytes } from '../helpers/resident-bytes.js'
 import { useTmp } from '../helpers/tmp.js'
 import { buildVersion, MiB, pseudoRandomBytes, setRef, tempRefs, type WrittenAsset } from '../net/helpers.js'
 
@@ -83,6 +85,35 @@ describe('files written while their chunks arrive', () => {
     expect(await arriving.take(manifestOf(assets.get('big.bin')!), join(dir, 'copy.bin'))).toBe(false)
     await arriving.discard()
     expect(await readdir(tmpDir)).toEqual([])
+  }, 60_000)
+
+  it.runIf(process.platform === 'linux')('a large file goes to disk with O_DIRECT (or, where refused, leaves the page cache as it is written) and arrives whole', async () => {
+    const O_DIRECT = constants.O_DIRECT
+    const opened: Array<string | number | undefined> = []
+    /** realFs recording how the arriving file is opened; `refuse`: O_DIRECT fails with EINVAL, as on tmpfs */
+    const recordingFs = (refuse: boolean): FileSystem => ({
+      ...realFs,
+      open: (async (path: string, flags?: string | number) => {
+        if (path.includes('arriving-')) opened.push(flags)
+        if (refuse && typeof flags === 'number' && (flags & O_DIRECT) !== 0) throw Object.assign(new Error('EINVAL'), { code: 'EINVAL' })
+        return await realFs.open(path, flags)
+      }) as FileSystem['open']
+    })
+    for (const refuse of [false, true]) {
+      const dir = tmp()
+      opened.length = 0
+      // 40 MiB and a few bytes: the last write is not whole blocks
+      const big = pseudoRandomBytes(`paged-${refuse}`, 40 * MiB + 1234)
+      const arriving = new ArrivingFiles(recordingFs(refuse), join(dir, 'tmp'))
+      const { assets } = await syncWith([{ path: 'big.bin', bytes: big }], arriving)
+      const out = join(dir, 'big.bin')
+      expect(await arriving.take(manifestOf(assets.get('big.bin')!), out)).toBe(true)
+      expect(typeof opened[0] === 'number' && (opened[0] & O_DIRECT) !== 0).toBe(true)
+      // refused: written through the page cache, and all but the last two 8 MiB windows (and the sample read back) dropped
+      expect(opened).toEqual(refuse ? [opened[0], 'w+'] : [opened[0], 'r'])
+      expect(residentBytes(out)).toBeLessThan(refuse ? 24 * MiB : 4 * MiB)
+      expect((await readFile(out)).equals(big)).toBe(true)
+    }
   }, 60_000)
 
   it('removes what nobody took, and keeps nothing whose content does not match its manifest', async () => {

@@ -1,0 +1,62 @@
+import { createRequire } from 'node:module'
+
+/** why 4096: O_DIRECT wants buffer addresses, lengths and file offsets in multiples of the device's logical block (512 here, 4096 on many disks) */
+export const DIRECT_ALIGNMENT = 4096
+
+/**
+ * Buffers whose memory starts on a DIRECT_ALIGNMENT boundary, for writes with O_DIRECT
+ * (direct-file.ts), kept for reuse: `take` one, `give` it back once its write is done.
+ *
+ * why by FFI (aligned_alloc through koffi, seen through koffi.view): Node gives no way to ask for,
+ * or learn, the address of a Buffer's memory. The memory is never freed (a view of it could
+ * outlive the free): what is made is what the busiest moment needed (a few files of a sync with
+ * two or three batches each), reused from then on.
+ */
+export class AlignedBuffers {
+  readonly #spare: Buffer[] = []
+  /** what this pool made: only those come back to it (a buffer from elsewhere is not aligned) */
+  readonly #made = new WeakSet<Buffer>()
+  constructor (readonly bytes: number, private readonly allocate: (bytes: number) => Buffer | undefined = alignedAlloc) {
+    if (bytes % DIRECT_ALIGNMENT !== 0) throw new RangeError(`aligned buffers hold a multiple of ${DIRECT_ALIGNMENT} bytes`)
+  }
+
+  /** a buffer of `bytes`, or undefined where aligned memory cannot be had */
+  take (): Buffer | undefined {
+    const spare = this.#spare.pop()
+    if (spare !== undefined) return spare
+    const made = this.allocate(this.bytes)
+    if (made !== undefined) this.#made.add(made)
+    return made
+  }
+
+  /** A buffer `take` gave is free again (its write is done); any other buffer is left to the garbage collector. */
+  give (buffer: Buffer): void {
+    if (this.#made.has(buffer)) this.#spare.push(buffer)
+  }
+}
+
+let libcAlloc: ((alignment: number, bytes: number) => unknown) | undefined | null = null
+let view: ((pointer: unknown, bytes: number) => ArrayBuffer) | undefined
+
+/** `bytes` of memory aligned to DIRECT_ALIGNMENT, never freed; undefined where it cannot be had */
+export function alignedAlloc (bytes: number): Buffer | undefined {
+  if (libcAlloc === null) {
+    libcAlloc = undefined
+    if (process.platform === 'linux') {
+      try {
+        const koffi = createRequire(import.meta.url)('koffi') as typeof import('koffi')
+        libcAlloc = koffi.load('libc.so.6').func('void *aligned_alloc(size_t alignment, size_t size)') as (alignment: number, bytes: number) => unknown
+        view = (pointer, length) => koffi.view(pointer, length)
+      } catch {
+        libcAlloc = undefined
+      }
+    }
+  }
+  if (libcAlloc === undefined || view === undefined) return undefined
+  try {
+    const pointer = libcAlloc(DIRECT_ALIGNMENT, bytes)
+    return pointer === null ? undefined : Buffer.from(view(pointer, bytes))
+  } catch {
+    return undefined
+  }
+}

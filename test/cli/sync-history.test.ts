@@ -13,27 +13,33 @@ afterEach(async () => { for (const c of children.splice(0)) await stopGas(c) })
 
 const SIZE = 3 * 1024 * 1024
 
+/** ana (with a tracker) and a member of her team; ana commits three versions of big.bin. `before` runs in the member's folder first. */
+async function teamWithThreeVersions (name: string, seed: string, before?: (member: string) => Promise<void>): Promise<{ root: string, ana: string, member: string, takes: Buffer[] }> {
+  const root = tmp()
+  const tracker = await startGasTracker(GAS, root, ['--host', '127.0.0.1', '--port', '0'])
+  children.push(tracker.child)
+  const ana = join(root, 'ana')
+  const member = join(root, name)
+  for (const d of [ana, member]) mkdirSync(d)
+  await gasOk(GAS, ana, ['init', '--name', 'ana', '--team', 'orcs'])
+  await gasOk(GAS, ana, ['team', 'tracker', tracker.printed.url])
+  await gasOk(GAS, member, ['init', '--name', name])
+  const me = await gasOk(GAS, member, ['whoami', '--json'])
+  await gasOk(GAS, ana, ['team', 'add', me.publicKey, '--name', name, '--role', 'lead', '--out', join(root, `${name}.invite`)])
+  await gasOk(GAS, member, ['team', 'join', join(root, `${name}.invite`)])
+  await before?.(member)
+  const takes = [1, 2, 3].map((n) => pseudoRandomBytes(`${seed} ${n}`, SIZE))
+  for (const [i, take] of takes.entries()) {
+    writeFileSync(join(ana, 'big.bin'), take)
+    await gasOk(GAS, ana, ['add', 'big.bin'])
+    await gasOk(GAS, ana, ['commit', '-m', `take ${i + 1}`])
+  }
+  return { root, ana, member, takes }
+}
+
 describe('gas sync fetches the content of the versions the refs name; older versions on demand', () => {
   it('a member gets one version of a file with three, is told what stays on the peers, and gets an older one with gas fetch --version or gas restore --version', async () => {
-    const root = tmp()
-    const tracker = await startGasTracker(GAS, root, ['--host', '127.0.0.1', '--port', '0'])
-    children.push(tracker.child)
-    const ana = join(root, 'ana')
-    const bo = join(root, 'bo')
-    for (const d of [ana, bo]) mkdirSync(d)
-    await gasOk(GAS, ana, ['init', '--name', 'ana', '--team', 'orcs'])
-    await gasOk(GAS, ana, ['team', 'tracker', tracker.printed.url])
-    await gasOk(GAS, bo, ['init', '--name', 'bo'])
-    const me = await gasOk(GAS, bo, ['whoami', '--json'])
-    await gasOk(GAS, ana, ['team', 'add', me.publicKey, '--name', 'bo', '--role', 'lead', '--out', join(root, 'bo.invite')])
-    await gasOk(GAS, bo, ['team', 'join', join(root, 'bo.invite')])
-
-    const takes = [1, 2, 3].map((n) => pseudoRandomBytes(`take ${n}`, SIZE))
-    for (const [i, take] of takes.entries()) {
-      writeFileSync(join(ana, 'big.bin'), take)
-      await gasOk(GAS, ana, ['add', 'big.bin'])
-      await gasOk(GAS, ana, ['commit', '-m', `take ${i + 1}`])
-    }
+    const { root, ana, member: bo, takes } = await teamWithThreeVersions('bo', 'take')
     const serve = await startServe(GAS, ana, {}, [], 'announced to')
     children.push(serve)
 
@@ -77,33 +83,16 @@ describe('gas sync fetches the content of the versions the refs name; older vers
   }, 180_000)
 
   it('a member who keeps every version (gas sync history all) gets the history in one sync and restores an old version with no peer', async () => {
-    const root = tmp()
-    const tracker = await startGasTracker(GAS, root, ['--host', '127.0.0.1', '--port', '0'])
-    children.push(tracker.child)
-    const ana = join(root, 'ana')
-    const cy = join(root, 'cy')
-    for (const d of [ana, cy]) mkdirSync(d)
-    await gasOk(GAS, ana, ['init', '--name', 'ana', '--team', 'orcs'])
-    await gasOk(GAS, ana, ['team', 'tracker', tracker.printed.url])
-    await gasOk(GAS, cy, ['init', '--name', 'cy'])
-    const me = await gasOk(GAS, cy, ['whoami', '--json'])
-    await gasOk(GAS, ana, ['team', 'add', me.publicKey, '--name', 'cy', '--role', 'lead', '--out', join(root, 'cy.invite')])
-    await gasOk(GAS, cy, ['team', 'join', join(root, 'cy.invite')])
-    expect(await gasOk(GAS, cy, ['sync', 'history', '--json'])).toEqual({ history: 'current' })
-    expect(await gasOk(GAS, cy, ['sync', 'history', 'all', '--json'])).toEqual({ history: 'all' })
-    const bad = await runGas(GAS, cy, ['sync', 'history', 'some'])
-    expect(bad.status).toBe(2)
-    expect(bad.stderr).toContain('gas sync history takes current or all, not "some"')
-    // the override list is kept beside the history setting
-    await gasOk(GAS, cy, ['sync', 'include', 'big.bin'])
-    expect(await gasOk(GAS, cy, ['sync', 'history', '--json'])).toEqual({ history: 'all' })
-
-    const takes = [1, 2, 3].map((n) => pseudoRandomBytes(`kept ${n}`, SIZE))
-    for (const [i, take] of takes.entries()) {
-      writeFileSync(join(ana, 'big.bin'), take)
-      await gasOk(GAS, ana, ['add', 'big.bin'])
-      await gasOk(GAS, ana, ['commit', '-m', `take ${i + 1}`])
-    }
+    const { root, ana, member: cy, takes } = await teamWithThreeVersions('cy', 'kept', async (cy) => {
+      expect(await gasOk(GAS, cy, ['sync', 'history', '--json'])).toEqual({ history: 'current' })
+      expect(await gasOk(GAS, cy, ['sync', 'history', 'all', '--json'])).toEqual({ history: 'all' })
+      const bad = await runGas(GAS, cy, ['sync', 'history', 'some'])
+      expect(bad.status).toBe(2)
+      expect(bad.stderr).toContain('gas sync history takes current or all, not "some"')
+      // the override list is kept beside the history setting
+      await gasOk(GAS, cy, ['sync', 'include', 'big.bin'])
+      expect(await gasOk(GAS, cy, ['sync', 'history', '--json'])).toEqual({ history: 'all' })
+    })
     const serve = await startServe(GAS, ana, {}, [], 'announced to')
     children.push(serve)
     const synced = await syncUntilPeer(GAS, cy)

@@ -6,6 +6,7 @@ import { writeFileAtomic } from '../objects/atomic-write.js'
 import { AlignedBuffers, DIRECT_ALIGNMENT } from '../objects/aligned-buffers.js'
 import { blocksWithin, openDirectWrites } from '../objects/direct-file.js'
 import { DropBehind } from '../objects/drop-behind.js'
+import { writeAll } from '../objects/write-all.js'
 import type { FileSystem } from '../objects/fs.js'
 import type { ObjectId } from '../objects/id.js'
 import type { EncodedObject } from '../objects/store.js'
@@ -293,8 +294,8 @@ export class PackWriter {
     this.bufferedBytes = 0
     this.inFlightBytes += newBytes
     this.inFlight = (async () => {
-      if (whole > 0) await writeAllOf(direct.handle, buffer.subarray(0, whole), position)
-      if (everything && whole < total) await writeAllOf(this.handle, buffer.subarray(whole, total), position + whole)
+      if (whole > 0) await writeAll(direct.handle, [buffer.subarray(0, whole)], position)
+      if (everything && whole < total) await writeAll(this.handle, [buffer.subarray(whole, total)], position + whole)
       this.inFlightBytes -= newBytes
       this.written = Math.max(this.written, everything ? position + total : this.wholeEntriesBefore(position + whole))
     })()
@@ -392,15 +393,6 @@ export class PackWriter {
  */
 export function copyBytes (into: Buffer, at: number, bytes: Uint8Array): void {
   if (bytes.length > 0) into.fill(bytes, at, at + bytes.length)
-}
-
-/** Writes all of `bytes` at `position` (a write may take fewer bytes than asked). */
-async function writeAllOf (handle: FileHandle, bytes: Uint8Array, position: number): Promise<void> {
-  for (let done = 0; done < bytes.length;) {
-    const { bytesWritten } = await handle.write(bytes, done, bytes.length - done, position + done)
-    if (bytesWritten === 0) throw Object.assign(new Error('the disk took no more bytes'), { code: 'ENOSPC' })
-    done += bytesWritten
-  }
 }
 
 export function lockPathOf (packPath: string): string {

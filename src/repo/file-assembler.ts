@@ -10,7 +10,7 @@ import type { ObjectId } from '../objects/id.js'
 import type { EncodedObject, ObjectStore } from '../objects/store.js'
 import { readChunksInOrder } from '../pack/chunk-runs.js'
 import { checkAssembledSample } from './assembled-sample.js'
-import { writeAll } from './file-content-writer.js'
+import { writeAll } from '../objects/write-all.js'
 
 /** why: one write per 4 MiB keeps syscalls few; with one write in flight a file holds two or three such batches */
 const WRITE_BYTES = 4 * 1024 * 1024

@@ -9,6 +9,7 @@ import { hashObject } from '../objects/id.js'
 import { isCopyRefused, nativeRangedCopy, type RangedCopy } from '../objects/ranged-copy.js'
 import type { ObjectStore } from '../objects/store.js'
 import { readChunksInOrder } from '../pack/chunk-runs.js'
+import { writeAll } from '../objects/write-all.js'
 import { WriteSlabs } from './write-slabs.js'
 
 /** why: one write(2) per 8 MiB, not per 64 KiB chunk: chunks stored raw are handed to writev as they are, uncopied; decoded ones are copied into a slab (write-slabs.ts) */
@@ -161,22 +162,5 @@ class KernelCopy {
     const copied = this.#last.then(run)
     this.#last = copied.catch(() => {})
     await copied
-  }
-}
-
-/** Writes every byte of `buffers` at `position` (writev may write less than asked). */
-export async function writeAll (handle: FileHandle, buffers: Uint8Array[], position: number): Promise<void> {
-  let rest = buffers
-  while (rest.length > 0) {
-    let { bytesWritten } = await handle.writev(rest, position)
-    if (bytesWritten === 0) throw new GasError('E_DISK_FULL', 'the disk took no more bytes')
-    position += bytesWritten
-    const left: Uint8Array[] = []
-    for (const b of rest) {
-      if (bytesWritten >= b.length) { bytesWritten -= b.length; continue }
-      left.push(bytesWritten > 0 ? b.subarray(bytesWritten) : b)
-      bytesWritten = 0
-    }
-    rest = left
   }
 }

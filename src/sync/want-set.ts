@@ -3,6 +3,7 @@ import { decodeAsset, type Asset } from '../objects/asset.js'
 import { decodeBuild, type Build } from '../objects/build.js'
 import { decodeFileManifest, decodeFileManifestLazily } from '../objects/file-manifest.js'
 import { IdTable } from '../objects/id-table.js'
+import { WalkedTable, walkedKey } from './walked-table.js'
 import type { ObjectId } from '../objects/id.js'
 import type { ObjectStore } from '../objects/store.js'
 import { decodeTag } from '../objects/tag.js'
@@ -134,24 +135,6 @@ const FILE_ARRIVING = 3
 /** contentWanted values: the chunk is listed in `content` / refused by the peers (not listed) */
 const CHUNK_LISTED = 0
 const CHUNK_UNAVAILABLE = 1
-
-/** walk memo key of an id at a path (the policy is path-based), as 32 bytes */
-function walkedKey (id: ObjectId, path: string): Buffer {
-  return createHash('sha256').update(id).update('\0').update(path).digest()
-}
-
-/** outcome (3 bits) and whether content was walked, per walkedKey */
-class WalkedTable {
-  readonly #table = new IdTable()
-  get (key: Buffer): { withContent: boolean, outcome: number } | undefined {
-    const v = this.#table.getKey(key)
-    return v === undefined ? undefined : { withContent: (v & 8) !== 0, outcome: v & 7 }
-  }
-
-  set (key: Buffer, value: { withContent: boolean, outcome: number }): void {
-    this.#table.setKey(key, (value.withContent ? 8 : 0) | value.outcome)
-  }
-}
 
 /**
  * A visit's outcome: everything below is here (WHOLE), or will be once the listed content arrives

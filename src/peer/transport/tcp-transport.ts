@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net'
 import { GasError } from '../../errors.js'
 import { FramePool, type PooledFrame } from './frame-pool.js'
+import { SocketWriter } from './socket-writer.js'
 import { LARGE_FRAME, MAX_FRAME, TransportBase, peerLost } from './transport.js'
 
 /**
@@ -9,7 +10,7 @@ import { LARGE_FRAME, MAX_FRAME, TransportBase, peerLost } from './transport.js'
  *   16 KiB records and the kernel sees few, large writes (one write per 64 KiB frame, header
  *   separate, cost a third of the throughput in a profile).
  * - Backpressure is the socket's: send() resolves at once while less than HIGH_WATER_BYTES wait
- *   in the socket, otherwise on 'drain'.
+ *   in the socket, otherwise once a write is called back (SocketWriter: one write at a time).
  * - A frame that spans several reads is gathered once into a buffer of its size (a large one from
  *   a pool, reused once the session lets go of it: FrameLease), not re-concatenated per read.
  */
@@ -51,6 +52,7 @@ export class StreamTransport extends TransportBase {
   /** output buffers of #bufferBytes the socket is done with */
   readonly #spare: Buffer[] = []
   #flushScheduled = false
+  readonly #writer: SocketWriter
   /** the length prefix, when it spans reads */
   readonly #header = Buffer.alloc(4)
   #headerFilled = 0
@@ -69,8 +71,9 @@ export class StreamTransport extends TransportBase {
     this.maxFrameBytes = this.#maxFrame
     this.#pool = new FramePool(this.#maxFrame)
     socket.setNoDelay(true)
+    this.#writer = new SocketWriter(socket, () => this.#written())
     socket.on('data', (data: Buffer) => this.#onData(data))
-    socket.on('drain', () => this.#release())
+    socket.on('drain', () => this.#written())
     socket.on('close', () => this.#lost('the connection closed'))
     socket.on('error', () => { /* 'close' follows */ })
   }
@@ -114,13 +117,13 @@ export class StreamTransport extends TransportBase {
   /** After a frame went into the output buffer: writes or schedules it, and waits while the socket holds too much. */
   async #sent (): Promise<void> {
     // why: an idle link sends at once (a WANT is a round trip the fetcher waits on); a busy one gathers until it has room
-    if (this.#outLength >= WRITE_BATCH_BYTES || this.socket.writableLength === 0) this.#flush()
+    if (this.#outLength >= WRITE_BATCH_BYTES || this.#writer.pendingBytes === 0) this.#flush()
     else if (!this.#flushScheduled) {
       this.#flushScheduled = true
       // why: frames sent in one turn (a WANT batch, a run of BLOCKs) leave together
       setImmediate(() => { this.#flushScheduled = false; this.#flush() })
     }
-    if (this.socket.writableLength < HIGH_WATER_BYTES) return
+    if (this.#writer.pendingBytes < HIGH_WATER_BYTES) return
     await new Promise<void>((resolve, reject) => { this.#waiters.push({ resolve, reject }) })
   }
 
@@ -128,6 +131,7 @@ export class StreamTransport extends TransportBase {
     if (!this.finish()) return
     // frames already sent still reach the remote before it sees the end
     this.#flush()
+    this.#writer.writeAll()
     this.socket.end()
     this.#rejectWaiters(peerLost(this.remoteLabel, 'transport closed'))
   }
@@ -152,13 +156,13 @@ export class StreamTransport extends TransportBase {
     this.#outLength = 0
     // the socket keeps what it is given until written: a small piece is copied, a large buffer handed over
     if (length < SMALL_WRITE_BYTES) {
-      this.socket.write(Buffer.from(this.#out.subarray(0, length)))
+      this.#writer.write(Buffer.from(this.#out.subarray(0, length)))
       return
     }
     const full = this.#out
     this.#out = this.#spare.pop() ?? Buffer.allocUnsafe(this.#bufferBytes)
     // why: reused once written, so a transfer allocates a few buffers rather than one per 256 KiB (GC was a third of the sender's time)
-    this.socket.write(full.subarray(0, length), () => {
+    this.#writer.write(full.subarray(0, length), () => {
       if (full.length === this.#bufferBytes && (this.#spare.length + 1) * full.length <= Math.max(SPARE_BYTES, 2 * full.length)) this.#spare.push(full)
     })
   }
@@ -168,6 +172,11 @@ export class StreamTransport extends TransportBase {
     this.#bufferBytes = bytes
     this.#spare.length = 0
     this.#out = Buffer.allocUnsafe(bytes)
+  }
+
+  /** A write was called back: senders held back go on once there is room. */
+  #written (): void {
+    if (this.#writer.pendingBytes < HIGH_WATER_BYTES) this.#release()
   }
 
   #release (): void {
@@ -183,6 +192,7 @@ export class StreamTransport extends TransportBase {
   }
 
   #lost (why: string, err?: Error): void {
+    this.#writer.clear()
     this.#gathering = undefined
     this.#pool.clear()
     const lost = err ?? peerLost(this.remoteLabel, why)

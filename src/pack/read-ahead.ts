@@ -12,8 +12,8 @@ import { LendingPool } from './lending-pool.js'
 export const READ_AHEAD_BYTES = 1024 * 1024
 /** why: a chunk is at most 256 KiB (zstd may add a little); an entry starting this far past a window still counts as the run going on */
 const MAX_ENTRY_BYTES = 512 * 1024
-/** window buffers kept for reuse, shared by every pack of the process */
-const MAX_SPARE_WINDOWS = 4
+/** window buffers kept for reuse, shared by every pack of the process: a run has two windows in use and one or two lent out */
+const MAX_SPARE_WINDOWS = 6
 /** why: a long-running `gas serve` opens many packs; a window nobody read for this long gives its buffer back */
 const IDLE_WINDOW_MS = 2000
 const spare: Buffer[] = []
@@ -30,18 +30,31 @@ interface Window {
   done: Promise<void>
   /** how the read ended, once it did (entries of a window read already need no await) */
   ok: boolean | undefined
-  /** readers waiting on or copying from this window; its buffer is reused only at 0 */
+  /** the read in flight, readers waiting on or copying from this window, views lent; its buffer is reused only at 0 */
   users: number
+  /** set once the buffer went back to `spare` (guards against giving it twice) */
+  recycled?: boolean
 }
 
 /**
  * Sequential read-ahead for one open pack, as a kernel does for a file: an entry that starts where
  * the last one read ended (or just past the current window) starts a window of READ_AHEAD_BYTES,
- * and the entries inside it are copied out of it. Anything else returns undefined and is read on
- * its own, so random access costs nothing extra. Copies go into `pool` buffers when given.
+ * and the entries inside it are copied out of it (or lent, see LendingPool). Anything else returns
+ * undefined and is read on its own, so random access costs nothing extra. Copies go into `pool`
+ * buffers when given.
+ *
+ * A run's windows tile the pack, and the one after the current one is read before it is asked
+ * for. why: a serving peer's loop waited on the read of each next window (~0.5 ms, 300+ times in
+ * a 512 MiB fetch, while the socket ran dry); and an entry crossing a window's end is put together
+ * from the two windows instead of a read(2) of its tail per window.
  */
 export class ReadAhead {
   #current: Window | undefined
+  /** the window after #current, read ahead of need */
+  #next: Window | undefined
+  /** the current window when the idle timer last looked */
+  #seen: Window | undefined
+  #idleTimer = false
   #lastEnd = -1
   /** the entry asked for last: readers in parallel (a serving peer's prefetch) ask before the ones before them are read, so no end is known yet */
   #lastAsked = -1
@@ -57,12 +70,18 @@ export class ReadAhead {
   async entry (offset: number, where: string, pool?: BufferPool): Promise<{ header: EntryHeader, bytes: Uint8Array } | undefined> {
     let w = this.#current
     if (w === undefined || offset < w.start || offset >= w.start + READ_AHEAD_BYTES) {
-      const asked = this.#lastAsked
-      this.#lastAsked = offset
-      const runGoesOn = offset === this.#lastEnd || (offset > asked && offset <= asked + MAX_ENTRY_BYTES) || (w !== undefined && offset >= w.start && offset < w.start + READ_AHEAD_BYTES + MAX_ENTRY_BYTES)
-      if (!runGoesOn) return undefined
-      w = this.#start(offset)
+      const next = this.#next
+      if (next !== undefined && offset >= next.start && offset < next.start + READ_AHEAD_BYTES) {
+        w = this.#advance(next)
+      } else {
+        const asked = this.#lastAsked
+        this.#lastAsked = offset
+        const runGoesOn = offset === this.#lastEnd || (offset > asked && offset <= asked + MAX_ENTRY_BYTES) || (w !== undefined && offset >= w.start && offset < w.start + READ_AHEAD_BYTES + MAX_ENTRY_BYTES)
+        if (!runGoesOn) return undefined
+        w = this.#start(offset)
+      }
     }
+    this.#lastAsked = offset
     w.users++
     try {
       // a failed read-ahead is not an error here: the direct read reports what is wrong
@@ -76,28 +95,43 @@ export class ReadAhead {
       // a borrower that gives its buffers back gets a view of the window, kept from reuse until then
       if (pool instanceof LendingPool && end <= w.got) {
         w.users++
-        const view = pool.lend(w.buffer.subarray(at + ENTRY_HEADER, end), () => { if (--w.users === 0 && w !== this.#current) recycle(w.buffer) })
+        const view = pool.lend(w.buffer.subarray(at + ENTRY_HEADER, end), () => this.#drop(w))
         this.passed(w.start + end)
         return { header, bytes: view }
       }
       const bytes = pool?.take(header.storedLength) ?? Buffer.allocUnsafe(header.storedLength)
       bytes.set(w.buffer.subarray(at + ENTRY_HEADER, Math.min(end, w.got)))
-      // why: the entry running past a full window (one per window, and the larger ones) was read
-      // again whole, in two reads; now only its tail is: one read(2) fewer per MiB, no byte twice
-      if (end > w.got && !(await this.#readTail(bytes, w.got - at - ENTRY_HEADER, w.start + w.got))) {
+      if (end > w.got && !(await this.#rest(bytes, w.got - at - ENTRY_HEADER, w.start + w.got))) {
         pool?.give(bytes)
         return undefined
       }
       this.passed(w.start + end)
       return { header, bytes }
     } finally {
-      if (--w.users === 0 && w !== this.#current) recycle(w.buffer)
+      this.#drop(w)
     }
   }
 
-  /** Reads the bytes of an entry past its window into `bytes` from `from`; false when they are not all there (the direct read then reports what is wrong). */
-  async #readTail (bytes: Uint8Array, from: number, position: number): Promise<boolean> {
+  /**
+   * Puts the bytes of an entry past its window into `bytes` from `from`: out of the window read
+   * ahead when it starts at `position`, else with a read(2) of them. False when they are not all
+   * there (the direct read then reports what is wrong).
+   */
+  async #rest (bytes: Uint8Array, from: number, position: number): Promise<boolean> {
     const want = bytes.byteLength - from
+    const next = [this.#current, this.#next].find((w) => w?.start === position)
+    if (next !== undefined) {
+      next.users++
+      try {
+        if (next.ok === undefined) await next.done
+        if (next.ok === true && next.got >= want) {
+          bytes.set(next.buffer.subarray(0, want), from)
+          return true
+        }
+      } finally {
+        this.#drop(next)
+      }
+    }
     try {
       return (await this.handle.read(bytes, from, want, position)).bytesRead === want
     } catch {
@@ -111,29 +145,81 @@ export class ReadAhead {
    * process appended and checkpointed), so the next entry of the run starts a window over the new tail.
    */
   #pastWindow (w: Window): undefined {
-    if (w.got < READ_AHEAD_BYTES && this.#current === w) this.#current = undefined
+    if (w.got < READ_AHEAD_BYTES && this.#current === w) this.#forget()
     return undefined
   }
 
-  #start (offset: number): Window {
+  /** The run reached the window read ahead: it becomes current, and the one after it is read. */
+  #advance (next: Window): Window {
     const old = this.#current
-    // a replaced window nobody reads any more gives its buffer back now; otherwise its last reader does
-    if (old !== undefined && old.users === 0) recycle(old.buffer)
-    const buffer = spare.pop() ?? Buffer.allocUnsafe(READ_AHEAD_BYTES)
-    const w: Window = { start: offset, buffer, got: 0, users: 0, done: Promise.resolve(), ok: undefined }
-    w.done = this.handle.read(buffer, 0, READ_AHEAD_BYTES, offset).then(({ bytesRead }) => { w.got = bytesRead; w.ok = true }, () => { w.ok = false })
+    this.#current = next
+    this.#next = undefined
+    if (old !== undefined) this.#dropIfUnused(old)
+    // a window cut short by the pack's end has nothing after it (yet)
+    if (next.ok !== true || next.got === READ_AHEAD_BYTES) this.#next = this.#read(next.start + READ_AHEAD_BYTES)
+    return next
+  }
+
+  /** A new run at `offset`: its window and the one after it. */
+  #start (offset: number): Window {
+    this.#forget()
+    const w = this.#read(offset)
     this.#current = w
+    this.#next = this.#read(offset + READ_AHEAD_BYTES)
     this.#releaseWhenIdle(w)
     return w
   }
 
-  /** Gives the buffer of a window that stays current with nobody reading it back after IDLE_WINDOW_MS. */
-  #releaseWhenIdle (w: Window): void {
-    setTimeout(() => {
-      if (this.#current !== w) return
-      if (w.users > 0) return this.#releaseWhenIdle(w)
-      this.#current = undefined
+  /** A window of READ_AHEAD_BYTES from `start`; its read counts as a user, so the buffer is not reused under it. */
+  #read (start: number): Window {
+    const buffer = spare.pop() ?? Buffer.allocUnsafe(READ_AHEAD_BYTES)
+    const w: Window = { start, buffer, got: 0, users: 1, done: Promise.resolve(), ok: undefined }
+    w.done = this.handle.read(buffer, 0, READ_AHEAD_BYTES, start).then(({ bytesRead }) => { w.got = bytesRead; w.ok = true }, () => { w.ok = false }).finally(() => this.#drop(w))
+    return w
+  }
+
+  /** Stops using the current windows; each gives its buffer back once its last reader (or read) is done. */
+  #forget (): void {
+    const { current, next } = { current: this.#current, next: this.#next }
+    this.#current = undefined
+    this.#next = undefined
+    if (current !== undefined) this.#dropIfUnused(current)
+    if (next !== undefined) this.#dropIfUnused(next)
+  }
+
+  /** A user of `w` is done: its buffer goes back once nobody uses it and it is no longer one of the run's windows. */
+  #drop (w: Window): void {
+    w.users--
+    this.#dropIfUnused(w)
+  }
+
+  #dropIfUnused (w: Window): void {
+    if (w.users === 0 && w !== this.#current && w !== this.#next && !w.recycled) {
+      w.recycled = true
       recycle(w.buffer)
-    }, IDLE_WINDOW_MS).unref()
+    }
+  }
+
+  /** Gives the buffers of a run nobody read for IDLE_WINDOW_MS back (one timer per pack, following the run from window to window). */
+  #releaseWhenIdle (w: Window): void {
+    this.#seen = w
+    if (this.#idleTimer) return
+    this.#idleTimer = true
+    const check = (): void => {
+      const current = this.#current
+      if (current === undefined) {
+        this.#idleTimer = false
+        return
+      }
+      // the run moved on to another window, or is being read: look again later
+      if (current !== this.#seen || current.users > 0) {
+        this.#seen = current
+        setTimeout(check, IDLE_WINDOW_MS).unref()
+        return
+      }
+      this.#idleTimer = false
+      this.#forget()
+    }
+    setTimeout(check, IDLE_WINDOW_MS).unref()
   }
 }

@@ -1,4 +1,5 @@
 import type { BufferPool } from '../objects/buffer-pool.js'
+import type { LendingPool } from '../pack/lending-pool.js'
 import type { CompleteTrees } from '../objects/complete-trees.js'
 import type { ObjectId, ObjectType } from '../objects/id.js'
 import type { EncodedObject, ObjectStore, StoredObject } from '../objects/store.js'
@@ -23,6 +24,7 @@ export class ObservedStore implements ObjectStore {
   async get (id: ObjectId): Promise<StoredObject> { return await this.inner.get(id) }
   async put (type: ObjectType, body: Uint8Array): Promise<ObjectId> { return await this.inner.put(type, body) }
   async getEncoded (id: ObjectId, pool?: BufferPool): Promise<EncodedObject | undefined> { return await this.inner.getEncoded(id, pool) }
+  getEncodedNow (id: ObjectId, pool: LendingPool): EncodedObject | undefined { return this.inner.getEncodedNow?.(id, pool) }
   async flush (): Promise<void> { await this.inner.flush() }
 
   async putEncoded (id: ObjectId, object: EncodedObject): Promise<void> {

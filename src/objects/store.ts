@@ -1,5 +1,6 @@
 import type { CompleteTrees } from './complete-trees.js'
 import type { BufferPool } from './buffer-pool.js'
+import type { LendingPool } from '../pack/lending-pool.js'
 import type { ObjectId, ObjectType } from './id.js'
 
 export interface StoredObject { type: ObjectType, body: Uint8Array }
@@ -24,6 +25,8 @@ export interface ObjectStore {
   put (type: ObjectType, body: Uint8Array): Promise<ObjectId>
   /** `pool`: a store that reads from disk may read into a buffer of this pool; the caller gives it back when done */
   getEncoded (id: ObjectId, pool?: BufferPool): Promise<EncodedObject | undefined>
+  /** getEncoded() answered without waiting when the bytes are in memory already (lent from `pool`); undefined: ask getEncoded() */
+  getEncodedNow? (id: ObjectId, pool: LendingPool): EncodedObject | undefined
   /** Decodes, verifies against `id`, then stores; throws E_CORRUPT_OBJECT on a mismatch and stores nothing. */
   putEncoded (id: ObjectId, object: EncodedObject): Promise<void>
   /** trees held with everything below them (see complete-trees.ts); absent: always walk */

@@ -6,6 +6,7 @@ import { hashObject, type ObjectId, type ObjectType } from '../objects/id.js'
 import { LooseStore } from '../objects/loose-store.js'
 import { LOOSE_WHEN_RECEIVED, type EncodedObject, type ObjectStore, type StoredObject } from '../objects/store.js'
 import type { BufferPool } from '../objects/buffer-pool.js'
+import type { LendingPool } from './lending-pool.js'
 import { FileCompleteTrees, MemoryCompleteTrees, type CompleteTrees } from '../objects/complete-trees.js'
 import { PackFile, readEntry } from './pack-file.js'
 import { PackWriter } from './pack-writer.js'
@@ -202,6 +203,16 @@ export class FileStore implements ObjectStore {
       pack = this.findPacked(id)
     }
     return await pack?.read(id, pool)
+  }
+
+  /** getEncoded() of a packed object whose bytes are in memory already (lent out of a read-ahead window); undefined when the caller must await getEncoded(). */
+  getEncodedNow (id: ObjectId, pool: LendingPool): EncodedObject | undefined {
+    if (this.writer?.has(id) === true) return undefined
+    for (const pack of this.packs.values()) {
+      const offset = pack.offsetOf(id)
+      if (offset !== undefined) return pack.readNow(id, offset, pool)
+    }
+    return undefined
   }
 
   private async readPending (id: ObjectId): Promise<EncodedObject | undefined> {

@@ -1,6 +1,6 @@
 import type { FileHandle } from 'node:fs/promises'
 import { GasError, fromFsError } from '../errors.js'
-import type { FileSystem } from '../objects/fs.js'
+import { realFs, type FileSystem } from '../objects/fs.js'
 import type { ObjectId } from '../objects/id.js'
 import type { BufferPool } from '../objects/buffer-pool.js'
 import type { EncodedObject } from '../objects/store.js'
@@ -10,6 +10,8 @@ import { entryChecksum } from './entry-checksum.js'
 import { ENTRY_HEADER, decodeEntryHeader, encodeEntryHeader, type EntryHeader } from './pack-entry.js'
 import { PackIndex } from './pack-index.js'
 import { ReadAhead } from './read-ahead.js'
+import { loadCachedRead, type CachedRead } from './cached-read.js'
+import type { LendingPool } from './lending-pool.js'
 
 export async function readEntryHeader (handle: FileHandle, offset: number, where: string): Promise<EntryHeader> {
   const head = Buffer.alloc(ENTRY_HEADER)
@@ -82,9 +84,9 @@ export class PackFile {
   #index: PackIndex
   #masked: ReadonlySet<number> = new Set()
 
-  private constructor (readonly packPath: string, index: PackIndex, private readonly handle: FileHandle) {
+  private constructor (readonly packPath: string, index: PackIndex, private readonly handle: FileHandle, cachedRead?: CachedRead) {
     this.#index = index
-    this.readAhead = new ReadAhead(handle)
+    this.readAhead = new ReadAhead(handle, cachedRead)
   }
 
   get index (): PackIndex {
@@ -104,7 +106,8 @@ export class PackFile {
       await handle.close()
       throw new GasError('E_CORRUPT_PACK', `${packPath}: truncated to ${size} bytes, its index covers ${index.packSize}; run \`gas fsck\``, { what: packPath })
     }
-    return new PackFile(packPath, index, handle)
+    // why only on the real file system: a test's file system sees (and fails) reads through its handles, which a read by FFI bypasses
+    return new PackFile(packPath, index, handle, fs === realFs ? loadCachedRead() : undefined)
   }
 
   /**
@@ -154,6 +157,17 @@ export class PackFile {
     const ahead = await this.readAhead.entry(offset, this.packPath, pool)
     if (ahead === undefined) return await this.readAt(id, offset, pool)
     if (ahead.header.id !== id) throw GasError.corruptObject(id, `pack entry at ${offset} holds ${ahead.header.id}`)
+    return { type: ahead.header.type, encoding: ahead.header.encoding, rawLength: ahead.header.rawLength, bytes: ahead.bytes }
+  }
+
+  /** read() of the object at `offset` (offsetOf) lent out of a read-ahead window already read; undefined when it is not in one (then read()). */
+  readNow (id: ObjectId, offset: number, pool: LendingPool): EncodedObject | undefined {
+    const ahead = this.readAhead.entryNow(offset, this.packPath, pool)
+    if (ahead === undefined) return undefined
+    if (ahead.header.id !== id) {
+      pool.give(ahead.bytes)
+      throw GasError.corruptObject(id, `pack entry at ${offset} holds ${ahead.header.id}`)
+    }
     return { type: ahead.header.type, encoding: ahead.header.encoding, rawLength: ahead.header.rawLength, bytes: ahead.bytes }
   }
 

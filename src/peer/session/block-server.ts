@@ -9,6 +9,9 @@ import { ServeQueue } from './serve-queue.js'
 import { SERVE_READ_AHEAD, type ServeVerdict } from './session-options.js'
 import { MAX_FRAME, type Transport } from '../transport/transport.js'
 
+/** a store read: the object, undefined when not held, or why it could not be read */
+type Read = EncodedObject | undefined | Error
+
 /** requests answered "not here" or refused, sent in batches */
 interface Unserved { missing: ObjectId[], denied: ObjectId[] }
 
@@ -44,8 +47,8 @@ export class BlockServer {
   /** store reads for serving land in these buffers; one goes back once its last fragment is encoded into a frame */
   readonly #readPool = new LendingPool()
   #readsInPacker: Uint8Array[] = []
-  /** store reads started for queued objects before their turn */
-  readonly #prefetched = new Map<ObjectId, Promise<EncodedObject | undefined | Error>>()
+  /** store reads started for queued objects before their turn: the object itself when the store had it in memory */
+  readonly #prefetched = new Map<ObjectId, Read | Promise<Read>>()
   #current: ObjectId | undefined
   #currentCancelled = false
   #serving = false
@@ -75,7 +78,12 @@ export class BlockServer {
     const read = this.#prefetched.get(id)
     if (read === undefined) return
     this.#prefetched.delete(id)
-    void read.then((object) => { if (object !== undefined && !(object instanceof Error)) this.#readPool.give(object.bytes) })
+    if (read instanceof Promise) void read.then((object) => this.#giveRead(object))
+    else this.#giveRead(read)
+  }
+
+  #giveRead (object: Read): void {
+    if (object !== undefined && !(object instanceof Error)) this.#readPool.give(object.bytes)
   }
 
   /** Serves until the queue is empty; a second call while serving returns at once (the first one picks new requests up). */
@@ -97,9 +105,11 @@ export class BlockServer {
           continue
         }
         // out of the map before the wait: a CANCEL meanwhile must not give its buffer back while this loop still uses it
-        const prefetched = this.#prefetched.get(id)
+        let result = this.#prefetched.get(id)
         this.#prefetched.delete(id)
-        const result = await (prefetched ?? this.#read(id))
+        // why no await for an object at hand: a promise and a turn of the event loop per object (16 000 per GiB)
+        if (result === undefined) result = this.#read(id)
+        if (result instanceof Promise) result = await result
         // why: a corrupt local copy must not be served; the remote asks someone else
         if (result instanceof Error && !isGasError(result, 'E_CORRUPT_OBJECT')) throw result
         const object = result instanceof Error ? undefined : result
@@ -134,9 +144,18 @@ export class BlockServer {
     }
   }
 
-  /** The object as stored, or why it could not be read. why not async: a wrapper promise per object fewer */
-  #read (id: ObjectId): Promise<EncodedObject | undefined | Error> {
-    return this.#opts.store.getEncoded(id, this.#readPool).catch((err: Error) => err)
+  /** The object as stored, or why it could not be read: at once when the store has it in memory. why not async: a wrapper promise per object fewer */
+  #read (id: ObjectId): Read | Promise<Read> {
+    const { store } = this.#opts
+    if (store.getEncodedNow !== undefined) {
+      try {
+        const now = store.getEncodedNow(id, this.#readPool)
+        if (now !== undefined) return now
+      } catch (err) {
+        return err as Error
+      }
+    }
+    return store.getEncoded(id, this.#readPool).catch((err: Error) => err)
   }
 
   /** An object we do not hold or may not serve: answered in batches, and paced (a flood of bogus ids is all misses). */

@@ -28,8 +28,11 @@ const POOLED_FRAME_BYTES = MAX_FRAME + 1
 /** why: control messages (WANT, HAVE) are small; copying them out beats a fresh 256 KiB buffer per write */
 const SMALL_WRITE_BYTES = 16 * 1024
 
-/** why: HIGH_WATER_BYTES of buffers can be in the socket at once; keeping that many covers a steady transfer */
-const SPARE_BYTES = HIGH_WATER_BYTES
+/**
+ * why: HIGH_WATER_BYTES of buffers can wait for the socket, with one in it and one being filled;
+ * keeping that many covers a steady transfer (a fresh 1 MiB buffer is 256 page faults on first touch)
+ */
+const SPARE_BYTES = HIGH_WATER_BYTES + 2 * LARGE_FRAME
 
 export interface StreamTransportOptions {
   /** the largest frame accepted and sent (default MAX_STREAM_FRAME) */

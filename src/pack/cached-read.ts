@@ -3,7 +3,8 @@ import { createRequire } from 'node:module'
 /**
  * Reads what the page cache holds of a range, at once, without ever waiting for the disk:
  * preadv2(2) with RWF_NOWAIT, which copies the cached pages and stops at the first one that is
- * not (EAGAIN when that is the first). Returns the bytes read, 0 when none were cached.
+ * not (EAGAIN when that is the first). Returns the bytes read, and whether they are all there is:
+ * the whole buffer, or up to the end of the file.
  *
  * why: a pack read through fs/promises is a trip through libuv's thread pool; on this VM handing
  * the read to a pool thread cost 35–95 µs of the event loop's time per read, more than the
@@ -12,7 +13,7 @@ import { createRequire } from 'node:module'
  * just read); what is not cached is still read through the pool, so the event loop never waits
  * for the disk. By FFI (koffi, prebuilt inside its npm package) because Node has no preadv2.
  */
-export type CachedRead = (fd: number, buffer: Buffer, position: number) => number
+export type CachedRead = (fd: number, buffer: Buffer, position: number) => { bytes: number, whole: boolean }
 
 const RWF_NOWAIT = 0x08
 
@@ -29,9 +30,15 @@ export function loadCachedRead (): CachedRead | undefined {
     koffi.struct('gas_cached_read_iovec', { base: 'void *', length: 'size_t' })
     const preadv2 = libc.func('int64_t preadv2(int fd, const gas_cached_read_iovec *iov, int iovcnt, int64_t offset, int flags)') as (fd: number, iov: Array<{ base: Buffer, length: number }>, count: number, offset: number, flags: number) => number
     loaded = (fd, buffer, position) => {
-      const got = preadv2(fd, [{ base: buffer, length: buffer.length }], 1, position, RWF_NOWAIT)
-      // -1: nothing cached there (EAGAIN), or the kernel cannot do it (EOPNOTSUPP): the pool reads it
-      return got > 0 ? got : 0
+      let bytes = 0
+      while (bytes < buffer.length) {
+        const got = preadv2(fd, [{ base: bytes === 0 ? buffer : buffer.subarray(bytes), length: buffer.length - bytes }], 1, position + bytes, RWF_NOWAIT)
+        // 0: the end of the file; -1: not cached from there (EAGAIN), or the kernel cannot (EOPNOTSUPP): the pool reads the rest
+        if (got === 0) return { bytes, whole: true }
+        if (got < 0) return { bytes, whole: false }
+        bytes += got
+      }
+      return { bytes, whole: true }
     }
   } catch {
     loaded = undefined

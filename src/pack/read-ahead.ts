@@ -205,17 +205,18 @@ export class ReadAhead {
    */
   #read (start: number): Window {
     const buffer = spare.pop() ?? Buffer.allocUnsafe(READ_AHEAD_BYTES)
-    let cached = 0
+    let cached = { bytes: 0, whole: false }
     try {
-      cached = this.cachedRead?.(this.handle.fd, buffer, start) ?? 0
+      cached = this.cachedRead?.(this.handle.fd, buffer, start) ?? cached
     } catch {
       // whatever the call could not do, the pool's read does (and reports)
     }
-    const w: Window = { start, buffer, got: cached, users: 0, done: Promise.resolve(), ok: true }
-    if (cached === READ_AHEAD_BYTES) return w
+    const w: Window = { start, buffer, got: cached.bytes, users: 0, done: Promise.resolve(), ok: true }
+    if (cached.whole) return w
+    const from = cached.bytes
     w.users = 1
     w.ok = undefined
-    w.done = this.handle.read(buffer, cached, READ_AHEAD_BYTES - cached, start + cached).then(({ bytesRead }) => { w.got = cached + bytesRead; w.ok = true }, () => { w.ok = false }).finally(() => this.#drop(w))
+    w.done = this.handle.read(buffer, from, READ_AHEAD_BYTES - from, start + from).then(({ bytesRead }) => { w.got = from + bytesRead; w.ok = true }, () => { w.ok = false }).finally(() => this.#drop(w))
     return w
   }
 

@@ -75,19 +75,14 @@ export class ReadAhead {
    * in memory already.
    */
   entryNow (offset: number, where: string, pool: LendingPool): { header: EntryHeader, bytes: Uint8Array } | undefined {
-    let w = this.#current
-    if (w === undefined || offset < w.start || offset >= w.start + READ_AHEAD_BYTES) {
-      const next = this.#next
-      if (next === undefined || offset < next.start || offset >= next.start + READ_AHEAD_BYTES || next.ok !== true) return undefined
-      w = this.#advance(next)
-    }
-    if (w.ok !== true) return undefined
+    const w = this.#runWindowAt(offset)
+    if (w === undefined || w.ok !== true) return undefined
     const at = offset - w.start
     if (at + ENTRY_HEADER > w.got) return undefined
     const header = decodeEntryHeader(w.buffer.subarray(at, at + ENTRY_HEADER), where)
     const end = at + ENTRY_HEADER + header.storedLength
-    if (end > w.got) return undefined
     this.#lastAsked = offset
+    if (end > w.got) return this.#acrossNow(w, at, header, pool)
     w.users++
     const view = pool.lend(w.buffer.subarray(at + ENTRY_HEADER, end), () => this.#drop(w))
     this.passed(w.start + end)
@@ -96,18 +91,14 @@ export class ReadAhead {
 
   /** The entry at `offset` from a read-ahead window, or undefined when the caller must read it directly. */
   async entry (offset: number, where: string, pool?: BufferPool): Promise<{ header: EntryHeader, bytes: Uint8Array } | undefined> {
-    let w = this.#current
-    if (w === undefined || offset < w.start || offset >= w.start + READ_AHEAD_BYTES) {
-      const next = this.#next
-      if (next !== undefined && offset >= next.start && offset < next.start + READ_AHEAD_BYTES) {
-        w = this.#advance(next)
-      } else {
-        const asked = this.#lastAsked
-        this.#lastAsked = offset
-        const runGoesOn = offset === this.#lastEnd || (offset > asked && offset <= asked + MAX_ENTRY_BYTES) || (w !== undefined && offset >= w.start && offset < w.start + READ_AHEAD_BYTES + MAX_ENTRY_BYTES)
-        if (!runGoesOn) return undefined
-        w = this.#start(offset)
-      }
+    let w = this.#runWindowAt(offset)
+    if (w === undefined) {
+      const asked = this.#lastAsked
+      this.#lastAsked = offset
+      const current = this.#current
+      const runGoesOn = offset === this.#lastEnd || (offset > asked && offset <= asked + MAX_ENTRY_BYTES) || (current !== undefined && offset >= current.start && offset < current.start + READ_AHEAD_BYTES + MAX_ENTRY_BYTES)
+      if (!runGoesOn) return undefined
+      w = this.#start(offset)
     }
     this.#lastAsked = offset
     w.users++
@@ -138,6 +129,20 @@ export class ReadAhead {
     } finally {
       this.#drop(w)
     }
+  }
+
+  /** entryNow() of an entry running past the end of `w` into the window after it, when that one is read: a copy of both parts. */
+  #acrossNow (w: Window, at: number, header: EntryHeader, pool: LendingPool): { header: EntryHeader, bytes: Uint8Array } | undefined {
+    const position = w.start + w.got
+    const after = w.got === READ_AHEAD_BYTES ? [this.#current, this.#next].find((x) => x?.start === position) : undefined
+    const head = w.got - at - ENTRY_HEADER
+    const tail = header.storedLength - head
+    if (after === undefined || after.ok !== true || after.got < tail) return undefined
+    const bytes = pool.take(header.storedLength)
+    bytes.set(w.buffer.subarray(at + ENTRY_HEADER, w.got))
+    bytes.set(after.buffer.subarray(0, tail), head)
+    this.passed(position + tail)
+    return { header, bytes }
   }
 
   /**
@@ -175,6 +180,27 @@ export class ReadAhead {
   #pastWindow (w: Window): undefined {
     if (w.got < READ_AHEAD_BYTES && this.#current === w) this.#forget()
     return undefined
+  }
+
+  /**
+   * The run's window holding `offset`: the current one, or one or two windows on (the run moves
+   * on to them); undefined when it is in none of those. why two: a serving peer asks 16 entries
+   * ahead, which may reach past the window read ahead; starting a run over there instead read
+   * the windows in between again, in other places.
+   */
+  #runWindowAt (offset: number): Window | undefined {
+    const current = this.#current
+    if (current !== undefined && offset >= current.start && offset < current.start + READ_AHEAD_BYTES) return current
+    let next = this.#next
+    if (next === undefined || offset < next.start || offset >= next.start + 2 * READ_AHEAD_BYTES) return undefined
+    if (offset >= next.start + READ_AHEAD_BYTES) {
+      // a window cut short by the pack's end has nothing after it (yet)
+      if (next.ok === true && next.got < READ_AHEAD_BYTES) return undefined
+      this.#advance(next)
+      next = this.#next
+      if (next === undefined) return undefined
+    }
+    return this.#advance(next)
   }
 
   /** The run reached the window read ahead: it becomes current, and the one after it is read. */

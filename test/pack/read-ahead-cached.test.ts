@@ -36,13 +36,18 @@ async function recordedHandle (packPath: string): Promise<{ handle: Awaited<Retu
 }
 
 /** Reads the run as a serving peer does: 16 entries asked at once, each at once when in a window read (entryNow), else awaited (entry). */
-async function serveRun (ahead: ReadAhead, offsets: number[], pool: LendingPool): Promise<Uint8Array[]> {
+async function serveRun (ahead: ReadAhead, offsets: number[], pool: LendingPool): Promise<{ got: Uint8Array[], atOnce: number }> {
   const got: Uint8Array[] = []
+  let atOnce = 0
   for (let from = 0; from < offsets.length; from += 16) {
-    const batch = offsets.slice(from, from + 16).map(async (offset) => ahead.entryNow(offset, 'test', pool) ?? await ahead.entry(offset, 'test', pool))
+    const batch = offsets.slice(from, from + 16).map(async (offset) => {
+      const now = ahead.entryNow(offset, 'test', pool)
+      if (now !== undefined) atOnce++
+      return now ?? await ahead.entry(offset, 'test', pool)
+    })
     for (const entry of await Promise.all(batch)) got.push(entry!.bytes)
   }
-  return got
+  return { got, atOnce }
 }
 
 describe('pack read-ahead with cached reads', () => {
@@ -56,8 +61,10 @@ describe('pack read-ahead with cached reads', () => {
     // nothing read yet: not at hand
     expect(ahead.entryNow(offsets[0], 'test', pool)).toBeUndefined()
     expect(Buffer.from((await ahead.entry(offsets[0], 'test', pool))!.bytes).equals(chunks[0])).toBe(true)
-    const got = await serveRun(ahead, offsets.slice(1), pool)
+    const { got, atOnce } = await serveRun(ahead, offsets.slice(1), pool)
     got.forEach((bytes, k) => expect(Buffer.from(bytes).equals(chunks[k + 1])).toBe(true))
+    // every entry of the run at once, those across a window's end too (put together from both windows)
+    expect(atOnce).toBe(offsets.length - 1)
     expect(ranges).toEqual([])
     const total = chunks.reduce((n, c) => n + c.length + 42, 0)
     expect(cachedReads).toBeLessThanOrEqual(Math.ceil(total / READ_AHEAD_BYTES) + 2)
@@ -77,7 +84,7 @@ describe('pack read-ahead with cached reads', () => {
       const ahead = new ReadAhead(handle, cachedRead)
       const pool = new LendingPool()
       await ahead.entry(offsets[0], 'test', pool)
-      const got = await serveRun(ahead, offsets.slice(1), pool)
+      const { got } = await serveRun(ahead, offsets.slice(1), pool)
       got.forEach((bytes, k) => expect(Buffer.from(bytes).equals(chunks[k + 1])).toBe(true))
       expect(ranges.length).toBeGreaterThan(0)
       const sorted = [...ranges].sort((a, b) => a[0] - b[0])

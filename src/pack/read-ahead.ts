@@ -33,6 +33,8 @@ interface Window {
   ok: boolean | undefined
   /** the read in flight, readers waiting on or copying from this window, views lent; its buffer is reused only at 0 */
   users: number
+  /** what a view lent out of this window runs when given back (one closure per window, not per view) */
+  giveBack: () => void
   /** set once the buffer went back to `spare` (guards against giving it twice) */
   recycled?: boolean
 }
@@ -84,7 +86,7 @@ export class ReadAhead {
     this.#lastAsked = offset
     if (end > w.got) return this.#acrossNow(w, at, header, pool)
     w.users++
-    const view = pool.lend(w.buffer.subarray(at + ENTRY_HEADER, end), () => this.#drop(w))
+    const view = pool.lend(w.buffer.subarray(at + ENTRY_HEADER, end), w.giveBack)
     this.passed(w.start + end)
     return { header, bytes: view }
   }
@@ -114,7 +116,7 @@ export class ReadAhead {
       // a borrower that gives its buffers back gets a view of the window, kept from reuse until then
       if (pool instanceof LendingPool && end <= w.got) {
         w.users++
-        const view = pool.lend(w.buffer.subarray(at + ENTRY_HEADER, end), () => this.#drop(w))
+        const view = pool.lend(w.buffer.subarray(at + ENTRY_HEADER, end), w.giveBack)
         this.passed(w.start + end)
         return { header, bytes: view }
       }
@@ -237,7 +239,7 @@ export class ReadAhead {
     } catch {
       // whatever the call could not do, the pool's read does (and reports)
     }
-    const w: Window = { start, buffer, got: cached.bytes, users: 0, done: Promise.resolve(), ok: true }
+    const w: Window = { start, buffer, got: cached.bytes, users: 0, done: Promise.resolve(), ok: true, giveBack: () => this.#drop(w) }
     if (cached.whole) return w
     const from = cached.bytes
     w.users = 1

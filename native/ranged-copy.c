@@ -130,9 +130,17 @@ static napi_value copy_ranges (napi_env env, napi_callback_info info) {
   return promise;
 }
 
+napi_value gas_restore_chunks (napi_env env, napi_callback_info info);
+int gas_restore_chunks_init (void);
+
 NAPI_MODULE_INIT () {
   napi_value fn;
   napi_create_function(env, "copyRanges", NAPI_AUTO_LENGTH, copy_ranges, NULL, &fn);
   napi_set_named_property(env, exports, "copyRanges", fn);
+  /* restore-chunks.c: only where this process has a crc32 to check the chunks with */
+  if (gas_restore_chunks_init()) {
+    napi_create_function(env, "restoreChunks", NAPI_AUTO_LENGTH, gas_restore_chunks, NULL, &fn);
+    napi_set_named_property(env, exports, "restoreChunks", fn);
+  }
   return exports;
 }

@@ -7,6 +7,18 @@ import { createRequire } from 'node:module'
  */
 export interface RangedCopy {
   copyRanges: (inFd: number, outFd: number, ranges: Float64Array) => Promise<number>
+  /** the whole-file restore of native/restore-chunks.c (see there); absent where the addon found no crc32 */
+  restoreChunks?: RestoreChunks['restoreChunks']
+}
+
+/**
+ * Writes chunks [from, to) of a manifest's `entries` into `outFd` from the packs `locs` names
+ * ([fd, entry offset, crc32] per chunk), each entry checked against its crc32; sets each chunk's
+ * `status` (0 written, 1 or 2 left to the caller) and resolves with the bytes written. `stop[0]`
+ * set to 1 stops it at its next span (rejecting with ECANCELED).
+ */
+export interface RestoreChunks {
+  restoreChunks: (outFd: number, entries: Uint8Array, locs: Float64Array, status: Uint8Array, from: number, to: number, outOffset: number, spanBytes: number, stop: Int32Array) => Promise<number>
 }
 
 /** The environment variable that turns the native copy off (`GAS_NATIVE_COPY=0`): the portable path, for comparison or a suspect kernel. */

@@ -11,6 +11,7 @@ import type { ObjectStore } from '../objects/store.js'
 import { readChunksInOrder } from '../pack/chunk-runs.js'
 import { writeAll } from '../objects/write-all.js'
 import { WriteSlabs } from './write-slabs.js'
+import { WRITTEN, isNativeRestorable, manifestEntries, restoreNatively } from './native-restore.js'
 
 /** why: one write(2) per 8 MiB, not per 64 KiB chunk: chunks stored raw are handed to writev as they are, uncopied; decoded ones are copied into a slab (write-slabs.ts) */
 const WRITE_BYTES = 8 * 1024 * 1024
@@ -38,7 +39,7 @@ const WRITES_IN_FLIGHT = 2
  * read of the file on top (measured: reading back 1 GiB and its crc32 took 0.13–0.16 CPU s more).
  * `null`: the portable path (tests, GAS_NATIVE_COPY=0).
  */
-export async function writeFileContent (fs: FileSystem, store: ObjectStore, manifest: { size: number, chunks: Iterable<ChunkRef> }, out: string, onProgress?: (bytes: number, total: number) => void, copier: RangedCopy | null = fs === realFs ? nativeRangedCopy() ?? null : null): Promise<void> {
+export async function writeFileContent (fs: FileSystem, store: ObjectStore, manifest: ContentManifest, out: string, onProgress?: (bytes: number, total: number) => void, copier: RangedCopy | null = fs === realFs ? nativeRangedCopy() ?? null : null): Promise<void> {
   // the first folder mkdir made, if any: removed again when the content cannot be written (a path whose chunks this peer lacks leaves no empty folder)
   const madeFolder = await fs.mkdir(dirname(out), { recursive: true }).catch((err) => { throw fromFsError(err, out) })
   try {
@@ -59,62 +60,101 @@ async function removeEmptyFolders (fs: FileSystem, folder: string, top: string):
 /** One piece of the output: bytes to write at `at`, or, with `from`, the same bytes to copy from their pack inside the kernel */
 interface Piece { bytes: Uint8Array, at: number, from?: { fd: number, offset: number } }
 
-async function writeContent (fs: FileSystem, store: ObjectStore, manifest: { size: number, chunks: Iterable<ChunkRef> }, out: string, onProgress: ((bytes: number, total: number) => void) | undefined, copier: RangedCopy | undefined): Promise<void> {
+async function writeContent (fs: FileSystem, store: ObjectStore, manifest: ContentManifest, out: string, onProgress: ((bytes: number, total: number) => void) | undefined, copier: RangedCopy | undefined): Promise<void> {
   await writeStreamAtomic(fs, out, async (handle) => {
-    const writes: Array<Promise<void>> = []
-    let position = 0
-    let batch: Piece[] = []
-    let released: Array<() => void> = []
-    let batchBytes = 0
-    let batchFd: number | undefined
-    // a decoded chunk is at most CHUNK_MAX; one that does not fit the batch's slab is kept as decoded
-    const slabs = new WriteSlabs(WRITE_BYTES + 512 * 1024)
-    const kernelCopy = copier === undefined ? undefined : new KernelCopy(copier, handle, out)
-    const writeBatch = async (): Promise<void> => {
-      released.push(slabs.seal())
-      const done = released
-      const pieces = batch
-      const direct = pieces.filter((p) => p.from === undefined)
-      const copied = pieces.filter((p) => p.from !== undefined)
-      const write = Promise.all([
-        direct.length > 0 ? writePieces(handle, direct) : undefined,
-        copied.length > 0 ? kernelCopy!.copy(copied) : undefined
-      ]).then(() => { for (const release of done) release() })
-      write.catch(() => {}) // awaited below; until then not unhandled
-      writes.push(write)
-      position += batchBytes
-      onProgress?.(position, manifest.size)
-      batch = []
-      released = []
-      batchBytes = 0
-      batchFd = undefined
-      if (writes.length >= WRITES_IN_FLIGHT) await writes.shift()
+    const restoreChunks = copier?.restoreChunks
+    if (restoreChunks !== undefined && isNativeRestorable(store)) {
+      // the native loop writes what its packs' crc32s vouch for; the chunks it left (compressed, loose, damaged) are written here, at their places
+      const { status, written } = await restoreNatively({ restoreChunks }, store, manifest, handle, out, onProgress)
+      await writeChunks(store, leftChunks(manifest, status), handle, out, written, manifest.size, onProgress, undefined)
+      return
     }
-    try {
-      for await (const object of readChunksInOrder(store, manifest.chunks)) {
-        if (object.type !== 'chunk') throw GasError.corruptObject(object.id, `is a ${object.type}, not a chunk`)
-        let body = decompress(object.encoding, object.bytes, object.rawLength, object.id)
-        // the store reads an unverified copy again and names the damage (E_CORRUPT_OBJECT), or finds a good copy another process stored since
-        if (!object.verified && hashObject('chunk', body) !== object.id) body = (await store.get(object.id)).body
-        if (body.length !== object.length) throw GasError.corruptObject(object.id, 'chunk length differs from the manifest')
-        // stored raw and its entry checked against its crc32 just now: the kernel copies it from the pack (one copy per batch, ranged-copy.c)
-        const from = kernelCopy?.usable === true && object.verified && body === object.bytes ? object.stored : undefined
-        // one copy call per batch reads one pack
-        if (from !== undefined && batchFd !== undefined && from.fd !== batchFd) await writeBatch()
-        if (from !== undefined) batchFd = from.fd
-        // a chunk stored raw is a view of its run's read buffer (given back by release); a decoded one is copied
-        batch.push({ bytes: body === object.bytes ? body : slabs.copy(body) ?? body, at: position + batchBytes, from })
-        released.push(object.release)
-        batchBytes += body.length
-        if (batchBytes >= WRITE_BYTES) await writeBatch()
-      }
-      if (batchBytes > 0) await writeBatch()
-      while (writes.length > 0) await writes.shift()
-    } finally {
-      await Promise.allSettled(writes)
-    }
-    if (position !== manifest.size) throw new GasError('E_CORRUPT_OBJECT', `the chunks of ${out} add up to ${position} bytes, its manifest says ${manifest.size}`)
+    await writeChunks(store, placed(manifest.chunks), handle, out, 0, manifest.size, onProgress, copier === undefined ? undefined : new KernelCopy(copier, handle, out))
   })
+}
+
+type ContentManifest = { size: number, chunks: Iterable<ChunkRef> } & Parameters<typeof manifestEntries>[0]
+type PlacedChunk = ChunkRef & { at: number }
+
+function * placed (chunks: Iterable<ChunkRef>): Generator<PlacedChunk> {
+  let at = 0
+  for (const chunk of chunks) {
+    yield { id: chunk.id, length: chunk.length, at }
+    at += chunk.length
+  }
+}
+
+function * leftChunks (manifest: ContentManifest, status: Uint8Array): Generator<PlacedChunk> {
+  let i = 0
+  for (const chunk of placed(manifest.chunks)) if (status[i++] !== WRITTEN) yield chunk
+}
+
+/**
+ * Writes `chunks` at their places, `base` bytes of the file being written already: each read with
+ * its run (chunk-runs.ts), verified, decoded, and written in batches (or copied by `kernelCopy`).
+ */
+async function writeChunks (store: ObjectStore, chunks: Iterable<PlacedChunk>, handle: FileHandle, out: string, base: number, size: number, onProgress: ((bytes: number, total: number) => void) | undefined, kernelCopy: KernelCopy | undefined): Promise<void> {
+  const writes: Array<Promise<void>> = []
+  let position = base
+  let batch: Piece[] = []
+  let released: Array<() => void> = []
+  let batchBytes = 0
+  let batchFd: number | undefined
+  // why a queue: readChunksInOrder takes the chunks ahead of what it yields, in the same order
+  const places: number[] = []
+  const source = function * (): Generator<ChunkRef> {
+    for (const chunk of chunks) {
+      places.push(chunk.at)
+      yield chunk
+    }
+  }
+  // a decoded chunk is at most CHUNK_MAX; one that does not fit the batch's slab is kept as decoded
+  const slabs = new WriteSlabs(WRITE_BYTES + 512 * 1024)
+  const writeBatch = async (): Promise<void> => {
+    released.push(slabs.seal())
+    const done = released
+    const pieces = batch
+    const direct = pieces.filter((p) => p.from === undefined)
+    const copied = pieces.filter((p) => p.from !== undefined)
+    const write = Promise.all([
+      direct.length > 0 ? writePieces(handle, direct) : undefined,
+      copied.length > 0 ? kernelCopy!.copy(copied) : undefined
+    ]).then(() => { for (const release of done) release() })
+    write.catch(() => {}) // awaited below; until then not unhandled
+    writes.push(write)
+    position += batchBytes
+    onProgress?.(position, size)
+    batch = []
+    released = []
+    batchBytes = 0
+    batchFd = undefined
+    if (writes.length >= WRITES_IN_FLIGHT) await writes.shift()
+  }
+  try {
+    for await (const object of readChunksInOrder(store, source())) {
+      const at = places.shift()!
+      if (object.type !== 'chunk') throw GasError.corruptObject(object.id, `is a ${object.type}, not a chunk`)
+      let body = decompress(object.encoding, object.bytes, object.rawLength, object.id)
+      // the store reads an unverified copy again and names the damage (E_CORRUPT_OBJECT), or finds a good copy another process stored since
+      if (!object.verified && hashObject('chunk', body) !== object.id) body = (await store.get(object.id)).body
+      if (body.length !== object.length) throw GasError.corruptObject(object.id, 'chunk length differs from the manifest')
+      // stored raw and its entry checked against its crc32 just now: the kernel copies it from the pack (one copy per batch, ranged-copy.c)
+      const from = kernelCopy?.usable === true && object.verified && body === object.bytes ? object.stored : undefined
+      // one copy call per batch reads one pack
+      if (from !== undefined && batchFd !== undefined && from.fd !== batchFd) await writeBatch()
+      if (from !== undefined) batchFd = from.fd
+      // a chunk stored raw is a view of its run's read buffer (given back by release); a decoded one is copied
+      batch.push({ bytes: body === object.bytes ? body : slabs.copy(body) ?? body, at, from })
+      released.push(object.release)
+      batchBytes += body.length
+      if (batchBytes >= WRITE_BYTES) await writeBatch()
+    }
+    if (batchBytes > 0) await writeBatch()
+    while (writes.length > 0) await writes.shift()
+  } finally {
+    await Promise.allSettled(writes)
+  }
+  if (position !== size) throw new GasError('E_CORRUPT_OBJECT', `the chunks of ${out} add up to ${position} bytes, its manifest says ${size}`)
 }
 
 /** Writes pieces with as few writev calls as their positions allow (adjacent pieces go in one). */

@@ -132,15 +132,20 @@ static napi_value copy_ranges (napi_env env, napi_callback_info info) {
 
 napi_value gas_restore_chunks (napi_env env, napi_callback_info info);
 int gas_restore_chunks_init (void);
+int gas_crc32_level (void);
 
 NAPI_MODULE_INIT () {
   napi_value fn;
   napi_create_function(env, "copyRanges", NAPI_AUTO_LENGTH, copy_ranges, NULL, &fn);
   napi_set_named_property(env, exports, "copyRanges", fn);
-  /* restore-chunks.c: only where this process has a crc32 to check the chunks with */
+  /* restore-chunks.c */
   if (gas_restore_chunks_init()) {
     napi_create_function(env, "restoreChunks", NAPI_AUTO_LENGTH, gas_restore_chunks, NULL, &fn);
     napi_set_named_property(env, exports, "restoreChunks", fn);
   }
+  /* which crc32 restoreChunks uses: 0 the table, 1 PCLMULQDQ, 2 VPCLMULQDQ (tests, and a user's report) */
+  napi_value level;
+  napi_create_int32(env, gas_crc32_level(), &level);
+  napi_set_named_property(env, exports, "crc32Level", level);
   return exports;
 }

@@ -20,11 +20,9 @@
  * why hand-written: the per-chunk JavaScript of the same loop (index lookups, header parsing, a
  * crc32 call and a write batch per 64 KiB chunk) cost ~0.4 CPU s per GiB, more than the copy; and a
  * copy_file_range per chunk cost 0.45 CPU s per GiB where pread of large spans and pwritev cost 0.28.
- * crc32 is zlib's as the node binary exports it (SIMD where the CPU has it); where it does not,
- * `available` is false and the caller takes the portable path.
+ * crc32: crc32.c.
  */
 #define _GNU_SOURCE
-#include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdint.h>
@@ -39,23 +37,9 @@
 #define CHUNK_TYPE 0
 #define MAX_IOVS 256
 
-typedef unsigned long (*crc32_fn) (unsigned long crc, const unsigned char *buf, unsigned int len);
-static crc32_fn crc32_of;
-
-/* zlib's crc32 from the process (Chromium's zlib in node is prefixed Cr_z_); checked on a known value */
-static int load_crc32 (void) {
-  static const char *names[] = { "Cr_z_crc32", "crc32" };
-  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-    crc32_fn fn = (crc32_fn)dlsym(RTLD_DEFAULT, names[i]);
-    if (fn == NULL) continue;
-    fn(0, NULL, 0); /* zlib's convention: lets Chromium's zlib detect the CPU's SIMD */
-    if (fn(0, (const unsigned char *)"123456789", 9) == 0xCBF43926UL) {
-      crc32_of = fn;
-      return 1;
-    }
-  }
-  return 0;
-}
+/* crc32.c */
+uint32_t gas_crc32 (const unsigned char *p, size_t n);
+void gas_crc32_init (void);
 
 /* spare span buffers: fresh memory costs a page fault per 4 KiB (and on this VM more); a few are reused */
 #define MAX_SPARES 4
@@ -199,7 +183,7 @@ static void restore_execute (napi_env env, void *data) {
       if ((size_t)offset + ENTRY_HEADER + length > filled) outcome = 2;
       else if (h[1] != 0) outcome = h[1] == 1 ? 1 : 2; /* stored compressed: the caller decodes it */
       else if (h[0] != CHUNK_TYPE || be32(h + 2) != length || be32(h + 6) != length || memcmp(h + 10, entry, 32) != 0) outcome = 2;
-      else if (crc32_of(0, h, (unsigned int)(ENTRY_HEADER + length)) != (unsigned long)(uint32_t)job->locs[3 * i + 2]) outcome = 2;
+      else if (gas_crc32(h, ENTRY_HEADER + length) != (uint32_t)job->locs[3 * i + 2]) outcome = 2;
       job->status[i] = outcome;
       if (outcome != 0 || count == MAX_IOVS) {
         if (count > 0 && (job->error = write_all(job->out_fd, iov, count, run_at)) != 0) break;
@@ -263,7 +247,6 @@ napi_value gas_restore_chunks (napi_env env, napi_callback_info info) {
   size_t argc = 9;
   napi_value argv[9];
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 9) return fail(env, "restoreChunks needs nine arguments");
-  if (crc32_of == NULL) return fail(env, "restoreChunks: no crc32 in this process (check `available`)");
   int64_t out_fd, from, to, out_offset, span;
   size_t entries_length, locs_length, status_length, stop_length;
   const unsigned char *entries = typed(env, argv[1], napi_uint8_array, &entries_length);
@@ -306,6 +289,9 @@ napi_value gas_restore_chunks (napi_env env, napi_callback_info info) {
 /* called once from the module's init: whether restoreChunks can run here */
 int gas_restore_chunks_init (void) {
   static int ready = -1;
-  if (ready < 0) ready = uv_mutex_init(&spares_lock) == 0 && load_crc32();
+  if (ready < 0) {
+    gas_crc32_init();
+    ready = uv_mutex_init(&spares_lock) == 0;
+  }
   return ready;
 }

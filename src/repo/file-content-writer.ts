@@ -65,8 +65,8 @@ async function writeContent (fs: FileSystem, store: ObjectStore, manifest: Conte
     const restoreChunks = copier?.restoreChunks
     if (restoreChunks !== undefined && isNativeRestorable(store)) {
       // the native loop writes what its packs' crc32s vouch for; the chunks it left (compressed, loose, damaged) are written here, at their places
-      const { status, written } = await restoreNatively({ restoreChunks }, store, manifest, handle, out, onProgress)
-      await writeChunks(store, leftChunks(manifest, status), handle, out, written, manifest.size, onProgress, undefined)
+      const { status, entries, written } = await restoreNatively({ restoreChunks }, store, manifest, handle, out, onProgress)
+      if (written < manifest.size) await writeChunks(store, leftChunks(entries, status), handle, out, written, manifest.size, onProgress, undefined)
       return
     }
     await writeChunks(store, placed(manifest.chunks), handle, out, 0, manifest.size, onProgress, copier === undefined ? undefined : new KernelCopy(copier, handle, out))
@@ -84,9 +84,14 @@ function * placed (chunks: Iterable<ChunkRef>): Generator<PlacedChunk> {
   }
 }
 
-function * leftChunks (manifest: ContentManifest, status: Uint8Array): Generator<PlacedChunk> {
-  let i = 0
-  for (const chunk of placed(manifest.chunks)) if (status[i++] !== WRITTEN) yield chunk
+/** The chunks the native loop left, from the manifest's entries (why not its ChunkRefs: a hex id for each of ~16 000 chunks per GiB cost ~80 ms when none is left) */
+function * leftChunks (entries: Buffer, status: Uint8Array): Generator<PlacedChunk> {
+  let at = 0
+  for (let i = 0; i < status.length; i++) {
+    const length = entries.readUInt32BE(i * 36 + 32)
+    if (status[i] !== WRITTEN) yield { id: entries.toString('hex', i * 36, i * 36 + 32), length, at }
+    at += length
+  }
 }
 
 /**

@@ -7,9 +7,9 @@ import { FileStore } from '../pack/file-store.js'
 /** why: ~64 MiB per pool call: a progress report and a check for a failed sibling part that often, at ~16 calls per GiB */
 const PART_BYTES = 64 * 1024 * 1024
 /** why two: this machine class has two cores; a part reads, checks and writes on one, so two keep both busy (the copies of two parts into one file overlap everywhere but in the file's own lock) */
-const PARTS_IN_FLIGHT = 2
+const PARTS_IN_FLIGHT = Number(process.env.GAS_PARTS ?? 2)
 /** why 1 MiB: a span read stays in the CPU's cache while its crc32 and the write read it again (larger spans measured slower) */
-const SPAN_BYTES = 1024 * 1024
+const SPAN_BYTES = Number(process.env.GAS_SPAN_BYTES ?? 1024 * 1024)
 /** a part whose bytes were mostly stored compressed tells the rest of the file is so too: read once, by the caller, not twice */
 const COMPRESSED_SHARE_TO_STOP = 0.5
 
@@ -63,7 +63,7 @@ function locateInPacks (store: FileStore, entries: Buffer, count: number): Float
  * caller to write through the store, which verifies it by its id and names any damage) and the
  * bytes written. A read or write error rejects as a GasError for `out`.
  */
-export async function restoreNatively (native: RestoreChunks, store: FileStore, manifest: { size: number, count?: number, entries?: Uint8Array, chunks: Iterable<ChunkRef> }, handle: FileHandle, out: string, onProgress?: (bytes: number, total: number) => void): Promise<{ status: Uint8Array, written: number }> {
+export async function restoreNatively (native: RestoreChunks, store: FileStore, manifest: { size: number, count?: number, entries?: Uint8Array, chunks: Iterable<ChunkRef> }, handle: FileHandle, out: string, onProgress?: (bytes: number, total: number) => void): Promise<{ status: Uint8Array, entries: Buffer, written: number }> {
   const entries = manifestEntries(manifest)
   const count = entries.length / MANIFEST_ENTRY
   const locs = locateInPacks(store, entries, count)
@@ -104,7 +104,7 @@ export async function restoreNatively (native: RestoreChunks, store: FileStore, 
   // a sibling stopped by the failure rejects with ECANCELED: the first real cause is the one to report
   const failures = results.flatMap((r) => r.status === 'rejected' ? [r.reason as { code?: string }] : [])
   if (failures.length > 0) throw fromFsError(failures.find((e) => e?.code !== 'ECANCELED') ?? failures[0], out)
-  return { status, written }
+  return { status, entries, written }
 }
 
 export function isNativeRestorable (store: unknown): store is FileStore {

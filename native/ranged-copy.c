@@ -133,6 +133,7 @@ static napi_value copy_ranges (napi_env env, napi_callback_info info) {
 napi_value gas_restore_chunks (napi_env env, napi_callback_info info);
 int gas_restore_chunks_init (void);
 int gas_crc32_level (void);
+napi_value gas_locate_chunks (napi_env env, napi_callback_info info);
 
 NAPI_MODULE_INIT () {
   napi_value fn;
@@ -143,6 +144,8 @@ NAPI_MODULE_INIT () {
     napi_create_function(env, "restoreChunks", NAPI_AUTO_LENGTH, gas_restore_chunks, NULL, &fn);
     napi_set_named_property(env, exports, "restoreChunks", fn);
   }
+  napi_create_function(env, "locateChunks", NAPI_AUTO_LENGTH, gas_locate_chunks, NULL, &fn);
+  napi_set_named_property(env, exports, "locateChunks", fn);
   /* which crc32 restoreChunks uses: 0 the table, 1 PCLMULQDQ, 2 VPCLMULQDQ (tests, and a user's report) */
   napi_value level;
   napi_create_int32(env, gas_crc32_level(), &level);

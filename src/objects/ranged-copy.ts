@@ -9,6 +9,7 @@ export interface RangedCopy {
   copyRanges: (inFd: number, outFd: number, ranges: Float64Array) => Promise<number>
   /** the whole-file restore of native/restore-chunks.c (see there); absent where the addon found no crc32 */
   restoreChunks?: RestoreChunks['restoreChunks']
+  locateChunks?: RestoreChunks['locateChunks']
 }
 
 /**
@@ -19,6 +20,11 @@ export interface RangedCopy {
  */
 export interface RestoreChunks {
   restoreChunks: (outFd: number, entries: Uint8Array, locs: Float64Array, status: Uint8Array, from: number, to: number, outOffset: number, spanBytes: number, stop: Int32Array) => Promise<number>
+  /**
+   * Places each chunk of `entries` that `locs` does not yet place (fd < 0) found in one pack's index
+   * tables (pack-index.ts) as [fd, offset, crc32]; returns how many it placed. Synchronous.
+   */
+  locateChunks?: (entries: Uint8Array, fanout: Uint32Array, ids: Uint8Array, offsets: Uint8Array, crcs: Uint8Array, fd: number, locs: Float64Array) => number
 }
 
 /** The environment variable that turns the native copy off (`GAS_NATIVE_COPY=0`): the portable path, for comparison or a suspect kernel. */

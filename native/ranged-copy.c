@@ -134,6 +134,7 @@ napi_value gas_restore_chunks (napi_env env, napi_callback_info info);
 int gas_restore_chunks_init (void);
 int gas_crc32_level (void);
 napi_value gas_locate_chunks (napi_env env, napi_callback_info info);
+napi_value gas_allocate (napi_env env, napi_callback_info info);
 
 NAPI_MODULE_INIT () {
   napi_value fn;
@@ -143,6 +144,8 @@ NAPI_MODULE_INIT () {
   if (gas_restore_chunks_init()) {
     napi_create_function(env, "restoreChunks", NAPI_AUTO_LENGTH, gas_restore_chunks, NULL, &fn);
     napi_set_named_property(env, exports, "restoreChunks", fn);
+    napi_create_function(env, "allocate", NAPI_AUTO_LENGTH, gas_allocate, NULL, &fn);
+    napi_set_named_property(env, exports, "allocate", fn);
   }
   napi_create_function(env, "locateChunks", NAPI_AUTO_LENGTH, gas_locate_chunks, NULL, &fn);
   napi_set_named_property(env, exports, "locateChunks", fn);

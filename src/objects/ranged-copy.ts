@@ -10,6 +10,7 @@ export interface RangedCopy {
   /** the whole-file restore of native/restore-chunks.c (see there); absent where the addon found no crc32 */
   restoreChunks?: RestoreChunks['restoreChunks']
   locateChunks?: RestoreChunks['locateChunks']
+  allocate?: RestoreChunks['allocate']
 }
 
 /**
@@ -24,6 +25,8 @@ export interface RestoreChunks {
    * Places each chunk of `entries` that `locs` does not yet place (fd < 0) found in one pack's index
    * tables (pack-index.ts) as [fd, offset, crc32]; returns how many it placed. Synchronous.
    */
+  /** fallocate(2) of the file's first `length` bytes: true when done, false where the filesystem does not offer it; throws (errno as `code`) when it cannot (ENOSPC) */
+  allocate?: (fd: number, length: number) => boolean
   locateChunks?: (entries: Uint8Array, fanout: Uint32Array, ids: Uint8Array, offsets: Uint8Array, crcs: Uint8Array, fd: number, locs: Float64Array) => number
 }
 

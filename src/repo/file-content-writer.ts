@@ -65,7 +65,7 @@ async function writeContent (fs: FileSystem, store: ObjectStore, manifest: Conte
     const restoreChunks = copier?.restoreChunks
     if (restoreChunks !== undefined && isNativeRestorable(store)) {
       // the native loop writes what its packs' crc32s vouch for; the chunks it left (compressed, loose, damaged) are written here, at their places
-      const { status, entries, written } = await restoreNatively({ restoreChunks, locateChunks: copier?.locateChunks }, store, manifest, handle, out, onProgress)
+      const { status, entries, written } = await restoreNatively({ restoreChunks, locateChunks: copier?.locateChunks, allocate: copier?.allocate }, store, manifest, handle, out, onProgress)
       if (written < manifest.size) await writeChunks(store, leftChunks(entries, status), handle, out, written, manifest.size, onProgress, undefined)
       return
     }

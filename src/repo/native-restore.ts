@@ -7,9 +7,9 @@ import { FileStore } from '../pack/file-store.js'
 /** why: ~64 MiB per pool call: a progress report and a check for a failed sibling part that often, at ~16 calls per GiB */
 const PART_BYTES = 64 * 1024 * 1024
 /** why two: this machine class has two cores; a part reads, checks and writes on one, so two keep both busy (the copies of two parts into one file overlap everywhere but in the file's own lock) */
-const PARTS_IN_FLIGHT = Number(process.env.GAS_PARTS ?? 2)
-/** why 1 MiB: a span read stays in the CPU's cache while its crc32 and the write read it again (larger spans measured slower) */
-const SPAN_BYTES = Number(process.env.GAS_SPAN_BYTES ?? 1024 * 1024)
+const PARTS_IN_FLIGHT = 2
+/** why 1 MiB: a span read stays in the CPU's cache (L2) while its crc32 and the write read it again */
+const SPAN_BYTES = 1024 * 1024
 /** a part whose bytes were mostly stored compressed tells the rest of the file is so too: read once, by the caller, not twice */
 const COMPRESSED_SHARE_TO_STOP = 0.5
 
@@ -70,10 +70,15 @@ export function locateInPacks (store: FileStore, entries: Buffer, locate?: Resto
  * caller to write through the store, which verifies it by its id and names any damage) and the
  * bytes written. A read or write error rejects as a GasError for `out`.
  */
-export async function restoreNatively (native: Pick<RestoreChunks, 'restoreChunks'> & Partial<RestoreChunks>, store: FileStore, manifest: { size: number, count?: number, entries?: Uint8Array, chunks: Iterable<ChunkRef> }, handle: FileHandle, out: string, onProgress?: (bytes: number, total: number) => void): Promise<{ status: Uint8Array, entries: Buffer, written: number }> {
+export async function restoreNatively (native: Pick<RestoreChunks, 'restoreChunks'> & Partial<RestoreChunks>, store: FileStore, manifest: { size: number, count?: number, entries?: Uint8Array, chunks: Iterable<ChunkRef> }, handle: FileHandle, out: string, onProgress?: (bytes: number, total: number) => void, partBytes = PART_BYTES): Promise<{ status: Uint8Array, entries: Buffer, written: number }> {
   const entries = manifestEntries(manifest)
   const count = entries.length / MANIFEST_ENTRY
   const locs = locateInPacks(store, entries, native.locateChunks)
+  try {
+    native.allocate?.(handle.fd, manifest.size)
+  } catch (err) {
+    throw fromFsError(err, out)
+  }
   // every chunk not reached is left to the caller
   const status = new Uint8Array(count).fill(COMPRESSED_OR_ABSENT)
   const stop = new Int32Array(1)
@@ -82,7 +87,7 @@ export async function restoreNatively (native: Pick<RestoreChunks, 'restoreChunk
   for (let i = 0, at = 0; i < count;) {
     const from = i
     const start = at
-    while (i < count && (i === from || at - start < PART_BYTES)) at += entries.readUInt32BE(i++ * MANIFEST_ENTRY + 32)
+    while (i < count && (i === from || at - start < partBytes)) at += entries.readUInt32BE(i++ * MANIFEST_ENTRY + 32)
     parts.push({ from, to: i, at: start, bytes: at - start })
   }
   let next = 0

@@ -1,17 +1,15 @@
 /*
- * CRC-32 (IEEE, zlib's) by carry-less multiplication, as the pack indexes hold it (entry-checksum.ts).
- *
- * why hand-written: node's zlib (Chromium's) computes crc32 with its tables here (~6.7 GB/s: 0.16 CPU s
- * of the 1 GiB restore); folding with PCLMULQDQ, or VPCLMULQDQ on 512-bit registers, runs several
- * times faster. The folding is Intel's ("Fast CRC Computation for Generic Polynomials Using
- * PCLMULQDQ", 2009), as zlib's crc32_simd.c has it; the fold constants are x^(d±32) mod P,
- * bit-reflected (computed, and zlib's four checked against them). At load the folds are checked
- * against the plain table on many lengths; where the CPU lacks the instructions or a check fails,
- * the table is used.
+ * CRC-32 (zlib's, IEEE) as pack indexes hold it (entry-checksum.ts), by carry-less multiplication:
+ * Intel's folding ("Fast CRC Computation Using PCLMULQDQ", 2009) as zlib's crc32_simd.c has it, and
+ * the same on 512-bit registers (VPCLMULQDQ). Fold constants: x^(d±32) mod P, bit-reflected
+ * (computed; zlib's four checked against them). why: node's zlib computes crc32 here with its
+ * tables (~6.7 GB/s, 0.16 CPU s of a 1 GiB restore). At load the folds are checked against the
+ * table on many lengths; without the instructions, or if a check fails, the table is used.
  */
 #include <stddef.h>
 #include <stdint.h>
 #if defined(__x86_64__)
+#include <cpuid.h>
 #include <immintrin.h>
 #endif
 
@@ -120,6 +118,14 @@ TARGET_AVX512 static uint32_t crc32_avx512 (uint32_t state, const unsigned char 
 }
 #endif
 
+#if defined(__x86_64__)
+static unsigned xcr0 (void) {
+  unsigned lo, hi;
+  __asm__ volatile ("xgetbv" : "=a" (lo), "=d" (hi) : "c" (0));
+  return lo;
+}
+#endif
+
 static int level; /* 0 table, 1 PCLMULQDQ, 2 VPCLMULQDQ */
 
 uint32_t gas_crc32 (const unsigned char *p, size_t n) {
@@ -139,9 +145,12 @@ void gas_crc32_init (void) {
     table[i] = c;
   }
 #if defined(__x86_64__)
-  __builtin_cpu_init();
-  int sse = __builtin_cpu_supports("pclmul") && __builtin_cpu_supports("sse4.1");
-  int avx512 = sse && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("vpclmulqdq");
+  /* why cpuid by hand: __builtin_cpu_supports links ~4.5 KB of libgcc into the addon (issue 19's size floor) */
+  unsigned a, b, c, d;
+  int sse = __get_cpuid(1, &a, &b, &c, &d) && (c & bit_PCLMUL) && (c & bit_SSE4_1);
+  /* AVX-512 needs the OS to save its registers too (XCR0: SSE, AVX, opmask and both ZMM halves) */
+  int os_avx512 = sse && (c & bit_OSXSAVE) && (xcr0() & 0xe6) == 0xe6;
+  int avx512 = os_avx512 && __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & bit_AVX512F) && (b & bit_AVX512VL) && (c & bit_VPCLMULQDQ);
   static unsigned char sample[1500];
   uint32_t seed = 2463534242u;
   for (size_t i = 0; i < sizeof sample; i++) {

@@ -195,7 +195,7 @@ export class PackFile {
     }
   }
 
-  /** The open descriptor, for a copy of ranges inside the kernel (ranged-copy.ts) */
+  /** The open descriptor, for the native restore's reads (native-restore.ts) */
   get fd (): number {
     return this.handle.fd
   }

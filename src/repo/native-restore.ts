@@ -1,7 +1,7 @@
 import type { FileHandle } from 'node:fs/promises'
 import { fromFsError } from '../errors.js'
 import type { ChunkRef } from '../objects/file-manifest.js'
-import { nativeRangedCopy, type RestoreChunks } from '../objects/ranged-copy.js'
+import { nativeAddon, type NativeRestore } from '../objects/native-addon.js'
 import { FileStore } from '../pack/file-store.js'
 
 /** why: ~64 MiB per pool call: a progress report and a check for a failed sibling part that often, at ~16 calls per GiB */
@@ -38,7 +38,7 @@ export function manifestEntries (manifest: { count?: number, entries?: Uint8Arra
  * `locate`: the addon's search of one pack's index for every chunk at once (locate-chunks.c);
  * a pack with entries set aside (quarantine.ts), or without the addon, is searched here.
  */
-export function locateInPacks (store: FileStore, entries: Buffer, locate?: RestoreChunks['locateChunks']): Float64Array {
+export function locateInPacks (store: FileStore, entries: Buffer, locate?: NativeRestore['locateChunks']): Float64Array {
   const count = entries.length / MANIFEST_ENTRY
   const locs = new Float64Array(count * 3).fill(-1)
   let placed = 0
@@ -70,7 +70,7 @@ export function locateInPacks (store: FileStore, entries: Buffer, locate?: Resto
  * caller to write through the store, which verifies it by its id and names any damage) and the
  * bytes written. A read or write error rejects as a GasError for `out`.
  */
-export async function restoreNatively (native: Pick<RestoreChunks, 'restoreChunks'> & Partial<RestoreChunks>, store: FileStore, manifest: { size: number, count?: number, entries?: Uint8Array, chunks: Iterable<ChunkRef> }, handle: FileHandle, out: string, onProgress?: (bytes: number, total: number) => void, partBytes = PART_BYTES): Promise<{ status: Uint8Array, entries: Buffer, written: number }> {
+export async function restoreNatively (native: NativeRestore, store: FileStore, manifest: { size: number, count?: number, entries?: Uint8Array, chunks: Iterable<ChunkRef> }, handle: FileHandle, out: string, onProgress?: (bytes: number, total: number) => void, partBytes = PART_BYTES): Promise<{ status: Uint8Array, entries: Buffer, written: number }> {
   const entries = manifestEntries(manifest)
   const count = entries.length / MANIFEST_ENTRY
   const locs = locateInPacks(store, entries, native.locateChunks)
@@ -126,15 +126,11 @@ export async function restoreNatively (native: Pick<RestoreChunks, 'restoreChunk
  * and 16 000 lookups per GiB through the store cost ~40 ms.
  */
 export function * chunksOutsidePacks (store: unknown, manifest: { entries: Uint8Array, chunks: Iterable<ChunkRef> }): Generator<ChunkRef> {
-  const locate = nativeRangedCopy()?.locateChunks
+  const locate = nativeAddon()?.locateChunks
   if (locate === undefined || !(store instanceof FileStore)) return yield * manifest.chunks
   const entries = manifestEntries(manifest)
   const locs = locateInPacks(store, entries, locate)
   for (let i = 0; i < locs.length / 3; i++) {
     if (locs[3 * i] < 0) yield { id: entries.toString('hex', i * MANIFEST_ENTRY, i * MANIFEST_ENTRY + 32), length: entries.readUInt32BE(i * MANIFEST_ENTRY + 32) }
   }
-}
-
-export function isNativeRestorable (store: unknown): store is FileStore {
-  return store instanceof FileStore
 }

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest'
 import { GasError } from '../../src/errors.js'
 import { decodeFileManifestLazily, encodeFileManifest, type ChunkRef, type FileManifest } from '../../src/objects/file-manifest.js'
 import { hashObject } from '../../src/objects/id.js'
-import { NATIVE_COPY_ENV, nativeRangedCopy, type RangedCopy, type RestoreChunks } from '../../src/objects/ranged-copy.js'
+import { NATIVE_COPY_ENV, nativeAddon, type NativeRestore } from '../../src/objects/native-addon.js'
 import { FileStore } from '../../src/pack/file-store.js'
 import { writeFileContent } from '../../src/repo/file-content-writer.js'
 import { WRITTEN, chunksOutsidePacks, locateInPacks, manifestEntries, restoreNatively } from '../../src/repo/native-restore.js'
@@ -17,10 +17,10 @@ import { mountTmpfs } from '../helpers/tmpfs.js'
 
 const tmp = useTmp()
 
-function native (): RangedCopy & RestoreChunks {
-  const addon = nativeRangedCopy()
-  if (addon?.restoreChunks === undefined) throw new Error('the native restore is not built (npm ci builds native/)')
-  return addon as RangedCopy & RestoreChunks
+function native (): NativeRestore {
+  const addon = nativeAddon()
+  if (addon === undefined) throw new Error('the native restore is not built (npm ci builds native/)')
+  return addon
 }
 
 /**
@@ -64,13 +64,61 @@ function damage (dir: string, piece: Buffer): void {
 }
 
 describe('the native restore (native/restore-chunks.c through writeFileContent)', () => {
+  it('is built by the package install step and loads, with a carry-less multiply crc32 on x86-64; GAS_NATIVE_COPY=0 turns it off', () => {
+    const env = process.env[NATIVE_COPY_ENV]
+    try {
+      delete process.env[NATIVE_COPY_ENV]
+      expect(nativeAddon()).toBeDefined()
+      if (process.arch === 'x64') expect((nativeAddon() as unknown as { crc32Level: number }).crc32Level).toBeGreaterThan(0)
+      process.env[NATIVE_COPY_ENV] = '0'
+      expect(nativeAddon()).toBeUndefined()
+    } finally {
+      if (env === undefined) delete process.env[NATIVE_COPY_ENV]
+      else process.env[NATIVE_COPY_ENV] = env
+    }
+  })
+
+  it('writes a file on another filesystem than the store (tmpfs) byte for byte', async (ctx) => {
+    const dir = tmp()
+    const other = mountTmpfs(dir)
+    if (other === undefined) ctx.skip()
+    try {
+      const { content, manifest, pieces } = contentInChunks(3 * 1024 * 1024)
+      const store = await closedStoreOf(dir, pieces)
+      await writeFileContent(nodeFs, store, manifest, join(other!.path, 'asset.bin'), undefined, native())
+      expect(readFileSync(join(other!.path, 'asset.bin')).equals(content)).toBe(true)
+      expect(temporaries(other!.path)).toEqual([])
+      await store.closeAll()
+    } finally {
+      other!.unmount()
+    }
+  })
+
+  it('`gas restore` writes the same file with the addon and with GAS_NATIVE_COPY=0', () => {
+    const dir = tmp()
+    const { content } = contentInChunks(6 * 1024 * 1024)
+    writeFileSync(join(dir, 'asset.bin'), content)
+    const gas = (args: string[], env: Record<string, string> = {}): void => {
+      const r = spawnSync(process.execPath, [GAS_BIN, ...args], { cwd: dir, encoding: 'utf8', env: { ...process.env, ...env } })
+      expect(r.stderr).toBe('')
+      expect(r.status).toBe(0)
+    }
+    gas(['init', '--name', 'a'])
+    gas(['add', 'asset.bin'])
+    gas(['commit', '-m', 'one'])
+    gas(['restore', 'asset.bin', '--version', 'main', '--out', 'native.bin'])
+    gas(['restore', 'asset.bin', '--version', 'main', '--out', 'portable.bin'], { [NATIVE_COPY_ENV]: '0' })
+    expect(readFileSync(join(dir, 'native.bin')).equals(content)).toBe(true)
+    expect(readFileSync(join(dir, 'portable.bin')).equals(content)).toBe(true)
+  }, 60_000)
+
   it('writes every raw chunk of the closed packs itself (its crc32 agrees with the index on every length), leaves the compressed ones, and the file is byte for byte', async () => {
     const dir = tmp()
     const { content, manifest, pieces } = contentInChunks(3 * 1024 * 1024 + 333)
     const store = await closedStoreOf(dir, pieces)
     const statuses: Uint8Array[] = []
     const addon = native()
-    const watching: RangedCopy = { ...addon, restoreChunks: async (...args) => { statuses.push(args[3]); return await addon.restoreChunks(...args) } }
+    const watching: NativeRestore = { ...addon, restoreChunks: async (...args) => { statuses.push(args[3]); return await addon.restoreChunks(...args) } }
     await writeFileContent(nodeFs, store, manifest, join(dir, 'native.bin'), undefined, watching)
     expect(readFileSync(join(dir, 'native.bin')).equals(content)).toBe(true)
     const status = statuses[0]
@@ -178,7 +226,7 @@ describe('the native restore (native/restore-chunks.c through writeFileContent)'
     const { manifest, pieces } = contentInChunks(1024 * 1024)
     const store = await closedStoreOf(dir, pieces)
     for (const [code, expected] of [['ENOSPC', 'E_DISK_FULL'], ['EIO', 'E_IO']]) {
-      const failing: RangedCopy = { ...native(), allocate: undefined, restoreChunks: async (...args) => { args[8][0] = 1; throw Object.assign(new Error(`${code}: failed`), { code }) } }
+      const failing: NativeRestore = { ...native(), allocate: undefined, restoreChunks: async (...args) => { args[8][0] = 1; throw Object.assign(new Error(`${code}: failed`), { code }) } }
       const out = join(dir, `${code}.bin`)
       const err = await writeFileContent(nodeFs, store, manifest, out, undefined, failing).catch((e: unknown) => e)
       expect((err as GasError).code).toBe(expected)

@@ -218,7 +218,9 @@ static void *typed (napi_env env, napi_value value, napi_typedarray_type want, s
   void *data = NULL;
   if (napi_is_typedarray(env, value, &is_typed) != napi_ok || !is_typed) return NULL;
   if (napi_get_typedarray_info(env, value, &type, length, &data, NULL, NULL) != napi_ok || type != want) return NULL;
-  return data;
+  /* an empty array may have no memory at all: one that is never read or written stands in */
+  static double empty[1];
+  return data != NULL || *length != 0 ? data : (void *)empty;
 }
 
 /* whole, >= 0, below 2^53: anything else is a caller's bug, refused before the kernel sees it */

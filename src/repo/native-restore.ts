@@ -42,7 +42,7 @@ export function locateInPacks (store: FileStore, entries: Buffer, locate?: Nativ
   const count = entries.length / MANIFEST_ENTRY
   const locs = new Float64Array(count * 3).fill(-1)
   let placed = 0
-  for (const pack of store.packFiles()) {
+  for (const pack of count === 0 ? [] : store.packFiles()) {
     const { fanout, ids, offsets, crcs } = pack.index.tables()
     if (crcs === undefined) continue
     if (locate !== undefined && pack.masked.size === 0) {

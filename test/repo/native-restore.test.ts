@@ -270,6 +270,15 @@ describe('the native restore (native/restore-chunks.c through writeFileContent)'
     await store.closeAll()
   })
 
+  it('an empty file (no chunks) and an empty pack index are no special case: an empty file is written, nothing is placed', async () => {
+    const dir = tmp()
+    const store = await closedStoreOf(dir, [randomBytes(1000)])
+    await writeFileContent(nodeFs, store, { size: 0, sha256: '', chunks: [] }, join(dir, 'empty.bin'), undefined, native())
+    expect(readFileSync(join(dir, 'empty.bin')).length).toBe(0)
+    expect(native().locateChunks!(Buffer.alloc(36), new Uint32Array(256), Buffer.alloc(0), Buffer.alloc(0), Buffer.alloc(0), 3, Float64Array.of(-1, -1, -1))).toBe(0)
+    await store.closeAll()
+  })
+
   it('refuses malformed arguments with a TypeError, before any pool work', () => {
     const addon = native()
     const entries = Buffer.alloc(36)

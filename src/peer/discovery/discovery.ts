@@ -7,6 +7,7 @@ import type { Transport } from '../transport/transport.js'
 import { RelayFallback } from '../transport/relay-fallback.js'
 import type { DirectAnnounce } from '../transport/direct-announce.js'
 import { carryDirectAnnounces, type AnnounceHooks } from './tracker-direct.js'
+import { traceMark } from '../../trace.js'
 import { LOOPBACK_RTC_CONFIG, candidatesOf, routeOf, waitConnected, webrtcTransport, wrtc, type CandidatesTried, type SimplePeer, type WebRtcRoute } from '../transport/webrtc-transport.js'
 
 /** why: a WebRTC handshake on a reachable peer takes well under a second; past this the offer is dead */
@@ -164,10 +165,13 @@ export async function joinSwarm (opts: SwarmOptions): Promise<Swarm> {
     if (connections.has(remote)) return drop(peer)
     const other = connecting.get(remote)
     if (other !== undefined) {
-      // same direction: the answering side saw both offers and answered only the first
-      if (other.initiator === peer.initiator || !initiatedByLower(peer, remote)) return drop(peer)
+      // why same direction: the remote offers again only once its attempt died (an early ICE error
+      // kills one side alone), and the answering side answers every offer: both sides go on with
+      // the newest, where keeping the older left the survivor waiting out its timeout
+      if (other.initiator !== peer.initiator && !initiatedByLower(peer, remote)) return drop(peer)
       connecting.delete(remote)
-      drop(other)
+      if (other.initiator === peer.initiator) other.destroy()
+      else drop(other)
     }
     connecting.set(remote, peer)
     const startedAt = performance.now()
@@ -192,6 +196,7 @@ export async function joinSwarm (opts: SwarmOptions): Promise<Swarm> {
       transport.onClose(() => { if (connections.get(remote)?.transport === transport) connections.delete(remote) })
       opts.onTransport(transport, { remotePeerId: remote, setupMs: performance.now() - startedAt, route })
     }, (err: { data?: { candidates?: CandidatesTried } }) => {
+      traceMark(`webrtc attempt failed: ${String(err)}`)
       if (err.data?.candidates !== undefined) failed.set(remote, err.data.candidates)
       if (connecting.get(remote) !== peer) return
       connecting.delete(remote)
@@ -204,7 +209,8 @@ export async function joinSwarm (opts: SwarmOptions): Promise<Swarm> {
   client.start()
   let timer: ReturnType<typeof setInterval> | undefined
   if (opts.announceIntervalMs !== undefined) {
-    timer = setInterval(() => client.update(), opts.announceIntervalMs)
+    // why not while a handshake runs: a fresh offer to that peer would replace it (see above)
+    timer = setInterval(() => { if (connecting.size === 0) client.update() }, opts.announceIntervalMs)
     timer.unref()
   }
 

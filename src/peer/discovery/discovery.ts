@@ -8,6 +8,7 @@ import { RelayFallback } from '../transport/relay-fallback.js'
 import type { DirectAnnounce } from '../transport/direct-announce.js'
 import { carryDirectAnnounces, type AnnounceHooks } from './tracker-direct.js'
 import { traceMark } from '../../trace.js'
+import { readOffersAsDtlsClient, type OfferHooks } from '../transport/dtls-role.js'
 import { LOOPBACK_RTC_CONFIG, candidatesOf, routeOf, waitConnected, webrtcTransport, wrtc, type CandidatesTried, type SimplePeer, type WebRtcRoute } from '../transport/webrtc-transport.js'
 
 /** why: a WebRTC handshake on a reachable peer takes well under a second; past this the offer is dead */
@@ -141,6 +142,7 @@ export async function joinSwarm (opts: SwarmOptions): Promise<Swarm> {
   const relay = new RelayFallback(opts.rtcConfig ?? LOOPBACK_RTC_CONFIG)
   for (const tracker of client._trackers) {
     relay.wrap(tracker)
+    readOffersAsDtlsClient(tracker as unknown as OfferHooks)
     carryDirectAnnounces(tracker as unknown as AnnounceHooks, { outgoing: () => opts.directAnnounce?.(), incoming: (remote, announce) => { if (!left) opts.onDirectAnnounce?.(remote, announce) } })
     hookTracker(tracker, configuredUrl(tracker.announceUrl), (status) => { if (!left) opts.onTrackerStatus?.(status) }, () => left)
   }

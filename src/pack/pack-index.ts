@@ -111,7 +111,7 @@ export class PackIndex {
     return i < 0 ? undefined : { offset: this.#offsetAt(i), crc: this.crcs?.readUInt32BE(i * 4) }
   }
 
-  /** The index's tables as stored (fanout, sorted ids, u64 BE offsets, u32 BE crc32s), for a native search of many ids at once (native/locate-chunks.c) */
+  /** The index's tables as stored (fanout, sorted ids, u64 BE offsets, u32 BE crc32s), for a native search of many ids at once (locateChunks, native/restore-chunks.c) */
   tables (): { fanout: Uint32Array, ids: Buffer, offsets: Buffer, crcs: Buffer | undefined } {
     return { fanout: this.fanout, ids: this.ids, offsets: this.offsets, crcs: this.crcs }
   }

@@ -35,7 +35,7 @@ export function manifestEntries (manifest: { count?: number, entries?: Uint8Arra
 /**
  * Per chunk [pack fd, entry offset, crc32] in the store's closed packs, or fd -1: not there
  * (loose, only in the pack still being written, or in a version 1 index without crc32s).
- * `locate`: the addon's search of one pack's index for every chunk at once (locate-chunks.c);
+ * `locate`: the addon's search of one pack's index for every chunk at once (locateChunks, restore-chunks.c);
  * a pack with entries set aside (quarantine.ts), or without the addon, is searched here.
  */
 export function locateInPacks (store: FileStore, entries: Buffer, locate?: NativeRestore['locateChunks']): Float64Array {

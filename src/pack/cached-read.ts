@@ -19,6 +19,17 @@ const RWF_NOWAIT = 0x08
 
 let loaded: CachedRead | undefined | null = null
 
+const NOTHING_CACHED = { bytes: 0, whole: false }
+
+/**
+ * A CachedRead that loads the call when first used (nothing read where it cannot be loaded).
+ * why: loading koffi takes ~5 ms; a command that never reads a pack window never pays it.
+ */
+export const readCachedOnFirstUse: CachedRead = (fd, buffer, position) => {
+  const read = loadCachedRead()
+  return read === undefined ? NOTHING_CACHED : read(fd, buffer, position)
+}
+
 /** The call, loaded once per process; undefined off Linux, without libc.so.6, or with GAS_CACHED_READ=0. */
 export function loadCachedRead (): CachedRead | undefined {
   if (loaded !== null) return loaded

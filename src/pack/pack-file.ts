@@ -10,7 +10,7 @@ import { entryChecksum } from './entry-checksum.js'
 import { ENTRY_HEADER, decodeEntryHeader, encodeEntryHeader, type EntryHeader } from './pack-entry.js'
 import { PackIndex } from './pack-index.js'
 import { ReadAhead } from './read-ahead.js'
-import { loadCachedRead, type CachedRead } from './cached-read.js'
+import { readCachedOnFirstUse, type CachedRead } from './cached-read.js'
 import type { LendingPool } from './lending-pool.js'
 
 export async function readEntryHeader (handle: FileHandle, offset: number, where: string): Promise<EntryHeader> {
@@ -107,7 +107,7 @@ export class PackFile {
       throw new GasError('E_CORRUPT_PACK', `${packPath}: truncated to ${size} bytes, its index covers ${index.packSize}; run \`gas fsck\``, { what: packPath })
     }
     // why only on the real file system: a test's file system sees (and fails) reads through its handles, which a read by FFI bypasses
-    return new PackFile(packPath, index, handle, fs === realFs ? loadCachedRead() : undefined)
+    return new PackFile(packPath, index, handle, fs === realFs ? readCachedOnFirstUse : undefined)
   }
 
   /**

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { closeSync, fsyncSync, openSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { loadCachedRead } from '../../src/pack/cached-read.js'
+import { loadCachedRead, readCachedOnFirstUse } from '../../src/pack/cached-read.js'
 import { loadPageCacheCalls } from '../../src/objects/page-cache-native.js'
 import { useTmp } from '../helpers/tmp.js'
 
@@ -24,6 +24,9 @@ describe.runIf(process.platform === 'linux')('cached reads of a pack (preadv2 wi
       expect(read!(fd, buffer, 3 * MiB - 100)).toEqual({ bytes: 100, whole: true })
       expect(buffer.subarray(0, 100).equals(bytes.subarray(3 * MiB - 100))).toBe(true)
       expect(read!(fd, buffer, 3 * MiB + 5)).toEqual({ bytes: 0, whole: true })
+      // the same through the call loaded on first use (what packs on the real file system use)
+      expect(readCachedOnFirstUse(fd, buffer, 2 * MiB)).toEqual({ bytes: MiB, whole: true })
+      expect(buffer.equals(bytes.subarray(2 * MiB))).toBe(true)
       // written back, then dropped from the cache: nothing there is read without the disk
       fsyncSync(fd)
       await loadPageCacheCalls()!.dropCached(fd, 0, 3 * MiB)

@@ -25,8 +25,8 @@ export class ObservedStore implements ObjectStore {
   async getEncoded (id: ObjectId, pool?: BufferPool): Promise<EncodedObject | undefined> { return await this.inner.getEncoded(id, pool) }
   async flush (): Promise<void> { await this.inner.flush() }
 
-  async putEncoded (id: ObjectId, object: EncodedObject): Promise<void> {
-    await this.inner.putEncoded(id, object)
+  async putEncoded (id: ObjectId, object: EncodedObject, hashedId?: ObjectId): Promise<void> {
+    await this.inner.putEncoded(id, object, hashedId)
     await this.onStored?.(id, object)
   }
 }

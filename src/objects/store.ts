@@ -24,8 +24,11 @@ export interface ObjectStore {
   put (type: ObjectType, body: Uint8Array): Promise<ObjectId>
   /** `pool`: a store that reads from disk may read into a buffer of this pool; the caller gives it back when done */
   getEncoded (id: ObjectId, pool?: BufferPool): Promise<EncodedObject | undefined>
-  /** Decodes, verifies against `id`, then stores; throws E_CORRUPT_OBJECT on a mismatch and stores nothing. */
-  putEncoded (id: ObjectId, object: EncodedObject): Promise<void>
+  /**
+   * Decodes, verifies against `id`, then stores; throws E_CORRUPT_OBJECT on a mismatch and stores nothing.
+   * `hashedId`: the caller already hashed these very bytes (decoded) to this id on another thread; it is compared instead of hashing again.
+   */
+  putEncoded (id: ObjectId, object: EncodedObject, hashedId?: ObjectId): Promise<void>
   /** trees held with everything below them (see complete-trees.ts); absent: always walk */
   readonly completeTrees?: CompleteTrees
   /** Makes everything put so far durable and visible to other processes. */

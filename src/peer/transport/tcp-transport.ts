@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net'
 import { GasError } from '../../errors.js'
 import { FramePool, type PooledFrame } from './frame-pool.js'
+import type { SocketReads } from './socket-reads.js'
 import { LARGE_FRAME, MAX_FRAME, TransportBase, peerLost } from './transport.js'
 
 /**
@@ -33,6 +34,8 @@ const SPARE_BYTES = HIGH_WATER_BYTES
 export interface StreamTransportOptions {
   /** the largest frame accepted and sent (default MAX_STREAM_FRAME) */
   maxFrame?: number
+  /** the socket was made with `onread: reads.option` (socket-reads.ts): its reads come from there, not as 'data' events */
+  reads?: SocketReads
 }
 
 export class StreamTransport extends TransportBase {
@@ -69,7 +72,8 @@ export class StreamTransport extends TransportBase {
     this.maxFrameBytes = this.#maxFrame
     this.#pool = new FramePool(this.#maxFrame)
     socket.setNoDelay(true)
-    socket.on('data', (data: Buffer) => this.#onData(data))
+    if (opts.reads !== undefined) opts.reads.listen((data) => this.#onData(data, true))
+    else socket.on('data', (data: Buffer) => this.#onData(data, false))
     socket.on('drain', () => this.#release())
     socket.on('close', () => this.#lost('the connection closed'))
     socket.on('error', () => { /* 'close' follows */ })
@@ -190,7 +194,8 @@ export class StreamTransport extends TransportBase {
     this.#rejectWaiters(lost)
   }
 
-  #onData (data: Buffer): void {
+  /** `reused`: `data` is valid only during this call (socket-reads.ts), so a frame is never a view of it */
+  #onData (data: Buffer, reused: boolean): void {
     let offset = 0
     while (offset < data.length && !this.closed) {
       const gathering = this.#gathering
@@ -210,9 +215,9 @@ export class StreamTransport extends TransportBase {
         length = data.readUInt32BE(offset)
         if (!this.#lengthOk(length)) return
         offset += 4
-        // a frame whole in this read is a view of it
+        // a frame whole in this read is a view of it (a copy when the read's buffer is reused)
         if (data.length - offset >= length) {
-          this.#deliverFrame(data.subarray(offset, offset + length))
+          this.#deliverFrame(reused ? Buffer.from(data.subarray(offset, offset + length)) : data.subarray(offset, offset + length))
           offset += length
           continue
         }

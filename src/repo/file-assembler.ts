@@ -9,7 +9,6 @@ import type { FileSystem } from '../objects/fs.js'
 import type { ObjectId } from '../objects/id.js'
 import type { EncodedObject, ObjectStore } from '../objects/store.js'
 import { readChunksInOrder } from '../pack/chunk-runs.js'
-import { copyBytes } from '../pack/pack-writer.js'
 import { checkAssembledSample } from './assembled-sample.js'
 import { writeAll } from '../objects/write-all.js'
 
@@ -130,8 +129,7 @@ export class FileAssembler {
       }
       if (next.length !== this.manifest.chunks[this.#cursor].length) return this.#fail()
       this.#batch ??= this.#takeBatch()
-      // why not set(): a chunk received into shared memory (frame-pool.ts) is copied out word by word by set(), by memcpy here
-      copyBytes(this.#batch, this.#batchBytes, next)
+      this.#batch.set(next, this.#batchBytes)
       this.#batchBytes += next.length
       this.#cursor++
       if (this.#batchBytes >= WRITE_BYTES) this.#writeBatch()

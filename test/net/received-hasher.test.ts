@@ -3,7 +3,7 @@ import { FileStore } from '../../src/pack/file-store.js'
 import { checkStore } from '../../src/pack/fsck.js'
 import { hashObject } from '../../src/objects/id.js'
 import type { EncodedObject } from '../../src/objects/store.js'
-import { hashReceived, receivedObjectsHashedOffThread } from '../../src/peer/swarm/received-hasher.js'
+import { hashReceived, MIN_OFF_THREAD_BYTES, RING_BYTES, receivedObjectsHashedOffThread } from '../../src/peer/swarm/received-hasher.js'
 import { StreamTransport } from '../../src/peer/transport/tcp-transport.js'
 import type { Transport } from '../../src/peer/transport/transport.js'
 import { useSocketPairs } from '../helpers/socket-pair.js'
@@ -27,26 +27,37 @@ async function tcpPair (): Promise<[Transport, Transport]> {
   return [new StreamTransport(a, 'seeder'), new StreamTransport(b, 'me')]
 }
 
-/** `bytes` at `at` inside a SharedArrayBuffer, as a frame of the pool holds a received chunk */
-function sharedChunk (bytes: Buffer, at: number, buffer = new SharedArrayBuffer(at + bytes.length)): EncodedObject {
-  const view = new Uint8Array(buffer, at, bytes.length)
-  view.set(bytes)
-  return { type: 'chunk', encoding: 0, rawLength: bytes.length, bytes: view }
+function raw (bytes: Uint8Array, type: EncodedObject['type'] = 'chunk'): EncodedObject {
+  return { type, encoding: 0, rawLength: bytes.length, bytes }
 }
 
 describe('received objects hashed on a second thread (received-hasher.ts)', () => {
-  it('gives the id hashObject gives, for objects in shared memory handed over together or apart; others are left to the store', async () => {
-    const first = new SharedArrayBuffer(1 * MiB)
+  it('gives the id hashObject gives, for objects handed over together or apart; small or compressed ones are left to the store', async () => {
     const bodies = Array.from({ length: 6 }, (_, i) => pseudoRandomBytes(`c${i}`, 20 * KiB + i))
-    // one turn: four objects of one frame, then two of another frame
-    const hashing = bodies.map((body, i) => hashReceived(sharedChunk(body, i < 4 ? i * 100 * KiB : 7, i < 4 ? first : undefined)))
+    // one turn (one frame's objects), views into one buffer as a frame holds them
+    const frame = Buffer.concat(bodies)
+    let at = 0
+    const views = bodies.map((body) => { const view = frame.subarray(at, at + body.length); at += body.length; return view })
+    const hashing = views.map((view) => hashReceived(raw(view)))
+    // the copy was taken at once: the frame's buffer may be reused
+    frame.fill(0)
     expect(await Promise.all(hashing)).toEqual(bodies.map((body) => hashObject('chunk', body)))
     // a later turn, another type: the header is the type's
-    const tree = pseudoRandomBytes('t', 3000)
-    expect(await hashReceived({ ...sharedChunk(tree, 0), type: 'tree' })).toBe(hashObject('tree', tree))
-    // ordinary memory, or compressed bytes (decoded first, by the store): not hashed here
-    expect(hashReceived({ type: 'chunk', encoding: 0, rawLength: 5, bytes: Buffer.from('hello') })).toBeUndefined()
-    expect(hashReceived({ ...sharedChunk(tree, 0), encoding: 1 })).toBeUndefined()
+    const tree = pseudoRandomBytes('t', 30 * KiB)
+    expect(await hashReceived(raw(tree, 'tree'))).toBe(hashObject('tree', tree))
+    expect(hashReceived(raw(Buffer.alloc(MIN_OFF_THREAD_BYTES - 1)))).toBeUndefined()
+    expect(hashReceived({ ...raw(tree), encoding: 1 })).toBeUndefined()
+  })
+
+  it('when the ring is full, what does not fit is left to the store; what fits is hashed, and the ring is whole again after', async () => {
+    const big = pseudoRandomBytes('big', 256 * KiB)
+    const count = RING_BYTES / big.length + 4
+    const answers = await Promise.all(Array.from({ length: count }, () => hashReceived(raw(big))))
+    expect(answers.slice(0, count - 4)).toEqual(Array(count - 4).fill(hashObject('chunk', big)))
+    expect(answers.slice(count - 4)).toEqual([undefined, undefined, undefined, undefined])
+    // answered: its space is free again, including the end of the ring skipped by a wrap
+    const odd = pseudoRandomBytes('odd', 300 * KiB)
+    for (let i = 0; i < 20; i++) expect(await hashReceived(raw(odd))).toBe(hashObject('chunk', odd))
   })
 
   it('over TCP, a peer whose chunks do not match their ids is dropped (E_CORRUPT_OBJECT) and the file comes whole from the other; nothing bad is stored', async () => {
@@ -64,7 +75,7 @@ describe('received objects hashed on a second thread (received-hasher.ts)', () =
     expect((liar.store as CorruptingStore).served).toBeGreaterThan(0)
     expect((await readFileContent(store, v.assets.get('m.pak')!.file)).equals(bytes)).toBe(true)
     expect(await checkStore(store)).toEqual([])
-    // the chunks came in large frames of shared memory and were hashed off the main thread
+    // the chunks were hashed off the main thread
     expect(receivedObjectsHashedOffThread()).toBeGreaterThan(hashedBefore)
     await store.closeAll()
   }, 60_000)

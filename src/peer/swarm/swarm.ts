@@ -180,8 +180,8 @@ export class Swarm {
     item.verifying++
     job.verifying++
     job.verifyingBytes += block.object.bytes.byteLength
-    // hashing starts now, on another thread where the bytes allow (received-hasher.ts); the put waits for it
-    const hashed = hashReceived(block.object)
+    // over the direct path hashing starts now, on another thread (received-hasher.ts); the put waits for its id
+    const hashed = block.fast === true ? hashReceived(block.object) : undefined
     const put = async (): Promise<void> => await this.#verify(job, m, item, block.object, hashed)
     // objects a store appends to its pack go through one chain (the pack writer appends in order);
     // versions and tags are files of their own, written several at a time
@@ -192,7 +192,6 @@ export class Swarm {
 
   async #verify (job: Job, m: Member, item: Item, object: EncodedObject, hashed?: Promise<ObjectId | undefined>): Promise<void> {
     try {
-      // why first: the bytes are released after this, and the worker must be done reading them
       const hashedId = await hashed
       if (item.done) {
         job.result.duplicates++

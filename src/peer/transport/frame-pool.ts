@@ -17,8 +17,7 @@ export class FramePool {
 
   /** A buffer of `frameBytes` and the lease that returns it; call `delivered()` once the listeners have run. */
   take (): PooledFrame {
-    // why shared memory: the swarm hashes the objects of a frame on another thread where they lie (received-hasher.ts)
-    return new PooledFrame(this.#spare.pop() ?? Buffer.from(new SharedArrayBuffer(this.frameBytes)), this.#spare)
+    return new PooledFrame(this.#spare.pop() ?? Buffer.allocUnsafeSlow(this.frameBytes), this.#spare)
   }
 
   clear (): void {

@@ -201,8 +201,7 @@ export class StreamTransport extends TransportBase {
       const gathering = this.#gathering
       if (gathering !== undefined) {
         const take = Math.min(gathering.length - gathering.filled, data.length - offset)
-        // why fill and not copy: a pooled frame is shared memory (frame-pool.ts), which copy() (a typed-array set) writes word by word; fill copies with memcpy
-        gathering.frame.fill(data.subarray(offset, offset + take), gathering.filled, gathering.filled + take)
+        data.copy(gathering.frame, gathering.filled, offset, offset + take)
         gathering.filled += take
         offset += take
         if (gathering.filled < gathering.length) return

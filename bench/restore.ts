@@ -10,8 +10,8 @@ import { gasTimed, USAGE_PRELOAD, type Timed } from './process-usage.js'
 /**
  * `gas restore --out` of one committed random file through the CLI, as a person runs it, beside
  * `cp` of the same file (copy_file_range: one copy inside the kernel) in the same run, with the
- * CPU seconds of each; and the same restore with the native ranged copy turned off
- * (GAS_NATIVE_COPY=0: the read, check and write path every install falls back to). Best of
+ * CPU seconds of each; and the same restore with the native restore turned off
+ * (GAS_NATIVE_COPY=0: the read, check and write path a platform without the addon takes). Best of
  * three each, alternated, a flush before each so none pays another's writeback. The pack and the
  * source are in the page cache (both were just written), as after an ingest or a sync.
  */
@@ -83,9 +83,9 @@ export async function benchRestore (workDir: string, opts: { quick?: boolean } =
     const { native, fallback, cp } = best as { native: Timed, fallback: Timed, cp: { ms: number, cpuSeconds: number } }
     return [
       { name: `restore ${sizeName}: gas restore --out (CLI, best of ${ROUNDS}, seconds)`, value: native.ms / 1000, unit: 's', compare: { name: 'cp of the same file, same run', value: cp.ms / 1000, unit: 's' }, floor: '<= 1.3x cp', pass: native.ms <= 1.3 * cp.ms },
-      { name: `restore ${sizeName}: CPU seconds of gas restore (process start included)`, value: native.cpuSeconds, unit: 'CPU s', compare: { name: 'cp (copy_file_range: one copy inside the kernel, no hash)', value: cp.cpuSeconds, unit: 'CPU s' } },
-      { name: `restore ${sizeName}: gas restore --out with GAS_NATIVE_COPY=0 (read, check, write in user space; seconds)`, value: fallback.ms / 1000, unit: 's', compare: { name: 'gas restore with the native ranged copy, same run', value: native.ms / 1000, unit: 's' } },
-      { name: `restore ${sizeName}: CPU seconds of gas restore with GAS_NATIVE_COPY=0`, value: fallback.cpuSeconds, unit: 'CPU s', compare: { name: 'with the native ranged copy', value: native.cpuSeconds, unit: 'CPU s' } }
+      { name: `restore ${sizeName}: CPU seconds of gas restore (process start included)`, value: native.cpuSeconds, unit: 'CPU s', compare: { name: 'cp (copy_file_range: one copy inside the kernel, no check)', value: cp.cpuSeconds, unit: 'CPU s' } },
+      { name: `restore ${sizeName}: gas restore --out with GAS_NATIVE_COPY=0 (read, check, write in user space; seconds)`, value: fallback.ms / 1000, unit: 's', compare: { name: 'gas restore with the native restore, same run', value: native.ms / 1000, unit: 's' } },
+      { name: `restore ${sizeName}: CPU seconds of gas restore with GAS_NATIVE_COPY=0`, value: fallback.cpuSeconds, unit: 'CPU s', compare: { name: 'with the native restore', value: native.cpuSeconds, unit: 'CPU s' } }
     ]
   } finally {
     await rm(root, { recursive: true, force: true })

@@ -88,7 +88,7 @@ async function rawAttempt (bytes: number, mode: 'raw' | 'store', source: string,
 }
 
 /**
- * The sync a team runs: `gas serve` in one process with its on-disk store, `gas sync --once` in
+ * The sync a team runs where no direct path reaches: `gas serve --no-direct` in one process with its on-disk store, `gas sync --once` in
  * another writing to its own, over WebRTC found through a tracker on 127.0.0.1, both started as a
  * user starts bin/gas. MB/s over the fetch (metadata and content rounds; node's
  * start, discovery, the handshake and the checkout excluded), as `gas sync --json` reports it.
@@ -111,7 +111,7 @@ export async function webrtcBetweenProcesses (workDir: string, bytes: number, ra
   await seed.close()
   await me.close()
   const profile = (dir: string | undefined): string[] => dir !== undefined ? ['--cpu-prof', '--cpu-prof-dir', dir] : []
-  const server = spawn(process.execPath, [...profile(process.env.GAS_BENCH_PROFILE_SERVE), GAS_BIN, 'serve'], { cwd: seedDir, stdio: ['ignore', 'ignore', 'pipe'] })
+  const server = spawn(process.execPath, [...profile(process.env.GAS_BENCH_PROFILE_SERVE), GAS_BIN, 'serve', '--no-direct'], { cwd: seedDir, stdio: ['ignore', 'ignore', 'pipe'] })
   try {
     await new Promise<void>((resolve, reject) => {
       server.stderr.on('data', (d: Buffer) => { if (d.toString().includes('serving')) resolve() })
@@ -120,8 +120,10 @@ export async function webrtcBetweenProcesses (workDir: string, bytes: number, ra
     // not spawnSync: the tracker runs in this process and must answer the announces
     const sync = await runGas(fetchDir, [...profile(process.env.GAS_BENCH_PROFILE_SYNC)], ['sync', '--once', '--json'])
     if (sync.status !== 0) throw new Error(`gas sync exited with ${sync.status}: ${sync.stderr.slice(0, 300)}`)
-    const result = JSON.parse(sync.stdout) as { fetched: { bytes: number }, missing: number, seconds: { fetch: number } }
+    const result = JSON.parse(sync.stdout) as { fetched: { bytes: number }, missing: number, seconds: { fetch: number }, routes: Array<{ transport: string }> }
     if (result.missing > 0 || result.fetched.bytes < bytes) throw new Error(`gas sync fetched ${result.fetched.bytes} of ${bytes} bytes: ${sync.stdout.slice(0, 300)}`)
+    // why: this figure is WebRTC's; a serve's direct path would carry the sync and measure TCP instead
+    if (result.routes[0]?.transport !== 'webrtc') throw new Error(`gas sync went over ${result.routes[0]?.transport ?? 'nothing'}, not WebRTC`)
     const rate = result.fetched.bytes / result.seconds.fetch / MB
     return {
       name: `sync: ${(bytes / 2 ** 30).toFixed(2)} GiB over WebRTC between two processes (gas serve → gas sync, on-disk stores)`,

@@ -90,7 +90,14 @@ export function decodeFileManifest (body: Uint8Array): FileManifest {
 }
 
 /** A file manifest whose chunk list is read from its bytes as it is iterated (decodeFileManifestLazily). */
-export interface LazyFileManifest { size: number, sha256: string, count: number, chunks: Iterable<ChunkRef> }
+export interface LazyFileManifest {
+  size: number
+  sha256: string
+  count: number
+  chunks: Iterable<ChunkRef>
+  /** the chunk list as stored: count × (id [32] | length u32 BE), for a reader that takes it whole (native-restore.ts) */
+  entries: Uint8Array
+}
 
 /**
  * Checks a manifest as decodeFileManifest does, without building its chunk list: each ChunkRef is
@@ -117,5 +124,5 @@ export function decodeFileManifestLazily (body: Uint8Array): LazyFileManifest {
   const chunks = function * (): Generator<ChunkRef> {
     for (let offset = HEADER; offset < buf.length; offset += ENTRY) yield { id: buf.toString('hex', offset, offset + 32), length: buf.readUInt32BE(offset + 32) }
   }
-  return { size: Number(size), sha256: buf.toString('hex', 13, 45), count, chunks: { [Symbol.iterator]: chunks } }
+  return { size: Number(size), sha256: buf.toString('hex', 13, 45), count, chunks: { [Symbol.iterator]: chunks }, entries: buf.subarray(HEADER) }
 }

@@ -36,8 +36,6 @@ export type OrderedChunk = EncodedObject & {
   verified: boolean
   /** the chunk's raw length as the list asked for it */
   length: number
-  /** where `bytes` lie in their pack, as stored, when the pack can be copied from inside the kernel (PackRange.fd) */
-  stored?: { fd: number, offset: number }
 }
 
 interface Run {
@@ -113,9 +111,7 @@ export async function * readChunksInOrder (store: ObjectStore, chunks: Iterable<
         if (entry === undefined) { yield { ...await readThroughStore(store, id), release: () => {}, verified: false, length }; continue }
         const crc = run.crcs[i]
         run.holders++
-        const fd = run.pack?.fd
-        const stored = fd === undefined || offset === undefined ? undefined : { fd, offset: offset + ENTRY_HEADER }
-        yield { ...entry, release, verified: crc !== undefined && checksumOfEntryBytes(entry.entryBytes) === crc, length, stored }
+        yield { ...entry, release, verified: crc !== undefined && checksumOfEntryBytes(entry.entryBytes) === crc, length }
       }
     } finally {
       release()

@@ -144,6 +144,12 @@ export class PackFile {
     return at === undefined || this.#masked.has(at.offset) ? undefined : at
   }
 
+  /** locate, for an id given as its 32 bytes (restore asks for every chunk of a file: no hex string each) */
+  locateId (id: Buffer): { offset: number, crc: number | undefined } | undefined {
+    const at = this.index.locate(id)
+    return at === undefined || this.#masked.has(at.offset) ? undefined : at
+  }
+
   has (id: ObjectId): boolean {
     return this.offsetOf(id) !== undefined
   }
@@ -189,7 +195,7 @@ export class PackFile {
     }
   }
 
-  /** The open descriptor, for a copy of ranges inside the kernel (ranged-copy.ts) */
+  /** The open descriptor, for the native restore's reads (native-restore.ts) */
   get fd (): number {
     return this.handle.fd
   }

@@ -111,6 +111,11 @@ export class PackIndex {
     return i < 0 ? undefined : { offset: this.#offsetAt(i), crc: this.crcs?.readUInt32BE(i * 4) }
   }
 
+  /** The index's tables as stored (fanout, sorted ids, u64 BE offsets, u32 BE crc32s), for a native search of many ids at once (locateChunks, native/restore-chunks.c) */
+  tables (): { fanout: Uint32Array, ids: Buffer, offsets: Buffer, crcs: Buffer | undefined } {
+    return { fanout: this.fanout, ids: this.ids, offsets: this.offsets, crcs: this.crcs }
+  }
+
   * entries (): Generator<IndexEntry> {
     for (let i = 0; i < this.count; i++) yield { id: this.ids.toString('hex', i * 32, i * 32 + 32), offset: this.#offsetAt(i), crc: this.crcs?.readUInt32BE(i * 4) }
   }

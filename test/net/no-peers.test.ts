@@ -10,6 +10,7 @@ import { servePeers, syncWithPeers } from '../../src/peer/sync/peer-node.js'
 import { diagnoseTracker, type TrackerReport } from '../../src/peer/discovery/tracker-report.js'
 import { startTracker, type RunningTracker } from '../../src/peer/discovery/tracker.js'
 import { gasInProcess } from '../helpers/cli.js'
+import { FIRST_PEER_WAIT_MS } from '../../src/peer/sync/connect-peers.js'
 import { useTmp } from '../helpers/tmp.js'
 import { freePort, startGas } from './processes.js'
 
@@ -116,6 +117,16 @@ describe('E_NO_PEERS says which trackers were tried and what they answered', () 
     expect(text.status).toBe(1)
     expect(text.stdout).toMatch(/unreachable \(connection refused/)
     expect(text.stderr).toMatch(/^gas: E_NO_PEERS: no peer to sync with: ws:\/\/127\.0\.0\.1:\d+: unreachable/)
+  })
+
+  it('`gas sync --once` alone in the swarm says so without waiting the first-peer wait out', async () => {
+    const [, bo] = await pair()
+    const started = performance.now()
+    const r = await gasInProcess(bo.root, ['sync', '--once', '--tracker', tracker.url])
+    expect(r.status).toBe(1)
+    expect(r.stdout).toMatch(/no-other-peer/)
+    // the tracker answered that nobody else is there: ~1 s of grace, not FIRST_PEER_WAIT_MS
+    expect(performance.now() - started).toBeLessThan(FIRST_PEER_WAIT_MS - 1_000)
   })
 
   it('diagnoses a URL that is not one, and a live tracker', async () => {

@@ -21,6 +21,12 @@ import { syncLocksJson, syncLocksLines } from '../lock-report.js'
 import { checkPeerOptions } from '../peer-options.js'
 import type { SyncProgress } from '../../peer/sync/sync-engine.js'
 
+/**
+ * why: a person waits on `gas sync`; when every tracker says no other member is online, waiting the
+ * full first-peer wait (5 s) for one to appear costs each such sync seconds for nothing (a serve
+ * that joins later still reaches us with its offer within this time)
+ */
+const ALONE_WAIT_MS = 1_000
 /** Without --once, `gas sync` syncs again this often until SIGINT/SIGTERM. */
 const REPEAT_MS = 30_000
 /** why: without peers or with objects missing, the next try comes sooner; it backs off to REPEAT_MS */
@@ -159,7 +165,7 @@ export function register (program: Command): void {
             warn(rules.notice)
             // a `.gasrules` (or a role) this sync brings is taken up by the sync itself: what it wants comes in the same run
             const synced = await (await loading).syncWithPeers({
-              ws, trackers: opts.tracker, peers: opts.peer, security: peerSecurity(ws), locks: lockExchangeOf(ws), onProgress: (prog: SyncProgress) => bar?.update(prog),
+              ws, trackers: opts.tracker, peers: opts.peer, security: peerSecurity(ws), locks: lockExchangeOf(ws), aloneWaitMs: ALONE_WAIT_MS, onProgress: (prog: SyncProgress) => bar?.update(prog),
               wantContent: rules.wantContent, policyKey: rules.policyKey, contentOfHistory: rules.contentOfHistory, reloadPolicy: rules.reloadPolicy
             })
             traceMark('sync: peers done')

@@ -7,6 +7,8 @@ import type { Transport } from '../transport/transport.js'
 import { RelayFallback } from '../transport/relay-fallback.js'
 import type { DirectAnnounce } from '../transport/direct-announce.js'
 import { carryDirectAnnounces, type AnnounceHooks } from './tracker-direct.js'
+import { traceMark } from '../../trace.js'
+import { readOffersAsDtlsClient, type OfferHooks } from '../transport/dtls-role.js'
 import { LOOPBACK_RTC_CONFIG, candidatesOf, routeOf, waitConnected, webrtcTransport, wrtc, type CandidatesTried, type SimplePeer, type WebRtcRoute } from '../transport/webrtc-transport.js'
 
 /** why: a WebRTC handshake on a reachable peer takes well under a second; past this the offer is dead */
@@ -140,6 +142,7 @@ export async function joinSwarm (opts: SwarmOptions): Promise<Swarm> {
   const relay = new RelayFallback(opts.rtcConfig ?? LOOPBACK_RTC_CONFIG)
   for (const tracker of client._trackers) {
     relay.wrap(tracker)
+    readOffersAsDtlsClient(tracker as unknown as OfferHooks)
     carryDirectAnnounces(tracker as unknown as AnnounceHooks, { outgoing: () => opts.directAnnounce?.(), incoming: (remote, announce) => { if (!left) opts.onDirectAnnounce?.(remote, announce) } })
     hookTracker(tracker, configuredUrl(tracker.announceUrl), (status) => { if (!left) opts.onTrackerStatus?.(status) }, () => left)
   }
@@ -164,10 +167,13 @@ export async function joinSwarm (opts: SwarmOptions): Promise<Swarm> {
     if (connections.has(remote)) return drop(peer)
     const other = connecting.get(remote)
     if (other !== undefined) {
-      // same direction: the answering side saw both offers and answered only the first
-      if (other.initiator === peer.initiator || !initiatedByLower(peer, remote)) return drop(peer)
+      // why same direction: the remote offers again only once its attempt died (an early ICE error
+      // kills one side alone), and the answering side answers every offer: both sides go on with
+      // the newest, where keeping the older left the survivor waiting out its timeout
+      if (other.initiator !== peer.initiator && !initiatedByLower(peer, remote)) return drop(peer)
       connecting.delete(remote)
-      drop(other)
+      if (other.initiator === peer.initiator) other.destroy()
+      else drop(other)
     }
     connecting.set(remote, peer)
     const startedAt = performance.now()
@@ -192,6 +198,7 @@ export async function joinSwarm (opts: SwarmOptions): Promise<Swarm> {
       transport.onClose(() => { if (connections.get(remote)?.transport === transport) connections.delete(remote) })
       opts.onTransport(transport, { remotePeerId: remote, setupMs: performance.now() - startedAt, route })
     }, (err: { data?: { candidates?: CandidatesTried } }) => {
+      traceMark(`webrtc attempt failed: ${String(err)}`)
       if (err.data?.candidates !== undefined) failed.set(remote, err.data.candidates)
       if (connecting.get(remote) !== peer) return
       connecting.delete(remote)
@@ -204,7 +211,8 @@ export async function joinSwarm (opts: SwarmOptions): Promise<Swarm> {
   client.start()
   let timer: ReturnType<typeof setInterval> | undefined
   if (opts.announceIntervalMs !== undefined) {
-    timer = setInterval(() => client.update(), opts.announceIntervalMs)
+    // why not while a handshake runs: a fresh offer to that peer would replace it (see above)
+    timer = setInterval(() => { if (connecting.size === 0) client.update() }, opts.announceIntervalMs)
     timer.unref()
   }
 

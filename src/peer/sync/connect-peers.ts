@@ -287,7 +287,8 @@ export async function connectPeers (opts: ConnectOptions): Promise<ConnectedPeer
       const reannounce = (): void => {
         if (settled) return
         // offers lost or unanswered, or a handshake failed: fresh offers reach the counted peers we still miss
-        if (counted() > settledPeers() + handshaking) swarm.announce()
+        // not while a WebRTC handshake runs: fresh offers would replace it (discovery.ts)
+        if (counted() > settledPeers() + handshaking && !swarm.routesTried().some((r) => r.live)) swarm.announce()
         reannounceMs *= 2
         cancelReannounce = clock.after(reannounceMs, reannounce)
       }

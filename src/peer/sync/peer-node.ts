@@ -173,7 +173,7 @@ export interface PeerSyncResult extends SyncResult {
  * `gas sync --once`: finds the team's reachable peers, exchanges refs, fetches what the rules want
  * from all of them at once, adopts fast-forwards, and brings the workspace files up to date.
  */
-export async function syncWithPeers (opts: PeerNodeOptions & { onProgress?: (p: SyncProgress) => void, firstPeerWaitMs?: number, morePeersWaitMs?: number }): Promise<PeerSyncResult> {
+export async function syncWithPeers (opts: PeerNodeOptions & { onProgress?: (p: SyncProgress) => void, firstPeerWaitMs?: number, morePeersWaitMs?: number, aloneWaitMs?: number }): Promise<PeerSyncResult> {
   const { ws } = opts
   traceMark('sync start')
   const limits = await TransferLimits.start(ws)

@@ -3,6 +3,7 @@ import SimplePeerClass from '@thaunknown/simple-peer'
 import * as polyfill from 'node-datachannel/polyfill'
 import { GasError } from '../../errors.js'
 import { TransportBase, checkFrame, peerLost, type Transport } from './transport.js'
+import { offerAsDtlsClient } from './dtls-role.js'
 
 /** why: node-datachannel queues without limit; above this many buffered bytes, send() waits */
 export const PAUSE_BUFFERED_BYTES = 4 * 1024 * 1024
@@ -258,7 +259,7 @@ export async function connectPair (opts: { timeoutMs?: number, labels?: { a?: st
   for (let attempt = 1; ; attempt++) {
     const a = createSimplePeer({ initiator: true, trickle: true })
     const b = createSimplePeer({ trickle: true })
-    a.on('signal', signal => { if (!b.destroyed) b.signal(signal) })
+    a.on('signal', signal => { if (!b.destroyed) b.signal(offerAsDtlsClient(signal)) })
     b.on('signal', signal => { if (!a.destroyed) a.signal(signal) })
     try {
       await Promise.all([waitConnected(a, timeoutMs), waitConnected(b, timeoutMs)])

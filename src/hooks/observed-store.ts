@@ -27,8 +27,8 @@ export class ObservedStore implements ObjectStore {
   getEncodedNow (id: ObjectId, pool: LendingPool): EncodedObject | undefined { return this.inner.getEncodedNow?.(id, pool) }
   async flush (): Promise<void> { await this.inner.flush() }
 
-  async putEncoded (id: ObjectId, object: EncodedObject): Promise<void> {
-    await this.inner.putEncoded(id, object)
+  async putEncoded (id: ObjectId, object: EncodedObject, hashedId?: ObjectId): Promise<void> {
+    await this.inner.putEncoded(id, object, hashedId)
     await this.onStored?.(id, object)
   }
 }

@@ -27,8 +27,11 @@ export interface ObjectStore {
   getEncoded (id: ObjectId, pool?: BufferPool): Promise<EncodedObject | undefined>
   /** getEncoded() answered without waiting when the bytes are in memory already (lent from `pool`); undefined: ask getEncoded() */
   getEncodedNow? (id: ObjectId, pool: LendingPool): EncodedObject | undefined
-  /** Decodes, verifies against `id`, then stores; throws E_CORRUPT_OBJECT on a mismatch and stores nothing. */
-  putEncoded (id: ObjectId, object: EncodedObject): Promise<void>
+  /**
+   * Decodes, verifies against `id`, then stores; throws E_CORRUPT_OBJECT on a mismatch and stores nothing.
+   * `hashedId`: the caller already hashed these very bytes (decoded) to this id on another thread; it is compared instead of hashing again.
+   */
+  putEncoded (id: ObjectId, object: EncodedObject, hashedId?: ObjectId): Promise<void>
   /** trees held with everything below them (see complete-trees.ts); absent: always walk */
   readonly completeTrees?: CompleteTrees
   /** Makes everything put so far durable and visible to other processes. */

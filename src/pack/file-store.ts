@@ -261,9 +261,9 @@ export class FileStore implements ObjectStore {
    * loose, where an id prefix finds them. why: a file per tree, asset and manifest cost ~1 ms of
    * the thread pool each (4000 in a first sync of 2000 assets); appending to the pack costs a copy.
    */
-  async putEncoded (id: ObjectId, object: EncodedObject): Promise<void> {
+  async putEncoded (id: ObjectId, object: EncodedObject, hashedId?: ObjectId): Promise<void> {
     const raw = decompress(object.encoding, object.bytes, object.rawLength, id)
-    if (hashObject(object.type, raw) !== id) throw GasError.corruptObject(id, 'received bytes do not match the id')
+    if ((hashedId ?? hashObject(object.type, raw)) !== id) throw GasError.corruptObject(id, 'received bytes do not match the id')
     if (!LOOSE_WHEN_RECEIVED.has(object.type)) await this.#appendToPack(id, object, RECEIVED_WRITE_BYTES, true)
     else {
       await this.loose.write(object.type, raw, id)

@@ -75,6 +75,10 @@ export class PackWriter {
    * starts at file offset `batchStart` (a block boundary) with the partial block the last write left
    */
   private direct: { handle: FileHandle, batchStart: number } | undefined
+  /** a direct write is running (see append: the batch goes on filling meanwhile) */
+  private directWriting = false
+  /** the `writeAt` of the latest append: a direct write that ends starts the next once the batch holds this much */
+  private directWriteAt = WRITE_BUFFER
   private pagesDecided = false
 
   private constructor (private readonly fs: FileSystem, private readonly handle: FileHandle, readonly packPath: string, readonly indexPath: string) {
@@ -162,7 +166,13 @@ export class PackWriter {
     this.appended += added
     this.sinceCheckpoint += added
     // an entry with its own buffer goes out at once, so entries reach the file in offset order
-    if (this.batchUsed >= Math.min(writeAt, WRITE_BUFFER) || target !== this.batch) await this.writeBuffered()
+    const due = this.batchUsed >= Math.min(writeAt, WRITE_BUFFER) || target !== this.batch
+    // why not while a direct write runs: the caller (a fetch's verify chain) would wait for the
+    // disk at every batch, and each write's tail (a few ms now and then on a busy machine) stopped
+    // hashing and, through the verify backlog, the requests (profiled: the fetch's bubbles). The
+    // batch (BATCH_BYTES) goes on filling instead; the write's end starts the next (writeDirect).
+    this.directWriteAt = writeAt
+    if (due && !(this.directWriting && target === this.batch)) await this.writeBuffered()
     if (this.sinceCheckpoint >= Math.max(CHECKPOINT_MIN, this.entries.size * 40 * 16)) this.checkpointInBackground()
   }
 
@@ -276,7 +286,11 @@ export class PackWriter {
    */
   private async writeDirect (everything: boolean): Promise<void> {
     try {
-      await this.inFlight
+      // until no write runs: another caller (a write's end, a drain) may have started one meanwhile
+      for (let waited: Promise<void> | undefined; waited !== this.inFlight;) {
+        waited = this.inFlight
+        await waited
+      }
     } catch (err) {
       throw fromFsError(err, this.packPath)
     }
@@ -293,13 +307,22 @@ export class PackWriter {
     direct.batchStart = position + whole
     this.bufferedBytes = 0
     this.inFlightBytes += newBytes
-    this.inFlight = (async () => {
-      if (whole > 0) await writeAll(direct.handle, [buffer.subarray(0, whole)], position)
-      if (everything && whole < total) await writeAll(this.handle, [buffer.subarray(whole, total)], position + whole)
+    this.directWriting = true
+    const write = (async () => {
+      try {
+        if (whole > 0) await writeAll(direct.handle, [buffer.subarray(0, whole)], position)
+        if (everything && whole < total) await writeAll(this.handle, [buffer.subarray(whole, total)], position + whole)
+      } finally {
+        this.directWriting = false
+      }
       this.inFlightBytes -= newBytes
       this.written = Math.max(this.written, everything ? position + total : this.wholeEntriesBefore(position + whole))
     })()
-    this.inFlight.catch(() => {})
+    this.inFlight = write
+    // what filled the batch while this write ran goes next (a failure is the next append's)
+    write.then(() => {
+      if (this.direct !== undefined && this.inFlight === write && this.batchUsed >= Math.min(this.directWriteAt, WRITE_BUFFER)) this.writeDirect(false).catch(() => {})
+    }, () => {})
   }
 
   /** The end of the last entry whose bytes all lie before `end` (entries are whole in the file up to there). */

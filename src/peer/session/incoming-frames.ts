@@ -64,8 +64,12 @@ export class IncomingFrames {
   readonly #assembler = new BlockAssembler()
   #refsBuffer: RefEntry[] = []
 
+  /** why: only a stream transport carries frames over MAX_FRAME (the direct path, ~GB/s); WebRTC and simulated links keep hashing where they did */
+  readonly #fast: boolean
+
   constructor (host: IncomingHost) {
     this.#host = host
+    this.#fast = (host.transport.maxFrameBytes ?? MAX_FRAME) > MAX_FRAME
   }
 
   /** bytes held for objects partly received */
@@ -205,7 +209,7 @@ export class IncomingFrames {
     const object: EncodedObject = { type, encoding: assembled.encoding as 0 | 1, rawLength: assembled.rawLength, bytes: assembled.bytes }
     // an object used in place keeps the frame's buffer until the swarm is done with it
     const release = assembled.release ?? (this.#lease !== undefined && assembled.bytes.buffer === msg.bytes.buffer ? this.#lease.hold() : noop)
-    emit(this.listeners.block, { id: assembled.id, object, release })
+    emit(this.listeners.block, { id: assembled.id, object, release, fast: this.#fast })
   }
 
   #onDone (): void {

@@ -25,6 +25,8 @@ export interface ReceivedBlock {
   object: EncodedObject
   /** the listener calls this once it no longer reads `object.bytes` (stored or dropped), so the buffer is reused */
   release: () => void
+  /** it came over a stream transport (the direct path), where hashing it on another thread pays (received-hasher.ts) */
+  fast?: boolean
 }
 
 /** What we put in our signed HELLO: the signature over both nonces, and our membership certificate */

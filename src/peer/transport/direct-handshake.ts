@@ -1,9 +1,10 @@
-import { connect as tlsConnect, createServer, type Server, type TLSSocket } from 'node:tls'
+import { connect as tlsConnect, createServer, type ConnectionOptions, type Server, type TLSSocket } from 'node:tls'
 import type { AddressInfo } from 'node:net'
 import { GasError } from '../../errors.js'
 import { systemClock, type Clock } from '../../clock.js'
 import { decodeDirectProof, encodeDirectProof, type DirectBinding, type DirectProof, type DirectSecurity } from './direct-proof.js'
 import { StreamTransport } from './tcp-transport.js'
+import { SocketReads } from './socket-reads.js'
 import { ephemeralCredentials } from './tls-certificate.js'
 
 /**
@@ -40,8 +41,12 @@ export interface HostPort { host: string, port: number }
 /** Connects to a direct address and runs the member handshake; rejects (E_AUTH, E_TIMEOUT, E_PEER_LOST) when it fails. */
 export async function connectDirect (to: HostPort, opts: DirectOptions): Promise<DirectPeer> {
   const address = formatHostPort(to)
-  const socket = tlsConnect({ host: to.host, port: to.port, minVersion: 'TLSv1.3', ALPNProtocols: [ALPN], rejectUnauthorized: false })
-  return await handshake(socket, 'client', address, opts, new Promise<void>((resolve, reject) => {
+  // why onread: the dialing side is the one that fetches (gas sync); its reads skip the stream machinery (socket-reads.ts)
+  const reads = new SocketReads()
+  // (tls.connect takes `onread` as net.connect does; @types/node does not list it)
+  const options: ConnectionOptions & { onread: SocketReads['option'] } = { host: to.host, port: to.port, minVersion: 'TLSv1.3', ALPNProtocols: [ALPN], rejectUnauthorized: false, onread: reads.option }
+  const socket = tlsConnect(options)
+  return await handshake(socket, 'client', address, opts, reads, new Promise<void>((resolve, reject) => {
     socket.once('secureConnect', resolve)
     socket.once('error', (err) => reject(new GasError('E_PEER_LOST', `cannot reach ${address} directly: ${err.message}`, { address })))
   }))
@@ -65,7 +70,7 @@ export async function listenDirect (at: HostPort, opts: DirectOptions & { onPeer
     open.add(socket)
     socket.once('close', () => open.delete(socket))
     const address = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`
-    handshake(socket, 'server', address, opts, Promise.resolve()).then(opts.onPeer, (err: GasError) => opts.onRefused?.(err, address))
+    handshake(socket, 'server', address, opts, undefined, Promise.resolve()).then(opts.onPeer, (err: GasError) => opts.onRefused?.(err, address))
   })
   // why: a client that is not TLS, or hangs up mid-handshake, is routine for a listening port
   server.on('tlsClientError', (_err, socket) => socket.destroy())
@@ -85,7 +90,7 @@ export async function listenDirect (at: HostPort, opts: DirectOptions & { onPeer
   }
 }
 
-async function handshake (socket: TLSSocket, role: 'client' | 'server', address: string, opts: DirectOptions, connected: Promise<void>): Promise<DirectPeer> {
+async function handshake (socket: TLSSocket, role: 'client' | 'server', address: string, opts: DirectOptions, reads: SocketReads | undefined, connected: Promise<void>): Promise<DirectPeer> {
   const clock = opts.clock ?? systemClock
   const timeoutMs = opts.handshakeTimeoutMs ?? DIRECT_HANDSHAKE_TIMEOUT_MS
   let cancelTimer = (): void => {}
@@ -96,7 +101,7 @@ async function handshake (socket: TLSSocket, role: 'client' | 'server', address:
   try {
     return await Promise.race([timeout, (async () => {
       await connected
-      transport = new StreamTransport(socket, `tcp ${address}`)
+      transport = new StreamTransport(socket, `tcp ${address}`, { reads })
       const first = transport.firstFrame()
       first.catch(() => {})
       const binding = (side: 'client' | 'server'): DirectBinding => ({ exporter: socket.exportKeyingMaterial(32, EXPORTER_LABEL, Buffer.alloc(0)).toString('hex'), role: side })

@@ -2,6 +2,7 @@ import type { Socket } from 'node:net'
 import { GasError } from '../../errors.js'
 import { FramePool, type PooledFrame } from './frame-pool.js'
 import { SocketWriter } from './socket-writer.js'
+import type { SocketReads } from './socket-reads.js'
 import { LARGE_FRAME, MAX_FRAME, TransportBase, peerLost } from './transport.js'
 
 /**
@@ -37,6 +38,8 @@ const SPARE_BYTES = HIGH_WATER_BYTES + 2 * LARGE_FRAME
 export interface StreamTransportOptions {
   /** the largest frame accepted and sent (default MAX_STREAM_FRAME) */
   maxFrame?: number
+  /** the socket was made with `onread: reads.option` (socket-reads.ts): its reads come from there, not as 'data' events */
+  reads?: SocketReads
 }
 
 export class StreamTransport extends TransportBase {
@@ -75,7 +78,8 @@ export class StreamTransport extends TransportBase {
     this.#pool = new FramePool(this.#maxFrame)
     socket.setNoDelay(true)
     this.#writer = new SocketWriter(socket, () => this.#written())
-    socket.on('data', (data: Buffer) => this.#onData(data))
+    if (opts.reads !== undefined) opts.reads.listen((data) => this.#onData(data, true))
+    else socket.on('data', (data: Buffer) => this.#onData(data, false))
     socket.on('drain', () => this.#written())
     socket.on('close', () => this.#lost('the connection closed'))
     socket.on('error', () => { /* 'close' follows */ })
@@ -203,7 +207,8 @@ export class StreamTransport extends TransportBase {
     this.#rejectWaiters(lost)
   }
 
-  #onData (data: Buffer): void {
+  /** `reused`: `data` is valid only during this call (socket-reads.ts), so a frame is never a view of it */
+  #onData (data: Buffer, reused: boolean): void {
     let offset = 0
     while (offset < data.length && !this.closed) {
       const gathering = this.#gathering
@@ -222,9 +227,9 @@ export class StreamTransport extends TransportBase {
         length = data.readUInt32BE(offset)
         if (!this.#lengthOk(length)) return
         offset += 4
-        // a frame whole in this read is a view of it
+        // a frame whole in this read is a view of it (a copy when the read's buffer is reused)
         if (data.length - offset >= length) {
-          this.#deliverFrame(data.subarray(offset, offset + length))
+          this.#deliverFrame(reused ? Buffer.from(data.subarray(offset, offset + length)) : data.subarray(offset, offset + length))
           offset += length
           continue
         }

@@ -1,0 +1,96 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { FileStore } from '../../src/pack/file-store.js'
+import { checkStore } from '../../src/pack/fsck.js'
+import { hashObject } from '../../src/objects/id.js'
+import type { EncodedObject } from '../../src/objects/store.js'
+import { hashReceived, MIN_OFF_THREAD_BYTES, RING_BYTES, receivedObjectsHashedOffThread } from '../../src/peer/swarm/received-hasher.js'
+import { StreamTransport } from '../../src/peer/transport/tcp-transport.js'
+import type { Transport } from '../../src/peer/transport/transport.js'
+import { useSocketPairs } from '../helpers/socket-pair.js'
+import { useTmp } from '../helpers/tmp.js'
+import { buildVersion, cloneStore, KiB, MiB, pseudoRandomBytes, readFileContent, setRef } from './helpers.js'
+import { CorruptingStore, Repos, serveOn, timedSync, type Seeder } from './scenario.js'
+import { MemoryStore } from '../../src/objects/memory-store.js'
+
+const repos = new Repos()
+afterEach(async () => await repos.cleanup())
+const socketPair = useSocketPairs()
+const tmp = useTmp()
+
+async function seeder (name: string, store = new MemoryStore()): Promise<Seeder> {
+  return { name, store, refs: await repos.refs(name) }
+}
+
+/** the two ends of a real TCP connection on 127.0.0.1, framed as the direct path frames (large frames, received into shared memory) */
+async function tcpPair (): Promise<[Transport, Transport]> {
+  const [a, b] = await socketPair()
+  return [new StreamTransport(a, 'seeder'), new StreamTransport(b, 'me')]
+}
+
+function raw (bytes: Uint8Array, type: EncodedObject['type'] = 'chunk'): EncodedObject {
+  return { type, encoding: 0, rawLength: bytes.length, bytes }
+}
+
+describe('received objects hashed on a second thread (received-hasher.ts)', () => {
+  it('gives the id hashObject gives, for objects handed over together or apart; small or compressed ones are left to the store', async () => {
+    const bodies = Array.from({ length: 6 }, (_, i) => pseudoRandomBytes(`c${i}`, 20 * KiB + i))
+    // one turn (one frame's objects), views into one buffer as a frame holds them
+    const frame = Buffer.concat(bodies)
+    let at = 0
+    const views = bodies.map((body) => { const view = frame.subarray(at, at + body.length); at += body.length; return view })
+    const hashing = views.map((view) => hashReceived(raw(view)))
+    // the copy was taken at once: the frame's buffer may be reused
+    frame.fill(0)
+    expect(await Promise.all(hashing)).toEqual(bodies.map((body) => hashObject('chunk', body)))
+    // a later turn, another type: the header is the type's
+    const tree = pseudoRandomBytes('t', 30 * KiB)
+    expect(await hashReceived(raw(tree, 'tree'))).toBe(hashObject('tree', tree))
+    expect(hashReceived(raw(Buffer.alloc(MIN_OFF_THREAD_BYTES - 1)))).toBeUndefined()
+    expect(hashReceived({ ...raw(tree), encoding: 1 })).toBeUndefined()
+  })
+
+  it('when the ring is full, what does not fit is left to the store; what fits is hashed, and the ring is whole again after', async () => {
+    const big = pseudoRandomBytes('big', 256 * KiB)
+    const count = RING_BYTES / big.length + 4
+    const answers = await Promise.all(Array.from({ length: count }, () => hashReceived(raw(big))))
+    expect(answers.slice(0, count - 4)).toEqual(Array(count - 4).fill(hashObject('chunk', big)))
+    expect(answers.slice(count - 4)).toEqual([undefined, undefined, undefined, undefined])
+    // answered: its space is free again, including the end of the ring skipped by a wrap
+    const odd = pseudoRandomBytes('odd', 300 * KiB)
+    for (let i = 0; i < 20; i++) expect(await hashReceived(raw(odd))).toBe(hashObject('chunk', odd))
+  })
+
+  it('over TCP, a peer whose chunks do not match their ids is dropped (E_CORRUPT_OBJECT) and the file comes whole from the other; nothing bad is stored', async () => {
+    const hashedBefore = receivedObjectsHashedOffThread()
+    const bytes = pseudoRandomBytes('tcp-bad', 3 * MiB)
+    const liar = await seeder('liar', new CorruptingStore())
+    const honest = await seeder('honest')
+    const v = await buildVersion(liar.store, [{ path: 'm.pak', bytes }])
+    honest.store = cloneStore(liar.store)
+    for (const s of [liar, honest]) await setRef(s.refs, 'refs/heads/main', v.version)
+    const store = await FileStore.open(tmp())
+    const { result } = await timedSync({ store, refs: await repos.refs('me'), transports: [serveOn(liar, await tcpPair()), serveOn(honest, await tcpPair())] })
+    expect(result.missing).toEqual([])
+    expect(result.dropped).toEqual([expect.objectContaining({ peer: 'liar', code: 'E_CORRUPT_OBJECT' })])
+    expect((liar.store as CorruptingStore).served).toBeGreaterThan(0)
+    expect((await readFileContent(store, v.assets.get('m.pak')!.file)).equals(bytes)).toBe(true)
+    expect(await checkStore(store)).toEqual([])
+    // the chunks were hashed off the main thread
+    expect(receivedObjectsHashedOffThread()).toBeGreaterThan(hashedBefore)
+    await store.closeAll()
+  }, 60_000)
+
+  it('over TCP, only a corrupting peer: its chunks stay missing, the ref is not moved, nothing corrupt is stored', async () => {
+    const liar = await seeder('liar', new CorruptingStore())
+    const v = await buildVersion(liar.store, [{ path: 'm.bin', bytes: pseudoRandomBytes('x', 1 * MiB) }])
+    await setRef(liar.refs, 'refs/heads/main', v.version)
+    const store = await FileStore.open(tmp())
+    const refs = await repos.refs('me')
+    const { result } = await timedSync({ store, refs, transports: [serveOn(liar, await tcpPair())] })
+    expect(result.missing.length).toBeGreaterThan(0)
+    expect(result.dropped).toEqual([expect.objectContaining({ peer: 'liar', code: 'E_CORRUPT_OBJECT' })])
+    expect(await refs.read('refs/heads/main')).toBeUndefined()
+    expect(await checkStore(store)).toEqual([])
+    await store.closeAll()
+  }, 60_000)
+})

@@ -29,3 +29,18 @@ export function countingFs (): { fs: FileSystem, reads: () => number } {
   const fs = packHandlesFs('read', (read) => (...args: unknown[]) => { reads++; return read(...args) })
   return { fs, reads: () => reads }
 }
+
+/** realFs whose pack handles hold every writev until `release()` (or fail it with `failure`) */
+export function heldWritesFs (): { fs: FileSystem, held: () => number, release: (failure?: Error) => void } {
+  let waiting: Array<{ resolve: () => void, reject: (err: Error) => void }> = []
+  const fs = packHandlesFs('writev', (writev) => async (...args: unknown[]) => { await new Promise<void>((resolve, reject) => waiting.push({ resolve, reject })); return await writev(...args) })
+  const release = (failure?: Error): void => {
+    const now = waiting
+    waiting = []
+    for (const w of now) failure === undefined ? w.resolve() : w.reject(failure)
+  }
+  return { fs, held: () => waiting.length, release }
+}
+
+/** a few turns of the event loop: what was started has run its synchronous part and its first awaits */
+export const settle = async (): Promise<void> => { for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve)) }

@@ -3,30 +3,16 @@ import { statSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { GasError } from '../../src/errors.js'
-import type { FileSystem } from '../../src/objects/fs.js'
 import { hashObject } from '../../src/objects/id.js'
 import { FileStore } from '../../src/pack/file-store.js'
 import { checkStore } from '../../src/pack/fsck.js'
-import { packHandlesFs } from '../helpers/pack-handles.js'
+import { heldWritesFs, settle } from '../helpers/pack-handles.js'
 import { useTmp } from '../helpers/tmp.js'
 
 const tmp = useTmp()
 const KiB = 1024
 const MiB = 1024 * KiB
 
-/** realFs whose pack handles hold every writev until `release()` (or fail it) */
-function heldWritesFs (): { fs: FileSystem, held: () => number, release: (failure?: Error) => void } {
-  let waiting: Array<{ resolve: () => void, reject: (err: Error) => void }> = []
-  const fs = packHandlesFs('writev', (writev) => async (...args: unknown[]) => { await new Promise<void>((resolve, reject) => waiting.push({ resolve, reject })); return await writev(...args) })
-  const release = (failure?: Error): void => {
-    const now = waiting
-    waiting = []
-    for (const w of now) failure === undefined ? w.resolve() : w.reject(failure)
-  }
-  return { fs, held: () => waiting.length, release }
-}
-
-const settle = async (): Promise<void> => { for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve)) }
 /** waits (up to 10 s: the pack's creation is real file I/O) until `done` */
 async function until (done: () => boolean): Promise<void> {
   for (let i = 0; i < 1000 && !done(); i++) await new Promise((resolve) => setTimeout(resolve, 10))

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { GasError } from '../../src/errors.js'
 import type { FileSystem } from '../../src/objects/fs.js'
-import { packHandlesFs } from '../helpers/pack-handles.js'
+import { heldWritesFs, packHandlesFs, settle } from '../helpers/pack-handles.js'
 import { hashObject } from '../../src/objects/id.js'
 import { FileStore } from '../../src/pack/file-store.js'
 import { PackWriter } from '../../src/pack/pack-writer.js'
@@ -74,24 +74,11 @@ describe('PackWriter checkpoints', () => {
   })
 })
 
-/** realFs whose pack handles hold every writev until `release()` (or fail it with `fail`) */
-function slowWriteFs (): { fs: FileSystem, held: () => number, release: (failure?: Error) => void } {
-  let waiting: Array<{ resolve: () => void, reject: (err: Error) => void }> = []
-  const fs = packHandlesFs('writev', (writev) => async (...args: unknown[]) => { await new Promise<void>((resolve, reject) => waiting.push({ resolve, reject })); return await writev(...args) })
-  const release = (failure?: Error): void => {
-    const now = waiting
-    waiting = []
-    for (const w of now) failure === undefined ? w.resolve() : w.reject(failure)
-  }
-  return { fs, held: () => waiting.length, release }
-}
-
-const settle = async (): Promise<void> => { for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve)) }
 
 describe('PackWriter writes behind appending', () => {
   it('goes on appending while a write is slow, up to a few batches, then waits; every entry reads back after', async () => {
     const objects = tmp()
-    const { fs, held, release } = slowWriteFs()
+    const { fs, held, release } = heldWritesFs()
     const writer = await PackWriter.create(fs, join(objects, 'pack'))
     let appended = 0
     const appending = (async () => {
@@ -127,7 +114,7 @@ describe('PackWriter writes behind appending', () => {
   })
 
   it('a write that fails fails an append after it with its GasError, and no index covers the pack', async () => {
-    const { fs, held, release } = slowWriteFs()
+    const { fs, held, release } = heldWritesFs()
     const writer = await PackWriter.create(fs, join(tmp(), 'pack'))
     const appending = appendChunks(writer, 64, 'f').then(() => undefined, (err: unknown) => err)
     await settle()

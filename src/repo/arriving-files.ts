@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto'
 import { dirname, join } from 'node:path'
 import { decodeAsset } from '../objects/asset.js'
-import { decodeFileManifest, type FileManifest } from '../objects/file-manifest.js'
+import { decodeFileManifestLazily, type FileManifest } from '../objects/file-manifest.js'
+import { listedLazily, type ListedManifest } from '../objects/chunk-list.js'
 import type { FileSystem } from '../objects/fs.js'
 import type { ObjectId } from '../objects/id.js'
 import type { EncodedObject, ObjectStore } from '../objects/store.js'
@@ -44,13 +45,12 @@ export class ArrivingFiles implements PreparedContent {
   async plan (store: ObjectStore, wants: readonly ArrivingWant[]): Promise<void> {
     const seen = new Set<ObjectId>()
     const planned = new Set<string>()
-    for (const [at, want] of wants.entries()) {
+    for (const want of wants) {
       if (this.#assemblers.length >= MAX_FILES) break
       if (want.asset === undefined || seen.has(want.asset)) continue
       seen.add(want.asset)
       const manifest = await manifestOf(store, want.asset)
       if (manifest === undefined || manifest.size < ARRIVING_MIN_BYTES || planned.has(keyOf(manifest))) continue
-      shareIds(manifest, wants, at)
       planned.add(keyOf(manifest))
       if (this.#assemblers.length === 0) await this.#prepareDir()
       const assembler = new FileAssembler(this.fs, manifest, join(this.tmpDir, `arriving-${process.pid}-${randomBytes(6).toString('hex')}`), this.#budget)
@@ -116,26 +116,14 @@ export class ArrivingFiles implements PreparedContent {
   }
 }
 
-/**
- * Points the manifest's chunk ids at the strings the wants hold (a file's wants come in its
- * chunks' order, from `from`). why: decoded again, each chunk id would be a second string of
- * ~100 bytes beside the want's, ~14 MiB for a 10 GB file, held all through the fetch.
- */
-function shareIds (manifest: FileManifest, wants: readonly ArrivingWant[], from: number): void {
-  let next = from
-  for (const chunk of manifest.chunks) {
-    if (next < wants.length && wants[next].id === chunk.id) chunk.id = wants[next++].id
-  }
-}
-
 /** The file manifest a content want names (through its asset, or directly), when it is here. */
-async function manifestOf (store: ObjectStore, id: ObjectId): Promise<FileManifest | undefined> {
+async function manifestOf (store: ObjectStore, id: ObjectId): Promise<ListedManifest | undefined> {
   try {
     const object = await store.get(id)
-    if (object.type === 'file') return decodeFileManifest(object.body)
+    if (object.type === 'file') return listedLazily(decodeFileManifestLazily(object.body))
     if (object.type !== 'asset') return undefined
     const file = await store.get(decodeAsset(object.body).file)
-    return file.type === 'file' ? decodeFileManifest(file.body) : undefined
+    return file.type === 'file' ? listedLazily(decodeFileManifestLazily(file.body)) : undefined
   } catch {
     return undefined
   }

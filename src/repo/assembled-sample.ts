@@ -1,5 +1,5 @@
 import type { FileHandle } from 'node:fs/promises'
-import type { FileManifest } from '../objects/file-manifest.js'
+import type { ListedManifest } from '../objects/chunk-list.js'
 import { hashObject } from '../objects/id.js'
 
 /** why 16: ~1 MiB read back and hashed per file (a few ms) whatever its size, spread over all of it */
@@ -25,20 +25,20 @@ export function sampleIndexes (chunkCount: number, count = SAMPLE_CHUNKS): numbe
  * to land in a systematic bug: the first and last chunks and a spread between catch offset drift,
  * which moves every chunk after it.
  */
-export async function checkAssembledSample (handle: FileHandle, manifest: FileManifest, count = SAMPLE_CHUNKS): Promise<boolean> {
+export async function checkAssembledSample (handle: FileHandle, manifest: ListedManifest, count = SAMPLE_CHUNKS): Promise<boolean> {
   if ((await handle.stat()).size !== manifest.size) return false
-  const picked = sampleIndexes(manifest.chunks.length, count)
+  const picked = sampleIndexes(manifest.chunks.count, count)
   // the offset of each picked chunk (why not one per chunk: ~150 000 numbers for a 10 GB file)
   const offsets = new Map<number, number>()
   let offset = 0
-  manifest.chunks.forEach((chunk, i) => {
+  for (let i = 0; i < manifest.chunks.count; i++) {
     if (picked.includes(i)) offsets.set(i, offset)
-    offset += chunk.length
-  })
+    offset += manifest.chunks.lengthAt(i)
+  }
   if (offset !== manifest.size) return false
   let buffer = Buffer.allocUnsafe(0)
   for (const i of picked) {
-    const chunk = manifest.chunks[i]
+    const chunk = { id: manifest.chunks.idAt(i), length: manifest.chunks.lengthAt(i) }
     if (buffer.length < chunk.length) buffer = Buffer.allocUnsafe(chunk.length)
     const view = buffer.subarray(0, chunk.length)
     const { bytesRead } = await handle.read(view, 0, chunk.length, offsets.get(i))

@@ -4,7 +4,7 @@ import { decompress } from '../objects/compression.js'
 import { AlignedBuffers, DIRECT_ALIGNMENT } from '../objects/aligned-buffers.js'
 import { blocksWithin, openForWriting, wholeBlocks } from '../objects/direct-file.js'
 import { DropBehind } from '../objects/drop-behind.js'
-import type { FileManifest } from '../objects/file-manifest.js'
+import { chunkRefsFrom, type ListedManifest } from '../objects/chunk-list.js'
 import type { FileSystem } from '../objects/fs.js'
 import type { ObjectId } from '../objects/id.js'
 import type { EncodedObject, ObjectStore } from '../objects/store.js'
@@ -46,8 +46,14 @@ export class AheadBudget {
  * write was in flight, the lengths and the sample catch.
  */
 export class FileAssembler {
-  /** where each chunk goes: one index, or several when the file repeats it (why not always an array: one per chunk of a 10 GB file is ~150 000 arrays) */
-  readonly #positions = new Map<ObjectId, number | number[]>()
+  /**
+   * where each chunk from the cursor to AHEAD_CHUNKS ahead goes: one index, or several when the
+   * file repeats it. why only those: a chunk further ahead is not taken anyway, and a map of every
+   * chunk of a 10 GB file (~160 000) was ~6 MiB of heap on top of the list itself
+   */
+  readonly #window = new Map<ObjectId, number | number[]>()
+  /** the first index not in #window yet */
+  #windowEnd = 0
   readonly #ahead = new Map<number, Uint8Array>()
   #handle: Promise<FileHandle> | undefined
   /** the file was opened with O_DIRECT (direct-file.ts): writes are whole blocks, the last padded, then the file truncated */
@@ -66,18 +72,36 @@ export class FileAssembler {
   readonly #writes: Array<Promise<void>> = []
   #failed = false
 
-  constructor (private readonly fs: FileSystem, readonly manifest: FileManifest, readonly tmpPath: string, private readonly budget: AheadBudget) {
-    manifest.chunks.forEach((chunk, i) => {
-      const at = this.#positions.get(chunk.id)
-      if (at === undefined) this.#positions.set(chunk.id, i)
-      else if (typeof at === 'number') this.#positions.set(chunk.id, [at, i])
-      else at.push(i)
-    })
+  constructor (private readonly fs: FileSystem, readonly manifest: ListedManifest, readonly tmpPath: string, private readonly budget: AheadBudget) {
+    this.#fillWindow()
   }
 
-  /** whether `id` is one of this file's chunks */
+  #fillWindow (): void {
+    const end = Math.min(this.manifest.chunks.count, this.#cursor + AHEAD_CHUNKS)
+    for (; this.#windowEnd < end; this.#windowEnd++) {
+      const id = this.manifest.chunks.idAt(this.#windowEnd)
+      const at = this.#window.get(id)
+      if (at === undefined) this.#window.set(id, this.#windowEnd)
+      else if (typeof at === 'number') this.#window.set(id, [at, this.#windowEnd])
+      else at.push(this.#windowEnd)
+    }
+  }
+
+  /** The cursor moved past `index` (the lowest position in the window): it leaves the window, the next one comes in. */
+  #advanceWindow (index: number): void {
+    const id = this.manifest.chunks.idAt(index)
+    const at = this.#window.get(id)
+    if (typeof at === 'number') this.#window.delete(id)
+    else if (at !== undefined) {
+      at.shift()
+      if (at.length === 1) this.#window.set(id, at[0])
+    }
+    this.#fillWindow()
+  }
+
+  /** whether `id` is one of this file's chunks from the cursor to AHEAD_CHUNKS ahead (the only ones `offer` takes) */
   wants (id: ObjectId): boolean {
-    return this.#positions.has(id)
+    return this.#window.has(id)
   }
 
   /** chunks written or batched so far, in order from the first */
@@ -96,9 +120,10 @@ export class FileAssembler {
    */
   offer (id: ObjectId, object: EncodedObject): Promise<void> | undefined {
     if (this.#failed) return
-    const found = this.#positions.get(id)
+    const found = this.#window.get(id)
     if (found === undefined) return
-    const positions = typeof found === 'number' ? [found] : found
+    // a copy: taking a chunk moves the window, which changes the array it holds
+    const positions = typeof found === 'number' ? [found] : [...found]
     let raw: Uint8Array | undefined
     const body = (): Uint8Array => (raw ??= decompress(object.encoding, object.bytes, object.rawLength, id))
     try {
@@ -108,10 +133,10 @@ export class FileAssembler {
           this.#take(body())
           continue
         }
-        if (at >= this.#cursor + AHEAD_CHUNKS || this.budget.used + this.manifest.chunks[at].length > this.budget.limit) continue
+        if (at >= this.#cursor + AHEAD_CHUNKS || this.budget.used + this.manifest.chunks.lengthAt(at) > this.budget.limit) continue
         // held past this call: a copy (a raw chunk's bytes are the swarm's, reused once it returns)
         this.#ahead.set(at, object.encoding === 0 ? Buffer.from(body()) : body())
-        this.budget.used += this.manifest.chunks[at].length
+        this.budget.used += this.manifest.chunks.lengthAt(at)
       }
     } catch {
       // a chunk that does not decode: the store took it, so this cannot be; the checkout finds out for itself
@@ -127,11 +152,12 @@ export class FileAssembler {
         this.#ahead.delete(this.#cursor)
         this.budget.used -= next.length
       }
-      if (next.length !== this.manifest.chunks[this.#cursor].length) return this.#fail()
+      if (next.length !== this.manifest.chunks.lengthAt(this.#cursor)) return this.#fail()
       this.#batch ??= this.#takeBatch()
       this.#batch.set(next, this.#batchBytes)
       this.#batchBytes += next.length
       this.#cursor++
+      this.#advanceWindow(this.#cursor - 1)
       if (this.#batchBytes >= WRITE_BYTES) this.#writeBatch()
     }
   }
@@ -209,9 +235,9 @@ export class FileAssembler {
     for (const bytes of this.#ahead.values()) this.budget.used -= bytes.length
     this.#ahead.clear()
     try {
-      if (!this.#failed && this.#cursor < this.manifest.chunks.length) {
-        for await (const object of readChunksInOrder(store, this.manifest.chunks.slice(this.#cursor))) {
-          const chunk = this.manifest.chunks[this.#cursor]
+      if (!this.#failed && this.#cursor < this.manifest.chunks.count) {
+        for await (const object of readChunksInOrder(store, chunkRefsFrom(this.manifest.chunks, this.#cursor))) {
+          const chunk = { id: this.manifest.chunks.idAt(this.#cursor) }
           try {
             if (object.type !== 'chunk') { this.#fail(); break }
             this.#take(decompress(object.encoding, object.bytes, object.rawLength, chunk.id))
@@ -224,7 +250,7 @@ export class FileAssembler {
       }
       if (!this.#failed && this.#batchBytes > 0) this.#writeBatch(true)
       await this.#inFlight.catch(() => this.#fail())
-      let whole = !this.#failed && this.#cursor === this.manifest.chunks.length && this.#written === this.manifest.size
+      let whole = !this.#failed && this.#cursor === this.manifest.chunks.count && this.#written === this.manifest.size
       if (this.#handle !== undefined || whole) {
         const handle = await this.#open()
         if (this.#direct) {

@@ -12,6 +12,7 @@ import { serveRepo, syncRepo } from '../../src/peer/sync/sync-engine.js'
 import { MemoryTransport } from '../../src/peer/transport/memory-transport.js'
 import { ArrivingFiles } from '../../src/repo/arriving-files.js'
 import { AheadBudget, FileAssembler } from '../../src/repo/file-assembler.js'
+import { listedManifest } from '../../src/objects/chunk-list.js'
 import { residentBytes } from '../helpers/resident-bytes.js'
 import { useTmp } from '../helpers/tmp.js'
 import { buildVersion, MiB, pseudoRandomBytes, setRef, tempRefs, type WrittenAsset } from '../net/helpers.js'
@@ -132,14 +133,14 @@ describe('files written while their chunks arrive', () => {
     const manifest = manifestOf(assets.get('b.bin')!)
     const last = manifest.size - 1
     for (const damagedAt of [0, last]) {
-      const assembler = new FileAssembler(damagingFs(damagedAt), manifest, join(tmpDir, `damaged-${damagedAt}`), new AheadBudget(MiB))
+      const assembler = new FileAssembler(damagingFs(damagedAt), listedManifest(manifest), join(tmpDir, `damaged-${damagedAt}`), new AheadBudget(MiB))
       for (const chunk of manifest.chunks) assembler.offer(chunk.id, { type: 'chunk', encoding: 0, rawLength: chunk.length, bytes: (await store.get(chunk.id)).body })
       expect(assembler.cursor).toBe(manifest.chunks.length)
       expect(await assembler.finish(store)).toBe(false)
       expect(await readdir(tmpDir)).toEqual([])
     }
     // the same chunks undamaged: the file is prepared, byte for byte the content
-    const good = new FileAssembler(realFs, manifest, join(tmpDir, 'good'), new AheadBudget(MiB))
+    const good = new FileAssembler(realFs, listedManifest(manifest), join(tmpDir, 'good'), new AheadBudget(MiB))
     for (const chunk of manifest.chunks) good.offer(chunk.id, { type: 'chunk', encoding: 0, rawLength: chunk.length, bytes: (await store.get(chunk.id)).body })
     expect(await good.finish(store)).toBe(true)
     expect((await readFile(join(tmpDir, 'good'))).equals(pseudoRandomBytes('b', 9 * MiB))).toBe(true)
@@ -152,7 +153,7 @@ describe('files written while their chunks arrive', () => {
     const manifest = manifestOf(assets.get('c.bin')!)
     const chunkOf = async (i: number): Promise<{ type: 'chunk', encoding: 0, rawLength: number, bytes: Uint8Array }> => ({ type: 'chunk', encoding: 0, rawLength: manifest.chunks[i].length, bytes: (await store.get(manifest.chunks[i].id)).body })
     const budget = new AheadBudget(manifest.chunks[1].length + manifest.chunks[2].length)
-    const assembler = new FileAssembler(realFs, manifest, join(dir, 'c.part'), budget)
+    const assembler = new FileAssembler(realFs, listedManifest(manifest), join(dir, 'c.part'), budget)
     // 2 and 1 arrive first: held (within the budget); 3 would exceed it: dropped, read back at the end
     for (const i of [2, 1, 3]) assembler.offer(manifest.chunks[i].id, await chunkOf(i))
     expect(assembler.cursor).toBe(0)
@@ -169,13 +170,13 @@ describe('files written while their chunks arrive', () => {
     expect((await readFile(join(dir, 'c.part'))).equals(want)).toBe(true)
 
     // a chunk whose length is not the manifest's: the file is given up
-    const bad = new FileAssembler(realFs, manifest, join(dir, 'bad.part'), new AheadBudget(MiB))
+    const bad = new FileAssembler(realFs, listedManifest(manifest), join(dir, 'bad.part'), new AheadBudget(MiB))
     bad.offer(manifest.chunks[0].id, { type: 'chunk', encoding: 0, rawLength: 3, bytes: Uint8Array.of(1, 2, 3) })
     expect(await bad.finish(store)).toBe(false)
     expect((await readdir(dir)).sort()).toEqual(['c.part', 'unused'])
 
     // a write that fails (its folder is gone): given up, nothing claimed
-    const lost = new FileAssembler(realFs, manifest, join(dir, 'gone', 'lost.part'), new AheadBudget(MiB))
+    const lost = new FileAssembler(realFs, listedManifest(manifest), join(dir, 'gone', 'lost.part'), new AheadBudget(MiB))
     for (let i = 0; i < manifest.chunks.length; i++) lost.offer(manifest.chunks[i].id, await chunkOf(i))
     expect(await lost.finish(store)).toBe(false)
     expect((await readdir(dir)).sort()).toEqual(['c.part', 'unused'])
@@ -193,7 +194,7 @@ describe('files written while their chunks arrive', () => {
     const whole = Buffer.concat(bodies)
     const { createHash } = await import('node:crypto')
     const manifest: FileManifest = { size: whole.length, sha256: createHash('sha256').update(whole).digest('hex'), chunks }
-    const assembler = new FileAssembler(realFs, manifest, join(dir, 'r.part'), new AheadBudget(MiB))
+    const assembler = new FileAssembler(realFs, listedManifest(manifest), join(dir, 'r.part'), new AheadBudget(MiB))
     expect(assembler.wants(first.id)).toBe(true)
     expect(assembler.wants('e'.repeat(64))).toBe(false)
     for (let i = 1; i < base.chunks.length; i++) assembler.offer(chunks[i].id, { type: 'chunk', encoding: 0, rawLength: chunks[i].length, bytes: bodies[i] })

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest'
 import { hashObject } from '../../src/objects/id.js'
 import type { FileManifest } from '../../src/objects/file-manifest.js'
 import { checkAssembledSample, sampleIndexes } from '../../src/repo/assembled-sample.js'
+import { listedManifest } from '../../src/objects/chunk-list.js'
 import { useTmp } from '../helpers/tmp.js'
 import { pseudoRandomBytes } from '../net/helpers.js'
 
@@ -30,7 +31,7 @@ describe('the read-back sample of an assembled file', () => {
       await writeFile(path, bytes)
       const handle = await open(path, 'r')
       try {
-        return await checkAssembledSample(handle, manifest)
+        return await checkAssembledSample(handle, listedManifest(manifest))
       } finally {
         await handle.close()
       }
@@ -44,6 +45,6 @@ describe('the read-back sample of an assembled file', () => {
     expect(await check(damaged)).toBe(false)
     expect(await check(whole.subarray(0, 6499))).toBe(false)
     // a manifest whose chunk lengths do not add up to its size
-    expect(await checkAssembledSample(await open(join(dir, 'f'), 'r'), { ...manifest, size: 6499 })).toBe(false)
+    expect(await checkAssembledSample(await open(join(dir, 'f'), 'r'), listedManifest({ ...manifest, size: 6499 }))).toBe(false)
   })
 })

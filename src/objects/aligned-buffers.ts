@@ -1,4 +1,4 @@
-import { createRequire } from 'node:module'
+import { linuxLibc } from './libc.js'
 
 /** why 4096: O_DIRECT wants buffer addresses, lengths and file offsets in multiples of the device's logical block (512 here, 4096 on many disks) */
 export const DIRECT_ALIGNMENT = 4096
@@ -42,14 +42,14 @@ let view: ((pointer: unknown, bytes: number) => ArrayBuffer) | undefined
 export function alignedAlloc (bytes: number): Buffer | undefined {
   if (libcAlloc === null) {
     libcAlloc = undefined
-    if (process.platform === 'linux') {
-      try {
-        const koffi = createRequire(import.meta.url)('koffi') as typeof import('koffi')
-        libcAlloc = koffi.load('libc.so.6').func('void *aligned_alloc(size_t alignment, size_t size)') as (alignment: number, bytes: number) => unknown
-        view = (pointer, length) => koffi.view(pointer, length)
-      } catch {
-        libcAlloc = undefined
+    const libc = linuxLibc()
+    try {
+      if (libc !== undefined) {
+        libcAlloc = libc.lib.func('void *aligned_alloc(size_t alignment, size_t size)') as (alignment: number, bytes: number) => unknown
+        view = (pointer, length) => libc.koffi.view(pointer, length)
       }
+    } catch {
+      libcAlloc = undefined
     }
   }
   if (libcAlloc === undefined || view === undefined) return undefined

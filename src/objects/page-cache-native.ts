@@ -1,4 +1,4 @@
-import { createRequire } from 'node:module'
+import { linuxLibc } from './libc.js'
 
 /**
  * The two Linux calls that let a writer hand written pages back to the kernel: start (and wait
@@ -32,10 +32,10 @@ let loaded: PageCacheCalls | undefined | null = null
 export function loadPageCacheCalls (): PageCacheCalls | undefined {
   if (loaded !== null) return loaded
   loaded = undefined
-  if (process.platform !== 'linux' || process.env.GAS_DROP_BEHIND === '0') return loaded
+  if (process.env.GAS_DROP_BEHIND === '0') return loaded
+  const libc = linuxLibc()?.lib
+  if (libc === undefined) return loaded
   try {
-    const koffi = createRequire(import.meta.url)('koffi') as typeof import('koffi')
-    const libc = koffi.load('libc.so.6')
     const syncFileRange = libc.func('int sync_file_range(int fd, int64_t offset, int64_t nbytes, unsigned int flags)').async as AsyncCall
     const fadvise = libc.func('int posix_fadvise(int fd, int64_t offset, int64_t len, int advice)').async as AsyncCall
     // sync_file_range reports failure as -1 (errno); posix_fadvise returns the error number itself

@@ -1,4 +1,4 @@
-import { createRequire } from 'node:module'
+import { linuxLibc } from '../objects/libc.js'
 
 /**
  * Reads what the page cache holds of a range, at once, without ever waiting for the disk:
@@ -34,10 +34,10 @@ export const readCachedOnFirstUse: CachedRead = (fd, buffer, position) => {
 export function loadCachedRead (): CachedRead | undefined {
   if (loaded !== null) return loaded
   loaded = undefined
-  if (process.platform !== 'linux' || process.env.GAS_CACHED_READ === '0') return loaded
+  const opened = process.env.GAS_CACHED_READ === '0' ? undefined : linuxLibc()
+  if (opened === undefined) return loaded
+  const { koffi, lib: libc } = opened
   try {
-    const koffi = createRequire(import.meta.url)('koffi') as typeof import('koffi')
-    const libc = koffi.load('libc.so.6')
     koffi.struct('gas_cached_read_iovec', { base: 'void *', length: 'size_t' })
     const preadv2 = libc.func('int64_t preadv2(int fd, const gas_cached_read_iovec *iov, int iovcnt, int64_t offset, int flags)') as (fd: number, iov: Array<{ base: Buffer, length: number }>, count: number, offset: number, flags: number) => number
     loaded = (fd, buffer, position) => {

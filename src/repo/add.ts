@@ -9,7 +9,10 @@ import { IgnoreRules } from './ignore-rules.js'
 import { ingestBytes, ingestFile } from './ingest.js'
 import { readAhead } from './read-ahead.js'
 import { workingFileState } from './local-changes.js'
-import { readIndex, writeIndex } from './staging-index.js'
+import { readIndex, writeIndex, corruptIndex, type IndexEntry } from './staging-index.js'
+import { EntrySpool, mergeIntoIndex } from './entry-spool.js'
+import { IndexCursor } from './index-cursor.js'
+import { entryOfLine, pathOfLine, streamIndex } from './index-stream.js'
 import type { StatStamp } from './stat-stamp.js'
 import { GAS_DIR, type Workspace } from './workspace.js'
 import { traceMark } from '../trace.js'
@@ -74,12 +77,27 @@ async function expand (ws: Workspace, relPath: string, named = false, engine: En
   return out
 }
 
+/** What `gas add` takes: the paths to stage, tags for each asset, and where relative paths start. */
+export interface AddOptions { paths: string[], tags?: Record<string, string>, cwd?: string, force?: boolean, onProgress?: (path: string, bytes: number, size: number) => void }
+
 /**
  * Stages files and folders: their content goes into the store, their asset records into the index.
  * Chunks are made durable before any manifest or index entry names them, so a crash at any point
  * leaves either the old index or the new one, each fully readable.
  */
-export async function addPaths (ws: Workspace, opts: { paths: string[], tags?: Record<string, string>, cwd?: string, force?: boolean, onProgress?: (path: string, bytes: number, size: number) => void }): Promise<AddedAsset[]> {
+export async function addPaths (ws: Workspace, opts: AddOptions): Promise<AddedAsset[]> {
+  const results: AddedAsset[] = []
+  await stagePaths(ws, { ...opts, onResult: (r) => { results.push(r) } })
+  return results
+}
+
+/**
+ * addPaths without holding the results: each goes to `onResult` once its asset is stored (removals
+ * first, then the files in path order, as addPaths returns them), before the index names any of
+ * them; the index is written at the end. why: a 200 000-asset add holds no per-asset state but
+ * the paths it walked (the new index entries wait in an EntrySpool on disk).
+ */
+export async function stagePaths (ws: Workspace, opts: AddOptions & { onResult: (result: AddedAsset) => void | Promise<void> }): Promise<void> {
   if (opts.paths.length === 0) throw GasError.badArgument('nothing to add: name files or folders')
   for (const [k, v] of Object.entries(opts.tags ?? {})) checkTag(k, v)
   // why not always: a preview worker loads its decoders (~0.4 CPU s, ~100 MiB) on a core that
@@ -89,14 +107,14 @@ export async function addPaths (ws: Workspace, opts: { paths: string[], tags?: R
   // worker started when its bytes are sniffed.
   if (mayHavePreviews(opts.paths, true)) ws.previewer?.warm?.()
   traceMark('add: start')
-  const index = await readIndex(ws.fs, ws.gasDir)
+  const trackedPaths = await readTrackedPaths(ws)
   const files = new Set<string>()
   const scopes: string[] = []
   const engine = await detectEngineOnDisk(ws.fs, ws.root)
-  const skip = opts.force === true ? null : await ignoreSkip(ws, Object.keys(index.entries))
+  const skip = opts.force === true ? null : await ignoreSkip(ws, trackedPaths)
   for (const p of opts.paths) {
     const rel = ws.relativePath(p, opts.cwd)
-    const tracked = Object.keys(index.entries).some((path) => inScope(path, rel))
+    const tracked = trackedPaths.some((path) => inScope(path, rel))
     if (skip !== null && rel !== '' && !tracked) refuseIgnored(skip.rules, rel, (await ws.fs.lstat(ws.absolutePath(rel)).catch(() => undefined))?.isDirectory() === true)
     let found: string[]
     try {
@@ -110,40 +128,77 @@ export async function addPaths (ws: Workspace, opts: { paths: string[], tags?: R
     scopes.push(rel)
   }
   // why: a name Windows or macOS cannot check out (CON.txt, a case-only twin) is refused here, before anything is stored, not at commit
-  checkPortablePaths([...Object.keys(index.entries), ...files])
+  checkPortablePaths([...trackedPaths, ...files])
   if (mayHavePreviews(files, false)) ws.previewer?.warm?.()
   traceMark('add: walked')
-  const results: AddedAsset[] = []
-  for (const [path, entry] of Object.entries(index.entries)) {
+  const removed = new Set<string>()
+  for await (const line of (await streamIndex(ws.fs, ws.gasDir)).lines) {
+    const path = pathOfLine(line)
+    if (files.has(path) || !scopes.some((scope) => inScope(path, scope))) continue
+    const entry = entryOfLine(line)
     // mtimeMs -1: tracked without content here (selective sync), which is not a deletion
-    if (files.has(path) || entry.mtimeMs === -1 || !scopes.some((scope) => inScope(path, scope))) continue
+    if (entry.mtimeMs === -1) continue
     if (await ws.fs.lstat(join(ws.root, path)).then(() => true, () => false)) continue
-    delete index.entries[path]
-    results.push({ path, asset: entry.asset, size: entry.meta.size, kind: entry.meta.kind, format: entry.meta.format, newChunks: 0, unchanged: false, removed: true })
+    removed.add(path)
+    await opts.onResult({ path, asset: entry.asset, size: entry.meta.size, kind: entry.meta.kind, format: entry.meta.format, newChunks: 0, unchanged: false, removed: true })
   }
+  const spool = await EntrySpool.create(ws.fs, ws.gasDir)
+  const cursor = new IndexCursor((await streamIndex(ws.fs, ws.gasDir)).entries)
+  try {
+    await ingestAll(ws, opts, [...files].sort(), cursor, spool)
+    traceMark('add: flushed')
+    // the content is in the store; the index changes under the workspace lock, applied to the index
+    // as it is now (another `gas add` may have staged other files meanwhile: both stay staged)
+    await ws.withLock(async () => { await mergeIntoIndex(ws.fs, ws.gasDir, spool.lines(), removed) })
+  } finally {
+    await cursor.close().catch(() => {})
+    await spool.discard()
+  }
+  traceMark('add: index written')
+}
+
+/** Every path the index tracks, sorted (only the paths: the entries are read again as needed). */
+async function readTrackedPaths (ws: Workspace): Promise<string[]> {
+  const paths: string[] = []
+  for await (const line of (await streamIndex(ws.fs, ws.gasDir)).lines) {
+    const path = pathOfLine(line)
+    if (paths.length > 0 && !(paths[paths.length - 1] < path)) throw corruptIndex()
+    paths.push(path)
+  }
+  return paths
+}
+
+interface Pending { path: string, asset: Asset, mtimeMs: number, stat: StatStamp, abs: string, result: AddedAsset, previous?: Asset }
+
+/** Chunks and stores each file (in path order), spooling its index entry and reporting its result once its asset is stored. */
+async function ingestAll (ws: Workspace, opts: AddOptions & { onResult: (result: AddedAsset) => void | Promise<void> }, paths: string[], cursor: IndexCursor, spool: EntrySpool): Promise<void> {
   let manifests: Array<{ id: ObjectId, bytes: Uint8Array }> = []
-  let assets: Array<{ path: string, asset: Asset, mtimeMs: number, stat: StatStamp, abs: string, result: AddedAsset, previous?: Asset }> = []
+  let assets: Pending[] = []
+  /** results since the last settle, in order: an unchanged file's waits for the new assets before it */
+  let results: AddedAsset[] = []
   // the chunks of a batch are made durable before its manifests and assets are written
   const settle = async (): Promise<void> => {
-    await ws.store.flush()
-    for (const m of manifests) await ws.store.putPacked('file', m.bytes, m.id)
-    for (const a of assets) {
-      if (ws.previewer !== undefined) a.asset.previews = await ws.previewer(a.abs, a.asset, ws.store, a.previous).catch(() => [])
-      const id = await ws.store.putPacked('asset', encodeAsset(a.asset))
-      index.entries[a.path] = { asset: id, meta: a.asset, mtimeMs: a.mtimeMs, stat: a.stat }
-      a.result.asset = id
+    if (assets.length > 0) {
+      await ws.store.flush()
+      for (const m of manifests) await ws.store.putPacked('file', m.bytes, m.id)
+      for (const a of assets) {
+        if (ws.previewer !== undefined) a.asset.previews = await ws.previewer(a.abs, a.asset, ws.store, a.previous).catch(() => [])
+        const id = await ws.store.putPacked('asset', encodeAsset(a.asset))
+        await spool.append(a.path, { asset: id, meta: a.asset, mtimeMs: a.mtimeMs, stat: a.stat })
+        a.result.asset = id
+      }
     }
+    for (const r of results) await opts.onResult(r)
     manifests = []
     assets = []
+    results = []
   }
-  const tagsOf = (path: string): Record<string, string> => ({ ...(index.entries[path]?.meta.tags ?? {}), ...(opts.tags ?? {}) })
-  for await (const { path, abs, st, content } of readAhead(ws, [...files].sort(), (path, st) => {
-    const previous = index.entries[path]
-    return previous !== undefined && previous.mtimeMs === st.mtimeMs && previous.meta.size === st.size && sameTags(previous.meta.tags, tagsOf(path))
-  })) {
-    if (assets.length >= SETTLE_EVERY) await settle()
-    const previous = index.entries[path]
-    const tags = tagsOf(path)
+  const tagsOf = (previous: IndexEntry | undefined): Record<string, string> => ({ ...(previous?.meta.tags ?? {}), ...(opts.tags ?? {}) })
+  const unchanged = (path: string, st: { size: number, mtimeMs: number }, previous: IndexEntry | undefined): boolean =>
+    previous !== undefined && previous.mtimeMs === st.mtimeMs && previous.meta.size === st.size && sameTags(previous.meta.tags, tagsOf(previous))
+  for await (const { path, abs, st, content, previous } of readAhead(ws, paths, async (path) => await cursor.at(path), unchanged)) {
+    if (assets.length >= SETTLE_EVERY || results.length >= SETTLE_EVERY * 4) await settle()
+    const tags = tagsOf(previous)
     if (previous !== undefined && content === 'unchanged') {
       results.push({ path, asset: previous.asset, size: previous.meta.size, kind: previous.meta.kind, format: previous.meta.format, newChunks: 0, unchanged: true })
       continue
@@ -163,19 +218,6 @@ export async function addPaths (ws: Workspace, opts: { paths: string[], tags?: R
   await settle()
   traceMark('add: settled')
   await ws.store.flush()
-  traceMark('add: flushed')
-  // the content is in the store; the index changes under the workspace lock, applied to the index
-  // as it is now (another `gas add` may have staged other files meanwhile: both stay staged)
-  await ws.withLock(async () => {
-    const current = await readIndex(ws.fs, ws.gasDir)
-    for (const r of results) {
-      if (r.removed === true) delete current.entries[r.path]
-      else if (!r.unchanged) current.entries[r.path] = index.entries[r.path]
-    }
-    await writeIndex(ws.fs, ws.gasDir, current)
-  })
-  traceMark('add: index written')
-  return results
 }
 
 /** Whether any path has a kind by its name alone (kind `other` has no preview), or no extension when `folders` may be among them. */

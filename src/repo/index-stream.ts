@@ -105,6 +105,19 @@ async function * fromArray<T> (items: T[]): AsyncGenerator<T> {
   yield * items
 }
 
+/** The entry of one entry line (`"path":{…}`). */
+export function entryOfLine (line: string): IndexEntry {
+  let parsed: Record<string, IndexEntry>
+  try {
+    parsed = JSON.parse(`{${line}}`) as Record<string, IndexEntry>
+  } catch {
+    throw corruptIndex()
+  }
+  const entry = Object.values(parsed)[0]
+  if (entry === undefined) throw corruptIndex()
+  return entry
+}
+
 /** The index entry at one path, streaming (and stopping once past it, entries being sorted). */
 export async function findIndexEntry (fs: FileSystem, gasDir: string, path: string): Promise<IndexEntry | undefined> {
   for await (const line of (await streamIndex(fs, gasDir)).lines) {

@@ -30,13 +30,19 @@ export async function * chunkStream (source: AsyncIterable<Uint8Array>): AsyncGe
     pending.push(Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength))
     pendingBytes += piece.byteLength
     if (carry.length + pendingBytes < WINDOW) continue
-    const window = Buffer.concat([carry, ...pending], carry.length + pendingBytes)
+    const window = joined(carry, pending, pendingBytes)
     pending = []
     pendingBytes = 0
     carry = yield * cutWindow(window, false)
   }
-  const last = Buffer.concat([carry, ...pending], carry.length + pendingBytes)
+  const last = joined(carry, pending, pendingBytes)
   if (last.length > 0) yield * cutWindow(last, true)
+}
+
+/** The carried tail and the pieces read since, as one buffer: copied only when there is more than one (a small file read whole is cut where it lies). */
+function joined (carry: Buffer, pending: Buffer[], pendingBytes: number): Buffer {
+  if (carry.length === 0 && pending.length === 1) return pending[0]
+  return Buffer.concat([carry, ...pending], carry.length + pendingBytes)
 }
 
 /** Yields the final chunks of `window` and returns the unfinished tail (empty at end of input). */

@@ -6,7 +6,8 @@ import type { ObjectId } from '../objects/id.js'
 import { SNIFF_BYTES, detectKind, extensionOf } from './asset-kind.js'
 import { ENGINES, detectEngineOnDisk, type EngineName } from './engine.js'
 import { IgnoreRules } from './ignore-rules.js'
-import { ingestBytes, ingestFile } from './ingest.js'
+import { ingestBytes, ingestFile, type IngestResult } from './ingest.js'
+import { ReadBuffer, WHOLE_READ_MAX } from './whole-read.js'
 import { readAhead } from './read-ahead.js'
 import { workingFileState } from './local-changes.js'
 import { readIndex, writeIndex, corruptIndex, type IndexEntry } from './staging-index.js'
@@ -168,6 +169,7 @@ async function readTrackedPaths (ws: Workspace): Promise<string[]> {
   return paths
 }
 
+type Ingested = IngestResult & { manifest: Uint8Array }
 interface Pending { path: string, asset: Asset, mtimeMs: number, stat: StatStamp, abs: string, result: AddedAsset, previous?: Asset }
 
 /** Chunks and stores each file (in path order), spooling its index entry and reporting its result once its asset is stored. */
@@ -193,6 +195,7 @@ async function ingestAll (ws: Workspace, opts: AddOptions & { onResult: (result:
     assets = []
     results = []
   }
+  const readBuffer = new ReadBuffer()
   const tagsOf = (previous: IndexEntry | undefined): Record<string, string> => ({ ...(previous?.meta.tags ?? {}), ...(opts.tags ?? {}) })
   const unchanged = (path: string, st: { size: number, mtimeMs: number }, previous: IndexEntry | undefined): boolean =>
     previous !== undefined && previous.mtimeMs === st.mtimeMs && previous.meta.size === st.size && sameTags(previous.meta.tags, tagsOf(previous))
@@ -203,11 +206,15 @@ async function ingestAll (ws: Workspace, opts: AddOptions & { onResult: (result:
       results.push({ path, asset: previous.asset, size: previous.meta.size, kind: previous.meta.kind, format: previous.meta.format, newChunks: 0, unchanged: true })
       continue
     }
-    const { kind, format } = detectKind(path, content instanceof Buffer ? content.subarray(0, SNIFF_BYTES) : await sniff(ws, abs).catch((err) => { throw fromFsError(err, path) }))
-    ws.previewer?.prepare?.(abs, kind, format)
-    const ingested = content instanceof Buffer
-      ? await ingestBytes(ws.store, path, content, format)
-      : await ingestFile(ws.fs, ws.store, abs, format, opts.onProgress === undefined ? undefined : (bytes, size) => opts.onProgress?.(path, bytes, size))
+    const ingest = async (bytes: Buffer | undefined): Promise<ReturnType<typeof detectKind> & { ingested: Ingested }> => {
+      const { kind, format } = detectKind(path, bytes !== undefined ? bytes.subarray(0, SNIFF_BYTES) : await sniff(ws, abs).catch((err) => { throw fromFsError(err, path) }))
+      ws.previewer?.prepare?.(abs, kind, format)
+      const onBytes = opts.onProgress === undefined ? undefined : (done: number, size: number) => opts.onProgress?.(path, done, size)
+      return { kind, format, ingested: bytes !== undefined ? await ingestBytes(ws.store, path, bytes, format, onBytes) : await ingestFile(ws.fs, ws.store, abs, format, onBytes) }
+    }
+    const { kind, format, ingested } = content instanceof Buffer
+      ? await ingest(content)
+      : st.size <= WHOLE_READ_MAX ? await readBuffer.withContent(ws.fs, abs, path, st.size, ingest) : await ingest(undefined)
     traceMark(`add: ingested ${path}`)
     manifests.push({ id: ingested.fileId, bytes: ingested.manifest })
     const asset: Asset = { file: ingested.fileId, size: ingested.size, sha256: ingested.sha256, kind, format, tags, previews: [] }

@@ -105,13 +105,17 @@ async function * once (bytes: Buffer): AsyncGenerator<Buffer> {
   yield bytes
 }
 
-/** As ingestFile, for the content of a small file already read whole (at most SMALL_FILE bytes). */
-export async function ingestBytes (store: FileStore, path: string, content: Buffer, format: string): Promise<IngestResult & { manifest: Uint8Array }> {
+/**
+ * As ingestFile, for the content of a file already read whole (a small one, or one read into a
+ * reused buffer: whole-read.ts). The bytes are not kept past the returned promise (stored chunks
+ * are copied into the pack), so the caller may reuse the buffer then.
+ */
+export async function ingestBytes (store: FileStore, path: string, content: Buffer, format: string, onBytes?: (bytes: number, size: number) => void): Promise<IngestResult & { manifest: Uint8Array }> {
   const whole = createHash('sha256').update(content)
   const chunks = async function * (): AsyncGenerator<{ id: ObjectId, bytes: Buffer }> {
     for await (const bytes of chunkStream(once(content))) yield { id: hashObject('chunk', bytes), bytes }
   }
-  return await storeChunks(store, chunks(), { path, size: content.length, format, whole })
+  return await storeChunks(store, chunks(), { path, size: content.length, format, whole, onBytes })
 }
 
 async function storeChunks (store: FileStore, source: AsyncIterable<{ id: ObjectId, bytes: Buffer }>, file: { path: string, size: number, format: string, whole: Hash, onBytes?: (bytes: number, size: number) => void }): Promise<IngestResult & { manifest: Uint8Array }> {

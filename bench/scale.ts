@@ -13,7 +13,7 @@ import { gasTimed, USAGE_PRELOAD } from './process-usage.js'
 const GAS_BIN = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'gas')
 const gasCmd: GasCommand = () => [process.execPath, GAS_BIN]
 const MiB = 2 ** 20
-/** the issue's floor for a commit and a no-change sync of a 100 GB / 200 000-asset project */
+/** the issue's floor for an add, a commit and a no-change sync of a 100 GB / 200 000-asset project */
 const FLOOR_MIB = 300
 /** unique bytes at the head of each asset: its first chunk (and so its manifest and asset record) is its own */
 const UNIQUE_HEAD = 4096
@@ -115,7 +115,7 @@ export async function benchScale (workDir: string, opts: { quick: boolean, asset
     })
     const nothingMoved = result.peers !== undefined && result.peers > 0 && result.complete === true && result.fetched?.objects === 0
     return [
-      fig('gas add (CLI)', add, false),
+      fig('gas add (CLI)', add, true),
       fig('gas commit (CLI)', commit, true),
       fig(`gas sync --once with nothing to transfer (receiving end; ${nothingMoved ? `met the peer over ${result.routes?.[0]?.transport ?? '?'}, 0 objects fetched` : `NOT a clean no-change sync: peers ${String(result.peers)}, complete ${String(result.complete)}, fetched ${String(result.fetched?.objects)}`})`, sync, true),
       fig('gas serve (sending end of that sync, whole process life)', { peakRssBytes: serveHwm }, true)

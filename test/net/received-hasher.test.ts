@@ -3,7 +3,7 @@ import { FileStore } from '../../src/pack/file-store.js'
 import { checkStore } from '../../src/pack/fsck.js'
 import { hashObject } from '../../src/objects/id.js'
 import type { EncodedObject } from '../../src/objects/store.js'
-import { hashReceived, MIN_OFF_THREAD_BYTES, RING_BYTES, receivedObjectsHashedOffThread } from '../../src/peer/swarm/received-hasher.js'
+import { hashReceived, MIN_OFF_THREAD_BYTES, RING_BYTES, receivedObjectsHashedInPlace, receivedObjectsHashedOffThread } from '../../src/peer/swarm/received-hasher.js'
 import { StreamTransport } from '../../src/peer/transport/tcp-transport.js'
 import type { Transport } from '../../src/peer/transport/transport.js'
 import { useSocketPairs } from '../helpers/socket-pair.js'
@@ -49,6 +49,26 @@ describe('received objects hashed on a second thread (received-hasher.ts)', () =
     expect(hashReceived({ ...raw(tree), encoding: 1 })).toBeUndefined()
   })
 
+  it('objects in shared memory (a pooled frame) are hashed where they are, taking no ring space, beside copied ones', async () => {
+    const before = receivedObjectsHashedInPlace()
+    const bodies = Array.from({ length: 3 }, (_, i) => pseudoRandomBytes(`s${i}`, 300 * KiB + i))
+    const frames = [Buffer.from(new SharedArrayBuffer(1 * MiB)), Buffer.from(new SharedArrayBuffer(1 * MiB))]
+    // more than the ring holds at once, all in flight together: in place, none is turned away
+    const views = Array.from({ length: 2 * RING_BYTES / (300 * KiB) }, (_, i) => {
+      const body = bodies[i % 3]
+      const frame = frames[i % 2]
+      const at = (i % 3) * 301 * KiB + 7
+      body.copy(frame, at)
+      return { body, view: frame.subarray(at, at + body.length) }
+    })
+    const copied = pseudoRandomBytes('copied', 40 * KiB)
+    const answers = await Promise.all([...views.map(({ view }) => hashReceived(raw(view))), hashReceived(raw(copied, 'tree'))])
+    expect(answers).toEqual([...views.map(({ body }) => hashObject('chunk', body)), hashObject('tree', copied)])
+    expect(receivedObjectsHashedInPlace() - before).toBe(views.length)
+    // a frame seen before is known by its key: a later turn in it hashes the same
+    expect(await hashReceived(raw(views[0].view))).toBe(hashObject('chunk', views[0].body))
+  })
+
   it('when the ring is full, what does not fit is left to the store; what fits is hashed, and the ring is whole again after', async () => {
     const big = pseudoRandomBytes('big', 256 * KiB)
     const count = RING_BYTES / big.length + 4
@@ -62,6 +82,7 @@ describe('received objects hashed on a second thread (received-hasher.ts)', () =
 
   it('over TCP, a peer whose chunks do not match their ids is dropped (E_CORRUPT_OBJECT) and the file comes whole from the other; nothing bad is stored', async () => {
     const hashedBefore = receivedObjectsHashedOffThread()
+    const inPlaceBefore = receivedObjectsHashedInPlace()
     const bytes = pseudoRandomBytes('tcp-bad', 3 * MiB)
     const liar = await seeder('liar', new CorruptingStore())
     const honest = await seeder('honest')
@@ -75,8 +96,9 @@ describe('received objects hashed on a second thread (received-hasher.ts)', () =
     expect((liar.store as CorruptingStore).served).toBeGreaterThan(0)
     expect((await readFileContent(store, v.assets.get('m.pak')!.file)).equals(bytes)).toBe(true)
     expect(await checkStore(store)).toEqual([])
-    // the chunks were hashed off the main thread
+    // the chunks were hashed off the main thread, in the frames they came in
     expect(receivedObjectsHashedOffThread()).toBeGreaterThan(hashedBefore)
+    expect(receivedObjectsHashedInPlace()).toBeGreaterThan(inPlaceBefore)
     await store.closeAll()
   }, 60_000)
 

@@ -56,6 +56,8 @@ interface Batch {
   /** ring bytes each object took (its length, plus the end of the ring skipped before it; 0 in place) */
   costs: number[]
   answers: Array<(id: ObjectId | undefined) => void>
+  /** bytes of the objects hashed in place */
+  inPlaceBytes: number
   /** shared frames the worker sees for the first time, and keys of those gone here */
   shared: Array<[number, SharedArrayBuffer]>
   forget: number[]
@@ -71,6 +73,8 @@ class ReceivedHasher {
   /** where the next object goes, and the ring bytes taken by objects not answered yet */
   #head = 0
   #used = 0
+  /** bytes of objects hashed in place and not answered yet (bounded as the ring is: the worker may fall behind) */
+  #inPlaceBytes = 0
   #forming: Batch | undefined
   /** batches posted, oldest first (the worker answers in order) */
   readonly #posted: Batch[] = []
@@ -90,6 +94,9 @@ class ReceivedHasher {
     const length = bytes.byteLength
     // an object in a shared frame (a large frame over the direct path, held until stored) is hashed where it is
     if (bytes.buffer instanceof SharedArrayBuffer) {
+      // the worker is behind by a ring's worth already: this one is hashed by the store, here
+      if (this.#inPlaceBytes + length > RING_BYTES) return undefined
+      this.#inPlaceBytes += length
       const memory = bytes.buffer
       const batch = this.#batch()
       let key = this.#sharedKeys.get(memory)
@@ -101,6 +108,7 @@ class ReceivedHasher {
       }
       batch.spans.push(key, bytes.byteOffset, length)
       batch.costs.push(0)
+      batch.inPlaceBytes += length
       this.hashedInPlace++
     } else {
       let at = this.#head
@@ -125,7 +133,7 @@ class ReceivedHasher {
   #batch (): Batch {
     let batch = this.#forming
     if (batch === undefined) {
-      const forming: Batch = { spans: [], types: [], costs: [], answers: [], shared: [], forget: [] }
+      const forming: Batch = { spans: [], types: [], costs: [], answers: [], inPlaceBytes: 0, shared: [], forget: [] }
       this.#forming = batch = forming
       queueMicrotask(() => { if (this.#forming === forming) this.#post() })
     }
@@ -184,6 +192,7 @@ class ReceivedHasher {
   /** Answers a batch's objects and gives their ring bytes back. */
   #settle (batch: Batch, ids: string[] | undefined): void {
     for (const cost of batch.costs) this.#used -= cost
+    this.#inPlaceBytes -= batch.inPlaceBytes
     if (this.#used === 0) this.#head = 0
     batch.answers.forEach((answer, i) => answer(ids?.[i]))
   }

@@ -10,7 +10,7 @@ import type { LendingPool } from './lending-pool.js'
 import { FileCompleteTrees, MemoryCompleteTrees, type CompleteTrees } from '../objects/complete-trees.js'
 import { PackFile, readEntry } from './pack-file.js'
 import { PackWriter } from './pack-writer.js'
-import { PackFolder, type PackProblem } from './pack-folder.js'
+import { PackFolder } from './pack-folder.js'
 import { listQuarantined, quarantineLoose, quarantinePacked, releaseQuarantined, type QuarantinedCopy } from './quarantine.js'
 
 /** why: see has(); a pack another process adds is seen within this long */
@@ -25,6 +25,8 @@ const RECEIVED_WRITE_BYTES = 512 * 1024
 /** A pack read by ranges: chunk-runs.ts reads runs of entries with one read each. */
 /** `fd`: the pack's open descriptor, where ranges of it may be copied inside the kernel (a closed pack's; not the open pack, whose tail may still be buffered) */
 export interface PackRange { readonly packPath: string, readRange: (buffer: Uint8Array, offset: number) => Promise<number>, readonly fd?: number }
+
+export interface PackProblem { pack: string, code: string, message: string }
 
 /**
  * The on-disk ObjectStore of a workspace: chunks in append-only packs, other objects loose.

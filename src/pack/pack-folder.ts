@@ -2,12 +2,11 @@ import { basename, join } from 'node:path'
 import { GasError, fromFsError } from '../errors.js'
 import type { FileSystem } from '../objects/fs.js'
 import type { ObjectId } from '../objects/id.js'
+import type { PackProblem } from './file-store.js'
 import { folderStamp, type FolderStamp } from './folder-stamp.js'
 import { PackFile } from './pack-file.js'
 import { maskPathOf, readMask } from './quarantine.js'
 import { PACK_DROPPED, WRITER_ALIVE, recoverPack } from './recover.js'
-
-export interface PackProblem { pack: string, code: string, message: string }
 
 /**
  * The closed packs of a store's pack folder, open for reading, as other processes change the

@@ -17,17 +17,22 @@ const REPLAY_BYTES = 256 * 1024
 export class OutputSpool {
   readonly #path: string
   readonly #handle: FileHandle
+  /** whether the name is still there (removed at once where the system allows an open file to be) */
+  readonly #named: boolean
   #batch = ''
 
-  private constructor (path: string, handle: FileHandle) {
+  private constructor (path: string, handle: FileHandle, named: boolean) {
     this.#path = path
     this.#handle = handle
+    this.#named = named
   }
 
   static async create (): Promise<OutputSpool> {
     const path = join(tmpdir(), `gas-output-${process.pid}-${randomBytes(6).toString('hex')}`)
-    const handle = await open(path, 'wx', 0o600).catch((err) => { throw fromFsError(err, path) })
-    return new OutputSpool(path, handle)
+    const handle = await open(path, 'wx+', 0o600).catch((err) => { throw fromFsError(err, path) })
+    // why unnamed at once: a command killed midway then leaves no file behind; Windows keeps the name until discard
+    const named = await rm(path).then(() => false, () => true)
+    return new OutputSpool(path, handle, named)
   }
 
   async write (text: string): Promise<void> {
@@ -45,26 +50,22 @@ export class OutputSpool {
   /** Hands everything written, in order and in pieces, to `print`. */
   async replay (print: (text: string) => void): Promise<void> {
     await this.#flush()
-    const reader = await open(this.#path, 'r')
-    try {
-      const block = Buffer.alloc(REPLAY_BYTES)
-      // a piece may end inside a UTF-8 sequence: the decoder keeps its start for the next piece
-      const decoder = new StringDecoder('utf8')
-      for (;;) {
-        const { bytesRead } = await reader.read(block, 0, block.length, null)
-        if (bytesRead === 0) break
-        print(decoder.write(block.subarray(0, bytesRead)))
-      }
-      const rest = decoder.end()
-      if (rest !== '') print(rest)
-    } finally {
-      await reader.close().catch(() => {})
+    const block = Buffer.alloc(REPLAY_BYTES)
+    // a piece may end inside a UTF-8 sequence: the decoder keeps its start for the next piece
+    const decoder = new StringDecoder('utf8')
+    for (let position = 0; ;) {
+      const { bytesRead } = await this.#handle.read(block, 0, block.length, position)
+      if (bytesRead === 0) break
+      position += bytesRead
+      print(decoder.write(block.subarray(0, bytesRead)))
     }
+    const rest = decoder.end()
+    if (rest !== '') print(rest)
   }
 
-  /** Closes and deletes the spool file. */
+  /** Closes (and so deletes) the spool file. */
   async discard (): Promise<void> {
     await this.#handle.close().catch(() => {})
-    await rm(this.#path, { force: true }).catch(() => {})
+    if (this.#named) await rm(this.#path, { force: true }).catch(() => {})
   }
 }

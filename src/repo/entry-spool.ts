@@ -20,20 +20,25 @@ export class EntrySpool {
   readonly #fs: FileSystem
   readonly #path: string
   readonly #handle: FileHandle
+  /** whether the name is still there (removed at once where the system allows an open file to be) */
+  #named: boolean
   #batch = ''
   #count = 0
   #lastPath: string | undefined
 
-  private constructor (fs: FileSystem, path: string, handle: FileHandle) {
+  private constructor (fs: FileSystem, path: string, handle: FileHandle, named: boolean) {
     this.#fs = fs
     this.#path = path
     this.#handle = handle
+    this.#named = named
   }
 
   static async create (fs: FileSystem, gasDir: string): Promise<EntrySpool> {
     const path = tempPathFor(join(gasDir, INDEX_FILE), 'add-spool')
-    const handle = await fs.open(path, 'wx').catch((err) => { throw fromFsError(err, INDEX_FILE) })
-    return new EntrySpool(fs, path, handle)
+    const handle = await fs.open(path, 'wx+').catch((err) => { throw fromFsError(err, INDEX_FILE) })
+    // why unnamed at once: an add killed midway (SIGKILL, power) then leaves no file behind; Windows keeps the name until discard
+    const named = await fs.rm(path).then(() => false, () => true)
+    return new EntrySpool(fs, path, handle, named)
   }
 
   get count (): number {
@@ -59,18 +64,14 @@ export class EntrySpool {
   /** The spooled lines in path order (after the last append). */
   async * lines (): AsyncGenerator<string> {
     await this.#flush()
-    const reader = await this.#fs.open(this.#path, 'r').catch((err) => { throw fromFsError(err, INDEX_FILE) })
-    try {
-      for await (const line of reader.readLines({ encoding: 'utf8' })) if (line !== '') yield line
-    } finally {
-      await reader.close().catch(() => {})
-    }
+    // read through the handle written (the file has no name any more), from its start
+    for await (const line of this.#handle.readLines({ encoding: 'utf8', start: 0, autoClose: false })) if (line !== '') yield line
   }
 
-  /** Closes and deletes the spool file. */
+  /** Closes (and so deletes) the spool file. */
   async discard (): Promise<void> {
     await this.#handle.close().catch(() => {})
-    await this.#fs.rm(this.#path, { force: true }).catch(() => {})
+    if (this.#named) await this.#fs.rm(this.#path, { force: true }).catch(() => {})
   }
 }
 

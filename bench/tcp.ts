@@ -26,7 +26,8 @@ const GAS_BIN = resolve(here, '..', '..', 'bin', 'gas')
  * sync over WebRTC (`gas serve --no-direct`: floor ≥ 3×).
  */
 export async function benchTcp (workDir: string, opts: { quick: boolean }): Promise<Figure[]> {
-  const bytes = (opts.quick ? 64 : 512) * 1024 * 1024
+  // why 1 GiB: the size issue 21's floors name; GAS_BENCH_TCP_MIB sets another for A/B runs
+  const bytes = (opts.quick ? 64 : Number(process.env.GAS_BENCH_TCP_MIB ?? 1024)) * 1024 * 1024
   const root = await mkdtemp(join(workDir, 'tcp-'))
   const tracker = await gas.startTracker({ port: 0, host: '127.0.0.1' })
   try {
@@ -128,9 +129,11 @@ async function bareTls (bytes: number): Promise<RunFigures> {
   }
 }
 
+/** Node flags for one end: a CPU profile when GAS_BENCH_PROFILE_SERVE/_SYNC names a folder, and GAS_BENCH_NODE_FLAGS (for A/B runs of V8 settings). */
 function profile (variable: string): string[] {
   const dir = process.env[variable]
-  return dir !== undefined ? ['--cpu-prof', '--cpu-prof-dir', dir] : []
+  const flags = (process.env.GAS_BENCH_NODE_FLAGS ?? '').split(/\s+/).filter((f) => f !== '')
+  return [...flags, ...(dir !== undefined ? ['--cpu-prof', '--cpu-prof-dir', dir] : [])]
 }
 
 async function run (child: ChildProcess): Promise<{ status: number | string, stdout: string, stderr: string }> {

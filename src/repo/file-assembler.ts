@@ -11,6 +11,7 @@ import type { EncodedObject, ObjectStore } from '../objects/store.js'
 import { readChunksInOrder } from '../pack/chunk-runs.js'
 import { checkAssembledSample } from './assembled-sample.js'
 import { writeAll } from '../objects/write-all.js'
+import { copyBytes, copyOf } from '../objects/copy-bytes.js'
 
 /** why: one write per 4 MiB keeps syscalls few; with one write in flight a file holds two or three such batches */
 const WRITE_BYTES = 4 * 1024 * 1024
@@ -135,7 +136,7 @@ export class FileAssembler {
         }
         if (at >= this.#cursor + AHEAD_CHUNKS || this.budget.used + this.manifest.chunks.lengthAt(at) > this.budget.limit) continue
         // held past this call: a copy (a raw chunk's bytes are the swarm's, reused once it returns)
-        this.#ahead.set(at, object.encoding === 0 ? Buffer.from(body()) : body())
+        this.#ahead.set(at, object.encoding === 0 ? copyOf(body()) : body())
         this.budget.used += this.manifest.chunks.lengthAt(at)
       }
     } catch {
@@ -154,7 +155,7 @@ export class FileAssembler {
       }
       if (next.length !== this.manifest.chunks.lengthAt(this.#cursor)) return this.#fail()
       this.#batch ??= this.#takeBatch()
-      this.#batch.set(next, this.#batchBytes)
+      copyBytes(this.#batch, this.#batchBytes, next)
       this.#batchBytes += next.length
       this.#cursor++
       this.#advanceWindow(this.#cursor - 1)

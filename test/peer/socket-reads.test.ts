@@ -46,7 +46,8 @@ describe('StreamTransport reading through onread (socket-reads.ts)', () => {
     // each frame kept as delivered still holds its bytes after later reads reused the read buffer
     got.forEach((g, i) => expect(Buffer.from(g).equals(payloads[i])).toBe(true))
     copies.forEach((c, i) => expect(c.equals(payloads[i])).toBe(true))
-    for (const g of got) expect(g.buffer).not.toBe(reads.option.buffer.buffer)
+    // the large frames were read straight into their own buffers, not copied there from the read buffer
+    expect(reads.readsInPlace).toBeGreaterThan(0)
     t.close()
   })
 })

@@ -26,6 +26,9 @@ export const HIGH_WATER_BYTES = 4 * 1024 * 1024
 /** why: a gathered frame over MAX_FRAME (a 'large-frames' peer) goes into a pooled LARGE_FRAME buffer; a smaller one gets a buffer of its size, as before */
 const POOLED_FRAME_BYTES = MAX_FRAME + 1
 
+/** why: a TLS record holds 16 KiB; less left of a frame is copied from the read buffer as before */
+const IN_PLACE_READ_BYTES = 16 * 1024
+
 /** why: control messages (WANT, HAVE) are small; copying them out beats a fresh 256 KiB buffer per write */
 const SMALL_WRITE_BYTES = 16 * 1024
 
@@ -78,7 +81,7 @@ export class StreamTransport extends TransportBase {
     this.#pool = new FramePool(this.#maxFrame)
     socket.setNoDelay(true)
     this.#writer = new SocketWriter(socket, () => this.#written())
-    if (opts.reads !== undefined) opts.reads.listen((data) => this.#onData(data, true))
+    if (opts.reads !== undefined) opts.reads.listen((data, inPlace) => inPlace ? this.#readInPlace(data) : this.#onData(data, true), () => this.#readTarget())
     else socket.on('data', (data: Buffer) => this.#onData(data, false))
     socket.on('drain', () => this.#written())
     socket.on('close', () => this.#lost('the connection closed'))
@@ -205,6 +208,23 @@ export class StreamTransport extends TransportBase {
     const lost = err ?? peerLost(this.remoteLabel, why)
     this.finish(lost)
     this.#rejectWaiters(lost)
+  }
+
+  /** Where the next read goes when a large frame is being gathered: the rest of its buffer (socket-reads.ts). */
+  #readTarget (): Buffer | undefined {
+    const gathering = this.#gathering
+    if (gathering === undefined || gathering.length - gathering.filled < IN_PLACE_READ_BYTES || this.closed) return undefined
+    return gathering.frame.subarray(gathering.filled, gathering.length)
+  }
+
+  /** A read that landed in the gathered frame's buffer, where #readTarget said. */
+  #readInPlace (data: Buffer): void {
+    const gathering = this.#gathering
+    if (gathering === undefined || this.closed) return
+    gathering.filled += data.length
+    if (gathering.filled < gathering.length) return
+    this.#gathering = undefined
+    this.#deliverFrame(gathering.frame.subarray(0, gathering.length), gathering.pooled)
   }
 
   /** `reused`: `data` is valid only during this call (socket-reads.ts), so a frame is never a view of it */

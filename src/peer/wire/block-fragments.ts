@@ -1,5 +1,6 @@
 import { GasError } from '../../errors.js'
 import { BufferPool } from '../../objects/buffer-pool.js'
+import { copyBytes } from '../../objects/copy-bytes.js'
 import { ID_BYTES } from './frame.js'
 import type { BlockMessage } from './messages.js'
 import { MAX_FRAME } from '../transport/transport.js'
@@ -112,7 +113,7 @@ export class BlockAssembler {
         if (offset < stop && start < end) throw this.#reject(id, `fragment ${offset}..${end} overlaps ${start}..${stop}`)
       }
     }
-    entry.buffer.set(msg.bytes, offset)
+    copyBytes(entry.buffer, offset, msg.bytes)
     entry.ranges.push([offset, end])
     entry.received += end - offset
     if (entry.received < totalLength) return undefined

@@ -1,5 +1,5 @@
-import { basename, join } from 'node:path'
-import { GasError, fromFsError } from '../errors.js'
+import { join } from 'node:path'
+import { GasError } from '../errors.js'
 import { compressChunk, decompress } from '../objects/compression.js'
 import { realFs, type FileSystem } from '../objects/fs.js'
 import { hashObject, type ObjectId, type ObjectType } from '../objects/id.js'
@@ -10,9 +10,8 @@ import type { LendingPool } from './lending-pool.js'
 import { FileCompleteTrees, MemoryCompleteTrees, type CompleteTrees } from '../objects/complete-trees.js'
 import { PackFile, readEntry } from './pack-file.js'
 import { PackWriter } from './pack-writer.js'
-import { PACK_DROPPED, WRITER_ALIVE, recoverPack } from './recover.js'
-import { folderStamp, type FolderStamp } from './folder-stamp.js'
-import { listQuarantined, maskPathOf, quarantineLoose, quarantinePacked, readMask, releaseQuarantined, type QuarantinedCopy } from './quarantine.js'
+import { PackFolder } from './pack-folder.js'
+import { listQuarantined, quarantineLoose, quarantinePacked, releaseQuarantined, type QuarantinedCopy } from './quarantine.js'
 
 /** why: see has(); a pack another process adds is seen within this long */
 const PACK_RECHECK_MS = 100
@@ -36,26 +35,20 @@ export interface PackProblem { pack: string, code: string, message: string }
 export class FileStore implements ObjectStore {
   readonly loose: LooseStore
   readonly packDir: string
-  private readonly packs = new Map<string, PackFile>()
-  /** Packs that could not be opened; the rest of the store stays readable. */
-  readonly packProblems: PackProblem[] = []
+  /** the closed packs, kept up with other processes */
+  private readonly packs: PackFolder
   private writer: PackWriter | undefined
   private writerOpening: Promise<PackWriter> | undefined
-  private packDirMtime = -1
-  private packsCheckedAt = -Infinity
   completeTrees: CompleteTrees = new MemoryCompleteTrees()
-  private readonly indexStamps = new Map<string, string>()
-  private readonly maskStamps = new Map<string, string>()
   /** ids whose damaged bytes are set aside (quarantine.ts), waiting for a verified copy */
   #quarantined = new Set<ObjectId>()
   /** replacements appended to the open pack: their set-aside bytes go once a checkpoint makes them durable */
   #replacedInPack = new Set<ObjectId>()
-  #refreshRunning: Promise<void> | undefined
-  #refreshQueued: Promise<void> | undefined
 
   private constructor (readonly fs: FileSystem, readonly objectsDir: string) {
     this.loose = new LooseStore(fs, objectsDir)
     this.packDir = join(objectsDir, 'pack')
+    this.packs = new PackFolder(fs, this.packDir, () => this.writer?.packPath)
   }
 
   static async open (objectsDir: string, fs: FileSystem = realFs): Promise<FileStore> {
@@ -66,97 +59,22 @@ export class FileStore implements ObjectStore {
     return store
   }
 
-  /**
-   * Opens packs that appeared since the last look, reads the longer index of packs another
-   * process checkpointed again, and recovers the tail of packs whose writer died.
-   * Calls are serialised: a caller that missed an object while a look was under way gets a look
-   * that starts after its miss (why: a second caller used to return at once, seeing the folder
-   * stamp the running look had just recorded, and answered "not here" for an object in a pack
-   * that look was still opening; a serving peer told a fetcher DONT_HAVE this way).
-   */
+  /** Packs that could not be opened; the rest of the store stays readable. */
+  get packProblems (): PackProblem[] {
+    return this.packs.problems
+  }
+
+  /** Opens packs other processes added or checkpointed again since the last look (pack-folder.ts). */
   async refreshPacks (): Promise<void> {
-    if (this.#refreshQueued !== undefined) return await this.#refreshQueued
-    const running = this.#refreshRunning
-    const next = (running ?? Promise.resolve()).catch(() => {}).then(async () => {
-      if (this.#refreshQueued === next) this.#refreshQueued = undefined
-      this.#refreshRunning = next
-      try {
-        await this.#refreshOnce()
-      } finally {
-        if (this.#refreshRunning === next) this.#refreshRunning = undefined
-      }
-    })
-    if (running !== undefined) this.#refreshQueued = next
-    else this.#refreshRunning = next
-    return await next
-  }
-
-  async #refreshOnce (): Promise<void> {
-    this.packsCheckedAt = performance.now()
-    let names: string[]
-    let stamp: FolderStamp
-    try {
-      stamp = await folderStamp(this.fs, this.packDir)
-      // a new pack or index changes the folder's mtime; asking for a missing object must not list the folder each time
-      if (stamp.trusted && stamp.mtimeMs === this.packDirMtime && this.packProblems.length === 0) return
-      names = await this.fs.readdir(this.packDir)
-    } catch {
-      return
-    }
-    const mine = this.writer?.packPath
-    for (const name of names.filter((n) => /^pack-[0-9a-f]{32}\.pack$/.test(n)).sort()) {
-      const packPath = join(this.packDir, name)
-      const indexPath = packPath.replace(/\.pack$/, '.idx')
-      if (packPath === mine) continue
-      const known = this.packs.get(packPath)
-      try {
-        if (known !== undefined) {
-          // another process's writer checkpointed this pack again: read its longer index, keeping
-          // the open pack (and its readers) as it is
-          const indexStamp = await this.indexStamp(indexPath)
-          if (indexStamp === this.indexStamps.get(packPath)) continue
-          await known.reindex(this.fs, indexPath)
-          this.indexStamps.set(packPath, indexStamp)
-          continue
-        }
-        const locked = names.includes(name.replace(/\.pack$/, '.lock'))
-        const hasIndex = names.includes(name.replace(/\.pack$/, '.idx'))
-        const recovered = locked || !hasIndex ? await recoverPack(this.fs, packPath, indexPath) : 0
-        if (recovered === PACK_DROPPED || (recovered === WRITER_ALIVE && !hasIndex)) continue
-        const indexStamp = await this.indexStamp(indexPath)
-        this.packs.set(packPath, await PackFile.open(this.fs, packPath, indexPath))
-        this.indexStamps.set(packPath, indexStamp)
-      } catch (err) {
-        if (this.packProblems.some((p) => p.pack === packPath)) continue
-        const gasErr = err instanceof GasError ? err : fromFsError(err, packPath)
-        this.packProblems.push({ pack: packPath, code: gasErr.code, message: gasErr.message })
-      }
-    }
-    for (const pack of this.packs.values()) {
-      const maskName = basename(maskPathOf(pack.packPath))
-      if (!names.includes(maskName) && pack.masked.size === 0) continue
-      const maskStamp = await this.indexStamp(maskPathOf(pack.packPath))
-      if (maskStamp === this.maskStamps.get(pack.packPath)) continue
-      pack.setMask(await readMask(this.fs, pack.packPath))
-      this.maskStamps.set(pack.packPath, maskStamp)
-    }
-    // recorded after the look, so a change made while it ran is seen by the next one
-    this.packDirMtime = stamp.mtimeMs
-  }
-
-  /** inode, size and mtime: a checkpoint renames a new index into place, so its inode changes even within one mtime tick */
-  private async indexStamp (indexPath: string): Promise<string> {
-    const st = await this.fs.stat(indexPath).catch(() => undefined)
-    return st === undefined ? '' : `${st.ino}:${st.size}:${st.mtimeMs}`
+    await this.packs.refresh()
   }
 
   packFiles (): PackFile[] {
-    return [...this.packs.values()]
+    return [...this.packs.files()]
   }
 
   private findPacked (id: ObjectId): PackFile | undefined {
-    for (const pack of this.packs.values()) if (pack.has(id)) return pack
-    return undefined
+    return this.packs.find(id)
   }
 
   /**
@@ -166,7 +84,7 @@ export class FileStore implements ObjectStore {
   locatePacked (id: ObjectId): { pack: PackRange, offset: number, crc: number | undefined } | undefined {
     const pending = this.writer?.offsetOf(id)
     if (pending !== undefined) return { pack: this.writer!, offset: pending, crc: this.writer!.crcOf(id) }
-    for (const pack of this.packs.values()) {
+    for (const pack of this.packs.files()) {
       const at = pack.locate(id)
       if (at !== undefined) return { pack, offset: at.offset, crc: at.crc }
     }
@@ -187,7 +105,7 @@ export class FileStore implements ObjectStore {
   async has (id: ObjectId, type?: ObjectType): Promise<boolean> {
     if (this.hasPacked(id)) return true
     if (type === 'chunk') {
-      if (performance.now() - this.packsCheckedAt < PACK_RECHECK_MS) return false
+      if (performance.now() - this.packs.lookedAt < PACK_RECHECK_MS) return false
     } else if (await this.loose.has(id)) return true
     await this.refreshPacks()
     return this.findPacked(id) !== undefined
@@ -208,7 +126,7 @@ export class FileStore implements ObjectStore {
   /** getEncoded() of a packed object whose bytes are in memory already (lent out of a read-ahead window); undefined when the caller must await getEncoded(). */
   getEncodedNow (id: ObjectId, pool: LendingPool): EncodedObject | undefined {
     if (this.writer?.has(id) === true) return undefined
-    for (const pack of this.packs.values()) {
+    for (const pack of this.packs.files()) {
       const offset = pack.offsetOf(id)
       if (offset !== undefined) return pack.readNow(id, offset, pool)
     }
@@ -331,7 +249,7 @@ export class FileStore implements ObjectStore {
     await this.refreshPacks()
     const quarantined: QuarantinedCopy[] = []
     let goodCopies = 0
-    for (const pack of this.packs.values()) {
+    for (const pack of this.packs.files()) {
       const offset = pack.offsetOf(id)
       if (offset === undefined) continue
       if (await verifies(async () => await pack.readAt(id, offset), id)) { goodCopies++; continue }
@@ -374,7 +292,7 @@ export class FileStore implements ObjectStore {
     if (writer !== undefined) {
       await writer.close()
       await this.#releaseReplacedInPack()
-      if (writer.count > 0) this.packs.set(writer.packPath, await PackFile.open(this.fs, writer.packPath, writer.indexPath))
+      if (writer.count > 0) this.packs.add(await PackFile.open(this.fs, writer.packPath, writer.indexPath))
     }
   }
 
@@ -383,8 +301,7 @@ export class FileStore implements ObjectStore {
       await this.close()
     } finally {
       // a failed flush (a full disk) must not leave the read handles to the garbage collector
-      for (const pack of this.packs.values()) await pack.close().catch(() => {})
-      this.packs.clear()
+      await this.packs.closeAll()
     }
   }
 }

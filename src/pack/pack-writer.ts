@@ -3,22 +3,17 @@ import type { FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fromFsError } from '../errors.js'
 import { writeFileAtomic } from '../objects/atomic-write.js'
-import { AlignedBuffers, DIRECT_ALIGNMENT } from '../objects/aligned-buffers.js'
-import { blocksWithin, openDirectWrites } from '../objects/direct-file.js'
 import { DropBehind } from '../objects/drop-behind.js'
-import { writeAll } from '../objects/write-all.js'
 import type { FileSystem } from '../objects/fs.js'
 import type { ObjectId } from '../objects/id.js'
 import type { EncodedObject } from '../objects/store.js'
+import { BATCH_BYTES, WRITE_BUFFER } from './batch-size.js'
+import { DirectPackBatch } from './direct-pack-batch.js'
 import { checksumOfEntryBytes } from './entry-checksum.js'
 import { ENTRY_HEADER, PACK_MAGIC, writeEntryHeader } from './pack-entry.js'
 import { PackEntryTable } from './pack-entry-table.js'
+import { copyBytes } from '../objects/copy-bytes.js'
 
-/** Bytes gathered before one write(2): fewer syscalls without holding much. */
-const WRITE_BUFFER = 2 * 1024 * 1024
-/** Entries up to this size share the batch buffer (a chunk is at most 256 KiB; zstd may add a little). */
-const MAX_INLINE_ENTRY = 512 * 1024
-const BATCH_BYTES = WRITE_BUFFER + ENTRY_HEADER + MAX_INLINE_ENTRY
 /**
  * Batches filled or being written at most; appending waits only when all are. why not one write in
  * flight (the batch then its spare): a write that stalls behind the file system (an fdatasync of a
@@ -33,8 +28,9 @@ const BATCHES = 4
  * (recover.ts), since every entry carries its id and is verified.
  */
 const CHECKPOINT_MIN = 64 * 1024 * 1024
-/** why: batches of packs written with O_DIRECT, aligned, with room for the partial block carried from one write to the next; reused from pack to pack */
-const alignedBatches = new AlignedBuffers(Math.ceil(BATCH_BYTES / DIRECT_ALIGNMENT) * DIRECT_ALIGNMENT + DIRECT_ALIGNMENT)
+
+/** the ordinary batch of a pack written with O_DIRECT: its entries go to the direct batches */
+const NO_BATCH = Buffer.alloc(0)
 
 /**
  * Appends objects to one pack. Nothing is visible to other processes until a checkpoint writes
@@ -50,12 +46,10 @@ export class PackWriter {
   private batchesMade = 1
   /** writes queued or running, oldest first, each with the batch it writes from */
   private pending: Array<{ done: Promise<void>, batch: Buffer | undefined, settled: boolean }> = []
-  /** a direct pack's second (aligned) batch: one fills while the other is written */
-  private directSpare: Buffer | undefined
   private batchUsed = 0
   private buffered: Buffer[] = []
   private bufferedBytes = 0
-  /** entries before this offset are whole in the file */
+  /** entries before this offset are whole in the file (a direct pack's own batches keep theirs: wholeInFile) */
   private written = 0
   /** the end of everything appended (the next entry's offset) */
   private appended = 0
@@ -70,15 +64,8 @@ export class PackWriter {
   private backgroundFailure: unknown
   /** set by dropWrittenPages() where O_DIRECT is refused: written pages leave the page cache as the pack grows */
   private dropBehind: DropBehind | undefined
-  /**
-   * set by dropWrittenPages(): whole blocks go to the file through `handle` (O_DIRECT); the batch
-   * starts at file offset `batchStart` (a block boundary) with the partial block the last write left
-   */
-  private direct: { handle: FileHandle, batchStart: number } | undefined
-  /** a direct write is running (see append: the batch goes on filling meanwhile) */
-  private directWriting = false
-  /** the `writeAt` of the latest append: a direct write that ends starts the next once the batch holds this much */
-  private directWriteAt = WRITE_BUFFER
+  /** set by dropWrittenPages(): appended entries fill these batches instead, written with O_DIRECT */
+  private direct: DirectPackBatch | undefined
   private pagesDecided = false
 
   private constructor (private readonly fs: FileSystem, private readonly handle: FileHandle, readonly packPath: string, readonly indexPath: string) {
@@ -116,22 +103,16 @@ export class PackWriter {
   async dropWrittenPages (): Promise<void> {
     if (this.pagesDecided) return
     this.pagesDecided = true
-    const fresh = this.appended === PACK_MAGIC.length && this.batchUsed === 0 && this.inFlightBytes === 0
-    const batch = fresh ? alignedBatches.take() : undefined
-    const spare = batch !== undefined ? alignedBatches.take() : undefined
-    const handle = spare !== undefined ? await openDirectWrites(this.fs, this.packPath).catch(() => undefined) : undefined
-    if (handle === undefined || batch === undefined || spare === undefined || this.appended !== PACK_MAGIC.length) {
-      for (const b of [batch, spare]) if (b !== undefined) alignedBatches.give(b)
-      await handle?.close()
-      this.dropBehind = new DropBehind(this.handle.fd, { from: this.written })
+    const fresh = (): boolean => this.appended === PACK_MAGIC.length
+    const direct = fresh() && this.batchUsed === 0 && this.inFlightBytes === 0 ? await DirectPackBatch.open(this.fs, this.packPath, this.handle, this.entries) : undefined
+    // fresh still: nothing was appended while O_DIRECT was being opened
+    if (direct !== undefined && fresh()) {
+      this.direct = direct
+      this.batch = NO_BATCH // the direct batches take its place
       return
     }
-    // the first block starts with the magic, written already: the first direct write writes it again
-    PACK_MAGIC.copy(batch, 0)
-    this.batch = batch
-    this.directSpare = spare
-    this.batchUsed = PACK_MAGIC.length
-    this.direct = { handle, batchStart: 0 }
+    await direct?.close()
+    this.dropBehind = new DropBehind(this.handle.fd, { from: this.written })
   }
 
   get size (): number {
@@ -152,28 +133,36 @@ export class PackWriter {
     this.throwBackgroundFailure()
     if (this.entries.has(id)) return
     const added = ENTRY_HEADER + object.bytes.length
-    if (this.batchUsed + added > this.batch.length) await this.writeBuffered()
     // an entry larger than a batch is written from a buffer of its own, the usual way: the pack leaves O_DIRECT for good
-    if (this.direct !== undefined && this.batchUsed + added > this.batch.length) await this.leaveDirect()
-    const target = added > this.batch.length ? Buffer.allocUnsafe(added) : this.batch
-    const at = target === this.batch ? this.batchUsed : 0
+    if (this.direct !== undefined && !(await this.direct.makeRoom(added))) await this.leaveDirect()
+    if (this.direct !== undefined) {
+      this.addEntry(this.direct.batch, this.direct.used, id, object, added)
+      await this.direct.added(added, writeAt)
+    } else {
+      if (this.batchUsed + added > this.batch.length) await this.writeBuffered()
+      const target = added > this.batch.length ? Buffer.allocUnsafe(added) : this.batch
+      this.addEntry(target, target === this.batch ? this.batchUsed : 0, id, object, added)
+      if (target === this.batch) this.batchUsed += added
+      else this.buffered.push(target)
+      this.bufferedBytes += added
+      // an entry with its own buffer goes out at once, so entries reach the file in offset order
+      if (this.batchUsed >= Math.min(writeAt, WRITE_BUFFER) || target !== this.batch) await this.writeBuffered()
+    }
+    if (this.sinceCheckpoint >= Math.max(CHECKPOINT_MIN, this.entries.size * 40 * 16)) this.checkpointInBackground()
+  }
+
+  /** Writes the entry of `id` at `at` in `target` and records it as the pack's next entry. */
+  private addEntry (target: Buffer, at: number, id: ObjectId, object: EncodedObject, added: number): void {
     writeEntryHeader(target, at, { type: object.type, encoding: object.encoding, rawLength: object.rawLength, storedLength: object.bytes.length, id })
     copyBytes(target, at + ENTRY_HEADER, object.bytes)
-    this.entries.add(id, this.size, checksumOfEntryBytes(target.subarray(at, at + added)))
-    if (target === this.batch) this.batchUsed += added
-    else this.buffered.push(target)
-    this.bufferedBytes += added
+    this.entries.add(id, this.appended, checksumOfEntryBytes(target.subarray(at, at + added)))
     this.appended += added
     this.sinceCheckpoint += added
-    // an entry with its own buffer goes out at once, so entries reach the file in offset order
-    const due = this.batchUsed >= Math.min(writeAt, WRITE_BUFFER) || target !== this.batch
-    // why not while a direct write runs: the caller (a fetch's verify chain) would wait for the
-    // disk at every batch, and each write's tail (a few ms now and then on a busy machine) stopped
-    // hashing and, through the verify backlog, the requests (profiled: the fetch's bubbles). The
-    // batch (BATCH_BYTES) goes on filling instead; the write's end starts the next (writeDirect).
-    this.directWriteAt = writeAt
-    if (due && !(this.directWriting && target === this.batch)) await this.writeBuffered()
-    if (this.sinceCheckpoint >= Math.max(CHECKPOINT_MIN, this.entries.size * 40 * 16)) this.checkpointInBackground()
+  }
+
+  /** entries before this offset are whole in the file */
+  private get wholeInFile (): number {
+    return this.direct?.written ?? this.written
   }
 
   /**
@@ -207,7 +196,7 @@ export class PackWriter {
 
   /** Like PackFile.readRange; what is still buffered is written out first when the range reaches it. */
   async readRange (buffer: Uint8Array, offset: number): Promise<number> {
-    if (offset + buffer.length > this.written) await this.drain()
+    if (offset + buffer.length > this.wholeInFile) await this.drain()
     try {
       return (await this.handle.read(buffer, 0, buffer.length, offset)).bytesRead
     } catch (err) {
@@ -218,7 +207,7 @@ export class PackWriter {
   async read (id: ObjectId): Promise<{ offset: number, handle: FileHandle } | undefined> {
     const offset = this.entries.offsetOf(id)
     if (offset === undefined) return undefined
-    if (offset >= this.written) await this.drain()
+    if (offset >= this.wholeInFile) await this.drain()
     return { offset, handle: this.handle }
   }
 
@@ -227,7 +216,6 @@ export class PackWriter {
    * to fill: the disk overlaps chunking and hashing. writev avoids copying into one buffer.
    */
   private async writeBuffered (): Promise<void> {
-    if (this.direct !== undefined) return await this.writeDirect(false)
     // the batch to fill next is found before this one is handed over (an append meanwhile still fills this one)
     if (this.batchUsed > 0) await this.ensureSpareBatch()
     if (this.bufferedBytes > 0) {
@@ -278,87 +266,21 @@ export class PackWriter {
     if (oldest.batch !== undefined) this.spareBatches.push(oldest.batch)
   }
 
-  /**
-   * writeBuffered() of a pack written with O_DIRECT: once the write before is done, the batch's
-   * whole blocks go out and its partial last block moves to the front of the other batch (so the
-   * next write starts on a block boundary). `everything`: that partial block is also written, the
-   * usual way, so every entry appended is in the file (the next direct write covers it again).
-   */
-  private async writeDirect (everything: boolean): Promise<void> {
-    try {
-      // until no write runs: another caller (a write's end, a drain) may have started one meanwhile
-      for (let waited: Promise<void> | undefined; waited !== this.inFlight;) {
-        waited = this.inFlight
-        await waited
-      }
-    } catch (err) {
-      throw fromFsError(err, this.packPath)
-    }
-    const direct = this.direct!
-    if (this.bufferedBytes === 0 && !(everything && this.written < this.appended)) return
-    const buffer = this.batch
-    const total = this.batchUsed
-    const whole = blocksWithin(total)
-    const position = direct.batchStart
-    const newBytes = this.bufferedBytes
-    ;[this.batch, this.directSpare] = [this.directSpare!, this.batch]
-    this.batch.set(buffer.subarray(whole, total), 0)
-    this.batchUsed = total - whole
-    direct.batchStart = position + whole
-    this.bufferedBytes = 0
-    this.inFlightBytes += newBytes
-    this.directWriting = true
-    const write = (async () => {
-      try {
-        if (whole > 0) await writeAll(direct.handle, [buffer.subarray(0, whole)], position)
-        if (everything && whole < total) await writeAll(this.handle, [buffer.subarray(whole, total)], position + whole)
-      } finally {
-        this.directWriting = false
-      }
-      this.inFlightBytes -= newBytes
-      this.written = Math.max(this.written, everything ? position + total : this.wholeEntriesBefore(position + whole))
-    })()
-    this.inFlight = write
-    // what filled the batch while this write ran goes next (a failure is the next append's)
-    write.then(() => {
-      if (this.direct !== undefined && this.inFlight === write && this.batchUsed >= Math.min(this.directWriteAt, WRITE_BUFFER)) this.writeDirect(false).catch(() => {})
-    }, () => {})
-  }
-
-  /** The end of the last entry whose bytes all lie before `end` (entries are whole in the file up to there). */
-  private wholeEntriesBefore (end: number): number {
-    const n = this.entries.countBefore(end)
-    if (n === 0) return PACK_MAGIC.length
-    const lastEnd = n < this.entries.size ? this.entries.offsetAt(n) : this.appended
-    return lastEnd <= end ? lastEnd : this.entries.offsetAt(n - 1)
-  }
-
   /** Writes everything appended (its partial block the usual way) and goes on without O_DIRECT. */
   private async leaveDirect (): Promise<void> {
-    await this.writeDirect(true)
-    try {
-      await this.inFlight
-    } catch (err) {
-      throw fromFsError(err, this.packPath)
-    }
     const direct = this.direct!
+    await direct.writeEverything()
     this.direct = undefined
+    this.written = direct.written
+    this.batch = Buffer.allocUnsafeSlow(BATCH_BYTES)
     this.batchUsed = 0
-    await direct.handle.close().catch(() => {})
+    await direct.close()
     this.dropBehind = new DropBehind(this.handle.fd, { from: this.written })
   }
 
   /** Waits until every byte appended has reached the file. */
   private async drain (): Promise<void> {
-    if (this.direct !== undefined) {
-      await this.writeDirect(true)
-      try {
-        await this.inFlight
-      } catch (err) {
-        throw fromFsError(err, this.packPath)
-      }
-      return
-    }
+    if (this.direct !== undefined) return await this.direct.writeEverything()
     await this.writeBuffered()
     while (this.pending.length > 0) await this.retire()
   }
@@ -375,11 +297,11 @@ export class PackWriter {
 
   /**
    * Makes the entries that have reached the file durable, then renames an index over them into
-   * place. Entries are whole in the file once `written` passed them (batches hold whole entries)
+   * place. Entries are whole in the file once `wholeInFile` passed them (batches hold whole entries)
    * and sit in the table in offset order, so the indexed ones are a prefix of it.
    */
   private async indexWritten (): Promise<void> {
-    const end = this.written
+    const end = this.wholeInFile
     const count = this.entries.countBefore(end)
     if (count === this.indexedCount) return
     try {
@@ -397,25 +319,13 @@ export class PackWriter {
       await this.checkpoint()
     } finally {
       await this.dropBehind?.settle()
-      await this.direct?.handle.close().catch(() => {})
+      await this.direct?.close()
       await this.handle.close().catch(() => {})
-      // written, or never will be: aligned batches serve the next pack (others are left to the collector)
       await this.inFlight.catch(() => {})
-      alignedBatches.give(this.batch)
-      if (this.directSpare !== undefined) alignedBatches.give(this.directSpare)
       if (this.entries.size === 0) await this.fs.rm(this.packPath, { force: true }).catch(() => {})
       await this.fs.rm(lockPathOf(this.packPath), { force: true }).catch(() => {})
     }
   }
-}
-
-/**
- * `into.set(bytes, at)`, through memcpy. why: ingest's chunks live in a SharedArrayBuffer (shared
- * with the chunking worker), and V8 copies out of shared memory with relaxed atomic word moves,
- * ~1.5× slower here than the memcpy Buffer#fill uses for a buffer value (profiled: 7% of `gas add`).
- */
-export function copyBytes (into: Buffer, at: number, bytes: Uint8Array): void {
-  if (bytes.length > 0) into.fill(bytes, at, at + bytes.length)
 }
 
 export function lockPathOf (packPath: string): string {

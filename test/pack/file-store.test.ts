@@ -132,7 +132,7 @@ describe('FileStore', () => {
     await reopened.closeAll()
     // the "dead" writer's handles are still open in this process: close them, not the garbage collector
     await (store as unknown as { writer: { handle: { close: () => Promise<void> } } }).writer.handle.close()
-    for (const pack of (store as unknown as { packs: Map<string, { close: () => Promise<void> }> }).packs.values()) await pack.close()
+    for (const pack of store.packFiles()) await pack.close()
   })
 
   it('received objects reach the pack file within 1 MiB (a killed fetcher loses little); ingest writes in 2 MiB', async () => {

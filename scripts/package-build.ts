@@ -1,15 +1,18 @@
 /**
  * The build that npm packs: dist/src (tsc's output, what a clone runs and debugs) copied to
- * dist/min with every comment, blank and long name taken out — the JS through esbuild's
- * minifier (per file, so each module, worker and `import.meta.url` path stays where it was),
- * the declarations through TypeScript's own printer (esbuild does not read .d.ts).
- * An installed gas runs the same modules, three times smaller on disk (issue 19).
+ * dist/min with every comment, blank and local name taken out — the JS through esbuild's
+ * minifier (per file, so each module, worker and `import.meta.url` path stays where it was, and a
+ * stack trace names the module it passed through), the declarations bundled into one index.d.ts
+ * (scripts/package-declarations.ts). Modules no user path loads are left out
+ * (scripts/package-reach.ts). An installed gas runs the same modules, four times smaller on
+ * disk (issue 19).
  */
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises'
-import { dirname, join, normalize, relative } from 'node:path'
+import { dirname, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { transform } from 'esbuild'
-import ts from 'typescript'
+import { bundleDeclarations } from './package-declarations.js'
+import { reachedModules } from './package-reach.js'
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 export const DEV_BUILD = join(ROOT, 'dist', 'src')
@@ -23,62 +26,40 @@ async function * walk (dir: string): AsyncGenerator<string> {
   }
 }
 
-const printer = ts.createPrinter({ removeComments: true })
-
-async function minify (path: string, text: string): Promise<string | null> {
-  if (path.endsWith('.d.ts')) {
-    // why the indentation goes too: it was ~8 KB of the installed package, which issue 19's floor counts
-    // (a declaration's meaning never depends on it; no declaration has a multi-line template literal)
-    return printer.printFile(ts.createSourceFile(path, text, ts.ScriptTarget.ES2022, false, ts.ScriptKind.TS)).replace(/^ +/gm, '')
-  }
-  if (path.endsWith('.js')) {
-    // names may shorten: nothing looks a function or class up by name (GasError sets its own `name`)
-    const out = await transform(text, { minify: true, format: 'esm', target: 'node20', loader: 'js' })
-    return out.code
-  }
-  return null // source maps point at dist/src, which the package does not ship
+/**
+ * Minified module text. why no `format`: esbuild then keeps the module's exported names on
+ * their functions and classes (`export class Workspace`, not `class n … export{n as Workspace}`),
+ * so `Workspace.name`, `err.constructor.name` and the stack frames of every exported function
+ * read as in the source, for ~2 KB; local and private names still shorten (nothing looks
+ * them up by name). Keeping every name (`keepNames`) would cost ~56 KB of `__name` calls.
+ */
+async function minifyModule (text: string): Promise<string> {
+  return (await transform(text, { minify: true, target: 'node20', loader: 'js' })).code
 }
 
 export async function buildPackage (from = DEV_BUILD, to = PACKAGE_BUILD): Promise<{ files: number, bytes: number }> {
   await rm(to, { recursive: true, force: true })
-  let files = 0
-  let bytes = 0
   for await (const path of walk(from)) {
-    const out = await minify(path, await readFile(path, 'utf8'))
-    if (out === null) continue
+    // source maps point at dist/src, which the package does not ship; declarations are bundled below
+    if (!path.endsWith('.js')) continue
     const target = join(to, relative(from, path))
     await mkdir(dirname(target), { recursive: true })
-    await writeFile(target, out)
-    files++
-    bytes += Buffer.byteLength(out)
+    await writeFile(target, await minifyModule(await readFile(path, 'utf8')))
   }
-  const pruned = await pruneDeclarations(to, 'index.d.ts')
-  return { files: files - pruned.files, bytes: bytes - pruned.bytes }
-}
-
-/**
- * Removes the declarations no public type reaches: an API user's compiler reads only what
- * index.d.ts imports, transitively; the rest (commands, workers, internals) was 40% of the
- * package. Imports are found by their `from '…'` / `import('…')` specifiers, as tsc prints them.
- */
-async function pruneDeclarations (root: string, entry: string): Promise<{ files: number, bytes: number }> {
-  const reached = new Set<string>()
-  const queue = [join(root, entry)]
-  for (let path = queue.pop(); path !== undefined; path = queue.pop()) {
-    if (reached.has(path)) continue
-    reached.add(path)
-    const text = await readFile(path, 'utf8').catch(() => '')
-    for (const m of text.matchAll(/(?:from|import\()\s*['"](\.{1,2}\/[^'"]+)['"]/g)) queue.push(normalize(join(dirname(path), m[1].replace(/\.js$/, '.d.ts'))))
-  }
+  const reached = await reachedModules(to)
   let files = 0
   let bytes = 0
-  for await (const path of walk(root)) {
-    if (!path.endsWith('.d.ts') || reached.has(path)) continue
-    bytes += Buffer.byteLength(await readFile(path))
-    await rm(path)
+  for await (const path of walk(to)) {
+    if (!reached.has(relative(to, path))) {
+      await rm(path)
+      continue
+    }
     files++
+    bytes += (await readFile(path)).length
   }
-  return { files, bytes }
+  const declarations = await bundleDeclarations(join(from, 'index.d.ts'))
+  await writeFile(join(to, 'index.d.ts'), declarations)
+  return { files: files + 1, bytes: bytes + Buffer.byteLength(declarations) }
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

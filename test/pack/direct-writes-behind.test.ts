@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { GasError } from '../../src/errors.js'
 import { hashObject } from '../../src/objects/id.js'
+import { DIRECT_BATCH_BYTES } from '../../src/pack/direct-pack-batch.js'
 import { FileStore } from '../../src/pack/file-store.js'
 import { checkStore } from '../../src/pack/fsck.js'
 import { heldWritesFs, settle } from '../helpers/pack-handles.js'
@@ -36,7 +37,7 @@ describe.runIf(process.platform === 'linux')('a received pack written with O_DIR
     const objects = tmp()
     const { fs, held, release } = heldWritesFs()
     const store = await FileStore.open(objects, fs)
-    const chunks = receivedChunks(64)
+    const chunks = receivedChunks(128)
     let stored = 0
     const storing = (async () => {
       for (const chunk of chunks) {
@@ -46,10 +47,11 @@ describe.runIf(process.platform === 'linux')('a received pack written with O_DIR
     })()
     await until(() => held() > 0)
     // the first 512 KiB write (8 chunks) is held; storing went on past it (waiting for each write
-    // stopped it at the 16th chunk) and stopped only once the other batch (2.5 MiB) had no room
+    // stopped it at the 16th chunk) and stopped only once the other batch (DIRECT_BATCH_BYTES) had no room
     expect(held()).toBe(1)
-    expect(stored).toBeGreaterThanOrEqual(32)
-    expect(stored).toBeLessThanOrEqual(48)
+    const batchHolds = Math.floor(DIRECT_BATCH_BYTES / (64 * KiB + 128))
+    expect(stored).toBeGreaterThanOrEqual(batchHolds)
+    expect(stored).toBeLessThanOrEqual(batchHolds + 16)
     const stoppedAt = stored
     await settle()
     expect(stored).toBe(stoppedAt)
@@ -66,7 +68,7 @@ describe.runIf(process.platform === 'linux')('a received pack written with O_DIR
     const closing = store.closeAll()
     while (!(await Promise.race([closing.then(() => true), settle().then(() => false)]))) release()
     await closing
-    expect(statSync(packPath).size).toBeGreaterThan(64 * 64 * KiB)
+    expect(statSync(packPath).size).toBeGreaterThan(128 * 64 * KiB)
     const reopened = await FileStore.open(objects)
     for (const chunk of chunks) expect(reopened.hasPacked(chunk.id)).toBe(true)
     expect(await checkStore(reopened)).toEqual([])
@@ -89,7 +91,7 @@ describe.runIf(process.platform === 'linux')('a received pack written with O_DIR
   it('a held write that fails fails a store after it with its GasError', async () => {
     const { fs, held, release } = heldWritesFs()
     const store = await FileStore.open(tmp(), fs)
-    const chunks = receivedChunks(64)
+    const chunks = receivedChunks(128)
     const storing = (async () => { for (const chunk of chunks) await putReceived(store, chunk) })().then(() => undefined, (err: unknown) => err)
     await until(() => held() > 0)
     expect(held()).toBe(1)

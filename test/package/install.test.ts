@@ -108,16 +108,27 @@ describe('gas as an installed package (npm pack, then npm install from the tarba
     const { stdout } = await run(process.execPath, ['use.mjs'], { cwd: project })
     expect(JSON.parse(stdout).version).toMatch(/^[0-9a-f]{64}$/)
     writeFileSync(join(project, 'use.ts'), [
-      "import { init, commit, GasError, type Workspace, type PeerSyncResult } from 'gameassetshare'",
+      "import { init, add, commit, log, isGasError, GasError, type Workspace, type PeerSyncResult, type LogEntry, type AddedAsset, type ErrorCode } from 'gameassetshare'",
       'export async function first (dir: string): Promise<string> {',
       '  const ws: Workspace = await init({ dir })',
       '  const seen: PeerSyncResult | null = null',
       "  if (seen !== null) throw new GasError('E_BAD_ARGUMENT', 'never')",
-      "  return await commit(ws, { message: 'x' })",
+      "  const added: AddedAsset[] = await add(ws, { paths: ['a.png'], tags: { stage: 'wip' } })",
+      "  const sizes: number = added.reduce((sum, a) => sum + a.size, 0)",
+      "  const version = await commit(ws, { message: `x ${sizes}` })",
+      '  const entries: LogEntry[] = await log(ws, { limit: 1 })',
+      "  const code: ErrorCode = 'E_NOT_FOUND'",
+      '  return isGasError(entries, code) ? entries.code : `${version} ${entries[0].message}`',
       '}',
-      // a wrong use must fail the type check: proves the types are the package's, not `any`
+      // each wrong use must fail the type check (an unused @ts-expect-error fails it too): the types are the package's, not `any`
       "// @ts-expect-error -- commit wants a Workspace",
-      "void commit('not a workspace', { message: 'x' })"
+      "void commit('not a workspace', { message: 'x' })",
+      "// @ts-expect-error -- add wants paths as a list",
+      "export const wrongPaths = async (ws: Workspace) => await add(ws, { paths: 'a.png' })",
+      "// @ts-expect-error -- a log entry has no `subject`",
+      "export const wrongField = (e: LogEntry): string => e.subject",
+      "// @ts-expect-error -- not one of the error codes",
+      "export const wrongCode: ErrorCode = 'E_NO_SUCH_CODE'"
     ].join('\n'))
     writeFileSync(join(project, 'tsconfig.json'), JSON.stringify({ compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022', strict: true, noEmit: true, typeRoots: [join(REPO, 'node_modules', '@types')], types: ['node'] }, files: ['use.ts'] }))
     const tsc = join(REPO, 'node_modules', 'typescript', 'bin', 'tsc')

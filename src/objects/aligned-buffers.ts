@@ -65,7 +65,8 @@ export function alignedAlloc (bytes: number): Buffer | undefined {
     // why huge pages for a batch of 2 MiB or more: an O_DIRECT write pins every page of its buffer
     // (4 KiB pages: 512 per MiB, the pool threads' top kernel cost in a fetch), and the copies into
     // the batch miss the TLB less; aligned and advised so the kernel can back it with 2 MiB pages
-    const huge = bytes >= HUGE_PAGE && adviseHuge !== undefined
+    // GAS_HUGE_PAGES=0 turns them off (A/B runs)
+    const huge = bytes >= HUGE_PAGE && adviseHuge !== undefined && process.env.GAS_HUGE_PAGES !== '0'
     const pointer = huge ? libcAlloc(HUGE_PAGE, Math.ceil(bytes / HUGE_PAGE) * HUGE_PAGE) : libcAlloc(DIRECT_ALIGNMENT, bytes)
     if (pointer === null) return undefined
     if (huge) {

@@ -13,8 +13,12 @@ import { checkAssembledSample } from './assembled-sample.js'
 import { writeAll } from '../objects/write-all.js'
 import { copyBytes, copyOf } from '../objects/copy-bytes.js'
 
-/** why: one write per 4 MiB keeps syscalls few; with one write in flight a file holds two or three such batches */
-const WRITE_BYTES = 4 * 1024 * 1024
+/**
+ * why: one write per ~4 MiB keeps syscalls few; with one write in flight a file holds two or three
+ * such batches. Just under 4 MiB so that a whole batch (below) is two 2 MiB huge pages
+ * (aligned-buffers.ts), not three.
+ */
+const WRITE_BYTES = 4 * 1024 * 1024 - CHUNK_MAX - DIRECT_ALIGNMENT
 /** why: a chunk further ahead of the next one to write than this is not held; the file is finished from the store instead */
 const AHEAD_CHUNKS = 512
 /** a batch holds WRITE_BYTES, the chunk that crossed it, and the partial block carried from the write before (direct-file.ts) */

@@ -3,7 +3,7 @@ import { FileStore } from '../../src/pack/file-store.js'
 import { checkStore } from '../../src/pack/fsck.js'
 import { hashObject } from '../../src/objects/id.js'
 import type { EncodedObject } from '../../src/objects/store.js'
-import { hashReceived, MIN_OFF_THREAD_BYTES, RING_BYTES, receivedObjectsHashedInPlace, receivedObjectsHashedOffThread } from '../../src/peer/swarm/received-hasher.js'
+import { hashReceived, MIN_OFF_THREAD_BYTES, RING_BYTES, receivedObjectsHashedOffThread } from '../../src/peer/swarm/received-hasher.js'
 import { StreamTransport } from '../../src/peer/transport/tcp-transport.js'
 import type { Transport } from '../../src/peer/transport/transport.js'
 import { useSocketPairs } from '../helpers/socket-pair.js'
@@ -49,29 +49,6 @@ describe('received objects hashed on a second thread (received-hasher.ts)', () =
     expect(hashReceived({ ...raw(tree), encoding: 1 })).toBeUndefined()
   })
 
-  it('objects in shared memory (a pooled frame) are hashed where they are, beside copied ones; past a ring\'s worth in flight they are left to the store', async () => {
-    const before = receivedObjectsHashedInPlace()
-    const bodies = Array.from({ length: 3 }, (_, i) => pseudoRandomBytes(`s${i}`, 300 * KiB + i))
-    const frames = [Buffer.from(new SharedArrayBuffer(1 * MiB)), Buffer.from(new SharedArrayBuffer(1 * MiB))]
-    const views = Array.from({ length: 2 * RING_BYTES / (300 * KiB) }, (_, i) => {
-      const body = bodies[i % 3]
-      const frame = frames[i % 2]
-      const at = (i % 3) * 301 * KiB + 7
-      body.copy(frame, at)
-      return { body, view: frame.subarray(at, at + body.length) }
-    })
-    const copied = pseudoRandomBytes('copied', 40 * KiB)
-    const answers = await Promise.all([...views.map(({ view }) => hashReceived(raw(view))), hashReceived(raw(copied, 'tree'))])
-    const taken = Math.floor(RING_BYTES / (300 * KiB + 1))
-    expect(answers.slice(0, taken)).toEqual(views.slice(0, taken).map(({ body }) => hashObject('chunk', body)))
-    expect(answers.slice(taken + 1, views.length)).toEqual(Array(views.length - taken - 1).fill(undefined))
-    // the copied one takes ring space, not in-place room
-    expect(answers[views.length]).toBe(hashObject('tree', copied))
-    expect(receivedObjectsHashedInPlace() - before).toBeGreaterThanOrEqual(taken)
-    // answered: the room is free again; a frame seen before is known by its key
-    for (let i = 0; i < 3; i++) expect(await hashReceived(raw(views[i].view))).toBe(hashObject('chunk', views[i].body))
-  })
-
   it('when the ring is full, what does not fit is left to the store; what fits is hashed, and the ring is whole again after', async () => {
     const big = pseudoRandomBytes('big', 256 * KiB)
     const count = RING_BYTES / big.length + 4
@@ -85,7 +62,6 @@ describe('received objects hashed on a second thread (received-hasher.ts)', () =
 
   it('over TCP, a peer whose chunks do not match their ids is dropped (E_CORRUPT_OBJECT) and the file comes whole from the other; nothing bad is stored', async () => {
     const hashedBefore = receivedObjectsHashedOffThread()
-    const inPlaceBefore = receivedObjectsHashedInPlace()
     const bytes = pseudoRandomBytes('tcp-bad', 3 * MiB)
     const liar = await seeder('liar', new CorruptingStore())
     const honest = await seeder('honest')
@@ -99,9 +75,8 @@ describe('received objects hashed on a second thread (received-hasher.ts)', () =
     expect((liar.store as CorruptingStore).served).toBeGreaterThan(0)
     expect((await readFileContent(store, v.assets.get('m.pak')!.file)).equals(bytes)).toBe(true)
     expect(await checkStore(store)).toEqual([])
-    // the chunks were hashed off the main thread, in the frames they came in
+    // the chunks were hashed off the main thread
     expect(receivedObjectsHashedOffThread()).toBeGreaterThan(hashedBefore)
-    expect(receivedObjectsHashedInPlace()).toBeGreaterThan(inPlaceBefore)
     await store.closeAll()
   }, 60_000)
 

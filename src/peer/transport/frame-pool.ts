@@ -15,13 +15,9 @@ export class FramePool {
     this.frameBytes = frameBytes
   }
 
-  /**
-   * A buffer of `frameBytes` and the lease that returns it; call `delivered()` once the listeners have run.
-   * why shared memory: the objects in it are hashed where they are, on another thread
-   * (received-hasher.ts), while the lease holds the frame; reused, so only a few are ever made.
-   */
+  /** A buffer of `frameBytes` and the lease that returns it; call `delivered()` once the listeners have run. */
   take (): PooledFrame {
-    return new PooledFrame(this.#spare.pop() ?? Buffer.from(new SharedArrayBuffer(this.frameBytes)), this.#spare)
+    return new PooledFrame(this.#spare.pop() ?? Buffer.allocUnsafeSlow(this.frameBytes), this.#spare)
   }
 
   clear (): void {

@@ -52,12 +52,7 @@ export async function streamIndex (fs: FileSystem, gasDir: string): Promise<Inde
     entries: (async function * () {
       let previous: string | undefined
       for await (const line of entryLines(fs, path)) {
-        let parsed: Record<string, IndexEntry>
-        try {
-          parsed = JSON.parse(`{${line}}`) as Record<string, IndexEntry>
-        } catch {
-          throw corruptIndex()
-        }
+        const parsed = parsedLine(line)
         const key = Object.keys(parsed)[0]
         if (key === undefined || (previous !== undefined && !(previous < key))) throw corruptIndex()
         previous = key
@@ -107,13 +102,7 @@ async function * fromArray<T> (items: T[]): AsyncGenerator<T> {
 
 /** The entry of one entry line (`"path":{…}`). */
 export function entryOfLine (line: string): IndexEntry {
-  let parsed: Record<string, IndexEntry>
-  try {
-    parsed = JSON.parse(`{${line}}`) as Record<string, IndexEntry>
-  } catch {
-    throw corruptIndex()
-  }
-  const entry = Object.values(parsed)[0]
+  const entry = Object.values(parsedLine(line))[0]
   if (entry === undefined) throw corruptIndex()
   return entry
 }
@@ -126,4 +115,13 @@ export async function findIndexEntry (fs: FileSystem, gasDir: string, path: stri
     if (key > path) return undefined
   }
   return undefined
+}
+
+/** One entry line (`"path":{…}`) as the object it is the inside of; a line that is not is a damaged index. */
+function parsedLine (line: string): Record<string, IndexEntry> {
+  try {
+    return JSON.parse(`{${line}}`) as Record<string, IndexEntry>
+  } catch {
+    throw corruptIndex()
+  }
 }

@@ -1,8 +1,8 @@
 /**
- * `into.set(bytes, at)`, through memcpy. why: chunks live in SharedArrayBuffers (ingest's, shared
- * with the chunking worker; a sync's large frames, shared with the hashing worker), and V8 copies
- * out of shared memory with relaxed atomic word moves, ~1.5× slower here than the memcpy
- * Buffer#fill uses for a buffer value (profiled: 7% of `gas add`; 132 ms of a 512 MiB sync).
+ * `into.set(bytes, at)`, through memcpy. why: chunks may live in a SharedArrayBuffer (ingest's,
+ * shared with the chunking worker), and V8 copies out of shared memory with relaxed atomic word
+ * moves, ~1.5× slower here than the memcpy Buffer#fill uses for a buffer value (profiled: 7% of
+ * `gas add`; 132 ms of a 512 MiB sync while its frames were shared memory).
  */
 export function copyBytes (into: Uint8Array, at: number, bytes: Uint8Array): void {
   if (bytes.length === 0) return

@@ -99,7 +99,7 @@ export class DirectPackBatch {
     // why not while a write runs: the caller (a fetch's verify chain) would wait for the disk at
     // every batch, and each write's tail (a few ms now and then on a busy machine) stopped hashing
     // and, through the verify backlog, the requests (profiled: the fetch's bubbles). The batch
-    // (BATCH_BYTES) goes on filling instead; the write's end starts the next (write).
+    // (DIRECT_BATCH_BYTES) goes on filling instead; the write's end starts the next (write).
     this.writeAt = writeAt
     if (this.fillUsed >= Math.min(writeAt, WRITE_BUFFER) && !this.writing) await this.write(false)
   }

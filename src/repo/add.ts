@@ -60,6 +60,9 @@ export async function addPaths (ws: Workspace, opts: AddOptions): Promise<AddedA
  * them; the index is written at the end. why: a 200 000-asset add holds no per-asset state but
  * the paths it walked (the new index entries wait in an EntrySpool on disk).
  */
+/** why: below this many files a walk leaves a few MiB of garbage at most, which the usual collections take */
+const COLLECT_AFTER_WALKING = 10_000
+
 export async function stagePaths (ws: Workspace, opts: AddOptions & { onResult: (result: AddedAsset) => void | Promise<void> }): Promise<void> {
   if (opts.paths.length === 0) throw GasError.badArgument('nothing to add: name files or folders')
   for (const [k, v] of Object.entries(opts.tags ?? {})) checkTag(k, v)
@@ -73,8 +76,9 @@ export async function stagePaths (ws: Workspace, opts: AddOptions & { onResult: 
   const { paths, removed } = await walkForAdd(ws, opts)
   if (mayHavePreviews(paths, false)) ws.previewer?.warm?.()
   traceMark('add: walked')
-  // why now: the walk's garbage (folder listings, the ignore rules' cache, the case-folding map) is ~50 MiB at 200 000 files
-  collectGarbageNow()
+  // why now: the walk's garbage (folder listings, the ignore rules' cache, the case-folding map) is
+  // ~50 MiB at 200 000 files; a small add's is not worth a full collection on its start path
+  if (paths.length >= COLLECT_AFTER_WALKING) collectGarbageNow()
   for (const result of removed) await opts.onResult(result)
   const spool = await EntrySpool.create(ws.fs, ws.gasDir)
   const cursor = new IndexCursor((await streamIndex(ws.fs, ws.gasDir)).entries)

@@ -1,6 +1,7 @@
 import * as nodeFs from 'node:fs/promises'
 import type { FileHandle } from 'node:fs/promises'
 import type { FileSystem } from '../../src/objects/fs.js'
+import { FileStore } from '../../src/pack/file-store.js'
 
 /**
  * The real file system, with each `.pack` handle's method `method` replaced by what `wrap` makes of
@@ -44,3 +45,12 @@ export function heldWritesFs (): { fs: FileSystem, held: () => number, release: 
 
 /** a few turns of the event loop: what was started has run its synchronous part and its first awaits */
 export const settle = async (): Promise<void> => { for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve)) }
+
+/** `bodies` stored as chunks in one pack of a FileStore at `objectsDir`, closed: their ids, in order */
+export async function packChunks (objectsDir: string, bodies: Uint8Array[]): Promise<string[]> {
+  const writer = await FileStore.open(objectsDir)
+  const ids: string[] = []
+  for (const body of bodies) ids.push(await writer.put('chunk', body))
+  await writer.closeAll()
+  return ids
+}

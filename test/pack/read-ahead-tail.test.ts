@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { packHandlesFs } from '../helpers/pack-handles.js'
+import { packChunks, packHandlesFs } from '../helpers/pack-handles.js'
 import { FileStore } from '../../src/pack/file-store.js'
 import { READ_AHEAD_BYTES } from '../../src/pack/read-ahead.js'
 import { useTmp } from '../helpers/tmp.js'
@@ -22,12 +22,9 @@ function recordingFs (): { fs: ReturnType<typeof packHandlesFs>, ranges: Array<[
 describe('pack read-ahead: entries running past a window', () => {
   it('a run in pack order (a serving peer, 16 asked at a time) reads each byte once, in one read(2) per MiB: an entry crossing a window end comes from the two windows', async () => {
     const dir = tmp()
-    const writer = await FileStore.open(join(dir, 'objects'))
     // 100–250 KB chunks: about one in five crosses a window end
     const chunks = Array.from({ length: 48 }, (_, i) => randomBytes(100_000 + (i * 7919) % 150_000))
-    const ids: string[] = []
-    for (const c of chunks) ids.push(await writer.put('chunk', c))
-    await writer.closeAll()
+    const ids = await packChunks(join(dir, 'objects'), chunks)
     const total = chunks.reduce((n, c) => n + c.length, 0)
 
     const { fs, ranges } = recordingFs()

@@ -9,6 +9,7 @@ import { BlockAssembler, decodeMessage, type BlockMessage } from '../../src/peer
 import { FileStore } from '../../src/pack/file-store.js'
 import type { LendingPool } from '../../src/pack/lending-pool.js'
 import { hashObject } from '../../src/objects/id.js'
+import { packChunks } from '../helpers/pack-handles.js'
 import { useSocketPairs } from '../helpers/socket-pair.js'
 import { useTmp } from '../helpers/tmp.js'
 
@@ -23,11 +24,8 @@ const tmp = useTmp()
 describe('BlockServer serving a run out of a pack', () => {
   it('serves most objects at once from windows already read; every object arrives exact, after a CANCEL mid-run too', async () => {
     const dir = tmp()
-    const writer = await FileStore.open(join(dir, 'objects'))
     const bodies = Array.from({ length: 120 }, (_, i) => randomBytes(30_000 + (i * 7919) % 90_000))
-    const ids: string[] = []
-    for (const body of bodies) ids.push(await writer.put('chunk', body))
-    await writer.closeAll()
+    const ids = await packChunks(join(dir, 'objects'), bodies)
     const store = await FileStore.open(join(dir, 'objects'))
     let atOnce = 0
     const getEncodedNow = store.getEncodedNow.bind(store)

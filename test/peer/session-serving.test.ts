@@ -54,12 +54,9 @@ describe('PeerSession serving', () => {
   })
 
   it('packs fragments of consecutive objects into full frames (BATCH): N objects of ~65 KiB take about N frames, not 2N; ledger counts stay exact', async () => {
-    const [a, b] = MemoryTransport.pair({ a: 'client', b: 'server' })
-    const store = new MemoryStore()
-    const [client, server] = await Promise.all([
-      PeerSession.open({ transport: a, store: new MemoryStore(), identity: randomIdentity('client') }),
-      PeerSession.open({ transport: b, store, identity: randomIdentity('server') })
-    ])
+    const link = MemoryTransport.pair({ a: 'client', b: 'server' })
+    const [a] = link
+    const { client, server, store } = await pair(new MemoryStore(), { link })
     const n = 40
     const objects = Array.from({ length: n }, (_, i) => pseudoRandomBytes(`pack${i}`, 65_000 + (i * 7919) % 2_000))
     const ids: string[] = []
@@ -131,12 +128,7 @@ describe('PeerSession serving', () => {
   })
 
   it('stops a fragmented block when it is cancelled mid-way', async () => {
-    const [a, b] = SimulatedLink.pair({ bandwidth: 20e6, latencyMs: 1, highWaterMark: 64 * 1024 })
-    const store = new MemoryStore()
-    const [client, server] = await Promise.all([
-      PeerSession.open({ transport: a, store: new MemoryStore(), identity: randomIdentity('client') }),
-      PeerSession.open({ transport: b, store, identity: randomIdentity('server') })
-    ])
+    const { client, server, store } = await pair(new MemoryStore(), { link: SimulatedLink.pair({ bandwidth: 20e6, latencyMs: 1, highWaterMark: 64 * 1024 }) })
     const id = await store.put('chunk', pseudoRandomBytes('huge', 2_000_000))
     await client.want([id], 'block', 1)
     await tick(20)
@@ -147,12 +139,7 @@ describe('PeerSession serving', () => {
   })
 
   it('while packing a backlog: a later high-priority WANT overtakes it, and cancelled objects are not sent', async () => {
-    const [a, b] = SimulatedLink.pair({ bandwidth: 20e6, latencyMs: 1, highWaterMark: 64 * 1024 })
-    const store = new MemoryStore()
-    const [client, server] = await Promise.all([
-      PeerSession.open({ transport: a, store: new MemoryStore(), identity: randomIdentity('client') }),
-      PeerSession.open({ transport: b, store, identity: randomIdentity('server') })
-    ])
+    const { client, server, store } = await pair(new MemoryStore(), { link: SimulatedLink.pair({ bandwidth: 20e6, latencyMs: 1, highWaterMark: 64 * 1024 }) })
     const backlog: string[] = []
     for (let i = 0; i < 30; i++) backlog.push(await store.put('chunk', pseudoRandomBytes(`b${i}`, 65_000)))
     const urgent = await store.put('tree', Uint8Array.of(9, 9, 9))

@@ -4,6 +4,7 @@ import { checkStore } from '../../src/pack/fsck.js'
 import { hashObject } from '../../src/objects/id.js'
 import type { EncodedObject } from '../../src/objects/store.js'
 import { hashReceived, MIN_OFF_THREAD_BYTES, ReceivedHasher, RING_BYTES, receivedHasherReady, receivedObjectsHashedOffThread } from '../../src/peer/swarm/received-hasher.js'
+import { SharedFrames } from '../../src/peer/transport/shared-frames.js'
 import { StreamTransport } from '../../src/peer/transport/tcp-transport.js'
 import type { Transport } from '../../src/peer/transport/transport.js'
 import { useSocketPairs } from '../helpers/socket-pair.js'
@@ -64,6 +65,31 @@ describe('received objects hashed on a second thread (received-hasher.ts)', () =
     // closed: the next object starts another worker, and is left to the store meanwhile
     expect(hasher.hash(raw(pseudoRandomBytes('after', 40 * KiB)))).toBeUndefined()
     await hasher.close()
+  })
+
+  it('objects in a shared frame are hashed where they lie (the ring\'s limit does not apply); a retired frame is let go by the worker, a new one taken up', async () => {
+    const frames = new SharedFrames(RING_BYTES + 1024 * KiB, 2)
+    const hasher = new ReceivedHasher(frames)
+    try {
+      expect(await hasher.ready()).toBe(true)
+      const frame = frames.take()!
+      const pieces = [RING_BYTES / 2, RING_BYTES / 2, 512 * KiB].map((length, i) => pseudoRandomBytes(`in-frame ${i}`, length))
+      let at = 0
+      const views = pieces.map((piece) => { piece.copy(frame, at); const view = frame.subarray(at, at + piece.length); at += piece.length; return view })
+      // more than the ring holds, in one turn: all hashed (by way of the ring, the last would be left to the store)
+      expect(await Promise.all(views.map((view) => hasher.hash(raw(view))))).toEqual(pieces.map((piece) => hashObject('chunk', piece)))
+      // a later turn, the same frame: the worker has it already
+      expect(await hasher.hash(raw(views[2], 'tree'))).toBe(hashObject('tree', pieces[2]))
+      frames.retire(frame)
+      const next = frames.take()!
+      const body = pseudoRandomBytes('next frame', 100 * KiB)
+      body.copy(next)
+      expect(await hasher.hash(raw(next.subarray(0, body.length)))).toBe(hashObject('chunk', body))
+      expect(frames.takeRetired()).toEqual([]) // told to the worker with that batch
+      expect(hasher.hashed).toBe(5)
+    } finally {
+      await hasher.close()
+    }
   })
 
   it('when the ring is full, what does not fit is left to the store; what fits is hashed, and the ring is whole again after', async () => {

@@ -1,12 +1,14 @@
 import { Worker } from 'node:worker_threads'
 import type { ObjectId } from '../../objects/id.js'
 import type { EncodedObject } from '../../objects/store.js'
+import { directFrames, type SharedFrames } from '../transport/shared-frames.js'
 
 /**
  * SHA-256 of received objects on a second thread. Each raw object of at least
- * MIN_OFF_THREAD_BYTES is copied into a ring of shared memory (one memcpy, ~1/10 of hashing it)
- * and hashed there by a worker, one message per turn (the objects of a frame arrive in one turn),
- * the ids coming back in order. The swarm still compares each id with the one it asked for
+ * MIN_OFF_THREAD_BYTES is hashed by a worker where its frame holds it, when the frame is one of the
+ * direct path's shared buffers (shared-frames.ts), or else from a copy in a ring of shared memory
+ * (one memcpy, ~1/10 of hashing it); one message per turn (the objects of a frame arrive in one
+ * turn), the ids coming back in order. The swarm still compares each id with the one it asked for
  * before the object is stored (store.putEncoded's `hashedId`); only where the hashing runs changes.
  * When the ring is full (the worker is behind), the worker is still starting, or it failed, the
  * answer is undefined and the store hashes the bytes itself, as before.
@@ -15,22 +17,25 @@ import type { EncodedObject } from '../../objects/store.js'
  * and that thread, which also decrypts TLS and parses frames, is what limited the fetch; the
  * second core had room. Compressed objects are left to the store (their raw bytes must be decoded
  * first), which also means a fetch of compressible content never starts the worker (~10 MiB).
- * why a copy and not the frames themselves in shared memory: frames nobody holds are left to the
- * garbage collector, and 1 MiB SharedArrayBuffers piled up longer than ordinary ones (10 GB sync:
- * peak RSS +35 MiB).
+ * A frame is not reused before its objects are answered: the swarm holds it until the put that
+ * awaits the id is done.
  * Inline CommonJS source, as chunk-worker.ts: it runs the same from dist/ and under the test runner.
  */
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads')
 const { createHash } = require('node:crypto')
 const ring = Buffer.from(workerData.ring)
-parentPort.on('message', ({ spans, types }) => {
+const frames = new Map()
+parentPort.on('message', ({ spans, types, added, dropped }) => {
   try {
+    for (const [id, memory] of added) frames.set(id, Buffer.from(memory))
+    for (const id of dropped) frames.delete(id)
     const ids = []
     for (let i = 0; i < types.length; i++) {
-      const at = spans[2 * i]
-      const length = spans[2 * i + 1]
-      ids.push(createHash('sha256').update(types[i] + ' ' + length + '\\0', 'latin1').update(ring.subarray(at, at + length)).digest('hex'))
+      const source = spans[3 * i] < 0 ? ring : frames.get(spans[3 * i])
+      const at = spans[3 * i + 1]
+      const length = spans[3 * i + 2]
+      ids.push(createHash('sha256').update(types[i] + ' ' + length + '\\0', 'latin1').update(source.subarray(at, at + length)).digest('hex'))
     }
     parentPort.postMessage({ ids })
   } catch (err) {
@@ -47,8 +52,12 @@ export const RING_BYTES = 4 * 1024 * 1024
 const IDLE_MS = 5000
 
 interface Batch {
+  /** per object: the shared frame holding it (its id) or -1 for the ring, where it starts there, its length */
   spans: number[]
   types: string[]
+  /** shared frames the worker has not seen yet, and those it may forget */
+  added: Array<[number, SharedArrayBuffer]>
+  dropped: number[]
   /** ring bytes each object took (its length, plus the end of the ring skipped before it) */
   costs: number[]
   answers: Array<(id: ObjectId | undefined) => void>
@@ -69,6 +78,10 @@ export class ReceivedHasher {
   /** batches posted, oldest first (the worker answers in order) */
   readonly #posted: Batch[] = []
   #idleTimer: ReturnType<typeof setTimeout> | undefined
+  /** shared frames the current worker has */
+  readonly #framesSent = new Set<number>()
+
+  constructor (private readonly frames: SharedFrames = directFrames) {}
 
   hash (object: EncodedObject): Promise<ObjectId | undefined> | undefined {
     const bytes = object.bytes
@@ -76,6 +89,16 @@ export class ReceivedHasher {
     const ring = this.#started()
     if (ring === undefined || !this.#online) return undefined
     const length = bytes.byteLength
+    const frame = this.frames.idOf(bytes.buffer)
+    if (frame !== undefined) {
+      // hashed where the frame holds it: no copy
+      const batch = this.#batch()
+      if (!this.#framesSent.has(frame)) {
+        batch.added.push([frame, this.frames.memoryOf(frame)!])
+        this.#framesSent.add(frame)
+      }
+      return this.#add(batch, object, frame, bytes.byteOffset, 0)
+    }
     let at = this.#head
     const skipped = at + length > ring.length ? ring.length - at : 0
     if (skipped > 0) at = 0
@@ -84,15 +107,22 @@ export class ReceivedHasher {
     this.#head = at + length
     // why fill: a memcpy into shared memory (set() would copy word by word)
     ring.fill(bytes, at, at + length)
-    let batch = this.#forming
-    if (batch === undefined) {
-      const forming: Batch = { spans: [], types: [], costs: [], answers: [] }
-      this.#forming = batch = forming
-      queueMicrotask(() => { if (this.#forming === forming) this.#post() })
-    }
-    batch.spans.push(at, length)
+    return this.#add(this.#batch(), object, -1, at, skipped + length)
+  }
+
+  /** The batch this turn's objects join, posted at the end of the turn. */
+  #batch (): Batch {
+    if (this.#forming !== undefined) return this.#forming
+    const forming: Batch = { spans: [], types: [], added: [], dropped: [], costs: [], answers: [] }
+    this.#forming = forming
+    queueMicrotask(() => { if (this.#forming === forming) this.#post() })
+    return forming
+  }
+
+  #add (batch: Batch, object: EncodedObject, source: number, at: number, cost: number): Promise<ObjectId | undefined> {
+    batch.spans.push(source, at, object.bytes.byteLength)
     batch.types.push(object.type)
-    batch.costs.push(skipped + length)
+    batch.costs.push(cost)
     const answers = batch.answers
     return new Promise((resolve) => answers.push(resolve))
   }
@@ -105,7 +135,10 @@ export class ReceivedHasher {
     if (worker === undefined) return this.#settle(batch, undefined)
     if (this.#posted.length === 0) worker.ref()
     this.#posted.push(batch)
-    worker.postMessage({ spans: batch.spans, types: batch.types })
+    for (const id of this.frames.takeRetired()) {
+      if (this.#framesSent.delete(id)) batch.dropped.push(id)
+    }
+    worker.postMessage({ spans: batch.spans, types: batch.types, added: batch.added, dropped: batch.dropped })
   }
 
   /** The ring, with a worker on it (started now if needed); undefined if none can start. */
@@ -121,6 +154,7 @@ export class ReceivedHasher {
     }
     this.#worker = worker
     this.#online = false
+    this.#framesSent.clear()
     this.#ring = Buffer.from(shared)
     this.#head = 0
     this.#used = 0

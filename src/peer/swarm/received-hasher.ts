@@ -52,8 +52,12 @@ parentPort.on('message', ({ spans, types, seeds, added, dropped }) => {
 
 /** why: below this the copy and the message cost about what hashing on this thread does */
 export const MIN_OFF_THREAD_BYTES = 16 * 1024
-/** why 4 MiB: a few frames' worth, what is in flight between the two threads at ~1 GB/s; more only holds memory */
-export const RING_BYTES = 4 * 1024 * 1024
+/**
+ * why 2 MiB: over the direct path most chunks are hashed in their shared frame; the ring takes the
+ * rest (a chunk split across two frames and put back together, frames past MAX_SHARED_FRAMES), a
+ * few frames' worth at most; more only holds memory (a 10 GB sync's peak RSS is near its floor)
+ */
+export const RING_BYTES = 2 * 1024 * 1024
 /** why: a worker costs ~25 ms to start; kept this long after the last object, a fetch's next slice (or the next fetch) reuses it */
 const IDLE_MS = 5000
 

@@ -12,8 +12,12 @@ import { LARGE_FRAME } from './transport.js'
  * (a frame nobody held, see FramePool) the worker is told to let go of it too.
  */
 
-/** why: a steady fetch holds a few frames at once (the verify backlog's ~2 MiB, the one being read); past this, frames are ordinary buffers and their chunks are copied into the ring as before */
-export const MAX_SHARED_FRAMES = 12
+/**
+ * why 8: a steady fetch holds a few frames at once (the verify backlog's ~2 MiB, the one being
+ * read), as many as a FramePool kept spare before; past this, frames are ordinary buffers and
+ * their chunks are copied into the hasher's ring
+ */
+export const MAX_SHARED_FRAMES = 8
 
 export class SharedFrames {
   readonly frameBytes: number

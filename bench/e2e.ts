@@ -141,7 +141,10 @@ export async function benchE2e (workDir: string, opts: { quick?: boolean, big?: 
       const made = await casyncMake(join(root, 'casync.castr'), join(root, 'new.caibx'), join(dirs[0], 'new.bin'))
       const gasRate = size / MB / ((g.add.ms + g.commit.ms) / 1000)
       const casyncRate = size / MB / (made.ms / 1000)
-      figures.push({ name: `ingest ${sizeName}: gas add + gas commit through the CLI (two processes, warm cache)`, value: gasRate, unit: 'MB/s', compare: { name: 'casync make, same file, same run', value: casyncRate, unit: 'MB/s' }, floor: '>= 2.5x casync', pass: gasRate >= 2.5 * casyncRate })
+      // why no floor here: gas adds the file just written (part of the end-to-end time), casync reads it
+      // after gas and B's sync have left it in the page cache; the floor is the ingest section's, which
+      // gives both the same warm file, best of several (bench/ingest-cli.ts)
+      figures.push({ name: `e2e: ingest ${sizeName} inside the end-to-end run: gas add + gas commit of the file just written (CLI)`, value: gasRate, unit: 'MB/s', compare: { name: 'casync make of the same file afterwards, page cache warm', value: casyncRate, unit: 'MB/s' } })
       await rm(join(root, 'casync.castr'), { recursive: true, force: true })
     }
 

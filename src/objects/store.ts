@@ -20,6 +20,8 @@ export const LOOSE_WHEN_RECEIVED: ReadonlySet<ObjectType> = new Set<ObjectType>(
 export interface ObjectStore {
   /** `type`, when the caller knows it, lets a store skip places that never hold that type */
   has (id: ObjectId, type?: ObjectType): Promise<boolean>
+  /** has(id, 'chunk') answered without waiting, the id as its 32 bytes; undefined: ask has() */
+  hasChunkKey? (key: Buffer): boolean | undefined
   /** Reads and verifies the id; throws E_NOT_FOUND or E_CORRUPT_OBJECT. */
   get (id: ObjectId): Promise<StoredObject>
   put (type: ObjectType, body: Uint8Array): Promise<ObjectId>

@@ -48,6 +48,11 @@ export class PackEntryTable {
     return this.#indexOf(id) >= 0
   }
 
+  /** has, for an id given as its 32 bytes (a sync's walk asks about every chunk: no hex string each) */
+  hasKey (key: Buffer): boolean {
+    return this.#slots[this.#find(key)] > 0
+  }
+
   offsetOf (id: ObjectId): number | undefined {
     const i = this.#indexOf(id)
     return i < 0 ? undefined : this.#offsets[i]

@@ -127,6 +127,12 @@ export class PackFolder {
     return undefined
   }
 
+  /** find, for an id given as its 32 bytes: whether a pack holds it (unmasked) */
+  holdsKey (key: Buffer): boolean {
+    for (const pack of this.packs.values()) if (pack.locateId(key) !== undefined) return true
+    return false
+  }
+
   /** A pack this process wrote and closed joins the others. */
   add (pack: PackFile): void {
     this.packs.set(pack.packPath, pack)

@@ -92,6 +92,11 @@ export class PackWriter {
     return this.entries.has(id)
   }
 
+  /** has, for an id given as its 32 bytes */
+  hasKey (key: Buffer): boolean {
+    return this.entries.hasKey(key)
+  }
+
   /**
    * From now on the pack bypasses the page cache: a fresh pack is written with O_DIRECT in whole
    * blocks (direct-file.ts), the partial block at its end carried in the batch (and written the

@@ -30,8 +30,21 @@ export class ContentWantList implements Iterable<ContentWant> {
   /** Appends a want; `size` undefined is kept as -1. */
   push (want: Omit<ContentWant, 'kind'>): void {
     if (this.#count === this.#sizes.length) this.#grow()
+    if (this.#ids.write(want.id, this.#count * KEY, KEY, 'hex') !== KEY || want.id.length !== KEY * 2) throw new RangeError(`not an object id: ${want.id}`)
+    this.#append(want)
+  }
+
+  /** push, for an id given as its 32 bytes (a sync's walk reads them so from the file manifest) */
+  pushKey (key: Uint8Array, want: Omit<ContentWant, 'kind' | 'id'>): void {
+    if (key.length !== KEY) throw new RangeError(`not an object id: ${key.length} bytes`)
+    if (this.#count === this.#sizes.length) this.#grow()
+    this.#ids.set(key, this.#count * KEY)
+    this.#append(want)
+  }
+
+  /** the rest of want #count, its id written */
+  #append (want: Omit<ContentWant, 'kind' | 'id'>): void {
     const i = this.#count
-    if (this.#ids.write(want.id, i * KEY, KEY, 'hex') !== KEY || want.id.length !== KEY * 2) throw new RangeError(`not an object id: ${want.id}`)
     if (!Number.isInteger(want.priority) || want.priority < 0 || want.priority > 255) throw new RangeError(`priority ${want.priority} is not 0..255`)
     this.#sizes[i] = want.size ?? -1
     this.#priorities[i] = want.priority

@@ -3,7 +3,7 @@ import { FileStore } from '../../src/pack/file-store.js'
 import { checkStore } from '../../src/pack/fsck.js'
 import { hashObject } from '../../src/objects/id.js'
 import type { EncodedObject } from '../../src/objects/store.js'
-import { hashReceived, MIN_OFF_THREAD_BYTES, RING_BYTES, receivedObjectsHashedOffThread } from '../../src/peer/swarm/received-hasher.js'
+import { hashReceived, MIN_OFF_THREAD_BYTES, ReceivedHasher, RING_BYTES, receivedHasherReady, receivedObjectsHashedOffThread } from '../../src/peer/swarm/received-hasher.js'
 import { StreamTransport } from '../../src/peer/transport/tcp-transport.js'
 import type { Transport } from '../../src/peer/transport/transport.js'
 import { useSocketPairs } from '../helpers/socket-pair.js'
@@ -33,6 +33,7 @@ function raw (bytes: Uint8Array, type: EncodedObject['type'] = 'chunk'): Encoded
 
 describe('received objects hashed on a second thread (received-hasher.ts)', () => {
   it('gives the id hashObject gives, for objects handed over together or apart; small or compressed ones are left to the store', async () => {
+    expect(await receivedHasherReady()).toBe(true)
     const bodies = Array.from({ length: 6 }, (_, i) => pseudoRandomBytes(`c${i}`, 20 * KiB + i))
     // one turn (one frame's objects), views into one buffer as a frame holds them
     const frame = Buffer.concat(bodies)
@@ -49,7 +50,24 @@ describe('received objects hashed on a second thread (received-hasher.ts)', () =
     expect(hashReceived({ ...raw(tree), encoding: 1 })).toBeUndefined()
   })
 
+  it('while its worker starts, objects are left to the store (the first of a fetch does not wait ~25 ms for it); once it runs, it hashes them', async () => {
+    const hasher = new ReceivedHasher()
+    try {
+      const body = pseudoRandomBytes('first', 40 * KiB)
+      expect(hasher.hash(raw(body))).toBeUndefined()
+      expect(await hasher.ready()).toBe(true)
+      expect(await hasher.hash(raw(body))).toBe(hashObject('chunk', body))
+      expect(hasher.hashed).toBe(1)
+    } finally {
+      await hasher.close()
+    }
+    // closed: the next object starts another worker, and is left to the store meanwhile
+    expect(hasher.hash(raw(pseudoRandomBytes('after', 40 * KiB)))).toBeUndefined()
+    await hasher.close()
+  })
+
   it('when the ring is full, what does not fit is left to the store; what fits is hashed, and the ring is whole again after', async () => {
+    expect(await receivedHasherReady()).toBe(true)
     const big = pseudoRandomBytes('big', 256 * KiB)
     const count = RING_BYTES / big.length + 4
     const answers = await Promise.all(Array.from({ length: count }, () => hashReceived(raw(big))))
@@ -61,6 +79,7 @@ describe('received objects hashed on a second thread (received-hasher.ts)', () =
   })
 
   it('over TCP, a peer whose chunks do not match their ids is dropped (E_CORRUPT_OBJECT) and the file comes whole from the other; nothing bad is stored', async () => {
+    expect(await receivedHasherReady()).toBe(true)
     const hashedBefore = receivedObjectsHashedOffThread()
     const bytes = pseudoRandomBytes('tcp-bad', 3 * MiB)
     const liar = await seeder('liar', new CorruptingStore())

@@ -45,6 +45,29 @@ describe('FileStore', () => {
     await reopened.closeAll()
   })
 
+  it('answers for a chunk given as its 32 bytes without I/O (hasChunkKey): in the open pack, in a closed one, absent; after a while it asks to look again', async () => {
+    const dir = tmp()
+    const { store, ids } = await storeWith(dir, [randomBytes(40_000), randomBytes(40_000)])
+    const key = (id: string): Buffer => Buffer.from(id, 'hex')
+    const absent = key(hashObject('chunk', Buffer.from('never stored')))
+    try {
+      expect(store.hasChunkKey(key(ids[0]))).toBe(true)
+      await store.close()
+      expect(store.hasChunkKey(key(ids[1]))).toBe(true)
+      const later = await store.put('chunk', randomBytes(40_000))
+      expect(store.hasChunkKey(key(later))).toBe(true)
+      await store.refreshPacks()
+      expect(store.hasChunkKey(absent)).toBe(false)
+      // past the recheck interval another process may have added a pack: the caller asks has(), which looks
+      await new Promise((resolve) => setTimeout(resolve, 150))
+      expect(store.hasChunkKey(absent)).toBeUndefined()
+      expect(await store.has(absent.toString('hex'), 'chunk')).toBe(false)
+      expect(store.hasChunkKey(absent)).toBe(false)
+    } finally {
+      await store.closeAll()
+    }
+  })
+
   it('putEncoded refuses bytes that do not match the id and stores nothing', async () => {
     const dir = tmp()
     const store = await FileStore.open(join(dir, 'objects'))

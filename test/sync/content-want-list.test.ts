@@ -15,6 +15,22 @@ function collect (): void {
 }
 
 describe('ContentWantList', () => {
+  it('takes ids as their 32 bytes too (pushKey), listing them as push does; a key of another length is refused', () => {
+    const list = new ContentWantList()
+    list.pushKey(Buffer.from(idOf(1), 'hex'), { priority: 50, size: 10, path: 'a.bin', asset: idOf(100) })
+    list.push({ id: idOf(2), priority: 50, size: 20, path: 'a.bin', asset: idOf(100) })
+    // past the first capacity (64): the keys survive the list's growth
+    for (let n = 3; n <= 100; n++) list.pushKey(Buffer.from(idOf(n), 'hex'), { priority: 7, size: n })
+    expect(list.length).toBe(100)
+    expect(list.at(0)).toEqual({ id: idOf(1), kind: 'content', priority: 50, size: 10, path: 'a.bin', asset: idOf(100) })
+    expect(list.at(1)).toEqual({ id: idOf(2), kind: 'content', priority: 50, size: 20, path: 'a.bin', asset: idOf(100) })
+    expect(list.toArray().map((w) => w.id)).toEqual(Array.from({ length: 100 }, (_, i) => idOf(i + 1)))
+    expect(list.sizeAt(99)).toBe(100)
+    expect(() => list.pushKey(Buffer.alloc(31), { priority: 1 })).toThrow(RangeError)
+    expect(() => list.pushKey(Buffer.alloc(32), { priority: 256 })).toThrow(RangeError)
+    expect(list.length).toBe(100)
+  })
+
   it('gives back each want as the walk listed it, its file\'s path and asset included', () => {
     const list = new ContentWantList()
     list.push({ id: idOf(1), priority: 50, size: 10, path: 'a.bin', asset: idOf(100) })

@@ -8,8 +8,8 @@ import type { EncodedObject } from '../../objects/store.js'
  * and hashed there by a worker, one message per turn (the objects of a frame arrive in one turn),
  * the ids coming back in order. The swarm still compares each id with the one it asked for
  * before the object is stored (store.putEncoded's `hashedId`); only where the hashing runs changes.
- * When the ring is full (the worker is behind), or the worker failed, the answer is undefined and
- * the store hashes the bytes itself, as before.
+ * When the ring is full (the worker is behind), the worker is still starting, or it failed, the
+ * answer is undefined and the store hashes the bytes itself, as before.
  *
  * why: hashing was ~30% of the receiving main thread (profiled, 512 MiB over TCP: 281 of ~1000 ms),
  * and that thread, which also decrypts TLS and parses frames, is what limited the fetch; the
@@ -55,10 +55,12 @@ interface Batch {
 }
 
 /** One worker for the process and its ring, started on the first object worth it. */
-class ReceivedHasher {
+export class ReceivedHasher {
   /** objects the worker hashed so far (for tests and figures) */
   hashed = 0
   #worker: Worker | undefined
+  /** the worker runs its code: until then objects are hashed by the store (a start takes ~25 ms, which the first object would wait) */
+  #online = false
   #ring: Buffer | undefined
   /** where the next object goes, and the ring bytes taken by objects not answered yet */
   #head = 0
@@ -72,7 +74,7 @@ class ReceivedHasher {
     const bytes = object.bytes
     if (object.encoding !== 0 || bytes.byteLength < MIN_OFF_THREAD_BYTES) return undefined
     const ring = this.#started()
-    if (ring === undefined) return undefined
+    if (ring === undefined || !this.#online) return undefined
     const length = bytes.byteLength
     let at = this.#head
     const skipped = at + length > ring.length ? ring.length - at : 0
@@ -118,9 +120,12 @@ class ReceivedHasher {
       return undefined
     }
     this.#worker = worker
+    this.#online = false
     this.#ring = Buffer.from(shared)
     this.#head = 0
     this.#used = 0
+    worker.once('online', () => { if (this.#worker === worker) this.#online = true })
+    this.#idle(worker)
     worker.on('message', (m: { ids?: string[] }) => this.#answered(m.ids))
     // a worker that fails leaves the hashing to the store: every object waiting is answered "not hashed"
     worker.on('error', () => this.#stop(worker))
@@ -128,14 +133,38 @@ class ReceivedHasher {
     return this.#ring
   }
 
+  /** Stops the worker now (objects waiting are answered "not hashed"). */
+  async close (): Promise<void> {
+    const worker = this.#worker
+    if (worker === undefined) return
+    this.#stop(worker)
+    clearTimeout(this.#idleTimer)
+    await worker.terminate()
+  }
+
+  /** Starts the worker if none runs; true once it runs its code, false when it cannot start. */
+  async ready (): Promise<boolean> {
+    if (this.#started() === undefined) return false
+    const worker = this.#worker!
+    if (this.#online) return true
+    return await new Promise<boolean>((resolve) => {
+      worker.once('online', () => resolve(true))
+      worker.once('exit', () => resolve(false))
+    })
+  }
+
   #answered (ids: string[] | undefined): void {
     const batch = this.#posted.shift()
     if (batch !== undefined) this.#settle(batch, ids)
     this.hashed += ids?.length ?? 0
     if (this.#posted.length > 0 || this.#worker === undefined) return
-    // idle: it never holds the process open, and goes after a while
-    const worker = this.#worker
+    this.#idle(this.#worker)
+  }
+
+  /** Nothing posted: the worker never holds the process open, and goes after a while. */
+  #idle (worker: Worker): void {
     worker.unref()
+    clearTimeout(this.#idleTimer)
     this.#idleTimer = setTimeout(() => { if (this.#posted.length === 0 && this.#forming === undefined) void worker.terminate() }, IDLE_MS)
     this.#idleTimer.unref()
   }
@@ -150,6 +179,7 @@ class ReceivedHasher {
   #stop (worker: Worker): void {
     if (this.#worker !== worker) return
     this.#worker = undefined
+    this.#online = false
     this.#ring = undefined
     clearTimeout(this.#idleTimer)
     for (const batch of this.#posted.splice(0)) this.#settle(batch, undefined)
@@ -170,6 +200,11 @@ const shared = new ReceivedHasher()
  */
 export function hashReceived (object: EncodedObject): Promise<ObjectId | undefined> | undefined {
   return shared.hash(object)
+}
+
+/** Starts the hashing worker ahead of the objects (the first ones are hashed by the store while it starts); true once it runs. */
+export async function receivedHasherReady (): Promise<boolean> {
+  return await shared.ready()
 }
 
 /** How many received objects the worker hashed in this process. */

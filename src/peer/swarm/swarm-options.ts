@@ -37,6 +37,13 @@ export interface FetchOptions {
   probe?: boolean
   /** the caller just checked that none of `wants` is stored (a want-set): skip asking the store again */
   knownMissing?: boolean
+  /**
+   * make what was fetched durable before returning (store.flush: the pack's data synced, its index
+   * written). Default true. false: a caller fetching in rounds (a sync's metadata) flushes once
+   * itself before anything refers to the objects (refs); what a crash leaves unindexed, the next
+   * open recovers from the pack (recover.ts).
+   */
+  flush?: boolean
 }
 
 export interface FetchResult {

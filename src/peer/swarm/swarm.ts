@@ -112,7 +112,7 @@ export class Swarm {
       }
       await this.#putChain
       await this.#loosePuts.idle
-      await this.#store.flush()
+      if (opts.flush !== false) await this.#store.flush()
     }
   }
 

@@ -79,8 +79,13 @@ const SimplePeerCtor = SimplePeerClass as new (opts: Record<string, unknown>) =>
  * - its native PeerConnection notes its data channels, for the transport (native-channel.ts).
  */
 class BrowserLikePeerConnection extends polyfill.RTCPeerConnection {
+  /** the native PeerConnection behind this one, which notes its channels */
+  readonly native: unknown
+
   constructor (config?: RTCConfiguration) {
-    super({ ...config, peerConnection: notingPeerConnection(config as Record<string, unknown> | undefined) } as RTCConfiguration)
+    const native = notingPeerConnection(config as Record<string, unknown> | undefined)
+    super({ ...config, peerConnection: native } as RTCConfiguration)
+    this.native = native
     this.addEventListener('icegatheringstatechange', () => {
       if (this.iceGatheringState === 'complete') this.dispatchEvent(new polyfill.RTCPeerConnectionIceEvent(null as unknown as RTCIceCandidate))
     })
@@ -103,6 +108,13 @@ export const wrtc: Record<string, unknown> = { ...polyfill, RTCPeerConnection: B
 
 export function createSimplePeer (opts: SimplePeerOptions = {}): SimplePeer {
   return new SimplePeerCtor({ config: LOOPBACK_RTC_CONFIG, iceCompleteTimeout: ICE_COMPLETE_TIMEOUT_MS, ...opts, wrtc })
+}
+
+/** The native channel under a connected simple-peer made with `wrtc` (createSimplePeer, discovery), or undefined. */
+export function nativeChannelOfPeer (peer: SimplePeer): NativeChannel | undefined {
+  const label = peer._channel?.label
+  const pc = peer._pc
+  return label === undefined || !(pc instanceof BrowserLikePeerConnection) ? undefined : nativeChannelOf(pc.native, label)
 }
 
 class WebRtcTransport extends TransportBase {
@@ -129,8 +141,7 @@ class WebRtcTransport extends TransportBase {
   }
 
   #setup (): void {
-    const label = this.#peer._channel?.label
-    const channel = label === undefined ? undefined : nativeChannelOf(this.#peer._pc, label)
+    const channel = nativeChannelOfPeer(this.#peer)
     if (channel === undefined) return
     this.#channel = channel
     // why: simple-peer hands each message through a streamx Duplex, and the polyfill through an

@@ -4,7 +4,6 @@ import * as polyfill from 'node-datachannel/polyfill'
 import { GasError } from '../../errors.js'
 import { TransportBase, checkFrame, peerLost, type Transport } from './transport.js'
 import { offerAsDtlsClient } from './dtls-role.js'
-import { messageBytes, nativeChannelOf, notingPeerConnection, type NativeChannel } from './native-channel.js'
 
 /** why: node-datachannel queues without limit; above this many buffered bytes, send() waits */
 export const PAUSE_BUFFERED_BYTES = 4 * 1024 * 1024
@@ -22,7 +21,12 @@ export const LOOPBACK_RTC_CONFIG = { iceServers: [], bindAddress: '127.0.0.1' }
 
 /** The slice of the RTCDataChannel we rely on (node-datachannel's polyfill). */
 interface DataChannelLike {
-  readonly label: string
+  bufferedAmount: number
+  bufferedAmountLowThreshold: number
+  addEventListener: (type: 'bufferedamountlow', cb: () => void) => void
+  removeEventListener: (type: 'bufferedamountlow', cb: () => void) => void
+  onmessage: ((event: { data: ArrayBuffer | Uint8Array }) => void) | null
+  send: (data: Uint8Array | ArrayBuffer) => void
 }
 
 /** The slice of the polyfill's RTCPeerConnection we read ICE facts from. */
@@ -75,17 +79,11 @@ const SimplePeerCtor = SimplePeerClass as new (opts: Record<string, unknown>) =>
  * - the end of ICE gathering is reported as the null candidate of the spec (the polyfill only
  *   changes the state), or a non-trickle peer sits out its iceCompleteTimeout before signalling;
  * - createOffer/createAnswer give plain descriptions, which simple-peer edits in place (the
- *   polyfill's RTCSessionDescription is read-only);
- * - its native PeerConnection notes its data channels, for the transport (native-channel.ts).
+ *   polyfill's RTCSessionDescription is read-only).
  */
 class BrowserLikePeerConnection extends polyfill.RTCPeerConnection {
-  /** the native PeerConnection behind this one, which notes its channels */
-  readonly native: unknown
-
   constructor (config?: RTCConfiguration) {
-    const native = notingPeerConnection(config as Record<string, unknown> | undefined)
-    super({ ...config, peerConnection: native } as RTCConfiguration)
-    this.native = native
+    super(config)
     this.addEventListener('icegatheringstatechange', () => {
       if (this.iceGatheringState === 'complete') this.dispatchEvent(new polyfill.RTCPeerConnectionIceEvent(null as unknown as RTCIceCandidate))
     })
@@ -110,20 +108,13 @@ export function createSimplePeer (opts: SimplePeerOptions = {}): SimplePeer {
   return new SimplePeerCtor({ config: LOOPBACK_RTC_CONFIG, iceCompleteTimeout: ICE_COMPLETE_TIMEOUT_MS, ...opts, wrtc })
 }
 
-/** The native channel under a connected simple-peer made with `wrtc` (createSimplePeer, discovery), or undefined. */
-export function nativeChannelOfPeer (peer: SimplePeer): NativeChannel | undefined {
-  const label = peer._channel?.label
-  const pc = peer._pc
-  return label === undefined || !(pc instanceof BrowserLikePeerConnection) ? undefined : nativeChannelOf(pc.native, label)
-}
-
 class WebRtcTransport extends TransportBase {
   /** node-datachannel copies each message into its own queue inside send() */
   readonly copiesFrames = true
   readonly #peer: SimplePeer
   #waiters: Array<{ resolve: () => void, reject: (err: Error) => void }> = []
   #ready: Promise<void>
-  #channel: NativeChannel | undefined
+  #channel: DataChannelLike | undefined
 
   constructor (peer: SimplePeer, remoteLabel: string) {
     super(remoteLabel)
@@ -141,18 +132,16 @@ class WebRtcTransport extends TransportBase {
   }
 
   #setup (): void {
-    const channel = nativeChannelOfPeer(this.#peer)
-    if (channel === undefined) return
+    const channel = this.#peer._channel
+    if (channel === null) return
     this.#channel = channel
-    // why: simple-peer hands each message through a streamx Duplex, and the polyfill through an
-    // EventTarget; at ~2000 messages a second both cost the link, so once connected we take them
-    // from the native channel itself (this replaces the polyfill's handlers for messages and
-    // for the buffered-amount signal; simple-peer keeps signalling and the close events)
-    channel.onMessage((msg) => {
-      if (!this.closed) this.deliver(messageBytes(msg))
-    })
-    channel.setBufferedAmountLowThreshold(RESUME_BUFFERED_BYTES)
-    channel.onBufferedAmountLow(this.#onLow)
+    // why: simple-peer hands each message through a streamx Duplex; at ~1000 messages a second that
+    // costs a tenth of the link, so once connected we take them from the channel itself
+    channel.onmessage = (event: { data: ArrayBuffer | Uint8Array }) => {
+      if (!this.closed) this.deliver(event.data instanceof ArrayBuffer ? new Uint8Array(event.data) : event.data)
+    }
+    channel.bufferedAmountLowThreshold = RESUME_BUFFERED_BYTES
+    channel.addEventListener('bufferedamountlow', this.#onLow)
   }
 
   readonly #onLow = (): void => {
@@ -167,14 +156,14 @@ class WebRtcTransport extends TransportBase {
     await this.#ready
     if (this.closed) throw peerLost(this.remoteLabel, 'transport closed')
     try {
-      // node-datachannel copies the frame into its own queue
-      if (this.#channel !== undefined) this.#channel.sendMessageBinary(frame)
+      // the polyfill hands a Uint8Array to node-datachannel as is (which copies it once)
+      if (this.#channel !== undefined) this.#channel.send(frame)
       else this.#peer.send(frame)
     } catch (err) {
       this.#lost((err as Error).message)
       throw peerLost(this.remoteLabel, (err as Error).message)
     }
-    if ((this.#channel?.bufferedAmount() ?? 0) <= PAUSE_BUFFERED_BYTES) return
+    if ((this.#channel?.bufferedAmount ?? 0) <= PAUSE_BUFFERED_BYTES) return
     await new Promise<void>((resolve, reject) => this.#waiters.push({ resolve, reject }))
   }
 
@@ -183,21 +172,22 @@ class WebRtcTransport extends TransportBase {
     this.#rejectWaiters('transport closed')
     const peer = this.#peer
     const channel = this.#channel
-    if (channel === undefined || peer.destroyed || queuedIn(channel) === 0) {
+    if (channel === undefined || channel.bufferedAmount === 0 || peer.destroyed) {
       peer.destroy()
       return
     }
     // Let what libdatachannel still queues leave first. What SCTP itself already holds is lost
     // when the PeerConnection closes (closing only the channel stalls the remote's close event in
     // the polyfill), so a sender that needs delivery waits for an answer before closing.
+    channel.removeEventListener('bufferedamountlow', this.#onLow)
     const timer = setTimeout(done, CLOSE_DRAIN_TIMEOUT_MS)
     function done (): void {
       clearTimeout(timer)
+      channel?.removeEventListener('bufferedamountlow', done)
       peer.destroy()
     }
-    channel.setBufferedAmountLowThreshold(0)
-    // replaces #onLow (its waiters were rejected above)
-    channel.onBufferedAmountLow(done)
+    channel.bufferedAmountLowThreshold = 0
+    channel.addEventListener('bufferedamountlow', done)
   }
 
   #lost (why: string): void {
@@ -211,15 +201,6 @@ class WebRtcTransport extends TransportBase {
     const waiters = this.#waiters
     this.#waiters = []
     for (const w of waiters) w.reject(peerLost(this.remoteLabel, why))
-  }
-}
-
-/** Bytes the native channel still queues; 0 once it is closed (node-datachannel throws then). */
-function queuedIn (channel: NativeChannel): number {
-  try {
-    return channel.bufferedAmount()
-  } catch {
-    return 0
   }
 }
 

@@ -2,7 +2,7 @@ import type { BufferPool } from '../objects/buffer-pool.js'
 import type { LendingPool } from '../pack/lending-pool.js'
 import type { CompleteTrees } from '../objects/complete-trees.js'
 import type { ObjectId, ObjectType } from '../objects/id.js'
-import type { EncodedObject, ObjectStore, StoredObject } from '../objects/store.js'
+import type { EncodedObject, EntryChecksum, ObjectStore, StoredObject } from '../objects/store.js'
 
 /** Told of each object a fetch stored, once the store verified it; its bytes are only valid until it returns. */
 export type OnStored = (id: ObjectId, object: EncodedObject) => Promise<void>
@@ -27,8 +27,10 @@ export class ObservedStore implements ObjectStore {
   getEncodedNow (id: ObjectId, pool: LendingPool): EncodedObject | undefined { return this.inner.getEncodedNow?.(id, pool) }
   async flush (): Promise<void> { await this.inner.flush() }
 
-  async putEncoded (id: ObjectId, object: EncodedObject, hashedId?: ObjectId): Promise<void> {
-    await this.inner.putEncoded(id, object, hashedId)
+  receivedChecksumSeed (id: ObjectId, object: EncodedObject): number | undefined { return this.inner.receivedChecksumSeed?.(id, object) }
+
+  async putEncoded (id: ObjectId, object: EncodedObject, hashedId?: ObjectId, checksum?: EntryChecksum): Promise<void> {
+    await this.inner.putEncoded(id, object, hashedId, checksum)
     await this.onStored?.(id, object)
   }
 }

@@ -17,6 +17,12 @@ export interface EncodedObject { type: ObjectType, encoding: Encoding, rawLength
  */
 export const LOOSE_WHEN_RECEIVED: ReadonlySet<ObjectType> = new Set<ObjectType>(['version', 'tag'])
 
+/**
+ * A CRC-32 of a received object's pack entry computed by the caller where it hashed the bytes (on
+ * another thread): started from the store's `receivedChecksumSeed` and continued over the bytes.
+ */
+export interface EntryChecksum { seed: number, crc: number }
+
 export interface ObjectStore {
   /** `type`, when the caller knows it, lets a store skip places that never hold that type */
   has (id: ObjectId, type?: ObjectType): Promise<boolean>
@@ -33,7 +39,13 @@ export interface ObjectStore {
    * Decodes, verifies against `id`, then stores; throws E_CORRUPT_OBJECT on a mismatch and stores nothing.
    * `hashedId`: the caller already hashed these very bytes (decoded) to this id on another thread; it is compared instead of hashing again.
    */
-  putEncoded (id: ObjectId, object: EncodedObject, hashedId?: ObjectId): Promise<void>
+  putEncoded (id: ObjectId, object: EncodedObject, hashedId?: ObjectId, checksum?: EntryChecksum): Promise<void>
+  /**
+   * The CRC-32 the store's entry for this received object starts with (its header), when it keeps
+   * one; a caller hashing the bytes elsewhere continues it over them and passes it to putEncoded,
+   * which then does not read the bytes again for it. undefined: nothing to continue.
+   */
+  receivedChecksumSeed? (id: ObjectId, object: EncodedObject): number | undefined
   /** trees held with everything below them (see complete-trees.ts); absent: always walk */
   readonly completeTrees?: CompleteTrees
   /** Makes everything put so far durable and visible to other processes. */

@@ -33,6 +33,23 @@ export function entryChecksum (header: Uint8Array, stored: Uint8Array): number {
   return crc32(stored, crc32(header))
 }
 
+/**
+ * Where a worker thread loads the same CRC-32 from (undefined: zlib's, which node has built in).
+ * why a path: a worker evaluated from source resolves packages from the working directory, not from here.
+ */
+export function crc32ModulePath (): string | undefined {
+  try {
+    return createRequire(import.meta.url).resolve('@node-rs/crc32')
+  } catch {
+    return undefined
+  }
+}
+
+/** The CRC-32 of bytes, continued from `initial` (a header's, as entryChecksum does). */
+export function crc32Of (bytes: Uint8Array, initial?: number): number {
+  return crc32(bytes, initial)
+}
+
 /** The same over an entry held in one buffer (header followed by its stored bytes). */
 export function checksumOfEntryBytes (entry: Uint8Array): number {
   return crc32(entry)

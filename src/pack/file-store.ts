@@ -4,7 +4,9 @@ import { compressChunk, decompress } from '../objects/compression.js'
 import { realFs, type FileSystem } from '../objects/fs.js'
 import { hashObject, type ObjectId, type ObjectType } from '../objects/id.js'
 import { LooseStore } from '../objects/loose-store.js'
-import { LOOSE_WHEN_RECEIVED, type EncodedObject, type ObjectStore, type StoredObject } from '../objects/store.js'
+import { LOOSE_WHEN_RECEIVED, type EncodedObject, type EntryChecksum, type ObjectStore, type StoredObject } from '../objects/store.js'
+import { crc32Of } from './entry-checksum.js'
+import { encodeEntryHeader } from './pack-entry.js'
 import type { BufferPool } from '../objects/buffer-pool.js'
 import type { LendingPool } from './lending-pool.js'
 import { FileCompleteTrees, MemoryCompleteTrees, type CompleteTrees } from '../objects/complete-trees.js'
@@ -189,10 +191,10 @@ export class FileStore implements ObjectStore {
    * loose, where an id prefix finds them. why: a file per tree, asset and manifest cost ~1 ms of
    * the thread pool each (4000 in a first sync of 2000 assets); appending to the pack costs a copy.
    */
-  async putEncoded (id: ObjectId, object: EncodedObject, hashedId?: ObjectId): Promise<void> {
+  async putEncoded (id: ObjectId, object: EncodedObject, hashedId?: ObjectId, checksum?: EntryChecksum): Promise<void> {
     const raw = decompress(object.encoding, object.bytes, object.rawLength, id)
     if ((hashedId ?? hashObject(object.type, raw)) !== id) throw GasError.corruptObject(id, 'received bytes do not match the id')
-    if (!LOOSE_WHEN_RECEIVED.has(object.type)) await this.#appendToPack(id, object, RECEIVED_WRITE_BYTES, true)
+    if (!LOOSE_WHEN_RECEIVED.has(object.type)) await this.#appendToPack(id, object, RECEIVED_WRITE_BYTES, true, checksum)
     else {
       await this.loose.write(object.type, raw, id)
       await this.#replaced(id, 'loose')
@@ -212,6 +214,12 @@ export class FileStore implements ObjectStore {
     return id
   }
 
+  /** A received object's entry begins with its header: its CRC-32 (entry-checksum.ts), for putEncoded's `checksum`. Versions and tags rest loose: none. */
+  receivedChecksumSeed (id: ObjectId, object: EncodedObject): number | undefined {
+    if (LOOSE_WHEN_RECEIVED.has(object.type)) return undefined
+    return crc32Of(encodeEntryHeader({ type: object.type, encoding: object.encoding, rawLength: object.rawLength, storedLength: object.bytes.length, id }))
+  }
+
   /** For callers that just computed `id` from these very bytes (ingest): skips hashing twice. */
   async putTrusted (id: ObjectId, object: EncodedObject): Promise<void> {
     if (object.type !== 'chunk') {
@@ -222,11 +230,11 @@ export class FileStore implements ObjectStore {
     await this.#appendToPack(id, object)
   }
 
-  async #appendToPack (id: ObjectId, object: EncodedObject, writeAt?: number, received = false): Promise<void> {
+  async #appendToPack (id: ObjectId, object: EncodedObject, writeAt?: number, received = false, checksum?: EntryChecksum): Promise<void> {
     if (this.hasPacked(id)) return
     const writer = await this.openWriter()
     if (received) await writer.dropWrittenPages()
-    await writer.append(id, object, writeAt)
+    await writer.append(id, object, writeAt, checksum)
     await this.#replaced(id, 'pack')
   }
 

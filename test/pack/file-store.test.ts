@@ -7,6 +7,8 @@ import { GasError } from '../../src/errors.js'
 import { hashObject } from '../../src/objects/id.js'
 import type { FileSystem } from '../../src/objects/fs.js'
 import { FileStore } from '../../src/pack/file-store.js'
+import { crc32Of, entryChecksum } from '../../src/pack/entry-checksum.js'
+import { encodeEntryHeader } from '../../src/pack/pack-entry.js'
 import { checkStore } from '../../src/pack/fsck.js'
 import { PackIndex, encodePackIndex } from '../../src/pack/pack-index.js'
 import { recoverPack } from '../../src/pack/recover.js'
@@ -63,6 +65,31 @@ describe('FileStore', () => {
       expect(store.hasChunkKey(absent)).toBeUndefined()
       expect(await store.has(absent.toString('hex'), 'chunk')).toBe(false)
       expect(store.hasChunkKey(absent)).toBe(false)
+    } finally {
+      await store.closeAll()
+    }
+  })
+
+  it('takes a received entry\'s CRC-32 computed elsewhere when it was started from this entry\'s header (receivedChecksumSeed), and computes it itself otherwise', async () => {
+    const store = await FileStore.open(join(tmp(), 'objects'))
+    try {
+      const object = (bytes: Buffer): { type: 'chunk', encoding: 0, rawLength: number, bytes: Buffer } => ({ type: 'chunk', encoding: 0, rawLength: bytes.length, bytes })
+      const [a, b, c] = ['a', 'b', 'c'].map((n) => randomBytes(30_000 + n.charCodeAt(0)))
+      const [idA, idB, idC] = [a, b, c].map((bytes) => hashObject('chunk', bytes))
+      const seedA = store.receivedChecksumSeed(idA, object(a))!
+      const header = (id: string, bytes: Buffer): Buffer => encodeEntryHeader({ type: 'chunk', encoding: 0, rawLength: bytes.length, storedLength: bytes.length, id })
+      expect(seedA).toBe(crc32Of(header(idA, a)))
+      expect(store.receivedChecksumSeed(idA, { ...object(a), type: 'version' })).toBeUndefined() // versions rest loose
+      await store.putEncoded(idA, object(a), idA, { seed: seedA, crc: entryChecksum(header(idA, a), a) })
+      // a seed of another header: ignored, the store computes the checksum over the entry itself
+      await store.putEncoded(idB, object(b), idB, { seed: seedA, crc: 12345 })
+      // started from this header: taken as given (the caller computed it in the pass that hashed the bytes)
+      const seedC = store.receivedChecksumSeed(idC, object(c))!
+      await store.putEncoded(idC, object(c), idC, { seed: seedC, crc: 6789 })
+      await store.flush()
+      expect(store.locatePacked(idA)?.crc).toBe(entryChecksum(header(idA, a), a))
+      expect(store.locatePacked(idB)?.crc).toBe(entryChecksum(header(idB, b), b))
+      expect(store.locatePacked(idC)?.crc).toBe(6789)
     } finally {
       await store.closeAll()
     }

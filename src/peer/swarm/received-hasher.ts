@@ -1,12 +1,15 @@
 import { Worker } from 'node:worker_threads'
 import type { ObjectId } from '../../objects/id.js'
-import type { EncodedObject } from '../../objects/store.js'
+import type { EncodedObject, EntryChecksum } from '../../objects/store.js'
+import { directFrames, type SharedFrames } from '../transport/shared-frames.js'
+import { crc32ModulePath } from '../../pack/entry-checksum.js'
 
 /**
  * SHA-256 of received objects on a second thread. Each raw object of at least
- * MIN_OFF_THREAD_BYTES is copied into a ring of shared memory (one memcpy, ~1/10 of hashing it)
- * and hashed there by a worker, one message per turn (the objects of a frame arrive in one turn),
- * the ids coming back in order. The swarm still compares each id with the one it asked for
+ * MIN_OFF_THREAD_BYTES is hashed by a worker where its frame holds it, when the frame is one of the
+ * direct path's shared buffers (shared-frames.ts), or else from a copy in a ring of shared memory
+ * (one memcpy, ~1/10 of hashing it); one message per turn (the objects of a frame arrive in one
+ * turn), the ids coming back in order. The swarm still compares each id with the one it asked for
  * before the object is stored (store.putEncoded's `hashedId`); only where the hashing runs changes.
  * When the ring is full (the worker is behind), the worker is still starting, or it failed, the
  * answer is undefined and the store hashes the bytes itself, as before.
@@ -15,24 +18,32 @@ import type { EncodedObject } from '../../objects/store.js'
  * and that thread, which also decrypts TLS and parses frames, is what limited the fetch; the
  * second core had room. Compressed objects are left to the store (their raw bytes must be decoded
  * first), which also means a fetch of compressible content never starts the worker (~10 MiB).
- * why a copy and not the frames themselves in shared memory: frames nobody holds are left to the
- * garbage collector, and 1 MiB SharedArrayBuffers piled up longer than ordinary ones (10 GB sync:
- * peak RSS +35 MiB).
+ * A frame is not reused before its objects are answered: the swarm holds it until the put that
+ * awaits the id is done.
  * Inline CommonJS source, as chunk-worker.ts: it runs the same from dist/ and under the test runner.
  */
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads')
 const { createHash } = require('node:crypto')
+let crc32 = require('node:zlib').crc32
+try { if (workerData.crc32Path) crc32 = require(workerData.crc32Path).crc32 } catch {}
 const ring = Buffer.from(workerData.ring)
-parentPort.on('message', ({ spans, types }) => {
+const frames = new Map()
+parentPort.on('message', ({ spans, types, seeds, added, dropped }) => {
   try {
+    for (const [id, memory] of added) frames.set(id, Buffer.from(memory))
+    for (const id of dropped) frames.delete(id)
     const ids = []
+    const crcs = []
     for (let i = 0; i < types.length; i++) {
-      const at = spans[2 * i]
-      const length = spans[2 * i + 1]
-      ids.push(createHash('sha256').update(types[i] + ' ' + length + '\\0', 'latin1').update(ring.subarray(at, at + length)).digest('hex'))
+      const source = spans[3 * i] < 0 ? ring : frames.get(spans[3 * i])
+      const at = spans[3 * i + 1]
+      const length = spans[3 * i + 2]
+      const bytes = source.subarray(at, at + length)
+      ids.push(createHash('sha256').update(types[i] + ' ' + length + '\\0', 'latin1').update(bytes).digest('hex'))
+      crcs.push(seeds[i] < 0 ? -1 : crc32(bytes, seeds[i]))
     }
-    parentPort.postMessage({ ids })
+    parentPort.postMessage({ ids, crcs })
   } catch (err) {
     parentPort.postMessage({ error: String(err && err.message || err) })
   }
@@ -41,18 +52,31 @@ parentPort.on('message', ({ spans, types }) => {
 
 /** why: below this the copy and the message cost about what hashing on this thread does */
 export const MIN_OFF_THREAD_BYTES = 16 * 1024
-/** why 4 MiB: a few frames' worth, what is in flight between the two threads at ~1 GB/s; more only holds memory */
-export const RING_BYTES = 4 * 1024 * 1024
+/**
+ * why 2 MiB: over the direct path most chunks are hashed in their shared frame; the ring takes the
+ * rest (a chunk split across two frames and put back together, frames past MAX_SHARED_FRAMES), a
+ * few frames' worth at most; more only holds memory (a 10 GB sync's peak RSS is near its floor)
+ */
+export const RING_BYTES = 2 * 1024 * 1024
 /** why: a worker costs ~25 ms to start; kept this long after the last object, a fetch's next slice (or the next fetch) reuses it */
 const IDLE_MS = 5000
 
 interface Batch {
+  /** per object: the shared frame holding it (its id) or -1 for the ring, where it starts there, its length */
   spans: number[]
   types: string[]
+  /** per object: the CRC-32 to continue over its bytes, or -1 for none */
+  seeds: number[]
+  /** shared frames the worker has not seen yet, and those it may forget */
+  added: Array<[number, SharedArrayBuffer]>
+  dropped: number[]
   /** ring bytes each object took (its length, plus the end of the ring skipped before it) */
   costs: number[]
-  answers: Array<(id: ObjectId | undefined) => void>
+  answers: Array<(hashed: ReceivedHash | undefined) => void>
 }
+
+/** A received object's id, and its entry's CRC-32 when a seed was given (its seed, continued over the bytes). */
+export interface ReceivedHash { id: ObjectId, checksum?: EntryChecksum }
 
 /** One worker for the process and its ring, started on the first object worth it. */
 export class ReceivedHasher {
@@ -69,13 +93,29 @@ export class ReceivedHasher {
   /** batches posted, oldest first (the worker answers in order) */
   readonly #posted: Batch[] = []
   #idleTimer: ReturnType<typeof setTimeout> | undefined
+  /** shared frames the current worker has */
+  readonly #framesSent = new Set<number>()
 
-  hash (object: EncodedObject): Promise<ObjectId | undefined> | undefined {
+  constructor (private readonly frames: SharedFrames = directFrames) {}
+
+  /** `seedOf`: a CRC-32 to continue over the bytes too (the store's entry header's: receivedChecksumSeed), asked only of an object the worker takes. */
+  hash (object: EncodedObject, seedOf?: () => number | undefined): Promise<ReceivedHash | undefined> | undefined {
     const bytes = object.bytes
     if (object.encoding !== 0 || bytes.byteLength < MIN_OFF_THREAD_BYTES) return undefined
     const ring = this.#started()
     if (ring === undefined || !this.#online) return undefined
+    const seed = seedOf?.()
     const length = bytes.byteLength
+    const frame = this.frames.idOf(bytes.buffer)
+    if (frame !== undefined) {
+      // hashed where the frame holds it: no copy
+      const batch = this.#batch()
+      if (!this.#framesSent.has(frame)) {
+        batch.added.push([frame, this.frames.memoryOf(frame)!])
+        this.#framesSent.add(frame)
+      }
+      return this.#add(batch, object, seed, frame, bytes.byteOffset, 0)
+    }
     let at = this.#head
     const skipped = at + length > ring.length ? ring.length - at : 0
     if (skipped > 0) at = 0
@@ -84,15 +124,23 @@ export class ReceivedHasher {
     this.#head = at + length
     // why fill: a memcpy into shared memory (set() would copy word by word)
     ring.fill(bytes, at, at + length)
-    let batch = this.#forming
-    if (batch === undefined) {
-      const forming: Batch = { spans: [], types: [], costs: [], answers: [] }
-      this.#forming = batch = forming
-      queueMicrotask(() => { if (this.#forming === forming) this.#post() })
-    }
-    batch.spans.push(at, length)
+    return this.#add(this.#batch(), object, seed, -1, at, skipped + length)
+  }
+
+  /** The batch this turn's objects join, posted at the end of the turn. */
+  #batch (): Batch {
+    if (this.#forming !== undefined) return this.#forming
+    const forming: Batch = { spans: [], types: [], seeds: [], added: [], dropped: [], costs: [], answers: [] }
+    this.#forming = forming
+    queueMicrotask(() => { if (this.#forming === forming) this.#post() })
+    return forming
+  }
+
+  #add (batch: Batch, object: EncodedObject, seed: number | undefined, source: number, at: number, cost: number): Promise<ReceivedHash | undefined> {
+    batch.spans.push(source, at, object.bytes.byteLength)
     batch.types.push(object.type)
-    batch.costs.push(skipped + length)
+    batch.seeds.push(seed ?? -1)
+    batch.costs.push(cost)
     const answers = batch.answers
     return new Promise((resolve) => answers.push(resolve))
   }
@@ -105,7 +153,10 @@ export class ReceivedHasher {
     if (worker === undefined) return this.#settle(batch, undefined)
     if (this.#posted.length === 0) worker.ref()
     this.#posted.push(batch)
-    worker.postMessage({ spans: batch.spans, types: batch.types })
+    for (const id of this.frames.takeRetired()) {
+      if (this.#framesSent.delete(id)) batch.dropped.push(id)
+    }
+    worker.postMessage({ spans: batch.spans, types: batch.types, seeds: batch.seeds, added: batch.added, dropped: batch.dropped })
   }
 
   /** The ring, with a worker on it (started now if needed); undefined if none can start. */
@@ -115,18 +166,19 @@ export class ReceivedHasher {
     const shared = new SharedArrayBuffer(RING_BYTES)
     let worker: Worker
     try {
-      worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { ring: shared } })
+      worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { ring: shared, crc32Path: crc32ModulePath() } })
     } catch {
       return undefined
     }
     this.#worker = worker
     this.#online = false
+    this.#framesSent.clear()
     this.#ring = Buffer.from(shared)
     this.#head = 0
     this.#used = 0
     worker.once('online', () => { if (this.#worker === worker) this.#online = true })
     this.#idle(worker)
-    worker.on('message', (m: { ids?: string[] }) => this.#answered(m.ids))
+    worker.on('message', (m: { ids?: string[], crcs?: number[] }) => this.#answered(m.ids, m.crcs))
     // a worker that fails leaves the hashing to the store: every object waiting is answered "not hashed"
     worker.on('error', () => this.#stop(worker))
     worker.on('exit', () => this.#stop(worker))
@@ -153,9 +205,9 @@ export class ReceivedHasher {
     })
   }
 
-  #answered (ids: string[] | undefined): void {
+  #answered (ids: string[] | undefined, crcs: number[] | undefined): void {
     const batch = this.#posted.shift()
-    if (batch !== undefined) this.#settle(batch, ids)
+    if (batch !== undefined) this.#settle(batch, ids, crcs)
     this.hashed += ids?.length ?? 0
     if (this.#posted.length > 0 || this.#worker === undefined) return
     this.#idle(this.#worker)
@@ -170,10 +222,15 @@ export class ReceivedHasher {
   }
 
   /** Answers a batch's objects and gives their ring bytes back. */
-  #settle (batch: Batch, ids: string[] | undefined): void {
+  #settle (batch: Batch, ids: string[] | undefined, crcs?: number[]): void {
     for (const cost of batch.costs) this.#used -= cost
     if (this.#used === 0) this.#head = 0
-    batch.answers.forEach((answer, i) => answer(ids?.[i]))
+    batch.answers.forEach((answer, i) => {
+      const id = ids?.[i]
+      const crc = crcs?.[i]
+      const seed = batch.seeds[i]
+      answer(id === undefined ? undefined : crc === undefined || crc < 0 || seed < 0 ? { id } : { id, checksum: { seed, crc } })
+    })
   }
 
   #stop (worker: Worker): void {
@@ -195,11 +252,12 @@ const shared = new ReceivedHasher()
 
 /**
  * The id of a received object (SHA-256 of `"<type> <size>\0"` and its bytes), computed on the
- * worker from a copy made now; undefined when the object is small or compressed (the store
- * hashes it), and the promise gives undefined when the worker could not take it or failed.
+ * worker (where its frame holds it, or from a copy made now), and with `seedOf` its entry's
+ * CRC-32 (the seed continued over its bytes); undefined when the object is small or compressed (the store hashes it), and the
+ * promise gives undefined when the worker could not take it or failed.
  */
-export function hashReceived (object: EncodedObject): Promise<ObjectId | undefined> | undefined {
-  return shared.hash(object)
+export function hashReceived (object: EncodedObject, seedOf?: () => number | undefined): Promise<ReceivedHash | undefined> | undefined {
+  return shared.hash(object, seedOf)
 }
 
 /** Starts the hashing worker ahead of the objects (the first ones are hashed by the store while it starts); true once it runs. */

@@ -7,7 +7,7 @@ import type { DontHaveReason } from '../wire/messages.js'
 import type { PeerSession, ReceivedBlock } from '../session/session.js'
 import { ENDGAME_ITEMS, nextRequest, type Item, type Job, type Member } from './request-picker.js'
 import { PeerWindow, UNKNOWN_SIZE_ESTIMATE } from '../session/want-manager.js'
-import { hashReceived } from './received-hasher.js'
+import { hashReceived, type ReceivedHash } from './received-hasher.js'
 import { MAX_PARALLEL_LOOSE_PUTS, MAX_VERIFY_BACKLOG_BYTES, PROGRESS_INTERVAL_MS, REQUEST_TIMEOUT_MS, STALL_CHECK_MS, STALL_TIMEOUT_MS, type DroppedPeer, type FetchOptions, type FetchResult, type SwarmOptions, type WantRequest } from './swarm-options.js'
 
 /**
@@ -181,7 +181,8 @@ export class Swarm {
     job.verifying++
     job.verifyingBytes += block.object.bytes.byteLength
     // over the direct path hashing starts now, on another thread (received-hasher.ts); the put waits for its id
-    const hashed = block.fast === true ? hashReceived(block.object) : undefined
+    // the CRC-32 of its pack entry comes along from the same pass over the bytes (the store checks its seed)
+    const hashed = block.fast === true ? hashReceived(block.object, () => this.#store.receivedChecksumSeed?.(block.id, block.object)) : undefined
     const put = async (): Promise<void> => await this.#verify(job, m, item, block.object, hashed)
     // objects a store appends to its pack go through one chain (the pack writer appends in order);
     // versions and tags are files of their own, written several at a time
@@ -190,15 +191,15 @@ export class Swarm {
     this.#schedulePump()
   }
 
-  async #verify (job: Job, m: Member, item: Item, object: EncodedObject, hashed?: Promise<ObjectId | undefined>): Promise<void> {
+  async #verify (job: Job, m: Member, item: Item, object: EncodedObject, hashed?: Promise<ReceivedHash | undefined>): Promise<void> {
     try {
-      const hashedId = await hashed
+      const digest = await hashed
       if (item.done) {
         job.result.duplicates++
         return
       }
       try {
-        await this.#store.putEncoded(item.id, object, hashedId)
+        await this.#store.putEncoded(item.id, object, digest?.id, digest?.checksum)
       } catch (err) {
         if (!isGasError(err, 'E_CORRUPT_OBJECT')) {
           job.reject(err as Error)

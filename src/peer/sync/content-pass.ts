@@ -56,9 +56,12 @@ export async function fetchContentPass (opts: ContentPassOptions): Promise<Conte
   // the first want of each file is all a plan needs (a want per chunk would be ~150 000 objects for 10 GB)
   await opts.arriving?.plan(store, wantSet.content.firstOfEachOwner())
   traceMark('arriving planned')
-  const content: FetchResult = await fetchInSlices(async (wants) => await opts.swarm.fetch(wants, { probe: true, knownMissing: true }), wantSet.content, opts.slices, opts.contentSlice)
+  // why no flush per slice: the files written while their chunks arrived are finished while the
+  // store flushes (different files: ~20 ms each, one after the other before); syncRepo flushes
+  // again before any ref names what came
+  const content: FetchResult = await fetchInSlices(async (wants) => await opts.swarm.fetch(wants, { probe: true, knownMissing: true, flush: false }), wantSet.content, opts.slices, opts.contentSlice)
   traceMark('content fetched')
-  await opts.arriving?.finish(store)
+  await Promise.all([store.flush(), opts.arriving?.finish(store)])
   traceMark('arriving finished')
   opts.denials.add(content.denied, content.denied.length === 0 ? [] : wantSet.content.toArray(), opts.unavailable)
   const missing = [...wantSet.metadata.map((w) => w.id), ...content.missing]

@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net'
 import { GasError } from '../../errors.js'
 import { FramePool, type PooledFrame } from './frame-pool.js'
+import { directFrames } from './shared-frames.js'
 import { SocketWriter } from './socket-writer.js'
 import type { SocketReads } from './socket-reads.js'
 import { LARGE_FRAME, MAX_FRAME, TransportBase, peerLost } from './transport.js'
@@ -78,7 +79,7 @@ export class StreamTransport extends TransportBase {
     this.socket = socket
     this.#maxFrame = opts.maxFrame ?? MAX_STREAM_FRAME
     this.maxFrameBytes = this.#maxFrame
-    this.#pool = new FramePool(this.#maxFrame)
+    this.#pool = new FramePool(this.#maxFrame, directFrames)
     socket.setNoDelay(true)
     this.#writer = new SocketWriter(socket, () => this.#written())
     if (opts.reads !== undefined) opts.reads.listen((data, inPlace) => inPlace ? this.#readInPlace(data) : this.#onData(data, true), () => this.#readTarget())

@@ -26,7 +26,8 @@ const SECTIONS = [
   'cli',
   'scale',
   'ingest',
-  'restore'
+  'restore',
+  'webrtc-cpu'
 ] as const
 type Section = typeof SECTIONS[number]
 const ALIASES: Record<string, Section> = { transport: 'datachannel', webrtc: 'datachannel', previews: 'preview' }
@@ -126,7 +127,8 @@ const RUNNERS: Record<Section, Runner> = {
   cli: async (workDir, args) => await (await import('./cli.js')).benchCli(join(workDir, 'cli'), { quick: args.quick }),
   scale: async (workDir, args) => await (await import('./scale.js')).benchScale(join(workDir, 'scale'), { quick: args.quick }),
   ingest: async (workDir, args) => await (await import('./ingest-cli.js')).benchIngestCli(join(workDir, 'ingest'), { quick: args.quick }),
-  restore: async (workDir, args) => await (await import('./restore.js')).benchRestore(join(workDir, 'restore'), { quick: args.quick })
+  restore: async (workDir, args) => await (await import('./restore.js')).benchRestore(join(workDir, 'restore'), { quick: args.quick }),
+  'webrtc-cpu': async (workDir, args) => await (await import('./webrtc-cpu.js')).benchWebrtcCpu(join(workDir, 'webrtc-cpu'), { quick: args.quick })
 }
 
 interface SectionResult { figures: Figure[], notes: string[], errors: string[] }

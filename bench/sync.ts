@@ -168,6 +168,9 @@ async function webrtcSync (workDir: string, scale: number, rounds: number): Prom
     refs: await repoDir(workDir, 'rtc'),
     version: await buildVersion(seedStore, [{ path: 'big.pak', bytes: pseudoRandomStream('webrtc', bytes) }])
   }
+  // why: served at once from this process, a pack whose tail is still being written can be read
+  // short ("truncated at offset …", seen in ~1 of 10 one-process rounds) and fail the round
+  await seedStore.flush()
   await setRef(seed.refs, 'refs/heads/main', seed.version.version)
   const results: WebrtcRound[] = []
   try {

@@ -1,7 +1,14 @@
 import type { ChunkRef, FileManifest, LazyFileManifest } from './file-manifest.js'
 
 /** bytes of one chunk entry in a file manifest: id [32] | length u32 BE */
-const ENTRY = 36
+export const CHUNK_ENTRY_BYTES = 36
+const ENTRY = CHUNK_ENTRY_BYTES
+
+/** A manifest's chunk entries as stored, count × (id [32] | length u32 BE), as a Buffer over the same bytes. */
+export function chunkEntries (manifest: LazyFileManifest): Buffer {
+  const entries = manifest.entries
+  return Buffer.from(entries.buffer, entries.byteOffset, entries.byteLength)
+}
 
 /**
  * A file's chunk list read by index. why: a 10 GB file's ~160 000 ChunkRefs (an object and a hex

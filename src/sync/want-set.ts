@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto'
 import { decodeAsset, type Asset } from '../objects/asset.js'
 import { decodeBuild, type Build } from '../objects/build.js'
-import { decodeFileManifest, decodeFileManifestLazily, type LazyFileManifest } from '../objects/file-manifest.js'
+import { decodeFileManifest, decodeFileManifestLazily } from '../objects/file-manifest.js'
+import { CHUNK_ENTRY_BYTES, chunkEntries } from '../objects/chunk-list.js'
 import { IdTable } from '../objects/id-table.js'
 import { WalkedTable, walkedKey } from './walked-table.js'
 import type { ObjectId } from '../objects/id.js'
@@ -14,6 +15,7 @@ import type { CompleteTrees } from '../objects/complete-trees.js'
 import { companionOf } from '../repo/engine.js'
 import type { Companion } from './companions.js'
 import { ContentWantList } from './content-want-list.js'
+import { contentPriority, PRIORITY_METADATA, PRIORITY_PREVIEW } from './want-priority.js'
 
 /**
  * What a peer still needs for a set of roots (ref targets): walks version → tree → asset → file
@@ -26,12 +28,7 @@ import { ContentWantList } from './content-want-list.js'
  * `metadata`, then compute again, until `complete`.
  */
 
-/** WANT priorities (0..255, higher first). why: metadata must never queue behind content at the serving peer */
-export const PRIORITY_METADATA = 250
-/** why: previews are small and what a user looks at first, but a tree without them is still usable */
-export const PRIORITY_PREVIEW = 240
-/** why: content ranks below every metadata priority; within it, small assets first (see contentPriority) */
-export const PRIORITY_CONTENT_MAX = 200
+export { contentPriority, PRIORITY_CONTENT_MAX, PRIORITY_METADATA, PRIORITY_PREVIEW } from './want-priority.js'
 
 export type WantKind = 'metadata' | 'content'
 
@@ -108,12 +105,6 @@ export interface WantSetOptions {
   unavailable?: ReadonlySet<ObjectId>
 }
 
-/** Smaller assets get higher priorities: 1 KiB ≈ 150, 1 MiB ≈ 100, 1 GiB ≈ 50. */
-export function contentPriority (assetSize: number): number {
-  const bits = Math.ceil(Math.log2(Math.max(1, assetSize) + 1))
-  return Math.max(1, Math.min(PRIORITY_CONTENT_MAX, PRIORITY_CONTENT_MAX - 5 * bits))
-}
-
 /**
  * The completeTrees key of a tree that is whole only because the policy leaves some content out:
  * the same tree at another path, or under another policy, may need that content.
@@ -127,13 +118,8 @@ const MAX_DECODED = 20_000
 /** what each `decoded` cache holds, in tree entries (objects other than trees weigh 1) */
 const decodedWeight = new WeakMap<Map<ObjectId, unknown>, number>()
 
-/** a file manifest's chunk list as stored: count × (id [32] | length u32 BE) */
+/** bytes of an id at the start of each chunk entry */
 const KEY = 32
-const CHUNK_ENTRY = KEY + 4
-function chunkEntries (manifest: LazyFileManifest): Buffer {
-  const entries = manifest.entries
-  return Buffer.from(entries.buffer, entries.byteOffset, entries.byteLength)
-}
 
 /** filesWalked values: the manifest's chunks were walked, and some were missing / all were here / all here or listed */
 const FILE_PARTIAL = 1
@@ -229,7 +215,7 @@ export async function computeCompactWantSet (opts: WantSetOptions): Promise<Comp
     let arriving = true
     // why by the ids' 32 bytes: a 1 GiB file is ~16 000 chunks, and a hex string, a promise and four
     // hex decodings each were ~60 of the ~100 ms between a sync's metadata and its first content
-    for (let at = 0; at < entries.length; at += CHUNK_ENTRY) {
+    for (let at = 0; at < entries.length; at += CHUNK_ENTRY_BYTES) {
       const key = entries.subarray(at, at + KEY)
       const seen = contentWanted.getKey(key)
       if (seen !== undefined) {
@@ -267,7 +253,7 @@ export async function computeCompactWantSet (opts: WantSetOptions): Promise<Comp
     if (leftOut.get(fileId) !== undefined) return 0
     let arriving = false
     const entries = chunkEntries(decodeFileManifestLazily((await store.get(fileId)).body))
-    for (let at = 0; at < entries.length; at += CHUNK_ENTRY) {
+    for (let at = 0; at < entries.length; at += CHUNK_ENTRY_BYTES) {
       const key = entries.subarray(at, at + KEY)
       // a chunk a newer version shares, listed for it: here once this fetch is done
       if (contentWanted.getKey(key) === CHUNK_LISTED) { arriving = true; continue }

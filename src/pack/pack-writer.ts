@@ -302,6 +302,14 @@ export class PackWriter {
     if (this.direct !== undefined) return await this.direct.writeEverything()
     await this.writeBuffered()
     while (this.pending.length > 0) await this.retire()
+    // a write another caller retired (a second drain, an append waiting for a batch) is out of
+    // `pending` but may still run: every write is chained on inFlight. why: two reads of a pending
+    // entry at once, the second read the file before the first one's write had landed (`pack: truncated`)
+    try {
+      await this.inFlight
+    } catch (err) {
+      throw fromFsError(err, this.packPath)
+    }
   }
 
   /** Makes everything appended so far durable and visible: data first, then the index over it. */

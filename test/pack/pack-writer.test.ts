@@ -8,6 +8,7 @@ import { heldWritesFs, packHandlesFs, settle } from '../helpers/pack-handles.js'
 import { hashObject } from '../../src/objects/id.js'
 import { FileStore } from '../../src/pack/file-store.js'
 import { PackWriter } from '../../src/pack/pack-writer.js'
+import { readEntry } from '../../src/pack/pack-file.js'
 import { useTmp } from '../helpers/tmp.js'
 
 const tmp = useTmp()
@@ -111,6 +112,27 @@ describe('PackWriter writes behind appending', () => {
     const reopened = await FileStore.open(objects)
     for (const id of [ids[0], ids[47], ids[95]]) expect((await reopened.get(id)).body.length).toBe(CHUNK)
     await reopened.closeAll()
+  })
+
+  it('two reads of an entry still in the batch both wait for its write: the second is not answered while the first one\'s write runs', async () => {
+    const { fs, held, release } = heldWritesFs()
+    const writer = await PackWriter.create(fs, join(tmp(), 'pack'))
+    const [id] = await appendChunks(writer, 1, 'r')
+    const answered: string[] = []
+    // both drain: the first hands the batch to a write (held) and waits for it; the second finds
+    // nothing left to hand over, and before the fix found no write listed either, and went on to read
+    const reads = ['first', 'second'].map(async (name) => { const at = await writer.read(id); answered.push(name); return at })
+    await settle()
+    expect(held()).toBe(1)
+    expect(answered).toEqual([])
+    release()
+    const [first, second] = await Promise.all(reads)
+    expect(second!.offset).toBe(first!.offset)
+    const { header, bytes } = await readEntry(second!.handle, second!.offset, writer.packPath)
+    expect(header.id).toBe(id)
+    expect(bytes.length).toBe(CHUNK)
+    const closing = writer.close()
+    while (!(await Promise.race([closing.then(() => true), settle().then(() => false)]))) release()
   })
 
   it('a write that fails fails an append after it with its GasError, and no index covers the pack', async () => {

@@ -188,13 +188,15 @@ export class PeerLink {
     }
     let objects = 0
     let bytes = 0
+    // flushed once after the rounds, as a sync does (sync-engine.ts), not by each round
     for (let round = 0; !wantSet.complete && round < MAX_METADATA_ROUNDS; round++) {
-      const got = await this.#swarm.fetch(wantSet.metadata, { knownMissing: true })
+      const got = await this.#swarm.fetch(wantSet.metadata, { knownMissing: true, flush: false })
       objects += got.objects
       bytes += got.bytes
       if (got.objects === 0) break
       wantSet = await computeWantSet(wantOpts)
     }
+    await store.flush()
     return { wantSet, objects, bytes, missing: wantSet.metadata.map((w) => w.id) }
   }
 
@@ -205,7 +207,7 @@ export class PeerLink {
     if (this.#swarm === undefined || this.#swarm.peers.length === 0) return { objects: 0, bytes: 0, missing: wantSet.content.map((w) => w.id) }
     this.#observed.onStored = onStored
     try {
-      const content = await this.#swarm.fetch(wantSet.content, { probe: true, knownMissing: true })
+      const content = await this.#swarm.fetch(wantSet.content, { probe: true, knownMissing: true, flush: false })
       await this.opts.ws.store.flush()
       return { objects: content.objects, bytes: content.bytes, missing: content.missing }
     } finally {

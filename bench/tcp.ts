@@ -54,6 +54,7 @@ export async function benchTcp (workDir: string, opts: { quick: boolean }): Prom
     const bare = await bareTls(bytes)
     const tcp = await syncRate(seedDir, tcpDir, ['--listen', '127.0.0.1:0'], bytes, 'tcp')
     const webrtc = await syncRate(seedDir, webrtcDir, ['--no-direct'], bytes, 'webrtc')
+    const disk = await durableWriteRate(join(seedDir, 'build.pak'), root, bytes)
     const size = `${(bytes / 2 ** 20).toFixed(0)} MiB`
     const cpu = (what: string, run: RunFigures, end: 'sender' | 'receiver'): Figure => ({
       name: `tcp: CPU of the ${end} per GiB, ${what}`,
@@ -65,6 +66,7 @@ export async function benchTcp (workDir: string, opts: { quick: boolean }): Prom
       { name: `tcp: bare TLS 1.3 stream between two processes, SHA-256 on the receiver (${size})`, value: bare.rate, unit: 'MB/s' },
       { name: `tcp: sync of ${size} over the direct path (gas serve → gas sync --once, on-disk stores)`, value: tcp.rate, unit: 'MB/s', compare: { name: 'bare TLS 1.3 + SHA-256, same run', value: bare.rate, unit: 'MB/s' }, floor: '>= 0.7x bare TLS', pass: tcp.rate >= 0.7 * bare.rate },
       { name: `tcp: sync of ${size} over the direct path vs WebRTC`, value: tcp.rate, unit: 'MB/s', compare: { name: 'the same sync over WebRTC (gas serve --no-direct), same run', value: webrtc.rate, unit: 'MB/s' }, floor: '>= 3x WebRTC', pass: tcp.rate >= 3 * webrtc.rate },
+      { name: `tcp: what the disk makes durable of ${size} written twice at once (dd, O_DIRECT + fdatasync: a sync's pack and file)`, value: disk, unit: 'MB/s', compare: { name: 'the sync over the direct path, same run (it writes both and flushes)', value: tcp.rate, unit: 'MB/s' } },
       cpu('gas serve while serving the direct sync', tcp, 'sender'),
       cpu('gas sync --once over the direct path (whole process: start, fetch, checkout)', tcp, 'receiver'),
       cpu('gas serve while serving the WebRTC sync', webrtc, 'sender'),
@@ -107,6 +109,23 @@ async function syncRate (seedDir: string, fetchDir: string, serveArgs: string[],
   } finally {
     server.kill('SIGTERM')
   }
+}
+
+/**
+ * MB/s of `bytes` at which this disk makes two copies durable, written at once: what a sync must
+ * do with what it receives (its pack and the file checked out) before it may apply refs. The bare
+ * TLS stream writes nothing; on a disk slower than the network this, not the stream, bounds a
+ * sync. dd from the seed's file (random bytes, in the page cache), 4 MiB O_DIRECT writes, fdatasync.
+ */
+async function durableWriteRate (source: string, dir: string, bytes: number): Promise<number> {
+  const started = performance.now()
+  const copies = [join(dir, 'durable-1'), join(dir, 'durable-2')]
+  const results = await Promise.all(copies.map(async (out) => await run(spawn('dd', [`if=${source}`, `of=${out}`, 'bs=4M', 'oflag=direct', 'conv=fdatasync'], { stdio: ['ignore', 'ignore', 'pipe'] }))))
+  const seconds = (performance.now() - started) / 1000
+  await Promise.all(copies.map(async (out) => await rm(out, { force: true })))
+  const failed = results.find((r) => r.status !== 0)
+  if (failed !== undefined) throw new Error(`dd failed: ${failed.stderr.slice(0, 300)}`)
+  return bytes / seconds / MB
 }
 
 /** The bare TLS stream between two processes of its own (bench/tls-peer.ts). */

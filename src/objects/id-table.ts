@@ -60,14 +60,25 @@ export class IdTable {
     const fresh = this.#values[slot] === EMPTY
     if (fresh) {
       if ((this.#size + 1) * 2 > this.#values.length) {
-        this.#grow()
+        this.#resize(this.#values.length * 2)
         slot = this.#find(key)
       }
-      key.copy(this.#keys, slot * KEY, 0, KEY)
+      // why set and not key.copy: Buffer#copy runs ~1 µs of argument checks per 32-byte key (a walk copies one per missing chunk)
+      this.#keys.set(key.length === KEY ? key : key.subarray(0, KEY), slot * KEY)
       this.#size++
     }
     this.#values[slot] = value + 1
     return fresh
+  }
+
+  /**
+   * Makes room for `count` more keys at once. why: a walk that lists a 1 GiB file's 16 000 chunks
+   * otherwise doubled the table six times on the way, rehashing every key each time (~25 ms).
+   */
+  reserve (count: number): void {
+    let slots = this.#values.length
+    while ((this.#size + count) * 2 > slots) slots *= 2
+    if (slots > this.#values.length) this.#resize(slots)
   }
 
   #keyOf (id: ObjectId): Buffer {
@@ -84,17 +95,21 @@ export class IdTable {
     }
   }
 
-  #grow (): void {
+  /** Rehashes into `slots` slots. The keys are distinct, so each goes to the first empty slot from its hash: no key is compared nor made a view of. */
+  #resize (slots: number): void {
     const oldKeys = this.#keys
     const oldValues = this.#values
-    this.#keys = Buffer.alloc(oldKeys.length * 2)
-    this.#values = new Uint8Array(oldValues.length * 2)
-    this.#mask = this.#values.length - 1
+    this.#keys = Buffer.alloc(slots * KEY)
+    this.#values = new Uint8Array(slots)
+    this.#mask = slots - 1
+    // both key arrays start their own ArrayBuffer (Buffer.alloc): copied a word at a time
+    const from = new Uint32Array(oldKeys.buffer, oldKeys.byteOffset, oldKeys.length / 4)
+    const to = new Uint32Array(this.#keys.buffer, this.#keys.byteOffset, this.#keys.length / 4)
     for (let i = 0; i < oldValues.length; i++) {
       if (oldValues[i] === EMPTY) continue
-      const key = oldKeys.subarray(i * KEY, i * KEY + KEY)
-      const slot = this.#find(key)
-      key.copy(this.#keys, slot * KEY)
+      let slot = oldKeys.readUInt32LE(i * KEY) & this.#mask
+      while (this.#values[slot] !== EMPTY) slot = (slot + 1) & this.#mask
+      for (let w = 0; w < KEY / 4; w++) to[slot * (KEY / 4) + w] = from[i * (KEY / 4) + w]
       this.#values[slot] = oldValues[i]
     }
   }

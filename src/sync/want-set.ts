@@ -213,6 +213,7 @@ export async function computeCompactWantSet (opts: WantSetOptions): Promise<Comp
     const asset = assetId ?? fileId
     let whole = true
     let arriving = true
+    const listedBefore = contentBytes
     // why by the ids' 32 bytes: a 1 GiB file is ~16 000 chunks, and a hex string, a promise and four
     // hex decodings each were ~60 of the ~100 ms between a sync's metadata and its first content
     for (let at = 0; at < entries.length; at += CHUNK_ENTRY_BYTES) {
@@ -230,6 +231,8 @@ export async function computeCompactWantSet (opts: WantSetOptions): Promise<Comp
         arriving = false
         continue
       }
+      // at a file's first listed chunk, room for the rest (a file that arrives is missing them all)
+      if (contentBytes === listedBefore) contentWanted.reserve((entries.length - at) / CHUNK_ENTRY_BYTES)
       contentWanted.setKey(key, CHUNK_LISTED)
       const length = entries.readUInt32BE(at + KEY)
       content.pushKey(key, { priority, size: length, path, asset })

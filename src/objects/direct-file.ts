@@ -54,3 +54,15 @@ export async function openDirectWrites (fs: FileSystem, path: string): Promise<F
     throw err
   }
 }
+
+/** `path` opened again for O_DIRECT reads; undefined where O_DIRECT is refused (EINVAL: tmpfs, other platforms) */
+export async function openDirectReads (fs: FileSystem, path: string): Promise<FileHandle | undefined> {
+  const O_DIRECT = (constants as { O_DIRECT?: number }).O_DIRECT
+  if (O_DIRECT === undefined) return undefined
+  try {
+    return await fs.open(path, constants.O_RDONLY | O_DIRECT)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EINVAL') return undefined
+    throw err
+  }
+}

@@ -1,6 +1,7 @@
 import type { FileHandle } from 'node:fs/promises'
 import { GasError, fromFsError } from '../errors.js'
 import { realFs, type FileSystem } from '../objects/fs.js'
+import { openDirectReads } from '../objects/direct-file.js'
 import type { ObjectId } from '../objects/id.js'
 import type { BufferPool } from '../objects/buffer-pool.js'
 import type { EncodedObject } from '../objects/store.js'
@@ -9,7 +10,7 @@ import { hashObject } from '../objects/id.js'
 import { entryChecksum } from './entry-checksum.js'
 import { ENTRY_HEADER, decodeEntryHeader, encodeEntryHeader, type EntryHeader } from './pack-entry.js'
 import { PackIndex } from './pack-index.js'
-import { ReadAhead } from './read-ahead.js'
+import { ReadAhead, type DirectOpener } from './read-ahead.js'
 import { readCachedOnFirstUse, type CachedRead } from './cached-read.js'
 import type { LendingPool } from './lending-pool.js'
 
@@ -84,9 +85,9 @@ export class PackFile {
   #index: PackIndex
   #masked: ReadonlySet<number> = new Set()
 
-  private constructor (readonly packPath: string, index: PackIndex, private readonly handle: FileHandle, cachedRead?: CachedRead) {
+  private constructor (readonly packPath: string, index: PackIndex, private readonly handle: FileHandle, cachedRead?: CachedRead, openDirect?: DirectOpener) {
     this.#index = index
-    this.readAhead = new ReadAhead(handle, cachedRead)
+    this.readAhead = new ReadAhead(handle, cachedRead, openDirect)
   }
 
   get index (): PackIndex {
@@ -107,7 +108,7 @@ export class PackFile {
       throw new GasError('E_CORRUPT_PACK', `${packPath}: truncated to ${size} bytes, its index covers ${index.packSize}; run \`gas fsck\``, { what: packPath })
     }
     // why only on the real file system: a test's file system sees (and fails) reads through its handles, which a read by FFI bypasses
-    return new PackFile(packPath, index, handle, fs === realFs ? readCachedOnFirstUse : undefined)
+    return fs === realFs ? new PackFile(packPath, index, handle, readCachedOnFirstUse, async () => await openDirectReads(fs, packPath)) : new PackFile(packPath, index, handle)
   }
 
   /**
@@ -219,6 +220,7 @@ export class PackFile {
   }
 
   async close (): Promise<void> {
+    await this.readAhead.close()
     await this.handle.close().catch(() => {})
   }
 }

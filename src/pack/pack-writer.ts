@@ -113,8 +113,8 @@ export class PackWriter {
    * blocks (direct-file.ts), the partial block at its end carried in the batch (and written the
    * usual way only when a checkpoint or a read needs every byte in the file); otherwise, or where
    * O_DIRECT is refused, its pages are written back and dropped as it grows (drop-behind.ts).
-   * why only for some writers: a sync's received chunks are not read again by it (the arriving
-   * file is written beside them), while ingest's pack is what a restore reads next.
+   * FileStore asks for it when chunks are appended (received or added): neither a sync nor an add
+   * reads them again.
    */
   async dropWrittenPages (): Promise<void> {
     if (this.pagesDecided) return

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { DIRECT_ALIGNMENT } from '../../src/objects/aligned-buffers.js'
 import { FileStore } from '../../src/pack/file-store.js'
 import { LendingPool } from '../../src/pack/lending-pool.js'
 import { READ_AHEAD_BYTES } from '../../src/pack/read-ahead.js'
@@ -32,7 +33,8 @@ describe('LendingPool: pack reads lent from the read-ahead window (the serving s
     }
     // several windows' worth of entries, every one still exact: no window was reused under a lent view
     held.forEach((bytes, k) => expect(Buffer.from(bytes).equals(chunks[k + 1])).toBe(true))
-    const views = held.filter((bytes) => bytes.buffer.byteLength === READ_AHEAD_BYTES)
+    // a window's buffer, or the aligned one a window read with O_DIRECT is a view of (the pack was written past the page cache)
+    const views = held.filter((bytes) => bytes.buffer.byteLength === READ_AHEAD_BYTES || bytes.buffer.byteLength === READ_AHEAD_BYTES + DIRECT_ALIGNMENT)
     expect(views.length).toBeGreaterThan(held.length / 2)
     // given back (a lent view twice: the second give must release nothing more), the windows are reused and reads stay exact
     for (const bytes of held) pool.give(bytes)

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { StreamTransport } from '../../src/peer/transport/tcp-transport.js'
@@ -27,6 +28,8 @@ describe('BlockServer serving a run out of a pack', () => {
     const bodies = Array.from({ length: 120 }, (_, i) => randomBytes(30_000 + (i * 7919) % 90_000))
     const ids = await packChunks(join(dir, 'objects'), bodies)
     const store = await FileStore.open(join(dir, 'objects'))
+    // a pack is written past the page cache; read once here, its windows are read from the cache at once
+    await readFile(store.locatePacked(ids[0])!.pack.packPath)
     let atOnce = 0
     const getEncodedNow = store.getEncodedNow.bind(store)
     store.getEncodedNow = (id: string, pool: LendingPool) => {

@@ -2,10 +2,9 @@ import type { ChunkRef, FileManifest, LazyFileManifest } from './file-manifest.j
 
 /** bytes of one chunk entry in a file manifest: id [32] | length u32 BE */
 export const CHUNK_ENTRY_BYTES = 36
-const ENTRY = CHUNK_ENTRY_BYTES
 
 /** A manifest's chunk entries as stored, count × (id [32] | length u32 BE), as a Buffer over the same bytes. */
-export function chunkEntries (manifest: LazyFileManifest): Buffer {
+export function chunkEntries (manifest: Pick<LazyFileManifest, 'entries'>): Buffer {
   const entries = manifest.entries
   return Buffer.from(entries.buffer, entries.byteOffset, entries.byteLength)
 }
@@ -27,7 +26,7 @@ export interface ListedManifest { size: number, sha256: string, chunks: ChunkLis
 /** The list kept as the manifest's entries (decodeFileManifestLazily checked them). */
 export function listedLazily (manifest: LazyFileManifest): ListedManifest {
   const buf = Buffer.from(manifest.entries.buffer, manifest.entries.byteOffset, manifest.entries.byteLength)
-  const chunks: ChunkList = { count: manifest.count, idAt: (i) => buf.toString('hex', i * ENTRY, i * ENTRY + 32), lengthAt: (i) => buf.readUInt32BE(i * ENTRY + 32) }
+  const chunks: ChunkList = { count: manifest.count, idAt: (i) => buf.toString('hex', i * CHUNK_ENTRY_BYTES, i * CHUNK_ENTRY_BYTES + 32), lengthAt: (i) => buf.readUInt32BE(i * CHUNK_ENTRY_BYTES + 32) }
   return { size: manifest.size, sha256: manifest.sha256, chunks }
 }
 

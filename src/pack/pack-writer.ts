@@ -29,14 +29,14 @@ const BATCHES = 4
  */
 const CHECKPOINT_MIN = 64 * 1024 * 1024
 /**
- * The same for a pack written with O_DIRECT (a sync's received objects). why 1 GiB: each
+ * The same for a pack written with O_DIRECT (chunks received by a sync or added by ingest). why 1 GiB: each
  * checkpoint's fdatasync flushes the disk's write cache, and on this machine's virtual disk every
  * write of the sync (pack and arriving file) stands still until it is done: ~230 ms per 256 MiB
  * received. Every 256 MiB, a 1 GiB fetch over TCP stood still ~0.9 s of its ~3.8 (5 alternating
  * runs each: 3.85 -> 3.54 s). What a kill leaves unindexed the next open recovers from the pack
  * (recover.ts verifies each entry, a resume re-fetches nothing for it), so the interval bounds
  * only that scan (about a second per GiB) and what a power loss costs: the received tail since the
- * last checkpoint, fetched again. The sync's own flush at the end makes everything durable.
+ * last checkpoint, fetched (or chunked) again. The caller's own flush at the end makes everything durable.
  */
 const DIRECT_CHECKPOINT_MIN = 1024 * 1024 * 1024
 

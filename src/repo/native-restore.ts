@@ -1,5 +1,6 @@
 import type { FileHandle } from 'node:fs/promises'
 import { fromFsError } from '../errors.js'
+import { CHUNK_ENTRY_BYTES, chunkEntries } from '../objects/chunk-list.js'
 import type { ChunkRef } from '../objects/file-manifest.js'
 import { nativeAddon, type NativeRestore } from '../objects/native-addon.js'
 import { FileStore } from '../pack/file-store.js'
@@ -13,21 +14,19 @@ const SPAN_BYTES = 1024 * 1024
 /** a part whose bytes were mostly stored compressed tells the rest of the file is so too: read once, by the caller, not twice */
 const COMPRESSED_SHARE_TO_STOP = 0.5
 
-const MANIFEST_ENTRY = 36
-
 /** what a chunk's status byte says after the native copy: written, or left to the caller (not in a closed pack, compressed, or did not check out) */
 export const WRITTEN = 0
 const COMPRESSED_OR_ABSENT = 1
 
 /** The manifest's own 36-byte entries (id | length u32 BE), from a lazily decoded manifest's bytes or built from its chunk list. */
 export function manifestEntries (manifest: { count?: number, entries?: Uint8Array, chunks: Iterable<ChunkRef> }): Buffer {
-  if (manifest.entries !== undefined) return Buffer.from(manifest.entries.buffer, manifest.entries.byteOffset, manifest.entries.byteLength)
+  if (manifest.entries !== undefined) return chunkEntries({ entries: manifest.entries })
   const chunks = [...manifest.chunks]
-  const out = Buffer.allocUnsafe(chunks.length * MANIFEST_ENTRY)
+  const out = Buffer.allocUnsafe(chunks.length * CHUNK_ENTRY_BYTES)
   chunks.forEach((c, i) => {
-    out.fill(0, i * MANIFEST_ENTRY, i * MANIFEST_ENTRY + 32)
-    out.write(c.id, i * MANIFEST_ENTRY, 32, 'hex')
-    out.writeUInt32BE(c.length, i * MANIFEST_ENTRY + 32)
+    out.fill(0, i * CHUNK_ENTRY_BYTES, i * CHUNK_ENTRY_BYTES + 32)
+    out.write(c.id, i * CHUNK_ENTRY_BYTES, 32, 'hex')
+    out.writeUInt32BE(c.length, i * CHUNK_ENTRY_BYTES + 32)
   })
   return out
 }
@@ -39,7 +38,7 @@ export function manifestEntries (manifest: { count?: number, entries?: Uint8Arra
  * a pack with entries set aside (quarantine.ts), or without the addon, is searched here.
  */
 export function locateInPacks (store: FileStore, entries: Buffer, locate?: NativeRestore['locateChunks']): Float64Array {
-  const count = entries.length / MANIFEST_ENTRY
+  const count = entries.length / CHUNK_ENTRY_BYTES
   const locs = new Float64Array(count * 3).fill(-1)
   let placed = 0
   for (const pack of count === 0 ? [] : store.packFiles()) {
@@ -50,7 +49,7 @@ export function locateInPacks (store: FileStore, entries: Buffer, locate?: Nativ
     } else {
       for (let i = 0; i < count; i++) {
         if (locs[3 * i] >= 0) continue
-        const at = pack.locateId(entries.subarray(i * MANIFEST_ENTRY, i * MANIFEST_ENTRY + 32))
+        const at = pack.locateId(entries.subarray(i * CHUNK_ENTRY_BYTES, i * CHUNK_ENTRY_BYTES + 32))
         if (at === undefined) continue
         locs[3 * i] = pack.fd
         locs[3 * i + 1] = at.offset
@@ -72,7 +71,7 @@ export function locateInPacks (store: FileStore, entries: Buffer, locate?: Nativ
  */
 export async function restoreNatively (native: NativeRestore, store: FileStore, manifest: { size: number, count?: number, entries?: Uint8Array, chunks: Iterable<ChunkRef> }, handle: FileHandle, out: string, onProgress?: (bytes: number, total: number) => void, partBytes = PART_BYTES): Promise<{ status: Uint8Array, entries: Buffer, written: number }> {
   const entries = manifestEntries(manifest)
-  const count = entries.length / MANIFEST_ENTRY
+  const count = entries.length / CHUNK_ENTRY_BYTES
   const locs = locateInPacks(store, entries, native.locateChunks)
   try {
     native.allocate?.(handle.fd, manifest.size)
@@ -87,7 +86,7 @@ export async function restoreNatively (native: NativeRestore, store: FileStore, 
   for (let i = 0, at = 0; i < count;) {
     const from = i
     const start = at
-    while (i < count && (i === from || at - start < partBytes)) at += entries.readUInt32BE(i++ * MANIFEST_ENTRY + 32)
+    while (i < count && (i === from || at - start < partBytes)) at += entries.readUInt32BE(i++ * CHUNK_ENTRY_BYTES + 32)
     parts.push({ from, to: i, at: start, bytes: at - start })
   }
   let next = 0
@@ -106,7 +105,7 @@ export async function restoreNatively (native: NativeRestore, store: FileStore, 
         throw err
       }
       let left = 0
-      for (let i = part.from; i < part.to; i++) if (status[i] !== WRITTEN) left += entries.readUInt32BE(i * MANIFEST_ENTRY + 32)
+      for (let i = part.from; i < part.to; i++) if (status[i] !== WRITTEN) left += entries.readUInt32BE(i * CHUNK_ENTRY_BYTES + 32)
       if (left > part.bytes * COMPRESSED_SHARE_TO_STOP) compressed = true
       done += part.bytes - left
       onProgress?.(done, manifest.size)
@@ -131,6 +130,6 @@ export function * chunksOutsidePacks (store: unknown, manifest: { entries: Uint8
   const entries = manifestEntries(manifest)
   const locs = locateInPacks(store, entries, locate)
   for (let i = 0; i < locs.length / 3; i++) {
-    if (locs[3 * i] < 0) yield { id: entries.toString('hex', i * MANIFEST_ENTRY, i * MANIFEST_ENTRY + 32), length: entries.readUInt32BE(i * MANIFEST_ENTRY + 32) }
+    if (locs[3 * i] < 0) yield { id: entries.toString('hex', i * CHUNK_ENTRY_BYTES, i * CHUNK_ENTRY_BYTES + 32), length: entries.readUInt32BE(i * CHUNK_ENTRY_BYTES + 32) }
   }
 }

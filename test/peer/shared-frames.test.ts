@@ -33,6 +33,7 @@ describe('shared receive frames (shared-frames.ts) through a FramePool', () => {
     unheld.delivered()
     expect(shared.live).toBe(0)
     expect(shared.memoryOf(id)).toBeUndefined()
+    expect(shared.idOf(unheld.buffer.buffer)).toBeUndefined()
     expect(shared.takeRetired()).toEqual([id])
     expect(shared.takeRetired()).toEqual([])
     const next = pool.take()

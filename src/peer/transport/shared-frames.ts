@@ -56,6 +56,8 @@ export class SharedFrames {
   retire (buffer: Buffer): void {
     const id = this.#ids.get(buffer.buffer)
     if (id === undefined) return
+    // no longer one of these: a chunk still viewed in it is copied into the hasher's ring, not sent by an id the worker drops
+    this.#ids.delete(buffer.buffer)
     this.#memory.delete(id)
     this.#live--
     this.#retired.push(id)

@@ -1,5 +1,13 @@
-import { afterEach, describe, expect, it } from 'vitest'
-import { MAX_LOADER_WARNINGS, installThreeEnv, loaderWarnings } from '../../src/preview/three-env.js'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+
+/**
+ * A fresh copy of the module: its captured warnings and its installed wrapper are per process, and
+ * a worker runs many files (vitest.config.ts: isolate false), some of which preview models first.
+ */
+async function freshThreeEnv (): Promise<typeof import('../../src/preview/three-env.js')> {
+  vi.resetModules()
+  return await import('../../src/preview/three-env.js')
+}
 
 describe('three.js loader warnings', () => {
   const original = { warn: console.warn, log: console.log, error: console.error }
@@ -8,10 +16,11 @@ describe('three.js loader warnings', () => {
     Object.assign(console, original)
   })
 
-  it('are captured, not printed; other messages still print; GAS_DEBUG=1 prints them too', () => {
+  it('are captured, not printed; other messages still print; GAS_DEBUG=1 prints them too', async () => {
+    const { MAX_LOADER_WARNINGS, installThreeEnv, loaderWarnings } = await freshThreeEnv()
     const printed: string[] = []
     const print = (...args: unknown[]): void => { printed.push(args.join(' ')) }
-    // what the console prints, as installThreeEnv finds it (this file installs it first)
+    // what the console prints, as installThreeEnv finds it (this module copy installs it first)
     Object.assign(console, { warn: print, log: print, error: print })
     installThreeEnv()
     installThreeEnv() // twice: still one wrapper

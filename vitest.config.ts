@@ -11,11 +11,6 @@ export default defineConfig({
     // of the suite is real processes waiting on each other (a sync waiting out a refused or missing
     // peer; membership-processes used 15 s of CPU in 150 s), and a second file runs in that time
     maxWorkers: availableParallelism(),
-    // why: a fresh process per file cost ~0.8 CPU s each (fork, vitest, the src graph imported
-    // again), ~190 CPU s of a suite that keeps both cores busy; a worker now runs its files one
-    // after another (634 -> 547 s here). Tests that hold per-process module state take a fresh copy
-    // (three-env.test.ts); the store-closing setup wraps FileStore.open once per worker
-    isolate: false,
     globalSetup: ['test/global-setup.ts'],
     setupFiles: ['test/helpers/close-stores.ts'],
     coverage: {

@@ -11,7 +11,7 @@ const OPEN = Symbol.for('gas.test.openStores')
 type Tracked = typeof FileStore & { [OPEN]?: Set<FileStore> }
 const tracked = FileStore as Tracked
 
-// why once: a worker runs many files (vitest.config.ts: isolate false) and this file runs before
+// why once: where a worker runs many files (vitest with `isolate: false`) this file runs before
 // each, while FileStore stays the module already loaded; wrapping it again per file would stack wrappers
 if (tracked[OPEN] === undefined) {
   const open = new Set<FileStore>()

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 
 /**
  * A fresh copy of the module: its captured warnings and its installed wrapper are per process, and
- * a worker runs many files (vitest.config.ts: isolate false), some of which preview models first.
+ * where a worker runs many files (vitest with `isolate: false`) some of them preview models first.
  */
 async function freshThreeEnv (): Promise<typeof import('../../src/preview/three-env.js')> {
   vi.resetModules()

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { fetchInSlices, type SliceProgress } from '../../src/peer/sync/content-slices.js'
+import { fetchInSlices, FIRST_SLICE, type SliceProgress } from '../../src/peer/sync/content-slices.js'
 import type { FetchResult, WantRequest } from '../../src/peer/swarm/swarm-options.js'
 import { MemoryStore } from '../../src/objects/memory-store.js'
 import { MemoryTransport } from '../../src/peer/transport/memory-transport.js'
@@ -8,33 +8,44 @@ import { buildVersion, MiB, pseudoRandomBytes, readFileContent, setRef, tempRefs
 
 const want = (i: number, priority = 1): WantRequest => ({ id: `id-${i}`, priority, size: 10 })
 
-describe('fetchInSlices', () => {
-  it('hands the swarm at most a slice at a time, highest priority first, and adds the results up', async () => {
-    const wants = [...Array.from({ length: 7 }, (_, i) => want(i)), want(100, 9), want(101, 9)]
-    const calls: string[][] = []
-    const progress: SliceProgress = { objects: 0, bytes: 0, totalObjects: 0, totalBytes: 0 }
-    const seen: Array<[number, number]> = []
-    const fetch = async (slice: WantRequest[]): Promise<FetchResult> => {
-      calls.push(slice.map((w) => w.id))
-      seen.push([progress.objects, progress.totalObjects])
-      // the last want of every slice is missing; id-3 is denied
-      const denied = slice.filter((w) => w.id === 'id-3').map((w) => ({ id: w.id, peers: ['p'] }))
-      return { objects: slice.length - 1 - denied.length, bytes: (slice.length - 1) * 10, missing: [slice.at(-1)!.id], denied, duplicates: 1 }
+/** A fetch that takes every slice it is fed (as the swarm does), recording each. */
+function feeding (slices: string[][], result: (all: WantRequest[]) => FetchResult) {
+  return async (first: WantRequest[], more: () => WantRequest[]): Promise<FetchResult> => {
+    const all = [...first]
+    slices.push(first.map((w) => w.id))
+    for (let next = more(); next.length > 0; next = more()) {
+      slices.push(next.map((w) => w.id))
+      all.push(...next)
     }
-    const result = await fetchInSlices(fetch, wants, progress, 4)
-    expect(calls).toEqual([['id-100', 'id-101', 'id-0', 'id-1'], ['id-2', 'id-3', 'id-4', 'id-5'], ['id-6']])
-    expect(result).toEqual({ objects: 3 + 2 + 0, bytes: 30 + 30 + 0, missing: ['id-1', 'id-5', 'id-6'], denied: [{ id: 'id-3', peers: ['p'] }], duplicates: 3 })
-    // progress before each slice: what the earlier ones stored, of the whole fetch
-    expect(seen).toEqual([[0, 9], [3, 9], [5, 9]])
-    expect(progress.totalBytes).toBe(90)
+    return result(all)
+  }
+}
+
+describe('fetchInSlices', () => {
+  it('feeds one fetch a slice at a time, highest priority first, with the whole fetch\'s totals', async () => {
+    const wants = [...Array.from({ length: 7 }, (_, i) => want(i)), want(100, 9), want(101, 9)]
+    const slices: string[][] = []
+    const progress: SliceProgress = { objects: 5, bytes: 5, totalObjects: 0, totalBytes: 0 }
+    const result = await fetchInSlices(feeding(slices, (all) => ({ objects: all.length, bytes: all.length * 10, missing: [], denied: [], duplicates: 0 })), wants, progress, 4)
+    expect(slices).toEqual([['id-100', 'id-101', 'id-0', 'id-1'], ['id-2', 'id-3', 'id-4', 'id-5'], ['id-6']])
+    expect(result.objects).toBe(9)
+    // the swarm counts what it stored; the totals are the whole fetch's
+    expect(progress).toEqual({ objects: 0, bytes: 0, totalObjects: 9, totalBytes: 90 })
   })
 
-  it('passes a fetch that fits one slice through whole, and a failing slice fails the fetch', async () => {
-    const calls: number[] = []
+  it('starts with a small first slice however large the slices are', async () => {
+    const wants = Array.from({ length: FIRST_SLICE * 3 }, (_, i) => want(i))
+    const slices: string[][] = []
+    await fetchInSlices(feeding(slices, () => ({ objects: 0, bytes: 0, missing: [], denied: [], duplicates: 0 })), wants, { objects: 0, bytes: 0, totalObjects: 0, totalBytes: 0 }, FIRST_SLICE * 2)
+    expect(slices.map((s) => s.length)).toEqual([FIRST_SLICE, FIRST_SLICE * 2])
+  })
+
+  it('passes a fetch that fits its first slice through whole (nothing more to feed), and a failing fetch fails', async () => {
+    const slices: string[][] = []
     const progress: SliceProgress = { objects: 0, bytes: 0, totalObjects: 0, totalBytes: 0 }
-    await fetchInSlices(async (slice) => { calls.push(slice.length); return { objects: slice.length, bytes: 0, missing: [], denied: [], duplicates: 0 } }, [want(1), want(2)], progress, 4)
-    expect(calls).toEqual([2])
-    expect(progress.totalObjects).toBe(0)
+    await fetchInSlices(feeding(slices, (all) => ({ objects: all.length, bytes: 0, missing: [], denied: [], duplicates: 0 })), [want(1), want(2)], progress, 4)
+    expect(slices).toEqual([['id-1', 'id-2']])
+    expect(progress.totalObjects).toBe(2)
     await expect(fetchInSlices(async () => { throw new Error('every peer left') }, [want(1), want(2), want(3)], progress, 2)).rejects.toThrow('every peer left')
   })
 })

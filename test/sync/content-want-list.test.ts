@@ -80,10 +80,14 @@ describe('fetchInSlices over a compact list', () => {
     const progress: SliceProgress = { objects: 0, bytes: 0, totalObjects: 0, totalBytes: 0 }
     const sizes: number[] = []
     const ids: string[] = []
-    const fetch = async (slice: WantRequest[]): Promise<FetchResult> => {
-      sizes.push(slice.length)
-      for (const w of slice) ids.push(w.id)
-      return { objects: slice.length, bytes: slice.length * 7, missing: [], denied: [], duplicates: 0 }
+    const fetch = async (first: WantRequest[], more: () => WantRequest[]): Promise<FetchResult> => {
+      let count = 0
+      for (let slice = first; slice.length > 0; slice = more()) {
+        sizes.push(slice.length)
+        for (const w of slice) ids.push(w.id)
+        count += slice.length
+      }
+      return { objects: count, bytes: count * 7, missing: [], denied: [], duplicates: 0 }
     }
     const result = await fetchInSlices(fetch, list, progress, 64)
     expect(Math.max(...sizes)).toBe(64)
@@ -100,7 +104,7 @@ describe('fetchInSlices over a compact list', () => {
     const list = new ContentWantList()
     list.push({ id: idOf(1), priority: 1 })
     const calls: WantRequest[][] = []
-    await fetchInSlices(async (slice) => { calls.push(slice); return { objects: 1, bytes: 0, missing: [], denied: [], duplicates: 0 } }, list, { objects: 0, bytes: 0, totalObjects: 0, totalBytes: 0 }, 4)
-    expect(calls).toEqual([[{ id: idOf(1), priority: 1 }]])
+    await fetchInSlices(async (slice, more) => { calls.push(slice, more()); return { objects: 1, bytes: 0, missing: [], denied: [], duplicates: 0 } }, list, { objects: 0, bytes: 0, totalObjects: 0, totalBytes: 0 }, 4)
+    expect(calls).toEqual([[{ id: idOf(1), priority: 1 }], []])
   })
 })

@@ -1,6 +1,7 @@
-import type { FetchResult } from './swarm.js'
+import type { FetchResult, WantRequest } from './swarm.js'
 import type { PeerSession } from '../session/session.js'
 import { UNKNOWN_SIZE_ESTIMATE, type PeerWindow } from '../session/want-manager.js'
+import { RECENTLY_DONE } from './swarm-options.js'
 import type { ObjectId } from '../../objects/id.js'
 
 /**
@@ -43,9 +44,18 @@ export interface Member {
 }
 
 export interface Job {
+  /** the wants in play; a fetch fed as it goes (`fed`) forgets each once done */
   items: Map<ObjectId, Item>
   probe: boolean
+  /** items not done */
   remaining: number
+  /** items ever added (the request order of the next one) */
+  added: number
+  /** the next wants, while there are more (FetchOptions.more) */
+  more: (() => WantRequest[]) | undefined
+  fed: boolean
+  /** ids of items done and forgotten lately: a copy arriving after is a duplicate */
+  recentlyDone: Set<ObjectId>
   verifying: number
   verifyingBytes: number
   result: FetchResult
@@ -82,7 +92,8 @@ export function nextRequest (m: Member, job: Job, endGameItems: number): Item | 
  */
 function endGame (m: Member, job: Job, endGameItems: number): Item | undefined {
   if (m.window.inFlightCount > 0) return undefined
-  const lateOnly = job.remaining > endGameItems
+  // more wants to come: this is not the end yet
+  const lateOnly = job.remaining > endGameItems || job.more !== undefined
   let best: Item | undefined
   for (const item of m.candidates) {
     if (item.done || item.verifying > 0 || item.inFlight.includes(m) || !item.holders.includes(m)) continue
@@ -99,4 +110,18 @@ function stuckAtSlowerPeer (item: Item, m: Member): boolean {
     if (holder.window.expectedMs(0) <= SLOW_PEER_FACTOR * mine) return false
   }
   return item.inFlight.length > 0
+}
+
+export function newItem (want: WantRequest, seq: number): Item {
+  return { id: want.id, priority: want.priority, size: want.size, seq, done: false, verifying: 0, holders: [], asking: [], inFlight: [] }
+}
+
+/**
+ * A fetch fed as it goes forgets what is done, so its state stays that of the wants in play; a
+ * late end-game copy of one is still counted as a duplicate (the last RECENTLY_DONE are remembered).
+ */
+export function forget (job: Job, item: Item): void {
+  job.items.delete(item.id)
+  if (job.recentlyDone.size >= RECENTLY_DONE) job.recentlyDone.clear()
+  job.recentlyDone.add(item.id)
 }

@@ -44,7 +44,19 @@ export interface FetchOptions {
    * open recovers from the pack (recover.ts).
    */
   flush?: boolean
+  /**
+   * More wants, asked for whenever the fetch runs low (FEED_LOW_WATER not done), until it returns
+   * none. Taken as missing, as with knownMissing. why: a big fetch starts with a few wants and takes
+   * the rest as it goes, so its first request leaves at once and its state stays that of the wants
+   * in play, with no pause between slices (content-slices.ts).
+   */
+  more?: () => WantRequest[]
 }
+
+/** why: a fetch fed as it goes takes more wants while this many are left (~128 MiB of chunks: far more than any window) */
+export const FEED_LOW_WATER = 2048
+/** why: end-game copies come within a round trip of the first; this many done ids cover several windows */
+export const RECENTLY_DONE = 4096
 
 export interface FetchResult {
   /** objects stored */

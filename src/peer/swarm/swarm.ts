@@ -5,10 +5,10 @@ import { ConcurrencyGate } from './concurrency-gate.js'
 import { systemClock, type Clock } from '../../clock.js'
 import type { DontHaveReason } from '../wire/messages.js'
 import type { PeerSession, ReceivedBlock } from '../session/session.js'
-import { ENDGAME_ITEMS, nextRequest, type Item, type Job, type Member } from './request-picker.js'
+import { ENDGAME_ITEMS, forget, newItem, nextRequest, type Item, type Job, type Member } from './request-picker.js'
 import { PeerWindow, UNKNOWN_SIZE_ESTIMATE } from '../session/want-manager.js'
 import { hashReceived, type ReceivedHash } from './received-hasher.js'
-import { MAX_PARALLEL_LOOSE_PUTS, MAX_VERIFY_BACKLOG_BYTES, PROGRESS_INTERVAL_MS, REQUEST_TIMEOUT_MS, STALL_CHECK_MS, STALL_TIMEOUT_MS, type DroppedPeer, type FetchOptions, type FetchResult, type SwarmOptions, type WantRequest } from './swarm-options.js'
+import { FEED_LOW_WATER, MAX_PARALLEL_LOOSE_PUTS, MAX_VERIFY_BACKLOG_BYTES, PROGRESS_INTERVAL_MS, REQUEST_TIMEOUT_MS, STALL_CHECK_MS, STALL_TIMEOUT_MS, type DroppedPeer, type FetchOptions, type FetchResult, type SwarmOptions, type WantRequest } from './swarm-options.js'
 
 /**
  * Fetches a set of objects from every connected peer at once (bitswap-like swarming):
@@ -80,11 +80,11 @@ export class Swarm {
     let totalBytes = 0
     for (const want of wants) {
       if (items.has(want.id) || (opts.knownMissing !== true && await this.#store.has(want.id))) continue
-      items.set(want.id, { id: want.id, priority: want.priority, size: want.size, seq: items.size, done: false, verifying: 0, holders: [], asking: [], inFlight: [] })
+      items.set(want.id, newItem(want, items.size))
       totalBytes += want.size ?? 0
     }
     const result: FetchResult = { objects: 0, bytes: 0, missing: [], denied: [], duplicates: 0 }
-    if (items.size === 0) return result
+    if (items.size === 0 && opts.more === undefined) return result
     const stallMs = this.#opts.stallTimeoutMs ?? STALL_TIMEOUT_MS
     let cancelStall = (): void => {}
     const checkStalls = (): void => {
@@ -95,7 +95,7 @@ export class Swarm {
       return await new Promise<FetchResult>((resolve, reject) => {
         // why: with one peer there is no rarity to learn; probing would only cost a round trip
         const probe = opts.probe === true && this.peers.length > 1
-        const job: Job = { items, probe, remaining: items.size, verifying: 0, verifyingBytes: 0, result, totalBytes, resolve, reject, lastProgress: -Infinity }
+        const job: Job = { items, probe, remaining: items.size, added: items.size, more: opts.more, fed: opts.more !== undefined, recentlyDone: new Set(), verifying: 0, verifyingBytes: 0, result, totalBytes, resolve, reject, lastProgress: -Infinity }
         this.#job = job
         for (const m of this.#members.values()) if (m.alive) this.#introduce(m, job)
         checkStalls()
@@ -117,8 +117,8 @@ export class Swarm {
   }
 
   /** Tells a peer about the running fetch: probe it, or assume it has everything. */
-  #introduce (m: Member, job: Job): void {
-    const open = [...job.items.values()].filter((item) => !item.done)
+  #introduce (m: Member, job: Job, open: Item[] = [...job.items.values()].filter((item) => !item.done)): void {
+    if (open.length === 0) return
     if (!job.probe) {
       for (const item of open) {
         addMember(item.holders, m)
@@ -171,7 +171,10 @@ export class Swarm {
     this.#heard(m)
     const job = this.#job
     const item = job?.items.get(block.id)
-    if (job === undefined || item === undefined) return block.release()
+    if (job === undefined || item === undefined) {
+      if (job?.recentlyDone.has(block.id) === true) job.result.duplicates++
+      return block.release()
+    }
     if (removeMember(item.inFlight, m)) m.window.completed(block.id, block.object.bytes.byteLength)
     if (item.done) {
       job.result.duplicates++
@@ -216,6 +219,7 @@ export class Swarm {
         return
       }
       item.done = true
+      if (job.fed) forget(job, item)
       const room = this.#opts.onStored?.(item.id, object)
       job.remaining--
       job.result.objects++
@@ -298,6 +302,7 @@ export class Swarm {
   #pump (): void {
     const job = this.#job
     if (job === undefined) return
+    if (job.remaining === 0 && job.more !== undefined) this.#feed(job)
     if (job.remaining === 0) {
       job.resolve(job.result)
       return
@@ -325,6 +330,12 @@ export class Swarm {
       for (const [priority, ids] of batches) m.session.want(ids, 'block', priority).catch(() => {})
       if (m.window.inFlightCount > 0 || m.asking > 0) busy = true
     }
+    // after this pass's requests left: a feed is bookkeeping the link need not wait for; when
+    // nothing is busy, nobody has what is left in play, and the next wants may still be had
+    if (job.more !== undefined && (!busy || job.remaining <= FEED_LOW_WATER)) {
+      this.#feed(job)
+      return this.#schedulePump()
+    }
     if (!busy) {
       // nothing in flight, nothing being verified, no answer awaited: what is left, nobody has
       job.result.missing = []
@@ -338,13 +349,29 @@ export class Swarm {
     }
   }
 
+  /** The next wants of a fetch fed as it goes (FetchOptions.more) join the job and go to every peer. */
+  #feed (job: Job): void {
+    const wants = job.more?.() ?? []
+    if (wants.length === 0) job.more = undefined
+    const fresh: Item[] = []
+    for (const want of wants) {
+      if (job.items.has(want.id)) continue
+      const item = newItem(want, job.added++)
+      job.items.set(want.id, item)
+      job.totalBytes += want.size ?? 0
+      job.remaining++
+      fresh.push(item)
+    }
+    for (const m of this.#members.values()) if (m.alive) this.#introduce(m, job, fresh)
+  }
+
   #progress (job: Job, force: boolean): void {
     const cb = this.#opts.onProgress
     if (cb === undefined) return
     const t = this.#clock.now()
     if (!force && t - job.lastProgress < PROGRESS_INTERVAL_MS) return
     job.lastProgress = t
-    cb({ objects: job.result.objects, bytes: job.result.bytes, totalObjects: job.items.size, totalBytes: job.totalBytes, peers: this.peers.length })
+    cb({ objects: job.result.objects, bytes: job.result.bytes, totalObjects: job.added, totalBytes: job.totalBytes, peers: this.peers.length })
   }
 }
 

@@ -59,7 +59,7 @@ export async function fetchContentPass (opts: ContentPassOptions): Promise<Conte
   // why no flush per slice: the files written while their chunks arrived are finished while the
   // store flushes (different files: ~20 ms each, one after the other before); syncRepo flushes
   // again before any ref names what came
-  const content: FetchResult = await fetchInSlices(async (wants) => await opts.swarm.fetch(wants, { probe: true, knownMissing: true, flush: false }), wantSet.content, opts.slices, opts.contentSlice)
+  const content: FetchResult = await fetchInSlices(async (first, more) => await opts.swarm.fetch(first, { probe: true, knownMissing: true, flush: false, more }), wantSet.content, opts.slices, opts.contentSlice)
   traceMark('content fetched')
   await Promise.all([store.flush(), opts.arriving?.finish(store)])
   traceMark('arriving finished')

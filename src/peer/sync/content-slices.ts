@@ -1,13 +1,18 @@
 import type { FetchResult, WantRequest } from '../swarm/swarm-options.js'
 
 /**
- * why: the swarm keeps state for every object of a fetch (an item with its holders, requests in
- * flight and who was asked, and each peer's candidates): ~330 bytes a chunk measured (a 2 GB sync:
- * 45 → 35 MiB of heap sliced), ~50 MiB for a 10 GB file's ~150 000 chunks. Fetched a slice at a
- * time, that state is bounded by the slice; 16 384 chunks (~1 GiB of content) keep the window
- * full, and the pause between slices is one round trip.
+ * why: the swarm keeps state for every object of a fetch in play (an item with its holders,
+ * requests in flight and who was asked, and each peer's candidates): ~330 bytes a chunk measured,
+ * ~50 MiB for a 10 GB file's ~150 000 chunks at once. Fed a slice at a time as the fetch runs low
+ * (FetchOptions.more), that state is bounded by a few slices, with no pause between them.
  */
-export const CONTENT_SLICE = 16_384
+export const CONTENT_SLICE = 4096
+/**
+ * why: the first wants of a fetch are few, so the first request leaves after ~1 ms of bookkeeping:
+ * 16 384 items made at once (a 1 GiB file) held the first request back ~100 ms (profiled: their
+ * objects and a garbage collection they set off); the rest follow while the first blocks arrive
+ */
+export const FIRST_SLICE = 256
 
 /** Where the slices stand, for progress: what earlier slices brought, and the whole fetch's size. */
 export interface SliceProgress { objects: number, bytes: number, totalObjects: number, totalBytes: number }
@@ -35,33 +40,30 @@ export function arraySource (wants: readonly WantRequest[]): SliceSource {
 }
 
 /**
- * Fetches `wants` in slices of `sliceSize`, highest priority first (the order the swarm would
- * pick them in), and adds up the results. `progress` is updated before each slice. Only the
- * slice being fetched exists as WantRequest objects: what is held for the rest is the source's
- * (a compact list keeps ~41 bytes a want) and one u32 of order per want.
+ * Fetches `wants` highest priority first (the order the swarm would pick them in), in one fetch
+ * that starts with FIRST_SLICE of them and is fed `sliceSize` more whenever it asks (`more`: the
+ * fetch must ask until it gets none). `progress` holds the whole fetch's totals. Only the wants in
+ * play exist as WantRequest objects: what is held for the rest is the source's (a compact list
+ * keeps ~41 bytes a want) and one u32 of order per want.
  */
-export async function fetchInSlices (fetch: (wants: WantRequest[]) => Promise<FetchResult>, wants: readonly WantRequest[] | SliceSource, progress: SliceProgress, sliceSize = CONTENT_SLICE): Promise<FetchResult> {
-  if (Array.isArray(wants) && wants.length <= sliceSize) return await fetch([...wants])
+export async function fetchInSlices (fetch: (first: WantRequest[], more: () => WantRequest[]) => Promise<FetchResult>, wants: readonly WantRequest[] | SliceSource, progress: SliceProgress, sliceSize = CONTENT_SLICE): Promise<FetchResult> {
   const source = Array.isArray(wants) ? arraySource(wants) : wants as SliceSource
   const requestAt = (i: number): WantRequest => {
     const size = source.sizeAt(i)
     return size === undefined ? { id: source.idAt(i), priority: source.priorityAt(i) } : { id: source.idAt(i), priority: source.priorityAt(i), size }
   }
-  if (source.length <= sliceSize) return await fetch(Array.from({ length: source.length }, (_, i) => requestAt(i)))
-  const order = source.byPriority()
-  const total: FetchResult = { objects: 0, bytes: 0, missing: [], denied: [], duplicates: 0 }
-  progress.totalObjects = order.length
+  const order = source.length <= Math.min(FIRST_SLICE, sliceSize) ? undefined : source.byPriority()
+  progress.objects = 0
+  progress.bytes = 0
+  progress.totalObjects = source.length
   progress.totalBytes = 0
   for (let i = 0; i < source.length; i++) progress.totalBytes += source.sizeAt(i) ?? 0
-  for (let start = 0; start < order.length; start += sliceSize) {
-    progress.objects = total.objects
-    progress.bytes = total.bytes
-    const got = await fetch(Array.from(order.subarray(start, start + sliceSize), requestAt))
-    total.objects += got.objects
-    total.bytes += got.bytes
-    total.duplicates += got.duplicates
-    for (const id of got.missing) total.missing.push(id)
-    for (const denied of got.denied) total.denied.push(denied)
+  if (order === undefined) return await fetch(Array.from({ length: source.length }, (_, i) => requestAt(i)), () => [])
+  let next = Math.min(FIRST_SLICE, sliceSize, order.length)
+  const more = (): WantRequest[] => {
+    const start = next
+    next = Math.min(order.length, start + sliceSize)
+    return Array.from(order.subarray(start, next), requestAt)
   }
-  return total
+  return await fetch(Array.from(order.subarray(0, next), requestAt), more)
 }

@@ -25,24 +25,24 @@ describe('fetchInSlices', () => {
   it('feeds one fetch a slice at a time, highest priority first, with the whole fetch\'s totals', async () => {
     const wants = [...Array.from({ length: 7 }, (_, i) => want(i)), want(100, 9), want(101, 9)]
     const slices: string[][] = []
-    const progress: SliceProgress = { objects: 5, bytes: 5, totalObjects: 0, totalBytes: 0 }
+    const progress: SliceProgress = { totalObjects: 0, totalBytes: 0 }
     const result = await fetchInSlices(feeding(slices, (all) => ({ objects: all.length, bytes: all.length * 10, missing: [], denied: [], duplicates: 0 })), wants, progress, 4)
     expect(slices).toEqual([['id-100', 'id-101', 'id-0', 'id-1'], ['id-2', 'id-3', 'id-4', 'id-5'], ['id-6']])
     expect(result.objects).toBe(9)
     // the swarm counts what it stored; the totals are the whole fetch's
-    expect(progress).toEqual({ objects: 0, bytes: 0, totalObjects: 9, totalBytes: 90 })
+    expect(progress).toEqual({ totalObjects: 9, totalBytes: 90 })
   })
 
   it('starts with a small first slice however large the slices are', async () => {
     const wants = Array.from({ length: FIRST_SLICE * 3 }, (_, i) => want(i))
     const slices: string[][] = []
-    await fetchInSlices(feeding(slices, () => ({ objects: 0, bytes: 0, missing: [], denied: [], duplicates: 0 })), wants, { objects: 0, bytes: 0, totalObjects: 0, totalBytes: 0 }, FIRST_SLICE * 2)
+    await fetchInSlices(feeding(slices, () => ({ objects: 0, bytes: 0, missing: [], denied: [], duplicates: 0 })), wants, { totalObjects: 0, totalBytes: 0 }, FIRST_SLICE * 2)
     expect(slices.map((s) => s.length)).toEqual([FIRST_SLICE, FIRST_SLICE * 2])
   })
 
   it('passes a fetch that fits its first slice through whole (nothing more to feed), and a failing fetch fails', async () => {
     const slices: string[][] = []
-    const progress: SliceProgress = { objects: 0, bytes: 0, totalObjects: 0, totalBytes: 0 }
+    const progress: SliceProgress = { totalObjects: 0, totalBytes: 0 }
     await fetchInSlices(feeding(slices, (all) => ({ objects: all.length, bytes: 0, missing: [], denied: [], duplicates: 0 })), [want(1), want(2)], progress, 4)
     expect(slices).toEqual([['id-1', 'id-2']])
     expect(progress.totalObjects).toBe(2)

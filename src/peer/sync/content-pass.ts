@@ -51,7 +51,7 @@ export interface ContentPassResult {
  */
 export async function fetchContentPass (opts: ContentPassOptions): Promise<ContentPassResult> {
   const { store, wantSet } = opts
-  Object.assign(opts.slices, { objects: 0, bytes: 0, totalObjects: 0, totalBytes: 0 })
+  Object.assign(opts.slices, { totalObjects: 0, totalBytes: 0 })
   traceMark(`content: ${wantSet.content.length} wanted`)
   // the first want of each file is all a plan needs (a want per chunk would be ~150 000 objects for 10 GB)
   await opts.arriving?.plan(store, wantSet.content.firstOfEachOwner())

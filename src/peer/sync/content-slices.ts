@@ -14,8 +14,8 @@ export const CONTENT_SLICE = 4096
  */
 export const FIRST_SLICE = 256
 
-/** Where the slices stand, for progress: what earlier slices brought, and the whole fetch's size. */
-export interface SliceProgress { objects: number, bytes: number, totalObjects: number, totalBytes: number }
+/** The whole fetch's size, for progress (the swarm counts what it stored, and knows only the wants fed so far). */
+export interface SliceProgress { totalObjects: number, totalBytes: number }
 
 /** What fetchInSlices reads its wants from: a compact list (content-want-list.ts) or an array. */
 export interface SliceSource {
@@ -53,8 +53,6 @@ export async function fetchInSlices (fetch: (first: WantRequest[], more: () => W
     return size === undefined ? { id: source.idAt(i), priority: source.priorityAt(i) } : { id: source.idAt(i), priority: source.priorityAt(i), size }
   }
   const order = source.length <= Math.min(FIRST_SLICE, sliceSize) ? undefined : source.byPriority()
-  progress.objects = 0
-  progress.bytes = 0
   progress.totalObjects = source.length
   progress.totalBytes = 0
   for (let i = 0; i < source.length; i++) progress.totalBytes += source.sizeAt(i) ?? 0

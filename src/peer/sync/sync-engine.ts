@@ -160,8 +160,8 @@ export async function syncRepo (opts: SyncOptions): Promise<SyncResult> {
   const clock = opts.clock ?? systemClock
   let phase: SyncPhase = 'connect'
   // the content is fetched in slices (content-slices.ts): progress counts the whole fetch
-  const slices: SliceProgress = { objects: 0, bytes: 0, totalObjects: 0, totalBytes: 0 }
-  const inSlices = (p: SwarmProgress): SwarmProgress => phase !== 'content' || slices.totalObjects === 0 ? p : { ...p, objects: slices.objects + p.objects, bytes: slices.bytes + p.bytes, totalObjects: slices.totalObjects, totalBytes: slices.totalBytes }
+  const slices: SliceProgress = { totalObjects: 0, totalBytes: 0 }
+  const inSlices = (p: SwarmProgress): SwarmProgress => phase !== 'content' || slices.totalObjects === 0 ? p : { ...p, totalObjects: slices.totalObjects, totalBytes: slices.totalBytes }
   const swarm: Swarm = new Swarm({ store, clock, onProgress: (p) => progress(phase, inSlices(p)), onStored: opts.arriving?.onStored.bind(opts.arriving) })
   let firstBlock = false
   function progress (current: SyncPhase, counts: Partial<SyncProgress> = {}): void {

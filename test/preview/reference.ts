@@ -47,8 +47,22 @@ export function soxStats (path: string): { peakDb: number, seconds: number } {
   return { peakDb: Number(peak[1]), seconds: Number(len[1]) }
 }
 
-/** ImageMagick's `convert` (IM6) or `magick` (IM7), whichever the machine has. */
+/**
+ * ImageMagick's binary: `magick` (IM7) or IM6's `convert`. Looked up by what `-version` says, not by
+ * name: a machine may put a stand-in `convert` ahead of the real one on PATH (this one's did, and it
+ * only converts PNG), and the numbers here must be ImageMagick's own.
+ */
+function imageMagickBinary (): string {
+  for (const cmd of ['magick', 'convert-im6.q16', 'convert-im6', '/usr/bin/convert', 'convert']) {
+    const r = spawnSync(cmd, ['-version'], { encoding: 'utf8' })
+    if (r.status === 0 && r.stdout.startsWith('Version: ImageMagick')) return cmd
+  }
+  throw new Error('ImageMagick is not installed (.ci/run installs it: apt-get install imagemagick)')
+}
+
+let imageMagick: string | undefined
+
 export function magick (...args: string[]): string {
-  const r = spawnSync('magick', ['-version'], { encoding: 'utf8' })
-  return tool(r.status === 0 ? 'magick' : 'convert', args)
+  imageMagick ??= imageMagickBinary()
+  return tool(imageMagick, args)
 }

@@ -2,18 +2,18 @@ import type { Previewer } from '../repo/workspace.js'
 import { Workspace } from '../repo/workspace.js'
 import { clockFromEnv } from '../repo/env-clock.js'
 import { traceMark } from '../trace.js'
+import { IN_THREAD_KINDS, PREVIEWED_KINDS } from '../preview/preview-kinds.js'
 
-/** Kinds that have a preview generator; others never load the preview layer. */
-const PREVIEWED_KINDS = new Set(['texture', 'model', 'audio', 'video', 'archive', 'build', 'code', 'document', 'engine'])
 
 /** Loaded on first use: sharp and three cost start-up time and memory that most commands never need. */
 const lazyPreviewer: Previewer = async (path, asset, store, previous) =>
   PREVIEWED_KINDS.has(asset.kind) ? await (await import('../preview/attach.js')).previewAsset(path, asset, store, previous) : []
 // previews start in worker threads while the content is chunked (the import settles before previewAsset's)
-lazyPreviewer.prepare = (path, kind, format) => {
-  if (PREVIEWED_KINDS.has(kind)) void import('../preview/attach.js').then((m) => m.preparePreview(path, kind, format))
+lazyPreviewer.prepare = (path, kind, format, bytes) => {
+  if (PREVIEWED_KINDS.has(kind)) void import('../preview/attach.js').then((m) => m.preparePreview(path, kind, format, bytes))
 }
 lazyPreviewer.warm = () => { void import('../preview/attach.js').then((m) => m.warmPreviews()) }
+lazyPreviewer.inThreadKinds = IN_THREAD_KINDS
 
 /** The workspace around the current directory, with previews wired in as the public API does. */
 export async function openHere (): Promise<Workspace> {

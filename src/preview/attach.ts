@@ -3,12 +3,11 @@ import type { Asset } from '../objects/asset.js'
 import type { ObjectId } from '../objects/id.js'
 import { decodePreview, encodePreview, type PreviewObject } from '../objects/preview.js'
 import type { ObjectStore } from '../objects/store.js'
+import { generatePreview } from './index.js'
 import { mergeMetaTags } from './meta-tags.js'
+import { IN_THREAD_KINDS, IN_THREAD_MAX_BYTES, PREVIEWED_KINDS } from './preview-kinds.js'
 import { previewPool } from './pool.js'
 import type { PreviewResult } from './types.js'
-
-/** Kinds with a generator; any other kind gets no preview object at all. */
-export const PREVIEWED_KINDS = new Set(['texture', 'model', 'audio', 'video', 'archive', 'build', 'code', 'document', 'engine'])
 
 /** Info must survive canonical JSON on every peer: non-finite numbers (silence is -Infinity dB) become null. */
 function jsonSafe (value: unknown): unknown {
@@ -18,6 +17,12 @@ function jsonSafe (value: unknown): unknown {
   return value
 }
 
+/** A small code or text file's preview here; any other in the worker pool. */
+function generate (path: string, kind: string, format: string, bytes: number | undefined): Promise<PreviewResult> {
+  if (IN_THREAD_KINDS.has(kind) && bytes !== undefined && bytes <= IN_THREAD_MAX_BYTES) return generatePreview({ path, kind, format })
+  return previewPool().generate({ path, kind, format })
+}
+
 /** Previews started early (during chunking), by absolute path. */
 const started = new Map<string, Promise<PreviewResult>>()
 
@@ -25,9 +30,9 @@ const started = new Map<string, Promise<PreviewResult>>()
  * Starts generating a preview in the worker pool, so it runs while the caller chunks and stores
  * the content; `previewAsset` later picks the result up. Errors wait for `previewAsset` too.
  */
-export function preparePreview (absolutePath: string, kind: string, format: string): void {
+export function preparePreview (absolutePath: string, kind: string, format: string, bytes?: number): void {
   if (!PREVIEWED_KINDS.has(kind) || started.has(absolutePath)) return
-  const p = previewPool().generate({ path: absolutePath, kind, format })
+  const p = generate(absolutePath, kind, format, bytes)
   p.catch(() => {})
   started.set(absolutePath, p)
 }
@@ -51,7 +56,7 @@ async function previousMeta (store: ObjectStore, previous: Asset | undefined): P
  */
 export async function previewAsset (absolutePath: string, asset: Asset, store: ObjectStore, previous?: Asset): Promise<ObjectId[]> {
   if (!PREVIEWED_KINDS.has(asset.kind)) return []
-  const pending = started.get(absolutePath) ?? previewPool().generate({ path: absolutePath, kind: asset.kind, format: asset.format })
+  const pending = started.get(absolutePath) ?? generate(absolutePath, asset.kind, asset.format, asset.size)
   started.delete(absolutePath)
   let preview: PreviewObject
   try {
@@ -74,3 +79,4 @@ export function warmPreviews (): void { previewPool().warm() }
 
 previewAsset.prepare = preparePreview
 previewAsset.warm = warmPreviews
+previewAsset.inThreadKinds = IN_THREAD_KINDS

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import { GasError, type ErrorCode } from '../errors.js'
 import type { PreviewResult } from './types.js'
+import { traceMark } from '../trace.js'
 import { compileSynchronouslyInNextWorker } from './worker-compile.js'
 
 /**
@@ -79,6 +80,7 @@ export class PreviewPool {
     try { worker = new Worker(WORKER_URL) } catch (err) { restore(); throw err }
     for (const event of ['online', 'error', 'exit']) worker.once(event, restore)
     const slot: Slot = { worker, job: null }
+    traceMark('preview worker started')
     worker.on('message', (msg: { id: number, result?: PreviewResult, error?: { code: ErrorCode, message: string, data: Record<string, unknown> } }) => {
       const job = slot.job
       slot.job = null

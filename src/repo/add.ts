@@ -71,10 +71,10 @@ export async function stagePaths (ws: Workspace, opts: AddOptions & { onResult: 
   // folder, usually without an extension), so loading overlaps the walk; else once the walk found
   // one. A file its name does not reveal (a PNG named `x.bin`) still gets its preview, from a
   // worker started when its bytes are sniffed.
-  if (mayHavePreviews(opts.paths, true)) ws.previewer?.warm?.()
+  if (mayHavePreviews(ws, opts.paths, true)) ws.previewer?.warm?.()
   traceMark('add: start')
   const { paths, removed } = await walkForAdd(ws, opts)
-  if (mayHavePreviews(paths, false)) ws.previewer?.warm?.()
+  if (mayHavePreviews(ws, paths, false)) ws.previewer?.warm?.()
   traceMark('add: walked')
   // why now: the walk's garbage (folder listings, the ignore rules' cache, the case-folding map) is
   // ~50 MiB at 200 000 files; a small add's is not worth a full collection on its start path
@@ -141,7 +141,7 @@ async function ingestAll (ws: Workspace, opts: AddOptions & { onResult: (result:
     }
     const ingest = async (bytes: Buffer | undefined): Promise<ReturnType<typeof detectKind> & { ingested: Ingested }> => {
       const { kind, format } = detectKind(path, bytes !== undefined ? bytes.subarray(0, SNIFF_BYTES) : await sniff(ws, abs).catch((err) => { throw fromFsError(err, path) }))
-      ws.previewer?.prepare?.(abs, kind, format)
+      ws.previewer?.prepare?.(abs, kind, format, st.size)
       const onBytes = opts.onProgress === undefined ? undefined : (done: number, size: number) => opts.onProgress?.(path, done, size)
       return { kind, format, ingested: bytes !== undefined ? await ingestBytes(ws.store, path, bytes, format, onBytes) : await ingestFile(ws.fs, ws.store, abs, format, onBytes) }
     }
@@ -161,9 +161,17 @@ async function ingestAll (ws: Workspace, opts: AddOptions & { onResult: (result:
   await ws.store.flush()
 }
 
-/** Whether any path has a kind by its name alone (kind `other` has no preview), or no extension when `folders` may be among them. */
-function mayHavePreviews (paths: Iterable<string>, folders: boolean): boolean {
-  for (const path of paths) if ((folders && extensionOf(path) === '') || detectKind(path, NO_BYTES).kind !== 'other') return true
+/**
+ * Whether any path has a kind by its name alone that a preview worker makes (kind `other` has no
+ * preview; code and text are made in this thread), or no extension when `folders` may be among them.
+ */
+function mayHavePreviews (ws: Workspace, paths: Iterable<string>, folders: boolean): boolean {
+  const inThread = ws.previewer?.inThreadKinds
+  for (const path of paths) {
+    if (folders && extensionOf(path) === '') return true
+    const { kind } = detectKind(path, NO_BYTES)
+    if (kind !== 'other' && inThread?.has(kind) !== true) return true
+  }
   return false
 }
 const NO_BYTES = Buffer.alloc(0)

@@ -20,9 +20,11 @@ export const systemClock: Clock = { now: () => Date.now() }
 /** Generates preview objects for one staged asset; wired in by the public API (previews sit above repo). */
 export type Previewer = ((absolutePath: string, asset: Asset, store: ObjectStore, previous?: Asset) => Promise<ObjectId[]>) & {
   /** Optional: starts the preview early (in a worker) so it runs while the content is chunked. */
-  prepare?: (absolutePath: string, kind: string, format: string) => void
+  prepare?: (absolutePath: string, kind: string, format: string, bytes?: number) => void
   /** Optional: starts the preview workers (they load their decoders) while the caller walks the folders. */
   warm?: () => void
+  /** Optional: kinds whose previews need no worker (a file of only these kinds does not warm them). */
+  inThreadKinds?: ReadonlySet<string>
 }
 
 export interface WorkspaceOptions {

@@ -45,6 +45,24 @@ describe('fast start', () => {
     expect(preview.packages.has('sharp')).toBe(true)
   })
 
+  it('add of small scripts and text files makes their previews without starting a preview worker; an image starts one', async () => {
+    const dir = tmp()
+    expect(gasSync(dir, ['init', '--name', 'ana']).status).toBe(0)
+    writeFileSync(join(dir, 'notes.txt'), 'line one\nline two\n')
+    writeFileSync(join(dir, 'tool.ts'), 'export const x = 1\n')
+    writeFileSync(join(dir, 'rock.png'), await makePng({ width: 16, height: 16 }))
+    const traced = (args: string[]): string => {
+      const r = spawnSync(process.execPath, [GAS_BIN, ...args], { cwd: dir, encoding: 'utf8', env: { ...process.env, GAS_TRACE: '1' } })
+      expect(r.status, r.stderr).toBe(0)
+      return r.stderr
+    }
+    expect(traced(['add', 'notes.txt', 'tool.ts'])).not.toMatch(/preview worker started/)
+    expect(traced(['add', 'rock.png'])).toMatch(/preview worker started/)
+    expect(gasSync(dir, ['commit', '-m', 'one']).status).toBe(0)
+    const preview = JSON.parse(gasSync(dir, ['preview', 'notes.txt', '--json']).stdout) as { info: { lines: number, excerpt: string } }
+    expect(preview.info).toMatchObject({ lines: 2, excerpt: 'line one\nline two\n' })
+  })
+
   it('the full program (for the CLI reference) still holds every command', () => {
     const names = buildProgram().commands.map((c) => c.name())
     for (const name of ['status', 'diff', 'check-ignore', 'add', 'sync', 'serve', 'preview', 'hook', 'lfs-agent', 'tracker']) expect(names).toContain(name)

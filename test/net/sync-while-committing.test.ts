@@ -11,7 +11,7 @@ import { pseudoRandomBytes } from './helpers.js'
 import { startGas } from './processes.js'
 
 const tmp = useTmp()
-const VERSIONS = 20
+const VERSIONS = 10
 
 let tracker: RunningTracker
 beforeAll(async () => { tracker = await startTracker({ port: 0, host: '127.0.0.1' }) })

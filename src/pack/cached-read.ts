@@ -38,8 +38,10 @@ export function loadCachedRead (): CachedRead | undefined {
   if (opened === undefined) return loaded
   const { koffi, lib: libc } = opened
   try {
-    koffi.struct('gas_cached_read_iovec', { base: 'void *', length: 'size_t' })
-    const preadv2 = libc.func('int64_t preadv2(int fd, const gas_cached_read_iovec *iov, int iovcnt, int64_t offset, int flags)') as (fd: number, iov: Array<{ base: Buffer, length: number }>, count: number, offset: number, flags: number) => number
+    // why anonymous: koffi's type names are per process, and a second load of this module (the test
+    // runner reloads modules, koffi stays) would find its name taken and lose the call
+    const iovec = koffi.struct({ base: 'void *', length: 'size_t' })
+    const preadv2 = libc.func('preadv2', 'int64_t', ['int', koffi.pointer(iovec), 'int', 'int64_t', 'int']) as (fd: number, iov: Array<{ base: Buffer, length: number }>, count: number, offset: number, flags: number) => number
     loaded = (fd, buffer, position) => {
       let bytes = 0
       while (bytes < buffer.length) {

@@ -88,6 +88,28 @@ describe('E_NO_PEERS says which trackers were tried and what they answered', () 
     }
   })
 
+  it('an outsider whose every peer refused its membership is told that, not to start a `gas serve`', async () => {
+    const [ana] = await pair()
+    const eve = await gas.init({ dir: tmp(), name: 'eve' })
+    // the team written into eve's config by hand: no certificate, so the lead's proof check fails
+    eve.config = { ...eve.config, team: ana.config.team }
+    const stop = new AbortController()
+    const serving = servePeers({ ws: ana, trackers: [tracker.url], security: peerSecurity(ana), signal: stop.signal })
+    try {
+      const started = Date.now()
+      const out = await noPeers(eve, [tracker.url])
+      expect(out.message).toMatch(/E_AUTH: .*no certificate of team orcs/)
+      expect(out.message).toMatch(/every peer that answered was refused over team membership: see the reasons above$/)
+      expect(out.message).not.toMatch(/start `gas serve`/)
+      // a refusal is final: the sync does not wait out the counted peers' time
+      expect(Date.now() - started).toBeLessThan(quick.countedPeersWaitMs)
+    } finally {
+      stop.abort()
+      await serving
+      await eve.close()
+    }
+  })
+
   it('only this member\'s own `gas serve` answering is no peer: it is dropped after HELLO and not counted', async () => {
     const [, bo] = await pair()
     const stop = new AbortController()

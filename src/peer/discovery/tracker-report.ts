@@ -72,11 +72,16 @@ export function describeTrackers (reports: TrackerReport[]): string {
   return reports.map((r) => `${r.tracker}: ${r.answer} (${r.detail})`).join('; ')
 }
 
+/** A handshake refused over who the peer is (either side refusing): another try or tracker changes nothing. */
+export const MEMBERSHIP_REFUSALS: ReadonlySet<string> = new Set(['E_AUTH', 'E_REVOKED', 'E_BAD_SIGNATURE'])
+
 /** `E_NO_PEERS`: no peer to sync with; `data.trackers` says what each tracker answered. */
 export function noPeersError (reports: TrackerReport[], extra: { dropped?: Array<{ peer: string, code: string, message: string }>, ownProcesses?: number } = {}): GasError {
   const dropped = extra.dropped ?? []
   const own = extra.ownProcesses ?? 0
-  const hint = reports.some((r) => r.answer === 'unreachable') ? 'start the tracker (`gas tracker`) or check the network'
+  // why first: peers were there and answered; telling an outsider to start `gas serve` sends it the wrong way
+  const hint = dropped.length > 0 && dropped.every((d) => MEMBERSHIP_REFUSALS.has(d.code)) ? 'every peer that answered was refused over team membership: see the reasons above'
+    : reports.some((r) => r.answer === 'unreachable') ? 'start the tracker (`gas tracker`) or check the network'
     : reports.some((r) => r.answer === 'wrong-url' || r.answer === 'no-answer') ? 'check the tracker URL (`gas team tracker URL`)'
       : 'start `gas serve` on another member\'s machine'
   const peers = dropped.length === 0 ? '' : `; peers dropped: ${dropped.map((d) => `${d.peer} (${d.code}: ${d.message})`).join(', ')}`

@@ -16,7 +16,7 @@ import { openSessions } from './open-sessions.js'
 import { HeldForDirect } from './held-for-direct.js'
 import type { PeerSecurity } from './sync-engine.js'
 import type { DroppedPeer } from '../swarm/swarm.js'
-import { diagnoseTracker, noPeersError, type TrackerReport } from '../discovery/tracker-report.js'
+import { diagnoseTracker, MEMBERSHIP_REFUSALS, noPeersError, type TrackerReport } from '../discovery/tracker-report.js'
 import type { Transport } from '../transport/transport.js'
 import { traceMark } from '../../trace.js'
 
@@ -34,8 +34,6 @@ export const INTERACTIVE_GRACE_MS = 150
  * seconds and a lost one is retried after CONNECT_TIMEOUT_MS (10 s), so give counted peers two tries.
  */
 export const COUNTED_PEERS_WAIT_MS = 25_000
-/** handshake refusals another connection would not change (not a timeout or a dropped link) */
-const REFUSALS = new Set(['E_AUTH', 'E_REVOKED', 'E_BAD_SIGNATURE'])
 /**
  * why: a direct attempt to a peer already in session over WebRTC is an upgrade worth a short wait
  * (on a LAN it takes milliseconds); an address that does not answer (another site's private
@@ -194,7 +192,7 @@ export async function connectPeers (opts: ConnectOptions): Promise<ConnectedPeer
         if (peerRoute !== undefined) routes.push(peerRoute)
       }
       dropped.push(...opened.dropped)
-      if (opened.sessions.length === 0 && opened.own === 0 && opened.dropped.some((d) => REFUSALS.has(d.code))) refused.add(remote)
+      if (opened.sessions.length === 0 && opened.own === 0 && opened.dropped.some((d) => MEMBERSHIP_REFUSALS.has(d.code))) refused.add(remote)
       if (opened.own > 0 && !own.has(remote)) {
         own.add(remote)
         ownProcesses += opened.own
@@ -215,7 +213,7 @@ export async function connectPeers (opts: ConnectOptions): Promise<ConnectedPeer
       },
       onFailed: (address, err, announcedBy) => {
         // a connection was made and its proof refused: no "no route" (onChange follows, and counts it)
-        if (announcedBy !== undefined && REFUSALS.has(err.code)) {
+        if (announcedBy !== undefined && MEMBERSHIP_REFUSALS.has(err.code)) {
           connections++
           refused.add(trackerPeerId(announcedBy))
         }

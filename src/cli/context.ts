@@ -4,7 +4,6 @@ import { clockFromEnv } from '../repo/env-clock.js'
 import { traceMark } from '../trace.js'
 import { IN_THREAD_KINDS, PREVIEWED_KINDS } from '../preview/preview-kinds.js'
 
-
 /** Loaded on first use: sharp and three cost start-up time and memory that most commands never need. */
 const lazyPreviewer: Previewer = async (path, asset, store, previous) =>
   PREVIEWED_KINDS.has(asset.kind) ? await (await import('../preview/attach.js')).previewAsset(path, asset, store, previous) : []

@@ -91,7 +91,7 @@ describe('E_NO_PEERS says which trackers were tried and what they answered', () 
   it('an outsider whose every peer refused its membership is told that, not to start a `gas serve`', async () => {
     const [ana] = await pair()
     const eve = await gas.init({ dir: tmp(), name: 'eve' })
-    // the team written into eve's config by hand: no certificate, so the lead's proof check fails
+    // the team written into eve's config by hand, with no certificate: her side has no proof to give
     eve.config = { ...eve.config, team: ana.config.team }
     const stop = new AbortController()
     const serving = servePeers({ ws: ana, trackers: [tracker.url], security: peerSecurity(ana), signal: stop.signal })

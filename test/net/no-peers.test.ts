@@ -101,6 +101,9 @@ describe('E_NO_PEERS says which trackers were tried and what they answered', () 
       expect(out.message).toMatch(/E_AUTH: .*no certificate of team orcs/)
       expect(out.message).toMatch(/every peer that answered was refused over team membership: see the reasons above$/)
       expect(out.message).not.toMatch(/start `gas serve`/)
+      // the tracker's line does not call a peer that answered offline
+      expect(out.message).toMatch(/counts 1 other peer\(s\); 1 answered and the handshake was refused/)
+      expect(out.message).not.toMatch(/none connected/)
       // a refusal is final: the sync does not wait out the counted peers' time
       expect(Date.now() - started).toBeLessThan(quick.countedPeersWaitMs)
     } finally {

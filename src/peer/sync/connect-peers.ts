@@ -329,7 +329,7 @@ export async function connectPeers (opts: ConnectOptions): Promise<ConnectedPeer
     lanQuery?.close()
     // peers were introduced but no candidate pair reached one: say which were tried
     if (connections === 0 && swarm.routesTried().length > 0) throw noRouteError(swarm.routesTried())
-    if (sessions.length === 0) throw noPeersError(await reportTrackers(seen, 0), { dropped: [...dropped, ...unanswered], ownProcesses })
+    if (sessions.length === 0) throw noPeersError(await reportTrackers(seen, 0, refused.size), { dropped: [...dropped, ...unanswered], ownProcesses })
   } catch (err) {
     held.closeAll()
     dialer?.stop()
@@ -342,12 +342,14 @@ export async function connectPeers (opts: ConnectOptions): Promise<ConnectedPeer
 }
 
 /** What each tracker answered; a tracker that never came up is probed once for the cause. */
-async function reportTrackers (seen: Map<string, TrackerSeen>, connected: number): Promise<TrackerReport[]> {
+/** `refused`: peers that answered and whose handshake was refused (they are not offline: the reasons are in `dropped`) */
+async function reportTrackers (seen: Map<string, TrackerSeen>, connected: number, refused = 0): Promise<TrackerReport[]> {
   return await Promise.all([...seen].map(async ([tracker, s]): Promise<TrackerReport> => {
     if (s.others !== undefined) {
       if (connected > 0) return { tracker, answer: 'ok', peers: s.others, detail: `${s.others} other peer(s) in the swarm` }
       if (s.others === 0) return { tracker, answer: 'no-other-peer', peers: 0, detail: 'no other peer of the team is in the swarm: is `gas serve` running on another member\'s machine?' }
-      return { tracker, answer: 'peers-offline', peers: s.others, detail: `it counts ${s.others} other peer(s) but none connected: offline, or no WebRTC path to them` }
+      const detail = refused > 0 ? `it counts ${s.others} other peer(s); ${refused} answered and the handshake was refused (why: below)` : `it counts ${s.others} other peer(s) but none connected: offline, or no WebRTC path to them`
+      return { tracker, answer: 'peers-offline', peers: s.others, detail }
     }
     if (s.status?.state === 'up') return { tracker, answer: 'no-answer', detail: 'connected but never answered the announce: not a gas tracker at that URL?' }
     const diagnosis = await diagnoseTracker(tracker)

@@ -11,7 +11,7 @@ export default defineConfig({
     // of the suite is real processes waiting on each other (a sync waiting out a refused or missing
     // peer; membership-processes used 15 s of CPU in 150 s), and a second file runs in that time.
     // More than one per core gained nothing: the whole suite keeps both cores busy (measured: 3
-    // workers 738 s, 2 workers 729 s; 1408 CPU s either way).
+    // workers 738 s using 1408 CPU s; 2 workers, a clean clone's CI run, 729 s).
     maxWorkers: availableParallelism(),
     // why not isolated: each file's fresh module graph cost 142 CPU s of loading (collect) across the
     // 237 files, and ~280 CPU s in all (a run took 1221 CPU s isolated, 942 not; 689 s → 564 s).

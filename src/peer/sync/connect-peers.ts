@@ -341,8 +341,10 @@ export async function connectPeers (opts: ConnectOptions): Promise<ConnectedPeer
   return { identity, sessions, dropped, ownProcesses, routes, trackers: await reportTrackers(seen, sessions.length), leave: async () => await swarm.leave() }
 }
 
-/** What each tracker answered; a tracker that never came up is probed once for the cause. */
-/** `refused`: peers that answered and whose handshake was refused (they are not offline: the reasons are in `dropped`) */
+/**
+ * What each tracker answered; a tracker that never came up is probed once for the cause. `refused`:
+ * peers that answered and whose handshake was refused (not offline: the reasons are in `dropped`).
+ */
 async function reportTrackers (seen: Map<string, TrackerSeen>, connected: number, refused = 0): Promise<TrackerReport[]> {
   return await Promise.all([...seen].map(async ([tracker, s]): Promise<TrackerReport> => {
     if (s.others !== undefined) {

@@ -2,6 +2,7 @@ import type { FileHandle } from 'node:fs/promises'
 import { fromFsError } from '../errors.js'
 import { AlignedBuffers, DIRECT_ALIGNMENT } from '../objects/aligned-buffers.js'
 import { blocksWithin, openDirectWrites } from '../objects/direct-file.js'
+import { FlushBehind } from '../objects/flush-behind.js'
 import type { FileSystem } from '../objects/fs.js'
 import { writeAll } from '../objects/write-all.js'
 import { BATCH_BYTES, WRITE_BUFFER } from './batch-size.js'
@@ -44,12 +45,15 @@ export class DirectPackBatch {
   /** the `writeAt` of the latest append: a write that ends starts the next once the batch holds this much */
   private writeAt = WRITE_BUFFER
   private closed = false
+  /** what reached the file is made durable behind the writes, so the pack's checkpoint at the end has little left to flush */
+  private readonly flushBehind: FlushBehind
 
   private constructor (private readonly handle: FileHandle, private readonly packHandle: FileHandle, private readonly packPath: string, private readonly entries: PackEntryTable, fill: Buffer, spare: Buffer) {
     // the first block starts with the magic, written already: the first direct write writes it again
     PACK_MAGIC.copy(fill, 0)
     this.fill = fill
     this.spare = spare
+    this.flushBehind = new FlushBehind(handle)
   }
 
   /**
@@ -109,6 +113,7 @@ export class DirectPackBatch {
     await this.write(true)
     try {
       await this.inFlight
+      await this.flushBehind.flushed()
     } catch (err) {
       throw fromFsError(err, this.packPath)
     }
@@ -149,6 +154,7 @@ export class DirectPackBatch {
         this.writing = false
       }
       this.wholeEnd = Math.max(this.wholeEnd, everything ? position + total : this.wholeEntriesBefore(position + whole))
+      this.flushBehind.written(position + whole)
     })()
     this.inFlight = write
     // what filled the batch while this write ran goes next (a failure is the next append's)
@@ -168,6 +174,7 @@ export class DirectPackBatch {
   /** Closes the O_DIRECT handle; once the last write has ended (written, or never will be), the batches serve the next pack. */
   async close (): Promise<void> {
     this.closed = true
+    await this.flushBehind.settle()
     await this.handle.close().catch(() => {})
     await this.inFlight.catch(() => {})
     alignedBatches.give(this.fill)

@@ -38,7 +38,7 @@ export interface DirectOptions {
 
 export interface HostPort { host: string, port: number }
 
-/** Connects to a direct address and runs the member handshake; rejects (E_AUTH, E_TIMEOUT, E_PEER_LOST) when it fails. */
+/** Connects to a direct address and runs the member handshake; rejects (E_AUTH, also when the server hangs up after our proof; E_TIMEOUT, E_PEER_LOST) when it fails. */
 export async function connectDirect (to: HostPort, opts: DirectOptions): Promise<DirectPeer> {
   const address = formatHostPort(to)
   // why onread: the dialing side is the one that fetches (gas sync); its reads skip the stream machinery (socket-reads.ts)
@@ -107,7 +107,7 @@ async function handshake (socket: TLSSocket, role: 'client' | 'server', address:
       const binding = (side: 'client' | 'server'): DirectBinding => ({ exporter: socket.exportKeyingMaterial(32, EXPORTER_LABEL, Buffer.alloc(0)).toString('hex'), role: side })
       const other = role === 'client' ? 'server' : 'client'
       if (role === 'client') await transport.send(encodeDirectProof(await opts.security.prove({ ...binding(role), peerId: opts.peerId })))
-      const remote = decodeDirectProof(await first, address)
+      const remote = decodeDirectProof(await (role === 'client' ? first.catch((err) => { throw hungUpAfterProof(err, address) }) : first), address)
       await opts.security.check(remote, binding(other))
       if (role === 'server') await transport.send(encodeDirectProof(await opts.security.prove({ ...binding(role), peerId: opts.peerId })))
       return { transport, remote, address }
@@ -119,6 +119,16 @@ async function handshake (socket: TLSSocket, role: 'client' | 'server', address:
   } finally {
     cancelTimer()
   }
+}
+
+/**
+ * The server closed the connection after our proof without one of its own: what a member's
+ * `gas serve` does to a key it does not take (it tells a stranger nothing, not even why). Said as
+ * such (E_AUTH), not as a lost connection the next sync would get back.
+ */
+function hungUpAfterProof (err: unknown, address: string): unknown {
+  if (!(err instanceof GasError) || err.code !== 'E_PEER_LOST') return err
+  return new GasError('E_AUTH', `${address} hung up after our membership proof, as a team's peer does to a key it does not take: not invited yet (a lead runs \`gas team add\`, you \`gas team join\`), revoked, or a member of another team`, { address })
 }
 
 export function formatHostPort (at: HostPort): string {

@@ -9,6 +9,7 @@ import { lookupPath, readAsset, readVersion } from '../repo/tree-io.js'
 import { streamIndex } from '../repo/index-stream.js'
 import { readIndex, writeIndex } from '../repo/staging-index.js'
 import type { Workspace } from '../repo/workspace.js'
+import type { PreparedContent } from '../repo/arriving-files.js'
 import type { WantContent } from './want-set.js'
 import { companionIn, foldersOf } from './companions.js'
 
@@ -67,7 +68,7 @@ export interface WrittenFetch {
  * After the peers answered: writes each fetched asset into the workspace (where no file of the
  * user's stands in the way) and records it in the index; the ones still incomplete are `missing`.
  */
-export async function writeFetched (ws: Workspace, plan: FetchPlan): Promise<WrittenFetch> {
+export async function writeFetched (ws: Workspace, plan: FetchPlan, prepared?: PreparedContent): Promise<WrittenFetch> {
   const index = await readIndex(ws.fs, ws.gasDir)
   const out: WrittenFetch = { written: [], missing: [], skipped: [] }
   for (const target of plan.targets) {
@@ -79,7 +80,7 @@ export async function writeFetched (ws: Workspace, plan: FetchPlan): Promise<Wri
     const upToDate = st !== undefined && entry !== undefined && entry.mtimeMs !== -1 && st.mtimeMs === entry.mtimeMs && st.size === entry.meta.size
     if (entry?.asset !== target.asset || (st !== undefined && !upToDate)) { out.skipped.push(target.path); continue }
     if (st === undefined) {
-      await writeFileContent(ws.fs, ws.store, manifest, abs)
+      if (prepared === undefined || !await prepared.take(manifest, abs)) await writeFileContent(ws.fs, ws.store, manifest, abs)
       index.entries[target.path] = { ...entry, mtimeMs: (await ws.fs.stat(abs)).mtimeMs }
     }
     out.written.push(target.path)

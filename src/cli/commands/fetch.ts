@@ -1,3 +1,4 @@
+import { join } from 'node:path'
 import type { Command } from 'commander'
 import { peerSecurity } from '../../auth/peer-security.js'
 // why: loaded when the command runs, so commands that never touch peers, git or previews start without these modules
@@ -5,6 +6,7 @@ const peerNode = async () => await import('../../peer/sync/peer-node.js')
 import { contentHere, planFetch, writeFetched, type FetchPlan, type WrittenFetch } from '../../sync/fetch-plan.js'
 import { planFetchAt } from '../../sync/fetch-version-plan.js'
 import type { Workspace } from '../../repo/workspace.js'
+import { ArrivingFiles } from '../../repo/arriving-files.js'
 import { action } from '../action.js'
 import { withWorkspace } from '../context.js'
 import { EXIT_FAILURE, printResult } from '../output.js'
@@ -19,13 +21,19 @@ export function register (program: Command): void {
     .action(action(async (p, paths: string[], opts: { tracker: string[], version?: string }) => {
       const result = await withWorkspace(async (ws) => {
         const plan = opts.version === undefined ? await planFetch(ws, { paths, cwd: process.cwd() }) : await planFetchAt(ws, { paths, rev: opts.version, cwd: process.cwd() })
-        const got = plan.roots.length === 0 ? undefined : await (await peerNode()).fetchFromPeers({ ws, trackers: opts.tracker, security: peerSecurity(ws), roots: plan.roots })
-        // a refusal names the file manifest asked for; the plan knows its path
-        const refused = new Set(got?.accessDenied.map((d) => d.path))
-        const denied = plan.targets.filter((t) => refused.has(t.meta.file)).map((t) => t.path)
-        // an older version is kept in the store: the workspace holds the version checked out
-        const written: WrittenFetch & { stored?: string[] } = opts.version === undefined ? await writeFetched(ws, plan) : await storedOnly(ws, plan)
-        return { fetched: got?.fetched ?? { objects: 0, bytes: 0 }, ...written, missing: written.missing.filter((path) => !denied.includes(path)), denied }
+        // the large files written while their chunks arrive, moved into place after (not written again from the store); not for --version, which writes nothing
+        const arriving = opts.version === undefined ? new ArrivingFiles(ws.fs, join(ws.gasDir, 'tmp')) : undefined
+        try {
+          const got = plan.roots.length === 0 ? undefined : await (await peerNode()).fetchFromPeers({ ws, trackers: opts.tracker, security: peerSecurity(ws), roots: plan.roots, arriving })
+          // a refusal names the file manifest asked for; the plan knows its path
+          const refused = new Set(got?.accessDenied.map((d) => d.path))
+          const denied = plan.targets.filter((t) => refused.has(t.meta.file)).map((t) => t.path)
+          // an older version is kept in the store: the workspace holds the version checked out
+          const written: WrittenFetch & { stored?: string[] } = opts.version === undefined ? await writeFetched(ws, plan, arriving) : await storedOnly(ws, plan)
+          return { fetched: got?.fetched ?? { objects: 0, bytes: 0 }, ...written, missing: written.missing.filter((path) => !denied.includes(path)), denied }
+        } finally {
+          await arriving?.discard()
+        }
       })
       printResult(p, result, () => [
         `fetched ${result.fetched.objects} objects (${formatBytes(result.fetched.bytes)})`,

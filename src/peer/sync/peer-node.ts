@@ -19,7 +19,7 @@ import { takeLockNotices, type LockNotices } from '../../repo/lock-notices.js'
 import { pruneExpiredLocks } from '../../repo/lock-store.js'
 import type { LockExchange, LockExchangeReport } from './lock-exchange.js'
 import { serveRepo, syncRepo, type AppliedRefs, type PeerSecurity, type SyncProgress, type SyncResult } from './sync-engine.js'
-import type { ContentPolicy } from './content-pass.js'
+import type { ArrivingContent, ContentPolicy } from './content-pass.js'
 import { changedPolicy, updateWorkspace, withNewlyWritten, type ReloadPolicy, type SyncMerge, type WorkspaceUpdate } from './workspace-update.js'
 import { syncIncompleteError } from './sync-outcome.js'
 import type { DirectSecurity } from '../transport/direct-proof.js'
@@ -291,6 +291,8 @@ function addRound (a: PeerFetchResult, b: PeerFetchResult): PeerFetchResult {
 
 type FetchOptions = PeerNodeOptions & Omit<ConnectOptions, 'ws' | 'trackers'> & {
   roots: ObjectId[]
+  /** large files written while their chunks arrive (arriving-files.ts): the caller takes them, then discards the rest */
+  arriving?: ArrivingContent
   onProgress?: (p: SyncProgress) => void
   signal?: AbortSignal
   /** false: wait for every peer the tracker counts before asking (default true: a person waits) */
@@ -315,6 +317,7 @@ async function fetchRound (opts: FetchOptions): Promise<{ result: PeerFetchResul
       identity: connected.identity,
       ...opts.security,
       roots: opts.roots,
+      arriving: opts.arriving,
       refRoots: false,
       applyRefs: false,
       wantContent: opts.wantContent,

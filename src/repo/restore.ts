@@ -1,4 +1,5 @@
 import { dirname, resolve } from 'node:path'
+import type { PreparedContent } from './arriving-files.js'
 import { GasError } from '../errors.js'
 import { decodeFileManifestLazily } from '../objects/file-manifest.js'
 import { writeFileContent } from './file-content-writer.js'
@@ -23,6 +24,8 @@ export interface RestoreOptions {
   force?: boolean
   /** bytes written so far and the file's size, after each chunk (for a progress bar) */
   onProgress?: (bytes: number, total: number) => void
+  /** content a fetch just wrote and verified (arriving-files.ts): moved to the output instead of written again from the store */
+  prepared?: PreparedContent
 }
 
 /** `--out` names a file in a folder that exists: a typo in the folder should not create a tree of folders. */
@@ -60,6 +63,6 @@ async function restoreUnlocked (ws: Workspace, opts: RestoreOptions): Promise<Re
   // why lazily: the chunk list is walked once, in order; decoded whole it is ~25 MiB of heap for 10 GB
   const manifest = decodeFileManifestLazily(await readTyped(ws.store, asset.file, 'file'))
   const out = opts.out !== undefined ? resolve(opts.cwd ?? ws.root, opts.out) : ws.absolutePath(path)
-  await writeFileContent(ws.fs, ws.store, manifest, out, opts.onProgress)
+  if (opts.prepared === undefined || !await opts.prepared.take(manifest, out)) await writeFileContent(ws.fs, ws.store, manifest, out, opts.onProgress)
   return { path, version: versionId, asset: assetId, out, size: manifest.size, sha256: manifest.sha256 }
 }

@@ -3,21 +3,23 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import * as gas from '../../src/index.js'
 import { ArrivingFiles, ARRIVING_MIN_BYTES, type PreparedContent } from '../../src/repo/arriving-files.js'
+import { contentToFetchFor } from '../../src/sync/fetch-plan.js'
 import { writeRandomFile } from '../fixtures/project.js'
 import { gasInProcess } from '../helpers/cli.js'
 import { useTmp } from '../helpers/tmp.js'
 
 /**
- * `gas fetch` of an asset the rules leave out, large enough to be written while its chunks arrive:
- * the file is moved into place from .gas/tmp, not written again from the store after the fetch
- * (a 300 MiB fetch across network namespaces spent 0.87 s doing that after its transfer).
+ * `gas fetch` of an asset the rules leave out, and `gas restore` of a version whose content is not
+ * here, large enough to be written while its chunks arrive: the file is moved into place from
+ * .gas/tmp, not written again from the store after the fetch (a 300 MiB fetch across network
+ * namespaces spent 0.87 s doing that after its transfer).
  */
 const tmp = useTmp()
 let tracker: gas.RunningTracker
 beforeAll(async () => { tracker = await gas.startTracker({ port: 0, host: '127.0.0.1' }) })
 afterAll(async () => { await tracker.close() })
 
-describe('gas fetch writes large files while their chunks arrive', () => {
+describe('gas fetch and gas restore write large files while their chunks arrive', () => {
   it('the fetched file is the one assembled on arrival, identical to the lead\'s; nothing is left in .gas/tmp', async () => {
     const lea = await gas.init({ dir: tmp(), name: 'lea', team: 'orcs' })
     lea.config = { ...lea.config, trackers: [tracker.url] }
@@ -58,6 +60,39 @@ describe('gas fetch writes large files while their chunks arrive', () => {
       expect(readdirSync(join(ana.gasDir, 'tmp'))).toEqual([])
       const status = JSON.parse((await gasInProcess(ana.root, ['status', '--json'])).stdout) as { modified?: unknown[], notFetched?: string[] }
       expect(JSON.stringify(status)).not.toContain('builds/patch.pak')
+
+      // a restore of a version whose content is not here fetches it the same way, into --out
+      await writeRandomFile(join(lea.root, 'builds', 'game.pak'), size + 4096, 'fetch-arriving-3')
+      await gas.add(lea, { paths: [join(lea.root, 'builds')] })
+      await gas.commit(lea, { message: 'builds: game 2' })
+      await lea.store.flush()
+      expect((await gasInProcess(ana.root, ['sync', '--once'])).status).toBe(0)
+      const out = join(tmp(), 'game-2.pak')
+      const restored = await gasInProcess(ana.root, ['restore', 'builds/game.pak', '--out', out, '--json'])
+      expect(restored.status, restored.stderr).toBe(0)
+      expect(readFileSync(out).equals(readFileSync(join(lea.root, 'builds', 'game.pak')))).toBe(true)
+      expect(readdirSync(join(ana.gasDir, 'tmp'))).toEqual([])
+      // through the API, what the restore command does: the file the fetch assembled is the one moved to --out
+      await writeRandomFile(join(lea.root, 'builds', 'game.pak'), size + 8192, 'fetch-arriving-4')
+      await gas.add(lea, { paths: [join(lea.root, 'builds')] })
+      await gas.commit(lea, { message: 'builds: game 3' })
+      await lea.store.flush()
+      const again = await gas.open({ dir: ana.root })
+      try {
+        await gas.sync({ ws: again, trackers: [], security: gas.peerSecurity(again), ...await gas.selectiveSyncOptions(again), firstPeerWaitMs: 60_000 })
+        const roots = await contentToFetchFor(again, { path: 'builds/game.pak', rev: 'HEAD' })
+        expect(roots).toHaveLength(1)
+        const fetching = new ArrivingFiles(again.fs, join(again.gasDir, 'tmp'))
+        await gas.fetchFromPeers({ ws: again, trackers: [], security: gas.peerSecurity(again), roots, arriving: fetching, firstPeerWaitMs: 60_000 })
+        const moved: string[] = []
+        const out3 = join(tmp(), 'game-3.pak')
+        await gas.restore(again, { path: 'builds/game.pak', rev: 'HEAD', out: out3, prepared: { take: async (manifest, to) => await fetching.take(manifest, to) && moved.push(to) > 0 } })
+        await fetching.discard()
+        expect(moved).toEqual([out3])
+        expect(readFileSync(out3).equals(readFileSync(join(lea.root, 'builds', 'game.pak')))).toBe(true)
+      } finally {
+        await again.close()
+      }
     } finally {
       controller.abort()
       await serving

@@ -1,9 +1,11 @@
+import { join } from 'node:path'
 import type { Command } from 'commander'
 import { GasError } from '../../errors.js'
 // why: loaded when the command runs, so commands that never touch peers, git or previews start without these modules
 const peerNode = async () => await import('../../peer/sync/peer-node.js')
 // why: only a restore whose content selective sync left out asks peers; the rest starts without the auth modules
 const peerSecurityOf = async () => (await import('../../auth/peer-security.js')).peerSecurity
+const arrivingFilesOf = async () => (await import('../../repo/arriving-files.js')).ArrivingFiles
 import { restore } from '../../repo/restore.js'
 import { contentToFetchFor, recordRestored } from '../../sync/fetch-plan.js'
 import { action } from '../action.js'
@@ -21,14 +23,20 @@ export function register (program: Command): void {
         // content selective sync left out is fetched from the peers first
         const roots = await contentToFetchFor(ws, { path, rev: opts.version, cwd: process.cwd() })
         let refusedBy: string[] = []
-        if (roots.length > 0) {
-          const got = await (await peerNode()).fetchFromPeers({ ws, trackers: [], security: (await peerSecurityOf())(ws), roots })
-          refusedBy = [...new Set(got.accessDenied.flatMap((d) => d.peers))]
+        // a large file fetched now is written while its chunks arrive, then moved to where the restore writes
+        const arriving = roots.length > 0 ? new (await arrivingFilesOf())(ws.fs, join(ws.gasDir, 'tmp')) : undefined
+        try {
+          if (roots.length > 0) {
+            const got = await (await peerNode()).fetchFromPeers({ ws, trackers: [], security: (await peerSecurityOf())(ws), roots, arriving })
+            refusedBy = [...new Set(got.accessDenied.flatMap((d) => d.peers))]
+          }
+          if (refusedBy.length > 0) throw new GasError('E_ACCESS_DENIED', `${path}: ${refusedBy.join(', ')} refused its content: your roles may not read it (ask a lead to change the team's read rules)`, { path, peers: refusedBy })
+          const restored = await restore(ws, { path, rev: opts.version, out: opts.out, cwd: process.cwd(), force: opts.force, prepared: arriving, onProgress: bar === undefined ? undefined : (bytes, size) => bar.onFile(path, bytes, size) })
+          await recordRestored(ws, restored)
+          return restored
+        } finally {
+          await arriving?.discard()
         }
-        if (refusedBy.length > 0) throw new GasError('E_ACCESS_DENIED', `${path}: ${refusedBy.join(', ')} refused its content: your roles may not read it (ask a lead to change the team's read rules)`, { path, peers: refusedBy })
-        const restored = await restore(ws, { path, rev: opts.version, out: opts.out, cwd: process.cwd(), force: opts.force, onProgress: bar === undefined ? undefined : (bytes, size) => bar.onFile(path, bytes, size) })
-        await recordRestored(ws, restored)
-        return restored
       }).finally(() => bar?.stop())
       printResult(p, result, () => `restored ${result.path} from ${result.version.slice(0, 12)} to ${result.out} (${formatBytes(result.size)})`)
     }))

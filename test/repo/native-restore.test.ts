@@ -14,6 +14,8 @@ import { WRITTEN, chunksOutsidePacks, locateInPacks, manifestEntries, restoreNat
 import { GAS_BIN } from '../helpers/cli.js'
 import { useTmp } from '../helpers/tmp.js'
 import { mountTmpfs } from '../helpers/tmpfs.js'
+import { residentBytes } from '../helpers/resident-bytes.js'
+import { loadPageCacheCalls } from '../../src/objects/page-cache-native.js'
 
 const tmp = useTmp()
 
@@ -89,6 +91,49 @@ describe('the native restore (native/restore-chunks.c through writeFileContent)'
       expect(readFileSync(join(other!.path, 'asset.bin')).equals(content)).toBe(true)
       expect(temporaries(other!.path)).toEqual([])
       await store.closeAll()
+    } finally {
+      other!.unmount()
+    }
+  })
+
+  it.runIf(process.platform === 'linux')('reads a pack the page cache does not hold with O_DIRECT: it stays out of the cache; one it holds is read from there; a store on tmpfs (no O_DIRECT) reads through the cache', async (ctx) => {
+    const dir = tmp()
+    // no compressible chunk: those are read by the portable path, through the page cache
+    const content = randomBytes(12 * 1024 * 1024 + 777)
+    const pieces: Buffer[] = []
+    for (let at = 0, i = 0; at < content.length; i++) {
+      pieces.push(content.subarray(at, at + 1000 + (i * 7919) % 200_000))
+      at += pieces[i].length
+    }
+    const manifest: FileManifest = { size: content.length, sha256: createHash('sha256').update(content).digest('hex'), chunks: pieces.map((p) => ({ id: hashObject('chunk', p), length: p.length })) }
+    const store = await closedStoreOf(dir, pieces)
+    const packDir = join(dir, 'objects', 'pack')
+    const [pack] = readdirSync(packDir).filter((n) => n.endsWith('.pack')).map((n) => join(packDir, n))
+    const calls = loadPageCacheCalls()
+    expect(calls).toBeDefined()
+    const evict = async (): Promise<void> => {
+      const handle = await nodeFs.open(pack, 'r')
+      try { await calls!.dropCached(handle.fd, 0, 0) } finally { await handle.close() }
+    }
+    await evict()
+    expect(residentBytes(pack)).toBe(0)
+    await writeFileContent(nodeFs, store, manifest, join(dir, 'cold.bin'), undefined, native())
+    expect(readFileSync(join(dir, 'cold.bin')).equals(content)).toBe(true)
+    // read through the cache, 12 MiB would now be resident; the first span's miss starts the kernel's read-ahead, nothing more
+    expect(residentBytes(pack)).toBeLessThan(content.length / 2)
+    // cached: read from the cache (the same bytes, every entry checked as before)
+    readFileSync(pack)
+    await writeFileContent(nodeFs, store, manifest, join(dir, 'cached.bin'), undefined, native())
+    expect(readFileSync(join(dir, 'cached.bin')).equals(content)).toBe(true)
+    await store.closeAll()
+
+    const other = mountTmpfs(dir)
+    if (other === undefined) ctx.skip()
+    try {
+      const onTmpfs = await closedStoreOf(other!.path, pieces)
+      await writeFileContent(nodeFs, onTmpfs, manifest, join(other!.path, 'asset.bin'), undefined, native())
+      expect(readFileSync(join(other!.path, 'asset.bin')).equals(content)).toBe(true)
+      await onTmpfs.closeAll()
     } finally {
       other!.unmount()
     }

@@ -99,7 +99,7 @@ describe('E_NO_PEERS says which trackers were tried and what they answered', () 
       const started = Date.now()
       const out = await noPeers(eve, [tracker.url])
       expect(out.message).toMatch(/E_AUTH: .*no certificate of team orcs/)
-      expect(out.message).toMatch(/every peer that answered was refused over team membership: see the reasons above$/)
+      expect(out.message).toMatch(/every peer that answered was refused over team membership: see the reason given for each \(ask a lead for an invite: `gas team add`, then `gas team join`\)$/)
       expect(out.message).not.toMatch(/start `gas serve`/)
       // the tracker's line does not call a peer that answered offline
       expect(out.message).toMatch(/counts 1 other peer\(s\); 1 answered and the handshake was refused/)

@@ -80,7 +80,7 @@ export function noPeersError (reports: TrackerReport[], extra: { dropped?: Array
   const dropped = extra.dropped ?? []
   const own = extra.ownProcesses ?? 0
   // why first: peers were there and answered; telling an outsider to start `gas serve` sends it the wrong way
-  const hint = dropped.length > 0 && dropped.every((d) => MEMBERSHIP_REFUSALS.has(d.code)) ? 'every peer that answered was refused over team membership: see the reasons above'
+  const hint = dropped.length > 0 && dropped.every((d) => MEMBERSHIP_REFUSALS.has(d.code)) ? 'every peer that answered was refused over team membership: see the reason given for each (ask a lead for an invite: `gas team add`, then `gas team join`)'
     : reports.some((r) => r.answer === 'unreachable') ? 'start the tracker (`gas tracker`) or check the network'
     : reports.some((r) => r.answer === 'wrong-url' || r.answer === 'no-answer') ? 'check the tracker URL (`gas team tracker URL`)'
       : 'start `gas serve` on another member\'s machine'

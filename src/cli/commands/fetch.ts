@@ -11,7 +11,7 @@ import { action } from '../action.js'
 import { withWorkspace } from '../context.js'
 import { EXIT_FAILURE, printResult } from '../output.js'
 import { collect } from '../parse.js'
-import { formatBytes } from '../../units.js'
+import { formatBytes, formatRate } from '../../units.js'
 
 export function register (program: Command): void {
   program.command('fetch').description('get the content of assets the rules leave out, from the peers, now (kept until `gas gc`)').argument('<paths...>')
@@ -19,6 +19,8 @@ export function register (program: Command): void {
     .option('--version <rev>', 'the assets as they were in this version (id, prefix, tag, branch or REV~N): stored, not written; `gas restore --version` then needs no peer')
     .option('--json', 'print JSON')
     .action(action(async (p, paths: string[], opts: { tracker: string[], version?: string }) => {
+      // for the person reading: who sent it and how fast (the JSON keeps its fields)
+      let from = ''
       const result = await withWorkspace(async (ws) => {
         const plan = opts.version === undefined ? await planFetch(ws, { paths, cwd: process.cwd() }) : await planFetchAt(ws, { paths, rev: opts.version, cwd: process.cwd() })
         // the large files written while their chunks arrive, moved into place after (not written again from the store); not for --version, which writes nothing
@@ -26,6 +28,7 @@ export function register (program: Command): void {
         try {
           const got = plan.roots.length === 0 ? undefined : await (await peerNode()).fetchFromPeers({ ws, trackers: opts.tracker, security: peerSecurity(ws), roots: plan.roots, arriving })
           // a refusal names the file manifest asked for; the plan knows its path
+          if (got !== undefined && got.fetched.bytes > 0) from = ` from ${got.perPeer.map((peer) => peer.name).join(', ')}${got.fetchSeconds > 0 ? ` in ${got.fetchSeconds.toFixed(1)} s (${formatRate(got.fetched.bytes / got.fetchSeconds)})` : ''}`
           const refused = new Set(got?.accessDenied.map((d) => d.path))
           const denied = plan.targets.filter((t) => refused.has(t.meta.file)).map((t) => t.path)
           // an older version is kept in the store: the workspace holds the version checked out
@@ -36,7 +39,7 @@ export function register (program: Command): void {
         }
       })
       printResult(p, result, () => [
-        `fetched ${result.fetched.objects} objects (${formatBytes(result.fetched.bytes)})`,
+        `fetched ${result.fetched.objects} objects (${formatBytes(result.fetched.bytes)})${from}`,
         ...result.written.map((path) => `  ${path}`),
         ...(result.stored ?? []).map((path) => `  ${path}: stored as in ${opts.version ?? ''} (\`gas restore ${path} --version ${opts.version ?? ''}\` writes it)`),
         ...result.skipped.map((path) => `  ${path}: fetched, not written (a file of yours is there)`),

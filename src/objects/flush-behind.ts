@@ -18,7 +18,7 @@ export const FLUSH_BEHIND_BYTES = 32 * 1024 * 1024
  * the last one. For a pack of 1 GiB that was 0.45–0.5 s at the end of `gas add` and of a sync's
  * fetch, with both cores idle. Flushed behind, that time overlaps the chunking or the receiving.
  *
- * A failed flush is kept and thrown by `settle`: on Linux a failed fdatasync may clear the error,
+ * A failed flush is kept and thrown by `flushed`: on Linux a failed fdatasync may clear the error,
  * so the owner's next one could succeed over lost data (the owner awaits `flushed` before its own).
  */
 export class FlushBehind {

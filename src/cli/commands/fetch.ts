@@ -27,8 +27,8 @@ export function register (program: Command): void {
         const arriving = opts.version === undefined ? new ArrivingFiles(ws.fs, join(ws.gasDir, 'tmp')) : undefined
         try {
           const got = plan.roots.length === 0 ? undefined : await (await peerNode()).fetchFromPeers({ ws, trackers: opts.tracker, security: peerSecurity(ws), roots: plan.roots, arriving })
-          // a refusal names the file manifest asked for; the plan knows its path
           if (got !== undefined && got.fetched.bytes > 0) from = ` from ${got.perPeer.map((peer) => peer.name).join(', ')}${got.fetchSeconds > 0 ? ` in ${got.fetchSeconds.toFixed(1)} s (${formatRate(got.fetched.bytes / got.fetchSeconds)})` : ''}`
+          // a refusal names the file manifest asked for; the plan knows its path
           const refused = new Set(got?.accessDenied.map((d) => d.path))
           const denied = plan.targets.filter((t) => refused.has(t.meta.file)).map((t) => t.path)
           // an older version is kept in the store: the workspace holds the version checked out

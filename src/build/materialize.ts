@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
 import { basename, dirname, join, resolve } from 'node:path'
 import { GasError, fromFsError } from '../errors.js'
 import type { Build } from '../objects/build.js'
@@ -11,6 +11,8 @@ import { BUILD_RECORD } from './build-folder.js'
 import { encodeBuildRecord } from './build-record.js'
 import { merkleRoot, type MerkleLeaf } from './merkle.js'
 import { checkBuildSignature } from './signature.js'
+import { hashFile } from './hash-file.js'
+import { writeFileContent } from '../repo/file-content-writer.js'
 
 const TEMP_MARK = '.gas-fetch-'
 const OLD_MARK = '.gas-old-'
@@ -86,20 +88,11 @@ async function writeOne (opts: MaterializeOptions, file: Build['files'][number],
   if (manifest.size !== file.size || manifest.sha256 !== file.sha256) {
     throw new GasError('E_BUILD_MISMATCH', `${file.path}: its chunk list describes other content than the build lists`, { path: file.path })
   }
-  const hash = createHash('sha256')
-  let written = 0
   try {
-    await fs.mkdir(dirname(path), { recursive: true })
-    const handle = await fs.open(path, 'wx', file.mode)
+    // the store's verified chunks, large reads and writes (the native restore where built), to a temporary name beside `path`
+    await writeFileContent(fs, store, manifest, path)
+    const handle = await fs.open(path, 'r')
     try {
-      for (const chunk of manifest.chunks) {
-        // get() verifies the chunk against its id: a damaged chunk is E_CORRUPT_OBJECT here
-        const { body } = await store.get(chunk.id)
-        hash.update(body)
-        let offset = 0
-        while (offset < body.length) offset += (await handle.write(body, offset, body.length - offset)).bytesWritten
-        written += body.length
-      }
       await handle.chmod(file.mode)
     } finally {
       await handle.close()
@@ -109,8 +102,9 @@ async function writeOne (opts: MaterializeOptions, file: Build['files'][number],
     if (gasErr.code === 'E_DISK_FULL') throw new GasError('E_DISK_FULL', `${file.path}: disk full while writing the build; free space and fetch again (nothing was written to the destination)`, { path: file.path })
     throw gasErr
   }
-  const sha256 = hash.digest('hex')
-  if (written !== file.size || sha256 !== file.sha256) {
+  // the bytes as written, read back (from the page cache the write just filled): what the signed build lists
+  const { sha256, size } = await hashFile(fs, path)
+  if (size !== file.size || sha256 !== file.sha256) {
     throw new GasError('E_BUILD_MISMATCH', `${file.path}: SHA-256 ${sha256} does not match the build's ${file.sha256}`, { path: file.path, expected: file.sha256, actual: sha256 })
   }
   return sha256

@@ -168,6 +168,14 @@ describe('gas build fetch and verify (all chunks here)', () => {
                 return await target.write(buffer, offset, length)
               }
             }
+            // the build's files are written in large batches (writeFileContent)
+            if (key === 'writev') {
+              return async (buffers: Uint8Array[], position?: number) => {
+                written += buffers.reduce((sum, b) => sum + b.length, 0)
+                if (written > 100_000) throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' })
+                return await target.writev(buffers, position)
+              }
+            }
             const value = Reflect.get(target, key) as unknown
             return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value
           }

@@ -42,30 +42,32 @@ const PARALLEL_MIN_BYTES = 64 * 1024 * 1024
 export interface FileToHash { path: string, size: number }
 
 /** SHA-256 and size of each file, in the order given; on threads of their own when there is enough to hash (and `fs` is the real file system). */
-export async function hashFiles (fs: FileSystem, files: readonly FileToHash[], opts: { parallelMinBytes?: number } = {}): Promise<Array<{ sha256: string, size: number }>> {
+export async function hashFiles (fs: FileSystem, files: readonly FileToHash[]): Promise<Array<{ sha256: string, size: number }>> {
   const total = files.reduce((sum, f) => sum + f.size, 0)
   const threads = Math.min(availableParallelism(), files.length)
-  if (fs !== realFs || threads < 2 || total < (opts.parallelMinBytes ?? PARALLEL_MIN_BYTES)) {
-    const results: Array<{ sha256: string, size: number }> = []
-    for (const file of files) results.push(await hashFile(fs, file.path))
-    return results
-  }
-  // largest first: the longest file starts at once, the small ones fill the other threads around it
+  if (fs === realFs && threads >= 2 && total >= PARALLEL_MIN_BYTES) return await hashOnThreads(files, threads)
+  const results: Array<{ sha256: string, size: number }> = []
+  for (const file of files) results.push(await hashFile(fs, file.path))
+  return results
+}
+
+/** The same on `threads` worker threads, each taking the largest file left: the longest starts at once, the small ones fill the other threads around it. */
+export async function hashOnThreads (files: readonly FileToHash[], threads: number): Promise<Array<{ sha256: string, size: number }>> {
   const order = files.map((f, index) => ({ ...f, index })).sort((a, b) => b.size - a.size)
   const results = new Array<{ sha256: string, size: number }>(files.length)
   const workers = Array.from({ length: threads }, () => new Worker(WORKER_SOURCE, { eval: true }))
   try {
     await Promise.all(workers.map(async (worker) => {
-      for (let next = order.shift(); next !== undefined; next = order.shift()) {
-        const file = next
+      for (let file = order.shift(); file !== undefined; file = order.shift()) {
+        const { index, path } = file
         const answer = await new Promise<{ sha256?: string, size?: number, error?: { code?: string, message: string } }>((resolve, reject) => {
           worker.once('message', resolve)
           worker.once('error', reject)
-          worker.postMessage({ index: file.index, path: file.path })
+          worker.postMessage({ index, path })
         })
         worker.removeAllListeners('error')
-        if (answer.error !== undefined) throw fromFsError(Object.assign(new Error(answer.error.message), { code: answer.error.code }), file.path)
-        results[file.index] = { sha256: answer.sha256!, size: answer.size! }
+        if (answer.error !== undefined) throw fromFsError(Object.assign(new Error(answer.error.message), { code: answer.error.code }), path)
+        results[index] = { sha256: answer.sha256!, size: answer.size! }
       }
     }))
   } finally {

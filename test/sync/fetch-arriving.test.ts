@@ -19,6 +19,14 @@ let tracker: gas.RunningTracker
 beforeAll(async () => { tracker = await gas.startTracker({ port: 0, host: '127.0.0.1' }) })
 afterAll(async () => { await tracker.close() })
 
+/** New random content for builds/NAME on the lead, committed and flushed (what its serve then offers). */
+async function commitBuild (lea: gas.Workspace, name: string, size: number, seed: string): Promise<void> {
+  await writeRandomFile(join(lea.root, 'builds', name), size, seed)
+  await gas.add(lea, { paths: [join(lea.root, 'builds')] })
+  await gas.commit(lea, { message: `builds: ${seed}` })
+  await lea.store.flush()
+}
+
 describe('gas fetch and gas restore write large files while their chunks arrive', () => {
   it('the fetched file is the one assembled on arrival, identical to the lead\'s; nothing is left in .gas/tmp', async () => {
     const lea = await gas.init({ dir: tmp(), name: 'lea', team: 'orcs' })
@@ -27,10 +35,7 @@ describe('gas fetch and gas restore write large files while their chunks arrive'
     mkdirSync(join(lea.root, 'builds'))
     const size = ARRIVING_MIN_BYTES + 3 * 1024 * 1024 + 17
     await writeRandomFile(join(lea.root, 'builds', 'game.pak'), size, 'fetch-arriving-1')
-    await writeRandomFile(join(lea.root, 'builds', 'patch.pak'), size, 'fetch-arriving-2')
-    await gas.add(lea, { paths: [lea.root] })
-    await gas.commit(lea, { message: 'builds' })
-    await lea.store.flush()
+    await commitBuild(lea, 'patch.pak', size, 'fetch-arriving-2')
     const ana = await gas.init({ dir: tmp(), name: 'ana' })
     await gas.joinTeam(ana, JSON.stringify(await gas.createInvite(lea, { publicKey: ana.identity.publicKey, name: 'ana', roles: ['artist'] })))
     const controller = new AbortController()
@@ -63,10 +68,7 @@ describe('gas fetch and gas restore write large files while their chunks arrive'
       expect(JSON.stringify(status)).not.toContain('builds/patch.pak')
 
       // a restore of a version whose content is not here fetches it the same way, into --out
-      await writeRandomFile(join(lea.root, 'builds', 'game.pak'), size + 4096, 'fetch-arriving-3')
-      await gas.add(lea, { paths: [join(lea.root, 'builds')] })
-      await gas.commit(lea, { message: 'builds: game 2' })
-      await lea.store.flush()
+      await commitBuild(lea, 'game.pak', size + 4096, 'fetch-arriving-3')
       expect((await gasInProcess(ana.root, ['sync', '--once'])).status).toBe(0)
       const out = join(tmp(), 'game-2.pak')
       const restored = await gasInProcess(ana.root, ['restore', 'builds/game.pak', '--out', out, '--json'])
@@ -74,10 +76,7 @@ describe('gas fetch and gas restore write large files while their chunks arrive'
       expect(readFileSync(out).equals(readFileSync(join(lea.root, 'builds', 'game.pak')))).toBe(true)
       expect(readdirSync(join(ana.gasDir, 'tmp'))).toEqual([])
       // through the API, what the restore command does: the file the fetch assembled is the one moved to --out
-      await writeRandomFile(join(lea.root, 'builds', 'game.pak'), size + 8192, 'fetch-arriving-4')
-      await gas.add(lea, { paths: [join(lea.root, 'builds')] })
-      await gas.commit(lea, { message: 'builds: game 3' })
-      await lea.store.flush()
+      await commitBuild(lea, 'game.pak', size + 8192, 'fetch-arriving-4')
       const again = await gas.open({ dir: ana.root })
       try {
         await gas.sync({ ws: again, trackers: [], security: gas.peerSecurity(again), ...await gas.selectiveSyncOptions(again), firstPeerWaitMs: 60_000 })

@@ -24,7 +24,7 @@ export function register (program: Command): void {
       const result = await withWorkspace(async (ws) => {
         const plan = opts.version === undefined ? await planFetch(ws, { paths, cwd: process.cwd() }) : await planFetchAt(ws, { paths, rev: opts.version, cwd: process.cwd() })
         // the large files written while their chunks arrive, moved into place after (not written again from the store); not for --version, which writes nothing
-        const arriving = opts.version === undefined ? new ArrivingFiles(ws.fs, join(ws.gasDir, 'tmp')) : undefined
+        const arriving = opts.version === undefined && plan.roots.length > 0 ? new ArrivingFiles(ws.fs, join(ws.gasDir, 'tmp')) : undefined
         try {
           const got = plan.roots.length === 0 ? undefined : await (await peerNode()).fetchFromPeers({ ws, trackers: opts.tracker, security: peerSecurity(ws), roots: plan.roots, arriving })
           if (got !== undefined && got.fetched.bytes > 0) from = ` from ${got.perPeer.map((peer) => peer.name).join(', ')}${got.fetchSeconds > 0 ? ` in ${got.fetchSeconds.toFixed(1)} s (${formatRate(got.fetched.bytes / got.fetchSeconds)})` : ''}`

@@ -13,7 +13,7 @@ export interface TrackerReport {
    * `unreachable`: nothing answers at that address; `wrong-url`: the host is unknown or something
    * other than a tracker answers; `no-answer`: connected but no announce answer; `no-other-peer`:
    * it answered and counts no other peer in the team's swarm; `peers-offline`: it counts peers but
-   * none connected; `ok`: peers connected through it.
+   * none connected (or those that answered were refused); `ok`: peers connected through it.
    */
   answer: 'unreachable' | 'wrong-url' | 'no-answer' | 'no-other-peer' | 'peers-offline' | 'ok'
   /** the other peers it counted in its last answer */

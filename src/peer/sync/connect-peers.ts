@@ -349,8 +349,13 @@ async function reportTrackers (seen: Map<string, TrackerSeen>, connected: number
   return await Promise.all([...seen].map(async ([tracker, s]): Promise<TrackerReport> => {
     if (s.others !== undefined) {
       if (connected > 0) return { tracker, answer: 'ok', peers: s.others, detail: `${s.others} other peer(s) in the swarm` }
+      // a peer that announced after our last answer can still reach us, and be refused: not "no peer"
+      if (refused > 0) {
+        const counted = s.others === 0 ? 'its last answer counted no other peer, one announced since' : `it counts ${s.others} other peer(s)`
+        return { tracker, answer: 'peers-offline', peers: Math.max(s.others, refused), detail: `${counted}; ${refused} answered and the handshake was refused (why: below)` }
+      }
       if (s.others === 0) return { tracker, answer: 'no-other-peer', peers: 0, detail: 'no other peer of the team is in the swarm: is `gas serve` running on another member\'s machine?' }
-      const detail = refused > 0 ? `it counts ${s.others} other peer(s); ${refused} answered and the handshake was refused (why: below)` : `it counts ${s.others} other peer(s) but none connected: offline, or no WebRTC path to them`
+      const detail = `it counts ${s.others} other peer(s) but none connected: offline, or no WebRTC path to them`
       return { tracker, answer: 'peers-offline', peers: s.others, detail }
     }
     if (s.status?.state === 'up') return { tracker, answer: 'no-answer', detail: 'connected but never answered the announce: not a gas tracker at that URL?' }

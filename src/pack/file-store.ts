@@ -153,7 +153,7 @@ export class FileStore implements ObjectStore {
    */
   private async readPending (id: ObjectId, pool?: BufferPool): Promise<EncodedObject | undefined> {
     const writer = this.writer!
-    const at = (await writer.read(id))!
+    const at = (await this.#writing(writer, async () => await writer.read(id)))!
     const { header, bytes } = await readEntry(at.handle, at.offset, writer.packPath, pool)
     return { type: header.type, encoding: header.encoding, rawLength: header.rawLength, bytes }
   }
@@ -247,9 +247,37 @@ export class FileStore implements ObjectStore {
   async #appendToPack (id: ObjectId, object: EncodedObject, writeAt?: number, direct = false, checksum?: EntryChecksum): Promise<void> {
     if (this.hasPacked(id)) return
     const writer = await this.openWriter()
-    if (direct) await writer.dropWrittenPages()
-    await writer.append(id, object, writeAt, checksum)
+    await this.#writing(writer, async () => {
+      if (direct) await writer.dropWrittenPages()
+      await writer.append(id, object, writeAt, checksum)
+    })
     await this.#replaced(id, 'pack')
+  }
+
+  /** Runs a step of the open pack's writer; if the writer failed (a full disk, an I/O error), it is retired first. */
+  async #writing<T> (writer: PackWriter, step: () => Promise<T>): Promise<T> {
+    try {
+      return await step()
+    } catch (err) {
+      await this.#retireIfFailed(writer)
+      throw err
+    }
+  }
+
+  /**
+   * A writer that failed takes no more objects: it is closed and the next object starts a new
+   * pack, so a long-running sync or serve goes on once space is freed ("free space and retry");
+   * what it made durable before the failure stays readable, the rest is not claimed.
+   */
+  async #retireIfFailed (writer: PackWriter): Promise<void> {
+    if (!writer.failed || this.writer !== writer) return
+    this.writer = undefined
+    this.writerOpening = undefined
+    // replacements of quarantined objects in it may not be durable: their set-aside bytes stay
+    this.#replacedInPack.clear()
+    await writer.close().catch(() => {})
+    const durable = writer.durableCount > 0 ? await PackFile.open(this.fs, writer.packPath, writer.indexPath).catch(() => undefined) : undefined
+    if (durable !== undefined) this.packs.add(durable)
   }
 
   /** A verified copy of a quarantined id was stored: its set-aside bytes go once that copy is durable. */
@@ -312,7 +340,8 @@ export class FileStore implements ObjectStore {
   }
 
   async flush (): Promise<void> {
-    await this.writer?.checkpoint()
+    const writer = this.writer
+    if (writer !== undefined) await this.#writing(writer, async () => await writer.checkpoint())
     await this.#releaseReplacedInPack()
   }
 

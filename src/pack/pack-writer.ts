@@ -71,8 +71,14 @@ export class PackWriter {
   /** checkpoints run one after another (each renames a longer index into place), in this chain */
   private indexing: Promise<void> = Promise.resolve()
   private checkpointRunning = false
-  /** what a checkpoint run in the background failed with, thrown by the next append or checkpoint */
-  private backgroundFailure: unknown
+  /**
+   * The first write, fdatasync or checkpoint that failed: from then on every append, checkpoint and
+   * read of an unwritten entry throws it, and no index is written again. why sticky: after a failed
+   * fdatasync Linux may mark the lost pages clean, so a later one succeeds over data that is not
+   * on disk; and a failed write leaves a hole the next write would land after. The store replaces
+   * a failed writer with a new pack (FileStore), so space freed lets the same process go on.
+   */
+  private failure: { error: unknown } | undefined
   /** set by dropWrittenPages() where O_DIRECT is refused: written pages leave the page cache as the pack grows */
   private dropBehind: DropBehind | undefined
   /** set by dropWrittenPages(): appended entries fill these batches instead, written with O_DIRECT */
@@ -146,8 +152,12 @@ export class PackWriter {
    * the write in flight.
    */
   async append (id: ObjectId, object: EncodedObject, writeAt = WRITE_BUFFER, checksum?: EntryChecksum): Promise<void> {
-    this.throwBackgroundFailure()
+    this.throwIfFailed()
     if (this.entries.has(id)) return
+    await this.failing(async () => await this.appendEntry(id, object, writeAt, checksum))
+  }
+
+  private async appendEntry (id: ObjectId, object: EncodedObject, writeAt: number, checksum?: EntryChecksum): Promise<void> {
     const added = ENTRY_HEADER + object.bytes.length
     // an entry larger than a batch is written from a buffer of its own, the usual way: the pack leaves O_DIRECT for good
     if (this.direct !== undefined && !(await this.direct.makeRoom(added))) await this.leaveDirect()
@@ -195,14 +205,32 @@ export class PackWriter {
     if (this.checkpointRunning) return
     this.checkpointRunning = true
     this.sinceCheckpoint = 0
-    this.indexing = this.indexing.then(async () => await this.indexWritten()).catch((err) => { this.backgroundFailure ??= err }).finally(() => { this.checkpointRunning = false })
+    this.indexing = this.indexing.then(async () => await this.indexWritten()).catch((err) => { this.failure ??= { error: err } }).finally(() => { this.checkpointRunning = false })
   }
 
-  private throwBackgroundFailure (): void {
-    if (this.backgroundFailure === undefined) return
-    const failure = this.backgroundFailure
-    this.backgroundFailure = undefined
-    throw failure
+  /** True once a write, fdatasync or checkpoint failed: the writer takes nothing more. */
+  get failed (): boolean {
+    return this.failure !== undefined
+  }
+
+  /** Entries an index on disk covers (made durable before any failure). */
+  get durableCount (): number {
+    return this.indexedCount
+  }
+
+  private throwIfFailed (): void {
+    if (this.failure !== undefined) throw this.failure.error
+  }
+
+  /** Runs `step`; a failure of it fails the writer for good (see `failure`). */
+  private async failing<T> (step: () => Promise<T>): Promise<T> {
+    this.throwIfFailed()
+    try {
+      return await step()
+    } catch (err) {
+      this.failure ??= { error: err }
+      throw err
+    }
   }
 
   /** Reads back an entry this writer holds (for a reader in the same process before a checkpoint). */
@@ -228,7 +256,7 @@ export class PackWriter {
   async read (id: ObjectId): Promise<{ offset: number, handle: FileHandle } | undefined> {
     const offset = this.entries.offsetOf(id)
     if (offset === undefined) return undefined
-    if (offset >= this.wholeInFile) await this.drain()
+    if (offset >= this.wholeInFile) await this.failing(async () => await this.drain())
     return { offset, handle: this.handle }
   }
 
@@ -316,12 +344,13 @@ export class PackWriter {
 
   /** Makes everything appended so far durable and visible: data first, then the index over it. */
   async checkpoint (): Promise<void> {
-    this.sinceCheckpoint = 0
-    await this.drain()
-    const run = this.indexing.then(async () => await this.indexWritten())
-    this.indexing = run.catch(() => {})
-    await run
-    this.throwBackgroundFailure()
+    await this.failing(async () => {
+      this.sinceCheckpoint = 0
+      await this.drain()
+      const run = this.indexing.then(async () => { this.throwIfFailed(); await this.indexWritten() })
+      this.indexing = run.catch(() => {})
+      await run
+    })
   }
 
   /**
@@ -351,7 +380,8 @@ export class PackWriter {
       await this.direct?.close()
       await this.handle.close().catch(() => {})
       await this.inFlight.catch(() => {})
-      if (this.entries.size === 0) await this.fs.rm(this.packPath, { force: true }).catch(() => {})
+      // a failed pack with no index claims nothing: its bytes go (ones indexed before the failure stay)
+      if (this.entries.size === 0 || (this.failure !== undefined && this.indexedCount === 0)) await this.fs.rm(this.packPath, { force: true }).catch(() => {})
       await this.fs.rm(lockPathOf(this.packPath), { force: true }).catch(() => {})
     }
   }

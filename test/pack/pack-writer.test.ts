@@ -27,6 +27,17 @@ function slowSyncFs (): { fs: FileSystem, pending: () => number, release: (failu
 
 const CHUNK = 256 * 1024
 
+/** Closes `writer`, letting its held disk operations through (`release`) until it is done; a failed writer's close rejects: returns what it threw. */
+async function closeReleasing (writer: PackWriter, release: () => void): Promise<unknown> {
+  let done = false
+  const closing = writer.close().then(() => undefined, (err: unknown) => err).finally(() => { done = true })
+  while (!done) {
+    release()
+    await settle()
+  }
+  return await closing
+}
+
 /** `count` distinct 256 KiB chunks appended to `writer`; returns their ids */
 async function appendChunks (writer: PackWriter, count: number, seed: string): Promise<string[]> {
   const ids: string[] = []
@@ -71,7 +82,12 @@ describe('PackWriter checkpoints', () => {
     const failure = await appendChunks(writer, 1, 'c').catch((err: unknown) => err)
     expect(failure).toBeInstanceOf(GasError)
     expect((failure as GasError).code).toBe('E_IO')
+    // the failure stays (a later fdatasync may succeed over pages Linux dropped): appends and closing report it too
+    expect(await appendChunks(writer, 1, 'd').catch((err: unknown) => err)).toMatchObject({ code: 'E_IO' })
+    expect(await closeReleasing(writer, release)).toMatchObject({ code: 'E_IO' })
     await nodeFs.stat(writer.indexPath).then(() => { throw new Error('an index was written over data that never became durable') }, () => {})
+    // nothing of it was made durable: the pack file goes
+    await nodeFs.stat(writer.packPath).then(() => { throw new Error('a pack no index covers was left') }, () => {})
   })
 })
 
@@ -148,5 +164,6 @@ describe('PackWriter writes behind appending', () => {
     expect(failure).toBeInstanceOf(GasError)
     expect((failure as GasError).code).toBe('E_DISK_FULL')
     await nodeFs.stat(writer.indexPath).then(() => { throw new Error('an index was written over a failed write') }, () => {})
+    expect(await closeReleasing(writer, release)).toMatchObject({ code: 'E_DISK_FULL' })
   })
 })

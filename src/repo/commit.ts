@@ -31,7 +31,7 @@ async function commitLocked (ws: Workspace, opts: CommitOptions): Promise<Object
   // finishing a merge: its other head becomes the second parent once every conflict is resolved
   const merging = await readMergeState(ws)
   if (merging !== null && merging.conflicts.length > 0) {
-    throw new GasError('E_CONFLICT', `${merging.conflicts.length} conflict(s) left: ${merging.conflicts.map((c) => c.path).join(', ')}; \`gas resolve PATH --take ours|theirs|VERSION\` first`)
+    throw new GasError('E_CONFLICT', `${merging.conflicts.length} conflict(s) left: ${merging.conflicts.map((c) => c.path).join(', ')}; \`gas resolve PATH --take ours|theirs|VERSION\` first (ours keeps the file as it is in the workspace, a hand merge included)`)
   }
   let staged = 0
   const tree = await writeTreeSorted(ws.store, (async function * () {

@@ -69,12 +69,15 @@ describe('local work is never overwritten nor silently outvoted', () => {
     await after.close()
   })
 
-  it('resolving with theirs writes the incoming version and nothing waits after', async () => {
+  it('resolving with theirs over an unsaved edit needs force; it writes the incoming version and nothing waits after', async () => {
     const { boRoot, v2, fastForward } = await aheadAndBehind()
     writeFileSync(join(boRoot, 'x.png'), 'bo unsaved edit')
     const bo = await fastForward()
     await checkoutVersion(bo, v2, (await readVersion(bo.store, v2)).parents[0])
-    await gas.resolveConflict(bo, { path: 'x.png', take: 'theirs' })
+    // the unsaved edit is in no version: taking theirs over it is asked for with force
+    await expect(gas.resolveConflict(bo, { path: 'x.png', take: 'theirs' })).rejects.toMatchObject({ code: 'E_LOCAL_CHANGES' })
+    expect(readFileSync(join(boRoot, 'x.png'), 'utf8')).toBe('bo unsaved edit')
+    await gas.resolveConflict(bo, { path: 'x.png', take: 'theirs', force: true })
     expect(readFileSync(join(boRoot, 'x.png'), 'utf8')).toBe('x v2 from ana')
     expect((await gas.conflicts(bo)).from).toBeNull() // a fast-forward needs no merge commit
     await expect(gas.commit(bo, { message: 'nothing' })).rejects.toMatchObject({ code: 'E_NOTHING_TO_COMMIT' })

@@ -91,6 +91,44 @@ describe('merging diverged versions', () => {
     expect((await gasInProcess(ana.root, ['conflicts'])).stdout.trim()).toBe('no conflicts')
   })
 
+  it('a hand merge is never lost: --take ours keeps the file as saved (or staged) after the merge stopped; theirs does not overwrite it without --force', async () => {
+    const { ana, bo } = await twoMembers()
+    const anaV = await edit(ana, { 'a.txt': 'a by ana', 'c.txt': 'c by ana' }, 'ana')
+    const boV = await edit(bo, { 'a.txt': 'a by bo', 'c.txt': 'c by bo' }, 'bo')
+    await shareObjects(bo, ana)
+    await mergeVersion(ana, { theirs: boV, from: 'bo' })
+    // ana merges both by hand in her tool and saves over the files: a.txt as is, c.txt staged too
+    writeFileSync(join(ana.root, 'a.txt'), 'a by ana and bo')
+    writeFileSync(join(ana.root, 'c.txt'), 'c by ana and bo')
+    await gas.add(ana, { paths: [join(ana.root, 'c.txt')] })
+    const refused = await gasInProcess(ana.root, ['resolve', 'a.txt', '--take', 'theirs'])
+    expect(refused.status).toBe(1)
+    expect(refused.stderr).toMatch(/E_LOCAL_CHANGES: a.txt has changes that are not staged .*--take ours` keeps the file as it is in the workspace, or pass --force/)
+    expect(readFileSync(join(ana.root, 'a.txt'), 'utf8')).toBe('a by ana and bo')
+    const kept = await gasInProcess(ana.root, ['resolve', 'a.txt', '--take', 'ours'])
+    expect(kept.stdout).toContain('a.txt: took ours (the file as it is in the workspace); 1 conflict(s) left')
+    expect(await resolveConflict(ana, { path: 'c.txt', take: 'ours' })).toMatchObject({ left: 0, kept: 'workspace' })
+    expect(readFileSync(join(ana.root, 'c.txt'), 'utf8')).toBe('c by ana and bo')
+    const merged = await gas.commit(ana, { message: 'hand merge' })
+    expect((await readVersion(ana.store, merged)).parents).toEqual([anaV, boV])
+    for (const [f, text] of [['a.txt', 'a by ana and bo'], ['c.txt', 'c by ana and bo']]) {
+      await gas.restore(ana, { path: f, rev: merged, out: join(ana.root, `merged-${f}`) })
+      expect(readFileSync(join(ana.root, `merged-${f}`), 'utf8')).toBe(text)
+    }
+  })
+
+  it('--force takes theirs over a hand merge that is not staged', async () => {
+    const { ana, bo } = await twoMembers()
+    await edit(ana, { 'a.txt': 'a by ana' }, 'ana')
+    const boV = await edit(bo, { 'a.txt': 'a by bo' }, 'bo')
+    await shareObjects(bo, ana)
+    await mergeVersion(ana, { theirs: boV, from: 'bo' })
+    writeFileSync(join(ana.root, 'a.txt'), 'a half merged')
+    expect(await codeOf(resolveConflict(ana, { path: 'a.txt', take: 'theirs' }))).toBe('E_LOCAL_CHANGES')
+    expect(await resolveConflict(ana, { path: 'a.txt', take: 'theirs', force: true })).toMatchObject({ left: 0, asset: expect.any(String) })
+    expect(readFileSync(join(ana.root, 'a.txt'), 'utf8')).toBe('a by bo')
+  })
+
   it('a deleted-vs-changed path is a conflict, and resolve can take the deletion', async () => {
     const { ana, bo } = await twoMembers()
     await edit(ana, { 'a.txt': null }, 'ana deletes a')

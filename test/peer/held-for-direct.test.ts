@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { ManualClock } from '../../src/clock.js'
 import { MemoryTransport } from '../../src/peer/transport/memory-transport.js'
 import { HeldForDirect } from '../../src/peer/sync/held-for-direct.js'
+import { DIRECT_UPGRADE_MIN_WAIT_MS, DIRECT_UPGRADE_WAIT_MS, directUpgradeWaitMs } from '../../src/peer/sync/connect-peers.js'
 
 /** A held WebRTC connection: closed unused when the direct session comes, used when it does not. */
 function setup (): { clock: ManualClock, held: HeldForDirect, events: string[] } {
@@ -73,5 +74,21 @@ describe('HeldForDirect', () => {
     expect(held.size).toBe(1)
     held.release('peer-a')
     expect(events).toEqual(['settled first', 'used second', 'settled second'])
+  })
+
+  it('a connection held with its own wait is used after that wait, not the holder\'s', () => {
+    const { clock, held, events } = setup()
+    const [a] = MemoryTransport.pair()
+    held.hold('peer-a', a, () => events.push('used a'), () => events.push('settled a'), 300)
+    clock.advance(299)
+    expect(events).toEqual([])
+    clock.advance(1)
+    expect(events).toEqual(['used a', 'settled a'])
+  })
+
+  it('the wait for the direct path follows how long WebRTC took, within its bounds', () => {
+    expect(directUpgradeWaitMs(40)).toBe(DIRECT_UPGRADE_MIN_WAIT_MS)
+    expect(directUpgradeWaitMs(900)).toBe(900)
+    expect(directUpgradeWaitMs(9_000)).toBe(DIRECT_UPGRADE_WAIT_MS)
   })
 })

@@ -40,6 +40,19 @@ export const COUNTED_PEERS_WAIT_MS = 25_000
  * network) must not hold the sync up for the whole handshake timeout
  */
 export const DIRECT_UPGRADE_WAIT_MS = 1_500
+/** why: the least a held WebRTC connection waits for the direct path, however fast WebRTC came up (a loaded machine's TLS handshake) */
+export const DIRECT_UPGRADE_MIN_WAIT_MS = 500
+
+/**
+ * How long a WebRTC connection that took `webrtcSetupMs` is held for the direct path: as long
+ * again, within DIRECT_UPGRADE_MIN_WAIT_MS..DIRECT_UPGRADE_WAIT_MS. why: a direct address that
+ * answers is up by then (its attempt starts with the WebRTC answer, and TCP with TLS takes fewer
+ * round trips than ICE, DTLS and SCTP); waiting longer only holds the sync up behind one that does
+ * not (a peer behind NAT announcing its private address: 1.5 s per sync, seen across namespaces).
+ */
+export function directUpgradeWaitMs (webrtcSetupMs: number): number {
+  return Math.min(DIRECT_UPGRADE_WAIT_MS, Math.max(DIRECT_UPGRADE_MIN_WAIT_MS, webrtcSetupMs))
+}
 /** why: an announce whose offers all went unanswered is repeated, backing off so a dead swarm costs little */
 export const REANNOUNCE_FIRST_MS = 2_000
 
@@ -243,7 +256,7 @@ export async function connectPeers (opts: ConnectOptions): Promise<ConnectedPeer
         traceMark('webrtc connected: held for the direct path')
         // counts as a handshake under way, so the wait for peers does not end on it
         handshaking++
-        held.hold(info.remotePeerId, transport, use, () => { handshaking--; changed() })
+        held.hold(info.remotePeerId, transport, use, () => { handshaking--; changed() }, directUpgradeWaitMs(info.setupMs))
       },
       onDirectAnnounce: (remote, announce) => {
         traceMark('direct announce received')
@@ -300,7 +313,8 @@ export async function connectPeers (opts: ConnectOptions): Promise<ConnectedPeer
         const elapsed = now - started
         let until: number
         if (sessions.length > 0) {
-          const dialing = dialer?.runningWithin(DIRECT_UPGRADE_WAIT_MS) ?? 0
+          // a process in session over WebRTC already had its wait for the direct path (held-for-direct)
+          const dialing = dialer?.runningWithin(DIRECT_UPGRADE_WAIT_MS, (peerId) => sessionOf.has(trackerPeerId(peerId))) ?? 0
           if (settledPeers() >= counted() && handshaking + dialing === 0) return done()
           until = opts.enough?.(sessions) === true ? lastArrival - started + INTERACTIVE_GRACE_MS : Math.max(firstWait, lastArrival - started + moreWait)
           // only direct attempts left: look again when they stop counting

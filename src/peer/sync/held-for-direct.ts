@@ -25,10 +25,10 @@ export class HeldForDirect {
 
   /**
    * Holds `transport` (from the process `remote`, a tracker peer id) until `spare` or `release`
-   * for it, or `waitMs`; `use` is called when it is to be used after all, `settled` once it is
-   * no longer held whatever the outcome (closed by the other side too).
+   * for it, or `waitMs` (this one's, else the holder's); `use` is called when it is to be used
+   * after all, `settled` once it is no longer held whatever the outcome (closed by the other side too).
    */
-  hold (remote: string, transport: Transport, use: () => void, settled: () => void): void {
+  hold (remote: string, transport: Transport, use: () => void, settled: () => void, waitMs = this.#waitMs): void {
     // one held per process: a newer one replaces an older (the tracker keeps one per remote anyway)
     this.spare(remote)
     let done = false
@@ -42,7 +42,7 @@ export class HeldForDirect {
       settled()
     }
     const release = (): void => finish(true)
-    const cancel = this.#clock.after(this.#waitMs, release)
+    const cancel = this.#clock.after(waitMs, release)
     this.#held.set(remote, { transport, release })
     transport.onClose(() => finish(false))
   }

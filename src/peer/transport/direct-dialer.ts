@@ -28,8 +28,8 @@ export class DirectDialer {
   readonly #tried = new Set<string>()
   /** processes (peerId) reached or being reached through an announce: whether an address of theirs answered as them */
   readonly #reaching = new Map<string, Promise<boolean>>()
-  /** start times of the attempts under way */
-  readonly #running = new Set<{ at: number }>()
+  /** start times of the attempts under way, and the process an announced one is for */
+  readonly #running = new Set<{ at: number, peerId?: string }>()
   #stopped = false
 
   constructor (opts: DirectDialerOptions) {
@@ -39,10 +39,10 @@ export class DirectDialer {
   /** attempts under way */
   get running (): number { return this.#running.size }
 
-  /** attempts under way that started less than `ms` ago */
-  runningWithin (ms: number): number {
+  /** attempts under way that started less than `ms` ago, but for announced processes `skip` names */
+  runningWithin (ms: number, skip: (peerId: string) => boolean = () => false): number {
     const now = (this.#opts.clock ?? systemClock).now()
-    return [...this.#running].filter((a) => now - a.at < ms).length
+    return [...this.#running].filter((a) => now - a.at < ms && !(a.peerId !== undefined && skip(a.peerId))).length
   }
 
   /** Dials addresses from the config or the command line: whichever member answers there. */
@@ -94,7 +94,7 @@ export class DirectDialer {
   /** `reached` is called before the attempt stops counting as running, so a waiter never sees a gap between the two */
   async #attempt (address: string, announce: DirectAnnounce | undefined, reached: (peer: DirectPeer, setupMs: number) => void): Promise<void> {
     const started = performance.now()
-    const attempt = { at: (this.#opts.clock ?? systemClock).now() }
+    const attempt = { at: (this.#opts.clock ?? systemClock).now(), peerId: announce?.peerId }
     this.#running.add(attempt)
     this.#opts.onChange?.()
     let answered = false

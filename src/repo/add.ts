@@ -181,7 +181,6 @@ function sameTags (a: Record<string, string>, b: Record<string, string>): boolea
   return ka.length === Object.keys(b).length && ka.every((k) => a[k] === b[k])
 }
 
-/** Stops tracking paths (the files stay on disk); the next version no longer holds them. */
 /**
  * Stops tracking assets, as `git rm` does: the files go from the disk too (so a peer's checkout,
  * which deletes them, and this workspace agree), unless `cached` keeps them. A file with edits the

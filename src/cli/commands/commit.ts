@@ -10,9 +10,13 @@ import { collectTag } from '../parse.js'
 
 export function register (program: Command): void {
   program.command('commit').description('record the staged assets as a new version').requiredOption('-m, --message <msg>', 'what changed')
-    .option('--tag <KEY=VALUE>', 'tag the version (repeatable)', collectTag).option('--json', 'print JSON')
-    .action(action(async (p, opts: { message: string, tag?: Record<string, string> }) => {
+    .option('--tag <KEY=VALUE>', 'tag the version (repeatable)', collectTag)
+    .option('-a, --all', 'first stage every tracked file that changed and forget every one that is gone, as git commit -a (new files still need gas add)')
+    .option('--json', 'print JSON')
+    .action(action(async (p, opts: { message: string, tag?: Record<string, string>, all?: boolean }) => {
       const { version, locked, timeZone } = await withWorkspace(async (ws) => {
+        // loaded only here: the status walk's modules stay out of a plain commit's start
+        if (opts.all === true) await (await import('../../repo/stage-tracked.js')).stageTrackedChanges(ws)
         await checkStagedRules(ws)
         const version = await commit(ws, { message: opts.message, tags: opts.tag })
         return { version, locked: await lockedByOthersIn(ws, version), timeZone: ws.config.timeZone }

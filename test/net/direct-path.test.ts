@@ -1,10 +1,11 @@
+import { randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { createServer, type AddressInfo, type Socket } from 'node:net'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import * as gas from '../../src/index.js'
 import { createInvite, joinTeam } from '../../src/auth/invite.js'
-import { DIRECT_HANDSHAKE_TIMEOUT_MS, listenDirect, type DirectListener } from '../../src/peer/transport/direct-handshake.js'
+import { DIRECT_HANDSHAKE_TIMEOUT_MS, connectDirect, listenDirect, parseHostPort, type DirectListener } from '../../src/peer/transport/direct-handshake.js'
 import { startTracker, type RunningTracker } from '../../src/peer/discovery/tracker.js'
 import { writeRandomFile } from '../fixtures/project.js'
 import { useTmp } from '../helpers/tmp.js'
@@ -63,6 +64,21 @@ describe('the direct path beside WebRTC', () => {
     expect(result.routes[0]).toMatchObject({ transport: 'tcp', type: 'direct' })
     expect(result.routes[0].remote).toMatch(/^127\.0\.0\.1:\d+$/)
     expect(readFileSync(join(bo.root, 'level.pak')).equals(bytes)).toBe(true)
+  }, 60_000)
+
+  it('a process of the serve\'s own member that hangs up before HELLO (its sync, done at once) is no peer event; another member that does is one', async () => {
+    const { ana, bo } = await team({ trackers: false })
+    const events: Array<{ peer: string, state: string, error?: string }> = []
+    const address = (await serve(ana, { listen: '127.0.0.1:0', onPeer: (e) => events.push(e) }))!
+    // the direct handshake proves the key before HELLO: the same member's process, then bo's, each closing at once
+    for (const ws of [ana, bo]) {
+      const peer = await connectDirect(parseHostPort(address), { peerId: randomBytes(32).toString('hex'), security: gas.peerSecurity(ws).direct! })
+      peer.transport.close()
+    }
+    for (let waited = 0; events.length === 0 && waited < 10_000; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50))
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    expect(events).toEqual([expect.objectContaining({ state: 'closed', error: expect.stringMatching(/lost/) })])
+    expect(events[0].peer).not.toBe('ana')
   }, 60_000)
 
   it('the WebRTC connection the tracker brings beside the direct one is closed unused: the serve sees one peer per sync, none lost', async () => {

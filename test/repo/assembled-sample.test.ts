@@ -45,6 +45,11 @@ describe('the read-back sample of an assembled file', () => {
     expect(await check(damaged)).toBe(false)
     expect(await check(whole.subarray(0, 6499))).toBe(false)
     // a manifest whose chunk lengths do not add up to its size
-    expect(await checkAssembledSample(await open(join(dir, 'f'), 'r'), listedManifest({ ...manifest, size: 6499 }))).toBe(false)
+    const handle = await open(join(dir, 'f'), 'r')
+    try {
+      expect(await checkAssembledSample(handle, listedManifest({ ...manifest, size: 6499 }))).toBe(false)
+    } finally {
+      await handle.close()
+    }
   })
 })

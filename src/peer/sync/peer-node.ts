@@ -91,8 +91,11 @@ export async function servePeers (opts: PeerNodeOptions & {
   })
   /** processes (tracker peer ids) connected over the direct path: a WebRTC connection of theirs is the spare they close */
   const directFrom = new DirectConnections()
-  /** `webrtcFrom`: the tracker peer id of a WebRTC connection's remote process */
-  const serve = (transport: Transport, webrtcFrom?: string): void => {
+  /**
+   * `webrtcFrom`: the tracker peer id of a WebRTC connection's remote process; `ownKey`: the direct
+   * handshake proved our own member key (this member's sync, which hangs up once it sees that)
+   */
+  const serve = (transport: Transport, webrtcFrom?: string, ownKey = false): void => {
     // why: a syncing peer that reached us both ways keeps the direct connection and closes the other, held back or replaced: no lost peer
     const spare = (): boolean => webrtcFrom !== undefined && directFrom.has(webrtcFrom)
     void serveRepo({ store: ws.store, refs: ws.refs, transport: limits.throttle(transport), identity, ...opts.security, locks: opts.locks }).then((session) => {
@@ -102,7 +105,7 @@ export async function servePeers (opts: PeerNodeOptions & {
       opts.onPeer?.({ peer: session.name, state: 'connected' })
       // a peer that said it wants nothing more and then hung up finished normally
       session.onClose((err) => opts.onPeer?.({ peer: session.name, state: 'closed', error: session.remoteDone || spare() ? undefined : err?.message }))
-    }, (err: Error) => { if (!spare()) opts.onPeer?.({ peer: peerNameOf(err) ?? transport.remoteLabel, state: 'closed', error: err.message }) })
+    }, (err: Error) => { if (!spare() && !ownKey) opts.onPeer?.({ peer: peerNameOf(err) ?? transport.remoteLabel, state: 'closed', error: err.message }) })
   }
   const listen = opts.listen === undefined ? ws.config.listen : opts.listen
   // a serve reached only at its direct address needs no tracker
@@ -118,7 +121,7 @@ export async function servePeers (opts: PeerNodeOptions & {
       trackers,
       onPeer: (peer) => {
         directFrom.add(trackerPeerId(peer.remote.peerId), peer.transport)
-        serve(peer.transport)
+        serve(peer.transport, undefined, peer.remote.publicKey === identity.publicKey)
       },
       onRefused: (err, address) => opts.onPeer?.({ peer: `tcp ${address}`, state: 'closed', error: `${err.code}: ${err.message}` })
     }).catch(async (err) => { await queue.stop(); limits.close(); clearInterval(keepAlive); throw err })

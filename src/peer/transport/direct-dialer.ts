@@ -26,6 +26,8 @@ export interface DirectDialerOptions {
 export class DirectDialer {
   readonly #opts: DirectDialerOptions
   readonly #tried = new Set<string>()
+  /** configured addresses dialed: the process (HELLO peerId) each reached, undefined when it failed */
+  readonly #configured = new Map<string, Promise<string | undefined>>()
   /** processes (peerId) reached or being reached through an announce: whether an address of theirs answered as them */
   readonly #reaching = new Map<string, Promise<boolean>>()
   /** start times of the attempts under way, and the process an announced one is for */
@@ -49,7 +51,11 @@ export class DirectDialer {
   dialConfigured (address: string): void {
     if (this.#stopped || this.#tried.has(address)) return
     this.#tried.add(address)
-    void this.#attempt(address, undefined, (peer, setupMs) => this.#deliver(peer, setupMs))
+    let reached: string | undefined
+    this.#configured.set(address, this.#attempt(address, undefined, (peer, setupMs) => {
+      reached = peer.remote.peerId
+      this.#deliver(peer, setupMs)
+    }).then(() => reached))
   }
 
   /**
@@ -67,11 +73,20 @@ export class DirectDialer {
     if (addresses.length === 0) return undefined
     for (const a of addresses) this.#tried.add(`${announce.peerId}@${a}`)
     let won = false
-    const attempts = addresses.map(async (address) => await this.#attempt(address, announce, (peer, setupMs) => {
-      if (won) return peer.transport.close()
-      won = true
-      this.#deliver(peer, setupMs)
-    }))
+    const attempts = addresses.map(async (address) => {
+      // why: an invite's address is often the one the tracker announces too; the configured attempt
+      // already there, if it reached this very process, is its connection (a second one was dropped)
+      const configured = this.#configured.get(address)
+      if (configured !== undefined && await configured === announce.peerId) {
+        won = true
+        return
+      }
+      await this.#attempt(address, announce, (peer, setupMs) => {
+        if (won) return peer.transport.close()
+        won = true
+        this.#deliver(peer, setupMs)
+      })
+    })
     // no address reached the process: a later announce of it may be tried again
     const outcome = Promise.all(attempts).then(() => {
       if (!won) this.#reaching.delete(announce.peerId)

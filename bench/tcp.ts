@@ -23,9 +23,12 @@ const GAS_BIN = resolve(here, '..', '..', 'bin', 'gas')
  * with its on-disk store, peers found through a tracker on 127.0.0.1 (the serve's address comes in
  * its tracker answer). Compared in the same run with a bare TLS 1.3 stream between two node
  * processes with SHA-256 on the receiving side (the ceiling: floor ≥ 0.7×), and with the same
- * sync over WebRTC (`gas serve --no-direct`: floor ≥ 3×).
+ * sync over WebRTC (`gas serve --no-direct`: floor ≥ 3×). The bare stream and the direct sync
+ * run alternately, `rounds` times each (default 3), and the best of each counts. why: on this VM
+ * one run of either moved by ±15 % from one minute to the next (fresh memory, host load); the
+ * best of alternated runs compares the two at their best under the same conditions.
  */
-export async function benchTcp (workDir: string, opts: { quick: boolean }): Promise<Figure[]> {
+export async function benchTcp (workDir: string, opts: { quick: boolean, rounds?: number }): Promise<Figure[]> {
   // why 1 GiB: the size issue 21's floors name; GAS_BENCH_TCP_MIB sets another for A/B runs
   const bytes = (opts.quick ? 64 : Number(process.env.GAS_BENCH_TCP_MIB ?? 1024)) * 1024 * 1024
   const root = await mkdtemp(join(workDir, 'tcp-'))
@@ -47,12 +50,22 @@ export async function benchTcp (workDir: string, opts: { quick: boolean }): Prom
       await ws.close()
       return dir
     }
-    const tcpDir = await member('tcp')
+    const rounds = opts.rounds ?? (opts.quick ? 1 : 3)
+    const tcpDirs: string[] = []
+    for (let round = 0; round < rounds; round++) tcpDirs.push(await member(`tcp-${round}`))
     const webrtcDir = await member('webrtc')
     await seed.close()
 
-    const bare = await bareTls(bytes)
-    const tcp = await syncRate(seedDir, tcpDir, ['--listen', '127.0.0.1:0'], bytes, 'tcp')
+    let bare: RunFigures | undefined
+    let tcp: RunFigures | undefined
+    for (let round = 0; round < rounds; round++) {
+      const bareRun = await bareTls(bytes)
+      const tcpRun = await syncRate(seedDir, tcpDirs[round], ['--listen', '127.0.0.1:0'], bytes, 'tcp')
+      process.stderr.write(`tcp: round ${round + 1}: bare TLS ${bareRun.rate.toFixed(0)} MB/s, direct sync ${tcpRun.rate.toFixed(0)} MB/s\n`)
+      if (bare === undefined || bareRun.rate > bare.rate) bare = bareRun
+      if (tcp === undefined || tcpRun.rate > tcp.rate) tcp = tcpRun
+    }
+    if (bare === undefined || tcp === undefined) throw new Error('tcp: no round ran')
     const webrtc = await syncRate(seedDir, webrtcDir, ['--no-direct'], bytes, 'webrtc')
     const disk = await durableWriteRate(join(seedDir, 'build.pak'), root, bytes)
     const size = `${(bytes / 2 ** 20).toFixed(0)} MiB`
@@ -63,8 +76,8 @@ export async function benchTcp (workDir: string, opts: { quick: boolean }): Prom
       compare: { name: `bare TLS ${end}`, value: end === 'sender' ? bare.senderCpuPerGiB : bare.receiverCpuPerGiB, unit: 's/GiB' }
     })
     return [
-      { name: `tcp: bare TLS 1.3 stream between two processes, SHA-256 on the receiver (${size})`, value: bare.rate, unit: 'MB/s' },
-      { name: `tcp: sync of ${size} over the direct path (gas serve → gas sync --once, on-disk stores)`, value: tcp.rate, unit: 'MB/s', compare: { name: 'bare TLS 1.3 + SHA-256, same run', value: bare.rate, unit: 'MB/s' }, floor: '>= 0.7x bare TLS', pass: tcp.rate >= 0.7 * bare.rate },
+      { name: `tcp: bare TLS 1.3 stream between two processes, SHA-256 on the receiver (${size}, best of ${rounds})`, value: bare.rate, unit: 'MB/s' },
+      { name: `tcp: sync of ${size} over the direct path (gas serve → gas sync --once, on-disk stores, best of ${rounds} alternated with the bare stream)`, value: tcp.rate, unit: 'MB/s', compare: { name: 'bare TLS 1.3 + SHA-256, same run, best of the same rounds', value: bare.rate, unit: 'MB/s' }, floor: '>= 0.7x bare TLS', pass: tcp.rate >= 0.7 * bare.rate },
       { name: `tcp: sync of ${size} over the direct path vs WebRTC`, value: tcp.rate, unit: 'MB/s', compare: { name: 'the same sync over WebRTC (gas serve --no-direct), same run', value: webrtc.rate, unit: 'MB/s' }, floor: '>= 3x WebRTC', pass: tcp.rate >= 3 * webrtc.rate },
       { name: `tcp: what the disk makes durable of ${size} written twice at once (dd, O_DIRECT + fdatasync: a sync's pack and file)`, value: disk, unit: 'MB/s', compare: { name: 'the sync over the direct path, same run (it writes both and flushes)', value: tcp.rate, unit: 'MB/s' } },
       cpu('gas serve while serving the direct sync', tcp, 'sender'),

@@ -38,9 +38,9 @@ async function pair (): Promise<[gas.Workspace, gas.Workspace]> {
   return [lead, bo]
 }
 
-async function noPeers (ws: gas.Workspace, trackers: string[]): Promise<{ message: string, trackers: TrackerReport[], ownProcesses: number }> {
+async function noPeers (ws: gas.Workspace, trackers: string[], waits: Partial<typeof quick> = {}): Promise<{ message: string, trackers: TrackerReport[], ownProcesses: number }> {
   try {
-    await syncWithPeers({ ws, trackers, security: peerSecurity(ws), ...quick })
+    await syncWithPeers({ ws, trackers, security: peerSecurity(ws), ...quick, ...waits })
   } catch (err) {
     if (!isGasError(err, 'E_NO_PEERS')) throw err
     return { message: err.message, trackers: err.data.trackers as TrackerReport[], ownProcesses: err.data.ownProcesses as number }
@@ -119,7 +119,8 @@ describe('E_NO_PEERS says which trackers were tried and what they answered', () 
     const eve = await gas.init({ dir: tmp(), name: 'eve' })
     eve.config = { ...eve.config, team: ana.config.team }
     const stop = new AbortController()
-    const refused = noPeers(eve, [tracker.url])
+    // why a longer first-peer wait: the serve starts after eve's answer and must still reach her on a loaded machine
+    const refused = noPeers(eve, [tracker.url], { firstPeerWaitMs: 3_000 })
     // eve's announce is answered first (no other peer), then the serve's offer reaches her
     await new Promise((resolve) => setTimeout(resolve, 300))
     const serving = servePeers({ ws: ana, trackers: [tracker.url], security: peerSecurity(ana), signal: stop.signal })
@@ -155,7 +156,10 @@ describe('E_NO_PEERS says which trackers were tried and what they answered', () 
   it('`gas sync --once --json` prints its document and exits 1 with E_NO_PEERS on stderr', async () => {
     const [, bo] = await pair()
     const port = await freePort()
+    const started = Date.now()
     const r = await gasInProcess(bo.root, ['sync', '--once', '--json', '--tracker', `ws://127.0.0.1:${port}`])
+    // no tracker can be reached and no address was given: nothing to wait the first-peer wait (5 s) out for
+    expect(Date.now() - started).toBeLessThan(FIRST_PEER_WAIT_MS - 1_000)
     expect(r.status).toBe(1)
     const doc = JSON.parse(r.stdout)
     expect(doc).toMatchObject({ complete: false, peers: 0, trackers: [{ tracker: `ws://127.0.0.1:${port}`, answer: 'unreachable' }], error: { code: 'E_NO_PEERS' } })

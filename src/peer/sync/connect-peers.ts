@@ -322,7 +322,8 @@ export async function connectPeers (opts: ConnectOptions): Promise<ConnectedPeer
         } else {
           // only processes of this same member answered (its own `gas serve`): nobody left to wait for
           if (counted() > 0 && settledPeers() >= counted() && handshaking + (dialer?.running ?? 0) === 0) return done()
-          const alone = opts.aloneWaitMs !== undefined && seen.size > 0 && [...seen.values()].every((s) => s.others === 0) && handshaking + (dialer?.running ?? 0) === 0
+          // every tracker said no other member is online, or cannot be reached at all (and no LAN query listens): nobody can introduce a peer
+          const alone = opts.aloneWaitMs !== undefined && seen.size > 0 && [...seen.values()].every((s) => s.others === 0 || (s.others === undefined && s.status?.state === 'down' && lanQuery === undefined)) && handshaking + (dialer?.running ?? 0) === 0
           until = counted() > 0 ? countedWait : alone ? Math.min(firstWait, opts.aloneWaitMs ?? firstWait) : firstWait
         }
         if (elapsed >= until) return done()

@@ -33,6 +33,7 @@ describe('DirectDialer', () => {
     const announce = peerSecurity(ana).direct.signAnnounce({ peerId: anaPeerId, publicKey: ana.identity.publicKey, teamId: ana.config.team?.id ?? null, addresses: [address] })
     expect(await dialer.dialAnnounced(announce)).toBe(true)
     expect(dialed.map((p) => p.remote.peerId)).toEqual([anaPeerId])
+    await expect.poll(() => accepted.length).toBe(1)
     await new Promise((resolve) => setTimeout(resolve, 200))
     expect(accepted).toHaveLength(1)
     // another process at an address the config dialed is dialed for its own announce
@@ -44,8 +45,7 @@ describe('DirectDialer', () => {
     fresh.dialConfigured(`127.0.0.1:${second.port}`)
     // it answers as another process than the announce names: not taken for it, dialed as announced, and refused as not the announcer
     expect(await fresh.dialAnnounced(otherAnnounce)).toBe(false)
-    await new Promise((resolve) => setTimeout(resolve, 200))
-    expect(accepted).toHaveLength(3)
+    await expect.poll(() => accepted.length).toBe(3)
     await ana.close()
     await bo.close()
   })

@@ -46,13 +46,17 @@ async function resolveLocked (ws: Workspace, path: string, take: string, force: 
     await settled()
     return { path, asset, left: left.length, kept: 'workspace' }
   }
-  if (take !== 'ours' && working === 'edited' && !force) {
-    throw new GasError('E_LOCAL_CHANGES', `${path} has changes that are not staged (a hand merge?); taking ${take} would overwrite them: \`gas resolve ${path} --take ours\` keeps the file as it is in the workspace, or pass --force to discard them`, { path })
-  }
   let chosen: ObjectId | null
   if (take === 'ours') chosen = conflict.ours
   else if (take === 'theirs') chosen = conflict.theirs
   else chosen = (await lookupPath(ws.store, (await readVersion(ws.store, await resolveRevision(ws, take))).tree, path)) ?? null
+  if (take !== 'ours' && working === 'edited' && !force) {
+    throw new GasError('E_LOCAL_CHANGES', `${path} has changes that are not staged (a hand merge?); taking ${take} would overwrite them: \`gas resolve ${path} --take ours\` keeps the file as it is in the workspace, or pass --force to discard them`, { path })
+  }
+  // a hand merge staged with `gas add` is in no version yet: dropping it is asked for with force too
+  if (take !== 'ours' && staged !== undefined && staged.asset !== conflict.ours && staged.asset !== chosen && !force) {
+    throw new GasError('E_LOCAL_CHANGES', `${path} has a staged version no commit holds (a hand merge?); taking ${take} would drop it: \`gas resolve ${path} --take ours\` keeps it, or pass --force to drop it`, { path })
+  }
   const index = await readIndex(ws.fs, ws.gasDir)
   if (chosen === null) {
     delete index.entries[path]

@@ -117,7 +117,7 @@ describe('merging diverged versions', () => {
     }
   })
 
-  it('--force takes theirs over a hand merge that is not staged', async () => {
+  it('--force takes theirs over a hand merge, saved or staged', async () => {
     const { ana, bo } = await twoMembers()
     await edit(ana, { 'a.txt': 'a by ana' }, 'ana')
     const boV = await edit(bo, { 'a.txt': 'a by bo' }, 'bo')
@@ -125,6 +125,10 @@ describe('merging diverged versions', () => {
     await mergeVersion(ana, { theirs: boV, from: 'bo' })
     writeFileSync(join(ana.root, 'a.txt'), 'a half merged')
     expect(await codeOf(resolveConflict(ana, { path: 'a.txt', take: 'theirs' }))).toBe('E_LOCAL_CHANGES')
+    // staged, the hand merge is still in no version: theirs drops it only with force
+    await gas.add(ana, { paths: [join(ana.root, 'a.txt')] })
+    await expect(resolveConflict(ana, { path: 'a.txt', take: 'theirs' })).rejects.toThrow(/a.txt has a staged version no commit holds .*--take ours` keeps it, or pass --force/)
+    expect(readFileSync(join(ana.root, 'a.txt'), 'utf8')).toBe('a half merged')
     expect(await resolveConflict(ana, { path: 'a.txt', take: 'theirs', force: true })).toMatchObject({ left: 0, asset: expect.any(String) })
     expect(readFileSync(join(ana.root, 'a.txt'), 'utf8')).toBe('a by bo')
   })

@@ -266,8 +266,9 @@ export class FileStore implements ObjectStore {
 
   /**
    * A writer that failed takes no more objects: it is closed and the next object starts a new
-   * pack, so a long-running sync or serve goes on once space is freed ("free space and retry");
-   * what it made durable before the failure stays readable, the rest is not claimed.
+   * pack, so a process that keeps its store open (`gas serve` fetching queued content, a program
+   * on the API) goes on once space is freed ("free space and retry"); what it made durable before
+   * the failure stays readable, the rest is not claimed.
    */
   async #retireIfFailed (writer: PackWriter): Promise<void> {
     if (!writer.failed || this.writer !== writer) return

@@ -35,7 +35,8 @@ async function resolveLocked (ws: Workspace, path: string, take: string, force: 
   const left = state.conflicts.filter((c) => c.path !== path)
   // a fast-forward that met local work needs no second parent: once settled, nothing waits
   const settled = async (): Promise<void> => await writeMergeState(ws, left.length === 0 && state.ours !== await ws.head() ? null : { ...state, conflicts: left })
-  const staged = (await readIndex(ws.fs, ws.gasDir)).entries[path]
+  const index = await readIndex(ws.fs, ws.gasDir)
+  const staged = index.entries[path]
   const working = await workingFileState(ws, path, staged)
   // work in the workspace: there when the merge stopped, or done since (a hand merge saved, or staged with `gas add`)
   const localWork = conflict.local !== undefined || working === 'edited' || (staged?.asset ?? null) !== conflict.ours
@@ -57,7 +58,6 @@ async function resolveLocked (ws: Workspace, path: string, take: string, force: 
   if (take !== 'ours' && staged !== undefined && staged.asset !== conflict.ours && staged.asset !== chosen && !force) {
     throw new GasError('E_LOCAL_CHANGES', `${path} has a staged version no commit holds (a hand merge?); taking ${take} would drop it: \`gas resolve ${path} --take ours\` keeps it, or pass --force to drop it`, { path })
   }
-  const index = await readIndex(ws.fs, ws.gasDir)
   if (chosen === null) {
     delete index.entries[path]
     await ws.fs.rm(ws.absolutePath(path), { force: true })

@@ -1,5 +1,5 @@
 import { addPaths, removePaths, type AddedAsset } from './add.js'
-import { workspaceStatus } from './status.js'
+import { trackedChanges } from './status.js'
 import type { Workspace } from './workspace.js'
 
 /**
@@ -8,9 +8,9 @@ import type { Workspace } from './workspace.js'
  * accident). `gas commit --all` runs it before the commit.
  */
 export async function stageTrackedChanges (ws: Workspace): Promise<{ added: AddedAsset[], removed: string[] }> {
-  const { modified, deleted } = await workspaceStatus(ws)
-  const added = modified.length === 0 ? [] : await addPaths(ws, { paths: modified.map((path) => ws.absolutePath(path)) })
+  const { changed, gone } = await trackedChanges(ws)
+  const added = changed.length === 0 ? [] : await addPaths(ws, { paths: changed.map((path) => ws.absolutePath(path)) })
   // gone from disk already: only the index forgets them
-  const removed = deleted.length === 0 ? [] : await removePaths(ws, { paths: deleted.map((path) => ws.absolutePath(path)), cached: true })
+  const removed = gone.length === 0 ? [] : await removePaths(ws, { paths: gone.map((path) => ws.absolutePath(path)), cached: true })
   return { added, removed }
 }

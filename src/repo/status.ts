@@ -79,6 +79,46 @@ async function contentSha256 (fs: FileSystem, abs: string): Promise<string | und
  * workspace lock is free right now; a reader never waits for it), so the next status skips it.
  */
 export async function workspaceStatus (ws: Workspace, opts: StatusOptions = {}): Promise<WorkspaceStatus> {
+  const { status, suspects, fullIndex, cache, identity, lean } = await walkTracked(ws, opts)
+  const refreshed: Array<{ path: string, old: IndexEntry, fresh: IndexEntry }> = []
+  for (const { path, st } of suspects) {
+    const entry = (await fullIndex()).entries[path]
+    if (entry === undefined) continue // the cache named a path the index no longer holds: cannot be (same identity), but never a crash
+    status.hashed++
+    const sha256 = await contentSha256(ws.fs, ws.absolutePath(path))
+    if (sha256 === undefined) { status[entry.mtimeMs === -1 ? 'notFetched' : 'deleted'].push(path); continue }
+    if (sha256 !== entry.meta.sha256) { status.modified.push(path); continue }
+    // content here is what is staged (also for an unfetched entry whose file arrived by other means)
+    refreshed.push({ path, old: entry, fresh: { ...entry, mtimeMs: st.mtimeMs, stat: stampOf(st) } })
+  }
+  if (refreshed.length > 0) await refreshIndex(ws, refreshed)
+  const head = await ws.head()
+  status.head = head ?? null
+  const headTree = head === undefined ? undefined : (await readVersion(ws.store, head)).tree
+  if (cache === undefined || cache.indexTree !== headTree) {
+    const full = await fullIndex()
+    const staged = await stagedChanges(ws.store, Object.entries(full.entries).map(([path, e]) => [path, e.asset]), headTree)
+    status.staged = staged.changes
+    if (cache === undefined) await writeStatusCache(ws.fs, ws.gasDir, identity, staged.indexTree, lean)
+  }
+  status.conflicted = ((await readMergeState(ws))?.conflicts ?? []).map((c) => c.path)
+  status.locked = await statusLocks(ws)
+  status.peers = await peerHeadDistances(ws)
+  for (const list of [status.modified, status.deleted, status.untracked, status.notFetched]) list.sort()
+  return status
+}
+
+/** The workspace walked against the index: `status` with modified by size, deleted and untracked filled in; the files whose stamp says they may have changed (`suspects`, not read yet). */
+interface TrackedWalk {
+  status: WorkspaceStatus
+  suspects: Array<{ path: string, st: FileStat }>
+  fullIndex: () => Promise<StagingIndex>
+  cache: Awaited<ReturnType<typeof readStatusCache>>
+  identity: ReturnType<typeof indexIdentity>
+  lean: LeanIndex
+}
+
+async function walkTracked (ws: Workspace, opts: StatusOptions): Promise<TrackedWalk> {
   const walkFs = opts.walkFs ?? syncWalkFs
   // the index file's identity first, then its content: a rewrite in between makes the cache written below stale, never wrong
   const indexStat = walkFs.lstat(join(ws.gasDir, 'index.json'))
@@ -113,32 +153,18 @@ export async function workspaceStatus (ws: Workspace, opts: StatusOptions = {}):
     else if (lean.mtimeMs(slot) === -1) status.notFetched.push(path)
     else status.deleted.push(path)
   }
-  const refreshed: Array<{ path: string, old: IndexEntry, fresh: IndexEntry }> = []
-  for (const { path, st } of suspects) {
-    const entry = (await fullIndex()).entries[path]
-    if (entry === undefined) continue // the cache named a path the index no longer holds: cannot be (same identity), but never a crash
-    status.hashed++
-    const sha256 = await contentSha256(ws.fs, ws.absolutePath(path))
-    if (sha256 === undefined) { status[entry.mtimeMs === -1 ? 'notFetched' : 'deleted'].push(path); continue }
-    if (sha256 !== entry.meta.sha256) { status.modified.push(path); continue }
-    // content here is what is staged (also for an unfetched entry whose file arrived by other means)
-    refreshed.push({ path, old: entry, fresh: { ...entry, mtimeMs: st.mtimeMs, stat: stampOf(st) } })
-  }
-  if (refreshed.length > 0) await refreshIndex(ws, refreshed)
-  const head = await ws.head()
-  status.head = head ?? null
-  const headTree = head === undefined ? undefined : (await readVersion(ws.store, head)).tree
-  if (cache === undefined || cache.indexTree !== headTree) {
-    const full = await fullIndex()
-    const staged = await stagedChanges(ws.store, Object.entries(full.entries).map(([path, e]) => [path, e.asset]), headTree)
-    status.staged = staged.changes
-    if (cache === undefined) await writeStatusCache(ws.fs, ws.gasDir, identity, staged.indexTree, lean)
-  }
-  status.conflicted = ((await readMergeState(ws))?.conflicts ?? []).map((c) => c.path)
-  status.locked = await statusLocks(ws)
-  status.peers = await peerHeadDistances(ws)
-  for (const list of [status.modified, status.deleted, status.untracked, status.notFetched]) list.sort()
-  return status
+  return { status, suspects, fullIndex, cache, identity, lean }
+}
+
+/**
+ * Tracked files `gas commit --all` stages: those whose size or stat stamp changed (not read here:
+ * the add reads each once, and one whose content is what is staged changes nothing) and those gone.
+ * why not workspaceStatus: it hashes every such file before the add reads it again, and works out
+ * staged changes, locks and peers' heads a commit does not need.
+ */
+export async function trackedChanges (ws: Workspace): Promise<{ changed: string[], gone: string[] }> {
+  const { status, suspects } = await walkTracked(ws, {})
+  return { changed: [...status.modified, ...suspects.map((s) => s.path)], gone: status.deleted }
 }
 
 /** Writes the new stamps of files found unchanged, only where the index still holds what was hashed. */

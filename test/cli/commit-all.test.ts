@@ -14,6 +14,8 @@ describe('gas commit --all', () => {
     expect(gasSync(dir, ['add', '.']).status).toBe(0)
     const first = JSON.parse(gasSync(dir, ['commit', '-m', 'one', '--json']).stdout).version as string
     writeFileSync(join(dir, 'a.txt'), 'a.txt two, longer')
+    // the same size: told from an unchanged file by its content only
+    writeFileSync(join(dir, 'c.txt'), 'c.txt ONE')
     rmSync(join(dir, 'b.txt'))
     writeFileSync(join(dir, 'new.txt'), 'a stray export')
     const r = gasSync(dir, ['commit', '-a', '-m', 'two', '--json'])
@@ -26,7 +28,10 @@ describe('gas commit --all', () => {
     expect(found).toEqual(['a.txt', 'c.txt'])
     expect(gasSync(dir, ['restore', 'a.txt', '--version', second, '--out', join(dir, 'a-two')]).status).toBe(0)
     expect(readFileSync(join(dir, 'a-two'), 'utf8')).toBe('a.txt two, longer')
-    // nothing changed since: the same refusal as a plain commit
+    expect(gasSync(dir, ['restore', 'c.txt', '--version', second, '--out', join(dir, 'c-two')]).status).toBe(0)
+    expect(readFileSync(join(dir, 'c-two'), 'utf8')).toBe('c.txt ONE')
+    // nothing changed since (a file written again with the same bytes is no change): the same refusal as a plain commit
+    writeFileSync(join(dir, 'c.txt'), 'c.txt ONE')
     const again = gasSync(dir, ['commit', '--all', '-m', 'three'])
     expect(again.status).toBe(1)
     expect(again.stderr).toMatch(/E_NOTHING_TO_COMMIT/)

@@ -15,7 +15,7 @@ async function codeOf (p: Promise<unknown>): Promise<string> {
 }
 
 describe('a store after a full disk', () => {
-  it('takes new objects once space is back, in the same process (a long-running sync or serve); what failed is not claimed', async () => {
+  it('takes new objects once space is back, in the same process (a serve, a program on the API); what failed is not claimed', async () => {
     let failWrites = false
     const enospc = (): never => { const e = new Error('no space') as NodeJS.ErrnoException; e.code = 'ENOSPC'; throw e }
     const fullFs: FileSystem = {

@@ -95,7 +95,7 @@ export async function servePeers (opts: PeerNodeOptions & {
    * `webrtcFrom`: the tracker peer id of a WebRTC connection's remote process; `ownKey`: the direct
    * handshake proved our own member key (this member's sync, which hangs up once it sees that)
    */
-  const serve = (transport: Transport, webrtcFrom?: string, ownKey = false): void => {
+  const serve = (transport: Transport, { webrtcFrom, ownKey = false }: { webrtcFrom?: string, ownKey?: boolean } = {}): void => {
     // why: a syncing peer that reached us both ways keeps the direct connection and closes the other, held back or replaced: no lost peer
     const spare = (): boolean => webrtcFrom !== undefined && directFrom.has(webrtcFrom)
     void serveRepo({ store: ws.store, refs: ws.refs, transport: limits.throttle(transport), identity, ...opts.security, locks: opts.locks }).then((session) => {
@@ -121,7 +121,7 @@ export async function servePeers (opts: PeerNodeOptions & {
       trackers,
       onPeer: (peer) => {
         directFrom.add(trackerPeerId(peer.remote.peerId), peer.transport)
-        serve(peer.transport, undefined, peer.remote.publicKey === identity.publicKey)
+        serve(peer.transport, { ownKey: peer.remote.publicKey === identity.publicKey })
       },
       onRefused: (err, address) => opts.onPeer?.({ peer: `tcp ${address}`, state: 'closed', error: `${err.code}: ${err.message}` })
     }).catch(async (err) => { await queue.stop(); limits.close(); clearInterval(keepAlive); throw err })
@@ -137,7 +137,7 @@ export async function servePeers (opts: PeerNodeOptions & {
       onTrackerStatus: opts.onTracker,
       onSwarmSize: (others, tracker) => opts.onAnnounced?.(tracker, others),
       directAnnounce: direct?.announce,
-      onTransport: (transport, info) => serve(transport, info.remotePeerId)
+      onTransport: (transport, info) => serve(transport, { webrtcFrom: info.remotePeerId })
     })
   await new Promise<void>((resolve) => {
     if (opts.signal.aborted) resolve()

@@ -31,6 +31,13 @@ const ALONE_WAIT_MS = 1_000
 const REPEAT_MS = 30_000
 /** why: without peers or with objects missing, the next try comes sooner; it backs off to REPEAT_MS */
 const RETRY_FIRST_MS = 5_000
+/**
+ * Failures a sync without --once waits out instead of exiting: no peer reachable yet, and a full
+ * disk (the store keeps what was indexed, and the next round fetches the rest once space is freed).
+ * why: `gas sync` left running is how a member stays current; exiting on a condition the user fixes
+ * outside gas meant it silently stopped syncing.
+ */
+const WAITED_OUT = ['E_NO_PEERS', 'E_DISK_FULL'] as const
 
 function print (p: Printer, result: PeerSyncResult, skipped: SkippedPath[], totalSeconds: number, timeZone = 'UTC'): void {
   const seconds = { fetch: round3(result.fetchSeconds), total: round3(totalSeconds) }
@@ -180,9 +187,9 @@ export function register (program: Command): void {
           if (result.synced.incomplete !== null) failure = new GasError(result.synced.incomplete.code, result.synced.incomplete.message, result.synced.incomplete.data)
         } catch (err) {
           bar?.stop()
-          if (!isGasError(err, 'E_NO_PEERS')) throw err
-          printNoPeers(out, err, (performance.now() - started) / 1000)
-          failure = err
+          if (isGasError(err, 'E_NO_PEERS')) printNoPeers(out, err, (performance.now() - started) / 1000)
+          else if (opts.once === true || !WAITED_OUT.some((code) => isGasError(err, code))) throw err
+          failure = err as GasError
         }
         if (opts.once === true || stop.signal.aborted) {
           if (failure !== null) throw failure

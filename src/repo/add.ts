@@ -16,7 +16,11 @@ import type { Workspace } from './workspace.js'
 import { traceMark } from '../trace.js'
 import { collectGarbageNow } from '../objects/native-garbage.js'
 
-export interface AddedAsset { path: string, asset: ObjectId, size: number, kind: string, format: string, newChunks: number, unchanged: boolean, removed?: boolean }
+/**
+ * One path's result. `unchanged`: the index already held these bytes and tags (a file only touched
+ * counts too); `modified`: a tracked path whose bytes or tags changed; neither: newly tracked.
+ */
+export interface AddedAsset { path: string, asset: ObjectId, size: number, kind: string, format: string, newChunks: number, unchanged: boolean, modified?: boolean, removed?: boolean }
 
 /** why: files whose manifests and previews wait for one flush; bounds what a 200 000-file add holds */
 const SETTLE_EVERY = 2048
@@ -152,7 +156,9 @@ async function ingestAll (ws: Workspace, opts: AddOptions & { onResult: (result:
     packed += ingested.newChunks
     manifests.push({ id: ingested.fileId, bytes: ingested.manifest })
     const asset: Asset = { file: ingested.fileId, size: ingested.size, sha256: ingested.sha256, kind, format, tags, previews: [] }
-    const result: AddedAsset = { path, asset: '', size: ingested.size, kind, format, newChunks: ingested.newChunks, unchanged: false }
+    const same = previous !== undefined && previous.meta.file === ingested.fileId && sameTags(previous.meta.tags, tags)
+    const result: AddedAsset = { path, asset: '', size: ingested.size, kind, format, newChunks: ingested.newChunks, unchanged: same }
+    if (previous !== undefined && !same) result.modified = true
     assets.push({ path, asset, mtimeMs: st.mtimeMs, stat: st.stamp, abs, result, previous: previous?.meta })
     results.push(result)
   }

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, utimesSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import type { ChildProcess } from 'node:child_process'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -37,6 +37,13 @@ describe('readable output', () => {
     expect((await gasOk(GAS, dir, ['find', '--json'])).assets[0].size).toBe(2_500_000)
     mkdirSync(join(dir, 'out'))
     expect(await gasOk(GAS, dir, ['restore', 'level.bin', '--out', 'out/l.bin'])).toMatch(/\(2.50 MB\)\n$/)
+    // a tracked file changed is "modified"; one only touched (same bytes, new mtime) "unchanged"
+    writeFileSync(join(dir, 'level.bin'), Buffer.alloc(2_500_000, 8))
+    expect(await gasOk(GAS, dir, ['add', 'level.bin'])).toBe('modified  level.bin (other/bin, 2.50 MB)\n')
+    expect((await gasOk(GAS, dir, ['add', 'level.bin', '--json'])).added[0]).toMatchObject({ unchanged: true })
+    writeFileSync(join(dir, 'level.bin'), Buffer.alloc(2_500_000, 8))
+    utimesSync(join(dir, 'level.bin'), new Date(), new Date(Date.now() + 5000))
+    expect(await gasOk(GAS, dir, ['add', 'level.bin'])).toBe('unchanged level.bin (other/bin, 2.50 MB)\n')
   })
 
   it('a large file gets a progress bar on a terminal, total and percent at the end; nothing extra when not a terminal', async () => {

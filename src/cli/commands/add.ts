@@ -11,7 +11,7 @@ import { formatBytes } from '../../units.js'
 /** One result as `printResult` would print it in the `added` list: a line, or with --json an element of the array. */
 function formatted (a: AddedAsset, json: boolean): string {
   if (json) return JSON.stringify(a, null, 2).replace(/^/gm, '    ')
-  return a.removed === true ? `removed   ${a.path}` : `${a.unchanged ? 'unchanged' : 'added    '} ${a.path} (${a.kind}/${a.format}, ${formatBytes(a.size)})`
+  return a.removed === true ? `removed   ${a.path}` : `${a.unchanged ? 'unchanged' : a.modified === true ? 'modified ' : 'added    '} ${a.path} (${a.kind}/${a.format}, ${formatBytes(a.size)})`
 }
 
 export function register (program: Command): void {

@@ -16,6 +16,7 @@ import { readManifest } from './lfs-store.js'
 import { notOnPeers, PeerLink, type PeerLinkOptions } from './peer-link.js'
 import { rm } from 'node:fs/promises'
 import { phaseLog, type PhaseLog } from './phase-log.js'
+import { leavePushListing, pushInProgressListing } from './push-listing.js'
 
 /**
  * `git-remote-gas`: git's remote helper protocol (gitremote-helpers(7)) for gas://TEAM/REPO.
@@ -60,8 +61,10 @@ export async function runRemoteHelper (opts: RemoteHelperOptions): Promise<void>
   if (teamName !== team && ws.config.team?.id !== team) {
     throw GasError.badArgument(`${opts.url} names team "${team}" but the workspace ${ws.root} is in ${teamName === undefined ? 'no team' : `team "${teamName}"`}; set GAS_WORKSPACE or \`git config gas.workspace\` to a workspace of that team`)
   }
-  await configureRepository(opts.cwd, ws, opts.remote, opts.url)
+  // undefined: not in a repository (`git ls-remote gas://…` outside one)
+  const gitDir = await configureRepository(opts.cwd, ws, opts.remote, opts.url)
   phase('repository configured')
+  let leftListing: { forget: () => Promise<void> } | undefined
   const link = new PeerLink(opts)
   const send = (text: string): void => { opts.output.write(text) }
   let state: GitRepoState | undefined
@@ -91,6 +94,9 @@ export async function runRemoteHelper (opts: RemoteHelperOptions): Promise<void>
         } else {
           const { state: after, replies } = await push(ws, await current(), opts.cwd, repo, done.lines)
           state = after
+          // the listing is the state before this push: nobody may answer from it now
+          await leftListing?.forget().catch(() => {})
+          leftListing = undefined
           send(replies.map((r) => `${r}\n`).join('') + '\n')
           phase('push answered')
         }
@@ -101,13 +107,22 @@ export async function runRemoteHelper (opts: RemoteHelperOptions): Promise<void>
       if (command === 'capabilities') send('fetch\npush\n\n')
       else if (command === 'list') {
         forPush = line === 'list for-push'
-        send(listing(await current()))
+        const inProgress = forPush || state !== undefined || gitDir === undefined ? undefined : await pushInProgressListing(gitDir, opts.url)
+        if (inProgress !== undefined) {
+          send(inProgress.listing)
+          phase(`listed as the push in progress (pid ${inProgress.pid}) listed it`)
+          continue
+        }
+        const text = listing(await current())
+        if (forPush && gitDir !== undefined && leftListing === undefined) leftListing = await leavePushListing(gitDir, opts.url, text).catch(() => undefined)
+        send(text)
       }
       else if (command === 'fetch' || command === 'push') batch = { kind: command, lines: [line] }
       else throw GasError.badArgument(`git-remote-gas: unsupported command "${line}"`)
     }
   } finally {
     lines.close()
+    await leftListing?.forget().catch(() => {})
     await link.close()
     phase('link closed')
   }
@@ -121,14 +136,16 @@ export async function runRemoteHelper (opts: RemoteHelperOptions): Promise<void>
  * the remote's LFS URL is pointed at the repository itself, which no transfer uses (the
  * standalone agent makes them all) and which needs no network. Settings the user made are left alone.
  */
-async function configureRepository (cwd: string, ws: Workspace, remote: string | undefined, url: string): Promise<void> {
-  if ((await runGit(['rev-parse', '--git-dir'], { cwd, allowFailure: true })).status !== 0) return
+async function configureRepository (cwd: string, ws: Workspace, remote: string | undefined, url: string): Promise<string | undefined> {
+  const found = await runGit(['rev-parse', '--git-dir'], { cwd, allowFailure: true })
+  if (found.status !== 0) return undefined
+  const gitDir = resolve(cwd, found.stdout.trim())
   if (await gitConfig('gas.workspace', cwd) === undefined) await runGit(['config', 'gas.workspace', ws.root], { cwd })
   if (await gitConfig('lfs.standalonetransferagent', cwd) === undefined) await configureLfsAgent(cwd)
   if (remote !== undefined && /^[\w.-]+$/.test(remote) && await gitConfig(`remote.${remote}.url`, cwd) === url && await gitConfig(`remote.${remote}.lfsurl`, cwd) === undefined) {
-    const gitDir = resolve(cwd, (await runGit(['rev-parse', '--git-dir'], { cwd })).stdout.trim())
     await runGit(['config', `remote.${remote}.lfsurl`, pathToFileURL(gitDir).href], { cwd })
   }
+  return gitDir
 }
 
 function listing (state: GitRepoState): string {

@@ -45,6 +45,9 @@ describe('gas sync left running, on a disk that fills up', () => {
       expect(err).toMatch(/waiting: E_DISK_FULL: .*disk full; free space and retry.*; trying again, first in 5 s/)
       expect(sync.exitCode).toBe(null)
 
+      // a second try fails the same way (5 s later), and is not said again
+      await new Promise((resolve) => setTimeout(resolve, 8000))
+      expect(err.match(/waiting: E_DISK_FULL/g)).toHaveLength(1)
       // space is freed: the next round fetches what is missing and checks the file out
       disk.resize('160m')
       await vi.waitFor(() => expect(err).toContain('syncing again every 30 s until Ctrl-C'), { timeout: 60_000, interval: 100 })

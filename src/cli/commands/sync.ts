@@ -198,11 +198,13 @@ export function register (program: Command): void {
         // what the loop waits for, said once per change rather than on every try
         const waitMs = failure === null ? REPEAT_MS : retryMs
         const waitFor = failure === null ? '' : `waiting: ${failure.code}: ${failure.message}`
-        if (waitFor !== '' && waitFor !== lastWait) p.err(`${waitFor}; trying again, first in ${Math.round(waitMs / 1000)} s`)
+        // a full disk names the pack each try wrote: the same condition, said once
+        const waitKey = failure?.code === 'E_DISK_FULL' ? failure.code : waitFor
+        if (waitKey !== '' && waitKey !== lastWait) p.err(`${waitFor}; trying again, first in ${Math.round(waitMs / 1000)} s`)
         // a user who typed `gas sync` and sees it sit there: it keeps going, and this is how to stop
         if (failure === null && !toldRepeat && !p.json) p.err(`syncing again every ${REPEAT_MS / 1000} s until Ctrl-C (\`gas sync --once\` syncs once and returns)`)
         toldRepeat ||= failure === null
-        lastWait = waitFor
+        lastWait = waitKey
         retryMs = failure === null ? RETRY_FIRST_MS : Math.min(REPEAT_MS, retryMs * 2)
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, waitMs)

@@ -10,7 +10,8 @@ import type { Workspace } from '../repo/workspace.js'
 import { computeWantSet } from '../sync/want-set.js'
 import { buildContentMissing, buildContentOnly } from './build-content.js'
 import { buildRefName, parseBuildSpec } from './build-ref.js'
-import { materializeBuild } from './materialize.js'
+import { arrivingDirFor, materializeBuild } from './materialize.js'
+import { ArrivingFiles } from '../repo/arriving-files.js'
 import { readBuild } from './resolve-build.js'
 import { checkBuildSignature } from './signature.js'
 
@@ -57,7 +58,22 @@ export async function fetchBuild (opts: FetchBuildOptions): Promise<FetchBuildRe
   const { ws } = opts
   const wanted = isObjectId(opts.spec) ? null : parseBuildSpec(opts.spec)
   const ref = wanted === null ? undefined : buildRefName(wanted.name, wanted.version)
-  let id: ObjectId | undefined = wanted === null ? opts.spec : await ws.refs.read(ref!)
+  const id: ObjectId | undefined = wanted === null ? opts.spec : await ws.refs.read(ref!)
+
+  // large files are written beside DIR while their chunks arrive, then checked and moved in like the others
+  const arriving = new ArrivingFiles(ws.fs, arrivingDirFor(opts.dir), { all: true })
+  try {
+    return await fetchAndMaterialize(opts, { id, wanted, ref, arriving })
+  } finally {
+    await arriving.discard().catch(() => {})
+    await ws.fs.rm(arriving.dir, { recursive: true, force: true }).catch(() => {})
+  }
+}
+
+async function fetchAndMaterialize (opts: FetchBuildOptions, at: { id: ObjectId | undefined, wanted: ReturnType<typeof parseBuildSpec> | null, ref: string | undefined, arriving: ArrivingFiles }): Promise<FetchBuildResult> {
+  const { ws } = opts
+  const { wanted, ref, arriving } = at
+  let id = at.id
   const fetched = { objects: 0, bytes: 0 }
   const wire = { received: 0 }
   const peers: string[] = []
@@ -71,7 +87,7 @@ export async function fetchBuild (opts: FetchBuildOptions): Promise<FetchBuildRe
       if (id === undefined) id = await advertisedId(sessions, ref!, opts.spec)
       const result = await syncRepo({
         store: ws.store, refs: ws.refs, sessions, identity: connected.identity, ...opts.security,
-        roots: [id], refRoots: false, applyRefs: false, wantContent: buildContentOnly,
+        roots: [id], refRoots: false, applyRefs: false, wantContent: buildContentOnly, arriving,
         onProgress: opts.onProgress, who: ws.identity.name, lingerIdleMs: 0
       })
       await ws.store.flush()
@@ -95,7 +111,7 @@ export async function fetchBuild (opts: FetchBuildOptions): Promise<FetchBuildRe
     throw new GasError('E_BUILD_MISMATCH', `${ref} names a build of ${build.name}@${build.version}, not ${opts.spec}; the peer that advertised it is not to be trusted`, { build: id })
   }
   const dir = resolve(opts.dir)
-  await materializeBuild({ fs: ws.fs, store: ws.store, id, build, dir })
+  await materializeBuild({ fs: ws.fs, store: ws.store, id, build, dir, prepared: arriving })
   await recordRef(ws, build, id)
 
   const dependencies: FetchBuildResult['dependencies'] = []

@@ -13,9 +13,11 @@ import { merkleRoot, type MerkleLeaf } from './merkle.js'
 import { checkBuildSignature } from './signature.js'
 import { hashFile } from './hash-file.js'
 import { writeFileContent } from '../repo/file-content-writer.js'
+import type { PreparedContent } from '../repo/arriving-files.js'
 
 const TEMP_MARK = '.gas-fetch-'
 const OLD_MARK = '.gas-old-'
+const ARRIVING_MARK = '.gas-arriving-'
 
 export interface MaterializeOptions {
   fs: FileSystem
@@ -23,6 +25,14 @@ export interface MaterializeOptions {
   id: ObjectId
   build: Build
   dir: string
+  /** files the fetch already wrote while their chunks arrived (arriving-files.ts), moved in instead of written again; checked the same way */
+  prepared?: PreparedContent
+}
+
+/** Where a build fetch writes files while their chunks arrive: a folder beside the destination (the same file system, so each is renamed in). */
+export function arrivingDirFor (dir: string): string {
+  const target = resolve(dir)
+  return join(dirname(target), `.${basename(target)}${ARRIVING_MARK}${process.pid}-${randomBytes(4).toString('hex')}`)
 }
 
 /**
@@ -73,7 +83,7 @@ async function checkTarget (fs: FileSystem, target: string): Promise<void> {
 /** Temporary and old folders left beside `dir` by a fetch that was killed (its process is gone). */
 async function removeStale (fs: FileSystem, parent: string, base: string): Promise<void> {
   for (const name of await fs.readdir(parent).catch(() => [] as string[])) {
-    for (const mark of [TEMP_MARK, OLD_MARK]) {
+    for (const mark of [TEMP_MARK, OLD_MARK, ARRIVING_MARK]) {
       const prefix = `.${base}${mark}`
       if (!name.startsWith(prefix)) continue
       const pid = Number(name.slice(prefix.length).split('-')[0])
@@ -89,8 +99,8 @@ async function writeOne (opts: MaterializeOptions, file: Build['files'][number],
     throw new GasError('E_BUILD_MISMATCH', `${file.path}: its chunk list describes other content than the build lists`, { path: file.path })
   }
   try {
-    // the store's verified chunks, large reads and writes (the native restore where built), to a temporary name beside `path`
-    await writeFileContent(fs, store, manifest, path)
+    // written while it arrived, or else the store's verified chunks, large reads and writes (the native restore where built), to a temporary name beside `path`
+    if (opts.prepared === undefined || !await opts.prepared.take(manifest, path)) await writeFileContent(fs, store, manifest, path)
     const handle = await fs.open(path, 'r')
     try {
       await handle.chmod(file.mode)

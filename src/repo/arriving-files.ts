@@ -13,6 +13,17 @@ import { AheadBudget, FileAssembler } from './file-assembler.js'
 export const ARRIVING_MIN_BYTES = 8 * 1024 * 1024
 /** why: each file written while arriving holds a batch or two (~8 MiB) and an open file: a few at once bound both */
 const MAX_FILES = 4
+
+export interface ArrivingOptions {
+  /**
+   * Every large file the fetch brings, not just the first MAX_FILES: the next is taken up each time
+   * one has all its chunks, so no more than MAX_FILES are open at once. why: a build is many large
+   * files fetched one after the other, each of which would otherwise be read back from the store
+   * and written again after the fetch. A checkout leaves it off: its files past the first few are
+   * smaller, and planning reads a manifest per asset.
+   */
+  all?: boolean
+}
 /** why: chunks that arrive ahead of their turn are held up to this much in all, so a sync's memory does not grow with the files */
 const AHEAD_BYTES = 32 * 1024 * 1024
 
@@ -24,11 +35,14 @@ export interface PreparedContent {
 /** The chunks a sync is about to fetch: its want-set's content, each naming the asset or file manifest it is for. */
 export interface ArrivingWant { id: ObjectId, asset?: ObjectId }
 
+/** How far plan() looked through a fetch's wants (`next`), and what it took up so far. */
+interface PlanCursor { store: ObjectStore, wants: readonly ArrivingWant[], next: number, seen: Set<ObjectId>, planned: Set<string> }
+
 const keyOf = (manifest: Pick<FileManifest, 'sha256' | 'size'>): string => `${manifest.sha256}:${manifest.size}`
 
 /**
  * The files of a sync's content written while their chunks arrive (file-assembler.ts), in
- * `tmpDir` (inside the workspace's .gas folder: the same file system, so the checkout moves a
+ * `dir` (inside the workspace's .gas folder: the same file system, so the checkout moves a
  * verified file into place with one rename instead of reading, hashing and writing it again).
  * `plan` before the fetch, `onStored` for every chunk stored, `finish` after it; `take` during the
  * checkout; `discard` at the end removes whatever nobody took.
@@ -38,43 +52,70 @@ export class ArrivingFiles implements PreparedContent {
   /** verified temporary files by content (SHA-256 and size): any manifest of that content may take one */
   readonly #prepared = new Map<string, string>()
   readonly #budget = new AheadBudget(AHEAD_BYTES)
+  /** with `all`: files whose chunks all came, being closed and checked */
+  readonly #complete: Array<Promise<void>> = []
+  /** with `all`: what plan() has not looked at yet, taken up as files complete */
+  #later: PlanCursor | undefined
+  #dirReady = false
+  #planning: Promise<void> = Promise.resolve()
 
-  constructor (private readonly fs: FileSystem, private readonly tmpDir: string) {}
+  constructor (private readonly fs: FileSystem, readonly dir: string, private readonly opts: ArrivingOptions = {}) {}
 
-  /** Picks the first few large files the fetch brings, in the order it asks for them. */
+  /** Picks the first few large files the fetch brings, in the order it asks for them (with `all`, the rest as these complete). */
   async plan (store: ObjectStore, wants: readonly ArrivingWant[]): Promise<void> {
-    const seen = new Set<ObjectId>()
-    const planned = new Set<string>()
-    for (const want of wants) {
-      if (this.#assemblers.length >= MAX_FILES) break
-      if (want.asset === undefined || seen.has(want.asset)) continue
-      seen.add(want.asset)
-      const manifest = await manifestOf(store, want.asset)
-      if (manifest === undefined || manifest.size < ARRIVING_MIN_BYTES || planned.has(keyOf(manifest))) continue
-      planned.add(keyOf(manifest))
-      if (this.#assemblers.length === 0) await this.#prepareDir()
-      const assembler = new FileAssembler(this.fs, manifest, join(this.tmpDir, `arriving-${process.pid}-${randomBytes(6).toString('hex')}`), this.#budget)
+    const later: PlanCursor = { store, wants, next: 0, seen: new Set<ObjectId>(), planned: new Set<string>() }
+    await this.#planMore(later)
+    if (this.opts.all === true && later.next < wants.length) this.#later = later
+  }
+
+  /** Opens assemblers for the next large files of `at.wants` until MAX_FILES are open. */
+  async #planMore (at: PlanCursor): Promise<void> {
+    for (; at.next < at.wants.length && this.#assemblers.length < MAX_FILES; at.next++) {
+      const want = at.wants[at.next]
+      if (want.asset === undefined || at.seen.has(want.asset)) continue
+      at.seen.add(want.asset)
+      const manifest = await manifestOf(at.store, want.asset)
+      if (manifest === undefined || manifest.size < ARRIVING_MIN_BYTES || at.planned.has(keyOf(manifest))) continue
+      at.planned.add(keyOf(manifest))
+      if (!this.#dirReady) await this.#prepareDir()
+      this.#dirReady = true
+      const assembler = new FileAssembler(this.fs, manifest, join(this.dir, `arriving-${process.pid}-${randomBytes(6).toString('hex')}`), this.#budget)
       this.#assemblers.push(assembler)
     }
   }
 
   /** Creates the folder, and removes what a killed sync left there (its process is gone). */
   async #prepareDir (): Promise<void> {
-    await this.fs.mkdir(this.tmpDir, { recursive: true })
-    for (const name of await this.fs.readdir(this.tmpDir)) {
+    await this.fs.mkdir(this.dir, { recursive: true })
+    for (const name of await this.fs.readdir(this.dir)) {
       const pid = /^arriving-(\d+)-/.exec(name)?.[1]
-      if (pid !== undefined && !isProcessAlive(Number(pid))) await this.fs.rm(join(this.tmpDir, name), { force: true }).catch(() => {})
+      if (pid !== undefined && !isProcessAlive(Number(pid))) await this.fs.rm(join(this.dir, name), { force: true }).catch(() => {})
     }
   }
 
   /** A chunk the fetch just verified and stored (its bytes are read during the call only); a promise: wait for it before storing more (file-assembler.ts). */
   onStored (id: ObjectId, object: EncodedObject): Promise<void> | undefined {
     let room: Promise<void> | undefined
+    const wait = (more: Promise<void>): void => { room = room === undefined ? more : Promise.all([room, more]).then(() => {}) }
     // why no map from chunk to files: a few files each look up their own (an entry per chunk of a 10 GB file is ~150 000)
     for (const assembler of this.#assemblers) {
       if (!assembler.wants(id)) continue
-      const wait = assembler.offer(id, object)
-      if (wait !== undefined) room = room === undefined ? wait : Promise.all([room, wait]).then(() => {})
+      const written = assembler.offer(id, object)
+      if (written !== undefined) wait(written)
+    }
+    const later = this.#later
+    if (later !== undefined && this.#assemblers.some((a) => a.cursor === a.manifest.chunks.count)) {
+      // a complete file is closed now (its last write, the sample read back), so few stay open
+      for (let i = this.#assemblers.length - 1; i >= 0; i--) {
+        const a = this.#assemblers[i]
+        if (a.cursor !== a.manifest.chunks.count) continue
+        this.#assemblers.splice(i, 1)
+        this.#complete.push(this.#keepIfWhole(a, later.store))
+      }
+      // the next files open before their chunks come: requests go in file order, and MAX_FILES - 1 others are still open.
+      // One look at a time: two would share the cursor
+      this.#planning = this.#planning.then(async () => await this.#planMore(later)).catch(() => {}).then(() => { if (later.next >= later.wants.length && this.#later === later) this.#later = undefined })
+      wait(this.#planning)
     }
     return room
   }
@@ -85,11 +126,18 @@ export class ArrivingFiles implements PreparedContent {
    * to the checkout, which would do the same work.
    */
   async finish (store: ObjectStore): Promise<void> {
-    for (const assembler of this.#assemblers) {
+    this.#later = undefined
+    await this.#planning
+    await Promise.all(this.#complete.splice(0))
+    for (const assembler of this.#assemblers.splice(0)) {
       if (assembler.cursor === 0) await assembler.discard()
-      else if (await assembler.finish(store)) this.#prepared.set(keyOf(assembler.manifest), assembler.tmpPath)
+      else await this.#keepIfWhole(assembler, store)
     }
-    this.#assemblers.length = 0
+  }
+
+  /** Finishes a file (from the store for what did not come in order) and keeps it when its content checks out. */
+  async #keepIfWhole (assembler: FileAssembler, store: ObjectStore): Promise<void> {
+    if (await assembler.finish(store)) this.#prepared.set(keyOf(assembler.manifest), assembler.tmpPath)
   }
 
   async take (manifest: Pick<FileManifest, 'sha256' | 'size'>, out: string): Promise<boolean> {
@@ -109,8 +157,10 @@ export class ArrivingFiles implements PreparedContent {
 
   /** Removes every temporary file still here. */
   async discard (): Promise<void> {
-    for (const assembler of this.#assemblers) await assembler.discard()
-    this.#assemblers.length = 0
+    this.#later = undefined
+    await this.#planning
+    await Promise.all(this.#complete.splice(0))
+    for (const assembler of this.#assemblers.splice(0)) await assembler.discard()
     for (const tmp of this.#prepared.values()) await this.fs.rm(tmp, { force: true }).catch(() => {})
     this.#prepared.clear()
   }

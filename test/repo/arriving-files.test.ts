@@ -88,6 +88,35 @@ describe('files written while their chunks arrive', () => {
     expect(await readdir(tmpDir)).toEqual([])
   }, 60_000)
 
+  it('with `all` (a build), every large file is written while it arrives, four at most open at once; without it the first four', async () => {
+    const files = Array.from({ length: 6 }, (_, i) => ({ path: `data${i}.pak`, bytes: pseudoRandomBytes(`all-${i}`, 9 * MiB + i) }))
+    for (const all of [true, false]) {
+      const dir = tmp()
+      let open = 0
+      let most = 0
+      const countingFs: FileSystem = {
+        ...realFs,
+        open: (async (...args: Parameters<FileSystem['open']>) => {
+          const handle = await realFs.open(...args)
+          if (!String(args[0]).includes('arriving-') || args[1] === 'r') return handle
+          most = Math.max(most, ++open)
+          const close = handle.close.bind(handle)
+          handle.close = async () => { open--; await close() }
+          return handle
+        }) as FileSystem['open']
+      }
+      const arriving = new ArrivingFiles(countingFs, join(dir, 'tmp'), { all })
+      const { assets } = await syncWith(files, arriving)
+      const taken: string[] = []
+      for (const f of files) if (await arriving.take(manifestOf(assets.get(f.path)!), join(dir, f.path))) taken.push(f.path)
+      expect(taken).toEqual(all ? files.map((f) => f.path) : files.slice(0, 4).map((f) => f.path))
+      for (const path of taken) expect((await readFile(join(dir, path))).equals(files.find((f) => f.path === path)!.bytes)).toBe(true)
+      expect(most).toBeLessThanOrEqual(4)
+      await arriving.discard()
+      expect(await readdir(join(dir, 'tmp'))).toEqual([])
+    }
+  }, 60_000)
+
   it.runIf(process.platform === 'linux')('a large file goes to disk with O_DIRECT (or, where refused, leaves the page cache as it is written) and arrives whole', async () => {
     const O_DIRECT = constants.O_DIRECT
     const opened: Array<string | number | undefined> = []

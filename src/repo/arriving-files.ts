@@ -14,18 +14,19 @@ export const ARRIVING_MIN_BYTES = 8 * 1024 * 1024
 /** why: each file written while arriving holds a batch or two (~8 MiB) and an open file: a few at once bound both */
 const MAX_FILES = 4
 
+/** why: chunks that arrive ahead of their turn are held up to this much in all, so a sync's memory does not grow with the files */
+const AHEAD_BYTES = 32 * 1024 * 1024
+
 export interface ArrivingOptions {
   /**
    * Every large file the fetch brings, not just the first MAX_FILES: the next is taken up each time
    * one has all its chunks, so no more than MAX_FILES are open at once. why: a build is many large
    * files fetched one after the other, each of which would otherwise be read back from the store
-   * and written again after the fetch. A checkout leaves it off: its files past the first few are
-   * smaller, and planning reads a manifest per asset.
+   * and written again after the fetch. A sync leaves it off: its wants may be 200 000 small assets,
+   * each a manifest read (while the fetch runs) to find the large files among them.
    */
   all?: boolean
 }
-/** why: chunks that arrive ahead of their turn are held up to this much in all, so a sync's memory does not grow with the files */
-const AHEAD_BYTES = 32 * 1024 * 1024
 
 /** A checkout's source of content already written and verified: moves it to `out` (true), or has none for it. */
 export interface PreparedContent {

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto'
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import type { ChildProcess } from 'node:child_process'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { gasOk, startGas, startGasTracker, startServe, stopGas, type GasCommand } from '../helpers/cli-team.js'
+import { cliTeam, gasOk, startGas, startGasTracker, startServe, stopGas, type GasCommand } from '../helpers/cli-team.js'
 import { useTmp } from '../helpers/tmp.js'
 import { mountTmpfs } from '../helpers/tmpfs.js'
 
@@ -20,16 +20,8 @@ describe('gas sync left running, on a disk that fills up', () => {
     try {
       const tracker = await startGasTracker(GAS, root, ['--host', '127.0.0.1', '--port', '0'])
       children.push(tracker.child)
-      const ana = join(root, 'ana')
-      const bo = join(disk.path, 'bo')
-      mkdirSync(ana)
-      mkdirSync(bo)
-      await gasOk(GAS, ana, ['init', '--name', 'ana', '--team', 'orcs'])
-      await gasOk(GAS, ana, ['team', 'tracker', tracker.printed.url])
-      await gasOk(GAS, bo, ['init', '--name', 'bo'])
-      const me = await gasOk(GAS, bo, ['whoami', '--json'])
-      await gasOk(GAS, ana, ['team', 'add', me.publicKey, '--name', 'bo', '--role', 'lead', '--out', join(root, 'bo.invite')])
-      await gasOk(GAS, bo, ['team', 'join', join(root, 'bo.invite')])
+      // bo lives on the small disk
+      const [ana, bo] = await cliTeam(root, ['ana', join(disk.path, 'bo')], [GAS, GAS], [tracker.printed.url])
       // 40 MB do not fit in bo's 24 MB disk
       const level = randomBytes(40 * 1024 * 1024)
       writeFileSync(join(ana, 'level.pak'), level)

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { mkdirSync } from 'node:fs'
-import { join } from 'node:path'
+import { basename, isAbsolute, join } from 'node:path'
 
 export interface CliResult { status: number, stdout: string, stderr: string }
 
@@ -67,8 +67,10 @@ export async function stopGas (child: ChildProcess): Promise<void> {
  * join it. Member i runs with `cmds[i]` (so each can live in its own network namespace). Members
  * are admins: their role's preset fetches every asset, whatever its kind.
  */
-export async function cliTeam (root: string, names: string[], cmds: GasCommand[], trackers: string[], iceServers: string[] = []): Promise<string[]> {
-  const dirs = names.map((name) => join(root, name))
+export async function cliTeam (root: string, members: string[], cmds: GasCommand[], trackers: string[], iceServers: string[] = []): Promise<string[]> {
+  // a member given as an absolute path lives there (another file system, say), named after its folder
+  const dirs = members.map((member) => isAbsolute(member) ? member : join(root, member))
+  const names = dirs.map((d) => basename(d))
   for (const d of dirs) mkdirSync(d, { recursive: true })
   const lead = cmds[0]
   await gasOk(lead, dirs[0], ['init', '--name', names[0], '--team', 'orcs'])

@@ -12,8 +12,9 @@ import { gasTimed, USAGE_PRELOAD, type Timed } from './process-usage.js'
  * `cp` of the same file (copy_file_range: one copy inside the kernel) in the same run, with the
  * CPU seconds of each; and the same restore with the native restore turned off
  * (GAS_NATIVE_COPY=0: the read, check and write path a platform without the addon takes). Best of
- * three each, alternated, a flush before each so none pays another's writeback. The pack and the
- * source are in the page cache (both were just written), as after an ingest or a sync.
+ * three each, alternated, a flush before each so none pays another's writeback. The source is in
+ * the page cache (just written); the pack, written with O_DIRECT by the add, is read from the disk
+ * unless an earlier round's read left it cached, as an older version's would be.
  */
 const MiB = 1024 * 1024
 const ROUNDS = 3

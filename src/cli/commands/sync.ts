@@ -32,12 +32,13 @@ const REPEAT_MS = 30_000
 /** why: without peers or with objects missing, the next try comes sooner; it backs off to REPEAT_MS */
 const RETRY_FIRST_MS = 5_000
 /**
- * Failures a sync without --once waits out instead of exiting: no peer reachable yet, and a full
- * disk (the store keeps what was indexed, and the next round fetches the rest once space is freed).
- * why: `gas sync` left running is how a member stays current; exiting on a condition the user fixes
- * outside gas meant it silently stopped syncing.
+ * Failures a sync without --once waits out instead of exiting: no peer reachable yet, a full disk
+ * (the store keeps what was indexed, and the next round fetches the rest once space is freed), and
+ * the workspace held by another command past the lock's wait (a long `gas add`: the next round
+ * checks out what this one fetched). why: `gas sync` left running is how a member stays current;
+ * exiting on a condition that passes or the user fixes outside gas meant it silently stopped syncing.
  */
-const WAITED_OUT = ['E_NO_PEERS', 'E_DISK_FULL'] as const
+const WAITED_OUT = ['E_NO_PEERS', 'E_DISK_FULL', 'E_LOCKED'] as const
 
 function print (p: Printer, result: PeerSyncResult, skipped: SkippedPath[], totalSeconds: number, timeZone = 'UTC'): void {
   const seconds = { fetch: round3(result.fetchSeconds), total: round3(totalSeconds) }

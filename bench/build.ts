@@ -9,8 +9,10 @@ import { writeRandomFile } from '../test/fixtures/project.js'
 import type { Figure } from './figure.js'
 
 /**
- * Build distribution, measured through the CLI (real `gas` processes, real WebRTC on 127.0.0.1):
+ * Build distribution, measured through the CLI (real `gas` processes on 127.0.0.1, peers found through a tracker):
  * - `gas build publish` of a 1 GiB build vs `gas add` of the same folder (fresh stores, warm cache);
+ * - `gas build fetch` of it by a tester with an empty store, from the lead's `gas serve`, beside
+ *   `cp -r` of the same folder (what writing it costs on this disk);
  * - `gas build fetch` of build N+1 by a tester holding build N (5% changed: files replaced and an
  *   unaligned insert into the large file): bytes on the wire vs the changed bytes;
  * - `gas build verify` of the 1 GiB folder vs coreutils `sha256sum` over the same files.
@@ -120,10 +122,21 @@ export async function benchBuild (workDir: string, opts: { quick: boolean }): Pr
 
     server = spawn(process.execPath, [GAS_BIN, 'serve'], { cwd: join(workDir, 'lead'), stdio: ['ignore', 'ignore', 'pipe'] })
     const dest = join(workDir, 'tester-game')
-    log('tester fetches build N over WebRTC')
-    const first = JSON.parse((await gasRun(join(workDir, 'tester'), ['build', 'fetch', 'game@1', dest, '--json', '--wait', '60'])).stdout) as { fetched: { bytes: number }, wire: { received: number } }
+    log('tester fetches build N')
+    const firstFetch = await gasRun(join(workDir, 'tester'), ['build', 'fetch', 'game@1', dest, '--json', '--wait', '60'])
+    const first = JSON.parse(firstFetch.stdout) as { fetched: { bytes: number }, wire: { received: number } }
     const firstRun = first.fetched.bytes
-    log(`build N: ${(firstRun / MB).toFixed(0)} MB fetched`)
+    log(`build N: ${(firstRun / MB).toFixed(0)} MB fetched in ${firstFetch.seconds.toFixed(2)} s`)
+    // what writing the same folder costs without any network or check: its floor on this disk
+    await run(workDir, 'sync', [])
+    const copied = await run(workDir, 'cp', ['-r', out, join(workDir, 'copied')])
+    await rm(join(workDir, 'copied'), { recursive: true, force: true })
+    figures.push({
+      name: `build fetch ${(total / MiB).toFixed(0)} MiB, ${smallCount + 1} files (gas build fetch through the CLI, from a gas serve: fetched, checked, moved in; seconds)`,
+      value: firstFetch.seconds,
+      unit: 's',
+      compare: { name: 'cp -r of the same folder on this disk, same run', value: copied.seconds, unit: 's' }
+    })
 
     log(`build N+1: ${replaced} files replaced, ${(inserted / MiB).toFixed(1)} MiB inserted into world.pak at an unaligned offset`)
     for (let i = 0; i < replaced; i++) await writeRandomFile(join(out, 'Data', `level${i}.pak`), small, `level${i}-v2`)
@@ -132,7 +145,7 @@ export async function benchBuild (workDir: string, opts: { quick: boolean }): Pr
     await gasRun(join(workDir, 'lead'), ['build', 'publish', 'out', '--name', 'game', '--version', '2', '--json'])
     const second = JSON.parse((await gasRun(join(workDir, 'tester'), ['build', 'fetch', 'game@2', dest, '--json', '--wait', '60'])).stdout) as { fetched: { bytes: number }, wire: { received: number } }
     figures.push({
-      name: 'build fetch N+1 after N: bytes on the wire (gas build fetch over WebRTC)',
+      name: 'build fetch N+1 after N: bytes on the wire (gas build fetch from a gas serve)',
       value: second.wire.received / MB,
       unit: 'MB',
       compare: { name: 'changed bytes', value: changedBytes / MB, unit: 'MB' },

@@ -247,8 +247,15 @@ export function waitConnected (peer: SimplePeer, timeoutMs: number): Promise<voi
   })
 }
 
-/** why: about 1 in 70 loopback handshakes in node-datachannel 0.33 never opens its channel (ICE succeeds, DTLS does not); a fresh attempt does */
-export const CONNECT_ATTEMPTS = 3
+/**
+ * why: about 1 in 70 loopback handshakes in node-datachannel 0.33 never opens its channel (ICE
+ * succeeds, DTLS does not), and under load about 1 in 30 fails at once ("Got a remote candidate
+ * without ICE transport"); a fresh attempt does. Failures cluster while the machine is busy (three
+ * in a row once in a CI run), so the attempts are spaced out a little.
+ */
+export const CONNECT_ATTEMPTS = 5
+/** why: the pause before attempt n is n × this: a busy moment passes */
+const RETRY_PAUSE_MS = 50
 
 /**
  * Two simple-peers in this process, their signals piped to each other over 127.0.0.1: for tests
@@ -271,6 +278,7 @@ export async function connectPair (opts: { timeoutMs?: number, labels?: { a?: st
       a.destroy()
       b.destroy()
       if (attempt >= CONNECT_ATTEMPTS) throw err
+      await new Promise((resolve) => setTimeout(resolve, attempt * RETRY_PAUSE_MS))
     }
   }
 }

@@ -61,7 +61,7 @@ export async function fetchBuild (opts: FetchBuildOptions): Promise<FetchBuildRe
   const id: ObjectId | undefined = wanted === null ? opts.spec : await ws.refs.read(ref!)
 
   // large files are written beside DIR while their chunks arrive, then checked and moved in like the others
-  const arriving = new ArrivingFiles(ws.fs, arrivingDirFor(opts.dir), { all: true })
+  const arriving = new ArrivingFiles(ws.fs, arrivingDirFor(opts.dir), { lookAhead: Infinity })
   try {
     return await fetchAndMaterialize(opts, { id, wanted, ref, arriving })
   } finally {

@@ -19,14 +19,18 @@ const AHEAD_BYTES = 32 * 1024 * 1024
 
 export interface ArrivingOptions {
   /**
-   * Every large file the fetch brings, not just the first MAX_FILES: the next is taken up each time
-   * one has all its chunks, so no more than MAX_FILES are open at once. why: a build is many large
-   * files fetched one after the other, each of which would otherwise be read back from the store
-   * and written again after the fetch. A sync leaves it off: its wants may be 200 000 small assets,
-   * each a manifest read (while the fetch runs) to find the large files among them.
+   * How many more of the fetch's wants may be looked at, after the first MAX_FILES large files,
+   * for the next: one is taken up each time an open one has all its chunks, so no more than
+   * MAX_FILES are open at once (default 0: the first few only). why: a fetch of many large files
+   * (a build, a project's first sync) otherwise read each back from the store and wrote it again
+   * after the fetch (3.7 s of system time per GiB on this VM). A bound, because each want looked at
+   * is a manifest read while the fetch runs, and a sync's may be 200 000 small assets.
    */
-  all?: boolean
+  lookAhead?: number
 }
+
+/** what a sync may look at for more large files to write while they arrive (ArrivingOptions.lookAhead): a few thousand manifest reads, a fraction of a second */
+export const SYNC_LOOK_AHEAD = 4096
 
 /** A checkout's source of content already written and verified: moves it to `out` (true), or has none for it. */
 export interface PreparedContent {
@@ -37,7 +41,7 @@ export interface PreparedContent {
 export interface ArrivingWant { id: ObjectId, asset?: ObjectId }
 
 /** How far plan() looked through a fetch's wants (`next`), and what it took up so far. */
-interface PlanCursor { store: ObjectStore, wants: readonly ArrivingWant[], next: number, seen: Set<ObjectId>, planned: Set<string> }
+interface PlanCursor { store: ObjectStore, wants: readonly ArrivingWant[], next: number, seen: Set<ObjectId>, planned: Set<string>, end: number }
 
 const keyOf = (manifest: Pick<FileManifest, 'sha256' | 'size'>): string => `${manifest.sha256}:${manifest.size}`
 
@@ -53,25 +57,26 @@ export class ArrivingFiles implements PreparedContent {
   /** verified temporary files by content (SHA-256 and size): any manifest of that content may take one */
   readonly #prepared = new Map<string, string>()
   readonly #budget = new AheadBudget(AHEAD_BYTES)
-  /** with `all`: files whose chunks all came, being closed and checked */
+  /** with `lookAhead`: files whose chunks all came, being closed and checked */
   readonly #complete: Array<Promise<void>> = []
-  /** with `all`: what plan() has not looked at yet, taken up as files complete */
+  /** with `lookAhead`: what plan() has not looked at yet, taken up as files complete */
   #later: PlanCursor | undefined
   #dirReady = false
   #planning: Promise<void> = Promise.resolve()
 
   constructor (private readonly fs: FileSystem, readonly dir: string, private readonly opts: ArrivingOptions = {}) {}
 
-  /** Picks the first few large files the fetch brings, in the order it asks for them (with `all`, the rest as these complete). */
+  /** Picks the first few large files the fetch brings, in the order it asks for them (with `lookAhead`, more as these complete). */
   async plan (store: ObjectStore, wants: readonly ArrivingWant[]): Promise<void> {
-    const later: PlanCursor = { store, wants, next: 0, seen: new Set<ObjectId>(), planned: new Set<string>() }
+    const later: PlanCursor = { store, wants, next: 0, seen: new Set<ObjectId>(), planned: new Set<string>(), end: wants.length }
     await this.#planMore(later)
-    if (this.opts.all === true && later.next < wants.length) this.#later = later
+    later.end = Math.min(wants.length, later.next + (this.opts.lookAhead ?? 0))
+    if (later.next < later.end) this.#later = later
   }
 
   /** Opens assemblers for the next large files of `at.wants` until MAX_FILES are open. */
   async #planMore (at: PlanCursor): Promise<void> {
-    for (; at.next < at.wants.length && this.#assemblers.length < MAX_FILES; at.next++) {
+    for (; at.next < at.end && this.#assemblers.length < MAX_FILES; at.next++) {
       const want = at.wants[at.next]
       if (want.asset === undefined || at.seen.has(want.asset)) continue
       at.seen.add(want.asset)
@@ -115,7 +120,7 @@ export class ArrivingFiles implements PreparedContent {
       }
       // the next files open before their chunks come: requests go in file order, and MAX_FILES - 1 others are still open.
       // One look at a time: two would share the cursor
-      this.#planning = this.#planning.then(async () => await this.#planMore(later)).catch(() => {}).then(() => { if (later.next >= later.wants.length && this.#later === later) this.#later = undefined })
+      this.#planning = this.#planning.then(async () => await this.#planMore(later)).catch(() => {}).then(() => { if (later.next >= later.end && this.#later === later) this.#later = undefined })
       wait(this.#planning)
     }
     return room

@@ -16,7 +16,7 @@ afterAll(async () => { await tracker.close() })
 const MiB = 1024 * 1024
 
 describe('build fetch writes large files while their chunks arrive', () => {
-  it('every large file of the build (more than a sync takes up), moved in and verified; nothing left beside DIR', async () => {
+  it('every large file of the build, moved in and verified; nothing left beside DIR', async () => {
     const { lead, members: [member] } = await team(tmp, tracker.url, ['qa'])
     const out = join(lead.root, 'out')
     const sizes: Record<string, number> = { 'game.exe': 100_000 }

@@ -88,9 +88,9 @@ describe('files written while their chunks arrive', () => {
     expect(await readdir(tmpDir)).toEqual([])
   }, 60_000)
 
-  it('with `all` (a build), every large file is written while it arrives, four at most open at once; without it the first four', async () => {
+  it('with a look-ahead, every large file is written while it arrives, four at most open at once; without it the first four; within it only those it reaches', async () => {
     const files = Array.from({ length: 6 }, (_, i) => ({ path: `data${i}.pak`, bytes: pseudoRandomBytes(`all-${i}`, 9 * MiB + i) }))
-    for (const all of [true, false]) {
+    for (const lookAhead of [Infinity, 0, 1]) {
       const dir = tmp()
       let open = 0
       let most = 0
@@ -105,11 +105,12 @@ describe('files written while their chunks arrive', () => {
           return handle
         }) as FileSystem['open']
       }
-      const arriving = new ArrivingFiles(countingFs, join(dir, 'tmp'), { all })
+      const arriving = new ArrivingFiles(countingFs, join(dir, 'tmp'), { lookAhead })
       const { assets } = await syncWith(files, arriving)
       const taken: string[] = []
       for (const f of files) if (await arriving.take(manifestOf(assets.get(f.path)!), join(dir, f.path))) taken.push(f.path)
-      expect(taken).toEqual(all ? files.map((f) => f.path) : files.slice(0, 4).map((f) => f.path))
+      // one more want looked at takes up the fifth file only
+      expect(taken).toEqual(files.slice(0, lookAhead === Infinity ? 6 : 4 + lookAhead).map((f) => f.path))
       for (const path of taken) expect((await readFile(join(dir, path))).equals(files.find((f) => f.path === path)!.bytes)).toBe(true)
       expect(most).toBeLessThanOrEqual(4)
       await arriving.discard()

@@ -1,7 +1,7 @@
 import { join } from 'node:path'
 import { GasError } from '../../errors.js'
 import type { ObjectId } from '../../objects/id.js'
-import { ArrivingFiles } from '../../repo/arriving-files.js'
+import { ArrivingFiles, SYNC_LOOK_AHEAD } from '../../repo/arriving-files.js'
 import type { CheckoutResult } from '../../repo/checkout.js'
 import { writeNewlyWanted } from '../../sync/fetch-plan.js'
 import type { Workspace } from '../../repo/workspace.js'
@@ -188,7 +188,7 @@ export async function syncWithPeers (opts: PeerNodeOptions & { onProgress?: (p: 
   // no window open at our end, or at every peer's: versions, metadata and previews now, content queued for the window
   const deferContent = limits.contentRate <= 0 || noPeerMaySend(connected.sessions, Date.now())
   // the large files this sync brings are written while their chunks arrive; the checkout moves them into place
-  const arriving = new ArrivingFiles(ws.fs, join(ws.gasDir, 'tmp'))
+  const arriving = new ArrivingFiles(ws.fs, join(ws.gasDir, 'tmp'), { lookAhead: SYNC_LOOK_AHEAD })
   // the workspace is brought to the refs once they are applied, before the peers are told we are
   // done: a `.gasrules` or role that came with them decides what else to fetch on the same sessions
   let updated: WorkspaceUpdate | undefined

@@ -56,24 +56,21 @@ export interface FetchBuildResult {
  */
 export async function fetchBuild (opts: FetchBuildOptions): Promise<FetchBuildResult> {
   const { ws } = opts
-  const wanted = isObjectId(opts.spec) ? null : parseBuildSpec(opts.spec)
-  const ref = wanted === null ? undefined : buildRefName(wanted.name, wanted.version)
-  const id: ObjectId | undefined = wanted === null ? opts.spec : await ws.refs.read(ref!)
-
   // large files are written beside DIR while their chunks arrive, then checked and moved in like the others
   const arriving = new ArrivingFiles(ws.fs, arrivingDirFor(opts.dir), { lookAhead: Infinity })
   try {
-    return await fetchAndMaterialize(opts, { id, wanted, ref, arriving })
+    return await fetchAndMaterialize(opts, arriving)
   } finally {
     await arriving.discard().catch(() => {})
     await ws.fs.rm(arriving.dir, { recursive: true, force: true }).catch(() => {})
   }
 }
 
-async function fetchAndMaterialize (opts: FetchBuildOptions, at: { id: ObjectId | undefined, wanted: ReturnType<typeof parseBuildSpec> | null, ref: string | undefined, arriving: ArrivingFiles }): Promise<FetchBuildResult> {
+async function fetchAndMaterialize (opts: FetchBuildOptions, arriving: ArrivingFiles): Promise<FetchBuildResult> {
   const { ws } = opts
-  const { wanted, ref, arriving } = at
-  let id = at.id
+  const wanted = isObjectId(opts.spec) ? null : parseBuildSpec(opts.spec)
+  const ref = wanted === null ? undefined : buildRefName(wanted.name, wanted.version)
+  let id: ObjectId | undefined = wanted === null ? opts.spec : await ws.refs.read(ref!)
   const fetched = { objects: 0, bytes: 0 }
   const wire = { received: 0 }
   const peers: string[] = []

@@ -21,16 +21,16 @@ describe('gas sync left running, while another command holds the workspace', () 
     await gasOk(GAS, ana, ['commit', '-m', 'notes'])
     children.push(await startServe(GAS, ana, {}, ['--listen', '127.0.0.1:0'], 'announced to'))
 
-    // a long command of bo's (a big `gas add`, say) holds his workspace: a live process named in the lock
+    // a long command of bo's (a `gas restore` of a large file, say) holds his workspace: a live process named in the lock
     const holder = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 120000)'], { stdio: 'ignore' })
     children.push(holder)
-    writeFileSync(join(bo, '.gas', 'workspace.lock'), JSON.stringify({ pid: holder.pid, command: 'gas add big.pak', since: new Date().toISOString(), nonce: 'test' }))
+    writeFileSync(join(bo, '.gas', 'workspace.lock'), JSON.stringify({ pid: holder.pid, command: 'gas restore big.pak', since: new Date().toISOString(), nonce: 'test' }))
     const sync = startGas(GAS, bo, ['sync'])
     children.push(sync)
     let err = ''
     sync.stderr?.on('data', (d: Buffer) => { err += d.toString() })
     await vi.waitFor(() => expect(err).toContain('waiting: E_LOCKED: '), { timeout: 60_000, interval: 100 })
-    expect(err).toContain(`locked by pid ${String(holder.pid)} (gas add big.pak)`)
+    expect(err).toContain(`locked by pid ${String(holder.pid)} (gas restore big.pak)`)
     expect(sync.exitCode).toBe(null)
 
     // the command ends (its lock is left behind, as a killed one's is: taken over)

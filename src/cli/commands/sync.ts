@@ -34,8 +34,9 @@ const RETRY_FIRST_MS = 5_000
 /**
  * Failures a sync without --once waits out instead of exiting: no peer reachable yet, a full disk
  * (the store keeps what was indexed, and the next round fetches the rest once space is freed), and
- * the workspace held by another command past the lock's wait (a long `gas add`: the next round
- * checks out what this one fetched). why: `gas sync` left running is how a member stays current;
+ * the workspace held by another command past the lock's wait (a `gas restore` or a second
+ * sync writing large files; `gas add` holds it only to update the index): the next round checks
+ * out what this one fetched. why: `gas sync` left running is how a member stays current;
  * exiting on a condition that passes or the user fixes outside gas meant it silently stopped syncing.
  */
 const WAITED_OUT = ['E_NO_PEERS', 'E_DISK_FULL', 'E_LOCKED'] as const

@@ -5,7 +5,7 @@ import { MemoryStore } from '../../src/objects/memory-store.js'
 import type { HelloMessage } from '../../src/peer/wire/messages.js'
 import { MemoryTransport } from '../../src/peer/transport/memory-transport.js'
 import { PeerSession, randomIdentity, type PeerIdentity } from '../../src/peer/session/session.js'
-import { serveRepo } from '../../src/peer/sync/sync-engine.js'
+import { serveRepo } from '../../src/peer/sync/serve-repo.js'
 import { useTmp } from '../helpers/tmp.js'
 
 /**

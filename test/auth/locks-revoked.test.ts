@@ -3,7 +3,8 @@ import * as gas from '../../src/index.js'
 import { createInvite, joinTeam } from '../../src/auth/invite.js'
 import { MemoryTransport } from '../../src/peer/transport/memory-transport.js'
 import { randomIdentity, type PeerIdentity } from '../../src/peer/session/session.js'
-import { serveRepo, syncRepo, type SyncResult } from '../../src/peer/sync/sync-engine.js'
+import { syncRepo, type SyncResult } from '../../src/peer/sync/sync-engine.js'
+import { serveRepo } from '../../src/peer/sync/serve-repo.js'
 import { useTmp } from '../helpers/tmp.js'
 
 /** Issue 15: a revoked member holds no lock on a peer that knows the revocation, and its new lock records are refused there. */

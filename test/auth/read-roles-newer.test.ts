@@ -7,7 +7,8 @@ import { changeRoles } from '../../src/auth/team-members.js'
 import { setTeamPolicy } from '../../src/auth/team-policy.js'
 import { MemoryTransport } from '../../src/peer/transport/memory-transport.js'
 import { randomIdentity, type PeerIdentity } from '../../src/peer/session/session.js'
-import { serveRepo, syncRepo, type SyncResult } from '../../src/peer/sync/sync-engine.js'
+import { syncRepo, type SyncResult } from '../../src/peer/sync/sync-engine.js'
+import { serveRepo } from '../../src/peer/sync/serve-repo.js'
 import { useTmp } from '../helpers/tmp.js'
 
 /**

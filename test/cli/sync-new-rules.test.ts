@@ -60,11 +60,11 @@ describe('gas sync that brings new rules', () => {
     expect(text.match(/ {2}skipped todo/g)).toHaveLength(10)
     expect(text).toContain('  and 2 more your rules leave on the peers (`gas ls` marks them "not fetched"; --json lists every one)')
 
-    // bo commits: a sync with ana says whose copy is behind, not a bare "ahead"
+    // bo commits: a sync with ana's serve says who has it now (the serve takes it), not a bare "ahead"
     writeFileSync(join(bo, 'sketch.txt'), 'idea\n')
     await gasOk(GAS, bo, ['add', 'sketch.txt'])
     await gasOk(GAS, bo, ['commit', '-m', 'sketch'])
-    expect(await gasOk(GAS, bo, ['sync', '--once'])).toContain('\n  refs/heads/main: ahead of ana\'s (they get it when they sync)\n')
+    expect(await gasOk(GAS, bo, ['sync', '--once'])).toContain('\n  refs/heads/main: ana took it (ahead of theirs)\n')
 
     // both committed: the sync merges, and says the workspace is at the merge (it named bo's version before it)
     writeFileSync(join(ana, 'plan.txt'), 'plan\n')

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { MemoryStore } from '../../src/objects/memory-store.js'
 import { MemoryTransport } from '../../src/peer/transport/memory-transport.js'
-import { serveRepo, syncRepo } from '../../src/peer/sync/sync-engine.js'
+import { syncRepo } from '../../src/peer/sync/sync-engine.js'
+import { serveRepo } from '../../src/peer/sync/serve-repo.js'
 import { buildVersion, contentBytes, KiB, MiB, pseudoRandomBytes, readFileContent, setRef, tempRefs, type TempRepo } from './helpers.js'
 
 const cleanups: TempRepo[] = []

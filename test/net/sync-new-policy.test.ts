@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { MemoryStore } from '../../src/objects/memory-store.js'
 import { MemoryTransport } from '../../src/peer/transport/memory-transport.js'
-import { serveRepo, syncRepo, type AppliedRefs } from '../../src/peer/sync/sync-engine.js'
+import { syncRepo, type AppliedRefs } from '../../src/peer/sync/sync-engine.js'
+import { serveRepo } from '../../src/peer/sync/serve-repo.js'
 import { buildVersion, KiB, pseudoRandomBytes, setRef, type WrittenVersion } from './helpers.js'
 import { Repos } from './scenario.js'
 

@@ -3,7 +3,8 @@ import { fetchInSlices, FIRST_SLICE, type SliceProgress } from '../../src/peer/s
 import type { FetchResult, WantRequest } from '../../src/peer/swarm/swarm-options.js'
 import { MemoryStore } from '../../src/objects/memory-store.js'
 import { MemoryTransport } from '../../src/peer/transport/memory-transport.js'
-import { serveRepo, syncRepo, type SyncProgress } from '../../src/peer/sync/sync-engine.js'
+import { syncRepo, type SyncProgress } from '../../src/peer/sync/sync-engine.js'
+import { serveRepo } from '../../src/peer/sync/serve-repo.js'
 import { buildVersion, MiB, pseudoRandomBytes, readFileContent, setRef, tempRefs } from '../net/helpers.js'
 
 const want = (i: number, priority = 1): WantRequest => ({ id: `id-${i}`, priority, size: 10 })

@@ -13,6 +13,8 @@ import { lockExchangeOf } from '../../auth/lock-exchange-of.js'
 import { formatHostPort } from '../../peer/transport/direct-handshake.js'
 import { checkPeerOptions } from '../peer-options.js'
 import { peerReporter } from '../peer-reporter.js'
+import { pulledReporter } from '../pulled-report.js'
+import { selectiveSyncOptions } from '../../sync/workspace-policy.js'
 
 /**
  * Says once per tracker that it answered our announce (from then on it introduces us to peers),
@@ -88,7 +90,10 @@ export function register (program: Command): void {
             },
             onTracker: trackerReporter(p),
             onAnnounced: announceReporter(p),
-            onPeer: peerReporter(p)
+            onPeer: peerReporter(p),
+            // a member that connects with versions we lack: taken under this workspace's rules, read again each time
+            policy: async () => await selectiveSyncOptions(ws),
+            onPulled: pulledReporter(p)
           })
         })
       } finally {

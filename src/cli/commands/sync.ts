@@ -51,6 +51,8 @@ function print (p: Printer, result: PeerSyncResult, skipped: SkippedPath[], tota
     peers: result.peers,
     asked: result.perPeer.map((peer) => peer.name),
     conflicts: result.conflicts,
+    // what each ref did: created, fast-forward, ahead of a peer's, delivered (a serve took ours), ...
+    refs: result.refs,
     missing: result.missing.length,
     missingBytes: result.missingBytes,
     missingPaths: result.missingPaths,
@@ -73,7 +75,7 @@ function print (p: Printer, result: PeerSyncResult, skipped: SkippedPath[], tota
     `${result.peers} peer(s) (${result.perPeer.map((peer) => peer.name).join(', ')}); fetched ${result.fetched.objects} objects (${formatBytes(result.fetched.bytes)})${rate}, sent ${result.sent.objects} (${formatBytes(result.sent.bytes)})`,
     ...result.routes.map((r) => `  ${r.member === undefined ? '' : `${r.member} `}via ${r.transport} ${r.type}: ${r.local} -> ${r.remote}`),
     // a diverged ref is said by its conflict line below ("conflict" alone read as a file conflict, even when the merge was clean)
-    ...result.refs.filter((r) => r.action !== 'up-to-date' && r.action !== 'conflict').map((r) => `  ${r.ref}: ${r.action === 'ahead' ? `ahead of ${peerOfRemoteRef(r.remoteRef)}'s (they get it when they sync)` : r.action}`),
+    ...result.refs.filter((r) => r.action !== 'up-to-date' && r.action !== 'conflict').map((r) => `  ${r.ref}: ${refLine(r)}`),
     ...result.conflicts.map((c) => `  ${c.ref} diverged from ${c.peer}: theirs recorded as ${c.remoteRef}`),
     ...result.rejected.map((r) => `  ${r.ref} from ${r.peer} refused: ${r.code}: ${r.message}`),
     ...(result.merge === null ? [] : [result.merge.error !== null ? `  not merged: ${result.merge.error}` : result.merge.version !== null ? `  merged ${result.merge.from} as ${result.merge.version.slice(0, 12)}` : `  merging ${result.merge.from}: ${result.merge.conflicts.length} conflict(s), see \`gas conflicts\``]),
@@ -127,6 +129,13 @@ function skippedLines (skipped: SkippedPath[]): string[] {
   const lines = skipped.filter((s) => s.reason !== 'selective-sync' || shown.has(s)).map((s) => `  skipped ${s.path}: ${withoutPath(s)}`)
   const more = byRules.length - shown.size
   return more > 0 ? [...lines, `  and ${more} more your rules leave on the peers (\`gas ls\` marks them "not fetched"; --json lists every one)`] : lines
+}
+
+/** What a sync did with a ref, for a person: ahead of a peer says whether that peer took it (a serve does) or gets it when it syncs. */
+function refLine (r: PeerSyncResult['refs'][number]): string {
+  if (r.action === 'delivered') return `${peerOfRemoteRef(r.remoteRef)} took it (ahead of theirs)`
+  if (r.action === 'ahead') return `ahead of ${peerOfRemoteRef(r.remoteRef)}'s (they get it when they sync)`
+  return r.action
 }
 
 /** `refs/remotes/<peer>/heads/main` → the peer's name */

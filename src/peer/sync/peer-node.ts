@@ -1,56 +1,25 @@
-import { join } from 'node:path'
 import { GasError } from '../../errors.js'
 import type { ObjectId } from '../../objects/id.js'
-import { ArrivingFiles, SYNC_LOOK_AHEAD } from '../../repo/arriving-files.js'
-import type { CheckoutResult } from '../../repo/checkout.js'
-import { writeNewlyWanted } from '../../sync/fetch-plan.js'
-import type { Workspace } from '../../repo/workspace.js'
 import { joinSwarm, trackerPeerId, type TrackerStatus } from '../discovery/discovery.js'
 import { DirectConnections } from './direct-connections.js'
 import { workspaceRtcConfig } from '../transport/ice-config.js'
-import { connectPeers, identityOf, swarmIdOf, trackersOf, type ConnectedPeers, type ConnectOptions, type PeerRoute } from './connect-peers.js'
-import type { WantContent } from '../../sync/want-set.js'
-import { queueWantedContent } from './content-queue.js'
+import { connectPeers, identityOf, swarmIdOf, trackersOf, type ConnectOptions } from './connect-peers.js'
 import { runQueue } from './queue-runner.js'
 import { TransferLimits } from '../transport/transfer-limits.js'
-import { helloScheduleOf, noPeerMaySend, rememberPeerSchedules } from './peer-schedules.js'
+import { helloScheduleOf, rememberPeerSchedules } from './peer-schedules.js'
 import type { PeerIdentity } from '../session/session.js'
-import { takeLockNotices, type LockNotices } from '../../repo/lock-notices.js'
-import { pruneExpiredLocks } from '../../repo/lock-store.js'
-import type { LockExchange, LockExchangeReport } from './lock-exchange.js'
-import { serveRepo, syncRepo, type AppliedRefs, type PeerSecurity, type SyncProgress, type SyncResult } from './sync-engine.js'
-import type { ArrivingContent, ContentPolicy } from './content-pass.js'
-import { changedPolicy, updateWorkspace, withNewlyWritten, type ReloadPolicy, type SyncMerge, type WorkspaceUpdate } from './workspace-update.js'
-import { syncIncompleteError } from './sync-outcome.js'
-import type { DirectSecurity } from '../transport/direct-proof.js'
+import { syncRepo, type SyncProgress, type SyncResult } from './sync-engine.js'
+import { serveRepo } from './serve-repo.js'
+import { servePull, type ServePolicy, type ServePulled } from './serve-pull.js'
+import type { ArrivingContent } from './content-pass.js'
 import { startDirectService } from '../transport/direct-service.js'
 import { startLanAnnouncer } from '../discovery/lan-discovery.js'
 import type { Transport } from '../transport/transport.js'
-import { noPeersError, type TrackerReport } from '../discovery/tracker-report.js'
+import { noPeersError } from '../discovery/tracker-report.js'
 import { traceMark } from '../../trace.js'
+import { syncConnected, withConnectReport, type PeerNodeOptions, type PeerSyncResult, type SyncConnectedOptions } from './sync-connected.js'
 
-export interface PeerNodeOptions {
-  ws: Workspace
-  trackers: string[]
-  /** HELLO signing/verification (src/auth), injected because auth sits above this layer; `direct` enables the direct (TLS) path */
-  security: Pick<PeerSecurity, 'sign' | 'verify' | 'mayServe' | 'adoptTeamRefs' | 'refUpdateCheck'> & { direct?: DirectSecurity }
-  /** direct addresses (`HOST:PORT`) to try besides the workspace's */
-  peers?: string[]
-  rtcConfig?: Record<string, unknown>
-  wantContent?: WantContent
-  /** the policy's fingerprint, with wantContent (SyncPolicy.fingerprint) */
-  policyKey?: string
-  /** content of older versions too (default true); the workspace's policy says false: older versions come on demand */
-  contentOfHistory?: boolean
-  /**
-   * The workspace's policy read again once the sync moved the refs (selectiveSyncOptions(ws)'s
-   * `reloadPolicy`): when it differs (a `.gasrules` or role the sync brought), what it newly wants
-   * is fetched in the same sync, on the same connections, and written into the workspace.
-   */
-  reloadPolicy?: ReloadPolicy
-  /** exchange lock records (src/auth/lock-exchange-of.ts); absent: locks stay local */
-  locks?: LockExchange
-}
+export type { PeerNodeOptions, PeerSyncResult } from './sync-connected.js'
 
 /**
  * `gas serve`: stays in the team's swarm and serves every peer that connects, until `signal` aborts.
@@ -67,6 +36,12 @@ export async function servePeers (opts: PeerNodeOptions & {
   listen?: string | null
   /** the direct listener is up at this address */
   onListening?: (address: { host: string, port: number }) => void
+  /** false: only answer, never take the versions a member that connects has ahead (serve-pull.ts); default true */
+  pull?: boolean
+  /** the rules versions are taken under (default: every asset's content) */
+  policy?: ServePolicy
+  /** versions taken from a member, or why that failed */
+  onPulled?: (pulled: ServePulled) => void
 }): Promise<void> {
   const { ws } = opts
   const identity: PeerIdentity = identityOf(ws)
@@ -89,6 +64,7 @@ export async function servePeers (opts: PeerNodeOptions & {
     fetch: async (o) => await fetchFromPeers({ ...opts, ...o }),
     onEvent: (e) => opts.onPeer?.({ peer: 'queue', state: e.state === 'started' ? 'connected' : 'closed', error: e.error })
   })
+  const pull = opts.pull === false ? undefined : servePull({ node: opts, identity, limits, policy: opts.policy, onPulled: opts.onPulled })
   /** processes (tracker peer ids) connected over the direct path: a WebRTC connection of theirs is the spare they close */
   const directFrom = new DirectConnections()
   /**
@@ -98,7 +74,7 @@ export async function servePeers (opts: PeerNodeOptions & {
   const serve = (transport: Transport, { webrtcFrom, ownKey = false }: { webrtcFrom?: string, ownKey?: boolean } = {}): void => {
     // why: a syncing peer that reached us both ways keeps the direct connection and closes the other, held back or replaced: no lost peer
     const spare = (): boolean => webrtcFrom !== undefined && directFrom.has(webrtcFrom)
-    void serveRepo({ store: ws.store, refs: ws.refs, transport: limits.throttle(transport), identity, ...opts.security, locks: opts.locks }).then((session) => {
+    void serveRepo({ store: ws.store, refs: ws.refs, transport: limits.throttle(transport), identity, ...opts.security, locks: opts.locks, pull }).then((session) => {
       // another process of this member (its sync): closed after HELLO, not a peer
       if (session.remote?.publicKey === identity.publicKey) return
       void rememberPeerSchedules(ws, [session]).catch(() => {})
@@ -152,100 +128,25 @@ export async function servePeers (opts: PeerNodeOptions & {
   await ws.store.flush()
 }
 
-export interface PeerSyncResult extends SyncResult {
-  /** every wanted object arrived (false: `incomplete` says what is missing) */
-  complete: boolean
-  /** `E_SYNC_INCOMPLETE` as JSON when objects are missing; the CLI exits 1 with it */
-  incomplete: ReturnType<GasError['toJSON']> | null
-  /** what each tracker answered */
-  trackers: TrackerReport[]
-  checkout: CheckoutResult | null
-  /** a diverged branch merged in: committed (`version`), waiting on `conflicts`, or not started (`error`) */
-  merge: SyncMerge
-  /** what the policy's reload said (a bad `.gasrules` received: the previous rules stay in force), once */
-  policyNotice: string | null
-  /** content left for a transfer window (none open now): queued, to arrive through `gas serve` */
-  queued: { items: number, bytes: number, paths: string[] }
-  /** per connected peer: the ICE candidate pair that carried the sync (host, srflx or relay), and how long its handshake took */
-  routes: PeerRoute[]
-  /** lock records adopted and refused, and this member's leases that lost or were broken (told once) */
-  locks?: LockExchangeReport & LockNotices
-}
-
 /**
  * `gas sync --once`: finds the team's reachable peers, exchanges refs, fetches what the rules want
  * from all of them at once, adopts fast-forwards, and brings the workspace files up to date.
  */
-export async function syncWithPeers (opts: PeerNodeOptions & { onProgress?: (p: SyncProgress) => void, firstPeerWaitMs?: number, morePeersWaitMs?: number, aloneWaitMs?: number }): Promise<PeerSyncResult> {
-  const { ws } = opts
+export async function syncWithPeers (opts: SyncConnectedOptions & { firstPeerWaitMs?: number, morePeersWaitMs?: number, aloneWaitMs?: number }): Promise<PeerSyncResult> {
   traceMark('sync start')
-  const limits = await TransferLimits.start(ws)
+  const limits = await TransferLimits.start(opts.ws)
   traceMark('limits read')
-  const connected = await connectPeers({ ...opts, schedule: helloScheduleOf(limits.settings), wrapTransport: (t) => limits.throttle(t) }).catch((err) => { limits.close(); throw err })
-  const { identity } = connected
-  traceMark('peers connected')
-  await rememberPeerSchedules(ws, connected.sessions)
-  // no window open at our end, or at every peer's: versions, metadata and previews now, content queued for the window
-  const deferContent = limits.contentRate <= 0 || noPeerMaySend(connected.sessions, Date.now())
-  // the large files this sync brings are written while their chunks arrive; the checkout moves them into place
-  const arriving = new ArrivingFiles(ws.fs, join(ws.gasDir, 'tmp'), { lookAhead: SYNC_LOOK_AHEAD })
-  // the workspace is brought to the refs once they are applied, before the peers are told we are
-  // done: a `.gasrules` or role that came with them decides what else to fetch on the same sessions
-  let updated: WorkspaceUpdate | undefined
-  let reloaded: Awaited<ReturnType<ReloadPolicy>> | undefined
-  let newPolicy: ContentPolicy | undefined
-  const policyAfterRefs = async (applied: AppliedRefs): Promise<ContentPolicy | undefined> => {
-    if (applied.peers === 0) return undefined
-    await ws.store.flush()
-    updated = await updateWorkspace(ws, arriving, applied.conflicts)
-    traceMark('checkout done')
-    reloaded = await opts.reloadPolicy?.()
-    newPolicy = reloaded === undefined ? undefined : changedPolicy(reloaded, opts.policyKey)
-    return newPolicy
-  }
   try {
-    const result: SyncResult = withConnectReport(connected, await syncRepo({
-      arriving,
-      store: ws.store,
-      refs: ws.refs,
-      sessions: connected.sessions,
-      identity,
-      ...opts.security,
-      wantContent: deferContent ? () => false : opts.wantContent,
-      // why: with content deferred no tree is whole for the member's policy
-      policyKey: deferContent ? undefined : opts.policyKey,
-      contentOfHistory: opts.contentOfHistory,
-      applyRefs: !deferContent,
-      policyAfterRefs: deferContent ? undefined : policyAfterRefs,
-      onProgress: opts.onProgress,
-      who: ws.identity.name,
-      lingerIdleMs: 1_000,
-      locks: opts.locks
-    }))
-    // only our own processes answered, or every handshake failed: nobody to sync with
-    if (result.peers === 0) throw noPeersError(connected.trackers, { dropped: result.dropped, ownProcesses: result.ownProcesses })
-    traceMark('sync returned')
-    await ws.store.flush()
-    traceMark('store flushed')
-    const queuedItems = deferContent ? await queueWantedContent(ws, { roots: result.roots, peers: result.perPeer.map((p) => p.name), wantContent: opts.wantContent }) : []
-    const queued = { items: queuedItems.length, bytes: queuedItems.reduce((sum, i) => sum + i.bytes, 0), paths: queuedItems.map((i) => i.path) }
-    updated ??= await updateWorkspace(ws, arriving, result.conflicts)
-    reloaded ??= await opts.reloadPolicy?.()
-    const { merge } = updated
-    // the files the new policy wanted, fetched after the checkout: written now
-    const checkout = newPolicy?.wantContent === undefined ? updated.checkout : withNewlyWritten(updated.checkout, await ws.head(), await writeNewlyWanted(ws, newPolicy.wantContent))
-    const incomplete = syncIncompleteError(result)
-    // a file not written because the peers refused it is not "left out by selective sync"
-    const refused = new Set(result.accessDenied.map((d) => d.path))
-    for (const skip of checkout?.skipped ?? []) if (refused.has(skip.path)) skip.reason = 'content refused by the peers (E_ACCESS_DENIED)'
-    const locks = opts.locks === undefined ? undefined : { ...(result.locks ?? { adopted: 0, rejected: [] }), ...await takeLockNotices(ws) }
-    if (locks !== undefined) await pruneExpiredLocks(ws)
-    return { ...result, locks, complete: incomplete === null, incomplete: incomplete?.toJSON() ?? null, trackers: connected.trackers, checkout, merge, queued, routes: connected.routes, policyNotice: reloaded?.notice ?? null }
+    const connected = await connectPeers({ ...opts, schedule: helloScheduleOf(limits.settings), wrapTransport: (t) => limits.throttle(t) })
+    traceMark('peers connected')
+    try {
+      return await syncConnected(opts, connected, limits)
+    } finally {
+      await connected.leave()
+      traceMark('swarm left')
+    }
   } finally {
-    await arriving.discard()
     limits.close()
-    await connected.leave()
-    traceMark('swarm left')
   }
 }
 
@@ -337,11 +238,6 @@ async function fetchRound (opts: FetchOptions): Promise<{ result: PeerFetchResul
     limits?.close()
     await connected.leave()
   }
-}
-
-/** The sync's report with what connecting found: handshakes that failed, our own processes. */
-function withConnectReport (connected: ConnectedPeers, result: SyncResult): SyncResult {
-  return { ...result, dropped: [...connected.dropped, ...result.dropped], ownProcesses: connected.ownProcesses + result.ownProcesses }
 }
 
 /** The remote's name when a handshake failure knows it (a refusal it sent, after its HELLO) */

@@ -31,7 +31,8 @@ export const MAX_ANCESTRY_WALK = 1_000_000
 
 export interface RemoteRef { name: string, id: ObjectId }
 
-export type RefAction = 'created' | 'fast-forward' | 'up-to-date' | 'ahead' | 'conflict'
+/** 'delivered': we were ahead, and the peer took our value in the same session (a `gas serve` does) */
+export type RefAction = 'created' | 'fast-forward' | 'up-to-date' | 'ahead' | 'delivered' | 'conflict'
 
 export interface RefOutcome {
   ref: string

@@ -1,4 +1,4 @@
-import { GasError, isGasError } from '../../errors.js'
+import { GasError } from '../../errors.js'
 import type { ObjectId } from '../../objects/id.js'
 import type { ObjectStore } from '../../objects/store.js'
 import type { RefStore } from '../../refs/ref-store.js'
@@ -8,12 +8,12 @@ import { fetchContentPass, type ArrivingContent, type ContentPassResult, type Co
 import { ContentWantList } from '../../sync/content-want-list.js'
 import { systemClock, type Clock } from '../../clock.js'
 import type { LedgerTotals } from '../session/ledger.js'
-import { adoptLockRecords, newLockRefs, takeLocksFrom, type LockExchange, type LockExchangeReport } from './lock-exchange.js'
+import { adoptLockRecords, newLockRefs, type LockExchange, type LockExchangeReport } from './lock-exchange.js'
 import { applyRemoteRefs, isAdvertisedRef, isSharedRef, isTeamRef, type RefConflict, type RefOutcome, type RejectedRef, type RemoteRef } from './ref-exchange.js'
-import { PeerSession, asGasError, randomIdentity, type PeerIdentity, type SessionOptions } from '../session/session.js'
+import { PeerSession, asGasError, type PeerIdentity, type SessionOptions } from '../session/session.js'
 import { Swarm, type DroppedPeer, type SwarmProgress } from '../swarm/swarm.js'
 import type { SliceProgress } from './content-slices.js'
-import { isOwnProcess, openSessions, OWN_PROCESS_CLOSE_MS } from './open-sessions.js'
+import { openSessions } from './open-sessions.js'
 import { Denials, type AccessDenied } from '../session/denials.js'
 import type { Transport } from '../transport/transport.js'
 import { traceMark } from '../../trace.js'
@@ -85,6 +85,12 @@ export interface SyncOptions extends PeerSecurity {
   refsTimeoutMs?: number
   /** stop serving a peer that sent nothing this long after we finished (default LINGER_IDLE_MS; 0: close at once) */
   lingerIdleMs?: number
+  /** false: our refs were advertised already on these sessions (a serve's, before it knew the remote was ahead) */
+  advertise?: boolean
+  /** advertise our refs again once applied, before saying done: the member a serve took versions from learns it did */
+  readvertise?: boolean
+  /** leave the sessions open at the end (a serve goes on serving the remote); default: closed */
+  keepSessions?: boolean
   /** fetch, check and adopt the peers' lock records (refs/locks/); absent: locks are not exchanged */
   locks?: LockExchange
   /** content wants handed to the swarm at a time (default CONTENT_SLICE, content-slices.ts) */
@@ -175,8 +181,7 @@ export async function syncRepo (opts: SyncOptions): Promise<SyncResult> {
 
   try {
     phase = 'refs'
-    const ours = (await refs.list()).filter((ref) => isAdvertisedRef(ref.name))
-    await Promise.all(sessions.map(async (session) => await session.advertiseRefs(ours).catch(() => {})))
+    if (opts.advertise !== false) await advertiseOurs(refs, sessions)
     traceMark('refs advertised')
     const advertised = new Map<PeerSession, RemoteRef[]>()
     const teamAdvertised = new Map<PeerSession, RemoteRef[]>()
@@ -240,6 +245,8 @@ export async function syncRepo (opts: SyncOptions): Promise<SyncResult> {
     for (const [session, remoteRefs] of teamAdvertised) {
       if (remoteRefs.length > 0) rejected.push(...await opts.adoptTeamRefs!({ store, refs: remoteRefs, peer: session.name }))
     }
+    // per peer, the refs we were ahead of or diverged from: a serve that takes ours says so before it is done
+    const ahead: Array<{ session: PeerSession, outcomes: RefOutcome[] }> = []
     if (opts.applyRefs !== false) {
       const authorize = await opts.refUpdateCheck?.({ store, isNew: (id) => fetchedMetadata.has(id) })
       for (const [session, remoteRefs] of advertised) {
@@ -258,6 +265,7 @@ export async function syncRepo (opts: SyncOptions): Promise<SyncResult> {
         rejected.push(...applied.rejected)
         conflicts.push(...applied.conflicts)
         outcomes.push(...applied.outcomes)
+        ahead.push({ session, outcomes: applied.outcomes.filter((o) => o.action === 'ahead' || o.action === 'conflict') })
       }
     }
 
@@ -278,16 +286,38 @@ export async function syncRepo (opts: SyncOptions): Promise<SyncResult> {
       fetchSeconds += (clock.now() - secondStart) / 1000
       traceMark('new policy fetched')
     }
+    if (opts.readvertise === true) await advertiseOurs(refs, sessions)
     phase = 'linger'
     progress(phase)
     await linger(sessions, clock, opts.lingerIdleMs ?? LINGER_IDLE_MS)
     traceMark('linger over')
+    await markDelivered(refs, ahead)
     phase = 'done'
     progress(phase)
     const result = report(sessions, { rejected, conflicts, outcomes, missing: pass.missing, missingWants: pass.missingWants, accessDenied: denials.list(), duplicates, fetchSeconds, roots, historyLeftOut, dropped: [...opened.dropped, ...swarm.dropped], own: opened.own })
     return locks === undefined ? result : { ...result, locks }
   } finally {
-    for (const session of sessions) session.close()
+    if (opts.keepSessions !== true) for (const session of sessions) session.close()
+  }
+}
+
+async function advertiseOurs (refs: RefStore, sessions: PeerSession[]): Promise<void> {
+  const ours = (await refs.list()).filter((ref) => isAdvertisedRef(ref.name))
+  await Promise.all(sessions.map(async (session) => await session.advertiseRefs(ours).catch(() => {})))
+}
+
+/**
+ * A ref we were ahead of a peer on (or merged with theirs) whose value the peer advertised again,
+ * before it was done, as ours is now: it took it (a `gas serve` takes what members have ahead).
+ */
+async function markDelivered (refs: RefStore, ahead: Array<{ session: PeerSession, outcomes: RefOutcome[] }>): Promise<void> {
+  if (ahead.every(({ outcomes }) => outcomes.length === 0)) return
+  const now = new Map((await refs.list()).map((ref) => [ref.name, ref.id]))
+  for (const { session, outcomes } of ahead) {
+    for (const outcome of outcomes) {
+      const theirs = session.remoteRefs?.find((ref) => ref.name === outcome.ref)?.id
+      if (theirs !== undefined && theirs === now.get(outcome.ref)) outcome.action = 'delivered'
+    }
   }
 }
 
@@ -334,50 +364,4 @@ function report (sessions: PeerSession[], parts: { rejected: RejectedRef[], conf
     historyLeftOut: parts.historyLeftOut,
     rejected: parts.rejected
   }
-}
-
-export interface ServeOptions extends PeerSecurity {
-  store: ObjectStore
-  refs: RefStore
-  transport: Transport
-  clock?: Clock
-  /** adopt the lock records of the member syncing with us before saying we are done */
-  locks?: LockExchange
-}
-
-/**
- * `gas serve` for one connection: handshake, advertise our refs, say we want nothing, then serve
- * the remote's WANTs until it closes. Resolves with the open session (close it to stop serving).
- */
-export async function serveRepo (opts: ServeOptions): Promise<PeerSession> {
-  const clock = opts.clock ?? systemClock
-  const identity = opts.identity ?? randomIdentity(opts.peerName ?? 'gas')
-  traceMark('serve: connection')
-  const session = await PeerSession.open({
-    transport: opts.transport,
-    store: opts.store,
-    identity,
-    clock,
-    sign: opts.sign,
-    verify: opts.verify,
-    mayServe: opts.mayServe
-  })
-  if (isOwnProcess(session, identity)) {
-    // our own sync or serve: it has everything we have. It closes its side once its handshake is
-    // done; closing first would race that (it would see a lost peer, not its own process, and
-    // wait for it as for any counted peer), so it gets OWN_PROCESS_CLOSE_MS to do so
-    const cancel = clock.after(OWN_PROCESS_CLOSE_MS, () => session.close())
-    session.onClose(() => cancel())
-    return session
-  }
-  try {
-    traceMark('serve: hello done')
-    await session.advertiseRefs((await opts.refs.list()).filter((ref) => isAdvertisedRef(ref.name)))
-    traceMark('serve: refs advertised')
-    if (opts.locks !== undefined) await takeLocksFrom(session, opts.refs, opts.store, opts.locks, clock)
-    await session.sendDone()
-  } catch (err) {
-    if (!isGasError(err, 'E_PEER_LOST')) session.close(asGasError(err))
-  }
-  return session
 }

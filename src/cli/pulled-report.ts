@@ -1,0 +1,42 @@
+import type { ServePulled } from '../peer/sync/serve-pull.js'
+import { formatBytes } from '../units.js'
+import type { Printer } from './output.js'
+
+/**
+ * Says what `gas serve` took from a member that connected with versions it lacked: the refs it
+ * moved, what it fetched, and the workspace after (or why it could not). Text on stderr with the
+ * other peer events; with --json one line on stdout: `{"peer", "state": "pulled", ...}`.
+ */
+export function pulledReporter (p: Printer): (pulled: ServePulled) => void {
+  return ({ peer, result, error, checkedOut }) => {
+    if (checkedOut !== undefined) {
+      if (p.json) return p.out(JSON.stringify({ peer, state: 'checked-out', checkout: { version: checkedOut.version, written: checkedOut.written.length, removed: checkedOut.removed.length, conflicts: checkedOut.conflicts.map((c) => c.path) } }))
+      return p.err(`workspace now at ${checkedOut.version.slice(0, 12)}: ${checkedOut.written.length} written, ${checkedOut.removed.length} removed (${peer}'s versions, checked out once the workspace was free)${checkedOut.conflicts.map((c) => `\n  CONFLICT ${c.path}: changed by ${peer}, and ${c.local === 'staged' ? 'staged' : 'edited'} here; your file is kept, see \`gas conflicts\``).join('')}`)
+    }
+    if (p.json) {
+      return p.out(JSON.stringify({
+        peer,
+        state: 'pulled',
+        refs: result?.refs.filter((r) => r.action !== 'up-to-date') ?? [],
+        fetched: result?.fetched ?? { objects: 0, bytes: 0 },
+        checkout: result?.checkout === null || result?.checkout === undefined ? null : { version: result.checkout.version, written: result.checkout.written.length, removed: result.checkout.removed.length, conflicts: result.checkout.conflicts.map((c) => c.path) },
+        merge: result?.merge ?? null,
+        missing: result?.missing.length ?? 0,
+        error: error?.toJSON() ?? result?.incomplete ?? null
+      }))
+    }
+    if (result === undefined) {
+      const then = error?.code === 'E_LOCKED' ? 'the files follow once the workspace is free, or their next sync offers them again' : 'their next sync offers them again'
+      return p.err(`could not take ${peer}'s versions: ${error?.code ?? 'E_IO'}: ${error?.message ?? 'unknown error'} (${then})`)
+    }
+    const moved = result.refs.filter((r) => r.action === 'created' || r.action === 'fast-forward').map((r) => `${r.ref} ${r.action}`)
+    const lines = [`took ${peer}'s versions: ${moved.length === 0 ? 'no ref moved' : moved.join(', ')}; fetched ${result.fetched.objects} objects (${formatBytes(result.fetched.bytes)})`]
+    const { checkout, merge } = result
+    if (merge !== null) lines.push(merge.error !== null ? `  not merged: ${merge.error}` : merge.version !== null ? `  merged ${merge.from} as ${merge.version.slice(0, 12)}` : `  merging ${merge.from}: ${merge.conflicts.length} conflict(s), see \`gas conflicts\``)
+    if (checkout !== null) lines.push(`  workspace now at ${(merge?.version ?? checkout.version).slice(0, 12)}: ${checkout.written.length} written, ${checkout.removed.length} removed`)
+    for (const c of checkout?.conflicts ?? []) lines.push(`  CONFLICT ${c.path}: changed by ${peer}, and ${c.local === 'staged' ? 'staged' : 'edited'} here; your file is kept, see \`gas conflicts\``)
+    for (const c of result.conflicts) lines.push(`  ${c.ref} diverged from ${peer}: theirs recorded as ${c.remoteRef}`)
+    if (result.incomplete !== null) lines.push(`  incomplete: ${result.missing.length} object(s) missing (the next sync brings them)`)
+    p.err(lines.join('\n'))
+  }
+}

@@ -1,0 +1,111 @@
+import { GasError, isGasError } from '../../errors.js'
+import { isProcessAlive } from '../../objects/process-alive.js'
+import { checkoutHead } from '../../repo/checkout.js'
+import { lockHolder } from '../../repo/workspace-lock.js'
+import type { Workspace } from '../../repo/workspace.js'
+import type { CheckoutResult } from '../../repo/checkout.js'
+import { asGasError, type PeerIdentity, type PeerSession } from '../session/session.js'
+import type { TransferLimits } from '../transport/transfer-limits.js'
+import { isSharedRef, isTeamRef, type RemoteRef } from './ref-exchange.js'
+import { syncConnected, type PeerNodeOptions, type PeerSyncResult } from './sync-connected.js'
+
+/** The rules a serve takes a member's versions under, read again for each (a `.gasrules` may have changed meanwhile). */
+export type ServePolicy = () => Promise<Pick<PeerNodeOptions, 'wantContent' | 'policyKey' | 'contentOfHistory' | 'reloadPolicy'>>
+
+/**
+ * What a serve took from a member that connected with versions it lacked: the sync's result, or
+ * why it failed; or, later, the checkout it could not do then (the workspace was locked), done.
+ */
+export interface ServePulled {
+  peer: string
+  result?: PeerSyncResult
+  error?: GasError
+  checkedOut?: CheckoutResult
+}
+
+/** why: a command holding the workspace (a restore of a large file) takes seconds; the files follow the branch soon after it ends */
+export const CHECKOUT_RETRY_MS = 2_000
+
+export interface ServePullOptions {
+  node: PeerNodeOptions
+  identity: PeerIdentity
+  limits: TransferLimits
+  policy?: ServePolicy
+  onPulled?: (pulled: ServePulled) => void
+}
+
+/**
+ * What `gas serve` does with a member that connects with a version it lacks (a shared or team ref
+ * whose value is not here): the sync `gas sync --once` would run with that member, on the
+ * member's own session: its versions fetched with what this workspace's rules want, fast-forwards
+ * adopted and checked out, a diverged branch merged at the asset level (local edits kept, as
+ * conflicts), its team records adopted. The member's sync waits for it (it serves us until we
+ * say done) and learns that we took its refs (we advertise ours again before saying done).
+ *
+ * why: a member who commits, syncs with the team's serve and closes the laptop left the work on
+ * the laptop: the serve only answered, so the others got it only while that member was online,
+ * and the member running the serve never did. Now the always-on serve keeps it for the team.
+ * One member at a time: two checkouts of one workspace would wait on each other's lock; a member
+ * that connects meanwhile waits its turn (its sync lingers while we are busy, then leaves, and
+ * the next sync brings the rest).
+ */
+export function servePull (opts: ServePullOptions): (session: PeerSession, theirs: RemoteRef[]) => Promise<boolean> {
+  let turn: Promise<void> = Promise.resolve()
+  const { ws } = opts.node
+  return async (session, theirs) => {
+    if (!(await lacksAny(ws, theirs))) return false
+    // a command of this member's holds the workspace: its versions stay with the member until its next sync, rather than move the branch under that command
+    const holder = await lockHolder(ws.fs, ws.gasDir)
+    if (holder !== undefined && holder.pid !== process.pid && isProcessAlive(holder.pid)) {
+      opts.onPulled?.({ peer: session.name, error: new GasError('E_LOCKED', `the workspace is locked by pid ${holder.pid} (${holder.command})`) })
+      return false
+    }
+    const mine = turn.then(async () => await pullFrom(opts, session))
+    turn = mine.catch(() => {})
+    await mine
+    return true
+  }
+}
+
+/** A ref the remote advertises whose value we do not hold: a version, tag, build or team record of theirs is new here. */
+export async function lacksAny (ws: Workspace, theirs: RemoteRef[]): Promise<boolean> {
+  const ours = new Map((await ws.refs.list()).map((ref) => [ref.name, ref.id]))
+  for (const ref of theirs) {
+    if (!isSharedRef(ref.name) && !isTeamRef(ref.name)) continue
+    const local = ours.get(ref.name)
+    if (local === ref.id) continue
+    // a value we hold under another name is one we are ahead of, or one a sync refused: nothing to take
+    if (local === undefined || !(await ws.store.has(ref.id))) return true
+  }
+  return false
+}
+
+async function pullFrom (opts: ServePullOptions, session: PeerSession): Promise<void> {
+  // gone while an earlier member's turn ran: its next sync brings the versions again
+  if (session.closed) return
+  try {
+    const policy = await opts.policy?.()
+    const connected = { identity: opts.identity, sessions: [session], dropped: [], ownProcesses: 0, trackers: [], routes: [], leave: async () => {} }
+    const result = await syncConnected({ ...opts.node, ...policy }, connected, opts.limits, true)
+    opts.onPulled?.({ peer: session.name, result })
+  } catch (err) {
+    opts.onPulled?.({ peer: session.name, error: asGasError(err) })
+    // the member lingers until we say done: it must not wait out its idle time for nothing
+    await session.sendDone().catch(() => {})
+    // the branch moved and the workspace was taken meanwhile: its files follow once it is free
+    if (isGasError(err, 'E_LOCKED')) void checkOutWhenFree(opts, session.name)
+  }
+}
+
+async function checkOutWhenFree (opts: ServePullOptions, peer: string): Promise<void> {
+  for (;;) {
+    await new Promise((resolve) => setTimeout(resolve, CHECKOUT_RETRY_MS).unref())
+    try {
+      const checkedOut = await checkoutHead(opts.node.ws)
+      if (checkedOut !== null) opts.onPulled?.({ peer, checkedOut })
+      return
+    } catch (err) {
+      if (!isGasError(err, 'E_LOCKED')) return opts.onPulled?.({ peer, error: asGasError(err) })
+    }
+  }
+}

@@ -46,6 +46,16 @@ export async function netnsDemo (root: string): Promise<void> {
     const route = r.json.routes[0]
     say(`home$ gas sync --once --json → ${r.json.peers} peer, ${r.json.fetched.bytes} bytes, via ${route.type}: ${route.local} -> ${route.remote}`)
     say(`level.bin on home is identical to studio's: ${readFileSync(join(bo, 'level.bin')).equals(level)}`)
+    // home's work reaches the studio too: its sync leaves it with the serve, which keeps it for the team
+    const sketch = randomBytes(512 * 1024)
+    writeFileSync(join(bo, 'sketch.bin'), sketch)
+    await gasOk(gasIn('home'), bo, ['add', 'sketch.bin'])
+    await gasOk(gasIn('home'), bo, ['commit', '-m', 'sketch'])
+    const back = await syncUntilPeer(gasIn('home'), bo)
+    const main = (back.json?.refs ?? []).find((ref: { ref: string }) => ref.ref === 'refs/heads/main')
+    if (back.status !== 0 || main?.action !== 'delivered') throw new Error(`home's sync did not leave its commit with the studio's serve: ${back.stdout}${back.stderr}`)
+    say('home$ gas add sketch.bin; gas commit -m sketch; gas sync --once → refs/heads/main: ana took it (the serve keeps it for the team)')
+    say(`sketch.bin on studio is identical to home's: ${readFileSync(join(ana, 'sketch.bin')).equals(sketch)}`)
   } finally {
     for (const c of running) await stopGas(c)
     lab.destroy()

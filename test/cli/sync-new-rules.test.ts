@@ -70,6 +70,9 @@ describe('gas sync that brings new rules', () => {
     writeFileSync(join(ana, 'plan.txt'), 'plan\n')
     await gasOk(GAS, ana, ['add', 'plan.txt'])
     await gasOk(GAS, ana, ['commit', '-m', 'plan'])
+    writeFileSync(join(bo, 'sketch2.txt'), 'another idea\n')
+    await gasOk(GAS, bo, ['add', 'sketch2.txt'])
+    await gasOk(GAS, bo, ['commit', '-m', 'sketch 2'])
     const merged = await gasOk(GAS, bo, ['sync', '--once'])
     const mergeId = /merged ana's main as ([0-9a-f]{12})/.exec(merged)?.[1]
     expect(mergeId, merged).toBeDefined()

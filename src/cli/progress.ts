@@ -59,7 +59,8 @@ export function progressBar (stream: NodeJS.WriteStream = process.stderr): { upd
   const bar = byteBar(stream)
   if (bar === undefined) return undefined
   return {
-    update (p) { bar.update(p.phase, p.bytes, p.totalBytes, ` | ${p.peers} peer(s)`) },
+    // after our own fetch: what the peers still take from us (a serve takes our new versions)
+    update (p) { bar.update(p.phase === 'linger' ? 'sending' : p.phase, p.bytes, p.totalBytes, ` | ${p.peers} peer(s)`) },
     stop (complete) { bar.stop(complete) }
   }
 }

@@ -289,7 +289,10 @@ export async function syncRepo (opts: SyncOptions): Promise<SyncResult> {
     if (opts.readvertise === true) await advertiseOurs(refs, sessions)
     phase = 'linger'
     progress(phase)
-    await linger(sessions, clock, opts.lingerIdleMs ?? LINGER_IDLE_MS)
+    // what the peers take from us meanwhile (a serve takes our versions now): the bar counts it, not a stuck line
+    const sent = (): number => sessions.reduce((total, s) => total + s.ledger.bytesSent, 0)
+    const sentBefore = sent()
+    await linger(sessions, clock, opts.lingerIdleMs ?? LINGER_IDLE_MS, () => { if (sent() > sentBefore) progress(phase, { bytes: sent() - sentBefore, totalBytes: sent() - sentBefore }) })
     traceMark('linger over')
     await markDelivered(refs, ahead)
     phase = 'done'

@@ -32,7 +32,7 @@ export function pulledReporter (p: Printer): (pulled: ServePulled) => void {
     const moved = result.refs.filter((r) => r.action === 'created' || r.action === 'fast-forward').map((r) => `${r.ref} ${r.action}`)
     const lines = [`took ${peer}'s versions: ${moved.length === 0 ? 'no ref moved' : moved.join(', ')}; fetched ${result.fetched.objects} objects (${formatBytes(result.fetched.bytes)})`]
     const { checkout, merge } = result
-    if (merge !== null) lines.push(merge.error !== null ? `  not merged: ${merge.error}` : merge.version !== null ? `  merged ${merge.from} as ${merge.version.slice(0, 12)}` : `  merging ${merge.from}: ${merge.conflicts.length} conflict(s), see \`gas conflicts\``)
+    if (merge !== null) lines.push(merge.error !== null ? `  not merged: ${merge.error}` : merge.same === true && merge.version !== null ? `  ${merge.from} is the same merge as ours: ${merge.version.slice(0, 12)} kept, no new version` : merge.version !== null ? `  merged ${merge.from} as ${merge.version.slice(0, 12)}` : `  merging ${merge.from}: ${merge.conflicts.length} conflict(s), see \`gas conflicts\``)
     if (checkout !== null) lines.push(`  workspace now at ${(merge?.version ?? checkout.version).slice(0, 12)}: ${checkout.written.length} written, ${checkout.removed.length} removed`)
     for (const c of checkout?.conflicts ?? []) lines.push(`  CONFLICT ${c.path}: changed by ${peer}, and ${c.local === 'staged' ? 'staged' : 'edited'} here; your file is kept, see \`gas conflicts\``)
     for (const c of result.conflicts) lines.push(`  ${c.ref} diverged from ${peer}: theirs recorded as ${c.remoteRef}`)

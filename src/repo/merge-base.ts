@@ -14,6 +14,11 @@ async function ancestors (store: ObjectStore, id: ObjectId): Promise<Set<ObjectI
   return seen
 }
 
+/** Whether `ancestor` is `descendant` or one of its ancestors. */
+export async function isAncestorOf (store: ObjectStore, ancestor: ObjectId, descendant: ObjectId): Promise<boolean> {
+  return (await ancestors(store, descendant)).has(ancestor)
+}
+
 /** The nearest common ancestor of two versions (as git's merge-base for the usual one-base case), or undefined. */
 export async function mergeBase (store: ObjectStore, a: ObjectId, b: ObjectId): Promise<ObjectId | undefined> {
   const ofA = await ancestors(store, a)

@@ -1,9 +1,10 @@
 import { GasError } from '../errors.js'
 import type { ObjectId } from '../objects/id.js'
+import type { ObjectStore } from '../objects/store.js'
 import { checkoutTree, type CheckoutResult } from './checkout.js'
 import { commit } from './commit.js'
 import { workingFileState } from './local-changes.js'
-import { mergeBase } from './merge-base.js'
+import { isAncestorOf, mergeBase } from './merge-base.js'
 import { readMergeState, writeMergeState, type PathConflict } from './merge-state.js'
 import { readIndex } from './staging-index.js'
 import { flattenTree, readVersion } from './tree-io.js'
@@ -11,7 +12,8 @@ import type { Workspace } from './workspace.js'
 
 export type { PathConflict }
 
-export interface MergeResult { version: ObjectId | null, conflicts: PathConflict[], checkout: CheckoutResult }
+/** `same`: the other side had made this merge already (two ids, one merge): the smaller id kept, no new version */
+export interface MergeResult { version: ObjectId | null, conflicts: PathConflict[], checkout: CheckoutResult, same?: true }
 
 /**
  * Three-way merge at the asset level (binary assets have no line merge): a path changed on one side
@@ -31,6 +33,14 @@ async function mergeLocked (ws: Workspace, opts: { theirs: ObjectId, from: strin
   const oursTree = await flattenTree(ws.store, (await readVersion(ws.store, ours)).tree)
   const pending = Object.keys(index.entries).length !== oursTree.size || Object.entries(index.entries).some(([p, e]) => oursTree.get(p) !== e.asset)
   if (pending) throw new GasError('E_CONFLICT', 'staged changes are not committed yet: commit them, then sync again to merge')
+  // two members' syncs that met both merged the pair: the same merge twice, under two ids. Both
+  // sides keep the smaller one and make none, or each sync after would merge the two merges anew
+  if (await sameMerge(ws.store, ours, opts.theirs)) {
+    if (ours < opts.theirs) return { version: ours, conflicts: [], checkout: { version: ours, written: [], removed: [], skipped: [], conflicts: [] }, same: true }
+    await ws.refs.update({ name: ws.branchRef, newId: opts.theirs, expectedOld: ours, message: `sync: ${opts.from} made the same merge (${opts.theirs.slice(0, 12)} kept, ${ours.slice(0, 12)} dropped)`, who: ws.identity.name, now: ws.clock.now() })
+    // the same files: only the index's base moves
+    return { version: opts.theirs, conflicts: [], checkout: await checkoutTree(ws, { target: oursTree, before: oursTree, base: opts.theirs }), same: true }
+  }
   const base = await mergeBase(ws.store, ours, opts.theirs)
   const baseTree = base === undefined ? new Map<string, ObjectId>() : await flattenTree(ws.store, (await readVersion(ws.store, base)).tree)
   const theirsTree = await flattenTree(ws.store, (await readVersion(ws.store, opts.theirs)).tree)
@@ -64,4 +74,17 @@ async function mergeLocked (ws: Workspace, opts: { theirs: ObjectId, from: strin
   }
   const version = await commit(ws, { message: `Merge ${opts.from}`, extraParents: [opts.theirs] })
   return { version, conflicts, checkout }
+}
+
+/**
+ * Whether two versions are one merge made twice: the same tree, and each one's parents among the
+ * other's ancestors (neither holds a version the other lacks). Dropping either loses nothing.
+ */
+async function sameMerge (store: ObjectStore, a: ObjectId, b: ObjectId): Promise<boolean> {
+  const [va, vb] = [await readVersion(store, a), await readVersion(store, b)]
+  if (va.tree !== vb.tree || va.parents.length < 2 || vb.parents.length < 2) return false
+  for (const [version, other] of [[va, b], [vb, a]] as const) {
+    for (const parent of version.parents) if (!(await isAncestorOf(store, parent, other))) return false
+  }
+  return true
 }

@@ -74,6 +74,51 @@ describe('a serve taking what a member has ahead (programmatic API)', () => {
     }
   }, 60_000)
 
+  it('two members sync at once, each ahead: the serve takes one, and merges the other, built on what it saw of ours; both then fast-forward', async () => {
+    const [ana, bo, cy] = await makeTeam([tmp(), tmp(), tmp()], ['ana', 'bo', 'cy'], tracker.url)
+    writeFileSync(join(ana.root, 'notes.txt'), 'v1\n')
+    await gas.add(ana, { paths: [join(ana.root, 'notes.txt')] })
+    const base = await gas.commit(ana, { message: 'notes' })
+    await ana.store.flush()
+    const pulled: ServePulled[] = []
+    const controller = new AbortController()
+    const serving = servePeers({ ws: ana, trackers: [], security: gas.peerSecurity(ana), signal: controller.signal, onPulled: (p) => pulled.push(p) })
+    try {
+      const sync = async (ws: gas.Workspace): Promise<Awaited<ReturnType<typeof syncWithPeers>>> => await syncWithPeers({ ws, trackers: [], security: gas.peerSecurity(ws) })
+      for (const ws of [bo, cy]) expect((await sync(ws)).complete).toBe(true)
+      const heads: string[] = []
+      for (const [ws, name] of [[bo, 'bo.txt'], [cy, 'cy.txt']] as const) {
+        writeFileSync(join(ws.root, name), `${name}\n`)
+        await gas.add(ws, { paths: [join(ws.root, name)] })
+        heads.push(await gas.commit(ws, { message: name }))
+        await ws.store.flush()
+      }
+      // both connect while ana's branch is at the base: whichever is taken second diverged from ana's by then
+      await Promise.all([sync(bo), sync(cy)])
+      await vi.waitFor(() => expect(pulled.filter((p) => p.result !== undefined)).toHaveLength(2), { timeout: 20_000, interval: 100 })
+      // bo and cy also met and merged each other, each its own merge of the pair: the serve took
+      // one and found the other the same merge (no third); had it not merged, cy's would wait on ana's
+      const head = await ana.head()
+      const top = (await gas.log(ana, {}))[0]
+      expect(top.id).toBe(head)
+      expect([...top.parents].sort()).toEqual([...heads].sort())
+      expect(readFileSync(join(ana.root, 'bo.txt'), 'utf8')).toBe('bo.txt\n')
+      expect(readFileSync(join(ana.root, 'cy.txt'), 'utf8')).toBe('cy.txt\n')
+      expect(base).not.toBe(head)
+      // each member ends at ana's version, and nobody makes another merge
+      for (const ws of [bo, cy]) {
+        const again = await sync(ws)
+        expect(again.merge === null || again.merge.same === true).toBe(true)
+        expect(await ws.head()).toBe(head)
+      }
+      for (const ws of [ana, bo, cy]) expect((await gas.log(ws, {})).filter((v) => v.parents.length === 2).length).toBeLessThanOrEqual(1)
+      expect(await ana.head()).toBe(head)
+    } finally {
+      controller.abort()
+      await serving
+    }
+  }, 60_000)
+
   it('pull: false answers only, as a serve did before: the member stays ahead', async () => {
     const pulled: ServePulled[] = []
     const { ana, bo, stop } = await pair({ pull: false, onPulled: (p) => pulled.push(p) })

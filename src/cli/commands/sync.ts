@@ -78,7 +78,7 @@ function print (p: Printer, result: PeerSyncResult, skipped: SkippedPath[], tota
     ...result.refs.filter((r) => r.action !== 'up-to-date' && r.action !== 'conflict').map((r) => `  ${r.ref}: ${refLine(r)}`),
     ...result.conflicts.map((c) => `  ${c.ref} diverged from ${c.peer}: theirs recorded as ${c.remoteRef}`),
     ...result.rejected.map((r) => `  ${r.ref} from ${r.peer} refused: ${r.code}: ${r.message}`),
-    ...(result.merge === null ? [] : [result.merge.error !== null ? `  not merged: ${result.merge.error}` : result.merge.version !== null ? `  merged ${result.merge.from} as ${result.merge.version.slice(0, 12)}` : `  merging ${result.merge.from}: ${result.merge.conflicts.length} conflict(s), see \`gas conflicts\``]),
+    ...(result.merge === null ? [] : [result.merge.error !== null ? `  not merged: ${result.merge.error}` : result.merge.same === true && result.merge.version !== null ? `  ${result.merge.from} is the same merge as ours: ${result.merge.version.slice(0, 12)} kept, no new version` : result.merge.version !== null ? `  merged ${result.merge.from} as ${result.merge.version.slice(0, 12)}` : `  merging ${result.merge.from}: ${result.merge.conflicts.length} conflict(s), see \`gas conflicts\``]),
     ...(result.queued.items > 0 ? [`  ${result.queued.items} asset(s) (${formatBytes(result.queued.bytes)}) queued for the next transfer window: see \`gas queue plan\`; \`gas serve\` fetches them when it opens`] : []),
     ...(result.checkout !== null ? [`  workspace now at ${(result.merge?.version ?? result.checkout.version).slice(0, 12)}: ${result.checkout.written.length} written, ${result.checkout.removed.length} removed, ${result.checkout.skipped.length} skipped`] : []),
     ...skippedLines(skipped),

@@ -6,7 +6,7 @@ import type { Workspace } from '../../repo/workspace.js'
 import type { CheckoutResult } from '../../repo/checkout.js'
 import { asGasError, type PeerIdentity, type PeerSession } from '../session/session.js'
 import type { TransferLimits } from '../transport/transfer-limits.js'
-import { isSharedRef, isTeamRef, type RemoteRef } from './ref-exchange.js'
+import { isAncestor, isSharedRef, isTeamRef, type RefConflict, type RemoteRef } from './ref-exchange.js'
 import { syncConnected, type PeerNodeOptions, type PeerSyncResult } from './sync-connected.js'
 
 /** The rules a serve takes a member's versions under, read again for each (a `.gasrules` may have changed meanwhile). */
@@ -49,10 +49,10 @@ export interface ServePullOptions {
  * that connects meanwhile waits its turn (its sync lingers while we are busy, then leaves, and
  * the next sync brings the rest).
  */
-export function servePull (opts: ServePullOptions): (session: PeerSession, theirs: RemoteRef[]) => Promise<boolean> {
+export function servePull (opts: ServePullOptions): (session: PeerSession, theirs: RemoteRef[], ours: RemoteRef[]) => Promise<boolean> {
   let turn: Promise<void> = Promise.resolve()
   const { ws } = opts.node
-  return async (session, theirs) => {
+  return async (session, theirs, ours) => {
     if (!(await lacksAny(ws, theirs))) return false
     // a command of this member's holds the workspace: its versions stay with the member until its next sync, rather than move the branch under that command
     const holder = await lockHolder(ws.fs, ws.gasDir)
@@ -60,7 +60,7 @@ export function servePull (opts: ServePullOptions): (session: PeerSession, their
       opts.onPulled?.({ peer: session.name, error: new GasError('E_LOCKED', `the workspace is locked by pid ${holder.pid} (${holder.command})`) })
       return false
     }
-    const mine = turn.then(async () => await pullFrom(opts, session))
+    const mine = turn.then(async () => await pullFrom(opts, session, ours))
     turn = mine.catch(() => {})
     await mine
     return true
@@ -80,13 +80,13 @@ export async function lacksAny (ws: Workspace, theirs: RemoteRef[]): Promise<boo
   return false
 }
 
-async function pullFrom (opts: ServePullOptions, session: PeerSession): Promise<void> {
+async function pullFrom (opts: ServePullOptions, session: PeerSession, ours: RemoteRef[]): Promise<void> {
   // gone while an earlier member's turn ran: its next sync brings the versions again
   if (session.closed) return
   try {
     const policy = await opts.policy?.()
     const connected = { identity: opts.identity, sessions: [session], dropped: [], ownProcesses: 0, trackers: [], routes: [], leave: async () => {} }
-    const result = await syncConnected({ ...opts.node, ...policy }, connected, opts.limits, true)
+    const result = await syncConnected({ ...opts.node, ...policy }, connected, opts.limits, { mergeable: async (c) => await builtOnOurs(opts.node.ws, c, ours) })
     opts.onPulled?.({ peer: session.name, result })
   } catch (err) {
     opts.onPulled?.({ peer: session.name, error: asGasError(err) })
@@ -95,6 +95,18 @@ async function pullFrom (opts: ServePullOptions, session: PeerSession): Promise<
     // the branch moved and the workspace was taken meanwhile: its files follow once it is free
     if (isGasError(err, 'E_LOCKED')) void checkOutWhenFree(opts, session.name)
   }
+}
+
+/**
+ * Whether a branch that diverged is ours to merge: the member's value descends from the one we
+ * advertised when it connected, so it merged with (or built on) what it saw of ours, and the
+ * divergence is our branch moving meanwhile (another member's versions taken while this one
+ * synced). The member then fast-forwards to our merge; it made none of the pair. Any other
+ * divergence (its own merge waiting on conflicts) is its to merge: recorded, not merged here.
+ */
+async function builtOnOurs (ws: Workspace, conflict: RefConflict, ours: RemoteRef[]): Promise<boolean> {
+  const seen = ours.find((ref) => ref.name === conflict.ref)?.id
+  return seen !== undefined && seen !== conflict.local && await isAncestor(ws.store, seen, conflict.remote)
 }
 
 async function checkOutWhenFree (opts: ServePullOptions, peer: string): Promise<void> {

@@ -18,11 +18,12 @@ export interface ServeOptions extends PeerSecurity {
   /** adopt the lock records of the member syncing with us before saying we are done */
   locks?: LockExchange
   /**
-   * Given the refs the remote advertised last, once it is done: true when it took them (fetched
+   * Given the refs the remote advertised last, once it is done, and ours as we advertised them
+   * when it connected: true when it took them (fetched
    * what it wanted and said done itself, in this session), false to say done now. A serve takes
    * the versions a member that connects has ahead of it (serve-pull.ts).
    */
-  pull?: (session: PeerSession, theirs: RemoteRef[]) => Promise<boolean>
+  pull?: (session: PeerSession, theirs: RemoteRef[], ours: RemoteRef[]) => Promise<boolean>
 }
 
 /**
@@ -52,11 +53,12 @@ export async function serveRepo (opts: ServeOptions): Promise<PeerSession> {
   }
   try {
     traceMark('serve: hello done')
-    await session.advertiseRefs((await opts.refs.list()).filter((ref) => isAdvertisedRef(ref.name)))
+    const ours = (await opts.refs.list()).filter((ref) => isAdvertisedRef(ref.name))
+    await session.advertiseRefs(ours)
     traceMark('serve: refs advertised')
     if (opts.locks !== undefined) await takeLocksFrom(session, opts.refs, opts.store, opts.locks, clock)
     // resolved now: the session serves the remote while we take what it has
-    if (opts.pull !== undefined) void pullOrDone(session, opts.pull)
+    if (opts.pull !== undefined) void pullOrDone(session, opts.pull, ours)
     else await session.sendDone()
   } catch (err) {
     if (!isGasError(err, 'E_PEER_LOST')) session.close(asGasError(err))
@@ -71,7 +73,7 @@ export async function serveRepo (opts: ServeOptions): Promise<PeerSession> {
  * take is its merge, a fast-forward here; taking its branch before would have us merge too, and two
  * merges of the same pair are two new versions, diverged again at the next sync.
  */
-async function pullOrDone (session: PeerSession, pull: NonNullable<ServeOptions['pull']>): Promise<void> {
+async function pullOrDone (session: PeerSession, pull: NonNullable<ServeOptions['pull']>, ours: RemoteRef[]): Promise<void> {
   try {
     await new Promise<void>((resolve) => {
       if (session.remoteDone || session.closed) return resolve()
@@ -79,7 +81,7 @@ async function pullOrDone (session: PeerSession, pull: NonNullable<ServeOptions[
       session.onClose(() => resolve())
     })
     if (session.closed) return
-    if (await pull(session, session.remoteRefs ?? [])) return
+    if (await pull(session, session.remoteRefs ?? [], ours)) return
     await session.sendDone()
   } catch (err) {
     if (!isGasError(err, 'E_PEER_LOST')) session.close(asGasError(err))

@@ -6,6 +6,7 @@ import { writeNewlyWanted } from '../../sync/fetch-plan.js'
 import type { Workspace } from '../../repo/workspace.js'
 import type { WantContent } from '../../sync/want-set.js'
 import type { ConnectedPeers, PeerRoute } from './connect-peers.js'
+import type { RefConflict } from './ref-exchange.js'
 import { queueWantedContent } from './content-queue.js'
 import type { TransferLimits } from '../transport/transfer-limits.js'
 import { noPeerMaySend, rememberPeerSchedules } from './peer-schedules.js'
@@ -68,13 +69,16 @@ export interface PeerSyncResult extends SyncResult {
 
 export type SyncConnectedOptions = PeerNodeOptions & { onProgress?: (p: SyncProgress) => void }
 
+/** A serve's sync on a member's session (serve-pull.ts): which diverged branches are its to merge. */
+export interface Serving { mergeable: (conflict: RefConflict) => Promise<boolean> }
+
 /**
  * A sync with peers already connected: refs exchanged, what the rules want fetched from all of
  * them at once, fast-forwards adopted, diverged branches merged, the workspace files brought up to
  * date. `gas sync` runs it once connected; `gas serve` (`serving`) with a member that connects
  * with versions it lacks, on that member's session, which it goes on serving afterwards.
  */
-export async function syncConnected (opts: SyncConnectedOptions, connected: ConnectedPeers, limits: TransferLimits, serving = false): Promise<PeerSyncResult> {
+export async function syncConnected (opts: SyncConnectedOptions, connected: ConnectedPeers, limits: TransferLimits, serving?: Serving): Promise<PeerSyncResult> {
   const { ws } = opts
   const { identity } = connected
   await rememberPeerSchedules(ws, connected.sessions)
@@ -87,11 +91,17 @@ export async function syncConnected (opts: SyncConnectedOptions, connected: Conn
   let updated: WorkspaceUpdate | undefined
   let reloaded: Awaited<ReturnType<ReloadPolicy>> | undefined
   let newPolicy: ContentPolicy | undefined
+  // a serve merges only what serve-pull.ts says is its to merge: the member merged before it was done (serve-repo.ts), and what else diverged waits under refs/remotes/
+  const toMerge = async (conflicts: RefConflict[]): Promise<RefConflict[]> => {
+    if (serving === undefined) return conflicts
+    const mine: RefConflict[] = []
+    for (const conflict of conflicts) if (await serving.mergeable(conflict)) mine.push(conflict)
+    return mine
+  }
   const policyAfterRefs = async (applied: AppliedRefs): Promise<ContentPolicy | undefined> => {
     if (applied.peers === 0) return undefined
     await ws.store.flush()
-    // a serve merges nothing: the member merged before it was done (serve-repo.ts), and what still diverged waits under refs/remotes/ for a sync here
-    updated = await updateWorkspace(ws, arriving, serving ? [] : applied.conflicts)
+    updated = await updateWorkspace(ws, arriving, await toMerge(applied.conflicts))
     traceMark('checkout done')
     reloaded = await opts.reloadPolicy?.()
     newPolicy = reloaded === undefined ? undefined : changedPolicy(reloaded, opts.policyKey)
@@ -129,7 +139,7 @@ export async function syncConnected (opts: SyncConnectedOptions, connected: Conn
     traceMark('store flushed')
     const queuedItems = deferContent ? await queueWantedContent(ws, { roots: result.roots, peers: result.perPeer.map((p) => p.name), wantContent: opts.wantContent }) : []
     const queued = { items: queuedItems.length, bytes: queuedItems.reduce((sum, i) => sum + i.bytes, 0), paths: queuedItems.map((i) => i.path) }
-    updated ??= await updateWorkspace(ws, arriving, serving ? [] : result.conflicts)
+    updated ??= await updateWorkspace(ws, arriving, await toMerge(result.conflicts))
     reloaded ??= await opts.reloadPolicy?.()
     const { merge } = updated
     // the files the new policy wanted, fetched after the checkout: written now

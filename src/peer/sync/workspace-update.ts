@@ -10,7 +10,8 @@ import type { ContentPolicy } from './content-pass.js'
 import type { RefConflict } from './ref-exchange.js'
 
 /** a diverged branch merged in: committed (`version`), waiting on `conflicts`, or not started (`error`) */
-export type SyncMerge = { from: string, version: ObjectId | null, conflicts: PathConflict[], error: string | null } | null
+/** `same`: the peer had made the same merge (mergeVersion's `same`): no new version */
+export type SyncMerge = { from: string, version: ObjectId | null, conflicts: PathConflict[], error: string | null, same?: true } | null
 
 export interface WorkspaceUpdate {
   checkout: CheckoutResult | null
@@ -31,7 +32,7 @@ export async function updateWorkspace (ws: Workspace, arriving: PreparedContent,
     try {
       const merged = await mergeVersion(ws, { theirs: diverged.remote, from })
       checkout = merged.checkout
-      merge = { from, version: merged.version, conflicts: merged.conflicts, error: null }
+      merge = { from, version: merged.version, conflicts: merged.conflicts, error: null, ...(merged.same === true ? { same: true as const } : {}) }
     } catch (err) {
       // e.g. uncommitted work: nothing is lost, their head stays recorded for the next sync
       merge = { from, version: null, conflicts: [], error: err instanceof GasError ? err.message : String(err) }

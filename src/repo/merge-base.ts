@@ -1,5 +1,6 @@
 import type { ObjectId } from '../objects/id.js'
 import type { ObjectStore } from '../objects/store.js'
+import { decodeVersion } from '../objects/version.js'
 import { readVersion } from './tree-io.js'
 
 /** Every ancestor of `id`, itself included (breadth first). */
@@ -14,9 +15,26 @@ async function ancestors (store: ObjectStore, id: ObjectId): Promise<Set<ObjectI
   return seen
 }
 
-/** Whether `ancestor` is `descendant` or one of its ancestors. */
-export async function isAncestorOf (store: ObjectStore, ancestor: ObjectId, descendant: ObjectId): Promise<boolean> {
-  return (await ancestors(store, descendant)).has(ancestor)
+/** why: ancestry walks stop here; a team's history is far shorter, and a cycle of forged parents must not spin forever */
+export const MAX_ANCESTRY_WALK = 1_000_000
+
+/** Whether `ancestor` is `descendant` or reachable from it through version parents present in `store`. */
+export async function isAncestor (store: ObjectStore, ancestor: ObjectId, descendant: ObjectId): Promise<boolean> {
+  const seen = new Set<ObjectId>([descendant])
+  const queue = [descendant]
+  for (let i = 0; i < queue.length && i < MAX_ANCESTRY_WALK; i++) {
+    const id = queue[i]
+    if (id === ancestor) return true
+    if (!(await store.has(id))) continue
+    const object = await store.get(id)
+    if (object.type !== 'version') continue
+    for (const parent of decodeVersion(object.body).parents) {
+      if (seen.has(parent)) continue
+      seen.add(parent)
+      queue.push(parent)
+    }
+  }
+  return false
 }
 
 /** The nearest common ancestor of two versions (as git's merge-base for the usual one-base case), or undefined. */

@@ -4,7 +4,7 @@ import type { ObjectStore } from '../objects/store.js'
 import { checkoutTree, type CheckoutResult } from './checkout.js'
 import { commit } from './commit.js'
 import { workingFileState } from './local-changes.js'
-import { isAncestorOf, mergeBase } from './merge-base.js'
+import { isAncestor, mergeBase } from './merge-base.js'
 import { readMergeState, writeMergeState, type PathConflict } from './merge-state.js'
 import { readIndex } from './staging-index.js'
 import { flattenTree, readVersion } from './tree-io.js'
@@ -84,7 +84,7 @@ async function sameMerge (store: ObjectStore, a: ObjectId, b: ObjectId): Promise
   const [va, vb] = [await readVersion(store, a), await readVersion(store, b)]
   if (va.tree !== vb.tree || va.parents.length < 2 || vb.parents.length < 2) return false
   for (const [version, other] of [[va, b], [vb, a]] as const) {
-    for (const parent of version.parents) if (!(await isAncestorOf(store, parent, other))) return false
+    for (const parent of version.parents) if (!(await isAncestor(store, parent, other))) return false
   }
   return true
 }

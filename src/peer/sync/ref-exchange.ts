@@ -1,10 +1,12 @@
 import { GasError, isGasError } from '../../errors.js'
 import type { ObjectId } from '../../objects/id.js'
 import type { ObjectStore } from '../../objects/store.js'
-import { decodeVersion } from '../../objects/version.js'
 import { isLockRef } from '../../refs/lock-ref.js'
 import { checkRefName, checkShortName } from '../../refs/ref-name.js'
 import type { RefStore } from '../../refs/ref-store.js'
+import { isAncestor } from '../../repo/merge-base.js'
+
+export { isAncestor }
 
 /**
  * Applies a peer's advertised refs to ours without ever losing one:
@@ -26,8 +28,6 @@ export const MOVABLE_REF_PREFIXES = ['refs/heads/', 'refs/git/'] as const
  * LFS object's content.
  */
 export const ON_DEMAND_REF_PREFIXES = ['refs/lfs/'] as const
-/** why: ancestry walks stop here; a team's history is far shorter, and a cycle of forged parents must not spin forever */
-export const MAX_ANCESTRY_WALK = 1_000_000
 
 export interface RemoteRef { name: string, id: ObjectId }
 
@@ -198,21 +198,3 @@ async function isVersion (store: ObjectStore, id: ObjectId): Promise<boolean> {
   return (await store.get(id)).type === 'version'
 }
 
-/** Whether `ancestor` is `descendant` or reachable from it through version parents present in `store`. */
-export async function isAncestor (store: ObjectStore, ancestor: ObjectId, descendant: ObjectId): Promise<boolean> {
-  const seen = new Set<ObjectId>([descendant])
-  const queue = [descendant]
-  for (let i = 0; i < queue.length && i < MAX_ANCESTRY_WALK; i++) {
-    const id = queue[i]
-    if (id === ancestor) return true
-    if (!(await store.has(id))) continue
-    const object = await store.get(id)
-    if (object.type !== 'version') continue
-    for (const parent of decodeVersion(object.body).parents) {
-      if (seen.has(parent)) continue
-      seen.add(parent)
-      queue.push(parent)
-    }
-  }
-  return false
-}

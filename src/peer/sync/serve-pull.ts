@@ -37,10 +37,11 @@ export interface ServePullOptions {
 /**
  * What `gas serve` does with a member that connects with a version it lacks (a shared or team ref
  * whose value is not here): the sync `gas sync --once` would run with that member, on the
- * member's own session: its versions fetched with what this workspace's rules want, fast-forwards
- * adopted and checked out, a diverged branch merged at the asset level (local edits kept, as
- * conflicts), its team records adopted. The member's sync waits for it (it serves us until we
- * say done) and learns that we took its refs (we advertise ours again before saying done).
+ * member's own session, once the member is done: its versions fetched with what this workspace's
+ * rules want, fast-forwards adopted and checked out (local edits kept, as conflicts), its team
+ * records adopted; a diverged branch merged only when built on what we showed the member
+ * (builtOnOurs). The member's sync waits for it (it serves us until we say done) and learns that
+ * we took its refs (we advertise ours again before saying done).
  *
  * why: a member who commits, syncs with the team's serve and closes the laptop left the work on
  * the laptop: the serve only answered, so the others got it only while that member was online,

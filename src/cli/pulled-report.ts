@@ -22,6 +22,7 @@ export function pulledReporter (p: Printer): (pulled: ServePulled) => void {
         checkout: result?.checkout === null || result?.checkout === undefined ? null : { version: result.checkout.version, written: result.checkout.written.length, removed: result.checkout.removed.length, conflicts: result.checkout.conflicts.map((c) => c.path) },
         merge: result?.merge ?? null,
         missing: result?.missing.length ?? 0,
+        rejected: result?.rejected ?? [],
         error: error?.toJSON() ?? result?.incomplete ?? null
       }))
     }
@@ -36,6 +37,8 @@ export function pulledReporter (p: Printer): (pulled: ServePulled) => void {
     if (checkout !== null) lines.push(`  workspace now at ${(merge?.version ?? checkout.version).slice(0, 12)}: ${checkout.written.length} written, ${checkout.removed.length} removed`)
     for (const c of checkout?.conflicts ?? []) lines.push(`  CONFLICT ${c.path}: changed by ${peer}, and ${c.local === 'staged' ? 'staged' : 'edited'} here; your file is kept, see \`gas conflicts\``)
     for (const c of result.conflicts) lines.push(`  ${c.ref} diverged from ${peer}: theirs recorded as ${c.remoteRef}`)
+    // their write rights, a forged record: kept out, as a sync here would
+    for (const r of result.rejected) lines.push(`  ${r.ref} from ${r.peer} refused: ${r.code}: ${r.message}`)
     if (result.incomplete !== null) lines.push(`  incomplete: ${result.missing.length} object(s) missing (the next sync brings them)`)
     p.err(lines.join('\n'))
   }

@@ -1,10 +1,11 @@
 import type { ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { cliTeam, gasOk, runGas, startGas, startGasTracker, startServe, stopGas, syncUntilPeer, type GasCommand } from '../helpers/cli-team.js'
 import { useTmp } from '../helpers/tmp.js'
+import * as gas from '../../src/index.js'
 
 const GAS: GasCommand = () => [process.execPath, resolve('bin/gas')]
 const tmp = useTmp()
@@ -103,5 +104,23 @@ describe('gas serve takes the versions a member that connects has ahead', () => 
     const later = await syncUntilPeer(GAS, bo)
     expect(later.json.refs[0].action).toBe('delivered')
     await vi.waitFor(() => expect(readFileSync(join(ana, 'tree.fbx')).byteLength).toBe(100_000), { timeout: 10_000, interval: 100 })
+  }, 120_000)
+
+  it('what a member may not write is refused by the serve as by any peer: a build from an artist stays out', async () => {
+    const { ana, bo, said } = await team()
+    await gasOk(GAS, ana, ['team', 'roles', 'bo', 'artist'])
+    const build = tmp()
+    mkdirSync(join(build, 'bin'))
+    writeFileSync(join(build, 'bin', 'game.exe'), 'the game')
+    // `gas build publish` refuses an artist; through the API, as a modified client would, the build is made
+    const boWs = await gas.open({ dir: bo })
+    try {
+      await gas.publishBuild(boWs, { dir: build, name: 'game', version: '1.0' })
+    } finally {
+      await boWs.close()
+    }
+    expect((await syncUntilPeer(GAS, bo)).status).toBe(0)
+    await vi.waitFor(() => expect(said()).toContain('refs/builds/game/1.0 from bo refused: E_ACCESS_DENIED'), { timeout: 10_000, interval: 100 })
+    expect((await runGas(GAS, ana, ['build', 'list'])).stdout).not.toContain('game')
   }, 120_000)
 })

@@ -45,10 +45,12 @@ describe('SocketWriter', () => {
     const [writing, reading] = await socketPair()
     reading.pause()
     const writer = new SocketWriter(writing, () => {})
-    const buffers = Array.from({ length: 8 }, () => randomBytes(MiB))
+    const buffers = Array.from({ length: 16 }, () => randomBytes(MiB))
     for (const b of buffers) writer.write(b)
     await new Promise((resolve) => setTimeout(resolve, 20))
     writer.writeAll()
+    // before it, one buffer at a time waited in the socket (≤ 1 MiB) while the kernel took what
+    // its buffers hold (a send buffer autotuned to 4 MiB here: with 8 MiB written, this failed once)
     expect(writing.writableLength).toBeGreaterThan(4 * MiB)
     writing.end()
     const got: Buffer[] = []

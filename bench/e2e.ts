@@ -13,6 +13,7 @@ import { casyncMake, findCasync } from './casync.js'
 import { formatFigure, type Figure } from './figure.js'
 import { formatTimeline, traceEvents, type TraceEvent } from './trace-timeline.js'
 import { gasTimed, USAGE_PRELOAD, type Timed } from './process-usage.js'
+import { restoreAgainstCp, restoreFigures } from './restore-pair.js'
 import { bytesIn, cpuSecondsOf, findSyncthing, folderStatus, scanAndWait, startSyncthingPair, stopSyncthing, type SyncthingNode } from './syncthing-pair.js'
 
 /**
@@ -148,34 +149,11 @@ export async function benchE2e (workDir: string, opts: { quick?: boolean, big?: 
       await rm(join(root, 'casync.castr'), { recursive: true, force: true })
     }
 
-    // restore against cp: each best of two, a flush before each so neither pays the other's writeback
-    const restored = join(root, 'restored.bin')
-    const copied = join(root, 'copied.bin')
-    let restoreMs = Infinity
-    let cpMs = Infinity
-    let restoreCpu = Infinity
-    let cpCpu = Infinity
-    for (let round = 0; round < 2; round++) {
-      await rm(restored, { force: true })
-      flushDirty()
-      const r = await gasTimed(dirs[0], ['restore', 'new.bin', '--version', 'main', '--out', restored], preload)
-      restoreMs = Math.min(restoreMs, r.ms)
-      restoreCpu = Math.min(restoreCpu, r.cpuSeconds)
-      await rm(copied, { force: true })
-      flushDirty()
-      const t = performance.now()
-      // GNU time prints cp's user and system seconds on stderr
-      const cp = spawnSync('/usr/bin/time', ['-f', '%U %S', 'cp', join(dirs[0], 'new.bin'), copied], { encoding: 'utf8' })
-      cpMs = Math.min(cpMs, performance.now() - t)
-      if (cp.status !== 0) throw new Error(`cp failed: ${cp.stderr}`)
-      cpCpu = Math.min(cpCpu, cp.stderr.trim().split('\n').at(-1)!.split(' ').reduce((sum, x) => sum + Number(x), 0))
-    }
-    if (await sha256Of(restored) !== await sha256Of(join(dirs[0], 'new.bin'))) throw new Error('gas restore wrote different bytes')
-    await rm(restored, { force: true })
-    await rm(copied, { force: true })
-    figures.push({ name: `restore ${sizeName}: gas restore --out (CLI, best of 2, seconds)`, value: restoreMs / 1000, unit: 's', compare: { name: 'cp of the same file, same run', value: cpMs / 1000, unit: 's' }, floor: '<= 1.3x cp', pass: restoreMs <= 1.3 * cpMs })
-    figures.push({ name: `restore ${sizeName}: CPU seconds of gas restore (process start included)`, value: restoreCpu, unit: 'CPU s', compare: { name: 'cp (copy_file_range: one copy inside the kernel, no hash)', value: cpCpu, unit: 'CPU s' } })
-    log(`restore ${(restoreMs / 1000).toFixed(2)} s, cp ${(cpMs / 1000).toFixed(2)} s`)
+    // restore against cp, best of two each, in the same cache state for both (restore-pair.ts)
+    const check = async (out: string): Promise<void> => { if (await sha256Of(out) !== await sha256Of(join(dirs[0], 'new.bin'))) throw new Error('gas restore wrote different bytes') }
+    const pairs = await restoreAgainstCp({ ws: dirs[0], asset: 'new.bin', outDir: root, preload, rounds: 2, check })
+    figures.push(...restoreFigures(pairs, `restore ${sizeName} (best of 2)`))
+    log(`restore cold ${(pairs.cold.restore.ms / 1000).toFixed(2)} s, cp ${(pairs.cold.cp.ms / 1000).toFixed(2)} s; warm ${(pairs.warm.restore.ms / 1000).toFixed(2)} s, cp ${(pairs.warm.cp.ms / 1000).toFixed(2)} s`)
 
     // the delta edit: both sides first hold the base file, then the edit is timed
     const deltaName = `${deltaSize / MiB} MiB`

@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
@@ -6,15 +5,14 @@ import { join } from 'node:path'
 import { writeRandomFile } from '../test/fixtures/project.js'
 import type { Figure } from './figure.js'
 import { gasTimed, USAGE_PRELOAD, type Timed } from './process-usage.js'
+import { packFiles, restoreAgainstCp, restoreFigures, warm } from './restore-pair.js'
 
 /**
  * `gas restore --out` of one committed random file through the CLI, as a person runs it, beside
  * `cp` of the same file (copy_file_range: one copy inside the kernel) in the same run, with the
- * CPU seconds of each; and the same restore with the native restore turned off
- * (GAS_NATIVE_COPY=0: the read, check and write path a platform without the addon takes). Best of
- * three each, alternated, a flush before each so none pays another's writeback. The source is in
- * the page cache (just written); the pack, written with O_DIRECT by the add, is read from the disk
- * unless an earlier round's read left it cached, as an older version's would be.
+ * CPU seconds of each, with both cold and both warm (restore-pair.ts); and the same restore with
+ * the native restore turned off (GAS_NATIVE_COPY=0: the read, check and write path a platform
+ * without the addon takes), warm. Best of three each, alternated.
  */
 const MiB = 1024 * 1024
 const ROUNDS = 3
@@ -23,15 +21,6 @@ async function sha256Of (path: string): Promise<string> {
   const hash = createHash('sha256')
   for await (const piece of createReadStream(path, { highWaterMark: 4 * MiB })) hash.update(piece as Buffer)
   return hash.digest('hex')
-}
-
-function cpTimed (from: string, to: string): { ms: number, cpuSeconds: number } {
-  const start = performance.now()
-  // GNU time prints cp's user and system seconds on stderr
-  const cp = spawnSync('/usr/bin/time', ['-f', '%U %S', 'cp', from, to], { encoding: 'utf8' })
-  const ms = performance.now() - start
-  if (cp.status !== 0) throw new Error(`cp failed: ${cp.stderr}`)
-  return { ms, cpuSeconds: cp.stderr.trim().split('\n').at(-1)!.split(' ').reduce((sum, x) => sum + Number(x), 0) }
 }
 
 async function restoreTimed (ws: string, out: string, preload: string, native: boolean): Promise<Timed> {
@@ -63,30 +52,26 @@ export async function benchRestore (workDir: string, opts: { quick?: boolean } =
     await gasTimed(ws, ['add', 'big.bin'], preload)
     await gasTimed(ws, ['commit', '-m', 'restore bench'], preload)
     const expected = await sha256Of(join(ws, 'big.bin'))
+    const check = async (out: string): Promise<void> => { if (await sha256Of(out) !== expected) throw new Error('gas restore wrote different bytes') }
+    const pairs = await restoreAgainstCp({ ws, asset: 'big.bin', outDir: root, preload, rounds: ROUNDS, check })
+    log(`cold: gas restore ${(pairs.cold.restore.ms / 1000).toFixed(2)} s, cp ${(pairs.cold.cp.ms / 1000).toFixed(2)} s; warm: gas restore ${(pairs.warm.restore.ms / 1000).toFixed(2)} s, cp ${(pairs.warm.cp.ms / 1000).toFixed(2)} s`)
+    // the path a platform without the addon takes, warm, against the native one's warm figure
     const restored = join(root, 'restored.bin')
-    const copied = join(root, 'copied.bin')
-    const best = { native: undefined as Timed | undefined, fallback: undefined as Timed | undefined, cp: undefined as { ms: number, cpuSeconds: number } | undefined }
+    const packs = await packFiles(ws)
+    let fallback: Timed | undefined
     for (let round = 0; round < ROUNDS; round++) {
-      for (const native of [true, false]) {
-        await rm(restored, { force: true })
-        spawnSync('sync')
-        const r = await restoreTimed(ws, restored, preload, native)
-        if (round === 0 && await sha256Of(restored) !== expected) throw new Error(`gas restore${native ? '' : ' (GAS_NATIVE_COPY=0)'} wrote different bytes`)
-        const key = native ? 'native' : 'fallback'
-        if (best[key] === undefined || r.ms < best[key].ms) best[key] = r
-      }
-      await rm(copied, { force: true })
-      spawnSync('sync')
-      const cp = cpTimed(join(ws, 'big.bin'), copied)
-      if (best.cp === undefined || cp.ms < best.cp.ms) best.cp = cp
-      log(`round ${round + 1}: best so far gas restore ${(best.native!.ms / 1000).toFixed(2)} s, without the native copy ${(best.fallback!.ms / 1000).toFixed(2)} s, cp ${(best.cp.ms / 1000).toFixed(2)} s`)
+      await rm(restored, { force: true })
+      warm([join(ws, 'big.bin'), ...packs])
+      const r = await restoreTimed(ws, restored, preload, false)
+      if (round === 0 && await sha256Of(restored) !== expected) throw new Error('gas restore (GAS_NATIVE_COPY=0) wrote different bytes')
+      if (fallback === undefined || r.ms < fallback.ms) fallback = r
     }
-    const { native, fallback, cp } = best as { native: Timed, fallback: Timed, cp: { ms: number, cpuSeconds: number } }
+    await rm(restored, { force: true })
+    const native = pairs.warm.restore
     return [
-      { name: `restore ${sizeName}: gas restore --out (CLI, best of ${ROUNDS}, seconds)`, value: native.ms / 1000, unit: 's', compare: { name: 'cp of the same file, same run', value: cp.ms / 1000, unit: 's' }, floor: '<= 1.3x cp', pass: native.ms <= 1.3 * cp.ms },
-      { name: `restore ${sizeName}: CPU seconds of gas restore (process start included)`, value: native.cpuSeconds, unit: 'CPU s', compare: { name: 'cp (copy_file_range: one copy inside the kernel, no check)', value: cp.cpuSeconds, unit: 'CPU s' } },
-      { name: `restore ${sizeName}: gas restore --out with GAS_NATIVE_COPY=0 (read, check, write in user space; seconds)`, value: fallback.ms / 1000, unit: 's', compare: { name: 'gas restore with the native restore, same run', value: native.ms / 1000, unit: 's' } },
-      { name: `restore ${sizeName}: CPU seconds of gas restore with GAS_NATIVE_COPY=0`, value: fallback.cpuSeconds, unit: 'CPU s', compare: { name: 'with the native restore', value: native.cpuSeconds, unit: 'CPU s' } }
+      ...restoreFigures(pairs, `restore ${sizeName} (best of ${ROUNDS})`),
+      { name: `restore ${sizeName}: gas restore --out with GAS_NATIVE_COPY=0, warm (read, check, write in user space; seconds)`, value: fallback!.ms / 1000, unit: 's', compare: { name: 'gas restore with the native restore, warm, same run', value: native.ms / 1000, unit: 's' } },
+      { name: `restore ${sizeName}: CPU seconds of gas restore with GAS_NATIVE_COPY=0, warm`, value: fallback!.cpuSeconds, unit: 'CPU s', compare: { name: 'with the native restore', value: native.cpuSeconds, unit: 'CPU s' } }
     ]
   } finally {
     await rm(root, { recursive: true, force: true })

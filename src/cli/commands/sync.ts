@@ -131,10 +131,11 @@ function skippedLines (skipped: SkippedPath[]): string[] {
   return more > 0 ? [...lines, `  and ${more} more your rules leave on the peers (\`gas ls\` marks them "not fetched"; --json lists every one)`] : lines
 }
 
-/** What a sync did with a ref, for a person: ahead of a peer says whether that peer took it (a serve does) or gets it when it syncs. */
-function refLine (r: PeerSyncResult['refs'][number]): string {
+/** What a sync did with a ref, for a person: ahead of a peer says whether that peer took it (a serve does), moved on meanwhile, or gets it when it syncs. */
+export function refLine (r: PeerSyncResult['refs'][number]): string {
   if (r.action === 'delivered') return `${peerOfRemoteRef(r.remoteRef)} took it (ahead of theirs)`
   if (r.action === 'ahead') return `ahead of ${peerOfRemoteRef(r.remoteRef)}'s (they get it when they sync)`
+  if (r.action === 'moved') return `${peerOfRemoteRef(r.remoteRef)}'s moved meanwhile (took yours into a merge, or other work first): your next sync brings it`
   return r.action
 }
 

@@ -310,16 +310,20 @@ async function advertiseOurs (refs: RefStore, sessions: PeerSession[]): Promise<
 }
 
 /**
- * A ref we were ahead of a peer on (or merged with theirs) whose value the peer advertised again,
- * before it was done, as ours is now: it took it (a `gas serve` takes what members have ahead).
+ * A ref we were ahead of a peer on (or merged with theirs) whose value the peer advertised again
+ * before it was done: as ours is now, it took it (a `gas serve` takes what members have ahead);
+ * another value than both, it moved meanwhile (a serve that merged ours, or took someone else's
+ * first), and saying "they get it when they sync" would be wrong: our next sync brings theirs.
  */
-async function markDelivered (refs: RefStore, ahead: Array<{ session: PeerSession, outcomes: RefOutcome[] }>): Promise<void> {
+export async function markDelivered (refs: RefStore, ahead: Array<{ session: Pick<PeerSession, 'remoteRefs'>, outcomes: RefOutcome[] }>): Promise<void> {
   if (ahead.every(({ outcomes }) => outcomes.length === 0)) return
   const now = new Map((await refs.list()).map((ref) => [ref.name, ref.id]))
   for (const { session, outcomes } of ahead) {
     for (const outcome of outcomes) {
       const theirs = session.remoteRefs?.find((ref) => ref.name === outcome.ref)?.id
-      if (theirs !== undefined && theirs === now.get(outcome.ref)) outcome.action = 'delivered'
+      if (theirs === undefined) continue
+      if (theirs === now.get(outcome.ref)) outcome.action = 'delivered'
+      else if (theirs !== outcome.remote) outcome.action = 'moved'
     }
   }
 }

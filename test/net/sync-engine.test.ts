@@ -121,4 +121,23 @@ describe('syncRepo', () => {
     a.close()
     await expect(serving).rejects.toMatchObject({ code: 'E_PEER_LOST' })
   })
+
+  it('a peer that said it was done and owed us nothing closes: it left, and is not reported dropped (one cut mid-transfer is: sync-simulated.test.ts)', async () => {
+    const seedStore = new MemoryStore()
+    const seedRefs = await repos.refs('seed-left')
+    const v = await buildVersion(seedStore, [{ path: 'a.bin', bytes: pseudoRandomBytes('left', 300 * KiB) }])
+    await setRef(seedRefs, 'refs/heads/main', v.version)
+    const [good, goodRemote] = MemoryTransport.pair({ b: 'seed' })
+    void serveRepo({ store: seedStore, refs: seedRefs, transport: goodRemote, peerName: 'seed' })
+    // another member's sync that met ours: it wants nothing, says DONE, and its process ends
+    const [early, earlyRemote] = MemoryTransport.pair({ b: 'early' })
+    void PeerSession.open({ transport: earlyRemote, store: new MemoryStore(), identity: randomIdentity('early') }).then(async (session) => {
+      await session.advertiseRefs([])
+      await session.sendDone()
+      earlyRemote.close()
+    })
+    const result = await syncRepo({ store: new MemoryStore(), refs: await repos.refs('me-left'), transports: [good, early], lingerIdleMs: 0 })
+    expect(result.missing).toEqual([])
+    expect(result.dropped).toEqual([])
+  }, 30_000)
 })

@@ -245,15 +245,23 @@ export class Swarm {
     if (!m.alive) return
     m.alive = false
     this.#members.delete(m.session)
-    if (err !== undefined) this.dropped.push({ peer: m.session.name, code: err.code, message: err.message })
+    let owed = false
     const job = this.#job
     if (job !== undefined) {
       for (const item of job.items.values()) {
         removeMember(item.holders, m)
-        removeMember(item.asking, m)
-        if (removeMember(item.inFlight, m)) this.#released(item)
+        if (removeMember(item.asking, m)) owed = true
+        if (removeMember(item.inFlight, m)) {
+          owed = true
+          this.#released(item)
+        }
       }
     }
+    // why: a peer that said it was done, owed us nothing and closed has left, not dropped: a sync
+    // that met ours and finished first closes its connection as its process ends (reported as "the
+    // transfer resumes when a peer is reachable again", about nothing). A peer we closed is dropped.
+    const left = err?.code === 'E_PEER_LOST' && m.session.remoteDone && !owed
+    if (err !== undefined && !left) this.dropped.push({ peer: m.session.name, code: err.code, message: err.message })
     m.window.clear()
     this.#schedulePump()
   }

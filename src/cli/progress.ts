@@ -60,7 +60,12 @@ export function progressBar (stream: NodeJS.WriteStream = process.stderr): { upd
   if (bar === undefined) return undefined
   return {
     // after our own fetch: what the peers still take from us (a serve takes our new versions)
-    update (p) { bar.update(p.phase === 'linger' ? 'sending' : p.phase, p.bytes, p.totalBytes, ` | ${p.peers} peer(s)`) },
+    update (p) {
+      const wait = p.waiting?.[0]
+      // a serve taking other members' versions first: we wait our turn (a stuck "sending" line before)
+      const label = wait !== undefined ? `${wait.peer} takes ${wait.ahead} member(s)' first; yours next` : p.phase === 'linger' ? 'sending' : p.phase
+      bar.update(label, p.bytes, p.totalBytes, ` | ${p.peers} peer(s)`)
+    },
     stop (complete) { bar.stop(complete) }
   }
 }

@@ -29,6 +29,7 @@ export const samples: Message[] = [
   { type: 'REFS', refs: [] },
   { type: 'DONE' },
   { type: 'END_OF_REFS' },
+  { type: 'BUSY', ahead: 2 },
   { type: 'GOODBYE', code: 'E_AUTH', message: 'mallory presented no membership certificate of team orcs: not a member' },
   { type: 'WANT', ids: [id1, id2], mode: 'block', priority: 7 },
   { type: 'WANT', ids: [id1], mode: 'have', priority: 255 },

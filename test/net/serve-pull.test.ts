@@ -6,6 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import * as gas from '../../src/index.js'
 import { servePeers, syncWithPeers } from '../../src/peer/sync/peer-node.js'
 import type { ServePulled } from '../../src/peer/sync/serve-pull.js'
+import type { SyncProgress } from '../../src/peer/sync/sync-engine.js'
 import { startTracker, type RunningTracker } from '../../src/peer/discovery/tracker.js'
 import { makeTeam } from '../helpers/team.js'
 import { useTmp } from '../helpers/tmp.js'
@@ -113,6 +114,49 @@ describe('a serve taking what a member has ahead (programmatic API)', () => {
       }
       for (const ws of [ana, bo, cy]) expect((await gas.log(ws, {})).filter((v) => v.parents.length === 2).length).toBeLessThanOrEqual(1)
       expect(await ana.head()).toBe(head)
+    } finally {
+      controller.abort()
+      await serving
+    }
+  }, 60_000)
+
+  it('a member that syncs while the serve takes another waits its turn (told BUSY), and leaves only once the serve took its versions', async () => {
+    const [ana, bo, cy] = await makeTeam([tmp(), tmp(), tmp()], ['ana', 'bo', 'cy'], tracker.url)
+    writeFileSync(join(ana.root, 'notes.txt'), 'v1\n')
+    await gas.add(ana, { paths: [join(ana.root, 'notes.txt')] })
+    await gas.commit(ana, { message: 'notes' })
+    await ana.store.flush()
+    let takes = 0
+    const controller = new AbortController()
+    // the first take lasts longer than a member's linger idle time (5 s): without BUSY, cy would leave with its versions
+    const policy = async (): Promise<object> => {
+      if (++takes === 1) await new Promise((resolve) => setTimeout(resolve, 7_000))
+      return {}
+    }
+    const serving = servePeers({ ws: ana, trackers: [], security: gas.peerSecurity(ana), signal: controller.signal, policy })
+    try {
+      const sync = async (ws: gas.Workspace, onProgress?: (p: SyncProgress) => void): Promise<Awaited<ReturnType<typeof syncWithPeers>>> => await syncWithPeers({ ws, trackers: [], security: gas.peerSecurity(ws), onProgress })
+      for (const ws of [bo, cy]) expect((await sync(ws)).complete).toBe(true)
+      const heads = new Map<string, string>()
+      for (const [ws, name] of [[bo, 'bo.txt'], [cy, 'cy.txt']] as const) {
+        writeFileSync(join(ws.root, name), `${name}\n`)
+        await gas.add(ws, { paths: [join(ws.root, name)] })
+        heads.set(name, await gas.commit(ws, { message: name }))
+        await ws.store.flush()
+      }
+      const boSync = sync(bo)
+      await vi.waitFor(() => expect(takes).toBe(1), { timeout: 20_000, interval: 50 })
+      const seen: SyncProgress[] = []
+      const cySync = await sync(cy, (p) => { if (p.waiting !== undefined) seen.push(p) })
+      expect(seen.length).toBeGreaterThan(0)
+      expect(seen[0].waiting).toEqual([{ peer: 'ana', ahead: 1 }])
+      // cy stayed until its turn: the serve holds cy's version before cy's sync returned
+      expect(await ana.store.has(heads.get('cy.txt')!)).toBe(true)
+      expect(['delivered', 'moved']).toContain(cySync.refs.find((r) => r.ref === 'refs/heads/main')?.action)
+      // bo heard nothing while its take stood still and left at its idle time (a real take sends WANTs); its next sync offers it again
+      await boSync
+      await sync(bo)
+      await vi.waitFor(async () => expect(await ana.store.has(heads.get('bo.txt')!)).toBe(true), { timeout: 20_000, interval: 100 })
     } finally {
       controller.abort()
       await serving

@@ -10,7 +10,7 @@ import { V2, codeOf, hex, id1, id2, samples } from '../helpers/wire-samples.js'
 
 describe('wire table', () => {
   it('has stable ids', () => {
-    expect(Object.fromEntries(Object.entries(MESSAGES).map(([k, v]) => [k, v.id]))).toEqual({ HELLO: 1, REFS: 2, WANT: 3, HAVE: 4, DONT_HAVE: 5, BLOCK: 6, CANCEL: 7, BATCH: 8, DONE: 9, END_OF_REFS: 10, GOODBYE: 11, DONT_HAVE_REASON: 12, LARGE_BATCH: 13 })
+    expect(Object.fromEntries(Object.entries(MESSAGES).map(([k, v]) => [k, v.id]))).toEqual({ HELLO: 1, REFS: 2, WANT: 3, HAVE: 4, DONT_HAVE: 5, BLOCK: 6, CANCEL: 7, BATCH: 8, DONE: 9, END_OF_REFS: 10, GOODBYE: 11, DONT_HAVE_REASON: 12, LARGE_BATCH: 13, BUSY: 14 })
   })
 
   it('known bytes: WANT frame layout', () => {
@@ -54,8 +54,12 @@ describe('wire table', () => {
     expect(Buffer.from(encodeMessage({ type: 'DONE' })).toString('hex')).toBe('0109')
     expect(Buffer.from(encodeMessage({ type: 'END_OF_REFS' })).toString('hex')).toBe('010a')
     expect(codeOf(() => decodeMessage(Uint8Array.of(1, 9, 0)))).toBe('E_FRAME_LENGTH')
-    expect([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13].every(isKnownMessageId)).toBe(true)
-    expect(isKnownMessageId(14) || isKnownMessageId(0) || isKnownMessageId(255)).toBe(false)
+    expect([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14].every(isKnownMessageId)).toBe(true)
+    expect(isKnownMessageId(15) || isKnownMessageId(0) || isKnownMessageId(255)).toBe(false)
+    // BUSY: how many members a serve takes before the one it tells, a u16
+    expect(Buffer.from(encodeMessage({ type: 'BUSY', ahead: 258 })).toString('hex')).toBe('010e0102')
+    expect(codeOf(() => encodeMessage({ type: 'BUSY', ahead: 70_000 }))).toBe('E_BAD_ARGUMENT')
+    expect(codeOf(() => encodeMessage({ type: 'BUSY', ahead: -1 }))).toBe('E_BAD_ARGUMENT')
     expect(codeOf(() => decodeMessage(Uint8Array.of(1, 99)))).toBe('E_PROTOCOL')
     expect(codeOf(() => decodeMessage(Uint8Array.of(2, 3)))).toBe('E_PROTOCOL_VERSION')
   })

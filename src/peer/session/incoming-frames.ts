@@ -45,12 +45,15 @@ export class IncomingFrames {
   remoteDone = false
   /** frames with a message id this build does not know, skipped */
   unknownMessages = 0
+  /** the remote's last BUSY: members it takes before us */
+  remoteBusy: number | undefined
   readonly listeners = {
     have: [] as Array<(ids: ObjectId[]) => void>,
     dontHave: [] as Array<(ids: ObjectId[], reason?: DontHaveReason) => void>,
     block: [] as Array<(block: ReceivedBlock) => void>,
     refs: [] as Array<(refs: RefEntry[]) => void>,
     done: [] as Array<() => void>,
+    busy: [] as Array<(ahead: number) => void>,
     unknown: [] as Array<(messageId: number) => void>
   }
 
@@ -156,6 +159,8 @@ export class IncomingFrames {
         case 'REFS': return this.#onRefs(msg.refs)
         case 'WANT':
           this.remoteDone = false
+          // its turn came: a serve that said BUSY asks for our versions now
+          this.remoteBusy = undefined
           return host.want(msg.ids, msg.mode, msg.priority)
         case 'HAVE': return emit(this.listeners.have, msg.ids)
         case 'DONT_HAVE': return emit(this.listeners.dontHave, msg.ids)
@@ -176,6 +181,9 @@ export class IncomingFrames {
           if (msg.ids.length === 0 && !host.remoteCan('done')) return this.#onDone()
           return host.cancel(msg.ids)
         case 'DONE': return this.#onDone()
+        case 'BUSY':
+          this.remoteBusy = msg.ahead
+          return emit(this.listeners.busy, msg.ahead)
         case 'END_OF_REFS': return this.#endOfRefs()
         case 'GOODBYE': return host.goodbye(msg)
       }

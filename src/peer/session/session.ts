@@ -112,6 +112,8 @@ export class PeerSession {
   set remoteDone (done: boolean) { this.#incoming.remoteDone = done }
   /** frames with a message id this build does not know, skipped */
   get unknownMessages (): number { return this.#incoming.unknownMessages }
+  /** the remote's last BUSY: how many members it takes before us; undefined if it never said */
+  get remoteBusy (): number | undefined { return this.#incoming.remoteBusy }
 
   onHave (cb: (ids: ObjectId[]) => void): void { this.#incoming.listeners.have.push(cb) }
   /** `reason`: why the remote refused them ('access-denied'), when it said; absent: it does not hold them */
@@ -119,6 +121,8 @@ export class PeerSession {
   onBlock (cb: (block: ReceivedBlock) => void): void { this.#incoming.listeners.block.push(cb) }
   onRefs (cb: (refs: RefEntry[]) => void): void { this.#incoming.listeners.refs.push(cb) }
   onRemoteDone (cb: () => void): void { this.#incoming.listeners.done.push(cb) }
+  /** the remote said it takes our versions after `ahead` other members' (BUSY) */
+  onBusy (cb: (ahead: number) => void): void { this.#incoming.listeners.busy.push(cb) }
   /** a frame with a message id this build does not know arrived (and was skipped) */
   onUnknownMessage (cb: (messageId: number) => void): void { this.#incoming.listeners.unknown.push(cb) }
   /** whether the remote's HELLO lists this capability */
@@ -168,6 +172,13 @@ export class PeerSession {
   /** Tells the remote we want nothing more (DONE; an empty CANCEL for a version 1 peer). */
   async sendDone (): Promise<void> {
     await this.#send(this.remoteCan('done') ? { type: 'DONE' } : { type: 'CANCEL', ids: [] })
+  }
+
+  /** Tells a remote that understands it that we take its versions after `ahead` other members' (BUSY); false if it does not. */
+  async sendBusy (ahead: number): Promise<boolean> {
+    if (!this.remoteCan('busy')) return false
+    await this.#send({ type: 'BUSY', ahead })
+    return true
   }
 
   /** Ends the session; `err` is what listeners are told (undefined: a normal close). */

@@ -3,14 +3,28 @@ import type { PeerSession } from '../session/session.js'
 
 /** why: how often a lingering sync looks whether its peers are done; a frame resets the idle clock, so this only bounds the wait's slack */
 const LINGER_POLL_MS = 250
+/**
+ * why: a serve taking other members' versions before ours says BUSY every few seconds, so we wait
+ * our turn rather than leave at the idle time; this long at most (another member's 10 GB at
+ * 35 MB/s), then we leave and the next sync offers ours again
+ */
+export const TURN_WAIT_MS = 5 * 60_000
 
-/** Says "done" to every peer, then serves them until each says done, closes, or goes quiet; `onTick` at each look (a progress bar: what they take). */
-export async function linger (sessions: PeerSession[], clock: Clock, idleMs: number, onTick?: () => void): Promise<void> {
+/** A peer that takes our versions after other members': its name and how many are before us. */
+export interface WaitingTurn { peer: string, ahead: number }
+
+/**
+ * Says "done" to every peer, then serves them until each says done, closes, or goes quiet;
+ * `onTick` at each look, with the peers whose turn we wait for (a progress bar: what they take).
+ */
+export async function linger (sessions: PeerSession[], clock: Clock, idleMs: number, onTick?: (waiting: WaitingTurn[]) => void): Promise<void> {
   await Promise.all(sessions.map(async (session) => await session.sendDone().catch(() => {})))
   if (idleMs <= 0) return
+  const waiting = (): WaitingTurn[] => sessions.filter((s) => !s.closed && (s.remoteBusy ?? 0) > 0).map((s) => ({ peer: s.name, ahead: s.remoteBusy! }))
   await Promise.all(sessions.map(async (session) => await new Promise<void>((resolve) => {
     let lastBytes = session.ledger.wireBytesReceived
     let lastHeard = clock.now()
+    let busySince: number | undefined
     let cancel = (): void => {}
     const check = (): void => {
       if (session.closed || (session.remoteDone && session.queuedWants === 0)) return resolve()
@@ -19,12 +33,13 @@ export async function linger (sessions: PeerSession[], clock: Clock, idleMs: num
         lastHeard = clock.now()
       }
       if (clock.now() - lastHeard > idleMs) return resolve()
-      onTick?.()
+      if (busySince !== undefined && (session.remoteBusy ?? 0) > 0 && clock.now() - busySince > TURN_WAIT_MS) return resolve()
+      onTick?.(waiting())
       cancel = clock.after(LINGER_POLL_MS, check)
     }
+    session.onBusy(() => { busySince ??= clock.now() })
     session.onRemoteDone(() => { cancel(); check() })
     session.onClose(() => { cancel(); resolve() })
     check()
   })))
 }
-

@@ -23,6 +23,9 @@ export interface ServePulled {
   checkedOut?: CheckoutResult
 }
 
+/** why: well inside a member's linger idle time (5 s), so a BUSY always arrives before it would leave */
+export const BUSY_INTERVAL_MS = 2_000
+
 /** why: a command holding the workspace (a restore of a large file) takes seconds; the files follow the branch soon after it ends */
 export const CHECKOUT_RETRY_MS = 2_000
 
@@ -32,6 +35,8 @@ export interface ServePullOptions {
   limits: TransferLimits
   policy?: ServePolicy
   onPulled?: (pulled: ServePulled) => void
+  /** how often a member waiting for its turn is told so (BUSY_INTERVAL_MS) */
+  busyIntervalMs?: number
 }
 
 /**
@@ -47,11 +52,14 @@ export interface ServePullOptions {
  * the laptop: the serve only answered, so the others got it only while that member was online,
  * and the member running the serve never did. Now the always-on serve keeps it for the team.
  * One member at a time: two checkouts of one workspace would wait on each other's lock; a member
- * that connects meanwhile waits its turn (its sync lingers while we are busy, then leaves, and
- * the next sync brings the rest).
+ * that connects meanwhile waits its turn, told so (BUSY) so that its sync lingers until then
+ * (a member of an older build leaves at its idle time, and its next sync brings the rest).
  */
 export function servePull (opts: ServePullOptions): (session: PeerSession, theirs: RemoteRef[], ours: RemoteRef[]) => Promise<boolean> {
   let turn: Promise<void> = Promise.resolve()
+  // turns given out and turns over: a member's place in line is its turn minus the ones over
+  let given = 0
+  let over = 0
   const { ws } = opts.node
   return async (session, theirs, ours) => {
     if (!(await lacksAny(ws, theirs))) return false
@@ -61,11 +69,36 @@ export function servePull (opts: ServePullOptions): (session: PeerSession, their
       opts.onPulled?.({ peer: session.name, error: new GasError('E_LOCKED', `the workspace is locked by pid ${holder.pid} (${holder.command})`) })
       return false
     }
-    const mine = turn.then(async () => await pullFrom(opts, session, ours))
+    const place = given++
+    const stopWaiting = waitingTurn(session, () => place - over, opts.busyIntervalMs ?? BUSY_INTERVAL_MS)
+    const mine = turn.then(async () => {
+      stopWaiting()
+      await pullFrom(opts, session, ours)
+    })
     turn = mine.catch(() => {})
-    await mine
+    try {
+      await mine
+    } finally {
+      over++
+      stopWaiting()
+    }
     return true
   }
+}
+
+/**
+ * While a member waits for its turn: BUSY with how many are before it, now and every `everyMs`,
+ * so its sync waits rather than leave at its idle time (5 s) with its versions still on it.
+ */
+function waitingTurn (session: PeerSession, ahead: () => number, everyMs: number): () => void {
+  const say = (): void => {
+    const n = ahead()
+    if (n > 0 && !session.closed) void session.sendBusy(n).catch(() => {})
+  }
+  say()
+  const timer = setInterval(say, everyMs)
+  timer.unref()
+  return () => clearInterval(timer)
 }
 
 /** A ref the remote advertises whose value we do not hold: a version, tag, build or team record of theirs is new here. */

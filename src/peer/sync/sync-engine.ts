@@ -17,7 +17,7 @@ import { openSessions } from './open-sessions.js'
 import { Denials, type AccessDenied } from '../session/denials.js'
 import type { Transport } from '../transport/transport.js'
 import { traceMark } from '../../trace.js'
-import { linger } from './linger.js'
+import { linger, type WaitingTurn } from './linger.js'
 
 /**
  * `gas sync` and `gas serve` on top of sessions and the swarm:
@@ -41,6 +41,8 @@ export interface SyncProgress {
   bytes: number
   totalObjects: number
   totalBytes: number
+  /** lingering: peers that take our versions after other members' (BUSY), and how many are before us */
+  waiting?: WaitingTurn[]
 }
 
 export interface PeerSecurity {
@@ -292,7 +294,9 @@ export async function syncRepo (opts: SyncOptions): Promise<SyncResult> {
     // what the peers take from us meanwhile (a serve takes our versions now): the bar counts it, not a stuck line
     const sent = (): number => sessions.reduce((total, s) => total + s.ledger.bytesSent, 0)
     const sentBefore = sent()
-    await linger(sessions, clock, opts.lingerIdleMs ?? LINGER_IDLE_MS, () => { if (sent() > sentBefore) progress(phase, { bytes: sent() - sentBefore, totalBytes: sent() - sentBefore }) })
+    await linger(sessions, clock, opts.lingerIdleMs ?? LINGER_IDLE_MS, (waiting) => {
+      if (sent() > sentBefore || waiting.length > 0) progress(phase, { bytes: sent() - sentBefore, totalBytes: sent() - sentBefore, ...(waiting.length > 0 ? { waiting } : {}) })
+    })
     traceMark('linger over')
     await markDelivered(refs, ahead)
     phase = 'done'

@@ -28,7 +28,7 @@ export const FRAME_VERSION = 1
  */
 export const PROTOCOL_VERSION = 2
 /** What this build understands beyond version 1; a peer sends a newer message only to a peer listing it. */
-export const CAPABILITIES = ['done', 'end-of-refs', 'goodbye', 'dont-have-reason', 'large-frames'] as const
+export const CAPABILITIES = ['done', 'end-of-refs', 'goodbye', 'dont-have-reason', 'large-frames', 'busy'] as const
 export type Capability = typeof CAPABILITIES[number]
 export const FRAME_HEADER_BYTES = 2
 
@@ -101,7 +101,9 @@ export interface DoneMessage { type: 'DONE' }
 export interface EndOfRefsMessage { type: 'END_OF_REFS' }
 /** why the sender ends the connection (capability `goodbye`): a refusal reaches the refused side as a reason, not as a lost peer */
 export interface GoodbyeMessage { type: 'GOODBYE', code: string, message: string }
-export type Message = HelloMessage | RefsMessage | WantMessage | HaveMessage | DontHaveMessage | DontHaveReasonMessage | CancelMessage | BlockMessage | BatchMessage | LargeBatchMessage | DoneMessage | EndOfRefsMessage | GoodbyeMessage
+/** "I take your versions after `ahead` other members' (capability `busy`): a serve's member waits its turn rather than leave */
+export interface BusyMessage { type: 'BUSY', ahead: number }
+export type Message = HelloMessage | RefsMessage | WantMessage | HaveMessage | DontHaveMessage | DontHaveReasonMessage | CancelMessage | BlockMessage | BatchMessage | LargeBatchMessage | DoneMessage | EndOfRefsMessage | GoodbyeMessage | BusyMessage
 export type MessageType = Message['type']
 
 export const BLOCK_ENCODING_RAW = 0
@@ -323,6 +325,17 @@ function emptyCodec<T extends 'DONE' | 'END_OF_REFS'> (type: T, id: number): Cod
   }
 }
 
+/** BUSY: <ahead u16> */
+const BUSY: Codec<BusyMessage> = {
+  id: 14,
+  preencode (msg) {
+    if (!Number.isInteger(msg.ahead) || msg.ahead < 0 || msg.ahead > 0xffff) throw GasError.badArgument(`BUSY ahead must be an integer 0..65535, got ${String(msg.ahead)}`)
+    return 2
+  },
+  encode (msg, w) { w.u16(msg.ahead) },
+  decode: (r) => ({ type: 'BUSY', ahead: r.u16('BUSY ahead') })
+}
+
 /** The wire table. Ids are API: never renumber a row, add new ones at the end. */
 export const MESSAGES = {
   HELLO,
@@ -337,7 +350,8 @@ export const MESSAGES = {
   END_OF_REFS: emptyCodec('END_OF_REFS', 10), // END_OF_REFS: no payload
   GOODBYE,
   DONT_HAVE_REASON,
-  LARGE_BATCH: batchCodec('LARGE_BATCH', 13, 4)
+  LARGE_BATCH: batchCodec('LARGE_BATCH', 13, 4),
+  BUSY
 } as const satisfies { [K in MessageType]: Codec<Extract<Message, { type: K }>> }
 
 const BY_ID = new Map<number, Codec<Message>>(

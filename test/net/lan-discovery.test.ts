@@ -92,4 +92,19 @@ describe('LAN discovery', () => {
     expect(bad.status).toBe(2)
     expect(bad.stderr).toMatch(/E_BAD_ARGUMENT: gas team lan takes on or off/)
   }, 90_000)
+
+  it('nobody answers on the LAN and no tracker: gas sync says no peer (E_NO_PEERS), not the socket closed twice', async () => {
+    const [bo] = await makeTeam([tmp()], ['bo'], 'ws://127.0.0.1:1')
+    bo.config = { ...bo.config, trackers: [] }
+    await bo.saveConfig()
+    await bo.close()
+    const port = await freeUdpPort()
+    expect((await gasAsync(bo.root, ['team', 'lan', 'on', '--interface', '127.0.0.1', '--port', String(port)])).status).toBe(0)
+    const r = await gasAsync(bo.root, ['sync', '--once'])
+    expect(r.status).toBe(1)
+    expect(r.stderr).toMatch(/^gas: E_NO_PEERS: /m)
+    const query = await queryLan({ interface: '127.0.0.1', port, teamId: 'team', onAnnounce: () => {} })
+    query.close()
+    query.close()
+  }, 60_000)
 })

@@ -79,7 +79,7 @@ export async function startLanAnnouncer (opts: LanOptions & { teamId: string | n
     cancel = clock.after(LAN_ANNOUNCE_INTERVAL_MS, tick)
   }
   tick()
-  return { close: () => { cancel(); socket.close() } }
+  return { close: closeOnce(socket, cancel) }
 }
 
 /** The asking side: one query for our team; every well-formed announce heard goes to `onAnnounce` (its signature is the caller's to check). */
@@ -90,5 +90,16 @@ export async function queryLan (opts: LanOptions & { teamId: string | null, onAn
     if (announce !== undefined) opts.onAnnounce(announce)
   })
   socket.send(encode({ query: opts.teamId ?? '' }), opts.port ?? LAN_PORT, opts.group ?? LAN_GROUP)
-  return { close: () => socket.close() }
+  return { close: closeOnce(socket) }
+}
+
+/** why: a caller's cleanup may close twice (done, then the error path); dgram throws on the second, which hid the error being reported */
+function closeOnce (socket: Socket, before: () => void = () => {}): () => void {
+  let closed = false
+  return () => {
+    if (closed) return
+    closed = true
+    before()
+    socket.close()
+  }
 }

@@ -14,6 +14,7 @@ import { systemClock, type Clock } from '../../clock.js'
 import type { PeerIdentity, PeerSession } from '../session/session.js'
 import { openSessions } from './open-sessions.js'
 import { HeldForDirect } from './held-for-direct.js'
+import { LatePeers } from './late-peers.js'
 import type { PeerSecurity } from './sync-engine.js'
 import type { DroppedPeer } from '../swarm/swarm.js'
 import { diagnoseTracker, MEMBERSHIP_REFUSALS, noPeersError, type TrackerReport } from '../discovery/tracker-report.js'
@@ -160,8 +161,13 @@ export async function connectPeers (opts: ConnectOptions): Promise<ConnectedPeer
   /** remote processes (tracker peer ids) whose handshake was refused for who they are: waiting longer changes nothing */
   const refused = new Set<string>()
   let handshaking = 0
-  /** still waiting for peers: later arrivals go to onLateTransport */
+  /** still waiting for peers: later arrivals go to onLateTransport, else are served only (late) */
   let waiting = true
+  const late = new LatePeers(ws.refs)
+  const leave = async (): Promise<void> => {
+    late.closeAll()
+    await swarm.leave()
+  }
   const seen = new Map<string, TrackerSeen>(urls.map((url) => [url, {}]))
   let changed: () => void = () => {}
   /** the kind of connection each remote process (HELLO peerId) is in session over: one session per process, direct preferred */
@@ -185,6 +191,10 @@ export async function connectPeers (opts: ConnectOptions): Promise<ConnectedPeer
       if (route?.transport === 'tcp' && opened.sessions.length === 0) held.release(remote)
       for (const session of opened.sessions) {
         const remoteId = session.remote?.peerId === undefined ? remote : trackerPeerId(session.remote.peerId)
+        if (!waiting) {
+          late.add(session)
+          continue
+        }
         const viaTcp = route?.transport === 'tcp'
         if (viaTcp) held.spare(remoteId)
         const existing = sessionOf.get(remoteId)
@@ -350,10 +360,10 @@ export async function connectPeers (opts: ConnectOptions): Promise<ConnectedPeer
     dialer?.stop()
     lanQuery?.close()
     for (const session of sessions) session.close()
-    await swarm.leave()
+    await leave()
     throw err
   }
-  return { identity, sessions, dropped, ownProcesses, routes, trackers: await reportTrackers(seen, sessions.length), leave: async () => await swarm.leave() }
+  return { identity, sessions, dropped, ownProcesses, routes, trackers: await reportTrackers(seen, sessions.length), leave }
 }
 
 /**

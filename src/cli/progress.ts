@@ -63,7 +63,7 @@ export function progressBar (stream: NodeJS.WriteStream = process.stderr): { upd
     update (p) {
       const wait = p.waiting?.[0]
       // a serve taking other members' versions first: we wait our turn (a stuck "sending" line before)
-      const label = wait !== undefined ? `${wait.peer} takes ${wait.ahead} member(s)' first; yours next` : p.phase === 'linger' ? 'sending' : p.phase
+      const label = wait !== undefined ? `${wait.peer} takes ${wait.ahead} other member(s)' first; yours next` : p.phase === 'linger' ? 'sending' : p.phase
       bar.update(label, p.bytes, p.totalBytes, ` | ${p.peers} peer(s)`)
     },
     stop (complete) { bar.stop(complete) }

@@ -123,4 +123,25 @@ describe('gas serve takes the versions a member that connects has ahead', () => 
     await vi.waitFor(() => expect(said()).toContain('refs/builds/game/1.0 from bo refused: E_ACCESS_DENIED'), { timeout: 10_000, interval: 100 })
     expect((await runGas(GAS, ana, ['build', 'list'])).stdout).not.toContain('game')
   }, 120_000)
+
+  it('a member that syncs while the serve takes another waits its turn and says so, and leaves once its versions are taken', async () => {
+    const { bo, cy, said } = await team()
+    expect((await syncUntilPeer(GAS, cy)).json.complete).toBe(true)
+    // bo sends at 1 MB/s: the serve's take of his 12 MB outlasts cy's 5 s of idle lingering
+    await gasOk(GAS, bo, ['schedule', 'set', '--outside-limit', '1MB/s'])
+    // cy's rules leave bo's texture on the peers: cy's own sync is quick, what it waits for is its turn
+    await gasOk(GAS, cy, ['sync', 'exclude', '*.psd'])
+    await commitFile(bo, 'rock.psd', randomBytes(12_000_000), 'bo rock')
+    await commitFile(cy, 'notes.txt', Buffer.from('notes\n'), 'cy notes')
+    const boSync = runGas(GAS, bo, ['sync', '--once'])
+    await vi.waitFor(() => expect(said()).toContain('bo connected'), { timeout: 20_000, interval: 100 })
+    await new Promise((resolve) => setTimeout(resolve, 2_500))
+    const cySync = await runGas(GAS, cy, ['sync', '--once'])
+    expect(cySync.status, cySync.stderr).toBe(0)
+    expect(cySync.stderr).toContain("waiting: ana takes 1 other member(s)' versions first; yours next")
+    expect(cySync.stdout).toMatch(/refs\/heads\/main: (ana took it|ana's moved meanwhile)/)
+    expect((await boSync).status).toBe(0)
+    await vi.waitFor(() => expect(said()).toContain("took cy's versions"), { timeout: 10_000, interval: 100 })
+    expect(said()).toContain("took bo's versions")
+  }, 120_000)
 })

@@ -175,6 +175,15 @@ export function register (program: Command): void {
       for (;;) {
         const started = performance.now()
         const bar = p.json ? undefined : progressBar()
+        // without a bar (a log, a script): a serve's turn we wait for is said once, not left as silence
+        let toldTurn = false
+        const onProgress = (prog: SyncProgress): void => {
+          bar?.update(prog)
+          const wait = prog.waiting?.[0]
+          if (bar !== undefined || p.json || wait === undefined || toldTurn) return
+          toldTurn = true
+          p.err(`waiting: ${wait.peer} takes ${wait.ahead} other member(s)' versions first; yours next`)
+        }
         let failure: GasError | null = null
         try {
           const result = await withWorkspace(async (ws) => {
@@ -184,7 +193,7 @@ export function register (program: Command): void {
             warn(rules.notice)
             // a `.gasrules` (or a role) this sync brings is taken up by the sync itself: what it wants comes in the same run
             const synced = await (await loading).syncWithPeers({
-              ws, trackers: opts.tracker, peers: opts.peer, security: peerSecurity(ws), locks: lockExchangeOf(ws), aloneWaitMs: ALONE_WAIT_MS, onProgress: (prog: SyncProgress) => bar?.update(prog),
+              ws, trackers: opts.tracker, peers: opts.peer, security: peerSecurity(ws), locks: lockExchangeOf(ws), aloneWaitMs: ALONE_WAIT_MS, onProgress,
               wantContent: rules.wantContent, policyKey: rules.policyKey, contentOfHistory: rules.contentOfHistory, reloadPolicy: rules.reloadPolicy
             })
             traceMark('sync: peers done')

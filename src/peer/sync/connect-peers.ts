@@ -163,9 +163,9 @@ export async function connectPeers (opts: ConnectOptions): Promise<ConnectedPeer
   let handshaking = 0
   /** still waiting for peers: later arrivals go to onLateTransport, else are served only (late) */
   let waiting = true
-  const late = new LatePeers(ws.refs)
+  const late = new LatePeers(ws.refs, clock)
   const leave = async (): Promise<void> => {
-    late.closeAll()
+    await late.leave()
     await swarm.leave()
   }
   const seen = new Map<string, TrackerSeen>(urls.map((url) => [url, {}]))

@@ -35,8 +35,6 @@ export interface ServePullOptions {
   limits: TransferLimits
   policy?: ServePolicy
   onPulled?: (pulled: ServePulled) => void
-  /** how often a member waiting for its turn is told so (BUSY_INTERVAL_MS) */
-  busyIntervalMs?: number
 }
 
 /**
@@ -70,7 +68,7 @@ export function servePull (opts: ServePullOptions): (session: PeerSession, their
       return false
     }
     const place = given++
-    const stopWaiting = waitingTurn(session, () => place - over, opts.busyIntervalMs ?? BUSY_INTERVAL_MS)
+    const stopWaiting = waitingTurn(session, () => place - over)
     const mine = turn.then(async () => {
       stopWaiting()
       await pullFrom(opts, session, ours)
@@ -87,16 +85,16 @@ export function servePull (opts: ServePullOptions): (session: PeerSession, their
 }
 
 /**
- * While a member waits for its turn: BUSY with how many are before it, now and every `everyMs`,
- * so its sync waits rather than leave at its idle time (5 s) with its versions still on it.
+ * While a member waits for its turn: BUSY with how many are before it, now and every
+ * BUSY_INTERVAL_MS, so its sync waits rather than leave at its idle time (5 s) with its versions still on it.
  */
-function waitingTurn (session: PeerSession, ahead: () => number, everyMs: number): () => void {
+function waitingTurn (session: PeerSession, ahead: () => number): () => void {
   const say = (): void => {
     const n = ahead()
     if (n > 0 && !session.closed) void session.sendBusy(n).catch(() => {})
   }
   say()
-  const timer = setInterval(say, everyMs)
+  const timer = setInterval(say, BUSY_INTERVAL_MS)
   timer.unref()
   return () => clearInterval(timer)
 }

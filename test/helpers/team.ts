@@ -21,6 +21,16 @@ export async function makeTeam (dirs: string[], names: string[], trackerUrl: str
   return out
 }
 
+/** A serve policy (servePeers' `policy`) whose first take stands still `ms`, as a long take would, and how many takes began. */
+export function holdFirstTake (ms: number): { policy: () => Promise<object>, takes: () => number } {
+  let takes = 0
+  const policy = async (): Promise<object> => {
+    if (++takes === 1) await new Promise((resolve) => setTimeout(resolve, ms))
+    return {}
+  }
+  return { policy, takes: () => takes }
+}
+
 /** Starts a real `gas serve` in `dir` and resolves once it says it is serving. */
 export async function startServe (dir: string): Promise<ChildProcess> {
   const child = gasSpawn(dir, ['serve'])

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import * as gas from '../../src/index.js'
 import { servePeers, syncWithPeers } from '../../src/peer/sync/peer-node.js'
 import { startTracker, type RunningTracker } from '../../src/peer/discovery/tracker.js'
-import { makeTeam } from '../helpers/team.js'
+import { holdFirstTake, makeTeam } from '../helpers/team.js'
 import { useTmp } from '../helpers/tmp.js'
 
 const tmp = useTmp()
@@ -24,20 +24,16 @@ describe('a peer that reaches a sync after it chose its peers', () => {
   it('is served and told DONE, is not listed among the sync\'s routes, and does not see it dropped when it ends', async () => {
     const [ana, bo, cy] = await makeTeam([tmp(), tmp(), tmp()], ['ana', 'bo', 'cy'], tracker.url)
     await commitFile(ana, 'notes.txt')
-    let takes = 0
     const controller = new AbortController()
     // bo's sync lingers while the serve takes its version (3 s here, under its 5 s idle): cy arrives meanwhile
-    const policy = async (): Promise<object> => {
-      if (++takes === 1) await new Promise((resolve) => setTimeout(resolve, 3_000))
-      return {}
-    }
+    const { policy, takes } = holdFirstTake(3_000)
     const serving = servePeers({ ws: ana, trackers: [], security: gas.peerSecurity(ana), signal: controller.signal, policy })
     try {
       const sync = async (ws: gas.Workspace): Promise<Awaited<ReturnType<typeof syncWithPeers>>> => await syncWithPeers({ ws, trackers: [], security: gas.peerSecurity(ws) })
       for (const ws of [bo, cy]) expect((await sync(ws)).complete).toBe(true)
       const boHead = await commitFile(bo, 'bo.txt')
       const boSync = sync(bo)
-      await vi.waitFor(() => expect(takes).toBe(1), { timeout: 20_000, interval: 50 })
+      await vi.waitFor(() => expect(takes()).toBe(1), { timeout: 20_000, interval: 50 })
       const cyResult = await sync(cy)
       const boResult = await boSync
       // bo chose ana alone; cy reached it late: served (cy has bo's version), not synced with

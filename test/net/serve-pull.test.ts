@@ -8,7 +8,7 @@ import { servePeers, syncWithPeers } from '../../src/peer/sync/peer-node.js'
 import type { ServePulled } from '../../src/peer/sync/serve-pull.js'
 import type { SyncProgress } from '../../src/peer/sync/sync-engine.js'
 import { startTracker, type RunningTracker } from '../../src/peer/discovery/tracker.js'
-import { makeTeam } from '../helpers/team.js'
+import { holdFirstTake, makeTeam } from '../helpers/team.js'
 import { useTmp } from '../helpers/tmp.js'
 
 const tmp = useTmp()
@@ -35,6 +35,29 @@ async function pair (opts: Partial<Parameters<typeof servePeers>[0]>): Promise<{
   const serving = servePeers({ ws: ana, trackers: [], security: gas.peerSecurity(ana), signal: controller.signal, ...opts })
   expect((await syncWithPeers({ ws: bo, trackers: [], security: gas.peerSecurity(bo) })).complete).toBe(true)
   return { ana, bo, stop: async () => { controller.abort(); await serving } }
+}
+
+/** ana (lead, holding notes.txt v1 at `base`), bo and cy, none synced yet. */
+async function trio (): Promise<{ ana: gas.Workspace, bo: gas.Workspace, cy: gas.Workspace, base: string }> {
+  const [ana, bo, cy] = await makeTeam([tmp(), tmp(), tmp()], ['ana', 'bo', 'cy'], tracker.url)
+  writeFileSync(join(ana.root, 'notes.txt'), 'v1\n')
+  await gas.add(ana, { paths: [join(ana.root, 'notes.txt')] })
+  const base = await gas.commit(ana, { message: 'notes' })
+  await ana.store.flush()
+  return { ana, bo, cy, base }
+}
+
+/** Each member commits a file of its own (`<name>.txt`); their new heads, in order. */
+async function eachCommits (members: gas.Workspace[]): Promise<string[]> {
+  const heads: string[] = []
+  for (const ws of members) {
+    const name = `${ws.identity.name}.txt`
+    writeFileSync(join(ws.root, name), `${name}\n`)
+    await gas.add(ws, { paths: [join(ws.root, name)] })
+    heads.push(await gas.commit(ws, { message: name }))
+    await ws.store.flush()
+  }
+  return heads
 }
 
 async function boCommits (bo: gas.Workspace, text: string): Promise<string> {
@@ -76,24 +99,14 @@ describe('a serve taking what a member has ahead (programmatic API)', () => {
   }, 60_000)
 
   it('two members sync at once, each ahead: the serve takes one, and merges the other, built on what it saw of ours; both then fast-forward', async () => {
-    const [ana, bo, cy] = await makeTeam([tmp(), tmp(), tmp()], ['ana', 'bo', 'cy'], tracker.url)
-    writeFileSync(join(ana.root, 'notes.txt'), 'v1\n')
-    await gas.add(ana, { paths: [join(ana.root, 'notes.txt')] })
-    const base = await gas.commit(ana, { message: 'notes' })
-    await ana.store.flush()
+    const { ana, bo, cy, base } = await trio()
     const pulled: ServePulled[] = []
     const controller = new AbortController()
     const serving = servePeers({ ws: ana, trackers: [], security: gas.peerSecurity(ana), signal: controller.signal, onPulled: (p) => pulled.push(p) })
     try {
       const sync = async (ws: gas.Workspace): Promise<Awaited<ReturnType<typeof syncWithPeers>>> => await syncWithPeers({ ws, trackers: [], security: gas.peerSecurity(ws) })
       for (const ws of [bo, cy]) expect((await sync(ws)).complete).toBe(true)
-      const heads: string[] = []
-      for (const [ws, name] of [[bo, 'bo.txt'], [cy, 'cy.txt']] as const) {
-        writeFileSync(join(ws.root, name), `${name}\n`)
-        await gas.add(ws, { paths: [join(ws.root, name)] })
-        heads.push(await gas.commit(ws, { message: name }))
-        await ws.store.flush()
-      }
+      const heads = await eachCommits([bo, cy])
       // both connect while ana's branch is at the base: whichever is taken second diverged from ana's by then
       await Promise.all([sync(bo), sync(cy)])
       await vi.waitFor(() => expect(pulled.filter((p) => p.result !== undefined)).toHaveLength(2), { timeout: 20_000, interval: 100 })
@@ -121,43 +134,29 @@ describe('a serve taking what a member has ahead (programmatic API)', () => {
   }, 60_000)
 
   it('a member that syncs while the serve takes another waits its turn (told BUSY), and leaves only once the serve took its versions', async () => {
-    const [ana, bo, cy] = await makeTeam([tmp(), tmp(), tmp()], ['ana', 'bo', 'cy'], tracker.url)
-    writeFileSync(join(ana.root, 'notes.txt'), 'v1\n')
-    await gas.add(ana, { paths: [join(ana.root, 'notes.txt')] })
-    await gas.commit(ana, { message: 'notes' })
-    await ana.store.flush()
-    let takes = 0
+    const { ana, bo, cy } = await trio()
     const controller = new AbortController()
     // the first take lasts longer than a member's linger idle time (5 s): without BUSY, cy would leave with its versions
-    const policy = async (): Promise<object> => {
-      if (++takes === 1) await new Promise((resolve) => setTimeout(resolve, 7_000))
-      return {}
-    }
+    const { policy, takes } = holdFirstTake(7_000)
     const serving = servePeers({ ws: ana, trackers: [], security: gas.peerSecurity(ana), signal: controller.signal, policy })
     try {
       const sync = async (ws: gas.Workspace, onProgress?: (p: SyncProgress) => void): Promise<Awaited<ReturnType<typeof syncWithPeers>>> => await syncWithPeers({ ws, trackers: [], security: gas.peerSecurity(ws), onProgress })
       for (const ws of [bo, cy]) expect((await sync(ws)).complete).toBe(true)
-      const heads = new Map<string, string>()
-      for (const [ws, name] of [[bo, 'bo.txt'], [cy, 'cy.txt']] as const) {
-        writeFileSync(join(ws.root, name), `${name}\n`)
-        await gas.add(ws, { paths: [join(ws.root, name)] })
-        heads.set(name, await gas.commit(ws, { message: name }))
-        await ws.store.flush()
-      }
+      const [boHead, cyHead] = await eachCommits([bo, cy])
       const boSync = sync(bo)
-      await vi.waitFor(() => expect(takes).toBe(1), { timeout: 20_000, interval: 50 })
+      await vi.waitFor(() => expect(takes()).toBe(1), { timeout: 20_000, interval: 50 })
       const seen: SyncProgress[] = []
       const cySync = await sync(cy, (p) => { if (p.waiting !== undefined) seen.push(p) })
       expect(seen.length).toBeGreaterThan(0)
       expect(seen[0].waiting).toEqual([{ peer: 'ana', ahead: 1 }])
       // cy stayed until its turn: the serve holds cy's version before cy's sync returned
-      expect(await ana.store.has(heads.get('cy.txt')!)).toBe(true)
+      expect(await ana.store.has(cyHead)).toBe(true)
       // what cy's sync says of ana's branch (cy may also have met bo, whose outcome is its own line)
       expect(['delivered', 'moved']).toContain(cySync.refs.find((r) => r.ref === 'refs/heads/main' && r.remoteRef.startsWith('refs/remotes/ana/'))?.action)
       // bo heard nothing while its take stood still and left at its idle time (a real take sends WANTs); its next sync offers it again
       await boSync
       await sync(bo)
-      await vi.waitFor(async () => expect(await ana.store.has(heads.get('bo.txt')!)).toBe(true), { timeout: 20_000, interval: 100 })
+      await vi.waitFor(async () => expect(await ana.store.has(boHead)).toBe(true), { timeout: 20_000, interval: 100 })
     } finally {
       controller.abort()
       await serving
@@ -165,21 +164,13 @@ describe('a serve taking what a member has ahead (programmatic API)', () => {
   }, 60_000)
 
   it('a member the serve merged while it waited its turn is brought to that merge in the same sync (taken-into)', async () => {
-    const [ana, bo, cy] = await makeTeam([tmp(), tmp(), tmp()], ['ana', 'bo', 'cy'], tracker.url)
-    writeFileSync(join(ana.root, 'notes.txt'), 'v1\n')
-    await gas.add(ana, { paths: [join(ana.root, 'notes.txt')] })
-    await gas.commit(ana, { message: 'notes' })
-    await ana.store.flush()
+    const { ana, bo, cy } = await trio()
     // bo and cy reach ana alone, by its direct address: they never meet, so only the serve merges
     for (const ws of [ana, bo, cy]) {
       ws.config = { ...ws.config, trackers: [] }
       await ws.saveConfig()
     }
-    let takes = 0
-    const policy = async (): Promise<object> => {
-      if (++takes === 1) await new Promise((resolve) => setTimeout(resolve, 2_000))
-      return {}
-    }
+    const { policy, takes } = holdFirstTake(2_000)
     let address = ''
     const controller = new AbortController()
     const serving = servePeers({ ws: ana, trackers: [], listen: '127.0.0.1:0', security: gas.peerSecurity(ana), signal: controller.signal, policy, onListening: (at) => { address = `${at.host}:${at.port}` } })
@@ -187,15 +178,9 @@ describe('a serve taking what a member has ahead (programmatic API)', () => {
       await vi.waitFor(() => expect(address).not.toBe(''), { timeout: 10_000, interval: 50 })
       const sync = async (ws: gas.Workspace): Promise<Awaited<ReturnType<typeof syncWithPeers>>> => await syncWithPeers({ ws, trackers: [], peers: [address], security: gas.peerSecurity(ws) })
       for (const ws of [bo, cy]) expect((await sync(ws)).complete).toBe(true)
-      const heads: string[] = []
-      for (const [ws, name] of [[bo, 'bo.txt'], [cy, 'cy.txt']] as const) {
-        writeFileSync(join(ws.root, name), `${name}\n`)
-        await gas.add(ws, { paths: [join(ws.root, name)] })
-        heads.push(await gas.commit(ws, { message: name }))
-        await ws.store.flush()
-      }
+      const heads = await eachCommits([bo, cy])
       const boSync = sync(bo)
-      await vi.waitFor(() => expect(takes).toBe(1), { timeout: 20_000, interval: 50 })
+      await vi.waitFor(() => expect(takes()).toBe(1), { timeout: 20_000, interval: 50 })
       const cySync = await sync(cy)
       expect((await boSync).refs[0].action).toBe('delivered')
       // ana took bo's first, then merged cy's (built on what ana showed cy); cy left at that merge

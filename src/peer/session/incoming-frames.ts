@@ -223,8 +223,8 @@ export class IncomingFrames {
     const type = objectTypeFromCode(assembled.objectType)
     // why: rawLength comes from the wire; the store's putEncoded decodes zstd and checks it, so decoding here too would double the work
     const object: EncodedObject = { type, encoding: assembled.encoding as 0 | 1, rawLength: assembled.rawLength, bytes: assembled.bytes }
-    // an object used in place keeps the frame's buffer until the swarm is done with it
-    const release = assembled.release ?? (inPlace ? lease.hold() : noop)
+    // an object used in place keeps the frame's buffer until every listener is done with it
+    const release = releasedByAll(assembled.release ?? (inPlace ? lease.hold() : noop), this.listeners.block.length)
     emit(this.listeners.block, { id: assembled.id, object, release, fast: this.#fast })
   }
 
@@ -235,6 +235,22 @@ export class IncomingFrames {
 }
 
 function noop (): void {}
+
+/**
+ * `release` once each of `listeners` has called the returned function (none: at once).
+ * why: a session can have two swarms listening (the serve's fetch of a member's lock records, then
+ * of its versions); the idle one released each block at once, the frame was read into again while
+ * the other still hashed and stored the block in place, and chunks were stored under ids they did
+ * not match (seen: 25 in one member's store)
+ */
+function releasedByAll (release: () => void, listeners: number): () => void {
+  if (listeners <= 1) {
+    if (listeners === 0) release()
+    return release
+  }
+  let left = listeners
+  return () => { if (--left === 0) release() }
+}
 
 function emit<T> (listeners: Array<(value: T) => void>, value: T): void {
   for (const cb of listeners) cb(value)

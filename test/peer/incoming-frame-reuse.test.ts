@@ -98,3 +98,35 @@ describe('incoming frames give their buffer back when nothing of it is kept', ()
     expect(shared.takeRetired()).toEqual([id])
   })
 })
+
+describe('a block used in place, with two listeners on the session (two swarms)', () => {
+  const whole = (i: number): BlockMessage => {
+    const bytes = pseudoRandomBytes(`whole ${i}`, 8000)
+    return { type: 'BLOCK', id: idOf(100 + i), objectType: 0, encoding: 0, rawLength: bytes.byteLength, totalLength: bytes.byteLength, offset: 0, bytes }
+  }
+
+  it('its frame is read into again only once both let go (an idle swarm released it under the busy one)', () => {
+    const pool = new FramePool(FRAME_BYTES)
+    const { frames, blocks, closed } = incoming()
+    const idle: Array<() => void> = []
+    frames.listeners.block.push((block) => idle.push(block.release))
+    const first = deliver(pool, frames, whole(1))
+    expect(blocks[0].object.bytes.buffer === first.buffer).toBe(true) // used in place
+    idle[0]() // the idle listener lets go at once
+    const second = deliver(pool, frames, whole(2))
+    expect(second === first).toBe(false) // the busy one still reads the first frame: not read into again
+    blocks[0].release()
+    blocks[1].release()
+    idle[1]()
+    expect(deliver(pool, frames, whole(3)) === second).toBe(true) // both let go of each: back to the pool
+    expect(closed).toEqual([])
+  })
+
+  it('with no listener the frame goes back at once', () => {
+    const pool = new FramePool(FRAME_BYTES)
+    const { frames } = incoming()
+    frames.listeners.block.length = 0
+    const first = deliver(pool, frames, whole(4))
+    expect(deliver(pool, frames, whole(5)) === first).toBe(true)
+  })
+})

@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { writeRandomFile } from '../test/fixtures/project.js'
 import type { Figure } from './figure.js'
 import { gasTimed, USAGE_PRELOAD, type Timed } from './process-usage.js'
-import { packFiles, restoreAgainstCp, restoreFigures, warm } from './restore-pair.js'
+import { packFiles, restoreAgainstCp, restoreFigures, settle, warm } from './restore-pair.js'
 
 /**
  * `gas restore --out` of one committed random file through the CLI, as a person runs it, beside
@@ -62,6 +62,7 @@ export async function benchRestore (workDir: string, opts: { quick?: boolean } =
     for (let round = 0; round < ROUNDS; round++) {
       await rm(restored, { force: true })
       warm([join(ws, 'big.bin'), ...packs])
+      await settle()
       const r = await restoreTimed(ws, restored, preload, false)
       if (round === 0 && await sha256Of(restored) !== expected) throw new Error('gas restore (GAS_NATIVE_COPY=0) wrote different bytes')
       if (fallback === undefined || r.ms < fallback.ms) fallback = r

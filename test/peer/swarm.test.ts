@@ -188,3 +188,45 @@ describe('Swarm', () => {
     expect(mine.closed).toBe(false)
   })
 })
+
+describe('a swarm whose fetches are over lets go of its sessions (detach)', () => {
+  it('stops listening: the session stays open for a second swarm, and a listener taken off hears none of its blocks', async () => {
+    const { store: src, ids } = await chunks(12, 8 * KiB, 'detach')
+    const remote = await seed(src, ids)
+    const dst = new MemoryStore()
+    const session = await connect(dst, remote)
+    const first = new Swarm({ store: dst })
+    first.addPeer(session)
+    expect((await first.fetch(wants(ids.slice(0, 6)))).objects).toBe(6)
+    first.detach()
+    expect(first.peers).toEqual([])
+    expect(session.closed).toBe(false)
+
+    const heard: ObjectId[] = []
+    const takenOff: ObjectId[] = []
+    session.onBlock((block) => heard.push(block.id))
+    const off = session.onBlock((block) => takenOff.push(block.id))
+    off()
+    off() // twice is harmless
+    const second = new Swarm({ store: dst })
+    second.addPeer(session)
+    const got = await second.fetch(wants(ids.slice(6)))
+    expect(got.objects).toBe(6)
+    expect(got.duplicates).toBe(0)
+    expect(heard.sort()).toEqual(ids.slice(6).sort())
+    expect(takenOff).toEqual([])
+    second.detach()
+  })
+
+  it('is refused while a fetch runs', async () => {
+    const { store: src, ids } = await chunks(2, 8 * KiB, 'busy')
+    const remote = await seed(src, ids)
+    remote.hangAll = true
+    const dst = new MemoryStore()
+    const swarm = new Swarm({ store: dst, stallTimeoutMs: 200 })
+    swarm.addPeer(await connect(dst, remote))
+    const fetching = swarm.fetch(wants(ids))
+    expect(() => swarm.detach()).toThrow(GasError)
+    expect((await fetching).missing.length).toBe(2) // the stalled peer dropped, the fetch ends
+  })
+})

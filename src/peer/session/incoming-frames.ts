@@ -252,6 +252,16 @@ function releasedByAll (release: () => void, listeners: number): () => void {
   return () => { if (--left === 0) release() }
 }
 
+// why a copy: a listener may unsubscribe (a swarm detaching) while told
 function emit<T> (listeners: Array<(value: T) => void>, value: T): void {
-  for (const cb of listeners) cb(value)
+  for (const cb of [...listeners]) cb(value)
+}
+
+/** Adds `cb` to `listeners`; the returned function takes it off again (once). */
+export function subscribe<T extends (...args: never[]) => void> (listeners: T[], cb: T): () => void {
+  listeners.push(cb)
+  return () => {
+    const at = listeners.indexOf(cb)
+    if (at >= 0) listeners.splice(at, 1)
+  }
 }

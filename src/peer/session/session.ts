@@ -12,7 +12,7 @@ import {
 } from '../wire/messages.js'
 import { GOODBYE_LINGER_MS, HANDSHAKE_TIMEOUT_MS, type PeerIdentity, type ReceivedBlock, type RefEntry, type ServeVerdict, type SessionOptions } from './session-options.js'
 import { asGasError, goodbyeError } from './session-failure.js'
-import { IncomingFrames } from './incoming-frames.js'
+import { IncomingFrames, subscribe } from './incoming-frames.js'
 import { peerLost, type Transport } from '../transport/transport.js'
 
 /**
@@ -32,6 +32,9 @@ export { asGasError } from './session-failure.js'
 export { HANDSHAKE_TIMEOUT_MS, MAX_ADVERTISED_REFS, MAX_EARLY_FRAMES, MAX_QUEUED_WANTS, randomIdentity, type HelloProof, type PeerIdentity, type ReceivedBlock, type RefEntry, type SessionOptions } from './session-options.js'
 
 type State = 'handshake' | 'open' | 'closed'
+
+/** Takes a listener off again (a swarm whose fetches are over; a wait that ended). */
+export type Unsubscribe = () => void
 
 export class PeerSession {
   readonly transport: Transport
@@ -54,7 +57,7 @@ export class PeerSession {
   readonly #answers: WantAnswers
   readonly #guard: FloodGuard
   readonly #incoming: IncomingFrames
-  #closeListeners: Array<(err?: GasError) => void> = []
+  readonly #closeListeners: Array<(err?: GasError) => void> = []
 
   private constructor (opts: SessionOptions) {
     this.#opts = opts
@@ -115,21 +118,23 @@ export class PeerSession {
   /** the remote's last BUSY: how many members it takes before us; undefined if it never said */
   get remoteBusy (): number | undefined { return this.#incoming.remoteBusy }
 
-  onHave (cb: (ids: ObjectId[]) => void): void { this.#incoming.listeners.have.push(cb) }
+  onHave (cb: (ids: ObjectId[]) => void): Unsubscribe { return subscribe(this.#incoming.listeners.have, cb) }
   /** `reason`: why the remote refused them ('access-denied'), when it said; absent: it does not hold them */
-  onDontHave (cb: (ids: ObjectId[], reason?: DontHaveReason) => void): void { this.#incoming.listeners.dontHave.push(cb) }
-  onBlock (cb: (block: ReceivedBlock) => void): void { this.#incoming.listeners.block.push(cb) }
-  onRefs (cb: (refs: RefEntry[]) => void): void { this.#incoming.listeners.refs.push(cb) }
-  onRemoteDone (cb: () => void): void { this.#incoming.listeners.done.push(cb) }
+  onDontHave (cb: (ids: ObjectId[], reason?: DontHaveReason) => void): Unsubscribe { return subscribe(this.#incoming.listeners.dontHave, cb) }
+  onBlock (cb: (block: ReceivedBlock) => void): Unsubscribe { return subscribe(this.#incoming.listeners.block, cb) }
+  onRefs (cb: (refs: RefEntry[]) => void): Unsubscribe { return subscribe(this.#incoming.listeners.refs, cb) }
+  onRemoteDone (cb: () => void): Unsubscribe { return subscribe(this.#incoming.listeners.done, cb) }
   /** the remote said it takes our versions after `ahead` other members' (BUSY) */
-  onBusy (cb: (ahead: number) => void): void { this.#incoming.listeners.busy.push(cb) }
+  onBusy (cb: (ahead: number) => void): Unsubscribe { return subscribe(this.#incoming.listeners.busy, cb) }
   /** a frame with a message id this build does not know arrived (and was skipped) */
-  onUnknownMessage (cb: (messageId: number) => void): void { this.#incoming.listeners.unknown.push(cb) }
+  onUnknownMessage (cb: (messageId: number) => void): Unsubscribe { return subscribe(this.#incoming.listeners.unknown, cb) }
   /** whether the remote's HELLO lists this capability */
   remoteCan (capability: Capability): boolean { return this.remote?.capabilities.includes(capability) ?? false }
-  onClose (cb: (err?: GasError) => void): void {
-    if (this.#state === 'closed') queueMicrotask(() => cb(this.error))
-    else this.#closeListeners.push(cb)
+  onClose (cb: (err?: GasError) => void): Unsubscribe {
+    if (this.#state !== 'closed') return subscribe(this.#closeListeners, cb)
+    let off = false
+    queueMicrotask(() => { if (!off) cb(this.error) })
+    return () => { off = true }
   }
 
   /** Resolves with the remote's first complete advertisement (or the latest one already received). */
@@ -298,8 +303,7 @@ export class PeerSession {
     this.#answers.clear()
     this.#guard.close()
     this.#handshake?.reject(this.error ?? peerLost(this.transport.remoteLabel, 'closed during the handshake'))
-    const listeners = this.#closeListeners
-    this.#closeListeners = []
+    const listeners = this.#closeListeners.splice(0)
     for (const cb of listeners) {
       try { cb(this.error) } catch { /* a listener's failure must not stop the others */ }
     }

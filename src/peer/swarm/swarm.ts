@@ -31,6 +31,8 @@ export class Swarm {
   readonly #clock: Clock
   readonly #opts: SwarmOptions
   readonly #members = new Map<PeerSession, Member>()
+  /** what takes each session's listeners off again (detach) */
+  readonly #listening = new Map<PeerSession, Array<() => void>>()
   #job: Job | undefined
   #putChain: Promise<void> = Promise.resolve()
   readonly #loosePuts = new ConcurrencyGate(MAX_PARALLEL_LOOSE_PUTS)
@@ -57,11 +59,26 @@ export class Swarm {
     if (this.#members.has(session) || session.closed) return
     const m: Member = { session, window: new PeerWindow(this.#clock), alive: true, candidates: [], cursor: 0, dirty: false, asking: 0, lastHeard: this.#clock.now(), lastBytes: 0 }
     this.#members.set(session, m)
-    session.onHave((ids) => this.#onHave(m, ids))
-    session.onDontHave((ids, reason) => this.#onDontHave(m, ids, reason))
-    session.onBlock((block) => this.#onBlock(m, block))
-    session.onClose((err) => this.#onClose(m, err))
+    this.#listening.set(session, [
+      session.onHave((ids) => this.#onHave(m, ids)),
+      session.onDontHave((ids, reason) => this.#onDontHave(m, ids, reason)),
+      session.onBlock((block) => this.#onBlock(m, block)),
+      session.onClose((err) => this.#onClose(m, err))
+    ])
     if (this.#job !== undefined) this.#introduce(m, this.#job)
+  }
+
+  /**
+   * Stops listening to every session (they stay open): for a swarm whose fetches are over while
+   * its sessions go on (a serve's lock-record fetch before it takes a member's versions, a sync
+   * that lingers or runs a second round). why: a swarm left listening counted, and held until its
+   * put chain let go, every later block of those sessions. Not during a fetch.
+   */
+  detach (): void {
+    if (this.#busy) throw GasError.badArgument('a swarm detaches only between fetches')
+    for (const off of [...this.#listening.values()].flat()) off()
+    this.#listening.clear()
+    this.#members.clear()
   }
 
   /** Fetches `wants` (those already stored are skipped) from every peer; one fetch at a time. */
@@ -245,6 +262,7 @@ export class Swarm {
     if (!m.alive) return
     m.alive = false
     this.#members.delete(m.session)
+    this.#listening.delete(m.session)
     let owed = false
     const job = this.#job
     if (job !== undefined) {

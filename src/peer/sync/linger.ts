@@ -1,5 +1,5 @@
 import type { Clock } from '../../clock.js'
-import type { PeerSession } from '../session/session.js'
+import type { PeerSession, Unsubscribe } from '../session/session.js'
 
 /** why: how often a lingering sync looks whether its peers are done; a frame resets the idle clock, so this only bounds the wait's slack */
 const LINGER_POLL_MS = 250
@@ -21,11 +21,28 @@ export async function linger (sessions: PeerSession[], clock: Clock, idleMs: num
   await Promise.all(sessions.map(async (session) => await session.sendDone().catch(() => {})))
   if (idleMs <= 0) return
   const waiting = (): WaitingTurn[] => sessions.filter((s) => !s.closed && (s.remoteBusy ?? 0) > 0).map((s) => ({ peer: s.name, ahead: s.remoteBusy! }))
-  await Promise.all(sessions.map(async (session) => await new Promise<void>((resolve) => {
-    let lastBytes = session.ledger.wireBytesReceived
-    let lastHeard = clock.now()
-    let busySince: number | undefined
-    let cancel = (): void => {}
+  // one look for the bar per poll, whatever the number of peers
+  let stopTicks = (): void => {}
+  const tick = (): void => {
+    onTick?.(waiting())
+    stopTicks = clock.after(LINGER_POLL_MS, tick)
+  }
+  if (onTick !== undefined) tick()
+  try {
+    await Promise.all(sessions.map(async (session) => await lingerFor(session, clock, idleMs)))
+  } finally {
+    stopTicks()
+  }
+}
+
+/** Until the peer says done (and its asks are served), closes, sends nothing for `idleMs`, or keeps us waiting our turn past TURN_WAIT_MS. */
+async function lingerFor (session: PeerSession, clock: Clock, idleMs: number): Promise<void> {
+  let lastBytes = session.ledger.wireBytesReceived
+  let lastHeard = clock.now()
+  let busySince: number | undefined
+  let cancel = (): void => {}
+  const listening: Unsubscribe[] = []
+  await new Promise<void>((resolve) => {
     const check = (): void => {
       if (session.closed || (session.remoteDone && session.queuedWants === 0)) return resolve()
       if (session.ledger.wireBytesReceived !== lastBytes) {
@@ -34,12 +51,15 @@ export async function linger (sessions: PeerSession[], clock: Clock, idleMs: num
       }
       if (clock.now() - lastHeard > idleMs) return resolve()
       if (busySince !== undefined && (session.remoteBusy ?? 0) > 0 && clock.now() - busySince > TURN_WAIT_MS) return resolve()
-      onTick?.(waiting())
       cancel = clock.after(LINGER_POLL_MS, check)
     }
-    session.onBusy(() => { busySince ??= clock.now() })
-    session.onRemoteDone(() => { cancel(); check() })
-    session.onClose(() => { cancel(); resolve() })
+    listening.push(
+      session.onBusy(() => { busySince ??= clock.now() }),
+      session.onRemoteDone(() => { cancel(); check() }),
+      session.onClose(() => { cancel(); resolve() })
+    )
     check()
-  })))
+  })
+  cancel()
+  for (const off of listening) off()
 }

@@ -86,7 +86,12 @@ export async function takeLocksFrom (session: PeerSession, refs: RefStore, store
     if (wanted.length === 0) return { adopted: 0, rejected: [] }
     const swarm = new Swarm({ store, clock })
     swarm.addPeer(session)
-    await swarm.fetch(wanted.map((ref) => ({ id: ref.id, priority: 255 })))
+    try {
+      await swarm.fetch(wanted.map((ref) => ({ id: ref.id, priority: 255 })))
+    } finally {
+      // the session goes on: the serve takes the member's versions on it next, with a swarm of its own
+      swarm.detach()
+    }
     return await adoptLockRecords(refs, store, wanted.map((ref) => ({ peer: session.name, ref })), exchange)
   } catch {
     return { adopted: 0, rejected: [] }

@@ -304,6 +304,8 @@ export async function syncRepo (opts: SyncOptions): Promise<SyncResult> {
     const result = report(sessions, { rejected, conflicts, outcomes, missing: pass.missing, missingWants: pass.missingWants, accessDenied: denials.list(), duplicates, fetchSeconds, roots, historyLeftOut, dropped: [...opened.dropped, ...swarm.dropped], own: opened.own })
     return locks === undefined ? result : { ...result, locks }
   } finally {
+    // kept sessions go on (served, lingered for, or a second round with a swarm of its own)
+    swarm.detach()
     if (opts.keepSessions !== true) for (const session of sessions) session.close()
   }
 }

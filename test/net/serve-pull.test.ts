@@ -163,6 +163,39 @@ describe('a serve taking what a member has ahead (programmatic API)', () => {
     }
   }, 60_000)
 
+  it('a member the serve merged while it waited its turn is brought to that merge in the same sync (taken-into)', async () => {
+    const { ana, bo, cy } = await trio()
+    // bo and cy reach ana alone, by its direct address: they never meet, so only the serve merges
+    for (const ws of [ana, bo, cy]) {
+      ws.config = { ...ws.config, trackers: [] }
+      await ws.saveConfig()
+    }
+    const { policy, takes } = holdFirstTake(2_000)
+    let address = ''
+    const controller = new AbortController()
+    const serving = servePeers({ ws: ana, trackers: [], listen: '127.0.0.1:0', security: gas.peerSecurity(ana), signal: controller.signal, policy, onListening: (at) => { address = `${at.host}:${at.port}` } })
+    try {
+      await vi.waitFor(() => expect(address).not.toBe(''), { timeout: 10_000, interval: 50 })
+      const sync = async (ws: gas.Workspace): Promise<Awaited<ReturnType<typeof syncWithPeers>>> => await syncWithPeers({ ws, trackers: [], peers: [address], security: gas.peerSecurity(ws) })
+      for (const ws of [bo, cy]) expect((await sync(ws)).complete).toBe(true)
+      const heads = await eachCommits([bo, cy])
+      const boSync = sync(bo)
+      await vi.waitFor(() => expect(takes()).toBe(1), { timeout: 20_000, interval: 50 })
+      const cySync = await sync(cy)
+      expect((await boSync).refs[0].action).toBe('delivered')
+      // ana took bo's first, then merged cy's (built on what ana showed cy); cy left at that merge
+      const top = (await gas.log(ana, {}))[0]
+      expect([...top.parents].sort()).toEqual([...heads].sort())
+      expect(cySync.refs.filter((r) => r.ref === 'refs/heads/main').map((r) => r.action)).toEqual(['taken-into'])
+      expect(await cy.head()).toBe(top.id)
+      expect(readFileSync(join(cy.root, 'bo.txt'), 'utf8')).toBe('bo.txt\n')
+      expect(cySync.complete).toBe(true)
+    } finally {
+      controller.abort()
+      await serving
+    }
+  }, 60_000)
+
   it('pull: false answers only, as a serve did before: the member stays ahead', async () => {
     const pulled: ServePulled[] = []
     const { ana, bo, stop } = await pair({ pull: false, onPulled: (p) => pulled.push(p) })

@@ -135,6 +135,7 @@ function skippedLines (skipped: SkippedPath[]): string[] {
 export function refLine (r: PeerSyncResult['refs'][number]): string {
   if (r.action === 'delivered') return `${peerOfRemoteRef(r.remoteRef)} took it (ahead of theirs)`
   if (r.action === 'ahead') return `ahead of ${peerOfRemoteRef(r.remoteRef)}'s (they get it when they sync)`
+  if (r.action === 'taken-into') return `${peerOfRemoteRef(r.remoteRef)} took it into a merge of theirs, and you are at that merge now`
   if (r.action === 'moved') return `${peerOfRemoteRef(r.remoteRef)}'s moved meanwhile (took yours into a merge, or other work first): your next sync brings it`
   return r.action
 }

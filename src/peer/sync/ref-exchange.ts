@@ -34,9 +34,10 @@ export interface RemoteRef { name: string, id: ObjectId }
 /**
  * 'delivered': we were ahead, and the peer took our value in the same session (a `gas serve` does);
  * 'moved': we were ahead or diverged, and the peer's value moved to another one during the session
- * (a serve that merged ours with work of its own, or took another member's): the next sync brings it
+ * (a serve that merged ours with work of its own, or took another member's): the next sync brings it;
+ * 'taken-into': it moved so, and the same sync then fast-forwarded us to it (follow-up.ts)
  */
-export type RefAction = 'created' | 'fast-forward' | 'up-to-date' | 'ahead' | 'delivered' | 'moved' | 'conflict'
+export type RefAction = 'created' | 'fast-forward' | 'up-to-date' | 'ahead' | 'delivered' | 'moved' | 'taken-into' | 'conflict'
 
 export interface RefOutcome {
   ref: string

@@ -13,7 +13,9 @@ import { noPeerMaySend, rememberPeerSchedules } from './peer-schedules.js'
 import { takeLockNotices, type LockNotices } from '../../repo/lock-notices.js'
 import { pruneExpiredLocks } from '../../repo/lock-store.js'
 import type { LockExchange, LockExchangeReport } from './lock-exchange.js'
-import { syncRepo, type AppliedRefs, type PeerSecurity, type SyncProgress, type SyncResult } from './sync-engine.js'
+import { syncRepo, type AppliedRefs, type PeerSecurity, type SyncOptions, type SyncProgress, type SyncResult } from './sync-engine.js'
+import { followedUp, joinUpdates, needsFollowUp } from './follow-up.js'
+import type { PeerSession } from '../session/session.js'
 import type { ContentPolicy } from './content-pass.js'
 import { changedPolicy, updateWorkspace, withNewlyWritten, type ReloadPolicy, type SyncMerge, type WorkspaceUpdate } from './workspace-update.js'
 import { syncIncompleteError } from './sync-outcome.js'
@@ -107,31 +109,42 @@ export async function syncConnected (opts: SyncConnectedOptions, connected: Conn
     newPolicy = reloaded === undefined ? undefined : changedPolicy(reloaded, opts.policyKey)
     return newPolicy
   }
+  const round = async (sessions: PeerSession[], last: Partial<SyncOptions>): Promise<SyncResult> => await syncRepo({
+    arriving,
+    store: ws.store,
+    refs: ws.refs,
+    sessions,
+    identity,
+    ...opts.security,
+    wantContent: deferContent ? () => false : opts.wantContent,
+    // why: with content deferred no tree is whole for the member's policy
+    policyKey: deferContent ? undefined : opts.policyKey,
+    contentOfHistory: opts.contentOfHistory,
+    applyRefs: !deferContent,
+    policyAfterRefs: deferContent ? undefined : policyAfterRefs,
+    onProgress: opts.onProgress,
+    who: ws.identity.name,
+    locks: opts.locks,
+    // a serve answered the member's refs already, and goes on serving it once done
+    // our refs again once applied (and merged): a serve then takes our merge, and we learn what it took
+    readvertise: true,
+    ...(serving
+      ? { advertise: false, keepSessions: true, lingerIdleMs: 0 }
+      // why: a serve taking what we have ahead fetches in bursts (a want-set computed between metadata rounds); a second of silence is not the end
+      // kept open: a peer whose branch moved meanwhile gets a second round (follow-up.ts)
+      : { lingerIdleMs: SYNC_LINGER_IDLE_MS, keepSessions: true }),
+    ...last
+  })
   try {
-    const result: SyncResult = withConnectReport(connected, await syncRepo({
-      arriving,
-      store: ws.store,
-      refs: ws.refs,
-      sessions: connected.sessions,
-      identity,
-      ...opts.security,
-      wantContent: deferContent ? () => false : opts.wantContent,
-      // why: with content deferred no tree is whole for the member's policy
-      policyKey: deferContent ? undefined : opts.policyKey,
-      contentOfHistory: opts.contentOfHistory,
-      applyRefs: !deferContent,
-      policyAfterRefs: deferContent ? undefined : policyAfterRefs,
-      onProgress: opts.onProgress,
-      who: ws.identity.name,
-      locks: opts.locks,
-      // a serve answered the member's refs already, and goes on serving it once done
-      // our refs again once applied (and merged): a serve then takes our merge, and we learn what it took
-      readvertise: true,
-      ...(serving
-        ? { advertise: false, keepSessions: true, lingerIdleMs: 0 }
-        // why: a serve taking what we have ahead fetches in bursts (a want-set computed between metadata rounds); a second of silence is not the end
-        : { lingerIdleMs: SYNC_LINGER_IDLE_MS })
-    }))
+    let result: SyncResult = withConnectReport(connected, await round(connected.sessions, {}))
+    const open = connected.sessions.filter((s) => !s.closed)
+    if (serving === undefined && !deferContent && needsFollowUp(result) && open.length > 0) {
+      traceMark('follow-up round')
+      const first = updated
+      updated = undefined
+      result = followedUp(result, await round(open, { readvertise: false, wantContent: newPolicy?.wantContent ?? opts.wantContent }))
+      updated = joinUpdates(first, updated)
+    }
     // only our own processes answered, or every handshake failed: nobody to sync with
     if (result.peers === 0) throw noPeersError(connected.trackers, { dropped: result.dropped, ownProcesses: result.ownProcesses })
     traceMark('sync returned')
@@ -152,6 +165,7 @@ export async function syncConnected (opts: SyncConnectedOptions, connected: Conn
     if (locks !== undefined) await pruneExpiredLocks(ws)
     return { ...result, locks, complete: incomplete === null, incomplete: incomplete?.toJSON() ?? null, trackers: connected.trackers, checkout, merge, queued, routes: connected.routes, policyNotice: reloaded?.notice ?? null }
   } finally {
+    if (serving === undefined) for (const session of connected.sessions) session.close()
     await arriving.discard()
   }
 }

@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest'
+import { pulledReporter } from '../../src/cli/pulled-report.js'
+import type { ServePulled } from '../../src/peer/sync/serve-pull.js'
+
+const MERGE = 'aa07c0c76044' + '0'.repeat(52)
+
+/** What `gas serve` says of a take, as text. */
+function said (result: Partial<NonNullable<ServePulled['result']>>): string {
+  const lines: string[] = []
+  const report = pulledReporter({ json: false, out: (t) => lines.push(t), err: (t) => lines.push(t) })
+  report({ peer: 'cy', result: { refs: [], fetched: { objects: 3, bytes: 1000 }, checkout: null, merge: null, conflicts: [], rejected: [], incomplete: null, missing: [], ...result } as unknown as ServePulled['result'] })
+  return lines.join('\n')
+}
+
+describe("the serve's line for a member's versions it took", () => {
+  it('a merge of a diverged branch: "into a merge", the divergence said before the merge (not "no ref moved")', () => {
+    const text = said({
+      conflicts: [{ ref: 'refs/heads/main', peer: 'cy', remoteRef: 'refs/remotes/cy/heads/main' }] as never,
+      merge: { from: "cy's main", version: MERGE, conflicts: [], error: null }
+    })
+    expect(text).toBe([
+      "took cy's versions: into a merge; fetched 3 objects (1.00 kB)",
+      '  refs/heads/main diverged from cy: theirs recorded as refs/remotes/cy/heads/main',
+      "  merged cy's main as aa07c0c76044"
+    ].join('\n'))
+  })
+
+  it('a merge left with conflicts, or nothing moved, is not called a merge', () => {
+    expect(said({ merge: { from: "cy's main", version: null, conflicts: [], error: 'E_LOCKED: busy' } })).toMatch(/^took cy's versions: no ref moved; .*\n {2}not merged: E_LOCKED: busy$/)
+    expect(said({})).toBe("took cy's versions: no ref moved; fetched 3 objects (1.00 kB)")
+  })
+})

@@ -38,7 +38,7 @@ export function pulledReporter (p: Printer): (pulled: ServePulled) => void {
     // as a member's sync says it: the divergence first, then what became of it
     for (const c of result.conflicts) lines.push(`  ${c.ref} diverged from ${peer}: theirs recorded as ${c.remoteRef}`)
     if (merge !== null) lines.push(merge.error !== null ? `  not merged: ${merge.error}` : merge.same === true && merge.version !== null ? `  ${merge.from} is the same merge as ours: ${merge.version.slice(0, 12)} kept, no new version` : merge.version !== null ? `  merged ${merge.from} as ${merge.version.slice(0, 12)}` : `  merging ${merge.from}: ${merge.conflicts.length} conflict(s), see \`gas conflicts\``)
-    if (checkout !== null) lines.push(`  workspace now at ${(merge?.version ?? checkout.version).slice(0, 12)}: ${checkout.written.length} written, ${checkout.removed.length} removed`)
+    if (checkout !== null) lines.push(`  workspace now at ${checkout.version.slice(0, 12)}: ${checkout.written.length} written, ${checkout.removed.length} removed`)
     for (const c of checkout?.conflicts ?? []) lines.push(`  CONFLICT ${c.path}: changed by ${peer}, and ${c.local === 'staged' ? 'staged' : 'edited'} here; your file is kept, see \`gas conflicts\``)
     // their write rights, a forged record: kept out, as a sync here would
     for (const r of result.rejected) lines.push(`  ${r.ref} from ${r.peer} refused: ${r.code}: ${r.message}`)

@@ -31,7 +31,8 @@ export async function updateWorkspace (ws: Workspace, arriving: PreparedContent,
     const from = `${diverged.peer}'s ${ws.config.branch}`
     try {
       const merged = await mergeVersion(ws, { theirs: diverged.remote, from })
-      checkout = merged.checkout
+      // the checkout says where the files are: at the merge once it is committed (a second round may fast-forward past it)
+      checkout = merged.version === null ? merged.checkout : { ...merged.checkout, version: merged.version }
       merge = { from, version: merged.version, conflicts: merged.conflicts, error: null, ...(merged.same === true ? { same: true as const } : {}) }
     } catch (err) {
       // e.g. uncommitted work: nothing is lost, their head stays recorded for the next sync

@@ -33,7 +33,8 @@ export function pulledReporter (p: Printer): (pulled: ServePulled) => void {
     const moved = result.refs.filter((r) => r.action === 'created' || r.action === 'fast-forward').map((r) => `${r.ref} ${r.action}`)
     const { checkout, merge } = result
     const merged = merge !== null && merge.error === null && merge.version !== null
-    const headline = moved.length > 0 ? moved.join(', ') : merged ? 'into a merge' : 'no ref moved'
+    const waits = result.queued.items > 0
+    const headline = moved.length > 0 ? moved.join(', ') : merged ? 'into a merge' : waits ? 'their files wait for a transfer window' : 'no ref moved'
     const lines = [`took ${peer}'s versions: ${headline}; fetched ${result.fetched.objects} objects (${formatBytes(result.fetched.bytes)})`]
     // as a member's sync says it: the divergence first, then what became of it
     for (const c of result.conflicts) lines.push(`  ${c.ref} diverged from ${peer}: theirs recorded as ${c.remoteRef}`)
@@ -42,6 +43,8 @@ export function pulledReporter (p: Printer): (pulled: ServePulled) => void {
     for (const c of checkout?.conflicts ?? []) lines.push(`  CONFLICT ${c.path}: changed by ${peer}, and ${c.local === 'staged' ? 'staged' : 'edited'} here; your file is kept, see \`gas conflicts\``)
     // their write rights, a forged record: kept out, as a sync here would
     for (const r of result.rejected) lines.push(`  ${r.ref} from ${r.peer} refused: ${r.code}: ${r.message}`)
+    // a window closed at either end: the versions are known, the files and the ref move once it opens (`gas queue plan`)
+    if (waits) lines.push(`  ${result.queued.items} asset(s) (${formatBytes(result.queued.bytes)}) queued for the next transfer window (${peer}'s or ours); their versions follow at a sync once the files are here`)
     if (result.incomplete !== null) lines.push(`  incomplete: ${result.missing.length} object(s) missing (the next sync brings them)`)
     p.err(lines.join('\n'))
   }

@@ -8,7 +8,7 @@ const MERGE = 'aa07c0c76044' + '0'.repeat(52)
 function said (result: Partial<NonNullable<ServePulled['result']>>): string {
   const lines: string[] = []
   const report = pulledReporter({ json: false, out: (t) => lines.push(t), err: (t) => lines.push(t) })
-  report({ peer: 'cy', result: { refs: [], fetched: { objects: 3, bytes: 1000 }, checkout: null, merge: null, conflicts: [], rejected: [], incomplete: null, missing: [], ...result } as unknown as ServePulled['result'] })
+  report({ peer: 'cy', result: { refs: [], fetched: { objects: 3, bytes: 1000 }, checkout: null, merge: null, conflicts: [], rejected: [], incomplete: null, missing: [], queued: { items: 0, bytes: 0, paths: [] }, ...result } as unknown as ServePulled['result'] })
   return lines.join('\n')
 }
 
@@ -28,5 +28,12 @@ describe("the serve's line for a member's versions it took", () => {
   it('a merge left with conflicts, or nothing moved, is not called a merge', () => {
     expect(said({ merge: { from: "cy's main", version: null, conflicts: [], error: 'E_LOCKED: busy' } })).toMatch(/^took cy's versions: no ref moved; .*\n {2}not merged: E_LOCKED: busy$/)
     expect(said({})).toBe("took cy's versions: no ref moved; fetched 3 objects (1.00 kB)")
+  })
+
+  it('files held back by a closed transfer window: said, with when the versions follow', () => {
+    expect(said({ queued: { items: 1, bytes: 5_000_000, paths: ['art/bo4.png'] } })).toBe([
+      "took cy's versions: their files wait for a transfer window; fetched 3 objects (1.00 kB)",
+      "  1 asset(s) (5.00 MB) queued for the next transfer window (cy's or ours); their versions follow at a sync once the files are here"
+    ].join('\n'))
   })
 })

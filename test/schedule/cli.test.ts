@@ -29,6 +29,11 @@ describe('gas schedule and gas queue', () => {
     expect(JSON.parse((await gasInProcess(ws.root, ['schedule', 'show', '--json'])).stdout).windows).toHaveLength(2)
     expect((await gasInProcess(ws.root, ['schedule', 'set', '--json'])).stdout).toContain('"windows": []')
     expect((await gasInProcess(ws.root, ['schedule', 'show'])).stdout).toContain('no windows: transfers run at any hour')
+    // no window and nothing outside one: a pause, not "any hour" (it said both "any hour" and "now: closed")
+    const paused = (await gasInProcess(ws.root, ['schedule', 'set', '--outside-limit', '0'])).stdout
+    expect(paused).toContain('no windows, and --outside-limit 0: files wait (versions, metadata and previews still move at 262.1 kB/s) until a window or a rate is set\nnow: closed')
+    expect(paused).not.toContain('any hour')
+    expect((await gasInProcess(ws.root, ['schedule', 'set', '--outside-limit', '2MB/s'])).stdout).toContain('no windows: transfers run at any hour, at 2.00 MB/s\nnow: open at 2.00 MB/s')
   })
 
   it('lists, plans with the peer\'s window, prioritizes, pauses and resumes the queue', async () => {

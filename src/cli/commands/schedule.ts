@@ -10,10 +10,16 @@ import { printResult } from '../output.js'
 import { parseRate } from '../parse.js'
 
 function describe (s: ScheduleReport): string {
-  const lines = s.windows.length === 0 ? ['no windows: transfers run at any hour'] : s.windows.map((w) => `window ${w.text}${w.limit === undefined ? ` (${formatRate(s.limit ?? Infinity)})` : ''}`)
+  const lines = s.windows.length === 0 ? [noWindows(s)] : s.windows.map((w) => `window ${w.text}${w.limit === undefined ? ` (${formatRate(s.limit ?? Infinity)})` : ''}`)
   if (s.windows.length > 0) lines.push(`outside windows: ${s.outsideLimit === undefined || s.outsideLimit === 0 ? 'wait' : formatRate(s.outsideLimit)}; metadata and previews: ${formatRate(s.metadataLimit)}`)
   lines.push(`now: ${s.now.open ? `open at ${formatRate(s.now.rate ?? Infinity)}` : 'closed'}${s.now.nextChange !== null ? `, changes at ${s.now.nextChange}` : ''}`)
   return lines.join('\n')
+}
+
+/** why: --outside-limit 0 with no window is a pause (files wait, versions and previews still move), not "any hour" */
+function noWindows (s: ScheduleReport): string {
+  if (s.outsideLimit === 0) return `no windows, and --outside-limit 0: files wait (versions, metadata and previews still move at ${formatRate(s.metadataLimit)}) until a window or a rate is set`
+  return `no windows: transfers run at any hour${s.outsideLimit === undefined ? '' : `, at ${formatRate(s.outsideLimit)}`}`
 }
 
 export function register (program: Command): void {

@@ -52,6 +52,14 @@ describe('schedules told in HELLO', () => {
       const plan = JSON.parse((await gasInProcess(bo.root, ['queue', 'plan', '--json'])).stdout)
       expect(plan.items[0]).toMatchObject({ path: 'level.pak', peer: 'ana' })
       expect(Date.parse(plan.items[0].start)).toBeGreaterThan(Date.now() + 11 * 3600_000)
+      expect(out.heldForWindow).toEqual([])
+      // bo's own version waits too (a version moves with its files), and the sync says so: it said nothing of it
+      writeFileSync(join(bo.root, 'notes.txt'), 'bo was here\n')
+      await gas.add(bo, { paths: [join(bo.root, 'notes.txt')] })
+      await gas.commit(bo, { message: 'notes' })
+      await bo.store.flush()
+      const again = await gasInProcess(bo.root, ['sync', '--once'])
+      expect(again.stdout).toContain("\n  refs/heads/main: yours and ana's differ; versions move with their files, in a transfer window (`gas schedule show`)")
     } finally {
       stop.abort()
       await serving

@@ -63,6 +63,7 @@ function print (p: Printer, result: PeerSyncResult, skipped: SkippedPath[], tota
     checkout: result.checkout,
     merge: result.merge,
     queued: result.queued,
+    heldForWindow: result.heldForWindow,
     routes: result.routes,
     skipped,
     historyLeftOut: result.historyLeftOut,
@@ -80,6 +81,8 @@ function print (p: Printer, result: PeerSyncResult, skipped: SkippedPath[], tota
     ...result.rejected.map((r) => `  ${r.ref} from ${r.peer} refused: ${r.code}: ${r.message}`),
     ...(result.merge === null ? [] : [result.merge.error !== null ? `  not merged: ${result.merge.error}` : result.merge.same === true && result.merge.version !== null ? `  ${result.merge.from} is the same merge as ours: ${result.merge.version.slice(0, 12)} kept, no new version` : result.merge.version !== null ? `  merged ${result.merge.from} as ${result.merge.version.slice(0, 12)}` : `  merging ${result.merge.from}: ${result.merge.conflicts.length} conflict(s), see \`gas conflicts\``]),
     ...(result.queued.items > 0 ? [`  ${result.queued.items} asset(s) (${formatBytes(result.queued.bytes)}) queued for the next transfer window: see \`gas queue plan\`; \`gas serve\` fetches them when it opens`] : []),
+    // no version moves without its files: ours stays here too, and the line says so (it said nothing)
+    ...result.heldForWindow.map((h) => `  ${h.ref}: yours and ${h.peer}'s differ; versions move with their files, in a transfer window (\`gas schedule show\`)`),
     ...(result.checkout !== null ? [`  workspace now at ${result.checkout.version.slice(0, 12)}: ${result.checkout.written.length} written, ${result.checkout.removed.length} removed, ${result.checkout.skipped.length} skipped`] : []),
     ...skippedLines(skipped),
     ...(result.historyLeftOut.files > 0 ? [`  older versions of ${result.historyLeftOut.files} file(s) (${formatBytes(result.historyLeftOut.bytes)}) stay on the peers: \`gas restore PATH --version REV\` fetches one, \`gas sync history all\` keeps every version here`] : []),

@@ -3,6 +3,7 @@ import { recordPeerSchedule, type ScheduleSettings } from '../../schedule/schedu
 import { checkSchedule, rateAt } from '../../schedule/schedule.js'
 import type { HelloSchedule } from '../wire/messages.js'
 import type { PeerSession } from '../session/session.js'
+import type { RefStore } from '../../refs/ref-store.js'
 
 /**
  * Members tell each other their transfer windows in HELLO: the receiver plans with the sender's
@@ -40,4 +41,23 @@ export function noPeerMaySend (sessions: PeerSession[], at: number): boolean {
       return false
     }
   })
+}
+
+/** A branch of ours a peer has another value of, left as it is because the files wait for a transfer window. */
+export interface HeldRef { ref: string, peer: string }
+
+/**
+ * With content held for a window no ref moves either way (a version is adopted with its files):
+ * our branches whose value a peer (of `peers`, by name) advertised otherwise, so the sync can say
+ * that work waits, where it said nothing of ours before.
+ */
+export async function refsHeldForWindow (refs: RefStore, sessions: PeerSession[], peers: readonly string[]): Promise<HeldRef[]> {
+  const ours = (await refs.list()).filter((ref) => ref.name.startsWith('refs/heads/'))
+  const held: HeldRef[] = []
+  for (const session of sessions) {
+    if (!peers.includes(session.name) || session.remoteRefs === undefined) continue
+    const theirs = new Map(session.remoteRefs.map((ref) => [ref.name, ref.id]))
+    for (const ref of ours) if (theirs.get(ref.name) !== ref.id) held.push({ ref: ref.name, peer: session.name })
+  }
+  return held
 }

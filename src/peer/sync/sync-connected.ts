@@ -9,7 +9,7 @@ import type { ConnectedPeers, PeerRoute } from './connect-peers.js'
 import type { RefConflict } from './ref-exchange.js'
 import { queueWantedContent } from './content-queue.js'
 import type { TransferLimits } from '../transport/transfer-limits.js'
-import { noPeerMaySend, rememberPeerSchedules } from './peer-schedules.js'
+import { noPeerMaySend, refsHeldForWindow, rememberPeerSchedules, type HeldRef } from './peer-schedules.js'
 import { takeLockNotices, type LockNotices } from '../../repo/lock-notices.js'
 import { pruneExpiredLocks } from '../../repo/lock-store.js'
 import type { LockExchange, LockExchangeReport } from './lock-exchange.js'
@@ -63,6 +63,8 @@ export interface PeerSyncResult extends SyncResult {
   policyNotice: string | null
   /** content left for a transfer window (none open now): queued, to arrive through `gas serve` */
   queued: { items: number, bytes: number, paths: string[] }
+  /** with content held for a window: our branches a peer has another value of (they move with their files, in a window) */
+  heldForWindow: HeldRef[]
   /** per connected peer: the ICE candidate pair that carried the sync (host, srflx or relay), and how long its handshake took */
   routes: PeerRoute[]
   /** lock records adopted and refused, and this member's leases that lost or were broken (told once) */
@@ -152,6 +154,7 @@ export async function syncConnected (opts: SyncConnectedOptions, connected: Conn
     traceMark('store flushed')
     const queuedItems = deferContent ? await queueWantedContent(ws, { roots: result.roots, peers: result.perPeer.map((p) => p.name), wantContent: opts.wantContent }) : []
     const queued = { items: queuedItems.length, bytes: queuedItems.reduce((sum, i) => sum + i.bytes, 0), paths: queuedItems.map((i) => i.path) }
+    const heldForWindow = deferContent && serving === undefined ? await refsHeldForWindow(ws.refs, connected.sessions, result.perPeer.map((p) => p.name)) : []
     updated ??= await updateWorkspace(ws, arriving, await toMerge(result.conflicts))
     reloaded ??= await opts.reloadPolicy?.()
     const { merge } = updated
@@ -163,7 +166,7 @@ export async function syncConnected (opts: SyncConnectedOptions, connected: Conn
     for (const skip of checkout?.skipped ?? []) if (refused.has(skip.path)) skip.reason = 'content refused by the peers (E_ACCESS_DENIED)'
     const locks = opts.locks === undefined ? undefined : { ...(result.locks ?? { adopted: 0, rejected: [] }), ...await takeLockNotices(ws) }
     if (locks !== undefined) await pruneExpiredLocks(ws)
-    return { ...result, locks, complete: incomplete === null, incomplete: incomplete?.toJSON() ?? null, trackers: connected.trackers, checkout, merge, queued, routes: connected.routes, policyNotice: reloaded?.notice ?? null }
+    return { ...result, locks, complete: incomplete === null, incomplete: incomplete?.toJSON() ?? null, trackers: connected.trackers, checkout, merge, queued, heldForWindow, routes: connected.routes, policyNotice: reloaded?.notice ?? null }
   } finally {
     if (serving === undefined) for (const session of connected.sessions) session.close()
     await arriving.discard()

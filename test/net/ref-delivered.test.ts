@@ -13,7 +13,7 @@ const MAIN = 'refs/heads/main'
 /** What a member's sync says of a ref it was ahead on, once the peer advertised `theirs` again before its DONE. */
 async function after (theirs: string | undefined, first: string, ours: gas.Workspace): Promise<RefOutcome> {
   const outcome: RefOutcome = { ref: MAIN, action: 'ahead', local: await ours.head() ?? null, remote: first, remoteRef: 'refs/remotes/ana/heads/main' }
-  await markDelivered(ours.refs, [{ session: { remoteRefs: theirs === undefined ? [] : [{ name: MAIN, id: theirs }] }, outcomes: [outcome] }])
+  await markDelivered(ours.refs, [{ session: { name: 'ana', remoteRefs: theirs === undefined ? [] : [{ name: MAIN, id: theirs }] }, outcomes: [outcome] }])
   return outcome
 }
 
@@ -32,6 +32,8 @@ describe('what a sync reports of a ref it was ahead on, from the peer\'s last ad
       const delivered = await after(ours, theirFirst, bo)
       expect(delivered.action).toBe('delivered')
       expect(refLine(delivered)).toBe('ana took it (ahead of theirs)')
+      // what `gas status` compares with: ana's value is ours now, not the one the sync started from
+      expect(await bo.refs.read('refs/remotes/ana/heads/main')).toBe(ours)
 
       const stayed = await after(theirFirst, theirFirst, bo)
       expect(stayed.action).toBe('ahead')

@@ -38,6 +38,8 @@ export class Swarm {
   readonly #loosePuts = new ConcurrencyGate(MAX_PARALLEL_LOOSE_PUTS)
   #pumpScheduled = false
   #busy = false
+  /** detach() came during a fetch */
+  #detachWhenDone = false
 
   constructor (opts: SwarmOptions) {
     this.#opts = opts
@@ -72,10 +74,14 @@ export class Swarm {
    * Stops listening to every session (they stay open): for a swarm whose fetches are over while
    * its sessions go on (a serve's lock-record fetch before it takes a member's versions, a sync
    * that lingers or runs a second round). why: a swarm left listening counted, and held until its
-   * put chain let go, every later block of those sessions. Not during a fetch.
+   * put chain let go, every later block of those sessions. Called during a fetch (a sync that
+   * failed elsewhere), it detaches once that fetch ends.
    */
   detach (): void {
-    if (this.#busy) throw GasError.badArgument('a swarm detaches only between fetches')
+    if (this.#busy) {
+      this.#detachWhenDone = true
+      return
+    }
     for (const off of [...this.#listening.values()].flat()) off()
     this.#listening.clear()
     this.#members.clear()
@@ -89,6 +95,7 @@ export class Swarm {
       return await this.#fetch(wants, opts)
     } finally {
       this.#busy = false
+      if (this.#detachWhenDone) this.detach()
     }
   }
 

@@ -24,3 +24,8 @@ export function syncLocksLines (result: PeerSyncResult, timeZone: string): strin
     ...(locks.adopted > 0 ? [`  ${locks.adopted} lock record(s) received`] : [])
   ]
 }
+
+/** A locked file a sync (or a serve's take) changed, by someone other than its holder: the holder, or whoever serves the team, must not learn it by surprise later. */
+export function lockedChangeLines (result: Pick<PeerSyncResult, 'lockedChanges'>): string[] {
+  return result.lockedChanges.map((c) => `  LOCKED ${c.path}: changed by ${c.by.join(', ')} while ${c.holderIsUs ? 'you hold' : `${c.holder} holds`} its lock (\`gas log ${c.path}\` shows both; \`gas restore ${c.path} --version REV\` takes one back)`)
+}

@@ -1,5 +1,6 @@
 import type { ServePulled } from '../peer/sync/serve-pull.js'
 import { formatBytes } from '../units.js'
+import { lockedChangeLines } from './lock-report.js'
 import type { Printer } from './output.js'
 
 /**
@@ -23,6 +24,7 @@ export function pulledReporter (p: Printer): (pulled: ServePulled) => void {
         merge: result?.merge ?? null,
         missing: result?.missing.length ?? 0,
         rejected: result?.rejected ?? [],
+        lockedChanges: result?.lockedChanges ?? [],
         error: error?.toJSON() ?? result?.incomplete ?? null
       }))
     }
@@ -41,6 +43,7 @@ export function pulledReporter (p: Printer): (pulled: ServePulled) => void {
     if (merge !== null) lines.push(merge.error !== null ? `  not merged: ${merge.error}` : merge.same === true && merge.version !== null ? `  ${merge.from} is the same merge as ours: ${merge.version.slice(0, 12)} kept, no new version` : merge.version !== null ? `  merged ${merge.from} as ${merge.version.slice(0, 12)}` : `  merging ${merge.from}: ${merge.conflicts.length} conflict(s), see \`gas conflicts\``)
     if (checkout !== null) lines.push(`  workspace now at ${checkout.version.slice(0, 12)}: ${checkout.written.length} written, ${checkout.removed.length} removed`)
     for (const c of checkout?.conflicts ?? []) lines.push(`  CONFLICT ${c.path}: changed by ${peer}, and ${c.local === 'staged' ? 'staged' : 'edited'} here; your file is kept, see \`gas conflicts\``)
+    lines.push(...lockedChangeLines(result))
     // their write rights, a forged record: kept out, as a sync here would
     for (const r of result.rejected) lines.push(`  ${r.ref} from ${r.peer} refused: ${r.code}: ${r.message}`)
     // a window closed at either end: the versions are known, the files and the ref move once it opens (`gas queue plan`)

@@ -4,7 +4,7 @@ import { decodeVersion } from '../objects/version.js'
 import { readVersion } from './tree-io.js'
 
 /** Every ancestor of `id`, itself included (breadth first). */
-async function ancestors (store: ObjectStore, id: ObjectId): Promise<Set<ObjectId>> {
+export async function ancestors (store: ObjectStore, id: ObjectId): Promise<Set<ObjectId>> {
   const seen = new Set<ObjectId>([id])
   const queue = [id]
   while (queue.length > 0) {

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import * as gas from '../../src/index.js'
@@ -15,6 +15,7 @@ import { clockFromEnv } from '../../src/repo/env-clock.js'
 import { takeLockNotices } from '../../src/repo/lock-notices.js'
 import { readLockRecords, storeLockRecord } from '../../src/repo/lock-store.js'
 import { lockedByOthersIn } from '../../src/repo/lock-warnings.js'
+import { lockedChanges } from '../../src/repo/locked-changes.js'
 import { useTmp } from '../helpers/tmp.js'
 
 const tmp = useTmp()
@@ -173,7 +174,6 @@ describe('gas.lock / gas.unlock', () => {
   it('names the committed paths another member holds a lock on (and not one\'s own)', async () => {
     const clock = manualNow(T0)
     const { ana, bo } = await team(clock)
-    const { writeFileSync } = await import('node:fs')
     writeFileSync(join(ana.root, 'hero.psd'), 'v1')
     writeFileSync(join(ana.root, 'mine.psd'), 'v1')
     await gas.add(ana, { paths: ['hero.psd', 'mine.psd'] })
@@ -194,5 +194,35 @@ describe('gas.lock / gas.unlock', () => {
     expect(clockFromEnv({ GAS_NOW: '1000' })?.now()).toBe(1000)
     expect(clockFromEnv({ GAS_NOW: '2026-11-30T09:00:00Z' })?.now()).toBe(T0)
     expect(() => clockFromEnv({ GAS_NOW: 'tomorrow' })).toThrow(expect.objectContaining({ code: 'E_BAD_ARGUMENT' }))
+  })
+
+  it('a locked file changed by another member is named when a sync brings the change, to the holder and to others; the holder\'s own change is not', async () => {
+    const { ana, bo, cy } = await team(manualNow(T0))
+    const commitFile = async (ws: gas.Workspace, bytes: string, message: string): Promise<string> => {
+      writeFileSync(join(ws.root, 'hero.png'), bytes)
+      await gas.add(ws, { paths: [join(ws.root, 'hero.png')] })
+      return await gas.commit(ws, { message })
+    }
+    await commitFile(ana, 'base', 'base')
+    for (const ws of [bo, cy]) await exchange(ana, ws)
+    await gas.lock({ ws: bo, path: 'hero.png', reason: 'repaint' })
+    await exchange(ana, bo)
+    await exchange(ana, cy)
+    // cy changes it anyway (commit only warns); ana takes cy's version
+    await commitFile(cy, 'cy paints', 'cy paints')
+    const anaBefore = await ana.head()
+    await exchange(cy, ana)
+    expect(await lockedChanges(ana, anaBefore, await ana.head(), ['hero.png'])).toEqual([{ path: 'hero.png', holder: 'bo', holderIsUs: false, by: ['cy'] }])
+    expect(await lockedChanges(ana, anaBefore, await ana.head(), ['other.png'])).toEqual([]) // the sync did not change the locked file here
+    // the holder learns it
+    const boBefore = await bo.head()
+    await exchange(ana, bo)
+    expect(await lockedChanges(bo, boBefore, await bo.head(), ['hero.png'])).toEqual([{ path: 'hero.png', holder: 'bo', holderIsUs: true, by: ['cy'] }])
+    // the holder's own change travels without a word
+    await commitFile(bo, 'bo paints', 'bo paints')
+    const before = await ana.head()
+    await exchange(bo, ana)
+    expect(await ana.head()).not.toBe(before)
+    expect(await lockedChanges(ana, before, await ana.head(), ['hero.png'])).toEqual([])
   })
 })

@@ -8,7 +8,7 @@ const MERGE = 'aa07c0c76044' + '0'.repeat(52)
 function said (result: Partial<NonNullable<ServePulled['result']>>): string {
   const lines: string[] = []
   const report = pulledReporter({ json: false, out: (t) => lines.push(t), err: (t) => lines.push(t) })
-  report({ peer: 'cy', result: { refs: [], fetched: { objects: 3, bytes: 1000 }, checkout: null, merge: null, conflicts: [], rejected: [], incomplete: null, missing: [], queued: { items: 0, bytes: 0, paths: [] }, ...result } as unknown as ServePulled['result'] })
+  report({ peer: 'cy', result: { refs: [], fetched: { objects: 3, bytes: 1000 }, checkout: null, merge: null, conflicts: [], rejected: [], incomplete: null, missing: [], queued: { items: 0, bytes: 0, paths: [] }, lockedChanges: [], ...result } as unknown as ServePulled['result'] })
   return lines.join('\n')
 }
 
@@ -35,5 +35,10 @@ describe("the serve's line for a member's versions it took", () => {
       "took cy's versions: their files wait for a transfer window; fetched 3 objects (1.00 kB)",
       "  1 asset(s) (5.00 MB) queued for the next transfer window (cy's or ours); their versions follow at a sync once the files are here"
     ].join('\n'))
+  })
+
+  it('a locked file the take changed, by someone other than its holder, is named', () => {
+    expect(said({ lockedChanges: [{ path: 'art/hero.png', holder: 'bo', holderIsUs: false, by: ['cy'] }] })).toContain(
+      "\n  LOCKED art/hero.png: changed by cy while bo holds its lock (`gas log art/hero.png` shows both; `gas restore art/hero.png --version REV` takes one back)")
   })
 })

@@ -17,7 +17,7 @@ import { registerSyncRules } from './sync-rules.js'
 import { formatBytes, formatRate } from '../../units.js'
 import { skippedPaths, type SkippedPath } from '../../sync/skip-report.js'
 import { lockExchangeOf } from '../../auth/lock-exchange-of.js'
-import { syncLocksJson, syncLocksLines } from '../lock-report.js'
+import { lockedChangeLines, syncLocksJson, syncLocksLines } from '../lock-report.js'
 import { checkPeerOptions } from '../peer-options.js'
 import type { SyncProgress } from '../../peer/sync/sync-engine.js'
 
@@ -64,6 +64,7 @@ function print (p: Printer, result: PeerSyncResult, skipped: SkippedPath[], tota
     merge: result.merge,
     queued: result.queued,
     heldForWindow: result.heldForWindow,
+    lockedChanges: result.lockedChanges,
     routes: result.routes,
     skipped,
     historyLeftOut: result.historyLeftOut,
@@ -88,6 +89,7 @@ function print (p: Printer, result: PeerSyncResult, skipped: SkippedPath[], tota
     ...(result.historyLeftOut.files > 0 ? [`  older versions of ${result.historyLeftOut.files} file(s) (${formatBytes(result.historyLeftOut.bytes)}) stay on the peers: \`gas restore PATH --version REV\` fetches one, \`gas sync history all\` keeps every version here`] : []),
     ...(result.checkout?.conflicts ?? []).map((c) => `  CONFLICT ${c.path}: changed by the peer, and ${c.local === 'staged' ? 'staged' : 'edited'} here; your file is kept, see \`gas conflicts\``),
     ...syncLocksLines(result, timeZone),
+    ...lockedChangeLines(result),
     ...result.dropped.map((d) => `  dropped ${d.peer}: ${d.code}: ${d.message}`),
     // not said: connections to this member's own `gas serve` (--json: ownProcesses); a serve beside the sync is the usual set-up, and the line came with every sync
     ...deniedLines(result),

@@ -19,6 +19,7 @@ import type { PeerSession } from '../session/session.js'
 import type { ContentPolicy } from './content-pass.js'
 import { changedPolicy, updateWorkspace, withNewlyWritten, type ReloadPolicy, type SyncMerge, type WorkspaceUpdate } from './workspace-update.js'
 import { syncIncompleteError } from './sync-outcome.js'
+import { lockedChanges, type LockedChange } from '../../repo/locked-changes.js'
 import type { DirectSecurity } from '../transport/direct-proof.js'
 import { noPeersError, type TrackerReport } from '../discovery/tracker-report.js'
 import { traceMark } from '../../trace.js'
@@ -65,6 +66,8 @@ export interface PeerSyncResult extends SyncResult {
   queued: { items: number, bytes: number, paths: string[] }
   /** with content held for a window: our branches a peer has another value of (they move with their files, in a window) */
   heldForWindow: HeldRef[]
+  /** locked files this sync changed in the workspace, changed by someone other than the lock's holder */
+  lockedChanges: LockedChange[]
   /** per connected peer: the ICE candidate pair that carried the sync (host, srflx or relay), and how long its handshake took */
   routes: PeerRoute[]
   /** lock records adopted and refused, and this member's leases that lost or were broken (told once) */
@@ -86,6 +89,7 @@ export async function syncConnected (opts: SyncConnectedOptions, connected: Conn
   const { ws } = opts
   const { identity } = connected
   await rememberPeerSchedules(ws, connected.sessions)
+  const headBefore = await ws.head()
   // no window open at our end, or at every peer's: versions, metadata and previews now, content queued for the window
   const deferContent = limits.contentRate <= 0 || noPeerMaySend(connected.sessions, Date.now())
   // the large files this sync brings are written while their chunks arrive; the checkout moves them into place
@@ -160,13 +164,14 @@ export async function syncConnected (opts: SyncConnectedOptions, connected: Conn
     const { merge } = updated
     // the files the new policy wanted, fetched after the checkout: written now
     const checkout = newPolicy?.wantContent === undefined ? updated.checkout : withNewlyWritten(updated.checkout, await ws.head(), await writeNewlyWanted(ws, newPolicy.wantContent))
+    const lockedChanged = checkout === null ? [] : await lockedChanges(ws, headBefore, await ws.head(), [...checkout.written, ...checkout.removed])
     const incomplete = syncIncompleteError(result)
     // a file not written because the peers refused it is not "left out by selective sync"
     const refused = new Set(result.accessDenied.map((d) => d.path))
     for (const skip of checkout?.skipped ?? []) if (refused.has(skip.path)) skip.reason = 'content refused by the peers (E_ACCESS_DENIED)'
     const locks = opts.locks === undefined ? undefined : { ...(result.locks ?? { adopted: 0, rejected: [] }), ...await takeLockNotices(ws) }
     if (locks !== undefined) await pruneExpiredLocks(ws)
-    return { ...result, locks, complete: incomplete === null, incomplete: incomplete?.toJSON() ?? null, trackers: connected.trackers, checkout, merge, queued, heldForWindow, routes: connected.routes, policyNotice: reloaded?.notice ?? null }
+    return { ...result, locks, complete: incomplete === null, incomplete: incomplete?.toJSON() ?? null, trackers: connected.trackers, checkout, merge, queued, heldForWindow, lockedChanges: lockedChanged, routes: connected.routes, policyNotice: reloaded?.notice ?? null }
   } finally {
     if (serving === undefined) for (const session of connected.sessions) session.close()
     await arriving.discard()

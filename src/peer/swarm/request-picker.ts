@@ -41,6 +41,8 @@ export interface Member {
   asking: number
   lastHeard: number
   lastBytes: number
+  /** takes the swarm's listeners off the session (Swarm.detach) */
+  unsubscribe: () => void
 }
 
 export interface Job {
@@ -124,4 +126,15 @@ export function forget (job: Job, item: Item): void {
   job.items.delete(item.id)
   if (job.recentlyDone.size >= RECENTLY_DONE) job.recentlyDone.clear()
   job.recentlyDone.add(item.id)
+}
+
+export function addMember (list: Member[], m: Member): void {
+  if (!list.includes(m)) list.push(m)
+}
+
+export function removeMember (list: Member[], m: Member): boolean {
+  const i = list.indexOf(m)
+  if (i < 0) return false
+  list.splice(i, 1)
+  return true
 }

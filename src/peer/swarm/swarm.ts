@@ -5,7 +5,7 @@ import { ConcurrencyGate } from './concurrency-gate.js'
 import { systemClock, type Clock } from '../../clock.js'
 import type { DontHaveReason } from '../wire/messages.js'
 import type { PeerSession, ReceivedBlock } from '../session/session.js'
-import { ENDGAME_ITEMS, forget, newItem, nextRequest, type Item, type Job, type Member } from './request-picker.js'
+import { addMember, ENDGAME_ITEMS, forget, newItem, nextRequest, removeMember, type Item, type Job, type Member } from './request-picker.js'
 import { PeerWindow, UNKNOWN_SIZE_ESTIMATE } from '../session/want-manager.js'
 import { hashReceived, type ReceivedHash } from './received-hasher.js'
 import { FEED_LOW_WATER, MAX_PARALLEL_LOOSE_PUTS, MAX_VERIFY_BACKLOG_BYTES, PROGRESS_INTERVAL_MS, REQUEST_TIMEOUT_MS, STALL_CHECK_MS, STALL_TIMEOUT_MS, type DroppedPeer, type FetchOptions, type FetchResult, type SwarmOptions, type WantRequest } from './swarm-options.js'
@@ -31,8 +31,6 @@ export class Swarm {
   readonly #clock: Clock
   readonly #opts: SwarmOptions
   readonly #members = new Map<PeerSession, Member>()
-  /** what takes each session's listeners off again (detach) */
-  readonly #listening = new Map<PeerSession, Array<() => void>>()
   #job: Job | undefined
   #putChain: Promise<void> = Promise.resolve()
   readonly #loosePuts = new ConcurrencyGate(MAX_PARALLEL_LOOSE_PUTS)
@@ -59,14 +57,15 @@ export class Swarm {
 
   addPeer (session: PeerSession): void {
     if (this.#members.has(session) || session.closed) return
-    const m: Member = { session, window: new PeerWindow(this.#clock), alive: true, candidates: [], cursor: 0, dirty: false, asking: 0, lastHeard: this.#clock.now(), lastBytes: 0 }
+    const m: Member = { session, window: new PeerWindow(this.#clock), alive: true, candidates: [], cursor: 0, dirty: false, asking: 0, lastHeard: this.#clock.now(), lastBytes: 0, unsubscribe: () => {} }
     this.#members.set(session, m)
-    this.#listening.set(session, [
+    const offs = [
       session.onHave((ids) => this.#onHave(m, ids)),
       session.onDontHave((ids, reason) => this.#onDontHave(m, ids, reason)),
       session.onBlock((block) => this.#onBlock(m, block)),
       session.onClose((err) => this.#onClose(m, err))
-    ])
+    ]
+    m.unsubscribe = () => { for (const off of offs) off() }
     if (this.#job !== undefined) this.#introduce(m, this.#job)
   }
 
@@ -82,8 +81,7 @@ export class Swarm {
       this.#detachWhenDone = true
       return
     }
-    for (const off of [...this.#listening.values()].flat()) off()
-    this.#listening.clear()
+    for (const m of this.#members.values()) m.unsubscribe()
     this.#members.clear()
   }
 
@@ -269,7 +267,6 @@ export class Swarm {
     if (!m.alive) return
     m.alive = false
     this.#members.delete(m.session)
-    this.#listening.delete(m.session)
     let owed = false
     const job = this.#job
     if (job !== undefined) {
@@ -408,13 +405,3 @@ export class Swarm {
   }
 }
 
-function addMember (list: Member[], m: Member): void {
-  if (!list.includes(m)) list.push(m)
-}
-
-function removeMember (list: Member[], m: Member): boolean {
-  const i = list.indexOf(m)
-  if (i < 0) return false
-  list.splice(i, 1)
-  return true
-}

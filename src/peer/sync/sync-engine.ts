@@ -298,7 +298,7 @@ export async function syncRepo (opts: SyncOptions): Promise<SyncResult> {
       if (sent() > sentBefore || waiting.length > 0) progress(phase, { bytes: sent() - sentBefore, totalBytes: sent() - sentBefore, ...(waiting.length > 0 ? { waiting } : {}) })
     })
     traceMark('linger over')
-    await markDelivered(refs, ahead, opts.who)
+    await markDelivered(refs, ahead, opts.who, clock.now())
     phase = 'done'
     progress(phase)
     const result = report(sessions, { rejected, conflicts, outcomes, missing: pass.missing, missingWants: pass.missingWants, accessDenied: denials.list(), duplicates, fetchSeconds, roots, historyLeftOut, dropped: [...opened.dropped, ...swarm.dropped], own: opened.own })
@@ -321,7 +321,7 @@ async function advertiseOurs (refs: RefStore, sessions: PeerSession[]): Promise<
  * another value than both, it moved meanwhile (a serve that merged ours, or took someone else's
  * first), and saying "they get it when they sync" would be wrong: our next sync brings theirs.
  */
-export async function markDelivered (refs: RefStore, ahead: Array<{ session: Pick<PeerSession, 'remoteRefs' | 'name'>, outcomes: RefOutcome[] }>, who = 'gas'): Promise<void> {
+export async function markDelivered (refs: RefStore, ahead: Array<{ session: Pick<PeerSession, 'remoteRefs' | 'name'>, outcomes: RefOutcome[] }>, who = 'gas', at = Date.now()): Promise<void> {
   if (ahead.every(({ outcomes }) => outcomes.length === 0)) return
   const now = new Map((await refs.list()).map((ref) => [ref.name, ref.id]))
   for (const { session, outcomes } of ahead) {
@@ -331,7 +331,7 @@ export async function markDelivered (refs: RefStore, ahead: Array<{ session: Pic
       if (theirs === now.get(outcome.ref)) {
         outcome.action = 'delivered'
         // why: `gas status` reads the peer's value from here; it said "2 ahead" of a serve that had just taken ours
-        await refs.update({ name: outcome.remoteRef, newId: theirs, message: `${session.name} took it`, who, now: Date.now() })
+        await refs.update({ name: outcome.remoteRef, newId: theirs, message: `${session.name} took it`, who, now: at })
       } else if (theirs !== outcome.remote) outcome.action = 'moved'
     }
   }

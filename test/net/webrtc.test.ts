@@ -94,9 +94,22 @@ describe('webrtcTransport over a real data channel (127.0.0.1)', () => {
     expect(a.remoteLabel).toBe('webrtc-peer')
     expect(b.remoteLabel).toBe('p1')
     const got = new Promise<Uint8Array>(resolve => b.onFrame(resolve))
-    await a.send(Uint8Array.of(42))
+    const sending = a.send(Uint8Array.of(42))
+    // why bounded: a connection that never comes up (seen once on a loaded machine) fails here with
+    // the candidates it had, rather than at the test's timeout with nothing to go on
+    await Promise.all([waitConnected(p1, 30_000), waitConnected(p2, 30_000)])
+    await sending
     expect([...await got]).toEqual([42])
     await expect(a.send(new Uint8Array(64 * 1024 + 1))).rejects.toMatchObject({ code: 'E_FRAME_LENGTH' })
+  })
+
+  it('a send waiting for a peer that fails before it connects rejects with E_PEER_LOST (it hung)', async () => {
+    const lonely = createSimplePeer({ initiator: true })
+    const [t] = track([webrtcTransport(lonely)])
+    const sending = t.send(Uint8Array.of(1))
+    lonely.destroy(new Error('ICE failed'))
+    await expect(sending).rejects.toMatchObject({ code: 'E_PEER_LOST', message: expect.stringContaining('ICE failed') })
+    expect(t.closed).toBe(true)
   })
 
   it('waitConnected times out with E_TIMEOUT when nobody answers', async () => {

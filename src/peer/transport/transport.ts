@@ -78,6 +78,8 @@ export abstract class TransportBase implements Transport {
   }
 
   get closed (): boolean { return this.#closed }
+  /** why the transport closed, when it was lost rather than closed by us */
+  protected get closeError (): Error | undefined { return this.#closeError }
 
   abstract send (frame: Uint8Array): Promise<void>
   abstract close (): void

@@ -126,9 +126,14 @@ class WebRtcTransport extends TransportBase {
     // skips the stream's 'close' event; 'disconnect' (or the writable side finishing) is all we get
     peer.on('disconnect', () => this.#lost('remote closed the connection'))
     peer.on('finish', () => this.#lost('remote closed the connection'))
+    // why the close too: a peer that fails before it connects never says 'connect', and a send
+    // waiting for it hung for good; it now goes on, finds the transport closed and says so
     this.#ready = peer.connected
       ? Promise.resolve(this.#setup())
-      : new Promise(resolve => peer.once('connect', () => resolve(this.#setup())))
+      : new Promise(resolve => {
+        peer.once('connect', () => resolve(this.#setup()))
+        this.onClose(() => resolve())
+      })
   }
 
   #setup (): void {
@@ -154,7 +159,7 @@ class WebRtcTransport extends TransportBase {
     if (this.closed) throw peerLost(this.remoteLabel, 'transport closed')
     checkFrame(frame)
     await this.#ready
-    if (this.closed) throw peerLost(this.remoteLabel, 'transport closed')
+    if (this.closed) throw this.closeError ?? peerLost(this.remoteLabel, 'transport closed')
     try {
       // the polyfill hands a Uint8Array to node-datachannel as is (which copies it once)
       if (this.#channel !== undefined) this.#channel.send(frame)

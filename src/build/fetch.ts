@@ -45,6 +45,10 @@ export interface FetchBuildResult {
   /** payload bytes received from each peer: a build fetched from several peers at once */
   fromPeers: Array<{ name: string, bytes: number }>
   dependencies: Array<{ name: string, id: ObjectId, dir: string | null }>
+  /** files of the tester's in the folder a previous build was fetched into (saves, logs): carried into the new one, at these paths */
+  kept: string[]
+  /** the previous folder kept whole under this name, when its files could not be told from its build's (its record unreadable) */
+  previousKeptAs?: string
 }
 
 
@@ -108,14 +112,14 @@ async function fetchAndMaterialize (opts: FetchBuildOptions, arriving: ArrivingF
     throw new GasError('E_BUILD_MISMATCH', `${ref} names a build of ${build.name}@${build.version}, not ${opts.spec}; the peer that advertised it is not to be trusted`, { build: id })
   }
   const dir = resolve(opts.dir)
-  await materializeBuild({ fs: ws.fs, store: ws.store, id, build, dir, prepared: arriving })
+  const { kept, previousKeptAs } = await materializeBuild({ fs: ws.fs, store: ws.store, id, build, dir, prepared: arriving })
   await recordRef(ws, build, id)
 
   const dependencies: FetchBuildResult['dependencies'] = []
   if (opts.withDeps === true) {
     for (const dep of build.dependencies) dependencies.push(await fetchDependency(opts, build, dep, dir, fetched, wire))
   }
-  return { build: id, name: build.name, version: build.version, dir, files: build.files.length, bytes: buildSize(build), merkleRoot: build.merkleRoot, fetched, wire, peers, fromPeers, dependencies }
+  return { build: id, name: build.name, version: build.version, dir, files: build.files.length, bytes: buildSize(build), merkleRoot: build.merkleRoot, fetched, wire, peers, fromPeers, dependencies, kept, ...(previousKeptAs === undefined ? {} : { previousKeptAs }) }
 }
 
 /** The id the peers advertise for `ref`; E_NOT_FOUND when none does, E_BUILD_EXISTS when they disagree (a build never moves). */

@@ -13,6 +13,7 @@ import { merkleRoot, type MerkleLeaf } from './merkle.js'
 import { checkBuildSignature } from './signature.js'
 import { hashFile } from './hash-file.js'
 import { writeFileContent } from '../repo/file-content-writer.js'
+import { carryOverFiles, type KeptFiles } from './kept-files.js'
 import type { PreparedContent } from '../repo/arriving-files.js'
 
 const TEMP_MARK = '.gas-fetch-'
@@ -40,9 +41,10 @@ export function arrivingDirFor (dir: string): string {
  * the files go into a temporary folder beside `dir` (same file system, so a rename moves it),
  * each file's SHA-256 is computed from the bytes written and compared with the build's, then the
  * Merkle root and the signature are checked, and only then is the folder renamed into place.
- * A previous build at `dir` stays whole until that moment. Any failure removes the temporary folder.
+ * A previous build at `dir` stays whole until that moment; the files in it that were not part of
+ * it move into the new folder (kept-files.ts). Any failure removes the temporary folder.
  */
-export async function materializeBuild (opts: MaterializeOptions): Promise<void> {
+export async function materializeBuild (opts: MaterializeOptions): Promise<KeptFiles> {
   const { fs, build } = opts
   const target = resolve(opts.dir)
   const parent = dirname(target)
@@ -62,7 +64,7 @@ export async function materializeBuild (opts: MaterializeOptions): Promise<void>
     checkBuildSignature(build, `${build.name}@${build.version}`)
     const recordPath = join(temp, BUILD_RECORD)
     await fs.writeFile(recordPath, encodeBuildRecord(opts.id, build)).catch((err) => { throw fromFsError(err, recordPath) })
-    await swapInto(fs, temp, target)
+    return await swapInto(fs, temp, target, build)
   } catch (err) {
     await fs.rm(temp, { recursive: true, force: true }).catch(() => {})
     throw err
@@ -120,12 +122,12 @@ async function writeOne (opts: MaterializeOptions, file: Build['files'][number],
   return sha256
 }
 
-/** Moves the verified folder into place; the previous build is moved aside first and restored if that fails. */
-async function swapInto (fs: FileSystem, temp: string, target: string): Promise<void> {
+/** Moves the verified folder into place; the previous build is moved aside first and restored if that fails, and the tester's files in it are carried over. */
+async function swapInto (fs: FileSystem, temp: string, target: string, build: Build): Promise<KeptFiles> {
   const exists = await fs.stat(target).then(() => true, () => false)
   if (!exists) {
     await fs.rename(temp, target).catch((err) => { throw fromFsError(err, target) })
-    return
+    return { kept: [] }
   }
   const old = join(dirname(target), `.${basename(target)}${OLD_MARK}${process.pid}-${randomBytes(4).toString('hex')}`)
   await fs.rename(target, old).catch((err) => { throw fromFsError(err, target) })
@@ -135,5 +137,15 @@ async function swapInto (fs: FileSystem, temp: string, target: string): Promise<
     await fs.rename(old, target).catch(() => {})
     throw fromFsError(err, target)
   }
-  await fs.rm(old, { recursive: true, force: true }).catch(() => {})
+  const keepWholeAs = `${target}.previous-${new Date().toISOString().replace(/[:.]/g, '-')}`
+  let kept: KeptFiles
+  try {
+    kept = await carryOverFiles(fs, old, target, build, keepWholeAs)
+  } catch {
+    // why: a file that could not be moved (permissions, a name the file system refuses) is not lost; what is left stays together
+    await fs.rename(old, keepWholeAs).catch(() => {})
+    return { kept: [], previousKeptAs: keepWholeAs }
+  }
+  if (kept.previousKeptAs === undefined) await fs.rm(old, { recursive: true, force: true }).catch(() => {})
+  return kept
 }

@@ -51,7 +51,8 @@ export function register (program: Command): void {
       bar?.stop()
       printResult(p, r, () => [
         `${r.name}@${r.version} ${r.build.slice(0, 12)} verified in ${r.dir}: ${r.files} files, ${formatBytes(r.bytes)}; fetched ${r.fetched.objects} objects (${formatBytes(r.fetched.bytes)}) from ${r.peers.length} peer(s)`,
-        ...r.dependencies.map((d) => `  dependency ${d.name}${d.dir !== null ? ` in ${d.dir}` : ' in the store'}`)
+        ...r.dependencies.map((d) => `  dependency ${d.name}${d.dir !== null ? ` in ${d.dir}` : ' in the store'}`),
+        ...keptLines(r)
       ].join('\n'))
     }))
 
@@ -83,4 +84,15 @@ export function register (program: Command): void {
         `${d.unchanged} unchanged; fetching ${d.to.name}@${d.to.version} given ${d.from.name}@${d.from.version} costs ${formatBytes(d.fetchBytes)}${d.estimated ? ' (at most)' : ''}`
       ].join('\n'))
     }))
+}
+
+/** What happened to the files of the folder's previous build that were the tester's, not the build's. */
+function keptLines (r: { kept: string[], previousKeptAs?: string }): string[] {
+  const lines: string[] = []
+  if (r.kept.length > 0) {
+    const named = r.kept.slice(0, 5).join(', ') + (r.kept.length > 5 ? `, and ${r.kept.length - 5} more` : '')
+    lines.push(`  kept ${r.kept.length} file(s) of yours from the previous build's folder (not part of that build): ${named}`)
+  }
+  if (r.previousKeptAs !== undefined) lines.push(`  the previous folder is kept whole as ${r.previousKeptAs}: its record could not be checked, so its files could not be told from the build's`)
+  return lines
 }

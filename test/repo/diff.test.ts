@@ -23,6 +23,10 @@ describe('gas diff', () => {
     expect((await gas(dir, ['diff'])).stdout).toBe('no differences\n')
 
     writeFileSync(join(dir, 'rock.png'), await makePng({ width: 64, height: 16 }))
+    // an edit not added is not in the comparison, and is named so (it said "no differences" alone)
+    expect((await gas(dir, ['diff'])).stdout).toBe('no differences\nnot staged, so not in this comparison (gas add PATH, then gas diff): modified rock.png\n')
+    expect(json(await gas(dir, ['diff', 'level.bin', '--json'])).notStaged).toEqual({ modified: [], deleted: [] })
+    expect(json(await gas(dir, ['diff', '--version', 'HEAD', '--json'])).notStaged).toEqual({ modified: ['rock.png'], deleted: [] })
     // 100 bytes inserted in the middle: content-defined chunks around them change, the rest are shared
     writeFileSync(join(dir, 'level.bin'), Buffer.concat([level.subarray(0, 300_000), randomBytes(100), level.subarray(300_000)]))
     expect((await gas(dir, ['add', 'rock.png', 'level.bin', '--tag', 'owner=bo'])).status).toBe(0)

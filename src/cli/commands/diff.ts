@@ -1,5 +1,6 @@
 import type { Command } from 'commander'
-import { diffVersions, type AssetDiff } from '../../repo/diff.js'
+import { diffVersions, type AssetDiff, type DiffResult } from '../../repo/diff.js'
+import { workspaceStatus } from '../../repo/status.js'
 import { formatBytes } from '../../units.js'
 import { action } from '../action.js'
 import { withWorkspace } from '../context.js'
@@ -22,7 +23,27 @@ export function register (program: Command): void {
   program.command('diff').description('per asset: size, kind, tags, preview facts and new chunk bytes between two versions (default: HEAD against what is staged)')
     .argument('[path]').option('--version <A..B>', 'A..B: two versions; A: that version against what is staged').option('--json', 'print JSON')
     .action(action(async (p, path: string | undefined, opts: { version?: string }) => {
-      const result = await withWorkspace(async (ws) => await diffVersions(ws, { path, range: opts.version, cwd: process.cwd() }))
-      printResult(p, result, () => result.assets.length === 0 ? 'no differences' : result.assets.map(describeAssetDiff).join('\n'))
+      const result = await withWorkspace(async (ws): Promise<DiffResult & { notStaged?: { modified: string[], deleted: string[] } }> => {
+        const diff = await diffVersions(ws, { path, range: opts.version, cwd: process.cwd() })
+        if (opts.version?.includes('..') === true) return diff
+        // why: the index is one side, and an edit not added is not in it; `gas diff` after an edit said "no differences" while `gas status` said modified
+        const scope = path === undefined ? '' : ws.relativePath(path, process.cwd())
+        const inScope = (p: string): boolean => scope === '' || p === scope || p.startsWith(`${scope}/`)
+        const status = await workspaceStatus(ws)
+        return { ...diff, notStaged: { modified: status.modified.filter(inScope), deleted: status.deleted.filter(inScope) } }
+      })
+      printResult(p, result, () => [
+        ...(result.assets.length === 0 ? ['no differences'] : result.assets.map(describeAssetDiff)),
+        ...notStagedLines(result.notStaged)
+      ].join('\n'))
     }))
+}
+
+/** Edits the comparison leaves out (it reads the index), named so that "no differences" is not taken for a clean workspace. */
+function notStagedLines (notStaged: { modified: string[], deleted: string[] } | undefined): string[] {
+  if (notStaged === undefined) return []
+  const named = [...notStaged.modified.map((p) => `modified ${p}`), ...notStaged.deleted.map((p) => `deleted ${p}`)]
+  if (named.length === 0) return []
+  const shownNames = named.slice(0, 5).join(', ') + (named.length > 5 ? `, and ${named.length - 5} more` : '')
+  return [`not staged, so not in this comparison (gas add PATH, then gas diff): ${shownNames}`]
 }

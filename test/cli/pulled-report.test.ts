@@ -30,6 +30,19 @@ describe("the serve's line for a member's versions it took", () => {
     expect(said({})).toBe("took cy's versions: no ref moved; fetched 3 objects (1.00 kB)")
   })
 
+  it("a member's Git LFS objects kept: said, and named as the take when no ref moved", () => {
+    const lines: string[] = []
+    const report = pulledReporter({ json: false, out: (t) => lines.push(t), err: (t) => lines.push(t) })
+    report({ peer: 'cy', lfsTaken: 2, result: { refs: [], fetched: { objects: 40, bytes: 2_000_000 }, checkout: null, merge: null, conflicts: [], rejected: [], incomplete: null, missing: [], queued: { items: 0, bytes: 0, paths: [] }, lockedChanges: [] } as unknown as ServePulled['result'] })
+    expect(lines.join('\n')).toBe([
+      "took cy's versions: their Git LFS objects; fetched 40 objects (2.00 MB)",
+      "  kept 2 Git LFS object(s) of cy's: teammates' git pulls get them from here"
+    ].join('\n'))
+    const json: string[] = []
+    pulledReporter({ json: true, out: (t) => json.push(t), err: () => {} })({ peer: 'cy', lfsTaken: 2, result: { refs: [], fetched: { objects: 40, bytes: 2_000_000 }, checkout: null, merge: null, conflicts: [], rejected: [], incomplete: null, missing: [], queued: { items: 0, bytes: 0, paths: [] }, lockedChanges: [] } as unknown as ServePulled['result'] })
+    expect(JSON.parse(json[0])).toMatchObject({ peer: 'cy', state: 'pulled', lfsTaken: 2 })
+  })
+
   it('files held back by a closed transfer window: said, with when the versions follow', () => {
     expect(said({ queued: { items: 1, bytes: 5_000_000, paths: ['art/bo4.png'] } })).toBe([
       "took cy's versions: their files wait for a transfer window; fetched 3 objects (1.00 kB)",

@@ -8,6 +8,7 @@ import { asGasError, type PeerIdentity, type PeerSession } from '../session/sess
 import type { TransferLimits } from '../transport/transfer-limits.js'
 import { isAncestor, isSharedRef, isTeamRef, type RefConflict, type RemoteRef } from './ref-exchange.js'
 import { syncConnected, type PeerNodeOptions, type PeerSyncResult } from './sync-connected.js'
+import { lfsLacked, recordTakenLfs } from './serve-lfs.js'
 
 /** The rules a serve takes a member's versions under, read again for each (a `.gasrules` may have changed meanwhile). */
 export type ServePolicy = () => Promise<Pick<PeerNodeOptions, 'wantContent' | 'policyKey' | 'contentOfHistory' | 'reloadPolicy'>>
@@ -21,6 +22,8 @@ export interface ServePulled {
   result?: PeerSyncResult
   error?: GasError
   checkedOut?: CheckoutResult
+  /** Git LFS objects of the member's now held here (serve-lfs.ts) */
+  lfsTaken?: number
 }
 
 /** why: well inside a member's linger idle time (5 s), so a BUSY always arrives before it would leave */
@@ -60,7 +63,8 @@ export function servePull (opts: ServePullOptions): (session: PeerSession, their
   let over = 0
   const { ws } = opts.node
   return async (session, theirs, ours) => {
-    if (!(await lacksAny(ws, theirs))) return false
+    const lfs = await lfsLacked(ws, theirs)
+    if (lfs.length === 0 && !(await lacksAny(ws, theirs))) return false
     // a command of this member's holds the workspace: its versions stay with the member until its next sync, rather than move the branch under that command
     const holder = await lockHolder(ws.fs, ws.gasDir)
     if (holder !== undefined && holder.pid !== process.pid && isProcessAlive(holder.pid)) {
@@ -71,7 +75,7 @@ export function servePull (opts: ServePullOptions): (session: PeerSession, their
     const stopWaiting = waitingTurn(session, () => place - over)
     const mine = turn.then(async () => {
       stopWaiting()
-      await pullFrom(opts, session, ours)
+      await pullFrom(opts, session, ours, lfs)
     })
     turn = mine.catch(() => {})
     try {
@@ -112,14 +116,15 @@ export async function lacksAny (ws: Workspace, theirs: RemoteRef[]): Promise<boo
   return false
 }
 
-async function pullFrom (opts: ServePullOptions, session: PeerSession, ours: RemoteRef[]): Promise<void> {
+async function pullFrom (opts: ServePullOptions, session: PeerSession, ours: RemoteRef[], lfs: RemoteRef[]): Promise<void> {
   // gone while an earlier member's turn ran: its next sync brings the versions again
   if (session.closed) return
   try {
     const policy = await opts.policy?.()
     const connected = { identity: opts.identity, sessions: [session], dropped: [], ownProcesses: 0, trackers: [], routes: [], leave: async () => {} }
-    const result = await syncConnected({ ...opts.node, ...policy }, connected, opts.limits, { mergeable: async (c) => await builtOnOurs(opts.node.ws, c, ours) })
-    opts.onPulled?.({ peer: session.name, result })
+    const result = await syncConnected({ ...opts.node, ...policy }, connected, opts.limits, { mergeable: async (c) => await builtOnOurs(opts.node.ws, c, ours), roots: lfs.map((ref) => ref.id) })
+    const lfsTaken = lfs.length === 0 ? undefined : await recordTakenLfs(opts.node.ws, lfs, `lfs: taken from ${session.name}`)
+    opts.onPulled?.({ peer: session.name, result, ...(lfsTaken === undefined ? {} : { lfsTaken }) })
   } catch (err) {
     opts.onPulled?.({ peer: session.name, error: asGasError(err) })
     // the member lingers until we say done: it must not wait out its idle time for nothing

@@ -4,6 +4,7 @@ import { ArrivingFiles, SYNC_LOOK_AHEAD } from '../../repo/arriving-files.js'
 import type { CheckoutResult } from '../../repo/checkout.js'
 import { writeNewlyWanted } from '../../sync/fetch-plan.js'
 import type { Workspace } from '../../repo/workspace.js'
+import type { ObjectId } from '../../objects/id.js'
 import type { WantContent } from '../../sync/want-set.js'
 import type { ConnectedPeers, PeerRoute } from './connect-peers.js'
 import type { RefConflict } from './ref-exchange.js'
@@ -77,7 +78,11 @@ export interface PeerSyncResult extends SyncResult {
 export type SyncConnectedOptions = PeerNodeOptions & { onProgress?: (p: SyncProgress) => void }
 
 /** A serve's sync on a member's session (serve-pull.ts): which diverged branches are its to merge. */
-export interface Serving { mergeable: (conflict: RefConflict) => Promise<boolean> }
+export interface Serving {
+  mergeable: (conflict: RefConflict) => Promise<boolean>
+  /** objects to fetch with everything below them besides the member's refs (its Git LFS objects: serve-lfs.ts), unless content waits for a window */
+  roots?: ObjectId[]
+}
 
 /**
  * A sync with peers already connected: refs exchanged, what the rules want fetched from all of
@@ -135,7 +140,7 @@ export async function syncConnected (opts: SyncConnectedOptions, connected: Conn
     // our refs again once applied (and merged): a serve then takes our merge, and we learn what it took
     readvertise: true,
     ...(serving
-      ? { advertise: false, keepSessions: true, lingerIdleMs: 0 }
+      ? { advertise: false, keepSessions: true, lingerIdleMs: 0, roots: deferContent ? [] : serving.roots }
       // why: a serve taking what we have ahead fetches in bursts (a want-set computed between metadata rounds); a second of silence is not the end
       // kept open: a peer whose branch moved meanwhile gets a second round (follow-up.ts)
       : { lingerIdleMs: SYNC_LINGER_IDLE_MS, keepSessions: true }),

@@ -210,4 +210,26 @@ describe('a serve taking what a member has ahead (programmatic API)', () => {
       await stop()
     }
   }, 60_000)
+
+  it("a member's version held here from a take cut off mid-way is taken at its next sync (it stayed on the member)", async () => {
+    const pulled: ServePulled[] = []
+    const { ana, bo, stop } = await pair({ onPulled: (p) => pulled.push(p) })
+    try {
+      const version = await boCommits(bo, 'sketch, v1\n')
+      // what a cut-off take leaves: bo's version record here, its files not, no ref moved
+      const record = await bo.store.get(version)
+      await ana.store.put(record.type, record.body)
+      await ana.store.flush()
+      const synced = await syncWithPeers({ ws: bo, trackers: [], security: gas.peerSecurity(bo) })
+      expect(synced.refs.find((r) => r.ref === 'refs/heads/main')?.action).toBe('delivered')
+      expect(await ana.head()).toBe(version)
+      expect(readFileSync(join(ana.root, 'sketch.txt'), 'utf8')).toBe('sketch, v1\n')
+      expect(pulled).toHaveLength(1)
+      // taken: its next sync has nothing for the serve
+      await syncWithPeers({ ws: bo, trackers: [], security: gas.peerSecurity(bo) })
+      expect(pulled).toHaveLength(1)
+    } finally {
+      await stop()
+    }
+  }, 60_000)
 })

@@ -6,7 +6,9 @@ import type { Workspace } from '../../repo/workspace.js'
 import type { CheckoutResult } from '../../repo/checkout.js'
 import { asGasError, type PeerIdentity, type PeerSession } from '../session/session.js'
 import type { TransferLimits } from '../transport/transfer-limits.js'
-import { isAncestor, isSharedRef, isTeamRef, type RefConflict, type RemoteRef } from './ref-exchange.js'
+import { isAncestor, isSharedRef, isTeamRef, remoteRefName, type RefConflict, type RemoteRef } from './ref-exchange.js'
+import { safePeerName } from './sync-engine.js'
+import type { ObjectId } from '../../objects/id.js'
 import { syncConnected, type PeerNodeOptions, type PeerSyncResult } from './sync-connected.js'
 import { lfsLacked, recordTakenLfs } from './serve-lfs.js'
 
@@ -64,7 +66,7 @@ export function servePull (opts: ServePullOptions): (session: PeerSession, their
   const { ws } = opts.node
   return async (session, theirs, ours) => {
     const lfs = await lfsLacked(ws, theirs)
-    if (lfs.length === 0 && !(await lacksAny(ws, theirs))) return false
+    if (lfs.length === 0 && !(await lacksAny(ws, theirs, session.name))) return false
     // a command of this member's holds the workspace: its versions stay with the member until its next sync, rather than move the branch under that command
     const holder = await lockHolder(ws.fs, ws.gasDir)
     if (holder !== undefined && holder.pid !== process.pid && isProcessAlive(holder.pid)) {
@@ -103,17 +105,34 @@ function waitingTurn (session: PeerSession, ahead: () => number): () => void {
   return () => clearInterval(timer)
 }
 
-/** A ref the remote advertises whose value we do not hold: a version, tag, build or team record of theirs is new here. */
-export async function lacksAny (ws: Workspace, theirs: RemoteRef[]): Promise<boolean> {
+/**
+ * A ref the remote advertises whose value is new here: a version, tag, build or team record of
+ * theirs we do not hold, or a shared ref's value we hold without having taken it (a take cut off
+ * mid-way leaves the versions it fetched, not their files; `peer`'s value is recorded under
+ * refs/remotes/ once a take applied it, as a move, a conflict or one we are ahead of).
+ */
+export async function lacksAny (ws: Workspace, theirs: RemoteRef[], peer: string): Promise<boolean> {
   const ours = new Map((await ws.refs.list()).map((ref) => [ref.name, ref.id]))
   for (const ref of theirs) {
-    if (!isSharedRef(ref.name) && !isTeamRef(ref.name)) continue
+    const shared = isSharedRef(ref.name)
+    if (!shared && !isTeamRef(ref.name)) continue
     const local = ours.get(ref.name)
     if (local === ref.id) continue
-    // a value we hold under another name is one we are ahead of, or one a sync refused: nothing to take
     if (local === undefined || !(await ws.store.has(ref.id))) return true
+    // why: the member's merge of ours, whose take was cut off, was held here and so never taken again: the member's work stayed on the member
+    if (!shared || ours.get(remoteRefName(safePeerName(peer), ref.name)) === ref.id) continue
+    if (!(await containedIn(ws, ref.id, local))) return true
   }
   return false
+}
+
+/** `id` is `local` or an ancestor of it: ours holds it already (a member behind us). */
+async function containedIn (ws: Workspace, id: ObjectId, local: ObjectId): Promise<boolean> {
+  try {
+    return await isAncestor(ws.store, id, local)
+  } catch {
+    return false
+  }
 }
 
 async function pullFrom (opts: ServePullOptions, session: PeerSession, ours: RemoteRef[], lfs: RemoteRef[]): Promise<void> {

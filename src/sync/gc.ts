@@ -64,11 +64,13 @@ export async function gc (ws: Workspace, opts: { policy?: SyncPolicy, dryRun?: b
   for (const [, version] of versions) {
     const paths = await flatOf(version.tree)
     let folders: Set<string> | undefined
-    const parent = version.parents[0] === undefined ? undefined : versions.get(version.parents[0])
-    const before = parent === undefined ? new Map<string, ObjectId>() : await flatOf(parent.tree)
     const mine = version.author.publicKey === ws.identity.publicKey
+    // why every parent: a merge of ours lists the other side's changes against our first parent;
+    // counted as ours, a merge made its author "the author" of what it took in (gc kept, and said
+    // `you authored it` of, a teammate's file). A parent not here counts as holding nothing (kept).
+    const befores = mine ? await Promise.all(version.parents.map(async (p) => { const v = versions.get(p); return v === undefined ? new Map<string, ObjectId>() : await flatOf(v.tree) })) : []
     for (const [path, id] of paths) {
-      if (mine && before.get(path) !== id) authored.add(id)
+      if (mine && befores.every((before) => before.get(path) !== id)) authored.add(id)
       if (keep.has(id)) continue
       const asset = await assetOf(id)
       if (asset === undefined) continue

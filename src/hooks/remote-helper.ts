@@ -9,7 +9,7 @@ import type { ObjectId } from '../objects/id.js'
 import { readAsset } from '../repo/tree-io.js'
 import type { Workspace } from '../repo/workspace.js'
 import { gitConfig, runGit } from './git-command.js'
-import { configureLfsAgent } from './hook-install.js'
+import { configureLfsAgent, installHook } from './hook-install.js'
 import { indexPack, makePack } from './git-pack.js'
 import { emptyState, gitRepoRef, readGitRepoState, REFS_PATH, storeFileAsset, writeGitRepoState, type GitRepoState } from './git-repo-state.js'
 import { readManifest } from './lfs-store.js'
@@ -134,7 +134,8 @@ export async function runRemoteHelper (opts: RemoteHelperOptions): Promise<void>
  * git-lfs reads `gas://TEAM/REPO` as an SSH address (host "gas") and runs `ssh gas
  * git-lfs-transfer` before every upload, which hangs until the host lookup fails (8 s measured);
  * the remote's LFS URL is pointed at the repository itself, which no transfer uses (the
- * standalone agent makes them all) and which needs no network. Settings the user made are left alone.
+ * standalone agent makes them all) and which needs no network. Settings the user made are left
+ * alone. A clone also gets the pre-push hook (`gas hook install --lfs`).
  */
 async function configureRepository (cwd: string, ws: Workspace, remote: string | undefined, url: string): Promise<string | undefined> {
   const found = await runGit(['rev-parse', '--git-dir'], { cwd, allowFailure: true })
@@ -142,6 +143,10 @@ async function configureRepository (cwd: string, ws: Workspace, remote: string |
   const gitDir = resolve(cwd, found.stdout.trim())
   if (await gitConfig('gas.workspace', cwd) === undefined) await runGit(['config', 'gas.workspace', ws.root], { cwd })
   if (await gitConfig('lfs.standalonetransferagent', cwd) === undefined) await configureLfsAgent(cwd)
+  // why: a clone had git-lfs's pre-push only, so a member who cloned could push a locked file or a
+  // large file outside LFS, which the team's hook refuses at the lead's; a repository still being
+  // cloned (no HEAD yet) gets the hook, an existing hook of the user's kept and run after it
+  if ((await runGit(['rev-parse', '--verify', '--quiet', 'HEAD'], { cwd, allowFailure: true })).status !== 0) await installHook({ ws, cwd, lfs: true })
   if (remote !== undefined && /^[\w.-]+$/.test(remote) && await gitConfig(`remote.${remote}.url`, cwd) === url && await gitConfig(`remote.${remote}.lfsurl`, cwd) === undefined) {
     await runGit(['config', `remote.${remote}.lfsurl`, pathToFileURL(gitDir).href], { cwd })
   }

@@ -62,6 +62,15 @@ describe('git-remote-gas: git clone, push and fetch over gas:// (real git)', () 
       // the clone is wired to gas for LFS too, and its checkout brought the content through the peers
       expect(readFileSync(join(boRepo, 'level.bin')).equals(level)).toBe(true)
       expect(await ok(boRepo, ['config', 'lfs.standalonetransferagent'])).toBe('gas')
+      // and gets the team's pre-push hook: a large file outside LFS is refused at bo's push too (it went through)
+      await ok(boRepo, ['config', 'gas.maxFileSize', '100k'])
+      writeFileSync(join(boRepo, 'big.dat'), randomBytes(200_000))
+      await ok(boRepo, ['add', 'big.dat'])
+      await ok(boRepo, ['commit', '-qm', 'big'])
+      const tooBig = await git(boRepo, ['push', '-q', 'origin', 'main'])
+      expect(tooBig.status).not.toBe(0)
+      expect(tooBig.stderr).toContain('E_PUSH_REFUSED')
+      await ok(boRepo, ['reset', '-q', '--hard', 'HEAD~1'])
 
       // bo commits and pushes; ana fetches it through bo's peer
       writeFileSync(join(boRepo, 'src', 'bo.txt'), 'bo was here\n')

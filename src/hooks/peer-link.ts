@@ -12,6 +12,9 @@ import type { Transport } from '../peer/transport/transport.js'
 import { computeWantSet, type WantSet } from '../sync/want-set.js'
 import { ObservedStore, type OnStored } from './observed-store.js'
 import { MAX_METADATA_ROUNDS } from '../peer/sync/sync-engine.js'
+import { linger, type WaitingTurn } from '../peer/sync/linger.js'
+import { systemClock } from '../clock.js'
+import { SYNC_LINGER_IDLE_MS } from '../peer/sync/sync-connected.js'
 
 /**
  * One connection to the team's reachable peers, kept open for the life of a git-lfs agent or a git
@@ -224,6 +227,22 @@ export class PeerLink {
     // why: peerSecurity(ws) provides the check; ConnectOptions' type names only the HELLO hooks
     const check = await (this.opts.security as Pick<PeerSecurity, 'refUpdateCheck'>).refUpdateCheck?.({ store: this.opts.ws.store, isNew: () => true })
     await check?.({ name, id }, null)
+  }
+
+  /**
+   * After a push: our refs advertised again and done said to every peer, then served until each is
+   * done or goes quiet, so that a `gas serve` takes what was pushed (it takes a member's versions
+   * once the member is done, serve-pull.ts); which peers then advertise `ref` at `id`.
+   * why: a push only recorded the repository here, and git said it was pushed: a member who then
+   * closed the laptop had left it on the laptop, and a teammate's pull found no peer holding it
+   */
+  async deliver (ref: string, id: ObjectId, onWaiting?: (waiting: WaitingTurn[]) => void): Promise<{ took: string[], peers: string[] }> {
+    const sessions = this.#sessions.filter((s) => !s.closed)
+    if (sessions.length === 0) return { took: [], peers: [] }
+    const ours = (await this.opts.ws.refs.list()).filter((r) => isAdvertisedRef(r.name))
+    await Promise.all(sessions.map(async (session) => await session.advertiseRefs(ours).catch(() => {})))
+    await linger(sessions, systemClock, SYNC_LINGER_IDLE_MS, onWaiting)
+    return { took: sessions.filter((s) => s.remoteRefs?.find((r) => r.name === ref)?.id === id).map((s) => s.name), peers: sessions.map((s) => s.name) }
   }
 
   /** Says done to every peer and leaves the swarm. */

@@ -16,6 +16,7 @@ import { readManifest } from './lfs-store.js'
 import { notOnPeers, PeerLink, type PeerLinkOptions } from './peer-link.js'
 import { rm } from 'node:fs/promises'
 import { phaseLog, type PhaseLog } from './phase-log.js'
+import { deliverPush } from './push-delivery.js'
 import { leavePushListing, pushInProgressListing } from './push-listing.js'
 
 /**
@@ -69,6 +70,7 @@ export async function runRemoteHelper (opts: RemoteHelperOptions): Promise<void>
   const send = (text: string): void => { opts.output.write(text) }
   let state: GitRepoState | undefined
   let forPush = false
+  let pushed = false
   const current = async (): Promise<GitRepoState> => {
     if (state === undefined) {
       state = await reconcile(ws, link, repo, phase, forPush ? undefined : opts.log)
@@ -92,7 +94,9 @@ export async function runRemoteHelper (opts: RemoteHelperOptions): Promise<void>
           send('\n')
           phase('fetch answered')
         } else {
-          const { state: after, replies } = await push(ws, await current(), opts.cwd, repo, done.lines)
+          const before = await current()
+          const { state: after, replies } = await push(ws, before, opts.cwd, repo, done.lines)
+          pushed ||= after !== before
           state = after
           // the listing is the state before this push: nobody may answer from it now
           await leftListing?.forget().catch(() => {})
@@ -120,6 +124,7 @@ export async function runRemoteHelper (opts: RemoteHelperOptions): Promise<void>
       else if (command === 'fetch' || command === 'push') batch = { kind: command, lines: [line] }
       else throw GasError.badArgument(`git-remote-gas: unsupported command "${line}"`)
     }
+    if (pushed) await deliverPush(ws, link, repo, opts.log)
   } finally {
     lines.close()
     await leftListing?.forget().catch(() => {})

@@ -15,7 +15,7 @@ const SUPERSAMPLE = 2
 export async function modelPreview (opts: GenerateOpts): Promise<PreviewParts> {
   const { path, format, size } = opts
   if (format === 'blend') return await blendPreview(path)
-  if (!['obj', 'fbx', 'gltf', 'glb'].includes(format)) throw new GasError('E_NO_PREVIEW', `no preview for this model format: ${format} (supported: obj, fbx, gltf, glb, blend)`, { path, format })
+  if (!['obj', 'fbx', 'gltf', 'glb', 'stl', 'ply'].includes(format)) throw new GasError('E_NO_PREVIEW', `no preview for this model format: ${format} (supported: obj, fbx, gltf, glb, stl, ply, blend)`, { path, format })
   const bytes = await stat(path).then(s => s.size, err => { throw fromFsError(err, path) })
   if (bytes > MAX_MODEL_BYTES) throw new GasError('E_NO_PREVIEW', `${path}: model is ${bytes} bytes, over the ${MAX_MODEL_BYTES}-byte model preview limit`, { path, bytes })
   let parsed: { info: ModelInfo, meshes: MeshData[], meta?: Record<string, string> }
@@ -26,7 +26,8 @@ export async function modelPreview (opts: GenerateOpts): Promise<PreviewParts> {
     if (format === 'fbx') {
       const { fbxMeta, parseFbx } = await import('./fbx.js')
       parsed = { ...parseFbx(path, whole), meta: fbxMeta(whole) }
-    } else parsed = await (await import('./gltf.js')).parseGltf(path, whole, format === 'glb')
+    } else if (format === 'stl' || format === 'ply') parsed = (await import('./stl-ply.js')).parseStlOrPly(path, whole, format)
+    else parsed = await (await import('./gltf.js')).parseGltf(path, whole, format === 'glb')
   }
   const { info, meshes } = parsed
   let image = null

@@ -13,7 +13,7 @@ add('texture', 'png', 'png'); add('texture', 'jpeg', 'jpg', 'jpeg'); add('textur
 add('texture', 'psd', 'psd'); add('texture', 'exr', 'exr'); add('texture', 'webp', 'webp'); add('texture', 'tiff', 'tif', 'tiff')
 add('texture', 'hdr', 'hdr'); add('texture', 'ktx2', 'ktx2'); add('texture', 'bmp', 'bmp')
 add('model', 'obj', 'obj'); add('model', 'fbx', 'fbx'); add('model', 'gltf', 'gltf'); add('model', 'glb', 'glb')
-add('model', 'blend', 'blend'); add('model', 'dae', 'dae'); add('model', 'mtl', 'mtl')
+add('model', 'blend', 'blend'); add('model', 'dae', 'dae'); add('model', 'mtl', 'mtl'); add('model', 'stl', 'stl'); add('model', 'ply', 'ply')
 add('audio', 'wav', 'wav'); add('audio', 'ogg', 'ogg'); add('audio', 'mp3', 'mp3'); add('audio', 'flac', 'flac'); add('audio', 'aiff', 'aif', 'aiff')
 add('audio', 'ogg', 'opus', 'oga')
 add('video', 'mp4', 'mp4'); add('video', 'webm', 'webm'); add('video', 'mov', 'mov')

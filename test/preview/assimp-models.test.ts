@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { generatePreview } from '../../src/preview/index.js'
@@ -55,5 +55,38 @@ describe('models exported by assimp, against assimp info', () => {
       renders.push(await rgbaOf(res.image!))
     }
     for (const r of renders.slice(1)) expect(psnr(r.data, renders[0].data)).toBeGreaterThan(40)
+  })
+
+  it('STL (binary and ASCII) and PLY (binary and ASCII) of the same sphere: the counts assimp reads, the same render; a point cloud and damaged files', async () => {
+    writeFileSync(at('sphere.obj'), sphereObj(12, 16))
+    const files: Array<[string, string, 'stl' | 'ply']> = [['stlb', 'sphere-b.stl', 'stl'], ['stl', 'sphere-a.stl', 'stl'], ['plyb', 'sphere-b.ply', 'ply'], ['ply', 'sphere-a.ply', 'ply']]
+    for (const [flag, file] of files) tool('assimp', ['export', at('sphere.obj'), at(file), `-f${flag}`])
+    const ref = assimpInfo(at('sphere.obj'))
+    const renders = []
+    for (const [, file, format] of files) {
+      const res = await generatePreview({ path: at(file), kind: 'model', format })
+      // STL keeps no shared vertices (each triangle its own corners): distinct positions are the sphere's;
+      // PLY lists its vertices (assimp writes one per corner): the count its header gives
+      const stored = Number(/element vertex (\d+)/.exec(readFileSync(at(file)).subarray(0, 512).toString('latin1'))?.[1])
+      expect(res.info, file).toMatchObject({ vertices: format === 'stl' ? ref.vertices : stored, triangles: ref.faces })
+      const b = res.info.bounds as { min: number[], max: number[] }
+      for (let k = 0; k < 3; k++) { expect(b.min[k]).toBeCloseTo(ref.min[k], 4); expect(b.max[k]).toBeCloseTo(ref.max[k], 4) }
+      renders.push(await rgbaOf(res.image!))
+    }
+    for (const r of renders.slice(1)) expect(psnr(r.data, renders[0].data)).toBeGreaterThan(40)
+
+    // a scan's point cloud: its points and bounds, no render
+    writeFileSync(at('cloud.ply'), ['ply', 'format ascii 1.0', 'element vertex 3', 'property float x', 'property float y', 'property float z', 'end_header', '0 0 0', '1 2 3', '-1 0 0.5', ''].join('\n'))
+    const cloud = await generatePreview({ path: at('cloud.ply'), kind: 'model', format: 'ply' })
+    expect(cloud.image).toBeNull()
+    expect(cloud.info).toMatchObject({ vertices: 3, triangles: 0, pointCloud: true, bounds: { min: [-1, 0, 0], max: [1, 2, 3] } })
+    // damaged: a binary STL cut short, text that is no STL, a PLY with no vertices
+    const cut = readFileSync(at('sphere-b.stl')).subarray(0, 60)
+    writeFileSync(at('cut.stl'), cut)
+    writeFileSync(at('text.stl'), 'solid x\nendsolid x\n')
+    writeFileSync(at('empty.ply'), ['ply', 'format ascii 1.0', 'element vertex 0', 'property float x', 'end_header', ''].join('\n'))
+    for (const [file, format] of [['cut.stl', 'stl'], ['text.stl', 'stl'], ['empty.ply', 'ply']]) {
+      await expect(generatePreview({ path: at(file), kind: 'model', format }), file).rejects.toMatchObject({ code: 'E_MALFORMED_ASSET' })
+    }
   })
 })

@@ -12,7 +12,8 @@ import type { Workspace } from './workspace.js'
 export interface FoundAsset { path: string, kind: string, format: string, size: number, tags: Record<string, string> }
 
 /** Tracked assets matching every given filter: tags (KEY=VALUE, all must hold), kind, path glob. */
-export async function findAssets (ws: Workspace, opts: { tags?: Record<string, string>, kind?: string, path?: string } = {}): Promise<FoundAsset[]> {
+/** `tags`: each KEY with that VALUE; `tagKeys`: each KEY with any value (`--tag KEY`, as `.gasrules`' `tag:KEY`). */
+export async function findAssets (ws: Workspace, opts: { tags?: Record<string, string>, tagKeys?: string[], kind?: string, path?: string } = {}): Promise<FoundAsset[]> {
   if (opts.kind !== undefined && !(ASSET_KINDS as readonly string[]).includes(opts.kind)) {
     throw GasError.badArgument(`unknown kind "${opts.kind}"; one of ${ASSET_KINDS.join(', ')}`)
   }
@@ -24,6 +25,7 @@ export async function findAssets (ws: Workspace, opts: { tags?: Record<string, s
     if (opts.kind !== undefined && m.kind !== opts.kind) continue
     if (!matchPath(path)) continue
     if (!Object.entries(opts.tags ?? {}).every(([k, v]) => m.tags[k] === v)) continue
+    if (!(opts.tagKeys ?? []).every((k) => m.tags[k] !== undefined)) continue
     out.push({ path, kind: m.kind, format: m.format, size: m.size, tags: m.tags })
   }
   return out.sort((a, b) => (a.path < b.path ? -1 : 1))

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { createInterface } from 'node:readline'
 import { join } from 'node:path'
-import { writeFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { isProcessAlive } from '../../src/objects/process-alive.js'
 import { acquireWorkspaceLock } from '../../src/repo/workspace-lock.js'
@@ -19,6 +19,8 @@ describe('whether a process runs', () => {
       const [line] = await once(createInterface({ input: parent.stdout }), 'line') as [string]
       const pid = Number(line)
       expect(isProcessAlive(pid)).toBe(true)
+      // why: killed before the shell became the second sleeper, the child was reaped by the shell (ESRCH, seen once in CI)
+      for (let i = 0; i < 200 && readFileSync(`/proc/${parent.pid}/comm`, 'utf8').trim() !== 'sleep'; i++) await new Promise((resolve) => setTimeout(resolve, 10))
       process.kill(pid, 'SIGKILL')
       // killed, still in the process table (kill(pid, 0) succeeds) until its parent reaps it
       for (let i = 0; i < 100 && isProcessAlive(pid); i++) await new Promise((resolve) => setTimeout(resolve, 10))

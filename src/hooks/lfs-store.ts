@@ -7,6 +7,7 @@ import type { ObjectStore } from '../objects/store.js'
 import { ingestFile } from '../repo/ingest.js'
 import type { Workspace } from '../repo/workspace.js'
 import { writeLfsContent } from './lfs-content.js'
+import { lfsManifestState } from '../repo/lfs-manifest.js'
 
 /**
  * Git LFS objects in a gas store. An LFS oid is the plain SHA-256 of the content, which is also the
@@ -44,10 +45,8 @@ export async function storeLfsObject (ws: Workspace, opts: { path: string, expec
 export async function localLfsManifest (ws: Workspace, oid: string): Promise<{ fileId: ObjectId, manifest: FileManifest } | undefined> {
   const fileId = await ws.refs.read(lfsRefName(oid))
   if (fileId === undefined) return undefined
-  const manifest = await readManifest(ws.store, fileId)
-  if (manifest === undefined) return undefined
-  for (const chunk of manifest.chunks) if (!(await ws.store.has(chunk.id, 'chunk'))) return undefined
-  return { fileId, manifest }
+  const held = await lfsManifestState(ws.store, fileId, oid)
+  return held.state === 'whole' ? { fileId, manifest: held.manifest } : undefined
 }
 
 export async function readManifest (store: ObjectStore, fileId: ObjectId): Promise<FileManifest | undefined> {

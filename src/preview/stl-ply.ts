@@ -3,7 +3,7 @@ import { PLYLoader } from 'three/examples/jsm/loaders/PLYLoader.js'
 import { STLLoader } from 'three/examples/jsm/loaders/STLLoader.js'
 import { GasError } from '../errors.js'
 import type { MeshData, ModelInfo } from './mesh.js'
-import { distinctPositions, sceneInfo } from './scene-info.js'
+import { distinctPositions, sceneInfo, storedVertices } from './scene-info.js'
 import { installThreeEnv } from './three-env.js'
 
 installThreeEnv()
@@ -29,7 +29,7 @@ export function parseStlOrPly (path: string, bytes: Uint8Array, format: 'stl' | 
   const root = new Group()
   root.add(new Mesh(geometry))
   // STL repeats each corner per triangle: count distinct positions, as for FBX
-  const result = sceneInfo(root, 0, [], format === 'stl' ? distinctPositions : (g) => g.getAttribute('position').count)
+  const result = sceneInfo(root, 0, [], format === 'stl' ? distinctPositions : storedVertices)
   if (result.info.triangles === 0) throw bad('no triangles')
   return result
 }

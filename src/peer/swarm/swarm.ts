@@ -8,6 +8,7 @@ import type { PeerSession, ReceivedBlock } from '../session/session.js'
 import { addMember, ENDGAME_ITEMS, forget, newItem, nextRequest, removeMember, type Item, type Job, type Member } from './request-picker.js'
 import { PeerWindow, UNKNOWN_SIZE_ESTIMATE } from '../session/want-manager.js'
 import { hashReceived, type ReceivedHash } from './received-hasher.js'
+import { closeStalled } from './stall-check.js'
 import { FEED_LOW_WATER, MAX_PARALLEL_LOOSE_PUTS, MAX_VERIFY_BACKLOG_BYTES, PROGRESS_INTERVAL_MS, REQUEST_TIMEOUT_MS, STALL_CHECK_MS, STALL_TIMEOUT_MS, type DroppedPeer, type FetchOptions, type FetchResult, type SwarmOptions, type WantRequest } from './swarm-options.js'
 
 /**
@@ -110,7 +111,7 @@ export class Swarm {
     const stallMs = this.#opts.stallTimeoutMs ?? STALL_TIMEOUT_MS
     let cancelStall = (): void => {}
     const checkStalls = (): void => {
-      this.#checkStalls(stallMs)
+      closeStalled(this.#members.values(), this.#clock.now(), stallMs, this.#opts.requestTimeoutMs ?? REQUEST_TIMEOUT_MS)
       cancelStall = this.#clock.after(STALL_CHECK_MS, checkStalls)
     }
     try {
@@ -295,28 +296,6 @@ export class Swarm {
 
   #heard (m: Member): void {
     m.lastHeard = this.#clock.now()
-  }
-
-  #checkStalls (stallMs: number): void {
-    const t = this.#clock.now()
-    for (const m of this.#members.values()) {
-      const received = m.session.ledger.wireBytesReceived
-      if (received !== m.lastBytes) {
-        m.lastBytes = received
-        m.lastHeard = t
-      }
-      const waiting = m.window.inFlightCount > 0 || m.asking > 0
-      if (m.alive && waiting && t - m.lastHeard > stallMs) {
-        m.session.close(new GasError('E_TIMEOUT', `${m.session.name} sent nothing for ${stallMs} ms while we waited; asking other peers`, { peer: m.session.name }))
-        continue
-      }
-      // a peer that answers some requests but holds others is not silent, so the stall check never fires for it
-      const requestMs = this.#opts.requestTimeoutMs ?? REQUEST_TIMEOUT_MS
-      const oldest = m.window.oldestSentAt
-      if (m.alive && oldest !== undefined && t - oldest > requestMs) {
-        m.session.close(new GasError('E_TIMEOUT', `${m.session.name} left a request unanswered for ${requestMs} ms; dropped, asking other peers`, { peer: m.session.name, held: true }))
-      }
-    }
   }
 
   #schedulePump (): void {

@@ -1,5 +1,4 @@
-import { decodeFileManifest } from '../../objects/file-manifest.js'
-import type { ObjectId } from '../../objects/id.js'
+import { lfsManifestState } from '../../repo/lfs-manifest.js'
 import type { Workspace } from '../../repo/workspace.js'
 import { ON_DEMAND_REF_PREFIXES, type RemoteRef } from './ref-exchange.js'
 
@@ -27,11 +26,13 @@ const OID = /^[0-9a-f]{64}$/
  */
 export async function lfsLacked (ws: Workspace, theirs: RemoteRef[]): Promise<RemoteRef[]> {
   const lacked: RemoteRef[] = []
+  // why: recorded here only once whole, so a ref at the same value needs no look (every member's sync asks this, of every LFS object it holds)
+  const ours = new Map((await ws.refs.list(LFS_PREFIX)).map((ref) => [ref.name, ref.id]))
   for (const ref of theirs) {
-    if (!ref.name.startsWith(LFS_PREFIX) || !OID.test(ref.name.slice(LFS_PREFIX.length))) continue
-    const state = await manifestState(ws, ref.id, ref.name.slice(LFS_PREFIX.length))
+    if (!ref.name.startsWith(LFS_PREFIX) || !OID.test(ref.name.slice(LFS_PREFIX.length)) || ours.get(ref.name) === ref.id) continue
+    const { state } = await lfsManifestState(ws.store, ref.id, ref.name.slice(LFS_PREFIX.length))
     // content held already (the same bytes stored as an asset): named now, so that this serve advertises it
-    if (state === 'whole' && (await ws.refs.read(ref.name)) === undefined) await recordTakenLfs(ws, [ref], 'lfs: held here already')
+    if (state === 'whole' && !ours.has(ref.name)) await recordTakenLfs(ws, [ref], 'lfs: held here already')
     if (state === 'partial') lacked.push(ref)
   }
   return lacked
@@ -41,30 +42,11 @@ export async function lfsLacked (ws: Workspace, theirs: RemoteRef[]): Promise<Re
 export async function recordTakenLfs (ws: Workspace, taken: RemoteRef[], message: string): Promise<number> {
   let recorded = 0
   for (const ref of taken) {
-    if (await manifestState(ws, ref.id, ref.name.slice(LFS_PREFIX.length)) !== 'whole') continue
+    if ((await lfsManifestState(ws.store, ref.id, ref.name.slice(LFS_PREFIX.length))).state !== 'whole') continue
     if ((await ws.refs.read(ref.name)) !== ref.id) {
       await ws.refs.update({ name: ref.name, newId: ref.id, message, who: ws.identity.name, now: ws.clock.now() })
     }
     recorded++
   }
   return recorded
-}
-
-/**
- * 'whole': `fileId` is a file manifest of the content whose SHA-256 is `oid`, every chunk stored;
- * 'partial': not here, or some of it missing; 'other': held, and not that content (or not a manifest).
- */
-async function manifestState (ws: Workspace, fileId: ObjectId, oid: string): Promise<'whole' | 'partial' | 'other'> {
-  if (!(await ws.store.has(fileId))) return 'partial'
-  const object = await ws.store.get(fileId)
-  if (object.type !== 'file') return 'other'
-  let manifest
-  try {
-    manifest = decodeFileManifest(object.body)
-  } catch {
-    return 'other'
-  }
-  if (manifest.sha256 !== oid) return 'other'
-  for (const chunk of manifest.chunks) if (!(await ws.store.has(chunk.id, 'chunk'))) return 'partial'
-  return 'whole'
 }

@@ -18,6 +18,7 @@ import { rm } from 'node:fs/promises'
 import { phaseLog, type PhaseLog } from './phase-log.js'
 import { deliverPush } from './push-delivery.js'
 import { leavePushListing, pushInProgressListing } from './push-listing.js'
+import { ownServeNote } from '../repo/serve-lock.js'
 
 /**
  * `git-remote-gas`: git's remote helper protocol (gitremote-helpers(7)) for gas://TEAM/REPO.
@@ -185,7 +186,10 @@ async function reconcile (ws: Workspace, link: PeerLink, repo: string, phase: Ph
     return emptyState()
   }
   // a fetch that reached nobody answers from this workspace alone: "Already up to date" would otherwise hide that
-  if (link.peers.length === 0) log?.(`gas: ${repo}: ${link.describePeers()}; git sees it as this workspace last had it (a member who pushed since must be online: \`gas serve\`)`)
+  if (link.peers.length === 0) {
+    const own = await ownServeNote(ws.fs, ws.gasDir)
+    log?.(own !== undefined ? `gas: ${repo}: no teammate online; ${own}` : `gas: ${repo}: ${link.describePeers()}; git sees it as this workspace last had it (a member who pushed since must be online: \`gas serve\`)`)
+  }
   if (best !== local) await ws.refs.update({ name, newId: best, expectedOld: local ?? null, message: 'fast-forward from a peer', who: ws.identity.name, now: ws.clock.now() })
   return await readGitRepoState(ws.store, best)
 }

@@ -16,6 +16,7 @@ import { readVersion } from './tree-io.js'
 import { syncWalkFs, walkWorkspace, type WalkFs } from './workspace-walk.js'
 import { withWorkspaceLock } from './workspace-lock.js'
 import type { Workspace } from './workspace.js'
+import { runningServe } from './serve-lock.js'
 
 export interface WorkspaceStatus {
   branch: string
@@ -34,6 +35,8 @@ export interface WorkspaceStatus {
   notFetched: string[]
   locked: StatusLock[]
   peers: PeerHeadDistance[]
+  /** this workspace's `gas serve`, while one runs (serve-lock.ts) */
+  serve: { pid: number, since: string } | null
   /** files whose content was read (stat data changed or too recent to trust); the rest were judged by stat data alone */
   hashed: number
 }
@@ -104,6 +107,8 @@ export async function workspaceStatus (ws: Workspace, opts: StatusOptions = {}):
   status.conflicted = ((await readMergeState(ws))?.conflicts ?? []).map((c) => c.path)
   status.locked = await statusLocks(ws)
   status.peers = await peerHeadDistances(ws)
+  const serve = await runningServe(ws.fs, ws.gasDir)
+  status.serve = serve === undefined ? null : { pid: serve.pid, since: serve.since }
   for (const list of [status.modified, status.deleted, status.untracked, status.notFetched]) list.sort()
   return status
 }
@@ -133,7 +138,7 @@ async function walkTracked (ws: Workspace, opts: StatusOptions): Promise<Tracked
   const rules = await IgnoreRules.load(ws.fs, ws.root)
   const seen = new Uint8Array(lean.count)
   const suspects: Array<{ path: string, st: FileStat }> = []
-  const status: WorkspaceStatus = { branch: ws.config.branch, head: null, staged: [], modified: [], deleted: [], untracked: [], conflicted: [], notFetched: [], locked: [], peers: [], hashed: 0 }
+  const status: WorkspaceStatus = { branch: ws.config.branch, head: null, staged: [], modified: [], deleted: [], untracked: [], conflicted: [], notFetched: [], locked: [], peers: [], serve: null, hashed: 0 }
   const judge = (path: string, slot: number, st: FileStat): void => {
     seen[slot] = 1
     const fetched = lean.mtimeMs(slot) !== -1

@@ -24,6 +24,8 @@ export interface LockOptions {
   /** what the holder does, shown to whoever waits ("gas add big.psd") */
   command?: string
   waitMs?: number
+  /** the lock file in the .gas folder (default WORKSPACE_LOCK; `gas serve` holds SERVE_LOCK, serve-lock.ts) */
+  file?: string
   sleep?: (ms: number) => Promise<void>
   now?: () => number
 }
@@ -69,7 +71,7 @@ export async function withWorkspaceLock<T> (fs: FileSystem, gasDir: string, opts
 }
 
 export async function acquireWorkspaceLock (fs: FileSystem, gasDir: string, opts: LockOptions = {}): Promise<() => Promise<void>> {
-  const path = join(gasDir, WORKSPACE_LOCK)
+  const path = join(gasDir, opts.file ?? WORKSPACE_LOCK)
   const now = opts.now ?? Date.now
   const sleep = opts.sleep ?? (async (ms: number) => await new Promise((resolve) => setTimeout(resolve, ms)))
   const me: LockHolder = { pid: process.pid, command: opts.command ?? commandLine(), since: new Date(now()).toISOString(), nonce: randomBytes(8).toString('hex') }
@@ -145,7 +147,7 @@ async function removeIfOurs (fs: FileSystem, path: string, text: string): Promis
 }
 
 /** Who holds the lock now, if anyone (for `gas status` and tests) */
-export async function lockHolder (fs: FileSystem, gasDir: string): Promise<LockHolder | undefined> {
-  const text = await fs.readFile(join(gasDir, WORKSPACE_LOCK), 'utf8').catch(() => undefined)
+export async function lockHolder (fs: FileSystem, gasDir: string, file = WORKSPACE_LOCK): Promise<LockHolder | undefined> {
+  const text = await fs.readFile(join(gasDir, file), 'utf8').catch(() => undefined)
   return text === undefined ? undefined : parseHolder(text)
 }

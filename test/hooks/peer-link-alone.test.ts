@@ -46,7 +46,7 @@ describe('the link of git-remote-gas and the LFS agent when no other member is o
     try {
       await link.open()
       expect(link.peers).toEqual([])
-      expect(link.describePeers()).toMatch(/only 1 process\(es\) of this same member answered/)
+      expect(link.describePeers()).toMatch(/this member's own \(its `gas serve`\), which answered: no other member of the team is online/)
     } finally {
       await link.close()
       controller.abort()

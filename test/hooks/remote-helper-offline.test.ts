@@ -1,8 +1,10 @@
+import { spawn } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { PassThrough } from 'node:stream'
 import { describe, expect, it } from 'vitest'
 import * as gas from '../../src/index.js'
+import { SERVE_LOCK } from '../../src/repo/serve-lock.js'
 import { useTmp } from '../helpers/tmp.js'
 import { gitEnv } from './git-env.js'
 
@@ -41,6 +43,15 @@ describe('git-remote-gas with no peer online', () => {
       expect(listed.out).toContain('refs/heads/main')
       expect(listed.log).toHaveLength(1)
       expect(listed.log[0]).toMatch(/^gas: game: no (team )?peer .*; git sees it as this workspace last had it \(a member who pushed since must be online: `gas serve`\)$/)
+      // this workspace's own serve running (the lock it holds): what members pushed to it is here, said so rather than "no peer"
+      const serve = spawn('sleep', ['30'])
+      try {
+        writeFileSync(join(ws.gasDir, SERVE_LOCK), JSON.stringify({ pid: serve.pid, command: 'gas serve', since: new Date().toISOString(), nonce: 'n' }))
+        const beside = await helper(repo, 'list\n')
+        expect(beside.log).toEqual([`gas: game: no teammate online; this workspace's own \`gas serve\` (pid ${serve.pid}) is online and keeps here what members bring it: this workspace has everything it took`])
+      } finally {
+        serve.kill('SIGKILL')
+      }
     } finally {
       process.env.HOME = saved.HOME
       if (saved.GIT_CONFIG_NOSYSTEM === undefined) delete process.env.GIT_CONFIG_NOSYSTEM

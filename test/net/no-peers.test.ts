@@ -145,7 +145,10 @@ describe('E_NO_PEERS says which trackers were tried and what they answered', () 
       const again = await gas.open({ dir: bo.root })
       const out = await noPeers(again, [tracker.url])
       expect(out.ownProcesses).toBe(1)
-      expect(out.message).toMatch(/same member/)
+      // the tracker counts the serve; it answered, so the peer is not "offline, or no path"
+      expect(out.trackers).toEqual([expect.objectContaining({ answer: 'no-other-peer', peers: 1 })])
+      expect(out.message).toMatch(/the peer it counts is this member's own \(its `gas serve`\), which answered: no other member of the team is online/)
+      expect(out.message).not.toMatch(/offline, or no WebRTC path/)
       await again.close()
     } finally {
       stop.abort()

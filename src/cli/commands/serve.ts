@@ -15,6 +15,7 @@ import { checkPeerOptions } from '../peer-options.js'
 import { peerReporter } from '../peer-reporter.js'
 import { pulledReporter } from '../pulled-report.js'
 import { selectiveSyncOptions } from '../../sync/workspace-policy.js'
+import { claimServe } from '../../repo/serve-lock.js'
 
 /**
  * Says once per tracker that it answered our announce (from then on it introduces us to peers),
@@ -72,29 +73,34 @@ export function register (program: Command): void {
       try {
         await withWorkspace(async (ws) => {
           checkPeerOptions(ws, { tracker: opts.tracker, listen: opts.direct ? opts.listen : undefined })
-          p.err(`serving ${ws.root} as ${ws.identity.name}`)
-          await (await peerNode()).servePeers({
-            ws,
-            trackers: opts.tracker,
-            security: peerSecurity(ws),
-            locks: lockExchangeOf(ws),
-            signal: stop.signal,
-            listen: opts.direct ? opts.listen : null,
-            // on stderr in both modes: --json's stdout carries peer events only
-            onListening: (at) => {
-              p.err(`listening for direct connections on ${formatHostPort(at)}`)
-              // nobody can find a serve with no tracker and no LAN discovery: say how they can
-              if (opts.tracker.length === 0 && ws.config.trackers.length === 0 && ws.config.lan === undefined) {
-                p.err(`no tracker and LAN discovery off: members reach this serve only at an address they were given (\`gas sync --peer HOST:${ws.config.listen === undefined ? 'PORT' : at.port}\`); \`gas team tracker URL\` or \`gas team lan on\` let them find it${ws.config.listen === undefined ? ', `gas team listen HOST:PORT` keeps the port' : ''}`)
-              }
-            },
-            onTracker: trackerReporter(p),
-            onAnnounced: announceReporter(p),
-            onPeer: peerReporter(p),
-            // a member that connects with versions we lack: taken under this workspace's rules, read again each time
-            policy: async () => await selectiveSyncOptions(ws),
-            onPulled: pulledReporter(p)
-          })
+          const release = await claimServe(ws.fs, ws.gasDir)
+          try {
+            p.err(`serving ${ws.root} as ${ws.identity.name}`)
+            await (await peerNode()).servePeers({
+              ws,
+              trackers: opts.tracker,
+              security: peerSecurity(ws),
+              locks: lockExchangeOf(ws),
+              signal: stop.signal,
+              listen: opts.direct ? opts.listen : null,
+              // on stderr in both modes: --json's stdout carries peer events only
+              onListening: (at) => {
+                p.err(`listening for direct connections on ${formatHostPort(at)}`)
+                // nobody can find a serve with no tracker and no LAN discovery: say how they can
+                if (opts.tracker.length === 0 && ws.config.trackers.length === 0 && ws.config.lan === undefined) {
+                  p.err(`no tracker and LAN discovery off: members reach this serve only at an address they were given (\`gas sync --peer HOST:${ws.config.listen === undefined ? 'PORT' : at.port}\`); \`gas team tracker URL\` or \`gas team lan on\` let them find it${ws.config.listen === undefined ? ', `gas team listen HOST:PORT` keeps the port' : ''}`)
+                }
+              },
+              onTracker: trackerReporter(p),
+              onAnnounced: announceReporter(p),
+              onPeer: peerReporter(p),
+              // a member that connects with versions we lack: taken under this workspace's rules, read again each time
+              policy: async () => await selectiveSyncOptions(ws),
+              onPulled: pulledReporter(p)
+            })
+          } finally {
+            await release()
+          }
         })
       } finally {
         process.removeListener('SIGINT', onSignal)

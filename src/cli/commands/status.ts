@@ -15,6 +15,7 @@ function describe (s: WorkspaceStatus, timeZone: string): string {
     const where = p.ahead === null || p.behind === null ? 'history not here yet' : p.ahead === 0 && p.behind === 0 ? 'up to date' : `${p.ahead} ahead, ${p.behind} behind`
     lines.push(`peer ${p.peer}: ${where} (their head ${p.head.slice(0, 12)})`)
   }
+  if (s.serve !== null) lines.push(`serving: \`gas serve\` pid ${s.serve.pid} since ${formatLockTime(Date.parse(s.serve.since), timeZone)}`)
   lines.push(
     ...section('conflicts (gas resolve PATH --take ours|theirs|VERSION):', s.conflicted),
     ...section('changes to be committed:', s.staged.map((c) => `${`${c.change}:`.padEnd(10)}${c.path}`)),

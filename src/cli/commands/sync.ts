@@ -19,6 +19,8 @@ import { skippedPaths, type SkippedPath } from '../../sync/skip-report.js'
 import { lockExchangeOf } from '../../auth/lock-exchange-of.js'
 import { lockedChangeLines, syncLocksJson, syncLocksLines } from '../lock-report.js'
 import { checkPeerOptions } from '../peer-options.js'
+import { ownServeNote } from '../../repo/serve-lock.js'
+import type { Workspace } from '../../repo/workspace.js'
 import type { SyncProgress } from '../../peer/sync/sync-engine.js'
 
 /**
@@ -108,6 +110,13 @@ function deniedLines (result: PeerSyncResult): string[] {
 }
 
 /** The document of a sync that found no peer: the same shape, with what each tracker answered. */
+/** E_NO_PEERS where only this member's own processes answered, and one is this workspace's serve: said so, rather than "start `gas serve`" */
+async function besideOwnServe (ws: Workspace, err: unknown): Promise<unknown> {
+  if (!isGasError(err, 'E_NO_PEERS') || !(Number(err.data.ownProcesses ?? 0) > 0)) return err
+  const note = await ownServeNote(ws.fs, ws.gasDir)
+  return note === undefined ? err : new GasError('E_NO_PEERS', `${err.message.replace(/; start `gas serve` on another member's machine$/, '')}; ${note}`, { ...err.data, ownServe: true })
+}
+
 function printNoPeers (p: Printer, err: GasError, totalSeconds: number): void {
   const trackers = (err.data.trackers ?? []) as TrackerReport[]
   printResult(p, {
@@ -201,7 +210,7 @@ export function register (program: Command): void {
             const synced = await (await loading).syncWithPeers({
               ws, trackers: opts.tracker, peers: opts.peer, security: peerSecurity(ws), locks: lockExchangeOf(ws), aloneWaitMs: ALONE_WAIT_MS, onProgress,
               wantContent: rules.wantContent, policyKey: rules.policyKey, contentOfHistory: rules.contentOfHistory, reloadPolicy: rules.reloadPolicy
-            })
+            }).catch(async (err: unknown) => { throw await besideOwnServe(ws, err) })
             traceMark('sync: peers done')
             warn(synced.policyNotice)
             const skipped = await skippedPaths(ws, synced)

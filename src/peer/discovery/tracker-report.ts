@@ -85,6 +85,7 @@ export function noPeersError (reports: TrackerReport[], extra: { dropped?: Array
     : reports.some((r) => r.answer === 'wrong-url' || r.answer === 'no-answer') ? 'check the tracker URL (`gas team tracker URL`)'
       : 'start `gas serve` on another member\'s machine'
   const peers = dropped.length === 0 ? '' : `; peers dropped: ${dropped.map((d) => `${d.peer} (${d.code}: ${d.message})`).join(', ')}`
-  const ownNote = own === 0 ? '' : `; only ${own} process(es) of this same member answered (e.g. its own \`gas serve\`), which do not count as peers`
+  // a tracker that counted only our own processes says so itself (connect-peers.ts)
+  const ownNote = own === 0 || reports.every((r) => r.answer === 'no-other-peer') ? '' : `; only ${own} process(es) of this same member answered (e.g. its own \`gas serve\`), which do not count as peers`
   return new GasError('E_NO_PEERS', `no peer to sync with: ${describeTrackers(reports)}${ownNote}${peers}; ${hint}`, { trackers: reports, dropped, ownProcesses: own })
 }

@@ -354,7 +354,7 @@ export async function connectPeers (opts: ConnectOptions): Promise<ConnectedPeer
     lanQuery?.close()
     // peers were introduced but no candidate pair reached one: say which were tried
     if (connections === 0 && swarm.routesTried().length > 0) throw noRouteError(swarm.routesTried())
-    if (sessions.length === 0) throw noPeersError(await reportTrackers(seen, 0, refused.size), { dropped: [...dropped, ...unanswered], ownProcesses })
+    if (sessions.length === 0) throw noPeersError(await reportTrackers(seen, 0, refused.size, ownProcesses), { dropped: [...dropped, ...unanswered], ownProcesses })
   } catch (err) {
     held.closeAll()
     dialer?.stop()
@@ -370,7 +370,7 @@ export async function connectPeers (opts: ConnectOptions): Promise<ConnectedPeer
  * What each tracker answered; a tracker that never came up is probed once for the cause. `refused`:
  * peers that answered and whose handshake was refused (not offline: the reasons are in `dropped`).
  */
-async function reportTrackers (seen: Map<string, TrackerSeen>, connected: number, refused = 0): Promise<TrackerReport[]> {
+async function reportTrackers (seen: Map<string, TrackerSeen>, connected: number, refused = 0, own = 0): Promise<TrackerReport[]> {
   return await Promise.all([...seen].map(async ([tracker, s]): Promise<TrackerReport> => {
     if (s.others !== undefined) {
       if (connected > 0) return { tracker, answer: 'ok', peers: s.others, detail: `${s.others} other peer(s) in the swarm` }
@@ -380,6 +380,8 @@ async function reportTrackers (seen: Map<string, TrackerSeen>, connected: number
         return { tracker, answer: 'peers-offline', peers: Math.max(s.others, refused), detail: `${counted}; ${refused} answered and the handshake was refused (why: below)` }
       }
       if (s.others === 0) return { tracker, answer: 'no-other-peer', peers: 0, detail: 'no other peer of the team is in the swarm: is `gas serve` running on another member\'s machine?' }
+      // why: the tracker counts our own `gas serve` as another peer; it answered, so "offline, or no path" was wrong
+      if (s.others <= own) return { tracker, answer: 'no-other-peer', peers: s.others, detail: `the ${s.others === 1 ? 'peer' : `${s.others} peers`} it counts ${s.others === 1 ? 'is' : 'are'} this member's own (its \`gas serve\`), which answered: no other member of the team is online` }
       const detail = `it counts ${s.others} other peer(s) but none connected: offline, or no WebRTC path to them`
       return { tracker, answer: 'peers-offline', peers: s.others, detail }
     }

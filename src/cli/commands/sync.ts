@@ -109,7 +109,6 @@ function deniedLines (result: PeerSyncResult): string[] {
   return [`  E_ACCESS_DENIED: ${denied.length} asset(s) refused by ${peers} (your roles may not read them; the rest synced):`, ...shown, ...more]
 }
 
-/** The document of a sync that found no peer: the same shape, with what each tracker answered. */
 /** E_NO_PEERS where only this member's own processes answered, and one is this workspace's serve: said so, rather than "start `gas serve`" */
 async function besideOwnServe (ws: Workspace, err: unknown): Promise<unknown> {
   if (!isGasError(err, 'E_NO_PEERS') || !(Number(err.data.ownProcesses ?? 0) > 0)) return err
@@ -117,6 +116,7 @@ async function besideOwnServe (ws: Workspace, err: unknown): Promise<unknown> {
   return note === undefined ? err : new GasError('E_NO_PEERS', `${err.message.replace(/; start `gas serve` on another member's machine$/, '')}; ${note}`, { ...err.data, ownServe: true })
 }
 
+/** The document of a sync that found no peer: the same shape, with what each tracker answered. */
 function printNoPeers (p: Printer, err: GasError, totalSeconds: number): void {
   const trackers = (err.data.trackers ?? []) as TrackerReport[]
   printResult(p, {

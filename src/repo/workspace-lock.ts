@@ -84,7 +84,7 @@ export async function acquireWorkspaceLock (fs: FileSystem, gasDir: string, opts
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw fromFsError(err, path)
     }
-    const holderText = await fs.readFile(path, 'utf8').catch(() => undefined)
+    const holderText = await readHolderText(fs, path)
     if (holderText === undefined) continue // released meanwhile
     const holder = parseHolder(holderText)
     if (holder === undefined ? await olderThan(fs, path, UNREADABLE_STALE_MS, now) : !isProcessAlive(holder.pid)) {
@@ -97,6 +97,20 @@ export async function acquireWorkspaceLock (fs: FileSystem, gasDir: string, opts
         { pid: holder.pid, command: holder.command, since: holder.since, path })
     }
     await sleep(POLL_MS)
+  }
+}
+
+/**
+ * The lock file's text; undefined when it is gone (released meanwhile). why not every error as
+ * "gone": a lock path that is a directory (or unreadable) made the loop spin forever at full CPU.
+ */
+async function readHolderText (fs: FileSystem, path: string): Promise<string | undefined> {
+  try {
+    return await fs.readFile(path, 'utf8')
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    if (code === 'ENOENT') return undefined
+    throw new GasError('E_IO', `${path} cannot be read as a lock (${code ?? String(err)}): if no gas command is running here, remove it`, { path })
   }
 }
 

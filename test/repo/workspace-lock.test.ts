@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { spawnSync } from 'node:child_process'
-import { readFileSync, writeFileSync, existsSync, utimesSync } from 'node:fs'
+import { readFileSync, writeFileSync, existsSync, mkdirSync, utimesSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import * as gas from '../../src/index.js'
@@ -92,5 +92,17 @@ describe('workspace lock', () => {
     const inner = await ws.withLock(async () => await ws.withLock(async () => (await lockHolder(realFs, ws.gasDir))?.pid))
     expect(inner).toBe(process.pid)
     expect(await lockHolder(realFs, ws.gasDir)).toBeUndefined()
+  })
+
+  it('a lock path that is not a file (a directory) is a typed error at once, not a loop spinning until killed', async () => {
+    const ws = await gas.init({ dir: tmp(), name: 'ana' })
+    mkdirSync(join(ws.gasDir, WORKSPACE_LOCK))
+    writeFileSync(join(ws.root, 'a.txt'), 'a')
+    const started = Date.now()
+    const r = gasSync(ws.root, ['add', 'a.txt'])
+    expect(r.status).toBe(1)
+    expect(r.stderr).toMatch(/^gas: E_IO: .*workspace\.lock cannot be read as a lock \(EISDIR\): if no gas command is running here, remove it/)
+    expect(Date.now() - started).toBeLessThan(10_000)
+    await ws.close()
   })
 })

@@ -7,6 +7,7 @@ export const COMMAND_TABLE: readonly CommandRow[] = [
   {"name":"whoami","module":"whoami","term":"whoami [options]","summary":"show this member and team"},
   {"name":"add","module":"add","term":"add [options] <paths...>","summary":"stage files or folders (tags attach to each asset)"},
   {"name":"rm","module":"rm","term":"rm [options] <paths...>","summary":"stop tracking assets and delete their files, as git rm does (--cached keeps the files)"},
+  {"name":"reset","module":"reset","term":"reset [options] [paths...]","summary":"unstage: the index as HEAD has it for PATHs (default: every path; rebuilds a damaged index); files are not touched"},
   {"name":"commit","module":"commit","term":"commit [options]","summary":"record the staged assets as a new version"},
   {"name":"log","module":"log","term":"log [options] [path]","summary":"versions, newest first; with PATH only those that changed it"},
   {"name":"tag","module":"tag","term":"tag [options] [name] [rev]","summary":"name a version (REV: id, prefix, tag, branch, REV~N); no NAME lists tags"},

@@ -10,6 +10,7 @@ import * as preview from './commands/preview.js'
 import * as meta from './commands/meta.js'
 import * as restore from './commands/restore.js'
 import * as rm from './commands/rm.js'
+import * as reset from './commands/reset.js'
 import * as stat from './commands/stat.js'
 import * as tag from './commands/tag.js'
 import * as whoami from './commands/whoami.js'
@@ -34,7 +35,7 @@ import * as diff from './commands/diff.js'
 import * as show from './commands/show.js'
 
 /** Every command module registers itself; this file holds no logic of its own. */
-const COMMANDS = [init, whoami, add, rm, commit, log, tag, restore, meta, find, stat, fsck, preview, conflicts, resolve, team, tracker, serve, sync, schedule, queue, fetch, gc, ls, build, lfsAgent, hook, lockCommands, status, checkIgnore, diff, show]
+const COMMANDS = [init, whoami, add, rm, reset, commit, log, tag, restore, meta, find, stat, fsck, preview, conflicts, resolve, team, tracker, serve, sync, schedule, queue, fetch, gc, ls, build, lfsAgent, hook, lockCommands, status, checkIgnore, diff, show]
 
 export function buildProgram (): Command {
   const program = newProgram()

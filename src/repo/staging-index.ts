@@ -48,7 +48,7 @@ export async function readIndex (fs: FileSystem, gasDir: string): Promise<Stagin
 }
 
 export function corruptIndex (): GasError {
-  return new GasError('E_CORRUPT_OBJECT', `.gas/${INDEX_FILE} is damaged; run \`gas reset\` to rebuild it from the last version`)
+  return new GasError('E_CORRUPT_OBJECT', `.gas/${INDEX_FILE} is damaged; \`gas reset\` makes it again from HEAD (your files are not touched; what was staged is staged again with \`gas add\`)`)
 }
 
 /** Written to a temporary file in batches and renamed: a crash leaves the old index or the new one. */

@@ -3,7 +3,7 @@ import type { Asset } from '../objects/asset.js'
 import { decodeFileManifest, decodeFileManifestLazily, type FileManifest } from '../objects/file-manifest.js'
 import type { ObjectId } from '../objects/id.js'
 import { writeFileContent } from '../repo/restore.js'
-import { chunksOutsidePacks } from '../repo/native-restore.js'
+import { contentHere } from '../repo/content-here.js'
 import { resolveRevision } from '../repo/rev-parse.js'
 import { lookupPath, readAsset, readVersion } from '../repo/tree-io.js'
 import { streamIndex } from '../repo/index-stream.js'
@@ -45,15 +45,6 @@ export async function planFetch (ws: Workspace, opts: { paths: string[], cwd?: s
     }
   }
   return { targets, roots: [...new Set(targets.map((t) => t.meta.file))] }
-}
-
-/** Whether every chunk of a file manifest is stored (false when the manifest itself is not). */
-export async function contentHere (ws: Workspace, fileId: ObjectId): Promise<boolean> {
-  if (!(await ws.store.has(fileId))) return false
-  // the chunks in closed packs are found at once (native-restore.ts); the rest one by one
-  const manifest = decodeFileManifestLazily((await ws.store.get(fileId)).body)
-  for (const chunk of chunksOutsidePacks(ws.store, manifest)) if (!(await ws.store.has(chunk.id, 'chunk'))) return false
-  return true
 }
 
 export interface WrittenFetch {

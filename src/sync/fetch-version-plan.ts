@@ -3,7 +3,8 @@ import type { ObjectId } from '../objects/id.js'
 import { resolveRevision } from '../repo/rev-parse.js'
 import { flattenTree, readAsset, readTreeAt, readVersion } from '../repo/tree-io.js'
 import type { Workspace } from '../repo/workspace.js'
-import { contentHere, type FetchPlan, type FetchTarget } from './fetch-plan.js'
+import { contentHere } from '../repo/content-here.js'
+import type { FetchPlan, FetchTarget } from './fetch-plan.js'
 
 /**
  * `gas fetch PATH... --version REV`: the assets at or below each path in that version whose

@@ -3,7 +3,7 @@ import type { ObjectId } from '../objects/id.js'
 import { readIndex } from '../repo/staging-index.js'
 import type { Workspace } from '../repo/workspace.js'
 import { companionIn, foldersOf } from './companions.js'
-import { contentHere } from './fetch-plan.js'
+import { contentHere } from '../repo/content-here.js'
 import type { SyncPolicy } from './policy.js'
 import { loadWorkspacePolicy } from './workspace-policy.js'
 

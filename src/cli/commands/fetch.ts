@@ -3,7 +3,8 @@ import type { Command } from 'commander'
 import { peerSecurity } from '../../auth/peer-security.js'
 // why: loaded when the command runs, so commands that never touch peers, git or previews start without these modules
 const peerNode = async () => await import('../../peer/sync/peer-node.js')
-import { contentHere, planFetch, writeFetched, type FetchPlan, type WrittenFetch } from '../../sync/fetch-plan.js'
+import { planFetch, writeFetched, type FetchPlan, type WrittenFetch } from '../../sync/fetch-plan.js'
+import { contentHere } from '../../repo/content-here.js'
 import { planFetchAt } from '../../sync/fetch-version-plan.js'
 import type { Workspace } from '../../repo/workspace.js'
 import { ArrivingFiles } from '../../repo/arriving-files.js'

@@ -140,7 +140,8 @@ describe('gas ls, gas fetch, gas gc, gas restore on one workspace', () => {
       { path: 'b/two.bin', kind: 'other', size: 5000, fetched: true, wanted: true }
     ])
     expect((await gasInProcess(dir, ['ls', 'b'])).stdout).toMatch(/^fetched +5.00 kB {2}b\/two\.bin\n$/)
-    expect(JSON.parse((await gasInProcess(dir, ['fetch', 'a', '--json'])).stdout)).toEqual({ fetched: { objects: 0, bytes: 0 }, written: [], missing: [], skipped: [], denied: [] })
+    expect(JSON.parse((await gasInProcess(dir, ['fetch', 'a', '--json'])).stdout)).toEqual({ fetched: { objects: 0, bytes: 0 }, written: [], missing: [], skipped: [], denied: [], alreadyHere: true })
+    expect((await gasInProcess(dir, ['fetch', 'a'])).stdout).toBe('nothing to fetch: the content of a is here already\n')
     const nothing = await gasInProcess(dir, ['fetch', 'nope'])
     expect(nothing.status).toBe(1)
     expect(nothing.stderr).toMatch(/E_NOT_FOUND/)

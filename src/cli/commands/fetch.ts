@@ -34,12 +34,13 @@ export function register (program: Command): void {
           const denied = plan.targets.filter((t) => refused.has(t.meta.file)).map((t) => t.path)
           // an older version is kept in the store: the workspace holds the version checked out
           const written: WrittenFetch & { stored?: string[] } = opts.version === undefined ? await writeFetched(ws, plan, arriving) : await storedOnly(ws, plan)
-          return { fetched: got?.fetched ?? { objects: 0, bytes: 0 }, ...written, missing: written.missing.filter((path) => !denied.includes(path)), denied }
+          return { fetched: got?.fetched ?? { objects: 0, bytes: 0 }, ...written, missing: written.missing.filter((path) => !denied.includes(path)), denied, alreadyHere: plan.targets.length === 0 }
         } finally {
           await arriving?.discard()
         }
       })
-      printResult(p, result, () => [
+      // why said: "fetched 0 objects" left a user wondering whether the peers were asked at all
+      printResult(p, result, () => result.alreadyHere ? `nothing to fetch: the content of ${paths.join(', ')} is here already` : [
         `fetched ${result.fetched.objects} objects (${formatBytes(result.fetched.bytes)})${from}`,
         ...result.written.map((path) => `  ${path}`),
         ...(result.stored ?? []).map((path) => `  ${path}: stored as in ${opts.version ?? ''} (\`gas restore ${path} --version ${opts.version ?? ''}\` writes it)`),

@@ -3,7 +3,7 @@ import { lockPathProblem, MAX_LOCK_REASON_BYTES, signedLockPart, type EndRecord,
 import { escapeLockPath } from '../refs/lock-ref.js'
 import type { LockEntry } from '../refs/lock-table.js'
 import { signBytes } from '../repo/identity.js'
-import { describeLock, formatLockTime } from '../repo/lock-format.js'
+import { describeLock, formatWallClock } from '../repo/lock-format.js'
 import { activeLocks, lockTableOf, storeLockRecord } from '../repo/lock-store.js'
 import { DEFAULT_LOCK_TTL_MS, MAX_LOCK_TTL_MS } from '../repo/lock-ttl.js'
 import type { Workspace } from '../repo/workspace.js'
@@ -98,4 +98,4 @@ function sign<T extends LockRecord> (ws: Workspace, record: T): T {
   return { ...record, signature: signBytes(ws.identity, signedLockPart(record)) }
 }
 
-export { formatLockTime }
+export { formatWallClock }

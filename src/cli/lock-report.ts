@@ -1,5 +1,5 @@
 import type { PeerSyncResult } from '../peer/sync/peer-node.js'
-import { formatLockTime } from '../repo/lock-format.js'
+import { formatWallClock } from '../repo/lock-format.js'
 
 /** `gas sync`'s `locks` field: ISO times, and null when locks were not exchanged. */
 export function syncLocksJson (result: PeerSyncResult): unknown {
@@ -18,8 +18,8 @@ export function syncLocksLines (result: PeerSyncResult, timeZone: string): strin
   const locks = result.locks
   if (locks === undefined) return []
   return [
-    ...locks.lost.map((l) => `  LOCK LOST ${l.path}: ${l.holder} locked it first (until ${formatLockTime(l.expires, timeZone)}${l.reason === '' ? '' : `, ${l.reason}`}); your lock does not hold`),
-    ...locks.broken.map((b) => `  LOCK BROKEN ${b.path}: ${b.by} broke your lock at ${formatLockTime(b.at, timeZone)}`),
+    ...locks.lost.map((l) => `  LOCK LOST ${l.path}: ${l.holder} locked it first (until ${formatWallClock(l.expires, timeZone)}${l.reason === '' ? '' : `, ${l.reason}`}); your lock does not hold`),
+    ...locks.broken.map((b) => `  LOCK BROKEN ${b.path}: ${b.by} broke your lock at ${formatWallClock(b.at, timeZone)}`),
     ...locks.rejected.map((r) => `  refused lock record ${r.ref} from ${r.peer}: ${r.code}: ${r.message}`),
     ...(locks.adopted > 0 ? [`  ${locks.adopted} lock record(s) received`] : [])
   ]

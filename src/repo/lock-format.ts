@@ -18,8 +18,8 @@ function wallClock (ms: number, timeZone: string): string {
   return `${part.year ?? ''}-${part.month ?? ''}-${part.day ?? ''} ${part.hour ?? ''}:${part.minute ?? ''}`
 }
 
-/** `2026-11-30 17:00 Asia/Tokyo`: a lock's times as the reader's zone shows them (UTC when the zone is unknown). */
-export function formatLockTime (ms: number, timeZone: string): string {
+/** `2026-11-30 17:00 Asia/Tokyo`: a time (a lock's, a window's next change) as the reader's zone shows it (UTC when the zone is unknown). */
+export function formatWallClock (ms: number, timeZone: string): string {
   try {
     return `${wallClock(ms, timeZone)} ${timeZone}`
   } catch {
@@ -30,7 +30,7 @@ export function formatLockTime (ms: number, timeZone: string): string {
 
 /** "bo until 2026-11-30 17:00 Europe/Paris (rigging)" */
 export function describeLock (lock: LockEntry, timeZone: string): string {
-  return `${lock.holder.name} until ${formatLockTime(lock.expires, timeZone)}${lock.reason === '' ? '' : ` (${lock.reason})`}`
+  return `${lock.holder.name} until ${formatWallClock(lock.expires, timeZone)}${lock.reason === '' ? '' : ` (${lock.reason})`}`
 }
 
 /** A lock as the CLI's and the API's JSON show it: ISO times in UTC, the holder's key. */

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest'
 import * as gas from '../../src/index.js'
 import { createInvite, joinTeam } from '../../src/auth/invite.js'
 import { verifyLockRecord } from '../../src/auth/lock-verify.js'
-import { formatLockTime } from '../../src/repo/lock-format.js'
+import { formatWallClock } from '../../src/repo/lock-format.js'
 import { readLockRecords, storeLockRecord } from '../../src/repo/lock-store.js'
 import { GAS_BIN } from '../helpers/cli.js'
 import { useTmp } from '../helpers/tmp.js'
@@ -52,7 +52,7 @@ describe('gas hook pre-push and locks (real git)', () => {
       const refused = await git(dir, ['push', 'origin', 'main'])
       expect(refused.status).not.toBe(0)
       expect(refused.stderr).toContain('gas: E_PUSH_REFUSED')
-      expect(refused.stderr).toContain(`art/hero.psd (commit ${commit.slice(0, 10)}): locked by bo until ${formatLockTime(held.lock.expires, ana.config.timeZone)} (rigging)`)
+      expect(refused.stderr).toContain(`art/hero.psd (commit ${commit.slice(0, 10)}): locked by bo until ${formatWallClock(held.lock.expires, ana.config.timeZone)} (rigging)`)
       expect((await git(remote, ['rev-parse', 'main'])).stdout.trim()).not.toBe(commit)
 
       // once the lease has expired (the hook's clock from $GAS_NOW) the same push goes through

@@ -20,6 +20,10 @@ describe('gas schedule and gas queue', () => {
     const closed = JSON.parse((await gasInProcess(ws.root, ['schedule', 'show', '--at', '2026-12-07T12:00:00+09:00', '--json'])).stdout)
     expect(closed.now).toMatchObject({ open: false, rate: null === closed.now.rate ? null : 0 })
     expect((await gasInProcess(ws.root, ['schedule', 'show'])).stdout).toContain('now: ')
+    // the next change in the member's zone, as lock times are shown (the JSON keeps ISO UTC)
+    ws.config = { ...ws.config, timeZone: 'Asia/Tokyo' }
+    await ws.saveConfig()
+    expect((await gasInProcess(ws.root, ['schedule', 'show', '--at', '2026-12-07T23:00:00+09:00'])).stdout).toContain('now: open at 20.0 MB/s, changes at 2026-12-08 07:00 Asia/Tokyo')
     const bad = await gasInProcess(ws.root, ['schedule', 'set', 'Mon-Fri 22:00-07:00 Asia/Tokio'])
     expect(bad.status).toBe(1)
     expect(bad.stderr).toContain('gas: E_BAD_SCHEDULE: window "Mon-Fri 22:00-07:00 Asia/Tokio": the time zone "Asia/Tokio"')

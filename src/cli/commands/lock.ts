@@ -1,6 +1,6 @@
 import type { Command } from 'commander'
 import { lock, unlock } from '../../auth/locks.js'
-import { describeLock, formatLockTime, lockJson } from '../../repo/lock-format.js'
+import { describeLock, formatWallClock, lockJson } from '../../repo/lock-format.js'
 import { activeLocks } from '../../repo/lock-store.js'
 import { DEFAULT_LOCK_TTL_MS, parseTtl } from '../../repo/lock-ttl.js'
 import { action } from '../action.js'
@@ -19,7 +19,7 @@ export function register (program: Command): void {
         return { ...result, timeZone: ws.config.timeZone }
       })
       printResult(p, { lock: lockJson(out.lock), renewed: out.renewed },
-        () => `${out.renewed ? 'renewed' : 'locked'} ${out.lock.path} until ${formatLockTime(out.lock.expires, out.timeZone)}; peers learn of it at their next sync`)
+        () => `${out.renewed ? 'renewed' : 'locked'} ${out.lock.path} until ${formatWallClock(out.lock.expires, out.timeZone)}; peers learn of it at their next sync`)
     }))
 
   program.command('unlock').description('release your lock (a lead or admin may --break another member\'s)')

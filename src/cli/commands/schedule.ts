@@ -8,11 +8,12 @@ import { action } from '../action.js'
 import { withWorkspace } from '../context.js'
 import { printResult } from '../output.js'
 import { parseRate } from '../parse.js'
+import { formatWallClock } from '../../repo/lock-format.js'
 
-function describe (s: ScheduleReport): string {
+function describe (s: ScheduleReport, timeZone: string): string {
   const lines = s.windows.length === 0 ? [noWindows(s)] : s.windows.map((w) => `window ${w.text}${w.limit === undefined ? ` (${formatRate(s.limit ?? Infinity)})` : ''}`)
   if (s.windows.length > 0) lines.push(`outside windows: ${s.outsideLimit === undefined || s.outsideLimit === 0 ? 'wait' : formatRate(s.outsideLimit)}; metadata and previews: ${formatRate(s.metadataLimit)}`)
-  lines.push(`now: ${s.now.open ? `open at ${formatRate(s.now.rate ?? Infinity)}` : 'closed'}${s.now.nextChange !== null ? `, changes at ${s.now.nextChange}` : ''}`)
+  lines.push(`now: ${s.now.open ? `open at ${formatRate(s.now.rate ?? Infinity)}` : 'closed'}${s.now.nextChange !== null ? `, changes at ${formatWallClock(Date.parse(s.now.nextChange), timeZone)}` : ''}`)
   return lines.join('\n')
 }
 
@@ -33,14 +34,14 @@ export function register (program: Command): void {
     .action(action(async (p, windows: string[], opts: { limit?: number, outsideLimit?: number, metadataLimit?: number, busyCpu?: number }) => {
       const report = await withWorkspace(async (ws) => {
         await (await settings()).setSchedule(ws, { windows, ...opts })
-        return await (await settings()).showSchedule(ws, Date.now())
+        return { report: await (await settings()).showSchedule(ws, Date.now()), timeZone: ws.config.timeZone }
       })
-      printResult(p, report, () => describe(report))
+      printResult(p, report.report, () => describe(report.report, report.timeZone))
     }))
   schedule.command('show').description('the windows, limits and whether transfers may run now').option('--at <iso-time>', 'as at this time (ISO 8601)').option('--json', 'print JSON')
     .action(action(async (p, opts: { at?: string }) => {
-      const report = await withWorkspace(async (ws) => await (await settings()).showSchedule(ws, parseAt(opts.at)))
-      printResult(p, report, () => describe(report))
+      const { report, timeZone } = await withWorkspace(async (ws) => ({ report: await (await settings()).showSchedule(ws, parseAt(opts.at)), timeZone: ws.config.timeZone }))
+      printResult(p, report, () => describe(report, timeZone))
     }))
 }
 

@@ -3,7 +3,7 @@ import { workspaceStatus, type WorkspaceStatus } from '../../repo/status.js'
 import { action } from '../action.js'
 import { withWorkspace } from '../context.js'
 import { printResult } from '../output.js'
-import { formatLockTime } from '../../repo/lock-format.js'
+import { formatWallClock } from '../../repo/lock-format.js'
 
 function section (title: string, lines: string[]): string[] {
   return lines.length === 0 ? [] : [title, ...lines.map((l) => `  ${l}`)]
@@ -15,14 +15,14 @@ function describe (s: WorkspaceStatus, timeZone: string): string {
     const where = p.ahead === null || p.behind === null ? 'history not here yet' : p.ahead === 0 && p.behind === 0 ? 'up to date' : `${p.ahead} ahead, ${p.behind} behind`
     lines.push(`peer ${p.peer}: ${where} (their head ${p.head.slice(0, 12)})`)
   }
-  if (s.serve !== null) lines.push(`serving: \`gas serve\` pid ${s.serve.pid} since ${formatLockTime(Date.parse(s.serve.since), timeZone)}`)
+  if (s.serve !== null) lines.push(`serving: \`gas serve\` pid ${s.serve.pid} since ${formatWallClock(Date.parse(s.serve.since), timeZone)}`)
   lines.push(
     ...section('conflicts (gas resolve PATH --take ours|theirs|VERSION):', s.conflicted),
     ...section('changes to be committed:', s.staged.map((c) => `${`${c.change}:`.padEnd(10)}${c.path}`)),
     ...section('changes not staged (gas add PATH):', [...s.modified.map((p) => `modified: ${p}`), ...s.deleted.map((p) => `deleted:  ${p}`)]),
     ...section('untracked (gas add PATH, or a .gasignore rule):', s.untracked),
     ...section('not fetched here (selective sync; gas fetch PATH):', s.notFetched),
-    ...section('locked:', s.locked.map((l) => `${l.path} by ${l.mine ? 'you' : l.holder}${l.expires !== null ? ` until ${formatLockTime(Date.parse(l.expires), timeZone)}` : ''}`))
+    ...section('locked:', s.locked.map((l) => `${l.path} by ${l.mine ? 'you' : l.holder}${l.expires !== null ? ` until ${formatWallClock(Date.parse(l.expires), timeZone)}` : ''}`))
   )
   const clean = s.staged.length + s.modified.length + s.deleted.length + s.untracked.length + s.conflicted.length === 0
   if (clean) lines.push('nothing to commit, workspace clean')

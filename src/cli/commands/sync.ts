@@ -88,7 +88,8 @@ function print (p: Printer, result: PeerSyncResult, skipped: SkippedPath[], tota
     ...result.heldForWindow.map((h) => `  ${h.ref}: yours and ${h.peer}'s differ; versions move with their files, in a transfer window (\`gas schedule show\`)`),
     ...(result.checkout !== null ? [`  workspace now at ${result.checkout.version.slice(0, 12)}: ${result.checkout.written.length} written, ${result.checkout.removed.length} removed, ${result.checkout.skipped.length} skipped`] : []),
     ...skippedLines(skipped),
-    ...(result.historyLeftOut.files > 0 ? [`  older versions of ${result.historyLeftOut.files} file(s) (${formatBytes(result.historyLeftOut.bytes)}) stay on the peers: \`gas restore PATH --version REV\` fetches one, \`gas sync history all\` keeps every version here`] : []),
+    // said by the sync that moved the workspace to a new version, not by every one after (--json: always)
+    ...(result.historyLeftOut.files > 0 && result.checkout !== null ? [`  older versions of ${result.historyLeftOut.files} file(s) (${formatBytes(result.historyLeftOut.bytes)}) stay on the peers: \`gas restore PATH --version REV\` fetches one, \`gas sync history all\` keeps every version here`] : []),
     ...(result.checkout?.conflicts ?? []).map((c) => `  CONFLICT ${c.path}: changed by the peer, and ${c.local === 'staged' ? 'staged' : 'edited'} here; your file is kept, see \`gas conflicts\``),
     ...syncLocksLines(result, timeZone),
     ...lockedChangeLines(result),

@@ -1,4 +1,5 @@
-import { decodeFileManifest, type FileManifest } from '../objects/file-manifest.js'
+import { decodeFileManifest, decodeFileManifestLazily, type FileManifest, type LazyFileManifest } from '../objects/file-manifest.js'
+import { chunksHere } from './content-here.js'
 import type { ObjectId } from '../objects/id.js'
 import type { ObjectStore } from '../objects/store.js'
 
@@ -15,13 +16,13 @@ export async function lfsManifestState (store: ObjectStore, fileId: ObjectId, oi
   if (!(await store.has(fileId))) return { state: 'partial' }
   const object = await store.get(fileId)
   if (object.type !== 'file') return { state: 'other' }
-  let manifest: FileManifest
+  let manifest: LazyFileManifest
   try {
-    manifest = decodeFileManifest(object.body)
+    manifest = decodeFileManifestLazily(object.body)
   } catch {
     return { state: 'other' }
   }
   if (manifest.sha256 !== oid) return { state: 'other' }
-  for (const chunk of manifest.chunks) if (!(await store.has(chunk.id, 'chunk'))) return { state: 'partial' }
-  return { state: 'whole', manifest }
+  if (!(await chunksHere(store, manifest))) return { state: 'partial' }
+  return { state: 'whole', manifest: decodeFileManifest(object.body) }
 }

@@ -82,19 +82,9 @@ async function contentSha256 (fs: FileSystem, abs: string): Promise<string | und
  * workspace lock is free right now; a reader never waits for it), so the next status skips it.
  */
 export async function workspaceStatus (ws: Workspace, opts: StatusOptions = {}): Promise<WorkspaceStatus> {
-  const { status, suspects, fullIndex, cache, identity, lean } = await walkTracked(ws, opts)
-  const refreshed: Array<{ path: string, old: IndexEntry, fresh: IndexEntry }> = []
-  for (const { path, st } of suspects) {
-    const entry = (await fullIndex()).entries[path]
-    if (entry === undefined) continue // the cache named a path the index no longer holds: cannot be (same identity), but never a crash
-    status.hashed++
-    const sha256 = await contentSha256(ws.fs, ws.absolutePath(path))
-    if (sha256 === undefined) { status[entry.mtimeMs === -1 ? 'notFetched' : 'deleted'].push(path); continue }
-    if (sha256 !== entry.meta.sha256) { status.modified.push(path); continue }
-    // content here is what is staged (also for an unfetched entry whose file arrived by other means)
-    refreshed.push({ path, old: entry, fresh: { ...entry, mtimeMs: st.mtimeMs, stat: stampOf(st) } })
-  }
-  if (refreshed.length > 0) await refreshIndex(ws, refreshed)
+  const walk = await walkTracked(ws, opts)
+  await judgeSuspects(ws, walk)
+  const { status, fullIndex, cache, identity, lean } = walk
   const head = await ws.head()
   status.head = head ?? null
   const headTree = head === undefined ? undefined : (await readVersion(ws.store, head)).tree
@@ -111,6 +101,32 @@ export async function workspaceStatus (ws: Workspace, opts: StatusOptions = {}):
   status.serve = serve === undefined ? null : { pid: serve.pid, since: serve.since }
   for (const list of [status.modified, status.deleted, status.untracked, status.notFetched]) list.sort()
   return status
+}
+
+/**
+ * The workspace against the index alone, as `gas status` judges it (suspects read, stamps written
+ * back), without HEAD, conflicts, locks or peers: what `gas diff` names as not staged.
+ */
+export async function unstagedChanges (ws: Workspace): Promise<{ modified: string[], deleted: string[] }> {
+  const walk = await walkTracked(ws, {})
+  await judgeSuspects(ws, walk)
+  return { modified: walk.status.modified.sort(), deleted: walk.status.deleted.sort() }
+}
+
+/** Reads each suspect: modified, gone, or unchanged (its new stamp written back). */
+async function judgeSuspects (ws: Workspace, { status, suspects, fullIndex }: TrackedWalk): Promise<void> {
+  const refreshed: Array<{ path: string, old: IndexEntry, fresh: IndexEntry }> = []
+  for (const { path, st } of suspects) {
+    const entry = (await fullIndex()).entries[path]
+    if (entry === undefined) continue // the cache named a path the index no longer holds: cannot be (same identity), but never a crash
+    status.hashed++
+    const sha256 = await contentSha256(ws.fs, ws.absolutePath(path))
+    if (sha256 === undefined) { status[entry.mtimeMs === -1 ? 'notFetched' : 'deleted'].push(path); continue }
+    if (sha256 !== entry.meta.sha256) { status.modified.push(path); continue }
+    // content here is what is staged (also for an unfetched entry whose file arrived by other means)
+    refreshed.push({ path, old: entry, fresh: { ...entry, mtimeMs: st.mtimeMs, stat: stampOf(st) } })
+  }
+  if (refreshed.length > 0) await refreshIndex(ws, refreshed)
 }
 
 /** The workspace walked against the index: `status` with modified by size, deleted and untracked filled in; the files whose stamp says they may have changed (`suspects`, not read yet). */

@@ -1,6 +1,6 @@
 import type { Command } from 'commander'
 import { diffVersions, type AssetDiff, type DiffResult } from '../../repo/diff.js'
-import { workspaceStatus } from '../../repo/status.js'
+import { unstagedChanges } from '../../repo/status.js'
 import { formatBytes } from '../../units.js'
 import { action } from '../action.js'
 import { withWorkspace } from '../context.js'
@@ -29,8 +29,8 @@ export function register (program: Command): void {
         // why: the index is one side, and an edit not added is not in it; `gas diff` after an edit said "no differences" while `gas status` said modified
         const scope = path === undefined ? '' : ws.relativePath(path, process.cwd())
         const inScope = (p: string): boolean => scope === '' || p === scope || p.startsWith(`${scope}/`)
-        const status = await workspaceStatus(ws)
-        return { ...diff, notStaged: { modified: status.modified.filter(inScope), deleted: status.deleted.filter(inScope) } }
+        const changes = await unstagedChanges(ws)
+        return { ...diff, notStaged: { modified: changes.modified.filter(inScope), deleted: changes.deleted.filter(inScope) } }
       })
       printResult(p, result, () => [
         ...(result.assets.length === 0 ? ['no differences'] : result.assets.map(describeAssetDiff)),

@@ -3,7 +3,7 @@ import { GasError, isGasError } from '../../errors.js'
 import type { PeerSyncResult } from '../../peer/sync/peer-node.js'
 // why: loaded when the command runs, so commands that never touch peers, git or previews start without these modules
 const peerNode = async () => await import('../../peer/sync/peer-node.js')
-import type { TrackerReport } from '../../peer/discovery/tracker-report.js'
+import { START_SERVE_HINT, type TrackerReport } from '../../peer/discovery/tracker-report.js'
 import { PATHS_IN_MESSAGE } from '../../peer/sync/sync-outcome.js'
 import { action } from '../action.js'
 import { traceMark } from '../../trace.js'
@@ -114,7 +114,9 @@ function deniedLines (result: PeerSyncResult): string[] {
 async function besideOwnServe (ws: Workspace, err: unknown): Promise<unknown> {
   if (!isGasError(err, 'E_NO_PEERS') || !(Number(err.data.ownProcesses ?? 0) > 0)) return err
   const note = await ownServeNote(ws.fs, ws.gasDir)
-  return note === undefined ? err : new GasError('E_NO_PEERS', `${err.message.replace(/; start `gas serve` on another member's machine$/, '')}; ${note}`, { ...err.data, ownServe: true })
+  if (note === undefined) return err
+  const message = err.message.endsWith(`; ${START_SERVE_HINT}`) ? err.message.slice(0, -START_SERVE_HINT.length - 2) : err.message
+  return new GasError('E_NO_PEERS', `${message}; ${note}`, { ...err.data, ownServe: true })
 }
 
 /** The document of a sync that found no peer: the same shape, with what each tracker answered. */

@@ -75,6 +75,9 @@ export function describeTrackers (reports: TrackerReport[]): string {
 /** A handshake refused over who the peer is (either side refusing): another try or tracker changes nothing. */
 export const MEMBERSHIP_REFUSALS: ReadonlySet<string> = new Set(['E_AUTH', 'E_REVOKED', 'E_BAD_SIGNATURE'])
 
+/** the last words of E_NO_PEERS when nothing else explains it (a caller that knows more may put its own in their place) */
+export const START_SERVE_HINT = 'start `gas serve` on another member\'s machine'
+
 /** `E_NO_PEERS`: no peer to sync with; `data.trackers` says what each tracker answered. */
 export function noPeersError (reports: TrackerReport[], extra: { dropped?: Array<{ peer: string, code: string, message: string }>, ownProcesses?: number } = {}): GasError {
   const dropped = extra.dropped ?? []
@@ -83,7 +86,7 @@ export function noPeersError (reports: TrackerReport[], extra: { dropped?: Array
   const hint = dropped.length > 0 && dropped.every((d) => MEMBERSHIP_REFUSALS.has(d.code)) ? 'every peer that answered was refused over team membership: see the reason given for each (ask a lead for an invite: `gas team add`, then `gas team join`)'
     : reports.some((r) => r.answer === 'unreachable') ? 'start the tracker (`gas tracker`) or check the network'
     : reports.some((r) => r.answer === 'wrong-url' || r.answer === 'no-answer') ? 'check the tracker URL (`gas team tracker URL`)'
-      : 'start `gas serve` on another member\'s machine'
+      : START_SERVE_HINT
   const peers = dropped.length === 0 ? '' : `; peers dropped: ${dropped.map((d) => `${d.peer} (${d.code}: ${d.message})`).join(', ')}`
   // a tracker that counted only our own processes says so itself (connect-peers.ts)
   const ownNote = own === 0 || reports.every((r) => r.answer === 'no-other-peer') ? '' : `; only ${own} process(es) of this same member answered (e.g. its own \`gas serve\`), which do not count as peers`

@@ -86,21 +86,35 @@ describe('webrtcTransport over a real data channel (127.0.0.1)', () => {
   })
 
   it('wraps a peer that is still connecting; frames sent early arrive after connect', async () => {
-    const p1 = createSimplePeer({ initiator: true, trickle: true })
-    const p2 = createSimplePeer({ trickle: true })
-    p1.on('signal', s => p2.signal(s))
-    p2.on('signal', s => p1.signal(s))
-    const [a, b] = track([webrtcTransport(p1), webrtcTransport(p2, { remoteLabel: 'p1' })])
-    expect(a.remoteLabel).toBe('webrtc-peer')
-    expect(b.remoteLabel).toBe('p1')
-    const got = new Promise<Uint8Array>(resolve => b.onFrame(resolve))
-    const sending = a.send(Uint8Array.of(42))
-    // why bounded: a connection that never comes up (seen once on a loaded machine) fails here with
-    // the candidates it had, rather than at the test's timeout with nothing to go on
-    await Promise.all([waitConnected(p1, 30_000), waitConnected(p2, 30_000)])
-    await sending
-    expect([...await got]).toEqual([42])
-    await expect(a.send(new Uint8Array(64 * 1024 + 1))).rejects.toMatchObject({ code: 'E_FRAME_LENGTH' })
+    // why up to three attempts: libdatachannel now and then fails a pair before it connects on a loaded
+    // machine ("Got a remote candidate without ICE transport", its own race); connectPair and the
+    // tracker's reconnects retry the same way, and this test is about the frames, not that race
+    for (let attempt = 1; ; attempt++) {
+      const p1 = createSimplePeer({ initiator: true, trickle: true })
+      const p2 = createSimplePeer({ trickle: true })
+      p1.on('signal', s => { if (!p2.destroyed) p2.signal(s) })
+      p2.on('signal', s => { if (!p1.destroyed) p1.signal(s) })
+      const [a, b] = track([webrtcTransport(p1), webrtcTransport(p2, { remoteLabel: 'p1' })])
+      expect(a.remoteLabel).toBe('webrtc-peer')
+      expect(b.remoteLabel).toBe('p1')
+      const got = new Promise<Uint8Array>(resolve => b.onFrame(resolve))
+      const sending = a.send(Uint8Array.of(42))
+      sending.catch(() => {}) // awaited below once connected; a failed attempt must not leave it unhandled
+      try {
+        // why bounded: a connection that never comes up (seen once on a loaded machine) fails here with
+        // the candidates it had, rather than at the test's timeout with nothing to go on
+        await Promise.all([waitConnected(p1, 30_000), waitConnected(p2, 30_000)])
+      } catch (err) {
+        if (attempt >= 3 || !isGasError(err, 'E_PEER_LOST')) throw err
+        a.close()
+        b.close()
+        continue
+      }
+      await sending
+      expect([...await got]).toEqual([42])
+      await expect(a.send(new Uint8Array(64 * 1024 + 1))).rejects.toMatchObject({ code: 'E_FRAME_LENGTH' })
+      return
+    }
   })
 
   it('a send waiting for a peer that fails before it connects rejects with E_PEER_LOST (it hung)', async () => {

@@ -9,7 +9,7 @@ import type { Printer } from './output.js'
  * other peer events; with --json one line on stdout: `{"peer", "state": "pulled", ...}`.
  */
 export function pulledReporter (p: Printer): (pulled: ServePulled) => void {
-  return ({ peer, result, error, checkedOut, lfsTaken }) => {
+  return ({ peer, result, error, checkedOut, lfsTaken, queueTaken }) => {
     if (checkedOut !== undefined) {
       if (p.json) return p.out(JSON.stringify({ peer, state: 'checked-out', checkout: { version: checkedOut.version, written: checkedOut.written.length, removed: checkedOut.removed.length, conflicts: checkedOut.conflicts.map((c) => c.path) } }))
       return p.err(`workspace now at ${checkedOut.version.slice(0, 12)}: ${checkedOut.written.length} written, ${checkedOut.removed.length} removed (${peer}'s versions, checked out once the workspace was free)${checkedOut.conflicts.map((c) => `\n  CONFLICT ${c.path}: changed by ${peer}, and ${c.local === 'staged' ? 'staged' : 'edited'} here; your file is kept, see \`gas conflicts\``).join('')}`)
@@ -26,6 +26,7 @@ export function pulledReporter (p: Printer): (pulled: ServePulled) => void {
         rejected: result?.rejected ?? [],
         lockedChanges: result?.lockedChanges ?? [],
         lfsTaken: lfsTaken ?? 0,
+        queueTaken: queueTaken ?? 0,
         error: error?.toJSON() ?? result?.incomplete ?? null
       }))
     }
@@ -38,9 +39,11 @@ export function pulledReporter (p: Printer): (pulled: ServePulled) => void {
     const merged = merge !== null && merge.error === null && merge.version !== null
     const waits = result.queued.items > 0
     const lfs = lfsTaken ?? 0
-    const headline = moved.length > 0 ? moved.join(', ') : merged ? 'into a merge' : waits ? 'their files wait for a transfer window' : lfs > 0 ? 'their Git LFS objects' : 'no ref moved'
+    const fromQueue = queueTaken ?? 0
+    const headline = moved.length > 0 ? moved.join(', ') : merged ? 'into a merge' : waits ? 'their files wait for a transfer window' : lfs > 0 ? 'their Git LFS objects' : fromQueue > 0 ? 'the files that waited for a transfer window' : 'no ref moved'
     const lines = [`took ${peer}'s versions: ${headline}; fetched ${result.fetched.objects} objects (${formatBytes(result.fetched.bytes)})`]
     if (lfs > 0) lines.push(`  kept ${lfs} Git LFS object(s) of ${peer}'s: teammates' git pulls get them from here`)
+    if (fromQueue > 0) lines.push(`  ${fromQueue} queued asset(s) of ${peer}'s arrived: they had waited for a transfer window`)
     // as a member's sync says it: the divergence first, then what became of it
     for (const c of result.conflicts) lines.push(`  ${c.ref} diverged from ${peer}: theirs recorded as ${c.remoteRef}`)
     if (merge !== null) lines.push(merge.error !== null ? `  not merged: ${merge.error}` : merge.same === true && merge.version !== null ? `  ${merge.from} is the same merge as ours: ${merge.version.slice(0, 12)} kept, no new version` : merge.version !== null ? `  merged ${merge.from} as ${merge.version.slice(0, 12)}` : `  merging ${merge.from}: ${merge.conflicts.length} conflict(s), see \`gas conflicts\``)

@@ -3,7 +3,7 @@ import type { TrackerReport } from '../peer/discovery/tracker-report.js'
 import type { Asset } from '../objects/asset.js'
 import type { ObjectId } from '../objects/id.js'
 import { connectPeers, COUNTED_PEERS_WAIT_MS, type ConnectedPeers, type ConnectOptions, type PeerRoute } from '../peer/sync/connect-peers.js'
-import { isAdvertisedRef, type RemoteRef } from '../peer/sync/ref-exchange.js'
+import { isAdvertisedRef, isTeamRef, type RemoteRef } from '../peer/sync/ref-exchange.js'
 import type { PeerSession } from '../peer/session/session.js'
 import { Swarm, type SwarmProgress } from '../peer/swarm/swarm.js'
 import { type PeerSecurity } from '../peer/sync/sync-engine.js'
@@ -65,6 +65,7 @@ export class PeerLink {
   #opening: Promise<void> | undefined
   #served: PeerSession[] = []
   #closing = false
+  #teamAdopted: Promise<void> | undefined
 
   constructor (private readonly opts: PeerLinkOptions) {
     this.#observed = new ObservedStore(opts.ws.store)
@@ -92,6 +93,7 @@ export class PeerLink {
     this.#connected = undefined
     this.#sessions = []
     this.#advertised.clear()
+    this.#teamAdopted = undefined
     this.#opening = this.#open(COUNTED_PEERS_WAIT_MS)
     await this.#opening
     return true
@@ -185,7 +187,9 @@ export class PeerLink {
   async fetchMetadata (roots: ObjectId[], wantContent?: (path: string, asset: Asset) => boolean): Promise<LinkMetadataResult> {
     await this.open()
     const { store } = this.opts.ws
-    const wantOpts = { store, roots, wantContent, decoded: new Map<ObjectId, unknown>() }
+    // why not the content of history: a git state's tree names every pack pushed so far, and an LFS
+    // root is a file; an older state's refs list is not needed, and a serve (contentOfHistory false) lacks it
+    const wantOpts = { store, roots, wantContent, contentOfHistory: false, decoded: new Map<ObjectId, unknown>() }
     let wantSet = await computeWantSet(wantOpts)
     if (this.#swarm === undefined || this.#swarm.peers.length === 0) {
       return { wantSet, objects: 0, bytes: 0, missing: wantSet.metadata.length > 0 ? wantSet.metadata.map((w) => w.id) : wantSet.content.map((w) => w.id) }
@@ -225,8 +229,29 @@ export class PeerLink {
    */
   async authorize (name: string, id: ObjectId): Promise<void> {
     // why: peerSecurity(ws) provides the check; ConnectOptions' type names only the HELLO hooks
-    const check = await (this.opts.security as Pick<PeerSecurity, 'refUpdateCheck'>).refUpdateCheck?.({ store: this.opts.ws.store, isNew: () => true })
+    const security = this.opts.security as Pick<PeerSecurity, 'refUpdateCheck' | 'adoptTeamRefs'>
+    this.#teamAdopted ??= this.#adoptTeamRecords(security)
+    await this.#teamAdopted
+    const check = await security.refUpdateCheck?.({ store: this.opts.ws.store, isNew: () => true })
     await check?.({ name, id }, null)
+  }
+
+  /**
+   * The team records (certificates, revocations, policy) the peers advertise that are new here,
+   * fetched and adopted as a sync adopts them, before a state is judged by its author's rights.
+   * why: a member who joined and cloned at once knew only its own invite: the state a teammate
+   * pushed was refused ("… is not a known member") until a `gas sync` had brought the team.
+   */
+  async #adoptTeamRecords (security: Pick<PeerSecurity, 'adoptTeamRefs'>): Promise<void> {
+    if (security.adoptTeamRefs === undefined) return
+    const ours = new Map((await this.opts.ws.refs.list()).map((ref) => [ref.name, ref.id]))
+    for (const [peer, refs] of this.#advertised) {
+      const news = refs.filter((ref) => isTeamRef(ref.name) && ours.get(ref.name) !== ref.id)
+      if (news.length === 0) continue
+      await this.fetchMetadata(news.map((ref) => ref.id))
+      // records that did not arrive or do not verify are refused there, one by one
+      await security.adoptTeamRefs({ store: this.opts.ws.store, refs: news, peer })
+    }
   }
 
   /**

@@ -10,8 +10,9 @@ import { computeWantSet } from '../../sync/want-set.js'
  * What a sync hands to the transfer queue when no window is open: the content its roots want,
  * one item per asset (its chunks travel together), and what the queue runner asks again later.
  */
-export async function queueWantedContent (ws: Workspace, opts: { roots: ObjectId[], peers: string[], wantContent?: (path: string, asset: Asset) => boolean, classOf?: (path: string) => QueueClass, now?: () => number }): Promise<QueueItem[]> {
-  const set = await computeWantSet({ store: ws.store, roots: opts.roots, wantContent: opts.wantContent })
+export async function queueWantedContent (ws: Workspace, opts: { roots: ObjectId[], peers: string[], wantContent?: (path: string, asset: Asset) => boolean, contentOfHistory?: boolean, classOf?: (path: string) => QueueClass, now?: () => number }): Promise<QueueItem[]> {
+  // why the policy's contentOfHistory: the queue holds what the sync would have fetched with a window open, no more (an older version's file queued here waited for good on a serve that never fetches history)
+  const set = await computeWantSet({ store: ws.store, roots: opts.roots, wantContent: opts.wantContent, contentOfHistory: opts.contentOfHistory })
   const byAsset = new Map<ObjectId, QueueItem>()
   const addedAt = new Date(opts.now?.() ?? Date.now()).toISOString()
   for (const want of set.content) {
@@ -23,6 +24,24 @@ export async function queueWantedContent (ws: Workspace, opts: { roots: ObjectId
   const items = [...byAsset.values()]
   if (items.length > 0) await (await openQueue(ws)).add(items)
   return items
+}
+
+/**
+ * The queued items `peer` brought (its sync left them for a window), for a serve to fetch over that
+ * member's session while content may move: the queue's own runs join the tracker on their own and
+ * miss a member whose sync lasts a second. None while the queue is paused.
+ */
+export async function queuedFrom (ws: Workspace, peer: string): Promise<ObjectId[]> {
+  const queue = await openQueue(ws).catch(() => undefined)
+  if (queue === undefined || queue.paused) return []
+  return queue.list().filter((item) => item.peers.includes(peer)).map((item) => item.id)
+}
+
+/** Removes from the queue the items among `ids` whose content is all stored now; returns them. */
+export async function dropArrived (ws: Workspace, ids: ObjectId[]): Promise<ObjectId[]> {
+  const arrived = await arrivedItems(ws, ids)
+  if (arrived.length > 0) await (await openQueue(ws)).remove(arrived)
+  return arrived
 }
 
 /** The queued items whose content is all stored now. */

@@ -11,6 +11,8 @@ import { safePeerName } from './sync-engine.js'
 import type { ObjectId } from '../../objects/id.js'
 import { syncConnected, type PeerNodeOptions, type PeerSyncResult } from './sync-connected.js'
 import { lfsLacked, recordTakenLfs } from './serve-lfs.js'
+import { dropArrived, queuedFrom } from './content-queue.js'
+import { noPeerMaySend } from './peer-schedules.js'
 
 /** The rules a serve takes a member's versions under, read again for each (a `.gasrules` may have changed meanwhile). */
 export type ServePolicy = () => Promise<Pick<PeerNodeOptions, 'wantContent' | 'policyKey' | 'contentOfHistory' | 'reloadPolicy'>>
@@ -26,6 +28,8 @@ export interface ServePulled {
   checkedOut?: CheckoutResult
   /** Git LFS objects of the member's now held here (serve-lfs.ts) */
   lfsTaken?: number
+  /** items of the transfer queue that came with this take (content a sync of the member's left for a window) */
+  queueTaken?: number
 }
 
 /** why: well inside a member's linger idle time (5 s), so a BUSY always arrives before it would leave */
@@ -66,7 +70,8 @@ export function servePull (opts: ServePullOptions): (session: PeerSession, their
   const { ws } = opts.node
   return async (session, theirs, ours) => {
     const lfs = await lfsLacked(ws, theirs)
-    if (lfs.length === 0 && !(await lacksAny(ws, theirs, session.name))) return false
+    const queued = mayFetchContent(opts.limits, session) ? await queuedFrom(ws, session.name) : []
+    if (lfs.length === 0 && queued.length === 0 && !(await lacksAny(ws, theirs, session.name))) return false
     // a command of this member's holds the workspace: its versions stay with the member until its next sync, rather than move the branch under that command
     const holder = await lockHolder(ws.fs, ws.gasDir)
     if (holder !== undefined && holder.pid !== process.pid && isProcessAlive(holder.pid)) {
@@ -77,7 +82,7 @@ export function servePull (opts: ServePullOptions): (session: PeerSession, their
     const stopWaiting = waitingTurn(session, () => place - over)
     const mine = turn.then(async () => {
       stopWaiting()
-      await pullFrom(opts, session, ours, lfs)
+      await pullFrom(opts, session, ours, lfs, queued)
     })
     turn = mine.catch(() => {})
     try {
@@ -135,15 +140,22 @@ async function containedIn (ws: Workspace, id: ObjectId, local: ObjectId): Promi
   }
 }
 
-async function pullFrom (opts: ServePullOptions, session: PeerSession, ours: RemoteRef[], lfs: RemoteRef[]): Promise<void> {
+/** Content may move with this member now: a window is open here, and at the member's end. */
+function mayFetchContent (limits: TransferLimits, session: PeerSession): boolean {
+  return limits.contentRate > 0 && !noPeerMaySend([session], Date.now())
+}
+
+async function pullFrom (opts: ServePullOptions, session: PeerSession, ours: RemoteRef[], lfs: RemoteRef[], queued: ObjectId[]): Promise<void> {
   // gone while an earlier member's turn ran: its next sync brings the versions again
   if (session.closed) return
   try {
     const policy = await opts.policy?.()
     const connected = { identity: opts.identity, sessions: [session], dropped: [], ownProcesses: 0, trackers: [], routes: [], leave: async () => {} }
-    const result = await syncConnected({ ...opts.node, ...policy }, connected, opts.limits, { mergeable: async (c) => await builtOnOurs(opts.node.ws, c, ours), roots: lfs.map((ref) => ref.id) })
+    // the member's queued items (content its earlier sync left for a window) are roots too: they come with its versions
+    const result = await syncConnected({ ...opts.node, ...policy }, connected, opts.limits, { mergeable: async (c) => await builtOnOurs(opts.node.ws, c, ours), roots: [...lfs.map((ref) => ref.id), ...queued] })
     const lfsTaken = lfs.length === 0 ? undefined : await recordTakenLfs(opts.node.ws, lfs, `lfs: taken from ${session.name}`)
-    opts.onPulled?.({ peer: session.name, result, ...(lfsTaken === undefined ? {} : { lfsTaken }) })
+    const queueTaken = queued.length === 0 ? undefined : (await dropArrived(opts.node.ws, queued)).length
+    opts.onPulled?.({ peer: session.name, result, ...(lfsTaken === undefined ? {} : { lfsTaken }), ...(queueTaken === undefined ? {} : { queueTaken }) })
   } catch (err) {
     opts.onPulled?.({ peer: session.name, error: asGasError(err) })
     // the member lingers until we say done: it must not wait out its idle time for nothing

@@ -161,7 +161,7 @@ export async function syncConnected (opts: SyncConnectedOptions, connected: Conn
     traceMark('sync returned')
     await ws.store.flush()
     traceMark('store flushed')
-    const queuedItems = deferContent ? await queueWantedContent(ws, { roots: result.roots, peers: result.perPeer.map((p) => p.name), wantContent: opts.wantContent }) : []
+    const queuedItems = deferContent ? await queueWantedContent(ws, { roots: result.roots, peers: result.perPeer.map((p) => p.name), wantContent: opts.wantContent, contentOfHistory: opts.contentOfHistory }) : []
     const queued = { items: queuedItems.length, bytes: queuedItems.reduce((sum, i) => sum + i.bytes, 0), paths: queuedItems.map((i) => i.path) }
     const heldForWindow = deferContent && serving === undefined ? await refsHeldForWindow(ws.refs, connected.sessions, result.perPeer.map((p) => p.name)) : []
     updated ??= await updateWorkspace(ws, arriving, await toMerge(result.conflicts))

@@ -43,6 +43,19 @@ describe("the serve's line for a member's versions it took", () => {
     expect(JSON.parse(json[0])).toMatchObject({ peer: 'cy', state: 'pulled', lfsTaken: 2 })
   })
 
+  it("a member's queued files that came with its sync: said, and named as the take when no ref moved", () => {
+    const lines: string[] = []
+    const result = { refs: [], fetched: { objects: 5, bytes: 300_000 }, checkout: null, merge: null, conflicts: [], rejected: [], incomplete: null, missing: [], queued: { items: 0, bytes: 0, paths: [] }, lockedChanges: [] } as unknown as ServePulled['result']
+    pulledReporter({ json: false, out: (t) => lines.push(t), err: (t) => lines.push(t) })({ peer: 'bo', queueTaken: 1, result })
+    expect(lines.join('\n')).toBe([
+      "took bo's versions: the files that waited for a transfer window; fetched 5 objects (300.0 kB)",
+      "  1 queued asset(s) of bo's arrived: they had waited for a transfer window"
+    ].join('\n'))
+    const json: string[] = []
+    pulledReporter({ json: true, out: (t) => json.push(t), err: () => {} })({ peer: 'bo', queueTaken: 1, result })
+    expect(JSON.parse(json[0])).toMatchObject({ peer: 'bo', state: 'pulled', queueTaken: 1, lfsTaken: 0 })
+  })
+
   it('files held back by a closed transfer window: said, with when the versions follow', () => {
     expect(said({ queued: { items: 1, bytes: 5_000_000, paths: ['art/bo4.png'] } })).toBe([
       "took cy's versions: their files wait for a transfer window; fetched 3 objects (1.00 kB)",

@@ -13,6 +13,8 @@ import { computeWantSet, type WantSet } from '../sync/want-set.js'
 import { ObservedStore, type OnStored } from './observed-store.js'
 import { MAX_METADATA_ROUNDS } from '../peer/sync/sync-engine.js'
 import { linger, type WaitingTurn } from '../peer/sync/linger.js'
+import { noPeerMaySend, peerWindowClosed } from '../peer/sync/peer-schedules.js'
+import { formatWallClock } from '../repo/lock-format.js'
 import { systemClock } from '../clock.js'
 import { SYNC_LINGER_IDLE_MS } from '../peer/sync/sync-connected.js'
 
@@ -51,6 +53,17 @@ export interface LinkFetchResult {
   bytes: number
   /** wanted objects no peer provided */
   missing: ObjectId[]
+  /** content not asked for: every connected peer is outside its transfer window (closedWindowText says so) */
+  closed?: ClosedWindow[]
+}
+
+/** A peer outside its transfer window: its windows as it wrote them, and when it may next send (null: never). */
+export interface ClosedWindow { peer: string, windows: string[], opens: number | null }
+
+/** What a git command says when the peers' windows hold the content back: whose window, and when it opens. */
+export function closedWindowText (closed: ClosedWindow[], timeZone: string): string {
+  const each = closed.map((c) => `${c.peer}'s transfer window is closed (${c.windows.length === 0 ? 'it has none' : c.windows.join(', ')}; ${c.opens === null ? 'no window opens' : `it opens ${formatWallClock(c.opens, timeZone)}`})`)
+  return `${each.join('; ')}: run the command again then, or ask for a wider window (\`gas schedule\`)`
 }
 
 export class PeerLink {
@@ -66,6 +79,8 @@ export class PeerLink {
   #served: PeerSession[] = []
   #closing = false
   #teamAdopted: Promise<void> | undefined
+  /** the peers' windows that held back the last content fetch */
+  #closed: ClosedWindow[] | undefined
 
   constructor (private readonly opts: PeerLinkOptions) {
     this.#observed = new ObservedStore(opts.ws.store)
@@ -155,6 +170,11 @@ export class PeerLink {
     return this.#sessions.filter((s) => !s.closed).map((s) => s.name)
   }
 
+  /** Why the last content fetch asked nobody: every peer was outside its transfer window (closedWindowText), else undefined. */
+  get windowNote (): string | undefined {
+    return this.#closed === undefined ? undefined : closedWindowText(this.#closed, this.opts.ws.config.timeZone)
+  }
+
   /** who was asked, for error messages */
   describePeers (): string {
     if (this.#unreachable !== undefined) return `no peer could be asked: ${this.#unreachable}`
@@ -180,7 +200,7 @@ export class PeerLink {
     const metadata = await this.fetchMetadata(roots, wantContent)
     if (metadata.missing.length > 0) return metadata
     const content = await this.fetchContent(metadata.wantSet)
-    return { objects: metadata.objects + content.objects, bytes: metadata.bytes + content.bytes, missing: content.missing }
+    return { objects: metadata.objects + content.objects, bytes: metadata.bytes + content.bytes, missing: content.missing, ...(content.closed !== undefined ? { closed: content.closed } : {}) }
   }
 
   /** The metadata below `roots` (what fetch does first); `wantSet` says which content they still need. */
@@ -213,6 +233,15 @@ export class PeerLink {
     await this.open()
     if (wantSet.content.length === 0) return { objects: 0, bytes: 0, missing: [] }
     if (this.#swarm === undefined || this.#swarm.peers.length === 0) return { objects: 0, bytes: 0, missing: wantSet.content.map((w) => w.id) }
+    // why not asked: a peer outside its transfer window holds content back until the window opens, and the request waited out its timeout (30 s) to say "missing"
+    const open = this.#sessions.filter((s) => !s.closed)
+    const at = Date.now()
+    if (noPeerMaySend(open, at)) {
+      const closed = open.map((s) => ({ peer: s.name, ...peerWindowClosed(s, at)! }))
+      this.#closed = closed
+      return { objects: 0, bytes: 0, missing: wantSet.content.map((w) => w.id), closed }
+    }
+    this.#closed = undefined
     this.#observed.onStored = onStored
     try {
       const content = await this.#swarm.fetch(wantSet.content, { probe: true, knownMissing: true, flush: false })
@@ -298,5 +327,7 @@ function nobodyElse (err: GasError): boolean {
 
 /** A GasError for objects no peer provided, naming who was asked. */
 export function notOnPeers (what: string, link: PeerLink): GasError {
+  const note = link.windowNote
+  if (note !== undefined) return new GasError('E_NOT_FOUND', `${what} is not in this workspace: ${note}`, { what, asked: link.peers })
   return new GasError('E_NOT_FOUND', `${what} is not in this workspace and no reachable peer has it (${link.describePeers()}); the member who holds it must be online (\`gas serve\`)`, { what, asked: link.peers })
 }

@@ -182,7 +182,9 @@ async function reconcile (ws: Workspace, link: PeerLink, repo: string, phase: Ph
   }
   if (best === undefined) {
     // git says "cloned an empty repository"; say why there was nothing
-    log?.(`gas: ${repo} is not in this workspace and no peer has it (${link.describePeers()}); an empty repository until someone pushes it`)
+    const note = link.windowNote
+    if (note !== undefined) log?.(`gas: ${repo} is not in this workspace yet: an empty repository until the peers' transfer windows open; then \`git pull\` brings it`)
+    else log?.(`gas: ${repo} is not in this workspace and no peer has it (${link.describePeers()}); an empty repository until someone pushes it`)
     return emptyState()
   }
   // a fetch that reached nobody answers from this workspace alone: "Already up to date" would otherwise hide that
@@ -207,7 +209,8 @@ async function bestState (ws: Workspace, link: PeerLink, repo: string, local: Ob
     if (id === best) continue
     const fetched = await link.fetch([id], wantRefsOnly)
     if (fetched.missing.length > 0) {
-      log?.(`gas: ${peer}'s state of ${repo} could not be fetched (${fetched.missing.length} object(s) missing, e.g. ${fetched.missing[0]}); skipped`)
+      const note = link.windowNote
+      log?.(note !== undefined ? `gas: ${peer}'s state of ${repo} waits: ${note}` : `gas: ${peer}'s state of ${repo} could not be fetched (${fetched.missing.length} object(s) missing, e.g. ${fetched.missing[0]}); skipped`)
       continue
     }
     const refused = await link.authorize(name, id).then(() => undefined, (err: unknown) => err)

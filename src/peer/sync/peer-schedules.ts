@@ -1,6 +1,6 @@
 import type { Workspace } from '../../repo/workspace.js'
 import { recordPeerSchedule, type ScheduleSettings } from '../../schedule/schedule-settings.js'
-import { checkSchedule, rateAt } from '../../schedule/schedule.js'
+import { checkSchedule, nextChange, rateAt } from '../../schedule/schedule.js'
 import type { HelloSchedule } from '../wire/messages.js'
 import type { PeerSession } from '../session/session.js'
 import type { RefStore } from '../../refs/ref-store.js'
@@ -31,16 +31,23 @@ export async function rememberPeerSchedules (ws: Workspace, sessions: PeerSessio
 
 /** True when every connected peer told a schedule that allows it no content transfer at `at`. */
 export function noPeerMaySend (sessions: PeerSession[], at: number): boolean {
-  if (sessions.length === 0) return false
-  return sessions.every((session) => {
-    const told = session.remote?.schedule
-    if (told === undefined) return false
-    try {
-      return rateAt(checkSchedule(told), at) <= 0
-    } catch {
-      return false
-    }
-  })
+  return sessions.length > 0 && sessions.every((session) => peerWindowClosed(session, at) !== undefined)
+}
+
+/**
+ * When a peer that told a schedule sends no content at `at`: its windows as it wrote them, and
+ * the instant it may next (null: no window opens). undefined when it may send now (or told none).
+ */
+export function peerWindowClosed (session: PeerSession, at: number): { windows: string[], opens: number | null } | undefined {
+  const told = session.remote?.schedule
+  if (told === undefined) return undefined
+  try {
+    const schedule = checkSchedule(told)
+    if (rateAt(schedule, at) > 0) return undefined
+    return { windows: told.windows, opens: nextChange(schedule, at) ?? null }
+  } catch {
+    return undefined
+  }
 }
 
 /** A branch of ours a peer has another value of, left as it is because the files wait for a transfer window. */

@@ -98,6 +98,8 @@ export interface WantSetOptions {
    * big project's metadata and the last level, read again in one round at most.
    */
   decoded?: Map<ObjectId, unknown>
+  /** roots whose content is wanted whole, whatever wantContent says: a serve keeps every git repository state pushed to the team (SyncOptions.keepWhole) */
+  wholeRoots?: ReadonlySet<ObjectId>
   /**
    * Objects the peers refused us (access denied): not wanted again by this walk, like content the
    * policy leaves out, but what holds them is not whole (a later sync, or a changed policy, may bring them).
@@ -168,8 +170,9 @@ export async function computeCompactWantSet (opts: WantSetOptions): Promise<Comp
   }
   const history = opts.history ?? true
   const contentOfHistory = opts.contentOfHistory ?? true
-  const wantContent = opts.wantContent
-  const policyKey = opts.policyKey
+  // per version walked: a whole root's versions set both aside (see wholeRoots)
+  let wantContent = opts.wantContent
+  let policyKey = opts.policyKey
   const unavailable = opts.unavailable
   const metadata: WantedObject[] = []
   const content = new ContentWantList()
@@ -341,15 +344,15 @@ export async function computeCompactWantSet (opts: WantSetOptions): Promise<Comp
   }
 
   // versions breadth first so the tips' content is listed before their history's
-  const versions: Array<{ id: ObjectId, tip: boolean }> = []
+  const versions: Array<{ id: ObjectId, tip: boolean, whole: boolean }> = []
   const versionsSeen = new Set<ObjectId>()
-  const visitRoot = async (id: ObjectId): Promise<void> => {
+  const visitRoot = async (id: ObjectId, whole = opts.wholeRoots?.has(id) === true): Promise<void> => {
     if (await missing(id, PRIORITY_METADATA)) return
     const object = await store.get(id)
     if (object.type === 'version') {
-      if (!versionsSeen.has(id)) versions.push({ id, tip: true })
+      if (!versionsSeen.has(id)) versions.push({ id, tip: true, whole })
       versionsSeen.add(id)
-    } else if (object.type === 'tag') await visitRoot(decodeTag(object.body).object)
+    } else if (object.type === 'tag') await visitRoot(decodeTag(object.body).object, whole)
     else if (object.type === 'tree') await visitTree(id, '', true)
     else if (object.type === 'asset') await visitAsset(id, '', true)
     else if (object.type === 'file') await visitFile(id, '', decodeFileManifest(object.body).size, true)
@@ -378,14 +381,16 @@ export async function computeCompactWantSet (opts: WantSetOptions): Promise<Comp
   }
   for (const root of opts.roots) await visitRoot(root)
   for (let i = 0; i < versions.length; i++) {
-    const { id, tip } = versions[i]
+    const { id, tip, whole } = versions[i]
     const version = await read(id, decodeVersion)
+    wantContent = whole ? undefined : opts.wantContent
+    policyKey = whole ? undefined : opts.policyKey
     await visitTree(version.tree, '', tip || contentOfHistory)
     if (!history) continue
     for (const parent of version.parents) {
       if (versionsSeen.has(parent) || await missing(parent, PRIORITY_METADATA)) continue
       versionsSeen.add(parent)
-      versions.push({ id: parent, tip: false })
+      versions.push({ id: parent, tip: false, whole })
     }
   }
   return { metadata, content, contentBytes, complete: metadata.length === 0, newlyWhole, wholeOnArrival, historyLeftOut }

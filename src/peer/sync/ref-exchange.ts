@@ -100,6 +100,11 @@ export function isTeamRef (name: string): boolean {
   return name.startsWith(TEAM_REF_PREFIX)
 }
 
+/** a git repository pushed through git-remote-gas (src/hooks/git-repo-state.ts) */
+export function isGitRef (name: string): boolean {
+  return name.startsWith('refs/git/')
+}
+
 export function isSharedRef (name: string): boolean {
   return SHARED_REF_PREFIXES.some((prefix) => name.startsWith(prefix))
 }

@@ -7,7 +7,7 @@ import type { Workspace } from '../../repo/workspace.js'
 import type { ObjectId } from '../../objects/id.js'
 import type { WantContent } from '../../sync/want-set.js'
 import type { ConnectedPeers, PeerRoute } from './connect-peers.js'
-import type { RefConflict } from './ref-exchange.js'
+import { isGitRef, type RefConflict } from './ref-exchange.js'
 import { queueWantedContent } from './content-queue.js'
 import type { TransferLimits } from '../transport/transfer-limits.js'
 import { noPeerMaySend, refsHeldForWindow, rememberPeerSchedules, type HeldRef } from './peer-schedules.js'
@@ -140,7 +140,8 @@ export async function syncConnected (opts: SyncConnectedOptions, connected: Conn
     // our refs again once applied (and merged): a serve then takes our merge, and we learn what it took
     readvertise: true,
     ...(serving
-      ? { advertise: false, keepSessions: true, lingerIdleMs: 0, roots: deferContent ? [] : serving.roots }
+      // the team's always-on store keeps every git repository pushed whole, whatever its rules say of paths (they name the workspace's files, not a repository's packs)
+      ? { advertise: false, keepSessions: true, lingerIdleMs: 0, roots: deferContent ? [] : serving.roots, keepWhole: isGitRef }
       // why: a serve taking what we have ahead fetches in bursts (a want-set computed between metadata rounds); a second of silence is not the end
       // kept open: a peer whose branch moved meanwhile gets a second round (follow-up.ts)
       : { lingerIdleMs: SYNC_LINGER_IDLE_MS, keepSessions: true }),

@@ -78,6 +78,8 @@ export interface SyncOptions extends PeerSecurity {
   policyKey?: string
   /** content of older versions too (default true) */
   contentOfHistory?: boolean
+  /** the peers' refs whose content is fetched whole, whatever wantContent says (a serve: every git repository pushed, as git's server keeps) */
+  keepWhole?: (ref: string) => boolean
   /** update refs/heads, tags and builds from the peers' (default true); remote views are recorded either way */
   applyRefs?: boolean
   onProgress?: (progress: SyncProgress) => void
@@ -211,7 +213,9 @@ export async function syncRepo (opts: SyncOptions): Promise<SyncResult> {
     const denials = new Denials()
     // roots that reach a tree no checkout may write (E_PATH_ESCAPE): their refs are refused, the others sync
     const refusedRoots = new Map<ObjectId, GasError>()
-    const wantOpts = { store, roots, wantContent: opts.wantContent, policyKey: opts.policyKey, contentOfHistory: opts.contentOfHistory, decoded: new Map<ObjectId, unknown>(), unavailable }
+    const keepWhole = opts.keepWhole
+    const wholeRoots = keepWhole === undefined ? undefined : new Set([...advertised.values()].flat().filter((ref) => keepWhole(ref.name)).map((ref) => ref.id))
+    const wantOpts = { store, roots, wantContent: opts.wantContent, policyKey: opts.policyKey, contentOfHistory: opts.contentOfHistory, wholeRoots, decoded: new Map<ObjectId, unknown>(), unavailable }
     let wantSet = await wantSetSparing(wantOpts, refusedRoots)
     let duplicates = 0
     // why: version records are checked when they arrive (write rights), not again on every sync

@@ -136,11 +136,18 @@ async function chunksOf (ws: Workspace, asset: Asset | undefined): Promise<Array
   return decodeFileManifest((await ws.store.get(asset.file)).body).chunks
 }
 
-/** Every version the refs reach (branches, tags, remotes), by id. */
+/** refs/git/<repo> and a peer's view of it (refs/remotes/<peer>/git/<repo>) */
+const GIT_STATE_REF = /^refs\/(remotes\/[^/]+\/)?git\//
+
+/**
+ * Every version the refs reach (branches, tags, remotes), by id; not git repositories' states
+ * (refs/git/): their packs are git's objects, not workspace files the rules choose among (it listed
+ * `refs` and `packs/….pack` as unwanted assets), and a serve keeps them whole for the team's clones.
+ */
 async function reachableVersions (ws: Workspace): Promise<Map<ObjectId, Version>> {
   const out = new Map<ObjectId, Version>()
   const queue: ObjectId[] = []
-  for (const ref of await ws.refs.list()) queue.push(ref.id)
+  for (const ref of await ws.refs.list()) if (!GIT_STATE_REF.test(ref.name)) queue.push(ref.id)
   while (queue.length > 0) {
     const id = queue.pop() as ObjectId
     if (out.has(id) || !(await ws.store.has(id))) continue

@@ -50,3 +50,31 @@ describe('gas gc after a merge', () => {
     expect(planned.dropped.bytes).toBeLessThan(300_000)
   })
 })
+
+describe('gas gc and git repositories pushed through gas', () => {
+  it("neither drops nor lists a repository state's files (refs, packs/*.pack), which no rule chooses among", async () => {
+    const [ana, dee] = await makeTeam([tmp(), tmp()], ['ana', 'dee'], tracker.url)
+    const base = await commitFile(ana, 'notes.txt', Buffer.from('base\n'), 'base')
+    // a state of refs/git/game as git-remote-gas records it: a version whose tree holds a refs list and a pack, on no branch
+    writeFileSync(join(ana.root, 'refs'), `${'a'.repeat(40)} refs/heads/main\n`)
+    const state = await commitFile(ana, `packs/${'b'.repeat(40)}.pack`, randomBytes(150_000), 'push')
+    await ana.refs.update({ name: 'refs/git/game', newId: state, message: 'push', who: 'ana', now: Date.now() })
+    await ana.refs.update({ name: 'refs/heads/main', newId: base, expectedOld: state, message: 'back', who: 'ana', now: Date.now() })
+    const controller = new AbortController()
+    const serving = servePeers({ ws: ana, trackers: [], security: gas.peerSecurity(ana), signal: controller.signal, pull: false })
+    try {
+      expect((await syncWithPeers({ ws: dee, trackers: [], security: gas.peerSecurity(dee) })).complete).toBe(true)
+    } finally {
+      controller.abort()
+      await serving
+    }
+    expect(await dee.refs.read('refs/git/game')).toBe(state)
+    // dee's rules now want nothing under packs/ or refs: a workspace file there would go
+    await gas.addOverride(dee, { action: 'exclude', pattern: 'packs/' })
+    await gas.addOverride(dee, { action: 'exclude', pattern: 'refs' })
+    const planned = await gas.gc(dee, { dryRun: true })
+    expect(planned.paths).toEqual([])
+    expect(planned.keptAuthored).toEqual([])
+    expect(planned.dropped.bytes).toBe(0)
+  })
+})

@@ -24,36 +24,49 @@ export interface QueueRunnerOptions {
 
 /** why: a sync queues work at any moment; a window-open serve picks it up within this long */
 export const QUEUE_POLL_MS = 5_000
+/**
+ * why: a run that reached no peer waits twice as long before the next, up to this; each joined the
+ * tracker and printed "no peer to sync with" every 5 s for as long as an item no one online held stayed queued
+ */
+export const QUEUE_MAX_BACKOFF_MS = 5 * 60_000
 
-export function runQueue (opts: QueueRunnerOptions): { stop: () => Promise<void> } {
+export function runQueue (opts: QueueRunnerOptions): { stop: () => Promise<void>, nudge: () => void } {
   let stopped = false
   let running: Promise<void> | undefined
   let windowClosed: AbortController | undefined
   let cancelTimer: (() => void) | undefined
   const clock = opts.clock ?? wallClock
+  const pollMs = opts.pollMs ?? QUEUE_POLL_MS
+  let waitMs = pollMs
 
   const tick = (): void => {
     if (stopped || running !== undefined || opts.limits.contentRate <= 0) return
-    running = runOnce().finally(() => {
+    cancelTimer?.()
+    running = runOnce().then((reached) => {
+      waitMs = reached ? pollMs : Math.min(QUEUE_MAX_BACKOFF_MS, waitMs * 2)
+    }).finally(() => {
       running = undefined
-      if (!stopped) cancelTimer = clock.after(opts.pollMs ?? QUEUE_POLL_MS, tick)
+      if (!stopped) cancelTimer = clock.after(waitMs, tick)
     })
   }
 
-  async function runOnce (): Promise<void> {
+  /** false when the run reached no peer (its fetch failed) */
+  async function runOnce (): Promise<boolean> {
     const queue = await openQueue(opts.ws).catch(() => undefined)
-    if (queue === undefined || queue.paused) return
+    if (queue === undefined || queue.paused) return true
     const items = queue.list()
-    if (items.length === 0) return
+    if (items.length === 0) return true
     windowClosed = new AbortController()
     opts.onEvent?.({ state: 'started', items: items.length })
     // why: content the peers refuse (read rights) leaves the queue, or every poll would ask for it again, forever
     let refused: ObjectId[] = []
+    let reached = true
     try {
       const fetched = await opts.fetch({ roots: items.map((i) => i.id), wrapTransport: (t) => opts.limits.throttle(t), signal: windowClosed.signal })
       const deniedRoots = new Set(fetched?.accessDenied?.map((d) => d.path))
       refused = items.filter((i) => deniedRoots.has(i.id)).map((i) => i.id)
     } catch (err) {
+      reached = false
       opts.onEvent?.({ state: 'stopped', items: items.length, error: (err as Error).message })
     }
     await opts.ws.store.flush()
@@ -62,6 +75,7 @@ export function runQueue (opts: QueueRunnerOptions): { stop: () => Promise<void>
     const refusal = refused.length === 0 ? {} : { error: `E_ACCESS_DENIED: ${refused.length} queued item(s) refused by the peers (your roles may not read them); dropped from the queue` }
     opts.onEvent?.({ state: windowClosed.signal.aborted ? 'stopped' : 'done', items: arrived.length, ...refusal })
     windowClosed = undefined
+    return reached
   }
 
   opts.limits.onChange((rate) => {
@@ -70,6 +84,11 @@ export function runQueue (opts: QueueRunnerOptions): { stop: () => Promise<void>
   })
   tick()
   return {
+    /** a peer connected: the next run now, at the poll's pace again */
+    nudge () {
+      waitMs = pollMs
+      if (running === undefined) tick()
+    },
     async stop () {
       stopped = true
       cancelTimer?.()

@@ -7,6 +7,7 @@ import { IgnoreRules } from './ignore-rules.js'
 import { entryOfLine, pathOfLine, streamIndex } from './index-stream.js'
 import { corruptIndex } from './staging-index.js'
 import { GAS_DIR, type Workspace } from './workspace.js'
+import { NESTED_REPOSITORY_MARK } from './workspace-walk.js'
 
 function inScope (path: string, scope: string): boolean {
   return scope === '' || path === scope || path.startsWith(`${scope}/`)
@@ -40,7 +41,10 @@ async function expand (ws: Workspace, relPath: string, named = false, engine: En
   if (st.isFile()) return [relPath]
   if (!st.isDirectory()) return []
   const out: string[] = []
-  for (const name of (await ws.fs.readdir(abs)).sort()) {
+  const names = (await ws.fs.readdir(abs)).sort()
+  // another repository (a git clone inside the workspace): its files are git's, added only when the folder is named
+  if (!named && names.includes(NESTED_REPOSITORY_MARK)) return out
+  for (const name of names) {
     if (relPath === '' && name === GAS_DIR) continue
     // why: engine caches (Unity Library/, Unreal Intermediate/, Godot .godot/…) are rebuilt from the sources; never tracked unless named
     if (relPath === '' && engine !== null && ENGINES[engine].cacheFolders.includes(name)) continue

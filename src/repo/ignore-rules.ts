@@ -12,7 +12,7 @@ export const IGNORE_FILE = '.gasignore'
  * also appear inside plugins). They come first, so a `.gasignore` line such as `!Library/` wins.
  */
 export const BUILT_IN_RULES: ReadonlyArray<{ group: string, patterns: readonly string[] }> = [
-  { group: 'os', patterns: ['.DS_Store', 'Thumbs.db', 'desktop.ini', '*~', '*.tmp', '.git/'] },
+  { group: 'os', patterns: ['.DS_Store', 'Thumbs.db', 'desktop.ini', '*~', '*.tmp', '.git'] },
   // another workspace inside this one (a nested `gas init`, a copied project): its store and private key are never assets, and a tree may not hold `.gas`
   { group: 'gas', patterns: ['.gas/'] },
   { group: 'unity', patterns: ['/Library/', '/Temp/', '/Logs/', '/obj/', '/UserSettings/'] },

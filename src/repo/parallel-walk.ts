@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module'
 import { Worker } from 'node:worker_threads'
 import type { IgnoreRules } from './ignore-rules.js'
-import { absoluteIn, visitFolder, walkWorkspace, type WalkVisitor } from './workspace-walk.js'
+import { absoluteIn, NESTED_REPOSITORY_MARK, visitFolder, walkWorkspace, type WalkVisitor } from './workspace-walk.js'
 
 /**
  * The walk of a large workspace on two threads: this one and a worker each take half of its
@@ -20,9 +20,11 @@ const rootSlash = workerData.root.endsWith(sep) ? workerData.root : workerData.r
 const toAbs = sep === '/' ? (p) => rootSlash + p : (p) => rootSlash + p.split('/').join(sep)
 const paths = []
 const numbers = []
+const nested = []
 const walk = (rel) => {
   let dirents
   try { dirents = readdirSync(toAbs(rel), { withFileTypes: true }) } catch { return }
+  if (dirents.some((d) => d.name === workerData.nestedMark)) return nested.push(rel)
   for (const d of dirents) {
     const path = rel + '/' + d.name
     const type = d.isDirectory() || d.isFile() || d.isSymbolicLink() ? d : lstatSync(toAbs(path), { throwIfNoEntry: false })
@@ -36,17 +38,17 @@ const walk = (rel) => {
 }
 for (const rel of workerData.folders) walk(rel)
 const packed = new Float64Array(numbers)
-parentPort.postMessage({ paths, numbers: packed }, [packed.buffer])
+parentPort.postMessage({ paths, numbers: packed, nested }, [packed.buffer])
 `
 
 /** Folders the first levels must reach before the walk is split: enough that halves come out near even. */
 const SPLIT_AT = 16
 
-interface WorkerResult { paths: string[], numbers: Float64Array }
+interface WorkerResult { paths: string[], numbers: Float64Array, nested: string[] }
 
 function startWorker (root: string, rules: IgnoreRules, folders: string[]): Promise<WorkerResult> {
   const ignorePath = createRequire(import.meta.url).resolve('ignore')
-  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { root, folders, patterns: rules.patterns, ignorePath } })
+  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { root, folders, patterns: rules.patterns, ignorePath, nestedMark: NESTED_REPOSITORY_MARK } })
   return new Promise<WorkerResult>((resolve, reject) => {
     worker.once('message', (result: WorkerResult) => { resolve(result); void worker.terminate() })
     worker.once('error', reject)
@@ -76,7 +78,8 @@ export async function walkWorkspaceParallel<T> (root: string, rules: IgnoreRules
   walkWorkspace(root, rules, visitor, undefined, frontier.filter((_, i) => i % 2 === 0))
   const done = await result
   if (done === undefined) return walkWorkspace(root, rules, visitor, undefined, theirs)
-  const { paths, numbers } = done
+  const { paths, numbers, nested } = done
+  for (const rel of nested) visitor.onUntracked(`${rel}/`)
   for (let i = 0; i < paths.length; i++) {
     const path = paths[i]
     const entry = visitor.tracked(path)

@@ -36,9 +36,19 @@ export function absoluteIn (root: string): (path: string) => string {
 }
 
 /**
+ * A folder holding this is another repository (a git clone, a submodule's `.git` file): its files
+ * are that tool's. The walk reports the folder once as untracked (`name/`, as git shows a nested
+ * repository) and does not enter it; `gas add` leaves it out of a folder it expands unless named.
+ * why: a game repository cloned inside the workspace listed its every file as untracked, and
+ * `gas add .` took them all.
+ */
+export const NESTED_REPOSITORY_MARK = '.git'
+
+/**
  * Visits the files of one folder (`rel` '' for the workspace root): tracked files with their stat
  * data, untracked files unless an ignore rule matches; each subfolder no rule ignores goes to
- * `onFolder` (not entered). The store folder and symbolic links are skipped, as `gas add` skips them.
+ * `onFolder` (not entered). The store folder and symbolic links are skipped, as `gas add` skips them;
+ * a nested repository (NESTED_REPOSITORY_MARK) is one untracked `rel/`, its tracked files the caller's to stat.
  */
 export function visitFolder<T> (root: string, rel: string, rules: IgnoreRules, visitor: WalkVisitor<T>, onFolder: (rel: string) => void, fs: WalkFs = syncWalkFs, toAbs = absoluteIn(root)): void {
   let dirents: Dirent[]
@@ -47,6 +57,7 @@ export function visitFolder<T> (root: string, rel: string, rules: IgnoreRules, v
   } catch {
     return // removed while walking, or unreadable: nothing in it can be reported
   }
+  if (rel !== '' && dirents.some((d) => d.name === NESTED_REPOSITORY_MARK)) return visitor.onUntracked(`${rel}/`)
   for (const d of dirents) {
     if (rel === '' && d.name === GAS_DIR) continue
     const path = rel === '' ? d.name : `${rel}/${d.name}`

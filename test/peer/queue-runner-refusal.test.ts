@@ -44,7 +44,7 @@ describe('the queue runner and refused content', () => {
 })
 
 describe('the queue runner with no peer online', () => {
-  it('waits twice as long after each run that reached nobody, up to 5 min; a peer connecting brings the next run now', async () => {
+  it('waits twice as long after each run that reached nobody, up to 5 min', async () => {
     const clock = new ManualClock(Date.parse('2026-12-07T12:00:00Z'))
     const me = await gas.init({ dir: tmp(), name: 'bo', clock })
     await (await openQueue(me)).add([{ id: 'c'.repeat(64), path: 'art/hero.psd', bytes: 1000, class: 'other', peers: ['ana'], addedAt: new Date(clock.now()).toISOString() }])
@@ -70,16 +70,6 @@ describe('the queue runner with no peer online', () => {
     for (let i = 0; i < 8; i++) await nextRun()
     const gaps = runs.slice(1).map((t, i) => (t - runs[i]) / 1000)
     expect(gaps).toEqual([10, 20, 40, 80, 160, 300, 300, 300])
-    // a member connects: the runner goes at once, and after it at the poll's pace again
-    while (clock.pending === 0) await new Promise((resolve) => setTimeout(resolve, 5))
-    const nudged = new Promise<void>((resolve) => { settled = resolve })
-    runner.nudge()
-    await nudged
-    // at once: the clock did not move since the last run
-    expect(runs).toHaveLength(10)
-    expect(runs.at(-1)).toBe(runs.at(-2))
-    await nextRun()
-    expect((runs.at(-1)! - runs.at(-2)!) / 1000).toBe(10)
     await runner.stop()
     limits.close()
   })

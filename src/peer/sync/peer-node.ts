@@ -79,8 +79,6 @@ export async function servePeers (opts: PeerNodeOptions & {
       if (session.remote?.publicKey === identity.publicKey) return
       void rememberPeerSchedules(ws, [session]).catch(() => {})
       opts.onPeer?.({ peer: session.name, state: 'connected' })
-      // a member online: queued content another peer holds may be reachable now
-      queue.nudge()
       // a peer that said it wants nothing more and then hung up finished normally
       session.onClose((err) => opts.onPeer?.({ peer: session.name, state: 'closed', error: session.remoteDone || spare() ? undefined : err?.message }))
     }, (err: Error) => { if (!spare() && !ownKey) opts.onPeer?.({ peer: peerNameOf(err) ?? transport.remoteLabel, state: 'closed', error: err.message }) })

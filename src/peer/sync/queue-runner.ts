@@ -26,11 +26,12 @@ export interface QueueRunnerOptions {
 export const QUEUE_POLL_MS = 5_000
 /**
  * why: a run that reached no peer waits twice as long before the next, up to this; each joined the
- * tracker and printed "no peer to sync with" every 5 s for as long as an item no one online held stayed queued
+ * tracker and printed "no peer to sync with" every 5 s for as long as an item no one online held
+ * stayed queued. A member that brings its own queued items gets them taken over its session (serve-pull.ts).
  */
 export const QUEUE_MAX_BACKOFF_MS = 5 * 60_000
 
-export function runQueue (opts: QueueRunnerOptions): { stop: () => Promise<void>, nudge: () => void } {
+export function runQueue (opts: QueueRunnerOptions): { stop: () => Promise<void> } {
   let stopped = false
   let running: Promise<void> | undefined
   let windowClosed: AbortController | undefined
@@ -84,11 +85,6 @@ export function runQueue (opts: QueueRunnerOptions): { stop: () => Promise<void>
   })
   tick()
   return {
-    /** a peer connected: the next run now, at the poll's pace again */
-    nudge () {
-      waitMs = pollMs
-      if (running === undefined) tick()
-    },
     async stop () {
       stopped = true
       cancelTimer?.()

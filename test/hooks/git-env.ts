@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { delimiter, join, resolve } from 'node:path'
+import { expect } from 'vitest'
 import * as gas from '../../src/index.js'
 import { createInvite, joinTeam } from '../../src/auth/invite.js'
 
@@ -58,5 +59,14 @@ export function serve (ws: gas.Workspace): () => Promise<void> {
   return async () => {
     controller.abort()
     await serving
+  }
+}
+
+/** git that must succeed (the test fails with git's stderr otherwise); its output, trimmed. */
+export function gitOk (git: GitEnv['git']): (cwd: string, args: string[]) => Promise<{ stdout: string, stderr: string }> {
+  return async (cwd, args) => {
+    const r = await git(cwd, args)
+    expect(r.status, `git ${args.join(' ')}: ${r.stderr}`).toBe(0)
+    return { stdout: r.stdout.trim(), stderr: r.stderr.trim() }
   }
 }

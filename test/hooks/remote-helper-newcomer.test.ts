@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import * as gas from '../../src/index.js'
 import { startTracker, type RunningTracker } from '../../src/peer/discovery/tracker.js'
 import { useTmp } from '../helpers/tmp.js'
-import { gitEnv, makeTeam } from './git-env.js'
+import { gitEnv, gitOk, makeTeam } from './git-env.js'
 
 const tmp = useTmp()
 let tracker: RunningTracker
@@ -16,11 +16,7 @@ describe('git clone by a member who just joined, from a serve that keeps only th
   it("gets the repository a teammate pushed twice: the pusher's certificate comes with the clone, older states' files are not asked for", async () => {
     const root = tmp()
     const { git } = gitEnv(join(root, 'home'))
-    const ok = async (cwd: string, args: string[]): Promise<string> => {
-      const r = await git(cwd, args)
-      expect(r.status, `git ${args.join(' ')}: ${r.stderr}`).toBe(0)
-      return r.stdout.trim()
-    }
+    const ok = async (cwd: string, args: string[]): Promise<string> => (await gitOk(git)(cwd, args)).stdout
     const [ana, bo, carl] = await makeTeam({ lead: join(root, 'ana-gas'), members: [join(root, 'bo-gas'), join(root, 'carl-gas')] }, tracker.url)
     // bo pushes twice while nobody serves: both states stay on bo's machine
     const boRepo = join(root, 'bo-repo')

@@ -7,7 +7,7 @@ import { startTracker, type RunningTracker } from '../../src/peer/discovery/trac
 import { setSchedule } from '../../src/schedule/schedule-settings.js'
 import { SETTINGS_POLL_MS } from '../../src/peer/transport/transfer-limits.js'
 import { useTmp } from '../helpers/tmp.js'
-import { gitEnv, makeTeam } from './git-env.js'
+import { gitEnv, gitOk, makeTeam } from './git-env.js'
 
 const tmp = useTmp()
 let tracker: RunningTracker
@@ -18,11 +18,7 @@ describe("git over gas:// while the serve's transfer window is closed", () => {
   it('a clone says whose window holds the repository back and when it opens, at once; a pull once it is open brings it', async () => {
     const root = tmp()
     const { git } = gitEnv(join(root, 'home'))
-    const ok = async (cwd: string, args: string[]): Promise<string> => {
-      const r = await git(cwd, args)
-      expect(r.status, `git ${args.join(' ')}: ${r.stderr}`).toBe(0)
-      return r.stdout.trim()
-    }
+    const ok = async (cwd: string, args: string[]): Promise<string> => (await gitOk(git)(cwd, args)).stdout
     const [ana, bo] = await makeTeam({ lead: join(root, 'ana-gas'), members: [join(root, 'bo-gas')] }, tracker.url)
     const anaRepo = join(root, 'ana-repo')
     mkdirSync(anaRepo)

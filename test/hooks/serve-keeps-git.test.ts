@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import * as gas from '../../src/index.js'
 import { startTracker, type RunningTracker } from '../../src/peer/discovery/tracker.js'
 import { useTmp } from '../helpers/tmp.js'
-import { gitEnv, makeTeam } from './git-env.js'
+import { gitEnv, gitOk, makeTeam } from './git-env.js'
 
 const tmp = useTmp()
 let tracker: RunningTracker
@@ -16,11 +16,7 @@ describe("a serve whose role's rules want none of a git repository's files", () 
   it('keeps every state pushed to it whole: a clone gets it once the pusher is gone', async () => {
     const root = tmp()
     const { git } = gitEnv(join(root, 'home'))
-    const ok = async (cwd: string, args: string[]): Promise<string> => {
-      const r = await git(cwd, args)
-      expect(r.status, `git ${args.join(' ')}: ${r.stderr}`).toBe(0)
-      return r.stderr.trim()
-    }
+    const ok = async (cwd: string, args: string[]): Promise<string> => (await gitOk(git)(cwd, args)).stderr
     // bo (artist: textures and models only) runs the team's serve; carl (artist) pushes; ana clones
     const [ana, bo, carl] = await makeTeam({ lead: join(root, 'ana-gas'), members: [join(root, 'bo-gas'), join(root, 'carl-gas')] }, tracker.url)
     const stop = new AbortController()

@@ -78,6 +78,8 @@ export class PeerLink {
   #opening: Promise<void> | undefined
   #served: PeerSession[] = []
   #closing = false
+  /** why each peer that answered left before the exchange of refs */
+  #refusals: string[] = []
   #teamAdopted: Promise<void> | undefined
   /** the peers' windows that held back the last content fetch */
   #closed: ClosedWindow[] | undefined
@@ -140,7 +142,9 @@ export class PeerLink {
         await session.advertiseRefs(ours)
         this.#advertised.set(session.name, await session.waitRefs())
         this.#swarm?.addPeer(session)
-      } catch {
+      } catch (err) {
+        // why kept: a peer that refuses us after the handshake (this member revoked meanwhile) is the answer to "why did nobody answer"
+        this.#refusals.push(`${session.name}: ${err instanceof GasError ? `${err.code}: ` : ''}${(err as Error).message}`)
         session.close()
       }
     }))
@@ -179,7 +183,8 @@ export class PeerLink {
   describePeers (): string {
     if (this.#unreachable !== undefined) return `no peer could be asked: ${this.#unreachable}`
     const peers = this.peers
-    return peers.length === 0 ? 'no team peer is reachable' : `asked: ${peers.join(', ')}`
+    if (peers.length > 0) return `asked: ${peers.join(', ')}`
+    return this.#refusals.length > 0 ? `every peer that answered refused: ${this.#refusals.join('; ')}` : 'no team peer is reachable'
   }
 
   /** every peer's value of `name` (peer name → id) */

@@ -64,6 +64,14 @@ describe('a git repository inside the workspace', () => {
     const after = JSON.parse((await gasInProcess(ws.root, ['status', '--json'])).stdout)
     expect(after.modified).toEqual(['game/src/main.c'])
     expect(after.untracked).toEqual(['art/set7/vendor/', 'game/'])
+    // check-ignore says why, as status and add treat it (a tracked file inside stays tracked)
+    const why = await gasInProcess(ws.root, ['check-ignore', 'game/README.md', 'game', 'game/src/main.c', 'art/set1/rock.png'])
+    expect(why.stdout.trimEnd().split('\n')).toEqual([
+      'game/README.md: ignored by "game/.git" (built-in: another repository)',
+      'game: ignored by "game/.git" (built-in: another repository)',
+      'game/src/main.c: tracked (ignore rules do not apply)',
+      'art/set1/rock.png: tracked (ignore rules do not apply)'
+    ])
     const named = JSON.parse((await gasInProcess(ws.root, ['add', 'art/set7/vendor', '--json'])).stdout) as { added: Array<{ path: string }> }
     expect(named.added.map((a) => a.path)).toEqual(['art/set7/vendor/lib.c'])
   })

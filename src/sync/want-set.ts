@@ -100,6 +100,8 @@ export interface WantSetOptions {
   decoded?: Map<ObjectId, unknown>
   /** roots whose content is wanted whole, whatever wantContent says: a serve keeps every git repository state pushed to the team (SyncOptions.keepWhole) */
   wholeRoots?: ReadonlySet<ObjectId>
+  /** roots whose older versions' files left on the peers are not counted in historyLeftOut: git repository states (no one restores an older state's refs list) */
+  uncountedRoots?: ReadonlySet<ObjectId>
   /**
    * Objects the peers refused us (access denied): not wanted again by this walk, like content the
    * policy leaves out, but what holds them is not whole (a later sync, or a changed policy, may bring them).
@@ -170,9 +172,10 @@ export async function computeCompactWantSet (opts: WantSetOptions): Promise<Comp
   }
   const history = opts.history ?? true
   const contentOfHistory = opts.contentOfHistory ?? true
-  // per version walked: a whole root's versions set both aside (see wholeRoots)
+  // per version walked: a whole root's versions set both aside (see wholeRoots), an uncounted root's count nothing
   let wantContent = opts.wantContent
   let policyKey = opts.policyKey
+  let counted = true
   const unavailable = opts.unavailable
   const metadata: WantedObject[] = []
   const content = new ContentWantList()
@@ -265,8 +268,10 @@ export async function computeCompactWantSet (opts: WantSetOptions): Promise<Comp
       if (contentWanted.getKey(key) === CHUNK_LISTED) { arriving = true; continue }
       if (store.hasChunkKey?.(key) ?? await store.has(key.toString('hex'), 'chunk')) continue
       leftOut.set(fileId, 1)
-      historyLeftOut.files++
-      historyLeftOut.bytes += assetSize
+      if (counted) {
+        historyLeftOut.files++
+        historyLeftOut.bytes += assetSize
+      }
       return 0
     }
     filesWalked.set(fileId, arriving ? FILE_ARRIVING : FILE_WHOLE)
@@ -344,15 +349,15 @@ export async function computeCompactWantSet (opts: WantSetOptions): Promise<Comp
   }
 
   // versions breadth first so the tips' content is listed before their history's
-  const versions: Array<{ id: ObjectId, tip: boolean, whole: boolean }> = []
+  const versions: Array<{ id: ObjectId, tip: boolean, whole: boolean, uncounted: boolean }> = []
   const versionsSeen = new Set<ObjectId>()
-  const visitRoot = async (id: ObjectId, whole = opts.wholeRoots?.has(id) === true): Promise<void> => {
+  const visitRoot = async (id: ObjectId, whole = opts.wholeRoots?.has(id) === true, uncounted = opts.uncountedRoots?.has(id) === true): Promise<void> => {
     if (await missing(id, PRIORITY_METADATA)) return
     const object = await store.get(id)
     if (object.type === 'version') {
-      if (!versionsSeen.has(id)) versions.push({ id, tip: true, whole })
+      if (!versionsSeen.has(id)) versions.push({ id, tip: true, whole, uncounted })
       versionsSeen.add(id)
-    } else if (object.type === 'tag') await visitRoot(decodeTag(object.body).object, whole)
+    } else if (object.type === 'tag') await visitRoot(decodeTag(object.body).object, whole, uncounted)
     else if (object.type === 'tree') await visitTree(id, '', true)
     else if (object.type === 'asset') await visitAsset(id, '', true)
     else if (object.type === 'file') await visitFile(id, '', decodeFileManifest(object.body).size, true)
@@ -381,16 +386,17 @@ export async function computeCompactWantSet (opts: WantSetOptions): Promise<Comp
   }
   for (const root of opts.roots) await visitRoot(root)
   for (let i = 0; i < versions.length; i++) {
-    const { id, tip, whole } = versions[i]
+    const { id, tip, whole, uncounted } = versions[i]
     const version = await read(id, decodeVersion)
     wantContent = whole ? undefined : opts.wantContent
     policyKey = whole ? undefined : opts.policyKey
+    counted = !uncounted
     await visitTree(version.tree, '', tip || contentOfHistory)
     if (!history) continue
     for (const parent of version.parents) {
       if (versionsSeen.has(parent) || await missing(parent, PRIORITY_METADATA)) continue
       versionsSeen.add(parent)
-      versions.push({ id: parent, tip: false, whole })
+      versions.push({ id: parent, tip: false, whole, uncounted })
     }
   }
   return { metadata, content, contentBytes, complete: metadata.length === 0, newlyWhole, wholeOnArrival, historyLeftOut }

@@ -94,6 +94,25 @@ describe('computeWantSet', () => {
     expect(dst2.objects.has(v1.version)).toBe(false)
   })
 
+  it('a root in uncountedRoots (a git repository state) leaves its older files out without counting them; wholeRoots wants its content whatever the policy', async () => {
+    const src = new MemoryStore()
+    const s1 = await buildVersion(src, [{ path: 'refs', bytes: Buffer.from('one\n') }])
+    const s2 = await buildVersion(src, [{ path: 'refs', bytes: Buffer.from('two\n') }, { path: 'packs/p.pack', bytes: pseudoRandomBytes('pack', 50 * KiB) }], { parents: [s1.version] })
+    const dst = new MemoryStore()
+    await fetchAll(src, dst, [s2.version], { contentOfHistory: false })
+    const counted = await computeWantSet({ store: dst, roots: [s2.version], contentOfHistory: false })
+    expect(counted.historyLeftOut).toEqual({ files: 1, bytes: 4 })
+    const uncounted = await computeWantSet({ store: dst, roots: [s2.version], contentOfHistory: false, uncountedRoots: new Set([s2.version]) })
+    expect(uncounted.historyLeftOut).toEqual({ files: 0, bytes: 0 })
+    // a policy that wants none of it: the whole root's tip content is wanted all the same, its history's not
+    const none = (): boolean => false
+    const fresh = new MemoryStore()
+    await fetchAll(src, fresh, [s2.version], { wantContent: none })
+    expect((await computeWantSet({ store: fresh, roots: [s2.version], wantContent: none })).content).toEqual([])
+    const whole = await computeWantSet({ store: fresh, roots: [s2.version], wantContent: none, contentOfHistory: false, wholeRoots: new Set([s2.version]) })
+    expect([...new Set(whole.content.map((w) => w.path))].sort()).toEqual(['packs/p.pack', 'refs'])
+  })
+
   it('contentOfHistory: false counts the older content it leaves out, records history trees whole once their wanted content is here', async () => {
     const src = new MemoryStore()
     const v1 = await buildVersion(src, [{ path: 'art/old.bin', bytes: pseudoRandomBytes('old', 100 * KiB) }, { path: 'docs/a.md', bytes: Buffer.from('a') }])

@@ -9,7 +9,7 @@ import { ContentWantList } from '../../sync/content-want-list.js'
 import { systemClock, type Clock } from '../../clock.js'
 import type { LedgerTotals } from '../session/ledger.js'
 import { adoptLockRecords, newLockRefs, type LockExchange, type LockExchangeReport } from './lock-exchange.js'
-import { applyRemoteRefs, isAdvertisedRef, isSharedRef, isTeamRef, type RefConflict, type RefOutcome, type RejectedRef, type RemoteRef } from './ref-exchange.js'
+import { applyRemoteRefs, isAdvertisedRef, isGitRef, isSharedRef, isTeamRef, type RefConflict, type RefOutcome, type RejectedRef, type RemoteRef } from './ref-exchange.js'
 import { PeerSession, asGasError, type PeerIdentity, type SessionOptions } from '../session/session.js'
 import { Swarm, type DroppedPeer, type SwarmProgress } from '../swarm/swarm.js'
 import type { SliceProgress } from './content-slices.js'
@@ -215,7 +215,9 @@ export async function syncRepo (opts: SyncOptions): Promise<SyncResult> {
     const refusedRoots = new Map<ObjectId, GasError>()
     const keepWhole = opts.keepWhole
     const wholeRoots = keepWhole === undefined ? undefined : new Set([...advertised.values()].flat().filter((ref) => keepWhole(ref.name)).map((ref) => ref.id))
-    const wantOpts = { store, roots, wantContent: opts.wantContent, policyKey: opts.policyKey, contentOfHistory: opts.contentOfHistory, wholeRoots, decoded: new Map<ObjectId, unknown>(), unavailable }
+    // git repository states: their older refs lists are nobody's "older versions of files" (the sync's history line)
+    const uncountedRoots = new Set([...advertised.values()].flat().filter((ref) => isGitRef(ref.name)).map((ref) => ref.id))
+    const wantOpts = { store, roots, wantContent: opts.wantContent, policyKey: opts.policyKey, contentOfHistory: opts.contentOfHistory, wholeRoots, uncountedRoots, decoded: new Map<ObjectId, unknown>(), unavailable }
     let wantSet = await wantSetSparing(wantOpts, refusedRoots)
     let duplicates = 0
     // why: version records are checked when they arrive (write rights), not again on every sync

@@ -220,9 +220,26 @@ describe('an incomplete sync is not a success', () => {
       expect(text.status).toBe(1)
       expect(text.stdout).toMatch(/incomplete: \d+ object\(s\) missing/)
       expect(text.stderr).toMatch(/^gas: E_SYNC_INCOMPLETE: sync incomplete/)
+      // status does not call cy "up to date" by a view the incomplete sync never moved
+      const status = await gasInProcess(bo.root, ['status'])
+      const cyHead = await cy.refs.read('refs/heads/main')
+      expect(status.stdout).toContain(`peer cy: their head ${cyHead!.slice(0, 12)} is not all here yet (the last sync with them did not complete: \`gas sync\`)`)
+      expect(JSON.parse((await gasInProcess(bo.root, ['status', '--json'])).stdout).peers).toEqual([expect.objectContaining({ peer: 'cy', pending: cyHead })])
     } finally {
       stop.abort()
       await serving
     }
+    // a complete sync with ana brings that head: nothing is pending any more, though cy was not asked again
+    const anaAgain = new AbortController()
+    const anaServingAgain = servePeers({ ws: ana, trackers: [tracker.url], security: peerSecurity(ana), signal: anaAgain.signal })
+    try {
+      expect(await syncWithPeers({ ws: bo, trackers: [tracker.url], security: peerSecurity(bo) })).toMatchObject({ complete: true })
+    } finally {
+      anaAgain.abort()
+      await anaServingAgain
+    }
+    const after = await gasInProcess(bo.root, ['status'])
+    expect(after.stdout).not.toContain('is not all here yet')
+    expect(after.stdout).toContain('peer ana: up to date')
   })
 })

@@ -12,6 +12,10 @@ function section (title: string, lines: string[]): string[] {
 function describe (s: WorkspaceStatus, timeZone: string): string {
   const lines = [`on branch ${s.branch}${s.head !== null ? ` at ${s.head.slice(0, 12)}` : ', no version yet'}`]
   for (const p of s.peers) {
+    if (p.pending !== undefined) {
+      lines.push(`peer ${p.peer}: their head ${p.pending.slice(0, 12)} is not all here yet (the last sync with them did not complete: \`gas sync\`)`)
+      continue
+    }
     const where = p.ahead === null || p.behind === null ? 'history not here yet' : p.ahead === 0 && p.behind === 0 ? 'up to date' : `${p.ahead} ahead, ${p.behind} behind`
     lines.push(`peer ${p.peer}: ${where} (their head ${p.head.slice(0, 12)})`)
   }

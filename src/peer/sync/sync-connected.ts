@@ -14,13 +14,14 @@ import { noPeerMaySend, refsHeldForWindow, rememberPeerSchedules, type HeldRef }
 import { takeLockNotices, type LockNotices } from '../../repo/lock-notices.js'
 import { pruneExpiredLocks } from '../../repo/lock-store.js'
 import type { LockExchange, LockExchangeReport } from './lock-exchange.js'
-import { syncRepo, type AppliedRefs, type PeerSecurity, type SyncOptions, type SyncProgress, type SyncResult } from './sync-engine.js'
+import { safePeerName, syncRepo, type AppliedRefs, type PeerSecurity, type SyncOptions, type SyncProgress, type SyncResult } from './sync-engine.js'
 import { followedUp, joinUpdates, needsFollowUp } from './follow-up.js'
 import type { PeerSession } from '../session/session.js'
 import type { ContentPolicy } from './content-pass.js'
 import { changedPolicy, updateWorkspace, withNewlyWritten, type ReloadPolicy, type SyncMerge, type WorkspaceUpdate } from './workspace-update.js'
 import { syncIncompleteError } from './sync-outcome.js'
 import { lockedChanges, type LockedChange } from '../../repo/locked-changes.js'
+import { recordPendingHeads } from '../../repo/pending-heads.js'
 import type { DirectSecurity } from '../transport/direct-proof.js'
 import { noPeersError, type TrackerReport } from '../discovery/tracker-report.js'
 import { traceMark } from '../../trace.js'
@@ -172,6 +173,8 @@ export async function syncConnected (opts: SyncConnectedOptions, connected: Conn
     const checkout = newPolicy?.wantContent === undefined ? updated.checkout : withNewlyWritten(updated.checkout, await ws.head(), await writeNewlyWanted(ws, newPolicy.wantContent))
     const lockedChanged = checkout === null ? [] : await lockedChanges(ws, headBefore, await ws.head(), [...checkout.written, ...checkout.removed])
     const incomplete = syncIncompleteError(result)
+    // heads seen and not applied (content missing): `gas status` says so rather than "up to date" by the old view
+    if (serving === undefined && !deferContent) await recordPendingHeads(ws, advertisedHeads(connected.sessions, ws.config.branch), incomplete === null)
     // a file not written because the peers refused it is not "left out by selective sync"
     const refused = new Set(result.accessDenied.map((d) => d.path))
     for (const skip of checkout?.skipped ?? []) if (refused.has(skip.path)) skip.reason = 'content refused by the peers (E_ACCESS_DENIED)'
@@ -182,6 +185,16 @@ export async function syncConnected (opts: SyncConnectedOptions, connected: Conn
     if (serving === undefined) for (const session of connected.sessions) session.close()
     await arriving.discard()
   }
+}
+
+/** Each peer's advertised head of `branch`, by the name its remote view has. */
+function advertisedHeads (sessions: PeerSession[], branch: string): Map<string, ObjectId> {
+  const heads = new Map<string, ObjectId>()
+  for (const session of sessions) {
+    const head = session.remoteRefs?.find((ref) => ref.name === `refs/heads/${branch}`)?.id
+    if (head !== undefined) heads.set(safePeerName(session.name), head)
+  }
+  return heads
 }
 
 /** The sync's report with what connecting found: handshakes that failed, our own processes. */

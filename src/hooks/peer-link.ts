@@ -51,17 +51,15 @@ export interface LinkMetadataResult extends LinkFetchResult {
 export interface LinkFetchResult {
   objects: number
   bytes: number
-  /** wanted objects no peer provided */
+  /** wanted objects no peer provided (none asked when every peer is outside its transfer window: PeerLink.windowNote) */
   missing: ObjectId[]
-  /** content not asked for: every connected peer is outside its transfer window (closedWindowText says so) */
-  closed?: ClosedWindow[]
 }
 
 /** A peer outside its transfer window: its windows as it wrote them, and when it may next send (null: never). */
-export interface ClosedWindow { peer: string, windows: string[], opens: number | null }
+interface ClosedWindow { peer: string, windows: string[], opens: number | null }
 
 /** What a git command says when the peers' windows hold the content back: whose window, and when it opens. */
-export function closedWindowText (closed: ClosedWindow[], timeZone: string): string {
+function closedWindowText (closed: ClosedWindow[], timeZone: string): string {
   const each = closed.map((c) => `${c.peer}'s transfer window is closed (${c.windows.length === 0 ? 'it has none' : c.windows.join(', ')}; ${c.opens === null ? 'no window opens' : `it opens ${formatWallClock(c.opens, timeZone)}`})`)
   return `${each.join('; ')}: run the command again then, or ask for a wider window (\`gas schedule\`)`
 }
@@ -205,7 +203,7 @@ export class PeerLink {
     const metadata = await this.fetchMetadata(roots, wantContent)
     if (metadata.missing.length > 0) return metadata
     const content = await this.fetchContent(metadata.wantSet)
-    return { objects: metadata.objects + content.objects, bytes: metadata.bytes + content.bytes, missing: content.missing, ...(content.closed !== undefined ? { closed: content.closed } : {}) }
+    return { objects: metadata.objects + content.objects, bytes: metadata.bytes + content.bytes, missing: content.missing }
   }
 
   /** The metadata below `roots` (what fetch does first); `wantSet` says which content they still need. */
@@ -242,9 +240,8 @@ export class PeerLink {
     const open = this.#sessions.filter((s) => !s.closed)
     const at = Date.now()
     if (noPeerMaySend(open, at)) {
-      const closed = open.map((s) => ({ peer: s.name, ...peerWindowClosed(s, at)! }))
-      this.#closed = closed
-      return { objects: 0, bytes: 0, missing: wantSet.content.map((w) => w.id), closed }
+      this.#closed = open.map((s) => ({ peer: s.name, ...peerWindowClosed(s, at)! }))
+      return { objects: 0, bytes: 0, missing: wantSet.content.map((w) => w.id) }
     }
     this.#closed = undefined
     this.#observed.onStored = onStored

@@ -1,6 +1,6 @@
 import { join } from 'node:path'
 import { writeFileAtomic } from '../objects/atomic-write.js'
-import type { ObjectId } from '../objects/id.js'
+import { isObjectId, type ObjectId } from '../objects/id.js'
 import type { Workspace } from './workspace.js'
 
 /**
@@ -16,7 +16,7 @@ export async function readPendingHeads (ws: Workspace): Promise<Record<string, O
   try {
     const value = JSON.parse(await ws.fs.readFile(join(ws.gasDir, FILE), 'utf8')) as unknown
     if (value === null || typeof value !== 'object' || Array.isArray(value)) return {}
-    return Object.fromEntries(Object.entries(value).filter((e): e is [string, ObjectId] => typeof e[1] === 'string' && /^[0-9a-f]{64}$/.test(e[1])))
+    return Object.fromEntries(Object.entries(value).filter((e): e is [string, ObjectId] => isObjectId(e[1])))
   } catch {
     return {} // none recorded, or a damaged file: status shows the remote views alone
   }

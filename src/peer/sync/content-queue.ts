@@ -45,7 +45,7 @@ export async function dropArrived (ws: Workspace, ids: ObjectId[]): Promise<Obje
 }
 
 /** The queued items whose content is all stored now. */
-export async function arrivedItems (ws: Workspace, ids: ObjectId[]): Promise<ObjectId[]> {
+async function arrivedItems (ws: Workspace, ids: ObjectId[]): Promise<ObjectId[]> {
   const arrived: ObjectId[] = []
   for (const id of ids) {
     const set = await computeWantSet({ store: ws.store, roots: [id], history: false })

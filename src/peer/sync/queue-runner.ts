@@ -2,7 +2,7 @@ import { wallClock, type Clock } from '../../clock.js'
 import type { ObjectId } from '../../objects/id.js'
 import type { Workspace } from '../../repo/workspace.js'
 import { openQueue } from '../../schedule/workspace-queue.js'
-import { arrivedItems } from './content-queue.js'
+import { dropArrived } from './content-queue.js'
 import type { TransferLimits } from '../transport/transfer-limits.js'
 
 /**
@@ -61,22 +61,22 @@ export function runQueue (opts: QueueRunnerOptions): { stop: () => Promise<void>
     opts.onEvent?.({ state: 'started', items: items.length })
     // why: content the peers refuse (read rights) leaves the queue, or every poll would ask for it again, forever
     let refused: ObjectId[] = []
-    let reached = true
+    // why one event per run: a failed fetch was told twice ("queue closed: no peer …", then "queue closed")
+    let failure: string | undefined
     try {
       const fetched = await opts.fetch({ roots: items.map((i) => i.id), wrapTransport: (t) => opts.limits.throttle(t), signal: windowClosed.signal })
       const deniedRoots = new Set(fetched?.accessDenied?.map((d) => d.path))
       refused = items.filter((i) => deniedRoots.has(i.id)).map((i) => i.id)
     } catch (err) {
-      reached = false
-      opts.onEvent?.({ state: 'stopped', items: items.length, error: (err as Error).message })
+      failure = (err as Error).message
     }
     await opts.ws.store.flush()
-    const arrived = await arrivedItems(opts.ws, items.map((i) => i.id))
-    await (await openQueue(opts.ws)).remove([...arrived, ...refused])
-    const refusal = refused.length === 0 ? {} : { error: `E_ACCESS_DENIED: ${refused.length} queued item(s) refused by the peers (your roles may not read them); dropped from the queue` }
-    opts.onEvent?.({ state: windowClosed.signal.aborted ? 'stopped' : 'done', items: arrived.length, ...refusal })
+    const arrived = await dropArrived(opts.ws, items.map((i) => i.id))
+    if (refused.length > 0) await (await openQueue(opts.ws)).remove(refused)
+    const error = failure ?? (refused.length === 0 ? undefined : `E_ACCESS_DENIED: ${refused.length} queued item(s) refused by the peers (your roles may not read them); dropped from the queue`)
+    opts.onEvent?.({ state: windowClosed.signal.aborted || failure !== undefined ? 'stopped' : 'done', items: arrived.length, ...(error === undefined ? {} : { error }) })
     windowClosed = undefined
-    return reached
+    return failure === undefined
   }
 
   opts.limits.onChange((rate) => {

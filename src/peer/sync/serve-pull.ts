@@ -12,7 +12,7 @@ import type { ObjectId } from '../../objects/id.js'
 import { syncConnected, type PeerNodeOptions, type PeerSyncResult } from './sync-connected.js'
 import { lfsLacked, recordTakenLfs } from './serve-lfs.js'
 import { dropArrived, queuedFrom } from './content-queue.js'
-import { noPeerMaySend } from './peer-schedules.js'
+import { peerWindowClosed } from './peer-schedules.js'
 
 /** The rules a serve takes a member's versions under, read again for each (a `.gasrules` may have changed meanwhile). */
 export type ServePolicy = () => Promise<Pick<PeerNodeOptions, 'wantContent' | 'policyKey' | 'contentOfHistory' | 'reloadPolicy'>>
@@ -142,7 +142,7 @@ async function containedIn (ws: Workspace, id: ObjectId, local: ObjectId): Promi
 
 /** Content may move with this member now: a window is open here, and at the member's end. */
 function mayFetchContent (limits: TransferLimits, session: PeerSession): boolean {
-  return limits.contentRate > 0 && !noPeerMaySend([session], Date.now())
+  return limits.contentRate > 0 && peerWindowClosed(session, Date.now()) === undefined
 }
 
 async function pullFrom (opts: ServePullOptions, session: PeerSession, ours: RemoteRef[], lfs: RemoteRef[], queued: ObjectId[]): Promise<void> {

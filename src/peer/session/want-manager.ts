@@ -32,14 +32,17 @@ export const UNKNOWN_SIZE_ESTIMATE = 4 * 1024
 /**
  * why: the smallest round trip the window is sized for. On loopback or a LAN minRtt is well under a
  * millisecond, but both peers' event loops (hashing, disk writes, GC) stall for milliseconds at a
- * time; a window of one measured RTT then lets the remote's queue run dry between our requests.
+ * time, and the kernel's socket buffers on both sides hold several MiB of what is "in flight"; a
+ * window of one measured RTT then lets the remote's queue run dry between our requests. Measured on
+ * loopback, 1 GiB over the direct path, five runs each: 25 ms and a 6 MiB cap 237 MB/s, 24 MiB 264,
+ * 50 ms and 32 MiB 276; 100–200 ms and 64–128 MiB no better.
  */
-export const MIN_WINDOW_RTT_MS = 25
+export const MIN_WINDOW_RTT_MS = 50
 /**
  * why: what is in flight is what a crash fetches again (resume), so the allowance above stops at
- * 6 MiB: a little over the WebRTC transport's 4 MiB send buffer, which is what keeps a fast link busy.
+ * MAX_WINDOW_BYTES: a link that fast refetches it in a tenth of a second.
  */
-export const MAX_ALLOWANCE_WINDOW_BYTES = 6 * 1024 * 1024
+export const MAX_ALLOWANCE_WINDOW_BYTES = 32 * 1024 * 1024
 /** why: BBR keeps its bandwidth max over ~10 round trips; 2 s covers that for RTTs up to 200 ms and forgets a link that slowed down */
 export const RATE_FILTER_MS = 2_000
 

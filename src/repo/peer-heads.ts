@@ -3,6 +3,7 @@ import type { ObjectStore } from '../objects/store.js'
 import { readVersion } from './tree-io.js'
 import type { Workspace } from './workspace.js'
 import { readPendingHeads } from './pending-heads.js'
+import { readArrivingHeads } from './arriving-heads.js'
 
 /**
  * How far HEAD is from one peer's last advertised head of this branch (what sync recorded in
@@ -17,6 +18,9 @@ export interface PeerHeadDistance {
   behind: number | null
   /** a newer head of theirs the last sync saw but could not apply (not all of it arrived): pending-heads.ts */
   pending?: ObjectId
+  /** a newer head of theirs whose content a running sync (`syncPid`) fetches now; its history and previews are here: arriving-heads.ts */
+  arriving?: ObjectId
+  syncPid?: number
 }
 
 /** Every ancestor of `id`, itself included; undefined when part of the history is not here. */
@@ -41,17 +45,24 @@ export async function peerHeadDistances (ws: Workspace): Promise<PeerHeadDistanc
   const suffix = `/heads/${ws.config.branch}`
   const remotes = (await ws.refs.list('refs/remotes/')).filter((r) => r.name.endsWith(suffix))
   const pending = await readPendingHeads(ws)
-  // a peer seen only by a sync that did not complete: no remote view yet, its head pending
-  const viewless = Object.keys(pending).filter((peer) => !remotes.some((r) => r.name === `refs/remotes/${peer}${suffix}`))
+  const arriving = await readArrivingHeads(ws)
+  // a peer seen only by a sync that did not complete, or one still running: no remote view yet
+  const viewless = [...new Set([...Object.keys(pending), ...Object.keys(arriving?.heads ?? {})])].filter((peer) => !remotes.some((r) => r.name === `refs/remotes/${peer}${suffix}`))
   if (remotes.length === 0 && viewless.length === 0) return []
   const head = await ws.head()
   const ours = await history(ws.store, head)
+  /** what is on its way from `peer` beyond `view`: a running sync's head first (it supersedes an incomplete one's), until it is here */
+  const onItsWay = (peer: string, view: ObjectId | undefined): Pick<PeerHeadDistance, 'pending' | 'arriving' | 'syncPid'> => {
+    const coming = arriving?.heads[peer]
+    if (coming !== undefined && coming !== view && ours?.has(coming) !== true) return { arriving: coming, syncPid: arriving!.pid }
+    const waiting = pending[peer]
+    return waiting !== undefined && waiting !== view && ours?.has(waiting) !== true ? { pending: waiting } : {}
+  }
   const out: PeerHeadDistance[] = []
   for (const remote of remotes) {
     const peer = remote.name.slice('refs/remotes/'.length, -suffix.length)
     const theirs = remote.id === head ? ours : await history(ws.store, remote.id)
-    // pending until it is here: a sync with another peer may have brought that head since
-    const waiting = pending[peer] !== undefined && pending[peer] !== remote.id && ours?.has(pending[peer]) !== true ? { pending: pending[peer] } : {}
+    const waiting = onItsWay(peer, remote.id)
     if (ours === undefined || theirs === undefined) { out.push({ peer, head: remote.id, ahead: null, behind: null, ...waiting }); continue }
     let ahead = 0
     let behind = 0
@@ -59,6 +70,10 @@ export async function peerHeadDistances (ws: Workspace): Promise<PeerHeadDistanc
     for (const id of theirs) if (!ours.has(id)) behind++
     out.push({ peer, head: remote.id, ahead, behind, ...waiting })
   }
-  for (const peer of viewless) if (ours?.has(pending[peer]) !== true) out.push({ peer, head: pending[peer], ahead: null, behind: null, pending: pending[peer] })
+  for (const peer of viewless) {
+    const waiting = onItsWay(peer, undefined)
+    const id = waiting.arriving ?? waiting.pending
+    if (id !== undefined) out.push({ peer, head: id, ahead: null, behind: null, ...waiting })
+  }
   return out.sort((a, b) => (a.peer < b.peer ? -1 : a.peer > b.peer ? 1 : 0))
 }

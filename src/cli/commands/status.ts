@@ -12,6 +12,11 @@ function section (title: string, lines: string[]): string[] {
 function describe (s: WorkspaceStatus, timeZone: string): string {
   const lines = [`on branch ${s.branch}${s.head !== null ? ` at ${s.head.slice(0, 12)}` : ', no version yet'}`]
   for (const p of s.peers) {
+    if (p.arriving !== undefined) {
+      const id = p.arriving.slice(0, 12)
+      lines.push(`peer ${p.peer}: their head ${id} is arriving (\`gas sync\` pid ${p.syncPid} is fetching its content); its history and previews are here: \`gas log --rev ${id}\`, \`gas preview PATH --version ${id}\``)
+      continue
+    }
     if (p.pending !== undefined) {
       lines.push(`peer ${p.peer}: their head ${p.pending.slice(0, 12)} is not all here yet (the last sync with them did not complete: \`gas sync\`)`)
       continue

@@ -22,6 +22,7 @@ import { changedPolicy, updateWorkspace, withNewlyWritten, type ReloadPolicy, ty
 import { syncIncompleteError } from './sync-outcome.js'
 import { lockedChanges, type LockedChange } from '../../repo/locked-changes.js'
 import { recordPendingHeads } from '../../repo/pending-heads.js'
+import { clearArrivingHeads, recordArrivingHeads } from '../../repo/arriving-heads.js'
 import type { DirectSecurity } from '../transport/direct-proof.js'
 import { noPeersError, type TrackerReport } from '../discovery/tracker-report.js'
 import { traceMark } from '../../trace.js'
@@ -134,6 +135,8 @@ export async function syncConnected (opts: SyncConnectedOptions, connected: Conn
     contentOfHistory: opts.contentOfHistory,
     applyRefs: !deferContent,
     policyAfterRefs: deferContent ? undefined : policyAfterRefs,
+    // a member's sync names the heads whose content it fetches: `gas status` elsewhere shows them meanwhile
+    onMetadataHere: serving === undefined && !deferContent ? async () => await recordArrivingHeads(ws, advertisedHeads(sessions, ws.config.branch)) : undefined,
     onProgress: opts.onProgress,
     who: ws.identity.name,
     locks: opts.locks,
@@ -184,6 +187,7 @@ export async function syncConnected (opts: SyncConnectedOptions, connected: Conn
   } finally {
     if (serving === undefined) for (const session of connected.sessions) session.close()
     await arriving.discard()
+    if (serving === undefined) await clearArrivingHeads(ws).catch(() => {}) // a record left behind names a pid that is gone: read as none
   }
 }
 

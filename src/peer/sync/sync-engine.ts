@@ -107,6 +107,8 @@ export interface SyncOptions extends PeerSecurity {
    * walk then runs again under it and what it newly wants is fetched on the same sessions.
    */
   policyAfterRefs?: (applied: AppliedRefs) => Promise<ContentPolicy | undefined>
+  /** the peers' history, trees, assets and previews are stored (and flushed) and their content is next: called before it is fetched */
+  onMetadataHere?: () => Promise<void>
 }
 
 /** What the ref step of a sync did: how many peers answered, the diverged refs, every outcome. */
@@ -232,6 +234,11 @@ export async function syncRepo (opts: SyncOptions): Promise<SyncResult> {
       denials.add(got.denied, wantSet.metadata, unavailable)
       if (got.objects === 0 && got.denied.length === 0) break
       wantSet = await wantSetSparing(wantOpts, refusedRoots)
+    }
+    if (opts.onMetadataHere !== undefined && wantSet.content.length > 0) {
+      // readable by other processes while the content comes: one flush (~5–25 ms) before a pass that may take minutes
+      await store.flush()
+      await opts.onMetadataHere()
     }
 
     phase = 'content'

@@ -5,9 +5,9 @@ import type { Clock } from '../../clock.js'
 /** why: a peer that answers nothing for this long while we wait on it is stuck; dropping it lets the others take over its requests */
 export const STALL_TIMEOUT_MS = 15_000
 /**
- * why: a request waits at most a window's worth of transfers at the remote (≤ 6 MiB, seconds even on
- * a throttled link); one unanswered this long while the peer keeps talking is held on purpose (or
- * lost), so the peer is dropped and its requests go to the others
+ * why: a request waits at most a window's worth of transfers at the remote (~0.1 s at the link's
+ * own rate, ≤ 32 MiB; seconds even on a throttled link); one unanswered this long while the peer
+ * keeps talking is held on purpose (or lost), so the peer is dropped and its requests go to the others
  */
 export const REQUEST_TIMEOUT_MS = 4 * STALL_TIMEOUT_MS
 /** why: how often stalls are looked for; a fraction of the timeout is precise enough */

@@ -70,3 +70,13 @@ export function gitOk (git: GitEnv['git']): (cwd: string, args: string[]) => Pro
     return { stdout: r.stdout.trim(), stderr: r.stderr.trim() }
   }
 }
+
+/** A new git repository at `dir` that uses `workspace` for gas, with `origin` at the team's gas://orcs/game. */
+export async function gasRepo (git: GitEnv['git'], dir: string, workspace: string): Promise<string> {
+  mkdirSync(dir, { recursive: true })
+  const ok = gitOk(git)
+  await ok(dir, ['init', '-q'])
+  await ok(dir, ['config', 'gas.workspace', workspace])
+  await ok(dir, ['remote', 'add', 'origin', 'gas://orcs/game'])
+  return dir
+}

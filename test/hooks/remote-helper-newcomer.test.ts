@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto'
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import * as gas from '../../src/index.js'
 import { startTracker, type RunningTracker } from '../../src/peer/discovery/tracker.js'
 import { useTmp } from '../helpers/tmp.js'
-import { gitEnv, gitOk, makeTeam } from './git-env.js'
+import { gasRepo, gitEnv, gitOk, makeTeam } from './git-env.js'
 
 const tmp = useTmp()
 let tracker: RunningTracker
@@ -19,11 +19,7 @@ describe('git clone by a member who just joined, from a serve that keeps only th
     const ok = async (cwd: string, args: string[]): Promise<string> => (await gitOk(git)(cwd, args)).stdout
     const [ana, bo, carl] = await makeTeam({ lead: join(root, 'ana-gas'), members: [join(root, 'bo-gas'), join(root, 'carl-gas')] }, tracker.url)
     // bo pushes twice while nobody serves: both states stay on bo's machine
-    const boRepo = join(root, 'bo-repo')
-    mkdirSync(boRepo)
-    await ok(boRepo, ['init', '-q'])
-    await ok(boRepo, ['config', 'gas.workspace', bo.root])
-    await ok(boRepo, ['remote', 'add', 'origin', 'gas://orcs/game'])
+    const boRepo = await gasRepo(git, join(root, 'bo-repo'), bo.root)
     for (const name of ['one.bin', 'two.bin']) {
       writeFileSync(join(boRepo, name), randomBytes(50_000))
       await ok(boRepo, ['add', name])

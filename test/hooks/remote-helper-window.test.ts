@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import * as gas from '../../src/index.js'
@@ -7,7 +7,7 @@ import { startTracker, type RunningTracker } from '../../src/peer/discovery/trac
 import { setSchedule } from '../../src/schedule/schedule-settings.js'
 import { SETTINGS_POLL_MS } from '../../src/peer/transport/transfer-limits.js'
 import { useTmp } from '../helpers/tmp.js'
-import { gitEnv, gitOk, makeTeam } from './git-env.js'
+import { gasRepo, gitEnv, gitOk, makeTeam } from './git-env.js'
 
 const tmp = useTmp()
 let tracker: RunningTracker
@@ -20,15 +20,11 @@ describe("git over gas:// while the serve's transfer window is closed", () => {
     const { git } = gitEnv(join(root, 'home'))
     const ok = async (cwd: string, args: string[]): Promise<string> => (await gitOk(git)(cwd, args)).stdout
     const [ana, bo] = await makeTeam({ lead: join(root, 'ana-gas'), members: [join(root, 'bo-gas')] }, tracker.url)
-    const anaRepo = join(root, 'ana-repo')
-    mkdirSync(anaRepo)
-    await ok(anaRepo, ['init', '-q'])
-    await ok(anaRepo, ['config', 'gas.workspace', ana.root])
+    const anaRepo = await gasRepo(git, join(root, 'ana-repo'), ana.root)
     const level = randomBytes(80_000)
     writeFileSync(join(anaRepo, 'level.bin'), level)
     await ok(anaRepo, ['add', '.'])
     await ok(anaRepo, ['commit', '-qm', 'level'])
-    await ok(anaRepo, ['remote', 'add', 'origin', 'gas://orcs/game'])
     await ok(anaRepo, ['push', '-q', 'origin', 'main'])
     // ana's only window is an hour on the other side of the clock, and nothing moves outside it
     const later = new Date(Date.now() + 12 * 3600_000)

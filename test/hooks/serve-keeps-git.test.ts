@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto'
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import * as gas from '../../src/index.js'
 import { startTracker, type RunningTracker } from '../../src/peer/discovery/tracker.js'
 import { useTmp } from '../helpers/tmp.js'
-import { gitEnv, gitOk, makeTeam } from './git-env.js'
+import { gasRepo, gitEnv, gitOk, makeTeam } from './git-env.js'
 
 const tmp = useTmp()
 let tracker: RunningTracker
@@ -22,15 +22,11 @@ describe("a serve whose role's rules want none of a git repository's files", () 
     const stop = new AbortController()
     const serving = gas.servePeers({ ws: bo, trackers: [], security: gas.peerSecurity(bo), signal: stop.signal, policy: async () => await gas.selectiveSyncOptions(bo) })
     try {
-      const carlRepo = join(root, 'carl-repo')
-      mkdirSync(carlRepo)
-      await ok(carlRepo, ['init', '-q'])
-      await ok(carlRepo, ['config', 'gas.workspace', carl.root])
+      const carlRepo = await gasRepo(git, join(root, 'carl-repo'), carl.root)
       const code = randomBytes(60_000)
       writeFileSync(join(carlRepo, 'engine.bin'), code)
       await ok(carlRepo, ['add', '.'])
       await ok(carlRepo, ['commit', '-qm', 'engine'])
-      await ok(carlRepo, ['remote', 'add', 'origin', 'gas://orcs/game'])
       expect(await ok(carlRepo, ['push', 'origin', 'main'])).toContain('gas: game: bo took it')
       await carl.close()
 
